@@ -1,0 +1,490 @@
+// The in-process event bus behind EventService.
+//
+// - publish() assigns each event a strictly increasing sequence number (1, 2, ...), a timestamp
+//   and an event id when missing, appends it to a bounded log (a ring of `logSize` events) and
+//   offers it to every subscriber. It never awaits and never blocks: its cost is O(subscribers).
+// - A subscriber has a bounded buffer of `subscriberBuffer` live events. One that falls behind
+//   loses the events that do not fit: with onLag "notify" it then receives an EventsLost(LAGGED)
+//   carrying how many of *its* events (those matching its filter) it missed and their sequence
+//   range, in stream order, and goes on; with onLag "disconnect" its subscription is ended with an
+//   EVENTS_LOST error (RESOURCE_EXHAUSTED) once the events buffered before the overflow are read.
+// - Resume: subscribe({ afterSequence }) first replays the retained events after that sequence
+//   (read lazily from the log, so a long replay does not count against the buffer), then the live
+//   ones, without a gap or a duplicate. Events already dropped from the log are announced by an
+//   EventsLost(RETENTION) with the missed count (events of every type) and range. Sequences are per
+//   process: an after_sequence beyond the latest one can only come from an earlier process, so
+//   the whole retained log is replayed (after an EventsLost(RETENTION) for what is gone).
+// - A subscription is an async iterator of SubscribeResponse messages: `started` first, then
+//   `event` and `lost`. unsubscribe(id), close(), an aborted signal, or leaving the iterator
+//   (break / return()) end it at once and free it; pending buffered events are discarded.
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import {
+  LossReason,
+  SubscribeResponseSchema,
+  type SubscribeResponse,
+} from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { Deque } from "./deque.ts";
+import { EventsError, validationError } from "./errors.ts";
+import { parseEventTypes, type EventCase } from "./event-types.ts";
+
+/** What happens to a subscriber whose buffer overflows (config `events.on_lag`). */
+export type LagPolicy = "notify" | "disconnect";
+
+export interface EventBusOptions {
+  /** Events retained for resume (config `events.log_size`). Default 10 000. */
+  logSize?: number;
+  /** Live events buffered per subscriber (config `events.subscriber_buffer`). Default 1024. */
+  subscriberBuffer?: number;
+  /** Default "notify". */
+  onLag?: LagPolicy;
+  /** Concurrent subscriptions allowed; more is RESOURCE_EXCEEDED. Default 10 000. */
+  maxSubscribers?: number;
+  /** `source` given to published events that have none. Default "scriptengine". */
+  source?: string;
+  /** Clock in epoch milliseconds (tests). */
+  now?: () => number;
+  /** Event and subscription id generator (tests). Default crypto.randomUUID. */
+  newId?: () => string;
+}
+
+export interface SubscribeOptions {
+  /** snake_case event types; empty or absent means all; unknown is VALIDATION_ERROR. */
+  eventTypes?: readonly string[];
+  /** Replay retained events with a greater sequence before the live ones. */
+  afterSequence?: bigint | number;
+  /** Aborting it ends the subscription (client disconnect). */
+  signal?: AbortSignal;
+  /** Overrides the bus's subscriberBuffer for this subscription. */
+  bufferSize?: number;
+  /** Overrides the bus's onLag for this subscription. */
+  onLag?: LagPolicy;
+}
+
+export interface EventBusStats {
+  subscribers: number;
+  latestSequence: number;
+  oldestSequence: number;
+  retained: number;
+  /** Events dropped from subscriber buffers because their subscriber lagged. */
+  laggedEvents: number;
+  /** Subscriptions ended because they lagged (onLag "disconnect"). */
+  lagDisconnects: number;
+}
+
+interface LogEntry {
+  readonly seq: number;
+  readonly event: ServiceEvent;
+  /** The SubscribeResponse wrapping the event, built once and shared by every subscriber. */
+  readonly response: SubscribeResponse;
+}
+
+/** What a Subscription needs from its bus. */
+interface BusHost {
+  entryAt(seq: number): LogEntry | undefined;
+  oldestInternal(): number;
+  detach(sub: Subscription): void;
+  countLagged(n: number, disconnected: boolean): void;
+}
+
+function lostMessage(reason: LossReason, count: number, first: number, last: number): SubscribeResponse {
+  return create(SubscribeResponseSchema, {
+    message: {
+      case: "lost",
+      value: {
+        reason,
+        missedCount: BigInt(count),
+        firstMissedSequence: BigInt(first),
+        lastMissedSequence: BigInt(last),
+      },
+    },
+  });
+}
+
+export class EventBus {
+  readonly #logSize: number;
+  readonly #log: Array<LogEntry | undefined>;
+  readonly #bufferSize: number;
+  readonly #onLag: LagPolicy;
+  readonly #maxSubscribers: number;
+  readonly #source: string;
+  readonly #now: () => number;
+  readonly #newId: () => string;
+  readonly #subs = new Map<string, Subscription>();
+  readonly #host: BusHost;
+  #latest = 0;
+  #closed = false;
+  #laggedEvents = 0;
+  #lagDisconnects = 0;
+
+  constructor(options: EventBusOptions = {}) {
+    this.#logSize = positiveInt(options.logSize ?? 10_000, "logSize");
+    this.#bufferSize = positiveInt(options.subscriberBuffer ?? 1024, "subscriberBuffer");
+    this.#maxSubscribers = positiveInt(options.maxSubscribers ?? 10_000, "maxSubscribers");
+    this.#onLag = options.onLag ?? "notify";
+    this.#source = options.source ?? "scriptengine";
+    this.#now = options.now ?? Date.now;
+    this.#newId = options.newId ?? randomUUID;
+    this.#log = new Array(this.#logSize);
+    this.#host = {
+      entryAt: (seq) => this.#entryAt(seq),
+      oldestInternal: () => this.#oldestInternal(),
+      detach: (sub) => {
+        this.#subs.delete(sub.id);
+      },
+      countLagged: (n, disconnected) => {
+        this.#laggedEvents += n;
+        if (disconnected) this.#lagDisconnects++;
+      },
+    };
+  }
+
+  /** The newest sequence published so far (0 before the first event). */
+  get latestSequence(): bigint {
+    return BigInt(this.#latest);
+  }
+
+  /** The oldest sequence still retained (0 while the log is empty). */
+  get oldestSequence(): bigint {
+    return BigInt(this.#latest === 0 ? 0 : this.#oldestInternal());
+  }
+
+  /** Live subscriptions (for metrics). */
+  get subscriberCount(): number {
+    return this.#subs.size;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  stats(): EventBusStats {
+    return {
+      subscribers: this.#subs.size,
+      latestSequence: this.#latest,
+      oldestSequence: Number(this.oldestSequence),
+      retained: Math.min(this.#latest, this.#logSize),
+      laggedEvents: this.#laggedEvents,
+      lagDisconnects: this.#lagDisconnects,
+    };
+  }
+
+  /** Publishes an event and returns its sequence number. See append(). */
+  publish(event: ServiceEvent): bigint {
+    return this.append(event).sequence;
+  }
+
+  /**
+   * Publishes an event and returns the stored copy (sequence, timestamp, event_id and source
+   * filled in). The caller's object is not modified; the stored copy is shared by every
+   * subscriber and must be treated as immutable. Never awaits, never throws for a slow
+   * subscriber; throws a VALIDATION_ERROR only for an event with no case set (a bug in the caller).
+   */
+  append(event: ServiceEvent): ServiceEvent {
+    if (event.event.case === undefined) throw validationError("event", "an event must have its type set");
+    const seq = ++this.#latest;
+    const stored: ServiceEvent = {
+      ...event,
+      sequence: BigInt(seq),
+      timestamp: event.timestamp ?? timestampFromMs(this.#now()),
+      eventId: event.eventId !== "" ? event.eventId : this.#newId(),
+      source: event.source !== "" ? event.source : this.#source,
+    };
+    const entry: LogEntry = {
+      seq,
+      event: stored,
+      response: create(SubscribeResponseSchema, { message: { case: "event", value: stored } }),
+    };
+    this.#log[seq % this.#logSize] = entry;
+    for (const sub of this.#subs.values()) sub.offer(entry);
+    return stored;
+  }
+
+  /** The retained events with a sequence greater than `after` (oldest first). */
+  retained(after: bigint | number = 0): ServiceEvent[] {
+    const out: ServiceEvent[] = [];
+    for (let s = Math.max(Number(after) + 1, this.#oldestInternal()); s <= this.#latest; s++) {
+      const e = this.#entryAt(s);
+      if (e) out.push(e.event);
+    }
+    return out;
+  }
+
+  /**
+   * Opens a subscription. Throws VALIDATION_ERROR for an unknown event type, ENGINE_STOPPED
+   * after close(), RESOURCE_EXCEEDED past maxSubscribers.
+   */
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    const filter = parseEventTypes(options.eventTypes);
+    if (this.#closed) throw new EventsError("ENGINE_STOPPED", "the event bus is shut down");
+    if (this.#subs.size >= this.#maxSubscribers) {
+      throw new EventsError("RESOURCE_EXCEEDED", `too many subscriptions (limit ${this.#maxSubscribers})`, {
+        metadata: { resource: "subscriptions", limit: this.#maxSubscribers },
+      });
+    }
+    const bufferSize = options.bufferSize !== undefined ? positiveInt(options.bufferSize, "bufferSize") : this.#bufferSize;
+    const latest = this.#latest;
+    const oldest = this.#oldestInternal();
+    let after = options.afterSequence === undefined ? latest : Number(options.afterSequence);
+    if (!Number.isFinite(after) || after < 0) throw validationError("after_sequence", "after_sequence must be >= 0");
+    if (after > latest) after = 0; // a sequence from an earlier process: everything retained is new
+    let retentionLost: SubscribeResponse | null = null;
+    if (after < oldest - 1) {
+      retentionLost = lostMessage(LossReason.RETENTION, oldest - 1 - after, after + 1, oldest - 1);
+      after = oldest - 1;
+    }
+    const id = this.#newId();
+    const started = create(SubscribeResponseSchema, {
+      message: {
+        case: "started",
+        value: { subscriptionId: id, oldestSequence: this.oldestSequence, latestSequence: BigInt(latest) },
+      },
+    });
+    const sub = new Subscription(this.#host, {
+      id,
+      filter,
+      started,
+      retentionLost,
+      replayFrom: after + 1,
+      replayTo: latest,
+      bufferSize,
+      onLag: options.onLag ?? this.#onLag,
+      signal: options.signal,
+    });
+    if (!sub.ended) this.#subs.set(id, sub);
+    return sub;
+  }
+
+  /** Ends a subscription's iterator cleanly (from any connection). False if it is unknown. */
+  unsubscribe(id: string): boolean {
+    const sub = this.#subs.get(id);
+    if (!sub) return false;
+    sub.close();
+    return true;
+  }
+
+  /** Ends every subscription cleanly (server shutdown); later subscribe() calls fail. */
+  close(): void {
+    this.#closed = true;
+    for (const sub of [...this.#subs.values()]) sub.close();
+  }
+
+  #oldestInternal(): number {
+    return Math.max(1, this.#latest - this.#logSize + 1);
+  }
+
+  #entryAt(seq: number): LogEntry | undefined {
+    if (seq < this.#oldestInternal() || seq > this.#latest) return undefined;
+    return this.#log[seq % this.#logSize];
+  }
+}
+
+interface SubscriptionInit {
+  id: string;
+  filter: ReadonlySet<EventCase> | null;
+  started: SubscribeResponse;
+  retentionLost: SubscribeResponse | null;
+  replayFrom: number;
+  replayTo: number;
+  bufferSize: number;
+  onLag: LagPolicy;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * One subscriber's stream. Single consumer: iterate it once (for await). Created by
+ * EventBus.subscribe().
+ */
+export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
+  readonly id: string;
+  readonly #host: BusHost;
+  readonly #filter: ReadonlySet<EventCase> | null;
+  readonly #capacity: number;
+  readonly #onLag: LagPolicy;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => this.close();
+  #started: SubscribeResponse | null;
+  #retentionLost: SubscribeResponse | null;
+  #replayNext: number;
+  #replayTo: number;
+  readonly #queue = new Deque<SubscribeResponse>();
+  /** Events lost since the last one queued (onLag "notify"), announced in stream order. */
+  #lag: { count: number; first: number; last: number } | null = null;
+  #ended = false;
+  #error: Error | null = null;
+  #wake: Promise<void> | null = null;
+  #resolveWake: (() => void) | null = null;
+
+  constructor(host: BusHost, init: SubscriptionInit) {
+    this.id = init.id;
+    this.#host = host;
+    this.#filter = init.filter;
+    this.#capacity = init.bufferSize;
+    this.#onLag = init.onLag;
+    this.#started = init.started;
+    this.#retentionLost = init.retentionLost;
+    this.#replayNext = init.replayFrom;
+    this.#replayTo = init.replayTo;
+    this.#signal = init.signal;
+    if (this.#signal) {
+      if (this.#signal.aborted) this.#finish(true, null);
+      else this.#signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  /** The event cases this subscription receives (null: all). */
+  get eventCases(): ReadonlySet<EventCase> | null {
+    return this.#filter;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Live events waiting to be read. */
+  get buffered(): number {
+    return this.#queue.length;
+  }
+
+  /** @internal Called by the bus for every published event. Never blocks. */
+  offer(entry: LogEntry): void {
+    if (this.#ended) return;
+    const c = entry.event.event.case;
+    if (this.#filter !== null && (c === undefined || !this.#filter.has(c))) return;
+    if (this.#lag !== null) {
+      if (this.#queue.length >= this.#capacity) {
+        this.#lag.count++;
+        this.#lag.last = entry.seq;
+        this.#host.countLagged(1, false);
+        return;
+      }
+      // Room again: the loss marker takes its place in the stream before this event.
+      this.#queue.push(lostMessage(LossReason.LAGGED, this.#lag.count, this.#lag.first, this.#lag.last));
+      this.#lag = null;
+    }
+    if (this.#queue.length < this.#capacity) {
+      this.#queue.push(entry.response);
+      this.#signalWake();
+      return;
+    }
+    if (this.#onLag === "disconnect") {
+      this.#host.countLagged(1, true);
+      this.#finish(
+        false,
+        new EventsError(
+          "EVENTS_LOST",
+          `subscriber fell behind: its buffer of ${this.#capacity} events overflowed at sequence ${entry.seq}; ` +
+            "resubscribe with after_sequence set to the last sequence received",
+          { metadata: { subscription_id: this.id, first_missed_sequence: entry.seq, buffer: this.#capacity } },
+        ),
+      );
+      return;
+    }
+    this.#lag = { count: 1, first: entry.seq, last: entry.seq };
+    this.#host.countLagged(1, false);
+    this.#signalWake();
+  }
+
+  async next(): Promise<IteratorResult<SubscribeResponse, undefined>> {
+    for (;;) {
+      const item = this.#poll();
+      if (item !== undefined) return { value: item, done: false };
+      if (this.#ended) {
+        const err = this.#error;
+        if (err) {
+          this.#error = null;
+          throw err;
+        }
+        return { value: undefined, done: true };
+      }
+      if (!this.#wake) this.#wake = new Promise<void>((resolve) => (this.#resolveWake = resolve));
+      await this.#wake;
+    }
+  }
+
+  /** Leaving the iterator (break, client disconnect) frees the subscription at once. */
+  async return(): Promise<IteratorResult<SubscribeResponse, undefined>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<SubscribeResponse, undefined>> {
+    this.close();
+    throw err;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Ends the subscription cleanly: the iterator finishes; buffered events are discarded. */
+  close(): void {
+    this.#finish(true, null);
+  }
+
+  #finish(discard: boolean, error: Error | null): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    if (discard) {
+      this.#started = null;
+      this.#retentionLost = null;
+      this.#replayNext = this.#replayTo + 1;
+      this.#queue.clear();
+      this.#lag = null;
+    }
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#host.detach(this);
+    this.#signalWake();
+  }
+
+  #signalWake(): void {
+    const resolve = this.#resolveWake;
+    if (resolve) {
+      this.#wake = null;
+      this.#resolveWake = null;
+      resolve();
+    }
+  }
+
+  #poll(): SubscribeResponse | undefined {
+    if (this.#started) {
+      const m = this.#started;
+      this.#started = null;
+      return m;
+    }
+    if (this.#retentionLost) {
+      const m = this.#retentionLost;
+      this.#retentionLost = null;
+      return m;
+    }
+    while (this.#replayNext <= this.#replayTo) {
+      const seq = this.#replayNext;
+      const entry = this.#host.entryAt(seq);
+      if (!entry) {
+        // Overwritten in the log while this subscriber was replaying.
+        const last = Math.min(this.#host.oldestInternal() - 1, this.#replayTo);
+        this.#replayNext = last + 1;
+        return lostMessage(LossReason.RETENTION, last - seq + 1, seq, last);
+      }
+      this.#replayNext++;
+      const c = entry.event.event.case;
+      if (this.#filter === null || (c !== undefined && this.#filter.has(c))) return entry.response;
+    }
+    const m = this.#queue.shift();
+    if (m !== undefined) return m;
+    if (this.#lag !== null) {
+      const lag = this.#lag;
+      this.#lag = null;
+      return lostMessage(LossReason.LAGGED, lag.count, lag.first, lag.last);
+    }
+    return undefined;
+  }
+}
+
+function positiveInt(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
+  return n;
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
+import { ServiceEventSchema } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import { EventsError, validateEmittedEvent } from "../../src/events/index.ts";
+
+function fieldOf(fn: () => void): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(EventsError);
+    expect((e as EventsError).reason).toBe("VALIDATION_ERROR");
+    return (e as EventsError).field;
+  }
+  return undefined;
+}
+
+describe("validateEmittedEvent", () => {
+  it("accepts a complete event", () => {
+    const ev = create(ServiceEventSchema, {
+      event: { case: "scriptExecuted", value: { scriptId: "s", executionId: "e", success: true } },
+    });
+    expect(() => validateEmittedEvent(ev)).not.toThrow();
+  });
+
+  it("requires an event with exactly one type set", () => {
+    expect(fieldOf(() => validateEmittedEvent(undefined))).toBe("event");
+    expect(fieldOf(() => validateEmittedEvent(create(ServiceEventSchema, {})))).toBe("event");
+  });
+
+  it("names the missing required id", () => {
+    const ev = create(ServiceEventSchema, { event: { case: "scriptExecuted", value: { scriptId: "s" } } });
+    expect(fieldOf(() => validateEmittedEvent(ev))).toBe("event.script_executed.execution_id");
+    const reg = create(ServiceEventSchema, { event: { case: "serviceRegistered", value: { serviceId: "a" } } });
+    expect(fieldOf(() => validateEmittedEvent(reg))).toBe("event.service_registered.service_type");
+    const sv = create(ServiceEventSchema, { event: { case: "securityViolation", value: { detail: "x" } } });
+    expect(fieldOf(() => validateEmittedEvent(sv))).toBe("event.security_violation.kind");
+  });
+
+  it("bounds ids and the whole event", () => {
+    const long = create(ServiceEventSchema, {
+      event: { case: "migrationStarted", value: { toolName: "t".repeat(300), migrationId: "m" } },
+    });
+    expect(fieldOf(() => validateEmittedEvent(long))).toBe("event.migration_started.tool_name");
+    const src = create(ServiceEventSchema, {
+      source: "s".repeat(1000),
+      event: { case: "serviceUnregistered", value: { serviceId: "a" } },
+    });
+    expect(fieldOf(() => validateEmittedEvent(src))).toBe("event.source");
+    const big = create(ServiceEventSchema, {
+      event: { case: "securityViolation", value: { kind: "limit_exceeded", detail: "d".repeat(70_000) } },
+    });
+    expect(fieldOf(() => validateEmittedEvent(big))).toBe("event");
+    expect(fieldOf(() => validateEmittedEvent(big, { maxEventBytes: 100_000, maxIdLength: 256 }))).toBeUndefined();
+  });
+
+  it("rejects an out-of-range timestamp", () => {
+    const ev = create(ServiceEventSchema, {
+      timestamp: { seconds: 999_999_999_999n, nanos: 0 },
+      event: { case: "serviceUnregistered", value: { serviceId: "a" } },
+    });
+    expect(fieldOf(() => validateEmittedEvent(ev))).toBe("event.timestamp");
+  });
+});
