@@ -23,7 +23,7 @@ VENV := $(TOOLS)/venv
 PY   := $(VENV)/bin/python
 PROTOC_GEN_GO_VERSION      := v1.36.11
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
-GRPCURL_VERSION            := v1.9.3
+GRPCURL_VERSION            := v1.9.4
 
 .PHONY: help run test gen gen-check lint typecheck build bench clean deps
 

@@ -1,0 +1,118 @@
+// A Connect `Transport` backed by @grpc/grpc-js: one client API (createClient) over the
+// fastest Node gRPC stack. Errors become ConnectErrors whose details (ErrorInfo, RetryInfo, ...)
+// come from the grpc-status-details-bin trailer, exactly as the Connect transports expose them.
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import type { StreamResponse, UnaryResponse } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { StatusSchema } from "../../../gen/ts/google/rpc/status_pb.js";
+
+type HeaderInit = ConstructorParameters<typeof Headers>[0];
+
+export interface GrpcJsTransportOptions {
+  /** Channel credentials; insecure when omitted. */
+  credentials?: grpc.ChannelCredentials;
+  /** grpc-js channel options (keepalive, message sizes, ...). */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+function metadataOf(header: HeaderInit | undefined): grpc.Metadata {
+  const md = new grpc.Metadata();
+  new Headers(header).forEach((value, key) => md.add(key, value));
+  return md;
+}
+
+function headersOf(md: grpc.Metadata | undefined): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(md?.getMap() ?? {})) h.append(k, Buffer.isBuffer(v) ? v.toString("base64") : v);
+  return h;
+}
+
+/** Turns a grpc-js error into a ConnectError carrying the server's details. */
+export function connectErrorOf(err: Partial<grpc.StatusObject> & Error): ConnectError {
+  const code = (err.code ?? grpc.status.UNKNOWN) as number as Code;
+  const e = new ConnectError(err.details ?? err.message, code, headersOf(err.metadata));
+  const bin = err.metadata?.get("grpc-status-details-bin")[0];
+  if (Buffer.isBuffer(bin)) {
+    try {
+      const status = fromBinary(StatusSchema, bin);
+      e.details = status.details.map((any) => ({ type: any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1), value: any.value }));
+    } catch {
+      /* undecodable details: keep code and message */
+    }
+  }
+  return e;
+}
+
+function callOptions(signal: AbortSignal | undefined, timeoutMs: number | undefined): grpc.CallOptions {
+  return timeoutMs !== undefined && timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
+}
+
+export function createGrpcJsTransport(address: string, options: GrpcJsTransportOptions = {}): Transport & { close(): void } {
+  const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
+  const path = (m: DescMethod) => `/${m.parent.typeName}/${m.name}`;
+  const serializer = <I extends DescMessage>(m: DescMethod & { input: I }) => (msg: MessageInitShape<I>) =>
+    Buffer.from(toBinary(m.input, create(m.input, msg)));
+  const deserializer = <O extends DescMessage>(m: DescMethod & { output: O }) => (buf: Buffer) => fromBinary(m.output, buf);
+
+  return {
+    close: () => client.close(),
+    unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: MessageInitShape<I>): Promise<UnaryResponse<I, O>> {
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(new ConnectError("the operation was aborted", Code.Canceled));
+        let responseHeader = new Headers();
+        const call = client.makeUnaryRequest(path(method), serializer(method), deserializer(method), input, metadataOf(header), callOptions(signal, timeoutMs), (err, message) => {
+          signal?.removeEventListener("abort", cancel);
+          if (err) return reject(connectErrorOf(err));
+          resolve({ stream: false, service: method.parent, method, header: responseHeader, message: message as MessageShape<O>, trailer: trailer });
+        });
+        let trailer = new Headers();
+        call.on("metadata", (md) => (responseHeader = headersOf(md)));
+        call.on("status", (s) => (trailer = headersOf(s.metadata)));
+        const cancel = () => call.cancel();
+        signal?.addEventListener("abort", cancel, { once: true });
+      });
+    },
+    async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: AsyncIterable<MessageInitShape<I>>): Promise<StreamResponse<I, O>> {
+      const md = metadataOf(header);
+      const opts = callOptions(signal, timeoutMs);
+      let call: grpc.ClientReadableStream<MessageShape<O>> | grpc.ClientDuplexStream<MessageInitShape<I>, MessageShape<O>>;
+      if (method.methodKind === "server_streaming") {
+        let first: MessageInitShape<I> | undefined;
+        for await (const msg of input) {
+          first = msg;
+          break;
+        }
+        call = client.makeServerStreamRequest(path(method), serializer(method), deserializer(method), first ?? ({} as MessageInitShape<I>), md, opts);
+      } else {
+        const duplex = client.makeBidiStreamRequest(path(method), serializer(method), deserializer(method), md, opts);
+        call = duplex;
+        void (async () => {
+          for await (const msg of input) duplex.write(msg);
+          duplex.end();
+        })().catch(() => duplex.cancel());
+      }
+      const cancel = () => call.cancel();
+      signal?.addEventListener("abort", cancel, { once: true });
+      const trailer = new Headers();
+      call.on("status", (s: grpc.StatusObject) => headersOf(s.metadata).forEach((v, k) => trailer.set(k, v)));
+      const responseHeader = await new Promise<Headers>((resolve) => {
+        call.once("metadata", (m: grpc.Metadata) => resolve(headersOf(m)));
+        call.once("error", () => resolve(new Headers()));
+        call.once("end", () => resolve(new Headers()));
+      });
+      async function* messages(): AsyncGenerator<MessageShape<O>> {
+        try {
+          for await (const msg of call as AsyncIterable<MessageShape<O>>) yield msg;
+        } catch (err) {
+          if (signal?.aborted) throw new ConnectError("the operation was aborted", Code.Canceled);
+          throw connectErrorOf(err as grpc.ServiceError);
+        } finally {
+          signal?.removeEventListener("abort", cancel);
+          call.cancel();
+        }
+      }
+      return { stream: true, service: method.parent, method, header: responseHeader, message: messages(), trailer };
+    },
+  };
+}

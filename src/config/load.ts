@@ -1,0 +1,266 @@
+// Configuration: defaults (schema.ts), then a TOML file, then SCRIPTENGINE_* environment
+// variables, then command-line flags. Any bad key or value is a ConfigError naming the key.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parse as parseToml } from "smol-toml";
+import { SCHEMA, type ConfigKey, type KeySpec } from "./schema.ts";
+import type { Config, Level, PrincipalEntry } from "./types.ts";
+
+export class ConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`config: ${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+const LEVELS: readonly Level[] = ["safe", "production", "development"];
+const ENV_PREFIX = "SCRIPTENGINE_";
+const envName = (key: string) => ENV_PREFIX + key.replace(/\./g, "_").toUpperCase();
+
+/** Parses "30s", "500ms", "2m", "1h", "1.5s" into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
+  if (!m) return undefined;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  return Math.round(Number(m[1]) * factor);
+}
+
+/** Checks one value against its spec; `fromText` values (env, flags) are parsed from strings. */
+function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): unknown {
+  const fail = (what: string): never => {
+    throw new ConfigError(key, `expected ${what}, got ${JSON.stringify(raw)}`);
+  };
+  const bounded = (n: number) => {
+    if (spec.min !== undefined && n < spec.min) throw new ConfigError(key, `must be at least ${spec.min}, got ${n}`);
+    if (spec.max !== undefined && n > spec.max) throw new ConfigError(key, `must be at most ${spec.max}, got ${n}`);
+    return n;
+  };
+  switch (spec.type) {
+    case "int":
+    case "number": {
+      const n = fromText && typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+      if (typeof n === "bigint") return bounded(Number(n));
+      if (typeof n !== "number" || !Number.isFinite(n)) return fail(spec.type === "int" ? "an integer" : "a number");
+      if (spec.type === "int" && !Number.isInteger(n)) return fail("an integer");
+      return bounded(n);
+    }
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (fromText && (raw === "true" || raw === "false")) return raw === "true";
+      return fail("true or false");
+    case "duration": {
+      const ms = typeof raw === "string" ? parseDuration(raw) : undefined;
+      return ms === undefined ? fail('a duration such as "30s" or "500ms"') : bounded(ms);
+    }
+    case "level":
+      if (typeof raw === "string" && LEVELS.includes(raw.toLowerCase() as Level)) return raw.toLowerCase();
+      return fail(LEVELS.join(" | "));
+    case "enum":
+      if (typeof raw === "string" && spec.values?.includes(raw)) return raw;
+      return fail(spec.values?.join(" | ") ?? "a known value");
+    case "address": {
+      if (typeof raw !== "string") return fail("host:port");
+      const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+      if (!m || Number(m[2]) > 65535) return fail("host:port with a port from 0 to 65535");
+      return raw;
+    }
+    case "strings":
+      if (fromText && typeof raw === "string") return raw.split(",").map((s) => s.trim()).filter(Boolean);
+      if (Array.isArray(raw) && raw.every((s) => typeof s === "string")) return raw;
+      return fail("a list of strings");
+    case "string":
+      return typeof raw === "string" ? raw : fail("a string");
+  }
+}
+
+/** Flattens a parsed TOML table into dotted keys, leaving [[auth.principals]] aside. */
+function flatten(table: Record<string, unknown>, prefix = "", out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [k, v] of Object.entries(table)) {
+    const key = prefix + k;
+    if (key === "auth.principals") continue;
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) {
+      if (!(key in SCHEMA)) {
+        flatten(v as Record<string, unknown>, key + ".", out);
+        continue;
+      }
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv): PrincipalEntry[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new ConfigError("auth.principals", "expected [[auth.principals]] tables");
+  const allowed = new Set(["name", "token", "token_env", "max_security_level", "permissions", "max_concurrent"]);
+  const seenTokens = new Set<string>();
+  return raw.map((entry, i) => {
+    const at = `auth.principals[${i}]`;
+    if (entry === null || typeof entry !== "object") throw new ConfigError(at, "expected a table");
+    const e = entry as Record<string, unknown>;
+    for (const k of Object.keys(e)) if (!allowed.has(k)) throw new ConfigError(`${at}.${k}`, "unknown key");
+    if (typeof e.name !== "string" || !e.name) throw new ConfigError(`${at}.name`, "expected a non-empty string");
+    let token = e.token;
+    if (e.token_env !== undefined) {
+      if (typeof e.token_env !== "string") throw new ConfigError(`${at}.token_env`, "expected a variable name");
+      token = env[e.token_env];
+      if (!token) throw new ConfigError(`${at}.token_env`, `environment variable ${e.token_env} is empty or unset`);
+    }
+    if (typeof token !== "string" || token.length < 16) {
+      throw new ConfigError(`${at}.token`, "expected a secret of at least 16 characters (token or token_env)");
+    }
+    if (seenTokens.has(token)) throw new ConfigError(`${at}.token`, "the same token is given to two principals");
+    seenTokens.add(token);
+    const level = coerce(`${at}.max_security_level`, SCHEMA.security_level, e.max_security_level ?? "safe", false) as Level;
+    const permissions = e.permissions ?? [];
+    if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === "string")) {
+      throw new ConfigError(`${at}.permissions`, "expected a list of strings");
+    }
+    const maxConcurrent = coerce(`${at}.max_concurrent`, { type: "int", default: 0, min: 0, doc: "" }, e.max_concurrent ?? 0, false) as number;
+    return { name: e.name, token, maxSecurityLevel: level, permissions: permissions as string[], maxConcurrent };
+  });
+}
+
+export interface LoadOptions {
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Loaded {
+  config: Config;
+  /** Where each non-default key came from, for the startup log. */
+  sources: Record<string, "file" | "env" | "flag">;
+  configFile?: string;
+}
+
+export const USAGE = `usage: scriptengine serve [--config FILE] [--grpc-address HOST:PORT] [--http-address HOST:PORT]
+                         [--data-dir DIR] [--log-level LEVEL] [--set KEY=VALUE ...]
+Keys are those of the TOML file (e.g. pool.workers, resource_limits.max_memory_bytes);
+environment variables are SCRIPTENGINE_<KEY> with dots as underscores (SCRIPTENGINE_POOL_WORKERS).`;
+
+export function loadConfig(options: LoadOptions = {}): Loaded {
+  const env = options.env ?? process.env;
+  const { values: flags } = parseArgs({
+    args: options.argv ?? [],
+    options: {
+      config: { type: "string" },
+      "grpc-address": { type: "string" },
+      "http-address": { type: "string" },
+      "data-dir": { type: "string" },
+      "log-level": { type: "string" },
+      set: { type: "string", multiple: true },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const values = new Map<ConfigKey, unknown>();
+  const sources: Loaded["sources"] = {};
+  const put = (key: string, raw: unknown, source: "file" | "env" | "flag") => {
+    if (!(key in SCHEMA)) throw new ConfigError(key, "unknown key");
+    const spec: KeySpec = SCHEMA[key as ConfigKey];
+    values.set(key as ConfigKey, coerce(key, spec, raw, source !== "file"));
+    sources[key] = source;
+  };
+
+  const configFile = flags.config ?? env.SCRIPTENGINE_CONFIG;
+  let principals: PrincipalEntry[] = [];
+  if (configFile) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, "utf8");
+    } catch (err) {
+      throw new ConfigError("--config", `cannot read ${configFile}: ${(err as Error).message}`);
+    }
+    let table: Record<string, unknown>;
+    try {
+      table = parseToml(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(configFile, `not valid TOML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    for (const [key, raw] of Object.entries(flatten(table))) put(key, raw, "file");
+    principals = principalsFrom((table.auth as Record<string, unknown> | undefined)?.principals, env);
+  }
+
+  const known = new Map(Object.keys(SCHEMA).map((k) => [envName(k), k]));
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || name === "SCRIPTENGINE_CONFIG" || raw === undefined) continue;
+    const key = known.get(name);
+    if (!key) throw new ConfigError(name, "unknown environment variable");
+    put(key, raw, "env");
+  }
+
+  const flagKeys: Record<string, ConfigKey> = {
+    "grpc-address": "server.grpc_address",
+    "http-address": "server.http_address",
+    "data-dir": "server.data_dir",
+    "log-level": "server.log_level",
+  };
+  for (const [flag, key] of Object.entries(flagKeys)) {
+    const v = flags[flag as keyof typeof flags];
+    if (typeof v === "string") put(key, v, "flag");
+  }
+  for (const assignment of flags.set ?? []) {
+    const eq = assignment.indexOf("=");
+    if (eq <= 0) throw new ConfigError("--set", `expected KEY=VALUE, got ${JSON.stringify(assignment)}`);
+    put(assignment.slice(0, eq), assignment.slice(eq + 1), "flag");
+  }
+
+  const get = <T>(key: ConfigKey): T => (values.has(key) ? values.get(key) : SCHEMA[key].default) as T;
+  const config: Config = {
+    maxCacheSize: get("max_cache_size"),
+    defaultExecutionTimeoutMs: get("default_execution_timeout"),
+    maxSourceSize: get("max_source_size"),
+    enableCaching: get("enable_caching"),
+    securityLevel: get("security_level"),
+    resourceLimits: {
+      maxMemoryBytes: get("resource_limits.max_memory_bytes"),
+      maxCpuPercentage: get("resource_limits.max_cpu_percentage"),
+      maxConcurrentOperations: get("resource_limits.max_concurrent_operations"),
+      operationTimeoutMs: get("resource_limits.operation_timeout"),
+      maxExecutionTimeMs: get("resource_limits.max_execution_time"),
+      maxNetworkRequests: get("resource_limits.max_network_requests"),
+    },
+    discovery: {
+      enabled: get("discovery.enabled"),
+      serviceId: get("discovery.service_id"),
+      serviceType: get("discovery.service_type"),
+      advertiseEndpoint: get("discovery.advertise_endpoint"),
+      ttlMs: get("discovery.ttl"),
+    },
+    healthCheck: {
+      intervalMs: get("health_check.interval"),
+      degradedQueueRatio: get("health_check.degraded_queue_ratio"),
+      unhealthyFailureCount: get("health_check.unhealthy_failure_count"),
+      failureWindowMs: get("health_check.failure_window"),
+    },
+    server: {
+      grpcAddress: get("server.grpc_address"),
+      httpAddress: get("server.http_address"),
+      maxRequestBytes: get("server.max_request_bytes"),
+      shutdownGraceMs: get("server.shutdown_grace"),
+      dataDir: get("server.data_dir"),
+      logLevel: get("server.log_level"),
+      tlsCertFile: get("server.tls_cert_file"),
+      tlsKeyFile: get("server.tls_key_file"),
+      tlsClientCaFile: get("server.tls_client_ca_file"),
+    },
+    pool: { workers: get("pool.workers"), maxQueue: get("pool.max_queue"), recycleAfter: get("pool.recycle_after") },
+    auth: { onExcess: get("auth.on_excess"), principals },
+    events: { logSize: get("events.log_size"), subscriberBuffer: get("events.subscriber_buffer"), onLag: get("events.on_lag") },
+    tools: { httpAllowList: get("tools.http_allow_list"), legacyRoot: get("tools.legacy_root") },
+  };
+  if (Boolean(config.server.tlsCertFile) !== Boolean(config.server.tlsKeyFile)) {
+    throw new ConfigError(config.server.tlsCertFile ? "server.tls_key_file" : "server.tls_cert_file", "TLS needs both a certificate and a key");
+  }
+  if (config.server.tlsClientCaFile && !config.server.tlsCertFile) {
+    throw new ConfigError("server.tls_client_ca_file", "mTLS needs server.tls_cert_file and server.tls_key_file");
+  }
+  return { config, sources, configFile };
+}
+
+/** Without credentials the server must not be reachable from other hosts. */
+export function isLoopbackAddress(address: string): boolean {
+  const host = address.slice(0, address.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,71 @@
+// The configuration's keys, types, defaults and bounds, declared once. Loading (TOML, env, flags)
+// and validation are driven from this table, so every error can name the exact key.
+// Top-level keys are the API document's ScriptEngineConfig; [server], [pool], [auth], [events]
+// and [tools] are the service's own.
+
+export type KeyType = "int" | "number" | "bool" | "string" | "duration" | "level" | "address" | "strings" | "enum";
+
+export interface KeySpec {
+  type: KeyType;
+  default: unknown;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  doc: string;
+}
+
+const MiB = 1024 * 1024;
+
+export const SCHEMA = {
+  // ScriptEngineConfig (the document's names and defaults).
+  max_cache_size: { type: "int", default: 1000, min: 0, max: 1_000_000, doc: "compiled scripts kept in the compile cache" },
+  default_execution_timeout: { type: "duration", default: 30_000, min: 1, doc: "timeout when a request sets none" },
+  max_source_size: { type: "int", default: 1 * MiB, min: 1, max: 64 * MiB, doc: "largest accepted source, bytes" },
+  enable_caching: { type: "bool", default: true, doc: "keep V8 code caches of compiled scripts" },
+  security_level: { type: "level", default: "safe", doc: "level for requests that ask for none" },
+  "resource_limits.max_memory_bytes": { type: "int", default: 512 * MiB, min: 8 * MiB, doc: "cap on any isolate's heap" },
+  "resource_limits.max_cpu_percentage": { type: "number", default: 100, min: 1, max: 100, doc: "cap on CPU share" },
+  "resource_limits.max_concurrent_operations": { type: "int", default: 100, min: 1, doc: "cap on concurrent executions per caller" },
+  "resource_limits.operation_timeout": { type: "duration", default: 10_000, min: 1, doc: "cap on one tool call" },
+  "resource_limits.max_execution_time": { type: "duration", default: 300_000, min: 1, doc: "cap on any execution's wall time" },
+  "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, doc: "cap on http tool calls per execution" },
+  "discovery.enabled": { type: "bool", default: true, doc: "register the engine in its own registry" },
+  "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>)" },
+  "discovery.service_type": { type: "string", default: "ScriptEngine", doc: "registered service type" },
+  "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint (default the gRPC address)" },
+  "discovery.ttl": { type: "duration", default: 30_000, min: 1000, doc: "lease TTL" },
+  "health_check.interval": { type: "duration", default: 5000, min: 100, doc: "health re-evaluation period" },
+  "health_check.degraded_queue_ratio": { type: "number", default: 0.8, min: 0, max: 1, doc: "queue fill that means DEGRADED" },
+  "health_check.unhealthy_failure_count": { type: "int", default: 5, min: 1, doc: "worker failures in the window that mean UNHEALTHY" },
+  "health_check.failure_window": { type: "duration", default: 60_000, min: 1000, doc: "window for counting failures" },
+
+  // The server itself.
+  "server.grpc_address": { type: "address", default: "127.0.0.1:50051", doc: "gRPC listen address (grpc-js)" },
+  "server.http_address": { type: "address", default: "127.0.0.1:8080", doc: "Connect/gRPC-Web listen address (connect-node)" },
+  "server.max_request_bytes": { type: "int", default: 4 * MiB, min: 1024, max: 256 * MiB, doc: "largest accepted request message" },
+  "server.shutdown_grace": { type: "duration", default: 10_000, min: 0, doc: "how long SIGTERM waits for in-flight calls" },
+  "server.data_dir": { type: "string", default: "data", doc: "embedded store directory" },
+  "server.log_level": { type: "enum", default: "info", values: ["debug", "info", "warn", "error", "silent"], doc: "log level" },
+  "server.tls_cert_file": { type: "string", default: "", doc: "PEM certificate; enables TLS on both ports" },
+  "server.tls_key_file": { type: "string", default: "", doc: "PEM private key" },
+  "server.tls_client_ca_file": { type: "string", default: "", doc: "PEM CA; when set, clients must present a certificate (mTLS)" },
+
+  // The isolate pool.
+  "pool.workers": { type: "int", default: 0, min: 0, max: 64, doc: "worker processes (0 = one per core)" },
+  "pool.max_queue": { type: "int", default: 256, min: 0, max: 100_000, doc: "executions waiting for an isolate" },
+  "pool.recycle_after": { type: "int", default: 1000, min: 1, doc: "executions before an isolate is replaced" },
+
+  // Callers.
+  "auth.on_excess": { type: "enum", default: "deny", values: ["deny", "clamp"], doc: "a request asking for more than its principal holds" },
+
+  // Events.
+  "events.log_size": { type: "int", default: 10_000, min: 1, max: 10_000_000, doc: "events retained for resume" },
+  "events.subscriber_buffer": { type: "int", default: 1024, min: 1, max: 1_000_000, doc: "events buffered per subscriber" },
+  "events.on_lag": { type: "enum", default: "notify", values: ["notify", "disconnect"], doc: "a subscriber that falls behind" },
+
+  // Tools and migration.
+  "tools.http_allow_list": { type: "strings", default: [], doc: "hosts the http tool may reach (Production)" },
+  "tools.legacy_root": { type: "string", default: "examples/legacy-tools", doc: "where legacy tools are read from" },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof SCHEMA;

@@ -1,0 +1,51 @@
+// The loaded configuration: plain values, durations in milliseconds.
+export type Level = "safe" | "production" | "development";
+
+export interface Principal {
+  /** Name used in logs, events and quotas. */
+  name: string;
+  /** Highest security level the principal may ask for. */
+  maxSecurityLevel: Level;
+  /** Permissions the principal holds ("admin", "events:emit", "tools:http", "profile", ...). */
+  permissions: string[];
+  /** Concurrent executions allowed to this principal (0 = the level's default). */
+  maxConcurrent: number;
+}
+
+export interface PrincipalEntry extends Principal {
+  /** The bearer token / API key that authenticates it. Never logged or returned. */
+  token: string;
+}
+
+export interface Config {
+  maxCacheSize: number;
+  defaultExecutionTimeoutMs: number;
+  maxSourceSize: number;
+  enableCaching: boolean;
+  securityLevel: Level;
+  resourceLimits: {
+    maxMemoryBytes: number;
+    maxCpuPercentage: number;
+    maxConcurrentOperations: number;
+    operationTimeoutMs: number;
+    maxExecutionTimeMs: number;
+    maxNetworkRequests: number;
+  };
+  discovery: { enabled: boolean; serviceId: string; serviceType: string; advertiseEndpoint: string; ttlMs: number };
+  healthCheck: { intervalMs: number; degradedQueueRatio: number; unhealthyFailureCount: number; failureWindowMs: number };
+  server: {
+    grpcAddress: string;
+    httpAddress: string;
+    maxRequestBytes: number;
+    shutdownGraceMs: number;
+    dataDir: string;
+    logLevel: "debug" | "info" | "warn" | "error" | "silent";
+    tlsCertFile: string;
+    tlsKeyFile: string;
+    tlsClientCaFile: string;
+  };
+  pool: { workers: number; maxQueue: number; recycleAfter: number };
+  auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
+  events: { logSize: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };
+  tools: { httpAllowList: string[]; legacyRoot: string };
+}

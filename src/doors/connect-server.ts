@@ -1,0 +1,77 @@
+// The Connect door: connect-node serves Connect, gRPC-Web and gRPC on the HTTP port, over
+// HTTP/1.1 and HTTP/2. Without TLS, one listener sniffs the HTTP/2 preface to tell h2c from
+// HTTP/1.1; with TLS, ALPN decides.
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { ServedService } from "./services.ts";
+import type { TlsMaterial } from "./tls.ts";
+
+export interface ConnectDoor {
+  address: string;
+  close(graceMs: number): Promise<void>;
+}
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+export async function openConnectDoor(address: string, services: ServedService[], maxRequestBytes: number, tls?: TlsMaterial): Promise<ConnectDoor> {
+  const handler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      for (const { service, impl } of services) router.service(service, impl);
+    },
+    readMaxBytes: maxRequestBytes,
+    // Connect GET and JSON for curl; all three protocols are on by default.
+  });
+  const sockets = new Set<net.Socket>();
+  let listener: net.Server;
+  let h1: http.Server | undefined;
+  let h2: http2.Http2Server | http2.Http2SecureServer;
+  if (tls) {
+    h2 = http2.createSecureServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: Boolean(tls.ca), allowHTTP1: true }, handler);
+    listener = h2;
+  } else {
+    h2 = http2.createServer({}, handler);
+    h1 = http.createServer(handler);
+    listener = net.createServer((socket) => {
+      socket.once("readable", () => {
+        const head: Buffer | null = socket.read(H2_PREFACE.length) ?? socket.read();
+        if (head === null) return socket.destroy();
+        socket.unshift(head);
+        const target = head.equals(H2_PREFACE.subarray(0, head.length)) ? h2 : h1!;
+        target.emit("connection", socket);
+      });
+    });
+  }
+  listener.on("connection", (s: net.Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(Number(address.slice(colon + 1)), host, () => resolve());
+  });
+  const port = (listener.address() as net.AddressInfo).port;
+  return {
+    address: `${address.slice(0, colon)}:${port}`,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(force);
+          resolve();
+        };
+        const force = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+          resolve();
+        }, graceMs);
+        listener.close(() => done());
+        // Idle keep-alive connections would hold close() open: end those now, busy ones after their call.
+        h1?.closeIdleConnections();
+        if (!tls) h2.close();
+        if (sockets.size === 0) done();
+      }),
+  };
+}

@@ -1,0 +1,100 @@
+// Registers a protobuf-es service implementation on a grpc-js server. grpc-js does the HTTP/2
+// and framing (the fast path), protobuf-es the (de)serialisation, and the handler sees the same
+// HandlerContext (headers, deadline, abort signal, context values) it gets from connect-node.
+import { create, fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { grpcStatusOf } from "./grpc-status.ts";
+
+type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
+
+function headersOf(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    headers.append(key, Buffer.isBuffer(value) ? value.toString("base64") : value);
+  }
+  return headers;
+}
+
+function contextFor(service: DescService, method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): HandlerContext {
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  const request = new AbortController();
+  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => request.abort(new Error("cancelled by the client")));
+  return createHandlerContext({
+    service,
+    method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: `/${service.typeName}/${method.name}`,
+    timeoutMs: Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined,
+    requestSignal: request.signal,
+    requestHeader: headersOf(call.metadata),
+  });
+}
+
+function definitionOf(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
+  return {
+    path: `/${method.parent.typeName}/${method.name}`,
+    requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+    responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+    requestSerialize: (msg) => Buffer.from(toBinary(method.input, msg as never)),
+    requestDeserialize: (buf: Buffer) => fromBinary(method.input, buf),
+    responseSerialize: (msg) => Buffer.from(toBinary(method.output, create(method.output, msg as never))),
+    responseDeserialize: (buf: Buffer) => fromBinary(method.output, buf),
+  };
+}
+
+/** Writes every message of `source` to a server stream, honouring backpressure, then ends it. */
+async function pump(source: AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, ctx: HandlerContext) {
+  try {
+    for await (const msg of source) {
+      if (call.cancelled) break;
+      if (!call.write(msg)) await new Promise((resolve) => call.once("drain", resolve));
+    }
+    if (!call.cancelled) call.end();
+  } catch (err) {
+    if (!call.cancelled) call.emit("error", grpcStatusOf(err));
+  }
+}
+
+export function addService<S extends DescService>(server: grpc.Server, service: S, impl: ServiceImpl<S>): void {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    definition[method.name] = definitionOf(method);
+    const fn = (impl as unknown as Record<string, AnyImpl>)[method.localName].bind(impl);
+    switch (method.methodKind) {
+      case "unary":
+        handlers[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          const ctx = contextFor(service, method, call);
+          Promise.resolve()
+            .then(() => fn(call.request, ctx))
+            .then((res) => callback(null, res), (err) => callback(grpcStatusOf(err)))
+            .finally(() => ctx.signal.aborted || (ctx as unknown as { abort(): void }).abort());
+        };
+        break;
+      case "server_streaming":
+        handlers[method.name] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+          const ctx = contextFor(service, method, call);
+          void pump(fn(call.request, ctx) as AsyncIterable<unknown>, call, ctx);
+        };
+        break;
+      case "bidi_streaming":
+        handlers[method.name] = (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+          const ctx = contextFor(service, method, call);
+          void pump(fn(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, call, ctx);
+        };
+        break;
+      case "client_streaming":
+        handlers[method.name] = (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          const ctx = contextFor(service, method, call);
+          Promise.resolve()
+            .then(() => fn(call as AsyncIterable<unknown>, ctx))
+            .then((res) => callback(null, res), (err) => callback(grpcStatusOf(err)));
+        };
+        break;
+    }
+  }
+  server.addService(definition as grpc.ServiceDefinition, handlers);
+}

@@ -1,0 +1,41 @@
+// The gRPC door: grpc-js on the main port.
+import * as grpc from "@grpc/grpc-js";
+import { addService } from "./grpc-adapter.ts";
+import type { ServedService } from "./services.ts";
+import type { TlsMaterial } from "./tls.ts";
+
+export interface GrpcDoor {
+  address: string;
+  /** Stop accepting calls and wait for in-flight ones; force-close after graceMs. */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function openGrpcDoor(address: string, services: ServedService[], maxRequestBytes: number, tls?: TlsMaterial): Promise<GrpcDoor> {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": maxRequestBytes,
+    "grpc.max_send_message_length": 64 * 1024 * 1024,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  for (const { service, impl } of services) addService(server, service, impl);
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.ca))
+    : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = address.slice(0, address.lastIndexOf(":"));
+  return {
+    address: `${host}:${port}`,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

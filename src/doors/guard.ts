@@ -1,0 +1,93 @@
+// Wraps a service implementation once, for both doors: authenticate the caller, turn every
+// thrown value into the service's error, and log each call. Health and reflection are public
+// (probes and grpcurl need no token); everything else needs a principal.
+import type { DescService } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { Authenticator } from "../auth/principal.ts";
+import { principalKey } from "../auth/principal.ts";
+import { notImplemented, toServiceError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+
+export interface GuardOptions {
+  authenticator: Authenticator;
+  log: Logger;
+  /** Serve without authentication (health, reflection). */
+  public?: boolean;
+  /** Ends every stream (with OK) when aborted: server shutdown. Unary calls are left to drain. */
+  streamsSignal?: AbortSignal;
+  /** Called once per finished call, for metrics. */
+  onCallDone?: (method: string, code: number, ms: number) => void;
+}
+
+type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
+
+export function guard<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, options: GuardOptions): ServiceImpl<S> {
+  const out: Record<string, AnyImpl> = {};
+  for (const method of service.methods) {
+    const fn = (impl as Record<string, AnyImpl | undefined>)[method.localName];
+    const name = `${service.typeName}/${method.name}`;
+    const finish = (start: number, err?: unknown) => {
+      const ms = performance.now() - start;
+      const e = err === undefined ? undefined : toServiceError(err);
+      const code = e?.code ?? 0;
+      options.onCallDone?.(name, code, ms);
+      if (e && (code === 13 || code === 2)) options.log.error("rpc failed", { method: name, code, error: String(e.cause ?? e) });
+      else options.log.debug("rpc", { method: name, code, ms: Math.round(ms * 10) / 10 });
+      return e;
+    };
+    const authenticate = (ctx: HandlerContext) => {
+      if (!options.public) ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
+    };
+    const missing = () => {
+      throw notImplemented(name);
+    };
+    if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
+      out[method.localName] = async (req, ctx) => {
+        const start = performance.now();
+        try {
+          authenticate(ctx);
+          const res = await (fn ?? missing)(req, ctx);
+          finish(start);
+          return res;
+        } catch (err) {
+          throw finish(start, err);
+        }
+      };
+    } else {
+      out[method.localName] = async function* (req, ctx) {
+        const start = performance.now();
+        try {
+          authenticate(ctx);
+          const stop = options.streamsSignal ? AbortSignal.any([ctx.signal, options.streamsSignal]) : ctx.signal;
+          yield* untilAborted((fn ?? missing)(req, ctx) as AsyncIterable<unknown>, stop);
+          finish(start);
+        } catch (err) {
+          throw finish(start, err);
+        }
+      };
+    }
+  }
+  return out as unknown as ServiceImpl<S>;
+}
+
+/**
+ * Yields from `source` until it ends or `signal` aborts. The source is told to return but not
+ * awaited: a generator parked on an await would otherwise hold the stream open.
+ */
+async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const stopped = Symbol("stopped");
+  const stop = new Promise<typeof stopped>((resolve) => {
+    if (signal.aborted) resolve(stopped);
+    else signal.addEventListener("abort", () => resolve(stopped), { once: true });
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), stop]);
+      if (next === stopped || next.done) return;
+      yield next.value;
+    }
+  } finally {
+    void it.return?.()?.catch(() => {});
+  }
+}

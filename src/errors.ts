@@ -1,0 +1,109 @@
+// One error type for the whole service: a ConnectError whose code follows from its reason and
+// which always carries a google.rpc.ErrorInfo (domain "scriptengine.v1"), plus RetryInfo when a
+// retry can succeed. Both doors send it: connect-node natively, the grpc-js door as
+// grpc-status-details-bin (see doors/grpc-status.ts).
+import { Code, ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { ErrorInfoSchema, RetryInfoSchema, BadRequestSchema } from "../gen/ts/google/rpc/error_details_pb.js";
+
+export const ERROR_DOMAIN = "scriptengine.v1";
+
+/** ErrorReason names (errors.proto, without the ERROR_REASON_ prefix) and their gRPC codes. */
+export const REASON_CODES = {
+  EXECUTION_ERROR: Code.Aborted,
+  COMPILATION_ERROR: Code.InvalidArgument,
+  CONFIGURATION_ERROR: Code.FailedPrecondition,
+  VALIDATION_ERROR: Code.InvalidArgument,
+  SECURITY_VIOLATION: Code.PermissionDenied,
+  RESOURCE_EXCEEDED: Code.ResourceExhausted,
+  TIMEOUT: Code.DeadlineExceeded,
+  SERVICE_NOT_FOUND: Code.NotFound,
+  SCRIPT_NOT_FOUND: Code.NotFound,
+  MIGRATION_ERROR: Code.FailedPrecondition,
+  INTERNAL_ERROR: Code.Internal,
+  UNAUTHENTICATED: Code.Unauthenticated,
+  ENGINE_STOPPED: Code.Unavailable,
+  QUEUE_FULL: Code.ResourceExhausted,
+  WORKER_CRASHED: Code.Unavailable,
+  REQUEST_TOO_LARGE: Code.ResourceExhausted,
+  NOT_IMPLEMENTED: Code.Unimplemented,
+  TOOL_NOT_FOUND: Code.NotFound,
+  MIGRATION_NOT_FOUND: Code.NotFound,
+  TOOL_EXISTS: Code.AlreadyExists,
+  MIGRATION_IN_PROGRESS: Code.FailedPrecondition,
+  EVENTS_LOST: Code.ResourceExhausted,
+  SUBSCRIPTION_NOT_FOUND: Code.NotFound,
+  CANCELLED: Code.Canceled,
+  LEASE_NOT_FOUND: Code.NotFound,
+} as const satisfies Record<string, Code>;
+
+export type ErrorReason = keyof typeof REASON_CODES;
+
+export interface ServiceErrorOptions {
+  /** ErrorInfo metadata: string values only (resource, limit, script_id, field, ...). */
+  metadata?: Record<string, string | number | boolean | undefined>;
+  /** Adds google.rpc.RetryInfo: the client may retry after this delay. */
+  retryAfterMs?: number;
+  /** Adds google.rpc.BadRequest with one field violation. */
+  field?: string;
+  /** Overrides the reason's default code (e.g. OUT_OF_RANGE for a resume too far back). */
+  code?: Code;
+  cause?: unknown;
+}
+
+/** Builds the service's error for a reason. */
+export function serviceError(reason: ErrorReason, message: string, options: ServiceErrorOptions = {}): ConnectError {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.metadata ?? {})) {
+    if (value !== undefined) metadata[key] = String(value);
+  }
+  if (options.field !== undefined) metadata.field = options.field;
+  const details: ConstructorParameters<typeof ConnectError>[3] = [
+    { desc: ErrorInfoSchema, value: { reason, domain: ERROR_DOMAIN, metadata } },
+  ];
+  if (options.retryAfterMs !== undefined) {
+    details.push({ desc: RetryInfoSchema, value: { retryDelay: durationFromMs(options.retryAfterMs) } });
+  }
+  if (options.field !== undefined) {
+    details.push({
+      desc: BadRequestSchema,
+      value: { fieldViolations: [{ field: options.field, description: message }] },
+    });
+  }
+  return new ConnectError(message, options.code ?? REASON_CODES[reason], undefined, details, options.cause);
+}
+
+export const invalidArgument = (field: string, message: string): ConnectError =>
+  serviceError("VALIDATION_ERROR", message, { field });
+
+export const notImplemented = (what: string): ConnectError =>
+  serviceError("NOT_IMPLEMENTED", `${what} is not implemented by this build`);
+
+/** The reason in an error's ErrorInfo, if it has one. */
+export function reasonOf(err: unknown): string | undefined {
+  if (!(err instanceof ConnectError)) return undefined;
+  const info = err.findDetails(ErrorInfoSchema)[0];
+  return info?.reason;
+}
+
+/**
+ * Anything thrown by a handler becomes a ConnectError. Errors that carry a known `reason`
+ * (as the engine's, events' and registry's typed errors do) keep it; anything else is
+ * INTERNAL with a generic message, so host details never reach the caller.
+ */
+export function toServiceError(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (err instanceof Error && typeof (err as { reason?: unknown }).reason === "string") {
+    const e = err as Error & { reason: string; retryAfterMs?: number; field?: string; metadata?: Record<string, string | number> };
+    if (e.reason in REASON_CODES) {
+      return serviceError(e.reason as ErrorReason, e.message, {
+        retryAfterMs: e.retryAfterMs,
+        field: e.field,
+        metadata: e.metadata,
+        cause: err,
+      });
+    }
+  }
+  return serviceError("INTERNAL_ERROR", "internal error", { cause: err });
+}

@@ -1,0 +1,38 @@
+// The engine's lifecycle and health status, one source of truth for HealthCheck, the standard
+// grpc.health.v1 service and HealthStatusChanged events. Listeners hear every real change.
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+
+export type StatusListener = (status: ServiceStatus, previous: ServiceStatus, message: string) => void;
+
+export class HealthState {
+  private current: ServiceStatus = ServiceStatus.STARTING;
+  private why = "starting";
+  private readonly listeners = new Set<StatusListener>();
+
+  get status(): ServiceStatus {
+    return this.current;
+  }
+
+  get message(): string {
+    return this.why;
+  }
+
+  /** True when the engine accepts work (HEALTHY or DEGRADED). */
+  get serving(): boolean {
+    return this.current === ServiceStatus.HEALTHY || this.current === ServiceStatus.DEGRADED;
+  }
+
+  set(status: ServiceStatus, message: string): void {
+    this.why = message;
+    if (status === this.current) return;
+    const previous = this.current;
+    this.current = status;
+    for (const listener of this.listeners) listener(status, previous, message);
+  }
+
+  /** Subscribe to changes; returns the unsubscribe function. */
+  onChange(listener: StatusListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

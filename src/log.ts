@@ -1,0 +1,28 @@
+// Structured logs: one JSON object per line on stderr, so that stdout stays free for the
+// machine-readable "listening" line tests and supervisors read.
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+type Fields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  child(fields: Fields): Logger;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+export function createLogger(level: LogLevel, base: Fields = {}, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Fields) => {
+    if (RANK[lvl] < RANK[level]) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }) + "\n");
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+  };
+}

@@ -1,0 +1,46 @@
+// `node src/main.ts [flags]`: load the configuration, start the server, and shut down
+// gracefully on SIGTERM/SIGINT. A bad configuration exits with status 2 and one clear line.
+import { ConfigError, USAGE, loadConfig } from "./config/load.ts";
+import { createLogger } from "./log.ts";
+import { startServer } from "./server.ts";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  let loaded;
+  try {
+    loaded = loadConfig({ argv });
+  } catch (err) {
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`scriptengine: ${(err as Error).message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const { config } = loaded;
+  const log = createLogger(config.server.logLevel, { service: "scriptengine" });
+  log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
+  const server = await startServer(config, log);
+  // One machine-readable line on stdout, for supervisors and tests.
+  process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info("shutdown requested", { signal });
+      resolve();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  await server.close();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`scriptengine: fatal: ${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

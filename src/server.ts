@@ -1,0 +1,115 @@
+// The composition root: config → state → services → doors, and an orderly shutdown.
+import { hostname } from "node:os";
+import { mkdirSync } from "node:fs";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
+import { MigrationService } from "../gen/ts/scriptengine/v1/migration_service_pb.js";
+import { EventService } from "../gen/ts/scriptengine/v1/event_service_pb.js";
+import { RegistryService } from "../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { ToolService } from "../gen/ts/scriptengine/v1/tool_service_pb.js";
+import { Health } from "../gen/ts/grpc/health/v1/health_pb.js";
+import { file_google_rpc_error_details } from "../gen/ts/google/rpc/error_details_pb.js";
+import { file_google_rpc_status } from "../gen/ts/google/rpc/status_pb.js";
+import { ServiceStatus } from "../gen/ts/scriptengine/v1/common_pb.js";
+import { Authenticator } from "./auth/principal.ts";
+import { isLoopbackAddress } from "./config/load.ts";
+import type { Config } from "./config/types.ts";
+import type { Logger } from "./log.ts";
+import { HealthState } from "./health/state.ts";
+import { guard } from "./doors/guard.ts";
+import { served, type ServedService } from "./doors/services.ts";
+import { healthService } from "./doors/health-service.ts";
+import { ReflectionIndex, ReflectionV1, ReflectionV1Alpha, reflectionV1, reflectionV1Alpha } from "./doors/reflection-service.ts";
+import { openGrpcDoor } from "./doors/grpc-server.ts";
+import { openConnectDoor } from "./doors/connect-server.ts";
+import { loadTls } from "./doors/tls.ts";
+import { scriptService, type MetricsContributor } from "./api/script-service.ts";
+
+export interface RunningServer {
+  grpcAddress: string;
+  httpAddress: string;
+  health: HealthState;
+  /** Graceful shutdown: end streams, drain in-flight calls (up to the grace period), close. */
+  close(): Promise<void>;
+}
+
+/** The scriptengine.v1 services every build serves (those without behaviour yet answer UNIMPLEMENTED). */
+export const CONTRACT_SERVICES: DescService[] = [ScriptService, MigrationService, EventService, RegistryService, ToolService];
+
+/** Without credentials the server may only be reachable from this host. */
+function loopbackOnly(address: string, log: Logger, door: string): string {
+  if (isLoopbackAddress(address)) return address;
+  const port = address.slice(address.lastIndexOf(":") + 1);
+  log.warn("no credentials configured: binding to loopback only", { door, requested: address, bound: `127.0.0.1:${port}` });
+  return `127.0.0.1:${port}`;
+}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const startedAt = Date.now();
+  const health = new HealthState();
+  const authenticator = new Authenticator(config.auth.principals);
+  const serviceId = config.discovery.serviceId || `script-engine-${hostname()}`;
+  const streams = new AbortController();
+  mkdirSync(config.server.dataDir, { recursive: true });
+
+  let grpcAddress = config.server.grpcAddress;
+  let httpAddress = config.server.httpAddress;
+  if (!authenticator.enabled) {
+    grpcAddress = loopbackOnly(grpcAddress, log, "grpc");
+    httpAddress = loopbackOnly(httpAddress, log, "http");
+    log.info("no credentials configured: callers act as the local principal (loopback only)");
+  }
+
+  health.onChange((status, previous, message) =>
+    log.info("health status changed", { status: ServiceStatus[status], previous: ServiceStatus[previous], message }),
+  );
+
+  const metrics: MetricsContributor[] = [];
+  const guardOptions = { authenticator, log, streamsSignal: streams.signal };
+  const api: ServedService[] = [
+    served(ScriptService, guard(ScriptService, scriptService({ config, health, serviceId, startedAt, metrics }), guardOptions)),
+    served(MigrationService, guard(MigrationService, {}, guardOptions)),
+    served(EventService, guard(EventService, {}, guardOptions)),
+    served(RegistryService, guard(RegistryService, {}, guardOptions)),
+    served(ToolService, guard(ToolService, {}, guardOptions)),
+  ];
+  const publicOptions = { ...guardOptions, public: true };
+  const probes = [
+    served(Health, guard(Health, healthService(health, CONTRACT_SERVICES.map((s) => s.typeName)), publicOptions)),
+  ];
+  const index = new ReflectionIndex([...api, ...probes].map((s) => s.service).concat([ReflectionV1, ReflectionV1Alpha]), [
+    file_google_rpc_error_details,
+    file_google_rpc_status,
+  ]);
+  const reflection = [
+    served(ReflectionV1, guard(ReflectionV1, reflectionV1(index) as ServiceImpl<typeof ReflectionV1>, publicOptions)),
+    served(ReflectionV1Alpha, guard(ReflectionV1Alpha, reflectionV1Alpha(index) as ServiceImpl<typeof ReflectionV1Alpha>, publicOptions)),
+  ];
+  const all = [...api, ...probes, ...reflection];
+
+  const tls = loadTls(config.server);
+  const grpcDoor = await openGrpcDoor(grpcAddress, all, config.server.maxRequestBytes, tls);
+  const connectDoor = await openConnectDoor(httpAddress, all, config.server.maxRequestBytes, tls).catch(async (err) => {
+    await grpcDoor.close(0);
+    throw err;
+  });
+  health.set(ServiceStatus.HEALTHY, "serving");
+  log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
+
+  let closing: Promise<void> | undefined;
+  return {
+    grpcAddress: grpcDoor.address,
+    httpAddress: connectDoor.address,
+    health,
+    close: () =>
+      (closing ??= (async () => {
+        health.set(ServiceStatus.STOPPING, "shutting down");
+        streams.abort();
+        const grace = config.server.shutdownGraceMs;
+        await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
+        health.set(ServiceStatus.STOPPED, "shut down");
+        log.info("stopped");
+      })()),
+  };
+}

@@ -1,0 +1,132 @@
+// The two doors serve one implementation: the same answer on every protocol, the same errors
+// with the same details, health and reflection for operators, and the request size cap.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toJson } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
+import { ScriptEngineConfigSchema } from "../../gen/ts/scriptengine/v1/config_pb.js";
+import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/grpc/health/v1/health_pb.js";
+import { ServerReflection } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionAlpha } from "../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { fromBinary } from "@bufbuild/protobuf";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { PROTOCOLS, clientFor, transportFor } from "../helpers/clients.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ args: ["--set", "server.max_request_bytes=4096", "--set", "max_cache_size=77"] });
+});
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+async function expectError(promise: Promise<unknown>, code: Code, reason: string) {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectError);
+  const ce = err as ConnectError;
+  expect(Code[ce.code]).toBe(Code[code]);
+  const info = ce.findDetails(ErrorInfoSchema)[0];
+  expect(info?.reason).toBe(reason);
+  expect(info?.domain).toBe("scriptengine.v1");
+  return ce;
+}
+
+describe("one implementation, every protocol", () => {
+  it("GetConfig answers the same on grpc-js, Connect (binary and JSON), gRPC-Web and connect-node gRPC", async () => {
+    const answers = await Promise.all(
+      PROTOCOLS.map(async (p) => toJson(ScriptEngineConfigSchema, (await clientFor(ScriptService, p, server).getConfig({})).config!)),
+    );
+    expect((answers[0] as { maxCacheSize: string }).maxCacheSize).toBe("77");
+    for (const a of answers) expect(a).toEqual(answers[0]);
+  });
+
+  it.each(PROTOCOLS)("HealthCheck reports HEALTHY over %s", async (p) => {
+    const res = await clientFor(ScriptService, p, server).healthCheck({});
+    expect(res.health?.status).toBe(1);
+    expect(res.health?.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it.each(PROTOCOLS)("an RPC a later build implements is UNIMPLEMENTED with ErrorInfo over %s", async (p) => {
+    await expectError(clientFor(MigrationService, p, server).getMigrationStatus({}), Code.Unimplemented, "NOT_IMPLEMENTED");
+  });
+
+  it.each(["grpc-js", "connect", "grpc-web"] as const)("a request over the size cap is RESOURCE_EXHAUSTED over %s", async (p) => {
+    const source = "x".repeat(8192);
+    const err = await clientFor(ScriptService, p, server).compileScript({ source }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(Code[(err as ConnectError).code]).toBe(Code[Code.ResourceExhausted]);
+    // The server is unharmed: a small request still works.
+    expect((await clientFor(ScriptService, p, server).healthCheck({})).health?.status).toBe(1);
+  });
+
+  it("honours the client's deadline on a stream (grpc-js and Connect)", async () => {
+    for (const p of ["grpc-js", "connect"] as const) {
+      const health = clientFor(Health, p, server);
+      const seen: Serving[] = [];
+      const err = await (async () => {
+        for await (const res of health.watch({ service: "" }, { timeoutMs: 300 })) seen.push(res.status);
+      })().catch((e: unknown) => e);
+      expect(seen).toEqual([Serving.SERVING]);
+      expect(Code[(err as ConnectError).code]).toBe(Code[Code.DeadlineExceeded]);
+    }
+  });
+});
+
+describe("standard health service", () => {
+  it.each(["grpc-js", "connect"] as const)("Check answers for the server and each service over %s", async (p) => {
+    const health = clientFor(Health, p, server);
+    expect((await health.check({ service: "" })).status).toBe(Serving.SERVING);
+    expect((await health.check({ service: "scriptengine.v1.ScriptService" })).status).toBe(Serving.SERVING);
+    await expect(health.check({ service: "no.such.Service" })).rejects.toMatchObject({ code: Code.NotFound });
+  });
+});
+
+describe("server reflection", () => {
+  async function ask(service: typeof ServerReflection | typeof ServerReflectionAlpha, request: object) {
+    const client = createClient(service as typeof ServerReflection, transportFor("grpc-js", server));
+    async function* one() {
+      yield request;
+    }
+    for await (const res of client.serverReflectionInfo(one() as never)) return res;
+    throw new Error("no answer");
+  }
+
+  it.each([
+    ["v1", ServerReflection],
+    ["v1alpha", ServerReflectionAlpha],
+  ] as const)("%s lists every service", async (_name, svc) => {
+    const res = await ask(svc, { messageRequest: { case: "listServices", value: "" } });
+    expect(res.messageResponse.case).toBe("listServicesResponse");
+    const names = (res.messageResponse.value as { service: { name: string }[] }).service.map((s) => s.name).sort();
+    expect(names).toEqual([
+      "grpc.health.v1.Health",
+      "grpc.reflection.v1.ServerReflection",
+      "grpc.reflection.v1alpha.ServerReflection",
+      "scriptengine.v1.EventService",
+      "scriptengine.v1.MigrationService",
+      "scriptengine.v1.RegistryService",
+      "scriptengine.v1.ScriptService",
+      "scriptengine.v1.ToolService",
+    ]);
+  });
+
+  it("describes a method's file with its dependencies, and says NOT_FOUND for unknown symbols", async () => {
+    const res = await ask(ServerReflection, { messageRequest: { case: "fileContainingSymbol", value: "scriptengine.v1.ScriptService.ExecuteScript" } });
+    expect(res.messageResponse.case).toBe("fileDescriptorResponse");
+    const files = (res.messageResponse.value as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name);
+    expect(files).toContain("scriptengine/v1/script_service.proto");
+    expect(files).toContain("scriptengine/v1/script.proto");
+    expect(files).toContain("google/protobuf/struct.proto");
+    const missing = await ask(ServerReflection, { messageRequest: { case: "fileContainingSymbol", value: "nope.Nothing" } });
+    expect(missing.messageResponse.case).toBe("errorResponse");
+    expect((missing.messageResponse.value as { errorCode: number }).errorCode).toBe(Code.NotFound);
+    const rpcErrors = await ask(ServerReflection, { messageRequest: { case: "fileContainingSymbol", value: "google.rpc.ErrorInfo" } });
+    expect(rpcErrors.messageResponse.case).toBe("fileDescriptorResponse");
+  });
+});
