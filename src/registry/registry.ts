@@ -1,0 +1,456 @@
+// The service registry behind RegistryService: registrations held alive by TTL leases.
+//
+// - register(info, ttlMs) validates, persists and returns a Lease. Re-registering a service_id
+//   updates that registration (never a duplicate) and issues a NEW lease id: the previous lease
+//   is revoked, so a stale instance heartbeating the old lease gets LEASE_NOT_FOUND and learns it
+//   was replaced. registered_at is kept across updates.
+// - heartbeat(leaseId) renews the lease for its TTL (persisted; not announced to watchers).
+// - A lease that is not renewed expires: the sweeper (an unref'd interval timer, or sweep())
+//   removes it, and reads (discover, heartbeat, watch snapshots) never return an expired one
+//   even before the sweeper runs.
+// - Every change is announced to watchers (REGISTERED / UPDATED / DEREGISTERED / EXPIRED) and
+//   published on the event bus (service_registered on register and update, service_unregistered
+//   with reason "deregistered" or the caller's reason, or "expired").
+// - Registrations live in a RegistryStore and survive a restart; on load the expired ones are
+//   removed and announced.
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import {
+  ChangeKind,
+  LeaseSchema,
+  RegistrationSchema,
+  WatchServicesResponseSchema,
+  type Lease,
+  type Registration,
+  type ServiceInfo,
+  type WatchServicesResponse,
+} from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { Deque } from "../events/deque.ts";
+import { invalid, RegistryError } from "./errors.ts";
+import { MemoryRegistryStore, type RegistrationRecord, type RegistryStore } from "./store.ts";
+import { DEFAULT_TTL_BOUNDS, resolveTtl, validateServiceInfo, type TtlBounds } from "./validate.ts";
+
+/** The registry only needs to publish (EventBus satisfies it). */
+export interface EventPublisher {
+  publish(event: ServiceEvent): bigint;
+}
+
+export interface ServiceRegistryOptions {
+  store?: RegistryStore;
+  events?: EventPublisher;
+  /** Clock in epoch milliseconds (tests). */
+  now?: () => number;
+  /** Lease id generator (tests). Default crypto.randomUUID. */
+  newId?: () => string;
+  /** How often the sweeper runs; 0 disables the timer (call sweep() yourself). Default 1000. */
+  sweepIntervalMs?: number;
+  ttl?: Partial<TtlBounds>;
+  /** Changes buffered per watcher before it is ended with EVENTS_LOST. Default 1024. */
+  watchBuffer?: number;
+  /** Registrations allowed; more is RESOURCE_EXCEEDED. Default 10 000. */
+  maxRegistrations?: number;
+  /** DiscoverServices page size when the caller gives none / the largest allowed. */
+  defaultPageSize?: number;
+  maxPageSize?: number;
+  /** Called with errors the background sweeper cannot throw (a failing store). */
+  onError?: (err: unknown) => void;
+}
+
+export interface DiscoverResult {
+  services: Registration[];
+  nextPageToken: string;
+}
+
+export interface RegistryStats {
+  registrations: number;
+  watchers: number;
+  expired: number;
+}
+
+export class ServiceRegistry {
+  readonly #store: RegistryStore;
+  readonly #events: EventPublisher | undefined;
+  readonly #now: () => number;
+  readonly #newId: () => string;
+  readonly #ttl: TtlBounds;
+  readonly #watchBuffer: number;
+  readonly #maxRegistrations: number;
+  readonly #defaultPageSize: number;
+  readonly #maxPageSize: number;
+  readonly #onError: (err: unknown) => void;
+  readonly #records = new Map<string, RegistrationRecord>();
+  readonly #byLease = new Map<string, string>();
+  readonly #watchers = new Set<RegistryWatch>();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #expiredCount = 0;
+
+  constructor(options: ServiceRegistryOptions = {}) {
+    this.#store = options.store ?? new MemoryRegistryStore();
+    this.#events = options.events;
+    this.#now = options.now ?? Date.now;
+    this.#newId = options.newId ?? randomUUID;
+    this.#ttl = { ...DEFAULT_TTL_BOUNDS, ...options.ttl };
+    this.#watchBuffer = options.watchBuffer ?? 1024;
+    this.#maxRegistrations = options.maxRegistrations ?? 10_000;
+    this.#defaultPageSize = options.defaultPageSize ?? 50;
+    this.#maxPageSize = options.maxPageSize ?? 500;
+    this.#onError = options.onError ?? ((err) => console.error("registry sweeper:", err));
+    for (const rec of this.#store.load()) {
+      this.#records.set(rec.info.serviceId, rec);
+      this.#byLease.set(rec.leaseId, rec.info.serviceId);
+    }
+    this.sweep();
+    const interval = options.sweepIntervalMs ?? 1000;
+    if (interval > 0) {
+      this.#timer = setInterval(() => {
+        try {
+          this.sweep();
+        } catch (err) {
+          this.#onError(err);
+        }
+      }, interval);
+      this.#timer.unref();
+    }
+  }
+
+  /** Live (unexpired) registrations. */
+  get size(): number {
+    const now = this.#now();
+    let n = 0;
+    for (const r of this.#records.values()) if (r.expiresAtMs > now) n++;
+    return n;
+  }
+
+  stats(): RegistryStats {
+    return { registrations: this.size, watchers: this.#watchers.size, expired: this.#expiredCount };
+  }
+
+  /**
+   * Registers or updates `info.service_id` with a lease of `ttlMs` (undefined/0: the default).
+   * Throws VALIDATION_ERROR naming the field, RESOURCE_EXCEEDED past maxRegistrations.
+   */
+  register(info: ServiceInfo, ttlMs?: number): Lease {
+    this.#checkOpen();
+    validateServiceInfo(info);
+    const ttl = resolveTtl(ttlMs, this.#ttl);
+    const now = this.#now();
+    let prev = this.#records.get(info.serviceId);
+    if (prev && prev.expiresAtMs <= now) {
+      this.#expire(prev);
+      prev = undefined;
+    }
+    if (!prev && this.#records.size >= this.#maxRegistrations) {
+      throw new RegistryError("RESOURCE_EXCEEDED", `too many registrations (limit ${this.#maxRegistrations})`, {
+        metadata: { resource: "registrations", limit: this.#maxRegistrations },
+      });
+    }
+    const rec: RegistrationRecord = {
+      info: { ...info, metadata: { ...info.metadata } },
+      leaseId: this.#newId(),
+      ttlMs: ttl,
+      expiresAtMs: now + ttl,
+      registeredAtMs: prev?.registeredAtMs ?? now,
+      lastHeartbeatAtMs: now,
+    };
+    this.#store.save(rec);
+    if (prev) this.#byLease.delete(prev.leaseId);
+    this.#records.set(rec.info.serviceId, rec);
+    this.#byLease.set(rec.leaseId, rec.info.serviceId);
+    this.#notify(prev ? ChangeKind.UPDATED : ChangeKind.REGISTERED, rec, prev);
+    this.#events?.publish(
+      create(ServiceEventSchema, {
+        event: {
+          case: "serviceRegistered",
+          value: {
+            serviceId: rec.info.serviceId,
+            serviceType: rec.info.serviceType,
+            metadata: Object.fromEntries(
+              Object.entries(rec.info.metadata).map(([k, v]) => [k, { kind: { case: "stringValue" as const, value: v } }]),
+            ),
+          },
+        },
+      }),
+    );
+    return leaseOf(rec);
+  }
+
+  /** Renews a lease. LEASE_NOT_FOUND if it is unknown, replaced or expired. */
+  heartbeat(leaseId: string): Lease {
+    this.#checkOpen();
+    if (leaseId === "") throw invalid("lease_id", "lease_id is required");
+    const serviceId = this.#byLease.get(leaseId);
+    const rec = serviceId === undefined ? undefined : this.#records.get(serviceId);
+    const now = this.#now();
+    if (!rec || rec.expiresAtMs <= now) {
+      if (rec) this.#expire(rec);
+      throw new RegistryError("LEASE_NOT_FOUND", "the lease does not exist or has expired; register again", {
+        metadata: { lease_id: leaseId },
+      });
+    }
+    const renewed: RegistrationRecord = { ...rec, expiresAtMs: now + rec.ttlMs, lastHeartbeatAtMs: now };
+    this.#store.save(renewed);
+    this.#records.set(rec.info.serviceId, renewed);
+    return leaseOf(renewed);
+  }
+
+  /** Removes a registration. SERVICE_NOT_FOUND if there is no live one. */
+  deregister(serviceId: string, reason = ""): void {
+    this.#checkOpen();
+    if (serviceId === "") throw invalid("service_id", "service_id is required");
+    const rec = this.#records.get(serviceId);
+    if (!rec || rec.expiresAtMs <= this.#now()) {
+      if (rec) this.#expire(rec);
+      throw new RegistryError("SERVICE_NOT_FOUND", `service ${JSON.stringify(serviceId)} is not registered`, {
+        metadata: { service_id: serviceId },
+      });
+    }
+    this.#remove(rec, ChangeKind.DEREGISTERED, reason.slice(0, 256) || "deregistered");
+  }
+
+  /** A live registration, if any. */
+  get(serviceId: string): Registration | undefined {
+    const rec = this.#records.get(serviceId);
+    return rec && rec.expiresAtMs > this.#now() ? registrationOf(rec) : undefined;
+  }
+
+  /**
+   * Live registrations of a type ("" = every type), ordered by service_id, a page at a time.
+   * page_size 0 gives the default, larger than the maximum is clamped, negative is invalid. The
+   * page token is opaque (a position in service_id order, bound to the service_type), so pages
+   * stay consistent while registrations come and go.
+   */
+  discover(serviceType = "", pageSize = 0, pageToken = ""): DiscoverResult {
+    if (!Number.isInteger(pageSize) || pageSize < 0) throw invalid("page_size", "page_size must be >= 0");
+    const size = pageSize === 0 ? this.#defaultPageSize : Math.min(pageSize, this.#maxPageSize);
+    const after = pageToken === "" ? "" : decodePageToken(pageToken, serviceType);
+    const now = this.#now();
+    const matching = [...this.#records.values()]
+      .filter((r) => r.expiresAtMs > now && (serviceType === "" || r.info.serviceType === serviceType))
+      .filter((r) => after === "" || r.info.serviceId > after)
+      .sort((a, b) => (a.info.serviceId < b.info.serviceId ? -1 : a.info.serviceId > b.info.serviceId ? 1 : 0));
+    const page = matching.slice(0, size);
+    const nextPageToken =
+      matching.length > size ? encodePageToken(serviceType, page[page.length - 1].info.serviceId) : "";
+    return { services: page.map(registrationOf), nextPageToken };
+  }
+
+  /**
+   * Watches registrations of a type ("" = every type): first an EXISTING message for each live
+   * one, then the changes. Ends when the signal aborts, on close(), when the consumer leaves the
+   * loop, or (with an EVENTS_LOST error: watch again for a fresh snapshot) when it falls more
+   * than watchBuffer changes behind.
+   */
+  watch(serviceType = "", options: { signal?: AbortSignal } = {}): RegistryWatch {
+    this.#checkOpen();
+    const w = new RegistryWatch(serviceType, this.#watchBuffer, options.signal, (x) => this.#watchers.delete(x));
+    const now = this.#now();
+    const snapshot = [...this.#records.values()]
+      .filter((r) => r.expiresAtMs > now && (serviceType === "" || r.info.serviceType === serviceType))
+      .sort((a, b) => (a.info.serviceId < b.info.serviceId ? -1 : 1));
+    for (const r of snapshot) w.pushSnapshot(change(ChangeKind.EXISTING, r));
+    if (!w.ended) this.#watchers.add(w);
+    return w;
+  }
+
+  /** Removes and announces every expired registration; returns how many. */
+  sweep(): number {
+    const now = this.#now();
+    let n = 0;
+    for (const rec of [...this.#records.values()]) {
+      if (rec.expiresAtMs <= now) {
+        this.#expire(rec);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Stops the sweeper and ends every watch. Registrations stay in the store. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const w of [...this.#watchers]) w.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new RegistryError("ENGINE_STOPPED", "the registry is shut down");
+  }
+
+  #expire(rec: RegistrationRecord): void {
+    this.#expiredCount++;
+    this.#remove(rec, ChangeKind.EXPIRED, "expired");
+  }
+
+  #remove(rec: RegistrationRecord, kind: ChangeKind, reason: string): void {
+    this.#store.remove(rec.info.serviceId);
+    this.#records.delete(rec.info.serviceId);
+    this.#byLease.delete(rec.leaseId);
+    this.#notify(kind, rec);
+    this.#events?.publish(
+      create(ServiceEventSchema, {
+        event: { case: "serviceUnregistered", value: { serviceId: rec.info.serviceId, reason } },
+      }),
+    );
+  }
+
+  #notify(kind: ChangeKind, rec: RegistrationRecord, prev?: RegistrationRecord): void {
+    if (this.#watchers.size === 0) return;
+    const msg = change(kind, rec);
+    const typeChanged = prev !== undefined && prev.info.serviceType !== rec.info.serviceType;
+    for (const w of this.#watchers) {
+      if (w.serviceType === "") w.push(msg);
+      else if (typeChanged && w.serviceType === prev.info.serviceType) w.push(change(ChangeKind.DEREGISTERED, prev));
+      else if (w.serviceType === rec.info.serviceType) w.push(typeChanged ? change(ChangeKind.REGISTERED, rec) : msg);
+    }
+  }
+}
+
+/** One watcher's stream of WatchServicesResponse. Single consumer. */
+export class RegistryWatch implements AsyncIterableIterator<WatchServicesResponse> {
+  readonly serviceType: string;
+  readonly #capacity: number;
+  readonly #queue = new Deque<WatchServicesResponse>();
+  readonly #signal: AbortSignal | undefined;
+  readonly #detach: (w: RegistryWatch) => void;
+  readonly #onAbort = (): void => this.close();
+  #ended = false;
+  #error: Error | null = null;
+  #wake: Promise<void> | null = null;
+  #resolveWake: (() => void) | null = null;
+
+  constructor(serviceType: string, capacity: number, signal: AbortSignal | undefined, detach: (w: RegistryWatch) => void) {
+    this.serviceType = serviceType;
+    this.#capacity = capacity;
+    this.#signal = signal;
+    this.#detach = detach;
+    if (signal?.aborted) this.#ended = true;
+    else signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** @internal The initial snapshot is never counted against the buffer. */
+  pushSnapshot(msg: WatchServicesResponse): void {
+    if (!this.#ended) this.#queue.push(msg);
+  }
+
+  /** @internal Never blocks: a watcher that falls behind is ended with EVENTS_LOST. */
+  push(msg: WatchServicesResponse): void {
+    if (this.#ended) return;
+    if (this.#queue.length >= this.#capacity) {
+      this.#finish(
+        new RegistryError(
+          "EVENTS_LOST",
+          `watcher fell behind: more than ${this.#capacity} changes unread; watch again for a fresh snapshot`,
+        ),
+      );
+      return;
+    }
+    this.#queue.push(msg);
+    this.#signalWake();
+  }
+
+  async next(): Promise<IteratorResult<WatchServicesResponse, undefined>> {
+    for (;;) {
+      const m = this.#queue.shift();
+      if (m !== undefined) return { value: m, done: false };
+      if (this.#ended) {
+        const err = this.#error;
+        if (err) {
+          this.#error = null;
+          throw err;
+        }
+        return { value: undefined, done: true };
+      }
+      if (!this.#wake) this.#wake = new Promise<void>((resolve) => (this.#resolveWake = resolve));
+      await this.#wake;
+    }
+  }
+
+  async return(): Promise<IteratorResult<WatchServicesResponse, undefined>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<WatchServicesResponse, undefined>> {
+    this.close();
+    throw err;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Ends the watch cleanly; unread changes are discarded. */
+  close(): void {
+    if (this.#ended) return;
+    this.#queue.clear();
+    this.#finish(null);
+  }
+
+  #finish(error: Error | null): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    if (error) this.#queue.clear(); // the client must re-snapshot anyway
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#detach(this);
+    this.#signalWake();
+  }
+
+  #signalWake(): void {
+    const resolve = this.#resolveWake;
+    if (resolve) {
+      this.#wake = null;
+      this.#resolveWake = null;
+      resolve();
+    }
+  }
+}
+
+function leaseOf(rec: RegistrationRecord): Lease {
+  return create(LeaseSchema, {
+    leaseId: rec.leaseId,
+    serviceId: rec.info.serviceId,
+    ttl: durationFromMs(rec.ttlMs),
+    expiresAt: timestampFromMs(rec.expiresAtMs),
+  });
+}
+
+function registrationOf(rec: RegistrationRecord): Registration {
+  return create(RegistrationSchema, {
+    service: rec.info,
+    lease: leaseOf(rec),
+    registeredAt: timestampFromMs(rec.registeredAtMs),
+    lastHeartbeatAt: timestampFromMs(rec.lastHeartbeatAtMs),
+  });
+}
+
+function change(kind: ChangeKind, rec: RegistrationRecord): WatchServicesResponse {
+  return create(WatchServicesResponseSchema, { kind, registration: registrationOf(rec) });
+}
+
+function encodePageToken(serviceType: string, after: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, t: serviceType, a: after })).toString("base64url");
+}
+
+function decodePageToken(token: string, serviceType: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    throw invalid("page_token", "page_token is not a token this server issued");
+  }
+  const p = parsed as { v?: unknown; t?: unknown; a?: unknown } | null;
+  if (!p || p.v !== 1 || typeof p.t !== "string" || typeof p.a !== "string" || p.a === "") {
+    throw invalid("page_token", "page_token is not a token this server issued");
+  }
+  if (p.t !== serviceType) throw invalid("page_token", "page_token was issued for another service_type");
+  return p.a;
+}

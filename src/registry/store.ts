@@ -1,0 +1,38 @@
+// Where registrations are kept between restarts. The registry calls these synchronously and
+// persists before it changes its in-memory state, so a failed write changes nothing.
+import type { ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
+
+/** One registration, in plain numbers (epoch milliseconds). */
+export interface RegistrationRecord {
+  info: ServiceInfo;
+  leaseId: string;
+  ttlMs: number;
+  expiresAtMs: number;
+  registeredAtMs: number;
+  lastHeartbeatAtMs: number;
+}
+
+export interface RegistryStore {
+  /** Every stored registration, expired or not (the registry sweeps the expired ones). */
+  load(): RegistrationRecord[];
+  /** Inserts or replaces the registration with the same service id. */
+  save(record: RegistrationRecord): void;
+  remove(serviceId: string): void;
+}
+
+/** Keeps nothing across restarts. */
+export class MemoryRegistryStore implements RegistryStore {
+  readonly #records = new Map<string, RegistrationRecord>();
+
+  load(): RegistrationRecord[] {
+    return [...this.#records.values()].map((r) => ({ ...r }));
+  }
+
+  save(record: RegistrationRecord): void {
+    this.#records.set(record.info.serviceId, { ...record });
+  }
+
+  remove(serviceId: string): void {
+    this.#records.delete(serviceId);
+  }
+}

@@ -1,0 +1,117 @@
+// Validation of ServiceInfo and lease TTLs. Field paths are relative to RegisterServiceRequest.
+import { isIPv4, isIPv6 } from "node:net";
+import type { ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { invalid } from "./errors.ts";
+
+export const REGISTRY_LIMITS = {
+  idMaxLength: 128,
+  typeMaxLength: 128,
+  versionMaxLength: 64,
+  urlMaxLength: 2048,
+  metadataMaxEntries: 64,
+  metadataKeyMaxLength: 128,
+  metadataValueMaxLength: 1024,
+} as const;
+
+export interface TtlBounds {
+  defaultMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/** RegisterServiceRequest.ttl: default 30 s, min 1 s, max 1 h. */
+export const DEFAULT_TTL_BOUNDS: TtlBounds = { defaultMs: 30_000, minMs: 1_000, maxMs: 3_600_000 };
+
+const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+const TOKEN = /^[^\s\p{Cc}]+$/u;
+
+/** Why `endpoint` is not host:port, or null when it is. */
+export function endpointProblem(endpoint: string): string | null {
+  let host: string;
+  let port: string;
+  const bracketed = /^\[([^\]]+)\]:([^:]*)$/.exec(endpoint);
+  if (bracketed) {
+    if (!isIPv6(bracketed[1])) return `${JSON.stringify(bracketed[1])} is not an IPv6 address`;
+    port = bracketed[2];
+  } else {
+    const plain = /^([^:[\]]+):([^:]*)$/.exec(endpoint);
+    if (!plain) return "expected host:port (bracket IPv6 addresses: [::1]:50051)";
+    host = plain[1];
+    port = plain[2];
+    if (/^[\d.]+$/.test(host)) {
+      if (!isIPv4(host)) return `${JSON.stringify(host)} is not an IPv4 address`;
+    } else if (host.length > 253 || !host.split(".").every((l) => HOST_LABEL.test(l))) {
+      return `${JSON.stringify(host)} is not a valid hostname`;
+    }
+  }
+  if (!/^[1-9][0-9]{0,4}$/.test(port) || Number(port) > 65535) return `port ${JSON.stringify(port)} is not in 1-65535`;
+  return null;
+}
+
+/** Why `url` is not an acceptable health check URL, or null when it is. */
+export function healthUrlProblem(url: string): string | null {
+  if (url.length > REGISTRY_LIMITS.urlMaxLength) return `longer than ${REGISTRY_LIMITS.urlMaxLength} characters`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "not a URL";
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "must be an http or https URL";
+  if (parsed.hostname === "") return "has no host";
+  // Registrations are readable by every caller of DiscoverServices: no secrets in them.
+  if (parsed.username !== "" || parsed.password !== "") return "must not carry credentials";
+  return null;
+}
+
+function checkToken(value: string, field: string, max: number, required: boolean): void {
+  if (value === "") {
+    if (required) throw invalid(field, `${field} is required`);
+    return;
+  }
+  if (value.length > max) throw invalid(field, `${field} is longer than ${max} characters`);
+  if (!TOKEN.test(value)) throw invalid(field, `${field} must not contain spaces or control characters`);
+}
+
+/**
+ * Checks a ServiceInfo: service_id and service_type non-empty and bounded, endpoint host:port,
+ * health_check_url an http(s) URL when given (empty means "no health check"), metadata bounded.
+ * Throws a VALIDATION_ERROR naming the field.
+ */
+export function validateServiceInfo(info: ServiceInfo | undefined): asserts info is ServiceInfo {
+  if (!info) throw invalid("service", "service is required");
+  checkToken(info.serviceId, "service.service_id", REGISTRY_LIMITS.idMaxLength, true);
+  checkToken(info.serviceType, "service.service_type", REGISTRY_LIMITS.typeMaxLength, true);
+  checkToken(info.version, "service.version", REGISTRY_LIMITS.versionMaxLength, false);
+  if (info.endpoint === "") throw invalid("service.endpoint", "service.endpoint is required");
+  const ep = endpointProblem(info.endpoint);
+  if (ep) throw invalid("service.endpoint", `service.endpoint ${JSON.stringify(info.endpoint)}: ${ep}`);
+  if (info.healthCheckUrl !== "") {
+    const hp = healthUrlProblem(info.healthCheckUrl);
+    if (hp) throw invalid("service.health_check_url", `service.health_check_url: ${hp}`);
+  }
+  const entries = Object.entries(info.metadata);
+  if (entries.length > REGISTRY_LIMITS.metadataMaxEntries) {
+    throw invalid("service.metadata", `service.metadata has more than ${REGISTRY_LIMITS.metadataMaxEntries} entries`);
+  }
+  for (const [k, v] of entries) {
+    if (k === "" || k.length > REGISTRY_LIMITS.metadataKeyMaxLength) {
+      throw invalid("service.metadata", `service.metadata key ${JSON.stringify(k.slice(0, 40))} is empty or too long`);
+    }
+    if (v.length > REGISTRY_LIMITS.metadataValueMaxLength) {
+      throw invalid(
+        "service.metadata",
+        `service.metadata[${JSON.stringify(k)}] is longer than ${REGISTRY_LIMITS.metadataValueMaxLength} characters`,
+      );
+    }
+  }
+}
+
+/** The lease TTL in ms: undefined or 0 gives the default; outside [min, max] is a VALIDATION_ERROR on `ttl`. */
+export function resolveTtl(ttlMs: number | undefined, bounds: TtlBounds = DEFAULT_TTL_BOUNDS): number {
+  if (ttlMs === undefined || ttlMs === 0) return bounds.defaultMs;
+  if (!Number.isFinite(ttlMs) || ttlMs < bounds.minMs || ttlMs > bounds.maxMs) {
+    throw invalid("ttl", `ttl must be between ${bounds.minMs / 1000}s and ${bounds.maxMs / 1000}s`);
+  }
+  return Math.round(ttlMs);
+}
