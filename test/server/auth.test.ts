@@ -1,0 +1,104 @@
+// Callers authenticate with bearer tokens (or x-api-key) on both doors; admin RPCs need the
+// admin permission; health and reflection stay public for probes and grpcurl.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
+import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { createGrpcJsTransport } from "../helpers/grpc-js-transport.ts";
+
+const ADMIN = "admin-token-0123456789abcdef";
+const READER = "reader-token-0123456789abcdef";
+const TOML = `
+[[auth.principals]]
+name = "ops"
+token = "${ADMIN}"
+max_security_level = "development"
+permissions = ["admin"]
+
+[[auth.principals]]
+name = "reader"
+token_env = "READER_TOKEN"
+max_security_level = "safe"
+permissions = []
+`;
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ toml: TOML, env: { READER_TOKEN: READER } });
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+const clients = (token?: string) => {
+  const header = token ? { authorization: `Bearer ${token}` } : undefined;
+  const interceptors = header
+    ? [(next: (r: { header: Headers }) => unknown) => (req: { header: Headers }) => {
+        req.header.set("authorization", header.authorization);
+        return next(req);
+      }]
+    : [];
+  return {
+    grpc: createClient(ScriptService, createGrpcJsTransport(server.grpc)),
+    connect: createClient(ScriptService, createConnectTransport({ baseUrl: `http://${server.http}`, httpVersion: "1.1", interceptors: interceptors as never })),
+    header,
+  };
+};
+
+async function codeOf(p: Promise<unknown>): Promise<[string, string | undefined]> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof ConnectError)) return ["OK", undefined];
+  return [Code[err.code], err.findDetails(ErrorInfoSchema)[0]?.reason];
+}
+
+describe("authentication", () => {
+  it("refuses a call without credentials with UNAUTHENTICATED on both doors", async () => {
+    const c = clients();
+    expect(await codeOf(c.grpc.healthCheck({}))).toEqual(["Unauthenticated", "UNAUTHENTICATED"]);
+    expect(await codeOf(c.connect.healthCheck({}))).toEqual(["Unauthenticated", "UNAUTHENTICATED"]);
+  });
+
+  it("refuses a wrong token", async () => {
+    const c = clients();
+    expect(await codeOf(c.grpc.healthCheck({}, { headers: { authorization: "Bearer not-the-right-token-at-all" } }))).toEqual([
+      "Unauthenticated",
+      "UNAUTHENTICATED",
+    ]);
+  });
+
+  it("accepts a bearer token or an x-api-key on both doors", async () => {
+    const c = clients();
+    expect(await codeOf(c.grpc.healthCheck({}, { headers: { authorization: `Bearer ${READER}` } }))).toEqual(["OK", undefined]);
+    expect(await codeOf(c.connect.healthCheck({}, { headers: { "x-api-key": READER } }))).toEqual(["OK", undefined]);
+  });
+
+  it("keeps health and reflection public", async () => {
+    expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
+    expect((await clientFor(Health, "connect", server).check({ service: "" })).status).toBe(1);
+  });
+
+  it("Stop and Start need the admin permission", async () => {
+    const c = clients();
+    const reader = { headers: { authorization: `Bearer ${READER}` } };
+    const admin = { headers: { authorization: `Bearer ${ADMIN}` } };
+    expect(await codeOf(c.grpc.stop({}, reader))).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    expect(await codeOf(c.connect.stop({}, reader))).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    const stopped = await c.grpc.stop({ reason: "maintenance" }, admin);
+    expect(stopped.health?.status).toBe(6);
+    expect(stopped.health?.message).toBe("maintenance");
+    expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(2);
+    expect(await codeOf(c.connect.start({}, reader))).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    const started = await c.connect.start({}, admin);
+    expect(started.health?.status).toBe(1);
+    expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
+  });
+
+  it("never logs a token", () => {
+    expect(server.logs()).not.toContain(ADMIN);
+    expect(server.logs()).not.toContain(READER);
+  });
+});

@@ -1,0 +1,80 @@
+// A bad configuration stops the server before it listens, with exit code 2 and one line naming the key.
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, parseDuration } from "../../src/config/load.ts";
+import { runServerExpectingExit } from "../helpers/server.ts";
+
+const tomlFile = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), "se-config-")), "config.toml");
+  writeFileSync(file, text);
+  return file;
+};
+
+describe("configuration", () => {
+  it("uses the document's ScriptEngineConfig defaults", () => {
+    const { config } = loadConfig({ argv: [], env: {} });
+    expect(config.maxCacheSize).toBe(1000);
+    expect(config.defaultExecutionTimeoutMs).toBe(30_000);
+    expect(config.maxSourceSize).toBe(1024 * 1024);
+    expect(config.enableCaching).toBe(true);
+    expect(config.server.grpcAddress).toBe("127.0.0.1:50051");
+    expect(config.server.httpAddress).toBe("127.0.0.1:8080");
+  });
+
+  it("layers file, then environment, then flags", () => {
+    const file = tomlFile(`max_cache_size = 10\nmax_source_size = 2048\n[pool]\nworkers = 3\n[resource_limits]\nmax_execution_time = "90s"\n`);
+    const { config, sources } = loadConfig({
+      argv: ["--config", file, "--set", "pool.workers=5"],
+      env: { SCRIPTENGINE_MAX_CACHE_SIZE: "20" },
+    });
+    expect(config.maxCacheSize).toBe(20);
+    expect(config.maxSourceSize).toBe(2048);
+    expect(config.pool.workers).toBe(5);
+    expect(config.resourceLimits.maxExecutionTimeMs).toBe(90_000);
+    expect(sources).toMatchObject({ max_cache_size: "env", max_source_size: "file", "pool.workers": "flag" });
+  });
+
+  it.each([
+    [`max_cach_size = 1`, "max_cach_size", "unknown key"],
+    [`max_cache_size = "lots"`, "max_cache_size", "expected an integer"],
+    [`[pool]\nworkers = -1`, "pool.workers", "at least 0"],
+    [`default_execution_timeout = 30`, "default_execution_timeout", "duration"],
+    [`security_level = "root"`, "security_level", "safe | production | development"],
+    [`[server]\ngrpc_address = "nowhere"`, "server.grpc_address", "host:port"],
+    [`[[auth.principals]]\nname = "a"\ntoken = "short"`, "auth.principals[0].token", "16 characters"],
+    [`[server]\ntls_cert_file = "/x.pem"`, "server.tls_key_file", "both"],
+    [`this is = not toml =`, "config.toml", "not valid TOML"],
+  ])("rejects %j naming %s", (toml, key, why) => {
+    const file = tomlFile(toml);
+    expect(() => loadConfig({ argv: ["--config", file], env: {} })).toThrowError(
+      expect.objectContaining({ message: expect.stringContaining(why), key: expect.stringContaining(key) }),
+    );
+  });
+
+  it("rejects unknown SCRIPTENGINE_ variables and bad --set values", () => {
+    expect(() => loadConfig({ env: { SCRIPTENGINE_POOL_WORKRS: "2" } })).toThrow(/SCRIPTENGINE_POOL_WORKRS: unknown environment variable/);
+    expect(() => loadConfig({ argv: ["--set", "enable_caching=maybe"], env: {} })).toThrow(/enable_caching: expected true or false/);
+  });
+
+  it("parses durations with units only", () => {
+    expect(parseDuration("1.5s")).toBe(1500);
+    expect(parseDuration("250ms")).toBe(250);
+    expect(parseDuration("2m")).toBe(120_000);
+    expect(parseDuration("10")).toBeUndefined();
+  });
+
+  it("the server exits 2 with one clear line for a bad config", async () => {
+    const file = tomlFile(`[pool]\nmax_queue = "many"\n`);
+    const { code, stderr } = await runServerExpectingExit(["--config", file]);
+    expect(code).toBe(2);
+    expect(stderr.split("\n")[0]).toBe('scriptengine: config: pool.max_queue: expected an integer, got "many"');
+  });
+
+  it("the server exits 2 for an unknown flag", async () => {
+    const { code, stderr } = await runServerExpectingExit(["--grpc-adress", "x"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/grpc-adress/);
+  });
+});
