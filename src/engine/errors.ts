@@ -1,0 +1,68 @@
+/**
+ * Typed errors of the isolate engine.
+ *
+ * `EngineError` is a failure of the service itself (not of the script): the API layer maps its
+ * stable `reason` to a gRPC status code. A script that throws or breaks a limit is NOT an
+ * EngineError: it is a successful call whose `ExecutionOutcome.success` is false.
+ *
+ *   reason             suggested gRPC code      retryable
+ *   QUEUE_FULL         RESOURCE_EXHAUSTED       yes, after retryAfterMs
+ *   RESOURCE_EXCEEDED  RESOURCE_EXHAUSTED       yes (per-caller concurrency: resource + limit)
+ *   WORKER_CRASHED     UNAVAILABLE              yes
+ *   ENGINE_STOPPED     UNAVAILABLE              after start()
+ *   TIMEOUT            DEADLINE_EXCEEDED        waited in the queue past the caller's deadline
+ *   CANCELLED          CANCELLED                the caller's AbortSignal fired before the job ran
+ *   INVALID_ARGUMENT   INVALID_ARGUMENT         no (malformed job, source too large, ...)
+ */
+export type EngineErrorReason =
+  | 'QUEUE_FULL'
+  | 'RESOURCE_EXCEEDED'
+  | 'WORKER_CRASHED'
+  | 'ENGINE_STOPPED'
+  | 'TIMEOUT'
+  | 'CANCELLED'
+  | 'INVALID_ARGUMENT';
+
+export interface EngineErrorDetails {
+  retryAfterMs?: number;
+  resource?: string;
+  limit?: number;
+  workerId?: string;
+}
+
+export class EngineError extends Error {
+  readonly reason: EngineErrorReason;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly resource?: string;
+  readonly limit?: number;
+  readonly workerId?: string;
+
+  constructor(reason: EngineErrorReason, message: string, details: EngineErrorDetails = {}) {
+    super(message);
+    this.name = 'EngineError';
+    this.reason = reason;
+    this.retryable = reason === 'QUEUE_FULL' || reason === 'RESOURCE_EXCEEDED' || reason === 'WORKER_CRASHED';
+    this.retryAfterMs = details.retryAfterMs;
+    this.resource = details.resource;
+    this.limit = details.limit;
+    this.workerId = details.workerId;
+  }
+}
+
+/** A script that does not parse. `line` and `column` are 1-based (0 when unknown). */
+export class CompileError extends Error {
+  readonly line: number;
+  readonly column: number;
+
+  constructor(message: string, line: number, column: number) {
+    super(message);
+    this.name = 'CompileError';
+    this.line = line;
+    this.column = column;
+  }
+}
+
+export function isEngineError(e: unknown): e is EngineError {
+  return e instanceof EngineError;
+}

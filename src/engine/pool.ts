@@ -1,0 +1,418 @@
+/**
+ * The engine the API layer calls: a pool of supervised worker processes with a bounded queue in
+ * front, per-caller concurrency limits, cancellation, and the compile cache.
+ *
+ * Compile cache design. The cache lives in the HOST, in one `lru-cache` (maxCacheSize entries, and
+ * maxCacheBytes), keyed by sha256(source) + language + requested kind. An entry holds what makes a
+ * cached script skip work: the prepared code (TypeScript already stripped, kind already detected,
+ * diagnostics) and, for expression scripts, V8 code-cache data produced by
+ * `compileScript({produceCachedData:true})`. On execute the host sends the entry along, so any worker
+ * can use it (workers are replaceable and hold no authoritative state); a worker also keeps a small
+ * per-isolate map of compiled `ivm.Script`s so a warm isolate skips even the code-cache deserialisation.
+ * Modules: V8 code cache data for modules is not faster with isolated-vm (measured), so for modules the
+ * cache holds the prepared code and V8's own per-isolate compilation cache does the rest.
+ * `compile()` of a cached source answers from the host without touching a worker. `invalidate(key)`
+ * drops an entry (re-compiling a script id makes a new version).
+ */
+import { availableParallelism } from 'node:os';
+import { LRUCache } from 'lru-cache';
+import { CompileError, EngineError } from './errors.ts';
+import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
+import { WorkerHandle } from './supervisor.ts';
+import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
+import type {
+  CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionOutcome,
+  JsonValue, ScriptLanguage, WorkerInfo,
+} from './types.ts';
+
+export interface Engine {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  compile(source: string, options?: CompileOptions): Promise<CompileResult>;
+  execute(job: ExecuteJob, signal?: AbortSignal): Promise<ExecutionOutcome>;
+  /** Drops a compile-cache entry; true when it existed. */
+  invalidate(cacheKey: string): boolean;
+  stats(): EngineStats;
+  workers(): WorkerInfo[];
+}
+
+interface CacheEntry extends CompiledInfo { language: ScriptLanguage }
+
+interface Queued {
+  job: ExecuteJob & { testHook?: ExecMsg['testHook'] };
+  signal?: AbortSignal;
+  enqueuedAt: number;
+  resolve: (o: ExecutionOutcome) => void;
+  reject: (e: Error) => void;
+  onAbort?: () => void;
+}
+
+const MiB = 1048576;
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const o = {
+    workers: Math.max(1, options.workers ?? availableParallelism()),
+    isolatesPerWorker: Math.max(1, options.isolatesPerWorker ?? 1),
+    maxQueue: Math.max(0, options.maxQueue ?? 1000),
+    maxCacheSize: Math.max(1, options.maxCacheSize ?? 1000),
+    maxCacheBytes: Math.max(MiB, options.maxCacheBytes ?? 256 * MiB),
+    recycleAfter: Math.max(1, options.recycleAfterExecutions ?? 500),
+    rssBudget: options.workerRssBudgetBytes ?? 1024 * MiB,
+    maxOldSpaceMb: options.workerMaxOldSpaceMb ?? 256,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+    hangGraceMs: options.hangGraceMs ?? 2000,
+    maxSourceBytes: options.maxSourceBytes ?? MiB,
+    testHooks: options.enableTestHooks === true,
+    defaultMemoryMb: Math.max(8, Math.ceil((options.defaultMemoryBytes ?? 50 * MiB) / MiB)),
+  };
+
+  let state: EngineStats['state'] = 'stopped';
+  let startedAt = 0;
+  let workerSeq = 0;
+  let msgSeq = 0;
+  let rr = 0;
+  const pool: WorkerHandle[] = [];
+  const queue: Queued[] = [];
+  const perCaller = new Map<string, number>();
+  let watchdog: NodeJS.Timeout | undefined;
+  const failures: number[] = [];
+  const latencies: number[] = [];
+  let latencyPos = 0;
+  const c = {
+    total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0,
+    cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0,
+  };
+
+  const cache = new LRUCache<string, CacheEntry>({
+    max: o.maxCacheSize,
+    maxSize: o.maxCacheBytes,
+    sizeCalculation: (e) => Math.max(1, e.code.length * 2 + (e.cachedData?.byteLength ?? 0) + 256),
+  });
+
+  function spawn(): WorkerHandle {
+    const w = new WorkerHandle({
+      workerId: `w${++workerSeq}`, isolates: o.isolatesPerWorker, recycleAfter: o.recycleAfter,
+      maxOldSpaceMb: o.maxOldSpaceMb, testHooks: o.testHooks, defaultMemoryMb: o.defaultMemoryMb,
+    });
+    w.onExit = (dead, reason) => {
+      const i = pool.indexOf(dead);
+      if (i >= 0) pool.splice(i, 1);
+      c.recyclesOfDead += dead.recycles;
+      if (state === 'running' || state === 'starting') {
+        if (!reason.startsWith('shut down')) {
+          failures.push(Date.now());
+          c.workerRestarts++;
+        }
+        const nw = spawn();
+        pool.push(nw);
+        nw.ready.then(pump, () => {});
+      }
+    };
+    return w;
+  }
+
+  function check(): void {
+    const now = Date.now();
+    for (const w of [...pool]) {
+      if (w.dead) continue;
+      const rss = w.readRss();
+      if (rss > 0) w.rss = rss;
+      if (rss > o.rssBudget) { w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`); continue; }
+      if (now - w.lastHeartbeat > o.heartbeatTimeoutMs && now - w.startedAt > o.heartbeatTimeoutMs) { w.kill('stopped answering (no heartbeat)'); continue; }
+      for (const [, f] of w.execs) {
+        if (now > f.deadline) { w.kill('hung past an execution deadline'); break; }
+      }
+    }
+    while (failures.length && failures[0]! < now - 60_000) failures.shift();
+  }
+
+  async function start(): Promise<void> {
+    if (state === 'running') return;
+    state = 'starting';
+    startedAt = Date.now();
+    while (pool.length < o.workers) pool.push(spawn());
+    watchdog = setInterval(check, 250);
+    watchdog.unref();
+    await Promise.allSettled(pool.map((w) => w.ready));
+    state = 'running';
+    pump();
+  }
+
+  async function close(): Promise<void> {
+    if (state === 'stopped') return;
+    state = 'stopping';
+    if (watchdog) clearInterval(watchdog);
+    for (const q of queue.splice(0)) {
+      if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
+      release(q.job);
+      q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping'));
+    }
+    await Promise.allSettled(pool.map((w) => w.shutdown()));
+    pool.length = 0;
+    state = 'stopped';
+  }
+
+  function pickWorker(): WorkerHandle | undefined {
+    let best: WorkerHandle | undefined;
+    for (let i = 0; i < pool.length; i++) {
+      const w = pool[(rr + i) % pool.length]!;
+      if (w.dead || !w.child.connected || w.busy >= w.capacity) continue;
+      if (!best || w.busy < best.busy) best = w;
+    }
+    rr++;
+    return best;
+  }
+
+  function anyReadyWorker(): WorkerHandle | undefined {
+    const ready = pool.filter((w) => !w.dead && w.child.connected);
+    if (ready.length === 0) return undefined;
+    return ready.reduce((a, b) => (b.compiles.size + b.busy < a.compiles.size + a.busy ? b : a));
+  }
+
+  function release(job: ExecuteJob): void {
+    if (!job.caller) return;
+    const n = (perCaller.get(job.caller.key) ?? 1) - 1;
+    if (n <= 0) perCaller.delete(job.caller.key); else perCaller.set(job.caller.key, n);
+  }
+
+  function recordLatency(ms: number): void {
+    if (latencies.length < 2048) latencies.push(ms); else latencies[latencyPos++ % 2048] = ms;
+  }
+
+  function percentile(p: number): number {
+    if (latencies.length === 0) return 0;
+    const s = [...latencies].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+  }
+
+  function validate(job: ExecuteJob): void {
+    if (typeof job.source !== 'string') throw new EngineError('INVALID_ARGUMENT', 'source must be a string');
+    if (Buffer.byteLength(job.source) > o.maxSourceBytes) throw new EngineError('INVALID_ARGUMENT', `source exceeds ${o.maxSourceBytes} bytes`, { resource: 'source', limit: o.maxSourceBytes });
+    const l = job.limits;
+    if (!l || !(l.memoryBytes > 0) || !(l.wallTimeoutMs > 0) || !(l.maxOutputBytes >= 0) || !(l.maxReturnBytes >= 0)) {
+      throw new EngineError('INVALID_ARGUMENT', 'limits must set memoryBytes, wallTimeoutMs, maxOutputBytes and maxReturnBytes');
+    }
+  }
+
+  function execute(job: ExecuteJob & { testHook?: ExecMsg['testHook'] }, signal?: AbortSignal): Promise<ExecutionOutcome> {
+    if (state !== 'running') return Promise.reject(new EngineError('ENGINE_STOPPED', 'the engine is not running'));
+    try { validate(job); } catch (e) { return Promise.reject(e); }
+    if (signal?.aborted) return Promise.reject(new EngineError('CANCELLED', 'cancelled before it started'));
+    if (job.caller) {
+      const n = perCaller.get(job.caller.key) ?? 0;
+      if (n >= job.caller.limit) {
+        c.rejected++;
+        return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} executions (limit ${job.caller.limit})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs: 100 }));
+      }
+    }
+    const free = queue.length === 0 ? pickWorker() : undefined;
+    if (!free && queue.length >= o.maxQueue) {
+      c.rejected++;
+      const avg = c.total ? c.execTimeSum / c.total : 50;
+      const retryAfterMs = Math.round(Math.min(30_000, Math.max(50, (avg * (queue.length + 1)) / Math.max(1, pool.length * o.isolatesPerWorker))));
+      return Promise.reject(new EngineError('QUEUE_FULL', `the execution queue is full (${o.maxQueue})`, { retryAfterMs, resource: 'queue', limit: o.maxQueue }));
+    }
+    if (job.caller) perCaller.set(job.caller.key, (perCaller.get(job.caller.key) ?? 0) + 1);
+    return new Promise<ExecutionOutcome>((resolve, reject) => {
+      const q: Queued = { job, signal, enqueuedAt: performance.now(), resolve, reject };
+      if (free) { dispatch(free, q); return; }
+      if (signal) {
+        q.onAbort = () => {
+          const i = queue.indexOf(q);
+          if (i >= 0) {
+            queue.splice(i, 1);
+            release(job);
+            reject(new EngineError('CANCELLED', 'cancelled while waiting in the queue'));
+          }
+        };
+        signal.addEventListener('abort', q.onAbort, { once: true });
+      }
+      queue.push(q);
+    });
+  }
+
+  function pump(): void {
+    while (queue.length > 0 && state === 'running') {
+      const w = pickWorker();
+      if (!w) return;
+      const q = queue.shift()!;
+      if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
+      dispatch(w, q);
+    }
+  }
+
+  function dispatch(w: WorkerHandle, q: Queued): void {
+    const { job } = q;
+    const queueWaitMs = performance.now() - q.enqueuedAt;
+    const started = performance.now();
+    const language: ScriptLanguage = job.language ?? 'javascript';
+    const hash = sourceHash(job.source);
+    const key = cacheKeyOf(hash, language, job.kind);
+    const entry = cache.get(key);
+    if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
+    const l = job.limits;
+    const cpuShare = l.cpuShare && l.cpuShare > 0 && l.cpuShare < 100 ? l.cpuShare : 100;
+    const limits: WorkerLimits = {
+      memoryMb: Math.max(8, Math.ceil(l.memoryBytes / MiB)),
+      wallTimeoutMs: l.wallTimeoutMs,
+      cpuBudgetMs: Math.max(1, (l.wallTimeoutMs * cpuShare) / 100),
+      maxOutputBytes: l.maxOutputBytes,
+      maxReturnBytes: l.maxReturnBytes,
+      maxToolPayloadBytes: l.maxToolPayloadBytes ?? MiB,
+      maxToolCalls: l.maxToolCalls ?? 1000,
+    };
+    const executionId = job.executionId || crypto.randomUUID();
+    const payload = JSON.stringify({
+      args: job.arguments ?? {}, env: job.env ?? {}, user: job.user ?? {}, tools: l.tools ?? [],
+      executionId, scriptId: job.scriptId ?? '',
+      maxOutputBytes: limits.maxOutputBytes, maxReturnBytes: limits.maxReturnBytes, maxToolPayloadBytes: limits.maxToolPayloadBytes,
+    });
+    const msg: ExecMsg = {
+      t: 'exec', id: ++msgSeq,
+      code: entry ? entry.code : job.source, compiled: !!entry, language,
+      kind: entry ? entry.kind : job.kind,
+      filename: safeFilename(job.filename, language), cacheKey: key, cachedData: entry?.cachedData,
+      payload, tools: l.tools ?? [], limits, profile: job.collectCpuProfile === true,
+      testHook: o.testHooks ? job.testHook : undefined,
+    };
+    c.active++;
+    const toolAbort = new AbortController();
+    let io = { net: 0, file: 0 };
+    const onCancel = () => w.send({ t: 'cancel', id: msg.id });
+    q.signal?.addEventListener('abort', onCancel, { once: true });
+    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolAbort.signal, io); };
+    w.exec(msg, o.hangGraceMs, onTool).then((r: ResultMsg) => {
+      if (r.compiled) {
+        cache.set(key, { ...r.compiled, language });
+      }
+      const out = r.outcome;
+      let returnValue: JsonValue | undefined;
+      if (out.ok && out.returnJson !== undefined) returnValue = JSON.parse(out.returnJson) as JsonValue;
+      const outcome: ExecutionOutcome = {
+        executionId,
+        success: out.ok,
+        returnValue,
+        stdout: out.stdout,
+        stderr: out.stderr,
+        executionTimeMs: out.executionTimeMs,
+        error: out.error,
+        usage: {
+          memoryBytes: out.memoryBytes, cpuPercentage: out.cpuPercentage, operationsCount: out.operationsCount,
+          networkIoBytes: io.net, fileIoBytes: io.file,
+        },
+        metadata: { cacheHit: !!entry, isolateId: out.isolateId, workerId: w.id, queueWaitMs },
+        cpuProfile: out.cpuProfile,
+      };
+      c.total++;
+      if (out.ok) c.ok++; else c.failed++;
+      c.execTimeSum += out.executionTimeMs;
+      recordLatency(performance.now() - started + queueWaitMs);
+      q.resolve(outcome);
+    }, (e: Error) => {
+      c.total++;
+      c.failed++;
+      q.reject(e);
+    }).finally(() => {
+      toolAbort.abort();
+      q.signal?.removeEventListener('abort', onCancel);
+      c.active--;
+      release(job);
+      pump();
+    });
+  }
+
+  async function handleTool(w: WorkerHandle, m: ToolMsg, job: ExecuteJob, executionId: string, timeoutMs: number, signal: AbortSignal, io: { net: number; file: number }): Promise<void> {
+    const reply = (env: object) => w.send({ t: 'toolReply', id: m.id, callId: m.callId, envelope: JSON.stringify(env) });
+    const limits = job.limits;
+    const cap = limits.maxToolPayloadBytes ?? MiB;
+    if (!(limits.tools ?? []).includes(m.name)) return reply({ ok: false, security: true, message: `tool "${m.name}" is not available to this script` });
+    if (!job.onToolCall) return reply({ ok: false, message: `tool "${m.name}" has no host implementation` });
+    if (m.argsJson.length > cap) return reply({ ok: false, message: `tool "${m.name}": arguments exceed ${cap} bytes` });
+    let args: JsonValue;
+    try { args = JSON.parse(m.argsJson) as JsonValue; } catch { return reply({ ok: false, message: `tool "${m.name}": arguments are not JSON` }); }
+    const ctl = new AbortController();
+    const onOuter = () => ctl.abort();
+    signal.addEventListener('abort', onOuter, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(new Error(`tool "${m.name}" timed out after ${timeoutMs} ms`)); }, timeoutMs); });
+      const value = await Promise.race([
+        job.onToolCall(m.name, args, {
+          executionId, scriptId: job.scriptId, signal: ctl.signal,
+          reportIo: (net: number, file: number) => { io.net += net; io.file += file; },
+        }),
+        timeout,
+      ]);
+      const json = value === undefined ? undefined : JSON.stringify(value);
+      if (json !== undefined && Buffer.byteLength(json) > cap) return reply({ ok: false, message: `tool "${m.name}": result exceeds ${cap} bytes` });
+      reply({ ok: true, json });
+    } catch (e) {
+      // Only the message crosses: host stacks (paths) never reach the script.
+      reply({ ok: false, message: `tool "${m.name}" failed: ${String((e as Error)?.message ?? e).slice(0, 2000)}` });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onOuter);
+    }
+  }
+
+  async function compile(source: string, opts: CompileOptions = {}): Promise<CompileResult> {
+    if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running');
+    if (typeof source !== 'string') throw new EngineError('INVALID_ARGUMENT', 'source must be a string');
+    const size = Buffer.byteLength(source);
+    if (size > o.maxSourceBytes) throw new EngineError('INVALID_ARGUMENT', `source exceeds ${o.maxSourceBytes} bytes`, { resource: 'source', limit: o.maxSourceBytes });
+    const t0 = performance.now();
+    const language: ScriptLanguage = opts.language ?? 'javascript';
+    const hash = sourceHash(source);
+    const key = cacheKeyOf(hash, language, opts.kind);
+    const hit = cache.get(key);
+    if (hit) {
+      c.cacheHits++;
+      return { kind: hit.kind, language, diagnostics: hit.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: true, compileTimeMs: performance.now() - t0, sourceSize: size };
+    }
+    c.cacheMisses++;
+    c.compilations++;
+    const w = anyReadyWorker();
+    if (!w) throw new EngineError('WORKER_CRASHED', 'no worker is available', { retryAfterMs: 500 });
+    const r = await w.compile({ t: 'compile', id: ++msgSeq, source, language, kind: opts.kind, filename: safeFilename(opts.filename, language) }, 30_000);
+    if (!r.ok || !r.info) {
+      const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };
+      throw new CompileError(e.message, e.line, e.column);
+    }
+    cache.set(key, { ...r.info, language });
+    return { kind: r.info.kind, language, diagnostics: r.info.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: false, compileTimeMs: performance.now() - t0, sourceSize: size };
+  }
+
+  function stats(): EngineStats {
+    return {
+      state,
+      executionsTotal: c.total,
+      executionsSucceeded: c.ok,
+      executionsFailed: c.failed,
+      rejected: c.rejected,
+      latencyP50Ms: percentile(50),
+      latencyP95Ms: percentile(95),
+      latencyP99Ms: percentile(99),
+      averageExecutionMs: c.total ? c.execTimeSum / c.total : 0,
+      active: c.active,
+      queueLength: queue.length,
+      poolSize: pool.length * o.isolatesPerWorker,
+      busyIsolates: pool.reduce((n, w) => n + w.busy, 0),
+      workers: pool.length,
+      isolateRecycles: c.recyclesOfDead + pool.reduce((n, w) => n + w.recycles, 0),
+      workerRestarts: c.workerRestarts,
+      cacheSize: cache.size,
+      cacheHits: c.cacheHits,
+      cacheMisses: c.cacheMisses,
+      compilations: c.compilations,
+      workersRssBytes: pool.reduce((n, w) => n + w.rss, 0),
+      recentWorkerFailures: failures.length,
+      uptimeMs: state === 'stopped' ? 0 : Date.now() - startedAt,
+    };
+  }
+
+  function workers(): WorkerInfo[] {
+    return pool.map((w) => ({ workerId: w.id, pid: w.pid, busy: w.busy, capacity: w.capacity, rssBytes: w.rss }));
+  }
+
+  return { start, close, compile, execute, invalidate: (k) => cache.delete(k), stats, workers };
+}

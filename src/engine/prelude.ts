@@ -1,0 +1,252 @@
+/**
+ * The prelude: trusted JavaScript that runs inside every fresh context BEFORE any guest code.
+ *
+ * It is compiled once per isolate and run once per context (off the request path). It
+ * - removes what must not be reachable or that escapes the isolate's memory limit:
+ *   WebAssembly (its memory is not counted by isolated-vm), SharedArrayBuffer, Atomics.wait/waitAsync,
+ *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
+ * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator);
+ * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns `begin`/`finish` used by the worker.
+ * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
+ * Host functions are only ever called directly; they are never handed to guest-reachable code.
+ *
+ * install(hostLog, hostTool, hostTimer, memoryBytes) -> { begin(payloadJson), finish(target, isModule) }
+ *   hostLog(stream 1|2, text, totalUtf8Bytes)              sync ivm.Callback
+ *   hostTool  Reference: (name, argsJson) => Promise<envelopeJson>
+ *   hostTimer Reference: (ms) => Promise<void>
+ * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson.
+ */
+export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, hostTimer, memoryBytes) {
+  'use strict';
+  const G = globalThis;
+  const O = Object, R = Reflect;
+  const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty, freeze = O.freeze;
+  const getOwnPropertyNames = O.getOwnPropertyNames, isFrozen = O.isFrozen;
+  const JSONstringify = JSON.stringify, JSONparse = JSON.parse;
+  const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
+  const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor;
+  const NumberIsFinite = Number.isFinite;
+  const strSlice = String.prototype.slice, charCodeAt = String.prototype.charCodeAt;
+  const arrJoin = Array.prototype.join, arrIsArray = Array.isArray;
+  const promiseThen = PromiseC.prototype.then, promiseResolve = PromiseC.resolve;
+  const MapC = Map, mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete, mapHas = Map.prototype.has;
+  const WeakSetC = WeakSet, wsAdd = WeakSet.prototype.add, wsHas = WeakSet.prototype.has;
+  const refApply = hostTool.apply; // ivm.Reference#apply
+  const ProxyC = Proxy;
+
+  // ---- remove dangerous globals -------------------------------------------------------------
+  delete G.WebAssembly;
+  delete G.SharedArrayBuffer;
+  delete G.console;
+  if (G.Atomics) { delete G.Atomics.wait; delete G.Atomics.waitAsync; }
+  class FinalizationRegistry {
+    constructor(cb) { if (typeof cb !== 'function') throw new TypeErrorC('FinalizationRegistry: cleanup must be callable'); }
+    register() {} unregister() { return false; }
+  }
+  defineProperty(G, 'FinalizationRegistry', { value: FinalizationRegistry, writable: true, configurable: true });
+
+  // ---- ArrayBuffer: cap resizable buffers (reserved memory escapes the isolate's limit) -------
+  let resizableBudget = memoryBytes;
+  const AB = G.ArrayBuffer;
+  const ABproxy = new ProxyC(AB, {
+    construct(target, args, newTarget) {
+      const opts = args[1];
+      if (opts !== null && typeof opts === 'object') {
+        const max = +opts.maxByteLength;
+        if (max === max) {
+          if (!(max <= resizableBudget)) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
+          resizableBudget -= max;
+        }
+      }
+      return construct(target, args, newTarget === ABproxy ? target : newTarget);
+    },
+  });
+  defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });
+  defineProperty(G, 'ArrayBuffer', { value: ABproxy, writable: true, configurable: true });
+
+  // ---- output helpers -----------------------------------------------------------------------
+  function utf8Length(s) {
+    let n = 0;
+    const len = s.length;
+    for (let i = 0; i < len; i++) {
+      const c = apply(charCodeAt, s, [i]);
+      if (c < 0x80) n += 1; else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) { n += 4; i++; } else n += 3;
+    }
+    return n;
+  }
+  function format(v) {
+    if (typeof v === 'string') return v;
+    if (v === undefined) return 'undefined';
+    if (typeof v === 'function') return '[Function ' + (StringC(v.name) || 'anonymous') + ']';
+    if (typeof v === 'symbol' || typeof v === 'bigint') return apply(v.toString, v, []);
+    if (v instanceof ErrorC) { try { return StringC(v.stack || v); } catch { return '[Error]'; } }
+    if (v !== null && typeof v === 'object') {
+      try { const s = JSONstringify(v); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
+    }
+    return StringC(v);
+  }
+
+  let cfg = null; // set by begin()
+  let ops = 0;
+  function emit(stream, args) {
+    ops++;
+    const parts = [];
+    for (let i = 0; i < args.length; i++) parts[i] = format(args[i]);
+    let text = apply(arrJoin, parts, [' ']) + '\n';
+    const cap = cfg ? cfg.maxOutputBytes : 1048576;
+    const total = utf8Length(text);
+    // Never hand the host more than cap+1 characters: it only needs the prefix and the byte count.
+    if (text.length > cap + 1) text = apply(strSlice, text, [0, cap + 1]);
+    hostLog(stream, text, total);
+  }
+  const console = {
+    log(...a) { emit(1, a); }, info(...a) { emit(1, a); }, debug(...a) { emit(1, a); },
+    warn(...a) { emit(2, a); }, error(...a) { emit(2, a); }, trace(...a) { emit(2, a); },
+  };
+  defineProperty(G, 'console', { value: freeze(console), writable: true, configurable: true });
+
+  // ---- bounded timers -----------------------------------------------------------------------
+  const MAX_TIMERS = 1000;
+  const timers = new MapC();
+  let timerSeq = 0, timersLive = 0;
+  let uncaughtTimerError = null;
+  function setTimeout(fn, ms, ...rest) {
+    if (typeof fn !== 'function') throw new TypeErrorC('setTimeout: callback must be a function');
+    if (timersLive >= MAX_TIMERS) throw new RangeErrorC('setTimeout: too many pending timers (max ' + MAX_TIMERS + ')');
+    let delay = +ms; if (!(delay >= 0)) delay = 0; delay = MathMin(MathFloor(delay), 2147483647);
+    const id = ++timerSeq;
+    timersLive++; ops++;
+    apply(mapSet, timers, [id, { fn, args: rest }]);
+    const p = apply(refApply, hostTimer, [undefined, [delay], { result: { promise: true } }]);
+    apply(promiseThen, p, [() => {
+      const t = apply(mapGet, timers, [id]);
+      if (!t) return;
+      apply(mapDelete, timers, [id]); timersLive--;
+      try { apply(t.fn, undefined, t.args); } catch (e) { if (!uncaughtTimerError) uncaughtTimerError = e; emit(2, ['Uncaught', e]); }
+    }, () => {}]);
+    return id;
+  }
+  function clearTimeout(id) { if (apply(mapDelete, timers, [id])) timersLive--; }
+  defineProperty(G, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
+  defineProperty(G, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
+  defineProperty(G, 'queueMicrotask', { value: function queueMicrotask(fn) { apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => fn()]); }, writable: true, configurable: true });
+
+  // ---- tools --------------------------------------------------------------------------------
+  const toolErrors = new WeakSetC();
+  const securityErrors = new WeakSetC();
+  function toolError(name, message, security) {
+    const e = new ErrorC(message);
+    e.name = name;
+    apply(wsAdd, security ? securityErrors : toolErrors, [e]);
+    return e;
+  }
+  function callTool(name, args) {
+    ops++;
+    if (typeof name !== 'string' || !cfg || !apply(mapHas, cfg.allowed, [name])) {
+      return PromiseC.reject(toolError('ToolNotAllowedError', 'tool "' + StringC(name) + '" is not available to this script', true));
+    }
+    let json;
+    try { json = JSONstringify(args === undefined ? null : args); } catch (e) {
+      return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON (' + StringC(e && e.message) + ')'));
+    }
+    if (json === undefined) return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON'));
+    if (json.length > cfg.maxToolPayloadBytes || utf8Length(json) > cfg.maxToolPayloadBytes) {
+      return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments exceed ' + cfg.maxToolPayloadBytes + ' bytes'));
+    }
+    const p = apply(refApply, hostTool, [undefined, [name, json], { result: { promise: true } }]);
+    return new PromiseC((resolve, reject) => {
+      apply(promiseThen, p, [(env) => {
+        let r;
+        try { r = JSONparse(env); } catch { reject(toolError('ToolError', 'tool "' + name + '": bad reply')); return; }
+        if (r.ok) resolve(r.json === undefined ? undefined : JSONparse(r.json));
+        else reject(toolError(r.security ? 'ToolNotAllowedError' : 'ToolError', StringC(r.message), !!r.security));
+      }, () => reject(toolError('ToolError', 'tool "' + name + '" failed'))]);
+    });
+  }
+
+  function deepFreeze(v) {
+    if (v !== null && typeof v === 'object' && !isFrozen(v)) {
+      freeze(v);
+      const keys = getOwnPropertyNames(v);
+      for (let i = 0; i < keys.length; i++) deepFreeze(v[keys[i]]);
+    }
+    return v;
+  }
+
+  let args, ctx;
+  function begin(payloadJson) {
+    const p = JSONparse(payloadJson);
+    const allowed = new MapC();
+    const tools = { call: callTool };
+    for (let i = 0; i < p.tools.length; i++) {
+      const n = p.tools[i];
+      apply(mapSet, allowed, [n, true]);
+      if (n !== 'call') tools[n] = (a) => callTool(n, a);
+    }
+    cfg = { allowed, maxOutputBytes: p.maxOutputBytes, maxReturnBytes: p.maxReturnBytes, maxToolPayloadBytes: p.maxToolPayloadBytes };
+    args = p.args;
+    ctx = freeze({
+      env: freeze(p.env),
+      user: deepFreeze(p.user),
+      tools: freeze(tools),
+      executionId: p.executionId,
+      scriptId: p.scriptId,
+    });
+  }
+
+  // ---- results ------------------------------------------------------------------------------
+  function clip(s, n) { return s.length > n ? apply(strSlice, s, [0, n]) + '…' : s; }
+  function describe(e, forcedKind) {
+    let name = 'Error', message = '', stack = '', kind = forcedKind || 'script_threw';
+    try {
+      if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+        if (apply(wsHas, toolErrors, [e])) kind = 'tool_error';
+        if (apply(wsHas, securityErrors, [e])) kind = 'security_violation';
+        name = clip(StringC(e.name), 200);
+        message = clip(StringC(e.message), 8192);
+        const st = e.stack;
+        stack = typeof st === 'string' ? clip(st, 16384) : '';
+      } else {
+        name = 'Uncaught';
+        message = clip(StringC(e), 8192);
+      }
+    } catch (inner) {
+      name = 'Error'; message = '[a value was thrown that cannot be described]'; stack = '';
+    }
+    if (kind === 'script_threw' && name === 'RangeError' && (message === 'Array buffer allocation failed' || apply(strSlice, message, [0, 30]) === 'Array buffer allocation failed')) kind = 'memory_limit';
+    return 'E' + JSONstringify({ kind, name, message, stack });
+  }
+  function result(value) {
+    if (value === undefined) return 'R';
+    let json;
+    try { json = JSONstringify(value); } catch (e) {
+      let m = 'error'; try { m = StringC(e && e.message); } catch {}
+      return describe({ name: 'TypeError', message: 'the return value is not JSON: ' + m }, 'invalid_return_value');
+    }
+    if (typeof json !== 'string') return describe({ name: 'TypeError', message: 'the return value is not JSON (' + typeof value + ')' }, 'invalid_return_value');
+    const cap = cfg ? cfg.maxReturnBytes : 1048576;
+    if (json.length > cap || utf8Length(json) > cap) {
+      return describe({ name: 'RangeError', message: 'the return value exceeds ' + cap + ' bytes of JSON' }, 'output_limit');
+    }
+    return 'R' + json;
+  }
+  async function finish(target, isModule) {
+    try {
+      let value;
+      if (isModule) {
+        const main = target.default;
+        if (typeof main !== 'function') throw new TypeErrorC('a module script must export default (async) function main(args, ctx)');
+        value = await main(args, ctx);
+      } else {
+        value = await target;
+      }
+      return result(value);
+    } catch (e) {
+      return describe(e);
+    }
+  }
+  function failure(e) { return describe(e); }
+  function opCount() { return ops; }
+  return { begin, finish, failure, opCount };
+})`;

@@ -1,0 +1,87 @@
+/**
+ * IPC between the host (pool/supervisor) and a worker process. `serialization: 'advanced'` so
+ * Uint8Array cache data crosses without base64. Guest values never cross as objects: only strings
+ * that the worker has already size-capped (output, return JSON, tool arguments).
+ */
+import type { Diagnostic, ExecutionError, ScriptKind, ScriptLanguage } from './types.ts';
+
+export interface WorkerLimits {
+  memoryMb: number;
+  wallTimeoutMs: number;
+  /** CPU-time budget for the whole run (cpuShare × wall timeout), ms. */
+  cpuBudgetMs: number;
+  maxOutputBytes: number;
+  maxReturnBytes: number;
+  maxToolPayloadBytes: number;
+  maxToolCalls: number;
+}
+
+export interface ExecMsg {
+  t: 'exec';
+  id: number;
+  /** Transformed code when `compiled`, otherwise the raw source to prepare. */
+  code: string;
+  compiled: boolean;
+  language: ScriptLanguage;
+  kind?: ScriptKind;
+  filename: string;
+  cacheKey: string;
+  cachedData?: Uint8Array;
+  /** JSON of { args, env, user, tools, executionId, scriptId, caps }. */
+  payload: string;
+  tools: string[];
+  limits: WorkerLimits;
+  profile: boolean;
+  testHook?: 'segv' | 'abort' | 'hang';
+}
+
+export interface CompileMsg {
+  t: 'compile';
+  id: number;
+  source: string;
+  language: ScriptLanguage;
+  kind?: ScriptKind;
+  filename: string;
+}
+
+export interface CancelMsg { t: 'cancel'; id: number }
+export interface ToolReplyMsg { t: 'toolReply'; id: number; callId: number; envelope: string }
+export interface ShutdownMsg { t: 'shutdown' }
+
+export type HostToWorker = ExecMsg | CompileMsg | CancelMsg | ToolReplyMsg | ShutdownMsg;
+
+export interface CompiledInfo {
+  code: string;
+  kind: ScriptKind;
+  diagnostics: Diagnostic[];
+  cachedData?: Uint8Array;
+}
+
+export interface WorkerOutcome {
+  ok: boolean;
+  /** JSON text of the return value (already capped); undefined for `undefined`. */
+  returnJson?: string;
+  stdout: string;
+  stderr: string;
+  executionTimeMs: number;
+  error?: ExecutionError;
+  memoryBytes: number;
+  cpuPercentage: number;
+  operationsCount: number;
+  isolateId: string;
+  cpuProfile?: string;
+}
+
+export interface ResultMsg { t: 'result'; id: number; outcome: WorkerOutcome; compiled?: CompiledInfo }
+export interface CompiledMsg {
+  t: 'compiled';
+  id: number;
+  ok: boolean;
+  info?: CompiledInfo;
+  error?: { message: string; line: number; column: number };
+}
+export interface ToolMsg { t: 'tool'; id: number; callId: number; name: string; argsJson: string }
+export interface HeartbeatMsg { t: 'hb'; rss: number; recycles: number }
+export interface ReadyMsg { t: 'ready' }
+
+export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg;

@@ -1,0 +1,172 @@
+/**
+ * Supervision of one worker process: fork, IPC, heartbeat, and kill. The pool (pool.ts) decides
+ * when to kill (hang, RSS budget) and replaces dead workers; this file owns the process lifecycle
+ * and fails every in-flight request of a dead worker with WORKER_CRASHED.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { EngineError } from './errors.ts';
+import type {
+  CompiledMsg, CompileMsg, ExecMsg, HostToWorker, ResultMsg, ToolMsg, WorkerToHost,
+} from './protocol.ts';
+
+const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+
+export interface WorkerSpawnOptions {
+  workerId: string;
+  isolates: number;
+  recycleAfter: number;
+  maxOldSpaceMb: number;
+  testHooks: boolean;
+  defaultMemoryMb: number;
+}
+
+export interface InFlightExec {
+  msg: ExecMsg;
+  /** Host deadline: the worker must answer before this (wall limit + grace) or it is considered hung. */
+  deadline: number;
+  resolve: (r: ResultMsg) => void;
+  reject: (e: Error) => void;
+  onTool: (m: ToolMsg) => void;
+}
+
+interface InFlightCompile {
+  resolve: (r: CompiledMsg) => void;
+  reject: (e: Error) => void;
+  deadline: number;
+}
+
+let pageSize = 4096;
+
+export class WorkerHandle {
+  readonly id: string;
+  readonly capacity: number;
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly startedAt = Date.now();
+  lastHeartbeat = Date.now();
+  rss = 0;
+  recycles = 0;
+  dead = false;
+  deathReason = '';
+  readonly execs = new Map<number, InFlightExec>();
+  readonly compiles = new Map<number, InFlightCompile>();
+  onExit: ((w: WorkerHandle, reason: string) => void) | undefined;
+
+  constructor(opts: WorkerSpawnOptions) {
+    this.id = opts.workerId;
+    this.capacity = opts.isolates;
+    this.child = fork(WORKER_ENTRY, [], {
+      serialization: 'advanced',
+      execArgv: [
+        '--no-node-snapshot',
+        `--max-old-space-size=${opts.maxOldSpaceMb}`,
+        '--disable-warning=ExperimentalWarning',
+      ],
+      // Never the host's environment: the worker gets only what it needs.
+      env: {
+        PATH: process.env.PATH ?? '',
+        SE_WORKER_ID: opts.workerId,
+        SE_ISOLATES: String(opts.isolates),
+        SE_RECYCLE_AFTER: String(opts.recycleAfter),
+        SE_DEFAULT_MEMORY_MB: String(opts.defaultMemoryMb),
+        ...(opts.testHooks ? { SE_TEST_HOOKS: '1' } : {}),
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    this.ready = new Promise<void>((res, rej) => { readyResolve = res; readyReject = rej; });
+    this.ready.catch(() => {});
+    this.child.on('message', (m: WorkerToHost) => {
+      this.lastHeartbeat = Date.now();
+      switch (m.t) {
+        case 'ready': readyResolve(); break;
+        case 'hb': this.rss = m.rss; this.recycles = m.recycles; break;
+        case 'result': {
+          const f = this.execs.get(m.id);
+          if (f) { this.execs.delete(m.id); f.resolve(m); }
+          break;
+        }
+        case 'compiled': {
+          const f = this.compiles.get(m.id);
+          if (f) { this.compiles.delete(m.id); f.resolve(m); }
+          break;
+        }
+        case 'tool': this.execs.get(m.id)?.onTool(m); break;
+      }
+    });
+    this.child.on('exit', (code, signal) => {
+      const reason = this.deathReason || `exited (${signal ?? `code ${code}`})`;
+      readyReject(new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}`));
+      this.fail(reason);
+    });
+    this.child.on('error', () => { /* exit follows */ });
+  }
+
+  get pid(): number | undefined { return this.child.pid; }
+  get busy(): number { return this.execs.size; }
+
+  send(msg: HostToWorker): void {
+    if (this.dead || !this.child.connected) return;
+    try { this.child.send(msg); } catch { /* channel closed: exit handler fails the request */ }
+  }
+
+  exec(msg: ExecMsg, graceMs: number, onTool: (m: ToolMsg) => void): Promise<ResultMsg> {
+    if (this.dead) return Promise.reject(new EngineError('WORKER_CRASHED', `worker ${this.id} is gone`, { workerId: this.id }));
+    return new Promise<ResultMsg>((resolve, reject) => {
+      this.execs.set(msg.id, { msg, deadline: Date.now() + msg.limits.wallTimeoutMs + graceMs, resolve, reject, onTool });
+      this.send(msg);
+    });
+  }
+
+  compile(msg: CompileMsg, timeoutMs: number): Promise<CompiledMsg> {
+    if (this.dead) return Promise.reject(new EngineError('WORKER_CRASHED', `worker ${this.id} is gone`, { workerId: this.id }));
+    return new Promise<CompiledMsg>((resolve, reject) => {
+      this.compiles.set(msg.id, { resolve, reject, deadline: Date.now() + timeoutMs });
+      this.send(msg);
+    });
+  }
+
+  /** Resident set size read from /proc (works even when the worker is hung); falls back to the heartbeat. */
+  readRss(): number {
+    if (!this.child.pid) return this.rss;
+    try {
+      const statm = readFileSync(`/proc/${this.child.pid}/statm`, 'utf8').split(' ');
+      return Number(statm[1]) * pageSize;
+    } catch {
+      return this.rss;
+    }
+  }
+
+  kill(reason: string): void {
+    if (this.dead) return;
+    this.deathReason = reason;
+    try { this.child.kill('SIGKILL'); } catch { /* gone */ }
+    // The exit event completes the failure; fail now too so callers are not kept waiting.
+    this.fail(reason);
+  }
+
+  private fail(reason: string): void {
+    const first = !this.dead;
+    this.dead = true;
+    const err = () => new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the execution did not complete (retryable)`, { workerId: this.id });
+    for (const [, f] of this.execs) f.reject(err());
+    this.execs.clear();
+    for (const [, f] of this.compiles) f.reject(err());
+    this.compiles.clear();
+    if (first) this.onExit?.(this, reason);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.dead) return;
+    const exited = new Promise<void>((res) => this.child.once('exit', () => res()));
+    this.deathReason = 'shut down';
+    this.send({ t: 'shutdown' });
+    const t = setTimeout(() => this.kill('shut down'), 2000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+export function setPageSize(n: number): void { pageSize = n; }

@@ -1,0 +1,214 @@
+/** Public types of the isolate engine (host side). Plain data only: no classes, no enums. */
+
+export type ScriptLanguage = 'javascript' | 'typescript';
+/** `module`: default export `async function main(args, ctx)`; `expression`: last expression is the value. */
+export type ScriptKind = 'module' | 'expression';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface CompileOptions {
+  language?: ScriptLanguage;
+  /** Undefined: detected from the source (a top-level `export`/`import` makes it a module). */
+  kind?: ScriptKind;
+  /** Used as the file name in stack traces (reduced to a safe base name). */
+  filename?: string;
+}
+
+export interface Diagnostic {
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+  line: number;
+  column: number;
+}
+
+export interface CompileResult {
+  kind: ScriptKind;
+  language: ScriptLanguage;
+  diagnostics: Diagnostic[];
+  /** Hex SHA-256 of the source text. */
+  sourceHash: string;
+  /** Compile-cache key (source hash + compile options); pass it to `invalidate()` when a script version is replaced. */
+  cacheKey: string;
+  /** True when the compile cache already held this source: nothing was parsed or compiled. */
+  cacheHit: boolean;
+  compileTimeMs: number;
+  sourceSize: number;
+}
+
+/** Limits already resolved by the caller (security level ∩ config ∩ request). The engine enforces them. */
+export interface ExecutionLimits {
+  /** Isolate heap limit in bytes (also caps ArrayBuffer memory). Rounded up to whole MiB, minimum 8 MiB. */
+  memoryBytes: number;
+  /** Wall-clock limit for the whole execution, tool calls included. */
+  wallTimeoutMs: number;
+  /**
+   * CPU share in percent of one core (e.g. 50). Enforced as a CPU-time budget: the isolate may burn at
+   * most cpuShare% × wallTimeoutMs of CPU; reported as usage.cpuPercentage. Undefined/100: no extra cap.
+   */
+  cpuShare?: number;
+  /** Cap of stdout and of stderr, each, in UTF-8 bytes. Beyond it the stream ends with a truncation marker. */
+  maxOutputBytes: number;
+  /** Cap of the JSON text of the return value, in UTF-8 bytes. Beyond it: error kind output_limit. */
+  maxReturnBytes: number;
+  /** Tool names the script may call (already intersected with the caller's permissions). */
+  tools: string[];
+  /** Cap of a tool call's JSON arguments and of its JSON result, in bytes (default 1 MiB). */
+  maxToolPayloadBytes?: number;
+  /** Per tool call timeout (it still counts against wallTimeoutMs). */
+  toolTimeoutMs?: number;
+  /** Maximum number of tool calls in one execution (default 1000). */
+  maxToolCalls?: number;
+}
+
+export interface ToolCallInfo {
+  executionId: string;
+  scriptId?: string;
+  signal: AbortSignal;
+  /** A tool that does I/O reports it here; it is summed into usage.networkIoBytes / fileIoBytes. */
+  reportIo: (networkBytes: number, fileBytes: number) => void;
+}
+
+/** The host's tools bridge. Receives a JSON copy of the arguments; returns a JSON value (it is copied, size-capped). */
+export type ToolCallback = (name: string, args: JsonValue, info: ToolCallInfo) => Promise<JsonValue | undefined>;
+
+export interface ExecuteJob {
+  /** Source text (JavaScript or TypeScript). Always required: the compile cache is keyed by its hash. */
+  source: string;
+  language?: ScriptLanguage;
+  kind?: ScriptKind;
+  filename?: string;
+  /** Optional: the cacheKey returned by compile(); only used as a hint, the engine re-derives it. */
+  cacheKey?: string;
+  arguments?: JsonObject;
+  env?: Record<string, string>;
+  user?: JsonObject;
+  limits: ExecutionLimits;
+  executionId?: string;
+  scriptId?: string;
+  collectCpuProfile?: boolean;
+  onToolCall?: ToolCallback;
+  /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
+  caller?: { key: string; limit: number };
+}
+
+export type ExecutionErrorKind =
+  | 'script_threw'
+  | 'timeout'
+  | 'memory_limit'
+  | 'output_limit'
+  | 'invalid_return_value'
+  | 'tool_error'
+  | 'security_violation'
+  | 'cancelled'
+  | 'worker_crashed';
+
+export interface ExecutionError {
+  kind: ExecutionErrorKind;
+  name: string;
+  message: string;
+  /** Script frames only; host frames are removed. */
+  stack: string;
+  line: number;
+  column: number;
+}
+
+export interface ResourceUsage {
+  /** Isolate heap in use at the end of the run (V8 heap statistics), plus external (ArrayBuffer) memory. */
+  memoryBytes: number;
+  /** Isolate CPU time / wall time of the run, percent (0-100). */
+  cpuPercentage: number;
+  /** Host calls the script made (console calls, tool calls, timers). */
+  operationsCount: number;
+  networkIoBytes: number;
+  fileIoBytes: number;
+}
+
+export interface ExecutionMetadata {
+  cacheHit: boolean;
+  isolateId: string;
+  workerId: string;
+  queueWaitMs: number;
+}
+
+export interface ExecutionOutcome {
+  executionId: string;
+  success: boolean;
+  /** The JSON value returned; undefined when the script returned undefined or failed. */
+  returnValue: JsonValue | undefined;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock time of the run inside the worker (compile + run), ms. */
+  executionTimeMs: number;
+  error?: ExecutionError;
+  usage: ResourceUsage;
+  metadata: ExecutionMetadata;
+  /** Chrome DevTools .cpuprofile JSON when collectCpuProfile was set. */
+  cpuProfile?: string;
+}
+
+export interface EngineOptions {
+  /** Worker processes (default: os.availableParallelism()). */
+  workers?: number;
+  /** Isolates per worker = concurrent executions per worker (default 1). */
+  isolatesPerWorker?: number;
+  /** Executions allowed to wait for an isolate (default 1000). Beyond: QUEUE_FULL. */
+  maxQueue?: number;
+  /** Compile cache entries (default 1000). */
+  maxCacheSize?: number;
+  /** Compile cache bytes (code + V8 cache data), default 256 MiB. */
+  maxCacheBytes?: number;
+  /** Recycle an isolate after this many executions (default 500). */
+  recycleAfterExecutions?: number;
+  /** Kill a worker whose resident memory exceeds this (default 1 GiB). */
+  workerRssBudgetBytes?: number;
+  /** `--max-old-space-size` of worker processes in MiB (default 256: isolates have their own heaps). */
+  workerMaxOldSpaceMb?: number;
+  /** Kill a worker that sent no heartbeat for this long (default 5000 ms). */
+  heartbeatTimeoutMs?: number;
+  /** Kill a worker whose execution overran its wall deadline by this much without answering (default 2000 ms). */
+  hangGraceMs?: number;
+  /** Largest accepted source, bytes (default 1 MiB). */
+  maxSourceBytes?: number;
+  /** Memory limit of the warm isolates created ahead of time (default 50 MiB, the Safe level); a job with another limit gets its isolate replaced. */
+  defaultMemoryBytes?: number;
+  /** Allow test-only hooks (crash a worker from a job). Never enable in production. */
+  enableTestHooks?: boolean;
+}
+
+export interface EngineStats {
+  state: 'stopped' | 'starting' | 'running' | 'stopping';
+  executionsTotal: number;
+  executionsSucceeded: number;
+  executionsFailed: number;
+  /** Service-level rejections (queue full, per-caller limit) — not counted in executionsTotal. */
+  rejected: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  latencyP99Ms: number;
+  averageExecutionMs: number;
+  active: number;
+  queueLength: number;
+  poolSize: number;
+  busyIsolates: number;
+  workers: number;
+  isolateRecycles: number;
+  workerRestarts: number;
+  cacheSize: number;
+  cacheHits: number;
+  cacheMisses: number;
+  compilations: number;
+  /** Resident memory of the worker processes (last reading), bytes. */
+  workersRssBytes: number;
+  /** Recent worker failures (crash/hang/RSS kill) in the last minute. */
+  recentWorkerFailures: number;
+  uptimeMs: number;
+}
+
+export interface WorkerInfo {
+  workerId: string;
+  pid: number | undefined;
+  busy: number;
+  capacity: number;
+  rssBytes: number;
+}

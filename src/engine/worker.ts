@@ -1,0 +1,478 @@
+/**
+ * Worker process entry (forked by supervisor.ts). Hosts `ISOLATES` isolated-vm isolates ("slots"),
+ * each running one execution at a time in a fresh context prepared ahead of time, plus one
+ * compile-only isolate. All guest code runs on isolate threads; this process's event loop only
+ * moves capped strings between the isolates and the host over IPC.
+ */
+import ivm from 'isolated-vm';
+import { PRELUDE_SOURCE } from './prelude.ts';
+import { parseCompileError, prepareSource } from './source.ts';
+import { CompileError } from './errors.ts';
+import type { ExecutionError, ExecutionErrorKind } from './types.ts';
+import type {
+  CompiledInfo, CompileMsg, ExecMsg, HostToWorker, WorkerOutcome, WorkerToHost,
+} from './protocol.ts';
+
+const ISOLATES = Math.max(1, Number(process.env.SE_ISOLATES ?? 1));
+const RECYCLE_AFTER = Math.max(1, Number(process.env.SE_RECYCLE_AFTER ?? 500));
+const TEST_HOOKS = process.env.SE_TEST_HOOKS === '1';
+const WORKER_ID = process.env.SE_WORKER_ID ?? String(process.pid);
+/** A context that takes longer than this to prepare means the isolate is still busy with old work. */
+const PREPARE_WATCHDOG_MS = 2000;
+const SCRIPT_CACHE_PER_ISOLATE = 64;
+
+let recycles = 0;
+
+function send(msg: WorkerToHost): void {
+  if (process.connected) process.send!(msg);
+}
+
+interface OutBuf { chunks: string[]; bytes: number; dropped: number }
+
+function outAppend(b: OutBuf, cap: number, text: string, total: number): void {
+  if (b.dropped > 0) { b.dropped += total; return; }
+  const remaining = cap - b.bytes;
+  if (total <= remaining) { b.chunks.push(text); b.bytes += total; return; }
+  const buf = Buffer.from(text, 'utf8');
+  let cut = Math.max(0, Math.min(remaining, buf.length));
+  while (cut > 0 && cut < buf.length && (buf[cut]! & 0xc0) === 0x80) cut--;
+  if (cut > 0) b.chunks.push(buf.subarray(0, cut).toString('utf8'));
+  b.bytes += cut;
+  b.dropped += total - cut;
+}
+
+function outText(b: OutBuf): string {
+  const s = b.chunks.join('');
+  return b.dropped > 0 ? `${s}\n…[truncated ${b.dropped} bytes]` : s;
+}
+
+/** Keeps only the script's frames: host frames (worker paths) never reach the caller. */
+export function sanitizeStack(stack: string, filename: string): string {
+  const out: string[] = [];
+  for (const line of stack.split('\n')) {
+    if (/^\s+at\s/.test(line)) {
+      if (line.includes(`${filename}:`) || line.includes('<anonymous>')) out.push(line);
+    } else if (out.length === 0 || !/^\s+at\s/.test(out[out.length - 1]!)) {
+      out.push(line);
+    }
+  }
+  return out.join('\n').replace(/file:\/\/\/?[^\s)]*/g, '<host>');
+}
+
+function locate(stack: string, filename: string): { line: number; column: number } {
+  const esc = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`${esc}:(\\d+):(\\d+)`).exec(stack);
+  return m ? { line: Number(m[1]), column: Number(m[2]) } : { line: 0, column: 0 };
+}
+
+interface Run {
+  msg: ExecMsg;
+  stdout: OutBuf;
+  stderr: OutBuf;
+  ops: number;
+  toolCalls: number;
+  timers: Set<NodeJS.Timeout>;
+  abort?: { kind: ExecutionErrorKind; message: string };
+}
+
+interface Prepared {
+  context: ivm.Context;
+  api: ivm.Reference;
+  begin: ivm.Reference;
+  finish: ivm.Reference;
+}
+
+const toolWaiters = new Map<string, (envelope: string) => void>();
+let toolSeq = 0;
+
+class Slot {
+  id: string;
+  memMb: number;
+  isolate!: ivm.Isolate;
+  prelude!: ivm.Script;
+  logCb!: ivm.Callback;
+  toolRef!: ivm.Reference;
+  timerRef!: ivm.Reference;
+  next: Promise<Prepared> | undefined;
+  executions = 0;
+  run: Run | undefined;
+  busy = false;
+  scripts = new Map<string, ivm.Script>();
+  generation = 0;
+
+  constructor(index: number, memMb: number) {
+    this.id = `${WORKER_ID}/${index}`;
+    this.memMb = memMb;
+    this.newIsolate();
+  }
+
+  newIsolate(): void {
+    this.generation++;
+    this.isolate = new ivm.Isolate({
+      memoryLimit: this.memMb,
+      onCatastrophicError: () => { process.exit(70); },
+    });
+    this.prelude = this.isolate.compileScriptSync(PRELUDE_SOURCE, { filename: '<prelude>' });
+    this.logCb = new ivm.Callback((stream: number, text: string, total: number) => this.onLog(stream, text, total));
+    this.toolRef = new ivm.Reference((name: string, json: string) => this.onTool(name, json));
+    this.timerRef = new ivm.Reference((ms: number) => this.onTimer(ms));
+    this.scripts.clear();
+    this.executions = 0;
+    this.next = undefined;
+    this.scheduleNext();
+  }
+
+  recycle(memMb = this.memMb): void {
+    recycles++;
+    try { if (!this.isolate.isDisposed) this.isolate.dispose(); } catch { /* already gone */ }
+    this.memMb = memMb;
+    this.newIsolate();
+  }
+
+  scheduleNext(): void {
+    const gen = this.generation;
+    const p = this.prepare();
+    p.catch(() => { /* handled when taken */ });
+    this.next = p;
+    // Watchdog: work left behind by the previous execution (spinning microtasks, ...) keeps the isolate
+    // thread busy, so the next context never gets created: dispose that isolate and start a new one.
+    const t = setTimeout(() => {
+      if (this.next === p && this.generation === gen && !this.busy) this.recycle();
+    }, PREPARE_WATCHDOG_MS);
+    p.then(() => clearTimeout(t), () => clearTimeout(t));
+  }
+
+  async prepare(): Promise<Prepared> {
+    const context = await this.isolate.createContext();
+    const install = (await this.prelude.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
+    const api = (await install.apply(undefined, [this.logCb, this.toolRef, this.timerRef, this.memMb * 1048576], {
+      result: { reference: true }, timeout: 1000,
+    })) as ivm.Reference;
+    install.release();
+    const begin = (await api.get('begin', { reference: true })) as ivm.Reference;
+    const finish = (await api.get('finish', { reference: true })) as ivm.Reference;
+    return { context, api, begin, finish };
+  }
+
+  onLog(stream: number, text: string, total: number): void {
+    const r = this.run;
+    if (!r) return;
+    r.ops++;
+    outAppend(stream === 2 ? r.stderr : r.stdout, r.msg.limits.maxOutputBytes, String(text), Number(total) || 0);
+  }
+
+  onTool(name: string, argsJson: string): Promise<string> {
+    const r = this.run;
+    if (!r) return new Promise(() => {});
+    r.ops++;
+    r.toolCalls++;
+    name = String(name);
+    argsJson = String(argsJson);
+    if (!r.msg.tools.includes(name)) {
+      return Promise.resolve(JSON.stringify({ ok: false, security: true, message: `tool "${name}" is not available to this script` }));
+    }
+    if (r.toolCalls > r.msg.limits.maxToolCalls) {
+      return Promise.resolve(JSON.stringify({ ok: false, message: `too many tool calls (max ${r.msg.limits.maxToolCalls})` }));
+    }
+    if (Buffer.byteLength(argsJson) > r.msg.limits.maxToolPayloadBytes) {
+      return Promise.resolve(JSON.stringify({ ok: false, message: `tool "${name}": arguments exceed ${r.msg.limits.maxToolPayloadBytes} bytes` }));
+    }
+    const callId = ++toolSeq;
+    return new Promise((resolve) => {
+      toolWaiters.set(`${r.msg.id}:${callId}`, resolve);
+      send({ t: 'tool', id: r.msg.id, callId, name, argsJson });
+    });
+  }
+
+  onTimer(ms: number): Promise<void> {
+    const r = this.run;
+    if (!r) return new Promise(() => {});
+    r.ops++;
+    return new Promise((resolve) => {
+      const h = setTimeout(() => { r.timers.delete(h); resolve(); }, Math.max(0, Number(ms) || 0));
+      r.timers.add(h);
+    });
+  }
+
+  abort(kind: ExecutionErrorKind, message: string): void {
+    const r = this.run;
+    if (!r || r.abort) return;
+    r.abort = { kind, message };
+    try { this.isolate.dispose(); } catch { /* already disposed */ }
+  }
+
+  async execute(msg: ExecMsg): Promise<{ outcome: WorkerOutcome; compiled?: CompiledInfo }> {
+    this.busy = true;
+    if (msg.limits.memoryMb !== this.memMb) this.recycle(msg.limits.memoryMb);
+    const t0 = performance.now();
+    const run: Run = {
+      msg, stdout: { chunks: [], bytes: 0, dropped: 0 }, stderr: { chunks: [], bytes: 0, dropped: 0 },
+      ops: 0, toolCalls: 0, timers: new Set(),
+    };
+    let compiled: CompiledInfo | undefined;
+    let error: ExecutionError | undefined;
+    let returnJson: string | undefined;
+    let ok = false;
+    let prepared: Prepared | undefined;
+    let cpu0 = 0n;
+    let profiling = false;
+    let iso = this.isolate;
+    const filename = msg.filename;
+    const wall = setTimeout(() => this.abort('timeout', `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`), msg.limits.wallTimeoutMs);
+    let cpuWatch: NodeJS.Timeout | undefined;
+    try {
+      try {
+        prepared = await (this.next ?? this.prepare());
+      } catch {
+        // The prepared context was lost (isolate recycled by the watchdog): start over once.
+        this.recycle();
+        prepared = await this.prepare();
+      }
+      this.next = undefined;
+      iso = this.isolate;
+      this.run = run;
+      cpu0 = iso.cpuTime;
+      cpuWatch = setInterval(() => {
+        try {
+          if (Number(iso.cpuTime - cpu0) / 1e6 > msg.limits.cpuBudgetMs) {
+            this.abort('timeout', `the script exceeded its CPU budget of ${msg.limits.cpuBudgetMs} ms`);
+          }
+        } catch { /* disposed */ }
+      }, 25);
+      const timeout = Math.max(1, Math.ceil(Math.min(msg.limits.cpuBudgetMs, msg.limits.wallTimeoutMs)));
+      if (msg.profile) { iso.startCpuProfiler('run'); profiling = true; }
+      await prepared.begin.apply(undefined, [msg.payload], { timeout });
+
+      let code = msg.code;
+      let kind = msg.kind;
+      if (!msg.compiled) {
+        const p = prepareSource(msg.code, msg.language, msg.kind);
+        code = p.code;
+        kind = p.kind;
+        compiled = { code, kind, diagnostics: p.diagnostics };
+      }
+      const pendingCompiled = compiled;
+      compiled = undefined; // only reported once the code has compiled
+      let target: ivm.Reference;
+      if (kind === 'module') {
+        let mod: ivm.Module;
+        try {
+          mod = await iso.compileModule(code, { filename });
+        } catch (e) { throw parseCompileError(String((e as Error).message)); }
+        if (mod.dependencySpecifiers.length > 0) {
+          const spec = mod.dependencySpecifiers.join(', ');
+          error = { kind: 'security_violation', name: 'SecurityError', message: `imports are not available in scripts: ${spec}`, stack: '', line: 0, column: 0 };
+          throw error;
+        }
+        compiled = pendingCompiled;
+        await mod.instantiate(prepared.context, () => { throw new Error('imports are not available in scripts'); });
+        await mod.evaluate({ timeout });
+        target = mod.namespace;
+      } else {
+        let script = this.scripts.get(msg.cacheKey);
+        if (!script) {
+          try {
+            if (msg.cachedData) {
+              script = await iso.compileScript(code, { filename, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
+            } else {
+              script = await iso.compileScript(code, { filename, produceCachedData: !msg.compiled });
+              const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+              if (pendingCompiled && cd) pendingCompiled.cachedData = new Uint8Array(cd.copy());
+            }
+          } catch (e) { throw parseCompileError(String((e as Error).message)); }
+          compiled = pendingCompiled;
+          this.scripts.set(msg.cacheKey, script);
+          if (this.scripts.size > SCRIPT_CACHE_PER_ISOLATE) {
+            const first = this.scripts.keys().next().value!;
+            this.scripts.get(first)?.release();
+            this.scripts.delete(first);
+          }
+        }
+        target = (await script.run(prepared.context, { timeout, reference: true })) as ivm.Reference;
+      }
+      const envelope = String(await prepared.finish.apply(undefined, [target.derefInto(), kind === 'module'], {
+        timeout, result: { promise: true, copy: true },
+      }));
+      target.release();
+      if (run.abort) throw new Error('aborted');
+      if (envelope.startsWith('R')) {
+        ok = true;
+        returnJson = envelope.length > 1 ? envelope.slice(1) : undefined;
+      } else {
+        const e = JSON.parse(envelope.slice(1)) as { kind: ExecutionErrorKind; name: string; message: string; stack: string };
+        const stack = sanitizeStack(e.stack || `${e.name}: ${e.message}`, filename);
+        error = { kind: e.kind, name: e.name, message: e.message, stack, ...locate(stack, filename) };
+      }
+    } catch (e) {
+      error = this.classify(e, run, filename);
+    } finally {
+      clearTimeout(wall);
+      if (cpuWatch) clearInterval(cpuWatch);
+      for (const h of run.timers) clearTimeout(h);
+      run.timers.clear();
+      for (const key of toolWaiters.keys()) if (key.startsWith(`${msg.id}:`)) toolWaiters.delete(key);
+      this.run = undefined;
+    }
+    const executionTimeMs = performance.now() - t0;
+    let memoryBytes = 0;
+    let cpuPercentage = 0;
+    let cpuProfile: string | undefined;
+    if (!iso.isDisposed) {
+      try {
+        const cpuMs = Number(iso.cpuTime - cpu0) / 1e6;
+        cpuPercentage = Math.min(100, Math.max(0, (cpuMs / Math.max(executionTimeMs, 0.001)) * 100));
+        const hs = await iso.getHeapStatistics();
+        memoryBytes = hs.used_heap_size + hs.externally_allocated_size;
+        if (profiling) {
+          const profiles = await iso.stopCpuProfiler('run');
+          if (profiles[0]) cpuProfile = JSON.stringify(profiles[0].profile);
+        }
+      } catch { /* disposed meanwhile */ }
+    } else if (error?.kind === 'memory_limit') {
+      memoryBytes = this.memMb * 1048576;
+    }
+    if (prepared) {
+      try { prepared.begin.release(); prepared.finish.release(); prepared.api.release(); prepared.context.release(); } catch { /* disposed */ }
+    }
+    this.executions++;
+    const limitHit = error !== undefined && ['timeout', 'memory_limit', 'cancelled'].includes(error.kind);
+    if (iso.isDisposed || limitHit || this.executions >= RECYCLE_AFTER) {
+      this.recycle();
+    } else {
+      this.scheduleNext();
+    }
+    this.busy = false;
+    const outcome: WorkerOutcome = {
+      ok, returnJson, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, error,
+      memoryBytes, cpuPercentage, operationsCount: run.ops, isolateId: `${this.id}#${this.generation}`, cpuProfile,
+    };
+    return { outcome, compiled };
+  }
+
+  classify(e: unknown, run: Run, filename: string): ExecutionError {
+    if (run.abort) return { kind: run.abort.kind, name: run.abort.kind === 'cancelled' ? 'CancelledError' : 'TimeoutError', message: run.abort.message, stack: '', line: 0, column: 0 };
+    if (e instanceof CompileError) {
+      return { kind: 'script_threw', name: 'SyntaxError', message: e.message, stack: '', line: e.line, column: e.column };
+    }
+    if (e && typeof e === 'object' && 'kind' in e && 'name' in e && !(e instanceof Error)) return e as ExecutionError;
+    const err = e as { name?: unknown; message?: unknown; stack?: unknown } | undefined;
+    const message = String(err?.message ?? e);
+    if (this.isolate.isDisposed || /memory limit/i.test(message)) {
+      return { kind: 'memory_limit', name: 'MemoryLimitError', message: `the script exceeded its memory limit of ${this.memMb} MiB`, stack: '', line: 0, column: 0 };
+    }
+    if (message === 'Script execution timed out.') {
+      return { kind: 'timeout', name: 'TimeoutError', message: 'the script exceeded its CPU time limit', stack: '', line: 0, column: 0 };
+    }
+    const name = typeof err?.name === 'string' ? err.name : 'Error';
+    const stack = sanitizeStack(typeof err?.stack === 'string' ? err.stack : `${name}: ${message}`, filename);
+    let kind: ExecutionErrorKind = 'script_threw';
+    if (name === 'RangeError' && message.startsWith('Array buffer allocation failed')) kind = 'memory_limit';
+    return { kind, name, message: message.slice(0, 8192), stack, ...locate(stack, filename) };
+  }
+}
+
+// ---- compile-only isolate ----------------------------------------------------------------------
+
+let compileIsolate: ivm.Isolate | undefined;
+let compiles = 0;
+
+async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
+  const p = prepareSource(msg.source, msg.language, msg.kind);
+  if (!compileIsolate || compileIsolate.isDisposed || compiles++ > 1000) {
+    compileIsolate?.dispose();
+    compileIsolate = new ivm.Isolate({ memoryLimit: 128, onCatastrophicError: () => process.exit(70) });
+    compiles = 0;
+  }
+  const info: CompiledInfo = { code: p.code, kind: p.kind, diagnostics: p.diagnostics };
+  try {
+    if (p.kind === 'module') {
+      const mod = await compileIsolate.compileModule(p.code, { filename: msg.filename });
+      const deps = mod.dependencySpecifiers;
+      mod.release();
+      if (deps.length > 0) throw new CompileError(`imports are not available in scripts: ${deps.join(', ')}`, 0, 0);
+    } else {
+      const script = await compileIsolate.compileScript(p.code, { filename: msg.filename, produceCachedData: true });
+      const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+      if (cd) info.cachedData = new Uint8Array(cd.copy());
+      script.release();
+    }
+  } catch (e) {
+    if (e instanceof CompileError) throw e;
+    throw parseCompileError(String((e as Error).message));
+  }
+  return info;
+}
+
+// ---- message loop ------------------------------------------------------------------------------
+
+const slots: Slot[] = [];
+const running = new Map<number, Slot>();
+
+function freeSlot(memMb: number): Slot {
+  let s = slots.find((x) => !x.busy && x.memMb === memMb) ?? slots.find((x) => !x.busy);
+  if (!s) {
+    s = new Slot(slots.length, memMb);
+    slots.push(s);
+  }
+  return s;
+}
+
+async function onExec(msg: ExecMsg): Promise<void> {
+  if (msg.testHook && TEST_HOOKS) {
+    if (msg.testHook === 'segv') process.kill(process.pid, 'SIGSEGV');
+    else if (msg.testHook === 'abort') process.abort();
+    else if (msg.testHook === 'hang') { const end = Date.now() + 600_000; while (Date.now() < end) { /* hang */ } }
+  }
+  const slot = freeSlot(msg.limits.memoryMb);
+  slot.busy = true;
+  running.set(msg.id, slot);
+  try {
+    const { outcome, compiled } = await slot.execute(msg);
+    send({ t: 'result', id: msg.id, outcome, compiled });
+  } finally {
+    running.delete(msg.id);
+  }
+}
+
+process.on('message', (raw: HostToWorker) => {
+  switch (raw.t) {
+    case 'exec':
+      onExec(raw).catch((e) => {
+        send({
+          t: 'result', id: raw.id,
+          outcome: {
+            ok: false, stdout: '', stderr: '', executionTimeMs: 0, memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, isolateId: '',
+            error: { kind: 'worker_crashed', name: 'InternalError', message: `worker error: ${String((e as Error)?.message ?? e)}`, stack: '', line: 0, column: 0 },
+          },
+        });
+      });
+      break;
+    case 'compile':
+      compileOnly(raw).then(
+        (info) => send({ t: 'compiled', id: raw.id, ok: true, info }),
+        (e) => {
+          const ce = e instanceof CompileError ? e : new CompileError(String((e as Error)?.message ?? e), 0, 0);
+          send({ t: 'compiled', id: raw.id, ok: false, error: { message: ce.message, line: ce.line, column: ce.column } });
+        },
+      );
+      break;
+    case 'cancel':
+      running.get(raw.id)?.abort('cancelled', 'the execution was cancelled');
+      break;
+    case 'toolReply': {
+      const key = `${raw.id}:${raw.callId}`;
+      const w = toolWaiters.get(key);
+      toolWaiters.delete(key);
+      w?.(raw.envelope);
+      break;
+    }
+    case 'shutdown':
+      process.exit(0);
+  }
+});
+
+process.on('disconnect', () => process.exit(0));
+
+for (let i = 0; i < ISOLATES; i++) slots.push(new Slot(i, Number(process.env.SE_DEFAULT_MEMORY_MB ?? 64)));
+setInterval(() => send({ t: 'hb', rss: process.memoryUsage.rss(), recycles }), 500).unref();
+send({ t: 'ready' });
