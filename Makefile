@@ -43,11 +43,12 @@ node_modules/.installed: package.json package-lock.json | $(NODE_DEP)
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(TOOLS)/bin/protoc-gen-go:
+# Stamped by version, so a pin change reinstalls the generator.
+GO_GEN_STAMP := $(TOOLS)/stamps/protoc-gen-go-$(PROTOC_GEN_GO_VERSION)-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
+$(GO_GEN_STAMP):
 	go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
-
-$(TOOLS)/bin/protoc-gen-go-grpc:
 	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	@mkdir -p $(dir $@) && touch $@
 
 $(TOOLS)/bin/grpcurl:
 	go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
@@ -57,7 +58,7 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-deps: node_modules/.installed $(TOOLS)/bin/protoc-gen-go $(TOOLS)/bin/protoc-gen-go-grpc $(VENV)/.installed
+deps: node_modules/.installed $(GO_GEN_STAMP) $(VENV)/.installed
 
 gen: deps
 	npx buf generate
