@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine, ExecutionErrorKind } from '../../src/engine/index.ts';
+import { expectHealthy, MiB, run, startEngine } from './helpers.ts';
+
+let engine: Engine;
+beforeAll(async () => { engine = await startEngine({ defaultMemoryBytes: 32 * MiB }); }, 20_000);
+afterAll(async () => { await engine?.close(); }, 20_000);
+
+const limits = { memoryBytes: 32 * MiB, wallTimeoutMs: 1500, maxOutputBytes: 4096, maxReturnBytes: 64 * 1024 };
+const mod = (body: string) => `export default async function main(args, ctx) {\n${body}\n}`;
+
+interface Case { name: string; source: string; kinds: ExecutionErrorKind[] | 'success'; check?: (r: Awaited<ReturnType<typeof run>>) => void }
+
+const corpus: Case[] = [
+  { name: 'sync infinite loop', source: 'while (true) {}', kinds: ['timeout'] },
+  { name: 'async infinite loop', source: mod('for (;;) { await null; }'), kinds: ['timeout'] },
+  { name: 'never-settling promise', source: mod('await new Promise(() => {});'), kinds: ['timeout'] },
+  { name: 'timer chain that never ends', source: mod('await new Promise(() => { const f = () => setTimeout(f, 1); f(); });'), kinds: ['timeout'] },
+  { name: 'big arrays', source: 'const keep = []; for (;;) keep.push(new Array(1e6).fill(1.5));', kinds: ['memory_limit'] },
+  { name: 'huge strings', source: "const keep = []; for (let i = 0; ; i++) keep.push('y'.repeat(1 << 20) + i);", kinds: ['memory_limit'] },
+  { name: 'one giant string', source: "const s = 'x'.repeat(2 ** 28); s.toUpperCase().length", kinds: ['memory_limit', 'script_threw'] },
+  { name: 'typed arrays', source: 'const keep = []; for (;;) keep.push(new Uint8Array(16 * 1024 * 1024));', kinds: ['memory_limit'] },
+  { name: 'one giant ArrayBuffer', source: 'new ArrayBuffer(2 ** 31).byteLength', kinds: ['memory_limit'] },
+  { name: 'resizable ArrayBuffer', source: 'const b = new ArrayBuffer(8, { maxByteLength: 2 ** 32 }); b.resize(2 ** 32); b.byteLength', kinds: ['memory_limit'] },
+  { name: 'resizable via the intrinsic constructor', source: 'const AB = new Uint8Array(1).buffer.constructor; new AB(8, { maxByteLength: 2 ** 32 }).byteLength', kinds: ['memory_limit'] },
+  { name: 'WebAssembly.Memory', source: 'new WebAssembly.Memory({ initial: 10000 }).buffer.byteLength', kinds: ['script_threw'], check: (r) => expect(r.error!.message).toContain('WebAssembly is not defined') },
+  { name: 'SharedArrayBuffer', source: 'new SharedArrayBuffer(1024)', kinds: ['script_threw'] },
+  { name: 'Atomics.waitAsync', source: 'Atomics.waitAsync(new Int32Array(new ArrayBuffer(16)), 0, 0, 10)', kinds: ['script_threw'] },
+  { name: 'stack overflow', source: 'function f() { return f() + 1; } f()', kinds: ['script_threw'], check: (r) => expect(r.error!.name).toBe('RangeError') },
+  { name: 'Function constructor escape', source: "this.constructor.constructor('return process')().exit(1)", kinds: ['script_threw'], check: (r) => expect(r.error!.message).toContain('process is not defined') },
+  { name: 'escape through a prototype chain', source: "({}).constructor.constructor('return typeof require + typeof process + typeof globalThis.process')()", kinds: 'success', check: (r) => expect(r.returnValue).toBe('undefinedundefinedundefined') },
+  { name: 'escape through ctx and console', source: mod("return [ctx.constructor.constructor('return typeof process')(), console.log.constructor('return typeof process')(), Object.getPrototypeOf(ctx.tools.call) === Function.prototype];"), kinds: 'success', check: (r) => expect(r.returnValue).toEqual(['undefined', 'undefined', true]) },
+  { name: 'dynamic import', source: mod("return await import('node:fs');"), kinds: ['script_threw'] },
+  { name: 'static import', source: "import fs from 'node:fs';\nexport default function main() { return 1; }", kinds: ['security_violation'] },
+  { name: 'prototype pollution', source: "Object.prototype.polluted = 'yes'; Array.prototype.map = null; JSON.stringify = () => 'hacked'; globalThis.leak = 1; 1", kinds: 'success' },
+  { name: 'spinning getter in the return value', source: '({ get x() { for (;;) {} } })', kinds: ['timeout'] },
+  { name: 'Proxy in the return value', source: 'new Proxy({}, { ownKeys() { throw new Error("trap"); } })', kinds: ['invalid_return_value'] },
+  { name: 'toJSON that spins', source: mod('return { toJSON() { for (;;) {} } };'), kinds: ['timeout'] },
+  { name: 'thrown object with spinning getters', source: mod('throw { get name() { for (;;) {} }, get message() { for (;;) {} } };'), kinds: ['timeout'] },
+  { name: 'thrown Proxy', source: mod('throw new Proxy({}, { get() { throw new Error("no"); } });'), kinds: ['script_threw'] },
+  { name: 'sparse array with a huge length', source: 'const a = []; a.length = 2 ** 32 - 1; a', kinds: ['invalid_return_value', 'memory_limit', 'output_limit', 'timeout'] },
+  { name: 'shared sub-objects that expand exponentially', source: 'let o = { v: 1 }; for (let i = 0; i < 40; i++) o = { a: o, b: o }; o', kinds: ['invalid_return_value', 'memory_limit', 'output_limit', 'timeout'] },
+  { name: 'huge output', source: "for (let i = 0; i < 20000; i++) console.log('x'.repeat(10000)); 'done'", kinds: 'success', check: (r) => { expect(Buffer.byteLength(r.stdout)).toBeLessThan(4096 + 64); expect(r.stdout).toMatch(/…\[truncated \d+ bytes\]$/); } },
+  { name: 'one huge console line', source: "console.error('z'.repeat(20 * 1024 * 1024)); 1", kinds: 'success', check: (r) => expect(r.stderr).toContain('…[truncated 20967425 bytes]') },
+  { name: 'ReDoS', source: "/^(a+)+$/.test('a'.repeat(40) + 'b')", kinds: ['timeout'] },
+  { name: 'FinalizationRegistry', source: mod('const r = new FinalizationRegistry(() => { for (;;) {} }); for (let i = 0; i < 1000; i++) r.register({}, i); return 1;'), kinds: 'success' },
+  { name: 'timer scheduled after return', source: mod('setTimeout(() => { for (;;) {} }, 20); return 1;'), kinds: 'success' },
+  { name: 'too many timers', source: mod('for (let i = 0; i < 5000; i++) setTimeout(() => {}, 100000); return 1;'), kinds: ['script_threw'] },
+  { name: 'microtasks spinning after return', source: mod('Promise.resolve().then(async () => { await new Promise((r) => setTimeout(r, 5)); for (;;) {} }); return 1;'), kinds: 'success' },
+];
+
+describe('hostile corpus', () => {
+  for (const c of corpus) {
+    it(c.name, async () => {
+      const r = await run(engine, c.source, { limits: limits as never });
+      if (c.kinds === 'success') {
+        expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+        expect(r.success).toBe(true);
+      } else {
+        expect(r.success).toBe(false);
+        expect(c.kinds, JSON.stringify(r.error)).toContain(r.error!.kind);
+      }
+      expect(r.error?.stack ?? '').not.toMatch(/\/work\/|node_modules|file:\/\//);
+      c.check?.(r);
+      await expectHealthy(engine);
+    }, 15_000);
+  }
+
+  it('a fresh context per execution: no state survives', async () => {
+    await run(engine, "Object.prototype.polluted = 'yes'; globalThis.leak = 42; Array.prototype.push = null; 1");
+    for (let i = 0; i < 4; i++) {
+      const r = await run(engine, "[typeof globalThis.leak, ({}).polluted, typeof [].push, JSON.stringify({a:1})]");
+      expect(r.returnValue).toEqual(['undefined', null, 'function', '{"a":1}']); // undefined becomes null in JSON
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('never needed a worker restart', () => {
+    expect(engine.stats().workerRestarts).toBe(0);
+    expect(engine.stats().isolateRecycles).toBeGreaterThan(0);
+  });
+});
