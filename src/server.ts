@@ -24,7 +24,18 @@ import { ReflectionIndex, ReflectionV1, ReflectionV1Alpha, reflectionV1, reflect
 import { openGrpcDoor } from "./doors/grpc-server.ts";
 import { openConnectDoor } from "./doors/connect-server.ts";
 import { loadTls } from "./doors/tls.ts";
-import { scriptService, type MetricsContributor } from "./api/script-service.ts";
+import { scriptService, VERSION, type MetricsContributor } from "./api/script-service.ts";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { ServiceEventSchema } from "../gen/ts/scriptengine/v1/events_pb.js";
+import { ServiceInfoSchema } from "../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { EventBus } from "./events/bus.ts";
+import { ServiceRegistry } from "./registry/registry.ts";
+import { SqliteRegistryStore } from "./registry/sqlite-store.ts";
+import { registerSelf, type SelfRegistration } from "./registry/self.ts";
+import { eventMetrics, eventService } from "./api/event-service.ts";
+import { registryService } from "./api/registry-service.ts";
 
 export interface RunningServer {
   grpcAddress: string;
@@ -65,13 +76,24 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.info("health status changed", { status: ServiceStatus[status], previous: ServiceStatus[previous], message }),
   );
 
-  const metrics: MetricsContributor[] = [];
+  const bus = new EventBus({ ...config.events, source: serviceId });
+  health.onChange((status) =>
+    bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow() } } })),
+  );
+  const registryStore = new SqliteRegistryStore(join(config.server.dataDir, "registry.db"));
+  const registry = new ServiceRegistry({
+    store: registryStore,
+    events: bus,
+    onError: (err) => log.error("registry sweep failed", { error: String(err) }),
+  });
+
+  const metrics: MetricsContributor[] = [eventMetrics(bus)];
   const guardOptions = { authenticator, log, streamsSignal: streams.signal };
   const api: ServedService[] = [
     served(ScriptService, guard(ScriptService, scriptService({ config, health, serviceId, startedAt, metrics }), guardOptions)),
     served(MigrationService, guard(MigrationService, {}, guardOptions)),
-    served(EventService, guard(EventService, {}, guardOptions)),
-    served(RegistryService, guard(RegistryService, {}, guardOptions)),
+    served(EventService, guard(EventService, eventService({ bus }), guardOptions)),
+    served(RegistryService, guard(RegistryService, registryService({ registry }), guardOptions)),
     served(ToolService, guard(ToolService, {}, guardOptions)),
   ];
   const publicOptions = { ...guardOptions, public: true };
@@ -95,6 +117,26 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     throw err;
   });
   health.set(ServiceStatus.HEALTHY, "serving");
+  let self: SelfRegistration | undefined;
+  if (config.discovery.enabled) {
+    try {
+      self = registerSelf(
+        registry,
+        create(ServiceInfoSchema, {
+          serviceId,
+          serviceType: config.discovery.serviceType,
+          version: VERSION,
+          endpoint: config.discovery.advertiseEndpoint || grpcDoor.address,
+          healthCheckUrl: `${tls ? "https" : "http"}://${connectDoor.address}/grpc.health.v1.Health/Check`,
+          metadata: { http_endpoint: connectDoor.address, security_level: config.securityLevel, pid: String(process.pid) },
+        }),
+        config.discovery.ttlMs,
+        (err) => log.warn("self-registration renewal failed", { error: String(err) }),
+      );
+    } catch (err) {
+      log.error("self-registration failed", { error: String(err) });
+    }
+  }
   log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
 
   let closing: Promise<void> | undefined;
@@ -105,9 +147,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     close: () =>
       (closing ??= (async () => {
         health.set(ServiceStatus.STOPPING, "shutting down");
+        self?.stop("shutdown");
         streams.abort();
+        bus.close();
+        registry.close();
         const grace = config.server.shutdownGraceMs;
         await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
+        registryStore.close();
         health.set(ServiceStatus.STOPPED, "shut down");
         log.info("stopped");
       })()),

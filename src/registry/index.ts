@@ -14,3 +14,5 @@ export {
   validateServiceInfo,
 } from "./validate.ts";
 export type { TtlBounds } from "./validate.ts";
+export { registerSelf } from "./self.ts";
+export type { SelfRegistration } from "./self.ts";

@@ -132,7 +132,7 @@ export class ServiceRegistry {
    * Registers or updates `info.service_id` with a lease of `ttlMs` (undefined/0: the default).
    * Throws VALIDATION_ERROR naming the field, RESOURCE_EXCEEDED past maxRegistrations.
    */
-  register(info: ServiceInfo, ttlMs?: number): Lease {
+  register(info: ServiceInfo | undefined, ttlMs?: number): Lease {
     this.#checkOpen();
     validateServiceInfo(info);
     const ttl = resolveTtl(ttlMs, this.#ttl);

@@ -1,0 +1,49 @@
+// EventService: Emit, Subscribe (a server stream) and Unsubscribe over the in-process event bus.
+// Subscribe returns the bus's Subscription itself: when the caller goes away (ctx.signal) or the
+// door stops iterating (server shutdown), the subscription is freed at once.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { requirePermission } from "../auth/principal.ts";
+import { serviceError } from "../errors.ts";
+import { DEFAULT_EMIT_LIMITS, validateEmittedEvent, type EmitLimits } from "../events/validate.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { MetricsContributor } from "./script-service.ts";
+
+export interface EventServiceDeps {
+  bus: EventBus;
+  limits?: EmitLimits;
+}
+
+export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof EventService>> {
+  const { bus } = deps;
+  const limits = deps.limits ?? DEFAULT_EMIT_LIMITS;
+  return {
+    emit: (req, ctx) => {
+      const principal = requirePermission(ctx, "events:emit");
+      validateEmittedEvent(req.event, limits);
+      // The source is who emitted it, as authenticated: a caller cannot speak for another service.
+      const stored = bus.append({ ...req.event!, source: principal.name });
+      return { sequence: stored.sequence, eventId: stored.eventId };
+    },
+    subscribe: (req, ctx) =>
+      bus.subscribe({ eventTypes: req.eventTypes, afterSequence: req.afterSequence, signal: ctx.signal }),
+    unsubscribe: (req) => {
+      if (req.subscriptionId === "") {
+        throw serviceError("VALIDATION_ERROR", "subscription_id is required", { field: "subscription_id" });
+      }
+      if (!bus.unsubscribe(req.subscriptionId)) {
+        throw serviceError("SUBSCRIPTION_NOT_FOUND", "no such subscription (it may have ended already)", {
+          metadata: { subscription_id: req.subscriptionId },
+        });
+      }
+      return {};
+    },
+  };
+}
+
+/** Fills PerformanceMetrics.event_subscribers. */
+export const eventMetrics =
+  (bus: EventBus): MetricsContributor =>
+  (m) => {
+    m.eventSubscribers = BigInt(bus.subscriberCount);
+  };
