@@ -39,7 +39,7 @@ export interface Engine {
 interface CacheEntry extends CompiledInfo { language: ScriptLanguage }
 
 interface Queued {
-  job: ExecuteJob & { testHook?: ExecMsg['testHook'] };
+  job: ExecuteJob;
   signal?: AbortSignal;
   enqueuedAt: number;
   resolve: (o: ExecutionOutcome) => void;
@@ -156,7 +156,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let best: WorkerHandle | undefined;
     for (let i = 0; i < pool.length; i++) {
       const w = pool[(rr + i) % pool.length]!;
-      if (w.dead || !w.child.connected || w.busy >= w.capacity) continue;
+      if (w.dead || !w.isReady || !w.child.connected || w.busy >= w.capacity) continue;
       if (!best || w.busy < best.busy) best = w;
     }
     rr++;
@@ -164,7 +164,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   function anyReadyWorker(): WorkerHandle | undefined {
-    const ready = pool.filter((w) => !w.dead && w.child.connected);
+    const ready = pool.filter((w) => !w.dead && w.isReady && w.child.connected);
     if (ready.length === 0) return undefined;
     return ready.reduce((a, b) => (b.compiles.size + b.busy < a.compiles.size + a.busy ? b : a));
   }
@@ -194,7 +194,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
-  function execute(job: ExecuteJob & { testHook?: ExecMsg['testHook'] }, signal?: AbortSignal): Promise<ExecutionOutcome> {
+  function execute(job: ExecuteJob, signal?: AbortSignal): Promise<ExecutionOutcome> {
     if (state !== 'running') return Promise.reject(new EngineError('ENGINE_STOPPED', 'the engine is not running'));
     try { validate(job); } catch (e) { return Promise.reject(e); }
     if (signal?.aborted) return Promise.reject(new EngineError('CANCELLED', 'cancelled before it started'));
@@ -281,6 +281,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const onCancel = () => w.send({ t: 'cancel', id: msg.id });
     q.signal?.addEventListener('abort', onCancel, { once: true });
     const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolAbort.signal, io); };
+    let finished = false;
+    // Bookkeeping happens before the caller hears back, so its next call sees the freed slot.
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      toolAbort.abort();
+      q.signal?.removeEventListener('abort', onCancel);
+      c.active--;
+      release(job);
+      queueMicrotask(pump);
+    };
     w.exec(msg, o.hangGraceMs, onTool).then((r: ResultMsg) => {
       if (r.compiled) {
         cache.set(key, { ...r.compiled, language });
@@ -307,17 +318,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (out.ok) c.ok++; else c.failed++;
       c.execTimeSum += out.executionTimeMs;
       recordLatency(performance.now() - started + queueWaitMs);
+      done();
       q.resolve(outcome);
     }, (e: Error) => {
       c.total++;
       c.failed++;
+      done();
       q.reject(e);
-    }).finally(() => {
-      toolAbort.abort();
-      q.signal?.removeEventListener('abort', onCancel);
-      c.active--;
-      release(job);
-      pump();
     });
   }
 

@@ -48,6 +48,7 @@ export class WorkerHandle {
   rss = 0;
   recycles = 0;
   dead = false;
+  isReady = false;
   deathReason = '';
   readonly execs = new Map<number, InFlightExec>();
   readonly compiles = new Map<number, InFlightCompile>();
@@ -81,7 +82,7 @@ export class WorkerHandle {
     this.child.on('message', (m: WorkerToHost) => {
       this.lastHeartbeat = Date.now();
       switch (m.t) {
-        case 'ready': readyResolve(); break;
+        case 'ready': this.isReady = true; readyResolve(); break;
         case 'hb': this.rss = m.rss; this.recycles = m.recycles; break;
         case 'result': {
           const f = this.execs.get(m.id);

@@ -69,8 +69,8 @@ export interface ToolCallInfo {
   reportIo: (networkBytes: number, fileBytes: number) => void;
 }
 
-/** The host's tools bridge. Receives a JSON copy of the arguments; returns a JSON value (it is copied, size-capped). */
-export type ToolCallback = (name: string, args: JsonValue, info: ToolCallInfo) => Promise<JsonValue | undefined>;
+/** The host's tools bridge. Receives a JSON copy of the arguments; returns a JSON-serialisable value (JSON.stringify'd, size-capped, copied into the isolate). */
+export type ToolCallback = (name: string, args: JsonValue, info: ToolCallInfo) => Promise<unknown>;
 
 export interface ExecuteJob {
   /** Source text (JavaScript or TypeScript). Always required: the compile cache is keyed by its hash. */
@@ -90,6 +90,8 @@ export interface ExecuteJob {
   onToolCall?: ToolCallback;
   /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
   caller?: { key: string; limit: number };
+  /** Test-only: crash or hang the worker that takes this job. Ignored unless EngineOptions.enableTestHooks. */
+  testHook?: 'segv' | 'abort' | 'hang';
 }
 
 export type ExecutionErrorKind =

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EngineError, type Engine } from '../../src/engine/index.ts';
+import { run, startEngine } from './helpers.ts';
+
+let engine: Engine | undefined;
+afterEach(async () => { await engine?.close(); engine = undefined; }, 20_000);
+
+const slow = 'new Promise((r) => setTimeout(() => r("late"), 2500))';
+const reasonOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof EngineError ? e.reason : String(e)));
+
+async function nextSucceeds(e: Engine): Promise<void> {
+  const r = await run(e, '6 * 7');
+  expect(r.success).toBe(true);
+  expect(r.returnValue).toBe(42);
+}
+
+describe('worker supervision', () => {
+  it('a native crash (SIGSEGV) fails the in-flight execution with WORKER_CRASHED, and the worker is replaced', async () => {
+    engine = await startEngine({ workers: 2 });
+    const e = engine;
+    const inflight = run(e, slow);
+    await new Promise((r) => setTimeout(r, 200));
+    const victim = e.workers().find((w) => w.busy > 0)!;
+    const other = e.workers().find((w) => w.workerId !== victim.workerId)!;
+    process.kill(victim.pid!, 'SIGSEGV');
+    const err = await inflight.catch((x: unknown) => x as EngineError);
+    expect(err).toBeInstanceOf(EngineError);
+    expect((err as EngineError).reason).toBe('WORKER_CRASHED');
+    expect((err as EngineError).retryable).toBe(true);
+    await nextSucceeds(e);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(e.stats().workerRestarts).toBe(1);
+    expect(e.workers().map((w) => w.pid), JSON.stringify({ victim, other, now: e.workers() })).toContain(other.pid);
+    expect(e.workers().map((w) => w.pid)).not.toContain(victim.pid);
+    expect(e.workers()).toHaveLength(2);
+  }, 20_000);
+
+  it('process.abort() inside a worker (test hook) is survived too', async () => {
+    engine = await startEngine({ workers: 1, enableTestHooks: true });
+    expect(await reasonOf(run(engine, '1', { testHook: 'abort' }))).toBe('WORKER_CRASHED');
+    await nextSucceeds(engine);
+  }, 20_000);
+
+  it('a hung worker (SIGSTOP) is killed after its heartbeat stops; others keep serving', async () => {
+    engine = await startEngine({ workers: 2, heartbeatTimeoutMs: 1000 });
+    const e = engine;
+    const inflight = run(e, slow, { limits: { wallTimeoutMs: 10_000 } as never });
+    await new Promise((r) => setTimeout(r, 200));
+    const victim = e.workers().find((w) => w.busy > 0)!;
+    process.kill(victim.pid!, 'SIGSTOP');
+    await nextSucceeds(e); // served by the other worker meanwhile
+    expect(await reasonOf(inflight)).toBe('WORKER_CRASHED');
+    await nextSucceeds(e);
+    expect(e.stats().workerRestarts).toBe(1);
+  }, 20_000);
+
+  it('a worker whose event loop hangs (test hook) is killed past the execution deadline', async () => {
+    engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500 });
+    expect(await reasonOf(run(engine, '1', { testHook: 'hang', limits: { wallTimeoutMs: 500 } as never }))).toBe('WORKER_CRASHED');
+    await nextSucceeds(engine);
+  }, 20_000);
+});
+
+describe('queue, limits, cancellation', () => {
+  it('accepts exactly maxQueue waiting executions, then QUEUE_FULL with retryAfterMs', async () => {
+    engine = await startEngine({ workers: 1, maxQueue: 2 });
+    const e = engine;
+    const ctl = new AbortController();
+    const running = run(e, slow, {}, ctl.signal);
+    await new Promise((r) => setTimeout(r, 100));
+    const q1 = reasonOf(run(e, '1', {}, ctl.signal));
+    const q2 = reasonOf(run(e, '2', {}, ctl.signal));
+    expect(e.stats().queueLength).toBe(2);
+    const full = await run(e, '3').catch((x: unknown) => x as EngineError);
+    expect(full).toBeInstanceOf(EngineError);
+    expect((full as EngineError).reason).toBe('QUEUE_FULL');
+    expect((full as EngineError).retryAfterMs).toBeGreaterThan(0);
+    ctl.abort();
+    const r = await running;
+    expect(r.success).toBe(false);
+    expect(r.error!.kind).toBe('cancelled');
+    expect(await q1).toBe('CANCELLED');
+    expect(await q2).toBe('CANCELLED');
+    expect(e.stats().queueLength).toBe(0);
+    await nextSucceeds(e);
+  }, 20_000);
+
+  it('queued executions run in order once an isolate frees up', async () => {
+    engine = await startEngine({ workers: 1, maxQueue: 10 });
+    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => run(engine!, `${i} * 10`)));
+    expect(results.map((r) => r.returnValue)).toEqual([10, 20, 30, 40, 50]);
+    expect(results[4]!.metadata.queueWaitMs).toBeGreaterThanOrEqual(0);
+  }, 20_000);
+
+  it('enforces a per-caller concurrency limit', async () => {
+    engine = await startEngine({ workers: 2 });
+    const caller = { key: 'alice', limit: 1 };
+    const first = run(engine, slow, { caller });
+    const second = await run(engine, '1', { caller }).catch((x: unknown) => x as EngineError);
+    expect((second as EngineError).reason).toBe('RESOURCE_EXCEEDED');
+    expect((second as EngineError).limit).toBe(1);
+    expect((await run(engine, '1', { caller: { key: 'bob', limit: 1 } })).success).toBe(true);
+    expect((await first).success).toBe(true);
+    expect((await run(engine, '1', { caller })).success).toBe(true);
+  }, 20_000);
+
+  it('an already-aborted signal is refused; a stopped engine says ENGINE_STOPPED', async () => {
+    engine = await startEngine({ workers: 1 });
+    const ctl = new AbortController();
+    ctl.abort();
+    expect(await reasonOf(run(engine, '1', {}, ctl.signal))).toBe('CANCELLED');
+    await engine.close();
+    expect(await reasonOf(run(engine, '1'))).toBe('ENGINE_STOPPED');
+    await expect(engine.compile('1')).rejects.toMatchObject({ reason: 'ENGINE_STOPPED' });
+  }, 20_000);
+
+  it('enforces the CPU share as a CPU-time budget', async () => {
+    engine = await startEngine({ workers: 1 });
+    const r = await run(engine, 'while (true) {}', { limits: { wallTimeoutMs: 2000, cpuShare: 25 } as never });
+    expect(r.error!.kind).toBe('timeout');
+    expect(r.error!.message).toMatch(/CPU/);
+    expect(r.executionTimeMs).toBeLessThan(1900);
+  }, 20_000);
+});
