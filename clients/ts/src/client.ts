@@ -1,0 +1,314 @@
+// The ScriptEngine client over any Connect Transport (grpc-js, connect-node, connect-web): one
+// typed client per service, per-call deadlines with defaults, bearer token, typed errors,
+// retries for UNAVAILABLE on idempotent calls, a resuming event subscription and helpers.
+// This module imports nothing Node-specific, so browsers and edge runtimes can use it.
+import { create, fromJson, toJson, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
+import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_service_pb.js";
+import { EventService } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { RegistryService } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { ToolService } from "../../../gen/ts/scriptengine/v1/tool_service_pb.js";
+import type { ExecutionContext, ExecutionResult, CompilationContext, CompiledScript, HealthStatus } from "../../../gen/ts/scriptengine/v1/script_pb.js";
+import { ExecutionContextSchema, type CompilationContextSchema } from "../../../gen/ts/scriptengine/v1/script_pb.js";
+import type { MigrationConfigSchema, MigrationResult, RollbackConfigSchema, RollbackResult } from "../../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { EventsLost, SubscriptionStarted } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
+import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
+import { CancelledError, EventsLostError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
+
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 4). 1 disables retries. */
+  maxAttempts?: number;
+  /** First backoff (default 100 ms); doubles each attempt, with full jitter. */
+  initialBackoffMs?: number;
+  /** Backoff cap (default 2000 ms). */
+  maxBackoffMs?: number;
+}
+
+export interface ClientOptions {
+  /** Sent as `authorization: Bearer <token>` on every call. */
+  token?: string;
+  /** Extra headers sent on every call. */
+  headers?: Record<string, string>;
+  /** Deadline of unary calls that set no `timeoutMs` (default 30 s). */
+  defaultTimeoutMs?: number;
+  /** Deadline of ExecuteScript, RunScript, MigrateTool and ValidateMigration (default 120 s). */
+  executionTimeoutMs?: number;
+  /** Retries of idempotent calls that fail with UNAVAILABLE; `false` disables them. */
+  retry?: RetryOptions | false;
+  /** Called before each retry (for logging and tests). */
+  onRetry?: (info: { method: string; attempt: number; delayMs: number; error: ScriptEngineError }) => void;
+}
+
+/** Methods that may safely be sent twice: only these are retried on UNAVAILABLE. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  "scriptengine.v1.ScriptService/GetScript",
+  "scriptengine.v1.ScriptService/ListScripts",
+  "scriptengine.v1.ScriptService/HealthCheck",
+  "scriptengine.v1.ScriptService/GetMetrics",
+  "scriptengine.v1.ScriptService/GetConfig",
+  "scriptengine.v1.ScriptService/Start",
+  "scriptengine.v1.ScriptService/Stop",
+  "scriptengine.v1.MigrationService/RollbackTool",
+  "scriptengine.v1.MigrationService/ListMigrations",
+  "scriptengine.v1.MigrationService/GetMigrationStatus",
+  "scriptengine.v1.EventService/Unsubscribe",
+  "scriptengine.v1.RegistryService/RegisterService",
+  "scriptengine.v1.RegistryService/Heartbeat",
+  "scriptengine.v1.RegistryService/DeregisterService",
+  "scriptengine.v1.RegistryService/DiscoverServices",
+  "scriptengine.v1.ToolService/ListTools",
+  "scriptengine.v1.ToolService/GetTool",
+]);
+
+const LONG_METHODS = new Set([
+  "scriptengine.v1.ScriptService/ExecuteScript",
+  "scriptengine.v1.ScriptService/RunScript",
+  "scriptengine.v1.MigrationService/MigrateTool",
+  "scriptengine.v1.MigrationService/ValidateMigration",
+]);
+
+type HeadersInit = ConstructorParameters<typeof Headers>[0];
+
+const methodName = (m: DescMethod) => `${m.parent.typeName}/${m.name}`;
+
+/** Sleeps, or rejects with CancelledError when the signal fires. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(toScriptEngineError(signal.reason ?? new Error("aborted")));
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(toScriptEngineError(signal?.reason ?? new Error("aborted")));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Exponential backoff with full jitter, never below the server's RetryInfo delay. */
+export function backoffMs(attempt: number, retry: Required<RetryOptions>, serverDelayMs?: number): number {
+  const cap = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (attempt - 1));
+  return Math.max(serverDelayMs ?? 0, Math.round(cap / 2 + (Math.random() * cap) / 2));
+}
+
+/**
+ * Wraps a transport: headers and token, default deadlines, typed errors, and retries of
+ * idempotent unary calls on UNAVAILABLE within the call's overall deadline.
+ */
+export function withDefaults(inner: Transport, options: ClientOptions = {}): Transport {
+  const retry: Required<RetryOptions> = {
+    maxAttempts: options.retry === false ? 1 : (options.retry?.maxAttempts ?? 4),
+    initialBackoffMs: (options.retry || undefined)?.initialBackoffMs ?? 100,
+    maxBackoffMs: (options.retry || undefined)?.maxBackoffMs ?? 2000,
+  };
+  const headersFor = (init: HeadersInit | undefined) => {
+    const h = new Headers(options.headers);
+    new Headers(init).forEach((v, k) => h.set(k, v));
+    if (options.token && !h.has("authorization")) h.set("authorization", `Bearer ${options.token}`);
+    return h;
+  };
+  return {
+    async unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, input: MessageInitShape<I>, contextValues?: Parameters<Transport["unary"]>[5]): Promise<UnaryResponse<I, O>> {
+      const name = methodName(method);
+      const budget = timeoutMs ?? (LONG_METHODS.has(name) ? (options.executionTimeoutMs ?? 120_000) : (options.defaultTimeoutMs ?? 30_000));
+      const deadline = Date.now() + budget;
+      const idempotent = IDEMPOTENT_METHODS.has(name);
+      const h = headersFor(header);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await inner.unary(method, signal, Math.max(1, deadline - Date.now()), h, input, contextValues);
+        } catch (e) {
+          const err = toScriptEngineError(e);
+          if (!idempotent || !(err instanceof UnavailableError) || attempt >= retry.maxAttempts || signal?.aborted) throw err;
+          const delayMs = backoffMs(attempt, retry, err.retryDelayMs);
+          if (Date.now() + delayMs >= deadline) throw err;
+          options.onRetry?.({ method: name, attempt, delayMs, error: err });
+          await sleep(delayMs, signal);
+        }
+      }
+    },
+    async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, input: AsyncIterable<MessageInitShape<I>>, contextValues?: Parameters<Transport["stream"]>[5]): Promise<StreamResponse<I, O>> {
+      let res: StreamResponse<I, O>;
+      try {
+        res = await inner.stream(method, signal, timeoutMs, headersFor(header), input, contextValues);
+      } catch (e) {
+        throw toScriptEngineError(e);
+      }
+      const source = res.message;
+      async function* typed() {
+        try {
+          yield* source;
+        } catch (e) {
+          throw toScriptEngineError(e);
+        }
+      }
+      return { ...res, message: typed() };
+    },
+  };
+}
+
+/** A JSON object of script arguments. */
+export type Arguments = Record<string, JsonValue>;
+
+export interface RunOptions extends CallOptions {
+  /** Everything else of the ExecutionContext (security context, timeout, tools, ...). */
+  context?: Omit<MessageInitShape<typeof ExecutionContextSchema>, "arguments">;
+  /** Language, kind and name of the source. */
+  compilation?: MessageInitShape<typeof CompilationContextSchema>;
+}
+
+export interface SubscribeOptions {
+  /** Event types ("script_executed", ...); empty or omitted means all. */
+  eventTypes?: string[];
+  /** Start after this sequence (resume); omitted means live events only. */
+  afterSequence?: bigint;
+  /** Ends the subscription. */
+  signal?: AbortSignal;
+  /** Missed events; when omitted, a loss ends the iteration with EventsLostError. */
+  onLost?: (lost: EventsLost) => void;
+  /** Each (re)started stream. */
+  onStarted?: (started: SubscriptionStarted) => void;
+  /** Reconnect after a dropped connection (UNAVAILABLE); default true. */
+  resume?: boolean;
+  /** Consecutive failed reconnects before giving up (default 10). */
+  maxReconnects?: number;
+}
+
+/** Converts a google.protobuf.Value to plain JSON (undefined when unset). */
+export const jsonOf = (v: Value | undefined): JsonValue | undefined => (v === undefined ? undefined : toJson(ValueSchema, v));
+
+const valuesOf = (args: Arguments | undefined): Record<string, Value> =>
+  Object.fromEntries(Object.entries(args ?? {}).map(([k, v]) => [k, fromJson(ValueSchema, v)]));
+
+function contextWith(context: RunOptions["context"], args: Arguments | undefined) {
+  const ctx = create(ExecutionContextSchema, context as MessageInitShape<typeof ExecutionContextSchema>);
+  ctx.arguments = valuesOf(args);
+  return ctx;
+}
+
+export class ScriptEngineClient {
+  readonly scripts: Client<typeof ScriptService>;
+  readonly migrations: Client<typeof MigrationService>;
+  readonly events: Client<typeof EventService>;
+  readonly registry: Client<typeof RegistryService>;
+  readonly tools: Client<typeof ToolService>;
+  readonly transport: Transport;
+  private readonly closeTransport: (() => void) | undefined;
+
+  /** Builds a client over a transport; `close` is called by `close()`. */
+  constructor(transport: Transport, options: ClientOptions = {}, close?: () => void) {
+    this.transport = withDefaults(transport, options);
+    this.closeTransport = close;
+    this.scripts = createClient(ScriptService, this.transport);
+    this.migrations = createClient(MigrationService, this.transport);
+    this.events = createClient(EventService, this.transport);
+    this.registry = createClient(RegistryService, this.transport);
+    this.tools = createClient(ToolService, this.transport);
+  }
+
+  /** The engine's health. */
+  async health(options?: CallOptions): Promise<HealthStatus> {
+    return (await this.scripts.healthCheck({}, options)).health!;
+  }
+
+  /**
+   * Runs ad-hoc source with these arguments and returns the script's value. A script that
+   * fails (throws, times out, ...) raises ScriptFailedError carrying the full result.
+   */
+  async run(source: string, args?: Arguments, options: RunOptions = {}): Promise<JsonValue | undefined> {
+    return this.valueOf(await this.runScript(source, args, options));
+  }
+
+  /** Like `run`, but returns the full ExecutionResult whatever the outcome. */
+  async runScript(source: string, args?: Arguments, options: RunOptions = {}): Promise<ExecutionResult> {
+    const { context, compilation, ...call } = options;
+    const res = await this.scripts.runScript({ source, compilation, context: contextWith(context, args) }, call);
+    return res.result!;
+  }
+
+  /** Compiles and stores a script (a new version when `scriptId` exists). */
+  async compile(source: string, compilation: MessageInitShape<typeof CompilationContextSchema> = {}, options?: CallOptions): Promise<CompiledScript> {
+    return (await this.scripts.compileScript({ source, context: compilation }, options)).script!;
+  }
+
+  /** Executes a stored script and returns its value (ScriptFailedError when it fails). */
+  async execute(scriptId: string, args?: Arguments, options: RunOptions & { version?: number } = {}): Promise<JsonValue | undefined> {
+    const { context, compilation: _ignored, version, ...call } = options;
+    const res = await this.scripts.executeScript({ scriptId, version, context: contextWith(context, args) }, call);
+    return this.valueOf(res.result!);
+  }
+
+  /** Migrates one legacy tool. */
+  async migrate(toolName: string, config?: MessageInitShape<typeof MigrationConfigSchema>, options?: CallOptions): Promise<MigrationResult> {
+    return (await this.migrations.migrateTool({ toolName, config }, options)).result!;
+  }
+
+  /** Rolls a migrated tool back (idempotent). */
+  async rollback(toolName: string, config?: MessageInitShape<typeof RollbackConfigSchema>, options?: CallOptions): Promise<RollbackResult> {
+    return (await this.migrations.rollbackTool({ toolName, config }, options)).result!;
+  }
+
+  /**
+   * Events as an async iterator. When the connection drops (UNAVAILABLE), it resubscribes from
+   * the last sequence it delivered, so no retained event is missed or repeated. It ends when the
+   * server ends the stream (unsubscribe, shutdown) or `signal` fires.
+   */
+  async *subscribe(options: SubscribeOptions = {}): AsyncGenerator<ServiceEvent, void, undefined> {
+    let after = options.afterSequence;
+    let failures = 0;
+    const maxReconnects = options.maxReconnects ?? 10;
+    for (;;) {
+      try {
+        const stream = this.events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal: options.signal });
+        for await (const msg of stream) {
+          switch (msg.message.case) {
+            case "started":
+              failures = 0;
+              options.onStarted?.(msg.message.value);
+              break;
+            case "event":
+              after = msg.message.value.sequence;
+              yield msg.message.value;
+              break;
+            case "lost": {
+              const lost = msg.message.value;
+              if (lost.lastMissedSequence > (after ?? 0n)) after = lost.lastMissedSequence;
+              if (!options.onLost) throw new EventsLostError(lost);
+              options.onLost(lost);
+              break;
+            }
+          }
+        }
+        return;
+      } catch (e) {
+        if (e instanceof EventsLostError) throw e;
+        const err = toScriptEngineError(e);
+        if (options.signal?.aborted) return;
+        if (err instanceof CancelledError) throw err;
+        if (options.resume === false || !(err instanceof UnavailableError) || ++failures > maxReconnects) throw err;
+        await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), options.signal).catch(() => {});
+        if (options.signal?.aborted) return;
+      }
+    }
+  }
+
+  /** Closes the underlying connection (grpc-js); a no-op for HTTP transports. */
+  close(): void {
+    this.closeTransport?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private valueOf(result: ExecutionResult): JsonValue | undefined {
+    if (!result.success) throw new ScriptFailedError(result);
+    return jsonOf(result.returnValue);
+  }
+}
+
+export type { ExecutionContext };

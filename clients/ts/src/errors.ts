@@ -1,0 +1,145 @@
+// Typed errors: every failed call becomes a ScriptEngineError subclass chosen by its gRPC code,
+// carrying the server's google.rpc.ErrorInfo (reason, domain, metadata) and, when the server
+// says a retry can succeed, google.rpc.RetryInfo's delay. They extend ConnectError, so code that
+// already handles Connect errors keeps working.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema, RetryInfoSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
+import type { ExecutionError, ExecutionResult } from "../../../gen/ts/scriptengine/v1/script_pb.js";
+import { ExecutionErrorKind } from "../../../gen/ts/scriptengine/v1/script_pb.js";
+
+/** The domain of the server's ErrorInfo. */
+export const ERROR_DOMAIN = "scriptengine.v1";
+
+export class ScriptEngineError extends ConnectError {
+  /** ErrorInfo.reason, e.g. "SCRIPT_NOT_FOUND" ("" when the server sent none). */
+  readonly reason: string;
+  /** ErrorInfo.domain ("scriptengine.v1" for the server's own errors). */
+  readonly domain: string;
+  /** ErrorInfo.metadata (resource, limit, permission, ...). */
+  readonly errorMetadata: Readonly<Record<string, string>>;
+  /** RetryInfo.retry_delay in milliseconds, when the server sent one. */
+  readonly retryDelayMs: number | undefined;
+
+  constructor(source: ConnectError) {
+    super(source.rawMessage, source.code, source.metadata, undefined, source.cause ?? source);
+    this.name = new.target.name;
+    this.details = source.details;
+    const info = source.findDetails(ErrorInfoSchema)[0];
+    this.reason = info?.reason ?? "";
+    this.domain = info?.domain ?? "";
+    this.errorMetadata = Object.freeze({ ...(info?.metadata ?? {}) });
+    const retry = source.findDetails(RetryInfoSchema)[0]?.retryDelay;
+    this.retryDelayMs = retry ? Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6) : undefined;
+  }
+
+  // ConnectError answers `instanceof` for any ConnectError-shaped value; the typed errors must
+  // check the real prototype chain, or every ConnectError would pass for every subclass.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  /** The gRPC code's canonical name, e.g. "NOT_FOUND". */
+  get codeName(): string {
+    return codeName(this.code);
+  }
+}
+
+/** DEADLINE_EXCEEDED: the call's deadline passed, or the server's own time limit did. */
+export class TimeoutError extends ScriptEngineError {}
+/** RESOURCE_EXHAUSTED: a limit, quota or full queue; see retryDelayMs. */
+export class ResourceExhaustedError extends ScriptEngineError {}
+/** NOT_FOUND: script, tool, migration, service, subscription or lease. */
+export class NotFoundError extends ScriptEngineError {}
+/** PERMISSION_DENIED: the principal lacks a permission or level. */
+export class PermissionDeniedError extends ScriptEngineError {}
+/** UNAUTHENTICATED: missing or wrong token. */
+export class UnauthenticatedError extends ScriptEngineError {}
+/** UNAVAILABLE: the server is unreachable or its engine is stopped. Idempotent calls are retried. */
+export class UnavailableError extends ScriptEngineError {}
+/** INVALID_ARGUMENT: a bad request or a script that does not compile. */
+export class InvalidArgumentError extends ScriptEngineError {}
+/** FAILED_PRECONDITION: e.g. a migration in progress. */
+export class FailedPreconditionError extends ScriptEngineError {}
+/** ALREADY_EXISTS. */
+export class AlreadyExistsError extends ScriptEngineError {}
+/** ABORTED. */
+export class AbortedError extends ScriptEngineError {}
+/** UNIMPLEMENTED: this server build does not offer the RPC. */
+export class UnimplementedError extends ScriptEngineError {}
+/** CANCELED: the caller cancelled (AbortSignal). */
+export class CancelledError extends ScriptEngineError {}
+/** INTERNAL or UNKNOWN. */
+export class InternalError extends ScriptEngineError {}
+
+const CLASSES: Partial<Record<Code, new (e: ConnectError) => ScriptEngineError>> = {
+  [Code.DeadlineExceeded]: TimeoutError,
+  [Code.ResourceExhausted]: ResourceExhaustedError,
+  [Code.NotFound]: NotFoundError,
+  [Code.PermissionDenied]: PermissionDeniedError,
+  [Code.Unauthenticated]: UnauthenticatedError,
+  [Code.Unavailable]: UnavailableError,
+  [Code.InvalidArgument]: InvalidArgumentError,
+  [Code.FailedPrecondition]: FailedPreconditionError,
+  [Code.AlreadyExists]: AlreadyExistsError,
+  [Code.Aborted]: AbortedError,
+  [Code.Unimplemented]: UnimplementedError,
+  [Code.Canceled]: CancelledError,
+  [Code.Internal]: InternalError,
+  [Code.Unknown]: InternalError,
+};
+
+const CODE_NAMES: Record<number, string> = {
+  0: "OK", 1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND",
+  6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION", 10: "ABORTED",
+  11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE", 15: "DATA_LOSS", 16: "UNAUTHENTICATED",
+};
+
+export function codeName(code: Code): string {
+  return CODE_NAMES[code] ?? `CODE_${code}`;
+}
+
+/** Converts anything a transport throws into a typed ScriptEngineError (idempotent). */
+export function toScriptEngineError(err: unknown): ScriptEngineError {
+  if (err instanceof ScriptEngineError) return err;
+  const ce = ConnectError.from(err);
+  const Cls = CLASSES[ce.code] ?? ScriptEngineError;
+  return new Cls(ce);
+}
+
+/**
+ * A script that ran but did not succeed (it threw, timed out, hit its memory limit, ...). Not an
+ * RPC failure: thrown by the `run`/`execute` helpers when ExecutionResult.success is false.
+ */
+export class ScriptFailedError extends Error {
+  readonly result: ExecutionResult;
+  readonly kind: ExecutionErrorKind;
+  readonly scriptError: ExecutionError | undefined;
+
+  constructor(result: ExecutionResult) {
+    const e = result.error;
+    super(e ? `${e.name || "Error"}: ${e.message}` : "script failed");
+    this.name = "ScriptFailedError";
+    this.result = result;
+    this.kind = e?.kind ?? ExecutionErrorKind.UNSPECIFIED;
+    this.scriptError = e;
+  }
+
+  /** The kind's short name: "SCRIPT_THREW", "TIMEOUT", "MEMORY_LIMIT", ... */
+  get kindName(): string {
+    return ExecutionErrorKind[this.kind] ?? String(this.kind);
+  }
+}
+
+/** Thrown by `subscribe()` when the server reports missed events and no `onLost` handler is set. */
+export class EventsLostError extends Error {
+  readonly missedCount: bigint;
+  readonly firstMissedSequence: bigint;
+  readonly lastMissedSequence: bigint;
+  constructor(lost: { missedCount: bigint; firstMissedSequence: bigint; lastMissedSequence: bigint; reason: number }) {
+    super(`missed ${lost.missedCount} events (sequences ${lost.firstMissedSequence}..${lost.lastMissedSequence})`);
+    this.name = "EventsLostError";
+    this.missedCount = lost.missedCount;
+    this.firstMissedSequence = lost.firstMissedSequence;
+    this.lastMissedSequence = lost.lastMissedSequence;
+  }
+}

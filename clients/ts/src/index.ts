@@ -1,0 +1,61 @@
+// Node entry point: the client over @grpc/grpc-js (default, the fastest Node gRPC stack) or over
+// connect-node (Connect, gRPC-Web or gRPC over HTTP). Browsers use `./web.ts` instead.
+import * as grpc from "@grpc/grpc-js";
+import type { Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createGrpcJsTransport } from "./grpc-js-transport.ts";
+import { ScriptEngineClient, type ClientOptions } from "./client.ts";
+
+export * from "./client.ts";
+export * from "./errors.ts";
+export { createGrpcJsTransport } from "./grpc-js-transport.ts";
+export * from "./types.ts";
+
+export interface TlsOptions {
+  /** PEM CA bundle to trust (default: the system roots). */
+  ca?: string | Buffer;
+  /** PEM client certificate and key, for mTLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+export interface ConnectOptions extends ClientOptions {
+  /**
+   * Where the server is. For "grpc-js": host:port of the gRPC port (default 127.0.0.1:50051).
+   * For the HTTP transports: host:port or a base URL of the HTTP port (default 127.0.0.1:8080).
+   */
+  address?: string;
+  /**
+   * "grpc-js" (default), "connect" (Connect protocol, binary), "connect-json", "grpc-web",
+   * "grpc-http2" (gRPC through connect-node), or any Connect Transport you built yourself.
+   */
+  transport?: "grpc-js" | "connect" | "connect-json" | "grpc-web" | "grpc-http2" | Transport;
+  /** TLS: `true` for system roots, or CA / client certificate. Plaintext when omitted. */
+  tls?: boolean | TlsOptions;
+  /** grpc-js channel options (keepalive, message sizes, ...). */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+const buf = (v: string | Buffer | undefined) => (v === undefined ? undefined : Buffer.from(v));
+
+/** Creates a client. `new ScriptEngineClient(transport, options)` takes any transport directly. */
+export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEngineClient {
+  const kind = options.transport ?? "grpc-js";
+  if (typeof kind !== "string") return new ScriptEngineClient(kind, options);
+  const tls = options.tls === true ? {} : options.tls || undefined;
+  if (kind === "grpc-js") {
+    const credentials = tls ? grpc.credentials.createSsl(buf(tls.ca) ?? null, buf(tls.key) ?? null, buf(tls.cert) ?? null) : grpc.credentials.createInsecure();
+    const transport = createGrpcJsTransport(options.address ?? "127.0.0.1:50051", { credentials, channelOptions: options.channelOptions });
+    return new ScriptEngineClient(transport, options, () => transport.close());
+  }
+  const address = options.address ?? "127.0.0.1:8080";
+  const baseUrl = /^https?:\/\//.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
+  const nodeOptions = tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
+  const transport =
+    kind === "grpc-http2"
+      ? createGrpcTransport({ baseUrl, nodeOptions })
+      : kind === "grpc-web"
+        ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions })
+        : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: kind === "connect", nodeOptions });
+  return new ScriptEngineClient(transport, options);
+}

@@ -1,0 +1,81 @@
+// The TypeScript SDK's own behaviour against a real server: retries only for idempotent calls
+// on UNAVAILABLE, deadlines as TimeoutError, the helpers, and both transports.
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type TestServer } from "../../../test/helpers/server.ts";
+import { createScriptEngineClient, ScriptEngineClient, TimeoutError, UnavailableError, UnimplementedError, ServiceStatus } from "../src/index.ts";
+import { SERVER_ARGS } from "./support.ts";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe("retries", () => {
+  it("retries an idempotent call on UNAVAILABLE until the server is up", async () => {
+    const port = await freePort();
+    const retries: number[] = [];
+    const client = createScriptEngineClient({ address: `127.0.0.1:${port}`, retry: { maxAttempts: 20, initialBackoffMs: 100, maxBackoffMs: 300 }, onRetry: (r) => retries.push(r.attempt) });
+    let server: TestServer | undefined;
+    const late = new Promise<void>((resolve) => setTimeout(async () => {
+      server = await startServer({ args: [...SERVER_ARGS, "--grpc-address", `127.0.0.1:${port}`] });
+      resolve();
+    }, 300));
+    try {
+      const health = await client.health();
+      expect(health.status).toBe(ServiceStatus.HEALTHY);
+      expect(retries.length).toBeGreaterThan(0);
+    } finally {
+      await late;
+      client.close();
+      await server?.stop();
+    }
+  });
+
+  it("does not retry a non-idempotent call", async () => {
+    const port = await freePort();
+    let retried = 0;
+    const client = createScriptEngineClient({ address: `127.0.0.1:${port}`, onRetry: () => retried++ });
+    await expect(client.run("1 + 1")).rejects.toBeInstanceOf(UnavailableError);
+    await expect(client.scripts.getConfig({}, { timeoutMs: 600 })).rejects.toBeInstanceOf(UnavailableError);
+    expect(retried).toBeGreaterThan(0); // GetConfig was retried within its deadline
+    const before = retried;
+    await expect(client.scripts.compileScript({ source: "1" })).rejects.toBeInstanceOf(UnavailableError);
+    expect(retried).toBe(before);
+    client.close();
+  });
+});
+
+describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (transport) => {
+  let server: TestServer;
+  let client: ScriptEngineClient;
+  beforeAll(async () => {
+    server = await startServer({ args: SERVER_ARGS });
+    client = createScriptEngineClient({ address: transport === "grpc-js" ? server.grpc : server.http, transport });
+  });
+  afterAll(async () => {
+    client.close();
+    await server.stop();
+  });
+
+  it("reads health through the helper", async () => {
+    expect((await client.health()).status).toBe(ServiceStatus.HEALTHY);
+  });
+
+  it("turns an expired deadline into TimeoutError", async () => {
+    const err = await client.scripts.getMetrics({}, { timeoutMs: 1, signal: undefined }).then(() => undefined, (e) => e);
+    // A 1 ms deadline may still be met on a fast loopback; when it is not, the error is typed.
+    if (err !== undefined) expect(err).toBeInstanceOf(TimeoutError);
+  });
+
+  it("types UNIMPLEMENTED with the server's ErrorInfo", async () => {
+    const err = await client.tools.listTools({}).then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(UnimplementedError);
+    expect(err.reason).toBe("NOT_IMPLEMENTED");
+    expect(err.domain).toBe("scriptengine.v1");
+  });
+});

@@ -1,0 +1,27 @@
+/** Every runner starts the server the same way: no drain wait on shutdown, one worker. */
+export const SERVER_ARGS = ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"];
+
+// The scenario matcher (test/scenarios/README.md): `expected` is a subset of `actual`.
+export function mismatch(expected: unknown, actual: unknown, path = "$"): string | undefined {
+  if (expected !== null && typeof expected === "object" && !Array.isArray(expected)) {
+    const e = expected as Record<string, unknown>;
+    if ("$present" in e) return actual === undefined ? `${path}: expected a value, got none` : undefined;
+    if ("$absent" in e) return actual !== undefined ? `${path}: expected no value, got ${JSON.stringify(actual)}` : undefined;
+    if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return `${path}: expected an object, got ${JSON.stringify(actual)}`;
+    for (const [k, v] of Object.entries(e)) {
+      const m = mismatch(v, (actual as Record<string, unknown>)[k], `${path}.${k}`);
+      if (m) return m;
+    }
+    return undefined;
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) return `${path}: expected ${expected.length} items, got ${JSON.stringify(actual)}`;
+    for (let i = 0; i < expected.length; i++) {
+      const m = mismatch(expected[i], actual[i], `${path}[${i}]`);
+      if (m) return m;
+    }
+    return undefined;
+  }
+  if (typeof expected === "number" && typeof actual === "number") return Math.abs(expected - actual) < 1e-9 ? undefined : `${path}: expected ${expected}, got ${actual}`;
+  return expected === actual ? undefined : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+}
