@@ -1,0 +1,148 @@
+/**
+ * Engine benchmark: the raw in-process floor ("fresh context + run" with isolated-vm in this process),
+ * engine execute throughput with p50/p99, and cached vs uncached compile of a ~100 KB script.
+ * Run alone: `node bench/engine.ts` (writes bench/results/engine.json), or call runEngineBench().
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ivm from 'isolated-vm';
+import { createEngine, type ExecutionLimits } from '../src/engine/index.ts';
+
+const MiB = 1048576;
+const SMALL = 'export default async function main(args) { return { sum: args.a + args.b }; }';
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+}
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+export function generateScript(targetBytes = 100 * 1024, salt = ''): string {
+  let s = `// generated ${salt}\nconst table = [];\n`;
+  let i = 0;
+  while (s.length < targetBytes) {
+    s += `function f${i}(x) { let acc = ${i}; for (let k = 0; k < x; k++) { acc = (acc * 31 + k) % 1000003; } return acc + ${i % 7}; }\ntable.push(f${i});\n`;
+    i++;
+  }
+  return `${s}export default async function main(args) { let t = 0; for (let j = 0; j < table.length; j += 97) t += table[j](3); return t; }\n`;
+}
+
+/** The floor: fresh context + run, directly with isolated-vm in this process, one isolate per core. */
+async function rawFloor(durationMs: number, isolates: number): Promise<{ opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number }> {
+  const isos = Array.from({ length: isolates }, () => new ivm.Isolate({ memoryLimit: 50 }));
+  let count = 0;
+  let ctxTime = 0;
+  const end = performance.now() + durationMs;
+  await Promise.all(isos.map(async (iso) => {
+    const script = await iso.compileScript('({ sum: 2 + 3 })');
+    while (performance.now() < end) {
+      const t = performance.now();
+      const ctx = await iso.createContext();
+      ctxTime += performance.now() - t;
+      await script.run(ctx, { timeout: 1000, copy: true });
+      ctx.release();
+      count++;
+    }
+  }));
+  for (const iso of isos) iso.dispose();
+  const opsPerSec = count / (durationMs / 1000);
+  return { opsPerSec: round(opsPerSec), perIsolateOpsPerSec: round(opsPerSec / isolates), contextMs: round(ctxTime / count) };
+}
+
+export interface EngineBenchResult {
+  machine: { cores: number; node: string };
+  rawFreshContextRun: { opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number; isolates: number };
+  engineExecute: { executions: number; concurrency: number; workers: number; opsPerSec: number; p50Ms: number; p99Ms: number; ratioToRaw: number };
+  compile: { sourceBytes: number; uncachedMs: number; cachedMs: number; speedup: number };
+  firstVsWarmExecute: { sourceBytes: number; firstRunMs: number; warmRunMs: number; speedup: number };
+}
+
+export async function runEngineBench(opts: { durationMs?: number; executions?: number; write?: boolean } = {}): Promise<EngineBenchResult> {
+  const cores = availableParallelism();
+  const durationMs = opts.durationMs ?? 3000;
+  const executions = opts.executions ?? 3000;
+  const raw = await rawFloor(durationMs, cores);
+
+  const engine = createEngine({ workers: cores, maxQueue: 100_000 });
+  await engine.start();
+  const limits: ExecutionLimits = { memoryBytes: 50 * MiB, wallTimeoutMs: 10_000, cpuShare: 100, maxOutputBytes: 65536, maxReturnBytes: 65536, tools: [] };
+  try {
+    // warm-up (fills the compile cache and the per-isolate script caches)
+    for (let i = 0; i < 50; i++) await engine.execute({ source: SMALL, arguments: { a: 1, b: i }, limits });
+    const concurrency = cores * 2;
+    const lat: number[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < executions) {
+        next++;
+        const t = performance.now();
+        const r = await engine.execute({ source: SMALL, arguments: { a: 1, b: 2 }, limits });
+        lat.push(performance.now() - t);
+        if (!r.success) throw new Error(`bench execution failed: ${JSON.stringify(r.error)}`);
+      }
+    }));
+    const elapsed = performance.now() - t0;
+    lat.sort((a, b) => a - b);
+    const opsPerSec = lat.length / (elapsed / 1000);
+
+    // compile: uncached (fresh source each time) vs cached (same source)
+    const big = generateScript(100 * 1024, 'base');
+    const uncached: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const src = generateScript(100 * 1024, `u${i}-${Math.random()}`);
+      const t = performance.now();
+      const r = await engine.compile(src);
+      uncached.push(performance.now() - t);
+      if (r.cacheHit) throw new Error('unexpected cache hit');
+    }
+    await engine.compile(big);
+    const cached: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const t = performance.now();
+      const r = await engine.compile(big);
+      cached.push(performance.now() - t);
+      if (!r.cacheHit) throw new Error('unexpected cache miss');
+    }
+    uncached.sort((a, b) => a - b);
+    cached.sort((a, b) => a - b);
+
+    // execution of the large script: first run (miss: prepare + compile in the worker) vs warm runs
+    const bigRun = generateScript(100 * 1024, `run-${Math.random()}`);
+    const tf = performance.now();
+    const first = await engine.execute({ source: bigRun, limits });
+    const firstRunMs = performance.now() - tf;
+    if (!first.success) throw new Error(JSON.stringify(first.error));
+    const warm: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await engine.execute({ source: bigRun, limits });
+      warm.push(performance.now() - t);
+    }
+    warm.sort((a, b) => a - b);
+
+    const result: EngineBenchResult = {
+      machine: { cores, node: process.version },
+      rawFreshContextRun: { ...raw, isolates: cores },
+      engineExecute: {
+        executions: lat.length, concurrency, workers: cores, opsPerSec: round(opsPerSec),
+        p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)), ratioToRaw: round(opsPerSec / raw.opsPerSec),
+      },
+      compile: { sourceBytes: big.length, uncachedMs: round(pct(uncached, 50)), cachedMs: round(pct(cached, 50)), speedup: round(pct(uncached, 50) / pct(cached, 50)) },
+      firstVsWarmExecute: { sourceBytes: bigRun.length, firstRunMs: round(firstRunMs), warmRunMs: round(pct(warm, 50)), speedup: round(firstRunMs / pct(warm, 50)) },
+    };
+    if (opts.write !== false) {
+      const dir = fileURLToPath(new URL('./results/', import.meta.url));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}engine.json`, `${JSON.stringify(result, null, 2)}\n`);
+    }
+    return result;
+  } finally {
+    await engine.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = await runEngineBench();
+  console.log(JSON.stringify(r, null, 2));
+}
