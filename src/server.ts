@@ -36,6 +36,13 @@ import { SqliteRegistryStore } from "./registry/sqlite-store.ts";
 import { registerSelf, type SelfRegistration } from "./registry/self.ts";
 import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
+import { createEngine } from "./engine/index.ts";
+import { openDatabase } from "./store/database.ts";
+import { ScriptRepository } from "./store/scripts.ts";
+import { scriptsService } from "./api/scripts.ts";
+import { engineEvents } from "./api/engine-events.ts";
+import { engineMetrics } from "./api/engine-metrics.ts";
+import { components, startHealthMonitor } from "./health/monitor.ts";
 
 export interface RunningServer {
   grpcAddress: string;
@@ -87,10 +94,37 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     onError: (err) => log.error("registry sweep failed", { error: String(err) }),
   });
 
-  const metrics: MetricsContributor[] = [eventMetrics(bus)];
+  const db = openDatabase(config.server.dataDir);
+  const scripts = new ScriptRepository(db);
+  const engine = createEngine({
+    workers: config.pool.workers || undefined,
+    maxQueue: config.pool.maxQueue,
+    maxCacheSize: config.enableCaching ? Math.max(1, config.maxCacheSize) : 1,
+    recycleAfterExecutions: config.pool.recycleAfter,
+    maxSourceBytes: config.maxSourceSize,
+  });
+  await engine.start();
+  const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config);
+
+  const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine)];
   const guardOptions = { authenticator, log, streamsSignal: streams.signal };
   const api: ServedService[] = [
-    served(ScriptService, guard(ScriptService, scriptService({ config, health, serviceId, startedAt, metrics }), guardOptions)),
+    served(
+      ScriptService,
+      guard(
+        ScriptService,
+        scriptService({
+          config,
+          health,
+          serviceId,
+          startedAt,
+          metrics,
+          components: () => components(engine.stats(), config),
+          scripts: scriptsService({ config, engine, scripts, events: engineEvents((e) => bus.publish(e)) }),
+        }),
+        guardOptions,
+      ),
+    ),
     served(MigrationService, guard(MigrationService, {}, guardOptions)),
     served(EventService, guard(EventService, eventService({ bus }), guardOptions)),
     served(RegistryService, guard(RegistryService, registryService({ registry }), guardOptions)),
@@ -153,7 +187,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         registry.close();
         const grace = config.server.shutdownGraceMs;
         await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
+        stopHealthMonitor();
+        await engine.close();
         registryStore.close();
+        db.close();
         health.set(ServiceStatus.STOPPED, "shut down");
         log.info("stopped");
       })()),

@@ -1,9 +1,10 @@
 // The effective configuration as the contract's ScriptEngineConfig (secrets are not part of it).
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
+
 import { ScriptEngineConfigSchema, type ScriptEngineConfig } from "../../gen/ts/scriptengine/v1/config_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { Config, Level } from "../config/types.ts";
+import { durationOf } from "./duration.ts";
 
 export const LEVEL_TO_PROTO: Record<Level, SecurityLevel> = {
   safe: SecurityLevel.SAFE,
@@ -15,7 +16,7 @@ export function configMessage(c: Config): ScriptEngineConfig {
   const r = c.resourceLimits;
   return create(ScriptEngineConfigSchema, {
     maxCacheSize: BigInt(c.maxCacheSize),
-    defaultExecutionTimeout: durationFromMs(c.defaultExecutionTimeoutMs),
+    defaultExecutionTimeout: durationOf(c.defaultExecutionTimeoutMs),
     maxSourceSize: BigInt(c.maxSourceSize),
     enableCaching: c.enableCaching,
     securityLevel: LEVEL_TO_PROTO[c.securityLevel],
@@ -23,8 +24,8 @@ export function configMessage(c: Config): ScriptEngineConfig {
       maxMemoryBytes: BigInt(r.maxMemoryBytes),
       maxCpuPercentage: r.maxCpuPercentage,
       maxConcurrentOperations: BigInt(r.maxConcurrentOperations),
-      operationTimeout: durationFromMs(r.operationTimeoutMs),
-      maxExecutionTime: durationFromMs(r.maxExecutionTimeMs),
+      operationTimeout: durationOf(r.operationTimeoutMs),
+      maxExecutionTime: durationOf(r.maxExecutionTimeMs),
       maxNetworkRequests: BigInt(r.maxNetworkRequests),
     },
     discovery: {
@@ -32,13 +33,13 @@ export function configMessage(c: Config): ScriptEngineConfig {
       serviceId: c.discovery.serviceId,
       serviceType: c.discovery.serviceType,
       advertiseEndpoint: c.discovery.advertiseEndpoint,
-      ttl: durationFromMs(c.discovery.ttlMs),
+      ttl: durationOf(c.discovery.ttlMs),
     },
     healthCheck: {
-      interval: durationFromMs(c.healthCheck.intervalMs),
+      interval: durationOf(c.healthCheck.intervalMs),
       degradedQueueRatio: c.healthCheck.degradedQueueRatio,
       unhealthyFailureCount: c.healthCheck.unhealthyFailureCount,
-      failureWindow: durationFromMs(c.healthCheck.failureWindowMs),
+      failureWindow: durationOf(c.healthCheck.failureWindowMs),
     },
   });
 }

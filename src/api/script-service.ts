@@ -1,7 +1,7 @@
 // ScriptService: lifecycle, health, metrics and configuration. Script compilation and
 // execution are provided by the engine (src/engine) and plugged in through `scripts`.
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampNow, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampNow, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { HealthStatusSchema, PerformanceMetricsSchema, type PerformanceMetrics } from "../../gen/ts/scriptengine/v1/script_pb.js";
@@ -11,6 +11,7 @@ import type { Config } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
 import type { HealthState } from "../health/state.ts";
 import { configMessage } from "./config-message.ts";
+import { durationOf } from "./duration.ts";
 
 export const VERSION = "0.1.0";
 
@@ -34,7 +35,7 @@ export interface ScriptServiceDeps {
 
 /** Work RPCs refuse with UNAVAILABLE while the engine is not serving. */
 export function requireServing(health: HealthState): void {
-  if (!health.serving) {
+  if (!health.accepting) {
     throw serviceError("ENGINE_STOPPED", `the engine is ${ServiceStatus[health.status].toLowerCase()}: ${health.message}`, {
       retryAfterMs: 1000,
     });
@@ -49,7 +50,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
       serviceId: deps.serviceId,
       version: VERSION,
       timestamp: timestampNow(),
-      uptime: durationFromMs(Date.now() - deps.startedAt),
+      uptime: durationOf(Date.now() - deps.startedAt),
       components: deps.components?.() ?? [],
       message: health.message,
     });
@@ -86,7 +87,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
       const metrics = create(PerformanceMetricsSchema, {
         memoryUsage: BigInt(process.memoryUsage().rss),
         cpuUsage: cpuPercent(),
-        uptime: durationFromMs(Date.now() - deps.startedAt),
+        uptime: durationOf(Date.now() - deps.startedAt),
         timestamp: timestampFromMs(Date.now()),
       });
       for (const contribute of deps.metrics) contribute(metrics);

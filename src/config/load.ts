@@ -246,6 +246,11 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       tlsClientCaFile: get("server.tls_client_ca_file"),
     },
     pool: { workers: get("pool.workers"), maxQueue: get("pool.max_queue"), recycleAfter: get("pool.recycle_after") },
+    execution: {
+      maxOutputBytes: get("execution.max_output_bytes"),
+      maxReturnBytes: get("execution.max_return_bytes"),
+      maxToolPayloadBytes: get("execution.max_tool_payload_bytes"),
+    },
     auth: { onExcess: get("auth.on_excess"), principals },
     events: { logSize: get("events.log_size"), subscriberBuffer: get("events.subscriber_buffer"), onLag: get("events.on_lag") },
     tools: { httpAllowList: get("tools.http_allow_list"), legacyRoot: get("tools.legacy_root") },

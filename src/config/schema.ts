@@ -55,6 +55,11 @@ export const SCHEMA = {
   "pool.max_queue": { type: "int", default: 256, min: 0, max: 100_000, doc: "executions waiting for an isolate" },
   "pool.recycle_after": { type: "int", default: 1000, min: 1, doc: "executions before an isolate is replaced" },
 
+  // Caps of one execution's outputs.
+  "execution.max_output_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of stdout and of stderr, each" },
+  "execution.max_return_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of the JSON return value" },
+  "execution.max_tool_payload_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of a tool call's arguments and result" },
+
   // Callers.
   "auth.on_excess": { type: "enum", default: "deny", values: ["deny", "clamp"], doc: "a request asking for more than its principal holds" },
 

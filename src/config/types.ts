@@ -45,6 +45,7 @@ export interface Config {
     tlsClientCaFile: string;
   };
   pool: { workers: number; maxQueue: number; recycleAfter: number };
+  execution: { maxOutputBytes: number; maxReturnBytes: number; maxToolPayloadBytes: number };
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   events: { logSize: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };
   tools: { httpAllowList: string[]; legacyRoot: string };

@@ -22,6 +22,11 @@ export class HealthState {
     return this.current === ServiceStatus.HEALTHY || this.current === ServiceStatus.DEGRADED;
   }
 
+  /** True unless the engine is starting, stopping or stopped: an UNHEALTHY engine still tries. */
+  get accepting(): boolean {
+    return this.serving || this.current === ServiceStatus.UNHEALTHY;
+  }
+
   set(status: ServiceStatus, message: string): void {
     this.why = message;
     if (status === this.current) return;

@@ -1,0 +1,44 @@
+// The events the engine's RPCs cause: ScriptCompiled, ScriptExecuted and SecurityViolation.
+import { create } from "@bufbuild/protobuf";
+
+import { ScriptCompiledSchema, ScriptExecutedSchema, SecurityViolationSchema, ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import type { Level } from "../config/types.ts";
+import type { ExecutionOutcome } from "../engine/index.ts";
+import { LEVEL_TO_PROTO } from "./config-message.ts";
+import { durationOf } from "./duration.ts";
+
+export interface EngineEvents {
+  compiled(scriptId: string, success: boolean, ms: number, error?: string): void;
+  executed(scriptId: string, outcome: ExecutionOutcome): void;
+  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "unauthenticated", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
+}
+
+export function engineEvents(publish: (event: ServiceEvent) => void): EngineEvents {
+  const emit = (event: ServiceEvent["event"]) => publish(create(ServiceEventSchema, { event }));
+  return {
+    compiled: (scriptId, success, ms, error) =>
+      emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error }) }),
+    executed: (scriptId, o) =>
+      emit({
+        case: "scriptExecuted",
+        value: create(ScriptExecutedSchema, {
+          scriptId,
+          executionId: o.executionId,
+          success: o.success,
+          duration: durationOf(o.executionTimeMs),
+          resourceUsage: {
+            memoryBytes: BigInt(Math.round(o.usage.memoryBytes)),
+            cpuPercentage: o.usage.cpuPercentage,
+            operationsCount: BigInt(o.usage.operationsCount),
+            networkIoBytes: BigInt(o.usage.networkIoBytes),
+            fileIoBytes: BigInt(o.usage.fileIoBytes),
+          },
+        }),
+      }),
+    violation: (kind, principal, scriptId, executionId, detail, level) =>
+      emit({
+        case: "securityViolation",
+        value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail: detail.slice(0, 1000), securityLevel: LEVEL_TO_PROTO[level] }),
+      }),
+  };
+}

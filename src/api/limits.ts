@@ -1,0 +1,144 @@
+// Turns a request's claims into what an execution may do: the security level and permissions
+// clamped to the authenticated principal, and limits from the level table
+// (product-decisions.md) capped by the configuration and tightened by the request.
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import type { ExecutionContext } from "../../gen/ts/scriptengine/v1/script_pb.js";
+import { durationMs } from "@bufbuild/protobuf/wkt";
+import { LEVEL_RANK, hasPermission } from "../auth/principal.ts";
+import type { Config, Level, Principal } from "../config/types.ts";
+import { serviceError } from "../errors.ts";
+import type { ExecutionLimits } from "../engine/index.ts";
+
+const MiB = 1024 * 1024;
+
+/** The level table. `undefined` means "the configuration's cap". */
+export const LEVELS: Record<Level, { memoryBytes?: number; timeoutMs?: number; cpuShare?: number; concurrent?: number; tools: "pure" | "listed" | "all" }> = {
+  safe: { memoryBytes: 50 * MiB, timeoutMs: 10_000, cpuShare: 50, concurrent: 10, tools: "pure" },
+  production: { memoryBytes: 100 * MiB, timeoutMs: 30_000, cpuShare: 75, concurrent: 50, tools: "listed" },
+  development: { tools: "all" },
+};
+
+const FROM_PROTO: Partial<Record<SecurityLevel, Level>> = {
+  [SecurityLevel.SAFE]: "safe",
+  [SecurityLevel.PRODUCTION]: "production",
+  [SecurityLevel.DEVELOPMENT]: "development",
+};
+
+/** Built-in host tools and what they need: a level that grants them and a permission. */
+export const HOST_TOOLS: Record<string, { levels: Level[]; permission: string }> = {
+  http: { levels: ["production", "development"], permission: "tools:http" },
+  fs: { levels: ["development"], permission: "tools:fs" },
+};
+
+export interface Grant {
+  level: Level;
+  principal: Principal;
+  permissions: string[];
+  limits: ExecutionLimits;
+  caller: { key: string; limit: number };
+  /** Claims the request made that were reduced (clamp mode), for the log and events. */
+  clamped: string[];
+}
+
+export interface GrantInput {
+  config: Config;
+  principal: Principal;
+  context: ExecutionContext | undefined;
+  /** Remaining RPC deadline, if any. */
+  deadlineMs: number | undefined;
+  /** Tools registered in the engine (scripts), and whether each is pure (no host I/O). */
+  registeredTools?: (name: string) => { pure: boolean } | undefined;
+  /** Called for every refused claim before it is thrown (for SecurityViolation events). */
+  onViolation?: (detail: string, level: Level) => void;
+}
+
+const minDefined = (...values: (number | undefined)[]) =>
+  values.filter((v): v is number => v !== undefined && Number.isFinite(v)).reduce((a, b) => Math.min(a, b), Infinity);
+
+export function grantFor(input: GrantInput): Grant {
+  const { config, principal, context } = input;
+  const sc = context?.securityContext;
+  const clamped: string[] = [];
+  const refuse = (detail: string, level: Level, metadata: Record<string, string>) => {
+    input.onViolation?.(detail, level);
+    throw serviceError("SECURITY_VIOLATION", detail, { metadata: { principal: principal.name, ...metadata } });
+  };
+  const clampOrRefuse = (detail: string, level: Level, metadata: Record<string, string>) => {
+    if (config.auth.onExcess === "deny") refuse(detail, level, metadata);
+    clamped.push(detail);
+  };
+
+  // Level: the request's, else the server default, never above the principal's maximum.
+  let level: Level = (sc && FROM_PROTO[sc.securityLevel]) ?? config.securityLevel;
+  if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
+    clampOrRefuse(`principal "${principal.name}" may not run at level ${level} (max ${principal.maxSecurityLevel})`, level, {
+      requested_level: level,
+      max_level: principal.maxSecurityLevel,
+    });
+    level = principal.maxSecurityLevel;
+  }
+
+  // Permissions: the request may narrow the principal's, never widen them.
+  let permissions = principal.permissions.includes("*") ? ["*"] : [...principal.permissions];
+  if (sc && sc.permissions.length > 0) {
+    const held = sc.permissions.filter((p) => hasPermission(principal, p));
+    for (const p of sc.permissions.filter((p) => !hasPermission(principal, p))) {
+      clampOrRefuse(`principal "${principal.name}" does not hold the "${p}" permission`, level, { permission: p });
+    }
+    permissions = held;
+  }
+  const holds = (p: string) => permissions.includes("*") || permissions.includes(p) || (p !== "admin" && permissions.includes("admin"));
+
+  // Tools: each listed tool must be granted by the level and the permissions.
+  const table = LEVELS[level];
+  const tools: string[] = [];
+  for (const name of new Set(context?.availableTools ?? [])) {
+    const host = HOST_TOOLS[name];
+    const registered = input.registeredTools?.(name);
+    let why: string | undefined;
+    if (host) {
+      if (!host.levels.includes(level)) why = `the ${name} tool is not available at level ${level}`;
+      else if (!holds(host.permission)) why = `the ${name} tool needs the "${host.permission}" permission`;
+    } else if (registered) {
+      if (table.tools === "pure" && !registered.pure) why = `the ${name} tool is not pure and level ${level} allows pure tools only`;
+    } else {
+      throw serviceError("TOOL_NOT_FOUND", `no tool named "${name}"`, { metadata: { tool: name } });
+    }
+    if (why) clampOrRefuse(why, level, { tool: name });
+    else tools.push(name);
+  }
+
+  const rl = config.resourceLimits;
+  const req = context?.resourceLimits;
+  const requestedTimeout = context?.timeout ? durationMs(context.timeout) : config.defaultExecutionTimeoutMs;
+  if (requestedTimeout <= 0) throw serviceError("VALIDATION_ERROR", "context.timeout must be positive", { field: "context.timeout" });
+  const wallTimeoutMs = minDefined(
+    table.timeoutMs,
+    rl.maxExecutionTimeMs,
+    requestedTimeout,
+    req?.maxExecutionTime ? durationMs(req.maxExecutionTime) : undefined,
+    input.deadlineMs,
+  );
+  const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req?.maxMemoryBytes !== undefined ? Number(req.maxMemoryBytes) : undefined);
+  const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req?.maxCpuPercentage);
+  const concurrent = minDefined(table.concurrent, rl.maxConcurrentOperations, principal.maxConcurrent || undefined);
+
+  return {
+    level,
+    principal,
+    permissions,
+    clamped,
+    caller: { key: principal.name, limit: concurrent },
+    limits: {
+      memoryBytes,
+      wallTimeoutMs,
+      cpuShare: cpuShare >= 100 ? undefined : cpuShare,
+      maxOutputBytes: config.execution.maxOutputBytes,
+      maxReturnBytes: config.execution.maxReturnBytes,
+      maxToolPayloadBytes: config.execution.maxToolPayloadBytes,
+      tools,
+      toolTimeoutMs: rl.operationTimeoutMs,
+      maxToolCalls: 1000,
+    },
+  };
+}

@@ -1,0 +1,289 @@
+// ScriptService's engine RPCs: CompileScript, ExecuteScript, RunScript, GetScript, ListScripts.
+// Requests are validated, the caller's claims clamped (limits.ts), scripts kept in the store, and
+// the work done by the isolate engine. A script that throws is a successful call with
+// success=false; a breached limit is the matching gRPC error.
+import { randomUUID } from "node:crypto";
+import { create, fromJson, toJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
+import {ValueSchema, timestampFromMs} from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import {
+  CompiledScriptSchema,
+  ExecutionErrorKind,
+  ExecutionResultSchema,
+  ScriptKind,
+  ScriptLanguage,
+  type CompilationContext,
+  type CompiledScript,
+  type ExecutionContext,
+  type ExecutionResult,
+} from "../../gen/ts/scriptengine/v1/script_pb.js";
+import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { principalOf } from "../auth/principal.ts";
+import type { Config, Level } from "../config/types.ts";
+import { serviceError } from "../errors.ts";
+import { CompileError, type Engine, type ExecutionOutcome, type JsonObject } from "../engine/index.ts";
+import type { ScriptRepository, StoredScript } from "../store/scripts.ts";
+import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
+import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
+import { LEVEL_TO_PROTO } from "./config-message.ts";
+import { grantFor, type Grant } from "./limits.ts";
+import type { EngineEvents } from "./engine-events.ts";
+import { durationOf } from "./duration.ts";
+
+export interface ScriptsDeps {
+  config: Config;
+  engine: Engine;
+  scripts: ScriptRepository;
+  events: EngineEvents;
+  /** Registered script tools (the tool registry), when there is one. */
+  tools?: { describe(name: string): { pure: boolean } | undefined; run: ScriptToolRunner };
+}
+
+const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
+
+const language = (l: ScriptLanguage) => (l === ScriptLanguage.TYPESCRIPT ? "typescript" : "javascript");
+const kindOf = (k: ScriptKind) => (k === ScriptKind.MODULE ? "module" : k === ScriptKind.EXPRESSION ? "expression" : undefined);
+const SEVERITY = { info: Severity.INFO, warning: Severity.WARNING, error: Severity.ERROR } as const;
+const ERROR_KIND: Record<string, ExecutionErrorKind> = {
+  script_threw: ExecutionErrorKind.SCRIPT_THREW,
+  timeout: ExecutionErrorKind.TIMEOUT,
+  memory_limit: ExecutionErrorKind.MEMORY_LIMIT,
+  output_limit: ExecutionErrorKind.OUTPUT_LIMIT,
+  invalid_return_value: ExecutionErrorKind.INVALID_RETURN_VALUE,
+  tool_error: ExecutionErrorKind.TOOL_ERROR,
+  security_violation: ExecutionErrorKind.SECURITY_VIOLATION,
+  cancelled: ExecutionErrorKind.CANCELLED,
+  worker_crashed: ExecutionErrorKind.WORKER_CRASHED,
+};
+
+function compiledMessage(s: Pick<StoredScript, "scriptId" | "version" | "sourceHash" | "language" | "kind" | "name" | "metadata" | "diagnostics" | "compiledAtMs" | "compileTimeMs"> & { sourceSize: number }, cacheHit: boolean): CompiledScript {
+  return create(CompiledScriptSchema, {
+    scriptId: s.scriptId,
+    version: s.version,
+    sourceHash: s.sourceHash,
+    language: s.language === "typescript" ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT,
+    kind: s.kind === "module" ? ScriptKind.MODULE : ScriptKind.EXPRESSION,
+    name: s.name,
+    sourceSize: BigInt(s.sourceSize),
+    compiledAt: timestampFromMs(s.compiledAtMs),
+    compileTime: durationOf(s.compileTimeMs),
+    cacheHit,
+    diagnostics: s.diagnostics.map((d) => ({ severity: SEVERITY[d.severity], message: d.message, line: d.line, column: d.column })),
+    metadata: s.metadata,
+  });
+}
+
+export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof ScriptService>> {
+  const { config, engine, scripts, events } = deps;
+
+  function checkSource(source: string) {
+    const size = Buffer.byteLength(source);
+    if (size > config.maxSourceSize) {
+      throw serviceError("VALIDATION_ERROR", `source is ${size} bytes, over max_source_size (${config.maxSourceSize})`, {
+        field: "source",
+        metadata: { size, limit: config.maxSourceSize },
+      });
+    }
+    if (source.trim() === "") throw serviceError("VALIDATION_ERROR", "source is empty", { field: "source" });
+  }
+
+  async function compile(source: string, cc: CompilationContext | undefined, scriptId: string) {
+    checkSource(source);
+    try {
+      return await engine.compile(source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || scriptId });
+    } catch (err) {
+      if (err instanceof CompileError) {
+        events.compiled(scriptId, false, 0, err.message);
+        throw serviceError("COMPILATION_ERROR", err.message, { metadata: { script_id: scriptId, line: err.line, column: err.column } });
+      }
+      throw err;
+    }
+  }
+
+  function grant(ctx: HandlerContext, context: ExecutionContext | undefined, scriptId: string): Grant {
+    return grantFor({
+      config,
+      principal: principalOf(ctx),
+      context,
+      deadlineMs: ctx.timeoutMs(),
+      registeredTools: deps.tools?.describe,
+      onViolation: (detail, level) => events.violation("permission_denied", principalOf(ctx).name, scriptId, "", detail, level),
+    });
+  }
+
+  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
+    const g = grant(ctx, context, scriptId);
+    const executionId = context?.executionId || randomUUID();
+    const args: JsonObject = {};
+    let argBytes = 0;
+    for (const [k, v] of Object.entries(context?.arguments ?? {})) {
+      args[k] = toJson(ValueSchema, v) as JsonObject[string];
+      argBytes += JSON.stringify(args[k]).length;
+    }
+    if (argBytes > MAX_ARGUMENTS_BYTES) throw serviceError("VALIDATION_ERROR", "arguments are too large", { field: "context.arguments" });
+    if (context?.collectCpuProfile && !g.permissions.includes("*") && !g.permissions.includes("profile") && !g.permissions.includes("admin")) {
+      throw serviceError("SECURITY_VIOLATION", 'a CPU profile needs the "profile" permission', { metadata: { permission: "profile" } });
+    }
+    const user = context?.userContext;
+    const outcome = await engine.execute(
+      {
+        source,
+        language: cc.language,
+        kind: cc.kind,
+        filename: cc.filename,
+        arguments: args,
+        env: { ...context?.environment },
+        user: user ? { userId: user.userId, displayName: user.displayName, tenantId: user.tenantId, roles: [...user.roles], locale: user.locale, attributes: { ...user.attributes } } : undefined,
+        limits: g.limits,
+        executionId,
+        scriptId,
+        collectCpuProfile: context?.collectCpuProfile,
+        caller: g.caller,
+        onToolCall: toolBridge({
+          level: g.level,
+          workingDirectory: context?.workingDirectory,
+          http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
+          maxNetworkRequests: config.resourceLimits.maxNetworkRequests,
+          maxFileBytes: config.execution.maxToolPayloadBytes / 2,
+          scriptTools: deps.tools?.run,
+        }),
+      },
+      ctx.signal,
+    );
+    events.executed(scriptId, outcome);
+    failOnLimit(outcome, g, scriptId, principalOf(ctx).name);
+    return resultMessage(outcome, scriptId, version, g.level);
+  }
+
+  /** A breached limit is an RPC error with the matching code (and a SecurityViolation event). */
+  function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string) {
+    const e = o.error;
+    if (!e) return;
+    const meta = { execution_id: o.executionId, script_id: scriptId };
+    switch (e.kind) {
+      case "timeout":
+        events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
+        throw serviceError("TIMEOUT", e.message, { metadata: { ...meta, timeout_ms: g.limits.wallTimeoutMs } });
+      case "memory_limit":
+        events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
+        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes } });
+      case "output_limit":
+        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes } });
+      case "security_violation":
+        events.violation("escape_attempt", principal, scriptId, o.executionId, e.message, g.level);
+        throw serviceError("SECURITY_VIOLATION", e.message, { metadata: meta });
+      case "cancelled":
+        throw serviceError("CANCELLED", e.message, { metadata: meta });
+      case "worker_crashed":
+        throw serviceError("WORKER_CRASHED", e.message, { metadata: meta, retryAfterMs: 100 });
+    }
+  }
+
+  function resultMessage(o: ExecutionOutcome, scriptId: string, version: number, level: Level): ExecutionResult {
+    return create(ExecutionResultSchema, {
+      executionId: o.executionId,
+      scriptId,
+      returnValue: o.returnValue === undefined ? undefined : fromJson(ValueSchema, o.returnValue as PbJson),
+      stdout: o.stdout,
+      stderr: o.stderr,
+      executionTime: durationOf(o.executionTimeMs),
+      success: o.success,
+      error: o.error
+        ? { kind: ERROR_KIND[o.error.kind] ?? ExecutionErrorKind.UNSPECIFIED, name: o.error.name, message: o.error.message, stack: o.error.stack, line: o.error.line, column: o.error.column }
+        : undefined,
+      resourceUsage: {
+        memoryBytes: BigInt(Math.round(o.usage.memoryBytes)),
+        cpuPercentage: o.usage.cpuPercentage,
+        operationsCount: BigInt(o.usage.operationsCount),
+        networkIoBytes: BigInt(o.usage.networkIoBytes),
+        fileIoBytes: BigInt(o.usage.fileIoBytes),
+      },
+      metadata: {
+        cache_hit: fromJson(ValueSchema, o.metadata.cacheHit),
+        isolate_id: fromJson(ValueSchema, o.metadata.isolateId),
+        worker_id: fromJson(ValueSchema, o.metadata.workerId),
+        queue_wait_ms: fromJson(ValueSchema, Math.round(o.metadata.queueWaitMs * 1000) / 1000),
+        script_version: fromJson(ValueSchema, version),
+        security_level: fromJson(ValueSchema, level),
+      },
+      cpuProfile: o.cpuProfile ?? "",
+    });
+  }
+
+  return {
+    async compileScript(req) {
+      const cc = req.context;
+      if (cc?.scriptId && !SCRIPT_ID.test(cc.scriptId)) {
+        throw serviceError("VALIDATION_ERROR", "script_id must be 1-128 characters of letters, digits and . _ : -", { field: "context.script_id" });
+      }
+      const scriptId = cc?.scriptId || `script-${randomUUID()}`;
+      const compiled = await compile(req.source, cc, scriptId);
+      const base = {
+        scriptId,
+        sourceHash: compiled.sourceHash,
+        language: compiled.language,
+        kind: compiled.kind,
+        name: cc?.name ?? "",
+        metadata: { ...cc?.metadata },
+        diagnostics: compiled.diagnostics,
+        compiledAtMs: Date.now(),
+        compileTimeMs: compiled.compileTimeMs,
+        cacheKey: compiled.cacheKey,
+      };
+      if (cc?.validateOnly) {
+        return { script: compiledMessage({ ...base, version: 0, sourceSize: compiled.sourceSize }, compiled.cacheHit) };
+      }
+      const { stored, previous } = scripts.add({ ...base, source: req.source });
+      // A new version replaces the old one's cache entry (unless the source is unchanged).
+      if (previous && previous.cacheKey !== stored.cacheKey) engine.invalidate(previous.cacheKey);
+      events.compiled(scriptId, true, compiled.compileTimeMs);
+      return { script: compiledMessage({ ...stored, sourceSize: compiled.sourceSize }, compiled.cacheHit) };
+    },
+
+    async executeScript(req, ctx) {
+      const scriptId = req.scriptId || req.context?.scriptId || "";
+      if (!scriptId) throw serviceError("VALIDATION_ERROR", "script_id is required", { field: "script_id" });
+      if (req.scriptId && req.context?.scriptId && req.scriptId !== req.context.scriptId) {
+        throw serviceError("VALIDATION_ERROR", "script_id and context.script_id differ", { field: "context.script_id" });
+      }
+      const stored = scripts.get(scriptId, req.version);
+      if (!stored) {
+        throw serviceError("SCRIPT_NOT_FOUND", `script ${scriptId}${req.version ? ` version ${req.version}` : ""} not found`, { metadata: { script_id: scriptId } });
+      }
+      const result = await run(ctx, stored.source, { language: stored.language, kind: stored.kind, filename: stored.name || scriptId }, scriptId, stored.version, req.context);
+      return { result };
+    },
+
+    async runScript(req, ctx) {
+      const cc = req.compilation;
+      checkSource(req.source);
+      const scriptId = req.context?.scriptId || "adhoc";
+      await compile(req.source, cc, scriptId);
+      const result = await run(ctx, req.source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc" }, scriptId, 0, req.context);
+      return { result };
+    },
+
+    getScript(req) {
+      const stored = scripts.get(req.scriptId, req.version);
+      if (!stored) throw serviceError("SCRIPT_NOT_FOUND", `script ${req.scriptId} not found`, { metadata: { script_id: req.scriptId } });
+      return { script: { script: compiledMessage({ ...stored, sourceSize: Buffer.byteLength(stored.source) }, false), createdAt: timestampFromMs(stored.createdAtMs) } };
+    },
+
+    listScripts(req) {
+      const after = req.pageToken ? decodePageToken<{ after: string }>(req.pageToken) : { after: "" };
+      if (!after || typeof after.after !== "string") throw serviceError("VALIDATION_ERROR", "page_token is not valid", { field: "page_token" });
+      const size = pageSizeOf(req.pageSize);
+      const page = scripts.list(after.after, size + 1);
+      const more = page.length > size;
+      const items = page.slice(0, size);
+      return {
+        scripts: items.map((s) => ({ script: compiledMessage({ ...s, sourceSize: Buffer.byteLength(s.source) }, false), createdAt: timestampFromMs(s.createdAtMs) })),
+        nextPageToken: more ? encodePageToken({ after: items[items.length - 1].scriptId }) : "",
+      };
+    },
+  };
+}
+
+export { LEVEL_TO_PROTO };

@@ -1,0 +1,59 @@
+// Re-evaluates the engine's health from real signals every health_check.interval: pool
+// saturation and queue fill make it DEGRADED, recent worker failures UNHEALTHY. It only moves
+// between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own the other states.
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import type { Config } from "../config/types.ts";
+import type { EngineStats } from "../engine/index.ts";
+import type { HealthState } from "./state.ts";
+
+export interface Component {
+  name: string;
+  status: ServiceStatus;
+  message: string;
+}
+
+export function components(stats: EngineStats, config: Config): Component[] {
+  const { healthCheck, pool } = config;
+  const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
+  const saturated = stats.poolSize > 0 && stats.busyIsolates >= stats.poolSize;
+  return [
+    {
+      name: "pool",
+      status: stats.state !== "running" ? ServiceStatus.UNHEALTHY : saturated && stats.queueLength > 0 ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      message: `${stats.busyIsolates}/${stats.poolSize} isolates busy, ${stats.workers} workers`,
+    },
+    {
+      name: "queue",
+      status: queueRatio >= healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      message: `${stats.queueLength}/${pool.maxQueue} queued`,
+    },
+    {
+      name: "workers",
+      status:
+        stats.recentWorkerFailures >= healthCheck.unhealthyFailureCount
+          ? ServiceStatus.UNHEALTHY
+          : stats.recentWorkerFailures > 0
+            ? ServiceStatus.DEGRADED
+            : ServiceStatus.HEALTHY,
+      message: `${stats.recentWorkerFailures} worker failures recently, ${stats.workerRestarts} restarts in all`,
+    },
+  ];
+}
+
+/** The worst component status wins. */
+export function overall(parts: Component[]): Component {
+  const rank = (s: ServiceStatus) => (s === ServiceStatus.UNHEALTHY ? 2 : s === ServiceStatus.DEGRADED ? 1 : 0);
+  return parts.reduce((worst, c) => (rank(c.status) > rank(worst.status) ? c : worst), { name: "engine", status: ServiceStatus.HEALTHY, message: "serving" });
+}
+
+export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config): () => void {
+  const tick = () => {
+    const s = health.status;
+    if (s !== ServiceStatus.HEALTHY && s !== ServiceStatus.DEGRADED && s !== ServiceStatus.UNHEALTHY) return;
+    const worst = overall(components(stats(), config));
+    health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "serving" : `${worst.name}: ${worst.message}`);
+  };
+  const timer = setInterval(tick, config.healthCheck.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,46 @@
+// The embedded store: one SQLite database (Node's built-in node:sqlite) in the data directory,
+// WAL mode so readers never wait for the writer. Each repository owns its tables and creates
+// them itself; `transaction` gives all-or-nothing writes (a crash leaves the old or the new state).
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+
+export function openDatabase(dataDir: string, file = "scriptengine.db"): DatabaseSync {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new DatabaseSync(join(dataDir, file));
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  return db;
+}
+
+/** Runs `fn` in one IMMEDIATE transaction: committed if it returns, rolled back if it throws. */
+export function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = fn();
+    db.exec("COMMIT");
+    return result;
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+/** Opaque page tokens: base64url JSON of the last key seen, so pages stay stable under inserts. */
+export function encodePageToken(key: unknown): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+export function decodePageToken<T>(token: string): T | undefined {
+  if (!token) return undefined;
+  try {
+    return JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** page_size: 0 means the default; capped at max. */
+export function pageSizeOf(requested: number, fallback = 50, max = 1000): number {
+  if (!Number.isFinite(requested) || requested <= 0) return fallback;
+  return Math.min(Math.floor(requested), max);
+}

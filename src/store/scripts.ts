@@ -1,0 +1,139 @@
+// Stored scripts: every version of every script id, with its source, hash and compile results.
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { transaction } from "./database.ts";
+
+export interface StoredScript {
+  scriptId: string;
+  version: number;
+  source: string;
+  sourceHash: string;
+  language: "javascript" | "typescript";
+  kind: "module" | "expression";
+  name: string;
+  metadata: Record<string, string>;
+  diagnostics: { severity: "info" | "warning" | "error"; message: string; line: number; column: number }[];
+  compiledAtMs: number;
+  compileTimeMs: number;
+  cacheKey: string;
+  createdAtMs: number;
+}
+
+type NewScript = Omit<StoredScript, "version" | "createdAtMs">;
+
+interface Row {
+  script_id: string;
+  version: number;
+  source: string;
+  source_hash: string;
+  language: string;
+  kind: string;
+  name: string;
+  metadata_json: string;
+  diagnostics_json: string;
+  compiled_at_ms: number;
+  compile_time_ms: number;
+  cache_key: string;
+  created_at_ms: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS scripts (
+  script_id        TEXT NOT NULL,
+  version          INTEGER NOT NULL,
+  source           TEXT NOT NULL,
+  source_hash      TEXT NOT NULL,
+  language         TEXT NOT NULL,
+  kind             TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  metadata_json    TEXT NOT NULL,
+  diagnostics_json TEXT NOT NULL,
+  compiled_at_ms   INTEGER NOT NULL,
+  compile_time_ms  REAL NOT NULL,
+  cache_key        TEXT NOT NULL,
+  PRIMARY KEY (script_id, version)
+)`;
+
+// created_at is the first version's compile time, read with the latest version.
+const SELECT = `SELECT s.*, (SELECT MIN(compiled_at_ms) FROM scripts f WHERE f.script_id = s.script_id) AS created_at_ms FROM scripts s`;
+
+function fromRow(r: Row): StoredScript {
+  return {
+    scriptId: r.script_id,
+    version: r.version,
+    source: r.source,
+    sourceHash: r.source_hash,
+    language: r.language as StoredScript["language"],
+    kind: r.kind as StoredScript["kind"],
+    name: r.name,
+    metadata: JSON.parse(r.metadata_json),
+    diagnostics: JSON.parse(r.diagnostics_json),
+    compiledAtMs: r.compiled_at_ms,
+    compileTimeMs: r.compile_time_ms,
+    cacheKey: r.cache_key,
+    createdAtMs: r.created_at_ms,
+  };
+}
+
+export class ScriptRepository {
+  readonly #db: DatabaseSync;
+  readonly #latest: StatementSync;
+  readonly #version: StatementSync;
+  readonly #nextVersion: StatementSync;
+  readonly #insert: StatementSync;
+  readonly #page: StatementSync;
+  readonly #count: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    db.exec(SCHEMA);
+    this.#latest = db.prepare(`${SELECT} WHERE s.script_id = ? ORDER BY s.version DESC LIMIT 1`);
+    this.#version = db.prepare(`${SELECT} WHERE s.script_id = ? AND s.version = ?`);
+    this.#nextVersion = db.prepare(`SELECT COALESCE(MAX(version), 0) + 1 AS next FROM scripts WHERE script_id = ?`);
+    this.#insert = db.prepare(
+      `INSERT INTO scripts (script_id, version, source, source_hash, language, kind, name, metadata_json, diagnostics_json, compiled_at_ms, compile_time_ms, cache_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#page = db.prepare(
+      `${SELECT} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
+    );
+    this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
+  }
+
+  /** Stores a new version of the script (version 1 for a new id) and returns it with its version. */
+  add(script: NewScript): { stored: StoredScript; previous?: StoredScript } {
+    return transaction(this.#db, () => {
+      const previous = this.get(script.scriptId);
+      const version = (this.#nextVersion.get(script.scriptId) as { next: number }).next;
+      this.#insert.run(
+        script.scriptId,
+        version,
+        script.source,
+        script.sourceHash,
+        script.language,
+        script.kind,
+        script.name,
+        JSON.stringify(script.metadata),
+        JSON.stringify(script.diagnostics),
+        script.compiledAtMs,
+        script.compileTimeMs,
+        script.cacheKey,
+      );
+      return { stored: { ...script, version, createdAtMs: previous?.createdAtMs ?? script.compiledAtMs }, previous };
+    });
+  }
+
+  /** The latest version, or the given one. */
+  get(scriptId: string, version = 0): StoredScript | undefined {
+    const row = (version > 0 ? this.#version.get(scriptId, version) : this.#latest.get(scriptId)) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Latest versions ordered by id, after `afterId`. */
+  list(afterId: string, limit: number): StoredScript[] {
+    return (this.#page.all(afterId, limit) as unknown as Row[]).map(fromRow);
+  }
+
+  count(): number {
+    return (this.#count.get() as { n: number }).n;
+  }
+}

@@ -1,0 +1,40 @@
+// The host side of `ctx.tools.<name>(args)`: dispatches a script's tool call to a built-in host
+// tool or a registered script tool. Arguments arrive as JSON copies; results leave as JSON.
+import type { JsonValue, ToolCallback } from "../engine/index.ts";
+import type { Level } from "../config/types.ts";
+import { httpTool, type HttpToolOptions } from "./http-tool.ts";
+import { fsTool } from "./fs-tool.ts";
+import { ToolError } from "./tool-error.ts";
+
+/** A registered (script) tool, provided by the tool registry. */
+export type ScriptToolRunner = (name: string, args: JsonValue, signal: AbortSignal) => Promise<JsonValue | undefined>;
+
+export interface BridgeInput {
+  level: Level;
+  workingDirectory?: string;
+  http: HttpToolOptions;
+  maxNetworkRequests: number;
+  maxFileBytes: number;
+  scriptTools?: ScriptToolRunner;
+}
+
+/** Builds the engine's tool callback for one execution. */
+export function toolBridge(input: BridgeInput): ToolCallback {
+  let networkRequests = 0;
+  return async (name, args, info) => {
+    switch (name) {
+      case "http":
+        if (input.level === "safe") throw new ToolError("http is not available at level safe", "security_violation");
+        if (++networkRequests > input.maxNetworkRequests) {
+          throw new ToolError(`http: more than ${input.maxNetworkRequests} requests in one execution`);
+        }
+        return httpTool(args, input.level, input.http, info.signal, info.reportIo);
+      case "fs":
+        if (input.level !== "development") throw new ToolError("fs is available at level development only", "security_violation");
+        return fsTool(args, input.workingDirectory, input.maxFileBytes, info.reportIo);
+      default:
+        if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
+        return input.scriptTools(name, args, info.signal);
+    }
+  };
+}

@@ -1,0 +1,46 @@
+// The built-in `fs` host tool (Development only): read a file or list a directory inside the
+// execution's working_directory. Paths are resolved through symlinks and must stay inside it.
+import { realpath, readdir, stat, open } from "node:fs/promises";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import type { JsonValue } from "../engine/index.ts";
+import { ToolError } from "./tool-error.ts";
+
+async function inside(root: string, path: string): Promise<string> {
+  const realRoot = await realpath(root).catch(() => {
+    throw new ToolError(`fs: working directory ${root} does not exist`);
+  });
+  const target = await realpath(resolve(realRoot, path)).catch(() => {
+    throw new ToolError(`fs: no such file: ${path}`);
+  });
+  const rel = relative(realRoot, target);
+  if (rel.startsWith("..") || isAbsolute(rel) || rel.split(sep).includes("..")) {
+    throw new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
+  }
+  return target;
+}
+
+export async function fsTool(args: JsonValue, workingDirectory: string | undefined, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {
+  if (!workingDirectory) throw new ToolError("fs: the execution has no working_directory");
+  const a = args as { op?: unknown; path?: unknown };
+  if (!a || typeof a !== "object" || typeof a.path !== "string") throw new ToolError('fs: expected { op: "read" | "list", path }');
+  const target = await inside(workingDirectory, a.path);
+  if (a.op === "list") {
+    const entries = await readdir(target, { withFileTypes: true });
+    return entries.slice(0, 10_000).map((e) => ({ name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" }));
+  }
+  if (a.op === "read" || a.op === undefined) {
+    const info = await stat(target);
+    if (!info.isFile()) throw new ToolError(`fs: ${a.path} is not a file`);
+    const handle = await open(target, "r");
+    try {
+      const length = Math.min(info.size, maxBytes);
+      const buf = Buffer.alloc(length);
+      await handle.read(buf, 0, length, 0);
+      reportIo(0, length);
+      return { path: a.path, size: info.size, content: buf.toString("utf8"), truncated: info.size > maxBytes };
+    } finally {
+      await handle.close();
+    }
+  }
+  throw new ToolError(`fs: unknown op ${String(a.op)}`);
+}

@@ -1,0 +1,81 @@
+// The built-in `http` host tool: a fetch on the script's behalf, for the levels that grant
+// network. Production may reach only hosts on the configured allow-list; Development any host.
+// Bodies are text, capped; the trace context is passed on when present.
+import type { JsonValue } from "../engine/index.ts";
+import { ToolError } from "./tool-error.ts";
+
+export interface HttpToolOptions {
+  /** Hosts (exact, or "*.example.com") Production may reach; Development ignores it. */
+  allowList: string[];
+  maxResponseBytes: number;
+  timeoutMs: number;
+}
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
+
+export function hostAllowed(host: string, allowList: string[]): boolean {
+  const h = host.toLowerCase();
+  return allowList.some((entry) => {
+    const e = entry.toLowerCase();
+    return e.startsWith("*.") ? h.endsWith(e.slice(1)) && h.length > e.length - 1 : h === e;
+  });
+}
+
+export async function httpTool(
+  args: JsonValue,
+  level: "production" | "development",
+  options: HttpToolOptions,
+  signal: AbortSignal,
+  reportIo: (networkBytes: number, fileBytes: number) => void,
+): Promise<JsonValue> {
+  const a = (typeof args === "string" ? { url: args } : args) as { url?: unknown; method?: unknown; headers?: unknown; body?: unknown };
+  if (!a || typeof a !== "object" || typeof a.url !== "string") throw new ToolError("http: expected { url, method?, headers?, body? }");
+  let url: URL;
+  try {
+    url = new URL(a.url);
+  } catch {
+    throw new ToolError(`http: not a URL: ${String(a.url).slice(0, 200)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ToolError("http: only http and https URLs");
+  if (level === "production" && !hostAllowed(url.hostname, options.allowList)) {
+    throw new ToolError(`http: host ${url.hostname} is not on the allow-list`, "security_violation");
+  }
+  const method = typeof a.method === "string" ? a.method.toUpperCase() : "GET";
+  if (!METHODS.has(method)) throw new ToolError(`http: method ${method} is not allowed`);
+  const headers = new Headers();
+  if (a.headers && typeof a.headers === "object") {
+    for (const [k, v] of Object.entries(a.headers as Record<string, unknown>)) if (typeof v === "string") headers.set(k, v);
+  }
+  const body = typeof a.body === "string" ? a.body : a.body === undefined ? undefined : JSON.stringify(a.body);
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: method === "GET" || method === "HEAD" ? undefined : body,
+    redirect: "manual",
+    signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
+  }).catch((err: Error) => {
+    throw new ToolError(`http: ${err.name === "TimeoutError" ? "timed out" : err.message}`);
+  });
+  // Read at most maxResponseBytes; the rest is not downloaded.
+  const reader = res.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > options.maxResponseBytes) {
+      chunks.push(value.subarray(0, options.maxResponseBytes - size));
+      size = options.maxResponseBytes;
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  reportIo(size + (body?.length ?? 0), 0);
+  const responseHeaders: Record<string, string> = {};
+  res.headers.forEach((v, k) => (responseHeaders[k] = v));
+  return { status: res.status, headers: responseHeaders, body: Buffer.concat(chunks).toString("utf8"), truncated };
+}
