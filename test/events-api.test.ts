@@ -426,3 +426,57 @@ describe("restart and shutdown", () => {
     return { serviceId: id, serviceType: type, endpoint: "10.0.0.7:7000", metadata: { zone: "z1" } };
   }
 });
+
+describe("permissions and the disconnect lag policy", () => {
+  const EMITTER = "emitter-token-0123456789abcdef";
+  const READER = "reader-token-0123456789abcdef";
+  const TOML = `
+[events]
+on_lag = "disconnect"
+subscriber_buffer = 4
+
+[[auth.principals]]
+name = "emitter"
+token = "${EMITTER}"
+max_security_level = "safe"
+permissions = ["events:emit"]
+
+[[auth.principals]]
+name = "reader"
+token = "${READER}"
+max_security_level = "safe"
+permissions = []
+`;
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ toml: TOML });
+  });
+  afterAll(async () => {
+    expect(await s.stop()).toBe(0);
+  });
+  const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+  const event = (detail = "") => ({ event: { event: { case: "securityViolation" as const, value: { kind: "k", detail } } } });
+
+  it("Emit needs the events:emit permission; the source is the caller", async () => {
+    await expectError(events("connect", s).emit(event(), as(READER)), Code.PermissionDenied, "SECURITY_VIOLATION");
+    const r = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
+    await r.take(1);
+    const res = await events("connect", s).emit(event(), as(EMITTER));
+    const [m] = await r.take(1);
+    expect(m.message.case === "event" && [m.message.value.sequence, m.message.value.source]).toEqual([res.sequence, "emitter"]);
+    await r.it.return?.();
+  });
+
+  it("a subscriber that falls behind is ended with RESOURCE_EXHAUSTED (EVENTS_LOST)", async () => {
+    const slow = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
+    await slow.take(1);
+    const detail = "d".repeat(32 * 1024);
+    const emitter = events("grpc-js", s);
+    for (let i = 0; i < 300; i++) await emitter.emit(event(detail), as(EMITTER));
+    const { messages, error } = await slow.rest(20_000);
+    expect(messages.length).toBeLessThan(300);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect(Code[(error as ConnectError).code]).toBe("ResourceExhausted");
+    expect((error as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("EVENTS_LOST");
+  }, 60_000);
+});
