@@ -25,7 +25,6 @@ import { openGrpcDoor } from "./doors/grpc-server.ts";
 import { openConnectDoor } from "./doors/connect-server.ts";
 import { loadTls } from "./doors/tls.ts";
 import { scriptService, VERSION, type MetricsContributor } from "./api/script-service.ts";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { ServiceEventSchema } from "../gen/ts/scriptengine/v1/events_pb.js";
@@ -87,14 +86,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   health.onChange((status) =>
     bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow() } } })),
   );
-  const registryStore = new SqliteRegistryStore(join(config.server.dataDir, "registry.db"));
+  const db = openDatabase(config.server.dataDir);
   const registry = new ServiceRegistry({
-    store: registryStore,
+    store: new SqliteRegistryStore(db),
     events: bus,
     onError: (err) => log.error("registry sweep failed", { error: String(err) }),
   });
 
-  const db = openDatabase(config.server.dataDir);
   const scripts = new ScriptRepository(db);
   const engine = createEngine({
     workers: config.pool.workers || undefined,
@@ -189,7 +187,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
         stopHealthMonitor();
         await engine.close();
-        registryStore.close();
         db.close();
         health.set(ServiceStatus.STOPPED, "shut down");
         log.info("stopped");
