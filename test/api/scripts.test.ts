@@ -1,0 +1,158 @@
+// ScriptService through the real server: compile, store, execute, run ad hoc; errors and limits
+// with their gRPC codes; the same answers over grpc-js and Connect.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { toJson } from "@bufbuild/protobuf";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { ExecutionResultSchema, ScriptKind, ScriptLanguage, ExecutionErrorKind } from "../../gen/ts/scriptengine/v1/script_pb.js";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { failure } from "../helpers/errors.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ args: ["--set", "max_source_size=2000", "--set", "pool.workers=2"] });
+});
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+const grpc = () => clientFor(ScriptService, "grpc-js", server);
+const connect = () => clientFor(ScriptService, "connect", server);
+
+
+const GREET = `export default async function main(args, ctx) {
+  console.log("hello", args.name);
+  console.error("env", ctx.env.MODE);
+  return { greeting: "hello " + args.name, user: ctx.user?.displayName ?? null };
+}`;
+
+describe("compile and execute", () => {
+  it("stores a module, executes it with arguments, environment and user, on both doors", async () => {
+    const compiled = await grpc().compileScript({ source: GREET, context: { scriptId: "greet", name: "greet.js" } });
+    expect(compiled.script).toMatchObject({ scriptId: "greet", version: 1, kind: ScriptKind.MODULE, language: ScriptLanguage.JAVASCRIPT });
+    expect(compiled.script?.sourceHash).toMatch(/^[0-9a-f]{64}$/);
+    for (const client of [grpc(), connect()]) {
+      const { result } = await client.executeScript({
+        scriptId: "greet",
+        context: { arguments: { name: { kind: { case: "stringValue", value: "Ada" } } }, environment: { MODE: "test" }, userContext: { displayName: "Ada L." } },
+      });
+      expect(result?.success).toBe(true);
+      expect(toJson(ExecutionResultSchema, result!)).toMatchObject({ returnValue: { greeting: "hello Ada", user: "Ada L." }, stdout: "hello Ada\n", stderr: "env test\n" });
+      expect(result?.metadata.script_version.kind.value).toBe(1);
+      expect(result?.metadata.security_level.kind.value).toBe("safe");
+      expect(Number(result?.resourceUsage?.memoryBytes)).toBeGreaterThan(0);
+    }
+  });
+
+  it("re-compiling an id makes a new version; the old version stays executable", async () => {
+    await grpc().compileScript({ source: "export default () => 1", context: { scriptId: "versions" } });
+    const v2 = await grpc().compileScript({ source: "export default () => 2", context: { scriptId: "versions" } });
+    expect(v2.script?.version).toBe(2);
+    expect((await grpc().executeScript({ scriptId: "versions" })).result?.returnValue?.kind.value).toBe(2);
+    expect((await grpc().executeScript({ scriptId: "versions", version: 1 })).result?.returnValue?.kind.value).toBe(1);
+    const got = await grpc().getScript({ scriptId: "versions" });
+    expect(got.script?.script?.version).toBe(2);
+  });
+
+  it("runs TypeScript with types stripped, and expression scripts", async () => {
+    const ts = await grpc().runScript({
+      source: "export default function main(args: { n: number }): number { const x: number = args.n * 2; return x; }",
+      compilation: { language: ScriptLanguage.TYPESCRIPT },
+      context: { arguments: { n: { kind: { case: "numberValue", value: 21 } } } },
+    });
+    expect(ts.result?.returnValue?.kind.value).toBe(42);
+    const expr = await connect().runScript({ source: "const a = [1, 2, 3]; a.map((x) => x * x)" });
+    expect((toJson(ExecutionResultSchema, expr.result!) as { returnValue: unknown }).returnValue).toEqual([1, 4, 9]);
+  });
+
+  it("a script that throws is a successful RPC with success=false and a structured error", async () => {
+    const { result } = await grpc().runScript({ source: "const x = 1;\nfunction f() { throw new RangeError('too far'); }\nf();" });
+    expect(result?.success).toBe(false);
+    expect(result?.error).toMatchObject({ kind: ExecutionErrorKind.SCRIPT_THREW, name: "RangeError", message: "too far", line: 2 });
+    expect(result?.error?.stack).toContain("RangeError: too far");
+    expect(result?.error?.stack).not.toMatch(/\/work\/|node:internal|src\/engine/);
+  });
+
+  it("a non-JSON return value is success=false with INVALID_RETURN_VALUE", async () => {
+    const { result } = await grpc().runScript({ source: "export default () => () => 1" });
+    expect(result?.success).toBe(false);
+    expect(result?.error?.kind).toBe(ExecutionErrorKind.INVALID_RETURN_VALUE);
+  });
+
+  it("lists scripts with pagination", async () => {
+    for (const id of ["page-a", "page-b", "page-c"]) await grpc().compileScript({ source: "1", context: { scriptId: id } });
+    const ids: string[] = [];
+    let token = "";
+    let pages = 0;
+    do {
+      const page = await grpc().listScripts({ pageSize: 2, pageToken: token });
+      ids.push(...page.scripts.map((s) => s.script!.scriptId));
+      token = page.nextPageToken;
+      pages++;
+    } while (token && pages < 20);
+    expect(ids).toEqual([...ids].sort());
+    expect(ids).toEqual(expect.arrayContaining(["page-a", "page-b", "page-c", "greet", "versions"]));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((await failure(grpc().listScripts({ pageToken: "%%%" }))).code).toBe("InvalidArgument");
+  });
+});
+
+describe("errors", () => {
+  it("a missing script is NOT_FOUND with SCRIPT_NOT_FOUND", async () => {
+    for (const client of [grpc(), connect()]) {
+      const f = await failure(client.executeScript({ scriptId: "nope" }));
+      expect([f.code, f.reason, f.metadata.script_id]).toEqual(["NotFound", "SCRIPT_NOT_FOUND", "nope"]);
+    }
+  });
+
+  it("a syntax error is INVALID_ARGUMENT with line and column", async () => {
+    const f = await failure(grpc().compileScript({ source: "const a = 1;\nlet = ;", context: { scriptId: "broken" } }));
+    expect([f.code, f.reason, f.metadata.line]).toEqual(["InvalidArgument", "COMPILATION_ERROR", "2"]);
+    expect(Number(f.metadata.column)).toBeGreaterThan(0);
+    expect((await failure(grpc().executeScript({ scriptId: "broken" }))).reason).toBe("SCRIPT_NOT_FOUND");
+  });
+
+  it("source over max_source_size is INVALID_ARGUMENT, exactly at it is accepted", async () => {
+    const at = "// " + "x".repeat(2000 - 3 - 2) + "\n1";
+    expect(Buffer.byteLength(at)).toBe(2000);
+    expect((await grpc().compileScript({ source: at })).script?.sourceSize).toBe(2000n);
+    const f = await failure(grpc().compileScript({ source: at + " " }));
+    expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", "source"]);
+  });
+
+  it("an invalid script id is INVALID_ARGUMENT naming the field", async () => {
+    const f = await failure(grpc().compileScript({ source: "1", context: { scriptId: "../etc/passwd" } }));
+    expect([f.code, f.metadata.field]).toEqual(["InvalidArgument", "context.script_id"]);
+  });
+});
+
+describe("limits", () => {
+  it("a script over its timeout is DEADLINE_EXCEEDED with TIMEOUT, and the server keeps serving", async () => {
+    for (const source of ["while (true) {}", "export default async () => { await new Promise(() => {}); }"]) {
+      const f = await failure(grpc().runScript({ source, context: { timeout: durationFromMs(300) } }));
+      expect([f.code, f.reason, f.metadata.timeout_ms]).toEqual(["DeadlineExceeded", "TIMEOUT", "300"]);
+    }
+    expect((await grpc().runScript({ source: "40 + 2" })).result?.returnValue?.kind.value).toBe(42);
+  });
+
+  it("the RPC deadline bounds the script", async () => {
+    const started = Date.now();
+    const f = await failure(grpc().runScript({ source: "while (true) {}" }, { timeoutMs: 400 }));
+    expect(f.code).toBe("DeadlineExceeded");
+    expect(Date.now() - started).toBeLessThan(9000);
+  });
+
+  it("a memory bomb is RESOURCE_EXHAUSTED with RESOURCE_EXCEEDED memory", async () => {
+    const f = await failure(grpc().runScript({ source: "const a = []; while (true) a.push(new Array(1e5).fill(Math.random()));" }));
+    expect([f.code, f.reason, f.metadata.resource]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "memory"]);
+    expect((await grpc().runScript({ source: "'still fine'" })).result?.returnValue?.kind.value).toBe("still fine");
+  });
+
+  it("stdout is capped with a truncation marker", async () => {
+    const { result } = await grpc().runScript({ source: "for (let i = 0; i < 200000; i++) console.log('line ' + i); 'done'" });
+    expect(result?.success).toBe(true);
+    expect(Buffer.byteLength(result!.stdout)).toBeLessThanOrEqual(1024 * 1024 + 200);
+    expect(result?.stdout).toMatch(/truncated/);
+  });
+});

@@ -1,0 +1,193 @@
+// Callers and trust through the real server: the SecurityContext is a claim clamped to the
+// authenticated principal; tools need the level and the permission; http follows the allow-list;
+// fs stays inside working_directory; refusals emit SecurityViolation events.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toJson } from "@bufbuild/protobuf";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { failure } from "../helpers/errors.ts";
+
+const SAFE = "safe-token-0123456789abcdef";
+const PROD = "prod-token-0123456789abcdef";
+const DEV = "dev-token-0123456789abcdef";
+
+let server: TestServer;
+let web: Server;
+let webPort = 0;
+let workDir = "";
+
+beforeAll(async () => {
+  web = createServer((req, res) => res.end(JSON.stringify({ path: req.url, traceparent: req.headers.traceparent ?? null })));
+  await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
+  webPort = (web.address() as { port: number }).port;
+  workDir = mkdtempSync(join(tmpdir(), "se-work-"));
+  mkdirSync(join(workDir, "sub"));
+  writeFileSync(join(workDir, "sub", "data.txt"), "inside");
+  symlinkSync("/etc", join(workDir, "escape"));
+  server = await startServer({
+    toml: `
+[tools]
+http_allow_list = ["127.0.0.1"]
+
+[[auth.principals]]
+name = "untrusted"
+token = "${SAFE}"
+max_security_level = "safe"
+
+[[auth.principals]]
+name = "service"
+token = "${PROD}"
+max_security_level = "production"
+permissions = ["tools:http"]
+
+[[auth.principals]]
+name = "developer"
+token = "${DEV}"
+max_security_level = "development"
+permissions = ["tools:http", "tools:fs", "profile"]
+`,
+  });
+});
+afterAll(async () => {
+  await server.stop();
+  web.close();
+});
+
+const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+const scripts = () => clientFor(ScriptService, "grpc-js", server);
+
+describe("security levels and permissions", () => {
+  it("asking for a level above the principal's is PERMISSION_DENIED and announced", async () => {
+    const events = clientFor(EventService, "grpc-js", server);
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const m of events.subscribe({ eventTypes: ["security_violation"] }, { ...as(DEV), signal: ac.signal })) {
+        if (m.message.case === "event" && m.message.value.event.case === "securityViolation") {
+          seen.push(m.message.value.event.value.principal);
+          ac.abort();
+        }
+      }
+    })().catch(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    const f = await failure(
+      scripts().runScript({ source: "1", context: { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } }, as(SAFE)),
+    );
+    expect([f.code, f.reason, f.metadata.max_level]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "safe"]);
+    await watching;
+    expect(seen).toEqual(["untrusted"]);
+  });
+
+  it("a permission the principal does not hold is PERMISSION_DENIED", async () => {
+    const f = await failure(scripts().runScript({ source: "1", context: { securityContext: { permissions: ["admin"] } } }, as(PROD)));
+    expect([f.code, f.metadata.permission]).toEqual(["PermissionDenied", "admin"]);
+  });
+
+  it("the http tool is refused at Safe level, and unknown tools are NOT_FOUND", async () => {
+    const f = await failure(scripts().runScript({ source: "1", context: { availableTools: ["http"] } }, as(SAFE)));
+    expect([f.code, f.metadata.tool]).toEqual(["PermissionDenied", "http"]);
+    const g = await failure(scripts().runScript({ source: "1", context: { availableTools: ["teleport"] } }, as(SAFE)));
+    expect([g.code, g.reason]).toEqual(["NotFound", "TOOL_NOT_FOUND"]);
+  });
+
+  it("Production reaches allow-listed hosts through the http tool and nothing else", async () => {
+    const source = `export default async (args, ctx) => {
+      const ok = await ctx.tools.http({ url: "http://127.0.0.1:${webPort}/hello" });
+      let refused = "";
+      try { await ctx.tools.http({ url: "http://localhost:${webPort}/" }); } catch (e) { refused = e.message; }
+      return { status: ok.status, body: JSON.parse(ok.body).path, refused };
+    }`;
+    const { result } = await scripts().runScript(
+      { source, context: { availableTools: ["http"], securityContext: { securityLevel: SecurityLevel.PRODUCTION } } },
+      as(PROD),
+    );
+    const json = toJson(ExecutionResultSchema, result!) as { returnValue: { status: number; body: string; refused: string }; resourceUsage: { networkIoBytes: string } };
+    expect(result?.success).toBe(true);
+    expect(json.returnValue.status).toBe(200);
+    expect(json.returnValue.body).toBe("/hello");
+    expect(json.returnValue.refused).toMatch(/allow-list/);
+    expect(Number(json.resourceUsage.networkIoBytes)).toBeGreaterThan(0);
+  });
+
+  it("calling a tool not listed in available_tools is PERMISSION_DENIED and announced as an escape attempt", async () => {
+    const f = await failure(
+      scripts().runScript(
+        { source: `export default async (a, ctx) => ctx.tools.call("http", { url: "http://127.0.0.1:${webPort}/" })`, context: { securityContext: { securityLevel: SecurityLevel.PRODUCTION } } },
+        as(PROD),
+      ),
+    );
+    expect([f.code, f.reason]).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    expect(f.err.rawMessage).toMatch(/not available/);
+  });
+
+  it("Development reads inside working_directory only", async () => {
+    const source = `export default async (a, ctx) => {
+      const file = await ctx.tools.fs({ op: "read", path: "sub/data.txt" });
+      const list = await ctx.tools.fs({ op: "list", path: "." });
+      const errors = [];
+      for (const path of ["../../../etc/passwd", "escape/passwd", "/etc/passwd"]) {
+        try { await ctx.tools.fs({ op: "read", path }); errors.push("read " + path); } catch (e) { errors.push(e.message); }
+      }
+      return { content: file.content, names: list.map((e) => e.name).sort(), errors };
+    }`;
+    const { result } = await scripts().runScript(
+      { source, context: { availableTools: ["fs"], workingDirectory: workDir, securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } },
+      as(DEV),
+    );
+    const v = (toJson(ExecutionResultSchema, result!) as { returnValue: { content: string; names: string[]; errors: string[] } }).returnValue;
+    expect(v.content).toBe("inside");
+    expect(v.names).toEqual(["escape", "sub"]);
+    for (const e of v.errors) expect(e).toMatch(/outside the working directory|no such file/);
+    expect(v.errors.some((e) => e.startsWith("read "))).toBe(false);
+  });
+
+  it("a CPU profile needs the profile permission, and is a DevTools .cpuprofile when granted", async () => {
+    const f = await failure(scripts().runScript({ source: "1", context: { collectCpuProfile: true } }, as(PROD)));
+    expect(f.code).toBe("PermissionDenied");
+    const { result } = await scripts().runScript(
+      { source: "let s = 0; for (let i = 0; i < 1e6; i++) s += i; s", context: { collectCpuProfile: true } },
+      as(DEV),
+    );
+    const profile = JSON.parse(result!.cpuProfile);
+    expect(Array.isArray(profile.nodes)).toBe(true);
+    expect(typeof profile.startTime).toBe("number");
+  });
+
+  it("the script sees no host: no process, require or Function escape", async () => {
+    const { result } = await scripts().runScript(
+      {
+        source: `[typeof process, typeof require, typeof globalThis.fetch, (() => { try { return typeof (function(){}).constructor("return process")(); } catch (e) { return "threw"; } })()]`,
+      },
+      as(SAFE),
+    );
+    const [proc, req, fetchType, escaped] = (toJson(ExecutionResultSchema, result!) as { returnValue: string[] }).returnValue;
+    expect([proc, req, fetchType]).toEqual(["undefined", "undefined", "undefined"]);
+    // The Function constructor either throws or yields the isolate's (absent) process, never the host's.
+    expect(["undefined", "threw"]).toContain(escaped);
+  });
+});
+
+describe("clamp mode", () => {
+  it("clamps the level to the principal's instead of refusing", async () => {
+    const clampServer = await startServer({
+      toml: `[auth]\non_excess = "clamp"\n[[auth.principals]]\nname = "u"\ntoken = "${SAFE}"\nmax_security_level = "safe"\n`,
+    });
+    try {
+      const { result } = await clientFor(ScriptService, "connect", clampServer).runScript(
+        { source: "1", context: { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } },
+        as(SAFE),
+      );
+      expect(result?.metadata.security_level.kind.value).toBe("safe");
+    } finally {
+      await clampServer.stop();
+    }
+  });
+});
