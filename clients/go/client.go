@@ -1,0 +1,167 @@
+// Package scriptengine is the Go client of the ScriptEngine service: one typed client per
+// service over grpc-go, default deadlines, a bearer token, typed errors carrying the server's
+// ErrorInfo, retries of idempotent calls on UNAVAILABLE, a resuming event subscription and
+// helpers for the common path (Run, Execute, Migrate).
+package scriptengine
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+)
+
+// Client holds one connection and a typed client per service. The service clients are the
+// generated ones, so every RPC is available; they already apply this package's deadlines,
+// token, retries and error types.
+type Client struct {
+	Scripts    v1.ScriptServiceClient
+	Migrations v1.MigrationServiceClient
+	Events     v1.EventServiceClient
+	Registry   v1.RegistryServiceClient
+	Tools      v1.ToolServiceClient
+
+	conn *grpc.ClientConn
+	opts options
+}
+
+// Dial connects to the server's gRPC port ("127.0.0.1:50051"). The connection is lazy: errors
+// surface on the first call.
+func Dial(address string, opts ...Option) (*Client, error) {
+	o := buildOptions(opts)
+	creds := insecure.NewCredentials()
+	if o.tls != nil {
+		creds = credentials.NewTLS(o.tls)
+	}
+	dial := append([]grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithChainUnaryInterceptor(o.unaryInterceptor),
+		grpc.WithChainStreamInterceptor(o.streamInterceptor),
+	}, o.dialOptions...)
+	conn, err := grpc.NewClient(address, dial...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{
+		Scripts:    v1.NewScriptServiceClient(conn),
+		Migrations: v1.NewMigrationServiceClient(conn),
+		Events:     v1.NewEventServiceClient(conn),
+		Registry:   v1.NewRegistryServiceClient(conn),
+		Tools:      v1.NewToolServiceClient(conn),
+		conn:       conn,
+		opts:       o,
+	}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Conn is the underlying connection (for the standard health client, reflection, ...).
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// IdempotentMethods are the only calls retried on UNAVAILABLE (full method names).
+var IdempotentMethods = map[string]bool{
+	"/scriptengine.v1.ScriptService/GetScript":             true,
+	"/scriptengine.v1.ScriptService/ListScripts":           true,
+	"/scriptengine.v1.ScriptService/HealthCheck":           true,
+	"/scriptengine.v1.ScriptService/GetMetrics":            true,
+	"/scriptengine.v1.ScriptService/GetConfig":             true,
+	"/scriptengine.v1.ScriptService/Start":                 true,
+	"/scriptengine.v1.ScriptService/Stop":                  true,
+	"/scriptengine.v1.MigrationService/RollbackTool":       true,
+	"/scriptengine.v1.MigrationService/ListMigrations":     true,
+	"/scriptengine.v1.MigrationService/GetMigrationStatus": true,
+	"/scriptengine.v1.EventService/Unsubscribe":            true,
+	"/scriptengine.v1.RegistryService/RegisterService":     true,
+	"/scriptengine.v1.RegistryService/Heartbeat":           true,
+	"/scriptengine.v1.RegistryService/DeregisterService":   true,
+	"/scriptengine.v1.RegistryService/DiscoverServices":    true,
+	"/scriptengine.v1.ToolService/ListTools":               true,
+	"/scriptengine.v1.ToolService/GetTool":                 true,
+}
+
+var longMethods = map[string]bool{
+	"/scriptengine.v1.ScriptService/ExecuteScript":        true,
+	"/scriptengine.v1.ScriptService/RunScript":            true,
+	"/scriptengine.v1.MigrationService/MigrateTool":       true,
+	"/scriptengine.v1.MigrationService/ValidateMigration": true,
+}
+
+func (o *options) withToken(ctx context.Context) context.Context {
+	if o.token == "" {
+		return ctx
+	}
+	if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md.Get("authorization")) > 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+o.token)
+}
+
+func (o *options) backoff(attempt int, serverDelay time.Duration) time.Duration {
+	d := o.retry.InitialBackoff << (attempt - 1)
+	if d > o.retry.MaxBackoff || d <= 0 {
+		d = o.retry.MaxBackoff
+	}
+	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	return max(d, serverDelay)
+}
+
+func (o *options) unaryInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
+	if _, ok := ctx.Deadline(); !ok {
+		timeout := o.defaultTimeout
+		if longMethods[method] {
+			timeout = o.executionTimeout
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	ctx = o.withToken(ctx)
+	for attempt := 1; ; attempt++ {
+		err := asError(invoker(ctx, method, req, reply, cc, callOpts...))
+		if err == nil || !IdempotentMethods[method] || attempt >= o.retry.MaxAttempts || ctx.Err() != nil {
+			return err
+		}
+		se := err.(*Error)
+		if se.Code != ErrUnavailable.(*sentinel).code {
+			return err
+		}
+		delay := o.backoff(attempt, se.RetryDelay)
+		if deadline, _ := ctx.Deadline(); time.Until(deadline) <= delay {
+			return err
+		}
+		if o.onRetry != nil {
+			o.onRetry(RetryEvent{Method: method, Attempt: attempt, Delay: delay, Err: err})
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (o *options) streamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
+	s, err := streamer(o.withToken(ctx), desc, cc, method, callOpts...)
+	if err != nil {
+		return nil, asError(err)
+	}
+	return typedStream{s}, nil
+}
+
+type typedStream struct{ grpc.ClientStream }
+
+func (s typedStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return asError(err)
+}

@@ -1,0 +1,97 @@
+package scriptengine_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	scriptengine "github.com/scriptengine/scriptengine/clients/go"
+	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+)
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestRetriesIdempotentCallUntilServerIsUp(t *testing.T) {
+	port := freePort(t)
+	var retries atomic.Int32
+	c, err := scriptengine.Dial("127.0.0.1:"+strconv.Itoa(port),
+		scriptengine.WithRetry(scriptengine.RetryPolicy{MaxAttempts: 30, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}),
+		scriptengine.WithRetryHook(func(scriptengine.RetryEvent) { retries.Add(1) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		startServer(t, "", "--grpc-address", "127.0.0.1:"+strconv.Itoa(port))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h, err := c.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.GetStatus() != v1.ServiceStatus_SERVICE_STATUS_HEALTHY || retries.Load() == 0 {
+		t.Fatalf("status %v after %d retries", h.GetStatus(), retries.Load())
+	}
+}
+
+func TestDoesNotRetryNonIdempotentCall(t *testing.T) {
+	var retries atomic.Int32
+	c, err := scriptengine.Dial("127.0.0.1:"+strconv.Itoa(freePort(t)), scriptengine.WithRetryHook(func(scriptengine.RetryEvent) { retries.Add(1) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Run(ctx, "1 + 1", nil, nil); !errors.Is(err, scriptengine.ErrUnavailable) {
+		t.Fatalf("Run: %v", err)
+	}
+	if _, err := c.Compile(ctx, "1", nil); !errors.Is(err, scriptengine.ErrUnavailable) {
+		t.Fatalf("Compile: %v", err)
+	}
+	if retries.Load() != 0 {
+		t.Fatalf("retried %d times", retries.Load())
+	}
+	short, cancel := context.WithTimeout(ctx, 800*time.Millisecond)
+	defer cancel()
+	if _, err := c.Scripts.GetConfig(short, &v1.GetConfigRequest{}); !errors.Is(err, scriptengine.ErrUnavailable) {
+		t.Fatalf("GetConfig: %v", err)
+	}
+	if retries.Load() == 0 {
+		t.Fatal("GetConfig was not retried")
+	}
+}
+
+func TestTypedErrors(t *testing.T) {
+	srv := startServer(t, "")
+	c, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Tools.ListTools(context.Background(), &v1.ListToolsRequest{})
+	var se *scriptengine.Error
+	if !errors.Is(err, scriptengine.ErrUnimplemented) || !errors.As(err, &se) || se.Reason != "NOT_IMPLEMENTED" || se.Domain != scriptengine.ErrorDomain {
+		t.Fatalf("ListTools: %#v", err)
+	}
+	// An expired deadline is ErrTimeout and matches context.DeadlineExceeded.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	time.Sleep(time.Millisecond)
+	_, err = c.Scripts.GetMetrics(ctx, &v1.GetMetricsRequest{})
+	if !errors.Is(err, scriptengine.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("GetMetrics past its deadline: %v", err)
+	}
+}

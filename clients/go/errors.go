@@ -1,0 +1,151 @@
+package scriptengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+)
+
+// ErrorDomain is the domain of the server's google.rpc.ErrorInfo.
+const ErrorDomain = "scriptengine.v1"
+
+// Error is every failed call: the gRPC code and message plus the server's ErrorInfo and
+// RetryInfo. Branch on it with errors.Is against the sentinels (ErrNotFound, ErrTimeout, ...)
+// and read the details with errors.As:
+//
+//	var se *scriptengine.Error
+//	if errors.As(err, &se) && se.Reason == "SCRIPT_NOT_FOUND" { ... }
+type Error struct {
+	Code    codes.Code
+	Message string
+	// Reason is ErrorInfo.reason, e.g. "SCRIPT_NOT_FOUND" ("" when the server sent none).
+	Reason string
+	// Domain is ErrorInfo.domain ("scriptengine.v1" for the server's own errors).
+	Domain string
+	// Metadata is ErrorInfo.metadata (resource, limit, permission, ...).
+	Metadata map[string]string
+	// RetryDelay is RetryInfo.retry_delay; HasRetryDelay says whether the server sent one.
+	RetryDelay    time.Duration
+	HasRetryDelay bool
+
+	status *status.Status
+}
+
+func (e *Error) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("scriptengine: %s (%s): %s", e.Code, e.Reason, e.Message)
+	}
+	return fmt.Sprintf("scriptengine: %s: %s", e.Code, e.Message)
+}
+
+// GRPCStatus lets status.FromError and status.Code see the original status.
+func (e *Error) GRPCStatus() *status.Status { return e.status }
+
+// Is matches the sentinel of its code, and context.DeadlineExceeded / context.Canceled.
+func (e *Error) Is(target error) bool {
+	if s, ok := target.(*sentinel); ok {
+		return s.code == e.Code
+	}
+	switch target {
+	case context.DeadlineExceeded:
+		return e.Code == codes.DeadlineExceeded
+	case context.Canceled:
+		return e.Code == codes.Canceled
+	}
+	return false
+}
+
+type sentinel struct {
+	code codes.Code
+	name string
+}
+
+func (s *sentinel) Error() string { return "scriptengine: " + s.name }
+
+// Sentinels for errors.Is, one per gRPC code the service uses.
+var (
+	ErrTimeout            error = &sentinel{codes.DeadlineExceeded, "timeout"}
+	ErrResourceExhausted  error = &sentinel{codes.ResourceExhausted, "resource exhausted"}
+	ErrNotFound           error = &sentinel{codes.NotFound, "not found"}
+	ErrPermissionDenied   error = &sentinel{codes.PermissionDenied, "permission denied"}
+	ErrUnauthenticated    error = &sentinel{codes.Unauthenticated, "unauthenticated"}
+	ErrUnavailable        error = &sentinel{codes.Unavailable, "unavailable"}
+	ErrInvalidArgument    error = &sentinel{codes.InvalidArgument, "invalid argument"}
+	ErrFailedPrecondition error = &sentinel{codes.FailedPrecondition, "failed precondition"}
+	ErrAlreadyExists      error = &sentinel{codes.AlreadyExists, "already exists"}
+	ErrAborted            error = &sentinel{codes.Aborted, "aborted"}
+	ErrUnimplemented      error = &sentinel{codes.Unimplemented, "unimplemented"}
+	ErrCancelled          error = &sentinel{codes.Canceled, "cancelled"}
+	ErrInternal           error = &sentinel{codes.Internal, "internal"}
+)
+
+// asError converts a gRPC error into *Error (nil stays nil; an *Error is returned as is).
+func asError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *Error
+	if errors.As(err, &se) {
+		return err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			st = status.New(codes.DeadlineExceeded, err.Error())
+		case errors.Is(err, context.Canceled):
+			st = status.New(codes.Canceled, err.Error())
+		default:
+			st = status.New(codes.Unknown, err.Error())
+		}
+	}
+	e := &Error{Code: st.Code(), Message: st.Message(), Metadata: map[string]string{}, status: st}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			e.Reason, e.Domain = d.GetReason(), d.GetDomain()
+			for k, v := range d.GetMetadata() {
+				e.Metadata[k] = v
+			}
+		case *errdetails.RetryInfo:
+			e.RetryDelay, e.HasRetryDelay = d.GetRetryDelay().AsDuration(), true
+		}
+	}
+	return e
+}
+
+// ScriptError is returned by the Run and Execute helpers when the script ran but did not
+// succeed (it threw, timed out, hit its memory limit, ...). It is not an RPC failure.
+type ScriptError struct {
+	Result *v1.ExecutionResult
+}
+
+// Kind is why the script failed.
+func (e *ScriptError) Kind() v1.ExecutionErrorKind { return e.Result.GetError().GetKind() }
+
+func (e *ScriptError) Error() string {
+	x := e.Result.GetError()
+	name := x.GetName()
+	if name == "" {
+		name = "Error"
+	}
+	return fmt.Sprintf("scriptengine: script failed (%s): %s: %s", e.Kind(), name, x.GetMessage())
+}
+
+// EventsLostError ends a subscription whose server reported missed events when no OnLost
+// handler was given.
+type EventsLostError struct {
+	Lost *v1.EventsLost
+}
+
+func (e *EventsLostError) Error() string {
+	return fmt.Sprintf("scriptengine: missed %d events (sequences %d..%d, %s)", e.Lost.GetMissedCount(),
+		e.Lost.GetFirstMissedSequence(), e.Lost.GetLastMissedSequence(), e.Lost.GetReason())
+}

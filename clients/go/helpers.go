@@ -1,0 +1,134 @@
+package scriptengine
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+)
+
+// Args are a script's arguments: any values encoding/json could marshal as JSON
+// (map[string]any, []any, string, float64, int, bool, nil).
+type Args map[string]any
+
+func (a Args) values() (map[string]*structpb.Value, error) {
+	out := make(map[string]*structpb.Value, len(a))
+	for k, v := range a {
+		pv, err := structpb.NewValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("scriptengine: argument %q: %w", k, err)
+		}
+		out[k] = pv
+	}
+	return out, nil
+}
+
+// RunOptions tune Run and Execute. Context's Arguments are replaced by the helper's args.
+type RunOptions struct {
+	Context     *v1.ExecutionContext
+	Compilation *v1.CompilationContext
+	// Version of a stored script for Execute (0: latest).
+	Version uint32
+}
+
+func executionContext(args Args, opts *RunOptions) (*v1.ExecutionContext, error) {
+	ctx := &v1.ExecutionContext{}
+	if opts != nil && opts.Context != nil {
+		ctx = opts.Context
+	}
+	values, err := args.values()
+	if err != nil {
+		return nil, err
+	}
+	ctx.Arguments = values
+	return ctx, nil
+}
+
+// Value is the script's return value as plain Go (map[string]any, []any, float64, string,
+// bool, nil): what encoding/json would decode.
+func Value(result *v1.ExecutionResult) any {
+	if result.GetReturnValue() == nil {
+		return nil
+	}
+	return result.GetReturnValue().AsInterface()
+}
+
+func valueOf(result *v1.ExecutionResult) (any, error) {
+	if !result.GetSuccess() {
+		return nil, &ScriptError{Result: result}
+	}
+	return Value(result), nil
+}
+
+// Run compiles and runs source with args and returns its value. A script that fails returns
+// a *ScriptError carrying the full result; a failed call returns an *Error.
+func (c *Client) Run(ctx context.Context, source string, args Args, opts *RunOptions) (any, error) {
+	result, err := c.RunScript(ctx, source, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	return valueOf(result)
+}
+
+// RunScript is Run returning the full ExecutionResult whatever the script's outcome.
+func (c *Client) RunScript(ctx context.Context, source string, args Args, opts *RunOptions) (*v1.ExecutionResult, error) {
+	ec, err := executionContext(args, opts)
+	if err != nil {
+		return nil, err
+	}
+	req := &v1.RunScriptRequest{Source: source, Context: ec}
+	if opts != nil {
+		req.Compilation = opts.Compilation
+	}
+	res, err := c.Scripts.RunScript(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return res.GetResult(), nil
+}
+
+// Compile stores a script (a new version when compilation.ScriptId exists).
+func (c *Client) Compile(ctx context.Context, source string, compilation *v1.CompilationContext) (*v1.CompiledScript, error) {
+	res, err := c.Scripts.CompileScript(ctx, &v1.CompileScriptRequest{Source: source, Context: compilation})
+	if err != nil {
+		return nil, err
+	}
+	return res.GetScript(), nil
+}
+
+// Execute runs a stored script with args and returns its value (*ScriptError when it fails).
+func (c *Client) Execute(ctx context.Context, scriptID string, args Args, opts *RunOptions) (any, error) {
+	ec, err := executionContext(args, opts)
+	if err != nil {
+		return nil, err
+	}
+	req := &v1.ExecuteScriptRequest{ScriptId: scriptID, Context: ec}
+	if opts != nil {
+		req.Version = opts.Version
+	}
+	res, err := c.Scripts.ExecuteScript(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return valueOf(res.GetResult())
+}
+
+// Health is the engine's health status.
+func (c *Client) Health(ctx context.Context) (*v1.HealthStatus, error) {
+	res, err := c.Scripts.HealthCheck(ctx, &v1.HealthCheckRequest{})
+	return res.GetHealth(), err
+}
+
+// Migrate migrates one legacy tool (config may be nil).
+func (c *Client) Migrate(ctx context.Context, toolName string, config *v1.MigrationConfig) (*v1.MigrationResult, error) {
+	res, err := c.Migrations.MigrateTool(ctx, &v1.MigrateToolRequest{ToolName: toolName, Config: config})
+	return res.GetResult(), err
+}
+
+// Rollback restores the state from before a tool's migration (idempotent).
+func (c *Client) Rollback(ctx context.Context, toolName string, config *v1.RollbackConfig) (*v1.RollbackResult, error) {
+	res, err := c.Migrations.RollbackTool(ctx, &v1.RollbackToolRequest{ToolName: toolName, Config: config})
+	return res.GetResult(), err
+}

@@ -1,0 +1,90 @@
+package scriptengine
+
+import (
+	"crypto/tls"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// RetryPolicy governs retries of idempotent calls that fail with UNAVAILABLE: exponential
+// backoff with jitter, never shorter than the server's RetryInfo delay, within the call's deadline.
+type RetryPolicy struct {
+	// MaxAttempts counts the first attempt; 1 disables retries. Default 4.
+	MaxAttempts int
+	// InitialBackoff doubles each attempt up to MaxBackoff. Defaults 100 ms and 2 s.
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+}
+
+// DefaultRetryPolicy is used unless WithRetry says otherwise.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second}
+
+// RetryEvent describes one retry, for WithRetryHook.
+type RetryEvent struct {
+	Method  string
+	Attempt int
+	Delay   time.Duration
+	Err     error
+}
+
+type options struct {
+	tls              *tls.Config
+	token            string
+	defaultTimeout   time.Duration
+	executionTimeout time.Duration
+	retry            RetryPolicy
+	onRetry          func(RetryEvent)
+	dialOptions      []grpc.DialOption
+}
+
+// Option configures Dial and New.
+type Option func(*options)
+
+// WithTLS connects over TLS (nil config: system roots). Without it the connection is plaintext.
+func WithTLS(config *tls.Config) Option {
+	return func(o *options) {
+		if config == nil {
+			config = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		o.tls = config
+	}
+}
+
+// WithToken sends "authorization: Bearer <token>" on every call.
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithDefaultTimeout is the deadline of unary calls whose context has none (default 30 s).
+func WithDefaultTimeout(d time.Duration) Option { return func(o *options) { o.defaultTimeout = d } }
+
+// WithExecutionTimeout is the default deadline of ExecuteScript, RunScript, MigrateTool and
+// ValidateMigration (default 120 s).
+func WithExecutionTimeout(d time.Duration) Option { return func(o *options) { o.executionTimeout = d } }
+
+// WithRetry replaces the retry policy; WithRetry(RetryPolicy{MaxAttempts: 1}) disables retries.
+func WithRetry(p RetryPolicy) Option { return func(o *options) { o.retry = p } }
+
+// WithRetryHook is called before each retry (logging, metrics, tests).
+func WithRetryHook(f func(RetryEvent)) Option { return func(o *options) { o.onRetry = f } }
+
+// WithDialOptions adds grpc-go dial options (keepalive, message sizes, interceptors, ...).
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
+}
+
+func buildOptions(opts []Option) options {
+	o := options{defaultTimeout: 30 * time.Second, executionTimeout: 120 * time.Second, retry: DefaultRetryPolicy}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.retry.MaxAttempts < 1 {
+		o.retry.MaxAttempts = 1
+	}
+	if o.retry.InitialBackoff <= 0 {
+		o.retry.InitialBackoff = DefaultRetryPolicy.InitialBackoff
+	}
+	if o.retry.MaxBackoff <= 0 {
+		o.retry.MaxBackoff = DefaultRetryPolicy.MaxBackoff
+	}
+	return o
+}

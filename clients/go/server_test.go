@@ -1,0 +1,97 @@
+package scriptengine_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serverArgs: every SDK's runner starts the server the same way (no drain wait on shutdown, one worker).
+var serverArgs = []string{"--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"}
+
+// repoRoot is the repository this package lives in (clients/go/../..).
+func repoRoot(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+type testServer struct {
+	GRPC, HTTP string
+	DataDir    string
+}
+
+// startServer runs `node src/main.ts` from this repository on free loopback ports and waits for
+// its {"listening":...} line. It is stopped when the test ends.
+func startServer(t testing.TB, toml string, extra ...string) testServer {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	args := []string{filepath.Join(root, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", dir}
+	if toml != "" {
+		file := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(file, []byte(toml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--config", file)
+	}
+	args = append(append(args, serverArgs...), extra...)
+	node := os.Getenv("SCRIPTENGINE_NODE")
+	if node == "" {
+		node = "node"
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Dir = root
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SCRIPTENGINE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	ready := make(chan testServer, 1)
+	go func() {
+		scanner := bufio.NewScanner(out)
+		for scanner.Scan() {
+			var msg struct {
+				Listening *struct{ GRPC, HTTP string } `json:"listening"`
+			}
+			if json.Unmarshal(scanner.Bytes(), &msg) == nil && msg.Listening != nil {
+				ready <- testServer{GRPC: msg.Listening.GRPC, HTTP: msg.Listening.HTTP, DataDir: dir}
+			}
+		}
+		_ = cmd.Wait()
+		close(done)
+	}()
+	select {
+	case s := <-ready:
+		return s
+	case <-done:
+		t.Fatalf("server exited before listening:\n%s", stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not listen within 30s:\n%s", stderr.String())
+	}
+	return testServer{}
+}

@@ -1,0 +1,101 @@
+package scriptengine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"time"
+
+	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+)
+
+// SubscribeOptions select events and how a subscription copes with trouble.
+type SubscribeOptions struct {
+	// EventTypes ("script_executed", ...); empty means all.
+	EventTypes []string
+	// AfterSequence resumes after this sequence; nil means live events only.
+	AfterSequence *uint64
+	// OnLost receives EventsLost notices; when nil, a loss ends the iteration with *EventsLostError.
+	OnLost func(*v1.EventsLost)
+	// OnStarted is called for each (re)started stream.
+	OnStarted func(*v1.SubscriptionStarted)
+	// NoResume ends the iteration at the first dropped connection instead of resubscribing.
+	NoResume bool
+	// MaxReconnects is the number of consecutive failed reconnects before giving up (default 10).
+	MaxReconnects int
+}
+
+// Subscribe streams events until ctx ends or the server ends the stream (unsubscribe,
+// shutdown). When the connection drops (UNAVAILABLE) it resubscribes after the last sequence it
+// yielded, so retained events are neither missed nor repeated. A non-nil error is the last
+// value of the iteration.
+//
+//	for ev, err := range client.Subscribe(ctx, scriptengine.SubscribeOptions{}) {
+//		if err != nil { return err }
+//		fmt.Println(ev.GetSequence())
+//	}
+func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2[*v1.ServiceEvent, error] {
+	return func(yield func(*v1.ServiceEvent, error) bool) {
+		after := opts.AfterSequence
+		maxReconnects := opts.MaxReconnects
+		if maxReconnects == 0 {
+			maxReconnects = 10
+		}
+		failures := 0
+		for {
+			streamCtx, cancel := context.WithCancel(ctx)
+			err := func() error {
+				defer cancel()
+				stream, err := c.Events.Subscribe(streamCtx, &v1.SubscribeRequest{EventTypes: opts.EventTypes, AfterSequence: after})
+				if err != nil {
+					return err
+				}
+				for {
+					msg, err := stream.Recv()
+					if err != nil {
+						return err
+					}
+					switch m := msg.GetMessage().(type) {
+					case *v1.SubscribeResponse_Started:
+						failures = 0
+						if opts.OnStarted != nil {
+							opts.OnStarted(m.Started)
+						}
+					case *v1.SubscribeResponse_Event:
+						seq := m.Event.GetSequence()
+						after = &seq
+						if !yield(m.Event, nil) {
+							return errStop
+						}
+					case *v1.SubscribeResponse_Lost:
+						if last := m.Lost.GetLastMissedSequence(); after == nil || last > *after {
+							after = &last
+						}
+						if opts.OnLost == nil {
+							return &EventsLostError{Lost: m.Lost}
+						}
+						opts.OnLost(m.Lost)
+					}
+				}
+			}()
+			switch {
+			case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil:
+				return
+			case opts.NoResume || !errors.Is(err, ErrUnavailable) || failures >= maxReconnects:
+				yield(nil, err)
+				return
+			}
+			failures++
+			var se *Error
+			errors.As(err, &se)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(c.opts.backoff(failures, se.RetryDelay)):
+			}
+		}
+	}
+}
+
+var errStop = errors.New("stop")
