@@ -1,0 +1,35 @@
+"""Python client for the ScriptEngine service over grpcio: a blocking ``Client`` and an asyncio
+``AsyncClient``, typed errors carrying the server's ErrorInfo, retries of idempotent calls on
+UNAVAILABLE, a resuming ``subscribe()`` and helpers (``run``, ``execute``, ``migrate``)."""
+
+from ._aio import AsyncClient
+from ._client import Client
+from ._common import IDEMPOTENT_METHODS, NO_RETRY, RetryPolicy
+from ._errors import (
+    ERROR_DOMAIN,
+    AbortedError,
+    AlreadyExistsError,
+    CancelledError,
+    EventsLostError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    ScriptEngineError,
+    ScriptFailedError,
+    TimeoutError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnimplementedError,
+)
+
+__all__ = [
+    "AsyncClient", "Client", "RetryPolicy", "NO_RETRY", "IDEMPOTENT_METHODS", "ERROR_DOMAIN",
+    "ScriptEngineError", "TimeoutError", "ResourceExhaustedError", "NotFoundError", "PermissionDeniedError",
+    "UnauthenticatedError", "UnavailableError", "InvalidArgumentError", "FailedPreconditionError",
+    "AlreadyExistsError", "AbortedError", "UnimplementedError", "CancelledError", "InternalError",
+    "ScriptFailedError", "EventsLostError",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,163 @@
+"""The asyncio client (grpc.aio)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, AsyncIterator, Callable, Mapping, Optional, Sequence, Union
+
+import grpc
+import grpc.aio
+
+from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migration_service_pb2, script_pb2, script_service_pb2
+
+from . import _common as c
+from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+
+
+class _AsyncMethod:
+    def __init__(self, client: "AsyncClient", callable_: Any, name: str) -> None:
+        self._client, self._callable, self._name = client, callable_, name
+        self._streaming = name in c.STREAMING_METHODS
+
+    def __call__(self, request: Any, *, timeout: Optional[float] = None,
+                 metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> Any:
+        md = c.metadata_with(self._client._token, metadata)
+        if self._streaming:
+            return _typed_stream(self._callable(request, timeout=timeout, metadata=md, **kwargs))
+        return self._unary(request, timeout, md, kwargs)
+
+    async def _unary(self, request: Any, timeout: Optional[float], md: list, kwargs: dict) -> Any:
+        cl = self._client
+        budget = timeout if timeout is not None else (cl._execution_timeout if self._name in c.LONG_METHODS else cl._default_timeout)
+        deadline = time.monotonic() + budget
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._callable(request, timeout=max(0.001, deadline - time.monotonic()), metadata=md, **kwargs)
+            except grpc.RpcError as rpc_error:
+                err = from_rpc_error(rpc_error)
+            if (self._name not in c.IDEMPOTENT_METHODS or not isinstance(err, UnavailableError)
+                    or attempt >= cl._retry.max_attempts):
+                raise err
+            delay = cl._retry.backoff(attempt, err.retry_delay)
+            if time.monotonic() + delay >= deadline:
+                raise err
+            if cl._on_retry:
+                cl._on_retry(self._name, attempt, delay, err)
+            await asyncio.sleep(delay)
+
+
+async def _typed_stream(call: Any) -> AsyncIterator[Any]:
+    try:
+        async for msg in call:
+            yield msg
+    except grpc.RpcError as rpc_error:
+        raise from_rpc_error(rpc_error) from None
+    finally:
+        call.cancel()
+
+
+class _AsyncService:
+    def __init__(self, client: "AsyncClient", service: str, stub: Any) -> None:
+        for name in dir(stub):
+            if name[:1].isupper():
+                method = _AsyncMethod(client, getattr(stub, name), f"{service}/{name}")
+                setattr(self, name, method)
+                setattr(self, c.snake(name), method)
+
+
+class AsyncClient:
+    """asyncio ScriptEngine client over grpc.aio; the same API as Client, with ``await`` and ``async for``."""
+
+    def __init__(self, address: str = "127.0.0.1:50051", *, token: Optional[str] = None,
+                 tls: Union[bool, grpc.ChannelCredentials, None] = None, root_certificates: Optional[bytes] = None,
+                 private_key: Optional[bytes] = None, certificate_chain: Optional[bytes] = None,
+                 default_timeout: float = 30.0, execution_timeout: float = 120.0,
+                 retry: c.RetryPolicy = c.RetryPolicy(),
+                 on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
+                 channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
+        creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
+        options = list(channel_options or ())
+        self._channel = grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options)
+        self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
+        self._retry, self._on_retry = retry, on_retry
+        for attr, (service, stub) in c.SERVICES.items():
+            setattr(self, attr, _AsyncService(self, service, stub(self._channel)))
+
+    scripts: Any
+    migrations: Any
+    events: Any
+    registry: Any
+    tools: Any
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def health(self, **kw: Any) -> script_pb2.HealthStatus:
+        return (await self.scripts.HealthCheck(script_service_pb2.HealthCheckRequest(), **kw)).health
+
+    async def run_script(self, source: str, args: Optional[Mapping[str, c.JSON]] = None, *,
+                         context: Optional[script_pb2.ExecutionContext] = None,
+                         compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.ExecutionResult:
+        req = script_service_pb2.RunScriptRequest(source=source, context=c.execution_context(args, context), compilation=compilation)
+        return (await self.scripts.RunScript(req, **kw)).result
+
+    async def run(self, source: str, args: Optional[Mapping[str, c.JSON]] = None, **kw: Any) -> c.JSON:
+        return c.value_of(await self.run_script(source, args, **kw))
+
+    async def compile(self, source: str, compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.CompiledScript:
+        return (await self.scripts.CompileScript(script_service_pb2.CompileScriptRequest(source=source, context=compilation), **kw)).script
+
+    async def execute(self, script_id: str, args: Optional[Mapping[str, c.JSON]] = None, *, version: int = 0,
+                      context: Optional[script_pb2.ExecutionContext] = None, **kw: Any) -> c.JSON:
+        req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
+        return c.value_of((await self.scripts.ExecuteScript(req, **kw)).result)
+
+    async def migrate(self, tool_name: str, config: Optional[migration_pb2.MigrationConfig] = None, **kw: Any) -> migration_pb2.MigrationResult:
+        return (await self.migrations.MigrateTool(migration_service_pb2.MigrateToolRequest(tool_name=tool_name, config=config), **kw)).result
+
+    async def rollback(self, tool_name: str, config: Optional[migration_pb2.RollbackConfig] = None, **kw: Any) -> migration_pb2.RollbackResult:
+        return (await self.migrations.RollbackTool(migration_service_pb2.RollbackToolRequest(tool_name=tool_name, config=config), **kw)).result
+
+    async def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
+                        on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
+                        resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
+        """Async-iterates events, resubscribing after the last yielded sequence when the connection
+        drops. Cancel the consuming task (or break) to stop."""
+        failures = 0
+        while True:
+            req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
+            if after_sequence is not None:
+                req.after_sequence = after_sequence
+            stream = self.events.Subscribe(req)
+            try:
+                async for msg in stream:
+                    which = msg.WhichOneof("message")
+                    if which == "started":
+                        failures = 0
+                        if on_started:
+                            on_started(msg.started)
+                    elif which == "event":
+                        after_sequence = msg.event.sequence
+                        yield msg.event
+                    elif which == "lost":
+                        after_sequence = max(after_sequence or 0, msg.lost.last_missed_sequence)
+                        if on_lost is None:
+                            raise EventsLostError(msg.lost)
+                        on_lost(msg.lost)
+                return
+            except UnavailableError as err:
+                failures += 1
+                if not resume or failures > max_reconnects:
+                    raise
+                await asyncio.sleep(self._retry.backoff(failures, err.retry_delay))
+            finally:
+                await stream.aclose()

@@ -1,0 +1,113 @@
+"""What the blocking and asyncio clients share: services, defaults, retry policy, conversions."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence, Union
+
+import grpc
+from google.protobuf import json_format, struct_pb2
+
+from scriptengine.v1 import (
+    event_service_pb2_grpc,
+    migration_service_pb2_grpc,
+    registry_service_pb2_grpc,
+    script_pb2,
+    script_service_pb2_grpc,
+    tool_service_pb2_grpc,
+)
+
+from ._errors import ScriptFailedError
+
+PACKAGE = "scriptengine.v1"
+
+# attribute name -> (service name, generated stub class)
+SERVICES = {
+    "scripts": ("ScriptService", script_service_pb2_grpc.ScriptServiceStub),
+    "migrations": ("MigrationService", migration_service_pb2_grpc.MigrationServiceStub),
+    "events": ("EventService", event_service_pb2_grpc.EventServiceStub),
+    "registry": ("RegistryService", registry_service_pb2_grpc.RegistryServiceStub),
+    "tools": ("ToolService", tool_service_pb2_grpc.ToolServiceStub),
+}
+
+#: The only calls retried on UNAVAILABLE.
+IDEMPOTENT_METHODS = frozenset({
+    "ScriptService/GetScript", "ScriptService/ListScripts", "ScriptService/HealthCheck",
+    "ScriptService/GetMetrics", "ScriptService/GetConfig", "ScriptService/Start", "ScriptService/Stop",
+    "MigrationService/RollbackTool", "MigrationService/ListMigrations", "MigrationService/GetMigrationStatus",
+    "EventService/Unsubscribe",
+    "RegistryService/RegisterService", "RegistryService/Heartbeat", "RegistryService/DeregisterService",
+    "RegistryService/DiscoverServices",
+    "ToolService/ListTools", "ToolService/GetTool",
+})
+
+LONG_METHODS = frozenset({
+    "ScriptService/ExecuteScript", "ScriptService/RunScript",
+    "MigrationService/MigrateTool", "MigrationService/ValidateMigration",
+})
+
+STREAMING_METHODS = frozenset({"EventService/Subscribe", "RegistryService/WatchServices", "MigrationService/MigrateDirectory"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of idempotent calls failing with UNAVAILABLE: exponential backoff with jitter, never
+    sooner than the server's RetryInfo, within the call's deadline. ``max_attempts=1`` disables."""
+
+    max_attempts: int = 4
+    initial_backoff: float = 0.1
+    max_backoff: float = 2.0
+
+    def backoff(self, attempt: int, server_delay: Optional[float] = None) -> float:
+        cap = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
+        return max(server_delay or 0.0, cap / 2 + random.random() * cap / 2)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+JSON = Union[None, bool, int, float, str, Sequence[Any], Mapping[str, Any]]
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def credentials_for(tls: Union[bool, grpc.ChannelCredentials, None], root_certificates: Optional[bytes],
+                    private_key: Optional[bytes], certificate_chain: Optional[bytes]) -> Optional[grpc.ChannelCredentials]:
+    if isinstance(tls, grpc.ChannelCredentials):
+        return tls
+    if tls or root_certificates or certificate_chain:
+        return grpc.ssl_channel_credentials(root_certificates, private_key, certificate_chain)
+    return None
+
+
+def values_of(args: Optional[Mapping[str, JSON]]) -> dict[str, struct_pb2.Value]:
+    return {k: json_format.ParseDict(v, struct_pb2.Value()) for k, v in (args or {}).items()}
+
+
+def execution_context(args: Optional[Mapping[str, JSON]], context: Optional[script_pb2.ExecutionContext]) -> script_pb2.ExecutionContext:
+    ctx = script_pb2.ExecutionContext()
+    if context is not None:
+        ctx.CopyFrom(context)
+    ctx.ClearField("arguments")
+    for k, v in values_of(args).items():
+        ctx.arguments[k].CopyFrom(v)
+    return ctx
+
+
+def value_of(result: script_pb2.ExecutionResult) -> JSON:
+    """The script's return value as plain JSON; raises ScriptFailedError when it failed."""
+    if not result.success:
+        raise ScriptFailedError(result)
+    if not result.HasField("return_value"):
+        return None
+    return json_format.MessageToDict(result.return_value)
+
+
+def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]]]) -> list[tuple[str, str]]:
+    md = list(extra or ())
+    if token and not any(k == "authorization" for k, _ in md):
+        md.append(("authorization", f"Bearer {token}"))
+    return md

@@ -1,0 +1,67 @@
+"""Starts the real server from this repository on free ports, per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+# Every SDK's runner starts the server the same way: no drain wait on shutdown, one worker.
+SERVER_ARGS = ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"]
+
+
+@dataclass
+class Server:
+    grpc: str
+    http: str
+    data_dir: str
+    proc: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_server(toml: Optional[str] = None, *extra: str) -> Server:
+    data_dir = tempfile.mkdtemp(prefix="scriptengine-py-")
+    args = [os.environ.get("SCRIPTENGINE_NODE", "node"), str(ROOT / "src/main.ts"),
+            "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", data_dir]
+    if toml:
+        path = pathlib.Path(data_dir, "config.toml")
+        path.write_text(toml)
+        args += ["--config", str(path)]
+    args += SERVER_ARGS + list(extra)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRIPTENGINE_")}
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stderr: list[str] = []
+    threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+    for line in proc.stdout:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(msg, dict) and "listening" in msg:
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            return Server(msg["listening"]["grpc"], msg["listening"]["http"], data_dir, proc)
+    proc.wait()
+    raise RuntimeError(f"server exited with {proc.returncode} before listening:\n{''.join(stderr)}")
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = start_server()
+    yield s
+    s.stop()

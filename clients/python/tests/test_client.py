@@ -1,0 +1,91 @@
+"""The Python SDK's own behaviour against a real server: retries, typed errors, the README example."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import socket
+import threading
+
+import pytest
+
+import scriptengine_client as se
+from conftest import start_server
+from scriptengine.v1 import common_pb2, script_service_pb2, tool_service_pb2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_retries_idempotent_call_until_server_is_up() -> None:
+    port = free_port()
+    retries: list[int] = []
+    started: list = []
+    timer = threading.Timer(0.3, lambda: started.append(start_server(None, "--grpc-address", f"127.0.0.1:{port}")))
+    timer.start()
+    try:
+        with se.Client(f"127.0.0.1:{port}", retry=se.RetryPolicy(max_attempts=30, initial_backoff=0.1, max_backoff=0.3),
+                       on_retry=lambda m, a, d, e: retries.append(a)) as client:
+            assert client.health().status == common_pb2.SERVICE_STATUS_HEALTHY
+        assert retries
+    finally:
+        timer.join()
+        for s in started:
+            s.stop()
+
+
+def test_does_not_retry_non_idempotent_calls() -> None:
+    retries: list[str] = []
+    with se.Client(f"127.0.0.1:{free_port()}", on_retry=lambda m, a, d, e: retries.append(m)) as client:
+        with pytest.raises(se.UnavailableError):
+            client.run("1 + 1")
+        with pytest.raises(se.UnavailableError):
+            client.compile("1")
+        assert retries == []
+        with pytest.raises(se.UnavailableError):
+            client.scripts.get_config(script_service_pb2.GetConfigRequest(), timeout=0.8)
+        assert retries and set(retries) == {"ScriptService/GetConfig"}
+
+
+def test_async_retries() -> None:
+    async def main() -> None:
+        retries: list[str] = []
+        async with se.AsyncClient(f"127.0.0.1:{free_port()}", on_retry=lambda m, a, d, e: retries.append(m)) as client:
+            with pytest.raises(se.UnavailableError):
+                await client.run("1 + 1")
+            assert retries == []
+            with pytest.raises(se.UnavailableError):
+                await client.scripts.GetMetrics(script_service_pb2.GetMetricsRequest(), timeout=0.8)
+            assert retries
+    asyncio.run(main())
+
+
+def test_typed_errors(server) -> None:
+    with se.Client(server.grpc) as client:
+        with pytest.raises(se.UnimplementedError) as info:
+            client.tools.list_tools(tool_service_pb2.ListToolsRequest())
+        assert info.value.reason == "NOT_IMPLEMENTED" and info.value.domain == se.ERROR_DOMAIN
+        # A deadline that has passed is a TimeoutError, which is also the builtin TimeoutError.
+        with pytest.raises(builtins.TimeoutError):
+            client.scripts.get_metrics(script_service_pb2.GetMetricsRequest(), timeout=0.000001)
+
+
+def test_readme_example(server) -> None:
+    address = server.grpc
+    # --- README example (clients/python/README.md) ---
+    from scriptengine_client import Client, ResourceExhaustedError, UnimplementedError
+    import time
+
+    with Client(address, token=None) as client:
+        try:
+            total = client.run("export default (args) => args.a + args.b", {"a": 2, "b": 3})
+            print(total)  # 5
+        except ResourceExhaustedError as err:
+            time.sleep(err.retry_delay or 1)
+        except UnimplementedError:
+            pytest.skip("RunScript is not served by this build yet")
+    # --- end ---
+    assert total == 5
