@@ -95,15 +95,26 @@ export function reasonOf(err: unknown): string | undefined {
 export function toServiceError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof Error && typeof (err as { reason?: unknown }).reason === "string") {
-    const e = err as Error & { reason: string; retryAfterMs?: number; field?: string; metadata?: Record<string, string | number> };
-    if (e.reason in REASON_CODES) {
-      return serviceError(e.reason as ErrorReason, e.message, {
+    const e = err as Error & {
+      reason: string;
+      retryAfterMs?: number;
+      field?: string;
+      resource?: string;
+      limit?: number;
+      metadata?: Record<string, string | number>;
+    };
+    const reason = REASON_ALIASES[e.reason] ?? e.reason;
+    if (reason in REASON_CODES) {
+      return serviceError(reason as ErrorReason, e.message, {
         retryAfterMs: e.retryAfterMs,
         field: e.field,
-        metadata: e.metadata,
+        metadata: { ...e.metadata, resource: e.resource, limit: e.limit },
         cause: err,
       });
     }
   }
   return serviceError("INTERNAL_ERROR", "internal error", { cause: err });
 }
+
+/** Reasons other parts use for the same thing. */
+const REASON_ALIASES: Record<string, ErrorReason> = { INVALID_ARGUMENT: "VALIDATION_ERROR" };

@@ -139,7 +139,7 @@ describe("EventService through the server", () => {
 
   // (The grpc-js door is checked with a raw grpc-js call below: the grpc-js client transport in
   // clients/ts reports a stream that fails before its first message as ending OK.)
-  it.each(["connect", "grpc-over-http"] as const)("an unknown event type is INVALID_ARGUMENT over %s", async (p) => {
+  it.each(["connect", "grpc-over-http", "grpc-js"] as const)("an unknown event type is INVALID_ARGUMENT over %s", async (p) => {
     const err = await expectError(
       new Reader(events(p).subscribe({ eventTypes: ["script_executed", "no_such_type"] })).take(1),
       Code.InvalidArgument,

@@ -4,6 +4,10 @@ import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import type { ServiceRegistry } from "../registry/registry.ts";
+import { requirePermission } from "../auth/principal.ts";
+
+/** Changing registrations needs this permission (discovering and watching do not). */
+export const REGISTRY_WRITE = "registry:write";
 
 export interface RegistryServiceDeps {
   registry: ServiceRegistry;
@@ -12,11 +16,16 @@ export interface RegistryServiceDeps {
 export function registryService(deps: RegistryServiceDeps): Partial<ServiceImpl<typeof RegistryService>> {
   const { registry } = deps;
   return {
-    registerService: (req) => ({
-      lease: registry.register(req.service, req.ttl ? durationMs(req.ttl) : undefined),
-    }),
-    heartbeat: (req) => ({ lease: registry.heartbeat(req.leaseId) }),
-    deregisterService: (req) => {
+    registerService: (req, ctx) => {
+      requirePermission(ctx, REGISTRY_WRITE);
+      return { lease: registry.register(req.service, req.ttl ? durationMs(req.ttl) : undefined) };
+    },
+    heartbeat: (req, ctx) => {
+      requirePermission(ctx, REGISTRY_WRITE);
+      return { lease: registry.heartbeat(req.leaseId) };
+    },
+    deregisterService: (req, ctx) => {
+      requirePermission(ctx, REGISTRY_WRITE);
       registry.deregister(req.serviceId, req.reason);
       return {};
     },

@@ -169,6 +169,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return ready.reduce((a, b) => (b.compiles.size + b.busy < a.compiles.size + a.busy ? b : a));
   }
 
+  /** A ready worker; while replacements are starting (after a crash), wait for one up to timeoutMs. */
+  async function readyWorker(timeoutMs: number): Promise<WorkerHandle> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const w = anyReadyWorker();
+      if (w) return w;
+      if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running');
+      if (performance.now() >= deadline) throw new EngineError('WORKER_CRASHED', 'no worker became ready in time', { retryAfterMs: 500 });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   function release(job: ExecuteJob): void {
     if (!job.caller) return;
     const n = (perCaller.get(job.caller.key) ?? 1) - 1;
@@ -378,8 +390,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     c.cacheMisses++;
     c.compilations++;
-    const w = anyReadyWorker();
-    if (!w) throw new EngineError('WORKER_CRASHED', 'no worker is available', { retryAfterMs: 500 });
+    const w = await readyWorker(10_000);
     const r = await w.compile({ t: 'compile', id: ++msgSeq, source, language, kind: opts.kind, filename: safeFilename(opts.filename, language) }, 30_000);
     if (!r.ok || !r.info) {
       const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };

@@ -5,6 +5,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
+import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
@@ -95,6 +96,17 @@ describe("authentication", () => {
     const started = await c.connect.start({}, admin);
     expect(started.health?.status).toBe(1);
     expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
+  });
+
+  it("changing the registry needs registry:write; discovering does not", async () => {
+    const registry = createClient(RegistryService, createGrpcJsTransport(server.grpc));
+    const reader = { headers: { authorization: `Bearer ${READER}` } };
+    const service = { serviceId: "x-1", serviceType: "X", endpoint: "127.0.0.1:1" };
+    expect(await codeOf(registry.registerService({ service }, reader))).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    expect(await codeOf(registry.deregisterService({ serviceId: "x-1" }, reader))).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    expect(await codeOf(registry.discoverServices({ serviceType: "X" }, reader))).toEqual(["OK", undefined]);
+    const admin = { headers: { authorization: `Bearer ${ADMIN}` } };
+    expect(await codeOf(registry.registerService({ service }, admin))).toEqual(["OK", undefined]);
   });
 
   it("never logs a token", () => {

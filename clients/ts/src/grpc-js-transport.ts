@@ -96,6 +96,10 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       signal?.addEventListener("abort", cancel, { once: true });
       const trailer = new Headers();
       call.on("status", (s: grpc.StatusObject) => headersOf(s.metadata).forEach((v, k) => trailer.set(k, v)));
+      // An error can arrive before anyone iterates (e.g. a stream refused before its first
+      // message); keep it so iteration reports it instead of ending as if OK.
+      let failed: grpc.ServiceError | undefined;
+      call.on("error", (e: grpc.ServiceError) => (failed ??= e));
       const responseHeader = await new Promise<Headers>((resolve) => {
         call.once("metadata", (m: grpc.Metadata) => resolve(headersOf(m)));
         call.once("error", () => resolve(new Headers()));
@@ -103,7 +107,8 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       });
       async function* messages(): AsyncGenerator<MessageShape<O>> {
         try {
-          for await (const msg of call as AsyncIterable<MessageShape<O>>) yield msg;
+          if (!failed) for await (const msg of call as AsyncIterable<MessageShape<O>>) yield msg;
+          if (failed) throw failed;
         } catch (err) {
           if (signal?.aborted) throw new ConnectError("the operation was aborted", Code.Canceled);
           throw connectErrorOf(err as grpc.ServiceError);

@@ -31,7 +31,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
-// renewed by heartbeat, discovery by type, and a watch stream.
+// renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
+// DeregisterService need the "registry:write" permission; discovering and watching do not.
 type RegistryServiceClient interface {
 	// Register (or update: the same service_id never duplicates) and get a lease.
 	RegisterService(ctx context.Context, in *RegisterServiceRequest, opts ...grpc.CallOption) (*RegisterServiceResponse, error)
@@ -117,7 +118,8 @@ type RegistryService_WatchServicesClient = grpc.ServerStreamingClient[WatchServi
 // for forward compatibility.
 //
 // RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
-// renewed by heartbeat, discovery by type, and a watch stream.
+// renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
+// DeregisterService need the "registry:write" permission; discovering and watching do not.
 type RegistryServiceServer interface {
 	// Register (or update: the same service_id never duplicates) and get a lease.
 	RegisterService(context.Context, *RegisterServiceRequest) (*RegisterServiceResponse, error)

@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class RegistryServiceStub:
     """RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
-    renewed by heartbeat, discovery by type, and a watch stream.
+    renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
+    DeregisterService need the "registry:write" permission; discovering and watching do not.
     """
 
     def __init__(self, channel):
@@ -65,7 +66,8 @@ class RegistryServiceStub:
 
 class RegistryServiceServicer:
     """RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
-    renewed by heartbeat, discovery by type, and a watch stream.
+    renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
+    DeregisterService need the "registry:write" permission; discovering and watching do not.
     """
 
     def RegisterService(self, request, context):
@@ -141,7 +143,8 @@ def add_RegistryServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class RegistryService:
     """RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
-    renewed by heartbeat, discovery by type, and a watch stream.
+    renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
+    DeregisterService need the "registry:write" permission; discovering and watching do not.
     """
 
     @staticmethod

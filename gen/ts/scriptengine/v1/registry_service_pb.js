@@ -118,7 +118,8 @@ export const ChangeKind = /*@__PURE__*/
 
 /**
  * RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
- * renewed by heartbeat, discovery by type, and a watch stream.
+ * renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
+ * DeregisterService need the "registry:write" permission; discovering and watching do not.
  *
  * @generated from service scriptengine.v1.RegistryService
  */

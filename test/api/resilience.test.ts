@@ -1,0 +1,100 @@
+// The engine under stress through the real server: a full queue, a crashed worker, a cancelled
+// call, a stopped engine, a restart, and a shutdown with an execution in flight.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { failure } from "../helpers/errors.ts";
+import { childPids } from "../helpers/procs.ts";
+
+const SLEEP = (ms: number) => `export default async () => { await new Promise((r) => setTimeout(r, ${ms})); return "slept"; }`;
+
+describe("one worker, a queue of two", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ["--set", "pool.workers=1", "--set", "pool.max_queue=2"] });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+  const scripts = () => clientFor(ScriptService, "grpc-js", server);
+
+  it("a full queue is RESOURCE_EXHAUSTED with QUEUE_FULL and RetryInfo; queued work still completes", async () => {
+    // One running + two queued fill the engine; the fourth is refused at once.
+    const held = [0, 1, 2].map(() => scripts().runScript({ source: SLEEP(1500) }));
+    await new Promise((r) => setTimeout(r, 300));
+    const f = await failure(scripts().runScript({ source: "1" }));
+    expect([f.code, f.reason]).toEqual(["ResourceExhausted", "QUEUE_FULL"]);
+    expect(f.err.findDetails(RetryInfoSchema)[0]?.retryDelay).toBeDefined();
+    const done = await Promise.all(held);
+    expect(done.map((d) => d.result?.returnValue?.kind.value)).toEqual(["slept", "slept", "slept"]);
+    expect((await scripts().runScript({ source: "'after'" })).result?.returnValue?.kind.value).toBe("after");
+  });
+
+  it("a worker killed mid-execution fails that call with UNAVAILABLE WORKER_CRASHED; the next call succeeds", async () => {
+    const running = scripts().runScript({ source: SLEEP(5000) });
+    await new Promise((r) => setTimeout(r, 500));
+    const workers = childPids(server.proc.pid!);
+    expect(workers.length).toBeGreaterThan(0);
+    for (const pid of workers) process.kill(pid, "SIGKILL");
+    const f = await failure(running);
+    expect([f.code, f.reason]).toEqual(["Unavailable", "WORKER_CRASHED"]);
+    const next = await scripts().runScript({ source: "6 * 7" });
+    expect(next.result?.returnValue?.kind.value).toBe(42);
+    const metrics = await scripts().getMetrics({});
+    expect(metrics.metrics?.workerRestarts).toBeGreaterThanOrEqual(1n);
+  });
+
+  it("a cancelled call stops its script, freeing the isolate", async () => {
+    const ac = new AbortController();
+    const running = scripts().runScript({ source: "while (true) {}", context: { timeout: durationFromMs(20_000) } }, { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 400));
+    ac.abort();
+    expect((await failure(running)).code).toBe("Canceled");
+    // With one worker, this would wait 20 s if the loop were still running.
+    const next = await scripts().runScript({ source: "'free'" }, { timeoutMs: 8000 });
+    expect(next.result?.returnValue?.kind.value).toBe("free");
+  });
+
+  it("a stopped engine refuses work with UNAVAILABLE until started again", async () => {
+    await scripts().stop({ reason: "maintenance" });
+    const f = await failure(scripts().runScript({ source: "1" }));
+    expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+    expect((await scripts().healthCheck({})).health?.status).toBe(6);
+    await scripts().start({});
+    expect((await scripts().runScript({ source: "2" })).result?.returnValue?.kind.value).toBe(2);
+  });
+});
+
+describe("restart and shutdown", () => {
+  it("stored scripts survive a restart", async () => {
+    const first = await startServer();
+    await clientFor(ScriptService, "connect", first).compileScript({ source: "export default (a) => a.x + 1", context: { scriptId: "durable" } });
+    expect(await first.stop()).toBe(0);
+    const second = await startServer({ dataDir: first.dataDir });
+    try {
+      const { result } = await clientFor(ScriptService, "grpc-js", second).executeScript({
+        scriptId: "durable",
+        context: { arguments: { x: { kind: { case: "numberValue", value: 41 } } } },
+      });
+      expect(result?.returnValue?.kind.value).toBe(42);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("SIGTERM lets in-flight executions finish on both doors, then exits 0", async () => {
+    const server = await startServer();
+    const calls = [
+      clientFor(ScriptService, "grpc-js", server).runScript({ source: SLEEP(1200) }),
+      clientFor(ScriptService, "connect", server).runScript({ source: SLEEP(1200) }),
+    ];
+    await new Promise((r) => setTimeout(r, 400));
+    const exited = server.stop("SIGTERM");
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.result?.returnValue?.kind.value)).toEqual(["slept", "slept"]);
+    expect(await exited).toBe(0);
+  });
+});
