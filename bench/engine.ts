@@ -28,7 +28,7 @@ export function generateScript(targetBytes = 100 * 1024, salt = ''): string {
 }
 
 /** The floor: fresh context + run, directly with isolated-vm in this process, one isolate per core. */
-async function rawFloor(durationMs: number, isolates: number): Promise<{ opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number }> {
+export async function rawFloor(durationMs: number, isolates: number): Promise<{ opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number }> {
   const isos = Array.from({ length: isolates }, () => new ivm.Isolate({ memoryLimit: 50 }));
   let count = 0;
   let ctxTime = 0;

@@ -1,22 +1,26 @@
 // `make bench`: every benchmark in turn, results in bench/results/, a summary on stdout.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { machine, table, writeResult } from "./harness.ts";
 import { runTransportBench } from "./transport.ts";
-import { machine, table, writeResult, ROOT } from "./harness.ts";
+import { runExecuteBench } from "./execute.ts";
+import { runEngineBench } from "./engine.ts";
+import { run as runEventsBench } from "./events.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+
 console.log(`# transport (echo-class unary RPC, ${seconds}s each, loopback)`);
 const transport = await runTransportBench(seconds);
 writeResult("transport.json", { machine: machine(), rows: transport });
 console.log(table(transport));
 
-// Benchmarks of later parts register themselves by existing: bench/<name>.ts exporting `run`.
-for (const name of ["engine", "events"]) {
-  const file = join(ROOT, "bench", `${name}.ts`);
-  if (!existsSync(file)) continue;
-  const mod = await import(file);
-  if (typeof mod.run === "function") {
-    console.log(`\n# ${name}`);
-    await mod.run();
-  }
-}
+console.log(`\n# ExecuteScript over gRPC, beside transport-only and the raw isolate floor`);
+const execute = await runExecuteBench(seconds);
+writeResult("execute.json", execute);
+console.log(`raw fresh context + run, in process: ${execute.rawFreshContextRun.opsPerSec}/s`);
+console.log(table(execute.rows));
+console.log(execute.ratios);
+
+console.log(`\n# engine (in process: execute, cached vs uncached compile of ~100 KB)`);
+console.log(JSON.stringify(await runEngineBench({ write: true }), null, 2));
+
+console.log(`\n# events`);
+await runEventsBench(seconds);
