@@ -1,0 +1,110 @@
+package scriptengine_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	scriptengine "github.com/scriptengine/scriptengine/clients/go"
+	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+)
+
+// cutProxy forwards TCP to target until Cut drops every connection.
+type cutProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln}
+	t.Cleanup(func() { ln.Close(); p.Cut() })
+	go func() {
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, down, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, down); up.Close() }()
+			go func() { _, _ = io.Copy(down, up); down.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func TestSubscribeResumesAfterDroppedConnection(t *testing.T) {
+	srv := startServer(t, "")
+	proxy := newCutProxy(t, srv.GRPC)
+	direct, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	viaProxy, err := scriptengine.Dial(proxy.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viaProxy.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := func(id string) {
+		if _, err := direct.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var zero uint64
+	starts := 0
+	next, stop := iterPull(viaProxy.Subscribe(ctx, scriptengine.SubscribeOptions{
+		EventTypes: []string{"script_executed"}, AfterSequence: &zero,
+		OnStarted: func(*v1.SubscriptionStarted) { starts++ },
+	}))
+	defer stop()
+
+	run("before-cut")
+	first, err, _ := next()
+	if err != nil || first.GetScriptExecuted().GetExecutionId() != "before-cut" {
+		t.Fatalf("first event %v, %v", first, err)
+	}
+	proxy.Cut()
+	run("during-cut-1")
+	run("during-cut-2")
+	last := first.GetSequence()
+	for _, want := range []string{"during-cut-1", "during-cut-2"} {
+		ev, err, ok := next()
+		if err != nil || !ok {
+			t.Fatalf("after the cut: %v", err)
+		}
+		if got := ev.GetScriptExecuted().GetExecutionId(); got != want || ev.GetSequence() <= last {
+			t.Fatalf("got %s (seq %d after %d), want %s", got, ev.GetSequence(), last, want)
+		}
+		last = ev.GetSequence()
+	}
+	if starts < 2 {
+		t.Fatalf("subscribed %d times, want a resubscription", starts)
+	}
+}

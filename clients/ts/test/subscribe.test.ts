@@ -1,0 +1,67 @@
+// subscribe() resumes after a dropped connection from the last sequence it delivered: a TCP
+// proxy between client and server is cut while scripts keep running; the iterator then yields
+// the events it missed, in order, with no duplicates.
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startServer, type TestServer } from "../../../test/helpers/server.ts";
+import { createScriptEngineClient, type ScriptEngineClient } from "../src/index.ts";
+import { SERVER_ARGS } from "./support.ts";
+
+let server: TestServer;
+let proxy: Server;
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  server = await startServer({ args: SERVER_ARGS });
+  const [host, port] = [server.grpc.slice(0, server.grpc.lastIndexOf(":")), Number(server.grpc.slice(server.grpc.lastIndexOf(":") + 1))];
+  proxy = createServer((down) => {
+    const up = connect(port, host);
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {});
+    }
+    down.pipe(up).pipe(down);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  proxy?.close();
+  await server?.stop();
+});
+
+it("resumes from the last sequence after the connection drops", async () => {
+  const direct = createScriptEngineClient({ address: server.grpc });
+  const viaProxy: ScriptEngineClient = createScriptEngineClient({ address: `127.0.0.1:${(proxy.address() as { port: number }).port}` });
+  const abort = new AbortController();
+  const starts: bigint[] = [];
+  const events = viaProxy.subscribe({ eventTypes: ["script_executed"], afterSequence: 0n, signal: abort.signal, onStarted: (s) => starts.push(s.latestSequence) });
+  const it = events[Symbol.asyncIterator]();
+  try {
+    await direct.run("1", undefined, { context: { executionId: "before-cut" } });
+    const first = await it.next();
+    expect(first.value?.event.case === "scriptExecuted" && first.value.event.value.executionId).toBe("before-cut");
+
+    for (const s of sockets) s.destroy(); // drop the connection under the live stream
+    await direct.run("2", undefined, { context: { executionId: "during-cut-1" } });
+    await direct.run("3", undefined, { context: { executionId: "during-cut-2" } });
+
+    const ids: string[] = [];
+    const seqs: bigint[] = [first.value!.sequence];
+    for (let i = 0; i < 2; i++) {
+      const next = await it.next();
+      if (next.value?.event.case === "scriptExecuted") ids.push(next.value.event.value.executionId);
+      seqs.push(next.value!.sequence);
+    }
+    expect(ids).toEqual(["during-cut-1", "during-cut-2"]);
+    expect(seqs[1]! > seqs[0]! && seqs[2]! > seqs[1]!).toBe(true);
+    expect(starts.length).toBeGreaterThanOrEqual(2); // it really subscribed again
+  } finally {
+    abort.abort();
+    await it.return?.();
+    direct.close();
+    viaProxy.close();
+  }
+});
