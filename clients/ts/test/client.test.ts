@@ -3,7 +3,7 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, ScriptEngineClient, TimeoutError, UnavailableError, UnimplementedError, ServiceStatus } from "../src/index.ts";
+import { createScriptEngineClient, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, UnimplementedError, ServiceStatus } from "../src/index.ts";
 import { SERVER_ARGS } from "./support.ts";
 
 async function freePort(): Promise<number> {
@@ -78,4 +78,27 @@ describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (tr
     expect(err.reason).toBe("NOT_IMPLEMENTED");
     expect(err.domain).toBe("scriptengine.v1");
   });
+});
+
+it("README example", async () => {
+  const server = await startServer({ args: SERVER_ARGS });
+  const logged: unknown[] = [];
+  const console = { log: (v: unknown) => logged.push(v) };
+  const process = { env: { SCRIPTENGINE_TOKEN: undefined as string | undefined } };
+  try {
+    // --- README example (clients/ts/README.md), with the server's address ---
+    const client = createScriptEngineClient({ address: server.grpc, token: process.env.SCRIPTENGINE_TOKEN });
+    try {
+      const sum = await client.run("export default (args) => args.a + args.b", { a: 2, b: 3 });
+      console.log(sum); // 5
+      for await (const event of client.subscribe({ eventTypes: ["script_executed"], afterSequence: 0n })) { console.log(event.sequence); break; }
+    } catch (err) {
+      if (err instanceof ResourceExhaustedError) await new Promise((r) => setTimeout(r, err.retryDelayMs ?? 1000));
+    } finally { client.close(); }
+    // --- end ---
+    expect(logged[0]).toBe(5);
+    expect(typeof logged[1]).toBe("bigint");
+  } finally {
+    await server.stop();
+  }
 });
