@@ -107,7 +107,9 @@ test-python: node_modules/.installed $(VENV)/.installed
 test-grpcurl: node_modules/.installed $(TOOLS)/bin/grpcurl
 	npx vitest run test/grpcurl.test.ts
 
+# h2load (Debian's nghttp2-client) measures server capacity without a Node client in the way.
 bench: node_modules/.installed
+	@command -v h2load >/dev/null || { apt-get update -qq && apt-get install -y -qq nghttp2-client; } || echo "h2load unavailable: server-capacity rows skipped"
 	node bench/run.ts
 
 clean:

@@ -1,6 +1,7 @@
 // `make bench`: every benchmark in turn, results in bench/results/, a summary on stdout.
 import { machine, table, writeResult } from "./harness.ts";
-import { runTransportBench } from "./transport.ts";
+import { runServerCapacityBench, runTransportBench } from "./transport.ts";
+import { h2table } from "./h2load.ts";
 import { runExecuteBench } from "./execute.ts";
 import { runEngineBench } from "./engine.ts";
 import { run as runEventsBench } from "./events.ts";
@@ -8,8 +9,10 @@ import { run as runEventsBench } from "./events.ts";
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 
 console.log(`# transport (echo-class unary RPC, ${seconds}s each, loopback)`);
+const capacity = await runServerCapacityBench(seconds);
 const transport = await runTransportBench(seconds);
-writeResult("transport.json", { machine: machine(), rows: transport });
+writeResult("transport.json", { machine: machine(), capacity, clients: transport });
+console.log(h2table(capacity));
 console.log(table(transport));
 
 console.log(`\n# ExecuteScript over gRPC, beside transport-only and the raw isolate floor`);

@@ -9,6 +9,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
 import { createGrpcJsTransport } from "../clients/ts/src/grpc-js-transport.ts";
 import { drive, machine, startBenchServer, table, writeResult, type Summary } from "./harness.ts";
+import { h2load, h2loadAvailable, h2table, type H2loadRow } from "./h2load.ts";
 
 const ECHO_SERVER = `
 const http2 = require("node:http2");
@@ -40,6 +41,27 @@ async function bareHttp2(seconds: number): Promise<Summary> {
   return summary;
 }
 
+/** Server capacity by h2load on each door, beside a bare node:http2 echo server. */
+export async function runServerCapacityBench(seconds = 3): Promise<H2loadRow[]> {
+  if (!h2loadAvailable()) return [];
+  const server = await startBenchServer();
+  const path = "/scriptengine.v1.ScriptService/HealthCheck";
+  const rows: H2loadRow[] = [];
+  try {
+    rows.push(h2load("gRPC, grpc-js door", `http://${server.grpc}${path}`, "grpc", seconds));
+    rows.push(h2load("gRPC, connect-node door", `http://${server.http}${path}`, "grpc", seconds));
+    rows.push(h2load("Connect (JSON), connect-node door", `http://${server.http}${path}`, "connect", seconds));
+  } finally {
+    await server.stop();
+  }
+  const proc = spawn(process.execPath, ["-e", ECHO_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((res) => createInterface({ input: proc.stdout! }).once("line", (l) => res(Number(l))));
+  rows.push(h2load("bare node:http2 echo (reference)", `http://127.0.0.1:${port}/echo`, "raw", seconds));
+  proc.kill();
+  return rows;
+}
+
+/** What a Node client sees: the SDK's transports in this process driving the server. */
 export async function runTransportBench(seconds = 3): Promise<Summary[]> {
   const server = await startBenchServer();
   const base = `http://${server.http}`;
@@ -60,8 +82,11 @@ export async function runTransportBench(seconds = 3): Promise<Summary[]> {
 }
 
 if (import.meta.main) {
-  const rows = await runTransportBench(Number(process.env.BENCH_SECONDS ?? 3));
-  const path = writeResult("transport.json", { machine: machine(), rows });
+  const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+  const capacity = await runServerCapacityBench(seconds);
+  const rows = await runTransportBench(seconds);
+  const path = writeResult("transport.json", { machine: machine(), capacity, clients: rows });
+  console.log(h2table(capacity));
   console.log(table(rows));
   console.log(`written ${path}`);
 }
