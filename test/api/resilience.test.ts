@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
@@ -97,4 +98,50 @@ describe("restart and shutdown", () => {
     expect(results.map((r) => r.result?.returnValue?.kind.value)).toEqual(["slept", "slept"]);
     expect(await exited).toBe(0);
   });
+});
+
+describe("per-caller concurrency and health signals", () => {
+  const TOKEN = "one-at-a-time-token-0123456789";
+  const OTHER = "another-caller-token-0123456789";
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({
+      toml: `[pool]\nworkers = 1\nmax_queue = 1\n[health_check]\ninterval = "100ms"\ndegraded_queue_ratio = 0.5\n[[auth.principals]]\nname = "solo"\ntoken = "${TOKEN}"\nmax_security_level = "production"\nmax_concurrent = 1\n[[auth.principals]]\nname = "other"\ntoken = "${OTHER}"\nmax_security_level = "production"\n`,
+    });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+  const as = { headers: { authorization: `Bearer ${TOKEN}` } };
+
+  it("a principal over its concurrency is RESOURCE_EXHAUSTED naming the resource", async () => {
+    const scripts = clientFor(ScriptService, "grpc-js", server);
+    const first = scripts.runScript({ source: SLEEP(800) }, as);
+    await new Promise((r) => setTimeout(r, 200));
+    const f = await failure(scripts.runScript({ source: "1" }, as));
+    expect([f.code, f.reason, f.metadata.resource, f.metadata.limit]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "concurrent_executions", "1"]);
+    expect((await first).result?.returnValue?.kind.value).toBe("slept");
+  });
+
+  it("a saturated pool with a filling queue reports DEGRADED (still SERVING), then HEALTHY again", async () => {
+    const scripts = clientFor(ScriptService, "grpc-js", server);
+    const other = { headers: { authorization: `Bearer ${OTHER}` } };
+    const running = scripts.runScript({ source: SLEEP(1500) }, as);
+    await new Promise((r) => setTimeout(r, 150));
+    const queued = scripts.runScript({ source: SLEEP(10) }, other);
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await scripts.healthCheck({}, as)).health?.status ?? 0;
+    }
+    expect(status).toBe(2);
+    expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
+    await Promise.all([running, queued]);
+    for (let i = 0; i < 30 && status !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await scripts.healthCheck({}, as)).health?.status ?? 0;
+    }
+    expect(status).toBe(1);
+  });
+
 });
