@@ -39,6 +39,7 @@ import { createEngine } from "./engine/index.ts";
 import { openDatabase } from "./store/database.ts";
 import { ScriptRepository } from "./store/scripts.ts";
 import { scriptsService } from "./api/scripts.ts";
+import { createTools } from "./migration/index.ts";
 import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
 import { components, startHealthMonitor } from "./health/monitor.ts";
@@ -102,6 +103,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     maxSourceBytes: config.maxSourceSize,
   });
   await engine.start();
+  const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log });
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config);
 
   const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine)];
@@ -118,15 +120,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           startedAt,
           metrics,
           components: () => components(engine.stats(), config),
-          scripts: scriptsService({ config, engine, scripts, events: engineEvents((e) => bus.publish(e)) }),
+          scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEvents((e) => bus.publish(e)) }),
         }),
         guardOptions,
       ),
     ),
-    served(MigrationService, guard(MigrationService, {}, guardOptions)),
+    served(MigrationService, guard(MigrationService, toolsAndMigration.migrationService, guardOptions)),
     served(EventService, guard(EventService, eventService({ bus }), guardOptions)),
     served(RegistryService, guard(RegistryService, registryService({ registry }), guardOptions)),
-    served(ToolService, guard(ToolService, {}, guardOptions)),
+    served(ToolService, guard(ToolService, toolsAndMigration.toolService, guardOptions)),
   ];
   const publicOptions = { ...guardOptions, public: true };
   const probes = [

@@ -6,8 +6,14 @@ import { httpTool, type HttpToolOptions } from "./http-tool.ts";
 import { fsTool } from "./fs-tool.ts";
 import { ToolError } from "./tool-error.ts";
 
+/** The execution calling a registered tool: the tool runs at the tighter of its level and this one. */
+export interface ToolCaller {
+  level: Level;
+  executionId: string;
+}
+
 /** A registered (script) tool, provided by the tool registry. */
-export type ScriptToolRunner = (name: string, args: JsonValue, signal: AbortSignal) => Promise<JsonValue | undefined>;
+export type ScriptToolRunner = (name: string, args: JsonValue, signal: AbortSignal, caller?: ToolCaller) => Promise<JsonValue | undefined>;
 
 export interface BridgeInput {
   level: Level;
@@ -34,7 +40,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, input.workingDirectory, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal);
+        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId });
     }
   };
 }

@@ -1,0 +1,121 @@
+// MigrationService over the migrator: requests decoded and checked here, behaviour in
+// src/migration/migrator.ts. Changing anything (migrate, auto-fix, roll back) needs the "migrate"
+// permission (admin implies it) and a tool level the principal may use; reading does not.
+import { durationMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
+import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { LEVEL_RANK, principalOf, requirePermission } from "../auth/principal.ts";
+import type { Config, Level } from "../config/types.ts";
+import { serviceError } from "../errors.ts";
+import type { JsonObject } from "../engine/index.ts";
+import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
+import type { ValidationOptions } from "../migration/checks.ts";
+import type { MigrateOptions, Migrator } from "../migration/migrator.ts";
+
+export const MIGRATE_PERMISSION = "migrate";
+const DEFAULT_SMOKE_TIMEOUT_MS = 5000;
+
+const LEVEL_OF: Partial<Record<SecurityLevel, Level>> = {
+  [SecurityLevel.SAFE]: "safe",
+  [SecurityLevel.PRODUCTION]: "production",
+  [SecurityLevel.DEVELOPMENT]: "development",
+};
+
+export interface MigrationServiceDeps {
+  config: Config;
+  migrator: Migrator;
+}
+
+export function validationOptions(v: ValidationConfig | undefined): ValidationOptions {
+  return {
+    checks: [...(v?.checks ?? [])],
+    skipChecks: [...(v?.skipChecks ?? [])],
+    strict: v?.strict ?? false,
+    smokeArguments: v?.smokeRunArguments && Object.keys(v.smokeRunArguments).length > 0 ? (v.smokeRunArguments as JsonObject) : undefined,
+    smokeTimeoutMs: v?.smokeRunTimeout ? durationMs(v.smokeRunTimeout) : DEFAULT_SMOKE_TIMEOUT_MS,
+  };
+}
+
+export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImpl<typeof MigrationService>> {
+  const { config, migrator } = deps;
+
+  /** The tool level: the config's (default: the server's), never above the principal's maximum. */
+  function levelFor(ctx: HandlerContext, requested: SecurityLevel | undefined): Level {
+    const level = (requested && LEVEL_OF[requested]) || config.securityLevel;
+    const principal = principalOf(ctx);
+    if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
+      throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not register tools at level ${level} (max ${principal.maxSecurityLevel})`, {
+        metadata: { requested_level: level, max_level: principal.maxSecurityLevel },
+      });
+    }
+    return level;
+  }
+
+  function options(ctx: HandlerContext, c: MigrationConfig | undefined): Omit<MigrateOptions, "toolName" | "source"> {
+    return {
+      level: levelFor(ctx, c?.securityLevel),
+      force: c?.force ?? false,
+      preserveToolId: c?.preserveToolId ?? false,
+      backupOriginal: c?.backupOriginal ?? false,
+      dryRun: c?.dryRun ?? false,
+      validation: validationOptions(c?.validation),
+      metadata: { ...c?.metadata },
+    };
+  }
+
+  return {
+    async migrateTool(req, ctx) {
+      requirePermission(ctx, MIGRATE_PERMISSION);
+      const s = req.config?.source?.source;
+      const source = s?.case === "filePath" ? { filePath: s.value } : s?.case === "manifestPath" ? { manifestPath: s.value } : undefined;
+      if (!req.toolName && !source) throw serviceError("VALIDATION_ERROR", "tool_name or config.source is required", { field: "tool_name" });
+      return { result: await migrator.migrate({ ...options(ctx, req.config), toolName: req.toolName, source }) };
+    },
+
+    async *migrateDirectory(req, ctx) {
+      requirePermission(ctx, MIGRATE_PERMISSION);
+      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config))) {
+        if (ctx.signal.aborted) return;
+        yield step;
+      }
+    },
+
+    async validateMigration(req, ctx) {
+      if (!req.toolName) throw serviceError("VALIDATION_ERROR", "tool_name is required", { field: "tool_name" });
+      if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
+      return { result: await migrator.validate(req.toolName, req.autoFix, validationOptions(req.validation)) };
+    },
+
+    async rollbackTool(req, ctx) {
+      requirePermission(ctx, MIGRATE_PERMISSION);
+      return { result: await migrator.rollback(req.toolName, req.config?.migrationId ?? "", req.config?.reason ?? "") };
+    },
+
+    listMigrations(req) {
+      const token = req.pageToken ? decodePageToken<{ seq: number }>(req.pageToken) : { seq: 0 };
+      if (!token || typeof token.seq !== "number") throw serviceError("VALIDATION_ERROR", "page_token is not valid", { field: "page_token" });
+      const f = req.filter;
+      const level = f?.securityLevel ? LEVEL_OF[f.securityLevel] : undefined;
+      if (f?.securityLevel && !level) throw serviceError("VALIDATION_ERROR", "filter.security_level is not a level", { field: "filter.security_level" });
+      const limit = pageSizeOf(req.pageSize);
+      const page = migrator.list({
+        statuses: [...(f?.statuses ?? [])],
+        toolName: f?.toolName ?? "",
+        level: level ?? "",
+        startedAfterMs: f?.startedAfter ? timestampMs(f.startedAfter) : undefined,
+        startedBeforeMs: f?.startedBefore ? timestampMs(f.startedBefore) : undefined,
+        beforeSeq: token.seq,
+        limit,
+      });
+      return { migrations: page.items, nextPageToken: page.more ? encodePageToken({ seq: page.lastSeq }) : "" };
+    },
+
+    getMigrationStatus(req) {
+      const level = req.securityLevel ? LEVEL_OF[req.securityLevel] : undefined;
+      if (req.securityLevel && !level) throw serviceError("VALIDATION_ERROR", "security_level is not a level", { field: "security_level" });
+      return { status: migrator.status(level ?? "") };
+    },
+  };
+}

@@ -1,0 +1,352 @@
+// The named validation checks of a migration, run against the engine:
+//   source_readable  the source could be read (inside the root, a file, not empty, not too big)
+//   compiles         the engine compiles the tool's module
+//   metadata_valid   the module loads and names a valid tool: name, description, version, tags, call
+//   input_schema_valid  inputSchema (and outputSchema) are JSON Schemas ajv compiles
+//   forbidden_apis   no host API the engine lacks (require, process, fetch, eval...), and host tools
+//                    (http, fs) only when the tool's security level grants them
+//   smoke_run        the tool runs once with the given or a generated input; host tools answer with a stub
+//   original_unchanged  (validation of a migrated tool only) its legacy source still has the migrated hash
+// A check is SKIPPED when the ValidationConfig disables it or a check it depends on failed.
+import { create } from "@bufbuild/protobuf";
+import { ValidationCheckSchema, ValidationIssueSchema, ValidationStatus, type ValidationCheck, type ValidationIssue } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { CompileError, type Engine, type JsonObject, type JsonValue } from "../engine/index.ts";
+import type { Level } from "../config/types.ts";
+import { durationOf } from "../api/duration.ts";
+import { serviceError } from "../errors.ts";
+import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolsUsed, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
+import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
+import type { LegacyTool } from "./legacy.ts";
+
+export const CHECKS = ["source_readable", "compiles", "metadata_valid", "input_schema_valid", "forbidden_apis", "smoke_run"] as const;
+export const VALIDATE_CHECKS = [...CHECKS, "original_unchanged"] as const;
+export type CheckName = (typeof VALIDATE_CHECKS)[number];
+
+const DEPENDS: Record<CheckName, CheckName[]> = {
+  source_readable: [],
+  compiles: ["source_readable"],
+  metadata_valid: ["compiles"],
+  input_schema_valid: ["metadata_valid"],
+  forbidden_apis: ["source_readable"],
+  smoke_run: ["metadata_valid", "input_schema_valid", "forbidden_apis"],
+  original_unchanged: [],
+};
+
+export interface ValidationOptions {
+  checks: string[];
+  skipChecks: string[];
+  strict: boolean;
+  smokeArguments?: JsonObject;
+  smokeTimeoutMs: number;
+}
+
+export function checkValidationOptions(o: ValidationOptions, allowed: readonly string[], field: string): void {
+  for (const name of [...o.checks, ...o.skipChecks]) {
+    if (!allowed.includes(name)) {
+      throw serviceError("VALIDATION_ERROR", `unknown check "${name}" (checks: ${allowed.join(", ")})`, { field });
+    }
+  }
+  if (!(o.smokeTimeoutMs > 0)) throw serviceError("VALIDATION_ERROR", "smoke_run_timeout must be positive", { field: `${field}.smoke_run_timeout` });
+}
+
+export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const RESERVED = new Set(["http", "fs", "call"]);
+
+/** The tool as the checks found it. */
+export interface CheckedTool {
+  name: string;
+  legacyId: string;
+  description: string;
+  version: string;
+  tags: string[];
+  inputSchema: Record<string, unknown> | null;
+  outputSchema: Record<string, unknown> | null;
+  hostTools: string[];
+  hasCall: boolean;
+}
+
+export interface CheckReport {
+  checks: ValidationCheck[];
+  issues: ValidationIssue[];
+  /** Error lines (check: message) that stop a migration. */
+  errors: string[];
+  warnings: string[];
+  status: ValidationStatus;
+  tool: CheckedTool;
+  /** Whether the tool can be registered at all (readable, compiles, named, has call). */
+  registrable: boolean;
+}
+
+interface Finding {
+  severity: "error" | "warning";
+  message: string;
+  fixable?: boolean;
+  suggestion?: string;
+}
+
+export interface CheckInput {
+  legacy: LegacyTool;
+  /** The name asked for (empty: whatever the tool says). */
+  expectedName: string;
+  level: Level;
+  options: ValidationOptions;
+  /** Extra checks (original_unchanged), computed by the caller. */
+  extra?: Partial<Record<CheckName, () => Finding[]>>;
+  enabledNames?: readonly CheckName[];
+}
+
+export interface CheckDeps {
+  engine: Engine;
+  registry: ToolRegistry;
+  schemas: SchemaValidator;
+}
+
+/** A value satisfying a JSON Schema, for the smoke run (defaults, examples, enums, minimal values). */
+export function sampleFor(schema: unknown, depth = 0): JsonValue {
+  if (!schema || typeof schema !== "object" || depth > 8) return null;
+  const s = schema as Record<string, unknown>;
+  if ("const" in s) return s.const as JsonValue;
+  if ("default" in s) return s.default as JsonValue;
+  if (Array.isArray(s.examples) && s.examples.length) return s.examples[0] as JsonValue;
+  if (Array.isArray(s.enum) && s.enum.length) return s.enum[0] as JsonValue;
+  for (const k of ["oneOf", "anyOf"]) if (Array.isArray(s[k]) && (s[k] as unknown[]).length) return sampleFor((s[k] as unknown[])[0], depth + 1);
+  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  switch (type) {
+    case "object":
+    case undefined: {
+      if (type === undefined && !s.properties) return {};
+      const out: Record<string, JsonValue> = {};
+      const props = (s.properties ?? {}) as Record<string, unknown>;
+      for (const key of Array.isArray(s.required) ? (s.required as string[]) : []) out[key] = sampleFor(props[key], depth + 1);
+      return out;
+    }
+    case "string": {
+      const min = typeof s.minLength === "number" ? s.minLength : 0;
+      return "sample".padEnd(min, "x");
+    }
+    case "integer":
+    case "number":
+      return typeof s.minimum === "number" ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + 1 : 1;
+    case "boolean":
+      return false;
+    case "array": {
+      const n = typeof s.minItems === "number" ? s.minItems : 0;
+      return Array.from({ length: n }, () => sampleFor(s.items, depth + 1));
+    }
+    case "null":
+      return null;
+    default:
+      return null;
+  }
+}
+
+const hostStub = async (name: string): Promise<unknown> => {
+  if (name === "http") return { status: 200, headers: { "content-type": "application/json" }, body: "{}", smokeRun: true };
+  if (name === "fs") return { content: "", entries: [], smokeRun: true };
+  throw new Error(`no tool named ${name} in a smoke run`);
+};
+
+/** Runs the checks. Never throws for a bad tool: everything is reported. */
+export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<CheckReport> {
+  const { legacy, level, options } = input;
+  const all = input.enabledNames ?? CHECKS;
+  const enabled = (c: CheckName) => all.includes(c) && (options.checks.length === 0 || options.checks.includes(c)) && !options.skipChecks.includes(c);
+  const results = new Map<CheckName, { findings: Finding[]; ms: number; skipped?: string }>();
+  const failed = (c: CheckName) => {
+    const r = results.get(c);
+    return !r || r.skipped !== undefined || r.findings.some((f) => f.severity === "error");
+  };
+  const tool: CheckedTool = { name: input.expectedName, legacyId: "", description: "", version: "1.0.0", tags: [], inputSchema: null, outputSchema: null, hostTools: [], hasCall: false };
+  const blocking: string[] = [];
+  const source = legacy.source ?? "";
+  const wrapped = toolModuleSource(source);
+  let described: DescribedTool | undefined;
+
+  const run = async (c: CheckName, fn: () => Promise<Finding[]> | Finding[]) => {
+    const dep = DEPENDS[c].find((d) => failed(d));
+    const t0 = performance.now();
+    if (dep) {
+      results.set(c, { findings: [], ms: 0, skipped: `skipped: ${dep} did not pass` });
+      return;
+    }
+    const findings = await fn();
+    results.set(c, { findings, ms: performance.now() - t0, skipped: enabled(c) ? undefined : undefined });
+  };
+
+  // source_readable
+  await run("source_readable", () => (legacy.readError ? [{ severity: "error", message: legacy.readError }] : []));
+  if (legacy.readError) blocking.push(legacy.readError);
+
+  // compiles
+  await run("compiles", async () => {
+    try {
+      const r = await deps.engine.compile(wrapped, { language: legacy.language, kind: "module", filename: legacy.ref.path });
+      return r.diagnostics.filter((d) => d.severity === "error").map((d) => ({ severity: "error" as const, message: `line ${d.line}: ${d.message}` }));
+    } catch (err) {
+      const lines = source.split("\n").length;
+      const where = err instanceof CompileError && err.line ? (err.line > lines ? " (at the end of the source: is a block left open?)" : ` (line ${err.line}, column ${err.column})`) : "";
+      const msg = err instanceof CompileError ? `${err.message}${where}` : String((err as Error).message ?? err);
+      blocking.push(`does not compile: ${msg}`);
+      return [{ severity: "error", message: `does not compile: ${msg}`, suggestion: "fix the syntax error in the legacy source" }];
+    }
+  });
+
+  // metadata_valid (loading the module in the engine, at Safe level, no host tools)
+  await run("metadata_valid", async () => {
+    const out = await deps.registry.execute({ name: "describe", source, language: legacy.language, hostTools: [] }, {}, "safe", 5000, undefined, undefined, {
+      env: { ...DESCRIBE_ENV },
+      hostTools: async () => {
+        throw new Error("host tools are not available while a tool module loads");
+      },
+    });
+    if (!out.success || !out.returnValue || typeof out.returnValue !== "object") {
+      const why = out.error ? `${out.error.name}: ${out.error.message}` : "it returned nothing";
+      blocking.push(`the module failed to load: ${why}`);
+      return [{ severity: "error", message: `the module failed to load: ${why}` }];
+    }
+    described = { ...(out.returnValue as DescribedTool) };
+    for (const [k, v] of Object.entries(legacy.manifest ?? {})) if (v !== undefined) (described as Record<string, unknown>)[k] = v;
+    const f: Finding[] = [];
+    const d = described;
+    if (typeof d.name !== "string" || !NAME_RE.test(d.name)) {
+      f.push({ severity: "error", message: `name must be 1-64 letters, digits, _ or - starting with a letter or _ (got ${JSON.stringify(d.name ?? null)})`, suggestion: "export const name = \"my_tool\"" });
+    } else if (RESERVED.has(d.name)) {
+      f.push({ severity: "error", message: `the name ${d.name} is reserved for a built-in tool` });
+    } else if (input.expectedName && d.name !== input.expectedName) {
+      f.push({ severity: "error", message: `the source names the tool ${d.name}, not ${input.expectedName}`, suggestion: "leave tool_name empty or use the tool's own name" });
+    } else {
+      tool.name = d.name;
+    }
+    if (typeof d.description !== "string" || !d.description.trim()) f.push({ severity: "warning", message: "the tool has no description", suggestion: "export const description = \"...\"" });
+    else tool.description = d.description;
+    if (d.version === undefined) f.push({ severity: "warning", message: "the tool has no version; 1.0.0 is assumed" });
+    else if (typeof d.version !== "string" && typeof d.version !== "number") f.push({ severity: "error", message: "version must be a string" });
+    else tool.version = String(d.version);
+    if (d.tags !== undefined && (!Array.isArray(d.tags) || d.tags.some((t) => typeof t !== "string"))) f.push({ severity: "error", message: "tags must be an array of strings" });
+    else tool.tags = (d.tags as string[] | undefined) ?? [];
+    if (d.id !== undefined) {
+      if (typeof d.id === "string" && ID_RE.test(d.id)) tool.legacyId = d.id;
+      else f.push({ severity: "warning", message: `the legacy id ${JSON.stringify(d.id)} is not a valid tool id and is ignored` });
+    }
+    tool.hasCall = d.hasCall === true;
+    if (!tool.hasCall) f.push({ severity: "error", message: "the tool exports no call function", suggestion: "export async function call(args, ctx) { ... } (or export default it)" });
+    for (const e of f.filter((x) => x.severity === "error")) blocking.push(e.message);
+    return f;
+  });
+  if (!tool.name && typeof described?.name === "string" && NAME_RE.test(described.name)) tool.name = described.name;
+
+  // input_schema_valid
+  await run("input_schema_valid", () => {
+    const f: Finding[] = [];
+    const d = described ?? {};
+    if (d.inputSchema === undefined || d.inputSchema === null) {
+      f.push({ severity: "warning", message: "the tool has no inputSchema: its arguments are not validated", fixable: true, suggestion: "declare inputSchema, or let auto_fix infer one from the source" });
+    } else if (typeof d.inputSchema !== "object" || Array.isArray(d.inputSchema)) {
+      f.push({ severity: "error", message: "inputSchema must be a JSON Schema object" });
+    } else {
+      try {
+        deps.schemas.compile(d.inputSchema);
+        tool.inputSchema = d.inputSchema as Record<string, unknown>;
+        const type = (d.inputSchema as { type?: unknown }).type;
+        if (type !== undefined && type !== "object") f.push({ severity: "warning", message: `inputSchema has type ${JSON.stringify(type)}; MCP tools take an object` });
+        for (const w of deps.schemas.strictWarnings(d.inputSchema)) f.push({ severity: "warning", message: `inputSchema: ${w}` });
+      } catch (err) {
+        f.push({ severity: "error", message: `inputSchema is not a valid JSON Schema: ${(err as Error).message}` });
+      }
+    }
+    if (d.outputSchema !== undefined && d.outputSchema !== null) {
+      try {
+        if (typeof d.outputSchema !== "object" || Array.isArray(d.outputSchema)) throw new Error("not an object");
+        deps.schemas.compile(d.outputSchema);
+        tool.outputSchema = d.outputSchema as Record<string, unknown>;
+      } catch (err) {
+        f.push({ severity: "error", message: `outputSchema is not a valid JSON Schema: ${(err as Error).message}` });
+      }
+    }
+    return f;
+  });
+
+  // forbidden_apis
+  tool.hostTools = hostToolsUsed(source);
+  await run("forbidden_apis", () => {
+    const f: Finding[] = forbiddenApis(source).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
+    for (const h of tool.hostTools) {
+      if (!HOST_TOOL_LEVELS[h]?.includes(level)) {
+        f.push({ severity: "error", message: `the tool calls the ${h} host tool, which level ${level} does not grant`, suggestion: `migrate it at level ${HOST_TOOL_LEVELS[h][0]} or higher` });
+      }
+    }
+    return f;
+  });
+
+  // smoke_run (only when enabled: it runs the tool)
+  if (enabled("smoke_run")) {
+    await run("smoke_run", async () => {
+      const args = options.smokeArguments ?? (sampleFor(tool.inputSchema ?? { type: "object" }) as JsonObject);
+      if (tool.inputSchema) {
+        const errs = deps.schemas.errors(tool.inputSchema, args);
+        if (errs.length) return [{ severity: "error", message: `the smoke-run arguments do not match inputSchema: ${errs.join("; ")}` }];
+      }
+      const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args ?? {}, level, options.smokeTimeoutMs, undefined, undefined, { hostTools: hostStub });
+      if (!out.success) {
+        const e = out.error;
+        const msg = e?.kind === "timeout" ? `the smoke run timed out after ${options.smokeTimeoutMs} ms` : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`;
+        return [{ severity: "error", message: msg }];
+      }
+      if (tool.outputSchema && out.returnValue !== undefined) {
+        const errs = deps.schemas.errors(tool.outputSchema, out.returnValue);
+        if (errs.length) return [{ severity: "warning", message: `the smoke run's result does not match outputSchema: ${errs.join("; ")}` }];
+      }
+      return [];
+    });
+  }
+
+  for (const [name, fn] of Object.entries(input.extra ?? {}) as [CheckName, () => Finding[]][]) {
+    if (enabled(name)) await run(name, fn);
+  }
+
+  // Report, in the documented order.
+  const checks: ValidationCheck[] = [];
+  const issues: ValidationIssue[] = [];
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  let overall = ValidationStatus.PASSED;
+  for (const name of all) {
+    const r = results.get(name);
+    if (!enabled(name) || !r) {
+      checks.push(create(ValidationCheckSchema, { name, status: ValidationStatus.SKIPPED, message: "disabled by the validation config", duration: durationOf(0) }));
+      continue;
+    }
+    if (r.skipped) {
+      checks.push(create(ValidationCheckSchema, { name, status: ValidationStatus.SKIPPED, message: r.skipped, duration: durationOf(0) }));
+      continue;
+    }
+    const hasError = r.findings.some((f) => f.severity === "error");
+    const hasWarning = r.findings.some((f) => f.severity === "warning");
+    const status = hasError || (options.strict && hasWarning) ? ValidationStatus.FAILED : hasWarning ? ValidationStatus.WARNING : ValidationStatus.PASSED;
+    if (status === ValidationStatus.FAILED) overall = ValidationStatus.FAILED;
+    else if (status === ValidationStatus.WARNING && overall === ValidationStatus.PASSED) overall = ValidationStatus.WARNING;
+    checks.push(
+      create(ValidationCheckSchema, {
+        name,
+        status,
+        message: r.findings.length ? r.findings.map((f) => f.message).join("; ") : "passed",
+        duration: durationOf(r.ms),
+      }),
+    );
+    for (const f of r.findings) {
+      const severity = f.severity === "error" || options.strict ? Severity.ERROR : Severity.WARNING;
+      issues.push(create(ValidationIssueSchema, { check: name, severity, message: f.message, fixable: f.fixable ?? false, suggestion: f.suggestion ?? "" }));
+      (severity === Severity.ERROR ? errors : warnings).push(`${name}: ${f.message}`);
+    }
+  }
+  // Whatever stops registration is an error even when its check was disabled.
+  for (const b of blocking) if (!errors.some((e) => e.endsWith(b))) errors.push(`cannot register: ${b}`);
+  if (blocking.length) overall = ValidationStatus.FAILED;
+  if (!tool.name) {
+    overall = ValidationStatus.FAILED;
+    if (!errors.length) errors.push("cannot register: the tool has no valid name");
+  }
+  return { checks, issues, errors, warnings, status: overall, tool, registrable: blocking.length === 0 && Boolean(tool.name) && tool.hasCall };
+}

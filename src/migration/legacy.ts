@@ -1,0 +1,202 @@
+// Legacy tools on disk: tool files (.js/.mjs/.ts) and MCP tool manifests (JSON), always read from
+// inside the configured legacy root (`tools.legacy_root`). A path that leaves the root (also
+// through a symbolic link) is PERMISSION_DENIED.
+import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { serviceError } from "../errors.ts";
+import type { LegacyRef } from "../store/migrations.ts";
+import { languageOf } from "../tools/registry-source.ts";
+
+export const TOOL_FILE = /\.(js|mjs|ts)$/i;
+
+/** What a manifest entry says about its tool (it wins over the code's own exports). */
+export interface ManifestMeta {
+  id?: unknown;
+  name?: unknown;
+  description?: unknown;
+  inputSchema?: unknown;
+  outputSchema?: unknown;
+  version?: unknown;
+  tags?: unknown;
+}
+
+export interface LegacyTool {
+  ref: LegacyRef;
+  /** Present when the source could be read. */
+  source?: string;
+  /** Why it could not be read. */
+  readError?: string;
+  language: "javascript" | "typescript";
+  /** From the manifest entry, when the tool comes from a manifest. */
+  manifest?: ManifestMeta;
+}
+
+export class LegacyRoot {
+  readonly root: string;
+  readonly #maxBytes: number;
+
+  constructor(root: string, maxBytes: number) {
+    this.root = resolve(root);
+    this.#maxBytes = maxBytes;
+  }
+
+  #realRoot(): string {
+    try {
+      return realpathSync(this.root);
+    } catch {
+      return this.root;
+    }
+  }
+
+  /** An absolute path inside the root, or PERMISSION_DENIED. A missing file is allowed (reading it fails later). */
+  resolve(path: string, field = "config.source"): string {
+    const abs = isAbsolute(path) ? resolve(path) : resolve(this.root, path);
+    const realRoot = this.#realRoot();
+    let real = abs;
+    try {
+      real = realpathSync(abs);
+    } catch {
+      try {
+        real = join(realpathSync(dirname(abs)), abs.slice(dirname(abs).length + 1));
+      } catch {
+        real = abs;
+      }
+    }
+    const inside = (p: string, r: string) => p === r || p.startsWith(r.endsWith(sep) ? r : r + sep);
+    if (!inside(abs, this.root) || !inside(real, realRoot)) {
+      throw serviceError("SECURITY_VIOLATION", `${path} is outside the legacy tools root`, { field, metadata: { path } });
+    }
+    return abs;
+  }
+
+  rel(abs: string): string {
+    return relative(this.root, abs) || ".";
+  }
+
+  #read(abs: string): { text?: string; error?: string } {
+    try {
+      const st = statSync(abs);
+      if (!st.isFile()) return { error: `${this.rel(abs)} is not a file` };
+      if (st.size > this.#maxBytes) return { error: `${this.rel(abs)} is ${st.size} bytes, over max_source_size (${this.#maxBytes})` };
+      const text = readFileSync(abs, "utf8");
+      if (text.trim() === "") return { error: `${this.rel(abs)} is empty` };
+      return { text };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { error: code === "ENOENT" ? `${this.rel(abs)} does not exist` : `${this.rel(abs)} cannot be read (${code ?? String(err)})` };
+    }
+  }
+
+  /** A tool file. */
+  readFile(path: string): LegacyTool {
+    const abs = this.resolve(path);
+    const r = this.#read(abs);
+    return { ref: { kind: "file", path: this.rel(abs) }, source: r.text, readError: r.error, language: languageOf(abs) };
+  }
+
+  /** The entries of a manifest (names), or why it cannot be read. */
+  manifestEntries(path: string): { entries: ManifestMeta[]; error?: string } {
+    const abs = this.resolve(path);
+    const r = this.#read(abs);
+    if (r.error) return { entries: [], error: r.error };
+    try {
+      const doc = JSON.parse(r.text!) as { tools?: unknown };
+      if (!doc || !Array.isArray(doc.tools)) return { entries: [], error: `${this.rel(abs)} has no "tools" array` };
+      return { entries: doc.tools.filter((t): t is ManifestMeta => t !== null && typeof t === "object") };
+    } catch (err) {
+      return { entries: [], error: `${this.rel(abs)} is not valid JSON: ${(err as Error).message}` };
+    }
+  }
+
+  /** One entry of a manifest: its metadata, and its code (inline `source` or a `sourceFile` next to the manifest). */
+  readManifestEntry(path: string, name: string): LegacyTool {
+    const abs = this.resolve(path);
+    const ref: LegacyRef = { kind: "manifest", path: this.rel(abs), entry: name };
+    const { entries, error } = this.manifestEntries(path);
+    if (error) return { ref, readError: error, language: "javascript" };
+    const entry = entries.find((e) => e.name === name) as (ManifestMeta & { source?: unknown; sourceFile?: unknown }) | undefined;
+    if (!entry) return { ref, readError: `${ref.path} has no tool named ${name}`, language: "javascript" };
+    const { source, sourceFile, ...meta } = entry;
+    if (typeof source === "string") {
+      return source.trim() ? { ref, source, language: "javascript", manifest: meta } : { ref, readError: `the entry ${name} has an empty source`, language: "javascript", manifest: meta };
+    }
+    if (typeof sourceFile === "string") {
+      const file = this.resolve(join(dirname(abs), sourceFile), "sourceFile");
+      const r = this.#read(file);
+      return { ref, source: r.text, readError: r.error, language: languageOf(file), manifest: meta };
+    }
+    return { ref, readError: `the entry ${name} has neither "source" nor "sourceFile"`, language: "javascript", manifest: meta };
+  }
+
+  /** Re-reads a tool from where a migration found it. */
+  read(ref: LegacyRef): LegacyTool {
+    return ref.kind === "manifest" ? this.readManifestEntry(ref.path, ref.entry ?? "") : this.readFile(ref.path);
+  }
+
+  /** Finds a tool by name: `<name>.js|.mjs|.ts` (also with - and _ swapped) in the root, then the root's manifests. */
+  find(name: string): LegacyTool {
+    const names = new Set([name, name.replace(/_/g, "-"), name.replace(/-/g, "_")]);
+    for (const n of names) {
+      for (const ext of [".js", ".mjs", ".ts"]) {
+        const abs = join(this.root, n + ext);
+        try {
+          if (statSync(abs).isFile()) return this.readFile(abs);
+        } catch {
+          /* next */
+        }
+      }
+    }
+    for (const m of this.#manifests(this.root)) {
+      if (this.manifestEntries(m).entries.some((e) => e.name === name)) return this.readManifestEntry(m, name);
+    }
+    return { ref: { kind: "file", path: `${name}.js` }, readError: `no legacy tool named ${name} in the legacy tools root (looked for ${[...names].map((n) => n + ".js|.mjs|.ts").join(", ")} and manifest entries)`, language: "javascript" };
+  }
+
+  #manifests(dir: string): string[] {
+    try {
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isFile() && extname(e.name).toLowerCase() === ".json")
+        .map((e) => join(dir, e.name))
+        .sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Every legacy tool of a directory (not recursive): tool files, then each manifest's entries. */
+  list(dir: string): { file?: string; manifest?: string; entry?: string; error?: string }[] {
+    const abs = this.resolve(dir || ".", "directory");
+    let names: string[];
+    try {
+      const st = statSync(abs);
+      if (!st.isDirectory()) throw serviceError("VALIDATION_ERROR", `${dir} is not a directory`, { field: "directory" });
+      names = readdirSync(abs).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw serviceError("VALIDATION_ERROR", `${dir} does not exist in the legacy tools root`, { field: "directory" });
+      throw err;
+    }
+    const out: { file?: string; manifest?: string; entry?: string; error?: string }[] = [];
+    const sourceFiles = new Set<string>();
+    for (const m of this.#manifests(abs)) {
+      for (const e of this.manifestEntries(m).entries) {
+        const sf = (e as { sourceFile?: unknown }).sourceFile;
+        if (typeof sf === "string") sourceFiles.add(resolve(dirname(m), sf));
+      }
+    }
+    for (const n of names) {
+      const p = join(abs, n);
+      if (!TOOL_FILE.test(n) || n.endsWith(".d.ts") || sourceFiles.has(p)) continue;
+      try {
+        if (statSync(p).isFile()) out.push({ file: this.rel(p) });
+      } catch {
+        /* gone */
+      }
+    }
+    for (const m of this.#manifests(abs)) {
+      const { entries, error } = this.manifestEntries(m);
+      if (error) out.push({ manifest: this.rel(m), error });
+      for (const e of entries) out.push({ manifest: this.rel(m), entry: typeof e.name === "string" ? e.name : "" });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,584 @@
+// The migration service's behaviour: migrate (one tool, a directory, dry runs), validate and
+// auto-fix, roll back, list, aggregate. Protocol-free apart from the result messages it builds.
+//
+// Durability: a migration is recorded IN_PROGRESS before any work, then finished in ONE store
+// transaction that writes the backups, the tool change and the COMPLETED row together; a rollback
+// is one transaction too. A crash therefore leaves the old state or the new one; at startup
+// `recover()` marks migrations left IN_PROGRESS as FAILED (nothing of theirs was applied).
+// Concurrency: one migration or rollback per tool name at a time (in-process lock, backed by a
+// unique index on IN_PROGRESS rows); a second is MIGRATION_IN_PROGRESS (FAILED_PRECONDITION).
+import { randomUUID, createHash } from "node:crypto";
+import type { DatabaseSync } from "node:sqlite";
+import { create, fromJson, toJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
+import { ValueSchema, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
+import {
+  AutoFixResultSchema,
+  MigrationInfoSchema,
+  MigrationResultSchema,
+  MigrationState,
+  MigrationStatusSchema,
+  RollbackAction,
+  RollbackResultSchema,
+  ValidationIssueSchema,
+  ValidationResultSchema,
+  ValidationStatus,
+  type MigrationInfo,
+  type MigrationResult,
+  type MigrationStatus,
+  type RollbackResult,
+  type ValidationIssue,
+  type ValidationResult,
+} from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import type { Config, Level } from "../config/types.ts";
+import type { Engine } from "../engine/index.ts";
+import type { Logger } from "../log.ts";
+import { serviceError } from "../errors.ts";
+import { durationOf } from "../api/duration.ts";
+import { LEVEL_TO_PROTO } from "../api/config-message.ts";
+import { transaction } from "../store/database.ts";
+import type { ToolRepository, StoredTool } from "../store/tools.ts";
+import type { LegacyRef, MigrationRepository, MigrationStatusName, StoredMigration } from "../store/migrations.ts";
+import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
+import { inferInputSchema } from "../tools/registry-source.ts";
+import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
+import { LegacyRoot, type LegacyTool } from "./legacy.ts";
+
+export interface MigrateOptions {
+  /** Empty: the tool's own name (a file source is then required). */
+  toolName: string;
+  level: Level;
+  force: boolean;
+  preserveToolId: boolean;
+  backupOriginal: boolean;
+  dryRun: boolean;
+  validation: ValidationOptions;
+  metadata: Record<string, string>;
+  source?: { filePath?: string; manifestPath?: string };
+  /** Auto-fix re-migration: keep this tool id. */
+  keepToolId?: string;
+}
+
+export interface MigratorDeps {
+  config: Config;
+  db: DatabaseSync;
+  engine: Engine;
+  tools: ToolRepository;
+  migrations: MigrationRepository;
+  registry: ToolRegistry;
+  schemas: SchemaValidator;
+  publish: (event: ServiceEvent) => void;
+  log: Logger;
+  /** Test only: hold every finishing transaction open this long (to kill the process inside it). */
+  testCommitDelayMs?: number;
+}
+
+const STATE: Record<MigrationStatusName, MigrationState> = {
+  pending: MigrationState.PENDING,
+  in_progress: MigrationState.IN_PROGRESS,
+  completed: MigrationState.COMPLETED,
+  failed: MigrationState.FAILED,
+  rolled_back: MigrationState.ROLLED_BACK,
+  dry_run: MigrationState.DRY_RUN,
+};
+export const STATE_NAME = Object.fromEntries(Object.entries(STATE).map(([k, v]) => [v, k])) as Record<MigrationState, MigrationStatusName>;
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+const refText = (r: LegacyRef | null) => (!r ? "" : r.kind === "manifest" ? `manifest:${r.path}#${r.entry ?? ""}` : `file:${r.path}`);
+const value = (v: unknown) => fromJson(ValueSchema, (v ?? null) as PbJson);
+
+export class Migrator {
+  readonly #d: MigratorDeps;
+  readonly #root: LegacyRoot;
+  readonly #busy = new Set<string>();
+
+  constructor(deps: MigratorDeps) {
+    this.#d = deps;
+    this.#root = new LegacyRoot(deps.config.tools.legacyRoot, deps.config.maxSourceSize);
+  }
+
+  get root(): LegacyRoot {
+    return this.#root;
+  }
+
+  /** Startup: migrations left IN_PROGRESS by a crash changed nothing; mark them FAILED. */
+  recover(): number {
+    const left = this.#d.migrations.inProgress();
+    const message = "the server stopped while this migration was in progress; nothing was applied";
+    for (const m of left) {
+      const result = create(MigrationResultSchema, {
+        migrationId: m.migrationId,
+        toolName: m.toolName,
+        status: MigrationState.FAILED,
+        duration: durationOf(Date.now() - m.startedAtMs),
+        errors: [...m.errors, message],
+        warnings: m.warnings,
+      });
+      this.#d.migrations.update(m.migrationId, {
+        status: "failed",
+        completedAtMs: Date.now(),
+        durationMs: Date.now() - m.startedAtMs,
+        errors: [...m.errors, message],
+        result: toJson(MigrationResultSchema, result),
+      });
+      this.#d.log.warn("migration interrupted by a restart marked failed", { migration_id: m.migrationId, tool: m.toolName });
+    }
+    return left.length;
+  }
+
+  #lock(name: string): () => void {
+    if (this.#busy.has(name)) {
+      throw serviceError("MIGRATION_IN_PROGRESS", `a migration or rollback of ${name} is in progress`, { metadata: { tool: name }, retryAfterMs: 1000 });
+    }
+    this.#busy.add(name);
+    return () => this.#busy.delete(name);
+  }
+
+  #pause(what: string): void {
+    const ms = this.#d.testCommitDelayMs ?? 0;
+    if (ms <= 0) return;
+    this.#d.log.warn("test hook: holding the transaction open", { what, ms });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+
+  #read(o: MigrateOptions): LegacyTool {
+    if (o.source?.filePath) return this.#root.readFile(o.source.filePath);
+    if (o.source?.manifestPath) {
+      if (!o.toolName) throw serviceError("VALIDATION_ERROR", "tool_name is required with a manifest source", { field: "tool_name" });
+      return this.#root.readManifestEntry(o.source.manifestPath, o.toolName);
+    }
+    if (!o.toolName) throw serviceError("VALIDATION_ERROR", "tool_name or config.source is required", { field: "tool_name" });
+    return this.#root.find(o.toolName);
+  }
+
+  #started(toolName: string, migrationId: string) {
+    this.#d.publish(create(ServiceEventSchema, { event: { case: "migrationStarted", value: { toolName, migrationId } } }));
+  }
+
+  #completed(result: MigrationResult) {
+    this.#d.publish(
+      create(ServiceEventSchema, {
+        event: {
+          case: "migrationCompleted",
+          value: { toolName: result.toolName, migrationId: result.migrationId, success: result.status === MigrationState.COMPLETED || (result.status === MigrationState.DRY_RUN && result.errors.length === 0), result },
+        },
+      }),
+    );
+  }
+
+  async migrate(o: MigrateOptions): Promise<MigrationResult> {
+    checkValidationOptions(o.validation, CHECKS, "config.validation");
+    const t0 = performance.now();
+    const startedAtMs = Date.now();
+    const migrationId = `mig-${randomUUID()}`;
+    const legacy = this.#read(o);
+    let name = o.toolName;
+    if (!name) {
+      // The tool names itself: load it once (compile + describe, no smoke run) to learn the name.
+      const pre = await runChecks(this.#d, { legacy, expectedName: "", level: o.level, options: { ...o.validation, checks: ["metadata_valid"], skipChecks: [] } });
+      name = pre.tool.name || (legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, "");
+    }
+    const release = this.#lock(name);
+    try {
+      const errors: string[] = [];
+      const existing = this.#d.tools.get(name);
+      if (existing && !o.force) {
+        const msg = `a tool named ${name} is already registered (tool ${existing.toolId}); set force to replace it`;
+        if (!o.dryRun) throw serviceError("TOOL_EXISTS", msg, { metadata: { tool: name, tool_id: existing.toolId } });
+        errors.push(msg);
+      }
+      const source = legacy.source ?? "";
+      const originalHash = legacy.source === undefined ? "" : sha256(source);
+      const base: Omit<StoredMigration, "seq"> = {
+        migrationId,
+        toolName: name,
+        toolId: "",
+        status: "in_progress",
+        securityLevel: o.level,
+        startedAtMs,
+        completedAtMs: null,
+        durationMs: 0,
+        source: legacy.ref,
+        originalHash,
+        replacedToolId: existing?.toolId ?? "",
+        config: { ...o, keepToolId: undefined },
+        result: null,
+        warnings: [],
+        errors: [],
+        metadata: o.metadata,
+        rollback: null,
+      };
+      if (!o.dryRun) {
+        try {
+          this.#d.migrations.insert(base);
+        } catch (err) {
+          if (String(err).includes("UNIQUE")) throw serviceError("MIGRATION_IN_PROGRESS", `a migration of ${name} is in progress`, { metadata: { tool: name }, retryAfterMs: 1000 });
+          throw err;
+        }
+      }
+      this.#started(name, migrationId);
+      const fail = (message: string) => {
+        if (o.dryRun) return;
+        this.#d.migrations.update(migrationId, { status: "failed", completedAtMs: Date.now(), durationMs: performance.now() - t0, errors: [...errors, message] });
+      };
+      try {
+        const report = await runChecks(this.#d, { legacy, expectedName: name, level: o.level, options: o.validation });
+        const warnings = [...report.warnings];
+        errors.push(...report.errors);
+        let toolId = o.keepToolId ?? `tool-${randomUUID()}`;
+        if (o.preserveToolId && !o.keepToolId) {
+          toolId = report.tool.legacyId || name;
+          const holder = this.#d.tools.getById(toolId);
+          if (holder && holder.name !== name) errors.push(`tool id ${toolId} is already held by the tool ${holder.name}`);
+        }
+        if (existing && o.force && !o.backupOriginal) {
+          warnings.push(`the replaced tool ${existing.toolId} is not backed up (backup_original is off): this migration cannot be rolled back`);
+        }
+        const metadata: Record<string, unknown> = {
+          ...o.metadata,
+          source: refText(legacy.ref),
+          source_hash: originalHash,
+          security_level: o.level,
+          dry_run: o.dryRun,
+          tool_version: report.tool.version,
+          host_tools: report.tool.hostTools,
+          checks_run: report.checks.filter((c) => c.status !== ValidationStatus.SKIPPED).map((c) => c.name),
+        };
+        if (existing) metadata.replaced_tool_id = existing.toolId;
+        const validation = create(ValidationResultSchema, {
+          validationId: `val-${randomUUID()}`,
+          toolName: name,
+          status: report.status,
+          checks: report.checks,
+          issues: report.issues,
+          timestamp: timestampNow(),
+        });
+        const ok = report.status !== ValidationStatus.FAILED && report.registrable && errors.length === 0;
+        const build = (status: MigrationState, extra: { newToolId?: string; metadata?: Record<string, unknown> } = {}) =>
+          create(MigrationResultSchema, {
+            migrationId,
+            toolName: name,
+            status,
+            newToolId: extra.newToolId,
+            duration: durationOf(performance.now() - t0),
+            validationResults: [validation],
+            warnings,
+            errors: status === MigrationState.FAILED && errors.length === 0 ? ["validation failed"] : errors,
+            metadata: Object.fromEntries(Object.entries({ ...metadata, ...extra.metadata }).map(([k, v]) => [k, value(v)])),
+          });
+
+        if (o.dryRun) {
+          const result = build(MigrationState.DRY_RUN, { newToolId: ok ? toolId : undefined });
+          this.#d.migrations.insert({ ...base, status: "dry_run", toolId: ok ? toolId : "", completedAtMs: Date.now(), durationMs: performance.now() - t0, result: toJson(MigrationResultSchema, result), warnings, errors: result.errors });
+          this.#completed(result);
+          return result;
+        }
+        if (!ok) {
+          const result = build(MigrationState.FAILED);
+          this.#d.migrations.update(migrationId, { status: "failed", completedAtMs: Date.now(), durationMs: performance.now() - t0, result: toJson(MigrationResultSchema, result), warnings, errors: result.errors });
+          this.#completed(result);
+          return result;
+        }
+        const now = Date.now();
+        const tool: StoredTool = {
+          toolId,
+          name,
+          description: report.tool.description,
+          inputSchema: report.tool.inputSchema,
+          outputSchema: report.tool.outputSchema,
+          version: report.tool.version,
+          tags: report.tool.tags,
+          securityLevel: o.level,
+          source,
+          language: legacy.language,
+          sourceHash: originalHash,
+          hostTools: report.tool.hostTools,
+          migrationId,
+          metadata: o.metadata,
+          createdAtMs: o.keepToolId && existing ? existing.createdAtMs : now,
+          updatedAtMs: now,
+        };
+        const backups: string[] = [];
+        if (o.backupOriginal) {
+          backups.push(`bak-${randomUUID()}`);
+          if (existing) backups.push(`bak-${randomUUID()}`);
+        }
+        const result = build(MigrationState.COMPLETED, { newToolId: toolId, metadata: { backup_ids: backups } });
+        transaction(this.#d.db, () => {
+          if (o.backupOriginal) {
+            this.#d.migrations.addBackup({ backupId: backups[0], migrationId, kind: "original", original: { source, sourceHash: originalHash, ref: legacy.ref }, createdAtMs: now });
+            if (existing) this.#d.migrations.addBackup({ backupId: backups[1], migrationId, kind: "replaced_tool", tool: existing, createdAtMs: now });
+          }
+          this.#d.tools.put(tool);
+          this.#d.migrations.update(migrationId, {
+            status: "completed",
+            toolId,
+            completedAtMs: Date.now(),
+            durationMs: performance.now() - t0,
+            result: toJson(MigrationResultSchema, result),
+            warnings,
+            errors,
+          });
+          this.#pause("migration");
+        });
+        this.#d.log.info("tool migrated", { migration_id: migrationId, tool: name, tool_id: toolId, level: o.level, replaced: existing?.toolId });
+        this.#completed(result);
+        return result;
+      } catch (err) {
+        const message = `migration failed: ${err instanceof Error ? err.message : String(err)}`;
+        fail(message);
+        this.#completed(create(MigrationResultSchema, { migrationId, toolName: name, status: MigrationState.FAILED, errors: [...errors, message], duration: durationOf(performance.now() - t0) }));
+        throw err;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** Every tool of a directory, one result each; failures do not stop the run. */
+  async *migrateDirectory(directory: string, o: Omit<MigrateOptions, "toolName" | "source">): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
+    const entries = this.#root.list(directory);
+    let done = 0;
+    for (const e of entries) {
+      let result: MigrationResult;
+      const toolName = e.entry ?? "";
+      try {
+        if (e.error) throw serviceError("VALIDATION_ERROR", e.error);
+        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } });
+      } catch (err) {
+        result = create(MigrationResultSchema, {
+          migrationId: "",
+          toolName: toolName || (e.file ?? e.manifest ?? "").replace(/^.*\//, "").replace(/\.[^.]*$/, ""),
+          status: MigrationState.FAILED,
+          errors: [err instanceof Error ? err.message : String(err)],
+          metadata: { source: value(e.file ? `file:${e.file}` : `manifest:${e.manifest}#${toolName}`) },
+        });
+      }
+      done += 1;
+      yield { total: entries.length, done, result };
+    }
+  }
+
+  /** Re-checks a registered tool against the engine and its original; optionally repairs it. */
+  async validate(toolName: string, autoFix: boolean, options: ValidationOptions): Promise<ValidationResult> {
+    checkValidationOptions(options, VALIDATE_CHECKS, "validation");
+    const tool = this.#d.tools.get(toolName);
+    if (!tool) throw serviceError("TOOL_NOT_FOUND", `no tool named ${toolName}`, { metadata: { tool: toolName } });
+    let report = await this.#checkLive(tool, options);
+    if (!autoFix) return this.#validationResult(toolName, report);
+
+    const applied: string[] = [];
+    const extraUnresolved: ValidationIssue[] = [];
+    const changed = report.issues.some((i) => i.check === "original_unchanged" && i.fixable);
+    let live = tool;
+    if (changed) {
+      const m = this.#d.migrations.get(tool.migrationId);
+      const cfg = (m?.config ?? {}) as Partial<MigrateOptions>;
+      try {
+        const r = await this.migrate({
+          toolName,
+          level: tool.securityLevel,
+          force: true,
+          preserveToolId: false,
+          backupOriginal: true,
+          dryRun: false,
+          validation: cfg.validation ?? options,
+          metadata: { ...tool.metadata, auto_fix: "re-migrated from the changed original" },
+          source: m?.source ? (m.source.kind === "manifest" ? { manifestPath: m.source.path } : { filePath: m.source.path }) : undefined,
+          keepToolId: tool.toolId,
+        });
+        if (r.status === MigrationState.COMPLETED) applied.push(`re-migrated ${toolName} from its changed original (migration ${r.migrationId})`);
+        else {
+          extraUnresolved.push(
+            ...r.errors.map((e) => create(ValidationIssueSchema, { check: "original_unchanged", severity: Severity.ERROR, message: `re-migration from the changed original failed: ${e}`, fixable: false, suggestion: "fix the legacy source, then validate again" })),
+          );
+        }
+      } catch (err) {
+        extraUnresolved.push(create(ValidationIssueSchema, { check: "original_unchanged", severity: Severity.ERROR, message: `re-migration failed: ${(err as Error).message}`, fixable: false }));
+      }
+      live = this.#d.tools.get(toolName) ?? live;
+    }
+    if (live.inputSchema === null) {
+      const schema = inferInputSchema(live.source);
+      const fixed: StoredTool = { ...live, inputSchema: schema, updatedAtMs: Date.now() };
+      transaction(this.#d.db, () => this.#d.tools.put(fixed));
+      applied.push(`filled the missing inputSchema with one inferred from the source (properties: ${Object.keys((schema.properties as object) ?? {}).join(", ") || "none"})`);
+      live = fixed;
+    }
+    report = await this.#checkLive(live, options);
+    const result = this.#validationResult(toolName, report);
+    const unresolved = [...extraUnresolved, ...result.issues];
+    result.autoFixResults = create(AutoFixResultSchema, { applied, unresolved, success: !unresolved.some((i) => i.severity === Severity.ERROR) });
+    return result;
+  }
+
+  #validationResult(toolName: string, report: CheckReport): ValidationResult {
+    return create(ValidationResultSchema, { validationId: `val-${randomUUID()}`, toolName, status: report.status, checks: report.checks, issues: report.issues, timestamp: timestampNow() });
+  }
+
+  /** The checks against the live tool (its stored metadata), plus original_unchanged. */
+  #checkLive(tool: StoredTool, options: ValidationOptions): Promise<CheckReport> {
+    const m = this.#d.migrations.get(tool.migrationId);
+    return runChecks(this.#d, {
+      legacy: {
+        ref: m?.source ?? { kind: "file", path: tool.name },
+        source: tool.source,
+        language: tool.language,
+        manifest: {
+          name: tool.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema ?? undefined,
+          outputSchema: tool.outputSchema ?? undefined,
+          version: tool.version,
+          tags: tool.tags,
+        },
+      },
+      expectedName: tool.name,
+      level: tool.securityLevel,
+      options,
+      enabledNames: VALIDATE_CHECKS,
+      extra: {
+        original_unchanged: () => {
+          if (!m?.source) return [{ severity: "warning", message: "the migration that registered this tool is unknown; the original cannot be compared" }];
+          let now: LegacyTool;
+          try {
+            now = this.#root.read(m.source);
+          } catch (err) {
+            return [{ severity: "warning", message: `the original cannot be read: ${(err as Error).message}` }];
+          }
+          if (now.readError) return [{ severity: "warning", message: `the original cannot be read any more: ${now.readError}`, suggestion: "restore the legacy source, or keep the migrated tool as it is" }];
+          const hash = sha256(now.source ?? "");
+          if (hash !== m.originalHash) {
+            return [{ severity: "warning", message: `the original ${refText(m.source)} changed since migration ${m.migrationId}`, fixable: true, suggestion: "validate with auto_fix to re-migrate from the changed source" }];
+          }
+          if (hash !== tool.sourceHash) return [{ severity: "warning", message: "the registered tool's source differs from the original it was migrated from" }];
+          return [];
+        },
+      },
+    });
+  }
+
+  /** Restores the state from before a migration. Idempotent. */
+  async rollback(toolName: string, migrationId: string, reason: string): Promise<RollbackResult> {
+    const t0 = performance.now();
+    let m: StoredMigration | undefined;
+    if (migrationId) {
+      m = this.#d.migrations.get(migrationId);
+      if (!m) throw serviceError("MIGRATION_NOT_FOUND", `no migration ${migrationId}`, { metadata: { migration_id: migrationId } });
+      if (toolName && m.toolName !== toolName) {
+        throw serviceError("VALIDATION_ERROR", `migration ${migrationId} migrated ${m.toolName}, not ${toolName}`, { field: "tool_name" });
+      }
+    } else {
+      if (!toolName) throw serviceError("VALIDATION_ERROR", "tool_name or config.migration_id is required", { field: "tool_name" });
+      m = this.#d.migrations.latestForTool(toolName);
+      if (!m) throw serviceError("MIGRATION_NOT_FOUND", `no migration of ${toolName} to roll back`, { metadata: { tool: toolName } });
+    }
+    const name = m.toolName;
+    const release = this.#lock(name);
+    try {
+      const current = this.#d.tools.get(name);
+      const done = (action: RollbackAction, messages: string[], restored?: StoredTool) =>
+        create(RollbackResultSchema, {
+          success: true,
+          toolName: name,
+          migrationId: m.migrationId,
+          action,
+          restoredToolId: restored?.toolId ?? "",
+          restoredVersion: restored?.version ?? "",
+          messages,
+          duration: durationOf(performance.now() - t0),
+        });
+      if (m.status === "rolled_back") {
+        return done(RollbackAction.NOTHING_TO_DO, [`migration ${m.migrationId} was already rolled back${m.rollback ? ` (${m.rollback.action})` : ""}; nothing changed`], current);
+      }
+      if (m.status !== "completed") {
+        return done(RollbackAction.NOTHING_TO_DO, [`migration ${m.migrationId} is ${m.status.replace("_", " ")}: it changed nothing, so there is nothing to restore`], current);
+      }
+      if (!current || current.migrationId !== m.migrationId) {
+        throw serviceError(
+          "MIGRATION_ERROR",
+          current
+            ? `${name} has changed since migration ${m.migrationId} (it is now from migration ${current.migrationId}); roll that one back first`
+            : `${name} is no longer registered; migration ${m.migrationId} cannot be rolled back`,
+          { metadata: { tool: name, migration_id: m.migrationId, current_migration_id: current?.migrationId } },
+        );
+      }
+      let previous: StoredTool | undefined;
+      if (m.replacedToolId) {
+        previous = this.#d.migrations.backups(m.migrationId).find((b) => b.kind === "replaced_tool")?.tool;
+        if (!previous) {
+          throw serviceError("MIGRATION_ERROR", `migration ${m.migrationId} replaced tool ${m.replacedToolId} without a backup (backup_original was off); it cannot be restored`, {
+            metadata: { tool: name, migration_id: m.migrationId },
+          });
+        }
+      }
+      const action = previous ? RollbackAction.RESTORED_PREVIOUS : RollbackAction.REMOVED_TOOL;
+      const actionName = previous ? "restored_previous" : "removed_tool";
+      transaction(this.#d.db, () => {
+        if (previous) this.#d.tools.put(previous);
+        else this.#d.tools.remove(name);
+        this.#d.migrations.update(m.migrationId, { status: "rolled_back", rollback: { atMs: Date.now(), reason, action: actionName } });
+        this.#pause("rollback");
+      });
+      this.#d.log.info("migration rolled back", { migration_id: m.migrationId, tool: name, action: actionName, reason });
+      const messages = previous
+        ? [`restored ${name} ${previous.version} (tool ${previous.toolId}, from migration ${previous.migrationId}) that migration ${m.migrationId} had replaced`]
+        : [`removed ${name} (tool ${current.toolId}): migration ${m.migrationId} had created it`];
+      if (reason) messages.push(`reason: ${reason}`);
+      return done(action, messages, previous);
+    } finally {
+      release();
+    }
+  }
+
+  list(q: { statuses: MigrationState[]; toolName: string; level: Level | ""; startedAfterMs?: number; startedBeforeMs?: number; beforeSeq: number; limit: number }): { items: MigrationInfo[]; lastSeq: number; more: boolean } {
+    const rows = this.#d.migrations.list({
+      statuses: q.statuses.map((s) => STATE_NAME[s]).filter(Boolean),
+      toolName: q.toolName,
+      level: q.level,
+      startedAfterMs: q.startedAfterMs,
+      startedBeforeMs: q.startedBeforeMs,
+      beforeSeq: q.beforeSeq,
+      limit: q.limit + 1,
+    });
+    const more = rows.length > q.limit;
+    const page = rows.slice(0, q.limit);
+    return { items: page.map((m) => this.#info(m)), lastSeq: page.length ? page[page.length - 1].seq : 0, more };
+  }
+
+  #info(m: StoredMigration): MigrationInfo {
+    return create(MigrationInfoSchema, {
+      migrationId: m.migrationId,
+      toolName: m.toolName,
+      toolId: m.toolId,
+      status: STATE[m.status] ?? MigrationState.UNSPECIFIED,
+      securityLevel: LEVEL_TO_PROTO[m.securityLevel],
+      startedAt: timestampFromMs(m.startedAtMs),
+      completedAt: m.completedAtMs ? timestampFromMs(m.completedAtMs) : undefined,
+      duration: durationOf(m.durationMs),
+      source: refText(m.source),
+      hasBackup: this.#d.migrations.backups(m.migrationId).length > 0,
+      warnings: m.warnings,
+      errors: m.errors,
+      metadata: m.metadata,
+    });
+  }
+
+  status(level: Level | ""): MigrationStatus {
+    const { counts, lastStartedAtMs } = this.#d.migrations.aggregate(level);
+    const n = (k: MigrationStatusName) => BigInt(counts[k] ?? 0);
+    return create(MigrationStatusSchema, {
+      totalMigrations: Object.values(counts).reduce((a, b) => a + BigInt(b), 0n),
+      pending: n("pending"),
+      inProgress: n("in_progress"),
+      completed: n("completed"),
+      failed: n("failed"),
+      rolledBack: n("rolled_back"),
+      dryRuns: n("dry_run"),
+      registeredTools: BigInt(this.#d.tools.count(level || undefined)),
+      lastMigrationAt: lastStartedAtMs === null ? undefined : timestampFromMs(lastStartedAtMs),
+    });
+  }
+}
+

@@ -1,0 +1,114 @@
+// How a tool's source becomes an engine script, and what can be learned from its text.
+//
+// A tool file is an ES module exporting `name`, `description`, `inputSchema`, optional
+// `outputSchema`, `version`, `tags` (and optionally `id`) plus a `call(args, ctx)` function, either as
+// named exports or as a default-exported object; or it default-exports the call function itself.
+// The engine runs modules through their default export, so the tool's own `export default` is
+// rebound to a local (`__tool_default`, same line, so positions stay) and a footer adds a default
+// export that either describes the tool (env SCRIPTENGINE_TOOL_MODE=describe) or calls it.
+import type { Level } from "../config/types.ts";
+
+export const DESCRIBE_ENV = { SCRIPTENGINE_TOOL_MODE: "describe" } as const;
+
+const FOOTER = `
+;function __tool_describe() {
+  const d = typeof __tool_default === "undefined" ? undefined : __tool_default;
+  const o = d !== null && typeof d === "object" ? d : {};
+  const v = (k, local) => (local !== undefined ? local : o[k]);
+  return {
+    id: v("id", typeof id === "undefined" ? undefined : id),
+    name: v("name", typeof name === "undefined" ? undefined : name),
+    description: v("description", typeof description === "undefined" ? undefined : description),
+    inputSchema: v("inputSchema", typeof inputSchema === "undefined" ? undefined : inputSchema),
+    outputSchema: v("outputSchema", typeof outputSchema === "undefined" ? undefined : outputSchema),
+    version: v("version", typeof version === "undefined" ? undefined : version),
+    tags: v("tags", typeof tags === "undefined" ? undefined : tags),
+    call: typeof call === "function" ? call : typeof d === "function" ? d : typeof o.call === "function" ? o.call.bind(o) : undefined,
+  };
+}
+export default async function __tool_main(args, ctx) {
+  const t = __tool_describe();
+  if (ctx && ctx.env && ctx.env.SCRIPTENGINE_TOOL_MODE === "describe") {
+    const { call: fn, ...meta } = t;
+    return JSON.parse(JSON.stringify({ ...meta, hasCall: typeof fn === "function" }));
+  }
+  if (typeof t.call !== "function") throw new TypeError("the tool exports no call function");
+  return await t.call(args, ctx);
+}
+`;
+
+/** The engine script for a tool source (JavaScript or TypeScript). */
+export function toolModuleSource(source: string): string {
+  const rebound = source.replace(/^([ \t]*)export\s+default\s+/m, "$1const __tool_default = ");
+  return rebound + "\n" + FOOTER;
+}
+
+export function languageOf(path: string): "javascript" | "typescript" {
+  return /\.(ts|mts|cts)$/i.test(path) ? "typescript" : "javascript";
+}
+
+/** What a tool's describe run returns. */
+export interface DescribedTool {
+  id?: unknown;
+  name?: unknown;
+  description?: unknown;
+  inputSchema?: unknown;
+  outputSchema?: unknown;
+  version?: unknown;
+  tags?: unknown;
+  hasCall?: boolean;
+}
+
+/** Host tools the source calls (`ctx.tools.http(...)`, `tools.call("fs", ...)`). */
+export function hostToolsUsed(source: string): string[] {
+  const found = new Set<string>();
+  for (const m of source.matchAll(/\btools\s*\.\s*(http|fs)\b/g)) found.add(m[1]);
+  for (const m of source.matchAll(/\btools\s*\.\s*call\s*\(\s*["'`](http|fs)["'`]/g)) found.add(m[1]);
+  return [...found].sort();
+}
+
+/** Levels that grant each host tool (same table as api/limits.ts HOST_TOOLS). */
+export const HOST_TOOL_LEVELS: Record<string, Level[]> = { http: ["production", "development"], fs: ["development"] };
+
+export interface ApiFinding {
+  severity: "error" | "warning";
+  message: string;
+  line: number;
+}
+
+const FORBIDDEN: { re: RegExp; severity: "error" | "warning"; message: string }[] = [
+  { re: /\brequire\s*\(/, severity: "error", message: "`require` is not available in the engine" },
+  { re: /^[ \t]*import\s*[\w{*'"]/m, severity: "error", message: "static imports are not available in the engine (a tool is one self-contained module)" },
+  { re: /\bimport\s*\(/, severity: "error", message: "dynamic import() is not available in the engine" },
+  { re: /\bprocess\s*\./, severity: "error", message: "`process` is not available in the engine" },
+  { re: /\bchild_process\b/, severity: "error", message: "child processes are not available in the engine" },
+  { re: /\beval\s*\(/, severity: "error", message: "`eval` is not allowed in tools" },
+  { re: /\bnew\s+Function\s*\(/, severity: "error", message: "the Function constructor is not allowed in tools" },
+  { re: /(?<![.\w])fetch\s*\(/, severity: "error", message: "`fetch` is not available in the engine; use ctx.tools.http" },
+  { re: /\b(?:XMLHttpRequest|WebSocket)\b/, severity: "error", message: "network objects are not available in the engine; use ctx.tools.http" },
+  { re: /\bsetInterval\s*\(/, severity: "warning", message: "`setInterval` is not available in the engine (use setTimeout)" },
+  { re: /\b__dirname\b|\b__filename\b/, severity: "warning", message: "`__dirname`/`__filename` do not exist in the engine" },
+];
+
+/** Host APIs the engine does not offer, found by scanning the source (comments included). */
+export function forbiddenApis(source: string): ApiFinding[] {
+  const out: ApiFinding[] = [];
+  for (const f of FORBIDDEN) {
+    const m = f.re.exec(source);
+    if (m) out.push({ severity: f.severity, message: f.message, line: source.slice(0, m.index).split("\n").length });
+  }
+  return out;
+}
+
+/** A JSON Schema inferred from how the source reads `args.<name>` (used to fill a missing schema). */
+export function inferInputSchema(source: string): Record<string, unknown> {
+  const props: Record<string, unknown> = {};
+  for (const m of source.matchAll(/\bargs\s*(?:\?\.|\.)\s*([A-Za-z_$][\w$]*)/g)) props[m[1]] = {};
+  for (const m of source.matchAll(/\{\s*([\w$,\s=:'"]+)\}\s*=\s*args\b/g)) {
+    for (const part of m[1].split(",")) {
+      const key = part.split(/[:=]/)[0].trim();
+      if (/^[A-Za-z_$][\w$]*$/.test(key)) props[key] = {};
+    }
+  }
+  return { type: "object", properties: props, additionalProperties: true };
+}

@@ -1,0 +1,190 @@
+// The tool registry: registered (script) tools as the engine runs them. Tools live in the store
+// (store/tools.ts); this is how a script's `ctx.tools.<name>(args)` reaches one: arguments are
+// validated against the tool's input schema (ajv) before its script runs, the script runs in the
+// engine at the tighter of the calling execution's level and the tool's own, and a declared
+// output schema is checked on the way out.
+import { Ajv, type ValidateFunction } from "ajv";
+import type { Config, Level } from "../config/types.ts";
+import type { Engine, ExecutionLimits, ExecutionOutcome, JsonObject, JsonValue, ToolCallback } from "../engine/index.ts";
+import { LEVEL_RANK } from "../auth/principal.ts";
+import { LEVELS } from "../api/limits.ts";
+import type { StoredTool, ToolRepository } from "../store/tools.ts";
+import { toolBridge, type ToolCaller } from "./bridge.ts";
+import { ToolError } from "./tool-error.ts";
+import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
+
+export const BUILTIN_TOOLS = [
+  {
+    name: "fs",
+    description: "Reads and writes files inside the request's working_directory (Development level only).",
+    inputSchema: {
+      type: "object",
+      properties: { op: { type: "string", enum: ["read", "write", "list", "stat"] }, path: { type: "string" }, content: { type: "string" } },
+      required: ["op", "path"],
+    },
+    level: "development" as Level,
+    tags: ["builtin", "io"],
+  },
+  {
+    name: "http",
+    description: "HTTP(S) requests: Production level to the configured allow-list, Development level anywhere.",
+    inputSchema: {
+      type: "object",
+      properties: { url: { type: "string" }, method: { type: "string" }, headers: { type: "object" }, body: { type: "string" } },
+      required: ["url"],
+    },
+    level: "production" as Level,
+    tags: ["builtin", "network"],
+  },
+];
+
+const MAX_SCHEMA_CACHE = 500;
+
+/** Validators for JSON Schemas (draft-07 keywords; unknown keywords are ignored). */
+export class SchemaValidator {
+  readonly #ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false });
+  readonly #cache = new Map<string, ValidateFunction>();
+
+  #clean(schema: object): object {
+    const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
+    return rest;
+  }
+
+  /** Compiles a schema; throws with ajv's message when it is not a valid schema. */
+  compile(schema: object): ValidateFunction {
+    const key = JSON.stringify(schema);
+    let fn = this.#cache.get(key);
+    if (!fn) {
+      fn = this.#ajv.compile(this.#clean(schema));
+      if (this.#cache.size >= MAX_SCHEMA_CACHE) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(key, fn);
+    }
+    return fn;
+  }
+
+  /** Problems strict mode finds in a schema that still compiles (unknown keywords and the like). */
+  strictWarnings(schema: object): string[] {
+    try {
+      this.#strict.compile(this.#clean(schema));
+      return [];
+    } catch (err) {
+      return [String((err as Error).message)];
+    } finally {
+      this.#strict.removeSchema();
+    }
+  }
+
+  /** Error lines for `value` against `schema`; empty when valid. */
+  errors(schema: object, value: unknown): string[] {
+    const fn = this.compile(schema);
+    if (fn(value)) return [];
+    return (fn.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}`.trim());
+  }
+}
+
+const tighter = (a: Level, b: Level): Level => (LEVEL_RANK[a] <= LEVEL_RANK[b] ? a : b);
+
+/** Limits for running a tool at `level`: the level table capped by the configuration. */
+export function toolLimits(config: Config, level: Level, timeoutMs: number, hostTools: string[]): ExecutionLimits {
+  const t = LEVELS[level];
+  const rl = config.resourceLimits;
+  const min = (...v: (number | undefined)[]) => Math.min(...v.filter((x): x is number => x !== undefined && Number.isFinite(x)));
+  const cpu = min(t.cpuShare, rl.maxCpuPercentage);
+  return {
+    memoryBytes: min(t.memoryBytes, rl.maxMemoryBytes),
+    wallTimeoutMs: min(t.timeoutMs, rl.maxExecutionTimeMs, timeoutMs),
+    cpuShare: cpu >= 100 ? undefined : cpu,
+    maxOutputBytes: config.execution.maxOutputBytes,
+    maxReturnBytes: config.execution.maxReturnBytes,
+    maxToolPayloadBytes: config.execution.maxToolPayloadBytes,
+    tools: hostTools.filter((h) => HOST_TOOL_LEVELS[h]?.includes(level)),
+    toolTimeoutMs: rl.operationTimeoutMs,
+    maxToolCalls: 1000,
+  };
+}
+
+export const isPure = (t: Pick<StoredTool, "securityLevel" | "hostTools">) => t.securityLevel === "safe" && t.hostTools.length === 0;
+
+export interface ToolRegistryDeps {
+  config: Config;
+  engine: Engine;
+  tools: ToolRepository;
+  schemas: SchemaValidator;
+}
+
+export class ToolRegistry {
+  readonly #d: ToolRegistryDeps;
+
+  constructor(deps: ToolRegistryDeps) {
+    this.#d = deps;
+  }
+
+  /** For grantFor: registered script tools and whether each is pure (Safe, no host tools). */
+  describe = (name: string): { pure: boolean } | undefined => {
+    const t = this.#d.tools.get(name);
+    return t ? { pure: isPure(t) } : undefined;
+  };
+
+  /** The bridge's runner for `ctx.tools.<name>(args)`. */
+  run = async (name: string, args: JsonValue, signal: AbortSignal, caller?: ToolCaller): Promise<JsonValue | undefined> => {
+    const tool = this.#d.tools.get(name);
+    if (!tool) throw new ToolError(`no tool named ${name}`);
+    const input = args ?? {};
+    if (tool.inputSchema) {
+      const errs = this.#d.schemas.errors(tool.inputSchema, input);
+      if (errs.length) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} do not match its input schema: ${errs.join("; ")}`);
+    }
+    const level = caller ? tighter(caller.level, tool.securityLevel) : tool.securityLevel;
+    const outcome = await this.execute(tool, input as JsonObject, level, this.#d.config.resourceLimits.operationTimeoutMs, signal, caller?.executionId);
+    if (!outcome.success) {
+      const e = outcome.error;
+      throw new ToolError(`tool ${name} failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`, e?.kind === "security_violation" ? "security_violation" : "tool_error");
+    }
+    if (tool.outputSchema && outcome.returnValue !== undefined) {
+      const errs = this.#d.schemas.errors(tool.outputSchema, outcome.returnValue);
+      if (errs.length) throw new ToolError(`tool ${name} returned a value that does not match its output schema: ${errs.join("; ")}`);
+    }
+    return outcome.returnValue;
+  };
+
+  /**
+   * Runs a tool's script once. Host tools the source uses are granted when `level` grants them;
+   * `hostTools` replaces the real host tools (smoke runs never reach the network or the disk).
+   */
+  execute(
+    tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
+    args: JsonObject,
+    level: Level,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    parentExecutionId?: string,
+    options: { env?: Record<string, string>; hostTools?: ToolCallback } = {},
+  ): Promise<ExecutionOutcome> {
+    const { config, engine } = this.#d;
+    const limits = toolLimits(config, level, timeoutMs, tool.hostTools);
+    return engine.execute(
+      {
+        source: toolModuleSource(tool.source),
+        language: tool.language,
+        kind: "module",
+        filename: `${tool.name}.${tool.language === "typescript" ? "ts" : "js"}`,
+        arguments: args,
+        env: options.env ?? {},
+        limits,
+        executionId: parentExecutionId ? `${parentExecutionId}/tool:${tool.name}:${Date.now().toString(36)}` : undefined,
+        scriptId: `tool:${tool.name}`,
+        onToolCall:
+          options.hostTools ??
+          toolBridge({
+            level,
+            http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
+            maxNetworkRequests: config.resourceLimits.maxNetworkRequests,
+            maxFileBytes: config.execution.maxToolPayloadBytes / 2,
+            // A tool calls host tools only; registered tools do not call each other (no recursion).
+          }),
+      },
+      signal,
+    );
+  }
+}
