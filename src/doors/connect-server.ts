@@ -44,6 +44,11 @@ export async function openConnectDoor(address: string, services: ServedService[]
       });
     });
   }
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
   listener.on("connection", (s: net.Socket) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
@@ -59,18 +64,24 @@ export async function openConnectDoor(address: string, services: ServedService[]
     address: `${address.slice(0, colon)}:${port}`,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
+        let sweep: NodeJS.Timeout | undefined;
         const done = () => {
           clearTimeout(force);
+          clearInterval(sweep);
           resolve();
         };
         const force = setTimeout(() => {
           for (const s of sockets) s.destroy();
-          resolve();
+          done();
         }, graceMs);
         listener.close(() => done());
-        // Idle keep-alive connections would hold close() open: end those now, busy ones after their call.
-        h1?.closeIdleConnections();
-        if (!tls) h2.close();
+        // HTTP/2: GOAWAY, so clients open no new streams and sessions end when their calls do.
+        for (const session of sessions) session.close();
+        // HTTP/1.1: keep-alive connections would hold close() open; end each as soon as it is idle.
+        if (h1) {
+          h1.closeIdleConnections();
+          sweep = setInterval(() => h1!.closeIdleConnections(), 50);
+        }
         if (sockets.size === 0) done();
       }),
   };
