@@ -177,7 +177,8 @@ export class Migrator {
     if (!name) {
       // The tool names itself: load it once (compile + describe, no smoke run) to learn the name.
       const pre = await runChecks(this.#d, { legacy, expectedName: "", level: o.level, options: { ...o.validation, checks: ["metadata_valid"], skipChecks: [] } });
-      name = pre.tool.name || (legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, "");
+      const declared = /export\s+const\s+name\s*=\s*["'`]([A-Za-z_][\w-]{0,63})["'`]/.exec(legacy.source ?? "")?.[1];
+      name = pre.tool.name || declared || (legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, "");
     }
     const release = this.#lock(name);
     try {

@@ -1,0 +1,86 @@
+// Shared setup of the migration tests: a real server over a private copy of the example legacy tools.
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
+import { ToolService } from "../../gen/ts/scriptengine/v1/tool_service_pb.js";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { MigrationConfigSchema, type MigrationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { ROOT, startServer, type StartOptions, type TestServer } from "../helpers/server.ts";
+import { clientFor, type Protocol } from "../helpers/clients.ts";
+
+export { SecurityLevel };
+
+/** A fresh copy of examples/legacy-tools the test may change. */
+export function legacyCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "scriptengine-legacy-"));
+  cpSync(join(ROOT, "examples/legacy-tools"), dir, { recursive: true });
+  return dir;
+}
+
+export async function startWithLegacy(root: string, options: StartOptions = {}): Promise<TestServer> {
+  return startServer({ ...options, args: ["--set", `tools.legacy_root=${root}`, "--set", "pool.workers=2", ...(options.args ?? [])] });
+}
+
+export const clients = (server: { grpc: string; http: string }, protocol: Protocol = "grpc-js") => ({
+  migration: clientFor(MigrationService, protocol, server),
+  tools: clientFor(ToolService, protocol, server),
+  scripts: clientFor(ScriptService, protocol, server),
+  events: clientFor(EventService, protocol, server),
+});
+
+export interface ConfigInput {
+  level?: SecurityLevel;
+  force?: boolean;
+  preserveToolId?: boolean;
+  backupOriginal?: boolean;
+  dryRun?: boolean;
+  metadata?: Record<string, string>;
+  file?: string;
+  manifest?: string;
+  checks?: string[];
+  skipChecks?: string[];
+  strict?: boolean;
+  smokeArgs?: JsonObject;
+  smokeTimeoutMs?: number;
+}
+
+/** A MigrationConfig; backups are on unless turned off. */
+export function config(c: ConfigInput = {}): MigrationConfig {
+  return create(MigrationConfigSchema, {
+    securityLevel: c.level ?? SecurityLevel.SAFE,
+    force: c.force ?? false,
+    preserveToolId: c.preserveToolId ?? false,
+    backupOriginal: c.backupOriginal ?? true,
+    dryRun: c.dryRun ?? false,
+    metadata: c.metadata ?? {},
+    source: c.file ? { source: { case: "filePath", value: c.file } } : c.manifest ? { source: { case: "manifestPath", value: c.manifest } } : undefined,
+    validation: {
+      checks: c.checks ?? [],
+      skipChecks: c.skipChecks ?? [],
+      strict: c.strict ?? false,
+      smokeRunArguments: c.smokeArgs,
+      smokeRunTimeout: c.smokeTimeoutMs ? durationFromMs(c.smokeTimeoutMs) : undefined,
+    },
+  });
+}
+
+/** The named check of a result's first validation. */
+export function check(result: { validationResults: { checks: { name: string; status: number; message: string }[] }[] } | undefined, name: string) {
+  const c = result?.validationResults[0]?.checks.find((x) => x.name === name);
+  if (!c) throw new Error(`no check ${name}`);
+  return c;
+}
+
+/** Waits until `pred` holds for the server's logs. */
+export async function waitForLog(server: TestServer, pred: (logs: string) => boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!pred(server.logs())) {
+    if (Date.now() > until) throw new Error(`log condition not met; logs:\n${server.logs().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
