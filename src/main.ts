@@ -1,10 +1,12 @@
-// `node src/main.ts [flags]`: load the configuration, start the server, and shut down
-// gracefully on SIGTERM/SIGINT. A bad configuration exits with status 2 and one clear line.
+// `node src/main.ts [flags]` (or `scriptengine serve [flags]`): load the configuration, start
+// telemetry (when configured) and the server, and shut down gracefully on SIGTERM/SIGINT. A bad
+// configuration exits with status 2 and one clear line.
 import { ConfigError, USAGE, loadConfig } from "./config/load.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
+import { startTelemetry } from "./telemetry/index.ts";
 
-async function main(argv: string[]): Promise<number> {
+export async function runServer(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(USAGE + "\n");
     return 0;
@@ -22,7 +24,9 @@ async function main(argv: string[]): Promise<number> {
   const { config } = loaded;
   const log = createLogger(config.server.logLevel, { service: "scriptengine" });
   log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
-  const server = await startServer(config, log);
+  // Before the server, so the first call is already traced.
+  const telemetry = await startTelemetry(config.telemetry, log);
+  const server = await startServer(config, log, { telemetry });
   // One machine-readable line on stdout, for supervisors and tests.
   process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
   await new Promise<void>((resolve) => {
@@ -34,13 +38,18 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"));
   });
   await server.close();
+  await telemetry?.shutdown();
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`scriptengine: fatal: ${(err as Error)?.stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+export function exitWith(result: Promise<number>): void {
+  result.then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`scriptengine: fatal: ${(err as Error)?.stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (import.meta.main) exitWith(runServer(process.argv.slice(2)));

@@ -43,6 +43,7 @@ import { createTools } from "./migration/index.ts";
 import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
 import { components, startHealthMonitor } from "./health/monitor.ts";
+import type { Telemetry } from "./telemetry/index.ts";
 
 export interface RunningServer {
   grpcAddress: string;
@@ -63,7 +64,13 @@ function loopbackOnly(address: string, log: Logger, door: string): string {
   return `127.0.0.1:${port}`;
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export interface ServerOptions {
+  /** OpenTelemetry, already started (src/telemetry); absent: off. */
+  telemetry?: Telemetry;
+}
+
+export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const { telemetry } = options;
   const startedAt = Date.now();
   const health = new HealthState();
   const authenticator = new Authenticator(config.auth.principals);
@@ -105,9 +112,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   await engine.start();
   const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log });
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config);
+  const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount });
 
   const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine)];
-  const guardOptions = { authenticator, log, streamsSignal: streams.signal };
+  const guardOptions = { authenticator, log, streamsSignal: streams.signal, telemetry: telemetry?.rpc };
   const api: ServedService[] = [
     served(
       ScriptService,
@@ -120,7 +128,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           startedAt,
           metrics,
           components: () => components(engine.stats(), config),
-          scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEvents((e) => bus.publish(e)) }),
+          scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEvents((e) => bus.publish(e)), telemetry: telemetry?.executions }),
         }),
         guardOptions,
       ),
@@ -188,6 +196,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         const grace = config.server.shutdownGraceMs;
         await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
         stopHealthMonitor();
+        unobserve?.();
         await engine.close();
         db.close();
         health.set(ServiceStatus.STOPPED, "shut down");

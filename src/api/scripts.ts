@@ -29,6 +29,7 @@ import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
 import { LEVEL_TO_PROTO } from "./config-message.ts";
 import { grantFor, type Grant } from "./limits.ts";
 import type { EngineEvents } from "./engine-events.ts";
+import type { ExecutionTelemetry } from "../telemetry/index.ts";
 import { durationOf } from "./duration.ts";
 
 export interface ScriptsDeps {
@@ -38,6 +39,8 @@ export interface ScriptsDeps {
   events: EngineEvents;
   /** Registered script tools (the tool registry), when there is one. */
   tools?: { describe(name: string): { pure: boolean } | undefined; run: ScriptToolRunner };
+  /** OpenTelemetry spans and counts of compiles and executions (absent when telemetry is off). */
+  telemetry?: ExecutionTelemetry;
 }
 
 const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -92,7 +95,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   async function compile(source: string, cc: CompilationContext | undefined, scriptId: string) {
     checkSource(source);
     try {
-      return await engine.compile(source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || scriptId });
+      const work = () => engine.compile(source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || scriptId });
+      return await (deps.telemetry ? deps.telemetry.compile(scriptId, work) : work());
     } catch (err) {
       if (err instanceof CompileError) {
         events.compiled(scriptId, false, 0, err.message);
@@ -127,6 +131,15 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       throw serviceError("SECURITY_VIOLATION", 'a CPU profile needs the "profile" permission', { metadata: { permission: "profile" } });
     }
     const user = context?.userContext;
+    const trace = deps.telemetry?.start({ scriptId, executionId, level: g.level });
+    const bridge = toolBridge({
+      level: g.level,
+      workingDirectory: context?.workingDirectory,
+      http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
+      maxNetworkRequests: config.resourceLimits.maxNetworkRequests,
+      maxFileBytes: config.execution.maxToolPayloadBytes / 2,
+      scriptTools: deps.tools?.run,
+    });
     const outcome = await engine.execute(
       {
         source,
@@ -141,16 +154,16 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         scriptId,
         collectCpuProfile: context?.collectCpuProfile,
         caller: g.caller,
-        onToolCall: toolBridge({
-          level: g.level,
-          workingDirectory: context?.workingDirectory,
-          http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
-          maxNetworkRequests: config.resourceLimits.maxNetworkRequests,
-          maxFileBytes: config.execution.maxToolPayloadBytes / 2,
-          scriptTools: deps.tools?.run,
-        }),
+        onToolCall: trace ? trace.tools(bridge) : bridge,
+        onDispatch: trace?.dispatched,
       },
       ctx.signal,
+    ).then(
+      (o) => (trace?.done(o), o),
+      (err: unknown) => {
+        trace?.done(undefined, err);
+        throw err;
+      },
     );
     events.executed(scriptId, outcome);
     failOnLimit(outcome, g, scriptId, principalOf(ctx).name);

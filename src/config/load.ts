@@ -254,7 +254,17 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     auth: { onExcess: get("auth.on_excess"), principals },
     events: { logSize: get("events.log_size"), subscriberBuffer: get("events.subscriber_buffer"), onLag: get("events.on_lag") },
     tools: { httpAllowList: get("tools.http_allow_list"), legacyRoot: get("tools.legacy_root") },
+    telemetry: {
+      enabled: get("telemetry.enabled"),
+      serviceName: get("telemetry.service_name"),
+      otlp: get("telemetry.otlp"),
+      prometheusAddress: get("telemetry.prometheus_address"),
+    },
   };
+  const prom = config.telemetry!.prometheusAddress;
+  if (prom && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.test(prom)) {
+    throw new ConfigError("telemetry.prometheus_address", `expected host:port, got ${JSON.stringify(prom)}`);
+  }
   if (Boolean(config.server.tlsCertFile) !== Boolean(config.server.tlsKeyFile)) {
     throw new ConfigError(config.server.tlsCertFile ? "server.tls_key_file" : "server.tls_cert_file", "TLS needs both a certificate and a key");
   }

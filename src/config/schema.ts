@@ -71,6 +71,12 @@ export const SCHEMA = {
   // Tools and migration.
   "tools.http_allow_list": { type: "strings", default: [], doc: "hosts the http tool may reach (Production)" },
   "tools.legacy_root": { type: "string", default: "examples/legacy-tools", doc: "where legacy tools are read from" },
+
+  // OpenTelemetry (src/telemetry). Off by default; exporters also follow the standard OTEL_* variables.
+  "telemetry.enabled": { type: "bool", default: false, doc: "start the OpenTelemetry SDK: a span per RPC, engine spans, metrics" },
+  "telemetry.service_name": { type: "string", default: "scriptengine", doc: "service.name of the resource (OTEL_SERVICE_NAME wins)" },
+  "telemetry.otlp": { type: "bool", default: true, doc: "export traces and metrics over OTLP (OTEL_EXPORTER_OTLP_* pick endpoint and protocol)" },
+  "telemetry.prometheus_address": { type: "string", default: "", doc: 'Prometheus scrape endpoint host:port, e.g. "127.0.0.1:9464"; empty: none' },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

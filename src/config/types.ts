@@ -49,4 +49,6 @@ export interface Config {
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   events: { logSize: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };
   tools: { httpAllowList: string[]; legacyRoot: string };
+  /** OpenTelemetry; absent in hand-built configs means off. */
+  telemetry?: { enabled: boolean; serviceName: string; otlp: boolean; prometheusAddress: string };
 }

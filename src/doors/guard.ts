@@ -5,8 +5,12 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Authenticator } from "../auth/principal.ts";
 import { principalKey } from "../auth/principal.ts";
-import { notImplemented, toServiceError } from "../errors.ts";
+import { notImplemented, serviceError, toServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
+
+/** How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable status. */
+const shuttingDown = () => serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
 
 export interface GuardOptions {
   authenticator: Authenticator;
@@ -17,6 +21,8 @@ export interface GuardOptions {
   streamsSignal?: AbortSignal;
   /** Called once per finished call, for metrics. */
   onCallDone?: (method: string, code: number, ms: number) => void;
+  /** OpenTelemetry: a server span and a duration per call (absent when telemetry is off). */
+  telemetry?: RpcTelemetry;
 }
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
@@ -26,11 +32,12 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
   for (const method of service.methods) {
     const fn = (impl as Record<string, AnyImpl | undefined>)[method.localName];
     const name = `${service.typeName}/${method.name}`;
-    const finish = (start: number, err?: unknown) => {
+    const finish = (start: number, call: RpcCall | undefined, err?: unknown) => {
       const ms = performance.now() - start;
       const e = err === undefined ? undefined : toServiceError(err);
       const code = e?.code ?? 0;
       options.onCallDone?.(name, code, ms);
+      call?.end(code, e);
       if (e && (code === 13 || code === 2)) options.log.error("rpc failed", { method: name, code, error: String(e.cause ?? e) });
       else options.log.debug("rpc", { method: name, code, ms: Math.round(ms * 10) / 10 });
       return e;
@@ -44,25 +51,32 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
     if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
       out[method.localName] = async (req, ctx) => {
         const start = performance.now();
+        const call = options.telemetry?.begin(name, ctx);
         try {
           authenticate(ctx);
-          const res = await (fn ?? missing)(req, ctx);
-          finish(start);
+          const res = await (call ? call.within(() => (fn ?? missing)(req, ctx)) : (fn ?? missing)(req, ctx));
+          finish(start, call);
           return res;
         } catch (err) {
-          throw finish(start, err);
+          throw finish(start, call, err);
         }
       };
     } else {
       out[method.localName] = async function* (req, ctx) {
         const start = performance.now();
+        const call = options.telemetry?.begin(name, ctx);
         try {
           authenticate(ctx);
           const stop = options.streamsSignal ? AbortSignal.any([ctx.signal, options.streamsSignal]) : ctx.signal;
-          yield* untilAborted((fn ?? missing)(req, ctx) as AsyncIterable<unknown>, stop);
-          finish(start);
+          const source = (fn ?? missing)(req, ctx) as AsyncIterable<unknown>;
+          yield* untilAborted(call ? call.bind(source) : source, stop);
+          // Ended by shutdown, not by the caller or the source: say so, so clients resume elsewhere or later.
+          if (options.streamsSignal?.aborted && !ctx.signal.aborted) throw shuttingDown();
+          finish(start, call);
         } catch (err) {
-          throw finish(start, err);
+          throw finish(start, call, err);
+        } finally {
+          call?.end(1); // the caller went away mid-stream: CANCELLED (no-op when already ended)
         }
       };
     }

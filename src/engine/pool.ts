@@ -287,6 +287,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       payload, tools: l.tools ?? [], limits, profile: job.collectCpuProfile === true,
       testHook: o.testHooks ? job.testHook : undefined,
     };
+    try { job.onDispatch?.({ queueWaitMs, cacheHit: !!entry, workerId: w.id }); } catch { /* tracing never breaks a run */ }
     c.active++;
     const toolAbort = new AbortController();
     let io = { net: 0, file: 0 };
@@ -323,7 +324,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           memoryBytes: out.memoryBytes, cpuPercentage: out.cpuPercentage, operationsCount: out.operationsCount,
           networkIoBytes: io.net, fileIoBytes: io.file,
         },
-        metadata: { cacheHit: !!entry, isolateId: out.isolateId, workerId: w.id, queueWaitMs },
+        metadata: { cacheHit: !!entry, isolateId: out.isolateId, workerId: w.id, queueWaitMs, compileMs: out.compileMs },
         cpuProfile: out.cpuProfile,
       };
       c.total++;

@@ -64,6 +64,8 @@ export interface WorkerOutcome {
   stdout: string;
   stderr: string;
   executionTimeMs: number;
+  /** Part of executionTimeMs spent preparing and compiling the code (V8 code cache or per-isolate cache on a hit). */
+  compileMs?: number;
   error?: ExecutionError;
   memoryBytes: number;
   cpuPercentage: number;

@@ -88,6 +88,8 @@ export interface ExecuteJob {
   scriptId?: string;
   collectCpuProfile?: boolean;
   onToolCall?: ToolCallback;
+  /** Called when the job leaves the queue for a worker (tracing: ends the queue wait, starts the run). */
+  onDispatch?: (info: { queueWaitMs: number; cacheHit: boolean; workerId: string }) => void;
   /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
   caller?: { key: string; limit: number };
   /** Test-only: crash or hang the worker that takes this job. Ignored unless EngineOptions.enableTestHooks. */
@@ -131,6 +133,8 @@ export interface ExecutionMetadata {
   isolateId: string;
   workerId: string;
   queueWaitMs: number;
+  /** Time the worker spent preparing and compiling the code (part of executionTimeMs). */
+  compileMs?: number;
 }
 
 export interface ExecutionOutcome {

@@ -213,6 +213,7 @@ class Slot {
     let error: ExecutionError | undefined;
     let returnJson: string | undefined;
     let ok = false;
+    let compileMs = 0;
     let prepared: Prepared | undefined;
     let cpu0 = 0n;
     let profiling = false;
@@ -243,6 +244,7 @@ class Slot {
       if (msg.profile) { iso.startCpuProfiler('run'); profiling = true; }
       await prepared.begin.apply(undefined, [msg.payload], { timeout });
 
+      const tc = performance.now();
       let code = msg.code;
       let kind = msg.kind;
       if (!msg.compiled) {
@@ -265,6 +267,7 @@ class Slot {
           throw error;
         }
         compiled = pendingCompiled;
+        compileMs = performance.now() - tc;
         await mod.instantiate(prepared.context, () => { throw new Error('imports are not available in scripts'); });
         await mod.evaluate({ timeout });
         target = mod.namespace;
@@ -288,6 +291,7 @@ class Slot {
             this.scripts.delete(first);
           }
         }
+        compileMs = performance.now() - tc;
         target = (await script.run(prepared.context, { timeout, reference: true })) as ivm.Reference;
       }
       const envelope = String(await prepared.finish.apply(undefined, [target.derefInto(), kind === 'module'], {
@@ -348,7 +352,7 @@ class Slot {
     }
     this.busy = false;
     const outcome: WorkerOutcome = {
-      ok, returnJson, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, error,
+      ok, returnJson, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, compileMs, error,
       memoryBytes, cpuPercentage, operationsCount: run.ops, isolateId: `${this.id}#${this.generation}`, cpuProfile,
     };
     return { outcome, compiled };

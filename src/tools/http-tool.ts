@@ -1,6 +1,7 @@
 // The built-in `http` host tool: a fetch on the script's behalf, for the levels that grant
 // network. Production may reach only hosts on the configured allow-list; Development any host.
 // Bodies are text, capped; the trace context is passed on when present.
+import { context, propagation } from "@opentelemetry/api";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 
@@ -46,6 +47,9 @@ export async function httpTool(
   if (a.headers && typeof a.headers === "object") {
     for (const [k, v] of Object.entries(a.headers as Record<string, unknown>)) if (typeof v === "string") headers.set(k, v);
   }
+  // The trace goes on with the request (W3C traceparent of the tool's span); a script cannot forge
+  // it. A no-op when telemetry is off.
+  propagation.inject(context.active(), headers, { set: (h, k, v) => h.set(k, v) });
   const body = typeof a.body === "string" ? a.body : a.body === undefined ? undefined : JSON.stringify(a.body);
   const res = await fetch(url, {
     method,

@@ -1,0 +1,119 @@
+// Spans and counts of the engine's work, children of the RPC span that asked for it:
+//   scriptengine.queue_wait  from admission to a worker taking the job
+//   scriptengine.run         from dispatch to the result (the worker's whole part)
+//     scriptengine.compile   preparing and compiling the code inside the worker (cache hit or miss),
+//                            drawn from the worker's own measurement at the start of the run
+//     scriptengine.tool      each host tool call the script makes (the http tool passes the trace on)
+//   scriptengine.compile     also for the host-side compile of CompileScript / RunScript
+import { SpanStatusCode, context, trace, type Context, type Meter, type Span, type Tracer } from "@opentelemetry/api";
+import type { CompileResult, ExecutionOutcome, ToolCallback } from "../engine/index.ts";
+import {
+  ATTR_CACHE_HIT,
+  ATTR_EXECUTION_ID,
+  ATTR_OUTCOME,
+  ATTR_SCRIPT_ID,
+  ATTR_SECURITY_LEVEL,
+  ATTR_TOOL_NAME,
+  ATTR_WORKER_ID,
+  METRIC_EXECUTIONS,
+  SPAN_COMPILE,
+  SPAN_QUEUE_WAIT,
+  SPAN_RUN,
+  SPAN_TOOL,
+} from "./semconv.ts";
+
+export interface ExecutionTrace {
+  /** Pass as ExecuteJob.onDispatch. */
+  dispatched(info: { queueWaitMs: number; cacheHit: boolean; workerId: string }): void;
+  /** Wraps the tools bridge: a span per tool call, active while the tool runs. */
+  tools(callback: ToolCallback): ToolCallback;
+  /** The engine answered (outcome) or refused/failed (error). */
+  done(outcome: ExecutionOutcome | undefined, error?: unknown): void;
+}
+
+export interface ExecutionTelemetry {
+  start(info: { scriptId: string; executionId: string; level: string }): ExecutionTrace;
+  /** A host-side compile, as a span recording whether the compile cache answered. */
+  compile(scriptId: string, fn: () => Promise<CompileResult>): Promise<CompileResult>;
+}
+
+/** performance.now() → epoch milliseconds, the time input spans take. */
+const epochMs = (perfNow: number) => performance.timeOrigin + perfNow;
+
+export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelemetry {
+  const executions = meter.createCounter(METRIC_EXECUTIONS, {
+    description: "Script executions by outcome (success, an error kind, or rejected) and security level",
+  });
+  return {
+    start({ scriptId, executionId, level }) {
+      const parent = context.active();
+      const common = { [ATTR_SCRIPT_ID]: scriptId, [ATTR_EXECUTION_ID]: executionId, [ATTR_SECURITY_LEVEL]: level };
+      const queue = tracer.startSpan(SPAN_QUEUE_WAIT, { attributes: common }, parent);
+      let queueOpen = true;
+      let run: Span | undefined;
+      let runCtx: Context = parent;
+      let runStart = 0;
+      return {
+        dispatched({ cacheHit, workerId }) {
+          runStart = performance.now();
+          queue.end(epochMs(runStart)); // the queue wait ends exactly where the run starts
+          queueOpen = false;
+          run = tracer.startSpan(SPAN_RUN, { startTime: epochMs(runStart), attributes: { ...common, [ATTR_CACHE_HIT]: cacheHit, [ATTR_WORKER_ID]: workerId } }, parent);
+          runCtx = trace.setSpan(parent, run);
+        },
+        tools(callback) {
+          return (name, args, info) => {
+            const span = tracer.startSpan(`${SPAN_TOOL} ${name}`, { attributes: { [ATTR_TOOL_NAME]: name, [ATTR_EXECUTION_ID]: executionId } }, runCtx);
+            return context.with(trace.setSpan(runCtx, span), () => callback(name, args, info)).then(
+              (value) => {
+                span.end();
+                return value;
+              },
+              (err: unknown) => {
+                span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
+                span.end();
+                throw err;
+              },
+            );
+          };
+        },
+        done(outcome, error) {
+          const result = outcome ? (outcome.success ? "success" : (outcome.error?.kind ?? "failed")) : "rejected";
+          executions.add(1, { [ATTR_OUTCOME]: result, [ATTR_SECURITY_LEVEL]: level });
+          if (queueOpen) {
+            queue.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? "not run") });
+            queue.end();
+            queueOpen = false;
+          }
+          if (!run) return;
+          if (outcome) {
+            const compileMs = outcome.metadata.compileMs;
+            if (compileMs !== undefined) {
+              tracer
+                .startSpan(SPAN_COMPILE, { startTime: epochMs(runStart), attributes: { [ATTR_SCRIPT_ID]: scriptId, [ATTR_CACHE_HIT]: outcome.metadata.cacheHit } }, runCtx)
+                .end(epochMs(runStart + compileMs));
+            }
+            run.setAttribute(ATTR_OUTCOME, result);
+            if (!outcome.success) run.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error?.kind });
+          } else {
+            run.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
+          }
+          run.end();
+        },
+      };
+    },
+    async compile(scriptId, fn) {
+      const span = tracer.startSpan(SPAN_COMPILE, { attributes: { [ATTR_SCRIPT_ID]: scriptId } });
+      try {
+        const r = await fn();
+        span.setAttribute(ATTR_CACHE_HIT, r.cacheHit);
+        return r;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// OpenTelemetry for the server: `startTelemetry` starts @opentelemetry/sdk-node before the server
+// does, and hands the composition root the hooks it wires in (guard, scripts, observables). When
+// telemetry is off nothing here is loaded: the SDK is imported dynamically, the guard and the
+// scripts service see `undefined` and skip every telemetry call.
+//
+// Configuration: the [telemetry] keys are defaults for the standard OTEL_* variables, which win.
+//   telemetry.service_name        → OTEL_SERVICE_NAME
+//   telemetry.otlp = false        → OTEL_TRACES_EXPORTER=none and no OTLP metric reader
+//   telemetry.prometheus_address  → a Prometheus reader (OTEL_METRICS_EXPORTER gains "prometheus",
+//                                   OTEL_EXPORTER_PROMETHEUS_HOST/PORT)
+// Anything else (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER,
+// OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES, ...) is read by the SDK itself.
+// OTEL_SDK_DISABLED=true turns telemetry off whatever the file says.
+import { metrics, trace } from "@opentelemetry/api";
+import type { IMetricReader } from "@opentelemetry/sdk-metrics";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import type { Logger } from "../log.ts";
+import { executionTelemetry, type ExecutionTelemetry } from "./execution.ts";
+import { observeServer, type ObservedSources } from "./metrics.ts";
+import { rpcTelemetry, type RpcTelemetry } from "./rpc.ts";
+import { SCOPE } from "./semconv.ts";
+
+export type { ExecutionTelemetry, ExecutionTrace } from "./execution.ts";
+export type { RpcCall, RpcTelemetry } from "./rpc.ts";
+export type { ObservedSources } from "./metrics.ts";
+
+export interface TelemetrySettings {
+  enabled: boolean;
+  serviceName: string;
+  otlp: boolean;
+  prometheusAddress: string;
+}
+
+export interface Telemetry {
+  rpc: RpcTelemetry;
+  executions: ExecutionTelemetry;
+  /** Registers the server's observable gauges and counters; returns the unregister function. */
+  observe(sources: ObservedSources): () => void;
+  /** Flushes and stops exporters (and the Prometheus listener). */
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetryOverrides {
+  /** Replace the OTEL_TRACES_EXPORTER-based processors (tests: an in-memory exporter). */
+  spanProcessors?: SpanProcessor[];
+  /** Replace the env- and config-based metric readers (tests: an in-memory reader). */
+  metricReaders?: IMetricReader[];
+}
+
+/** Applies the [telemetry] keys as defaults of the standard variables (explicit OTEL_* values win). */
+export function applyTelemetryDefaults(settings: TelemetrySettings, env: NodeJS.ProcessEnv): void {
+  env.OTEL_SERVICE_NAME ??= settings.serviceName;
+  if (!settings.otlp) {
+    env.OTEL_TRACES_EXPORTER ??= "none";
+  }
+  env.OTEL_LOGS_EXPORTER ??= "none"; // the service logs to stderr; OTel logs are not wired
+  let metricExporters = (env.OTEL_METRICS_EXPORTER ?? (settings.otlp ? "otlp" : "")).split(",").map((s) => s.trim()).filter(Boolean);
+  if (settings.prometheusAddress) {
+    const i = settings.prometheusAddress.lastIndexOf(":");
+    env.OTEL_EXPORTER_PROMETHEUS_HOST ??= settings.prometheusAddress.slice(0, i).replace(/^\[|\]$/g, "");
+    env.OTEL_EXPORTER_PROMETHEUS_PORT ??= settings.prometheusAddress.slice(i + 1);
+    metricExporters = metricExporters.filter((e) => e !== "none" && e !== "prometheus").concat("prometheus");
+  }
+  env.OTEL_METRICS_EXPORTER = metricExporters.length > 0 ? metricExporters.join(",") : "none";
+}
+
+const isTrue = (v: string | undefined) => v?.trim().toLowerCase() === "true";
+
+/** Starts the SDK, or returns undefined (and loads nothing) when telemetry is off. */
+export async function startTelemetry(settings: TelemetrySettings | undefined, log: Logger, overrides: TelemetryOverrides = {}): Promise<Telemetry | undefined> {
+  const env = process.env;
+  if (!settings?.enabled || isTrue(env.OTEL_SDK_DISABLED)) return undefined;
+  applyTelemetryDefaults(settings, env);
+  const { NodeSDK } = await import("@opentelemetry/sdk-node");
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME,
+    spanProcessors: overrides.spanProcessors,
+    metricReaders: overrides.metricReaders,
+  });
+  sdk.start();
+  log.info("telemetry started", {
+    traces: overrides.spanProcessors ? "custom" : env.OTEL_TRACES_EXPORTER ?? "otlp",
+    metrics: overrides.metricReaders ? "custom" : env.OTEL_METRICS_EXPORTER,
+    prometheus: settings.prometheusAddress || null,
+    otlp_endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+  });
+  const tracer = trace.getTracer(SCOPE);
+  const meter = metrics.getMeter(SCOPE);
+  return {
+    rpc: rpcTelemetry(tracer, meter),
+    executions: executionTelemetry(tracer, meter),
+    observe: (sources) => observeServer(meter, sources),
+    shutdown: () => sdk.shutdown().catch((err: unknown) => log.warn("telemetry shutdown failed", { error: String(err) })),
+  };
+}

@@ -1,0 +1,43 @@
+// Gauges and counters read from the engine's and the event bus's own figures at each collection
+// (one stats() call per collection, whatever the number of readers' instruments).
+import type { Meter } from "@opentelemetry/api";
+import type { EngineStats } from "../engine/index.ts";
+import {
+  METRIC_CACHE_HITS,
+  METRIC_CACHE_MISSES,
+  METRIC_EVENT_SUBSCRIBERS,
+  METRIC_ISOLATE_RECYCLES,
+  METRIC_POOL_ISOLATES,
+  METRIC_QUEUE_LENGTH,
+  METRIC_WORKER_RESTARTS,
+} from "./semconv.ts";
+
+export interface ObservedSources {
+  engine: () => EngineStats;
+  eventSubscribers?: () => number;
+}
+
+/** Registers the observable instruments; returns the function that unregisters them. */
+export function observeServer(meter: Meter, sources: ObservedSources): () => void {
+  const hits = meter.createObservableCounter(METRIC_CACHE_HITS, { description: "Compile cache hits" });
+  const misses = meter.createObservableCounter(METRIC_CACHE_MISSES, { description: "Compile cache misses" });
+  const recycles = meter.createObservableCounter(METRIC_ISOLATE_RECYCLES, { description: "Isolates replaced after their execution budget" });
+  const restarts = meter.createObservableCounter(METRIC_WORKER_RESTARTS, { description: "Worker processes restarted after a crash, hang or memory kill" });
+  const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
+  const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
+  const subscribers = meter.createObservableGauge(METRIC_EVENT_SUBSCRIBERS, { description: "Open event subscriptions" });
+  const callback = (result: Parameters<Parameters<Meter["addBatchObservableCallback"]>[0]>[0]) => {
+    const s = sources.engine();
+    result.observe(hits, s.cacheHits);
+    result.observe(misses, s.cacheMisses);
+    result.observe(recycles, s.isolateRecycles);
+    result.observe(restarts, s.workerRestarts);
+    result.observe(isolates, s.busyIsolates, { state: "busy" });
+    result.observe(isolates, Math.max(0, s.poolSize - s.busyIsolates), { state: "idle" });
+    result.observe(queue, s.queueLength);
+    if (sources.eventSubscribers) result.observe(subscribers, sources.eventSubscribers());
+  };
+  const observables = [hits, misses, recycles, restarts, isolates, queue, subscribers];
+  meter.addBatchObservableCallback(callback, observables);
+  return () => meter.removeBatchObservableCallback(callback, observables);
+}

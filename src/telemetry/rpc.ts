@@ -1,0 +1,84 @@
+// A server span and a duration measurement per RPC, for both doors: the guard (src/doors/guard.ts)
+// calls `begin` for every call it wraps, so grpc-js and connect-node calls are traced the same way.
+// The caller's trace is continued from the `traceparent` (W3C) header, whatever the door.
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Meter, type Tracer } from "@opentelemetry/api";
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_RPC_SYSTEM_NAME,
+  METRIC_RPC_SERVER_CALL_DURATION,
+  SERVER_ERROR_CODES,
+  statusName,
+} from "./semconv.ts";
+
+export interface RpcCall {
+  /** Runs `fn` with the RPC span as the active span (children attach to it). */
+  within<T>(fn: () => T): T;
+  /** The same for every step of a response stream. */
+  bind<T>(source: AsyncIterable<T>): AsyncIterable<T>;
+  /** Ends the span and records the duration with the call's status code. */
+  end(code: number, error?: Error): void;
+}
+
+export interface RpcTelemetry {
+  begin(method: string, ctx: HandlerContext): RpcCall;
+}
+
+const headerGetter = {
+  get: (h: Headers, key: string) => h.get(key) ?? undefined,
+  keys: (h: Headers) => [...h.keys()],
+};
+
+/** Connect's own protocol is "connectrpc"; gRPC and gRPC-Web (either door) are "grpc". */
+const systemOf = (protocolName: string) => (protocolName === "connect" ? "connectrpc" : "grpc");
+
+export function bindIterable<T>(active: Context, source: AsyncIterable<T>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = source[Symbol.asyncIterator]();
+      return {
+        next: (...args: [] | [unknown]) => context.with(active, () => it.next(...args)),
+        return: (value?: unknown) => (it.return ? context.with(active, () => it.return!(value)) : Promise.resolve({ done: true as const, value: value as T })),
+        throw: (err?: unknown) => (it.throw ? context.with(active, () => it.throw!(err)) : Promise.reject(err)),
+      };
+    },
+  };
+}
+
+export function rpcTelemetry(tracer: Tracer, meter: Meter): RpcTelemetry {
+  const duration = meter.createHistogram(METRIC_RPC_SERVER_CALL_DURATION, {
+    description: "Duration of incoming RPCs (both doors)",
+    unit: "s",
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] },
+  });
+  return {
+    begin(method, hctx) {
+      const t0 = performance.now();
+      const system = systemOf(hctx.protocolName);
+      const parent = propagation.extract(ROOT_CONTEXT, hctx.requestHeader, headerGetter);
+      const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { [ATTR_RPC_SYSTEM_NAME]: system, [ATTR_RPC_METHOD]: method } }, parent);
+      const active = trace.setSpan(parent, span);
+      let ended = false;
+      return {
+        within: (fn) => context.with(active, fn),
+        bind: (source) => bindIterable(active, source),
+        end(code, error) {
+          if (ended) return;
+          ended = true;
+          const status = statusName(code);
+          const attributes: Record<string, string> = { [ATTR_RPC_SYSTEM_NAME]: system, [ATTR_RPC_METHOD]: method, [ATTR_RPC_STATUS_CODE]: status };
+          span.setAttribute(ATTR_RPC_STATUS_CODE, status);
+          if (SERVER_ERROR_CODES.has(code)) {
+            attributes[ATTR_ERROR_TYPE] = status;
+            span.setAttribute(ATTR_ERROR_TYPE, status);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message });
+          }
+          span.end();
+          duration.record((performance.now() - t0) / 1000, attributes);
+        },
+      };
+    },
+  };
+}
