@@ -172,7 +172,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       return;
     }
     const findings = await fn();
-    results.set(c, { findings, ms: performance.now() - t0, skipped: enabled(c) ? undefined : undefined });
+    results.set(c, { findings, ms: performance.now() - t0 });
   };
 
   // source_readable
