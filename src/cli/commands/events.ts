@@ -1,0 +1,71 @@
+// events [--type T ...] [--after SEQ]: a live tail until Ctrl-C (resumes after a dropped connection).
+import { toJson } from "@bufbuild/protobuf";
+import type { Command } from "commander";
+import { ServiceEventSchema, ServiceStatus, type ServiceEvent } from "../../../clients/ts/src/index.ts";
+import { action, interrupted, optionsOf, withClient } from "../action.ts";
+import { CliError } from "../exit.ts";
+import { enumName, err, fmtDuration, fmtTime, json, out } from "../output.ts";
+
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+
+export function summary(e: ServiceEvent): string {
+  const ev = e.event;
+  switch (ev.case) {
+    case "scriptCompiled":
+      return `${ev.value.scriptId} ${ev.value.success ? "ok" : `failed: ${ev.value.error ?? ""}`} ${fmtDuration(ev.value.duration)}`;
+    case "scriptExecuted":
+      return `${ev.value.scriptId} ${ev.value.success ? "ok" : "failed"} ${fmtDuration(ev.value.duration)} execution ${ev.value.executionId}`;
+    case "healthStatusChanged":
+      return `${ev.value.serviceId} ${enumName(ServiceStatus, ev.value.status)}`;
+    case "migrationStarted":
+      return `${ev.value.toolName} migration ${ev.value.migrationId}`;
+    case "migrationCompleted":
+      return `${ev.value.toolName} ${ev.value.success ? "ok" : "failed"} migration ${ev.value.migrationId}`;
+    case "serviceRegistered":
+      return `${ev.value.serviceId} (${ev.value.serviceType})`;
+    case "serviceUnregistered":
+      return `${ev.value.serviceId} ${ev.value.reason}`;
+    case "securityViolation":
+      return `${ev.value.kind} by ${ev.value.principal}${ev.value.scriptId ? ` in ${ev.value.scriptId}` : ""}: ${ev.value.detail}`;
+    default:
+      return "";
+  }
+}
+
+export function eventCommands(program: Command): void {
+  program
+    .command("events")
+    .description("tail events live until Ctrl-C (script_executed, script_compiled, health_status_changed, security_violation, ...)")
+    .option("--type <type...>", "only these event types")
+    .option("--after <seq>", "replay retained events after this sequence first", (v) => {
+      if (!/^\d+$/.test(v)) throw new CliError(`--after expects a sequence number, got ${v}`);
+      return BigInt(v);
+    })
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const o = optionsOf<{ type?: string[]; after?: bigint }>(cmd);
+        const stop = interrupted();
+        try {
+          await withClient(o, async (c) => {
+            const events = c.subscribe({
+              eventTypes: o.type ?? [],
+              afterSequence: o.after,
+              signal: stop.signal,
+              onLost: (lost) => err(`scriptengine: missed ${lost.missedCount} events (${lost.firstMissedSequence}..${lost.lastMissedSequence})`),
+              onStarted: (s) => {
+                if (!o.json) err(`subscribed ${s.subscriptionId} (retained ${s.oldestSequence}..${s.latestSequence}); Ctrl-C to stop`);
+              },
+            });
+            for await (const e of events) {
+              if (o.json) out(json(toJson(ServiceEventSchema, e), false));
+              else out(`${String(e.sequence).padStart(6)}  ${fmtTime(e.timestamp)}  ${snake(e.event.case ?? "unknown").padEnd(22)}  ${summary(e)}`);
+            }
+          });
+        } catch (e) {
+          if (!stop.signal.aborted) throw e;
+        } finally {
+          stop.dispose();
+        }
+      }),
+    );
+}

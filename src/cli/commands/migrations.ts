@@ -1,0 +1,226 @@
+// migrate TOOL|DIR, validate TOOL, rollback TOOL, migrations list, migrations status.
+// A directory (a path ending in "/", ".", or --dir) goes through MigrateDirectory, a server
+// stream, with a progress bar on a terminal and one line per tool otherwise.
+import { createInterface } from "node:readline/promises";
+import { toJson } from "@bufbuild/protobuf";
+import { Option, type Command } from "commander";
+import cliProgress from "cli-progress";
+import {
+  MigrationInfoSchema,
+  MigrationResultSchema,
+  MigrationState,
+  MigrationStatusSchema,
+  RollbackAction,
+  RollbackResultSchema,
+  SecurityLevel,
+  Severity,
+  ValidationResultSchema,
+  ValidationStatus,
+  type MigrationInfo,
+  type MigrationResult,
+} from "../../../clients/ts/src/index.ts";
+import { action, optionsOf, withClient } from "../action.ts";
+import { CliError, EXIT } from "../exit.ts";
+import { enumName, err, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
+
+const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
+type LevelName = keyof typeof LEVELS;
+const levelOption = () => new Option("--level <level>", "security level of the migrated tool").choices(Object.keys(LEVELS));
+
+const ok = (r: MigrationResult) => r.status === MigrationState.COMPLETED || r.status === MigrationState.DRY_RUN;
+const isDirectory = (target: string, dir?: boolean) => Boolean(dir) || target === "." || target.endsWith("/");
+
+function resultRows(results: MigrationResult[]): string {
+  return table(
+    ["TOOL", "STATUS", "NEW TOOL ID", "DURATION", "NOTES"],
+    results.map((r) => [r.toolName, enumName(MigrationState, r.status), r.newToolId ?? "-", fmtDuration(r.duration), [...r.errors, ...r.warnings].join("; ").slice(0, 80)]),
+  );
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function migrationCommands(program: Command): void {
+  program
+    .command("migrate")
+    .description("migrate a legacy tool, or every tool of a directory (a path ending in / or --dir) with progress")
+    .argument("<tool-or-dir>", "tool name, or a directory inside the server's legacy tools root")
+    .option("--dry-run", "convert and validate, change nothing")
+    .option("--force", "replace an existing migrated tool")
+    .addOption(levelOption())
+    .option("--dir", "treat the argument as a directory")
+    .action(
+      action(async (target: string, _o: unknown, cmd: Command) => {
+        const o = optionsOf<{ dryRun?: boolean; force?: boolean; level?: LevelName; dir?: boolean }>(cmd);
+        const config = { dryRun: Boolean(o.dryRun), force: Boolean(o.force), securityLevel: o.level ? LEVELS[o.level] : SecurityLevel.UNSPECIFIED };
+        if (!isDirectory(target, o.dir)) {
+          const r = await withClient(o, (c) => c.migrate(target, config));
+          if (o.json) out(json(toJson(MigrationResultSchema, r)));
+          else {
+            out(resultRows([r]));
+            for (const e of r.errors) err(`error: ${e}`);
+          }
+          return ok(r) ? EXIT.OK : EXIT.FAILED;
+        }
+        const directory = target === "." || target === "./" ? "" : target.replace(/\/+$/, "");
+        const results: MigrationResult[] = [];
+        const tty = Boolean(process.stderr.isTTY) && !o.json;
+        const bar = tty
+          ? new cliProgress.SingleBar({ format: "migrating {bar} {value}/{total} {tool}", stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+          : undefined;
+        try {
+          await withClient(o, async (c) => {
+            for await (const msg of c.migrations.migrateDirectory({ directory, config }, { timeoutMs: 3_600_000 })) {
+              if (msg.result) results.push(msg.result);
+              const tool = msg.result?.toolName ?? "";
+              if (bar) {
+                if (results.length === 1 || bar.getTotal() !== msg.total) bar.start(msg.total, msg.done, { tool });
+                bar.update(msg.done, { tool });
+              } else if (o.json) out(json(toJson(MigrationResultSchema, msg.result ?? ({} as MigrationResult)), false));
+              else if (msg.result) err(`[${msg.done}/${msg.total}] ${tool} ${enumName(MigrationState, msg.result.status)}`);
+            }
+          });
+        } finally {
+          bar?.stop();
+        }
+        const failed = results.filter((r) => !ok(r)).length;
+        if (!o.json) {
+          if (results.length > 0) out(resultRows(results));
+          out(`${results.length} tools: ${results.length - failed} ok, ${failed} failed`);
+        }
+        return failed > 0 ? EXIT.FAILED : EXIT.OK;
+      }),
+    );
+
+  program
+    .command("validate")
+    .description("re-check a migrated tool against the engine and its original; exit 1 when it fails")
+    .argument("<tool>", "tool name")
+    .option("--auto-fix", "repair what can be repaired")
+    .action(
+      action(async (toolName: string, _o: unknown, cmd: Command) => {
+        const o = optionsOf<{ autoFix?: boolean }>(cmd);
+        const r = (await withClient(o, (c) => c.migrations.validateMigration({ toolName, autoFix: Boolean(o.autoFix) }))).result!;
+        if (o.json) out(json(toJson(ValidationResultSchema, r)));
+        else {
+          out(`${r.toolName}: ${enumName(ValidationStatus, r.status)}`);
+          if (r.checks.length > 0) out(table(["CHECK", "STATUS", "DURATION", "MESSAGE"], r.checks.map((c) => [c.name, enumName(ValidationStatus, c.status), fmtDuration(c.duration), c.message])));
+          if (r.issues.length > 0) out(table(["SEVERITY", "CHECK", "FIXABLE", "MESSAGE"], r.issues.map((i) => [enumName(Severity, i.severity), i.check, i.fixable ? "yes" : "no", i.message])));
+          const fix = r.autoFixResults;
+          if (fix) out(`auto-fix: ${fix.success ? "ok" : "incomplete"}; applied ${fix.applied.join(", ") || "nothing"}; unresolved ${fix.unresolved.length}`);
+        }
+        return r.status === ValidationStatus.FAILED ? EXIT.FAILED : EXIT.OK;
+      }),
+    );
+
+  program
+    .command("rollback")
+    .description("restore the state from before a tool's migration (asks unless --yes)")
+    .argument("<tool>", "tool name")
+    .option("-y, --yes", "do not ask")
+    .option("--migration <id>", "a specific migration (default: the latest)")
+    .option("--reason <text>", "recorded with the rollback")
+    .action(
+      action(async (toolName: string, _o: unknown, cmd: Command) => {
+        const o = optionsOf<{ yes?: boolean; migration?: string; reason?: string }>(cmd);
+        if (!o.yes) {
+          if (!process.stdin.isTTY) throw new CliError("rollback changes the registry: pass --yes (no terminal to ask)");
+          if (!(await confirm(`Roll back ${toolName}?`))) {
+            err("not rolled back");
+            return EXIT.FAILED;
+          }
+        }
+        const r = await withClient(o, (c) => c.rollback(toolName, { migrationId: o.migration ?? "", reason: o.reason ?? "" }));
+        if (o.json) out(json(toJson(RollbackResultSchema, r)));
+        else {
+          out(
+            pairs([
+              ["tool", r.toolName],
+              ["result", `${r.success ? "ok" : "failed"}: ${enumName(RollbackAction, r.action)}`],
+              ["migration", r.migrationId || "-"],
+              ["restored", r.restoredToolId ? `${r.restoredToolId} ${r.restoredVersion}` : "-"],
+            ]),
+          );
+          for (const m of r.messages) err(m);
+        }
+        return r.success ? EXIT.OK : EXIT.FAILED;
+      }),
+    );
+
+  const migrations = program.command("migrations").description("migration history");
+  migrations
+    .command("list")
+    .description("migrations, newest first as the server orders them")
+    .option("--status <state...>", `only these states (${Object.values(MigrationState).filter((v) => typeof v === "string" && v !== "UNSPECIFIED").join(", ").toLowerCase()})`)
+    .option("--tool <name>", "only this tool")
+    .option("--limit <n>", "at most this many (default 100)", (v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new CliError(`--limit expects a positive number, got ${v}`);
+      return Number(v);
+    })
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const o = optionsOf<{ status?: string[]; tool?: string; limit?: number }>(cmd);
+        const statuses = (o.status ?? []).map((s) => {
+          const v = MigrationState[s.toUpperCase().replace(/-/g, "_") as keyof typeof MigrationState];
+          if (typeof v !== "number" || v === 0) throw new CliError(`--status: unknown state ${s}`);
+          return v;
+        });
+        const limit = o.limit ?? 100;
+        const all: MigrationInfo[] = [];
+        await withClient(o, async (c) => {
+          let pageToken = "";
+          do {
+            const res = await c.migrations.listMigrations({ filter: { statuses, toolName: o.tool ?? "" }, pageSize: Math.min(1000, limit - all.length), pageToken });
+            all.push(...res.migrations);
+            pageToken = res.nextPageToken;
+          } while (pageToken && all.length < limit);
+        });
+        if (o.json) {
+          out(json(all.map((m) => toJson(MigrationInfoSchema, m))));
+          return;
+        }
+        if (all.length === 0) {
+          out("no migrations");
+          return;
+        }
+        out(
+          table(
+            ["MIGRATION", "TOOL", "STATUS", "LEVEL", "STARTED", "DURATION", "BACKUP"],
+            all.map((m) => [m.migrationId, m.toolName, enumName(MigrationState, m.status), enumName(SecurityLevel, m.securityLevel), fmtTime(m.startedAt), fmtDuration(m.duration), m.hasBackup ? "yes" : "no"]),
+          ),
+        );
+      }),
+    );
+  migrations
+    .command("status")
+    .description("counts by state")
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const o = optionsOf(cmd);
+        const s = (await withClient(o, (c) => c.migrations.getMigrationStatus({}))).status!;
+        if (o.json) {
+          out(json(toJson(MigrationStatusSchema, s)));
+          return;
+        }
+        out(
+          pairs([
+            ["total", String(s.totalMigrations)],
+            ["completed", String(s.completed)],
+            ["failed", String(s.failed)],
+            ["in progress", String(s.inProgress)],
+            ["pending", String(s.pending)],
+            ["rolled back", String(s.rolledBack)],
+            ["dry runs", String(s.dryRuns)],
+            ["registered tools", String(s.registeredTools)],
+            ["last migration", fmtTime(s.lastMigrationAt)],
+          ]),
+        );
+      }),
+    );
+}

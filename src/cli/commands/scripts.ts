@@ -1,0 +1,177 @@
+// run FILE, compile FILE, exec SCRIPT_ID.
+import { writeFileSync } from "node:fs";
+import { ValueSchema, durationFromMs } from "@bufbuild/protobuf/wkt";
+import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { Option, type Command } from "commander";
+import {
+  CompiledScriptSchema,
+  ExecutionErrorKind,
+  ExecutionResultSchema,
+  ScriptLanguage,
+  SecurityLevel,
+  Severity,
+  jsonOf,
+  type ExecutionResult,
+} from "../../../clients/ts/src/index.ts";
+import { action, optionsOf, withClient } from "../action.ts";
+import { CliError, EXIT } from "../exit.ts";
+import { durationMs, readSource } from "../input.ts";
+import { err, fmtBytes, fmtDuration, json, out, pairs, table } from "../output.ts";
+
+interface ExecOptions {
+  args?: string;
+  level?: "safe" | "production" | "development";
+  timeout?: string;
+  profile?: string;
+  tool?: string[];
+  env?: string[];
+}
+
+const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
+
+function parseArgs(text: string | undefined): Record<string, JsonValue> {
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`--args is not JSON: ${(e as Error).message}`);
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CliError("--args must be a JSON object, e.g. '{\"name\":\"Ada\"}'");
+  return v as Record<string, JsonValue>;
+}
+
+function executionContext(o: ExecOptions) {
+  const environment: Record<string, string> = {};
+  for (const kv of o.env ?? []) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new CliError(`--env expects NAME=VALUE, got ${JSON.stringify(kv)}`);
+    environment[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const timeoutMs = o.timeout ? durationMs(o.timeout, "--timeout") : undefined;
+  return {
+    timeoutMs,
+    context: {
+      securityContext: o.level ? { securityLevel: LEVELS[o.level] } : undefined,
+      timeout: timeoutMs ? durationFromMs(timeoutMs) : undefined,
+      collectCpuProfile: Boolean(o.profile),
+      availableTools: o.tool ?? [],
+      environment,
+    },
+  };
+}
+
+const execOptions = (c: Command) =>
+  c
+    .option("--args <json>", "arguments as a JSON object", undefined)
+    .addOption(new Option("--level <level>", "security level").choices(["safe", "production", "development"]))
+    .option("--timeout <duration>", "execution timeout, e.g. 5s or 500ms")
+    .option("--profile <file>", "save a CPU profile (.cpuprofile, opens in Chrome DevTools); needs the profile permission")
+    .option("--tool <name...>", "tools the script may call (http, fs, registered tools)")
+    .option("--env <NAME=VALUE...>", "environment variables for the script");
+
+/** Prints a result; returns the exit code (1 when the script failed). */
+function report(result: ExecutionResult, o: ExecOptions & { json?: boolean }): number {
+  if (o.profile) {
+    if (!result.cpuProfile) throw new CliError("the server returned no CPU profile", EXIT.INTERNAL);
+    writeFileSync(o.profile, result.cpuProfile);
+  }
+  if (o.json) {
+    const doc = toJson(ExecutionResultSchema, result) as Record<string, unknown>;
+    delete doc.cpuProfile; // written to --profile; too large for a terminal
+    out(json(doc));
+  } else {
+    if (result.stdout) process.stdout.write(result.stdout.endsWith("\n") ? result.stdout : result.stdout + "\n");
+    if (result.stderr) process.stderr.write(result.stderr.endsWith("\n") ? result.stderr : result.stderr + "\n");
+    const value = jsonOf(result.returnValue);
+    if (result.success && value !== undefined) out(typeof value === "string" ? value : JSON.stringify(value, null, 2));
+    const meta = (k: string) => jsonOf(result.metadata[k]);
+    const usage = result.resourceUsage;
+    err(
+      `${result.success ? "ok" : "failed"} in ${fmtDuration(result.executionTime)} · level ${meta("security_level") ?? "-"} · ` +
+        `${meta("cache_hit") ? "cache hit" : "cache miss"} · ${fmtBytes(usage?.memoryBytes ?? 0n)} · execution ${result.executionId}` +
+        (o.profile ? ` · profile ${o.profile}` : ""),
+    );
+  }
+  if (result.success) return EXIT.OK;
+  const e = result.error;
+  const kind = e ? (ExecutionErrorKind[e.kind] ?? "ERROR") : "ERROR";
+  const where = e && e.line ? ` (line ${e.line}:${e.column})` : "";
+  err(`scriptengine: script failed (${kind}): ${e ? `${e.name || "Error"}: ${e.message}` : "no detail"}${where}`);
+  return EXIT.FAILED;
+}
+
+export function scriptCommands(program: Command): void {
+  execOptions(
+    program
+      .command("run")
+      .description("run a script file once (not stored); `-` reads stdin. A .ts file is TypeScript")
+      .argument("<file>", "script file"),
+  ).action(
+    action(async (file: string, _o: ExecOptions, cmd: Command) => {
+      const o = optionsOf<ExecOptions>(cmd);
+      const { source, name, typescript } = readSource(file);
+      const { context, timeoutMs } = executionContext(o);
+      const args = parseArgs(o.args);
+      const result = await withClient(
+        o,
+        (c) => c.runScript(source, args, { context, compilation: { name, language: typescript ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT } }),
+        { executionTimeoutMs: timeoutMs ? timeoutMs + 10_000 : undefined },
+      );
+      return report(result, o);
+    }),
+  );
+
+  execOptions(program.command("exec").description("execute a stored script").argument("<script-id>", "id given at compile"))
+    .option("--script-version <n>", "a specific version (default: the latest)", (v) => {
+      if (!/^\d+$/.test(v)) throw new CliError(`--script-version expects a number, got ${v}`);
+      return Number(v);
+    })
+    .action(
+      action(async (scriptId: string, _o: ExecOptions, cmd: Command) => {
+        const o = optionsOf<ExecOptions & { scriptVersion?: number }>(cmd);
+        const { context, timeoutMs } = executionContext(o);
+        const args = Object.fromEntries(Object.entries(parseArgs(o.args)).map(([k, v]) => [k, fromJson(ValueSchema, v)]));
+        const res = await withClient(
+          o,
+          async (c) => (await c.scripts.executeScript({ scriptId, version: o.scriptVersion ?? 0, context: { ...context, arguments: args } })).result!,
+          { executionTimeoutMs: timeoutMs ? timeoutMs + 10_000 : undefined },
+        );
+        return report(res, o);
+      }),
+    );
+
+  program
+    .command("compile")
+    .description("compile and store a script (a new version when the id exists)")
+    .argument("<file>", "script file; `-` reads stdin")
+    .option("--id <script-id>", "script id (default: generated)")
+    .option("--name <name>", "display name (default: the file name)")
+    .option("--validate-only", "check it compiles; store nothing")
+    .action(
+      action(async (file: string, _o: unknown, cmd: Command) => {
+        const o = optionsOf<{ id?: string; name?: string; validateOnly?: boolean }>(cmd);
+        const { source, name, typescript } = readSource(file);
+        const script = await withClient(o, (c) =>
+          c.compile(source, { scriptId: o.id, name: o.name ?? name, language: typescript ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT, validateOnly: o.validateOnly }),
+        );
+        if (o.json) {
+          out(json(toJson(CompiledScriptSchema, script)));
+          return;
+        }
+        out(
+          pairs([
+            ["script", script.scriptId],
+            ["version", script.version || "- (validate only)"],
+            ["kind", script.kind === 1 ? "module" : "expression"],
+            ["source", `${fmtBytes(script.sourceSize)} sha256 ${script.sourceHash.slice(0, 16)}…`],
+            ["compile", `${fmtDuration(script.compileTime)}${script.cacheHit ? " (cache hit)" : ""}`],
+          ]),
+        );
+        if (script.diagnostics.length > 0) {
+          out("");
+          out(table(["SEVERITY", "LINE", "MESSAGE"], script.diagnostics.map((d) => [Severity[d.severity] ?? "-", `${d.line}:${d.column}`, d.message])));
+        }
+      }),
+    );
+}

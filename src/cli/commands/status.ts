@@ -1,0 +1,85 @@
+// health, metrics [--watch].
+import { toJson } from "@bufbuild/protobuf";
+import type { Command } from "commander";
+import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
+import { action, interrupted, optionsOf, withClient } from "../action.ts";
+import { EXIT } from "../exit.ts";
+import { durationMs } from "../input.ts";
+import { enumName, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
+
+function metricsView(m: PerformanceMetrics): string {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  return pairs([
+    ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})`],
+    ["latency", `p50 ${fmtDuration(m.latencyP50)} · p95 ${fmtDuration(m.latencyP95)} · p99 ${fmtDuration(m.latencyP99)} · avg ${fmtDuration(m.averageExecutionTime)}`],
+    ["pool", `${m.busyIsolates}/${m.poolSize} isolates busy · queue ${m.queueLength} · active ${m.activeConnections}`],
+    ["cache", `${m.cacheSize} scripts · ${m.cacheHits} hits / ${m.cacheMisses} misses (${pct(m.cacheHitRate)}) · ${m.totalCompilations} compilations`],
+    ["recycling", `${m.isolateRecycles} isolate recycles · ${m.workerRestarts} worker restarts`],
+    ["events", `${m.eventSubscribers} subscribers`],
+    ["process", `${fmtBytes(m.memoryUsage)} memory · ${m.cpuUsage.toFixed(1)}% cpu · up ${fmtDuration(m.uptime)}`],
+    ["at", fmtTime(m.timestamp)],
+  ]);
+}
+
+export function statusCommands(program: Command): void {
+  program
+    .command("health")
+    .description("the engine's health; exit 0 when HEALTHY or DEGRADED, 3 otherwise")
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const o = optionsOf(cmd);
+        const h = await withClient(o, (c) => c.health());
+        if (o.json) out(json(toJson(HealthStatusSchema, h)));
+        else {
+          out(
+            pairs([
+              ["status", `${enumName(ServiceStatus, h.status)}${h.message ? ` (${h.message})` : ""}`],
+              ["service", `${h.serviceId} ${h.version}`],
+              ["uptime", fmtDuration(h.uptime)],
+            ]),
+          );
+          if (h.components.length > 0) {
+            out("");
+            out(table(["COMPONENT", "STATUS", "MESSAGE"], h.components.map((c) => [c.name, enumName(ServiceStatus, c.status), c.message])));
+          }
+        }
+        return h.status === ServiceStatus.HEALTHY || h.status === ServiceStatus.DEGRADED ? EXIT.OK : EXIT.UNAVAILABLE;
+      }),
+    );
+
+  program
+    .command("metrics")
+    .description("performance figures; --watch refreshes until Ctrl-C")
+    .option("-w, --watch [interval]", "refresh every interval (default 2s)")
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const o = optionsOf<{ watch?: string | boolean }>(cmd);
+        const every = typeof o.watch === "string" ? durationMs(o.watch, "--watch") : 2000;
+        const stop = o.watch ? interrupted() : undefined;
+        try {
+          await withClient(o, async (c) => {
+            for (;;) {
+              const { metrics } = await c.scripts.getMetrics({}, { signal: stop?.signal });
+              const m = metrics!;
+              if (o.json) out(json(toJson(PerformanceMetricsSchema, m), !o.watch));
+              else {
+                if (o.watch && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
+                else if (o.watch) out("");
+                out(metricsView(m));
+              }
+              if (!stop) return;
+              await new Promise<void>((r) => {
+                const t = setTimeout(r, every);
+                stop.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+              });
+              if (stop.signal.aborted) return;
+            }
+          }).catch((e: unknown) => {
+            if (!stop?.signal.aborted) throw e;
+          });
+        } finally {
+          stop?.dispose();
+        }
+      }),
+    );
+}

@@ -1,0 +1,51 @@
+// Global connection options → a ScriptEngineClient (the TypeScript SDK in clients/ts).
+// Environment (the server's own SCRIPTENGINE_* names are reserved for its configuration):
+//   SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=true, SE_CA (a PEM file).
+import { readFileSync } from "node:fs";
+import { createScriptEngineClient, type ScriptEngineClient } from "../../clients/ts/src/index.ts";
+import { CliError } from "./exit.ts";
+
+export interface GlobalOptions {
+  address?: string;
+  token?: string;
+  transport?: string;
+  tls?: boolean;
+  ca?: string;
+  json?: boolean;
+}
+
+const TRANSPORTS = ["grpc-js", "connect", "grpc-web", "grpc-http2"] as const;
+type TransportName = (typeof TRANSPORTS)[number];
+
+export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
+  const transport = (o.transport ?? env.SE_TRANSPORT ?? "grpc-js") as TransportName;
+  if (!TRANSPORTS.includes(transport)) throw new CliError(`--transport must be one of ${TRANSPORTS.join(", ")}, got ${transport}`);
+  const address = o.address ?? env.SE_ADDRESS ?? (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080");
+  const token = o.token ?? env.SE_TOKEN ?? undefined;
+  const caFile = o.ca ?? env.SE_CA;
+  const tlsOn = Boolean(o.tls) || env.SE_TLS === "true" || Boolean(caFile);
+  let ca: Buffer | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (e) {
+      throw new CliError(`cannot read --ca ${caFile}: ${(e as Error).message}`);
+    }
+  }
+  return { transport, address, token, tls: tlsOn ? (ca ? { ca } : true) : undefined };
+}
+
+export function connect(o: GlobalOptions, extra: { executionTimeoutMs?: number } = {}): { client: ScriptEngineClient; address: string } {
+  const c = resolveConnection(o);
+  const client = createScriptEngineClient({
+    address: c.address,
+    transport: c.transport,
+    token: c.token,
+    tls: c.tls,
+    defaultTimeoutMs: 15_000,
+    executionTimeoutMs: extra.executionTimeoutMs,
+    // One quick retry for idempotent reads; a CLI should fail fast when the server is down.
+    retry: { maxAttempts: 2, initialBackoffMs: 100, maxBackoffMs: 500 },
+  });
+  return { client, address: c.address };
+}

@@ -1,0 +1,74 @@
+// Exit codes scripts can rely on, and the one-line error the CLI prints before exiting.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ScriptEngineError, codeName, toScriptEngineError } from "../../clients/ts/src/index.ts";
+
+export const EXIT = {
+  /** Success. */
+  OK: 0,
+  /** The server did the work and reports failure: the script threw or did not compile, a validation or migration failed. */
+  FAILED: 1,
+  /** Bad command line (unknown flag, bad JSON, unreadable file) or a request the server rejected as invalid. */
+  USAGE: 2,
+  /** The server is unreachable or not serving. */
+  UNAVAILABLE: 3,
+  /** The script, tool, migration or service does not exist. */
+  NOT_FOUND: 4,
+  /** Missing or wrong token, or the principal lacks a permission or security level. */
+  DENIED: 5,
+  /** A limit: deadline or timeout, memory, queue full, quota. */
+  LIMIT: 6,
+  /** This server does not implement the RPC (yet). */
+  UNIMPLEMENTED: 7,
+  /** State conflict: already exists, precondition failed (e.g. a migration in progress), aborted. */
+  CONFLICT: 8,
+  /** Anything else (internal server error). */
+  INTERNAL: 10,
+  /** Interrupted (Ctrl-C) before the answer came. */
+  INTERRUPTED: 130,
+} as const;
+
+/** An error the CLI itself raises, with its exit code. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = EXIT.USAGE) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+const BY_CODE: Partial<Record<Code, number>> = {
+  [Code.Canceled]: EXIT.INTERRUPTED,
+  [Code.InvalidArgument]: EXIT.USAGE,
+  [Code.OutOfRange]: EXIT.USAGE,
+  [Code.DeadlineExceeded]: EXIT.LIMIT,
+  [Code.ResourceExhausted]: EXIT.LIMIT,
+  [Code.NotFound]: EXIT.NOT_FOUND,
+  [Code.PermissionDenied]: EXIT.DENIED,
+  [Code.Unauthenticated]: EXIT.DENIED,
+  [Code.Unavailable]: EXIT.UNAVAILABLE,
+  [Code.Unimplemented]: EXIT.UNIMPLEMENTED,
+  [Code.AlreadyExists]: EXIT.CONFLICT,
+  [Code.FailedPrecondition]: EXIT.CONFLICT,
+  [Code.Aborted]: EXIT.CONFLICT,
+};
+
+/** The exit code and the single line to print for anything a command threw. */
+export function describeError(err: unknown, address: string): { exitCode: number; line: string } {
+  if (err instanceof CliError) return { exitCode: err.exitCode, line: err.message };
+  if (err instanceof ScriptEngineError || err instanceof ConnectError) {
+    const e = toScriptEngineError(err);
+    // A script that does not compile is the script's failure, not a usage error.
+    const exitCode = e.reason === "COMPILATION_ERROR" ? EXIT.FAILED : (BY_CODE[e.code] ?? EXIT.INTERNAL);
+    const reason = e.reason && e.reason !== codeName(e.code) ? ` (${e.reason})` : "";
+    let message = e.rawMessage.replace(/\s+/g, " ").trim();
+    if (e.code === Code.Unavailable && !e.reason) message = `cannot reach ${address}: ${message}`;
+    const meta = Object.entries(e.errorMetadata)
+      .filter(([k]) => k !== "script_id" && k !== "execution_id")
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    return { exitCode, line: `${codeName(e.code)}${reason}: ${message}${meta ? ` [${meta}]` : ""}` };
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === "ENOENT" || e?.code === "EISDIR" || e?.code === "EACCES") return { exitCode: EXIT.USAGE, line: e.message };
+  return { exitCode: EXIT.INTERNAL, line: String((err as Error)?.message ?? err) };
+}

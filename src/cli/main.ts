@@ -1,0 +1,82 @@
+// `scriptengine`: the operator's command line, built on the TypeScript SDK (clients/ts).
+// Human tables by default, --json for machines, exit codes in ./exit.ts, errors in one line.
+import { Command, CommanderError, Option } from "commander";
+import { EXIT, describeError } from "./exit.ts";
+import { lastExitCode } from "./action.ts";
+import { resolveConnection, type GlobalOptions } from "./connection.ts";
+import { scriptCommands } from "./commands/scripts.ts";
+import { statusCommands } from "./commands/status.ts";
+import { eventCommands } from "./commands/events.ts";
+import { migrationCommands } from "./commands/migrations.ts";
+import { serviceCommands } from "./commands/services.ts";
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  ok                          5  permission denied / not authenticated
+  1  script, validation or       6  limit: timeout, memory, queue full
+     migration failed            7  not implemented by this server
+  2  usage / invalid request     8  conflict: exists, precondition, aborted
+  3  server unavailable          10 internal error
+  4  not found                   130 interrupted
+
+Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=true, SE_CA.`;
+
+export function buildProgram(): Command {
+  const program = new Command("scriptengine")
+    .description("Run and operate ScriptEngine: scripts in V8 isolates behind gRPC/Connect")
+    .version("0.1.0")
+    .addOption(new Option("-a, --address <host:port>", "server address (gRPC port for grpc-js, HTTP port otherwise)").env("SE_ADDRESS"))
+    .addOption(new Option("-t, --token <token>", "bearer token / API key").env("SE_TOKEN"))
+    .addOption(new Option("--transport <name>", "grpc-js | connect | grpc-web | grpc-http2").env("SE_TRANSPORT"))
+    .option("--tls", "use TLS (system roots unless --ca)")
+    .option("--ca <file>", "PEM CA bundle to trust (implies --tls)")
+    .option("--json", "machine-readable output")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .exitOverride();
+  program
+    .command("serve")
+    .description("start the server (flags as `node src/main.ts --help`: --config, --grpc-address, --set KEY=VALUE, ...)")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      /* handled before parsing: see main() */
+    });
+  scriptCommands(program);
+  statusCommands(program);
+  eventCommands(program);
+  migrationCommands(program);
+  serviceCommands(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Globals of the program a subcommand belongs to. */
+export const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "serve") {
+    const { runServer } = await import("../main.ts");
+    return runServer(argv.slice(1));
+  }
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return lastExitCode();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
+      return EXIT.USAGE; // commander already printed the message
+    }
+    let address = "";
+    try {
+      address = resolveConnection(program.opts() as GlobalOptions).address;
+    } catch {
+      /* the error below says what is wrong */
+    }
+    const { exitCode: code, line } = describeError(err, address);
+    process.stderr.write(`scriptengine: ${line}\n`);
+    return code;
+  }
+}

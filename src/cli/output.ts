@@ -1,0 +1,60 @@
+// Human output (tables, durations, sizes) and machine output (--json: one JSON document, or one
+// JSON object per line for streams).
+import Table from "cli-table3";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+
+export function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({
+    head,
+    style: { head: process.stdout.isTTY ? ["cyan"] : [], border: [], "padding-left": 0, "padding-right": 0 },
+    chars: { top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "", left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "  " },
+  });
+  t.push(...rows.map((r) => r.map(String)));
+  return t.toString().split("\n").map((l) => l.trimEnd()).join("\n");
+}
+
+/** Two columns, no header: key → value. */
+export function pairs(rows: [string, string | number][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}
+
+export const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+export const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+
+/** JSON that knows bigint (proto uint64 outside toJson). */
+export const json = (value: unknown, pretty = true) =>
+  JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), pretty ? 2 : undefined);
+
+export function ms(d: Duration | undefined): number {
+  return d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : 0;
+}
+
+export function fmtDuration(d: Duration | undefined | number): string {
+  const v = typeof d === "number" ? d : ms(d);
+  if (v < 1) return `${(v * 1000).toFixed(0)} µs`;
+  if (v < 1000) return `${v.toFixed(v < 10 ? 2 : 1)} ms`;
+  if (v < 120_000) return `${(v / 1000).toFixed(2)} s`;
+  const s = Math.round(v / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+export function fmtBytes(n: bigint | number): string {
+  const v = Number(n);
+  if (v < 1024) return `${v} B`;
+  if (v < 1024 ** 2) return `${(v / 1024).toFixed(1)} KiB`;
+  if (v < 1024 ** 3) return `${(v / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(v / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export function fmtTime(t: Timestamp | undefined): string {
+  if (!t) return "-";
+  return new Date(Number(t.seconds) * 1000 + Math.round(t.nanos / 1e6)).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+/** ENUM_NAME from a protobuf-es enum object and value ("COMPLETED"); "-" for unspecified. */
+export function enumName(e: Record<number, string>, v: number): string {
+  return v === 0 ? "-" : (e[v] ?? String(v));
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `scriptengine` command (package.json "bin"). Node 24 runs the TypeScript sources directly.
+import { main } from "./main.ts";
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Live views and grpc-js channels may leave handles open: leave once output is flushed.
+    process.stdout.write("", () => process.exit(code));
+  },
+  (err) => {
+    process.stderr.write(`scriptengine: fatal: ${err?.stack ?? err}\n`);
+    process.exit(10);
+  },
+);
