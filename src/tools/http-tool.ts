@@ -47,8 +47,8 @@ export async function httpTool(
   if (a.headers && typeof a.headers === "object") {
     for (const [k, v] of Object.entries(a.headers as Record<string, unknown>)) if (typeof v === "string") headers.set(k, v);
   }
-  // The trace goes on with the request (W3C traceparent of the tool's span); a script cannot forge
-  // it. A no-op when telemetry is off.
+  // The trace goes on with the request: the W3C traceparent of the tool's span replaces any the
+  // script set. A no-op when telemetry is off.
   propagation.inject(context.active(), headers, { set: (h, k, v) => h.set(k, v) });
   const body = typeof a.body === "string" ? a.body : a.body === undefined ? undefined : JSON.stringify(a.body);
   const res = await fetch(url, {
