@@ -48,6 +48,17 @@ interface Queued {
 }
 
 const MiB = 1048576;
+/** How long a cancelled execution may take to stop before its worker is replaced. */
+const CANCEL_GRACE_MS = 250;
+
+function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: number, cacheHit: boolean, ms: number): ExecutionOutcome {
+  return {
+    executionId, success: false, returnValue: undefined, stdout: '', stderr: '', executionTimeMs: ms,
+    error: { kind: 'cancelled', name: 'CancelledError', message: 'the execution was cancelled', stack: '', line: 0, column: 0 },
+    usage: { memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, networkIoBytes: 0, fileIoBytes: 0 },
+    metadata: { cacheHit, isolateId: '', workerId, queueWaitMs },
+  };
+}
 
 export function createEngine(options: EngineOptions = {}): Engine {
   const o = {
@@ -118,7 +129,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const rss = w.readRss();
       if (rss > 0) w.rss = rss;
       if (rss > o.rssBudget) { w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`); continue; }
-      if (now - w.lastHeartbeat > o.heartbeatTimeoutMs && now - w.startedAt > o.heartbeatTimeoutMs) { w.kill('stopped answering (no heartbeat)'); continue; }
+      // A worker running guest code synchronously sends nothing until the result: while it holds
+      // executions, their deadlines (below) are the liveness check; the heartbeat covers an idle worker.
+      if (w.execs.size === 0 && now - w.lastHeartbeat > o.heartbeatTimeoutMs && now - w.startedAt > o.heartbeatTimeoutMs) { w.kill('stopped answering (no heartbeat)'); continue; }
       for (const [, f] of w.execs) {
         if (now > f.deadline) { w.kill('hung past an execution deadline'); break; }
       }
@@ -291,7 +304,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     c.active++;
     const toolAbort = new AbortController();
     let io = { net: 0, file: 0 };
-    const onCancel = () => w.send({ t: 'cancel', id: msg.id });
+    let cancelTimer: NodeJS.Timeout | undefined;
+    // A worker stops a cancelled execution at once unless guest code is running synchronously there;
+    // then the worker (hosting only that execution) is replaced after a short grace: the script stops.
+    const onCancel = () => {
+      w.send({ t: 'cancel', id: msg.id });
+      cancelTimer = setTimeout(() => {
+        if (finished) return;
+        c.total++;
+        c.failed++;
+        done();
+        q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, !!entry, performance.now() - started));
+        if (w.execs.size === 1 && w.execs.has(msg.id)) w.kill('did not stop a cancelled execution in time');
+      }, CANCEL_GRACE_MS);
+    };
     q.signal?.addEventListener('abort', onCancel, { once: true });
     const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolAbort.signal, io); };
     let finished = false;
@@ -299,6 +325,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const done = () => {
       if (finished) return;
       finished = true;
+      if (cancelTimer) clearTimeout(cancelTimer);
       toolAbort.abort();
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
@@ -306,6 +333,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       queueMicrotask(pump);
     };
     w.exec(msg, o.hangGraceMs, onTool).then((r: ResultMsg) => {
+      if (finished) return;
       if (r.compiled) {
         cache.set(key, { ...r.compiled, language });
       }
@@ -334,6 +362,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       done();
       q.resolve(outcome);
     }, (e: Error) => {
+      if (finished) return;
       c.total++;
       c.failed++;
       done();
@@ -391,8 +420,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     c.cacheMisses++;
     c.compilations++;
-    const w = await readyWorker(10_000);
-    const r = await w.compile({ t: 'compile', id: ++msgSeq, source, language, kind: opts.kind, filename: safeFilename(opts.filename, language) }, 30_000);
+    const msg = { t: 'compile' as const, id: ++msgSeq, source, language, kind: opts.kind, filename: safeFilename(opts.filename, language) };
+    let r;
+    try {
+      r = await (await readyWorker(10_000)).compile(msg, 30_000);
+    } catch (e) {
+      // Compiling is pure: when the worker was replaced meanwhile (a crash, or a cancelled execution
+      // it was running), compile once more on a ready worker.
+      if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED') throw e;
+      r = await (await readyWorker(10_000)).compile({ ...msg, id: ++msgSeq }, 30_000);
+    }
     if (!r.ok || !r.info) {
       const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };
       throw new CompileError(e.message, e.line, e.column);

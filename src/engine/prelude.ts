@@ -10,7 +10,7 @@
  * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
  * Host functions are only ever called directly; they are never handed to guest-reachable code.
  *
- * install(hostLog, hostTool, hostTimer, memoryBytes) -> { begin(payloadJson), finish(target, isModule) }
+ * install(hostLog, hostTool, hostTimer, memoryBytes) -> { begin(payloadJson), finish(target, isModule), start, take, wait }
  *   hostLog(stream 1|2, text, totalUtf8Bytes)              sync ivm.Callback
  *   hostTool  Reference: (name, argsJson) => Promise<envelopeJson>
  *   hostTimer Reference: (ms) => Promise<void>
@@ -246,7 +246,18 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       return describe(e);
     }
   }
+  // Synchronous driving (the worker's fast path): start() runs main (or awaits the expression value) and
+  // records the envelope when it settles; the worker's sync call returns only after the microtask queue
+  // has drained (under the call's timeout), so take() then says whether it settled. wait() is the
+  // async fallback for a script still waiting on host callbacks (tools, timers).
+  let settled = null, pending = null;
+  function start(target, isModule) {
+    settled = null;
+    pending = apply(promiseThen, finish(target, isModule), [(env) => { settled = env; return env; }]);
+  }
+  function take() { return settled === null ? '' : settled; }
+  function wait() { return pending; }
   function failure(e) { return describe(e); }
   function opCount() { return ops; }
-  return { begin, finish, failure, opCount };
+  return { begin, finish, start, take, wait, failure, opCount };
 })`;

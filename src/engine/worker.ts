@@ -20,6 +20,13 @@ const WORKER_ID = process.env.SE_WORKER_ID ?? String(process.pid);
 /** A context that takes longer than this to prepare means the isolate is still busy with old work. */
 const PREPARE_WATCHDOG_MS = 2000;
 const SCRIPT_CACHE_PER_ISOLATE = 64;
+/**
+ * Guest code runs with the sync variants (one thread, no hops) when this process hosts one isolate:
+ * a sync call blocks this event loop, which then only delays this one execution (its own limits bound
+ * the call through `timeout`; the host cancels by replacing the worker, see pool.ts). With several
+ * isolates per process, guest code stays on the async path so the executions overlap.
+ */
+const SYNC_GUEST = ISOLATES === 1 && process.env.SE_SYNC_GUEST !== '0';
 
 let recycles = 0;
 
@@ -80,6 +87,9 @@ interface Prepared {
   api: ivm.Reference;
   begin: ivm.Reference;
   finish: ivm.Reference;
+  start: ivm.Reference;
+  take: ivm.Reference;
+  wait: ivm.Reference;
 }
 
 const toolWaiters = new Map<string, (envelope: string) => void>();
@@ -93,7 +103,8 @@ class Slot {
   logCb!: ivm.Callback;
   toolRef!: ivm.Reference;
   timerRef!: ivm.Reference;
-  next: Promise<Prepared> | undefined;
+  /** The next execution's context: ready (prepared after the last result was sent) or still being created. */
+  next: Prepared | Promise<Prepared> | undefined;
   executions = 0;
   run: Run | undefined;
   busy = false;
@@ -134,6 +145,7 @@ class Slot {
     const p = this.prepare();
     p.catch(() => { /* handled when taken */ });
     this.next = p;
+    p.then((ready) => { if (this.next === p) this.next = ready; }, () => {});
     // Watchdog: work left behind by the previous execution (spinning microtasks, ...) keeps the isolate
     // thread busy, so the next context never gets created: dispose that isolate and start a new one.
     const t = setTimeout(() => {
@@ -142,16 +154,36 @@ class Slot {
     p.then(() => clearTimeout(t), () => clearTimeout(t));
   }
 
+  /**
+   * One async hop, then synchronous calls. The context is created on the isolate's thread (the async
+   * hop): once it is back, the isolate has finished any task queued before it, so the trusted, bounded
+   * rest (prelude, install, two property reads) runs with the sync variants — no further thread hops.
+   * If left-over work keeps the isolate busy, createContext never returns and the watchdog recycles.
+   */
   async prepare(): Promise<Prepared> {
+    const gen = this.generation;
     const context = await this.isolate.createContext();
-    const install = (await this.prelude.run(context, { reference: true, timeout: 1000 })) as ivm.Reference;
-    const api = (await install.apply(undefined, [this.logCb, this.toolRef, this.timerRef, this.memMb * 1048576], {
+    if (gen !== this.generation) { context.release(); throw new Error('isolate replaced'); }
+    return this.install(context);
+  }
+
+  install(context: ivm.Context): Prepared {
+    const install = this.prelude.runSync(context, { reference: true, timeout: 1000 }) as ivm.Reference;
+    const api = install.applySync(undefined, [this.logCb, this.toolRef, this.timerRef, this.memMb * 1048576], {
       result: { reference: true }, timeout: 1000,
-    })) as ivm.Reference;
+    }) as ivm.Reference;
     install.release();
-    const begin = (await api.get('begin', { reference: true })) as ivm.Reference;
-    const finish = (await api.get('finish', { reference: true })) as ivm.Reference;
-    return { context, api, begin, finish };
+    const begin = api.getSync('begin', { reference: true }) as ivm.Reference;
+    const finish = api.getSync('finish', { reference: true }) as ivm.Reference;
+    const start = api.getSync('start', { reference: true }) as ivm.Reference;
+    const take = api.getSync('take', { reference: true }) as ivm.Reference;
+    const wait = api.getSync('wait', { reference: true }) as ivm.Reference;
+    return { context, api, begin, finish, start, take, wait };
+  }
+
+  /** Synchronous preparation, only for an isolate known to be idle (just created). */
+  prepareSync(): Prepared {
+    return this.install(this.isolate.createContextSync());
   }
 
   onLog(stream: number, text: string, total: number): void {
@@ -219,30 +251,48 @@ class Slot {
     let profiling = false;
     let iso = this.isolate;
     const filename = msg.filename;
-    const wall = setTimeout(() => this.abort('timeout', `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`), msg.limits.wallTimeoutMs);
+    const wallMsg = `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`;
+    const cpuMsg = `the script exceeded its CPU budget of ${msg.limits.cpuBudgetMs} ms`;
+    let wall: NodeJS.Timeout | undefined;
     let cpuWatch: NodeJS.Timeout | undefined;
+    // The async path's guards: a wall-clock timer and a CPU-budget watch (timeouts do not cover awaits).
+    const armAsync = () => {
+      wall = setTimeout(() => this.abort('timeout', wallMsg), Math.max(0, msg.limits.wallTimeoutMs - (performance.now() - t0)));
+      cpuWatch = setInterval(() => {
+        try {
+          if (Number(iso.cpuTime - cpu0) / 1e6 > msg.limits.cpuBudgetMs) this.abort('timeout', cpuMsg);
+        } catch { /* disposed */ }
+      }, 25);
+    };
+    // The sync path's guard: each sync call gets what is left of both budgets as its timeout.
+    const remaining = (): number => {
+      const cpuLeft = msg.limits.cpuBudgetMs - Number(iso.cpuTime - cpu0) / 1e6;
+      const wallLeft = msg.limits.wallTimeoutMs - (performance.now() - t0);
+      if (cpuLeft < 1 || wallLeft < 1) {
+        run.abort = { kind: 'timeout', message: cpuLeft < wallLeft ? cpuMsg : wallMsg };
+        throw new Error('aborted');
+      }
+      return Math.ceil(Math.min(cpuLeft, wallLeft));
+    };
+    if (!SYNC_GUEST) armAsync();
     try {
       try {
-        prepared = await (this.next ?? this.prepare());
+        const next = this.next;
+        prepared = next === undefined ? await this.prepare() : next instanceof Promise ? await next : next;
       } catch {
-        // The prepared context was lost (isolate recycled by the watchdog): start over once.
+        // The prepared context was lost (isolate recycled by the watchdog): start over once, on a new isolate.
         this.recycle();
-        prepared = await this.prepare();
+        prepared = this.prepareSync();
       }
       this.next = undefined;
       iso = this.isolate;
       this.run = run;
       cpu0 = iso.cpuTime;
-      cpuWatch = setInterval(() => {
-        try {
-          if (Number(iso.cpuTime - cpu0) / 1e6 > msg.limits.cpuBudgetMs) {
-            this.abort('timeout', `the script exceeded its CPU budget of ${msg.limits.cpuBudgetMs} ms`);
-          }
-        } catch { /* disposed */ }
-      }, 25);
       const timeout = Math.max(1, Math.ceil(Math.min(msg.limits.cpuBudgetMs, msg.limits.wallTimeoutMs)));
       if (msg.profile) { iso.startCpuProfiler('run'); profiling = true; }
-      await prepared.begin.apply(undefined, [msg.payload], { timeout });
+      // Trusted, bounded steps use the sync variants (no thread hop); guest code runs on the async path
+      // below so that this process stays responsive (wall clock, cancellation, CPU watch, heartbeats).
+      prepared.begin.applySync(undefined, [msg.payload], { timeout });
 
       const tc = performance.now();
       let code = msg.code;
@@ -259,7 +309,7 @@ class Slot {
       if (kind === 'module') {
         let mod: ivm.Module;
         try {
-          mod = await iso.compileModule(code, { filename });
+          mod = iso.compileModuleSync(code, { filename });
         } catch (e) { throw parseCompileError(String((e as Error).message)); }
         if (mod.dependencySpecifiers.length > 0) {
           const spec = mod.dependencySpecifiers.join(', ');
@@ -268,17 +318,18 @@ class Slot {
         }
         compiled = pendingCompiled;
         compileMs = performance.now() - tc;
-        await mod.instantiate(prepared.context, () => { throw new Error('imports are not available in scripts'); });
-        await mod.evaluate({ timeout });
+        mod.instantiateSync(prepared.context, () => { throw new Error('imports are not available in scripts'); });
+        if (SYNC_GUEST) mod.evaluateSync({ timeout: remaining() }); else await mod.evaluate({ timeout });
         target = mod.namespace;
+        mod.release();
       } else {
         let script = this.scripts.get(msg.cacheKey);
         if (!script) {
           try {
             if (msg.cachedData) {
-              script = await iso.compileScript(code, { filename, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
+              script = iso.compileScriptSync(code, { filename, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
             } else {
-              script = await iso.compileScript(code, { filename, produceCachedData: !msg.compiled });
+              script = iso.compileScriptSync(code, { filename, produceCachedData: !msg.compiled });
               const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
               if (pendingCompiled && cd) pendingCompiled.cachedData = new Uint8Array(cd.copy());
             }
@@ -292,11 +343,26 @@ class Slot {
           }
         }
         compileMs = performance.now() - tc;
-        target = (await script.run(prepared.context, { timeout, reference: true })) as ivm.Reference;
+        target = (SYNC_GUEST
+          ? script.runSync(prepared.context, { timeout: remaining(), reference: true })
+          : await script.run(prepared.context, { timeout, reference: true })) as ivm.Reference;
       }
-      const envelope = String(await prepared.finish.apply(undefined, [target.derefInto(), kind === 'module'], {
-        timeout, result: { promise: true, copy: true },
-      }));
+      let envelope: string;
+      if (SYNC_GUEST) {
+        // Run main (or await the expression) synchronously: the call returns once the microtasks have
+        // drained, so a script that needs no host callback has settled by then. Only a script still
+        // waiting (tools, timers, a never-settling promise) takes the async path, with its guards.
+        prepared.start.applySync(undefined, [target.derefInto(), kind === 'module'], { timeout: remaining() });
+        envelope = String(prepared.take.applySync(undefined, [], { timeout: remaining() }));
+        if (envelope === '') {
+          armAsync();
+          envelope = String(await prepared.wait.apply(undefined, [], { timeout: remaining(), result: { promise: true, copy: true } }));
+        }
+      } else {
+        envelope = String(await prepared.finish.apply(undefined, [target.derefInto(), kind === 'module'], {
+          timeout, result: { promise: true, copy: true },
+        }));
+      }
       target.release();
       if (run.abort) throw new Error('aborted');
       if (envelope.startsWith('R')) {
@@ -310,7 +376,7 @@ class Slot {
     } catch (e) {
       error = this.classify(e, run, filename);
     } finally {
-      clearTimeout(wall);
+      if (wall) clearTimeout(wall);
       if (cpuWatch) clearInterval(cpuWatch);
       for (const h of run.timers) clearTimeout(h);
       run.timers.clear();
@@ -325,7 +391,7 @@ class Slot {
       try {
         const cpuMs = Number(iso.cpuTime - cpu0) / 1e6;
         cpuPercentage = Math.min(100, Math.max(0, (cpuMs / Math.max(executionTimeMs, 0.001)) * 100));
-        const hs = await iso.getHeapStatistics();
+        const hs = iso.getHeapStatisticsSync();
         memoryBytes = hs.used_heap_size + hs.externally_allocated_size;
         if (profiling) {
           const profiles = await iso.stopCpuProfiler('run');
@@ -341,7 +407,10 @@ class Slot {
       memoryBytes = this.memMb * 1048576;
     }
     if (prepared) {
-      try { prepared.begin.release(); prepared.finish.release(); prepared.api.release(); prepared.context.release(); } catch { /* disposed */ }
+      try {
+        for (const r of [prepared.begin, prepared.finish, prepared.start, prepared.take, prepared.wait, prepared.api]) r.release();
+        prepared.context.release();
+      } catch { /* disposed */ }
     }
     this.executions++;
     const limitHit = error !== undefined && ['timeout', 'memory_limit', 'cancelled'].includes(error.kind);
