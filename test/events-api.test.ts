@@ -390,7 +390,7 @@ describe("RegistryService through the server", () => {
 });
 
 describe("restart and shutdown", () => {
-  it("shutdown mid-stream ends every stream with OK and exits 0", async () => {
+  it("shutdown mid-stream ends every stream with UNAVAILABLE (retryable) and exits 0", async () => {
     const s = await startServer();
     const subs = DOORS.map((p) => new Reader(events(p, s).subscribe({})));
     const watches = DOORS.map((p) => new Reader(registry(p, s).watchServices({})));
@@ -398,7 +398,11 @@ describe("restart and shutdown", () => {
     await Promise.all(watches.map((r) => r.take(1))); // the engine's own registration
     const exit = s.stop("SIGTERM");
     const ends = await Promise.all([...subs, ...watches].map((r) => r.rest() as Promise<{ error?: unknown }>));
-    for (const e of ends) expect(e.error).toBeUndefined();
+    for (const e of ends) {
+      expect(e.error).toBeInstanceOf(ConnectError);
+      expect(Code[(e.error as ConnectError).code]).toBe("Unavailable");
+      expect((e.error as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("ENGINE_STOPPED");
+    }
     expect(await exit).toBe(0);
   });
 
