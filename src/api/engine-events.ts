@@ -3,9 +3,21 @@ import { create } from "@bufbuild/protobuf";
 
 import { ScriptCompiledSchema, ScriptExecutedSchema, SecurityViolationSchema, ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import type { Level } from "../config/types.ts";
+import { ResourceUsageSchema, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { ExecutionOutcome } from "../engine/index.ts";
 import { LEVEL_TO_PROTO } from "./config-message.ts";
 import { durationOf } from "./duration.ts";
+
+/** The engine's measured usage as the contract's ResourceUsage. */
+export function usageMessage(u: ExecutionOutcome["usage"]): ResourceUsage {
+  return create(ResourceUsageSchema, {
+    memoryBytes: BigInt(Math.round(u.memoryBytes)),
+    cpuPercentage: u.cpuPercentage,
+    operationsCount: BigInt(u.operationsCount),
+    networkIoBytes: BigInt(u.networkIoBytes),
+    fileIoBytes: BigInt(u.fileIoBytes),
+  });
+}
 
 export interface EngineEvents {
   compiled(scriptId: string, success: boolean, ms: number, error?: string): void;
@@ -26,13 +38,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void): EngineEven
           executionId: o.executionId,
           success: o.success,
           duration: durationOf(o.executionTimeMs),
-          resourceUsage: {
-            memoryBytes: BigInt(Math.round(o.usage.memoryBytes)),
-            cpuPercentage: o.usage.cpuPercentage,
-            operationsCount: BigInt(o.usage.operationsCount),
-            networkIoBytes: BigInt(o.usage.networkIoBytes),
-            fileIoBytes: BigInt(o.usage.fileIoBytes),
-          },
+          resourceUsage: usageMessage(o.usage),
         }),
       }),
     violation: (kind, principal, scriptId, executionId, detail, level) =>

@@ -28,7 +28,7 @@ import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.
 import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
 import { LEVEL_TO_PROTO } from "./config-message.ts";
 import { grantFor, type Grant } from "./limits.ts";
-import type { EngineEvents } from "./engine-events.ts";
+import { usageMessage, type EngineEvents } from "./engine-events.ts";
 import type { ExecutionTelemetry } from "../telemetry/index.ts";
 import { durationOf } from "./duration.ts";
 
@@ -206,13 +206,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       error: o.error
         ? { kind: ERROR_KIND[o.error.kind] ?? ExecutionErrorKind.UNSPECIFIED, name: o.error.name, message: o.error.message, stack: o.error.stack, line: o.error.line, column: o.error.column }
         : undefined,
-      resourceUsage: {
-        memoryBytes: BigInt(Math.round(o.usage.memoryBytes)),
-        cpuPercentage: o.usage.cpuPercentage,
-        operationsCount: BigInt(o.usage.operationsCount),
-        networkIoBytes: BigInt(o.usage.networkIoBytes),
-        fileIoBytes: BigInt(o.usage.fileIoBytes),
-      },
+      resourceUsage: usageMessage(o.usage),
       metadata: {
         cache_hit: fromJson(ValueSchema, o.metadata.cacheHit),
         isolate_id: fromJson(ValueSchema, o.metadata.isolateId),
@@ -299,4 +293,3 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   };
 }
 
-export { LEVEL_TO_PROTO };
