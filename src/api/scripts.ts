@@ -26,7 +26,6 @@ import { CompileError, type Engine, type ExecutionOutcome, type JsonObject } fro
 import type { ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
 import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
-import { LEVEL_TO_PROTO } from "./config-message.ts";
 import { grantFor, type Grant } from "./limits.ts";
 import { usageMessage, type EngineEvents } from "./engine-events.ts";
 import type { ExecutionTelemetry } from "../telemetry/index.ts";
