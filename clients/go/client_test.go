@@ -81,10 +81,10 @@ func TestTypedErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.Tools.ListTools(context.Background(), &v1.ListToolsRequest{})
+	_, err = c.Tools.GetTool(context.Background(), &v1.GetToolRequest{Name: "no_such_tool"})
 	var se *scriptengine.Error
-	if !errors.Is(err, scriptengine.ErrUnimplemented) || !errors.As(err, &se) || se.Reason != "NOT_IMPLEMENTED" || se.Domain != scriptengine.ErrorDomain {
-		t.Fatalf("ListTools: %#v", err)
+	if !errors.Is(err, scriptengine.ErrNotFound) || !errors.As(err, &se) || se.Reason != "TOOL_NOT_FOUND" || se.Domain != scriptengine.ErrorDomain || se.Metadata["tool"] != "no_such_tool" {
+		t.Fatalf("GetTool: %#v", err)
 	}
 	// An expired deadline is ErrTimeout and matches context.DeadlineExceeded.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)

@@ -31,6 +31,14 @@ type step struct {
 		Source string         `json:"source"`
 		Args   map[string]any `json:"args"`
 	} `json:"run"`
+	Migrate *struct {
+		ToolName string          `json:"tool_name"`
+		Config   json.RawMessage `json:"config"`
+	} `json:"migrate"`
+	Rollback *struct {
+		ToolName string          `json:"tool_name"`
+		Config   json.RawMessage `json:"config"`
+	} `json:"rollback"`
 	Subscribe *struct {
 		EventTypes    []string `json:"event_types"`
 		AfterSequence *string  `json:"after_sequence"`
@@ -51,7 +59,8 @@ type step struct {
 type scenario struct {
 	Name   string `json:"name"`
 	Server *struct {
-		TOML string `json:"toml"`
+		TOML string   `json:"toml"`
+		Args []string `json:"args"`
 	} `json:"server"`
 	Steps []step `json:"steps"`
 }
@@ -98,11 +107,11 @@ func TestScenarios(t *testing.T) {
 	for _, sc := range loadScenarios(t) {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
-			toml := ""
+			toml, args := "", []string(nil)
 			if sc.Server != nil {
-				toml = sc.Server.TOML
+				toml, args = sc.Server.TOML, sc.Server.Args
 			}
-			srv := startServer(t, toml)
+			srv := startServer(t, toml, args...)
 			runScenario(t, sc, srv)
 		})
 	}
@@ -153,7 +162,7 @@ func runScenario(t *testing.T, sc scenario, srv testServer) {
 	}()
 
 	for i, st := range sc.Steps {
-		label := fmt.Sprintf("step %d (%s)", i+1, st.Call)
+		label := fmt.Sprintf("step %d (%s)", i+1, stepKind(st))
 		c := clientFor(st.Token)
 		var got any
 		var err error
@@ -166,6 +175,30 @@ func runScenario(t *testing.T, sc scenario, srv testServer) {
 			got = map[string]any{}
 			if v != nil {
 				got = map[string]any{"value": v}
+			}
+		case st.Migrate != nil:
+			var config *v1.MigrationConfig
+			if len(st.Migrate.Config) > 0 {
+				config = &v1.MigrationConfig{}
+				if e := protojson.Unmarshal(st.Migrate.Config, config); e != nil {
+					t.Fatalf("%s config: %v", label, e)
+				}
+			}
+			var res *v1.MigrationResult
+			if res, err = c.Migrate(ctx, st.Migrate.ToolName, config); err == nil {
+				got = jsonOf(t, res)
+			}
+		case st.Rollback != nil:
+			var config *v1.RollbackConfig
+			if len(st.Rollback.Config) > 0 {
+				config = &v1.RollbackConfig{}
+				if e := protojson.Unmarshal(st.Rollback.Config, config); e != nil {
+					t.Fatalf("%s config: %v", label, e)
+				}
+			}
+			var res *v1.RollbackResult
+			if res, err = c.Rollback(ctx, st.Rollback.ToolName, config); err == nil {
+				got = jsonOf(t, res)
 			}
 		case st.Subscribe != nil:
 			opts := scriptengine.SubscribeOptions{EventTypes: st.Subscribe.EventTypes}
@@ -219,6 +252,23 @@ func runScenario(t *testing.T, sc scenario, srv testServer) {
 			}
 		}
 	}
+}
+
+// stepKind names a step for failure messages.
+func stepKind(st step) string {
+	switch {
+	case st.Call != "":
+		return st.Call
+	case st.Run != nil:
+		return "run"
+	case st.Migrate != nil:
+		return "migrate"
+	case st.Rollback != nil:
+		return "rollback"
+	case st.Subscribe != nil:
+		return "subscribe"
+	}
+	return "next_events"
 }
 
 func checkError(t *testing.T, label string, want map[string]any, err error) {

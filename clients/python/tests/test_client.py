@@ -65,9 +65,10 @@ def test_async_retries() -> None:
 
 def test_typed_errors(server) -> None:
     with se.Client(server.grpc) as client:
-        with pytest.raises(se.UnimplementedError) as info:
-            client.tools.list_tools(tool_service_pb2.ListToolsRequest())
-        assert info.value.reason == "NOT_IMPLEMENTED" and info.value.domain == se.ERROR_DOMAIN
+        with pytest.raises(se.NotFoundError) as info:
+            client.tools.get_tool(tool_service_pb2.GetToolRequest(name="no_such_tool"))
+        assert info.value.reason == "TOOL_NOT_FOUND" and info.value.domain == se.ERROR_DOMAIN
+        assert info.value.metadata["tool"] == "no_such_tool"
         # A deadline that has passed is a TimeoutError, which is also the builtin TimeoutError.
         with pytest.raises(builtins.TimeoutError):
             client.scripts.get_metrics(script_service_pb2.GetMetricsRequest(), timeout=0.000001)

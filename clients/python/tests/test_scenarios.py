@@ -86,6 +86,23 @@ def check(step: dict, label: str, ok: bool, value: Any) -> None:
         assert m is None, f"{label}: {m}"
 
 
+STEP_KINDS = ("call", "run", "migrate", "rollback", "subscribe", "next_events")
+
+
+def label_of(i: int, step: dict) -> str:
+    return f"step {i + 1} ({step.get('call') or next((k for k in STEP_KINDS if k in step), '?')})"
+
+
+def config_of(step: dict, key: str) -> Any:
+    """The protobuf config of a migrate (MigrationConfig) or rollback (RollbackConfig) step, or None."""
+    from scriptengine.v1 import migration_pb2
+    config = step[key].get("config")
+    if config is None:
+        return None
+    cls = migration_pb2.MigrationConfig if key == "migrate" else migration_pb2.RollbackConfig
+    return json_format.ParseDict(config, cls())
+
+
 def request_of(call: str, request: Any) -> Any:
     from scriptengine.v1 import (event_service_pb2, migration_service_pb2, registry_service_pb2,
                                  script_service_pb2, tool_service_pb2)
@@ -104,7 +121,7 @@ def run_sync(scenario: dict, server: Any) -> None:
     subs: dict[str, Any] = {}
     try:
         for i, step in enumerate(scenario["steps"]):
-            label = f"step {i + 1} ({step.get('call', next(iter(k for k in ('run', 'subscribe', 'next_events') if k in step), '?'))})"
+            label = label_of(i, step)
             token = step.get("token")
             client = clients.get(token or "")
             if client is None:
@@ -116,6 +133,10 @@ def run_sync(scenario: dict, server: Any) -> None:
                 elif "run" in step:
                     v = client.run(step["run"]["source"], step["run"].get("args"))
                     value, ok = ({} if v is None else {"value": v}), True
+                elif "migrate" in step:
+                    value, ok = to_json(client.migrate(step["migrate"]["tool_name"], config_of(step, "migrate"))), True
+                elif "rollback" in step:
+                    value, ok = to_json(client.rollback(step["rollback"]["tool_name"], config_of(step, "rollback"))), True
                 elif "subscribe" in step:
                     sub = step["subscribe"]
                     after = int(sub["after_sequence"]) if "after_sequence" in sub else None
@@ -145,7 +166,7 @@ async def run_async(scenario: dict, server: Any) -> None:
     subs: dict[str, Any] = {}
     try:
         for i, step in enumerate(scenario["steps"]):
-            label = f"step {i + 1} ({step.get('call', '')})"
+            label = label_of(i, step)
             token = step.get("token")
             client = clients.get(token or "")
             if client is None:
@@ -157,6 +178,10 @@ async def run_async(scenario: dict, server: Any) -> None:
                 elif "run" in step:
                     v = await client.run(step["run"]["source"], step["run"].get("args"))
                     value, ok = ({} if v is None else {"value": v}), True
+                elif "migrate" in step:
+                    value, ok = to_json(await client.migrate(step["migrate"]["tool_name"], config_of(step, "migrate"))), True
+                elif "rollback" in step:
+                    value, ok = to_json(await client.rollback(step["rollback"]["tool_name"], config_of(step, "rollback"))), True
                 elif "subscribe" in step:
                     sub = step["subscribe"]
                     after = int(sub["after_sequence"]) if "after_sequence" in sub else None
@@ -184,7 +209,7 @@ async def run_async(scenario: dict, server: Any) -> None:
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_scenario(scenario: dict, mode: str) -> None:
-    server = start_server(scenario.get("server", {}).get("toml"))
+    server = start_server(scenario.get("server", {}).get("toml"), *scenario.get("server", {}).get("args", ()))
     try:
         if mode == "sync":
             run_sync(scenario, server)

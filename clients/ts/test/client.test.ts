@@ -3,7 +3,7 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, UnimplementedError, ServiceStatus } from "../src/index.ts";
+import { createScriptEngineClient, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
 import { SERVER_ARGS } from "./support.ts";
 
 async function freePort(): Promise<number> {
@@ -72,11 +72,12 @@ describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (tr
     if (err !== undefined) expect(err).toBeInstanceOf(TimeoutError);
   });
 
-  it("types UNIMPLEMENTED with the server's ErrorInfo", async () => {
-    const err = await client.tools.listTools({}).then(() => undefined, (e) => e);
-    expect(err).toBeInstanceOf(UnimplementedError);
-    expect(err.reason).toBe("NOT_IMPLEMENTED");
+  it("types NOT_FOUND with the server's ErrorInfo", async () => {
+    const err = await client.tools.getTool({ name: "no_such_tool" }).then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.reason).toBe("TOOL_NOT_FOUND");
     expect(err.domain).toBe("scriptengine.v1");
+    expect(err.errorMetadata).toMatchObject({ tool: "no_such_tool" });
   });
 });
 

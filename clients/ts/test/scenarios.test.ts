@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromJson, toJson, type DescService, type JsonValue } from "@bufbuild/protobuf";
 import { ExecutionResultSchema } from "../../../gen/ts/scriptengine/v1/script_pb.js";
+import { MigrationConfigSchema, MigrationResultSchema, RollbackConfigSchema, RollbackResultSchema } from "../../../gen/ts/scriptengine/v1/migration_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import { startServer, ROOT, type TestServer } from "../../../test/helpers/server.ts";
 import {
@@ -18,6 +19,8 @@ interface Step {
   call?: string;
   request?: JsonValue;
   run?: { source: string; args?: Record<string, JsonValue> };
+  migrate?: { tool_name: string; config?: JsonValue };
+  rollback?: { tool_name: string; config?: JsonValue };
   subscribe?: { event_types?: string[]; after_sequence?: string };
   as?: string;
   next_events?: string;
@@ -28,7 +31,7 @@ interface Step {
 interface Scenario {
   name: string;
   description?: string;
-  server?: { toml?: string };
+  server?: { toml?: string; args?: string[] };
   steps: Step[];
 }
 
@@ -79,7 +82,7 @@ async function runScenario(scenario: Scenario, server: TestServer, transport: "g
   const abort = new AbortController();
   try {
     for (const [i, step] of scenario.steps.entries()) {
-      const label = `step ${i + 1} (${step.call ?? (step.run ? "run" : step.subscribe ? "subscribe" : "next_events")})`;
+      const label = `step ${i + 1} (${step.call ?? (["run", "migrate", "rollback", "subscribe", "next_events"] as const).find((k) => step[k] !== undefined)})`;
       const client = clientFor(step.token);
       let outcome: Outcome;
       try {
@@ -94,6 +97,12 @@ async function runScenario(scenario: Scenario, server: TestServer, transport: "g
         } else if (step.run) {
           const value = await client.run(step.run.source, step.run.args);
           outcome = { ok: true, json: value === undefined ? {} : { value } };
+        } else if (step.migrate) {
+          const config = step.migrate.config === undefined ? undefined : fromJson(MigrationConfigSchema, step.migrate.config);
+          outcome = { ok: true, json: toJson(MigrationResultSchema, await client.migrate(step.migrate.tool_name, config)) };
+        } else if (step.rollback) {
+          const config = step.rollback.config === undefined ? undefined : fromJson(RollbackConfigSchema, step.rollback.config);
+          outcome = { ok: true, json: toJson(RollbackResultSchema, await client.rollback(step.rollback.tool_name, config)) };
         } else if (step.subscribe) {
           const it = client.subscribe({
             eventTypes: step.subscribe.event_types,
@@ -154,7 +163,7 @@ describe.each(["grpc-js", "connect"] as const)("scenarios over %s", (transport) 
   });
   for (const scenario of SCENARIOS) {
     it(scenario.name, async () => {
-      server = await startServer({ toml: scenario.server?.toml, args: SERVER_ARGS });
+      server = await startServer({ toml: scenario.server?.toml, args: [...SERVER_ARGS, ...(scenario.server?.args ?? [])] });
       await runScenario(scenario, server, transport);
     });
   }
