@@ -26,7 +26,7 @@ func TestRetriesIdempotentCallUntilServerIsUp(t *testing.T) {
 	port := freePort(t)
 	var retries atomic.Int32
 	c, err := scriptengine.Dial("127.0.0.1:"+strconv.Itoa(port),
-		scriptengine.WithRetry(scriptengine.RetryPolicy{MaxAttempts: 30, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}),
+		scriptengine.WithRetry(scriptengine.RetryPolicy{MaxAttempts: 100, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}),
 		scriptengine.WithRetryHook(func(scriptengine.RetryEvent) { retries.Add(1) }))
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ def test_retries_idempotent_call_until_server_is_up() -> None:
     timer = threading.Timer(0.3, lambda: started.append(start_server(None, "--grpc-address", f"127.0.0.1:{port}")))
     timer.start()
     try:
-        with se.Client(f"127.0.0.1:{port}", retry=se.RetryPolicy(max_attempts=30, initial_backoff=0.1, max_backoff=0.3),
+        with se.Client(f"127.0.0.1:{port}", retry=se.RetryPolicy(max_attempts=100, initial_backoff=0.1, max_backoff=0.3),
                        on_retry=lambda m, a, d, e: retries.append(a)) as client:
             assert client.health().status == common_pb2.SERVICE_STATUS_HEALTHY
         assert retries

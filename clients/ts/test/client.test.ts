@@ -19,8 +19,9 @@ describe("retries", () => {
   it("retries an idempotent call on UNAVAILABLE until the server is up", async () => {
     const port = await freePort();
     const retries: number[] = [];
-    const client = createScriptEngineClient({ address: `127.0.0.1:${port}`, retry: { maxAttempts: 20, initialBackoffMs: 100, maxBackoffMs: 300 }, onRetry: (r) => retries.push(r.attempt) });
+    const client = createScriptEngineClient({ address: `127.0.0.1:${port}`, retry: { maxAttempts: 100, initialBackoffMs: 100, maxBackoffMs: 300 }, onRetry: (r) => retries.push(r.attempt) });
     let server: TestServer | undefined;
+    // A generous attempt budget (~15 s of backoff): a loaded machine can take seconds to start the server.
     const late = new Promise<void>((resolve) => setTimeout(async () => {
       server = await startServer({ args: [...SERVER_ARGS, "--grpc-address", `127.0.0.1:${port}`] });
       resolve();
