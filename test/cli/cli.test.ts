@@ -134,7 +134,12 @@ describe("operations", () => {
     const human = live([...at(), "events", "--type", "script_executed"]);
     await human.waitFor((_o, e) => /subscribed/.test(e));
     const json = live([...at(), "--json", "events", "--type", "script_executed"]);
-    await new Promise((r) => setTimeout(r, 300));
+    // Both tails are subscribed once the server counts two subscribers.
+    for (let i = 0; i < 200; i++) {
+      const m = await cli([...at(), "--json", "metrics"]);
+      if (Number(JSON.parse(m.stdout).eventSubscribers ?? 0) >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await cli([...at(), "run", join(dir, "twice.js"), "--args", '{"n":3}']);
     await human.waitFor((out) => /script_executed +adhoc ok/.test(out));
     await json.waitFor((out) => out.includes("\n"));
