@@ -2,7 +2,10 @@
 // with the same details, health and reflection for operators, and the request size cap.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { guard } from "../../src/doors/guard.ts";
+import { Authenticator } from "../../src/auth/principal.ts";
+import { createLogger } from "../../src/log.ts";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { ScriptEngineConfigSchema } from "../../gen/ts/scriptengine/v1/config_pb.js";
@@ -52,8 +55,17 @@ describe("one implementation, every protocol", () => {
     expect(res.health?.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it.each(PROTOCOLS)("an RPC a later build implements is UNIMPLEMENTED with ErrorInfo over %s", async (p) => {
-    await expectError(clientFor(MigrationService, p, server).getMigrationStatus({}), Code.Unimplemented, "NOT_IMPLEMENTED");
+  it.each(PROTOCOLS)("an error carries the same code and ErrorInfo over %s", async (p) => {
+    const f = await expectError(clientFor(ScriptService, p, server).getScript({ scriptId: "missing" }), Code.NotFound, "SCRIPT_NOT_FOUND");
+    expect(f.findDetails(ErrorInfoSchema)[0]?.metadata).toEqual({ script_id: "missing" });
+  });
+
+  it("a method without an implementation answers UNIMPLEMENTED with ErrorInfo (never a fake success)", async () => {
+    const log = createLogger("silent");
+    const transport = createRouterTransport(({ service }) => {
+      service(MigrationService, guard(MigrationService, {}, { authenticator: new Authenticator([]), log }));
+    });
+    await expectError(createClient(MigrationService, transport).getMigrationStatus({}), Code.Unimplemented, "NOT_IMPLEMENTED");
   });
 
   it.each(["grpc-js", "connect", "grpc-web"] as const)("a request over the size cap is RESOURCE_EXHAUSTED over %s", async (p) => {
