@@ -91,7 +91,8 @@ run: node_modules/.installed
 	node src/main.ts $(ARGS)
 
 test: deps lint gen-check test-go test-python $(TOOLS)/bin/grpcurl
-	npx vitest run
+	@npx vitest run --reporter=default --reporter=json --outputFile.json=$(TOOLS)/vitest-report.json; \
+	  code=$$?; node tools/test-summary.ts $(TOOLS)/vitest-report.json; exit $$code
 
 # The SDKs (clients/) run test/scenarios/*.json against a real server each starts on free ports.
 # test-ts and test-grpcurl are also part of the full `npx vitest run` above.
