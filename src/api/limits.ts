@@ -46,8 +46,8 @@ export interface GrantInput {
   context: ExecutionContext | undefined;
   /** Remaining RPC deadline, if any. */
   deadlineMs: number | undefined;
-  /** Tools registered in the engine (scripts), and whether each is pure (no host I/O). */
-  registeredTools?: (name: string) => { pure: boolean } | undefined;
+  /** Tools registered in the engine (scripts): whether each is pure, and the host tools it uses. */
+  registeredTools?: (name: string) => { pure: boolean; hostTools?: string[] } | undefined;
   /** Called for every refused claim before it is thrown (for SecurityViolation events). */
   onViolation?: (detail: string, level: Level) => void;
 }
@@ -101,6 +101,13 @@ export function grantFor(input: GrantInput): Grant {
       else if (!holds(host.permission)) why = `the ${name} tool needs the "${host.permission}" permission`;
     } else if (registered) {
       if (table.tools === "pure" && !registered.pure) why = `the ${name} tool is not pure and level ${level} allows pure tools only`;
+      // A registered tool reaches the host only with the caller's own rights: the level must grant
+      // each host tool it uses and the caller must hold its permission.
+      for (const h of registered.hostTools ?? []) {
+        const need = HOST_TOOLS[h];
+        if (!why && need && !need.levels.includes(level)) why = `the ${name} tool uses ${h}, which level ${level} does not grant`;
+        if (!why && need && !holds(need.permission)) why = `the ${name} tool uses ${h}, which needs the "${need.permission}" permission`;
+      }
     } else {
       throw serviceError("TOOL_NOT_FOUND", `no tool named "${name}"`, { metadata: { tool: name } });
     }

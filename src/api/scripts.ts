@@ -37,7 +37,7 @@ export interface ScriptsDeps {
   scripts: ScriptRepository;
   events: EngineEvents;
   /** Registered script tools (the tool registry), when there is one. */
-  tools?: { describe(name: string): { pure: boolean } | undefined; run: ScriptToolRunner };
+  tools?: { describe(name: string): { pure: boolean; hostTools?: string[] } | undefined; run: ScriptToolRunner };
   /** OpenTelemetry spans and counts of compiles and executions (absent when telemetry is off). */
   telemetry?: ExecutionTelemetry;
 }

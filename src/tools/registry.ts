@@ -120,10 +120,10 @@ export class ToolRegistry {
     this.#d = deps;
   }
 
-  /** For grantFor: registered script tools and whether each is pure (Safe, no host tools). */
-  describe = (name: string): { pure: boolean } | undefined => {
+  /** For grantFor: registered script tools, whether each is pure (Safe, no host tools), and the host tools it uses. */
+  describe = (name: string): { pure: boolean; hostTools: string[] } | undefined => {
     const t = this.#d.tools.get(name);
-    return t ? { pure: isPure(t) } : undefined;
+    return t ? { pure: isPure(t), hostTools: [...t.hostTools] } : undefined;
   };
 
   /** The bridge's runner for `ctx.tools.<name>(args)`. */

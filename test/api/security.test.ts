@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
@@ -18,6 +19,8 @@ import { failure } from "../helpers/errors.ts";
 const SAFE = "safe-token-0123456789abcdef";
 const PROD = "prod-token-0123456789abcdef";
 const DEV = "dev-token-0123456789abcdef";
+const OPS = "ops-token-0123456789abcdef";
+const PLAIN = "plain-prod-token-0123456789abcdef";
 
 let server: TestServer;
 let web: Server;
@@ -47,6 +50,17 @@ name = "service"
 token = "${PROD}"
 max_security_level = "production"
 permissions = ["tools:http"]
+
+[[auth.principals]]
+name = "ops"
+token = "${OPS}"
+max_security_level = "development"
+permissions = ["admin"]
+
+[[auth.principals]]
+name = "plain"
+token = "${PLAIN}"
+max_security_level = "production"
 
 [[auth.principals]]
 name = "developer"
@@ -172,6 +186,25 @@ describe("security levels and permissions", () => {
     expect([proc, req, fetchType]).toEqual(["undefined", "undefined", "undefined"]);
     // The Function constructor either throws or yields the isolate's (absent) process, never the host's.
     expect(["undefined", "threw"]).toContain(escaped);
+  });
+});
+
+describe("registered tools reach the host only with the caller's rights", () => {
+  it("a migrated tool that uses http needs the caller's tools:http permission", async () => {
+    const migrations = clientFor(MigrationService, "grpc-js", server);
+    const migrated = await migrations.migrateTool(
+      { toolName: "http_fetch", config: { securityLevel: SecurityLevel.PRODUCTION, backupOriginal: true, validation: { skipChecks: ["smoke_run"] } } },
+      as(OPS),
+    );
+    expect(migrated.result?.errors).toEqual([]);
+    const context = { availableTools: ["http_fetch"], securityContext: { securityLevel: SecurityLevel.PRODUCTION } };
+    const f = await failure(scripts().runScript({ source: "1", context }, as(PLAIN)));
+    expect([f.code, f.reason, f.metadata.tool]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "http_fetch"]);
+    expect(f.err.rawMessage).toMatch(/tools:http/);
+    // The same grant is fine for a caller holding tools:http.
+    expect((await scripts().runScript({ source: "1", context }, as(PROD))).result?.success).toBe(true);
+    // And a Safe caller may not use it at all: it is not pure.
+    expect((await failure(scripts().runScript({ source: "1", context: { availableTools: ["http_fetch"] } }, as(SAFE)))).code).toBe("PermissionDenied");
   });
 });
 
