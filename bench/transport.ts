@@ -54,6 +54,13 @@ export async function runServerCapacityBench(seconds = 3): Promise<H2loadRow[]> 
   } finally {
     await server.stop();
   }
+  // The same door with telemetry on (spans and metrics, Prometheus exporter, no OTLP collector): the cost of turning it on.
+  const traced = await startBenchServer(["--set", "telemetry.enabled=true", "--set", "telemetry.otlp=false", "--set", "telemetry.prometheus_address=127.0.0.1:0"]);
+  try {
+    rows.push(h2load("gRPC, grpc-js door, telemetry on", `http://${traced.grpc}${path}`, "grpc", seconds));
+  } finally {
+    await traced.stop();
+  }
   const proc = spawn(process.execPath, ["-e", ECHO_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((res) => createInterface({ input: proc.stdout! }).once("line", (l) => res(Number(l))));
   rows.push(h2load("bare node:http2 echo (reference)", `http://127.0.0.1:${port}/echo`, "raw", seconds));
