@@ -2,6 +2,10 @@
 // The `scriptengine` command (package.json "bin"). Node 24 runs the TypeScript sources directly.
 import { main } from "./main.ts";
 
+// Errors are one line each; a runtime deprecation notice (grpc-js passes an IP as the TLS server
+// name) would break that promise and tells an operator nothing they can act on.
+process.noDeprecation = true;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
