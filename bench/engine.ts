@@ -1,9 +1,12 @@
 /**
- * Engine benchmark: the raw in-process floor ("fresh context + run" with isolated-vm in this process),
+ * Engine benchmark: the raw in-process floors ("fresh context + run" with isolated-vm in this process,
+ * with the async calls and with the sync calls the engine's workers use),
  * engine execute throughput with p50/p99, and cached vs uncached compile of a ~100 KB script.
  * Run alone: `node bench/engine.ts` (writes bench/results/engine.json), or call runEngineBench().
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ivm from 'isolated-vm';
@@ -49,10 +52,53 @@ export async function rawFloor(durationMs: number, isolates: number): Promise<{ 
   return { opsPerSec: round(opsPerSec), perIsolateOpsPerSec: round(opsPerSec / isolates), contextMs: round(ctxTime / count) };
 }
 
+/**
+ * The same floor with isolated-vm's sync calls (createContextSync + runSync, what a single-isolate
+ * worker does): sync calls block their thread, so each isolate runs on its own worker thread.
+ */
+export async function rawFloorSync(durationMs: number, isolates: number): Promise<{ opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number }> {
+  const src = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ivm = require(workerData.ivm);
+const iso = new ivm.Isolate({ memoryLimit: 50 });
+const script = iso.compileScriptSync('({ sum: 2 + 3 })');
+parentPort.once('message', (durationMs) => {
+  const end = performance.now() + durationMs;
+  let count = 0, ctxTime = 0;
+  while (performance.now() < end) {
+    const t = performance.now();
+    const ctx = iso.createContextSync();
+    ctxTime += performance.now() - t;
+    script.runSync(ctx, { timeout: 1000, copy: true });
+    ctx.release();
+    count++;
+  }
+  iso.dispose();
+  parentPort.postMessage({ count, ctxTime });
+});`;
+  const ivmPath = createRequire(import.meta.url).resolve('isolated-vm');
+  const threads = Array.from({ length: isolates }, () => new Worker(src, { eval: true, workerData: { ivm: ivmPath } }));
+  try {
+    await Promise.all(threads.map((t) => new Promise((r) => t.once('online', r))));
+    const res = await Promise.all(threads.map((t) => new Promise<{ count: number; ctxTime: number }>((resolve, reject) => {
+      t.once('message', resolve);
+      t.once('error', reject);
+      t.postMessage(durationMs);
+    })));
+    const count = res.reduce((n, r) => n + r.count, 0);
+    const ctxTime = res.reduce((n, r) => n + r.ctxTime, 0);
+    const opsPerSec = count / (durationMs / 1000);
+    return { opsPerSec: round(opsPerSec), perIsolateOpsPerSec: round(opsPerSec / isolates), contextMs: round(ctxTime / count) };
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+}
+
 export interface EngineBenchResult {
   machine: { cores: number; node: string };
   rawFreshContextRun: { opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number; isolates: number };
-  engineExecute: { executions: number; concurrency: number; workers: number; opsPerSec: number; p50Ms: number; p99Ms: number; ratioToRaw: number };
+  rawFreshContextRunSync: { opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number; isolates: number };
+  engineExecute: { executions: number; concurrency: number; workers: number; opsPerSec: number; p50Ms: number; p99Ms: number; ratioToRaw: number; ratioToRawSync: number };
   compile: { sourceBytes: number; uncachedMs: number; cachedMs: number; speedup: number };
   firstVsWarmExecute: { sourceBytes: number; firstRunMs: number; warmRunMs: number; speedup: number };
 }
@@ -62,6 +108,7 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
   const durationMs = opts.durationMs ?? 3000;
   const executions = opts.executions ?? 3000;
   const raw = await rawFloor(durationMs, cores);
+  const rawSync = await rawFloorSync(durationMs, cores);
 
   const engine = createEngine({ workers: cores, maxQueue: 100_000 });
   await engine.start();
@@ -124,9 +171,11 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
     const result: EngineBenchResult = {
       machine: { cores, node: process.version },
       rawFreshContextRun: { ...raw, isolates: cores },
+      rawFreshContextRunSync: { ...rawSync, isolates: cores },
       engineExecute: {
         executions: lat.length, concurrency, workers: cores, opsPerSec: round(opsPerSec),
         p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)), ratioToRaw: round(opsPerSec / raw.opsPerSec),
+        ratioToRawSync: round(opsPerSec / rawSync.opsPerSec),
       },
       compile: { sourceBytes: big.length, uncachedMs: round(pct(uncached, 50)), cachedMs: round(pct(cached, 50)), speedup: round(pct(uncached, 50) / pct(cached, 50)) },
       firstVsWarmExecute: { sourceBytes: bigRun.length, firstRunMs: round(firstRunMs), warmRunMs: round(pct(warm, 50)), speedup: round(firstRunMs / pct(warm, 50)) },
