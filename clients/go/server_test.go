@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,6 +25,8 @@ func repoRoot(t testing.TB) string {
 type testServer struct {
 	GRPC, HTTP string
 	DataDir    string
+	// Stop interrupts the server and waits for it to exit (also done when the test ends).
+	Stop func()
 }
 
 // startServer runs `node src/main.ts` from this repository on free loopback ports and waits for
@@ -62,15 +65,19 @@ func startServer(t testing.TB, toml string, extra ...string) testServer {
 		t.Fatalf("start server: %v", err)
 	}
 	done := make(chan struct{})
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(os.Interrupt)
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+		})
+	}
+	t.Cleanup(stop)
 	ready := make(chan testServer, 1)
 	go func() {
 		scanner := bufio.NewScanner(out)
@@ -79,7 +86,7 @@ func startServer(t testing.TB, toml string, extra ...string) testServer {
 				Listening *struct{ GRPC, HTTP string } `json:"listening"`
 			}
 			if json.Unmarshal(scanner.Bytes(), &msg) == nil && msg.Listening != nil {
-				ready <- testServer{GRPC: msg.Listening.GRPC, HTTP: msg.Listening.HTTP, DataDir: dir}
+				ready <- testServer{GRPC: msg.Listening.GRPC, HTTP: msg.Listening.HTTP, DataDir: dir, Stop: stop}
 			}
 		}
 		_ = cmd.Wait()

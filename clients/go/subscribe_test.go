@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,5 +108,64 @@ func TestSubscribeResumesAfterDroppedConnection(t *testing.T) {
 	}
 	if starts < 2 {
 		t.Fatalf("subscribed %d times, want a resubscription", starts)
+	}
+}
+
+// A server that shuts down ends the stream with UNAVAILABLE (ENGINE_STOPPED, RetryInfo): the iterator
+// resubscribes and carries on with the next server on the address.
+func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	first := startServer(t, "", "--grpc-address", addr)
+	c, err := scriptengine.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := func(c *scriptengine.Client, id string) {
+		if _, err := c.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var zero uint64
+	var starts atomic.Int32
+	next, stop := iterPull(c.Subscribe(ctx, scriptengine.SubscribeOptions{
+		EventTypes: []string{"script_executed"}, AfterSequence: &zero,
+		OnStarted: func(*v1.SubscriptionStarted) { starts.Add(1) },
+		OnLost:    func(*v1.EventsLost) {}, // the new server announces the gap in sequences, then replays its log
+	}))
+	defer stop()
+	// Sequences are per process and SubscriptionStarted carries no process identity: a resume is only
+	// recognised as crossing a restart when the last sequence seen is beyond the new server's latest.
+	for i := range 5 {
+		id := "first-server-" + strconv.Itoa(i)
+		run(c, id)
+		if ev, err, _ := next(); err != nil || ev.GetScriptExecuted().GetExecutionId() != id {
+			t.Fatalf("event %d: %v, %v", i, ev, err)
+		}
+	}
+	type result struct {
+		ev  *v1.ServiceEvent
+		err error
+		ok  bool
+	}
+	pending := make(chan result, 1)
+	go func() { ev, err, ok := next(); pending <- result{ev, err, ok} }()
+	first.Stop()
+	startServer(t, "", "--grpc-address", addr)
+	// A fresh client: RunScript is not retried, and c's connection may still be backing off.
+	direct, err := scriptengine.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	run(direct, "second-server")
+	r := <-pending
+	if r.err != nil || !r.ok || r.ev.GetScriptExecuted().GetExecutionId() != "second-server" {
+		t.Fatalf("after the restart: %v, %v, %v", r.ev, r.err, r.ok)
+	}
+	if starts.Load() < 2 {
+		t.Fatalf("subscribed %d times, want a resubscription", starts.Load())
 	}
 }

@@ -109,3 +109,37 @@ def test_async_subscribe_resumes(server) -> None:
             proxy.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_subscribe_resumes_across_server_restart() -> None:
+    """A server that shuts down ends the stream with UNAVAILABLE (ENGINE_STOPPED, RetryInfo): the
+    iterator resubscribes and carries on with the next server on the address."""
+    from conftest import start_server
+    from test_client import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    servers = [start_server(None, "--grpc-address", address)]
+    starts: list = []
+    try:
+        with se.Client(address) as client:
+            # The new server announces the gap in sequences (on_lost), then replays its log.
+            events = client.subscribe(["script_executed"], after_sequence=0, on_started=starts.append, on_lost=lambda lost: None)
+            # Sequences are per process and SubscriptionStarted carries no process identity: a resume is only
+            # recognised as crossing a restart when the last sequence seen is beyond the new server's latest.
+            for i in range(5):
+                client.run("1", context=ctx(f"first-server-{i}"))
+                assert next(events).script_executed.execution_id == f"first-server-{i}"
+            pending: list = []
+            reader = threading.Thread(target=lambda: pending.append(next(events)))
+            reader.start()
+            servers[0].stop()
+            servers.append(start_server(None, "--grpc-address", address))
+            with se.Client(address) as direct:  # RunScript is not retried; client's channel may be backing off
+                direct.run("2", context=ctx("second-server"))
+            reader.join(30)
+            assert [e.script_executed.execution_id for e in pending] == ["second-server"]
+            assert len(starts) >= 2
+            events.close()
+    finally:
+        for s in servers:
+            s.stop()

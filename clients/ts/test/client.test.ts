@@ -1,19 +1,10 @@
 // The TypeScript SDK's own behaviour against a real server: retries only for idempotent calls
 // on UNAVAILABLE, deadlines as TimeoutError, the helpers, and both transports.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
 import { createScriptEngineClient, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
-import { SERVER_ARGS } from "./support.ts";
+import { freePort, SERVER_ARGS } from "./support.ts";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("retries", () => {
   it("retries an idempotent call on UNAVAILABLE until the server is up", async () => {

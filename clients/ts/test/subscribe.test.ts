@@ -1,11 +1,12 @@
 // subscribe() resumes after a dropped connection from the last sequence it delivered: a TCP
 // proxy between client and server is cut while scripts keep running; the iterator then yields
-// the events it missed, in order, with no duplicates.
+// the events it missed, in order, with no duplicates. A server that shuts down ends the stream with
+// UNAVAILABLE (ENGINE_STOPPED, RetryInfo), so the iterator carries on with the next server on the address.
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, type ScriptEngineClient } from "../src/index.ts";
-import { SERVER_ARGS } from "./support.ts";
+import { createScriptEngineClient, type EventsLost, type ScriptEngineClient } from "../src/index.ts";
+import { freePort, SERVER_ARGS } from "./support.ts";
 
 let server: TestServer;
 let proxy: Server;
@@ -63,5 +64,47 @@ it("resumes from the last sequence after the connection drops", async () => {
     await it.return?.();
     direct.close();
     viaProxy.close();
+  }
+});
+
+it("resubscribes when the server shuts down (UNAVAILABLE, ENGINE_STOPPED) and another takes its address", async () => {
+  const address = `127.0.0.1:${await freePort()}`;
+  const args = [...SERVER_ARGS, "--grpc-address", address];
+  let current: TestServer | undefined = await startServer({ args });
+  const client = createScriptEngineClient({ address });
+  const abort = new AbortController();
+  const starts: bigint[] = [];
+  const lost: EventsLost[] = [];
+  const it = client.subscribe({ eventTypes: ["script_executed"], afterSequence: 0n, signal: abort.signal, onStarted: (s) => starts.push(s.latestSequence), onLost: (l) => lost.push(l) })[Symbol.asyncIterator]();
+  const executionId = async () => {
+    const next = await it.next();
+    return next.value?.event.case === "scriptExecuted" ? next.value.event.value.executionId : `done=${next.done}`;
+  };
+  try {
+    // Sequences are per process and SubscriptionStarted carries no process identity, so a resume is
+    // only recognised as crossing a restart when the last sequence seen is beyond the new server's
+    // latest (it then replays its whole log). Five runs put the first server well past the second's.
+    for (let i = 0; i < 5; i++) {
+      await client.run("1", undefined, { context: { executionId: `first-server-${i}` } });
+      expect(await executionId()).toBe(`first-server-${i}`);
+    }
+    const pending = executionId(); // waiting on the stream when the server stops
+    await current.stop();
+    current = await startServer({ args });
+    // A fresh client: RunScript is not retried, and the first client's channel may still be backing off.
+    const direct = createScriptEngineClient({ address });
+    try {
+      await direct.run("2", undefined, { context: { executionId: "second-server" } });
+    } finally {
+      direct.close();
+    }
+    expect(await pending).toBe("second-server");
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(lost.length).toBeLessThanOrEqual(1);
+  } finally {
+    abort.abort();
+    await it.return?.();
+    client.close();
+    await current?.stop();
   }
 });

@@ -1,5 +1,17 @@
+import { createServer } from "node:net";
+
 /** Every runner starts the server the same way: no drain wait on shutdown, one worker. */
 export const SERVER_ARGS = ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"];
+
+/** A loopback port free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 // The scenario matcher (test/scenarios/README.md): `expected` is a subset of `actual`.
 export function mismatch(expected: unknown, actual: unknown, path = "$"): string | undefined {
