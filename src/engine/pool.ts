@@ -85,6 +85,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const pool: WorkerHandle[] = [];
   const queue: Queued[] = [];
   const perCaller = new Map<string, number>();
+  /** The worker of each running execution, so tool runs on its behalf can join it. */
+  const runningOn = new Map<string, WorkerHandle>();
   let watchdog: NodeJS.Timeout | undefined;
   const failures: number[] = [];
   const latencies: number[] = [];
@@ -230,6 +232,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} executions (limit ${job.caller.limit})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs: 100 }));
       }
     }
+    // A tool run on behalf of a running execution goes straight to its parent's worker (a second
+    // isolate there): callers waiting on tools must never wait behind the queue they fill.
+    const parent = job.parentExecutionId ? runningOn.get(job.parentExecutionId) : undefined;
+    if (parent && !parent.dead) {
+      return new Promise<ExecutionOutcome>((resolve, reject) => dispatch(parent, { job, signal, enqueuedAt: performance.now(), resolve, reject }));
+    }
     const free = queue.length === 0 ? pickWorker() : undefined;
     if (!free && queue.length >= o.maxQueue) {
       c.rejected++;
@@ -302,6 +310,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     try { job.onDispatch?.({ queueWaitMs, cacheHit: !!entry, workerId: w.id }); } catch { /* tracing never breaks a run */ }
     c.active++;
+    runningOn.set(executionId, w);
     const toolAbort = new AbortController();
     let io = { net: 0, file: 0 };
     let cancelTimer: NodeJS.Timeout | undefined;
@@ -329,6 +338,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       toolAbort.abort();
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
+      runningOn.delete(executionId);
       release(job);
       queueMicrotask(pump);
     };

@@ -90,6 +90,13 @@ export interface ExecuteJob {
   onToolCall?: ToolCallback;
   /** Called when the job leaves the queue for a worker (tracing: ends the queue wait, starts the run). */
   onDispatch?: (info: { queueWaitMs: number; cacheHit: boolean; workerId: string }) => void;
+  /**
+   * Set when this job runs on behalf of a running execution (a registered tool called through
+   * ctx.tools): it starts at once on that execution's worker, in another isolate, bypassing the
+   * queue and the caller's concurrency (the parent already holds a slot), so executions waiting on
+   * tools can never starve the pool.
+   */
+  parentExecutionId?: string;
   /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
   caller?: { key: string; limit: number };
   /** Test-only: crash or hang the worker that takes this job. Ignored unless EngineOptions.enableTestHooks. */

@@ -173,6 +173,7 @@ export class ToolRegistry {
         env: options.env ?? {},
         limits,
         executionId: parentExecutionId ? `${parentExecutionId}/tool:${tool.name}:${Date.now().toString(36)}` : undefined,
+        parentExecutionId,
         scriptId: `tool:${tool.name}`,
         onToolCall:
           options.hostTools ??
