@@ -10,6 +10,8 @@ import { ToolError } from "./tool-error.ts";
 export interface ToolCaller {
   level: Level;
   executionId: string;
+  /** The tool's own network and file I/O counts toward the caller's ResourceUsage. */
+  reportIo?: (networkBytes: number, fileBytes: number) => void;
 }
 
 /** A registered (script) tool, provided by the tool registry. */
@@ -40,7 +42,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, input.workingDirectory, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId });
+        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, reportIo: info.reportIo });
     }
   };
 }

@@ -137,6 +137,7 @@ export class ToolRegistry {
     }
     const level = caller ? tighter(caller.level, tool.securityLevel) : tool.securityLevel;
     const outcome = await this.execute(tool, input as JsonObject, level, this.#d.config.resourceLimits.operationTimeoutMs, signal, caller?.executionId);
+    caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     if (!outcome.success) {
       const e = outcome.error;
       throw new ToolError(`tool ${name} failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`, e?.kind === "security_violation" ? "security_violation" : "tool_error");

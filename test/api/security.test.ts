@@ -201,8 +201,14 @@ describe("registered tools reach the host only with the caller's rights", () => 
     const f = await failure(scripts().runScript({ source: "1", context }, as(PLAIN)));
     expect([f.code, f.reason, f.metadata.tool]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "http_fetch"]);
     expect(f.err.rawMessage).toMatch(/tools:http/);
-    // The same grant is fine for a caller holding tools:http.
-    expect((await scripts().runScript({ source: "1", context }, as(PROD))).result?.success).toBe(true);
+    // A caller holding tools:http may use it; the tool's network I/O counts toward the caller's usage.
+    const viaTool = await scripts().runScript(
+      { source: `export default async (a, ctx) => (await ctx.tools.http_fetch({ url: "http://127.0.0.1:${webPort}/via-tool" })).body`, context },
+      as(PROD),
+    );
+    expect(viaTool.result?.success).toBe(true);
+    expect(JSON.parse(String(viaTool.result?.returnValue?.kind.value)).path).toBe("/via-tool");
+    expect(Number(viaTool.result?.resourceUsage?.networkIoBytes)).toBeGreaterThan(0);
     // And a Safe caller may not use it at all: it is not pure.
     expect((await failure(scripts().runScript({ source: "1", context: { availableTools: ["http_fetch"] } }, as(SAFE)))).code).toBe("PermissionDenied");
   });
