@@ -59,8 +59,7 @@ type step struct {
 type scenario struct {
 	Name   string `json:"name"`
 	Server *struct {
-		TOML string   `json:"toml"`
-		Args []string `json:"args"`
+		TOML string `json:"toml"`
 	} `json:"server"`
 	Steps []step `json:"steps"`
 }
@@ -107,11 +106,11 @@ func TestScenarios(t *testing.T) {
 	for _, sc := range loadScenarios(t) {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
-			toml, args := "", []string(nil)
+			toml := ""
 			if sc.Server != nil {
-				toml, args = sc.Server.TOML, sc.Server.Args
+				toml = sc.Server.TOML
 			}
-			srv := startServer(t, toml, args...)
+			srv := startServer(t, toml)
 			runScenario(t, sc, srv)
 		})
 	}

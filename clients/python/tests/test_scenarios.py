@@ -209,7 +209,7 @@ async def run_async(scenario: dict, server: Any) -> None:
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_scenario(scenario: dict, mode: str) -> None:
-    server = start_server(scenario.get("server", {}).get("toml"), *scenario.get("server", {}).get("args", ()))
+    server = start_server(scenario.get("server", {}).get("toml"))
     try:
         if mode == "sync":
             run_sync(scenario, server)

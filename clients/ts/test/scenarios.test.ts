@@ -31,7 +31,7 @@ interface Step {
 interface Scenario {
   name: string;
   description?: string;
-  server?: { toml?: string; args?: string[] };
+  server?: { toml?: string };
   steps: Step[];
 }
 
@@ -163,7 +163,7 @@ describe.each(["grpc-js", "connect"] as const)("scenarios over %s", (transport) 
   });
   for (const scenario of SCENARIOS) {
     it(scenario.name, async () => {
-      server = await startServer({ toml: scenario.server?.toml, args: [...SERVER_ARGS, ...(scenario.server?.args ?? [])] });
+      server = await startServer({ toml: scenario.server?.toml, args: SERVER_ARGS });
       await runScenario(scenario, server, transport);
     });
   }
