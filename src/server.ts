@@ -37,6 +37,7 @@ import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
 import { createEngine } from "./engine/index.ts";
 import { openDatabase } from "./store/database.ts";
+import { SequenceRepository } from "./store/sequences.ts";
 import { ScriptRepository } from "./store/scripts.ts";
 import { scriptsService } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
@@ -90,11 +91,17 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     log.info("health status changed", { status: ServiceStatus[status], previous: ServiceStatus[previous], message }),
   );
 
-  const bus = new EventBus({ ...config.events, source: serviceId });
+  const db = openDatabase(config.server.dataDir);
+  const sequences = new SequenceRepository(db);
+  const bus = new EventBus({
+    ...config.events,
+    source: serviceId,
+    firstSequence: sequences.reserved() + 1,
+    onReserve: (upTo) => sequences.reserve(upTo),
+  });
   health.onChange((status) =>
     bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow() } } })),
   );
-  const db = openDatabase(config.server.dataDir);
   const registry = new ServiceRegistry({
     store: new SqliteRegistryStore(db),
     events: bus,

@@ -406,6 +406,27 @@ describe("restart and shutdown", () => {
     expect(await exit).toBe(0);
   });
 
+  it("sequences continue across a restart, and a client resuming from the old run is told", async () => {
+    const a = await startServer();
+    const before = await new Reader(events("grpc-js", a).subscribe({ afterSequence: 0n })).take(2);
+    const started = before[0].message.value as { latestSequence: bigint };
+    const lastOfRunA = started.latestSequence;
+    expect(lastOfRunA).toBeGreaterThan(0n);
+    expect(await a.stop()).toBe(0);
+    const b = await startServer({ dataDir: a.dataDir });
+    try {
+      const r = new Reader(events("connect", b).subscribe({ afterSequence: lastOfRunA }));
+      const [first, second, third] = await r.take(3);
+      expect(first.message.case).toBe("started");
+      expect(second.message.case).toBe("lost");
+      expect((second.message.value as { reason: LossReason }).reason).toBe(LossReason.RESTART);
+      expect(third.message.case).toBe("event");
+      expect((third.message.value as { sequence: bigint }).sequence).toBeGreaterThan(lastOfRunA);
+    } finally {
+      expect(await b.stop()).toBe(0);
+    }
+  });
+
   it("registrations survive a restart; expired ones are swept", async () => {
     const a = await startServer();
     const c = registry("grpc-js", a);

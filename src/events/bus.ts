@@ -11,9 +11,10 @@
 // - Resume: subscribe({ afterSequence }) first replays the retained events after that sequence
 //   (read lazily from the log, so a long replay does not count against the buffer), then the live
 //   ones, without a gap or a duplicate. Events already dropped from the log are announced by an
-//   EventsLost(RETENTION) with the missed count (events of every type) and range. Sequences are per
-//   process: an after_sequence beyond the latest one can only come from an earlier process, so
-//   the whole retained log is replayed (after an EventsLost(RETENTION) for what is gone).
+//   EventsLost(RETENTION) with the missed count (events of every type) and range. Sequences
+//   continue across restarts (firstSequence/onReserve persist a high-water mark), so an
+//   after_sequence from an earlier run is recognised: the client gets EventsLost(RESTART) and the
+//   whole retained log of this run.
 // - A subscription is an async iterator of SubscribeResponse messages: `started` first, then
 //   `event` and `lost`. unsubscribe(id), close(), an aborted signal, or leaving the iterator
 //   (break / return()) end it at once and free it; pending buffered events are discarded.
@@ -48,7 +49,17 @@ export interface EventBusOptions {
   now?: () => number;
   /** Event and subscription id generator (tests). Default crypto.randomUUID. */
   newId?: () => string;
+  /**
+   * The first sequence of this process (default 1). With a persisted reservation (onReserve),
+   * sequences continue across restarts instead of starting again at 1.
+   */
+  firstSequence?: number;
+  /** Called, synchronously, before sequences up to `upTo` are used; persist it (one call per block). */
+  onReserve?: (upTo: number) => void;
 }
+
+/** Sequences reserved per onReserve call. */
+const RESERVE_BLOCK = 10_000;
 
 export interface SubscribeOptions {
   /** snake_case event types; empty or absent means all; unknown is VALIDATION_ERROR. */
@@ -114,6 +125,9 @@ export class EventBus {
   readonly #newId: () => string;
   readonly #subs = new Map<string, Subscription>();
   readonly #host: BusHost;
+  readonly #first: number;
+  readonly #onReserve?: (upTo: number) => void;
+  #reservedUpTo = 0;
   #latest = 0;
   #closed = false;
   #laggedEvents = 0;
@@ -128,6 +142,10 @@ export class EventBus {
     this.#now = options.now ?? Date.now;
     this.#newId = options.newId ?? randomUUID;
     this.#log = new Array(this.#logSize);
+    this.#first = positiveInt(options.firstSequence ?? 1, "firstSequence");
+    this.#latest = this.#first - 1;
+    this.#reservedUpTo = this.#latest;
+    this.#onReserve = options.onReserve;
     this.#host = {
       entryAt: (seq) => this.#entryAt(seq),
       oldestInternal: () => this.#oldestInternal(),
@@ -141,14 +159,14 @@ export class EventBus {
     };
   }
 
-  /** The newest sequence published so far (0 before the first event). */
+  /** The newest sequence published so far (firstSequence - 1 before the first event). */
   get latestSequence(): bigint {
     return BigInt(this.#latest);
   }
 
   /** The oldest sequence still retained (0 while the log is empty). */
   get oldestSequence(): bigint {
-    return BigInt(this.#latest === 0 ? 0 : this.#oldestInternal());
+    return BigInt(this.#latest < this.#first ? 0 : this.#oldestInternal());
   }
 
   /** Live subscriptions (for metrics). */
@@ -165,7 +183,7 @@ export class EventBus {
       subscribers: this.#subs.size,
       latestSequence: this.#latest,
       oldestSequence: Number(this.oldestSequence),
-      retained: Math.min(this.#latest, this.#logSize),
+      retained: Math.min(this.#latest - this.#first + 1, this.#logSize),
       laggedEvents: this.#laggedEvents,
       lagDisconnects: this.#lagDisconnects,
     };
@@ -184,7 +202,12 @@ export class EventBus {
    */
   append(event: ServiceEvent): ServiceEvent {
     if (event.event.case === undefined) throw validationError("event", "an event must have its type set");
-    const seq = ++this.#latest;
+    const seq = this.#latest + 1;
+    if (this.#onReserve && seq > this.#reservedUpTo) {
+      this.#onReserve(seq + RESERVE_BLOCK - 1); // persist before use: a crash can only skip numbers
+      this.#reservedUpTo = seq + RESERVE_BLOCK - 1;
+    }
+    this.#latest = seq;
     const stored: ServiceEvent = {
       ...event,
       sequence: BigInt(seq),
@@ -229,9 +252,16 @@ export class EventBus {
     const oldest = this.#oldestInternal();
     let after = options.afterSequence === undefined ? latest : Number(options.afterSequence);
     if (!Number.isFinite(after) || after < 0) throw validationError("after_sequence", "after_sequence must be >= 0");
-    if (after > latest) after = 0; // a sequence from an earlier process: everything retained is new
     let retentionLost: SubscribeResponse | null = null;
-    if (after < oldest - 1) {
+    if (after > latest || after < this.#first - 1) {
+      // A sequence from an earlier run of the server (after_sequence beyond the latest means the
+      // store that numbers them was reset): what it published after `after` is not retained, and
+      // everything this run retained is new to the client. missed_count counts this run's only.
+      const from = after > latest ? 1 : after + 1;
+      const known = oldest - 1 >= from;
+      retentionLost = lostMessage(LossReason.RESTART, oldest - this.#first, known ? from : 0, known ? oldest - 1 : 0);
+      after = oldest - 1;
+    } else if (after < oldest - 1) {
       retentionLost = lostMessage(LossReason.RETENTION, oldest - 1 - after, after + 1, oldest - 1);
       after = oldest - 1;
     }
@@ -272,7 +302,7 @@ export class EventBus {
   }
 
   #oldestInternal(): number {
-    return Math.max(1, this.#latest - this.#logSize + 1);
+    return Math.max(this.#first, this.#latest - this.#logSize + 1);
   }
 
   #entryAt(seq: number): LogEntry | undefined {

@@ -196,8 +196,24 @@ describe("EventBus subscriptions", () => {
     for (let i = 0; i < 4; i++) bus.publish(executed());
     const sub = bus.subscribe({ afterSequence: 1000n });
     const ms = await take(sub, 5);
-    expect(lost(ms[1])).toEqual({ reason: LossReason.RETENTION, missed: 1, first: 1, last: 1 });
+    expect(lost(ms[1])).toEqual({ reason: LossReason.RESTART, missed: 1, first: 1, last: 1 });
     expect(seqs(ms)).toEqual([2, 3, 4]);
+  });
+
+  it("continues sequences from firstSequence, reserving blocks before use", async () => {
+    const reserved: number[] = [];
+    const bus = new EventBus({ firstSequence: 101, onReserve: (n) => reserved.push(n) });
+    expect(bus.latestSequence).toBe(100n);
+    for (let i = 0; i < 3; i++) bus.publish(executed());
+    expect(reserved).toEqual([10_100]);
+    // A client resuming from the previous run is told, then gets everything this run retained.
+    const sub = bus.subscribe({ afterSequence: 50n });
+    const ms = await take(sub, 5);
+    expect(lost(ms[1])).toEqual({ reason: LossReason.RESTART, missed: 0, first: 51, last: 100 });
+    expect(seqs(ms)).toEqual([101, 102, 103]);
+    // A client already up to date with this run gets no loss message.
+    const fresh = await take(bus.subscribe({ afterSequence: 102n }), 2);
+    expect(seqs(fresh)).toEqual([103]);
   });
 
   it("unsubscribe ends the iterator cleanly; unknown ids are reported", async () => {

@@ -30,6 +30,10 @@ const (
 	LossReason_LOSS_REASON_LAGGED LossReason = 1
 	// after_sequence asked for events the bounded log no longer holds.
 	LossReason_LOSS_REASON_RETENTION LossReason = 2
+	// after_sequence is from an earlier run of the server: what that run published after it is not
+	// retained. Sequence numbers continue across restarts, so this is always recognised; the stream
+	// goes on with everything this run retained. missed_count counts only this run's lost events.
+	LossReason_LOSS_REASON_RESTART LossReason = 3
 )
 
 // Enum value maps for LossReason.
@@ -38,11 +42,13 @@ var (
 		0: "LOSS_REASON_UNSPECIFIED",
 		1: "LOSS_REASON_LAGGED",
 		2: "LOSS_REASON_RETENTION",
+		3: "LOSS_REASON_RESTART",
 	}
 	LossReason_value = map[string]int32{
 		"LOSS_REASON_UNSPECIFIED": 0,
 		"LOSS_REASON_LAGGED":      1,
 		"LOSS_REASON_RETENTION":   2,
+		"LOSS_REASON_RESTART":     3,
 	}
 )
 
@@ -568,12 +574,13 @@ const file_scriptengine_v1_event_service_proto_rawDesc = "" +
 	"\x14last_missed_sequence\x18\x04 \x01(\x04R\x12lastMissedSequence\"=\n" +
 	"\x12UnsubscribeRequest\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\"\x15\n" +
-	"\x13UnsubscribeResponse*\\\n" +
+	"\x13UnsubscribeResponse*u\n" +
 	"\n" +
 	"LossReason\x12\x1b\n" +
 	"\x17LOSS_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LOSS_REASON_LAGGED\x10\x01\x12\x19\n" +
-	"\x15LOSS_REASON_RETENTION\x10\x022\x83\x02\n" +
+	"\x15LOSS_REASON_RETENTION\x10\x02\x12\x17\n" +
+	"\x13LOSS_REASON_RESTART\x10\x032\x83\x02\n" +
 	"\fEventService\x12C\n" +
 	"\x04Emit\x12\x1c.scriptengine.v1.EmitRequest\x1a\x1d.scriptengine.v1.EmitResponse\x12T\n" +
 	"\tSubscribe\x12!.scriptengine.v1.SubscribeRequest\x1a\".scriptengine.v1.SubscribeResponse0\x01\x12X\n" +

@@ -29,7 +29,8 @@ const (
 // SubscribeRequest.event_types filters on.
 type ServiceEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Assigned by the server, strictly increasing; resume with SubscribeRequest.after_sequence.
+	// Assigned by the server, strictly increasing, also across restarts (there may be gaps); resume
+	// with SubscribeRequest.after_sequence.
 	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// When the event happened (assigned by the server when Emit leaves it empty).
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`

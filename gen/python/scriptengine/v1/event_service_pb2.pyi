@@ -13,9 +13,11 @@ class LossReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOSS_REASON_UNSPECIFIED: _ClassVar[LossReason]
     LOSS_REASON_LAGGED: _ClassVar[LossReason]
     LOSS_REASON_RETENTION: _ClassVar[LossReason]
+    LOSS_REASON_RESTART: _ClassVar[LossReason]
 LOSS_REASON_UNSPECIFIED: LossReason
 LOSS_REASON_LAGGED: LossReason
 LOSS_REASON_RETENTION: LossReason
+LOSS_REASON_RESTART: LossReason
 
 class EmitRequest(_message.Message):
     __slots__ = ("event",)

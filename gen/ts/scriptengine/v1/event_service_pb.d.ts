@@ -230,6 +230,15 @@ export enum LossReason {
    * @generated from enum value: LOSS_REASON_RETENTION = 2;
    */
   RETENTION = 2,
+
+  /**
+   * after_sequence is from an earlier run of the server: what that run published after it is not
+   * retained. Sequence numbers continue across restarts, so this is always recognised; the stream
+   * goes on with everything this run retained. missed_count counts only this run's lost events.
+   *
+   * @generated from enum value: LOSS_REASON_RESTART = 3;
+   */
+  RESTART = 3,
 }
 
 /**

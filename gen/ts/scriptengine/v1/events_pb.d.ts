@@ -22,7 +22,8 @@ export declare const file_scriptengine_v1_events: GenFile;
  */
 export declare type ServiceEvent = Message<"scriptengine.v1.ServiceEvent"> & {
   /**
-   * Assigned by the server, strictly increasing; resume with SubscribeRequest.after_sequence.
+   * Assigned by the server, strictly increasing, also across restarts (there may be gaps); resume
+   * with SubscribeRequest.after_sequence.
    *
    * @generated from field: uint64 sequence = 1;
    */
