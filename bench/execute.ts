@@ -8,12 +8,16 @@ import { createGrpcJsTransport } from "../clients/ts/src/grpc-js-transport.ts";
 import { drive, machine, startBenchServer, table, writeResult, type Summary } from "./harness.ts";
 import { rawFloor, rawFloorSync } from "./engine.ts";
 import { availableParallelism } from "node:os";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ExecuteScriptRequestSchema } from "../gen/ts/scriptengine/v1/script_service_pb.js";
+import { grpcBodyFile, h2load, h2loadAvailable, h2table, type H2loadRow } from "./h2load.ts";
 
 export async function runExecuteBench(seconds = 3) {
   const raw = await rawFloor(seconds * 1000, availableParallelism());
   const rawSync = await rawFloorSync(seconds * 1000, availableParallelism());
   const server = await startBenchServer(["--set", "security_level=production"]);
   const rows: Summary[] = [];
+  const capacity: H2loadRow[] = [];
   try {
     const client = createClient(ScriptService, createGrpcJsTransport(server.grpc));
     await client.compileScript({ source: "export default (args) => ({ sum: args.a + args.b })", context: { scriptId: "bench-sum" } });
@@ -22,6 +26,16 @@ export async function runExecuteBench(seconds = 3) {
     rows.push(await drive("transport only: HealthCheck (grpc-js)", () => client.healthCheck({}), { seconds, concurrency: 16 }));
     rows.push(await drive("ExecuteScript, expression script (grpc-js)", () => client.executeScript({ scriptId: "bench-expr" }), { seconds, concurrency: 16 }));
     rows.push(await drive("ExecuteScript, module main(args) (grpc-js)", () => client.executeScript({ scriptId: "bench-sum", context: { arguments: args } }), { seconds, concurrency: 16 }));
+    // The server's own capacity, with a native load generator instead of a Node client on the same cores.
+    if (h2loadAvailable()) {
+      const body = grpcBodyFile(toBinary(ExecuteScriptRequestSchema, create(ExecuteScriptRequestSchema, { scriptId: "bench-expr" })));
+      capacity.push(h2load("HealthCheck (transport only), h2load", `http://${server.grpc}/scriptengine.v1.ScriptService/HealthCheck`, "grpc", seconds));
+      // h2load counts HTTP responses; the engine's own counter says how many executions succeeded.
+      const before = (await client.getMetrics({})).metrics!.successfulExecutions;
+      const row = h2load("ExecuteScript, expression script, h2load", `http://${server.grpc}/scriptengine.v1.ScriptService/ExecuteScript`, "grpc", seconds, body);
+      const after = (await client.getMetrics({})).metrics!.successfulExecutions;
+      capacity.push({ ...row, succeeded: Number(after - before) });
+    }
   } finally {
     await server.stop();
   }
@@ -31,10 +45,17 @@ export async function runExecuteBench(seconds = 3) {
     rawFreshContextRun: raw,
     rawFreshContextRunSync: rawSync,
     rows,
+    capacity,
     ratios: {
       executeToRaw: Math.round((exec / raw.opsPerSec) * 1000) / 1000,
       executeToRawSync: Math.round((exec / rawSync.opsPerSec) * 1000) / 1000,
       executeToTransport: Math.round((exec / rows[0].rps) * 1000) / 1000,
+      ...(capacity.length === 2
+        ? {
+            h2loadExecuteToRaw: Math.round((capacity[1].rps / raw.opsPerSec) * 1000) / 1000,
+            h2loadExecuteToRawSync: Math.round((capacity[1].rps / rawSync.opsPerSec) * 1000) / 1000,
+          }
+        : {}),
     },
   };
 }
@@ -44,5 +65,6 @@ if (import.meta.main) {
   writeResult("execute.json", result);
   console.log(`raw fresh context + run, in process: async calls ${result.rawFreshContextRun.opsPerSec}/s, sync calls ${result.rawFreshContextRunSync.opsPerSec}/s`);
   console.log(table(result.rows));
+  if (result.capacity.length) console.log(h2table(result.capacity));
   console.log(result.ratios);
 }

@@ -25,10 +25,20 @@ writeFileSync(EMPTY_JSON, "{}");
 
 export type Wire = "grpc" | "connect" | "raw";
 
-export function h2load(name: string, url: string, wire: Wire, seconds: number): H2loadRow {
+/** A gRPC request body file: the 5-byte frame header and the serialised message. */
+export function grpcBodyFile(message: Uint8Array): string {
+  const frame = Buffer.alloc(5 + message.byteLength);
+  frame.writeUInt32BE(message.byteLength, 1);
+  frame.set(message, 5);
+  const file = join(dir, `body-${Math.random().toString(36).slice(2)}.bin`);
+  writeFileSync(file, frame);
+  return file;
+}
+
+export function h2load(name: string, url: string, wire: Wire, seconds: number, bodyFile?: string): H2loadRow {
   const headers =
     wire === "grpc" ? ["-H", "content-type: application/grpc", "-H", "te: trailers"] : wire === "connect" ? ["-H", "content-type: application/json"] : ["-H", "content-type: application/grpc"];
-  const body = wire === "connect" ? EMPTY_JSON : GRPC_EMPTY;
+  const body = bodyFile ?? (wire === "connect" ? EMPTY_JSON : GRPC_EMPTY);
   const r = spawnSync("h2load", ["-c", "4", "-m", "32", "-D", String(seconds), "--warm-up-time=1", "-d", body, ...headers, url], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
   const out = r.stdout ?? "";
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
