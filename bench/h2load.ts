@@ -35,11 +35,19 @@ export function grpcBodyFile(message: Uint8Array): string {
   return file;
 }
 
-export function h2load(name: string, url: string, wire: Wire, seconds: number, bodyFile?: string): H2loadRow {
+export interface H2loadOptions {
+  bodyFile?: string;
+  connections?: number;
+  streams?: number;
+  warmupSeconds?: number;
+}
+
+export function h2load(name: string, url: string, wire: Wire, seconds: number, options: H2loadOptions = {}): H2loadRow {
+  const { bodyFile, connections = 4, streams = 32, warmupSeconds = 1 } = options;
   const headers =
     wire === "grpc" ? ["-H", "content-type: application/grpc", "-H", "te: trailers"] : wire === "connect" ? ["-H", "content-type: application/json"] : ["-H", "content-type: application/grpc"];
   const body = bodyFile ?? (wire === "connect" ? EMPTY_JSON : GRPC_EMPTY);
-  const r = spawnSync("h2load", ["-c", "4", "-m", "32", "-D", String(seconds), "--warm-up-time=1", "-d", body, ...headers, url], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
+  const r = spawnSync("h2load", ["-c", String(connections), "-m", String(streams), "-D", String(seconds), ...(warmupSeconds > 0 ? [`--warm-up-time=${warmupSeconds}`] : []), "-d", body, ...headers, url], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
   const out = r.stdout ?? "";
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
   const req = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed/.exec(out);

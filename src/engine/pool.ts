@@ -204,12 +204,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function recordLatency(ms: number): void {
     if (latencies.length < 2048) latencies.push(ms); else latencies[latencyPos++ % 2048] = ms;
+    sortedLatencies = undefined;
   }
 
+  // Sorted once per change, not once per percentile: stats() is read by every HealthCheck and GetMetrics.
+  let sortedLatencies: Float64Array | undefined;
   function percentile(p: number): number {
     if (latencies.length === 0) return 0;
-    const s = [...latencies].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+    sortedLatencies ??= Float64Array.from(latencies).sort();
+    return sortedLatencies[Math.min(sortedLatencies.length - 1, Math.floor((p / 100) * sortedLatencies.length))]!;
   }
 
   function validate(job: ExecuteJob): void {
