@@ -116,7 +116,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     });
   }
 
-  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
+  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
     const g = grant(ctx, context, scriptId);
     const executionId = context?.executionId || randomUUID();
     const args: JsonObject = {};
@@ -145,6 +145,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         language: cc.language,
         kind: cc.kind,
         filename: cc.filename,
+        cacheKey: cc.cacheKey,
         arguments: args,
         env: { ...context?.environment },
         user: user ? { userId: user.userId, displayName: user.displayName, tenantId: user.tenantId, roles: [...user.roles], locale: user.locale, attributes: { ...user.attributes } } : undefined,
@@ -258,7 +259,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       if (!stored) {
         throw serviceError("SCRIPT_NOT_FOUND", `script ${scriptId}${req.version ? ` version ${req.version}` : ""} not found`, { metadata: { script_id: scriptId } });
       }
-      const result = await run(ctx, stored.source, { language: stored.language, kind: stored.kind, filename: stored.name || scriptId }, scriptId, stored.version, req.context);
+      const result = await run(ctx, stored.source, { language: stored.language, kind: stored.kind, filename: stored.name || scriptId, cacheKey: stored.cacheKey }, scriptId, stored.version, req.context);
       return { result };
     },
 

@@ -48,6 +48,8 @@ interface Queued {
 }
 
 const MiB = 1048576;
+/** Abort reason for an execution's tool calls once it has finished (no DOMException per run). */
+const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
 /** How long a cancelled execution may take to stop before its worker is replaced. */
 const CANCEL_GRACE_MS = 250;
 
@@ -282,8 +284,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const queueWaitMs = performance.now() - q.enqueuedAt;
     const started = performance.now();
     const language: ScriptLanguage = job.language ?? 'javascript';
-    const hash = sourceHash(job.source);
-    const key = cacheKeyOf(hash, language, job.kind);
+    // A stored script carries the key compile() gave its source: no hash of the source per run.
+    const key = job.cacheKey ?? cacheKeyOf(sourceHash(job.source), language, job.kind);
     const entry = cache.get(key);
     if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
     const l = job.limits;
@@ -338,7 +340,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (finished) return;
       finished = true;
       if (cancelTimer) clearTimeout(cancelTimer);
-      toolAbort.abort();
+      toolAbort.abort(EXECUTION_DONE);
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
       runningOn.delete(executionId);

@@ -78,7 +78,10 @@ export interface ExecuteJob {
   language?: ScriptLanguage;
   kind?: ScriptKind;
   filename?: string;
-  /** Optional: the cacheKey returned by compile(); only used as a hint, the engine re-derives it. */
+  /**
+   * Optional: the cacheKey compile() returned for this same source (a stored script keeps it).
+   * Trusted as is, which saves hashing the source on every run; omit it for ad-hoc source.
+   */
   cacheKey?: string;
   arguments?: JsonObject;
   env?: Record<string, string>;

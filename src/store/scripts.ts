@@ -1,5 +1,6 @@
 // Stored scripts: every version of every script id, with its source, hash and compile results.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { LRUCache } from "lru-cache";
 import { transaction } from "./database.ts";
 
 export interface StoredScript {
@@ -82,6 +83,8 @@ export class ScriptRepository {
   readonly #insert: StatementSync;
   readonly #page: StatementSync;
   readonly #count: StatementSync;
+  /** Versions read recently ("id@0" is the latest): executions read the store once per script, not per call. */
+  readonly #recent = new LRUCache<string, StoredScript>({ max: 10_000 });
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -118,14 +121,22 @@ export class ScriptRepository {
         script.compileTimeMs,
         script.cacheKey,
       );
-      return { stored: { ...script, version, createdAtMs: previous?.createdAtMs ?? script.compiledAtMs }, previous };
+      const stored = { ...script, version, createdAtMs: previous?.createdAtMs ?? script.compiledAtMs };
+      this.#recent.delete(`${script.scriptId}@0`);
+      return { stored, previous };
     });
   }
 
   /** The latest version, or the given one. */
   get(scriptId: string, version = 0): StoredScript | undefined {
+    const key = `${scriptId}@${version}`;
+    const hit = this.#recent.get(key);
+    if (hit) return hit;
     const row = (version > 0 ? this.#version.get(scriptId, version) : this.#latest.get(scriptId)) as Row | undefined;
-    return row ? fromRow(row) : undefined;
+    if (!row) return undefined;
+    const script = fromRow(row);
+    this.#recent.set(key, script);
+    return script;
   }
 
   /** Latest versions ordered by id, after `afterId`. */
