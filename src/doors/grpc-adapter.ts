@@ -5,6 +5,8 @@ import { create, fromBinary, toBinary, type DescMethod, type DescService } from 
 import { createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
+import { serviceError } from "../errors.ts";
+import type { ConnectError } from "@connectrpc/connect";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -36,13 +38,41 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
   });
 }
 
+class MalformedRequest {
+  readonly error: ConnectError;
+  constructor(method: DescMethod, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.error = serviceError("VALIDATION_ERROR", `the request is not a valid ${method.input.typeName}: ${why}`.slice(0, 500), {
+      field: "request",
+      cause,
+    });
+  }
+}
+
+function checked(request: unknown): unknown {
+  if (request instanceof MalformedRequest) throw request.error;
+  return request;
+}
+
+async function* checkedStream(requests: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+  for await (const r of requests) yield checked(r);
+}
+
 function definitionOf(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
     responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
     requestSerialize: (msg) => Buffer.from(toBinary(method.input, msg as never)),
-    requestDeserialize: (buf: Buffer) => fromBinary(method.input, buf),
+    // A malformed message is the caller's fault: keep the error for the handler to answer
+    // INVALID_ARGUMENT (grpc-js itself would say INTERNAL).
+    requestDeserialize: (buf: Buffer) => {
+      try {
+        return fromBinary(method.input, buf);
+      } catch (err) {
+        return new MalformedRequest(method, err);
+      }
+    },
     responseSerialize: (msg) => Buffer.from(toBinary(method.output, create(method.output, msg as never))),
     responseDeserialize: (buf: Buffer) => fromBinary(method.output, buf),
   };
@@ -72,7 +102,7 @@ export function addService<S extends DescService>(server: grpc.Server, service: 
         handlers[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
           const ctx = contextFor(service, method, call);
           Promise.resolve()
-            .then(() => fn(call.request, ctx))
+            .then(() => fn(checked(call.request), ctx))
             .then((res) => callback(null, res), (err) => callback(grpcStatusOf(err)))
             .finally(() => ctx.signal.aborted || (ctx as unknown as { abort(reason: unknown): void }).abort(CALL_DONE));
         };
@@ -80,20 +110,22 @@ export function addService<S extends DescService>(server: grpc.Server, service: 
       case "server_streaming":
         handlers[method.name] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
           const ctx = contextFor(service, method, call);
-          void pump(fn(call.request, ctx) as AsyncIterable<unknown>, call, ctx);
+          void pump((async function* () {
+            yield* fn(checked(call.request), ctx) as AsyncIterable<unknown>;
+          })(), call, ctx);
         };
         break;
       case "bidi_streaming":
         handlers[method.name] = (call: grpc.ServerDuplexStream<unknown, unknown>) => {
           const ctx = contextFor(service, method, call);
-          void pump(fn(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, call, ctx);
+          void pump(fn(checkedStream(call), ctx) as AsyncIterable<unknown>, call, ctx);
         };
         break;
       case "client_streaming":
         handlers[method.name] = (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
           const ctx = contextFor(service, method, call);
           Promise.resolve()
-            .then(() => fn(call as AsyncIterable<unknown>, ctx))
+            .then(() => fn(checkedStream(call), ctx))
             .then((res) => callback(null, res), (err) => callback(grpcStatusOf(err)));
         };
         break;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
 import { guard } from "../../src/doors/guard.ts";
 import { Authenticator } from "../../src/auth/principal.ts";
 import { createLogger } from "../../src/log.ts";
@@ -58,6 +59,29 @@ describe("one implementation, every protocol", () => {
   it.each(PROTOCOLS)("an error carries the same code and ErrorInfo over %s", async (p) => {
     const f = await expectError(clientFor(ScriptService, p, server).getScript({ scriptId: "missing" }), Code.NotFound, "SCRIPT_NOT_FOUND");
     expect(f.findDetails(ErrorInfoSchema)[0]?.metadata).toEqual({ script_id: "missing" });
+  });
+
+  it("a malformed request message is INVALID_ARGUMENT on the gRPC door, and the server carries on", async () => {
+    // Field 1 (script_id) declared as a 100-byte string with 3 bytes present, then a Value nested past protobuf-es' depth limit.
+    let value = Buffer.from([0x08, 0x00]);
+    for (let i = 0; i < 200; i++) {
+      const list = Buffer.concat([Buffer.from([0x0a, ...varint(value.length)]), value]);
+      value = Buffer.concat([Buffer.from([0x32, ...varint(list.length)]), list]);
+    }
+    const entry = Buffer.concat([Buffer.from([0x0a, 0x01, 0x78, 0x12, ...varint(value.length)]), value]);
+    const context = Buffer.concat([Buffer.from([0x1a, ...varint(entry.length)]), entry]);
+    const deep = Buffer.concat([Buffer.from([0x12, ...varint(context.length)]), context]);
+    for (const body of [Buffer.from([0x0a, 100, 0x61, 0x62, 0x63]), deep]) {
+      const client = new grpc.Client(server.grpc, grpc.credentials.createInsecure());
+      const status = await new Promise<grpc.StatusObject>((resolve) => {
+        const call = client.makeUnaryRequest("/scriptengine.v1.ScriptService/ExecuteScript", (b: Buffer) => b, (b: Buffer) => b, body, new grpc.Metadata(), {}, () => {});
+        call.on("status", resolve);
+      });
+      client.close();
+      expect(grpc.status[status.code]).toBe("INVALID_ARGUMENT");
+      expect(status.details).toMatch(/not a valid scriptengine\.v1\.ExecuteScriptRequest/);
+    }
+    expect((await clientFor(ScriptService, "grpc-js", server).healthCheck({})).health?.status).toBe(1);
   });
 
   it("a method without an implementation answers UNIMPLEMENTED with ErrorInfo (never a fake success)", async () => {
@@ -142,3 +166,13 @@ describe("server reflection", () => {
     expect(rpcErrors.messageResponse.case).toBe("fileDescriptorResponse");
   });
 });
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n & 127) | 128);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
