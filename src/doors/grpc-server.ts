@@ -15,6 +15,9 @@ export async function openGrpcDoor(address: string, services: ServedService[], m
     "grpc.max_receive_message_length": maxRequestBytes,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
     "grpc.keepalive_permit_without_calls": 1,
+    // Bounds what one connection can hold in flight (and so in memory); clients open more
+    // connections or wait, as HTTP/2 intends.
+    "grpc.max_concurrent_streams": 256,
   });
   for (const { service, impl } of services) addService(server, service, impl);
   const credentials = tls

@@ -87,6 +87,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const pool: WorkerHandle[] = [];
   const queue: Queued[] = [];
   const perCaller = new Map<string, number>();
+  let compilesInFlight = 0;
   /** The worker of each running execution, so tool runs on its behalf can join it. */
   const runningOn = new Map<string, WorkerHandle>();
   let watchdog: NodeJS.Timeout | undefined;
@@ -433,10 +434,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
       c.cacheHits++;
       return { kind: hit.kind, language, diagnostics: hit.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: true, compileTimeMs: performance.now() - t0, sourceSize: size };
     }
+    // Compiles wait in the workers, so they are bounded like the execution queue: a flood of
+    // distinct sources is refused, not held in memory.
+    if (compilesInFlight >= Math.max(1, o.maxQueue)) {
+      c.rejected++;
+      throw new EngineError('QUEUE_FULL', `too many compilations in progress (${compilesInFlight})`, { retryAfterMs: 200, resource: 'compile_queue', limit: o.maxQueue });
+    }
     c.cacheMisses++;
     c.compilations++;
     const msg = { t: 'compile' as const, id: ++msgSeq, source, language, kind: opts.kind, filename: safeFilename(opts.filename, language) };
     let r;
+    compilesInFlight++;
     try {
       r = await (await readyWorker(10_000)).compile(msg, 30_000);
     } catch (e) {
@@ -444,6 +452,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // it was running), compile once more on a ready worker.
       if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED') throw e;
       r = await (await readyWorker(10_000)).compile({ ...msg, id: ++msgSeq }, 30_000);
+    } finally {
+      compilesInFlight--;
     }
     if (!r.ok || !r.info) {
       const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };

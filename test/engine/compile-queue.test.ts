@@ -1,0 +1,28 @@
+// Compilations are bounded like executions: past max_queue in flight, QUEUE_FULL with a retry
+// hint; the ones admitted complete, and the engine keeps compiling afterwards.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/index.ts';
+import { EngineError } from '../../src/engine/index.ts';
+import { startEngine } from './helpers.ts';
+
+let engine: Engine;
+beforeAll(async () => { engine = await startEngine({ workers: 1, maxQueue: 2 }); }, 20_000);
+afterAll(async () => { await engine?.close(); }, 20_000);
+
+describe('compile admission', () => {
+  it('refuses compilations past max_queue in flight, completes the admitted ones', async () => {
+    const sources = Array.from({ length: 6 }, (_, i) => `export default () => ${i} + ${'0 + '.repeat(20_000)}0;`);
+    const results = await Promise.allSettled(sources.map((s) => engine.compile(s)));
+    const refused = results.filter((r) => r.status === 'rejected');
+    const done = results.filter((r) => r.status === 'fulfilled');
+    expect(done.length).toBe(2);
+    expect(refused.length).toBe(4);
+    for (const r of refused) {
+      const e = (r as PromiseRejectedResult).reason as EngineError;
+      expect(e).toBeInstanceOf(EngineError);
+      expect(e.reason).toBe('QUEUE_FULL');
+      expect(e.retryAfterMs).toBeGreaterThan(0);
+    }
+    expect((await engine.compile('export default () => "after"')).cacheHit).toBe(false);
+  });
+});
