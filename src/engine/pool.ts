@@ -88,6 +88,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const queue: Queued[] = [];
   const perCaller = new Map<string, number>();
   let compilesInFlight = 0;
+  const compiling = new Map<string, Promise<CompileResult>>();
   /** The worker of each running execution, so tool runs on its behalf can join it. */
   const runningOn = new Map<string, WorkerHandle>();
   let watchdog: NodeJS.Timeout | undefined;
@@ -434,6 +435,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
       c.cacheHits++;
       return { kind: hit.kind, language, diagnostics: hit.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: true, compileTimeMs: performance.now() - t0, sourceSize: size };
     }
+    // The same source compiling already: share that compilation.
+    const pending = compiling.get(key);
+    if (pending) {
+      c.cacheHits++;
+      const r = await pending;
+      return { ...r, cacheHit: true, compileTimeMs: performance.now() - t0 };
+    }
+    const job = compileNew(source, opts, language, hash, key, size, t0);
+    compiling.set(key, job);
+    try {
+      return await job;
+    } finally {
+      compiling.delete(key);
+    }
+  }
+
+  async function compileNew(source: string, opts: CompileOptions, language: ScriptLanguage, hash: string, key: string, size: number, t0: number): Promise<CompileResult> {
     // Compiles wait in the workers, so they are bounded like the execution queue: a flood of
     // distinct sources is refused, not held in memory.
     if (compilesInFlight >= Math.max(1, o.maxQueue)) {
