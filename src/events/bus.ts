@@ -30,6 +30,7 @@ import {
 import { Deque } from "./deque.ts";
 import { EventsError, validationError } from "./errors.ts";
 import { parseEventTypes, type EventCase } from "./event-types.ts";
+import { PushIterator } from "./push-iterator.ts";
 
 /** What happens to a subscriber whose buffer overflows (config `events.on_lag`). */
 export type LagPolicy = "notify" | "disconnect";
@@ -327,14 +328,12 @@ interface SubscriptionInit {
  * One subscriber's stream. Single consumer: iterate it once (for await). Created by
  * EventBus.subscribe().
  */
-export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
+export class Subscription extends PushIterator<SubscribeResponse> {
   readonly id: string;
   readonly #host: BusHost;
   readonly #filter: ReadonlySet<EventCase> | null;
   readonly #capacity: number;
   readonly #onLag: LagPolicy;
-  readonly #signal: AbortSignal | undefined;
-  readonly #onAbort = (): void => this.close();
   #started: SubscribeResponse | null;
   #retentionLost: SubscribeResponse | null;
   #replayNext: number;
@@ -342,12 +341,9 @@ export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
   readonly #queue = new Deque<SubscribeResponse>();
   /** Events lost since the last one queued (onLag "notify"), announced in stream order. */
   #lag: { count: number; first: number; last: number } | null = null;
-  #ended = false;
-  #error: Error | null = null;
-  #wake: Promise<void> | null = null;
-  #resolveWake: (() => void) | null = null;
 
   constructor(host: BusHost, init: SubscriptionInit) {
+    super();
     this.id = init.id;
     this.#host = host;
     this.#filter = init.filter;
@@ -357,20 +353,12 @@ export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
     this.#retentionLost = init.retentionLost;
     this.#replayNext = init.replayFrom;
     this.#replayTo = init.replayTo;
-    this.#signal = init.signal;
-    if (this.#signal) {
-      if (this.#signal.aborted) this.#finish(true, null);
-      else this.#signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
+    this.listen(init.signal);
   }
 
   /** The event cases this subscription receives (null: all). */
   get eventCases(): ReadonlySet<EventCase> | null {
     return this.#filter;
-  }
-
-  get ended(): boolean {
-    return this.#ended;
   }
 
   /** Live events waiting to be read. */
@@ -380,7 +368,7 @@ export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
 
   /** @internal Called by the bus for every published event. Never blocks. */
   offer(entry: LogEntry): void {
-    if (this.#ended) return;
+    if (this.ended) return;
     const c = entry.event.event.case;
     if (this.#filter !== null && (c === undefined || !this.#filter.has(c))) return;
     if (this.#lag !== null) {
@@ -396,7 +384,7 @@ export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
     }
     if (this.#queue.length < this.#capacity) {
       this.#queue.push(entry.response);
-      this.#signalWake();
+      this.wake();
       return;
     }
     if (this.#onLag === "disconnect") {
@@ -414,39 +402,7 @@ export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
     }
     this.#lag = { count: 1, first: entry.seq, last: entry.seq };
     this.#host.countLagged(1, false);
-    this.#signalWake();
-  }
-
-  async next(): Promise<IteratorResult<SubscribeResponse, undefined>> {
-    for (;;) {
-      const item = this.#poll();
-      if (item !== undefined) return { value: item, done: false };
-      if (this.#ended) {
-        const err = this.#error;
-        if (err) {
-          this.#error = null;
-          throw err;
-        }
-        return { value: undefined, done: true };
-      }
-      if (!this.#wake) this.#wake = new Promise<void>((resolve) => (this.#resolveWake = resolve));
-      await this.#wake;
-    }
-  }
-
-  /** Leaving the iterator (break, client disconnect) frees the subscription at once. */
-  async return(): Promise<IteratorResult<SubscribeResponse, undefined>> {
-    this.close();
-    return { value: undefined, done: true };
-  }
-
-  async throw(err?: unknown): Promise<IteratorResult<SubscribeResponse, undefined>> {
-    this.close();
-    throw err;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
+    this.wake();
   }
 
   /** Ends the subscription cleanly: the iterator finishes; buffered events are discarded. */
@@ -455,9 +411,7 @@ export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
   }
 
   #finish(discard: boolean, error: Error | null): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
+    if (!this.finish(error)) return;
     if (discard) {
       this.#started = null;
       this.#retentionLost = null;
@@ -465,18 +419,11 @@ export class Subscription implements AsyncIterableIterator<SubscribeResponse> {
       this.#queue.clear();
       this.#lag = null;
     }
-    this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#host.detach(this);
-    this.#signalWake();
   }
 
-  #signalWake(): void {
-    const resolve = this.#resolveWake;
-    if (resolve) {
-      this.#wake = null;
-      this.#resolveWake = null;
-      resolve();
-    }
+  protected take(): SubscribeResponse | undefined {
+    return this.#poll();
   }
 
   #poll(): SubscribeResponse | undefined {

@@ -31,6 +31,7 @@ import { Deque } from "../events/deque.ts";
 import { invalid, RegistryError } from "./errors.ts";
 import { MemoryRegistryStore, type RegistrationRecord, type RegistryStore } from "./store.ts";
 import { DEFAULT_TTL_BOUNDS, resolveTtl, validateServiceInfo, type TtlBounds } from "./validate.ts";
+import { PushIterator } from "../events/push-iterator.ts";
 
 /** The registry only needs to publish (EventBus satisfies it). */
 export interface EventPublisher {
@@ -310,39 +311,32 @@ export class ServiceRegistry {
 }
 
 /** One watcher's stream of WatchServicesResponse. Single consumer. */
-export class RegistryWatch implements AsyncIterableIterator<WatchServicesResponse> {
+export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   readonly serviceType: string;
   readonly #capacity: number;
   readonly #queue = new Deque<WatchServicesResponse>();
-  readonly #signal: AbortSignal | undefined;
   readonly #detach: (w: RegistryWatch) => void;
-  readonly #onAbort = (): void => this.close();
-  #ended = false;
-  #error: Error | null = null;
-  #wake: Promise<void> | null = null;
-  #resolveWake: (() => void) | null = null;
 
   constructor(serviceType: string, capacity: number, signal: AbortSignal | undefined, detach: (w: RegistryWatch) => void) {
+    super();
     this.serviceType = serviceType;
     this.#capacity = capacity;
-    this.#signal = signal;
     this.#detach = detach;
-    if (signal?.aborted) this.#ended = true;
-    else signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.listen(signal);
   }
 
-  get ended(): boolean {
-    return this.#ended;
+  protected take(): WatchServicesResponse | undefined {
+    return this.#queue.shift();
   }
 
   /** @internal The initial snapshot is never counted against the buffer. */
   pushSnapshot(msg: WatchServicesResponse): void {
-    if (!this.#ended) this.#queue.push(msg);
+    if (!this.ended) this.#queue.push(msg);
   }
 
   /** @internal Never blocks: a watcher that falls behind is ended with EVENTS_LOST. */
   push(msg: WatchServicesResponse): void {
-    if (this.#ended) return;
+    if (this.ended) return;
     if (this.#queue.length >= this.#capacity) {
       this.#finish(
         new RegistryError(
@@ -353,64 +347,20 @@ export class RegistryWatch implements AsyncIterableIterator<WatchServicesRespons
       return;
     }
     this.#queue.push(msg);
-    this.#signalWake();
-  }
-
-  async next(): Promise<IteratorResult<WatchServicesResponse, undefined>> {
-    for (;;) {
-      const m = this.#queue.shift();
-      if (m !== undefined) return { value: m, done: false };
-      if (this.#ended) {
-        const err = this.#error;
-        if (err) {
-          this.#error = null;
-          throw err;
-        }
-        return { value: undefined, done: true };
-      }
-      if (!this.#wake) this.#wake = new Promise<void>((resolve) => (this.#resolveWake = resolve));
-      await this.#wake;
-    }
-  }
-
-  async return(): Promise<IteratorResult<WatchServicesResponse, undefined>> {
-    this.close();
-    return { value: undefined, done: true };
-  }
-
-  async throw(err?: unknown): Promise<IteratorResult<WatchServicesResponse, undefined>> {
-    this.close();
-    throw err;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
+    this.wake();
   }
 
   /** Ends the watch cleanly; unread changes are discarded. */
   close(): void {
-    if (this.#ended) return;
+    if (this.ended) return;
     this.#queue.clear();
     this.#finish(null);
   }
 
   #finish(error: Error | null): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
+    if (!this.finish(error)) return;
     if (error) this.#queue.clear(); // the client must re-snapshot anyway
-    this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#detach(this);
-    this.#signalWake();
-  }
-
-  #signalWake(): void {
-    const resolve = this.#resolveWake;
-    if (resolve) {
-      this.#wake = null;
-      this.#resolveWake = null;
-      resolve();
-    }
   }
 }
 
