@@ -1,6 +1,6 @@
 // A bad configuration stops the server before it listens, with exit code 2 and one line naming the key.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, parseDuration } from "../../src/config/load.ts";
@@ -56,6 +56,15 @@ describe("configuration", () => {
   it("rejects unknown SCRIPTENGINE_ variables and bad --set values", () => {
     expect(() => loadConfig({ env: { SCRIPTENGINE_POOL_WORKRS: "2" } })).toThrow(/SCRIPTENGINE_POOL_WORKRS: unknown environment variable/);
     expect(() => loadConfig({ argv: ["--set", "enable_caching=maybe"], env: {} })).toThrow(/enable_caching: expected true or false/);
+  });
+
+  it("the README's configuration example loads as written", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const example = /```toml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("[[auth.principals]]");
+    const { config } = loadConfig({ argv: ["--config", tomlFile(example!)], env: { BILLING_TOKEN: "b".repeat(20), OPS_TOKEN: "o".repeat(20) } });
+    expect(config.auth.principals.map((p) => p.name)).toEqual(["billing-service", "ops"]);
+    expect(config.tools.httpAllowList).toContain("api.example.com");
   });
 
   it("parses durations with units only", () => {
