@@ -9,8 +9,7 @@ import (
 	scriptengine "github.com/scriptengine/scriptengine/clients/go"
 )
 
-// TestReadmeExample runs the README's example. Until the engine serves RunScript, the call is
-// answered UNIMPLEMENTED, which the example surfaces as a typed error.
+// TestReadmeExample runs the README's example against a real server.
 func TestReadmeExample(t *testing.T) {
 	srv := startServer(t, "")
 	c, err := scriptengine.Dial(srv.GRPC)
@@ -24,9 +23,6 @@ func TestReadmeExample(t *testing.T) {
 	var se *scriptengine.Error
 	if errors.As(err, &se) && errors.Is(err, scriptengine.ErrResourceExhausted) {
 		time.Sleep(se.RetryDelay)
-	}
-	if errors.Is(err, scriptengine.ErrUnimplemented) {
-		t.Skip("RunScript is not served by this build yet")
 	}
 	if err != nil || sum != float64(5) {
 		t.Fatalf("sum=%v err=%v", sum, err)
