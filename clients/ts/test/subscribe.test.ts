@@ -5,7 +5,7 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, type ScriptEngineClient } from "../src/index.ts";
+import { createScriptEngineClient, UnavailableError, type ScriptEngineClient } from "../src/index.ts";
 import { freePort, SERVER_ARGS } from "./support.ts";
 
 let server: TestServer;
@@ -80,9 +80,9 @@ it("resubscribes when the server shuts down (UNAVAILABLE, ENGINE_STOPPED) and an
     return next.value?.event.case === "scriptExecuted" ? next.value.event.value.executionId : `done=${next.done}`;
   };
   try {
-    // Sequences are per process and SubscriptionStarted carries no process identity, so a resume is
-    // only recognised as crossing a restart when the last sequence seen is beyond the new server's
-    // latest (it then replays its whole log). Five runs put the first server well past the second's.
+    // Each server here has its own data directory, so the second one numbers events from 1 again;
+    // five runs put the first server's sequences past the second's, which it then treats as from
+    // an earlier run (EventsLost RESTART) and replays its whole log.
     for (let i = 0; i < 5; i++) {
       await client.run("1", undefined, { context: { executionId: `first-server-${i}` } });
       expect(await executionId()).toBe(`first-server-${i}`);
@@ -91,9 +91,19 @@ it("resubscribes when the server shuts down (UNAVAILABLE, ENGINE_STOPPED) and an
     await current.stop();
     current = await startServer({ args });
     // A fresh client: RunScript is not retried, and the first client's channel may still be backing off.
+    // RunScript is not idempotent, so the SDK does not retry it; the test does, while the new
+    // server's port settles (a refused connect ran nothing).
     const direct = createScriptEngineClient({ address });
     try {
-      await direct.run("2", undefined, { context: { executionId: "second-server" } });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await direct.run("2", undefined, { context: { executionId: "second-server" } });
+          break;
+        } catch (err) {
+          if (!(err instanceof UnavailableError) || attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     } finally {
       direct.close();
     }
