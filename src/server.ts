@@ -122,7 +122,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount });
 
   const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine)];
-  const guardOptions = { authenticator, log, streamsSignal: streams.signal, telemetry: telemetry?.rpc };
+  const engineEventsOut = engineEvents((e) => bus.publish(e));
+  const guardOptions = {
+    authenticator,
+    log,
+    streamsSignal: streams.signal,
+    telemetry: telemetry?.rpc,
+    onUnauthenticated: (method: string, reason: string) =>
+      engineEventsOut.violation("unauthenticated", "", "", "", `${method}: ${reason}`, config.securityLevel),
+  };
   const api: ServedService[] = [
     served(
       ScriptService,
@@ -135,7 +143,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
           startedAt,
           metrics,
           components: () => components(engine.stats(), config),
-          scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEvents((e) => bus.publish(e)), telemetry: telemetry?.executions }),
+          scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions }),
         }),
         guardOptions,
       ),

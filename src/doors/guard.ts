@@ -19,6 +19,8 @@ export interface GuardOptions {
   public?: boolean;
   /** Ends every stream (with OK) when aborted: server shutdown. Unary calls are left to drain. */
   streamsSignal?: AbortSignal;
+  /** Called for each call refused for missing or invalid credentials (a security event). */
+  onUnauthenticated?: (method: string, reason: string) => void;
   /** Called once per finished call, for metrics. */
   onCallDone?: (method: string, code: number, ms: number) => void;
   /** OpenTelemetry: a server span and a duration per call (absent when telemetry is off). */
@@ -43,7 +45,13 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
       return e;
     };
     const authenticate = (ctx: HandlerContext) => {
-      if (!options.public) ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
+      if (options.public) return;
+      try {
+        ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
+      } catch (err) {
+        options.onUnauthenticated?.(name, toServiceError(err).rawMessage);
+        throw err;
+      }
     };
     const missing = () => {
       throw notImplemented(name);
