@@ -5,6 +5,7 @@ import { ConfigError, USAGE, loadConfig } from "./config/load.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
 import { startTelemetry } from "./telemetry/index.ts";
+import { ListenError } from "./doors/listen-error.ts";
 
 export async function runServer(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -26,7 +27,15 @@ export async function runServer(argv: string[]): Promise<number> {
   log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
   // Before the server, so the first call is already traced.
   const telemetry = await startTelemetry(config.telemetry, log);
-  const server = await startServer(config, log, { telemetry });
+  let server;
+  try {
+    server = await startServer(config, log, { telemetry });
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    process.stderr.write(`scriptengine: ${err.message}\n`);
+    await telemetry?.shutdown();
+    return 1;
+  }
   // One machine-readable line on stdout, for supervisors and tests.
   process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
   await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
+import { ListenError } from "./listen-error.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -56,7 +57,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
   const colon = address.lastIndexOf(":");
   const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
   await new Promise<void>((resolve, reject) => {
-    listener.once("error", reject);
+    listener.once("error", (err) => reject(new ListenError("server.http_address", address, err)));
     listener.listen(Number(address.slice(colon + 1)), host, () => resolve());
   });
   const port = (listener.address() as net.AddressInfo).port;

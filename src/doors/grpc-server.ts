@@ -3,6 +3,8 @@ import * as grpc from "@grpc/grpc-js";
 import { addService } from "./grpc-adapter.ts";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
+import { ListenError } from "./listen-error.ts";
+import type { Logger } from "../log.ts";
 
 export interface GrpcDoor {
   address: string;
@@ -10,7 +12,9 @@ export interface GrpcDoor {
   close(graceMs: number): Promise<void>;
 }
 
-export async function openGrpcDoor(address: string, services: ServedService[], maxRequestBytes: number, tls?: TlsMaterial): Promise<GrpcDoor> {
+export async function openGrpcDoor(address: string, services: ServedService[], maxRequestBytes: number, tls?: TlsMaterial, log?: Logger): Promise<GrpcDoor> {
+  // grpc-js's own diagnostics join the structured log instead of raw stderr lines.
+  if (log) grpc.setLogger({ error: (...args: unknown[]) => log.warn("grpc-js", { detail: args.map(String).join(" ") }) } as Partial<Console>);
   const server = new grpc.Server({
     "grpc.max_receive_message_length": maxRequestBytes,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
@@ -24,7 +28,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], m
     ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.ca))
     : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, credentials, (err, p) => (err ? reject(new ListenError("server.grpc_address", address, err)) : resolve(p))),
   );
   const host = address.slice(0, address.lastIndexOf(":"));
   return {

@@ -1,6 +1,7 @@
 // A bad configuration stops the server before it listens, with exit code 2 and one line naming the key.
 import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, parseDuration } from "../../src/config/load.ts";
@@ -79,6 +80,24 @@ describe("configuration", () => {
     const { code, stderr } = await runServerExpectingExit(["--config", file]);
     expect(code).toBe(2);
     expect(stderr.split("\n")[0]).toBe('scriptengine: config: pool.max_queue: expected an integer, got "many"');
+  });
+
+  it.each(["--grpc-address", "--http-address"])("an address already in use (%s) exits 1 with one line naming it", async (flag) => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", () => r()));
+    const busy = `127.0.0.1:${(holder.address() as AddressInfo).port}`;
+    try {
+      const other = flag === "--grpc-address" ? "--http-address" : "--grpc-address";
+      const dataDir = mkdtempSync(join(tmpdir(), "se-busy-"));
+      const { code, stderr } = await runServerExpectingExit([flag, busy, other, "127.0.0.1:0", "--data-dir", dataDir]);
+      expect(code).toBe(1);
+      const key = flag === "--grpc-address" ? "server.grpc_address" : "server.http_address";
+      const lines = stderr.split("\n").filter((l) => l.startsWith("scriptengine:"));
+      expect(lines).toEqual([`scriptengine: cannot listen on ${busy} (${key}): the address is already in use`]);
+      expect(stderr).not.toMatch(/^E /m);
+    } finally {
+      holder.close();
+    }
   });
 
   it("the server exits 2 for an unknown flag", async () => {

@@ -106,7 +106,7 @@ describe("one implementation, every protocol", () => {
       const health = clientFor(Health, p, server);
       const seen: Serving[] = [];
       const err = await (async () => {
-        for await (const res of health.watch({ service: "" }, { timeoutMs: 300 })) seen.push(res.status);
+        for await (const res of health.watch({ service: "" }, { timeoutMs: 1500 })) seen.push(res.status);
       })().catch((e: unknown) => e);
       expect(seen).toEqual([Serving.SERVING]);
       expect(Code[(err as ConnectError).code]).toBe(Code[Code.DeadlineExceeded]);
