@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
+import { firstEventDuring } from "../helpers/events.ts";
 
 const SAFE = "safe-token-0123456789abcdef";
 const PROD = "prod-token-0123456789abcdef";
@@ -80,24 +80,14 @@ const scripts = () => clientFor(ScriptService, "grpc-js", server);
 
 describe("security levels and permissions", () => {
   it("asking for a level above the principal's is PERMISSION_DENIED and announced", async () => {
-    const events = clientFor(EventService, "grpc-js", server);
-    const ac = new AbortController();
-    const seen: string[] = [];
-    const watching = (async () => {
-      for await (const m of events.subscribe({ eventTypes: ["security_violation"] }, { ...as(DEV), signal: ac.signal })) {
-        if (m.message.case === "event" && m.message.value.event.case === "securityViolation") {
-          seen.push(m.message.value.event.value.principal);
-          ac.abort();
-        }
-      }
-    })().catch(() => {});
-    await new Promise((r) => setTimeout(r, 200));
-    const f = await failure(
-      scripts().runScript({ source: "1", context: { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } }, as(SAFE)),
-    );
-    expect([f.code, f.reason, f.metadata.max_level]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "safe"]);
-    await watching;
-    expect(seen).toEqual(["untrusted"]);
+    let f: Awaited<ReturnType<typeof failure>> | undefined;
+    const event = await firstEventDuring(server, "security_violation", as(DEV).headers, async () => {
+      f = await failure(
+        scripts().runScript({ source: "1", context: { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } }, as(SAFE)),
+      );
+    });
+    expect([f?.code, f?.reason, f?.metadata.max_level]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "safe"]);
+    expect(event.event.case === "securityViolation" && event.event.value.principal).toBe("untrusted");
   });
 
   it("a permission the principal does not hold is PERMISSION_DENIED", async () => {
