@@ -15,6 +15,7 @@ import { ExecutionContextSchema, type CompilationContextSchema } from "../../../
 import type { MigrationConfigSchema, MigrationResult, RollbackConfigSchema, RollbackResult } from "../../../gen/ts/scriptengine/v1/migration_pb.js";
 import type { EventsLost, SubscriptionStarted } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
+import type { WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { CancelledError, EventsLostError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
 
 export interface RetryOptions {
@@ -178,6 +179,19 @@ export interface SubscribeOptions {
   maxReconnects?: number;
 }
 
+export interface WatchOptions {
+  /** Only registrations of this type; empty or omitted means all. */
+  serviceType?: string;
+  /** Ends the watch. */
+  signal?: AbortSignal;
+  /** Each (re)started stream, before its snapshot. */
+  onRestart?: () => void;
+  /** Re-watch after a dropped connection or a server shutdown (UNAVAILABLE); default true. */
+  resume?: boolean;
+  /** Consecutive failed reconnects before giving up (default 10). */
+  maxReconnects?: number;
+}
+
 /** Converts a google.protobuf.Value to plain JSON (undefined when unset). */
 export const jsonOf = (v: Value | undefined): JsonValue | undefined => (v === undefined ? undefined : toJson(ValueSchema, v));
 
@@ -286,6 +300,33 @@ export class ScriptEngineClient {
         return;
       } catch (e) {
         if (e instanceof EventsLostError) throw e;
+        const err = toScriptEngineError(e);
+        if (options.signal?.aborted) return;
+        if (err instanceof CancelledError) throw err;
+        if (options.resume === false || !(err instanceof UnavailableError) || ++failures > maxReconnects) throw err;
+        await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), options.signal).catch(() => {});
+        if (options.signal?.aborted) return;
+      }
+    }
+  }
+
+  /**
+   * Registration changes as an async iterator. Every stream starts with an EXISTING snapshot of the
+   * live registrations, so after a dropped connection it watches again and the new snapshot brings
+   * the caller up to date (treat EXISTING as "the current state", replacing what it knew).
+   */
+  async *watch(options: WatchOptions = {}): AsyncGenerator<WatchServicesResponse, void, undefined> {
+    let failures = 0;
+    const maxReconnects = options.maxReconnects ?? 10;
+    for (;;) {
+      try {
+        options.onRestart?.();
+        for await (const change of this.registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal: options.signal })) {
+          failures = 0;
+          yield change;
+        }
+        return;
+      } catch (e) {
         const err = toScriptEngineError(e);
         if (options.signal?.aborted) return;
         if (err instanceof CancelledError) throw err;

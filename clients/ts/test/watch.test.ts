@@ -1,0 +1,51 @@
+// The SDK's watch(): registration changes as an async iterator that watches again after the
+// server goes away, the new stream's EXISTING snapshot bringing the caller up to date.
+import { expect, it } from "vitest";
+import { ChangeKind } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { startServer, type TestServer } from "../../../test/helpers/server.ts";
+import { createScriptEngineClient, UnavailableError } from "../src/index.ts";
+import { freePort, SERVER_ARGS } from "./support.ts";
+
+it("watches again after a server restart and reports the new server's registrations", async () => {
+  const address = `127.0.0.1:${await freePort()}`;
+  const args = [...SERVER_ARGS, "--grpc-address", address, "--set", "discovery.enabled=false"];
+  let current: TestServer | undefined = await startServer({ args });
+  const client = createScriptEngineClient({ address });
+  const abort = new AbortController();
+  let restarts = 0;
+  const it = client.watch({ serviceType: "Worker", signal: abort.signal, onRestart: () => restarts++ })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await it.next();
+    return r.done ? "done" : `${ChangeKind[r.value.kind]} ${r.value.registration?.service?.serviceId}`;
+  };
+  try {
+    const first = next(); // opens the watch
+    await client.registry.registerService({ service: { serviceId: "w-1", serviceType: "Worker", endpoint: "127.0.0.1:9001" } });
+    expect(["EXISTING w-1", "REGISTERED w-1"]).toContain(await first);
+    const pending = next(); // waiting on the stream when the server stops
+    await current.stop();
+    current = await startServer({ args });
+    const direct = createScriptEngineClient({ address });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await direct.registry.registerService({ service: { serviceId: "w-2", serviceType: "Worker", endpoint: "127.0.0.1:9002" } });
+          break;
+        } catch (err) {
+          if (!(err instanceof UnavailableError) || attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    } finally {
+      direct.close();
+    }
+    // The new server has its own data directory: its snapshot holds only w-2.
+    expect(["EXISTING w-2", "REGISTERED w-2"]).toContain(await pending);
+    expect(restarts).toBeGreaterThanOrEqual(2);
+  } finally {
+    abort.abort();
+    await it.return?.();
+    client.close();
+    await current?.stop();
+  }
+});
