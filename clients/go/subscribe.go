@@ -99,3 +99,73 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 }
 
 var errStop = errors.New("stop")
+
+// WatchOptions select registrations and how a watch copes with trouble.
+type WatchOptions struct {
+	// ServiceType limits the watch to registrations of this type; empty means all.
+	ServiceType string
+	// OnRestart is called for each (re)started stream, before its snapshot.
+	OnRestart func()
+	// NoResume ends the iteration at the first dropped connection instead of watching again.
+	NoResume bool
+	// MaxReconnects is the number of consecutive failed reconnects before giving up (default 10).
+	MaxReconnects int
+}
+
+// Watch streams registration changes until ctx ends or the server ends the stream. Every stream
+// starts with an EXISTING snapshot of the live registrations, so when the connection drops or the
+// server shuts down (UNAVAILABLE) it watches again and the new snapshot brings the caller up to
+// date (treat EXISTING as "the current state", replacing what it knew). A non-nil error is the
+// last value of the iteration.
+//
+//	for change, err := range client.Watch(ctx, scriptengine.WatchOptions{ServiceType: "Worker"}) {
+//		if err != nil { return err }
+//		fmt.Println(change.GetKind(), change.GetRegistration().GetService().GetServiceId())
+//	}
+func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.WatchServicesResponse, error] {
+	return func(yield func(*v1.WatchServicesResponse, error) bool) {
+		maxReconnects := opts.MaxReconnects
+		if maxReconnects == 0 {
+			maxReconnects = 10
+		}
+		failures := 0
+		for {
+			streamCtx, cancel := context.WithCancel(ctx)
+			err := func() error {
+				defer cancel()
+				if opts.OnRestart != nil {
+					opts.OnRestart()
+				}
+				stream, err := c.Registry.WatchServices(streamCtx, &v1.WatchServicesRequest{ServiceType: opts.ServiceType})
+				if err != nil {
+					return err
+				}
+				for {
+					change, err := stream.Recv()
+					if err != nil {
+						return err
+					}
+					failures = 0
+					if !yield(change, nil) {
+						return errStop
+					}
+				}
+			}()
+			switch {
+			case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil:
+				return
+			case opts.NoResume || !errors.Is(err, ErrUnavailable) || failures >= maxReconnects:
+				yield(nil, err)
+				return
+			}
+			failures++
+			var se *Error
+			errors.As(err, &se)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(c.opts.backoff(failures, se.RetryDelay)):
+			}
+		}
+	}
+}

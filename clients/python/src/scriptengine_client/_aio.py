@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator, Callable, Mapping, Optional, Sequence, Un
 import grpc
 import grpc.aio
 
-from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migration_service_pb2, script_pb2, script_service_pb2
+from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migration_service_pb2, registry_service_pb2, script_pb2, script_service_pb2
 
 from . import _common as c
 from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
@@ -153,6 +153,30 @@ class AsyncClient:
                         if on_lost is None:
                             raise EventsLostError(msg.lost)
                         on_lost(msg.lost)
+                return
+            except UnavailableError as err:
+                failures += 1
+                if not resume or failures > max_reconnects:
+                    raise
+                await asyncio.sleep(self._retry.backoff(failures, err.retry_delay))
+            finally:
+                await stream.aclose()
+
+    async def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
+                    resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
+        """Async-iterates registration changes. Every stream starts with an EXISTING snapshot of the
+        live registrations, so when the connection drops or the server shuts down (UNAVAILABLE) it
+        watches again and the new snapshot brings the caller up to date. ``on_restart`` is called for
+        each (re)started stream, before its snapshot. Cancel the consuming task (or break) to stop."""
+        failures = 0
+        while True:
+            if on_restart:
+                on_restart()
+            stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
+            try:
+                async for change in stream:
+                    failures = 0
+                    yield change
                 return
             except UnavailableError as err:
                 failures += 1

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 import grpc
 
-from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migration_service_pb2, script_pb2, script_service_pb2
+from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migration_service_pb2, registry_service_pb2, script_pb2, script_service_pb2
 
 from . import _common as c
 from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
@@ -163,6 +163,34 @@ class Client:
                         if on_lost is None:
                             raise EventsLostError(msg.lost)
                         on_lost(msg.lost)
+                    if stop is not None and stop.is_set():
+                        return
+                return
+            except UnavailableError as err:
+                failures += 1
+                if not resume or failures > max_reconnects or (stop is not None and stop.is_set()):
+                    raise
+                time.sleep(self._retry.backoff(failures, err.retry_delay))
+            finally:
+                stream.close()
+
+    def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
+              resume: bool = True, max_reconnects: int = 10,
+              stop: Optional[threading.Event] = None) -> Iterator[registry_service_pb2.WatchServicesResponse]:
+        """Yields registration changes. Every stream starts with an EXISTING snapshot of the live
+        registrations, so when the connection drops or the server shuts down (UNAVAILABLE) it watches
+        again and the new snapshot brings the caller up to date (treat EXISTING as "the current
+        state", replacing what it knew). ``on_restart`` is called for each (re)started stream, before
+        its snapshot; it ends when the server ends the stream or ``stop`` is set."""
+        failures = 0
+        while True:
+            if on_restart:
+                on_restart()
+            stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
+            try:
+                for change in stream:
+                    failures = 0
+                    yield change
                     if stop is not None and stop.is_set():
                         return
                 return
