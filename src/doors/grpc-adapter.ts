@@ -6,7 +6,7 @@ import { createHandlerContext, type HandlerContext, type ServiceImpl } from "@co
 import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { serviceError } from "../errors.ts";
-import type { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -25,7 +25,7 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   const request = new AbortController();
-  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => request.abort(new Error("cancelled by the client")));
+  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => request.abort(new ConnectError("cancelled by the client", Code.Canceled)));
   return createHandlerContext({
     service,
     method,

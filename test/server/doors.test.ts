@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import * as http2 from "node:http2";
 import { guard } from "../../src/doors/guard.ts";
 import { Authenticator } from "../../src/auth/principal.ts";
 import { createLogger } from "../../src/log.ts";
@@ -59,6 +60,30 @@ describe("one implementation, every protocol", () => {
   it.each(PROTOCOLS)("an error carries the same code and ErrorInfo over %s", async (p) => {
     const f = await expectError(clientFor(ScriptService, p, server).getScript({ scriptId: "missing" }), Code.NotFound, "SCRIPT_NOT_FOUND");
     expect(f.findDetails(ErrorInfoSchema)[0]?.metadata).toEqual({ script_id: "missing" });
+  });
+
+  it.each(["grpc", "http"] as const)("a stream whose deadline passes on the server ends DEADLINE_EXCEEDED, never OK (%s door)", async (door) => {
+    // A raw HTTP/2 client that sends grpc-timeout but enforces nothing itself: the server decides.
+    const session = http2.connect(`http://${door === "grpc" ? server.grpc : server.http}`);
+    try {
+      const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const req = session.request({
+          ":method": "POST",
+          ":path": "/grpc.health.v1.Health/Watch",
+          "content-type": "application/grpc",
+          te: "trailers",
+          "grpc-timeout": "300m",
+        });
+        req.on("trailers", resolve);
+        req.on("response", (h) => h["grpc-status"] !== undefined && resolve(h)); // trailers-only response
+        req.on("data", () => {});
+        req.on("error", reject);
+        req.end(Buffer.from([0, 0, 0, 0, 0]));
+      });
+      expect(trailers["grpc-status"]).toBe(String(Code.DeadlineExceeded));
+    } finally {
+      session.close();
+    }
   });
 
   it("a malformed request message is INVALID_ARGUMENT on the gRPC door, and the server carries on", async () => {
