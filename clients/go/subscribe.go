@@ -38,62 +38,70 @@ type SubscribeOptions struct {
 func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2[*v1.ServiceEvent, error] {
 	return func(yield func(*v1.ServiceEvent, error) bool) {
 		after := opts.AfterSequence
-		maxReconnects := opts.MaxReconnects
-		if maxReconnects == 0 {
-			maxReconnects = 10
-		}
-		failures := 0
-		for {
-			streamCtx, cancel := context.WithCancel(ctx)
-			err := func() error {
-				defer cancel()
-				stream, err := c.Events.Subscribe(streamCtx, &v1.SubscribeRequest{EventTypes: opts.EventTypes, AfterSequence: after})
+		c.resume(ctx, opts.NoResume, opts.MaxReconnects, func(streamCtx context.Context, healthy func()) error {
+			stream, err := c.Events.Subscribe(streamCtx, &v1.SubscribeRequest{EventTypes: opts.EventTypes, AfterSequence: after})
+			if err != nil {
+				return err
+			}
+			for {
+				msg, err := stream.Recv()
 				if err != nil {
 					return err
 				}
-				for {
-					msg, err := stream.Recv()
-					if err != nil {
-						return err
+				switch m := msg.GetMessage().(type) {
+				case *v1.SubscribeResponse_Started:
+					healthy()
+					if opts.OnStarted != nil {
+						opts.OnStarted(m.Started)
 					}
-					switch m := msg.GetMessage().(type) {
-					case *v1.SubscribeResponse_Started:
-						failures = 0
-						if opts.OnStarted != nil {
-							opts.OnStarted(m.Started)
-						}
-					case *v1.SubscribeResponse_Event:
-						seq := m.Event.GetSequence()
-						after = &seq
-						if !yield(m.Event, nil) {
-							return errStop
-						}
-					case *v1.SubscribeResponse_Lost:
-						if last := m.Lost.GetLastMissedSequence(); after == nil || last > *after {
-							after = &last
-						}
-						if opts.OnLost == nil {
-							return &EventsLostError{Lost: m.Lost}
-						}
-						opts.OnLost(m.Lost)
+				case *v1.SubscribeResponse_Event:
+					seq := m.Event.GetSequence()
+					after = &seq
+					if !yield(m.Event, nil) {
+						return errStop
 					}
+				case *v1.SubscribeResponse_Lost:
+					if last := m.Lost.GetLastMissedSequence(); after == nil || last > *after {
+						after = &last
+					}
+					if opts.OnLost == nil {
+						return &EventsLostError{Lost: m.Lost}
+					}
+					opts.OnLost(m.Lost)
 				}
-			}()
-			switch {
-			case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil:
-				return
-			case opts.NoResume || !errors.Is(err, ErrUnavailable) || failures >= maxReconnects:
-				yield(nil, err)
-				return
 			}
-			failures++
-			var se *Error
-			errors.As(err, &se)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(c.opts.backoff(failures, se.RetryDelay)):
-			}
+		}, func(err error) { yield(nil, err) })
+	}
+}
+
+// resume runs one stream after another until ctx ends: run is one stream's life and returns why
+// it ended. A dropped connection or a server shutdown (UNAVAILABLE) is followed by a backoff
+// (never shorter than the server's RetryInfo) and a new stream; errStop and a clean end (io.EOF)
+// end quietly; any other error, or too many failed reconnects in a row, goes to fail. run calls
+// healthy once its stream works, which resets the count of failed reconnects.
+func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, run func(ctx context.Context, healthy func()) error, fail func(error)) {
+	if maxReconnects == 0 {
+		maxReconnects = 10
+	}
+	failures := 0
+	for {
+		streamCtx, cancel := context.WithCancel(ctx)
+		err := run(streamCtx, func() { failures = 0 })
+		cancel()
+		switch {
+		case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil:
+			return
+		case noResume || !errors.Is(err, ErrUnavailable) || failures >= maxReconnects:
+			fail(err)
+			return
+		}
+		failures++
+		var se *Error
+		errors.As(err, &se)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(c.opts.backoff(failures, se.RetryDelay)):
 		}
 	}
 }
@@ -124,48 +132,24 @@ type WatchOptions struct {
 //	}
 func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.WatchServicesResponse, error] {
 	return func(yield func(*v1.WatchServicesResponse, error) bool) {
-		maxReconnects := opts.MaxReconnects
-		if maxReconnects == 0 {
-			maxReconnects = 10
-		}
-		failures := 0
-		for {
-			streamCtx, cancel := context.WithCancel(ctx)
-			err := func() error {
-				defer cancel()
-				if opts.OnRestart != nil {
-					opts.OnRestart()
-				}
-				stream, err := c.Registry.WatchServices(streamCtx, &v1.WatchServicesRequest{ServiceType: opts.ServiceType})
+		c.resume(ctx, opts.NoResume, opts.MaxReconnects, func(streamCtx context.Context, healthy func()) error {
+			if opts.OnRestart != nil {
+				opts.OnRestart()
+			}
+			stream, err := c.Registry.WatchServices(streamCtx, &v1.WatchServicesRequest{ServiceType: opts.ServiceType})
+			if err != nil {
+				return err
+			}
+			for {
+				change, err := stream.Recv()
 				if err != nil {
 					return err
 				}
-				for {
-					change, err := stream.Recv()
-					if err != nil {
-						return err
-					}
-					failures = 0
-					if !yield(change, nil) {
-						return errStop
-					}
+				healthy()
+				if !yield(change, nil) {
+					return errStop
 				}
-			}()
-			switch {
-			case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil:
-				return
-			case opts.NoResume || !errors.Is(err, ErrUnavailable) || failures >= maxReconnects:
-				yield(nil, err)
-				return
 			}
-			failures++
-			var se *Error
-			errors.As(err, &se)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(c.opts.backoff(failures, se.RetryDelay)):
-			}
-		}
+		}, func(err error) { yield(nil, err) })
 	}
 }

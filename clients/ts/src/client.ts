@@ -267,47 +267,34 @@ export class ScriptEngineClient {
   }
 
   /**
-   * Events as an async iterator. When the connection drops (UNAVAILABLE), it resubscribes from
-   * the last sequence it delivered, so no retained event is missed or repeated. It ends when the
-   * server ends the stream (unsubscribe, shutdown) or `signal` fires.
+   * Events as an async iterator. When the connection drops or the server shuts down (UNAVAILABLE),
+   * it resubscribes from the last sequence it delivered, so no retained event is missed or
+   * repeated. It ends when the server ends the stream (unsubscribe) or `signal` fires.
    */
   async *subscribe(options: SubscribeOptions = {}): AsyncGenerator<ServiceEvent, void, undefined> {
     let after = options.afterSequence;
-    let failures = 0;
-    const maxReconnects = options.maxReconnects ?? 10;
-    for (;;) {
-      try {
-        const stream = this.events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal: options.signal });
-        for await (const msg of stream) {
-          switch (msg.message.case) {
-            case "started":
-              failures = 0;
-              options.onStarted?.(msg.message.value);
-              break;
-            case "event":
-              after = msg.message.value.sequence;
-              yield msg.message.value;
-              break;
-            case "lost": {
-              const lost = msg.message.value;
-              if (lost.lastMissedSequence > (after ?? 0n)) after = lost.lastMissedSequence;
-              if (!options.onLost) throw new EventsLostError(lost);
-              options.onLost(lost);
-              break;
-            }
+    const events = this.events;
+    yield* this.resuming(options, async function* (healthy) {
+      for await (const msg of events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal: options.signal })) {
+        switch (msg.message.case) {
+          case "started":
+            healthy();
+            options.onStarted?.(msg.message.value);
+            break;
+          case "event":
+            after = msg.message.value.sequence;
+            yield msg.message.value;
+            break;
+          case "lost": {
+            const lost = msg.message.value;
+            if (lost.lastMissedSequence > (after ?? 0n)) after = lost.lastMissedSequence;
+            if (!options.onLost) throw new EventsLostError(lost);
+            options.onLost(lost);
+            break;
           }
         }
-        return;
-      } catch (e) {
-        if (e instanceof EventsLostError) throw e;
-        const err = toScriptEngineError(e);
-        if (options.signal?.aborted) return;
-        if (err instanceof CancelledError) throw err;
-        if (options.resume === false || !(err instanceof UnavailableError) || ++failures > maxReconnects) throw err;
-        await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), options.signal).catch(() => {});
-        if (options.signal?.aborted) return;
       }
-    }
+    });
   }
 
   /**
@@ -316,17 +303,34 @@ export class ScriptEngineClient {
    * the caller up to date (treat EXISTING as "the current state", replacing what it knew).
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<WatchServicesResponse, void, undefined> {
+    const registry = this.registry;
+    yield* this.resuming(options, async function* (healthy) {
+      options.onRestart?.();
+      for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal: options.signal })) {
+        healthy();
+        yield change;
+      }
+    });
+  }
+
+  /**
+   * Runs one stream after another: `stream` is one stream's life. A dropped connection or a server
+   * shutdown (UNAVAILABLE) is followed by a backoff (never shorter than RetryInfo) and a new
+   * stream; a clean end, the signal, or any other error ends it. `healthy` resets the count of
+   * consecutive failed reconnects.
+   */
+  private async *resuming<T>(
+    options: { signal?: AbortSignal; resume?: boolean; maxReconnects?: number },
+    stream: (healthy: () => void) => AsyncIterable<T>,
+  ): AsyncGenerator<T, void, undefined> {
     let failures = 0;
     const maxReconnects = options.maxReconnects ?? 10;
     for (;;) {
       try {
-        options.onRestart?.();
-        for await (const change of this.registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal: options.signal })) {
-          failures = 0;
-          yield change;
-        }
+        yield* stream(() => (failures = 0));
         return;
       } catch (e) {
+        if (e instanceof EventsLostError) throw e;
         const err = toScriptEngineError(e);
         if (options.signal?.aborted) return;
         if (err instanceof CancelledError) throw err;

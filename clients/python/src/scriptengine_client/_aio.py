@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, AsyncIterator, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
 import grpc.aio
@@ -13,6 +13,8 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 
 from . import _common as c
 from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+
+T = TypeVar("T")
 
 
 class _AsyncMethod:
@@ -127,56 +129,74 @@ class AsyncClient:
     async def rollback(self, tool_name: str, config: Optional[migration_pb2.RollbackConfig] = None, **kw: Any) -> migration_pb2.RollbackResult:
         return (await self.migrations.RollbackTool(migration_service_pb2.RollbackToolRequest(tool_name=tool_name, config=config), **kw)).result
 
-    async def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
-                        on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
-                        resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
+    def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
+                  on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
+                  resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
         """Async-iterates events, resubscribing after the last yielded sequence when the connection
-        drops. Cancel the consuming task (or break) to stop."""
-        failures = 0
-        while True:
+        drops or the server shuts down. Cancel the consuming task (or break) to stop."""
+        position = {"after": after_sequence}
+
+        async def one(healthy: Callable[[], None]) -> AsyncGenerator[events_pb2.ServiceEvent, None]:
             req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
-            if after_sequence is not None:
-                req.after_sequence = after_sequence
+            if position["after"] is not None:
+                req.after_sequence = position["after"]
             stream = self.events.Subscribe(req)
             try:
                 async for msg in stream:
                     which = msg.WhichOneof("message")
                     if which == "started":
-                        failures = 0
+                        healthy()
                         if on_started:
                             on_started(msg.started)
                     elif which == "event":
-                        after_sequence = msg.event.sequence
+                        position["after"] = msg.event.sequence
                         yield msg.event
                     elif which == "lost":
-                        after_sequence = max(after_sequence or 0, msg.lost.last_missed_sequence)
+                        position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
                         if on_lost is None:
                             raise EventsLostError(msg.lost)
                         on_lost(msg.lost)
-                return
-            except UnavailableError as err:
-                failures += 1
-                if not resume or failures > max_reconnects:
-                    raise
-                await asyncio.sleep(self._retry.backoff(failures, err.retry_delay))
             finally:
                 await stream.aclose()
 
-    async def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
-                    resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
+        return self._resuming(one, resume=resume, max_reconnects=max_reconnects)
+
+    def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
+              resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
         """Async-iterates registration changes. Every stream starts with an EXISTING snapshot of the
         live registrations, so when the connection drops or the server shuts down (UNAVAILABLE) it
         watches again and the new snapshot brings the caller up to date. ``on_restart`` is called for
         each (re)started stream, before its snapshot. Cancel the consuming task (or break) to stop."""
-        failures = 0
-        while True:
+
+        async def one(healthy: Callable[[], None]) -> AsyncGenerator[registry_service_pb2.WatchServicesResponse, None]:
             if on_restart:
                 on_restart()
             stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
             try:
                 async for change in stream:
-                    failures = 0
+                    healthy()
                     yield change
+            finally:
+                await stream.aclose()
+
+        return self._resuming(one, resume=resume, max_reconnects=max_reconnects)
+
+    async def _resuming(self, one: Callable[[Callable[[], None]], AsyncGenerator[T, None]], *, resume: bool,
+                        max_reconnects: int) -> AsyncIterator[T]:
+        """Runs one stream after another (``one`` is a stream's life): after a dropped connection or a
+        server shutdown (UNAVAILABLE) it backs off, never less than RetryInfo, and starts a new
+        stream. ``healthy`` resets the count of failed reconnects."""
+        failures = 0
+
+        def healthy() -> None:
+            nonlocal failures
+            failures = 0
+
+        while True:
+            stream = one(healthy)
+            try:
+                async for item in stream:
+                    yield item
                 return
             except UnavailableError as err:
                 failures += 1
@@ -184,4 +204,4 @@ class AsyncClient:
                     raise
                 await asyncio.sleep(self._retry.backoff(failures, err.retry_delay))
             finally:
-                await stream.aclose()
+                await stream.aclose()  # closes the call when the reader leaves

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Generator, Iterator, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
 
@@ -12,6 +12,8 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 
 from . import _common as c
 from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+
+T = TypeVar("T")
 
 
 class _Method:
@@ -142,37 +144,32 @@ class Client:
         """Yields events. When the connection drops (UNAVAILABLE) it resubscribes after the last
         sequence it yielded; it ends when the server ends the stream or ``stop`` is set. Missed events
         go to ``on_lost``, or raise EventsLostError when it is None."""
-        failures = 0
-        while True:
+        position = {"after": after_sequence}
+
+        def one(healthy: Callable[[], None]) -> Generator[events_pb2.ServiceEvent, None, None]:
             req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
-            if after_sequence is not None:
-                req.after_sequence = after_sequence
+            if position["after"] is not None:
+                req.after_sequence = position["after"]
             stream = self.events.Subscribe(req)
             try:
                 for msg in stream:
                     which = msg.WhichOneof("message")
                     if which == "started":
-                        failures = 0
+                        healthy()
                         if on_started:
                             on_started(msg.started)
                     elif which == "event":
-                        after_sequence = msg.event.sequence
+                        position["after"] = msg.event.sequence
                         yield msg.event
                     elif which == "lost":
-                        after_sequence = max(after_sequence or 0, msg.lost.last_missed_sequence)
+                        position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
                         if on_lost is None:
                             raise EventsLostError(msg.lost)
                         on_lost(msg.lost)
-                    if stop is not None and stop.is_set():
-                        return
-                return
-            except UnavailableError as err:
-                failures += 1
-                if not resume or failures > max_reconnects or (stop is not None and stop.is_set()):
-                    raise
-                time.sleep(self._retry.backoff(failures, err.retry_delay))
             finally:
                 stream.close()
+
+        return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
 
     def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
               resume: bool = True, max_reconnects: int = 10,
@@ -182,15 +179,35 @@ class Client:
         again and the new snapshot brings the caller up to date (treat EXISTING as "the current
         state", replacing what it knew). ``on_restart`` is called for each (re)started stream, before
         its snapshot; it ends when the server ends the stream or ``stop`` is set."""
-        failures = 0
-        while True:
+        def one(healthy: Callable[[], None]) -> Generator[registry_service_pb2.WatchServicesResponse, None, None]:
             if on_restart:
                 on_restart()
             stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
             try:
                 for change in stream:
-                    failures = 0
+                    healthy()
                     yield change
+            finally:
+                stream.close()
+
+        return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
+
+    def _resuming(self, one: Callable[[Callable[[], None]], Generator[T, None, None]], *, resume: bool, max_reconnects: int,
+                  stop: Optional[threading.Event]) -> Iterator[T]:
+        """Runs one stream after another (``one`` is a stream's life): after a dropped connection or a
+        server shutdown (UNAVAILABLE) it backs off, never less than RetryInfo, and starts a new
+        stream; a clean end or ``stop`` ends it. ``healthy`` resets the count of failed reconnects."""
+        failures = 0
+
+        def healthy() -> None:
+            nonlocal failures
+            failures = 0
+
+        while True:
+            stream = one(healthy)
+            try:
+                for item in stream:
+                    yield item
                     if stop is not None and stop.is_set():
                         return
                 return
@@ -200,4 +217,4 @@ class Client:
                     raise
                 time.sleep(self._retry.backoff(failures, err.retry_delay))
             finally:
-                stream.close()
+                stream.close()  # closes the call when the reader leaves
