@@ -25,8 +25,7 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   const request = new AbortController();
-  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => request.abort(new ConnectError("cancelled by the client", Code.Canceled)));
-  return createHandlerContext({
+  const ctx = createHandlerContext({
     service,
     method,
     protocolName: "grpc",
@@ -36,6 +35,12 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
     requestSignal: request.signal,
     requestHeader: headersOf(call.metadata),
   });
+  // grpc-js says "cancelled" whenever the stream closes, also after a normal end: only a call still
+  // in progress is cancelled by the client (and only then is the error, with its stack, worth making).
+  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => {
+    if (!ctx.signal.aborted) request.abort(new ConnectError("cancelled by the client", Code.Canceled));
+  });
+  return ctx;
 }
 
 class MalformedRequest {
