@@ -6,16 +6,20 @@
  *   WebAssembly (its memory is not counted by isolated-vm), SharedArrayBuffer, Atomics.wait/waitAsync,
  *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
  * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator);
- * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns `begin`/`finish` used by the worker.
+ * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns the `api` function the worker drives each execution with.
  * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
  * Host functions are only ever called directly; they are never handed to guest-reachable code.
  *
- * install(hostLog, hostTool, hostTimer, memoryBytes) -> { begin(payloadJson), finish(target, isModule), start, take, wait }
+ * install(hostLog, hostTool, hostTimer, memoryBytes) -> api(op, a, b), where op is one of API_OP:
+ *   begin(payloadJson), finish(target, isModule), start(target, isModule), take(), wait()
  *   hostLog(stream 1|2, text, totalUtf8Bytes)              sync ivm.Callback
  *   hostTool  Reference: (name, argsJson) => Promise<envelopeJson>
  *   hostTimer Reference: (ms) => Promise<void>
  * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson.
  */
+/** The operations of the function install() returns (see `api` at the end of the prelude). */
+export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4 } as const;
+
 export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, hostTimer, memoryBytes) {
   'use strict';
   const G = globalThis;
@@ -257,7 +261,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   function take() { return settled === null ? '' : settled; }
   function wait() { return pending; }
-  function failure(e) { return describe(e); }
-  function opCount() { return ops; }
-  return { begin, finish, start, take, wait, failure, opCount };
+  // One entry point, so the worker holds a single reference per context instead of one per function.
+  return function api(op, a, b) {
+    switch (op) {
+      case 0: return begin(a);
+      case 1: return finish(a, b);
+      case 2: return start(a, b);
+      case 3: return take();
+      default: return wait();
+    }
+  };
 })`;

@@ -5,7 +5,7 @@
  * moves capped strings between the isolates and the host over IPC.
  */
 import ivm from 'isolated-vm';
-import { PRELUDE_SOURCE } from './prelude.ts';
+import { API_OP, PRELUDE_SOURCE } from './prelude.ts';
 import { parseCompileError, prepareSource } from './source.ts';
 import { CompileError } from './errors.ts';
 import type { ExecutionError, ExecutionErrorKind } from './types.ts';
@@ -84,12 +84,8 @@ interface Run {
 
 interface Prepared {
   context: ivm.Context;
+  /** The prelude's api(op, a, b): see API_OP. */
   api: ivm.Reference;
-  begin: ivm.Reference;
-  finish: ivm.Reference;
-  start: ivm.Reference;
-  take: ivm.Reference;
-  wait: ivm.Reference;
 }
 
 const toolWaiters = new Map<string, (envelope: string) => void>();
@@ -142,6 +138,18 @@ class Slot {
 
   scheduleNext(): void {
     const gen = this.generation;
+    if (SYNC_GUEST) {
+      // One isolate in this process: create the next context synchronously (no thread hop), but only
+      // after the result just computed has been sent (setImmediate runs after the send's microtask).
+      // Left-over guest work cannot hold the isolate here: sync calls drain microtasks under their
+      // timeout and the prelude neuters FinalizationRegistry, WebAssembly and Atomics.wait*; should
+      // anything still block, the supervisor sees the missed heartbeats and replaces this worker.
+      this.next = undefined;
+      setImmediate(() => {
+        if (this.next === undefined && !this.busy && gen === this.generation) this.next = this.prepareSync();
+      });
+      return;
+    }
     const p = this.prepare();
     p.catch(() => { /* handled when taken */ });
     this.next = p;
@@ -173,12 +181,7 @@ class Slot {
       result: { reference: true }, timeout: 1000,
     }) as ivm.Reference;
     install.release();
-    const begin = api.getSync('begin', { reference: true }) as ivm.Reference;
-    const finish = api.getSync('finish', { reference: true }) as ivm.Reference;
-    const start = api.getSync('start', { reference: true }) as ivm.Reference;
-    const take = api.getSync('take', { reference: true }) as ivm.Reference;
-    const wait = api.getSync('wait', { reference: true }) as ivm.Reference;
-    return { context, api, begin, finish, start, take, wait };
+    return { context, api };
   }
 
   /** Synchronous preparation, only for an isolate known to be idle (just created). */
@@ -278,7 +281,7 @@ class Slot {
     try {
       try {
         const next = this.next;
-        prepared = next === undefined ? await this.prepare() : next instanceof Promise ? await next : next;
+        prepared = next === undefined ? (SYNC_GUEST ? this.prepareSync() : await this.prepare()) : next instanceof Promise ? await next : next;
       } catch {
         // The prepared context was lost (isolate recycled by the watchdog): start over once, on a new isolate.
         this.recycle();
@@ -292,7 +295,7 @@ class Slot {
       if (msg.profile) { iso.startCpuProfiler('run'); profiling = true; }
       // Trusted, bounded steps use the sync variants (no thread hop); guest code runs on the async path
       // below so that this process stays responsive (wall clock, cancellation, CPU watch, heartbeats).
-      prepared.begin.applySync(undefined, [msg.payload], { timeout });
+      prepared.api.applySync(undefined, [API_OP.begin, msg.payload], { timeout });
 
       const tc = performance.now();
       let code = msg.code;
@@ -352,14 +355,14 @@ class Slot {
         // Run main (or await the expression) synchronously: the call returns once the microtasks have
         // drained, so a script that needs no host callback has settled by then. Only a script still
         // waiting (tools, timers, a never-settling promise) takes the async path, with its guards.
-        prepared.start.applySync(undefined, [target.derefInto(), kind === 'module'], { timeout: remaining() });
-        envelope = String(prepared.take.applySync(undefined, [], { timeout: remaining() }));
+        prepared.api.applySync(undefined, [API_OP.start, target.derefInto(), kind === 'module'], { timeout: remaining() });
+        envelope = String(prepared.api.applySync(undefined, [API_OP.take], { timeout: remaining() }));
         if (envelope === '') {
           armAsync();
-          envelope = String(await prepared.wait.apply(undefined, [], { timeout: remaining(), result: { promise: true, copy: true } }));
+          envelope = String(await prepared.api.apply(undefined, [API_OP.wait], { timeout: remaining(), result: { promise: true, copy: true } }));
         }
       } else {
-        envelope = String(await prepared.finish.apply(undefined, [target.derefInto(), kind === 'module'], {
+        envelope = String(await prepared.api.apply(undefined, [API_OP.finish, target.derefInto(), kind === 'module'], {
           timeout, result: { promise: true, copy: true },
         }));
       }
@@ -408,7 +411,7 @@ class Slot {
     }
     if (prepared) {
       try {
-        for (const r of [prepared.begin, prepared.finish, prepared.start, prepared.take, prepared.wait, prepared.api]) r.release();
+        prepared.api.release();
         prepared.context.release();
       } catch { /* disposed */ }
     }
