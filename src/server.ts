@@ -114,6 +114,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     maxQueue: config.pool.maxQueue,
     maxCacheSize: config.enableCaching ? Math.max(1, config.maxCacheSize) : 1,
     recycleAfterExecutions: config.pool.recycleAfter,
+    sendAhead: config.pool.sendAhead,
     maxSourceBytes: config.maxSourceSize,
   });
   await engine.start();

@@ -44,7 +44,7 @@ export interface Config {
     tlsKeyFile: string;
     tlsClientCaFile: string;
   };
-  pool: { workers: number; maxQueue: number; recycleAfter: number };
+  pool: { workers: number; maxQueue: number; recycleAfter: number; sendAhead: boolean };
   execution: { maxOutputBytes: number; maxReturnBytes: number; maxToolPayloadBytes: number };
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   events: { logSize: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };

@@ -52,6 +52,19 @@ const MiB = 1048576;
 const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
 /** How long a cancelled execution may take to stop before its worker is replaced. */
 const CANCEL_GRACE_MS = 250;
+/**
+ * Sending ahead. With every worker busy, a single-isolate worker may hold one execution queued
+ * behind the one it runs, so it starts the next as soon as it has sent a result instead of idling
+ * for the host's round trip (and the host and worker handle messages in batches). The queued one
+ * cannot be taken back while guest code holds the worker's thread, so it waits for the one in front
+ * however long that runs; hence the rules: only behind an execution of the SAME caller (a caller
+ * can only delay itself), expected to be short (its script's recent executions took under
+ * AHEAD_EXPECTED_MS; an unknown script is not expected short), and running for under
+ * AHEAD_EXPECTED_MS so far. A queued one that is cancelled fails at once (the worker drops it
+ * unstarted); one whose worker dies never ran and goes back to the head of the queue.
+ */
+const AHEAD_EXPECTED_MS = 5;
+const EXPECTED_KEYS = 4096;
 
 function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: number, cacheHit: boolean, ms: number): ExecutionOutcome {
   return {
@@ -70,6 +83,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     maxCacheSize: Math.max(1, options.maxCacheSize ?? 1000),
     maxCacheBytes: Math.max(MiB, options.maxCacheBytes ?? 256 * MiB),
     recycleAfter: Math.max(1, options.recycleAfterExecutions ?? 500),
+    sendAhead: options.sendAhead !== false,
     rssBudget: options.workerRssBudgetBytes ?? 1024 * MiB,
     maxOldSpaceMb: options.workerMaxOldSpaceMb ?? 256,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
@@ -97,8 +111,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let latencyPos = 0;
   const c = {
     total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0,
-    cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0,
+    cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0, sentAhead: 0, takenBack: 0,
   };
+
+  /** Recent execution time per cache key (moving average, ms): what sending ahead relies on. */
+  const expected = new Map<string, number>();
+  /** When each worker's current execution started (host clock), its cache key and caller. */
+  const current = new Map<WorkerHandle, { since: number; key: string; caller: string | undefined }>();
+
+  function noteDuration(key: string, ms: number): void {
+    const prev = expected.get(key);
+    expected.delete(key);
+    expected.set(key, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
+    if (expected.size > EXPECTED_KEYS) expected.delete(expected.keys().next().value!);
+  }
 
   const cache = new LRUCache<string, CacheEntry>({
     max: o.maxCacheSize,
@@ -114,6 +140,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     w.onExit = (dead, reason) => {
       const i = pool.indexOf(dead);
       if (i >= 0) pool.splice(i, 1);
+      current.delete(dead);
       c.recyclesOfDead += dead.recycles;
       if (state === 'running' || state === 'starting') {
         if (!reason.startsWith('shut down')) {
@@ -182,6 +209,24 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return best;
   }
 
+  /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with none queued behind it. */
+  function pickAheadWorker(caller: string | undefined): WorkerHandle | undefined {
+    if (!o.sendAhead) return undefined;
+    const now = performance.now();
+    let best: WorkerHandle | undefined;
+    let bestSince = 0;
+    for (const w of pool) {
+      if (w.dead || !w.isReady || !w.child.connected || w.capacity !== 1 || w.busy !== 1) continue;
+      const cur = current.get(w);
+      if (!cur || cur.caller !== caller || now - cur.since > AHEAD_EXPECTED_MS) continue;
+      const exp = expected.get(cur.key);
+      if (exp === undefined || exp > AHEAD_EXPECTED_MS) continue;
+      // The one that started first is expected to finish first.
+      if (!best || cur.since < bestSince) { best = w; bestSince = cur.since; }
+    }
+    return best;
+  }
+
   function anyReadyWorker(): WorkerHandle | undefined {
     const ready = pool.filter((w) => !w.dead && w.isReady && w.child.connected);
     if (ready.length === 0) return undefined;
@@ -243,7 +288,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // isolate there): callers waiting on tools must never wait behind the queue they fill.
     const parent = job.parentExecutionId ? runningOn.get(job.parentExecutionId) : undefined;
     if (parent && !parent.dead) {
-      return new Promise<ExecutionOutcome>((resolve, reject) => dispatch(parent, { job, signal, enqueuedAt: performance.now(), resolve, reject }));
+      return new Promise<ExecutionOutcome>((resolve, reject) => dispatch(parent, { job, signal, enqueuedAt: performance.now(), resolve, reject }, false));
     }
     const free = queue.length === 0 ? pickWorker() : undefined;
     if (!free && queue.length >= o.maxQueue) {
@@ -255,36 +300,43 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (job.caller) perCaller.set(job.caller.key, (perCaller.get(job.caller.key) ?? 0) + 1);
     return new Promise<ExecutionOutcome>((resolve, reject) => {
       const q: Queued = { job, signal, enqueuedAt: performance.now(), resolve, reject };
-      if (free) { dispatch(free, q); return; }
-      if (signal) {
-        q.onAbort = () => {
-          const i = queue.indexOf(q);
-          if (i >= 0) {
-            queue.splice(i, 1);
-            release(job);
-            reject(new EngineError('CANCELLED', 'cancelled while waiting in the queue'));
-          }
-        };
-        signal.addEventListener('abort', q.onAbort, { once: true });
-      }
-      queue.push(q);
+      if (free) { dispatch(free, q, false); return; }
+      const ahead = queue.length === 0 ? pickAheadWorker(job.caller?.key) : undefined;
+      if (ahead) { dispatch(ahead, q, true); return; }
+      enqueue(q, false);
     });
+  }
+
+  function enqueue(q: Queued, front: boolean): void {
+    if (q.signal) {
+      q.onAbort = () => {
+        const i = queue.indexOf(q);
+        if (i >= 0) {
+          queue.splice(i, 1);
+          release(q.job);
+          q.reject(new EngineError('CANCELLED', 'cancelled while waiting in the queue'));
+        }
+      };
+      q.signal.addEventListener('abort', q.onAbort, { once: true });
+    }
+    if (front) queue.unshift(q); else queue.push(q);
   }
 
   function pump(): void {
     while (queue.length > 0 && state === 'running') {
       const w = pickWorker();
-      if (!w) return;
+      const ahead = w ? undefined : pickAheadWorker(queue[0]!.job.caller?.key);
+      if (!w && !ahead) break;
       const q = queue.shift()!;
       if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
-      dispatch(w, q);
+      dispatch((w ?? ahead)!, q, !w);
     }
   }
 
-  function dispatch(w: WorkerHandle, q: Queued): void {
+  function dispatch(w: WorkerHandle, q: Queued, ahead: boolean): void {
     const { job } = q;
-    const queueWaitMs = performance.now() - q.enqueuedAt;
-    const started = performance.now();
+    let queueWaitMs = performance.now() - q.enqueuedAt;
+    let started = performance.now();
     const language: ScriptLanguage = job.language ?? 'javascript';
     // A stored script carries the key compile() gave its source: no hash of the source per run.
     const key = job.cacheKey ?? cacheKeyOf(sourceHash(job.source), language, job.kind);
@@ -314,26 +366,69 @@ export function createEngine(options: EngineOptions = {}): Engine {
       filename: safeFilename(job.filename, language), cacheKey: key, cachedData: entry?.cachedData,
       payload, tools: l.tools ?? [], limits, profile: job.collectCpuProfile === true,
       testHook: o.testHooks ? job.testHook : undefined,
+      nested: job.parentExecutionId ? true : undefined,
     };
-    try { job.onDispatch?.({ queueWaitMs, cacheHit: !!entry, workerId: w.id }); } catch { /* tracing never breaks a run */ }
+    // The execution starts now, or (sent ahead) when the worker has answered the one in front of it.
+    let cur: { since: number; key: string; caller: string | undefined } | undefined;
+    const onStart = () => {
+      started = performance.now();
+      queueWaitMs = started - q.enqueuedAt;
+      current.set(w, cur = { since: started, key, caller: job.caller?.key });
+      if (cancelledAhead) armCancelKill();
+      else try { job.onDispatch?.({ queueWaitMs, cacheHit: !!entry, workerId: w.id }); } catch { /* tracing never breaks a run */ }
+    };
     c.active++;
     runningOn.set(executionId, w);
     const toolAbort = new AbortController();
     let io = { net: 0, file: 0 };
     let cancelTimer: NodeJS.Timeout | undefined;
+    let cancelledAhead = false;
     // A worker stops a cancelled execution at once unless guest code is running synchronously there;
-    // then the worker (hosting only that execution) is replaced after a short grace: the script stops.
+    // then the worker (when that is the only execution it runs) is replaced after a short grace: the
+    // script stops.
+    const armCancelKill = () => {
+      setTimeout(() => {
+        if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time');
+      }, CANCEL_GRACE_MS);
+    };
     const onCancel = () => {
       w.send({ t: 'cancel', id: msg.id });
+      if (!w.execs.get(msg.id)?.started) {
+        // Not started (queued in the worker): the caller hears at once, as from the queue; the worker
+        // drops it (answering 'dropped'), or, had it just started there, stops it as above.
+        cancelledAhead = true;
+        done();
+        q.reject(new EngineError('CANCELLED', 'cancelled before it started'));
+        return;
+      }
       cancelTimer = setTimeout(() => {
         if (finished) return;
         c.total++;
         c.failed++;
         done();
         q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, !!entry, performance.now() - started));
-        if (w.execs.size === 1 && w.execs.has(msg.id)) w.kill('did not stop a cancelled execution in time');
+        if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time');
       }, CANCEL_GRACE_MS);
     };
+    // Handed back unstarted (its worker died first): it never ran, so to the head of the queue.
+    const requeue = () => {
+      if (finished) return;
+      finished = true;
+      toolAbort.abort();
+      q.signal?.removeEventListener('abort', onCancel);
+      c.active--;
+      runningOn.delete(executionId);
+      if (state !== 'running') {
+        release(job);
+        q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping'));
+        return;
+      }
+      c.takenBack++;
+      enqueue(q, true);
+      queueMicrotask(pump);
+    };
+    // The worker dropped a cancelled one unstarted: its place there is free again.
+    const onDropped = () => queueMicrotask(pump);
     q.signal?.addEventListener('abort', onCancel, { once: true });
     const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolAbort.signal, io); };
     let finished = false;
@@ -349,7 +444,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       release(job);
       queueMicrotask(pump);
     };
-    w.exec(msg, o.hangGraceMs, onTool).then((r: ResultMsg) => {
+    if (ahead) c.sentAhead++; else onStart();
+    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart: ahead ? onStart : undefined, onDropped, onRequeue: requeue }).then((r: ResultMsg) => {
+      if (cur && current.get(w) === cur) current.delete(w);
+      noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;
       if (r.compiled) {
         cache.set(key, { ...r.compiled, language });
@@ -495,7 +593,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       active: c.active,
       queueLength: queue.length,
       poolSize: pool.length * o.isolatesPerWorker,
-      busyIsolates: pool.reduce((n, w) => n + w.busy, 0),
+      busyIsolates: pool.reduce((n, w) => n + w.running, 0),
       workers: pool.length,
       isolateRecycles: c.recyclesOfDead + pool.reduce((n, w) => n + w.recycles, 0),
       workerRestarts: c.workerRestarts,
@@ -505,6 +603,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       compilations: c.compilations,
       workersRssBytes: pool.reduce((n, w) => n + w.rss, 0),
       recentWorkerFailures: failures.length,
+      sentAhead: c.sentAhead,
+      takenBack: c.takenBack,
       uptimeMs: state === 'stopped' ? 0 : Date.now() - startedAt,
     };
   }

@@ -33,6 +33,8 @@ export interface ExecMsg {
   limits: WorkerLimits;
   profile: boolean;
   testHook?: 'segv' | 'abort' | 'hang';
+  /** A tool run for an execution running in this worker: starts at once (another isolate), never queued behind it. */
+  nested?: boolean;
 }
 
 export interface CompileMsg {
@@ -85,5 +87,7 @@ export interface CompiledMsg {
 export interface ToolMsg { t: 'tool'; id: number; callId: number; name: string; argsJson: string }
 export interface HeartbeatMsg { t: 'hb'; rss: number; recycles: number }
 export interface ReadyMsg { t: 'ready' }
+/** A cancelled execution the worker held queued (sent ahead) was dropped unstarted: no result follows. */
+export interface DroppedMsg { t: 'dropped'; id: number }
 
-export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg;
+export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg;

@@ -23,11 +23,31 @@ export interface WorkerSpawnOptions {
 
 export interface InFlightExec {
   msg: ExecMsg;
-  /** Host deadline: the worker must answer before this (wall limit + grace) or it is considered hung. */
+  /**
+   * Host deadline: the worker must answer before this (wall limit + grace) or it is considered hung.
+   * Infinity while the execution waits queued in the worker behind another one (not started).
+   */
   deadline: number;
+  /** False while queued in the worker behind another execution (sent ahead, see pool.ts). */
+  started: boolean;
+  graceMs: number;
   resolve: (r: ResultMsg) => void;
   reject: (e: Error) => void;
   onTool: (m: ToolMsg) => void;
+  /** The worker began it (for one sent ahead: the execution in front of it has answered). */
+  onStart?: () => void;
+  /** The worker dropped it unstarted (it was cancelled while queued there). */
+  onDropped?: () => void;
+  /** The worker died before starting it: it never ran, so it is handed back instead of failed. */
+  onRequeue?: () => void;
+}
+
+export interface ExecOptions {
+  /** Sent ahead, behind the execution this worker is running; starts when that one answers. */
+  queued?: boolean;
+  onStart?: () => void;
+  onDropped?: () => void;
+  onRequeue?: () => void;
 }
 
 interface InFlightCompile {
@@ -87,6 +107,15 @@ export class WorkerHandle {
         case 'result': {
           const f = this.execs.get(m.id);
           if (f) { this.execs.delete(m.id); f.resolve(m); }
+          this.startQueued();
+          break;
+        }
+        case 'dropped': {
+          const f = this.execs.get(m.id);
+          if (!f) break;
+          this.execs.delete(m.id);
+          f.onDropped?.();
+          this.startQueued();
           break;
         }
         case 'compiled': {
@@ -106,17 +135,44 @@ export class WorkerHandle {
   }
 
   get pid(): number | undefined { return this.child.pid; }
+  /** Executions held by this worker, running or queued in it. */
   get busy(): number { return this.execs.size; }
+  /** Executions the worker has started (a single-isolate worker runs one at a time). */
+  get running(): number {
+    let n = 0;
+    for (const [, f] of this.execs) if (f.started) n++;
+    return n;
+  }
+
+  /**
+   * A worker runs what it holds in arrival order: when a slot frees up (a result, or a queued one
+   * dropped), the oldest queued execution starts there, and its host deadline starts now.
+   */
+  private startQueued(): void {
+    let free = this.capacity - this.running;
+    if (free <= 0) return;
+    for (const [, f] of this.execs) {
+      if (f.started) continue;
+      f.started = true;
+      f.deadline = Date.now() + f.msg.limits.wallTimeoutMs + f.graceMs;
+      f.onStart?.();
+      if (--free <= 0) return;
+    }
+  }
 
   send(msg: HostToWorker): void {
     if (this.dead || !this.child.connected) return;
     try { this.child.send(msg); } catch { /* channel closed: exit handler fails the request */ }
   }
 
-  exec(msg: ExecMsg, graceMs: number, onTool: (m: ToolMsg) => void): Promise<ResultMsg> {
+  exec(msg: ExecMsg, graceMs: number, onTool: (m: ToolMsg) => void, opts: ExecOptions = {}): Promise<ResultMsg> {
     if (this.dead) return Promise.reject(new EngineError('WORKER_CRASHED', `worker ${this.id} is gone`, { workerId: this.id }));
     return new Promise<ResultMsg>((resolve, reject) => {
-      this.execs.set(msg.id, { msg, deadline: Date.now() + msg.limits.wallTimeoutMs + graceMs, resolve, reject, onTool });
+      const queued = opts.queued === true;
+      this.execs.set(msg.id, {
+        msg, deadline: queued ? Infinity : Date.now() + msg.limits.wallTimeoutMs + graceMs, started: !queued, graceMs,
+        resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onRequeue: opts.onRequeue,
+      });
       this.send(msg);
     });
   }
@@ -152,8 +208,12 @@ export class WorkerHandle {
     const first = !this.dead;
     this.dead = true;
     const err = () => new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the execution did not complete (retryable)`, { workerId: this.id });
-    for (const [, f] of this.execs) f.reject(err());
+    // Only executions the worker had started fail; one still queued in it never ran and is handed back.
+    const execs = [...this.execs.values()];
     this.execs.clear();
+    for (const f of execs) {
+      if (!f.started && f.onRequeue) f.onRequeue(); else f.reject(err());
+    }
     for (const [, f] of this.compiles) f.reject(err());
     this.compiles.clear();
     if (first) this.onExit?.(this, reason);

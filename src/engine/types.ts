@@ -174,6 +174,12 @@ export interface EngineOptions {
   maxCacheSize?: number;
   /** Compile cache bytes (code + V8 cache data), default 256 MiB. */
   maxCacheBytes?: number;
+  /**
+   * With every worker busy, send a caller's execution ahead to a single-isolate worker running a short
+   * execution of the same caller, queued there so it starts without waiting for the host's round trip
+   * (default true). See pool.ts for the rules.
+   */
+  sendAhead?: boolean;
   /** Recycle an isolate after this many executions (default 500). */
   recycleAfterExecutions?: number;
   /** Kill a worker whose resident memory exceeds this (default 1 GiB). */
@@ -218,6 +224,10 @@ export interface EngineStats {
   workersRssBytes: number;
   /** Recent worker failures (crash/hang/RSS kill) in the last minute. */
   recentWorkerFailures: number;
+  /** Executions sent ahead to a busy single-isolate worker (queued there behind a short one). */
+  sentAhead: number;
+  /** Of those, handed back unstarted because their worker died, and queued again. */
+  takenBack: number;
   uptimeMs: number;
 }
 

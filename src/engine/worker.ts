@@ -488,6 +488,50 @@ async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
 
 const slots: Slot[] = [];
 const running = new Map<number, Slot>();
+/**
+ * Executions waiting for a slot: the host sends one ahead to a busy single-isolate worker (pool.ts),
+ * which starts it, in arrival order, once the slot has sent its result. Starts happen from
+ * setImmediate, after the poll phase has read every message already in the pipe: a cancel the host
+ * sent while guest code held this thread is seen before the execution it cancels could start.
+ */
+const queued: ExecMsg[] = [];
+let startScheduled = false;
+
+function startOrQueue(msg: ExecMsg): void {
+  // A tool run for an execution running here starts at once: the execution is waiting for it.
+  if (msg.nested) { startExec(msg); return; }
+  queued.push(msg);
+  scheduleStarts();
+}
+
+function scheduleStarts(): void {
+  if (startScheduled || queued.length === 0) return;
+  startScheduled = true;
+  setImmediate(() => {
+    startScheduled = false;
+    while (queued.length > 0 && running.size < ISOLATES) startExec(queued.shift()!);
+  });
+}
+
+function startExec(msg: ExecMsg): void {
+  onExec(msg).catch((e) => {
+    send({
+      t: 'result', id: msg.id,
+      outcome: {
+        ok: false, stdout: '', stderr: '', executionTimeMs: 0, memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, isolateId: '',
+        error: { kind: 'worker_crashed', name: 'InternalError', message: `worker error: ${String((e as Error)?.message ?? e)}`, stack: '', line: 0, column: 0 },
+      },
+    });
+  }).finally(scheduleStarts);
+}
+
+/** Drops a queued (not started) execution; false when it is not queued here. */
+function dropQueued(id: number): boolean {
+  const i = queued.findIndex((m) => m.id === id);
+  if (i < 0) return false;
+  queued.splice(i, 1);
+  return true;
+}
 
 function freeSlot(memMb: number): Slot {
   let s = slots.find((x) => !x.busy && x.memMb === memMb) ?? slots.find((x) => !x.busy);
@@ -518,15 +562,7 @@ async function onExec(msg: ExecMsg): Promise<void> {
 process.on('message', (raw: HostToWorker) => {
   switch (raw.t) {
     case 'exec':
-      onExec(raw).catch((e) => {
-        send({
-          t: 'result', id: raw.id,
-          outcome: {
-            ok: false, stdout: '', stderr: '', executionTimeMs: 0, memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, isolateId: '',
-            error: { kind: 'worker_crashed', name: 'InternalError', message: `worker error: ${String((e as Error)?.message ?? e)}`, stack: '', line: 0, column: 0 },
-          },
-        });
-      });
+      startOrQueue(raw);
       break;
     case 'compile':
       compileOnly(raw).then(
@@ -538,7 +574,8 @@ process.on('message', (raw: HostToWorker) => {
       );
       break;
     case 'cancel':
-      running.get(raw.id)?.abort('cancelled', 'the execution was cancelled');
+      if (dropQueued(raw.id)) send({ t: 'dropped', id: raw.id });
+      else running.get(raw.id)?.abort('cancelled', 'the execution was cancelled');
       break;
     case 'toolReply': {
       const key = `${raw.id}:${raw.callId}`;
