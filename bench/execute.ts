@@ -5,7 +5,7 @@
 import { createClient } from "@connectrpc/connect";
 import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
 import { createGrpcJsTransport } from "../clients/ts/src/grpc-js-transport.ts";
-import { drive, machine, startBenchServer, table, writeResult, type Summary } from "./harness.ts";
+import { childPids, drive, machine, processCpuMs, startBenchServer, table, writeResult, type Summary } from "./harness.ts";
 import { rawFloor, rawFloorSync } from "./engine.ts";
 import { availableParallelism } from "node:os";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -18,6 +18,7 @@ export async function runExecuteBench(seconds = 3) {
   const server = await startBenchServer(["--set", "security_level=production"]);
   const rows: Summary[] = [];
   const capacity: H2loadRow[] = [];
+  let cpuPerExecution: { serverMs: number; workersMs: number } | undefined;
   try {
     const client = createClient(ScriptService, createGrpcJsTransport(server.grpc));
     await client.compileScript({ source: "export default (args) => ({ sum: args.a + args.b })", context: { scriptId: "bench-sum" } });
@@ -34,9 +35,18 @@ export async function runExecuteBench(seconds = 3) {
       // 2 connections x 16 streams stay inside Production's 50 concurrent executions per caller, so
       // nothing is refused; no warm-up, so the engine's counter covers exactly the measured window.
       const before = (await client.getMetrics({})).metrics!.successfulExecutions;
+      const workers = childPids(server.pid);
+      const cpu = () => ({ server: processCpuMs(server.pid), workers: workers.reduce((t, p) => t + processCpuMs(p), 0) });
+      const cpu0 = cpu();
       const row = h2load("ExecuteScript, expression script, h2load", `http://${server.grpc}/scriptengine.v1.ScriptService/ExecuteScript`, "grpc", seconds, { bodyFile: body, connections: 2, streams: 16, warmupSeconds: 0 });
+      const cpu1 = cpu();
       const after = (await client.getMetrics({})).metrics!.successfulExecutions;
       const executed = Number(after - before);
+      // Where the time goes: CPU per execution in the server process and in the worker processes.
+      if (executed > 0 && workers.length > 0) {
+        const per = (ms: number) => Math.round((ms / executed) * 1000) / 1000;
+        cpuPerExecution = { serverMs: per(cpu1.server - cpu0.server), workersMs: per(cpu1.workers - cpu0.workers) };
+      }
       // Count only what the engine says succeeded (h2load counts any HTTP 200, gRPC errors included).
       capacity.push({ ...row, succeeded: executed, failed: Math.max(0, row.succeeded - executed), rps: Math.round(executed / seconds) });
     }
@@ -50,6 +60,7 @@ export async function runExecuteBench(seconds = 3) {
     rawFreshContextRunSync: rawSync,
     rows,
     capacity,
+    cpuPerExecution,
     ratios: {
       executeToRaw: Math.round((exec / raw.opsPerSec) * 1000) / 1000,
       executeToRawSync: Math.round((exec / rawSync.opsPerSec) * 1000) / 1000,
@@ -70,5 +81,6 @@ if (import.meta.main) {
   console.log(`raw fresh context + run, in process: async calls ${result.rawFreshContextRun.opsPerSec}/s, sync calls ${result.rawFreshContextRunSync.opsPerSec}/s`);
   console.log(table(result.rows));
   if (result.capacity.length) console.log(h2table(result.capacity));
+  if (result.cpuPerExecution) console.log("CPU per execution (ms):", result.cpuPerExecution);
   console.log(result.ratios);
 }

@@ -1,7 +1,7 @@
 // Shared benchmark plumbing: start the real server, drive a call with bounded concurrency for
 // a fixed time on loopback, and summarise throughput and latency percentiles.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -90,6 +90,26 @@ export async function drive(name: string, call: () => Promise<unknown>, { second
     p50_ms: Math.round(percentile(latencies, 50) * 100) / 100,
     p99_ms: Math.round(percentile(latencies, 99) * 100) / 100,
   };
+}
+
+/** CPU time (user + system) a process has used, ms, from /proc (Linux); 0 where unreadable. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** The direct children of a process (the server's worker processes), from /proc. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export function machine() {

@@ -21,6 +21,7 @@ writeResult("execute.json", execute);
 console.log(`raw fresh context + run, in process: ${execute.rawFreshContextRun.opsPerSec}/s`);
 console.log(table(execute.rows));
 if (execute.capacity.length) console.log(h2table(execute.capacity));
+if (execute.cpuPerExecution) console.log("CPU per execution (ms):", execute.cpuPerExecution);
 console.log(execute.ratios);
 
 console.log(`\n# engine (in process: execute, cached vs uncached compile of ~100 KB)`);
