@@ -113,9 +113,11 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
   const engine = createEngine({ workers: cores, maxQueue: 100_000 });
   await engine.start();
   const limits: ExecutionLimits = { memoryBytes: 50 * MiB, wallTimeoutMs: 10_000, cpuShare: 100, maxOutputBytes: 65536, maxReturnBytes: 65536, tools: [] };
+  // One caller, as a server's executions always have (sending ahead is per caller).
+  const caller = { key: 'bench', limit: 1_000 };
   try {
     // warm-up (fills the compile cache and the per-isolate script caches)
-    for (let i = 0; i < 50; i++) await engine.execute({ source: SMALL, arguments: { a: 1, b: i }, limits });
+    for (let i = 0; i < 50; i++) await engine.execute({ source: SMALL, arguments: { a: 1, b: i }, limits, caller });
     const concurrency = cores * 2;
     const lat: number[] = [];
     let next = 0;
@@ -124,7 +126,7 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
       while (next < executions) {
         next++;
         const t = performance.now();
-        const r = await engine.execute({ source: SMALL, arguments: { a: 1, b: 2 }, limits });
+        const r = await engine.execute({ source: SMALL, arguments: { a: 1, b: 2 }, limits, caller });
         lat.push(performance.now() - t);
         if (!r.success) throw new Error(`bench execution failed: ${JSON.stringify(r.error)}`);
       }

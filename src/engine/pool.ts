@@ -58,7 +58,7 @@ const CANCEL_GRACE_MS = 250;
  * for the host's round trip (and the host and worker handle messages in batches). The queued one
  * cannot be taken back while guest code holds the worker's thread, so it waits for the one in front
  * however long that runs; hence the rules: only behind an execution of the SAME caller (a caller
- * can only delay itself), expected to be short (its script's recent executions took under
+ * can only delay itself; jobs without a caller, the engine's own, are never sent ahead), expected to be short (its script's recent executions took under
  * AHEAD_EXPECTED_MS; an unknown script is not expected short), and running for under
  * AHEAD_EXPECTED_MS so far. A queued one that is cancelled fails at once (the worker drops it
  * unstarted); one whose worker dies never ran and goes back to the head of the queue.
@@ -211,7 +211,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with none queued behind it. */
   function pickAheadWorker(caller: string | undefined): WorkerHandle | undefined {
-    if (!o.sendAhead) return undefined;
+    if (!o.sendAhead || caller === undefined) return undefined; // work with no caller (internal) is never sent ahead
     const now = performance.now();
     let best: WorkerHandle | undefined;
     let bestSince = 0;

@@ -176,7 +176,7 @@ export interface EngineOptions {
   maxCacheBytes?: number;
   /**
    * With every worker busy, send a caller's execution ahead to a single-isolate worker running a short
-   * execution of the same caller, queued there so it starts without waiting for the host's round trip
+   * execution of the same caller (`ExecuteJob.caller`; jobs without one are never sent ahead), queued there so it starts without waiting for the host's round trip
    * (default true). See pool.ts for the rules.
    */
   sendAhead?: boolean;

@@ -11,8 +11,9 @@ afterEach(async () => { await engine?.close(); engine = undefined; }, 20_000);
 
 // Usually short; `spin` ms of synchronous work when asked (guest code holding the worker's thread).
 const SCRIPT = 'export default async function main(a) { if (a.spin) { const end = Date.now() + a.spin; while (Date.now() < end) {} } return a.id; }';
+const caller = { key: 'carol', limit: 100 };
 const call = (e: Engine, id: string, spin = 0, signal?: AbortSignal) =>
-  run(e, SCRIPT, { arguments: { id, spin }, cacheKey: 'send-ahead', limits: { wallTimeoutMs: 10_000 } as never }, signal);
+  run(e, SCRIPT, { arguments: { id, spin }, cacheKey: 'send-ahead', caller, limits: { wallTimeoutMs: 10_000 } as never }, signal);
 
 /** A few short runs, so the engine expects this script to be short (only then does it send ahead). */
 async function warm(e: Engine): Promise<void> {
@@ -47,10 +48,14 @@ describe('sending ahead', () => {
     expect((await Promise.all([first, other, same])).map((r) => r.returnValue)).toEqual(['alice-1', 'bob-1', 'alice-2']);
   }, 20_000);
 
-  it('sends nothing ahead behind a script it does not know to be short, nor when switched off', async () => {
+  it('sends nothing ahead behind a script it does not know to be short, without a caller, nor when switched off', async () => {
     engine = await startEngine({ workers: 1 });
     const unknown = await Promise.all([call(engine, 'a'), call(engine, 'b')]);
     expect(unknown.map((r) => r.returnValue)).toEqual(['a', 'b']);
+    expect(engine.stats().sentAhead).toBe(0);
+    await warm(engine);
+    const internal = (id: string) => run(engine!, SCRIPT, { arguments: { id }, cacheKey: 'send-ahead' });
+    expect((await Promise.all([internal('i'), internal('j')])).map((r) => r.returnValue)).toEqual(['i', 'j']);
     expect(engine.stats().sentAhead).toBe(0);
     await engine.close();
     engine = await startEngine({ workers: 1, sendAhead: false });
@@ -67,7 +72,7 @@ describe('sending ahead', () => {
     const source = 'export default async function main(a, ctx) { if (a.spin) { const end = Date.now() + a.spin; while (Date.now() < end) {} } await ctx.tools.call("report", a.id); return a.id; }';
     const reporting = (id: string, spin = 0, signal?: AbortSignal) =>
       run(engine!, source, {
-        arguments: { id, spin }, cacheKey: 'send-ahead-report', limits: { wallTimeoutMs: 10_000, tools: ['report'] } as never,
+        arguments: { id, spin }, cacheKey: 'send-ahead-report', caller, limits: { wallTimeoutMs: 10_000, tools: ['report'] } as never,
         onToolCall: async (_name, args) => { ran.push(String(args)); return null; },
       }, signal);
     for (let i = 0; i < 5; i++) await reporting(`w${i}`);
