@@ -362,7 +362,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const msg: ExecMsg = {
       t: 'exec', id: ++msgSeq,
       code: entry ? entry.code : job.source, compiled: !!entry, language,
-      kind: entry ? entry.kind : job.kind,
+      kind: entry ? entry.kind : job.kind, wrapped: entry?.wrapped,
       filename: safeFilename(job.filename, language), cacheKey: key, cachedData: entry?.cachedData,
       payload, tools: l.tools ?? [], limits, profile: job.collectCpuProfile === true,
       testHook: o.testHooks ? job.testHook : undefined,

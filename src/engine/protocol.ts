@@ -24,6 +24,8 @@ export interface ExecMsg {
   compiled: boolean;
   language: ScriptLanguage;
   kind?: ScriptKind;
+  /** With `compiled`: the code is a module rewritten as a classic script. */
+  wrapped?: boolean;
   filename: string;
   cacheKey: string;
   cachedData?: Uint8Array;
@@ -55,6 +57,8 @@ export type HostToWorker = ExecMsg | CompileMsg | CancelMsg | ToolReplyMsg | Shu
 export interface CompiledInfo {
   code: string;
   kind: ScriptKind;
+  /** `code` is a module rewritten as a classic script (module-script.ts). */
+  wrapped?: boolean;
   diagnostics: Diagnostic[];
   cachedData?: Uint8Array;
 }

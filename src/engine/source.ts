@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { stripTypeScriptTypes } from 'node:module';
 import { CompileError } from './errors.ts';
 import type { Diagnostic, ScriptKind, ScriptLanguage } from './types.ts';
+import { moduleAsScript } from './module-script.ts';
 
 export function sourceHash(source: string): string {
   return createHash('sha256').update(source).digest('hex');
@@ -29,6 +30,8 @@ export interface PreparedSource {
   code: string;
   kind: ScriptKind;
   diagnostics: Diagnostic[];
+  /** A module rewritten as a classic script (see module-script.ts): cacheable like one. */
+  wrapped?: boolean;
 }
 
 /** Strips TypeScript types (positions are kept: types become spaces) and decides the kind. */
@@ -63,7 +66,8 @@ export function prepareSource(source: string, language: ScriptLanguage, kind: Sc
       diagnostics.push({ severity: 'warning', message: what, line, column: m.index - before.lastIndexOf('\n') });
     }
   }
-  return { code, kind: k, diagnostics };
+  const wrapped = k === 'module' ? moduleAsScript(code) : undefined;
+  return wrapped === undefined ? { code, kind: k, diagnostics } : { code: wrapped, kind: k, diagnostics, wrapped: true };
 }
 
 /** V8 syntax errors from isolated-vm end with "[file:line:column]". */

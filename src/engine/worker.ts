@@ -7,6 +7,7 @@
 import ivm from 'isolated-vm';
 import { API_OP, PRELUDE_SOURCE } from './prelude.ts';
 import { parseCompileError, prepareSource } from './source.ts';
+import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
 import type { ExecutionError, ExecutionErrorKind } from './types.ts';
 import type {
@@ -300,16 +301,18 @@ class Slot {
       const tc = performance.now();
       let code = msg.code;
       let kind = msg.kind;
+      let wrapped = msg.compiled && msg.wrapped === true;
       if (!msg.compiled) {
         const p = prepareSource(msg.code, msg.language, msg.kind);
         code = p.code;
         kind = p.kind;
-        compiled = { code, kind, diagnostics: p.diagnostics };
+        wrapped = p.wrapped === true;
+        compiled = { code, kind, wrapped: p.wrapped, diagnostics: p.diagnostics };
       }
       const pendingCompiled = compiled;
       compiled = undefined; // only reported once the code has compiled
       let target: ivm.Reference;
-      if (kind === 'module') {
+      if (kind === 'module' && !wrapped) {
         let mod: ivm.Module;
         try {
           mod = iso.compileModuleSync(code, { filename });
@@ -327,12 +330,13 @@ class Slot {
         mod.release();
       } else {
         let script = this.scripts.get(msg.cacheKey);
+        const lineOffset = wrapped ? WRAPPED_LINE_OFFSET : 0;
         if (!script) {
           try {
             if (msg.cachedData) {
-              script = iso.compileScriptSync(code, { filename, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
+              script = iso.compileScriptSync(code, { filename, lineOffset, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
             } else {
-              script = iso.compileScriptSync(code, { filename, produceCachedData: !msg.compiled });
+              script = iso.compileScriptSync(code, { filename, lineOffset, produceCachedData: !msg.compiled });
               const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
               if (pendingCompiled && cd) pendingCompiled.cachedData = new Uint8Array(cd.copy());
             }
@@ -464,15 +468,15 @@ async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
     compileIsolate = new ivm.Isolate({ memoryLimit: 128, onCatastrophicError: () => process.exit(70) });
     compiles = 0;
   }
-  const info: CompiledInfo = { code: p.code, kind: p.kind, diagnostics: p.diagnostics };
+  const info: CompiledInfo = { code: p.code, kind: p.kind, wrapped: p.wrapped, diagnostics: p.diagnostics };
   try {
-    if (p.kind === 'module') {
+    if (p.kind === 'module' && !p.wrapped) {
       const mod = await compileIsolate.compileModule(p.code, { filename: msg.filename });
       const deps = mod.dependencySpecifiers;
       mod.release();
       if (deps.length > 0) throw new CompileError(`imports are not available in scripts: ${deps.join(', ')}`, 0, 0);
     } else {
-      const script = await compileIsolate.compileScript(p.code, { filename: msg.filename, produceCachedData: true });
+      const script = await compileIsolate.compileScript(p.code, { filename: msg.filename, lineOffset: p.wrapped ? WRAPPED_LINE_OFFSET : 0, produceCachedData: true });
       const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
       if (cd) info.cachedData = new Uint8Array(cd.copy());
       script.release();

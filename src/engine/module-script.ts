@@ -1,0 +1,147 @@
+/**
+ * A module script as a classic script. isolated-vm can keep V8 code-cache data and a compiled Script
+ * per isolate, but not a Module (one instantiation, in one context): every execution of a module
+ * would parse and compile it again in its fresh context. Most module scripts are plain (no imports,
+ * which scripts may not have anyway, no top-level await), so they are rewritten in place into
+ *
+ *   (function(){'use strict';let __E=Object.create(null);          <- its own first line
+ *   ...the source, `export` keywords blanked out...
+ *   ;__E.name=local;...;return __E;})()
+ *
+ * which evaluates to an object standing for the module namespace. Positions are kept: the export
+ * keywords become spaces of the same length (newlines stay), and the prefix line is compiled with
+ * lineOffset -1, so stack traces and errors point into the caller's source. Anything this does not
+ * handle (imports, top-level await, `import.meta`, a name clash, a parse error, a source over
+ * MAX_WRAPPED_SOURCE) keeps the module path, which reports the error exactly as V8 sees it.
+ */
+import { parse, type Node } from 'acorn';
+
+/** The exports object's name inside the wrapper; sources that mention it keep the module path. */
+const EXPORTS = '__E';
+export const WRAPPED_PREFIX = `(function(){'use strict';let ${EXPORTS}=Object.create(null);\n`;
+/** Compile a wrapped script with this line offset so line 1 of the source is line 1. */
+export const WRAPPED_LINE_OFFSET = -1;
+
+type AnyNode = Node & Record<string, unknown>;
+
+/** Replaces [start, end) with `text` padded by spaces to the same length, keeping the newlines. */
+function overwrite(chars: string[], start: number, end: number, text = ''): void {
+  let t = 0;
+  for (let i = start; i < end; i++) {
+    const c = chars[i]!;
+    if (c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029') continue;
+    chars[i] = t < text.length ? text[t++]! : ' ';
+  }
+  if (t < text.length) throw new Error('replacement longer than the text it replaces');
+}
+
+/** Names bound by a declaration pattern (`const { a, b: [c] } = ...` binds a and c). */
+function boundNames(pattern: AnyNode | null | undefined, out: string[]): void {
+  if (!pattern) return;
+  switch (pattern.type) {
+    case 'Identifier': out.push(pattern.name as string); break;
+    case 'ObjectPattern':
+      for (const p of pattern.properties as AnyNode[]) boundNames((p.type === 'RestElement' ? p.argument : p.value) as AnyNode, out);
+      break;
+    case 'ArrayPattern': for (const e of pattern.elements as (AnyNode | null)[]) boundNames(e, out); break;
+    case 'AssignmentPattern': boundNames(pattern.left as AnyNode, out); break;
+    case 'RestElement': boundNames(pattern.argument as AnyNode, out); break;
+  }
+}
+
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+const ANONYMOUS_DEFINITIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ClassDeclaration', 'ClassExpression']);
+
+/** A top-level await (outside every function; it needs a real module). Function bodies are skipped. */
+function topLevelAwait(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(topLevelAwait);
+  if (!node || typeof node !== 'object' || typeof (node as AnyNode).type !== 'string') return false;
+  const n = node as AnyNode;
+  if (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && n.await === true)) return true;
+  if (FUNCTION_TYPES.has(n.type) || n.type === 'StaticBlock' || n.type === 'PropertyDefinition') return false;
+  for (const key in n) {
+    if (key === 'type' || key === 'start' || key === 'end' || key === 'loc') continue;
+    const v = n[key];
+    if (v && typeof v === 'object' && topLevelAwait(v)) return true;
+  }
+  return false;
+}
+
+/** Sources above this keep the module path: parsing them here would cost more than it saves. */
+export const MAX_WRAPPED_SOURCE = 16 * 1024;
+
+/**
+ * The wrapped script for a module source, or undefined when it must stay a module. The wrapped
+ * script evaluates to an object with the module's exports (`default` included).
+ */
+export function moduleAsScript(code: string): string | undefined {
+  // `import.meta` by text: a false match only means the module path.
+  if (code.length > MAX_WRAPPED_SOURCE || code.includes(EXPORTS) || code.startsWith('#!') || /\bimport\s*\.\s*meta\b/.test(code)) return undefined;
+  let program: AnyNode;
+  try {
+    program = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as unknown as AnyNode;
+  } catch {
+    return undefined; // V8 reports the error, from the module path
+  }
+  if (topLevelAwait(program.body)) return undefined;
+  // UTF-16 code units, as acorn's offsets and V8's columns count them.
+  const chars = code.split('');
+  const exported: [string, string][] = []; // [exported name, local binding]
+  const tail: number[] = [];
+  let nameDefault = false;
+  for (const node of program.body as AnyNode[]) {
+    switch (node.type) {
+      case 'ImportDeclaration':
+      case 'ExportAllDeclaration':
+        return undefined;
+      case 'ExportNamedDeclaration': {
+        if (node.source) return undefined;
+        const decl = node.declaration as AnyNode | null;
+        if (decl) {
+          overwrite(chars, node.start, decl.start);
+          if (decl.type === 'VariableDeclaration') {
+            const names: string[] = [];
+            for (const d of decl.declarations as AnyNode[]) boundNames(d.id as AnyNode, names);
+            for (const n of names) exported.push([n, n]);
+          } else {
+            const name = (decl.id as AnyNode).name as string;
+            exported.push([name, name]);
+          }
+        } else {
+          for (const s of node.specifiers as AnyNode[]) {
+            const local = s.local as AnyNode;
+            const ex = s.exported as AnyNode;
+            exported.push([(ex.type === 'Identifier' ? ex.name : ex.value) as string, local.name as string]);
+          }
+          overwrite(chars, node.start, node.end);
+        }
+        break;
+      }
+      case 'ExportDefaultDeclaration': {
+        const decl = node.declaration as AnyNode;
+        const named = (decl.type === 'FunctionDeclaration' || decl.type === 'ClassDeclaration') && decl.id;
+        if (named) {
+          // A hoisted declaration keeps its name; it is exported at the end.
+          overwrite(chars, node.start, decl.start);
+          exported.push(['default', (decl.id as AnyNode).name as string]);
+        } else {
+          // An expression, or an anonymous function or class: assigned where it stands. A module names
+          // an anonymous function or class "default"; so does a property of that name in a literal.
+          if (ANONYMOUS_DEFINITIONS.has(decl.type) && !decl.id) {
+            overwrite(chars, node.start, decl.start, `${EXPORTS}={default:`);
+            tail.push(decl.end);
+            nameDefault = true;
+          } else {
+            overwrite(chars, node.start, decl.start, `${EXPORTS}.default=`);
+          }
+        }
+        break;
+      }
+    }
+  }
+  // Close the literal, and end the statement (an anonymous declaration is now an expression).
+  for (const at of tail) chars[at - 1] += '};';
+  let assignments = exported.map(([name, local]) => `${EXPORTS}[${JSON.stringify(name)}]=${local};`).join('');
+  if (nameDefault) assignments = `Object.setPrototypeOf(${EXPORTS},null);${assignments}`;
+  return `${WRAPPED_PREFIX}${chars.join('')}\n;${assignments}return ${EXPORTS};})()`;
+}
