@@ -84,6 +84,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     maxCacheBytes: Math.max(MiB, options.maxCacheBytes ?? 256 * MiB),
     recycleAfter: Math.max(1, options.recycleAfterExecutions ?? 500),
     sendAhead: options.sendAhead !== false,
+    codeCacheBytes: Math.max(0, options.workerCodeCacheBytes ?? 64 * MiB),
     rssBudget: options.workerRssBudgetBytes ?? 1024 * MiB,
     maxOldSpaceMb: options.workerMaxOldSpaceMb ?? 256,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
@@ -112,6 +113,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const c = {
     total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0,
     cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0, sentAhead: 0, takenBack: 0,
+    codeByReference: 0, codeResent: 0,
   };
 
   /** Recent execution time per cache key (moving average, ms): what sending ahead relies on. */
@@ -135,7 +137,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function spawn(): WorkerHandle {
     const w = new WorkerHandle({
       workerId: `w${++workerSeq}`, isolates: o.isolatesPerWorker, recycleAfter: o.recycleAfter,
-      maxOldSpaceMb: o.maxOldSpaceMb, testHooks: o.testHooks, defaultMemoryMb: o.defaultMemoryMb,
+      maxOldSpaceMb: o.maxOldSpaceMb, testHooks: o.testHooks, defaultMemoryMb: o.defaultMemoryMb, codeCacheBytes: o.codeCacheBytes,
     });
     w.onExit = (dead, reason) => {
       const i = pool.indexOf(dead);
@@ -359,11 +361,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
       executionId, scriptId: job.scriptId ?? '',
       maxOutputBytes: limits.maxOutputBytes, maxReturnBytes: limits.maxReturnBytes, maxToolPayloadBytes: limits.maxToolPayloadBytes,
     });
+    // Compiled code crosses to a worker once; after that, only its cache key.
+    const codeRef = entry !== undefined && w.hasCode(key);
+    if (codeRef) c.codeByReference++;
+    else if (entry) w.codeSent(key);
     const msg: ExecMsg = {
       t: 'exec', id: ++msgSeq,
-      code: entry ? entry.code : job.source, compiled: !!entry, language,
+      code: codeRef ? '' : entry ? entry.code : job.source, codeRef: codeRef || undefined, compiled: !!entry, language,
       kind: entry ? entry.kind : job.kind, wrapped: entry?.wrapped,
-      filename: safeFilename(job.filename, language), cacheKey: key, cachedData: entry?.cachedData,
+      filename: safeFilename(job.filename, language), cacheKey: key, cachedData: codeRef ? undefined : entry?.cachedData,
       payload, tools: l.tools ?? [], limits, profile: job.collectCpuProfile === true,
       testHook: o.testHooks ? job.testHook : undefined,
       nested: job.parentExecutionId ? true : undefined,
@@ -445,7 +451,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
       queueMicrotask(pump);
     };
     if (ahead) c.sentAhead++; else onStart();
-    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart: ahead ? onStart : undefined, onDropped, onRequeue: requeue }).then((r: ResultMsg) => {
+    // The worker no longer had the code sent by reference: send this execution again, with it.
+    const onNeedCode = (): boolean => {
+      w.codeLost(key);
+      if (finished || !entry) return false;
+      c.codeResent++;
+      w.codeSent(key);
+      w.send({ ...msg, code: entry.code, cachedData: entry.cachedData, codeRef: undefined });
+      return true;
+    };
+    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart: ahead ? onStart : undefined, onDropped, onNeedCode, onRequeue: requeue }).then((r: ResultMsg) => {
       if (cur && current.get(w) === cur) current.delete(w);
       noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;
@@ -605,6 +620,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       recentWorkerFailures: failures.length,
       sentAhead: c.sentAhead,
       takenBack: c.takenBack,
+      codeByReference: c.codeByReference,
+      codeResent: c.codeResent,
       uptimeMs: state === 'stopped' ? 0 : Date.now() - startedAt,
     };
   }

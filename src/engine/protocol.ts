@@ -19,8 +19,13 @@ export interface WorkerLimits {
 export interface ExecMsg {
   t: 'exec';
   id: number;
-  /** Transformed code when `compiled`, otherwise the raw source to prepare. */
+  /** Transformed code when `compiled`, otherwise the raw source to prepare; '' with `codeRef`. */
   code: string;
+  /**
+   * The worker was sent this cacheKey's code (and cache data) before: it uses its own copy, or
+   * answers NeedCodeMsg when it no longer has one.
+   */
+  codeRef?: boolean;
   compiled: boolean;
   language: ScriptLanguage;
   kind?: ScriptKind;
@@ -94,4 +99,7 @@ export interface ReadyMsg { t: 'ready' }
 /** A cancelled execution the worker held queued (sent ahead) was dropped unstarted: no result follows. */
 export interface DroppedMsg { t: 'dropped'; id: number }
 
-export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg;
+/** An execution sent with `codeRef` whose code this worker no longer holds: send it again, with the code. */
+export interface NeedCodeMsg { t: 'needCode'; id: number }
+
+export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg;

@@ -19,7 +19,12 @@ export interface WorkerSpawnOptions {
   maxOldSpaceMb: number;
   testHooks: boolean;
   defaultMemoryMb: number;
+  /** Bytes of compiled code the worker keeps by cache key (sent once, then by reference). */
+  codeCacheBytes: number;
 }
+
+/** Cache keys whose code was sent to a worker (the worker keeps at most this many, oldest out first). */
+const KNOWN_CODE_ENTRIES = 256;
 
 export interface InFlightExec {
   msg: ExecMsg;
@@ -38,6 +43,8 @@ export interface InFlightExec {
   onStart?: () => void;
   /** The worker dropped it unstarted (it was cancelled while queued there). */
   onDropped?: () => void;
+  /** The worker no longer has its code (sent by reference): resend it; false when no longer wanted. */
+  onNeedCode?: () => boolean;
   /** The worker died before starting it: it never ran, so it is handed back instead of failed. */
   onRequeue?: () => void;
 }
@@ -47,6 +54,7 @@ export interface ExecOptions {
   queued?: boolean;
   onStart?: () => void;
   onDropped?: () => void;
+  onNeedCode?: () => boolean;
   onRequeue?: () => void;
 }
 
@@ -71,6 +79,8 @@ export class WorkerHandle {
   isReady = false;
   deathReason = '';
   readonly execs = new Map<number, InFlightExec>();
+  /** Cache keys whose code this worker was sent, oldest first: later executions send only the key. */
+  readonly #knownCode = new Set<string>();
   readonly compiles = new Map<number, InFlightCompile>();
   onExit: ((w: WorkerHandle, reason: string) => void) | undefined;
 
@@ -91,6 +101,7 @@ export class WorkerHandle {
         SE_ISOLATES: String(opts.isolates),
         SE_RECYCLE_AFTER: String(opts.recycleAfter),
         SE_DEFAULT_MEMORY_MB: String(opts.defaultMemoryMb),
+        SE_CODE_CACHE_BYTES: String(opts.codeCacheBytes),
         ...(opts.testHooks ? { SE_TEST_HOOKS: '1' } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -107,6 +118,15 @@ export class WorkerHandle {
         case 'result': {
           const f = this.execs.get(m.id);
           if (f) { this.execs.delete(m.id); f.resolve(m); }
+          this.startQueued();
+          break;
+        }
+        case 'needCode': {
+          const f = this.execs.get(m.id);
+          if (!f) break;
+          if (f.onNeedCode?.()) break;
+          this.execs.delete(m.id);
+          f.onDropped?.();
           this.startQueued();
           break;
         }
@@ -135,6 +155,21 @@ export class WorkerHandle {
   }
 
   get pid(): number | undefined { return this.child.pid; }
+
+  /** Whether this worker was sent `key`'s code (and still should have it); marks it recently used. */
+  hasCode(key: string): boolean {
+    if (!this.#knownCode.delete(key)) return false;
+    this.#knownCode.add(key);
+    return true;
+  }
+
+  codeSent(key: string): void {
+    this.#knownCode.delete(key);
+    this.#knownCode.add(key);
+    if (this.#knownCode.size > KNOWN_CODE_ENTRIES) this.#knownCode.delete(this.#knownCode.values().next().value!);
+  }
+
+  codeLost(key: string): void { this.#knownCode.delete(key); }
   /** Executions held by this worker, running or queued in it. */
   get busy(): number { return this.execs.size; }
   /** Executions the worker has started (a single-isolate worker runs one at a time). */
@@ -171,7 +206,7 @@ export class WorkerHandle {
       const queued = opts.queued === true;
       this.execs.set(msg.id, {
         msg, deadline: queued ? Infinity : Date.now() + msg.limits.wallTimeoutMs + graceMs, started: !queued, graceMs,
-        resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onRequeue: opts.onRequeue,
+        resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onNeedCode: opts.onNeedCode, onRequeue: opts.onRequeue,
       });
       this.send(msg);
     });

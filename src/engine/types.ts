@@ -182,6 +182,8 @@ export interface EngineOptions {
   sendAhead?: boolean;
   /** Recycle an isolate after this many executions (default 500). */
   recycleAfterExecutions?: number;
+  /** Compiled code each worker keeps by cache key, so it crosses once (default 64 MiB). */
+  workerCodeCacheBytes?: number;
   /** Kill a worker whose resident memory exceeds this (default 1 GiB). */
   workerRssBudgetBytes?: number;
   /** `--max-old-space-size` of worker processes in MiB (default 256: isolates have their own heaps). */
@@ -228,6 +230,10 @@ export interface EngineStats {
   sentAhead: number;
   /** Of those, handed back unstarted because their worker died, and queued again. */
   takenBack: number;
+  /** Executions sent with their script's cache key only (the worker kept the code from before). */
+  codeByReference: number;
+  /** Of those, sent again with the code because the worker no longer had it. */
+  codeResent: number;
   uptimeMs: number;
 }
 

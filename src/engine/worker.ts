@@ -529,6 +529,38 @@ function startExec(msg: ExecMsg): void {
   }).finally(scheduleStarts);
 }
 
+/**
+ * Compiled code (and V8 cache data) by cache key, so the host sends a script's code once per worker
+ * and then only its key (`codeRef`). Kept at receipt, in arrival order, so a later `codeRef` finds it;
+ * bounded by entries and bytes (the host mirrors the entry bound; a miss costs one NeedCodeMsg).
+ */
+const codeCache = new Map<string, { code: string; cachedData?: Uint8Array; bytes: number }>();
+let codeCacheBytes = 0;
+const CODE_CACHE_ENTRIES = 256; // as KNOWN_CODE_ENTRIES in supervisor.ts
+const CODE_CACHE_BYTES = Math.max(0, Number(process.env.SE_CODE_CACHE_BYTES ?? 64 * 1048576));
+
+/** Fills in the code of a `codeRef` execution, or asks the host for it (false: not runnable yet). */
+function withCode(msg: ExecMsg): boolean {
+  if (msg.codeRef) {
+    const kept = codeCache.get(msg.cacheKey);
+    if (!kept) { send({ t: 'needCode', id: msg.id }); return false; }
+    codeCache.delete(msg.cacheKey);
+    codeCache.set(msg.cacheKey, kept);
+    msg.code = kept.code;
+    msg.cachedData = kept.cachedData;
+  } else if (msg.compiled && !codeCache.has(msg.cacheKey)) {
+    const bytes = msg.code.length * 2 + (msg.cachedData?.byteLength ?? 0);
+    codeCache.set(msg.cacheKey, { code: msg.code, cachedData: msg.cachedData, bytes });
+    codeCacheBytes += bytes;
+    while (codeCache.size > 0 && (codeCache.size > CODE_CACHE_ENTRIES || codeCacheBytes > CODE_CACHE_BYTES)) {
+      const [key, old] = codeCache.entries().next().value!;
+      codeCache.delete(key);
+      codeCacheBytes -= old.bytes;
+    }
+  }
+  return true;
+}
+
 /** Drops a queued (not started) execution; false when it is not queued here. */
 function dropQueued(id: number): boolean {
   const i = queued.findIndex((m) => m.id === id);
@@ -566,7 +598,7 @@ async function onExec(msg: ExecMsg): Promise<void> {
 process.on('message', (raw: HostToWorker) => {
   switch (raw.t) {
     case 'exec':
-      startOrQueue(raw);
+      if (withCode(raw)) startOrQueue(raw);
       break;
     case 'compile':
       compileOnly(raw).then(
