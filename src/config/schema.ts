@@ -54,7 +54,7 @@ export const SCHEMA = {
   "pool.workers": { type: "int", default: 0, min: 0, max: 64, doc: "worker processes (0 = one per core)" },
   "pool.max_queue": { type: "int", default: 256, min: 0, max: 100_000, doc: "executions waiting for an isolate" },
   "pool.recycle_after": { type: "int", default: 1000, min: 1, doc: "executions before an isolate is replaced" },
-  "pool.send_ahead": { type: "bool", default: true, doc: "with every worker busy, queue a caller's next execution in a worker behind that caller's short one" },
+  "pool.send_ahead": { type: "bool", default: true, doc: "with every worker busy, queue up to two of a caller's executions in a worker behind that caller's short one" },
 
   // Caps of one execution's outputs.
   "execution.max_output_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of stdout and of stderr, each" },

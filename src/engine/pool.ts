@@ -53,8 +53,8 @@ const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
 /** How long a cancelled execution may take to stop before its worker is replaced. */
 const CANCEL_GRACE_MS = 250;
 /**
- * Sending ahead. With every worker busy, a single-isolate worker may hold one execution queued
- * behind the one it runs, so it starts the next as soon as it has sent a result instead of idling
+ * Sending ahead. With every worker busy, a single-isolate worker may hold up to AHEAD_DEPTH - 1
+ * executions queued behind the one it runs, so it starts the next as soon as it has sent a result instead of idling
  * for the host's round trip (and the host and worker handle messages in batches). The queued one
  * cannot be taken back while guest code holds the worker's thread, so it waits for the one in front
  * however long that runs; hence the rules: only behind an execution of the SAME caller (a caller
@@ -63,7 +63,9 @@ const CANCEL_GRACE_MS = 250;
  * AHEAD_EXPECTED_MS so far. A queued one that is cancelled fails at once (the worker drops it
  * unstarted); one whose worker dies never ran and goes back to the head of the queue.
  */
-const AHEAD_EXPECTED_MS = 5;
+const AHEAD_EXPECTED_MS = 5; // default of EngineOptions.sendAheadExpectedMs
+/** Executions a single-isolate worker may hold: the running one and those sent ahead behind it. */
+const AHEAD_DEPTH = 3;
 const EXPECTED_KEYS = 4096;
 
 function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: number, cacheHit: boolean, ms: number): ExecutionOutcome {
@@ -84,6 +86,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     maxCacheBytes: Math.max(MiB, options.maxCacheBytes ?? 256 * MiB),
     recycleAfter: Math.max(1, options.recycleAfterExecutions ?? 500),
     sendAhead: options.sendAhead !== false,
+    aheadExpectedMs: Math.max(0, options.sendAheadExpectedMs ?? AHEAD_EXPECTED_MS),
     codeCacheBytes: Math.max(0, options.workerCodeCacheBytes ?? 64 * MiB),
     rssBudget: options.workerRssBudgetBytes ?? 1024 * MiB,
     maxOldSpaceMb: options.workerMaxOldSpaceMb ?? 256,
@@ -218,13 +221,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let best: WorkerHandle | undefined;
     let bestSince = 0;
     for (const w of pool) {
-      if (w.dead || !w.isReady || !w.child.connected || w.capacity !== 1 || w.busy !== 1) continue;
+      if (w.dead || !w.isReady || !w.child.connected || w.capacity !== 1 || w.busy < 1 || w.busy >= AHEAD_DEPTH) continue;
       const cur = current.get(w);
-      if (!cur || cur.caller !== caller || now - cur.since > AHEAD_EXPECTED_MS) continue;
+      if (!cur || cur.caller !== caller || now - cur.since > o.aheadExpectedMs) continue;
       const exp = expected.get(cur.key);
-      if (exp === undefined || exp > AHEAD_EXPECTED_MS) continue;
-      // The one that started first is expected to finish first.
-      if (!best || cur.since < bestSince) { best = w; bestSince = cur.since; }
+      if (exp === undefined || exp > o.aheadExpectedMs) continue;
+      // The one holding the fewest, then the one that started first (expected to finish first).
+      if (!best || w.busy < best.busy || (w.busy === best.busy && cur.since < bestSince)) { best = w; bestSince = cur.since; }
     }
     return best;
   }

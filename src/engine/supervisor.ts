@@ -246,9 +246,10 @@ export class WorkerHandle {
     // Only executions the worker had started fail; one still queued in it never ran and is handed back.
     const execs = [...this.execs.values()];
     this.execs.clear();
-    for (const f of execs) {
-      if (!f.started && f.onRequeue) f.onRequeue(); else f.reject(err());
-    }
+    const handBack = execs.filter((f) => !f.started && f.onRequeue);
+    for (const f of execs) if (!handBack.includes(f)) f.reject(err());
+    // Each goes back to the head of the queue: the last first, so they keep their order.
+    for (const f of handBack.reverse()) f.onRequeue!();
     for (const [, f] of this.compiles) f.reject(err());
     this.compiles.clear();
     if (first) this.onExit?.(this, reason);

@@ -175,11 +175,13 @@ export interface EngineOptions {
   /** Compile cache bytes (code + V8 cache data), default 256 MiB. */
   maxCacheBytes?: number;
   /**
-   * With every worker busy, send a caller's execution ahead to a single-isolate worker running a short
-   * execution of the same caller (`ExecuteJob.caller`; jobs without one are never sent ahead), queued there so it starts without waiting for the host's round trip
+   * With every worker busy, send up to two of a caller's executions ahead to a single-isolate worker
+   * running a short execution of the same caller (`ExecuteJob.caller`; jobs without one are never sent ahead), queued there so it starts without waiting for the host's round trip
    * (default true). See pool.ts for the rules.
    */
   sendAhead?: boolean;
+  /** What "short" means for sending ahead: recent runs and the current run so far under this (default 5 ms). */
+  sendAheadExpectedMs?: number;
   /** Recycle an isolate after this many executions (default 500). */
   recycleAfterExecutions?: number;
   /** Compiled code each worker keeps by cache key, so it crosses once (default 64 MiB). */

@@ -1,5 +1,5 @@
-// Sending ahead: with every worker busy, a single-isolate worker may hold one execution queued behind
-// a short one of the same caller. These tests pin what must hold whatever the timing: every caller
+// Sending ahead: with every worker busy, a single-isolate worker may hold up to two executions queued
+// behind a short one of the same caller. These tests pin what must hold whatever the timing: every caller
 // gets its own result, no caller waits behind another's execution, a cancelled one fails at once and
 // never runs, and one queued on a worker that dies runs elsewhere instead of failing.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,9 @@ import { EngineError, type Engine, type ExecutionOutcome } from '../../src/engin
 import { expectHealthy, run, startEngine } from './helpers.ts';
 
 let engine: Engine | undefined;
+// "Short" is generous here so that a loaded test machine cannot change what is sent ahead; the
+// 5 ms default is a heuristic, not what these tests are about (an unknown script is never short).
+const start = (opts: Parameters<typeof startEngine>[0] = {}) => startEngine({ sendAheadExpectedMs: 10_000, ...opts });
 afterEach(async () => { await engine?.close(); engine = undefined; }, 20_000);
 
 // Usually short; `spin` ms of synchronous work when asked (guest code holding the worker's thread).
@@ -22,7 +25,7 @@ async function warm(e: Engine): Promise<void> {
 
 describe('sending ahead', () => {
   it('keeps one worker fed with many concurrent callers, each getting its own result', async () => {
-    engine = await startEngine({ workers: 1 });
+    engine = await start({ workers: 1 });
     await warm(engine);
     const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
     const results = await Promise.all(ids.map((id) => call(engine!, id)));
@@ -32,8 +35,17 @@ describe('sending ahead', () => {
     expect(engine.stats().executionsSucceeded).toBe(45);
   }, 20_000);
 
+  it('holds at most two behind the running one; the rest wait in the engine queue', async () => {
+    engine = await start({ workers: 1 });
+    await warm(engine);
+    const calls = ['r', 'q1', 'q2', 'w1', 'w2'].map((id) => call(engine!, id));
+    expect(engine.stats().sentAhead).toBe(2);
+    expect(engine.stats().queueLength).toBe(2);
+    expect((await Promise.all(calls)).map((r) => r.returnValue)).toEqual(['r', 'q1', 'q2', 'w1', 'w2']);
+  }, 20_000);
+
   it("never queues one caller's execution behind another caller's: it waits for a free worker", async () => {
-    engine = await startEngine({ workers: 1 });
+    engine = await start({ workers: 1 });
     await warm(engine);
     const alice = { key: 'alice', limit: 10 };
     const bob = { key: 'bob', limit: 10 };
@@ -49,7 +61,7 @@ describe('sending ahead', () => {
   }, 20_000);
 
   it('sends nothing ahead behind a script it does not know to be short, without a caller, nor when switched off', async () => {
-    engine = await startEngine({ workers: 1 });
+    engine = await start({ workers: 1 });
     const unknown = await Promise.all([call(engine, 'a'), call(engine, 'b')]);
     expect(unknown.map((r) => r.returnValue)).toEqual(['a', 'b']);
     expect(engine.stats().sentAhead).toBe(0);
@@ -58,7 +70,7 @@ describe('sending ahead', () => {
     expect((await Promise.all([internal('i'), internal('j')])).map((r) => r.returnValue)).toEqual(['i', 'j']);
     expect(engine.stats().sentAhead).toBe(0);
     await engine.close();
-    engine = await startEngine({ workers: 1, sendAhead: false });
+    engine = await start({ workers: 1, sendAhead: false });
     await warm(engine);
     const off = await Promise.all(['x', 'y', 'z'].map((id) => call(engine!, id)));
     expect(off.map((r) => r.returnValue)).toEqual(['x', 'y', 'z']);
@@ -66,7 +78,7 @@ describe('sending ahead', () => {
   }, 20_000);
 
   it('a cancelled execution still queued in a worker fails at once with CANCELLED and never runs', async () => {
-    engine = await startEngine({ workers: 1 });
+    engine = await start({ workers: 1 });
     // Each run reports its id through a tool before returning: what reaches `ran` has run.
     const ran: string[] = [];
     const source = 'export default async function main(a, ctx) { if (a.spin) { const end = Date.now() + a.spin; while (Date.now() < end) {} } await ctx.tools.call("report", a.id); return a.id; }';
@@ -95,7 +107,7 @@ describe('sending ahead', () => {
   }, 20_000);
 
   it('an execution queued on a worker that dies is handed back and runs elsewhere', async () => {
-    engine = await startEngine({ workers: 2 });
+    engine = await start({ workers: 2 });
     await warm(engine);
     const first = call(engine, 'first', 3000);
     const second = call(engine, 'second', 3000);
@@ -115,5 +127,20 @@ describe('sending ahead', () => {
     expect(r.returnValue).toBe('queued');
     expect(r.metadata.workerId).not.toBe(victim.workerId);
     expect(engine.stats().takenBack).toBe(1);
+  }, 20_000);
+
+  it('executions handed back by a dead worker keep their order', async () => {
+    engine = await start({ workers: 1 });
+    await warm(engine);
+    const order: string[] = [];
+    const first = call(engine, 'first', 3000);
+    const queued = ['q1', 'q2'].map((id) => call(engine!, id).then((r) => { order.push(String(r.returnValue)); return r; }));
+    expect(engine.stats().sentAhead).toBe(2);
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(engine.workers()[0]!.pid!, 'SIGKILL');
+    expect(((await first.catch((e: unknown) => e)) as EngineError).reason).toBe('WORKER_CRASHED');
+    await Promise.all(queued);
+    expect(order).toEqual(['q1', 'q2']);
+    expect(engine.stats().takenBack).toBe(2);
   }, 20_000);
 });
