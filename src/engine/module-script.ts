@@ -87,8 +87,8 @@ export function moduleAsScript(code: string): string | undefined {
   // UTF-16 code units, as acorn's offsets and V8's columns count them.
   const chars = code.split('');
   const exported: [string, string][] = []; // [exported name, local binding]
-  const tail: number[] = [];
-  let nameDefault = false;
+  /** Where an anonymous default's `{default:` literal closes (a module has one default at most). */
+  let closeDefaultAt: number | undefined;
   for (const node of program.body as AnyNode[]) {
     switch (node.type) {
       case 'ImportDeclaration':
@@ -119,29 +119,27 @@ export function moduleAsScript(code: string): string | undefined {
       }
       case 'ExportDefaultDeclaration': {
         const decl = node.declaration as AnyNode;
-        const named = (decl.type === 'FunctionDeclaration' || decl.type === 'ClassDeclaration') && decl.id;
-        if (named) {
+        if ((decl.type === 'FunctionDeclaration' || decl.type === 'ClassDeclaration') && decl.id) {
           // A hoisted declaration keeps its name; it is exported at the end.
           overwrite(chars, node.start, decl.start);
           exported.push(['default', (decl.id as AnyNode).name as string]);
+        } else if (ANONYMOUS_DEFINITIONS.has(decl.type) && !decl.id) {
+          // A module names an anonymous default function or class "default"; so does a property of
+          // that name in an object literal (an assignment would leave it nameless).
+          overwrite(chars, node.start, decl.start, `${EXPORTS}={default:`);
+          closeDefaultAt = decl.end;
         } else {
-          // An expression, or an anonymous function or class: assigned where it stands. A module names
-          // an anonymous function or class "default"; so does a property of that name in a literal.
-          if (ANONYMOUS_DEFINITIONS.has(decl.type) && !decl.id) {
-            overwrite(chars, node.start, decl.start, `${EXPORTS}={default:`);
-            tail.push(decl.end);
-            nameDefault = true;
-          } else {
-            overwrite(chars, node.start, decl.start, `${EXPORTS}.default=`);
-          }
+          overwrite(chars, node.start, decl.start, `${EXPORTS}.default=`); // an expression, where it stands
         }
         break;
       }
     }
   }
-  // Close the literal, and end the statement (an anonymous declaration is now an expression).
-  for (const at of tail) chars[at - 1] += '};';
   let assignments = exported.map(([name, local]) => `${EXPORTS}[${JSON.stringify(name)}]=${local};`).join('');
-  if (nameDefault) assignments = `Object.setPrototypeOf(${EXPORTS},null);${assignments}`;
+  if (closeDefaultAt !== undefined) {
+    // Close the literal and end the statement (an anonymous declaration is now an expression).
+    chars[closeDefaultAt - 1] += '};';
+    assignments = `Object.setPrototypeOf(${EXPORTS},null);${assignments}`;
+  }
   return `${WRAPPED_PREFIX}${chars.join('')}\n;${assignments}return ${EXPORTS};})()`;
 }

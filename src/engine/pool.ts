@@ -54,14 +54,15 @@ const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
 const CANCEL_GRACE_MS = 250;
 /**
  * Sending ahead. With every worker busy, a single-isolate worker may hold up to AHEAD_DEPTH - 1
- * executions queued behind the one it runs, so it starts the next as soon as it has sent a result instead of idling
- * for the host's round trip (and the host and worker handle messages in batches). The queued one
- * cannot be taken back while guest code holds the worker's thread, so it waits for the one in front
- * however long that runs; hence the rules: only behind an execution of the SAME caller (a caller
- * can only delay itself; jobs without a caller, the engine's own, are never sent ahead), expected to be short (its script's recent executions took under
- * AHEAD_EXPECTED_MS; an unknown script is not expected short), and running for under
- * AHEAD_EXPECTED_MS so far. A queued one that is cancelled fails at once (the worker drops it
- * unstarted); one whose worker dies never ran and goes back to the head of the queue.
+ * executions queued behind the one it runs, so it starts the next as soon as it has sent a result
+ * instead of idling for the host's round trip (and the host and worker handle messages in batches).
+ * A queued one cannot be taken back while guest code holds the worker's thread, so it waits for
+ * those in front however long they run; hence the rules: only behind executions of the SAME caller
+ * (a caller can only delay itself; jobs without a caller, the engine's own, are never sent ahead),
+ * expected to be short (the running script's recent executions took under the threshold; an
+ * unknown script is not expected short), running for under the threshold so far. A queued one that
+ * is cancelled fails at once (the worker drops it unstarted); one whose worker dies never ran and
+ * goes back to the head of the queue.
  */
 const AHEAD_EXPECTED_MS = 5; // default of EngineOptions.sendAheadExpectedMs
 /** Executions a single-isolate worker may hold: the running one and those sent ahead behind it. */
@@ -115,7 +116,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let latencyPos = 0;
   const c = {
     total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0,
-    cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0, sentAhead: 0, takenBack: 0,
+    cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0, sentAhead: 0, handedBack: 0,
     codeByReference: 0, codeResent: 0,
   };
 
@@ -214,7 +215,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return best;
   }
 
-  /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with none queued behind it. */
+  /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with room behind it. */
   function pickAheadWorker(caller: string | undefined): WorkerHandle | undefined {
     if (!o.sendAhead || caller === undefined) return undefined; // work with no caller (internal) is never sent ahead
     const now = performance.now();
@@ -395,11 +396,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // A worker stops a cancelled execution at once unless guest code is running synchronously there;
     // then the worker (when that is the only execution it runs) is replaced after a short grace: the
     // script stops.
-    const armCancelKill = () => {
-      setTimeout(() => {
-        if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time');
-      }, CANCEL_GRACE_MS);
+    const killIfStillRunning = () => {
+      if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time');
     };
+    const armCancelKill = () => { setTimeout(killIfStillRunning, CANCEL_GRACE_MS); };
     const onCancel = () => {
       w.send({ t: 'cancel', id: msg.id });
       if (!w.execs.get(msg.id)?.started) {
@@ -416,23 +416,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
         c.failed++;
         done();
         q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, !!entry, performance.now() - started));
-        if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time');
+        killIfStillRunning();
       }, CANCEL_GRACE_MS);
     };
     // Handed back unstarted (its worker died first): it never ran, so to the head of the queue.
     const requeue = () => {
-      if (finished) return;
-      finished = true;
-      toolAbort.abort();
-      q.signal?.removeEventListener('abort', onCancel);
-      c.active--;
-      runningOn.delete(executionId);
+      if (!finish()) return;
       if (state !== 'running') {
         release(job);
         q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping'));
         return;
       }
-      c.takenBack++;
+      c.handedBack++;
       enqueue(q, true);
       queueMicrotask(pump);
     };
@@ -441,15 +436,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     q.signal?.addEventListener('abort', onCancel, { once: true });
     const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolAbort.signal, io); };
     let finished = false;
-    // Bookkeeping happens before the caller hears back, so its next call sees the freed slot.
-    const done = () => {
-      if (finished) return;
+    /** Ends this dispatch once (false if it already had ended): timers, tool calls and listeners. */
+    const finish = (): boolean => {
+      if (finished) return false;
       finished = true;
       if (cancelTimer) clearTimeout(cancelTimer);
       toolAbort.abort(EXECUTION_DONE);
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
       runningOn.delete(executionId);
+      return true;
+    };
+    // Bookkeeping happens before the caller hears back, so its next call sees the freed slot.
+    const done = () => {
+      if (!finish()) return;
       release(job);
       queueMicrotask(pump);
     };
@@ -622,7 +622,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       workersRssBytes: pool.reduce((n, w) => n + w.rss, 0),
       recentWorkerFailures: failures.length,
       sentAhead: c.sentAhead,
-      takenBack: c.takenBack,
+      handedBack: c.handedBack,
       codeByReference: c.codeByReference,
       codeResent: c.codeResent,
       uptimeMs: state === 'stopped' ? 0 : Date.now() - startedAt,

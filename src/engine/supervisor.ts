@@ -4,6 +4,7 @@
  * and fails every in-flight request of a dead worker with WORKER_CRASHED.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { LRUCache } from 'lru-cache';
 import { readFileSync } from 'node:fs';
 import { EngineError } from './errors.ts';
 import type {
@@ -79,8 +80,8 @@ export class WorkerHandle {
   isReady = false;
   deathReason = '';
   readonly execs = new Map<number, InFlightExec>();
-  /** Cache keys whose code this worker was sent, oldest first: later executions send only the key. */
-  readonly #knownCode = new Set<string>();
+  /** Cache keys whose code this worker was sent: later executions send only the key. */
+  readonly #knownCode = new LRUCache<string, true>({ max: KNOWN_CODE_ENTRIES });
   readonly compiles = new Map<number, InFlightCompile>();
   onExit: ((w: WorkerHandle, reason: string) => void) | undefined;
 
@@ -122,20 +123,14 @@ export class WorkerHandle {
           break;
         }
         case 'needCode': {
+          // Resent with its code, or, no longer wanted (cancelled meanwhile), dropped here.
           const f = this.execs.get(m.id);
-          if (!f) break;
-          if (f.onNeedCode?.()) break;
-          this.execs.delete(m.id);
-          f.onDropped?.();
-          this.startQueued();
+          if (f && !f.onNeedCode?.()) this.#dropped(m.id, f);
           break;
         }
         case 'dropped': {
           const f = this.execs.get(m.id);
-          if (!f) break;
-          this.execs.delete(m.id);
-          f.onDropped?.();
-          this.startQueued();
+          if (f) this.#dropped(m.id, f);
           break;
         }
         case 'compiled': {
@@ -156,19 +151,16 @@ export class WorkerHandle {
 
   get pid(): number | undefined { return this.child.pid; }
 
+  /** An execution the worker will not run (it dropped it unstarted): its place there is free. */
+  #dropped(id: number, f: InFlightExec): void {
+    this.execs.delete(id);
+    f.onDropped?.();
+    this.startQueued();
+  }
+
   /** Whether this worker was sent `key`'s code (and still should have it); marks it recently used. */
-  hasCode(key: string): boolean {
-    if (!this.#knownCode.delete(key)) return false;
-    this.#knownCode.add(key);
-    return true;
-  }
-
-  codeSent(key: string): void {
-    this.#knownCode.delete(key);
-    this.#knownCode.add(key);
-    if (this.#knownCode.size > KNOWN_CODE_ENTRIES) this.#knownCode.delete(this.#knownCode.values().next().value!);
-  }
-
+  hasCode(key: string): boolean { return this.#knownCode.get(key) === true; }
+  codeSent(key: string): void { this.#knownCode.set(key, true); }
   codeLost(key: string): void { this.#knownCode.delete(key); }
   /** Executions held by this worker, running or queued in it. */
   get busy(): number { return this.execs.size; }

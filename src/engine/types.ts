@@ -231,7 +231,7 @@ export interface EngineStats {
   /** Executions sent ahead to a busy single-isolate worker (queued there behind a short one). */
   sentAhead: number;
   /** Of those, handed back unstarted because their worker died, and queued again. */
-  takenBack: number;
+  handedBack: number;
   /** Executions sent with their script's cache key only (the worker kept the code from before). */
   codeByReference: number;
   /** Of those, sent again with the code because the worker no longer had it. */

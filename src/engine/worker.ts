@@ -5,6 +5,7 @@
  * moves capped strings between the isolates and the host over IPC.
  */
 import ivm from 'isolated-vm';
+import { LRUCache } from 'lru-cache';
 import { API_OP, PRELUDE_SOURCE } from './prelude.ts';
 import { parseCompileError, prepareSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
@@ -534,29 +535,21 @@ function startExec(msg: ExecMsg): void {
  * and then only its key (`codeRef`). Kept at receipt, in arrival order, so a later `codeRef` finds it;
  * bounded by entries and bytes (the host mirrors the entry bound; a miss costs one NeedCodeMsg).
  */
-const codeCache = new Map<string, { code: string; cachedData?: Uint8Array; bytes: number }>();
-let codeCacheBytes = 0;
-const CODE_CACHE_ENTRIES = 256; // as KNOWN_CODE_ENTRIES in supervisor.ts
-const CODE_CACHE_BYTES = Math.max(0, Number(process.env.SE_CODE_CACHE_BYTES ?? 64 * 1048576));
+const codeCache = new LRUCache<string, { code: string; cachedData?: Uint8Array }>({
+  max: 256, // as KNOWN_CODE_ENTRIES in supervisor.ts
+  maxSize: Math.max(1, Number(process.env.SE_CODE_CACHE_BYTES ?? 64 * 1048576)),
+  sizeCalculation: (e) => Math.max(1, e.code.length * 2 + (e.cachedData?.byteLength ?? 0)),
+});
 
 /** Fills in the code of a `codeRef` execution, or asks the host for it (false: not runnable yet). */
 function withCode(msg: ExecMsg): boolean {
   if (msg.codeRef) {
     const kept = codeCache.get(msg.cacheKey);
     if (!kept) { send({ t: 'needCode', id: msg.id }); return false; }
-    codeCache.delete(msg.cacheKey);
-    codeCache.set(msg.cacheKey, kept);
     msg.code = kept.code;
     msg.cachedData = kept.cachedData;
   } else if (msg.compiled && !codeCache.has(msg.cacheKey)) {
-    const bytes = msg.code.length * 2 + (msg.cachedData?.byteLength ?? 0);
-    codeCache.set(msg.cacheKey, { code: msg.code, cachedData: msg.cachedData, bytes });
-    codeCacheBytes += bytes;
-    while (codeCache.size > 0 && (codeCache.size > CODE_CACHE_ENTRIES || codeCacheBytes > CODE_CACHE_BYTES)) {
-      const [key, old] = codeCache.entries().next().value!;
-      codeCache.delete(key);
-      codeCacheBytes -= old.bytes;
-    }
+    codeCache.set(msg.cacheKey, { code: msg.code, cachedData: msg.cachedData });
   }
   return true;
 }

@@ -126,7 +126,7 @@ describe('sending ahead', () => {
     expect(r.success).toBe(true);
     expect(r.returnValue).toBe('queued');
     expect(r.metadata.workerId).not.toBe(victim.workerId);
-    expect(engine.stats().takenBack).toBe(1);
+    expect(engine.stats().handedBack).toBe(1);
   }, 20_000);
 
   it('executions handed back by a dead worker keep their order', async () => {
@@ -141,6 +141,6 @@ describe('sending ahead', () => {
     expect(((await first.catch((e: unknown) => e)) as EngineError).reason).toBe('WORKER_CRASHED');
     await Promise.all(queued);
     expect(order).toEqual(['q1', 'q2']);
-    expect(engine.stats().takenBack).toBe(2);
+    expect(engine.stats().handedBack).toBe(2);
   }, 20_000);
 });
