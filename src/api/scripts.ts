@@ -265,10 +265,10 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
 
     async runScript(req, ctx) {
       const cc = req.compilation;
-      checkSource(req.source);
       const scriptId = req.context?.scriptId || "adhoc";
-      await compile(req.source, cc, scriptId);
-      const result = await run(ctx, req.source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc" }, scriptId, 0, req.context);
+      // compile() checks the source; its cache key spares the run hashing the source again.
+      const { cacheKey } = await compile(req.source, cc, scriptId);
+      const result = await run(ctx, req.source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey }, scriptId, 0, req.context);
       return { result };
     },
 
