@@ -5,20 +5,12 @@ import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { serviceError } from "../errors.ts";
 import type { LegacyRef } from "../store/migrations.ts";
-import { languageOf } from "../tools/registry-source.ts";
+import { languageOf, type ToolMeta } from "../tools/registry-source.ts";
 
 export const TOOL_FILE = /\.(js|mjs|ts)$/i;
 
 /** What a manifest entry says about its tool (it wins over the code's own exports). */
-export interface ManifestMeta {
-  id?: unknown;
-  name?: unknown;
-  description?: unknown;
-  inputSchema?: unknown;
-  outputSchema?: unknown;
-  version?: unknown;
-  tags?: unknown;
-}
+export type ManifestMeta = ToolMeta;
 
 export interface LegacyTool {
   ref: LegacyRef;

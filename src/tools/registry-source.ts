@@ -47,8 +47,8 @@ export function languageOf(path: string): "javascript" | "typescript" {
   return /\.(ts|mts|cts)$/i.test(path) ? "typescript" : "javascript";
 }
 
-/** What a tool's describe run returns. */
-export interface DescribedTool {
+/** What a tool says about itself, from its code's exports or a manifest entry (unchecked). */
+export interface ToolMeta {
   id?: unknown;
   name?: unknown;
   description?: unknown;
@@ -56,6 +56,10 @@ export interface DescribedTool {
   outputSchema?: unknown;
   version?: unknown;
   tags?: unknown;
+}
+
+/** What a tool's describe run returns. */
+export interface DescribedTool extends ToolMeta {
   hasCall?: boolean;
 }
 
