@@ -21,7 +21,7 @@ export function usageMessage(u: ExecutionOutcome["usage"]): ResourceUsage {
 
 export interface EngineEvents {
   compiled(scriptId: string, success: boolean, ms: number, error?: string): void;
-  executed(scriptId: string, outcome: ExecutionOutcome): void;
+  executed(scriptId: string, outcome: ExecutionOutcome, usage: ResourceUsage): void;
   violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "unauthenticated", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
 }
 
@@ -30,7 +30,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void): EngineEven
   return {
     compiled: (scriptId, success, ms, error) =>
       emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error }) }),
-    executed: (scriptId, o) =>
+    executed: (scriptId, o, usage) =>
       emit({
         case: "scriptExecuted",
         value: create(ScriptExecutedSchema, {
@@ -38,7 +38,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void): EngineEven
           executionId: o.executionId,
           success: o.success,
           duration: durationOf(o.executionTimeMs),
-          resourceUsage: usageMessage(o.usage),
+          resourceUsage: usage,
         }),
       }),
     violation: (kind, principal, scriptId, executionId, detail, level) =>

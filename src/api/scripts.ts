@@ -18,7 +18,7 @@ import {
   type ExecutionContext,
   type ExecutionResult,
 } from "../../gen/ts/scriptengine/v1/script_pb.js";
-import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { principalOf } from "../auth/principal.ts";
 import type { Config, Level } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
@@ -165,9 +165,11 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         throw err;
       },
     );
-    events.executed(scriptId, outcome);
+    // One ResourceUsage message for the event and the result (neither is changed after).
+    const usage = usageMessage(outcome.usage);
+    events.executed(scriptId, outcome, usage);
     failOnLimit(outcome, g, scriptId, principalOf(ctx).name);
-    return resultMessage(outcome, scriptId, version, g.level);
+    return resultMessage(outcome, usage, scriptId, version, g.level);
   }
 
   /** A breached limit is an RPC error with the matching code (and a SecurityViolation event). */
@@ -194,7 +196,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     }
   }
 
-  function resultMessage(o: ExecutionOutcome, scriptId: string, version: number, level: Level): ExecutionResult {
+  function resultMessage(o: ExecutionOutcome, usage: ResourceUsage, scriptId: string, version: number, level: Level): ExecutionResult {
     return create(ExecutionResultSchema, {
       executionId: o.executionId,
       scriptId,
@@ -206,7 +208,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       error: o.error
         ? { kind: ERROR_KIND[o.error.kind] ?? ExecutionErrorKind.UNSPECIFIED, name: o.error.name, message: o.error.message, stack: o.error.stack, line: o.error.line, column: o.error.column }
         : undefined,
-      resourceUsage: usageMessage(o.usage),
+      resourceUsage: usage,
       metadata: {
         cache_hit: fromJson(ValueSchema, o.metadata.cacheHit),
         isolate_id: fromJson(ValueSchema, o.metadata.isolateId),
