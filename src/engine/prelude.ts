@@ -11,14 +11,19 @@
  * Host functions are only ever called directly; they are never handed to guest-reachable code.
  *
  * install(hostLog, hostTool, hostTimer, memoryBytes) -> api(op, a, b), where op is one of API_OP:
- *   begin(payloadJson), finish(target, isModule), start(target, isModule), take(), wait()
- *   hostLog(stream 1|2, text, totalUtf8Bytes)              sync ivm.Callback
- *   hostTool  Reference: (name, argsJson) => Promise<envelopeJson>
- *   hostTimer Reference: (ms) => Promise<void>
- * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson.
+ *   begin(payloadJson), finish(target, isModule), start(target, isModule), take(), wait(),
+ *   reply(callId, envelopeJson), fire(timerId)
+ * The three host functions are plain sync ivm.Callbacks (an ivm.Reference handed to a fresh context
+ * costs the context its own copy of the Reference class: ~10 % of a warm execution's CPU). What
+ * completes later is delivered by the worker calling `api` again: reply() for a tool, fire() for a timer.
+ *   hostLog(stream 1|2, text, totalUtf8Bytes)
+ *   hostTool(name, argsJson) -> callId (a reply() follows) or an envelope string (the answer, at once)
+ *   hostTimer(ms, timerId)   -> a fire(timerId) follows after ms
+ * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson;
+ * start returns that string when the script settled synchronously, '' otherwise (then take/wait).
  */
 /** The operations of the function install() returns (see `api` at the end of the prelude). */
-export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4 } as const;
+export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6 } as const;
 
 export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, hostTimer, memoryBytes) {
   'use strict';
@@ -35,7 +40,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const promiseThen = PromiseC.prototype.then, promiseResolve = PromiseC.resolve;
   const MapC = Map, mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete, mapHas = Map.prototype.has;
   const WeakSetC = WeakSet, wsAdd = WeakSet.prototype.add, wsHas = WeakSet.prototype.has;
-  const refApply = hostTool.apply; // ivm.Reference#apply
   const ProxyC = Proxy;
 
   // ---- remove dangerous globals -------------------------------------------------------------
@@ -122,14 +126,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const id = ++timerSeq;
     timersLive++; ops++;
     apply(mapSet, timers, [id, { fn, args: rest }]);
-    const p = apply(refApply, hostTimer, [undefined, [delay], { result: { promise: true } }]);
-    apply(promiseThen, p, [() => {
-      const t = apply(mapGet, timers, [id]);
-      if (!t) return;
-      apply(mapDelete, timers, [id]); timersLive--;
-      try { apply(t.fn, undefined, t.args); } catch (e) { if (!uncaughtTimerError) uncaughtTimerError = e; emit(2, ['Uncaught', e]); }
-    }, () => {}]);
+    hostTimer(delay, id);
     return id;
+  }
+  function fire(id) {
+    const t = apply(mapGet, timers, [id]);
+    if (!t) return;
+    apply(mapDelete, timers, [id]); timersLive--;
+    try { apply(t.fn, undefined, t.args); } catch (e) { if (!uncaughtTimerError) uncaughtTimerError = e; emit(2, ['Uncaught', e]); }
   }
   function clearTimeout(id) { if (apply(mapDelete, timers, [id])) timersLive--; }
   defineProperty(G, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
@@ -137,6 +141,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   defineProperty(G, 'queueMicrotask', { value: function queueMicrotask(fn) { apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => fn()]); }, writable: true, configurable: true });
 
   // ---- tools --------------------------------------------------------------------------------
+  const toolCalls = new MapC(); // callId -> settle(envelope), until the worker's reply()
   const toolErrors = new WeakSetC();
   const securityErrors = new WeakSetC();
   function toolError(name, message, security) {
@@ -158,15 +163,23 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (json.length > cfg.maxToolPayloadBytes || utf8Length(json) > cfg.maxToolPayloadBytes) {
       return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments exceed ' + cfg.maxToolPayloadBytes + ' bytes'));
     }
-    const p = apply(refApply, hostTool, [undefined, [name, json], { result: { promise: true } }]);
+    const callId = hostTool(name, json);
     return new PromiseC((resolve, reject) => {
-      apply(promiseThen, p, [(env) => {
+      const settle = (env) => {
         let r;
         try { r = JSONparse(env); } catch { reject(toolError('ToolError', 'tool "' + name + '": bad reply')); return; }
         if (r.ok) resolve(r.json === undefined ? undefined : JSONparse(r.json));
         else reject(toolError(r.security ? 'ToolNotAllowedError' : 'ToolError', StringC(r.message), !!r.security));
-      }, () => reject(toolError('ToolError', 'tool "' + name + '" failed'))]);
+      };
+      if (typeof callId === 'string') settle(callId);
+      else apply(mapSet, toolCalls, [callId, settle]);
     });
+  }
+  function reply(callId, env) {
+    const settle = apply(mapGet, toolCalls, [callId]);
+    if (settle === undefined) return;
+    apply(mapDelete, toolCalls, [callId]);
+    settle(StringC(env));
   }
 
   function deepFreeze(v) {
@@ -235,29 +248,42 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     return 'R' + json;
   }
-  async function finish(target, isModule) {
+  // Synchronous driving (the worker's fast path): start() runs main (or takes the expression's value).
+  // A value that is no promise (nor any thenable) is the result at once, serialized as it was returned:
+  // no async function, no microtask turn. Otherwise start() records the envelope when the value settles;
+  // the worker's sync call returns only after the microtask queue has drained (under the call's
+  // timeout), so take() then says whether it settled. wait() is the async fallback for a script still
+  // waiting on host callbacks (tools, timers).
+  let settled = null, pending = null;
+  async function settleLater(value) {
+    try { return result(await value); } catch (e) { return describe(e); }
+  }
+  function start(target, isModule) {
+    settled = null;
+    let value;
     try {
-      let value;
       if (isModule) {
         const main = target.default;
         if (typeof main !== 'function') throw new TypeErrorC('a module script must export default (async) function main(args, ctx)');
-        value = await main(args, ctx);
+        value = main(args, ctx);
       } else {
-        value = await target;
+        value = target;
       }
-      return result(value);
+      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then !== 'function') {
+        settled = result(value);
+        return settled;
+      }
     } catch (e) {
-      return describe(e);
+      settled = describe(e);
+      return settled;
     }
+    pending = apply(promiseThen, settleLater(value), [(env) => { settled = env; return env; }]);
+    return '';
   }
-  // Synchronous driving (the worker's fast path): start() runs main (or awaits the expression value) and
-  // records the envelope when it settles; the worker's sync call returns only after the microtask queue
-  // has drained (under the call's timeout), so take() then says whether it settled. wait() is the
-  // async fallback for a script still waiting on host callbacks (tools, timers).
-  let settled = null, pending = null;
-  function start(target, isModule) {
-    settled = null;
-    pending = apply(promiseThen, finish(target, isModule), [(env) => { settled = env; return env; }]);
+  // The async path (several isolates per worker): one call, a promise of the envelope.
+  function finish(target, isModule) {
+    const env = start(target, isModule);
+    return env !== '' ? apply(promiseResolve, PromiseC, [env]) : pending;
   }
   function take() { return settled === null ? '' : settled; }
   function wait() { return pending; }
@@ -268,7 +294,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       case 1: return finish(a, b);
       case 2: return start(a, b);
       case 3: return take();
-      default: return wait();
+      case 4: return wait();
+      case 5: return reply(a, b);
+      default: return fire(a);
     }
   };
 })`;

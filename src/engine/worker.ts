@@ -81,6 +81,8 @@ interface Run {
   ops: number;
   toolCalls: number;
   timers: Set<NodeJS.Timeout>;
+  /** The prelude's api in this run's context: tool replies and timers are delivered through it. */
+  api?: ivm.Reference;
   abort?: { kind: ExecutionErrorKind; message: string };
 }
 
@@ -99,8 +101,8 @@ class Slot {
   isolate!: ivm.Isolate;
   prelude!: ivm.Script;
   logCb!: ivm.Callback;
-  toolRef!: ivm.Reference;
-  timerRef!: ivm.Reference;
+  toolCb!: ivm.Callback;
+  timerCb!: ivm.Callback;
   /** The next execution's context: ready (prepared after the last result was sent) or still being created. */
   next: Prepared | Promise<Prepared> | undefined;
   executions = 0;
@@ -123,8 +125,8 @@ class Slot {
     });
     this.prelude = this.isolate.compileScriptSync(PRELUDE_SOURCE, { filename: '<prelude>' });
     this.logCb = new ivm.Callback((stream: number, text: string, total: number) => this.onLog(stream, text, total));
-    this.toolRef = new ivm.Reference((name: string, json: string) => this.onTool(name, json));
-    this.timerRef = new ivm.Reference((ms: number) => this.onTimer(ms));
+    this.toolCb = new ivm.Callback((name: string, json: string) => this.onTool(name, json));
+    this.timerCb = new ivm.Callback((ms: number, id: number) => this.onTimer(ms, id));
     this.scripts.clear();
     this.executions = 0;
     this.next = undefined;
@@ -179,7 +181,7 @@ class Slot {
 
   install(context: ivm.Context): Prepared {
     const install = this.prelude.runSync(context, { reference: true, timeout: 1000 }) as ivm.Reference;
-    const api = install.applySync(undefined, [this.logCb, this.toolRef, this.timerRef, this.memMb * 1048576], {
+    const api = install.applySync(undefined, [this.logCb, this.toolCb, this.timerCb, this.memMb * 1048576], {
       result: { reference: true }, timeout: 1000,
     }) as ivm.Reference;
     install.release();
@@ -198,37 +200,44 @@ class Slot {
     outAppend(stream === 2 ? r.stderr : r.stdout, r.msg.limits.maxOutputBytes, String(text), Number(total) || 0);
   }
 
-  onTool(name: string, argsJson: string): Promise<string> {
+  /** A tool call from the guest: the answer now (an envelope), or a call id whose reply() follows. */
+  onTool(name: string, argsJson: string): string | number {
     const r = this.run;
-    if (!r) return new Promise(() => {});
+    if (!r) return 0; // no run (cannot happen while guest code runs): never answered
     r.ops++;
     r.toolCalls++;
     name = String(name);
     argsJson = String(argsJson);
     if (!r.msg.tools.includes(name)) {
-      return Promise.resolve(JSON.stringify({ ok: false, security: true, message: `tool "${name}" is not available to this script` }));
+      return JSON.stringify({ ok: false, security: true, message: `tool "${name}" is not available to this script` });
     }
     if (r.toolCalls > r.msg.limits.maxToolCalls) {
-      return Promise.resolve(JSON.stringify({ ok: false, message: `too many tool calls (max ${r.msg.limits.maxToolCalls})` }));
+      return JSON.stringify({ ok: false, message: `too many tool calls (max ${r.msg.limits.maxToolCalls})` });
     }
     if (Buffer.byteLength(argsJson) > r.msg.limits.maxToolPayloadBytes) {
-      return Promise.resolve(JSON.stringify({ ok: false, message: `tool "${name}": arguments exceed ${r.msg.limits.maxToolPayloadBytes} bytes` }));
+      return JSON.stringify({ ok: false, message: `tool "${name}": arguments exceed ${r.msg.limits.maxToolPayloadBytes} bytes` });
     }
     const callId = ++toolSeq;
-    return new Promise((resolve) => {
-      toolWaiters.set(`${r.msg.id}:${callId}`, resolve);
-      send({ t: 'tool', id: r.msg.id, callId, name, argsJson });
-    });
+    toolWaiters.set(`${r.msg.id}:${callId}`, (envelope) => this.deliver(r, API_OP.reply, callId, envelope));
+    send({ t: 'tool', id: r.msg.id, callId, name, argsJson });
+    return callId;
   }
 
-  onTimer(ms: number): Promise<void> {
+  onTimer(ms: number, id: number): void {
     const r = this.run;
-    if (!r) return new Promise(() => {});
+    if (!r) return;
     r.ops++;
-    return new Promise((resolve) => {
-      const h = setTimeout(() => { r.timers.delete(h); resolve(); }, Math.max(0, Number(ms) || 0));
-      r.timers.add(h);
-    });
+    const h = setTimeout(() => { r.timers.delete(h); this.deliver(r, API_OP.fire, id); }, Math.max(0, Number(ms) || 0));
+    r.timers.add(h);
+  }
+
+  /**
+   * Hands a tool's reply or a due timer to the guest, if its run is still the current one. Guest code
+   * resumes inside this call: its guards (wall timer, CPU watch) are armed, as the script was waiting.
+   */
+  deliver(r: Run, op: number, a: unknown, b?: unknown): void {
+    if (this.run !== r || !r.api || r.abort) return;
+    r.api.apply(undefined, [op, a, b], { timeout: Math.max(1, Math.ceil(r.msg.limits.cpuBudgetMs)) }).catch(() => { /* ended or disposed meanwhile */ });
   }
 
   abort(kind: ExecutionErrorKind, message: string): void {
@@ -291,6 +300,7 @@ class Slot {
       }
       this.next = undefined;
       iso = this.isolate;
+      run.api = prepared.api;
       this.run = run;
       cpu0 = iso.cpuTime;
       const timeout = Math.max(1, Math.ceil(Math.min(msg.limits.cpuBudgetMs, msg.limits.wallTimeoutMs)));
@@ -357,11 +367,12 @@ class Slot {
       }
       let envelope: string;
       if (SYNC_GUEST) {
-        // Run main (or await the expression) synchronously: the call returns once the microtasks have
-        // drained, so a script that needs no host callback has settled by then. Only a script still
-        // waiting (tools, timers, a never-settling promise) takes the async path, with its guards.
-        prepared.api.applySync(undefined, [API_OP.start, target.derefInto(), kind === 'module'], { timeout: remaining() });
-        envelope = String(prepared.api.applySync(undefined, [API_OP.take], { timeout: remaining() }));
+        // Run main (or take the expression's value) synchronously: a value that is no promise comes back
+        // at once; otherwise the call returns once the microtasks have drained, so a script that needs
+        // no host callback has settled by then (take). Only a script still waiting (tools, timers, a
+        // never-settling promise) takes the async path, with its guards.
+        envelope = String(prepared.api.applySync(undefined, [API_OP.start, target.derefInto(), kind === 'module'], { timeout: remaining() }));
+        if (envelope === '') envelope = String(prepared.api.applySync(undefined, [API_OP.take], { timeout: remaining() }));
         if (envelope === '') {
           armAsync();
           envelope = String(await prepared.api.apply(undefined, [API_OP.wait], { timeout: remaining(), result: { promise: true, copy: true } }));

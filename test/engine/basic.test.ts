@@ -91,6 +91,20 @@ export default async function main(args: A): Promise<number> {
     expect(r.returnValue).toEqual(['t']);
   });
 
+  it('takes a value returned synchronously as it was returned, and awaits promises and thenables', async () => {
+    // A microtask queued before returning runs after the value was taken (it is no promise).
+    const sync = await run(engine, `export default function main() {
+      const o = { n: 1 }; Promise.resolve().then(() => { o.n = 2; }); return o;
+    }`);
+    expect(sync.returnValue).toEqual({ n: 1 });
+    const thenable = await run(engine, '({ then(resolve) { resolve({ via: "then" }); } })');
+    expect(thenable.returnValue).toEqual({ via: 'then' });
+    const rejected = await run(engine, 'Promise.reject(new RangeError("no"))');
+    expect(rejected.error).toMatchObject({ kind: 'script_threw', name: 'RangeError', message: 'no' });
+    const badThen = await run(engine, '({ get then() { throw new TypeError("hostile then"); } })');
+    expect(badThen.error).toMatchObject({ name: 'TypeError', message: 'hostile then' });
+  });
+
   it('collects a CPU profile when asked', async () => {
     const r = await run(engine, 'let s = 0; for (let i = 0; i < 1e5; i++) s += i; s', { collectCpuProfile: true });
     expect(r.success).toBe(true);
@@ -200,5 +214,50 @@ describe('compile and cache', () => {
     expect(s.workers).toBe(2);
     expect(s.executionsTotal).toBeGreaterThan(0);
     expect(s.latencyP50Ms).toBeGreaterThan(0);
+  });
+});
+
+describe('several isolates per worker (guest code on the async path)', () => {
+  let multi: Engine;
+  beforeAll(async () => { multi = await startEngine({ workers: 1, isolatesPerWorker: 2 }); }, 20_000);
+  afterAll(async () => { await multi?.close(); }, 20_000);
+  const onToolCall = async (name: string, args: unknown) => {
+    await new Promise((r) => setTimeout(r, 20));
+    return { name, args };
+  };
+
+  it('runs sync values, promises, timers and tool calls, two executions at once', async () => {
+    const timers = `export default async function main(a) {
+      const order = [];
+      const id = setTimeout(() => order.push('cancelled'), 5);
+      clearTimeout(id);
+      await new Promise((r) => setTimeout(() => { order.push('late'); r(); }, 30));
+      setTimeout(() => order.push('never awaited'), 10_000);
+      order.push(a.tag);
+      return order;
+    }`;
+    const tools = `export default async function main(a, ctx) {
+      const one = await ctx.tools.echo({ q: 1 });
+      let refused = ''; try { await ctx.tools.call('fs', {}); } catch (e) { refused = e.name; }
+      return [one, refused];
+    }`;
+    const [t1, t2, tool, sync] = await Promise.all([
+      run(multi, timers, { arguments: { tag: 'first' } }),
+      run(multi, timers, { arguments: { tag: 'second' } }),
+      run(multi, tools, { limits: { tools: ['echo'] } as never, onToolCall }),
+      run(multi, '({ sum: 2 + 3 })'),
+    ]);
+    expect(t1.returnValue).toEqual(['late', 'first']);
+    expect(t2.returnValue).toEqual(['late', 'second']);
+    expect(tool.returnValue).toEqual([{ name: 'echo', args: { q: 1 } }, 'ToolNotAllowedError']);
+    expect(sync.returnValue).toEqual({ sum: 5 });
+  });
+
+  it('stops a script that never settles at its wall-clock limit, and keeps serving', async () => {
+    const r = await run(multi, 'new Promise(() => {})', { limits: { wallTimeoutMs: 300 } as never });
+    expect(r.error!.kind).toBe('timeout');
+    const spin = await run(multi, 'export default async function main() { await new Promise((r) => setTimeout(r, 5)); for (;;) {} }', { limits: { wallTimeoutMs: 400 } as never });
+    expect(spin.error!.kind).toBe('timeout');
+    expect((await run(multi, '({ ok: true })')).returnValue).toEqual({ ok: true });
   });
 });
