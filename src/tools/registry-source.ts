@@ -37,10 +37,26 @@ export default async function __tool_main(args, ctx) {
 }
 `;
 
-/** The engine script for a tool source (JavaScript or TypeScript). */
+/**
+ * The engine script for a tool source (JavaScript or TypeScript). `export default <expr>` becomes
+ * `const __tool_default = <expr>`; a default export in an export list (`export { call as default }`)
+ * leaves the list (blanked, so positions stay) and is bound to `__tool_default` after the source.
+ */
 export function toolModuleSource(source: string): string {
-  const rebound = source.replace(/^([ \t]*)export\s+default\s+/m, "$1const __tool_default = ");
-  return rebound + "\n" + FOOTER;
+  let local: string | undefined;
+  const rebound = source
+    .replace(/^([ \t]*)export\s+default\s+/m, "$1const __tool_default = ")
+    .replace(/(\bexport\s*\{)([^}]*)\}/g, (all, open: string, list: string) => {
+      const m = /(^|,)\s*([A-Za-z_$][\w$]*)\s+as\s+default\s*(?=,|$)/.exec(list);
+      if (!m || local !== undefined) return all;
+      local = m[2];
+      // Blank the specifier and one comma next to it: `{ a, call as default }` -> `{ a  ...  }`.
+      const from = m.index;
+      let to = from + m[0].length;
+      if (m[1] === "" && list[to] === ",") to++;
+      return open + list.slice(0, from) + " ".repeat(to - from) + list.slice(to) + "}";
+    });
+  return rebound + (local === undefined ? "" : `\n;const __tool_default = ${local};`) + "\n" + FOOTER;
 }
 
 export function languageOf(path: string): "javascript" | "typescript" {

@@ -70,6 +70,20 @@ describe("MigrateTool: checks", () => {
     expect(unnamed).toMatchObject({ code: "InvalidArgument", reason: "VALIDATION_ERROR" }); // a manifest source needs the entry's name
   }, 60_000);
 
+  it("a default export in an export list (export { call as default }) migrates and runs", async () => {
+    tool("listed_default.js", `export const name = "listed_default";
+export const description = "exports its call function from an export list";
+export const inputSchema = { type: "object", properties: { x: { type: "integer" } } };
+const scale = 3;
+function call(args) { return { y: args.x * scale }; }
+export { scale, call as default };
+`);
+    const r = await migrate("listed_default");
+    expect(r.status, r.errors.join("; ")).toBe(MigrationState.COMPLETED);
+    const used = await c.scripts.runScript({ source: `export default async (a, ctx) => ctx.tools.listed_default({ x: 2 })`, context: { availableTools: ["listed_default"] } });
+    expect(json(used.result!.returnValue)).toEqual({ y: 6 });
+  });
+
   it("source_readable fails for a missing tool and everything after it is skipped", async () => {
     const r = await migrate("no_such_tool");
     expect(r.status).toBe(MigrationState.FAILED);
