@@ -76,7 +76,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
 
     async *migrateDirectory(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
-      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config))) {
+      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive)) {
         if (ctx.signal.aborted) return;
         yield step;
       }

@@ -9,6 +9,17 @@ import { languageOf, type ToolMeta } from "../tools/registry-source.ts";
 
 export const TOOL_FILE = /\.(js|mjs|ts)$/i;
 
+/** How deep a recursive directory listing goes below the directory asked for. */
+const MAX_DEPTH = 16;
+
+/** One tool found in a directory: a file, a manifest entry, or why one could not be read. */
+export interface LegacyEntry {
+  file?: string;
+  manifest?: string;
+  entry?: string;
+  error?: string;
+}
+
 /** What a manifest entry says about its tool (it wins over the code's own exports). */
 export type ManifestMeta = ToolMeta;
 
@@ -155,40 +166,88 @@ export class LegacyRoot {
     }
   }
 
-  /** Every legacy tool of a directory (not recursive): tool files, then each manifest's entries. */
-  list(dir: string): { file?: string; manifest?: string; entry?: string; error?: string }[] {
+  /**
+   * Every legacy tool of a directory: tool files, then each manifest's entries; with `recursive`,
+   * then each subdirectory's, in name order (hidden ones and node_modules skipped). A subdirectory
+   * that leaves the root through a symbolic link, or that was listed already (a link loop), becomes
+   * one failed entry instead of stopping the run.
+   */
+  list(dir: string, recursive = false): LegacyEntry[] {
     const abs = this.resolve(dir || ".", "directory");
-    let names: string[];
+    let st;
     try {
-      const st = statSync(abs);
-      if (!st.isDirectory()) throw serviceError("VALIDATION_ERROR", `${dir} is not a directory`, { field: "directory" });
-      names = readdirSync(abs).sort();
+      st = statSync(abs);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw serviceError("VALIDATION_ERROR", `${dir} does not exist in the legacy tools root`, { field: "directory" });
       throw err;
     }
-    const out: { file?: string; manifest?: string; entry?: string; error?: string }[] = [];
+    if (!st.isDirectory()) throw serviceError("VALIDATION_ERROR", `${dir} is not a directory`, { field: "directory" });
+    const out: LegacyEntry[] = [];
+    this.#listInto(abs, recursive ? MAX_DEPTH : 0, new Set(), out);
+    return out;
+  }
+
+  #listInto(abs: string, depth: number, seen: Set<string>, out: LegacyEntry[]): void {
+    let real = abs;
+    try {
+      real = realpathSync(abs);
+    } catch {
+      /* listed as it is */
+    }
+    if (seen.has(real)) {
+      out.push({ file: this.rel(abs), error: `${this.rel(abs)} was listed already (a symbolic link loop)` });
+      return;
+    }
+    seen.add(real);
+    let entries;
+    try {
+      entries = readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (err) {
+      out.push({ file: this.rel(abs), error: `${this.rel(abs)} cannot be listed (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+      return;
+    }
+    const manifests = this.#manifests(abs);
     const sourceFiles = new Set<string>();
-    for (const m of this.#manifests(abs)) {
+    for (const m of manifests) {
       for (const e of this.manifestEntries(m).entries) {
         const sf = (e as { sourceFile?: unknown }).sourceFile;
         if (typeof sf === "string") sourceFiles.add(resolve(dirname(m), sf));
       }
     }
-    for (const n of names) {
-      const p = join(abs, n);
-      if (!TOOL_FILE.test(n) || n.endsWith(".d.ts") || sourceFiles.has(p)) continue;
-      try {
-        if (statSync(p).isFile()) out.push({ file: this.rel(p) });
-      } catch {
-        /* gone */
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      const p = join(abs, e.name);
+      let isFile = e.isFile();
+      let isDir = e.isDirectory();
+      if (e.isSymbolicLink()) {
+        try {
+          const t = statSync(p);
+          isFile = t.isFile();
+          isDir = t.isDirectory();
+        } catch {
+          continue; // dangling
+        }
       }
+      if (isDir) {
+        if (!e.name.startsWith(".") && e.name !== "node_modules") subdirs.push(p);
+        continue;
+      }
+      if (isFile && TOOL_FILE.test(e.name) && !e.name.endsWith(".d.ts") && !sourceFiles.has(p)) out.push({ file: this.rel(p) });
     }
-    for (const m of this.#manifests(abs)) {
-      const { entries, error } = this.manifestEntries(m);
+    for (const m of manifests) {
+      const { entries: tools, error } = this.manifestEntries(m);
       if (error) out.push({ manifest: this.rel(m), error });
-      for (const e of entries) out.push({ manifest: this.rel(m), entry: typeof e.name === "string" ? e.name : "" });
+      for (const t of tools) out.push({ manifest: this.rel(m), entry: typeof t.name === "string" ? t.name : "" });
     }
-    return out;
+    if (depth <= 0) return;
+    for (const d of subdirs) {
+      try {
+        this.resolve(d, "directory");
+      } catch (err) {
+        out.push({ file: this.rel(d), error: err instanceof Error ? err.message : String(err) });
+        continue;
+      }
+      this.#listInto(d, depth - 1, seen, out);
+    }
   }
 }

@@ -337,9 +337,9 @@ export class Migrator {
     }
   }
 
-  /** Every tool of a directory, one result each; failures do not stop the run. */
-  async *migrateDirectory(directory: string, o: Omit<MigrateOptions, "toolName" | "source">): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
-    const entries = this.#root.list(directory);
+  /** Every tool of a directory (and, with `recursive`, of its subdirectories), one result each; failures do not stop the run. */
+  async *migrateDirectory(directory: string, o: Omit<MigrateOptions, "toolName" | "source">, recursive = false): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
+    const entries = this.#root.list(directory, recursive);
     let done = 0;
     for (const e of entries) {
       let result: MigrationResult;

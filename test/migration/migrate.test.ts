@@ -1,7 +1,8 @@
 // MigrationService and ToolService through the real server: every check passing and failing,
 // force and preserve_tool_id, backups and rollback, dry runs, directories, listing, events,
 // concurrency, and scripts calling migrated tools through ctx.tools.
-import { mkdirSync, copyFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, copyFileSync, writeFileSync, mkdtempSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
@@ -289,6 +290,33 @@ describe("MigrateDirectory", () => {
     const byName = Object.fromEntries(steps.map((s) => [s.result!.toolName, s.result!.status]));
     expect(byName).toEqual({ batch_a: MigrationState.COMPLETED, broken_tool: MigrationState.FAILED, batch_z: MigrationState.COMPLETED, batch_m: MigrationState.COMPLETED });
     expect((await c.tools.getTool({ name: "batch_m" })).tool?.description).toBe("from a manifest");
+  });
+
+  it("recursive also migrates subdirectories, skips hidden ones and refuses links that leave the root", async () => {
+    const dir = join(root, "tree");
+    mkdirSync(join(dir, "deeper", "deepest"), { recursive: true });
+    mkdirSync(join(dir, ".hidden"));
+    writeFileSync(join(dir, "top.js"), meta("tree_top", "export function call() { return 'top'; }"));
+    writeFileSync(join(dir, "deeper", "mid.js"), meta("tree_mid", "export function call() { return 'mid'; }"));
+    writeFileSync(join(dir, "deeper", "deepest", "low.ts"), meta("tree_low", "export function call(): string { return 'low'; }"));
+    writeFileSync(join(dir, ".hidden", "secret.js"), meta("tree_hidden", "export function call() { return 'no'; }"));
+    const outside = mkdtempSync(join(tmpdir(), "outside-"));
+    writeFileSync(join(outside, "escape.js"), meta("tree_escape", "export function call() { return 'no'; }"));
+    symlinkSync(outside, join(dir, "link-out"));
+    symlinkSync(dir, join(dir, "deeper", "loop"));
+
+    const flat = [];
+    for await (const s of c.migration.migrateDirectory({ directory: "tree", config: config({ dryRun: true }) })) flat.push(s.result!.toolName);
+    expect(flat).toEqual(["tree_top"]);
+
+    const steps = [];
+    for await (const s of c.migration.migrateDirectory({ directory: "tree", recursive: true, config: config() })) steps.push(s);
+    const byName = Object.fromEntries(steps.map((s) => [s.result!.toolName, s.result!.status]));
+    expect(steps.map((s) => s.result!.toolName)).toEqual(["tree_top", "tree_mid", "tree_low", "loop", "link-out"]);
+    expect(byName).toMatchObject({ tree_top: MigrationState.COMPLETED, tree_mid: MigrationState.COMPLETED, tree_low: MigrationState.COMPLETED, loop: MigrationState.FAILED, "link-out": MigrationState.FAILED });
+    expect(steps.find((s) => s.result!.toolName === "link-out")!.result!.errors.join()).toContain("outside the legacy tools root");
+    expect(steps.find((s) => s.result!.toolName === "loop")!.result!.errors.join()).toContain("listed already");
+    expect((await c.tools.getTool({ name: "tree_low" })).tool?.name).toBe("tree_low");
   });
 });
 

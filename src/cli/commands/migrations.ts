@@ -55,9 +55,10 @@ export function migrationCommands(program: Command): void {
     .option("--force", "replace an existing migrated tool")
     .addOption(levelOption())
     .option("--dir", "treat the argument as a directory")
+    .option("-r, --recursive", "with a directory: also the tools of its subdirectories")
     .action(
       action(async (target: string, _o: unknown, cmd: Command) => {
-        const o = optionsOf<{ dryRun?: boolean; force?: boolean; level?: LevelName; dir?: boolean }>(cmd);
+        const o = optionsOf<{ dryRun?: boolean; force?: boolean; level?: LevelName; dir?: boolean; recursive?: boolean }>(cmd);
         const config = { dryRun: Boolean(o.dryRun), force: Boolean(o.force), securityLevel: o.level ? LEVELS[o.level] : SecurityLevel.UNSPECIFIED };
         if (!isDirectory(target, o.dir)) {
           const r = await withClient(o, (c) => c.migrate(target, config));
@@ -76,7 +77,7 @@ export function migrationCommands(program: Command): void {
           : undefined;
         try {
           await withClient(o, async (c) => {
-            for await (const msg of c.migrations.migrateDirectory({ directory, config }, { timeoutMs: 3_600_000 })) {
+            for await (const msg of c.migrations.migrateDirectory({ directory, config, recursive: Boolean(o.recursive) }, { timeoutMs: 3_600_000 })) {
               if (msg.result) results.push(msg.result);
               const tool = msg.result?.toolName ?? "";
               if (bar) {

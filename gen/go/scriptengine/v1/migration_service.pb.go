@@ -122,7 +122,11 @@ type MigrateDirectoryRequest struct {
 	// A directory inside the server's legacy tools root; empty means the root itself.
 	Directory string `protobuf:"bytes,1,opt,name=directory,proto3" json:"directory,omitempty"`
 	// Applied to every tool (its `source` is ignored).
-	Config        *MigrationConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	Config *MigrationConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	// Also the tools of its subdirectories, depth first in name order, up to 16 levels below it.
+	// Hidden directories and node_modules are skipped; a subdirectory that leaves the legacy root
+	// (a symbolic link) or loops back becomes one FAILED result, and the run goes on.
+	Recursive     bool `protobuf:"varint,3,opt,name=recursive,proto3" json:"recursive,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -169,6 +173,13 @@ func (x *MigrateDirectoryRequest) GetConfig() *MigrationConfig {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *MigrateDirectoryRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
 }
 
 type MigrateDirectoryResponse struct {
@@ -646,10 +657,11 @@ const file_scriptengine_v1_migration_service_proto_rawDesc = "" +
 	"\ttool_name\x18\x01 \x01(\tR\btoolName\x128\n" +
 	"\x06config\x18\x02 \x01(\v2 .scriptengine.v1.MigrationConfigR\x06config\"O\n" +
 	"\x13MigrateToolResponse\x128\n" +
-	"\x06result\x18\x01 \x01(\v2 .scriptengine.v1.MigrationResultR\x06result\"q\n" +
+	"\x06result\x18\x01 \x01(\v2 .scriptengine.v1.MigrationResultR\x06result\"\x8f\x01\n" +
 	"\x17MigrateDirectoryRequest\x12\x1c\n" +
 	"\tdirectory\x18\x01 \x01(\tR\tdirectory\x128\n" +
-	"\x06config\x18\x02 \x01(\v2 .scriptengine.v1.MigrationConfigR\x06config\"~\n" +
+	"\x06config\x18\x02 \x01(\v2 .scriptengine.v1.MigrationConfigR\x06config\x12\x1c\n" +
+	"\trecursive\x18\x03 \x01(\bR\trecursive\"~\n" +
 	"\x18MigrateDirectoryResponse\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\rR\x05total\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\rR\x04done\x128\n" +

@@ -26,7 +26,7 @@ from scriptengine.v1 import common_pb2 as scriptengine_dot_v1_dot_common__pb2
 from scriptengine.v1 import migration_pb2 as scriptengine_dot_v1_dot_migration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'scriptengine/v1/migration_service.proto\x12\x0fscriptengine.v1\x1a\x1cscriptengine/v1/common.proto\x1a\x1fscriptengine/v1/migration.proto\"k\n\x12MigrateToolRequest\x12\x1b\n\ttool_name\x18\x01 \x01(\tR\x08toolName\x12\x38\n\x06\x63onfig\x18\x02 \x01(\x0b\x32 .scriptengine.v1.MigrationConfigR\x06\x63onfig\"O\n\x13MigrateToolResponse\x12\x38\n\x06result\x18\x01 \x01(\x0b\x32 .scriptengine.v1.MigrationResultR\x06result\"q\n\x17MigrateDirectoryRequest\x12\x1c\n\tdirectory\x18\x01 \x01(\tR\tdirectory\x12\x38\n\x06\x63onfig\x18\x02 \x01(\x0b\x32 .scriptengine.v1.MigrationConfigR\x06\x63onfig\"~\n\x18MigrateDirectoryResponse\x12\x14\n\x05total\x18\x01 \x01(\rR\x05total\x12\x12\n\x04\x64one\x18\x02 \x01(\rR\x04\x64one\x12\x38\n\x06result\x18\x03 \x01(\x0b\x32 .scriptengine.v1.MigrationResultR\x06result\"\x95\x01\n\x18ValidateMigrationRequest\x12\x1b\n\ttool_name\x18\x01 \x01(\tR\x08toolName\x12\x19\n\x08\x61uto_fix\x18\x02 \x01(\x08R\x07\x61utoFix\x12\x41\n\nvalidation\x18\x03 \x01(\x0b\x32!.scriptengine.v1.ValidationConfigR\nvalidation\"V\n\x19ValidateMigrationResponse\x12\x39\n\x06result\x18\x01 \x01(\x0b\x32!.scriptengine.v1.ValidationResultR\x06result\"k\n\x13RollbackToolRequest\x12\x1b\n\ttool_name\x18\x01 \x01(\tR\x08toolName\x12\x37\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x1f.scriptengine.v1.RollbackConfigR\x06\x63onfig\"O\n\x14RollbackToolResponse\x12\x37\n\x06result\x18\x01 \x01(\x0b\x32\x1f.scriptengine.v1.RollbackResultR\x06result\"\x8d\x01\n\x15ListMigrationsRequest\x12\x38\n\x06\x66ilter\x18\x01 \x01(\x0b\x32 .scriptengine.v1.MigrationFilterR\x06\x66ilter\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n\x16ListMigrationsResponse\x12>\n\nmigrations\x18\x01 \x03(\x0b\x32\x1e.scriptengine.v1.MigrationInfoR\nmigrations\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"b\n\x19GetMigrationStatusRequest\x12\x45\n\x0esecurity_level\x18\x01 \x01(\x0e\x32\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevel\"V\n\x1aGetMigrationStatusResponse\x12\x38\n\x06status\x18\x01 \x01(\x0b\x32 .scriptengine.v1.MigrationStatusR\x06status2\xf2\x04\n\x10MigrationService\x12X\n\x0bMigrateTool\x12#.scriptengine.v1.MigrateToolRequest\x1a$.scriptengine.v1.MigrateToolResponse\x12i\n\x10MigrateDirectory\x12(.scriptengine.v1.MigrateDirectoryRequest\x1a).scriptengine.v1.MigrateDirectoryResponse0\x01\x12j\n\x11ValidateMigration\x12).scriptengine.v1.ValidateMigrationRequest\x1a*.scriptengine.v1.ValidateMigrationResponse\x12[\n\x0cRollbackTool\x12$.scriptengine.v1.RollbackToolRequest\x1a%.scriptengine.v1.RollbackToolResponse\x12\x61\n\x0eListMigrations\x12&.scriptengine.v1.ListMigrationsRequest\x1a\'.scriptengine.v1.ListMigrationsResponse\x12m\n\x12GetMigrationStatus\x12*.scriptengine.v1.GetMigrationStatusRequest\x1a+.scriptengine.v1.GetMigrationStatusResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'scriptengine/v1/migration_service.proto\x12\x0fscriptengine.v1\x1a\x1cscriptengine/v1/common.proto\x1a\x1fscriptengine/v1/migration.proto\"k\n\x12MigrateToolRequest\x12\x1b\n\ttool_name\x18\x01 \x01(\tR\x08toolName\x12\x38\n\x06\x63onfig\x18\x02 \x01(\x0b\x32 .scriptengine.v1.MigrationConfigR\x06\x63onfig\"O\n\x13MigrateToolResponse\x12\x38\n\x06result\x18\x01 \x01(\x0b\x32 .scriptengine.v1.MigrationResultR\x06result\"\x8f\x01\n\x17MigrateDirectoryRequest\x12\x1c\n\tdirectory\x18\x01 \x01(\tR\tdirectory\x12\x38\n\x06\x63onfig\x18\x02 \x01(\x0b\x32 .scriptengine.v1.MigrationConfigR\x06\x63onfig\x12\x1c\n\trecursive\x18\x03 \x01(\x08R\trecursive\"~\n\x18MigrateDirectoryResponse\x12\x14\n\x05total\x18\x01 \x01(\rR\x05total\x12\x12\n\x04\x64one\x18\x02 \x01(\rR\x04\x64one\x12\x38\n\x06result\x18\x03 \x01(\x0b\x32 .scriptengine.v1.MigrationResultR\x06result\"\x95\x01\n\x18ValidateMigrationRequest\x12\x1b\n\ttool_name\x18\x01 \x01(\tR\x08toolName\x12\x19\n\x08\x61uto_fix\x18\x02 \x01(\x08R\x07\x61utoFix\x12\x41\n\nvalidation\x18\x03 \x01(\x0b\x32!.scriptengine.v1.ValidationConfigR\nvalidation\"V\n\x19ValidateMigrationResponse\x12\x39\n\x06result\x18\x01 \x01(\x0b\x32!.scriptengine.v1.ValidationResultR\x06result\"k\n\x13RollbackToolRequest\x12\x1b\n\ttool_name\x18\x01 \x01(\tR\x08toolName\x12\x37\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x1f.scriptengine.v1.RollbackConfigR\x06\x63onfig\"O\n\x14RollbackToolResponse\x12\x37\n\x06result\x18\x01 \x01(\x0b\x32\x1f.scriptengine.v1.RollbackResultR\x06result\"\x8d\x01\n\x15ListMigrationsRequest\x12\x38\n\x06\x66ilter\x18\x01 \x01(\x0b\x32 .scriptengine.v1.MigrationFilterR\x06\x66ilter\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n\x16ListMigrationsResponse\x12>\n\nmigrations\x18\x01 \x03(\x0b\x32\x1e.scriptengine.v1.MigrationInfoR\nmigrations\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"b\n\x19GetMigrationStatusRequest\x12\x45\n\x0esecurity_level\x18\x01 \x01(\x0e\x32\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevel\"V\n\x1aGetMigrationStatusResponse\x12\x38\n\x06status\x18\x01 \x01(\x0b\x32 .scriptengine.v1.MigrationStatusR\x06status2\xf2\x04\n\x10MigrationService\x12X\n\x0bMigrateTool\x12#.scriptengine.v1.MigrateToolRequest\x1a$.scriptengine.v1.MigrateToolResponse\x12i\n\x10MigrateDirectory\x12(.scriptengine.v1.MigrateDirectoryRequest\x1a).scriptengine.v1.MigrateDirectoryResponse0\x01\x12j\n\x11ValidateMigration\x12).scriptengine.v1.ValidateMigrationRequest\x1a*.scriptengine.v1.ValidateMigrationResponse\x12[\n\x0cRollbackTool\x12$.scriptengine.v1.RollbackToolRequest\x1a%.scriptengine.v1.RollbackToolResponse\x12\x61\n\x0eListMigrations\x12&.scriptengine.v1.ListMigrationsRequest\x1a\'.scriptengine.v1.ListMigrationsResponse\x12m\n\x12GetMigrationStatus\x12*.scriptengine.v1.GetMigrationStatusRequest\x1a+.scriptengine.v1.GetMigrationStatusResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,26 +38,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MIGRATETOOLREQUEST']._serialized_end=230
   _globals['_MIGRATETOOLRESPONSE']._serialized_start=232
   _globals['_MIGRATETOOLRESPONSE']._serialized_end=311
-  _globals['_MIGRATEDIRECTORYREQUEST']._serialized_start=313
-  _globals['_MIGRATEDIRECTORYREQUEST']._serialized_end=426
-  _globals['_MIGRATEDIRECTORYRESPONSE']._serialized_start=428
-  _globals['_MIGRATEDIRECTORYRESPONSE']._serialized_end=554
-  _globals['_VALIDATEMIGRATIONREQUEST']._serialized_start=557
-  _globals['_VALIDATEMIGRATIONREQUEST']._serialized_end=706
-  _globals['_VALIDATEMIGRATIONRESPONSE']._serialized_start=708
-  _globals['_VALIDATEMIGRATIONRESPONSE']._serialized_end=794
-  _globals['_ROLLBACKTOOLREQUEST']._serialized_start=796
-  _globals['_ROLLBACKTOOLREQUEST']._serialized_end=903
-  _globals['_ROLLBACKTOOLRESPONSE']._serialized_start=905
-  _globals['_ROLLBACKTOOLRESPONSE']._serialized_end=984
-  _globals['_LISTMIGRATIONSREQUEST']._serialized_start=987
-  _globals['_LISTMIGRATIONSREQUEST']._serialized_end=1128
-  _globals['_LISTMIGRATIONSRESPONSE']._serialized_start=1131
-  _globals['_LISTMIGRATIONSRESPONSE']._serialized_end=1259
-  _globals['_GETMIGRATIONSTATUSREQUEST']._serialized_start=1261
-  _globals['_GETMIGRATIONSTATUSREQUEST']._serialized_end=1359
-  _globals['_GETMIGRATIONSTATUSRESPONSE']._serialized_start=1361
-  _globals['_GETMIGRATIONSTATUSRESPONSE']._serialized_end=1447
-  _globals['_MIGRATIONSERVICE']._serialized_start=1450
-  _globals['_MIGRATIONSERVICE']._serialized_end=2076
+  _globals['_MIGRATEDIRECTORYREQUEST']._serialized_start=314
+  _globals['_MIGRATEDIRECTORYREQUEST']._serialized_end=457
+  _globals['_MIGRATEDIRECTORYRESPONSE']._serialized_start=459
+  _globals['_MIGRATEDIRECTORYRESPONSE']._serialized_end=585
+  _globals['_VALIDATEMIGRATIONREQUEST']._serialized_start=588
+  _globals['_VALIDATEMIGRATIONREQUEST']._serialized_end=737
+  _globals['_VALIDATEMIGRATIONRESPONSE']._serialized_start=739
+  _globals['_VALIDATEMIGRATIONRESPONSE']._serialized_end=825
+  _globals['_ROLLBACKTOOLREQUEST']._serialized_start=827
+  _globals['_ROLLBACKTOOLREQUEST']._serialized_end=934
+  _globals['_ROLLBACKTOOLRESPONSE']._serialized_start=936
+  _globals['_ROLLBACKTOOLRESPONSE']._serialized_end=1015
+  _globals['_LISTMIGRATIONSREQUEST']._serialized_start=1018
+  _globals['_LISTMIGRATIONSREQUEST']._serialized_end=1159
+  _globals['_LISTMIGRATIONSRESPONSE']._serialized_start=1162
+  _globals['_LISTMIGRATIONSRESPONSE']._serialized_end=1290
+  _globals['_GETMIGRATIONSTATUSREQUEST']._serialized_start=1292
+  _globals['_GETMIGRATIONSTATUSREQUEST']._serialized_end=1390
+  _globals['_GETMIGRATIONSTATUSRESPONSE']._serialized_start=1392
+  _globals['_GETMIGRATIONSTATUSRESPONSE']._serialized_end=1478
+  _globals['_MIGRATIONSERVICE']._serialized_start=1481
+  _globals['_MIGRATIONSERVICE']._serialized_end=2107
 # @@protoc_insertion_point(module_scope)

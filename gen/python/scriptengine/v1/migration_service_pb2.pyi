@@ -23,12 +23,14 @@ class MigrateToolResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_migration_pb2.MigrationResult, _Mapping]] = ...) -> None: ...
 
 class MigrateDirectoryRequest(_message.Message):
-    __slots__ = ("directory", "config")
+    __slots__ = ("directory", "config", "recursive")
     DIRECTORY_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    RECURSIVE_FIELD_NUMBER: _ClassVar[int]
     directory: str
     config: _migration_pb2.MigrationConfig
-    def __init__(self, directory: _Optional[str] = ..., config: _Optional[_Union[_migration_pb2.MigrationConfig, _Mapping]] = ...) -> None: ...
+    recursive: bool
+    def __init__(self, directory: _Optional[str] = ..., config: _Optional[_Union[_migration_pb2.MigrationConfig, _Mapping]] = ..., recursive: _Optional[bool] = ...) -> None: ...
 
 class MigrateDirectoryResponse(_message.Message):
     __slots__ = ("total", "done", "result")

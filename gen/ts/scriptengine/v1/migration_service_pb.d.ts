@@ -66,6 +66,15 @@ export declare type MigrateDirectoryRequest = Message<"scriptengine.v1.MigrateDi
    * @generated from field: scriptengine.v1.MigrationConfig config = 2;
    */
   config?: MigrationConfig | undefined;
+
+  /**
+   * Also the tools of its subdirectories, depth first in name order, up to 16 levels below it.
+   * Hidden directories and node_modules are skipped; a subdirectory that leaves the legacy root
+   * (a symbolic link) or loops back becomes one FAILED result, and the run goes on.
+   *
+   * @generated from field: bool recursive = 3;
+   */
+  recursive: boolean;
 };
 
 /**
