@@ -389,7 +389,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     c.active++;
     runningOn.set(executionId, w);
-    const toolAbort = new AbortController();
+    // Stops this execution's tool calls when it ends; made at the first call (most executions make none).
+    let toolAbort: AbortController | undefined;
     let io = { net: 0, file: 0 };
     let cancelTimer: NodeJS.Timeout | undefined;
     let cancelledAhead = false;
@@ -434,14 +435,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // The worker dropped a cancelled one unstarted: its place there is free again.
     const onDropped = () => queueMicrotask(pump);
     q.signal?.addEventListener('abort', onCancel, { once: true });
-    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolAbort.signal, io); };
+    const toolSignal = (): AbortSignal => {
+      if (!toolAbort) {
+        toolAbort = new AbortController();
+        if (finished) toolAbort.abort(EXECUTION_DONE);
+      }
+      return toolAbort.signal;
+    };
+    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolSignal(), io); };
     let finished = false;
     /** Ends this dispatch once (false if it already had ended): timers, tool calls and listeners. */
     const finish = (): boolean => {
       if (finished) return false;
       finished = true;
       if (cancelTimer) clearTimeout(cancelTimer);
-      toolAbort.abort(EXECUTION_DONE);
+      toolAbort?.abort(EXECUTION_DONE);
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
       runningOn.delete(executionId);

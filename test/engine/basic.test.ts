@@ -129,6 +129,20 @@ describe('tools bridge', () => {
     expect(r.usage.operationsCount).toBe(2);
   });
 
+  it('stops a tool call still running when its execution ends', async () => {
+    let signal: AbortSignal | undefined;
+    const r = await run(engine, `export default async function main(a, ctx) {
+      ctx.tools.wait({});
+      await new Promise((r) => setTimeout(r, 50));
+      return 'done';
+    }`, {
+      limits: { tools: ['wait'] } as never,
+      onToolCall: async (_name, _args, info) => { signal = info.signal; await new Promise((r) => setTimeout(r, 2000)); },
+    });
+    expect(r.returnValue).toBe('done');
+    expect(signal?.aborted).toBe(true);
+  });
+
   it('refuses tools that are not allowed', async () => {
     const r = await run(engine, `export default async function main(a, ctx) {
       let caught = ''; try { await ctx.tools.call('http', {}); } catch (e) { caught = e.name + ': ' + e.message; }
