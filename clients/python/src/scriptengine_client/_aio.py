@@ -10,6 +10,7 @@ import grpc
 import grpc.aio
 
 from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migration_service_pb2, registry_service_pb2, script_pb2, script_service_pb2
+from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
 from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
@@ -88,11 +89,11 @@ class AsyncClient:
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _AsyncService(self, service, stub(self._channel)))
 
-    scripts: Any
-    migrations: Any
-    events: Any
-    registry: Any
-    tools: Any
+    scripts: sp.ScriptServiceAsyncMethods
+    migrations: sp.MigrationServiceAsyncMethods
+    events: sp.EventServiceAsyncMethods
+    registry: sp.RegistryServiceAsyncMethods
+    tools: sp.ToolServiceAsyncMethods
 
     async def close(self) -> None:
         await self._channel.close()

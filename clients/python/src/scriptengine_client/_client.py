@@ -9,6 +9,7 @@ from typing import Any, Callable, Generator, Iterator, Mapping, Optional, Sequen
 import grpc
 
 from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migration_service_pb2, registry_service_pb2, script_pb2, script_service_pb2
+from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
 from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
@@ -92,11 +93,11 @@ class Client:
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _Service(self, service, stub(self._channel)))
 
-    scripts: Any
-    migrations: Any
-    events: Any
-    registry: Any
-    tools: Any
+    scripts: sp.ScriptServiceMethods
+    migrations: sp.MigrationServiceMethods
+    events: sp.EventServiceMethods
+    registry: sp.RegistryServiceMethods
+    tools: sp.ToolServiceMethods
 
     def close(self) -> None:
         self._channel.close()
