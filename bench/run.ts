@@ -22,6 +22,7 @@ console.log(`raw fresh context + run, in process: ${execute.rawFreshContextRun.o
 console.log(table(execute.rows));
 if (execute.capacity.length) console.log(h2table(execute.capacity));
 if (execute.cpuPerExecution) console.log("CPU per execution (ms):", execute.cpuPerExecution);
+console.log("floor alone / one worker alone (CPU ms per execution):", execute.breakdown);
 console.log(execute.ratios);
 
 console.log(`\n# engine (in process: execute, cached vs uncached compile of ~100 KB)`);
