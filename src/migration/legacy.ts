@@ -182,12 +182,40 @@ export class LegacyRoot {
       throw err;
     }
     if (!st.isDirectory()) throw serviceError("VALIDATION_ERROR", `${dir} is not a directory`, { field: "directory" });
+    const visits: ({ dir: string; names: string[] } | LegacyEntry)[] = [];
+    this.#walk(abs, recursive ? MAX_DEPTH : 0, new Set(), visits);
+    // A file a manifest names as an entry's sourceFile is that entry, not a tool of its own.
+    const sourceFiles = new Set<string>();
+    for (const v of visits) {
+      if (!("dir" in v)) continue;
+      for (const m of this.#manifests(v.dir)) {
+        for (const e of this.manifestEntries(m).entries) {
+          const sf = (e as { sourceFile?: unknown }).sourceFile;
+          if (typeof sf === "string") sourceFiles.add(resolve(dirname(m), sf));
+        }
+      }
+    }
     const out: LegacyEntry[] = [];
-    this.#listInto(abs, recursive ? MAX_DEPTH : 0, new Set(), out);
+    for (const v of visits) {
+      if (!("dir" in v)) {
+        out.push(v);
+        continue;
+      }
+      for (const n of v.names) {
+        const p = join(v.dir, n);
+        if (TOOL_FILE.test(n) && !n.endsWith(".d.ts") && !sourceFiles.has(p)) out.push({ file: this.rel(p) });
+      }
+      for (const m of this.#manifests(v.dir)) {
+        const { entries, error } = this.manifestEntries(m);
+        if (error) out.push({ manifest: this.rel(m), error });
+        for (const e of entries) out.push({ manifest: this.rel(m), entry: typeof e.name === "string" ? e.name : "" });
+      }
+    }
     return out;
   }
 
-  #listInto(abs: string, depth: number, seen: Set<string>, out: LegacyEntry[]): void {
+  /** The directories to list, depth first in name order, with an error entry where one cannot be. */
+  #walk(abs: string, depth: number, seen: Set<string>, out: ({ dir: string; names: string[] } | LegacyEntry)[]): void {
     let real = abs;
     try {
       real = realpathSync(abs);
@@ -206,14 +234,7 @@ export class LegacyRoot {
       out.push({ file: this.rel(abs), error: `${this.rel(abs)} cannot be listed (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
       return;
     }
-    const manifests = this.#manifests(abs);
-    const sourceFiles = new Set<string>();
-    for (const m of manifests) {
-      for (const e of this.manifestEntries(m).entries) {
-        const sf = (e as { sourceFile?: unknown }).sourceFile;
-        if (typeof sf === "string") sourceFiles.add(resolve(dirname(m), sf));
-      }
-    }
+    const files: string[] = [];
     const subdirs: string[] = [];
     for (const e of entries) {
       const p = join(abs, e.name);
@@ -228,17 +249,10 @@ export class LegacyRoot {
           continue; // dangling
         }
       }
-      if (isDir) {
-        if (!e.name.startsWith(".") && e.name !== "node_modules") subdirs.push(p);
-        continue;
-      }
-      if (isFile && TOOL_FILE.test(e.name) && !e.name.endsWith(".d.ts") && !sourceFiles.has(p)) out.push({ file: this.rel(p) });
+      if (isFile) files.push(e.name);
+      else if (isDir && !e.name.startsWith(".") && e.name !== "node_modules") subdirs.push(p);
     }
-    for (const m of manifests) {
-      const { entries: tools, error } = this.manifestEntries(m);
-      if (error) out.push({ manifest: this.rel(m), error });
-      for (const t of tools) out.push({ manifest: this.rel(m), entry: typeof t.name === "string" ? t.name : "" });
-    }
+    out.push({ dir: abs, names: files });
     if (depth <= 0) return;
     for (const d of subdirs) {
       try {
@@ -247,7 +261,7 @@ export class LegacyRoot {
         out.push({ file: this.rel(d), error: err instanceof Error ? err.message : String(err) });
         continue;
       }
-      this.#listInto(d, depth - 1, seen, out);
+      this.#walk(d, depth - 1, seen, out);
     }
   }
 }

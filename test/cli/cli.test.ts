@@ -1,6 +1,6 @@
 // The `scriptengine` command end to end: the real binary against a real server. Exit codes,
 // --json output, one-line errors with the server's reason.
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -212,6 +212,17 @@ describe("migrations", () => {
     expect(r.stdout).toMatch(/\d+ tools: \d+ ok, \d+ failed\n$/);
     const failed = Number(/(\d+) failed\n$/.exec(r.stdout)![1]);
     expect(r.code).toBe(failed > 0 ? 1 : 0);
+  });
+
+  it("-r takes subdirectories too; a manifest's source file is not a tool of its own", async () => {
+    mkdirSync(join(legacy, "nested"), { recursive: true });
+    writeFileSync(join(legacy, "nested", "deep.js"), `export const name = "deep_tool";\nexport const description = "nested";\nexport const inputSchema = { type: "object" };\nexport function call() { return 1; }\n`);
+    const tools = (out: string) => out.split("\n").filter((l) => /^\[\d+\/\d+\] /.test(l)).map((l) => l.split(" ")[1]);
+    const flat = tools((await cli([...at(), "migrate", "./", "--dry-run"], { timeoutMs: 60_000 })).stderr);
+    const deep = tools((await cli([...at(), "migrate", "./", "--dry-run", "-r"], { timeoutMs: 60_000 })).stderr);
+    expect(flat).not.toContain("deep_tool");
+    expect([...deep].sort()).toEqual([...flat, "deep_tool"].sort());
+    expect(deep.filter((t) => t === "slugify")).toHaveLength(1); // manifest-src/slugify.js is the manifest entry's code
   });
 });
 
