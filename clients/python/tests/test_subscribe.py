@@ -134,7 +134,10 @@ def test_subscribe_resumes_across_server_restart() -> None:
             reader.start()
             servers[0].stop()
             servers.append(start_server(None, "--grpc-address", address))
-            with se.Client(address) as direct:  # RunScript is not retried; client's channel may be backing off
+            # RunScript is not retried, and grpcio shares subchannels between channels to one address:
+            # `client`'s, still backing off after the first server went away, would fail this call at
+            # once. A channel with its own subchannel connects to the new server.
+            with se.Client(address, channel_options=[("grpc.use_local_subchannel_pool", 1)]) as direct:
                 direct.run("2", context=ctx("second-server"))
             reader.join(30)
             assert [e.script_executed.execution_id for e in pending] == ["second-server"]
