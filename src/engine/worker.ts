@@ -134,10 +134,28 @@ class Slot {
   }
 
   recycle(memMb = this.memMb): void {
-    recycles++;
-    try { if (!this.isolate.isDisposed) this.isolate.dispose(); } catch { /* already gone */ }
+    this.dispose();
     this.memMb = memMb;
     this.newIsolate();
+  }
+
+  /** Disposes the isolate now: nothing left in it keeps running. Its replacement comes later (retire). */
+  dispose(): void {
+    recycles++;
+    try { if (!this.isolate.isDisposed) this.isolate.dispose(); } catch { /* already gone */ }
+    this.next = undefined;
+  }
+
+  /**
+   * An isolate done with (a limit hit, a cancel, or `recycle_after` executions): disposed at once,
+   * replaced once the result has been sent, so that making the new isolate (~1.5 ms) is not on this
+   * execution's path. An execution that starts before then makes it itself.
+   */
+  retire(): void {
+    this.dispose();
+    setImmediate(() => {
+      if (this.isolate.isDisposed && !this.busy) this.newIsolate();
+    });
   }
 
   scheduleNext(): void {
@@ -250,6 +268,7 @@ class Slot {
   async execute(msg: ExecMsg): Promise<{ outcome: WorkerOutcome; compiled?: CompiledInfo }> {
     this.busy = true;
     if (msg.limits.memoryMb !== this.memMb) this.recycle(msg.limits.memoryMb);
+    else if (this.isolate.isDisposed) this.newIsolate(); // retired, not replaced yet
     const t0 = performance.now();
     const run: Run = {
       msg, stdout: { chunks: [], bytes: 0, dropped: 0 }, stderr: { chunks: [], bytes: 0, dropped: 0 },
@@ -434,7 +453,7 @@ class Slot {
     this.executions++;
     const limitHit = error !== undefined && ['timeout', 'memory_limit', 'cancelled'].includes(error.kind);
     if (iso.isDisposed || limitHit || this.executions >= RECYCLE_AFTER) {
-      this.recycle();
+      this.retire();
     } else {
       this.scheduleNext();
     }

@@ -61,6 +61,23 @@ describe('worker supervision', () => {
   }, 20_000);
 });
 
+describe('isolate recycling', () => {
+  it('replaces an isolate after recycle_after executions and after a limit hit; each result names the isolate it ran on', async () => {
+    engine = await startEngine({ workers: 1, recycleAfterExecutions: 3 });
+    const e = engine;
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await run(e, String(i))).metadata.isolateId);
+    const generation = (id: string) => Number(id.split('#')[1]);
+    expect(ids.map(generation)).toEqual([1, 1, 1, 2, 2, 2, 3]);
+    const timedOut = await run(e, 'for (;;) {}', { limits: { wallTimeoutMs: 200 } as never });
+    expect(timedOut.error!.kind).toBe('timeout');
+    expect(generation(timedOut.metadata.isolateId)).toBe(3);
+    const after = await run(e, '"fresh"');
+    expect(after.returnValue).toBe('fresh');
+    expect(generation(after.metadata.isolateId)).toBe(4);
+  });
+});
+
 describe('queue, limits, cancellation', () => {
   it('accepts exactly maxQueue waiting executions, then QUEUE_FULL with retryAfterMs', async () => {
     engine = await startEngine({ workers: 1, maxQueue: 2 });
