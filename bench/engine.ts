@@ -99,6 +99,8 @@ export interface EngineBenchResult {
   rawFreshContextRun: { opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number; isolates: number };
   rawFreshContextRunSync: { opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number; isolates: number };
   engineExecute: { executions: number; concurrency: number; workers: number; opsPerSec: number; p50Ms: number; p99Ms: number; ratioToRaw: number; ratioToRawSync: number };
+  /** The same run with Safe and Production callers at once (two memory limits). */
+  engineExecuteMixedLevels: { opsPerSec: number; isolatesUsed: number };
   compile: { sourceBytes: number; uncachedMs: number; cachedMs: number; speedup: number };
   firstVsWarmExecute: { sourceBytes: number; firstRunMs: number; warmRunMs: number; speedup: number };
 }
@@ -134,6 +136,22 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
     const elapsed = performance.now() - t0;
     lat.sort((a, b) => a - b);
     const opsPerSec = lat.length / (elapsed / 1000);
+
+    // Safe and Production callers at once (two memory limits): isolates are kept per limit, not remade.
+    const mixedLimits = [limits, { ...limits, memoryBytes: 100 * MiB }];
+    let mixedNext = 0;
+    const isolatesUsed = new Set<string>();
+    const tm = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, async (_, k) => {
+      const mine = { key: `bench-${k % 2 ? 'production' : 'safe'}-${k}`, limit: 1_000 };
+      while (mixedNext < executions) {
+        mixedNext++;
+        const r = await engine.execute({ source: SMALL, arguments: { a: 1, b: 2 }, limits: mixedLimits[k % 2]!, caller: mine });
+        if (!r.success) throw new Error(`bench execution failed: ${JSON.stringify(r.error)}`);
+        isolatesUsed.add(`${r.metadata.workerId}/${r.metadata.isolateId}`);
+      }
+    }));
+    const mixed = { opsPerSec: round(executions / ((performance.now() - tm) / 1000)), isolatesUsed: isolatesUsed.size };
 
     // compile: uncached (fresh source each time) vs cached (same source)
     const big = generateScript(100 * 1024, 'base');
@@ -179,6 +197,7 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
         p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)), ratioToRaw: round(opsPerSec / raw.opsPerSec),
         ratioToRawSync: round(opsPerSec / rawSync.opsPerSec),
       },
+      engineExecuteMixedLevels: mixed,
       compile: { sourceBytes: big.length, uncachedMs: round(pct(uncached, 50)), cachedMs: round(pct(cached, 50)), speedup: round(pct(uncached, 50) / pct(cached, 50)) },
       firstVsWarmExecute: { sourceBytes: bigRun.length, firstRunMs: round(firstRunMs), warmRunMs: round(pct(warm, 50)), speedup: round(firstRunMs / pct(warm, 50)) },
     };

@@ -21,7 +21,7 @@ import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
 import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
 import type {
-  CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionOutcome,
+  CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
   JsonValue, ScriptLanguage, WorkerInfo,
 } from './types.ts';
 
@@ -45,9 +45,20 @@ interface Queued {
   resolve: (o: ExecutionOutcome) => void;
   reject: (e: Error) => void;
   onAbort?: () => void;
+  /** Times a later job that fits a free worker's isolate went first (see pump). */
+  passedOver?: number;
 }
 
 const MiB = 1048576;
+/**
+ * A worker whose isolate has another memory limit than the job at the head of the queue takes a
+ * job that fits it from this many places back instead; a job is passed over this often at most.
+ */
+const FIT_LOOKAHEAD = 16;
+const MAX_PASSED_OVER = 4;
+
+/** The memory limit, in MiB, of the isolate an execution with these limits runs in. */
+const memoryMbOf = (l: ExecutionLimits): number => Math.max(8, Math.ceil(l.memoryBytes / MiB));
 /** Abort reason for an execution's tool calls once it has finished (no DOMException per run). */
 const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
 /** How long a cancelled execution may take to stop before its worker is replaced. */
@@ -204,25 +215,33 @@ export function createEngine(options: EngineOptions = {}): Engine {
     state = 'stopped';
   }
 
-  function pickWorker(): WorkerHandle | undefined {
+  /**
+   * The least busy worker with room; among equals, one whose isolate already has the job's memory
+   * limit (a single-isolate worker makes a new isolate to change it: with Safe and Production
+   * callers mixed, choosing blindly did so for about half the executions).
+   */
+  function pickWorker(memoryMb: number): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
+    let bestMatches = false;
     for (let i = 0; i < pool.length; i++) {
       const w = pool[(rr + i) % pool.length]!;
       if (w.dead || !w.isReady || !w.child.connected || w.busy >= w.capacity) continue;
-      if (!best || w.busy < best.busy) best = w;
+      const matches = w.memoryMb === memoryMb;
+      if (!best || w.busy < best.busy || (w.busy === best.busy && matches && !bestMatches)) { best = w; bestMatches = matches; }
     }
     rr++;
     return best;
   }
 
   /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with room behind it. */
-  function pickAheadWorker(caller: string | undefined): WorkerHandle | undefined {
+  function pickAheadWorker(caller: string | undefined, memoryMb: number): WorkerHandle | undefined {
     if (!o.sendAhead || caller === undefined) return undefined; // work with no caller (internal) is never sent ahead
     const now = performance.now();
     let best: WorkerHandle | undefined;
     let bestSince = 0;
     for (const w of pool) {
-      if (w.dead || !w.isReady || !w.child.connected || w.capacity !== 1 || w.busy < 1 || w.busy >= AHEAD_DEPTH) continue;
+      // Only behind executions with the same memory limit: a different one would make the worker a new isolate.
+      if (w.dead || !w.isReady || !w.child.connected || w.capacity !== 1 || w.busy < 1 || w.busy >= AHEAD_DEPTH || w.memoryMb !== memoryMb) continue;
       const cur = current.get(w);
       if (!cur || cur.caller !== caller || now - cur.since > o.aheadExpectedMs) continue;
       const exp = expected.get(cur.key);
@@ -296,7 +315,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (parent && !parent.dead) {
       return new Promise<ExecutionOutcome>((resolve, reject) => dispatch(parent, { job, signal, enqueuedAt: performance.now(), resolve, reject }, false));
     }
-    const free = queue.length === 0 ? pickWorker() : undefined;
+    const free = queue.length === 0 ? pickWorker(memoryMbOf(job.limits)) : undefined;
     if (!free && queue.length >= o.maxQueue) {
       c.rejected++;
       const avg = c.total ? c.execTimeSum / c.total : 50;
@@ -307,7 +326,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return new Promise<ExecutionOutcome>((resolve, reject) => {
       const q: Queued = { job, signal, enqueuedAt: performance.now(), resolve, reject };
       if (free) { dispatch(free, q, false); return; }
-      const ahead = queue.length === 0 ? pickAheadWorker(job.caller?.key) : undefined;
+      const ahead = queue.length === 0 ? pickAheadWorker(job.caller?.key, memoryMbOf(job.limits)) : undefined;
       if (ahead) { dispatch(ahead, q, true); return; }
       enqueue(q, false);
     });
@@ -330,13 +349,31 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function pump(): void {
     while (queue.length > 0 && state === 'running') {
-      const w = pickWorker();
-      const ahead = w ? undefined : pickAheadWorker(queue[0]!.job.caller?.key);
+      const head = queue[0]!.job;
+      const w = pickWorker(memoryMbOf(head.limits));
+      const ahead = w ? undefined : pickAheadWorker(head.caller?.key, memoryMbOf(head.limits));
       if (!w && !ahead) break;
-      const q = queue.shift()!;
+      const at = w ? fittingIndex(w) : 0;
+      for (let i = 0; i < at; i++) queue[i]!.passedOver = (queue[i]!.passedOver ?? 0) + 1;
+      const q = queue.splice(at, 1)[0]!;
       if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
       dispatch((w ?? ahead)!, q, !w);
     }
+  }
+
+  /**
+   * Which queued job a free single-isolate worker takes: the head, unless its isolate has another
+   * memory limit (changing it means a new isolate, ~1.5 ms, and cold caches) and a job a few places
+   * back fits it; no job is passed over more than MAX_PASSED_OVER times, so none waits long.
+   */
+  function fittingIndex(w: WorkerHandle): number {
+    if (w.capacity !== 1 || memoryMbOf(queue[0]!.job.limits) === w.memoryMb) return 0;
+    const n = Math.min(queue.length, FIT_LOOKAHEAD);
+    for (let i = 1; i < n; i++) {
+      if ((queue[i - 1]!.passedOver ?? 0) >= MAX_PASSED_OVER) return 0;
+      if (memoryMbOf(queue[i]!.job.limits) === w.memoryMb) return i;
+    }
+    return 0;
   }
 
   function dispatch(w: WorkerHandle, q: Queued, ahead: boolean): void {
@@ -351,7 +388,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const l = job.limits;
     const cpuShare = l.cpuShare && l.cpuShare > 0 && l.cpuShare < 100 ? l.cpuShare : 100;
     const limits: WorkerLimits = {
-      memoryMb: Math.max(8, Math.ceil(l.memoryBytes / MiB)),
+      memoryMb: memoryMbOf(l),
       wallTimeoutMs: l.wallTimeoutMs,
       cpuBudgetMs: Math.max(1, (l.wallTimeoutMs * cpuShare) / 100),
       maxOutputBytes: l.maxOutputBytes,

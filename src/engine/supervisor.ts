@@ -76,6 +76,8 @@ export class WorkerHandle {
   lastHeartbeat = Date.now();
   rss = 0;
   recycles = 0;
+  /** The memory limit (MiB) of the worker's isolate once what it was sent has run (single-isolate workers). */
+  memoryMb: number;
   dead = false;
   isReady = false;
   deathReason = '';
@@ -88,6 +90,7 @@ export class WorkerHandle {
   constructor(opts: WorkerSpawnOptions) {
     this.id = opts.workerId;
     this.capacity = opts.isolates;
+    this.memoryMb = opts.defaultMemoryMb;
     this.child = fork(WORKER_ENTRY, [], {
       serialization: 'advanced',
       execArgv: [
@@ -194,6 +197,7 @@ export class WorkerHandle {
 
   exec(msg: ExecMsg, graceMs: number, onTool: (m: ToolMsg) => void, opts: ExecOptions = {}): Promise<ResultMsg> {
     if (this.dead) return Promise.reject(new EngineError('WORKER_CRASHED', `worker ${this.id} is gone`, { workerId: this.id }));
+    if (!msg.nested) this.memoryMb = msg.limits.memoryMb;
     return new Promise<ResultMsg>((resolve, reject) => {
       const queued = opts.queued === true;
       this.execs.set(msg.id, {

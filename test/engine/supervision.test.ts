@@ -78,6 +78,41 @@ describe('isolate recycling', () => {
   });
 });
 
+describe('memory limits and isolate reuse', () => {
+  const safe = { memoryBytes: 40 * 1048576 };
+  const production = { memoryBytes: 80 * 1048576 };
+
+  it('keeps Safe and Production callers on isolates of their own memory limit instead of remaking isolates', async () => {
+    engine = await startEngine({ workers: 2 });
+    const e = engine;
+    const isolates = new Set<string>();
+    await Promise.all([safe, safe, production, production].map(async (limits, c) => {
+      for (let i = 0; i < 15; i++) {
+        const r = await run(e, '6 * 7', { limits: limits as never, caller: { key: `caller-${c}`, limit: 10 } as never });
+        expect(r.returnValue).toBe(42);
+        isolates.add(`${r.metadata.workerId}/${r.metadata.isolateId}`);
+      }
+    }));
+    // Choosing workers blindly remade an isolate for about half of these 60 executions.
+    expect(isolates.size).toBeLessThanOrEqual(8);
+  });
+
+  it('a job whose memory limit fits no free isolate is passed over a bounded number of times', async () => {
+    engine = await startEngine({ workers: 1 });
+    const e = engine;
+    await run(e, '0', { limits: safe as never }); // the worker's isolate now has Safe's limit
+    const order: string[] = [];
+    const busy = run(e, 'new Promise((r) => setTimeout(r, 300))', { limits: safe as never });
+    await new Promise((r) => setTimeout(r, 50));
+    const jobs = [run(e, '"P"', { limits: production as never }).then((r) => order.push(r.returnValue as string))];
+    for (let i = 0; i < 8; i++) jobs.push(run(e, `"S${i}"`, { limits: safe as never }).then((r) => order.push(r.returnValue as string)));
+    await Promise.all([busy, ...jobs]);
+    expect(order.slice(0, 4)).toEqual(['S0', 'S1', 'S2', 'S3']); // fitting jobs went first...
+    expect(order[4]).toBe('P'); // ...until the head had been passed over four times
+    expect(order.slice(5)).toEqual(['S4', 'S5', 'S6', 'S7']);
+  });
+});
+
 describe('queue, limits, cancellation', () => {
   it('accepts exactly maxQueue waiting executions, then QUEUE_FULL with retryAfterMs', async () => {
     engine = await startEngine({ workers: 1, maxQueue: 2 });
