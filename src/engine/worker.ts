@@ -23,6 +23,19 @@ const WORKER_ID = process.env.SE_WORKER_ID ?? String(process.pid);
 const PREPARE_WATCHDOG_MS = 2000;
 const SCRIPT_CACHE_PER_ISOLATE = 64;
 /**
+ * The compiled Scripts an isolate keeps live in its heap, inside the memory limit its scripts get:
+ * they may take this share of it at most, so a script's room does not depend on what ran before.
+ */
+const SCRIPT_CACHE_SHARE = 0.1;
+/** Heap bytes a kept Script costs per byte of its code (measured: ~0.5 MB for a 100 KB script). */
+const HEAP_PER_CODE_BYTE = 5;
+/**
+ * An isolate whose heap is over this share of its memory limit when an execution ends is retired:
+ * what isolates keep between executions (V8's own compilation cache holds ~2 MB for each distinct
+ * 1 MB script until it is flushed) must not eat into the room the next script is promised.
+ */
+const RETIRE_HEAP_SHARE = 0.4;
+/**
  * Guest code runs with the sync variants (one thread, no hops) when this process hosts one isolate:
  * a sync call blocks this event loop, which then only delays this one execution (its own limits bound
  * the call through `timeout`; the host cancels by replacing the worker, see pool.ts). With several
@@ -108,7 +121,8 @@ class Slot {
   executions = 0;
   run: Run | undefined;
   busy = false;
-  scripts = new Map<string, ivm.Script>();
+  /** Compiled Scripts by cache key, least recently used out first (see SCRIPT_CACHE_SHARE). */
+  scripts!: LRUCache<string, ivm.Script>;
   generation = 0;
 
   constructor(index: number, memMb: number) {
@@ -127,7 +141,11 @@ class Slot {
     this.logCb = new ivm.Callback((stream: number, text: string, total: number) => this.onLog(stream, text, total));
     this.toolCb = new ivm.Callback((name: string, json: string) => this.onTool(name, json));
     this.timerCb = new ivm.Callback((ms: number, id: number) => this.onTimer(ms, id));
-    this.scripts.clear();
+    this.scripts = new LRUCache<string, ivm.Script>({
+      max: SCRIPT_CACHE_PER_ISOLATE,
+      maxSize: Math.max(1, Math.floor(this.memMb * 1048576 * SCRIPT_CACHE_SHARE)),
+      dispose: (script) => { try { script.release(); } catch { /* its isolate is gone */ } },
+    });
     this.executions = 0;
     this.next = undefined;
     this.scheduleNext();
@@ -280,6 +298,7 @@ class Slot {
     let ok = false;
     let compileMs = 0;
     let prepared: Prepared | undefined;
+    let transient: ivm.Script | undefined;
     let cpu0 = 0n;
     let profiling = false;
     let iso = this.isolate;
@@ -372,12 +391,8 @@ class Slot {
             }
           } catch (e) { throw parseCompileError(String((e as Error).message)); }
           compiled = pendingCompiled;
-          this.scripts.set(msg.cacheKey, script);
-          if (this.scripts.size > SCRIPT_CACHE_PER_ISOLATE) {
-            const first = this.scripts.keys().next().value!;
-            this.scripts.get(first)?.release();
-            this.scripts.delete(first);
-          }
+          this.scripts.set(msg.cacheKey, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
+          if (!this.scripts.has(msg.cacheKey)) transient = script; // too big to keep: released after this run
         }
         compileMs = performance.now() - tc;
         target = (SYNC_GUEST
@@ -450,9 +465,11 @@ class Slot {
         prepared.context.release();
       } catch { /* disposed */ }
     }
+    try { transient?.release(); } catch { /* disposed */ }
     this.executions++;
     const limitHit = error !== undefined && ['timeout', 'memory_limit', 'cancelled'].includes(error.kind);
-    if (iso.isDisposed || limitHit || this.executions >= RECYCLE_AFTER) {
+    const heavy = memoryBytes > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
+    if (iso.isDisposed || limitHit || heavy || this.executions >= RECYCLE_AFTER) {
       this.retire();
     } else {
       this.scheduleNext();

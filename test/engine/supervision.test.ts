@@ -113,6 +113,25 @@ describe('memory limits and isolate reuse', () => {
   });
 });
 
+describe('room for each script', () => {
+  it('a script gets its memory after many big scripts ran on the same isolate', async () => {
+    engine = await startEngine({ workers: 1 });
+    const e = engine;
+    const limits = { memoryBytes: 50 * 1048576, wallTimeoutMs: 10_000 };
+    // What an isolate keeps of each distinct big script (V8's compilation cache, ~2 MB per 1 MB
+    // script) once filled most of a Safe isolate, and a script needing half its limit failed.
+    const big = (i: number) => {
+      let s = `const table = [];\n`;
+      for (let k = 0; s.length < 900 * 1024; k++) s += `function f${k}(x) { let a = ${k + i}; for (let j = 0; j < x; j++) a = (a * 31 + j) % 1000003; return a; }\ntable.push(f${k});\n`;
+      return `${s}export default function main() { let t = 0; for (let j = 0; j < table.length; j += 97) t += table[j](3); return t > 0; }\n`;
+    };
+    for (let i = 0; i < 64; i++) expect((await run(e, big(i), { limits: limits as never })).returnValue).toBe(true);
+    const r = await run(e, 'new Array(3e6).fill(1.5).length', { limits: limits as never }); // 24 MB of doubles
+    expect(r.error).toBeUndefined();
+    expect(r.returnValue).toBe(3e6);
+  }, 60_000);
+});
+
 describe('queue, limits, cancellation', () => {
   it('accepts exactly maxQueue waiting executions, then QUEUE_FULL with retryAfterMs', async () => {
     engine = await startEngine({ workers: 1, maxQueue: 2 });
