@@ -115,6 +115,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     maxCacheSize: config.enableCaching ? Math.max(1, config.maxCacheSize) : 1,
     recycleAfterExecutions: config.pool.recycleAfter,
     sendAhead: config.pool.sendAhead,
+    maxParkedPerWorker: config.pool.maxParked,
     maxSourceBytes: config.maxSourceSize,
   });
   await engine.start();

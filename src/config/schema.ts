@@ -55,6 +55,7 @@ export const SCHEMA = {
   "pool.max_queue": { type: "int", default: 256, min: 0, max: 100_000, doc: "executions waiting for an isolate" },
   "pool.recycle_after": { type: "int", default: 1000, min: 1, doc: "executions before an isolate is replaced" },
   "pool.send_ahead": { type: "bool", default: true, doc: "with every worker busy, queue up to two of a caller's executions in a worker behind that caller's short one" },
+  "pool.max_parked": { type: "int", default: 8, min: 0, max: 64, doc: "executions a worker holds waiting on tools or timers (each in its own isolate) while it runs others" },
 
   // Caps of one execution's outputs.
   "execution.max_output_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of stdout and of stderr, each" },

@@ -44,7 +44,7 @@ export interface Config {
     tlsKeyFile: string;
     tlsClientCaFile: string;
   };
-  pool: { workers: number; maxQueue: number; recycleAfter: number; sendAhead: boolean };
+  pool: { workers: number; maxQueue: number; recycleAfter: number; sendAhead: boolean; maxParked: number };
   execution: { maxOutputBytes: number; maxReturnBytes: number; maxToolPayloadBytes: number };
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   events: { logSize: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };

@@ -56,6 +56,8 @@ const MiB = 1048576;
  */
 const FIT_LOOKAHEAD = 16;
 const MAX_PASSED_OVER = 4;
+/** Default of EngineOptions.maxParkedPerWorker. */
+const MAX_PARKED = 8;
 
 /** The memory limit, in MiB, of the isolate an execution with these limits runs in. */
 const memoryMbOf = (l: ExecutionLimits): number => Math.max(8, Math.ceil(l.memoryBytes / MiB));
@@ -98,6 +100,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     maxCacheBytes: Math.max(MiB, options.maxCacheBytes ?? 256 * MiB),
     recycleAfter: Math.max(1, options.recycleAfterExecutions ?? 500),
     sendAhead: options.sendAhead !== false,
+    maxParked: Math.max(0, options.maxParkedPerWorker ?? MAX_PARKED),
     aheadExpectedMs: Math.max(0, options.sendAheadExpectedMs ?? AHEAD_EXPECTED_MS),
     codeCacheBytes: Math.max(0, options.workerCodeCacheBytes ?? 64 * MiB),
     rssBudget: options.workerRssBudgetBytes ?? 1024 * MiB,
@@ -153,7 +156,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const w = new WorkerHandle({
       workerId: `w${++workerSeq}`, isolates: o.isolatesPerWorker, recycleAfter: o.recycleAfter,
       maxOldSpaceMb: o.maxOldSpaceMb, testHooks: o.testHooks, defaultMemoryMb: o.defaultMemoryMb, codeCacheBytes: o.codeCacheBytes,
+      maxParked: o.maxParked,
     });
+    w.onCapacity = () => queueMicrotask(pump);
     w.onExit = (dead, reason) => {
       const i = pool.indexOf(dead);
       if (i >= 0) pool.splice(i, 1);
@@ -225,12 +230,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let bestMatches = false;
     for (let i = 0; i < pool.length; i++) {
       const w = pool[(rr + i) % pool.length]!;
-      if (w.dead || !w.isReady || !w.child.connected || w.busy >= w.capacity) continue;
+      if (w.dead || !w.isReady || !w.child.connected || !hasRoom(w, memoryMb)) continue;
       const matches = w.memoryMb === memoryMb;
       if (!best || w.busy < best.busy || (w.busy === best.busy && matches && !bestMatches)) { best = w; bestMatches = matches; }
     }
     rr++;
     return best;
+  }
+
+  /**
+   * Whether a worker can start one more execution now: its isolates are not all running guest code,
+   * counting parked executions (waiting on the host, in isolates of their own) up to
+   * maxParkedPerWorker, with every isolate's memory limit inside 3/4 of its RSS budget.
+   */
+  function hasRoom(w: WorkerHandle, memoryMb: number): boolean {
+    if (w.busy - w.parked.size >= w.capacity) return false;
+    if (w.parked.size === 0) return true;
+    return w.parked.size <= o.maxParked && (w.busy + 1) * memoryMb * MiB <= o.rssBudget * 0.75;
   }
 
   /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with room behind it. */

@@ -102,4 +102,10 @@ export interface DroppedMsg { t: 'dropped'; id: number }
 /** An execution sent with `codeRef` whose code this worker no longer holds: send it again, with the code. */
 export interface NeedCodeMsg { t: 'needCode'; id: number }
 
-export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg;
+/**
+ * A running execution now waits on the host (tools, timers) and holds no thread: the worker can
+ * start another one, in another isolate, while it waits.
+ */
+export interface ParkedMsg { t: 'parked'; id: number }
+
+export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg | ParkedMsg;

@@ -22,6 +22,8 @@ export interface WorkerSpawnOptions {
   defaultMemoryMb: number;
   /** Bytes of compiled code the worker keeps by cache key (sent once, then by reference). */
   codeCacheBytes: number;
+  /** Executions it may hold parked, waiting on tools or timers, while it runs others. */
+  maxParked: number;
 }
 
 /** Cache keys whose code was sent to a worker (the worker keeps at most this many, oldest out first). */
@@ -82,6 +84,10 @@ export class WorkerHandle {
   isReady = false;
   deathReason = '';
   readonly execs = new Map<number, InFlightExec>();
+  /** Executions running here that wait on the host (tools, timers) and hold no thread (ParkedMsg). */
+  readonly parked = new Set<number>();
+  /** Room opened up in this worker without a result (an execution parked): the pool may send more. */
+  onCapacity: (() => void) | undefined;
   /** Cache keys whose code this worker was sent: later executions send only the key. */
   readonly #knownCode = new LRUCache<string, true>({ max: KNOWN_CODE_ENTRIES });
   readonly compiles = new Map<number, InFlightCompile>();
@@ -106,6 +112,7 @@ export class WorkerHandle {
         SE_RECYCLE_AFTER: String(opts.recycleAfter),
         SE_DEFAULT_MEMORY_MB: String(opts.defaultMemoryMb),
         SE_CODE_CACHE_BYTES: String(opts.codeCacheBytes),
+        SE_MAX_PARKED: String(opts.maxParked),
         ...(opts.testHooks ? { SE_TEST_HOOKS: '1' } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -121,10 +128,18 @@ export class WorkerHandle {
         case 'hb': this.rss = m.rss; this.recycles = m.recycles; break;
         case 'result': {
           const f = this.execs.get(m.id);
+          this.parked.delete(m.id);
           if (f) { this.execs.delete(m.id); f.resolve(m); }
           this.startQueued();
           break;
         }
+        case 'parked':
+          if (this.execs.has(m.id)) {
+            this.parked.add(m.id);
+            this.startQueued();
+            this.onCapacity?.();
+          }
+          break;
         case 'needCode': {
           // Resent with its code, or, no longer wanted (cancelled meanwhile), dropped here.
           const f = this.execs.get(m.id);
@@ -157,6 +172,7 @@ export class WorkerHandle {
   /** An execution the worker will not run (it dropped it unstarted): its place there is free. */
   #dropped(id: number, f: InFlightExec): void {
     this.execs.delete(id);
+    this.parked.delete(id);
     f.onDropped?.();
     this.startQueued();
   }
@@ -173,13 +189,16 @@ export class WorkerHandle {
     for (const [, f] of this.execs) if (f.started) n++;
     return n;
   }
+  /** Started executions that are not parked: the ones holding an isolate's thread. */
+  get active(): number { return this.running - this.parked.size; }
 
   /**
-   * A worker runs what it holds in arrival order: when a slot frees up (a result, or a queued one
-   * dropped), the oldest queued execution starts there, and its host deadline starts now.
+   * A worker runs what it holds in arrival order: when a slot frees up (a result, a queued one
+   * dropped, or a running one parked), the oldest queued execution starts there, and its host
+   * deadline starts now.
    */
   private startQueued(): void {
-    let free = this.capacity - this.running;
+    let free = this.capacity - this.active;
     if (free <= 0) return;
     for (const [, f] of this.execs) {
       if (f.started) continue;
@@ -242,6 +261,7 @@ export class WorkerHandle {
     // Only executions the worker had started fail; one still queued in it never ran and is handed back.
     const execs = [...this.execs.values()];
     this.execs.clear();
+    this.parked.clear();
     const handBack = execs.filter((f) => !f.started && f.onRequeue);
     for (const f of execs) if (!handBack.includes(f)) f.reject(err());
     // Each goes back to the head of the queue: the last first, so they keep their order.

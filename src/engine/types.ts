@@ -182,6 +182,12 @@ export interface EngineOptions {
   sendAhead?: boolean;
   /** What "short" means for sending ahead: recent runs and the current run so far under this (default 5 ms). */
   sendAheadExpectedMs?: number;
+  /**
+   * Executions a single-isolate worker may hold parked (waiting on tools or timers, each in an
+   * isolate of its own) while it runs others (default 8; 0: an execution holds its worker until it
+   * ends). Their memory limits must also fit in 3/4 of `workerRssBudgetBytes`.
+   */
+  maxParkedPerWorker?: number;
   /** Recycle an isolate after this many executions (default 500). */
   recycleAfterExecutions?: number;
   /** Compiled code each worker keeps by cache key, so it crosses once (default 64 MiB). */

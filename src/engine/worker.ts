@@ -1,7 +1,7 @@
 /**
  * Worker process entry (forked by supervisor.ts). Hosts `ISOLATES` isolated-vm isolates ("slots"),
- * each running one execution at a time in a fresh context prepared ahead of time, plus one
- * compile-only isolate. All guest code runs on isolate threads; this process's event loop only
+ * each running one execution at a time in a fresh context prepared ahead of time, more slots for
+ * executions parked while they wait on the host (tools, timers), and one compile-only isolate. All guest code runs on isolate threads; this process's event loop only
  * moves capped strings between the isolates and the host over IPC.
  */
 import ivm from 'isolated-vm';
@@ -125,6 +125,11 @@ class Slot {
   scripts!: LRUCache<string, ivm.Script>;
   generation = 0;
 
+  /** When this slot last finished an execution (idle extra slots are disposed, see reapIdleSlots). */
+  lastUsed = Date.now();
+  /** Disposed for good (an idle extra slot): nothing is made for it any more. */
+  gone = false;
+
   constructor(index: number, memMb: number) {
     this.id = `${WORKER_ID}/${index}`;
     this.memMb = memMb;
@@ -172,7 +177,7 @@ class Slot {
   retire(): void {
     this.dispose();
     setImmediate(() => {
-      if (this.isolate.isDisposed && !this.busy) this.newIsolate();
+      if (this.isolate.isDisposed && !this.busy && !this.gone) this.newIsolate();
     });
   }
 
@@ -186,7 +191,8 @@ class Slot {
       // anything still block, the supervisor sees the missed heartbeats and replaces this worker.
       this.next = undefined;
       setImmediate(() => {
-        if (this.next === undefined && !this.busy && gen === this.generation) this.next = this.prepareSync();
+        // Not for an isolate disposed since (retired: replaced later, without a new generation yet).
+        if (this.next === undefined && !this.busy && !this.gone && gen === this.generation && !this.isolate.isDisposed) this.next = this.prepareSync();
       });
       return;
     }
@@ -409,6 +415,7 @@ class Slot {
         if (envelope === '') envelope = String(prepared.api.applySync(undefined, [API_OP.take], { timeout: remaining() }));
         if (envelope === '') {
           armAsync();
+          park(msg.id);
           envelope = String(await prepared.api.apply(undefined, [API_OP.wait], { timeout: remaining(), result: { promise: true, copy: true } }));
         }
       } else {
@@ -475,6 +482,7 @@ class Slot {
       this.scheduleNext();
     }
     this.busy = false;
+    this.lastUsed = Date.now();
     const outcome: WorkerOutcome = {
       ok, returnJson, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, compileMs, error,
       memoryBytes, cpuPercentage, operationsCount: run.ops, isolateId: `${this.id}#${this.generation}`, cpuProfile,
@@ -539,7 +547,34 @@ async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
 // ---- message loop ------------------------------------------------------------------------------
 
 const slots: Slot[] = [];
+let slotSeq = 0;
 const running = new Map<number, Slot>();
+/**
+ * Running executions that wait on the host (tools, timers) and hold no thread: each keeps its own
+ * isolate (its memory limit stays its own), and the next execution starts in another slot. The
+ * host bounds how many a worker holds (pool.ts); extra slots idle for EXTRA_SLOT_IDLE_MS go away.
+ */
+const parked = new Set<number>();
+const MAX_PARKED = Math.max(0, Number(process.env.SE_MAX_PARKED ?? 8));
+const EXTRA_SLOT_IDLE_MS = 30_000;
+
+function park(id: number): void {
+  if (parked.size >= MAX_PARKED) return; // it keeps its place: nothing else starts here meanwhile
+  parked.add(id);
+  send({ t: 'parked', id });
+  scheduleStarts();
+}
+
+function reapIdleSlots(): void {
+  const now = Date.now();
+  for (let i = slots.length - 1; i >= 0 && slots.length > ISOLATES; i--) {
+    const s = slots[i]!;
+    if (s.busy || now - s.lastUsed < EXTRA_SLOT_IDLE_MS) continue;
+    s.gone = true;
+    s.dispose();
+    slots.splice(i, 1);
+  }
+}
 /**
  * Executions waiting for a slot: the host sends one ahead to a busy single-isolate worker (pool.ts),
  * which starts it, in arrival order, once the slot has sent its result. Starts happen from
@@ -561,7 +596,12 @@ function scheduleStarts(): void {
   startScheduled = true;
   setImmediate(() => {
     startScheduled = false;
-    while (queued.length > 0 && running.size < ISOLATES) startExec(queued.shift()!);
+    while (queued.length > 0 && running.size - parked.size < ISOLATES) {
+      startExec(queued.shift()!);
+      // Guest code may just have held this thread (until it parked): read what arrived meanwhile,
+      // a cancel above all, before starting the next.
+      if (SYNC_GUEST) { scheduleStarts(); return; }
+    }
   });
 }
 
@@ -612,7 +652,7 @@ function dropQueued(id: number): boolean {
 function freeSlot(memMb: number): Slot {
   let s = slots.find((x) => !x.busy && x.memMb === memMb) ?? slots.find((x) => !x.busy);
   if (!s) {
-    s = new Slot(slots.length, memMb);
+    s = new Slot(slotSeq++, memMb);
     slots.push(s);
   }
   return s;
@@ -632,6 +672,7 @@ async function onExec(msg: ExecMsg): Promise<void> {
     send({ t: 'result', id: msg.id, outcome, compiled });
   } finally {
     running.delete(msg.id);
+    parked.delete(msg.id);
   }
 }
 
@@ -667,6 +708,9 @@ process.on('message', (raw: HostToWorker) => {
 
 process.on('disconnect', () => process.exit(0));
 
-for (let i = 0; i < ISOLATES; i++) slots.push(new Slot(i, Number(process.env.SE_DEFAULT_MEMORY_MB ?? 64)));
-setInterval(() => send({ t: 'hb', rss: process.memoryUsage.rss(), recycles }), 500).unref();
+for (let i = 0; i < ISOLATES; i++) slots.push(new Slot(slotSeq++, Number(process.env.SE_DEFAULT_MEMORY_MB ?? 64)));
+setInterval(() => {
+  reapIdleSlots();
+  send({ t: 'hb', rss: process.memoryUsage.rss(), recycles });
+}, 500).unref();
 send({ t: 'ready' });

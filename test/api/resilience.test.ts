@@ -15,7 +15,8 @@ const SLEEP = (ms: number) => `export default async () => { await new Promise((r
 describe("one worker, a queue of two", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ args: ["--set", "pool.workers=1", "--set", "pool.max_queue=2"] });
+    // Sleeping scripts fill the worker only when none may park there (pool.max_parked = 0).
+    server = await startServer({ args: ["--set", "pool.workers=1", "--set", "pool.max_queue=2", "--set", "pool.max_parked=0"] });
   });
   afterAll(async () => {
     await server.stop();
@@ -106,7 +107,7 @@ describe("per-caller concurrency and health signals", () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({
-      toml: `[pool]\nworkers = 1\nmax_queue = 1\n[health_check]\ninterval = "100ms"\ndegraded_queue_ratio = 0.5\n[[auth.principals]]\nname = "solo"\ntoken = "${TOKEN}"\nmax_security_level = "production"\nmax_concurrent = 1\n[[auth.principals]]\nname = "other"\ntoken = "${OTHER}"\nmax_security_level = "production"\n`,
+      toml: `[pool]\nworkers = 1\nmax_queue = 1\nmax_parked = 0\n[health_check]\ninterval = "100ms"\ndegraded_queue_ratio = 0.5\n[[auth.principals]]\nname = "solo"\ntoken = "${TOKEN}"\nmax_security_level = "production"\nmax_concurrent = 1\n[[auth.principals]]\nname = "other"\ntoken = "${OTHER}"\nmax_security_level = "production"\n`,
     });
   });
   afterAll(async () => {

@@ -98,7 +98,7 @@ describe('memory limits and isolate reuse', () => {
   });
 
   it('a job whose memory limit fits no free isolate is passed over a bounded number of times', async () => {
-    engine = await startEngine({ workers: 1 });
+    engine = await startEngine({ workers: 1, maxParkedPerWorker: 0 });
     const e = engine;
     await run(e, '0', { limits: safe as never }); // the worker's isolate now has Safe's limit
     const order: string[] = [];
@@ -134,7 +134,8 @@ describe('room for each script', () => {
 
 describe('queue, limits, cancellation', () => {
   it('accepts exactly maxQueue waiting executions, then QUEUE_FULL with retryAfterMs', async () => {
-    engine = await startEngine({ workers: 1, maxQueue: 2 });
+    // A script waiting on a timer holds its worker only when nothing may park there.
+    engine = await startEngine({ workers: 1, maxQueue: 2, maxParkedPerWorker: 0 });
     const e = engine;
     const ctl = new AbortController();
     const running = run(e, slow, {}, ctl.signal);

@@ -1,0 +1,72 @@
+// Executions waiting on the host (tools, timers) park: they keep an isolate of their own but not
+// their worker, which runs others meanwhile, up to maxParkedPerWorker.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Engine, ToolCallback } from '../../src/engine/index.ts';
+import { expectHealthy, run, startEngine } from './helpers.ts';
+
+let engine: Engine | undefined;
+afterEach(async () => { await engine?.close(); engine = undefined; }, 20_000);
+
+const waiting = 'export default async function main(a, ctx) { return await ctx.tools.gate(a.n); }';
+const limits = { tools: ['gate'], toolTimeoutMs: 5000, wallTimeoutMs: 10_000 } as never;
+
+/** A tool whose calls all wait until `needed` of them are in flight at once; it records the most seen. */
+function gate(needed: number): { onToolCall: ToolCallback; maxInFlight: () => number } {
+  let inFlight = 0;
+  let most = 0;
+  let open: () => void;
+  const opened = new Promise<void>((r) => { open = r; });
+  return {
+    maxInFlight: () => most,
+    onToolCall: async (_name, args, info) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      if (inFlight >= needed) open();
+      try {
+        await Promise.race([opened, new Promise((_, reject) => info.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true }))]);
+      } finally {
+        inFlight--;
+      }
+      return args;
+    },
+  };
+}
+
+describe('parking', () => {
+  it('executions waiting on a tool do not hold their worker: the others start, and a plain one runs meanwhile', async () => {
+    engine = await startEngine({ workers: 1 });
+    const g = gate(4); // opens only once all four wait at the same time: on one held worker, never
+    const waits = [1, 2, 3, 4].map((n) => run(engine!, waiting, { arguments: { n }, limits, onToolCall: g.onToolCall }));
+    const plain = await run(engine, '6 * 7');
+    expect(plain.returnValue).toBe(42);
+    const results = await Promise.all(waits);
+    expect(results.map((r) => r.returnValue)).toEqual([1, 2, 3, 4]);
+    expect(g.maxInFlight()).toBe(4);
+    await expectHealthy(engine);
+  });
+
+  it('a timer parks too', async () => {
+    engine = await startEngine({ workers: 1 });
+    const sleeper = run(engine, 'new Promise((r) => setTimeout(() => r("slept"), 500))');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await run(engine, '"meanwhile"')).returnValue).toBe('meanwhile');
+    expect((await sleeper).returnValue).toBe('slept');
+  });
+
+  it('maxParkedPerWorker bounds how many wait in one worker; the next starts when one ends', async () => {
+    engine = await startEngine({ workers: 1, maxParkedPerWorker: 2 });
+    const g = gate(3); // two parked and one more (which may not park) wait together
+    const results = await Promise.all([1, 2, 3, 4].map((n) => run(engine!, waiting, { arguments: { n }, limits, onToolCall: g.onToolCall })));
+    expect(results.map((r) => r.returnValue)).toEqual([1, 2, 3, 4]);
+    expect(g.maxInFlight()).toBe(3);
+  });
+
+  it('with maxParkedPerWorker 0 an execution holds its worker until it ends', async () => {
+    engine = await startEngine({ workers: 1, maxParkedPerWorker: 0 });
+    const g = gate(2); // needs both waiting at once: one after the other, each times out alone
+    const short = { tools: ['gate'], toolTimeoutMs: 300, wallTimeoutMs: 10_000 } as never;
+    const results = await Promise.all([1, 2].map((n) => run(engine!, waiting, { arguments: { n }, limits: short, onToolCall: g.onToolCall })));
+    expect(results.map((r) => r.error?.kind)).toEqual(['tool_error', 'tool_error']);
+    expect(g.maxInFlight()).toBe(1);
+  });
+});
