@@ -45,6 +45,20 @@ describe('parking', () => {
     await expectHealthy(engine);
   });
 
+  it('a parked execution that is cancelled stops; the others in its worker carry on', async () => {
+    engine = await startEngine({ workers: 1 });
+    const g = gate(2);
+    const ctl = new AbortController();
+    const cancelled = run(engine, waiting, { arguments: { n: 1 }, limits, onToolCall: g.onToolCall }, ctl.signal);
+    const other = run(engine, 'new Promise((r) => setTimeout(() => r("other"), 400))');
+    await new Promise((r) => setTimeout(r, 150));
+    ctl.abort();
+    const r = await cancelled;
+    expect(r.error?.kind).toBe('cancelled');
+    expect((await other).returnValue).toBe('other');
+    expect((await run(engine, waiting, { arguments: { n: 2 }, limits, onToolCall: gate(1).onToolCall })).returnValue).toBe(2);
+  });
+
   it('a timer parks too', async () => {
     engine = await startEngine({ workers: 1 });
     const sleeper = run(engine, 'new Promise((r) => setTimeout(() => r("slept"), 500))');
