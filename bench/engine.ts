@@ -101,6 +101,8 @@ export interface EngineBenchResult {
   engineExecute: { executions: number; concurrency: number; workers: number; opsPerSec: number; p50Ms: number; p99Ms: number; ratioToRaw: number; ratioToRawSync: number };
   /** The same run with Safe and Production callers at once (two memory limits). */
   engineExecuteMixedLevels: { opsPerSec: number; isolatesUsed: number };
+  /** Scripts waiting on a tool: they park, and their workers run others meanwhile. */
+  engineExecuteToolWait: { toolWaitMs: number; callers: number; opsPerSec: number };
   compile: { sourceBytes: number; uncachedMs: number; cachedMs: number; speedup: number };
   firstVsWarmExecute: { sourceBytes: number; firstRunMs: number; warmRunMs: number; speedup: number };
 }
@@ -153,6 +155,24 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
     }));
     const mixed = { opsPerSec: round(executions / ((performance.now() - tm) / 1000)), isolatesUsed: isolatesUsed.size };
 
+    // Scripts that wait on a tool (50 ms) park, so a worker runs others meanwhile.
+    const waitMs = 50;
+    const waitCallers = 32;
+    const toolLimits: ExecutionLimits = { ...limits, tools: ['wait'] };
+    const onToolCall = async () => { await new Promise((r) => setTimeout(r, waitMs)); return 1; };
+    let waited = 0;
+    const tw = performance.now();
+    const waitEnd = tw + Math.min(durationMs, 3000);
+    await Promise.all(Array.from({ length: waitCallers }, async (_, k) => {
+      const mine = { key: `bench-wait-${k}`, limit: 1_000 };
+      while (performance.now() < waitEnd) {
+        const r = await engine.execute({ source: 'export default async (a, ctx) => ctx.tools.wait({})', limits: toolLimits, caller: mine, onToolCall });
+        if (!r.success) throw new Error(`bench execution failed: ${JSON.stringify(r.error)}`);
+        waited++;
+      }
+    }));
+    const toolWait = { toolWaitMs: waitMs, callers: waitCallers, opsPerSec: round(waited / ((performance.now() - tw) / 1000)) };
+
     // compile: uncached (fresh source each time) vs cached (same source)
     const big = generateScript(100 * 1024, 'base');
     const uncached: number[] = [];
@@ -198,6 +218,7 @@ export async function runEngineBench(opts: { durationMs?: number; executions?: n
         ratioToRawSync: round(opsPerSec / rawSync.opsPerSec),
       },
       engineExecuteMixedLevels: mixed,
+      engineExecuteToolWait: toolWait,
       compile: { sourceBytes: big.length, uncachedMs: round(pct(uncached, 50)), cachedMs: round(pct(cached, 50)), speedup: round(pct(uncached, 50) / pct(cached, 50)) },
       firstVsWarmExecute: { sourceBytes: bigRun.length, firstRunMs: round(firstRunMs), warmRunMs: round(pct(warm, 50)), speedup: round(firstRunMs / pct(warm, 50)) },
     };
