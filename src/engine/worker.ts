@@ -163,8 +163,8 @@ class Slot {
   }
 
   /** Disposes the isolate now: nothing left in it keeps running. Its replacement comes later (retire). */
-  dispose(): void {
-    recycles++;
+  dispose(recycled = true): void {
+    if (recycled) recycles++;
     try { if (!this.isolate.isDisposed) this.isolate.dispose(); } catch { /* already gone */ }
     this.next = undefined;
   }
@@ -571,7 +571,7 @@ function reapIdleSlots(): void {
     const s = slots[i]!;
     if (s.busy || now - s.lastUsed < EXTRA_SLOT_IDLE_MS) continue;
     s.gone = true;
-    s.dispose();
+    s.dispose(false);
     slots.splice(i, 1);
   }
 }
