@@ -39,7 +39,7 @@ process.stdout.write(JSON.stringify({ cpuMs: cpu() - c0, ms: performance.now() -
 
 /** One real worker process, two executions in flight (as sending ahead keeps it): CPU per execution. */
 export async function workerAlone(executions: number): Promise<{ cpuMsPerExec: number; execsPerSec: number }> {
-  const w = new WorkerHandle({ workerId: "bench", isolates: 1, recycleAfter: 500, maxOldSpaceMb: 256, testHooks: false, defaultMemoryMb: 50, codeCacheBytes: 64 * 1048576, maxParked: 0 });
+  const w = new WorkerHandle({ workerId: "bench", isolates: 1, recycleAfter: 500, maxOldSpaceMb: 256, testHooks: false, defaultMemoryMb: 50, codeCacheBytes: 64 * 1048576, maxParked: 0, idleSlotMs: 30_000 });
   await w.ready;
   const key = "bench-expr";
   let id = 0;

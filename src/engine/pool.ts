@@ -101,6 +101,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     recycleAfter: Math.max(1, options.recycleAfterExecutions ?? 500),
     sendAhead: options.sendAhead !== false,
     maxParked: Math.max(0, options.maxParkedPerWorker ?? MAX_PARKED),
+    idleSlotMs: Math.max(0, options.idleSlotMs ?? 30_000),
     aheadExpectedMs: Math.max(0, options.sendAheadExpectedMs ?? AHEAD_EXPECTED_MS),
     codeCacheBytes: Math.max(0, options.workerCodeCacheBytes ?? 64 * MiB),
     rssBudget: options.workerRssBudgetBytes ?? 1024 * MiB,
@@ -156,7 +157,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const w = new WorkerHandle({
       workerId: `w${++workerSeq}`, isolates: o.isolatesPerWorker, recycleAfter: o.recycleAfter,
       maxOldSpaceMb: o.maxOldSpaceMb, testHooks: o.testHooks, defaultMemoryMb: o.defaultMemoryMb, codeCacheBytes: o.codeCacheBytes,
-      maxParked: o.maxParked,
+      maxParked: o.maxParked, idleSlotMs: o.idleSlotMs,
     });
     w.onCapacity = () => queueMicrotask(pump);
     w.onExit = (dead, reason) => {
@@ -691,7 +692,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   function workers(): WorkerInfo[] {
-    return pool.map((w) => ({ workerId: w.id, pid: w.pid, busy: w.busy, capacity: w.capacity, rssBytes: w.rss }));
+    return pool.map((w) => ({ workerId: w.id, pid: w.pid, busy: w.busy, capacity: w.capacity, rssBytes: w.rss, isolates: w.isolates || w.capacity }));
   }
 
   return { start, close, compile, execute, invalidate: (k) => cache.delete(k), stats, workers };

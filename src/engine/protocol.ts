@@ -94,7 +94,8 @@ export interface CompiledMsg {
   error?: { message: string; line: number; column: number };
 }
 export interface ToolMsg { t: 'tool'; id: number; callId: number; name: string; argsJson: string }
-export interface HeartbeatMsg { t: 'hb'; rss: number; recycles: number }
+/** Every 500 ms: resident memory, isolates recycled so far, execution isolates held now. */
+export interface HeartbeatMsg { t: 'hb'; rss: number; recycles: number; isolates: number }
 export interface ReadyMsg { t: 'ready' }
 /** A cancelled execution the worker held queued (sent ahead) was dropped unstarted: no result follows. */
 export interface DroppedMsg { t: 'dropped'; id: number }

@@ -24,6 +24,8 @@ export interface WorkerSpawnOptions {
   codeCacheBytes: number;
   /** Executions it may hold parked, waiting on tools or timers, while it runs others. */
   maxParked: number;
+  /** How long it keeps an extra isolate idle. */
+  idleSlotMs: number;
 }
 
 /** Cache keys whose code was sent to a worker (the worker keeps at most this many, oldest out first). */
@@ -78,6 +80,8 @@ export class WorkerHandle {
   lastHeartbeat = Date.now();
   rss = 0;
   recycles = 0;
+  /** Execution isolates the worker holds (heartbeat). */
+  isolates = 0;
   /** The memory limit (MiB) of the worker's isolate once what it was sent has run (single-isolate workers). */
   memoryMb: number;
   dead = false;
@@ -113,6 +117,7 @@ export class WorkerHandle {
         SE_DEFAULT_MEMORY_MB: String(opts.defaultMemoryMb),
         SE_CODE_CACHE_BYTES: String(opts.codeCacheBytes),
         SE_MAX_PARKED: String(opts.maxParked),
+        SE_IDLE_SLOT_MS: String(opts.idleSlotMs),
         ...(opts.testHooks ? { SE_TEST_HOOKS: '1' } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -125,7 +130,7 @@ export class WorkerHandle {
       this.lastHeartbeat = Date.now();
       switch (m.t) {
         case 'ready': this.isReady = true; readyResolve(); break;
-        case 'hb': this.rss = m.rss; this.recycles = m.recycles; break;
+        case 'hb': this.rss = m.rss; this.recycles = m.recycles; this.isolates = m.isolates; break;
         case 'result': {
           const f = this.execs.get(m.id);
           this.parked.delete(m.id);

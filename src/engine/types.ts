@@ -188,6 +188,8 @@ export interface EngineOptions {
    * ends). Their memory limits must also fit in 3/4 of `workerRssBudgetBytes`.
    */
   maxParkedPerWorker?: number;
+  /** How long a worker keeps an extra isolate (made for a parked execution) idle before disposing it (default 30 s). */
+  idleSlotMs?: number;
   /** Recycle an isolate after this many executions (default 500). */
   recycleAfterExecutions?: number;
   /** Compiled code each worker keeps by cache key, so it crosses once (default 64 MiB). */
@@ -251,4 +253,6 @@ export interface WorkerInfo {
   busy: number;
   capacity: number;
   rssBytes: number;
+  /** Isolates it holds for executions (more than `capacity` while some are parked), as of its last heartbeat. */
+  isolates: number;
 }

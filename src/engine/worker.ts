@@ -556,7 +556,7 @@ const running = new Map<number, Slot>();
  */
 const parked = new Set<number>();
 const MAX_PARKED = Math.max(0, Number(process.env.SE_MAX_PARKED ?? 8));
-const EXTRA_SLOT_IDLE_MS = 30_000;
+const EXTRA_SLOT_IDLE_MS = Math.max(0, Number(process.env.SE_IDLE_SLOT_MS ?? 30_000));
 
 function park(id: number): void {
   if (parked.size >= MAX_PARKED) return; // it keeps its place: nothing else starts here meanwhile
@@ -711,6 +711,6 @@ process.on('disconnect', () => process.exit(0));
 for (let i = 0; i < ISOLATES; i++) slots.push(new Slot(slotSeq++, Number(process.env.SE_DEFAULT_MEMORY_MB ?? 64)));
 setInterval(() => {
   reapIdleSlots();
-  send({ t: 'hb', rss: process.memoryUsage.rss(), recycles });
+  send({ t: 'hb', rss: process.memoryUsage.rss(), recycles, isolates: slots.length });
 }, 500).unref();
 send({ t: 'ready' });

@@ -59,6 +59,19 @@ describe('parking', () => {
     expect((await run(engine, waiting, { arguments: { n: 2 }, limits, onToolCall: gate(1).onToolCall })).returnValue).toBe(2);
   });
 
+  it('extra isolates made for parked executions go away once idle', async () => {
+    engine = await startEngine({ workers: 1, idleSlotMs: 1500 });
+    const g = gate(3);
+    const results = await Promise.all([1, 2, 3].map((n) => run(engine!, waiting, { arguments: { n }, limits, onToolCall: g.onToolCall })));
+    expect(results.map((r) => r.returnValue)).toEqual([1, 2, 3]);
+    const isolates = () => engine!.workers()[0]!.isolates;
+    for (let i = 0; i < 20 && isolates() < 3; i++) await new Promise((r) => setTimeout(r, 100)); // next heartbeat
+    expect(isolates()).toBe(3);
+    for (let i = 0; i < 50 && isolates() > 1; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(isolates()).toBe(1);
+    expect((await run(engine, '"still serving"')).returnValue).toBe('still serving');
+  });
+
   it('a timer parks too', async () => {
     engine = await startEngine({ workers: 1 });
     const sleeper = run(engine, 'new Promise((r) => setTimeout(() => r("slept"), 500))');
