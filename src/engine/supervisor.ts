@@ -174,6 +174,20 @@ export class WorkerHandle {
 
   get pid(): number | undefined { return this.child.pid; }
 
+  /**
+   * An execution starting here may hold the worker's thread for as long as its budgets allow, and
+   * the parked ones wait on that thread (their timers, their tool replies): their host deadlines
+   * move by as much, so a worker is not taken for hung because a neighbour ran its full budget.
+   */
+  #mayBlockParked(starting: ExecMsg): void {
+    if (this.parked.size === 0) return;
+    const block = Math.min(starting.limits.cpuBudgetMs, starting.limits.wallTimeoutMs);
+    for (const id of this.parked) {
+      const f = this.execs.get(id);
+      if (f) f.deadline += block;
+    }
+  }
+
   /** An execution the worker will not run (it dropped it unstarted): its place there is free. */
   #dropped(id: number, f: InFlightExec): void {
     this.execs.delete(id);
@@ -209,6 +223,7 @@ export class WorkerHandle {
       if (f.started) continue;
       f.started = true;
       f.deadline = Date.now() + f.msg.limits.wallTimeoutMs + f.graceMs;
+      this.#mayBlockParked(f.msg);
       f.onStart?.();
       if (--free <= 0) return;
     }
@@ -228,6 +243,7 @@ export class WorkerHandle {
         msg, deadline: queued ? Infinity : Date.now() + msg.limits.wallTimeoutMs + graceMs, started: !queued, graceMs,
         resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onNeedCode: opts.onNeedCode, onRequeue: opts.onRequeue,
       });
+      if (!queued) this.#mayBlockParked(msg);
       this.send(msg);
     });
   }

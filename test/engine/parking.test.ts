@@ -72,6 +72,20 @@ describe('parking', () => {
     expect((await run(engine, '"still serving"')).returnValue).toBe('still serving');
   });
 
+  it('a neighbour holding the worker for its whole budget does not make the parked ones look hung', async () => {
+    engine = await startEngine({ workers: 1, hangGraceMs: 200 });
+    const e = engine;
+    const slowTool: ToolCallback = async () => { await new Promise((r) => setTimeout(r, 600)); return 'late'; };
+    const parked = run(e, waiting, { arguments: { n: 1 }, limits: { tools: ['gate'], wallTimeoutMs: 1000 } as never, onToolCall: slowTool });
+    await new Promise((r) => setTimeout(r, 100));
+    // Holds the worker's thread until after the parked one's wall limit (+ the 200 ms grace) has passed.
+    const spinner = await run(e, 'const end = Date.now() + 1200; while (Date.now() < end) {} "spun"', { limits: { wallTimeoutMs: 3000 } as never });
+    expect(spinner.returnValue).toBe('spun');
+    const p = await parked;
+    expect(p.error?.kind === undefined || p.error.kind === 'timeout').toBe(true); // late, but never WORKER_CRASHED
+    expect(e.stats().workerRestarts).toBe(0);
+  });
+
   it('a timer parks too', async () => {
     engine = await startEngine({ workers: 1 });
     const sleeper = run(engine, 'new Promise((r) => setTimeout(() => r("slept"), 500))');
