@@ -90,10 +90,11 @@ it("resubscribes when the server shuts down (UNAVAILABLE, ENGINE_STOPPED) and an
     const pending = executionId(); // waiting on the stream when the server stops
     await current.stop();
     current = await startServer({ args });
-    // A fresh client: RunScript is not retried, and the first client's channel may still be backing off.
-    // RunScript is not idempotent, so the SDK does not retry it; the test does, while the new
-    // server's port settles (a refused connect ran nothing).
-    const direct = createScriptEngineClient({ address });
+    // A fresh client: RunScript is not retried, and grpc-js shares subchannels between channels to
+    // one address, so this one gets its own (the first client's may still be backing off). RunScript
+    // is not idempotent, so the SDK does not retry it; the test does, while the new server's port
+    // settles (a refused connect ran nothing).
+    const direct = createScriptEngineClient({ address, channelOptions: { "grpc.use_local_subchannel_pool": 1 } });
     try {
       for (let attempt = 1; ; attempt++) {
         try {
