@@ -247,7 +247,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function hasRoom(w: WorkerHandle, memoryMb: number): boolean {
     if (w.busy - w.parked.size >= w.capacity) return false;
     if (w.parked.size === 0) return true;
-    return w.parked.size <= o.maxParked && (w.busy + 1) * memoryMb * MiB <= o.rssBudget * 0.75;
+    if (w.parked.size > o.maxParked) return false;
+    let mb = memoryMb;
+    for (const [, f] of w.execs) mb += f.msg.limits.memoryMb;
+    return mb * MiB <= o.rssBudget * 0.75;
   }
 
   /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with room behind it. */

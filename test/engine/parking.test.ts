@@ -102,6 +102,15 @@ describe('parking', () => {
     expect(g.maxInFlight()).toBe(3);
   });
 
+  it('parks no more than the memory limits of a worker\'s isolates fit in 3/4 of its RSS budget', async () => {
+    engine = await startEngine({ workers: 1, workerRssBudgetBytes: 400 * 1048576 });
+    const g = gate(5); // five isolates of 60 MiB fit in 300 MiB, a sixth does not
+    const sixty = { tools: ['gate'], toolTimeoutMs: 5000, wallTimeoutMs: 10_000, memoryBytes: 60 * 1048576 } as never;
+    const results = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => run(engine!, waiting, { arguments: { n }, limits: sixty, onToolCall: g.onToolCall })));
+    expect(results.map((r) => r.returnValue)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(g.maxInFlight()).toBe(5);
+  });
+
   it('with maxParkedPerWorker 0 an execution holds its worker until it ends', async () => {
     engine = await startEngine({ workers: 1, maxParkedPerWorker: 0 });
     const g = gate(2); // needs both waiting at once: one after the other, each times out alone
