@@ -242,7 +242,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /**
    * Whether a worker can start one more execution now: its isolates are not all running guest code,
    * counting parked executions (waiting on the host, in isolates of their own) up to
-   * maxParkedPerWorker, with every isolate's memory limit inside 3/4 of its RSS budget.
+   * maxParkedPerWorker, with the memory limits of all its isolates together inside 3/4 of its RSS budget.
    */
   function hasRoom(w: WorkerHandle, memoryMb: number): boolean {
     if (w.busy - w.parked.size >= w.capacity) return false;

@@ -185,7 +185,8 @@ export interface EngineOptions {
   /**
    * Executions a single-isolate worker may hold parked (waiting on tools or timers, each in an
    * isolate of its own) while it runs others (default 8; 0: an execution holds its worker until it
-   * ends). Their memory limits must also fit in 3/4 of `workerRssBudgetBytes`.
+   * ends). The memory limits of all a worker's isolates must also fit together in 3/4 of
+   * `workerRssBudgetBytes`.
    */
   maxParkedPerWorker?: number;
   /** How long a worker keeps an extra isolate (made for a parked execution) idle before disposing it (default 30 s). */
