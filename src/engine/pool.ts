@@ -518,7 +518,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       release(job);
       queueMicrotask(pump);
     };
-    if (ahead) c.sentAhead++; else onStart();
+    if (ahead) c.sentAhead++;
     // The worker no longer had the code sent by reference: send this execution again, with it.
     const onNeedCode = (): boolean => {
       w.codeLost(key);
@@ -528,7 +528,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       w.send({ ...msg, code: entry.code, cachedData: entry.cachedData, codeRef: undefined });
       return true;
     };
-    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart: ahead ? onStart : undefined, onDropped, onNeedCode, onRequeue: requeue }).then((r: ResultMsg) => {
+    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue }).then((r: ResultMsg) => {
       if (cur && current.get(w) === cur) current.delete(w);
       noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;

@@ -44,7 +44,7 @@ export interface InFlightExec {
   resolve: (r: ResultMsg) => void;
   reject: (e: Error) => void;
   onTool: (m: ToolMsg) => void;
-  /** The worker began it (for one sent ahead: the execution in front of it has answered). */
+  /** The worker began it: at once, or (sent ahead) when the execution in front of it has answered. */
   onStart?: () => void;
   /** The worker dropped it unstarted (it was cancelled while queued there). */
   onDropped?: () => void;
@@ -221,12 +221,17 @@ export class WorkerHandle {
     if (free <= 0) return;
     for (const [, f] of this.execs) {
       if (f.started) continue;
-      f.started = true;
-      f.deadline = Date.now() + f.msg.limits.wallTimeoutMs + f.graceMs;
-      this.#mayBlockParked(f.msg);
-      f.onStart?.();
+      this.#begin(f);
       if (--free <= 0) return;
     }
+  }
+
+  /** The worker starts `f` now: its host deadline runs from here. */
+  #begin(f: InFlightExec): void {
+    f.started = true;
+    f.deadline = Date.now() + f.msg.limits.wallTimeoutMs + f.graceMs;
+    this.#mayBlockParked(f.msg);
+    f.onStart?.();
   }
 
   send(msg: HostToWorker): void {
@@ -238,12 +243,12 @@ export class WorkerHandle {
     if (this.dead) return Promise.reject(new EngineError('WORKER_CRASHED', `worker ${this.id} is gone`, { workerId: this.id }));
     if (!msg.nested) this.memoryMb = msg.limits.memoryMb;
     return new Promise<ResultMsg>((resolve, reject) => {
-      const queued = opts.queued === true;
-      this.execs.set(msg.id, {
-        msg, deadline: queued ? Infinity : Date.now() + msg.limits.wallTimeoutMs + graceMs, started: !queued, graceMs,
+      const f: InFlightExec = {
+        msg, deadline: Infinity, started: false, graceMs,
         resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onNeedCode: opts.onNeedCode, onRequeue: opts.onRequeue,
-      });
-      if (!queued) this.#mayBlockParked(msg);
+      };
+      this.execs.set(msg.id, f);
+      if (opts.queued !== true) this.#begin(f);
       this.send(msg);
     });
   }
