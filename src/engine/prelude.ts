@@ -256,7 +256,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // waiting on host callbacks (tools, timers).
   let settled = null, pending = null;
   async function settleLater(value) {
-    try { return result(await value); } catch (e) { return describe(e); }
+    let env;
+    try { env = result(await value); } catch (e) { env = describe(e); }
+    settled = env;
+    return env;
   }
   function start(target, isModule) {
     settled = null;
@@ -277,7 +280,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       settled = describe(e);
       return settled;
     }
-    pending = apply(promiseThen, settleLater(value), [(env) => { settled = env; return env; }]);
+    pending = settleLater(value);
     return '';
   }
   // The async path (several isolates per worker): one call, a promise of the envelope.
