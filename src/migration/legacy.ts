@@ -20,6 +20,13 @@ export interface LegacyEntry {
   error?: string;
 }
 
+/** A directory of a listing: its tool files and its manifests (absolute paths, in name order). */
+interface Listed {
+  dir: string;
+  files: string[];
+  manifests: string[];
+}
+
 /** What a manifest entry says about its tool (it wins over the code's own exports). */
 export type ManifestMeta = ToolMeta;
 
@@ -182,14 +189,18 @@ export class LegacyRoot {
       throw err;
     }
     if (!st.isDirectory()) throw serviceError("VALIDATION_ERROR", `${dir} is not a directory`, { field: "directory" });
-    const visits: ({ dir: string; names: string[] } | LegacyEntry)[] = [];
+    const visits: (Listed | LegacyEntry)[] = [];
     this.#walk(abs, recursive ? MAX_DEPTH : 0, new Set(), visits);
-    // A file a manifest names as an entry's sourceFile is that entry, not a tool of its own.
+    // Every manifest of the walk is read once; a file one names as an entry's sourceFile is that
+    // entry, not a tool of its own.
+    const read = new Map<string, { entries: ManifestMeta[]; error?: string }>();
     const sourceFiles = new Set<string>();
     for (const v of visits) {
       if (!("dir" in v)) continue;
-      for (const m of this.#manifests(v.dir)) {
-        for (const e of this.manifestEntries(m).entries) {
+      for (const m of v.manifests) {
+        const r = this.manifestEntries(m);
+        read.set(m, r);
+        for (const e of r.entries) {
           const sf = (e as { sourceFile?: unknown }).sourceFile;
           if (typeof sf === "string") sourceFiles.add(resolve(dirname(m), sf));
         }
@@ -201,12 +212,9 @@ export class LegacyRoot {
         out.push(v);
         continue;
       }
-      for (const n of v.names) {
-        const p = join(v.dir, n);
-        if (TOOL_FILE.test(n) && !n.endsWith(".d.ts") && !sourceFiles.has(p)) out.push({ file: this.rel(p) });
-      }
-      for (const m of this.#manifests(v.dir)) {
-        const { entries, error } = this.manifestEntries(m);
+      for (const p of v.files) if (!sourceFiles.has(p)) out.push({ file: this.rel(p) });
+      for (const m of v.manifests) {
+        const { entries, error } = read.get(m)!;
         if (error) out.push({ manifest: this.rel(m), error });
         for (const e of entries) out.push({ manifest: this.rel(m), entry: typeof e.name === "string" ? e.name : "" });
       }
@@ -215,7 +223,7 @@ export class LegacyRoot {
   }
 
   /** The directories to list, depth first in name order, with an error entry where one cannot be. */
-  #walk(abs: string, depth: number, seen: Set<string>, out: ({ dir: string; names: string[] } | LegacyEntry)[]): void {
+  #walk(abs: string, depth: number, seen: Set<string>, out: (Listed | LegacyEntry)[]): void {
     let real = abs;
     try {
       real = realpathSync(abs);
@@ -235,6 +243,7 @@ export class LegacyRoot {
       return;
     }
     const files: string[] = [];
+    const manifests: string[] = [];
     const subdirs: string[] = [];
     for (const e of entries) {
       const p = join(abs, e.name);
@@ -249,10 +258,11 @@ export class LegacyRoot {
           continue; // dangling
         }
       }
-      if (isFile) files.push(e.name);
+      if (isFile && TOOL_FILE.test(e.name) && !e.name.endsWith(".d.ts")) files.push(p);
+      else if (isFile && extname(e.name).toLowerCase() === ".json") manifests.push(p);
       else if (isDir && !e.name.startsWith(".") && e.name !== "node_modules") subdirs.push(p);
     }
-    out.push({ dir: abs, names: files });
+    out.push({ dir: abs, files, manifests });
     if (depth <= 0) return;
     for (const d of subdirs) {
       try {
