@@ -1,41 +1,14 @@
-// Where an execution's CPU goes, measured with the real pieces rather than estimated:
-// - the floor's own CPU per "fresh context + run" (one isolate, sync calls, in a child process so
-//   that its GC threads count too), and
-// - one real worker process (supervisor.ts + worker.ts) driven directly at its own pace, with no
-//   server and no load generator on the cores: what the isolate, the prelude, IPC and the worker's
-//   event loop cost per execution.
-// Compared with the CPU per execution under h2load (execute.ts), the rest is the server and the
-// contention of a saturated machine. Bounded in time; no network.
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
+// Where an execution's CPU goes, measured with the real pieces rather than estimated: one real
+// worker process (supervisor.ts + worker.ts) driven directly at its own pace, with no server and no
+// load generator on the cores: what the isolate, the prelude, IPC and the worker's event loop cost
+// per execution. Compared with the floor's own CPU per "fresh context + run" (engine.ts,
+// rawFloorSync) and with the CPU per execution under h2load (execute.ts), the rest is the server
+// and the contention of a saturated machine. Bounded in time; no network.
 import { processCpuMs } from "./harness.ts";
 import { WorkerHandle } from "../src/engine/supervisor.ts";
 import type { ExecMsg } from "../src/engine/protocol.ts";
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
-
-/** CPU (all threads) per fresh context + run of the floor, in a child process with one isolate. */
-export async function floorCpuPerOp(durationMs: number): Promise<{ cpuMsPerOp: number; opsPerSec: number }> {
-  const ivmPath = createRequire(import.meta.url).resolve("isolated-vm");
-  const src = `
-const ivm = require(${JSON.stringify(ivmPath)});
-const { readFileSync } = require('node:fs');
-const cpu = () => { const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
-const iso = new ivm.Isolate({ memoryLimit: 50 });
-const script = iso.compileScriptSync('({ sum: 2 + 3 })');
-const op = () => { const ctx = iso.createContextSync(); script.runSync(ctx, { timeout: 1000, copy: true }); ctx.release(); };
-for (let i = 0; i < 300; i++) op();
-const c0 = cpu(), t0 = performance.now(), end = t0 + ${durationMs};
-let n = 0;
-while (performance.now() < end) { op(); n++; }
-process.stdout.write(JSON.stringify({ cpuMs: cpu() - c0, ms: performance.now() - t0, n }));`;
-  const child = spawn(process.execPath, ["-e", src], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  await new Promise((resolve) => child.once("exit", resolve));
-  const r = JSON.parse(out) as { cpuMs: number; ms: number; n: number };
-  return { cpuMsPerOp: round(r.cpuMs / r.n), opsPerSec: Math.round((r.n / r.ms) * 1000) };
-}
 
 /** One real worker process, two executions in flight (as sending ahead keeps it): CPU per execution. */
 export async function workerAlone(executions: number): Promise<{ cpuMsPerExec: number; execsPerSec: number }> {

@@ -56,7 +56,7 @@ export async function rawFloor(durationMs: number, isolates: number): Promise<{ 
  * The same floor with isolated-vm's sync calls (createContextSync + runSync, what a single-isolate
  * worker does): sync calls block their thread, so each isolate runs on its own worker thread.
  */
-export async function rawFloorSync(durationMs: number, isolates: number): Promise<{ opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number }> {
+export async function rawFloorSync(durationMs: number, isolates: number): Promise<{ opsPerSec: number; perIsolateOpsPerSec: number; contextMs: number; cpuMsPerOp: number }> {
   const src = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ivm = require(workerData.ivm);
@@ -80,6 +80,8 @@ parentPort.once('message', (durationMs) => {
   const threads = Array.from({ length: isolates }, () => new Worker(src, { eval: true, workerData: { ivm: ivmPath } }));
   try {
     await Promise.all(threads.map((t) => new Promise((r) => t.once('online', r))));
+    // This process does nothing else meanwhile: its CPU time is the floor's, GC threads included.
+    const cpu0 = process.cpuUsage();
     const res = await Promise.all(threads.map((t) => new Promise<{ count: number; ctxTime: number }>((resolve, reject) => {
       t.once('message', resolve);
       t.once('error', reject);
@@ -87,8 +89,12 @@ parentPort.once('message', (durationMs) => {
     })));
     const count = res.reduce((n, r) => n + r.count, 0);
     const ctxTime = res.reduce((n, r) => n + r.ctxTime, 0);
+    const cpu = process.cpuUsage(cpu0);
     const opsPerSec = count / (durationMs / 1000);
-    return { opsPerSec: round(opsPerSec), perIsolateOpsPerSec: round(opsPerSec / isolates), contextMs: round(ctxTime / count) };
+    return {
+      opsPerSec: round(opsPerSec), perIsolateOpsPerSec: round(opsPerSec / isolates), contextMs: round(ctxTime / count),
+      cpuMsPerOp: round((cpu.user + cpu.system) / 1000 / count),
+    };
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));
   }

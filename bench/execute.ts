@@ -7,7 +7,7 @@ import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
 import { createGrpcJsTransport } from "../clients/ts/src/grpc-js-transport.ts";
 import { childPids, drive, machine, processCpuMs, startBenchServer, table, writeResult, type Summary } from "./harness.ts";
 import { rawFloor, rawFloorSync } from "./engine.ts";
-import { floorCpuPerOp, workerAlone } from "./breakdown.ts";
+import { workerAlone } from "./breakdown.ts";
 import { availableParallelism } from "node:os";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ExecuteScriptRequestSchema } from "../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -17,7 +17,7 @@ export async function runExecuteBench(seconds = 3) {
   const raw = await rawFloor(seconds * 1000, availableParallelism());
   const rawSync = await rawFloorSync(seconds * 1000, availableParallelism());
   // Where an execution's CPU goes (see breakdown.ts): the floor's own CPU per op, and one real worker alone.
-  const breakdown = { floor: await floorCpuPerOp(seconds * 1000), workerAlone: await workerAlone(Math.max(1000, seconds * 1500)) };
+  const breakdown = { floorCpuMsPerOp: rawSync.cpuMsPerOp, workerAlone: await workerAlone(Math.max(1000, seconds * 1500)) };
   const server = await startBenchServer(["--set", "security_level=production"]);
   const rows: Summary[] = [];
   const capacity: H2loadRow[] = [];
