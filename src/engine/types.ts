@@ -176,8 +176,9 @@ export interface EngineOptions {
   maxCacheBytes?: number;
   /**
    * With every worker busy, send up to two of a caller's executions ahead to a single-isolate worker
-   * running a short execution of the same caller (`ExecuteJob.caller`; jobs without one are never sent ahead), queued there so it starts without waiting for the host's round trip
-   * (default true). See pool.ts for the rules.
+   * running a short execution of the same caller (`ExecuteJob.caller`; jobs without one are never
+   * sent ahead), queued there so it starts without waiting for the host's round trip (default
+   * true). See pool.ts for the rules.
    */
   sendAhead?: boolean;
   /** What "short" means for sending ahead: recent runs and the current run so far under this (default 5 ms). */

@@ -1,8 +1,9 @@
 /**
  * Worker process entry (forked by supervisor.ts). Hosts `ISOLATES` isolated-vm isolates ("slots"),
  * each running one execution at a time in a fresh context prepared ahead of time, more slots for
- * executions parked while they wait on the host (tools, timers), and one compile-only isolate. All guest code runs on isolate threads; this process's event loop only
- * moves capped strings between the isolates and the host over IPC.
+ * executions parked while they wait on the host (tools, timers), and one compile-only isolate. All
+ * guest code runs on isolate threads; this process's event loop only moves capped strings between
+ * the isolates and the host over IPC.
  */
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
