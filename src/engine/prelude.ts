@@ -18,7 +18,8 @@
  * completes later is delivered by the worker calling `api` again: reply() for a tool, fire() for a timer.
  *   hostLog(stream 1|2, text, totalUtf8Bytes)
  *   hostTool(name, argsJson) -> callId (a reply() follows) or an envelope string (the answer, at once)
- *   hostTimer(ms, timerId)   -> a fire(timerId) follows after ms
+ *   hostTimer(ms, timerId)   -> a fire(timerId) follows after ms; ms < 0 clears that timer (the host
+ *                               holds a real timer per pending one, so a cleared one must go there too)
  * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson;
  * start returns that string when the script settled synchronously, '' otherwise (then take/wait).
  */
@@ -135,7 +136,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     apply(mapDelete, timers, [id]); timersLive--;
     try { apply(t.fn, undefined, t.args); } catch (e) { if (!uncaughtTimerError) uncaughtTimerError = e; emit(2, ['Uncaught', e]); }
   }
-  function clearTimeout(id) { if (apply(mapDelete, timers, [id])) timersLive--; }
+  function clearTimeout(id) { if (apply(mapDelete, timers, [id])) { timersLive--; hostTimer(-1, id); } }
   defineProperty(G, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
   defineProperty(G, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
   defineProperty(G, 'queueMicrotask', { value: function queueMicrotask(fn) { apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => fn()]); }, writable: true, configurable: true });

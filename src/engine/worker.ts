@@ -44,6 +44,11 @@ const RETIRE_HEAP_SHARE = 0.4;
  */
 const SYNC_GUEST = ISOLATES === 1 && process.env.SE_SYNC_GUEST !== '0';
 
+/** Pending host timers one run may hold; the prelude allows 1000 (MAX_TIMERS), this is the backstop. */
+const MAX_HOST_TIMERS = 1024;
+/** Error names of the ways the host ends a run. */
+const ABORT_NAMES: Partial<Record<ExecutionErrorKind, string>> = { cancelled: 'CancelledError', timeout: 'TimeoutError', security_violation: 'SecurityError' };
+
 let recycles = 0;
 
 function send(msg: WorkerToHost): void {
@@ -94,7 +99,11 @@ interface Run {
   stderr: OutBuf;
   ops: number;
   toolCalls: number;
-  timers: Set<NodeJS.Timeout>;
+  /** The host timers of the guest's pending setTimeout calls, by the guest's timer id. */
+  timers: Map<number, NodeJS.Timeout>;
+  /** performance.now() past which the run is over its wall-clock limit. */
+  wallEnd: number;
+  wallMsg: string;
   /** The prelude's api in this run's context: tool replies and timers are delivered through it. */
   api?: ivm.Reference;
   abort?: { kind: ExecutionErrorKind; message: string };
@@ -236,9 +245,21 @@ class Slot {
     return this.install(this.isolate.createContextSync());
   }
 
+  /**
+   * Every host callback first checks the run's wall clock. isolated-vm's `timeout` pauses while a
+   * host callback runs, so a script that keeps calling the host (logs, timers) would otherwise outlive
+   * its wall-clock limit many times over (measured: a 300 ms timeout ended after 2.5 s of 50 us
+   * callbacks). Disposing the isolate from inside its own callback ends the guest uncatchably.
+   */
+  overWall(r: Run): boolean {
+    if (performance.now() <= r.wallEnd) return false;
+    this.abort('timeout', r.wallMsg);
+    return true;
+  }
+
   onLog(stream: number, text: string, total: number): void {
     const r = this.run;
-    if (!r) return;
+    if (!r || this.overWall(r)) return;
     r.ops++;
     outAppend(stream === 2 ? r.stderr : r.stdout, r.msg.limits.maxOutputBytes, String(text), Number(total) || 0);
   }
@@ -246,7 +267,7 @@ class Slot {
   /** A tool call from the guest: the answer now (an envelope), or a call id whose reply() follows. */
   onTool(name: string, argsJson: string): string | number {
     const r = this.run;
-    if (!r) return 0; // no run (cannot happen while guest code runs): never answered
+    if (!r || this.overWall(r)) return 0; // no run (cannot happen while guest code runs), or over time: never answered
     r.ops++;
     r.toolCalls++;
     name = String(name);
@@ -268,10 +289,19 @@ class Slot {
 
   onTimer(ms: number, id: number): void {
     const r = this.run;
-    if (!r) return;
+    if (!r || this.overWall(r)) return;
     r.ops++;
-    const h = setTimeout(() => { r.timers.delete(h); this.deliver(r, API_OP.fire, id); }, Math.max(0, Number(ms) || 0));
-    r.timers.add(h);
+    id = Number(id);
+    ms = Number(ms);
+    if (ms < 0) {
+      clearTimeout(r.timers.get(id));
+      r.timers.delete(id);
+      return;
+    }
+    // The prelude bounds a run's pending timers (MAX_TIMERS); this bound holds even if it were bypassed.
+    if (r.timers.size >= MAX_HOST_TIMERS) { this.abort('security_violation', `too many pending timers (max ${MAX_HOST_TIMERS})`); return; }
+    const h = setTimeout(() => { r.timers.delete(id); this.deliver(r, API_OP.fire, id); }, Math.max(0, ms || 0));
+    r.timers.set(id, h);
   }
 
   /**
@@ -297,7 +327,8 @@ class Slot {
     const t0 = performance.now();
     const run: Run = {
       msg, stdout: { chunks: [], bytes: 0, dropped: 0 }, stderr: { chunks: [], bytes: 0, dropped: 0 },
-      ops: 0, toolCalls: 0, timers: new Set(),
+      ops: 0, toolCalls: 0, timers: new Map(), wallEnd: t0 + msg.limits.wallTimeoutMs,
+      wallMsg: `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`,
     };
     let compiled: CompiledInfo | undefined;
     let error: ExecutionError | undefined;
@@ -310,7 +341,7 @@ class Slot {
     let profiling = false;
     let iso = this.isolate;
     const filename = msg.filename;
-    const wallMsg = `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`;
+    const wallMsg = run.wallMsg;
     const cpuMsg = `the script exceeded its CPU budget of ${msg.limits.cpuBudgetMs} ms`;
     let wall: NodeJS.Timeout | undefined;
     let cpuWatch: NodeJS.Timeout | undefined;
@@ -439,7 +470,7 @@ class Slot {
     } finally {
       if (wall) clearTimeout(wall);
       if (cpuWatch) clearInterval(cpuWatch);
-      for (const h of run.timers) clearTimeout(h);
+      for (const h of run.timers.values()) clearTimeout(h);
       run.timers.clear();
       for (const key of toolWaiters.keys()) if (key.startsWith(`${msg.id}:`)) toolWaiters.delete(key);
       this.run = undefined;
@@ -492,7 +523,7 @@ class Slot {
   }
 
   classify(e: unknown, run: Run, filename: string): ExecutionError {
-    if (run.abort) return { kind: run.abort.kind, name: run.abort.kind === 'cancelled' ? 'CancelledError' : 'TimeoutError', message: run.abort.message, stack: '', line: 0, column: 0 };
+    if (run.abort) return { kind: run.abort.kind, name: ABORT_NAMES[run.abort.kind] ?? 'Error', message: run.abort.message, stack: '', line: 0, column: 0 };
     if (e instanceof CompileError) {
       return { kind: 'script_threw', name: 'SyntaxError', message: e.message, stack: '', line: e.line, column: e.column };
     }
@@ -503,7 +534,9 @@ class Slot {
       return { kind: 'memory_limit', name: 'MemoryLimitError', message: `the script exceeded its memory limit of ${this.memMb} MiB`, stack: '', line: 0, column: 0 };
     }
     if (message === 'Script execution timed out.') {
-      return { kind: 'timeout', name: 'TimeoutError', message: 'the script exceeded its CPU time limit', stack: '', line: 0, column: 0 };
+      // A sync call's timeout is what was left of both budgets: name the one that ran out.
+      const over = performance.now() > run.wallEnd ? run.wallMsg : 'the script exceeded its CPU time limit';
+      return { kind: 'timeout', name: 'TimeoutError', message: over, stack: '', line: 0, column: 0 };
     }
     const name = typeof err?.name === 'string' ? err.name : 'Error';
     const stack = sanitizeStack(typeof err?.stack === 'string' ? err.stack : `${name}: ${message}`, filename);

@@ -38,6 +38,7 @@ const corpus: [string, string, Outcome[]][] = [
   ["Proxy in the return value", 'new Proxy({}, { ownKeys() { throw new Error("trap"); } })', ["kind:INVALID_RETURN_VALUE"]],
   ["exponentially shared sub-objects", "let o = { v: 1 }; for (let i = 0; i < 40; i++) o = { a: o, b: o }; o", ["kind:INVALID_RETURN_VALUE", "rpc:ResourceExhausted/RESOURCE_EXCEEDED", "rpc:DeadlineExceeded/TIMEOUT"]],
   ["ReDoS", "/^(a+)+$/.test('a'.repeat(40) + 'b')", ["rpc:DeadlineExceeded/TIMEOUT"]],
+  ["timer churn (set and clear forever)", "for (;;) clearTimeout(setTimeout(() => {}, 1e9));", ["rpc:DeadlineExceeded/TIMEOUT"]],
   ["a timer scheduled after return", mod("setTimeout(() => { for (;;) {} }, 20); return 1;"), ["success"]],
   ["microtasks spinning after return", mod("Promise.resolve().then(async () => { await new Promise((r) => setTimeout(r, 5)); for (;;) {} }); return 1;"), ["success"]],
   // A microtask that spins in the same turn as the return: the run's time limit ends it.

@@ -274,4 +274,13 @@ describe('several isolates per worker (guest code on the async path)', () => {
     expect(spin.error!.kind).toBe('timeout');
     expect((await run(multi, '({ ok: true })')).returnValue).toEqual({ ok: true });
   });
+
+  it('stops a script that keeps calling the host at its wall-clock limit', async () => {
+    const logs = await run(multi, 'for (;;) { try { console.log(1); } catch {} }', { limits: { wallTimeoutMs: 400 } as never });
+    expect(logs.error!.kind).toBe('timeout');
+    expect(logs.executionTimeMs).toBeLessThan(400 + 1000);
+    const churn = await run(multi, 'for (;;) clearTimeout(setTimeout(() => {}, 1e9));', { limits: { wallTimeoutMs: 400 } as never });
+    expect(churn.error!.kind).toBe('timeout');
+    expect(multi.stats().workerRestarts).toBe(0);
+  });
 });

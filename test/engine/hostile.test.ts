@@ -45,6 +45,9 @@ const corpus: Case[] = [
   { name: 'ReDoS', source: "/^(a+)+$/.test('a'.repeat(40) + 'b')", kinds: ['timeout'] },
   { name: 'FinalizationRegistry', source: mod('const r = new FinalizationRegistry(() => { for (;;) {} }); for (let i = 0; i < 1000; i++) r.register({}, i); return 1;'), kinds: 'success' },
   { name: 'timer scheduled after return', source: mod('setTimeout(() => { for (;;) {} }, 20); return 1;'), kinds: 'success' },
+  // Host callbacks pause isolated-vm's timeout: the wall clock is checked in each of them.
+  { name: 'host calls past the wall clock', source: 'for (;;) { try { console.log(1); } catch {} }', kinds: ['timeout'], check: (r) => { expect(r.error!.message).toContain('wall-clock limit of 1500 ms'); expect(r.executionTimeMs).toBeLessThan(1500 + 1000); } },
+  { name: 'timer churn (set and clear forever)', source: 'for (;;) clearTimeout(setTimeout(() => {}, 1e9));', kinds: ['timeout'], check: (r) => expect(r.error!.message).toContain('wall-clock') },
   { name: 'too many timers', source: mod('for (let i = 0; i < 5000; i++) setTimeout(() => {}, 100000); return 1;'), kinds: ['script_threw'] },
   { name: 'microtasks spinning after return', source: mod('Promise.resolve().then(async () => { await new Promise((r) => setTimeout(r, 5)); for (;;) {} }); return 1;'), kinds: 'success' },
 ];
