@@ -594,8 +594,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (json !== undefined && Buffer.byteLength(json) > cap) return reply({ ok: false, message: `tool "${m.name}": result exceeds ${cap} bytes` });
       reply({ ok: true, json });
     } catch (e) {
-      // Only the message crosses: host stacks (paths) never reach the script.
-      reply({ ok: false, message: `tool "${m.name}" failed: ${String((e as Error)?.message ?? e).slice(0, 2000)}` });
+      // Only the message crosses: host stacks (paths) never reach the script. A refusal on security
+      // grounds stays one: left uncaught, it ends the execution as a security violation.
+      const security = (e as { kind?: unknown } | undefined)?.kind === 'security_violation';
+      reply({ ok: false, security, refused: security, message: `tool "${m.name}" failed: ${String((e as Error)?.message ?? e).slice(0, 2000)}` });
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onOuter);

@@ -170,7 +170,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         let r;
         try { r = JSONparse(env); } catch { reject(toolError('ToolError', 'tool "' + name + '": bad reply')); return; }
         if (r.ok) resolve(r.json === undefined ? undefined : JSONparse(r.json));
-        else reject(toolError(r.security ? 'ToolNotAllowedError' : 'ToolError', StringC(r.message), !!r.security));
+        else reject(toolError(r.refused ? 'SecurityError' : r.security ? 'ToolNotAllowedError' : 'ToolError', StringC(r.message), !!r.security));
       };
       if (typeof callId === 'string') settle(callId);
       else apply(mapSet, toolCalls, [callId, settle]);

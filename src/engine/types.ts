@@ -69,7 +69,13 @@ export interface ToolCallInfo {
   reportIo: (networkBytes: number, fileBytes: number) => void;
 }
 
-/** The host's tools bridge. Receives a JSON copy of the arguments; returns a JSON-serialisable value (JSON.stringify'd, size-capped, copied into the isolate). */
+/**
+ * The host's tools bridge. Receives a JSON copy of the arguments; returns a JSON-serialisable value
+ * (JSON.stringify'd, size-capped, copied into the isolate). A thrown error's message reaches the
+ * script as a ToolError; one carrying `kind: 'security_violation'` (the tool refused on security
+ * grounds: a host off the allow-list, a path outside the working directory) as a SecurityError,
+ * which, left uncaught, ends the execution with kind security_violation.
+ */
 export type ToolCallback = (name: string, args: JsonValue, info: ToolCallInfo) => Promise<unknown>;
 
 export interface ExecuteJob {

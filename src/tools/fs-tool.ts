@@ -5,17 +5,24 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 
+function within(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
 async function inside(root: string, path: string): Promise<string> {
   const realRoot = await realpath(root).catch(() => {
     throw new ToolError(`fs: working directory ${root} does not exist`);
   });
-  const target = await realpath(resolve(realRoot, path)).catch(() => {
+  const outside = () => new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
+  // Checked before touching the file system, so that "no such file" never tells a script whether
+  // a path outside the working directory exists; then again after links are resolved.
+  const lexical = resolve(realRoot, path);
+  if (!within(realRoot, lexical)) throw outside();
+  const target = await realpath(lexical).catch(() => {
     throw new ToolError(`fs: no such file: ${path}`);
   });
-  const rel = relative(realRoot, target);
-  if (rel.startsWith("..") || isAbsolute(rel) || rel.split(sep).includes("..")) {
-    throw new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
-  }
+  if (!within(realRoot, target)) throw outside();
   return target;
 }
 

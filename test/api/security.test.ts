@@ -34,6 +34,7 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), "se-work-"));
   mkdirSync(join(workDir, "sub"));
   writeFileSync(join(workDir, "sub", "data.txt"), "inside");
+  writeFileSync(join(workDir, "..dots"), "a name that starts with two dots is inside");
   symlinkSync("/etc", join(workDir, "escape"));
   server = await startServer({
     toml: `
@@ -106,7 +107,7 @@ describe("security levels and permissions", () => {
     const source = `export default async (args, ctx) => {
       const ok = await ctx.tools.http({ url: "http://127.0.0.1:${webPort}/hello" });
       let refused = "";
-      try { await ctx.tools.http({ url: "http://localhost:${webPort}/" }); } catch (e) { refused = e.message; }
+      try { await ctx.tools.http({ url: "http://localhost:${webPort}/" }); } catch (e) { refused = e.name + ": " + e.message; }
       return { status: ok.status, body: JSON.parse(ok.body).path, refused };
     }`;
     const { result } = await scripts().runScript(
@@ -117,8 +118,15 @@ describe("security levels and permissions", () => {
     expect(result?.success).toBe(true);
     expect(json.returnValue.status).toBe(200);
     expect(json.returnValue.body).toBe("/hello");
-    expect(json.returnValue.refused).toMatch(/allow-list/);
+    expect(json.returnValue.refused).toMatch(/^SecurityError: .*allow-list/);
     expect(Number(json.resourceUsage.networkIoBytes)).toBeGreaterThan(0);
+    // Left uncaught, the refusal is a security violation, not a script error.
+    const f = await failure(scripts().runScript(
+      { source: `export default (a, ctx) => ctx.tools.http({ url: "http://localhost:${webPort}/" })`, context: { availableTools: ["http"], securityContext: { securityLevel: SecurityLevel.PRODUCTION } } },
+      as(PROD),
+    ));
+    expect([f.code, f.reason]).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    expect(f.err.rawMessage).toMatch(/allow-list/);
   });
 
   it("calling a tool not listed in available_tools is PERMISSION_DENIED and announced as an escape attempt", async () => {
@@ -135,22 +143,28 @@ describe("security levels and permissions", () => {
   it("Development reads inside working_directory only", async () => {
     const source = `export default async (a, ctx) => {
       const file = await ctx.tools.fs({ op: "read", path: "sub/data.txt" });
+      const dots = await ctx.tools.fs({ op: "read", path: "..dots" });
       const list = await ctx.tools.fs({ op: "list", path: "." });
       const errors = [];
-      for (const path of ["../../../etc/passwd", "escape/passwd", "/etc/passwd"]) {
-        try { await ctx.tools.fs({ op: "read", path }); errors.push("read " + path); } catch (e) { errors.push(e.message); }
+      // Outside paths that exist and that do not are refused alike: no probing of the host's files.
+      for (const path of ["../../../etc/passwd", "escape/passwd", "/etc/passwd", "../../no-such-dir/x", "/no-such-dir/x", "sub/../../x"]) {
+        try { await ctx.tools.fs({ op: "read", path }); errors.push("read " + path); } catch (e) { errors.push(e.name + ": " + e.message); }
       }
-      return { content: file.content, names: list.map((e) => e.name).sort(), errors };
+      let missing = "";
+      try { await ctx.tools.fs({ op: "read", path: "sub/none.txt" }); } catch (e) { missing = e.name + ": " + e.message; }
+      return { content: file.content, dots: dots.content, names: list.map((e) => e.name).sort(), errors, missing };
     }`;
     const { result } = await scripts().runScript(
       { source, context: { availableTools: ["fs"], workingDirectory: workDir, securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } },
       as(DEV),
     );
-    const v = (toJson(ExecutionResultSchema, result!) as { returnValue: { content: string; names: string[]; errors: string[] } }).returnValue;
+    const v = (toJson(ExecutionResultSchema, result!) as { returnValue: { content: string; dots: string; names: string[]; errors: string[]; missing: string } }).returnValue;
     expect(v.content).toBe("inside");
-    expect(v.names).toEqual(["escape", "sub"]);
-    for (const e of v.errors) expect(e).toMatch(/outside the working directory|no such file/);
-    expect(v.errors.some((e) => e.startsWith("read "))).toBe(false);
+    expect(v.dots).toMatch(/is inside/);
+    expect(v.names).toEqual(["..dots", "escape", "sub"]);
+    expect(v.errors).toHaveLength(6);
+    for (const e of v.errors) expect(e).toMatch(/^SecurityError: .*outside the working directory/);
+    expect(v.missing).toMatch(/^ToolError: .*no such file/);
   });
 
   it("a CPU profile needs the profile permission, and is a DevTools .cpuprofile when granted", async () => {
