@@ -11,6 +11,7 @@ import { LEVELS } from "../api/limits.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
 import { toolBridge, type ToolCaller } from "./bridge.ts";
 import { ToolError } from "./tool-error.ts";
+import { linearRegExp } from "./linear-regexp.ts";
 import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
 
 export const BUILTIN_TOOLS = [
@@ -40,10 +41,11 @@ export const BUILTIN_TOOLS = [
 
 const MAX_SCHEMA_CACHE = 500;
 
-/** Validators for JSON Schemas (draft-07 keywords; unknown keywords are ignored). */
+/** Validators for JSON Schemas (draft-07 keywords; unknown keywords are ignored; `pattern` in RE2 syntax, see linear-regexp.ts). */
 export class SchemaValidator {
-  readonly #ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false });
+  // Patterns run on RE2 (linear time): arguments from untrusted scripts are checked on the event loop.
+  readonly #ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { regExp: linearRegExp } });
+  readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false, code: { regExp: linearRegExp } });
   readonly #cache = new Map<string, ValidateFunction>();
 
   #clean(schema: object): object {

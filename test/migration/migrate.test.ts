@@ -126,6 +126,34 @@ export { scale, call as default };
     expect(r2.warnings.join()).toContain("no inputSchema");
   });
 
+  it("schema patterns run in linear time: a catastrophic one cannot stall the server, one RE2 cannot run is refused", async () => {
+    // With a backtracking engine, ^(a+)+$ against 40 a's and a "!" takes hours on the event loop.
+    tool("redos.js", `export const name = "redos";
+export const description = "a tool whose schema has a nested quantifier";
+export const inputSchema = { type: "object", properties: { s: { type: "string", pattern: "^(a+)+$" }, e: { type: "string", pattern: "^\\u00e9+$" } } };
+export function call(args) { return args.s.length; }
+`);
+    const r = await migrate("redos", config({ smokeArgs: { s: "aaa" } }));
+    expect(r.status, r.errors.join("; ")).toBe(MigrationState.COMPLETED);
+    const source = `export default async (a, ctx) => {
+      const out = [await ctx.tools.redos({ s: "aaaa", e: "\u00e9\u00e9" })];
+      try { await ctx.tools.redos({ s: "a".repeat(40) + "!" }); out.push("accepted"); } catch (e) { out.push(e.message); }
+      return out;
+    }`;
+    const used = await c.scripts.runScript({ source, context: { availableTools: ["redos"] } }, { timeoutMs: 20_000 });
+    const [ok, refused] = json(used.result!.returnValue) as [number, string];
+    expect(ok).toBe(4);
+    expect(refused).toMatch(/must match pattern/);
+    tool("backref.js", `export const name = "backref";
+export const description = "a backreference";
+export const inputSchema = { type: "object", properties: { s: { type: "string", pattern: "^(a)\\\\1$" } } };
+export function call() { return 1; }
+`);
+    const b = await migrate("backref");
+    expect(check(b, "input_schema_valid").status).toBe(ValidationStatus.FAILED);
+    expect(check(b, "input_schema_valid").message).toMatch(/linear time/);
+  });
+
   it("forbidden_apis fails for host APIs and for host tools the level does not grant", async () => {
     const r = await migrate("http_fetch", config({ level: SecurityLevel.SAFE, force: true }));
     expect(r.status).toBe(MigrationState.FAILED);
