@@ -17,11 +17,11 @@ import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
 export const BUILTIN_TOOLS = [
   {
     name: "fs",
-    description: "Reads and writes files inside the request's working_directory (Development level only).",
+    description: "Reads a file or lists a directory inside the request's working_directory (Development level only).",
     inputSchema: {
       type: "object",
-      properties: { op: { type: "string", enum: ["read", "write", "list", "stat"] }, path: { type: "string" }, content: { type: "string" } },
-      required: ["op", "path"],
+      properties: { op: { type: "string", enum: ["read", "list"], default: "read" }, path: { type: "string" } },
+      required: ["path"],
     },
     level: "development" as Level,
     tags: ["builtin", "io"],

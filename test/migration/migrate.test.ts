@@ -57,6 +57,9 @@ describe("MigrateTool: checks", () => {
     expect(list.tools.filter((t) => t.builtin).map((t) => t.name)).toEqual(["fs", "http"]);
     expect(list.tools.map((t) => t.name)).toContain("text_search");
     expect((await c.tools.getTool({ name: "http" })).tool?.builtin).toBe(true);
+    // The fs tool advertises what it does: read and list, nothing that writes.
+    const fs = (await c.tools.getTool({ name: "fs" })).tool!;
+    expect(fs.inputSchema).toMatchObject({ properties: { op: { enum: ["read", "list"] } }, required: ["path"] });
     expect((await failure(c.tools.getTool({ name: "nope" }))).reason).toBe("TOOL_NOT_FOUND");
   });
 
