@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { CompileError, EngineError } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
-import { WorkerHandle } from './supervisor.ts';
+import { memoryLimitError, uninterruptibleTimeout, WorkerHandle } from './supervisor.ts';
 import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
 import type {
   CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
@@ -184,12 +184,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (w.dead) continue;
       const rss = w.readRss();
       if (rss > 0) w.rss = rss;
-      if (rss > o.rssBudget) { w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`); continue; }
+      if (rss > o.rssBudget) {
+        w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameRunning((f) => memoryLimitError(f.msg)));
+        continue;
+      }
       // A worker running guest code synchronously sends nothing until the result: while it holds
       // executions, their deadlines (below) are the liveness check; the heartbeat covers an idle worker.
       if (w.execs.size === 0 && now - w.lastHeartbeat > o.heartbeatTimeoutMs && now - w.startedAt > o.heartbeatTimeoutMs) { w.kill('stopped answering (no heartbeat)'); continue; }
       for (const [, f] of w.execs) {
-        if (now > f.deadline) { w.kill('hung past an execution deadline'); break; }
+        if (now > f.deadline) {
+          // Guest code inside one long builtin (a method over a huge sparse array) cannot be
+          // interrupted: the executions past their deadline are over their limit, not lost.
+          w.kill('hung past an execution deadline', (id, g) => (g.started && !w.parked.has(id) && now > g.deadline ? uninterruptibleTimeout(g.msg) : undefined));
+          break;
+        }
       }
     }
     while (failures.length && failures[0]! < now - 60_000) failures.shift();

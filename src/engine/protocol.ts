@@ -39,7 +39,7 @@ export interface ExecMsg {
   tools: string[];
   limits: WorkerLimits;
   profile: boolean;
-  testHook?: 'segv' | 'abort' | 'hang';
+  testHook?: 'segv' | 'abort' | 'hang' | 'oom';
   /** A tool run for an execution running in this worker: starts at once (another isolate), never queued behind it. */
   nested?: boolean;
 }

@@ -10,6 +10,7 @@ import { EngineError } from './errors.ts';
 import type {
   CompiledMsg, CompileMsg, ExecMsg, HostToWorker, ResultMsg, ToolMsg, WorkerToHost,
 } from './protocol.ts';
+import type { ExecutionError } from './types.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 
@@ -40,6 +41,8 @@ export interface InFlightExec {
   deadline: number;
   /** False while queued in the worker behind another execution (sent ahead, see pool.ts). */
   started: boolean;
+  /** performance.now() when the worker began it. */
+  startedAt: number;
   graceMs: number;
   resolve: (r: ResultMsg) => void;
   reject: (e: Error) => void;
@@ -62,6 +65,16 @@ export interface ExecOptions {
   onNeedCode?: () => boolean;
   onRequeue?: () => void;
 }
+
+/**
+ * Which executions a worker's death is their own doing: each one named gets its error as its
+ * outcome (a limit breach, not retryable); the others the worker held fail with WORKER_CRASHED.
+ */
+export type Blame = (id: number, f: InFlightExec) => ExecutionError | undefined;
+
+/** The worker's stderr shows that V8 ran out of memory (a fatal error that aborts the process). */
+const FATAL_OOM = /out of memory|invalid table size|is_heap_oom = 1|Reached heap limit/i;
+const STDERR_TAIL = 8192;
 
 interface InFlightCompile {
   resolve: (r: CompiledMsg) => void;
@@ -87,6 +100,9 @@ export class WorkerHandle {
   dead = false;
   isReady = false;
   deathReason = '';
+  #blame: Blame | undefined;
+  /** The last bytes the worker wrote to stderr (passed on to ours): why it died, when it crashed. */
+  #stderrTail = '';
   readonly execs = new Map<number, InFlightExec>();
   /** Executions running here that wait on the host (tools, timers) and hold no thread (ParkedMsg). */
   readonly parked = new Set<number>();
@@ -120,7 +136,11 @@ export class WorkerHandle {
         SE_IDLE_SLOT_MS: String(opts.idleSlotMs),
         ...(opts.testHooks ? { SE_TEST_HOOKS: '1' } : {}),
       },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
@@ -164,8 +184,16 @@ export class WorkerHandle {
         case 'tool': this.execs.get(m.id)?.onTool(m); break;
       }
     });
-    this.child.on('exit', (code, signal) => {
-      const reason = this.deathReason || `exited (${signal ?? `code ${code}`})`;
+    // 'close', not 'exit': by then everything the worker wrote to stderr has been read.
+    this.child.on('close', (code, signal) => {
+      let reason = this.deathReason;
+      if (!reason) {
+        const oom = FATAL_OOM.test(this.#stderrTail);
+        reason = oom ? `ran out of memory (${signal ?? `code ${code}`})` : `exited (${signal ?? `code ${code}`})`;
+        // V8 aborts the whole process when an isolate outgrows what it can hold inside one builtin
+        // (a hash table past its maximum size): that is the running script's memory limit.
+        if (oom) this.#blame = this.blameRunning((f) => memoryLimitError(f.msg));
+      }
       readyReject(new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}`));
       this.fail(reason);
     });
@@ -229,6 +257,7 @@ export class WorkerHandle {
   /** The worker starts `f` now: its host deadline runs from here. */
   #begin(f: InFlightExec): void {
     f.started = true;
+    f.startedAt = performance.now();
     f.deadline = Date.now() + f.msg.limits.wallTimeoutMs + f.graceMs;
     this.#mayBlockParked(f.msg);
     f.onStart?.();
@@ -244,7 +273,7 @@ export class WorkerHandle {
     if (!msg.nested) this.memoryMb = msg.limits.memoryMb;
     return new Promise<ResultMsg>((resolve, reject) => {
       const f: InFlightExec = {
-        msg, deadline: Infinity, started: false, graceMs,
+        msg, deadline: Infinity, started: false, startedAt: 0, graceMs,
         resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onNeedCode: opts.onNeedCode, onRequeue: opts.onRequeue,
       };
       this.execs.set(msg.id, f);
@@ -272,9 +301,20 @@ export class WorkerHandle {
     }
   }
 
-  kill(reason: string): void {
+  /**
+   * Blames the execution holding the worker's thread, when exactly one does (with several isolates
+   * running at once, who did it is not known: none is blamed).
+   */
+  blameRunning(error: (f: InFlightExec) => ExecutionError): Blame {
+    const running = [...this.execs].filter(([id, f]) => f.started && !this.parked.has(id));
+    const culprit = running.length === 1 ? running[0]![0] : undefined;
+    return (id, f) => (id === culprit ? error(f) : undefined);
+  }
+
+  kill(reason: string, blame?: Blame): void {
     if (this.dead) return;
     this.deathReason = reason;
+    this.#blame = blame;
     try { this.child.kill('SIGKILL'); } catch { /* gone */ }
     // The exit event completes the failure; fail now too so callers are not kept waiting.
     this.fail(reason);
@@ -285,16 +325,33 @@ export class WorkerHandle {
     this.dead = true;
     const err = () => new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the execution did not complete (retryable)`, { workerId: this.id });
     // Only executions the worker had started fail; one still queued in it never ran and is handed back.
-    const execs = [...this.execs.values()];
+    // Blame is decided while the worker's state (which ones were parked) is still known.
+    const execs = [...this.execs].map(([id, f]) => ({ id, f, own: f.started ? this.#blame?.(id, f) : undefined }));
     this.execs.clear();
     this.parked.clear();
-    const handBack = execs.filter((f) => !f.started && f.onRequeue);
-    for (const f of execs) if (!handBack.includes(f)) f.reject(err());
+    const handBack = execs.filter(({ f }) => !f.started && f.onRequeue).map(({ f }) => f);
+    for (const { id, f, own } of execs) {
+      if (handBack.includes(f)) continue;
+      if (own) f.resolve(this.#limitResult(id, f, own));
+      else f.reject(err());
+    }
     // Each goes back to the head of the queue: the last first, so they keep their order.
     for (const f of handBack.reverse()) f.onRequeue!();
     for (const [, f] of this.compiles) f.reject(err());
     this.compiles.clear();
     if (first) this.onExit?.(this, reason);
+  }
+
+  /** The outcome of an execution that took its worker down by breaching a limit. */
+  #limitResult(id: number, f: InFlightExec, error: ExecutionError): ResultMsg {
+    return {
+      t: 'result', id,
+      outcome: {
+        ok: false, error, stdout: '', stderr: '', executionTimeMs: performance.now() - f.startedAt,
+        memoryBytes: error.kind === 'memory_limit' ? f.msg.limits.memoryMb * 1048576 : 0,
+        cpuPercentage: 0, operationsCount: 0, isolateId: `${this.id}/replaced`,
+      },
+    };
   }
 
   async shutdown(): Promise<void> {
@@ -309,3 +366,19 @@ export class WorkerHandle {
 }
 
 export function setPageSize(n: number): void { pageSize = n; }
+
+/** A script whose worker had to be replaced to stop it, past its wall-clock limit. */
+export function uninterruptibleTimeout(msg: ExecMsg): ExecutionError {
+  return {
+    kind: 'timeout', name: 'TimeoutError', stack: '', line: 0, column: 0,
+    message: `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms (it could not be interrupted: its worker was replaced)`,
+  };
+}
+
+/** A script that took its worker's memory past what the worker may hold. */
+export function memoryLimitError(msg: ExecMsg): ExecutionError {
+  return {
+    kind: 'memory_limit', name: 'MemoryLimitError', stack: '', line: 0, column: 0,
+    message: `the script exceeded its memory limit of ${msg.limits.memoryMb} MiB (its worker ran out of memory and was replaced)`,
+  };
+}

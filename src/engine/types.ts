@@ -109,7 +109,7 @@ export interface ExecuteJob {
   /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
   caller?: { key: string; limit: number };
   /** Test-only: crash or hang the worker that takes this job. Ignored unless EngineOptions.enableTestHooks. */
-  testHook?: 'segv' | 'abort' | 'hang';
+  testHook?: 'segv' | 'abort' | 'hang' | 'oom';
 }
 
 export type ExecutionErrorKind =

@@ -697,6 +697,7 @@ async function onExec(msg: ExecMsg): Promise<void> {
     if (msg.testHook === 'segv') process.kill(process.pid, 'SIGSEGV');
     else if (msg.testHook === 'abort') process.abort();
     else if (msg.testHook === 'hang') { const end = Date.now() + 600_000; while (Date.now() < end) { /* hang */ } }
+    else if (msg.testHook === 'oom') { const keep: number[][] = []; for (;;) keep.push(new Array(1e6).fill(1.5)); }
   }
   const slot = freeSlot(msg.limits.memoryMb);
   slot.busy = true;

@@ -54,10 +54,37 @@ describe('worker supervision', () => {
     expect(e.stats().workerRestarts).toBe(1);
   }, 20_000);
 
-  it('a worker whose event loop hangs (test hook) is killed past the execution deadline', async () => {
+  it('a worker whose event loop hangs (test hook) is killed past the execution deadline: that execution timed out', async () => {
     engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500 });
-    expect(await reasonOf(run(engine, '1', { testHook: 'hang', limits: { wallTimeoutMs: 500 } as never }))).toBe('WORKER_CRASHED');
+    const r = await run(engine, '1', { testHook: 'hang', limits: { wallTimeoutMs: 500 } as never });
+    expect(r.error).toMatchObject({ kind: 'timeout', name: 'TimeoutError' });
+    expect(r.error!.message).toContain('could not be interrupted');
     await nextSucceeds(engine);
+    expect(engine.stats().workerRestarts).toBe(1);
+  }, 20_000);
+
+  it('a script stuck in a builtin that cannot be interrupted times out; a neighbour waiting in that worker fails retryable', async () => {
+    engine = await startEngine({ workers: 1, heartbeatTimeoutMs: 60_000, hangGraceMs: 500 });
+    const e = engine;
+    const neighbour = run(e, 'export default async () => { await new Promise((r) => setTimeout(r, 4000)); return "done"; }', { limits: { wallTimeoutMs: 10_000 } as never });
+    await new Promise((r) => setTimeout(r, 300)); // parked on its timer
+    // copyWithin walks all 10^9 indices of a sparse array inside one builtin (~40 s), deaf to termination.
+    const stuck = await run(e, 'new Array(1e9).copyWithin(0, 1).length', { limits: { wallTimeoutMs: 300 } as never });
+    expect(stuck.error).toMatchObject({ kind: 'timeout' });
+    expect(stuck.error!.message).toContain('wall-clock limit of 300 ms');
+    const n = await neighbour.catch((x: unknown) => x as EngineError);
+    expect(n).toBeInstanceOf(EngineError);
+    expect([(n as EngineError).reason, (n as EngineError).retryable]).toEqual(['WORKER_CRASHED', true]);
+    await nextSucceeds(e);
+  }, 20_000);
+
+  it('a worker that runs out of memory (test hook: V8 aborts the process) fails the running execution with memory_limit', async () => {
+    engine = await startEngine({ workers: 1, enableTestHooks: true, workerMaxOldSpaceMb: 64 });
+    const r = await run(engine, '1', { testHook: 'oom' });
+    expect(r.error).toMatchObject({ kind: 'memory_limit', name: 'MemoryLimitError' });
+    expect(r.error!.message).toContain('ran out of memory');
+    await nextSucceeds(engine);
+    expect(engine.stats().workerRestarts).toBe(1);
   }, 20_000);
 });
 
