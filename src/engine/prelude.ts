@@ -6,6 +6,7 @@
  *   WebAssembly (its memory is not counted by isolated-vm), SharedArrayBuffer, Atomics.wait/waitAsync,
  *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
  * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator);
+ * - guards the Array builtins that walk a sparse array's holes without checking for termination;
  * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns the `api` function the worker drives each execution with.
  * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
  * Host functions are only ever called directly; they are never handed to guest-reachable code.
@@ -72,6 +73,45 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   });
   defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });
   defineProperty(G, 'ArrayBuffer', { value: ABproxy, writable: true, configurable: true });
+
+  // ---- arrays: no builtin walks a huge sparse array ------------------------------------------
+  // V8's builtins walk every index of a sparse array (new Array(1e9), a.length = 1e9) without
+  // checking for termination: tens of seconds deaf to the time limit, until the host replaces the
+  // worker. No dense array longer than memoryBytes / 8 fits in the limit, so a longer receiver (or
+  // argument list) is sparse or array-like, and is refused before the walk starts. The methods are
+  // those measured to walk holes uninterruptibly; assignment keeps their property attributes.
+  const maxWalk = MathMax(1048576, MathFloor(memoryBytes / 8));
+  const captureStackTrace = ErrorC.captureStackTrace;
+  // The stack starts at the script's call: the guard's own frame is not shown.
+  const tooLong = (n, guard) => {
+    const e = new RangeErrorC('array-like of length ' + n + ' is too long to walk (at most ' + maxWalk + ' for this script)');
+    captureStackTrace(e, guard);
+    return e;
+  };
+  function guardWalk(original) {
+    const guard = function () {
+      if (this != null) { const n = this.length; if (n > maxWalk) throw tooLong(n, guard); }
+      return apply(original, this, arguments);
+    };
+    return guard;
+  }
+  function guardArgs(original, at) {
+    const guard = function () {
+      const list = arguments[at];
+      if (list != null) { const n = list.length; if (n > maxWalk) throw tooLong(n, guard); }
+      return apply(original, this, arguments);
+    };
+    return guard;
+  }
+  const AP = Array.prototype;
+  const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
+    'indexOf', 'lastIndexOf', 'join', 'toString', 'flat', 'flatMap', 'forEach', 'map', 'filter', 'every', 'some', 'reduce',
+    'reduceRight', 'find', 'findIndex', 'unshift', 'shift'];
+  for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guardWalk(AP[walkers[i]]);
+  // Argument lists are read from array-likes the same way: f.apply(x, a), Reflect.apply/construct.
+  Function.prototype.apply = guardArgs(Function.prototype.apply, 1);
+  R.apply = guardArgs(apply, 2);
+  R.construct = guardArgs(construct, 1);
 
   // ---- output helpers -----------------------------------------------------------------------
   function utf8Length(s) {

@@ -42,6 +42,28 @@ const corpus: Case[] = [
   { name: 'shared sub-objects that expand exponentially', source: 'let o = { v: 1 }; for (let i = 0; i < 40; i++) o = { a: o, b: o }; o', kinds: ['invalid_return_value', 'memory_limit', 'output_limit', 'timeout'] },
   { name: 'huge output', source: "for (let i = 0; i < 2000; i++) console.log('x'.repeat(10000)); 'done'", kinds: 'success', check: (r) => { expect(Buffer.byteLength(r.stdout)).toBeLessThan(4096 + 64); expect(r.stdout).toMatch(/…\[truncated \d+ bytes\]$/); } },
   { name: 'one huge console line', source: "console.error('z'.repeat(20 * 1024 * 1024)); 1", kinds: 'success', check: (r) => expect(r.stderr).toContain('…[truncated 20967425 bytes]') },
+  // V8's builtins walk every hole of a sparse array deaf to termination (copyWithin over 10^9: ~40 s).
+  {
+    name: 'builtins over a huge sparse array or array-like',
+    source: `const a = new Array(1e9), out = [];
+      const calls = [() => a.copyWithin(0, 1), () => a.fill(0), () => a.reverse(), () => a.map((x) => x), () => a.indexOf(2), () => a.join(),
+        () => a.toSorted(), () => Array.prototype.forEach.call({ length: 2 ** 32 }, () => {}), () => Math.max.apply(null, { length: 1e9 }),
+        () => Reflect.apply(Math.max, null, a), () => Reflect.construct(Array, a)];
+      for (const f of calls) { try { f(); out.push('walked'); } catch (e) { out.push(e.name); } }
+      out`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual(Array(11).fill('RangeError')),
+  },
+  {
+    name: 'the guarded builtins work as before on ordinary arrays',
+    source: `const a = [3, 1, 2];
+      [a.toSorted().join('-'), a.map((x) => x * 2).filter((x) => x > 2).reduce((s, x) => s + x, 0), a.indexOf(2), a.slice(1).reverse(),
+        Array.prototype.map.call('ab', (c) => c + c), Math.max.apply(null, a), Reflect.apply(Math.min, null, a), Reflect.construct(Array, [2]).length,
+        [[1], [2]].flat(), a.some((x) => x > 2), a.every((x) => x > 0), a.find((x) => x < 2), [1, 2].toString(), Object.keys(Array.prototype).length,
+        new Array(1e6).fill(1).reduce((s, x) => s + x, 0)]`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual(['1-2-3', 10, 2, [2, 1], ['aa', 'bb'], 3, 1, 2, [1, 2], true, true, 1, '1,2', 0, 1e6]),
+  },
   { name: 'ReDoS', source: "/^(a+)+$/.test('a'.repeat(40) + 'b')", kinds: ['timeout'] },
   { name: 'FinalizationRegistry', source: mod('const r = new FinalizationRegistry(() => { for (;;) {} }); for (let i = 0; i < 1000; i++) r.register({}, i); return 1;'), kinds: 'success' },
   { name: 'timer scheduled after return', source: mod('setTimeout(() => { for (;;) {} }, 20); return 1;'), kinds: 'success' },
