@@ -31,10 +31,13 @@ const SCRIPT_CACHE_SHARE = 0.1;
 /** Heap bytes a kept Script costs per byte of its code (measured: ~0.5 MB for a 100 KB script). */
 const HEAP_PER_CODE_BYTE = 5;
 /**
- * An isolate whose heap is over this share of its memory limit when an execution ends is retired:
- * what isolates keep between executions (V8's own compilation cache holds ~2 MB for each distinct
- * 1 MB script until it is flushed) must not eat into the room the next script is promised.
+ * What an isolate keeps between executions must not eat into the room the next script is promised:
+ * V8's own compilation cache holds ~2 MB for each distinct 1 MB script compiled in it, until it is
+ * flushed. An isolate whose distinct code compiled so far would keep more than RETIRE_HEAP_SHARE of
+ * its memory limit that way is retired after the execution. (Its heap at an execution's end says
+ * little: earlier contexts sit there as garbage, up to ~60 % of the limit, until V8 collects them.)
  */
+const RETAINED_PER_CODE_BYTE = 2;
 const RETIRE_HEAP_SHARE = 0.4;
 /**
  * Guest code runs with the sync variants (one thread, no hops) when this process hosts one isolate:
@@ -129,6 +132,9 @@ class Slot {
   /** The next execution's context: ready (prepared after the last result was sent) or still being created. */
   next: Prepared | Promise<Prepared> | undefined;
   executions = 0;
+  /** Bytes of distinct code compiled in this isolate (see RETAINED_PER_CODE_BYTE), by cache key. */
+  compiledBytes = 0;
+  readonly compiledKeys = new Set<string>();
   run: Run | undefined;
   busy = false;
   /** Compiled Scripts by cache key, least recently used out first (see SCRIPT_CACHE_SHARE). */
@@ -150,7 +156,8 @@ class Slot {
     this.generation++;
     this.isolate = new ivm.Isolate({
       memoryLimit: this.memMb,
-      onCatastrophicError: () => { process.exit(70); },
+      // Said on stderr first: the supervisor reads why a worker died (an out-of-memory is the running script's limit).
+      onCatastrophicError: (message) => { process.stderr.write(`isolate catastrophic error: ${message}\n`); process.exit(70); },
     });
     this.prelude = this.isolate.compileScriptSync(PRELUDE_SOURCE, { filename: '<prelude>' });
     this.logCb = new ivm.Callback((stream: number, text: string, total: number) => this.onLog(stream, text, total));
@@ -162,8 +169,17 @@ class Slot {
       dispose: (script) => { try { script.release(); } catch { /* its isolate is gone */ } },
     });
     this.executions = 0;
+    this.compiledBytes = 0;
+    this.compiledKeys.clear();
     this.next = undefined;
     this.scheduleNext();
+  }
+
+  /** Code compiled again (a module, or a Script dropped from the LRU) is already in V8's cache. */
+  noteCompiled(key: string, bytes: number): void {
+    if (this.compiledKeys.has(key)) return;
+    this.compiledKeys.add(key);
+    this.compiledBytes += bytes;
   }
 
   recycle(memMb = this.memMb): void {
@@ -402,6 +418,7 @@ class Slot {
       if (kind === 'module' && !wrapped) {
         let mod: ivm.Module;
         try {
+          this.noteCompiled(msg.cacheKey, code.length);
           mod = iso.compileModuleSync(code, { filename });
         } catch (e) { throw parseCompileError(String((e as Error).message)); }
         if (mod.dependencySpecifiers.length > 0) {
@@ -419,6 +436,7 @@ class Slot {
         let script = this.scripts.get(msg.cacheKey);
         const lineOffset = wrapped ? WRAPPED_LINE_OFFSET : 0;
         if (!script) {
+          this.noteCompiled(msg.cacheKey, code.length);
           try {
             if (msg.cachedData) {
               script = iso.compileScriptSync(code, { filename, lineOffset, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
@@ -507,7 +525,7 @@ class Slot {
     try { transient?.release(); } catch { /* disposed */ }
     this.executions++;
     const limitHit = error !== undefined && ['timeout', 'memory_limit', 'cancelled'].includes(error.kind);
-    const heavy = memoryBytes > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
+    const heavy = this.compiledBytes * RETAINED_PER_CODE_BYTE > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
     if (iso.isDisposed || limitHit || heavy || this.executions >= RECYCLE_AFTER) {
       this.retire();
     } else {

@@ -141,6 +141,18 @@ describe('memory limits and isolate reuse', () => {
 });
 
 describe('room for each script', () => {
+  it('an isolate is not retired for the garbage earlier contexts leave in its heap', async () => {
+    engine = await startEngine({ workers: 1 });
+    const ids = new Set<string>();
+    // Each run leaves ~0.5 MB: the heap climbs past 40 % of the limit before V8 collects it.
+    for (let i = 0; i < 150; i++) {
+      const r = await run(engine, 'const a = []; for (let i = 0; i < 3000; i++) a.push({ i, s: "x" + i }); a.length', { limits: { memoryBytes: 50 * 1048576 } as never });
+      expect(r.returnValue).toBe(3000);
+      ids.add(r.metadata.isolateId);
+    }
+    expect([...ids]).toHaveLength(1);
+  });
+
   it('a script gets its memory after many big scripts ran on the same isolate', async () => {
     engine = await startEngine({ workers: 1 });
     const e = engine;
