@@ -1,6 +1,6 @@
 /** Source handling shared by host and worker: hashing, cache keys, TypeScript stripping, kind detection. */
 import { createHash } from 'node:crypto';
-import { stripTypeScriptTypes } from 'node:module';
+import { createRequire } from 'node:module';
 import { CompileError } from './errors.ts';
 import type { Diagnostic, ScriptKind, ScriptLanguage } from './types.ts';
 import { moduleAsScript } from './module-script.ts';
@@ -34,19 +34,46 @@ export interface PreparedSource {
   wrapped?: boolean;
 }
 
+interface TypeStripper { transformSync(source: string, options: { mode: 'strip-only' }): { code: string } }
+/** amaro's own error: its position (line 1-based, column 0-based) and whether the syntax is the cause. */
+interface StripperError { code?: string; message?: string; startLine?: number; startColumn?: number }
+
+const require = createRequire(import.meta.url);
+let stripper: TypeStripper | undefined;
+
+/**
+ * amaro (the type stripper Node itself bundles), loaded by this module so that it can be loaded
+ * again: its WebAssembly instance overflows its stack on deeply nested source, and after such a
+ * trap every later call fails ("memory access out of bounds") until a fresh instance is made.
+ * Node's own stripTypeScriptTypes cannot be reset, and reports no position either.
+ */
+function loadStripper(): TypeStripper {
+  for (const key of Object.keys(require.cache)) if (key.includes('/node_modules/amaro/')) delete require.cache[key];
+  return require('amaro') as TypeStripper;
+}
+
+/** Types become spaces (positions are kept); a syntax error says where. */
+export function stripTypes(source: string): string {
+  stripper ??= loadStripper();
+  try {
+    return stripper.transformSync(source, { mode: 'strip-only' }).code;
+  } catch (e) {
+    const err = e as StripperError;
+    if (err.code === 'InvalidSyntax' || err.code === 'UnsupportedSyntax') {
+      throw new CompileError(`TypeScript: ${String(err.message)}`, err.startLine ?? 0, err.startLine ? (err.startColumn ?? 0) + 1 : 0);
+    }
+    // Its stack ran out (RangeError, or a WebAssembly trap that leaves the instance unusable).
+    stripper = undefined;
+    throw new CompileError('TypeScript: the source nests too deeply to strip its types', 0, 0);
+  }
+}
+
 /** Strips TypeScript types (positions are kept: types become spaces) and decides the kind. */
 export function prepareSource(source: string, language: ScriptLanguage, kind: ScriptKind | undefined): PreparedSource {
   const diagnostics: Diagnostic[] = [];
   let code = source;
   if (language === 'typescript') {
-    try {
-      code = stripTypeScriptTypes(source, { mode: 'strip' });
-    } catch (e) {
-      const err = e as { message?: string };
-      const msg = String(err.message ?? e);
-      const m = /:(\d+):(\d+)\]?\s*$/m.exec(msg);
-      throw new CompileError(`TypeScript: ${msg.split('\n')[0]}`, m ? Number(m[1]) : 0, m ? Number(m[2]) : 0);
-    }
+    code = stripTypes(source);
     diagnostics.push({ severity: 'info', message: 'TypeScript types were stripped, not type-checked', line: 0, column: 0 });
   }
   const k = kind ?? detectKind(code);

@@ -111,6 +111,8 @@ describe("errors", () => {
     expect([f.code, f.reason, f.metadata.line]).toEqual(["InvalidArgument", "COMPILATION_ERROR", "2"]);
     expect(Number(f.metadata.column)).toBeGreaterThan(0);
     expect((await failure(grpc().executeScript({ scriptId: "broken" }))).reason).toBe("SCRIPT_NOT_FOUND");
+    const ts = await failure(grpc().compileScript({ source: "const a: number = 1;\nlet b: = 2;", context: { language: ScriptLanguage.TYPESCRIPT } }));
+    expect([ts.code, ts.reason, ts.metadata.line, ts.metadata.column]).toEqual(["InvalidArgument", "COMPILATION_ERROR", "2", "8"]);
   });
 
   it("source over max_source_size is INVALID_ARGUMENT, exactly at it is accepted", async () => {

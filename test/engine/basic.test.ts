@@ -199,6 +199,28 @@ describe('compile and cache', () => {
     await expect(engine.compile('import fs from "fs";\nexport default function main() {}')).rejects.toThrow(/imports are not available/);
   });
 
+  it('a TypeScript syntax error has its line and column too', async () => {
+    const err = await engine.compile('let a = 1;\nlet b: = 2;', { language: 'typescript' }).catch((x) => x as CompileError);
+    expect(err).toBeInstanceOf(CompileError);
+    expect(err).toMatchObject({ line: 2, column: 8 });
+    const unsupported = await engine.compile('enum E { A }', { language: 'typescript' }).catch((x) => x as CompileError);
+    expect(unsupported).toMatchObject({ line: 1, column: 1 });
+    expect(unsupported.message).toMatch(/enum is not supported/);
+  });
+
+  it('TypeScript nested too deeply is refused, and TypeScript keeps working for everyone after it', async () => {
+    // The type stripper's WebAssembly stack overflows; the trap used to break it for the whole worker.
+    for (const depth of [1000, 3000, 10000]) {
+      const err = await engine.compile('('.repeat(depth) + '1' + ')'.repeat(depth), { language: 'typescript' }).catch((x) => x as CompileError);
+      expect(err).toBeInstanceOf(CompileError);
+      expect(err.message).toMatch(/nests too deeply/);
+    }
+    for (let i = 0; i < 4; i++) { // both workers
+      const r = await run(engine, `const x: number = ${i}; x + 1`, { language: 'typescript' });
+      expect(r.returnValue).toBe(i + 1);
+    }
+  });
+
   it('hits the cache after the first compile and misses for a different source', async () => {
     const src = `export default async function main() { return ${Math.random()} }`;
     const before = engine.stats();
