@@ -203,7 +203,7 @@ describe('compile and cache', () => {
     const err = await engine.compile('let a = 1;\nlet b: = 2;', { language: 'typescript' }).catch((x) => x as CompileError);
     expect(err).toBeInstanceOf(CompileError);
     expect(err).toMatchObject({ line: 2, column: 8 });
-    const unsupported = await engine.compile('enum E { A }', { language: 'typescript' }).catch((x) => x as CompileError);
+    const unsupported = (await engine.compile('enum E { A }', { language: 'typescript' }).catch((x) => x)) as CompileError;
     expect(unsupported).toMatchObject({ line: 1, column: 1 });
     expect(unsupported.message).toMatch(/enum is not supported/);
   });
@@ -211,7 +211,7 @@ describe('compile and cache', () => {
   it('TypeScript nested too deeply is refused, and TypeScript keeps working for everyone after it', async () => {
     // The type stripper's WebAssembly stack overflows; the trap used to break it for the whole worker.
     for (const depth of [1000, 3000, 10000]) {
-      const err = await engine.compile('('.repeat(depth) + '1' + ')'.repeat(depth), { language: 'typescript' }).catch((x) => x as CompileError);
+      const err = (await engine.compile('('.repeat(depth) + '1' + ')'.repeat(depth), { language: 'typescript' }).catch((x) => x)) as CompileError;
       expect(err).toBeInstanceOf(CompileError);
       expect(err.message).toMatch(/nests too deeply/);
     }
