@@ -170,8 +170,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const all = [...api, ...probes, ...reflection];
 
   const tls = loadTls(config.server);
-  const grpcDoor = await openGrpcDoor(grpcAddress, all, config.server.maxRequestBytes, tls, log);
-  const connectDoor = await openConnectDoor(httpAddress, all, config.server.maxRequestBytes, tls).catch(async (err) => {
+  const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
+  const grpcDoor = await openGrpcDoor(grpcAddress, all, doorLimits, tls, log);
+  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls).catch(async (err) => {
     await grpcDoor.close(0);
     throw err;
   });

@@ -239,6 +239,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       httpAddress: get("server.http_address"),
       maxRequestBytes: get("server.max_request_bytes"),
       shutdownGraceMs: get("server.shutdown_grace"),
+      idleTimeoutMs: get("server.idle_timeout"),
       dataDir: get("server.data_dir"),
       logLevel: get("server.log_level"),
       tlsCertFile: get("server.tls_cert_file"),

@@ -38,6 +38,7 @@ export interface Config {
     httpAddress: string;
     maxRequestBytes: number;
     shutdownGraceMs: number;
+    idleTimeoutMs: number;
     dataDir: string;
     logLevel: "debug" | "info" | "warn" | "error" | "silent";
     tlsCertFile: string;

@@ -9,6 +9,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
+import type { DoorLimits } from "./door-limits.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -17,12 +18,12 @@ export interface ConnectDoor {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-export async function openConnectDoor(address: string, services: ServedService[], maxRequestBytes: number, tls?: TlsMaterial): Promise<ConnectDoor> {
+export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial): Promise<ConnectDoor> {
   const handler = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of services) router.service(service, impl);
     },
-    readMaxBytes: maxRequestBytes,
+    readMaxBytes: limits.maxRequestBytes,
     // Connect GET and JSON for curl; all three protocols are on by default.
   });
   const sockets = new Set<net.Socket>();
@@ -36,7 +37,10 @@ export async function openConnectDoor(address: string, services: ServedService[]
     h2 = http2.createServer({}, handler);
     h1 = http.createServer(handler);
     listener = net.createServer((socket) => {
+      // A connection that never says which protocol it speaks is closed like an idle one.
+      socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
       socket.once("readable", () => {
+        socket.setTimeout(0);
         const head: Buffer | null = socket.read(H2_PREFACE.length) ?? socket.read();
         if (head === null) return socket.destroy();
         socket.unshift(head);
@@ -48,6 +52,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
+    closeWhenIdle(session, limits.idleTimeoutMs);
     session.once("close", () => sessions.delete(session));
   });
   listener.on("connection", (s: net.Socket) => {
@@ -86,4 +91,22 @@ export async function openConnectDoor(address: string, services: ServedService[]
         if (sockets.size === 0) done();
       }),
   };
+}
+
+/**
+ * An HTTP/2 session with no stream open for `idleMs` gets GOAWAY (as grpc-js does on the gRPC port);
+ * a long-lived subscription is an open stream, so it is never idle. HTTP/1.1 connections have
+ * Node's keep-alive and header timeouts.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => { timer = setTimeout(() => session.close(), idleMs); timer.unref(); };
+  session.on("stream", (stream: http2.ServerHttp2Stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => { if (--open === 0 && !session.closed) arm(); });
+  });
+  session.once("close", () => clearTimeout(timer));
+  arm();
 }

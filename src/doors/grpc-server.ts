@@ -4,6 +4,7 @@ import { addService } from "./grpc-adapter.ts";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
+import type { DoorLimits } from "./door-limits.ts";
 import type { Logger } from "../log.ts";
 
 export interface GrpcDoor {
@@ -12,11 +13,14 @@ export interface GrpcDoor {
   close(graceMs: number): Promise<void>;
 }
 
-export async function openGrpcDoor(address: string, services: ServedService[], maxRequestBytes: number, tls?: TlsMaterial, log?: Logger): Promise<GrpcDoor> {
+export async function openGrpcDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, log?: Logger): Promise<GrpcDoor> {
   // grpc-js's own diagnostics join the structured log instead of raw stderr lines.
   if (log) grpc.setLogger({ error: (...args: unknown[]) => log.warn("grpc-js", { detail: args.map(String).join(" ") }) } as Partial<Console>);
   const server = new grpc.Server({
-    "grpc.max_receive_message_length": maxRequestBytes,
+    "grpc.max_receive_message_length": limits.maxRequestBytes,
+    // An open connection costs a socket and its buffers: one with no call in progress for this long
+    // gets GOAWAY (gRPC's MAX_CONNECTION_IDLE); a client reconnects when it next calls.
+    "grpc.max_connection_idle_ms": limits.idleTimeoutMs,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
     "grpc.keepalive_permit_without_calls": 1,
     // Bounds what one connection can hold in flight (and so in memory); clients open more
