@@ -75,6 +75,9 @@ function fromRow(r: Row): StoredScript {
   };
 }
 
+/** Memory the recently read versions may take (UTF-16 sources, roughly). */
+const RECENT_BYTES = 64 * 1024 * 1024;
+
 export class ScriptRepository {
   readonly #db: DatabaseSync;
   readonly #latest: StatementSync;
@@ -83,8 +86,15 @@ export class ScriptRepository {
   readonly #insert: StatementSync;
   readonly #page: StatementSync;
   readonly #count: StatementSync;
-  /** Versions read recently ("id@0" is the latest): executions read the store once per script, not per call. */
-  readonly #recent = new LRUCache<string, StoredScript>({ max: 10_000 });
+  /**
+   * Versions read recently ("id@0" is the latest): executions read the store once per script, not
+   * per call. Bounded by the size of their sources too: 10,000 sources of 1 MB would be 20 GB.
+   */
+  readonly #recent = new LRUCache<string, StoredScript>({
+    max: 10_000,
+    maxSize: RECENT_BYTES,
+    sizeCalculation: (s) => 2 * (s.source.length + s.name.length) + 1024,
+  });
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -142,6 +152,11 @@ export class ScriptRepository {
   /** Latest versions ordered by id, after `afterId`. */
   list(afterId: string, limit: number): StoredScript[] {
     return (this.#page.all(afterId, limit) as unknown as Row[]).map(fromRow);
+  }
+
+  /** Bytes the recently read versions take in memory (estimated, as bounded). */
+  get recentBytes(): number {
+    return this.#recent.calculatedSize;
   }
 
   count(): number {
