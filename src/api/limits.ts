@@ -3,7 +3,7 @@
 // (product-decisions.md) capped by the configuration and tightened by the request.
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { ExecutionContext } from "../../gen/ts/scriptengine/v1/script_pb.js";
-import { durationMs } from "@bufbuild/protobuf/wkt";
+import { requestMs } from "./duration.ts";
 import { LEVEL_RANK, hasPermission } from "../auth/principal.ts";
 import type { Config, Level, Principal } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
@@ -117,13 +117,13 @@ export function grantFor(input: GrantInput): Grant {
 
   const rl = config.resourceLimits;
   const req = context?.resourceLimits;
-  const requestedTimeout = context?.timeout ? durationMs(context.timeout) : config.defaultExecutionTimeoutMs;
+  const requestedTimeout = context?.timeout ? requestMs(context.timeout, "context.timeout") : config.defaultExecutionTimeoutMs;
   if (requestedTimeout <= 0) throw serviceError("VALIDATION_ERROR", "context.timeout must be positive", { field: "context.timeout" });
   const wallTimeoutMs = minDefined(
     table.timeoutMs,
     rl.maxExecutionTimeMs,
     requestedTimeout,
-    req?.maxExecutionTime ? durationMs(req.maxExecutionTime) : undefined,
+    req?.maxExecutionTime ? requestMs(req.maxExecutionTime, "context.resource_limits.max_execution_time") : undefined,
     input.deadlineMs,
   );
   const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req?.maxMemoryBytes !== undefined ? Number(req.maxMemoryBytes) : undefined);

@@ -1,7 +1,8 @@
 // MigrationService over the migrator: requests decoded and checked here, behaviour in
 // src/migration/migrator.ts. Changing anything (migrate, auto-fix, roll back) needs the "migrate"
 // permission (admin implies it) and a tool level the principal may use; reading does not.
-import { durationMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { requestMs } from "./duration.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -28,13 +29,13 @@ export interface MigrationServiceDeps {
   migrator: Migrator;
 }
 
-export function validationOptions(v: ValidationConfig | undefined): ValidationOptions {
+export function validationOptions(v: ValidationConfig | undefined, field: string): ValidationOptions {
   return {
     checks: [...(v?.checks ?? [])],
     skipChecks: [...(v?.skipChecks ?? [])],
     strict: v?.strict ?? false,
     smokeArguments: v?.smokeRunArguments && Object.keys(v.smokeRunArguments).length > 0 ? (v.smokeRunArguments as JsonObject) : undefined,
-    smokeTimeoutMs: v?.smokeRunTimeout ? durationMs(v.smokeRunTimeout) : DEFAULT_SMOKE_TIMEOUT_MS,
+    smokeTimeoutMs: v?.smokeRunTimeout ? requestMs(v.smokeRunTimeout, `${field}.smoke_run_timeout`) : DEFAULT_SMOKE_TIMEOUT_MS,
   };
 }
 
@@ -60,7 +61,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       preserveToolId: c?.preserveToolId ?? false,
       backupOriginal: c?.backupOriginal ?? false,
       dryRun: c?.dryRun ?? false,
-      validation: validationOptions(c?.validation),
+      validation: validationOptions(c?.validation, "config.validation"),
       metadata: { ...c?.metadata },
     };
   }
@@ -85,7 +86,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
     async validateMigration(req, ctx) {
       if (!req.toolName) throw serviceError("VALIDATION_ERROR", "tool_name is required", { field: "tool_name" });
       if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
-      return { result: await migrator.validate(req.toolName, req.autoFix, validationOptions(req.validation)) };
+      return { result: await migrator.validate(req.toolName, req.autoFix, validationOptions(req.validation, "validation")) };
     },
 
     async rollbackTool(req, ctx) {

@@ -1,6 +1,6 @@
 // RegistryService over the service registry core: registrations with TTL leases, discovery and
 // a WatchServices stream (freed at once when the caller goes away or the server stops).
-import { durationMs } from "@bufbuild/protobuf/wkt";
+import { requestMs } from "./duration.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import type { ServiceRegistry } from "../registry/registry.ts";
@@ -18,7 +18,7 @@ export function registryService(deps: RegistryServiceDeps): Partial<ServiceImpl<
   return {
     registerService: (req, ctx) => {
       requirePermission(ctx, REGISTRY_WRITE);
-      return { lease: registry.register(req.service, req.ttl ? durationMs(req.ttl) : undefined) };
+      return { lease: registry.register(req.service, req.ttl ? requestMs(req.ttl, "ttl") : undefined) };
     },
     heartbeat: (req, ctx) => {
       requirePermission(ctx, REGISTRY_WRITE);

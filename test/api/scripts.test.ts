@@ -127,6 +127,17 @@ describe("errors", () => {
     const f = await failure(grpc().compileScript({ source: "1", context: { scriptId: "../etc/passwd" } }));
     expect([f.code, f.metadata.field]).toEqual(["InvalidArgument", "context.script_id"]);
   });
+
+  it("a timeout that is no valid Duration, or not positive, is INVALID_ARGUMENT naming the field", async () => {
+    for (const timeout of [{ seconds: 1n, nanos: 1_000_000_000 }, { seconds: 1n, nanos: -1 }, { seconds: 10n ** 15n, nanos: 0 }, { seconds: -5n, nanos: 0 }]) {
+      const f = await failure(grpc().runScript({ source: "1", context: { timeout } }));
+      expect([f.code, f.reason, f.metadata.field], JSON.stringify(timeout, (_k, v) => (typeof v === "bigint" ? String(v) : v))).toEqual(["InvalidArgument", "VALIDATION_ERROR", "context.timeout"]);
+    }
+    const g = await failure(grpc().runScript({ source: "1", context: { resourceLimits: { maxExecutionTime: { seconds: 0n, nanos: -2_000_000_000 } } } }));
+    expect(g.metadata.field).toBe("context.resource_limits.max_execution_time");
+    const edge = await grpc().runScript({ source: "1", context: { timeout: { seconds: 2n, nanos: 999_999_999 } } });
+    expect(edge.result?.success).toBe(true);
+  });
 });
 
 describe("limits", () => {
