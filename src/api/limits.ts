@@ -1,7 +1,8 @@
 // Turns a request's claims into what an execution may do: the security level and permissions
 // clamped to the authenticated principal, and limits from the level table
 // (product-decisions.md) capped by the configuration and tightened by the request.
-import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { SecurityLevel, type ResourceLimits } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { ExecutionContext } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { requestMs } from "./duration.ts";
 import { LEVEL_RANK, hasPermission } from "../auth/principal.ts";
@@ -36,6 +37,8 @@ export interface Grant {
   permissions: string[];
   limits: ExecutionLimits;
   caller: { key: string; limit: number };
+  /** http tool requests one execution may make: the configuration's cap, tightened by the request. */
+  maxNetworkRequests: number;
   /** Claims the request made that were reduced (clamp mode), for the log and events. */
   clamped: string[];
 }
@@ -116,19 +119,19 @@ export function grantFor(input: GrantInput): Grant {
   }
 
   const rl = config.resourceLimits;
-  const req = context?.resourceLimits;
+  const req = requestLimits(context?.resourceLimits);
   const requestedTimeout = context?.timeout ? requestMs(context.timeout, "context.timeout") : config.defaultExecutionTimeoutMs;
   if (requestedTimeout <= 0) throw serviceError("VALIDATION_ERROR", "context.timeout must be positive", { field: "context.timeout" });
   const wallTimeoutMs = minDefined(
     table.timeoutMs,
     rl.maxExecutionTimeMs,
     requestedTimeout,
-    req?.maxExecutionTime ? requestMs(req.maxExecutionTime, "context.resource_limits.max_execution_time") : undefined,
+    req.maxExecutionTimeMs,
     input.deadlineMs,
   );
-  const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req?.maxMemoryBytes !== undefined ? Number(req.maxMemoryBytes) : undefined);
-  const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req?.maxCpuPercentage);
-  const concurrent = minDefined(table.concurrent, rl.maxConcurrentOperations, principal.maxConcurrent || undefined);
+  const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req.maxMemoryBytes);
+  const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req.maxCpuPercentage);
+  const concurrent = minDefined(table.concurrent, rl.maxConcurrentOperations, principal.maxConcurrent || undefined, req.maxConcurrentOperations);
 
   return {
     level,
@@ -136,6 +139,7 @@ export function grantFor(input: GrantInput): Grant {
     permissions,
     clamped,
     caller: { key: principal.name, limit: concurrent },
+    maxNetworkRequests: minDefined(rl.maxNetworkRequests, req.maxNetworkRequests),
     limits: {
       memoryBytes,
       wallTimeoutMs,
@@ -144,8 +148,38 @@ export function grantFor(input: GrantInput): Grant {
       maxReturnBytes: config.execution.maxReturnBytes,
       maxToolPayloadBytes: config.execution.maxToolPayloadBytes,
       tools,
-      toolTimeoutMs: rl.operationTimeoutMs,
+      toolTimeoutMs: minDefined(rl.operationTimeoutMs, req.operationTimeoutMs),
       maxToolCalls: 1000,
     },
+  };
+}
+
+/** Smallest memory limit an isolate can run with (the engine's floor). */
+const MIN_MEMORY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The request's own ResourceLimits, checked: each may only tighten what the level and the
+ * configuration grant, so a value that could not (zero, negative, not a number) is refused rather
+ * than read as "no limit".
+ */
+function requestLimits(r: ResourceLimits | undefined) {
+  const field = (name: string) => `context.resource_limits.${name}`;
+  const bad = (name: string, why: string) => serviceError("VALIDATION_ERROR", `${field(name)} ${why}`, { field: field(name) });
+  const positive = (d: Duration | undefined, name: string) => {
+    if (!d) return undefined;
+    const ms = requestMs(d, field(name));
+    if (!(ms > 0)) throw bad(name, "must be positive");
+    return ms;
+  };
+  if (r?.maxMemoryBytes !== undefined && r.maxMemoryBytes < BigInt(MIN_MEMORY_BYTES)) throw bad("max_memory_bytes", `must be at least ${MIN_MEMORY_BYTES}`);
+  if (r?.maxCpuPercentage !== undefined && !(r.maxCpuPercentage > 0 && Number.isFinite(r.maxCpuPercentage))) throw bad("max_cpu_percentage", "must be a positive percentage");
+  if (r?.maxConcurrentOperations !== undefined && r.maxConcurrentOperations < 1n) throw bad("max_concurrent_operations", "must be at least 1");
+  return {
+    maxMemoryBytes: r?.maxMemoryBytes !== undefined ? Number(r.maxMemoryBytes) : undefined,
+    maxCpuPercentage: r?.maxCpuPercentage,
+    maxConcurrentOperations: r?.maxConcurrentOperations !== undefined ? Number(r.maxConcurrentOperations) : undefined,
+    maxNetworkRequests: r?.maxNetworkRequests !== undefined ? Number(r.maxNetworkRequests) : undefined,
+    maxExecutionTimeMs: positive(r?.maxExecutionTime, "max_execution_time"),
+    operationTimeoutMs: positive(r?.operationTimeout, "operation_timeout"),
   };
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
@@ -28,7 +29,11 @@ let webPort = 0;
 let workDir = "";
 
 beforeAll(async () => {
-  web = createServer((req, res) => res.end(JSON.stringify({ path: req.url, traceparent: req.headers.traceparent ?? null })));
+  web = createServer((req, res) => {
+    const answer = () => res.end(JSON.stringify({ path: req.url, traceparent: req.headers.traceparent ?? null }));
+    if (req.url?.startsWith("/slow")) setTimeout(answer, 1500);
+    else answer();
+  });
   await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
   webPort = (web.address() as { port: number }).port;
   workDir = mkdtempSync(join(tmpdir(), "se-work-"));
@@ -78,6 +83,49 @@ afterAll(async () => {
 
 const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 const scripts = () => clientFor(ScriptService, "grpc-js", server);
+
+describe("a request's own resource limits only tighten", () => {
+  const spin = "const end = Date.now() + 800; let n = 0; while (Date.now() < end) n++; 'spun'";
+  const limited = (resourceLimits: object, extra: object = {}) => ({ source: spin, context: { timeout: durationFromMs(4000), resourceLimits, ...extra } });
+
+  it("a value that could only loosen or means nothing is INVALID_ARGUMENT naming its field", async () => {
+    const cases: [object, string][] = [
+      [{ maxCpuPercentage: -5 }, "max_cpu_percentage"],
+      [{ maxCpuPercentage: 0 }, "max_cpu_percentage"],
+      [{ maxCpuPercentage: Number.NaN }, "max_cpu_percentage"],
+      [{ maxMemoryBytes: 1n }, "max_memory_bytes"],
+      [{ maxExecutionTime: { seconds: 0n, nanos: 0 } }, "max_execution_time"],
+      [{ operationTimeout: { seconds: -1n, nanos: 0 } }, "operation_timeout"],
+      [{ maxConcurrentOperations: 0n }, "max_concurrent_operations"],
+    ];
+    for (const [rl, name] of cases) {
+      const f = await failure(scripts().runScript(limited(rl), as(SAFE)));
+      expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", `context.resource_limits.${name}`]);
+    }
+  });
+
+  it("max_cpu_percentage tightens the CPU budget (Safe grants 50 % of the wall time)", async () => {
+    expect((await scripts().runScript(limited({}), as(SAFE))).result?.success).toBe(true);
+    const f = await failure(scripts().runScript(limited({ maxCpuPercentage: 10 }), as(SAFE)));
+    expect([f.code, f.reason]).toEqual(["DeadlineExceeded", "TIMEOUT"]);
+  });
+
+  it("max_network_requests and operation_timeout tighten the http tool", async () => {
+    const prod = { availableTools: ["http"], securityContext: { securityLevel: SecurityLevel.PRODUCTION } };
+    const twice = `export default async (a, ctx) => {
+      const out = [(await ctx.tools.http({ url: "http://127.0.0.1:${webPort}/one" })).status];
+      try { await ctx.tools.http({ url: "http://127.0.0.1:${webPort}/two" }); out.push("second"); } catch (e) { out.push(e.message); }
+      return out;
+    }`;
+    const { result } = await scripts().runScript({ source: twice, context: { ...prod, resourceLimits: { maxNetworkRequests: 1n } } }, as(PROD));
+    const v = (toJson(ExecutionResultSchema, result!) as { returnValue: [number, string] }).returnValue;
+    expect(v[0]).toBe(200);
+    expect(v[1]).toMatch(/more than 1 requests/);
+    const slow = `export default async (a, ctx) => { try { await ctx.tools.http({ url: "http://127.0.0.1:${webPort}/slow" }); return "answered"; } catch (e) { return e.message; } }`;
+    const timed = await scripts().runScript({ source: slow, context: { ...prod, resourceLimits: { operationTimeout: durationFromMs(200) } } }, as(PROD));
+    expect((toJson(ExecutionResultSchema, timed.result!) as { returnValue: string }).returnValue).toMatch(/timed out/);
+  });
+});
 
 describe("security levels and permissions", () => {
   it("asking for a level above the principal's is PERMISSION_DENIED and announced", async () => {

@@ -478,19 +478,22 @@ func (x *ResourceUsage) GetFileIoBytes() uint64 {
 }
 
 // ResourceLimits cap what an execution may use. Unset fields mean "no cap beyond the security level".
+// In a request (ExecutionContext.resource_limits) each set field can only tighten what the level and
+// the server's configuration grant; a value that could not (zero where a positive value is needed, a
+// negative or non-finite percentage, an invalid Duration) is INVALID_ARGUMENT naming the field.
 type ResourceLimits struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Maximum isolate heap in bytes.
+	// Maximum isolate heap in bytes (at least 8 MiB in a request).
 	MaxMemoryBytes *uint64 `protobuf:"varint,1,opt,name=max_memory_bytes,json=maxMemoryBytes,proto3,oneof" json:"max_memory_bytes,omitempty"`
-	// Maximum CPU share in percent of one core.
+	// Maximum CPU share in percent of one core (the CPU-time budget is this share of the wall time).
 	MaxCpuPercentage *float64 `protobuf:"fixed64,2,opt,name=max_cpu_percentage,json=maxCpuPercentage,proto3,oneof" json:"max_cpu_percentage,omitempty"`
-	// Maximum concurrent executions.
+	// Maximum concurrent executions (of the calling principal, counting this one).
 	MaxConcurrentOperations *uint64 `protobuf:"varint,3,opt,name=max_concurrent_operations,json=maxConcurrentOperations,proto3,oneof" json:"max_concurrent_operations,omitempty"`
 	// Timeout for a single host operation (a tool call).
 	OperationTimeout *durationpb.Duration `protobuf:"bytes,4,opt,name=operation_timeout,json=operationTimeout,proto3" json:"operation_timeout,omitempty"`
 	// Maximum wall-clock execution time of a script.
 	MaxExecutionTime *durationpb.Duration `protobuf:"bytes,5,opt,name=max_execution_time,json=maxExecutionTime,proto3" json:"max_execution_time,omitempty"`
-	// Maximum network requests per execution.
+	// Maximum network requests (http tool calls) per execution; 0 allows none.
 	MaxNetworkRequests *uint64 `protobuf:"varint,6,opt,name=max_network_requests,json=maxNetworkRequests,proto3,oneof" json:"max_network_requests,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache

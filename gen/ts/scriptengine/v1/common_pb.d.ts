@@ -176,26 +176,29 @@ export declare const ResourceUsageSchema: GenMessage<ResourceUsage>;
 
 /**
  * ResourceLimits cap what an execution may use. Unset fields mean "no cap beyond the security level".
+ * In a request (ExecutionContext.resource_limits) each set field can only tighten what the level and
+ * the server's configuration grant; a value that could not (zero where a positive value is needed, a
+ * negative or non-finite percentage, an invalid Duration) is INVALID_ARGUMENT naming the field.
  *
  * @generated from message scriptengine.v1.ResourceLimits
  */
 export declare type ResourceLimits = Message<"scriptengine.v1.ResourceLimits"> & {
   /**
-   * Maximum isolate heap in bytes.
+   * Maximum isolate heap in bytes (at least 8 MiB in a request).
    *
    * @generated from field: optional uint64 max_memory_bytes = 1;
    */
   maxMemoryBytes?: bigint | undefined;
 
   /**
-   * Maximum CPU share in percent of one core.
+   * Maximum CPU share in percent of one core (the CPU-time budget is this share of the wall time).
    *
    * @generated from field: optional double max_cpu_percentage = 2;
    */
   maxCpuPercentage?: number | undefined;
 
   /**
-   * Maximum concurrent executions.
+   * Maximum concurrent executions (of the calling principal, counting this one).
    *
    * @generated from field: optional uint64 max_concurrent_operations = 3;
    */
@@ -216,7 +219,7 @@ export declare type ResourceLimits = Message<"scriptengine.v1.ResourceLimits"> &
   maxExecutionTime?: Duration | undefined;
 
   /**
-   * Maximum network requests per execution.
+   * Maximum network requests (http tool calls) per execution; 0 allows none.
    *
    * @generated from field: optional uint64 max_network_requests = 6;
    */
