@@ -54,6 +54,12 @@ const ABORT_NAMES: Partial<Record<ExecutionErrorKind, string>> = { cancelled: 'C
 
 let recycles = 0;
 
+/** V8 lost control of an isolate: this process ends. Said on stderr first, where the supervisor reads why a worker died. */
+function onCatastrophicError(message: string): void {
+  process.stderr.write(`isolate catastrophic error: ${message}\n`);
+  process.exit(70);
+}
+
 function send(msg: WorkerToHost): void {
   if (process.connected) process.send!(msg);
 }
@@ -156,8 +162,7 @@ class Slot {
     this.generation++;
     this.isolate = new ivm.Isolate({
       memoryLimit: this.memMb,
-      // Said on stderr first: the supervisor reads why a worker died (an out-of-memory is the running script's limit).
-      onCatastrophicError: (message) => { process.stderr.write(`isolate catastrophic error: ${message}\n`); process.exit(70); },
+      onCatastrophicError,
     });
     this.prelude = this.isolate.compileScriptSync(PRELUDE_SOURCE, { filename: '<prelude>' });
     this.logCb = new ivm.Callback((stream: number, text: string, total: number) => this.onLog(stream, text, total));
@@ -573,7 +578,7 @@ async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
   const p = prepareSource(msg.source, msg.language, msg.kind);
   if (!compileIsolate || compileIsolate.isDisposed || compiles++ > 1000) {
     compileIsolate?.dispose();
-    compileIsolate = new ivm.Isolate({ memoryLimit: 128, onCatastrophicError: () => process.exit(70) });
+    compileIsolate = new ivm.Isolate({ memoryLimit: 128, onCatastrophicError });
     compiles = 0;
   }
   const info: CompiledInfo = { code: p.code, kind: p.kind, wrapped: p.wrapped, diagnostics: p.diagnostics };
