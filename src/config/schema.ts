@@ -66,6 +66,9 @@ export const SCHEMA = {
   // Callers.
   "auth.on_excess": { type: "enum", default: "deny", values: ["deny", "clamp"], doc: "a request asking for more than its principal holds" },
 
+  // The embedded store.
+  "store.max_versions": { type: "int", default: 100, min: 0, max: 1_000_000, doc: "versions kept per script id (older ones are removed when a new one is compiled); 0 keeps all" },
+
   // Events.
   "events.log_size": { type: "int", default: 10_000, min: 1, max: 10_000_000, doc: "events retained for resume" },
   "events.subscriber_buffer": { type: "int", default: 1024, min: 1, max: 1_000_000, doc: "events buffered per subscriber" },

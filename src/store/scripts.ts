@@ -51,11 +51,20 @@ CREATE TABLE IF NOT EXISTS scripts (
   compiled_at_ms   INTEGER NOT NULL,
   compile_time_ms  REAL NOT NULL,
   cache_key        TEXT NOT NULL,
+  created_at_ms    INTEGER,
   PRIMARY KEY (script_id, version)
 )`;
 
-// created_at is the first version's compile time, read with the latest version.
-const SELECT = `SELECT s.*, (SELECT MIN(compiled_at_ms) FROM scripts f WHERE f.script_id = s.script_id) AS created_at_ms FROM scripts s`;
+/**
+ * created_at is the first version's compile time, kept on every version since older versions may
+ * be pruned (stores made before it was kept get it from their oldest version).
+ */
+const ADD_CREATED_AT = [
+  `ALTER TABLE scripts ADD COLUMN created_at_ms INTEGER`,
+  `UPDATE scripts SET created_at_ms = (SELECT MIN(compiled_at_ms) FROM scripts f WHERE f.script_id = scripts.script_id) WHERE created_at_ms IS NULL`,
+];
+
+const SELECT = `SELECT s.* FROM scripts s`;
 
 function fromRow(r: Row): StoredScript {
   return {
@@ -96,15 +105,23 @@ export class ScriptRepository {
     sizeCalculation: (s) => 2 * (s.source.length + s.name.length) + 1024,
   });
 
-  constructor(db: DatabaseSync) {
+  readonly #prune: StatementSync;
+  readonly #maxVersions: number;
+
+  /** `maxVersions`: the latest versions of each script kept (older ones are removed); 0 keeps all. */
+  constructor(db: DatabaseSync, maxVersions = 0) {
     this.#db = db;
+    this.#maxVersions = maxVersions;
     db.exec(SCHEMA);
+    const columns = db.prepare(`PRAGMA table_info(scripts)`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === "created_at_ms")) transaction(db, () => { for (const sql of ADD_CREATED_AT) db.exec(sql); });
+    this.#prune = db.prepare(`DELETE FROM scripts WHERE script_id = ? AND version <= ?`);
     this.#latest = db.prepare(`${SELECT} WHERE s.script_id = ? ORDER BY s.version DESC LIMIT 1`);
     this.#version = db.prepare(`${SELECT} WHERE s.script_id = ? AND s.version = ?`);
     this.#nextVersion = db.prepare(`SELECT COALESCE(MAX(version), 0) + 1 AS next FROM scripts WHERE script_id = ?`);
     this.#insert = db.prepare(
-      `INSERT INTO scripts (script_id, version, source, source_hash, language, kind, name, metadata_json, diagnostics_json, compiled_at_ms, compile_time_ms, cache_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO scripts (script_id, version, source, source_hash, language, kind, name, metadata_json, diagnostics_json, compiled_at_ms, compile_time_ms, cache_key, created_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#page = db.prepare(
       `${SELECT} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
@@ -112,11 +129,15 @@ export class ScriptRepository {
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
   }
 
-  /** Stores a new version of the script (version 1 for a new id) and returns it with its version. */
+  /**
+   * Stores a new version of the script (version 1 for a new id) and returns it with its version;
+   * versions older than the latest `maxVersions` are removed in the same transaction.
+   */
   add(script: NewScript): { stored: StoredScript; previous?: StoredScript } {
     return transaction(this.#db, () => {
       const previous = this.get(script.scriptId);
       const version = (this.#nextVersion.get(script.scriptId) as { next: number }).next;
+      const createdAtMs = previous?.createdAtMs ?? script.compiledAtMs;
       this.#insert.run(
         script.scriptId,
         version,
@@ -130,9 +151,18 @@ export class ScriptRepository {
         script.compiledAtMs,
         script.compileTimeMs,
         script.cacheKey,
+        createdAtMs,
       );
-      const stored = { ...script, version, createdAtMs: previous?.createdAtMs ?? script.compiledAtMs };
+      const stored = { ...script, version, createdAtMs };
       this.#recent.delete(`${script.scriptId}@0`);
+      if (this.#maxVersions > 0 && version > this.#maxVersions) {
+        const upTo = version - this.#maxVersions;
+        this.#prune.run(script.scriptId, upTo);
+        for (const key of [...this.#recent.keys()]) {
+          const at = key.lastIndexOf("@");
+          if (key.slice(0, at) === script.scriptId && Number(key.slice(at + 1)) > 0 && Number(key.slice(at + 1)) <= upTo) this.#recent.delete(key);
+        }
+      }
       return { stored, previous };
     });
   }
