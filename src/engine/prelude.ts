@@ -79,7 +79,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // checking for termination: tens of seconds deaf to the time limit, until the host replaces the
   // worker. No dense array longer than memoryBytes / 8 fits in the limit, so a longer receiver (or
   // argument list) is sparse or array-like, and is refused before the walk starts. The methods are
-  // those measured to walk holes uninterruptibly; assignment keeps their property attributes.
+  // those measured to walk holes uninterruptibly (find/findIndex call their callback for every hole,
+  // so termination reaches them); assignment keeps their property attributes.
   const maxWalk = MathMax(1048576, MathFloor(memoryBytes / 8));
   const captureStackTrace = ErrorC.captureStackTrace;
   // The stack starts at the script's call: the guard's own frame is not shown.
@@ -106,7 +107,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const AP = Array.prototype;
   const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
     'indexOf', 'lastIndexOf', 'join', 'toString', 'flat', 'flatMap', 'forEach', 'map', 'filter', 'every', 'some', 'reduce',
-    'reduceRight', 'find', 'findIndex', 'unshift', 'shift'];
+    'reduceRight', 'unshift', 'shift'];
   for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guardWalk(AP[walkers[i]]);
   // Argument lists are read from array-likes the same way: f.apply(x, a), Reflect.apply/construct.
   Function.prototype.apply = guardArgs(Function.prototype.apply, 1);
