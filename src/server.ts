@@ -117,6 +117,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     sendAhead: config.pool.sendAhead,
     maxParkedPerWorker: config.pool.maxParked,
     maxSourceBytes: config.maxSourceSize,
+    onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
   });
   await engine.start();
   const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log });

@@ -160,7 +160,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       maxParked: o.maxParked, idleSlotMs: o.idleSlotMs,
     });
     w.onCapacity = () => queueMicrotask(pump);
-    w.onExit = (dead, reason) => {
+    w.onExit = (dead, reason, held) => {
+      try { options.onWorkerExit?.({ workerId: dead.id, pid: dead.pid, reason, ...held }); } catch { /* a listener never breaks the pool */ }
       const i = pool.indexOf(dead);
       if (i >= 0) pool.splice(i, 1);
       current.delete(dead);

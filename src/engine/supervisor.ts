@@ -10,7 +10,7 @@ import { EngineError } from './errors.ts';
 import type {
   CompiledMsg, CompileMsg, ExecMsg, HostToWorker, ResultMsg, ToolMsg, WorkerToHost,
 } from './protocol.ts';
-import type { ExecutionError } from './types.ts';
+import type { ExecutionError, WorkerExit } from './types.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 
@@ -111,7 +111,7 @@ export class WorkerHandle {
   /** Cache keys whose code this worker was sent: later executions send only the key. */
   readonly #knownCode = new LRUCache<string, true>({ max: KNOWN_CODE_ENTRIES });
   readonly compiles = new Map<number, InFlightCompile>();
-  onExit: ((w: WorkerHandle, reason: string) => void) | undefined;
+  onExit: ((w: WorkerHandle, reason: string, held: Pick<WorkerExit, 'failed' | 'blamed' | 'requeued'>) => void) | undefined;
 
   constructor(opts: WorkerSpawnOptions) {
     this.id = opts.workerId;
@@ -330,16 +330,22 @@ export class WorkerHandle {
     this.execs.clear();
     this.parked.clear();
     const handBack = execs.filter(({ f }) => !f.started && f.onRequeue).map(({ f }) => f);
+    const held: Pick<WorkerExit, 'failed' | 'blamed' | 'requeued'> = { failed: 0, blamed: [], requeued: handBack.length };
     for (const { id, f, own } of execs) {
       if (handBack.includes(f)) continue;
-      if (own) f.resolve(this.#limitResult(id, f, own));
-      else f.reject(err());
+      if (own) {
+        held.blamed.push({ executionId: executionIdOf(f.msg), kind: own.kind });
+        f.resolve(this.#limitResult(id, f, own));
+      } else {
+        held.failed++;
+        f.reject(err());
+      }
     }
     // Each goes back to the head of the queue: the last first, so they keep their order.
     for (const f of handBack.reverse()) f.onRequeue!();
     for (const [, f] of this.compiles) f.reject(err());
     this.compiles.clear();
-    if (first) this.onExit?.(this, reason);
+    if (first) this.onExit?.(this, reason, held);
   }
 
   /** The outcome of an execution that took its worker down by breaching a limit. */
@@ -366,6 +372,10 @@ export class WorkerHandle {
 }
 
 export function setPageSize(n: number): void { pageSize = n; }
+
+function executionIdOf(msg: ExecMsg): string {
+  try { return String((JSON.parse(msg.payload) as { executionId?: unknown }).executionId ?? ''); } catch { return ''; }
+}
 
 /** A script whose worker had to be replaced to stop it, past its wall-clock limit. */
 export function uninterruptibleTimeout(msg: ExecMsg): ExecutionError {

@@ -216,6 +216,21 @@ export interface EngineOptions {
   defaultMemoryBytes?: number;
   /** Allow test-only hooks (crash a worker from a job). Never enable in production. */
   enableTestHooks?: boolean;
+  /** Told when a worker process ends (for the operator's log): why, and what became of what it held. */
+  onWorkerExit?: (event: WorkerExit) => void;
+}
+
+/** A worker process ended: killed (hung, over its memory budget), crashed, or shut down. */
+export interface WorkerExit {
+  workerId: string;
+  pid: number | undefined;
+  reason: string;
+  /** Executions that failed with WORKER_CRASHED (retryable): they were only its neighbours. */
+  failed: number;
+  /** Executions that took it down, each answered with its own limit breach. */
+  blamed: { executionId: string; kind: string }[];
+  /** Executions it held unstarted, queued again. */
+  requeued: number;
 }
 
 export interface EngineStats {

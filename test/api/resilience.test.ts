@@ -47,6 +47,10 @@ describe("one worker, a queue of two", () => {
     expect(next.result?.returnValue?.kind.value).toBe(42);
     const metrics = await scripts().getMetrics({});
     expect(metrics.metrics?.workerRestarts).toBeGreaterThanOrEqual(1n);
+    // The operator's log says which worker went, why, and what it held.
+    const line = server.logs().split("\n").find((l) => l.includes('"worker replaced"'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line!)).toMatchObject({ reason: "exited (SIGKILL)", failed: 1, blamed: [] });
   });
 
   it("a cancelled call stops its script, freeing the isolate", async () => {

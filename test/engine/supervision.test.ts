@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EngineError, type Engine } from '../../src/engine/index.ts';
+import { EngineError, type Engine, type WorkerExit } from '../../src/engine/index.ts';
 import { run, startEngine } from './helpers.ts';
 
 let engine: Engine | undefined;
@@ -64,17 +64,20 @@ describe('worker supervision', () => {
   }, 20_000);
 
   it('the execution holding a hung worker times out; a neighbour waiting in that worker fails retryable', async () => {
-    engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500 });
+    const exits: WorkerExit[] = [];
+    engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500, onWorkerExit: (x) => exits.push(x) });
     const e = engine;
     const neighbour = run(e, 'export default async () => { await new Promise((r) => setTimeout(r, 4000)); return "done"; }', { limits: { wallTimeoutMs: 10_000 } as never });
     await new Promise((r) => setTimeout(r, 300)); // parked on its timer
     // As guest code stuck in a builtin that is deaf to termination would: the worker's thread never comes back.
-    const stuck = await run(e, '1', { testHook: 'hang', limits: { wallTimeoutMs: 300 } as never });
+    const stuck = await run(e, '1', { testHook: 'hang', executionId: 'stuck-1', limits: { wallTimeoutMs: 300 } as never });
     expect(stuck.error).toMatchObject({ kind: 'timeout' });
     expect(stuck.error!.message).toContain('wall-clock limit of 300 ms');
     const n = await neighbour.catch((x: unknown) => x as EngineError);
     expect(n).toBeInstanceOf(EngineError);
     expect([(n as EngineError).reason, (n as EngineError).retryable]).toEqual(['WORKER_CRASHED', true]);
+    // What the operator's log is told: why, who did it, who else was hit.
+    expect(exits).toMatchObject([{ reason: 'hung past an execution deadline', blamed: [{ executionId: 'stuck-1', kind: 'timeout' }], failed: 1, requeued: 0 }]);
     await nextSucceeds(e);
   }, 20_000);
 
