@@ -46,7 +46,8 @@ export function toolModuleSource(source: string): string {
   let local: string | undefined;
   const rebound = source
     .replace(/^([ \t]*)export\s+default\s+/m, "$1const __tool_default = ")
-    .replace(/(\bexport\s*\{)([^}]*)\}/g, (all, open: string, list: string) => {
+    // An export list holds no braces: stopping at the next one keeps the scan linear in the source.
+    .replace(/(\bexport\s*\{)([^{}]*)\}/g, (all, open: string, list: string) => {
       const m = /(^|,)\s*([A-Za-z_$][\w$]*)\s+as\s+default\s*(?=,|$)/.exec(list);
       if (!m || local !== undefined) return all;
       local = m[2];
@@ -124,7 +125,8 @@ export function forbiddenApis(source: string): ApiFinding[] {
 export function inferInputSchema(source: string): Record<string, unknown> {
   const props: Record<string, unknown> = {};
   for (const m of source.matchAll(/\bargs\s*(?:\?\.|\.)\s*([A-Za-z_$][\w$]*)/g)) props[m[1]] = {};
-  for (const m of source.matchAll(/\{\s*([\w$,\s=:'"]+)\}\s*=\s*args\b/g)) {
+  // No `\s*` before the class (which has \s itself): overlapping runs made this quadratic.
+  for (const m of source.matchAll(/\{([\w$,\s=:'"]+)\}\s*=\s*args\b/g)) {
     for (const part of m[1].split(",")) {
       const key = part.split(/[:=]/)[0].trim();
       if (/^[A-Za-z_$][\w$]*$/.test(key)) props[key] = {};

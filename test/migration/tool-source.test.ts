@@ -1,0 +1,26 @@
+// The scans the server runs over a legacy tool's source (tools/registry-source.ts) are linear in
+// its size: a hostile or odd source of a megabyte cannot hold the event loop (the quadratic regexes
+// they replace took minutes on these inputs).
+import { describe, expect, it } from "vitest";
+import { forbiddenApis, hostToolsUsed, inferInputSchema, toolModuleSource } from "../../src/tools/registry-source.ts";
+
+const MB = 1024 * 1024;
+
+describe("tool source scans", () => {
+  it("still read what they are for", () => {
+    const src = `const { query, limit = 5 } = args;\nexport { helper, call as default };\nfunction call(args) { return args.text; }`;
+    expect(Object.keys((inferInputSchema(src).properties as object))).toEqual(expect.arrayContaining(["query", "limit", "text"]));
+    expect(toolModuleSource(src)).toContain("const __tool_default = call;");
+  });
+
+  it.each([
+    ["an unclosed brace before a megabyte of spaces", "{" + " ".repeat(MB)],
+    ["a megabyte of unclosed export lists", "export {".repeat(MB / 8)],
+    ["a megabyte of unclosed destructurings", "{ a, b".repeat(MB / 6)],
+  ])("%s", (_name, source) => {
+    expect(inferInputSchema(source)).toMatchObject({ type: "object" });
+    expect(toolModuleSource(source).length).toBeGreaterThanOrEqual(source.length);
+    expect(forbiddenApis(source)).toBeDefined();
+    expect(hostToolsUsed(source)).toBeDefined();
+  });
+});
