@@ -11,6 +11,7 @@ import { API_OP, PRELUDE_SOURCE } from './prelude.ts';
 import { parseCompileError, prepareSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
+import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
 import type { ExecutionError, ExecutionErrorKind } from './types.ts';
 import type {
   CompiledInfo, CompileMsg, ExecMsg, HostToWorker, WorkerOutcome, WorkerToHost,
@@ -483,6 +484,11 @@ class Slot {
       if (envelope.startsWith('R')) {
         ok = true;
         returnJson = envelope.length > 1 ? envelope.slice(1) : undefined;
+        if (returnJson !== undefined && jsonTextNestsDeeper(returnJson, MAX_VALUE_DEPTH)) {
+          ok = false;
+          returnJson = undefined;
+          error = { kind: 'invalid_return_value', name: 'TypeError', message: `the return value nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects (what crosses the API as a google.protobuf.Value)`, stack: '', line: 0, column: 0 };
+        }
       } else {
         const e = JSON.parse(envelope.slice(1)) as { kind: ExecutionErrorKind; name: string; message: string; stack: string };
         const stack = sanitizeStack(e.stack || `${e.name}: ${e.message}`, filename);

@@ -11,7 +11,7 @@
 import { create } from "@bufbuild/protobuf";
 import { ValidationCheckSchema, ValidationIssueSchema, ValidationStatus, type ValidationCheck, type ValidationIssue } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import { CompileError, type Engine, type JsonObject, type JsonValue } from "../engine/index.ts";
+import { CompileError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type JsonObject, type JsonValue } from "../engine/index.ts";
 import type { Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
@@ -245,6 +245,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       f.push({ severity: "warning", message: "the tool has no inputSchema: its arguments are not validated", fixable: true, suggestion: "declare inputSchema, or let auto_fix infer one from the source" });
     } else if (typeof d.inputSchema !== "object" || Array.isArray(d.inputSchema)) {
       f.push({ severity: "error", message: "inputSchema must be a JSON Schema object" });
+    } else if (valueNestsDeeper(d.inputSchema, MAX_VALUE_DEPTH)) {
+      f.push({ severity: "error", message: `inputSchema nests deeper than ${MAX_VALUE_DEPTH} levels (it could not be listed through the API)` });
     } else {
       try {
         deps.schemas.compile(d.inputSchema);
@@ -259,6 +261,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     if (d.outputSchema !== undefined && d.outputSchema !== null) {
       try {
         if (typeof d.outputSchema !== "object" || Array.isArray(d.outputSchema)) throw new Error("not an object");
+        if (valueNestsDeeper(d.outputSchema, MAX_VALUE_DEPTH)) throw new Error(`it nests deeper than ${MAX_VALUE_DEPTH} levels`);
         deps.schemas.compile(d.outputSchema);
         tool.outputSchema = d.outputSchema as Record<string, unknown>;
       } catch (err) {

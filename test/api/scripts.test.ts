@@ -80,6 +80,23 @@ describe("compile and execute", () => {
     expect(result?.error?.kind).toBe(ExecutionErrorKind.INVALID_RETURN_VALUE);
   });
 
+  it("a return value nested deeper than 32 levels is INVALID_RETURN_VALUE; 32 levels arrive intact on every protocol", async () => {
+    // ~50 levels is where protobuf decoders (here and in Python) stop reading a google.protobuf.Value.
+    const nested = (depth: number) => `let v = "leaf"; for (let i = 0; i < ${depth}; i++) v = i % 2 ? [v] : { k: v, s: "[{" }; v`;
+    for (const protocol of ["grpc-js", "connect-json"] as const) {
+      const ok = await clientFor(ScriptService, protocol, server).runScript({ source: nested(32) });
+      expect(ok.result?.success).toBe(true);
+      const json = JSON.stringify(toJson(ExecutionResultSchema, ok.result!));
+      expect(json.split('"leaf"').length).toBe(2);
+    }
+    for (const depth of [33, 60, 1000]) {
+      const { result } = await grpc().runScript({ source: nested(depth) });
+      expect(result?.success).toBe(false);
+      expect(result?.error?.kind).toBe(ExecutionErrorKind.INVALID_RETURN_VALUE);
+      expect(result?.error?.message).toMatch(/deeper than 32 levels/);
+    }
+  });
+
   it("lists scripts with pagination", async () => {
     for (const id of ["page-a", "page-b", "page-c"]) await grpc().compileScript({ source: "1", context: { scriptId: id } });
     const ids: string[] = [];

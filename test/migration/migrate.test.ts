@@ -157,6 +157,28 @@ export function call() { return 1; }
     expect(check(b, "input_schema_valid").message).toMatch(/linear time/);
   });
 
+  it("a schema nested deeper than a google.protobuf.Value can carry fails the checks", async () => {
+    tool("deep-schema.js", `export const name = "deep_schema";
+export const description = "a schema nested 40 levels deep";
+let s = { type: "string" };
+for (let i = 0; i < 40; i++) s = { type: "object", properties: { x: s } };
+export const inputSchema = s;
+export function call() { return 1; }
+`);
+    // From code, the tool's own description run returns the schema: too deep to come back.
+    const r = await migrate("deep_schema");
+    expect(check(r, "metadata_valid").status).toBe(ValidationStatus.FAILED);
+    expect(check(r, "metadata_valid").message).toMatch(/deeper than 32 levels/);
+    // From a manifest, the schema is read as is and checked.
+    let schema: object = { type: "string" };
+    for (let i = 0; i < 40; i++) schema = { type: "object", properties: { x: schema } };
+    tool("deep-manifest.json", JSON.stringify({ tools: [{ name: "deep_manifest", description: "d", version: "1", inputSchema: schema, source: "export function call() { return 1; }" }] }));
+    const m = await migrate("deep_manifest", config({ manifest: "deep-manifest.json" }));
+    expect(check(m, "input_schema_valid").status).toBe(ValidationStatus.FAILED);
+    expect(check(m, "input_schema_valid").message).toMatch(/deeper than 32 levels/);
+    expect((await c.tools.listTools({ pageSize: 1000 })).tools.length).toBeGreaterThan(0); // listing still works
+  });
+
   it("forbidden_apis fails for host APIs and for host tools the level does not grant", async () => {
     const r = await migrate("http_fetch", config({ level: SecurityLevel.SAFE, force: true }));
     expect(r.status).toBe(MigrationState.FAILED);

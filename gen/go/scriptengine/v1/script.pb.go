@@ -443,7 +443,9 @@ type ExecutionResult struct {
 	ExecutionId string `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
 	// Script identifier.
 	ScriptId string `protobuf:"bytes,2,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
-	// The JSON value the script returned; unset when it returned undefined or failed.
+	// The JSON value the script returned; unset when it returned undefined or failed. It nests at
+	// most 32 levels of arrays and objects (protobuf decoders stop at ~50 levels of Value): a deeper
+	// one is success=false with INVALID_RETURN_VALUE.
 	ReturnValue *structpb.Value `protobuf:"bytes,3,opt,name=return_value,json=returnValue,proto3" json:"return_value,omitempty"`
 	// console.log/info/debug output, capped (a truncation marker ends a capped stream).
 	Stdout string `protobuf:"bytes,4,opt,name=stdout,proto3" json:"stdout,omitempty"`

@@ -178,7 +178,9 @@ export declare type ExecutionResult = Message<"scriptengine.v1.ExecutionResult">
   scriptId: string;
 
   /**
-   * The JSON value the script returned; unset when it returned undefined or failed.
+   * The JSON value the script returned; unset when it returned undefined or failed. It nests at
+   * most 32 levels of arrays and objects (protobuf decoders stop at ~50 levels of Value): a deeper
+   * one is success=false with INVALID_RETURN_VALUE.
    *
    * @generated from field: google.protobuf.Value return_value = 3;
    */
