@@ -173,7 +173,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const tls = loadTls(config.server);
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
   const grpcDoor = await openGrpcDoor(grpcAddress, all, doorLimits, tls, log);
-  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls).catch(async (err) => {
+  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls, config.server.corsOrigins).catch(async (err) => {
     await grpcDoor.close(0);
     throw err;
   });

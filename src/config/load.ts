@@ -240,6 +240,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       maxRequestBytes: get("server.max_request_bytes"),
       shutdownGraceMs: get("server.shutdown_grace"),
       idleTimeoutMs: get("server.idle_timeout"),
+      corsOrigins: get("server.cors_origins"),
       dataDir: get("server.data_dir"),
       logLevel: get("server.log_level"),
       tlsCertFile: get("server.tls_cert_file"),

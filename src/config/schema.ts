@@ -44,6 +44,7 @@ export const SCHEMA = {
   "server.http_address": { type: "address", default: "127.0.0.1:8080", doc: "Connect/gRPC-Web listen address (connect-node)" },
   "server.max_request_bytes": { type: "int", default: 4 * MiB, min: 1024, max: 256 * MiB, doc: "largest accepted request message" },
   "server.shutdown_grace": { type: "duration", default: 10_000, min: 0, doc: "how long SIGTERM waits for in-flight calls" },
+  "server.cors_origins": { type: "strings", default: [], doc: "browser origins allowed to call the HTTP door (Connect, gRPC-Web); \"*\" for any" },
   "server.idle_timeout": { type: "duration", default: 300_000, min: 1000, doc: "a connection with no call in progress this long is closed (GOAWAY); clients reconnect" },
   "server.data_dir": { type: "string", default: "data", doc: "embedded store directory" },
   "server.log_level": { type: "enum", default: "info", values: ["debug", "info", "warn", "error", "silent"], doc: "log level" },

@@ -39,6 +39,7 @@ export interface Config {
     maxRequestBytes: number;
     shutdownGraceMs: number;
     idleTimeoutMs: number;
+    corsOrigins: string[];
     dataDir: string;
     logLevel: "debug" | "info" | "warn" | "error" | "silent";
     tlsCertFile: string;

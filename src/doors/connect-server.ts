@@ -5,7 +5,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { cors, type ConnectRouter } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
@@ -18,14 +18,15 @@ export interface ConnectDoor {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial): Promise<ConnectDoor> {
-  const handler = connectNodeAdapter({
+export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = []): Promise<ConnectDoor> {
+  const adapter = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
     // Connect GET and JSON for curl; all three protocols are on by default.
   });
+  const handler = withCors(adapter, corsOrigins);
   const sockets = new Set<net.Socket>();
   let listener: net.Server;
   let h1: http.Server | undefined;
@@ -109,4 +110,40 @@ function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void 
   });
   session.once("close", () => clearTimeout(timer));
   arm();
+}
+
+type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+/** Headers a browser may send besides Connect's own: the credentials (README, Auth). */
+const CREDENTIAL_HEADERS = ["Authorization", "X-Api-Key"];
+
+/**
+ * Browsers on the configured origins may call the door (Connect and gRPC-Web): a preflight gets
+ * the methods and headers the protocols use, a call the headers it may read. Other origins get no
+ * CORS headers, so browsers keep their scripts out; non-browser clients are unaffected.
+ */
+function withCors(handler: Handler, origins: string[]): Handler {
+  if (origins.length === 0) return handler;
+  const any = origins.includes("*");
+  const allowed = new Set(origins);
+  const allowHeaders = [...cors.allowedHeaders, ...CREDENTIAL_HEADERS].join(", ");
+  const exposeHeaders = cors.exposedHeaders.join(", ");
+  const allowMethods = cors.allowedMethods.join(", ");
+  return (req, res) => {
+    const origin = req.headers.origin;
+    if (typeof origin === "string" && (any || allowed.has(origin))) {
+      res.setHeader("Access-Control-Allow-Origin", any ? "*" : origin);
+      res.setHeader("Vary", "Origin");
+      if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
+        res.setHeader("Access-Control-Allow-Methods", allowMethods);
+        res.setHeader("Access-Control-Allow-Headers", allowHeaders);
+        res.setHeader("Access-Control-Max-Age", "7200");
+        res.statusCode = 204;
+        res.end();
+        return;
+      }
+      res.setHeader("Access-Control-Expose-Headers", exposeHeaders);
+    }
+    handler(req, res);
+  };
 }
