@@ -61,7 +61,7 @@ export const SCHEMA = {
 
   // Caps of one execution's outputs.
   "execution.max_output_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of stdout and of stderr, each" },
-  "execution.max_return_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of the JSON return value" },
+  "execution.max_return_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of the return value, as JSON and as the google.protobuf.Value it crosses the API as" },
   "execution.max_tool_payload_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of a tool call's arguments and result" },
 
   // Callers.

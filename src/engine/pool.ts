@@ -551,6 +551,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         executionId,
         success: out.ok,
         returnValue,
+        returnJsonLength: out.returnJson?.length ?? 0,
         stdout: out.stdout,
         stderr: out.stderr,
         executionTimeMs: out.executionTimeMs,

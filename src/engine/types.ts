@@ -158,6 +158,8 @@ export interface ExecutionOutcome {
   success: boolean;
   /** The JSON value returned; undefined when the script returned undefined or failed. */
   returnValue: JsonValue | undefined;
+  /** Length of the return value's JSON text (0 without one): what the engine's cap measured. */
+  returnJsonLength?: number;
   stdout: string;
   stderr: string;
   /** Wall-clock time of the run inside the worker (compile + run), ms. */

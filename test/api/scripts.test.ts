@@ -97,6 +97,18 @@ describe("compile and execute", () => {
     }
   });
 
+  it("the return value's cap holds on the wire too: numbers cost up to ~6x their JSON as a google.protobuf.Value", async () => {
+    // 900 KB of JSON, under the 1 MiB cap, but ~5 MB as a Value: past what gRPC clients receive by default.
+    const f = await failure(grpc().runScript({ source: "new Array(450000).fill(0)" }));
+    expect([f.code, f.reason, f.metadata.resource]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "output"]);
+    expect(f.err.rawMessage).toMatch(/as a google.protobuf.Value, over the 1048576-byte limit/);
+    expect((await grpc().runScript({ source: "new Array(50000).fill(0).length" })).result?.returnValue?.kind.value).toBe(50000);
+    const zeros = await grpc().runScript({ source: "new Array(50000).fill(0)" });
+    expect(zeros.result?.success).toBe(true);
+    const text = await grpc().runScript({ source: "'x'.repeat(900 * 1024)" }); // strings cost about their JSON
+    expect(text.result?.success).toBe(true);
+  });
+
   it("lists scripts with pagination", async () => {
     for (const id of ["page-a", "page-b", "page-c"]) await grpc().compileScript({ source: "1", context: { scriptId: id } });
     const ids: string[] = [];
