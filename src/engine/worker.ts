@@ -12,6 +12,7 @@ import { parseCompileError, prepareSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
+import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
 import type { ExecutionError, ExecutionErrorKind } from './types.ts';
 import type {
   CompiledInfo, CompileMsg, ExecMsg, HostToWorker, WorkerOutcome, WorkerToHost,
@@ -518,10 +519,7 @@ class Slot {
           const profiles = await iso.stopCpuProfiler('run');
           // isolated-vm sometimes returns no thread profile for a short run: answer a valid, empty profile.
           const best = profiles.sort((a, b) => b.profile.nodes.length - a.profile.nodes.length)[0];
-          cpuProfile = JSON.stringify(best ? best.profile : {
-            nodes: [{ id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] }],
-            startTime: 0, endTime: Math.round(executionTimeMs * 1000), samples: [], timeDeltas: [],
-          });
+          cpuProfile = boundedProfileJson(best ? (best.profile as unknown as CpuProfile) : emptyProfile(executionTimeMs * 1000), msg.limits.maxOutputBytes);
         }
       } catch { /* disposed meanwhile */ }
     } else if (error?.kind === 'memory_limit') {

@@ -237,7 +237,8 @@ export declare type ExecutionResult = Message<"scriptengine.v1.ExecutionResult">
   metadata: { [key: string]: Value };
 
   /**
-   * Not in the API document: a Chrome DevTools `.cpuprofile` (JSON) when collect_cpu_profile was set.
+   * Not in the API document: a Chrome DevTools `.cpuprofile` (JSON) when collect_cpu_profile was set,
+   * at most max_output_bytes long (a long run's samples are thinned to fit).
    *
    * @generated from field: string cpu_profile = 11;
    */
