@@ -1,6 +1,7 @@
 /**
- * The CPU profile an execution returns (Chrome DevTools .cpuprofile), held to the output cap like
- * stdout: a long run's samples are thinned (every k-th kept, its time the sum of the k it stands
+ * The CPU profile an execution returns (Chrome DevTools .cpuprofile), held to half the output cap
+ * (so that stdout, stderr, the return value and the profile, each at its cap, stay under the 4 MiB
+ * gRPC clients receive by default): a long run's samples are thinned (every k-th kept, its time the sum of the k it stands
  * for, node hit counts recounted), which keeps the profile valid and its shape; if the call tree
  * alone is over the cap, the tree's root alone is returned.
  */

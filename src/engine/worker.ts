@@ -519,7 +519,7 @@ class Slot {
           const profiles = await iso.stopCpuProfiler('run');
           // isolated-vm sometimes returns no thread profile for a short run: answer a valid, empty profile.
           const best = profiles.sort((a, b) => b.profile.nodes.length - a.profile.nodes.length)[0];
-          cpuProfile = boundedProfileJson(best ? (best.profile as unknown as CpuProfile) : emptyProfile(executionTimeMs * 1000), msg.limits.maxOutputBytes);
+          cpuProfile = boundedProfileJson(best ? (best.profile as unknown as CpuProfile) : emptyProfile(executionTimeMs * 1000), Math.floor(msg.limits.maxOutputBytes / 2));
         }
       } catch { /* disposed meanwhile */ }
     } else if (error?.kind === 'memory_limit') {

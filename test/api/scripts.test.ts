@@ -109,6 +109,20 @@ describe("compile and execute", () => {
     expect(text.result?.success).toBe(true);
   });
 
+  it("with stdout, stderr and the return value at their default caps, and a profile, a response fits the 4 MiB gRPC clients receive by default", async () => {
+    const source = `export default () => {
+      const line = "o".repeat(1023);
+      for (let i = 0; i < 1100; i++) { console.log(line); console.error(line); }
+      const end = Date.now() + 1000; let n = 0; while (Date.now() < end) n++;
+      return "r".repeat(1048576 - 8); // at the cap both as JSON and as a Value (tag and length)
+    }`;
+    const { result } = await grpc().runScript({ source, context: { collectCpuProfile: true } });
+    expect(result?.success).toBe(true);
+    expect(result?.stdout).toMatch(/truncated/);
+    expect(result?.stderr).toMatch(/truncated/);
+    expect(result?.cpuProfile.length).toBeGreaterThan(0);
+  });
+
   it("lists scripts with pagination", async () => {
     for (const id of ["page-a", "page-b", "page-c"]) await grpc().compileScript({ source: "1", context: { scriptId: id } });
     const ids: string[] = [];

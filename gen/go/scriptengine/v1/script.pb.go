@@ -463,7 +463,7 @@ type ExecutionResult struct {
 	// "queue_wait_ms" (number), "script_version" (number), "security_level" (string).
 	Metadata map[string]*structpb.Value `protobuf:"bytes,10,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Not in the API document: a Chrome DevTools `.cpuprofile` (JSON) when collect_cpu_profile was set,
-	// at most max_output_bytes long (a long run's samples are thinned to fit).
+	// at most half of max_output_bytes long (a long run's samples are thinned to fit).
 	CpuProfile    string `protobuf:"bytes,11,opt,name=cpu_profile,json=cpuProfile,proto3" json:"cpu_profile,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

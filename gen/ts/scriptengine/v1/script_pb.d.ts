@@ -238,7 +238,7 @@ export declare type ExecutionResult = Message<"scriptengine.v1.ExecutionResult">
 
   /**
    * Not in the API document: a Chrome DevTools `.cpuprofile` (JSON) when collect_cpu_profile was set,
-   * at most max_output_bytes long (a long run's samples are thinned to fit).
+   * at most half of max_output_bytes long (a long run's samples are thinned to fit).
    *
    * @generated from field: string cpu_profile = 11;
    */
