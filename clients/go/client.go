@@ -32,6 +32,10 @@ type Client struct {
 	opts options
 }
 
+// MaxResponseBytes is the largest response the server sends (its gRPC send limit): results whose
+// outputs the server's configuration lets grow past the defaults exceed grpc-go's 4 MiB default.
+const MaxResponseBytes = 64 << 20
+
 // Dial connects to the server's gRPC port ("127.0.0.1:50051"). The connection is lazy: errors
 // surface on the first call.
 func Dial(address string, opts ...Option) (*Client, error) {
@@ -42,6 +46,8 @@ func Dial(address string, opts ...Option) (*Client, error) {
 	}
 	dial := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
+		// The server sends up to MaxResponseBytes; grpc-go receives 4 MiB by default.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponseBytes)),
 		grpc.WithChainUnaryInterceptor(o.unaryInterceptor),
 		grpc.WithChainStreamInterceptor(o.streamInterceptor),
 	}, o.dialOptions...)

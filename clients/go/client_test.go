@@ -3,6 +3,7 @@ package scriptengine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -93,5 +94,22 @@ func TestTypedErrors(t *testing.T) {
 	_, err = c.Scripts.GetMetrics(ctx, &v1.GetMetricsRequest{})
 	if !errors.Is(err, scriptengine.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("GetMetrics past its deadline: %v", err)
+	}
+}
+
+// A server whose caps allow outputs past the defaults sends responses over grpc-go's 4 MiB default.
+func TestReceivesResultsLargerThanFourMiB(t *testing.T) {
+	srv := startServer(t, "", "--set", "execution.max_return_bytes=8388608")
+	c, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v, err := c.Run(context.Background(), "'y'.repeat(5 * 1024 * 1024)", nil, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if s, ok := v.(string); !ok || len(s) != 5*1024*1024 {
+		t.Fatalf("Run returned %T of length %d", v, len(fmt.Sprint(v)))
 	}
 }

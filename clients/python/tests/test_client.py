@@ -89,3 +89,22 @@ def test_readme_example(server) -> None:
             time.sleep(err.retry_delay or 1)
     # --- end ---
     assert total == 5
+
+
+def test_receives_results_larger_than_4_mib() -> None:
+    # A server whose caps allow outputs past the defaults sends responses over grpcio's 4 MiB default.
+    big = start_server(None, "--set", "execution.max_return_bytes=8388608")
+    try:
+        with se.Client(big.grpc) as client:
+            assert len(client.run("'y'.repeat(5 * 1024 * 1024)")) == 5 * 1024 * 1024
+
+        async def main() -> None:
+            async with se.AsyncClient(big.grpc) as aclient:
+                assert len(await aclient.run("'z'.repeat(5 * 1024 * 1024)")) == 5 * 1024 * 1024
+        asyncio.run(main())
+        # The caller's own limit is kept.
+        with se.Client(big.grpc, channel_options=[("grpc.max_receive_message_length", 1024 * 1024)]) as small:
+            with pytest.raises(se.ScriptEngineError):
+                small.run("'y'.repeat(2 * 1024 * 1024)")
+    finally:
+        big.stop()

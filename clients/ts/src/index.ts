@@ -38,6 +38,12 @@ export interface ConnectOptions extends ClientOptions {
 
 const buf = (v: string | Buffer | undefined) => (v === undefined ? undefined : Buffer.from(v));
 
+/**
+ * The largest response the server sends (its gRPC send limit). grpc-js receives 4 MiB by default,
+ * less than a result whose outputs the server's configuration lets grow past the defaults.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
 /** Creates a client. `new ScriptEngineClient(transport, options)` takes any transport directly. */
 export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEngineClient {
   const kind = options.transport ?? "grpc-js";
@@ -45,7 +51,8 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
   const tls = options.tls === true ? {} : options.tls || undefined;
   if (kind === "grpc-js") {
     const credentials = tls ? grpc.credentials.createSsl(buf(tls.ca) ?? null, buf(tls.key) ?? null, buf(tls.cert) ?? null) : grpc.credentials.createInsecure();
-    const transport = createGrpcJsTransport(options.address ?? "127.0.0.1:50051", { credentials, channelOptions: options.channelOptions });
+    const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...options.channelOptions };
+    const transport = createGrpcJsTransport(options.address ?? "127.0.0.1:50051", { credentials, channelOptions });
     return new ScriptEngineClient(transport, options, () => transport.close());
   }
   const address = options.address ?? "127.0.0.1:8080";

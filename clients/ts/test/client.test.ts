@@ -46,8 +46,14 @@ describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (tr
   let server: TestServer;
   let client: ScriptEngineClient;
   beforeAll(async () => {
-    server = await startServer({ args: SERVER_ARGS });
+    // Outputs may be larger than the defaults: responses then exceed the 4 MiB grpc-js receives by default.
+    server = await startServer({ args: [...SERVER_ARGS, "--set", "execution.max_return_bytes=8388608"] });
     client = createScriptEngineClient({ address: transport === "grpc-js" ? server.grpc : server.http, transport });
+  });
+
+  it("receives a result larger than 4 MiB when the server's caps allow one", async () => {
+    expect(await client.run("export default () => 'x'.repeat(5 * 1024 * 1024).length")).toBe(5 * 1024 * 1024);
+    expect(String(await client.run("'y'.repeat(5 * 1024 * 1024)")).length).toBe(5 * 1024 * 1024);
   });
   afterAll(async () => {
     client.close();

@@ -82,7 +82,7 @@ class AsyncClient:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
-        options = list(channel_options or ())
+        options = c.channel_options(channel_options)
         self._channel = grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options)
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry

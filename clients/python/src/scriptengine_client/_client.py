@@ -86,7 +86,7 @@ class Client:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
-        options = list(channel_options or ())
+        options = c.channel_options(channel_options)
         self._channel = grpc.secure_channel(address, creds, options) if creds else grpc.insecure_channel(address, options)
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry

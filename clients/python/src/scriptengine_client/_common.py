@@ -74,6 +74,19 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+# The largest response the server sends (its gRPC send limit); grpcio receives 4 MiB by default,
+# less than a result whose outputs the server's configuration lets grow past the defaults.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+def channel_options(extra: Optional[Sequence[tuple[str, Any]]]) -> list[tuple[str, Any]]:
+    """The channel options: the caller's, and a receive limit as large as the server's responses unless they set one."""
+    options = list(extra or ())
+    if not any(key == "grpc.max_receive_message_length" for key, _ in options):
+        options.append(("grpc.max_receive_message_length", MAX_RESPONSE_BYTES))
+    return options
+
+
 def credentials_for(tls: Union[bool, grpc.ChannelCredentials, None], root_certificates: Optional[bytes],
                     private_key: Optional[bytes], certificate_chain: Optional[bytes]) -> Optional[grpc.ChannelCredentials]:
     if isinstance(tls, grpc.ChannelCredentials):
