@@ -259,7 +259,7 @@ export interface EngineStats {
   compilations: number;
   /** Resident memory of the worker processes (last reading), bytes. */
   workersRssBytes: number;
-  /** Recent worker failures (crash/hang/RSS kill) in the last minute. */
+  /** Recent worker failures (crash/hang/RSS kill) in the last minute; not those a script caused by breaching its own limit. */
   recentWorkerFailures: number;
   /** Executions sent ahead to a busy single-isolate worker (queued there behind a short one). */
   sentAhead: number;
