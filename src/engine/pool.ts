@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { CompileError, EngineError } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
-import { memoryLimitError, uninterruptibleTimeout, WorkerHandle } from './supervisor.ts';
+import { WorkerHandle } from './supervisor.ts';
 import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
 import type {
   CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
@@ -188,19 +188,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const rss = w.readRss();
       if (rss > 0) w.rss = rss;
       if (rss > o.rssBudget) {
-        w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameRunning((f) => memoryLimitError(f.msg)));
+        w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameMemory());
         continue;
       }
       // A worker running guest code synchronously sends nothing until the result: while it holds
       // executions, their deadlines (below) are the liveness check; the heartbeat covers an idle worker.
       if (w.execs.size === 0 && now - w.lastHeartbeat > o.heartbeatTimeoutMs && now - w.startedAt > o.heartbeatTimeoutMs) { w.kill('stopped answering (no heartbeat)'); continue; }
       for (const [, f] of w.execs) {
-        if (now > f.deadline) {
-          // Guest code inside one long builtin (a method over a huge sparse array) cannot be
-          // interrupted: the executions past their deadline are over their limit, not lost.
-          w.kill('hung past an execution deadline', (id, g) => (g.started && !w.parked.has(id) && now > g.deadline ? uninterruptibleTimeout(g.msg) : undefined));
-          break;
-        }
+        if (now > f.deadline) { w.kill('hung past an execution deadline', w.blameOverdue(now)); break; }
       }
     }
     while (failures.length && failures[0]! < now - 60_000) failures.shift();
@@ -381,8 +376,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function pump(): void {
     while (queue.length > 0 && state === 'running') {
       const head = queue[0]!.job;
-      const w = pickWorker(memoryMbOf(head.limits));
-      const ahead = w ? undefined : pickAheadWorker(head.caller?.key, memoryMbOf(head.limits));
+      const mb = memoryMbOf(head.limits);
+      const w = pickWorker(mb);
+      const ahead = w ? undefined : pickAheadWorker(head.caller?.key, mb);
       if (!w && !ahead) break;
       const at = w ? fittingIndex(w) : 0;
       for (let i = 0; i < at; i++) queue[i]!.passedOver = (queue[i]!.passedOver ?? 0) + 1;

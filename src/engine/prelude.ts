@@ -89,16 +89,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     captureStackTrace(e, guard);
     return e;
   };
-  function guardWalk(original) {
+  // The array-like walked is the receiver (at < 0) or the argument at index 'at'.
+  function guarded(original, at) {
     const guard = function () {
-      if (this != null) { const n = this.length; if (n > maxWalk) throw tooLong(n, guard); }
-      return apply(original, this, arguments);
-    };
-    return guard;
-  }
-  function guardArgs(original, at) {
-    const guard = function () {
-      const list = arguments[at];
+      const list = at < 0 ? this : arguments[at];
       if (list != null) { const n = list.length; if (n > maxWalk) throw tooLong(n, guard); }
       return apply(original, this, arguments);
     };
@@ -108,11 +102,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
     'indexOf', 'lastIndexOf', 'join', 'toString', 'flat', 'flatMap', 'forEach', 'map', 'filter', 'every', 'some', 'reduce',
     'reduceRight', 'unshift', 'shift'];
-  for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guardWalk(AP[walkers[i]]);
+  for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guarded(AP[walkers[i]], -1);
   // Argument lists are read from array-likes the same way: f.apply(x, a), Reflect.apply/construct.
-  Function.prototype.apply = guardArgs(Function.prototype.apply, 1);
-  R.apply = guardArgs(apply, 2);
-  R.construct = guardArgs(construct, 1);
+  Function.prototype.apply = guarded(Function.prototype.apply, 1);
+  R.apply = guarded(apply, 2);
+  R.construct = guarded(construct, 1);
 
   // ---- output helpers -----------------------------------------------------------------------
   function utf8Length(s) {

@@ -192,7 +192,7 @@ export class WorkerHandle {
         reason = oom ? `ran out of memory (${signal ?? `code ${code}`})` : `exited (${signal ?? `code ${code}`})`;
         // V8 aborts the whole process when an isolate outgrows what it can hold inside one builtin
         // (a hash table past its maximum size): that is the running script's memory limit.
-        if (oom) this.#blame = this.blameRunning((f) => memoryLimitError(f.msg));
+        if (oom) this.#blame = this.blameMemory();
       }
       readyReject(new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}`));
       this.fail(reason);
@@ -302,13 +302,26 @@ export class WorkerHandle {
   }
 
   /**
-   * Blames the execution holding the worker's thread, when exactly one does (with several isolates
-   * running at once, who did it is not known: none is blamed).
+   * The worker ran out of memory (RSS budget, or V8 aborting): that is the memory limit of the
+   * execution holding its thread, when exactly one does (with several isolates running at once, who
+   * did it is not known: none is blamed).
    */
-  blameRunning(error: (f: InFlightExec) => ExecutionError): Blame {
-    const running = [...this.execs].filter(([id, f]) => f.started && !this.parked.has(id));
+  blameMemory(): Blame {
+    const running = [...this.execs].filter(([id, f]) => this.#holdsThread(id, f));
     const culprit = running.length === 1 ? running[0]![0] : undefined;
-    return (id, f) => (id === culprit ? error(f) : undefined);
+    return (id, f) => (id === culprit ? memoryLimitError(f.msg) : undefined);
+  }
+
+  /**
+   * The worker is hung: guest code inside one long builtin cannot be interrupted. The executions
+   * holding a thread past their deadline are over their time limit, not lost.
+   */
+  blameOverdue(now: number): Blame {
+    return (id, f) => (this.#holdsThread(id, f) && now > f.deadline ? uninterruptibleTimeout(f.msg) : undefined);
+  }
+
+  #holdsThread(id: number, f: InFlightExec): boolean {
+    return f.started && !this.parked.has(id);
   }
 
   kill(reason: string, blame?: Blame): void {
@@ -378,7 +391,7 @@ function executionIdOf(msg: ExecMsg): string {
 }
 
 /** A script whose worker had to be replaced to stop it, past its wall-clock limit. */
-export function uninterruptibleTimeout(msg: ExecMsg): ExecutionError {
+function uninterruptibleTimeout(msg: ExecMsg): ExecutionError {
   return {
     kind: 'timeout', name: 'TimeoutError', stack: '', line: 0, column: 0,
     message: `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms (it could not be interrupted: its worker was replaced)`,
@@ -386,7 +399,7 @@ export function uninterruptibleTimeout(msg: ExecMsg): ExecutionError {
 }
 
 /** A script that took its worker's memory past what the worker may hold. */
-export function memoryLimitError(msg: ExecMsg): ExecutionError {
+function memoryLimitError(msg: ExecMsg): ExecutionError {
   return {
     kind: 'memory_limit', name: 'MemoryLimitError', stack: '', line: 0, column: 0,
     message: `the script exceeded its memory limit of ${msg.limits.memoryMb} MiB (its worker ran out of memory and was replaced)`,

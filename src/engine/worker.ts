@@ -370,7 +370,7 @@ class Slot {
     let cpuWatch: NodeJS.Timeout | undefined;
     // The async path's guards: a wall-clock timer and a CPU-budget watch (timeouts do not cover awaits).
     const armAsync = () => {
-      wall = setTimeout(() => this.abort('timeout', wallMsg), Math.max(0, msg.limits.wallTimeoutMs - (performance.now() - t0)));
+      wall = setTimeout(() => this.abort('timeout', wallMsg), Math.max(0, run.wallEnd - performance.now()));
       cpuWatch = setInterval(() => {
         try {
           if (Number(iso.cpuTime - cpu0) / 1e6 > msg.limits.cpuBudgetMs) this.abort('timeout', cpuMsg);
@@ -380,7 +380,7 @@ class Slot {
     // The sync path's guard: each sync call gets what is left of both budgets as its timeout.
     const remaining = (): number => {
       const cpuLeft = msg.limits.cpuBudgetMs - Number(iso.cpuTime - cpu0) / 1e6;
-      const wallLeft = msg.limits.wallTimeoutMs - (performance.now() - t0);
+      const wallLeft = run.wallEnd - performance.now();
       if (cpuLeft < 1 || wallLeft < 1) {
         run.abort = { kind: 'timeout', message: cpuLeft < wallLeft ? cpuMsg : wallMsg };
         throw new Error('aborted');
@@ -425,9 +425,9 @@ class Slot {
       if (kind === 'module' && !wrapped) {
         let mod: ivm.Module;
         try {
-          this.noteCompiled(msg.cacheKey, code.length);
           mod = iso.compileModuleSync(code, { filename });
         } catch (e) { throw parseCompileError(String((e as Error).message)); }
+        this.noteCompiled(msg.cacheKey, code.length);
         if (mod.dependencySpecifiers.length > 0) {
           const spec = mod.dependencySpecifiers.join(', ');
           error = { kind: 'security_violation', name: 'SecurityError', message: `imports are not available in scripts: ${spec}`, stack: '', line: 0, column: 0 };
@@ -443,7 +443,6 @@ class Slot {
         let script = this.scripts.get(msg.cacheKey);
         const lineOffset = wrapped ? WRAPPED_LINE_OFFSET : 0;
         if (!script) {
-          this.noteCompiled(msg.cacheKey, code.length);
           try {
             if (msg.cachedData) {
               script = iso.compileScriptSync(code, { filename, lineOffset, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
@@ -454,6 +453,7 @@ class Slot {
             }
           } catch (e) { throw parseCompileError(String((e as Error).message)); }
           compiled = pendingCompiled;
+          this.noteCompiled(msg.cacheKey, code.length);
           this.scripts.set(msg.cacheKey, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
           if (!this.scripts.has(msg.cacheKey)) transient = script; // too big to keep: released after this run
         }
