@@ -10,6 +10,7 @@ import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import type { DoorLimits } from "./door-limits.ts";
+import { mendUndecodableRequests } from "./undecodable-request.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -24,6 +25,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
+    requestGate: mendUndecodableRequests,
     // Connect GET and JSON for curl; all three protocols are on by default.
   });
   const handler = withCors(adapter, corsOrigins);

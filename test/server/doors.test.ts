@@ -109,6 +109,44 @@ describe("one implementation, every protocol", () => {
     expect((await clientFor(ScriptService, "grpc-js", server).healthCheck({})).health?.status).toBe(1);
   });
 
+  it("a malformed request message is INVALID_ARGUMENT on the HTTP door too, on every protocol", async () => {
+    const bad = Buffer.from([0x0a, 100, 0x61, 0x62, 0x63]); // a 100-byte string with 3 bytes present
+    const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, bad.length]), bad]);
+    const path = "/scriptengine.v1.ScriptService/ExecuteScript";
+    // Connect unary: HTTP 400 and the error as JSON.
+    const unary = await fetch(`http://${server.http}${path}`, { method: "POST", headers: { "content-type": "application/proto" }, body: bad });
+    expect(unary.status).toBe(400);
+    const body = (await unary.json()) as { code: string; message: string; details?: { type: string }[] };
+    expect(body.code).toBe("invalid_argument");
+    expect(body.message).toMatch(/not a valid scriptengine\.v1\.ExecuteScriptRequest/);
+    expect(body.details?.map((d) => d.type)).toContain("google.rpc.ErrorInfo");
+    // Connect JSON that does not parse was INVALID_ARGUMENT already; now with ErrorInfo too.
+    const json = await fetch(`http://${server.http}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"scriptId": [5]}' });
+    expect(json.status).toBe(400);
+    const jsonBody = (await json.json()) as { code: string; message: string; details?: { type: string }[] };
+    expect(jsonBody.message).toMatch(/not a valid scriptengine\.v1\.ExecuteScriptRequest: .*script_id/);
+    expect(jsonBody.details?.map((d) => d.type)).toContain("google.rpc.ErrorInfo");
+    // gRPC-Web: the status is in the trailer frame.
+    const web = await fetch(`http://${server.http}${path}`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: envelope });
+    const frames = Buffer.from(await web.arrayBuffer());
+    expect(frames.subarray(5).toString()).toMatch(/grpc-status: ?3\b/);
+    // gRPC on the HTTP door, unary and server-streaming.
+    for (const [method, stream] of [[path, false], ["/scriptengine.v1.EventService/Subscribe", true]] as const) {
+      const client = new grpc.Client(server.http, grpc.credentials.createInsecure());
+      const status = await new Promise<grpc.StatusObject>((resolve) => {
+        const call = stream
+          ? client.makeServerStreamRequest(method, (b: Buffer) => b, (b: Buffer) => b, bad, new grpc.Metadata(), {})
+          : client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, bad, new grpc.Metadata(), {}, () => {});
+        if (stream) (call as grpc.ClientReadableStream<Buffer>).on("data", () => {}).on("error", () => {});
+        call.on("status", resolve);
+      });
+      client.close();
+      expect(grpc.status[status.code], method).toBe("INVALID_ARGUMENT");
+      expect(status.details).toMatch(/not a valid scriptengine\.v1\.\w+Request/);
+    }
+    expect((await clientFor(ScriptService, "connect", server).healthCheck({})).health?.status).toBe(1);
+  });
+
   it("a method without an implementation answers UNIMPLEMENTED with ErrorInfo (never a fake success)", async () => {
     const log = createLogger("silent");
     const transport = createRouterTransport(({ service }) => {

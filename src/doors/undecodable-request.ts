@@ -1,0 +1,29 @@
+// connect-node parses a request before any handler or interceptor runs, and calls a binary body
+// that does not decode an INTERNAL error ("parse binary: ..."): the server's fault, retryable by
+// some clients. It is the caller's, as on the gRPC door: INVALID_ARGUMENT VALIDATION_ERROR.
+// connect-node aborts the call's context with the error before it encodes it, on all three
+// protocols, so a request gate (which runs before the body is read) can watch for it and mend
+// the error in place.
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { serviceError } from "../errors.ts";
+
+const PARSE_BINARY = "parse binary: ";
+
+export function mendUndecodableRequests(ctx: HandlerContext): void {
+  ctx.signal.addEventListener("abort", () => mend(ctx, ctx.signal.reason), { once: true });
+}
+
+function mend(ctx: HandlerContext, err: unknown): void {
+  if (!(err instanceof ConnectError) || err.findDetails(ErrorInfoSchema).length > 0) return;
+  const binary = err.code === Code.Internal && err.rawMessage.startsWith(PARSE_BINARY);
+  // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
+  if (!binary && err.code !== Code.InvalidArgument) return;
+  const why = binary ? err.rawMessage.slice(PARSE_BINARY.length) : err.rawMessage;
+  const mended = serviceError("VALIDATION_ERROR", `the request is not a valid ${ctx.method.input.typeName}: ${why}`.slice(0, 500), { field: "request" });
+  const target = err as { -readonly [K in keyof ConnectError]: ConnectError[K] };
+  target.code = mended.code;
+  target.rawMessage = mended.rawMessage;
+  target.message = mended.message;
+  target.details = mended.details;
+}
