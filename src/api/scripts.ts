@@ -135,7 +135,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       level: g.level,
       workingDirectory: context?.workingDirectory,
       http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
-      maxNetworkRequests: g.maxNetworkRequests,
+      network: g.maxNetworkRequests,
       maxFileBytes: config.execution.maxToolPayloadBytes / 2,
       scriptTools: deps.tools?.run,
     });

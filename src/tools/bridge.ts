@@ -6,10 +6,18 @@ import { httpTool, type HttpToolOptions } from "./http-tool.ts";
 import { fsTool } from "./fs-tool.ts";
 import { ToolError } from "./tool-error.ts";
 
+/** An execution's http requests: shared with the registered tools it calls, so a tool cannot widen it. */
+export interface NetworkBudget {
+  used: number;
+  readonly max: number;
+}
+
 /** The execution calling a registered tool: the tool runs at the tighter of its level and this one. */
 export interface ToolCaller {
   level: Level;
   executionId: string;
+  /** The tool's http requests count against the caller's. */
+  network: NetworkBudget;
   /** The tool's own network and file I/O counts toward the caller's ResourceUsage. */
   reportIo?: (networkBytes: number, fileBytes: number) => void;
 }
@@ -21,20 +29,21 @@ export interface BridgeInput {
   level: Level;
   workingDirectory?: string;
   http: HttpToolOptions;
-  maxNetworkRequests: number;
+  /** A number starts the execution's own budget; a registered tool's run is handed its caller's. */
+  network: number | NetworkBudget;
   maxFileBytes: number;
   scriptTools?: ScriptToolRunner;
 }
 
 /** Builds the engine's tool callback for one execution. */
 export function toolBridge(input: BridgeInput): ToolCallback {
-  let networkRequests = 0;
+  const network = typeof input.network === "number" ? { used: 0, max: input.network } : input.network;
   return async (name, args, info) => {
     switch (name) {
       case "http":
         if (input.level === "safe") throw new ToolError("http is not available at level safe", "security_violation");
-        if (++networkRequests > input.maxNetworkRequests) {
-          throw new ToolError(`http: more than ${input.maxNetworkRequests} requests in one execution`);
+        if (++network.used > network.max) {
+          throw new ToolError(`http: more than ${network.max} requests in one execution`);
         }
         return httpTool(args, input.level, input.http, info.signal, info.reportIo);
       case "fs":
@@ -42,7 +51,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, input.workingDirectory, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, reportIo: info.reportIo });
+        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, network, reportIo: info.reportIo });
     }
   };
 }

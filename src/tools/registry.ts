@@ -9,7 +9,7 @@ import type { Engine, ExecutionLimits, ExecutionOutcome, JsonObject, JsonValue, 
 import { LEVEL_RANK } from "../auth/principal.ts";
 import { LEVELS } from "../api/limits.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
-import { toolBridge, type ToolCaller } from "./bridge.ts";
+import { toolBridge, type NetworkBudget, type ToolCaller } from "./bridge.ts";
 import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
 import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
@@ -138,7 +138,7 @@ export class ToolRegistry {
       if (errs.length) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} do not match its input schema: ${errs.join("; ")}`);
     }
     const level = caller ? tighter(caller.level, tool.securityLevel) : tool.securityLevel;
-    const outcome = await this.execute(tool, input as JsonObject, level, this.#d.config.resourceLimits.operationTimeoutMs, signal, caller?.executionId);
+    const outcome = await this.execute(tool, input as JsonObject, level, this.#d.config.resourceLimits.operationTimeoutMs, signal, caller?.executionId, { network: caller?.network });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     if (!outcome.success) {
       const e = outcome.error;
@@ -162,7 +162,7 @@ export class ToolRegistry {
     timeoutMs: number,
     signal?: AbortSignal,
     parentExecutionId?: string,
-    options: { env?: Record<string, string>; hostTools?: ToolCallback } = {},
+    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
     const limits = toolLimits(config, level, timeoutMs, tool.hostTools);
@@ -183,7 +183,7 @@ export class ToolRegistry {
           toolBridge({
             level,
             http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
-            maxNetworkRequests: config.resourceLimits.maxNetworkRequests,
+            network: options.network ?? config.resourceLimits.maxNetworkRequests,
             maxFileBytes: config.execution.maxToolPayloadBytes / 2,
             // A tool calls host tools only; registered tools do not call each other (no recursion).
           }),

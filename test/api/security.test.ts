@@ -261,6 +261,16 @@ describe("registered tools reach the host only with the caller's rights", () => 
     expect(viaTool.result?.success).toBe(true);
     expect(JSON.parse(String(viaTool.result?.returnValue?.kind.value)).path).toBe("/via-tool");
     expect(Number(viaTool.result?.resourceUsage?.networkIoBytes)).toBeGreaterThan(0);
+    // The caller's network budget covers the tool's requests: one request granted, one made by the tool.
+    const twice = `export default async (a, ctx) => {
+      const out = [JSON.parse((await ctx.tools.http_fetch({ url: "http://127.0.0.1:${webPort}/one" })).body).path];
+      try { await ctx.tools.http_fetch({ url: "http://127.0.0.1:${webPort}/two" }); out.push("second"); } catch (e) { out.push(e.message); }
+      return out;
+    }`;
+    const budget = await scripts().runScript({ source: twice, context: { ...context, resourceLimits: { maxNetworkRequests: 1n } } }, as(PROD));
+    const [first, second] = (toJson(ExecutionResultSchema, budget.result!) as { returnValue: [string, string] }).returnValue;
+    expect(first).toBe("/one");
+    expect(second).toMatch(/more than 1 requests/);
     // And a Safe caller may not use it at all: it is not pure.
     expect((await failure(scripts().runScript({ source: "1", context: { availableTools: ["http_fetch"] } }, as(SAFE)))).code).toBe("PermissionDenied");
   });
