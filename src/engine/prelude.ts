@@ -27,6 +27,9 @@
 /** The operations of the function install() returns (see `api` at the end of the prelude). */
 export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6 } as const;
 
+/** Tool calls one execution has at the host at once; the worker holds the prelude to it. */
+export const MAX_TOOLS_IN_FLIGHT = 8;
+
 export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, hostTimer, memoryBytes) {
   'use strict';
   const G = globalThis;
@@ -178,6 +181,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
 
   // ---- tools --------------------------------------------------------------------------------
   const toolCalls = new MapC(); // callId -> settle(envelope), until the worker's reply()
+  // Calls past MAX_TOOLS_IN_FLIGHT wait here, in order, their arguments in the guest's heap (under
+  // its memory limit): a fan-out of calls cannot pile arguments up in the host's memory.
+  const MAX_TOOLS_IN_FLIGHT = ${MAX_TOOLS_IN_FLIGHT};
+  const toolsWaiting = new MapC(); // sequence -> [name, json, settle]
+  let toolsInFlight = 0, toolsWaitingHead = 0, toolsWaitingTail = 0;
   const toolErrors = new WeakSetC();
   const securityErrors = new WeakSetC();
   function toolError(name, message, security) {
@@ -199,7 +207,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (json.length > cfg.maxToolPayloadBytes || utf8Length(json) > cfg.maxToolPayloadBytes) {
       return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments exceed ' + cfg.maxToolPayloadBytes + ' bytes'));
     }
-    const callId = hostTool(name, json);
     return new PromiseC((resolve, reject) => {
       const settle = (env) => {
         let r;
@@ -207,15 +214,26 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         if (r.ok) resolve(r.json === undefined ? undefined : JSONparse(r.json));
         else reject(toolError(r.refused ? 'SecurityError' : r.security ? 'ToolNotAllowedError' : 'ToolError', StringC(r.message), !!r.security));
       };
-      if (typeof callId === 'string') settle(callId);
-      else apply(mapSet, toolCalls, [callId, settle]);
+      if (toolsInFlight < MAX_TOOLS_IN_FLIGHT) sendTool(name, json, settle);
+      else apply(mapSet, toolsWaiting, [toolsWaitingTail++, [name, json, settle]]);
     });
+  }
+  function sendTool(name, json, settle) {
+    const callId = hostTool(name, json);
+    if (typeof callId === 'string') settle(callId);
+    else { toolsInFlight++; apply(mapSet, toolCalls, [callId, settle]); }
   }
   function reply(callId, env) {
     const settle = apply(mapGet, toolCalls, [callId]);
     if (settle === undefined) return;
     apply(mapDelete, toolCalls, [callId]);
+    toolsInFlight--;
     settle(StringC(env));
+    while (toolsInFlight < MAX_TOOLS_IN_FLIGHT && toolsWaitingHead < toolsWaitingTail) {
+      const w = apply(mapGet, toolsWaiting, [toolsWaitingHead]);
+      apply(mapDelete, toolsWaiting, [toolsWaitingHead++]);
+      sendTool(w[0], w[1], w[2]);
+    }
   }
 
   function deepFreeze(v) {

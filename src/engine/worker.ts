@@ -7,7 +7,7 @@
  */
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
-import { API_OP, PRELUDE_SOURCE } from './prelude.ts';
+import { API_OP, MAX_TOOLS_IN_FLIGHT, PRELUDE_SOURCE } from './prelude.ts';
 import { parseCompileError, prepareSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
@@ -110,6 +110,8 @@ interface Run {
   stderr: OutBuf;
   ops: number;
   toolCalls: number;
+  /** Tool calls sent to the host and not answered yet (the prelude keeps it to MAX_TOOLS_IN_FLIGHT). */
+  toolsInFlight: number;
   /** The host timers of the guest's pending setTimeout calls, by the guest's timer id. */
   timers: Map<number, NodeJS.Timeout>;
   /** performance.now() past which the run is over its wall-clock limit. */
@@ -304,8 +306,13 @@ class Slot {
     if (Buffer.byteLength(argsJson) > r.msg.limits.maxToolPayloadBytes) {
       return JSON.stringify({ ok: false, message: `tool "${name}": arguments exceed ${r.msg.limits.maxToolPayloadBytes} bytes` });
     }
+    // The backstop if the prelude's bound were bypassed: each call in flight holds its arguments here and in the server.
+    if (r.toolsInFlight >= MAX_TOOLS_IN_FLIGHT) {
+      return JSON.stringify({ ok: false, message: `too many tool calls in flight (max ${MAX_TOOLS_IN_FLIGHT})` });
+    }
     const callId = ++toolSeq;
-    toolWaiters.set(`${r.msg.id}:${callId}`, (envelope) => this.deliver(r, API_OP.reply, callId, envelope));
+    r.toolsInFlight++;
+    toolWaiters.set(`${r.msg.id}:${callId}`, (envelope) => { r.toolsInFlight--; this.deliver(r, API_OP.reply, callId, envelope); });
     send({ t: 'tool', id: r.msg.id, callId, name, argsJson });
     return callId;
   }
@@ -350,7 +357,7 @@ class Slot {
     const t0 = performance.now();
     const run: Run = {
       msg, stdout: { chunks: [], bytes: 0, dropped: 0 }, stderr: { chunks: [], bytes: 0, dropped: 0 },
-      ops: 0, toolCalls: 0, timers: new Map(), wallEnd: t0 + msg.limits.wallTimeoutMs,
+      ops: 0, toolCalls: 0, toolsInFlight: 0, timers: new Map(), wallEnd: t0 + msg.limits.wallTimeoutMs,
       wallMsg: `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`,
     };
     let compiled: CompiledInfo | undefined;

@@ -120,3 +120,42 @@ describe('parking', () => {
     expect(g.maxInFlight()).toBe(1);
   });
 });
+
+describe('tool calls in flight', () => {
+  it('one execution has at most 8 tool calls at the host at once; the rest wait in the guest, in order', async () => {
+    engine = await startEngine({ workers: 1 });
+    let inFlight = 0;
+    let most = 0;
+    const order: number[] = [];
+    const onToolCall: ToolCallback = async (_name, args) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      order.push(args as number);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return args;
+    };
+    const fan = 'export default async function main(a, ctx) { return await Promise.all(Array.from({ length: 30 }, (_, i) => ctx.tools.gate(i))); }';
+    const r = await run(engine, fan, { limits, onToolCall });
+    expect(r.returnValue).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(most).toBe(8);
+    expect(order).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it('calls waiting in the guest hold their arguments in its heap: a fan-out of big arguments hits the memory limit, not the host', async () => {
+    engine = await startEngine({ workers: 1 });
+    let calls = 0;
+    const onToolCall: ToolCallback = async (_name, _args, info) => {
+      calls++;
+      await new Promise((r) => { const t = setTimeout(r, 5000); info.signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }, { once: true }); });
+      return null;
+    };
+    // 900 calls of ~900 KB each: ~800 MB of arguments, far past the 50 MiB heap.
+    const bomb = 'export default async function main(a, ctx) { const big = { s: "x".repeat(900000) }; return await Promise.all(Array.from({ length: 900 }, () => ctx.tools.gate(big))); }';
+    const r = await run(engine, bomb, { limits, onToolCall });
+    expect(r.error?.kind).toBe('memory_limit');
+    expect(calls).toBeLessThanOrEqual(8);
+    expect(engine.stats().workerRestarts).toBe(0);
+    await expectHealthy(engine);
+  });
+});
