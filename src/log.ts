@@ -16,7 +16,9 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 export function createLogger(level: LogLevel, base: Fields = {}, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Fields) => {
     if (RANK[lvl] < RANK[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }) + "\n");
+    const time = new Date().toISOString();
+    // A field named like one of the line's own keys never replaces it (a "level" field once hid a line's level).
+    write(JSON.stringify({ time, level: lvl, msg, ...base, ...fields, ...{ time, level: lvl, msg } }) + "\n");
   };
   return {
     debug: (m, f) => emit("debug", m, f),

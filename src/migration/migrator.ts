@@ -323,7 +323,7 @@ export class Migrator {
           });
           this.#pause("migration");
         });
-        this.#d.log.info("tool migrated", { migration_id: migrationId, tool: name, tool_id: toolId, level: o.level, replaced: existing?.toolId });
+        this.#d.log.info("tool migrated", { migration_id: migrationId, tool: name, tool_id: toolId, security_level: o.level, replaced: existing?.toolId });
         this.#completed(result);
         return result;
       } catch (err) {

@@ -1,0 +1,25 @@
+// Structured log lines: one JSON object each, whose own keys (time, level, msg) fields cannot replace.
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.ts";
+
+describe("structured logs", () => {
+  it("writes one JSON line per entry at or above the configured level, with base and call fields", () => {
+    const lines: string[] = [];
+    const log = createLogger("info", { service: "s" }, (l) => lines.push(l)).child({ component: "c" });
+    log.debug("hidden");
+    log.warn("shown", { n: 1 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith("\n")).toBe(true);
+    const entry = JSON.parse(lines[0]!);
+    expect(entry).toMatchObject({ level: "warn", msg: "shown", service: "s", component: "c", n: 1 });
+    expect(Object.keys(entry).slice(0, 3)).toEqual(["time", "level", "msg"]);
+  });
+
+  it("a field named time, level or msg does not replace the line's own", () => {
+    const lines: string[] = [];
+    createLogger("info", {}, (l) => lines.push(l)).info("tool migrated", { level: "safe", msg: "x", time: "then" });
+    const entry = JSON.parse(lines[0]!);
+    expect([entry.level, entry.msg]).toEqual(["info", "tool migrated"]);
+    expect(entry.time).not.toBe("then");
+  });
+});
