@@ -18,7 +18,9 @@ export function createLogger(level: LogLevel, base: Fields = {}, write: (line: s
     if (RANK[lvl] < RANK[level]) return;
     const time = new Date().toISOString();
     // A field named like one of the line's own keys never replaces it (a "level" field once hid a line's level).
-    write(JSON.stringify({ time, level: lvl, msg, ...base, ...fields, ...{ time, level: lvl, msg } }) + "\n");
+    const entry: Fields = { time, level: lvl, msg, ...base, ...fields };
+    Object.assign(entry, { time, level: lvl, msg });
+    write(JSON.stringify(entry) + "\n");
   };
   return {
     debug: (m, f) => emit("debug", m, f),
