@@ -134,6 +134,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const bridge = toolBridge({
       level: g.level,
       workingDirectory: context?.workingDirectory,
+      fsRoots: config.tools.fsRoots,
       http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
       network: g.maxNetworkRequests,
       maxFileBytes: config.execution.maxToolPayloadBytes / 2,

@@ -256,7 +256,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     auth: { onExcess: get("auth.on_excess"), principals },
     store: { maxVersions: get("store.max_versions") },
     events: { logSize: get("events.log_size"), subscriberBuffer: get("events.subscriber_buffer"), onLag: get("events.on_lag") },
-    tools: { httpAllowList: get("tools.http_allow_list"), legacyRoot: get("tools.legacy_root") },
+    tools: { httpAllowList: get("tools.http_allow_list"), fsRoots: get("tools.fs_roots"), legacyRoot: get("tools.legacy_root") },
     telemetry: {
       enabled: get("telemetry.enabled"),
       serviceName: get("telemetry.service_name"),

@@ -77,6 +77,7 @@ export const SCHEMA = {
 
   // Tools and migration.
   "tools.http_allow_list": { type: "strings", default: [], doc: "hosts the http tool may reach (Production)" },
+  "tools.fs_roots": { type: "strings", default: [], doc: "directories a request's working_directory must lie inside for the fs tool (empty: any)" },
   "tools.legacy_root": { type: "string", default: "examples/legacy-tools", doc: "where legacy tools are read from" },
 
   // OpenTelemetry (src/telemetry). Off by default; exporters also follow the standard OTEL_* variables.

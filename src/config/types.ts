@@ -51,7 +51,7 @@ export interface Config {
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   store: { maxVersions: number };
   events: { logSize: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };
-  tools: { httpAllowList: string[]; legacyRoot: string };
+  tools: { httpAllowList: string[]; fsRoots: string[]; legacyRoot: string };
   /** OpenTelemetry; absent in hand-built configs means off. */
   telemetry?: { enabled: boolean; serviceName: string; otlp: boolean; prometheusAddress: string };
 }

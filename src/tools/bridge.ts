@@ -28,6 +28,8 @@ export type ScriptToolRunner = (name: string, args: JsonValue, signal: AbortSign
 export interface BridgeInput {
   level: Level;
   workingDirectory?: string;
+  /** Where a working directory may be (tools.fs_roots; empty: anywhere). */
+  fsRoots?: string[];
   http: HttpToolOptions;
   /** A number starts the execution's own budget; a registered tool's run is handed its caller's. */
   network: number | NetworkBudget;
@@ -48,7 +50,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return httpTool(args, input.level, input.http, info.signal, info.reportIo);
       case "fs":
         if (input.level !== "development") throw new ToolError("fs is available at level development only", "security_violation");
-        return fsTool(args, input.workingDirectory, input.maxFileBytes, info.reportIo);
+        return fsTool(args, { workingDirectory: input.workingDirectory, roots: input.fsRoots ?? [] }, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
         return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, network, reportIo: info.reportIo });

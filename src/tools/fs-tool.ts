@@ -1,5 +1,7 @@
 // The built-in `fs` host tool (Development only): read a file or list a directory inside the
-// execution's working_directory. Paths are resolved through symlinks and must stay inside it.
+// execution's working_directory, which must itself lie inside one of tools.fs_roots when the
+// operator set them (the request names the directory: it is a claim like the rest of it).
+// Paths are resolved through symlinks and must stay inside.
 import { realpath, readdir, stat, open } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { JsonValue } from "../engine/index.ts";
@@ -10,10 +12,23 @@ function within(root: string, target: string): boolean {
   return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
-async function inside(root: string, path: string): Promise<string> {
+/** Where the fs tool may look: the request's working directory, allowed when inside one of `roots` (if any). */
+export interface FsScope {
+  workingDirectory: string | undefined;
+  roots: string[];
+}
+
+async function inside(scope: FsScope, path: string): Promise<string> {
+  const root = scope.workingDirectory!;
   const realRoot = await realpath(root).catch(() => {
     throw new ToolError(`fs: working directory ${root} does not exist`);
   });
+  if (scope.roots.length > 0) {
+    const roots = await Promise.all(scope.roots.map((r) => realpath(r).catch(() => undefined)));
+    if (!roots.some((r) => r !== undefined && within(r, realRoot))) {
+      throw new ToolError(`fs: working directory ${root} is outside tools.fs_roots`, "security_violation");
+    }
+  }
   const outside = () => new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
   // Checked before touching the file system, so that "no such file" never tells a script whether
   // a path outside the working directory exists; then again after links are resolved.
@@ -26,11 +41,11 @@ async function inside(root: string, path: string): Promise<string> {
   return target;
 }
 
-export async function fsTool(args: JsonValue, workingDirectory: string | undefined, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {
-  if (!workingDirectory) throw new ToolError("fs: the execution has no working_directory");
+export async function fsTool(args: JsonValue, scope: FsScope, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {
+  if (!scope.workingDirectory) throw new ToolError("fs: the execution has no working_directory");
   const a = args as { op?: unknown; path?: unknown };
   if (!a || typeof a !== "object" || typeof a.path !== "string") throw new ToolError('fs: expected { op: "read" | "list", path }');
-  const target = await inside(workingDirectory, a.path);
+  const target = await inside(scope, a.path);
   if (a.op === "list") {
     const entries = await readdir(target, { withFileTypes: true });
     return entries.slice(0, 10_000).map((e) => ({ name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" }));

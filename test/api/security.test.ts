@@ -45,6 +45,7 @@ beforeAll(async () => {
     toml: `
 [tools]
 http_allow_list = ["127.0.0.1"]
+fs_roots = ["${workDir}"]
 
 [[auth.principals]]
 name = "untrusted"
@@ -213,6 +214,18 @@ describe("security levels and permissions", () => {
     expect(v.errors).toHaveLength(6);
     for (const e of v.errors) expect(e).toMatch(/^SecurityError: .*outside the working directory/);
     expect(v.missing).toMatch(/^ToolError: .*no such file/);
+  });
+
+  it("a working_directory outside tools.fs_roots is refused: the request cannot choose the host's root", async () => {
+    const source = `export default async (a, ctx) => { try { return (await ctx.tools.fs({ op: "list", path: "." })).map((e) => e.name); } catch (e) { return e.name + ": " + e.message; } }`;
+    const at = (workingDirectory: string) =>
+      scripts()
+        .runScript({ source, context: { availableTools: ["fs"], workingDirectory, securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } }, as(DEV))
+        .then(({ result }) => (toJson(ExecutionResultSchema, result!) as { returnValue: unknown }).returnValue);
+    expect(await at(join(workDir, "sub"))).toEqual(["data.txt"]);
+    for (const outside of ["/", join(workDir, ".."), join(workDir, "escape")]) {
+      expect(await at(outside)).toMatch(/^SecurityError: .*outside tools\.fs_roots/);
+    }
   });
 
   it("a CPU profile needs the profile permission, and is a DevTools .cpuprofile when granted", async () => {

@@ -220,7 +220,8 @@ type ExecutionContext struct {
 	Arguments map[string]*structpb.Value `protobuf:"bytes,3,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Environment variables, visible to the script as `ctx.env`. Never the host's environment.
 	Environment map[string]string `protobuf:"bytes,4,rep,name=environment,proto3" json:"environment,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// Working directory for the `fs` tool (Development level only).
+	// Working directory for the `fs` tool (Development level only). When the server sets
+	// tools.fs_roots it must lie inside one of them, else the fs tool refuses (SecurityError).
 	WorkingDirectory *string `protobuf:"bytes,5,opt,name=working_directory,json=workingDirectory,proto3,oneof" json:"working_directory,omitempty"`
 	// The caller's security claim (clamped to the authenticated principal).
 	SecurityContext *SecurityContext `protobuf:"bytes,6,opt,name=security_context,json=securityContext,proto3" json:"security_context,omitempty"`

@@ -47,7 +47,8 @@ export declare type ExecutionContext = Message<"scriptengine.v1.ExecutionContext
   environment: { [key: string]: string };
 
   /**
-   * Working directory for the `fs` tool (Development level only).
+   * Working directory for the `fs` tool (Development level only). When the server sets
+   * tools.fs_roots it must lie inside one of them, else the fs tool refuses (SecurityError).
    *
    * @generated from field: optional string working_directory = 5;
    */
