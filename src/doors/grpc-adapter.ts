@@ -83,17 +83,40 @@ function definitionOf(method: DescMethod): grpc.MethodDefinition<unknown, unknow
   };
 }
 
-/** Writes every message of `source` to a server stream, honouring backpressure, then ends it. */
-async function pump(source: AsyncIterable<unknown>, call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, ctx: HandlerContext) {
+type ServerStream = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+/**
+ * Writes every message of `source` to a server stream, honouring backpressure, then ends it.
+ * A client that stops reading holds the source; one that then goes away (or whose deadline
+ * passes) releases it: a cancelled stream never drains, so the wait also ends with the call.
+ */
+async function pump(source: AsyncIterable<unknown>, call: ServerStream, ctx: HandlerContext) {
   try {
     for await (const msg of source) {
-      if (call.cancelled) break;
-      if (!call.write(msg)) await new Promise((resolve) => call.once("drain", resolve));
+      if (call.cancelled || ctx.signal.aborted) break;
+      if (!call.write(msg) && !(await drained(call, ctx.signal))) break;
     }
-    if (!call.cancelled) call.end();
+    if (call.cancelled) return;
+    if (ctx.signal.aborted) call.emit("error", grpcStatusOf(ctx.signal.reason));
+    else call.end();
   } catch (err) {
     if (!call.cancelled) call.emit("error", grpcStatusOf(err));
   }
+}
+
+/** True once the stream drains; false if the call ends first. */
+function drained(call: ServerStream, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      call.off("drain", onDrain);
+      signal.removeEventListener("abort", onAbort);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onAbort = done(false);
+    call.once("drain", onDrain);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 export function addService<S extends DescService>(server: grpc.Server, service: S, impl: ServiceImpl<S>): void {
