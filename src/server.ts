@@ -108,7 +108,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     onError: (err) => log.error("registry sweep failed", { error: String(err) }),
   });
 
-  const scripts = new ScriptRepository(db, config.store.maxVersions);
+  const scripts = new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes);
   const engine = createEngine({
     workers: config.pool.workers || undefined,
     maxQueue: config.pool.maxQueue,

@@ -21,6 +21,17 @@ export interface StoredScript {
 
 type NewScript = Omit<StoredScript, "version" | "createdAtMs">;
 
+/** A new version would take the stored sources past store.max_bytes. */
+export class StoreFullError extends Error {
+  readonly reason = "RESOURCE_EXCEEDED";
+  readonly resource = "script_store";
+  readonly limit: number;
+  constructor(limit: number, stored: number, adding: number) {
+    super(`the script store is full: ${stored} bytes of source stored, ${adding} more would pass store.max_bytes (${limit})`);
+    this.limit = limit;
+  }
+}
+
 interface Row {
   script_id: string;
   version: number;
@@ -106,12 +117,20 @@ export class ScriptRepository {
   });
 
   readonly #prune: StatementSync;
+  readonly #prunedBytes: StatementSync;
   readonly #maxVersions: number;
+  readonly #maxBytes: number;
+  /** Bytes of source of every stored version (read once at open, then kept). */
+  #bytes: number;
 
-  /** `maxVersions`: the latest versions of each script kept (older ones are removed); 0 keeps all. */
-  constructor(db: DatabaseSync, maxVersions = 0) {
+  /**
+   * `maxVersions`: the latest versions of each script kept (older ones are removed); 0 keeps all.
+   * `maxBytes`: the sources of all versions together; a version past it is refused; 0: no cap.
+   */
+  constructor(db: DatabaseSync, maxVersions = 0, maxBytes = 0) {
     this.#db = db;
     this.#maxVersions = maxVersions;
+    this.#maxBytes = maxBytes;
     db.exec(SCHEMA);
     const columns = db.prepare(`PRAGMA table_info(scripts)`).all() as { name: string }[];
     if (!columns.some((c) => c.name === "created_at_ms")) transaction(db, () => { for (const sql of ADD_CREATED_AT) db.exec(sql); });
@@ -127,16 +146,24 @@ export class ScriptRepository {
       `${SELECT} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
     );
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
+    this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(LENGTH(CAST(source AS BLOB))), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
+    this.#bytes = (db.prepare(`SELECT COALESCE(SUM(LENGTH(CAST(source AS BLOB))), 0) AS n FROM scripts`).get() as { n: number }).n;
   }
 
   /**
    * Stores a new version of the script (version 1 for a new id) and returns it with its version;
-   * versions older than the latest `maxVersions` are removed in the same transaction.
+   * versions older than the latest `maxVersions` are removed in the same transaction. Throws
+   * StoreFullError, storing nothing, when the sources would then take more than `maxBytes`.
    */
   add(script: NewScript): { stored: StoredScript; previous?: StoredScript } {
-    return transaction(this.#db, () => {
+    const added = transaction(this.#db, () => {
       const previous = this.get(script.scriptId);
       const version = (this.#nextVersion.get(script.scriptId) as { next: number }).next;
+      const upTo = this.#maxVersions > 0 ? version - this.#maxVersions : 0;
+      const adding = Buffer.byteLength(script.source);
+      const freed = upTo > 0 ? (this.#prunedBytes.get(script.scriptId, upTo) as { n: number }).n : 0;
+      const bytes = this.#bytes + adding - freed;
+      if (this.#maxBytes > 0 && bytes > this.#maxBytes && adding > freed) throw new StoreFullError(this.#maxBytes, this.#bytes, adding);
       const createdAtMs = previous?.createdAtMs ?? script.compiledAtMs;
       this.#insert.run(
         script.scriptId,
@@ -155,16 +182,22 @@ export class ScriptRepository {
       );
       const stored = { ...script, version, createdAtMs };
       this.#recent.delete(`${script.scriptId}@0`);
-      if (this.#maxVersions > 0 && version > this.#maxVersions) {
-        const upTo = version - this.#maxVersions;
+      if (upTo > 0) {
         this.#prune.run(script.scriptId, upTo);
         for (const key of [...this.#recent.keys()]) {
           const at = key.lastIndexOf("@");
           if (key.slice(0, at) === script.scriptId && Number(key.slice(at + 1)) > 0 && Number(key.slice(at + 1)) <= upTo) this.#recent.delete(key);
         }
       }
-      return { stored, previous };
+      return { stored, previous, bytes };
     });
+    this.#bytes = added.bytes;
+    return { stored: added.stored, previous: added.previous };
+  }
+
+  /** Bytes of source all stored versions take. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** The latest version, or the given one. */

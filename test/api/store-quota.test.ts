@@ -1,0 +1,41 @@
+// store.max_bytes: the stored sources of every version together stay under a cap, so callers
+// compiling without end cannot fill the host's disk. Past it, CompileScript is RESOURCE_EXHAUSTED
+// and nothing is stored; versions store.max_versions removes make room; the count survives a restart.
+import { afterAll, expect, it } from "vitest";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { failure } from "../helpers/errors.ts";
+
+const args = ["--set", "store.max_bytes=10000", "--set", "store.max_versions=1", "--set", "pool.workers=1"];
+let server: TestServer | undefined;
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A module of exactly `bytes` bytes returning `n`. */
+const source = (n: number, bytes: number) => {
+  const head = `export default () => ${n};\n//`;
+  return head + "x".repeat(bytes - head.length);
+};
+
+it("refuses a compile that would take the store past store.max_bytes, at the edge", async () => {
+  server = await startServer({ args });
+  const scripts = clientFor(ScriptService, "grpc-js", server);
+  await scripts.compileScript({ source: source(1, 4000), context: { scriptId: "a" } });
+  await scripts.compileScript({ source: source(2, 6000), context: { scriptId: "b" } }); // exactly 10,000 bytes
+  const f = await failure(scripts.compileScript({ source: "1", context: { scriptId: "c" } })); // one byte more
+  expect([f.code, f.reason, f.metadata.resource, f.metadata.limit]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "script_store", "10000"]);
+  expect((await failure(scripts.getScript({ scriptId: "c" }))).code).toBe("NotFound");
+  // A new version of "a" replaces the only kept one: 4,000 bytes freed, 3,999 taken.
+  await scripts.compileScript({ source: source(4, 3999), context: { scriptId: "a" } });
+  expect((await scripts.executeScript({ scriptId: "a" })).result?.returnValue?.kind.value).toBe(4);
+  await scripts.compileScript({ source: "1", context: { scriptId: "c" } });
+  // The total is read back from disk after a restart.
+  const dataDir = server.dataDir;
+  await server.stop();
+  server = await startServer({ args, dataDir });
+  const again = clientFor(ScriptService, "grpc-js", server);
+  expect((await failure(again.compileScript({ source: "2", context: { scriptId: "d" } }))).metadata.resource).toBe("script_store");
+  expect((await again.executeScript({ scriptId: "b" })).result?.returnValue?.kind.value).toBe(2);
+});
