@@ -125,8 +125,10 @@ describe('memory limits and isolate reuse', () => {
         isolates.add(`${r.metadata.workerId}/${r.metadata.isolateId}`);
       }
     }));
-    // Choosing workers blindly remade an isolate for about half of these 60 executions.
-    expect(isolates.size).toBeLessThanOrEqual(8);
+    // Choosing workers blindly remade an isolate for about half of these 60 executions (~30). A
+    // free worker still takes a job of the other limit rather than idle, so how many are made
+    // depends on timing: 4-8 alone, up to 10 seen with the whole suite running alongside.
+    expect(isolates.size).toBeLessThanOrEqual(14);
   });
 
   it('a job whose memory limit fits no free isolate is passed over a bounded number of times', async () => {
