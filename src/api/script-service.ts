@@ -26,7 +26,7 @@ export interface ScriptServiceDeps {
   metrics: MetricsContributor[];
   /** Named components and their health, for HealthCheck. */
   components?: () => { name: string; status: ServiceStatus; message: string }[];
-  /** The engine's RPCs (ExecuteScript, CompileScript, RunScript, GetScript, ListScripts). */
+  /** The engine's RPCs (ExecuteScript, CompileScript, RunScript, GetScript, ListScripts, DeleteScript). */
   scripts?: Partial<ServiceImpl<typeof ScriptService>>;
   /** Start/stop hooks of the engine, run by the Start and Stop RPCs. */
   onStart?: () => Promise<void>;
@@ -82,6 +82,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
     runScript: gated("runScript"),
     getScript: deps.scripts?.getScript,
     listScripts: deps.scripts?.listScripts,
+    deleteScript: deps.scripts?.deleteScript,
     healthCheck: () => ({ health: healthStatus() }),
     getMetrics: () => {
       const metrics = create(PerformanceMetricsSchema, {

@@ -19,7 +19,7 @@ import {
   type ExecutionResult,
 } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import { principalOf } from "../auth/principal.ts";
+import { principalOf, requirePermission } from "../auth/principal.ts";
 import type { Config, Level } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
 import { CompileError, type Engine, type ExecutionOutcome, type JsonObject } from "../engine/index.ts";
@@ -76,6 +76,9 @@ function compiledMessage(s: Pick<StoredScript, "scriptId" | "version" | "sourceH
     metadata: s.metadata,
   });
 }
+
+/** Deleting stored scripts needs this permission (admin holds it too). */
+export const SCRIPTS_DELETE = "scripts:delete";
 
 export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof ScriptService>> {
   const { config, engine, scripts, events } = deps;
@@ -309,6 +312,16 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         scripts: items.map((s) => ({ script: compiledMessage({ ...s, sourceSize: Buffer.byteLength(s.source) }, false), createdAt: timestampFromMs(s.createdAtMs) })),
         nextPageToken: more ? encodePageToken({ after: items[items.length - 1].scriptId }) : "",
       };
+    },
+
+    deleteScript(req, ctx) {
+      requirePermission(ctx, SCRIPTS_DELETE);
+      if (!req.scriptId) throw serviceError("VALIDATION_ERROR", "script_id is required", { field: "script_id" });
+      const { versions, cacheKeys } = scripts.delete(req.scriptId);
+      if (versions === 0) throw serviceError("SCRIPT_NOT_FOUND", `script ${req.scriptId} not found`, { metadata: { script_id: req.scriptId } });
+      // Its compiled code leaves the cache too (a script with the same source compiles it again).
+      for (const key of cacheKeys) engine.invalidate(key);
+      return { versionsDeleted: versions };
     },
   };
 }

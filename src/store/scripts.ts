@@ -118,6 +118,8 @@ export class ScriptRepository {
 
   readonly #prune: StatementSync;
   readonly #prunedBytes: StatementSync;
+  readonly #rowsOf: StatementSync;
+  readonly #deleteAll: StatementSync;
   readonly #maxVersions: number;
   readonly #maxBytes: number;
   /** Bytes of source of every stored version (read once at open, then kept). */
@@ -147,6 +149,8 @@ export class ScriptRepository {
     );
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
     this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(LENGTH(CAST(source AS BLOB))), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
+    this.#rowsOf = db.prepare(`SELECT cache_key, LENGTH(CAST(source AS BLOB)) AS bytes FROM scripts WHERE script_id = ?`);
+    this.#deleteAll = db.prepare(`DELETE FROM scripts WHERE script_id = ?`);
     this.#bytes = (db.prepare(`SELECT COALESCE(SUM(LENGTH(CAST(source AS BLOB))), 0) AS n FROM scripts`).get() as { n: number }).n;
   }
 
@@ -198,6 +202,18 @@ export class ScriptRepository {
   /** Bytes of source all stored versions take. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Deletes every version of a script; returns how many there were and their distinct cache keys. */
+  delete(scriptId: string): { versions: number; cacheKeys: string[] } {
+    const removed = transaction(this.#db, () => {
+      const rows = this.#rowsOf.all(scriptId) as { cache_key: string; bytes: number }[];
+      this.#deleteAll.run(scriptId);
+      return rows;
+    });
+    for (const r of removed) this.#bytes -= r.bytes;
+    for (const key of [...this.#recent.keys()]) if (key.slice(0, key.lastIndexOf("@")) === scriptId) this.#recent.delete(key);
+    return { versions: removed.length, cacheKeys: [...new Set(removed.map((r) => r.cache_key))] };
   }
 
   /** The latest version, or the given one. */

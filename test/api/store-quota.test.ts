@@ -39,3 +39,27 @@ it("refuses a compile that would take the store past store.max_bytes, at the edg
   expect((await failure(again.compileScript({ source: "2", context: { scriptId: "d" } }))).metadata.resource).toBe("script_store");
   expect((await again.executeScript({ scriptId: "b" })).result?.returnValue?.kind.value).toBe(2);
 });
+
+it("DeleteScript removes every version, frees its bytes, needs scripts:delete, and says NOT_FOUND after", async () => {
+  const OPS = "ops-token-0123456789abcdef";
+  const DEV = "dev-token-0123456789abcdef";
+  const toml = `[store]\nmax_bytes = 10000\n\n[[auth.principals]]\nname = "ops"\ntoken = "${OPS}"\nmax_security_level = "safe"\npermissions = ["scripts:delete"]\n\n[[auth.principals]]\nname = "dev"\ntoken = "${DEV}"\nmax_security_level = "safe"\n`;
+  await server?.stop();
+  server = await startServer({ toml, args: ["--set", "pool.workers=1"] });
+  const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+  const scripts = clientFor(ScriptService, "grpc-js", server);
+  await scripts.compileScript({ source: source(1, 5000), context: { scriptId: "old" } }, as(DEV));
+  await scripts.compileScript({ source: source(2, 4000), context: { scriptId: "old" } }, as(DEV));
+  expect((await failure(scripts.compileScript({ source: source(3, 2000), context: { scriptId: "new" } }, as(DEV)))).metadata.resource).toBe("script_store");
+  const denied = await failure(scripts.deleteScript({ scriptId: "old" }, as(DEV)));
+  expect([denied.code, denied.metadata.permission]).toEqual(["PermissionDenied", "scripts:delete"]);
+  expect((await scripts.deleteScript({ scriptId: "old" }, as(OPS))).versionsDeleted).toBe(2);
+  for (const version of [0, 1, 2]) expect((await failure(scripts.executeScript({ scriptId: "old", version }, as(DEV)))).code).toBe("NotFound");
+  expect((await failure(scripts.getScript({ scriptId: "old" }, as(DEV)))).code).toBe("NotFound");
+  expect((await failure(scripts.deleteScript({ scriptId: "old" }, as(OPS)))).reason).toBe("SCRIPT_NOT_FOUND");
+  // Its 9,000 bytes are free again; compiling the id anew starts at version 1.
+  await scripts.compileScript({ source: source(3, 8000), context: { scriptId: "new" } }, as(DEV));
+  expect((await scripts.compileScript({ source: "5", context: { scriptId: "old" } }, as(DEV))).script?.version).toBe(1);
+  expect((await scripts.executeScript({ scriptId: "old" }, as(DEV))).result?.returnValue?.kind.value).toBe(5);
+  expect((await failure(scripts.deleteScript({ scriptId: "" }, as(OPS)))).code).toBe("InvalidArgument");
+});

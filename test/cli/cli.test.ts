@@ -85,6 +85,11 @@ describe("scripts", () => {
     const missing = await cli([...at(), "exec", "nope"]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toBe("scriptengine: NOT_FOUND (SCRIPT_NOT_FOUND): script nope not found\n");
+
+    const deleted = await cli([...at(), "delete", "twice"]);
+    expect([deleted.code, deleted.stdout]).toEqual([0, "deleted twice (2 versions)\n"]);
+    expect((await cli([...at(), "exec", "twice"])).code).toBe(4);
+    expect((await cli([...at(), "delete", "twice"])).code).toBe(4);
   });
 
   it("usage errors exit 2 before calling the server", async () => {

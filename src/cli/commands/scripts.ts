@@ -1,4 +1,4 @@
-// run FILE, compile FILE, exec SCRIPT_ID.
+// run FILE, compile FILE, exec SCRIPT_ID, delete SCRIPT_ID.
 import { writeFileSync } from "node:fs";
 import { ValueSchema, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
@@ -172,6 +172,19 @@ export function scriptCommands(program: Command): void {
           out("");
           out(table(["SEVERITY", "LINE", "MESSAGE"], script.diagnostics.map((d) => [Severity[d.severity] ?? "-", `${d.line}:${d.column}`, d.message])));
         }
+      }),
+    );
+
+  program
+    .command("delete")
+    .description("delete a stored script with every version (needs the scripts:delete permission)")
+    .argument("<script-id>", "id given at compile")
+    .action(
+      action(async (scriptId: string, _o: unknown, cmd: Command) => {
+        const o = optionsOf<{ json?: boolean }>(cmd);
+        const res = await withClient(o, (c) => c.scripts.deleteScript({ scriptId }));
+        if (o.json) out(json({ scriptId, versionsDeleted: res.versionsDeleted }));
+        else out(`deleted ${scriptId} (${res.versionsDeleted} version${res.versionsDeleted === 1 ? "" : "s"})`);
       }),
     );
 }

@@ -427,6 +427,95 @@ func (x *GetScriptResponse) GetScript() *ScriptInfo {
 	return nil
 }
 
+type DeleteScriptRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ScriptId      string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteScriptRequest) Reset() {
+	*x = DeleteScriptRequest{}
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteScriptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteScriptRequest) ProtoMessage() {}
+
+func (x *DeleteScriptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteScriptRequest.ProtoReflect.Descriptor instead.
+func (*DeleteScriptRequest) Descriptor() ([]byte, []int) {
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *DeleteScriptRequest) GetScriptId() string {
+	if x != nil {
+		return x.ScriptId
+	}
+	return ""
+}
+
+type DeleteScriptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many versions were deleted.
+	VersionsDeleted uint32 `protobuf:"varint,1,opt,name=versions_deleted,json=versionsDeleted,proto3" json:"versions_deleted,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DeleteScriptResponse) Reset() {
+	*x = DeleteScriptResponse{}
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteScriptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteScriptResponse) ProtoMessage() {}
+
+func (x *DeleteScriptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteScriptResponse.ProtoReflect.Descriptor instead.
+func (*DeleteScriptResponse) Descriptor() ([]byte, []int) {
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *DeleteScriptResponse) GetVersionsDeleted() uint32 {
+	if x != nil {
+		return x.VersionsDeleted
+	}
+	return 0
+}
+
 type ListScriptsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// At most this many (default 50, max 1000).
@@ -439,7 +528,7 @@ type ListScriptsRequest struct {
 
 func (x *ListScriptsRequest) Reset() {
 	*x = ListScriptsRequest{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[8]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -451,7 +540,7 @@ func (x *ListScriptsRequest) String() string {
 func (*ListScriptsRequest) ProtoMessage() {}
 
 func (x *ListScriptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[8]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -464,7 +553,7 @@ func (x *ListScriptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListScriptsRequest.ProtoReflect.Descriptor instead.
 func (*ListScriptsRequest) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{8}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListScriptsRequest) GetPageSize() int32 {
@@ -492,7 +581,7 @@ type ListScriptsResponse struct {
 
 func (x *ListScriptsResponse) Reset() {
 	*x = ListScriptsResponse{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[9]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +593,7 @@ func (x *ListScriptsResponse) String() string {
 func (*ListScriptsResponse) ProtoMessage() {}
 
 func (x *ListScriptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[9]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +606,7 @@ func (x *ListScriptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListScriptsResponse.ProtoReflect.Descriptor instead.
 func (*ListScriptsResponse) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{9}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListScriptsResponse) GetScripts() []*ScriptInfo {
@@ -542,7 +631,7 @@ type HealthCheckRequest struct {
 
 func (x *HealthCheckRequest) Reset() {
 	*x = HealthCheckRequest{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[10]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +643,7 @@ func (x *HealthCheckRequest) String() string {
 func (*HealthCheckRequest) ProtoMessage() {}
 
 func (x *HealthCheckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[10]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +656,7 @@ func (x *HealthCheckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthCheckRequest.ProtoReflect.Descriptor instead.
 func (*HealthCheckRequest) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{10}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{12}
 }
 
 type HealthCheckResponse struct {
@@ -579,7 +668,7 @@ type HealthCheckResponse struct {
 
 func (x *HealthCheckResponse) Reset() {
 	*x = HealthCheckResponse{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[11]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +680,7 @@ func (x *HealthCheckResponse) String() string {
 func (*HealthCheckResponse) ProtoMessage() {}
 
 func (x *HealthCheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[11]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +693,7 @@ func (x *HealthCheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthCheckResponse.ProtoReflect.Descriptor instead.
 func (*HealthCheckResponse) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{11}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HealthCheckResponse) GetHealth() *HealthStatus {
@@ -622,7 +711,7 @@ type GetMetricsRequest struct {
 
 func (x *GetMetricsRequest) Reset() {
 	*x = GetMetricsRequest{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[12]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +723,7 @@ func (x *GetMetricsRequest) String() string {
 func (*GetMetricsRequest) ProtoMessage() {}
 
 func (x *GetMetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[12]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +736,7 @@ func (x *GetMetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMetricsRequest.ProtoReflect.Descriptor instead.
 func (*GetMetricsRequest) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{12}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{14}
 }
 
 type GetMetricsResponse struct {
@@ -659,7 +748,7 @@ type GetMetricsResponse struct {
 
 func (x *GetMetricsResponse) Reset() {
 	*x = GetMetricsResponse{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[13]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +760,7 @@ func (x *GetMetricsResponse) String() string {
 func (*GetMetricsResponse) ProtoMessage() {}
 
 func (x *GetMetricsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[13]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +773,7 @@ func (x *GetMetricsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMetricsResponse.ProtoReflect.Descriptor instead.
 func (*GetMetricsResponse) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{13}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetMetricsResponse) GetMetrics() *PerformanceMetrics {
@@ -702,7 +791,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[14]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +803,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[14]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +816,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{14}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{16}
 }
 
 type GetConfigResponse struct {
@@ -739,7 +828,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[15]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +840,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[15]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +853,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{15}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetConfigResponse) GetConfig() *ScriptEngineConfig {
@@ -782,7 +871,7 @@ type StartRequest struct {
 
 func (x *StartRequest) Reset() {
 	*x = StartRequest{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[16]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +883,7 @@ func (x *StartRequest) String() string {
 func (*StartRequest) ProtoMessage() {}
 
 func (x *StartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[16]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +896,7 @@ func (x *StartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRequest.ProtoReflect.Descriptor instead.
 func (*StartRequest) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{16}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{18}
 }
 
 type StartResponse struct {
@@ -819,7 +908,7 @@ type StartResponse struct {
 
 func (x *StartResponse) Reset() {
 	*x = StartResponse{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[17]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +920,7 @@ func (x *StartResponse) String() string {
 func (*StartResponse) ProtoMessage() {}
 
 func (x *StartResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[17]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +933,7 @@ func (x *StartResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartResponse.ProtoReflect.Descriptor instead.
 func (*StartResponse) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{17}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StartResponse) GetHealth() *HealthStatus {
@@ -864,7 +953,7 @@ type StopRequest struct {
 
 func (x *StopRequest) Reset() {
 	*x = StopRequest{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[18]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +965,7 @@ func (x *StopRequest) String() string {
 func (*StopRequest) ProtoMessage() {}
 
 func (x *StopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[18]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +978,7 @@ func (x *StopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRequest.ProtoReflect.Descriptor instead.
 func (*StopRequest) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{18}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StopRequest) GetReason() string {
@@ -908,7 +997,7 @@ type StopResponse struct {
 
 func (x *StopResponse) Reset() {
 	*x = StopResponse{}
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[19]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1009,7 @@ func (x *StopResponse) String() string {
 func (*StopResponse) ProtoMessage() {}
 
 func (x *StopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_service_proto_msgTypes[19]
+	mi := &file_scriptengine_v1_script_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1022,7 @@ func (x *StopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopResponse.ProtoReflect.Descriptor instead.
 func (*StopResponse) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{19}
+	return file_scriptengine_v1_script_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StopResponse) GetHealth() *HealthStatus {
@@ -969,7 +1058,11 @@ const file_scriptengine_v1_script_service_proto_rawDesc = "" +
 	"\tscript_id\x18\x01 \x01(\tR\bscriptId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\rR\aversion\"H\n" +
 	"\x11GetScriptResponse\x123\n" +
-	"\x06script\x18\x01 \x01(\v2\x1b.scriptengine.v1.ScriptInfoR\x06script\"P\n" +
+	"\x06script\x18\x01 \x01(\v2\x1b.scriptengine.v1.ScriptInfoR\x06script\"2\n" +
+	"\x13DeleteScriptRequest\x12\x1b\n" +
+	"\tscript_id\x18\x01 \x01(\tR\bscriptId\"A\n" +
+	"\x14DeleteScriptResponse\x12)\n" +
+	"\x10versions_deleted\x18\x01 \x01(\rR\x0fversionsDeleted\"P\n" +
 	"\x12ListScriptsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -992,13 +1085,14 @@ const file_scriptengine_v1_script_service_proto_rawDesc = "" +
 	"\vStopRequest\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"E\n" +
 	"\fStopResponse\x125\n" +
-	"\x06health\x18\x01 \x01(\v2\x1d.scriptengine.v1.HealthStatusR\x06health2\xe3\x06\n" +
+	"\x06health\x18\x01 \x01(\v2\x1d.scriptengine.v1.HealthStatusR\x06health2\xc0\a\n" +
 	"\rScriptService\x12^\n" +
 	"\rExecuteScript\x12%.scriptengine.v1.ExecuteScriptRequest\x1a&.scriptengine.v1.ExecuteScriptResponse\x12^\n" +
 	"\rCompileScript\x12%.scriptengine.v1.CompileScriptRequest\x1a&.scriptengine.v1.CompileScriptResponse\x12R\n" +
 	"\tRunScript\x12!.scriptengine.v1.RunScriptRequest\x1a\".scriptengine.v1.RunScriptResponse\x12R\n" +
 	"\tGetScript\x12!.scriptengine.v1.GetScriptRequest\x1a\".scriptengine.v1.GetScriptResponse\x12X\n" +
-	"\vListScripts\x12#.scriptengine.v1.ListScriptsRequest\x1a$.scriptengine.v1.ListScriptsResponse\x12X\n" +
+	"\vListScripts\x12#.scriptengine.v1.ListScriptsRequest\x1a$.scriptengine.v1.ListScriptsResponse\x12[\n" +
+	"\fDeleteScript\x12$.scriptengine.v1.DeleteScriptRequest\x1a%.scriptengine.v1.DeleteScriptResponse\x12X\n" +
 	"\vHealthCheck\x12#.scriptengine.v1.HealthCheckRequest\x1a$.scriptengine.v1.HealthCheckResponse\x12U\n" +
 	"\n" +
 	"GetMetrics\x12\".scriptengine.v1.GetMetricsRequest\x1a#.scriptengine.v1.GetMetricsResponse\x12R\n" +
@@ -1018,7 +1112,7 @@ func file_scriptengine_v1_script_service_proto_rawDescGZIP() []byte {
 	return file_scriptengine_v1_script_service_proto_rawDescData
 }
 
-var file_scriptengine_v1_script_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_scriptengine_v1_script_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_scriptengine_v1_script_service_proto_goTypes = []any{
 	(*ExecuteScriptRequest)(nil),  // 0: scriptengine.v1.ExecuteScriptRequest
 	(*ExecuteScriptResponse)(nil), // 1: scriptengine.v1.ExecuteScriptResponse
@@ -1028,64 +1122,68 @@ var file_scriptengine_v1_script_service_proto_goTypes = []any{
 	(*RunScriptResponse)(nil),     // 5: scriptengine.v1.RunScriptResponse
 	(*GetScriptRequest)(nil),      // 6: scriptengine.v1.GetScriptRequest
 	(*GetScriptResponse)(nil),     // 7: scriptengine.v1.GetScriptResponse
-	(*ListScriptsRequest)(nil),    // 8: scriptengine.v1.ListScriptsRequest
-	(*ListScriptsResponse)(nil),   // 9: scriptengine.v1.ListScriptsResponse
-	(*HealthCheckRequest)(nil),    // 10: scriptengine.v1.HealthCheckRequest
-	(*HealthCheckResponse)(nil),   // 11: scriptengine.v1.HealthCheckResponse
-	(*GetMetricsRequest)(nil),     // 12: scriptengine.v1.GetMetricsRequest
-	(*GetMetricsResponse)(nil),    // 13: scriptengine.v1.GetMetricsResponse
-	(*GetConfigRequest)(nil),      // 14: scriptengine.v1.GetConfigRequest
-	(*GetConfigResponse)(nil),     // 15: scriptengine.v1.GetConfigResponse
-	(*StartRequest)(nil),          // 16: scriptengine.v1.StartRequest
-	(*StartResponse)(nil),         // 17: scriptengine.v1.StartResponse
-	(*StopRequest)(nil),           // 18: scriptengine.v1.StopRequest
-	(*StopResponse)(nil),          // 19: scriptengine.v1.StopResponse
-	(*ExecutionContext)(nil),      // 20: scriptengine.v1.ExecutionContext
-	(*ExecutionResult)(nil),       // 21: scriptengine.v1.ExecutionResult
-	(*CompilationContext)(nil),    // 22: scriptengine.v1.CompilationContext
-	(*CompiledScript)(nil),        // 23: scriptengine.v1.CompiledScript
-	(*ScriptInfo)(nil),            // 24: scriptengine.v1.ScriptInfo
-	(*HealthStatus)(nil),          // 25: scriptengine.v1.HealthStatus
-	(*PerformanceMetrics)(nil),    // 26: scriptengine.v1.PerformanceMetrics
-	(*ScriptEngineConfig)(nil),    // 27: scriptengine.v1.ScriptEngineConfig
+	(*DeleteScriptRequest)(nil),   // 8: scriptengine.v1.DeleteScriptRequest
+	(*DeleteScriptResponse)(nil),  // 9: scriptengine.v1.DeleteScriptResponse
+	(*ListScriptsRequest)(nil),    // 10: scriptengine.v1.ListScriptsRequest
+	(*ListScriptsResponse)(nil),   // 11: scriptengine.v1.ListScriptsResponse
+	(*HealthCheckRequest)(nil),    // 12: scriptengine.v1.HealthCheckRequest
+	(*HealthCheckResponse)(nil),   // 13: scriptengine.v1.HealthCheckResponse
+	(*GetMetricsRequest)(nil),     // 14: scriptengine.v1.GetMetricsRequest
+	(*GetMetricsResponse)(nil),    // 15: scriptengine.v1.GetMetricsResponse
+	(*GetConfigRequest)(nil),      // 16: scriptengine.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),     // 17: scriptengine.v1.GetConfigResponse
+	(*StartRequest)(nil),          // 18: scriptengine.v1.StartRequest
+	(*StartResponse)(nil),         // 19: scriptengine.v1.StartResponse
+	(*StopRequest)(nil),           // 20: scriptengine.v1.StopRequest
+	(*StopResponse)(nil),          // 21: scriptengine.v1.StopResponse
+	(*ExecutionContext)(nil),      // 22: scriptengine.v1.ExecutionContext
+	(*ExecutionResult)(nil),       // 23: scriptengine.v1.ExecutionResult
+	(*CompilationContext)(nil),    // 24: scriptengine.v1.CompilationContext
+	(*CompiledScript)(nil),        // 25: scriptengine.v1.CompiledScript
+	(*ScriptInfo)(nil),            // 26: scriptengine.v1.ScriptInfo
+	(*HealthStatus)(nil),          // 27: scriptengine.v1.HealthStatus
+	(*PerformanceMetrics)(nil),    // 28: scriptengine.v1.PerformanceMetrics
+	(*ScriptEngineConfig)(nil),    // 29: scriptengine.v1.ScriptEngineConfig
 }
 var file_scriptengine_v1_script_service_proto_depIdxs = []int32{
-	20, // 0: scriptengine.v1.ExecuteScriptRequest.context:type_name -> scriptengine.v1.ExecutionContext
-	21, // 1: scriptengine.v1.ExecuteScriptResponse.result:type_name -> scriptengine.v1.ExecutionResult
-	22, // 2: scriptengine.v1.CompileScriptRequest.context:type_name -> scriptengine.v1.CompilationContext
-	23, // 3: scriptengine.v1.CompileScriptResponse.script:type_name -> scriptengine.v1.CompiledScript
-	22, // 4: scriptengine.v1.RunScriptRequest.compilation:type_name -> scriptengine.v1.CompilationContext
-	20, // 5: scriptengine.v1.RunScriptRequest.context:type_name -> scriptengine.v1.ExecutionContext
-	21, // 6: scriptengine.v1.RunScriptResponse.result:type_name -> scriptengine.v1.ExecutionResult
-	24, // 7: scriptengine.v1.GetScriptResponse.script:type_name -> scriptengine.v1.ScriptInfo
-	24, // 8: scriptengine.v1.ListScriptsResponse.scripts:type_name -> scriptengine.v1.ScriptInfo
-	25, // 9: scriptengine.v1.HealthCheckResponse.health:type_name -> scriptengine.v1.HealthStatus
-	26, // 10: scriptengine.v1.GetMetricsResponse.metrics:type_name -> scriptengine.v1.PerformanceMetrics
-	27, // 11: scriptengine.v1.GetConfigResponse.config:type_name -> scriptengine.v1.ScriptEngineConfig
-	25, // 12: scriptengine.v1.StartResponse.health:type_name -> scriptengine.v1.HealthStatus
-	25, // 13: scriptengine.v1.StopResponse.health:type_name -> scriptengine.v1.HealthStatus
+	22, // 0: scriptengine.v1.ExecuteScriptRequest.context:type_name -> scriptengine.v1.ExecutionContext
+	23, // 1: scriptengine.v1.ExecuteScriptResponse.result:type_name -> scriptengine.v1.ExecutionResult
+	24, // 2: scriptengine.v1.CompileScriptRequest.context:type_name -> scriptengine.v1.CompilationContext
+	25, // 3: scriptengine.v1.CompileScriptResponse.script:type_name -> scriptengine.v1.CompiledScript
+	24, // 4: scriptengine.v1.RunScriptRequest.compilation:type_name -> scriptengine.v1.CompilationContext
+	22, // 5: scriptengine.v1.RunScriptRequest.context:type_name -> scriptengine.v1.ExecutionContext
+	23, // 6: scriptengine.v1.RunScriptResponse.result:type_name -> scriptengine.v1.ExecutionResult
+	26, // 7: scriptengine.v1.GetScriptResponse.script:type_name -> scriptengine.v1.ScriptInfo
+	26, // 8: scriptengine.v1.ListScriptsResponse.scripts:type_name -> scriptengine.v1.ScriptInfo
+	27, // 9: scriptengine.v1.HealthCheckResponse.health:type_name -> scriptengine.v1.HealthStatus
+	28, // 10: scriptengine.v1.GetMetricsResponse.metrics:type_name -> scriptengine.v1.PerformanceMetrics
+	29, // 11: scriptengine.v1.GetConfigResponse.config:type_name -> scriptengine.v1.ScriptEngineConfig
+	27, // 12: scriptengine.v1.StartResponse.health:type_name -> scriptengine.v1.HealthStatus
+	27, // 13: scriptengine.v1.StopResponse.health:type_name -> scriptengine.v1.HealthStatus
 	0,  // 14: scriptengine.v1.ScriptService.ExecuteScript:input_type -> scriptengine.v1.ExecuteScriptRequest
 	2,  // 15: scriptengine.v1.ScriptService.CompileScript:input_type -> scriptengine.v1.CompileScriptRequest
 	4,  // 16: scriptengine.v1.ScriptService.RunScript:input_type -> scriptengine.v1.RunScriptRequest
 	6,  // 17: scriptengine.v1.ScriptService.GetScript:input_type -> scriptengine.v1.GetScriptRequest
-	8,  // 18: scriptengine.v1.ScriptService.ListScripts:input_type -> scriptengine.v1.ListScriptsRequest
-	10, // 19: scriptengine.v1.ScriptService.HealthCheck:input_type -> scriptengine.v1.HealthCheckRequest
-	12, // 20: scriptengine.v1.ScriptService.GetMetrics:input_type -> scriptengine.v1.GetMetricsRequest
-	14, // 21: scriptengine.v1.ScriptService.GetConfig:input_type -> scriptengine.v1.GetConfigRequest
-	16, // 22: scriptengine.v1.ScriptService.Start:input_type -> scriptengine.v1.StartRequest
-	18, // 23: scriptengine.v1.ScriptService.Stop:input_type -> scriptengine.v1.StopRequest
-	1,  // 24: scriptengine.v1.ScriptService.ExecuteScript:output_type -> scriptengine.v1.ExecuteScriptResponse
-	3,  // 25: scriptengine.v1.ScriptService.CompileScript:output_type -> scriptengine.v1.CompileScriptResponse
-	5,  // 26: scriptengine.v1.ScriptService.RunScript:output_type -> scriptengine.v1.RunScriptResponse
-	7,  // 27: scriptengine.v1.ScriptService.GetScript:output_type -> scriptengine.v1.GetScriptResponse
-	9,  // 28: scriptengine.v1.ScriptService.ListScripts:output_type -> scriptengine.v1.ListScriptsResponse
-	11, // 29: scriptengine.v1.ScriptService.HealthCheck:output_type -> scriptengine.v1.HealthCheckResponse
-	13, // 30: scriptengine.v1.ScriptService.GetMetrics:output_type -> scriptengine.v1.GetMetricsResponse
-	15, // 31: scriptengine.v1.ScriptService.GetConfig:output_type -> scriptengine.v1.GetConfigResponse
-	17, // 32: scriptengine.v1.ScriptService.Start:output_type -> scriptengine.v1.StartResponse
-	19, // 33: scriptengine.v1.ScriptService.Stop:output_type -> scriptengine.v1.StopResponse
-	24, // [24:34] is the sub-list for method output_type
-	14, // [14:24] is the sub-list for method input_type
+	10, // 18: scriptengine.v1.ScriptService.ListScripts:input_type -> scriptengine.v1.ListScriptsRequest
+	8,  // 19: scriptengine.v1.ScriptService.DeleteScript:input_type -> scriptengine.v1.DeleteScriptRequest
+	12, // 20: scriptengine.v1.ScriptService.HealthCheck:input_type -> scriptengine.v1.HealthCheckRequest
+	14, // 21: scriptengine.v1.ScriptService.GetMetrics:input_type -> scriptengine.v1.GetMetricsRequest
+	16, // 22: scriptengine.v1.ScriptService.GetConfig:input_type -> scriptengine.v1.GetConfigRequest
+	18, // 23: scriptengine.v1.ScriptService.Start:input_type -> scriptengine.v1.StartRequest
+	20, // 24: scriptengine.v1.ScriptService.Stop:input_type -> scriptengine.v1.StopRequest
+	1,  // 25: scriptengine.v1.ScriptService.ExecuteScript:output_type -> scriptengine.v1.ExecuteScriptResponse
+	3,  // 26: scriptengine.v1.ScriptService.CompileScript:output_type -> scriptengine.v1.CompileScriptResponse
+	5,  // 27: scriptengine.v1.ScriptService.RunScript:output_type -> scriptengine.v1.RunScriptResponse
+	7,  // 28: scriptengine.v1.ScriptService.GetScript:output_type -> scriptengine.v1.GetScriptResponse
+	11, // 29: scriptengine.v1.ScriptService.ListScripts:output_type -> scriptengine.v1.ListScriptsResponse
+	9,  // 30: scriptengine.v1.ScriptService.DeleteScript:output_type -> scriptengine.v1.DeleteScriptResponse
+	13, // 31: scriptengine.v1.ScriptService.HealthCheck:output_type -> scriptengine.v1.HealthCheckResponse
+	15, // 32: scriptengine.v1.ScriptService.GetMetrics:output_type -> scriptengine.v1.GetMetricsResponse
+	17, // 33: scriptengine.v1.ScriptService.GetConfig:output_type -> scriptengine.v1.GetConfigResponse
+	19, // 34: scriptengine.v1.ScriptService.Start:output_type -> scriptengine.v1.StartResponse
+	21, // 35: scriptengine.v1.ScriptService.Stop:output_type -> scriptengine.v1.StopResponse
+	25, // [25:36] is the sub-list for method output_type
+	14, // [14:25] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
 	14, // [14:14] is the sub-list for extension extendee
 	0,  // [0:14] is the sub-list for field type_name
@@ -1104,7 +1202,7 @@ func file_scriptengine_v1_script_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_scriptengine_v1_script_service_proto_rawDesc), len(file_scriptengine_v1_script_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	ScriptService_RunScript_FullMethodName     = "/scriptengine.v1.ScriptService/RunScript"
 	ScriptService_GetScript_FullMethodName     = "/scriptengine.v1.ScriptService/GetScript"
 	ScriptService_ListScripts_FullMethodName   = "/scriptengine.v1.ScriptService/ListScripts"
+	ScriptService_DeleteScript_FullMethodName  = "/scriptengine.v1.ScriptService/DeleteScript"
 	ScriptService_HealthCheck_FullMethodName   = "/scriptengine.v1.ScriptService/HealthCheck"
 	ScriptService_GetMetrics_FullMethodName    = "/scriptengine.v1.ScriptService/GetMetrics"
 	ScriptService_GetConfig_FullMethodName     = "/scriptengine.v1.ScriptService/GetConfig"
@@ -50,6 +51,10 @@ type ScriptServiceClient interface {
 	GetScript(ctx context.Context, in *GetScriptRequest, opts ...grpc.CallOption) (*GetScriptResponse, error)
 	// Not in the trait: list stored scripts, paginated.
 	ListScripts(ctx context.Context, in *ListScriptsRequest, opts ...grpc.CallOption) (*ListScriptsResponse, error)
+	// Not in the trait: delete a stored script with every version ("scripts:delete" permission),
+	// freeing its share of store.max_bytes. Executions already running finish; compiling the id
+	// again starts over at version 1. NOT_FOUND when there is no such script.
+	DeleteScript(ctx context.Context, in *DeleteScriptRequest, opts ...grpc.CallOption) (*DeleteScriptResponse, error)
 	// Get the engine's health status.
 	HealthCheck(ctx context.Context, in *HealthCheckRequest, opts ...grpc.CallOption) (*HealthCheckResponse, error)
 	// Get live performance metrics.
@@ -114,6 +119,16 @@ func (c *scriptServiceClient) ListScripts(ctx context.Context, in *ListScriptsRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListScriptsResponse)
 	err := c.cc.Invoke(ctx, ScriptService_ListScripts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *scriptServiceClient) DeleteScript(ctx context.Context, in *DeleteScriptRequest, opts ...grpc.CallOption) (*DeleteScriptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteScriptResponse)
+	err := c.cc.Invoke(ctx, ScriptService_DeleteScript_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +204,10 @@ type ScriptServiceServer interface {
 	GetScript(context.Context, *GetScriptRequest) (*GetScriptResponse, error)
 	// Not in the trait: list stored scripts, paginated.
 	ListScripts(context.Context, *ListScriptsRequest) (*ListScriptsResponse, error)
+	// Not in the trait: delete a stored script with every version ("scripts:delete" permission),
+	// freeing its share of store.max_bytes. Executions already running finish; compiling the id
+	// again starts over at version 1. NOT_FOUND when there is no such script.
+	DeleteScript(context.Context, *DeleteScriptRequest) (*DeleteScriptResponse, error)
 	// Get the engine's health status.
 	HealthCheck(context.Context, *HealthCheckRequest) (*HealthCheckResponse, error)
 	// Get live performance metrics.
@@ -223,6 +242,9 @@ func (UnimplementedScriptServiceServer) GetScript(context.Context, *GetScriptReq
 }
 func (UnimplementedScriptServiceServer) ListScripts(context.Context, *ListScriptsRequest) (*ListScriptsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListScripts not implemented")
+}
+func (UnimplementedScriptServiceServer) DeleteScript(context.Context, *DeleteScriptRequest) (*DeleteScriptResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteScript not implemented")
 }
 func (UnimplementedScriptServiceServer) HealthCheck(context.Context, *HealthCheckRequest) (*HealthCheckResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method HealthCheck not implemented")
@@ -350,6 +372,24 @@ func _ScriptService_ListScripts_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ScriptService_DeleteScript_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteScriptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScriptServiceServer).DeleteScript(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ScriptService_DeleteScript_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScriptServiceServer).DeleteScript(ctx, req.(*DeleteScriptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ScriptService_HealthCheck_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HealthCheckRequest)
 	if err := dec(in); err != nil {
@@ -466,6 +506,10 @@ var ScriptService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListScripts",
 			Handler:    _ScriptService_ListScripts_Handler,
+		},
+		{
+			MethodName: "DeleteScript",
+			Handler:    _ScriptService_DeleteScript_Handler,
 		},
 		{
 			MethodName: "HealthCheck",

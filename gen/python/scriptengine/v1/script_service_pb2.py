@@ -26,7 +26,7 @@ from scriptengine.v1 import config_pb2 as scriptengine_dot_v1_dot_config__pb2
 from scriptengine.v1 import script_pb2 as scriptengine_dot_v1_dot_script__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$scriptengine/v1/script_service.proto\x12\x0fscriptengine.v1\x1a\x1cscriptengine/v1/config.proto\x1a\x1cscriptengine/v1/script.proto\"\x8a\x01\n\x14\x45xecuteScriptRequest\x12\x1b\n\tscript_id\x18\x01 \x01(\tR\x08scriptId\x12;\n\x07\x63ontext\x18\x02 \x01(\x0b\x32!.scriptengine.v1.ExecutionContextR\x07\x63ontext\x12\x18\n\x07version\x18\x03 \x01(\rR\x07version\"Q\n\x15\x45xecuteScriptResponse\x12\x38\n\x06result\x18\x01 \x01(\x0b\x32 .scriptengine.v1.ExecutionResultR\x06result\"m\n\x14\x43ompileScriptRequest\x12\x16\n\x06source\x18\x01 \x01(\tR\x06source\x12=\n\x07\x63ontext\x18\x02 \x01(\x0b\x32#.scriptengine.v1.CompilationContextR\x07\x63ontext\"P\n\x15\x43ompileScriptResponse\x12\x37\n\x06script\x18\x01 \x01(\x0b\x32\x1f.scriptengine.v1.CompiledScriptR\x06script\"\xae\x01\n\x10RunScriptRequest\x12\x16\n\x06source\x18\x01 \x01(\tR\x06source\x12\x45\n\x0b\x63ompilation\x18\x02 \x01(\x0b\x32#.scriptengine.v1.CompilationContextR\x0b\x63ompilation\x12;\n\x07\x63ontext\x18\x03 \x01(\x0b\x32!.scriptengine.v1.ExecutionContextR\x07\x63ontext\"M\n\x11RunScriptResponse\x12\x38\n\x06result\x18\x01 \x01(\x0b\x32 .scriptengine.v1.ExecutionResultR\x06result\"I\n\x10GetScriptRequest\x12\x1b\n\tscript_id\x18\x01 \x01(\tR\x08scriptId\x12\x18\n\x07version\x18\x02 \x01(\rR\x07version\"H\n\x11GetScriptResponse\x12\x33\n\x06script\x18\x01 \x01(\x0b\x32\x1b.scriptengine.v1.ScriptInfoR\x06script\"P\n\x12ListScriptsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"t\n\x13ListScriptsResponse\x12\x35\n\x07scripts\x18\x01 \x03(\x0b\x32\x1b.scriptengine.v1.ScriptInfoR\x07scripts\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x14\n\x12HealthCheckRequest\"L\n\x13HealthCheckResponse\x12\x35\n\x06health\x18\x01 \x01(\x0b\x32\x1d.scriptengine.v1.HealthStatusR\x06health\"\x13\n\x11GetMetricsRequest\"S\n\x12GetMetricsResponse\x12=\n\x07metrics\x18\x01 \x01(\x0b\x32#.scriptengine.v1.PerformanceMetricsR\x07metrics\"\x12\n\x10GetConfigRequest\"P\n\x11GetConfigResponse\x12;\n\x06\x63onfig\x18\x01 \x01(\x0b\x32#.scriptengine.v1.ScriptEngineConfigR\x06\x63onfig\"\x0e\n\x0cStartRequest\"F\n\rStartResponse\x12\x35\n\x06health\x18\x01 \x01(\x0b\x32\x1d.scriptengine.v1.HealthStatusR\x06health\"%\n\x0bStopRequest\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"E\n\x0cStopResponse\x12\x35\n\x06health\x18\x01 \x01(\x0b\x32\x1d.scriptengine.v1.HealthStatusR\x06health2\xe3\x06\n\rScriptService\x12^\n\rExecuteScript\x12%.scriptengine.v1.ExecuteScriptRequest\x1a&.scriptengine.v1.ExecuteScriptResponse\x12^\n\rCompileScript\x12%.scriptengine.v1.CompileScriptRequest\x1a&.scriptengine.v1.CompileScriptResponse\x12R\n\tRunScript\x12!.scriptengine.v1.RunScriptRequest\x1a\".scriptengine.v1.RunScriptResponse\x12R\n\tGetScript\x12!.scriptengine.v1.GetScriptRequest\x1a\".scriptengine.v1.GetScriptResponse\x12X\n\x0bListScripts\x12#.scriptengine.v1.ListScriptsRequest\x1a$.scriptengine.v1.ListScriptsResponse\x12X\n\x0bHealthCheck\x12#.scriptengine.v1.HealthCheckRequest\x1a$.scriptengine.v1.HealthCheckResponse\x12U\n\nGetMetrics\x12\".scriptengine.v1.GetMetricsRequest\x1a#.scriptengine.v1.GetMetricsResponse\x12R\n\tGetConfig\x12!.scriptengine.v1.GetConfigRequest\x1a\".scriptengine.v1.GetConfigResponse\x12\x46\n\x05Start\x12\x1d.scriptengine.v1.StartRequest\x1a\x1e.scriptengine.v1.StartResponse\x12\x43\n\x04Stop\x12\x1c.scriptengine.v1.StopRequest\x1a\x1d.scriptengine.v1.StopResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$scriptengine/v1/script_service.proto\x12\x0fscriptengine.v1\x1a\x1cscriptengine/v1/config.proto\x1a\x1cscriptengine/v1/script.proto\"\x8a\x01\n\x14\x45xecuteScriptRequest\x12\x1b\n\tscript_id\x18\x01 \x01(\tR\x08scriptId\x12;\n\x07\x63ontext\x18\x02 \x01(\x0b\x32!.scriptengine.v1.ExecutionContextR\x07\x63ontext\x12\x18\n\x07version\x18\x03 \x01(\rR\x07version\"Q\n\x15\x45xecuteScriptResponse\x12\x38\n\x06result\x18\x01 \x01(\x0b\x32 .scriptengine.v1.ExecutionResultR\x06result\"m\n\x14\x43ompileScriptRequest\x12\x16\n\x06source\x18\x01 \x01(\tR\x06source\x12=\n\x07\x63ontext\x18\x02 \x01(\x0b\x32#.scriptengine.v1.CompilationContextR\x07\x63ontext\"P\n\x15\x43ompileScriptResponse\x12\x37\n\x06script\x18\x01 \x01(\x0b\x32\x1f.scriptengine.v1.CompiledScriptR\x06script\"\xae\x01\n\x10RunScriptRequest\x12\x16\n\x06source\x18\x01 \x01(\tR\x06source\x12\x45\n\x0b\x63ompilation\x18\x02 \x01(\x0b\x32#.scriptengine.v1.CompilationContextR\x0b\x63ompilation\x12;\n\x07\x63ontext\x18\x03 \x01(\x0b\x32!.scriptengine.v1.ExecutionContextR\x07\x63ontext\"M\n\x11RunScriptResponse\x12\x38\n\x06result\x18\x01 \x01(\x0b\x32 .scriptengine.v1.ExecutionResultR\x06result\"I\n\x10GetScriptRequest\x12\x1b\n\tscript_id\x18\x01 \x01(\tR\x08scriptId\x12\x18\n\x07version\x18\x02 \x01(\rR\x07version\"H\n\x11GetScriptResponse\x12\x33\n\x06script\x18\x01 \x01(\x0b\x32\x1b.scriptengine.v1.ScriptInfoR\x06script\"2\n\x13\x44\x65leteScriptRequest\x12\x1b\n\tscript_id\x18\x01 \x01(\tR\x08scriptId\"A\n\x14\x44\x65leteScriptResponse\x12)\n\x10versions_deleted\x18\x01 \x01(\rR\x0fversionsDeleted\"P\n\x12ListScriptsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"t\n\x13ListScriptsResponse\x12\x35\n\x07scripts\x18\x01 \x03(\x0b\x32\x1b.scriptengine.v1.ScriptInfoR\x07scripts\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x14\n\x12HealthCheckRequest\"L\n\x13HealthCheckResponse\x12\x35\n\x06health\x18\x01 \x01(\x0b\x32\x1d.scriptengine.v1.HealthStatusR\x06health\"\x13\n\x11GetMetricsRequest\"S\n\x12GetMetricsResponse\x12=\n\x07metrics\x18\x01 \x01(\x0b\x32#.scriptengine.v1.PerformanceMetricsR\x07metrics\"\x12\n\x10GetConfigRequest\"P\n\x11GetConfigResponse\x12;\n\x06\x63onfig\x18\x01 \x01(\x0b\x32#.scriptengine.v1.ScriptEngineConfigR\x06\x63onfig\"\x0e\n\x0cStartRequest\"F\n\rStartResponse\x12\x35\n\x06health\x18\x01 \x01(\x0b\x32\x1d.scriptengine.v1.HealthStatusR\x06health\"%\n\x0bStopRequest\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"E\n\x0cStopResponse\x12\x35\n\x06health\x18\x01 \x01(\x0b\x32\x1d.scriptengine.v1.HealthStatusR\x06health2\xc0\x07\n\rScriptService\x12^\n\rExecuteScript\x12%.scriptengine.v1.ExecuteScriptRequest\x1a&.scriptengine.v1.ExecuteScriptResponse\x12^\n\rCompileScript\x12%.scriptengine.v1.CompileScriptRequest\x1a&.scriptengine.v1.CompileScriptResponse\x12R\n\tRunScript\x12!.scriptengine.v1.RunScriptRequest\x1a\".scriptengine.v1.RunScriptResponse\x12R\n\tGetScript\x12!.scriptengine.v1.GetScriptRequest\x1a\".scriptengine.v1.GetScriptResponse\x12X\n\x0bListScripts\x12#.scriptengine.v1.ListScriptsRequest\x1a$.scriptengine.v1.ListScriptsResponse\x12[\n\x0c\x44\x65leteScript\x12$.scriptengine.v1.DeleteScriptRequest\x1a%.scriptengine.v1.DeleteScriptResponse\x12X\n\x0bHealthCheck\x12#.scriptengine.v1.HealthCheckRequest\x1a$.scriptengine.v1.HealthCheckResponse\x12U\n\nGetMetrics\x12\".scriptengine.v1.GetMetricsRequest\x1a#.scriptengine.v1.GetMetricsResponse\x12R\n\tGetConfig\x12!.scriptengine.v1.GetConfigRequest\x1a\".scriptengine.v1.GetConfigResponse\x12\x46\n\x05Start\x12\x1d.scriptengine.v1.StartRequest\x1a\x1e.scriptengine.v1.StartResponse\x12\x43\n\x04Stop\x12\x1c.scriptengine.v1.StopRequest\x1a\x1d.scriptengine.v1.StopResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,30 +50,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSCRIPTREQUEST']._serialized_end=863
   _globals['_GETSCRIPTRESPONSE']._serialized_start=865
   _globals['_GETSCRIPTRESPONSE']._serialized_end=937
-  _globals['_LISTSCRIPTSREQUEST']._serialized_start=939
-  _globals['_LISTSCRIPTSREQUEST']._serialized_end=1019
-  _globals['_LISTSCRIPTSRESPONSE']._serialized_start=1021
-  _globals['_LISTSCRIPTSRESPONSE']._serialized_end=1137
-  _globals['_HEALTHCHECKREQUEST']._serialized_start=1139
-  _globals['_HEALTHCHECKREQUEST']._serialized_end=1159
-  _globals['_HEALTHCHECKRESPONSE']._serialized_start=1161
-  _globals['_HEALTHCHECKRESPONSE']._serialized_end=1237
-  _globals['_GETMETRICSREQUEST']._serialized_start=1239
-  _globals['_GETMETRICSREQUEST']._serialized_end=1258
-  _globals['_GETMETRICSRESPONSE']._serialized_start=1260
-  _globals['_GETMETRICSRESPONSE']._serialized_end=1343
-  _globals['_GETCONFIGREQUEST']._serialized_start=1345
-  _globals['_GETCONFIGREQUEST']._serialized_end=1363
-  _globals['_GETCONFIGRESPONSE']._serialized_start=1365
-  _globals['_GETCONFIGRESPONSE']._serialized_end=1445
-  _globals['_STARTREQUEST']._serialized_start=1447
-  _globals['_STARTREQUEST']._serialized_end=1461
-  _globals['_STARTRESPONSE']._serialized_start=1463
-  _globals['_STARTRESPONSE']._serialized_end=1533
-  _globals['_STOPREQUEST']._serialized_start=1535
-  _globals['_STOPREQUEST']._serialized_end=1572
-  _globals['_STOPRESPONSE']._serialized_start=1574
-  _globals['_STOPRESPONSE']._serialized_end=1643
-  _globals['_SCRIPTSERVICE']._serialized_start=1646
-  _globals['_SCRIPTSERVICE']._serialized_end=2513
+  _globals['_DELETESCRIPTREQUEST']._serialized_start=939
+  _globals['_DELETESCRIPTREQUEST']._serialized_end=989
+  _globals['_DELETESCRIPTRESPONSE']._serialized_start=991
+  _globals['_DELETESCRIPTRESPONSE']._serialized_end=1056
+  _globals['_LISTSCRIPTSREQUEST']._serialized_start=1058
+  _globals['_LISTSCRIPTSREQUEST']._serialized_end=1138
+  _globals['_LISTSCRIPTSRESPONSE']._serialized_start=1140
+  _globals['_LISTSCRIPTSRESPONSE']._serialized_end=1256
+  _globals['_HEALTHCHECKREQUEST']._serialized_start=1258
+  _globals['_HEALTHCHECKREQUEST']._serialized_end=1278
+  _globals['_HEALTHCHECKRESPONSE']._serialized_start=1280
+  _globals['_HEALTHCHECKRESPONSE']._serialized_end=1356
+  _globals['_GETMETRICSREQUEST']._serialized_start=1358
+  _globals['_GETMETRICSREQUEST']._serialized_end=1377
+  _globals['_GETMETRICSRESPONSE']._serialized_start=1379
+  _globals['_GETMETRICSRESPONSE']._serialized_end=1462
+  _globals['_GETCONFIGREQUEST']._serialized_start=1464
+  _globals['_GETCONFIGREQUEST']._serialized_end=1482
+  _globals['_GETCONFIGRESPONSE']._serialized_start=1484
+  _globals['_GETCONFIGRESPONSE']._serialized_end=1564
+  _globals['_STARTREQUEST']._serialized_start=1566
+  _globals['_STARTREQUEST']._serialized_end=1580
+  _globals['_STARTRESPONSE']._serialized_start=1582
+  _globals['_STARTRESPONSE']._serialized_end=1652
+  _globals['_STOPREQUEST']._serialized_start=1654
+  _globals['_STOPREQUEST']._serialized_end=1691
+  _globals['_STOPRESPONSE']._serialized_start=1693
+  _globals['_STOPRESPONSE']._serialized_end=1762
+  _globals['_SCRIPTSERVICE']._serialized_start=1765
+  _globals['_SCRIPTSERVICE']._serialized_end=2725
 # @@protoc_insertion_point(module_scope)

@@ -68,6 +68,18 @@ class GetScriptResponse(_message.Message):
     script: _script_pb2.ScriptInfo
     def __init__(self, script: _Optional[_Union[_script_pb2.ScriptInfo, _Mapping]] = ...) -> None: ...
 
+class DeleteScriptRequest(_message.Message):
+    __slots__ = ("script_id",)
+    SCRIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    script_id: str
+    def __init__(self, script_id: _Optional[str] = ...) -> None: ...
+
+class DeleteScriptResponse(_message.Message):
+    __slots__ = ("versions_deleted",)
+    VERSIONS_DELETED_FIELD_NUMBER: _ClassVar[int]
+    versions_deleted: int
+    def __init__(self, versions_deleted: _Optional[int] = ...) -> None: ...
+
 class ListScriptsRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]

@@ -61,6 +61,11 @@ class ScriptServiceStub:
                 request_serializer=scriptengine_dot_v1_dot_script__service__pb2.ListScriptsRequest.SerializeToString,
                 response_deserializer=scriptengine_dot_v1_dot_script__service__pb2.ListScriptsResponse.FromString,
                 _registered_method=True)
+        self.DeleteScript = channel.unary_unary(
+                '/scriptengine.v1.ScriptService/DeleteScript',
+                request_serializer=scriptengine_dot_v1_dot_script__service__pb2.DeleteScriptRequest.SerializeToString,
+                response_deserializer=scriptengine_dot_v1_dot_script__service__pb2.DeleteScriptResponse.FromString,
+                _registered_method=True)
         self.HealthCheck = channel.unary_unary(
                 '/scriptengine.v1.ScriptService/HealthCheck',
                 request_serializer=scriptengine_dot_v1_dot_script__service__pb2.HealthCheckRequest.SerializeToString,
@@ -130,6 +135,15 @@ class ScriptServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteScript(self, request, context):
+        """Not in the trait: delete a stored script with every version ("scripts:delete" permission),
+        freeing its share of store.max_bytes. Executions already running finish; compiling the id
+        again starts over at version 1. NOT_FOUND when there is no such script.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def HealthCheck(self, request, context):
         """Get the engine's health status.
         """
@@ -192,6 +206,11 @@ def add_ScriptServiceServicer_to_server(servicer, server):
                     servicer.ListScripts,
                     request_deserializer=scriptengine_dot_v1_dot_script__service__pb2.ListScriptsRequest.FromString,
                     response_serializer=scriptengine_dot_v1_dot_script__service__pb2.ListScriptsResponse.SerializeToString,
+            ),
+            'DeleteScript': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteScript,
+                    request_deserializer=scriptengine_dot_v1_dot_script__service__pb2.DeleteScriptRequest.FromString,
+                    response_serializer=scriptengine_dot_v1_dot_script__service__pb2.DeleteScriptResponse.SerializeToString,
             ),
             'HealthCheck': grpc.unary_unary_rpc_method_handler(
                     servicer.HealthCheck,
@@ -356,6 +375,33 @@ class ScriptService:
             '/scriptengine.v1.ScriptService/ListScripts',
             scriptengine_dot_v1_dot_script__service__pb2.ListScriptsRequest.SerializeToString,
             scriptengine_dot_v1_dot_script__service__pb2.ListScriptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteScript(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scriptengine.v1.ScriptService/DeleteScript',
+            scriptengine_dot_v1_dot_script__service__pb2.DeleteScriptRequest.SerializeToString,
+            scriptengine_dot_v1_dot_script__service__pb2.DeleteScriptResponse.FromString,
             options,
             channel_credentials,
             insecure,

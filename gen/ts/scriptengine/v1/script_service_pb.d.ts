@@ -183,6 +183,40 @@ export declare type GetScriptResponse = Message<"scriptengine.v1.GetScriptRespon
 export declare const GetScriptResponseSchema: GenMessage<GetScriptResponse>;
 
 /**
+ * @generated from message scriptengine.v1.DeleteScriptRequest
+ */
+export declare type DeleteScriptRequest = Message<"scriptengine.v1.DeleteScriptRequest"> & {
+  /**
+   * @generated from field: string script_id = 1;
+   */
+  scriptId: string;
+};
+
+/**
+ * Describes the message scriptengine.v1.DeleteScriptRequest.
+ * Use `create(DeleteScriptRequestSchema)` to create a new message.
+ */
+export declare const DeleteScriptRequestSchema: GenMessage<DeleteScriptRequest>;
+
+/**
+ * @generated from message scriptengine.v1.DeleteScriptResponse
+ */
+export declare type DeleteScriptResponse = Message<"scriptengine.v1.DeleteScriptResponse"> & {
+  /**
+   * How many versions were deleted.
+   *
+   * @generated from field: uint32 versions_deleted = 1;
+   */
+  versionsDeleted: number;
+};
+
+/**
+ * Describes the message scriptengine.v1.DeleteScriptResponse.
+ * Use `create(DeleteScriptResponseSchema)` to create a new message.
+ */
+export declare const DeleteScriptResponseSchema: GenMessage<DeleteScriptResponse>;
+
+/**
  * @generated from message scriptengine.v1.ListScriptsRequest
  */
 export declare type ListScriptsRequest = Message<"scriptengine.v1.ListScriptsRequest"> & {
@@ -434,6 +468,18 @@ export declare const ScriptService: GenService<{
     methodKind: "unary";
     input: typeof ListScriptsRequestSchema;
     output: typeof ListScriptsResponseSchema;
+  },
+  /**
+   * Not in the trait: delete a stored script with every version ("scripts:delete" permission),
+   * freeing its share of store.max_bytes. Executions already running finish; compiling the id
+   * again starts over at version 1. NOT_FOUND when there is no such script.
+   *
+   * @generated from rpc scriptengine.v1.ScriptService.DeleteScript
+   */
+  deleteScript: {
+    methodKind: "unary";
+    input: typeof DeleteScriptRequestSchema;
+    output: typeof DeleteScriptResponseSchema;
   },
   /**
    * Get the engine's health status.
