@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
 import { SCHEMA, type ConfigKey, type KeySpec } from "./schema.ts";
 import type { Config, Level, PrincipalEntry } from "./types.ts";
+import { PERMISSIONS } from "../auth/permissions.ts";
 
 export class ConfigError extends Error {
   readonly key: string;
@@ -117,6 +118,8 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv): PrincipalEntry[] 
     if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === "string")) {
       throw new ConfigError(`${at}.permissions`, "expected a list of strings");
     }
+    const unknown = permissions.find((p) => !(PERMISSIONS as readonly string[]).includes(p));
+    if (unknown !== undefined) throw new ConfigError(`${at}.permissions`, `unknown permission "${unknown}" (known: ${PERMISSIONS.join(", ")})`);
     const maxConcurrent = coerce(`${at}.max_concurrent`, { type: "int", default: 0, min: 0, doc: "" }, e.max_concurrent ?? 0, false) as number;
     return { name: e.name, token, maxSecurityLevel: level, permissions: permissions as string[], maxConcurrent };
   });

@@ -54,6 +54,13 @@ describe("configuration", () => {
     );
   });
 
+  it("rejects a misspelt permission instead of granting nothing", () => {
+    const file = tomlFile(`[[auth.principals]]\nname = "ops"\ntoken = "ops-token-0123456789"\npermissions = ["tool:http"]\n`);
+    expect(() => loadConfig({ argv: ["--config", file], env: {} })).toThrow(/auth\.principals\[0\]\.permissions: unknown permission "tool:http" \(known: .*tools:http/);
+    const ok = tomlFile(`[[auth.principals]]\nname = "ops"\ntoken = "ops-token-0123456789"\npermissions = ["scripts:delete", "profile", "*"]\n`);
+    expect(loadConfig({ argv: ["--config", ok], env: {} }).config.auth.principals[0]?.permissions).toEqual(["scripts:delete", "profile", "*"]);
+  });
+
   it("rejects unknown SCRIPTENGINE_ variables and bad --set values", () => {
     expect(() => loadConfig({ env: { SCRIPTENGINE_POOL_WORKRS: "2" } })).toThrow(/SCRIPTENGINE_POOL_WORKRS: unknown environment variable/);
     expect(() => loadConfig({ argv: ["--set", "enable_caching=maybe"], env: {} })).toThrow(/enable_caching: expected true or false/);
