@@ -18,17 +18,17 @@ export interface FsScope {
   roots: string[];
 }
 
-async function inside(scope: FsScope, path: string): Promise<string> {
-  const root = scope.workingDirectory!;
+async function inside(root: string, roots: string[], path: string): Promise<string> {
+  // With roots set, a working directory outside them is refused before it is looked up (its
+  // existence is none of the caller's business), then again once its links are resolved.
+  const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)));
+  const inRoots = (dir: string) => roots.length === 0 || realRoots.some((r) => r !== undefined && within(r, dir)) || roots.some((r) => within(resolve(r), dir));
+  const outsideRoots = () => new ToolError(`fs: working directory ${root} is outside tools.fs_roots`, "security_violation");
+  if (!inRoots(resolve(root))) throw outsideRoots();
   const realRoot = await realpath(root).catch(() => {
     throw new ToolError(`fs: working directory ${root} does not exist`);
   });
-  if (scope.roots.length > 0) {
-    const roots = await Promise.all(scope.roots.map((r) => realpath(r).catch(() => undefined)));
-    if (!roots.some((r) => r !== undefined && within(r, realRoot))) {
-      throw new ToolError(`fs: working directory ${root} is outside tools.fs_roots`, "security_violation");
-    }
-  }
+  if (roots.length > 0 && !realRoots.some((r) => r !== undefined && within(r, realRoot))) throw outsideRoots();
   const outside = () => new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
   // Checked before touching the file system, so that "no such file" never tells a script whether
   // a path outside the working directory exists; then again after links are resolved.
@@ -45,7 +45,7 @@ export async function fsTool(args: JsonValue, scope: FsScope, maxBytes: number, 
   if (!scope.workingDirectory) throw new ToolError("fs: the execution has no working_directory");
   const a = args as { op?: unknown; path?: unknown };
   if (!a || typeof a !== "object" || typeof a.path !== "string") throw new ToolError('fs: expected { op: "read" | "list", path }');
-  const target = await inside(scope, a.path);
+  const target = await inside(scope.workingDirectory, scope.roots, a.path);
   if (a.op === "list") {
     const entries = await readdir(target, { withFileTypes: true });
     return entries.slice(0, 10_000).map((e) => ({ name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" }));

@@ -223,7 +223,8 @@ describe("security levels and permissions", () => {
         .runScript({ source, context: { availableTools: ["fs"], workingDirectory, securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } }, as(DEV))
         .then(({ result }) => (toJson(ExecutionResultSchema, result!) as { returnValue: unknown }).returnValue);
     expect(await at(join(workDir, "sub"))).toEqual(["data.txt"]);
-    for (const outside of ["/", join(workDir, ".."), join(workDir, "escape")]) {
+    // Outside directories that exist and that do not are refused alike.
+    for (const outside of ["/", join(workDir, ".."), join(workDir, "escape"), "/no-such-dir", join(workDir, "..", "no-such-dir")]) {
       expect(await at(outside)).toMatch(/^SecurityError: .*outside tools\.fs_roots/);
     }
   });
