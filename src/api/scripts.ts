@@ -77,6 +77,15 @@ function compiledMessage(s: Pick<StoredScript, "scriptId" | "version" | "sourceH
   });
 }
 
+/** An argument as JSON; a number JSON cannot hold (NaN, ±Infinity, which binary protobuf can carry) is the caller's error. */
+function argumentJson(name: string, value: Value): JsonObject[string] {
+  try {
+    return toJson(ValueSchema, value) as JsonObject[string];
+  } catch (err) {
+    throw serviceError("VALIDATION_ERROR", `context.arguments.${name}: ${(err as Error).message}`, { field: `context.arguments.${name}` });
+  }
+}
+
 /** Deleting stored scripts needs this permission (admin holds it too). */
 export const SCRIPTS_DELETE = "scripts:delete";
 
@@ -125,7 +134,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const args: JsonObject = {};
     let argBytes = 0;
     for (const [k, v] of Object.entries(context?.arguments ?? {})) {
-      args[k] = toJson(ValueSchema, v) as JsonObject[string];
+      args[k] = argumentJson(k, v);
       argBytes += JSON.stringify(args[k]).length;
     }
     if (argBytes > MAX_ARGUMENTS_BYTES) throw serviceError("VALIDATION_ERROR", "arguments are too large", { field: "context.arguments" });

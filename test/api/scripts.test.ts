@@ -181,6 +181,14 @@ describe("errors", () => {
     const edge = await grpc().runScript({ source: "1", context: { timeout: { seconds: 2n, nanos: 999_999_999 } } });
     expect(edge.result?.success).toBe(true);
   });
+
+  it("an argument number JSON cannot hold (NaN, ±Infinity: binary protobuf can) is INVALID_ARGUMENT naming the argument", async () => {
+    for (const value of [Number.NaN, Infinity, -Infinity]) {
+      const deep = { kind: { case: "listValue" as const, value: { values: [{ kind: { case: "numberValue" as const, value } }] } } };
+      const f = await failure(grpc().runScript({ source: "1", context: { arguments: { ok: { kind: { case: "numberValue", value: 1 } }, bad: deep } } }));
+      expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", "context.arguments.bad"]);
+    }
+  });
 });
 
 describe("limits", () => {
