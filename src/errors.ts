@@ -52,23 +52,43 @@ export interface ServiceErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * An error's message and metadata travel in response trailers (grpc-message, and twice more in
+ * grpc-status-details-bin). Clients refuse trailers past 8 KiB (grpcio) to 64 KiB (Node) by
+ * resetting the whole connection, and a message may quote the request: both are held short.
+ */
+export const MAX_ERROR_MESSAGE_BYTES = 512;
+export const MAX_ERROR_METADATA_BYTES = 256;
+
+/** `text` cut to at most `maxBytes` of UTF-8, on a character boundary, marked with "…" when cut. */
+export function clipText(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
+  const budget = maxBytes - 3; // "…" is three bytes
+  let end = Math.min(text.length, budget);
+  while (Buffer.byteLength(text.slice(0, end)) > budget) end--;
+  if (end > 0 && /[\uD800-\uDBFF]/.test(text[end - 1]!)) end--; // never half a surrogate pair
+  return `${text.slice(0, end)}…`;
+}
+
 /** Builds the service's error for a reason. */
 export function serviceError(reason: ErrorReason, message: string, options: ServiceErrorOptions = {}): ConnectError {
+  message = clipText(message, MAX_ERROR_MESSAGE_BYTES);
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.metadata ?? {})) {
-    if (value !== undefined) metadata[key] = String(value);
+    if (value !== undefined) metadata[key] = clipText(String(value), MAX_ERROR_METADATA_BYTES);
   }
-  if (options.field !== undefined) metadata.field = options.field;
+  const field = options.field === undefined ? undefined : clipText(options.field, MAX_ERROR_METADATA_BYTES);
+  if (field !== undefined) metadata.field = field;
   const details: ConstructorParameters<typeof ConnectError>[3] = [
     { desc: ErrorInfoSchema, value: { reason, domain: ERROR_DOMAIN, metadata } },
   ];
   if (options.retryAfterMs !== undefined) {
     details.push({ desc: RetryInfoSchema, value: { retryDelay: durationFromMs(options.retryAfterMs) } });
   }
-  if (options.field !== undefined) {
+  if (field !== undefined) {
     details.push({
       desc: BadRequestSchema,
-      value: { fieldViolations: [{ field: options.field, description: message }] },
+      value: { fieldViolations: [{ field, description: message }] },
     });
   }
   return new ConnectError(message, options.code ?? REASON_CODES[reason], undefined, details, options.cause);
@@ -93,7 +113,12 @@ export function reasonOf(err: unknown): string | undefined {
  * INTERNAL with a generic message, so host details never reach the caller.
  */
 export function toServiceError(err: unknown): ConnectError {
-  if (err instanceof ConnectError) return err;
+  if (err instanceof ConnectError) {
+    if (Buffer.byteLength(err.rawMessage) <= MAX_ERROR_MESSAGE_BYTES) return err;
+    const clipped = new ConnectError(clipText(err.rawMessage, MAX_ERROR_MESSAGE_BYTES), err.code, err.metadata, undefined, err.cause);
+    clipped.details = err.details;
+    return clipped;
+  }
   if (err instanceof Error && typeof (err as { reason?: unknown }).reason === "string") {
     const e = err as Error & {
       reason: string;

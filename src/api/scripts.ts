@@ -43,6 +43,11 @@ export interface ScriptsDeps {
 }
 
 const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** A script id no compile could have stored is the caller's error (and is not quoted back). */
+function checkScriptId(id: string, field: string): void {
+  if (!SCRIPT_ID.test(id)) throw serviceError("VALIDATION_ERROR", `${field} must be 1-128 characters of letters, digits and . _ : -`, { field });
+}
 const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
 
 const language = (l: ScriptLanguage) => (l === ScriptLanguage.TYPESCRIPT ? "typescript" : "javascript");
@@ -254,9 +259,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   return {
     async compileScript(req) {
       const cc = req.context;
-      if (cc?.scriptId && !SCRIPT_ID.test(cc.scriptId)) {
-        throw serviceError("VALIDATION_ERROR", "script_id must be 1-128 characters of letters, digits and . _ : -", { field: "context.script_id" });
-      }
+      if (cc?.scriptId) checkScriptId(cc.scriptId, "context.script_id");
       const scriptId = cc?.scriptId || `script-${randomUUID()}`;
       const compiled = await compile(req.source, cc, scriptId);
       const base = {
@@ -287,6 +290,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       if (req.scriptId && req.context?.scriptId && req.scriptId !== req.context.scriptId) {
         throw serviceError("VALIDATION_ERROR", "script_id and context.script_id differ", { field: "context.script_id" });
       }
+      checkScriptId(scriptId, req.scriptId ? "script_id" : "context.script_id");
       const stored = scripts.get(scriptId, req.version);
       if (!stored) {
         throw serviceError("SCRIPT_NOT_FOUND", `script ${scriptId}${req.version ? ` version ${req.version}` : ""} not found`, { metadata: { script_id: scriptId } });
@@ -305,6 +309,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     },
 
     getScript(req) {
+      checkScriptId(req.scriptId, "script_id");
       const stored = scripts.get(req.scriptId, req.version);
       if (!stored) throw serviceError("SCRIPT_NOT_FOUND", `script ${req.scriptId} not found`, { metadata: { script_id: req.scriptId } });
       return { script: { script: compiledMessage({ ...stored, sourceSize: Buffer.byteLength(stored.source) }, false), createdAt: timestampFromMs(stored.createdAtMs) } };
@@ -325,7 +330,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
 
     deleteScript(req, ctx) {
       requirePermission(ctx, SCRIPTS_DELETE);
-      if (!req.scriptId) throw serviceError("VALIDATION_ERROR", "script_id is required", { field: "script_id" });
+      checkScriptId(req.scriptId, "script_id");
       const { versions, cacheKeys } = scripts.delete(req.scriptId);
       if (versions === 0) throw serviceError("SCRIPT_NOT_FOUND", `script ${req.scriptId} not found`, { metadata: { script_id: req.scriptId } });
       // Its compiled code leaves the cache too (a script with the same source compiles it again).
