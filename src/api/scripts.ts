@@ -44,6 +44,9 @@ export interface ScriptsDeps {
 
 const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+/** A caller-chosen execution id: it names the execution in results, events, logs and traces. */
+const EXECUTION_ID = /^[\x21-\x7e]{1,128}$/;
+
 /** A script id no compile could have stored is the caller's error (and is not quoted back). */
 function checkScriptId(id: string, field: string): void {
   if (!SCRIPT_ID.test(id)) throw serviceError("VALIDATION_ERROR", `${field} must be 1-128 characters of letters, digits and . _ : -`, { field });
@@ -135,6 +138,9 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
 
   async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
     const g = grant(ctx, context, scriptId);
+    if (context?.executionId && !EXECUTION_ID.test(context.executionId)) {
+      throw serviceError("VALIDATION_ERROR", "context.execution_id must be at most 128 printable ASCII characters, without spaces", { field: "context.execution_id" });
+    }
     const executionId = context?.executionId || randomUUID();
     const args: JsonObject = {};
     let argBytes = 0;

@@ -182,6 +182,15 @@ describe("errors", () => {
     expect(edge.result?.success).toBe(true);
   });
 
+  it("a caller-chosen execution_id is echoed back; one over 128 printable characters is INVALID_ARGUMENT", async () => {
+    const id = `job/${"x".repeat(124)}`;
+    expect((await grpc().runScript({ source: "1", context: { executionId: id } })).result?.executionId).toBe(id);
+    for (const bad of [`${id}y`, "with space", "tab\there", "é"]) {
+      const f = await failure(grpc().runScript({ source: "1", context: { executionId: bad } }));
+      expect([f.code, f.metadata.field]).toEqual(["InvalidArgument", "context.execution_id"]);
+    }
+  });
+
   it("an argument number JSON cannot hold (NaN, ±Infinity: binary protobuf can) is INVALID_ARGUMENT naming the argument", async () => {
     for (const value of [Number.NaN, Infinity, -Infinity]) {
       const deep = { kind: { case: "listValue" as const, value: { values: [{ kind: { case: "numberValue" as const, value } }] } } };

@@ -212,7 +212,8 @@ func (ExecutionErrorKind) EnumDescriptor() ([]byte, []int) {
 // ExecutionContext: everything one execution needs besides the script itself.
 type ExecutionContext struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique execution identifier; the server generates one when empty.
+	// Unique execution identifier; the server generates one when empty. At most 128 printable
+	// ASCII characters without spaces (else INVALID_ARGUMENT).
 	ExecutionId string `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
 	// Script identifier (ExecuteScriptRequest.script_id wins when both are set and differ: INVALID_ARGUMENT).
 	ScriptId string `protobuf:"bytes,2,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`

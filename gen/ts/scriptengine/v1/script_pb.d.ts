@@ -19,7 +19,8 @@ export declare const file_scriptengine_v1_script: GenFile;
  */
 export declare type ExecutionContext = Message<"scriptengine.v1.ExecutionContext"> & {
   /**
-   * Unique execution identifier; the server generates one when empty.
+   * Unique execution identifier; the server generates one when empty. At most 128 printable
+   * ASCII characters without spaces (else INVALID_ARGUMENT).
    *
    * @generated from field: string execution_id = 1;
    */
