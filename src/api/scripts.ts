@@ -44,6 +44,20 @@ export interface ScriptsDeps {
 
 const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+/** Bounds of a compiled script's free-form name and metadata (stored with every version). */
+export const SCRIPT_META_LIMITS = { nameMaxLength: 256, metadataMaxEntries: 64, keyMaxLength: 128, valueMaxLength: 1024 } as const;
+
+function checkNameAndMetadata(name: string, metadata: Record<string, string>): void {
+  const L = SCRIPT_META_LIMITS;
+  if (name.length > L.nameMaxLength) throw serviceError("VALIDATION_ERROR", `context.name is longer than ${L.nameMaxLength} characters`, { field: "context.name" });
+  const entries = Object.entries(metadata);
+  if (entries.length > L.metadataMaxEntries) throw serviceError("VALIDATION_ERROR", `context.metadata has more than ${L.metadataMaxEntries} entries`, { field: "context.metadata" });
+  for (const [k, v] of entries) {
+    if (k === "" || k.length > L.keyMaxLength) throw serviceError("VALIDATION_ERROR", `context.metadata keys must be 1-${L.keyMaxLength} characters`, { field: "context.metadata" });
+    if (v.length > L.valueMaxLength) throw serviceError("VALIDATION_ERROR", `context.metadata values must be at most ${L.valueMaxLength} characters`, { field: "context.metadata" });
+  }
+}
+
 /** A caller-chosen execution id: it names the execution in results, events, logs and traces. */
 const EXECUTION_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -266,6 +280,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     async compileScript(req) {
       const cc = req.context;
       if (cc?.scriptId) checkScriptId(cc.scriptId, "context.script_id");
+      checkNameAndMetadata(cc?.name ?? "", cc?.metadata ?? {});
       const scriptId = cc?.scriptId || `script-${randomUUID()}`;
       const compiled = await compile(req.source, cc, scriptId);
       const base = {

@@ -68,7 +68,7 @@ export const SCHEMA = {
   "auth.on_excess": { type: "enum", default: "deny", values: ["deny", "clamp"], doc: "a request asking for more than its principal holds" },
 
   // The embedded store.
-  "store.max_bytes": { type: "int", default: 1024 * MiB, min: 0, doc: "bytes of source all stored versions may take together (past it CompileScript is RESOURCE_EXHAUSTED); 0: no cap" },
+  "store.max_bytes": { type: "int", default: 1024 * MiB, min: 0, doc: "bytes all stored versions (source, name, metadata) may take together (past it CompileScript is RESOURCE_EXHAUSTED); 0: no cap" },
   "store.max_versions": { type: "int", default: 100, min: 0, max: 1_000_000, doc: "versions kept per script id (older ones are removed when a new one is compiled); 0 keeps all" },
 
   // Events.

@@ -21,13 +21,18 @@ export interface StoredScript {
 
 type NewScript = Omit<StoredScript, "version" | "createdAtMs">;
 
-/** A new version would take the stored sources past store.max_bytes. */
+/** What a version takes against store.max_bytes: what the caller gave (source, name, metadata), in bytes. */
+const ROW_BYTES = "(LENGTH(CAST(source AS BLOB)) + LENGTH(CAST(name AS BLOB)) + LENGTH(CAST(metadata_json AS BLOB)))";
+const bytesOf = (s: Pick<StoredScript, "source" | "name" | "metadata">) =>
+  Buffer.byteLength(s.source) + Buffer.byteLength(s.name) + Buffer.byteLength(JSON.stringify(s.metadata));
+
+/** A new version would take the stored scripts past store.max_bytes. */
 export class StoreFullError extends Error {
   readonly reason = "RESOURCE_EXCEEDED";
   readonly resource = "script_store";
   readonly limit: number;
   constructor(limit: number, stored: number, adding: number) {
-    super(`the script store is full: ${stored} bytes of source stored, ${adding} more would pass store.max_bytes (${limit})`);
+    super(`the script store is full: ${stored} bytes stored, ${adding} more would pass store.max_bytes (${limit})`);
     this.limit = limit;
   }
 }
@@ -122,12 +127,12 @@ export class ScriptRepository {
   readonly #deleteAll: StatementSync;
   readonly #maxVersions: number;
   readonly #maxBytes: number;
-  /** Bytes of source of every stored version (read once at open, then kept). */
+  /** Bytes every stored version takes (ROW_BYTES; read once at open, then kept). */
   #bytes: number;
 
   /**
    * `maxVersions`: the latest versions of each script kept (older ones are removed); 0 keeps all.
-   * `maxBytes`: the sources of all versions together; a version past it is refused; 0: no cap.
+   * `maxBytes`: all versions together (source, name, metadata); a version past it is refused; 0: no cap.
    */
   constructor(db: DatabaseSync, maxVersions = 0, maxBytes = 0) {
     this.#db = db;
@@ -148,10 +153,10 @@ export class ScriptRepository {
       `${SELECT} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
     );
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
-    this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(LENGTH(CAST(source AS BLOB))), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
-    this.#rowsOf = db.prepare(`SELECT cache_key, LENGTH(CAST(source AS BLOB)) AS bytes FROM scripts WHERE script_id = ?`);
+    this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
+    this.#rowsOf = db.prepare(`SELECT cache_key, ${ROW_BYTES} AS bytes FROM scripts WHERE script_id = ?`);
     this.#deleteAll = db.prepare(`DELETE FROM scripts WHERE script_id = ?`);
-    this.#bytes = (db.prepare(`SELECT COALESCE(SUM(LENGTH(CAST(source AS BLOB))), 0) AS n FROM scripts`).get() as { n: number }).n;
+    this.#bytes = (db.prepare(`SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n FROM scripts`).get() as { n: number }).n;
   }
 
   /**
@@ -164,7 +169,7 @@ export class ScriptRepository {
       const previous = this.get(script.scriptId);
       const version = (this.#nextVersion.get(script.scriptId) as { next: number }).next;
       const upTo = this.#maxVersions > 0 ? version - this.#maxVersions : 0;
-      const adding = Buffer.byteLength(script.source);
+      const adding = bytesOf(script);
       const freed = upTo > 0 ? (this.#prunedBytes.get(script.scriptId, upTo) as { n: number }).n : 0;
       const bytes = this.#bytes + adding - freed;
       if (this.#maxBytes > 0 && bytes > this.#maxBytes && adding > freed) throw new StoreFullError(this.#maxBytes, this.#bytes, adding);
@@ -199,7 +204,7 @@ export class ScriptRepository {
     return { stored: added.stored, previous: added.previous };
   }
 
-  /** Bytes of source all stored versions take. */
+  /** Bytes all stored versions take (source, name, metadata). */
   get bytes(): number {
     return this.#bytes;
   }

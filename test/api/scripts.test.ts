@@ -182,6 +182,24 @@ describe("errors", () => {
     expect(edge.result?.success).toBe(true);
   });
 
+  it("a script's name and metadata are bounded at their edges", async () => {
+    const ok = await grpc().compileScript({
+      source: "1",
+      context: { name: "n".repeat(256), metadata: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`${i}`.padEnd(128, "k"), "v".repeat(1024)])) },
+    });
+    expect(Object.keys(ok.script?.metadata ?? {})).toHaveLength(64);
+    const cases: [object, string][] = [
+      [{ name: "n".repeat(257) }, "context.name"],
+      [{ metadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) }, "context.metadata"],
+      [{ metadata: { ["k".repeat(129)]: "v" } }, "context.metadata"],
+      [{ metadata: { k: "v".repeat(1025) } }, "context.metadata"],
+    ];
+    for (const [context, field] of cases) {
+      const f = await failure(grpc().compileScript({ source: "1", context }));
+      expect([f.code, f.metadata.field]).toEqual(["InvalidArgument", field]);
+    }
+  });
+
   it("a caller-chosen execution_id is echoed back; one over 128 printable characters is INVALID_ARGUMENT", async () => {
     const id = `job/${"x".repeat(124)}`;
     expect((await grpc().runScript({ source: "1", context: { executionId: id } })).result?.executionId).toBe(id);

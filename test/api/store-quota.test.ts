@@ -13,10 +13,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A module of exactly `bytes` bytes returning `n`. */
+/** A module returning `n` whose stored version takes exactly `bytes`: its source, no name, and "{}" of metadata. */
 const source = (n: number, bytes: number) => {
   const head = `export default () => ${n};\n//`;
-  return head + "x".repeat(bytes - head.length);
+  return head + "x".repeat(bytes - 2 - head.length);
 };
 
 it("refuses a compile that would take the store past store.max_bytes, at the edge", async () => {
@@ -24,13 +24,16 @@ it("refuses a compile that would take the store past store.max_bytes, at the edg
   const scripts = clientFor(ScriptService, "grpc-js", server);
   await scripts.compileScript({ source: source(1, 4000), context: { scriptId: "a" } });
   await scripts.compileScript({ source: source(2, 6000), context: { scriptId: "b" } }); // exactly 10,000 bytes
-  const f = await failure(scripts.compileScript({ source: "1", context: { scriptId: "c" } })); // one byte more
+  const f = await failure(scripts.compileScript({ source: "1", context: { scriptId: "c" } })); // three bytes more
   expect([f.code, f.reason, f.metadata.resource, f.metadata.limit]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "script_store", "10000"]);
   expect((await failure(scripts.getScript({ scriptId: "c" }))).code).toBe("NotFound");
-  // A new version of "a" replaces the only kept one: 4,000 bytes freed, 3,999 taken.
-  await scripts.compileScript({ source: source(4, 3999), context: { scriptId: "a" } });
+  // A new version of "a" replaces the only kept one: 4,000 bytes freed, 3,997 taken.
+  await scripts.compileScript({ source: source(4, 3997), context: { scriptId: "a" } });
   expect((await scripts.executeScript({ scriptId: "a" })).result?.returnValue?.kind.value).toBe(4);
   await scripts.compileScript({ source: "1", context: { scriptId: "c" } });
+  // Name and metadata count too: what the caller stores is what fills the disk.
+  const meta = await failure(scripts.compileScript({ source: "2", context: { scriptId: "d", metadata: { k: "v" } } }));
+  expect(meta.metadata.resource).toBe("script_store");
   // The total is read back from disk after a restart.
   const dataDir = server.dataDir;
   await server.stop();

@@ -587,9 +587,10 @@ type CompilationContext struct {
 	Language ScriptLanguage `protobuf:"varint,2,opt,name=language,proto3,enum=scriptengine.v1.ScriptLanguage" json:"language,omitempty"`
 	// Module (default export main) or expression script; UNSPECIFIED detects it from the source.
 	Kind ScriptKind `protobuf:"varint,3,opt,name=kind,proto3,enum=scriptengine.v1.ScriptKind" json:"kind,omitempty"`
-	// A human-readable name, used in stack traces as the file name.
+	// A human-readable name, used in stack traces as the file name (at most 256 characters).
 	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
-	// Free-form metadata stored with the script.
+	// Free-form metadata stored with the script: at most 64 entries, keys of 1-128 characters,
+	// values of at most 1024. Name and metadata count toward store.max_bytes with the source.
 	Metadata map[string]string `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Validate only: compile and report, store nothing.
 	ValidateOnly  bool `protobuf:"varint,6,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`

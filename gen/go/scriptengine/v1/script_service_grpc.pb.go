@@ -43,7 +43,7 @@ type ScriptServiceClient interface {
 	// with success=false; only the service's own failures and limit breaches are RPC errors.
 	ExecuteScript(ctx context.Context, in *ExecuteScriptRequest, opts ...grpc.CallOption) (*ExecuteScriptResponse, error)
 	// Compile a script and store it for later execution (a new version when the id exists).
-	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes of source.
+	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
 	CompileScript(ctx context.Context, in *CompileScriptRequest, opts ...grpc.CallOption) (*CompileScriptResponse, error)
 	// Not in the trait: compile and execute ad-hoc source in one call, storing nothing.
 	RunScript(ctx context.Context, in *RunScriptRequest, opts ...grpc.CallOption) (*RunScriptResponse, error)
@@ -196,7 +196,7 @@ type ScriptServiceServer interface {
 	// with success=false; only the service's own failures and limit breaches are RPC errors.
 	ExecuteScript(context.Context, *ExecuteScriptRequest) (*ExecuteScriptResponse, error)
 	// Compile a script and store it for later execution (a new version when the id exists).
-	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes of source.
+	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
 	CompileScript(context.Context, *CompileScriptRequest) (*CompileScriptResponse, error)
 	// Not in the trait: compile and execute ad-hoc source in one call, storing nothing.
 	RunScript(context.Context, *RunScriptRequest) (*RunScriptResponse, error)

@@ -108,7 +108,7 @@ class ScriptServiceServicer:
 
     def CompileScript(self, request, context):
         """Compile a script and store it for later execution (a new version when the id exists).
-        RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes of source.
+        RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -281,14 +281,15 @@ export declare type CompilationContext = Message<"scriptengine.v1.CompilationCon
   kind: ScriptKind;
 
   /**
-   * A human-readable name, used in stack traces as the file name.
+   * A human-readable name, used in stack traces as the file name (at most 256 characters).
    *
    * @generated from field: string name = 4;
    */
   name: string;
 
   /**
-   * Free-form metadata stored with the script.
+   * Free-form metadata stored with the script: at most 64 entries, keys of 1-128 characters,
+   * values of at most 1024. Name and metadata count toward store.max_bytes with the source.
    *
    * @generated from field: map<string, string> metadata = 5;
    */

@@ -430,7 +430,7 @@ export declare const ScriptService: GenService<{
   },
   /**
    * Compile a script and store it for later execution (a new version when the id exists).
-   * RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes of source.
+   * RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
    *
    * @generated from rpc scriptengine.v1.ScriptService.CompileScript
    */
