@@ -9,7 +9,7 @@ import { cors, type ConnectRouter } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
-import type { DoorLimits } from "./door-limits.ts";
+import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests } from "./undecodable-request.ts";
 
 export interface ConnectDoor {
@@ -29,15 +29,17 @@ export async function openConnectDoor(address: string, services: ServedService[]
     // Connect GET and JSON for curl; all three protocols are on by default.
   });
   const handler = withCors(adapter, corsOrigins);
+  // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
+  const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const sockets = new Set<net.Socket>();
   let listener: net.Server;
   let h1: http.Server | undefined;
   let h2: http2.Http2Server | http2.Http2SecureServer;
   if (tls) {
-    h2 = http2.createSecureServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: Boolean(tls.ca), allowHTTP1: true }, handler);
+    h2 = http2.createSecureServer({ settings, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: Boolean(tls.ca), allowHTTP1: true }, handler);
     listener = h2;
   } else {
-    h2 = http2.createServer({}, handler);
+    h2 = http2.createServer({ settings }, handler);
     h1 = http.createServer(handler);
     listener = net.createServer((socket) => {
       // A connection that never says which protocol it speaks is closed like an idle one.

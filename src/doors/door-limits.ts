@@ -5,3 +5,6 @@ export interface DoorLimits {
   /** A connection with no call in progress this long is closed (server.idle_timeout). */
   idleTimeoutMs: number;
 }
+
+/** HTTP/2 streams one connection may have open at once, on both doors: what one connection can hold in flight. */
+export const MAX_CONCURRENT_STREAMS = 256;

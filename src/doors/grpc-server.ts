@@ -4,7 +4,7 @@ import { addService } from "./grpc-adapter.ts";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
-import type { DoorLimits } from "./door-limits.ts";
+import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import type { Logger } from "../log.ts";
 
 export interface GrpcDoor {
@@ -25,7 +25,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     "grpc.keepalive_permit_without_calls": 1,
     // Bounds what one connection can hold in flight (and so in memory); clients open more
     // connections or wait, as HTTP/2 intends.
-    "grpc.max_concurrent_streams": 256,
+    "grpc.max_concurrent_streams": MAX_CONCURRENT_STREAMS,
   });
   for (const { service, impl } of services) addService(server, service, impl);
   const credentials = tls

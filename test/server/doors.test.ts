@@ -147,6 +147,16 @@ describe("one implementation, every protocol", () => {
     expect((await clientFor(ScriptService, "connect", server).healthCheck({})).health?.status).toBe(1);
   });
 
+  it.each(["grpc", "http"] as const)("the %s door bounds the HTTP/2 streams one connection may have open", async (door) => {
+    const session = http2.connect(`http://${door === "grpc" ? server.grpc : server.http}`);
+    try {
+      const settings = await new Promise<http2.Settings>((resolve) => session.once("remoteSettings", resolve));
+      expect(settings.maxConcurrentStreams).toBe(256);
+    } finally {
+      session.close();
+    }
+  });
+
   it("a method without an implementation answers UNIMPLEMENTED with ErrorInfo (never a fake success)", async () => {
     const log = createLogger("silent");
     const transport = createRouterTransport(({ service }) => {
