@@ -45,6 +45,7 @@ import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
 import { components, startHealthMonitor } from "./health/monitor.ts";
 import type { Telemetry } from "./telemetry/index.ts";
+import { StreamQuota } from "./doors/stream-quota.ts";
 
 export interface RunningServer {
   grpcAddress: string;
@@ -130,6 +131,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     authenticator,
     log,
     streamsSignal: streams.signal,
+    streamQuota: new StreamQuota(config.server.maxStreamsPerCaller),
     telemetry: telemetry?.rpc,
     onUnauthenticated: (method: string, reason: string) =>
       engineEventsOut.violation("unauthenticated", "", "", "", `${method}: ${reason}`, config.securityLevel),

@@ -241,6 +241,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       grpcAddress: get("server.grpc_address"),
       httpAddress: get("server.http_address"),
       maxRequestBytes: get("server.max_request_bytes"),
+      maxStreamsPerCaller: get("server.max_streams_per_caller"),
       shutdownGraceMs: get("server.shutdown_grace"),
       idleTimeoutMs: get("server.idle_timeout"),
       corsOrigins: get("server.cors_origins"),

@@ -37,6 +37,7 @@ export interface Config {
     grpcAddress: string;
     httpAddress: string;
     maxRequestBytes: number;
+    maxStreamsPerCaller: number;
     shutdownGraceMs: number;
     idleTimeoutMs: number;
     corsOrigins: string[];

@@ -8,6 +8,7 @@ import { principalKey } from "../auth/principal.ts";
 import { notImplemented, serviceError, toServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
+import type { StreamQuota } from "./stream-quota.ts";
 
 /** How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable status. */
 const shuttingDown = () => serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
@@ -25,6 +26,8 @@ export interface GuardOptions {
   onCallDone?: (method: string, code: number, ms: number) => void;
   /** OpenTelemetry: a server span and a duration per call (absent when telemetry is off). */
   telemetry?: RpcTelemetry;
+  /** Open streams per principal (shared by every service's guard); public streams are not counted. */
+  streamQuota?: StreamQuota;
 }
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
@@ -73,8 +76,11 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
       out[method.localName] = async function* (req, ctx) {
         const start = performance.now();
         const call = options.telemetry?.begin(name, ctx);
+        let release: (() => void) | undefined;
         try {
           authenticate(ctx);
+          const principal = ctx.values.get(principalKey);
+          if (principal && options.streamQuota) release = options.streamQuota.acquire(principal.name);
           const stop = options.streamsSignal ? AbortSignal.any([ctx.signal, options.streamsSignal]) : ctx.signal;
           const source = (fn ?? missing)(req, ctx) as AsyncIterable<unknown>;
           yield* untilAborted(call ? call.bind(source) : source, stop);
@@ -86,6 +92,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
         } catch (err) {
           throw finish(start, call, err);
         } finally {
+          release?.();
           call?.end(1); // the caller went away mid-stream: CANCELLED (no-op when already ended)
         }
       };
