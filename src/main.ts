@@ -2,7 +2,7 @@
 // telemetry (when configured) and the server, and shut down gracefully on SIGTERM/SIGINT. A bad
 // configuration exits with status 2 and one clear line.
 import { ConfigError, USAGE, loadConfig } from "./config/load.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, type Logger } from "./log.ts";
 import { startServer } from "./server.ts";
 import { startTelemetry } from "./telemetry/index.ts";
 import { ListenError } from "./doors/listen-error.ts";
@@ -24,6 +24,7 @@ export async function runServer(argv: string[]): Promise<number> {
   }
   const { config } = loaded;
   const log = createLogger(config.server.logLevel, { service: "scriptengine" });
+  guardProcess(log);
   log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
   // Before the server, so the first call is already traced.
   const telemetry = await startTelemetry(config.telemetry, log);
@@ -49,6 +50,22 @@ export async function runServer(argv: string[]): Promise<number> {
   await server.close();
   await telemetry?.shutdown();
   return 0;
+}
+
+/**
+ * A promise rejection nobody handled is a bug on one call's path: it is logged and the server
+ * keeps serving everyone else (Node would end the process). An uncaught exception still ends it,
+ * since the process state is unknown, but the structured log says why first.
+ */
+export function guardProcess(log: Logger): () => void {
+  const onRejection = (reason: unknown) => log.error("unhandled rejection", { error: String((reason as Error)?.stack ?? reason) });
+  const onException = (err: Error, origin: string) => log.error("uncaught exception", { origin, error: String(err?.stack ?? err) });
+  process.on("unhandledRejection", onRejection);
+  process.on("uncaughtExceptionMonitor", onException);
+  return () => {
+    process.off("unhandledRejection", onRejection);
+    process.off("uncaughtExceptionMonitor", onException);
+  };
 }
 
 export function exitWith(result: Promise<number>): void {
