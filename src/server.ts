@@ -39,7 +39,7 @@ import { createEngine } from "./engine/index.ts";
 import { openDatabase } from "./store/database.ts";
 import { SequenceRepository } from "./store/sequences.ts";
 import { ScriptRepository } from "./store/scripts.ts";
-import { scriptsService } from "./api/scripts.ts";
+import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
 import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
@@ -123,9 +123,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   await engine.start();
   const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log });
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config);
-  const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount });
+  const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
 
-  const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine)];
+  const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)];
   const engineEventsOut = engineEvents((e) => bus.publish(e));
   const guardOptions = {
     authenticator,

@@ -30,6 +30,7 @@ import { grantFor, type Grant } from "./limits.ts";
 import { usageMessage, type EngineEvents } from "./engine-events.ts";
 import type { ExecutionTelemetry } from "../telemetry/index.ts";
 import { durationOf } from "./duration.ts";
+import type { MetricsContributor } from "./script-service.ts";
 
 export interface ScriptsDeps {
   config: Config;
@@ -107,6 +108,13 @@ function argumentJson(name: string, value: Value): JsonObject[string] {
     throw serviceError("VALIDATION_ERROR", `context.arguments.${name}: ${(err as Error).message}`, { field: `context.arguments.${name}` });
   }
 }
+
+/** Fills PerformanceMetrics.stored_script_bytes. */
+export const storeMetrics =
+  (scripts: ScriptRepository): MetricsContributor =>
+  (m) => {
+    m.storedScriptBytes = BigInt(scripts.bytes);
+  };
 
 /** Deleting stored scripts needs this permission (admin holds it too). */
 export const SCRIPTS_DELETE = "scripts:delete";

@@ -9,12 +9,14 @@ import {
   METRIC_ISOLATE_RECYCLES,
   METRIC_POOL_ISOLATES,
   METRIC_QUEUE_LENGTH,
+  METRIC_STORE_BYTES,
   METRIC_WORKER_RESTARTS,
 } from "./semconv.ts";
 
 export interface ObservedSources {
   engine: () => EngineStats;
   eventSubscribers?: () => number;
+  storedScriptBytes?: () => number;
 }
 
 /** Registers the observable instruments; returns the function that unregisters them. */
@@ -26,6 +28,7 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
   const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
   const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
   const subscribers = meter.createObservableGauge(METRIC_EVENT_SUBSCRIBERS, { description: "Open event subscriptions" });
+  const stored = meter.createObservableGauge(METRIC_STORE_BYTES, { description: "Bytes the stored scripts take (held to store.max_bytes)", unit: "By" });
   const callback = (result: Parameters<Parameters<Meter["addBatchObservableCallback"]>[0]>[0]) => {
     const s = sources.engine();
     result.observe(hits, s.cacheHits);
@@ -36,8 +39,9 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
     result.observe(isolates, Math.max(0, s.poolSize - s.busyIsolates), { state: "idle" });
     result.observe(queue, s.queueLength);
     if (sources.eventSubscribers) result.observe(subscribers, sources.eventSubscribers());
+    if (sources.storedScriptBytes) result.observe(stored, sources.storedScriptBytes());
   };
-  const observables = [hits, misses, recycles, restarts, isolates, queue, subscribers];
+  const observables = [hits, misses, recycles, restarts, isolates, queue, subscribers, stored];
   meter.addBatchObservableCallback(callback, observables);
   return () => meter.removeBatchObservableCallback(callback, observables);
 }

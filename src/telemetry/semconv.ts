@@ -40,6 +40,7 @@ export const METRIC_QUEUE_LENGTH = "scriptengine.queue.length";
 export const METRIC_ISOLATE_RECYCLES = "scriptengine.isolate.recycles";
 export const METRIC_WORKER_RESTARTS = "scriptengine.worker.restarts";
 export const METRIC_EVENT_SUBSCRIBERS = "scriptengine.events.subscribers";
+export const METRIC_STORE_BYTES = "scriptengine.store.bytes";
 
 const CODE_NAMES = [
   "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",

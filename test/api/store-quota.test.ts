@@ -24,6 +24,7 @@ it("refuses a compile that would take the store past store.max_bytes, at the edg
   const scripts = clientFor(ScriptService, "grpc-js", server);
   await scripts.compileScript({ source: source(1, 4000), context: { scriptId: "a" } });
   await scripts.compileScript({ source: source(2, 6000), context: { scriptId: "b" } }); // exactly 10,000 bytes
+  expect((await scripts.getMetrics({})).metrics?.storedScriptBytes).toBe(10_000n);
   const f = await failure(scripts.compileScript({ source: "1", context: { scriptId: "c" } })); // three bytes more
   expect([f.code, f.reason, f.metadata.resource, f.metadata.limit]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "script_store", "10000"]);
   expect((await failure(scripts.getScript({ scriptId: "c" }))).code).toBe("NotFound");
@@ -56,7 +57,9 @@ it("DeleteScript removes every version, frees its bytes, needs scripts:delete, a
   expect((await failure(scripts.compileScript({ source: source(3, 2000), context: { scriptId: "new" } }, as(DEV)))).metadata.resource).toBe("script_store");
   const denied = await failure(scripts.deleteScript({ scriptId: "old" }, as(DEV)));
   expect([denied.code, denied.metadata.permission]).toEqual(["PermissionDenied", "scripts:delete"]);
+  const before = (await scripts.getMetrics({}, as(DEV))).metrics!.storedScriptBytes;
   expect((await scripts.deleteScript({ scriptId: "old" }, as(OPS))).versionsDeleted).toBe(2);
+  expect(before - (await scripts.getMetrics({}, as(DEV))).metrics!.storedScriptBytes).toBe(9_000n);
   for (const version of [0, 1, 2]) expect((await failure(scripts.executeScript({ scriptId: "old", version }, as(DEV)))).code).toBe("NotFound");
   expect((await failure(scripts.getScript({ scriptId: "old" }, as(DEV)))).code).toBe("NotFound");
   expect((await failure(scripts.deleteScript({ scriptId: "old" }, as(OPS)))).reason).toBe("SCRIPT_NOT_FOUND");

@@ -129,7 +129,9 @@ describe("operations", () => {
     const m = await cli([...at(), "--json", "metrics"]);
     expect(m.code).toBe(0);
     expect(Number(JSON.parse(m.stdout).totalExecutions)).toBeGreaterThan(0);
-    expect((await cli([...at(), "metrics"])).stdout).toMatch(/^executions +\d+ \(\d+ ok, \d+ failed/);
+    const human = (await cli([...at(), "metrics"])).stdout;
+    expect(human).toMatch(/^executions +\d+ \(\d+ ok, \d+ failed/);
+    expect(human).toMatch(/^store +\d+(\.\d+)? ?[KMG]?i?B of scripts stored$/m);
     const w = live([...at(), "metrics", "--watch", "100ms"]);
     await w.waitFor((out) => out.split("executions").length > 2);
     expect(await w.interrupt()).toBe(0);

@@ -199,6 +199,7 @@ describe("metrics", () => {
     expect(single("scriptengine.queue.length")).toBe(0);
     expect(single("scriptengine.isolate.recycles")).toBeGreaterThanOrEqual(0);
     expect(single("scriptengine.events.subscribers")).toBe(0);
+    expect(single("scriptengine.store.bytes")).toBe(0); // RunScript stores nothing
     const isolates = points(rm, "scriptengine.pool.isolates");
     expect(isolates.find((p) => p.attributes.state === "busy")?.value).toBe(0);
     expect(isolates.find((p) => p.attributes.state === "idle")?.value).toBeGreaterThanOrEqual(1);

@@ -16,6 +16,7 @@ function metricsView(m: PerformanceMetrics): string {
     ["cache", `${m.cacheSize} scripts · ${m.cacheHits} hits / ${m.cacheMisses} misses (${pct(m.cacheHitRate)}) · ${m.totalCompilations} compilations`],
     ["recycling", `${m.isolateRecycles} isolate recycles · ${m.workerRestarts} worker restarts`],
     ["events", `${m.eventSubscribers} subscribers`],
+    ["store", `${fmtBytes(m.storedScriptBytes)} of scripts stored`],
     ["process", `${fmtBytes(m.memoryUsage)} memory · ${m.cpuUsage.toFixed(1)}% cpu · up ${fmtDuration(m.uptime)}`],
     ["at", fmtTime(m.timestamp)],
   ]);

@@ -1080,8 +1080,11 @@ type PerformanceMetrics struct {
 	Timestamp         *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	// Live event subscriptions.
 	EventSubscribers uint64 `protobuf:"varint,24,opt,name=event_subscribers,json=eventSubscribers,proto3" json:"event_subscribers,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Bytes the stored scripts take (source, name and metadata of every version kept), the figure
+	// held to store.max_bytes.
+	StoredScriptBytes uint64 `protobuf:"varint,25,opt,name=stored_script_bytes,json=storedScriptBytes,proto3" json:"stored_script_bytes,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PerformanceMetrics) Reset() {
@@ -1282,6 +1285,13 @@ func (x *PerformanceMetrics) GetEventSubscribers() uint64 {
 	return 0
 }
 
+func (x *PerformanceMetrics) GetStoredScriptBytes() uint64 {
+	if x != nil {
+		return x.StoredScriptBytes
+	}
+	return 0
+}
+
 // ScriptInfo describes a stored script without its source.
 type ScriptInfo struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1435,7 +1445,7 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x0fComponentHealth\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.scriptengine.v1.ServiceStatusR\x06status\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xc1\b\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xf1\b\n" +
 	"\x12PerformanceMetrics\x12!\n" +
 	"\fmemory_usage\x18\x01 \x01(\x04R\vmemoryUsage\x12-\n" +
 	"\x12active_connections\x18\x02 \x01(\x04R\x11activeConnections\x12\x1b\n" +
@@ -1466,7 +1476,8 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x12total_compilations\x18\x15 \x01(\x04R\x11totalCompilations\x121\n" +
 	"\x06uptime\x18\x16 \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x128\n" +
 	"\ttimestamp\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12+\n" +
-	"\x11event_subscribers\x18\x18 \x01(\x04R\x10eventSubscribers\"\x80\x01\n" +
+	"\x11event_subscribers\x18\x18 \x01(\x04R\x10eventSubscribers\x12.\n" +
+	"\x13stored_script_bytes\x18\x19 \x01(\x04R\x11storedScriptBytes\"\x80\x01\n" +
 	"\n" +
 	"ScriptInfo\x127\n" +
 	"\x06script\x18\x01 \x01(\v2\x1f.scriptengine.v1.CompiledScriptR\x06script\x129\n" +

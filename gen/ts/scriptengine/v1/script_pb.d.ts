@@ -669,6 +669,14 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
    * @generated from field: uint64 event_subscribers = 24;
    */
   eventSubscribers: bigint;
+
+  /**
+   * Bytes the stored scripts take (source, name and metadata of every version kept), the figure
+   * held to store.max_bytes.
+   *
+   * @generated from field: uint64 stored_script_bytes = 25;
+   */
+  storedScriptBytes: bigint;
 };
 
 /**
