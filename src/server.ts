@@ -122,7 +122,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   });
   await engine.start();
   const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log });
-  const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config);
+  const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
 
   const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)];
@@ -147,7 +147,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
           serviceId,
           startedAt,
           metrics,
-          components: () => components(engine.stats(), config),
+          components: () => components(engine.stats(), config, scripts.bytes),
           scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions }),
         }),
         guardOptions,

@@ -1,5 +1,6 @@
 // Re-evaluates the engine's health from real signals every health_check.interval: pool
-// saturation and queue fill make it DEGRADED, recent worker failures UNHEALTHY. It only moves
+// saturation, queue fill and a script store 90 % full make it DEGRADED, recent worker failures
+// UNHEALTHY. It only moves
 // between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own the other states.
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { Config } from "../config/types.ts";
@@ -12,8 +13,12 @@ export interface Component {
   message: string;
 }
 
-export function components(stats: EngineStats, config: Config): Component[] {
+/** At this share of store.max_bytes the store reports DEGRADED: compiles will soon be refused. */
+export const STORE_DEGRADED_RATIO = 0.9;
+
+export function components(stats: EngineStats, config: Config, storeBytes = 0): Component[] {
   const { healthCheck, pool } = config;
+  const storeRatio = config.store.maxBytes > 0 ? storeBytes / config.store.maxBytes : 0;
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
   const saturated = stats.poolSize > 0 && stats.busyIsolates >= stats.poolSize;
   return [
@@ -37,6 +42,11 @@ export function components(stats: EngineStats, config: Config): Component[] {
             : ServiceStatus.HEALTHY,
       message: `${stats.recentWorkerFailures} worker failures recently, ${stats.workerRestarts} restarts in all`,
     },
+    {
+      name: "store",
+      status: storeRatio >= STORE_DEGRADED_RATIO ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      message: config.store.maxBytes > 0 ? `${storeBytes} of ${config.store.maxBytes} bytes of scripts stored (${Math.floor(storeRatio * 100)} %)` : `${storeBytes} bytes of scripts stored`,
+    },
   ];
 }
 
@@ -46,11 +56,11 @@ export function overall(parts: Component[]): Component {
   return parts.reduce((worst, c) => (rank(c.status) > rank(worst.status) ? c : worst), { name: "engine", status: ServiceStatus.HEALTHY, message: "serving" });
 }
 
-export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config): () => void {
+export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0): () => void {
   const tick = () => {
     const s = health.status;
     if (s !== ServiceStatus.HEALTHY && s !== ServiceStatus.DEGRADED && s !== ServiceStatus.UNHEALTHY) return;
-    const worst = overall(components(stats(), config));
+    const worst = overall(components(stats(), config, storeBytes()));
     health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "serving" : `${worst.name}: ${worst.message}`);
   };
   const timer = setInterval(tick, config.healthCheck.intervalMs);

@@ -3,6 +3,7 @@
 // and nothing is stored; versions store.max_versions removes make room; the count survives a restart.
 import { afterAll, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
@@ -12,6 +13,14 @@ let server: TestServer | undefined;
 afterAll(async () => {
   await server?.stop();
 });
+
+async function waitFor(ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("condition not reached in 2.5 s");
+}
 
 /** A module returning `n` whose stored version takes exactly `bytes`: its source, no name, and "{}" of metadata. */
 const source = (n: number, bytes: number) => {
@@ -47,7 +56,7 @@ it("refuses a compile that would take the store past store.max_bytes, at the edg
 it("DeleteScript removes every version, frees its bytes, needs scripts:delete, and says NOT_FOUND after", async () => {
   const OPS = "ops-token-0123456789abcdef";
   const DEV = "dev-token-0123456789abcdef";
-  const toml = `[store]\nmax_bytes = 10000\n\n[[auth.principals]]\nname = "ops"\ntoken = "${OPS}"\nmax_security_level = "safe"\npermissions = ["scripts:delete"]\n\n[[auth.principals]]\nname = "dev"\ntoken = "${DEV}"\nmax_security_level = "safe"\n`;
+  const toml = `[store]\nmax_bytes = 10000\n\n[health_check]\ninterval = "100ms"\n\n[[auth.principals]]\nname = "ops"\ntoken = "${OPS}"\nmax_security_level = "safe"\npermissions = ["scripts:delete"]\n\n[[auth.principals]]\nname = "dev"\ntoken = "${DEV}"\nmax_security_level = "safe"\n`;
   await server?.stop();
   server = await startServer({ toml, args: ["--set", "pool.workers=1"] });
   const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
@@ -57,9 +66,15 @@ it("DeleteScript removes every version, frees its bytes, needs scripts:delete, a
   expect((await failure(scripts.compileScript({ source: source(3, 2000), context: { scriptId: "new" } }, as(DEV)))).metadata.resource).toBe("script_store");
   const denied = await failure(scripts.deleteScript({ scriptId: "old" }, as(DEV)));
   expect([denied.code, denied.metadata.permission]).toEqual(["PermissionDenied", "scripts:delete"]);
+  // 9,000 of 10,000 bytes: the store says it is nearly full, and the instance is DEGRADED.
+  const store = async () => (await scripts.healthCheck({}, as(DEV))).health!;
+  const degraded = await store();
+  expect(degraded.components.find((c) => c.name === "store")).toMatchObject({ status: ServiceStatus.DEGRADED, message: "9000 of 10000 bytes of scripts stored (90 %)" });
+  await waitFor(async () => (await store()).status === ServiceStatus.DEGRADED);
   const before = (await scripts.getMetrics({}, as(DEV))).metrics!.storedScriptBytes;
   expect((await scripts.deleteScript({ scriptId: "old" }, as(OPS))).versionsDeleted).toBe(2);
   expect(before - (await scripts.getMetrics({}, as(DEV))).metrics!.storedScriptBytes).toBe(9_000n);
+  await waitFor(async () => (await store()).status === ServiceStatus.HEALTHY);
   for (const version of [0, 1, 2]) expect((await failure(scripts.executeScript({ scriptId: "old", version }, as(DEV)))).code).toBe("NotFound");
   expect((await failure(scripts.getScript({ scriptId: "old" }, as(DEV)))).code).toBe("NotFound");
   expect((await failure(scripts.deleteScript({ scriptId: "old" }, as(OPS)))).reason).toBe("SCRIPT_NOT_FOUND");
