@@ -331,6 +331,10 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     async runScript(req, ctx) {
       const cc = req.compilation;
       const scriptId = req.context?.scriptId || "adhoc";
+      checkScriptId(scriptId, "context.script_id");
+      if (cc?.name && cc.name.length > SCRIPT_META_LIMITS.nameMaxLength) {
+        throw serviceError("VALIDATION_ERROR", `compilation.name is longer than ${SCRIPT_META_LIMITS.nameMaxLength} characters`, { field: "compilation.name" });
+      }
       // compile() checks the source; its cache key spares the run hashing the source again.
       const { cacheKey } = await compile(req.source, cc, scriptId);
       const result = await run(ctx, req.source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey }, scriptId, 0, req.context);

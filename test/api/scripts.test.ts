@@ -200,6 +200,14 @@ describe("errors", () => {
     }
   });
 
+  it("RunScript holds its script id and name to the same bounds as a stored script's", async () => {
+    const f = await failure(grpc().runScript({ source: "1", context: { scriptId: "x".repeat(129) } }));
+    expect([f.code, f.metadata.field]).toEqual(["InvalidArgument", "context.script_id"]);
+    const g = await failure(grpc().runScript({ source: "1", compilation: { name: "n".repeat(257) } }));
+    expect([g.code, g.metadata.field]).toEqual(["InvalidArgument", "compilation.name"]);
+    expect((await grpc().runScript({ source: "1", context: { scriptId: "x".repeat(128) }, compilation: { name: "n".repeat(256) } })).result?.success).toBe(true);
+  });
+
   it("a caller-chosen execution_id is echoed back; one over 128 printable characters is INVALID_ARGUMENT", async () => {
     const id = `job/${"x".repeat(124)}`;
     expect((await grpc().runScript({ source: "1", context: { executionId: id } })).result?.executionId).toBe(id);
