@@ -3,7 +3,7 @@
 // the work done by the isolate engine. A script that throws is a successful call with
 // success=false; a breached limit is the matching gRPC error.
 import { randomUUID } from "node:crypto";
-import { create, fromJson, toBinary, toJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
+import { create, fromJson, toBinary, type JsonValue as PbJson } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromMs, type Value } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -30,6 +30,7 @@ import { grantFor, type Grant } from "./limits.ts";
 import { usageMessage, type EngineEvents } from "./engine-events.ts";
 import type { ExecutionTelemetry } from "../telemetry/index.ts";
 import { durationOf } from "./duration.ts";
+import { argumentJson, checkExecutionId, checkMetadata, checkName, checkScriptId } from "./script-input.ts";
 import type { MetricsContributor } from "./script-service.ts";
 
 export interface ScriptsDeps {
@@ -43,29 +44,6 @@ export interface ScriptsDeps {
   telemetry?: ExecutionTelemetry;
 }
 
-const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-/** Bounds of a compiled script's free-form name and metadata (stored with every version). */
-export const SCRIPT_META_LIMITS = { nameMaxLength: 256, metadataMaxEntries: 64, keyMaxLength: 128, valueMaxLength: 1024 } as const;
-
-function checkNameAndMetadata(name: string, metadata: Record<string, string>): void {
-  const L = SCRIPT_META_LIMITS;
-  if (name.length > L.nameMaxLength) throw serviceError("VALIDATION_ERROR", `context.name is longer than ${L.nameMaxLength} characters`, { field: "context.name" });
-  const entries = Object.entries(metadata);
-  if (entries.length > L.metadataMaxEntries) throw serviceError("VALIDATION_ERROR", `context.metadata has more than ${L.metadataMaxEntries} entries`, { field: "context.metadata" });
-  for (const [k, v] of entries) {
-    if (k === "" || k.length > L.keyMaxLength) throw serviceError("VALIDATION_ERROR", `context.metadata keys must be 1-${L.keyMaxLength} characters`, { field: "context.metadata" });
-    if (v.length > L.valueMaxLength) throw serviceError("VALIDATION_ERROR", `context.metadata values must be at most ${L.valueMaxLength} characters`, { field: "context.metadata" });
-  }
-}
-
-/** A caller-chosen execution id: it names the execution in results, events, logs and traces. */
-const EXECUTION_ID = /^[\x21-\x7e]{1,128}$/;
-
-/** A script id no compile could have stored is the caller's error (and is not quoted back). */
-function checkScriptId(id: string, field: string): void {
-  if (!SCRIPT_ID.test(id)) throw serviceError("VALIDATION_ERROR", `${field} must be 1-128 characters of letters, digits and . _ : -`, { field });
-}
 const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
 
 const language = (l: ScriptLanguage) => (l === ScriptLanguage.TYPESCRIPT ? "typescript" : "javascript");
@@ -98,15 +76,6 @@ function compiledMessage(s: Pick<StoredScript, "scriptId" | "version" | "sourceH
     diagnostics: s.diagnostics.map((d) => ({ severity: SEVERITY[d.severity], message: d.message, line: d.line, column: d.column })),
     metadata: s.metadata,
   });
-}
-
-/** An argument as JSON; a number JSON cannot hold (NaN, ±Infinity, which binary protobuf can carry) is the caller's error. */
-function argumentJson(name: string, value: Value): JsonObject[string] {
-  try {
-    return toJson(ValueSchema, value) as JsonObject[string];
-  } catch (err) {
-    throw serviceError("VALIDATION_ERROR", `context.arguments.${name}: ${(err as Error).message}`, { field: `context.arguments.${name}` });
-  }
 }
 
 /** Fills PerformanceMetrics.stored_script_bytes. */
@@ -160,9 +129,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
 
   async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
     const g = grant(ctx, context, scriptId);
-    if (context?.executionId && !EXECUTION_ID.test(context.executionId)) {
-      throw serviceError("VALIDATION_ERROR", "context.execution_id must be at most 128 printable ASCII characters, without spaces", { field: "context.execution_id" });
-    }
+    if (context?.executionId) checkExecutionId(context.executionId);
     const executionId = context?.executionId || randomUUID();
     const args: JsonObject = {};
     let argBytes = 0;
@@ -288,7 +255,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     async compileScript(req) {
       const cc = req.context;
       if (cc?.scriptId) checkScriptId(cc.scriptId, "context.script_id");
-      checkNameAndMetadata(cc?.name ?? "", cc?.metadata ?? {});
+      checkName(cc?.name ?? "", "context.name");
+      checkMetadata(cc?.metadata ?? {});
       const scriptId = cc?.scriptId || `script-${randomUUID()}`;
       const compiled = await compile(req.source, cc, scriptId);
       const base = {
@@ -332,9 +300,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const cc = req.compilation;
       const scriptId = req.context?.scriptId || "adhoc";
       checkScriptId(scriptId, "context.script_id");
-      if (cc?.name && cc.name.length > SCRIPT_META_LIMITS.nameMaxLength) {
-        throw serviceError("VALIDATION_ERROR", `compilation.name is longer than ${SCRIPT_META_LIMITS.nameMaxLength} characters`, { field: "compilation.name" });
-      }
+      checkName(cc?.name ?? "", "compilation.name");
       // compile() checks the source; its cache key spares the run hashing the source again.
       const { cacheKey } = await compile(req.source, cc, scriptId);
       const result = await run(ctx, req.source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey }, scriptId, 0, req.context);

@@ -1,0 +1,48 @@
+// What a caller may name and attach in a script request. Ids and names label an execution in
+// results, events, logs and traces, and name and metadata are stored with every version: each is
+// bounded, and a value outside the bounds is INVALID_ARGUMENT naming its field (never quoted back).
+import { toJson } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { serviceError } from "../errors.ts";
+import type { JsonObject } from "../engine/index.ts";
+
+const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const EXECUTION_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Bounds of a script's free-form name and metadata. */
+export const SCRIPT_META_LIMITS = { nameMaxLength: 256, metadataMaxEntries: 64, keyMaxLength: 128, valueMaxLength: 1024 } as const;
+
+const invalid = (field: string, message: string) => serviceError("VALIDATION_ERROR", message, { field });
+
+/** A script id no compile could have stored is the caller's error. */
+export function checkScriptId(id: string, field: string): void {
+  if (!SCRIPT_ID.test(id)) throw invalid(field, `${field} must be 1-128 characters of letters, digits and . _ : -`);
+}
+
+/** A caller-chosen execution id: 1-128 printable ASCII characters, no spaces. */
+export function checkExecutionId(id: string): void {
+  if (!EXECUTION_ID.test(id)) throw invalid("context.execution_id", "context.execution_id must be at most 128 printable ASCII characters, without spaces");
+}
+
+export function checkName(name: string, field: string): void {
+  if (name.length > SCRIPT_META_LIMITS.nameMaxLength) throw invalid(field, `${field} is longer than ${SCRIPT_META_LIMITS.nameMaxLength} characters`);
+}
+
+export function checkMetadata(metadata: Record<string, string>): void {
+  const L = SCRIPT_META_LIMITS;
+  const entries = Object.entries(metadata);
+  if (entries.length > L.metadataMaxEntries) throw invalid("context.metadata", `context.metadata has more than ${L.metadataMaxEntries} entries`);
+  for (const [k, v] of entries) {
+    if (k === "" || k.length > L.keyMaxLength) throw invalid("context.metadata", `context.metadata keys must be 1-${L.keyMaxLength} characters`);
+    if (v.length > L.valueMaxLength) throw invalid("context.metadata", `context.metadata values must be at most ${L.valueMaxLength} characters`);
+  }
+}
+
+/** An argument as JSON; a number JSON cannot hold (NaN, ±Infinity, which binary protobuf carries) is the caller's error. */
+export function argumentJson(name: string, value: Value): JsonObject[string] {
+  try {
+    return toJson(ValueSchema, value) as JsonObject[string];
+  } catch (err) {
+    throw invalid(`context.arguments.${name}`, `context.arguments.${name}: ${(err as Error).message}`);
+  }
+}
