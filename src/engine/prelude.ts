@@ -35,7 +35,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const G = globalThis;
   const O = Object, R = Reflect;
   const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty, freeze = O.freeze;
-  const getOwnPropertyNames = O.getOwnPropertyNames, isFrozen = O.isFrozen;
+  const getOwnPropertyNames = O.getOwnPropertyNames, isFrozen = O.isFrozen, objToString = O.prototype.toString;
   const JSONstringify = JSON.stringify, JSONparse = JSON.parse;
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
   const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor;
@@ -274,8 +274,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
         if (apply(wsHas, toolErrors, [e])) kind = 'tool_error';
         if (apply(wsHas, securityErrors, [e])) kind = 'security_violation';
-        name = clip(StringC(e.name), 200);
-        message = clip(StringC(e.message), 8192);
+        // A thrown value that is no Error has its own name and message if it says them, else it is
+        // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined").
+        const n = e.name, m = e.message;
+        name = n === undefined || n === '' ? 'Uncaught' : clip(StringC(n), 200);
+        if (m !== undefined) message = clip(StringC(m), 8192);
+        else {
+          let j;
+          try { j = JSONstringify(e); } catch { j = undefined; }
+          message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
+        }
         const st = e.stack;
         stack = typeof st === 'string' ? clip(st, 16384) : '';
       } else {

@@ -47,6 +47,23 @@ export default async function main(args: A): Promise<number> {
     expect(r.error!.stack).not.toMatch(/\/work|\/etc|node_modules|file:/);
   });
 
+  it('describes a thrown value that is no Error: its own name and message, else its JSON', async () => {
+    const cases: [string, string, string][] = [
+      ['{ code: 42, reason: "busy" }', 'Uncaught', '{"code":42,"reason":"busy"}'],
+      ['[1, 2]', 'Uncaught', '[1,2]'],
+      ['Object.create(null)', 'Uncaught', '{}'],
+      ['{ name: "Custom", message: "m" }', 'Custom', 'm'],
+      ['{ [Symbol.toPrimitive]() { for (;;) {} } }', 'Uncaught', '{}'],
+      ['() => 1', 'Uncaught', '[object Function]'],
+      ['42', 'Uncaught', '42'],
+      ['"text"', 'Uncaught', 'text'],
+    ];
+    for (const [thrown, name, message] of cases) {
+      const r = await run(engine, `export default () => { throw ${thrown} }`);
+      expect(r.error, thrown).toMatchObject({ kind: 'script_threw', name, message });
+    }
+  });
+
   it('rejects non-JSON return values clearly', async () => {
     for (const src of ['(() => () => 1)()', 'Symbol("x")', '10n', '(() => { const a = {}; a.self = a; return a; })()']) {
       const r = await run(engine, src);
