@@ -20,7 +20,8 @@ export function safeFilename(name: string | undefined, language: ScriptLanguage)
   return clean || (language === 'typescript' ? 'script.ts' : 'script.js');
 }
 
-const MODULE_SYNTAX = /^[ \t]*(export\s|import\s*[\w{*'"])/m;
+/** import/export starting a statement: at a line's start, or after another statement on the same line (one-liners). */
+const MODULE_SYNTAX = /(^|[;}])[ \t]*(export\s|import\s*[\w{*'"])/m;
 
 export function detectKind(code: string): ScriptKind {
   return MODULE_SYNTAX.test(code) ? 'module' : 'expression';

@@ -214,6 +214,11 @@ describe('compile and cache', () => {
     const err = await engine.compile('let x = 1;\nlet y = );').catch((x) => x as CompileError);
     expect(err).toMatchObject({ line: 2 });
     await expect(engine.compile('import fs from "fs";\nexport default function main() {}')).rejects.toThrow(/imports are not available/);
+    // One-liners (as typed into grpcurl) are modules too when export follows a statement.
+    expect((await engine.compile('const k = 2; export default (a) => a.x * k')).kind).toBe('module');
+    expect((await engine.compile('function f() { return 1 } export default f')).kind).toBe('module');
+    expect((await run(engine, 'const k = 2; export default (a) => a.x * k', { arguments: { x: 21 } })).returnValue).toBe(42);
+    expect((await engine.compile('const s = "see the export docs"; s')).kind).toBe('expression');
   });
 
   it('a TypeScript syntax error has its line and column too', async () => {

@@ -585,7 +585,8 @@ type CompilationContext struct {
 	ScriptId string `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
 	// Source language.
 	Language ScriptLanguage `protobuf:"varint,2,opt,name=language,proto3,enum=scriptengine.v1.ScriptLanguage" json:"language,omitempty"`
-	// Module (default export main) or expression script; UNSPECIFIED detects it from the source.
+	// Module (default export main) or expression script; UNSPECIFIED detects it from the source
+	// (import/export starting a statement: at a line's start, or after ";" or "}" on one line).
 	Kind ScriptKind `protobuf:"varint,3,opt,name=kind,proto3,enum=scriptengine.v1.ScriptKind" json:"kind,omitempty"`
 	// A human-readable name, used in stack traces as the file name (at most 256 characters).
 	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`

@@ -274,7 +274,8 @@ export declare type CompilationContext = Message<"scriptengine.v1.CompilationCon
   language: ScriptLanguage;
 
   /**
-   * Module (default export main) or expression script; UNSPECIFIED detects it from the source.
+   * Module (default export main) or expression script; UNSPECIFIED detects it from the source
+   * (import/export starting a statement: at a line's start, or after ";" or "}" on one line).
    *
    * @generated from field: scriptengine.v1.ScriptKind kind = 3;
    */
