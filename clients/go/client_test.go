@@ -75,6 +75,30 @@ func TestDoesNotRetryNonIdempotentCall(t *testing.T) {
 	}
 }
 
+func TestCompileExecuteDelete(t *testing.T) {
+	srv := startServer(t, "")
+	c, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for _, src := range []string{"export default (args) => args.n + 1", "export default (args) => args.n + 2"} {
+		if _, err := c.Compile(ctx, src, &v1.CompilationContext{ScriptId: "helper-delete"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := c.Execute(ctx, "helper-delete", scriptengine.Args{"n": 1}, nil); err != nil || v != float64(3) {
+		t.Fatalf("Execute: %v %v", v, err)
+	}
+	if n, err := c.Delete(ctx, "helper-delete"); err != nil || n != 2 {
+		t.Fatalf("Delete: %d %v", n, err)
+	}
+	if _, err := c.Execute(ctx, "helper-delete", nil, nil); !errors.Is(err, scriptengine.ErrNotFound) {
+		t.Fatalf("Execute after Delete: %v", err)
+	}
+}
+
 func TestTypedErrors(t *testing.T) {
 	srv := startServer(t, "")
 	c, err := scriptengine.Dial(srv.GRPC)

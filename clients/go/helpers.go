@@ -115,6 +115,16 @@ func (c *Client) Execute(ctx context.Context, scriptID string, args Args, opts *
 	return valueOf(res.GetResult())
 }
 
+// Delete removes a stored script with every version (the scripts:delete permission) and says
+// how many versions there were; ErrNotFound when there is no such script.
+func (c *Client) Delete(ctx context.Context, scriptID string) (uint32, error) {
+	res, err := c.Scripts.DeleteScript(ctx, &v1.DeleteScriptRequest{ScriptId: scriptID})
+	if err != nil {
+		return 0, err
+	}
+	return res.GetVersionsDeleted(), nil
+}
+
 // Health is the engine's health status.
 func (c *Client) Health(ctx context.Context) (*v1.HealthStatus, error) {
 	res, err := c.Scripts.HealthCheck(ctx, &v1.HealthCheckRequest{})

@@ -11,7 +11,7 @@ import pytest
 
 import scriptengine_client as se
 from conftest import start_server
-from scriptengine.v1 import common_pb2, script_service_pb2, tool_service_pb2
+from scriptengine.v1 import common_pb2, script_pb2, script_service_pb2, tool_service_pb2
 
 
 def free_port() -> int:
@@ -73,6 +73,22 @@ def test_typed_errors(server) -> None:
         slow = "export default async () => { await new Promise((r) => setTimeout(r, 3000)); return 1; }"
         with pytest.raises(builtins.TimeoutError):
             client.scripts.run_script(script_service_pb2.RunScriptRequest(source=slow), timeout=0.3)
+
+
+def test_compile_execute_delete(server) -> None:
+    with se.Client(server.grpc) as client:
+        for n in (1, 2):
+            client.compile(f"export default (args) => args.n + {n}", script_pb2.CompilationContext(script_id="helper-delete"))
+        assert client.execute("helper-delete", {"n": 1}) == 3
+        assert client.delete("helper-delete") == 2
+        with pytest.raises(se.NotFoundError):
+            client.execute("helper-delete")
+
+    async def main() -> None:
+        async with se.AsyncClient(server.grpc) as client:
+            await client.compile("6 * 7", script_pb2.CompilationContext(script_id="helper-delete-async"))
+            assert await client.delete("helper-delete-async") == 1
+    asyncio.run(main())
 
 
 def test_readme_example(server) -> None:

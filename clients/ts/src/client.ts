@@ -256,6 +256,11 @@ export class ScriptEngineClient {
     return this.valueOf(res.result!);
   }
 
+  /** Deletes a stored script with every version (needs the scripts:delete permission); returns how many versions there were. */
+  async delete(scriptId: string, options?: CallOptions): Promise<number> {
+    return (await this.scripts.deleteScript({ scriptId }, options)).versionsDeleted;
+  }
+
   /** Migrates one legacy tool. */
   async migrate(toolName: string, config?: MessageInitShape<typeof MigrationConfigSchema>, options?: CallOptions): Promise<MigrationResult> {
     return (await this.migrations.migrateTool({ toolName, config }, options)).result!;

@@ -70,6 +70,14 @@ describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (tr
     if (err !== undefined) expect(err).toBeInstanceOf(TimeoutError);
   });
 
+  it("compiles, executes and deletes a stored script through the helpers", async () => {
+    await client.compile("export default (args) => args.n + 1", { scriptId: "helper-delete" });
+    await client.compile("export default (args) => args.n + 2", { scriptId: "helper-delete" });
+    expect(await client.execute("helper-delete", { n: 1 })).toBe(3);
+    expect(await client.delete("helper-delete")).toBe(2);
+    expect(await client.execute("helper-delete").then(() => undefined, (e) => e)).toBeInstanceOf(NotFoundError);
+  });
+
   it("types NOT_FOUND with the server's ErrorInfo", async () => {
     const err = await client.tools.getTool({ name: "no_such_tool" }).then(() => undefined, (e) => e);
     expect(err).toBeInstanceOf(NotFoundError);

@@ -124,6 +124,10 @@ class AsyncClient:
         req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
         return c.value_of((await self.scripts.ExecuteScript(req, **kw)).result)
 
+    async def delete(self, script_id: str, **kw: Any) -> int:
+        """Deletes a stored script with every version (scripts:delete permission); returns how many there were."""
+        return int((await self.scripts.DeleteScript(script_service_pb2.DeleteScriptRequest(script_id=script_id), **kw)).versions_deleted)
+
     async def migrate(self, tool_name: str, config: Optional[migration_pb2.MigrationConfig] = None, **kw: Any) -> migration_pb2.MigrationResult:
         return (await self.migrations.MigrateTool(migration_service_pb2.MigrateToolRequest(tool_name=tool_name, config=config), **kw)).result
 
