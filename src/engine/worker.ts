@@ -49,6 +49,9 @@ const RETIRE_HEAP_SHARE = 0.4;
  */
 const SYNC_GUEST = ISOLATES === 1 && process.env.SE_SYNC_GUEST !== '0';
 
+/** What isolated-vm says when a script's top level throws a value that is not an Error. */
+const NON_ERROR_THROWN = 'An object was thrown from supplied code within isolated-vm, but that object was not an instance of `Error`.';
+
 /** Pending host timers one run may hold; the prelude allows 1000 (MAX_TIMERS), this is the backstop. */
 const MAX_HOST_TIMERS = 1024;
 /** Error names of the ways the host ends a run. */
@@ -571,6 +574,11 @@ class Slot {
       // A sync call's timeout is what was left of both budgets: name the one that ran out.
       const over = performance.now() > run.wallEnd ? run.wallMsg : 'the script exceeded its CPU time limit';
       return { kind: 'timeout', name: 'TimeoutError', message: over, stack: '', line: 0, column: 0 };
+    }
+    if (message === NON_ERROR_THROWN) {
+      // Thrown at a script's top level, where the prelude cannot catch it, so isolated-vm has only
+      // this much to say about the value. (Inside main, the prelude describes it: name and message, or JSON.)
+      return { kind: 'script_threw', name: 'Uncaught', message: 'a value that is not an Error was thrown at the top level of the script (throw an Error, or throw inside main, to keep its details)', stack: '', line: 0, column: 0 };
     }
     const name = typeof err?.name === 'string' ? err.name : 'Error';
     const stack = sanitizeStack(typeof err?.stack === 'string' ? err.stack : `${name}: ${message}`, filename);
