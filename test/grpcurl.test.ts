@@ -78,6 +78,13 @@ describe("grpcurl", () => {
     expect(messages[3]).toMatchObject({ event: { scriptExecuted: { scriptId: "adhoc", success: true } } });
   });
 
+  it("runs a one-line module and deletes a stored script", async () => {
+    const ran = await call("scriptengine.v1.ScriptService/RunScript", { source: "const k = 2; export default (a) => a.x * k", context: { arguments: { x: 21 } } });
+    expect(ran.result.returnValue).toBe(42);
+    await call("scriptengine.v1.ScriptService/CompileScript", { source: "6 * 7", context: { scriptId: "scratch" } });
+    expect(await call("scriptengine.v1.ScriptService/DeleteScript", { scriptId: "scratch" })).toEqual({ versionsDeleted: 1 });
+  });
+
   it("shows a typed error with its ErrorInfo", async () => {
     const err = await run(GRPCURL, ["-plaintext", "-d", '{"scriptId":"missing"}', server.grpc, "scriptengine.v1.ScriptService/ExecuteScript"]).then(() => undefined, (e) => e);
     expect(err.stdout + err.stderr).toContain("Code: NotFound");
