@@ -32,6 +32,7 @@ import type { ExecutionTelemetry } from "../telemetry/index.ts";
 import { durationOf } from "./duration.ts";
 import { argumentJson, checkExecutionId, checkMetadata, checkName, checkScriptId } from "./script-input.ts";
 import type { MetricsContributor } from "./script-service.ts";
+import type { Logger } from "../log.ts";
 
 export interface ScriptsDeps {
   config: Config;
@@ -42,6 +43,8 @@ export interface ScriptsDeps {
   tools?: { describe(name: string): { pure: boolean; hostTools?: string[] } | undefined; run: ScriptToolRunner };
   /** OpenTelemetry spans and counts of compiles and executions (absent when telemetry is off). */
   telemetry?: ExecutionTelemetry;
+  /** For the audit line of a deletion. */
+  log?: Logger;
 }
 
 const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
@@ -328,12 +331,13 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     },
 
     deleteScript(req, ctx) {
-      requirePermission(ctx, SCRIPTS_DELETE);
+      const principal = requirePermission(ctx, SCRIPTS_DELETE);
       checkScriptId(req.scriptId, "script_id");
       const { versions, cacheKeys } = scripts.delete(req.scriptId);
       if (versions === 0) throw serviceError("SCRIPT_NOT_FOUND", `script ${req.scriptId} not found`, { metadata: { script_id: req.scriptId } });
       // Its compiled code leaves the cache too (a script with the same source compiles it again).
       for (const key of cacheKeys) engine.invalidate(key);
+      deps.log?.info("script deleted", { script_id: req.scriptId, versions, principal: principal.name });
       return { versionsDeleted: versions };
     },
   };

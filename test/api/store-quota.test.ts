@@ -74,6 +74,9 @@ it("DeleteScript removes every version, frees its bytes, needs scripts:delete, a
   const before = (await scripts.getMetrics({}, as(DEV))).metrics!.storedScriptBytes;
   expect((await scripts.deleteScript({ scriptId: "old" }, as(OPS))).versionsDeleted).toBe(2);
   expect(before - (await scripts.getMetrics({}, as(DEV))).metrics!.storedScriptBytes).toBe(9_000n);
+  // A deletion leaves an audit line: what, how much, by whom.
+  const audit = server.logs().split("\n").filter((l) => l.includes('"script deleted"')).map((l) => JSON.parse(l));
+  expect(audit).toMatchObject([{ level: "info", script_id: "old", versions: 2, principal: "ops" }]);
   await waitFor(async () => (await store()).status === ServiceStatus.HEALTHY);
   for (const version of [0, 1, 2]) expect((await failure(scripts.executeScript({ scriptId: "old", version }, as(DEV)))).code).toBe("NotFound");
   expect((await failure(scripts.getScript({ scriptId: "old" }, as(DEV)))).code).toBe("NotFound");
