@@ -17,7 +17,7 @@ import { isLoopbackAddress } from "./config/load.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./log.ts";
 import { HealthState } from "./health/state.ts";
-import { guard } from "./doors/guard.ts";
+import { authenticateBeforeBody, guard } from "./doors/guard.ts";
 import { served, type ServedService } from "./doors/services.ts";
 import { healthService } from "./doors/health-service.ts";
 import { ReflectionIndex, ReflectionV1, ReflectionV1Alpha, reflectionV1, reflectionV1Alpha } from "./doors/reflection-service.ts";
@@ -175,7 +175,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const tls = loadTls(config.server);
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
   const grpcDoor = await openGrpcDoor(grpcAddress, all, doorLimits, tls, log);
-  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls, config.server.corsOrigins).catch(async (err) => {
+  const publicServices = new Set([Health, ReflectionV1, ReflectionV1Alpha].map((s) => s.typeName));
+  const beforeBody = authenticateBeforeBody(guardOptions, publicServices);
+  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls, config.server.corsOrigins, beforeBody).catch(async (err) => {
     await grpcDoor.close(0);
     throw err;
   });

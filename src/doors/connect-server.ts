@@ -5,7 +5,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { cors, type ConnectRouter } from "@connectrpc/connect";
+import { cors, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
@@ -19,13 +19,20 @@ export interface ConnectDoor {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = []): Promise<ConnectDoor> {
+/**
+ * `beforeBody` runs for every call before its body is read (connect-node's request gate): the
+ * server authenticates there, so a caller without credentials costs no body reading or parsing.
+ */
+export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], beforeBody?: (ctx: HandlerContext) => void): Promise<ConnectDoor> {
   const adapter = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
-    requestGate: mendUndecodableRequests,
+    requestGate: (ctx) => {
+      mendUndecodableRequests(ctx);
+      beforeBody?.(ctx);
+    },
     // Connect GET and JSON for curl; all three protocols are on by default.
   });
   const handler = withCors(adapter, corsOrigins);

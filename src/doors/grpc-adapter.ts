@@ -5,7 +5,7 @@ import { create, fromBinary, toBinary, type DescMethod, type DescService } from 
 import { createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
-import { serviceError } from "../errors.ts";
+import { MalformedRequest, throwIfMalformed } from "./malformed-request.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
@@ -43,24 +43,12 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
   return ctx;
 }
 
-class MalformedRequest {
-  readonly error: ConnectError;
-  constructor(method: DescMethod, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    this.error = serviceError("VALIDATION_ERROR", `the request is not a valid ${method.input.typeName}: ${why}`.slice(0, 500), {
-      field: "request",
-      cause,
-    });
-  }
-}
-
-function checked(request: unknown): unknown {
-  if (request instanceof MalformedRequest) throw request.error;
-  return request;
-}
-
+/** Messages of a request stream, each checked as it arrives (the guard authenticated the call before). */
 async function* checkedStream(requests: AsyncIterable<unknown>): AsyncGenerator<unknown> {
-  for await (const r of requests) yield checked(r);
+  for await (const r of requests) {
+    throwIfMalformed(r);
+    yield r;
+  }
 }
 
 function definitionOf(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
@@ -130,7 +118,8 @@ export function addService<S extends DescService>(server: grpc.Server, service: 
         handlers[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
           const ctx = contextFor(service, method, call);
           Promise.resolve()
-            .then(() => fn(checked(call.request), ctx))
+            // A malformed request reaches the guard, which authenticates before it says so.
+            .then(() => fn(call.request, ctx))
             .then((res) => callback(null, res), (err) => callback(grpcStatusOf(err)))
             .finally(() => ctx.signal.aborted || (ctx as unknown as { abort(reason: unknown): void }).abort(CALL_DONE));
         };
@@ -139,7 +128,7 @@ export function addService<S extends DescService>(server: grpc.Server, service: 
         handlers[method.name] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
           const ctx = contextFor(service, method, call);
           void pump((async function* () {
-            yield* fn(checked(call.request), ctx) as AsyncIterable<unknown>;
+            yield* fn(call.request, ctx) as AsyncIterable<unknown>;
           })(), call, ctx);
         };
         break;

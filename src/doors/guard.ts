@@ -9,6 +9,7 @@ import { notImplemented, serviceError, toServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
 import type { StreamQuota } from "./stream-quota.ts";
+import { throwIfMalformed } from "./malformed-request.ts";
 
 /** How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable status. */
 const shuttingDown = () => serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
@@ -47,14 +48,16 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
       else options.log.debug("rpc", { method: name, code, ms: Math.round(ms * 10) / 10 });
       return e;
     };
-    const authenticate = (ctx: HandlerContext) => {
-      if (options.public) return;
+    const authenticate = (ctx: HandlerContext, req: unknown) => {
+      if (options.public || ctx.values.get(principalKey)) return throwIfMalformed(req); // a door's gate may have done it
       try {
         ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
       } catch (err) {
         options.onUnauthenticated?.(name, toServiceError(err).rawMessage);
         throw err;
       }
+      // Only an authenticated caller learns that its request did not decode.
+      throwIfMalformed(req);
     };
     const missing = () => {
       throw notImplemented(name);
@@ -64,7 +67,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
         const start = performance.now();
         const call = options.telemetry?.begin(name, ctx);
         try {
-          authenticate(ctx);
+          authenticate(ctx, req);
           const res = await (call ? call.within(() => (fn ?? missing)(req, ctx)) : (fn ?? missing)(req, ctx));
           finish(start, call);
           return res;
@@ -78,7 +81,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
         const call = options.telemetry?.begin(name, ctx);
         let release: (() => void) | undefined;
         try {
-          authenticate(ctx);
+          authenticate(ctx, req);
           const principal = ctx.values.get(principalKey);
           if (principal && options.streamQuota) release = options.streamQuota.acquire(principal.name);
           const stop = options.streamsSignal ? AbortSignal.any([ctx.signal, options.streamsSignal]) : ctx.signal;
@@ -99,6 +102,27 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
     }
   }
   return out as unknown as ServiceImpl<S>;
+}
+
+/**
+ * Authentication before the request is read, for a door that can run it there (connect-node's
+ * request gate): a caller without valid credentials is refused before its body is read, let alone
+ * parsed. The principal it finds is the one the guard then uses. Public services are left to it.
+ */
+export function authenticateBeforeBody(options: GuardOptions, publicServices: ReadonlySet<string>): (ctx: HandlerContext) => void {
+  return (ctx) => {
+    if (publicServices.has(ctx.service.typeName)) return;
+    try {
+      ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
+    } catch (err) {
+      const name = `${ctx.service.typeName}/${ctx.method.name}`;
+      const e = toServiceError(err);
+      options.onUnauthenticated?.(name, e.rawMessage);
+      options.onCallDone?.(name, e.code, 0);
+      options.telemetry?.begin(name, ctx).end(e.code, e);
+      throw e;
+    }
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { createGrpcJsTransport } from "../helpers/grpc-js-transport.ts";
+import * as grpc from "@grpc/grpc-js";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const READER = "reader-token-0123456789abcdef";
@@ -62,6 +63,34 @@ describe("authentication", () => {
     const c = clients();
     expect(await codeOf(c.grpc.healthCheck({}))).toEqual(["Unauthenticated", "UNAUTHENTICATED"]);
     expect(await codeOf(c.connect.healthCheck({}))).toEqual(["Unauthenticated", "UNAUTHENTICATED"]);
+  });
+
+  it("authenticates before it reads the request: a caller without credentials learns nothing of its body", async () => {
+    const bad = Buffer.from([0x0a, 100, 0x61]); // a string field declared 100 bytes long, 1 present
+    const path = "/scriptengine.v1.ScriptService/ExecuteScript";
+    // HTTP door, Connect: refused before the body is read or parsed.
+    const connect = await fetch(`http://${server.http}${path}`, { method: "POST", headers: { "content-type": "application/proto" }, body: bad });
+    expect([connect.status, ((await connect.json()) as { code: string }).code]).toEqual([401, "unauthenticated"]);
+    // Both doors, gRPC: UNAUTHENTICATED, not INVALID_ARGUMENT.
+    for (const address of [server.grpc, server.http]) {
+      const client = new grpc.Client(address, grpc.credentials.createInsecure());
+      const status = await new Promise<grpc.StatusObject>((resolve) => {
+        const call = client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, bad, new grpc.Metadata(), {}, () => {});
+        call.on("status", resolve);
+      });
+      client.close();
+      expect(grpc.status[status.code], address).toBe("UNAUTHENTICATED");
+    }
+    // With credentials, the same body is the caller's INVALID_ARGUMENT.
+    const md = new grpc.Metadata();
+    md.set("authorization", `Bearer ${READER}`);
+    const client = new grpc.Client(server.grpc, grpc.credentials.createInsecure());
+    const status = await new Promise<grpc.StatusObject>((resolve) => {
+      const call = client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, bad, md, {}, () => {});
+      call.on("status", resolve);
+    });
+    client.close();
+    expect(grpc.status[status.code]).toBe("INVALID_ARGUMENT");
   });
 
   it("refuses a wrong token", async () => {
