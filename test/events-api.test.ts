@@ -389,6 +389,25 @@ describe("RegistryService through the server", () => {
   });
 });
 
+describe("the log's byte budget", () => {
+  it("events.log_bytes: big emitted events push the oldest out of the log, and a resume is told", async () => {
+    const s = await startServer({ args: ["--set", "events.log_bytes=60000"] });
+    try {
+      const c = events("grpc-js", s);
+      const sequences: bigint[] = [];
+      for (let i = 0; i < 4; i++) sequences.push(await emitViolation(c, "big", "x".repeat(25_000)));
+      // ~25 KB each in a 60 KB budget: only the last two are still retained.
+      const r = new Reader(c.subscribe({ eventTypes: ["security_violation"], afterSequence: 0n }));
+      const [started, lost, ...rest] = await r.take(4);
+      expect((started.message.value as { oldestSequence: bigint }).oldestSequence).toBe(sequences[2]);
+      expect(lost.message.case).toBe("lost");
+      expect(rest.map((m) => (m.message.value as { sequence: bigint }).sequence)).toEqual(sequences.slice(2));
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe("restart and shutdown", () => {
   it("shutdown mid-stream ends every stream with UNAVAILABLE (retryable) and exits 0", async () => {
     const s = await startServer();

@@ -20,9 +20,9 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
   return {
     emit: (req, ctx) => {
       const principal = requirePermission(ctx, "events:emit");
-      validateEmittedEvent(req.event, limits);
+      const bytes = validateEmittedEvent(req.event, limits);
       // The source is who emitted it, as authenticated: a caller cannot speak for another service.
-      const stored = bus.append({ ...req.event!, source: principal.name });
+      const stored = bus.append({ ...req.event!, source: principal.name }, bytes);
       return { sequence: stored.sequence, eventId: stored.eventId };
     },
     subscribe: (req, ctx) =>

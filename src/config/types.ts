@@ -51,7 +51,7 @@ export interface Config {
   execution: { maxOutputBytes: number; maxReturnBytes: number; maxToolPayloadBytes: number };
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   store: { maxVersions: number; maxBytes: number };
-  events: { logSize: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };
+  events: { logSize: number; logBytes: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };
   tools: { httpAllowList: string[]; fsRoots: string[]; legacyRoot: string };
   /** OpenTelemetry; absent in hand-built configs means off. */
   telemetry?: { enabled: boolean; serviceName: string; otlp: boolean; prometheusAddress: string };

@@ -38,6 +38,12 @@ export type LagPolicy = "notify" | "disconnect";
 export interface EventBusOptions {
   /** Events retained for resume (config `events.log_size`). Default 10 000. */
   logSize?: number;
+  /**
+   * Bytes those events may take together (config `events.log_bytes`); past it the oldest leave
+   * the log first. Default 64 MiB. Sizes are the ones given to append() (Emit's encoded size),
+   * else EVENT_BYTES_ESTIMATE for the server's own small events.
+   */
+  logBytes?: number;
   /** Live events buffered per subscriber (config `events.subscriber_buffer`). Default 1024. */
   subscriberBuffer?: number;
   /** Default "notify". */
@@ -86,8 +92,13 @@ export interface EventBusStats {
   lagDisconnects: number;
 }
 
+/** What an event appended without a size counts for (the server's own events are small and bounded). */
+export const EVENT_BYTES_ESTIMATE = 512;
+
 interface LogEntry {
   readonly seq: number;
+  /** What it counts against the log's byte budget. */
+  readonly bytes: number;
   readonly event: ServiceEvent;
   /** The SubscribeResponse wrapping the event, built once and shared by every subscriber. */
   readonly response: SubscribeResponse;
@@ -117,7 +128,11 @@ function lostMessage(reason: LossReason, count: number, first: number, last: num
 
 export class EventBus {
   readonly #logSize: number;
+  readonly #logBytes: number;
   readonly #log: Array<LogEntry | undefined>;
+  /** Bytes of the retained entries, and the oldest sequence the byte budget still keeps. */
+  #bytes = 0;
+  #oldestKept = 0;
   readonly #bufferSize: number;
   readonly #onLag: LagPolicy;
   readonly #maxSubscribers: number;
@@ -136,6 +151,7 @@ export class EventBus {
 
   constructor(options: EventBusOptions = {}) {
     this.#logSize = positiveInt(options.logSize ?? 10_000, "logSize");
+    this.#logBytes = positiveInt(options.logBytes ?? 64 * 1024 * 1024, "logBytes");
     this.#bufferSize = positiveInt(options.subscriberBuffer ?? 1024, "subscriberBuffer");
     this.#maxSubscribers = positiveInt(options.maxSubscribers ?? 10_000, "maxSubscribers");
     this.#onLag = options.onLag ?? "notify";
@@ -145,6 +161,7 @@ export class EventBus {
     this.#log = new Array(this.#logSize);
     this.#first = positiveInt(options.firstSequence ?? 1, "firstSequence");
     this.#latest = this.#first - 1;
+    this.#oldestKept = this.#first;
     this.#reservedUpTo = this.#latest;
     this.#onReserve = options.onReserve;
     this.#host = {
@@ -184,15 +201,15 @@ export class EventBus {
       subscribers: this.#subs.size,
       latestSequence: this.#latest,
       oldestSequence: Number(this.oldestSequence),
-      retained: Math.min(this.#latest - this.#first + 1, this.#logSize),
+      retained: this.#latest < this.#first ? 0 : this.#latest - this.#oldestInternal() + 1,
       laggedEvents: this.#laggedEvents,
       lagDisconnects: this.#lagDisconnects,
     };
   }
 
   /** Publishes an event and returns its sequence number. See append(). */
-  publish(event: ServiceEvent): bigint {
-    return this.append(event).sequence;
+  publish(event: ServiceEvent, bytes?: number): bigint {
+    return this.append(event, bytes).sequence;
   }
 
   /**
@@ -200,8 +217,9 @@ export class EventBus {
    * filled in). The caller's object is not modified; the stored copy is shared by every
    * subscriber and must be treated as immutable. Never awaits, never throws for a slow
    * subscriber; throws a VALIDATION_ERROR only for an event with no case set (a bug in the caller).
+   * `bytes` is what it counts against the log's byte budget (its encoded size, when known).
    */
-  append(event: ServiceEvent): ServiceEvent {
+  append(event: ServiceEvent, bytes = EVENT_BYTES_ESTIMATE): ServiceEvent {
     if (event.event.case === undefined) throw validationError("event", "an event must have its type set");
     const seq = this.#latest + 1;
     if (this.#onReserve && seq > this.#reservedUpTo) {
@@ -218,10 +236,11 @@ export class EventBus {
     };
     const entry: LogEntry = {
       seq,
+      bytes,
       event: stored,
       response: create(SubscribeResponseSchema, { message: { case: "event", value: stored } }),
     };
-    this.#log[seq % this.#logSize] = entry;
+    this.#retain(entry);
     for (const sub of this.#subs.values()) sub.offer(entry);
     return stored;
   }
@@ -302,8 +321,24 @@ export class EventBus {
     for (const sub of [...this.#subs.values()]) sub.close();
   }
 
+  /** Puts an entry in the ring; the one it replaces, then the oldest over the byte budget, leave the log. */
+  #retain(entry: LogEntry): void {
+    const slot = entry.seq % this.#logSize;
+    const replaced = this.#log[slot];
+    if (replaced && replaced.seq >= this.#oldestKept) this.#bytes -= replaced.bytes;
+    this.#log[slot] = entry;
+    this.#bytes += entry.bytes;
+    this.#oldestKept = Math.max(this.#oldestKept, entry.seq - this.#logSize + 1);
+    // The latest event is always kept, even alone over the budget.
+    while (this.#bytes > this.#logBytes && this.#oldestKept < entry.seq) {
+      const oldest = this.#log[this.#oldestKept % this.#logSize];
+      if (oldest && oldest.seq === this.#oldestKept) this.#bytes -= oldest.bytes;
+      this.#oldestKept++;
+    }
+  }
+
   #oldestInternal(): number {
-    return Math.max(this.#first, this.#latest - this.#logSize + 1);
+    return Math.max(this.#first, this.#latest - this.#logSize + 1, this.#oldestKept);
   }
 
   #entryAt(seq: number): LogEntry | undefined {

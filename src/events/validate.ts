@@ -31,10 +31,10 @@ const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: strin
 /**
  * Checks an event handed to Emit: exactly one event case set, its required ids non-empty and
  * bounded, event_id/source bounded, a sane timestamp if given, and the whole event under the
- * size cap. Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
+ * size cap (returning its encoded size). Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
  * The sequence is not checked: the bus always assigns it.
  */
-export function validateEmittedEvent(event: ServiceEvent | undefined, limits: EmitLimits = DEFAULT_EMIT_LIMITS): void {
+export function validateEmittedEvent(event: ServiceEvent | undefined, limits: EmitLimits = DEFAULT_EMIT_LIMITS): number {
   if (!event) throw validationError("event", "event is required");
   const c = event.event.case;
   if (c === undefined) throw validationError("event", "exactly one event type must be set");
@@ -65,4 +65,5 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
   if (size > limits.maxEventBytes) {
     throw validationError("event", `event is ${size} bytes, over the ${limits.maxEventBytes}-byte limit`);
   }
+  return size;
 }

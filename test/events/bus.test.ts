@@ -180,6 +180,21 @@ describe("EventBus subscriptions", () => {
     expect(seqs(ms)).toEqual([16, 17, 18, 19, 20]);
   });
 
+  it("keeps the log under its byte budget too: big events push the oldest out before the count does", async () => {
+    const bus = new EventBus({ logSize: 100, logBytes: 100_000 });
+    for (let i = 0; i < 5; i++) bus.append(executed(), 40_000); // 200 KB of events in a 100 KB budget
+    expect(bus.oldestSequence).toBe(4n); // 4 and 5: 80 KB
+    for (let i = 0; i < 3; i++) bus.append(executed()); // small ones fit beside them
+    expect(bus.oldestSequence).toBe(4n);
+    const sub = bus.subscribe({ afterSequence: 0 });
+    const ms = await take(sub, 7);
+    expect(lost(ms[1])).toEqual({ reason: LossReason.RETENTION, missed: 3, first: 1, last: 3 });
+    expect(seqs(ms)).toEqual([4, 5, 6, 7, 8]);
+    // A single event over the whole budget is kept alone (the latest is always retained).
+    bus.append(executed(), 500_000);
+    expect([bus.oldestSequence, bus.latestSequence]).toEqual([9n, 9n]);
+  });
+
   it("reports events overwritten while a subscriber was still replaying", async () => {
     const bus = new EventBus({ logSize: 5 });
     for (let i = 0; i < 5; i++) bus.publish(executed());
