@@ -104,6 +104,14 @@ export interface CheckDeps {
 }
 
 /** A value satisfying a JSON Schema, for the smoke run (defaults, examples, enums, minimal values). */
+/**
+ * A tool's schemas are compiled by ajv on the server's event loop (at migration, and at a tool's
+ * first call): ~0.5 ms per property, seconds for a schema of thousands. MCP tools' schemas are a
+ * few KiB; this bound keeps a compile to tens of milliseconds.
+ */
+export const MAX_SCHEMA_BYTES = 32 * 1024;
+const schemaBytes = (schema: unknown) => Buffer.byteLength(JSON.stringify(schema));
+
 export function sampleFor(schema: unknown, depth = 0): JsonValue {
   if (!schema || typeof schema !== "object" || depth > 8) return null;
   const s = schema as Record<string, unknown>;
@@ -247,6 +255,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       f.push({ severity: "error", message: "inputSchema must be a JSON Schema object" });
     } else if (valueNestsDeeper(d.inputSchema, MAX_VALUE_DEPTH)) {
       f.push({ severity: "error", message: `inputSchema nests deeper than ${MAX_VALUE_DEPTH} levels (it could not be listed through the API)` });
+    } else if (schemaBytes(d.inputSchema) > MAX_SCHEMA_BYTES) {
+      f.push({ severity: "error", message: `inputSchema is ${schemaBytes(d.inputSchema)} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit` });
     } else {
       try {
         deps.schemas.compile(d.inputSchema);
@@ -262,6 +272,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       try {
         if (typeof d.outputSchema !== "object" || Array.isArray(d.outputSchema)) throw new Error("not an object");
         if (valueNestsDeeper(d.outputSchema, MAX_VALUE_DEPTH)) throw new Error(`it nests deeper than ${MAX_VALUE_DEPTH} levels`);
+        if (schemaBytes(d.outputSchema) > MAX_SCHEMA_BYTES) throw new Error(`it is ${schemaBytes(d.outputSchema)} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit`);
         deps.schemas.compile(d.outputSchema);
         tool.outputSchema = d.outputSchema as Record<string, unknown>;
       } catch (err) {

@@ -179,6 +179,20 @@ export function call() { return 1; }
     expect((await c.tools.listTools({ pageSize: 1000 })).tools.length).toBeGreaterThan(0); // listing still works
   });
 
+  it("a schema over 32 KiB of JSON fails the checks (ajv compiles schemas on the server's event loop)", async () => {
+    tool("big-schema.js", `export const name = "big_schema";
+export const description = "a schema with 2000 properties";
+const properties = {};
+for (let i = 0; i < 2000; i++) properties["p" + i] = { type: "string", pattern: "^[a-z]+$" };
+export const inputSchema = { type: "object", properties };
+export const outputSchema = { type: "object", properties: { ok: { type: "boolean" } } };
+export function call() { return { ok: true }; }
+`);
+    const r = await migrate("big_schema");
+    expect(check(r, "input_schema_valid").status).toBe(ValidationStatus.FAILED);
+    expect(check(r, "input_schema_valid").message).toMatch(/inputSchema is \d+ bytes of JSON, over the 32768-byte limit/);
+  });
+
   it("forbidden_apis fails for host APIs and for host tools the level does not grant", async () => {
     const r = await migrate("http_fetch", config({ level: SecurityLevel.SAFE, force: true }));
     expect(r.status).toBe(MigrationState.FAILED);

@@ -35,6 +35,7 @@ export declare type Tool = Message<"scriptengine.v1.Tool"> & {
 
   /**
    * JSON Schema of the arguments; inputs are validated against it before the script runs.
+   * At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema.
    *
    * @generated from field: google.protobuf.Struct input_schema = 4;
    */
