@@ -23,7 +23,7 @@ export async function workerAlone(executions: number): Promise<{ cpuMsPerExec: n
       t: "exec", id, code: first ? "({ sum: 2 + 3 })" : "", codeRef: first ? undefined : true, compiled: true, language: "javascript", kind: "expression",
       filename: "bench-expr.js", cacheKey: key, tools: [], profile: false,
       payload: JSON.stringify({ args: {}, env: {}, user: { userId: "bench" }, tools: [], executionId: `e-${id}`, scriptId: key, maxOutputBytes: 1048576, maxReturnBytes: 1048576, maxToolPayloadBytes: 1048576 }),
-      limits: { memoryMb: 50, wallTimeoutMs: 5000, cpuBudgetMs: 5000, maxOutputBytes: 1048576, maxReturnBytes: 1048576, maxToolPayloadBytes: 1048576, maxToolCalls: 10 },
+      limits: { memoryMb: 50, wallTimeoutMs: 5000, cpuBudgetMs: 5000, maxOutputBytes: 1048576, maxReturnBytes: 1048576, maxReturnValueBytes: 1048576, maxToolPayloadBytes: 1048576, maxToolCalls: 10 },
     };
   };
   try {

@@ -146,6 +146,7 @@ export function grantFor(input: GrantInput): Grant {
       cpuShare: cpuShare >= 100 ? undefined : cpuShare,
       maxOutputBytes: config.execution.maxOutputBytes,
       maxReturnBytes: config.execution.maxReturnBytes,
+      maxReturnValueBytes: config.execution.maxReturnBytes,
       maxToolPayloadBytes: config.execution.maxToolPayloadBytes,
       tools,
       toolTimeoutMs: minDefined(rl.operationTimeoutMs, req.operationTimeoutMs),

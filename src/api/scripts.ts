@@ -198,7 +198,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   function onTheWire(o: ExecutionOutcome, cap: number): { outcome: ExecutionOutcome; returnValue?: Value } {
     if (o.returnValue === undefined) return { outcome: o };
     const returnValue = fromJson(ValueSchema, o.returnValue as PbJson);
-    if ((o.returnJsonLength ?? Infinity) * 6 <= cap) return { outcome: o, returnValue };
+    // The worker measured it (limits.maxReturnValueBytes) when it could be over; this is the backstop.
+    if (o.returnValueBytes !== undefined || (o.returnJsonLength ?? Infinity) * 6 <= cap) return { outcome: o, returnValue };
     const size = toBinary(ValueSchema, returnValue).length;
     if (size <= cap) return { outcome: o, returnValue };
     const message = `the return value is ${size} bytes as a google.protobuf.Value, over the ${cap}-byte limit`;

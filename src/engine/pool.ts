@@ -420,6 +420,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       cpuBudgetMs: Math.max(1, (l.wallTimeoutMs * cpuShare) / 100),
       maxOutputBytes: l.maxOutputBytes,
       maxReturnBytes: l.maxReturnBytes,
+      maxReturnValueBytes: l.maxReturnValueBytes ?? 0,
       maxToolPayloadBytes: l.maxToolPayloadBytes ?? MiB,
       maxToolCalls: l.maxToolCalls ?? 1000,
     };
@@ -550,6 +551,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         success: out.ok,
         returnValue,
         returnJsonLength: out.returnJson?.length ?? 0,
+        returnValueBytes: out.returnValueBytes,
         stdout: out.stdout,
         stderr: out.stderr,
         executionTimeMs: out.executionTimeMs,

@@ -12,6 +12,8 @@ export interface WorkerLimits {
   cpuBudgetMs: number;
   maxOutputBytes: number;
   maxReturnBytes: number;
+  /** 0: not checked. */
+  maxReturnValueBytes: number;
   maxToolPayloadBytes: number;
   maxToolCalls: number;
 }
@@ -72,6 +74,8 @@ export interface WorkerOutcome {
   ok: boolean;
   /** JSON text of the return value (already capped); undefined for `undefined`. */
   returnJson?: string;
+  /** Its size as a google.protobuf.Value, when measured (limits.maxReturnValueBytes). */
+  returnValueBytes?: number;
   stdout: string;
   stderr: string;
   executionTimeMs: number;

@@ -51,6 +51,11 @@ export interface ExecutionLimits {
   maxOutputBytes: number;
   /** Cap of the JSON text of the return value, in UTF-8 bytes. Beyond it: error kind output_limit. */
   maxReturnBytes: number;
+  /**
+   * Cap of the return value encoded as a google.protobuf.Value (a number costs ~6x its JSON), checked
+   * in the worker, off the server's event loop. Unset: not checked (tool runs return JSON).
+   */
+  maxReturnValueBytes?: number;
   /** Tool names the script may call (already intersected with the caller's permissions). */
   tools: string[];
   /** Cap of a tool call's JSON arguments and of its JSON result, in bytes (default 1 MiB). */
@@ -160,6 +165,8 @@ export interface ExecutionOutcome {
   returnValue: JsonValue | undefined;
   /** Length of the return value's JSON text (0 without one): what the engine's cap measured. */
   returnJsonLength?: number;
+  /** Its size as a google.protobuf.Value, when the worker measured it (maxReturnValueBytes). */
+  returnValueBytes?: number;
   stdout: string;
   stderr: string;
   /** Wall-clock time of the run inside the worker (compile + run), ms. */

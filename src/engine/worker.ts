@@ -12,6 +12,7 @@ import { parseCompileError, prepareSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
+import { encodedValueSize } from './value-size.ts';
 import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
 import type { ExecutionError, ExecutionErrorKind } from './types.ts';
 import type {
@@ -366,6 +367,7 @@ class Slot {
     let compiled: CompiledInfo | undefined;
     let error: ExecutionError | undefined;
     let returnJson: string | undefined;
+    let returnValueBytes: number | undefined;
     let ok = false;
     let compileMs = 0;
     let prepared: Prepared | undefined;
@@ -500,6 +502,16 @@ class Slot {
           returnJson = undefined;
           error = { kind: 'invalid_return_value', name: 'TypeError', message: `the return value nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects (what crosses the API as a google.protobuf.Value)`, stack: '', line: 0, column: 0 };
         }
+        // As a google.protobuf.Value a number costs up to ~6x its JSON: measured here, not on the server.
+        const valueCap = msg.limits.maxReturnValueBytes;
+        if (returnJson !== undefined && valueCap > 0 && returnJson.length * 6 > valueCap) {
+          returnValueBytes = encodedValueSize(JSON.parse(returnJson));
+          if (returnValueBytes > valueCap) {
+            ok = false;
+            returnJson = undefined;
+            error = { kind: 'output_limit', name: 'RangeError', message: `the return value is ${returnValueBytes} bytes as a google.protobuf.Value, over the ${valueCap}-byte limit`, stack: '', line: 0, column: 0 };
+          }
+        }
       } else {
         const e = JSON.parse(envelope.slice(1)) as { kind: ExecutionErrorKind; name: string; message: string; stack: string };
         const stack = sanitizeStack(e.stack || `${e.name}: ${e.message}`, filename);
@@ -553,7 +565,7 @@ class Slot {
     this.busy = false;
     this.lastUsed = Date.now();
     const outcome: WorkerOutcome = {
-      ok, returnJson, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, compileMs, error,
+      ok, returnJson, returnValueBytes, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, compileMs, error,
       memoryBytes, cpuPercentage, operationsCount: run.ops, isolateId: `${this.id}#${this.generation}`, cpuProfile,
     };
     return { outcome, compiled };

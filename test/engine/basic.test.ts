@@ -102,6 +102,17 @@ export default async function main(args: A): Promise<number> {
     expect(over.error!.kind).toBe('output_limit');
   });
 
+  it('caps the return value as a google.protobuf.Value too, exactly at the limit, when asked', async () => {
+    // [0,0] is 5 bytes of JSON and 24 as a Value: each number 9 bytes plus 2 of list entry, 2 for the list.
+    const limits = (maxReturnValueBytes: number) => ({ limits: { maxReturnBytes: 100, maxReturnValueBytes } as never });
+    const at = await run(engine, '[0, 0]', limits(24));
+    expect([at.success, at.returnValue, at.returnValueBytes]).toEqual([true, [0, 0], 24]);
+    const over = await run(engine, '[0, 0]', limits(23));
+    expect(over.error).toMatchObject({ kind: 'output_limit', message: 'the return value is 24 bytes as a google.protobuf.Value, over the 23-byte limit' });
+    // Unasked (a tool run returns JSON), only the JSON cap applies.
+    expect((await run(engine, '[0, 0]', { limits: { maxReturnBytes: 100 } as never })).success).toBe(true);
+  });
+
   it('offers a bounded setTimeout', async () => {
     const r = await run(engine, `export default async function main() {
       const order = [];
