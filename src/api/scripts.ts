@@ -23,8 +23,8 @@ import { principalOf, requirePermission } from "../auth/principal.ts";
 import type { Config, Level } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
 import { CompileError, type Engine, type ExecutionOutcome, type JsonObject } from "../engine/index.ts";
-import type { ScriptRepository, StoredScript } from "../store/scripts.ts";
-import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
+import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
+import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
 import { grantFor, type Grant } from "./limits.ts";
 import { usageMessage, type EngineEvents } from "./engine-events.ts";
@@ -80,6 +80,9 @@ function compiledMessage(s: Pick<StoredScript, "scriptId" | "version" | "sourceH
     metadata: s.metadata,
   });
 }
+
+/** Roughly what a listed script takes in a response: its name, metadata and diagnostics, and the rest. */
+const listedBytes = (s: ListedScript) => s.name.length + JSON.stringify(s.metadata).length + JSON.stringify(s.diagnostics).length + 256;
 
 /** Fills PerformanceMetrics.stored_script_bytes. */
 export const storeMetrics =
@@ -322,11 +325,9 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const after = req.pageToken ? decodePageToken<{ after: string }>(req.pageToken) : { after: "" };
       if (!after || typeof after.after !== "string") throw serviceError("VALIDATION_ERROR", "page_token is not valid", { field: "page_token" });
       const size = pageSizeOf(req.pageSize);
-      const page = scripts.list(after.after, size + 1);
-      const more = page.length > size;
-      const items = page.slice(0, size);
+      const { page: items, more } = pageWithin(scripts.list(after.after, size + 1), size, listedBytes);
       return {
-        scripts: items.map((s) => ({ script: compiledMessage({ ...s, sourceSize: Buffer.byteLength(s.source) }, false), createdAt: timestampFromMs(s.createdAtMs) })),
+        scripts: items.map((s) => ({ script: compiledMessage(s, false), createdAt: timestampFromMs(s.createdAtMs) })),
         nextPageToken: more ? encodePageToken({ after: items[items.length - 1].scriptId }) : "",
       };
     },

@@ -5,7 +5,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ToolSchema, ToolService, type Tool } from "../../gen/ts/scriptengine/v1/tool_service_pb.js";
 import { serviceError } from "../errors.ts";
-import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
+import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
 import { BUILTIN_TOOLS } from "../tools/registry.ts";
 import { LEVEL_TO_PROTO } from "./config-message.ts";
@@ -15,6 +15,10 @@ export interface ToolServiceDeps {
 }
 
 const struct = (o: Record<string, unknown> | null) => (o ? (o as PbJsonObject) : undefined);
+
+/** Roughly what a listed tool takes in a response: its description and schemas, and the rest. */
+const toolBytes = (t: StoredTool) =>
+  t.description.length + JSON.stringify(t.inputSchema ?? null).length + JSON.stringify(t.outputSchema ?? null).length + 256;
 
 export function toolMessage(t: StoredTool): Tool {
   return create(ToolSchema, {
@@ -66,9 +70,8 @@ export function toolService(deps: ToolServiceDeps): Partial<ServiceImpl<typeof T
         builtinsDone = true;
       }
       const after = token.builtins ? token.after : "";
-      const rest = tools.list(after, req.tag, size - out.length + 1);
-      const more = rest.length > size - out.length;
-      const registered = rest.slice(0, size - out.length).map(toolMessage);
+      const { page, more } = pageWithin(tools.list(after, req.tag, size - out.length + 1), size - out.length, toolBytes);
+      const registered = page.map(toolMessage);
       out.push(...registered);
       const last = registered.length ? registered[registered.length - 1].name : after;
       return { tools: out, nextPageToken: more ? encodePageToken({ after: last, builtins: true }) : "" };

@@ -39,6 +39,27 @@ export function decodePageToken<T>(token: string): T | undefined {
   }
 }
 
+/**
+ * What one page of a listing may take, whatever page_size asks: under the 4 MiB gRPC clients
+ * receive by default, and bounded work for the server to build.
+ */
+export const MAX_PAGE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The first of `items` (fetched as page size + 1) that fit `size` and MAX_PAGE_BYTES (at least
+ * one), and whether more follow.
+ */
+export function pageWithin<T>(items: T[], size: number, bytesOf: (item: T) => number): { page: T[]; more: boolean } {
+  let bytes = 0;
+  let n = 0;
+  while (n < Math.min(size, items.length)) {
+    bytes += bytesOf(items[n]!);
+    if (n > 0 && bytes > MAX_PAGE_BYTES) break;
+    n++;
+  }
+  return { page: items.slice(0, n), more: items.length > n };
+}
+
 /** page_size: 0 means the default; capped at max. */
 export function pageSizeOf(requested: number, fallback = 50, max = 1000): number {
   if (!Number.isFinite(requested) || requested <= 0) return fallback;

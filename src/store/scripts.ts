@@ -81,6 +81,12 @@ const ADD_CREATED_AT = [
 ];
 
 const SELECT = `SELECT s.* FROM scripts s`;
+/** Every column but the source, whose size comes instead: a listing never loads sources. */
+const SELECT_LISTED = `SELECT s.script_id, s.version, s.source_hash, s.language, s.kind, s.name, s.metadata_json, s.diagnostics_json,
+  s.compiled_at_ms, s.compile_time_ms, s.cache_key, s.created_at_ms, LENGTH(CAST(s.source AS BLOB)) AS source_size FROM scripts s`;
+
+/** A stored version as listed: everything but its source, and the source's size in bytes. */
+export type ListedScript = Omit<StoredScript, "source"> & { sourceSize: number };
 
 function fromRow(r: Row): StoredScript {
   return {
@@ -150,7 +156,7 @@ export class ScriptRepository {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#page = db.prepare(
-      `${SELECT} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
+      `${SELECT_LISTED} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
     );
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
     this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
@@ -233,9 +239,12 @@ export class ScriptRepository {
     return script;
   }
 
-  /** Latest versions ordered by id, after `afterId`. */
-  list(afterId: string, limit: number): StoredScript[] {
-    return (this.#page.all(afterId, limit) as unknown as Row[]).map(fromRow);
+  /** Latest versions ordered by id, after `afterId`, without their sources (up to 1 MiB each). */
+  list(afterId: string, limit: number): ListedScript[] {
+    return (this.#page.all(afterId, limit) as unknown as (Omit<Row, "source"> & { source_size: number })[]).map((r) => {
+      const { source: _none, ...rest } = fromRow({ ...r, source: "" });
+      return { ...rest, sourceSize: r.source_size };
+    });
   }
 
   /** Bytes the recently read versions take in memory (estimated, as bounded). */

@@ -102,8 +102,10 @@ export class ToolRepository {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#delete = db.prepare(`DELETE FROM tools WHERE name = ?`);
+    // A listing never loads sources (up to max_source_size each): '' stands in for them.
     this.#page = db.prepare(
-      `SELECT * FROM tools WHERE name > ? AND (? = '' OR EXISTS (SELECT 1 FROM json_each(tags_json) WHERE value = ?)) ORDER BY name LIMIT ?`,
+      `SELECT tool_id, name, description, input_schema_json, output_schema_json, version, tags_json, security_level, '' AS source, language,
+         source_hash, host_tools_json, migration_id, metadata_json, created_at_ms, updated_at_ms FROM tools WHERE name > ? AND (? = '' OR EXISTS (SELECT 1 FROM json_each(tags_json) WHERE value = ?)) ORDER BY name LIMIT ?`,
     );
     this.#count = db.prepare(`SELECT COUNT(*) AS n FROM tools`);
     this.#countLevel = db.prepare(`SELECT COUNT(*) AS n FROM tools WHERE security_level = ?`);
@@ -146,7 +148,7 @@ export class ToolRepository {
     return Number(this.#delete.run(name).changes) > 0;
   }
 
-  /** Tools ordered by name after `afterName`, optionally only those carrying `tag`. */
+  /** Tools ordered by name after `afterName`, optionally only those carrying `tag`; without their sources (source ''). */
   list(afterName: string, tag: string, limit: number): StoredTool[] {
     return (this.#page.all(afterName, tag, tag, limit) as unknown as Row[]).map(fromRow);
   }

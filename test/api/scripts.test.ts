@@ -2,8 +2,8 @@
 // with their gRPC codes; the same answers over grpc-js and Connect.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { toJson } from "@bufbuild/protobuf";
-import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { toBinary, toJson } from "@bufbuild/protobuf";
+import { ListScriptsResponseSchema, ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ExecutionResultSchema, ScriptKind, ScriptLanguage, ExecutionErrorKind } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
@@ -138,6 +138,26 @@ describe("compile and execute", () => {
     expect(ids).toEqual(expect.arrayContaining(["page-a", "page-b", "page-c", "greet", "versions"]));
     expect(new Set(ids).size).toBe(ids.length);
     expect((await failure(grpc().listScripts({ pageToken: "%%%" }))).code).toBe("InvalidArgument");
+  });
+
+  it("a page of ListScripts stays under ~2 MiB whatever page_size asks, with each script's source size", async () => {
+    // 40 scripts of ~70 KB of metadata each: ~2.8 MB in all, more than one page holds.
+    const metadata = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, "v".repeat(1024)]));
+    for (let i = 0; i < 40; i++) await grpc().compileScript({ source: `${i} + 1`, context: { scriptId: `heavy-${String(i).padStart(2, "0")}`, metadata } });
+    const seen: string[] = [];
+    let token = "";
+    let pages = 0;
+    do {
+      const page = await grpc().listScripts({ pageSize: 1000, pageToken: token });
+      const heavy = page.scripts.filter((s) => s.script!.scriptId.startsWith("heavy-"));
+      expect(toBinary(ListScriptsResponseSchema, page).length).toBeLessThanOrEqual(2 * 1024 * 1024 + 100_000);
+      for (const s of heavy) expect(Number(s.script!.sourceSize)).toBe(`${Number(s.script!.scriptId.slice(6))} + 1`.length);
+      seen.push(...heavy.map((s) => s.script!.scriptId));
+      token = page.nextPageToken;
+      pages++;
+    } while (token && pages < 20);
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => `heavy-${String(i).padStart(2, "0")}`));
   });
 });
 
