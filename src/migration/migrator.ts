@@ -37,7 +37,7 @@ import type { Logger } from "../log.ts";
 import { serviceError } from "../errors.ts";
 import { durationOf } from "../api/duration.ts";
 import { LEVEL_TO_PROTO } from "../api/config-message.ts";
-import { transaction } from "../store/database.ts";
+import { pageWithin, transaction } from "../store/database.ts";
 import type { ToolRepository, StoredTool } from "../store/tools.ts";
 import type { LegacyRef, MigrationRepository, MigrationStatusName, StoredMigration } from "../store/migrations.ts";
 import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
@@ -543,8 +543,7 @@ export class Migrator {
       beforeSeq: q.beforeSeq,
       limit: q.limit + 1,
     });
-    const more = rows.length > q.limit;
-    const page = rows.slice(0, q.limit);
+    const { page, more } = pageWithin(rows, q.limit, (m) => JSON.stringify([m.warnings, m.errors, m.metadata]).length + 512);
     return { items: page.map((m) => this.#info(m)), lastSeq: page.length ? page[page.length - 1].seq : 0, more };
   }
 
@@ -559,7 +558,7 @@ export class Migrator {
       completedAt: m.completedAtMs ? timestampFromMs(m.completedAtMs) : undefined,
       duration: durationOf(m.durationMs),
       source: refText(m.source),
-      hasBackup: this.#d.migrations.backups(m.migrationId).length > 0,
+      hasBackup: this.#d.migrations.hasBackup(m.migrationId),
       warnings: m.warnings,
       errors: m.errors,
       metadata: m.metadata,

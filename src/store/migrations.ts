@@ -145,6 +145,7 @@ export class MigrationRepository {
   readonly #get: StatementSync;
   readonly #latestForTool: StatementSync;
   readonly #backups: StatementSync;
+  readonly #hasBackup: StatementSync;
   readonly #insertBackup: StatementSync;
 
   constructor(db: DatabaseSync) {
@@ -159,6 +160,7 @@ export class MigrationRepository {
       `SELECT * FROM migrations WHERE tool_name = ? AND status IN ('completed', 'rolled_back') ORDER BY seq DESC LIMIT 1`,
     );
     this.#backups = db.prepare(`SELECT * FROM tool_backups WHERE migration_id = ? ORDER BY created_at_ms, backup_id`);
+    this.#hasBackup = db.prepare(`SELECT EXISTS (SELECT 1 FROM tool_backups WHERE migration_id = ?) AS has`);
     this.#insertBackup = db.prepare(`INSERT INTO tool_backups (backup_id, migration_id, kind, content_json, created_at_ms) VALUES (?, ?, ?, ?, ?)`);
   }
 
@@ -228,6 +230,11 @@ export class MigrationRepository {
   addBackup(b: StoredBackup): void {
     const content = b.kind === "original" ? b.original : b.tool;
     this.#insertBackup.run(b.backupId, b.migrationId, b.kind, JSON.stringify(content), b.createdAtMs);
+  }
+
+  /** Whether a migration kept backups, without loading them (they hold whole sources). */
+  hasBackup(migrationId: string): boolean {
+    return (this.#hasBackup.get(migrationId) as { has: number }).has === 1;
   }
 
   backups(migrationId: string): StoredBackup[] {

@@ -206,7 +206,7 @@ export declare type ListMigrationsRequest = Message<"scriptengine.v1.ListMigrati
   filter?: MigrationFilter | undefined;
 
   /**
-   * At most this many (default 50, max 1000).
+   * At most this many (default 50, max 1000); a page also stops at ~2 MiB (follow next_page_token).
    *
    * @generated from field: int32 page_size = 2;
    */
