@@ -3,8 +3,8 @@
 // the work done by the isolate engine. A script that throws is a successful call with
 // success=false; a breached limit is the matching gRPC error.
 import { randomUUID } from "node:crypto";
-import { create, fromJson, toBinary, type JsonValue as PbJson } from "@bufbuild/protobuf";
-import { ValueSchema, timestampFromMs, type Value } from "@bufbuild/protobuf/wkt";
+import { create, fromJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
+import { ValueSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import {
@@ -158,7 +158,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       maxFileBytes: config.execution.maxToolPayloadBytes / 2,
       scriptTools: deps.tools?.run,
     });
-    const ran = await engine.execute(
+    const outcome = await engine.execute(
       {
         source,
         language: cc.language,
@@ -184,29 +184,11 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         throw err;
       },
     );
-    const { outcome, returnValue } = onTheWire(ran, g.limits.maxReturnBytes);
     // One ResourceUsage message for the event and the result (neither is changed after).
     const usage = usageMessage(outcome.usage);
     events.executed(scriptId, outcome, usage);
     failOnLimit(outcome, g, scriptId, principalOf(ctx).name);
-    return resultMessage(outcome, returnValue, usage, scriptId, version, g.level);
-  }
-
-  /**
-   * The return value as it crosses the API. The engine caps its JSON text; as a google.protobuf.Value
-   * a number costs up to ~6 times its JSON (900 KB of zeros in an array is 5 MB on the wire, past the
-   * 4 MiB that gRPC clients receive by default), so the encoded size is held to the same cap. Only a
-   * value whose JSON is over a sixth of the cap can be over it, and only that one is measured.
-   */
-  function onTheWire(o: ExecutionOutcome, cap: number): { outcome: ExecutionOutcome; returnValue?: Value } {
-    if (o.returnValue === undefined) return { outcome: o };
-    const returnValue = fromJson(ValueSchema, o.returnValue as PbJson);
-    // The worker measured it (limits.maxReturnValueBytes) when it could be over; this is the backstop.
-    if (o.returnValueBytes !== undefined || (o.returnJsonLength ?? Infinity) * 6 <= cap) return { outcome: o, returnValue };
-    const size = toBinary(ValueSchema, returnValue).length;
-    if (size <= cap) return { outcome: o, returnValue };
-    const message = `the return value is ${size} bytes as a google.protobuf.Value, over the ${cap}-byte limit`;
-    return { outcome: { ...o, success: false, returnValue: undefined, error: { kind: "output_limit", name: "RangeError", message, stack: "", line: 0, column: 0 } } };
+    return resultMessage(outcome, usage, scriptId, version, g.level);
   }
 
   /** A breached limit is an RPC error with the matching code (and a SecurityViolation event). */
@@ -233,11 +215,12 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     }
   }
 
-  function resultMessage(o: ExecutionOutcome, returnValue: Value | undefined, usage: ResourceUsage, scriptId: string, version: number, level: Level): ExecutionResult {
+  function resultMessage(o: ExecutionOutcome, usage: ResourceUsage, scriptId: string, version: number, level: Level): ExecutionResult {
     return create(ExecutionResultSchema, {
       executionId: o.executionId,
       scriptId,
-      returnValue,
+      // The worker held it to max_return_bytes as JSON and as a Value (limits.maxReturnValueBytes).
+      returnValue: o.returnValue === undefined ? undefined : fromJson(ValueSchema, o.returnValue as PbJson),
       stdout: o.stdout,
       stderr: o.stderr,
       executionTime: durationOf(o.executionTimeMs),

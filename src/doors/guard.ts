@@ -49,13 +49,8 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
       return e;
     };
     const authenticate = (ctx: HandlerContext, req: unknown) => {
-      if (options.public || ctx.values.get(principalKey)) return throwIfMalformed(req); // a door's gate may have done it
-      try {
-        ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
-      } catch (err) {
-        options.onUnauthenticated?.(name, toServiceError(err).rawMessage);
-        throw err;
-      }
+      // A door's gate may have authenticated already (authenticateBeforeBody).
+      if (!options.public && !ctx.values.get(principalKey)) establishPrincipal(options, name, ctx);
       // Only an authenticated caller learns that its request did not decode.
       throwIfMalformed(req);
     };
@@ -112,17 +107,27 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
 export function authenticateBeforeBody(options: GuardOptions, publicServices: ReadonlySet<string>): (ctx: HandlerContext) => void {
   return (ctx) => {
     if (publicServices.has(ctx.service.typeName)) return;
+    const name = `${ctx.service.typeName}/${ctx.method.name}`;
     try {
-      ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
+      establishPrincipal(options, name, ctx);
     } catch (err) {
-      const name = `${ctx.service.typeName}/${ctx.method.name}`;
+      // The guard never sees this call: count and trace the refusal here.
       const e = toServiceError(err);
-      options.onUnauthenticated?.(name, e.rawMessage);
       options.onCallDone?.(name, e.code, 0);
       options.telemetry?.begin(name, ctx).end(e.code, e);
       throw e;
     }
   };
+}
+
+/** Puts the caller's principal in the call's context values; a refused credential is announced, then thrown. */
+function establishPrincipal(options: GuardOptions, name: string, ctx: HandlerContext): void {
+  try {
+    ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
+  } catch (err) {
+    options.onUnauthenticated?.(name, toServiceError(err).rawMessage);
+    throw err;
+  }
 }
 
 /**

@@ -5,14 +5,15 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import { serviceError } from "../errors.ts";
 
+/** The error of a request message that does not decode, on either door. */
+export function malformedRequestError(method: DescMethod, why: string, cause?: unknown): ConnectError {
+  return serviceError("VALIDATION_ERROR", `the request is not a valid ${method.input.typeName}: ${why}`, { field: "request", cause });
+}
+
 export class MalformedRequest {
   readonly error: ConnectError;
   constructor(method: DescMethod, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    this.error = serviceError("VALIDATION_ERROR", `the request is not a valid ${method.input.typeName}: ${why}`.slice(0, 500), {
-      field: "request",
-      cause,
-    });
+    this.error = malformedRequestError(method, cause instanceof Error ? cause.message : String(cause), cause);
   }
 }
 

@@ -6,7 +6,7 @@
 // the error in place.
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { serviceError } from "../errors.ts";
+import { malformedRequestError } from "./malformed-request.ts";
 
 const PARSE_BINARY = "parse binary: ";
 
@@ -20,7 +20,7 @@ function mend(ctx: HandlerContext, err: unknown): void {
   // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
   if (!binary && err.code !== Code.InvalidArgument) return;
   const why = binary ? err.rawMessage.slice(PARSE_BINARY.length) : err.rawMessage;
-  const mended = serviceError("VALIDATION_ERROR", `the request is not a valid ${ctx.method.input.typeName}: ${why}`.slice(0, 500), { field: "request" });
+  const mended = malformedRequestError(ctx.method, why);
   const target = err as { -readonly [K in keyof ConnectError]: ConnectError[K] };
   target.code = mended.code;
   target.rawMessage = mended.rawMessage;

@@ -550,7 +550,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
         executionId,
         success: out.ok,
         returnValue,
-        returnJsonLength: out.returnJson?.length ?? 0,
         returnValueBytes: out.returnValueBytes,
         stdout: out.stdout,
         stderr: out.stderr,

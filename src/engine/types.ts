@@ -163,8 +163,6 @@ export interface ExecutionOutcome {
   success: boolean;
   /** The JSON value returned; undefined when the script returned undefined or failed. */
   returnValue: JsonValue | undefined;
-  /** Length of the return value's JSON text (0 without one): what the engine's cap measured. */
-  returnJsonLength?: number;
   /** Its size as a google.protobuf.Value, when the worker measured it (maxReturnValueBytes). */
   returnValueBytes?: number;
   stdout: string;

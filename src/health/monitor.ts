@@ -1,7 +1,7 @@
 // Re-evaluates the engine's health from real signals every health_check.interval: pool
 // saturation, queue fill and a script store 90 % full make it DEGRADED, recent worker failures
-// UNHEALTHY. It only moves
-// between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own the other states.
+// UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
+// the other states.
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { Config } from "../config/types.ts";
 import type { EngineStats } from "../engine/index.ts";

@@ -103,15 +103,20 @@ export interface CheckDeps {
   schemas: SchemaValidator;
 }
 
-/** A value satisfying a JSON Schema, for the smoke run (defaults, examples, enums, minimal values). */
 /**
  * A tool's schemas are compiled by ajv on the server's event loop (at migration, and at a tool's
  * first call): ~0.5 ms per property, seconds for a schema of thousands. MCP tools' schemas are a
  * few KiB; this bound keeps a compile to tens of milliseconds.
  */
 export const MAX_SCHEMA_BYTES = 32 * 1024;
-const schemaBytes = (schema: unknown) => Buffer.byteLength(JSON.stringify(schema));
 
+/** Why a schema is too big to compile on the event loop, or undefined when it is not. */
+function oversized(schema: unknown): string | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(schema));
+  return bytes > MAX_SCHEMA_BYTES ? `${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit` : undefined;
+}
+
+/** A value satisfying a JSON Schema, for the smoke run (defaults, examples, enums, minimal values). */
 export function sampleFor(schema: unknown, depth = 0): JsonValue {
   if (!schema || typeof schema !== "object" || depth > 8) return null;
   const s = schema as Record<string, unknown>;
@@ -249,14 +254,15 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   await run("input_schema_valid", () => {
     const f: Finding[] = [];
     const d = described ?? {};
+    let tooBig: string | undefined;
     if (d.inputSchema === undefined || d.inputSchema === null) {
       f.push({ severity: "warning", message: "the tool has no inputSchema: its arguments are not validated", fixable: true, suggestion: "declare inputSchema, or let auto_fix infer one from the source" });
     } else if (typeof d.inputSchema !== "object" || Array.isArray(d.inputSchema)) {
       f.push({ severity: "error", message: "inputSchema must be a JSON Schema object" });
     } else if (valueNestsDeeper(d.inputSchema, MAX_VALUE_DEPTH)) {
       f.push({ severity: "error", message: `inputSchema nests deeper than ${MAX_VALUE_DEPTH} levels (it could not be listed through the API)` });
-    } else if (schemaBytes(d.inputSchema) > MAX_SCHEMA_BYTES) {
-      f.push({ severity: "error", message: `inputSchema is ${schemaBytes(d.inputSchema)} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit` });
+    } else if ((tooBig = oversized(d.inputSchema))) {
+      f.push({ severity: "error", message: `inputSchema is ${tooBig}` });
     } else {
       try {
         deps.schemas.compile(d.inputSchema);
@@ -272,7 +278,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       try {
         if (typeof d.outputSchema !== "object" || Array.isArray(d.outputSchema)) throw new Error("not an object");
         if (valueNestsDeeper(d.outputSchema, MAX_VALUE_DEPTH)) throw new Error(`it nests deeper than ${MAX_VALUE_DEPTH} levels`);
-        if (schemaBytes(d.outputSchema) > MAX_SCHEMA_BYTES) throw new Error(`it is ${schemaBytes(d.outputSchema)} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit`);
+        if ((tooBig = oversized(d.outputSchema))) throw new Error(`it is ${tooBig}`);
         deps.schemas.compile(d.outputSchema);
         tool.outputSchema = d.outputSchema as Record<string, unknown>;
       } catch (err) {

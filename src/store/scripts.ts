@@ -199,15 +199,20 @@ export class ScriptRepository {
       this.#recent.delete(`${script.scriptId}@0`);
       if (upTo > 0) {
         this.#prune.run(script.scriptId, upTo);
-        for (const key of [...this.#recent.keys()]) {
-          const at = key.lastIndexOf("@");
-          if (key.slice(0, at) === script.scriptId && Number(key.slice(at + 1)) > 0 && Number(key.slice(at + 1)) <= upTo) this.#recent.delete(key);
-        }
+        this.#forget(script.scriptId, (version) => version > 0 && version <= upTo);
       }
       return { stored, previous, bytes };
     });
     this.#bytes = added.bytes;
     return { stored: added.stored, previous: added.previous };
+  }
+
+  /** Drops the recently read versions of `scriptId` that `which` picks ("id@0", the latest, is version 0). */
+  #forget(scriptId: string, which: (version: number) => boolean): void {
+    for (const key of [...this.#recent.keys()]) {
+      const at = key.lastIndexOf("@");
+      if (key.slice(0, at) === scriptId && which(Number(key.slice(at + 1)))) this.#recent.delete(key);
+    }
   }
 
   /** Bytes all stored versions take (source, name, metadata). */
@@ -223,7 +228,7 @@ export class ScriptRepository {
       return rows;
     });
     for (const r of removed) this.#bytes -= r.bytes;
-    for (const key of [...this.#recent.keys()]) if (key.slice(0, key.lastIndexOf("@")) === scriptId) this.#recent.delete(key);
+    this.#forget(scriptId, () => true);
     return { versions: removed.length, cacheKeys: [...new Set(removed.map((r) => r.cache_key))] };
   }
 
