@@ -96,7 +96,8 @@ export function grantFor(input: GrantInput): Grant {
   const table = LEVELS[level];
   const tools: string[] = [];
   for (const name of new Set(context?.availableTools ?? [])) {
-    const host = HOST_TOOLS[name];
+    // Own properties only: a tool named "toString" must not find Object.prototype's.
+    const host = Object.hasOwn(HOST_TOOLS, name) ? HOST_TOOLS[name] : undefined;
     const registered = input.registeredTools?.(name);
     let why: string | undefined;
     if (host) {

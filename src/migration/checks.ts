@@ -53,6 +53,9 @@ export function checkValidationOptions(o: ValidationOptions, allowed: readonly s
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const RESERVED = new Set(["http", "fs", "call"]);
+/** Names every object already has (`toString`, `__proto__`, ...): as a key of `ctx.tools` or of a
+ * lookup table they would find the inherited member instead of the tool. */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /** The tool as the checks found it. */
 export interface CheckedTool {
@@ -227,6 +230,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       f.push({ severity: "error", message: `name must be 1-64 letters, digits, _ or - starting with a letter or _ (got ${JSON.stringify(d.name ?? null)})`, suggestion: "export const name = \"my_tool\"" });
     } else if (RESERVED.has(d.name)) {
       f.push({ severity: "error", message: `the name ${d.name} is reserved for a built-in tool` });
+    } else if (INHERITED.has(d.name)) {
+      f.push({ severity: "error", message: `the name ${d.name} is a property every JavaScript object has, so ctx.tools.${d.name} could not be the tool`, suggestion: "rename the tool" });
     } else if (input.expectedName && d.name !== input.expectedName) {
       f.push({ severity: "error", message: `the source names the tool ${d.name}, not ${input.expectedName}`, suggestion: "leave tool_name empty or use the tool's own name" });
     } else {

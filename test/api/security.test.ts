@@ -150,6 +150,10 @@ describe("security levels and permissions", () => {
     expect([f.code, f.metadata.tool]).toEqual(["PermissionDenied", "http"]);
     const g = await failure(scripts().runScript({ source: "1", context: { availableTools: ["teleport"] } }, as(SAFE)));
     expect([g.code, g.reason]).toEqual(["NotFound", "TOOL_NOT_FOUND"]);
+    for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+      const h = await failure(scripts().runScript({ source: "1", context: { availableTools: [name] } }, as(SAFE)));
+      expect([name, h.code, h.reason]).toEqual([name, "NotFound", "TOOL_NOT_FOUND"]);
+    }
   });
 
   it("Production reaches allow-listed hosts through the http tool and nothing else", async () => {

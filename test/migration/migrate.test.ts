@@ -116,6 +116,15 @@ export { scale, call as default };
     expect(r2.status).toBe(MigrationState.FAILED);
   });
 
+  it("metadata_valid refuses a name every object already has (toString, __proto__)", async () => {
+    for (const name of ["toString", "__proto__"]) {
+      tool(`inherited-${name}.js`, meta(name, "export function call() { return 1; }"));
+      const r = await migrate(name, config({ file: `inherited-${name}.js` }));
+      expect([name, r.status, check(r, "metadata_valid").status]).toEqual([name, MigrationState.FAILED, ValidationStatus.FAILED]);
+      expect(check(r, "metadata_valid").message).toContain("property every JavaScript object has");
+    }
+  });
+
   it("input_schema_valid fails for a schema ajv rejects, warns for a missing one", async () => {
     tool("bad-schema.js", `export const name = "bad_schema";\nexport const inputSchema = { type: "nonsense" };\nexport function call() { return 1; }\n`);
     const r = await migrate("bad_schema");
