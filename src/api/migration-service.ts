@@ -13,7 +13,7 @@ import { serviceError } from "../errors.ts";
 import type { JsonObject } from "../engine/index.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
 import type { ValidationOptions } from "../migration/checks.ts";
-import type { MigrateOptions, Migrator } from "../migration/migrator.ts";
+import type { LevelCheck, MigrateOptions, Migrator } from "../migration/migrator.ts";
 
 export const MIGRATE_PERMISSION = "migrate";
 const DEFAULT_SMOKE_TIMEOUT_MS = 5000;
@@ -42,15 +42,22 @@ export function validationOptions(v: ValidationConfig | undefined, field: string
 export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImpl<typeof MigrationService>> {
   const { config, migrator } = deps;
 
+  /** Throws unless the principal may use tools at this level (its maximum). */
+  function mayChangeAt(ctx: HandlerContext): LevelCheck {
+    const principal = principalOf(ctx);
+    return (level) => {
+      if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
+        throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not change tools at level ${level} (max ${principal.maxSecurityLevel})`, {
+          metadata: { requested_level: level, max_level: principal.maxSecurityLevel },
+        });
+      }
+    };
+  }
+
   /** The tool level: the config's (default: the server's), never above the principal's maximum. */
   function levelFor(ctx: HandlerContext, requested: SecurityLevel | undefined): Level {
     const level = (requested && LEVEL_OF[requested]) || config.securityLevel;
-    const principal = principalOf(ctx);
-    if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
-      throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not register tools at level ${level} (max ${principal.maxSecurityLevel})`, {
-        metadata: { requested_level: level, max_level: principal.maxSecurityLevel },
-      });
-    }
+    mayChangeAt(ctx)(level);
     return level;
   }
 
@@ -86,12 +93,13 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
     async validateMigration(req, ctx) {
       if (!req.toolName) throw serviceError("VALIDATION_ERROR", "tool_name is required", { field: "tool_name" });
       if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
-      return { result: await migrator.validate(req.toolName, req.autoFix, validationOptions(req.validation, "validation")) };
+      const options = validationOptions(req.validation, "validation");
+      return { result: await migrator.validate(req.toolName, options, req.autoFix ? mayChangeAt(ctx) : undefined) };
     },
 
     async rollbackTool(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
-      return { result: await migrator.rollback(req.toolName, req.config?.migrationId ?? "", req.config?.reason ?? "") };
+      return { result: await migrator.rollback(req.toolName, req.config?.migrationId ?? "", req.config?.reason ?? "", mayChangeAt(ctx)) };
     },
 
     listMigrations(req) {

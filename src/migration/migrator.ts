@@ -58,7 +58,12 @@ export interface MigrateOptions {
   source?: { filePath?: string; manifestPath?: string };
   /** Auto-fix re-migration: keep this tool id. */
   keepToolId?: string;
+  /** Auto-fix re-migration: the caller already holds the tool's lock. */
+  lockHeld?: boolean;
 }
+
+/** Throws unless the caller may change a tool registered at this level (its principal's maximum). */
+export type LevelCheck = (level: Level) => void;
 
 export interface MigratorDeps {
   config: Config;
@@ -180,7 +185,7 @@ export class Migrator {
       const declared = /export\s+const\s+name\s*=\s*["'`]([A-Za-z_][\w-]{0,63})["'`]/.exec(legacy.source ?? "")?.[1];
       name = pre.tool.name || declared || (legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, "");
     }
-    const release = this.#lock(name);
+    const release = o.lockHeld ? () => {} : this.#lock(name);
     try {
       const errors: string[] = [];
       const existing = this.#d.tools.get(name);
@@ -203,7 +208,7 @@ export class Migrator {
         source: legacy.ref,
         originalHash,
         replacedToolId: existing?.toolId ?? "",
-        config: { ...o, keepToolId: undefined },
+        config: { ...o, keepToolId: undefined, lockHeld: undefined },
         result: null,
         warnings: [],
         errors: [],
@@ -361,14 +366,29 @@ export class Migrator {
     }
   }
 
-  /** Re-checks a registered tool against the engine and its original; optionally repairs it. */
-  async validate(toolName: string, autoFix: boolean, options: ValidationOptions): Promise<ValidationResult> {
+  /**
+   * Re-checks a registered tool against the engine and its original; with `mayChange` (auto-fix)
+   * also repairs it, holding the tool's lock throughout so that no migration or rollback of it
+   * runs between what the checks saw and what the fix writes.
+   */
+  async validate(toolName: string, options: ValidationOptions, mayChange?: LevelCheck): Promise<ValidationResult> {
     checkValidationOptions(options, VALIDATE_CHECKS, "validation");
+    const found = this.#d.tools.get(toolName);
+    if (!found) throw serviceError("TOOL_NOT_FOUND", `no tool named ${toolName}`, { metadata: { tool: toolName } });
+    if (!mayChange) return this.#validationResult(toolName, await this.#checkLive(found, options));
+    mayChange(found.securityLevel);
+    const release = this.#lock(toolName);
+    try {
+      return await this.#autoFix(toolName, options);
+    } finally {
+      release();
+    }
+  }
+
+  async #autoFix(toolName: string, options: ValidationOptions): Promise<ValidationResult> {
     const tool = this.#d.tools.get(toolName);
     if (!tool) throw serviceError("TOOL_NOT_FOUND", `no tool named ${toolName}`, { metadata: { tool: toolName } });
     let report = await this.#checkLive(tool, options);
-    if (!autoFix) return this.#validationResult(toolName, report);
-
     const applied: string[] = [];
     const extraUnresolved: ValidationIssue[] = [];
     const changed = report.issues.some((i) => i.check === "original_unchanged" && i.fixable);
@@ -388,6 +408,7 @@ export class Migrator {
           metadata: { ...tool.metadata, auto_fix: "re-migrated from the changed original" },
           source: m?.source ? (m.source.kind === "manifest" ? { manifestPath: m.source.path } : { filePath: m.source.path }) : undefined,
           keepToolId: tool.toolId,
+          lockHeld: true,
         });
         if (r.status === MigrationState.COMPLETED) applied.push(`re-migrated ${toolName} from its changed original (migration ${r.migrationId})`);
         else {
@@ -461,7 +482,8 @@ export class Migrator {
   }
 
   /** Restores the state from before a migration. Idempotent. */
-  async rollback(toolName: string, migrationId: string, reason: string): Promise<RollbackResult> {
+  /** Undoes a completed migration; `mayChange` vets the level of the tool removed and of the one restored. */
+  async rollback(toolName: string, migrationId: string, reason: string, mayChange: LevelCheck): Promise<RollbackResult> {
     const t0 = performance.now();
     let m: StoredMigration | undefined;
     if (migrationId) {
@@ -511,6 +533,18 @@ export class Migrator {
         if (!previous) {
           throw serviceError("MIGRATION_ERROR", `migration ${m.migrationId} replaced tool ${m.replacedToolId} without a backup (backup_original was off); it cannot be restored`, {
             metadata: { tool: name, migration_id: m.migrationId },
+          });
+        }
+      }
+      mayChange(current.securityLevel);
+      if (previous) {
+        mayChange(previous.securityLevel);
+        // A tool id preserved from a legacy id is free again once its tool was replaced; another
+        // tool may hold it since.
+        const holder = this.#d.tools.getById(previous.toolId);
+        if (holder && holder.name !== name) {
+          throw serviceError("MIGRATION_ERROR", `cannot restore ${name}: its tool id ${previous.toolId} is now held by the tool ${holder.name}`, {
+            metadata: { tool: name, migration_id: m.migrationId, tool_id: previous.toolId, held_by: holder.name },
           });
         }
       }

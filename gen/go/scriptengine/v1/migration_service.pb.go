@@ -248,7 +248,10 @@ func (x *MigrateDirectoryResponse) GetResult() *MigrationResult {
 type ValidateMigrationRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ToolName string                 `protobuf:"bytes,1,opt,name=tool_name,json=toolName,proto3" json:"tool_name,omitempty"`
-	// Repair what can be repaired, and report what could not.
+	// Repair what can be repaired, and report what could not. Like a migration, it needs the
+	// migrate permission and a principal whose maximum level covers the tool's (else
+	// PERMISSION_DENIED SECURITY_VIOLATION), and it holds the tool while it runs: a migration or
+	// rollback of the same tool meanwhile is FAILED_PRECONDITION MIGRATION_IN_PROGRESS.
 	AutoFix       bool              `protobuf:"varint,2,opt,name=auto_fix,json=autoFix,proto3" json:"auto_fix,omitempty"`
 	Validation    *ValidationConfig `protobuf:"bytes,3,opt,name=validation,proto3" json:"validation,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -40,7 +40,8 @@ type MigrationServiceClient interface {
 	MigrateDirectory(ctx context.Context, in *MigrateDirectoryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[MigrateDirectoryResponse], error)
 	// Re-check a migrated tool against the live engine and its original; optionally auto-fix.
 	ValidateMigration(ctx context.Context, in *ValidateMigrationRequest, opts ...grpc.CallOption) (*ValidateMigrationResponse, error)
-	// Restore the state from before a migration. Idempotent.
+	// Restore the state from before a migration. Idempotent. Needs the migrate permission and a
+	// principal whose maximum level covers both the tool removed and the one restored.
 	RollbackTool(ctx context.Context, in *RollbackToolRequest, opts ...grpc.CallOption) (*RollbackToolResponse, error)
 	// List migrations, filtered and paginated.
 	ListMigrations(ctx context.Context, in *ListMigrationsRequest, opts ...grpc.CallOption) (*ListMigrationsResponse, error)
@@ -138,7 +139,8 @@ type MigrationServiceServer interface {
 	MigrateDirectory(*MigrateDirectoryRequest, grpc.ServerStreamingServer[MigrateDirectoryResponse]) error
 	// Re-check a migrated tool against the live engine and its original; optionally auto-fix.
 	ValidateMigration(context.Context, *ValidateMigrationRequest) (*ValidateMigrationResponse, error)
-	// Restore the state from before a migration. Idempotent.
+	// Restore the state from before a migration. Idempotent. Needs the migrate permission and a
+	// principal whose maximum level covers both the tool removed and the one restored.
 	RollbackTool(context.Context, *RollbackToolRequest) (*RollbackToolResponse, error)
 	// List migrations, filtered and paginated.
 	ListMigrations(context.Context, *ListMigrationsRequest) (*ListMigrationsResponse, error)

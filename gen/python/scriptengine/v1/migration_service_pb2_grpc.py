@@ -95,7 +95,8 @@ class MigrationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RollbackTool(self, request, context):
-        """Restore the state from before a migration. Idempotent.
+        """Restore the state from before a migration. Idempotent. Needs the migrate permission and a
+        principal whose maximum level covers both the tool removed and the one restored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

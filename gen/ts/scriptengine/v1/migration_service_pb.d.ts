@@ -125,7 +125,10 @@ export declare type ValidateMigrationRequest = Message<"scriptengine.v1.Validate
   toolName: string;
 
   /**
-   * Repair what can be repaired, and report what could not.
+   * Repair what can be repaired, and report what could not. Like a migration, it needs the
+   * migrate permission and a principal whose maximum level covers the tool's (else
+   * PERMISSION_DENIED SECURITY_VIOLATION), and it holds the tool while it runs: a migration or
+   * rollback of the same tool meanwhile is FAILED_PRECONDITION MIGRATION_IN_PROGRESS.
    *
    * @generated from field: bool auto_fix = 2;
    */
@@ -317,7 +320,8 @@ export declare const MigrationService: GenService<{
     output: typeof ValidateMigrationResponseSchema;
   },
   /**
-   * Restore the state from before a migration. Idempotent.
+   * Restore the state from before a migration. Idempotent. Needs the migrate permission and a
+   * principal whose maximum level covers both the tool removed and the one restored.
    *
    * @generated from rpc scriptengine.v1.MigrationService.RollbackTool
    */

@@ -1,0 +1,96 @@
+// Who may change a migrated tool, and when: auto-fix and rollback need the tool's level (as a
+// migration does), auto-fix holds the tool's lock while it checks and repairs, and a rollback that
+// cannot restore a tool id says so instead of failing inside the store.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { TestServer } from "../helpers/server.ts";
+import { failure } from "../helpers/errors.ts";
+import { SecurityLevel, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+
+const ADMIN = "admin-token-0123456789abcdef";
+const MIGRATOR = "migrator-token-0123456789abcdef";
+const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+let server: TestServer;
+let root: string;
+let c: ReturnType<typeof clients>;
+
+beforeAll(async () => {
+  root = legacyCopy();
+  server = await startWithLegacy(root, {
+    toml: `
+[[auth.principals]]
+name = "ops"
+token = "${ADMIN}"
+max_security_level = "development"
+permissions = ["admin"]
+
+[[auth.principals]]
+name = "migrator"
+token = "${MIGRATOR}"
+max_security_level = "safe"
+permissions = ["migrate"]
+`,
+  });
+  c = clients(server);
+});
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+const write = (file: string, name: string, body: string, extra = 'export const inputSchema = { type: "object", properties: {} };') =>
+  writeFileSync(join(root, file), `export const name = ${JSON.stringify(name)};\nexport const description = "d";\nexport const version = "1.0.0";\n${extra}\nexport async function call(args, ctx) { ${body} }\n`);
+
+describe("changing a migrated tool", () => {
+  it("auto-fix and rollback of a tool above the principal's level are PERMISSION_DENIED, and change nothing", async () => {
+    write("devt.js", "devt", "return 1;");
+    const m = await c.migration.migrateTool({ toolName: "devt", config: config({ level: SecurityLevel.DEVELOPMENT }) }, as(ADMIN));
+    expect(m.result?.status).toBe(MigrationState.COMPLETED);
+    write("devt.js", "devt", 'return await ctx.tools.fs({ op: "read", path: "x" });');
+
+    const fix = await failure(c.migration.validateMigration({ toolName: "devt", autoFix: true }, as(MIGRATOR)));
+    expect([fix.code, fix.reason, fix.metadata.max_level]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "safe"]);
+    const back = await failure(c.migration.rollbackTool({ toolName: "devt" }, as(MIGRATOR)));
+    expect([back.code, back.reason]).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    const tool = (await c.tools.getTool({ name: "devt" }, as(ADMIN))).tool!;
+    expect(tool.migrationId).toBe(m.result?.migrationId);
+
+    // Checking without fixing changes nothing and needs no level.
+    const check = await c.migration.validateMigration({ toolName: "devt" }, as(MIGRATOR));
+    expect(check.result?.issues.some((i) => i.check === "original_unchanged")).toBe(true);
+    // The principal that may use the level may do both.
+    expect((await c.migration.rollbackTool({ toolName: "devt" }, as(ADMIN))).result?.action).toBe(RollbackAction.REMOVED_TOOL);
+  });
+
+  it("auto-fix holds the tool: a rollback meanwhile is MIGRATION_IN_PROGRESS, and afterwards removes the tool for good", async () => {
+    // No inputSchema (auto-fix fills one) and a smoke run that takes a while.
+    write("slowfix.js", "slowfix", "await new Promise((r) => setTimeout(r, 1500)); return 1;", "");
+    await c.migration.migrateTool({ toolName: "slowfix", config: config() }, as(ADMIN));
+    const fixing = c.migration.validateMigration({ toolName: "slowfix", autoFix: true }, as(ADMIN));
+    await new Promise((r) => setTimeout(r, 400));
+    const busy = await failure(c.migration.rollbackTool({ toolName: "slowfix" }, as(ADMIN)));
+    expect([busy.code, busy.reason]).toEqual(["FailedPrecondition", "MIGRATION_IN_PROGRESS"]);
+    const fixed = await fixing;
+    expect(fixed.result?.autoFixResults?.applied.join()).toContain("filled the missing inputSchema");
+
+    expect((await c.migration.rollbackTool({ toolName: "slowfix" }, as(ADMIN))).result?.action).toBe(RollbackAction.REMOVED_TOOL);
+    expect((await failure(c.tools.getTool({ name: "slowfix" }, as(ADMIN)))).reason).toBe("TOOL_NOT_FOUND");
+  });
+
+  it("a rollback whose tool id another tool now holds is MIGRATION_ERROR naming it", async () => {
+    const shared = 'export const id = "shared-id";\nexport const inputSchema = { type: "object", properties: {} };';
+    write("toola.js", "toola", "return 1;", shared);
+    write("toolb.js", "toolb", "return 2;", shared);
+    await c.migration.migrateTool({ toolName: "toola", config: config({ preserveToolId: true }) }, as(ADMIN));
+    const replaced = await c.migration.migrateTool({ toolName: "toola", config: config({ force: true }) }, as(ADMIN));
+    expect(replaced.result?.newToolId).not.toBe("shared-id");
+    const b = await c.migration.migrateTool({ toolName: "toolb", config: config({ preserveToolId: true }) }, as(ADMIN));
+    expect(b.result?.newToolId).toBe("shared-id");
+
+    const f = await failure(c.migration.rollbackTool({ toolName: "toola" }, as(ADMIN)));
+    expect([f.code, f.reason, f.metadata.held_by]).toEqual(["FailedPrecondition", "MIGRATION_ERROR", "toolb"]);
+    expect((await c.tools.getTool({ name: "toola" }, as(ADMIN))).tool?.toolId).toBe(replaced.result?.newToolId);
+  });
+});
