@@ -13,7 +13,7 @@ import { serviceError } from "../errors.ts";
 import type { JsonObject } from "../engine/index.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
 import type { ValidationOptions } from "../migration/checks.ts";
-import type { LevelCheck, MigrateOptions, Migrator } from "../migration/migrator.ts";
+import { STATE_NAME, type LevelCheck, type MigrateOptions, type Migrator } from "../migration/migrator.ts";
 
 export const MIGRATE_PERMISSION = "migrate";
 const DEFAULT_SMOKE_TIMEOUT_MS = 5000;
@@ -108,6 +108,9 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       const f = req.filter;
       const level = f?.securityLevel ? LEVEL_OF[f.securityLevel] : undefined;
       if (f?.securityLevel && !level) throw serviceError("VALIDATION_ERROR", "filter.security_level is not a level", { field: "filter.security_level" });
+      // A status that names no state would otherwise drop out of the filter and widen it to all.
+      const unknown = (f?.statuses ?? []).find((st) => !Object.hasOwn(STATE_NAME, st));
+      if (unknown !== undefined) throw serviceError("VALIDATION_ERROR", `filter.statuses: ${unknown} is not a migration state`, { field: "filter.statuses" });
       const limit = pageSizeOf(req.pageSize);
       const page = migrator.list({
         statuses: [...(f?.statuses ?? [])],

@@ -124,7 +124,10 @@ export class LegacyRoot {
     const ref: LegacyRef = { kind: "manifest", path: this.rel(abs), entry: name };
     const { entries, error } = this.manifestEntries(path);
     if (error) return { ref, readError: error, language: "javascript" };
-    const entry = entries.find((e) => e.name === name) as (ManifestMeta & { source?: unknown; sourceFile?: unknown }) | undefined;
+    const named = entries.filter((e) => e.name === name);
+    // Two entries of one name would both be read as the first: neither may be taken for the tool.
+    if (named.length > 1) return { ref, readError: `${ref.path} has ${named.length} tools named ${name}; a name must be unique in a manifest`, language: "javascript" };
+    const entry = named[0] as (ManifestMeta & { source?: unknown; sourceFile?: unknown }) | undefined;
     if (!entry) return { ref, readError: `${ref.path} has no tool named ${name}`, language: "javascript" };
     const { source, sourceFile, ...meta } = entry;
     if (typeof source === "string") {

@@ -90,6 +90,14 @@ const STATE: Record<MigrationStatusName, MigrationState> = {
 export const STATE_NAME = Object.fromEntries(Object.entries(STATE).map(([k, v]) => [v, k])) as Record<MigrationState, MigrationStatusName>;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+/** JSON with object keys sorted, so that reordering a manifest's keys is no change. */
+const sortedJson = (v: unknown) =>
+  JSON.stringify(v, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+/**
+ * What a migration took from its original: the code and, for a manifest entry, what the entry
+ * says (it wins over the code's own exports), so that an edit to either shows as a change.
+ */
+const originalHashOf = (l: LegacyTool) => (l.source === undefined ? "" : sha256(l.manifest ? `${l.source}\n${sortedJson(l.manifest)}` : l.source));
 const refText = (r: LegacyRef | null) => (!r ? "" : r.kind === "manifest" ? `manifest:${r.path}#${r.entry ?? ""}` : `file:${r.path}`);
 const value = (v: unknown) => fromJson(ValueSchema, (v ?? null) as PbJson);
 
@@ -195,7 +203,8 @@ export class Migrator {
         errors.push(msg);
       }
       const source = legacy.source ?? "";
-      const originalHash = legacy.source === undefined ? "" : sha256(source);
+      const originalHash = originalHashOf(legacy);
+      const sourceHash = legacy.source === undefined ? "" : sha256(source);
       const base: Omit<StoredMigration, "seq"> = {
         migrationId,
         toolName: name,
@@ -244,7 +253,7 @@ export class Migrator {
         const metadata: Record<string, unknown> = {
           ...o.metadata,
           source: refText(legacy.ref),
-          source_hash: originalHash,
+          source_hash: sourceHash,
           security_level: o.level,
           dry_run: o.dryRun,
           tool_version: report.tool.version,
@@ -298,7 +307,7 @@ export class Migrator {
           securityLevel: o.level,
           source,
           language: legacy.language,
-          sourceHash: originalHash,
+          sourceHash,
           hostTools: report.tool.hostTools,
           migrationId,
           metadata: o.metadata,
@@ -313,7 +322,7 @@ export class Migrator {
         const result = build(MigrationState.COMPLETED, { newToolId: toolId, metadata: { backup_ids: backups } });
         transaction(this.#d.db, () => {
           if (o.backupOriginal) {
-            this.#d.migrations.addBackup({ backupId: backups[0], migrationId, kind: "original", original: { source, sourceHash: originalHash, ref: legacy.ref }, createdAtMs: now });
+            this.#d.migrations.addBackup({ backupId: backups[0], migrationId, kind: "original", original: { source, sourceHash, ref: legacy.ref }, createdAtMs: now });
             if (existing) this.#d.migrations.addBackup({ backupId: backups[1], migrationId, kind: "replaced_tool", tool: existing, createdAtMs: now });
           }
           this.#d.tools.put(tool);
@@ -471,7 +480,8 @@ export class Migrator {
           }
           if (now.readError) return [{ severity: "warning", message: `the original cannot be read any more: ${now.readError}`, suggestion: "restore the legacy source, or keep the migrated tool as it is" }];
           const hash = sha256(now.source ?? "");
-          if (hash !== m.originalHash) {
+          // Manifest migrations recorded before entries were hashed with their metadata hold the code's hash.
+          if (originalHashOf(now) !== m.originalHash && hash !== m.originalHash) {
             return [{ severity: "warning", message: `the original ${refText(m.source)} changed since migration ${m.migrationId}`, fixable: true, suggestion: "validate with auto_fix to re-migrate from the changed source" }];
           }
           if (hash !== tool.sourceHash) return [{ severity: "warning", message: "the registered tool's source differs from the original it was migrated from" }];
@@ -481,7 +491,6 @@ export class Migrator {
     });
   }
 
-  /** Restores the state from before a migration. Idempotent. */
   /** Undoes a completed migration; `mayChange` vets the level of the tool removed and of the one restored. */
   async rollback(toolName: string, migrationId: string, reason: string, mayChange: LevelCheck): Promise<RollbackResult> {
     const t0 = performance.now();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromMs, type Value } from "@bufbuild/protobuf/wkt";
-import { MigrationState, RollbackAction, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import { MigrationState, RollbackAction, ValidationStatus, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { ROOT, type TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { check, clients, config, legacyCopy, SecurityLevel, startWithLegacy } from "./helpers.ts";
@@ -114,6 +114,17 @@ export { scale, call as default };
     const r2 = await migrate("renamed", config({ file: "renamed.js" }));
     expect(check(r2, "metadata_valid").message).toContain("names the tool other_name");
     expect(r2.status).toBe(MigrationState.FAILED);
+  });
+
+  it("two entries of one name in a manifest: neither is migrated, and both say why", async () => {
+    const entry = (answer: string) => ({ name: "twice", description: "d", inputSchema: { type: "object" }, source: `export async function call() { return "${answer}"; }` });
+    mkdirSync(join(root, "dup"));
+    writeFileSync(join(root, "dup", "twice.json"), JSON.stringify({ tools: [entry("first"), entry("second")] }));
+    const results: MigrationResult[] = [];
+    for await (const step of c.migration.migrateDirectory({ directory: "dup", config: config() })) results.push(step.result!);
+    expect(results.map((r) => r.status)).toEqual([MigrationState.FAILED, MigrationState.FAILED]);
+    for (const r of results) expect(check(r, "source_readable").message).toContain("2 tools named twice");
+    expect((await failure(c.tools.getTool({ name: "twice" }))).reason).toBe("TOOL_NOT_FOUND");
   });
 
   it("metadata_valid refuses a name every object already has (toString, __proto__)", async () => {
@@ -419,6 +430,10 @@ describe("ListMigrations and GetMigrationStatus", () => {
     expect(failed.every((m) => m.status === MigrationState.FAILED && m.errors.length > 0)).toBe(true);
     const two = (await c.migration.listMigrations({ filter: { statuses: [MigrationState.FAILED, MigrationState.DRY_RUN] }, pageSize: 1000 })).migrations;
     expect(two.length).toBe(Number(status.failed + status.dryRuns));
+    for (const st of [MigrationState.UNSPECIFIED, 42 as MigrationState]) {
+      const f = await failure(c.migration.listMigrations({ filter: { statuses: [MigrationState.FAILED, st] } }));
+      expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", "filter.statuses"]);
+    }
 
     const prod = (await c.migration.listMigrations({ filter: { securityLevel: SecurityLevel.PRODUCTION }, pageSize: 1000 })).migrations;
     expect(prod.map((m) => m.toolName)).toEqual(["http_fetch"]);

@@ -95,6 +95,26 @@ describe("ValidateMigration", () => {
     expect((await c.tools.getTool({ name: "schemaless" })).tool?.inputSchema).toMatchObject({ type: "object", properties: { city: {}, zip: {} } });
   });
 
+  it("a manifest entry whose description or schema changed (its code the same) is a changed original", async () => {
+    const manifest = (description: string, required: string[]) =>
+      JSON.stringify({ tools: [{ name: "letters", description, version: "1.0.0", inputSchema: { type: "object", properties: { text: { type: "string" } }, required }, source: "export async function call({ text }) { return String(text).length; }" }] });
+    write("letters.json", manifest("counts letters", ["text"]));
+    await c.migration.migrateTool({ toolName: "letters", config: config({ manifest: "letters.json" }) });
+    expect(checkOf(await validate("letters"), "original_unchanged").status).toBe(ValidationStatus.PASSED);
+    // The same content with its keys in another order is no change.
+    const reordered = JSON.parse(manifest("counts letters", ["text"]));
+    reordered.tools[0] = Object.fromEntries(Object.entries(reordered.tools[0]).reverse());
+    write("letters.json", JSON.stringify(reordered));
+    expect(checkOf(await validate("letters"), "original_unchanged").status).toBe(ValidationStatus.PASSED);
+
+    write("letters.json", manifest("counts the characters of a text", ["text"]));
+    const r = await validate("letters");
+    expect(r.issues.find((i) => i.check === "original_unchanged")).toMatchObject({ fixable: true });
+    const fixed = await validate("letters", true);
+    expect(fixed.autoFixResults?.success).toBe(true);
+    expect((await c.tools.getTool({ name: "letters" })).tool?.description).toBe("counts the characters of a text");
+  });
+
   it("honours checks/skip_checks and rejects unknown names", async () => {
     const r = (await c.migration.validateMigration({ toolName: "schemaless", validation: { skipChecks: ["smoke_run", "original_unchanged"] } })).result!;
     expect(checkOf(r, "smoke_run").status).toBe(ValidationStatus.SKIPPED);
