@@ -138,8 +138,15 @@ export function toServiceError(err: unknown): ConnectError {
       });
     }
   }
+  // The store found no room (node:sqlite's SQLITE_FULL): not the caller's fault, nor a bug; later,
+  // with room made, the same call succeeds.
+  if ((err as { errcode?: unknown } | null)?.errcode === SQLITE_FULL) {
+    return serviceError("RESOURCE_EXCEEDED", "the server's storage is full", { metadata: { resource: "disk" }, retryAfterMs: 30_000, cause: err });
+  }
   return serviceError("INTERNAL_ERROR", "internal error", { cause: err });
 }
+
+const SQLITE_FULL = 13;
 
 /** Reasons other parts use for the same thing. */
 const REASON_ALIASES: Record<string, ErrorReason> = { INVALID_ARGUMENT: "VALIDATION_ERROR" };

@@ -99,6 +99,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     source: serviceId,
     firstSequence: sequences.reserved() + 1,
     onReserve: (upTo) => sequences.reserve(upTo),
+    onReserveError: (err) => log.error("event sequences cannot be persisted; events go on, numbered from memory", { error: String(err) }),
   });
   health.onChange((status) =>
     bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow() } } })),

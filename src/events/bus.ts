@@ -63,6 +63,8 @@ export interface EventBusOptions {
   firstSequence?: number;
   /** Called, synchronously, before sequences up to `upTo` are used; persist it (one call per block). */
   onReserve?: (upTo: number) => void;
+  /** Told when onReserve fails (and again after it has succeeded since): publishing goes on. */
+  onReserveError?: (err: unknown) => void;
 }
 
 /** Sequences reserved per onReserve call. */
@@ -143,6 +145,8 @@ export class EventBus {
   readonly #host: BusHost;
   readonly #first: number;
   readonly #onReserve?: (upTo: number) => void;
+  readonly #onReserveError?: (err: unknown) => void;
+  #reserveFailing = false;
   #reservedUpTo = 0;
   #latest = 0;
   #closed = false;
@@ -164,6 +168,7 @@ export class EventBus {
     this.#oldestKept = this.#first;
     this.#reservedUpTo = this.#latest;
     this.#onReserve = options.onReserve;
+    this.#onReserveError = options.onReserveError;
     this.#host = {
       entryAt: (seq) => this.#entryAt(seq),
       oldestInternal: () => this.#oldestInternal(),
@@ -223,8 +228,17 @@ export class EventBus {
     if (event.event.case === undefined) throw validationError("event", "an event must have its type set");
     const seq = this.#latest + 1;
     if (this.#onReserve && seq > this.#reservedUpTo) {
-      this.#onReserve(seq + RESERVE_BLOCK - 1); // persist before use: a crash can only skip numbers
-      this.#reservedUpTo = seq + RESERVE_BLOCK - 1;
+      try {
+        this.#onReserve(seq + RESERVE_BLOCK - 1); // persist before use: a crash can only skip numbers
+        this.#reservedUpTo = seq + RESERVE_BLOCK - 1;
+        this.#reserveFailing = false;
+      } catch (err) {
+        // The store cannot be written (a full disk). Publishers (health timers among them) must
+        // not fail for it: the number is used unpersisted and the next event tries again; only a
+        // crash before that succeeds could hand these numbers out again after a restart.
+        if (!this.#reserveFailing) this.#onReserveError?.(err);
+        this.#reserveFailing = true;
+      }
     }
     this.#latest = seq;
     const stored: ServiceEvent = {

@@ -20,7 +20,9 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
     db.exec("COMMIT");
     return result;
   } catch (err) {
-    db.exec("ROLLBACK");
+    // SQLite has already rolled back after some errors (a full disk): a ROLLBACK then would throw
+    // "no transaction is active" and hide the cause.
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw err;
   }
 }

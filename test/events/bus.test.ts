@@ -77,6 +77,27 @@ describe("EventBus publish", () => {
     expect(bus.oldestSequence).toBe(1n);
   });
 
+  it("keeps publishing when its sequence reservation cannot be written, and tries again on the next event", () => {
+    let failing = true;
+    const reserved: number[] = [];
+    const errors: unknown[] = [];
+    const bus = new EventBus({
+      onReserve: (upTo) => {
+        if (failing) throw new Error("database or disk is full");
+        reserved.push(upTo);
+      },
+      onReserveError: (err) => errors.push(err),
+    });
+    expect(bus.publish(executed())).toBe(1n);
+    expect(bus.publish(executed())).toBe(2n);
+    expect(errors.map(String)).toEqual(["Error: database or disk is full"]); // told once per failing spell
+    failing = false;
+    expect(bus.publish(executed())).toBe(3n);
+    expect(reserved).toEqual([3 + 10_000 - 1]);
+    expect(bus.publish(executed())).toBe(4n);
+    expect(reserved).toHaveLength(1);
+  });
+
   it("rejects an event with no type", () => {
     const bus = new EventBus();
     expect(() => bus.publish(create(ServiceEventSchema, {}))).toThrow(EventsError);
