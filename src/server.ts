@@ -24,7 +24,7 @@ import { ReflectionIndex, ReflectionV1, ReflectionV1Alpha, reflectionV1, reflect
 import { openGrpcDoor } from "./doors/grpc-server.ts";
 import { openConnectDoor } from "./doors/connect-server.ts";
 import { loadTls } from "./doors/tls.ts";
-import { scriptService, VERSION, type MetricsContributor } from "./api/script-service.ts";
+import { requireServing, scriptService, VERSION, type MetricsContributor } from "./api/script-service.ts";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { ServiceEventSchema } from "../gen/ts/scriptengine/v1/events_pb.js";
@@ -122,7 +122,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
   });
   await engine.start();
-  const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log });
+  const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) });
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
 

@@ -1,6 +1,8 @@
 // MigrationService over the migrator: requests decoded and checked here, behaviour in
 // src/migration/migrator.ts. Changing anything (migrate, auto-fix, roll back) needs the "migrate"
-// permission (admin implies it) and a tool level the principal may use; reading does not.
+// permission (admin implies it) and a tool level the principal may use; reading does not. Calls
+// that run tool code in the engine (migrate, validate) are refused while it is stopped; a
+// rollback, which only changes the registry, is not.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -27,6 +29,8 @@ const LEVEL_OF: Partial<Record<SecurityLevel, Level>> = {
 export interface MigrationServiceDeps {
   config: Config;
   migrator: Migrator;
+  /** Throws ENGINE_STOPPED unless the engine takes work. */
+  requireServing: () => void;
 }
 
 export function validationOptions(v: ValidationConfig | undefined, field: string): ValidationOptions {
@@ -40,7 +44,7 @@ export function validationOptions(v: ValidationConfig | undefined, field: string
 }
 
 export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImpl<typeof MigrationService>> {
-  const { config, migrator } = deps;
+  const { config, migrator, requireServing } = deps;
 
   /** Throws unless the principal may use tools at this level (its maximum). */
   function mayChangeAt(ctx: HandlerContext): LevelCheck {
@@ -76,6 +80,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
   return {
     async migrateTool(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
+      requireServing();
       const s = req.config?.source?.source;
       const source = s?.case === "filePath" ? { filePath: s.value } : s?.case === "manifestPath" ? { manifestPath: s.value } : undefined;
       if (!req.toolName && !source) throw serviceError("VALIDATION_ERROR", "tool_name or config.source is required", { field: "tool_name" });
@@ -84,6 +89,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
 
     async *migrateDirectory(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
+      requireServing();
       for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive)) {
         if (ctx.signal.aborted) return;
         yield step;
@@ -93,6 +99,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
     async validateMigration(req, ctx) {
       if (!req.toolName) throw serviceError("VALIDATION_ERROR", "tool_name is required", { field: "tool_name" });
       if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
+      requireServing();
       const options = validationOptions(req.validation, "validation");
       return { result: await migrator.validate(req.toolName, options, req.autoFix ? mayChangeAt(ctx) : undefined) };
     },

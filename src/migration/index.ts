@@ -14,7 +14,15 @@ import { Migrator } from "./migrator.ts";
 /** Test only: hold migration/rollback transactions open this long (ms), so a test can kill the process inside one. */
 export const TEST_COMMIT_DELAY_ENV = "SE_TEST_MIGRATION_COMMIT_DELAY_MS";
 
-export function createTools(input: { config: Config; db: DatabaseSync; engine: Engine; publish: (e: ServiceEvent) => void; log: Logger }) {
+export function createTools(input: {
+  config: Config;
+  db: DatabaseSync;
+  engine: Engine;
+  publish: (e: ServiceEvent) => void;
+  log: Logger;
+  /** Throws ENGINE_STOPPED unless the engine takes work (for calls that run tool code). */
+  requireServing: () => void;
+}) {
   const tools = new ToolRepository(input.db);
   const migrations = new MigrationRepository(input.db);
   const schemas = new SchemaValidator();
@@ -33,7 +41,7 @@ export function createTools(input: { config: Config; db: DatabaseSync; engine: E
   return {
     /** For ScriptService: `ctx.tools.<name>(args)` of registered tools. */
     scriptTools: { describe: registry.describe, run: registry.run },
-    migrationService: migrationService({ config: input.config, migrator }),
+    migrationService: migrationService({ config: input.config, migrator, requireServing: input.requireServing }),
     toolService: toolService({ tools }),
     migrator,
   };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
+import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
@@ -69,7 +70,14 @@ describe("one worker, a queue of two", () => {
     const f = await failure(scripts().runScript({ source: "1" }));
     expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
     expect((await scripts().healthCheck({})).health?.status).toBe(6);
+    // Migrating and validating run tool code in the engine: refused too.
+    const migration = clientFor(MigrationService, "grpc-js", server);
+    const m = await failure(migration.migrateTool({ toolName: "text_search", config: { dryRun: true } }));
+    expect([m.code, m.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+    const v = await failure(migration.validateMigration({ toolName: "text_search" }));
+    expect([v.code, v.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
     await scripts().start({});
+    expect((await migration.migrateTool({ toolName: "text_search", config: { dryRun: true } })).result?.errors).toEqual([]);
     expect((await scripts().runScript({ source: "2" })).result?.returnValue?.kind.value).toBe(2);
   });
 });
