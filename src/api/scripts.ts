@@ -133,7 +133,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     });
   }
 
-  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
+  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
     const g = grant(ctx, context, scriptId);
     if (context?.executionId) checkExecutionId(context.executionId);
     const executionId = context?.executionId || randomUUID();
@@ -165,6 +165,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         kind: cc.kind,
         filename: cc.filename,
         cacheKey: cc.cacheKey,
+        compiledCacheHit: cc.compiledCacheHit,
         arguments: args,
         env: { ...context?.environment },
         user: user ? { userId: user.userId, displayName: user.displayName, tenantId: user.tenantId, roles: [...user.roles], locale: user.locale, attributes: { ...user.attributes } } : undefined,
@@ -292,8 +293,9 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       checkScriptId(scriptId, "context.script_id");
       checkName(cc?.name ?? "", "compilation.name");
       // compile() checks the source; its cache key spares the run hashing the source again.
-      const { cacheKey } = await compile(req.source, cc, scriptId);
-      const result = await run(ctx, req.source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey }, scriptId, 0, req.context);
+      const { cacheKey, cacheHit } = await compile(req.source, cc, scriptId);
+      const options = { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey, compiledCacheHit: cacheHit } as const;
+      const result = await run(ctx, req.source, options, scriptId, 0, req.context);
       return { result };
     },
 

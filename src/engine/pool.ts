@@ -411,7 +411,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // A stored script carries the key compile() gave its source: no hash of the source per run.
     const key = job.cacheKey ?? cacheKeyOf(sourceHash(job.source), language, job.kind);
     const entry = cache.get(key);
-    if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
+    const cacheHit = job.compiledCacheHit ?? entry !== undefined;
+    if (job.compiledCacheHit === undefined) {
+      if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
+    }
     const l = job.limits;
     const cpuShare = l.cpuShare && l.cpuShare > 0 && l.cpuShare < 100 ? l.cpuShare : 100;
     const limits: WorkerLimits = {
@@ -450,7 +453,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       queueWaitMs = started - q.enqueuedAt;
       current.set(w, cur = { since: started, key, caller: job.caller?.key });
       if (cancelledAhead) armCancelKill();
-      else try { job.onDispatch?.({ queueWaitMs, cacheHit: !!entry, workerId: w.id }); } catch { /* tracing never breaks a run */ }
+      else try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
     };
     c.active++;
     runningOn.set(executionId, w);
@@ -481,7 +484,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         c.total++;
         c.failed++;
         done();
-        q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, !!entry, performance.now() - started));
+        q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, cacheHit, performance.now() - started));
         killIfStillRunning();
       }, CANCEL_GRACE_MS);
     };
@@ -559,7 +562,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           memoryBytes: out.memoryBytes, cpuPercentage: out.cpuPercentage, operationsCount: out.operationsCount,
           networkIoBytes: io.net, fileIoBytes: io.file,
         },
-        metadata: { cacheHit: !!entry, isolateId: out.isolateId, workerId: w.id, queueWaitMs, compileMs: out.compileMs },
+        metadata: { cacheHit, isolateId: out.isolateId, workerId: w.id, queueWaitMs, compileMs: out.compileMs },
         cpuProfile: out.cpuProfile,
       };
       c.total++;

@@ -94,6 +94,11 @@ export interface ExecuteJob {
    * Trusted as is, which saves hashing the source on every run; omit it for ad-hoc source.
    */
   cacheKey?: string;
+  /**
+   * Set when compile() looked this source up for this very execution (an ad-hoc run): whether it
+   * found it compiled. That lookup was the one counted; the run's own is not counted again.
+   */
+  compiledCacheHit?: boolean;
   arguments?: JsonObject;
   env?: Record<string, string>;
   user?: JsonObject;

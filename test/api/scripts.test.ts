@@ -66,6 +66,16 @@ describe("compile and execute", () => {
     expect((toJson(ExecutionResultSchema, expr.result!) as { returnValue: unknown }).returnValue).toEqual([1, 4, 9]);
   });
 
+  it("an ad-hoc run reports and counts one cache lookup: a new source misses, the same source again hits", async () => {
+    const metrics = async () => (await grpc().getMetrics({})).metrics!;
+    const before = await metrics();
+    const source = `"never seen ${Math.random()}".length`;
+    expect((await grpc().runScript({ source })).result?.metadata.cache_hit?.kind.value).toBe(false);
+    expect((await grpc().runScript({ source })).result?.metadata.cache_hit?.kind.value).toBe(true);
+    const after = await metrics();
+    expect([Number(after.cacheHits - before.cacheHits), Number(after.cacheMisses - before.cacheMisses)]).toEqual([1, 1]);
+  });
+
   it("a script that throws is a successful RPC with success=false and a structured error", async () => {
     const { result } = await grpc().runScript({ source: "const x = 1;\nfunction f() { throw new RangeError('too far'); }\nf();" });
     expect(result?.success).toBe(false);
