@@ -214,11 +214,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       (closing ??= (async () => {
         health.set(ServiceStatus.STOPPING, "shutting down");
         self?.stop("shutdown");
+        // Streams send what they already hold (the deregistration just queued), then end; the
+        // bus and registry close after the doors, as closing them discards what is queued.
         streams.abort();
-        bus.close();
-        registry.close();
         const grace = config.server.shutdownGraceMs;
         await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
+        bus.close();
+        registry.close();
         stopHealthMonitor();
         unobserve?.();
         await engine.close();

@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
 import type { StreamQuota } from "./stream-quota.ts";
 import { throwIfMalformed } from "./malformed-request.ts";
+import { untilAborted } from "./until-aborted.ts";
 
 /** How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable status. */
 const shuttingDown = () => serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
@@ -79,9 +80,8 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
           authenticate(ctx, req);
           const principal = ctx.values.get(principalKey);
           if (principal && options.streamQuota) release = options.streamQuota.acquire(principal.name);
-          const stop = options.streamsSignal ? AbortSignal.any([ctx.signal, options.streamsSignal]) : ctx.signal;
           const source = (fn ?? missing)(req, ctx) as AsyncIterable<unknown>;
-          yield* untilAborted(call ? call.bind(source) : source, stop);
+          yield* untilAborted(call ? call.bind(source) : source, ctx.signal, options.streamsSignal);
           // Ended by shutdown, not by the caller or the source: say so, so clients resume elsewhere or later.
           if (options.streamsSignal?.aborted && !ctx.signal.aborted) throw shuttingDown();
           // Ended by the call's own signal: its deadline passed (or the caller left) — never "OK".
@@ -127,27 +127,5 @@ function establishPrincipal(options: GuardOptions, name: string, ctx: HandlerCon
   } catch (err) {
     options.onUnauthenticated?.(name, toServiceError(err).rawMessage);
     throw err;
-  }
-}
-
-/**
- * Yields from `source` until it ends or `signal` aborts. The source is told to return but not
- * awaited: a generator parked on an await would otherwise hold the stream open.
- */
-async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
-  const it = source[Symbol.asyncIterator]();
-  const stopped = Symbol("stopped");
-  const stop = new Promise<typeof stopped>((resolve) => {
-    if (signal.aborted) resolve(stopped);
-    else signal.addEventListener("abort", () => resolve(stopped), { once: true });
-  });
-  try {
-    for (;;) {
-      const next = await Promise.race([it.next(), stop]);
-      if (next === stopped || next.done) return;
-      yield next.value;
-    }
-  } finally {
-    void it.return?.()?.catch(() => {});
   }
 }

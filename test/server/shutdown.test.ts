@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { ChangeKind, RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { startServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 
@@ -27,6 +29,28 @@ describe("graceful shutdown", () => {
     }
     expect(await exit).toBe(0);
     expect(server.logs()).toMatch(/"msg":"stopped"/);
+  });
+
+  it("what streams hold when shutdown begins still goes out: the engine's own deregistration reaches watchers and subscribers", async () => {
+    const server = await startServer();
+    const engineId = (await clientFor(RegistryService, "grpc-js", server).discoverServices({ serviceType: "ScriptEngine" })).services[0]?.service?.serviceId;
+    expect(engineId).toBeTruthy();
+    const watched: string[] = [];
+    const watching = (async () => {
+      for await (const m of clientFor(RegistryService, "grpc-js", server).watchServices({})) watched.push(`${ChangeKind[m.kind]} ${m.registration?.service?.serviceId}`);
+    })().then(() => "OK", (e: ConnectError) => Code[e.code]);
+    const reasons: string[] = [];
+    const subscribing = (async () => {
+      for await (const m of clientFor(EventService, "connect", server).subscribe({ eventTypes: ["service_unregistered"] })) {
+        if (m.message.case === "event" && m.message.value.event.case === "serviceUnregistered") reasons.push(m.message.value.event.value.reason);
+      }
+    })().then(() => "OK", (e: ConnectError) => Code[e.code]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await server.stop("SIGTERM")).toBe(0);
+    expect(await watching).toBe("Unavailable");
+    expect(await subscribing).toBe("Unavailable");
+    expect(watched.at(-1)).toBe(`DEREGISTERED ${engineId}`);
+    expect(reasons).toEqual(["shutdown"]);
   });
 
   it("a Connect client's keep-alive connection does not hold shutdown open", async () => {
