@@ -1,5 +1,6 @@
 // `node src/main.ts [flags]` (or `scriptengine serve [flags]`): load the configuration, start
-// telemetry (when configured) and the server, and shut down gracefully on SIGTERM/SIGINT. A bad
+// telemetry (when configured) and the server, and shut down gracefully on SIGTERM, SIGINT or
+// SIGHUP (the terminal it was started from went away; by default that would end it mid-call). A bad
 // configuration exits with status 2 and one clear line.
 import { ConfigError, USAGE, loadConfig } from "./config/load.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -46,6 +47,7 @@ export async function runServer(argv: string[]): Promise<number> {
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGHUP", () => stop("SIGHUP"));
   });
   await server.close();
   await telemetry?.shutdown();

@@ -6,6 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { ChangeKind, RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { startServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 
@@ -51,6 +52,16 @@ describe("graceful shutdown", () => {
     expect(await subscribing).toBe("Unavailable");
     expect(watched.at(-1)).toBe(`DEREGISTERED ${engineId}`);
     expect(reasons).toEqual(["shutdown"]);
+  });
+
+  it("SIGHUP (the terminal went away) drains like SIGTERM instead of ending the process mid-call", async () => {
+    const server = await startServer();
+    const scripts = clientFor(ScriptService, "grpc-js", server);
+    const running = scripts.runScript({ source: "export default async () => { await new Promise((r) => setTimeout(r, 800)); return 'finished'; }" });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await server.stop("SIGHUP")).toBe(0);
+    expect((await running).result?.returnValue?.kind.value).toBe("finished");
+    expect(server.logs()).toMatch(/"msg":"shutdown requested".*"signal":"SIGHUP"/);
   });
 
   it("a Connect client's keep-alive connection does not hold shutdown open", async () => {
