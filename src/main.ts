@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { startServer } from "./server.ts";
 import { startTelemetry } from "./telemetry/index.ts";
 import { ListenError } from "./doors/listen-error.ts";
+import { DataDirError } from "./store/database.ts";
 
 export async function runServer(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -33,7 +34,7 @@ export async function runServer(argv: string[]): Promise<number> {
   try {
     server = await startServer(config, log, { telemetry });
   } catch (err) {
-    if (!(err instanceof ListenError)) throw err;
+    if (!(err instanceof ListenError || err instanceof DataDirError)) throw err;
     process.stderr.write(`scriptengine: ${err.message}\n`);
     await telemetry?.shutdown();
     return 1;

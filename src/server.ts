@@ -1,6 +1,5 @@
 // The composition root: config → state → services → doors, and an orderly shutdown.
 import { hostname } from "node:os";
-import { mkdirSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -78,7 +77,6 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const authenticator = new Authenticator(config.auth.principals);
   const serviceId = config.discovery.serviceId || `script-engine-${hostname()}`;
   const streams = new AbortController();
-  mkdirSync(config.server.dataDir, { recursive: true });
 
   let grpcAddress = config.server.grpcAddress;
   let httpAddress = config.server.httpAddress;

@@ -5,10 +5,40 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
+/** The data directory cannot hold this server's store: one line naming `server.data_dir`. */
+export class DataDirError extends Error {
+  readonly key = "server.data_dir";
+  constructor(dataDir: string, why: string, cause: unknown) {
+    super(`cannot use ${dataDir} (server.data_dir): ${why}`, { cause });
+    this.name = "DataDirError";
+  }
+}
+
+const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split("\n")[0];
+
+/**
+ * Opens the store, held exclusively for this process's life (the OS releases the lock if the
+ * process dies): a second server on the same directory is refused at once, rather than serving
+ * from a store another process changes under its caches and byte counts.
+ */
 export function openDatabase(dataDir: string, file = "scriptengine.db"): DatabaseSync {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(join(dataDir, file));
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  let db: DatabaseSync;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    db = new DatabaseSync(join(dataDir, file));
+  } catch (err) {
+    throw new DataDirError(dataDir, firstLine(err), err);
+  }
+  try {
+    // In exclusive mode the WAL index lives in this process's memory and the first transaction
+    // takes the lock for good; without a busy timeout yet, a held lock fails at once.
+    db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; BEGIN EXCLUSIVE; COMMIT;");
+  } catch (err) {
+    db.close();
+    const why = /locked|busy/i.test(firstLine(err)) ? "another running server holds it (one server per data directory)" : `${file}: ${firstLine(err)}`;
+    throw new DataDirError(dataDir, why, err);
+  }
+  db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
   return db;
 }
 

@@ -5,7 +5,9 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, parseDuration } from "../../src/config/load.ts";
-import { runServerExpectingExit } from "../helpers/server.ts";
+import { runServerExpectingExit, startServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 
 const tomlFile = (text: string) => {
   const file = join(mkdtempSync(join(tmpdir(), "se-config-")), "config.toml");
@@ -105,6 +107,35 @@ describe("configuration", () => {
     } finally {
       holder.close();
     }
+  });
+
+  it("a data directory another server holds, a file, or a store that is no database: exit 1 with one line naming server.data_dir", async () => {
+    const addresses = ["--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0"];
+    const first = await startServer();
+    try {
+      const { code, stderr } = await runServerExpectingExit([...addresses, "--data-dir", first.dataDir]);
+      expect(code).toBe(1);
+      const lines = stderr.split("\n").filter((l) => l.startsWith("scriptengine:"));
+      expect(lines).toEqual([`scriptengine: cannot use ${first.dataDir} (server.data_dir): another running server holds it (one server per data directory)`]);
+      // The first server goes on serving, undisturbed.
+      expect((await clientFor(ScriptService, "grpc-js", first).runScript({ source: "6 * 7" })).result?.returnValue?.kind.value).toBe(42);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    // Once it has stopped, the directory is free again.
+    const again = await startServer({ dataDir: first.dataDir });
+    expect(await again.stop()).toBe(0);
+
+    const file = join(mkdtempSync(join(tmpdir(), "se-datadir-")), "a-file");
+    writeFileSync(file, "not a directory");
+    const notDir = await runServerExpectingExit([...addresses, "--data-dir", file]);
+    const oneLine = (stderr: string) => stderr.split("\n").filter((l) => l.startsWith("scriptengine:"));
+    expect([notDir.code, oneLine(notDir.stderr)]).toEqual([1, [expect.stringMatching(/^scriptengine: cannot use .*a-file \(server\.data_dir\): EEXIST/)]]);
+
+    const corrupt = mkdtempSync(join(tmpdir(), "se-datadir-"));
+    writeFileSync(join(corrupt, "scriptengine.db"), "x".repeat(4096));
+    const bad = await runServerExpectingExit([...addresses, "--data-dir", corrupt]);
+    expect([bad.code, oneLine(bad.stderr)]).toEqual([1, [`scriptengine: cannot use ${corrupt} (server.data_dir): scriptengine.db: file is not a database`]]);
   });
 
   it("the server exits 2 for an unknown flag", async () => {
