@@ -27,6 +27,16 @@ export async function runServer(argv: string[]): Promise<number> {
   const { config } = loaded;
   const log = createLogger(config.server.logLevel, { service: "scriptengine" });
   guardProcess(log);
+  // From here a signal asks for a graceful stop, even while the server is still starting.
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info("shutdown requested", { signal });
+      resolve();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGHUP", () => stop("SIGHUP"));
+  });
   log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
   // Before the server, so the first call is already traced.
   const telemetry = await startTelemetry(config.telemetry, log);
@@ -39,17 +49,10 @@ export async function runServer(argv: string[]): Promise<number> {
     await telemetry?.shutdown();
     return 1;
   }
-  // One machine-readable line on stdout, for supervisors and tests.
+  // One machine-readable line on stdout, for supervisors and tests. The signal handlers are in
+  // place by now: a supervisor may signal the moment it reads this line.
   process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info("shutdown requested", { signal });
-      resolve();
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGHUP", () => stop("SIGHUP"));
-  });
+  await stopRequested;
   await server.close();
   await telemetry?.shutdown();
   return 0;

@@ -7,7 +7,11 @@ import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { ChangeKind, RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer } from "../helpers/server.ts";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, startServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 
 describe("graceful shutdown", () => {
@@ -62,6 +66,26 @@ describe("graceful shutdown", () => {
     expect(await server.stop("SIGHUP")).toBe(0);
     expect((await running).result?.returnValue?.kind.value).toBe("finished");
     expect(server.logs()).toMatch(/"msg":"shutdown requested".*"signal":"SIGHUP"/);
+  });
+
+  it("a signal while the server is still starting is a graceful stop once it has started (exit 0), not death by signal", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "se-early-signal-"));
+    const proc = spawn(process.execPath, [join(ROOT, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", dataDir], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    const exited = new Promise<string>((res) => proc.once("exit", (code, signal) => res(`${code} ${signal}`)));
+    await new Promise<void>((res) =>
+      proc.stderr!.on("data", (d) => {
+        stderr += d;
+        if (stderr.includes('"msg":"configuration loaded"')) res();
+      }),
+    );
+    proc.kill("SIGTERM"); // the workers and doors are still starting
+    expect(await exited).toBe("0 null");
+    expect(stderr).toMatch(/"msg":"shutdown requested"/);
+    expect(stderr).toMatch(/"msg":"stopped"/);
   });
 
   it("a Connect client's keep-alive connection does not hold shutdown open", async () => {
