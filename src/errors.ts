@@ -133,7 +133,8 @@ export function toServiceError(err: unknown): ConnectError {
       return serviceError(reason as ErrorReason, e.message, {
         retryAfterMs: e.retryAfterMs,
         field: e.field,
-        metadata: { ...e.metadata, resource: e.resource, limit: e.limit },
+        // Only the fields set: an absent resource or limit must not blank the metadata's own.
+        metadata: { ...e.metadata, ...(e.resource !== undefined && { resource: e.resource }), ...(e.limit !== undefined && { limit: e.limit }) },
         cause: err,
       });
     }
