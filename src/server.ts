@@ -105,6 +105,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const registry = new ServiceRegistry({
     store: new SqliteRegistryStore(db),
     events: bus,
+    maxRegistrations: config.registry.maxRegistrations,
+    maxRegistrationsPerPrincipal: config.registry.maxRegistrationsPerPrincipal,
+    maxMetadataBytes: config.registry.maxMetadataBytes,
+    watchBuffer: config.registry.watchBuffer,
+    // Nobody may impersonate or remove the engine's own registration.
+    reservedServiceIds: [serviceId],
     onError: (err) => log.error("registry sweep failed", { error: String(err) }),
   });
 

@@ -1,13 +1,22 @@
 // RegistryService over the service registry core: registrations with TTL leases, discovery and
 // a WatchServices stream (freed at once when the caller goes away or the server stops).
 import { requestMs } from "./duration.ts";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
-import type { ServiceRegistry } from "../registry/registry.ts";
-import { requirePermission } from "../auth/principal.ts";
+import type { RegistryCaller, ServiceRegistry } from "../registry/registry.ts";
+import { hasPermission, requirePermission } from "../auth/principal.ts";
 
 /** Changing registrations needs this permission (discovering and watching do not). */
 export const REGISTRY_WRITE = "registry:write";
+
+/**
+ * The writer as the registry sees it: its principal owns what it registers, and admin may change
+ * registrations of others. Heartbeat needs no owner check: the lease id is the registrant's.
+ */
+function writer(ctx: HandlerContext): RegistryCaller {
+  const principal = requirePermission(ctx, REGISTRY_WRITE);
+  return { principal: principal.name, admin: hasPermission(principal, "admin") };
+}
 
 export interface RegistryServiceDeps {
   registry: ServiceRegistry;
@@ -17,16 +26,15 @@ export function registryService(deps: RegistryServiceDeps): Partial<ServiceImpl<
   const { registry } = deps;
   return {
     registerService: (req, ctx) => {
-      requirePermission(ctx, REGISTRY_WRITE);
-      return { lease: registry.register(req.service, req.ttl ? requestMs(req.ttl, "ttl") : undefined) };
+      const caller = writer(ctx);
+      return { lease: registry.register(req.service, req.ttl ? requestMs(req.ttl, "ttl") : undefined, caller) };
     },
     heartbeat: (req, ctx) => {
       requirePermission(ctx, REGISTRY_WRITE);
       return { lease: registry.heartbeat(req.leaseId) };
     },
     deregisterService: (req, ctx) => {
-      requirePermission(ctx, REGISTRY_WRITE);
-      registry.deregister(req.serviceId, req.reason);
+      registry.deregister(req.serviceId, req.reason, writer(ctx));
       return {};
     },
     discoverServices: (req) => registry.discover(req.serviceType, req.pageSize, req.pageToken),

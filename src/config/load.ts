@@ -6,6 +6,7 @@ import { parse as parseToml } from "smol-toml";
 import { SCHEMA, type ConfigKey, type KeySpec } from "./schema.ts";
 import type { Config, Level, PrincipalEntry } from "./types.ts";
 import { PERMISSIONS } from "../auth/permissions.ts";
+import { REGISTRY_LIMITS, endpointProblem, tokenProblem } from "../registry/validate.ts";
 
 export class ConfigError extends Error {
   readonly key: string;
@@ -231,6 +232,12 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       advertiseEndpoint: get("discovery.advertise_endpoint"),
       ttlMs: get("discovery.ttl"),
     },
+    registry: {
+      maxRegistrations: get("registry.max_registrations"),
+      maxRegistrationsPerPrincipal: get("registry.max_registrations_per_principal"),
+      maxMetadataBytes: get("registry.max_metadata_bytes"),
+      watchBuffer: get("registry.watch_buffer"),
+    },
     healthCheck: {
       intervalMs: get("health_check.interval"),
       degradedQueueRatio: get("health_check.degraded_queue_ratio"),
@@ -268,6 +275,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       prometheusAddress: get("telemetry.prometheus_address"),
     },
   };
+  checkDiscovery(config.discovery);
   const prom = config.telemetry!.prometheusAddress;
   if (prom && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.test(prom)) {
     throw new ConfigError("telemetry.prometheus_address", `expected host:port, got ${JSON.stringify(prom)}`);
@@ -279,6 +287,19 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     throw new ConfigError("server.tls_client_ca_file", "mTLS needs server.tls_cert_file and server.tls_key_file");
   }
   return { config, sources, configFile };
+}
+
+/**
+ * The engine registers itself with these values at startup: what the registry would refuse
+ * must stop the server here, naming the key, not leave it running unregistered.
+ */
+function checkDiscovery(discovery: Config["discovery"]): void {
+  const id = tokenProblem(discovery.serviceId, REGISTRY_LIMITS.idMaxLength, false);
+  if (id) throw new ConfigError("discovery.service_id", id);
+  const type = tokenProblem(discovery.serviceType, REGISTRY_LIMITS.typeMaxLength, true);
+  if (type) throw new ConfigError("discovery.service_type", type);
+  const endpoint = discovery.advertiseEndpoint === "" ? null : endpointProblem(discovery.advertiseEndpoint);
+  if (endpoint) throw new ConfigError("discovery.advertise_endpoint", `${JSON.stringify(discovery.advertiseEndpoint)}: ${endpoint}`);
 }
 
 /** Without credentials the server must not be reachable from other hosts. */

@@ -30,10 +30,10 @@ export const SCHEMA = {
   "resource_limits.max_execution_time": { type: "duration", default: 300_000, min: 1, doc: "cap on any execution's wall time" },
   "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, doc: "cap on http tool calls per execution" },
   "discovery.enabled": { type: "bool", default: true, doc: "register the engine in its own registry" },
-  "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>)" },
+  "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>); reserved: no caller may register or deregister it" },
   "discovery.service_type": { type: "string", default: "ScriptEngine", doc: "registered service type" },
-  "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint (default the gRPC address)" },
-  "discovery.ttl": { type: "duration", default: 30_000, min: 1000, doc: "lease TTL" },
+  "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint, host:port (default the gRPC address)" },
+  "discovery.ttl": { type: "duration", default: 30_000, min: 1000, max: 3_600_000, doc: "lease TTL (the registry's bounds: 1s to 1h)" },
   "health_check.interval": { type: "duration", default: 5000, min: 100, doc: "health re-evaluation period" },
   "health_check.degraded_queue_ratio": { type: "number", default: 0.8, min: 0, max: 1, doc: "queue fill that means DEGRADED" },
   "health_check.unhealthy_failure_count": { type: "int", default: 5, min: 1, doc: "worker failures in the window that mean UNHEALTHY" },
@@ -71,6 +71,12 @@ export const SCHEMA = {
   // The embedded store.
   "store.max_bytes": { type: "int", default: 1024 * MiB, min: 0, doc: "bytes all stored versions (source, name, metadata) may take together (past it CompileScript is RESOURCE_EXHAUSTED); 0: no cap" },
   "store.max_versions": { type: "int", default: 100, min: 0, max: 1_000_000, doc: "versions kept per script id (older ones are removed when a new one is compiled); 0 keeps all" },
+
+  // The service registry (RegistryService).
+  "registry.max_registrations": { type: "int", default: 10_000, min: 1, max: 1_000_000, doc: "live registrations of all principals together (past it RegisterService is RESOURCE_EXHAUSTED)" },
+  "registry.max_registrations_per_principal": { type: "int", default: 1000, min: 1, max: 1_000_000, doc: "live registrations one principal may own" },
+  "registry.max_metadata_bytes": { type: "int", default: 16 * 1024, min: 1024, max: 1 * MiB, doc: "UTF-8 bytes of one registration's metadata keys and values together" },
+  "registry.watch_buffer": { type: "int", default: 1024, min: 1, max: 1_000_000, doc: "changes buffered per WatchServices stream after its snapshot; a watcher further behind ends with EVENTS_LOST" },
 
   // Events.
   "events.log_size": { type: "int", default: 10_000, min: 1, max: 10_000_000, doc: "events retained for resume" },

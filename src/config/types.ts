@@ -32,6 +32,7 @@ export interface Config {
     maxNetworkRequests: number;
   };
   discovery: { enabled: boolean; serviceId: string; serviceType: string; advertiseEndpoint: string; ttlMs: number };
+  registry: { maxRegistrations: number; maxRegistrationsPerPrincipal: number; maxMetadataBytes: number; watchBuffer: number };
   healthCheck: { intervalMs: number; degradedQueueRatio: number; unhealthyFailureCount: number; failureWindowMs: number };
   server: {
     grpcAddress: string;

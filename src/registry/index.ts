@@ -1,6 +1,6 @@
 export { ServiceRegistry, RegistryWatch } from "./registry.ts";
-export type { DiscoverResult, EventPublisher, RegistryStats, ServiceRegistryOptions } from "./registry.ts";
-export { RegistryError, invalid } from "./errors.ts";
+export type { DiscoverResult, EventPublisher, RegistryCaller, RegistryStats, ServiceRegistryOptions } from "./registry.ts";
+export { RegistryError, exceeded, invalid } from "./errors.ts";
 export type { RegistryErrorReason } from "./errors.ts";
 export { MemoryRegistryStore } from "./store.ts";
 export type { RegistrationRecord, RegistryStore } from "./store.ts";
@@ -10,7 +10,9 @@ export {
   REGISTRY_LIMITS,
   endpointProblem,
   healthUrlProblem,
+  metadataBytes,
   resolveTtl,
+  tokenProblem,
   validateServiceInfo,
 } from "./validate.ts";
 export type { TtlBounds } from "./validate.ts";

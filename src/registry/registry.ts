@@ -1,10 +1,17 @@
 // The service registry behind RegistryService: registrations held alive by TTL leases.
 //
-// - register(info, ttlMs) validates, persists and returns a Lease. Re-registering a service_id
+// - register(info, ttlMs, caller) validates, persists and returns a Lease. Re-registering a service_id
 //   updates that registration (never a duplicate) and issues a NEW lease id: the previous lease
 //   is revoked, so a stale instance heartbeating the old lease gets LEASE_NOT_FOUND and learns it
 //   was replaced. registered_at is kept across updates.
-// - heartbeat(leaseId) renews the lease for its TTL (persisted; not announced to watchers).
+// - Ownership: a caller's registration records its principal; only that principal or an admin
+//   may update or deregister it (SECURITY_VIOLATION otherwise), and a registration with no owner
+//   (stored before owners were recorded) only an admin. Reserved ids (the engine's own) are
+//   refused to every caller. Calls without a caller are the engine's own and unchecked.
+// - Quotas: maxRegistrations in all, maxRegistrationsPerPrincipal per owner, maxMetadataBytes
+//   per registration.
+// - heartbeat(leaseId) renews the lease for its TTL (persisted; not announced to watchers). The
+//   lease id is handed only to the registrant, so holding it is the right to renew.
 // - A lease that is not renewed expires: the sweeper (an unref'd interval timer, or sweep())
 //   removes it, and reads (discover, heartbeat, watch snapshots) never return an expired one
 //   even before the sweeper runs.
@@ -28,14 +35,23 @@ import {
   type WatchServicesResponse,
 } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { Deque } from "../events/deque.ts";
-import { invalid, RegistryError } from "./errors.ts";
+import { exceeded, invalid, RegistryError } from "./errors.ts";
 import { MemoryRegistryStore, type RegistrationRecord, type RegistryStore } from "./store.ts";
-import { DEFAULT_TTL_BOUNDS, resolveTtl, validateServiceInfo, type TtlBounds } from "./validate.ts";
+import { DEFAULT_TTL_BOUNDS, REGISTRY_LIMITS, resolveTtl, validateServiceInfo, type TtlBounds } from "./validate.ts";
 import { PushIterator } from "../events/push-iterator.ts";
+import { pageWithin } from "../store/database.ts";
 
 /** The registry only needs to publish (EventBus satisfies it). */
 export interface EventPublisher {
   publish(event: ServiceEvent): bigint;
+}
+
+/** Who is changing a registration through the API. */
+export interface RegistryCaller {
+  /** The authenticated principal's name; recorded as the owner of what it registers. */
+  principal: string;
+  /** Holds admin: may change any registration but the reserved ones. */
+  admin: boolean;
 }
 
 export interface ServiceRegistryOptions {
@@ -52,6 +68,12 @@ export interface ServiceRegistryOptions {
   watchBuffer?: number;
   /** Registrations allowed; more is RESOURCE_EXCEEDED. Default 10 000. */
   maxRegistrations?: number;
+  /** Registrations one principal may own; more is RESOURCE_EXCEEDED. Default 1000. */
+  maxRegistrationsPerPrincipal?: number;
+  /** UTF-8 bytes of one registration's metadata keys and values. Default 16 KiB. */
+  maxMetadataBytes?: number;
+  /** Service ids no caller may register or deregister (the engine's own). */
+  reservedServiceIds?: Iterable<string>;
   /** DiscoverServices page size when the caller gives none / the largest allowed. */
   defaultPageSize?: number;
   maxPageSize?: number;
@@ -78,11 +100,16 @@ export class ServiceRegistry {
   readonly #ttl: TtlBounds;
   readonly #watchBuffer: number;
   readonly #maxRegistrations: number;
+  readonly #maxPerPrincipal: number;
+  readonly #maxMetadataBytes: number;
+  readonly #reserved: ReadonlySet<string>;
   readonly #defaultPageSize: number;
   readonly #maxPageSize: number;
   readonly #onError: (err: unknown) => void;
   readonly #records = new Map<string, RegistrationRecord>();
   readonly #byLease = new Map<string, string>();
+  /** Registrations held per owner, for the per-principal quota. */
+  readonly #ownedCount = new Map<string, number>();
   readonly #watchers = new Set<RegistryWatch>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -96,12 +123,16 @@ export class ServiceRegistry {
     this.#ttl = { ...DEFAULT_TTL_BOUNDS, ...options.ttl };
     this.#watchBuffer = options.watchBuffer ?? 1024;
     this.#maxRegistrations = options.maxRegistrations ?? 10_000;
+    this.#maxPerPrincipal = options.maxRegistrationsPerPrincipal ?? 1000;
+    this.#maxMetadataBytes = options.maxMetadataBytes ?? REGISTRY_LIMITS.metadataMaxBytes;
+    this.#reserved = new Set(options.reservedServiceIds ?? []);
     this.#defaultPageSize = options.defaultPageSize ?? 50;
     this.#maxPageSize = options.maxPageSize ?? 500;
     this.#onError = options.onError ?? ((err) => console.error("registry sweeper:", err));
     for (const rec of this.#store.load()) {
       this.#records.set(rec.info.serviceId, rec);
       this.#byLease.set(rec.leaseId, rec.info.serviceId);
+      this.#countOwner(rec.owner, 1);
     }
     this.sweep();
     const interval = options.sweepIntervalMs ?? 1000;
@@ -130,12 +161,14 @@ export class ServiceRegistry {
   }
 
   /**
-   * Registers or updates `info.service_id` with a lease of `ttlMs` (undefined/0: the default).
-   * Throws VALIDATION_ERROR naming the field, RESOURCE_EXCEEDED past maxRegistrations.
+   * Registers or updates `info.service_id` with a lease of `ttlMs` (undefined/0: the default),
+   * owned by `caller` (absent: the engine itself). Throws VALIDATION_ERROR naming the field,
+   * SECURITY_VIOLATION when the caller may not change this id, RESOURCE_EXCEEDED past
+   * maxRegistrations or the caller's maxRegistrationsPerPrincipal.
    */
-  register(info: ServiceInfo | undefined, ttlMs?: number): Lease {
+  register(info: ServiceInfo | undefined, ttlMs?: number, caller?: RegistryCaller): Lease {
     this.#checkOpen();
-    validateServiceInfo(info);
+    validateServiceInfo(info, this.#maxMetadataBytes);
     const ttl = resolveTtl(ttlMs, this.#ttl);
     const now = this.#now();
     let prev = this.#records.get(info.serviceId);
@@ -143,10 +176,15 @@ export class ServiceRegistry {
       this.#expire(prev);
       prev = undefined;
     }
-    if (!prev && this.#records.size >= this.#maxRegistrations) {
-      throw new RegistryError("RESOURCE_EXCEEDED", `too many registrations (limit ${this.#maxRegistrations})`, {
-        metadata: { resource: "registrations", limit: this.#maxRegistrations },
-      });
+    if (caller) this.#checkMayChange(info.serviceId, prev, caller, "register");
+    const owner = caller ? caller.principal : prev?.owner;
+    // The engine's own registration is never refused for room: the engine stays discoverable
+    // even when callers have filled the registry.
+    if (!prev && !this.#reserved.has(info.serviceId)) {
+      this.#checkRoom(() => this.#records.size >= this.#maxRegistrations, "registrations", this.#maxRegistrations);
+    }
+    if (owner !== undefined && owner !== prev?.owner) {
+      this.#checkRoom(() => (this.#ownedCount.get(owner) ?? 0) >= this.#maxPerPrincipal, "registrations_per_principal", this.#maxPerPrincipal, owner);
     }
     const rec: RegistrationRecord = {
       info: { ...info, metadata: { ...info.metadata } },
@@ -155,11 +193,16 @@ export class ServiceRegistry {
       expiresAtMs: now + ttl,
       registeredAtMs: prev?.registeredAtMs ?? now,
       lastHeartbeatAtMs: now,
+      ...(owner === undefined ? {} : { owner }),
     };
     this.#store.save(rec);
-    if (prev) this.#byLease.delete(prev.leaseId);
+    if (prev) {
+      this.#byLease.delete(prev.leaseId);
+      this.#countOwner(prev.owner, -1);
+    }
     this.#records.set(rec.info.serviceId, rec);
     this.#byLease.set(rec.leaseId, rec.info.serviceId);
+    this.#countOwner(rec.owner, 1);
     this.#notify(prev ? ChangeKind.UPDATED : ChangeKind.REGISTERED, rec, prev);
     this.#events?.publish(
       create(ServiceEventSchema, {
@@ -197,10 +240,14 @@ export class ServiceRegistry {
     return leaseOf(renewed);
   }
 
-  /** Removes a registration. SERVICE_NOT_FOUND if there is no live one. */
-  deregister(serviceId: string, reason = ""): void {
+  /**
+   * Removes a registration. SERVICE_NOT_FOUND if there is no live one, SECURITY_VIOLATION when
+   * `caller` (absent: the engine itself) may not change it.
+   */
+  deregister(serviceId: string, reason = "", caller?: RegistryCaller): void {
     this.#checkOpen();
     if (serviceId === "") throw invalid("service_id", "service_id is required");
+    if (caller && this.#reserved.has(serviceId)) this.#checkMayChange(serviceId, undefined, caller, "deregister");
     const rec = this.#records.get(serviceId);
     if (!rec || rec.expiresAtMs <= this.#now()) {
       if (rec) this.#expire(rec);
@@ -208,6 +255,7 @@ export class ServiceRegistry {
         metadata: { service_id: serviceId },
       });
     }
+    if (caller) this.#checkMayChange(serviceId, rec, caller, "deregister");
     this.#remove(rec, ChangeKind.DEREGISTERED, reason.slice(0, 256) || "deregistered");
   }
 
@@ -219,9 +267,11 @@ export class ServiceRegistry {
 
   /**
    * Live registrations of a type ("" = every type), ordered by service_id, a page at a time.
-   * page_size 0 gives the default, larger than the maximum is clamped, negative is invalid. The
-   * page token is opaque (a position in service_id order, bound to the service_type), so pages
-   * stay consistent while registrations come and go.
+   * page_size 0 gives the default, larger than the maximum is clamped, negative is invalid. A
+   * page also stops at ~2 MiB (MAX_PAGE_BYTES, at least one registration), so it fits the 4 MiB gRPC
+   * clients receive by default whatever page_size asks. The page token is opaque (a position in
+   * service_id order, bound to the service_type), so pages stay consistent while registrations
+   * come and go.
    */
   discover(serviceType = "", pageSize = 0, pageToken = ""): DiscoverResult {
     if (!Number.isInteger(pageSize) || pageSize < 0) throw invalid("page_size", "page_size must be >= 0");
@@ -232,9 +282,8 @@ export class ServiceRegistry {
       .filter((r) => r.expiresAtMs > now && (serviceType === "" || r.info.serviceType === serviceType))
       .filter((r) => after === "" || r.info.serviceId > after)
       .sort((a, b) => (a.info.serviceId < b.info.serviceId ? -1 : a.info.serviceId > b.info.serviceId ? 1 : 0));
-    const page = matching.slice(0, size);
-    const nextPageToken =
-      matching.length > size ? encodePageToken(serviceType, page[page.length - 1].info.serviceId) : "";
+    const { page, more } = pageWithin(matching, size, encodedSizeEstimate);
+    const nextPageToken = more ? encodePageToken(serviceType, page[page.length - 1]!.info.serviceId) : "";
     return { services: page.map(registrationOf), nextPageToken };
   }
 
@@ -281,6 +330,38 @@ export class ServiceRegistry {
     if (this.#closed) throw new RegistryError("ENGINE_STOPPED", "the registry is shut down");
   }
 
+  /** Throws SECURITY_VIOLATION unless `caller` may change `serviceId` (held by `rec`, if live). */
+  #checkMayChange(serviceId: string, rec: RegistrationRecord | undefined, caller: RegistryCaller, action: string): void {
+    let why: string | undefined;
+    if (this.#reserved.has(serviceId)) why = "it is reserved for the engine";
+    else if (rec && !caller.admin && rec.owner !== caller.principal) {
+      why = rec.owner === undefined ? "it has no recorded owner; only an admin may change it" : "it is registered by another principal";
+    }
+    if (why === undefined) return;
+    throw new RegistryError("SECURITY_VIOLATION", `principal "${caller.principal}" may not ${action} service ${JSON.stringify(serviceId)}: ${why}`, {
+      metadata: { service_id: serviceId, principal: caller.principal },
+    });
+  }
+
+  /**
+   * Throws RESOURCE_EXCEEDED while `full()`; expired registrations still awaiting the sweeper
+   * are swept first, so they never hold a slot against a caller.
+   */
+  #checkRoom(full: () => boolean, resource: string, limit: number, principal?: string): void {
+    if (!full()) return;
+    this.sweep();
+    if (!full()) return;
+    const whose = principal === undefined ? "" : ` for principal ${JSON.stringify(principal)}`;
+    throw exceeded(`too many registrations${whose} (limit ${limit})`, resource, limit, principal === undefined ? {} : { principal });
+  }
+
+  #countOwner(owner: string | undefined, delta: 1 | -1): void {
+    if (owner === undefined) return;
+    const n = (this.#ownedCount.get(owner) ?? 0) + delta;
+    if (n > 0) this.#ownedCount.set(owner, n);
+    else this.#ownedCount.delete(owner);
+  }
+
   #expire(rec: RegistrationRecord): void {
     this.#expiredCount++;
     this.#remove(rec, ChangeKind.EXPIRED, "expired");
@@ -290,6 +371,7 @@ export class ServiceRegistry {
     this.#store.remove(rec.info.serviceId);
     this.#records.delete(rec.info.serviceId);
     this.#byLease.delete(rec.leaseId);
+    this.#countOwner(rec.owner, -1);
     this.#notify(kind, rec);
     this.#events?.publish(
       create(ServiceEventSchema, {
@@ -315,6 +397,8 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   readonly serviceType: string;
   readonly #capacity: number;
   readonly #queue = new Deque<WatchServicesResponse>();
+  /** Snapshot messages still in the queue (always its head): they do not use the buffer. */
+  #snapshotQueued = 0;
   readonly #detach: (w: RegistryWatch) => void;
 
   constructor(serviceType: string, capacity: number, signal: AbortSignal | undefined, detach: (w: RegistryWatch) => void) {
@@ -326,18 +410,22 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   }
 
   protected take(): WatchServicesResponse | undefined {
-    return this.#queue.shift();
+    const msg = this.#queue.shift();
+    if (msg !== undefined && this.#snapshotQueued > 0) this.#snapshotQueued--;
+    return msg;
   }
 
   /** @internal The initial snapshot is never counted against the buffer. */
   pushSnapshot(msg: WatchServicesResponse): void {
-    if (!this.ended) this.#queue.push(msg);
+    if (this.ended) return;
+    this.#queue.push(msg);
+    this.#snapshotQueued++;
   }
 
   /** @internal Never blocks: a watcher that falls behind is ended with EVENTS_LOST. */
   push(msg: WatchServicesResponse): void {
     if (this.ended) return;
-    if (this.#queue.length >= this.#capacity) {
+    if (this.#queue.length - this.#snapshotQueued >= this.#capacity) {
       this.#finish(
         new RegistryError(
           "EVENTS_LOST",
@@ -354,12 +442,16 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   close(): void {
     if (this.ended) return;
     this.#queue.clear();
+    this.#snapshotQueued = 0;
     this.#finish(null);
   }
 
   #finish(error: Error | null): void {
     if (!this.finish(error)) return;
-    if (error) this.#queue.clear(); // the client must re-snapshot anyway
+    if (error) {
+      this.#queue.clear(); // the client must re-snapshot anyway
+      this.#snapshotQueued = 0;
+    }
     this.#detach(this);
   }
 }
@@ -380,6 +472,19 @@ function registrationOf(rec: RegistrationRecord): Registration {
     registeredAt: timestampFromMs(rec.registeredAtMs),
     lastHeartbeatAt: timestampFromMs(rec.lastHeartbeatAtMs),
   });
+}
+
+/**
+ * An upper estimate of a Registration's encoded size, for the page byte budget: its strings in
+ * UTF-8 (service_id twice: in the service and the lease) plus generous per-field overheads
+ * (tags, lengths, timestamps, durations, the map entries' framing).
+ */
+function encodedSizeEstimate(rec: RegistrationRecord): number {
+  const { info } = rec;
+  let bytes = 128 + 2 * Buffer.byteLength(info.serviceId) + Buffer.byteLength(rec.leaseId);
+  for (const s of [info.serviceType, info.version, info.endpoint, info.healthCheckUrl]) bytes += Buffer.byteLength(s);
+  for (const [k, v] of Object.entries(info.metadata)) bytes += 16 + Buffer.byteLength(k) + Buffer.byteLength(v);
+  return bytes;
 }
 
 function change(kind: ChangeKind, rec: RegistrationRecord): WatchServicesResponse {

@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS registry_registrations (
   ttl_ms               INTEGER NOT NULL,
   expires_at_ms        INTEGER NOT NULL,
   registered_at_ms     INTEGER NOT NULL,
-  last_heartbeat_at_ms INTEGER NOT NULL
+  last_heartbeat_at_ms INTEGER NOT NULL,
+  owner                TEXT
 )`;
 
 interface Row {
@@ -27,6 +28,7 @@ interface Row {
   expires_at_ms: number;
   registered_at_ms: number;
   last_heartbeat_at_ms: number;
+  owner: string | null;
 }
 
 export class SqliteRegistryStore implements RegistryStore {
@@ -48,16 +50,20 @@ export class SqliteRegistryStore implements RegistryStore {
       this.#ownsDb = false;
     }
     this.#db.exec(SCHEMA);
+    // Tables created before owners were recorded: their rows load with no owner (NULL).
+    const columns = this.#db.prepare("PRAGMA table_info(registry_registrations)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "owner")) this.#db.exec("ALTER TABLE registry_registrations ADD COLUMN owner TEXT");
     this.#select = this.#db.prepare(
-      "SELECT service_id, info_json, lease_id, ttl_ms, expires_at_ms, registered_at_ms, last_heartbeat_at_ms " +
+      "SELECT service_id, info_json, lease_id, ttl_ms, expires_at_ms, registered_at_ms, last_heartbeat_at_ms, owner " +
         "FROM registry_registrations ORDER BY service_id",
     );
     this.#upsert = this.#db.prepare(
       "INSERT INTO registry_registrations (service_id, service_type, info_json, lease_id, ttl_ms, expires_at_ms, " +
-        "registered_at_ms, last_heartbeat_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) " +
+        "registered_at_ms, last_heartbeat_at_ms, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
         "ON CONFLICT(service_id) DO UPDATE SET service_type = excluded.service_type, info_json = excluded.info_json, " +
         "lease_id = excluded.lease_id, ttl_ms = excluded.ttl_ms, expires_at_ms = excluded.expires_at_ms, " +
-        "registered_at_ms = excluded.registered_at_ms, last_heartbeat_at_ms = excluded.last_heartbeat_at_ms",
+        "registered_at_ms = excluded.registered_at_ms, last_heartbeat_at_ms = excluded.last_heartbeat_at_ms, " +
+        "owner = excluded.owner",
     );
     this.#delete = this.#db.prepare("DELETE FROM registry_registrations WHERE service_id = ?");
   }
@@ -79,6 +85,7 @@ export class SqliteRegistryStore implements RegistryStore {
         expiresAtMs: Number(row.expires_at_ms),
         registeredAtMs: Number(row.registered_at_ms),
         lastHeartbeatAtMs: Number(row.last_heartbeat_at_ms),
+        ...(row.owner === null ? {} : { owner: row.owner }),
       });
     }
     return out;
@@ -94,6 +101,7 @@ export class SqliteRegistryStore implements RegistryStore {
       r.expiresAtMs,
       r.registeredAtMs,
       r.lastHeartbeatAtMs,
+      r.owner ?? null,
     );
   }
 

@@ -10,6 +10,12 @@ export interface RegistrationRecord {
   expiresAtMs: number;
   registeredAtMs: number;
   lastHeartbeatAtMs: number;
+  /**
+   * The principal that registered it, which alone (with admin) may update or deregister it.
+   * Absent for the engine's own registration and for ones stored before owners were recorded:
+   * only admin may change those.
+   */
+  owner?: string;
 }
 
 export interface RegistryStore {

@@ -1,7 +1,7 @@
 // Validation of ServiceInfo and lease TTLs. Field paths are relative to RegisterServiceRequest.
 import { isIPv4, isIPv6 } from "node:net";
 import type { ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
-import { invalid } from "./errors.ts";
+import { invalid, RegistryError } from "./errors.ts";
 
 export const REGISTRY_LIMITS = {
   idMaxLength: 128,
@@ -11,6 +11,12 @@ export const REGISTRY_LIMITS = {
   metadataMaxEntries: 64,
   metadataKeyMaxLength: 128,
   metadataValueMaxLength: 1024,
+  /**
+   * Default cap of a registration's metadata, keys and values in UTF-8 bytes: the per-entry caps
+   * alone let one registration take ~220 KB, which every discovery page, watch snapshot, restart
+   * and the store pay for (registry.max_metadata_bytes).
+   */
+  metadataMaxBytes: 16 * 1024,
 } as const;
 
 export interface TtlBounds {
@@ -64,21 +70,35 @@ export function healthUrlProblem(url: string): string | null {
   return null;
 }
 
+/** Why `value` is not an acceptable service_id / service_type / version token, or null when it is. */
+export function tokenProblem(value: string, max: number, required: boolean): string | null {
+  if (value === "") return required ? "is required" : null;
+  if (value.length > max) return `is longer than ${max} characters`;
+  if (!TOKEN.test(value)) return "must not contain spaces or control characters";
+  return null;
+}
+
 function checkToken(value: string, field: string, max: number, required: boolean): void {
-  if (value === "") {
-    if (required) throw invalid(field, `${field} is required`);
-    return;
-  }
-  if (value.length > max) throw invalid(field, `${field} is longer than ${max} characters`);
-  if (!TOKEN.test(value)) throw invalid(field, `${field} must not contain spaces or control characters`);
+  const problem = tokenProblem(value, max, required);
+  if (problem) throw invalid(field, `${field} ${problem}`);
+}
+
+/** The UTF-8 bytes of a metadata map's keys and values. */
+export function metadataBytes(metadata: Record<string, string>): number {
+  let bytes = 0;
+  for (const [k, v] of Object.entries(metadata)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return bytes;
 }
 
 /**
  * Checks a ServiceInfo: service_id and service_type non-empty and bounded, endpoint host:port,
- * health_check_url an http(s) URL when given (empty means "no health check"), metadata bounded.
- * Throws a VALIDATION_ERROR naming the field.
+ * health_check_url an http(s) URL when given (empty means "no health check"), metadata bounded
+ * per entry and in total (`maxMetadataBytes`). Throws a VALIDATION_ERROR naming the field.
  */
-export function validateServiceInfo(info: ServiceInfo | undefined): asserts info is ServiceInfo {
+export function validateServiceInfo(
+  info: ServiceInfo | undefined,
+  maxMetadataBytes: number = REGISTRY_LIMITS.metadataMaxBytes,
+): asserts info is ServiceInfo {
   if (!info) throw invalid("service", "service is required");
   checkToken(info.serviceId, "service.service_id", REGISTRY_LIMITS.idMaxLength, true);
   checkToken(info.serviceType, "service.service_type", REGISTRY_LIMITS.typeMaxLength, true);
@@ -104,6 +124,13 @@ export function validateServiceInfo(info: ServiceInfo | undefined): asserts info
         `service.metadata[${JSON.stringify(k)}] is longer than ${REGISTRY_LIMITS.metadataValueMaxLength} characters`,
       );
     }
+  }
+  const bytes = metadataBytes(info.metadata);
+  if (bytes > maxMetadataBytes) {
+    throw new RegistryError("VALIDATION_ERROR", `service.metadata takes ${bytes} bytes (keys and values in UTF-8); the limit is ${maxMetadataBytes} bytes`, {
+      field: "service.metadata",
+      metadata: { limit: maxMetadataBytes },
+    });
   }
 }
 

@@ -92,10 +92,12 @@ type ServiceInfo struct {
 	// host:port (a hostname, IPv4 or bracketed IPv6 and a port 1-65535).
 	Endpoint string `protobuf:"bytes,4,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	// An http or https URL.
-	HealthCheckUrl string            `protobuf:"bytes,5,opt,name=health_check_url,json=healthCheckUrl,proto3" json:"health_check_url,omitempty"`
-	Metadata       map[string]string `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	HealthCheckUrl string `protobuf:"bytes,5,opt,name=health_check_url,json=healthCheckUrl,proto3" json:"health_check_url,omitempty"`
+	// At most 64 entries, keys up to 128 and values up to 1024 characters, and all keys and values
+	// together at most the server's registry.max_metadata_bytes (default 16 KiB) of UTF-8.
+	Metadata      map[string]string `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ServiceInfo) Reset() {
@@ -584,7 +586,8 @@ func (*DeregisterServiceResponse) Descriptor() ([]byte, []int) {
 type DiscoverServicesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty means every type.
-	ServiceType   string `protobuf:"bytes,1,opt,name=service_type,json=serviceType,proto3" json:"service_type,omitempty"`
+	ServiceType string `protobuf:"bytes,1,opt,name=service_type,json=serviceType,proto3" json:"service_type,omitempty"`
+	// 0: 50; at most 500. A page may hold fewer (see DiscoverServices).
 	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -33,16 +33,24 @@ const (
 // RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
 // renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
 // DeregisterService need the "registry:write" permission; discovering and watching do not.
+// A registration is owned by the principal that registered it: only that principal or one
+// holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
+// otherwise). The engine's own service_id is reserved for the engine, even against admin.
 type RegistryServiceClient interface {
-	// Register (or update: the same service_id never duplicates) and get a lease.
+	// Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
+	// (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
+	// the server's registration quotas.
 	RegisterService(ctx context.Context, in *RegisterServiceRequest, opts ...grpc.CallOption) (*RegisterServiceResponse, error)
-	// Renew a lease.
+	// Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
-	// Remove a registration.
+	// Remove a registration (its owner or an admin).
 	DeregisterService(ctx context.Context, in *DeregisterServiceRequest, opts ...grpc.CallOption) (*DeregisterServiceResponse, error)
-	// List live registrations of a type, paginated.
+	// List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
+	// (at least one registration): follow next_page_token.
 	DiscoverServices(ctx context.Context, in *DiscoverServicesRequest, opts ...grpc.CallOption) (*DiscoverServicesResponse, error)
-	// Stream registration changes (after a snapshot of the live ones).
+	// Stream registration changes (after a snapshot of the live ones). The snapshot does not count
+	// against the watch's buffer of unread changes; a watcher further behind than that is ended
+	// with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
 	WatchServices(ctx context.Context, in *WatchServicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchServicesResponse], error)
 }
 
@@ -120,16 +128,24 @@ type RegistryService_WatchServicesClient = grpc.ServerStreamingClient[WatchServi
 // RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
 // renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
 // DeregisterService need the "registry:write" permission; discovering and watching do not.
+// A registration is owned by the principal that registered it: only that principal or one
+// holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
+// otherwise). The engine's own service_id is reserved for the engine, even against admin.
 type RegistryServiceServer interface {
-	// Register (or update: the same service_id never duplicates) and get a lease.
+	// Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
+	// (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
+	// the server's registration quotas.
 	RegisterService(context.Context, *RegisterServiceRequest) (*RegisterServiceResponse, error)
-	// Renew a lease.
+	// Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
-	// Remove a registration.
+	// Remove a registration (its owner or an admin).
 	DeregisterService(context.Context, *DeregisterServiceRequest) (*DeregisterServiceResponse, error)
-	// List live registrations of a type, paginated.
+	// List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
+	// (at least one registration): follow next_page_token.
 	DiscoverServices(context.Context, *DiscoverServicesRequest) (*DiscoverServicesResponse, error)
-	// Stream registration changes (after a snapshot of the live ones).
+	// Stream registration changes (after a snapshot of the live ones). The snapshot does not count
+	// against the watch's buffer of unread changes; a watcher further behind than that is ended
+	// with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
 	WatchServices(*WatchServicesRequest, grpc.ServerStreamingServer[WatchServicesResponse]) error
 	mustEmbedUnimplementedRegistryServiceServer()
 }

@@ -29,6 +29,9 @@ class RegistryServiceStub:
     """RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
     renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
     DeregisterService need the "registry:write" permission; discovering and watching do not.
+    A registration is owned by the principal that registered it: only that principal or one
+    holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
+    otherwise). The engine's own service_id is reserved for the engine, even against admin.
     """
 
     def __init__(self, channel):
@@ -68,38 +71,46 @@ class RegistryServiceServicer:
     """RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
     renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
     DeregisterService need the "registry:write" permission; discovering and watching do not.
+    A registration is owned by the principal that registered it: only that principal or one
+    holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
+    otherwise). The engine's own service_id is reserved for the engine, even against admin.
     """
 
     def RegisterService(self, request, context):
-        """Register (or update: the same service_id never duplicates) and get a lease.
+        """Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
+        (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
+        the server's registration quotas.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Heartbeat(self, request, context):
-        """Renew a lease.
+        """Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeregisterService(self, request, context):
-        """Remove a registration.
+        """Remove a registration (its owner or an admin).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DiscoverServices(self, request, context):
-        """List live registrations of a type, paginated.
+        """List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
+        (at least one registration): follow next_page_token.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WatchServices(self, request, context):
-        """Stream registration changes (after a snapshot of the live ones).
+        """Stream registration changes (after a snapshot of the live ones). The snapshot does not count
+        against the watch's buffer of unread changes; a watcher further behind than that is ended
+        with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -145,6 +156,9 @@ class RegistryService:
     """RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
     renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
     DeregisterService need the "registry:write" permission; discovering and watching do not.
+    A registration is owned by the principal that registered it: only that principal or one
+    holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
+    otherwise). The engine's own service_id is reserved for the engine, even against admin.
     """
 
     @staticmethod

@@ -47,6 +47,9 @@ export declare type ServiceInfo = Message<"scriptengine.v1.ServiceInfo"> & {
   healthCheckUrl: string;
 
   /**
+   * At most 64 entries, keys up to 128 and values up to 1024 characters, and all keys and values
+   * together at most the server's registry.max_metadata_bytes (default 16 KiB) of UTF-8.
+   *
    * @generated from field: map<string, string> metadata = 6;
    */
   metadata: { [key: string]: string };
@@ -240,6 +243,8 @@ export declare type DiscoverServicesRequest = Message<"scriptengine.v1.DiscoverS
   serviceType: string;
 
   /**
+   * 0: 50; at most 500. A page may hold fewer (see DiscoverServices).
+   *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
@@ -364,12 +369,17 @@ export declare const ChangeKindSchema: GenEnum<ChangeKind>;
  * RegistryService encodes the API document's ServiceRegistry: registrations held by a TTL lease
  * renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
  * DeregisterService need the "registry:write" permission; discovering and watching do not.
+ * A registration is owned by the principal that registered it: only that principal or one
+ * holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
+ * otherwise). The engine's own service_id is reserved for the engine, even against admin.
  *
  * @generated from service scriptengine.v1.RegistryService
  */
 export declare const RegistryService: GenService<{
   /**
-   * Register (or update: the same service_id never duplicates) and get a lease.
+   * Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
+   * (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
+   * the server's registration quotas.
    *
    * @generated from rpc scriptengine.v1.RegistryService.RegisterService
    */
@@ -379,7 +389,7 @@ export declare const RegistryService: GenService<{
     output: typeof RegisterServiceResponseSchema;
   },
   /**
-   * Renew a lease.
+   * Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
    *
    * @generated from rpc scriptengine.v1.RegistryService.Heartbeat
    */
@@ -389,7 +399,7 @@ export declare const RegistryService: GenService<{
     output: typeof HeartbeatResponseSchema;
   },
   /**
-   * Remove a registration.
+   * Remove a registration (its owner or an admin).
    *
    * @generated from rpc scriptengine.v1.RegistryService.DeregisterService
    */
@@ -399,7 +409,8 @@ export declare const RegistryService: GenService<{
     output: typeof DeregisterServiceResponseSchema;
   },
   /**
-   * List live registrations of a type, paginated.
+   * List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
+   * (at least one registration): follow next_page_token.
    *
    * @generated from rpc scriptengine.v1.RegistryService.DiscoverServices
    */
@@ -409,7 +420,9 @@ export declare const RegistryService: GenService<{
     output: typeof DiscoverServicesResponseSchema;
   },
   /**
-   * Stream registration changes (after a snapshot of the live ones).
+   * Stream registration changes (after a snapshot of the live ones). The snapshot does not count
+   * against the watch's buffer of unread changes; a watcher further behind than that is ended
+   * with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
    *
    * @generated from rpc scriptengine.v1.RegistryService.WatchServices
    */
