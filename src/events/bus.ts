@@ -10,7 +10,8 @@
 //   EVENTS_LOST error (RESOURCE_EXHAUSTED) once the events buffered before the overflow are read.
 // - Resume: subscribe({ afterSequence }) first replays the retained events after that sequence
 //   (read lazily from the log, so a long replay does not count against the buffer), then the live
-//   ones, without a gap or a duplicate. Events already dropped from the log are announced by an
+//   ones, without a gap or a duplicate; live events that find the buffer full while it is still
+//   replaying are read from the log after it too, not counted as lagged. Events already dropped from the log are announced by an
 //   EventsLost(RETENTION) with the missed count (events of every type) and range. Sequences
 //   continue across restarts (firstSequence/onReserve persist a high-water mark), so an
 //   after_sequence from an earlier run is recognised: the client gets EventsLost(RESTART) and the
@@ -110,6 +111,7 @@ interface LogEntry {
 interface BusHost {
   entryAt(seq: number): LogEntry | undefined;
   oldestInternal(): number;
+  latestInternal(): number;
   detach(sub: Subscription): void;
   countLagged(n: number, disconnected: boolean): void;
 }
@@ -172,6 +174,7 @@ export class EventBus {
     this.#host = {
       entryAt: (seq) => this.#entryAt(seq),
       oldestInternal: () => this.#oldestInternal(),
+      latestInternal: () => this.#latest,
       detach: (sub) => {
         this.#subs.delete(sub.id);
       },
@@ -390,6 +393,12 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   readonly #queue = new Deque<SubscribeResponse>();
   /** Events lost since the last one queued (onLag "notify"), announced in stream order. */
   #lag: { count: number; first: number; last: number } | null = null;
+  /**
+   * The first live event that found the buffer full while the subscriber was still replaying:
+   * the log holds it and those after it, so they are read from there once the buffer is drained
+   * (reported lost only if the log lets them go first), rather than counted as lagged.
+   */
+  #catchUpFrom: number | null = null;
 
   constructor(host: BusHost, init: SubscriptionInit) {
     super();
@@ -420,6 +429,11 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     if (this.ended) return;
     const c = entry.event.event.case;
     if (this.#filter !== null && (c === undefined || !this.#filter.has(c))) return;
+    if (this.#catchUpFrom !== null) return; // read from the log after the buffer
+    if (this.#replayNext <= this.#replayTo && this.#queue.length >= this.#capacity) {
+      this.#catchUpFrom = entry.seq;
+      return;
+    }
     if (this.#lag !== null) {
       if (this.#queue.length >= this.#capacity) {
         this.#lag.count++;
@@ -467,6 +481,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
       this.#replayNext = this.#replayTo + 1;
       this.#queue.clear();
       this.#lag = null;
+      this.#catchUpFrom = null;
     }
     this.#host.detach(this);
   }
@@ -501,6 +516,12 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     }
     const m = this.#queue.shift();
     if (m !== undefined) return m;
+    if (this.#catchUpFrom !== null) {
+      this.#replayNext = this.#catchUpFrom;
+      this.#replayTo = this.#host.latestInternal();
+      this.#catchUpFrom = null;
+      return this.#poll();
+    }
     if (this.#lag !== null) {
       const lag = this.#lag;
       this.#lag = null;

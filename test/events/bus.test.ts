@@ -227,6 +227,20 @@ describe("EventBus subscriptions", () => {
     expect(seqs(ms)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
   });
 
+  it("live events that find the buffer full during a replay are read from the log after it, not reported lagged", async () => {
+    const bus = new EventBus({ logSize: 1000, subscriberBuffer: 4 });
+    for (let i = 0; i < 50; i++) bus.publish(executed());
+    const sub = bus.subscribe({ afterSequence: 0 });
+    expect((await take(sub, 11)).map((m) => m.message.case)).toEqual(["started", ...Array(10).fill("event")]);
+    for (let i = 0; i < 20; i++) bus.publish(executed()); // 51..70: 4 fit the buffer, 16 wait in the log
+    const ms = await take(sub, 60);
+    expect(ms.every((m) => m.message.case === "event")).toBe(true);
+    expect(seqs(ms)).toEqual(Array.from({ length: 60 }, (_, i) => i + 11));
+    bus.publish(executed()); // caught up: live again
+    expect(seqs(await take(sub, 1))).toEqual([71]);
+    expect(bus.stats().laggedEvents).toBe(0);
+  });
+
   it("treats an after_sequence beyond the latest as from an earlier process", async () => {
     const bus = new EventBus({ logSize: 3 });
     for (let i = 0; i < 4; i++) bus.publish(executed());
