@@ -80,7 +80,7 @@ export const SCHEMA = {
 
   // Events.
   "events.log_size": { type: "int", default: 10_000, min: 1, max: 10_000_000, doc: "events retained for resume" },
-  "events.log_bytes": { type: "int", default: 64 * MiB, min: 1024, doc: "bytes the retained events may take together; past it the oldest leave first" },
+  "events.log_bytes": { type: "int", default: 64 * MiB, min: 1024, doc: "bytes the retained events may take together in memory (estimated once decoded); past it the oldest leave first" },
   "events.subscriber_buffer": { type: "int", default: 1024, min: 1, max: 1_000_000, doc: "events buffered per subscriber" },
   "events.on_lag": { type: "enum", default: "notify", values: ["notify", "disconnect"], doc: "a subscriber that falls behind" },
 

@@ -31,7 +31,7 @@ const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: strin
 /**
  * Checks an event handed to Emit: exactly one event case set, its required ids non-empty and
  * bounded, event_id/source bounded, a sane timestamp if given, and the whole event under the
- * size cap (returning its encoded size). Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
+ * size cap. Returns what it counts against the log's byte budget: its size in memory, roughly. Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
  * The sequence is not checked: the bus always assigns it.
  */
 export function validateEmittedEvent(event: ServiceEvent | undefined, limits: EmitLimits = DEFAULT_EMIT_LIMITS): number {
@@ -65,5 +65,25 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
   if (size > limits.maxEventBytes) {
     throw validationError("event", `event is ${size} bytes, over the ${limits.maxEventBytes}-byte limit`);
   }
-  return size;
+  return Math.max(size, heapBytesOf(event));
+}
+
+/** V8's cost of one small object (header, a few in-object fields) and of one more slot in it. */
+const OBJECT_BYTES = 56;
+const SLOT_BYTES = 8;
+
+/**
+ * What a decoded event holds in memory, roughly: what the log's byte budget is charged. Its
+ * encoded size alone would undercount many small values thirty-fold (a 64 KiB list of booleans
+ * decodes to ~2 MB of Value objects), and events.log_bytes would not bound the heap.
+ */
+export function heapBytesOf(value: unknown): number {
+  if (typeof value === "string") return SLOT_BYTES + value.length;
+  if (value instanceof Uint8Array) return OBJECT_BYTES + value.byteLength;
+  if (typeof value !== "object" || value === null) return SLOT_BYTES;
+  let bytes = OBJECT_BYTES;
+  if (Array.isArray(value)) for (const v of value) bytes += SLOT_BYTES + heapBytesOf(v);
+  // A message's type name is one shared string, not a copy per message.
+  else for (const [k, v] of Object.entries(value)) bytes += SLOT_BYTES + (k === "$typeName" ? 0 : heapBytesOf(v));
+  return bytes;
 }

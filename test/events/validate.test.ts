@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { ServiceEventSchema } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { EventsError, validateEmittedEvent } from "../../src/events/index.ts";
 
@@ -59,5 +62,27 @@ describe("validateEmittedEvent", () => {
       event: { case: "serviceUnregistered", value: { serviceId: "a" } },
     });
     expect(fieldOf(() => validateEmittedEvent(ev))).toBe("event.timestamp");
+  });
+
+  it("charges the log what an event holds in memory: at least its heap, not its wire size", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    // ~60 KB on the wire, but 15 000 Value objects once decoded.
+    const values = Array.from({ length: 15_000 }, () => create(ValueSchema, { kind: { case: "boolValue", value: true } }));
+    const many = create(ServiceEventSchema, {
+      event: { case: "serviceRegistered", value: { serviceId: "s", serviceType: "t", metadata: { m: create(ValueSchema, { kind: { case: "listValue", value: { values } } }) } } },
+    });
+    const wire = toBinary(ServiceEventSchema, many);
+    const charged = validateEmittedEvent(many);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = Array.from({ length: 40 }, () => fromBinary(ServiceEventSchema, wire));
+    gc();
+    const heapPerEvent = (process.memoryUsage().heapUsed - before) / kept.length;
+    expect(heapPerEvent).toBeGreaterThan(wire.length * 5); // the amplification is real
+    expect(charged).toBeGreaterThanOrEqual(heapPerEvent);
+    // An ordinary event is charged about its size.
+    const plain = create(ServiceEventSchema, { event: { case: "scriptExecuted", value: { scriptId: "s", executionId: "e", success: true } } });
+    expect(validateEmittedEvent(plain)).toBeLessThan(2048);
   });
 });
