@@ -474,6 +474,7 @@ describe("restart and shutdown", () => {
 describe("permissions and the disconnect lag policy", () => {
   const EMITTER = "emitter-token-0123456789abcdef";
   const READER = "reader-token-0123456789abcdef";
+  const OPS = "ops-token-0123456789abcdef";
   const TOML = `
 [events]
 on_lag = "disconnect"
@@ -490,6 +491,12 @@ name = "reader"
 token = "${READER}"
 max_security_level = "safe"
 permissions = []
+
+[[auth.principals]]
+name = "ops"
+token = "${OPS}"
+max_security_level = "safe"
+permissions = ["admin"]
 `;
   let s: TestServer;
   beforeAll(async () => {
@@ -509,6 +516,25 @@ permissions = []
     const [m] = await r.take(1);
     expect(m.message.case === "event" && [m.message.value.sequence, m.message.value.source]).toEqual([res.sequence, "emitter"]);
     await r.it.return?.();
+  });
+
+  it("only the subscriber's own principal or an admin may end a subscription; to others it does not exist", async () => {
+    const open = async () => {
+      const r = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
+      const [m] = await r.take(1);
+      return { r, id: m.message.case === "started" ? m.message.value.subscriptionId : "" };
+    };
+    const mine = await open();
+    await expectError(events("connect", s).unsubscribe({ subscriptionId: mine.id }, as(EMITTER)), Code.NotFound, "SUBSCRIPTION_NOT_FOUND");
+    const res = await events("connect", s).emit(event("still here"), as(EMITTER));
+    const [m] = await mine.r.take(1);
+    expect(m.message.case === "event" && m.message.value.sequence).toBe(res.sequence);
+    await events("connect", s).unsubscribe({ subscriptionId: mine.id }, as(READER));
+    expect((await mine.r.rest()).error).toBeUndefined();
+
+    const other = await open();
+    await events("connect", s).unsubscribe({ subscriptionId: other.id }, as(OPS));
+    expect((await other.r.rest()).error).toBeUndefined();
   });
 
   it("a subscriber that falls behind is ended with RESOURCE_EXHAUSTED (EVENTS_LOST)", async () => {

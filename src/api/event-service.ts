@@ -1,9 +1,10 @@
-// EventService: Emit, Subscribe (a server stream) and Unsubscribe over the in-process event bus.
+// EventService: Emit, Subscribe (a server stream) and Unsubscribe (by the subscriber's own
+// principal, or an admin) over the in-process event bus.
 // Subscribe returns the bus's Subscription itself: when the caller goes away (ctx.signal) or the
 // door stops iterating (server shutdown), the subscription is freed at once.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
-import { requirePermission } from "../auth/principal.ts";
+import { hasPermission, principalOf, requirePermission } from "../auth/principal.ts";
 import { serviceError } from "../errors.ts";
 import { DEFAULT_EMIT_LIMITS, validateEmittedEvent, type EmitLimits } from "../events/validate.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -26,12 +27,15 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
       return { sequence: stored.sequence, eventId: stored.eventId };
     },
     subscribe: (req, ctx) =>
-      bus.subscribe({ eventTypes: req.eventTypes, afterSequence: req.afterSequence, signal: ctx.signal }),
-    unsubscribe: (req) => {
+      bus.subscribe({ eventTypes: req.eventTypes, afterSequence: req.afterSequence, signal: ctx.signal, owner: principalOf(ctx).name }),
+    unsubscribe: (req, ctx) => {
       if (req.subscriptionId === "") {
         throw serviceError("VALIDATION_ERROR", "subscription_id is required", { field: "subscription_id" });
       }
-      if (!bus.unsubscribe(req.subscriptionId)) {
+      // Its own subscriber or an admin may end a subscription; to anyone else it does not exist.
+      const principal = principalOf(ctx);
+      const mayEnd = (owner: string | undefined) => owner === principal.name || hasPermission(principal, "admin");
+      if (!bus.unsubscribe(req.subscriptionId, mayEnd)) {
         throw serviceError("SUBSCRIPTION_NOT_FOUND", "no such subscription (it may have ended already)", {
           metadata: { subscription_id: req.subscriptionId },
         });

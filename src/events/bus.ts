@@ -78,6 +78,8 @@ export interface SubscribeOptions {
   afterSequence?: bigint | number;
   /** Aborting it ends the subscription (client disconnect). */
   signal?: AbortSignal;
+  /** Who subscribed (a principal's name), for unsubscribe()'s check. */
+  owner?: string;
   /** Overrides the bus's subscriberBuffer for this subscription. */
   bufferSize?: number;
   /** Overrides the bus's onLag for this subscription. */
@@ -311,6 +313,7 @@ export class EventBus {
     });
     const sub = new Subscription(this.#host, {
       id,
+      owner: options.owner,
       filter,
       started,
       retentionLost,
@@ -324,10 +327,13 @@ export class EventBus {
     return sub;
   }
 
-  /** Ends a subscription's iterator cleanly (from any connection). False if it is unknown. */
-  unsubscribe(id: string): boolean {
+  /**
+   * Ends a subscription's iterator cleanly (from any connection). False if it is unknown, or if
+   * `mayEnd` refuses its owner.
+   */
+  unsubscribe(id: string, mayEnd: (owner: string | undefined) => boolean = () => true): boolean {
     const sub = this.#subs.get(id);
-    if (!sub) return false;
+    if (!sub || !mayEnd(sub.owner)) return false;
     sub.close();
     return true;
   }
@@ -371,6 +377,7 @@ interface SubscriptionInit {
   retentionLost: SubscribeResponse | null;
   replayFrom: number;
   replayTo: number;
+  owner: string | undefined;
   bufferSize: number;
   onLag: LagPolicy;
   signal: AbortSignal | undefined;
@@ -382,6 +389,7 @@ interface SubscriptionInit {
  */
 export class Subscription extends PushIterator<SubscribeResponse> {
   readonly id: string;
+  readonly owner: string | undefined;
   readonly #host: BusHost;
   readonly #filter: ReadonlySet<EventCase> | null;
   readonly #capacity: number;
@@ -403,6 +411,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   constructor(host: BusHost, init: SubscriptionInit) {
     super();
     this.id = init.id;
+    this.owner = init.owner;
     this.#host = host;
     this.#filter = init.filter;
     this.#capacity = init.bufferSize;

@@ -35,7 +35,8 @@ type EventServiceClient interface {
 	Emit(ctx context.Context, in *EmitRequest, opts ...grpc.CallOption) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
-	// End a subscription's stream with OK, from any connection.
+	// End a subscription's stream with OK, from any connection, by the principal that subscribed
+	// or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).
 	Unsubscribe(ctx context.Context, in *UnsubscribeRequest, opts ...grpc.CallOption) (*UnsubscribeResponse, error)
 }
 
@@ -97,7 +98,8 @@ type EventServiceServer interface {
 	Emit(context.Context, *EmitRequest) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
-	// End a subscription's stream with OK, from any connection.
+	// End a subscription's stream with OK, from any connection, by the principal that subscribed
+	// or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).
 	Unsubscribe(context.Context, *UnsubscribeRequest) (*UnsubscribeResponse, error)
 	mustEmbedUnimplementedEventServiceServer()
 }

@@ -72,7 +72,8 @@ class EventServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Unsubscribe(self, request, context):
-        """End a subscription's stream with OK, from any connection.
+        """End a subscription's stream with OK, from any connection, by the principal that subscribed
+        or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

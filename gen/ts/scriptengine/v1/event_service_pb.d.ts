@@ -274,7 +274,8 @@ export declare const EventService: GenService<{
     output: typeof SubscribeResponseSchema;
   },
   /**
-   * End a subscription's stream with OK, from any connection.
+   * End a subscription's stream with OK, from any connection, by the principal that subscribed
+   * or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).
    *
    * @generated from rpc scriptengine.v1.EventService.Unsubscribe
    */
