@@ -21,6 +21,9 @@ const ENV_PREFIX = "SCRIPTENGINE_";
 const envName = (key: string) => ENV_PREFIX + key.replace(/\./g, "_").toUpperCase();
 
 /** Parses "30s", "500ms", "2m", "1h", "1.5s" into milliseconds. */
+/** The longest timer Node keeps (2^31-1 ms). */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+
 export function parseDuration(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
   if (!m) return undefined;
@@ -53,7 +56,10 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
       return fail("true or false");
     case "duration": {
       const ms = typeof raw === "string" ? parseDuration(raw) : undefined;
-      return ms === undefined ? fail('a duration such as "30s" or "500ms"') : bounded(ms);
+      if (ms === undefined) return fail('a duration such as "30s" or "500ms"');
+      // Node runs a longer timer after 1 ms: a grace of "1000h" would end calls at once.
+      if (!(ms <= MAX_DURATION_MS)) throw new ConfigError(key, `must be at most ${MAX_DURATION_MS} ms (about 24 days), got ${JSON.stringify(raw)}`);
+      return bounded(ms);
     }
     case "level":
       if (typeof raw === "string" && LEVELS.includes(raw.toLowerCase() as Level)) return raw.toLowerCase();
@@ -92,7 +98,8 @@ function flatten(table: Record<string, unknown>, prefix = "", out: Record<string
   return out;
 }
 
-function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv): PrincipalEntry[] {
+/** Reads [[auth.principals]]; records the variables named by token_env in `tokenEnvs`. */
+function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<string>): PrincipalEntry[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw new ConfigError("auth.principals", "expected [[auth.principals]] tables");
   const allowed = new Set(["name", "token", "token_env", "max_security_level", "permissions", "max_concurrent"]);
@@ -106,6 +113,7 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv): PrincipalEntry[] 
     let token = e.token;
     if (e.token_env !== undefined) {
       if (typeof e.token_env !== "string") throw new ConfigError(`${at}.token_env`, "expected a variable name");
+      tokenEnvs.add(e.token_env);
       token = env[e.token_env];
       if (!token) throw new ConfigError(`${at}.token_env`, `environment variable ${e.token_env} is empty or unset`);
     }
@@ -169,6 +177,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
 
   const configFile = flags.config ?? env.SCRIPTENGINE_CONFIG;
   let principals: PrincipalEntry[] = [];
+  const tokenEnvs = new Set<string>();
   if (configFile) {
     let text: string;
     try {
@@ -183,12 +192,15 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       throw new ConfigError(configFile, `not valid TOML: ${(err as Error).message.split("\n")[0]}`);
     }
     for (const [key, raw] of Object.entries(flatten(table))) put(key, raw, "file");
-    principals = principalsFrom((table.auth as Record<string, unknown> | undefined)?.principals, env);
+    principals = principalsFrom((table.auth as Record<string, unknown> | undefined)?.principals, env, tokenEnvs);
   }
 
   const known = new Map(Object.keys(SCHEMA).map((k) => [envName(k), k]));
+  // Not config keys, yet expected in the same environment: the config file's path, the token a
+  // shell keeps for the SDKs and the CLI, the node the SDK tests use, and principals' token_env.
+  const notKeys = new Set(["SCRIPTENGINE_CONFIG", "SCRIPTENGINE_TOKEN", "SCRIPTENGINE_NODE", ...tokenEnvs]);
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || name === "SCRIPTENGINE_CONFIG" || raw === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || notKeys.has(name) || raw === undefined) continue;
     const key = known.get(name);
     if (!key) throw new ConfigError(name, "unknown environment variable");
     put(key, raw, "env");

@@ -65,6 +65,10 @@ describe("configuration", () => {
 
   it("rejects unknown SCRIPTENGINE_ variables and bad --set values", () => {
     expect(() => loadConfig({ env: { SCRIPTENGINE_POOL_WORKRS: "2" } })).toThrow(/SCRIPTENGINE_POOL_WORKRS: unknown environment variable/);
+    // The SDKs' token and a principal's own token_env live in the same environment: not config keys, not errors.
+    const file = tomlFile(`[[auth.principals]]\nname = "ops"\ntoken_env = "SCRIPTENGINE_OPS_TOKEN"\npermissions = ["admin"]\n`);
+    const { config } = loadConfig({ argv: ["--config", file], env: { SCRIPTENGINE_TOKEN: "t".repeat(20), SCRIPTENGINE_OPS_TOKEN: "o".repeat(20) } });
+    expect(config.auth.principals.map((p) => p.name)).toEqual(["ops"]);
     expect(() => loadConfig({ argv: ["--set", "enable_caching=maybe"], env: {} })).toThrow(/enable_caching: expected true or false/);
   });
 
@@ -75,6 +79,13 @@ describe("configuration", () => {
     const { config } = loadConfig({ argv: ["--config", tomlFile(example!)], env: { BILLING_TOKEN: "b".repeat(20), OPS_TOKEN: "o".repeat(20) } });
     expect(config.auth.principals.map((p) => p.name)).toEqual(["billing-service", "ops"]);
     expect(config.tools.httpAllowList).toContain("api.example.com");
+  });
+
+  it("refuses a duration past what a timer can hold (~24 days), which Node would run after 1 ms", () => {
+    for (const value of ["1000h", "9".repeat(400) + "h"]) {
+      expect(() => loadConfig({ argv: ["--set", `server.shutdown_grace=${value}`], env: {} })).toThrow(/server\.shutdown_grace: must be at most 2147483647 ms/);
+    }
+    expect(loadConfig({ argv: ["--set", "server.shutdown_grace=596h"], env: {} }).config.server.shutdownGraceMs).toBe(596 * 3_600_000);
   });
 
   it("parses durations with units only", () => {
