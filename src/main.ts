@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { startServer } from "./server.ts";
 import { startTelemetry } from "./telemetry/index.ts";
 import { ListenError } from "./doors/listen-error.ts";
+import { TlsConfigError } from "./doors/tls.ts";
 import { DataDirError } from "./store/database.ts";
 
 export async function runServer(argv: string[]): Promise<number> {
@@ -44,10 +45,10 @@ export async function runServer(argv: string[]): Promise<number> {
   try {
     server = await startServer(config, log, { telemetry });
   } catch (err) {
-    if (!(err instanceof ListenError || err instanceof DataDirError)) throw err;
+    if (!(err instanceof ListenError || err instanceof DataDirError || err instanceof TlsConfigError)) throw err;
     process.stderr.write(`scriptengine: ${err.message}\n`);
     await telemetry?.shutdown();
-    return 1;
+    return err instanceof TlsConfigError ? 2 : 1;
   }
   // One machine-readable line on stdout, for supervisors and tests. The signal handlers are in
   // place by now: a supervisor may signal the moment it reads this line.

@@ -77,6 +77,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const authenticator = new Authenticator(config.auth.principals);
   const serviceId = config.discovery.serviceId || `script-engine-${hostname()}`;
   const streams = new AbortController();
+  // Before anything is started: bad TLS material stops the server naming its key.
+  const tls = loadTls(config.server);
 
   let grpcAddress = config.server.grpcAddress;
   let httpAddress = config.server.httpAddress;
@@ -177,7 +179,6 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   ];
   const all = [...api, ...probes, ...reflection];
 
-  const tls = loadTls(config.server);
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
   const grpcDoor = await openGrpcDoor(grpcAddress, all, doorLimits, tls, log);
   const publicServices = new Set([Health, ReflectionV1, ReflectionV1Alpha].map((s) => s.typeName));

@@ -5,7 +5,10 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { createGrpcJsTransport } from "../helpers/grpc-js-transport.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runServerExpectingExit, startServer, type TestServer } from "../helpers/server.ts";
 import { makeCerts, type TestCerts } from "../helpers/certs.ts";
 
 let certs: TestCerts;
@@ -70,5 +73,29 @@ describe("mutual TLS", () => {
     await expect(viaGrpc.healthCheck({}, { timeoutMs: 3000 })).rejects.toThrow();
     const viaHttp = createClient(ScriptService, createConnectTransport({ baseUrl: `https://${server.http}`, httpVersion: "1.1", nodeOptions: { ca } }));
     await expect(viaHttp.healthCheck({}, { timeoutMs: 3000 })).rejects.toThrow();
+  });
+});
+
+describe("TLS material that cannot work", () => {
+  it("stops the server before it starts anything, exit 2 with one line naming the key", async () => {
+    const garbage = join(certs.dir, "garbage.pem");
+    writeFileSync(garbage, "not a certificate\n");
+    const cases: [string, string, RegExp][] = [
+      [`tls_cert_file = "${join(certs.dir, "missing.crt")}"\ntls_key_file = "${certs.serverKey}"`, "server.tls_cert_file", /cannot read .*missing\.crt/],
+      [`tls_cert_file = "${garbage}"\ntls_key_file = "${certs.serverKey}"`, "server.tls_cert_file", /holds no PEM certificate/],
+      [`tls_cert_file = "${certs.serverCert}"\ntls_key_file = "${garbage}"`, "server.tls_key_file", /holds no PEM private key/],
+      [`tls_cert_file = "${certs.serverCert}"\ntls_key_file = "${certs.clientKey}"`, "server.tls_key_file", /is not the key of the certificate/],
+      [`tls_cert_file = "${certs.serverCert}"\ntls_key_file = "${certs.serverKey}"\ntls_client_ca_file = "${garbage}"`, "server.tls_client_ca_file", /holds no PEM certificate/],
+    ];
+    for (const [tls, key, why] of cases) {
+      const dir = mkdtempSync(join(tmpdir(), "se-tls-bad-"));
+      writeFileSync(join(dir, "config.toml"), `[server]\n${tls}\n`);
+      const { code, stderr } = await runServerExpectingExit(["--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", join(dir, "data"), "--config", join(dir, "config.toml")]);
+      const lines = stderr.split("\n").filter((l) => l.startsWith("scriptengine:"));
+      expect([key, code, lines.length]).toEqual([key, 2, 1]);
+      expect(lines[0]).toContain(`scriptengine: config: ${key}: `);
+      expect(lines[0]).toMatch(why);
+      expect(existsSync(join(dir, "data"))).toBe(false); // nothing was started, not even the store
+    }
   });
 });
