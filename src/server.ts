@@ -155,6 +155,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
           startedAt,
           metrics,
           components: () => components(engine.stats(), config, scripts.bytes),
+          workersCpuMs: () => engine.stats().workersCpuMs,
           scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions, log }),
         }),
         guardOptions,

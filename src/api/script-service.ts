@@ -11,6 +11,7 @@ import type { Config } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
 import type { HealthState } from "../health/state.ts";
 import { configMessage } from "./config-message.ts";
+import { CpuMeter, processCpuMs } from "./cpu-meter.ts";
 import { durationOf } from "./duration.ts";
 
 export const VERSION = "0.1.0";
@@ -24,6 +25,8 @@ export interface ScriptServiceDeps {
   serviceId: string;
   startedAt: number;
   metrics: MetricsContributor[];
+  /** CPU the engine's worker processes have used so far, in ms (for cpu_usage). */
+  workersCpuMs?: () => number;
   /** Named components and their health, for HealthCheck. */
   components?: () => { name: string; status: ServiceStatus; message: string }[];
   /** The engine's RPCs (ExecuteScript, CompileScript, RunScript, GetScript, ListScripts, DeleteScript). */
@@ -55,17 +58,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
       message: health.message,
     });
 
-  // CPU use over the interval between two GetMetrics calls (first call: since start).
-  let lastCpu = process.cpuUsage();
-  let lastAt = performance.now();
-  const cpuPercent = () => {
-    const now = performance.now();
-    const used = process.cpuUsage(lastCpu);
-    const pct = ((used.user + used.system) / 1000 / Math.max(1, now - lastAt)) * 100;
-    lastCpu = process.cpuUsage();
-    lastAt = now;
-    return pct;
-  };
+  const cpu = new CpuMeter(() => processCpuMs() + (deps.workersCpuMs?.() ?? 0));
 
   const gated = <K extends keyof ServiceImpl<typeof ScriptService>>(name: K) => {
     const impl = deps.scripts?.[name];
@@ -87,7 +80,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
     getMetrics: () => {
       const metrics = create(PerformanceMetricsSchema, {
         memoryUsage: BigInt(process.memoryUsage().rss),
-        cpuUsage: cpuPercent(),
+        cpuUsage: cpu.percent(),
         uptime: durationOf(Date.now() - deps.startedAt),
         timestamp: timestampFromMs(Date.now()),
       });

@@ -130,7 +130,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const latencies: number[] = [];
   let latencyPos = 0;
   const c = {
-    total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0,
+    total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0, cpuMsOfDead: 0,
     cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0, sentAhead: 0, handedBack: 0,
     codeByReference: 0, codeResent: 0,
   };
@@ -166,6 +166,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (i >= 0) pool.splice(i, 1);
       current.delete(dead);
       c.recyclesOfDead += dead.recycles;
+      c.cpuMsOfDead += dead.cpuMs;
       if (state === 'running' || state === 'starting') {
         if (!reason.startsWith('shut down')) {
           // A worker a script took down by breaching its own limit is that script's failure, not the
@@ -187,6 +188,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (w.dead) continue;
       const rss = w.readRss();
       if (rss > 0) w.rss = rss;
+      w.cpuMs = w.readCpuMs();
       if (rss > o.rssBudget) {
         w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameMemory());
         continue;
@@ -699,6 +701,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       cacheMisses: c.cacheMisses,
       compilations: c.compilations,
       workersRssBytes: pool.reduce((n, w) => n + w.rss, 0),
+      workersCpuMs: c.cpuMsOfDead + pool.reduce((n, w) => n + w.cpuMs, 0),
       recentWorkerFailures: failures.length,
       sentAhead: c.sentAhead,
       handedBack: c.handedBack,

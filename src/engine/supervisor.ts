@@ -290,6 +290,23 @@ export class WorkerHandle {
     });
   }
 
+  /** CPU time (user + system) the worker has used, in ms, as last read by readCpuMs(). */
+  cpuMs = 0;
+
+  /** CPU time read from /proc/<pid>/stat (in clock ticks of 10 ms); the last reading if it cannot be read. */
+  readCpuMs(): number {
+    if (!this.child.pid) return this.cpuMs;
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return Number.isFinite(ticks) ? ticks * 10 : this.cpuMs;
+    } catch {
+      return this.cpuMs;
+    }
+  }
+
   /** Resident set size read from /proc (works even when the worker is hung); falls back to the heartbeat. */
   readRss(): number {
     if (!this.child.pid) return this.rss;

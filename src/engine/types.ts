@@ -269,6 +269,8 @@ export interface EngineStats {
   compilations: number;
   /** Resident memory of the worker processes (last reading), bytes. */
   workersRssBytes: number;
+  /** CPU the worker processes have used since the engine started (replaced ones included), in ms; read every 250 ms. */
+  workersCpuMs: number;
   /** Recent worker failures (crash/hang/RSS kill) in the last minute; not those a script caused by breaching its own limit. */
   recentWorkerFailures: number;
   /** Executions sent ahead to a busy single-isolate worker (queued there behind a short one). */

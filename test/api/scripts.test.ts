@@ -76,6 +76,13 @@ describe("compile and execute", () => {
     expect([Number(after.cacheHits - before.cacheHits), Number(after.cacheMisses - before.cacheMisses)]).toEqual([1, 1]);
   });
 
+  it("GetMetrics' cpu_usage counts the workers, where scripts spend their CPU", async () => {
+    const spin = await grpc().runScript({ source: "const end = Date.now() + 4000; let n = 0; while (Date.now() < end) n++; n > 0", context: { timeout: durationFromMs(10_000) } });
+    expect(spin.result?.success).toBe(true);
+    // 4 s of one core within the last 10-11 s: at least ~36 % of a core.
+    expect((await grpc().getMetrics({})).metrics!.cpuUsage).toBeGreaterThan(30);
+  });
+
   it("a script that throws is a successful RPC with success=false and a structured error", async () => {
     const { result } = await grpc().runScript({ source: "const x = 1;\nfunction f() { throw new RangeError('too far'); }\nf();" });
     expect(result?.success).toBe(false);

@@ -1049,7 +1049,7 @@ type PerformanceMetrics struct {
 	MemoryUsage uint64 `protobuf:"varint,1,opt,name=memory_usage,json=memoryUsage,proto3" json:"memory_usage,omitempty"`
 	// Executions running now.
 	ActiveConnections uint64 `protobuf:"varint,2,opt,name=active_connections,json=activeConnections,proto3" json:"active_connections,omitempty"`
-	// CPU use of the server and its workers, percent of one core.
+	// CPU use of the server and its workers over the last 10 seconds, percent of one core.
 	CpuUsage             float64 `protobuf:"fixed64,3,opt,name=cpu_usage,json=cpuUsage,proto3" json:"cpu_usage,omitempty"`
 	TotalExecutions      uint64  `protobuf:"varint,4,opt,name=total_executions,json=totalExecutions,proto3" json:"total_executions,omitempty"`
 	SuccessfulExecutions uint64  `protobuf:"varint,5,opt,name=successful_executions,json=successfulExecutions,proto3" json:"successful_executions,omitempty"`

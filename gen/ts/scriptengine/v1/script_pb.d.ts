@@ -542,7 +542,7 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   activeConnections: bigint;
 
   /**
-   * CPU use of the server and its workers, percent of one core.
+   * CPU use of the server and its workers over the last 10 seconds, percent of one core.
    *
    * @generated from field: double cpu_usage = 3;
    */
