@@ -5,6 +5,7 @@
 // rollback, which only changes the registry, is not.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
+import { checkMetadata } from "./script-input.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -66,6 +67,8 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
   }
 
   function options(ctx: HandlerContext, c: MigrationConfig | undefined): Omit<MigrateOptions, "toolName" | "source"> {
+    // Stored with the migration and the tool: bounded like a script's metadata.
+    checkMetadata(c?.metadata ?? {}, "config.metadata");
     return {
       level: levelFor(ctx, c?.securityLevel),
       force: c?.force ?? false,

@@ -28,13 +28,13 @@ export function checkName(name: string, field: string): void {
   if (name.length > SCRIPT_META_LIMITS.nameMaxLength) throw invalid(field, `${field} is longer than ${SCRIPT_META_LIMITS.nameMaxLength} characters`);
 }
 
-export function checkMetadata(metadata: Record<string, string>): void {
+export function checkMetadata(metadata: Record<string, string>, field = "context.metadata"): void {
   const L = SCRIPT_META_LIMITS;
   const entries = Object.entries(metadata);
-  if (entries.length > L.metadataMaxEntries) throw invalid("context.metadata", `context.metadata has more than ${L.metadataMaxEntries} entries`);
+  if (entries.length > L.metadataMaxEntries) throw invalid(field, `${field} has more than ${L.metadataMaxEntries} entries`);
   for (const [k, v] of entries) {
-    if (k === "" || k.length > L.keyMaxLength) throw invalid("context.metadata", `context.metadata keys must be 1-${L.keyMaxLength} characters`);
-    if (v.length > L.valueMaxLength) throw invalid("context.metadata", `context.metadata values must be at most ${L.valueMaxLength} characters`);
+    if (k === "" || k.length > L.keyMaxLength) throw invalid(field, `${field} keys must be 1-${L.keyMaxLength} characters`);
+    if (v.length > L.valueMaxLength) throw invalid(field, `${field} values must be at most ${L.valueMaxLength} characters`);
   }
 }
 

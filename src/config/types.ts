@@ -51,7 +51,7 @@ export interface Config {
   pool: { workers: number; maxQueue: number; recycleAfter: number; sendAhead: boolean; maxParked: number };
   execution: { maxOutputBytes: number; maxReturnBytes: number; maxToolPayloadBytes: number };
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
-  store: { maxVersions: number; maxBytes: number };
+  store: { maxVersions: number; maxBytes: number; maxMigrationsPerTool: number };
   events: { logSize: number; logBytes: number; subscriberBuffer: number; onLag: "notify" | "disconnect" };
   tools: { httpAllowList: string[]; fsRoots: string[]; legacyRoot: string };
   /** OpenTelemetry; absent in hand-built configs means off. */

@@ -347,7 +347,19 @@ export class Migrator {
         throw err;
       }
     } finally {
+      this.#prune(name);
       release();
+    }
+  }
+
+  /** The tool's oldest migration records go past store.max_migrations_per_tool; the live tool's never. */
+  #prune(name: string): void {
+    const keep = this.#d.config.store.maxMigrationsPerTool;
+    if (keep <= 0) return;
+    try {
+      transaction(this.#d.db, () => this.#d.migrations.prune(name, keep, this.#d.tools.get(name)?.migrationId ?? ""));
+    } catch (err) {
+      this.#d.log.warn("old migrations could not be pruned", { tool: name, error: String(err) });
     }
   }
 

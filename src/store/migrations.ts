@@ -247,6 +247,23 @@ export class MigrationRepository {
     }));
   }
 
+  /**
+   * Keeps the newest `keep` finished migrations of a tool, with their backups, besides the one the
+   * live tool came from (its rollback needs it) and any in progress. Returns how many were removed.
+   */
+  prune(toolName: string, keep: number, liveMigrationId: string): number {
+    const old = this.#db
+      .prepare(`SELECT migration_id FROM migrations WHERE tool_name = ? AND status != 'in_progress' AND migration_id != ? ORDER BY seq DESC LIMIT -1 OFFSET ?`)
+      .all(toolName, liveMigrationId, keep) as { migration_id: string }[];
+    const dropBackups = this.#db.prepare(`DELETE FROM tool_backups WHERE migration_id = ?`);
+    const drop = this.#db.prepare(`DELETE FROM migrations WHERE migration_id = ?`);
+    for (const { migration_id } of old) {
+      dropBackups.run(migration_id);
+      drop.run(migration_id);
+    }
+    return old.length;
+  }
+
   countBackups(): number {
     return (this.#db.prepare(`SELECT COUNT(*) AS n FROM tool_backups`).get() as { n: number }).n;
   }

@@ -21,6 +21,9 @@ beforeAll(async () => {
   root = legacyCopy();
   server = await startWithLegacy(root, {
     toml: `
+[store]
+max_migrations_per_tool = 3
+
 [[auth.principals]]
 name = "ops"
 token = "${ADMIN}"
@@ -92,5 +95,20 @@ describe("changing a migrated tool", () => {
     const f = await failure(c.migration.rollbackTool({ toolName: "toola" }, as(ADMIN)));
     expect([f.code, f.reason, f.metadata.held_by]).toEqual(["FailedPrecondition", "MIGRATION_ERROR", "toolb"]);
     expect((await c.tools.getTool({ name: "toola" }, as(ADMIN))).tool?.toolId).toBe(replaced.result?.newToolId);
+  });
+
+  it("a tool keeps its newest migration records (store.max_migrations_per_tool), never the live tool's, and its metadata is bounded", async () => {
+    write("churn.js", "churn", "return 1;");
+    const first = await c.migration.migrateTool({ toolName: "churn", config: config() }, as(ADMIN));
+    for (let i = 0; i < 5; i++) await c.migration.migrateTool({ toolName: "churn", config: config({ dryRun: true }) }, as(ADMIN));
+    const kept = (await c.migration.listMigrations({ filter: { toolName: "churn" } }, as(ADMIN))).migrations;
+    // Three newest dry runs, and the migration the live tool came from.
+    expect(kept.map((m) => m.status)).toEqual([MigrationState.DRY_RUN, MigrationState.DRY_RUN, MigrationState.DRY_RUN, MigrationState.COMPLETED]);
+    expect(kept[3]!.migrationId).toBe(first.result?.migrationId);
+    expect((await c.migration.rollbackTool({ toolName: "churn" }, as(ADMIN))).result?.action).toBe(RollbackAction.REMOVED_TOOL);
+
+    const wide = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"]));
+    const f = await failure(c.migration.migrateTool({ toolName: "churn", config: config({ dryRun: true, metadata: wide }) }, as(ADMIN)));
+    expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", "config.metadata"]);
   });
 });
