@@ -100,6 +100,12 @@ export const invalidArgument = (field: string, message: string): ConnectError =>
 export const notImplemented = (what: string): ConnectError =>
   serviceError("NOT_IMPLEMENTED", `${what} is not implemented by this build`);
 
+/** What an error says, without the "[code]" prefix a ConnectError's message carries. */
+export function messageOf(err: unknown): string {
+  if (err instanceof ConnectError) return err.rawMessage;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** The reason in an error's ErrorInfo, if it has one. */
 export function reasonOf(err: unknown): string | undefined {
   if (!(err instanceof ConnectError)) return undefined;

@@ -3,7 +3,7 @@
 // through a symbolic link) is PERMISSION_DENIED.
 import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { serviceError } from "../errors.ts";
+import { messageOf, serviceError } from "../errors.ts";
 import type { LegacyRef } from "../store/migrations.ts";
 import { languageOf, type ToolMeta } from "../tools/registry-source.ts";
 
@@ -134,7 +134,8 @@ export class LegacyRoot {
       return source.trim() ? { ref, source, language: "javascript", manifest: meta } : { ref, readError: `the entry ${name} has an empty source`, language: "javascript", manifest: meta };
     }
     if (typeof sourceFile === "string") {
-      const file = this.resolve(join(dirname(abs), sourceFile), "sourceFile");
+      // Relative to the root, so that a refusal quotes the manifest's own path, not the server's.
+      const file = this.resolve(join(dirname(this.rel(abs)), sourceFile), "sourceFile");
       const r = this.#read(file);
       return { ref, source: r.text, readError: r.error, language: languageOf(file), manifest: meta };
     }
@@ -269,9 +270,9 @@ export class LegacyRoot {
     if (depth <= 0) return;
     for (const d of subdirs) {
       try {
-        this.resolve(d, "directory");
+        this.resolve(this.rel(d), "directory");
       } catch (err) {
-        out.push({ file: this.rel(d), error: err instanceof Error ? err.message : String(err) });
+        out.push({ file: this.rel(d), error: messageOf(err) });
         continue;
       }
       this.#walk(d, depth - 1, seen, out);

@@ -34,7 +34,7 @@ import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine
 import type { Config, Level } from "../config/types.ts";
 import type { Engine } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
-import { serviceError } from "../errors.ts";
+import { messageOf, serviceError } from "../errors.ts";
 import { durationOf } from "../api/duration.ts";
 import { LEVEL_TO_PROTO } from "../api/config-message.ts";
 import { pageWithin, transaction } from "../store/database.ts";
@@ -341,7 +341,7 @@ export class Migrator {
         this.#completed(result);
         return result;
       } catch (err) {
-        const message = `migration failed: ${err instanceof Error ? err.message : String(err)}`;
+        const message = `migration failed: ${messageOf(err)}`;
         fail(message);
         this.#completed(create(MigrationResultSchema, { migrationId, toolName: name, status: MigrationState.FAILED, errors: [...errors, message], duration: durationOf(performance.now() - t0) }));
         throw err;
@@ -378,7 +378,7 @@ export class Migrator {
           migrationId: "",
           toolName: toolName || (e.file ?? e.manifest ?? "").replace(/^.*\//, "").replace(/\.[^.]*$/, ""),
           status: MigrationState.FAILED,
-          errors: [err instanceof Error ? err.message : String(err)],
+          errors: [messageOf(err)],
           metadata: { source: value(e.file ? `file:${e.file}` : `manifest:${e.manifest}#${toolName}`) },
         });
       }

@@ -269,6 +269,10 @@ export function call() { return { ok: true }; }
       for await (const _ of c.migration.migrateDirectory({ directory: ".." })) void _;
     })());
     expect(dir.code).toBe("PermissionDenied");
+    // A manifest entry whose sourceFile leaves the root: refused naming the manifest's own path, never the server's.
+    tool("escaping.json", JSON.stringify({ tools: [{ name: "escaping", description: "d", sourceFile: "../../etc/passwd" }] }));
+    const escaping = await failure(migrate("escaping", config({ manifest: "escaping.json" })));
+    expect([escaping.code, escaping.err.rawMessage]).toEqual(["PermissionDenied", "../../etc/passwd is outside the legacy tools root"]);
   });
 });
 
@@ -401,7 +405,8 @@ describe("MigrateDirectory", () => {
     const byName = Object.fromEntries(steps.map((s) => [s.result!.toolName, s.result!.status]));
     expect(steps.map((s) => s.result!.toolName)).toEqual(["tree_top", "tree_mid", "tree_low", "loop", "link-out"]);
     expect(byName).toMatchObject({ tree_top: MigrationState.COMPLETED, tree_mid: MigrationState.COMPLETED, tree_low: MigrationState.COMPLETED, loop: MigrationState.FAILED, "link-out": MigrationState.FAILED });
-    expect(steps.find((s) => s.result!.toolName === "link-out")!.result!.errors.join()).toContain("outside the legacy tools root");
+    // Said plainly: the caller's own relative path, no "[code]" prefixes, no server path.
+    expect(steps.find((s) => s.result!.toolName === "link-out")!.result!.errors).toEqual(["tree/link-out is outside the legacy tools root"]);
     expect(steps.find((s) => s.result!.toolName === "loop")!.result!.errors.join()).toContain("listed already");
     expect((await c.tools.getTool({ name: "tree_low" })).tool?.name).toBe("tree_low");
   });
