@@ -40,7 +40,14 @@ export async function runServer(argv: string[]): Promise<number> {
   });
   log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
   // Before the server, so the first call is already traced.
-  const telemetry = await startTelemetry(config.telemetry, log);
+  let telemetry;
+  try {
+    telemetry = await startTelemetry(config.telemetry, log);
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    process.stderr.write(`scriptengine: ${err.message}\n`);
+    return 1;
+  }
   let server;
   try {
     server = await startServer(config, log, { telemetry });

@@ -14,7 +14,9 @@
 import { metrics, trace } from "@opentelemetry/api";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import { createServer } from "node:net";
 import type { Logger } from "../log.ts";
+import { ListenError } from "../doors/listen-error.ts";
 import { executionTelemetry, type ExecutionTelemetry } from "./execution.ts";
 import { observeServer, type ObservedSources } from "./metrics.ts";
 import { rpcTelemetry, type RpcTelemetry } from "./rpc.ts";
@@ -71,6 +73,10 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
   const env = process.env;
   if (!settings?.enabled || isTrue(env.OTEL_SDK_DISABLED)) return undefined;
   applyTelemetryDefaults(settings, env);
+  // The exporter reports a port it cannot bind only to OTel's silent diagnostics: try it first.
+  if (settings.prometheusAddress) {
+    await canListen(env.OTEL_EXPORTER_PROMETHEUS_HOST ?? "", Number(env.OTEL_EXPORTER_PROMETHEUS_PORT), settings.prometheusAddress);
+  }
   const { NodeSDK } = await import("@opentelemetry/sdk-node");
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME,
@@ -92,4 +98,13 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
     observe: (sources) => observeServer(meter, sources),
     shutdown: () => sdk.shutdown().catch((err: unknown) => log.warn("telemetry shutdown failed", { error: String(err) })),
   };
+}
+
+/** Binds host:port and lets it go again; a ListenError naming telemetry.prometheus_address if it cannot. */
+function canListen(host: string, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (err) => reject(new ListenError("telemetry.prometheus_address", address, err)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptEngineClient } from "../../clients/ts/src/index.ts";
-import { ROOT } from "../helpers/server.ts";
+import { ROOT, runServerExpectingExit } from "../helpers/server.ts";
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -118,5 +118,25 @@ describe("exporters", () => {
   it("SIGTERM flushes and exits 0", async () => {
     proc.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+});
+
+describe("a Prometheus address that cannot be bound", () => {
+  it("stops the server with one line naming telemetry.prometheus_address (it was silently left without an endpoint)", async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+    const busy = `127.0.0.1:${(holder.address() as { port: number }).port}`;
+    try {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("SCRIPTENGINE_") && !k.startsWith("OTEL_")) env[k] = v;
+      const { code, stderr } = await runServerExpectingExit(
+        ["--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", mkdtempSync(join(tmpdir(), "se-prom-")), "--set", "telemetry.enabled=true", "--set", `telemetry.prometheus_address=${busy}`],
+        env,
+      );
+      expect(code).toBe(1);
+      expect(stderr.split("\n").filter((l) => l.startsWith("scriptengine:"))).toEqual([`scriptengine: cannot listen on ${busy} (telemetry.prometheus_address): the address is already in use`]);
+    } finally {
+      holder.close();
+    }
   });
 });
