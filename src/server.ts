@@ -44,6 +44,7 @@ import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
 import { components, startHealthMonitor } from "./health/monitor.ts";
 import type { Telemetry } from "./telemetry/index.ts";
+import { OpenStreams } from "./doors/open-streams.ts";
 import { StreamQuota } from "./doors/stream-quota.ts";
 
 export interface RunningServer {
@@ -77,6 +78,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const authenticator = new Authenticator(config.auth.principals);
   const serviceId = config.discovery.serviceId || `script-engine-${hostname()}`;
   const streams = new AbortController();
+  const openStreams = new OpenStreams();
   // Before anything is started: bad TLS material stops the server naming its key.
   const tls = loadTls(config.server);
 
@@ -138,6 +140,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     authenticator,
     log,
     streamsSignal: streams.signal,
+    openStreams,
     streamQuota: new StreamQuota(config.server.maxStreamsPerCaller),
     telemetry: telemetry?.rpc,
     onUnauthenticated: (method: string, reason: string) =>
@@ -220,13 +223,14 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       (closing ??= (async () => {
         health.set(ServiceStatus.STOPPING, "shutting down");
         self?.stop("shutdown");
-        // Streams send what they already hold (the deregistration just queued), then end; the
-        // bus and registry close after the doors, as closing them discards what is queued.
+        // Streams send what they already hold (the deregistration just queued), then end with
+        // UNAVAILABLE, before the doors close.
         streams.abort();
-        const grace = config.server.shutdownGraceMs;
-        await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
         bus.close();
         registry.close();
+        await openStreams.ended(Math.min(1000, config.server.shutdownGraceMs));
+        const grace = config.server.shutdownGraceMs;
+        await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
         stopHealthMonitor();
         unobserve?.();
         await engine.close();

@@ -9,6 +9,7 @@ import { notImplemented, serviceError, toServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
 import type { StreamQuota } from "./stream-quota.ts";
+import type { OpenStreams } from "./open-streams.ts";
 import { throwIfMalformed } from "./malformed-request.ts";
 import { untilAborted } from "./until-aborted.ts";
 
@@ -20,8 +21,10 @@ export interface GuardOptions {
   log: Logger;
   /** Serve without authentication (health, reflection). */
   public?: boolean;
-  /** Ends every stream (with OK) when aborted: server shutdown. Unary calls are left to drain. */
+  /** Ends every stream (UNAVAILABLE, after what it holds) when aborted: server shutdown. Unary calls are left to drain. */
   streamsSignal?: AbortSignal;
+  /** Counts the streams in progress (shutdown waits for them before closing the doors). */
+  openStreams?: OpenStreams;
   /** Called for each call refused for missing or invalid credentials (a security event). */
   onUnauthenticated?: (method: string, reason: string) => void;
   /** Called once per finished call, for metrics. */
@@ -76,6 +79,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
         const start = performance.now();
         const call = options.telemetry?.begin(name, ctx);
         let release: (() => void) | undefined;
+        options.openStreams?.opened();
         try {
           authenticate(ctx, req);
           const principal = ctx.values.get(principalKey);
@@ -91,6 +95,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
           throw finish(start, call, err);
         } finally {
           release?.();
+          options.openStreams?.closed();
           call?.end(1); // the caller went away mid-stream: CANCELLED (no-op when already ended)
         }
       };

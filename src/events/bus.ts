@@ -338,10 +338,13 @@ export class EventBus {
     return true;
   }
 
-  /** Ends every subscription cleanly (server shutdown); later subscribe() calls fail. */
+  /**
+   * Ends every subscription (server shutdown) once its reader has what is already queued, such as
+   * the engine's own deregistration; later subscribe() calls fail.
+   */
   close(): void {
     this.#closed = true;
-    for (const sub of [...this.#subs.values()]) sub.close();
+    for (const sub of [...this.#subs.values()]) sub.endAfterQueued();
   }
 
   /** Puts an entry in the ring; the one it replaces, then the oldest over the byte budget, leave the log. */
@@ -480,6 +483,11 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   /** Ends the subscription cleanly: the iterator finishes; buffered events are discarded. */
   close(): void {
     this.#finish(true, null);
+  }
+
+  /** Ends the subscription cleanly once the reader has what is already queued (replay included). */
+  endAfterQueued(): void {
+    this.#finish(false, null);
   }
 
   #finish(discard: boolean, error: Error | null): void {

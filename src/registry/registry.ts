@@ -318,12 +318,15 @@ export class ServiceRegistry {
     return n;
   }
 
-  /** Stops the sweeper and ends every watch. Registrations stay in the store. */
+  /**
+   * Stops the sweeper and ends every watch once its reader has the changes already queued (the
+   * engine's own deregistration at shutdown). Registrations stay in the store.
+   */
   close(): void {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    for (const w of [...this.#watchers]) w.close();
+    for (const w of [...this.#watchers]) w.endAfterQueued();
   }
 
   #checkOpen(): void {
@@ -443,6 +446,11 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
     if (this.ended) return;
     this.#queue.clear();
     this.#snapshotQueued = 0;
+    this.#finish(null);
+  }
+
+  /** Ends the watch cleanly once the reader has the changes already queued. */
+  endAfterQueued(): void {
     this.#finish(null);
   }
 
