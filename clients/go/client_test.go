@@ -121,6 +121,24 @@ func TestTypedErrors(t *testing.T) {
 	}
 }
 
+// The server's google.rpc.BadRequest comes out as Error.FieldViolations.
+func TestErrorFieldViolations(t *testing.T) {
+	srv := startServer(t, "")
+	c, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Scripts.CompileScript(context.Background(), &v1.CompileScriptRequest{Source: ""})
+	var se *scriptengine.Error
+	if !errors.Is(err, scriptengine.ErrInvalidArgument) || !errors.As(err, &se) {
+		t.Fatalf("CompileScript: %v", err)
+	}
+	if len(se.FieldViolations) != 1 || se.FieldViolations[0].Field != "source" || se.FieldViolations[0].Description == "" {
+		t.Fatalf("FieldViolations: %#v", se.FieldViolations)
+	}
+}
+
 // A server whose caps allow outputs past the defaults sends responses over grpc-go's 4 MiB default.
 func TestReceivesResultsLargerThanFourMiB(t *testing.T) {
 	srv := startServer(t, "", "--set", "execution.max_return_bytes=8388608")

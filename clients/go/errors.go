@@ -16,8 +16,8 @@ import (
 // ErrorDomain is the domain of the server's google.rpc.ErrorInfo.
 const ErrorDomain = "scriptengine.v1"
 
-// Error is every failed call: the gRPC code and message plus the server's ErrorInfo and
-// RetryInfo. Branch on it with errors.Is against the sentinels (ErrNotFound, ErrTimeout, ...)
+// Error is every failed call: the gRPC code and message plus the server's ErrorInfo, RetryInfo
+// and BadRequest. Branch on it with errors.Is against the sentinels (ErrNotFound, ErrTimeout, ...)
 // and read the details with errors.As:
 //
 //	var se *scriptengine.Error
@@ -34,8 +34,18 @@ type Error struct {
 	// RetryDelay is RetryInfo.retry_delay; HasRetryDelay says whether the server sent one.
 	RetryDelay    time.Duration
 	HasRetryDelay bool
+	// FieldViolations are BadRequest.field_violations: the request fields the server rejected.
+	FieldViolations []FieldViolation
 
 	status *status.Status
+}
+
+// FieldViolation is one invalid request field (google.rpc.BadRequest.FieldViolation).
+type FieldViolation struct {
+	// Field is the field's path, e.g. "source" or "context.timeout".
+	Field string
+	// Description says why it is invalid.
+	Description string
 }
 
 func (e *Error) Error() string {
@@ -116,6 +126,10 @@ func asError(err error) error {
 			}
 		case *errdetails.RetryInfo:
 			e.RetryDelay, e.HasRetryDelay = d.GetRetryDelay().AsDuration(), true
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				e.FieldViolations = append(e.FieldViolations, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
+			}
 		}
 	}
 	return e

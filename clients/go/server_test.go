@@ -33,8 +33,13 @@ type testServer struct {
 // its {"listening":...} line. It is stopped when the test ends.
 func startServer(t testing.TB, toml string, extra ...string) testServer {
 	t.Helper()
+	return startServerIn(t, t.TempDir(), toml, extra...)
+}
+
+// startServerIn is startServer on the data directory dir (a restart: the one a stopped server used).
+func startServerIn(t testing.TB, dir, toml string, extra ...string) testServer {
+	t.Helper()
 	root := repoRoot(t)
-	dir := t.TempDir()
 	args := []string{filepath.Join(root, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", dir}
 	if toml != "" {
 		file := filepath.Join(dir, "config.toml")

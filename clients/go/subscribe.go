@@ -14,9 +14,12 @@ import (
 type SubscribeOptions struct {
 	// EventTypes ("script_executed", ...); empty means all.
 	EventTypes []string
-	// AfterSequence resumes after this sequence; nil means live events only.
+	// AfterSequence resumes after this sequence; nil means live events only, from the first
+	// stream's started.latest_sequence on (a reconnect resumes from there).
 	AfterSequence *uint64
-	// OnLost receives EventsLost notices; when nil, a loss ends the iteration with *EventsLostError.
+	// OnLost receives EventsLost notices; when nil, a loss (missed_count > 0) ends the iteration
+	// with *EventsLostError. A notice that missed nothing (missed_count 0: the server restarted on
+	// its data dir and this run published nothing the subscriber missed) only reaches OnLost.
 	OnLost func(*v1.EventsLost)
 	// OnStarted is called for each (re)started stream.
 	OnStarted func(*v1.SubscriptionStarted)
@@ -28,7 +31,8 @@ type SubscribeOptions struct {
 
 // Subscribe streams events until ctx ends or the server ends the stream (unsubscribe,
 // shutdown). When the connection drops (UNAVAILABLE) it resubscribes after the last sequence it
-// yielded, so retained events are neither missed nor repeated. A non-nil error is the last
+// yielded (before the first, after the first stream's started.latest_sequence), so retained
+// events are neither missed nor repeated. A non-nil error is the last
 // value of the iteration.
 //
 //	for ev, err := range client.Subscribe(ctx, scriptengine.SubscribeOptions{}) {
@@ -51,6 +55,12 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 				switch m := msg.GetMessage().(type) {
 				case *v1.SubscribeResponse_Started:
 					healthy()
+					if after == nil {
+						// A live subscription resumes from where it began, not live-only again:
+						// what is published while it reconnects is still delivered (or reported lost).
+						latest := m.Started.GetLatestSequence()
+						after = &latest
+					}
 					if opts.OnStarted != nil {
 						opts.OnStarted(m.Started)
 					}
@@ -64,10 +74,12 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 					if last := m.Lost.GetLastMissedSequence(); after == nil || last > *after {
 						after = &last
 					}
-					if opts.OnLost == nil {
+					switch {
+					case opts.OnLost != nil:
+						opts.OnLost(m.Lost)
+					case m.Lost.GetMissedCount() > 0: // 0: a server restarted on its data dir, nothing missed
 						return &EventsLostError{Lost: m.Lost}
 					}
-					opts.OnLost(m.Lost)
 				}
 			}
 		}, func(err error) { yield(nil, err) })

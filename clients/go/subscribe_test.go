@@ -2,6 +2,7 @@ package scriptengine_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"strconv"
@@ -14,11 +15,13 @@ import (
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
 )
 
-// cutProxy forwards TCP to target until Cut drops every connection.
+// cutProxy forwards TCP to target until Cut drops every connection; while refusing is set it
+// drops every new connection at once.
 type cutProxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
+	ln       net.Listener
+	mu       sync.Mutex
+	conns    []net.Conn
+	refusing atomic.Bool
 }
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
@@ -33,6 +36,10 @@ func newCutProxy(t *testing.T, target string) *cutProxy {
 			down, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if p.refusing.Load() {
+				down.Close()
+				continue
 			}
 			up, err := net.Dial("tcp", target)
 			if err != nil {
@@ -167,5 +174,130 @@ func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
 	}
 	if starts.Load() < 2 {
 		t.Fatalf("subscribed %d times, want a resubscription", starts.Load())
+	}
+}
+
+// A live subscription (no AfterSequence) resumes from its first stream's started.latest_sequence:
+// an event published while it cannot reconnect is still delivered, before the later ones.
+func TestSubscribeLiveResumesFromWhereItStarted(t *testing.T) {
+	srv := startServer(t, "")
+	proxy := newCutProxy(t, srv.GRPC)
+	direct, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	viaProxy, err := scriptengine.Dial(proxy.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viaProxy.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := func(id string) {
+		if _, err := direct.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	starts := make(chan struct{}, 16)
+	type result struct {
+		ev  *v1.ServiceEvent
+		err error
+	}
+	got := make(chan result)
+	go func() {
+		for ev, err := range viaProxy.Subscribe(ctx, scriptengine.SubscribeOptions{
+			EventTypes: []string{"script_executed"},
+			OnStarted:  func(*v1.SubscriptionStarted) { starts <- struct{}{} },
+		}) {
+			select {
+			case got <- result{ev, err}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	<-starts // the live stream is open
+	proxy.refusing.Store(true)
+	proxy.Cut()
+	run("during-gap") // the subscriber cannot reconnect yet
+	proxy.refusing.Store(false)
+	<-starts // it subscribed again
+	run("after-gap")
+	for _, want := range []string{"during-gap", "after-gap"} {
+		r := <-got
+		if r.err != nil || r.ev.GetScriptExecuted().GetExecutionId() != want {
+			t.Fatalf("want %s, got %v, %v", want, r.ev, r.err)
+		}
+	}
+}
+
+// A server restarted on its data directory answers after_sequence 0 with EventsLost(RESTART,
+// missed_count 0): nothing of its run was missed, so the iteration goes on, with or without OnLost.
+func TestSubscribeGoesOnPastRestartNoticeThatMissedNothing(t *testing.T) {
+	dir := t.TempDir()
+	first := startServerIn(t, dir, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := func(addr, id string) {
+		c, err := scriptengine.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(first.GRPC, "earlier-run")
+	first.Stop()
+	srv := startServerIn(t, dir, "")
+	run(srv.GRPC, "this-run")
+	c, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, withHandler := range []bool{false, true} {
+		var zero uint64
+		var lost []*v1.EventsLost
+		opts := scriptengine.SubscribeOptions{EventTypes: []string{"script_executed"}, AfterSequence: &zero}
+		if withHandler {
+			opts.OnLost = func(l *v1.EventsLost) { lost = append(lost, l) }
+		}
+		for ev, err := range c.Subscribe(ctx, opts) {
+			if err != nil || ev.GetScriptExecuted().GetExecutionId() != "this-run" {
+				t.Fatalf("OnLost set: %v: got %v, %v", withHandler, ev, err)
+			}
+			break
+		}
+		if withHandler && (len(lost) != 1 || lost[0].GetReason() != v1.LossReason_LOSS_REASON_RESTART || lost[0].GetMissedCount() != 0) {
+			t.Fatalf("OnLost got %v", lost)
+		}
+	}
+}
+
+// Events really missed (missed_count > 0) still end the iteration when there is no OnLost.
+func TestSubscribeEndsWithEventsLostErrorWithoutOnLost(t *testing.T) {
+	srv := startServer(t, "", "--set", "events.log_size=1")
+	c, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 3 {
+		if _, err := c.Run(ctx, "1", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var zero uint64
+	for ev, err := range c.Subscribe(ctx, scriptengine.SubscribeOptions{AfterSequence: &zero}) {
+		var lostErr *scriptengine.EventsLostError
+		if !errors.As(err, &lostErr) || lostErr.Lost.GetMissedCount() == 0 {
+			t.Fatalf("got %v, %v; want *EventsLostError", ev, err)
+		}
+		break
 	}
 }

@@ -35,8 +35,9 @@ class Server:
                 self.proc.wait()
 
 
-def start_server(toml: Optional[str] = None, *extra: str) -> Server:
-    data_dir = tempfile.mkdtemp(prefix="scriptengine-py-")
+def start_server(toml: Optional[str] = None, *extra: str, data_dir: Optional[str] = None) -> Server:
+    """``data_dir``: the one a stopped server used (a restart); a fresh one when None."""
+    data_dir = data_dir or tempfile.mkdtemp(prefix="scriptengine-py-")
     args = [os.environ.get("SCRIPTENGINE_NODE", "node"), str(ROOT / "src/main.ts"),
             "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", data_dir]
     if toml:

@@ -11,6 +11,7 @@ import pytest
 
 import scriptengine_client as se
 from conftest import start_server
+from google.rpc import error_details_pb2
 from scriptengine.v1 import common_pb2, script_pb2, script_service_pb2, tool_service_pb2
 
 
@@ -91,7 +92,44 @@ def test_compile_execute_delete(server) -> None:
     asyncio.run(main())
 
 
-def test_readme_example(server) -> None:
+def test_integral_numbers_come_back_as_int(server) -> None:
+    """As in TS and Go: JSON numbers are doubles on the wire, integral ones within ±2^53 are ints."""
+    value = {"n": 3, "half": 2.5, "big": 2 ** 53, "past": 2.0 ** 54, "neg": -7, "list": [1, 2.0, {"x": 0}]}
+    source = "export default (a) => a.v"
+    with se.Client(server.grpc) as client:
+        got = client.run(source, {"v": value})
+        assert got == value
+        assert [type(got[k]) for k in ("n", "half", "big", "past", "neg")] == [int, float, int, float, int]
+        assert [type(x) for x in (got["list"][0], got["list"][1], got["list"][2]["x"])] == [int, int, int]
+        assert type(client.run("1 + 2")) is int
+
+    async def main() -> None:
+        async with se.AsyncClient(server.grpc) as aclient:
+            assert type(await aclient.run("1 + 2")) is int
+    asyncio.run(main())
+
+
+def test_field_violations(server) -> None:
+    """google.rpc.BadRequest comes out as ``field_violations``; every detail stays in ``details``."""
+    with se.Client(server.grpc) as client:
+        with pytest.raises(se.InvalidArgumentError) as info:
+            client.compile("")
+        assert [v.field for v in info.value.field_violations] == ["source"]
+        assert info.value.field_violations[0].description
+        assert any(d.Is(error_details_pb2.BadRequest.DESCRIPTOR) for d in info.value.details)
+        with pytest.raises(se.NotFoundError) as missing:
+            client.tools.get_tool(tool_service_pb2.GetToolRequest(name="no_such_tool"))
+        assert missing.value.field_violations == []
+
+    async def main() -> None:
+        async with se.AsyncClient(server.grpc) as aclient:
+            with pytest.raises(se.InvalidArgumentError) as ainfo:
+                await aclient.compile("")
+            assert [v.field for v in ainfo.value.field_violations] == ["source"]
+    asyncio.run(main())
+
+
+def test_readme_example(server, capsys) -> None:
     address = server.grpc
     # --- README example (clients/python/README.md) ---
     from scriptengine_client import Client, ResourceExhaustedError
@@ -104,7 +142,7 @@ def test_readme_example(server) -> None:
         except ResourceExhaustedError as err:
             time.sleep(err.retry_delay or 1)
     # --- end ---
-    assert total == 5
+    assert capsys.readouterr().out == "5\n"
 
 
 def test_receives_results_larger_than_4_mib() -> None:

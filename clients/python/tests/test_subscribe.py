@@ -1,17 +1,26 @@
-"""subscribe() resumes after a dropped connection from the last sequence it yielded (sync and async)."""
+"""subscribe() resumes after a dropped connection from the last sequence it yielded, or a live one
+from where it started; a restart notice that missed nothing does not end it; ``stop`` and
+``close()`` end an idle stream cleanly (sync and async)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import threading
+import time
+from typing import Any, Callable
+
+import pytest
 
 import scriptengine_client as se
+from conftest import start_server
+from scriptengine.v1 import event_service_pb2, script_service_pb2
 from scriptengine.v1 import script_pb2
 
 
 class CutProxy:
-    """Forwards TCP to a target until cut() drops every connection."""
+    """Forwards TCP to a target until cut() drops every connection; while ``refusing`` is set it drops
+    every new connection at once."""
 
     def __init__(self, target: str) -> None:
         host, port = target.rsplit(":", 1)
@@ -20,6 +29,7 @@ class CutProxy:
         self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
         self.conns: list[socket.socket] = []
         self.lock = threading.Lock()
+        self.refusing = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -28,6 +38,9 @@ class CutProxy:
                 down, _ = self.sock.accept()
             except OSError:
                 return
+            if self.refusing:
+                down.close()
+                continue
             up = socket.create_connection(self.target)
             with self.lock:
                 self.conns += [down, up]
@@ -146,3 +159,172 @@ def test_subscribe_resumes_across_server_restart() -> None:
     finally:
         for s in servers:
             s.stop()
+
+
+def test_live_subscription_resumes_from_where_it_started(server) -> None:
+    """Without after_sequence, a reconnect resumes from the first stream's started.latest_sequence:
+    an event published while the subscriber cannot reconnect is still delivered, before later ones."""
+    proxy = CutProxy(server.grpc)
+    starts: list[threading.Event] = [threading.Event(), threading.Event()]
+    count = [0]
+
+    def on_started(_: Any) -> None:
+        if count[0] < len(starts):
+            starts[count[0]].set()
+        count[0] += 1
+
+    try:
+        with se.Client(server.grpc) as direct, se.Client(proxy.address) as via_proxy:
+            events = via_proxy.subscribe(["script_executed"], on_started=on_started)
+            got: list = []
+            reader = threading.Thread(target=lambda: got.extend([next(events), next(events)]))
+            reader.start()
+            assert starts[0].wait(30)
+            proxy.refusing = True
+            proxy.cut()
+            direct.run("1", context=ctx("during-gap"))
+            proxy.refusing = False
+            assert starts[1].wait(30)
+            direct.run("2", context=ctx("after-gap"))
+            reader.join(30)
+            assert [e.script_executed.execution_id for e in got] == ["during-gap", "after-gap"]
+            events.close()
+    finally:
+        proxy.close()
+
+
+def test_async_live_subscription_resumes_from_where_it_started(server) -> None:
+    async def main() -> None:
+        proxy = CutProxy(server.grpc)
+        starts = [asyncio.Event(), asyncio.Event()]
+        count = [0]
+
+        def on_started(_: Any) -> None:
+            if count[0] < len(starts):
+                starts[count[0]].set()
+            count[0] += 1
+
+        try:
+            async with se.AsyncClient(server.grpc) as direct, se.AsyncClient(proxy.address) as via_proxy:
+                events = via_proxy.subscribe(["script_executed"], on_started=on_started)
+                reader = asyncio.ensure_future(anext(events))  # opens the live stream
+                await starts[0].wait()
+                proxy.refusing = True
+                proxy.cut()
+                await direct.run("1", context=ctx("during-gap"))
+                proxy.refusing = False
+                await starts[1].wait()
+                await direct.run("2", context=ctx("after-gap"))
+                got = [await reader, await anext(events)]
+                assert [e.script_executed.execution_id for e in got] == ["during-gap", "after-gap"]
+                await events.aclose()
+        finally:
+            proxy.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def restarted_server() -> Any:
+    """A server restarted on its data dir, an event published by each run."""
+    first = start_server()
+    try:
+        with se.Client(first.grpc) as client:
+            client.run("1", context=ctx("earlier-run"))
+    finally:
+        first.stop()
+    second = start_server(data_dir=first.data_dir)
+    with se.Client(second.grpc) as client:
+        client.run("2", context=ctx("this-run"))
+    return second
+
+
+def test_subscribe_goes_on_past_restart_notice_that_missed_nothing() -> None:
+    """after_sequence=0 on a server restarted on its data dir gets EventsLost(RESTART, missed_count 0):
+    nothing of this run was missed, so the iteration goes on, with or without on_lost."""
+    server = restarted_server()
+    try:
+        with se.Client(server.grpc) as client:
+            for with_handler in (False, True):
+                lost: list = []
+                events = client.subscribe(["script_executed"], after_sequence=0, on_lost=lost.append if with_handler else None)
+                assert next(events).script_executed.execution_id == "this-run"
+                events.close()
+                if with_handler:
+                    assert [(l.reason, l.missed_count) for l in lost] == [(event_service_pb2.LOSS_REASON_RESTART, 0)]
+
+        async def main() -> None:
+            async with se.AsyncClient(server.grpc) as aclient:
+                events = aclient.subscribe(["script_executed"], after_sequence=0)
+                assert (await anext(events)).script_executed.execution_id == "this-run"
+                await events.aclose()
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        server.stop()
+
+
+def test_subscribe_raises_events_lost_when_events_were_missed() -> None:
+    """A loss with missed_count > 0 still ends the iteration when there is no on_lost."""
+    server = start_server(None, "--set", "events.log_size=1")
+    try:
+        with se.Client(server.grpc) as client:
+            for i in range(3):
+                client.run(str(i))
+            with pytest.raises(se.EventsLostError) as info:
+                next(client.subscribe(after_sequence=0))
+            assert info.value.lost.missed_count > 0
+
+        async def main() -> None:
+            async with se.AsyncClient(server.grpc) as aclient:
+                with pytest.raises(se.EventsLostError):
+                    await anext(aclient.subscribe(after_sequence=0))
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        server.stop()
+
+
+def event_subscribers(client: se.Client) -> int:
+    return int(client.scripts.get_metrics(script_service_pb2.GetMetricsRequest()).metrics.event_subscribers)
+
+
+def until(condition: Callable[[], bool]) -> bool:
+    """Polls ``condition`` for up to 10 s (the server frees a cancelled stream once it hears of it)."""
+    for _ in range(100):
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.mark.parametrize("how", ["stop", "close"])
+def test_stop_or_close_ends_an_idle_stream_cleanly(server, how: str) -> None:
+    """Setting ``stop`` (or closing the client) ends subscribe() and watch() blocked on an idle stream:
+    the call is cancelled and the iteration just ends, with no exception into the consumer."""
+    with se.Client(server.grpc) as observer:
+        client = se.Client(server.grpc)
+        stop = threading.Event()
+        outcomes: dict[str, object] = {}
+
+        def consume(name: str, stream: Any) -> None:
+            try:
+                outcomes[name] = list(stream)
+            except BaseException as err:  # noqa: BLE001 - the test reports whatever escaped
+                outcomes[name] = err
+
+        readers = [
+            threading.Thread(target=consume, args=("subscribe", client.subscribe(["migration_completed"], stop=stop))),
+            threading.Thread(target=consume, args=("watch", client.watch("NoSuchType", stop=stop))),
+        ]
+        for r in readers:
+            r.start()
+        assert until(lambda: event_subscribers(observer) == 1)
+        if how == "stop":
+            stop.set()
+        else:
+            client.close()
+        for r in readers:
+            r.join(10)
+        assert not any(r.is_alive() for r in readers)
+        assert outcomes == {"subscribe": [], "watch": []}
+        assert until(lambda: event_subscribers(observer) == 0)
+        client.close()
+

@@ -165,11 +165,18 @@ export interface RunOptions extends CallOptions {
 export interface SubscribeOptions {
   /** Event types ("script_executed", ...); empty or omitted means all. */
   eventTypes?: string[];
-  /** Start after this sequence (resume); omitted means live events only. */
+  /**
+   * Start after this sequence (resume); omitted means live events only, from the first stream's
+   * `started.latestSequence` on (a reconnect resumes from there).
+   */
   afterSequence?: bigint;
   /** Ends the subscription. */
   signal?: AbortSignal;
-  /** Missed events; when omitted, a loss ends the iteration with EventsLostError. */
+  /**
+   * Missed events; when omitted, a loss (missedCount > 0) ends the iteration with EventsLostError.
+   * A notice that missed nothing (missedCount 0: the server restarted on its data dir and this run
+   * published nothing the subscriber missed) only reaches this handler.
+   */
   onLost?: (lost: EventsLost) => void;
   /** Each (re)started stream. */
   onStarted?: (started: SubscriptionStarted) => void;
@@ -273,17 +280,21 @@ export class ScriptEngineClient {
 
   /**
    * Events as an async iterator. When the connection drops or the server shuts down (UNAVAILABLE),
-   * it resubscribes from the last sequence it delivered, so no retained event is missed or
-   * repeated. It ends when the server ends the stream (unsubscribe) or `signal` fires.
+   * it resubscribes after the last sequence it delivered (or, before the first, after the first
+   * stream's `started.latestSequence`), so no retained event is missed or repeated. It ends when the
+   * server ends the stream (unsubscribe) or `signal` fires; leaving the loop cancels the stream.
    */
   async *subscribe(options: SubscribeOptions = {}): AsyncGenerator<ServiceEvent, void, undefined> {
     let after = options.afterSequence;
     const events = this.events;
-    yield* this.resuming(options, async function* (healthy) {
-      for await (const msg of events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal: options.signal })) {
+    yield* this.resuming(options, async function* (healthy, signal) {
+      for await (const msg of events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal })) {
         switch (msg.message.case) {
           case "started":
             healthy();
+            // A live subscription resumes from where it began, not live-only again: what is
+            // published while it reconnects is still delivered (or reported lost).
+            after ??= msg.message.value.latestSequence;
             options.onStarted?.(msg.message.value);
             break;
           case "event":
@@ -293,8 +304,9 @@ export class ScriptEngineClient {
           case "lost": {
             const lost = msg.message.value;
             if (lost.lastMissedSequence > (after ?? 0n)) after = lost.lastMissedSequence;
-            if (!options.onLost) throw new EventsLostError(lost);
-            options.onLost(lost);
+            if (options.onLost) options.onLost(lost);
+            // missed_count 0: a server restarted on its data dir, nothing of its run was missed.
+            else if (lost.missedCount > 0n) throw new EventsLostError(lost);
             break;
           }
         }
@@ -305,13 +317,14 @@ export class ScriptEngineClient {
   /**
    * Registration changes as an async iterator. Every stream starts with an EXISTING snapshot of the
    * live registrations, so after a dropped connection it watches again and the new snapshot brings
-   * the caller up to date (treat EXISTING as "the current state", replacing what it knew).
+   * the caller up to date (treat EXISTING as "the current state", replacing what it knew). Leaving
+   * the loop cancels the stream.
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<WatchServicesResponse, void, undefined> {
     const registry = this.registry;
-    yield* this.resuming(options, async function* (healthy) {
+    yield* this.resuming(options, async function* (healthy, signal) {
       options.onRestart?.();
-      for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal: options.signal })) {
+      for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
         healthy();
         yield change;
       }
@@ -322,17 +335,24 @@ export class ScriptEngineClient {
    * Runs one stream after another: `stream` is one stream's life. A dropped connection or a server
    * shutdown (UNAVAILABLE) is followed by a backoff (never shorter than RetryInfo) and a new
    * stream; a clean end, the signal, or any other error ends it. `healthy` resets the count of
-   * consecutive failed reconnects.
+   * consecutive failed reconnects. Each stream gets a signal of its own, aborted when the caller's
+   * fires or the stream ends for any reason: Connect's stream iterators have no `return()`, so
+   * aborting is the only way to cancel the call when the reader leaves early (break, return,
+   * throw), which otherwise stays open on the server and keeps the connection busy.
    */
   private async *resuming<T>(
     options: { signal?: AbortSignal; resume?: boolean; maxReconnects?: number },
-    stream: (healthy: () => void) => AsyncIterable<T>,
+    stream: (healthy: () => void, signal: AbortSignal) => AsyncIterable<T>,
   ): AsyncGenerator<T, void, undefined> {
     let failures = 0;
     const maxReconnects = options.maxReconnects ?? 10;
     for (;;) {
+      const own = new AbortController();
+      const forward = () => own.abort(options.signal?.reason);
+      if (options.signal?.aborted) forward();
+      else options.signal?.addEventListener("abort", forward, { once: true });
       try {
-        yield* stream(() => (failures = 0));
+        yield* stream(() => (failures = 0), own.signal);
         return;
       } catch (e) {
         if (e instanceof EventsLostError) throw e;
@@ -342,6 +362,9 @@ export class ScriptEngineClient {
         if (options.resume === false || !(err instanceof UnavailableError) || ++failures > maxReconnects) throw err;
         await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), options.signal).catch(() => {});
         if (options.signal?.aborted) return;
+      } finally {
+        options.signal?.removeEventListener("abort", forward);
+        own.abort();
       }
     }
   }

@@ -1,14 +1,22 @@
 // Typed errors: every failed call becomes a ScriptEngineError subclass chosen by its gRPC code,
-// carrying the server's google.rpc.ErrorInfo (reason, domain, metadata) and, when the server
-// says a retry can succeed, google.rpc.RetryInfo's delay. They extend ConnectError, so code that
+// carrying the server's google.rpc.ErrorInfo (reason, domain, metadata), google.rpc.BadRequest's
+// field violations and, when the server says a retry can succeed, google.rpc.RetryInfo's delay. They extend ConnectError, so code that
 // already handles Connect errors keeps working.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema, RetryInfoSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
 import type { ExecutionError, ExecutionResult } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import { ExecutionErrorKind } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 
 /** The domain of the server's ErrorInfo. */
 export const ERROR_DOMAIN = "scriptengine.v1";
+
+/** One invalid request field (google.rpc.BadRequest.FieldViolation). */
+export interface FieldViolation {
+  /** The field's path, e.g. "source" or "context.timeout". */
+  readonly field: string;
+  /** Why it is invalid. */
+  readonly description: string;
+}
 
 export class ScriptEngineError extends ConnectError {
   /** ErrorInfo.reason, e.g. "SCRIPT_NOT_FOUND" ("" when the server sent none). */
@@ -19,6 +27,8 @@ export class ScriptEngineError extends ConnectError {
   readonly errorMetadata: Readonly<Record<string, string>>;
   /** RetryInfo.retry_delay in milliseconds, when the server sent one. */
   readonly retryDelayMs: number | undefined;
+  /** BadRequest.field_violations: the request fields the server rejected (empty when none). */
+  readonly fieldViolations: readonly FieldViolation[];
 
   constructor(source: ConnectError) {
     super(source.rawMessage, source.code, source.metadata, undefined, source.cause ?? source);
@@ -30,6 +40,9 @@ export class ScriptEngineError extends ConnectError {
     this.errorMetadata = Object.freeze({ ...(info?.metadata ?? {}) });
     const retry = source.findDetails(RetryInfoSchema)[0]?.retryDelay;
     this.retryDelayMs = retry ? Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6) : undefined;
+    this.fieldViolations = Object.freeze(
+      source.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map(({ field, description }) => Object.freeze({ field, description }))),
+    );
   }
 
   // ConnectError answers `instanceof` for any ConnectError-shaped value; the typed errors must

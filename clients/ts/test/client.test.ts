@@ -1,8 +1,12 @@
 // The TypeScript SDK's own behaviour against a real server: retries only for idempotent calls
 // on UNAVAILABLE, deadlines as TimeoutError, the helpers, and both transports.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
+import { ROOT, startServer, type TestServer } from "../../../test/helpers/server.ts";
+import { createScriptEngineClient, InvalidArgumentError, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
 import { freePort, SERVER_ARGS } from "./support.ts";
 
 
@@ -78,6 +82,14 @@ describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (tr
     expect(await client.execute("helper-delete").then(() => undefined, (e) => e)).toBeInstanceOf(NotFoundError);
   });
 
+  it("exposes BadRequest field violations as fieldViolations", async () => {
+    const err = await client.scripts.compileScript({ source: "" }).then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err.fieldViolations).toEqual([{ field: "source", description: expect.any(String) }]);
+    const found = await client.tools.getTool({ name: "no_such_tool" }).then(() => undefined, (e) => e);
+    expect(found.fieldViolations).toEqual([]);
+  });
+
   it("types NOT_FOUND with the server's ErrorInfo", async () => {
     const err = await client.tools.getTool({ name: "no_such_tool" }).then(() => undefined, (e) => e);
     expect(err).toBeInstanceOf(NotFoundError);
@@ -105,6 +117,82 @@ it("README example", async () => {
     // --- end ---
     expect(logged[0]).toBe(5);
     expect(typeof logged[1]).toBe("bigint");
+  } finally {
+    await server.stop();
+  }
+});
+
+describe.each(["grpc-js", "connect"] as const)("leaving a stream early over %s", (transport) => {
+  let server: TestServer;
+  let client: ScriptEngineClient;
+  beforeAll(async () => {
+    // One open stream per principal: each new stream below needs the previous one released.
+    server = await startServer({ args: [...SERVER_ARGS, "--set", "server.max_streams_per_caller=1"] });
+    client = createScriptEngineClient({ address: transport === "grpc-js" ? server.grpc : server.http, transport });
+    await client.run("1");
+  });
+  afterAll(async () => {
+    client.close();
+    await server.stop();
+  });
+
+  // The server frees a cancelled stream once it hears of it: a new stream is refused
+  // (RESOURCE_EXHAUSTED) until then, and for ever when the old one was never cancelled.
+  async function whenReleased(open: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open();
+      } catch (err) {
+        if (!(err instanceof ResourceExhaustedError) || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  it("cancels the server stream on break, return and throw, for subscribe() and watch()", async () => {
+    const leaves: Array<[string, () => Promise<void>]> = [
+      ["subscribe + break", async () => { for await (const _ of client.subscribe({ afterSequence: 0n })) break; }],
+      ["watch + break", async () => { for await (const _ of client.watch()) break; }],
+      ["subscribe + throw", async () => {
+        const boom = new Error("leave");
+        const err = await (async () => { for await (const _ of client.subscribe({ afterSequence: 0n })) throw boom; })().catch((e: unknown) => e);
+        if (err !== boom) throw err;
+      }],
+      ["watch + return", async () => { await (async () => { for await (const change of client.watch()) return change; })(); }],
+      ["subscribe again", async () => { for await (const _ of client.subscribe({ afterSequence: 0n })) break; }],
+    ];
+    for (const [, leave] of leaves) await whenReleased(leave);
+    const subscribers = async () => (await client.scripts.getMetrics({})).metrics!.eventSubscribers;
+    for (let attempt = 0; (await subscribers()) !== 0n && attempt < 50; attempt++) await new Promise((r) => setTimeout(r, 100));
+    expect(await subscribers()).toBe(0n);
+  });
+});
+
+it("the README example exits, also against a server restarted on its data dir", async () => {
+  const readme = readFileSync(join(ROOT, "clients/ts/README.md"), "utf8");
+  const example = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+  expect(readFileSync(join(ROOT, "README.md"), "utf8")).toContain(example); // the top-level README shows the same
+  let server = await startServer({ args: SERVER_ARGS });
+  const earlier = createScriptEngineClient({ address: server.grpc });
+  await earlier.run("1").finally(() => earlier.close());
+  await server.stop();
+  server = await startServer({ args: SERVER_ARGS, dataDir: server.dataDir });
+  try {
+    const code = example
+      .replace(`"@scriptengine/client"`, JSON.stringify(pathToFileURL(join(ROOT, "clients/ts/src/index.ts")).href))
+      .replace(`"127.0.0.1:50051"`, JSON.stringify(server.grpc))
+      .replace("catch (err) {", "catch (err) { console.error(String(err));");
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let errOut = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (errOut += d));
+    // Bounded: a process kept alive by an open stream is killed, and fails below.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (c, s) => resolve([c, s])));
+    clearTimeout(killer);
+    expect({ exitCode, signal, stderr: errOut }).toEqual({ exitCode: 0, signal: null, stderr: "" });
+    expect(out.trim().split("\n")).toEqual(["5", expect.stringMatching(/^\d+n$/)]);
   } finally {
     await server.stop();
   }

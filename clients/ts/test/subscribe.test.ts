@@ -2,20 +2,31 @@
 // proxy between client and server is cut while scripts keep running; the iterator then yields
 // the events it missed, in order, with no duplicates. A server that shuts down ends the stream with
 // UNAVAILABLE (ENGINE_STOPPED, RetryInfo), so the iterator carries on with the next server on the address.
+import { mkdtempSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { LossReason, type EventsLost } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
+import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, UnavailableError, type ScriptEngineClient } from "../src/index.ts";
+import { createScriptEngineClient, EventsLostError, UnavailableError, type ScriptEngineClient } from "../src/index.ts";
 import { freePort, SERVER_ARGS } from "./support.ts";
 
 let server: TestServer;
 let proxy: Server;
 const sockets = new Set<Socket>();
+// While set, the proxy drops every new connection at once: the client cannot get back in.
+let refusing = false;
+
+const executionIdOf = (r: IteratorResult<ServiceEvent>) =>
+  r.value?.event.case === "scriptExecuted" ? r.value.event.value.executionId : `done=${r.done}`;
 
 beforeAll(async () => {
   server = await startServer({ args: SERVER_ARGS });
   const [host, port] = [server.grpc.slice(0, server.grpc.lastIndexOf(":")), Number(server.grpc.slice(server.grpc.lastIndexOf(":") + 1))];
   proxy = createServer((down) => {
+    if (refusing) return void down.destroy();
     const up = connect(port, host);
     for (const s of [down, up]) {
       sockets.add(s);
@@ -115,5 +126,84 @@ it("resubscribes when the server shuts down (UNAVAILABLE, ENGINE_STOPPED) and an
     await it.return?.();
     client.close();
     await current?.stop();
+  }
+});
+
+it("a live subscription resumes from where its first stream started: events published while it reconnects arrive", async () => {
+  const direct = createScriptEngineClient({ address: server.grpc });
+  const viaProxy = createScriptEngineClient({ address: `127.0.0.1:${(proxy.address() as { port: number }).port}` });
+  const abort = new AbortController();
+  const starts: Array<() => void> = [];
+  const started = (n: number) => new Promise<void>((resolve) => (starts[n] = resolve));
+  const [firstStart, secondStart] = [started(0), started(1)];
+  let count = 0;
+  const it = viaProxy.subscribe({ eventTypes: ["script_executed"], signal: abort.signal, onStarted: () => starts[count++]?.() })[Symbol.asyncIterator]();
+  try {
+    const pending = it.next(); // opens the live stream (no afterSequence)
+    await firstStart;
+    refusing = true;
+    for (const s of sockets) s.destroy();
+    await direct.run("1", undefined, { context: { executionId: "during-gap" } }); // the client cannot reconnect yet
+    refusing = false;
+    await secondStart;
+    await direct.run("2", undefined, { context: { executionId: "after-gap" } });
+    expect([executionIdOf(await pending), executionIdOf(await it.next())]).toEqual(["during-gap", "after-gap"]);
+  } finally {
+    refusing = false;
+    abort.abort();
+    await it.return?.();
+    direct.close();
+    viaProxy.close();
+  }
+});
+
+it("goes on past a restart notice that missed nothing (a server restarted on its data dir), with or without onLost", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "scriptengine-ts-restart-"));
+  let current = await startServer({ args: SERVER_ARGS, dataDir });
+  const before = createScriptEngineClient({ address: current.grpc });
+  try {
+    await before.run("1", undefined, { context: { executionId: "earlier-run" } });
+  } finally {
+    before.close();
+    await current.stop();
+  }
+  current = await startServer({ args: SERVER_ARGS, dataDir });
+  const client = createScriptEngineClient({ address: current.grpc });
+  try {
+    await client.run("2", undefined, { context: { executionId: "this-run" } });
+    // afterSequence 0n asks for everything retained: this run's log, after a RESTART notice with
+    // missed_count 0 (what the earlier run published is not retained).
+    for (const withHandler of [false, true]) {
+      const lost: EventsLost[] = [];
+      const abort = new AbortController();
+      const events = client.subscribe({ eventTypes: ["script_executed"], afterSequence: 0n, signal: abort.signal, onLost: withHandler ? (l) => lost.push(l) : undefined });
+      const it = events[Symbol.asyncIterator]();
+      try {
+        expect(executionIdOf(await it.next())).toBe("this-run");
+      } finally {
+        abort.abort();
+        await it.return?.();
+      }
+      if (withHandler) expect(lost.map((l) => [LossReason[l.reason], l.missedCount])).toEqual([["RESTART", 0n]]);
+    }
+  } finally {
+    client.close();
+    await current.stop();
+  }
+});
+
+it("still ends with EventsLostError when events were really missed and there is no onLost", async () => {
+  const small = await startServer({ args: [...SERVER_ARGS, "--set", "events.log_size=1"] });
+  const client = createScriptEngineClient({ address: small.grpc });
+  try {
+    for (let i = 0; i < 3; i++) await client.run(String(i));
+    const err = await (async () => {
+      for await (const _ of client.subscribe({ afterSequence: 0n })) return undefined;
+    })().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(EventsLostError);
+    expect((err as EventsLostError).missedCount).toBeGreaterThan(0n);
+  } finally {
+    client.close();
+    await small.stop();
   }
 });

@@ -12,6 +12,7 @@ from ._errors import (
     CancelledError,
     EventsLostError,
     FailedPreconditionError,
+    FieldViolation,
     InternalError,
     InvalidArgumentError,
     NotFoundError,
@@ -30,6 +31,6 @@ __all__ = [
     "ScriptEngineError", "TimeoutError", "ResourceExhaustedError", "NotFoundError", "PermissionDeniedError",
     "UnauthenticatedError", "UnavailableError", "InvalidArgumentError", "FailedPreconditionError",
     "AlreadyExistsError", "AbortedError", "UnimplementedError", "CancelledError", "InternalError",
-    "ScriptFailedError", "EventsLostError",
+    "ScriptFailedError", "EventsLostError", "FieldViolation",
 ]
 __version__ = "0.1.0"

@@ -137,8 +137,11 @@ class AsyncClient:
     def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
                   resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
-        """Async-iterates events, resubscribing after the last yielded sequence when the connection
-        drops or the server shuts down. Cancel the consuming task (or break) to stop."""
+        """Async-iterates events, resubscribing after the last yielded sequence (before the first, after
+        the first stream's ``started.latest_sequence``) when the connection drops or the server shuts
+        down. Cancel the consuming task (or break) to stop. Missed events go to ``on_lost``, or raise
+        EventsLostError when it is None; a notice that missed nothing (``missed_count`` 0: the server
+        restarted on its data dir) only reaches ``on_lost``."""
         position = {"after": after_sequence}
 
         async def one(healthy: Callable[[], None]) -> AsyncGenerator[events_pb2.ServiceEvent, None]:
@@ -151,6 +154,10 @@ class AsyncClient:
                     which = msg.WhichOneof("message")
                     if which == "started":
                         healthy()
+                        if position["after"] is None:
+                            # A live subscription resumes from where it began, not live-only again:
+                            # what is published while it reconnects is still delivered (or reported lost).
+                            position["after"] = msg.started.latest_sequence
                         if on_started:
                             on_started(msg.started)
                     elif which == "event":
@@ -158,9 +165,10 @@ class AsyncClient:
                         yield msg.event
                     elif which == "lost":
                         position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
-                        if on_lost is None:
+                        if on_lost is not None:
+                            on_lost(msg.lost)
+                        elif msg.lost.missed_count > 0:  # 0: a server restarted on its data dir, nothing missed
                             raise EventsLostError(msg.lost)
-                        on_lost(msg.lost)
             finally:
                 await stream.aclose()
 

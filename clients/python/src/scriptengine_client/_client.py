@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from typing import Any, Callable, Generator, Iterator, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Generator, Iterator, Mapping, Optional, Sequence, TypeVar, Union, cast
 
 import grpc
 
@@ -12,9 +13,13 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
-from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+from ._errors import CancelledError, EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+# How often a stream's stop watcher looks at ``stop`` (threading.Event has no callbacks).
+_STOP_POLL = 0.1
 
 
 class _Method:
@@ -29,7 +34,7 @@ class _Method:
         cl = self._client
         md = c.metadata_with(cl._token, metadata)
         if self._streaming:
-            return _typed_stream(self._callable(request, timeout=timeout, metadata=md, **kwargs))
+            return _Stream(self._callable(request, timeout=timeout, metadata=md, **kwargs))
         budget = timeout if timeout is not None else (cl._execution_timeout if self._name in c.LONG_METHODS else cl._default_timeout)
         deadline = time.monotonic() + budget
         attempt = 0
@@ -50,13 +55,50 @@ class _Method:
             time.sleep(delay)
 
 
-def _typed_stream(call: Any) -> Iterator[Any]:
+class _Stream(Iterator[Any]):
+    """A server stream's responses, its failures as typed errors. ``cancel()`` (also ``close()``)
+    ends the call from any thread; a reader blocked on it then gets CancelledError."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def __iter__(self) -> "_Stream":
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._call)
+        except grpc.RpcError as rpc_error:
+            raise from_rpc_error(rpc_error) from None
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+    close = cancel
+
+
+@contextlib.contextmanager
+def _cancelled_on(stop: Optional[threading.Event], responses: Iterator[R]) -> Iterator[Iterator[R]]:
+    """Yields a streaming method's ``responses`` (a _Stream), cancelling the call once ``stop`` is
+    set: a reader blocked on an idle stream never gets to look at ``stop`` itself. A daemon thread
+    watches ``stop`` until the stream ends."""
+    stream = cast(_Stream, responses)
+    ended = threading.Event()
+
+    def watch() -> None:
+        assert stop is not None
+        while not ended.is_set():
+            if stop.wait(_STOP_POLL):
+                stream.cancel()
+                return
+
+    if stop is not None:
+        threading.Thread(target=watch, name="scriptengine-stop", daemon=True).start()
     try:
-        yield from call
-    except grpc.RpcError as rpc_error:
-        raise from_rpc_error(rpc_error) from None
+        yield responses
     finally:
-        call.cancel()
+        ended.set()
+        stream.close()
 
 
 class _Service:
@@ -90,6 +132,7 @@ class Client:
         self._channel = grpc.secure_channel(address, creds, options) if creds else grpc.insecure_channel(address, options)
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
+        self._closed = False
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _Service(self, service, stub(self._channel)))
 
@@ -100,6 +143,8 @@ class Client:
     tools: sp.ToolServiceMethods
 
     def close(self) -> None:
+        """Closes the channel; a ``subscribe()``/``watch()`` iterating meanwhile just ends."""
+        self._closed = True
         self._channel.close()
 
     def __enter__(self) -> "Client":
@@ -147,20 +192,26 @@ class Client:
                   resume: bool = True, max_reconnects: int = 10,
                   stop: Optional[threading.Event] = None) -> Iterator[events_pb2.ServiceEvent]:
         """Yields events. When the connection drops (UNAVAILABLE) it resubscribes after the last
-        sequence it yielded; it ends when the server ends the stream or ``stop`` is set. Missed events
-        go to ``on_lost``, or raise EventsLostError when it is None."""
+        sequence it yielded (before the first, after the first stream's ``started.latest_sequence``);
+        it ends when the server ends the stream, ``stop`` is set (even while no event comes) or the
+        client is closed. Missed events go to ``on_lost``, or raise EventsLostError when it is None;
+        a notice that missed nothing (``missed_count`` 0: the server restarted on its data dir) only
+        reaches ``on_lost``."""
         position = {"after": after_sequence}
 
         def one(healthy: Callable[[], None]) -> Generator[events_pb2.ServiceEvent, None, None]:
             req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
             if position["after"] is not None:
                 req.after_sequence = position["after"]
-            stream = self.events.Subscribe(req)
-            try:
+            with _cancelled_on(stop, self.events.Subscribe(req)) as stream:
                 for msg in stream:
                     which = msg.WhichOneof("message")
                     if which == "started":
                         healthy()
+                        if position["after"] is None:
+                            # A live subscription resumes from where it began, not live-only again:
+                            # what is published while it reconnects is still delivered (or reported lost).
+                            position["after"] = msg.started.latest_sequence
                         if on_started:
                             on_started(msg.started)
                     elif which == "event":
@@ -168,11 +219,10 @@ class Client:
                         yield msg.event
                     elif which == "lost":
                         position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
-                        if on_lost is None:
+                        if on_lost is not None:
+                            on_lost(msg.lost)
+                        elif msg.lost.missed_count > 0:  # 0: a server restarted on its data dir, nothing missed
                             raise EventsLostError(msg.lost)
-                        on_lost(msg.lost)
-            finally:
-                stream.close()
 
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
 
@@ -183,17 +233,16 @@ class Client:
         registrations, so when the connection drops or the server shuts down (UNAVAILABLE) it watches
         again and the new snapshot brings the caller up to date (treat EXISTING as "the current
         state", replacing what it knew). ``on_restart`` is called for each (re)started stream, before
-        its snapshot; it ends when the server ends the stream or ``stop`` is set."""
+        its snapshot; it ends when the server ends the stream, ``stop`` is set (even while nothing
+        changes) or the client is closed."""
         def one(healthy: Callable[[], None]) -> Generator[registry_service_pb2.WatchServicesResponse, None, None]:
             if on_restart:
                 on_restart()
-            stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
-            try:
+            request = registry_service_pb2.WatchServicesRequest(service_type=service_type)
+            with _cancelled_on(stop, self.registry.WatchServices(request)) as stream:
                 for change in stream:
                     healthy()
                     yield change
-            finally:
-                stream.close()
 
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
 
@@ -201,25 +250,39 @@ class Client:
                   stop: Optional[threading.Event]) -> Iterator[T]:
         """Runs one stream after another (``one`` is a stream's life): after a dropped connection or a
         server shutdown (UNAVAILABLE) it backs off, never less than RetryInfo, and starts a new
-        stream; a clean end or ``stop`` ends it. ``healthy`` resets the count of failed reconnects."""
+        stream; a clean end, ``stop`` or ``close()`` ends it. ``healthy`` resets the count of failed
+        reconnects."""
         failures = 0
 
         def healthy() -> None:
             nonlocal failures
             failures = 0
 
-        while True:
+        def stopped() -> bool:
+            return self._closed or (stop is not None and stop.is_set())
+
+        while not stopped():
             stream = one(healthy)
             try:
                 for item in stream:
                     yield item
-                    if stop is not None and stop.is_set():
+                    if stopped():
                         return
                 return
+            except CancelledError:
+                if stopped():  # the call was cancelled by ``stop`` or close(): a clean end
+                    return
+                raise
             except UnavailableError as err:
+                if stopped():
+                    return
                 failures += 1
-                if not resume or failures > max_reconnects or (stop is not None and stop.is_set()):
+                if not resume or failures > max_reconnects:
                     raise
-                time.sleep(self._retry.backoff(failures, err.retry_delay))
+                delay = self._retry.backoff(failures, err.retry_delay)
+                if stop is not None:
+                    stop.wait(delay)
+                else:
+                    time.sleep(delay)
             finally:
                 stream.close()  # closes the call when the reader leaves

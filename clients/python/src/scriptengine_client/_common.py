@@ -110,13 +110,30 @@ def execution_context(args: Optional[Mapping[str, JSON]], context: Optional[scri
     return ctx
 
 
+# Every integer up to this magnitude is exact in a double (JavaScript's Number.MAX_SAFE_INTEGER + 1).
+_MAX_EXACT_INT = 2 ** 53
+
+
+def _with_ints(value: JSON) -> JSON:
+    """google.protobuf.Value holds every number as a double: integral ones within ±2^53 become int,
+    as the TypeScript and Go clients (and JSON) give them."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) <= _MAX_EXACT_INT else value
+    if isinstance(value, dict):
+        return {k: _with_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_ints(v) for v in value]
+    return value
+
+
 def value_of(result: script_pb2.ExecutionResult) -> JSON:
-    """The script's return value as plain JSON; raises ScriptFailedError when it failed."""
+    """The script's return value as plain JSON (integral numbers as int); raises ScriptFailedError
+    when it failed."""
     if not result.success:
         raise ScriptFailedError(result)
     if not result.HasField("return_value"):
         return None
-    return json_format.MessageToDict(result.return_value)
+    return _with_ints(json_format.MessageToDict(result.return_value))
 
 
 def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]]]) -> list[tuple[str, str]]:

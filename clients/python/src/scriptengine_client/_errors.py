@@ -1,24 +1,37 @@
 """Typed errors: every failed call raises a ScriptEngineError subclass chosen by its gRPC code,
-carrying the server's google.rpc.ErrorInfo (reason, domain, metadata) and RetryInfo delay."""
+carrying the server's google.rpc.ErrorInfo (reason, domain, metadata), RetryInfo delay and
+BadRequest field violations."""
 
 from __future__ import annotations
 
 import builtins
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 import grpc
+from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 ERROR_DOMAIN = "scriptengine.v1"
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
+class FieldViolation(NamedTuple):
+    """One invalid request field (google.rpc.BadRequest.FieldViolation)."""
+
+    field: str
+    """The field's path, e.g. "source" or "context.timeout"."""
+    description: str
+    """Why it is invalid."""
+
+
 class ScriptEngineError(Exception):
     """A failed call. ``code`` is a grpc.StatusCode; ``reason``/``domain``/``metadata`` come from
-    ErrorInfo; ``retry_delay`` (seconds) from RetryInfo, or None."""
+    ErrorInfo; ``retry_delay`` (seconds) from RetryInfo, or None; ``field_violations`` from
+    BadRequest; ``details`` holds every google.rpc.Status detail as sent (``Any`` messages)."""
 
     def __init__(self, code: grpc.StatusCode, message: str, *, reason: str = "", domain: str = "",
-                 metadata: Optional[Mapping[str, str]] = None, retry_delay: Optional[float] = None) -> None:
+                 metadata: Optional[Mapping[str, str]] = None, retry_delay: Optional[float] = None,
+                 field_violations: Sequence[FieldViolation] = (), details: Sequence[any_pb2.Any] = ()) -> None:
         super().__init__(f"{code.name}: {message}" + (f" ({reason})" if reason else ""))
         self.code = code
         self.message = message
@@ -26,6 +39,8 @@ class ScriptEngineError(Exception):
         self.domain = domain
         self.metadata = dict(metadata or {})
         self.retry_delay = retry_delay
+        self.field_violations = list(field_violations)
+        self.details = list(details)
 
     @property
     def code_name(self) -> str:
@@ -112,11 +127,14 @@ def from_rpc_error(err: Any) -> ScriptEngineError:
     reason = domain = ""
     metadata: dict[str, str] = {}
     retry_delay: Optional[float] = None
+    field_violations: list[FieldViolation] = []
+    details: list[any_pb2.Any] = []
     trailers = err.trailing_metadata() if callable(getattr(err, "trailing_metadata", None)) else None
     for key, value in trailers or ():
         if key != _STATUS_DETAILS_KEY:
             continue
         status = status_pb2.Status.FromString(value)
+        details.extend(status.details)
         for detail in status.details:
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 info = error_details_pb2.ErrorInfo()
@@ -126,8 +144,13 @@ def from_rpc_error(err: Any) -> ScriptEngineError:
                 retry = error_details_pb2.RetryInfo()
                 detail.Unpack(retry)
                 retry_delay = retry.retry_delay.ToTimedelta().total_seconds()
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                field_violations += [FieldViolation(v.field, v.description) for v in bad.field_violations]
     cls = _CLASSES.get(code, ScriptEngineError)
-    return cls(code, message, reason=reason, domain=domain, metadata=metadata, retry_delay=retry_delay)
+    return cls(code, message, reason=reason, domain=domain, metadata=metadata, retry_delay=retry_delay,
+               field_violations=field_violations, details=details)
 
 
 class ScriptFailedError(Exception):
