@@ -512,7 +512,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       return toolAbort.signal;
     };
-    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, l.toolTimeoutMs ?? l.wallTimeoutMs, toolSignal(), io); };
+    // A call may take the tool timeout, and never past the caller's own wall time.
+    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, Math.max(1, Math.min(l.toolTimeoutMs ?? Infinity, started + l.wallTimeoutMs - performance.now())), toolSignal(), io); };
     let finished = false;
     /** Ends this dispatch once (false if it already had ended): timers, tool calls and listeners. */
     const finish = (): boolean => {
@@ -599,7 +600,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(new Error(`tool "${m.name}" timed out after ${timeoutMs} ms`)); }, timeoutMs); });
       const value = await Promise.race([
         job.onToolCall(m.name, args, {
-          executionId, scriptId: job.scriptId, signal: ctl.signal,
+          executionId, scriptId: job.scriptId, signal: ctl.signal, timeoutMs,
           reportIo: (net: number, file: number) => { io.net += net; io.file += file; },
         }),
         timeout,

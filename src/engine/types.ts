@@ -70,6 +70,11 @@ export interface ToolCallInfo {
   executionId: string;
   scriptId?: string;
   signal: AbortSignal;
+  /**
+   * How long this call may take: the tighter of the tool timeout and the caller's remaining wall
+   * time. The host stops waiting then; a tool that runs guest code of its own must stop by then too.
+   */
+  timeoutMs: number;
   /** A tool that does I/O reports it here; it is summed into usage.networkIoBytes / fileIoBytes. */
   reportIo: (networkBytes: number, fileBytes: number) => void;
 }

@@ -16,6 +16,8 @@ export interface NetworkBudget {
 export interface ToolCaller {
   level: Level;
   executionId: string;
+  /** The time the call may take (ToolCallInfo.timeoutMs): the tool's run must end by then. */
+  timeoutMs: number;
   /** The tool's http requests count against the caller's. */
   network: NetworkBudget;
   /** The tool's own network and file I/O counts toward the caller's ResourceUsage. */
@@ -53,7 +55,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, { workingDirectory: input.workingDirectory, roots: input.fsRoots ?? [] }, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, network, reportIo: info.reportIo });
+        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, network, reportIo: info.reportIo });
     }
   };
 }

@@ -12,6 +12,7 @@ import type { StoredTool, ToolRepository } from "../store/tools.ts";
 import { toolBridge, type NetworkBudget, type ToolCaller } from "./bridge.ts";
 import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
+import { useLinearUniqueItems } from "./unique-items.ts";
 import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
 
 export const BUILTIN_TOOLS = [
@@ -41,12 +42,21 @@ export const BUILTIN_TOOLS = [
 
 const MAX_SCHEMA_CACHE = 500;
 
-/** Validators for JSON Schemas (draft-07 keywords; unknown keywords are ignored; `pattern` in RE2 syntax, see linear-regexp.ts). */
+/**
+ * Validators for JSON Schemas (draft-07 keywords; unknown keywords are ignored; `pattern` in RE2
+ * syntax, see linear-regexp.ts; `uniqueItems` in linear time, see unique-items.ts).
+ */
 export class SchemaValidator {
   // Patterns run on RE2 (linear time): arguments from untrusted scripts are checked on the event loop.
   readonly #ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { regExp: linearRegExp } });
   readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false, code: { regExp: linearRegExp } });
   readonly #cache = new Map<string, ValidateFunction>();
+
+  constructor() {
+    // uniqueItems in linear time too (ajv's compares every pair of items).
+    useLinearUniqueItems(this.#ajv);
+    useLinearUniqueItems(this.#strict);
+  }
 
   #clean(schema: object): object {
     const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
@@ -138,14 +148,18 @@ export class ToolRegistry {
       if (errs.length) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} do not match its input schema: ${errs.join("; ")}`);
     }
     const level = caller ? tighter(caller.level, tool.securityLevel) : tool.securityLevel;
-    const outcome = await this.execute(tool, input as JsonObject, level, this.#d.config.resourceLimits.operationTimeoutMs, signal, caller?.executionId, { network: caller?.network });
+    // The tool's own run ends within the caller's call: a tool spinning in its isolate is stopped
+    // there (the host cannot interrupt guest code), before its caller's deadline passes.
+    const timeoutMs = Math.min(this.#d.config.resourceLimits.operationTimeoutMs, caller?.timeoutMs ?? Infinity);
+    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     if (!outcome.success) {
       const e = outcome.error;
       throw new ToolError(`tool ${name} failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`, e?.kind === "security_violation" ? "security_violation" : "tool_error");
     }
-    if (tool.outputSchema && outcome.returnValue !== undefined) {
-      const errs = this.#d.schemas.errors(tool.outputSchema, outcome.returnValue);
+    if (tool.outputSchema) {
+      // Returning nothing is checked as null: a declared output is a promise to return one.
+      const errs = this.#d.schemas.errors(tool.outputSchema, outcome.returnValue ?? null);
       if (errs.length) throw new ToolError(`tool ${name} returned a value that does not match its output schema: ${errs.join("; ")}`);
     }
     return outcome.returnValue;
