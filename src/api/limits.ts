@@ -39,6 +39,12 @@ export interface Grant {
   caller: { key: string; limit: number };
   /** http tool requests one execution may make: the configuration's cap, tightened by the request. */
   maxNetworkRequests: number;
+  /**
+   * Host tools the caller may reach, through its script or a registered tool it calls: granted by
+   * the level and held as a permission. Checked again at each registered tool's call, since the
+   * tool may have been migrated anew since the grant.
+   */
+  hostTools: string[];
   /** Claims the request made that were reduced (clamp mode), for the log and events. */
   clamped: string[];
 }
@@ -141,6 +147,7 @@ export function grantFor(input: GrantInput): Grant {
     clamped,
     caller: { key: principal.name, limit: concurrent },
     maxNetworkRequests: minDefined(rl.maxNetworkRequests, req.maxNetworkRequests),
+    hostTools: Object.entries(HOST_TOOLS).filter(([, h]) => h.levels.includes(level) && holds(h.permission)).map(([name]) => name),
     limits: {
       memoryBytes,
       wallTimeoutMs,

@@ -157,6 +157,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       network: g.maxNetworkRequests,
       maxFileBytes: config.execution.maxToolPayloadBytes / 2,
       scriptTools: deps.tools?.run,
+      callerHostTools: g.hostTools,
     });
     const outcome = await engine.execute(
       {

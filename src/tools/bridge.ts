@@ -18,6 +18,8 @@ export interface ToolCaller {
   executionId: string;
   /** The time the call may take (ToolCallInfo.timeoutMs): the tool's run must end by then. */
   timeoutMs: number;
+  /** Host tools the caller may reach (its grant's): a tool using another is refused. */
+  hostTools?: readonly string[];
   /** The tool's http requests count against the caller's. */
   network: NetworkBudget;
   /** The tool's own network and file I/O counts toward the caller's ResourceUsage. */
@@ -37,6 +39,8 @@ export interface BridgeInput {
   network: number | NetworkBudget;
   maxFileBytes: number;
   scriptTools?: ScriptToolRunner;
+  /** Host tools the caller's grant allows, handed to the registered tools it calls. */
+  callerHostTools?: readonly string[];
 }
 
 /** Builds the engine's tool callback for one execution. */
@@ -55,7 +59,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, { workingDirectory: input.workingDirectory, roots: input.fsRoots ?? [] }, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, network, reportIo: info.reportIo });
+        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, hostTools: input.callerHostTools, network, reportIo: info.reportIo });
     }
   };
 }

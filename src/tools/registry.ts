@@ -142,6 +142,10 @@ export class ToolRegistry {
   run = async (name: string, args: JsonValue, signal: AbortSignal, caller?: ToolCaller): Promise<JsonValue | undefined> => {
     const tool = this.#d.tools.get(name);
     if (!tool) throw new ToolError(`no tool named ${name}`);
+    // The grant was checked against the tool as it was when the script started; it may have been
+    // migrated anew since (now using http, say): the caller's rights hold at every call.
+    const denied = caller?.hostTools && tool.hostTools.find((h) => !caller.hostTools!.includes(h));
+    if (denied) throw new ToolError(`the ${name} tool uses ${denied}, which this caller may not use`, "security_violation");
     const input = args ?? {};
     if (tool.inputSchema) {
       const errs = this.#d.schemas.errors(tool.inputSchema, input);

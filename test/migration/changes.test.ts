@@ -11,6 +11,7 @@ import { SecurityLevel, clients, config, legacyCopy, startWithLegacy } from "./h
 
 const ADMIN = "admin-token-0123456789abcdef";
 const MIGRATOR = "migrator-token-0123456789abcdef";
+const PLAIN = "plain-token-0123456789abcdef";
 const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
 let server: TestServer;
@@ -24,6 +25,9 @@ beforeAll(async () => {
 [store]
 max_migrations_per_tool = 3
 
+[tools]
+http_allow_list = ["127.0.0.1"]
+
 [[auth.principals]]
 name = "ops"
 token = "${ADMIN}"
@@ -35,6 +39,11 @@ name = "migrator"
 token = "${MIGRATOR}"
 max_security_level = "safe"
 permissions = ["migrate"]
+
+[[auth.principals]]
+name = "plain"
+token = "${PLAIN}"
+max_security_level = "production"
 `,
   });
   c = clients(server);
@@ -110,5 +119,25 @@ describe("changing a migrated tool", () => {
     const wide = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"]));
     const f = await failure(c.migration.migrateTool({ toolName: "churn", config: config({ dryRun: true, metadata: wide }) }, as(ADMIN)));
     expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", "config.metadata"]);
+  });
+
+  it("a tool migrated anew while a script runs is held to the caller's rights at the call (no http for a caller without tools:http)", async () => {
+    write("flip.js", "flip", "return 'no host tools';");
+    await c.migration.migrateTool({ toolName: "flip", config: config({ level: SecurityLevel.PRODUCTION }) }, as(ADMIN));
+    const context = { availableTools: ["flip"], securityContext: { securityLevel: SecurityLevel.PRODUCTION } };
+    const source = `export default async (a, ctx) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      try { return await ctx.tools.flip({}); } catch (e) { return e.name + ": " + e.message; }
+    }`;
+    const running = c.scripts.runScript({ source, context }, as(PLAIN)); // granted: flip uses no host tool yet
+    await new Promise((r) => setTimeout(r, 300));
+    write("flip.js", "flip", 'return (await ctx.tools.http({ url: "http://127.0.0.1:9/" })).status;');
+    const again = await c.migration.migrateTool({ toolName: "flip", config: config({ level: SecurityLevel.PRODUCTION, force: true, skipChecks: ["smoke_run"] }) }, as(ADMIN));
+    expect(again.result?.status).toBe(MigrationState.COMPLETED);
+    const r = await running;
+    expect(String(r.result?.returnValue?.kind.value)).toMatch(/^SecurityError: .*flip tool uses http, which this caller may not use/);
+    // A new call is refused up front, as before.
+    const f = await failure(c.scripts.runScript({ source: "1", context }, as(PLAIN)));
+    expect([f.code, f.metadata.tool]).toEqual(["PermissionDenied", "flip"]);
   });
 });
