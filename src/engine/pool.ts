@@ -414,6 +414,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const key = job.cacheKey ?? cacheKeyOf(sourceHash(job.source), language, job.kind);
     const entry = cache.get(key);
     const cacheHit = job.compiledCacheHit ?? entry !== undefined;
+    // The execution figures are the callers': a registered tool's run inside one, or the engine's
+    // own work (a migration's describe and smoke runs), is not another execution of theirs.
+    const counted = !job.notCounted;
     if (job.compiledCacheHit === undefined) {
       if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
     }
@@ -483,8 +486,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       cancelTimer = setTimeout(() => {
         if (finished) return;
-        c.total++;
-        c.failed++;
+        if (counted) { c.total++; c.failed++; }
         done();
         q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, cacheHit, performance.now() - started));
         killIfStillRunning();
@@ -568,16 +570,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
         metadata: { cacheHit, isolateId: out.isolateId, workerId: w.id, queueWaitMs, compileMs: out.compileMs },
         cpuProfile: out.cpuProfile,
       };
-      c.total++;
-      if (out.ok) c.ok++; else c.failed++;
-      c.execTimeSum += out.executionTimeMs;
-      recordLatency(performance.now() - started + queueWaitMs);
+      if (counted) {
+        c.total++;
+        if (out.ok) c.ok++; else c.failed++;
+        c.execTimeSum += out.executionTimeMs;
+        recordLatency(performance.now() - started + queueWaitMs);
+      }
       done();
       q.resolve(outcome);
     }, (e: Error) => {
       if (finished) return;
-      c.total++;
-      c.failed++;
+      if (counted) { c.total++; c.failed++; }
       done();
       q.reject(e);
     });

@@ -123,6 +123,11 @@ export interface ExecuteJob {
   parentExecutionId?: string;
   /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
   caller?: { key: string; limit: number };
+  /**
+   * Not one of the executions the engine's figures count (total, success, latency): a registered
+   * tool's run inside an execution, or the engine's own work such as a migration's smoke run.
+   */
+  notCounted?: boolean;
   /** Test-only: crash or hang the worker that takes this job. Ignored unless EngineOptions.enableTestHooks. */
   testHook?: 'segv' | 'abort' | 'hang' | 'oom';
 }

@@ -159,7 +159,8 @@ export class ToolRegistry {
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     if (!outcome.success) {
       const e = outcome.error;
-      throw new ToolError(`tool ${name} failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`, e?.kind === "security_violation" ? "security_violation" : "tool_error");
+      // The bridge says which tool failed; this says how.
+      throw new ToolError(e ? `${e.name}: ${e.message}` : "unknown error", e?.kind === "security_violation" ? "security_violation" : "tool_error");
     }
     if (tool.outputSchema) {
       // Returning nothing is checked as null: a declared output is a promise to return one.
@@ -196,6 +197,7 @@ export class ToolRegistry {
         executionId: parentExecutionId ? `${parentExecutionId}/tool:${tool.name}:${Date.now().toString(36)}` : undefined,
         parentExecutionId,
         scriptId: `tool:${tool.name}`,
+        notCounted: true,
         onToolCall:
           options.hostTools ??
           toolBridge({

@@ -20,10 +20,11 @@ beforeAll(async () => {
   const root = mkdtempSync(join(tmpdir(), "se-tool-calls-"));
   writeFileSync(join(root, "spin.js"), tool("spin", "if (args.spin) for (;;) {} return 'done';"));
   writeFileSync(join(root, "uniq.js"), tool("uniq", "return args.items.length;", 'export const inputSchema = { type: "object", properties: { items: { type: "array", uniqueItems: true } }, required: ["items"] };'));
+  writeFileSync(join(root, "throwy.js"), tool("throwy", "throw new Error('no');"));
   writeFileSync(join(root, "nothing.js"), tool("nothing", "return undefined;", 'export const inputSchema = { type: "object" };\nexport const outputSchema = { type: "object", required: ["ok"] };'));
   server = await startServer({ args: ["--set", `tools.legacy_root=${root}`, "--set", "pool.workers=1"] });
   c = clients(server);
-  for (const name of ["spin", "uniq", "nothing"]) {
+  for (const name of ["spin", "uniq", "nothing", "throwy"]) {
     const r = await c.migration.migrateTool({ toolName: name, config: config({ skipChecks: ["smoke_run"] }) });
     expect([name, r.result?.status]).toEqual([name, MigrationState.COMPLETED]);
   }
@@ -62,6 +63,23 @@ describe("registered tools at their limits", () => {
   it("a tool with an output schema that returns nothing breaks its promise: a ToolError", async () => {
     const r = await call("ctx.tools.nothing({})", ["nothing"]);
     expect(String(r.result?.returnValue?.kind.value)).toMatch(/ToolError: .*does not match its output schema/);
+  });
+});
+
+describe("what GetMetrics counts", () => {
+  it("executions are the callers': a script's tool calls and a migration's smoke run are not executions of their own", async () => {
+    const metrics = async () => (await c.scripts.getMetrics({})).metrics!;
+    const before = await metrics();
+    const r = await c.scripts.runScript({
+      source: "export default async (a, ctx) => { let n = 0; for (let i = 0; i < 3; i++) { try { await ctx.tools.throwy({}); } catch { n++; } } return n; }",
+      context: { availableTools: ["throwy"] },
+    });
+    expect(r.result?.returnValue?.kind.value).toBe(3);
+    const said = await call("ctx.tools.throwy({})", ["throwy"]);
+    expect(said.result?.returnValue?.kind.value).toBe('ToolError: tool "throwy" failed: Error: no'); // said once
+    await c.migration.migrateTool({ toolName: "throwy", config: config({ dryRun: true }) });
+    const after = await metrics();
+    expect([Number(after.totalExecutions - before.totalExecutions), Number(after.failedExecutions - before.failedExecutions)]).toEqual([2, 0]);
   });
 });
 

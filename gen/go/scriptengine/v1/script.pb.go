@@ -1050,10 +1050,12 @@ type PerformanceMetrics struct {
 	// Executions running now.
 	ActiveConnections uint64 `protobuf:"varint,2,opt,name=active_connections,json=activeConnections,proto3" json:"active_connections,omitempty"`
 	// CPU use of the server and its workers over the last 10 seconds, percent of one core.
-	CpuUsage             float64 `protobuf:"fixed64,3,opt,name=cpu_usage,json=cpuUsage,proto3" json:"cpu_usage,omitempty"`
-	TotalExecutions      uint64  `protobuf:"varint,4,opt,name=total_executions,json=totalExecutions,proto3" json:"total_executions,omitempty"`
-	SuccessfulExecutions uint64  `protobuf:"varint,5,opt,name=successful_executions,json=successfulExecutions,proto3" json:"successful_executions,omitempty"`
-	FailedExecutions     uint64  `protobuf:"varint,6,opt,name=failed_executions,json=failedExecutions,proto3" json:"failed_executions,omitempty"`
+	CpuUsage float64 `protobuf:"fixed64,3,opt,name=cpu_usage,json=cpuUsage,proto3" json:"cpu_usage,omitempty"`
+	// Executions callers asked for (ExecuteScript, RunScript); a registered tool's run inside one and
+	// a migration's smoke run are not counted. Latencies and the success rate follow the same rule.
+	TotalExecutions      uint64 `protobuf:"varint,4,opt,name=total_executions,json=totalExecutions,proto3" json:"total_executions,omitempty"`
+	SuccessfulExecutions uint64 `protobuf:"varint,5,opt,name=successful_executions,json=successfulExecutions,proto3" json:"successful_executions,omitempty"`
+	FailedExecutions     uint64 `protobuf:"varint,6,opt,name=failed_executions,json=failedExecutions,proto3" json:"failed_executions,omitempty"`
 	// successful / total, 0..1.
 	SuccessRate          float64              `protobuf:"fixed64,7,opt,name=success_rate,json=successRate,proto3" json:"success_rate,omitempty"`
 	LatencyP50           *durationpb.Duration `protobuf:"bytes,8,opt,name=latency_p50,json=latencyP50,proto3" json:"latency_p50,omitempty"`

@@ -549,6 +549,9 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   cpuUsage: number;
 
   /**
+   * Executions callers asked for (ExecuteScript, RunScript); a registered tool's run inside one and
+   * a migration's smoke run are not counted. Latencies and the success rate follow the same rule.
+   *
    * @generated from field: uint64 total_executions = 4;
    */
   totalExecutions: bigint;
