@@ -15,7 +15,7 @@ import type { Config, Level } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
 import type { JsonObject } from "../engine/index.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
-import type { ValidationOptions } from "../migration/checks.ts";
+import { checkToolName, type ValidationOptions } from "../migration/checks.ts";
 import { STATE_NAME, type LevelCheck, type MigrateOptions, type Migrator } from "../migration/migrator.ts";
 
 export const MIGRATE_PERMISSION = "migrate";
@@ -87,6 +87,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       const s = req.config?.source?.source;
       const source = s?.case === "filePath" ? { filePath: s.value } : s?.case === "manifestPath" ? { manifestPath: s.value } : undefined;
       if (!req.toolName && !source) throw serviceError("VALIDATION_ERROR", "tool_name or config.source is required", { field: "tool_name" });
+      if (req.toolName) checkToolName(req.toolName, "tool_name");
       return { result: await migrator.migrate({ ...options(ctx, req.config), toolName: req.toolName, source }) };
     },
 
@@ -101,6 +102,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
 
     async validateMigration(req, ctx) {
       if (!req.toolName) throw serviceError("VALIDATION_ERROR", "tool_name is required", { field: "tool_name" });
+      checkToolName(req.toolName, "tool_name");
       if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
       requireServing();
       const options = validationOptions(req.validation, "validation");
@@ -109,6 +111,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
 
     async rollbackTool(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
+      if (req.toolName) checkToolName(req.toolName, "tool_name");
       return { result: await migrator.rollback(req.toolName, req.config?.migrationId ?? "", req.config?.reason ?? "", mayChangeAt(ctx)) };
     },
 
@@ -121,6 +124,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       // A status that names no state would otherwise drop out of the filter and widen it to all.
       const unknown = (f?.statuses ?? []).find((st) => !Object.hasOwn(STATE_NAME, st));
       if (unknown !== undefined) throw serviceError("VALIDATION_ERROR", `filter.statuses: ${unknown} is not a migration state`, { field: "filter.statuses" });
+      if (f?.toolName) checkToolName(f.toolName, "filter.tool_name");
       const limit = pageSizeOf(req.pageSize);
       const page = migrator.list({
         statuses: [...(f?.statuses ?? [])],

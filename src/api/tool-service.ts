@@ -4,6 +4,7 @@ import { create, type JsonObject as PbJsonObject } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ToolSchema, ToolService, type Tool } from "../../gen/ts/scriptengine/v1/tool_service_pb.js";
+import { checkToolName } from "../migration/checks.ts";
 import { serviceError } from "../errors.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
@@ -79,6 +80,7 @@ export function toolService(deps: ToolServiceDeps): Partial<ServiceImpl<typeof T
 
     getTool(req) {
       if (!req.name) throw serviceError("VALIDATION_ERROR", "name is required", { field: "name" });
+      checkToolName(req.name, "name");
       const builtin = BUILTINS.find((b) => b.name === req.name);
       if (builtin) return { tool: builtin };
       const t = tools.get(req.name);

@@ -51,6 +51,14 @@ export function checkValidationOptions(o: ValidationOptions, allowed: readonly s
 }
 
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * A tool name given in a request: a name no tool could have is the caller's error, refused before
+ * anything is recorded (it would be echoed in every result and stored with the migration).
+ */
+export function checkToolName(name: string, field: string): void {
+  if (!NAME_RE.test(name)) throw serviceError("VALIDATION_ERROR", `${field} must be 1-64 letters, digits, _ or -, starting with a letter or _`, { field });
+}
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const RESERVED = new Set(["http", "fs", "call"]);
 /** Names every object already has (`toString`, `__proto__`, ...): as a key of `ctx.tools` or of a

@@ -34,6 +34,8 @@ import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine
 import type { Config, Level } from "../config/types.ts";
 import type { Engine } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
+import { ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { messageOf, serviceError } from "../errors.ts";
 import { durationOf } from "../api/duration.ts";
 import { LEVEL_TO_PROTO } from "../api/config-message.ts";
@@ -374,9 +376,12 @@ export class Migrator {
         if (e.error) throw serviceError("VALIDATION_ERROR", e.error);
         result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } });
       } catch (err) {
+        // Refused before it was recorded (an existing tool without force, say): named as the
+        // refusal names it, else by its entry or file.
+        const refused = err instanceof ConnectError ? err.findDetails(ErrorInfoSchema)[0]?.metadata.tool : undefined;
         result = create(MigrationResultSchema, {
           migrationId: "",
-          toolName: toolName || (e.file ?? e.manifest ?? "").replace(/^.*\//, "").replace(/\.[^.]*$/, ""),
+          toolName: refused || toolName || (e.file ?? e.manifest ?? "").replace(/^.*\//, "").replace(/\.[^.]*$/, ""),
           status: MigrationState.FAILED,
           errors: [messageOf(err)],
           metadata: { source: value(e.file ? `file:${e.file}` : `manifest:${e.manifest}#${toolName}`) },

@@ -261,6 +261,21 @@ export function call() { return { ok: true }; }
     expect(unknown).toMatchObject({ code: "InvalidArgument", reason: "VALIDATION_ERROR" });
   }, 30_000);
 
+  it("a tool name no tool could have is INVALID_ARGUMENT before anything is recorded, on every call that takes one", async () => {
+    const before = (await c.migration.getMigrationStatus({})).status!.totalMigrations;
+    const bad = ["x".repeat(65), "has space", "1starts-with-digit", "ünïcode"];
+    for (const name of bad) {
+      const f = await failure(migrate(name, config()));
+      expect([name, f.code, f.reason, f.metadata.field]).toEqual([name, "InvalidArgument", "VALIDATION_ERROR", "tool_name"]);
+      expect(f.err.rawMessage).not.toContain(name);
+    }
+    expect((await failure(c.migration.validateMigration({ toolName: bad[0] }))).metadata.field).toBe("tool_name");
+    expect((await failure(c.migration.rollbackTool({ toolName: bad[0] }))).metadata.field).toBe("tool_name");
+    expect((await failure(c.migration.listMigrations({ filter: { toolName: bad[0] } }))).metadata.field).toBe("filter.tool_name");
+    expect((await failure(c.tools.getTool({ name: bad[0] }))).metadata.field).toBe("name");
+    expect((await c.migration.getMigrationStatus({})).status!.totalMigrations).toBe(before);
+  });
+
   it("paths outside the legacy root are PERMISSION_DENIED", async () => {
     for (const file of ["../../etc/passwd", "/etc/passwd"]) {
       expect((await failure(migrate("", config({ file })))).code).toBe("PermissionDenied");
@@ -409,6 +424,16 @@ describe("MigrateDirectory", () => {
     expect(steps.find((s) => s.result!.toolName === "link-out")!.result!.errors).toEqual(["tree/link-out is outside the legacy tools root"]);
     expect(steps.find((s) => s.result!.toolName === "loop")!.result!.errors.join()).toContain("listed already");
     expect((await c.tools.getTool({ name: "tree_low" })).tool?.name).toBe("tree_low");
+
+    // Again, without force: each tool is refused under its own name, not its file's.
+    writeFileSync(join(dir, "file-name-differs.js"), meta("named_inside", "export function call() { return 1; }"));
+    await migrate("named_inside", config({ file: "tree/file-name-differs.js" }));
+    const again = [];
+    for await (const s of c.migration.migrateDirectory({ directory: "tree", config: config() })) again.push(s.result!);
+    expect(again.map((r) => [r.toolName, r.errors.join()])).toEqual([
+      ["named_inside", expect.stringContaining("a tool named named_inside is already registered")],
+      ["tree_top", expect.stringContaining("a tool named tree_top is already registered")],
+    ]);
   });
 });
 
