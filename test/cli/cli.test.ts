@@ -208,6 +208,9 @@ describe("migrations", () => {
     const broken = await cli([...at(), "migrate", "nothing_here"]);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/nothing_here +FAILED/);
+    // A dry run that finds what would stop the migration fails too: "validate only" must be able to say no.
+    const dryBroken = await cli([...at(), "migrate", "broken_tool", "--dry-run"]);
+    expect([dryBroken.code, dryBroken.stdout]).toEqual([1, expect.stringMatching(/broken_tool +DRY_RUN/)]);
     const v = await cli([...at(), "validate", "never_migrated"]);
     expect(v.code).toBe(4);
     expect(v.stderr).toMatch(/^scriptengine: NOT_FOUND/);

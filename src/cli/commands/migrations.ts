@@ -27,7 +27,10 @@ const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION,
 type LevelName = keyof typeof LEVELS;
 const levelOption = () => new Option("--level <level>", "security level of the migrated tool").choices(Object.keys(LEVELS));
 
-const ok = (r: MigrationResult) => r.status === MigrationState.COMPLETED || r.status === MigrationState.DRY_RUN;
+/** Completed, or a dry run that found nothing that would stop the migration. */
+const ok = (r: MigrationResult) =>
+  r.status === MigrationState.COMPLETED ||
+  (r.status === MigrationState.DRY_RUN && r.errors.length === 0 && !r.validationResults.some((v) => v.status === ValidationStatus.FAILED));
 const isDirectory = (target: string, dir?: boolean) => Boolean(dir) || target === "." || target.endsWith("/");
 
 function resultRows(results: MigrationResult[]): string {
