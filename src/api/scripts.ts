@@ -122,12 +122,19 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     }
   }
 
+  /**
+   * The time a script may run within the RPC's deadline: a little less than all of it (a tenth, at
+   * most 100 ms), so that the answer, TIMEOUT with its ErrorInfo, reaches the caller before the
+   * caller's own timer gives up on the call.
+   */
+  const answerBy = (deadlineMs: number | undefined) => (deadlineMs === undefined ? undefined : Math.max(1, deadlineMs - Math.min(100, deadlineMs / 10)));
+
   function grant(ctx: HandlerContext, context: ExecutionContext | undefined, scriptId: string): Grant {
     return grantFor({
       config,
       principal: principalOf(ctx),
       context,
-      deadlineMs: ctx.timeoutMs(),
+      deadlineMs: answerBy(ctx.timeoutMs()),
       registeredTools: deps.tools?.describe,
       onViolation: (detail, level) => events.violation("permission_denied", principalOf(ctx).name, scriptId, "", detail, level),
     });

@@ -2,7 +2,7 @@
 // thrown value into the service's error, and log each call. Health and reflection are public
 // (probes and grpcurl need no token); everything else needs a principal.
 import type { DescService } from "@bufbuild/protobuf";
-import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { Authenticator } from "../auth/principal.ts";
 import { principalKey } from "../auth/principal.ts";
 import { notImplemented, serviceError, toServiceError } from "../errors.ts";
@@ -42,9 +42,13 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
   for (const method of service.methods) {
     const fn = (impl as Record<string, AnyImpl | undefined>)[method.localName];
     const name = `${service.typeName}/${method.name}`;
-    const finish = (start: number, call: RpcCall | undefined, err?: unknown) => {
+    const finish = (start: number, call: RpcCall | undefined, err?: unknown, ctx?: HandlerContext) => {
       const ms = performance.now() - start;
-      const e = err === undefined ? undefined : toServiceError(err);
+      let e = err === undefined ? undefined : toServiceError(err);
+      // A caller whose deadline passed cancels the call as it gives up: that is the deadline, and
+      // is recorded as such (the caller no longer listens to what it is told).
+      const left = ctx?.timeoutMs();
+      if (e?.code === Code.Canceled && left !== undefined && left <= 0) e = serviceError("TIMEOUT", "the call's deadline passed", { cause: err });
       const code = e?.code ?? 0;
       options.onCallDone?.(name, code, ms);
       call?.end(code, e);
@@ -71,7 +75,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
           finish(start, call);
           return res;
         } catch (err) {
-          throw finish(start, call, err);
+          throw finish(start, call, err, ctx);
         }
       };
     } else {
@@ -92,7 +96,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
           if (ctx.signal.aborted) throw ctx.signal.reason instanceof ConnectError ? ctx.signal.reason : serviceError("CANCELLED", "the call was cancelled");
           finish(start, call);
         } catch (err) {
-          throw finish(start, call, err);
+          throw finish(start, call, err, ctx);
         } finally {
           release?.();
           options.openStreams?.closed();

@@ -277,6 +277,9 @@ describe("limits", () => {
     const f = await failure(grpc().runScript({ source: "while (true) {}" }, { timeoutMs: 400 }));
     expect(f.code).toBe("DeadlineExceeded");
     expect(Date.now() - started).toBeLessThan(9000);
+    // The script stops a little before the deadline, so the caller hears the server's own answer.
+    const g = await failure(grpc().runScript({ source: "export default () => new Promise(() => {})" }, { timeoutMs: 2000 }));
+    expect([g.code, g.reason]).toEqual(["DeadlineExceeded", "TIMEOUT"]);
   });
 
   it("a memory bomb is RESOURCE_EXHAUSTED with RESOURCE_EXCEEDED memory", async () => {

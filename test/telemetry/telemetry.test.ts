@@ -134,6 +134,17 @@ describe("traces", () => {
     expect(run.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it("a caller's deadline passing is recorded as DEADLINE_EXCEEDED, not CANCELLED", async () => {
+    const trace = "3".repeat(31) + "d";
+    const c = client("grpc-js", trace);
+    await expect(c.run("export default () => new Promise(() => {})", {}, { timeoutMs: 1000 })).rejects.toThrow();
+    c.close();
+    const list = await settle(trace, "scriptengine.v1.ScriptService/RunScript");
+    const [rpc] = named(list, "scriptengine.v1.ScriptService/RunScript");
+    expect(rpc.attributes).toMatchObject({ "rpc.status_code": "DEADLINE_EXCEEDED", "error.type": "DEADLINE_EXCEEDED" });
+    expect(rpc.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
   it("a tool call is a child of the run, and the http tool sends the trace on", async () => {
     const trace = "4".repeat(31) + "d";
     const c = client("grpc-js", trace);
@@ -191,7 +202,7 @@ describe("metrics", () => {
     const count = (outcome: string, level: string) =>
       executions.find((p) => p.attributes["scriptengine.outcome"] === outcome && p.attributes["scriptengine.security_level"] === level)?.value;
     expect(count("script_threw", "safe")).toBe(1);
-    expect(count("timeout", "safe")).toBe(1);
+    expect(count("timeout", "safe")).toBe(2); // the server-side and the caller-deadline tests above
     expect(count("success", "development")).toBe(1);
     expect(Number(count("success", "safe"))).toBeGreaterThanOrEqual(3);
 
