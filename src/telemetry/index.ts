@@ -11,7 +11,7 @@
 // Anything else (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER,
 // OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES, ...) is read by the SDK itself.
 // OTEL_SDK_DISABLED=true turns telemetry off whatever the file says.
-import { metrics, trace } from "@opentelemetry/api";
+import { diag, DiagLogLevel, metrics, trace, type DiagLogger } from "@opentelemetry/api";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import { createServer } from "node:net";
@@ -68,11 +68,16 @@ export function applyTelemetryDefaults(settings: TelemetrySettings, env: NodeJS.
 
 const isTrue = (v: string | undefined) => v?.trim().toLowerCase() === "true";
 
+/** The longest the final export may take at shutdown. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
 /** Starts the SDK, or returns undefined (and loads nothing) when telemetry is off. */
 export async function startTelemetry(settings: TelemetrySettings | undefined, log: Logger, overrides: TelemetryOverrides = {}): Promise<Telemetry | undefined> {
   const env = process.env;
   if (!settings?.enabled || isTrue(env.OTEL_SDK_DISABLED)) return undefined;
   applyTelemetryDefaults(settings, env);
+  // Exporter failures (a collector down or refusing) reach the service log, at most one a minute.
+  diag.setLogger(diagToLog(log), DiagLogLevel.WARN);
   // The exporter reports a port it cannot bind only to OTel's silent diagnostics: try it first.
   if (settings.prometheusAddress) {
     await canListen(env.OTEL_EXPORTER_PROMETHEUS_HOST ?? "", Number(env.OTEL_EXPORTER_PROMETHEUS_PORT), settings.prometheusAddress);
@@ -96,7 +101,15 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
     rpc: rpcTelemetry(tracer, meter),
     executions: executionTelemetry(tracer, meter),
     observe: (sources) => observeServer(meter, sources),
-    shutdown: () => sdk.shutdown().catch((err: unknown) => log.warn("telemetry shutdown failed", { error: String(err) })),
+    // A collector that is down or hangs would hold the process for the exporter's own timeout
+    // (~10 s) after it said "stopped": the last flush gets SHUTDOWN_FLUSH_MS.
+    shutdown: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), SHUTDOWN_FLUSH_MS)));
+      const done = await Promise.race([sdk.shutdown().then(() => "done" as const, (err: unknown) => log.warn("telemetry shutdown failed", { error: String(err) })), late]);
+      clearTimeout(timer);
+      if (done === "late") log.warn("telemetry flush cut short: the collector did not answer in time", { ms: SHUTDOWN_FLUSH_MS });
+    },
   };
 }
 
@@ -107,4 +120,22 @@ function canListen(host: string, port: number, address: string): Promise<void> {
     probe.once("error", (err) => reject(new ListenError("telemetry.prometheus_address", address, err)));
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
+}
+
+/** OpenTelemetry's own warnings and errors as service log lines, one a minute at most. */
+function diagToLog(log: Logger): DiagLogger {
+  let last = 0;
+  let dropped = 0;
+  const say = (message: string, args: unknown[]) => {
+    const now = Date.now();
+    if (now - last < 60_000) {
+      dropped++;
+      return;
+    }
+    last = now;
+    log.warn("telemetry: " + message, { detail: args.map(String).join(" ").slice(0, 512), similar_dropped: dropped });
+    dropped = 0;
+  };
+  const quiet = () => {};
+  return { error: (m, ...a) => say(m, a), warn: (m, ...a) => say(m, a), info: quiet, debug: quiet, verbose: quiet };
 }

@@ -140,3 +140,31 @@ describe("a Prometheus address that cannot be bound", () => {
     }
   });
 });
+
+describe("a collector that never answers", () => {
+  it("does not hold shutdown: the last flush is cut short, said in the log, and the process exits 0", async () => {
+    const { createServer: createTcpServer } = await import("node:net");
+    const hung = createTcpServer((s) => s.on("data", () => {})); // accepts, never answers
+    await new Promise<void>((r) => hung.listen(0, "127.0.0.1", r));
+    const port = (hung.address() as { port: number }).port;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("SCRIPTENGINE_") && !k.startsWith("OTEL_")) env[k] = v;
+    Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "60000" });
+    const child = spawn(process.execPath, [join(ROOT, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", mkdtempSync(join(tmpdir(), "se-hung-otlp-")), "--set", "telemetry.enabled=true", "--set", "pool.workers=1"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const ended = new Promise<number | null>((r) => child.once("exit", r));
+    try {
+      const address = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).on("line", (l) => l.includes("listening") && resolve(JSON.parse(l).listening.grpc)));
+      const c = createScriptEngineClient({ address });
+      expect(await c.run("1 + 1")).toBe(2); // a span waits in the exporter
+      c.close();
+      child.kill("SIGTERM");
+      expect(await ended).toBe(0);
+      expect(stderr).toMatch(/"msg":"telemetry flush cut short/);
+    } finally {
+      child.kill("SIGKILL");
+      hung.close();
+    }
+  }, 30_000);
+});
