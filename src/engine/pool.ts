@@ -471,7 +471,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // then the worker (when that is the only execution it runs) is replaced after a short grace: the
     // script stops.
     const killIfStillRunning = () => {
-      if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time');
+      if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time', w.blameCancelled(msg.id));
     };
     const armCancelKill = () => { setTimeout(killIfStillRunning, CANCEL_GRACE_MS); };
     const onCancel = () => {

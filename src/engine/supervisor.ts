@@ -337,6 +337,14 @@ export class WorkerHandle {
     return (id, f) => (this.#holdsThread(id, f) && now > f.deadline ? uninterruptibleTimeout(f.msg) : undefined);
   }
 
+  /**
+   * The worker is replaced because a cancelled execution would not stop (guest code holding its
+   * thread): the caller's cancel did it, not a fault of the worker, so it is not counted as one.
+   */
+  blameCancelled(execId: number): Blame {
+    return (id) => (id === execId ? { kind: 'cancelled', name: 'CancelledError', stack: '', line: 0, column: 0, message: 'the execution was cancelled (its worker was replaced to stop it)' } : undefined);
+  }
+
   #holdsThread(id: number, f: InFlightExec): boolean {
     return f.started && !this.parked.has(id);
   }

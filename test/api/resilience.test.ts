@@ -158,3 +158,27 @@ describe("per-caller concurrency and health signals", () => {
   });
 
 });
+
+describe("health under a caller's own doing", () => {
+  it("cancelling spinning scripts replaces their worker without counting it as a failure: the instance stays SERVING", async () => {
+    const server = await startServer({ args: ["--set", "pool.workers=1", "--set", "health_check.interval=100ms", "--set", "health_check.unhealthy_failure_count=2"] });
+    try {
+      const scripts = clientFor(ScriptService, "grpc-js", server);
+      for (let i = 0; i < 3; i++) {
+        const ac = new AbortController();
+        const spinning = scripts.runScript({ source: "for (;;) {}", context: { timeout: durationFromMs(20_000) } }, { signal: ac.signal });
+        await new Promise((r) => setTimeout(r, 300));
+        ac.abort();
+        expect((await failure(spinning)).code).toBe("Canceled");
+        // The next call waits for the replacement worker: the loop was stopped.
+        expect((await scripts.runScript({ source: "'after'" }, { timeoutMs: 10_000 })).result?.returnValue?.kind.value).toBe("after");
+      }
+      await new Promise((r) => setTimeout(r, 300)); // a few health evaluations
+      expect((await scripts.healthCheck({})).health?.status).toBe(1);
+      expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
+      expect(Number((await scripts.getMetrics({})).metrics?.workerRestarts)).toBe(3); // replaced, yet no failure of the service
+    } finally {
+      await server.stop();
+    }
+  });
+});
