@@ -44,7 +44,7 @@ import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
 import { components, startHealthMonitor } from "./health/monitor.ts";
 import type { Telemetry } from "./telemetry/index.ts";
-import { OpenStreams } from "./doors/open-streams.ts";
+import { InFlight } from "./doors/in-flight.ts";
 import { StreamQuota } from "./doors/stream-quota.ts";
 
 export interface RunningServer {
@@ -78,7 +78,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const authenticator = new Authenticator(config.auth.principals);
   const serviceId = config.discovery.serviceId || `script-engine-${hostname()}`;
   const streams = new AbortController();
-  const openStreams = new OpenStreams();
+  const openStreams = new InFlight();
+  const openCalls = new InFlight();
   // Before anything is started: bad TLS material stops the server naming its key.
   const tls = loadTls(config.server);
 
@@ -141,6 +142,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     log,
     streamsSignal: streams.signal,
     openStreams,
+    openCalls,
     streamQuota: new StreamQuota(config.server.maxStreamsPerCaller),
     telemetry: telemetry?.rpc,
     onUnauthenticated: (method: string, reason: string) =>
@@ -223,14 +225,17 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       (closing ??= (async () => {
         health.set(ServiceStatus.STOPPING, "shutting down");
         self?.stop("shutdown");
-        // Streams send what they already hold (the deregistration just queued), then end with
-        // UNAVAILABLE, before the doors close.
+        const grace = config.server.shutdownGraceMs;
+        // In order: no new calls; in-flight unary calls finish (what they publish still reaches
+        // subscribers); streams send what they hold (the deregistration included), then end with
+        // UNAVAILABLE; the doors close.
+        const doorsClosed = Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
+        await openCalls.ended(grace);
         streams.abort();
         bus.close();
         registry.close();
-        await openStreams.ended(Math.min(1000, config.server.shutdownGraceMs));
-        const grace = config.server.shutdownGraceMs;
-        await Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
+        await openStreams.ended(Math.min(1000, grace));
+        await doorsClosed;
         stopHealthMonitor();
         unobserve?.();
         await engine.close();

@@ -9,7 +9,7 @@ import { notImplemented, serviceError, toServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
 import type { StreamQuota } from "./stream-quota.ts";
-import type { OpenStreams } from "./open-streams.ts";
+import type { InFlight } from "./in-flight.ts";
 import { throwIfMalformed } from "./malformed-request.ts";
 import { untilAborted } from "./until-aborted.ts";
 
@@ -24,7 +24,9 @@ export interface GuardOptions {
   /** Ends every stream (UNAVAILABLE, after what it holds) when aborted: server shutdown. Unary calls are left to drain. */
   streamsSignal?: AbortSignal;
   /** Counts the streams in progress (shutdown waits for them before closing the doors). */
-  openStreams?: OpenStreams;
+  openStreams?: InFlight;
+  /** Counts the unary calls in progress (shutdown lets them finish before it ends the streams). */
+  openCalls?: InFlight;
   /** Called for each call refused for missing or invalid credentials (a security event). */
   onUnauthenticated?: (method: string, reason: string) => void;
   /** Called once per finished call, for metrics. */
@@ -69,6 +71,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
       out[method.localName] = async (req, ctx) => {
         const start = performance.now();
         const call = options.telemetry?.begin(name, ctx);
+        options.openCalls?.opened();
         try {
           authenticate(ctx, req);
           const res = await (call ? call.within(() => (fn ?? missing)(req, ctx)) : (fn ?? missing)(req, ctx));
@@ -76,6 +79,8 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
           return res;
         } catch (err) {
           throw finish(start, call, err, ctx);
+        } finally {
+          options.openCalls?.closed();
         }
       };
     } else {

@@ -58,6 +58,26 @@ describe("graceful shutdown", () => {
     expect(reasons).toEqual(["shutdown"]);
   });
 
+  it("executions that finish while SIGTERM drains them still reach subscribers (ScriptExecuted), then streams end", async () => {
+    const server = await startServer({ args: ["--set", "pool.workers=1"] });
+    const executed: string[] = [];
+    const subscribing = (async () => {
+      for await (const m of clientFor(EventService, "grpc-js", server).subscribe({ eventTypes: ["script_executed"] })) {
+        if (m.message.case === "event" && m.message.value.event.case === "scriptExecuted") executed.push(m.message.value.event.value.executionId);
+      }
+    })().then(() => "OK", (e: ConnectError) => Code[e.code]);
+    await new Promise((r) => setTimeout(r, 300));
+    const scripts = clientFor(ScriptService, "grpc-js", server);
+    const slow = "export default async () => { await new Promise((r) => setTimeout(r, 800)); return 7; }";
+    const inFlight = ["drain-1", "drain-2"].map((executionId) => scripts.runScript({ source: slow, context: { executionId } }));
+    await new Promise((r) => setTimeout(r, 300));
+    const exit = server.stop("SIGTERM");
+    expect((await Promise.all(inFlight)).map((r) => r.result?.returnValue?.kind.value)).toEqual([7, 7]);
+    expect(await exit).toBe(0);
+    expect(await subscribing).toBe("Unavailable");
+    expect([...executed].sort()).toEqual(["drain-1", "drain-2"]);
+  });
+
   it("SIGHUP (the terminal went away) drains like SIGTERM instead of ending the process mid-call", async () => {
     const server = await startServer();
     const scripts = clientFor(ScriptService, "grpc-js", server);
