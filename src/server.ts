@@ -66,6 +66,9 @@ function loopbackOnly(address: string, log: Logger, door: string): string {
   return `127.0.0.1:${port}`;
 }
 
+/** What stopping the engine's workers may take (they are killed after 2 s). */
+const ENGINE_STOP_MS = 3000;
+
 export interface ServerOptions {
   /** OpenTelemetry, already started (src/telemetry); absent: off. */
   telemetry?: Telemetry;
@@ -229,8 +232,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         // In order: no new calls; in-flight unary calls finish (what they publish still reaches
         // subscribers); streams send what they hold (the deregistration included), then end with
         // UNAVAILABLE; the doors close.
-        const doorsClosed = Promise.all([grpcDoor.close(grace), connectDoor.close(grace)]);
-        await openCalls.ended(grace);
+        // The doors force-close only once the engine has had its chance to answer every call.
+        const doorsClosed = Promise.all([grpcDoor.close(grace + ENGINE_STOP_MS), connectDoor.close(grace + ENGINE_STOP_MS)]);
+        engine.refuseQueued();
+        // Past the grace, executions still running are stopped: their callers get a retryable
+        // UNAVAILABLE rather than a reset connection.
+        if (!(await openCalls.ended(grace))) await engine.close();
         streams.abort();
         bus.close();
         registry.close();

@@ -28,6 +28,12 @@ import type {
 export interface Engine {
   start(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Shutdown has begun: executions still queued fail at once with a retryable ENGINE_STOPPED
+   * (they would only be cut off at the end of the grace, and their callers can go elsewhere);
+   * running ones go on. Later executions queue and run as before (the API refuses them).
+   */
+  refuseQueued(): void;
   compile(source: string, options?: CompileOptions): Promise<CompileResult>;
   execute(job: ExecuteJob, signal?: AbortSignal): Promise<ExecutionOutcome>;
   /** Drops a compile-cache entry; true when it existed. */
@@ -215,15 +221,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
     pump();
   }
 
+  function refuseQueued(): void {
+    for (const q of queue.splice(0)) {
+      if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
+      release(q.job);
+      q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 }));
+    }
+  }
+
   async function close(): Promise<void> {
     if (state === 'stopped') return;
     state = 'stopping';
     if (watchdog) clearInterval(watchdog);
-    for (const q of queue.splice(0)) {
-      if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
-      release(q.job);
-      q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping'));
-    }
+    refuseQueued();
     await Promise.allSettled(pool.map((w) => w.shutdown()));
     pool.length = 0;
     state = 'stopped';
@@ -292,7 +302,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     for (;;) {
       const w = anyReadyWorker();
       if (w) return w;
-      if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running');
+      if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running', { retryAfterMs: 1000 });
       if (performance.now() >= deadline) throw new EngineError('WORKER_CRASHED', 'no worker became ready in time', { retryAfterMs: 500 });
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -327,7 +337,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   function execute(job: ExecuteJob, signal?: AbortSignal): Promise<ExecutionOutcome> {
-    if (state !== 'running') return Promise.reject(new EngineError('ENGINE_STOPPED', 'the engine is not running'));
+    if (state !== 'running') return Promise.reject(new EngineError('ENGINE_STOPPED', 'the engine is not running', { retryAfterMs: 1000 }));
     try { validate(job); } catch (e) { return Promise.reject(e); }
     if (signal?.aborted) return Promise.reject(new EngineError('CANCELLED', 'cancelled before it started'));
     if (job.caller) {
@@ -623,7 +633,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   async function compile(source: string, opts: CompileOptions = {}): Promise<CompileResult> {
-    if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running');
+    if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running', { retryAfterMs: 1000 });
     if (typeof source !== 'string') throw new EngineError('INVALID_ARGUMENT', 'source must be a string');
     const size = Buffer.byteLength(source);
     if (size > o.maxSourceBytes) throw new EngineError('INVALID_ARGUMENT', `source exceeds ${o.maxSourceBytes} bytes`, { resource: 'source', limit: o.maxSourceBytes });
@@ -719,5 +729,5 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return pool.map((w) => ({ workerId: w.id, pid: w.pid, busy: w.busy, capacity: w.capacity, rssBytes: w.rss, isolates: w.isolates || w.capacity }));
   }
 
-  return { start, close, compile, execute, invalidate: (k) => cache.delete(k), stats, workers };
+  return { start, close, refuseQueued, compile, execute, invalidate: (k) => cache.delete(k), stats, workers };
 }

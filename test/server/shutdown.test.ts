@@ -3,7 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { failure } from "../helpers/errors.ts";
 import { ChangeKind, RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -76,6 +79,25 @@ describe("graceful shutdown", () => {
     expect(await exit).toBe(0);
     expect(await subscribing).toBe("Unavailable");
     expect([...executed].sort()).toEqual(["drain-1", "drain-2"]);
+  });
+
+  it("at SIGTERM queued executions fail at once, retryable; one still running when the grace ends is UNAVAILABLE, not a reset", async () => {
+    const server = await startServer({ args: ["--set", "pool.workers=1", "--set", "pool.max_parked=0", "--set", "server.shutdown_grace=1s"] });
+    const scripts = clientFor(ScriptService, "grpc-js", server);
+    const busy = (ms: number) => ({ source: `const end = Date.now() + ${ms}; while (Date.now() < end) {} 1`, context: { timeout: durationFromMs(20_000), securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } });
+    await scripts.compileScript({ source: busy(100).source, context: { scriptId: "short" } });
+    const running = failure(scripts.runScript(busy(6000)));
+    await new Promise((r) => setTimeout(r, 300));
+    const queued = [1, 2].map(() => failure(scripts.executeScript({ scriptId: "short", context: busy(100).context })));
+    await new Promise((r) => setTimeout(r, 200));
+    const exit = server.stop("SIGTERM");
+    for (const q of await Promise.all(queued)) {
+      expect([q.code, q.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+      expect(q.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+    }
+    const r = await running;
+    expect(r.code).toBe("Unavailable");
+    expect(await exit).toBe(0);
   });
 
   it("SIGHUP (the terminal went away) drains like SIGTERM instead of ending the process mid-call", async () => {
