@@ -471,7 +471,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       else try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
     };
     c.active++;
-    runningOn.set(executionId, w);
+    // Keyed by the run, not the caller-chosen execution id: two executions given the same id must
+    // not find (or lose) each other's worker when their tools run.
+    const runKey = `${executionId}#${msg.id}`;
+    runningOn.set(runKey, w);
     // Stops this execution's tool calls when it ends; made at the first call (most executions make none).
     let toolAbort: AbortController | undefined;
     let io = { net: 0, file: 0 };
@@ -525,7 +528,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return toolAbort.signal;
     };
     // A call may take the tool timeout, and never past the caller's own wall time.
-    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, executionId, Math.max(1, Math.min(l.toolTimeoutMs ?? Infinity, started + l.wallTimeoutMs - performance.now())), toolSignal(), io); };
+    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, runKey, Math.max(1, Math.min(l.toolTimeoutMs ?? Infinity, started + l.wallTimeoutMs - performance.now())), toolSignal(), io); };
     let finished = false;
     /** Ends this dispatch once (false if it already had ended): timers, tool calls and listeners. */
     const finish = (): boolean => {
@@ -535,7 +538,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       toolAbort?.abort(EXECUTION_DONE);
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
-      runningOn.delete(executionId);
+      runningOn.delete(runKey);
       return true;
     };
     // Bookkeeping happens before the caller hears back, so its next call sees the freed slot.

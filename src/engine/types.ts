@@ -67,6 +67,7 @@ export interface ExecutionLimits {
 }
 
 export interface ToolCallInfo {
+  /** The calling run: its execution id and a run number, unique among running executions. */
   executionId: string;
   scriptId?: string;
   signal: AbortSignal;

@@ -2,6 +2,7 @@
 // (another isolate there) instead of queueing behind the very callers that wait for it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clients, legacyCopy } from "./helpers.ts";
@@ -39,4 +40,20 @@ describe("registered tools under a full pool", () => {
       expect(JSON.stringify(value.found)).toContain("alphabet");
     }
   });
+
+  it("an execution whose id another one also used still runs its tools on its own worker, not behind the queue", async () => {
+    const { scripts } = clients(server);
+    const source = `export default async (a, ctx) => {
+      await new Promise((r) => setTimeout(r, 700));
+      try { await ctx.tools.text_search({ text: "alpha", query: "alpha" }); return "tool ok"; } catch (e) { return "tool failed: " + e.message; }
+    }`;
+    const first = scripts.runScript({ source, context: { executionId: "same-id", availableTools: ["text_search"], resourceLimits: { operationTimeout: durationFromMs(1500) } } });
+    await new Promise((r) => setTimeout(r, 200));
+    // Another execution given the same id comes and goes meanwhile.
+    expect((await scripts.runScript({ source: "1", context: { executionId: "same-id" } })).result?.returnValue?.kind.value).toBe(1);
+    // The one worker then fills with 5 s of work: a tool call waiting behind it would time out (1.5 s).
+    const busy = [1, 2, 3, 4, 5].map(() => scripts.runScript({ source: "const t = Date.now(); while (Date.now() - t < 1000); 'busy'" }));
+    expect((await first).result?.returnValue?.kind.value).toBe("tool ok");
+    await Promise.all(busy);
+  }, 30_000);
 });
