@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { create, fromJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import {
   CompiledScriptSchema,
@@ -93,6 +93,21 @@ export const storeMetrics =
 
 /** Deleting stored scripts needs this permission (admin holds it too). */
 export const SCRIPTS_DELETE = "scripts:delete";
+
+/** Why a call ended: connect's deadline or cancel error, else CANCELLED. */
+function abortReason(signal: AbortSignal): ConnectError {
+  return signal.reason instanceof ConnectError ? signal.reason : serviceError("CANCELLED", "the call was cancelled");
+}
+
+/** `work`, or the call's end when that comes first (what work there is goes on, and is cached). */
+function untilCallEnds<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
 
 export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof ScriptService>> {
   const { config, engine, scripts, events } = deps;
@@ -251,13 +266,16 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   }
 
   return {
-    async compileScript(req) {
+    async compileScript(req, ctx) {
       const cc = req.context;
       if (cc?.scriptId) checkScriptId(cc.scriptId, "context.script_id");
       checkName(cc?.name ?? "", "context.name");
       checkMetadata(cc?.metadata ?? {});
       const scriptId = cc?.scriptId || `script-${randomUUID()}`;
-      const compiled = await compile(req.source, cc, scriptId);
+      const compiled = await untilCallEnds(compile(req.source, cc, scriptId), ctx.signal);
+      // A caller that gave up (its deadline, a cancel) stores nothing: its retry would otherwise
+      // add a second version, and push good older ones out of store.max_versions.
+      if (ctx.signal.aborted) throw abortReason(ctx.signal);
       const base = {
         scriptId,
         sourceHash: compiled.sourceHash,

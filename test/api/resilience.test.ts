@@ -65,6 +65,19 @@ describe("one worker, a queue of two", () => {
     expect(next.result?.returnValue?.kind.value).toBe("free");
   });
 
+  it("a compile whose caller gave up (deadline) stores nothing, so its retry adds no extra version", async () => {
+    const busy = scripts().runScript({ source: "const t = Date.now(); while (Date.now() - t < 2000); 1", context: { timeout: durationFromMs(10_000) } });
+    await new Promise((r) => setTimeout(r, 300));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const f = await failure(scripts().compileScript({ source: "export default () => 'v'", context: { scriptId: "gave-up" } }, { timeoutMs: 400 }));
+      expect(f.code).toBe("DeadlineExceeded");
+    }
+    await busy;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await failure(scripts().getScript({ scriptId: "gave-up" }))).reason).toBe("SCRIPT_NOT_FOUND");
+    expect((await scripts().compileScript({ source: "export default () => 'v'", context: { scriptId: "gave-up" } })).script?.version).toBe(1);
+  });
+
   it("a stopped engine refuses work with UNAVAILABLE until started again", async () => {
     await scripts().stop({ reason: "maintenance" });
     const f = await failure(scripts().runScript({ source: "1" }));
