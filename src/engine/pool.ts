@@ -97,6 +97,12 @@ function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: nu
   };
 }
 
+/** The p-th percentile of sorted values by nearest rank: the smallest value with p % at or below it. */
+export function nearestRank(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 export function createEngine(options: EngineOptions = {}): Engine {
   const o = {
     workers: Math.max(1, options.workers ?? availableParallelism()),
@@ -324,7 +330,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function percentile(p: number): number {
     if (latencies.length === 0) return 0;
     sortedLatencies ??= Float64Array.from(latencies).sort();
-    return sortedLatencies[Math.min(sortedLatencies.length - 1, Math.floor((p / 100) * sortedLatencies.length))]!;
+    return nearestRank(sortedLatencies, p);
   }
 
   function validate(job: ExecuteJob): void {

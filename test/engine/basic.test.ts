@@ -344,3 +344,15 @@ describe('several isolates per worker (guest code on the async path)', () => {
     expect(multi.stats().workerRestarts).toBe(0);
   });
 });
+
+describe("latency percentiles", () => {
+  it("are nearest-rank: p50 of [1, 100] is 1, p99 of a hundred values is the 99th", async () => {
+    const { nearestRank } = await import("../../src/engine/pool.ts");
+    expect(nearestRank([1, 100], 50)).toBe(1);
+    expect(nearestRank([1, 100], 51)).toBe(100);
+    const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([nearestRank(hundred, 50), nearestRank(hundred, 95), nearestRank(hundred, 99), nearestRank(hundred, 100)]).toEqual([50, 95, 99, 100]);
+    expect(nearestRank([7], 99)).toBe(7);
+    expect(nearestRank([], 50)).toBe(0);
+  });
+});
