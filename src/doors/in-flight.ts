@@ -14,14 +14,14 @@ export class InFlight {
     if (--this.#open === 0) for (const wake of this.#idle.splice(0)) wake();
   }
 
-  /** Resolves once none is in progress, or after `maxMs`. */
-  ended(maxMs: number): Promise<void> {
-    if (this.#open === 0) return Promise.resolve();
+  /** Resolves once none is in progress (true), or after `maxMs` (false). */
+  ended(maxMs: number): Promise<boolean> {
+    if (this.#open === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, maxMs);
+      const timer = setTimeout(() => resolve(false), maxMs);
       this.#idle.push(() => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       });
     });
   }
