@@ -19,6 +19,12 @@ export interface ConnectDoor {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
+/** Node's default headersTimeout: the most a request's headers may take to arrive. */
+const H1_HEADERS_TIMEOUT_MS = 60_000;
+
+/** The largest deadline a timer can hold (2^31-1 ms, ~24.8 days); Node fires a longer one at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * `beforeBody` runs for every call before its body is read (connect-node's request gate): the
  * server authenticates there, so a caller without credentials costs no body reading or parsing.
@@ -35,7 +41,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
     },
     // Connect GET and JSON for curl; all three protocols are on by default.
   });
-  const handler = withCors(adapter, corsOrigins);
+  const handler = withCors(withLongDeadlinesAsNone(adapter), corsOrigins);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const sockets = new Set<net.Socket>();
@@ -47,18 +53,28 @@ export async function openConnectDoor(address: string, services: ServedService[]
     listener = h2;
   } else {
     h2 = http2.createServer({ settings }, handler);
-    h1 = http.createServer(handler);
+    const h1Server = (h1 = http.createServer(handler));
+    const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
+    guardHeaders(h1Server, headersWithin);
     listener = net.createServer((socket) => {
       // A connection that never says which protocol it speaks is closed like an idle one.
       socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
-      socket.once("readable", () => {
+      let head = Buffer.alloc(0);
+      const sniff = () => {
+        const more: Buffer | null = socket.read();
+        if (more === null) return socket.destroy();
+        head = Buffer.concat([head, more]);
+        const h2ish = head.equals(H2_PREFACE.subarray(0, Math.min(head.length, H2_PREFACE.length))) || head.subarray(0, H2_PREFACE.length).equals(H2_PREFACE);
+        // "P" or "PR" may begin the preface, or a POST, PUT or PATCH: wait for the bytes that tell
+        // (kept aside meanwhile: put back, they would wake this again at once).
+        if (h2ish && head.length < 4) return void socket.once("readable", sniff);
         socket.setTimeout(0);
-        const head: Buffer | null = socket.read(H2_PREFACE.length) ?? socket.read();
-        if (head === null) return socket.destroy();
         socket.unshift(head);
-        const target = head.equals(H2_PREFACE.subarray(0, head.length)) ? h2 : h1!;
-        target.emit("connection", socket);
-      });
+        if (h2ish) return void h2.emit("connection", socket);
+        armHeaders(socket, headersWithin);
+        h1Server.emit("connection", socket);
+      };
+      socket.once("readable", sniff);
     });
   }
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -108,7 +124,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
 /**
  * An HTTP/2 session with no stream open for `idleMs` gets GOAWAY (as grpc-js does on the gRPC port);
  * a long-lived subscription is an open stream, so it is never idle. HTTP/1.1 connections have
- * Node's keep-alive and header timeouts.
+ * Node's keep-alive timeout, and this door's own headers deadline (guardHeaders).
  */
 function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void {
   let open = 0;
@@ -124,6 +140,50 @@ function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void 
 }
 
 type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+/**
+ * HTTP/1.1 connections are handed to the http server by the sniffer rather than accepted by it,
+ * so Node's own headersTimeout checks never run for them (they start with listen()): a client
+ * trickling, or never finishing, its headers would hold its socket for good, before any
+ * authentication. Each connection gets `ms` for a request's headers to arrive, from its first
+ * byte and again after each response.
+ */
+const headerDeadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
+function armHeaders(socket: net.Socket, ms: number): void {
+  clearTimeout(headerDeadlines.get(socket));
+  const timer = setTimeout(() => socket.destroy(), ms);
+  timer.unref();
+  headerDeadlines.set(socket, timer);
+}
+function guardHeaders(h1: http.Server, ms: number): void {
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    clearTimeout(headerDeadlines.get(socket));
+    res.once("finish", () => {
+      if (!socket.destroyed) armHeaders(socket, ms);
+    });
+  });
+}
+
+/**
+ * A deadline past what a timer can hold (some clients ask for 30 days to mean "none") would fire
+ * at once; such a deadline is taken as none, and the script's own limits apply.
+ */
+function withLongDeadlinesAsNone(handler: Handler): Handler {
+  return (req, res) => {
+    const connect = req.headers["connect-timeout-ms"];
+    if (typeof connect === "string" && /^\d+$/.test(connect) && Number(connect) > MAX_TIMER_MS) delete req.headers["connect-timeout-ms"];
+    const grpc = req.headers["grpc-timeout"];
+    if (typeof grpc === "string" && grpcTimeoutMs(grpc) > MAX_TIMER_MS) delete req.headers["grpc-timeout"];
+    handler(req, res);
+  };
+}
+
+const GRPC_TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+function grpcTimeoutMs(value: string): number {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
+  return m ? Number(m[1]) * GRPC_TIMEOUT_UNIT_MS[m[2]!]! : 0;
+}
 
 /** Headers a browser may send besides Connect's own: the credentials (README, Auth). */
 const CREDENTIAL_HEADERS = ["Authorization", "X-Api-Key"];

@@ -17,9 +17,14 @@ export function mendUndecodableRequests(ctx: HandlerContext): void {
 function mend(ctx: HandlerContext, err: unknown): void {
   if (!(err instanceof ConnectError) || err.findDetails(ErrorInfoSchema).length > 0) return;
   const binary = err.code === Code.Internal && err.rawMessage.startsWith(PARSE_BINARY);
+  // A compressed body cut short is the caller's too, not a server fault.
+  if (err.code === Code.Internal && err.rawMessage === "decompression failed") return rewrite(ctx, err, "its compressed body is not valid");
   // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
   if (!binary && err.code !== Code.InvalidArgument) return;
-  const why = binary ? err.rawMessage.slice(PARSE_BINARY.length) : err.rawMessage;
+  rewrite(ctx, err, binary ? err.rawMessage.slice(PARSE_BINARY.length) : err.rawMessage);
+}
+
+function rewrite(ctx: HandlerContext, err: ConnectError, why: string): void {
   const mended = malformedRequestError(ctx.method, why);
   const target = err as { -readonly [K in keyof ConnectError]: ConnectError[K] };
   target.code = mended.code;
