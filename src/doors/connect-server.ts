@@ -39,7 +39,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
       mendUndecodableRequests(ctx);
       beforeBody?.(ctx);
     },
-    // Connect GET and JSON for curl; all three protocols are on by default.
+    // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
   const handler = withCors(withLongDeadlinesAsNone(adapter), corsOrigins);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
