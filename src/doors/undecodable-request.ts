@@ -7,6 +7,7 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { malformedRequestError } from "./malformed-request.ts";
+import { serviceError } from "../errors.ts";
 
 const PARSE_BINARY = "parse binary: ";
 
@@ -19,9 +20,20 @@ function mend(ctx: HandlerContext, err: unknown): void {
   const binary = err.code === Code.Internal && err.rawMessage.startsWith(PARSE_BINARY);
   // A compressed body cut short is the caller's too, not a server fault.
   if (err.code === Code.Internal && err.rawMessage === "decompression failed") return rewrite(ctx, err, "its compressed body is not valid");
+  if (binary) return rewrite(ctx, err, err.rawMessage.slice(PARSE_BINARY.length));
+  // A bad header (a timeout that is no number, say) is no bad message: said as it is, with ErrorInfo.
+  if (err.code === Code.InvalidArgument && err.rawMessage.startsWith(PROTOCOL_ERROR)) return withInfo(err, serviceError("VALIDATION_ERROR", err.rawMessage));
   // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
-  if (!binary && err.code !== Code.InvalidArgument) return;
-  rewrite(ctx, err, binary ? err.rawMessage.slice(PARSE_BINARY.length) : err.rawMessage);
+  if (err.code === Code.InvalidArgument) return rewrite(ctx, err, err.rawMessage);
+  // A request over server.max_request_bytes (connect-node's readMaxBytes).
+  if (err.code === Code.ResourceExhausted) return withInfo(err, serviceError("REQUEST_TOO_LARGE", err.rawMessage, { code: Code.ResourceExhausted, metadata: { resource: "request_bytes" } }));
+}
+
+const PROTOCOL_ERROR = "protocol error: ";
+
+/** Gives `err` the details (ErrorInfo) of `like`, keeping its own code and message. */
+function withInfo(err: ConnectError, like: ConnectError): void {
+  (err as { -readonly [K in keyof ConnectError]: ConnectError[K] }).details = like.details;
 }
 
 function rewrite(ctx: HandlerContext, err: ConnectError, why: string): void {

@@ -107,4 +107,18 @@ describe("the HTTP port", () => {
     expect([res.status, body.code]).toEqual([400, "invalid_argument"]);
     expect(body.details?.map((d) => d.type)).toContain("google.rpc.ErrorInfo");
   });
+
+  it("errors of the protocol layer carry ErrorInfo too, and a bad header is not called a bad message", async () => {
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(`http://${server.http}/scriptengine.v1.ScriptService/RunScript`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const big = await post({}, JSON.stringify({ source: "1 + " + " ".repeat(70_000) + "1" }));
+    const bigBody = (await big.json()) as { code: string; details?: { type: string; debug?: { reason?: string; metadata?: Record<string, string> } }[] };
+    expect([big.status, bigBody.code]).toEqual([429, "resource_exhausted"]);
+    expect(bigBody.details?.find((d) => d.type === "google.rpc.ErrorInfo")?.debug).toMatchObject({ reason: "REQUEST_TOO_LARGE", metadata: { resource: "request_bytes" } });
+    const badHeader = await post({ "connect-timeout-ms": "abc" }, JSON.stringify({ source: "1" }));
+    const badBody = (await badHeader.json()) as { code: string; message: string; details?: { type: string; debug?: { reason?: string } }[] };
+    expect([badHeader.status, badBody.code]).toEqual([400, "invalid_argument"]);
+    expect(badBody.message).not.toMatch(/not a valid .*Request/);
+    expect(badBody.details?.find((d) => d.type === "google.rpc.ErrorInfo")?.debug?.reason).toBe("VALIDATION_ERROR");
+  });
 });
