@@ -537,6 +537,14 @@ permissions = ["admin"]
     expect((await other.r.rest()).error).toBeUndefined();
   });
 
+  it("an Emit retried with the same event_id publishes nothing twice; another source may not take the id", async () => {
+    const withId = { event: { eventId: "retry-me-1", event: { case: "securityViolation" as const, value: { kind: "k", detail: "once" } } } };
+    const first = await events("connect", s).emit(withId, as(EMITTER));
+    const again = await events("grpc-js", s).emit(withId, as(EMITTER));
+    expect([again.sequence, again.eventId]).toEqual([first.sequence, "retry-me-1"]);
+    await expectError(events("connect", s).emit(withId, as(OPS)), Code.InvalidArgument, "VALIDATION_ERROR");
+  });
+
   it("a subscriber that falls behind is ended with RESOURCE_EXHAUSTED (EVENTS_LOST)", async () => {
     const slow = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
     await slow.take(1);

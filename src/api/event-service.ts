@@ -22,6 +22,11 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
     emit: (req, ctx) => {
       const principal = requirePermission(ctx, "events:emit");
       const bytes = validateEmittedEvent(req.event, limits);
+      // An event id the caller chose is its event's: the same source emitting it again (a retry)
+      // gets the event it published; another source may not reuse it while it is retained.
+      const again = req.event!.eventId ? bus.retainedById(req.event!.eventId) : undefined;
+      if (again && again.source === principal.name) return { sequence: again.sequence, eventId: again.eventId };
+      if (again) throw serviceError("VALIDATION_ERROR", "event.event_id is the id of another source's event", { field: "event.event_id" });
       // The source is who emitted it, as authenticated: a caller cannot speak for another service.
       const stored = bus.append({ ...req.event!, source: principal.name }, bytes);
       return { sequence: stored.sequence, eventId: stored.eventId };

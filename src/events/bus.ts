@@ -151,6 +151,8 @@ export class EventBus {
   readonly #onReserve?: (upTo: number) => void;
   readonly #onReserveError?: (err: unknown) => void;
   #reserveFailing = false;
+  /** Sequence of each retained event whose id its publisher chose (an Emit retry finds it). */
+  readonly #givenIds = new Map<string, number>();
   #reservedUpTo = 0;
   #latest = 0;
   #closed = false;
@@ -260,8 +262,19 @@ export class EventBus {
       response: create(SubscribeResponseSchema, { message: { case: "event", value: stored } }),
     };
     this.#retain(entry);
+    if (event.eventId !== "") this.#givenIds.set(event.eventId, seq);
     for (const sub of this.#subs.values()) sub.offer(entry);
     return stored;
+  }
+
+  /** The retained event published with this publisher-chosen id, if any. */
+  retainedById(eventId: string): ServiceEvent | undefined {
+    const seq = this.#givenIds.get(eventId);
+    if (seq === undefined) return undefined;
+    const entry = this.#entryAt(seq);
+    if (entry?.event.eventId === eventId) return entry.event;
+    this.#givenIds.delete(eventId); // it has left the log
+    return undefined;
   }
 
   /** The retained events with a sequence greater than `after` (oldest first). */
@@ -352,6 +365,7 @@ export class EventBus {
     const slot = entry.seq % this.#logSize;
     const replaced = this.#log[slot];
     if (replaced && replaced.seq >= this.#oldestKept) this.#bytes -= replaced.bytes;
+    if (replaced && this.#givenIds.get(replaced.event.eventId) === replaced.seq) this.#givenIds.delete(replaced.event.eventId);
     this.#log[slot] = entry;
     this.#bytes += entry.bytes;
     this.#oldestKept = Math.max(this.#oldestKept, entry.seq - this.#logSize + 1);

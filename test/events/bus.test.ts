@@ -98,6 +98,17 @@ describe("EventBus publish", () => {
     expect(reserved).toHaveLength(1);
   });
 
+  it("finds a retained event by the id its publisher gave, until it leaves the log", () => {
+    const bus = new EventBus({ logSize: 3 });
+    const given = executed();
+    given.eventId = "mine";
+    const stored = bus.append(given);
+    expect(bus.retainedById("mine")?.sequence).toBe(stored.sequence);
+    expect(bus.retainedById("other")).toBeUndefined();
+    for (let i = 0; i < 3; i++) bus.publish(executed());
+    expect(bus.retainedById("mine")).toBeUndefined();
+  });
+
   it("rejects an event with no type", () => {
     const bus = new EventBus();
     expect(() => bus.publish(create(ServiceEventSchema, {}))).toThrow(EventsError);

@@ -34,7 +34,9 @@ type ServiceEvent struct {
 	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// When the event happened (assigned by the server when Emit leaves it empty).
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	// Unique id of the event.
+	// Unique id of the event: the server's, or the one Emit was given. Emitting again with an id
+	// still in the retained log returns that event (a retry publishes nothing twice) when it is the
+	// same source's, and is INVALID_ARGUMENT for another source.
 	EventId string `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// The service that emitted it (the engine's service id, or the Emit caller's principal).
 	Source string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`

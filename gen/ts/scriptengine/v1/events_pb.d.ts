@@ -37,7 +37,9 @@ export declare type ServiceEvent = Message<"scriptengine.v1.ServiceEvent"> & {
   timestamp?: Timestamp | undefined;
 
   /**
-   * Unique id of the event.
+   * Unique id of the event: the server's, or the one Emit was given. Emitting again with an id
+   * still in the retained log returns that event (a retry publishes nothing twice) when it is the
+   * same source's, and is INVALID_ARGUMENT for another source.
    *
    * @generated from field: string event_id = 3;
    */
