@@ -44,7 +44,8 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
   switch (spec.type) {
     case "int":
     case "number": {
-      const n = fromText && typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+      // From text, plain decimal only: Number() would also take "0x10", "0b1" or " 1e3 ".
+      const n = fromText && typeof raw === "string" && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw) ? Number(raw) : raw;
       if (typeof n === "bigint") return bounded(Number(n));
       if (typeof n !== "number" || !Number.isFinite(n)) return fail(spec.type === "int" ? "an integer" : "a number");
       if (spec.type === "int" && !Number.isInteger(n)) return fail("an integer");

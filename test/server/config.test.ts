@@ -70,6 +70,10 @@ describe("configuration", () => {
     const { config } = loadConfig({ argv: ["--config", file], env: { SCRIPTENGINE_TOKEN: "t".repeat(20), SCRIPTENGINE_OPS_TOKEN: "o".repeat(20) } });
     expect(config.auth.principals.map((p) => p.name)).toEqual(["ops"]);
     expect(() => loadConfig({ argv: ["--set", "enable_caching=maybe"], env: {} })).toThrow(/enable_caching: expected true or false/);
+    for (const odd of ["0x10", "0b11", " 4", ""]) {
+      expect(() => loadConfig({ argv: ["--set", `pool.workers=${odd}`], env: {} })).toThrow(/pool\.workers: expected an integer/);
+    }
+    expect(loadConfig({ argv: ["--set", "pool.workers=3"], env: {} }).config.pool.workers).toBe(3);
   });
 
   it("the README's configuration example loads as written", () => {
