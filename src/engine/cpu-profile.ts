@@ -44,7 +44,9 @@ function thinned(p: CpuProfile, k: number): CpuProfile {
 
 /** The profile as JSON of at most `maxChars` characters. */
 export function boundedProfileJson(p: CpuProfile, maxChars: number): string {
-  let json = JSON.stringify(p);
+  // Hit counts recounted even when nothing is thinned: V8's own may miss a sample taken as the
+  // profile stopped, and DevTools expects them to add up.
+  let json = JSON.stringify(thinned(p, 1));
   for (let k = 2; json.length > maxChars && k / 2 < p.samples.length; k *= 2) json = JSON.stringify(thinned(p, k));
   if (json.length > maxChars) json = JSON.stringify(emptyProfile(p.endTime - p.startTime));
   return json;
