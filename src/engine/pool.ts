@@ -314,6 +314,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
+  /**
+   * Roughly when the queue will have room: the work queued and running, by each script's recent
+   * durations; one running longer than expected is taken to need as long again as it has run (a
+   * lifetime average alone said 50 ms while seconds of work waited).
+   */
+  function untilRoomMs(): number {
+    const avg = c.total ? c.execTimeSum / c.total : 50;
+    const now = performance.now();
+    let work = 0;
+    for (const q of queue) work += (q.job.cacheKey !== undefined ? expected.get(q.job.cacheKey) : undefined) ?? avg;
+    for (const [, cur] of current) {
+      const ran = now - cur.since;
+      work += Math.max((expected.get(cur.key) ?? avg) - ran, ran);
+    }
+    return work / Math.max(1, pool.length * o.isolatesPerWorker);
+  }
+
   function release(job: ExecuteJob): void {
     if (!job.caller) return;
     const n = (perCaller.get(job.caller.key) ?? 1) - 1;
@@ -362,8 +379,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const free = queue.length === 0 ? pickWorker(memoryMbOf(job.limits)) : undefined;
     if (!free && queue.length >= o.maxQueue) {
       c.rejected++;
-      const avg = c.total ? c.execTimeSum / c.total : 50;
-      const retryAfterMs = Math.round(Math.min(30_000, Math.max(50, (avg * (queue.length + 1)) / Math.max(1, pool.length * o.isolatesPerWorker))));
+      const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilRoomMs())));
       return Promise.reject(new EngineError('QUEUE_FULL', `the execution queue is full (${o.maxQueue})`, { retryAfterMs, resource: 'queue', limit: o.maxQueue }));
     }
     if (job.caller) perCaller.set(job.caller.key, (perCaller.get(job.caller.key) ?? 0) + 1);
