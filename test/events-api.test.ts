@@ -506,7 +506,8 @@ permissions = ["admin"]
     expect(await s.stop()).toBe(0);
   });
   const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-  const event = (detail = "") => ({ event: { event: { case: "securityViolation" as const, value: { kind: "k", detail } } } });
+  // About the reader, so that it may read them (a non-admin reads only its own violations).
+  const event = (detail = "") => ({ event: { event: { case: "securityViolation" as const, value: { kind: "k", detail, principal: "reader" } } } });
 
   it("Emit needs the events:emit permission; the source is the caller", async () => {
     await expectError(events("connect", s).emit(event(), as(READER)), Code.PermissionDenied, "SECURITY_VIOLATION");
@@ -535,6 +536,21 @@ permissions = ["admin"]
     const other = await open();
     await events("connect", s).unsubscribe({ subscriptionId: other.id }, as(OPS));
     expect((await other.r.rest()).error).toBeUndefined();
+  });
+
+  it("a SecurityViolation is read by an admin and by the principal it is about, by no one else", async () => {
+    const about = (principal: string, detail: string) => ({ event: { event: { case: "securityViolation" as const, value: { kind: "k", detail, principal } } } });
+    const reader = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
+    const admin = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(OPS)));
+    await Promise.all([reader.take(1), admin.take(1)]); // started
+    await events("connect", s).emit(about("someone-else", "not for the reader"), as(EMITTER));
+    await events("connect", s).emit(about("reader", "the reader's own"), as(EMITTER));
+    const detail = (m: { message: { case?: string; value?: unknown } }) =>
+      m.message.case === "event" ? (m.message.value as { event: { value: { detail: string } } }).event.value.detail : "";
+    expect((await reader.take(1)).map(detail)).toEqual(["the reader's own"]);
+    expect((await admin.take(2)).map(detail)).toEqual(["not for the reader", "the reader's own"]);
+    await reader.it.return?.();
+    await admin.it.return?.();
   });
 
   it("an Emit retried with the same event_id publishes nothing twice; another source may not take the id", async () => {

@@ -4,6 +4,7 @@
 // door stops iterating (server shutdown), the subscription is freed at once.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { hasPermission, principalOf, requirePermission } from "../auth/principal.ts";
 import { serviceError } from "../errors.ts";
 import { DEFAULT_EMIT_LIMITS, validateEmittedEvent, type EmitLimits } from "../events/validate.ts";
@@ -31,8 +32,15 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
       const stored = bus.append({ ...req.event!, source: principal.name }, bytes);
       return { sequence: stored.sequence, eventId: stored.eventId };
     },
-    subscribe: (req, ctx) =>
-      bus.subscribe({ eventTypes: req.eventTypes, afterSequence: req.afterSequence, signal: ctx.signal, owner: principalOf(ctx).name }),
+    subscribe: (req, ctx) => {
+      const principal = principalOf(ctx);
+      // A SecurityViolation names who was refused and why: an admin reads them all, any other
+      // principal only those about itself.
+      const mayRead = hasPermission(principal, "admin")
+        ? undefined
+        : (e: ServiceEvent) => e.event.case !== "securityViolation" || e.event.value.principal === principal.name;
+      return bus.subscribe({ eventTypes: req.eventTypes, afterSequence: req.afterSequence, signal: ctx.signal, owner: principal.name, mayRead });
+    },
     unsubscribe: (req, ctx) => {
       if (req.subscriptionId === "") {
         throw serviceError("VALIDATION_ERROR", "subscription_id is required", { field: "subscription_id" });

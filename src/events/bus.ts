@@ -80,6 +80,8 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
   /** Who subscribed (a principal's name), for unsubscribe()'s check. */
   owner?: string;
+  /** Which events this subscriber may read (absent: all), beyond its type filter. */
+  mayRead?: (event: ServiceEvent) => boolean;
   /** Overrides the bus's subscriberBuffer for this subscription. */
   bufferSize?: number;
   /** Overrides the bus's onLag for this subscription. */
@@ -327,6 +329,7 @@ export class EventBus {
     const sub = new Subscription(this.#host, {
       id,
       owner: options.owner,
+      mayRead: options.mayRead,
       filter,
       started,
       retentionLost,
@@ -395,6 +398,7 @@ interface SubscriptionInit {
   replayFrom: number;
   replayTo: number;
   owner: string | undefined;
+  mayRead: ((event: ServiceEvent) => boolean) | undefined;
   bufferSize: number;
   onLag: LagPolicy;
   signal: AbortSignal | undefined;
@@ -409,6 +413,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   readonly owner: string | undefined;
   readonly #host: BusHost;
   readonly #filter: ReadonlySet<EventCase> | null;
+  readonly #mayRead: ((event: ServiceEvent) => boolean) | undefined;
   readonly #capacity: number;
   readonly #onLag: LagPolicy;
   #started: SubscribeResponse | null;
@@ -431,6 +436,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     this.owner = init.owner;
     this.#host = host;
     this.#filter = init.filter;
+    this.#mayRead = init.mayRead;
     this.#capacity = init.bufferSize;
     this.#onLag = init.onLag;
     this.#started = init.started;
@@ -455,6 +461,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     if (this.ended) return;
     const c = entry.event.event.case;
     if (this.#filter !== null && (c === undefined || !this.#filter.has(c))) return;
+    if (this.#mayRead && !this.#mayRead(entry.event)) return;
     if (this.#catchUpFrom !== null) return; // read from the log after the buffer
     if (this.#replayNext <= this.#replayTo && this.#queue.length >= this.#capacity) {
       this.#catchUpFrom = entry.seq;
@@ -543,7 +550,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
       }
       this.#replayNext++;
       const c = entry.event.event.case;
-      if (this.#filter === null || (c !== undefined && this.#filter.has(c))) return entry.response;
+      if ((this.#filter === null || (c !== undefined && this.#filter.has(c))) && (!this.#mayRead || this.#mayRead(entry.event))) return entry.response;
     }
     const m = this.#queue.shift();
     if (m !== undefined) return m;

@@ -131,7 +131,7 @@ describe("a request's own resource limits only tighten", () => {
 describe("security levels and permissions", () => {
   it("asking for a level above the principal's is PERMISSION_DENIED and announced", async () => {
     let f: Awaited<ReturnType<typeof failure>> | undefined;
-    const event = await firstEventDuring(server, "security_violation", as(DEV).headers, async () => {
+    const event = await firstEventDuring(server, "security_violation", as(OPS).headers, async () => {
       f = await failure(
         scripts().runScript({ source: "1", context: { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } }, as(SAFE)),
       );

@@ -33,7 +33,8 @@ type EventServiceClient interface {
 	// Publish an event (needs the "events:emit" or "admin" permission). The server assigns the
 	// sequence number and, when empty, the timestamp and event id.
 	Emit(ctx context.Context, in *EmitRequest, opts ...grpc.CallOption) (*EmitResponse, error)
-	// Stream events. The first message carries the subscription id.
+	// Stream events. The first message carries the subscription id. SecurityViolation events are
+	// delivered to principals holding admin, and to any other only those about itself.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// End a subscription's stream with OK, from any connection, by the principal that subscribed
 	// or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).
@@ -96,7 +97,8 @@ type EventServiceServer interface {
 	// Publish an event (needs the "events:emit" or "admin" permission). The server assigns the
 	// sequence number and, when empty, the timestamp and event id.
 	Emit(context.Context, *EmitRequest) (*EmitResponse, error)
-	// Stream events. The first message carries the subscription id.
+	// Stream events. The first message carries the subscription id. SecurityViolation events are
+	// delivered to principals holding admin, and to any other only those about itself.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// End a subscription's stream with OK, from any connection, by the principal that subscribed
 	// or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).

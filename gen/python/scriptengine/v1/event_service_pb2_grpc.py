@@ -65,7 +65,8 @@ class EventServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Subscribe(self, request, context):
-        """Stream events. The first message carries the subscription id.
+        """Stream events. The first message carries the subscription id. SecurityViolation events are
+        delivered to principals holding admin, and to any other only those about itself.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -264,7 +264,8 @@ export declare const EventService: GenService<{
     output: typeof EmitResponseSchema;
   },
   /**
-   * Stream events. The first message carries the subscription id.
+   * Stream events. The first message carries the subscription id. SecurityViolation events are
+   * delivered to principals holding admin, and to any other only those about itself.
    *
    * @generated from rpc scriptengine.v1.EventService.Subscribe
    */
