@@ -100,6 +100,14 @@ export const invalidArgument = (field: string, message: string): ConnectError =>
 export const notImplemented = (what: string): ConnectError =>
   serviceError("NOT_IMPLEMENTED", `${what} is not implemented by this build`);
 
+/** The first line of what an error says (host errors run on with stacks and hints). */
+export const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split("\n")[0]!;
+
+/** Why a call's signal was aborted: connect's deadline or cancel error, else CANCELLED. */
+export function abortedWith(signal: AbortSignal): ConnectError {
+  return signal.reason instanceof ConnectError ? signal.reason : serviceError("CANCELLED", "the call was cancelled");
+}
+
 /** What an error says, without the "[code]" prefix a ConnectError's message carries. */
 export function messageOf(err: unknown): string {
   if (err instanceof ConnectError) return err.rawMessage;

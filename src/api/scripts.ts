@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { create, fromJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import {
   CompiledScriptSchema,
@@ -21,7 +21,7 @@ import {
 import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { principalOf, requirePermission } from "../auth/principal.ts";
 import type { Config, Level } from "../config/types.ts";
-import { serviceError } from "../errors.ts";
+import { abortedWith, serviceError } from "../errors.ts";
 import { CompileError, type Engine, type ExecutionOutcome, type JsonObject } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
@@ -94,16 +94,11 @@ export const storeMetrics =
 /** Deleting stored scripts needs this permission (admin holds it too). */
 export const SCRIPTS_DELETE = "scripts:delete";
 
-/** Why a call ended: connect's deadline or cancel error, else CANCELLED. */
-function abortReason(signal: AbortSignal): ConnectError {
-  return signal.reason instanceof ConnectError ? signal.reason : serviceError("CANCELLED", "the call was cancelled");
-}
-
 /** `work`, or the call's end when that comes first (what work there is goes on, and is cached). */
 function untilCallEnds<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (signal.aborted) return Promise.reject(abortedWith(signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
+    const onAbort = () => reject(abortedWith(signal));
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
@@ -275,7 +270,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const compiled = await untilCallEnds(compile(req.source, cc, scriptId), ctx.signal);
       // A caller that gave up (its deadline, a cancel) stores nothing: its retry would otherwise
       // add a second version, and push good older ones out of store.max_versions.
-      if (ctx.signal.aborted) throw abortReason(ctx.signal);
+      if (ctx.signal.aborted) throw abortedWith(ctx.signal);
       const base = {
         scriptId,
         sourceHash: compiled.sourceHash,

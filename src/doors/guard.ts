@@ -2,10 +2,10 @@
 // thrown value into the service's error, and log each call. Health and reflection are public
 // (probes and grpcurl need no token); everything else needs a principal.
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { Authenticator } from "../auth/principal.ts";
 import { principalKey } from "../auth/principal.ts";
-import { notImplemented, serviceError, toServiceError } from "../errors.ts";
+import { abortedWith, notImplemented, serviceError, toServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
 import type { StreamQuota } from "./stream-quota.ts";
@@ -98,7 +98,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
           // Ended by shutdown, not by the caller or the source: say so, so clients resume elsewhere or later.
           if (options.streamsSignal?.aborted && !ctx.signal.aborted) throw shuttingDown();
           // Ended by the call's own signal: its deadline passed (or the caller left) — never "OK".
-          if (ctx.signal.aborted) throw ctx.signal.reason instanceof ConnectError ? ctx.signal.reason : serviceError("CANCELLED", "the call was cancelled");
+          if (ctx.signal.aborted) throw abortedWith(ctx.signal);
           finish(start, call);
         } catch (err) {
           throw finish(start, call, err, ctx);

@@ -5,6 +5,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import type { Config } from "../config/types.ts";
+import { firstLine } from "../errors.ts";
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -22,8 +23,6 @@ export class TlsConfigError extends Error {
     this.key = key;
   }
 }
-
-const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split("\n")[0];
 
 function read(key: string, path: string): Buffer {
   try {

@@ -44,6 +44,7 @@ import type { ToolRepository, StoredTool } from "../store/tools.ts";
 import type { LegacyRef, MigrationRepository, MigrationStatusName, StoredMigration } from "../store/migrations.ts";
 import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
 import { inferInputSchema } from "../tools/registry-source.ts";
+import { canonicalJson } from "../tools/canonical-json.ts";
 import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
 
@@ -92,14 +93,11 @@ const STATE: Record<MigrationStatusName, MigrationState> = {
 export const STATE_NAME = Object.fromEntries(Object.entries(STATE).map(([k, v]) => [v, k])) as Record<MigrationState, MigrationStatusName>;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-/** JSON with object keys sorted, so that reordering a manifest's keys is no change. */
-const sortedJson = (v: unknown) =>
-  JSON.stringify(v, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 /**
  * What a migration took from its original: the code and, for a manifest entry, what the entry
  * says (it wins over the code's own exports), so that an edit to either shows as a change.
  */
-const originalHashOf = (l: LegacyTool) => (l.source === undefined ? "" : sha256(l.manifest ? `${l.source}\n${sortedJson(l.manifest)}` : l.source));
+const originalHashOf = (l: LegacyTool) => (l.source === undefined ? "" : sha256(l.manifest ? `${l.source}\n${canonicalJson(l.manifest)}` : l.source));
 const refText = (r: LegacyRef | null) => (!r ? "" : r.kind === "manifest" ? `manifest:${r.path}#${r.entry ?? ""}` : `file:${r.path}`);
 const value = (v: unknown) => fromJson(ValueSchema, (v ?? null) as PbJson);
 

@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { firstLine } from "../errors.ts";
 
 /** The data directory cannot hold this server's store: one line naming `server.data_dir`. */
 export class DataDirError extends Error {
@@ -13,8 +14,6 @@ export class DataDirError extends Error {
     this.name = "DataDirError";
   }
 }
-
-const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split("\n")[0];
 
 /**
  * Opens the store, held exclusively for this process's life (the OS releases the lock if the

@@ -3,13 +3,7 @@
 // Items are equal when their JSON is, object keys in any order (JSON Schema's equality), so each
 // item's canonical JSON goes into a Set.
 import type { Ajv, SchemaValidateFunction } from "ajv";
-
-/** JSON with object keys sorted, so that key order makes no difference. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
+import { canonicalJson } from "./canonical-json.ts";
 
 /** Replaces ajv's `uniqueItems` with the linear one. */
 export function useLinearUniqueItems(ajv: Ajv): void {
@@ -19,7 +13,7 @@ export function useLinearUniqueItems(ajv: Ajv): void {
     if (schema !== true || !Array.isArray(data)) return true;
     const seen = new Map<string, number>();
     for (let j = 0; j < data.length; j++) {
-      const key = canonical(data[j]);
+      const key = canonicalJson(data[j]);
       const i = seen.get(key);
       if (i !== undefined) {
         validate.errors = [{ keyword: "uniqueItems", message: `must NOT have duplicate items (items ${i} and ${j} are identical)`, params: { i, j } }];
