@@ -120,6 +120,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     maxOldSpaceMb: options.workerMaxOldSpaceMb ?? 256,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
     hangGraceMs: options.hangGraceMs ?? 2000,
+    compileTimeoutMs: Math.max(1, options.compileTimeoutMs ?? 30_000),
     maxSourceBytes: options.maxSourceBytes ?? MiB,
     testHooks: options.enableTestHooks === true,
     defaultMemoryMb: Math.max(8, Math.ceil((options.defaultMemoryBytes ?? 50 * MiB) / MiB)),
@@ -211,6 +212,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       for (const [, f] of w.execs) {
         if (now > f.deadline) { w.kill('hung past an execution deadline', w.blameOverdue(now)); break; }
       }
+      // A worker compiles on the thread that runs guest code synchronously, so a compilation can wait
+      // behind a long script: it is answered at its deadline, and its late reply is dropped.
+      w.expireCompiles(now, (waitedMs) => new EngineError('TIMEOUT',
+        `the compilation was not done within ${Math.round(waitedMs / 1000)} s: the workers were busy running scripts; try again`, { retryAfterMs: 1000 }));
     }
     while (failures.length && failures[0]! < now - 60_000) failures.shift();
   }
@@ -700,12 +705,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let r;
     compilesInFlight++;
     try {
-      r = await (await readyWorker(10_000)).compile(msg, 30_000);
+      r = await (await readyWorker(10_000)).compile(msg, o.compileTimeoutMs);
     } catch (e) {
       // Compiling is pure: when the worker was replaced meanwhile (a crash, or a cancelled execution
       // it was running), compile once more on a ready worker.
       if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED') throw e;
-      r = await (await readyWorker(10_000)).compile({ ...msg, id: ++msgSeq }, 30_000);
+      r = await (await readyWorker(10_000)).compile({ ...msg, id: ++msgSeq }, o.compileTimeoutMs);
     } finally {
       compilesInFlight--;
     }

@@ -80,6 +80,7 @@ interface InFlightCompile {
   resolve: (r: CompiledMsg) => void;
   reject: (e: Error) => void;
   deadline: number;
+  timeoutMs: number;
 }
 
 let pageSize = 4096;
@@ -285,9 +286,18 @@ export class WorkerHandle {
   compile(msg: CompileMsg, timeoutMs: number): Promise<CompiledMsg> {
     if (this.dead) return Promise.reject(new EngineError('WORKER_CRASHED', `worker ${this.id} is gone`, { workerId: this.id }));
     return new Promise<CompiledMsg>((resolve, reject) => {
-      this.compiles.set(msg.id, { resolve, reject, deadline: Date.now() + timeoutMs });
+      this.compiles.set(msg.id, { resolve, reject, deadline: Date.now() + timeoutMs, timeoutMs });
       this.send(msg);
     });
+  }
+
+  /** Fails the compilations past their deadline (the worker's answer, if it ever comes, finds none). */
+  expireCompiles(now: number, error: (waitedMs: number) => Error): void {
+    for (const [id, f] of this.compiles) {
+      if (now <= f.deadline) continue;
+      this.compiles.delete(id);
+      f.reject(error(f.timeoutMs));
+    }
   }
 
   /** CPU time (user + system) the worker has used, in ms, as last read by readCpuMs(). */

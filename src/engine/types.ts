@@ -233,6 +233,8 @@ export interface EngineOptions {
   heartbeatTimeoutMs?: number;
   /** Kill a worker whose execution overran its wall deadline by this much without answering (default 2000 ms). */
   hangGraceMs?: number;
+  /** A compilation not answered within this fails TIMEOUT (default 30 000 ms): it may wait behind guest code. */
+  compileTimeoutMs?: number;
   /** Largest accepted source, bytes (default 1 MiB). */
   maxSourceBytes?: number;
   /** Memory limit of the warm isolates created ahead of time (default 50 MiB, the Safe level); a job with another limit gets its isolate replaced. */

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.ts';
 import { EngineError } from '../../src/engine/index.ts';
-import { startEngine } from './helpers.ts';
+import { run, startEngine } from './helpers.ts';
 
 let engine: Engine;
 beforeAll(async () => { engine = await startEngine({ workers: 1, maxQueue: 2 }); }, 20_000);
@@ -25,4 +25,25 @@ describe('compile admission', () => {
     }
     expect((await engine.compile('export default () => "after"')).cacheHit).toBe(false);
   });
+});
+
+describe('compile deadline', () => {
+  it('answers a compilation stuck behind a long script at its deadline, TIMEOUT', async () => {
+    const busy = await startEngine({ workers: 1, compileTimeoutMs: 400 });
+    try {
+      const spinning = run(busy, 'for (;;) {}', { limits: { wallTimeoutMs: 6000 } as never });
+      await new Promise((r) => setTimeout(r, 300)); // the script holds the worker's thread
+      const t0 = Date.now();
+      const err = await busy.compile('export default () => "waits"').then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(EngineError);
+      expect((err as EngineError).reason).toBe('TIMEOUT');
+      expect((err as EngineError).message).toMatch(/busy running scripts/);
+      expect(Date.now() - t0).toBeLessThan(5000); // well before the script's own 6 s
+      expect((await spinning).error?.kind).toBe('timeout');
+      // Once the worker is free, the same source compiles (the late answer was dropped, not cached wrongly).
+      expect((await busy.compile('export default () => "waits"')).kind).toBe('module');
+    } finally {
+      await busy.close();
+    }
+  }, 20_000);
 });
