@@ -6,13 +6,14 @@ import asyncio
 import builtins
 import socket
 import threading
+from typing import Any
 
 import pytest
 
 import scriptengine_client as se
 from conftest import start_server
 from google.rpc import error_details_pb2
-from scriptengine.v1 import common_pb2, script_pb2, script_service_pb2, tool_service_pb2
+from scriptengine.v1 import common_pb2, event_service_pb2, script_pb2, script_service_pb2, tool_service_pb2
 
 
 def free_port() -> int:
@@ -162,3 +163,43 @@ def test_receives_results_larger_than_4_mib() -> None:
                 small.run("'y'.repeat(2 * 1024 * 1024)")
     finally:
         big.stop()
+
+
+def test_async_close_ends_calls_in_flight(server) -> None:
+    """Closing the AsyncClient ends its calls in flight with se.CancelledError (grpc.aio raises
+    asyncio.CancelledError, which would read as the caller's task being cancelled) and, as on Client,
+    a subscribe or watch iteration quietly; cancelling the task itself still raises
+    asyncio.CancelledError."""
+    slow = "export default async () => { await new Promise((r) => setTimeout(r, 3000)); return 1 }"
+
+    async def outcome(coro: Any) -> BaseException | None:
+        try:
+            await coro
+        except BaseException as e:  # noqa: BLE001 - the test looks at what ended the call
+            return e
+        return None
+
+    async def read_all(stream: Any) -> None:
+        async for _ in stream:
+            pass
+
+    async def main() -> None:
+        client = se.AsyncClient(server.grpc)
+        helpers = [asyncio.create_task(outcome(read_all(client.subscribe()))),
+                   asyncio.create_task(outcome(read_all(client.watch())))]
+        calls = [asyncio.create_task(outcome(client.run(slow))),
+                 asyncio.create_task(outcome(read_all(client.events.Subscribe(event_service_pb2.SubscribeRequest()))))]
+        await asyncio.sleep(0.5)
+        await client.close()
+        for ended in [await t for t in calls]:
+            assert isinstance(ended, se.CancelledError), repr(ended)
+            assert "closed" in ended.message
+        assert [await t for t in helpers] == [None, None]
+
+        async with se.AsyncClient(server.grpc) as other:
+            task = asyncio.create_task(other.run(slow))
+            await asyncio.sleep(0.5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    asyncio.run(main())

@@ -13,7 +13,7 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
-from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+from ._errors import CancelledError, EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ class _AsyncMethod:
                  metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> Any:
         md = c.metadata_with(self._client._token, metadata)
         if self._streaming:
-            return _typed_stream(self._callable(request, timeout=timeout, metadata=md, **kwargs))
+            return _typed_stream(self._client, self._callable(request, timeout=timeout, metadata=md, **kwargs))
         return self._unary(request, timeout, md, kwargs)
 
     async def _unary(self, request: Any, timeout: Optional[float], md: list, kwargs: dict) -> Any:
@@ -41,6 +41,9 @@ class _AsyncMethod:
                 return await self._callable(request, timeout=max(0.001, deadline - time.monotonic()), metadata=md, **kwargs)
             except grpc.RpcError as rpc_error:
                 err = from_rpc_error(rpc_error)
+            except asyncio.CancelledError:
+                _raise_if_closed(cl)
+                raise
             if (self._name not in c.IDEMPOTENT_METHODS or not isinstance(err, UnavailableError)
                     or attempt >= cl._retry.max_attempts):
                 raise err
@@ -52,14 +55,26 @@ class _AsyncMethod:
             await asyncio.sleep(delay)
 
 
-async def _typed_stream(call: Any) -> AsyncIterator[Any]:
+async def _typed_stream(client: "AsyncClient", call: Any) -> AsyncIterator[Any]:
     try:
         async for msg in call:
             yield msg
     except grpc.RpcError as rpc_error:
         raise from_rpc_error(rpc_error) from None
+    except asyncio.CancelledError:
+        _raise_if_closed(client)
+        raise
     finally:
         call.cancel()
+
+
+def _raise_if_closed(client: "AsyncClient") -> None:
+    """grpc.aio ends the calls of a closed channel with asyncio.CancelledError, which reads as the
+    caller's own task being cancelled; when the task is not (``cancelling()`` is 0) and the client
+    was closed, the call ends with the typed CancelledError instead, as in the sync client."""
+    task = asyncio.current_task()
+    if client._closed and (task is None or task.cancelling() == 0):
+        raise CancelledError(grpc.StatusCode.CANCELLED, "the client was closed") from None
 
 
 class _AsyncService:
@@ -86,6 +101,7 @@ class AsyncClient:
         self._channel = grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options)
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
+        self._closed = False
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _AsyncService(self, service, stub(self._channel)))
 
@@ -96,6 +112,8 @@ class AsyncClient:
     tools: sp.ToolServiceAsyncMethods
 
     async def close(self) -> None:
+        """Closes the channel; calls still in flight end with CancelledError (the typed one)."""
+        self._closed = True
         await self._channel.close()
 
     async def __aenter__(self) -> "AsyncClient":
@@ -211,6 +229,10 @@ class AsyncClient:
                 async for item in stream:
                     yield item
                 return
+            except CancelledError:
+                if self._closed:  # as on Client: closing the client ends the iteration, quietly
+                    return
+                raise
             except UnavailableError as err:
                 failures += 1
                 if not resume or failures > max_reconnects:
