@@ -101,6 +101,9 @@ export function prepareSource(source: string, language: ScriptLanguage, kind: Sc
 /** V8 syntax errors from isolated-vm end with "[file:line:column]". */
 export function parseCompileError(message: string): CompileError {
   const m = /\s*\[[^\]]*?:(\d+):(\d+)\]\s*$/.exec(message);
-  if (m) return new CompileError(message.slice(0, m.index), Number(m[1]), Number(m[2]));
-  return new CompileError(message, 0, 0);
+  const text = m ? message.slice(0, m.index) : message;
+  // V8 says where await is allowed, not how to get there from a plain script (typed into grpcurl).
+  const hint = /await is only valid in async functions and the top level bodies of modules$/.test(text)
+    ? ' (a plain script cannot await outside a function: make it a module, e.g. `export default async () => { ... }`)' : '';
+  return new CompileError(text + hint, m ? Number(m[1]) : 0, m ? Number(m[2]) : 0);
 }

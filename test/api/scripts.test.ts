@@ -195,6 +195,14 @@ describe("errors", () => {
     expect([ts.code, ts.reason, ts.metadata.line, ts.metadata.column]).toEqual(["InvalidArgument", "COMPILATION_ERROR", "2", "8"]);
   });
 
+  it("a plain script awaiting at its top level is told to be a module, at the await's line", async () => {
+    const f = await failure(grpc().runScript({ source: "const x = 1;\nawait Promise.resolve(x)" }));
+    expect([f.code, f.reason, f.metadata.line]).toEqual(["InvalidArgument", "COMPILATION_ERROR", "2"]);
+    expect(f.err.rawMessage).toMatch(/await is only valid .* make it a module, e\.g\. `export default async/);
+    const ok = await grpc().runScript({ source: "export default async () => await Promise.resolve(7)" });
+    expect(ok.result?.success).toBe(true);
+  });
+
   it("source over max_source_size is INVALID_ARGUMENT, exactly at it is accepted", async () => {
     const at = "// " + "x".repeat(2000 - 3 - 2) + "\n1";
     expect(Buffer.byteLength(at)).toBe(2000);
