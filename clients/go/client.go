@@ -72,7 +72,9 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Conn is the underlying connection (for the standard health client, reflection, ...).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
-// IdempotentMethods are the only calls retried on UNAVAILABLE (full method names).
+// IdempotentMethods are the only calls retried on UNAVAILABLE (full method names): calls whose repeat
+// answers as the first did. Deregister and Unsubscribe are not among them: repeated after a lost
+// reply, they would report NOT_FOUND for what the first attempt did.
 var IdempotentMethods = map[string]bool{
 	"/scriptengine.v1.ScriptService/GetScript":             true,
 	"/scriptengine.v1.ScriptService/ListScripts":           true,
@@ -84,10 +86,8 @@ var IdempotentMethods = map[string]bool{
 	"/scriptengine.v1.MigrationService/RollbackTool":       true,
 	"/scriptengine.v1.MigrationService/ListMigrations":     true,
 	"/scriptengine.v1.MigrationService/GetMigrationStatus": true,
-	"/scriptengine.v1.EventService/Unsubscribe":            true,
 	"/scriptengine.v1.RegistryService/RegisterService":     true,
 	"/scriptengine.v1.RegistryService/Heartbeat":           true,
-	"/scriptengine.v1.RegistryService/DeregisterService":   true,
 	"/scriptengine.v1.RegistryService/DiscoverServices":    true,
 	"/scriptengine.v1.ToolService/ListTools":               true,
 	"/scriptengine.v1.ToolService/GetTool":                 true,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,6 +62,13 @@ func TestDoesNotRetryNonIdempotentCall(t *testing.T) {
 	}
 	if _, err := c.Compile(ctx, "1", nil); !errors.Is(err, scriptengine.ErrUnavailable) {
 		t.Fatalf("Compile: %v", err)
+	}
+	// Repeated after a lost reply, these would say NOT_FOUND for what the first attempt did.
+	if _, err := c.Registry.DeregisterService(ctx, &v1.DeregisterServiceRequest{ServiceId: "s"}); !errors.Is(err, scriptengine.ErrUnavailable) {
+		t.Fatalf("DeregisterService: %v", err)
+	}
+	if _, err := c.Events.Unsubscribe(ctx, &v1.UnsubscribeRequest{SubscriptionId: "s"}); !errors.Is(err, scriptengine.ErrUnavailable) {
+		t.Fatalf("Unsubscribe: %v", err)
 	}
 	if retries.Load() != 0 {
 		t.Fatalf("retried %d times", retries.Load())
@@ -153,5 +161,48 @@ func TestReceivesResultsLargerThanFourMiB(t *testing.T) {
 	}
 	if s, ok := v.(string); !ok || len(s) != 5*1024*1024 {
 		t.Fatalf("Run returned %T of length %d", v, len(fmt.Sprint(v)))
+	}
+}
+
+func TestSharedRunOptionsAndArgsOfAnyJSONType(t *testing.T) {
+	srv := startServer(t, "")
+	c, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	// One RunOptions for concurrent calls: each call sends its own args, the options stay as given.
+	shared := &scriptengine.RunOptions{Context: &v1.ExecutionContext{Environment: map[string]string{"MODE": "m"}}}
+	var wrong atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 { // 8 callers (the Safe level allows 10 at once), 4 calls each
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 4 {
+				i := g*4 + n
+				v, err := c.Run(ctx, "export default (a, ctx) => `${a.i}:${ctx.env.MODE}`", scriptengine.Args{"i": i}, shared)
+				if err != nil || v != fmt.Sprintf("%d:m", i) {
+					t.Errorf("call %d: %v %v", i, v, err)
+					wrong.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if wrong.Load() > 0 || shared.Context.Arguments != nil {
+		t.Fatalf("%d calls got another's arguments; the shared context holds %v", wrong.Load(), shared.Context.Arguments)
+	}
+	type point struct {
+		X int `json:"x"`
+	}
+	args := scriptengine.Args{"strs": []string{"a", "b"}, "counts": map[string]int{"n": 2}, "p": point{X: 3}, "ints": []int{4, 5}}
+	v, err := c.Run(ctx, "export default (a) => [a.strs.join(''), a.counts.n, a.p.x, a.ints[1]]", args, nil)
+	if err != nil || fmt.Sprint(v) != "[ab 2 3 5]" {
+		t.Fatalf("typed args: %v %v", v, err)
+	}
+	if _, err := c.Run(ctx, "1", scriptengine.Args{"ch": make(chan int)}, nil); err == nil {
+		t.Fatal("a channel argument was accepted")
 	}
 }

@@ -2,21 +2,28 @@ package scriptengine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
 )
 
-// Args are a script's arguments: any values encoding/json could marshal as JSON
-// (map[string]any, []any, string, float64, int, bool, nil).
+// Args are a script's arguments: any values encoding/json could marshal as JSON (maps, slices,
+// structs, strings, numbers, bools, nil), sent as encoding/json would write them.
 type Args map[string]any
 
 func (a Args) values() (map[string]*structpb.Value, error) {
 	out := make(map[string]*structpb.Value, len(a))
 	for k, v := range a {
 		pv, err := structpb.NewValue(v)
+		if err != nil {
+			// structpb takes only map[string]any, []any and scalars: anything else ([]string,
+			// map[string]int, a struct) goes through encoding/json, as the doc promises.
+			pv, err = viaJSON(v)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("scriptengine: argument %q: %w", k, err)
 		}
@@ -25,7 +32,20 @@ func (a Args) values() (map[string]*structpb.Value, error) {
 	return out, nil
 }
 
-// RunOptions tune Run and Execute. Context's Arguments are replaced by the helper's args.
+func viaJSON(v any) (*structpb.Value, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	pv := &structpb.Value{}
+	if err := pv.UnmarshalJSON(raw); err != nil {
+		return nil, err
+	}
+	return pv, nil
+}
+
+// RunOptions tune Run and Execute. The call sends a copy of Context with the helper's args as its
+// Arguments; the options themselves are never changed, so one RunOptions may serve concurrent calls.
 type RunOptions struct {
 	Context     *v1.ExecutionContext
 	Compilation *v1.CompilationContext
@@ -36,7 +56,8 @@ type RunOptions struct {
 func executionContext(args Args, opts *RunOptions) (*v1.ExecutionContext, error) {
 	ctx := &v1.ExecutionContext{}
 	if opts != nil && opts.Context != nil {
-		ctx = opts.Context
+		// A copy: callers share one RunOptions across goroutines, and each call sends its own args.
+		ctx = proto.Clone(opts.Context).(*v1.ExecutionContext)
 	}
 	values, err := args.values()
 	if err != nil {
