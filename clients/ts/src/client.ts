@@ -4,7 +4,7 @@
 // This module imports nothing Node-specific, so browsers and edge runtimes can use it.
 import { create, fromJson, toJson, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
-import { createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
 import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { EventService } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
@@ -42,7 +42,10 @@ export interface ClientOptions {
   onRetry?: (info: { method: string; attempt: number; delayMs: number; error: ScriptEngineError }) => void;
 }
 
-/** Methods that may safely be sent twice: only these are retried on UNAVAILABLE. */
+/**
+ * Methods that may safely be sent twice (a repeat answers as the first did): only these are retried
+ * on UNAVAILABLE. Not deregister or unsubscribe: repeated after a lost reply, they say NOT_FOUND.
+ */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   "scriptengine.v1.ScriptService/GetScript",
   "scriptengine.v1.ScriptService/ListScripts",
@@ -54,10 +57,8 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   "scriptengine.v1.MigrationService/RollbackTool",
   "scriptengine.v1.MigrationService/ListMigrations",
   "scriptengine.v1.MigrationService/GetMigrationStatus",
-  "scriptengine.v1.EventService/Unsubscribe",
   "scriptengine.v1.RegistryService/RegisterService",
   "scriptengine.v1.RegistryService/Heartbeat",
-  "scriptengine.v1.RegistryService/DeregisterService",
   "scriptengine.v1.RegistryService/DiscoverServices",
   "scriptengine.v1.ToolService/ListTools",
   "scriptengine.v1.ToolService/GetTool",
@@ -75,16 +76,24 @@ type HeadersInit = ConstructorParameters<typeof Headers>[0];
 const methodName = (m: DescMethod) => `${m.parent.typeName}/${m.name}`;
 
 /** Sleeps, or rejects with CancelledError when the signal fires. */
+/** An abort seen between retries: CANCELLED whatever the reason, as an abort during the call is. */
+function abortedError(signal: AbortSignal | undefined): ScriptEngineError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof ConnectError) return toScriptEngineError(reason);
+  const message = reason instanceof Error ? reason.message : "the operation was aborted";
+  return toScriptEngineError(new ConnectError(message, Code.Canceled, undefined, undefined, reason));
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(toScriptEngineError(signal.reason ?? new Error("aborted")));
+    if (signal?.aborted) return reject(abortedError(signal));
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(toScriptEngineError(signal?.reason ?? new Error("aborted")));
+      reject(abortedError(signal));
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -206,7 +215,8 @@ const valuesOf = (args: Arguments | undefined): Record<string, Value> =>
   Object.fromEntries(Object.entries(args ?? {}).map(([k, v]) => [k, fromJson(ValueSchema, v)]));
 
 function contextWith(context: RunOptions["context"], args: Arguments | undefined) {
-  const ctx = create(ExecutionContextSchema, context as MessageInitShape<typeof ExecutionContextSchema>);
+  // A copy: create() returns a message given to it as it is, and the caller's must stay unchanged.
+  const ctx = create(ExecutionContextSchema, { ...(context as MessageInitShape<typeof ExecutionContextSchema>) });
   ctx.arguments = valuesOf(args);
   return ctx;
 }

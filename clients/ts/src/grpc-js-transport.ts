@@ -55,15 +55,31 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
     Buffer.from(toBinary(m.input, create(m.input, msg)));
   const deserializer = <O extends DescMessage>(m: DescMethod & { output: O }) => (buf: Buffer) => fromBinary(m.output, buf);
 
+  // close() ends the calls still in flight, as the Go and Python clients do (grpc-js alone would let
+  // them run on), and any later call fails at once: both as CANCELLED "the client was closed".
+  let closed = false;
+  const inFlight = new Set<grpc.Call>();
+  const closedError = () => new ConnectError("the client was closed", Code.Canceled);
+  const track = (call: grpc.Call) => {
+    inFlight.add(call);
+    call.on("status", () => inFlight.delete(call));
+  };
+
   return {
-    close: () => client.close(),
+    close: () => {
+      closed = true;
+      for (const call of inFlight) call.cancel();
+      inFlight.clear();
+      client.close();
+    },
     unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: MessageInitShape<I>): Promise<UnaryResponse<I, O>> {
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(new ConnectError("the operation was aborted", Code.Canceled));
+        if (closed) return reject(closedError());
         let responseHeader = new Headers();
         const call = client.makeUnaryRequest(path(method), serializer(method), deserializer(method), input, metadataOf(header), callOptions(signal, timeoutMs), (err, message) => {
           signal?.removeEventListener("abort", cancel);
-          if (err) return reject(connectErrorOf(err));
+          if (err) return reject(closed && err.code === grpc.status.CANCELLED ? closedError() : connectErrorOf(err));
           resolve({ stream: false, service: method.parent, method, header: responseHeader, message: message as MessageShape<O>, trailer: trailer });
         });
         let trailer = new Headers();
@@ -71,9 +87,11 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
         call.on("status", (s) => (trailer = headersOf(s.metadata)));
         const cancel = () => call.cancel();
         signal?.addEventListener("abort", cancel, { once: true });
+        track(call);
       });
     },
     async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: AsyncIterable<MessageInitShape<I>>): Promise<StreamResponse<I, O>> {
+      if (closed) throw closedError();
       const md = metadataOf(header);
       const opts = callOptions(signal, timeoutMs);
       let call: grpc.ClientReadableStream<MessageShape<O>> | grpc.ClientDuplexStream<MessageInitShape<I>, MessageShape<O>>;
@@ -94,6 +112,7 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       }
       const cancel = () => call.cancel();
       signal?.addEventListener("abort", cancel, { once: true });
+      track(call);
       const trailer = new Headers();
       call.on("status", (s: grpc.StatusObject) => headersOf(s.metadata).forEach((v, k) => trailer.set(k, v)));
       // An error can arrive before anyone iterates (e.g. a stream refused before its first
@@ -111,6 +130,7 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
           if (failed) throw failed;
         } catch (err) {
           if (signal?.aborted) throw new ConnectError("the operation was aborted", Code.Canceled);
+          if (closed && (err as grpc.ServiceError).code === grpc.status.CANCELLED) throw closedError();
           throw connectErrorOf(err as grpc.ServiceError);
         } finally {
           signal?.removeEventListener("abort", cancel);

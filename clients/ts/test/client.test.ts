@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, InvalidArgumentError, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
+import { create } from "@bufbuild/protobuf";
+import { ExecutionContextSchema } from "../../../gen/ts/scriptengine/v1/script_pb.js";
+import { CancelledError, createScriptEngineClient, InvalidArgumentError, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
 import { freePort, SERVER_ARGS } from "./support.ts";
 
 
@@ -41,8 +43,64 @@ describe("retries", () => {
     expect(retried).toBeGreaterThan(0); // GetConfig was retried within its deadline
     const before = retried;
     await expect(client.scripts.compileScript({ source: "1" })).rejects.toBeInstanceOf(UnavailableError);
+    // Repeated after a lost reply, these would say NOT_FOUND for what the first attempt did.
+    await expect(client.registry.deregisterService({ serviceId: "s" })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(client.events.unsubscribe({ subscriptionId: "s" })).rejects.toBeInstanceOf(UnavailableError);
     expect(retried).toBe(before);
     client.close();
+  });
+
+  it("an abort between retries is CancelledError, whatever the abort's reason", async () => {
+    const port = await freePort();
+    const client = createScriptEngineClient({ address: `127.0.0.1:${port}`, retry: { maxAttempts: 50, initialBackoffMs: 200, maxBackoffMs: 200 } });
+    const controller = new AbortController();
+    const retrying = client.scripts.getConfig({}, { signal: controller.signal, timeoutMs: 20_000 }).then(() => undefined, (e) => e);
+    await new Promise((r) => setTimeout(r, 500)); // the call is between attempts most of this time
+    controller.abort(new Error("the user gave up"));
+    const err = await retrying;
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(err.message).toMatch(/the user gave up/);
+    client.close();
+  });
+});
+
+describe("closing the grpc-js client", () => {
+  it("ends calls in flight and refuses later ones, CancelledError 'the client was closed'", async () => {
+    const server = await startServer({ args: SERVER_ARGS });
+    const client = createScriptEngineClient({ address: server.grpc });
+    try {
+      const slow = client.run("export default async () => { await new Promise((r) => setTimeout(r, 3000)); return 1 }").then(() => undefined, (e) => e);
+      const events = client.subscribe();
+      const reading = (async () => { for await (const _ of events) { /* none arrive */ } })().then(() => undefined, (e) => e);
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      client.close();
+      for (const err of [await slow, await client.health().then(() => undefined, (e) => e)]) {
+        expect(err).toBeInstanceOf(CancelledError);
+        expect(err.message).toMatch(/the client was closed/);
+      }
+      expect(Date.now() - t0).toBeLessThan(2500); // not the script's 3 s
+      const ended = await reading;
+      expect(ended === undefined || ended instanceof CancelledError).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("helpers", () => {
+  it("one RunOptions serves concurrent calls: each sends its own arguments, the context stays unchanged", async () => {
+    const server = await startServer({ args: SERVER_ARGS });
+    const client = createScriptEngineClient({ address: server.grpc });
+    try {
+      const context = create(ExecutionContextSchema, { environment: { MODE: "m" } });
+      const got = await Promise.all(Array.from({ length: 8 }, (_, i) => client.run("export default (a, ctx) => `${a.i}:${ctx.env.MODE}`", { i }, { context })));
+      expect(got).toEqual(Array.from({ length: 8 }, (_, i) => `${i}:m`));
+      expect(context.arguments).toEqual({});
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 });
 
