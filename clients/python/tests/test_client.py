@@ -13,7 +13,7 @@ import pytest
 import scriptengine_client as se
 from conftest import start_server
 from google.rpc import error_details_pb2
-from scriptengine.v1 import common_pb2, event_service_pb2, script_pb2, script_service_pb2, tool_service_pb2
+from scriptengine.v1 import common_pb2, event_service_pb2, registry_service_pb2, script_pb2, script_service_pb2, tool_service_pb2
 
 
 def free_port() -> int:
@@ -46,6 +46,11 @@ def test_does_not_retry_non_idempotent_calls() -> None:
             client.run("1 + 1")
         with pytest.raises(se.UnavailableError):
             client.compile("1")
+        # Repeated after a lost reply, these would say NOT_FOUND for what the first attempt did.
+        with pytest.raises(se.UnavailableError):
+            client.registry.deregister_service(registry_service_pb2.DeregisterServiceRequest(service_id="s"))
+        with pytest.raises(se.UnavailableError):
+            client.events.unsubscribe(event_service_pb2.UnsubscribeRequest(subscription_id="s"))
         assert retries == []
         with pytest.raises(se.UnavailableError):
             client.scripts.get_config(script_service_pb2.GetConfigRequest(), timeout=0.8)
@@ -202,4 +207,23 @@ def test_async_close_ends_calls_in_flight(server) -> None:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
+    asyncio.run(main())
+
+
+
+def test_a_call_on_a_closed_client_is_the_typed_cancelled_error(server) -> None:
+    """grpc raises ValueError (sync) or UsageError (asyncio) for a closed channel."""
+    client = se.Client(server.grpc)
+    client.close()
+    for call in (client.health, lambda: next(iter(client.events.subscribe(event_service_pb2.SubscribeRequest())))):
+        with pytest.raises(se.CancelledError, match="the client was closed"):
+            call()
+
+    async def main() -> None:
+        aclient = se.AsyncClient(server.grpc)
+        await aclient.close()
+        with pytest.raises(se.CancelledError, match="the client was closed"):
+            await aclient.health()
+        with pytest.raises(se.CancelledError, match="the client was closed"):
+            aclient.events.subscribe(event_service_pb2.SubscribeRequest())
     asyncio.run(main())

@@ -25,6 +25,8 @@ class _AsyncMethod:
 
     def __call__(self, request: Any, *, timeout: Optional[float] = None,
                  metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> Any:
+        if self._client._closed:
+            raise c.closed_error()
         md = c.metadata_with(self._client._token, metadata)
         if self._streaming:
             return _typed_stream(self._client, self._callable(request, timeout=timeout, metadata=md, **kwargs))
@@ -43,6 +45,10 @@ class _AsyncMethod:
                 err = from_rpc_error(rpc_error)
             except asyncio.CancelledError:
                 _raise_if_closed(cl)
+                raise
+            except grpc.aio.UsageError:  # a call on a channel closed meanwhile
+                if cl._closed:
+                    raise c.closed_error() from None
                 raise
             if (self._name not in c.IDEMPOTENT_METHODS or not isinstance(err, UnavailableError)
                     or attempt >= cl._retry.max_attempts):
@@ -74,7 +80,7 @@ def _raise_if_closed(client: "AsyncClient") -> None:
     was closed, the call ends with the typed CancelledError instead, as in the sync client."""
     task = asyncio.current_task()
     if client._closed and (task is None or task.cancelling() == 0):
-        raise CancelledError(grpc.StatusCode.CANCELLED, "the client was closed") from None
+        raise c.closed_error() from None
 
 
 class _AsyncService:

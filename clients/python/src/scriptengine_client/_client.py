@@ -32,6 +32,8 @@ class _Method:
     def __call__(self, request: Any, *, timeout: Optional[float] = None,
                  metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> Any:
         cl = self._client
+        if cl._closed:
+            raise c.closed_error()
         md = c.metadata_with(cl._token, metadata)
         if self._streaming:
             return _Stream(self._callable(request, timeout=timeout, metadata=md, **kwargs))
@@ -44,6 +46,10 @@ class _Method:
                 return self._callable(request, timeout=max(0.001, deadline - time.monotonic()), metadata=md, **kwargs)
             except grpc.RpcError as rpc_error:
                 err = from_rpc_error(rpc_error)
+            except ValueError:  # grpc's answer to a call on a channel closed meanwhile
+                if cl._closed:
+                    raise c.closed_error() from None
+                raise
             if (self._name not in c.IDEMPOTENT_METHODS or not isinstance(err, UnavailableError)
                     or attempt >= cl._retry.max_attempts):
                 raise err

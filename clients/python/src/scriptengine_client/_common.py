@@ -19,7 +19,7 @@ from scriptengine.v1 import (
     tool_service_pb2_grpc,
 )
 
-from ._errors import ScriptFailedError
+from ._errors import CancelledError, ScriptFailedError
 
 PACKAGE = "scriptengine.v1"
 
@@ -32,14 +32,13 @@ SERVICES = {
     "tools": ("ToolService", tool_service_pb2_grpc.ToolServiceStub),
 }
 
-#: The only calls retried on UNAVAILABLE.
+#: The only calls retried on UNAVAILABLE: those whose repeat answers as the first did (not deregister
+#: or unsubscribe: repeated after a lost reply, they would say NOT_FOUND).
 IDEMPOTENT_METHODS = frozenset({
     "ScriptService/GetScript", "ScriptService/ListScripts", "ScriptService/HealthCheck",
     "ScriptService/GetMetrics", "ScriptService/GetConfig", "ScriptService/Start", "ScriptService/Stop",
     "MigrationService/RollbackTool", "MigrationService/ListMigrations", "MigrationService/GetMigrationStatus",
-    "EventService/Unsubscribe",
-    "RegistryService/RegisterService", "RegistryService/Heartbeat", "RegistryService/DeregisterService",
-    "RegistryService/DiscoverServices",
+    "RegistryService/RegisterService", "RegistryService/Heartbeat", "RegistryService/DiscoverServices",
     "ToolService/ListTools", "ToolService/GetTool",
 })
 
@@ -141,3 +140,8 @@ def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]
     if token and not any(k == "authorization" for k, _ in md):
         md.append(("authorization", f"Bearer {token}"))
     return md
+
+
+def closed_error() -> CancelledError:
+    """What a call on a closed client raises, in both clients (grpc says ValueError or UsageError)."""
+    return CancelledError(grpc.StatusCode.CANCELLED, "the client was closed")
