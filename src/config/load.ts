@@ -105,12 +105,17 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
   if (!Array.isArray(raw)) throw new ConfigError("auth.principals", "expected [[auth.principals]] tables");
   const allowed = new Set(["name", "token", "token_env", "max_security_level", "permissions", "max_concurrent"]);
   const seenTokens = new Set<string>();
+  const seenNames = new Set<string>();
   return raw.map((entry, i) => {
     const at = `auth.principals[${i}]`;
     if (entry === null || typeof entry !== "object") throw new ConfigError(at, "expected a table");
     const e = entry as Record<string, unknown>;
     for (const k of Object.keys(e)) if (!allowed.has(k)) throw new ConfigError(`${at}.${k}`, "unknown key");
     if (typeof e.name !== "string" || !e.name) throw new ConfigError(`${at}.name`, "expected a non-empty string");
+    // Ownership (registrations, subscriptions) and quotas are keyed by name: two entries with one
+    // name would be one caller holding both tokens' rights.
+    if (seenNames.has(e.name)) throw new ConfigError(`${at}.name`, `the name "${e.name}" is given to two principals`);
+    seenNames.add(e.name);
     let token = e.token;
     if (e.token_env !== undefined) {
       if (typeof e.token_env !== "string") throw new ConfigError(`${at}.token_env`, "expected a variable name");
@@ -120,6 +125,11 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
     }
     if (typeof token !== "string" || token.length < 16) {
       throw new ConfigError(`${at}.token`, "expected a secret of at least 16 characters (token or token_env)");
+    }
+    // A header carries visible ASCII only (callers' tokens are trimmed, HTTP/1.1 reads bytes as
+    // latin1, HTTP/2 stacks drop other values): any other token could never authenticate.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new ConfigError(`${at}.${e.token_env !== undefined ? "token_env" : "token"}`, "a token must be visible ASCII characters only (no spaces, tabs, newlines or non-ASCII letters)");
     }
     if (seenTokens.has(token)) throw new ConfigError(`${at}.token`, "the same token is given to two principals");
     seenTokens.add(token);

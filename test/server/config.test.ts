@@ -47,6 +47,9 @@ describe("configuration", () => {
     [`security_level = "root"`, "security_level", "safe | production | development"],
     [`[server]\ngrpc_address = "nowhere"`, "server.grpc_address", "host:port"],
     [`[[auth.principals]]\nname = "a"\ntoken = "short"`, "auth.principals[0].token", "16 characters"],
+    [`[[auth.principals]]\nname = "a"\ntoken = "a-token-0123456789"\n[[auth.principals]]\nname = "a"\ntoken = "b-token-0123456789"`, "auth.principals[1].name", "given to two principals"],
+    [`[[auth.principals]]\nname = "a"\ntoken = "tökén-0123456789abcdef"`, "auth.principals[0].token", "visible ASCII"],
+    [`[[auth.principals]]\nname = "a"\ntoken = "spaced-token-0123456789 "`, "auth.principals[0].token", "visible ASCII"],
     [`[server]\ntls_cert_file = "/x.pem"`, "server.tls_key_file", "both"],
     [`this is = not toml =`, "config.toml", "not valid TOML"],
   ])("rejects %j naming %s", (toml, key, why) => {
@@ -54,6 +57,14 @@ describe("configuration", () => {
     expect(() => loadConfig({ argv: ["--config", file], env: {} })).toThrowError(
       expect.objectContaining({ message: expect.stringContaining(why), key: expect.stringContaining(key) }),
     );
+  });
+
+  it("rejects a token_env whose value could never authenticate, naming the key", () => {
+    const file = tomlFile(`[[auth.principals]]\nname = "ops"\ntoken_env = "OPS_TOKEN"\n`);
+    expect(() => loadConfig({ argv: ["--config", file], env: { OPS_TOKEN: "ops-token-0123456789\n" } })).toThrowError(
+      expect.objectContaining({ key: "auth.principals[0].token_env", message: expect.stringContaining("visible ASCII") }),
+    );
+    expect(loadConfig({ argv: ["--config", file], env: { OPS_TOKEN: "ops-token-0123456789" } }).config.auth.principals).toHaveLength(1);
   });
 
   it("rejects a misspelt permission instead of granting nothing", () => {
