@@ -11,8 +11,8 @@
  * which evaluates to an object standing for the module namespace. Positions are kept: the export
  * keywords become spaces of the same length (newlines stay), and the prefix line is compiled with
  * lineOffset -1, so stack traces and errors point into the caller's source. Anything this does not
- * handle (imports, top-level await, `import.meta`, a name clash, a parse error, a source over
- * MAX_WRAPPED_SOURCE) keeps the module path, which reports the error exactly as V8 sees it.
+ * handle (imports, top-level await or `arguments`, `import.meta`, a name clash, a parse error, a
+ * source over MAX_WRAPPED_SOURCE) keeps the module path, which reports the error exactly as V8 sees it.
  */
 import { parse, type Node } from 'acorn';
 
@@ -52,19 +52,45 @@ function boundNames(pattern: AnyNode | null | undefined, out: string[]): void {
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 const ANONYMOUS_DEFINITIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ClassDeclaration', 'ClassExpression']);
 
-/** A top-level await (outside every function; it needs a real module). Function bodies are skipped. */
-function topLevelAwait(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(topLevelAwait);
+/** Whether `found` holds for a node outside every node `skip` holds for (whose subtree is not walked). */
+function anyOutside(node: unknown, found: (n: AnyNode) => boolean, skip: (n: AnyNode) => boolean): boolean {
+  if (Array.isArray(node)) return node.some((n) => anyOutside(n, found, skip));
   if (!node || typeof node !== 'object' || typeof (node as AnyNode).type !== 'string') return false;
   const n = node as AnyNode;
-  if (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && n.await === true)) return true;
-  if (FUNCTION_TYPES.has(n.type) || n.type === 'StaticBlock' || n.type === 'PropertyDefinition') return false;
+  if (found(n)) return true;
+  if (skip(n)) return false;
   for (const key in n) {
     if (key === 'type' || key === 'start' || key === 'end' || key === 'loc') continue;
     const v = n[key];
-    if (v && typeof v === 'object' && topLevelAwait(v)) return true;
+    if (v && typeof v === 'object' && anyOutside(v, found, skip)) return true;
   }
   return false;
+}
+
+/** A top-level await (outside every function; it needs a real module). Function bodies are skipped. */
+const topLevelAwait = (body: unknown) =>
+  anyOutside(
+    body,
+    (n) => n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && n.await === true),
+    (n) => FUNCTION_TYPES.has(n.type) || n.type === 'StaticBlock' || n.type === 'PropertyDefinition',
+  );
+
+/**
+ * `arguments` outside every non-arrow function: a ReferenceError in a module, but the wrapper
+ * function's own arguments object once wrapped. Arrows see their scope's, so they are walked; a
+ * property name spelled `arguments` is a false match, which only means the module path.
+ */
+const topLevelArguments = (body: unknown) =>
+  anyOutside(
+    body,
+    (n) => n.type === 'Identifier' && n.name === 'arguments',
+    (n) => n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression',
+  );
+
+/** An expression without the parentheses around it (acorn keeps them with preserveParens). */
+function unparenthesised(node: AnyNode): AnyNode {
+  while (node.type === 'ParenthesizedExpression') node = node.expression as AnyNode;
+  return node;
 }
 
 /** Sources above this keep the module path: parsing them here would cost more than it saves. */
@@ -79,11 +105,13 @@ export function moduleAsScript(code: string): string | undefined {
   if (code.length > MAX_WRAPPED_SOURCE || code.includes(EXPORTS) || code.startsWith('#!') || /\bimport\s*\.\s*meta\b/.test(code)) return undefined;
   let program: AnyNode;
   try {
-    program = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as unknown as AnyNode;
+    // preserveParens: a parenthesised default (`export default (() => 2)`) must be overwritten
+    // from its `(`, and closed after its `)`, not inside them.
+    program = parse(code, { ecmaVersion: 'latest', sourceType: 'module', preserveParens: true }) as unknown as AnyNode;
   } catch {
     return undefined; // V8 reports the error, from the module path
   }
-  if (topLevelAwait(program.body)) return undefined;
+  if (topLevelAwait(program.body) || topLevelArguments(program.body)) return undefined;
   // UTF-16 code units, as acorn's offsets and V8's columns count them.
   const chars = code.split('');
   const exported: [string, string][] = []; // [exported name, local binding]
@@ -118,14 +146,16 @@ export function moduleAsScript(code: string): string | undefined {
         break;
       }
       case 'ExportDefaultDeclaration': {
+        // The declaration's full extent, parentheses included; its kind, without them.
         const decl = node.declaration as AnyNode;
+        const inner = unparenthesised(decl);
         if ((decl.type === 'FunctionDeclaration' || decl.type === 'ClassDeclaration') && decl.id) {
           // A hoisted declaration keeps its name; it is exported at the end.
           overwrite(chars, node.start, decl.start);
           exported.push(['default', (decl.id as AnyNode).name as string]);
-        } else if (ANONYMOUS_DEFINITIONS.has(decl.type) && !decl.id) {
-          // A module names an anonymous default function or class "default"; so does a property of
-          // that name in an object literal (an assignment would leave it nameless).
+        } else if (ANONYMOUS_DEFINITIONS.has(inner.type) && !inner.id) {
+          // A module names an anonymous default function or class "default", parenthesised or not;
+          // so does a property of that name in an object literal (an assignment would leave it nameless).
           overwrite(chars, node.start, decl.start, `${EXPORTS}={default:`);
           closeDefaultAt = decl.end;
         } else {

@@ -72,6 +72,29 @@ describe('module scripts as classic scripts', () => {
     expect(r.error?.stack).toContain('lines.js:4:11');
   });
 
+  it('serves a parenthesised default export', async () => {
+    expect(moduleAsScript('export default (() => 2);')).toBeTypeOf('string');
+    expect(await value('export default (() => 2)')).toBe(2);
+    expect(await value('export default ((async (args) => args.n));', { n: 7 })).toBe(7);
+    expect(await value('export default (function () { return "fn"; })')).toBe('fn');
+    expect(await value('const f = () => "comma";\nexport default (0, f)\n')).toBe('comma');
+    // Still named "default", as in a module.
+    const cls = await run(engine, 'export default (class {})');
+    expect(cls.error?.message).toBe("Class constructor default cannot be invoked without 'new'");
+    const named = await run(engine, 'export default (() => { throw new Error("in " + new Error().stack.split("\\n")[1].trim().split(" ")[1]); });');
+    expect(named.error?.message).toBe('in default');
+  });
+
+  it('keeps top-level arguments undefined, as in a module', async () => {
+    expect(moduleAsScript('const a = arguments;\nexport default () => a;')).toBeUndefined();
+    expect(moduleAsScript('export default () => arguments.length;')).toBeUndefined(); // an arrow sees the top level's
+    expect(moduleAsScript('export default function () { return arguments.length; }')).toBeTypeOf('string');
+    expect(await value('export default () => typeof arguments;')).toBe('undefined');
+    const r = await run(engine, 'const a = arguments;\nexport default () => 1;');
+    expect([r.success, r.error?.name]).toEqual([false, 'ReferenceError']);
+    expect(await value('export default function (args) { return arguments[0].n; }', { n: 4 })).toBe(4);
+  });
+
   it('still runs what stays a module: top-level await', async () => {
     expect(await value('const v = await Promise.resolve(5);\nexport default () => v * 2;')).toBe(10);
   });
