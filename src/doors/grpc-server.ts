@@ -6,6 +6,7 @@ import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import type { Logger } from "../log.ts";
+import { grpcJsLogger } from "./grpc-js-log.ts";
 
 export interface GrpcDoor {
   address: string;
@@ -14,8 +15,9 @@ export interface GrpcDoor {
 }
 
 export async function openGrpcDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, log?: Logger): Promise<GrpcDoor> {
-  // grpc-js's own diagnostics join the structured log instead of raw stderr lines.
-  if (log) grpc.setLogger({ error: (...args: unknown[]) => log.warn("grpc-js", { detail: args.map(String).join(" ") }) } as Partial<Console>);
+  // grpc-js's own diagnostics join the structured log instead of raw stderr lines: sanitized and
+  // throttled, as a client without credentials can trigger them (grpc-js-log.ts).
+  if (log) grpc.setLogger(grpcJsLogger(log));
   const server = new grpc.Server({
     "grpc.max_receive_message_length": limits.maxRequestBytes,
     // An open connection costs a socket and its buffers: one with no call in progress for this long

@@ -16,6 +16,7 @@ import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import { createServer } from "node:net";
 import type { Logger } from "../log.ts";
+import { throttledWarn } from "../log-throttle.ts";
 import { ListenError } from "../doors/listen-error.ts";
 import { executionTelemetry, type ExecutionTelemetry } from "./execution.ts";
 import { observeServer, type ObservedSources } from "./metrics.ts";
@@ -124,18 +125,8 @@ function canListen(host: string, port: number, address: string): Promise<void> {
 
 /** OpenTelemetry's own warnings and errors as service log lines, one a minute at most. */
 function diagToLog(log: Logger): DiagLogger {
-  let last = 0;
-  let dropped = 0;
-  const say = (message: string, args: unknown[]) => {
-    const now = Date.now();
-    if (now - last < 60_000) {
-      dropped++;
-      return;
-    }
-    last = now;
-    log.warn("telemetry: " + message, { detail: args.map(String).join(" ").slice(0, 512), similar_dropped: dropped });
-    dropped = 0;
-  };
+  const warn = throttledWarn(log);
+  const say = (message: string, args: unknown[]) => warn("telemetry", "telemetry: " + message, { detail: args.map(String).join(" ").slice(0, 512) });
   const quiet = () => {};
   return { error: (m, ...a) => say(m, a), warn: (m, ...a) => say(m, a), info: quiet, debug: quiet, verbose: quiet };
 }
