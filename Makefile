@@ -65,6 +65,8 @@ deps: node_modules/.installed $(GO_GEN_STAMP) $(VENV)/.installed
 gen: deps
 	npx buf generate
 	npx buf generate --template buf.gen.sdk.yaml
+	@# The descriptors with their comments, for server reflection (grpcurl describe shows them).
+	mkdir -p gen/descriptors && npx buf build -o gen/descriptors/scriptengine.binpb
 	@# buf's clean: true empties gen/go; the generated package is a Go module of its own (see clients/go/README.md).
 	cp clients/go/gen.go.mod gen/go/go.mod
 

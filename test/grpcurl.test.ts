@@ -33,11 +33,13 @@ describe("grpcurl", () => {
     ]));
   });
 
-  it("describes a service and a message", async () => {
+  it("describes a service and a message, with the proto's comments", async () => {
     const svc = (await run(GRPCURL, ["-plaintext", server.grpc, "describe", "scriptengine.v1.ScriptService"])).stdout;
     expect(svc).toContain("rpc RunScript ( .scriptengine.v1.RunScriptRequest ) returns ( .scriptengine.v1.RunScriptResponse );");
+    expect(svc).toContain("// Execute a stored script with the given context.");
     const msg = (await run(GRPCURL, ["-plaintext", server.grpc, "describe", "scriptengine.v1.ExecutionContext"])).stdout;
     expect(msg).toContain("map<string, .google.protobuf.Value> arguments = 3;");
+    expect(msg).toContain("// Environment variables, visible to the script as `ctx.env`.");
   });
 
   it("answers the standard health check", async () => {

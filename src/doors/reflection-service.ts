@@ -1,7 +1,10 @@
 // gRPC server reflection (v1 and v1alpha), built on the descriptors protobuf-es embeds in the
-// generated code, so grpcurl can list and describe everything with no .proto files at hand.
-import { toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+// generated code, so grpcurl can list and describe everything with no .proto files at hand. Those
+// carry no comments; the files `make gen` also writes with buf (source info kept) are served in
+// their place, so `grpcurl describe` shows each proto's documentation.
+import { readFileSync } from "node:fs";
+import { fromBinary, toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { createRegistry, type Registry } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ServerReflection as ReflectionV1, type ServerReflectionRequest } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
@@ -18,13 +21,28 @@ function withDependencies(file: DescFile, seen = new Set<string>(), out: DescFil
   return out;
 }
 
+/** The generated descriptor set with comments, by file name (empty when it cannot be read). */
+export const DOCUMENTED_DESCRIPTORS = new URL("../../gen/descriptors/scriptengine.binpb", import.meta.url);
+
+function documentedFiles(from: URL): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  try {
+    for (const f of fromBinary(FileDescriptorSetSchema, readFileSync(from)).file) out.set(f.name, toBinary(FileDescriptorProtoSchema, f));
+  } catch {
+    /* without it, reflection serves the same descriptors without comments */
+  }
+  return out;
+}
+
 export class ReflectionIndex {
   private readonly services: DescService[];
   private readonly registry: Registry;
   private readonly files = new Map<string, DescFile>();
+  private readonly documented: Map<string, Uint8Array>;
 
   /** `extraFiles`: files no service imports but clients need, such as google.rpc error details. */
-  constructor(services: DescService[], extraFiles: DescFile[] = []) {
+  constructor(services: DescService[], extraFiles: DescFile[] = [], documented: URL = DOCUMENTED_DESCRIPTORS) {
+    this.documented = documentedFiles(documented);
     this.services = services;
     const seen = new Set<string>();
     const files: DescFile[] = [];
@@ -55,7 +73,7 @@ export class ReflectionIndex {
   }
 
   encode(file: DescFile): Uint8Array[] {
-    return withDependencies(file).map((f) => toBinary(FileDescriptorProtoSchema, f.proto));
+    return withDependencies(file).map((f) => this.documented.get(f.proto.name) ?? toBinary(FileDescriptorProtoSchema, f.proto));
   }
 }
 
