@@ -154,7 +154,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const g = grant(ctx, context, scriptId);
     if (context?.executionId) checkExecutionId(context.executionId);
     const executionId = context?.executionId || randomUUID();
-    const args: JsonObject = {};
+    // No prototype: an argument named "__proto__" is the caller's data, not a prototype to set.
+    const args: JsonObject = Object.create(null);
     let argBytes = 0;
     for (const [k, v] of Object.entries(context?.arguments ?? {})) {
       args[k] = argumentJson(k, v);

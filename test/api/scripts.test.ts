@@ -45,6 +45,26 @@ describe("compile and execute", () => {
     }
   });
 
+  it("an argument, variable or user attribute named __proto__ reaches the script as data, on both doors", async () => {
+    const source = `export default (args, ctx) => ({
+      args: Object.keys(args), proto: args.__proto__ ?? null, own: Object.getPrototypeOf(args) === Object.prototype,
+      env: Object.keys(ctx.env), attrs: Object.keys(ctx.user.attributes),
+    })`;
+    const str = (value: string) => ({ kind: { case: "stringValue" as const, value } });
+    const struct = { kind: { case: "structValue" as const, value: { fields: { p: { kind: { case: "numberValue" as const, value: 1 } } } } } };
+    for (const client of [grpc(), connect()]) {
+      const { result } = await client.runScript({
+        source,
+        // Computed keys: own properties named __proto__ (a literal `__proto__:` would set the prototype).
+        context: { arguments: { ["__proto__"]: struct, k: str("v") }, environment: { ["__proto__"]: "e" }, userContext: { attributes: { ["__proto__"]: "a" } } },
+      });
+      expect(toJson(ExecutionResultSchema, result!)).toMatchObject({
+        success: true,
+        returnValue: { args: ["__proto__", "k"], proto: { p: 1 }, own: true, env: ["__proto__"], attrs: ["__proto__"] },
+      });
+    }
+  });
+
   it("re-compiling an id makes a new version; the old version stays executable", async () => {
     await grpc().compileScript({ source: "export default () => 1", context: { scriptId: "versions" } });
     const v2 = await grpc().compileScript({ source: "export default () => 2", context: { scriptId: "versions" } });
