@@ -139,7 +139,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
 
   const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)];
-  const engineEventsOut = engineEvents((e) => bus.publish(e));
+  const engineEventsOut = engineEvents((e) => bus.publish(e), { log });
   const guardOptions = {
     authenticator,
     log,
@@ -148,8 +148,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     openCalls,
     streamQuota: new StreamQuota(config.server.maxStreamsPerCaller),
     telemetry: telemetry?.rpc,
-    onUnauthenticated: (method: string, reason: string) =>
-      engineEventsOut.violation("unauthenticated", "", "", "", `${method}: ${reason}`, config.securityLevel),
+    onUnauthenticated: (method: string, reason: string) => engineEventsOut.unauthenticated(method, reason, config.securityLevel),
   };
   const api: ServedService[] = [
     served(

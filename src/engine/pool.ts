@@ -119,6 +119,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     rssBudget: options.workerRssBudgetBytes ?? 1024 * MiB,
     maxOldSpaceMb: options.workerMaxOldSpaceMb ?? 256,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+    failureWindowMs: Math.max(1, options.failureWindowMs ?? 60_000),
     hangGraceMs: options.hangGraceMs ?? 2000,
     compileTimeoutMs: Math.max(1, options.compileTimeoutMs ?? 30_000),
     maxSourceBytes: options.maxSourceBytes ?? MiB,
@@ -217,7 +218,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       w.expireCompiles(now, (waitedMs) => new EngineError('TIMEOUT',
         `the compilation was not done within ${Math.round(waitedMs / 1000)} s: the workers were busy running scripts; try again`, { retryAfterMs: 1000 }));
     }
-    while (failures.length && failures[0]! < now - 60_000) failures.shift();
+    while (failures.length && failures[0]! < now - o.failureWindowMs) failures.shift();
   }
 
   async function start(): Promise<void> {

@@ -231,6 +231,8 @@ export interface EngineOptions {
   workerMaxOldSpaceMb?: number;
   /** Kill a worker that sent no heartbeat for this long (default 5000 ms). */
   heartbeatTimeoutMs?: number;
+  /** Worker failures count toward `EngineStats.recentWorkerFailures` for this long (default 60 000 ms). */
+  failureWindowMs?: number;
   /** Kill a worker whose execution overran its wall deadline by this much without answering (default 2000 ms). */
   hangGraceMs?: number;
   /** A compilation not answered within this fails TIMEOUT (default 30 000 ms): it may wait behind guest code. */
