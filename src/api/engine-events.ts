@@ -1,5 +1,6 @@
 // The events the engine's RPCs cause: ScriptCompiled, ScriptExecuted and SecurityViolation.
 import { create } from "@bufbuild/protobuf";
+import type { Logger } from "../log.ts";
 
 import { ScriptCompiledSchema, ScriptExecutedSchema, SecurityViolationSchema, ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import type { Level } from "../config/types.ts";
@@ -22,11 +23,29 @@ export function usageMessage(u: ExecutionOutcome["usage"]): ResourceUsage {
 export interface EngineEvents {
   compiled(scriptId: string, success: boolean, ms: number, error?: string): void;
   executed(scriptId: string, outcome: ExecutionOutcome, usage: ResourceUsage): void;
-  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "unauthenticated", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
+  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
+  /** A call refused for missing or invalid credentials; announced coalesced (see unauthenticatedEvents). */
+  unauthenticated(method: string, reason: string, level: Level): void;
 }
 
-export function engineEvents(publish: (event: ServiceEvent) => void): EngineEvents {
+export interface EngineEventsOptions {
+  log?: Logger;
+  /** The least time between two "unauthenticated" events (default 1 s). */
+  unauthenticatedWindowMs?: number;
+}
+
+export function engineEvents(publish: (event: ServiceEvent) => void, options: EngineEventsOptions = {}): EngineEvents {
   const emit = (event: ServiceEvent["event"]) => publish(create(ServiceEventSchema, { event }));
+  const violation = (kind: string, principal: string, scriptId: string, executionId: string, detail: string, level: Level, count = 1) =>
+    emit({
+      case: "securityViolation",
+      value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail: detail.slice(0, 1000), securityLevel: LEVEL_TO_PROTO[level], count }),
+    });
+  const unauthenticated = unauthenticatedEvents(
+    (detail, level, count) => violation("unauthenticated", "", "", "", detail, level, count),
+    options.unauthenticatedWindowMs ?? 1000,
+    options.log,
+  );
   return {
     compiled: (scriptId, success, ms, error) =>
       emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error }) }),
@@ -41,10 +60,49 @@ export function engineEvents(publish: (event: ServiceEvent) => void): EngineEven
           resourceUsage: usage,
         }),
       }),
-    violation: (kind, principal, scriptId, executionId, detail, level) =>
-      emit({
-        case: "securityViolation",
-        value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail: detail.slice(0, 1000), securityLevel: LEVEL_TO_PROTO[level] }),
-      }),
+    violation: (kind, principal, scriptId, executionId, detail, level) => violation(kind, principal, scriptId, executionId, detail, level),
+    unauthenticated,
+  };
+}
+
+/**
+ * Anyone can be refused, as often as they like: one event per refused call would let a caller
+ * without credentials push every real event out of the bounded retained log (subscribers resuming
+ * would get EventsLost). The first refusal after a quiet window is announced at once; those within
+ * the window are counted and announced together as one event when it ends (detail: the latest),
+ * so a sustained flood costs one event a second. The log gets a warn line a minute at most.
+ */
+function unauthenticatedEvents(announce: (detail: string, level: Level, count: number) => void, windowMs: number, log?: Logger): EngineEvents["unauthenticated"] {
+  let open = false;
+  let pending = 0;
+  let latest = { detail: "", level: "safe" as Level };
+  let unlogged = 0;
+  let loggedAt = -Infinity;
+  const say = (detail: string, level: Level, count: number) => {
+    announce(detail, level, count);
+    unlogged += count;
+    if (log && Date.now() - loggedAt >= 60_000) {
+      log.warn("calls refused for missing or invalid credentials", { refused: unlogged, latest: detail });
+      loggedAt = Date.now();
+      unlogged = 0;
+    }
+  };
+  const windowEnds = () => {
+    if (pending === 0) return void (open = false);
+    const count = pending;
+    pending = 0;
+    say(latest.detail, latest.level, count);
+    setTimeout(windowEnds, windowMs).unref();
+  };
+  return (method, reason, level) => {
+    const detail = `${method}: ${reason}`;
+    if (open) {
+      pending++;
+      latest = { detail, level };
+      return;
+    }
+    open = true;
+    say(detail, level, 1);
+    setTimeout(windowEnds, windowMs).unref();
   };
 }

@@ -698,6 +698,10 @@ type SecurityViolation struct {
 	ExecutionId   string        `protobuf:"bytes,4,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
 	Detail        string        `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
 	SecurityLevel SecurityLevel `protobuf:"varint,6,opt,name=security_level,json=securityLevel,proto3,enum=scriptengine.v1.SecurityLevel" json:"security_level,omitempty"`
+	// How many violations this event stands for. Refusals of credentials ("unauthenticated") are
+	// announced at most once a second: a later event counts those refused since, and its detail
+	// describes the latest. 1 for every other kind; 0 (unset, from older servers) means 1.
+	Count         uint32 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -774,6 +778,13 @@ func (x *SecurityViolation) GetSecurityLevel() SecurityLevel {
 	return SecurityLevel_SECURITY_LEVEL_UNSPECIFIED
 }
 
+func (x *SecurityViolation) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_scriptengine_v1_events_proto protoreflect.FileDescriptor
 
 const file_scriptengine_v1_events_proto_rawDesc = "" +
@@ -830,14 +841,15 @@ const file_scriptengine_v1_events_proto_rawDesc = "" +
 	"\x13ServiceUnregistered\x12\x1d\n" +
 	"\n" +
 	"service_id\x18\x01 \x01(\tR\tserviceId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xe4\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xfa\x01\n" +
 	"\x11SecurityViolation\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tprincipal\x18\x02 \x01(\tR\tprincipal\x12\x1b\n" +
 	"\tscript_id\x18\x03 \x01(\tR\bscriptId\x12!\n" +
 	"\fexecution_id\x18\x04 \x01(\tR\vexecutionId\x12\x16\n" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\x12E\n" +
-	"\x0esecurity_level\x18\x06 \x01(\x0e2\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevelBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
+	"\x0esecurity_level\x18\x06 \x01(\x0e2\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevel\x12\x14\n" +
+	"\x05count\x18\a \x01(\rR\x05countBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
 
 var (
 	file_scriptengine_v1_events_proto_rawDescOnce sync.Once

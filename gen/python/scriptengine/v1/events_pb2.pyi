@@ -123,17 +123,19 @@ class ServiceUnregistered(_message.Message):
     def __init__(self, service_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class SecurityViolation(_message.Message):
-    __slots__ = ("kind", "principal", "script_id", "execution_id", "detail", "security_level")
+    __slots__ = ("kind", "principal", "script_id", "execution_id", "detail", "security_level", "count")
     KIND_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     SCRIPT_ID_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     SECURITY_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
     kind: str
     principal: str
     script_id: str
     execution_id: str
     detail: str
     security_level: _common_pb2.SecurityLevel
-    def __init__(self, kind: _Optional[str] = ..., principal: _Optional[str] = ..., script_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., detail: _Optional[str] = ..., security_level: _Optional[_Union[_common_pb2.SecurityLevel, str]] = ...) -> None: ...
+    count: int
+    def __init__(self, kind: _Optional[str] = ..., principal: _Optional[str] = ..., script_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., detail: _Optional[str] = ..., security_level: _Optional[_Union[_common_pb2.SecurityLevel, str]] = ..., count: _Optional[int] = ...) -> None: ...

@@ -356,6 +356,15 @@ export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolati
    * @generated from field: scriptengine.v1.SecurityLevel security_level = 6;
    */
   securityLevel: SecurityLevel;
+
+  /**
+   * How many violations this event stands for. Refusals of credentials ("unauthenticated") are
+   * announced at most once a second: a later event counts those refused since, and its detail
+   * describes the latest. 1 for every other kind; 0 (unset, from older servers) means 1.
+   *
+   * @generated from field: uint32 count = 7;
+   */
+  count: number;
 };
 
 /**
