@@ -9,6 +9,7 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { requirePermission } from "../auth/principal.ts";
 import type { Config } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
+import { overall } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
 import { configMessage } from "./config-message.ts";
 import { CpuMeter, processCpuMs } from "./cpu-meter.ts";
@@ -90,10 +91,13 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
     getConfig: () => ({ config: configMessage(deps.config) }),
     start: async (_req, ctx) => {
       requirePermission(ctx, "admin");
-      if (!health.serving) {
+      // A running engine, even an UNHEALTHY one, is left as it is: only the monitor's signals
+      // (not a Start) can say it recovered.
+      if (!health.accepting) {
         health.set(ServiceStatus.STARTING, "starting on request");
         await deps.onStart?.();
-        health.set(ServiceStatus.HEALTHY, "started on request");
+        const worst = overall(deps.components?.() ?? []);
+        health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "started on request" : `${worst.name}: ${worst.message}`);
       }
       return { health: healthStatus() };
     },
