@@ -131,6 +131,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     sendAhead: config.pool.sendAhead,
     maxParkedPerWorker: config.pool.maxParked,
     maxSourceBytes: config.maxSourceSize,
+    failureWindowMs: config.healthCheck.failureWindowMs,
     onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
   });
   await engine.start();
