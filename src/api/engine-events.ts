@@ -23,7 +23,8 @@ export function usageMessage(u: ExecutionOutcome["usage"]): ResourceUsage {
 export interface EngineEvents {
   compiled(scriptId: string, success: boolean, ms: number, error?: string): void;
   executed(scriptId: string, outcome: ExecutionOutcome, usage: ResourceUsage): void;
-  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
+  /** `clamped`: a request run with less than it asked for (auth.on_excess = "clamp"), where deny mode refuses it. */
+  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "clamped", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
   /** A call refused for missing or invalid credentials; announced coalesced (see unauthenticatedEvents). */
   unauthenticated(method: string, reason: string, level: Level): void;
 }

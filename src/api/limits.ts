@@ -45,6 +45,8 @@ export interface Grant {
    * tool may have been migrated anew since the grant.
    */
   hostTools: string[];
+  /** Whether the execution collects a CPU profile: asked for, and the caller holds `profile`. */
+  cpuProfile: boolean;
   /** Claims the request made that were reduced (clamp mode), for the log and events. */
   clamped: string[];
 }
@@ -77,7 +79,12 @@ export function grantFor(input: GrantInput): Grant {
     clamped.push(detail);
   };
 
-  // Level: the request's, else the server default, never above the principal's maximum.
+  // Level: the request's, else the server default, never above the principal's maximum. A number
+  // the contract does not define is the caller's error, not a silent default.
+  if (sc && sc.securityLevel !== SecurityLevel.UNSPECIFIED && !FROM_PROTO[sc.securityLevel]) {
+    const field = "context.security_context.security_level";
+    throw serviceError("VALIDATION_ERROR", `${field} ${sc.securityLevel} is not a security level`, { field });
+  }
   let level: Level = (sc && FROM_PROTO[sc.securityLevel]) ?? config.securityLevel;
   if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
     clampOrRefuse(`principal "${principal.name}" may not run at level ${level} (max ${principal.maxSecurityLevel})`, level, {
@@ -97,6 +104,13 @@ export function grantFor(input: GrantInput): Grant {
     permissions = held;
   }
   const holds = (p: string) => permissions.includes("*") || permissions.includes(p) || (p !== "admin" && permissions.includes("admin"));
+
+  // A CPU profile is a claim like the others: refused, or dropped in clamp mode.
+  let cpuProfile = context?.collectCpuProfile === true;
+  if (cpuProfile && !holds("profile")) {
+    clampOrRefuse('a CPU profile needs the "profile" permission', level, { permission: "profile" });
+    cpuProfile = false;
+  }
 
   // Tools: each listed tool must be granted by the level and the permissions.
   const table = LEVELS[level];
@@ -144,6 +158,7 @@ export function grantFor(input: GrantInput): Grant {
     level,
     principal,
     permissions,
+    cpuProfile,
     clamped,
     caller: { key: principal.name, limit: concurrent },
     maxNetworkRequests: minDefined(rl.maxNetworkRequests, req.maxNetworkRequests),

@@ -150,6 +150,18 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     });
   }
 
+  /**
+   * Clamp mode runs a request that asked for more than its principal holds with less: one warn line
+   * and one SecurityViolation (kind "clamped") say what was asked and what was granted, so that
+   * operators see it as they see a refusal in deny mode.
+   */
+  function announceClamp(g: Grant, scriptId: string, executionId: string) {
+    const granted = { level: g.level, permissions: g.permissions, tools: g.limits.tools, cpu_profile: g.cpuProfile };
+    deps.log?.warn("request clamped to its principal's rights", { principal: g.principal.name, script_id: scriptId, execution_id: executionId, asked: g.clamped, granted });
+    const detail = `${g.clamped.join("; ")}; ran at level ${g.level} with permissions [${g.permissions.join(", ")}] and tools [${granted.tools.join(", ")}]`;
+    events.violation("clamped", g.principal.name, scriptId, executionId, detail, g.level);
+  }
+
   async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
     const g = grant(ctx, context, scriptId);
     if (context?.executionId) checkExecutionId(context.executionId);
@@ -162,9 +174,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       argBytes += JSON.stringify(args[k]).length;
     }
     if (argBytes > MAX_ARGUMENTS_BYTES) throw serviceError("VALIDATION_ERROR", "arguments are too large", { field: "context.arguments" });
-    if (context?.collectCpuProfile && !g.permissions.includes("*") && !g.permissions.includes("profile") && !g.permissions.includes("admin")) {
-      throw serviceError("SECURITY_VIOLATION", 'a CPU profile needs the "profile" permission', { metadata: { permission: "profile" } });
-    }
+    if (g.clamped.length > 0) announceClamp(g, scriptId, executionId);
     const user = context?.userContext;
     const trace = deps.telemetry?.start({ scriptId, executionId, level: g.level });
     const bridge = toolBridge({
@@ -191,7 +201,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         limits: g.limits,
         executionId,
         scriptId,
-        collectCpuProfile: context?.collectCpuProfile,
+        collectCpuProfile: g.cpuProfile,
         caller: g.caller,
         onToolCall: trace ? trace.tools(bridge) : bridge,
         onDispatch: trace?.dispatched,

@@ -12,6 +12,7 @@ import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { BadRequestSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
@@ -140,6 +141,17 @@ describe("security levels and permissions", () => {
     expect(event.event.case === "securityViolation" && event.event.value.principal).toBe("untrusted");
   });
 
+  it("a security level the contract does not define is INVALID_ARGUMENT naming the field, on both doors", async () => {
+    for (const client of [scripts(), clientFor(ScriptService, "connect", server)]) {
+      const f = await failure(client.runScript({ source: "1", context: { securityContext: { securityLevel: 99 as SecurityLevel } } }, as(OPS)));
+      expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", "context.security_context.security_level"]);
+      expect(f.err.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field).toBe("context.security_context.security_level");
+    }
+    // Unspecified is still the server's default.
+    const { result } = await scripts().runScript({ source: "1", context: { securityContext: { securityLevel: SecurityLevel.UNSPECIFIED } } }, as(SAFE));
+    expect(result?.metadata.security_level.kind.value).toBe("safe");
+  });
+
   it("a permission the principal does not hold is PERMISSION_DENIED", async () => {
     const f = await failure(scripts().runScript({ source: "1", context: { securityContext: { permissions: ["admin"] } } }, as(PROD)));
     expect([f.code, f.metadata.permission]).toEqual(["PermissionDenied", "admin"]);
@@ -234,8 +246,13 @@ describe("security levels and permissions", () => {
   });
 
   it("a CPU profile needs the profile permission, and is a DevTools .cpuprofile when granted", async () => {
-    const f = await failure(scripts().runScript({ source: "1", context: { collectCpuProfile: true } }, as(PROD)));
-    expect(f.code).toBe("PermissionDenied");
+    // Refused like every other claim: the principal in its ErrorInfo, and announced.
+    let f: Awaited<ReturnType<typeof failure>> | undefined;
+    const event = await firstEventDuring(server, "security_violation", as(OPS).headers, async () => {
+      f = await failure(scripts().runScript({ source: "1", context: { collectCpuProfile: true } }, as(PROD)));
+    });
+    expect([f?.code, f?.reason, f?.metadata.principal, f?.metadata.permission]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "service", "profile"]);
+    expect(event.event.case === "securityViolation" && [event.event.value.kind, event.event.value.principal]).toEqual(["permission_denied", "service"]);
     const { result } = await scripts().runScript(
       { source: "let s = 0; for (let i = 0; i < 1e6; i++) s += i; s", context: { collectCpuProfile: true } },
       as(DEV),
@@ -305,6 +322,39 @@ describe("clamp mode", () => {
         as(SAFE),
       );
       expect(result?.metadata.security_level.kind.value).toBe("safe");
+    } finally {
+      await clampServer.stop();
+    }
+  });
+
+  it("says what it clamped: one warn line and one SecurityViolation per call, what was asked and what was granted", async () => {
+    const clampServer = await startServer({
+      toml: `[auth]\non_excess = "clamp"\n[[auth.principals]]\nname = "u"\ntoken = "${SAFE}"\nmax_security_level = "safe"\n` +
+        `[[auth.principals]]\nname = "ops"\ntoken = "${OPS}"\nmax_security_level = "development"\npermissions = ["admin"]\n`,
+    });
+    try {
+      const asked = { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT, permissions: ["tools:http"] }, availableTools: ["http"], collectCpuProfile: true };
+      let result: Awaited<ReturnType<ReturnType<typeof scripts>["runScript"]>>["result"];
+      const event = await firstEventDuring(clampServer, "security_violation", as(OPS).headers, async () => {
+        ({ result } = await clientFor(ScriptService, "connect", clampServer).runScript({ source: "1", context: { ...asked, executionId: "clamped-1" } }, as(SAFE)));
+      });
+      expect([result?.success, result?.metadata.security_level.kind.value, result?.cpuProfile]).toEqual([true, "safe", ""]);
+      const v = event.event.case === "securityViolation" ? event.event.value : undefined;
+      expect([v?.kind, v?.principal, v?.executionId, v?.securityLevel]).toEqual(["clamped", "u", "clamped-1", SecurityLevel.SAFE]);
+      expect(v?.detail).toMatch(/level development/);
+      expect(v?.detail).toMatch(/"tools:http" permission/);
+      expect(v?.detail).toMatch(/CPU profile/);
+      expect(v?.detail).toMatch(/ran at level safe/);
+      // A call that asks for nothing more says nothing.
+      await clientFor(ScriptService, "connect", clampServer).runScript({ source: "1" }, as(SAFE));
+      let lines: { principal: string; execution_id: string; asked: string[]; granted: { level: string } }[] = [];
+      for (let i = 0; i < 50 && lines.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        lines = clampServer.logs().split("\n").filter((l) => l.includes("clamped to its principal")).map((l) => JSON.parse(l));
+      }
+      expect(lines).toHaveLength(1);
+      expect([lines[0].principal, lines[0].execution_id, lines[0].asked.length, lines[0].granted.level]).toEqual(["u", "clamped-1", 4, "safe"]);
+      expect(clampServer.logs()).not.toContain(SAFE);
     } finally {
       await clampServer.stop();
     }
