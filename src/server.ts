@@ -192,7 +192,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const grpcDoor = await openGrpcDoor(grpcAddress, all, doorLimits, tls, log);
   const publicServices = new Set([Health, ReflectionV1, ReflectionV1Alpha].map((s) => s.typeName));
   const beforeBody = authenticateBeforeBody(guardOptions, publicServices);
-  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls, config.server.corsOrigins, beforeBody).catch(async (err) => {
+  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled).catch(async (err) => {
     await grpcDoor.close(0);
     throw err;
   });

@@ -11,6 +11,8 @@ import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests } from "./undecodable-request.ts";
+import { foreignCaller } from "./local-callers.ts";
+import { serviceError } from "../errors.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -28,20 +30,24 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * `beforeBody` runs for every call before its body is read (connect-node's request gate): the
  * server authenticates there, so a caller without credentials costs no body reading or parsing.
+ * `localCallersOnly` (no credentials configured): only requests addressed to a loopback name, from
+ * no origin but the configured ones, are served (local-callers.ts).
  */
-export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], beforeBody?: (ctx: HandlerContext) => void): Promise<ConnectDoor> {
+export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], beforeBody?: (ctx: HandlerContext) => void, localCallersOnly = false): Promise<ConnectDoor> {
   const adapter = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
     requestGate: (ctx) => {
+      if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
       mendUndecodableRequests(ctx);
       beforeBody?.(ctx);
     },
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
-  const handler = withCors(withLongDeadlinesAsNone(adapter), corsOrigins);
+  let handler = withCors(withLongDeadlinesAsNone(adapter), corsOrigins);
+  if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const sockets = new Set<net.Socket>();
@@ -183,6 +189,34 @@ const GRPC_TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, 
 function grpcTimeoutMs(value: string): number {
   const m = /^(\d{1,8})([HMSmun])$/.exec(value);
   return m ? Number(m[1]) * GRPC_TIMEOUT_UNIT_MS[m[2]!]! : 0;
+}
+
+/** A call from a browser page on a foreign name or origin (see local-callers.ts): PERMISSION_DENIED. */
+function refuseForeignCall(ctx: HandlerContext, corsOrigins: string[]): void {
+  const foreign = foreignCaller(new URL(ctx.url).host, ctx.requestHeader.get("origin"), corsOrigins);
+  if (!foreign) return;
+  const why = foreign.what === "origin" ? "from an origin not in server.cors_origins" : "addressed to a name that is not loopback";
+  throw serviceError("SECURITY_VIOLATION", `no credentials are configured: only local clients may call, and this request is ${why}`, { metadata: { [foreign.what]: foreign.value } });
+}
+
+/**
+ * The same refusal before the adapter: requests for an RPC go on to the request gate, which answers
+ * in the call's protocol; anything else (a CORS preflight, an unknown path) is a plain 403.
+ */
+function withLocalCallersOnly(handler: Handler, corsOrigins: string[], services: ServedService[]): Handler {
+  const rpcPaths = new Set(services.flatMap(({ service }) => service.methods.map((m) => `/${service.typeName}/${m.name}`)));
+  return (req, res) => {
+    const authority = "authority" in req ? req.authority : req.headers.host;
+    const foreign = foreignCaller(authority, req.headers.origin, corsOrigins);
+    const rpc = req.method !== "OPTIONS" && rpcPaths.has((req.url ?? "").split("?")[0]!);
+    if (foreign && (!rpc || foreign.what === "authority")) {
+      res.statusCode = 403;
+      res.setHeader("content-type", "text/plain; charset=utf-8");
+      res.end("forbidden: no credentials are configured, and this request is not from a local client\n");
+      return;
+    }
+    handler(req, res);
+  };
 }
 
 /** Headers a browser may send besides Connect's own: the credentials (README, Auth). */

@@ -78,7 +78,7 @@ describe("the HTTP port", () => {
     const c = raw();
     c.socket.write("P");
     await new Promise((r) => setTimeout(r, 100));
-    c.socket.write(`OST /scriptengine.v1.ScriptService/HealthCheck HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+    c.socket.write(`OST /scriptengine.v1.ScriptService/HealthCheck HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
     await c.closed(5000);
     expect(c.data()).toMatch(/^HTTP\/1\.1 200 /);
     expect(c.data()).toContain('"health"');

@@ -1,0 +1,37 @@
+// With no credentials configured, every caller is the all-powerful local principal and the doors
+// bind to loopback. Binding alone does not keep browsers out: a page whose name an attacker
+// rebinds to 127.0.0.1 (DNS rebinding) calls the HTTP door as "same origin", and any page may
+// send simple cross-origin requests to it. Browsers always send the name they used (Host or
+// :authority) and, cross-origin, an Origin: so the HTTP door serves only requests addressed to a
+// loopback name, and from no other origin than those in server.cors_origins.
+import { isIP } from "node:net";
+
+/**
+ * Why a request may not be served while authentication is off, or undefined when it may.
+ * "authority": not even a plain host[:port] (refused before any protocol handling).
+ */
+export function foreignCaller(authority: string | undefined, origin: string | null | undefined, corsOrigins: readonly string[]): { what: "host" | "origin" | "authority"; value: string } | undefined {
+  if (authority !== undefined) {
+    const host = hostOf(authority);
+    if (host === undefined) return { what: "authority", value: authority };
+    if (!isLoopbackName(host)) return { what: "host", value: authority };
+  }
+  if (origin != null && !corsOrigins.includes("*") && !corsOrigins.includes(origin)) return { what: "origin", value: origin };
+  return undefined;
+}
+
+/** The host an authority names, as a URL has it (lowercased, IPv4 and IPv6 in canonical form), without a final dot. */
+function hostOf(authority: string): string | undefined {
+  if (/[/@?#\\\s]/.test(authority)) return undefined; // a bare host[:port], nothing a URL would read past
+  try {
+    return new URL(`http://${authority}`).hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopbackName(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1" || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
+}
