@@ -1,16 +1,26 @@
-// The standard grpc.health.v1.Health service, following the engine's HealthState: SERVING
-// while it accepts work (HEALTHY or DEGRADED), NOT_SERVING otherwise. "" names the server.
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+// The standard grpc.health.v1.Health service, following the engine's HealthState. "" names the
+// server, and it and the services that run the engine's work (ScriptService, MigrationService:
+// both refuse work unless the engine accepts it) are SERVING while it does (HEALTHY or DEGRADED),
+// NOT_SERVING otherwise. The others (events, registry, tools) go on while the engine is stopped,
+// so a per-service load balancer must not drain them: they are NOT_SERVING only while STOPPING
+// (a Stop's drain, or the server shutting down).
+import { type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/grpc/health/v1/health_pb.js";
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { serviceError } from "../errors.ts";
 import type { HealthState } from "../health/state.ts";
+
+const ENGINE_SERVICES = new Set(["", ScriptService.typeName, MigrationService.typeName]);
 
 export function healthService(state: HealthState, serviceNames: string[]): ServiceImpl<typeof Health> {
   const known = new Set(["", ...serviceNames]);
-  const statusOf = (service: string) =>
-    !known.has(service) ? Serving.SERVICE_UNKNOWN : state.serving ? Serving.SERVING : Serving.NOT_SERVING;
+  const up = (service: string) => (ENGINE_SERVICES.has(service) ? state.serving : state.status !== ServiceStatus.STOPPING);
+  const statusOf = (service: string) => (!known.has(service) ? Serving.SERVICE_UNKNOWN : up(service) ? Serving.SERVING : Serving.NOT_SERVING);
   return {
     check(req) {
-      if (!known.has(req.service)) throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
+      if (!known.has(req.service)) throw serviceError("SERVICE_NOT_FOUND", `unknown service "${req.service}"`, { metadata: { service: req.service } });
       return { status: statusOf(req.service) };
     },
     async *watch(req, ctx: HandlerContext) {
