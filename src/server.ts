@@ -37,6 +37,7 @@ import { registryService } from "./api/registry-service.ts";
 import { createEngine } from "./engine/index.ts";
 import { openDatabase } from "./store/database.ts";
 import { SequenceRepository } from "./store/sequences.ts";
+import { openSequenceFile } from "./store/sequence-file.ts";
 import { ScriptRepository } from "./store/scripts.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
@@ -99,11 +100,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   );
 
   const db = openDatabase(config.server.dataDir);
-  const sequences = new SequenceRepository(db);
+  const sequences = openSequenceFile(config.server.dataDir, () => new SequenceRepository(db).reserved());
   const bus = new EventBus({
     ...config.events,
     source: serviceId,
-    firstSequence: sequences.reserved() + 1,
+    firstSequence: sequences.firstSequence,
+    previousRun: sequences.previous,
     onReserve: (upTo) => sequences.reserve(upTo),
     onReserveError: (err) => log.error("event sequences cannot be persisted; events go on, numbered from memory", { error: String(err) }),
   });
@@ -248,6 +250,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         await engine.close();
         db.close();
         health.set(ServiceStatus.STOPPED, "shut down");
+        // Where this run's numbers end, so a client resuming from them is told exactly what it missed.
+        try {
+          sequences.stopped(Number(bus.latestSequence));
+          sequences.close();
+        } catch (err) {
+          log.error("the last event sequence could not be recorded: the next run will count it as a crash", { error: String(err) });
+        }
         log.info("stopped");
       })()),
   };

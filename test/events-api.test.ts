@@ -425,12 +425,14 @@ describe("restart and shutdown", () => {
     expect(await exit).toBe(0);
   });
 
-  it("sequences continue across a restart, and a client resuming from the old run is told", async () => {
+  it("sequences continue across a restart, and a client resuming from the old run is told what it missed", async () => {
     const a = await startServer();
     const before = await new Reader(events("grpc-js", a).subscribe({ afterSequence: 0n })).take(2);
     const started = before[0].message.value as { latestSequence: bigint };
     const lastOfRunA = started.latestSequence;
     expect(lastOfRunA).toBeGreaterThan(0n);
+    // Published after the client's checkpoint, then gone with the run: the notice must count them.
+    for (let i = 0; i < 5; i++) await emitViolation(events("grpc-js", a), `after-checkpoint-${i}`);
     expect(await a.stop()).toBe(0);
     const b = await startServer({ dataDir: a.dataDir });
     try {
@@ -438,9 +440,42 @@ describe("restart and shutdown", () => {
       const [first, second, third] = await r.take(3);
       expect(first.message.case).toBe("started");
       expect(second.message.case).toBe("lost");
-      expect((second.message.value as { reason: LossReason }).reason).toBe(LossReason.RESTART);
+      const notice = second.message.value as { reason: LossReason; missedCount: bigint };
+      expect(notice.reason).toBe(LossReason.RESTART);
+      // The 5 emitted, and the shutdown's own (health, deregistration): exact, since run A stopped cleanly.
+      expect(notice.missedCount).toBeGreaterThanOrEqual(5n);
+      expect(notice.missedCount).toBeLessThan(20n);
       expect(third.message.case).toBe("event");
       expect((third.message.value as { sequence: bigint }).sequence).toBeGreaterThan(lastOfRunA);
+    } finally {
+      expect(await b.stop()).toBe(0);
+    }
+  });
+
+  it("a stream ended by shutdown says where to resume; resumed there after a restart, nothing is missed", async () => {
+    const a = await startServer();
+    const c = events("grpc-js", a);
+    const reader = new Reader(c.subscribe({ eventTypes: ["script_executed"] }));
+    await reader.take(1); // started
+    const delivered = await emitExecuted(c, "before-stop");
+    await emitViolation(c, "not-for-this-filter"); // after the last event this reader can see
+    const exit = a.stop();
+    const end = await reader.rest();
+    expect(seqs(end.messages as SubscribeResponse[])).toEqual([delivered]);
+    const info = (end.error as ConnectError).findDetails(ErrorInfoSchema)[0];
+    expect(info?.reason).toBe("ENGINE_STOPPED");
+    const resumeAfter = BigInt(info?.metadata.resume_after_sequence ?? "0");
+    expect(resumeAfter).toBeGreaterThan(delivered + 1n); // the violation and the shutdown's own events
+    expect(await exit).toBe(0);
+    const b = await startServer({ dataDir: a.dataDir });
+    try {
+      const r = new Reader(events("connect", b).subscribe({ eventTypes: ["script_executed"], afterSequence: resumeAfter }));
+      const [, notice] = await r.take(2);
+      expect(notice.message.case).toBe("lost");
+      expect((notice.message.value as { reason: LossReason; missedCount: bigint }).missedCount).toBe(0n);
+      // ...whereas from the last event it saw, the run's later events count as missed.
+      const [, behind] = await new Reader(events("connect", b).subscribe({ afterSequence: delivered })).take(2);
+      expect((behind.message.value as { missedCount: bigint }).missedCount).toBe(resumeAfter - delivered);
     } finally {
       expect(await b.stop()).toBe(0);
     }

@@ -13,8 +13,16 @@ import type { InFlight } from "./in-flight.ts";
 import { throwIfMalformed } from "./malformed-request.ts";
 import { untilAborted } from "./until-aborted.ts";
 
-/** How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable status. */
-const shuttingDown = () => serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
+/**
+ * How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable
+ * status. A source that knows where its reader can resume (an event subscription) says so in the
+ * ErrorInfo (`resume_after_sequence`): events its filter skipped are not missed ones.
+ */
+const shuttingDown = (source?: unknown) => {
+  const at = (source as { resumeAfter?: unknown } | undefined)?.resumeAfter;
+  const metadata = typeof at === "bigint" ? { resume_after_sequence: String(at) } : undefined;
+  return serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000, metadata });
+};
 
 export interface GuardOptions {
   authenticator: Authenticator;
@@ -96,7 +104,7 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
           const source = (fn ?? missing)(req, ctx) as AsyncIterable<unknown>;
           yield* untilAborted(call ? call.bind(source) : source, ctx.signal, options.streamsSignal);
           // Ended by shutdown, not by the caller or the source: say so, so clients resume elsewhere or later.
-          if (options.streamsSignal?.aborted && !ctx.signal.aborted) throw shuttingDown();
+          if (options.streamsSignal?.aborted && !ctx.signal.aborted) throw shuttingDown(source);
           // Ended by the call's own signal: its deadline passed (or the caller left) — never "OK".
           if (ctx.signal.aborted) throw abortedWith(ctx.signal);
           finish(start, call);

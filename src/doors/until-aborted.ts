@@ -22,9 +22,10 @@ export async function* untilAborted<T>(source: AsyncIterable<T>, cancel: AbortSi
   try {
     for (;;) {
       if (cancel.aborted) return;
-      next ??= it.next();
       const draining = drain?.aborted === true;
-      if (draining && drained++ >= MAX_DRAINED_ON_SHUTDOWN) return;
+      // Stop before taking another message from the source, so what it was told it sent was sent.
+      if (draining && next === undefined && drained++ >= MAX_DRAINED_ON_SHUTDOWN) return;
+      next ??= it.next();
       const r = draining ? await promptly(next) : await unlessAborted(next, signals);
       if (cancel.aborted) return;
       if (r === STOPPED) {

@@ -66,6 +66,8 @@ export interface EventBusOptions {
   onReserve?: (upTo: number) => void;
   /** Told when onReserve fails (and again after it has succeeded since): publishing goes on. */
   onReserveError?: (err: unknown) => void;
+  /** Where the run before this one stopped, to tell a client resuming from it what it missed. */
+  previousRun?: { first: number; last: number; exact: boolean };
 }
 
 /** Sequences reserved per onReserve call. */
@@ -152,6 +154,7 @@ export class EventBus {
   readonly #first: number;
   readonly #onReserve?: (upTo: number) => void;
   readonly #onReserveError?: (err: unknown) => void;
+  readonly #previousRun?: { first: number; last: number; exact: boolean };
   #reserveFailing = false;
   /** Sequence of each retained event whose id its publisher chose (an Emit retry finds it). */
   readonly #givenIds = new Map<string, number>();
@@ -177,6 +180,7 @@ export class EventBus {
     this.#reservedUpTo = this.#latest;
     this.#onReserve = options.onReserve;
     this.#onReserveError = options.onReserveError;
+    this.#previousRun = options.previousRun;
     this.#host = {
       entryAt: (seq) => this.#entryAt(seq),
       oldestInternal: () => this.#oldestInternal(),
@@ -235,6 +239,10 @@ export class EventBus {
    */
   append(event: ServiceEvent, bytes = EVENT_BYTES_ESTIMATE): ServiceEvent {
     if (event.event.case === undefined) throw validationError("event", "an event must have its type set");
+    // After close() no subscriber can ever read an event (every stream has ended and the log ends
+    // with the process): it takes no number, so the run's last number is its last delivered event's
+    // and a client that read to the end of the run is told, after a restart, that it missed nothing.
+    if (this.#closed) return { ...event, sequence: 0n, timestamp: event.timestamp ?? timestampFromMs(this.#now()), eventId: event.eventId || this.#newId(), source: event.source || this.#source };
     const seq = this.#latest + 1;
     if (this.#onReserve && seq > this.#reservedUpTo) {
       try {
@@ -310,10 +318,17 @@ export class EventBus {
     if (after > latest || after < this.#first - 1) {
       // A sequence from an earlier run of the server (after_sequence beyond the latest means the
       // store that numbers them was reset): what it published after `after` is not retained, and
-      // everything this run retained is new to the client. missed_count counts this run's only.
+      // everything this run retained is new to the client. What the earlier runs published after
+      // `after` counts exactly when `after` is from the last run and it stopped cleanly; otherwise
+      // every number it could have used counts (an upper bound, never 0 when events may be lost).
       const from = after > latest ? 1 : after + 1;
       const known = oldest - 1 >= from;
-      retentionLost = lostMessage(LossReason.RESTART, oldest - this.#first, known ? from : 0, known ? oldest - 1 : 0);
+      let earlier = 0;
+      if (after < this.#first - 1) {
+        const p = this.#previousRun;
+        earlier = p?.exact && after >= p.first - 1 ? Math.max(0, p.last - after) : this.#first - 1 - after;
+      }
+      retentionLost = lostMessage(LossReason.RESTART, earlier + oldest - this.#first, known ? from : 0, known ? oldest - 1 : 0);
       after = oldest - 1;
     } else if (after < oldest - 1) {
       retentionLost = lostMessage(LossReason.RETENTION, oldest - 1 - after, after + 1, oldest - 1);
@@ -429,6 +444,10 @@ export class Subscription extends PushIterator<SubscribeResponse> {
    * (reported lost only if the log lets them go first), rather than counted as lagged.
    */
   #catchUpFrom: number | null = null;
+  /** The last sequence taken by the reader (an event, or the last of a loss notice). */
+  #taken: number;
+  /** The bus's latest sequence when it ended after its queue (server shutdown). */
+  #endsAt: number | null = null;
 
   constructor(host: BusHost, init: SubscriptionInit) {
     super();
@@ -443,6 +462,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     this.#retentionLost = init.retentionLost;
     this.#replayNext = init.replayFrom;
     this.#replayTo = init.replayTo;
+    this.#taken = init.replayFrom - 1;
     this.listen(init.signal);
   }
 
@@ -508,7 +528,19 @@ export class Subscription extends PushIterator<SubscribeResponse> {
 
   /** Ends the subscription cleanly once the reader has what is already queued (replay included). */
   endAfterQueued(): void {
+    this.#endsAt = this.#host.latestInternal();
     this.#finish(false, null);
+  }
+
+  /**
+   * Where its subscriber can resume: every event it may read up to this sequence has been taken
+   * from it. Once it ended after its queue and the reader took everything, that is the bus's last
+   * sequence at the end (events its filter skips included); otherwise the last event or loss taken.
+   */
+  get resumeAfter(): bigint {
+    const drained = this.#endsAt !== null && !this.#started && !this.#retentionLost && this.#replayNext > this.#replayTo &&
+      this.#queue.length === 0 && this.#catchUpFrom === null && this.#lag === null;
+    return BigInt(drained ? Math.max(this.#endsAt!, this.#taken) : this.#taken);
   }
 
   #finish(discard: boolean, error: Error | null): void {
@@ -525,7 +557,10 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   }
 
   protected take(): SubscribeResponse | undefined {
-    return this.#poll();
+    const m = this.#poll();
+    if (m?.message.case === "event") this.#taken = Number(m.message.value.sequence);
+    else if (m?.message.case === "lost") this.#taken = Math.max(this.#taken, Number(m.message.value.lastMissedSequence));
+    return m;
   }
 
   #poll(): SubscribeResponse | undefined {

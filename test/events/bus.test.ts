@@ -270,11 +270,28 @@ describe("EventBus subscriptions", () => {
     // A client resuming from the previous run is told, then gets everything this run retained.
     const sub = bus.subscribe({ afterSequence: 50n });
     const ms = await take(sub, 5);
-    expect(lost(ms[1])).toEqual({ reason: LossReason.RESTART, missed: 0, first: 51, last: 100 });
+    // Nothing says where the run before stopped: all it could have numbered after 50 counts.
+    expect(lost(ms[1])).toEqual({ reason: LossReason.RESTART, missed: 50, first: 51, last: 100 });
     expect(seqs(ms)).toEqual([101, 102, 103]);
     // A client already up to date with this run gets no loss message.
     const fresh = await take(bus.subscribe({ afterSequence: 102n }), 2);
     expect(seqs(fresh)).toEqual([103]);
+  });
+
+  it("counts what the run before published after a client's sequence: exactly after a clean stop, at most after a crash", async () => {
+    const clean = new EventBus({ firstSequence: 10_001, previousRun: { first: 1, last: 60, exact: true } });
+    clean.publish(executed());
+    const told = async (bus: EventBus, after: bigint) => lost((await take(bus.subscribe({ afterSequence: after }), 2))[1]);
+    expect(await told(clean, 50n)).toEqual({ reason: LossReason.RESTART, missed: 10, first: 51, last: 10_000 });
+    // Up to date with the run before: nothing missed, and the notice says so.
+    expect((await told(clean, 60n)).missed).toBe(0);
+    // From a run before that one: every number in between may have been used.
+    const older = new EventBus({ firstSequence: 10_001, previousRun: { first: 5001, last: 5060, exact: true } });
+    older.publish(executed());
+    expect((await told(older, 4000n)).missed).toBe(6000);
+    const crashed = new EventBus({ firstSequence: 10_001, previousRun: { first: 1, last: 10_000, exact: false } });
+    crashed.publish(executed());
+    expect((await told(crashed, 50n)).missed).toBe(9950);
   });
 
   it("unsubscribe ends the iterator cleanly; unknown ids are reported", async () => {

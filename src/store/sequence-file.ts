@@ -1,0 +1,136 @@
+// Where event sequence numbers stand across runs, in a small file of its own in the data
+// directory, written in place: rewriting bytes a file already holds needs no free space, so a
+// reservation still succeeds on a full disk (a row in the SQLite WAL would need a new frame, and a
+// run numbering events past what it could persist could hand those numbers out again after a
+// crash). It also records where a run stopped when it stopped cleanly, so that a client resuming
+// from that run is told exactly what it missed.
+//
+// Two 40-byte slots, written alternately and each checked by CRC-32, so a write torn by a crash
+// leaves the other slot intact:
+//   magic u32 | generation u32 | reserved f64 | firstOfRun f64 | lastUsed f64 (-1: running, or
+//   did not stop cleanly) | crc32 u32 | padding
+import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { firstLine } from "../errors.ts";
+import { DataDirError } from "./database.ts";
+
+const MAGIC = 0x53455351; // "SESQ"
+const SLOT = 40;
+const BODY = SLOT - 4;
+const RUNNING = -1;
+
+/** Where an earlier run of the server left the event sequence numbers. */
+export interface PreviousRun {
+  /** The first sequence that run could use. */
+  first: number;
+  /** The last sequence it used: exact when it stopped cleanly, otherwise the last it had reserved. */
+  last: number;
+  /** Whether `last` is exact (the run stopped cleanly and said where). */
+  exact: boolean;
+}
+
+interface Marks {
+  generation: number;
+  reserved: number;
+  firstOfRun: number;
+  lastUsed: number;
+}
+
+function decode(buf: Buffer, at: number): Marks | undefined {
+  if (buf.length < at + SLOT || buf.readUInt32LE(at) !== MAGIC) return undefined;
+  if (crc32(buf.subarray(at, at + BODY)) !== buf.readUInt32LE(at + BODY)) return undefined;
+  return {
+    generation: buf.readUInt32LE(at + 4),
+    reserved: buf.readDoubleLE(at + 8),
+    firstOfRun: buf.readDoubleLE(at + 16),
+    lastUsed: buf.readDoubleLE(at + 24),
+  };
+}
+
+function encode(m: Marks): Buffer {
+  const buf = Buffer.alloc(SLOT);
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(m.generation >>> 0, 4);
+  buf.writeDoubleLE(m.reserved, 8);
+  buf.writeDoubleLE(m.firstOfRun, 16);
+  buf.writeDoubleLE(m.lastUsed, 24);
+  buf.writeUInt32LE(crc32(buf.subarray(0, BODY)), BODY);
+  return buf;
+}
+
+export class SequenceFile {
+  readonly #fd: number;
+  #marks: Marks;
+  /** The run before this one, if any numbers were ever used in this data directory. */
+  readonly previous: PreviousRun | undefined;
+
+  /**
+   * Opens (or creates) the file and marks this run as running, so that a crash is recognised.
+   * `legacyReserved`: the reservation an older store kept in its database, used once when the
+   * file does not exist yet.
+   */
+  constructor(path: string, legacyReserved: () => number) {
+    this.#fd = openSync(path, constants.O_RDWR | constants.O_CREAT); // never truncated
+    const buf = Buffer.alloc(2 * SLOT);
+    const n = readSync(this.#fd, buf, 0, buf.length, 0);
+    const slots = [decode(buf.subarray(0, n), 0), decode(buf.subarray(0, n), SLOT)].filter((m): m is Marks => m !== undefined);
+    let last = slots.sort((a, b) => b.generation - a.generation)[0];
+    if (!last) {
+      // Numbering again from an older reservation could repeat numbers clients hold: refuse.
+      if (n > 0 && buf.subarray(0, n).some((b) => b !== 0)) {
+        closeSync(this.#fd);
+        throw new Error(`${path} is damaged (no valid record of the event sequence numbers); restore it from a backup`);
+      }
+      last = { generation: 0, reserved: legacyReserved(), firstOfRun: 1, lastUsed: RUNNING };
+      this.#preallocate();
+    }
+    this.previous = last.reserved > 0
+      ? { first: last.firstOfRun, last: last.lastUsed >= 0 ? last.lastUsed : last.reserved, exact: last.lastUsed >= 0 }
+      : undefined;
+    this.#marks = { generation: last.generation, reserved: last.reserved, firstOfRun: last.reserved + 1, lastUsed: RUNNING };
+    this.#write();
+  }
+
+  /** The first sequence this run may use. */
+  get firstSequence(): number {
+    return this.#marks.firstOfRun;
+  }
+
+  /** Persists that sequences up to `upTo` may be used (before they are). Throws if it cannot. */
+  reserve(upTo: number): void {
+    this.#marks = { ...this.#marks, reserved: upTo, lastUsed: RUNNING };
+    this.#write();
+  }
+
+  /** Records the last sequence this run used, at a clean stop; a later reserve() undoes it. */
+  stopped(lastUsed: number): void {
+    this.#marks = { ...this.#marks, lastUsed };
+    this.#write();
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  /** Both slots exist from the start, so later writes only overwrite bytes the file holds. */
+  #preallocate(): void {
+    writeSync(this.#fd, Buffer.alloc(2 * SLOT), 0, 2 * SLOT, 0);
+    fdatasyncSync(this.#fd);
+  }
+
+  #write(): void {
+    this.#marks.generation = (this.#marks.generation + 1) >>> 0;
+    writeSync(this.#fd, encode(this.#marks), 0, SLOT, (this.#marks.generation % 2) * SLOT);
+    fdatasyncSync(this.#fd);
+  }
+}
+
+/** The data directory's sequence file; a failure to use it names `server.data_dir`, like the store's. */
+export function openSequenceFile(dataDir: string, legacyReserved: () => number): SequenceFile {
+  try {
+    return new SequenceFile(join(dataDir, "event-sequences"), legacyReserved);
+  } catch (err) {
+    throw new DataDirError(dataDir, firstLine(err), err);
+  }
+}
