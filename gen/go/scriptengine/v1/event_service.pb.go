@@ -32,7 +32,10 @@ const (
 	LossReason_LOSS_REASON_RETENTION LossReason = 2
 	// after_sequence is from an earlier run of the server: what that run published after it is not
 	// retained. Sequence numbers continue across restarts, so this is always recognised; the stream
-	// goes on with everything this run retained. missed_count counts only this run's lost events.
+	// goes on with everything this run retained. missed_count counts what the earlier run published
+	// after after_sequence exactly when that run was the last one and stopped cleanly (0: nothing
+	// was missed); otherwise every number it could have used counts (an upper bound), plus what this
+	// run no longer retains.
 	LossReason_LOSS_REASON_RESTART LossReason = 3
 )
 

@@ -34,7 +34,10 @@ type EventServiceClient interface {
 	// sequence number and, when empty, the timestamp and event id.
 	Emit(ctx context.Context, in *EmitRequest, opts ...grpc.CallOption) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id. SecurityViolation events are
-	// delivered to principals holding admin, and to any other only those about itself.
+	// delivered to principals holding admin, and to any other only those about itself. When the
+	// server shuts down, the stream ends UNAVAILABLE (ENGINE_STOPPED) and its ErrorInfo metadata
+	// "resume_after_sequence" says where to resume: every event this subscription could receive up
+	// to that sequence was sent, so resuming after it misses nothing its filter would have let in.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// End a subscription's stream with OK, from any connection, by the principal that subscribed
 	// or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).
@@ -98,7 +101,10 @@ type EventServiceServer interface {
 	// sequence number and, when empty, the timestamp and event id.
 	Emit(context.Context, *EmitRequest) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id. SecurityViolation events are
-	// delivered to principals holding admin, and to any other only those about itself.
+	// delivered to principals holding admin, and to any other only those about itself. When the
+	// server shuts down, the stream ends UNAVAILABLE (ENGINE_STOPPED) and its ErrorInfo metadata
+	// "resume_after_sequence" says where to resume: every event this subscription could receive up
+	// to that sequence was sent, so resuming after it misses nothing its filter would have let in.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// End a subscription's stream with OK, from any connection, by the principal that subscribed
 	// or one holding admin (to anyone else it is NOT_FOUND, like an unknown id).

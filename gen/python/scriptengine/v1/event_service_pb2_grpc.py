@@ -66,7 +66,10 @@ class EventServiceServicer:
 
     def Subscribe(self, request, context):
         """Stream events. The first message carries the subscription id. SecurityViolation events are
-        delivered to principals holding admin, and to any other only those about itself.
+        delivered to principals holding admin, and to any other only those about itself. When the
+        server shuts down, the stream ends UNAVAILABLE (ENGINE_STOPPED) and its ErrorInfo metadata
+        "resume_after_sequence" says where to resume: every event this subscription could receive up
+        to that sequence was sent, so resuming after it misses nothing its filter would have let in.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

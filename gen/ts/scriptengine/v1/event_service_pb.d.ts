@@ -234,7 +234,10 @@ export enum LossReason {
   /**
    * after_sequence is from an earlier run of the server: what that run published after it is not
    * retained. Sequence numbers continue across restarts, so this is always recognised; the stream
-   * goes on with everything this run retained. missed_count counts only this run's lost events.
+   * goes on with everything this run retained. missed_count counts what the earlier run published
+   * after after_sequence exactly when that run was the last one and stopped cleanly (0: nothing
+   * was missed); otherwise every number it could have used counts (an upper bound), plus what this
+   * run no longer retains.
    *
    * @generated from enum value: LOSS_REASON_RESTART = 3;
    */
@@ -265,7 +268,10 @@ export declare const EventService: GenService<{
   },
   /**
    * Stream events. The first message carries the subscription id. SecurityViolation events are
-   * delivered to principals holding admin, and to any other only those about itself.
+   * delivered to principals holding admin, and to any other only those about itself. When the
+   * server shuts down, the stream ends UNAVAILABLE (ENGINE_STOPPED) and its ErrorInfo metadata
+   * "resume_after_sequence" says where to resume: every event this subscription could receive up
+   * to that sequence was sent, so resuming after it misses nothing its filter would have let in.
    *
    * @generated from rpc scriptengine.v1.EventService.Subscribe
    */
