@@ -12,6 +12,7 @@ import { file_google_rpc_error_details } from "../gen/ts/google/rpc/error_detail
 import { file_google_rpc_status } from "../gen/ts/google/rpc/status_pb.js";
 import { ServiceStatus } from "../gen/ts/scriptengine/v1/common_pb.js";
 import { Authenticator } from "./auth/principal.ts";
+import { serviceError } from "./errors.ts";
 import { isLoopbackAddress } from "./config/load.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./log.ts";
@@ -141,6 +142,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
 
+  let closing: Promise<void> | undefined;
+  // Stopping the engine, for shutdown and the Stop RPC alike: executions still queued fail at once
+  // with a retryable ENGINE_STOPPED (their callers can go elsewhere); running ones have
+  // server.shutdown_grace to finish (`drained`), past it the engine stops them and their callers
+  // get a retryable UNAVAILABLE rather than a reset connection.
+  const drainEngine = async (drained: (graceMs: number) => Promise<boolean>): Promise<void> => {
+    engine.refuseQueued();
+    if (!(await drained(config.server.shutdownGraceMs))) await engine.close();
+  };
   const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)];
   const engineEventsOut = engineEvents((e) => bus.publish(e), { log });
   const guardOptions = {
@@ -166,6 +176,17 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
           metrics,
           components: () => components(engine.stats(), config, scripts.bytes),
           workersCpuMs: () => engine.stats().workersCpuMs,
+          // Stop: once what runs has finished, the workers stop too (STOPPED means nothing runs);
+          // Start spawns them again.
+          onStop: async () => {
+            await drainEngine((grace) => engine.idle(grace));
+            await engine.close();
+          },
+          onStart: async () => {
+            if (closing) throw serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
+            await engine.start();
+          },
+          log,
           scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions, log }),
         }),
         guardOptions,
@@ -221,7 +242,6 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   }
   log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
 
-  let closing: Promise<void> | undefined;
   return {
     grpcAddress: grpcDoor.address,
     httpAddress: connectDoor.address,
@@ -236,10 +256,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         // UNAVAILABLE; the doors close.
         // The doors force-close only once the engine has had its chance to answer every call.
         const doorsClosed = Promise.all([grpcDoor.close(grace + ENGINE_STOP_MS), connectDoor.close(grace + ENGINE_STOP_MS)]);
-        engine.refuseQueued();
-        // Past the grace, executions still running are stopped: their callers get a retryable
-        // UNAVAILABLE rather than a reset connection.
-        if (!(await openCalls.ended(grace))) await engine.close();
+        await drainEngine((graceMs) => openCalls.ended(graceMs));
         streams.abort();
         bus.close();
         registry.close();

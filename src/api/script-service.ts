@@ -11,6 +11,7 @@ import type { Config } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
 import { overall } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
+import type { Logger } from "../log.ts";
 import { configMessage } from "./config-message.ts";
 import { CpuMeter, processCpuMs } from "./cpu-meter.ts";
 import { durationOf } from "./duration.ts";
@@ -32,10 +33,16 @@ export interface ScriptServiceDeps {
   components?: () => { name: string; status: ServiceStatus; message: string }[];
   /** The engine's RPCs (ExecuteScript, CompileScript, RunScript, GetScript, ListScripts, DeleteScript). */
   scripts?: Partial<ServiceImpl<typeof ScriptService>>;
-  /** Start/stop hooks of the engine, run by the Start and Stop RPCs. */
+  /** Starts the engine's workers again (Start, from STOPPED). */
   onStart?: () => Promise<void>;
+  /** Stops the engine (Stop): refuses what is queued, lets what runs finish (bounded), stops the workers. */
   onStop?: (reason: string) => Promise<void>;
+  /** Says who started or stopped the engine (the events carry the reason, not the principal). */
+  log?: Logger;
 }
+
+/** A Stop reason is the caller's text: it is kept to this many characters in the status and its event. */
+const MAX_REASON_CHARS = 512;
 
 /** Work RPCs refuse with UNAVAILABLE while the engine is not serving. */
 export function requireServing(health: HealthState): void {
@@ -58,6 +65,15 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
       components: deps.components?.() ?? [],
       message: health.message,
     });
+
+  // One Start or Stop at a time, in arrival order: a Start sent while a Stop drains the engine waits
+  // for it to end, then starts the engine again (and a Stop during a Start waits, then stops it).
+  let transition: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = transition.then(step);
+    transition = run.catch(() => undefined);
+    return run;
+  };
 
   const cpu = new CpuMeter(() => processCpuMs() + (deps.workersCpuMs?.() ?? 0));
 
@@ -90,25 +106,42 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
     },
     getConfig: () => ({ config: configMessage(deps.config) }),
     start: async (_req, ctx) => {
-      requirePermission(ctx, "admin");
-      // A running engine, even an UNHEALTHY one, is left as it is: only the monitor's signals
-      // (not a Start) can say it recovered.
-      if (!health.accepting) {
+      const principal = requirePermission(ctx, "admin");
+      await inTurn(async () => {
+        // A running engine, even an UNHEALTHY one, is left as it is: only the monitor's signals
+        // (not a Start) can say it recovered.
+        if (health.accepting) return;
+        // STARTING or STOPPING not of a Stop's making: the server is starting up or shutting down
+        // (UNAVAILABLE ENGINE_STOPPED, saying which).
+        if (health.status !== ServiceStatus.STOPPED) requireServing(health);
+        deps.log?.info("engine started on request", { principal: principal.name });
         health.set(ServiceStatus.STARTING, "starting on request");
-        await deps.onStart?.();
+        try {
+          await deps.onStart?.();
+        } catch (err) {
+          health.set(ServiceStatus.STOPPED, `start failed: ${err instanceof Error ? err.message : String(err)}`);
+          throw err;
+        }
         const worst = overall(deps.components?.() ?? []);
         health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "started on request" : `${worst.name}: ${worst.message}`);
-      }
+      });
       return { health: healthStatus() };
     },
     stop: async (req, ctx) => {
       const principal = requirePermission(ctx, "admin");
-      if (health.status !== ServiceStatus.STOPPED) {
-        const reason = req.reason || `stopped by ${principal.name}`;
+      await inTurn(async () => {
+        // Already stopped, or the server is starting up or shutting down (which stops the engine itself).
+        if (!health.accepting) return;
+        const reason = req.reason.slice(0, MAX_REASON_CHARS) || "stopped on request";
+        deps.log?.info("engine stopped on request", { principal: principal.name, reason });
+        // New work is refused from here; STOPPED once nothing runs any more.
         health.set(ServiceStatus.STOPPING, reason);
-        await deps.onStop?.(reason);
-        health.set(ServiceStatus.STOPPED, reason);
-      }
+        try {
+          await deps.onStop?.(reason);
+        } finally {
+          health.set(ServiceStatus.STOPPED, reason);
+        }
+      });
       return { health: healthStatus() };
     },
   };

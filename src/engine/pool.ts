@@ -29,11 +29,15 @@ export interface Engine {
   start(): Promise<void>;
   close(): Promise<void>;
   /**
-   * Shutdown has begun: executions still queued fail at once with a retryable ENGINE_STOPPED
-   * (they would only be cut off at the end of the grace, and their callers can go elsewhere);
-   * running ones go on. Later executions queue and run as before (the API refuses them).
+   * Shutdown or Stop has begun: executions still queued fail at once with a retryable
+   * ENGINE_STOPPED (they would only be cut off at the end of the grace, and their callers can go
+   * elsewhere), and so do later ones (calls already past the API's check when it began), except
+   * tool runs of a running execution; running ones go on. The engine takes work again once
+   * closed and started.
    */
   refuseQueued(): void;
+  /** Resolves true once no execution or compilation is running, or false after `maxMs`. */
+  idle(maxMs: number): Promise<boolean>;
   compile(source: string, options?: CompileOptions): Promise<CompileResult>;
   execute(job: ExecuteJob, signal?: AbortSignal): Promise<ExecutionOutcome>;
   /** Drops a compile-cache entry; true when it existed. */
@@ -128,6 +132,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   let state: EngineStats['state'] = 'stopped';
+  /** Set by refuseQueued(): new executions are refused until the next start(). */
+  let refusing = false;
   let startedAt = 0;
   let workerSeq = 0;
   let msgSeq = 0;
@@ -136,6 +142,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const queue: Queued[] = [];
   const perCaller = new Map<string, number>();
   let compilesInFlight = 0;
+  /** Waiting for idle(): woken when the last execution or compilation ends. */
+  const idleWaiters: (() => void)[] = [];
   const compiling = new Map<string, Promise<CompileResult>>();
   /** The worker of each running execution, so tool runs on its behalf can join it. */
   const runningOn = new Map<string, WorkerHandle>();
@@ -222,6 +230,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   async function start(): Promise<void> {
+    refusing = false;
     if (state === 'running') return;
     state = 'starting';
     startedAt = Date.now();
@@ -234,11 +243,29 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   function refuseQueued(): void {
+    refusing = true;
     for (const q of queue.splice(0)) {
       if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
       release(q.job);
       q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 }));
     }
+  }
+
+  function wakeIfIdle(): void {
+    if (c.active === 0 && compilesInFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
+  }
+
+  function idle(maxMs: number): Promise<boolean> {
+    if (c.active === 0 && compilesInFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => { clearTimeout(timer); resolve(true); };
+      const timer = setTimeout(() => {
+        const i = idleWaiters.indexOf(wake);
+        if (i >= 0) idleWaiters.splice(i, 1);
+        resolve(false);
+      }, maxMs);
+      idleWaiters.push(wake);
+    });
   }
 
   async function close(): Promise<void> {
@@ -369,6 +396,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (state !== 'running') return Promise.reject(new EngineError('ENGINE_STOPPED', 'the engine is not running', { retryAfterMs: 1000 }));
     try { validate(job); } catch (e) { return Promise.reject(e); }
     if (signal?.aborted) return Promise.reject(new EngineError('CANCELLED', 'cancelled before it started'));
+    // A tool run on behalf of a running execution goes straight to its parent's worker (a second
+    // isolate there): callers waiting on tools must never wait behind the queue they fill.
+    const parent = job.parentExecutionId ? runningOn.get(job.parentExecutionId) : undefined;
+    if (refusing && !(parent && !parent.dead)) {
+      return Promise.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 }));
+    }
     if (job.caller) {
       const n = perCaller.get(job.caller.key) ?? 0;
       if (n >= job.caller.limit) {
@@ -376,9 +409,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} executions (limit ${job.caller.limit})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs: 100 }));
       }
     }
-    // A tool run on behalf of a running execution goes straight to its parent's worker (a second
-    // isolate there): callers waiting on tools must never wait behind the queue they fill.
-    const parent = job.parentExecutionId ? runningOn.get(job.parentExecutionId) : undefined;
     if (parent && !parent.dead) {
       return new Promise<ExecutionOutcome>((resolve, reject) => dispatch(parent, { job, signal, enqueuedAt: performance.now(), resolve, reject }, false));
     }
@@ -536,7 +566,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // Handed back unstarted (its worker died first): it never ran, so to the head of the queue.
     const requeue = () => {
       if (!finish()) return;
-      if (state !== 'running') {
+      if (state !== 'running' || refusing) {
         release(job);
         q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping'));
         return;
@@ -567,6 +597,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
       runningOn.delete(runKey);
+      wakeIfIdle();
       return true;
     };
     // Bookkeeping happens before the caller hears back, so its next call sees the freed slot.
@@ -714,6 +745,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       r = await (await readyWorker(10_000)).compile({ ...msg, id: ++msgSeq }, o.compileTimeoutMs);
     } finally {
       compilesInFlight--;
+      wakeIfIdle();
     }
     if (!r.ok || !r.info) {
       const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };
@@ -760,5 +792,5 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return pool.map((w) => ({ workerId: w.id, pid: w.pid, busy: w.busy, capacity: w.capacity, rssBytes: w.rss, isolates: w.isolates || w.capacity }));
   }
 
-  return { start, close, refuseQueued, compile, execute, invalidate: (k) => cache.delete(k), stats, workers };
+  return { start, close, refuseQueued, idle, compile, execute, invalidate: (k) => cache.delete(k), stats, workers };
 }

@@ -16,17 +16,26 @@ export interface Component {
 /** At this share of store.max_bytes the store reports DEGRADED: compiles will soon be refused. */
 export const STORE_DEGRADED_RATIO = 0.9;
 
+const POOL_STATUS = {
+  stopped: ServiceStatus.STOPPED,
+  starting: ServiceStatus.STARTING,
+  stopping: ServiceStatus.STOPPING,
+} as const;
+
 export function components(stats: EngineStats, config: Config, storeBytes = 0): Component[] {
   const { healthCheck, pool } = config;
   const storeRatio = config.store.maxBytes > 0 ? storeBytes / config.store.maxBytes : 0;
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
   const saturated = stats.poolSize > 0 && stats.busyIsolates >= stats.poolSize;
   return [
-    {
-      name: "pool",
-      status: stats.state !== "running" ? ServiceStatus.UNHEALTHY : saturated && stats.queueLength > 0 ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
-      message: `${stats.busyIsolates}/${stats.poolSize} isolates busy, ${stats.workers} workers`,
-    },
+    stats.state === "running"
+      ? {
+          name: "pool",
+          status: saturated && stats.queueLength > 0 ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+          message: `${stats.busyIsolates}/${stats.poolSize} isolates busy, ${stats.workers} workers`,
+        }
+      : // Stop stops the workers (Start spawns them again): the pool says so, not that it is healthy.
+        { name: "pool", status: POOL_STATUS[stats.state], message: `${stats.state}: ${stats.workers} workers` },
     {
       name: "queue",
       status: queueRatio >= healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
@@ -50,10 +59,14 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0): 
   ];
 }
 
-/** The worst component status wins. */
+/**
+ * The worst component status wins. A part that is not running counts as UNHEALTHY: the monitor
+ * only moves between HEALTHY, DEGRADED and UNHEALTHY.
+ */
 export function overall(parts: Component[]): Component {
-  const rank = (s: ServiceStatus) => (s === ServiceStatus.UNHEALTHY ? 2 : s === ServiceStatus.DEGRADED ? 1 : 0);
-  return parts.reduce((worst, c) => (rank(c.status) > rank(worst.status) ? c : worst), { name: "engine", status: ServiceStatus.HEALTHY, message: "serving" });
+  const rank = (s: ServiceStatus) => (s === ServiceStatus.HEALTHY ? 0 : s === ServiceStatus.DEGRADED ? 1 : 2);
+  const worst = parts.reduce((w, c) => (rank(c.status) > rank(w.status) ? c : w), { name: "engine", status: ServiceStatus.HEALTHY, message: "serving" });
+  return rank(worst.status) === 2 ? { ...worst, status: ServiceStatus.UNHEALTHY } : worst;
 }
 
 export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0): () => void {
