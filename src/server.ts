@@ -110,8 +110,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     onReserve: (upTo) => sequences.reserve(upTo),
     onReserveError: (err) => log.error("event sequences cannot be persisted; events go on, numbered from memory", { error: String(err) }),
   });
-  health.onChange((status) =>
-    bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow() } } })),
+  health.onChange((status, _previous, message) =>
+    bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow(), message } } })),
   );
   const registry = new ServiceRegistry({
     store: new SqliteRegistryStore(db),

@@ -90,6 +90,40 @@ describe("Stop", () => {
     expect((await running).result?.returnValue?.kind.value).toBe("slept");
     expect((await scripts().runScript({ source: "'again'" })).result?.returnValue?.kind.value).toBe("again");
   });
+
+  it("says why in its HealthStatusChanged events, and the log names who asked", async () => {
+    const events: { status: ServiceStatus; message: string }[] = [];
+    const ac = new AbortController();
+    let live!: () => void;
+    const started = new Promise<void>((r) => (live = r));
+    const reading = (async () => {
+      try {
+        for await (const m of clientFor(EventService, "grpc-js", server).subscribe({ eventTypes: ["health_status_changed"] }, { signal: ac.signal })) {
+          if (m.message.case === "started") live();
+          if (m.message.case === "event" && m.message.value.event.case === "healthStatusChanged") {
+            const { status, message } = m.message.value.event.value;
+            events.push({ status, message });
+          }
+        }
+      } catch {
+        /* aborted */
+      }
+    })();
+    await started;
+    await scripts().stop({ reason: "disk swap" });
+    await scripts().start({});
+    for (let i = 0; i < 20 && events.length < 4; i++) await sleep(50);
+    ac.abort();
+    await reading;
+    expect(events).toEqual([
+      { status: ServiceStatus.STOPPING, message: "disk swap" },
+      { status: ServiceStatus.STOPPED, message: "disk swap" },
+      { status: ServiceStatus.STARTING, message: "starting on request" },
+      { status: ServiceStatus.HEALTHY, message: "started on request" },
+    ]);
+    expect(server.logs()).toMatch(/"msg":"engine stopped on request"[^\n]*"principal":"local"[^\n]*"reason":"disk swap"/);
+    expect(server.logs()).toMatch(/"msg":"engine started on request"[^\n]*"principal":"local"/);
+  });
 });
 
 describe("Start", () => {

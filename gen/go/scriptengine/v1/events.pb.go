@@ -392,10 +392,13 @@ func (x *ScriptExecuted) GetResourceUsage() *ResourceUsage {
 
 // Service health status changed.
 type HealthStatusChanged struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ServiceId     string                 `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
-	Status        ServiceStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
-	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ServiceId string                 `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
+	Status    ServiceStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
+	Timestamp *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// Why: the reason given to Stop, "started on request", "shutting down", or the component that
+	// made the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -449,6 +452,13 @@ func (x *HealthStatusChanged) GetTimestamp() *timestamppb.Timestamp {
 		return x.Timestamp
 	}
 	return nil
+}
+
+func (x *HealthStatusChanged) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
 }
 
 // Migration started.
@@ -816,12 +826,13 @@ const file_scriptengine_v1_events_proto_rawDesc = "" +
 	"\fexecution_id\x18\x02 \x01(\tR\vexecutionId\x12\x18\n" +
 	"\asuccess\x18\x03 \x01(\bR\asuccess\x125\n" +
 	"\bduration\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12E\n" +
-	"\x0eresource_usage\x18\x05 \x01(\v2\x1e.scriptengine.v1.ResourceUsageR\rresourceUsage\"\xa6\x01\n" +
+	"\x0eresource_usage\x18\x05 \x01(\v2\x1e.scriptengine.v1.ResourceUsageR\rresourceUsage\"\xc0\x01\n" +
 	"\x13HealthStatusChanged\x12\x1d\n" +
 	"\n" +
 	"service_id\x18\x01 \x01(\tR\tserviceId\x126\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.scriptengine.v1.ServiceStatusR\x06status\x128\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"R\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"R\n" +
 	"\x10MigrationStarted\x12\x1b\n" +
 	"\ttool_name\x18\x01 \x01(\tR\btoolName\x12!\n" +
 	"\fmigration_id\x18\x02 \x01(\tR\vmigrationId\"\xa8\x01\n" +

@@ -61,9 +61,14 @@ type ScriptServiceClient interface {
 	GetMetrics(ctx context.Context, in *GetMetricsRequest, opts ...grpc.CallOption) (*GetMetricsResponse, error)
 	// Not in the trait: the effective configuration (no secrets).
 	GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error)
-	// Start the engine (admin permission). Idempotent.
+	// Start a stopped engine (admin permission): STARTING, then the status its components give.
+	// On a running engine (even an UNHEALTHY one) it changes nothing and returns the current
+	// status; sent while a Stop drains, it waits for the Stop to end. Idempotent.
 	Start(ctx context.Context, in *StartRequest, opts ...grpc.CallOption) (*StartResponse, error)
-	// Stop the engine (admin permission): it refuses work with UNAVAILABLE and reports STOPPED.
+	// Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
+	// executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
+	// server.shutdown_grace (past it they are stopped: UNAVAILABLE); it answers STOPPED once
+	// nothing runs.
 	Stop(ctx context.Context, in *StopRequest, opts ...grpc.CallOption) (*StopResponse, error)
 }
 
@@ -214,9 +219,14 @@ type ScriptServiceServer interface {
 	GetMetrics(context.Context, *GetMetricsRequest) (*GetMetricsResponse, error)
 	// Not in the trait: the effective configuration (no secrets).
 	GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error)
-	// Start the engine (admin permission). Idempotent.
+	// Start a stopped engine (admin permission): STARTING, then the status its components give.
+	// On a running engine (even an UNHEALTHY one) it changes nothing and returns the current
+	// status; sent while a Stop drains, it waits for the Stop to end. Idempotent.
 	Start(context.Context, *StartRequest) (*StartResponse, error)
-	// Stop the engine (admin permission): it refuses work with UNAVAILABLE and reports STOPPED.
+	// Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
+	// executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
+	// server.shutdown_grace (past it they are stopped: UNAVAILABLE); it answers STOPPED once
+	// nothing runs.
 	Stop(context.Context, *StopRequest) (*StopResponse, error)
 	mustEmbedUnimplementedScriptServiceServer()
 }

@@ -68,14 +68,16 @@ class ScriptExecuted(_message.Message):
     def __init__(self, script_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., success: _Optional[bool] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., resource_usage: _Optional[_Union[_common_pb2.ResourceUsage, _Mapping]] = ...) -> None: ...
 
 class HealthStatusChanged(_message.Message):
-    __slots__ = ("service_id", "status", "timestamp")
+    __slots__ = ("service_id", "status", "timestamp", "message")
     SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
     service_id: str
     status: _common_pb2.ServiceStatus
     timestamp: _timestamp_pb2.Timestamp
-    def __init__(self, service_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.ServiceStatus, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    message: str
+    def __init__(self, service_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.ServiceStatus, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class MigrationStarted(_message.Message):
     __slots__ = ("tool_name", "migration_id")

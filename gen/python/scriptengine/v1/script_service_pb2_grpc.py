@@ -166,14 +166,19 @@ class ScriptServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Start(self, request, context):
-        """Start the engine (admin permission). Idempotent.
+        """Start a stopped engine (admin permission): STARTING, then the status its components give.
+        On a running engine (even an UNHEALTHY one) it changes nothing and returns the current
+        status; sent while a Stop drains, it waits for the Stop to end. Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Stop(self, request, context):
-        """Stop the engine (admin permission): it refuses work with UNAVAILABLE and reports STOPPED.
+        """Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
+        executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
+        server.shutdown_grace (past it they are stopped: UNAVAILABLE); it answers STOPPED once
+        nothing runs.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -203,6 +203,14 @@ export declare type HealthStatusChanged = Message<"scriptengine.v1.HealthStatusC
    * @generated from field: google.protobuf.Timestamp timestamp = 3;
    */
   timestamp?: Timestamp | undefined;
+
+  /**
+   * Why: the reason given to Stop, "started on request", "shutting down", or the component that
+   * made the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
 };
 
 /**

@@ -512,7 +512,9 @@ export declare const ScriptService: GenService<{
     output: typeof GetConfigResponseSchema;
   },
   /**
-   * Start the engine (admin permission). Idempotent.
+   * Start a stopped engine (admin permission): STARTING, then the status its components give.
+   * On a running engine (even an UNHEALTHY one) it changes nothing and returns the current
+   * status; sent while a Stop drains, it waits for the Stop to end. Idempotent.
    *
    * @generated from rpc scriptengine.v1.ScriptService.Start
    */
@@ -522,7 +524,10 @@ export declare const ScriptService: GenService<{
     output: typeof StartResponseSchema;
   },
   /**
-   * Stop the engine (admin permission): it refuses work with UNAVAILABLE and reports STOPPED.
+   * Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
+   * executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
+   * server.shutdown_grace (past it they are stopped: UNAVAILABLE); it answers STOPPED once
+   * nothing runs.
    *
    * @generated from rpc scriptengine.v1.ScriptService.Stop
    */
