@@ -35,7 +35,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const G = globalThis;
   const O = Object, R = Reflect;
   const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty, freeze = O.freeze;
-  const getOwnPropertyNames = O.getOwnPropertyNames, isFrozen = O.isFrozen, objToString = O.prototype.toString;
+  const getOwnPropertyNames = O.getOwnPropertyNames, getOwnPropertyDescriptor = O.getOwnPropertyDescriptor;
+  const isFrozen = O.isFrozen, objToString = O.prototype.toString, reflectGet = R.get;
   const JSONstringify = JSON.stringify, JSONparse = JSON.parse;
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
   const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor;
@@ -45,7 +46,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const promiseThen = PromiseC.prototype.then, promiseResolve = PromiseC.resolve;
   const MapC = Map, mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete, mapHas = Map.prototype.has;
   const WeakSetC = WeakSet, wsAdd = WeakSet.prototype.add, wsHas = WeakSet.prototype.has;
-  const ProxyC = Proxy;
+  const ProxyC = Proxy, proxyRevocable = Proxy.revocable;
 
   // ---- remove dangerous globals -------------------------------------------------------------
   delete G.WebAssembly;
@@ -92,15 +93,65 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     captureStackTrace(e, guard);
     return e;
   };
+  // The builtin reads the length again after the guard: it must read the number the guard checked.
+  // A real Array's length, a string's, or an own number-valued data property is read without running
+  // script code, so it cannot change in between. Anything else (a length getter or one inherited, a
+  // valueOf, a Proxy, which Array.isArray also takes for an array) is read once, made a number, and
+  // the builtin walks a view of the object whose length is that number (an argument list: a copy).
+  const proxies = new WeakSetC(); // every Proxy the script makes (see the Proxy constructor below)
+  let proxiesMade = false;
   // The array-like walked is the receiver (at < 0) or the argument at index 'at'.
   function guarded(original, at) {
     const guard = function () {
       const list = at < 0 ? this : arguments[at];
-      if (list != null) { const n = list.length; if (n > maxWalk) throw tooLong(n, guard); }
+      let n;
+      if (list == null) return apply(original, this, arguments);
+      if (typeof list === 'string') n = list.length;
+      else if (typeof list !== 'object' && typeof list !== 'function') {
+        // A number or boolean receiver is walked as its wrapper object; as an argument list it is refused by the builtin.
+        if (at >= 0) return apply(original, this, arguments);
+        return walkView(O(list), original, at, this, arguments, guard);
+      } else if (proxiesMade && apply(wsHas, proxies, [list])) return walkView(list, original, at, this, arguments, guard);
+      else if (arrIsArray(list)) n = list.length;
+      else {
+        const d = getOwnPropertyDescriptor(list, 'length');
+        if (d === undefined || typeof d.value !== 'number') return walkView(list, original, at, this, arguments, guard);
+        n = d.value;
+      }
+      if (n > maxWalk) throw tooLong(n, guard);
       return apply(original, this, arguments);
     };
     return guard;
   }
+  function walkView(obj, original, at, self, args, guard) {
+    const n = +obj.length;
+    if (n > maxWalk) throw tooLong(n, guard);
+    if (at < 0) {
+      const view = new ProxyC(obj, { __proto__: null, get(t, k) { return k === 'length' ? n : reflectGet(t, k); } });
+      const r = apply(original, view, args);
+      return r === view ? obj : r; // fill, sort, reverse, copyWithin return their receiver: the script's object
+    }
+    // An argument list is only read: the builtin gets its elements copied (each read once, as it would),
+    // much faster than through a view (String.fromCharCode.apply(null, bytes)). Only the list is
+    // replaced; Reflect.construct's optional newTarget stays absent when it was.
+    const len = n > 0 ? MathFloor(n) : 0;
+    const list = [];
+    for (let i = 0; i < len; i++) list[i] = obj[i];
+    return apply(original, self, at === 2 ? [args[0], args[1], list] : args.length > 2 ? [args[0], list, args[2]] : [args[0], list]);
+  }
+  // The Proxy constructor and Proxy.revocable note each proxy they make (nothing else makes one).
+  defineProperty(ProxyC, 'revocable', {
+    value: function revocable(target, handler) {
+      const r = apply(proxyRevocable, ProxyC, [target, handler]);
+      apply(wsAdd, proxies, [r.proxy]); proxiesMade = true;
+      return r;
+    },
+    writable: true, configurable: true,
+  });
+  defineProperty(G, 'Proxy', {
+    value: new ProxyC(ProxyC, { __proto__: null, construct(target, args) { const p = construct(target, args); apply(wsAdd, proxies, [p]); proxiesMade = true; return p; } }),
+    writable: true, configurable: true,
+  });
   const AP = Array.prototype;
   const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
     'indexOf', 'lastIndexOf', 'join', 'toString', 'flat', 'flatMap', 'forEach', 'map', 'filter', 'every', 'some', 'reduce',

@@ -72,8 +72,15 @@ export interface ExecOptions {
  */
 export type Blame = (id: number, f: InFlightExec) => ExecutionError | undefined;
 
-/** The worker's stderr shows that V8 ran out of memory (a fatal error that aborts the process). */
-const FATAL_OOM = /out of memory|invalid table size|is_heap_oom = 1|Reached heap limit/i;
+/**
+ * The worker's stderr shows that V8 ran out of memory (a fatal error that aborts the process). V8
+ * may die while printing that report (a SIGSEGV after "<--- Last few GCs --->" and nothing more):
+ * the report's heading is enough.
+ */
+const FATAL_OOM = /out of memory|invalid table size|is_heap_oom = 1|Reached heap limit|Last few GCs/i;
+
+/** Whether a dead worker's last stderr says V8 ran out of memory (then the running script is blamed). */
+export function diedOutOfMemory(stderrTail: string): boolean { return FATAL_OOM.test(stderrTail); }
 const STDERR_TAIL = 8192;
 
 interface InFlightCompile {
@@ -189,7 +196,7 @@ export class WorkerHandle {
     this.child.on('close', (code, signal) => {
       let reason = this.deathReason;
       if (!reason) {
-        const oom = FATAL_OOM.test(this.#stderrTail);
+        const oom = diedOutOfMemory(this.#stderrTail);
         reason = oom ? `ran out of memory (${signal ?? `code ${code}`})` : `exited (${signal ?? `code ${code}`})`;
         // V8 aborts the whole process when an isolate outgrows what it can hold inside one builtin
         // (a hash table past its maximum size): that is the running script's memory limit.

@@ -74,6 +74,29 @@ const corpus: Case[] = [
   { name: 'timer churn (set and clear forever)', source: 'for (;;) clearTimeout(setTimeout(() => {}, 1e9));', kinds: ['timeout'], check: (r) => expect(r.error!.message).toContain('wall-clock') },
   { name: 'too many timers', source: mod('for (let i = 0; i < 5000; i++) setTimeout(() => {}, 100000); return 1;'), kinds: ['script_threw'] },
   { name: 'microtasks spinning after return', source: mod('Promise.resolve().then(async () => { await new Promise((r) => setTimeout(r, 5)); for (;;) {} }); return 1;'), kinds: 'success' },
+  // The guard read the length once and the builtin again: a getter (or a Proxy, or a valueOf) answered 1
+  // to the guard and 4e9 to the builtin, which then walked 4e9 indices and crashed the worker.
+  {
+    name: 'a length that answers the guard and the builtin differently',
+    source: `const liar = () => { let n = 0; return Object.defineProperty({ 0: 5 }, 'length', { get() { return n++ ? 4e9 : 1; } }); };
+      const proxied = () => { let n = 0; return new Proxy([5], { get(t, k) { return k === 'length' ? (n++ ? 4e9 : 1) : Reflect.get(t, k); } }); };
+      const revocable = () => { let n = 0; return Proxy.revocable([5], { get(t, k) { return k === 'length' ? (n++ ? 4e9 : 1) : Reflect.get(t, k); } }).proxy; };
+      const valueOf = () => { let n = 0; return { 0: 5, length: { valueOf() { return n++ ? 4e9 : 1; } } }; };
+      const out = [];
+      for (const make of [liar, proxied, revocable, valueOf]) {
+        const o = make();
+        out.push([Array.prototype.map.call(make(), (x) => x * 2), Array.prototype.join.call(make()), Array.prototype.sort.call(o) === o,
+          Array.prototype.fill.call(make(), 7)[0], Math.max.apply(null, make()), Reflect.apply(Math.max, null, make()),
+          Reflect.construct(function (x) { this.x = x; }, make()).x]);
+      }
+      let k = 0;
+      Object.defineProperty(Number.prototype, 'length', { get() { return k++ ? 4e9 : 1; } });
+      Number.prototype[0] = 3;
+      out.push(Array.prototype.map.call(5, (x) => x));
+      out`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual([...Array(4).fill([[10], '5', true, 7, 5, 5, 5]), [3]]),
+  },
 ];
 
 describe('hostile corpus', () => {
