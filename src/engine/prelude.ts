@@ -62,17 +62,23 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // ---- ArrayBuffer: cap resizable buffers (reserved memory escapes the isolate's limit) -------
   let resizableBudget = memoryBytes;
   const AB = G.ArrayBuffer;
+  // maxByteLength is read once, and V8 is given that number in an options object of our own: the
+  // script's object (a getter) would be read again and could answer past the cap the second time.
+  // (Handlers have no prototype: a trap the script adds to Object.prototype is never taken as ours.)
   const ABproxy = new ProxyC(AB, {
+    __proto__: null,
     construct(target, args, newTarget) {
       const opts = args[1];
-      if (opts !== null && typeof opts === 'object') {
-        const max = +opts.maxByteLength;
-        if (max === max) {
-          if (!(max <= resizableBudget)) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
-          resizableBudget -= max;
-        }
+      const nt = newTarget === ABproxy ? target : newTarget;
+      if (opts === null || (typeof opts !== 'object' && typeof opts !== 'function')) return construct(target, args, nt);
+      const raw = opts.maxByteLength;
+      if (raw === undefined) return construct(target, [args[0]], nt);
+      const max = +raw;
+      if (max === max) {
+        if (!(max <= resizableBudget)) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
+        resizableBudget -= max;
       }
-      return construct(target, args, newTarget === ABproxy ? target : newTarget);
+      return construct(target, [args[0], { maxByteLength: max }], nt);
     },
   });
   defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });

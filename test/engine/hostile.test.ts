@@ -97,6 +97,17 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => expect(r.returnValue).toEqual([...Array(4).fill([[10], '5', true, 7, 5, 5, 5]), [3]]),
   },
+  // The cap read maxByteLength once and V8 read it again: 1 to the cap, 2 ** 34 reserved.
+  {
+    name: 'a resizable ArrayBuffer whose maxByteLength answers the cap and V8 differently',
+    source: `let n = 0, m = 0;
+      const a = new ArrayBuffer(1, { get maxByteLength() { return n++ ? 2 ** 34 : 1; } });
+      const b = new ArrayBuffer(1, { get maxByteLength() { return m++ ? 2 ** 34 : undefined; } });
+      [a.maxByteLength, b.resizable, b.maxByteLength]`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual([1, false, 1]),
+  },
+  { name: 'resizable ArrayBuffer options given as a function', source: 'new ArrayBuffer(1, Object.assign(function () {}, { maxByteLength: 2 ** 34 })).maxByteLength', kinds: ['memory_limit'] },
 ];
 
 describe('hostile corpus', () => {
