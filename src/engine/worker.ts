@@ -55,6 +55,10 @@ const NON_ERROR_THROWN = 'An object was thrown from supplied code within isolate
 
 /** Pending host timers one run may hold; the prelude allows 1000 (MAX_TIMERS), this is the backstop. */
 const MAX_HOST_TIMERS = 1024;
+/** What an error says crosses capped as the prelude caps it (describe): a thrown 5 MB message is not a 5 MB response. */
+const MAX_ERROR_NAME = 200;
+const MAX_ERROR_MESSAGE = 8192;
+const MAX_ERROR_STACK = 16384;
 /** Error names of the ways the host ends a run. */
 const ABORT_NAMES: Partial<Record<ExecutionErrorKind, string>> = { cancelled: 'CancelledError', timeout: 'TimeoutError', security_violation: 'SecurityError' };
 
@@ -89,14 +93,21 @@ function outText(b: OutBuf): string {
   return b.dropped > 0 ? `${s}\n…[truncated ${b.dropped} bytes]` : s;
 }
 
-/** Keeps only the script's frames: host frames (worker paths) never reach the caller. */
+function clip(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/**
+ * Keeps only the script's frames: host frames (worker paths) never reach the caller. A line of the
+ * message is clipped as the message is, so the frames after a huge one are kept.
+ */
 export function sanitizeStack(stack: string, filename: string): string {
   const out: string[] = [];
   for (const line of stack.split('\n')) {
     if (/^\s+at\s/.test(line)) {
       if (line.includes(`${filename}:`) || line.includes('<anonymous>')) out.push(line);
     } else if (out.length === 0 || !/^\s+at\s/.test(out[out.length - 1]!)) {
-      out.push(line);
+      out.push(clip(line, MAX_ERROR_MESSAGE));
     }
   }
   return out.join('\n').replace(/file:\/\/\/?[^\s)]*/g, '<host>');
@@ -515,7 +526,11 @@ class Slot {
       } else {
         const e = JSON.parse(envelope.slice(1)) as { kind: ExecutionErrorKind; name: string; message: string; stack: string };
         const stack = sanitizeStack(e.stack || `${e.name}: ${e.message}`, filename);
-        error = { kind: e.kind, name: e.name, message: e.message, stack, ...locate(stack, filename) };
+        // The prelude caps these already; capped again here should that ever be bypassed.
+        error = {
+          kind: e.kind, name: clip(String(e.name), MAX_ERROR_NAME), message: clip(String(e.message), MAX_ERROR_MESSAGE),
+          stack: clip(stack, MAX_ERROR_STACK), ...locate(stack, filename),
+        };
       }
     } catch (e) {
       error = this.classify(e, run, filename);
@@ -593,10 +608,14 @@ class Slot {
       return { kind: 'script_threw', name: 'Uncaught', message: 'a value that is not an Error was thrown at the top level of the script (throw an Error, or throw inside main, to keep its details)', stack: '', line: 0, column: 0 };
     }
     const name = typeof err?.name === 'string' ? err.name : 'Error';
+    // Thrown at the top level, where the prelude does not describe it: capped here as it would be there.
     const stack = sanitizeStack(typeof err?.stack === 'string' ? err.stack : `${name}: ${message}`, filename);
     let kind: ExecutionErrorKind = 'script_threw';
     if (name === 'RangeError' && message.startsWith('Array buffer allocation failed')) kind = 'memory_limit';
-    return { kind, name, message: message.slice(0, 8192), stack, ...locate(stack, filename) };
+    return {
+      kind, name: clip(name, MAX_ERROR_NAME), message: clip(message, MAX_ERROR_MESSAGE), stack: clip(stack, MAX_ERROR_STACK),
+      ...locate(stack, filename),
+    };
   }
 }
 

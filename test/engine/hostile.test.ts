@@ -108,6 +108,29 @@ const corpus: Case[] = [
     check: (r) => expect(r.returnValue).toEqual([1, false, 1]),
   },
   { name: 'resizable ArrayBuffer options given as a function', source: 'new ArrayBuffer(1, Object.assign(function () {}, { maxByteLength: 2 ** 34 })).maxByteLength', kinds: ['memory_limit'] },
+  // Only the message was clipped at the top level: V8's stack repeats it, so the error was 5 MB.
+  {
+    name: 'a huge error thrown at the top level',
+    source: 'throw new Error("m".repeat(5e6))',
+    kinds: ['script_threw'],
+    check: (r) => {
+      expect(r.error!.message.length).toBeLessThanOrEqual(8193);
+      expect(r.error!.stack.length).toBeLessThanOrEqual(16385);
+      expect(r.error!.stack).toMatch(/\n\s+at .*:1:7/);
+      expect(r.error!.line).toBe(1);
+    },
+  },
+  {
+    name: 'a huge error thrown at the top level of a module',
+    source: 'await 0;\nthrow Object.assign(new Error("m".repeat(5e6)), { name: "N".repeat(1e5) });\nexport default 1;',
+    kinds: ['script_threw'],
+    check: (r) => {
+      expect(r.error!.name.length).toBeLessThanOrEqual(201);
+      expect(r.error!.message.length).toBeLessThanOrEqual(8193);
+      expect(r.error!.stack.length).toBeLessThanOrEqual(16385);
+      expect(r.error!.line).toBe(2);
+    },
+  },
 ];
 
 describe('hostile corpus', () => {
