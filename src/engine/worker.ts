@@ -137,6 +137,18 @@ interface Run {
   abort?: { kind: ExecutionErrorKind; message: string };
 }
 
+/**
+ * isolated-vm hands a module's import specifiers back Latin-1 decoded (one character per UTF-8 byte):
+ * decoded again, `import x from "ñ"` is named as it was written.
+ */
+function importSpecifiers(mod: ivm.Module): string[] {
+  return mod.dependencySpecifiers.map((s) => {
+    if (!/^[\x00-\xff]*$/.test(s)) return s;
+    const utf8 = Buffer.from(s, 'latin1').toString('utf8');
+    return utf8.includes('\ufffd') && !s.includes('\ufffd') ? s : utf8;
+  });
+}
+
 interface Prepared {
   context: ivm.Context;
   /** The prelude's api(op, a, b): see API_OP. */
@@ -452,7 +464,7 @@ class Slot {
         } catch (e) { throw parseCompileError(String((e as Error).message)); }
         this.noteCompiled(msg.cacheKey, code.length);
         if (mod.dependencySpecifiers.length > 0) {
-          const spec = mod.dependencySpecifiers.join(', ');
+          const spec = importSpecifiers(mod).join(', ');
           error = { kind: 'security_violation', name: 'SecurityError', message: `imports are not available in scripts: ${spec}`, stack: '', line: 0, column: 0 };
           throw error;
         }
@@ -635,7 +647,7 @@ async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
   try {
     if (p.kind === 'module' && !p.wrapped) {
       const mod = await compileIsolate.compileModule(p.code, { filename: msg.filename });
-      const deps = mod.dependencySpecifiers;
+      const deps = importSpecifiers(mod);
       mod.release();
       if (deps.length > 0) throw new CompileError(`imports are not available in scripts: ${deps.join(', ')}`, 0, 0);
     } else {

@@ -131,6 +131,12 @@ const corpus: Case[] = [
       expect(r.error!.line).toBe(2);
     },
   },
+  {
+    name: 'a static import named in UTF-8',
+    source: 'import x from "ñ✓🎉";\nexport default () => x;',
+    kinds: ['security_violation'],
+    check: (r) => expect(r.error!.message).toBe('imports are not available in scripts: ñ✓🎉'),
+  },
 ];
 
 describe('hostile corpus', () => {
@@ -149,6 +155,11 @@ describe('hostile corpus', () => {
       await expectHealthy(engine);
     }, 15_000);
   }
+
+  it('a static import named in UTF-8 is named as written by CompileScript', async () => {
+    const err = await engine.compile('import x from "ñ✓🎉";\nexport default () => x;').then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toContain('imports are not available in scripts: ñ✓🎉');
+  });
 
   it('a fresh context per execution: no state survives', async () => {
     await run(engine, "Object.prototype.polluted = 'yes'; globalThis.leak = 42; Array.prototype.push = null; 1");
