@@ -55,6 +55,12 @@ const NON_ERROR_THROWN = 'An object was thrown from supplied code within isolate
 
 /** Pending host timers one run may hold; the prelude allows 1000 (MAX_TIMERS), this is the backstop. */
 const MAX_HOST_TIMERS = 1024;
+/**
+ * How long a result that settled inside a delivery (a timer, a tool reply) waits for that delivery's
+ * guest code to finish before the isolate is disposed to stop it (see execute). Normally it finishes
+ * within microseconds of the result; only work the script left going is cut.
+ */
+const LEFTOVER_GRACE_MS = 50;
 /** What an error says crosses capped as the prelude caps it (describe): a thrown 5 MB message is not a 5 MB response. */
 const MAX_ERROR_NAME = 200;
 const MAX_ERROR_MESSAGE = 8192;
@@ -135,6 +141,10 @@ interface Run {
   /** The prelude's api in this run's context: tool replies and timers are delivered through it. */
   api?: ivm.Reference;
   abort?: { kind: ExecutionErrorKind; message: string };
+  /** Deliveries (deliver) whose guest code may still be running on the isolate's thread. */
+  delivering: number;
+  /** Told when the last delivery in progress has ended. */
+  onIdle?: () => void;
 }
 
 /**
@@ -367,7 +377,10 @@ class Slot {
    */
   deliver(r: Run, op: number, a: unknown, b?: unknown): void {
     if (this.run !== r || !r.api || r.abort) return;
-    r.api.apply(undefined, [op, a, b], { timeout: Math.max(1, Math.ceil(r.msg.limits.cpuBudgetMs)) }).catch(() => { /* ended or disposed meanwhile */ });
+    r.delivering++;
+    r.api.apply(undefined, [op, a, b], { timeout: Math.max(1, Math.ceil(r.msg.limits.cpuBudgetMs)) })
+      .catch(() => { /* ended or disposed meanwhile */ })
+      .finally(() => { if (--r.delivering === 0) r.onIdle?.(); });
   }
 
   abort(kind: ExecutionErrorKind, message: string): void {
@@ -384,7 +397,7 @@ class Slot {
     const t0 = performance.now();
     const run: Run = {
       msg, stdout: { chunks: [], bytes: 0, dropped: 0 }, stderr: { chunks: [], bytes: 0, dropped: 0 },
-      ops: 0, toolCalls: 0, toolsInFlight: 0, timers: new Map(), wallEnd: t0 + msg.limits.wallTimeoutMs,
+      ops: 0, toolCalls: 0, toolsInFlight: 0, timers: new Map(), wallEnd: t0 + msg.limits.wallTimeoutMs, delivering: 0,
       wallMsg: `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`,
     };
     let compiled: CompiledInfo | undefined;
@@ -397,6 +410,8 @@ class Slot {
     let transient: ivm.Script | undefined;
     let cpu0 = 0n;
     let profiling = false;
+    /** CPU ms the run had used when its isolate was disposed to stop work left going after the result. */
+    let stoppedCpuMs: number | undefined;
     let iso = this.isolate;
     const filename = msg.filename;
     const wallMsg = run.wallMsg;
@@ -515,8 +530,24 @@ class Slot {
           timeout, result: { promise: true, copy: true },
         }));
       }
-      target.release();
       if (run.abort) throw new Error('aborted');
+      if (run.delivering > 0) {
+        // The result settled inside a delivery whose guest code is still running: work the script left
+        // going (a loop of microtasks, say). The answer does not wait for it, nor reads the isolate (a
+        // sync call would wait for the thread): past a short grace the isolate is disposed, which stops
+        // that work, and retired. (Left going in the script's first, synchronous run, such work holds
+        // the call that returns the result, so it is a TIMEOUT there: it ran the script's budget out.)
+        const idle = await new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => resolve(false), LEFTOVER_GRACE_MS);
+          run.onIdle = () => { clearTimeout(t); resolve(true); };
+        });
+        run.onIdle = undefined;
+        if (!idle && !iso.isDisposed) {
+          try { stoppedCpuMs = Number(iso.cpuTime - cpu0) / 1e6; } catch { /* disposed meanwhile */ }
+          this.dispose();
+        }
+      }
+      try { target.release(); } catch { /* disposed */ }
       if (envelope.startsWith('R')) {
         ok = true;
         returnJson = envelope.length > 1 ? envelope.slice(1) : undefined;
@@ -573,6 +604,8 @@ class Slot {
       } catch { /* disposed meanwhile */ }
     } else if (error?.kind === 'memory_limit') {
       memoryBytes = this.memMb * 1048576;
+    } else if (stoppedCpuMs !== undefined) {
+      cpuPercentage = Math.min(100, Math.max(0, (stoppedCpuMs / Math.max(executionTimeMs, 0.001)) * 100));
     }
     if (prepared) {
       try {

@@ -161,6 +161,18 @@ describe('hostile corpus', () => {
     expect(err?.message).toContain('imports are not available in scripts: ñ✓🎉');
   });
 
+  // The result settled in a timer callback that then left a loop of microtasks going: the answer waited
+  // for the whole CPU budget (the host read the isolate, whose thread the loop held) and said success.
+  it('work left going after the result settled does not hold the answer', async () => {
+    const t0 = performance.now();
+    const r = await run(engine, mod('return await new Promise((r) => setTimeout(() => { r(1); (async () => { for (;;) await null; })(); }, 10));'),
+      { limits: { ...limits, wallTimeoutMs: 30_000 } as never });
+    expect(r.error).toBeUndefined();
+    expect(r.returnValue).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(10_000); // the CPU budget is 30 s
+    await expectHealthy(engine);
+  }, 60_000);
+
   it('a fresh context per execution: no state survives', async () => {
     await run(engine, "Object.prototype.polluted = 'yes'; globalThis.leak = 42; Array.prototype.push = null; 1");
     for (let i = 0; i < 4; i++) {
