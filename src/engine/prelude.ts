@@ -41,7 +41,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
   const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor;
   const NumberIsFinite = Number.isFinite;
-  const strSlice = String.prototype.slice, charCodeAt = String.prototype.charCodeAt;
+  const strSlice = String.prototype.slice, charCodeAt = String.prototype.charCodeAt, strIndexOf = String.prototype.indexOf;
   const arrJoin = Array.prototype.join, arrIsArray = Array.isArray;
   const promiseThen = PromiseC.prototype.then, promiseResolve = PromiseC.resolve;
   const MapC = Map, mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete, mapHas = Map.prototype.has;
@@ -179,12 +179,25 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     return n;
   }
+  // An error's stack as the script may see it: the prelude's own frames (fire, api, ...) are left out.
+  function withoutPreludeFrames(s) {
+    if (apply(strIndexOf, s, ['<prelude>']) < 0) return s;
+    let out = '', kept = 0, from = 0;
+    while (from <= s.length) {
+      let eol = apply(strIndexOf, s, ['\n', from]);
+      if (eol < 0) eol = s.length;
+      const line = apply(strSlice, s, [from, eol]);
+      if (apply(strIndexOf, line, ['<prelude>']) < 0) out = kept++ === 0 ? line : out + '\n' + line;
+      from = eol + 1;
+    }
+    return out;
+  }
   function format(v) {
     if (typeof v === 'string') return v;
     if (v === undefined) return 'undefined';
     if (typeof v === 'function') return '[Function ' + (StringC(v.name) || 'anonymous') + ']';
     if (typeof v === 'symbol' || typeof v === 'bigint') return apply(v.toString, v, []);
-    if (v instanceof ErrorC) { try { return StringC(v.stack || v); } catch { return '[Error]'; } }
+    if (v instanceof ErrorC) { try { return withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; } }
     if (v !== null && typeof v === 'object') {
       try { const s = JSONstringify(v); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
     }
@@ -214,7 +227,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const MAX_TIMERS = 1000;
   const timers = new MapC();
   let timerSeq = 0, timersLive = 0;
-  let uncaughtTimerError = null;
   function setTimeout(fn, ms, ...rest) {
     if (typeof fn !== 'function') throw new TypeErrorC('setTimeout: callback must be a function');
     if (timersLive >= MAX_TIMERS) throw new RangeErrorC('setTimeout: too many pending timers (max ' + MAX_TIMERS + ')');
@@ -229,7 +241,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const t = apply(mapGet, timers, [id]);
     if (!t) return;
     apply(mapDelete, timers, [id]); timersLive--;
-    try { apply(t.fn, undefined, t.args); } catch (e) { if (!uncaughtTimerError) uncaughtTimerError = e; emit(2, ['Uncaught', e]); }
+    // As in a browser, a timer callback that throws is reported (on stderr) and the script goes on.
+    try { apply(t.fn, undefined, t.args); } catch (e) { emit(2, ['Uncaught', e]); }
   }
   function clearTimeout(id) { if (apply(mapDelete, timers, [id])) { timersLive--; hostTimer(-1, id); } }
   defineProperty(G, 'setTimeout', { value: setTimeout, writable: true, configurable: true });

@@ -132,6 +132,22 @@ const corpus: Case[] = [
     },
   },
   {
+    name: 'a timer callback that throws',
+    source: mod('return await new Promise((r) => { setTimeout(() => { throw new Error("late"); }, 1); setTimeout(() => r(2), 30); });'),
+    kinds: 'success',
+    check: (r) => {
+      expect(r.returnValue).toBe(2);
+      expect(r.stderr).toMatch(/^Uncaught Error: late\n\s+at .*:2:/);
+      expect(r.stderr).not.toContain('<prelude>');
+    },
+  },
+  {
+    name: 'an error logged by the script shows the script\'s frames only',
+    source: mod('console.log(new Error("here")); return 1;'),
+    kinds: 'success',
+    check: (r) => { expect(r.stdout).toContain('Error: here'); expect(r.stdout).not.toContain('<prelude>'); },
+  },
+  {
     name: 'a static import named in UTF-8',
     source: 'import x from "ñ✓🎉";\nexport default () => x;',
     kinds: ['security_violation'],
