@@ -6,6 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ErrorInfoSchema, RetryInfoSchema, BadRequestSchema } from "../gen/ts/google/rpc/error_details_pb.js";
+import { noteStoreFault } from "./store/faults.ts";
 
 export const ERROR_DOMAIN = "scriptengine.v1";
 
@@ -154,14 +155,17 @@ export function toServiceError(err: unknown): ConnectError {
     }
   }
   // The store found no room (node:sqlite's SQLITE_FULL): not the caller's fault, nor a bug; later,
-  // with room made, the same call succeeds.
-  if ((err as { errcode?: unknown } | null)?.errcode === SQLITE_FULL) {
+  // with room made, the same call succeeds. A damaged database file needs its operator. Both are
+  // noted for health.
+  const fault = noteStoreFault(err);
+  if (fault === "full") {
     return serviceError("RESOURCE_EXCEEDED", "the server's storage is full", { metadata: { resource: "disk" }, retryAfterMs: 30_000, cause: err });
+  }
+  if (fault === "damaged") {
+    return serviceError("INTERNAL_ERROR", "the server's store is damaged; its operator must restore it", { code: Code.DataLoss, metadata: { resource: "store" }, cause: err });
   }
   return serviceError("INTERNAL_ERROR", "internal error", { cause: err });
 }
-
-const SQLITE_FULL = 13;
 
 /** Reasons other parts use for the same thing. */
 const REASON_ALIASES: Record<string, ErrorReason> = { INVALID_ARGUMENT: "VALIDATION_ERROR" };

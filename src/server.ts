@@ -36,9 +36,10 @@ import { registerSelf, type SelfRegistration } from "./registry/self.ts";
 import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
 import { createEngine } from "./engine/index.ts";
-import { openDatabase } from "./store/database.ts";
+import { openDatabase, whileOpening } from "./store/database.ts";
 import { SequenceRepository } from "./store/sequences.ts";
 import { openSequenceFile } from "./store/sequence-file.ts";
+import { noteStoreFault } from "./store/faults.ts";
 import { ScriptRepository } from "./store/scripts.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
@@ -101,19 +102,23 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   );
 
   const db = openDatabase(config.server.dataDir);
-  const sequences = openSequenceFile(config.server.dataDir, () => new SequenceRepository(db).reserved());
+  const dataDir = config.server.dataDir;
+  const sequences = openSequenceFile(dataDir, () => whileOpening(dataDir, () => new SequenceRepository(db).reserved()));
   const bus = new EventBus({
     ...config.events,
     source: serviceId,
     firstSequence: sequences.firstSequence,
     previousRun: sequences.previous,
     onReserve: (upTo) => sequences.reserve(upTo),
-    onReserveError: (err) => log.error("event sequences cannot be persisted; events go on, numbered from memory", { error: String(err) }),
+    onReserveError: (err) => {
+      noteStoreFault(err);
+      log.error("event sequences cannot be persisted; events go on, numbered from memory", { error: String(err) });
+    },
   });
   health.onChange((status, _previous, message) =>
     bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow(), message } } })),
   );
-  const registry = new ServiceRegistry({
+  const registry = whileOpening(dataDir, () => new ServiceRegistry({
     store: new SqliteRegistryStore(db),
     events: bus,
     maxRegistrations: config.registry.maxRegistrations,
@@ -122,10 +127,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     watchBuffer: config.registry.watchBuffer,
     // Nobody may impersonate or remove the engine's own registration.
     reservedServiceIds: [serviceId],
-    onError: (err) => log.error("registry sweep failed", { error: String(err) }),
-  });
+    onError: (err) => {
+      noteStoreFault(err);
+      log.error("registry sweep failed", { error: String(err) });
+    },
+  }));
 
-  const scripts = new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes);
+  const scripts = whileOpening(dataDir, () => new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes));
   const engine = createEngine({
     workers: config.pool.workers || undefined,
     maxQueue: config.pool.maxQueue,
@@ -138,7 +146,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
   });
   await engine.start();
-  const toolsAndMigration = createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) });
+  const toolsAndMigration = whileOpening(dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
 

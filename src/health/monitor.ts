@@ -1,11 +1,12 @@
 // Re-evaluates the engine's health from real signals every health_check.interval: pool
-// saturation, queue fill and a script store 90 % full make it DEGRADED, recent worker failures
-// UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
+// saturation, queue fill, a script store 90 % full and a full disk make it DEGRADED, recent worker
+// failures and a damaged database file UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
 // the other states.
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { Config } from "../config/types.ts";
 import type { EngineStats } from "../engine/index.ts";
 import type { HealthState } from "./state.ts";
+import { recentStoreFault, type StoreFault } from "../store/faults.ts";
 
 export interface Component {
   name: string;
@@ -22,7 +23,7 @@ const POOL_STATUS = {
   stopping: ServiceStatus.STOPPING,
 } as const;
 
-export function components(stats: EngineStats, config: Config, storeBytes = 0): Component[] {
+export function components(stats: EngineStats, config: Config, storeBytes = 0, fault: StoreFault | undefined = recentStoreFault()): Component[] {
   const { healthCheck, pool } = config;
   const storeRatio = config.store.maxBytes > 0 ? storeBytes / config.store.maxBytes : 0;
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
@@ -53,8 +54,9 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0): 
     },
     {
       name: "store",
-      status: storeRatio >= STORE_DEGRADED_RATIO ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
-      message: config.store.maxBytes > 0 ? `${storeBytes} of ${config.store.maxBytes} bytes of scripts stored (${Math.floor(storeRatio * 100)} %)` : `${storeBytes} bytes of scripts stored`,
+      status: fault === "damaged" ? ServiceStatus.UNHEALTHY : fault === "full" || storeRatio >= STORE_DEGRADED_RATIO ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      message: (fault === "damaged" ? "the database file is damaged (calls fail DATA_LOSS); " : fault === "full" ? "the disk is full (writes are refused); " : "") +
+        (config.store.maxBytes > 0 ? `${storeBytes} of ${config.store.maxBytes} bytes of scripts stored (${Math.floor(storeRatio * 100)} %)` : `${storeBytes} bytes of scripts stored`),
     },
   ];
 }

@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { firstLine } from "../errors.ts";
+import { storeFaultOf } from "./faults.ts";
 
 /** The data directory cannot hold this server's store: one line naming `server.data_dir`. */
 export class DataDirError extends Error {
@@ -39,6 +40,19 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
   }
   db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
   return db;
+}
+
+/**
+ * Runs a step of opening the store (reading what earlier runs kept): a database that cannot be
+ * read stops the server with one line naming `server.data_dir`, not a stack.
+ */
+export function whileOpening<T>(dataDir: string, fn: () => T, file = "scriptengine.db"): T {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== "ERR_SQLITE_ERROR") throw err;
+    throw new DataDirError(dataDir, `${file}: ${firstLine(err)}${storeFaultOf(err) === "damaged" ? "; restore it from a backup" : ""}`, err);
+  }
 }
 
 /** Runs `fn` in one IMMEDIATE transaction: committed if it returns, rolled back if it throws. */
