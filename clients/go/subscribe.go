@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"strconv"
 	"time"
 
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+	"google.golang.org/grpc/codes"
 )
 
 // SubscribeOptions select events and how a subscription copes with trouble.
@@ -18,8 +20,8 @@ type SubscribeOptions struct {
 	// stream's started.latest_sequence on (a reconnect resumes from there).
 	AfterSequence *uint64
 	// OnLost receives EventsLost notices; when nil, a loss (missed_count > 0) ends the iteration
-	// with *EventsLostError. A notice that missed nothing (missed_count 0: the server restarted on
-	// its data dir and this run published nothing the subscriber missed) only reaches OnLost.
+	// with *EventsLostError. A notice that missed nothing (missed_count 0, e.g. resuming exactly
+	// where a cleanly stopped run of the server ended) only reaches OnLost.
 	OnLost func(*v1.EventsLost)
 	// OnStarted is called for each (re)started stream.
 	OnStarted func(*v1.SubscriptionStarted)
@@ -29,11 +31,11 @@ type SubscribeOptions struct {
 	MaxReconnects int
 }
 
-// Subscribe streams events until ctx ends or the server ends the stream (unsubscribe,
-// shutdown). When the connection drops (UNAVAILABLE) it resubscribes after the last sequence it
-// yielded (before the first, after the first stream's started.latest_sequence), so retained
-// events are neither missed nor repeated. A non-nil error is the last
-// value of the iteration.
+// Subscribe streams events until ctx ends or the server ends the stream (unsubscribe). When the
+// connection drops or the server shuts down (UNAVAILABLE) it resubscribes after the last sequence
+// it yielded (before the first, after the first stream's started.latest_sequence), or after the
+// stream's resume_after_sequence when the server said one, so retained events are neither missed
+// nor repeated. A non-nil error is the last value of the iteration.
 //
 //	for ev, err := range client.Subscribe(ctx, scriptengine.SubscribeOptions{}) {
 //		if err != nil { return err }
@@ -50,6 +52,7 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 			for {
 				msg, err := stream.Recv()
 				if err != nil {
+					after = resumePoint(err, after)
 					return err
 				}
 				switch m := msg.GetMessage().(type) {
@@ -77,13 +80,29 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 					switch {
 					case opts.OnLost != nil:
 						opts.OnLost(m.Lost)
-					case m.Lost.GetMissedCount() > 0: // 0: a server restarted on its data dir, nothing missed
+					case m.Lost.GetMissedCount() > 0: // 0 is exact: nothing missed (e.g. resuming where a clean run ended)
 						return &EventsLostError{Lost: m.Lost}
 					}
 				}
 			}
 		}, func(err error) { yield(nil, err) })
 	}
+}
+
+// resumePoint is where to resubscribe after a stream ended with err: a server shutting down
+// (UNAVAILABLE) says in ErrorInfo resume_after_sequence that every event the subscription's filter
+// lets in up to there was sent, so the run's later events of other types (its own shutdown's among
+// them) are not reported missed after a restart.
+func resumePoint(err error, after *uint64) *uint64 {
+	var se *Error
+	if !errors.As(err, &se) || se.Code != codes.Unavailable {
+		return after
+	}
+	at, perr := strconv.ParseUint(se.Metadata["resume_after_sequence"], 10, 64)
+	if perr != nil || (after != nil && *after >= at) {
+		return after
+	}
+	return &at
 }
 
 // resume runs one stream after another until ctx ends: run is one stream's life and returns why

@@ -232,48 +232,104 @@ func TestSubscribeLiveResumesFromWhereItStarted(t *testing.T) {
 	}
 }
 
-// A server restarted on its data directory answers after_sequence 0 with EventsLost(RESTART,
-// missed_count 0): nothing of its run was missed, so the iteration goes on, with or without OnLost.
-func TestSubscribeGoesOnPastRestartNoticeThatMissedNothing(t *testing.T) {
+// A live subscription filtered to script_executed, across a clean restart on the same data dir and
+// address: the stopping run publishes events the filter skips (health STOPPING, deregistration)
+// after the last one delivered, and the stream's end says everything up to them was sent
+// (resume_after_sequence), so nothing is missed and, without OnLost, the iteration goes on.
+func TestSubscribeGoesOnAcrossCleanRestartWithoutOnLost(t *testing.T) {
 	dir := t.TempDir()
-	first := startServerIn(t, dir, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	run := func(addr, id string) {
-		c, err := scriptengine.Dial(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if _, err := c.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run(first.GRPC, "earlier-run")
-	first.Stop()
-	srv := startServerIn(t, dir, "")
-	run(srv.GRPC, "this-run")
-	c, err := scriptengine.Dial(srv.GRPC)
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	first := startServerIn(t, dir, "", "--grpc-address", addr)
+	c, err := scriptengine.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for _, withHandler := range []bool{false, true} {
-		var zero uint64
-		var lost []*v1.EventsLost
-		opts := scriptengine.SubscribeOptions{EventTypes: []string{"script_executed"}, AfterSequence: &zero}
-		if withHandler {
-			opts.OnLost = func(l *v1.EventsLost) { lost = append(lost, l) }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := func(id string) {
+		// A fresh client each time: RunScript is not retried, and c's connection may be backing off.
+		direct, err := scriptengine.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for ev, err := range c.Subscribe(ctx, opts) {
-			if err != nil || ev.GetScriptExecuted().GetExecutionId() != "this-run" {
-				t.Fatalf("OnLost set: %v: got %v, %v", withHandler, ev, err)
-			}
-			break
+		defer direct.Close()
+		if _, err := direct.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
+			t.Fatal(err)
 		}
-		if withHandler && (len(lost) != 1 || lost[0].GetReason() != v1.LossReason_LOSS_REASON_RESTART || lost[0].GetMissedCount() != 0) {
-			t.Fatalf("OnLost got %v", lost)
+	}
+	starts := make(chan struct{}, 16)
+	next, stop := iterPull(c.Subscribe(ctx, scriptengine.SubscribeOptions{
+		EventTypes: []string{"script_executed"},
+		OnStarted:  func(*v1.SubscriptionStarted) { starts <- struct{}{} },
+	}))
+	defer stop()
+	type result struct {
+		ev  *v1.ServiceEvent
+		err error
+		ok  bool
+	}
+	pull := func() chan result {
+		got := make(chan result, 1)
+		go func() { ev, err, ok := next(); got <- result{ev, err, ok} }()
+		return got
+	}
+	pending := pull() // opens the live stream
+	<-starts
+	run("earlier-run")
+	if r := <-pending; r.err != nil || r.ev.GetScriptExecuted().GetExecutionId() != "earlier-run" {
+		t.Fatalf("before the restart: %v, %v, %v", r.ev, r.err, r.ok)
+	}
+	pending = pull() // waiting on the stream when the server stops
+	first.Stop()
+	startServerIn(t, dir, "", "--grpc-address", addr)
+	run("this-run")
+	if r := <-pending; r.err != nil || !r.ok || r.ev.GetScriptExecuted().GetExecutionId() != "this-run" {
+		t.Fatalf("after the restart: %v, %v, %v", r.ev, r.err, r.ok)
+	}
+}
+
+// Resuming after a restart from a checkpoint the earlier run published past: the notice counts what
+// that run published after it (missed_count > 0), so without OnLost the iteration ends with
+// *EventsLostError.
+func TestSubscribeFromCheckpointAcrossRestartEndsWithEventsLostError(t *testing.T) {
+	dir := t.TempDir()
+	first := startServerIn(t, dir, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := scriptengine.Dial(first.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	run := func(id string) {
+		if _, err := c.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
+			t.Fatal(err)
 		}
+	}
+	run("checkpoint")
+	var zero, checkpoint uint64
+	for ev, err := range c.Subscribe(ctx, scriptengine.SubscribeOptions{EventTypes: []string{"script_executed"}, AfterSequence: &zero}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkpoint = ev.GetSequence()
+		break
+	}
+	run("after-checkpoint")
+	first.Stop()
+	srv := startServerIn(t, dir, "")
+	after, err := scriptengine.Dial(srv.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer after.Close()
+	for ev, err := range after.Subscribe(ctx, scriptengine.SubscribeOptions{EventTypes: []string{"script_executed"}, AfterSequence: &checkpoint}) {
+		var lostErr *scriptengine.EventsLostError
+		if !errors.As(err, &lostErr) || lostErr.Lost.GetReason() != v1.LossReason_LOSS_REASON_RESTART || lostErr.Lost.GetMissedCount() == 0 {
+			t.Fatalf("got %v, %v; want *EventsLostError (RESTART)", ev, err)
+		}
+		break
 	}
 }
 

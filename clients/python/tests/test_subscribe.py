@@ -1,6 +1,6 @@
 """subscribe() resumes after a dropped connection from the last sequence it yielded, or a live one
-from where it started; a restart notice that missed nothing does not end it; ``stop`` and
-``close()`` end an idle stream cleanly (sync and async)."""
+from where it started; across a clean restart it resumes where the stopping server said, missing
+nothing; ``stop`` and ``close()`` end an idle stream cleanly (sync and async)."""
 
 from __future__ import annotations
 
@@ -224,39 +224,104 @@ def test_async_live_subscription_resumes_from_where_it_started(server) -> None:
     asyncio.run(asyncio.wait_for(main(), 30))
 
 
-def restarted_server() -> Any:
-    """A server restarted on its data dir, an event published by each run."""
+def test_subscribe_goes_on_across_clean_restart_without_on_lost() -> None:
+    """A live subscription filtered to script_executed, across a clean restart on the same data dir and
+    address: the stopping run publishes events the filter skips (health STOPPING, deregistration) after
+    the last one delivered, and the stream's end says everything up to them was sent
+    (resume_after_sequence), so nothing is missed and, without on_lost, the iteration goes on."""
+    from test_client import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    servers = [start_server(None, "--grpc-address", address)]
+    started = threading.Event()
+    got: list = []
+
+    def pull(events: Any) -> threading.Thread:
+        def take() -> None:
+            try:
+                got.append(next(events).script_executed.execution_id)
+            except Exception as err:  # noqa: BLE001 - what ended the iteration is the test's finding
+                got.append(err)
+        reader = threading.Thread(target=take)
+        reader.start()
+        return reader
+
+    try:
+        with se.Client(address) as client:
+            events = client.subscribe(["script_executed"], on_started=lambda _: started.set())
+            reader = pull(events)  # opens the live stream
+            assert started.wait(30)
+            client.run("1", context=ctx("earlier-run"))
+            reader.join(30)
+            reader = pull(events)  # waiting on the stream when the server stops
+            servers[0].stop()
+            servers.append(start_server(None, "--grpc-address", address, data_dir=servers[0].data_dir))
+            # RunScript is not retried, and `client`'s subchannel may still be backing off: a channel
+            # with its own subchannel connects to the new server.
+            with se.Client(address, channel_options=[("grpc.use_local_subchannel_pool", 1)]) as direct:
+                direct.run("2", context=ctx("this-run"))
+            reader.join(30)
+            assert got == ["earlier-run", "this-run"]
+            events.close()
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def test_async_subscribe_goes_on_across_clean_restart_without_on_lost() -> None:
+    from test_client import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    servers = [start_server(None, "--grpc-address", address)]
+
+    async def main() -> None:
+        started = asyncio.Event()
+        async with se.AsyncClient(address) as client:
+            events = client.subscribe(["script_executed"], on_started=lambda _: started.set())
+            reader = asyncio.ensure_future(anext(events))  # opens the live stream
+            await started.wait()
+            await client.run("1", context=ctx("earlier-run"))
+            assert (await reader).script_executed.execution_id == "earlier-run"
+            reader = asyncio.ensure_future(anext(events))  # waiting on the stream when the server stops
+            await asyncio.to_thread(servers[0].stop)
+            servers.append(await asyncio.to_thread(start_server, None, "--grpc-address", address, data_dir=servers[0].data_dir))
+            async with se.AsyncClient(address, channel_options=[("grpc.use_local_subchannel_pool", 1)]) as direct:
+                await direct.run("2", context=ctx("this-run"))
+            assert (await reader).script_executed.execution_id == "this-run"
+            await events.aclose()
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def test_subscribe_from_checkpoint_across_restart_raises_events_lost() -> None:
+    """Resuming after a restart from a checkpoint the earlier run published past: the notice counts what
+    that run published after it (missed_count > 0), so without on_lost the iteration raises."""
     first = start_server()
     try:
         with se.Client(first.grpc) as client:
-            client.run("1", context=ctx("earlier-run"))
+            client.run("1", context=ctx("checkpoint"))
+            events = client.subscribe(["script_executed"], after_sequence=0)
+            checkpoint = next(events).sequence
+            events.close()
+            client.run("2", context=ctx("after-checkpoint"))
     finally:
         first.stop()
-    second = start_server(data_dir=first.data_dir)
-    with se.Client(second.grpc) as client:
-        client.run("2", context=ctx("this-run"))
-    return second
-
-
-def test_subscribe_goes_on_past_restart_notice_that_missed_nothing() -> None:
-    """after_sequence=0 on a server restarted on its data dir gets EventsLost(RESTART, missed_count 0):
-    nothing of this run was missed, so the iteration goes on, with or without on_lost."""
-    server = restarted_server()
+    server = start_server(data_dir=first.data_dir)
     try:
         with se.Client(server.grpc) as client:
-            for with_handler in (False, True):
-                lost: list = []
-                events = client.subscribe(["script_executed"], after_sequence=0, on_lost=lost.append if with_handler else None)
-                assert next(events).script_executed.execution_id == "this-run"
-                events.close()
-                if with_handler:
-                    assert [(l.reason, l.missed_count) for l in lost] == [(event_service_pb2.LOSS_REASON_RESTART, 0)]
+            with pytest.raises(se.EventsLostError) as info:
+                next(client.subscribe(["script_executed"], after_sequence=checkpoint))
+            assert info.value.lost.reason == event_service_pb2.LOSS_REASON_RESTART
+            assert info.value.lost.missed_count > 0
 
         async def main() -> None:
             async with se.AsyncClient(server.grpc) as aclient:
-                events = aclient.subscribe(["script_executed"], after_sequence=0)
-                assert (await anext(events)).script_executed.execution_id == "this-run"
-                await events.aclose()
+                with pytest.raises(se.EventsLostError):
+                    await anext(aclient.subscribe(["script_executed"], after_sequence=checkpoint))
         asyncio.run(asyncio.wait_for(main(), 30))
     finally:
         server.stop()

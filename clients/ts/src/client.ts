@@ -183,8 +183,8 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
   /**
    * Missed events; when omitted, a loss (missedCount > 0) ends the iteration with EventsLostError.
-   * A notice that missed nothing (missedCount 0: the server restarted on its data dir and this run
-   * published nothing the subscriber missed) only reaches this handler.
+   * A notice that missed nothing (missedCount 0, e.g. resuming exactly where a cleanly stopped run
+   * of the server ended) only reaches this handler.
    */
   onLost?: (lost: EventsLost) => void;
   /** Each (re)started stream. */
@@ -291,14 +291,19 @@ export class ScriptEngineClient {
   /**
    * Events as an async iterator. When the connection drops or the server shuts down (UNAVAILABLE),
    * it resubscribes after the last sequence it delivered (or, before the first, after the first
-   * stream's `started.latestSequence`), so no retained event is missed or repeated. It ends when the
-   * server ends the stream (unsubscribe) or `signal` fires; leaving the loop cancels the stream.
+   * stream's `started.latestSequence`), or after the stream's `resume_after_sequence` when the
+   * server said one, so no retained event is missed or repeated. It ends when the server ends the
+   * stream (unsubscribe) or `signal` fires; leaving the loop cancels the stream.
    */
   async *subscribe(options: SubscribeOptions = {}): AsyncGenerator<ServiceEvent, void, undefined> {
     let after = options.afterSequence;
     const events = this.events;
     yield* this.resuming(options, async function* (healthy, signal) {
-      for await (const msg of events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal })) {
+      const stream = events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal });
+      const resumeAfter = (at: bigint) => {
+        if (after === undefined || at > after) after = at;
+      };
+      for await (const msg of withResumePoint(stream, resumeAfter)) {
         switch (msg.message.case) {
           case "started":
             healthy();
@@ -315,7 +320,7 @@ export class ScriptEngineClient {
             const lost = msg.message.value;
             if (lost.lastMissedSequence > (after ?? 0n)) after = lost.lastMissedSequence;
             if (options.onLost) options.onLost(lost);
-            // missed_count 0: a server restarted on its data dir, nothing of its run was missed.
+            // missed_count 0 is exact: nothing was missed (e.g. resuming where a clean run ended).
             else if (lost.missedCount > 0n) throw new EventsLostError(lost);
             break;
           }
@@ -391,6 +396,23 @@ export class ScriptEngineClient {
   private valueOf(result: ExecutionResult): JsonValue | undefined {
     if (!result.success) throw new ScriptFailedError(result);
     return jsonOf(result.returnValue);
+  }
+}
+
+/**
+ * The stream's messages; when it ends UNAVAILABLE with ErrorInfo `resume_after_sequence` (a
+ * server shutting down), `resumeAfter` is told it before the error goes on: every event the
+ * subscription's filter lets in up to there was sent, so the run's later events of other types
+ * (its own shutdown's among them) are not reported missed after a restart.
+ */
+async function* withResumePoint<T>(stream: AsyncIterable<T>, resumeAfter: (sequence: bigint) => void): AsyncGenerator<T, void, undefined> {
+  try {
+    yield* stream;
+  } catch (e) {
+    const err = toScriptEngineError(e);
+    const at = err instanceof UnavailableError ? err.errorMetadata.resume_after_sequence : undefined;
+    if (at !== undefined && /^\d+$/.test(at)) resumeAfter(BigInt(at));
+    throw err;
   }
 }
 

@@ -13,6 +13,7 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
+from ._client import _resume_point
 from ._errors import CancelledError, EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
 
 T = TypeVar("T")
@@ -162,11 +163,12 @@ class AsyncClient:
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
                   resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
         """Async-iterates events, resubscribing after the last yielded sequence (before the first, after
-        the first stream's ``started.latest_sequence``) when the connection drops or the server shuts
-        down. Cancel the consuming task (or break) to stop. Missed events go to ``on_lost``, or raise
-        EventsLostError when it is None; a notice that missed nothing (``missed_count`` 0: the server
-        restarted on its data dir) only reaches ``on_lost``."""
-        position = {"after": after_sequence}
+        the first stream's ``started.latest_sequence``), or after the stream's ``resume_after_sequence``
+        when the server said one, when the connection drops or the server shuts down. Cancel the
+        consuming task (or break) to stop. Missed events go to ``on_lost``, or raise EventsLostError
+        when it is None; a notice that missed nothing (``missed_count`` 0, e.g. resuming exactly where a
+        cleanly stopped run of the server ended) only reaches ``on_lost``."""
+        position: dict[str, Optional[int]] = {"after": after_sequence}
 
         async def one(healthy: Callable[[], None]) -> AsyncGenerator[events_pb2.ServiceEvent, None]:
             req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
@@ -174,25 +176,26 @@ class AsyncClient:
                 req.after_sequence = position["after"]
             stream = self.events.Subscribe(req)
             try:
-                async for msg in stream:
-                    which = msg.WhichOneof("message")
-                    if which == "started":
-                        healthy()
-                        if position["after"] is None:
-                            # A live subscription resumes from where it began, not live-only again:
-                            # what is published while it reconnects is still delivered (or reported lost).
-                            position["after"] = msg.started.latest_sequence
-                        if on_started:
-                            on_started(msg.started)
-                    elif which == "event":
-                        position["after"] = msg.event.sequence
-                        yield msg.event
-                    elif which == "lost":
-                        position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
-                        if on_lost is not None:
-                            on_lost(msg.lost)
-                        elif msg.lost.missed_count > 0:  # 0: a server restarted on its data dir, nothing missed
-                            raise EventsLostError(msg.lost)
+                with _resume_point(position):
+                    async for msg in stream:
+                        which = msg.WhichOneof("message")
+                        if which == "started":
+                            healthy()
+                            if position["after"] is None:
+                                # A live subscription resumes from where it began, not live-only again:
+                                # what is published while it reconnects is still delivered (or reported lost).
+                                position["after"] = msg.started.latest_sequence
+                            if on_started:
+                                on_started(msg.started)
+                        elif which == "event":
+                            position["after"] = msg.event.sequence
+                            yield msg.event
+                        elif which == "lost":
+                            position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
+                            if on_lost is not None:
+                                on_lost(msg.lost)
+                            elif msg.lost.missed_count > 0:  # 0 is exact: nothing was missed
+                                raise EventsLostError(msg.lost)
             finally:
                 await stream.aclose()
 

@@ -107,6 +107,21 @@ def _cancelled_on(stop: Optional[threading.Event], responses: Iterator[R]) -> It
         stream.close()
 
 
+@contextlib.contextmanager
+def _resume_point(position: dict[str, Optional[int]]) -> Iterator[None]:
+    """Moves ``position["after"]`` on to the ErrorInfo ``resume_after_sequence`` of a subscription
+    stream that ends UNAVAILABLE with one (a server shutting down): every event the filter lets in
+    up to there was sent, so the run's later events of other types (its own shutdown's among them)
+    are not reported missed after a restart."""
+    try:
+        yield
+    except UnavailableError as err:
+        at = err.metadata.get("resume_after_sequence", "")
+        if at.isdecimal():
+            position["after"] = max(position["after"] or 0, int(at))
+        raise
+
+
 class _Service:
     """A service's RPCs by their proto names (``HealthCheck``) and in snake_case (``health_check``)."""
 
@@ -197,19 +212,20 @@ class Client:
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
                   resume: bool = True, max_reconnects: int = 10,
                   stop: Optional[threading.Event] = None) -> Iterator[events_pb2.ServiceEvent]:
-        """Yields events. When the connection drops (UNAVAILABLE) it resubscribes after the last
-        sequence it yielded (before the first, after the first stream's ``started.latest_sequence``);
-        it ends when the server ends the stream, ``stop`` is set (even while no event comes) or the
-        client is closed. Missed events go to ``on_lost``, or raise EventsLostError when it is None;
-        a notice that missed nothing (``missed_count`` 0: the server restarted on its data dir) only
-        reaches ``on_lost``."""
-        position = {"after": after_sequence}
+        """Yields events. When the connection drops or the server shuts down (UNAVAILABLE) it
+        resubscribes after the last sequence it yielded (before the first, after the first stream's
+        ``started.latest_sequence``), or after the stream's ``resume_after_sequence`` when the server
+        said one; it ends when the server ends the stream, ``stop`` is set (even while no event comes)
+        or the client is closed. Missed events go to ``on_lost``, or raise EventsLostError when it is
+        None; a notice that missed nothing (``missed_count`` 0, e.g. resuming exactly where a cleanly
+        stopped run of the server ended) only reaches ``on_lost``."""
+        position: dict[str, Optional[int]] = {"after": after_sequence}
 
         def one(healthy: Callable[[], None]) -> Generator[events_pb2.ServiceEvent, None, None]:
             req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
             if position["after"] is not None:
                 req.after_sequence = position["after"]
-            with _cancelled_on(stop, self.events.Subscribe(req)) as stream:
+            with _cancelled_on(stop, self.events.Subscribe(req)) as stream, _resume_point(position):
                 for msg in stream:
                     which = msg.WhichOneof("message")
                     if which == "started":
@@ -227,7 +243,7 @@ class Client:
                         position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
                         if on_lost is not None:
                             on_lost(msg.lost)
-                        elif msg.lost.missed_count > 0:  # 0: a server restarted on its data dir, nothing missed
+                        elif msg.lost.missed_count > 0:  # 0 is exact: nothing was missed
                             raise EventsLostError(msg.lost)
 
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
