@@ -5,6 +5,7 @@
  * guest code runs on isolate threads; this process's event loop only moves capped strings between
  * the isolates and the host over IPC.
  */
+import { Worker } from 'node:worker_threads';
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
 import { API_OP, MAX_TOOLS_IN_FLIGHT, PRELUDE_SOURCE } from './prelude.ts';
@@ -860,6 +861,15 @@ process.on('message', (raw: HostToWorker) => {
 });
 
 process.on('disconnect', () => process.exit(0));
+
+// A server killed outright sends no disconnect this process can read while guest code holds its
+// thread (a synchronous run ends only at the script's own time limit: minutes at Development
+// level). A thread of its own watches the parent and ends the process once it is gone.
+new Worker(
+  `const { workerData } = require('node:worker_threads');
+   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);`,
+  { eval: true, workerData: process.ppid },
+).unref();
 
 for (let i = 0; i < ISOLATES; i++) slots.push(new Slot(slotSeq++, Number(process.env.SE_DEFAULT_MEMORY_MB ?? 64)));
 setInterval(() => {

@@ -1,0 +1,34 @@
+// A server killed outright (SIGKILL: no shutdown) must not leave a worker running guest code: the
+// worker's own thread is held by the script, so it would only notice the lost parent when the
+// script's time limit ended it (minutes, at Development level).
+import { expect, it } from "vitest";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { startServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { childPids } from "../helpers/procs.ts";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+it("a worker running a long script ends within seconds of its server being killed", async () => {
+  const server = await startServer({ toml: `[pool]\nworkers = 1\n[resource_limits]\nmax_execution_time = "120s"\n` });
+  const workers = childPids(server.proc.pid!);
+  expect(workers.length).toBe(1);
+  const running = clientFor(ScriptService, "grpc-js", server)
+    .runScript({ source: "for (;;) {}", context: { timeout: durationFromMs(100_000), securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } })
+    .catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1000)); // the script holds the worker's thread
+  server.proc.kill("SIGKILL");
+  const killed = Date.now();
+  while (workers.some(alive) && Date.now() - killed < 8000) await new Promise((r) => setTimeout(r, 100));
+  expect(workers.filter(alive)).toEqual([]);
+  await running;
+}, 30_000);
