@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { MalformedRequest, throwIfMalformed } from "./malformed-request.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { MAX_TIMER_MS } from "./grpc-long-deadlines.ts";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -24,6 +25,8 @@ function headersOf(metadata: grpc.Metadata): Headers {
 function contextFor(service: DescService, method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): HandlerContext {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  // Taken as none when a timer cannot hold it, like the header itself (grpc-long-deadlines.ts).
+  const remainingMs = Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined;
   const request = new AbortController();
   const ctx = createHandlerContext({
     service,
@@ -31,7 +34,7 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
     protocolName: "grpc",
     requestMethod: "POST",
     url: `/${service.typeName}/${method.name}`,
-    timeoutMs: Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined,
+    timeoutMs: remainingMs !== undefined && remainingMs <= MAX_TIMER_MS ? remainingMs : undefined,
     requestSignal: request.signal,
     requestHeader: headersOf(call.metadata),
   });
