@@ -1,8 +1,8 @@
 // The embedded store: one SQLite database (Node's built-in node:sqlite) in the data directory,
 // WAL mode so readers never wait for the writer. Each repository owns its tables and creates
 // them itself; `transaction` gives all-or-nothing writes (a crash leaves the old or the new state).
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { firstLine } from "../errors.ts";
 import { storeFaultOf } from "./faults.ts";
@@ -24,7 +24,7 @@ export class DataDirError extends Error {
 export function openDatabase(dataDir: string, file = "scriptengine.db"): DatabaseSync {
   let db: DatabaseSync;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirectory(dataDir);
     db = new DatabaseSync(join(dataDir, file));
   } catch (err) {
     throw new DataDirError(dataDir, firstLine(err), err);
@@ -40,6 +40,23 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
   }
   db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
   return db;
+}
+
+/**
+ * mkdir -p, one level at a time, each tried at most twice: Node's `recursive: true` retries
+ * forever where a parent exists but refuses children (/proc/nope), spinning deaf to signals.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+    if (code !== "ENOENT" || dirname(dir) === dir) throw err;
+  }
+  makeDirectory(dirname(dir));
+  mkdirSync(dir);
 }
 
 /**

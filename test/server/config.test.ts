@@ -1,11 +1,12 @@
 // A bad configuration stops the server before it listens, with exit code 2 and one line naming the key.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, parseDuration } from "../../src/config/load.ts";
-import { runServerExpectingExit, startServer } from "../helpers/server.ts";
+import { ROOT, runServerExpectingExit, startServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 
@@ -162,6 +163,18 @@ describe("configuration", () => {
     writeFileSync(join(corrupt, "scriptengine.db"), "x".repeat(4096));
     const bad = await runServerExpectingExit([...addresses, "--data-dir", corrupt]);
     expect([bad.code, oneLine(bad.stderr)]).toEqual([1, [`scriptengine: cannot use ${corrupt} (server.data_dir): scriptengine.db: file is not a database`]]);
+  });
+
+  it.skipIf(!existsSync("/proc/self"))("a data directory under /proc (whose mkdir Node's recursive mode retries forever): exit 1 with one line, at once", async () => {
+    // Spawned here with a bound: the fault spun deaf to SIGTERM, so only SIGKILL ends it.
+    const proc = spawn(process.execPath, [join(ROOT, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", "/proc/nope"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    proc.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((res) => proc.once("exit", res));
+    const code = await Promise.race([exited, new Promise<"hung">((res) => setTimeout(() => res("hung"), 10_000))]);
+    if (code === "hung") proc.kill("SIGKILL");
+    expect(code).toBe(1);
+    expect(stderr.split("\n").filter((l) => l.startsWith("scriptengine:"))).toEqual(["scriptengine: cannot use /proc/nope (server.data_dir): ENOENT: no such file or directory, mkdir '/proc/nope'"]);
   });
 
   it("the server exits 2 for an unknown flag", async () => {
