@@ -1,7 +1,7 @@
 // `scriptengine`: the operator's command line, built on the TypeScript SDK (clients/ts).
 // Human tables by default, --json for machines, exit codes in ./exit.ts, errors in one line.
 import { Command, CommanderError, Option } from "commander";
-import { EXIT, describeError } from "./exit.ts";
+import { CliError, EXIT, describeError } from "./exit.ts";
 import { lastExitCode } from "./action.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
 import { scriptCommands } from "./commands/scripts.ts";
@@ -41,7 +41,9 @@ export function buildProgram(): Command {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(() => {
-      /* handled before parsing: see main() */
+      // `serve` first is handled before parsing (see main()); reaching here means options came
+      // before it. They are the client's (--json, --address, ...), which the server would ignore.
+      throw new CliError("serve takes the server's flags only: put them after `serve` (scriptengine serve --config FILE ...)");
     });
   scriptCommands(program);
   statusCommands(program);
@@ -66,7 +68,9 @@ export async function main(argv: string[]): Promise<number> {
     return lastExitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.OK;
+      // Help shown for a missing command or subcommand is an error (commander gives it exitCode 1).
+      if (err.code === "commander.help") return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
       return EXIT.USAGE; // commander already printed the message
     }
     let address = "";
