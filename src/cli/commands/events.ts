@@ -3,7 +3,7 @@ import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import { ServiceEventSchema, ServiceStatus, type ServiceEvent } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
-import { CliError } from "../exit.ts";
+import { unsignedArg } from "../input.ts";
 import { enumName, err, fmtDuration, fmtTime, json, out } from "../output.ts";
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
@@ -37,10 +37,7 @@ export function eventCommands(program: Command): void {
     .command("events")
     .description("tail events live until Ctrl-C (script_executed, script_compiled, health_status_changed, security_violation, ...)")
     .option("--type <type...>", "only these event types")
-    .option("--after <seq>", "replay retained events after this sequence first", (v) => {
-      if (!/^\d+$/.test(v)) throw new CliError(`--after expects a sequence number, got ${v}`);
-      return BigInt(v);
-    })
+    .option("--after <seq>", "replay retained events after this sequence first", (v) => unsignedArg(v, "--after", 0xffff_ffff_ffff_ffffn))
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf<{ type?: string[]; after?: bigint }>(cmd);

@@ -15,7 +15,7 @@ import {
 } from "../../../clients/ts/src/index.ts";
 import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
-import { durationMs, readSource } from "../input.ts";
+import { MAX_TIMER_MS, durationMs, readSource, unsignedArg } from "../input.ts";
 import { err, fmtBytes, fmtDuration, json, out, pairs, table } from "../output.ts";
 
 interface ExecOptions {
@@ -26,6 +26,9 @@ interface ExecOptions {
   tool?: string[];
   env?: string[];
 }
+
+/** The client waits this much longer than --timeout, so the server's TIMEOUT answer arrives first. */
+const DEADLINE_MARGIN_MS = 10_000;
 
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
 
@@ -48,7 +51,8 @@ function executionContext(o: ExecOptions) {
     if (i <= 0) throw new CliError(`--env expects NAME=VALUE, got ${JSON.stringify(kv)}`);
     environment[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  const timeoutMs = o.timeout ? durationMs(o.timeout, "--timeout") : undefined;
+  // The client's deadline (timeout + margin) must fit a timer too.
+  const timeoutMs = o.timeout ? durationMs(o.timeout, "--timeout", MAX_TIMER_MS - DEADLINE_MARGIN_MS) : undefined;
   return {
     timeoutMs,
     context: {
@@ -116,17 +120,14 @@ export function scriptCommands(program: Command): void {
       const result = await withClient(
         o,
         (c) => c.runScript(source, args, { context, compilation: { name, language: typescript ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT } }),
-        { executionTimeoutMs: timeoutMs ? timeoutMs + 10_000 : undefined },
+        { executionTimeoutMs: timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : undefined },
       );
       return report(result, o);
     }),
   );
 
   execOptions(program.command("exec").description("execute a stored script").argument("<script-id>", "id given at compile"))
-    .option("--script-version <n>", "a specific version (default: the latest)", (v) => {
-      if (!/^\d+$/.test(v)) throw new CliError(`--script-version expects a number, got ${v}`);
-      return Number(v);
-    })
+    .option("--script-version <n>", "a specific version (default: the latest)", (v) => Number(unsignedArg(v, "--script-version", 0xffff_ffffn)))
     .action(
       action(async (scriptId: string, _o: ExecOptions, cmd: Command) => {
         const o = optionsOf<ExecOptions & { scriptVersion?: number }>(cmd);
@@ -135,7 +136,7 @@ export function scriptCommands(program: Command): void {
         const res = await withClient(
           o,
           async (c) => (await c.scripts.executeScript({ scriptId, version: o.scriptVersion ?? 0, context: { ...context, arguments: args } })).result!,
-          { executionTimeoutMs: timeoutMs ? timeoutMs + 10_000 : undefined },
+          { executionTimeoutMs: timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : undefined },
         );
         return report(res, o);
       }),
