@@ -1,5 +1,4 @@
 // run FILE, compile FILE, exec SCRIPT_ID, delete SCRIPT_ID.
-import { writeFileSync } from "node:fs";
 import { ValueSchema, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { Option, type Command } from "commander";
@@ -17,6 +16,7 @@ import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
 import { MAX_TIMER_MS, durationMs, readSource, unsignedArg } from "../input.ts";
 import { err, fmtBytes, fmtDuration, json, out, pairs, table } from "../output.ts";
+import { checkProfilePath, saveProfile } from "../profile.ts";
 
 interface ExecOptions {
   args?: string;
@@ -45,6 +45,7 @@ function parseArgs(text: string | undefined): Record<string, JsonValue> {
 }
 
 function executionContext(o: ExecOptions) {
+  if (o.profile) checkProfilePath(o.profile);
   const environment: Record<string, string> = {};
   for (const kv of o.env ?? []) {
     const i = kv.indexOf("=");
@@ -74,35 +75,41 @@ const execOptions = (c: Command) =>
     .option("--tool <name...>", "tools the script may call (http, fs, registered tools)")
     .option("--env <NAME=VALUE...>", "environment variables for the script");
 
-/** Prints a result; returns the exit code (1 when the script failed). */
+/** Prints a result, then saves its profile; returns the exit code (1 when the script failed). */
 function report(result: ExecutionResult, o: ExecOptions & { json?: boolean }): number {
-  if (o.profile) {
-    if (!result.cpuProfile) throw new CliError("the server returned no CPU profile", EXIT.INTERNAL);
-    writeFileSync(o.profile, result.cpuProfile);
-  }
   if (o.json) {
     const doc = toJson(ExecutionResultSchema, result) as Record<string, unknown>;
     delete doc.cpuProfile; // written to --profile; too large for a terminal
     out(json(doc));
   } else {
-    if (result.stdout) process.stdout.write(result.stdout.endsWith("\n") ? result.stdout : result.stdout + "\n");
-    if (result.stderr) process.stderr.write(result.stderr.endsWith("\n") ? result.stderr : result.stderr + "\n");
+    if (result.stdout) out(result.stdout);
+    if (result.stderr) err(result.stderr);
     const value = jsonOf(result.returnValue);
     if (result.success && value !== undefined) out(typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  }
+  const profileFailure = o.profile ? saveProfile(o.profile, result.cpuProfile) : undefined;
+  if (!o.json) {
     const meta = (k: string) => jsonOf(result.metadata[k]);
     const usage = result.resourceUsage;
     err(
       `${result.success ? "ok" : "failed"} in ${fmtDuration(result.executionTime)} · level ${meta("security_level") ?? "-"} · ` +
         `${meta("cache_hit") ? "cache hit" : "cache miss"} · ${fmtBytes(usage?.memoryBytes ?? 0n)} · execution ${result.executionId}` +
-        (o.profile ? ` · profile ${o.profile}` : ""),
+        (o.profile && !profileFailure ? ` · profile ${o.profile}` : ""),
     );
   }
-  if (result.success) return EXIT.OK;
-  const e = result.error;
-  const kind = e ? (ExecutionErrorKind[e.kind] ?? "ERROR") : "ERROR";
-  const where = e && e.line ? ` (line ${e.line}:${e.column})` : "";
-  err(`scriptengine: script failed (${kind}): ${e ? `${e.name || "Error"}: ${e.message}` : "no detail"}${where}`);
-  return EXIT.FAILED;
+  let code: number = EXIT.OK;
+  if (!result.success) {
+    const e = result.error;
+    const kind = e ? (ExecutionErrorKind[e.kind] ?? "ERROR") : "ERROR";
+    const where = e && e.line ? ` (line ${e.line}:${e.column})` : "";
+    err(`scriptengine: script failed (${kind}): ${e ? `${e.name || "Error"}: ${e.message}` : "no detail"}${where}`);
+    code = EXIT.FAILED;
+  }
+  if (profileFailure) {
+    err(`scriptengine: ${profileFailure.line}`);
+    if (code === EXIT.OK) code = profileFailure.exitCode;
+  }
+  return code;
 }
 
 export function scriptCommands(program: Command): void {
