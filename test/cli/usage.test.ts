@@ -58,4 +58,8 @@ describe("usage errors exit 2", () => {
     const a = await cli([...at(), "events", "--after", "18446744073709551616"]);
     expect([a.code, a.stderr]).toEqual([2, "scriptengine: --after must be at most 18446744073709551615, got 18446744073709551616\n"]);
   });
+
+  it("run --help says where the repeatable options go", async () => {
+    expect((await cli(["run", "--help"])).stdout).toMatch(/--tool and --env take several values: put them after the <file>/);
+  });
 });

@@ -66,8 +66,10 @@ function executionContext(o: ExecOptions) {
   };
 }
 
-const execOptions = (c: Command) =>
+const execOptions = (c: Command, target: string) =>
   c
+    // Commander's variadic options take every word up to the next option, the target included.
+    .addHelpText("after", `\n--tool and --env take several values: put them after the ${target}, e.g. ${c.name()} ${target} --tool http --env A=1`)
     .option("--args <json>", "arguments as a JSON object", undefined)
     .addOption(new Option("--level <level>", "security level").choices(["safe", "production", "development"]))
     .option("--timeout <duration>", "execution timeout, e.g. 5s or 500ms")
@@ -118,6 +120,7 @@ export function scriptCommands(program: Command): void {
       .command("run")
       .description("run a script file once (not stored); `-` reads stdin. A .ts file is TypeScript")
       .argument("<file>", "script file"),
+    "<file>",
   ).action(
     action(async (file: string, _o: ExecOptions, cmd: Command) => {
       const o = optionsOf<ExecOptions>(cmd);
@@ -133,7 +136,7 @@ export function scriptCommands(program: Command): void {
     }),
   );
 
-  execOptions(program.command("exec").description("execute a stored script").argument("<script-id>", "id given at compile"))
+  execOptions(program.command("exec").description("execute a stored script").argument("<script-id>", "id given at compile"), "<script-id>")
     .option("--script-version <n>", "a specific version (default: the latest)", (v) => Number(unsignedArg(v, "--script-version", 0xffff_ffffn)))
     .action(
       action(async (scriptId: string, _o: ExecOptions, cmd: Command) => {
