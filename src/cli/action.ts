@@ -1,6 +1,7 @@
 // Commander ignores what an action returns; actions written with `action()` return their exit code.
 import type { Command } from "commander";
 import { connect, type GlobalOptions } from "./connection.ts";
+import { stdoutGone } from "./output.ts";
 import type { ScriptEngineClient } from "../../clients/ts/src/index.ts";
 
 let code = 0;
@@ -28,17 +29,19 @@ export async function withClient<T>(o: GlobalOptions, fn: (client: ScriptEngineC
   }
 }
 
-/** Resolves on SIGINT/SIGTERM (for live views: metrics --watch, events). */
+/** Aborts on SIGINT/SIGTERM, or when stdout's reader goes away (for live views: metrics --watch, events). */
 export function interrupted(): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  stdoutGone.addEventListener("abort", stop, { once: true });
   return {
     signal: ac.signal,
     dispose: () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
+      stdoutGone.removeEventListener("abort", stop);
     },
   };
 }

@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { CliError, EXIT, describeError } from "./exit.ts";
 import { lastExitCode } from "./action.ts";
+import { handleStdoutErrors } from "./output.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
 import { scriptCommands } from "./commands/scripts.ts";
 import { statusCommands } from "./commands/status.ts";
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     const { runServer } = await import("../main.ts");
     return runServer(argv.slice(1));
   }
+  handleStdoutErrors();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });

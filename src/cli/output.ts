@@ -19,7 +19,24 @@ export function pairs(rows: [string, string | number][]): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }
 
-export const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+const readerGone = new AbortController();
+/** Aborted once stdout's reader has gone (`scriptengine events | head -1`): live views stop on it. */
+export const stdoutGone: AbortSignal = readerGone.signal;
+
+/** For the commands (not `serve`): EPIPE on stdout stops output quietly (it was an unhandled 'error' and a stack). */
+let handling = false;
+export function handleStdoutErrors(): void {
+  if (handling) return;
+  handling = true;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") readerGone.abort();
+    else if (!readerGone.signal.aborted) throw e; // later writes to the closed pipe fail too: expected
+  });
+}
+
+export const out = (text: string) => {
+  if (!stdoutGone.aborted) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+};
 export const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
 
 /** JSON that knows bigint (proto uint64 outside toJson). */

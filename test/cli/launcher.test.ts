@@ -1,0 +1,37 @@
+// The launcher (src/cli/scriptengine.js): what happens around the commands, in one line or none.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, startServer, type TestServer } from "../helpers/server.ts";
+import { BIN, cli } from "./helpers.ts";
+
+let server: TestServer;
+let dir: string;
+const at = () => ["--address", server.grpc];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "scriptengine-cli-launcher-"));
+  server = await startServer();
+  writeFileSync(join(dir, "id.js"), "export default (a) => a");
+});
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+describe("the launcher", () => {
+  it("events whose reader goes away (| head -1) end quietly with exit 0", async () => {
+    const proc = spawn(process.execPath, [BIN, ...at(), "--json", "events", "--after", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    proc.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => proc.once("exit", r));
+    await new Promise((r) => proc.stdout.once("data", r));
+    proc.stdout.destroy(); // the reader leaves; the next event's write fails with EPIPE
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    for (let i = 0; i < 20 && code === undefined; i++) await cli([...at(), "run", join(dir, "id.js")]);
+    expect(await exited).toBe(0);
+    expect(stderr).toBe("");
+  });
+});
