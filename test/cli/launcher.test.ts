@@ -34,4 +34,14 @@ describe("the launcher", () => {
     expect(await exited).toBe(0);
     expect(stderr).toBe("");
   });
+
+  it("an older node gives one line, not a stack trace", async () => {
+    const fake = `data:text/javascript,Object.defineProperty(process.versions,"node",{value:"20.1.0"})`;
+    const proc = spawn(process.execPath, ["--import", fake, BIN, "health"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    proc.stderr.on("data", (d) => (stderr += d));
+    const code = await new Promise((r) => proc.once("exit", r));
+    expect(code).toBe(10);
+    expect(stderr).toBe(`scriptengine: needs Node.js 24 or later, but ${process.execPath} is v20.1.0\n`);
+  });
 });
