@@ -40,10 +40,14 @@ function resultRows(results: MigrationResult[]): string {
   );
 }
 
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+/** Asks on the terminal; Ctrl-C there is an interruption (130), not an internal error. */
+export async function confirm(question: string, io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = { input: process.stdin, output: process.stderr }): Promise<boolean> {
+  const rl = createInterface(io);
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } catch (e) {
+    if ((e as Error).name === "AbortError") throw new CliError("interrupted", EXIT.INTERRUPTED);
+    throw e;
   } finally {
     rl.close();
   }
