@@ -200,7 +200,9 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     try {
       table = parseToml(text) as Record<string, unknown>;
     } catch (err) {
-      throw new ConfigError(configFile, `not valid TOML: ${(err as Error).message.split("\n")[0]}`);
+      const { line, column } = err as { line?: number; column?: number };
+      const where = line ? ` (line ${line}, column ${column})` : "";
+      throw new ConfigError(configFile, `not valid TOML: ${(err as Error).message.split("\n")[0]}${where}`);
     }
     for (const [key, raw] of Object.entries(flatten(table))) put(key, raw, "file");
     principals = principalsFrom((table.auth as Record<string, unknown> | undefined)?.principals, env, tokenEnvs);

@@ -59,6 +59,14 @@ describe("usage errors exit 2", () => {
     expect([a.code, a.stderr]).toEqual([2, "scriptengine: --after must be at most 18446744073709551615, got 18446744073709551616\n"]);
   });
 
+  it("TOML syntax errors in the config say line and column", async () => {
+    const file = join(dir, "bad.toml");
+    writeFileSync(file, "a = 1\n[pool]\nworkers = 2 3\n");
+    const r = await cli(["serve", "--config", file, "--data-dir", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not valid TOML: .*\(line 3, column \d+\)\n/);
+  });
+
   it("run --help says where the repeatable options go", async () => {
     expect((await cli(["run", "--help"])).stdout).toMatch(/--tool and --env take several values: put them after the <file>/);
   });
