@@ -1,8 +1,12 @@
-// health, metrics [--watch].
+// health (the standard grpc.health.v1 Check when the server wants a token and none is given), metrics [--watch].
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
+import { Code, createClient } from "@connectrpc/connect";
+import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus as Serving } from "../../../gen/ts/grpc/health/v1/health_pb.js";
+import { toScriptEngineError } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
+import { resolveConnection } from "../connection.ts";
 import { EXIT } from "../exit.ts";
 import { durationMs } from "../input.ts";
 import { enumName, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
@@ -29,7 +33,22 @@ export function statusCommands(program: Command): void {
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf(cmd);
-        const h = await withClient(o, (c) => c.health());
+        const anonymous = !resolveConnection(o).token;
+        const h = await withClient(o, async (c) => {
+          try {
+            return await c.health();
+          } catch (e) {
+            // HealthCheck needs a principal; the standard health service is public, so a probe
+            // without a token still learns whether the server serves.
+            if (!anonymous || toScriptEngineError(e).code !== Code.Unauthenticated) throw e;
+            return createClient(Health, c.transport).check({ service: "" });
+          }
+        });
+        if (h.$typeName === "grpc.health.v1.HealthCheckResponse") {
+          if (o.json) out(json(toJson(HealthCheckResponseSchema, h)));
+          else out(pairs([["status", `${Serving[h.status]} (grpc.health.v1: a token shows the engine's health and components)`]]));
+          return h.status === Serving.SERVING ? EXIT.OK : EXIT.UNAVAILABLE;
+        }
         if (o.json) out(json(toJson(HealthStatusSchema, h)));
         else {
           out(
