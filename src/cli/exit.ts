@@ -60,7 +60,8 @@ export function describeError(err: unknown, address: string): { exitCode: number
     // A script that does not compile is the script's failure, not a usage error.
     const exitCode = e.reason === "COMPILATION_ERROR" ? EXIT.FAILED : (BY_CODE[e.code] ?? EXIT.INTERNAL);
     const reason = e.reason && e.reason !== codeName(e.code) ? ` (${e.reason})` : "";
-    let message = e.rawMessage.replace(/\s+/g, " ").trim();
+    // grpc-js ends "No connection established…" with an empty "Resolution note:".
+    let message = e.rawMessage.replace(/\s+/g, " ").trim().replace(/\s*Resolution note:$/, "");
     if (e.code === Code.Unavailable && !e.reason) message = `cannot reach ${address}: ${message}`;
     const meta = Object.entries(e.errorMetadata)
       .filter(([k]) => k !== "script_id" && k !== "execution_id")

@@ -35,4 +35,9 @@ describe("describeError", () => {
     expect(describeError(rpcError(Code.Unavailable, "connect ECONNREFUSED"), "10.0.0.1:50051").line).toBe("UNAVAILABLE: cannot reach 10.0.0.1:50051: connect ECONNREFUSED");
     expect(describeError(new CliError("bad flag"), "").exitCode).toBe(EXIT.USAGE);
   });
+
+  it("grpc-js's empty trailing 'Resolution note:' is left out", () => {
+    const err = rpcError(Code.Unavailable, "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ");
+    expect(describeError(err, "127.0.0.1:1").line).toBe("UNAVAILABLE: cannot reach 127.0.0.1:1: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1.");
+  });
 });
