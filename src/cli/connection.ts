@@ -1,6 +1,6 @@
 // Global connection options → a ScriptEngineClient (the TypeScript SDK in clients/ts).
 // Environment (the server's own SCRIPTENGINE_* names are reserved for its configuration):
-//   SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=true, SE_CA (a PEM file).
+//   SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA (a PEM file).
 import { readFileSync } from "node:fs";
 import { createScriptEngineClient, type ScriptEngineClient } from "../../clients/ts/src/index.ts";
 import { CliError } from "./exit.ts";
@@ -17,13 +17,21 @@ export interface GlobalOptions {
 const TRANSPORTS = ["grpc-js", "connect", "grpc-web", "grpc-http2"] as const;
 type TransportName = (typeof TRANSPORTS)[number];
 
+/** SE_TLS: a value that is neither on nor off is refused (SE_TLS=TRUE silently meant plaintext). */
+function tlsFromEnv(value: string | undefined): boolean {
+  const v = (value ?? "").trim().toLowerCase();
+  if (v === "1" || v === "true" || v === "yes") return true;
+  if (v === "" || v === "0" || v === "false" || v === "no") return false;
+  throw new CliError(`SE_TLS must be 1, true or yes (or 0, false, no), got ${JSON.stringify(value)}`);
+}
+
 export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
   const transport = (o.transport ?? env.SE_TRANSPORT ?? "grpc-js") as TransportName;
   if (!TRANSPORTS.includes(transport)) throw new CliError(`--transport must be one of ${TRANSPORTS.join(", ")}, got ${transport}`);
   const address = o.address ?? env.SE_ADDRESS ?? (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080");
   const token = o.token ?? env.SE_TOKEN ?? undefined;
   const caFile = o.ca ?? env.SE_CA;
-  const tlsOn = Boolean(o.tls) || env.SE_TLS === "true" || Boolean(caFile);
+  const tlsOn = Boolean(o.tls) || tlsFromEnv(env.SE_TLS) || Boolean(caFile);
   let ca: Buffer | undefined;
   if (caFile) {
     try {

@@ -20,7 +20,7 @@ Exit codes:
   3  server unavailable          10 internal error
   4  not found                   130 interrupted
 
-Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=true, SE_CA.`;
+Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA.`;
 
 export function buildProgram(): Command {
   const program = new Command("scriptengine")
