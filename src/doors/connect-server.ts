@@ -13,6 +13,7 @@ import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests } from "./undecodable-request.ts";
 import { foreignCaller } from "./local-callers.ts";
 import { serviceError } from "../errors.ts";
+import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -24,8 +25,6 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 /** Node's default headersTimeout: the most a request's headers may take to arrive. */
 const H1_HEADERS_TIMEOUT_MS = 60_000;
 
-/** The largest deadline a timer can hold (2^31-1 ms, ~24.8 days); Node fires a longer one at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `beforeBody` runs for every call before its body is read (connect-node's request gate): the
@@ -185,7 +184,7 @@ function withLongDeadlinesAsNone(handler: Handler): Handler {
   };
 }
 
-const GRPC_TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+/** As connect-node parses the header: the whole value, one number and one unit. */
 function grpcTimeoutMs(value: string): number {
   const m = /^(\d{1,8})([HMSmun])$/.exec(value);
   return m ? Number(m[1]) * GRPC_TIMEOUT_UNIT_MS[m[2]!]! : 0;

@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { MalformedRequest, throwIfMalformed } from "./malformed-request.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { MAX_TIMER_MS } from "./grpc-long-deadlines.ts";
+import { MAX_TIMER_MS } from "./long-deadlines.ts";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -25,7 +25,7 @@ function headersOf(metadata: grpc.Metadata): Headers {
 function contextFor(service: DescService, method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): HandlerContext {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-  // Taken as none when a timer cannot hold it, like the header itself (grpc-long-deadlines.ts).
+  // Taken as none when a timer cannot hold it, like the header itself (long-deadlines.ts).
   const remainingMs = Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined;
   const request = new AbortController();
   const ctx = createHandlerContext({

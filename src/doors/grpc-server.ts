@@ -7,7 +7,7 @@ import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import type { Logger } from "../log.ts";
 import { grpcJsLogger } from "./grpc-js-log.ts";
-import { takeLongDeadlinesAsNone } from "./grpc-long-deadlines.ts";
+import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
 
 export interface GrpcDoor {
   address: string;
@@ -30,7 +30,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     // connections or wait, as HTTP/2 intends.
     "grpc.max_concurrent_streams": MAX_CONCURRENT_STREAMS,
   });
-  // A deadline longer than a timer holds is taken as none, as on the HTTP door (grpc-long-deadlines.ts).
+  // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
   for (const { service, impl } of services) addService(server, service, impl);
   const credentials = tls

@@ -1,8 +1,8 @@
 // A deadline past what a timer can hold (some clients ask for 30 days to mean "none") is taken as
-// no deadline on the gRPC door, as on the HTTP door (connect-server.ts): not clamped, so a call
-// never ends DEADLINE_EXCEEDED for it, and the script's own limits apply. grpc-js arms a timer with
-// the raw grpc-timeout (truncated to 32 bits), and Node fires a longer one at once, so the header
-// is dropped before grpc-js reads it.
+// no deadline on both doors (the HTTP door's check is in connect-server.ts): not clamped, so a
+// call never ends DEADLINE_EXCEEDED for it, and the script's own limits apply. grpc-js arms a
+// timer with the raw grpc-timeout (truncated to 32 bits), and Node fires a longer one at once, so
+// the header is dropped before grpc-js reads it.
 import type * as http2 from "node:http2";
 import type * as grpc from "@grpc/grpc-js";
 
@@ -12,13 +12,14 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 // As grpc-js parses the header (server-interceptors.js), first value, unanchored: whatever it
 // would read as a long deadline is seen as one here.
 const GRPC_TIMEOUT = /(\d{1,8})\s*([HMSmun])/;
-const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+/** Milliseconds per grpc-timeout unit. */
+export const GRPC_TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
 /** The milliseconds grpc-js would read from a grpc-timeout header; 0 when it reads none. */
 export function grpcTimeoutMs(value: string | string[] | undefined): number {
   const first = Array.isArray(value) ? value[0] : value;
   const m = first === undefined ? null : GRPC_TIMEOUT.exec(first);
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : 0;
+  return m ? Number(m[1]) * GRPC_TIMEOUT_UNIT_MS[m[2]!]! : 0;
 }
 
 function dropLongDeadline(_stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
