@@ -103,7 +103,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
 
   const db = openDatabase(config.server.dataDir);
   const dataDir = config.server.dataDir;
-  const sequences = openSequenceFile(dataDir, () => whileOpening(dataDir, () => new SequenceRepository(db).reserved()));
+  const sequences = openSequenceFile(dataDir, whileOpening(dataDir, () => new SequenceRepository(db)));
   const bus = new EventBus({
     ...config.events,
     source: serviceId,
@@ -267,6 +267,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         await drainEngine((graceMs) => openCalls.ended(graceMs));
         streams.abort();
         bus.close();
+        // Numbering has ended (events after close take none): record where, so a client resuming
+        // after the run's last number is told it missed nothing, even if the rest of shutdown is cut short.
+        try {
+          sequences.stopped(Number(bus.latestSequence));
+        } catch (err) {
+          log.error("the last event sequence could not be recorded: the next run will count it as a crash", { error: String(err) });
+        }
         registry.close();
         await openStreams.ended(Math.min(1000, grace));
         await doorsClosed;
@@ -275,13 +282,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         await engine.close();
         db.close();
         health.set(ServiceStatus.STOPPED, "shut down");
-        // Where this run's numbers end, so a client resuming from them is told exactly what it missed.
-        try {
-          sequences.stopped(Number(bus.latestSequence));
-          sequences.close();
-        } catch (err) {
-          log.error("the last event sequence could not be recorded: the next run will count it as a crash", { error: String(err) });
-        }
+        sequences.close();
         log.info("stopped");
       })()),
   };

@@ -323,7 +323,9 @@ export class EventBus {
       // every number it could have used counts (an upper bound, never 0 when events may be lost).
       const from = after > latest ? 1 : after + 1;
       const known = oldest - 1 >= from;
-      let earlier = 0;
+      // A sequence beyond anything this data directory numbered: its store was reset, and what the
+      // client missed cannot be known; it is never reported as nothing (at least 1).
+      let earlier = 1;
       if (after < this.#first - 1) {
         const p = this.#previousRun;
         earlier = p?.exact && after >= p.first - 1 ? Math.max(0, p.last - after) : this.#first - 1 - after;

@@ -59,18 +59,28 @@ function encode(m: Marks): Buffer {
   return buf;
 }
 
+/** Where older releases keep the reservation (a row in the database). */
+export interface ReservationMirror {
+  reserved(): number;
+  reserve(upTo: number): void;
+}
+
 export class SequenceFile {
   readonly #fd: number;
   #marks: Marks;
   /** The run before this one, if any numbers were ever used in this data directory. */
   readonly previous: PreviousRun | undefined;
 
+  readonly #mirror: ReservationMirror;
+
   /**
    * Opens (or creates) the file and marks this run as running, so that a crash is recognised.
-   * `legacyReserved`: the reservation an older store kept in its database, used once when the
-   * file does not exist yet.
+   * `mirror`: the reservation row older releases keep in the database. It is kept up to date as
+   * well as it can be (a release rolled back to numbers after it), and read at each open: when it
+   * is ahead of the file (a rolled-back release numbered past it, or the file was lost), it wins.
    */
-  constructor(path: string, legacyReserved: () => number) {
+  constructor(path: string, mirror: ReservationMirror) {
+    this.#mirror = mirror;
     this.#fd = openSync(path, constants.O_RDWR | constants.O_CREAT); // never truncated
     const buf = Buffer.alloc(2 * SLOT);
     const n = readSync(this.#fd, buf, 0, buf.length, 0);
@@ -82,9 +92,11 @@ export class SequenceFile {
         closeSync(this.#fd);
         throw new Error(`${path} is damaged (no valid record of the event sequence numbers); restore it from a backup`);
       }
-      last = { generation: 0, reserved: legacyReserved(), firstOfRun: 1, lastUsed: RUNNING };
+      last = { generation: 0, reserved: 0, firstOfRun: 1, lastUsed: RUNNING };
       this.#preallocate();
     }
+    const row = mirror.reserved();
+    if (row > last.reserved) last = { ...last, reserved: row, lastUsed: RUNNING }; // where it stopped is not known
     this.previous = last.reserved > 0
       ? { first: last.firstOfRun, last: last.lastUsed >= 0 ? last.lastUsed : last.reserved, exact: last.lastUsed >= 0 }
       : undefined;
@@ -101,6 +113,11 @@ export class SequenceFile {
   reserve(upTo: number): void {
     this.#marks = { ...this.#marks, reserved: upTo, lastUsed: RUNNING };
     this.#write();
+    try {
+      this.#mirror.reserve(upTo);
+    } catch {
+      /* the file is the record; the row only serves a rolled-back release (a full disk refuses it) */
+    }
   }
 
   /** Records the last sequence this run used, at a clean stop; a later reserve() undoes it. */
@@ -127,9 +144,9 @@ export class SequenceFile {
 }
 
 /** The data directory's sequence file; a failure to use it names `server.data_dir`, like the store's. */
-export function openSequenceFile(dataDir: string, legacyReserved: () => number): SequenceFile {
+export function openSequenceFile(dataDir: string, mirror: ReservationMirror): SequenceFile {
   try {
-    return new SequenceFile(join(dataDir, "event-sequences"), legacyReserved);
+    return new SequenceFile(join(dataDir, "event-sequences"), mirror);
   } catch (err) {
     throw new DataDirError(dataDir, firstLine(err), err);
   }

@@ -1,6 +1,7 @@
-// Event sequence numbers continue across restarts: the bus reserves blocks of sequences here and
-// a new process starts after the last reserved one, so a resuming client's after_sequence is
-// never confused with a newer process's events. One write per block, not per event.
+// The reservation row of event sequence numbers as older releases kept it. The record is now the
+// data directory's event-sequences file (sequence-file.ts); this row is still read at each start
+// and written at each reservation, best effort, so that a release rolled back to, or a lost file,
+// never numbers events again from an older point.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 
 const SCHEMA = `
