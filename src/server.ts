@@ -153,11 +153,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   let closing: Promise<void> | undefined;
   // Stopping the engine, for shutdown and the Stop RPC alike: executions still queued fail at once
   // with a retryable ENGINE_STOPPED (their callers can go elsewhere); running ones have
-  // server.shutdown_grace to finish (`drained`), past it the engine stops them and their callers
-  // get a retryable UNAVAILABLE rather than a reset connection.
+  // server.shutdown_grace to finish (`drained`), past it the engine stops them at once and their
+  // callers get a retryable UNAVAILABLE ENGINE_STOPPED rather than a reset connection.
   const drainEngine = async (drained: (graceMs: number) => Promise<boolean>): Promise<void> => {
     engine.refuseQueued();
-    if (!(await drained(config.server.shutdownGraceMs))) await engine.close();
+    if (!(await drained(config.server.shutdownGraceMs))) await engine.close({ now: true });
   };
   const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)];
   const engineEventsOut = engineEvents((e) => bus.publish(e), { log });

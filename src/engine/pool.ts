@@ -27,7 +27,11 @@ import type {
 
 export interface Engine {
   start(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Stops the workers. What still runs fails with a retryable ENGINE_STOPPED; the workers finish
+   * what holds their thread first (up to 2 s), or, `now` (the grace was already waited), at once.
+   */
+  close(options?: { now?: boolean }): Promise<void>;
   /**
    * Shutdown or Stop has begun: executions still queued fail at once with a retryable
    * ENGINE_STOPPED (they would only be cut off at the end of the grace, and their callers can go
@@ -238,6 +242,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     watchdog = setInterval(check, 250);
     watchdog.unref();
     await Promise.allSettled(pool.map((w) => w.ready));
+    // Closed while the workers spawned: it stays stopped.
+    if (state !== 'starting') return;
     state = 'running';
     pump();
   }
@@ -268,12 +274,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
   }
 
-  async function close(): Promise<void> {
+  async function close(options: { now?: boolean } = {}): Promise<void> {
     if (state === 'stopped') return;
     state = 'stopping';
     if (watchdog) clearInterval(watchdog);
     refuseQueued();
-    await Promise.allSettled(pool.map((w) => w.shutdown()));
+    const now = options.now === true;
+    const stopped = now ? () => new EngineError('ENGINE_STOPPED', 'the engine stopped: the execution was stopped at the end of the grace', { retryAfterMs: 1000 }) : undefined;
+    await Promise.allSettled(pool.map((w) => w.shutdown(now, stopped)));
     pool.length = 0;
     state = 'stopped';
   }
@@ -568,7 +576,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (!finish()) return;
       if (state !== 'running' || refusing) {
         release(job);
-        q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping'));
+        q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 }));
         return;
       }
       c.handedBack++;

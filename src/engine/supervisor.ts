@@ -1,7 +1,8 @@
 /**
  * Supervision of one worker process: fork, IPC, heartbeat, and kill. The pool (pool.ts) decides
  * when to kill (hang, RSS budget) and replaces dead workers; this file owns the process lifecycle
- * and fails every in-flight request of a dead worker with WORKER_CRASHED.
+ * and fails every in-flight request of a dead worker with WORKER_CRASHED (ENGINE_STOPPED when the
+ * engine shut it down).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
@@ -109,6 +110,8 @@ export class WorkerHandle {
   isReady = false;
   deathReason = '';
   #blame: Blame | undefined;
+  /** Set by shutdown(): the engine stopped this worker, so what it still held fails with this, not WORKER_CRASHED. */
+  #stoppedWith: (() => EngineError) | undefined;
   /** The last bytes the worker wrote to stderr (passed on to ours): why it died, when it crashed. */
   #stderrTail = '';
   readonly execs = new Map<number, InFlightExec>();
@@ -378,7 +381,7 @@ export class WorkerHandle {
   private fail(reason: string): void {
     const first = !this.dead;
     this.dead = true;
-    const err = () => new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the execution did not complete (retryable)`, { workerId: this.id });
+    const err = () => this.#stoppedWith?.() ?? new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the execution did not complete (retryable)`, { workerId: this.id });
     // Only executions the worker had started fail; one still queued in it never ran and is handed back.
     // Blame is decided while the worker's state (which ones were parked) is still known.
     const execs = [...this.execs].map(([id, f]) => ({ id, f, own: f.started ? this.#blame?.(id, f) : undefined }));
@@ -415,12 +418,18 @@ export class WorkerHandle {
     };
   }
 
-  async shutdown(): Promise<void> {
+  /**
+   * Ends the worker for good: it exits once its thread is free (killed after 2 s), or, `now`, is
+   * killed at once. What it still runs then fails with `stopped` (the engine stopped it; no crash).
+   */
+  async shutdown(now = false, stopped: () => EngineError = () => new EngineError('ENGINE_STOPPED', 'the engine stopped before the execution ended', { retryAfterMs: 1000 })): Promise<void> {
     if (this.dead) return;
     const exited = new Promise<void>((res) => this.child.once('exit', () => res()));
     this.deathReason = 'shut down';
-    this.send({ t: 'shutdown' });
-    const t = setTimeout(() => this.kill('shut down'), 2000);
+    this.#stoppedWith = stopped;
+    if (now) this.kill('shut down');
+    else this.send({ t: 'shutdown' });
+    const t = now ? undefined : setTimeout(() => this.kill('shut down'), 2000);
     await exited;
     clearTimeout(t);
   }

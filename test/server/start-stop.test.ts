@@ -74,7 +74,7 @@ describe("Stop", () => {
     expect(stopped.health?.status).toBe(ServiceStatus.STOPPED);
     expect(Date.now() - t0).toBeLessThan(5000);
     const f = await running;
-    expect([f.code, f.reason]).toEqual(["Unavailable", "WORKER_CRASHED"]);
+    expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
     expect((await scripts().start({})).health?.status).toBe(ServiceStatus.HEALTHY);
   });
 
