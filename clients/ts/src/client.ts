@@ -189,7 +189,7 @@ export interface SubscribeOptions {
   onLost?: (lost: EventsLost) => void;
   /** Each (re)started stream. */
   onStarted?: (started: SubscriptionStarted) => void;
-  /** Reconnect after a dropped connection (UNAVAILABLE); default true. */
+  /** Reconnect after a dropped connection (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or close()); default true. */
   resume?: boolean;
   /** Consecutive failed reconnects before giving up (default 10). */
   maxReconnects?: number;
@@ -202,7 +202,7 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Each (re)started stream, before its snapshot. */
   onRestart?: () => void;
-  /** Re-watch after a dropped connection or a server shutdown (UNAVAILABLE); default true. */
+  /** Re-watch after a dropped connection or a server shutdown (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or close()); default true. */
   resume?: boolean;
   /** Consecutive failed reconnects before giving up (default 10). */
   maxReconnects?: number;
@@ -229,6 +229,8 @@ export class ScriptEngineClient {
   readonly tools: Client<typeof ToolService>;
   readonly transport: Transport;
   private readonly closeTransport: (() => void) | undefined;
+  /** close() was called: a stream then ends CANCELLED by our own doing, not the server's. */
+  private closed = false;
 
   /** Builds a client over a transport; `close` is called by `close()`. */
   constructor(transport: Transport, options: ClientOptions = {}, close?: () => void) {
@@ -289,11 +291,12 @@ export class ScriptEngineClient {
   }
 
   /**
-   * Events as an async iterator. When the connection drops or the server shuts down (UNAVAILABLE),
-   * it resubscribes after the last sequence it delivered (or, before the first, after the first
-   * stream's `started.latestSequence`), or after the stream's `resume_after_sequence` when the
-   * server said one, so no retained event is missed or repeated. It ends when the server ends the
-   * stream (unsubscribe) or `signal` fires; leaving the loop cancels the stream.
+   * Events as an async iterator. When the connection drops, the server shuts down (UNAVAILABLE) or
+   * the stream is reset (CANCELLED, neither by `signal` nor by close()), it resubscribes after the
+   * last sequence it delivered (or, before the first, after the first stream's
+   * `started.latestSequence`), or after the stream's `resume_after_sequence` when the server said
+   * one, so no retained event is missed or repeated. It ends when the server ends the stream
+   * (unsubscribe) or `signal` fires; leaving the loop cancels the stream.
    */
   async *subscribe(options: SubscribeOptions = {}): AsyncGenerator<ServiceEvent, void, undefined> {
     let after = options.afterSequence;
@@ -347,13 +350,14 @@ export class ScriptEngineClient {
   }
 
   /**
-   * Runs one stream after another: `stream` is one stream's life. A dropped connection or a server
-   * shutdown (UNAVAILABLE) is followed by a backoff (never shorter than RetryInfo) and a new
-   * stream; a clean end, the signal, or any other error ends it. `healthy` resets the count of
-   * consecutive failed reconnects. Each stream gets a signal of its own, aborted when the caller's
-   * fires or the stream ends for any reason: Connect's stream iterators have no `return()`, so
-   * aborting is the only way to cancel the call when the reader leaves early (break, return,
-   * throw), which otherwise stays open on the server and keeps the connection busy.
+   * Runs one stream after another: `stream` is one stream's life. A dropped connection, a server
+   * shutdown (UNAVAILABLE) or a reset stream (CANCELLED, not by the signal or close()) is followed
+   * by a backoff (never shorter than RetryInfo) and a new stream; a clean end, the signal, or any
+   * other error ends it. `healthy` resets the count of consecutive failed reconnects. Each stream
+   * gets a signal of its own, aborted when the caller's fires or the stream ends for any reason:
+   * Connect's stream iterators have no `return()`, so aborting is the only way to cancel the call
+   * when the reader leaves early (break, return, throw), which otherwise stays open on the server
+   * and keeps the connection busy.
    */
   private async *resuming<T>(
     options: { signal?: AbortSignal; resume?: boolean; maxReconnects?: number },
@@ -373,8 +377,12 @@ export class ScriptEngineClient {
         if (e instanceof EventsLostError) throw e;
         const err = toScriptEngineError(e);
         if (options.signal?.aborted) return;
-        if (err instanceof CancelledError) throw err;
-        if (options.resume === false || !(err instanceof UnavailableError) || ++failures > maxReconnects) throw err;
+        // CANCELLED that neither the caller nor close() asked for is a reset stream: a server that
+        // force-closes its connections at shutdown (past its grace, its ending not read yet by a
+        // lagging reader) resets the stream, which reads as CANCELLED; it is a dropped connection.
+        if (err instanceof CancelledError && this.closed) throw err;
+        const dropped = err instanceof UnavailableError || err instanceof CancelledError;
+        if (options.resume === false || !dropped || ++failures > maxReconnects) throw err;
         await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), options.signal).catch(() => {});
         if (options.signal?.aborted) return;
       } finally {
@@ -386,6 +394,7 @@ export class ScriptEngineClient {
 
   /** Closes the underlying connection (grpc-js); a no-op for HTTP transports. */
   close(): void {
+    this.closed = true;
     this.closeTransport?.();
   }
 

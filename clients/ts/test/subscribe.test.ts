@@ -217,6 +217,40 @@ it("still ends with EventsLostError when events were really missed and there is 
   }
 });
 
+it("a subscriber stalled through a shutdown, whose stream the server then resets, resumes on the next server instead of ending CANCELLED", async () => {
+  // The stopping server ends streams with UNAVAILABLE after what they hold, but a reader that is not
+  // reading cannot take those trailers in (flow control); past the grace the server closes its
+  // connections, which resets the stream: CANCELLED that neither the caller nor close() asked for.
+  const dataDir = mkdtempSync(join(tmpdir(), "scriptengine-ts-restart-"));
+  const address = `127.0.0.1:${await freePort()}`;
+  const args = [...SERVER_ARGS, "--grpc-address", address, "--set", "server.shutdown_grace=1s", "--set", "events.subscriber_buffer=5000"];
+  let current: TestServer | undefined = await startServer({ args, dataDir });
+  const client = createScriptEngineClient({ address });
+  const abort = new AbortController();
+  const it = client.subscribe({ afterSequence: 0n, signal: abort.signal, onLost: () => {} })[Symbol.asyncIterator]();
+  try {
+    // A backlog well past any flow-control window: 400 events of 60 KB.
+    for (let i = 0; i < 400; i += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, j) => client.events.emit({ event: { event: { case: "securityViolation", value: { kind: "backlog", detail: "d".repeat(60_000) + (i + j) } } } })));
+    expect((await it.next()).done).toBe(false); // then the reader stalls
+    await new Promise((r) => setTimeout(r, 500));
+    await current.stop();
+    current = await startServer({ args, dataDir });
+    await runOnNewServer(address, "new-run");
+    let seen = "";
+    while (seen !== "new-run") {
+      const next = await it.next();
+      if (next.done) throw new Error("the iteration ended");
+      if (next.value.event.case === "scriptExecuted") seen = next.value.event.value.executionId;
+    }
+  } finally {
+    abort.abort();
+    await it.return?.();
+    client.close();
+    await current?.stop();
+  }
+}, 60_000);
+
 /**
  * Runs a script on a server that just took `address`, from a fresh client: RunScript is not retried,
  * and grpc-js shares subchannels between channels to one address, so this one gets its own (another

@@ -49,3 +49,49 @@ it("watches again after a server restart and reports the new server's registrati
     await current?.stop();
   }
 });
+
+it("a watcher stalled through a shutdown, whose stream the server then resets, watches again instead of ending CANCELLED", async () => {
+  // The stopping server cannot end a stream whose reader is not reading (flow control); past the
+  // grace it closes its connections, which resets the stream: CANCELLED not asked for by the caller.
+  const address = `127.0.0.1:${await freePort()}`;
+  const args = [...SERVER_ARGS, "--grpc-address", address, "--set", "discovery.enabled=false", "--set", "server.shutdown_grace=1s", "--set", "registry.max_metadata_bytes=70000"];
+  let current: TestServer | undefined = await startServer({ args });
+  const client = createScriptEngineClient({ address });
+  const abort = new AbortController();
+  const it = client.watch({ serviceType: "Worker", signal: abort.signal })[Symbol.asyncIterator]();
+  try {
+    // A snapshot well past any flow-control window: 300 registrations of 64 KB.
+    const metadata = Object.fromEntries(Array.from({ length: 64 }, (_, k) => [`k${k}`, "v".repeat(1000)]));
+    for (let i = 0; i < 300; i += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, j) => client.registry.registerService({ service: { serviceId: `old-${i + j}`, serviceType: "Worker", endpoint: "127.0.0.1:9001", metadata } })));
+    expect((await it.next()).done).toBe(false); // then the reader stalls
+    await new Promise((r) => setTimeout(r, 500));
+    await current.stop();
+    current = await startServer({ args });
+    const direct = createScriptEngineClient({ address });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await direct.registry.registerService({ service: { serviceId: "new-1", serviceType: "Worker", endpoint: "127.0.0.1:9002" } });
+          break;
+        } catch (err) {
+          if (!(err instanceof UnavailableError) || attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    } finally {
+      direct.close();
+    }
+    let seen: string | undefined;
+    while (seen !== "new-1") {
+      const next = await it.next();
+      if (next.done) throw new Error("the iteration ended");
+      seen = next.value.registration?.service?.serviceId;
+    }
+  } finally {
+    abort.abort();
+    await it.return?.();
+    client.close();
+    await current?.stop();
+  }
+}, 60_000);
