@@ -43,7 +43,7 @@ export const SCHEMA = {
   "server.grpc_address": { type: "address", default: "127.0.0.1:50051", doc: "gRPC listen address (grpc-js)" },
   "server.http_address": { type: "address", default: "127.0.0.1:8080", doc: "Connect/gRPC-Web listen address (connect-node)" },
   "server.max_request_bytes": { type: "int", default: 4 * MiB, min: 1024, max: 256 * MiB, doc: "largest accepted request message" },
-  "server.shutdown_grace": { type: "duration", default: 10_000, min: 0, doc: "how long SIGTERM waits for in-flight calls" },
+  "server.shutdown_grace": { type: "duration", default: 10_000, min: 0, doc: "how long SIGTERM (and the Stop RPC) waits for in-flight calls and executions" },
   "server.cors_origins": { type: "strings", default: [], doc: "browser origins allowed to call the HTTP door (Connect, gRPC-Web); \"*\" for any" },
   "server.idle_timeout": { type: "duration", default: 300_000, min: 1000, doc: "a connection with no call in progress this long is closed (GOAWAY); clients reconnect" },
   "server.max_streams_per_caller": { type: "int", default: 1000, min: 1, doc: "long-lived streams (Subscribe, WatchServices, ...) one principal may hold open at once" },
@@ -55,7 +55,7 @@ export const SCHEMA = {
 
   // The isolate pool.
   "pool.workers": { type: "int", default: 0, min: 0, max: 64, doc: "worker processes (0 = one per core)" },
-  "pool.max_queue": { type: "int", default: 256, min: 0, max: 100_000, doc: "executions waiting for an isolate" },
+  "pool.max_queue": { type: "int", default: 256, min: 0, max: 100_000, doc: "executions (and compilations) waiting for an isolate" },
   "pool.recycle_after": { type: "int", default: 1000, min: 1, doc: "executions before an isolate is replaced" },
   "pool.send_ahead": { type: "bool", default: true, doc: "with every worker busy, queue up to two of a caller's executions in a worker behind that caller's short one" },
   "pool.max_parked": { type: "int", default: 8, min: 0, max: 64, doc: "executions a worker holds waiting on tools or timers (each in its own isolate) while it runs others" },

@@ -330,7 +330,9 @@ export class EventBus {
         const p = this.#previousRun;
         earlier = p?.exact && after >= p.first - 1 ? Math.max(0, p.last - after) : this.#first - 1 - after;
       }
-      retentionLost = lostMessage(LossReason.RESTART, earlier + oldest - this.#first, known ? from : 0, known ? oldest - 1 : 0);
+      const missed = earlier + oldest - this.#first;
+      // The range spans the numbers the client may have missed; a notice that missed nothing has none.
+      retentionLost = lostMessage(LossReason.RESTART, missed, known && missed > 0 ? from : 0, known && missed > 0 ? oldest - 1 : 0);
       after = oldest - 1;
     } else if (after < oldest - 1) {
       retentionLost = lostMessage(LossReason.RETENTION, oldest - 1 - after, after + 1, oldest - 1);
