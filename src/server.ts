@@ -194,6 +194,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
             if (closing) throw serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
             await engine.start();
           },
+          isClosing: () => closing !== undefined,
           log,
           scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions, log }),
         }),

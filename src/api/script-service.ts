@@ -8,7 +8,7 @@ import { HealthStatusSchema, PerformanceMetricsSchema, type PerformanceMetrics }
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { requirePermission } from "../auth/principal.ts";
 import type { Config } from "../config/types.ts";
-import { serviceError } from "../errors.ts";
+import { messageOf, serviceError } from "../errors.ts";
 import { overall } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../log.ts";
@@ -37,6 +37,8 @@ export interface ScriptServiceDeps {
   onStart?: () => Promise<void>;
   /** Stops the engine (Stop): refuses what is queued, lets what runs finish (bounded), stops the workers. */
   onStop?: (reason: string) => Promise<void>;
+  /** True once the server's shutdown has begun: from then on only the shutdown moves the status. */
+  isClosing?: () => boolean;
   /** Says who started or stopped the engine (the events carry the reason, not the principal). */
   log?: Logger;
 }
@@ -53,8 +55,11 @@ export function requireServing(health: HealthState): void {
   }
 }
 
+const shuttingDown = () => serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
+
 export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<typeof ScriptService>> {
   const { health } = deps;
+  const closing = () => deps.isClosing?.() === true;
   const healthStatus = () =>
     create(HealthStatusSchema, {
       status: health.status,
@@ -119,9 +124,12 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
         try {
           await deps.onStart?.();
         } catch (err) {
-          health.set(ServiceStatus.STOPPED, `start failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (!closing()) health.set(ServiceStatus.STOPPED, `start failed: ${messageOf(err)}`);
           throw err;
         }
+        // The shutdown began while the workers spawned: the status is its own (STOPPING, then
+        // STOPPED), and the engine is not serving.
+        if (closing() || health.status !== ServiceStatus.STARTING) throw shuttingDown();
         const worst = overall(deps.components?.() ?? []);
         health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "started on request" : `${worst.name}: ${worst.message}`);
       });
