@@ -12,7 +12,6 @@ import { file_google_rpc_error_details } from "../gen/ts/google/rpc/error_detail
 import { file_google_rpc_status } from "../gen/ts/google/rpc/status_pb.js";
 import { ServiceStatus } from "../gen/ts/scriptengine/v1/common_pb.js";
 import { Authenticator } from "./auth/principal.ts";
-import { serviceError } from "./errors.ts";
 import { isLoopbackAddress } from "./config/load.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./log.ts";
@@ -190,10 +189,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
             await drainEngine((grace) => engine.idle(grace));
             await engine.close();
           },
-          onStart: async () => {
-            if (closing) throw serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
-            await engine.start();
-          },
+          onStart: () => engine.start(),
+          // Start refuses once this is true, and the shutdown owns the status from then on.
           isClosing: () => closing !== undefined,
           log,
           scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions, log }),
@@ -257,7 +254,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     health,
     close: () =>
       (closing ??= (async () => {
-        health.set(ServiceStatus.STOPPING, "shutting down");
+        health.set(ServiceStatus.STOPPING, "shutting down", true);
         self?.stop("shutdown");
         const grace = config.server.shutdownGraceMs;
         // In order: no new calls; in-flight unary calls finish (what they publish still reaches

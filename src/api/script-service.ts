@@ -116,6 +116,9 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
         // A running engine, even an UNHEALTHY one, is left as it is: only the monitor's signals
         // (not a Start) can say it recovered.
         if (health.accepting) return;
+        // The server is shutting down (even if a Stop had the engine STOPPED before): the status
+        // is the shutdown's, no STARTING in the middle of it.
+        if (closing()) throw shuttingDown();
         // STARTING or STOPPING not of a Stop's making: the server is starting up or shutting down
         // (UNAVAILABLE ENGINE_STOPPED, saying which).
         if (health.status !== ServiceStatus.STOPPED) requireServing(health);
@@ -147,7 +150,8 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
         try {
           await deps.onStop?.(reason);
         } finally {
-          health.set(ServiceStatus.STOPPED, reason);
+          // Once the shutdown has begun, it ends in its own STOPPED; the answer says STOPPING.
+          if (!closing()) health.set(ServiceStatus.STOPPED, reason);
         }
       });
       return { health: healthStatus() };

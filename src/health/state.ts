@@ -27,9 +27,14 @@ export class HealthState {
     return this.serving || this.current === ServiceStatus.UNHEALTHY;
   }
 
-  set(status: ServiceStatus, message: string): void {
+  /**
+   * `announce`: listeners hear it even when only the message changes (the shutdown taking over
+   * from a Stop that has the engine STOPPING already is news to subscribers).
+   */
+  set(status: ServiceStatus, message: string, announce = false): void {
+    const changed = status !== this.current || (announce && message !== this.why);
     this.why = message;
-    if (status === this.current) return;
+    if (!changed) return;
     const previous = this.current;
     this.current = status;
     for (const listener of this.listeners) listener(status, previous, message);

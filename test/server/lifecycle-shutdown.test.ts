@@ -66,8 +66,35 @@ it("a Start whose workers are still spawning when SIGTERM comes is refused, and 
   expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
   expect(await exited).toBe(0);
   await t.ended();
-  const from = t.seen.indexOf("STOPPING shutting down");
-  expect(from).toBeGreaterThan(t.seen.indexOf("STARTING starting on request"));
-  // Nothing after it but the shutdown's own end: no HEALTHY, no SERVING.
-  expect(t.seen.slice(from + 1).filter((e) => e !== "STOPPED shut down")).toEqual([]);
+  // Nothing after the shutdown's STOPPING but its own STOPPED: no HEALTHY, and no SERVING again.
+  const events = t.seen.filter((e) => !e.startsWith("watch") && e !== "STOPPED shut down");
+  expect(events.slice(events.indexOf("STOPPED maintenance"))).toEqual(["STOPPED maintenance", "STARTING starting on request", "STOPPING shutting down"]);
+  expect(t.seen.filter((e) => e.startsWith("watch"))).toEqual(["watch SERVING", "watch NOT_SERVING"]);
+});
+
+it("SIGTERM while a Stop drains: the shutdown is announced, the Stop does not set STOPPED under it, a queued Start is refused", async () => {
+  server = await startServer({ args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=5s"] });
+  const scripts = clientFor(ScriptService, "grpc-js", server);
+  await scripts.runScript({ source: "1" });
+  const t = await timeline(server, "scriptengine.v1.EventService");
+  const running = scripts.runScript({ source: BUSY(1500) });
+  await sleep(300);
+  const stop = scripts.stop({ reason: "maintenance" });
+  await t.until("STOPPING maintenance");
+  // Waits its turn behind the Stop.
+  const start = failure(scripts.start({}));
+  await sleep(100);
+  const exited = server.stop();
+  const stopped = await stop;
+  expect([stopped.health?.status, stopped.health?.message]).toEqual([ServiceStatus.STOPPING, "shutting down"]);
+  const f = await start;
+  expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+  expect((await running).result?.success).toBe(true);
+  expect(await exited).toBe(0);
+  await t.ended();
+  // The Stop's STOPPING, then the shutdown's (its STOPPED may come after the streams end); the
+  // grpc.health watch of EventService goes NOT_SERVING at the Stop and stays so.
+  const events = t.seen.filter((e) => !e.startsWith("watch") && e !== "STOPPED shut down");
+  expect(events.slice(events.indexOf("STOPPING maintenance"))).toEqual(["STOPPING maintenance", "STOPPING shutting down"]);
+  expect(t.seen.filter((e) => e.startsWith("watch"))).toEqual(["watch SERVING", "watch NOT_SERVING"]);
 });
