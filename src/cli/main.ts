@@ -15,10 +15,11 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  ok                          5  permission denied / not authenticated
   1  script, validation or       6  limit: timeout, memory, queue full
-     migration failed            7  not implemented by this server
-  2  usage / invalid request     8  conflict: exists, precondition, aborted
-  3  server unavailable          10 internal error
-  4  not found                   130 interrupted
+     migration failed (also      7  not implemented by this server
+     migrate of a missing tool)  8  conflict: exists, precondition, aborted
+  2  usage / invalid request     10 internal error (or Node.js older than 24)
+  3  server unavailable          130 interrupted
+  4  not found
 
 Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA.`;
 

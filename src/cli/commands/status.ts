@@ -29,7 +29,7 @@ function metricsView(m: PerformanceMetrics): string {
 export function statusCommands(program: Command): void {
   program
     .command("health")
-    .description("the engine's health; exit 0 when HEALTHY or DEGRADED, 3 otherwise")
+    .description("the engine's health; exit 0 when HEALTHY or DEGRADED, 3 otherwise (without a token, on a server with tokens: the public grpc.health status)")
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf(cmd);
