@@ -8,7 +8,7 @@ import { HealthStatusSchema, PerformanceMetricsSchema, type PerformanceMetrics }
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { requirePermission } from "../auth/principal.ts";
 import type { Config } from "../config/types.ts";
-import { messageOf, serviceError } from "../errors.ts";
+import { abortedWith, messageOf, serviceError } from "../errors.ts";
 import { overall } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../log.ts";
@@ -73,9 +73,14 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
 
   // One Start or Stop at a time, in arrival order: a Start sent while a Stop drains the engine waits
   // for it to end, then starts the engine again (and a Stop during a Start waits, then stops it).
+  // A caller that left while waiting (cancelled, or its deadline passed) was told nothing happened:
+  // its step does not run when its turn comes. A Stop already draining goes on.
   let transition: Promise<unknown> = Promise.resolve();
-  const inTurn = <T>(step: () => Promise<T>): Promise<T> => {
-    const run = transition.then(step);
+  const inTurn = <T>(signal: AbortSignal, step: () => Promise<T>): Promise<T> => {
+    const run = transition.then(() => {
+      if (signal.aborted) throw abortedWith(signal);
+      return step();
+    });
     transition = run.catch(() => undefined);
     return run;
   };
@@ -112,7 +117,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
     getConfig: () => ({ config: configMessage(deps.config) }),
     start: async (_req, ctx) => {
       const principal = requirePermission(ctx, "admin");
-      await inTurn(async () => {
+      await inTurn(ctx.signal, async () => {
         // A running engine, even an UNHEALTHY one, is left as it is: only the monitor's signals
         // (not a Start) can say it recovered.
         if (health.accepting) return;
@@ -140,7 +145,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
     },
     stop: async (req, ctx) => {
       const principal = requirePermission(ctx, "admin");
-      await inTurn(async () => {
+      await inTurn(ctx.signal, async () => {
         // Already stopped, or the server is starting up or shutting down (which stops the engine itself).
         if (!health.accepting) return;
         const reason = req.reason.slice(0, MAX_REASON_CHARS) || "stopped on request";

@@ -1,0 +1,50 @@
+// A Start or Stop waits its turn behind the one before it; if its caller leaves meanwhile (cancels,
+// or its deadline passes), the caller was told it did not happen, so it does not run later.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+import { failure } from "../helpers/errors.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const BUSY = (ms: number) => `export default () => { const t = Date.now(); while (Date.now() - t < ${ms}); return 1; }`;
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=10s"] });
+});
+afterAll(async () => {
+  await server.stop();
+});
+const scripts = () => clientFor(ScriptService, "grpc-js", server);
+const status = async () => (await scripts().healthCheck({})).health?.status;
+
+it("a Start given up while a Stop drains does not start the engine afterwards", async () => {
+  await scripts().runScript({ source: "1" });
+  const running = scripts().runScript({ source: BUSY(2000) });
+  await sleep(300);
+  const stop = scripts().stop({ reason: "maintenance" });
+  for (let i = 0; i < 40 && (await status()) !== ServiceStatus.STOPPING; i++) await sleep(25);
+  const ac = new AbortController();
+  const cancelled = failure(scripts().start({}, { signal: ac.signal }));
+  await sleep(200);
+  ac.abort();
+  expect((await cancelled).code).toBe("Canceled");
+  expect((await failure(scripts().start({}, { timeoutMs: 300 }))).code).toBe("DeadlineExceeded");
+  expect((await running).result?.success).toBe(true);
+  expect((await stop).health?.status).toBe(ServiceStatus.STOPPED);
+  await sleep(500);
+  expect(await status()).toBe(ServiceStatus.STOPPED);
+  expect((await scripts().start({})).health?.status).toBe(ServiceStatus.HEALTHY);
+});
+
+it("a Stop whose deadline passed while a Start spawned the workers does not stop the engine afterwards", async () => {
+  await scripts().stop({ reason: "again" });
+  const start = scripts().start({});
+  const late = failure(scripts().stop({ reason: "too late" }, { timeoutMs: 60 }));
+  expect((await late).code).toBe("DeadlineExceeded");
+  expect((await start).health?.status).toBe(ServiceStatus.HEALTHY);
+  await sleep(300);
+  expect(await status()).toBe(ServiceStatus.HEALTHY);
+});
