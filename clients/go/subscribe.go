@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 )
 
 // SubscribeOptions select events and how a subscription copes with trouble.
@@ -25,15 +26,16 @@ type SubscribeOptions struct {
 	OnLost func(*v1.EventsLost)
 	// OnStarted is called for each (re)started stream.
 	OnStarted func(*v1.SubscriptionStarted)
-	// NoResume ends the iteration at the first dropped connection instead of resubscribing.
+	// NoResume ends the iteration at the first dropped connection (or reset stream) instead of
+	// resubscribing.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up (default 10).
 	MaxReconnects int
 }
 
 // Subscribe streams events until ctx ends or the server ends the stream (unsubscribe). When the
-// connection drops or the server shuts down (UNAVAILABLE) it resubscribes after the last sequence
-// it yielded (before the first, after the first stream's started.latest_sequence), or after the
+// connection drops, the server shuts down (UNAVAILABLE) or the stream is reset (CANCELLED, neither
+// by ctx nor by Close) it resubscribes after the last sequence it yielded (before the first, after the first stream's started.latest_sequence), or after the
 // stream's resume_after_sequence when the server said one, so retained events are neither missed
 // nor repeated. A non-nil error is the last value of the iteration.
 //
@@ -106,8 +108,8 @@ func resumePoint(err error, after *uint64) *uint64 {
 }
 
 // resume runs one stream after another until ctx ends: run is one stream's life and returns why
-// it ended. A dropped connection or a server shutdown (UNAVAILABLE) is followed by a backoff
-// (never shorter than the server's RetryInfo) and a new stream; errStop and a clean end (io.EOF)
+// it ended. A dropped connection, a server shutdown (UNAVAILABLE) or a reset stream (see dropped)
+// is followed by a backoff (never shorter than the server's RetryInfo) and a new stream; errStop and a clean end (io.EOF)
 // end quietly; any other error, or too many failed reconnects in a row, goes to fail. run calls
 // healthy once its stream works, which resets the count of failed reconnects.
 func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, run func(ctx context.Context, healthy func()) error, fail func(error)) {
@@ -122,7 +124,7 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 		switch {
 		case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil:
 			return
-		case noResume || !errors.Is(err, ErrUnavailable) || failures >= maxReconnects:
+		case noResume || !c.dropped(err) || failures >= maxReconnects:
 			fail(err)
 			return
 		}
@@ -139,21 +141,34 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 
 var errStop = errors.New("stop")
 
+// dropped tells whether a stream that ended with err is worth starting again: UNAVAILABLE, or
+// CANCELLED that neither the caller's ctx (checked before) nor Close asked for, which is a reset
+// stream: a server that force-closes its connections at shutdown (past its grace, its ending not
+// read yet by a lagging reader) resets the stream, which some stacks read as CANCELLED.
+func (c *Client) dropped(err error) bool {
+	if errors.Is(err, ErrCancelled) {
+		return c.conn.GetState() != connectivity.Shutdown
+	}
+	return errors.Is(err, ErrUnavailable)
+}
+
 // WatchOptions select registrations and how a watch copes with trouble.
 type WatchOptions struct {
 	// ServiceType limits the watch to registrations of this type; empty means all.
 	ServiceType string
 	// OnRestart is called for each (re)started stream, before its snapshot.
 	OnRestart func()
-	// NoResume ends the iteration at the first dropped connection instead of watching again.
+	// NoResume ends the iteration at the first dropped connection (or reset stream) instead of
+	// watching again.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up (default 10).
 	MaxReconnects int
 }
 
 // Watch streams registration changes until ctx ends or the server ends the stream. Every stream
-// starts with an EXISTING snapshot of the live registrations, so when the connection drops or the
-// server shuts down (UNAVAILABLE) it watches again and the new snapshot brings the caller up to
+// starts with an EXISTING snapshot of the live registrations, so when the connection drops, the
+// server shuts down (UNAVAILABLE) or the stream is reset (CANCELLED, neither by ctx nor by Close) it
+// watches again and the new snapshot brings the caller up to
 // date (treat EXISTING as "the current state", replacing what it knew). A non-nil error is the
 // last value of the iteration.
 //

@@ -6,10 +6,15 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	scriptengine "github.com/scriptengine/scriptengine/clients/go"
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
@@ -355,5 +360,146 @@ func TestSubscribeEndsWithEventsLostErrorWithoutOnLost(t *testing.T) {
 			t.Fatalf("got %v, %v; want *EventsLostError", ev, err)
 		}
 		break
+	}
+}
+
+// A reader stalled through a shutdown cannot take in the stream's UNAVAILABLE end (flow control);
+// past the grace the server closes its connections under it (grpc-go reads that as UNAVAILABLE,
+// grpc-js as CANCELLED: see TestSubscribeResumesAfterCancelledNotOfItsOwnDoing). The iteration
+// resubscribes and yields the next server's event.
+func TestSubscribeResumesAfterStreamResetAtShutdown(t *testing.T) {
+	dir := t.TempDir()
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	args := []string{"--grpc-address", addr, "--set", "server.shutdown_grace=1s", "--set", "events.subscriber_buffer=5000"}
+	first := startServerIn(t, dir, "", args...)
+	c, err := scriptengine.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// A backlog well past any flow-control window: 400 events of 60 KB.
+	detail := strings.Repeat("d", 60_000)
+	var emits sync.WaitGroup
+	for i := range 400 {
+		emits.Go(func() {
+			_, err := c.Events.Emit(ctx, &v1.EmitRequest{Event: &v1.ServiceEvent{Event: &v1.ServiceEvent_SecurityViolation{
+				SecurityViolation: &v1.SecurityViolation{Kind: "backlog", Detail: detail + strconv.Itoa(i)}}}})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		if i%50 == 49 {
+			emits.Wait()
+		}
+	}
+	var zero uint64
+	next, stop := iterPull(c.Subscribe(ctx, scriptengine.SubscribeOptions{AfterSequence: &zero, OnLost: func(*v1.EventsLost) {}}))
+	defer func() { cancel(); stop() }()
+	if _, err, ok := next(); err != nil || !ok {
+		t.Fatalf("first event: %v, %v", err, ok)
+	}
+	time.Sleep(500 * time.Millisecond) // then the reader stalls
+	first.Stop()
+	startServerIn(t, dir, "", args...)
+	// A fresh client: RunScript is not retried, and c's connection may still be backing off.
+	direct, err := scriptengine.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	if _, err := direct.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: "new-run"}}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, err, ok := next()
+		if err != nil || !ok {
+			t.Fatalf("the iteration ended: %v, %v", err, ok)
+		}
+		if ev.GetScriptExecuted().GetExecutionId() == "new-run" {
+			return
+		}
+	}
+}
+
+// resettingServer ends the first stream of each kind CANCELLED after one message, as grpc-js and
+// proxies report a stream the server side reset under the reader; later streams send one message
+// and stay open until the client leaves. afters holds each Subscribe's after_sequence.
+type resettingServer struct {
+	v1.UnimplementedEventServiceServer
+	v1.UnimplementedRegistryServiceServer
+	subscribes, watches atomic.Int32
+	afters              chan uint64
+}
+
+func (s *resettingServer) Subscribe(req *v1.SubscribeRequest, stream grpc.ServerStreamingServer[v1.SubscribeResponse]) error {
+	n := s.subscribes.Add(1)
+	s.afters <- req.GetAfterSequence()
+	_ = stream.Send(&v1.SubscribeResponse{Message: &v1.SubscribeResponse_Started{Started: &v1.SubscriptionStarted{}}})
+	_ = stream.Send(&v1.SubscribeResponse{Message: &v1.SubscribeResponse_Event{Event: &v1.ServiceEvent{Sequence: req.GetAfterSequence() + 1}}})
+	return s.end(n, stream.Context())
+}
+
+func (s *resettingServer) WatchServices(req *v1.WatchServicesRequest, stream grpc.ServerStreamingServer[v1.WatchServicesResponse]) error {
+	n := s.watches.Add(1)
+	id := "w-" + strconv.Itoa(int(n))
+	_ = stream.Send(&v1.WatchServicesResponse{Kind: v1.ChangeKind_CHANGE_KIND_EXISTING, Registration: &v1.Registration{Service: &v1.ServiceInfo{ServiceId: id}}})
+	return s.end(n, stream.Context())
+}
+
+func (s *resettingServer) end(n int32, ctx context.Context) error {
+	if n == 1 {
+		return status.Error(codes.Canceled, "stream reset")
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func startResettingServer(t *testing.T) (*resettingServer, string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	fake := &resettingServer{afters: make(chan uint64, 16)}
+	v1.RegisterEventServiceServer(srv, fake)
+	v1.RegisterRegistryServiceServer(srv, fake)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+	return fake, ln.Addr().String()
+}
+
+// A stream that ends CANCELLED though neither ctx nor Close cancelled it was reset: the iteration
+// resubscribes after the last event it yielded. Close still ends it with ErrCancelled.
+func TestSubscribeResumesAfterCancelledNotOfItsOwnDoing(t *testing.T) {
+	fake, addr := startResettingServer(t)
+	c, err := scriptengine.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var zero uint64
+	next, stop := iterPull(c.Subscribe(ctx, scriptengine.SubscribeOptions{AfterSequence: &zero}))
+	defer stop()
+	for want := uint64(1); want <= 2; want++ {
+		if ev, err, ok := next(); err != nil || !ok || ev.GetSequence() != want {
+			t.Fatalf("event %d: %v, %v, %v", want, ev, err, ok)
+		}
+	}
+	if a, b := <-fake.afters, <-fake.afters; a != 0 || b != 1 {
+		t.Fatalf("after_sequence of the streams: %d, %d; want 0, 1", a, b)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err, _ := next(); ended <- err }()
+	time.Sleep(100 * time.Millisecond)
+	_ = c.Close()
+	if err := <-ended; !errors.Is(err, scriptengine.ErrCancelled) {
+		t.Fatalf("after Close: %v, want ErrCancelled", err)
+	}
+	if n := fake.subscribes.Load(); n != 2 {
+		t.Fatalf("%d streams, want 2 (no resubscription after Close)", n)
 	}
 }

@@ -95,3 +95,26 @@ func TestWatchResumesAcrossServerRestart(t *testing.T) {
 		t.Fatalf("watched %d times, want a re-watch", restarts.Load())
 	}
 }
+
+// A watch stream that ends CANCELLED though neither ctx nor Close cancelled it was reset: the
+// iteration watches again and yields the new stream's snapshot.
+func TestWatchResumesAfterCancelledNotOfItsOwnDoing(t *testing.T) {
+	fake, addr := startResettingServer(t)
+	c, err := scriptengine.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	next, stop := iterPull(c.Watch(ctx, scriptengine.WatchOptions{}))
+	defer stop()
+	for _, want := range []string{"w-1", "w-2"} {
+		if change, err, ok := next(); err != nil || !ok || change.GetRegistration().GetService().GetServiceId() != want {
+			t.Fatalf("change %s: %v, %v, %v", want, change, err, ok)
+		}
+	}
+	if n := fake.watches.Load(); n != 2 {
+		t.Fatalf("%d streams, want 2", n)
+	}
+}
