@@ -1,8 +1,9 @@
 // MigrationService over the migrator: requests decoded and checked here, behaviour in
 // src/migration/migrator.ts. Changing anything (migrate, auto-fix, roll back) needs the "migrate"
 // permission (admin implies it) and a tool level the principal may use; reading does not. Calls
-// that run tool code in the engine (migrate, validate) are refused while it is stopped; a
-// rollback, which only changes the registry, is not.
+// that run tool code in the engine (migrate, validate) are refused while it is stopped, and end
+// with its ENGINE_STOPPED when it stops under them; a rollback, which only changes the registry,
+// is not.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
 import { checkMetadata } from "./script-input.ts";
@@ -94,7 +95,8 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
     async *migrateDirectory(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
       requireServing();
-      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive)) {
+      // Asked again before each tool: a Stop or shutdown mid-run ends the stream with UNAVAILABLE.
+      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive, requireServing)) {
         if (ctx.signal.aborted) return;
         yield step;
       }

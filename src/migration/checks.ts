@@ -11,7 +11,7 @@
 import { create } from "@bufbuild/protobuf";
 import { ValidationCheckSchema, ValidationIssueSchema, ValidationStatus, type ValidationCheck, type ValidationIssue } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import { CompileError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type JsonObject, type JsonValue } from "../engine/index.ts";
+import { CompileError, EngineError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type JsonObject, type JsonValue } from "../engine/index.ts";
 import type { Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
@@ -172,7 +172,16 @@ const hostStub = async (name: string): Promise<unknown> => {
   throw new Error(`no tool named ${name} in a smoke run`);
 };
 
-/** Runs the checks. Never throws for a bad tool: everything is reported. */
+/**
+ * The engine could not do what a check asked (it is stopped or stopping, lost a worker, is full
+ * or busy): that says nothing about the tool, so the run ends with the engine's (retryable)
+ * error rather than a finding.
+ */
+export function engineUnavailable(err: unknown): err is EngineError {
+  return err instanceof EngineError && err.reason !== "INVALID_ARGUMENT";
+}
+
+/** Runs the checks. Never throws for a bad tool: everything is reported; the engine's own failures are thrown. */
 export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<CheckReport> {
   const { legacy, level, options } = input;
   const all = input.enabledNames ?? CHECKS;
@@ -209,6 +218,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       const r = await deps.engine.compile(wrapped, { language: legacy.language, kind: "module", filename: legacy.ref.path });
       return r.diagnostics.filter((d) => d.severity === "error").map((d) => ({ severity: "error" as const, message: `line ${d.line}: ${d.message}` }));
     } catch (err) {
+      if (engineUnavailable(err)) throw err;
       const lines = source.split("\n").length;
       const where = err instanceof CompileError && err.line ? (err.line > lines ? " (at the end of the source: is a block left open?)" : ` (line ${err.line}, column ${err.column})`) : "";
       const msg = err instanceof CompileError ? `${err.message}${where}` : String((err as Error).message ?? err);

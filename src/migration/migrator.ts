@@ -45,7 +45,7 @@ import type { LegacyRef, MigrationRepository, MigrationStatusName, StoredMigrati
 import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
 import { inferInputSchema } from "../tools/registry-source.ts";
 import { canonicalJson } from "../tools/canonical-json.ts";
-import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
+import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
 
 export interface MigrateOptions {
@@ -341,8 +341,12 @@ export class Migrator {
         this.#completed(result);
         return result;
       } catch (err) {
-        const message = `migration failed: ${messageOf(err)}`;
-        fail(message);
+        // The engine stopped (or could not run a check) under the migration: nothing was applied
+        // and nothing is wrong with the tool, so it leaves no FAILED record; the caller retries.
+        const interrupted = engineUnavailable(err);
+        const message = interrupted ? `the migration did not finish, nothing was changed: ${messageOf(err)}` : `migration failed: ${messageOf(err)}`;
+        if (!interrupted) fail(message);
+        else if (!o.dryRun) this.#forget(migrationId);
         this.#completed(create(MigrationResultSchema, { migrationId, toolName: name, status: MigrationState.FAILED, errors: [...errors, message], duration: durationOf(performance.now() - t0) }));
         throw err;
       }
@@ -350,6 +354,11 @@ export class Migrator {
       this.#prune(name);
       release();
     }
+  }
+
+  /** Drops the IN_PROGRESS record of a migration that did not happen (see engineUnavailable). */
+  #forget(migrationId: string): void {
+    this.#d.db.prepare("DELETE FROM migrations WHERE migration_id = ? AND status = 'in_progress'").run(migrationId);
   }
 
   /** The tool's oldest migration records go past store.max_migrations_per_tool; the live tool's never. */
@@ -363,17 +372,23 @@ export class Migrator {
     }
   }
 
-  /** Every tool of a directory (and, with `recursive`, of its subdirectories), one result each; failures do not stop the run. */
-  async *migrateDirectory(directory: string, o: Omit<MigrateOptions, "toolName" | "source">, recursive = false): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
+  /**
+   * Every tool of a directory (and, with `recursive`, of its subdirectories), one result each; a
+   * tool's failure does not stop the run, the engine's does: `ready` (which throws once the engine
+   * no longer takes work) is asked before each tool, and an engine error ends the run.
+   */
+  async *migrateDirectory(directory: string, o: Omit<MigrateOptions, "toolName" | "source">, recursive = false, ready: () => void = () => {}): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
     const entries = this.#root.list(directory, recursive);
     let done = 0;
     for (const e of entries) {
+      ready();
       let result: MigrationResult;
       const toolName = e.entry ?? "";
       try {
         if (e.error) throw serviceError("VALIDATION_ERROR", e.error);
         result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } });
       } catch (err) {
+        if (engineUnavailable(err)) throw err;
         // Refused before it was recorded (an existing tool without force, say): named as the
         // refusal names it, else by its entry or file.
         const refused = err instanceof ConnectError ? err.findDetails(ErrorInfoSchema)[0]?.metadata.tool : undefined;
@@ -441,6 +456,7 @@ export class Migrator {
           );
         }
       } catch (err) {
+        if (engineUnavailable(err)) throw err;
         extraUnresolved.push(create(ValidationIssueSchema, { check: "original_unchanged", severity: Severity.ERROR, message: `re-migration failed: ${(err as Error).message}`, fixable: false }));
       }
       live = this.#d.tools.get(toolName) ?? live;

@@ -1,0 +1,75 @@
+// A Stop while a migration runs tool code in the engine: the engine stopping is no fault of the
+// tool, so the call (or MigrateDirectory's stream) ends with a retryable UNAVAILABLE ENGINE_STOPPED,
+// no FAILED migration is recorded, and nothing says the tool "does not compile".
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { MigrationState, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { TestServer } from "../helpers/server.ts";
+import { failure } from "../helpers/errors.ts";
+import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const BUSY = "export default () => { const t = Date.now(); while (Date.now() - t < 1500); return 1; }";
+
+let server: TestServer;
+let c: ReturnType<typeof clients>;
+beforeAll(async () => {
+  const root = legacyCopy();
+  // Tools that migrate cleanly: any failure here is the engine's.
+  mkdirSync(join(root, "good"));
+  for (const f of ["text-search.js", "json-transform.mjs"]) copyFileSync(join(root, f), join(root, "good", f));
+  // One worker, held by a script while the migration's engine work waits behind it.
+  server = await startWithLegacy(root, { args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=5s"] });
+  c = clients(server);
+  await c.scripts.runScript({ source: "1" });
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+/** Runs `migration` while the worker is busy and a Stop comes in; the engine is started again after. */
+async function againstStop<T>(migration: () => Promise<T>): Promise<T> {
+  const busy = c.scripts.runScript({ source: BUSY });
+  await sleep(200);
+  const running = migration();
+  await sleep(300);
+  await c.scripts.stop({ reason: "maintenance" });
+  await busy;
+  try {
+    return await running;
+  } finally {
+    await c.scripts.start({});
+  }
+}
+
+const noFailedRecord = async () => {
+  const { migrations } = await c.migration.listMigrations({ pageSize: 50 });
+  expect(migrations.filter((m) => m.status === MigrationState.FAILED || m.status === MigrationState.IN_PROGRESS)).toEqual([]);
+  const { status } = await c.migration.getMigrationStatus({});
+  expect([status?.failed, status?.inProgress]).toEqual([0n, 0n]);
+};
+
+it("MigrateTool: UNAVAILABLE ENGINE_STOPPED, and no FAILED record", async () => {
+  const f = await againstStop(() => failure(c.migration.migrateTool({ toolName: "text_search", config: config() })));
+  expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+  expect(f.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+  await noFailedRecord();
+});
+
+it.each([false, true])("MigrateDirectory (dry run: %s): the stream ends with UNAVAILABLE ENGINE_STOPPED, no tool is FAILED", async (dryRun) => {
+  const results: MigrationResult[] = [];
+  const f = await againstStop(() =>
+    failure(
+      (async () => {
+        for await (const step of c.migration.migrateDirectory({ directory: "good", config: config({ dryRun }) })) results.push(step.result!);
+      })(),
+    ),
+  );
+  expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+  expect(f.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+  expect(results.filter((r) => r.status === MigrationState.FAILED || r.errors.length > 0)).toEqual([]);
+  expect(JSON.stringify(results.map((r) => r.validationResults))).not.toMatch(/does not compile/);
+  await noFailedRecord();
+});
