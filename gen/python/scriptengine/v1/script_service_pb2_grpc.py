@@ -168,7 +168,9 @@ class ScriptServiceServicer:
     def Start(self, request, context):
         """Start a stopped engine (admin permission): STARTING, then the status its components give.
         On a running engine (even an UNHEALTHY one) it changes nothing and returns the current
-        status; sent while a Stop drains, it waits for the Stop to end. Idempotent.
+        status; sent while a Stop drains, it waits for the Stop to end (and does nothing if its
+        caller cancelled or its deadline passed meanwhile). Idempotent. Once the server is shutting
+        down it changes nothing and fails with UNAVAILABLE ENGINE_STOPPED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -177,8 +179,9 @@ class ScriptServiceServicer:
     def Stop(self, request, context):
         """Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
         executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
-        server.shutdown_grace (past it they are stopped: UNAVAILABLE); it answers STOPPED once
-        nothing runs.
+        server.shutdown_grace (past it they are stopped: UNAVAILABLE ENGINE_STOPPED, with
+        RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server began shutting
+        down meanwhile). Sent while a Start is under way, it waits for it likewise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

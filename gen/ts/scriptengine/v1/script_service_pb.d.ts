@@ -514,7 +514,9 @@ export declare const ScriptService: GenService<{
   /**
    * Start a stopped engine (admin permission): STARTING, then the status its components give.
    * On a running engine (even an UNHEALTHY one) it changes nothing and returns the current
-   * status; sent while a Stop drains, it waits for the Stop to end. Idempotent.
+   * status; sent while a Stop drains, it waits for the Stop to end (and does nothing if its
+   * caller cancelled or its deadline passed meanwhile). Idempotent. Once the server is shutting
+   * down it changes nothing and fails with UNAVAILABLE ENGINE_STOPPED.
    *
    * @generated from rpc scriptengine.v1.ScriptService.Start
    */
@@ -526,8 +528,9 @@ export declare const ScriptService: GenService<{
   /**
    * Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
    * executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
-   * server.shutdown_grace (past it they are stopped: UNAVAILABLE); it answers STOPPED once
-   * nothing runs.
+   * server.shutdown_grace (past it they are stopped: UNAVAILABLE ENGINE_STOPPED, with
+   * RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server began shutting
+   * down meanwhile). Sent while a Start is under way, it waits for it likewise.
    *
    * @generated from rpc scriptengine.v1.ScriptService.Stop
    */
