@@ -8,13 +8,15 @@ import asyncio
 import socket
 import threading
 import time
+from concurrent import futures
 from typing import Any, Callable
 
+import grpc
 import pytest
 
 import scriptengine_client as se
 from conftest import start_server
-from scriptengine.v1 import event_service_pb2, script_service_pb2
+from scriptengine.v1 import event_service_pb2, event_service_pb2_grpc, events_pb2, registry_service_pb2, registry_service_pb2_grpc, script_service_pb2
 from scriptengine.v1 import script_pb2
 
 
@@ -393,3 +395,153 @@ def test_stop_or_close_ends_an_idle_stream_cleanly(server, how: str) -> None:
         assert until(lambda: event_subscribers(observer) == 0)
         client.close()
 
+
+
+def _emit_backlog(client: se.Client) -> None:
+    """A backlog well past any flow-control window: 400 events of 60 KB."""
+    for i in range(400):
+        violation = events_pb2.SecurityViolation(kind="backlog", detail="d" * 60_000 + str(i))
+        client.events.Emit(event_service_pb2.EmitRequest(event=events_pb2.ServiceEvent(security_violation=violation)))
+
+
+RESET_ARGS = ("--set", "server.shutdown_grace=1s", "--set", "events.subscriber_buffer=5000")
+
+
+def test_subscribe_resumes_after_stream_reset_at_shutdown() -> None:
+    """A reader stalled through a shutdown cannot take in the stream's UNAVAILABLE end (flow control);
+    past the grace the server closes its connections under it (grpcio reads that as UNAVAILABLE,
+    grpc-js as CANCELLED: see the resetting server below). The iteration resubscribes and yields the
+    next server's event."""
+    from test_client import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    servers = [start_server(None, "--grpc-address", address, *RESET_ARGS)]
+    try:
+        with se.Client(address) as client:
+            _emit_backlog(client)
+            events = client.subscribe(after_sequence=0, on_lost=lambda _: None)
+            next(events)
+            time.sleep(0.5)  # then the reader stalls
+            servers[0].stop()
+            servers.append(start_server(None, "--grpc-address", address, *RESET_ARGS, data_dir=servers[0].data_dir))
+            with se.Client(address, channel_options=[("grpc.use_local_subchannel_pool", 1)]) as direct:
+                direct.run("2", context=ctx("new-run"))
+            for event in events:
+                if event.script_executed.execution_id == "new-run":
+                    break
+            else:
+                pytest.fail("the iteration ended")
+            events.close()
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def test_async_subscribe_resumes_after_stream_reset_at_shutdown() -> None:
+    from test_client import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    servers = [start_server(None, "--grpc-address", address, *RESET_ARGS)]
+
+    async def main() -> None:
+        async with se.AsyncClient(address) as client:
+            events = client.subscribe(after_sequence=0, on_lost=lambda _: None)
+            await anext(events)
+            await asyncio.sleep(0.5)  # then the reader stalls
+            await asyncio.to_thread(servers[0].stop)
+            servers.append(await asyncio.to_thread(start_server, None, "--grpc-address", address, *RESET_ARGS, data_dir=servers[0].data_dir))
+            async with se.AsyncClient(address, channel_options=[("grpc.use_local_subchannel_pool", 1)]) as direct:
+                await direct.run("2", context=ctx("new-run"))
+            async for event in events:
+                if event.script_executed.execution_id == "new-run":
+                    break
+            else:
+                pytest.fail("the iteration ended")
+            await events.aclose()
+
+    try:
+        with se.Client(address) as client:
+            _emit_backlog(client)
+        asyncio.run(asyncio.wait_for(main(), 60))
+    finally:
+        for s in servers:
+            s.stop()
+
+
+class ResettingServer(event_service_pb2_grpc.EventServiceServicer, registry_service_pb2_grpc.RegistryServiceServicer):
+    """Ends the first stream of each kind CANCELLED after one message, as grpc-js and proxies report a
+    stream the server side reset under the reader; later streams send one message and stay open until
+    the client leaves. ``afters`` holds each Subscribe's after_sequence."""
+
+    def __init__(self) -> None:
+        self.afters: list[int] = []
+        self.watches = 0
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        event_service_pb2_grpc.add_EventServiceServicer_to_server(self, self.server)
+        registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(self, self.server)
+        self.address = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+        self.server.start()
+
+    def Subscribe(self, request: Any, context: Any) -> Any:
+        self.afters.append(request.after_sequence)
+        yield event_service_pb2.SubscribeResponse(started=event_service_pb2.SubscriptionStarted())
+        yield event_service_pb2.SubscribeResponse(event=events_pb2.ServiceEvent(sequence=request.after_sequence + 1))
+        self._end(len(self.afters), context)
+
+    def WatchServices(self, request: Any, context: Any) -> Any:
+        self.watches += 1
+        service = registry_service_pb2.ServiceInfo(service_id=f"w-{self.watches}")
+        yield registry_service_pb2.WatchServicesResponse(kind=registry_service_pb2.CHANGE_KIND_EXISTING,
+                                                         registration=registry_service_pb2.Registration(service=service))
+        self._end(self.watches, context)
+
+    @staticmethod
+    def _end(n: int, context: Any) -> None:
+        if n == 1:
+            context.abort(grpc.StatusCode.CANCELLED, "stream reset")
+        while context.is_active():
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.stop(0)
+
+
+def test_subscribe_resumes_after_cancelled_not_of_its_own_doing() -> None:
+    """A stream that ends CANCELLED though neither ``stop`` nor close() cancelled it was reset: the
+    iteration resubscribes after the last event it yielded. close() still ends it quietly."""
+    fake = ResettingServer()
+    try:
+        client = se.Client(fake.address)
+        events = client.subscribe(after_sequence=0)
+        assert [next(events).sequence, next(events).sequence] == [1, 2]
+        assert fake.afters == [0, 1]
+        rest: list = []
+        reader = threading.Thread(target=lambda: rest.append(list(events)))
+        reader.start()
+        time.sleep(0.2)
+        client.close()
+        reader.join(10)
+        assert rest == [[]] and fake.afters == [0, 1]
+    finally:
+        fake.stop()
+
+
+def test_async_subscribe_resumes_after_cancelled_not_of_its_own_doing() -> None:
+    fake = ResettingServer()
+
+    async def main() -> None:
+        client = se.AsyncClient(fake.address)
+        events = client.subscribe(after_sequence=0)
+        assert [(await anext(events)).sequence, (await anext(events)).sequence] == [1, 2]
+        assert fake.afters == [0, 1]
+        pending = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0.2)
+        await client.close()
+        with pytest.raises(StopAsyncIteration):
+            await pending
+        assert fake.afters == [0, 1]
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        fake.stop()

@@ -99,3 +99,35 @@ def test_async_watch_resumes_across_server_restart() -> None:
     finally:
         for s in servers:
             s.stop()
+
+
+def test_watch_resumes_after_cancelled_not_of_its_own_doing() -> None:
+    """A watch stream that ends CANCELLED though neither ``stop`` nor close() cancelled it was reset:
+    the iteration watches again and yields the new stream's snapshot."""
+    from test_subscribe import ResettingServer
+
+    fake = ResettingServer()
+    try:
+        with se.Client(fake.address) as client:
+            changes = client.watch()
+            assert [next(changes).registration.service.service_id for _ in range(2)] == ["w-1", "w-2"]
+            changes.close()
+    finally:
+        fake.stop()
+
+
+def test_async_watch_resumes_after_cancelled_not_of_its_own_doing() -> None:
+    from test_subscribe import ResettingServer
+
+    fake = ResettingServer()
+
+    async def main() -> None:
+        async with se.AsyncClient(fake.address) as client:
+            changes = client.watch()
+            assert [(await anext(changes)).registration.service.service_id for _ in range(2)] == ["w-1", "w-2"]
+            await changes.aclose()
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        fake.stop()

@@ -164,8 +164,9 @@ class AsyncClient:
                   resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
         """Async-iterates events, resubscribing after the last yielded sequence (before the first, after
         the first stream's ``started.latest_sequence``), or after the stream's ``resume_after_sequence``
-        when the server said one, when the connection drops or the server shuts down. Cancel the
-        consuming task (or break) to stop. Missed events go to ``on_lost``, or raise EventsLostError
+        when the server said one, when the connection drops, the server shuts down or the stream is
+        reset (CANCELLED, neither by the caller nor by close()). Cancel the consuming task (or break)
+        to stop. Missed events go to ``on_lost``, or raise EventsLostError
         when it is None; a notice that missed nothing (``missed_count`` 0, e.g. resuming exactly where a
         cleanly stopped run of the server ended) only reaches ``on_lost``."""
         position: dict[str, Optional[int]] = {"after": after_sequence}
@@ -204,9 +205,10 @@ class AsyncClient:
     def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
               resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
         """Async-iterates registration changes. Every stream starts with an EXISTING snapshot of the
-        live registrations, so when the connection drops or the server shuts down (UNAVAILABLE) it
-        watches again and the new snapshot brings the caller up to date. ``on_restart`` is called for
-        each (re)started stream, before its snapshot. Cancel the consuming task (or break) to stop."""
+        live registrations, so when the connection drops, the server shuts down (UNAVAILABLE) or the
+        stream is reset (CANCELLED, neither by the caller nor by close()) it watches again and the new
+        snapshot brings the caller up to date. ``on_restart`` is called for each (re)started stream,
+        before its snapshot. Cancel the consuming task (or break) to stop."""
 
         async def one(healthy: Callable[[], None]) -> AsyncGenerator[registry_service_pb2.WatchServicesResponse, None]:
             if on_restart:
@@ -223,9 +225,9 @@ class AsyncClient:
 
     async def _resuming(self, one: Callable[[Callable[[], None]], AsyncGenerator[T, None]], *, resume: bool,
                         max_reconnects: int) -> AsyncIterator[T]:
-        """Runs one stream after another (``one`` is a stream's life): after a dropped connection or a
-        server shutdown (UNAVAILABLE) it backs off, never less than RetryInfo, and starts a new
-        stream. ``healthy`` resets the count of failed reconnects."""
+        """Runs one stream after another (``one`` is a stream's life): after a dropped connection, a
+        server shutdown (UNAVAILABLE) or a reset stream (CANCELLED, neither by the caller nor by
+        close()) it backs off, never less than RetryInfo, and starts a new stream. ``healthy`` resets the count of failed reconnects."""
         failures = 0
 
         def healthy() -> None:
@@ -238,11 +240,11 @@ class AsyncClient:
                 async for item in stream:
                     yield item
                 return
-            except CancelledError:
+            except (UnavailableError, CancelledError) as err:
                 if self._closed:  # as on Client: closing the client ends the iteration, quietly
                     return
-                raise
-            except UnavailableError as err:
+                # Else CANCELLED is a reset stream, a dropped connection (the caller's own task
+                # cancellation is asyncio.CancelledError, which goes on up).
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise

@@ -212,10 +212,10 @@ class Client:
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
                   resume: bool = True, max_reconnects: int = 10,
                   stop: Optional[threading.Event] = None) -> Iterator[events_pb2.ServiceEvent]:
-        """Yields events. When the connection drops or the server shuts down (UNAVAILABLE) it
-        resubscribes after the last sequence it yielded (before the first, after the first stream's
-        ``started.latest_sequence``), or after the stream's ``resume_after_sequence`` when the server
-        said one; it ends when the server ends the stream, ``stop`` is set (even while no event comes)
+        """Yields events. When the connection drops, the server shuts down (UNAVAILABLE) or the
+        stream is reset (CANCELLED, neither by ``stop`` nor by close()) it resubscribes after the last
+        sequence it yielded (before the first, after the first stream's ``started.latest_sequence``),
+        or after the stream's ``resume_after_sequence`` when the server said one; it ends when the server ends the stream, ``stop`` is set (even while no event comes)
         or the client is closed. Missed events go to ``on_lost``, or raise EventsLostError when it is
         None; a notice that missed nothing (``missed_count`` 0, e.g. resuming exactly where a cleanly
         stopped run of the server ended) only reaches ``on_lost``."""
@@ -252,9 +252,9 @@ class Client:
               resume: bool = True, max_reconnects: int = 10,
               stop: Optional[threading.Event] = None) -> Iterator[registry_service_pb2.WatchServicesResponse]:
         """Yields registration changes. Every stream starts with an EXISTING snapshot of the live
-        registrations, so when the connection drops or the server shuts down (UNAVAILABLE) it watches
-        again and the new snapshot brings the caller up to date (treat EXISTING as "the current
-        state", replacing what it knew). ``on_restart`` is called for each (re)started stream, before
+        registrations, so when the connection drops, the server shuts down (UNAVAILABLE) or the stream
+        is reset (CANCELLED, neither by ``stop`` nor by close()) it watches again and the new snapshot
+        brings the caller up to date (treat EXISTING as "the current state", replacing what it knew). ``on_restart`` is called for each (re)started stream, before
         its snapshot; it ends when the server ends the stream, ``stop`` is set (even while nothing
         changes) or the client is closed."""
         def one(healthy: Callable[[], None]) -> Generator[registry_service_pb2.WatchServicesResponse, None, None]:
@@ -270,10 +270,10 @@ class Client:
 
     def _resuming(self, one: Callable[[Callable[[], None]], Generator[T, None, None]], *, resume: bool, max_reconnects: int,
                   stop: Optional[threading.Event]) -> Iterator[T]:
-        """Runs one stream after another (``one`` is a stream's life): after a dropped connection or a
-        server shutdown (UNAVAILABLE) it backs off, never less than RetryInfo, and starts a new
-        stream; a clean end, ``stop`` or ``close()`` ends it. ``healthy`` resets the count of failed
-        reconnects."""
+        """Runs one stream after another (``one`` is a stream's life): after a dropped connection, a
+        server shutdown (UNAVAILABLE) or a reset stream (CANCELLED, neither by ``stop`` nor by
+        close()) it backs off, never less than RetryInfo, and starts a new stream; a clean end,
+        ``stop`` or ``close()`` ends it. ``healthy`` resets the count of failed reconnects."""
         failures = 0
 
         def healthy() -> None:
@@ -291,13 +291,12 @@ class Client:
                     if stopped():
                         return
                 return
-            except CancelledError:
+            except (UnavailableError, CancelledError) as err:
                 if stopped():  # the call was cancelled by ``stop`` or close(): a clean end
                     return
-                raise
-            except UnavailableError as err:
-                if stopped():
-                    return
+                # Else CANCELLED is a reset stream, a dropped connection: a server that force-closes
+                # its connections at shutdown (past its grace, its ending not read yet by a lagging
+                # reader) resets the stream, which some stacks read as CANCELLED.
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise
