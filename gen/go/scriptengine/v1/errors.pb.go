@@ -42,17 +42,20 @@ const (
 	ErrorReason_ERROR_REASON_VALIDATION_ERROR ErrorReason = 4
 	// ServiceError::SecurityViolation: not allowed for this caller or level. PERMISSION_DENIED.
 	ErrorReason_ERROR_REASON_SECURITY_VIOLATION ErrorReason = 5
-	// ServiceError::ResourceExceeded: a limit was hit; metadata "resource" and "limit". RESOURCE_EXHAUSTED.
+	// ServiceError::ResourceExceeded: a limit was hit; metadata "resource" and, when the limit is a
+	// number, "limit" ("disk" has none: the server's storage is full). RESOURCE_EXHAUSTED.
 	ErrorReason_ERROR_REASON_RESOURCE_EXCEEDED ErrorReason = 6
 	// ServiceError::Timeout: metadata "timeout_ms". DEADLINE_EXCEEDED.
 	ErrorReason_ERROR_REASON_TIMEOUT ErrorReason = 7
-	// ServiceError::ServiceNotFound: metadata "service_id". NOT_FOUND.
+	// ServiceError::ServiceNotFound: metadata "service_id" (registry), or "service" (the name given to
+	// grpc.health.v1 Check). NOT_FOUND.
 	ErrorReason_ERROR_REASON_SERVICE_NOT_FOUND ErrorReason = 8
 	// ServiceError::ScriptNotFound: metadata "script_id". NOT_FOUND.
 	ErrorReason_ERROR_REASON_SCRIPT_NOT_FOUND ErrorReason = 9
 	// ServiceError::MigrationError: the migration cannot proceed. FAILED_PRECONDITION.
 	ErrorReason_ERROR_REASON_MIGRATION_ERROR ErrorReason = 10
-	// ServiceError::InternalError: a bug or unexpected failure. INTERNAL.
+	// ServiceError::InternalError: a bug or unexpected failure. INTERNAL; DATA_LOSS with metadata
+	// "resource" = "store" when the server's database file is damaged (its operator must restore it).
 	ErrorReason_ERROR_REASON_INTERNAL_ERROR ErrorReason = 11
 	// The caller presented no valid credentials. UNAUTHENTICATED.
 	ErrorReason_ERROR_REASON_UNAUTHENTICATED ErrorReason = 20

@@ -396,8 +396,9 @@ type HealthStatusChanged struct {
 	ServiceId string                 `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
 	Status    ServiceStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	// Why: the reason given to Stop, "started on request", "shutting down", or the component that
-	// made the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
+	// Why: the reason given to Stop ("stopped on request" without one), "starting on request",
+	// "started on request", "shutting down", "serving" (HEALTHY again), or the component that made
+	// the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
 	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -701,7 +702,8 @@ func (x *ServiceUnregistered) GetReason() string {
 // caught attempting an escape. Subscribe to it to follow the document's security advice.
 type SecurityViolation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated".
+	// "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated", or "clamped" (with
+	// auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less).
 	Kind          string        `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Principal     string        `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
 	ScriptId      string        `protobuf:"bytes,3,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`

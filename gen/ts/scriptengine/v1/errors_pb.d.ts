@@ -62,7 +62,8 @@ export enum ErrorReason {
   SECURITY_VIOLATION = 5,
 
   /**
-   * ServiceError::ResourceExceeded: a limit was hit; metadata "resource" and "limit". RESOURCE_EXHAUSTED.
+   * ServiceError::ResourceExceeded: a limit was hit; metadata "resource" and, when the limit is a
+   * number, "limit" ("disk" has none: the server's storage is full). RESOURCE_EXHAUSTED.
    *
    * @generated from enum value: ERROR_REASON_RESOURCE_EXCEEDED = 6;
    */
@@ -76,7 +77,8 @@ export enum ErrorReason {
   TIMEOUT = 7,
 
   /**
-   * ServiceError::ServiceNotFound: metadata "service_id". NOT_FOUND.
+   * ServiceError::ServiceNotFound: metadata "service_id" (registry), or "service" (the name given to
+   * grpc.health.v1 Check). NOT_FOUND.
    *
    * @generated from enum value: ERROR_REASON_SERVICE_NOT_FOUND = 8;
    */
@@ -97,7 +99,8 @@ export enum ErrorReason {
   MIGRATION_ERROR = 10,
 
   /**
-   * ServiceError::InternalError: a bug or unexpected failure. INTERNAL.
+   * ServiceError::InternalError: a bug or unexpected failure. INTERNAL; DATA_LOSS with metadata
+   * "resource" = "store" when the server's database file is damaged (its operator must restore it).
    *
    * @generated from enum value: ERROR_REASON_INTERNAL_ERROR = 11;
    */

@@ -205,8 +205,9 @@ export declare type HealthStatusChanged = Message<"scriptengine.v1.HealthStatusC
   timestamp?: Timestamp | undefined;
 
   /**
-   * Why: the reason given to Stop, "started on request", "shutting down", or the component that
-   * made the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
+   * Why: the reason given to Stop ("stopped on request" without one), "starting on request",
+   * "started on request", "shutting down", "serving" (HEALTHY again), or the component that made
+   * the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
    *
    * @generated from field: string message = 4;
    */
@@ -334,7 +335,8 @@ export declare const ServiceUnregisteredSchema: GenMessage<ServiceUnregistered>;
  */
 export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolation"> & {
   /**
-   * "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated".
+   * "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated", or "clamped" (with
+   * auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less).
    *
    * @generated from field: string kind = 1;
    */
