@@ -204,6 +204,7 @@ export class WorkerHandle {
         // V8 aborts the whole process when an isolate outgrows what it can hold inside one builtin
         // (a hash table past its maximum size): that is the running script's memory limit.
         if (oom) this.#blame = this.blameMemory();
+        else this.#blame = this.blameDiedOverdue(performance.now());
       }
       readyReject(new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}`));
       this.fail(reason);
@@ -358,6 +359,19 @@ export class WorkerHandle {
   }
 
   /**
+   * The worker died by itself while the one execution holding its thread was past its time limit (CPU
+   * or wall clock, whichever the worker stops it at first): the worker was stopping guest code deaf to
+   * termination (a long builtin), which isolated-vm ends by taking the process down (SIGSEGV) seconds
+   * later. That is the script's timeout, not a fault of the worker.
+   */
+  blameDiedOverdue(now: number): Blame {
+    const running = [...this.execs].filter(([id, f]) => this.#holdsThread(id, f));
+    const only = running.length === 1 ? running[0]! : undefined;
+    const culprit = only && now - only[1].startedAt >= timeLimitMs(only[1].msg) - OVERDUE_MARGIN_MS ? only[0] : undefined;
+    return (id, f) => (id === culprit ? uninterruptibleTimeout(f.msg, f.msg.limits.cpuBudgetMs < f.msg.limits.wallTimeoutMs ? 'CPU time' : 'wall-clock') : undefined);
+  }
+
+  /**
    * The worker is replaced because a cancelled execution would not stop (guest code holding its
    * thread): the caller's cancel did it, not a fault of the worker, so it is not counted as one.
    */
@@ -441,13 +455,20 @@ function executionIdOf(msg: ExecMsg): string {
   try { return String((JSON.parse(msg.payload) as { executionId?: unknown }).executionId ?? ''); } catch { return ''; }
 }
 
-/** A script whose worker had to be replaced to stop it, past its wall-clock limit. */
-function uninterruptibleTimeout(msg: ExecMsg): ExecutionError {
+/** A script whose worker had to be replaced to stop it, past its wall-clock (or CPU time) limit. */
+function uninterruptibleTimeout(msg: ExecMsg, limit: 'wall-clock' | 'CPU time' = 'wall-clock'): ExecutionError {
+  const ms = limit === 'wall-clock' ? msg.limits.wallTimeoutMs : msg.limits.cpuBudgetMs;
   return {
     kind: 'timeout', name: 'TimeoutError', stack: '', line: 0, column: 0,
-    message: `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms (it could not be interrupted: its worker was replaced)`,
+    message: `the script exceeded its ${limit} limit of ${ms} ms (it could not be interrupted: its worker was replaced)`,
   };
 }
+
+/** When the worker stops an execution's guest code: at its CPU budget or wall-clock limit, whichever comes first. */
+function timeLimitMs(msg: ExecMsg): number { return Math.min(msg.limits.cpuBudgetMs, msg.limits.wallTimeoutMs); }
+
+/** A worker dying this close to its execution's time limit is taken to be stopping it (timers are not exact). */
+const OVERDUE_MARGIN_MS = 250;
 
 /** A script that took its worker's memory past what the worker may hold. */
 function memoryLimitError(msg: ExecMsg): ExecutionError {
