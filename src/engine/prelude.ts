@@ -39,7 +39,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const isFrozen = O.isFrozen, objToString = O.prototype.toString, reflectGet = R.get;
   const JSONstringify = JSON.stringify, JSONparse = JSON.parse;
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
-  const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor;
+  const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor, MathTrunc = Math.trunc;
   const NumberIsFinite = Number.isFinite;
   const strSlice = String.prototype.slice, charCodeAt = String.prototype.charCodeAt, strIndexOf = String.prototype.indexOf;
   const arrJoin = Array.prototype.join, arrIsArray = Array.isArray;
@@ -73,12 +73,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (opts === null || (typeof opts !== 'object' && typeof opts !== 'function')) return construct(target, args, nt);
       const raw = opts.maxByteLength;
       if (raw === undefined) return construct(target, [args[0]], nt);
-      const max = +raw;
-      if (max === max) {
-        if (!(max <= resizableBudget)) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
-        resizableBudget -= max;
-      }
-      return construct(target, [args[0], { maxByteLength: max }], nt);
+      // The number V8 takes (ToIndex): NaN is 0, a fraction is cut. One it refuses (negative, too
+      // large) never touches the budget: taken from it, a negative one would have refilled it.
+      let max = +raw;
+      max = max === max ? MathTrunc(max) : 0;
+      if (!(max >= 0 && max <= 9007199254740991)) return construct(target, [args[0], { maxByteLength: max }], nt);
+      if (max > resizableBudget) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
+      // Reserved before V8 makes the buffer (the length's valueOf, or newTarget's prototype, run script
+      // code in between, which may make buffers of its own), and handed back only if V8 makes none.
+      resizableBudget -= max;
+      try { return construct(target, [args[0], { maxByteLength: max }], nt); } catch (e) { resizableBudget += max; throw e; }
     },
   });
   defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });

@@ -107,6 +107,18 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => expect(r.returnValue).toEqual([1, false, 1]),
   },
+  // The cap took maxByteLength from the budget before V8 refused it: a negative one refilled the budget.
+  { name: 'a refused negative maxByteLength does not refill the resizable budget', source: 'try { new ArrayBuffer(0, { maxByteLength: -1e15 }); } catch {}\nnew ArrayBuffer(1, { maxByteLength: 2 ** 34 }).maxByteLength', kinds: ['memory_limit'] },
+  {
+    name: 'resizable ArrayBuffers V8 refuses or truncates take from the budget what V8 reserved',
+    source: `const out = [];
+      for (let i = 0; i < 100; i++) { try { new ArrayBuffer(2e6, { maxByteLength: 1e6 }); } catch (e) { out.push(e.name); } }
+      for (const m of [-1, -0.5, NaN, 1.9]) { try { out.push(new ArrayBuffer(0, { maxByteLength: m }).maxByteLength); } catch (e) { out.push(e.name); } }
+      out.push(new ArrayBuffer(1, { maxByteLength: 30 * 2 ** 20 }).maxByteLength);
+      [out.length, out.slice(98)]`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual([105, ['RangeError', 'RangeError', 'RangeError', 0, 0, 1, 30 * 2 ** 20]]),
+  },
   { name: 'resizable ArrayBuffer options given as a function', source: 'new ArrayBuffer(1, Object.assign(function () {}, { maxByteLength: 2 ** 34 })).maxByteLength', kinds: ['memory_limit'] },
   // Only the message was clipped at the top level: V8's stack repeats it, so the error was 5 MB.
   {
