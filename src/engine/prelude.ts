@@ -104,50 +104,88 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return e;
   };
   // The builtin reads the length again after the guard: it must read the number the guard checked.
-  // A real Array's length, a string's, or an own number-valued data property is read without running
-  // script code, so it cannot change in between. Anything else (a length getter or one inherited, a
-  // valueOf, a Proxy, which Array.isArray also takes for an array) is read once, made a number, and
-  // the builtin walks a view of the object whose length is that number (an argument list: a copy).
+  // fixedLength() answers it when reading it runs no script code, so it cannot change in between.
+  // Anything else (a length getter or one inherited, a valueOf, a Proxy, which Array.isArray also
+  // takes for an array) is read once, made a number, and the builtin walks a view of the object whose
+  // length is that number (an argument list: a copy).
   const proxies = new WeakSetC(); // every Proxy the script makes (see the Proxy constructor below)
   let proxiesMade = false;
-  // The array-like walked is the receiver (at < 0) or the argument at index 'at'.
-  function guarded(original, at) {
+  const getPrototypeOf = O.getPrototypeOf, setPrototypeOf = O.setPrototypeOf, hasOwn = O.hasOwn;
+  const reflectSet = R.set, reflectHas = R.has, reflectDelete = R.deleteProperty;
+  const OP = O.prototype, AP = Array.prototype, ArrayC = G.Array;
+  const TAP = getPrototypeOf(Uint8Array.prototype), taLength = getOwnPropertyDescriptor(TAP, 'length').get;
+  const taProtos = new WeakSetC();
+  const taCtors = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array,
+    Float64Array, BigInt64Array, BigUint64Array, G.Float16Array];
+  for (let i = 0; i < taCtors.length; i++) if (taCtors[i]) apply(wsAdd, taProtos, [taCtors[i].prototype]);
+  // The length of a real Array; an own data property holding a primitive (a frozen { length: '2' } too),
+  // or an own accessor without a getter (0); a typed array's, through the intrinsic getter, when
+  // nothing overrides it (a typed array is walked at V8's speed). Undefined when reading it may run script code.
+  function fixedLength(list) {
+    if (proxiesMade && apply(wsHas, proxies, [list])) return undefined;
+    if (arrIsArray(list)) return list.length;
+    const d = getOwnPropertyDescriptor(list, 'length');
+    if (d !== undefined) {
+      // Only the descriptor's own fields count: the script may have put a 'value' getter on Object.prototype.
+      if (!hasOwn(d, 'value')) return d.get === undefined ? 0 : undefined;
+      const v = d.value;
+      return v !== null && (typeof v === 'object' || typeof v === 'function') ? undefined : +v;
+    }
+    const p = getPrototypeOf(list);
+    if (p === null || !apply(wsHas, taProtos, [p]) || getOwnPropertyDescriptor(p, 'length') !== undefined) return undefined;
+    const t = getOwnPropertyDescriptor(TAP, 'length');
+    if (t === undefined || !hasOwn(t, 'get') || t.get !== taLength) return undefined;
+    try { return apply(taLength, list, []); } catch { return undefined; }
+  }
+  // An array the prelude fills: no prototype, so no setter the script put on Array.prototype runs.
+  function bare() { const a = []; setPrototypeOf(a, null); return a; }
+  // The array-like walked is the receiver (at < 0) or the argument at index 'at'. A walker taking a
+  // callback hands it the walked object as its argument number cbObjAt (2 or 3; 0: no callback).
+  function guarded(original, at, cbObjAt) {
     const guard = function () {
       const list = at < 0 ? this : arguments[at];
-      let n;
       if (list == null) return apply(original, this, arguments);
+      let n;
       if (typeof list === 'string') n = list.length;
-      else if (typeof list !== 'object' && typeof list !== 'function') {
-        // A number or boolean receiver is walked as its wrapper object; as an argument list it is refused by the builtin.
-        if (at >= 0) return apply(original, this, arguments);
-        return walkView(O(list), original, at, this, arguments, guard);
-      } else if (proxiesMade && apply(wsHas, proxies, [list])) return walkView(list, original, at, this, arguments, guard);
-      else if (arrIsArray(list)) n = list.length;
-      else {
-        const d = getOwnPropertyDescriptor(list, 'length');
-        if (d === undefined || typeof d.value !== 'number') return walkView(list, original, at, this, arguments, guard);
-        n = d.value;
-      }
+      else if (typeof list === 'object' || typeof list === 'function') n = fixedLength(list);
+      // A number or boolean receiver is walked as its wrapper object; as an argument list it is refused by the builtin.
+      else if (at >= 0) return apply(original, this, arguments);
+      if (n === undefined) return walkView(typeof list === 'object' || typeof list === 'function' ? list : O(list), original, at, this, arguments, guard, cbObjAt);
       if (n > maxWalk) throw tooLong(n, guard);
       return apply(original, this, arguments);
     };
     return guard;
   }
-  function walkView(obj, original, at, self, args, guard) {
+  function walkView(obj, original, at, self, args, guard, cbObjAt) {
     const n = +obj.length;
     if (n > maxWalk) throw tooLong(n, guard);
-    if (at < 0) {
-      const view = new ProxyC(obj, { __proto__: null, get(t, k) { return k === 'length' ? n : reflectGet(t, k); } });
-      const r = apply(original, view, args);
-      return r === view ? obj : r; // fill, sort, reverse, copyWithin return their receiver: the script's object
+    if (at >= 0) {
+      // An argument list is only read: the builtin gets its elements copied (each read once, as it
+      // would), much faster than through a view (String.fromCharCode.apply(null, bytes)). Only the list
+      // is replaced; Reflect.construct's optional newTarget stays absent when it was.
+      const len = n > 0 ? MathFloor(n) : 0;
+      const list = bare();
+      for (let i = 0; i < len; i++) list[i] = obj[i];
+      args[at] = list;
+      return apply(original, self, args);
     }
-    // An argument list is only read: the builtin gets its elements copied (each read once, as it would),
-    // much faster than through a view (String.fromCharCode.apply(null, bytes)). Only the list is
-    // replaced; Reflect.construct's optional newTarget stays absent when it was.
-    const len = n > 0 ? MathFloor(n) : 0;
-    const list = [];
-    for (let i = 0; i < len; i++) list[i] = obj[i];
-    return apply(original, self, at === 2 ? [args[0], args[1], list] : args.length > 2 ? [args[0], list, args[2]] : [args[0], list]);
+    // The view forwards to obj, as the receiver too (getters, setters and the script's traps see obj),
+    // all but its length. Its target is a stand-in, so that the Proxy invariants never hold the view to
+    // obj's own length (a frozen object's).
+    const view = new ProxyC(arrIsArray(obj) ? [] : {}, {
+      __proto__: null,
+      get(t, k) { return k === 'length' ? n : reflectGet(obj, k); },
+      set(t, k, v) { return reflectSet(obj, k, v); },
+      has(t, k) { return reflectHas(obj, k); },
+      deleteProperty(t, k) { return reflectDelete(obj, k); },
+    });
+    // The callback is handed the script's object, not the view.
+    const cb = args[0];
+    if (cbObjAt !== 0 && typeof cb === 'function') {
+      args[0] = cbObjAt === 2 ? function (x, i) { return apply(cb, this, [x, i, obj]); } : function (a, x, i) { return apply(cb, this, [a, x, i, obj]); };
+    }
+    const r = apply(original, view, args);
+    return r === view ? obj : r; // fill, sort, reverse, copyWithin return their receiver: the script's object
   }
   // The Proxy constructor and Proxy.revocable note each proxy they make (nothing else makes one).
   defineProperty(ProxyC, 'revocable', {
@@ -162,15 +200,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     value: new ProxyC(ProxyC, { __proto__: null, construct(target, args) { const p = construct(target, args); apply(wsAdd, proxies, [p]); proxiesMade = true; return p; } }),
     writable: true, configurable: true,
   });
-  const AP = Array.prototype;
   const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
     'indexOf', 'lastIndexOf', 'join', 'toString', 'flat', 'flatMap', 'forEach', 'map', 'filter', 'every', 'some', 'reduce',
     'reduceRight', 'unshift', 'shift'];
-  for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guarded(AP[walkers[i]], -1);
+  const callbackObjAt = { __proto__: null, forEach: 2, map: 2, filter: 2, every: 2, some: 2, reduce: 3, reduceRight: 3 };
+  for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guarded(AP[walkers[i]], -1, callbackObjAt[walkers[i]] || 0);
   // Argument lists are read from array-likes the same way: f.apply(x, a), Reflect.apply/construct.
-  Function.prototype.apply = guarded(Function.prototype.apply, 1);
-  R.apply = guarded(apply, 2);
-  R.construct = guarded(construct, 1);
+  Function.prototype.apply = guarded(Function.prototype.apply, 1, 0);
+  R.apply = guarded(apply, 2, 0);
+  R.construct = guarded(construct, 1, 0);
 
   // ---- output helpers -----------------------------------------------------------------------
   function utf8Length(s) {
