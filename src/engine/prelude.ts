@@ -187,6 +187,118 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const r = apply(original, view, args);
     return r === view ? obj : r; // fill, sort, reverse, copyWithin return their receiver: the script's object
   }
+  // flat, flatMap and concat walk arrays other than their receiver (nested ones, spreadable arguments):
+  // they run here, in script-speed loops the time limit reaches, each length read once and checked.
+  const MAX_SAFE = 9007199254740991, SymSpecies = Symbol.species, SymSpreadable = Symbol.isConcatSpreadable;
+  function lengthOf(obj, guard) {
+    let n = +obj.length;
+    n = n > 0 ? (n < MAX_SAFE ? MathFloor(n) : MAX_SAFE) : 0;
+    if (n > maxWalk) throw tooLong(n, guard);
+    return n;
+  }
+  // ArraySpeciesCreate(o, 0); undefined for a plain array.
+  function speciesOf(o) {
+    if (!arrIsArray(o)) return undefined;
+    let C = o.constructor;
+    if (C !== null && (typeof C === 'object' || typeof C === 'function')) { C = C[SymSpecies]; if (C === null) C = undefined; }
+    if (C === undefined || C === ArrayC) return undefined;
+    if (typeof C !== 'function') throw new TypeErrorC('object.constructor[Symbol.species] is not a constructor');
+    return construct(C, [0]);
+  }
+  // The result: the bare array given Array.prototype, or its elements defined on the species' object.
+  function arrayResult(A, out, n, setLength) {
+    if (A === undefined) {
+      if (setLength) out.length = n;
+      setPrototypeOf(out, AP);
+      return out;
+    }
+    for (let k = 0; k < n; k++) if (k in out) defineProperty(A, k, { __proto__: null, value: out[k], writable: true, enumerable: true, configurable: true });
+    if (setLength) A.length = n;
+    return A;
+  }
+  function flatInto(out, n, src, len, depth, mapper, thisArg, guard) {
+    for (let k = 0; k < len; k++) {
+      if (!(k in src)) continue;
+      let e = src[k];
+      if (mapper !== undefined) e = apply(mapper, thisArg, [e, k, src]);
+      if (depth > 0 && arrIsArray(e)) n = flatInto(out, n, e, lengthOf(e, guard), depth - 1, undefined, undefined, guard);
+      else {
+        if (n >= MAX_SAFE) throw new TypeErrorC('flat: the result is too long');
+        out[n++] = e;
+      }
+    }
+    return n;
+  }
+  const flat = function flat() {
+    if (this == null) throw new TypeErrorC('Array.prototype.flat called on null or undefined');
+    const o = O(this);
+    const len = lengthOf(o, flat);
+    let depth = 1;
+    if (arguments[0] !== undefined) { depth = +arguments[0]; depth = depth === depth ? MathTrunc(depth) : 0; }
+    const A = speciesOf(o), out = bare();
+    return arrayResult(A, out, flatInto(out, 0, o, len, depth, undefined, undefined, flat), false);
+  };
+  const flatMap = function flatMap(mapper) {
+    if (this == null) throw new TypeErrorC('Array.prototype.flatMap called on null or undefined');
+    const o = O(this);
+    const len = lengthOf(o, flatMap);
+    if (typeof mapper !== 'function') throw new TypeErrorC('flatMap mapper function is not callable');
+    const A = speciesOf(o), out = bare();
+    return arrayResult(A, out, flatInto(out, 0, o, len, 1, mapper, arguments[1], flatMap), false);
+  };
+  // Whether concat reads e's Symbol.isConcatSpreadable without running script code, and finds none.
+  function plainSpreading(e) {
+    if (proxiesMade && apply(wsHas, proxies, [e])) return false;
+    if (getOwnPropertyDescriptor(e, SymSpreadable) !== undefined) return false;
+    let p = getPrototypeOf(e);
+    if (p === AP) { if (getOwnPropertyDescriptor(AP, SymSpreadable) !== undefined) return false; p = getPrototypeOf(AP); }
+    return p === null || (p === OP && getOwnPropertyDescriptor(OP, SymSpreadable) === undefined);
+  }
+  const arrConcat = AP.concat;
+  const concat = function concat(_) {
+    // The common case goes to V8: objects spread (or not) by default, arrays among them short enough.
+    let fast = this !== null && typeof this === 'object';
+    for (let i = -1; fast && i < arguments.length; i++) {
+      const e = i < 0 ? this : arguments[i];
+      if (e !== null && (typeof e === 'object' || typeof e === 'function')) fast = plainSpreading(e) && (!arrIsArray(e) || e.length <= maxWalk);
+    }
+    if (fast) return apply(arrConcat, this, arguments);
+    if (this == null) throw new TypeErrorC('Array.prototype.concat called on null or undefined');
+    const o = O(this);
+    const A = speciesOf(o), out = bare();
+    let n = 0;
+    for (let i = -1; i < arguments.length; i++) {
+      const e = i < 0 ? o : arguments[i];
+      let spread = false;
+      if (e !== null && (typeof e === 'object' || typeof e === 'function')) { const s = e[SymSpreadable]; spread = s !== undefined ? !!s : arrIsArray(e); }
+      if (spread) {
+        const len = lengthOf(e, concat);
+        if (n + len > MAX_SAFE) throw new TypeErrorC('concat: the result is too long');
+        for (let k = 0; k < len; k++, n++) if (k in e) out[n] = e[k];
+      } else {
+        if (n >= MAX_SAFE) throw new TypeErrorC('concat: the result is too long');
+        out[n++] = e;
+      }
+    }
+    return arrayResult(A, out, n, true);
+  };
+  // String.raw walks its template's raw strings: their length is read once, like an argument list's.
+  const strRaw = StringC.raw;
+  const raw = function raw(template) {
+    if (template == null) return apply(strRaw, StringC, arguments);
+    let lits = O(template).raw;
+    if (lits != null) {
+      const n = fixedLength(O(lits));
+      if (n === undefined) {
+        const len = lengthOf(lits, raw), copy = bare();
+        for (let i = 0; i < len; i++) copy[i] = lits[i];
+        lits = copy;
+      } else if (n > maxWalk) throw tooLong(n, raw);
+    }
+    arguments[0] = { __proto__: null, raw: lits };
+    return apply(strRaw, StringC, arguments);
+  };
+  defineProperty(StringC, 'raw', { value: raw, writable: true, configurable: true });
   // The Proxy constructor and Proxy.revocable note each proxy they make (nothing else makes one).
   defineProperty(ProxyC, 'revocable', {
     value: function revocable(target, handler) {
@@ -201,10 +313,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     writable: true, configurable: true,
   });
   const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
-    'indexOf', 'lastIndexOf', 'join', 'toString', 'flat', 'flatMap', 'forEach', 'map', 'filter', 'every', 'some', 'reduce',
-    'reduceRight', 'unshift', 'shift'];
+    'indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'toLocaleString', 'forEach', 'map', 'filter', 'every', 'some',
+    'reduce', 'reduceRight', 'unshift', 'shift'];
   const callbackObjAt = { __proto__: null, forEach: 2, map: 2, filter: 2, every: 2, some: 2, reduce: 3, reduceRight: 3 };
   for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guarded(AP[walkers[i]], -1, callbackObjAt[walkers[i]] || 0);
+  AP.flat = flat; AP.flatMap = flatMap; AP.concat = concat;
   // Argument lists are read from array-likes the same way: f.apply(x, a), Reflect.apply/construct.
   Function.prototype.apply = guarded(Function.prototype.apply, 1, 0);
   R.apply = guarded(apply, 2, 0);

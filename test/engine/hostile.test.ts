@@ -54,6 +54,33 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => expect(r.returnValue).toEqual(Array(11).fill('RangeError')),
   },
+  // Walks of arrays other than the receiver (nested, spread, a template's raw strings) and of array-likes
+  // were not guarded: each crashed its worker at the time limit, blamed on nobody.
+  {
+    name: 'builtins over a huge nested, spread or raw array-like',
+    source: `const huge = () => new Array(2 ** 32 - 1), out = [];
+      const calls = [() => [huge()].flat(), () => [[huge()]].flat(2), () => [0].flatMap(() => huge()), () => [].concat(huge()),
+        () => [].concat({ length: 2 ** 32 - 1, [Symbol.isConcatSpreadable]: true }), () => [].concat(new Proxy(huge(), {})),
+        () => Array.prototype.toLocaleString.call({ length: 2 ** 32 - 1 }), () => Array.prototype.includes.call(new Proxy(huge(), {}), 1),
+        () => String.raw({ raw: { length: 2 ** 32 - 1 } }), () => String.raw({ raw: { get length() { return 2 ** 32 - 1; } } })];
+      for (const f of calls) { try { f(); out.push('walked'); } catch (e) { out.push(e.name); } }
+      out`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual(Array(10).fill('RangeError')),
+  },
+  {
+    name: 'flat, flatMap, concat and String.raw work as before',
+    source: `class Sub extends Array {}
+      const p = new Proxy([1, [2]], {});
+      [[1, [2, [3, [4]]]].flat(), [1, [2, [3, [4]]]].flat(Infinity), [1, , [2, , 3]].flat(), [1, 2].flatMap((x, i, a) => [x, a.length]),
+        Sub.from([1, [2]]).flat() instanceof Sub, Array.prototype.flat.call({ length: 2, 0: [1], 1: 2 }), p.flat(),
+        [1, 2].concat(3, [4, [5]], { a: 1 }), [1].concat({ length: 1, 0: 'x', [Symbol.isConcatSpreadable]: true }), [0].concat(p),
+        [0].concat(new Uint8Array([1])).length, Sub.from([1]).concat([2]) instanceof Sub, [1, , 3].concat([4]).length,
+        String.raw\`a\${1}b\`, String.raw({ raw: { get length() { return 2; }, 0: 'p', 1: 'q' } }, 9)]`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual([[1, 2, [3, [4]]], [1, 2, 3, 4], [1, 2, 3], [1, 2, 2, 2], true, [1, 2], [1, 2],
+      [1, 2, 3, 4, [5], { a: 1 }], [1, 'x'], [0, 1, [2]], 2, true, 4, 'a1b', 'p9q']),
+  },
   // find calls its callback for every hole, so the time limit reaches it: not guarded, still no worker lost.
   { name: 'find over a huge sparse array', source: 'new Array(1e9).find((x) => x === 2)', kinds: ['timeout'] },
   {
