@@ -334,6 +334,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     return n;
   }
+  // A stack frame of the prelude ('    at fire (<prelude>:1:2)'); a line of the message may say <prelude> too.
+  function isPreludeFrame(line) {
+    let i = 0;
+    while (i < line.length) { const c = apply(charCodeAt, line, [i]); if (c !== 32 && c !== 9) break; i++; }
+    return i > 0 && apply(strSlice, line, [i, i + 3]) === 'at ' && apply(strIndexOf, line, ['<prelude>']) >= 0;
+  }
   // An error's stack as the script may see it: the prelude's own frames (fire, api, ...) are left out.
   function withoutPreludeFrames(s) {
     if (apply(strIndexOf, s, ['<prelude>']) < 0) return s;
@@ -342,7 +348,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       let eol = apply(strIndexOf, s, ['\n', from]);
       if (eol < 0) eol = s.length;
       const line = apply(strSlice, s, [from, eol]);
-      if (apply(strIndexOf, line, ['<prelude>']) < 0) out = kept++ === 0 ? line : out + '\n' + line;
+      if (!isPreludeFrame(line)) out = kept++ === 0 ? line : out + '\n' + line;
       from = eol + 1;
     }
     return out;

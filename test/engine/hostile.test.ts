@@ -186,6 +186,17 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => { expect(r.stdout).toContain('Error: here'); expect(r.stdout).not.toContain('<prelude>'); },
   },
+  // Every line that mentioned <prelude> was dropped, the error's own message too.
+  {
+    name: 'an error whose message mentions <prelude> keeps its message',
+    source: mod('console.log(new Error("bad tag <prelude> in\\nline two <prelude>")); return await new Promise((r) => { setTimeout(() => { throw new Error("late <prelude>"); }, 1); setTimeout(() => r(1), 30); });'),
+    kinds: 'success',
+    check: (r) => {
+      expect(r.stdout).toMatch(/^Error: bad tag <prelude> in\nline two <prelude>\n\s+at .*:2:/);
+      expect(r.stderr).toMatch(/^Uncaught Error: late <prelude>\n\s+at .*:2:/);
+      expect(r.stdout + r.stderr).not.toMatch(/<prelude>:/);
+    },
+  },
   {
     name: 'a static import named in UTF-8',
     source: 'import x from "ñ✓🎉";\nexport default () => x;',
