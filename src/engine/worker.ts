@@ -146,6 +146,12 @@ interface Run {
   delivering: number;
   /** Told when the last delivery in progress has ended. */
   onIdle?: () => void;
+  /**
+   * Heap bytes read while the isolate's thread was free (after each delivery, when parking): what a
+   * run whose isolate is disposed to stop work left going after its result reports.
+   */
+  heapBytes?: number;
+  sampling?: boolean;
 }
 
 /**
@@ -381,7 +387,21 @@ class Slot {
     r.delivering++;
     r.api.apply(undefined, [op, a, b], { timeout: Math.max(1, Math.ceil(r.msg.limits.cpuBudgetMs)) })
       .catch(() => { /* ended or disposed meanwhile */ })
-      .finally(() => { if (--r.delivering === 0) r.onIdle?.(); });
+      .finally(() => {
+        if (--r.delivering > 0) return;
+        r.onIdle?.();
+        if (this.run === r) this.sampleHeap(r);
+      });
+  }
+
+  /** Reads the run's heap once the isolate's thread is free (async: a task queued behind its work). */
+  sampleHeap(r: Run): void {
+    if (r.sampling || r.abort || this.isolate.isDisposed) return;
+    r.sampling = true;
+    this.isolate.getHeapStatistics().then(
+      (hs) => { r.heapBytes = hs.used_heap_size + hs.externally_allocated_size; },
+      () => { /* disposed meanwhile */ },
+    ).finally(() => { r.sampling = false; });
   }
 
   abort(kind: ExecutionErrorKind, message: string): void {
@@ -523,6 +543,7 @@ class Slot {
         if (envelope === '') envelope = String(prepared.api.applySync(undefined, [API_OP.take], { timeout: remaining() }));
         if (envelope === '') {
           armAsync();
+          this.sampleHeap(run);
           park(msg.id);
           envelope = String(await prepared.api.apply(undefined, [API_OP.wait], { timeout: remaining(), result: { promise: true, copy: true } }));
         }
@@ -607,6 +628,7 @@ class Slot {
       memoryBytes = this.memMb * 1048576;
     } else if (stoppedCpuMs !== undefined) {
       cpuPercentage = Math.min(100, Math.max(0, (stoppedCpuMs / Math.max(executionTimeMs, 0.001)) * 100));
+      memoryBytes = run.heapBytes ?? 0;
     }
     if (prepared) {
       try {

@@ -197,6 +197,13 @@ const corpus: Case[] = [
       expect(r.stdout + r.stderr).not.toMatch(/<prelude>:/);
     },
   },
+  // A run whose isolate was disposed to stop work left going after its result reported no memory at all.
+  {
+    name: 'a run stopped after its result still reports its memory',
+    source: mod('return await new Promise((r) => { setTimeout(() => { globalThis.keep = Array.from({ length: 1.5e6 }, (_, i) => i); }, 1); setTimeout(() => { r(1); (async () => { for (;;) await null; })(); }, 300); });'),
+    kinds: 'success',
+    check: (r) => { expect(r.returnValue).toBe(1); expect(r.usage.memoryBytes).toBeGreaterThan(10e6); },
+  },
   {
     name: 'a static import named in UTF-8',
     source: 'import x from "ñ✓🎉";\nexport default () => x;',
