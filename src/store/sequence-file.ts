@@ -1,5 +1,6 @@
 // Where event sequence numbers stand across runs, in a small file of its own in the data
-// directory, written in place: rewriting bytes a file already holds needs no free space, so a
+// directory, written in place: rewriting bytes a file already holds needs no free space (on
+// ext4, xfs, tmpfs; a copy-on-write file system such as btrfs or ZFS allocates anyway), so a
 // reservation still succeeds on a full disk (a row in the SQLite WAL would need a new frame, and a
 // run numbering events past what it could persist could hand those numbers out again after a
 // crash). It also records where a run stopped when it stopped cleanly, so that a client resuming
@@ -72,6 +73,8 @@ export class SequenceFile {
   readonly previous: PreviousRun | undefined;
 
   readonly #mirror: ReservationMirror;
+  /** Whether this run has reserved numbers (and so has its own record in the file). */
+  #numbered = false;
 
   /**
    * Opens (or creates) the file and marks this run as running, so that a crash is recognised.
@@ -100,8 +103,10 @@ export class SequenceFile {
     this.previous = last.reserved > 0
       ? { first: last.firstOfRun, last: last.lastUsed >= 0 ? last.lastUsed : last.reserved, exact: last.lastUsed >= 0 }
       : undefined;
+    // Nothing is written until this run reserves numbers (its first reserve() marks it running): a
+    // start that fails before then (a busy port) leaves the last run's record as it was, so that
+    // run's clean stop is not mistaken for a crash.
     this.#marks = { generation: last.generation, reserved: last.reserved, firstOfRun: last.reserved + 1, lastUsed: RUNNING };
-    this.#write();
   }
 
   /** The first sequence this run may use. */
@@ -113,6 +118,7 @@ export class SequenceFile {
   reserve(upTo: number): void {
     this.#marks = { ...this.#marks, reserved: upTo, lastUsed: RUNNING };
     this.#write();
+    this.#numbered = true;
     try {
       this.#mirror.reserve(upTo);
     } catch {
@@ -120,8 +126,12 @@ export class SequenceFile {
     }
   }
 
-  /** Records the last sequence this run used, at a clean stop; a later reserve() undoes it. */
+  /**
+   * Records the last sequence this run used, at a clean stop; a later reserve() undoes it. A run
+   * that numbered nothing leaves the record of the run before it.
+   */
   stopped(lastUsed: number): void {
+    if (!this.#numbered) return;
     this.#marks = { ...this.#marks, lastUsed };
     this.#write();
   }

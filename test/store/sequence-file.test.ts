@@ -36,6 +36,21 @@ describe("SequenceFile", () => {
     expect(new SequenceFile(path, none()).previous).toEqual({ first: 20_001, last: 30_000, exact: false });
   });
 
+  it("a run that fails to start, or numbers nothing, leaves the last run's clean stop as it was", () => {
+    const path = fresh();
+    const a = new SequenceFile(path, none());
+    a.reserve(10_000);
+    a.stopped(57);
+    a.close();
+    new SequenceFile(path, none()).close(); // a start that failed (a busy port) before numbering anything
+    const idle = new SequenceFile(path, none());
+    idle.stopped(10_000); // a run that stopped cleanly without a single event
+    idle.close();
+    const c = new SequenceFile(path, none());
+    expect(c.previous).toEqual({ first: 1, last: 57, exact: true });
+    expect(c.firstSequence).toBe(10_001);
+  });
+
   it("keeps the database's row in step, and takes it when it is ahead (an older release, or a lost file)", () => {
     const path = fresh();
     const legacy = row(5000); // a data directory an older release numbered events in
