@@ -346,7 +346,7 @@ export class Migrator {
         const interrupted = engineUnavailable(err);
         const message = interrupted ? `the migration did not finish, nothing was changed: ${messageOf(err)}` : `migration failed: ${messageOf(err)}`;
         if (!interrupted) fail(message);
-        else if (!o.dryRun) this.#forget(migrationId);
+        else if (!o.dryRun) this.#d.migrations.dropInProgress(migrationId);
         this.#completed(create(MigrationResultSchema, { migrationId, toolName: name, status: MigrationState.FAILED, errors: [...errors, message], duration: durationOf(performance.now() - t0) }));
         throw err;
       }
@@ -354,11 +354,6 @@ export class Migrator {
       this.#prune(name);
       release();
     }
-  }
-
-  /** Drops the IN_PROGRESS record of a migration that did not happen (see engineUnavailable). */
-  #forget(migrationId: string): void {
-    this.#d.db.prepare("DELETE FROM migrations WHERE migration_id = ? AND status = 'in_progress'").run(migrationId);
   }
 
   /** The tool's oldest migration records go past store.max_migrations_per_tool; the live tool's never. */

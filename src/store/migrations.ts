@@ -147,6 +147,7 @@ export class MigrationRepository {
   readonly #backups: StatementSync;
   readonly #hasBackup: StatementSync;
   readonly #insertBackup: StatementSync;
+  readonly #dropInProgress: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -162,6 +163,7 @@ export class MigrationRepository {
     this.#backups = db.prepare(`SELECT * FROM tool_backups WHERE migration_id = ? ORDER BY created_at_ms, backup_id`);
     this.#hasBackup = db.prepare(`SELECT EXISTS (SELECT 1 FROM tool_backups WHERE migration_id = ?) AS has`);
     this.#insertBackup = db.prepare(`INSERT INTO tool_backups (backup_id, migration_id, kind, content_json, created_at_ms) VALUES (?, ?, ?, ?, ?)`);
+    this.#dropInProgress = db.prepare(`DELETE FROM migrations WHERE migration_id = ? AND status = 'in_progress'`);
   }
 
   /** Inserts a migration row. A second IN_PROGRESS row for the same tool violates a unique index. */
@@ -225,6 +227,11 @@ export class MigrationRepository {
   /** Every IN_PROGRESS migration (at startup these are left over from a crash). */
   inProgress(): StoredMigration[] {
     return (this.#db.prepare(`SELECT * FROM migrations WHERE status = 'in_progress'`).all() as unknown as Row[]).map(fromRow);
+  }
+
+  /** Removes a migration that did not happen (the engine could not run it); only while IN_PROGRESS. */
+  dropInProgress(migrationId: string): boolean {
+    return Number(this.#dropInProgress.run(migrationId).changes) > 0;
   }
 
   addBackup(b: StoredBackup): void {
