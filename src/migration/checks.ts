@@ -173,9 +173,12 @@ const hostStub = async (name: string): Promise<unknown> => {
 };
 
 /**
- * The engine could not do what a check asked (it is stopped or stopping, lost a worker, is full
- * or busy): that says nothing about the tool, so the run ends with the engine's (retryable)
- * error rather than a finding.
+ * The engine could not do what a check asked: every EngineError but INVALID_ARGUMENT, that is
+ * ENGINE_STOPPED (Stop, shutdown), WORKER_CRASHED (a worker lost under the check and not pinned on
+ * it: a tool breaching its own limits is an outcome, not an EngineError), QUEUE_FULL and
+ * RESOURCE_EXCEEDED (the engine is full), TIMEOUT (a compile that waited behind busy workers) and
+ * CANCELLED. None says anything about the tool, so the run ends with the engine's own error (its
+ * gRPC code, retryable) rather than a finding. INVALID_ARGUMENT is about the job, so it is one.
  */
 export function engineUnavailable(err: unknown): err is EngineError {
   return err instanceof EngineError && err.reason !== "INVALID_ARGUMENT";

@@ -342,7 +342,8 @@ export class Migrator {
         return result;
       } catch (err) {
         // The engine stopped (or could not run a check) under the migration: nothing was applied
-        // and nothing is wrong with the tool, so it leaves no FAILED record; the caller retries.
+        // and nothing is wrong with the tool, so it leaves no record and the caller retries. Its
+        // MigrationStarted still gets an end: a MigrationCompleted, success false, saying so.
         const interrupted = engineUnavailable(err);
         const message = interrupted ? `the migration did not finish, nothing was changed: ${messageOf(err)}` : `migration failed: ${messageOf(err)}`;
         if (!interrupted) fail(message);

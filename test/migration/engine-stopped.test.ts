@@ -1,11 +1,14 @@
 // A Stop while a migration runs tool code in the engine: the engine stopping is no fault of the
 // tool, so the call (or MigrateDirectory's stream) ends with a retryable UNAVAILABLE ENGINE_STOPPED,
-// no FAILED migration is recorded, and nothing says the tool "does not compile".
+// no FAILED migration is recorded, and nothing says the tool "does not compile". Its
+// MigrationStarted still gets an end: a MigrationCompleted with success false saying it did not
+// finish and nothing changed.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { MigrationState, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
@@ -51,11 +54,51 @@ const noFailedRecord = async () => {
   expect([status?.failed, status?.inProgress]).toEqual([0n, 0n]);
 };
 
-it("MigrateTool: UNAVAILABLE ENGINE_STOPPED, and no FAILED record", async () => {
-  const f = await againstStop(() => failure(c.migration.migrateTool({ toolName: "text_search", config: config() })));
-  expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
-  expect(f.err.findDetails(RetryInfoSchema)).toHaveLength(1);
-  await noFailedRecord();
+/** The migration events published from now on, until `stop()`. */
+async function migrationEvents() {
+  const ac = new AbortController();
+  const seen: ServiceEvent["event"][] = [];
+  const stream = c.events.subscribe({ eventTypes: ["migration_started", "migration_completed"] }, { signal: ac.signal })[Symbol.asyncIterator]();
+  await stream.next(); // subscribed
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await stream.next();
+      if (done) return;
+      if (value.message.case === "event") seen.push(value.message.value.event);
+    }
+  })().catch(() => {});
+  return {
+    seen,
+    async until(pred: () => boolean, timeoutMs = 5000) {
+      for (const end = Date.now() + timeoutMs; !pred() && Date.now() < end; ) await sleep(20);
+    },
+    stop: () => ac.abort(),
+  };
+}
+
+it("MigrateTool: UNAVAILABLE ENGINE_STOPPED, no FAILED record, and its MigrationCompleted says it did not finish", async () => {
+  const events = await migrationEvents();
+  try {
+    const f = await againstStop(() => failure(c.migration.migrateTool({ toolName: "text_search", config: config() })));
+    expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+    expect(f.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+    await noFailedRecord();
+
+    await events.until(() => events.seen.some((e) => e.case === "migrationCompleted"));
+    const started = events.seen.filter((e) => e.case === "migrationStarted");
+    const completed = events.seen.filter((e) => e.case === "migrationCompleted");
+    expect(started.map((e) => e.value.toolName)).toEqual(["text_search"]);
+    expect(completed).toHaveLength(1);
+    const done = completed[0]!.value;
+    expect(done).toMatchObject({ toolName: "text_search", migrationId: started[0]!.value.migrationId, success: false });
+    expect(done.result?.status).toBe(MigrationState.FAILED);
+    expect(done.result?.errors.at(-1)).toMatch(/^the migration did not finish, nothing was changed: /);
+    // The record is gone: no listing knows the id the events named.
+    const { migrations } = await c.migration.listMigrations({ pageSize: 50 });
+    expect(migrations.map((m) => m.migrationId)).not.toContain(done.migrationId);
+  } finally {
+    events.stop();
+  }
 });
 
 it.each([false, true])("MigrateDirectory (dry run: %s): the stream ends with UNAVAILABLE ENGINE_STOPPED, no tool is FAILED", async (dryRun) => {
