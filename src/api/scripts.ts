@@ -33,6 +33,7 @@ import { durationOf } from "./duration.ts";
 import { argumentJson, checkExecutionId, checkMetadata, checkName, checkScriptId } from "./script-input.ts";
 import type { MetricsContributor } from "./script-service.ts";
 import type { Logger } from "../log.ts";
+import { throttledWarn } from "../log-throttle.ts";
 
 export interface ScriptsDeps {
   config: Config;
@@ -106,6 +107,7 @@ function untilCallEnds<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 
 export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof ScriptService>> {
   const { config, engine, scripts, events } = deps;
+  const clampWarn = deps.log ? throttledWarn(deps.log) : undefined;
 
   function checkSource(source: string) {
     const size = Buffer.byteLength(source);
@@ -151,13 +153,15 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   }
 
   /**
-   * Clamp mode runs a request that asked for more than its principal holds with less: one warn line
-   * and one SecurityViolation (kind "clamped") say what was asked and what was granted, so that
-   * operators see it as they see a refusal in deny mode.
+   * Clamp mode runs a request that asked for more than its principal holds with less: a
+   * SecurityViolation (kind "clamped") per execution and a warn line say what was asked and what
+   * was granted, so that operators see it as they see a refusal in deny mode. The line is written
+   * once a minute per principal at most (with how many were not): a caller that always asks for
+   * more would otherwise grow the log with its traffic.
    */
   function announceClamp(g: Grant, scriptId: string, executionId: string) {
     const granted = { level: g.level, permissions: g.permissions, tools: g.limits.tools, cpu_profile: g.cpuProfile };
-    deps.log?.warn("request clamped to its principal's rights", { principal: g.principal.name, script_id: scriptId, execution_id: executionId, asked: g.clamped, granted });
+    clampWarn?.(g.principal.name, "request clamped to its principal's rights", { principal: g.principal.name, script_id: scriptId, execution_id: executionId, asked: g.clamped, granted });
     const detail = `${g.clamped.join("; ")}; ran at level ${g.level} with permissions [${g.permissions.join(", ")}] and tools [${granted.tools.join(", ")}]`;
     events.violation("clamped", g.principal.name, scriptId, executionId, detail, g.level);
   }

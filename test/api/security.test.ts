@@ -327,7 +327,7 @@ describe("clamp mode", () => {
     }
   });
 
-  it("says what it clamped: one warn line and one SecurityViolation per call, what was asked and what was granted", async () => {
+  it("says what it clamped: a SecurityViolation per call and a warn line a minute per principal, what was asked and what was granted", async () => {
     const clampServer = await startServer({
       toml: `[auth]\non_excess = "clamp"\n[[auth.principals]]\nname = "u"\ntoken = "${SAFE}"\nmax_security_level = "safe"\n` +
         `[[auth.principals]]\nname = "ops"\ntoken = "${OPS}"\nmax_security_level = "development"\npermissions = ["admin"]\n`,
@@ -355,6 +355,13 @@ describe("clamp mode", () => {
       expect(lines).toHaveLength(1);
       expect([lines[0].principal, lines[0].execution_id, lines[0].asked.length, lines[0].granted.level]).toEqual(["u", "clamped-1", 4, "safe"]);
       expect(clampServer.logs()).not.toContain(SAFE);
+      // The same principal clamped again within the minute: its event still comes, its line does not.
+      const again = await firstEventDuring(clampServer, "security_violation", as(OPS).headers, async () => {
+        for (let i = 2; i <= 4; i++) await clientFor(ScriptService, "connect", clampServer).runScript({ source: "1", context: { ...asked, executionId: `clamped-${i}` } }, as(SAFE));
+      });
+      expect(again.event.case === "securityViolation" ? [again.event.value.kind, again.event.value.executionId] : []).toEqual(["clamped", "clamped-2"]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(clampServer.logs().split("\n").filter((l) => l.includes("clamped to its principal"))).toHaveLength(1);
     } finally {
       await clampServer.stop();
     }

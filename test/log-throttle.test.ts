@@ -1,0 +1,37 @@
+// throttledWarn: one line per kind per window, saying how many were dropped; kinds past the
+// bound share one bucket, so kinds derived from callers' input cannot grow its memory.
+import { expect, it } from "vitest";
+import { throttledWarn } from "../src/log-throttle.ts";
+import type { Logger } from "../src/log.ts";
+
+function recorder() {
+  const lines: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const log = { warn: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, fields }) } as unknown as Logger;
+  return { lines, log };
+}
+
+it("writes a kind once per window, then says how many were dropped; answers whether it wrote", () => {
+  const { lines, log } = recorder();
+  let t = 0;
+  const warn = throttledWarn(log, { windowMs: 1000, now: () => t });
+  expect(warn("a", "first")).toBe(true);
+  expect(warn("a", "again")).toBe(false);
+  expect(warn("b", "other kind")).toBe(true);
+  t = 999;
+  expect(warn("a", "still")).toBe(false);
+  t = 1000;
+  expect(warn("a", "later", { x: 1 })).toBe(true);
+  expect(lines).toEqual([
+    { msg: "first", fields: { similar_dropped: 0 } },
+    { msg: "other kind", fields: { similar_dropped: 0 } },
+    { msg: "later", fields: { x: 1, similar_dropped: 2 } },
+  ]);
+});
+
+it("kinds past maxKinds share one bucket", () => {
+  const { lines, log } = recorder();
+  const warn = throttledWarn(log, { maxKinds: 2, now: () => 0 });
+  for (let i = 0; i < 100; i++) warn(`k${i}`, `line ${i}`);
+  expect(lines.map((l) => l.msg)).toEqual(["line 0", "line 1", "line 2"]);
+  expect(warn("k0", "known")).toBe(false); // known kinds keep their own bucket
+});
