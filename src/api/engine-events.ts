@@ -1,6 +1,7 @@
 // The events the engine's RPCs cause: ScriptCompiled, ScriptExecuted and SecurityViolation.
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "../log.ts";
+import { throttledWarn } from "../log-throttle.ts";
 
 import { ScriptCompiledSchema, ScriptExecutedSchema, SecurityViolationSchema, ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import type { Level } from "../config/types.ts";
@@ -78,15 +79,11 @@ function unauthenticatedEvents(announce: (detail: string, level: Level, count: n
   let pending = 0;
   let latest = { detail: "", level: "safe" as Level };
   let unlogged = 0;
-  let loggedAt = -Infinity;
+  const warn = log ? throttledWarn(log) : undefined;
   const say = (detail: string, level: Level, count: number) => {
     announce(detail, level, count);
     unlogged += count;
-    if (log && Date.now() - loggedAt >= 60_000) {
-      log.warn("calls refused for missing or invalid credentials", { refused: unlogged, latest: detail });
-      loggedAt = Date.now();
-      unlogged = 0;
-    }
+    if (warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail })) unlogged = 0;
   };
   const windowEnds = () => {
     if (pending === 0) return void (open = false);
