@@ -1,7 +1,9 @@
-// grpc-js's own error-level diagnostics, as service log lines. Most are triggered by what a
-// client sends, before any authentication: a header grpc-js refuses as metadata is reported with
-// its value (which may be a token, e.g. "authorization: Bearer\t<token>"). So header values are
-// never logged, every detail is clipped, and each kind is written at most once a minute.
+// grpc-js's own diagnostics, as service log lines. Most of its error-level lines are triggered by
+// what a client sends, before any authentication: a header grpc-js refuses as metadata is reported
+// with its value (which may be a token, e.g. "authorization: Bearer\t<token>"). So header values
+// are never logged, every detail is clipped, and each kind of error line becomes a warn at most
+// once a minute. Info and debug lines (GRPC_VERBOSITY) are the operator's own tracing: they go to
+// the debug level, sanitized alike, never into the throttled warn path.
 import type { Logger } from "../log.ts";
 import { clipText } from "../errors.ts";
 import { throttledWarn } from "../log-throttle.ts";
@@ -18,7 +20,16 @@ export function describeGrpcJsMessage(text: string): { kind: string; detail: str
     const part = /Metadata key "/.test(text.slice(entry[0].length)) ? "key" : "value";
     return { kind: "metadata", detail: `refused request metadata entry "${clipText(entry[1]!, MAX_KEY_BYTES)}" (illegal ${part}; value not logged)` };
   }
-  return { kind: "other", detail: clipText(redactCredentials(clipText(text, 4096)), MAX_DETAIL_BYTES) };
+  return { kind: `other:${firstWords(text)}`, detail: clipText(redactCredentials(clipText(text, 4096)), MAX_DETAIL_BYTES) };
+}
+
+/**
+ * A message's first words, letters only: what tells grpc-js's messages apart, without the numbers,
+ * addresses or quoted values that vary between two of one kind (so one noisy kind cannot hide
+ * another for a minute, and the kinds stay few; the throttle bounds them anyway).
+ */
+function firstWords(text: string): string {
+  return text.slice(0, 200).toLowerCase().split(/[^a-z]+/).filter(Boolean).slice(0, 4).join(" ");
 }
 
 /** Anything that looks like a credential, masked (a safety net: no known message carries one). */
@@ -28,12 +39,20 @@ function redactCredentials(text: string): string {
     .replace(/\b(authorization|x-api-key|cookie)(["']?\s*[:=]\s*)("[^"]*"|\S+)/gi, "$1$2[redacted]");
 }
 
-/** A logger for grpc.setLogger: error-level lines become throttled, sanitized warn lines. */
-export function grpcJsLogger(log: Logger): Partial<Console> {
+/**
+ * A logger for grpc.setLogger: error-level lines become throttled, sanitized warn lines; info and
+ * debug lines sanitized debug lines. All three are given: grpc-js sends a level it finds no
+ * function for to `error`.
+ */
+export function grpcJsLogger(log: Logger): Pick<Console, "error" | "info" | "debug"> {
   const warn = throttledWarn(log);
-  const say = (...args: unknown[]) => {
-    const { kind, detail } = describeGrpcJsMessage(args.map(String).join(" "));
-    warn(kind, "grpc-js", { detail });
+  const text = (args: unknown[]) => describeGrpcJsMessage(args.map(String).join(" "));
+  return {
+    error: (...args: unknown[]) => {
+      const { kind, detail } = text(args);
+      warn(kind, "grpc-js", { detail });
+    },
+    info: (...args: unknown[]) => log.debug("grpc-js", { grpc_level: "info", detail: text(args).detail }),
+    debug: (...args: unknown[]) => log.debug("grpc-js", { grpc_level: "debug", detail: text(args).detail }),
   };
-  return { error: say, info: say, debug: say };
 }

@@ -4,7 +4,8 @@
 import http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../helpers/server.ts";
-import { describeGrpcJsMessage } from "../../src/doors/grpc-js-log.ts";
+import { describeGrpcJsMessage, grpcJsLogger } from "../../src/doors/grpc-js-log.ts";
+import type { Logger } from "../../src/log.ts";
 
 const TOKEN = "secret-token-0123456789abcdef";
 
@@ -60,8 +61,26 @@ describe("grpc-js diagnostics in the log", () => {
     const key = describeGrpcJsMessage('Failed to add metadata entry x!0: vvv. Metadata key "x!0" contains illegal characters. For more');
     expect(key.detail).toContain("illegal key");
     const other = describeGrpcJsMessage(`something odd with authorization: Bearer ${TOKEN} ${"z".repeat(10_000)}`);
-    expect(other.kind).toBe("other");
+    expect(other.kind).toBe("other:something odd with authorization");
     expect(other.detail).not.toContain(TOKEN);
     expect(Buffer.byteLength(other.detail)).toBeLessThanOrEqual(256);
+  });
+
+  it("only error lines become warn lines; info and debug go to debug; other messages are told apart by their first words", () => {
+    const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+    const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, fields });
+    const logger = grpcJsLogger({ debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } as unknown as Logger);
+    for (let i = 0; i < 5; i++) logger.debug(`Connection ${i} received GOAWAY, authorization: Bearer ${TOKEN}`);
+    logger.info("Server bound to port 5000");
+    expect(lines.map((l) => l.level)).toEqual(Array(6).fill("debug"));
+    expect(JSON.stringify(lines)).not.toContain(TOKEN);
+    lines.length = 0;
+    logger.error("Received a malformed frame from 10.0.0.1:5000");
+    logger.error("Received a malformed frame from 10.0.0.2:6000"); // the same kind: dropped for a minute
+    logger.error("Failed to bind port 50051"); // another kind: not hidden by the first
+    expect(lines.map((l) => [l.level, l.msg, String(l.fields?.detail).slice(0, 20)])).toEqual([
+      ["warn", "grpc-js", "Received a malformed"],
+      ["warn", "grpc-js", "Failed to bind port "],
+    ]);
   });
 });
