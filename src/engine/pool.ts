@@ -135,8 +135,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     defaultMemoryMb: Math.max(8, Math.ceil((options.defaultMemoryBytes ?? 50 * MiB) / MiB)),
   };
 
+  /** An execution refused or handed back unstarted while the engine stops (retryable). */
+  const notStarted = () => new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 });
+
   let state: EngineStats['state'] = 'stopped';
-  /** Set by refuseQueued(): new executions are refused until the next start(). */
+  /** Set by refuseQueued(): new executions are refused until start() spawns the engine anew (after close). */
   let refusing = false;
   let startedAt = 0;
   let workerSeq = 0;
@@ -234,8 +237,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   async function start(): Promise<void> {
-    refusing = false;
+    // Running (a Stop's drain, say), it keeps refusing: only a start that spawns lifts the refusal.
     if (state === 'running') return;
+    refusing = false;
     state = 'starting';
     startedAt = Date.now();
     while (pool.length < o.workers) pool.push(spawn());
@@ -253,7 +257,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     for (const q of queue.splice(0)) {
       if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
       release(q.job);
-      q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 }));
+      q.reject(notStarted());
     }
   }
 
@@ -408,7 +412,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // isolate there): callers waiting on tools must never wait behind the queue they fill.
     const parent = job.parentExecutionId ? runningOn.get(job.parentExecutionId) : undefined;
     if (refusing && !(parent && !parent.dead)) {
-      return Promise.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 }));
+      return Promise.reject(notStarted());
     }
     if (job.caller) {
       const n = perCaller.get(job.caller.key) ?? 0;
@@ -576,7 +580,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (!finish()) return;
       if (state !== 'running' || refusing) {
         release(job);
-        q.reject(new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 }));
+        q.reject(notStarted());
         return;
       }
       c.handedBack++;
