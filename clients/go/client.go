@@ -14,6 +14,9 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
 )
@@ -72,25 +75,30 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Conn is the underlying connection (for the standard health client, reflection, ...).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
-// IdempotentMethods are the only calls retried on UNAVAILABLE (full method names): calls whose repeat
-// answers as the first did. Deregister and Unsubscribe are not among them: repeated after a lost
+// IdempotentMethods are the only calls retried on UNAVAILABLE (full method names): those whose repeat
+// succeeds and changes nothing more, as the contract declares them (idempotency_level NO_SIDE_EFFECTS
+// or IDEMPOTENT in proto/). Deregister and Unsubscribe are not among them: repeated after a lost
 // reply, they would report NOT_FOUND for what the first attempt did.
-var IdempotentMethods = map[string]bool{
-	"/scriptengine.v1.ScriptService/GetScript":             true,
-	"/scriptengine.v1.ScriptService/ListScripts":           true,
-	"/scriptengine.v1.ScriptService/HealthCheck":           true,
-	"/scriptengine.v1.ScriptService/GetMetrics":            true,
-	"/scriptengine.v1.ScriptService/GetConfig":             true,
-	"/scriptengine.v1.ScriptService/Start":                 true,
-	"/scriptengine.v1.ScriptService/Stop":                  true,
-	"/scriptengine.v1.MigrationService/RollbackTool":       true,
-	"/scriptengine.v1.MigrationService/ListMigrations":     true,
-	"/scriptengine.v1.MigrationService/GetMigrationStatus": true,
-	"/scriptengine.v1.RegistryService/RegisterService":     true,
-	"/scriptengine.v1.RegistryService/Heartbeat":           true,
-	"/scriptengine.v1.RegistryService/DiscoverServices":    true,
-	"/scriptengine.v1.ToolService/ListTools":               true,
-	"/scriptengine.v1.ToolService/GetTool":                 true,
+var IdempotentMethods = idempotentMethods()
+
+// idempotentMethods reads the declared levels from the generated descriptors of every service.
+func idempotentMethods() map[string]bool {
+	methods := map[string]bool{}
+	pkg := v1.File_scriptengine_v1_script_service_proto.Package()
+	protoregistry.GlobalFiles.RangeFilesByPackage(pkg, func(file protoreflect.FileDescriptor) bool {
+		for i := range file.Services().Len() {
+			service := file.Services().Get(i)
+			for j := range service.Methods().Len() {
+				method := service.Methods().Get(j)
+				opts, _ := method.Options().(*descriptorpb.MethodOptions)
+				if opts.GetIdempotencyLevel() != descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN {
+					methods["/"+string(service.FullName())+"/"+string(method.Name())] = true
+				}
+			}
+		}
+		return true
+	})
+	return methods
 }
 
 var longMethods = map[string]bool{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,9 @@ import (
 
 	scriptengine "github.com/scriptengine/scriptengine/clients/go"
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 func freePort(t *testing.T) int {
@@ -22,6 +26,35 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// What the contract declares idempotent (idempotency_level in proto/); the TypeScript and Python
+// SDKs assert the same set.
+func TestIdempotentMethodsAreTheContractsDeclared(t *testing.T) {
+	want := []string{
+		"ScriptService/GetScript", "ScriptService/ListScripts", "ScriptService/HealthCheck", "ScriptService/GetMetrics",
+		"ScriptService/GetConfig", "ScriptService/Start", "ScriptService/Stop",
+		"MigrationService/RollbackTool", "MigrationService/ListMigrations", "MigrationService/GetMigrationStatus",
+		"RegistryService/RegisterService", "RegistryService/Heartbeat", "RegistryService/DiscoverServices",
+		"ToolService/ListTools", "ToolService/GetTool",
+	}
+	got := map[string]bool{}
+	for name, on := range scriptengine.IdempotentMethods {
+		got[name] = on
+	}
+	for _, m := range want {
+		if !got["/scriptengine.v1."+m] {
+			t.Errorf("%s is not in IdempotentMethods", m)
+		}
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName("scriptengine.v1." + strings.Replace(m, "/", ".", 1)))
+		if err != nil || d.Options().(*descriptorpb.MethodOptions).GetIdempotencyLevel() == descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN {
+			t.Errorf("the contract does not declare %s idempotent (%v)", m, err)
+		}
+		delete(got, "/scriptengine.v1."+m)
+	}
+	for name := range got {
+		t.Errorf("%s is in IdempotentMethods but not declared idempotent", name)
+	}
 }
 
 func TestRetriesIdempotentCallUntilServerIsUp(t *testing.T) {

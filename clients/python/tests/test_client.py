@@ -12,6 +12,7 @@ import pytest
 
 import scriptengine_client as se
 from conftest import start_server
+from google.protobuf import descriptor_pb2, descriptor_pool
 from google.rpc import error_details_pb2
 from scriptengine.v1 import common_pb2, event_service_pb2, registry_service_pb2, script_pb2, script_service_pb2, tool_service_pb2
 
@@ -20,6 +21,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_idempotent_methods_are_the_contracts_declared() -> None:
+    """What the contract declares idempotent (idempotency_level in proto/); the TypeScript and Go SDKs
+    assert the same set."""
+    assert se.IDEMPOTENT_METHODS == {
+        "ScriptService/GetScript", "ScriptService/ListScripts", "ScriptService/HealthCheck", "ScriptService/GetMetrics",
+        "ScriptService/GetConfig", "ScriptService/Start", "ScriptService/Stop",
+        "MigrationService/RollbackTool", "MigrationService/ListMigrations", "MigrationService/GetMigrationStatus",
+        "RegistryService/RegisterService", "RegistryService/Heartbeat", "RegistryService/DiscoverServices",
+        "ToolService/ListTools", "ToolService/GetTool",
+    }
+    pool = descriptor_pool.Default()
+    for name in se.IDEMPOTENT_METHODS:
+        options = pool.FindMethodByName(f"scriptengine.v1.{name.replace('/', '.')}").GetOptions()
+        assert options.idempotency_level != descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN, name
 
 
 def test_retries_idempotent_call_until_server_is_up() -> None:

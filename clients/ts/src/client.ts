@@ -3,7 +3,7 @@
 // retries for UNAVAILABLE on idempotent calls, a resuming event subscription and helpers.
 // This module imports nothing Node-specific, so browsers and edge runtimes can use it.
 import { create, fromJson, toJson, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
-import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { MethodOptions_IdempotencyLevel, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
 import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_service_pb.js";
@@ -42,27 +42,20 @@ export interface ClientOptions {
   onRetry?: (info: { method: string; attempt: number; delayMs: number; error: ScriptEngineError }) => void;
 }
 
+const methodName = (m: DescMethod) => `${m.parent.typeName}/${m.name}`;
+
 /**
- * Methods that may safely be sent twice (a repeat answers as the first did): only these are retried
- * on UNAVAILABLE. Not deregister or unsubscribe: repeated after a lost reply, they say NOT_FOUND.
+ * Methods that may safely be sent again after a lost reply, those whose repeat succeeds and changes
+ * nothing more: only these are retried on UNAVAILABLE. The contract declares them (`idempotency_level`
+ * NO_SIDE_EFFECTS or IDEMPOTENT in proto/). Not deregister or unsubscribe: repeated after a lost
+ * reply, they say NOT_FOUND.
  */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
-  "scriptengine.v1.ScriptService/GetScript",
-  "scriptengine.v1.ScriptService/ListScripts",
-  "scriptengine.v1.ScriptService/HealthCheck",
-  "scriptengine.v1.ScriptService/GetMetrics",
-  "scriptengine.v1.ScriptService/GetConfig",
-  "scriptengine.v1.ScriptService/Start",
-  "scriptengine.v1.ScriptService/Stop",
-  "scriptengine.v1.MigrationService/RollbackTool",
-  "scriptengine.v1.MigrationService/ListMigrations",
-  "scriptengine.v1.MigrationService/GetMigrationStatus",
-  "scriptengine.v1.RegistryService/RegisterService",
-  "scriptengine.v1.RegistryService/Heartbeat",
-  "scriptengine.v1.RegistryService/DiscoverServices",
-  "scriptengine.v1.ToolService/ListTools",
-  "scriptengine.v1.ToolService/GetTool",
-]);
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(
+  [ScriptService, MigrationService, EventService, RegistryService, ToolService]
+    .flatMap((service) => service.methods)
+    .filter((m) => m.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN)
+    .map(methodName),
+);
 
 const LONG_METHODS = new Set([
   "scriptengine.v1.ScriptService/ExecuteScript",
@@ -72,8 +65,6 @@ const LONG_METHODS = new Set([
 ]);
 
 type HeadersInit = ConstructorParameters<typeof Headers>[0];
-
-const methodName = (m: DescMethod) => `${m.parent.typeName}/${m.name}`;
 
 /** Sleeps, or rejects with CancelledError when the signal fires. */
 /** An abort seen between retries: CANCELLED whatever the reason, as an abort during the call is. */

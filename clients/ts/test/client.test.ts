@@ -7,12 +7,33 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, startServer, type TestServer } from "../../../test/helpers/server.ts";
 import { create } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { ExecutionContextSchema } from "../../../gen/ts/scriptengine/v1/script_pb.js";
-import { CancelledError, createScriptEngineClient, InvalidArgumentError, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
+import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_service_pb.js";
+import { RegistryService } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { ToolService } from "../../../gen/ts/scriptengine/v1/tool_service_pb.js";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { CancelledError, createScriptEngineClient, IDEMPOTENT_METHODS, InvalidArgumentError, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
 import { freePort, SERVER_ARGS } from "./support.ts";
 
+// What the contract declares idempotent (idempotency_level in proto/): the Go and Python SDKs
+// assert the same set.
+const EXPECTED_IDEMPOTENT = [
+  "ScriptService/GetScript", "ScriptService/ListScripts", "ScriptService/HealthCheck", "ScriptService/GetMetrics",
+  "ScriptService/GetConfig", "ScriptService/Start", "ScriptService/Stop",
+  "MigrationService/RollbackTool", "MigrationService/ListMigrations", "MigrationService/GetMigrationStatus",
+  "RegistryService/RegisterService", "RegistryService/Heartbeat", "RegistryService/DiscoverServices",
+  "ToolService/ListTools", "ToolService/GetTool",
+].map((m) => `scriptengine.v1.${m}`);
 
 describe("retries", () => {
+  it("retries exactly the methods the contract declares idempotent", () => {
+    expect([...IDEMPOTENT_METHODS].sort()).toEqual([...EXPECTED_IDEMPOTENT].sort());
+    const declared = [ScriptService, MigrationService, RegistryService, ToolService].flatMap((s) => s.methods).filter((m) => m.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN);
+    expect(declared.map((m) => `${m.parent.typeName}/${m.name}`).sort()).toEqual([...EXPECTED_IDEMPOTENT].sort());
+  });
+
   it("retries an idempotent call on UNAVAILABLE until the server is up", async () => {
     const port = await freePort();
     const retries: number[] = [];
@@ -154,6 +175,32 @@ describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (tr
     expect(err.reason).toBe("TOOL_NOT_FOUND");
     expect(err.domain).toBe("scriptengine.v1");
     expect(err.errorMetadata).toMatchObject({ tool: "no_such_tool" });
+  });
+});
+
+describe("Connect GET for the methods without side effects", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: SERVER_ARGS });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("a transport with useHttpGet reads through GET, and the door serves it", async () => {
+    const client = new ScriptEngineClient(createConnectTransport({ baseUrl: `http://${server.http}`, httpVersion: "1.1", useHttpGet: true }));
+    expect((await client.health()).status).toBe(ServiceStatus.HEALTHY);
+    expect((await client.scripts.listScripts({})).scripts).toEqual([]);
+    expect(await client.run("1 + 1")).toBe(2); // RunScript has side effects: still a POST
+  });
+
+  it("GET is served only where the contract says no side effects", async () => {
+    const get = (method: string) => fetch(`http://${server.http}/scriptengine.v1.${method}?connect=v1&encoding=json&message=${encodeURIComponent("{}")}`);
+    const health = await get("ScriptService/HealthCheck");
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { health: { status: string } }).health.status).toBe("SERVICE_STATUS_HEALTHY");
+    expect((await get("ScriptService/Stop")).status).toBe(405);
+    expect((await get("ScriptService/RunScript")).status).toBe(405);
   });
 });
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import grpc
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format, struct_pb2
 
 from scriptengine.v1 import (
     event_service_pb2_grpc,
@@ -32,15 +32,23 @@ SERVICES = {
     "tools": ("ToolService", tool_service_pb2_grpc.ToolServiceStub),
 }
 
-#: The only calls retried on UNAVAILABLE: those whose repeat answers as the first did (not deregister
-#: or unsubscribe: repeated after a lost reply, they would say NOT_FOUND).
-IDEMPOTENT_METHODS = frozenset({
-    "ScriptService/GetScript", "ScriptService/ListScripts", "ScriptService/HealthCheck",
-    "ScriptService/GetMetrics", "ScriptService/GetConfig", "ScriptService/Start", "ScriptService/Stop",
-    "MigrationService/RollbackTool", "MigrationService/ListMigrations", "MigrationService/GetMigrationStatus",
-    "RegistryService/RegisterService", "RegistryService/Heartbeat", "RegistryService/DiscoverServices",
-    "ToolService/ListTools", "ToolService/GetTool",
-})
+
+def _idempotent_methods() -> frozenset[str]:
+    """The methods the contract declares idempotent (``idempotency_level`` NO_SIDE_EFFECTS or
+    IDEMPOTENT in proto/), read from the generated descriptors the stubs registered."""
+    pool = descriptor_pool.Default()
+    unknown = descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN
+    return frozenset(
+        f"{service}/{method.name}"
+        for service, _ in SERVICES.values()
+        for method in pool.FindServiceByName(f"{PACKAGE}.{service}").methods
+        if method.GetOptions().idempotency_level != unknown
+    )
+
+
+#: The only calls retried on UNAVAILABLE: those whose repeat succeeds and changes nothing more (not
+#: deregister or unsubscribe: repeated after a lost reply, they would say NOT_FOUND).
+IDEMPOTENT_METHODS = _idempotent_methods()
 
 LONG_METHODS = frozenset({
     "ScriptService/ExecuteScript", "ScriptService/RunScript",

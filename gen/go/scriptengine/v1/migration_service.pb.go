@@ -695,14 +695,14 @@ const file_scriptengine_v1_migration_service_proto_rawDesc = "" +
 	"\x19GetMigrationStatusRequest\x12E\n" +
 	"\x0esecurity_level\x18\x01 \x01(\x0e2\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevel\"V\n" +
 	"\x1aGetMigrationStatusResponse\x128\n" +
-	"\x06status\x18\x01 \x01(\v2 .scriptengine.v1.MigrationStatusR\x06status2\xf2\x04\n" +
+	"\x06status\x18\x01 \x01(\v2 .scriptengine.v1.MigrationStatusR\x06status2\x81\x05\n" +
 	"\x10MigrationService\x12X\n" +
 	"\vMigrateTool\x12#.scriptengine.v1.MigrateToolRequest\x1a$.scriptengine.v1.MigrateToolResponse\x12i\n" +
 	"\x10MigrateDirectory\x12(.scriptengine.v1.MigrateDirectoryRequest\x1a).scriptengine.v1.MigrateDirectoryResponse0\x01\x12j\n" +
-	"\x11ValidateMigration\x12).scriptengine.v1.ValidateMigrationRequest\x1a*.scriptengine.v1.ValidateMigrationResponse\x12[\n" +
-	"\fRollbackTool\x12$.scriptengine.v1.RollbackToolRequest\x1a%.scriptengine.v1.RollbackToolResponse\x12a\n" +
-	"\x0eListMigrations\x12&.scriptengine.v1.ListMigrationsRequest\x1a'.scriptengine.v1.ListMigrationsResponse\x12m\n" +
-	"\x12GetMigrationStatus\x12*.scriptengine.v1.GetMigrationStatusRequest\x1a+.scriptengine.v1.GetMigrationStatusResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
+	"\x11ValidateMigration\x12).scriptengine.v1.ValidateMigrationRequest\x1a*.scriptengine.v1.ValidateMigrationResponse\x12`\n" +
+	"\fRollbackTool\x12$.scriptengine.v1.RollbackToolRequest\x1a%.scriptengine.v1.RollbackToolResponse\"\x03\x90\x02\x02\x12f\n" +
+	"\x0eListMigrations\x12&.scriptengine.v1.ListMigrationsRequest\x1a'.scriptengine.v1.ListMigrationsResponse\"\x03\x90\x02\x01\x12r\n" +
+	"\x12GetMigrationStatus\x12*.scriptengine.v1.GetMigrationStatusRequest\x1a+.scriptengine.v1.GetMigrationStatusResponse\"\x03\x90\x02\x01BLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
 
 var (
 	file_scriptengine_v1_migration_service_proto_rawDescOnce sync.Once

@@ -856,12 +856,12 @@ const file_scriptengine_v1_registry_service_proto_rawDesc = "" +
 	"\x16CHANGE_KIND_REGISTERED\x10\x02\x12\x17\n" +
 	"\x13CHANGE_KIND_UPDATED\x10\x03\x12\x1c\n" +
 	"\x18CHANGE_KIND_DEREGISTERED\x10\x04\x12\x17\n" +
-	"\x13CHANGE_KIND_EXPIRED\x10\x052\x82\x04\n" +
-	"\x0fRegistryService\x12d\n" +
-	"\x0fRegisterService\x12'.scriptengine.v1.RegisterServiceRequest\x1a(.scriptengine.v1.RegisterServiceResponse\x12R\n" +
-	"\tHeartbeat\x12!.scriptengine.v1.HeartbeatRequest\x1a\".scriptengine.v1.HeartbeatResponse\x12j\n" +
-	"\x11DeregisterService\x12).scriptengine.v1.DeregisterServiceRequest\x1a*.scriptengine.v1.DeregisterServiceResponse\x12g\n" +
-	"\x10DiscoverServices\x12(.scriptengine.v1.DiscoverServicesRequest\x1a).scriptengine.v1.DiscoverServicesResponse\x12`\n" +
+	"\x13CHANGE_KIND_EXPIRED\x10\x052\x91\x04\n" +
+	"\x0fRegistryService\x12i\n" +
+	"\x0fRegisterService\x12'.scriptengine.v1.RegisterServiceRequest\x1a(.scriptengine.v1.RegisterServiceResponse\"\x03\x90\x02\x02\x12W\n" +
+	"\tHeartbeat\x12!.scriptengine.v1.HeartbeatRequest\x1a\".scriptengine.v1.HeartbeatResponse\"\x03\x90\x02\x02\x12j\n" +
+	"\x11DeregisterService\x12).scriptengine.v1.DeregisterServiceRequest\x1a*.scriptengine.v1.DeregisterServiceResponse\x12l\n" +
+	"\x10DiscoverServices\x12(.scriptengine.v1.DiscoverServicesRequest\x1a).scriptengine.v1.DiscoverServicesResponse\"\x03\x90\x02\x01\x12`\n" +
 	"\rWatchServices\x12%.scriptengine.v1.WatchServicesRequest\x1a&.scriptengine.v1.WatchServicesResponse0\x01BLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
 
 var (

@@ -1085,20 +1085,20 @@ const file_scriptengine_v1_script_service_proto_rawDesc = "" +
 	"\vStopRequest\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"E\n" +
 	"\fStopResponse\x125\n" +
-	"\x06health\x18\x01 \x01(\v2\x1d.scriptengine.v1.HealthStatusR\x06health2\xc0\a\n" +
+	"\x06health\x18\x01 \x01(\v2\x1d.scriptengine.v1.HealthStatusR\x06health2\xe3\a\n" +
 	"\rScriptService\x12^\n" +
 	"\rExecuteScript\x12%.scriptengine.v1.ExecuteScriptRequest\x1a&.scriptengine.v1.ExecuteScriptResponse\x12^\n" +
 	"\rCompileScript\x12%.scriptengine.v1.CompileScriptRequest\x1a&.scriptengine.v1.CompileScriptResponse\x12R\n" +
-	"\tRunScript\x12!.scriptengine.v1.RunScriptRequest\x1a\".scriptengine.v1.RunScriptResponse\x12R\n" +
-	"\tGetScript\x12!.scriptengine.v1.GetScriptRequest\x1a\".scriptengine.v1.GetScriptResponse\x12X\n" +
-	"\vListScripts\x12#.scriptengine.v1.ListScriptsRequest\x1a$.scriptengine.v1.ListScriptsResponse\x12[\n" +
-	"\fDeleteScript\x12$.scriptengine.v1.DeleteScriptRequest\x1a%.scriptengine.v1.DeleteScriptResponse\x12X\n" +
-	"\vHealthCheck\x12#.scriptengine.v1.HealthCheckRequest\x1a$.scriptengine.v1.HealthCheckResponse\x12U\n" +
+	"\tRunScript\x12!.scriptengine.v1.RunScriptRequest\x1a\".scriptengine.v1.RunScriptResponse\x12W\n" +
+	"\tGetScript\x12!.scriptengine.v1.GetScriptRequest\x1a\".scriptengine.v1.GetScriptResponse\"\x03\x90\x02\x01\x12]\n" +
+	"\vListScripts\x12#.scriptengine.v1.ListScriptsRequest\x1a$.scriptengine.v1.ListScriptsResponse\"\x03\x90\x02\x01\x12[\n" +
+	"\fDeleteScript\x12$.scriptengine.v1.DeleteScriptRequest\x1a%.scriptengine.v1.DeleteScriptResponse\x12]\n" +
+	"\vHealthCheck\x12#.scriptengine.v1.HealthCheckRequest\x1a$.scriptengine.v1.HealthCheckResponse\"\x03\x90\x02\x01\x12Z\n" +
 	"\n" +
-	"GetMetrics\x12\".scriptengine.v1.GetMetricsRequest\x1a#.scriptengine.v1.GetMetricsResponse\x12R\n" +
-	"\tGetConfig\x12!.scriptengine.v1.GetConfigRequest\x1a\".scriptengine.v1.GetConfigResponse\x12F\n" +
-	"\x05Start\x12\x1d.scriptengine.v1.StartRequest\x1a\x1e.scriptengine.v1.StartResponse\x12C\n" +
-	"\x04Stop\x12\x1c.scriptengine.v1.StopRequest\x1a\x1d.scriptengine.v1.StopResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
+	"GetMetrics\x12\".scriptengine.v1.GetMetricsRequest\x1a#.scriptengine.v1.GetMetricsResponse\"\x03\x90\x02\x01\x12W\n" +
+	"\tGetConfig\x12!.scriptengine.v1.GetConfigRequest\x1a\".scriptengine.v1.GetConfigResponse\"\x03\x90\x02\x01\x12K\n" +
+	"\x05Start\x12\x1d.scriptengine.v1.StartRequest\x1a\x1e.scriptengine.v1.StartResponse\"\x03\x90\x02\x02\x12H\n" +
+	"\x04Stop\x12\x1c.scriptengine.v1.StopRequest\x1a\x1d.scriptengine.v1.StopResponse\"\x03\x90\x02\x02BLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
 
 var (
 	file_scriptengine_v1_script_service_proto_rawDescOnce sync.Once

@@ -406,10 +406,10 @@ const file_scriptengine_v1_tool_service_proto_rawDesc = "" +
 	"\x0eGetToolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"<\n" +
 	"\x0fGetToolResponse\x12)\n" +
-	"\x04tool\x18\x01 \x01(\v2\x15.scriptengine.v1.ToolR\x04tool2\xaf\x01\n" +
-	"\vToolService\x12R\n" +
-	"\tListTools\x12!.scriptengine.v1.ListToolsRequest\x1a\".scriptengine.v1.ListToolsResponse\x12L\n" +
-	"\aGetTool\x12\x1f.scriptengine.v1.GetToolRequest\x1a .scriptengine.v1.GetToolResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
+	"\x04tool\x18\x01 \x01(\v2\x15.scriptengine.v1.ToolR\x04tool2\xb9\x01\n" +
+	"\vToolService\x12W\n" +
+	"\tListTools\x12!.scriptengine.v1.ListToolsRequest\x1a\".scriptengine.v1.ListToolsResponse\"\x03\x90\x02\x01\x12Q\n" +
+	"\aGetTool\x12\x1f.scriptengine.v1.GetToolRequest\x1a .scriptengine.v1.GetToolResponse\"\x03\x90\x02\x01BLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
 
 var (
 	file_scriptengine_v1_tool_service_proto_rawDescOnce sync.Once

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from scriptengine.v1 import common_pb2 as scriptengine_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"scriptengine/v1/tool_service.proto\x12\x0fscriptengine.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cscriptengine/v1/common.proto\"\x98\x04\n\x04Tool\x12\x17\n\x07tool_id\x18\x01 \x01(\tR\x06toolId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12:\n\x0cinput_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12<\n\routput_schema\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x0coutputSchema\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12\x12\n\x04tags\x18\x07 \x03(\tR\x04tags\x12\x45\n\x0esecurity_level\x18\x08 \x01(\x0e\x32\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevel\x12\x18\n\x07\x62uiltin\x18\t \x01(\x08R\x07\x62uiltin\x12\x1f\n\x0bsource_hash\x18\n \x01(\tR\nsourceHash\x12\x39\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x12!\n\x0cmigration_id\x18\r \x01(\tR\x0bmigrationId\"`\n\x10ListToolsRequest\x12\x10\n\x03tag\x18\x01 \x01(\tR\x03tag\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"h\n\x11ListToolsResponse\x12+\n\x05tools\x18\x01 \x03(\x0b\x32\x15.scriptengine.v1.ToolR\x05tools\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"$\n\x0eGetToolRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"<\n\x0fGetToolResponse\x12)\n\x04tool\x18\x01 \x01(\x0b\x32\x15.scriptengine.v1.ToolR\x04tool2\xaf\x01\n\x0bToolService\x12R\n\tListTools\x12!.scriptengine.v1.ListToolsRequest\x1a\".scriptengine.v1.ListToolsResponse\x12L\n\x07GetTool\x12\x1f.scriptengine.v1.GetToolRequest\x1a .scriptengine.v1.GetToolResponseBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"scriptengine/v1/tool_service.proto\x12\x0fscriptengine.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cscriptengine/v1/common.proto\"\x98\x04\n\x04Tool\x12\x17\n\x07tool_id\x18\x01 \x01(\tR\x06toolId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12:\n\x0cinput_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x0binputSchema\x12<\n\routput_schema\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x0coutputSchema\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12\x12\n\x04tags\x18\x07 \x03(\tR\x04tags\x12\x45\n\x0esecurity_level\x18\x08 \x01(\x0e\x32\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevel\x12\x18\n\x07\x62uiltin\x18\t \x01(\x08R\x07\x62uiltin\x12\x1f\n\x0bsource_hash\x18\n \x01(\tR\nsourceHash\x12\x39\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x12!\n\x0cmigration_id\x18\r \x01(\tR\x0bmigrationId\"`\n\x10ListToolsRequest\x12\x10\n\x03tag\x18\x01 \x01(\tR\x03tag\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"h\n\x11ListToolsResponse\x12+\n\x05tools\x18\x01 \x03(\x0b\x32\x15.scriptengine.v1.ToolR\x05tools\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"$\n\x0eGetToolRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"<\n\x0fGetToolResponse\x12)\n\x04tool\x18\x01 \x01(\x0b\x32\x15.scriptengine.v1.ToolR\x04tool2\xb9\x01\n\x0bToolService\x12W\n\tListTools\x12!.scriptengine.v1.ListToolsRequest\x1a\".scriptengine.v1.ListToolsResponse\"\x03\x90\x02\x01\x12Q\n\x07GetTool\x12\x1f.scriptengine.v1.GetToolRequest\x1a .scriptengine.v1.GetToolResponse\"\x03\x90\x02\x01\x42LZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,10 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scriptengine.v1.tool_servic
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1'
+  _globals['_TOOLSERVICE'].methods_by_name['ListTools']._loaded_options = None
+  _globals['_TOOLSERVICE'].methods_by_name['ListTools']._serialized_options = b'\220\002\001'
+  _globals['_TOOLSERVICE'].methods_by_name['GetTool']._loaded_options = None
+  _globals['_TOOLSERVICE'].methods_by_name['GetTool']._serialized_options = b'\220\002\001'
   _globals['_TOOL']._serialized_start=149
   _globals['_TOOL']._serialized_end=685
   _globals['_LISTTOOLSREQUEST']._serialized_start=687
@@ -46,5 +50,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETTOOLRESPONSE']._serialized_start=929
   _globals['_GETTOOLRESPONSE']._serialized_end=989
   _globals['_TOOLSERVICE']._serialized_start=992
-  _globals['_TOOLSERVICE']._serialized_end=1167
+  _globals['_TOOLSERVICE']._serialized_end=1177
 # @@protoc_insertion_point(module_scope)
