@@ -66,7 +66,6 @@ const LONG_METHODS = new Set([
 
 type HeadersInit = ConstructorParameters<typeof Headers>[0];
 
-/** Sleeps, or rejects with CancelledError when the signal fires. */
 /** An abort seen between retries: CANCELLED whatever the reason, as an abort during the call is. */
 function abortedError(signal: AbortSignal | undefined): ScriptEngineError {
   const reason: unknown = signal?.reason;
@@ -75,6 +74,7 @@ function abortedError(signal: AbortSignal | undefined): ScriptEngineError {
   return toScriptEngineError(new ConnectError(message, Code.Canceled, undefined, undefined, reason));
 }
 
+/** Sleeps, or rejects with CancelledError when the signal fires. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortedError(signal));
