@@ -98,6 +98,13 @@ export function serviceError(reason: ErrorReason, message: string, options: Serv
 export const invalidArgument = (field: string, message: string): ConnectError =>
   serviceError("VALIDATION_ERROR", message, { field });
 
+/**
+ * The server's shutdown has begun: UNAVAILABLE ENGINE_STOPPED with RetryInfo, a clean and
+ * retryable status that tells clients to go elsewhere or come back later.
+ */
+export const shuttingDownError = (metadata?: ServiceErrorOptions["metadata"]): ConnectError =>
+  serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000, metadata });
+
 export const notImplemented = (what: string): ConnectError =>
   serviceError("NOT_IMPLEMENTED", `${what} is not implemented by this build`);
 

@@ -5,7 +5,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { Authenticator } from "../auth/principal.ts";
 import { principalKey } from "../auth/principal.ts";
-import { abortedWith, notImplemented, serviceError, toServiceError } from "../errors.ts";
+import { abortedWith, notImplemented, serviceError, shuttingDownError, toServiceError } from "../errors.ts";
+import { resumeAfterOf } from "../events/resumable-source.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
 import type { StreamQuota } from "./stream-quota.ts";
@@ -15,13 +16,13 @@ import { untilAborted } from "./until-aborted.ts";
 
 /**
  * How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable
- * status. A source that knows where its reader can resume (an event subscription) says so in the
- * ErrorInfo (`resume_after_sequence`): events its filter skipped are not missed ones.
+ * status. A source that knows where its reader can resume (a ResumableSource: an event
+ * subscription) says so in the ErrorInfo (`resume_after_sequence`): events its filter skipped are
+ * not missed ones.
  */
-const shuttingDown = (source?: unknown) => {
-  const at = (source as { resumeAfter?: unknown } | undefined)?.resumeAfter;
-  const metadata = typeof at === "bigint" ? { resume_after_sequence: String(at) } : undefined;
-  return serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000, metadata });
+const shuttingDown = (source: unknown) => {
+  const at = resumeAfterOf(source);
+  return shuttingDownError(at === undefined ? undefined : { resume_after_sequence: String(at) });
 };
 
 export interface GuardOptions {
