@@ -8,7 +8,7 @@ import { HealthStatusSchema, PerformanceMetricsSchema, type PerformanceMetrics }
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { requirePermission } from "../auth/principal.ts";
 import type { Config } from "../config/types.ts";
-import { abortedWith, messageOf, serviceError } from "../errors.ts";
+import { abortedWith, messageOf, serviceError, shuttingDownError } from "../errors.ts";
 import { overall } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../log.ts";
@@ -30,36 +30,34 @@ export interface ScriptServiceDeps {
   /** CPU the engine's worker processes have used so far, in ms (for cpu_usage). */
   workersCpuMs?: () => number;
   /** Named components and their health, for HealthCheck. */
-  components?: () => { name: string; status: ServiceStatus; message: string }[];
+  components: () => { name: string; status: ServiceStatus; message: string }[];
   /** The engine's RPCs (ExecuteScript, CompileScript, RunScript, GetScript, ListScripts, DeleteScript). */
   scripts?: Partial<ServiceImpl<typeof ScriptService>>;
   /** Starts the engine's workers again (Start, from STOPPED). */
-  onStart?: () => Promise<void>;
+  onStart: () => Promise<void>;
   /** Stops the engine (Stop): refuses what is queued, lets what runs finish (bounded), stops the workers. */
-  onStop?: (reason: string) => Promise<void>;
+  onStop: () => Promise<void>;
   /** True once the server's shutdown has begun: from then on only the shutdown moves the status. */
-  isClosing?: () => boolean;
+  isClosing: () => boolean;
   /** Says who started or stopped the engine (the events carry the reason, not the principal). */
-  log?: Logger;
+  log: Logger;
 }
 
 /** A Stop reason is the caller's text: it is kept to this many characters in the status and its event. */
 const MAX_REASON_CHARS = 512;
 
+/** UNAVAILABLE ENGINE_STOPPED, saying what the engine is doing instead (starting, stopping, ...). */
+const notServing = (health: HealthState) =>
+  serviceError("ENGINE_STOPPED", `the engine is ${ServiceStatus[health.status].toLowerCase()}: ${health.message}`, { retryAfterMs: 1000 });
+
 /** Work RPCs refuse with UNAVAILABLE while the engine is not serving. */
 export function requireServing(health: HealthState): void {
-  if (!health.accepting) {
-    throw serviceError("ENGINE_STOPPED", `the engine is ${ServiceStatus[health.status].toLowerCase()}: ${health.message}`, {
-      retryAfterMs: 1000,
-    });
-  }
+  if (!health.accepting) throw notServing(health);
 }
-
-const shuttingDown = () => serviceError("ENGINE_STOPPED", "the server is shutting down", { retryAfterMs: 1000 });
 
 export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<typeof ScriptService>> {
   const { health } = deps;
-  const closing = () => deps.isClosing?.() === true;
+  const closing = deps.isClosing;
   const healthStatus = () =>
     create(HealthStatusSchema, {
       status: health.status,
@@ -67,7 +65,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
       version: VERSION,
       timestamp: timestampNow(),
       uptime: durationOf(Date.now() - deps.startedAt),
-      components: deps.components?.() ?? [],
+      components: deps.components(),
       message: health.message,
     });
 
@@ -123,23 +121,29 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
         if (health.accepting) return;
         // The server is shutting down (even if a Stop had the engine STOPPED before): the status
         // is the shutdown's, no STARTING in the middle of it.
-        if (closing()) throw shuttingDown();
+        if (closing()) throw shuttingDownError();
         // STARTING or STOPPING not of a Stop's making: the server is starting up or shutting down
         // (UNAVAILABLE ENGINE_STOPPED, saying which).
-        if (health.status !== ServiceStatus.STOPPED) requireServing(health);
-        deps.log?.info("engine started on request", { principal: principal.name });
+        const status = health.status; // (not narrowing health.status: the steps below change it)
+        if (status !== ServiceStatus.STOPPED) throw notServing(health);
+        deps.log.info("engine start requested", { principal: principal.name });
         health.set(ServiceStatus.STARTING, "starting on request");
         try {
-          await deps.onStart?.();
+          await deps.onStart();
         } catch (err) {
+          deps.log.warn("engine start failed", { principal: principal.name, error: messageOf(err) });
           if (!closing()) health.set(ServiceStatus.STOPPED, `start failed: ${messageOf(err)}`);
           throw err;
         }
         // The shutdown began while the workers spawned: the status is its own (STOPPING, then
         // STOPPED), and the engine is not serving.
-        if (closing() || health.status !== ServiceStatus.STARTING) throw shuttingDown();
-        const worst = overall(deps.components?.() ?? []);
+        if (closing() || health.status !== ServiceStatus.STARTING) {
+          deps.log.info("engine start overtaken by shutdown", { principal: principal.name });
+          throw shuttingDownError();
+        }
+        const worst = overall(deps.components());
         health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "started on request" : `${worst.name}: ${worst.message}`);
+        deps.log.info("engine started on request", { principal: principal.name, status: ServiceStatus[worst.status] });
       });
       return { health: healthStatus() };
     },
@@ -149,15 +153,20 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
         // Already stopped, or the server is starting up or shutting down (which stops the engine itself).
         if (!health.accepting) return;
         const reason = req.reason.slice(0, MAX_REASON_CHARS) || "stopped on request";
-        deps.log?.info("engine stopped on request", { principal: principal.name, reason });
+        deps.log.info("engine stopped on request", { principal: principal.name, reason });
         // New work is refused from here; STOPPED once nothing runs any more.
         health.set(ServiceStatus.STOPPING, reason);
         try {
-          await deps.onStop?.(reason);
-        } finally {
-          // Once the shutdown has begun, it ends in its own STOPPED; the answer says STOPPING.
-          if (!closing()) health.set(ServiceStatus.STOPPED, reason);
+          await deps.onStop();
+        } catch (err) {
+          // Draining or closing the engine failed: it may still hold workers, so STOPPED would be
+          // untrue. Once the shutdown has begun, the status is its own.
+          deps.log.error("engine stop failed", { principal: principal.name, error: messageOf(err) });
+          if (!closing()) health.set(ServiceStatus.UNHEALTHY, `stop failed: ${messageOf(err)}`);
+          throw err;
         }
+        // Once the shutdown has begun, it ends in its own STOPPED; the answer says STOPPING.
+        if (!closing()) health.set(ServiceStatus.STOPPED, reason);
       });
       return { health: healthStatus() };
     },
