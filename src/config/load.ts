@@ -311,6 +311,11 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
   if (config.server.tlsClientCaFile && !config.server.tlsCertFile) {
     throw new ConfigError("server.tls_client_ca_file", "mTLS needs server.tls_cert_file and server.tls_key_file");
   }
+  // Without credentials every caller is the local principal, and the Origin check is what keeps web
+  // pages from acting as it (doors/local-callers.ts): "*" would let any page run scripts there.
+  if (config.auth.principals.length === 0 && config.server.corsOrigins.includes("*")) {
+    throw new ConfigError("server.cors_origins", '"*" would let any web page act as the local principal while no auth.principals are configured; list the origins, or configure principals');
+  }
   return { config, sources, configFile };
 }
 

@@ -53,11 +53,17 @@ describe("configuration", () => {
     [`[[auth.principals]]\nname = "a"\ntoken = "spaced-token-0123456789 "`, "auth.principals[0].token", "visible ASCII"],
     [`[server]\ntls_cert_file = "/x.pem"`, "server.tls_key_file", "both"],
     [`this is = not toml =`, "config.toml", "not valid TOML"],
+    [`[server]\ncors_origins = ["https://app.example.com", "*"]`, "server.cors_origins", "no auth.principals are configured"],
   ])("rejects %j naming %s", (toml, key, why) => {
     const file = tomlFile(toml);
     expect(() => loadConfig({ argv: ["--config", file], env: {} })).toThrowError(
       expect.objectContaining({ message: expect.stringContaining(why), key: expect.stringContaining(key) }),
     );
+  });
+
+  it('allows cors_origins "*" once principals are configured (callers then need credentials)', () => {
+    const file = tomlFile(`[server]\ncors_origins = ["*"]\n[[auth.principals]]\nname = "ops"\ntoken = "ops-token-0123456789"\n`);
+    expect(loadConfig({ argv: ["--config", file], env: {} }).config.server.corsOrigins).toEqual(["*"]);
   });
 
   it("rejects a token_env whose value could never authenticate, naming the key", () => {
