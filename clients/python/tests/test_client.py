@@ -6,11 +6,13 @@ import asyncio
 import builtins
 import socket
 import threading
+import types
 from typing import Any
 
 import pytest
 
 import scriptengine_client as se
+from scriptengine_client import _aio
 from conftest import start_server
 from google.protobuf import descriptor_pb2, descriptor_pool
 from google.rpc import error_details_pb2
@@ -226,6 +228,19 @@ def test_async_close_ends_calls_in_flight(server) -> None:
                 await task
     asyncio.run(main())
 
+
+def test_async_close_on_python_3_10(monkeypatch) -> None:
+    """Python 3.10's asyncio.Task has no cancelling() (3.11+), and the package supports 3.10: a closed
+    AsyncClient's calls still end with the typed CancelledError there, not AttributeError."""
+    class Task310:  # what asyncio.current_task() gives on 3.10, as far as cancelling() goes
+        pass
+
+    monkeypatch.setattr(asyncio, "current_task", lambda loop=None: Task310())
+    client = types.SimpleNamespace(_closed=True)
+    with pytest.raises(se.CancelledError, match="the client was closed"):
+        _aio._raise_if_closed(client)  # type: ignore[arg-type]
+    client._closed = False
+    _aio._raise_if_closed(client)  # type: ignore[arg-type]  # not closed: the task's own cancellation goes on
 
 
 def test_a_call_on_a_closed_client_is_the_typed_cancelled_error(server) -> None:

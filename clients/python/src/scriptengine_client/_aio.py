@@ -78,9 +78,10 @@ async def _typed_stream(client: "AsyncClient", call: Any) -> AsyncIterator[Any]:
 def _raise_if_closed(client: "AsyncClient") -> None:
     """grpc.aio ends the calls of a closed channel with asyncio.CancelledError, which reads as the
     caller's own task being cancelled; when the task is not (``cancelling()`` is 0) and the client
-    was closed, the call ends with the typed CancelledError instead, as in the sync client."""
-    task = asyncio.current_task()
-    if client._closed and (task is None or task.cancelling() == 0):
+    was closed, the call ends with the typed CancelledError instead, as in the sync client. Python
+    3.10 has no ``Task.cancelling()``: there the closed client alone decides."""
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    if client._closed and (cancelling is None or cancelling() == 0):
         raise c.closed_error() from None
 
 
