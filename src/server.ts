@@ -210,7 +210,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const index = new ReflectionIndex([...api, ...probes].map((s) => s.service).concat([ReflectionV1, ReflectionV1Alpha]), [
     file_google_rpc_error_details,
     file_google_rpc_status,
-  ]);
+  ], { log });
   const reflection = [
     served(ReflectionV1, guard(ReflectionV1, reflectionV1(index) as ServiceImpl<typeof ReflectionV1>, publicOptions)),
     served(ReflectionV1Alpha, guard(ReflectionV1Alpha, reflectionV1Alpha(index) as ServiceImpl<typeof ReflectionV1Alpha>, publicOptions)),

@@ -1,12 +1,15 @@
 // gRPC server reflection (v1 and v1alpha), built on the descriptors protobuf-es embeds in the
 // generated code, so grpcurl can list and describe everything with no .proto files at hand. Those
 // carry no comments; the files `make gen` also writes with buf (source info kept) are served in
-// their place, so `grpcurl describe` shows each proto's documentation.
+// their place, so `grpcurl describe` shows each proto's documentation, but only a file that is
+// the compiled one but for that: a stale descriptor set (buf run without `make gen`, an old deploy)
+// would describe fields the server does not speak.
 import { readFileSync } from "node:fs";
-import { fromBinary, toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { clone, fromBinary, toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { createRegistry, type Registry } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "../log.ts";
 import { ServerReflection as ReflectionV1, type ServerReflectionRequest } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js";
 
@@ -24,33 +27,63 @@ function withDependencies(file: DescFile, seen = new Set<string>(), out: DescFil
 /** The generated descriptor set with comments, by file name (empty when it cannot be read). */
 export const DOCUMENTED_DESCRIPTORS = new URL("../../gen/descriptors/scriptengine.binpb", import.meta.url);
 
-function documentedFiles(from: URL): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
+function documentedFiles(from: URL, log?: Logger): Map<string, FileDescriptorProto> {
   try {
-    for (const f of fromBinary(FileDescriptorSetSchema, readFileSync(from)).file) out.set(f.name, toBinary(FileDescriptorProtoSchema, f));
-  } catch {
-    /* without it, reflection serves the same descriptors without comments */
+    return new Map(fromBinary(FileDescriptorSetSchema, readFileSync(from)).file.map((f) => [f.name, f]));
+  } catch (err) {
+    log?.warn("reflection serves descriptors without comments: the documented descriptor set could not be read", { file: from.pathname, error: String(err) });
+    return new Map();
   }
-  return out;
+}
+
+/**
+ * The file as the server compiled it, for comparison: buf's copy differs only by its comments
+ * (source_code_info) and buf's own unknown fields; protobuf-es embeds neither.
+ */
+const comparable = (f: FileDescriptorProto): Uint8Array => {
+  const bare = clone(FileDescriptorProtoSchema, f);
+  bare.sourceCodeInfo = undefined;
+  return toBinary(FileDescriptorProtoSchema, bare, { writeUnknownFields: false });
+};
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+
+export interface ReflectionOptions {
+  /** The documented descriptor set (default: the one `make gen` writes). */
+  documented?: URL;
+  /** Told, once, when the documented files cannot be read or do not match the compiled ones. */
+  log?: Logger;
 }
 
 export class ReflectionIndex {
   private readonly services: DescService[];
   private readonly registry: Registry;
   private readonly files = new Map<string, DescFile>();
-  private readonly documented: Map<string, Uint8Array>;
+  /** What is served per file name: the documented encoding where it matches, else the compiled one. */
+  private readonly encoded = new Map<string, Uint8Array>();
 
   /** `extraFiles`: files no service imports but clients need, such as google.rpc error details. */
-  constructor(services: DescService[], extraFiles: DescFile[] = [], documented: URL = DOCUMENTED_DESCRIPTORS) {
-    this.documented = documentedFiles(documented);
+  constructor(services: DescService[], extraFiles: DescFile[] = [], options: ReflectionOptions = {}) {
     this.services = services;
     const seen = new Set<string>();
     const files: DescFile[] = [];
     for (const f of [...services.map((s) => s.file), ...extraFiles]) withDependencies(f, seen, files);
     for (const f of files) this.files.set(f.proto.name, f);
     this.registry = createRegistry(...files);
-  }
 
+    const documented = documentedFiles(options.documented ?? DOCUMENTED_DESCRIPTORS, options.log);
+    const stale: string[] = [];
+    for (const f of files) {
+      const compiled = toBinary(FileDescriptorProtoSchema, f.proto);
+      const doc = documented.get(f.proto.name);
+      const matches = doc !== undefined && sameBytes(comparable(doc), compiled);
+      if (doc !== undefined && !matches) stale.push(f.proto.name);
+      this.encoded.set(f.proto.name, matches ? toBinary(FileDescriptorProtoSchema, doc) : compiled);
+    }
+    if (stale.length > 0) {
+      options.log?.warn("reflection serves these files without comments: the documented descriptor set does not match the compiled code (run make gen)", { files: stale });
+    }
+  }
   get serviceNames(): string[] {
     return this.services.map((s) => s.typeName);
   }
@@ -73,7 +106,7 @@ export class ReflectionIndex {
   }
 
   encode(file: DescFile): Uint8Array[] {
-    return withDependencies(file).map((f) => this.documented.get(f.proto.name) ?? toBinary(FileDescriptorProtoSchema, f.proto));
+    return withDependencies(file).map((f) => this.encoded.get(f.proto.name) ?? toBinary(FileDescriptorProtoSchema, f.proto));
   }
 }
 
