@@ -1,8 +1,7 @@
 // --profile FILE: checked before the script runs (a run whose profile cannot be saved would be
 // wasted, its side effects done), written after the result is shown (a write that still fails
 // must not hide the script's output).
-import { W_OK } from "node:constants";
-import { accessSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CliError, EXIT } from "./exit.ts";
 
@@ -19,7 +18,7 @@ export function checkProfilePath(file: string): void {
     exists = false;
   }
   try {
-    accessSync(exists ? file : dirname(resolve(file)), W_OK);
+    accessSync(exists ? file : dirname(resolve(file)), constants.W_OK);
   } catch (e) {
     throw new CliError(`cannot write --profile ${file}: ${codeOf(e)}${exists ? "" : " (its directory)"}`);
   }
