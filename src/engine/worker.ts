@@ -886,12 +886,18 @@ process.on('disconnect', () => process.exit(0));
 
 // A server killed outright sends no disconnect this process can read while guest code holds its
 // thread (a synchronous run ends only at the script's own time limit: minutes at Development
-// level). A thread of its own watches the parent and ends the process once it is gone.
+// level). A thread of its own watches the parent and ends the process once it is gone. Its cost:
+// ~18 MiB of RSS (an isolate and a Node environment of its own), counted in the worker's RSS
+// budget like everything else here; the limits keep it from growing past that (it boots in ~7 MiB
+// of heap, so 16). Should it still die, the process goes on without it (disconnect still ends it).
 new Worker(
   `const { workerData } = require('node:worker_threads');
    setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);`,
-  { eval: true, workerData: process.ppid },
-).unref();
+  { eval: true, workerData: process.ppid, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 } },
+)
+  // Its code only: the supervisor reads this process's stderr for V8's out-of-memory words.
+  .on('error', (err: NodeJS.ErrnoException) => process.stderr.write(`the parent-watch thread stopped (${err.code ?? err.name})\n`))
+  .unref();
 
 for (let i = 0; i < ISOLATES; i++) slots.push(new Slot(slotSeq++, Number(process.env.SE_DEFAULT_MEMORY_MB ?? 64)));
 setInterval(() => {
