@@ -1,5 +1,6 @@
 // The engine's lifecycle and health status, one source of truth for HealthCheck, the standard
-// grpc.health.v1 service and HealthStatusChanged events. Listeners hear every real change.
+// grpc.health.v1 service and HealthStatusChanged events. Listeners hear every change of status,
+// and a change of message alone when it is announced (the shutdown taking over from a Stop).
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 
 export type StatusListener = (status: ServiceStatus, previous: ServiceStatus, message: string) => void;
