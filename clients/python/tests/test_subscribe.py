@@ -545,3 +545,19 @@ def test_async_subscribe_resumes_after_cancelled_not_of_its_own_doing() -> None:
         asyncio.run(asyncio.wait_for(main(), 30))
     finally:
         fake.stop()
+
+
+def test_both_clients_share_the_resume_rules() -> None:
+    """The resume point and what counts as a dropped connection live in _common, for Client and
+    AsyncClient alike: the asyncio client no longer borrows a private helper of the blocking one."""
+    from scriptengine_client import _aio, _client, _common
+
+    position: dict[str, int | None] = {"after": 5}
+    with pytest.raises(se.UnavailableError), _common.resume_point(position):
+        raise se.UnavailableError(grpc.StatusCode.UNAVAILABLE, "shutting down", metadata={"resume_after_sequence": "57"})
+    assert position["after"] == 57
+    with pytest.raises(se.UnavailableError), _common.resume_point(position):
+        raise se.UnavailableError(grpc.StatusCode.UNAVAILABLE, "gone", metadata={"resume_after_sequence": "x"})
+    assert position["after"] == 57
+    assert set(_common.DROPPED) == {se.UnavailableError, se.CancelledError}
+    assert not hasattr(_client, "_resume_point") and not hasattr(_aio, "_resume_point")

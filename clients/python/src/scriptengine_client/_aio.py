@@ -13,8 +13,7 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
-from ._client import _resume_point
-from ._errors import CancelledError, EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
 
 T = TypeVar("T")
 
@@ -178,7 +177,7 @@ class AsyncClient:
                 req.after_sequence = position["after"]
             stream = self.events.Subscribe(req)
             try:
-                with _resume_point(position):
+                with c.resume_point(position):
                     async for msg in stream:
                         which = msg.WhichOneof("message")
                         if which == "started":
@@ -241,11 +240,10 @@ class AsyncClient:
                 async for item in stream:
                     yield item
                 return
-            except (UnavailableError, CancelledError) as err:
+            except c.DROPPED as err:
                 if self._closed:  # as on Client: closing the client ends the iteration, quietly
                     return
-                # Else CANCELLED is a reset stream, a dropped connection (the caller's own task
-                # cancellation is asyncio.CancelledError, which goes on up).
+                # (The caller's own task cancellation is asyncio.CancelledError, which goes on up.)
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise

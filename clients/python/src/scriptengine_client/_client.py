@@ -13,7 +13,7 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
-from ._errors import CancelledError, EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -105,21 +105,6 @@ def _cancelled_on(stop: Optional[threading.Event], responses: Iterator[R]) -> It
     finally:
         ended.set()
         stream.close()
-
-
-@contextlib.contextmanager
-def _resume_point(position: dict[str, Optional[int]]) -> Iterator[None]:
-    """Moves ``position["after"]`` on to the ErrorInfo ``resume_after_sequence`` of a subscription
-    stream that ends UNAVAILABLE with one (a server shutting down): every event the filter lets in
-    up to there was sent, so the run's later events of other types (its own shutdown's among them)
-    are not reported missed after a restart."""
-    try:
-        yield
-    except UnavailableError as err:
-        at = err.metadata.get("resume_after_sequence", "")
-        if at.isdecimal():
-            position["after"] = max(position["after"] or 0, int(at))
-        raise
 
 
 class _Service:
@@ -225,7 +210,7 @@ class Client:
             req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
             if position["after"] is not None:
                 req.after_sequence = position["after"]
-            with _cancelled_on(stop, self.events.Subscribe(req)) as stream, _resume_point(position):
+            with _cancelled_on(stop, self.events.Subscribe(req)) as stream, c.resume_point(position):
                 for msg in stream:
                     which = msg.WhichOneof("message")
                     if which == "started":
@@ -291,12 +276,9 @@ class Client:
                     if stopped():
                         return
                 return
-            except (UnavailableError, CancelledError) as err:
+            except c.DROPPED as err:
                 if stopped():  # the call was cancelled by ``stop`` or close(): a clean end
                     return
-                # Else CANCELLED is a reset stream, a dropped connection: a server that force-closes
-                # its connections at shutdown (past its grace, its ending not read yet by a lagging
-                # reader) resets the stream, which some stacks read as CANCELLED.
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, struct_pb2
@@ -19,7 +20,7 @@ from scriptengine.v1 import (
     tool_service_pb2_grpc,
 )
 
-from ._errors import CancelledError, ScriptFailedError
+from ._errors import CancelledError, ScriptFailedError, UnavailableError
 
 PACKAGE = "scriptengine.v1"
 
@@ -153,3 +154,26 @@ def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]
 def closed_error() -> CancelledError:
     """What a call on a closed client raises, in both clients (grpc says ValueError or UsageError)."""
     return CancelledError(grpc.StatusCode.CANCELLED, "the client was closed")
+
+
+#: What a subscription or watch stream ends with when its connection drops, so both clients start a
+#: new one: UNAVAILABLE (a lost connection, a server shutting down), or CANCELLED that neither the
+#: caller nor close() asked for (a server that force-closes its connections at shutdown, past its
+#: grace, its ending not read yet by a lagging reader, resets the stream, which some stacks read as
+#: CANCELLED). A closed client's streams end CANCELLED by its own doing: each client checks that first.
+DROPPED = (UnavailableError, CancelledError)
+
+
+@contextlib.contextmanager
+def resume_point(position: dict[str, Optional[int]]) -> Iterator[None]:
+    """Moves ``position["after"]`` on to the ErrorInfo ``resume_after_sequence`` of a subscription
+    stream that ends UNAVAILABLE with one (a server shutting down): every event the filter lets in
+    up to there was sent, so the run's later events of other types (its own shutdown's among them)
+    are not reported missed after a restart."""
+    try:
+        yield
+    except UnavailableError as err:
+        at = err.metadata.get("resume_after_sequence", "")
+        if at.isdecimal():
+            position["after"] = max(position["after"] or 0, int(at))
+        raise
