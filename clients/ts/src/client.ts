@@ -10,6 +10,7 @@ import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_serv
 import { EventService } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { RegistryService } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ToolService } from "../../../gen/ts/scriptengine/v1/tool_service_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/ts/grpc/health/v1/health_pb.js";
 import type { ExecutionContext, ExecutionResult, CompilationContext, CompiledScript, HealthStatus } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import { ExecutionContextSchema, type CompilationContextSchema } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import type { MigrationConfigSchema, MigrationResult, RollbackConfigSchema, RollbackResult } from "../../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -240,6 +241,15 @@ export class ScriptEngineClient {
   }
 
   /**
+   * The server's standard grpc.health.v1 status (of `service`, "" for the whole server): public, so
+   * it needs no token, and what probes and load balancers ask. `health()` is the engine's own, with
+   * its components, and needs a principal.
+   */
+  async standardHealth(service = "", options?: CallOptions): Promise<HealthCheckResponse_ServingStatus> {
+    return (await createClient(Health, this.transport).check({ service }, options)).status;
+  }
+
+  /**
    * Runs ad-hoc source with these arguments and returns the script's value. A script that
    * fails (throws, times out, ...) raises ScriptFailedError carrying the full result.
    */
@@ -417,3 +427,6 @@ async function* withResumePoint<T>(stream: AsyncIterable<T>, resumeAfter: (seque
 }
 
 export type { ExecutionContext };
+/** The grpc.health.v1 serving status (SERVING, NOT_SERVING, ...), as `standardHealth()` gives it. */
+export { HealthCheckResponse_ServingStatus as ServingStatus };
+

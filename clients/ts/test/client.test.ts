@@ -14,7 +14,7 @@ import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_serv
 import { RegistryService } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ToolService } from "../../../gen/ts/scriptengine/v1/tool_service_pb.js";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { CancelledError, createScriptEngineClient, IDEMPOTENT_METHODS, InvalidArgumentError, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus } from "../src/index.ts";
+import { CancelledError, createScriptEngineClient, IDEMPOTENT_METHODS, InvalidArgumentError, ResourceExhaustedError, ScriptEngineClient, TimeoutError, UnavailableError, NotFoundError, ServiceStatus, ServingStatus } from "../src/index.ts";
 import { freePort, SERVER_ARGS } from "./support.ts";
 
 // What the contract declares idempotent (idempotency_level in proto/): the Go and Python SDKs
@@ -145,6 +145,11 @@ describe.each(["grpc-js", "connect", "grpc-web"] as const)("client over %s", (tr
 
   it("reads health through the helper", async () => {
     expect((await client.health()).status).toBe(ServiceStatus.HEALTHY);
+  });
+
+  it("reads the standard grpc.health.v1 status", async () => {
+    expect(await client.standardHealth()).toBe(ServingStatus.SERVING);
+    expect(await client.standardHealth("scriptengine.v1.ScriptService")).toBe(ServingStatus.SERVING);
   });
 
   it("turns an expired deadline into TimeoutError", async () => {

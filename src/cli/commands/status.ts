@@ -1,10 +1,7 @@
 // health (the standard grpc.health.v1 Check when the server wants a token and none is given), metrics [--watch].
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
-import { Code, createClient } from "@connectrpc/connect";
-import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus as Serving } from "../../../gen/ts/grpc/health/v1/health_pb.js";
-import { toScriptEngineError } from "../../../clients/ts/src/index.ts";
+import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, ServingStatus, UnauthenticatedError, toScriptEngineError, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { resolveConnection } from "../connection.ts";
 import { EXIT } from "../exit.ts";
@@ -29,7 +26,7 @@ function metricsView(m: PerformanceMetrics): string {
 export function statusCommands(program: Command): void {
   program
     .command("health")
-    .description("the engine's health; exit 0 when HEALTHY or DEGRADED, 3 otherwise (without a token, on a server with tokens: the public grpc.health status)")
+    .description("the engine's health; exit 0 when HEALTHY or DEGRADED, 3 otherwise (without a token, on a server with tokens: the public grpc.health status, with --json just {\"status\": \"SERVING\"} or another grpc.health.v1 status)")
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf(cmd);
@@ -40,14 +37,14 @@ export function statusCommands(program: Command): void {
           } catch (e) {
             // HealthCheck needs a principal; the standard health service is public, so a probe
             // without a token still learns whether the server serves.
-            if (!anonymous || toScriptEngineError(e).code !== Code.Unauthenticated) throw e;
-            return createClient(Health, c.transport).check({ service: "" });
+            if (!anonymous || !(toScriptEngineError(e) instanceof UnauthenticatedError)) throw e;
+            return c.standardHealth();
           }
         });
-        if (h.$typeName === "grpc.health.v1.HealthCheckResponse") {
-          if (o.json) out(json(toJson(HealthCheckResponseSchema, h)));
-          else out(pairs([["status", `${Serving[h.status]} (grpc.health.v1: a token shows the engine's health and components)`]]));
-          return h.status === Serving.SERVING ? EXIT.OK : EXIT.UNAVAILABLE;
+        if (typeof h === "number") {
+          if (o.json) out(json({ status: ServingStatus[h] }));
+          else out(pairs([["status", `${ServingStatus[h]} (grpc.health.v1: a token shows the engine's health and components)`]]));
+          return h === ServingStatus.SERVING ? EXIT.OK : EXIT.UNAVAILABLE;
         }
         if (o.json) out(json(toJson(HealthStatusSchema, h)));
         else {
