@@ -106,6 +106,9 @@ function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: nu
 }
 
 /** The p-th percentile of sorted values by nearest rank: the smallest value with p % at or below it. */
+/** Attempts at one compilation when its worker is replaced under it. */
+const MAX_COMPILE_ATTEMPTS = 4;
+
 export function nearestRank(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -749,12 +752,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let r;
     compilesInFlight++;
     try {
-      r = await (await readyWorker(10_000)).compile(msg, o.compileTimeoutMs);
-    } catch (e) {
-      // Compiling is pure: when the worker was replaced meanwhile (a crash, or a cancelled execution
-      // it was running), compile once more on a ready worker.
-      if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED') throw e;
-      r = await (await readyWorker(10_000)).compile({ ...msg, id: ++msgSeq }, o.compileTimeoutMs);
+      // Compiling is pure: when the worker is replaced meanwhile (most often to stop another caller's
+      // cancelled script it was running), compile again on a ready worker, within the compile's own
+      // deadline; a source that takes workers down itself gives up after a few.
+      const deadline = performance.now() + o.compileTimeoutMs;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          r = await (await readyWorker(10_000)).compile({ ...msg, id: attempt === 1 ? msg.id : ++msgSeq }, Math.max(1, deadline - performance.now()));
+          break;
+        } catch (e) {
+          if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED' || attempt >= MAX_COMPILE_ATTEMPTS || performance.now() >= deadline) throw e;
+        }
+      }
     } finally {
       compilesInFlight--;
       wakeIfIdle();
