@@ -397,8 +397,9 @@ type HealthStatusChanged struct {
 	Status    ServiceStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	// Why: the reason given to Stop ("stopped on request" without one), "starting on request",
-	// "started on request", "shutting down", "serving" (HEALTHY again), or the component that made
-	// the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
+	// "started on request", "start failed: <why>", "stop failed: <why>", "shutting down", "serving"
+	// (HEALTHY again), or the component that made the engine DEGRADED or UNHEALTHY with what it
+	// measured (for example "queue: 5/5 queued").
 	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1076,7 +1076,8 @@ type PerformanceMetrics struct {
 	BusyIsolates uint64 `protobuf:"varint,18,opt,name=busy_isolates,json=busyIsolates,proto3" json:"busy_isolates,omitempty"`
 	// Isolates disposed and replaced (limit hit or recycled after N executions).
 	IsolateRecycles uint64 `protobuf:"varint,19,opt,name=isolate_recycles,json=isolateRecycles,proto3" json:"isolate_recycles,omitempty"`
-	// Worker processes killed and replaced (crash, hang, memory).
+	// Worker processes killed and replaced: a crash, a hang, memory, or to stop a script that holds
+	// its thread past its time or whose caller cancelled it (a worker cannot interrupt its own thread).
 	WorkerRestarts    uint64                 `protobuf:"varint,20,opt,name=worker_restarts,json=workerRestarts,proto3" json:"worker_restarts,omitempty"`
 	TotalCompilations uint64                 `protobuf:"varint,21,opt,name=total_compilations,json=totalCompilations,proto3" json:"total_compilations,omitempty"`
 	Uptime            *durationpb.Duration   `protobuf:"bytes,22,opt,name=uptime,proto3" json:"uptime,omitempty"`

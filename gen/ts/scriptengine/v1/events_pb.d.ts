@@ -206,8 +206,9 @@ export declare type HealthStatusChanged = Message<"scriptengine.v1.HealthStatusC
 
   /**
    * Why: the reason given to Stop ("stopped on request" without one), "starting on request",
-   * "started on request", "shutting down", "serving" (HEALTHY again), or the component that made
-   * the engine DEGRADED or UNHEALTHY with what it measured (for example "queue: 5/5 queued").
+   * "started on request", "start failed: <why>", "stop failed: <why>", "shutting down", "serving"
+   * (HEALTHY again), or the component that made the engine DEGRADED or UNHEALTHY with what it
+   * measured (for example "queue: 5/5 queued").
    *
    * @generated from field: string message = 4;
    */

@@ -646,7 +646,8 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   isolateRecycles: bigint;
 
   /**
-   * Worker processes killed and replaced (crash, hang, memory).
+   * Worker processes killed and replaced: a crash, a hang, memory, or to stop a script that holds
+   * its thread past its time or whose caller cancelled it (a worker cannot interrupt its own thread).
    *
    * @generated from field: uint64 worker_restarts = 20;
    */
