@@ -10,8 +10,9 @@ import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
-import { mendUndecodableRequests } from "./undecodable-request.ts";
+import { mendUndecodableRequests, refuseUndecodableQuery } from "./undecodable-request.ts";
 import { foreignCaller } from "./local-callers.ts";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
 
@@ -40,12 +41,13 @@ export async function openConnectDoor(address: string, services: ServedService[]
     readMaxBytes: limits.maxRequestBytes,
     requestGate: (ctx) => {
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
+      refuseUndecodableQuery(ctx);
       mendUndecodableRequests(ctx);
       beforeBody?.(ctx);
     },
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
-  let handler = withCors(withLongDeadlinesAsNone(adapter), corsOrigins);
+  let handler = withReadsOnlyByGet(withCors(withLongDeadlinesAsNone(adapter), corsOrigins), services);
   if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
@@ -192,9 +194,11 @@ function grpcTimeoutMs(value: string): number {
 
 /** A call from a browser page on a foreign name or origin (see local-callers.ts): PERMISSION_DENIED. */
 function refuseForeignCall(ctx: HandlerContext, corsOrigins: string[]): void {
-  const foreign = foreignCaller(new URL(ctx.url).host, ctx.requestHeader.get("origin"), corsOrigins);
+  const foreign = foreignCaller(new URL(ctx.url).host, ctx.requestHeader.get("origin"), corsOrigins, ctx.requestHeader.get("sec-fetch-site"));
   if (!foreign) return;
-  const why = foreign.what === "origin" ? "from an origin not in server.cors_origins" : "addressed to a name that is not loopback";
+  const why = foreign.what === "origin" ? "from an origin not in server.cors_origins"
+    : foreign.what === "fetch_site" ? "a browser's request from another site"
+    : "addressed to a name that is not loopback";
   throw serviceError("SECURITY_VIOLATION", `no credentials are configured: only local clients may call, and this request is ${why}`, { metadata: { [foreign.what]: foreign.value } });
 }
 
@@ -206,13 +210,37 @@ function withLocalCallersOnly(handler: Handler, corsOrigins: string[], services:
   const rpcPaths = new Set(services.flatMap(({ service }) => service.methods.map((m) => `/${service.typeName}/${m.name}`)));
   return (req, res) => {
     const authority = "authority" in req ? req.authority : req.headers.host;
-    const foreign = foreignCaller(authority, req.headers.origin, corsOrigins);
+    const fetchSite = req.headers["sec-fetch-site"];
+    const foreign = foreignCaller(authority, req.headers.origin, corsOrigins, typeof fetchSite === "string" ? fetchSite : undefined);
     const rpc = req.method !== "OPTIONS" && rpcPaths.has((req.url ?? "").split("?")[0]!);
     if (foreign && (!rpc || foreign.what === "authority")) {
       res.statusCode = 403;
       res.setHeader("content-type", "text/plain; charset=utf-8");
       res.end("forbidden: no credentials are configured, and this request is not from a local client\n");
       return;
+    }
+    handler(req, res);
+  };
+}
+
+/**
+ * Reads (NO_SIDE_EFFECTS in the contract) may come as Connect GET; their answers are per caller
+ * and live, so no cache may keep them (Cache-Control: no-store). A GET of any other method is
+ * answered 405 with the Allow header and a body saying why (connect-node sends neither).
+ */
+function withReadsOnlyByGet(handler: Handler, services: ServedService[]): Handler {
+  const postOnly = new Set(services.flatMap(({ service }) =>
+    service.methods.filter((m) => m.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS).map((m) => `/${service.typeName}/${m.name}`)));
+  return (req, res) => {
+    if (req.method === "GET") {
+      res.setHeader("Cache-Control", "no-store");
+      if (postOnly.has((req.url ?? "").split("?")[0]!)) {
+        res.statusCode = 405;
+        res.setHeader("Allow", "POST");
+        res.setHeader("content-type", "text/plain; charset=utf-8");
+        res.end("method not allowed: only reads may be called with GET; send this call as a POST\n");
+        return;
+      }
     }
     handler(req, res);
   };

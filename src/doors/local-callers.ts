@@ -3,20 +3,24 @@
 // rebinds to 127.0.0.1 (DNS rebinding) calls the HTTP door as "same origin", and any page may
 // send simple cross-origin requests to it. Browsers always send the name they used (Host or
 // :authority) and, cross-origin, an Origin: so the HTTP door serves only requests addressed to a
-// loopback name, and from no other origin than those in server.cors_origins.
+// loopback name, and from no other origin than those in server.cors_origins. A simple GET (the
+// Connect GET of a read) from a page's <script> or <img> carries no Origin, but every current
+// browser marks it Sec-Fetch-Site: such a request from another site, without an Origin the
+// configuration allows, is refused too (non-browser clients send neither header).
 import { isIP } from "node:net";
 
 /**
  * Why a request may not be served while authentication is off, or undefined when it may.
  * "authority": not even a plain host[:port] (refused before any protocol handling).
  */
-export function foreignCaller(authority: string | undefined, origin: string | null | undefined, corsOrigins: readonly string[]): { what: "host" | "origin" | "authority"; value: string } | undefined {
+export function foreignCaller(authority: string | undefined, origin: string | null | undefined, corsOrigins: readonly string[], fetchSite?: string | null): { what: "host" | "origin" | "authority" | "fetch_site"; value: string } | undefined {
   if (authority !== undefined) {
     const host = hostOf(authority);
     if (host === undefined) return { what: "authority", value: authority };
     if (!isLoopbackName(host)) return { what: "host", value: authority };
   }
   if (origin != null && !corsOrigins.includes("*") && !corsOrigins.includes(origin)) return { what: "origin", value: origin };
+  if (origin == null && (fetchSite === "cross-site" || fetchSite === "same-site")) return { what: "fetch_site", value: fetchSite };
   return undefined;
 }
 

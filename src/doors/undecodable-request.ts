@@ -11,6 +11,22 @@ import { serviceError } from "../errors.ts";
 
 const PARSE_BINARY = "parse binary: ";
 
+/**
+ * A Connect GET carries its message in the query (`base64=1&message=...`): connect-node decodes it
+ * after the gate and answers a message that is not base64 with INTERNAL, no ErrorInfo, nothing
+ * logged (a plain Error it wraps after the call is over). It is checked here first.
+ */
+export function refuseUndecodableQuery(ctx: HandlerContext): void {
+  if (ctx.requestMethod !== "GET") return;
+  const query = new URL(ctx.url).searchParams;
+  if (query.get("base64") === "1" && !BASE64.test(query.get("message") ?? "")) {
+    throw malformedRequestError(ctx.method, "its message query parameter is not base64");
+  }
+}
+
+/** What protobuf-es's base64Decode takes: either alphabet, padding only at the end. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
 export function mendUndecodableRequests(ctx: HandlerContext): void {
   ctx.signal.addEventListener("abort", () => mend(ctx, ctx.signal.reason), { once: true });
 }
