@@ -115,8 +115,30 @@ export function codeName(code: Code): string {
 export function toScriptEngineError(err: unknown): ScriptEngineError {
   if (err instanceof ScriptEngineError) return err;
   const ce = ConnectError.from(err);
+  if (isConnectionFailure(ce)) return new UnavailableError(new ConnectError(ce.rawMessage, Code.Unavailable, ce.metadata, undefined, ce.cause ?? ce));
   const Cls = CLASSES[ce.code] ?? ScriptEngineError;
   return new Cls(ce);
+}
+
+// Node's codes for a connection that failed or dropped: errno (ECONNRESET, EPIPE, EPROTO, ...), the
+// HTTP/1 parser's (HPE_*: not an HTTP server, e.g. the gRPC port), TLS and certificate failures,
+// and a broken HTTP/2 session.
+const CONNECTION_CODE = /^(E[A-Z]+|HPE_\w+|ERR_(TLS|SSL|OSSL)_\w+|ERR_HTTP2_(SESSION|STREAM_CANCEL|GOAWAY|INVALID_SESSION|INVALID_STREAM|ERROR|PING)\w*|\w*CERT\w*|\w*SELF_SIGNED\w*)$/;
+
+/**
+ * The HTTP transports (connect-node) report a connection that failed or dropped under a code of
+ * their own choosing: ABORTED for a reset ("aborted", "socket hang up"), INTERNAL for a parser,
+ * TLS or write error. Such an error carries no server detail and has the Node error as its cause;
+ * it is UNAVAILABLE, as grpc-js reports it, so idempotent calls retry and subscriptions resume.
+ */
+function isConnectionFailure(ce: ConnectError): boolean {
+  if (ce.code === Code.Unavailable || ce.details.length > 0) return false;
+  if (ce.code !== Code.Aborted && ce.code !== Code.Internal && ce.code !== Code.Unknown && ce.code !== Code.Canceled) return false;
+  for (let e: unknown = ce.cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code !== "ERR_STREAM_WRITE_AFTER_END" && CONNECTION_CODE.test(code)) return true;
+  }
+  return false;
 }
 
 /**
