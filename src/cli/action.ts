@@ -1,6 +1,7 @@
 // Commander ignores what an action returns; actions written with `action()` return their exit code.
 import type { Command } from "commander";
 import { connect, type GlobalOptions } from "./connection.ts";
+import { noteInterrupted } from "./exit.ts";
 import { stdoutGone } from "./output.ts";
 import type { ScriptEngineClient } from "../../clients/ts/src/index.ts";
 
@@ -33,14 +34,15 @@ export async function withClient<T>(o: GlobalOptions, fn: (client: ScriptEngineC
 export function interrupted(): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const stop = () => ac.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const signalled = () => (noteInterrupted(), stop());
+  process.once("SIGINT", signalled);
+  process.once("SIGTERM", signalled);
   stdoutGone.addEventListener("abort", stop, { once: true });
   return {
     signal: ac.signal,
     dispose: () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
+      process.off("SIGINT", signalled);
+      process.off("SIGTERM", signalled);
       stdoutGone.removeEventListener("abort", stop);
     },
   };

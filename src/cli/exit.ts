@@ -52,17 +52,37 @@ const BY_CODE: Partial<Record<Code, number>> = {
   [Code.Aborted]: EXIT.CONFLICT,
 };
 
+let interruptedByUser = false;
+/** Notes that SIGINT/SIGTERM arrived: only then is a CANCELLED call the user's doing (exit 130). */
+export function noteInterrupted(): void {
+  interruptedByUser = true;
+}
+
+/** The Node error code in an error's cause chain (e.g. HPE_INVALID_CONSTANT), if any. */
+function nodeCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
 /** The exit code and the single line to print for anything a command threw. */
 export function describeError(err: unknown, address: string): { exitCode: number; line: string } {
   if (err instanceof CliError) return { exitCode: err.exitCode, line: err.message };
   if (err instanceof ScriptEngineError || err instanceof ConnectError) {
     const e = toScriptEngineError(err);
     // A script that does not compile is the script's failure, not a usage error.
-    const exitCode = e.reason === "COMPILATION_ERROR" ? EXIT.FAILED : (BY_CODE[e.code] ?? EXIT.INTERNAL);
+    let exitCode = e.reason === "COMPILATION_ERROR" ? EXIT.FAILED : (BY_CODE[e.code] ?? EXIT.INTERNAL);
+    // A reset stream nobody asked to cancel (an HTTP/2 transport's RST_STREAM CANCEL, e.g. plaintext
+    // to a TLS port) is a connection failure, not an interruption.
+    const reset = e.code === Code.Canceled && !e.reason && !interruptedByUser;
+    if (reset) exitCode = EXIT.UNAVAILABLE;
     const reason = e.reason && e.reason !== codeName(e.code) ? ` (${e.reason})` : "";
     // grpc-js ends "No connection established…" with an empty "Resolution note:".
     let message = e.rawMessage.replace(/\s+/g, " ").trim().replace(/\s*Resolution note:$/, "");
-    if (e.code === Code.Unavailable && !e.reason) message = `cannot reach ${address}: ${message}`;
+    if ((e.code === Code.Unavailable || reset) && !e.reason) message = `cannot reach ${address}: ${message}`;
+    if (e.code === Code.Unavailable && nodeCode(e.cause)?.startsWith("HPE_")) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
     const meta = Object.entries(e.errorMetadata)
       .filter(([k]) => k !== "script_id" && k !== "execution_id")
       .map(([k, v]) => `${k}=${v}`)
