@@ -1,7 +1,7 @@
 // events [--type T ...] [--after SEQ]: a live tail until Ctrl-C (resumes after a dropped connection).
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { ServiceEventSchema, ServiceStatus, type ServiceEvent } from "../../../clients/ts/src/index.ts";
+import { EventsLostSchema, LossReason, ServiceEventSchema, ServiceStatus, type EventsLost, type ServiceEvent } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { unsignedArg } from "../input.ts";
 import { enumName, err, fmtDuration, fmtTime, json, out } from "../output.ts";
@@ -32,6 +32,27 @@ export function summary(e: ServiceEvent): string {
   }
 }
 
+/**
+ * The human line for a loss notice, or nothing when nothing was missed (a resume after a clean
+ * restart). A range of 0..0 is unknown and left out; after a restart the count is an upper bound.
+ */
+export function lostNotice(lost: EventsLost): string | undefined {
+  const n = lost.missedCount;
+  if (n === 0n) return undefined;
+  const range = lost.firstMissedSequence === 0n && lost.lastMissedSequence === 0n ? "" : ` (${lost.firstMissedSequence}..${lost.lastMissedSequence})`;
+  const events = n === 1n ? "event" : "events";
+  switch (lost.reason) {
+    case LossReason.RESTART:
+      return `scriptengine: up to ${n} ${events} may have been missed across a server restart${range}`;
+    case LossReason.LAGGED:
+      return `scriptengine: missed ${n} ${events}${range}: this subscriber fell behind`;
+    case LossReason.RETENTION:
+      return `scriptengine: missed ${n} ${events}${range}: no longer retained by the server`;
+    default:
+      return `scriptengine: missed ${n} ${events}${range}`;
+  }
+}
+
 export function eventCommands(program: Command): void {
   program
     .command("events")
@@ -48,7 +69,12 @@ export function eventCommands(program: Command): void {
               eventTypes: o.type ?? [],
               afterSequence: o.after,
               signal: stop.signal,
-              onLost: (lost) => err(`scriptengine: missed ${lost.missedCount} events (${lost.firstMissedSequence}..${lost.lastMissedSequence})`),
+              // --json: the notice goes in the NDJSON stream, where a machine reading it sees it.
+              onLost: (lost) => {
+                if (lost.missedCount === 0n) return;
+                if (o.json) out(json({ lost: toJson(EventsLostSchema, lost) }, false));
+                else err(lostNotice(lost)!);
+              },
               onStarted: (s) => {
                 if (!o.json) err(`subscribed ${s.subscriptionId} (retained ${s.oldestSequence}..${s.latestSequence}); Ctrl-C to stop`);
               },
