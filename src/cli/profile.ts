@@ -9,6 +9,7 @@ const codeOf = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error)
 
 /** Throws a usage error unless FILE can be created or overwritten. */
 export function checkProfilePath(file: string): void {
+  if (file === "") throw new CliError("--profile needs a file name");
   let exists = true;
   try {
     if (statSync(file).isDirectory()) throw new CliError(`cannot write --profile ${file}: it is a directory`);

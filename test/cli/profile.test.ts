@@ -32,6 +32,13 @@ describe("--profile", () => {
     expect([d.code, d.stderr]).toEqual([2, `scriptengine: cannot write --profile ${dir}: it is a directory\n`]);
   });
 
+  it("an empty path is a usage error, not a run without a profile", async () => {
+    const before = await executions();
+    const r = await cli([...at(), "run", join(dir, "id.js"), "--profile", ""]);
+    expect([r.code, r.stderr]).toEqual([2, "scriptengine: --profile needs a file name\n"]);
+    expect(await executions()).toBe(before);
+  });
+
   it("a write that fails after the run still shows the script's output, then says what was lost", async () => {
     const out = join(dir, "gone");
     mkdirSync(out);

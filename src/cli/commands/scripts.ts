@@ -45,7 +45,7 @@ function parseArgs(text: string | undefined): Record<string, JsonValue> {
 }
 
 function executionContext(o: ExecOptions) {
-  if (o.profile) checkProfilePath(o.profile);
+  if (o.profile !== undefined) checkProfilePath(o.profile); // '' too: a usage error, not "no profile"
   const environment: Record<string, string> = {};
   for (const kv of o.env ?? []) {
     const i = kv.indexOf("=");
@@ -59,7 +59,7 @@ function executionContext(o: ExecOptions) {
     context: {
       securityContext: o.level ? { securityLevel: LEVELS[o.level] } : undefined,
       timeout: timeoutMs ? durationFromMs(timeoutMs) : undefined,
-      collectCpuProfile: Boolean(o.profile),
+      collectCpuProfile: o.profile !== undefined,
       availableTools: o.tool ?? [],
       environment,
     },
@@ -89,7 +89,7 @@ function report(result: ExecutionResult, o: ExecOptions & { json?: boolean }): n
     const value = jsonOf(result.returnValue);
     if (result.success && value !== undefined) out(typeof value === "string" ? value : JSON.stringify(value, null, 2));
   }
-  const profileFailure = o.profile ? saveProfile(o.profile, result.cpuProfile) : undefined;
+  const profileFailure = o.profile !== undefined ? saveProfile(o.profile, result.cpuProfile) : undefined;
   if (!o.json) {
     const meta = (k: string) => jsonOf(result.metadata[k]);
     const usage = result.resourceUsage;
