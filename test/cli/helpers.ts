@@ -47,6 +47,8 @@ export function live(args: string[], env?: Record<string, string>) {
   return {
     stdout: () => stdout,
     stderr: () => stderr,
+    /** Its exit code, once it exits by itself. */
+    exited,
     async waitFor(test: (stdout: string, stderr: string) => boolean, timeoutMs = 10_000) {
       const end = Date.now() + timeoutMs;
       while (!test(stdout, stderr)) {

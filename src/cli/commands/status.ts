@@ -1,12 +1,15 @@
 // health (the standard grpc.health.v1 Check when the server wants a token and none is given), metrics [--watch].
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, ServingStatus, UnauthenticatedError, toScriptEngineError, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
+import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, ServingStatus, UnauthenticatedError, UnavailableError, toScriptEngineError, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { resolveConnection } from "../connection.ts";
 import { EXIT } from "../exit.ts";
 import { durationMs } from "../input.ts";
-import { enumName, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
+import { enumName, err, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
+
+/** How long `metrics --watch` keeps polling an unreachable server (as `events` keeps reconnecting). */
+export const WATCH_RETRY_MS = 10_000;
 
 function metricsView(m: PerformanceMetrics): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -75,9 +78,23 @@ export function statusCommands(program: Command): void {
         const stop = o.watch ? interrupted() : undefined;
         try {
           await withClient(o, async (c) => {
+            let failingSince: number | undefined;
             for (;;) {
-              const { metrics } = await c.scripts.getMetrics({}, { signal: stop?.signal });
-              const m = metrics!;
+              let m: PerformanceMetrics;
+              try {
+                m = (await c.scripts.getMetrics({}, { signal: stop?.signal })).metrics!;
+                failingSince = undefined;
+              } catch (e) {
+                // A restart or a blip is waited out for a while, not the end of the view.
+                if (!stop || stop.signal.aborted || !(e instanceof UnavailableError)) throw e;
+                if (failingSince === undefined) {
+                  failingSince = Date.now();
+                  err(`scriptengine: ${e.codeName}: ${e.rawMessage.replace(/\s+/g, " ").trim()}; retrying`);
+                } else if (Date.now() - failingSince >= WATCH_RETRY_MS) throw e;
+                await pause(Math.min(every, 1000), stop.signal);
+                if (stop.signal.aborted) return;
+                continue;
+              }
               if (o.json) out(json(toJson(PerformanceMetricsSchema, m), !o.watch));
               else {
                 if (o.watch && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
@@ -85,10 +102,7 @@ export function statusCommands(program: Command): void {
                 out(metricsView(m));
               }
               if (!stop) return;
-              await new Promise<void>((r) => {
-                const t = setTimeout(r, every);
-                stop.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-              });
+              await pause(every, stop.signal);
               if (stop.signal.aborted) return;
             }
           }).catch((e: unknown) => {
@@ -99,4 +113,12 @@ export function statusCommands(program: Command): void {
         }
       }),
     );
+}
+
+/** Waits `ms`, or until the signal fires. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+  });
 }
