@@ -84,11 +84,7 @@ func TestRetriesIdempotentCallUntilServerIsUp(t *testing.T) {
 
 func TestDoesNotRetryNonIdempotentCall(t *testing.T) {
 	var retries atomic.Int32
-	c, err := scriptengine.Dial("127.0.0.1:"+strconv.Itoa(freePort(t)), scriptengine.WithRetryHook(func(scriptengine.RetryEvent) { retries.Add(1) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, "127.0.0.1:"+strconv.Itoa(freePort(t)), scriptengine.WithRetryHook(func(scriptengine.RetryEvent) { retries.Add(1) }))
 	ctx := context.Background()
 	if _, err := c.Run(ctx, "1 + 1", nil, nil); !errors.Is(err, scriptengine.ErrUnavailable) {
 		t.Fatalf("Run: %v", err)
@@ -118,11 +114,7 @@ func TestDoesNotRetryNonIdempotentCall(t *testing.T) {
 
 func TestCompileExecuteDelete(t *testing.T) {
 	srv := startServer(t, "")
-	c, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, srv.GRPC)
 	ctx := context.Background()
 	for _, src := range []string{"export default (args) => args.n + 1", "export default (args) => args.n + 2"} {
 		if _, err := c.Compile(ctx, src, &v1.CompilationContext{ScriptId: "helper-delete"}); err != nil {
@@ -142,12 +134,8 @@ func TestCompileExecuteDelete(t *testing.T) {
 
 func TestTypedErrors(t *testing.T) {
 	srv := startServer(t, "")
-	c, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_, err = c.Tools.GetTool(context.Background(), &v1.GetToolRequest{Name: "no_such_tool"})
+	c := dial(t, srv.GRPC)
+	_, err := c.Tools.GetTool(context.Background(), &v1.GetToolRequest{Name: "no_such_tool"})
 	var se *scriptengine.Error
 	if !errors.Is(err, scriptengine.ErrNotFound) || !errors.As(err, &se) || se.Reason != "TOOL_NOT_FOUND" || se.Domain != scriptengine.ErrorDomain || se.Metadata["tool"] != "no_such_tool" {
 		t.Fatalf("GetTool: %#v", err)
@@ -165,12 +153,8 @@ func TestTypedErrors(t *testing.T) {
 // The server's google.rpc.BadRequest comes out as Error.FieldViolations.
 func TestErrorFieldViolations(t *testing.T) {
 	srv := startServer(t, "")
-	c, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_, err = c.Scripts.CompileScript(context.Background(), &v1.CompileScriptRequest{Source: ""})
+	c := dial(t, srv.GRPC)
+	_, err := c.Scripts.CompileScript(context.Background(), &v1.CompileScriptRequest{Source: ""})
 	var se *scriptengine.Error
 	if !errors.Is(err, scriptengine.ErrInvalidArgument) || !errors.As(err, &se) {
 		t.Fatalf("CompileScript: %v", err)
@@ -183,11 +167,7 @@ func TestErrorFieldViolations(t *testing.T) {
 // A server whose caps allow outputs past the defaults sends responses over grpc-go's 4 MiB default.
 func TestReceivesResultsLargerThanFourMiB(t *testing.T) {
 	srv := startServer(t, "", "--set", "execution.max_return_bytes=8388608")
-	c, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, srv.GRPC)
 	v, err := c.Run(context.Background(), "'y'.repeat(5 * 1024 * 1024)", nil, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -199,11 +179,7 @@ func TestReceivesResultsLargerThanFourMiB(t *testing.T) {
 
 func TestSharedRunOptionsAndArgsOfAnyJSONType(t *testing.T) {
 	srv := startServer(t, "")
-	c, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, srv.GRPC)
 	ctx := context.Background()
 	// One RunOptions for concurrent calls: each call sends its own args, the options stay as given.
 	shared := &scriptengine.RunOptions{Context: &v1.ExecutionContext{Environment: map[string]string{"MODE": "m"}}}

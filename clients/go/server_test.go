@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	scriptengine "github.com/scriptengine/scriptengine/clients/go"
 )
 
 // serverArgs: every SDK's runner starts the server the same way (no drain wait on shutdown, one worker).
@@ -106,4 +108,15 @@ func startServerIn(t testing.TB, dir, toml string, extra ...string) testServer {
 		t.Fatalf("server did not listen within 30s:\n%s", stderr.String())
 	}
 	return testServer{}
+}
+
+// dial connects a client for the rest of the test (closed when it ends).
+func dial(t testing.TB, addr string, opts ...scriptengine.Option) *scriptengine.Client {
+	t.Helper()
+	c, err := scriptengine.Dial(addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }

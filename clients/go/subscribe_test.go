@@ -73,11 +73,7 @@ func (p *cutProxy) Cut() {
 func TestSubscribeResumesAfterDroppedConnection(t *testing.T) {
 	srv := startServer(t, "")
 	proxy := newCutProxy(t, srv.GRPC)
-	direct, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer direct.Close()
+	direct := dial(t, srv.GRPC)
 	viaProxy, err := scriptengine.Dial(proxy.ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -128,11 +124,7 @@ func TestSubscribeResumesAfterDroppedConnection(t *testing.T) {
 func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	first := startServer(t, "", "--grpc-address", addr)
-	c, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	run := func(c *scriptengine.Client, id string) {
@@ -167,11 +159,7 @@ func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
 	first.Stop()
 	startServer(t, "", "--grpc-address", addr)
 	// A fresh client: RunScript is not retried, and c's connection may still be backing off.
-	direct, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer direct.Close()
+	direct := dial(t, addr)
 	run(direct, "second-server")
 	r := <-pending
 	if r.err != nil || !r.ok || r.ev.GetScriptExecuted().GetExecutionId() != "second-server" {
@@ -187,11 +175,7 @@ func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
 func TestSubscribeLiveResumesFromWhereItStarted(t *testing.T) {
 	srv := startServer(t, "")
 	proxy := newCutProxy(t, srv.GRPC)
-	direct, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer direct.Close()
+	direct := dial(t, srv.GRPC)
 	viaProxy, err := scriptengine.Dial(proxy.ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -245,11 +229,7 @@ func TestSubscribeGoesOnAcrossCleanRestartWithoutOnLost(t *testing.T) {
 	dir := t.TempDir()
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	first := startServerIn(t, dir, "", "--grpc-address", addr)
-	c, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	run := func(id string) {
@@ -302,11 +282,7 @@ func TestSubscribeFromCheckpointAcrossRestartEndsWithEventsLostError(t *testing.
 	first := startServerIn(t, dir, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := scriptengine.Dial(first.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, first.GRPC)
 	run := func(id string) {
 		if _, err := c.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
 			t.Fatal(err)
@@ -324,11 +300,7 @@ func TestSubscribeFromCheckpointAcrossRestartEndsWithEventsLostError(t *testing.
 	run("after-checkpoint")
 	first.Stop()
 	srv := startServerIn(t, dir, "")
-	after, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer after.Close()
+	after := dial(t, srv.GRPC)
 	for ev, err := range after.Subscribe(ctx, scriptengine.SubscribeOptions{EventTypes: []string{"script_executed"}, AfterSequence: &checkpoint}) {
 		var lostErr *scriptengine.EventsLostError
 		if !errors.As(err, &lostErr) || lostErr.Lost.GetReason() != v1.LossReason_LOSS_REASON_RESTART || lostErr.Lost.GetMissedCount() == 0 {
@@ -341,11 +313,7 @@ func TestSubscribeFromCheckpointAcrossRestartEndsWithEventsLostError(t *testing.
 // Events really missed (missed_count > 0) still end the iteration when there is no OnLost.
 func TestSubscribeEndsWithEventsLostErrorWithoutOnLost(t *testing.T) {
 	srv := startServer(t, "", "--set", "events.log_size=1")
-	c, err := scriptengine.Dial(srv.GRPC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, srv.GRPC)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for range 3 {
@@ -372,11 +340,7 @@ func TestSubscribeResumesAfterStreamResetAtShutdown(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	args := []string{"--grpc-address", addr, "--set", "server.shutdown_grace=1s", "--set", "events.subscriber_buffer=5000"}
 	first := startServerIn(t, dir, "", args...)
-	c, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// A backlog well past any flow-control window: 400 events of 60 KB.
@@ -404,11 +368,7 @@ func TestSubscribeResumesAfterStreamResetAtShutdown(t *testing.T) {
 	first.Stop()
 	startServerIn(t, dir, "", args...)
 	// A fresh client: RunScript is not retried, and c's connection may still be backing off.
-	direct, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer direct.Close()
+	direct := dial(t, addr)
 	if _, err := direct.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: "new-run"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -474,11 +434,7 @@ func startResettingServer(t *testing.T) (*resettingServer, string) {
 // resubscribes after the last event it yielded. Close still ends it with ErrCancelled.
 func TestSubscribeResumesAfterCancelledNotOfItsOwnDoing(t *testing.T) {
 	fake, addr := startResettingServer(t)
-	c, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var zero uint64

@@ -20,11 +20,7 @@ func TestWatchResumesAcrossServerRestart(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	args := []string{"--grpc-address", addr, "--set", "discovery.enabled=false"}
 	first := startServer(t, "", args...)
-	c, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	var restarts atomic.Int32
 	next, stop := iterPull(c.Watch(ctx, scriptengine.WatchOptions{
@@ -71,11 +67,7 @@ func TestWatchResumesAcrossServerRestart(t *testing.T) {
 	pending := pull() // waiting on the stream when the server stops
 	first.Stop()
 	startServer(t, "", args...)
-	direct, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer direct.Close()
+	direct := dial(t, addr)
 	for attempt := 1; ; attempt++ {
 		err := register(direct, "w-2", "127.0.0.1:9002")
 		if err == nil {
@@ -100,11 +92,7 @@ func TestWatchResumesAcrossServerRestart(t *testing.T) {
 // iteration watches again and yields the new stream's snapshot.
 func TestWatchResumesAfterCancelledNotOfItsOwnDoing(t *testing.T) {
 	fake, addr := startResettingServer(t)
-	c, err := scriptengine.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	next, stop := iterPull(c.Watch(ctx, scriptengine.WatchOptions{}))
