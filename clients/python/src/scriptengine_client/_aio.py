@@ -13,7 +13,7 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
-from ._errors import EventsLostError, ScriptEngineError, UnavailableError, from_rpc_error
+from ._errors import ScriptEngineError, UnavailableError, from_rpc_error
 
 T = TypeVar("T")
 
@@ -179,24 +179,9 @@ class AsyncClient:
             try:
                 with c.resume_point(position):
                     async for msg in stream:
-                        which = msg.WhichOneof("message")
-                        if which == "started":
-                            healthy()
-                            if position["after"] is None:
-                                # A live subscription resumes from where it began, not live-only again:
-                                # what is published while it reconnects is still delivered (or reported lost).
-                                position["after"] = msg.started.latest_sequence
-                            if on_started:
-                                on_started(msg.started)
-                        elif which == "event":
-                            position["after"] = msg.event.sequence
-                            yield msg.event
-                        elif which == "lost":
-                            position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
-                            if on_lost is not None:
-                                on_lost(msg.lost)
-                            elif msg.lost.missed_count > 0:  # 0 is exact: nothing was missed
-                                raise EventsLostError(msg.lost)
+                        event = c.subscription_event(msg, position, healthy, on_started, on_lost)
+                        if event is not None:
+                            yield event
             finally:
                 await stream.aclose()
 

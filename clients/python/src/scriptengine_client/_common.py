@@ -6,7 +6,7 @@ import contextlib
 import random
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, struct_pb2
@@ -20,7 +20,7 @@ from scriptengine.v1 import (
     tool_service_pb2_grpc,
 )
 
-from ._errors import CancelledError, ScriptFailedError, UnavailableError
+from ._errors import CancelledError, EventsLostError, ScriptFailedError, UnavailableError
 
 PACKAGE = "scriptengine.v1"
 
@@ -177,3 +177,29 @@ def resume_point(position: dict[str, Optional[int]]) -> Iterator[None]:
         if at.isdecimal():
             position["after"] = max(position["after"] or 0, int(at))
         raise
+
+
+def subscription_event(msg: Any, position: dict[str, Optional[int]], healthy: Callable[[], None],
+                       on_started: Optional[Callable[[Any], None]], on_lost: Optional[Callable[[Any], None]]) -> Any:
+    """One SubscribeResponse of a resuming subscription (both clients): moves the resume position,
+    calls the handlers, and returns the event to yield (None for started and lost). A loss with
+    no ``on_lost`` raises EventsLostError unless it missed nothing (0 is exact)."""
+    which = msg.WhichOneof("message")
+    if which == "started":
+        healthy()
+        if position["after"] is None:
+            # A live subscription resumes from where it began, not live-only again: what is
+            # published while it reconnects is still delivered (or reported lost).
+            position["after"] = msg.started.latest_sequence
+        if on_started:
+            on_started(msg.started)
+    elif which == "event":
+        position["after"] = msg.event.sequence
+        return msg.event
+    elif which == "lost":
+        position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
+        if on_lost is not None:
+            on_lost(msg.lost)
+        elif msg.lost.missed_count > 0:
+            raise EventsLostError(msg.lost)
+    return None
