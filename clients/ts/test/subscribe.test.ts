@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, EventsLostError, UnavailableError, type ScriptEngineClient } from "../src/index.ts";
-import { freePort, SERVER_ARGS } from "./support.ts";
+import { createScriptEngineClient, EventsLostError, type ScriptEngineClient } from "../src/index.ts";
+import { freePort, onNewServer, SERVER_ARGS } from "./support.ts";
 
 let server: TestServer;
 let proxy: Server;
@@ -251,24 +251,7 @@ it("a subscriber stalled through a shutdown, whose stream the server then resets
   }
 }, 60_000);
 
-/**
- * Runs a script on a server that just took `address`, from a fresh client: RunScript is not retried,
- * and grpc-js shares subchannels between channels to one address, so this one gets its own (another
- * client's may still be backing off). The test retries while the new server's port settles (a
- * refused connect ran nothing).
- */
-async function runOnNewServer(address: string, executionId: string): Promise<void> {
-  const direct = createScriptEngineClient({ address, channelOptions: { "grpc.use_local_subchannel_pool": 1 } });
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return void (await direct.run("2", undefined, { context: { executionId } }));
-      } catch (err) {
-        if (!(err instanceof UnavailableError) || attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  } finally {
-    direct.close();
-  }
+/** Runs a script on a server that just took `address` (see onNewServer). */
+function runOnNewServer(address: string, executionId: string): Promise<void> {
+  return onNewServer(address, (c) => c.run("2", undefined, { context: { executionId } }));
 }

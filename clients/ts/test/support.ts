@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { createScriptEngineClient, UnavailableError, type ScriptEngineClient } from "../src/index.ts";
 
 /** Every runner starts the server the same way: no drain wait on shutdown, one worker. */
 export const SERVER_ARGS = ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"];
@@ -36,4 +37,26 @@ export function mismatch(expected: unknown, actual: unknown, path = "$"): string
   }
   if (typeof expected === "number" && typeof actual === "number") return Math.abs(expected - actual) < 1e-9 ? undefined : `${path}: expected ${expected}, got ${actual}`;
   return expected === actual ? undefined : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+}
+
+/**
+ * Makes `call` on a server that just took `address`, from a fresh client: the calls tests make
+ * there (RunScript, RegisterService) are not all retried by the SDK, and grpc-js shares subchannels
+ * between channels to one address, so this one gets its own (another client's may still be backing
+ * off). It retries while the new server's port settles (a refused connect did nothing).
+ */
+export async function onNewServer(address: string, call: (client: ScriptEngineClient) => Promise<unknown>): Promise<void> {
+  const direct = createScriptEngineClient({ address, channelOptions: { "grpc.use_local_subchannel_pool": 1 } });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return void (await call(direct));
+      } catch (err) {
+        if (!(err instanceof UnavailableError) || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    direct.close();
+  }
 }

@@ -3,8 +3,8 @@
 import { expect, it } from "vitest";
 import { ChangeKind } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, UnavailableError } from "../src/index.ts";
-import { freePort, SERVER_ARGS } from "./support.ts";
+import { createScriptEngineClient } from "../src/index.ts";
+import { freePort, onNewServer, SERVER_ARGS } from "./support.ts";
 
 it("watches again after a server restart and reports the new server's registrations", async () => {
   const address = `127.0.0.1:${await freePort()}`;
@@ -25,20 +25,7 @@ it("watches again after a server restart and reports the new server's registrati
     const pending = next(); // waiting on the stream when the server stops
     await current.stop();
     current = await startServer({ args });
-    const direct = createScriptEngineClient({ address });
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await direct.registry.registerService({ service: { serviceId: "w-2", serviceType: "Worker", endpoint: "127.0.0.1:9002" } });
-          break;
-        } catch (err) {
-          if (!(err instanceof UnavailableError) || attempt >= 5) throw err;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    } finally {
-      direct.close();
-    }
+    await onNewServer(address, (c) => c.registry.registerService({ service: { serviceId: "w-2", serviceType: "Worker", endpoint: "127.0.0.1:9002" } }));
     // The new server has its own data directory: its snapshot holds only w-2.
     expect(["EXISTING w-2", "REGISTERED w-2"]).toContain(await pending);
     expect(restarts).toBeGreaterThanOrEqual(2);
@@ -68,20 +55,7 @@ it("a watcher stalled through a shutdown, whose stream the server then resets, w
     await new Promise((r) => setTimeout(r, 500));
     await current.stop();
     current = await startServer({ args });
-    const direct = createScriptEngineClient({ address });
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await direct.registry.registerService({ service: { serviceId: "new-1", serviceType: "Worker", endpoint: "127.0.0.1:9002" } });
-          break;
-        } catch (err) {
-          if (!(err instanceof UnavailableError) || attempt >= 5) throw err;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    } finally {
-      direct.close();
-    }
+    await onNewServer(address, (c) => c.registry.registerService({ service: { serviceId: "new-1", serviceType: "Worker", endpoint: "127.0.0.1:9002" } }));
     let seen: string | undefined;
     while (seen !== "new-1") {
       const next = await it.next();
