@@ -1,6 +1,7 @@
 // Exit codes scripts can rely on, and the one-line error the CLI prints before exiting.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ScriptEngineError, codeName, toScriptEngineError } from "../../clients/ts/src/index.ts";
+import { AMBIGUOUS_CLOSE } from "./port-probe.ts";
 
 export const EXIT = {
   /** Success. */
@@ -67,8 +68,18 @@ function nodeCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** The exit code and the single line to print for anything a command threw. */
-export function describeError(err: unknown, address: string): { exitCode: number; line: string } {
+/** An UNAVAILABLE whose connection was cut before any answer came (EPIPE / ECONNRESET). */
+export function cutBeforeAnswer(err: unknown): boolean {
+  if (!(err instanceof ScriptEngineError || err instanceof ConnectError)) return false;
+  const e = toScriptEngineError(err);
+  return e.code === Code.Unavailable && AMBIGUOUS_CLOSE.has(nodeCode(e.cause) ?? "");
+}
+
+/**
+ * The exit code and the single line to print for anything a command threw. `http2OnlyPort`: the
+ * address was found to be an HTTP/2-only server (see port-probe.ts) after an HTTP transport failed.
+ */
+export function describeError(err: unknown, address: string, found: { http2OnlyPort?: boolean } = {}): { exitCode: number; line: string } {
   if (err instanceof CliError) return { exitCode: err.exitCode, line: err.message };
   if (err instanceof ScriptEngineError || err instanceof ConnectError) {
     const e = toScriptEngineError(err);
@@ -82,7 +93,7 @@ export function describeError(err: unknown, address: string): { exitCode: number
     // grpc-js ends "No connection established…" with an empty "Resolution note:".
     let message = e.rawMessage.replace(/\s+/g, " ").trim().replace(/\s*Resolution note:$/, "");
     if ((e.code === Code.Unavailable || reset) && !e.reason) message = `cannot reach ${address}: ${message}`;
-    if (e.code === Code.Unavailable && nodeCode(e.cause)?.startsWith("HPE_")) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
+    if (e.code === Code.Unavailable && (found.http2OnlyPort || nodeCode(e.cause)?.startsWith("HPE_"))) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
     const meta = Object.entries(e.errorMetadata)
       .filter(([k]) => k !== "script_id" && k !== "execution_id")
       .map(([k, v]) => `${k}=${v}`)

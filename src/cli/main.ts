@@ -1,7 +1,8 @@
 // `scriptengine`: the operator's command line, built on the TypeScript SDK (clients/ts).
 // Human tables by default, --json for machines, exit codes in ./exit.ts, errors in one line.
 import { Command, CommanderError, Option } from "commander";
-import { CliError, EXIT, describeError } from "./exit.ts";
+import { CliError, EXIT, cutBeforeAnswer, describeError } from "./exit.ts";
+import { speaksHttp2First } from "./port-probe.ts";
 import { lastExitCode } from "./action.ts";
 import { handleStdoutErrors } from "./output.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
@@ -77,12 +78,16 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.USAGE; // commander already printed the message
     }
     let address = "";
+    let http2OnlyPort = false;
     try {
-      address = resolveConnection(program.opts() as GlobalOptions).address;
+      const c = resolveConnection(program.opts() as GlobalOptions);
+      address = c.address;
+      // An HTTP transport aimed at the gRPC port may be cut off before the server's answer shows it.
+      if (cutBeforeAnswer(err) && c.transport !== "grpc-js" && !c.tls) http2OnlyPort = await speaksHttp2First(address);
     } catch {
       /* the error below says what is wrong */
     }
-    const { exitCode: code, line } = describeError(err, address);
+    const { exitCode: code, line } = describeError(err, address, { http2OnlyPort });
     process.stderr.write(`scriptengine: ${line}\n`);
     return code;
   }
