@@ -16,30 +16,23 @@ import { isLoopbackAddress } from "./config/load.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./log.ts";
 import { HealthState } from "./health/state.ts";
-import { authenticateBeforeBody, guard } from "./doors/guard.ts";
+import { authenticateBeforeBody, guard, type GuardOptions } from "./doors/guard.ts";
 import { served, type ServedService } from "./doors/services.ts";
 import { healthService } from "./doors/health-service.ts";
 import { ReflectionIndex, ReflectionV1, ReflectionV1Alpha, reflectionV1, reflectionV1Alpha } from "./doors/reflection-service.ts";
 import { openGrpcDoor } from "./doors/grpc-server.ts";
 import { openConnectDoor } from "./doors/connect-server.ts";
 import { loadTls } from "./doors/tls.ts";
-import { requireServing, scriptService, VERSION, type MetricsContributor } from "./api/script-service.ts";
+import { requireServing, scriptService, VERSION } from "./api/script-service.ts";
 import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { ServiceEventSchema } from "../gen/ts/scriptengine/v1/events_pb.js";
 import { ServiceInfoSchema } from "../gen/ts/scriptengine/v1/registry_service_pb.js";
-import { EventBus } from "./events/bus.ts";
-import { ServiceRegistry } from "./registry/registry.ts";
-import { SqliteRegistryStore } from "./registry/sqlite-store.ts";
+import type { ServiceRegistry } from "./registry/registry.ts";
 import { registerSelf, type SelfRegistration } from "./registry/self.ts";
 import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
 import { createEngine } from "./engine/index.ts";
-import { openDatabase, whileOpening } from "./store/database.ts";
-import { SequenceRepository } from "./store/sequences.ts";
-import { openSequenceFile } from "./store/sequence-file.ts";
-import { noteStoreFault } from "./store/faults.ts";
-import { ScriptRepository } from "./store/scripts.ts";
+import { whileOpening } from "./store/database.ts";
+import { openState, recordLastSequence } from "./state.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
 import { engineEvents } from "./api/engine-events.ts";
@@ -87,52 +80,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const openCalls = new InFlight();
   // Before anything is started: bad TLS material stops the server naming its key.
   const tls = loadTls(config.server);
-
-  let grpcAddress = config.server.grpcAddress;
-  let httpAddress = config.server.httpAddress;
-  if (!authenticator.enabled) {
-    grpcAddress = loopbackOnly(grpcAddress, log, "grpc");
-    httpAddress = loopbackOnly(httpAddress, log, "http");
-    log.info("no credentials configured: callers act as the local principal (loopback only)");
-  }
-
+  const addresses = bindAddresses(config, authenticator, log);
   health.onChange((status, previous, message) =>
     log.info("health status changed", { status: ServiceStatus[status], previous: ServiceStatus[previous], message }),
   );
 
-  const db = openDatabase(config.server.dataDir);
-  const dataDir = config.server.dataDir;
-  const sequences = openSequenceFile(dataDir, whileOpening(dataDir, () => new SequenceRepository(db)));
-  const bus = new EventBus({
-    ...config.events,
-    source: serviceId,
-    firstSequence: sequences.firstSequence,
-    previousRun: sequences.previous,
-    onReserve: (upTo) => sequences.reserve(upTo),
-    onReserveError: (err) => {
-      noteStoreFault(err);
-      log.error("event sequences cannot be persisted; events go on, numbered from memory", { error: String(err) });
-    },
-  });
-  health.onChange((status, _previous, message) =>
-    bus.publish(create(ServiceEventSchema, { event: { case: "healthStatusChanged", value: { serviceId, status, timestamp: timestampNow(), message } } })),
-  );
-  const registry = whileOpening(dataDir, () => new ServiceRegistry({
-    store: new SqliteRegistryStore(db),
-    events: bus,
-    maxRegistrations: config.registry.maxRegistrations,
-    maxRegistrationsPerPrincipal: config.registry.maxRegistrationsPerPrincipal,
-    maxMetadataBytes: config.registry.maxMetadataBytes,
-    watchBuffer: config.registry.watchBuffer,
-    // Nobody may impersonate or remove the engine's own registration.
-    reservedServiceIds: [serviceId],
-    onError: (err) => {
-      noteStoreFault(err);
-      log.error("registry sweep failed", { error: String(err) });
-    },
-  }));
-
-  const scripts = whileOpening(dataDir, () => new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes));
+  const state = openState(config, serviceId, health, log);
+  const { db, bus, registry, scripts } = state;
   const engine = createEngine({
     workers: config.pool.workers || undefined,
     maxQueue: config.pool.maxQueue,
@@ -145,7 +99,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
   });
   await engine.start();
-  const toolsAndMigration = whileOpening(dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
+  const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
 
@@ -158,9 +112,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     engine.refuseQueued();
     if (!(await drained(config.server.shutdownGraceMs))) await engine.close({ now: true });
   };
-  const metrics: MetricsContributor[] = [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)];
   const engineEventsOut = engineEvents((e) => bus.publish(e), { log });
-  const guardOptions = {
+  const guardOptions: GuardOptions = {
     authenticator,
     log,
     streamsSignal: streams.signal,
@@ -170,82 +123,49 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     telemetry: telemetry?.rpc,
     onUnauthenticated: (method: string, reason: string) => engineEventsOut.unauthenticated(method, reason, config.securityLevel),
   };
-  const api: ServedService[] = [
-    served(
-      ScriptService,
-      guard(
-        ScriptService,
-        scriptService({
-          config,
-          health,
-          serviceId,
-          startedAt,
-          metrics,
-          components: () => components(engine.stats(), config, scripts.bytes),
-          workersCpuMs: () => engine.stats().workersCpuMs,
-          // Stop: once what runs has finished, the workers stop too (STOPPED means nothing runs);
-          // Start spawns them again.
-          onStop: async () => {
-            await drainEngine((grace) => engine.idle(grace));
-            await engine.close();
-          },
-          onStart: () => engine.start(),
-          // Start refuses once this is true, and the shutdown owns the status from then on.
-          isClosing: () => closing !== undefined,
-          log,
-          scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions, log }),
-        }),
-        guardOptions,
-      ),
-    ),
-    served(MigrationService, guard(MigrationService, toolsAndMigration.migrationService, guardOptions)),
-    served(EventService, guard(EventService, eventService({ bus }), guardOptions)),
-    served(RegistryService, guard(RegistryService, registryService({ registry }), guardOptions)),
-    served(ToolService, guard(ToolService, toolsAndMigration.toolService, guardOptions)),
-  ];
-  const publicOptions = { ...guardOptions, public: true };
-  const probes = [
-    served(Health, guard(Health, healthService(health, CONTRACT_SERVICES.map((s) => s.typeName)), publicOptions)),
-  ];
-  const index = new ReflectionIndex([...api, ...probes].map((s) => s.service).concat([ReflectionV1, ReflectionV1Alpha]), [
-    file_google_rpc_error_details,
-    file_google_rpc_status,
-  ], { log });
-  const reflection = [
-    served(ReflectionV1, guard(ReflectionV1, reflectionV1(index) as ServiceImpl<typeof ReflectionV1>, publicOptions)),
-    served(ReflectionV1Alpha, guard(ReflectionV1Alpha, reflectionV1Alpha(index) as ServiceImpl<typeof ReflectionV1Alpha>, publicOptions)),
-  ];
-  const all = [...api, ...probes, ...reflection];
+  const scriptImpl = scriptService({
+    config,
+    health,
+    serviceId,
+    startedAt,
+    metrics: [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)],
+    components: () => components(engine.stats(), config, scripts.bytes),
+    workersCpuMs: () => engine.stats().workersCpuMs,
+    // Stop: once what runs has finished, the workers stop too (STOPPED means nothing runs);
+    // Start spawns them again.
+    onStop: async () => {
+      await drainEngine((grace) => engine.idle(grace));
+      await engine.close();
+    },
+    onStart: () => engine.start(),
+    // Start refuses once this is true, and the shutdown owns the status from then on.
+    isClosing: () => closing !== undefined,
+    log,
+    scripts: scriptsService({ config, engine, scripts, tools: toolsAndMigration.scriptTools, events: engineEventsOut, telemetry: telemetry?.executions, log }),
+  });
+  const contract = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>) => served(service, guard(service, impl, guardOptions));
+  const all = withProbesAndReflection(
+    [
+      contract(ScriptService, scriptImpl),
+      contract(MigrationService, toolsAndMigration.migrationService),
+      contract(EventService, eventService({ bus })),
+      contract(RegistryService, registryService({ registry })),
+      contract(ToolService, toolsAndMigration.toolService),
+    ],
+    health,
+    guardOptions,
+    log,
+  );
 
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
-  const grpcDoor = await openGrpcDoor(grpcAddress, all, doorLimits, tls, log);
-  const publicServices = new Set([Health, ReflectionV1, ReflectionV1Alpha].map((s) => s.typeName));
-  const beforeBody = authenticateBeforeBody(guardOptions, publicServices);
-  const connectDoor = await openConnectDoor(httpAddress, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled).catch(async (err) => {
+  const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log);
+  const beforeBody = authenticateBeforeBody(guardOptions, PUBLIC_SERVICES);
+  const connectDoor = await openConnectDoor(addresses.http, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled).catch(async (err) => {
     await grpcDoor.close(0);
     throw err;
   });
   health.set(ServiceStatus.HEALTHY, "serving");
-  let self: SelfRegistration | undefined;
-  if (config.discovery.enabled) {
-    try {
-      self = registerSelf(
-        registry,
-        create(ServiceInfoSchema, {
-          serviceId,
-          serviceType: config.discovery.serviceType,
-          version: VERSION,
-          endpoint: config.discovery.advertiseEndpoint || grpcDoor.address,
-          healthCheckUrl: `${tls ? "https" : "http"}://${connectDoor.address}/grpc.health.v1.Health/Check`,
-          metadata: { http_endpoint: connectDoor.address, security_level: config.securityLevel, pid: String(process.pid) },
-        }),
-        config.discovery.ttlMs,
-        (err) => log.warn("self-registration renewal failed", { error: String(err) }),
-      );
-    } catch (err) {
-      log.error("self-registration failed", { error: String(err) });
-    }
-  }
+  const self = config.discovery.enabled ? advertiseSelf(registry, config, serviceId, grpcDoor.address, connectDoor.address, Boolean(tls), log) : undefined;
   log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
 
   return {
@@ -264,14 +184,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         const doorsClosed = Promise.all([grpcDoor.close(grace + ENGINE_STOP_MS), connectDoor.close(grace + ENGINE_STOP_MS)]);
         await drainEngine((graceMs) => openCalls.ended(graceMs));
         streams.abort();
-        bus.close();
-        // Numbering has ended (events after close take none): record where, so a client resuming
-        // after the run's last number is told it missed nothing, even if the rest of shutdown is cut short.
-        try {
-          sequences.stopped(Number(bus.latestSequence));
-        } catch (err) {
-          log.error("the last event sequence could not be recorded: the next run will count it as a crash", { error: String(err) });
-        }
+        recordLastSequence(state, log);
         registry.close();
         await openStreams.ended(Math.min(1000, grace));
         await doorsClosed;
@@ -280,8 +193,64 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         await engine.close();
         db.close();
         health.set(ServiceStatus.STOPPED, "shut down");
-        sequences.close();
+        state.sequences.close();
         log.info("stopped");
       })()),
   };
+}
+
+/** Where the doors listen: without credentials, loopback only. */
+function bindAddresses(config: Config, authenticator: Authenticator, log: Logger): { grpc: string; http: string } {
+  if (authenticator.enabled) return { grpc: config.server.grpcAddress, http: config.server.httpAddress };
+  const bound = { grpc: loopbackOnly(config.server.grpcAddress, log, "grpc"), http: loopbackOnly(config.server.httpAddress, log, "http") };
+  log.info("no credentials configured: callers act as the local principal (loopback only)");
+  return bound;
+}
+
+/** Health and reflection answer without credentials (probes, grpcurl describe). */
+const PUBLIC_SERVICES = new Set([Health, ReflectionV1, ReflectionV1Alpha].map((s) => s.typeName));
+
+/** The contract's services (already guarded) with health and reflection: all both doors serve. */
+function withProbesAndReflection(api: ServedService[], health: HealthState, guardOptions: GuardOptions, log: Logger): ServedService[] {
+  const publicOptions = { ...guardOptions, public: true };
+  const probes = [served(Health, guard(Health, healthService(health, CONTRACT_SERVICES.map((s) => s.typeName)), publicOptions))];
+  const index = new ReflectionIndex([...api, ...probes].map((s) => s.service).concat([ReflectionV1, ReflectionV1Alpha]), [
+    file_google_rpc_error_details,
+    file_google_rpc_status,
+  ], { log });
+  const reflection = [
+    served(ReflectionV1, guard(ReflectionV1, reflectionV1(index) as ServiceImpl<typeof ReflectionV1>, publicOptions)),
+    served(ReflectionV1Alpha, guard(ReflectionV1Alpha, reflectionV1Alpha(index) as ServiceImpl<typeof ReflectionV1Alpha>, publicOptions)),
+  ];
+  return [...api, ...probes, ...reflection];
+}
+
+/** The engine's own registration in discovery; a failure is logged, never fatal. */
+function advertiseSelf(
+  registry: ServiceRegistry,
+  config: Config,
+  serviceId: string,
+  grpcAddress: string,
+  httpAddress: string,
+  tls: boolean,
+  log: Logger,
+): SelfRegistration | undefined {
+  try {
+    return registerSelf(
+      registry,
+      create(ServiceInfoSchema, {
+        serviceId,
+        serviceType: config.discovery.serviceType,
+        version: VERSION,
+        endpoint: config.discovery.advertiseEndpoint || grpcAddress,
+        healthCheckUrl: `${tls ? "https" : "http"}://${httpAddress}/grpc.health.v1.Health/Check`,
+        metadata: { http_endpoint: httpAddress, security_level: config.securityLevel, pid: String(process.pid) },
+      }),
+      config.discovery.ttlMs,
+      (err) => log.warn("self-registration renewal failed", { error: String(err) }),
+    );
+  } catch (err) {
+    log.error("self-registration failed", { error: String(err) });
+    return undefined;
+  }
 }
