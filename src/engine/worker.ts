@@ -175,6 +175,30 @@ interface Prepared {
 const toolWaiters = new Map<string, (envelope: string) => void>();
 let toolSeq = 0;
 
+/** A result's JSON checked against what may cross the API: nesting depth and its size as a Value. */
+function checkReturnValue(json: string | undefined, valueCap: number): { ok: boolean; returnJson?: string; returnValueBytes?: number; error?: ExecutionError } {
+  if (json === undefined) return { ok: true };
+  if (jsonTextNestsDeeper(json, MAX_VALUE_DEPTH)) {
+    return { ok: false, error: { kind: 'invalid_return_value', name: 'TypeError', message: `the return value nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects (what crosses the API as a google.protobuf.Value)`, stack: '', line: 0, column: 0 } };
+  }
+  // As a google.protobuf.Value a number costs up to ~6x its JSON: measured here, not on the server.
+  if (valueCap <= 0 || json.length * 6 <= valueCap) return { ok: true, returnJson: json };
+  const returnValueBytes = encodedValueSize(JSON.parse(json));
+  if (returnValueBytes <= valueCap) return { ok: true, returnJson: json, returnValueBytes };
+  return { ok: false, returnValueBytes, error: { kind: 'output_limit', name: 'RangeError', message: `the return value is ${returnValueBytes} bytes as a google.protobuf.Value, over the ${valueCap}-byte limit`, stack: '', line: 0, column: 0 } };
+}
+
+/** The error a script threw, from the prelude's envelope: its stack shown in the script's terms. */
+function thrownError(json: string, filename: string): ExecutionError {
+  const e = JSON.parse(json) as { kind: ExecutionErrorKind; name: string; message: string; stack: string };
+  const stack = sanitizeStack(e.stack || `${e.name}: ${e.message}`, filename);
+  // The prelude caps these already; capped again here should that ever be bypassed.
+  return {
+    kind: e.kind, name: clip(String(e.name), MAX_ERROR_NAME), message: clip(String(e.message), MAX_ERROR_MESSAGE),
+    stack: clip(stack, MAX_ERROR_STACK), ...locate(stack, filename),
+  };
+}
+
 class Slot {
   id: string;
   memMb: number;
@@ -571,31 +595,10 @@ class Slot {
       }
       try { target.release(); } catch { /* disposed */ }
       if (envelope.startsWith('R')) {
-        ok = true;
-        returnJson = envelope.length > 1 ? envelope.slice(1) : undefined;
-        if (returnJson !== undefined && jsonTextNestsDeeper(returnJson, MAX_VALUE_DEPTH)) {
-          ok = false;
-          returnJson = undefined;
-          error = { kind: 'invalid_return_value', name: 'TypeError', message: `the return value nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects (what crosses the API as a google.protobuf.Value)`, stack: '', line: 0, column: 0 };
-        }
-        // As a google.protobuf.Value a number costs up to ~6x its JSON: measured here, not on the server.
-        const valueCap = msg.limits.maxReturnValueBytes;
-        if (returnJson !== undefined && valueCap > 0 && returnJson.length * 6 > valueCap) {
-          returnValueBytes = encodedValueSize(JSON.parse(returnJson));
-          if (returnValueBytes > valueCap) {
-            ok = false;
-            returnJson = undefined;
-            error = { kind: 'output_limit', name: 'RangeError', message: `the return value is ${returnValueBytes} bytes as a google.protobuf.Value, over the ${valueCap}-byte limit`, stack: '', line: 0, column: 0 };
-          }
-        }
+        const checked = checkReturnValue(envelope.length > 1 ? envelope.slice(1) : undefined, msg.limits.maxReturnValueBytes);
+        ({ ok, returnJson, returnValueBytes, error } = checked);
       } else {
-        const e = JSON.parse(envelope.slice(1)) as { kind: ExecutionErrorKind; name: string; message: string; stack: string };
-        const stack = sanitizeStack(e.stack || `${e.name}: ${e.message}`, filename);
-        // The prelude caps these already; capped again here should that ever be bypassed.
-        error = {
-          kind: e.kind, name: clip(String(e.name), MAX_ERROR_NAME), message: clip(String(e.message), MAX_ERROR_MESSAGE),
-          stack: clip(stack, MAX_ERROR_STACK), ...locate(stack, filename),
-        };
+        error = thrownError(envelope.slice(1), filename);
       }
     } catch (e) {
       error = this.classify(e, run, filename);
