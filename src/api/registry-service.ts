@@ -11,7 +11,8 @@ export const REGISTRY_WRITE = "registry:write";
 
 /**
  * The writer as the registry sees it: its principal owns what it registers, and admin may change
- * registrations of others. Heartbeat needs no owner check: the lease id is the registrant's.
+ * registrations of others. Heartbeat checks the owner too, behind the lease id: an id that got out
+ * (logs, a shared script) must not let another principal keep a dead service listed.
  */
 function writer(ctx: HandlerContext): RegistryCaller {
   const principal = requirePermission(ctx, REGISTRY_WRITE);
@@ -30,8 +31,7 @@ export function registryService(deps: RegistryServiceDeps): Partial<ServiceImpl<
       return { lease: registry.register(req.service, req.ttl ? requestMs(req.ttl, "ttl") : undefined, caller) };
     },
     heartbeat: (req, ctx) => {
-      requirePermission(ctx, REGISTRY_WRITE);
-      return { lease: registry.heartbeat(req.leaseId) };
+      return { lease: registry.heartbeat(req.leaseId, writer(ctx)) };
     },
     deregisterService: (req, ctx) => {
       registry.deregister(req.serviceId, req.reason, writer(ctx));

@@ -10,8 +10,11 @@
 //   refused to every caller. Calls without a caller are the engine's own and unchecked.
 // - Quotas: maxRegistrations in all, maxRegistrationsPerPrincipal per owner, maxMetadataBytes
 //   per registration.
-// - heartbeat(leaseId) renews the lease for its TTL (persisted; not announced to watchers). The
-//   lease id is handed only to the registrant, so holding it is the right to renew.
+// - heartbeat(leaseId, caller) renews the lease for its TTL (persisted; not announced to
+//   watchers). The lease id is handed only to the registrant (RegisterService and Heartbeat;
+//   discovery and watches carry the lease without it), and a caller must also be the owner or an
+//   admin: a lease id that got out still renews nothing. An ownerless registration (stored
+//   before owners were recorded) renews for whoever holds its lease, as it always did.
 // - A lease that is not renewed expires: the sweeper (an unref'd interval timer, or sweep())
 //   removes it, and reads (discover, heartbeat, watch snapshots) never return an expired one
 //   even before the sweeper runs.
@@ -221,8 +224,11 @@ export class ServiceRegistry {
     return leaseOf(rec);
   }
 
-  /** Renews a lease. LEASE_NOT_FOUND if it is unknown, replaced or expired. */
-  heartbeat(leaseId: string): Lease {
+  /**
+   * Renews a lease. LEASE_NOT_FOUND if it is unknown, replaced or expired; SECURITY_VIOLATION
+   * when `caller` (absent: the engine itself) is neither its owner nor an admin, or it is reserved.
+   */
+  heartbeat(leaseId: string, caller?: RegistryCaller): Lease {
     this.#checkOpen();
     if (leaseId === "") throw invalid("lease_id", "lease_id is required");
     const serviceId = this.#byLease.get(leaseId);
@@ -234,6 +240,7 @@ export class ServiceRegistry {
         metadata: { lease_id: leaseId },
       });
     }
+    if (caller) this.#checkMayRenew(rec, caller);
     const renewed: RegistrationRecord = { ...rec, expiresAtMs: now + rec.ttlMs, lastHeartbeatAtMs: now };
     this.#store.save(renewed);
     this.#records.set(rec.info.serviceId, renewed);
@@ -344,6 +351,15 @@ export class ServiceRegistry {
     throw new RegistryError("SECURITY_VIOLATION", `principal "${caller.principal}" may not ${action} service ${JSON.stringify(serviceId)}: ${why}`, {
       metadata: { service_id: serviceId, principal: caller.principal },
     });
+  }
+
+  /**
+   * Throws SECURITY_VIOLATION unless `caller` may renew `rec`: as for changing it, except that an
+   * ownerless registration renews for any holder of its lease (the only credential it was given).
+   */
+  #checkMayRenew(rec: RegistrationRecord, caller: RegistryCaller): void {
+    if (rec.owner === undefined && !this.#reserved.has(rec.info.serviceId)) return;
+    this.#checkMayChange(rec.info.serviceId, rec, caller, "renew the lease of");
   }
 
   /**
@@ -464,19 +480,24 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   }
 }
 
-function leaseOf(rec: RegistrationRecord): Lease {
+/** The lease; `withId` false leaves lease_id empty (what readers other than the registrant get). */
+function leaseOf(rec: RegistrationRecord, withId = true): Lease {
   return create(LeaseSchema, {
-    leaseId: rec.leaseId,
+    leaseId: withId ? rec.leaseId : "",
     serviceId: rec.info.serviceId,
     ttl: durationFromMs(rec.ttlMs),
     expiresAt: timestampFromMs(rec.expiresAtMs),
   });
 }
 
+/**
+ * A registration as every reader sees it: its lease without lease_id, the right to renew, which
+ * only RegisterService and Heartbeat return to the registrant.
+ */
 function registrationOf(rec: RegistrationRecord): Registration {
   return create(RegistrationSchema, {
     service: rec.info,
-    lease: leaseOf(rec),
+    lease: leaseOf(rec, false),
     registeredAt: timestampFromMs(rec.registeredAtMs),
     lastHeartbeatAt: timestampFromMs(rec.lastHeartbeatAtMs),
   });
@@ -489,7 +510,7 @@ function registrationOf(rec: RegistrationRecord): Registration {
  */
 function encodedSizeEstimate(rec: RegistrationRecord): number {
   const { info } = rec;
-  let bytes = 128 + 2 * Buffer.byteLength(info.serviceId) + Buffer.byteLength(rec.leaseId);
+  let bytes = 128 + 2 * Buffer.byteLength(info.serviceId);
   for (const s of [info.serviceType, info.version, info.endpoint, info.healthCheckUrl]) bytes += Buffer.byteLength(s);
   for (const [k, v] of Object.entries(info.metadata)) bytes += 16 + Buffer.byteLength(k) + Buffer.byteLength(v);
   return bytes;

@@ -41,7 +41,7 @@ const endpointsOf = async (server: TestServer, type: string) =>
   (await registryAs(server, "reader-token-0123456789").discoverServices({ serviceType: type })).services.map((s) => s.service!.endpoint);
 
 describe("registration ownership", () => {
-  it("only the owner or an admin may update or deregister; the lease stays a capability", async () => {
+  it("only the owner or an admin may update, deregister or renew", async () => {
     const server = await start();
     const alice = registryAs(server, "alice-token-0123456789");
     const bob = registryAs(server, "bob-token-0123456789", "grpc-over-http");
@@ -52,8 +52,8 @@ describe("registration ownership", () => {
     expect(await denied(bob.deregisterService({ serviceId: "alice-svc" }))).toEqual(DENIED);
     expect(await endpointsOf(server, "t")).toEqual(["alice.example:1"]);
     await alice.heartbeat({ leaseId: lease!.leaseId });
-    // Whoever holds the lease id may renew it: it is only ever handed to the registrant.
-    await bob.heartbeat({ leaseId: lease!.leaseId });
+    // Holding the lease id is not enough to renew it: Bob is neither the owner nor an admin.
+    expect(await denied(bob.heartbeat({ leaseId: lease!.leaseId }))).toEqual(DENIED);
 
     await alice.registerService({ service: { serviceId: "alice-svc", serviceType: "t", endpoint: "alice.example:2" } });
     expect(await endpointsOf(server, "t")).toEqual(["alice.example:2"]);

@@ -243,8 +243,9 @@ func (x *Lease) GetExpiresAt() *timestamppb.Timestamp {
 
 // A live registration.
 type Registration struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Service         *ServiceInfo           `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Service *ServiceInfo           `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// Its ttl and expires_at; lease_id is always empty here (see Heartbeat).
 	Lease           *Lease                 `protobuf:"bytes,2,opt,name=lease,proto3" json:"lease,omitempty"`
 	RegisteredAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=registered_at,json=registeredAt,proto3" json:"registered_at,omitempty"`
 	LastHeartbeatAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_heartbeat_at,json=lastHeartbeatAt,proto3" json:"last_heartbeat_at,omitempty"`

@@ -34,14 +34,16 @@ const (
 // renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
 // DeregisterService need the "registry:write" permission; discovering and watching do not.
 // A registration is owned by the principal that registered it: only that principal or one
-// holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
-// otherwise). The engine's own service_id is reserved for the engine, even against admin.
+// holding "admin" may update, deregister or renew it (PERMISSION_DENIED, reason
+// SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
+// against admin.
 type RegistryServiceClient interface {
 	// Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
 	// (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
 	// the server's registration quotas.
 	RegisterService(ctx context.Context, in *RegisterServiceRequest, opts ...grpc.CallOption) (*RegisterServiceResponse, error)
-	// Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
+	// Renew a lease (its owner or an admin). The lease id is the right to renew: only
+	// RegisterService and Heartbeat return it, to the registrant; discovery and watches never do.
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 	// Remove a registration (its owner or an admin).
 	DeregisterService(ctx context.Context, in *DeregisterServiceRequest, opts ...grpc.CallOption) (*DeregisterServiceResponse, error)
@@ -129,14 +131,16 @@ type RegistryService_WatchServicesClient = grpc.ServerStreamingClient[WatchServi
 // renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
 // DeregisterService need the "registry:write" permission; discovering and watching do not.
 // A registration is owned by the principal that registered it: only that principal or one
-// holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
-// otherwise). The engine's own service_id is reserved for the engine, even against admin.
+// holding "admin" may update, deregister or renew it (PERMISSION_DENIED, reason
+// SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
+// against admin.
 type RegistryServiceServer interface {
 	// Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
 	// (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
 	// the server's registration quotas.
 	RegisterService(context.Context, *RegisterServiceRequest) (*RegisterServiceResponse, error)
-	// Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
+	// Renew a lease (its owner or an admin). The lease id is the right to renew: only
+	// RegisterService and Heartbeat return it, to the registrant; discovery and watches never do.
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	// Remove a registration (its owner or an admin).
 	DeregisterService(context.Context, *DeregisterServiceRequest) (*DeregisterServiceResponse, error)

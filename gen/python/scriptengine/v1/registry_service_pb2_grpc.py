@@ -30,8 +30,9 @@ class RegistryServiceStub:
     renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
     DeregisterService need the "registry:write" permission; discovering and watching do not.
     A registration is owned by the principal that registered it: only that principal or one
-    holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
-    otherwise). The engine's own service_id is reserved for the engine, even against admin.
+    holding "admin" may update, deregister or renew it (PERMISSION_DENIED, reason
+    SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
+    against admin.
     """
 
     def __init__(self, channel):
@@ -72,8 +73,9 @@ class RegistryServiceServicer:
     renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
     DeregisterService need the "registry:write" permission; discovering and watching do not.
     A registration is owned by the principal that registered it: only that principal or one
-    holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
-    otherwise). The engine's own service_id is reserved for the engine, even against admin.
+    holding "admin" may update, deregister or renew it (PERMISSION_DENIED, reason
+    SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
+    against admin.
     """
 
     def RegisterService(self, request, context):
@@ -86,7 +88,8 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Heartbeat(self, request, context):
-        """Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
+        """Renew a lease (its owner or an admin). The lease id is the right to renew: only
+        RegisterService and Heartbeat return it, to the registrant; discovery and watches never do.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -157,8 +160,9 @@ class RegistryService:
     renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
     DeregisterService need the "registry:write" permission; discovering and watching do not.
     A registration is owned by the principal that registered it: only that principal or one
-    holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
-    otherwise). The engine's own service_id is reserved for the engine, even against admin.
+    holding "admin" may update, deregister or renew it (PERMISSION_DENIED, reason
+    SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
+    against admin.
     """
 
     @staticmethod

@@ -106,6 +106,8 @@ export declare type Registration = Message<"scriptengine.v1.Registration"> & {
   service?: ServiceInfo | undefined;
 
   /**
+   * Its ttl and expires_at; lease_id is always empty here (see Heartbeat).
+   *
    * @generated from field: scriptengine.v1.Lease lease = 2;
    */
   lease?: Lease | undefined;
@@ -370,8 +372,9 @@ export declare const ChangeKindSchema: GenEnum<ChangeKind>;
  * renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
  * DeregisterService need the "registry:write" permission; discovering and watching do not.
  * A registration is owned by the principal that registered it: only that principal or one
- * holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
- * otherwise). The engine's own service_id is reserved for the engine, even against admin.
+ * holding "admin" may update, deregister or renew it (PERMISSION_DENIED, reason
+ * SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
+ * against admin.
  *
  * @generated from service scriptengine.v1.RegistryService
  */
@@ -389,7 +392,8 @@ export declare const RegistryService: GenService<{
     output: typeof RegisterServiceResponseSchema;
   },
   /**
-   * Renew a lease. The lease id is the right to renew: it is only ever returned to the registrant.
+   * Renew a lease (its owner or an admin). The lease id is the right to renew: only
+   * RegisterService and Heartbeat return it, to the registrant; discovery and watches never do.
    *
    * @generated from rpc scriptengine.v1.RegistryService.Heartbeat
    */

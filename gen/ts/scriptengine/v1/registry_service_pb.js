@@ -121,8 +121,9 @@ export const ChangeKind = /*@__PURE__*/
  * renewed by heartbeat, discovery by type, and a watch stream. RegisterService, Heartbeat and
  * DeregisterService need the "registry:write" permission; discovering and watching do not.
  * A registration is owned by the principal that registered it: only that principal or one
- * holding "admin" may update or deregister it (PERMISSION_DENIED, reason SECURITY_VIOLATION,
- * otherwise). The engine's own service_id is reserved for the engine, even against admin.
+ * holding "admin" may update, deregister or renew it (PERMISSION_DENIED, reason
+ * SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
+ * against admin.
  *
  * @generated from service scriptengine.v1.RegistryService
  */
