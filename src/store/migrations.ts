@@ -148,6 +148,10 @@ export class MigrationRepository {
   readonly #hasBackup: StatementSync;
   readonly #insertBackup: StatementSync;
   readonly #dropInProgress: StatementSync;
+  readonly #chain: StatementSync;
+  readonly #retained: StatementSync;
+  readonly #dropBackups: StatementSync;
+  readonly #drop: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -164,6 +168,19 @@ export class MigrationRepository {
     this.#hasBackup = db.prepare(`SELECT EXISTS (SELECT 1 FROM tool_backups WHERE migration_id = ?) AS has`);
     this.#insertBackup = db.prepare(`INSERT INTO tool_backups (backup_id, migration_id, kind, content_json, created_at_ms) VALUES (?, ?, ?, ?, ?)`);
     this.#dropInProgress = db.prepare(`DELETE FROM migrations WHERE migration_id = ? AND status = 'in_progress'`);
+    // UNION (not UNION ALL) ends the walk at a link seen already; only the backups' tool ids are read.
+    this.#chain = db.prepare(
+      `WITH RECURSIVE chain(id) AS (
+         SELECT ?
+         UNION
+         SELECT json_extract(b.content_json, '$.migrationId') FROM tool_backups b JOIN chain c ON b.migration_id = c.id
+         WHERE b.kind = 'replaced_tool' AND json_extract(b.content_json, '$.migrationId') != ''
+       )
+       SELECT c.id FROM chain c JOIN migrations m ON m.migration_id = c.id`,
+    );
+    this.#retained = db.prepare(`SELECT migration_id, status FROM migrations WHERE tool_name = ? AND status != 'in_progress' ORDER BY seq DESC`);
+    this.#dropBackups = db.prepare(`DELETE FROM tool_backups WHERE migration_id = ?`);
+    this.#drop = db.prepare(`DELETE FROM migrations WHERE migration_id = ?`);
   }
 
   /** Inserts a migration row. A second IN_PROGRESS row for the same tool violates a unique index. */
@@ -255,18 +272,36 @@ export class MigrationRepository {
   }
 
   /**
-   * Keeps the newest `keep` finished migrations of a tool, with their backups, besides the one the
-   * live tool came from (its rollback needs it) and any in progress. Returns how many were removed.
+   * The live tool's rollback chain: the migration it came from, then, through each one's
+   * replaced-tool backup, the migration the tool it replaced came from, and so on back. Rolling
+   * back walks this chain, so each link must outlive any retention.
+   */
+  rollbackChain(liveMigrationId: string): Set<string> {
+    if (!liveMigrationId) return new Set();
+    return new Set((this.#chain.all(liveMigrationId) as { id: string }[]).map((r) => r.id));
+  }
+
+  /**
+   * Retention of a tool's records, each with its backups. The live tool's rollback chain (see
+   * rollbackChain) and migrations in progress are never removed. Of the rest, the newest `keep`
+   * dry runs and failures are kept, and apart from them the newest `keep` completed or rolled back
+   * migrations: dry runs and failures, which changed nothing, never push out a migration that did.
+   * Returns how many were removed.
    */
   prune(toolName: string, keep: number, liveMigrationId: string): number {
-    const old = this.#db
-      .prepare(`SELECT migration_id FROM migrations WHERE tool_name = ? AND status != 'in_progress' AND migration_id != ? ORDER BY seq DESC LIMIT -1 OFFSET ?`)
-      .all(toolName, liveMigrationId, keep) as { migration_id: string }[];
-    const dropBackups = this.#db.prepare(`DELETE FROM tool_backups WHERE migration_id = ?`);
-    const drop = this.#db.prepare(`DELETE FROM migrations WHERE migration_id = ?`);
-    for (const { migration_id } of old) {
-      dropBackups.run(migration_id);
-      drop.run(migration_id);
+    const chain = this.rollbackChain(liveMigrationId);
+    const rows = this.#retained.all(toolName) as { migration_id: string; status: string }[];
+    const seen = { trial: 0, change: 0 };
+    const old: string[] = [];
+    for (const r of rows) {
+      if (chain.has(r.migration_id)) continue;
+      const kind = r.status === "dry_run" || r.status === "failed" ? "trial" : "change";
+      seen[kind] += 1;
+      if (seen[kind] > keep) old.push(r.migration_id);
+    }
+    for (const id of old) {
+      this.#dropBackups.run(id);
+      this.#drop.run(id);
     }
     return old.length;
   }
