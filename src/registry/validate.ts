@@ -29,7 +29,12 @@ export interface TtlBounds {
 export const DEFAULT_TTL_BOUNDS: TtlBounds = { defaultMs: 30_000, minMs: 1_000, maxMs: 3_600_000 };
 
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-const TOKEN = /^[^\s\p{Cc}]+$/u;
+/**
+ * What a service_id / service_type / version may not contain: whitespace, control characters and
+ * format characters (\p{Cf}: zero-width spaces and joiners, bidi overrides), which print as
+ * nothing or reorder the text, so one entry could pass for another in a listing.
+ */
+const NOT_TOKEN = /[\s\p{Cc}\p{Cf}]/u;
 
 /** Why `endpoint` is not host:port, or null when it is. */
 export function endpointProblem(endpoint: string): string | null {
@@ -74,7 +79,11 @@ export function healthUrlProblem(url: string): string | null {
 export function tokenProblem(value: string, max: number, required: boolean): string | null {
   if (value === "") return required ? "is required" : null;
   if (value.length > max) return `is longer than ${max} characters`;
-  if (!TOKEN.test(value)) return "must not contain spaces or control characters";
+  const bad = NOT_TOKEN.exec(value);
+  if (bad) {
+    const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    return `must not contain spaces or control characters, invisible ones (zero-width, bidi) included: U+${cp} at index ${bad.index}`;
+  }
   return null;
 }
 
