@@ -1,6 +1,6 @@
 // Legacy tools on disk: tool files (.js/.mjs/.ts) and MCP tool manifests (JSON), always read from
 // inside the configured legacy root (`tools.legacy_root`). A path that leaves the root (also
-// through a symbolic link) is PERMISSION_DENIED.
+// through a symbolic link) is PERMISSION_DENIED. Sources must be UTF-8 text (see decodeUtf8).
 import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { messageOf, serviceError } from "../errors.ts";
@@ -39,6 +39,66 @@ export interface LegacyTool {
   language: "javascript" | "typescript";
   /** From the manifest entry, when the tool comes from a manifest. */
   manifest?: ManifestMeta;
+}
+
+// Fatal: a byte that is not UTF-8 must fail the read, not become U+FFFD in the migrated source,
+// its backup and its hash. ignoreBOM keeps a UTF-8 BOM in the text, as reading it always did.
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Byte order marks of the encodings a tool file is most likely in when it is not UTF-8 (longest first). */
+const FOREIGN_BOMS: [string, number[]][] = [
+  ["UTF-32 LE", [0xff, 0xfe, 0x00, 0x00]],
+  ["UTF-32 BE", [0x00, 0x00, 0xfe, 0xff]],
+  ["UTF-16 LE", [0xff, 0xfe]],
+  ["UTF-16 BE", [0xfe, 0xff]],
+];
+
+/** Where the first byte sequence that is not UTF-8 starts (the WHATWG decoder's rules), or -1. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    if (c < 0x80) {
+      i += 1;
+      continue;
+    }
+    // Continuation bytes, and the tighter range of the second byte that rules out overlong
+    // forms, surrogates and code points past U+10FFFF.
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** The file's text, or why it is not UTF-8 text: a foreign byte order mark named, else the first bad byte (from 0) and its line. */
+export function decodeUtf8(bytes: Uint8Array, name: string): { text?: string; error?: string } {
+  const bom = FOREIGN_BOMS.find(([, mark]) => mark.every((v, i) => bytes[i] === v));
+  if (bom) return { error: `${name} is not valid UTF-8 (byte 0: a ${bom[0]} byte order mark, so ${bom[0]} text); save it as UTF-8` };
+  try {
+    return { text: UTF8.decode(bytes) };
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    if (at < 0) return { error: `${name} is not valid UTF-8; save it as UTF-8` };
+    let line = 1;
+    for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line += 1;
+    const hex = (bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, "0");
+    return { error: `${name} is not valid UTF-8 (byte ${at}: 0x${hex}, line ${line}); save it as UTF-8` };
+  }
 }
 
 export class LegacyRoot {
@@ -88,7 +148,8 @@ export class LegacyRoot {
       const st = statSync(abs);
       if (!st.isFile()) return { error: `${this.rel(abs)} is not a file` };
       if (st.size > this.#maxBytes) return { error: `${this.rel(abs)} is ${st.size} bytes, over max_source_size (${this.#maxBytes})` };
-      const text = readFileSync(abs, "utf8");
+      const { text, error } = decodeUtf8(readFileSync(abs), this.rel(abs));
+      if (text === undefined) return { error };
       if (text.trim() === "") return { error: `${this.rel(abs)} is empty` };
       return { text };
     } catch (err) {
