@@ -5,7 +5,7 @@
 // output schema is checked on the way out.
 import { Ajv, type ValidateFunction } from "ajv";
 import type { Config, Level } from "../config/types.ts";
-import type { Engine, ExecutionLimits, ExecutionOutcome, JsonObject, JsonValue, ToolCallback } from "../engine/index.ts";
+import { MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type ExecutionLimits, type ExecutionOutcome, type JsonObject, type JsonValue, type ToolCallback } from "../engine/index.ts";
 import { LEVEL_RANK } from "../auth/principal.ts";
 import { LEVELS } from "../api/limits.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
@@ -13,6 +13,7 @@ import { toolBridge, type NetworkBudget, type ToolCaller } from "./bridge.ts";
 import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
 import { useLinearUniqueItems } from "./unique-items.ts";
+import { ValidationBudget, ValidationTooCostly } from "./validation-budget.ts";
 import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
 
 export const BUILTIN_TOOLS = [
@@ -41,18 +42,30 @@ export const BUILTIN_TOOLS = [
 ];
 
 const MAX_SCHEMA_CACHE = 500;
+/** Event-loop time one check of a value against a schema may take (validation-budget.ts). */
+export const VALIDATION_BUDGET_MS = 250;
 
 /**
  * Validators for JSON Schemas (draft-07 keywords; unknown keywords are ignored; `pattern` in RE2
  * syntax, see linear-regexp.ts; `uniqueItems` in linear time, see unique-items.ts).
  */
 export class SchemaValidator {
-  // Patterns run on RE2 (linear time): arguments from untrusted scripts are checked on the event loop.
-  readonly #ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { regExp: linearRegExp } });
+  // Values are checked on the event loop, and arguments come from untrusted scripts, so checks
+  // are bounded: patterns run on RE2 (linear time), ajv stops at the first error (collecting all
+  // of them walks every failing branch of a recursive anyOf, in time and memory exponential in
+  // the nesting), and each check has a time budget for what stays exponential (a oneOf whose
+  // branches share a recursive property).
+  readonly #budget = new ValidationBudget();
+  readonly #ajv = new Ajv({ strict: false, validateFormats: false, code: { regExp: linearRegExp, process: this.#budget.instrument } });
+  // Only compiles (strict mode's complaints about a schema), never checks a value.
   readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false, code: { regExp: linearRegExp } });
   readonly #cache = new Map<string, ValidateFunction>();
 
-  constructor() {
+  readonly #budgetMs: number;
+
+  constructor(budgetMs = VALIDATION_BUDGET_MS) {
+    this.#budgetMs = budgetMs;
+    this.#budget.attach(this.#ajv);
     // uniqueItems in linear time too (ajv's compares every pair of items).
     useLinearUniqueItems(this.#ajv);
     useLinearUniqueItems(this.#strict);
@@ -87,10 +100,18 @@ export class SchemaValidator {
     }
   }
 
-  /** Error lines for `value` against `schema`; empty when valid. */
+  /**
+   * Error lines for `value` against `schema` (the first violation ajv finds); empty when valid.
+   * A check that runs out of its time budget, or recurses without end, is a violation too.
+   */
   errors(schema: object, value: unknown): string[] {
     const fn = this.compile(schema);
-    if (fn(value)) return [];
+    try {
+      if (this.#budget.within(this.#budgetMs, () => fn(value))) return [];
+    } catch (err) {
+      const why = err instanceof ValidationTooCostly ? err.message : err instanceof RangeError ? "the schema's references recurse without end" : String((err as Error).message);
+      return [`(root) could not be checked: ${why}`];
+    }
     return (fn.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}`.trim());
   }
 }
@@ -147,6 +168,8 @@ export class ToolRegistry {
     const denied = caller?.hostTools && tool.hostTools.find((h) => !caller.hostTools!.includes(h));
     if (denied) throw new ToolError(`the ${name} tool uses ${denied}, which this caller may not use`, "security_violation");
     const input = args ?? {};
+    // As deep as a return value may be: a schema's recursion goes no deeper than the value does.
+    if (valueNestsDeeper(input, MAX_VALUE_DEPTH)) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} nest deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects`);
     if (tool.inputSchema) {
       const errs = this.#d.schemas.errors(tool.inputSchema, input);
       if (errs.length) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} do not match its input schema: ${errs.join("; ")}`);
