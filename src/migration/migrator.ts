@@ -136,6 +136,8 @@ export class Migrator {
         result: toJson(MigrationResultSchema, result),
       });
       this.#d.log.warn("migration interrupted by a restart marked failed", { migration_id: m.migrationId, tool: m.toolName });
+      // Subscribers saw its MigrationStarted before the crash: every one gets a MigrationCompleted.
+      this.#completed(result);
     }
     return left.length;
   }

@@ -14,6 +14,7 @@ import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
 import { useLinearUniqueItems } from "./unique-items.ts";
 import { ValidationBudget, ValidationTooCostly } from "./validation-budget.ts";
+import { schemaErrorLine } from "./schema-errors.ts";
 import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
 
 export const BUILTIN_TOOLS = [
@@ -112,7 +113,7 @@ export class SchemaValidator {
       const why = err instanceof ValidationTooCostly ? err.message : err instanceof RangeError ? "the schema's references recurse without end" : String((err as Error).message);
       return [`(root) could not be checked: ${why}`];
     }
-    return (fn.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}`.trim());
+    return (fn.errors ?? []).map(schemaErrorLine);
   }
 }
 

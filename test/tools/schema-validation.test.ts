@@ -1,12 +1,14 @@
 // A registered tool's arguments are checked against its input schema on the server's event loop,
 // and they come from untrusted scripts: the check must stay bounded in time and memory whatever
-// the schema's recursion, and refuse what it cannot check with a ToolError the script can catch.
+// the schema's recursion, refuse what it cannot check with a ToolError the script can catch, and
+// say what was wrong (which property is extra, which values were allowed).
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import { SchemaValidator } from "../../src/tools/registry.ts";
 import { clients, config } from "../migration/helpers.ts";
 
 const tool = (name: string, inputSchema: object) =>
@@ -47,12 +49,17 @@ const chainUnion = {
   properties: { head: { $ref: "#/definitions/link" } },
   required: ["head"],
 };
+const plain = {
+  type: "object",
+  properties: { op: { enum: ["read", "list"] }, kind: { const: "file" }, n: { type: "integer" } },
+  additionalProperties: false,
+};
 
 let server: TestServer;
 let c: ReturnType<typeof clients>;
 beforeAll(async () => {
   const root = mkdtempSync(join(tmpdir(), "se-schema-validation-"));
-  const tools = { expr_arrays: exprArrays, expr_chain: exprChain, chain_union: chainUnion };
+  const tools = { expr_arrays: exprArrays, expr_chain: exprChain, chain_union: chainUnion, plain };
   for (const [name, schema] of Object.entries(tools)) writeFileSync(join(root, `${name}.js`), tool(name, schema));
   server = await startServer({ args: ["--set", `tools.legacy_root=${root}`, "--set", "pool.workers=1"] });
   c = clients(server);
@@ -125,4 +132,27 @@ describe("checking a script's arguments against a recursive schema", () => {
     const shallow = await attack("chain_union", chain(8));
     expect(shallow.outcome).toBe("ok");
   }, 90_000);
+});
+
+describe("what a schema error says", () => {
+  it("names the extra property and the allowed values of enum and const", async () => {
+    const one = async (args: string) =>
+      (await c.scripts.runScript({
+        source: `export default async (a, ctx) => { try { return await ctx.tools.plain(${args}); } catch (e) { return e.message; } }`,
+        context: { availableTools: ["plain"] },
+      })).result?.returnValue?.kind.value;
+    expect(await one("{ op: 'read', extra: 1 }")).toBe('tool "plain" failed: INVALID_ARGUMENT: arguments of tool plain do not match its input schema: (root) must NOT have additional properties ("extra")');
+    expect(await one("{ op: 'write' }")).toBe('tool "plain" failed: INVALID_ARGUMENT: arguments of tool plain do not match its input schema: /op must be equal to one of the allowed values: ["read","list"]');
+    expect(await one("{ kind: 'dir' }")).toBe('tool "plain" failed: INVALID_ARGUMENT: arguments of tool plain do not match its input schema: /kind must be equal to constant: "file"');
+  });
+
+  it("clips long allowed values and property names", () => {
+    const v = new SchemaValidator();
+    const long = "x".repeat(500);
+    const [extra] = v.errors({ type: "object", additionalProperties: false }, { [long]: 1 });
+    expect(extra).toBe(`(root) must NOT have additional properties ("${"x".repeat(119)}…)`);
+    const [values] = v.errors({ enum: Array.from({ length: 100 }, (_, i) => `value-${i}`) }, "nope");
+    expect(values.length).toBeLessThan(200);
+    expect(values).toMatch(/^\(root\) must be equal to one of the allowed values: \["value-0","value-1",.*…$/);
+  });
 });
