@@ -33,6 +33,15 @@ const ok = (r: MigrationResult) =>
   (r.status === MigrationState.DRY_RUN && r.errors.length === 0 && !r.validationResults.some((v) => v.status === ValidationStatus.FAILED));
 const isDirectory = (target: string, dir?: boolean) => Boolean(dir) || target === "." || target.endsWith("/");
 
+/** --metadata KEY=VALUE, repeatable; the value may hold "=" too. A key given twice is a usage error, not a silent overwrite. */
+function collectMetadata(kv: string, acc: Record<string, string> = {}): Record<string, string> {
+  const i = kv.indexOf("=");
+  if (i <= 0) throw new CliError(`--metadata expects KEY=VALUE, got ${JSON.stringify(kv)}`);
+  const key = kv.slice(0, i);
+  if (Object.hasOwn(acc, key)) throw new CliError(`--metadata ${key} given twice`);
+  return { ...acc, [key]: kv.slice(i + 1) };
+}
+
 function resultRows(results: MigrationResult[]): string {
   return table(
     ["TOOL", "STATUS", "NEW TOOL ID", "DURATION", "NOTES"],
@@ -59,14 +68,36 @@ export function migrationCommands(program: Command): void {
     .description("migrate a legacy tool, or every tool of a directory (a path ending in / or --dir) with progress")
     .argument("<tool-or-dir>", "tool name, or a directory inside the server's legacy tools root")
     .option("--dry-run", "convert and validate, change nothing")
-    .option("--force", "replace an existing migrated tool")
+    .option("--force", "replace an existing migrated tool (backed up, so rollback restores it, unless --no-backup)")
+    // The product's rule: a migration backs up the original and any tool it replaces. The API's
+    // backup_original defaults to off, so the CLI asks for it unless told not to.
+    .option("--backup", "back up the original source and any tool this replaces, so rollback can undo it (the default)")
+    .option("--no-backup", "keep no backup: a migration that replaces a tool then cannot be rolled back")
+    .option("--preserve-id", "register under the legacy tool's own id (its exported id, else its name) instead of a new one")
+    .option("--metadata <key=value>", "metadata recorded with the migration and the tool; repeat for more", collectMetadata)
     .addOption(levelOption())
     .option("--dir", "treat the argument as a directory")
     .option("-r, --recursive", "with a directory: also the tools of its subdirectories")
     .action(
       action(async (target: string, _o: unknown, cmd: Command) => {
-        const o = optionsOf<{ dryRun?: boolean; force?: boolean; level?: LevelName; dir?: boolean; recursive?: boolean }>(cmd);
-        const config = { dryRun: Boolean(o.dryRun), force: Boolean(o.force), securityLevel: o.level ? LEVELS[o.level] : SecurityLevel.UNSPECIFIED };
+        const o = optionsOf<{
+          dryRun?: boolean;
+          force?: boolean;
+          backup?: boolean;
+          preserveId?: boolean;
+          metadata?: Record<string, string>;
+          level?: LevelName;
+          dir?: boolean;
+          recursive?: boolean;
+        }>(cmd);
+        const config = {
+          dryRun: Boolean(o.dryRun),
+          force: Boolean(o.force),
+          backupOriginal: o.backup !== false,
+          preserveToolId: Boolean(o.preserveId),
+          metadata: o.metadata ?? {},
+          securityLevel: o.level ? LEVELS[o.level] : SecurityLevel.UNSPECIFIED,
+        };
         if (!isDirectory(target, o.dir)) {
           const r = await withClient(o, (c) => c.migrate(target, config));
           if (o.json) out(json(toJson(MigrationResultSchema, r)));
