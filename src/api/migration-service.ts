@@ -6,7 +6,7 @@
 // is not.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
-import { checkMetadata } from "./script-input.ts";
+import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -114,6 +114,9 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
     async rollbackTool(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
       if (req.toolName) checkToolName(req.toolName, "tool_name");
+      // Stored with the migration, logged and echoed: bounded like a metadata value.
+      const max = SCRIPT_META_LIMITS.valueMaxLength;
+      if ((req.config?.reason.length ?? 0) > max) throw serviceError("VALIDATION_ERROR", `config.reason must be at most ${max} characters`, { field: "config.reason" });
       return { result: await migrator.rollback(req.toolName, req.config?.migrationId ?? "", req.config?.reason ?? "", mayChangeAt(ctx)) };
     },
 
