@@ -3,7 +3,7 @@
 // permission (admin implies it) and a tool level the principal may use; reading does not. Calls
 // that run tool code in the engine (migrate, validate) are refused while it is stopped, and end
 // with its ENGINE_STOPPED when it stops under them; a rollback, which only changes the registry,
-// is not.
+// is not. They stop with the call (its signal): a caller that went away leaves nothing applied.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
 import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
@@ -89,14 +89,14 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       const source = s?.case === "filePath" ? { filePath: s.value } : s?.case === "manifestPath" ? { manifestPath: s.value } : undefined;
       if (!req.toolName && !source) throw serviceError("VALIDATION_ERROR", "tool_name or config.source is required", { field: "tool_name" });
       if (req.toolName) checkToolName(req.toolName, "tool_name");
-      return { result: await migrator.migrate({ ...options(ctx, req.config), toolName: req.toolName, source }) };
+      return { result: await migrator.migrate({ ...options(ctx, req.config), toolName: req.toolName, source }, { signal: ctx.signal }) };
     },
 
     async *migrateDirectory(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
       requireServing();
       // Asked again before each tool: a Stop or shutdown mid-run ends the stream with UNAVAILABLE.
-      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive, requireServing)) {
+      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive, requireServing, ctx.signal)) {
         if (ctx.signal.aborted) return;
         yield step;
       }
@@ -108,7 +108,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
       requireServing();
       const options = validationOptions(req.validation, "validation");
-      return { result: await migrator.validate(req.toolName, options, req.autoFix ? mayChangeAt(ctx) : undefined) };
+      return { result: await migrator.validate(req.toolName, options, { mayChange: req.autoFix ? mayChangeAt(ctx) : undefined, signal: ctx.signal }) };
     },
 
     async rollbackTool(req, ctx) {

@@ -106,6 +106,8 @@ export interface CheckInput {
   /** Extra checks (original_unchanged), computed by the caller. */
   extra?: Partial<Record<CheckName, () => Finding[]>>;
   enabledNames?: readonly CheckName[];
+  /** The caller's: aborted, the engine stops the describe and smoke runs (CANCELLED). */
+  signal?: AbortSignal;
 }
 
 export interface CheckDeps {
@@ -232,7 +234,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
 
   // metadata_valid (loading the module in the engine, at Safe level, no host tools)
   await run("metadata_valid", async () => {
-    const out = await deps.registry.execute({ name: "describe", source, language: legacy.language, hostTools: [] }, {}, "safe", 5000, undefined, undefined, {
+    const out = await deps.registry.execute({ name: "describe", source, language: legacy.language, hostTools: [] }, {}, "safe", 5000, input.signal, undefined, {
       env: { ...DESCRIBE_ENV },
       hostTools: async () => {
         throw new Error("host tools are not available while a tool module loads");
@@ -334,7 +336,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
         const errs = deps.schemas.errors(tool.inputSchema, args);
         if (errs.length) return [{ severity: "error", message: `the smoke-run arguments do not match inputSchema: ${errs.join("; ")}` }];
       }
-      const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args ?? {}, level, options.smokeTimeoutMs, undefined, undefined, { hostTools: hostStub });
+      const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args ?? {}, level, options.smokeTimeoutMs, input.signal, undefined, { hostTools: hostStub });
       if (!out.success) {
         const e = out.error;
         const msg = e?.kind === "timeout" ? `the smoke run timed out after ${options.smokeTimeoutMs} ms` : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`;

@@ -32,7 +32,7 @@ import {
 import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import type { Config, Level } from "../config/types.ts";
-import type { Engine } from "../engine/index.ts";
+import { EngineError, type Engine } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
 import { ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
@@ -67,6 +67,20 @@ export interface MigrateOptions {
 
 /** Throws unless the caller may change a tool registered at this level (its principal's maximum). */
 export type LevelCheck = (level: Level) => void;
+
+/** The call a migration runs for (not stored with it). */
+export interface MigrateCall {
+  /** The caller's: once aborted (cancelled, deadline passed), the engine work stops and nothing is applied. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The caller has gone (cancelled, or its deadline passed). Like an engine that stopped under the
+ * migration, this says nothing about the tool: the migration is dropped, not recorded FAILED.
+ */
+function stopIfAbandoned(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new EngineError("CANCELLED", "the caller cancelled the call or its deadline passed");
+}
 
 export interface MigratorDeps {
   config: Config;
@@ -182,7 +196,8 @@ export class Migrator {
     );
   }
 
-  async migrate(o: MigrateOptions): Promise<MigrationResult> {
+  async migrate(o: MigrateOptions, call: MigrateCall = {}): Promise<MigrationResult> {
+    const { signal } = call;
     checkValidationOptions(o.validation, CHECKS, "config.validation");
     const t0 = performance.now();
     const startedAtMs = Date.now();
@@ -191,9 +206,10 @@ export class Migrator {
     let name = o.toolName;
     if (!name) {
       // The tool names itself: load it once (compile + describe, no smoke run) to learn the name.
-      const pre = await runChecks(this.#d, { legacy, expectedName: "", level: o.level, options: { ...o.validation, checks: ["metadata_valid"], skipChecks: [] } });
+      const pre = await runChecks(this.#d, { legacy, expectedName: "", level: o.level, options: { ...o.validation, checks: ["metadata_valid"], skipChecks: [] }, signal });
       const declared = /export\s+const\s+name\s*=\s*["'`]([A-Za-z_][\w-]{0,63})["'`]/.exec(legacy.source ?? "")?.[1];
       name = pre.tool.name || declared || (legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, "");
+      stopIfAbandoned(signal);
     }
     const release = o.lockHeld ? () => {} : this.#lock(name);
     try {
@@ -240,7 +256,9 @@ export class Migrator {
         this.#d.migrations.update(migrationId, { status: "failed", completedAtMs: Date.now(), durationMs: performance.now() - t0, errors: [...errors, message] });
       };
       try {
-        const report = await runChecks(this.#d, { legacy, expectedName: name, level: o.level, options: o.validation });
+        const report = await runChecks(this.#d, { legacy, expectedName: name, level: o.level, options: o.validation, signal });
+        // A caller gone during the checks gets nothing recorded: its smoke run was stopped, not failed.
+        stopIfAbandoned(signal);
         const warnings = [...report.warnings];
         errors.push(...report.errors);
         let toolId = o.keepToolId ?? `tool-${randomUUID()}`;
@@ -322,6 +340,8 @@ export class Migrator {
           if (existing) backups.push(`bak-${randomUUID()}`);
         }
         const result = build(MigrationState.COMPLETED, { newToolId: toolId, metadata: { backup_ids: backups } });
+        // Nothing commits once the caller has gone: it was told the call failed.
+        stopIfAbandoned(signal);
         transaction(this.#d.db, () => {
           if (o.backupOriginal) {
             this.#d.migrations.addBackup({ backupId: backups[0], migrationId, kind: "original", original: { source, sourceHash, ref: legacy.ref }, createdAtMs: now });
@@ -375,7 +395,13 @@ export class Migrator {
    * tool's failure does not stop the run, the engine's does: `ready` (which throws once the engine
    * no longer takes work) is asked before each tool, and an engine error ends the run.
    */
-  async *migrateDirectory(directory: string, o: Omit<MigrateOptions, "toolName" | "source">, recursive = false, ready: () => void = () => {}): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
+  async *migrateDirectory(
+    directory: string,
+    o: Omit<MigrateOptions, "toolName" | "source">,
+    recursive = false,
+    ready: () => void = () => {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
     const entries = this.#root.list(directory, recursive);
     let done = 0;
     for (const e of entries) {
@@ -384,7 +410,7 @@ export class Migrator {
       const toolName = e.entry ?? "";
       try {
         if (e.error) throw serviceError("VALIDATION_ERROR", e.error);
-        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } });
+        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } }, { signal });
       } catch (err) {
         if (engineUnavailable(err)) throw err;
         // Refused before it was recorded (an existing tool without force, say): named as the
@@ -408,24 +434,29 @@ export class Migrator {
    * also repairs it, holding the tool's lock throughout so that no migration or rollback of it
    * runs between what the checks saw and what the fix writes.
    */
-  async validate(toolName: string, options: ValidationOptions, mayChange?: LevelCheck): Promise<ValidationResult> {
+  async validate(toolName: string, options: ValidationOptions, how: { mayChange?: LevelCheck; signal?: AbortSignal } = {}): Promise<ValidationResult> {
+    const { mayChange, signal } = how;
     checkValidationOptions(options, VALIDATE_CHECKS, "validation");
     const found = this.#d.tools.get(toolName);
     if (!found) throw serviceError("TOOL_NOT_FOUND", `no tool named ${toolName}`, { metadata: { tool: toolName } });
-    if (!mayChange) return this.#validationResult(toolName, await this.#checkLive(found, options));
+    if (!mayChange) {
+      const report = await this.#checkLive(found, options, signal);
+      stopIfAbandoned(signal);
+      return this.#validationResult(toolName, report);
+    }
     mayChange(found.securityLevel);
     const release = this.#lock(toolName);
     try {
-      return await this.#autoFix(toolName, options);
+      return await this.#autoFix(toolName, options, signal);
     } finally {
       release();
     }
   }
 
-  async #autoFix(toolName: string, options: ValidationOptions): Promise<ValidationResult> {
+  async #autoFix(toolName: string, options: ValidationOptions, signal: AbortSignal | undefined): Promise<ValidationResult> {
     const tool = this.#d.tools.get(toolName);
     if (!tool) throw serviceError("TOOL_NOT_FOUND", `no tool named ${toolName}`, { metadata: { tool: toolName } });
-    let report = await this.#checkLive(tool, options);
+    let report = await this.#checkLive(tool, options, signal);
     const applied: string[] = [];
     const extraUnresolved: ValidationIssue[] = [];
     const changed = report.issues.some((i) => i.check === "original_unchanged" && i.fixable);
@@ -446,7 +477,7 @@ export class Migrator {
           source: m?.source ? (m.source.kind === "manifest" ? { manifestPath: m.source.path } : { filePath: m.source.path }) : undefined,
           keepToolId: tool.toolId,
           lockHeld: true,
-        });
+        }, { signal });
         if (r.status === MigrationState.COMPLETED) applied.push(`re-migrated ${toolName} from its changed original (migration ${r.migrationId})`);
         else {
           extraUnresolved.push(
@@ -462,11 +493,13 @@ export class Migrator {
     if (live.inputSchema === null) {
       const schema = inferInputSchema(live.source);
       const fixed: StoredTool = { ...live, inputSchema: schema, updatedAtMs: Date.now() };
+      stopIfAbandoned(signal);
       transaction(this.#d.db, () => this.#d.tools.put(fixed));
       applied.push(`filled the missing inputSchema with one inferred from the source (properties: ${Object.keys((schema.properties as object) ?? {}).join(", ") || "none"})`);
       live = fixed;
     }
-    report = await this.#checkLive(live, options);
+    report = await this.#checkLive(live, options, signal);
+    stopIfAbandoned(signal);
     const result = this.#validationResult(toolName, report);
     const unresolved = [...extraUnresolved, ...result.issues];
     result.autoFixResults = create(AutoFixResultSchema, { applied, unresolved, success: !unresolved.some((i) => i.severity === Severity.ERROR) });
@@ -478,7 +511,7 @@ export class Migrator {
   }
 
   /** The checks against the live tool (its stored metadata), plus original_unchanged. */
-  #checkLive(tool: StoredTool, options: ValidationOptions): Promise<CheckReport> {
+  #checkLive(tool: StoredTool, options: ValidationOptions, signal: AbortSignal | undefined): Promise<CheckReport> {
     const m = this.#d.migrations.get(tool.migrationId);
     return runChecks(this.#d, {
       legacy: {
@@ -497,6 +530,7 @@ export class Migrator {
       expectedName: tool.name,
       level: tool.securityLevel,
       options,
+      signal,
       enabledNames: VALIDATE_CHECKS,
       extra: {
         original_unchanged: () => {

@@ -1,0 +1,83 @@
+// A caller that goes away (its deadline passes, or it cancels) while a migration or a validation
+// runs tool code: the engine work stops with the call, nothing is applied after the caller was
+// told the call failed, and the migration is dropped like one the engine could not finish (its
+// MigrationStarted still gets a MigrationCompleted, success false).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import type { TestServer } from "../helpers/server.ts";
+import { failure } from "../helpers/errors.ts";
+import { SecurityLevel, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tool = (root: string, file: string, name: string, body: string) =>
+  writeFileSync(
+    join(root, file),
+    `export const name = "${name}";\nexport const description = "d";\nexport const version = "1";\n` +
+      `export const inputSchema = { type: "object", properties: { ms: { type: "integer" } } };\nexport async function call(args) { ${body} }\n`,
+  );
+
+let server: TestServer;
+let c: ReturnType<typeof clients>;
+beforeAll(async () => {
+  const root = legacyCopy();
+  tool(root, "waits.js", "waits", "await new Promise((r) => setTimeout(r, 3000)); return 1;");
+  tool(root, "spins.js", "spins", "const end = Date.now() + (args.ms ?? 1); let n = 0; while (Date.now() < end) n++; return n;");
+  // One worker: an abandoned smoke run left going would hold it.
+  server = await startWithLegacy(root, { args: ["--set", "pool.workers=1"] });
+  c = clients(server);
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+async function migrationEvents() {
+  const ac = new AbortController();
+  const seen: ServiceEvent["event"][] = [];
+  const stream = c.events.subscribe({ eventTypes: ["migration_started", "migration_completed"] }, { signal: ac.signal })[Symbol.asyncIterator]();
+  await stream.next(); // subscribed
+  void (async () => {
+    for (;;) {
+      const { value, done } = await stream.next();
+      if (done) return;
+      if (value.message.case === "event") seen.push(value.message.value.event);
+    }
+  })().catch(() => {});
+  return { seen, stop: () => ac.abort() };
+}
+
+it("MigrateTool past the caller's deadline: nothing is registered or recorded, and its MigrationCompleted says so", async () => {
+  const events = await migrationEvents();
+  try {
+    const f = await failure(c.migration.migrateTool({ toolName: "waits", config: config({ smokeTimeoutMs: 20_000 }) }, { timeoutMs: 800 }));
+    expect(f.code).toBe("DeadlineExceeded");
+    // Past the smoke run's 3 s: before, the tool was registered then.
+    await sleep(4000);
+    expect((await failure(c.tools.getTool({ name: "waits" }))).reason).toBe("TOOL_NOT_FOUND");
+    const { migrations } = await c.migration.listMigrations({ filter: { toolName: "waits" } });
+    expect(migrations).toEqual([]);
+    const completed = events.seen.filter((e) => e.case === "migrationCompleted").map((e) => e.value);
+    expect(completed).toHaveLength(1);
+    expect(completed[0]).toMatchObject({ toolName: "waits", success: false });
+    expect(completed[0]!.result?.errors.at(-1)).toMatch(/^the migration did not finish, nothing was changed: .*cancelled/);
+    // A retry without force is not TOOL_EXISTS.
+    const again = (await c.migration.migrateTool({ toolName: "waits", config: config({ smokeTimeoutMs: 20_000 }) })).result!;
+    expect(again.status).toBe(MigrationState.COMPLETED);
+  } finally {
+    events.stop();
+  }
+}, 30_000);
+
+it("ValidateMigration abandoned by its caller stops its smoke run: the worker is free again", async () => {
+  await c.migration.migrateTool({ toolName: "spins", config: config({ level: SecurityLevel.DEVELOPMENT, smokeArgs: { ms: 1 } }) });
+  const validation = { checks: ["smoke_run"], smokeRunArguments: { ms: 10_000 }, smokeRunTimeout: { seconds: 60n } };
+  const f = await failure(c.migration.validateMigration({ toolName: "spins", validation }, { timeoutMs: 800 }));
+  expect(f.code).toBe("DeadlineExceeded");
+  const t0 = Date.now();
+  const run = await c.scripts.runScript({ source: "1 + 1" });
+  expect(run.result?.success).toBe(true);
+  // Before, it waited behind the 10 s smoke run (about 9 s).
+  expect(Date.now() - t0).toBeLessThan(4000);
+}, 30_000);
