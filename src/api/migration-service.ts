@@ -4,9 +4,11 @@
 // that run tool code in the engine (migrate, validate) are refused while it is stopped, and end
 // with its ENGINE_STOPPED when it stops under them; a rollback, which only changes the registry,
 // is not. They stop with the call (its signal): a caller that went away leaves nothing applied.
+// Validating runs the tool's code, so it needs a principal who could run code at the tool's level.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
 import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
+import { LEVELS } from "./limits.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -49,15 +51,24 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
   const { config, migrator, requireServing } = deps;
 
   /** Throws unless the principal may use tools at this level (its maximum). */
-  function mayChangeAt(ctx: HandlerContext): LevelCheck {
+  function mayChangeAt(ctx: HandlerContext, verb = "change"): LevelCheck {
     const principal = principalOf(ctx);
     return (level) => {
       if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
-        throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not change tools at level ${level} (max ${principal.maxSecurityLevel})`, {
+        throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not ${verb} tools at level ${level} (max ${principal.maxSecurityLevel})`, {
           metadata: { requested_level: level, max_level: principal.maxSecurityLevel },
         });
       }
     };
+  }
+
+  /**
+   * A smoke run lasts no longer than a script of this caller could: its maximum level's timeout
+   * within the configuration's cap (the tool's own level may cut it further).
+   */
+  function withCallerTimeout(ctx: HandlerContext, o: ValidationOptions): ValidationOptions {
+    const cap = Math.min(LEVELS[principalOf(ctx).maxSecurityLevel].timeoutMs ?? Infinity, config.resourceLimits.maxExecutionTimeMs);
+    return { ...o, smokeTimeoutMs: Math.min(o.smokeTimeoutMs, cap) };
   }
 
   /** The tool level: the config's (default: the server's), never above the principal's maximum. */
@@ -76,7 +87,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       preserveToolId: c?.preserveToolId ?? false,
       backupOriginal: c?.backupOriginal ?? false,
       dryRun: c?.dryRun ?? false,
-      validation: validationOptions(c?.validation, "config.validation"),
+      validation: withCallerTimeout(ctx, validationOptions(c?.validation, "config.validation")),
       metadata: { ...c?.metadata },
     };
   }
@@ -107,8 +118,10 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       checkToolName(req.toolName, "tool_name");
       if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
       requireServing();
-      const options = validationOptions(req.validation, "validation");
-      return { result: await migrator.validate(req.toolName, options, { mayChange: req.autoFix ? mayChangeAt(ctx) : undefined, signal: ctx.signal }) };
+      const options = withCallerTimeout(ctx, validationOptions(req.validation, "validation"));
+      return {
+        result: await migrator.validate(req.toolName, options, { mayRun: mayChangeAt(ctx, "run"), mayChange: req.autoFix ? mayChangeAt(ctx) : undefined, signal: ctx.signal }),
+      };
     },
 
     async rollbackTool(req, ctx) {

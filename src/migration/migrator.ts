@@ -434,11 +434,13 @@ export class Migrator {
    * also repairs it, holding the tool's lock throughout so that no migration or rollback of it
    * runs between what the checks saw and what the fix writes.
    */
-  async validate(toolName: string, options: ValidationOptions, how: { mayChange?: LevelCheck; signal?: AbortSignal } = {}): Promise<ValidationResult> {
+  async validate(toolName: string, options: ValidationOptions, how: { mayRun?: LevelCheck; mayChange?: LevelCheck; signal?: AbortSignal } = {}): Promise<ValidationResult> {
     const { mayChange, signal } = how;
     checkValidationOptions(options, VALIDATE_CHECKS, "validation");
     const found = this.#d.tools.get(toolName);
     if (!found) throw serviceError("TOOL_NOT_FOUND", `no tool named ${toolName}`, { metadata: { tool: toolName } });
+    // The checks run the tool's code at its level: only for a caller who could run code there.
+    how.mayRun?.(found.securityLevel);
     if (!mayChange) {
       const report = await this.#checkLive(found, options, signal);
       stopIfAbandoned(signal);

@@ -69,8 +69,10 @@ describe("changing a migrated tool", () => {
     const tool = (await c.tools.getTool({ name: "devt" }, as(ADMIN))).tool!;
     expect(tool.migrationId).toBe(m.result?.migrationId);
 
-    // Checking without fixing changes nothing and needs no level.
-    const check = await c.migration.validateMigration({ toolName: "devt" }, as(MIGRATOR));
+    // Checking without fixing runs the tool's code at its level: refused too, done by one who may.
+    const denied = await failure(c.migration.validateMigration({ toolName: "devt" }, as(MIGRATOR)));
+    expect([denied.code, denied.reason]).toEqual(["PermissionDenied", "SECURITY_VIOLATION"]);
+    const check = await c.migration.validateMigration({ toolName: "devt" }, as(ADMIN));
     expect(check.result?.issues.some((i) => i.check === "original_unchanged")).toBe(true);
     // The principal that may use the level may do both.
     expect((await c.migration.rollbackTool({ toolName: "devt" }, as(ADMIN))).result?.action).toBe(RollbackAction.REMOVED_TOOL);
