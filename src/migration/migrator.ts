@@ -72,6 +72,8 @@ export type LevelCheck = (level: Level) => void;
 export interface MigrateCall {
   /** The caller's: once aborted (cancelled, deadline passed), the engine work stops and nothing is applied. */
   signal?: AbortSignal;
+  /** MigrateDirectory: the tool names this run has met so far, with the source that first named each. */
+  claimed?: Map<string, string>;
 }
 
 /**
@@ -211,6 +213,13 @@ export class Migrator {
       name = pre.tool.name || declared || (legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, "");
       stopIfAbandoned(signal);
     }
+    // Two sources of one directory run naming the same tool: the second would replace the first's
+    // tool (force) or meet it as TOOL_EXISTS. Entries of one manifest are its own check's.
+    const first = call.claimed?.get(name);
+    if (first !== undefined && first !== legacy.ref.path) {
+      throw serviceError("VALIDATION_ERROR", `duplicate of ${first} in this run`, { metadata: { tool: name } });
+    }
+    call.claimed?.set(name, legacy.ref.path);
     const release = o.lockHeld ? () => {} : this.#lock(name);
     try {
       const errors: string[] = [];
@@ -403,6 +412,7 @@ export class Migrator {
     signal?: AbortSignal,
   ): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
     const entries = this.#root.list(directory, recursive);
+    const claimed = new Map<string, string>();
     let done = 0;
     for (const e of entries) {
       ready();
@@ -410,7 +420,7 @@ export class Migrator {
       const toolName = e.entry ?? "";
       try {
         if (e.error) throw serviceError("VALIDATION_ERROR", e.error);
-        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } }, { signal });
+        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } }, { signal, claimed });
       } catch (err) {
         if (engineUnavailable(err)) throw err;
         // Refused before it was recorded (an existing tool without force, say): named as the
