@@ -26,9 +26,12 @@ describe("one worker, a queue of two", () => {
 
   it("a full queue is RESOURCE_EXHAUSTED with QUEUE_FULL and RetryInfo; queued work still completes", async () => {
     // One running + two queued fill the engine; the fourth is refused at once.
-    const held = [0, 1, 2].map(() => scripts().runScript({ source: SLEEP(1500) }));
+    const client = scripts();
+    const held = [0, 1, 2].map(() => client.runScript({ source: SLEEP(1500) }));
+    // All three in (however slow the machine), then the running one 300 ms into its sleep.
+    while ((await client.getMetrics({})).metrics?.queueLength !== 2n) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
-    const f = await failure(scripts().runScript({ source: "1" }));
+    const f = await failure(client.runScript({ source: "1" }));
     expect([f.code, f.reason]).toEqual(["ResourceExhausted", "QUEUE_FULL"]);
     // The advice reflects the work in front (a running execution 300 ms in), not a lifetime average.
     const delay = f.err.findDetails(RetryInfoSchema)[0]?.retryDelay;
