@@ -4,7 +4,8 @@
 //   metadata_valid   the module loads and names a valid tool: name, description, version, tags, call
 //   input_schema_valid  inputSchema (and outputSchema) are JSON Schemas ajv compiles
 //   forbidden_apis   no host API the engine lacks (require, process, fetch, eval...), and host tools
-//                    (http, fs) only when the tool's security level grants them
+//                    (http, fs) only when the tool's security level grants them; code only, not
+//                    comments or the text of literals (code-text.ts)
 //   smoke_run        the tool runs once with the given or a generated input; host tools answer with a stub
 //   original_unchanged  (validation of a migrated tool only) its legacy source still has the migrated hash
 // A check is SKIPPED when the ValidationConfig disables it or a check it depends on failed.
@@ -15,9 +16,10 @@ import { CompileError, EngineError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engi
 import type { Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
-import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolsUsed, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
+import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
 import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
+import { codeOnly, hostToolsIn } from "./code-text.ts";
 
 export const CHECKS = ["source_readable", "compiles", "metadata_valid", "input_schema_valid", "forbidden_apis", "smoke_run"] as const;
 export const VALIDATE_CHECKS = [...CHECKS, "original_unchanged"] as const;
@@ -317,9 +319,11 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   });
 
   // forbidden_apis
-  tool.hostTools = hostToolsUsed(source);
+  // Code only: a comment saying "never use eval()" is not a use of it.
+  const code = codeOnly(source, legacy.language);
+  tool.hostTools = hostToolsIn(code);
   await run("forbidden_apis", () => {
-    const f: Finding[] = forbiddenApis(source).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
+    const f: Finding[] = forbiddenApis(code).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
     for (const h of tool.hostTools) {
       if (!HOST_TOOL_LEVELS[h]?.includes(level)) {
         f.push({ severity: "error", message: `the tool calls the ${h} host tool, which level ${level} does not grant`, suggestion: `migrate it at level ${HOST_TOOL_LEVELS[h][0]} or higher` });

@@ -1,0 +1,64 @@
+// A tool source as the forbidden_apis check reads it: code only. Comments, and the text inside
+// string, template and regular-expression literals, become spaces (newlines stay, so lines and
+// columns do not move), so `// never use eval()` or a message mentioning `process.env` is not a
+// use of them. A literal that is one bare name ("fs", 'child_process') stays: that is how a
+// name reaches code indirectly (`ctx.tools["fs"]`, `tools.call("http", ...)`).
+import { tokenizer, tokTypes } from "acorn";
+import { stripTypes } from "../engine/source.ts";
+import { hostToolsUsed } from "../tools/registry-source.ts";
+
+const BARE_NAME = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * The source with comments and literal contents blanked. TypeScript is stripped of its types
+ * first (types become spaces too). A source the tokenizer cannot read past some point (a syntax
+ * error, which the compiles check reports) is blanked up to there and left as it is after.
+ */
+export function codeOnly(source: string, language: "javascript" | "typescript"): string {
+  let text = source;
+  if (language === "typescript") {
+    try {
+      text = stripTypes(source);
+    } catch {
+      return source; // does not strip, so does not compile: reported there
+    }
+  }
+  const out = text.split("");
+  const blank = (from: number, to: number) => {
+    for (let i = from; i < to; i++) if (out[i] !== "\n" && out[i] !== "\r") out[i] = " ";
+  };
+  try {
+    const tokens = tokenizer(text, {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      allowHashBang: true,
+      allowReturnOutsideFunction: true,
+      allowAwaitOutsideFunction: true,
+      allowImportExportEverywhere: true,
+      onComment: (_block, _text, start, end) => blank(start, end),
+    });
+    for (const t of tokens) {
+      if (t.type === tokTypes.string) {
+        if (!BARE_NAME.test(text.slice(t.start + 1, t.end - 1))) blank(t.start + 1, t.end - 1);
+      } else if (t.type === tokTypes.template) {
+        if (!BARE_NAME.test(text.slice(t.start, t.end))) blank(t.start, t.end);
+      } else if (t.type === tokTypes.regexp) {
+        blank(t.start + 1, t.start + text.slice(t.start, t.end).lastIndexOf("/"));
+      }
+    }
+  } catch {
+    // Unreadable from here on: the rest is scanned as it is.
+  }
+  return out.join("");
+}
+
+/**
+ * Host tools the code calls: `ctx.tools.fs(...)`, `tools.call("http", ...)` (tools/registry-source.ts),
+ * and the forms that reach one just as surely: `ctx.tools?.fs`, `ctx.tools["fs"]`.
+ */
+export function hostToolsIn(code: string): string[] {
+  const found = new Set(hostToolsUsed(code));
+  for (const m of code.matchAll(/\btools\s*\?\.\s*(http|fs)\b/g)) found.add(m[1]!);
+  for (const m of code.matchAll(/\btools\s*(?:\?\.\s*)?\[\s*(["'`])(http|fs)\1\s*\]/g)) found.add(m[2]!);
+  return [...found].sort();
+}
