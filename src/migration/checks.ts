@@ -6,13 +6,14 @@
 //   forbidden_apis   no host API the engine lacks (require, process, fetch, eval...), and host tools
 //                    (http, fs) only when the tool's security level grants them; code only, not
 //                    comments or the text of literals (code-text.ts)
-//   smoke_run        the tool runs once with the given or a generated input; host tools answer with a stub
+//   smoke_run        the tool runs once with the given or a generated input; host tools answer with a
+//                    stub; a WARNING, not run, when no generated input matches the schema
 //   original_unchanged  (validation of a migrated tool only) its legacy source still has the migrated hash
 // A check is SKIPPED when the ValidationConfig disables it or a check it depends on failed.
 import { create } from "@bufbuild/protobuf";
 import { ValidationCheckSchema, ValidationIssueSchema, ValidationStatus, type ValidationCheck, type ValidationIssue } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import { CompileError, EngineError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type JsonObject, type JsonValue } from "../engine/index.ts";
+import { CompileError, EngineError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type JsonObject } from "../engine/index.ts";
 import type { Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
@@ -20,6 +21,7 @@ import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, toolModuleSource, type D
 import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly, hostToolsIn } from "./code-text.ts";
+import { generatedInput } from "./smoke-input.ts";
 
 export const CHECKS = ["source_readable", "compiles", "metadata_valid", "input_schema_valid", "forbidden_apis", "smoke_run"] as const;
 export const VALIDATE_CHECKS = [...CHECKS, "original_unchanged"] as const;
@@ -129,45 +131,6 @@ export const MAX_SCHEMA_BYTES = 32 * 1024;
 function oversized(schema: unknown): string | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(schema));
   return bytes > MAX_SCHEMA_BYTES ? `${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit` : undefined;
-}
-
-/** A value satisfying a JSON Schema, for the smoke run (defaults, examples, enums, minimal values). */
-export function sampleFor(schema: unknown, depth = 0): JsonValue {
-  if (!schema || typeof schema !== "object" || depth > 8) return null;
-  const s = schema as Record<string, unknown>;
-  if ("const" in s) return s.const as JsonValue;
-  if ("default" in s) return s.default as JsonValue;
-  if (Array.isArray(s.examples) && s.examples.length) return s.examples[0] as JsonValue;
-  if (Array.isArray(s.enum) && s.enum.length) return s.enum[0] as JsonValue;
-  for (const k of ["oneOf", "anyOf"]) if (Array.isArray(s[k]) && (s[k] as unknown[]).length) return sampleFor((s[k] as unknown[])[0], depth + 1);
-  const type = Array.isArray(s.type) ? s.type[0] : s.type;
-  switch (type) {
-    case "object":
-    case undefined: {
-      if (type === undefined && !s.properties) return {};
-      const out: Record<string, JsonValue> = {};
-      const props = (s.properties ?? {}) as Record<string, unknown>;
-      for (const key of Array.isArray(s.required) ? (s.required as string[]) : []) out[key] = sampleFor(props[key], depth + 1);
-      return out;
-    }
-    case "string": {
-      const min = typeof s.minLength === "number" ? s.minLength : 0;
-      return "sample".padEnd(min, "x");
-    }
-    case "integer":
-    case "number":
-      return typeof s.minimum === "number" ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + 1 : 1;
-    case "boolean":
-      return false;
-    case "array": {
-      const n = typeof s.minItems === "number" ? s.minItems : 0;
-      return Array.from({ length: n }, () => sampleFor(s.items, depth + 1));
-    }
-    case "null":
-      return null;
-    default:
-      return null;
-  }
 }
 
 const hostStub = async (name: string): Promise<unknown> => {
@@ -335,12 +298,20 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   // smoke_run (only when enabled: it runs the tool)
   if (enabled("smoke_run")) {
     await run("smoke_run", async () => {
-      const args = options.smokeArguments ?? (sampleFor(tool.inputSchema ?? { type: "object" }) as JsonObject);
-      if (tool.inputSchema) {
-        const errs = deps.schemas.errors(tool.inputSchema, args);
-        if (errs.length) return [{ severity: "error", message: `the smoke-run arguments do not match inputSchema: ${errs.join("; ")}` }];
+      let args = options.smokeArguments;
+      if (args !== undefined) {
+        // The caller's own input: not matching the schema is the caller's (or the schema's) error.
+        const errs = tool.inputSchema ? deps.schemas.errors(tool.inputSchema, args) : [];
+        if (errs.length) return [{ severity: "error", message: `the given smoke_run_arguments do not match inputSchema: ${errs.join("; ")}` }];
+      } else {
+        // A generated input that does not match says nothing about the tool: it is not run.
+        const g = generatedInput(deps.schemas, tool.inputSchema);
+        if (!g.ok) {
+          return [{ severity: "warning", message: `not run: could not generate an input that matches inputSchema (${g.why}); pass smoke_run_arguments`, suggestion: "set validation.smoke_run_arguments to a valid input" }];
+        }
+        args = g.args;
       }
-      const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args ?? {}, level, options.smokeTimeoutMs, input.signal, undefined, { hostTools: hostStub });
+      const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args, level, options.smokeTimeoutMs, input.signal, undefined, { hostTools: hostStub });
       if (!out.success) {
         const e = out.error;
         const msg = e?.kind === "timeout" ? `the smoke run timed out after ${options.smokeTimeoutMs} ms` : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`;
