@@ -19,6 +19,7 @@ import { serviceError } from "../errors.ts";
 import type { JsonObject } from "../engine/index.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
 import { checkToolName, type ValidationOptions } from "../migration/checks.ts";
+import { smokeCaller } from "../migration/smoke-caller.ts";
 import { STATE_NAME, type LevelCheck, type MigrateOptions, type Migrator } from "../migration/migrator.ts";
 
 export const MIGRATE_PERMISSION = "migrate";
@@ -64,11 +65,12 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
 
   /**
    * A smoke run lasts no longer than a script of this caller could: its maximum level's timeout
-   * within the configuration's cap (the tool's own level may cut it further).
+   * within the configuration's cap (the tool's own level may cut it further). Describe and smoke
+   * runs count against the caller's concurrent executions like its scripts.
    */
   function withCallerTimeout(ctx: HandlerContext, o: ValidationOptions): ValidationOptions {
     const cap = Math.min(LEVELS[principalOf(ctx).maxSecurityLevel].timeoutMs ?? Infinity, config.resourceLimits.maxExecutionTimeMs);
-    return { ...o, smokeTimeoutMs: Math.min(o.smokeTimeoutMs, cap) };
+    return { ...o, smokeTimeoutMs: Math.min(o.smokeTimeoutMs, cap), caller: smokeCaller(config, principalOf(ctx)) };
   }
 
   /** The tool level: the config's (default: the server's), never above the principal's maximum. */

@@ -43,6 +43,12 @@ export interface ValidationOptions {
   strict: boolean;
   smokeArguments?: JsonObject;
   smokeTimeoutMs: number;
+  /**
+   * Whose runs the describe and smoke runs are, for the engine's per-caller concurrency (like the
+   * caller's own scripts at that level); unset for the server's own. A function, so it is never
+   * stored with a migration's config.
+   */
+  caller?: (level: Level) => { key: string; limit: number };
 }
 
 export function checkValidationOptions(o: ValidationOptions, allowed: readonly string[], field: string): void {
@@ -201,6 +207,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   await run("metadata_valid", async () => {
     const out = await deps.registry.execute({ name: "describe", source, language: legacy.language, hostTools: [] }, {}, "safe", 5000, input.signal, undefined, {
       env: { ...DESCRIBE_ENV },
+      caller: options.caller?.("safe"),
       hostTools: async () => {
         throw new Error("host tools are not available while a tool module loads");
       },
@@ -311,7 +318,10 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
         }
         args = g.args;
       }
-      const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args, level, options.smokeTimeoutMs, input.signal, undefined, { hostTools: hostStub });
+      const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args, level, options.smokeTimeoutMs, input.signal, undefined, {
+        hostTools: hostStub,
+        caller: options.caller?.(level),
+      });
       if (!out.success) {
         const e = out.error;
         const msg = e?.kind === "timeout" ? `the smoke run timed out after ${options.smokeTimeoutMs} ms` : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`;

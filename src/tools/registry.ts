@@ -197,6 +197,8 @@ export class ToolRegistry {
   /**
    * Runs a tool's script once. Host tools the source uses are granted when `level` grants them;
    * `hostTools` replaces the real host tools (smoke runs never reach the network or the disk).
+   * `caller` counts the run against that caller's concurrent executions (a migration's describe
+   * and smoke runs); a tool called from a script has none: its script already holds the slot.
    */
   execute(
     tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
@@ -205,7 +207,7 @@ export class ToolRegistry {
     timeoutMs: number,
     signal?: AbortSignal,
     parentExecutionId?: string,
-    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget } = {},
+    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; caller?: { key: string; limit: number } } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
     const limits = toolLimits(config, level, timeoutMs, tool.hostTools);
@@ -222,6 +224,7 @@ export class ToolRegistry {
         parentExecutionId,
         scriptId: `tool:${tool.name}`,
         notCounted: true,
+        caller: options.caller,
         onToolCall:
           options.hostTools ??
           toolBridge({

@@ -1,0 +1,89 @@
+// A migration's describe and smoke runs are the calling principal's executions: they count against
+// its concurrent executions at that level like its RunScript calls, so ValidateMigration and
+// MigrateTool are no way around the limit. A registered tool called from a running script still
+// runs inside its caller's slot.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { TestServer } from "../helpers/server.ts";
+import { failure } from "../helpers/errors.ts";
+import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+
+const OPS = { headers: { authorization: "Bearer ops-token-0123456789abcdef" } };
+const SOLO = { headers: { authorization: "Bearer solo-token-0123456789abcdef" } };
+const TOML = `
+[[auth.principals]]
+name = "ops"
+token = "ops-token-0123456789abcdef"
+max_security_level = "development"
+permissions = ["admin"]
+
+[[auth.principals]]
+name = "solo"
+token = "solo-token-0123456789abcdef"
+max_security_level = "safe"
+permissions = ["migrate"]
+max_concurrent = 1
+`;
+
+let server: TestServer;
+let root: string;
+let c: ReturnType<typeof clients>;
+beforeAll(async () => {
+  root = legacyCopy();
+  writeFileSync(
+    join(root, "nap.js"),
+    `export const name = "nap";
+export const description = "sleeps when asked";
+export const version = "1";
+export const inputSchema = { type: "object", properties: { ms: { type: "integer" } } };
+export async function call(args) { if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1; }
+`,
+  );
+  server = await startWithLegacy(root, { toml: TOML, args: ["--set", "pool.workers=3"] });
+  c = clients(server);
+  expect((await c.migration.migrateTool({ toolName: "nap", config: config() }, OPS)).result?.status).toBe(MigrationState.COMPLETED);
+});
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+const started = () => new Promise((r) => setTimeout(r, 700));
+// Calls a test left running end before the next test starts (they would hold solo's slot).
+const pending: Promise<unknown>[] = [];
+afterEach(async () => {
+  await Promise.allSettled(pending.splice(0));
+});
+
+it("a validation while the caller's one allowed execution runs is RESOURCE_EXCEEDED, like a second script", async () => {
+  const script = c.scripts.runScript({ source: "export default async () => { await new Promise((r) => setTimeout(r, 2500)); return 1; }" }, SOLO);
+  pending.push(script);
+  await started();
+  const f = await failure(c.migration.validateMigration({ toolName: "nap" }, SOLO));
+  expect([f.code, f.reason]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED"]);
+  expect(f.err.rawMessage).toContain("caller solo already has 1 executions (limit 1)");
+  // Another principal is not held back by solo's limit.
+  expect((await c.migration.validateMigration({ toolName: "nap" }, OPS)).result?.status).toBe(ValidationStatus.PASSED);
+  expect((await script).result?.success).toBe(true);
+  // The slot is free again: the validation runs.
+  expect((await c.migration.validateMigration({ toolName: "nap" }, SOLO)).result?.status).toBe(ValidationStatus.PASSED);
+});
+
+it("a smoke run holds the caller's slot: its script meanwhile is refused, and a migration is too", async () => {
+  const validation = { checks: ["smoke_run"], smokeRunArguments: { ms: 2500 } };
+  const slow = c.migration.validateMigration({ toolName: "nap", validation }, SOLO);
+  pending.push(slow);
+  await started();
+  const f = await failure(c.scripts.runScript({ source: "1 + 1" }, SOLO));
+  expect(f.reason).toBe("RESOURCE_EXCEEDED");
+  const m = await failure(c.migration.migrateTool({ toolName: "nap", config: config({ force: true, dryRun: true }) }, SOLO));
+  expect(m.reason).toBe("RESOURCE_EXCEEDED");
+  expect((await slow).result?.status).toBe(ValidationStatus.PASSED);
+});
+
+it("a registered tool called from the caller's script runs within the script's slot", async () => {
+  const r = await c.scripts.runScript({ source: "export default async (a, ctx) => ctx.tools.nap({ ms: 10 })", context: { availableTools: ["nap"] } }, SOLO);
+  expect(r.result?.error?.message ?? "").toBe("");
+  expect(r.result?.success).toBe(true);
+});
