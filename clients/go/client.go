@@ -69,7 +69,8 @@ func Dial(address string, opts ...Option) (*Client, error) {
 	}, nil
 }
 
-// Close closes the connection.
+// Close closes the connection. Calls in flight fail with ErrCancelled; a Subscribe or Watch
+// iterating meanwhile just ends, as when its ctx is cancelled.
 func (c *Client) Close() error { return c.conn.Close() }
 
 // Conn is the underlying connection (for the standard health client, reflection, ...).

@@ -29,7 +29,8 @@ type SubscribeOptions struct {
 	// NoResume ends the iteration at the first dropped connection (or reset stream) instead of
 	// resubscribing.
 	NoResume bool
-	// MaxReconnects is the number of consecutive failed reconnects before giving up (default 10).
+	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
+	// value) means the default, 10, not "never reconnect": set NoResume for that.
 	MaxReconnects int
 }
 
@@ -37,7 +38,8 @@ type SubscribeOptions struct {
 // connection drops, the server shuts down (UNAVAILABLE) or the stream is reset (CANCELLED, neither
 // by ctx nor by Close) it resubscribes after the last sequence it yielded (before the first, after the first stream's started.latest_sequence), or after the
 // stream's resume_after_sequence when the server said one, so retained events are neither missed
-// nor repeated. A non-nil error is the last value of the iteration.
+// nor repeated. A non-nil error is the last value of the iteration; a cancelled ctx or Close ends
+// the iteration without one.
 //
 //	for ev, err := range client.Subscribe(ctx, scriptengine.SubscribeOptions{}) {
 //		if err != nil { return err }
@@ -107,10 +109,10 @@ func resumePoint(err error, after *uint64) *uint64 {
 	return &at
 }
 
-// resume runs one stream after another until ctx ends: run is one stream's life and returns why
-// it ended. A dropped connection, a server shutdown (UNAVAILABLE) or a reset stream (see dropped)
-// is followed by a backoff (never shorter than the server's RetryInfo) and a new stream; errStop and a clean end (io.EOF)
-// end quietly; any other error, or too many failed reconnects in a row, goes to fail. run calls
+// resume runs one stream after another until ctx ends or the client is closed: run is one stream's
+// life and returns why it ended. A dropped connection, a server shutdown (UNAVAILABLE) or a reset
+// stream (see dropped) is followed by a backoff (never shorter than the server's RetryInfo) and a new
+// stream; errStop, a clean end (io.EOF), a cancelled ctx and Close end quietly; any other error, or too many failed reconnects in a row, goes to fail. run calls
 // healthy once its stream works, which resets the count of failed reconnects.
 func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, run func(ctx context.Context, healthy func()) error, fail func(error)) {
 	if maxReconnects == 0 {
@@ -122,7 +124,8 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 		err := run(streamCtx, func() { failures = 0 })
 		cancel()
 		switch {
-		case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil:
+		// Close, like a cancelled ctx, is the caller's own doing: the iteration just ends.
+		case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil, c.closed():
 			return
 		case noResume || !c.dropped(err) || failures >= maxReconnects:
 			fail(err)
@@ -147,10 +150,14 @@ var errStop = errors.New("stop")
 // read yet by a lagging reader) resets the stream, which some stacks read as CANCELLED.
 func (c *Client) dropped(err error) bool {
 	if errors.Is(err, ErrCancelled) {
-		return c.conn.GetState() != connectivity.Shutdown
+		return !c.closed()
 	}
 	return errors.Is(err, ErrUnavailable)
 }
+
+// closed tells whether Close was called: it ends the streams with CANCELLED "the client
+// connection is closing".
+func (c *Client) closed() bool { return c.conn.GetState() == connectivity.Shutdown }
 
 // WatchOptions select registrations and how a watch copes with trouble.
 type WatchOptions struct {
@@ -161,7 +168,8 @@ type WatchOptions struct {
 	// NoResume ends the iteration at the first dropped connection (or reset stream) instead of
 	// watching again.
 	NoResume bool
-	// MaxReconnects is the number of consecutive failed reconnects before giving up (default 10).
+	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
+	// value) means the default, 10, not "never reconnect": set NoResume for that.
 	MaxReconnects int
 }
 
@@ -170,7 +178,7 @@ type WatchOptions struct {
 // server shuts down (UNAVAILABLE) or the stream is reset (CANCELLED, neither by ctx nor by Close) it
 // watches again and the new snapshot brings the caller up to
 // date (treat EXISTING as "the current state", replacing what it knew). A non-nil error is the
-// last value of the iteration.
+// last value of the iteration; a cancelled ctx or Close ends the iteration without one.
 //
 //	for change, err := range client.Watch(ctx, scriptengine.WatchOptions{ServiceType: "Worker"}) {
 //		if err != nil { return err }

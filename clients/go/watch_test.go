@@ -89,7 +89,7 @@ func TestWatchResumesAcrossServerRestart(t *testing.T) {
 }
 
 // A watch stream that ends CANCELLED though neither ctx nor Close cancelled it was reset: the
-// iteration watches again and yields the new stream's snapshot.
+// iteration watches again and yields the new stream's snapshot. Close ends it quietly.
 func TestWatchResumesAfterCancelledNotOfItsOwnDoing(t *testing.T) {
 	fake, addr := startResettingServer(t)
 	c := dial(t, addr)
@@ -104,5 +104,9 @@ func TestWatchResumesAfterCancelledNotOfItsOwnDoing(t *testing.T) {
 	}
 	if n := fake.watches.Load(); n != 2 {
 		t.Fatalf("%d streams, want 2", n)
+	}
+	closeWhileIterating(t, c, func() (error, bool) { _, err, ok := next(); return err, ok })
+	if n := fake.watches.Load(); n != 2 {
+		t.Fatalf("%d streams, want 2 (no new watch after Close)", n)
 	}
 }
