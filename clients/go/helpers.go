@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -12,24 +13,59 @@ import (
 )
 
 // Args are a script's arguments: any values encoding/json could marshal as JSON (maps, slices,
-// structs, strings, numbers, bools, nil), sent as encoding/json would write them.
+// structs, strings, numbers, bools, nil), sent as encoding/json would write them: a time.Time as
+// an RFC 3339 string, a []byte as base64, a float32 as its shortest decimal (0.1), map keys as
+// strings. A value it cannot marshal (a channel, a func) fails the call before anything is sent,
+// with an error naming the argument.
 type Args map[string]any
 
 func (a Args) values() (map[string]*structpb.Value, error) {
 	out := make(map[string]*structpb.Value, len(a))
 	for k, v := range a {
-		pv, err := structpb.NewValue(v)
-		if err != nil {
-			// structpb takes only map[string]any, []any and scalars: anything else ([]string,
-			// map[string]int, a struct) goes through encoding/json, as the doc promises.
-			pv, err = viaJSON(v)
-		}
+		pv, err := newValue(v)
 		if err != nil {
 			return nil, fmt.Errorf("scriptengine: argument %q: %w", k, err)
 		}
 		out[k] = pv
 	}
 	return out, nil
+}
+
+// newValue is structpb.NewValue but for float32, which it widens (0.1 becomes 0.10000000149011612)
+// where encoding/json writes the shortest decimal that reads back as the same float32 (0.1).
+func newValue(v any) (*structpb.Value, error) {
+	switch v := v.(type) {
+	case float32:
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+		return structpb.NewNumberValue(f), nil
+	case map[string]any:
+		fields := make(map[string]*structpb.Value, len(v))
+		for k, e := range v {
+			pv, err := newValue(e)
+			if err != nil {
+				return nil, err
+			}
+			fields[k] = pv
+		}
+		return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
+	case []any:
+		values := make([]*structpb.Value, len(v))
+		for i, e := range v {
+			pv, err := newValue(e)
+			if err != nil {
+				return nil, err
+			}
+			values[i] = pv
+		}
+		return structpb.NewListValue(&structpb.ListValue{Values: values}), nil
+	}
+	pv, err := structpb.NewValue(v)
+	if err != nil {
+		// structpb takes only map[string]any, []any and scalars: anything else ([]string,
+		// map[string]int, a struct, time.Time) goes through encoding/json, as the doc promises.
+		pv, err = viaJSON(v)
+	}
+	return pv, err
 }
 
 func viaJSON(v any) (*structpb.Value, error) {
