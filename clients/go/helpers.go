@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -186,6 +187,15 @@ func (c *Client) Delete(ctx context.Context, scriptID string) (uint32, error) {
 func (c *Client) Health(ctx context.Context) (*v1.HealthStatus, error) {
 	res, err := c.Scripts.HealthCheck(ctx, &v1.HealthCheckRequest{})
 	return res.GetHealth(), err
+}
+
+// StandardHealth asks the standard gRPC health service (grpc.health.v1 Check) for service (""
+// is the server as a whole; "scriptengine.v1.ScriptService" one service): what probes and load
+// balancers ask, over this client's connection and TLS, no token needed. Health is the engine's
+// own, with its components, and needs a principal.
+func (c *Client) StandardHealth(ctx context.Context, service string) (healthpb.HealthCheckResponse_ServingStatus, error) {
+	res, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	return res.GetStatus(), err
 }
 
 // Migrate migrates one legacy tool (config may be nil).
