@@ -132,19 +132,19 @@ class AsyncClient:
     async def health(self, **kw: Any) -> script_pb2.HealthStatus:
         return (await self.scripts.HealthCheck(script_service_pb2.HealthCheckRequest(), **kw)).health
 
-    async def run_script(self, source: str, args: Optional[Mapping[str, c.JSON]] = None, *,
+    async def run_script(self, source: str, args: Optional[c.Arguments] = None, *,
                          context: Optional[script_pb2.ExecutionContext] = None,
                          compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.ExecutionResult:
         req = script_service_pb2.RunScriptRequest(source=source, context=c.execution_context(args, context), compilation=compilation)
         return (await self.scripts.RunScript(req, **kw)).result
 
-    async def run(self, source: str, args: Optional[Mapping[str, c.JSON]] = None, **kw: Any) -> c.JSON:
+    async def run(self, source: str, args: Optional[c.Arguments] = None, **kw: Any) -> c.JSON:
         return c.value_of(await self.run_script(source, args, **kw))
 
     async def compile(self, source: str, compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.CompiledScript:
         return (await self.scripts.CompileScript(script_service_pb2.CompileScriptRequest(source=source, context=compilation), **kw)).script
 
-    async def execute(self, script_id: str, args: Optional[Mapping[str, c.JSON]] = None, *, version: int = 0,
+    async def execute(self, script_id: str, args: Optional[c.Arguments] = None, *, version: int = 0,
                       context: Optional[script_pb2.ExecutionContext] = None, **kw: Any) -> c.JSON:
         req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
         return c.value_of((await self.scripts.ExecuteScript(req, **kw)).result)

@@ -164,21 +164,21 @@ class Client:
     def health(self, **kw: Any) -> script_pb2.HealthStatus:
         return self.scripts.HealthCheck(script_service_pb2.HealthCheckRequest(), **kw).health
 
-    def run_script(self, source: str, args: Optional[Mapping[str, c.JSON]] = None, *,
+    def run_script(self, source: str, args: Optional[c.Arguments] = None, *,
                    context: Optional[script_pb2.ExecutionContext] = None,
                    compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.ExecutionResult:
         """Runs ad-hoc source; returns the full ExecutionResult whatever the script's outcome."""
         req = script_service_pb2.RunScriptRequest(source=source, context=c.execution_context(args, context), compilation=compilation)
         return self.scripts.RunScript(req, **kw).result
 
-    def run(self, source: str, args: Optional[Mapping[str, c.JSON]] = None, **kw: Any) -> c.JSON:
+    def run(self, source: str, args: Optional[c.Arguments] = None, **kw: Any) -> c.JSON:
         """Runs ad-hoc source with these arguments and returns its JSON value (ScriptFailedError if it fails)."""
         return c.value_of(self.run_script(source, args, **kw))
 
     def compile(self, source: str, compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.CompiledScript:
         return self.scripts.CompileScript(script_service_pb2.CompileScriptRequest(source=source, context=compilation), **kw).script
 
-    def execute(self, script_id: str, args: Optional[Mapping[str, c.JSON]] = None, *, version: int = 0,
+    def execute(self, script_id: str, args: Optional[c.Arguments] = None, *, version: int = 0,
                 context: Optional[script_pb2.ExecutionContext] = None, **kw: Any) -> c.JSON:
         req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
         return c.value_of(self.scripts.ExecuteScript(req, **kw).result)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
+import decimal
 import random
 import re
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from scriptengine.v1 import (
     tool_service_pb2_grpc,
 )
 
+from ._arguments import argument_value
 from ._errors import CancelledError, EventsLostError, ScriptFailedError, UnavailableError
 
 PACKAGE = "scriptengine.v1"
@@ -77,6 +80,10 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 
 JSON = Union[None, bool, int, float, str, Sequence[Any], Mapping[str, Any]]
 
+#: What ``run``/``execute`` take as arguments: JSON, and what a JSON encoder writes as JSON (dates
+#: and times as ISO 8601 strings, bytes as base64, Decimal as a number; see _arguments).
+Arguments = Mapping[str, Union[JSON, datetime.date, datetime.time, decimal.Decimal, bytes, bytearray, memoryview]]
+
 
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -104,11 +111,13 @@ def credentials_for(tls: Union[bool, grpc.ChannelCredentials, None], root_certif
     return None
 
 
-def values_of(args: Optional[Mapping[str, JSON]]) -> dict[str, struct_pb2.Value]:
-    return {k: json_format.ParseDict(v, struct_pb2.Value()) for k, v in (args or {}).items()}
+def values_of(args: Optional[Arguments]) -> dict[str, struct_pb2.Value]:
+    """The arguments as Values (see _arguments: the rule the SDKs share); InvalidArgumentError names
+    one that has no JSON form, before anything is sent."""
+    return {k: argument_value(k, v) for k, v in (args or {}).items()}
 
 
-def execution_context(args: Optional[Mapping[str, JSON]], context: Optional[script_pb2.ExecutionContext]) -> script_pb2.ExecutionContext:
+def execution_context(args: Optional[Arguments], context: Optional[script_pb2.ExecutionContext]) -> script_pb2.ExecutionContext:
     ctx = script_pb2.ExecutionContext()
     if context is not None:
         ctx.CopyFrom(context)
