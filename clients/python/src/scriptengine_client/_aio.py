@@ -13,6 +13,7 @@ from scriptengine.v1 import event_service_pb2, events_pb2, migration_pb2, migrat
 from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
+from . import _health
 from ._errors import ScriptEngineError, UnavailableError, from_rpc_error
 
 T = TypeVar("T")
@@ -111,6 +112,8 @@ class AsyncClient:
         self._closed = False
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _AsyncService(self, service, stub(self._channel)))
+        self._standard_health = _AsyncMethod(self, self._channel.unary_unary(
+            _health.METHOD, request_serializer=_health.serialize, response_deserializer=_health.deserialize), _health.NAME)
 
     scripts: sp.ScriptServiceAsyncMethods
     migrations: sp.MigrationServiceAsyncMethods
@@ -131,6 +134,13 @@ class AsyncClient:
 
     async def health(self, **kw: Any) -> script_pb2.HealthStatus:
         return (await self.scripts.HealthCheck(script_service_pb2.HealthCheckRequest(), **kw)).health
+
+    async def standard_health(self, service: str = "", **kw: Any) -> _health.ServingStatus:
+        """The standard gRPC health check (grpc.health.v1 Check) of ``service`` ("" is the server as a
+        whole, "scriptengine.v1.ScriptService" one service): what probes and load balancers ask, over
+        this client's channel and TLS, no token needed. ``health()`` is the engine's own, with its
+        components, and needs a principal."""
+        return _health.status_of(await self._standard_health(_health.request(service), **kw))
 
     async def run_script(self, source: str, args: Optional[c.Arguments] = None, *,
                          context: Optional[script_pb2.ExecutionContext] = None,
