@@ -2,7 +2,7 @@
 // typed client per service, per-call deadlines with defaults, bearer token, typed errors,
 // retries for UNAVAILABLE on idempotent calls, a resuming event subscription and helpers.
 // This module imports nothing Node-specific, so browsers and edge runtimes can use it.
-import { create, fromJson, toJson, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, toJson, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
 import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -17,6 +17,8 @@ import type { MigrationConfigSchema, MigrationResult, RollbackConfigSchema, Roll
 import type { EventsLost, SubscriptionStarted } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import type { WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { argumentValues, type Arguments } from "./arguments.ts";
+export type { Arguments, ArgumentValue } from "./arguments.ts";
 import { CancelledError, EventsLostError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
 
 export interface RetryOptions {
@@ -153,9 +155,6 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
   };
 }
 
-/** A JSON object of script arguments. */
-export type Arguments = Record<string, JsonValue>;
-
 export interface RunOptions extends CallOptions {
   /** Everything else of the ExecutionContext (security context, timeout, tools, ...). */
   context?: Omit<MessageInitShape<typeof ExecutionContextSchema>, "arguments">;
@@ -203,13 +202,10 @@ export interface WatchOptions {
 /** Converts a google.protobuf.Value to plain JSON (undefined when unset). */
 export const jsonOf = (v: Value | undefined): JsonValue | undefined => (v === undefined ? undefined : toJson(ValueSchema, v));
 
-const valuesOf = (args: Arguments | undefined): Record<string, Value> =>
-  Object.fromEntries(Object.entries(args ?? {}).map(([k, v]) => [k, fromJson(ValueSchema, v)]));
-
 function contextWith(context: RunOptions["context"], args: Arguments | undefined) {
   // A copy: create() returns a message given to it as it is, and the caller's must stay unchanged.
   const ctx = create(ExecutionContextSchema, { ...(context as MessageInitShape<typeof ExecutionContextSchema>) });
-  ctx.arguments = valuesOf(args);
+  ctx.arguments = argumentValues(args);
   return ctx;
 }
 
