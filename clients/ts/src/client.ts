@@ -170,7 +170,7 @@ export interface SubscribeOptions {
    * `started.latestSequence` on (a reconnect resumes from there).
    */
   afterSequence?: bigint;
-  /** Ends the subscription. */
+  /** Ends the subscription quietly (as close() does). */
   signal?: AbortSignal;
   /**
    * Missed events; when omitted, a loss (missedCount > 0) ends the iteration with EventsLostError.
@@ -182,20 +182,20 @@ export interface SubscribeOptions {
   onStarted?: (started: SubscriptionStarted) => void;
   /** Reconnect after a dropped connection (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or close()); default true. */
   resume?: boolean;
-  /** Consecutive failed reconnects before giving up (default 10). */
+  /** Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0). */
   maxReconnects?: number;
 }
 
 export interface WatchOptions {
   /** Only registrations of this type; empty or omitted means all. */
   serviceType?: string;
-  /** Ends the watch. */
+  /** Ends the watch quietly (as close() does). */
   signal?: AbortSignal;
   /** Each (re)started stream, before its snapshot. */
   onRestart?: () => void;
   /** Re-watch after a dropped connection or a server shutdown (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or close()); default true. */
   resume?: boolean;
-  /** Consecutive failed reconnects before giving up (default 10). */
+  /** Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0). */
   maxReconnects?: number;
 }
 
@@ -217,8 +217,10 @@ export class ScriptEngineClient {
   readonly tools: Client<typeof ToolService>;
   readonly transport: Transport;
   private readonly closeTransport: (() => void) | undefined;
-  /** close() was called: a stream then ends CANCELLED by our own doing, not the server's. */
+  /** close() was called: a stream loop then ends quietly, as on its signal. */
   private closed = false;
+  /** One per running subscribe()/watch() loop: close() ends them. */
+  private readonly stops = new Set<AbortController>();
 
   /** Builds a client over a transport; `close` is called by `close()`. */
   constructor(transport: Transport, options: ClientOptions = {}, close?: () => void) {
@@ -293,7 +295,7 @@ export class ScriptEngineClient {
    * last sequence it delivered (or, before the first, after the first stream's
    * `started.latestSequence`), or after the stream's `resume_after_sequence` when the server said
    * one, so no retained event is missed or repeated. It ends when the server ends the stream
-   * (unsubscribe) or `signal` fires; leaving the loop cancels the stream.
+   * (unsubscribe), `signal` fires or the client is closed; leaving the loop cancels the stream.
    */
   async *subscribe(options: SubscribeOptions = {}): AsyncGenerator<ServiceEvent, void, undefined> {
     let after = options.afterSequence;
@@ -332,8 +334,8 @@ export class ScriptEngineClient {
   /**
    * Registration changes as an async iterator. Every stream starts with an EXISTING snapshot of the
    * live registrations, so after a dropped connection it watches again and the new snapshot brings
-   * the caller up to date (treat EXISTING as "the current state", replacing what it knew). Leaving
-   * the loop cancels the stream.
+   * the caller up to date (treat EXISTING as "the current state", replacing what it knew). `signal`
+   * or close() ends it quietly; leaving the loop cancels the stream.
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<WatchServicesResponse, void, undefined> {
     const registry = this.registry;
@@ -349,9 +351,10 @@ export class ScriptEngineClient {
   /**
    * Runs one stream after another: `stream` is one stream's life. A dropped connection, a server
    * shutdown (UNAVAILABLE) or a reset stream (CANCELLED, not by the signal or close()) is followed
-   * by a backoff (never shorter than RetryInfo) and a new stream; a clean end, the signal, or any
-   * other error ends it. `healthy` resets the count of consecutive failed reconnects. Each stream
-   * gets a signal of its own, aborted when the caller's fires or the stream ends for any reason:
+   * by a backoff (never shorter than RetryInfo) and a new stream; a clean end, the signal or close()
+   * (both quietly), or any other error ends it. `healthy` resets the count of consecutive failed
+   * reconnects. Each stream gets a signal of its own, aborted when the caller's fires, on close() or
+   * when the stream ends for any reason:
    * Connect's stream iterators have no `return()`, so aborting is the only way to cancel the call
    * when the reader leaves early (break, return, throw), which otherwise stays open on the server
    * and keeps the connection busy.
@@ -362,36 +365,49 @@ export class ScriptEngineClient {
   ): AsyncGenerator<T, void, undefined> {
     let failures = 0;
     const maxReconnects = options.maxReconnects ?? 10;
-    for (;;) {
-      const own = new AbortController();
-      const forward = () => own.abort(options.signal?.reason);
-      if (options.signal?.aborted) forward();
-      else options.signal?.addEventListener("abort", forward, { once: true });
-      try {
-        yield* stream(() => (failures = 0), own.signal);
-        return;
-      } catch (e) {
-        if (e instanceof EventsLostError) throw e;
-        const err = toScriptEngineError(e);
-        if (options.signal?.aborted) return;
-        // CANCELLED that neither the caller nor close() asked for is a reset stream: a server that
-        // force-closes its connections at shutdown (past its grace, its ending not read yet by a
-        // lagging reader) resets the stream, which reads as CANCELLED; it is a dropped connection.
-        if (err instanceof CancelledError && this.closed) throw err;
-        const dropped = err instanceof UnavailableError || err instanceof CancelledError;
-        if (options.resume === false || !dropped || ++failures > maxReconnects) throw err;
-        await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), options.signal).catch(() => {});
-        if (options.signal?.aborted) return;
-      } finally {
-        options.signal?.removeEventListener("abort", forward);
-        own.abort();
+    // Fires on the caller's signal or close(): either ends the loop quietly, on every transport.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort(options.signal?.reason);
+    if (options.signal?.aborted || this.closed) onSignal();
+    else options.signal?.addEventListener("abort", onSignal, { once: true });
+    this.stops.add(stop);
+    try {
+      while (!stop.signal.aborted) {
+        const own = new AbortController();
+        const forward = () => own.abort(stop.signal.reason);
+        stop.signal.addEventListener("abort", forward, { once: true });
+        try {
+          yield* stream(() => (failures = 0), own.signal);
+          return;
+        } catch (e) {
+          if (e instanceof EventsLostError) throw e;
+          const err = toScriptEngineError(e);
+          if (stop.signal.aborted) return;
+          // CANCELLED that neither the caller nor close() asked for is a reset stream: a server that
+          // force-closes its connections at shutdown (past its grace, its ending not read yet by a
+          // lagging reader) resets the stream, which reads as CANCELLED; it is a dropped connection.
+          const dropped = err instanceof UnavailableError || err instanceof CancelledError;
+          if (options.resume === false || !dropped || ++failures > maxReconnects) throw err;
+          await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), stop.signal).catch(() => {});
+        } finally {
+          stop.signal.removeEventListener("abort", forward);
+          own.abort();
+        }
       }
+    } finally {
+      options.signal?.removeEventListener("abort", onSignal);
+      this.stops.delete(stop);
     }
   }
 
-  /** Closes the underlying connection (grpc-js); a no-op for HTTP transports. */
+  /**
+   * Ends the subscribe()/watch() loops quietly (as their signal would) and closes the underlying
+   * connection (grpc-js): unary calls in flight and later ones fail CancelledError. The HTTP
+   * transports hold no connection of their own, so their unary calls are not affected.
+   */
   close(): void {
     this.closed = true;
+    for (const stop of this.stops) stop.abort(new ConnectError("the client was closed", Code.Canceled));
     this.closeTransport?.();
   }
 
