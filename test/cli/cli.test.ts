@@ -82,6 +82,11 @@ describe("scripts", () => {
     const e = await cli([...at(), "exec", "twice", "--args", '{"n":5}', "--script-version", "1"]);
     expect([e.code, e.stdout]).toEqual([0, 'doubling 5\n{\n  "twice": 10\n}\n']);
 
+    // exec converts its arguments as run does: one that JSON cannot hold is refused before sending.
+    const infinite = await cli([...at(), "exec", "twice", "--args", '{"n":1e999}']);
+    expect(infinite.code).toBe(2);
+    expect(infinite.stderr).toContain('argument "n": n is Infinity');
+
     const missing = await cli([...at(), "exec", "nope"]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toBe("scriptengine: NOT_FOUND (SCRIPT_NOT_FOUND): script nope not found\n");

@@ -19,6 +19,8 @@ import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js"
 import type { WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { argumentValues, type Arguments } from "./arguments.ts";
 export type { Arguments, ArgumentValue } from "./arguments.ts";
+/** For calls made on the generated clients (`client.scripts`): arguments converted as run() and execute() do. */
+export { argumentValues } from "./arguments.ts";
 import { CancelledError, EventsLostError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
 
 export interface RetryOptions {

@@ -1,9 +1,10 @@
 // run FILE, compile FILE, exec SCRIPT_ID, delete SCRIPT_ID.
-import { ValueSchema, durationFromMs } from "@bufbuild/protobuf/wkt";
-import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { toJson, type JsonValue } from "@bufbuild/protobuf";
 import { Option, type Command } from "commander";
 import {
   CompiledScriptSchema,
+  argumentValues,
   ExecutionErrorKind,
   ExecutionResultSchema,
   ScriptLanguage,
@@ -142,7 +143,7 @@ export function scriptCommands(program: Command): void {
       action(async (scriptId: string, _o: ExecOptions, cmd: Command) => {
         const o = optionsOf<ExecOptions & { scriptVersion?: number }>(cmd);
         const { context, timeoutMs } = executionContext(o);
-        const args = Object.fromEntries(Object.entries(parseArgs(o.args)).map(([k, v]) => [k, fromJson(ValueSchema, v)]));
+        const args = argumentValues(parseArgs(o.args));
         const res = await withClient(
           o,
           async (c) => (await c.scripts.executeScript({ scriptId, version: o.scriptVersion ?? 0, context: { ...context, arguments: args } })).result!,
