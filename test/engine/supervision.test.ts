@@ -1,16 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineError, type Engine, type WorkerExit } from '../../src/engine/index.ts';
 import { run, startEngine } from './helpers.ts';
+import { settle, until } from '../helpers/until.ts';
 
 let engine: Engine | undefined;
-afterEach(async () => { await engine?.close(); engine = undefined; }, 20_000);
+// Generous hang guards: each test spawns worker processes, slow on a loaded machine.
+afterEach(async () => { await engine?.close(); engine = undefined; }, 60_000);
 
 const slow = 'new Promise((r) => setTimeout(() => r("late"), 2500))';
 const reasonOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof EngineError ? e.reason : String(e)));
 
+/** The worker running the engine's one execution, once it has started there (not merely queued). */
+const busyWorker = (e: Engine) =>
+  until('the execution has started on a worker', () => e.stats().busyIsolates === 1 && e.workers().find((w) => w.busy > 0), { seen: () => ({ stats: e.stats(), workers: e.workers() }) });
+
 async function nextSucceeds(e: Engine): Promise<void> {
   const r = await run(e, '6 * 7');
-  expect(r.success).toBe(true);
+  expect(r.success, JSON.stringify(r.error)).toBe(true);
   expect(r.returnValue).toBe(42);
 }
 
@@ -19,40 +25,57 @@ describe('worker supervision', () => {
     engine = await startEngine({ workers: 2 });
     const e = engine;
     const inflight = run(e, slow);
-    await new Promise((r) => setTimeout(r, 200));
-    const victim = e.workers().find((w) => w.busy > 0)!;
-    const other = e.workers().find((w) => w.workerId !== victim.workerId)!;
-    process.kill(victim.pid!, 'SIGSEGV');
-    const err = await inflight.catch((x: unknown) => x as EngineError);
-    expect(err).toBeInstanceOf(EngineError);
-    expect((err as EngineError).reason).toBe('WORKER_CRASHED');
-    expect((err as EngineError).retryable).toBe(true);
-    await nextSucceeds(e);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(e.stats().workerRestarts).toBe(1);
-    expect(e.workers().map((w) => w.pid), JSON.stringify({ victim, other, now: e.workers() })).toContain(other.pid);
-    expect(e.workers().map((w) => w.pid)).not.toContain(victim.pid);
-    expect(e.workers()).toHaveLength(2);
-  }, 20_000);
+    try {
+      const victim = await busyWorker(e);
+      const other = e.workers().find((w) => w.workerId !== victim.workerId)!;
+      process.kill(victim.pid!, 'SIGSEGV');
+      const err = await inflight.catch((x: unknown) => x as EngineError);
+      expect(err).toBeInstanceOf(EngineError);
+      expect((err as EngineError).reason).toBe('WORKER_CRASHED');
+      expect((err as EngineError).retryable).toBe(true);
+      await nextSucceeds(e);
+      await until('the crashed worker is replaced', () => e.workers().length === 2 && !e.workers().some((w) => w.pid === victim.pid), { seen: () => e.workers() });
+      expect(e.stats().workerRestarts).toBe(1);
+      expect(e.workers().map((w) => w.pid), JSON.stringify({ victim, other, now: e.workers() })).toContain(other.pid);
+      expect(e.workers().map((w) => w.pid)).not.toContain(victim.pid);
+      expect(e.workers()).toHaveLength(2);
+    } finally {
+      await settle([inflight]);
+    }
+  }, 60_000);
 
   it('process.abort() inside a worker (test hook) is survived too', async () => {
     engine = await startEngine({ workers: 1, enableTestHooks: true });
     expect(await reasonOf(run(engine, '1', { testHook: 'abort' }))).toBe('WORKER_CRASHED');
     await nextSucceeds(engine);
-  }, 20_000);
+  }, 60_000);
 
   it('a hung worker (SIGSTOP) is killed after its heartbeat stops; others keep serving', async () => {
-    engine = await startEngine({ workers: 2, heartbeatTimeoutMs: 1000 });
+    // The stopped worker holds an execution, so that execution's deadline is what finds it (the
+    // heartbeat covers idle workers). The default heartbeat timeout, not 1 s: on a loaded machine a
+    // healthy idle worker missed 1 s of heartbeats and was replaced too, leaving only the stopped one.
+    engine = await startEngine({ workers: 2, heartbeatTimeoutMs: 5000 });
     const e = engine;
-    const inflight = run(e, slow, { limits: { wallTimeoutMs: 10_000 } as never });
-    await new Promise((r) => setTimeout(r, 200));
-    const victim = e.workers().find((w) => w.busy > 0)!;
-    process.kill(victim.pid!, 'SIGSTOP');
-    await nextSucceeds(e); // served by the other worker meanwhile
-    expect(await reasonOf(inflight)).toBe('WORKER_CRASHED');
-    await nextSucceeds(e);
-    expect(e.stats().workerRestarts).toBe(1);
-  }, 20_000);
+    // Stopped while parked on its timer (holding no thread), the execution is lost with its worker;
+    // stopped mid-script it would be blamed as over its own time limit instead. Its tool call, made
+    // after its first timer, tells the test it got there (a fixed sleep did not, on a slow machine).
+    let marked = false;
+    const inflight = run(e, 'export default async (a, ctx) => { await new Promise((r) => setTimeout(r, 20)); await ctx.tools.mark({}); return new Promise((r) => setTimeout(() => r("late"), 2500)); }', {
+      limits: { wallTimeoutMs: 10_000, tools: ['mark'] } as never,
+      onToolCall: async () => { marked = true; return null; },
+    });
+    try {
+      await until('the execution is parked on its timer (its tool call came)', () => marked);
+      const victim = e.workers().find((w) => w.busy > 0)!;
+      process.kill(victim.pid!, 'SIGSTOP');
+      await nextSucceeds(e); // served by the other worker meanwhile
+      expect(await reasonOf(inflight)).toBe('WORKER_CRASHED');
+      await nextSucceeds(e);
+      expect(e.stats().workerRestarts).toBe(1);
+    } finally {
+      await settle([inflight]);
+    }
+  }, 60_000);
 
   it('a worker whose event loop hangs (test hook) is killed past the execution deadline: that execution timed out', async () => {
     engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500 });
@@ -61,14 +84,14 @@ describe('worker supervision', () => {
     expect(r.error!.message).toContain('could not be interrupted');
     await nextSucceeds(engine);
     expect(engine.stats().workerRestarts).toBe(1);
-  }, 20_000);
+  }, 60_000);
 
   it('the execution holding a hung worker times out; a neighbour waiting in that worker fails retryable', async () => {
     const exits: WorkerExit[] = [];
     engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500, onWorkerExit: (x) => exits.push(x) });
     const e = engine;
     const neighbour = run(e, 'export default async () => { await new Promise((r) => setTimeout(r, 4000)); return "done"; }', { limits: { wallTimeoutMs: 10_000 } as never });
-    await new Promise((r) => setTimeout(r, 300)); // parked on its timer
+    await busyWorker(e); // started, then parked on its timer
     // As guest code stuck in a builtin that is deaf to termination would: the worker's thread never comes back.
     const stuck = await run(e, '1', { testHook: 'hang', executionId: 'stuck-1', limits: { wallTimeoutMs: 300 } as never });
     expect(stuck.error).toMatchObject({ kind: 'timeout' });
@@ -81,7 +104,7 @@ describe('worker supervision', () => {
     // The script's own breach, not the service's failure: health does not count it.
     expect([e.stats().workerRestarts, e.stats().recentWorkerFailures]).toEqual([1, 0]);
     await nextSucceeds(e);
-  }, 20_000);
+  }, 60_000);
 
   it('a worker that runs out of memory (test hook: V8 aborts the process) fails the running execution with memory_limit', async () => {
     engine = await startEngine({ workers: 1, enableTestHooks: true, workerMaxOldSpaceMb: 64 });
@@ -90,7 +113,7 @@ describe('worker supervision', () => {
     expect(r.error!.message).toContain('ran out of memory');
     await nextSucceeds(engine);
     expect(engine.stats().workerRestarts).toBe(1);
-  }, 20_000);
+  }, 60_000);
 });
 
 describe('isolate recycling', () => {
@@ -137,7 +160,7 @@ describe('memory limits and isolate reuse', () => {
     await run(e, '0', { limits: safe as never }); // the worker's isolate now has Safe's limit
     const order: string[] = [];
     const busy = run(e, 'new Promise((r) => setTimeout(r, 300))', { limits: safe as never });
-    await new Promise((r) => setTimeout(r, 50));
+    await busyWorker(e); // the rest wait behind it
     const jobs = [run(e, '"P"', { limits: production as never }).then((r) => order.push(r.returnValue as string))];
     for (let i = 0; i < 8; i++) jobs.push(run(e, `"S${i}"`, { limits: safe as never }).then((r) => order.push(r.returnValue as string)));
     await Promise.all([busy, ...jobs]);
@@ -185,30 +208,36 @@ describe('queue, limits, cancellation', () => {
     const e = engine;
     const ctl = new AbortController();
     const running = run(e, slow, {}, ctl.signal);
-    await new Promise((r) => setTimeout(r, 100));
-    const q1 = reasonOf(run(e, '1', {}, ctl.signal));
-    const q2 = reasonOf(run(e, '2', {}, ctl.signal));
-    expect(e.stats().queueLength).toBe(2);
-    const full = await run(e, '3').catch((x: unknown) => x as EngineError);
-    expect(full).toBeInstanceOf(EngineError);
-    expect((full as EngineError).reason).toBe('QUEUE_FULL');
-    expect((full as EngineError).retryAfterMs).toBeGreaterThan(0);
-    ctl.abort();
-    const r = await running;
-    expect(r.success).toBe(false);
-    expect(r.error!.kind).toBe('cancelled');
-    expect(await q1).toBe('CANCELLED');
-    expect(await q2).toBe('CANCELLED');
-    expect(e.stats().queueLength).toBe(0);
-    await nextSucceeds(e);
-  }, 20_000);
+    const queued: Promise<string>[] = [];
+    try {
+      // The two below must queue behind a running execution, not beside one still queued.
+      await busyWorker(e);
+      queued.push(reasonOf(run(e, '1', {}, ctl.signal)), reasonOf(run(e, '2', {}, ctl.signal)));
+      expect(e.stats().queueLength).toBe(2);
+      const full = await run(e, '3').catch((x: unknown) => x as EngineError);
+      expect(full).toBeInstanceOf(EngineError);
+      expect((full as EngineError).reason).toBe('QUEUE_FULL');
+      expect((full as EngineError).retryAfterMs).toBeGreaterThan(0);
+      ctl.abort();
+      const r = await running;
+      expect(r.success).toBe(false);
+      expect(r.error!.kind).toBe('cancelled');
+      expect(await queued[0]).toBe('CANCELLED');
+      expect(await queued[1]).toBe('CANCELLED');
+      expect(e.stats().queueLength).toBe(0);
+      await nextSucceeds(e);
+    } finally {
+      ctl.abort();
+      await settle([running, ...queued]);
+    }
+  }, 60_000);
 
   it('queued executions run in order once an isolate frees up', async () => {
     engine = await startEngine({ workers: 1, maxQueue: 10 });
     const results = await Promise.all([1, 2, 3, 4, 5].map((i) => run(engine!, `${i} * 10`)));
     expect(results.map((r) => r.returnValue)).toEqual([10, 20, 30, 40, 50]);
     expect(results[4]!.metadata.queueWaitMs).toBeGreaterThanOrEqual(0);
-  }, 20_000);
+  }, 60_000);
 
   it('enforces a per-caller concurrency limit', async () => {
     engine = await startEngine({ workers: 2 });
@@ -220,7 +249,7 @@ describe('queue, limits, cancellation', () => {
     expect((await run(engine, '1', { caller: { key: 'bob', limit: 1 } })).success).toBe(true);
     expect((await first).success).toBe(true);
     expect((await run(engine, '1', { caller })).success).toBe(true);
-  }, 20_000);
+  }, 60_000);
 
   it('an already-aborted signal is refused; a stopped engine says ENGINE_STOPPED', async () => {
     engine = await startEngine({ workers: 1 });
@@ -230,7 +259,7 @@ describe('queue, limits, cancellation', () => {
     await engine.close();
     expect(await reasonOf(run(engine, '1'))).toBe('ENGINE_STOPPED');
     await expect(engine.compile('1')).rejects.toMatchObject({ reason: 'ENGINE_STOPPED' });
-  }, 20_000);
+  }, 60_000);
 
   it('enforces the CPU share as a CPU-time budget', async () => {
     engine = await startEngine({ workers: 1 });
@@ -238,5 +267,5 @@ describe('queue, limits, cancellation', () => {
     expect(r.error!.kind).toBe('timeout');
     expect(r.error!.message).toMatch(/CPU/);
     expect(r.executionTimeMs).toBeLessThan(1900);
-  }, 20_000);
+  }, 60_000);
 });
