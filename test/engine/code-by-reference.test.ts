@@ -4,9 +4,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.ts';
 import { run, startEngine } from './helpers.ts';
+import { until } from '../helpers/until.ts';
 
 let engine: Engine | undefined;
-afterEach(async () => { await engine?.close(); engine = undefined; }, 20_000);
+// Hang guards only, nothing is timed: a worker start and a dozen executions took over 20 s on a starved machine.
+afterEach(async () => { await engine?.close(); engine = undefined; }, 60_000);
 
 const scripts = ['a', 'b', 'c'].map((name) => ({
   name,
@@ -28,7 +30,7 @@ describe('code sent by reference', () => {
     // The first round compiles, the second carries the code, the rest go by reference.
     expect(s.codeByReference).toBe(9);
     expect(s.codeResent).toBe(0);
-  }, 20_000);
+  }, 60_000);
 
   it('resends the code when the worker no longer has it, and still runs each script right', async () => {
     engine = await startEngine({ workers: 1, workerCodeCacheBytes: 0 }); // the worker keeps nothing
@@ -37,16 +39,18 @@ describe('code sent by reference', () => {
     expect(s.codeByReference).toBeGreaterThan(0);
     expect(s.codeResent).toBe(s.codeByReference);
     expect(s.executionsSucceeded).toBe(12);
-  }, 20_000);
+  }, 60_000);
 
   it('a new worker gets the code again', async () => {
     engine = await startEngine({ workers: 1 });
     await runAll(engine, 3);
     const before = engine.stats().codeByReference;
-    process.kill(engine.workers()[0]!.pid!, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 300));
+    const e = engine;
+    const killed = e.workers()[0]!.pid!;
+    process.kill(killed, 'SIGKILL');
+    await until('the killed worker is replaced', () => e.workers().length === 1 && e.workers()[0]!.pid !== killed, { seen: () => e.workers() });
     await runAll(engine, 1); // served by the replacement: the code crosses with each script again
     expect(engine.stats().codeByReference).toBe(before);
     expect(engine.stats().codeResent).toBe(0);
-  }, 20_000);
+  }, 60_000);
 });
