@@ -10,6 +10,7 @@ import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { childPids } from "../helpers/procs.ts";
+import { settle, untilMetrics } from "../helpers/until.ts";
 
 const SLEEP = (ms: number) => `export default async () => { await new Promise((r) => setTimeout(r, ${ms})); return "slept"; }`;
 
@@ -28,27 +29,35 @@ describe("one worker, a queue of two", () => {
     // One running + two queued fill the engine; the fourth is refused at once.
     const client = scripts();
     const held = [0, 1, 2].map(() => client.runScript({ source: SLEEP(1500) }));
-    // All three in (however slow the machine), then the running one 300 ms into its sleep.
-    while ((await client.getMetrics({})).metrics?.queueLength !== 2n) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300));
-    const f = await failure(client.runScript({ source: "1" }));
-    expect([f.code, f.reason]).toEqual(["ResourceExhausted", "QUEUE_FULL"]);
-    // The advice reflects the work in front (a running execution 300 ms in), not a lifetime average.
-    const delay = f.err.findDetails(RetryInfoSchema)[0]?.retryDelay;
-    expect(Number(delay?.seconds ?? 0) * 1000 + (delay?.nanos ?? 0) / 1e6).toBeGreaterThanOrEqual(200);
-    const done = await Promise.all(held);
-    expect(done.map((d) => d.result?.returnValue?.kind.value)).toEqual(["slept", "slept", "slept"]);
-    expect((await scripts().runScript({ source: "'after'" })).result?.returnValue?.kind.value).toBe("after");
+    try {
+      // All three in (however slow the machine), then the running one 300 ms into its sleep.
+      await untilMetrics(client, "one execution runs and two are queued", (m) => m.busyIsolates === 1n && m.queueLength === 2n);
+      await new Promise((r) => setTimeout(r, 300));
+      const f = await failure(client.runScript({ source: "1" }));
+      expect([f.code, f.reason]).toEqual(["ResourceExhausted", "QUEUE_FULL"]);
+      // The advice reflects the work in front (a running execution 300 ms in), not a lifetime average.
+      const delay = f.err.findDetails(RetryInfoSchema)[0]?.retryDelay;
+      expect(Number(delay?.seconds ?? 0) * 1000 + (delay?.nanos ?? 0) / 1e6).toBeGreaterThanOrEqual(200);
+      const done = await Promise.all(held);
+      expect(done.map((d) => d.result?.returnValue?.kind.value)).toEqual(["slept", "slept", "slept"]);
+      expect((await scripts().runScript({ source: "'after'" })).result?.returnValue?.kind.value).toBe("after");
+    } finally {
+      await settle(held);
+    }
   });
 
   it("a worker killed mid-execution fails that call with UNAVAILABLE WORKER_CRASHED; the next call succeeds", async () => {
     const running = scripts().runScript({ source: SLEEP(5000) });
-    await new Promise((r) => setTimeout(r, 500));
-    const workers = childPids(server.proc.pid!);
-    expect(workers.length).toBeGreaterThan(0);
-    for (const pid of workers) process.kill(pid, "SIGKILL");
-    const f = await failure(running);
-    expect([f.code, f.reason]).toEqual(["Unavailable", "WORKER_CRASHED"]);
+    try {
+      await untilMetrics(scripts(), "the execution runs on the worker", (m) => m.busyIsolates === 1n);
+      const workers = childPids(server.proc.pid!);
+      expect(workers.length).toBeGreaterThan(0);
+      for (const pid of workers) process.kill(pid, "SIGKILL");
+      const f = await failure(running);
+      expect([f.code, f.reason]).toEqual(["Unavailable", "WORKER_CRASHED"]);
+    } finally {
+      await settle([running]);
+    }
     const next = await scripts().runScript({ source: "6 * 7" });
     expect(next.result?.returnValue?.kind.value).toBe(42);
     const metrics = await scripts().getMetrics({});
@@ -62,8 +71,12 @@ describe("one worker, a queue of two", () => {
   it("a cancelled call stops its script, freeing the isolate", async () => {
     const ac = new AbortController();
     const running = scripts().runScript({ source: "while (true) {}", context: { timeout: durationFromMs(20_000) } }, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 400));
-    ac.abort();
+    try {
+      // Cancelled once it spins (cancelling it while queued would prove nothing about freeing the isolate).
+      await untilMetrics(scripts(), "the loop runs on the worker", (m) => m.busyIsolates === 1n);
+    } finally {
+      ac.abort();
+    }
     expect((await failure(running)).code).toBe("Canceled");
     // With one worker, this would wait 20 s if the loop were still running.
     const next = await scripts().runScript({ source: "'free'" }, { timeoutMs: 8000 });
@@ -72,10 +85,15 @@ describe("one worker, a queue of two", () => {
 
   it("a compile whose caller gave up (deadline) stores nothing, so its retry adds no extra version", async () => {
     const busy = scripts().runScript({ source: "const t = Date.now(); while (Date.now() - t < 2000); 1", context: { timeout: durationFromMs(10_000) } });
-    await new Promise((r) => setTimeout(r, 300));
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const f = await failure(scripts().compileScript({ source: "export default () => 'v'", context: { scriptId: "gave-up" } }, { timeoutMs: 400 }));
-      expect(f.code).toBe("DeadlineExceeded");
+    try {
+      // The compiles below must wait behind it on the one worker.
+      await untilMetrics(scripts(), "the busy script holds the worker", (m) => m.busyIsolates === 1n);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const f = await failure(scripts().compileScript({ source: "export default () => 'v'", context: { scriptId: "gave-up" } }, { timeoutMs: 400 }));
+        expect(f.code).toBe("DeadlineExceeded");
+      }
+    } finally {
+      await settle([busy]);
     }
     await busy;
     await new Promise((r) => setTimeout(r, 300));
@@ -123,11 +141,17 @@ describe("restart and shutdown", () => {
       clientFor(ScriptService, "grpc-js", server).runScript({ source: SLEEP(1200) }),
       clientFor(ScriptService, "connect", server).runScript({ source: SLEEP(1200) }),
     ];
-    await new Promise((r) => setTimeout(r, 400));
-    const exited = server.stop("SIGTERM");
-    const results = await Promise.all(calls);
-    expect(results.map((r) => r.result?.returnValue?.kind.value)).toEqual(["slept", "slept"]);
-    expect(await exited).toBe(0);
+    try {
+      // Both in flight (started on a worker): what is still queued at SIGTERM is refused by design.
+      await untilMetrics(clientFor(ScriptService, "grpc-js", server), "both executions run", (m) => m.busyIsolates === 2n);
+      const exited = server.stop("SIGTERM");
+      const results = await Promise.all(calls);
+      expect(results.map((r) => r.result?.returnValue?.kind.value)).toEqual(["slept", "slept"]);
+      expect(await exited).toBe(0);
+    } finally {
+      await server.stop();
+      await settle(calls);
+    }
   });
 });
 
@@ -148,26 +172,38 @@ describe("per-caller concurrency and health signals", () => {
   it("a principal over its concurrency is RESOURCE_EXHAUSTED naming the resource", async () => {
     const scripts = clientFor(ScriptService, "grpc-js", server);
     const first = scripts.runScript({ source: SLEEP(800) }, as);
-    await new Promise((r) => setTimeout(r, 200));
-    const f = await failure(scripts.runScript({ source: "1" }, as));
-    expect([f.code, f.reason, f.metadata.resource, f.metadata.limit]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "concurrent_executions", "1"]);
-    expect((await first).result?.returnValue?.kind.value).toBe("slept");
+    try {
+      // Running, not still compiling: with max_queue = 1 a second compile meanwhile is QUEUE_FULL instead.
+      await untilMetrics(scripts, "the first call runs", (m) => m.busyIsolates === 1n, as);
+      const f = await failure(scripts.runScript({ source: "1" }, as));
+      expect([f.code, f.reason, f.metadata.resource, f.metadata.limit]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "concurrent_executions", "1"]);
+      expect((await first).result?.returnValue?.kind.value).toBe("slept");
+    } finally {
+      await settle([first]);
+    }
   });
 
   it("a saturated pool with a filling queue reports DEGRADED (still SERVING), then HEALTHY again", async () => {
     const scripts = clientFor(ScriptService, "grpc-js", server);
     const other = { headers: { authorization: `Bearer ${OTHER}` } };
-    const running = scripts.runScript({ source: SLEEP(1500) }, as);
-    await new Promise((r) => setTimeout(r, 150));
-    const queued = scripts.runScript({ source: SLEEP(10) }, other);
+    // Long enough that a slow machine still sees the pool saturated before it ends.
+    const running = scripts.runScript({ source: SLEEP(3000) }, as);
+    const held: Promise<unknown>[] = [running];
     let status = 0;
-    for (let i = 0; i < 20 && status !== 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      status = (await scripts.healthCheck({}, as)).health?.status ?? 0;
+    try {
+      await untilMetrics(scripts, "the first call runs", (m) => m.busyIsolates === 1n, as);
+      held.push(scripts.runScript({ source: SLEEP(10) }, other));
+      await untilMetrics(scripts, "the second call waits in the queue", (m) => m.queueLength === 1n, as);
+      for (let i = 0; i < 20 && status !== 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await scripts.healthCheck({}, as)).health?.status ?? 0;
+      }
+      expect(status).toBe(2);
+      expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
+      await Promise.all(held);
+    } finally {
+      await settle(held);
     }
-    expect(status).toBe(2);
-    expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
-    await Promise.all([running, queued]);
     for (let i = 0; i < 30 && status !== 1; i++) {
       await new Promise((r) => setTimeout(r, 100));
       status = (await scripts.healthCheck({}, as)).health?.status ?? 0;
@@ -185,8 +221,12 @@ describe("health under a caller's own doing", () => {
       for (let i = 0; i < 3; i++) {
         const ac = new AbortController();
         const spinning = scripts.runScript({ source: "for (;;) {}", context: { timeout: durationFromMs(20_000) } }, { signal: ac.signal });
-        await new Promise((r) => setTimeout(r, 300));
-        ac.abort();
+        try {
+          // Cancelled once it spins: only then is its worker replaced (and counted below).
+          await untilMetrics(scripts, "the loop runs on the worker", (m) => m.busyIsolates === 1n);
+        } finally {
+          ac.abort();
+        }
         expect((await failure(spinning)).code).toBe("Canceled");
         // The next call waits for the replacement worker: the loop was stopped.
         expect((await scripts.runScript({ source: "'after'" }, { timeoutMs: 10_000 })).result?.returnValue?.kind.value).toBe("after");
