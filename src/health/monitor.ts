@@ -39,7 +39,8 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
         { name: "pool", status: POOL_STATUS[stats.state], message: `${stats.state}: ${stats.workers} workers` },
     {
       name: "queue",
-      status: queueRatio >= healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      // "Above" (the proto's word): with a ratio of 0 an empty queue is not DEGRADED.
+      status: queueRatio > healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
       message: `${stats.queueLength}/${pool.maxQueue} queued`,
     },
     {

@@ -1,0 +1,33 @@
+// health_check.degraded_queue_ratio is the fill "above which" the queue is DEGRADED (the proto's
+// word): with 0, an idle server stays HEALTHY and any queued execution makes it DEGRADED.
+import { describe, expect, it } from "vitest";
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { loadConfig } from "../../src/config/load.ts";
+import type { EngineStats } from "../../src/engine/index.ts";
+import { components } from "../../src/health/monitor.ts";
+
+const stats = (queueLength: number): EngineStats => ({
+  state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0,
+  latencyP50Ms: 0, latencyP95Ms: 0, latencyP99Ms: 0, averageExecutionMs: 0, active: 0, queueLength,
+  poolSize: 4, busyIsolates: 0, workers: 4, isolateRecycles: 0, workerRestarts: 0, cacheSize: 0,
+  cacheHits: 0, cacheMisses: 0, compilations: 0, workersRssBytes: 0, workersCpuMs: 0, recentWorkerFailures: 0,
+  sentAhead: 0, handedBack: 0, codeByReference: 0, codeResent: 0, uptimeMs: 0,
+});
+
+const queueStatus = (ratio: string, queued: number) => {
+  const { config } = loadConfig({ env: {}, argv: ["--set", `health_check.degraded_queue_ratio=${ratio}`, "--set", "pool.max_queue=256"] });
+  return components(stats(queued), config, 0, undefined).find((c) => c.name === "queue")!.status;
+};
+
+describe("degraded_queue_ratio", () => {
+  it("0: an empty queue is HEALTHY, one queued execution is DEGRADED", () => {
+    expect(queueStatus("0", 0)).toBe(ServiceStatus.HEALTHY);
+    expect(queueStatus("0", 1)).toBe(ServiceStatus.DEGRADED);
+  });
+
+  it("DEGRADED only above the ratio, not at it", () => {
+    expect(queueStatus("0.5", 128)).toBe(ServiceStatus.HEALTHY);
+    expect(queueStatus("0.5", 129)).toBe(ServiceStatus.DEGRADED);
+    expect(queueStatus("1", 256)).toBe(ServiceStatus.HEALTHY);
+  });
+});
