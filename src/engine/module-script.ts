@@ -4,11 +4,14 @@
  * would parse and compile it again in its fresh context. Most module scripts are plain (no imports,
  * which scripts may not have anyway, no top-level await), so they are rewritten in place into
  *
- *   (function(){'use strict';let __E=Object.create(null);          <- its own first line
+ *   (function(){'use strict';let __E={__proto__:null};          <- its own first line
  *   ...the source, `export` keywords blanked out...
  *   ;__E.name=local;...;return __E;})()
  *
- * which evaluates to an object standing for the module namespace. Positions are kept: the export
+ * which evaluates to an object standing for the module namespace. The wrapper shares its function
+ * scope with the module's top-level names and runs after the module's own code, so it names nothing
+ * but __E: no global (a module may declare its own `Object`, or replace `Object.create`), only
+ * syntax (null-prototype literals). Positions are kept: the export
  * keywords become spaces of the same length (newlines stay), and the prefix line is compiled with
  * lineOffset -1, so stack traces and errors point into the caller's source. Anything this does not
  * handle (imports, top-level await or `arguments`, `import.meta`, a name clash, a parse error, a
@@ -18,7 +21,7 @@ import { parse, type Node } from 'acorn';
 
 /** The exports object's name inside the wrapper; sources that mention it keep the module path. */
 const EXPORTS = '__E';
-export const WRAPPED_PREFIX = `(function(){'use strict';let ${EXPORTS}=Object.create(null);\n`;
+export const WRAPPED_PREFIX = `(function(){'use strict';let ${EXPORTS}={__proto__:null};\n`;
 /** Compile a wrapped script with this line offset so line 1 of the source is line 1. */
 export const WRAPPED_LINE_OFFSET = -1;
 
@@ -169,7 +172,8 @@ export function moduleAsScript(code: string): string | undefined {
   if (closeDefaultAt !== undefined) {
     // Close the literal and end the statement (an anonymous declaration is now an expression).
     chars[closeDefaultAt - 1] += '};';
-    assignments = `Object.setPrototypeOf(${EXPORTS},null);${assignments}`;
+    // The literal had Object.prototype (`{__proto__:null,` does not fit where `export default ` was).
+    assignments = `${EXPORTS}={__proto__:null,default:${EXPORTS}.default};${assignments}`;
   }
   return `${WRAPPED_PREFIX}${chars.join('')}\n;${assignments}return ${EXPORTS};})()`;
 }
