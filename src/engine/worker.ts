@@ -51,6 +51,13 @@ const RETIRE_HEAP_SHARE = 0.4;
  */
 const SYNC_GUEST = ISOLATES === 1 && process.env.SE_SYNC_GUEST !== '0';
 
+/**
+ * A compiled Script (or Module) keeps the file name and line offset it was compiled with: its stack
+ * traces, error positions and profiles name them. The same source run under another name is another
+ * entry (V8's compilation cache separates names too), or a caller would see whoever ran it first.
+ */
+const compiledKey = (cacheKey: string, filename: string, wrapped: boolean): string => `${cacheKey}\0${wrapped ? 'w' : ''}\0${filename}`;
+
 /** What isolated-vm says when a script's top level throws a value that is not an Error. */
 const NON_ERROR_THROWN = 'An object was thrown from supplied code within isolated-vm, but that object was not an instance of `Error`.';
 
@@ -210,12 +217,15 @@ class Slot {
   /** The next execution's context: ready (prepared after the last result was sent) or still being created. */
   next: Prepared | Promise<Prepared> | undefined;
   executions = 0;
-  /** Bytes of distinct code compiled in this isolate (see RETAINED_PER_CODE_BYTE), by cache key. */
+  /** Bytes of distinct code compiled in this isolate (see RETAINED_PER_CODE_BYTE), by compiledKey. */
   compiledBytes = 0;
   readonly compiledKeys = new Set<string>();
   run: Run | undefined;
   busy = false;
-  /** Compiled Scripts by cache key, least recently used out first (see SCRIPT_CACHE_SHARE). */
+  /**
+   * Compiled Scripts by cache key and what else is baked into one (file name, line offset; see
+   * compiledKey), least recently used out first (see SCRIPT_CACHE_SHARE).
+   */
   scripts!: LRUCache<string, ivm.Script>;
   generation = 0;
 
@@ -516,13 +526,14 @@ class Slot {
       }
       const pendingCompiled = compiled;
       compiled = undefined; // only reported once the code has compiled
+      const key = compiledKey(msg.cacheKey, filename, wrapped);
       let target: ivm.Reference;
       if (kind === 'module' && !wrapped) {
         let mod: ivm.Module;
         try {
           mod = iso.compileModuleSync(code, { filename });
         } catch (e) { throw parseCompileError(String((e as Error).message)); }
-        this.noteCompiled(msg.cacheKey, code.length);
+        this.noteCompiled(key, code.length);
         if (mod.dependencySpecifiers.length > 0) {
           const spec = importSpecifiers(mod).join(', ');
           error = { kind: 'security_violation', name: 'SecurityError', message: `imports are not available in scripts: ${spec}`, stack: '', line: 0, column: 0 };
@@ -535,7 +546,7 @@ class Slot {
         target = mod.namespace;
         mod.release();
       } else {
-        let script = this.scripts.get(msg.cacheKey);
+        let script = this.scripts.get(key);
         const lineOffset = wrapped ? WRAPPED_LINE_OFFSET : 0;
         if (!script) {
           try {
@@ -548,9 +559,9 @@ class Slot {
             }
           } catch (e) { throw parseCompileError(String((e as Error).message)); }
           compiled = pendingCompiled;
-          this.noteCompiled(msg.cacheKey, code.length);
-          this.scripts.set(msg.cacheKey, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
-          if (!this.scripts.has(msg.cacheKey)) transient = script; // too big to keep: released after this run
+          this.noteCompiled(key, code.length);
+          this.scripts.set(key, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
+          if (!this.scripts.has(key)) transient = script; // too big to keep: released after this run
         }
         compileMs = performance.now() - tc;
         target = (SYNC_GUEST
