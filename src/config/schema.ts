@@ -15,6 +15,13 @@ export interface KeySpec {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * GetConfig carries these keys as uint64: the largest integer a JS number holds exactly (below
+ * 2^64), so that every accepted value serializes and reads back unchanged.
+ */
+const MAX_UINT64_EXACT = Number.MAX_SAFE_INTEGER;
+/** GetConfig's uint32 fields. */
+const MAX_UINT32 = 2 ** 32 - 1;
 
 export const SCHEMA = {
   // ScriptEngineConfig (the document's names and defaults).
@@ -23,20 +30,20 @@ export const SCHEMA = {
   max_source_size: { type: "int", default: 1 * MiB, min: 1, max: 64 * MiB, doc: "largest accepted source, bytes" },
   enable_caching: { type: "bool", default: true, doc: "keep V8 code caches of compiled scripts" },
   security_level: { type: "level", default: "safe", doc: "level for requests that ask for none" },
-  "resource_limits.max_memory_bytes": { type: "int", default: 512 * MiB, min: 8 * MiB, doc: "cap on any isolate's heap" },
+  "resource_limits.max_memory_bytes": { type: "int", default: 512 * MiB, min: 8 * MiB, max: MAX_UINT64_EXACT, doc: "cap on any isolate's heap" },
   "resource_limits.max_cpu_percentage": { type: "number", default: 100, min: 1, max: 100, doc: "cap on CPU share" },
-  "resource_limits.max_concurrent_operations": { type: "int", default: 100, min: 1, doc: "cap on concurrent executions per caller" },
+  "resource_limits.max_concurrent_operations": { type: "int", default: 100, min: 1, max: MAX_UINT64_EXACT, doc: "cap on concurrent executions per caller" },
   "resource_limits.operation_timeout": { type: "duration", default: 10_000, min: 1, doc: "cap on one tool call" },
   "resource_limits.max_execution_time": { type: "duration", default: 300_000, min: 1, doc: "cap on any execution's wall time" },
-  "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, doc: "cap on http tool calls per execution" },
+  "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, max: MAX_UINT64_EXACT, doc: "cap on http tool calls per execution" },
   "discovery.enabled": { type: "bool", default: true, doc: "register the engine in its own registry" },
   "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>); reserved: no caller may register or deregister it" },
   "discovery.service_type": { type: "string", default: "ScriptEngine", doc: "registered service type" },
   "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint, host:port (default the gRPC address)" },
   "discovery.ttl": { type: "duration", default: 30_000, min: 1000, max: 3_600_000, doc: "lease TTL (the registry's bounds: 1s to 1h)" },
   "health_check.interval": { type: "duration", default: 5000, min: 100, doc: "health re-evaluation period" },
-  "health_check.degraded_queue_ratio": { type: "number", default: 0.8, min: 0, max: 1, doc: "queue fill that means DEGRADED" },
-  "health_check.unhealthy_failure_count": { type: "int", default: 5, min: 1, doc: "worker failures in the window that mean UNHEALTHY" },
+  "health_check.degraded_queue_ratio": { type: "number", default: 0.8, min: 0, max: 1, doc: "queue fill (0..1) above which the engine is DEGRADED" },
+  "health_check.unhealthy_failure_count": { type: "int", default: 5, min: 1, max: MAX_UINT32, doc: "worker failures in the window that mean UNHEALTHY" },
   "health_check.failure_window": { type: "duration", default: 60_000, min: 1000, doc: "window for counting failures" },
 
   // The server itself.
