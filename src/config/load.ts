@@ -301,6 +301,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     },
   };
   checkDiscovery(config.discovery);
+  checkResultFits(config.execution);
   const prom = config.telemetry!.prometheusAddress;
   if (prom && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.test(prom)) {
     throw new ConfigError("telemetry.prometheus_address", `expected host:port, got ${JSON.stringify(prom)}`);
@@ -317,6 +318,29 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     throw new ConfigError("server.cors_origins", '"*" would let any web page act as the local principal while no auth.principals are configured; list the origins, or configure principals');
   }
   return { config, sources, configFile };
+}
+
+/** The gRPC door's send limit (grpc.max_send_message_length in doors/grpc-server.ts). */
+export const GRPC_MAX_SEND_BYTES = 64 * 1024 * 1024;
+/**
+ * What a result holds besides its output and return value: ids, the error's name, message and
+ * stack (clipped to ~25k characters), metadata, usage, truncation markers.
+ */
+const RESULT_OVERHEAD_BYTES = 1024 * 1024;
+
+/**
+ * An execution's result is one message: stdout and stderr (max_output_bytes each), a CPU profile
+ * (half of it) and the return value (max_return_bytes) must fit the gRPC send limit together,
+ * or a run that stays within every cap still reaches its gRPC caller as a bare RESOURCE_EXHAUSTED.
+ */
+function checkResultFits(execution: Config["execution"]): void {
+  const out = execution.maxOutputBytes;
+  const worst = 2 * out + Math.floor(out / 2) + execution.maxReturnBytes + RESULT_OVERHEAD_BYTES;
+  if (worst <= GRPC_MAX_SEND_BYTES) return;
+  throw new ConfigError(
+    "execution.max_output_bytes and execution.max_return_bytes",
+    `a result could hold 2.5 × ${out} (stdout, stderr, CPU profile) + ${execution.maxReturnBytes} (return value) + 1 MiB (the rest) = ${worst} bytes, over the ${GRPC_MAX_SEND_BYTES} bytes the gRPC port sends in one message; lower them`,
+  );
 }
 
 /**
