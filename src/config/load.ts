@@ -302,10 +302,9 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
   };
   checkDiscovery(config.discovery);
   checkResultFits(config.execution);
+  // Checked as an address (port range included): empty means none, so it is not typed "address".
   const prom = config.telemetry!.prometheusAddress;
-  if (prom && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.test(prom)) {
-    throw new ConfigError("telemetry.prometheus_address", `expected host:port, got ${JSON.stringify(prom)}`);
-  }
+  if (prom) coerce("telemetry.prometheus_address", { type: "address", default: "", doc: "" }, prom, false);
   if (Boolean(config.server.tlsCertFile) !== Boolean(config.server.tlsKeyFile)) {
     throw new ConfigError(config.server.tlsCertFile ? "server.tls_key_file" : "server.tls_cert_file", "TLS needs both a certificate and a key");
   }
