@@ -90,7 +90,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const engine = createEngine({
     workers: config.pool.workers || undefined,
     maxQueue: config.pool.maxQueue,
-    maxCacheSize: config.enableCaching ? Math.max(1, config.maxCacheSize) : 1,
+    maxCacheSize: config.enableCaching ? config.maxCacheSize : 0, // 0: no compile cache
     recycleAfterExecutions: config.pool.recycleAfter,
     sendAhead: config.pool.sendAhead,
     maxParkedPerWorker: config.pool.maxParked,

@@ -119,7 +119,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     workers: Math.max(1, options.workers ?? availableParallelism()),
     isolatesPerWorker: Math.max(1, options.isolatesPerWorker ?? 1),
     maxQueue: Math.max(0, options.maxQueue ?? 1000),
-    maxCacheSize: Math.max(1, options.maxCacheSize ?? 1000),
+    maxCacheSize: Math.max(0, options.maxCacheSize ?? 1000),
     maxCacheBytes: Math.max(MiB, options.maxCacheBytes ?? 256 * MiB),
     recycleAfter: Math.max(1, options.recycleAfterExecutions ?? 500),
     sendAhead: options.sendAhead !== false,
@@ -180,10 +180,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   const cache = new LRUCache<string, CacheEntry>({
-    max: o.maxCacheSize,
+    max: Math.max(1, o.maxCacheSize),
     maxSize: o.maxCacheBytes,
     sizeCalculation: (e) => Math.max(1, e.code.length * 2 + (e.cachedData?.byteLength ?? 0) + 256),
   });
+  // maxCacheSize 0 (enable_caching = false): nothing is kept, so nothing is ever a hit; every run
+  // sends its source and the worker prepares and compiles it.
+  const caching = o.maxCacheSize > 0;
+  const keep = (key: string, entry: CacheEntry) => { if (caching) cache.set(key, entry); };
 
   function spawn(): WorkerHandle {
     const w = new WorkerHandle({
@@ -636,7 +640,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;
       if (r.compiled) {
-        cache.set(key, { ...r.compiled, language });
+        keep(key, { ...r.compiled, language });
       }
       const out = r.outcome;
       let returnValue: JsonValue | undefined;
@@ -726,9 +730,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // The same source compiling already: share that compilation.
     const pending = compiling.get(key);
     if (pending) {
-      c.cacheHits++;
+      if (caching) c.cacheHits++; else c.cacheMisses++;
       const r = await pending;
-      return { ...r, cacheHit: true, compileTimeMs: performance.now() - t0 };
+      return { ...r, cacheHit: caching, compileTimeMs: performance.now() - t0 };
     }
     const job = compileNew(source, opts, language, hash, key, size, t0);
     compiling.set(key, job);
@@ -772,7 +776,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };
       throw new CompileError(e.message, e.line, e.column);
     }
-    cache.set(key, { ...r.info, language });
+    keep(key, { ...r.info, language });
     return { kind: r.info.kind, language, diagnostics: r.info.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: false, compileTimeMs: performance.now() - t0, sourceSize: size };
   }
 
