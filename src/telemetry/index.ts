@@ -68,6 +68,8 @@ export function applyTelemetryDefaults(settings: TelemetrySettings, env: NodeJS.
 }
 
 const isTrue = (v: string | undefined) => v?.trim().toLowerCase() === "true";
+/** As the SDK reads OTEL_TRACES_EXPORTER: "none" first means no trace exporter. */
+const tracesOff = (env: NodeJS.ProcessEnv) => env.OTEL_TRACES_EXPORTER?.split(",").map((s) => s.trim()).filter((s) => s && s !== "null")[0] === "none";
 
 /** The longest the final export may take at shutdown. */
 const SHUTDOWN_FLUSH_MS = 2000;
@@ -86,7 +88,9 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
   const { NodeSDK } = await import("@opentelemetry/sdk-node");
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME,
-    spanProcessors: overrides.spanProcessors,
+    // Traces off is said with no processors: from OTEL_TRACES_EXPORTER=none the SDK would warn
+    // "SDK will not be initialized" at every start, though it runs (metrics, /metrics).
+    spanProcessors: overrides.spanProcessors ?? (tracesOff(env) ? [] : undefined),
     metricReaders: overrides.metricReaders,
   });
   sdk.start();
