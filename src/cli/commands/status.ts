@@ -4,12 +4,21 @@ import type { Command } from "commander";
 import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, ServingStatus, UnauthenticatedError, UnavailableError, toScriptEngineError, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { resolveConnection } from "../connection.ts";
-import { EXIT } from "../exit.ts";
+import { CliError, EXIT } from "../exit.ts";
 import { durationMs } from "../input.ts";
 import { enumName, err, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
 
 /** How long `metrics --watch` keeps polling an unreachable server (as `events` keeps reconnecting). */
 export const WATCH_RETRY_MS = 10_000;
+
+/** SE_WATCH_RETRY_MS overrides that window (a restart slower than 10 s; tests that restart a server). */
+function watchRetryMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.SE_WATCH_RETRY_MS?.trim();
+  if (!v) return WATCH_RETRY_MS;
+  const ms = Number(v);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new CliError(`SE_WATCH_RETRY_MS must be a whole number of milliseconds, got ${JSON.stringify(env.SE_WATCH_RETRY_MS)}`);
+  return ms;
+}
 
 function metricsView(m: PerformanceMetrics): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -75,6 +84,7 @@ export function statusCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf<{ watch?: string | boolean }>(cmd);
         const every = typeof o.watch === "string" ? durationMs(o.watch, "--watch") : 2000;
+        const retryMs = o.watch ? watchRetryMs() : 0;
         const stop = o.watch ? interrupted() : undefined;
         try {
           await withClient(o, async (c) => {
@@ -90,7 +100,7 @@ export function statusCommands(program: Command): void {
                 if (failingSince === undefined) {
                   failingSince = Date.now();
                   err(`scriptengine: ${e.codeName}: ${e.rawMessage.replace(/\s+/g, " ").trim()}; retrying`);
-                } else if (Date.now() - failingSince >= WATCH_RETRY_MS) throw e;
+                } else if (Date.now() - failingSince >= retryMs) throw e;
                 await pause(Math.min(every, 1000), stop.signal);
                 if (stop.signal.aborted) return;
                 continue;
