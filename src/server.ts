@@ -13,6 +13,7 @@ import { file_google_rpc_status } from "../gen/ts/google/rpc/status_pb.js";
 import { ServiceStatus } from "../gen/ts/scriptengine/v1/common_pb.js";
 import { Authenticator } from "./auth/principal.ts";
 import { isLoopbackAddress } from "./config/load.ts";
+import { warnAboutConfig } from "./config/warnings.ts";
 import type { Config } from "./config/types.ts";
 import type { Logger } from "./log.ts";
 import { HealthState } from "./health/state.ts";
@@ -81,6 +82,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   // Before anything is started: bad TLS material stops the server naming its key.
   const tls = loadTls(config.server);
   const addresses = bindAddresses(config, authenticator, log);
+  warnAboutConfig(config, addresses, log);
   health.onChange((status, previous, message) =>
     log.info("health status changed", { status: ServiceStatus[status], previous: ServiceStatus[previous], message }),
   );

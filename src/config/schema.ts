@@ -39,7 +39,7 @@ export const SCHEMA = {
   "discovery.enabled": { type: "bool", default: true, doc: "register the engine in its own registry" },
   "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>); reserved: no caller may register or deregister it" },
   "discovery.service_type": { type: "string", default: "ScriptEngine", doc: "registered service type" },
-  "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint, host:port (default the gRPC address)" },
+  "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint, host:port (default the gRPC listen address; set it when that is a wildcard such as 0.0.0.0, which no other host can dial)" },
   "discovery.ttl": { type: "duration", default: 30_000, min: 1000, max: 3_600_000, doc: "lease TTL (the registry's bounds: 1s to 1h)" },
   "health_check.interval": { type: "duration", default: 5000, min: 100, doc: "health re-evaluation period" },
   "health_check.degraded_queue_ratio": { type: "number", default: 0.8, min: 0, max: 1, doc: "queue fill (0..1) above which the engine is DEGRADED" },
