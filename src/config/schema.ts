@@ -95,7 +95,7 @@ export const SCHEMA = {
   // Tools and migration.
   "tools.http_allow_list": { type: "strings", default: [], doc: "hosts the http tool may reach (Production)" },
   "tools.fs_roots": { type: "strings", default: [], doc: "directories a request's working_directory must lie inside for the fs tool (empty: any)" },
-  "tools.legacy_root": { type: "string", default: "examples/legacy-tools", doc: "where legacy tools are read from" },
+  "tools.legacy_root": { type: "string", default: "examples/legacy-tools", doc: "where legacy tools are read from; a relative path resolves against the working directory (a missing root is warned at start)" },
 
   // OpenTelemetry (src/telemetry). Off by default; exporters also follow the standard OTEL_* variables.
   "telemetry.enabled": { type: "bool", default: false, doc: "start the OpenTelemetry SDK: a span per RPC, engine spans, metrics" },

@@ -224,7 +224,15 @@ export class LegacyRoot {
     for (const m of this.#manifests(this.root)) {
       if (this.manifestEntries(m).entries.some((e) => e.name === name)) return this.readManifestEntry(m, name);
     }
-    return { ref: { kind: "file", path: `${name}.js` }, readError: `no legacy tool named ${name} in the legacy tools root (looked for ${[...names].map((n) => n + ".js|.mjs|.ts").join(", ")} and manifest entries)`, language: "javascript" };
+    // The root is named (tools.legacy_root, resolved): a relative one depends on the working directory.
+    let missing = false;
+    try {
+      missing = !statSync(this.root).isDirectory();
+    } catch {
+      missing = true;
+    }
+    const where = `the legacy tools root ${this.root}${missing ? " (tools.legacy_root: no such directory)" : ""}`;
+    return { ref: { kind: "file", path: `${name}.js` }, readError: `no legacy tool named ${name} in ${where} (looked for ${[...names].map((n) => n + ".js|.mjs|.ts").join(", ")} and manifest entries)`, language: "javascript" };
   }
 
   #manifests(dir: string): string[] {

@@ -1,0 +1,57 @@
+// tools.legacy_root resolves against the working directory: started elsewhere, the default root is
+// not there. The server warns at start naming the resolved path, and MigrateTool's "no legacy tool"
+// names the root it looked in (and says when it does not exist).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.ts";
+import { warnAboutConfig } from "../../src/config/warnings.ts";
+import type { Logger } from "../../src/log.ts";
+import { LegacyRoot } from "../../src/migration/legacy.ts";
+import { ROOT } from "../helpers/server.ts";
+import { check, clients, config, startWithLegacy } from "./helpers.ts";
+
+const rootWarnings = (legacyRoot: string) => {
+  const found: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const quiet = () => {};
+  const log: Logger = { debug: quiet, info: quiet, error: quiet, warn: (msg, fields) => found.push({ msg, fields }) };
+  warnAboutConfig(loadConfig({ env: {}, argv: ["--set", `tools.legacy_root=${legacyRoot}`] }).config, { grpc: "127.0.0.1:50051" }, log);
+  return found.filter((w) => w.fields?.key === "tools.legacy_root");
+};
+
+describe("a legacy tools root that does not exist", () => {
+  it("is warned about at start with its resolved path; an existing one is not", () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "se-legacy-")), "gone");
+    const [w, ...more] = rootWarnings(missing);
+    expect(more).toEqual([]);
+    expect(w!.msg).toMatch(/^tools\.legacy_root is not a directory/);
+    expect(w!.fields).toMatchObject({ path: missing, configured: missing });
+    expect(rootWarnings("no-such-relative-root")[0]!.fields).toMatchObject({ path: resolve("no-such-relative-root") });
+    expect(rootWarnings(join(ROOT, "examples/legacy-tools"))).toEqual([]);
+  });
+
+  it("a tool not found names the root, and says when the root is missing", () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "se-legacy-")), "gone");
+    expect(new LegacyRoot(missing, 1 << 20).find("text_search").readError).toMatch(
+      new RegExp(`^no legacy tool named text_search in the legacy tools root ${missing} \\(tools\\.legacy_root: no such directory\\)`),
+    );
+    const present = join(ROOT, "examples/legacy-tools");
+    const err = new LegacyRoot(present, 1 << 20).find("no_such_tool").readError!;
+    expect(err).toContain(`in the legacy tools root ${present} (looked for`);
+    expect(err).not.toContain("no such directory");
+  });
+
+  it("a server started with it warns, and MigrateTool says where it looked", async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "se-legacy-")), "gone");
+    const server = await startWithLegacy(missing);
+    try {
+      const lines = server.logs().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { level: string; key?: string; path?: string });
+      expect(lines.filter((l) => l.level === "warn" && l.key === "tools.legacy_root")).toMatchObject([{ path: missing }]);
+      const { result } = await clients(server).migration.migrateTool({ toolName: "text_search", config: config() });
+      expect(check(result, "source_readable").message).toContain(`in the legacy tools root ${missing} (tools.legacy_root: no such directory)`);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
