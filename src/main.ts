@@ -29,15 +29,8 @@ export async function runServer(argv: string[]): Promise<number> {
   const log = createLogger(config.server.logLevel, { service: "scriptengine" });
   guardProcess(log);
   // From here a signal asks for a graceful stop, even while the server is still starting.
-  const stopRequested = new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info("shutdown requested", { signal });
-      resolve();
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGHUP", () => stop("SIGHUP"));
-  });
+  const stop = onStopSignals(log);
+  const stopRequested = new Promise<void>((resolve) => stop.addEventListener("abort", () => resolve(), { once: true }));
   log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
   // Before the server, so the first call is already traced.
   let telemetry;
@@ -64,6 +57,37 @@ export async function runServer(argv: string[]): Promise<number> {
   await server.close();
   await telemetry?.shutdown();
   return 0;
+}
+
+/**
+ * A SIGINT this soon after the first signal is taken as the same Ctrl-C delivered twice (by the
+ * terminal to the whole group and again by a wrapper that forwards it, such as npm), not a second one.
+ */
+const SAME_INTERRUPT_MS = 1000;
+
+/**
+ * SIGTERM, SIGINT and SIGHUP ask for a graceful stop (the returned signal aborts). The handlers stay
+ * installed, so a later signal does not get Node's default action (an exit mid-drain that logs
+ * nothing): it is logged and the drain goes on, except that a SIGINT (Ctrl-C again) ends the process
+ * at once with 130, saying so first.
+ */
+export function onStopSignals(log: Logger): AbortSignal {
+  const stop = new AbortController();
+  let firstAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted) {
+      firstAt = Date.now();
+      log.info("shutdown requested", { signal });
+      stop.abort();
+    } else if (signal === "SIGINT" && Date.now() - firstAt >= SAME_INTERRUPT_MS) {
+      log.warn("shutdown forced: SIGINT during the drain; calls still in flight are cut", { signal });
+      process.exit(130);
+    } else {
+      log.info("shutdown already in progress", { signal });
+    }
+  };
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, onSignal);
+  return stop.signal;
 }
 
 /**

@@ -898,6 +898,12 @@ process.on('message', (raw: HostToWorker) => {
 
 process.on('disconnect', () => process.exit(0));
 
+// Ctrl-C, a closed terminal and systemd's KillMode=control-group signal the whole process group,
+// this process too. The server drains on them (main.ts), so this process must outlive them to
+// finish what runs: it ends when the host shuts it down, the IPC channel drops, or (server killed
+// outright) the parent watch below sees the server gone.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+
 // A server killed outright sends no disconnect this process can read while guest code holds its
 // thread (a synchronous run ends only at the script's own time limit: minutes at Development
 // level). A thread of its own watches the parent and ends the process once it is gone. Its cost:
