@@ -64,6 +64,8 @@ function loopbackOnly(address: string, log: Logger, door: string): string {
 
 /** What stopping the engine's workers may take (they are killed after 2 s). */
 const ENGINE_STOP_MS = 3000;
+/** The longest timer Node keeps: a longer one fires after 1 ms (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ServerOptions {
   /** OpenTelemetry, already started (src/telemetry); absent: off. */
@@ -182,8 +184,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         // In order: no new calls; in-flight unary calls finish (what they publish still reaches
         // subscribers); streams send what they hold (the deregistration included), then end with
         // UNAVAILABLE; the doors close.
-        // The doors force-close only once the engine has had its chance to answer every call.
-        const doorsClosed = Promise.all([grpcDoor.close(grace + ENGINE_STOP_MS), connectDoor.close(grace + ENGINE_STOP_MS)]);
+        // The doors force-close only once the engine has had its chance to answer every call
+        // (clamped: a grace near its maximum would otherwise overflow and force-close at once).
+        const doorsGrace = Math.min(grace + ENGINE_STOP_MS, MAX_TIMER_MS);
+        const doorsClosed = Promise.all([grpcDoor.close(doorsGrace), connectDoor.close(doorsGrace)]);
         await drainEngine((graceMs) => openCalls.ended(graceMs));
         streams.abort();
         recordLastSequence(state, log);

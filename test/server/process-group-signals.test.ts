@@ -1,7 +1,7 @@
 // A signal sent to the server's whole process group (Ctrl-C in a terminal, SIGHUP when the terminal
 // closes, systemd's KillMode=control-group SIGTERM) reaches its worker processes too: they must
 // outlive it so the running execution still drains within server.shutdown_grace. Also: a signal
-// repeated during the drain.
+// repeated during the drain, and a grace at its maximum.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -137,3 +137,11 @@ describe("a signal repeated during the drain", () => {
     expect(server.err()).toMatch(/"msg":"shutdown already in progress","service":"scriptengine","signal":"SIGINT"/);
   }, 30_000);
 });
+
+it("server.shutdown_grace at its maximum still drains (the doors' close timer does not overflow)", async () => {
+  const { server, call } = await withRunningScript('[server]\nshutdown_grace = "2147483s"\n');
+  process.kill(server.proc.pid!, "SIGTERM");
+  expect(await call).toBe("ok 7");
+  expect(await server.exited).toBe(0);
+  expect(server.err()).not.toMatch(/TimeoutOverflowWarning/);
+}, 30_000);
