@@ -16,27 +16,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, startServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
+import { settle, until, untilMetrics } from "../helpers/until.ts";
 
 describe("graceful shutdown", () => {
   it("ends open streams with UNAVAILABLE ENGINE_STOPPED on both doors and exits 0", async () => {
     const server = await startServer();
-    const watch = async (protocol: "grpc-js" | "connect") => {
+    const watch = (protocol: "grpc-js" | "connect") => {
       const seen: Serving[] = [];
-      const ended = await (async () => {
+      const ended = (async () => {
         for await (const res of clientFor(Health, protocol, server).watch({ service: "" })) seen.push(res.status);
       })().then(() => "OK", (e: ConnectError) => `${Code[e.code]} ${e.findDetails(ErrorInfoSchema)[0]?.reason}`);
       return { seen, ended };
     };
     const streams = [watch("grpc-js"), watch("connect")];
-    await new Promise((r) => setTimeout(r, 300));
-    const exit = server.stop("SIGTERM");
-    const [grpcSide, connectSide] = await Promise.all(streams);
-    for (const side of [grpcSide, connectSide]) {
-      expect(side.seen[0]).toBe(Serving.SERVING);
-      expect(side.ended).toBe("Unavailable ENGINE_STOPPED");
+    try {
+      // Both streams open (each has its first status) before the signal, however slow the machine.
+      await until("both Health watches have their first status", () => streams.every((side) => side.seen.length > 0));
+      const exit = server.stop("SIGTERM");
+      for (const side of streams) {
+        expect(side.seen[0]).toBe(Serving.SERVING);
+        expect(await side.ended).toBe("Unavailable ENGINE_STOPPED");
+      }
+      expect(await exit).toBe(0);
+      expect(server.logs()).toMatch(/"msg":"stopped"/);
+    } finally {
+      await server.stop();
     }
-    expect(await exit).toBe(0);
-    expect(server.logs()).toMatch(/"msg":"stopped"/);
   });
 
   it("what streams hold when shutdown begins still goes out: the engine's own deregistration reaches watchers and subscribers", async () => {
@@ -48,37 +53,53 @@ describe("graceful shutdown", () => {
       for await (const m of clientFor(RegistryService, "grpc-js", server).watchServices({})) watched.push(`${ChangeKind[m.kind]} ${m.registration?.service?.serviceId}`);
     })().then(() => "OK", (e: ConnectError) => Code[e.code]);
     const reasons: string[] = [];
+    let subscribed = false;
     const subscribing = (async () => {
       for await (const m of clientFor(EventService, "connect", server).subscribe({ eventTypes: ["service_unregistered"] })) {
+        if (m.message.case === "started") subscribed = true;
         if (m.message.case === "event" && m.message.value.event.case === "serviceUnregistered") reasons.push(m.message.value.event.value.reason);
       }
     })().then(() => "OK", (e: ConnectError) => Code[e.code]);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await server.stop("SIGTERM")).toBe(0);
-    expect(await watching).toBe("Unavailable");
-    expect(await subscribing).toBe("Unavailable");
-    expect(watched.at(-1)).toBe(`DEREGISTERED ${engineId}`);
-    expect(reasons).toEqual(["shutdown"]);
+    try {
+      // The watch's snapshot and the subscription's first message: both streams are open.
+      await until("the watch has its snapshot and the subscription started", () => watched.length > 0 && subscribed);
+      expect(await server.stop("SIGTERM")).toBe(0);
+      expect(await watching).toBe("Unavailable");
+      expect(await subscribing).toBe("Unavailable");
+      expect(watched.at(-1)).toBe(`DEREGISTERED ${engineId}`);
+      expect(reasons).toEqual(["shutdown"]);
+    } finally {
+      await server.stop();
+    }
   });
 
   it("executions that finish while SIGTERM drains them still reach subscribers (ScriptExecuted), then streams end", async () => {
     const server = await startServer({ args: ["--set", "pool.workers=1"] });
     const executed: string[] = [];
+    let subscribed = false;
     const subscribing = (async () => {
       for await (const m of clientFor(EventService, "grpc-js", server).subscribe({ eventTypes: ["script_executed"] })) {
+        if (m.message.case === "started") subscribed = true;
         if (m.message.case === "event" && m.message.value.event.case === "scriptExecuted") executed.push(m.message.value.event.value.executionId);
       }
     })().then(() => "OK", (e: ConnectError) => Code[e.code]);
-    await new Promise((r) => setTimeout(r, 300));
     const scripts = clientFor(ScriptService, "grpc-js", server);
     const slow = "export default async () => { await new Promise((r) => setTimeout(r, 800)); return 7; }";
-    const inFlight = ["drain-1", "drain-2"].map((executionId) => scripts.runScript({ source: slow, context: { executionId } }));
-    await new Promise((r) => setTimeout(r, 300));
-    const exit = server.stop("SIGTERM");
-    expect((await Promise.all(inFlight)).map((r) => r.result?.returnValue?.kind.value)).toEqual([7, 7]);
-    expect(await exit).toBe(0);
-    expect(await subscribing).toBe("Unavailable");
-    expect([...executed].sort()).toEqual(["drain-1", "drain-2"]);
+    const inFlight: ReturnType<typeof scripts.runScript>[] = [];
+    try {
+      await until("the subscription started", () => subscribed);
+      inFlight.push(...["drain-1", "drain-2"].map((executionId) => scripts.runScript({ source: slow, context: { executionId } })));
+      // Both started on the worker (parked on their timers): what is still queued at SIGTERM is refused by design.
+      await untilMetrics(scripts, "both executions run", (m) => m.busyIsolates === 2n);
+      const exit = server.stop("SIGTERM");
+      expect((await Promise.all(inFlight)).map((r) => r.result?.returnValue?.kind.value)).toEqual([7, 7]);
+      expect(await exit).toBe(0);
+      expect(await subscribing).toBe("Unavailable");
+      expect([...executed].sort()).toEqual(["drain-1", "drain-2"]);
+    } finally {
+      await server.stop();
+      await settle(inFlight);
+    }
   });
 
   it("at SIGTERM queued executions fail at once, retryable; one still running when the grace ends is UNAVAILABLE, not a reset", async () => {
@@ -87,27 +108,39 @@ describe("graceful shutdown", () => {
     const busy = (ms: number) => ({ source: `const end = Date.now() + ${ms}; while (Date.now() < end) {} 1`, context: { timeout: durationFromMs(20_000), securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } });
     await scripts.compileScript({ source: busy(100).source, context: { scriptId: "short" } });
     const running = failure(scripts.runScript(busy(6000)));
-    await new Promise((r) => setTimeout(r, 300));
-    const queued = [1, 2].map(() => failure(scripts.executeScript({ scriptId: "short", context: busy(100).context })));
-    await new Promise((r) => setTimeout(r, 200));
-    const exit = server.stop("SIGTERM");
-    for (const q of await Promise.all(queued)) {
-      expect([q.code, q.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
-      expect(q.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+    const queued: Promise<Awaited<typeof running>>[] = [];
+    try {
+      await untilMetrics(scripts, "the long execution runs", (m) => m.busyIsolates === 1n);
+      queued.push(...[1, 2].map(() => failure(scripts.executeScript({ scriptId: "short", context: busy(100).context }))));
+      await untilMetrics(scripts, "two executions wait in the queue", (m) => m.queueLength === 2n);
+      const exit = server.stop("SIGTERM");
+      for (const q of await Promise.all(queued)) {
+        expect([q.code, q.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+        expect(q.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+      }
+      const r = await running;
+      expect(r.code).toBe("Unavailable");
+      expect(await exit).toBe(0);
+    } finally {
+      await server.stop();
+      await settle([running, ...queued]);
     }
-    const r = await running;
-    expect(r.code).toBe("Unavailable");
-    expect(await exit).toBe(0);
   });
 
   it("SIGHUP (the terminal went away) drains like SIGTERM instead of ending the process mid-call", async () => {
     const server = await startServer();
     const scripts = clientFor(ScriptService, "grpc-js", server);
     const running = scripts.runScript({ source: "export default async () => { await new Promise((r) => setTimeout(r, 800)); return 'finished'; }" });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await server.stop("SIGHUP")).toBe(0);
-    expect((await running).result?.returnValue?.kind.value).toBe("finished");
-    expect(server.logs()).toMatch(/"msg":"shutdown requested".*"signal":"SIGHUP"/);
+    try {
+      // In flight, not still compiling or queued (those are refused at shutdown by design).
+      await untilMetrics(scripts, "the execution runs", (m) => m.busyIsolates === 1n);
+      expect(await server.stop("SIGHUP")).toBe(0);
+      expect((await running).result?.returnValue?.kind.value).toBe("finished");
+      expect(server.logs()).toMatch(/"msg":"shutdown requested".*"signal":"SIGHUP"/);
+    } finally {
+      await server.stop();
+      await settle([running]);
+    }
   });
 
   it("a signal while the server is still starting is a graceful stop once it has started (exit 0), not death by signal", async () => {
