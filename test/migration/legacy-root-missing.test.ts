@@ -7,17 +7,17 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
 import { warnAboutConfig } from "../../src/config/warnings.ts";
-import type { Logger } from "../../src/log.ts";
+import { createLogger } from "../../src/log.ts";
 import { LegacyRoot } from "../../src/migration/legacy.ts";
 import { ROOT } from "../helpers/server.ts";
 import { check, clients, config, startWithLegacy } from "./helpers.ts";
 
+type Line = { level: string; msg: string; key?: string; path?: string; configured?: string };
 const rootWarnings = (legacyRoot: string) => {
-  const found: { msg: string; fields?: Record<string, unknown> }[] = [];
-  const quiet = () => {};
-  const log: Logger = { debug: quiet, info: quiet, error: quiet, warn: (msg, fields) => found.push({ msg, fields }) };
+  const lines: Line[] = [];
+  const log = createLogger("warn", {}, (l) => lines.push(JSON.parse(l) as Line));
   warnAboutConfig(loadConfig({ env: {}, argv: ["--set", `tools.legacy_root=${legacyRoot}`] }).config, { grpc: "127.0.0.1:50051" }, log);
-  return found.filter((w) => w.fields?.key === "tools.legacy_root");
+  return lines.filter((w) => w.key === "tools.legacy_root");
 };
 
 describe("a legacy tools root that does not exist", () => {
@@ -26,8 +26,8 @@ describe("a legacy tools root that does not exist", () => {
     const [w, ...more] = rootWarnings(missing);
     expect(more).toEqual([]);
     expect(w!.msg).toMatch(/^tools\.legacy_root is not a directory/);
-    expect(w!.fields).toMatchObject({ path: missing, configured: missing });
-    expect(rootWarnings("no-such-relative-root")[0]!.fields).toMatchObject({ path: resolve("no-such-relative-root") });
+    expect(w).toMatchObject({ level: "warn", path: missing, configured: missing });
+    expect(rootWarnings("no-such-relative-root")[0]).toMatchObject({ path: resolve("no-such-relative-root") });
     expect(rootWarnings(join(ROOT, "examples/legacy-tools"))).toEqual([]);
   });
 

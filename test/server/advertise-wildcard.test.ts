@@ -4,19 +4,15 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
 import { isWildcardAddress, warnAboutConfig } from "../../src/config/warnings.ts";
-import type { Logger } from "../../src/log.ts";
+import { createLogger } from "../../src/log.ts";
 import { startServer } from "../helpers/server.ts";
 
-function collect(): { log: Logger; warnings: { msg: string; fields?: Record<string, unknown> }[] } {
-  const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
-  const quiet = () => {};
-  return { warnings, log: { debug: quiet, info: quiet, error: quiet, warn: (msg, fields) => warnings.push({ msg, fields }) } };
-}
+type Line = { level: string; msg: string; key?: string; endpoint?: string };
 const advertiseWarnings = (argv: string[], grpc: string) => {
   const { config } = loadConfig({ env: {}, argv: ["--set", `tools.legacy_root=${import.meta.dirname}`, ...argv] });
-  const { log, warnings } = collect();
-  warnAboutConfig(config, { grpc }, log);
-  return warnings.filter((w) => w.fields?.key === "discovery.advertise_endpoint");
+  const lines: Line[] = [];
+  warnAboutConfig(config, { grpc }, createLogger("warn", {}, (l) => lines.push(JSON.parse(l) as Line)));
+  return lines.filter((w) => w.key === "discovery.advertise_endpoint");
 };
 
 describe("a wildcard listen address and discovery", () => {
@@ -29,7 +25,7 @@ describe("a wildcard listen address and discovery", () => {
     const [w, ...more] = advertiseWarnings([], "0.0.0.0:50051");
     expect(more).toEqual([]);
     expect(w!.msg).toMatch(/^discovery\.advertise_endpoint is not set/);
-    expect(w!.fields).toMatchObject({ endpoint: "0.0.0.0:50051" });
+    expect(w).toMatchObject({ level: "warn", endpoint: "0.0.0.0:50051" });
     expect(advertiseWarnings([], "[::]:50051")).toHaveLength(1);
     expect(advertiseWarnings(["--set", "discovery.advertise_endpoint=engine-1.example.com:50051"], "0.0.0.0:50051")).toEqual([]);
     expect(advertiseWarnings(["--set", "discovery.enabled=false"], "0.0.0.0:50051")).toEqual([]);
