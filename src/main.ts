@@ -43,7 +43,7 @@ export async function runServer(argv: string[]): Promise<number> {
   }
   let server;
   try {
-    server = await startServer(config, log, { telemetry });
+    server = await startServer(config, log, { telemetry, stopRequested: stop });
   } catch (err) {
     if (!(err instanceof ListenError || err instanceof DataDirError || err instanceof TlsConfigError)) throw err;
     process.stderr.write(`scriptengine: ${err.message}\n`);
@@ -51,8 +51,9 @@ export async function runServer(argv: string[]): Promise<number> {
     return err instanceof TlsConfigError ? 2 : 1;
   }
   // One machine-readable line on stdout, for supervisors and tests. The signal handlers are in
-  // place by now: a supervisor may signal the moment it reads this line.
-  process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
+  // place by now: a supervisor may signal the moment it reads this line. Not written when a signal
+  // came while starting: the server was never announced, it only closes again.
+  if (!stop.aborted) process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
   await stopRequested;
   await server.close();
   await telemetry?.shutdown();

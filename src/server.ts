@@ -70,6 +70,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface ServerOptions {
   /** OpenTelemetry, already started (src/telemetry); absent: off. */
   telemetry?: Telemetry;
+  /**
+   * Aborted when a shutdown was asked for: if that happened while starting, the server is not
+   * announced (no HEALTHY, no self-registration, no "listening") and only waits to be closed.
+   */
+  stopRequested?: AbortSignal;
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -168,9 +173,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await grpcDoor.close(0);
     throw err;
   });
-  health.set(ServiceStatus.HEALTHY, "serving");
-  const self = config.discovery.enabled ? advertiseSelf(registry, config, serviceId, grpcDoor.address, connectDoor.address, Boolean(tls), log) : undefined;
-  log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
+  const announce = !options.stopRequested?.aborted;
+  if (announce) health.set(ServiceStatus.HEALTHY, "serving");
+  const self = announce && config.discovery.enabled ? advertiseSelf(registry, config, serviceId, grpcDoor.address, connectDoor.address, Boolean(tls), log) : undefined;
+  if (announce) log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
+  else log.info("started after a shutdown was requested: not announced as serving");
 
   return {
     grpcAddress: grpcDoor.address,

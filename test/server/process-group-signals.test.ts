@@ -1,7 +1,7 @@
 // A signal sent to the server's whole process group (Ctrl-C in a terminal, SIGHUP when the terminal
 // closes, systemd's KillMode=control-group SIGTERM) reaches its worker processes too: they must
 // outlive it so the running execution still drains within server.shutdown_grace. Also: a signal
-// repeated during the drain, and a grace at its maximum.
+// repeated during the drain, a grace at its maximum, and a signal while the server is starting.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -144,4 +144,19 @@ it("server.shutdown_grace at its maximum still drains (the doors' close timer do
   expect(await call).toBe("ok 7");
   expect(await server.exited).toBe(0);
   expect(server.err()).not.toMatch(/TimeoutOverflowWarning/);
+}, 30_000);
+
+it("a signal while starting: the server is never announced as listening or HEALTHY, and exits 0", async () => {
+  // Several workers make the start long enough to signal inside it.
+  const server = spawnGroup("[pool]\nworkers = 4\n");
+  await until("the handlers installed", () => server.err().includes('"configuration loaded"'));
+  process.kill(server.proc.pid!, "SIGTERM");
+  expect(await server.exited).toBe(0);
+  const err = server.err();
+  // Only meaningful if the signal did land before the start finished.
+  expect(err.indexOf('"shutdown requested"')).toBeLessThan(err.indexOf("started after a shutdown was requested"));
+  expect(server.out()).not.toMatch(/listening/);
+  expect(err).not.toMatch(/"msg":"listening"/);
+  expect(err).not.toMatch(/"status":"HEALTHY"/);
+  expect(err).toMatch(/"msg":"stopped"/);
 }, 30_000);
