@@ -10,6 +10,7 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
+import { untilMetrics } from "../helpers/until.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BUSY = (ms: number) => `export default () => { const t = Date.now(); while (Date.now() - t < ${ms}); return 1; }`;
@@ -77,8 +78,9 @@ it("SIGTERM while a Stop drains: the shutdown is announced, the Stop does not se
   const scripts = clientFor(ScriptService, "grpc-js", server);
   await scripts.runScript({ source: "1" });
   const t = await timeline(server, "scriptengine.v1.EventService");
-  const running = scripts.runScript({ source: BUSY(1500) });
-  await sleep(300);
+  // Still running at the SIGTERM below however slow the machine (and done within the 5 s grace).
+  const running = scripts.runScript({ source: BUSY(3500) });
+  await untilMetrics(scripts, "the busy execution runs", (m) => m.busyIsolates === 1n);
   const stop = scripts.stop({ reason: "maintenance" });
   await t.until("STOPPING maintenance");
   // Waits its turn behind the Stop.

@@ -6,6 +6,7 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
+import { settle, until, untilMetrics } from "../helpers/until.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BUSY = (ms: number) => `export default () => { const t = Date.now(); while (Date.now() - t < ${ms}); return 1; }`;
@@ -22,18 +23,23 @@ const status = async () => (await scripts().healthCheck({})).health?.status;
 
 it("a Start given up while a Stop drains does not start the engine afterwards", async () => {
   await scripts().runScript({ source: "1" });
-  const running = scripts().runScript({ source: BUSY(2000) });
-  await sleep(300);
-  const stop = scripts().stop({ reason: "maintenance" });
-  for (let i = 0; i < 40 && (await status()) !== ServiceStatus.STOPPING; i++) await sleep(25);
-  const ac = new AbortController();
-  const cancelled = failure(scripts().start({}, { signal: ac.signal }));
-  await sleep(200);
-  ac.abort();
-  expect((await cancelled).code).toBe("Canceled");
-  expect((await failure(scripts().start({}, { timeoutMs: 300 }))).code).toBe("DeadlineExceeded");
-  expect((await running).result?.success).toBe(true);
-  expect((await stop).health?.status).toBe(ServiceStatus.STOPPED);
+  // Holds the Stop draining (within the 10 s grace) for as long as both Starts below need, however slow the machine.
+  const running = scripts().runScript({ source: BUSY(5000) });
+  try {
+    await untilMetrics(scripts(), "the busy execution runs", (m) => m.busyIsolates === 1n);
+    const stop = scripts().stop({ reason: "maintenance" });
+    await until("the Stop drains (STOPPING)", async () => (await status()) === ServiceStatus.STOPPING);
+    const ac = new AbortController();
+    const cancelled = failure(scripts().start({}, { signal: ac.signal }));
+    await sleep(200); // the Start waits its turn meanwhile
+    ac.abort();
+    expect((await cancelled).code).toBe("Canceled");
+    expect((await failure(scripts().start({}, { timeoutMs: 300 }))).code).toBe("DeadlineExceeded");
+    expect((await running).result?.success).toBe(true);
+    expect((await stop).health?.status).toBe(ServiceStatus.STOPPED);
+  } finally {
+    await settle([running]);
+  }
   await sleep(500);
   expect(await status()).toBe(ServiceStatus.STOPPED);
   expect((await scripts().start({})).health?.status).toBe(ServiceStatus.HEALTHY);

@@ -11,6 +11,7 @@ import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { childPids } from "../helpers/procs.ts";
+import { settle, until, untilMetrics } from "../helpers/until.ts";
 
 const SLEEP = (ms: number) => `export default async () => { await new Promise((r) => setTimeout(r, ${ms})); return "slept"; }`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,30 +28,43 @@ afterAll(async () => {
 });
 const scripts = () => clientFor(ScriptService, "grpc-js", server);
 const statusNow = async () => (await scripts().healthCheck({})).health?.status;
+/** Polls HealthCheck until the status is `want` (a fixed sleep assumed it, and was late on a slow machine). */
+const untilStatus = async (want: ServiceStatus) => {
+  let last: ServiceStatus | undefined;
+  await until(`the status is ${ServiceStatus[want]}`, async () => (last = await statusNow()) === want, { seen: () => last !== undefined && ServiceStatus[last] });
+};
 
 describe("Stop", () => {
   it("refuses queued executions at once, stays STOPPING while one runs, and is STOPPED once it finished", async () => {
-    const running = scripts().runScript({ source: SLEEP(1500) }).then((r) => ({ value: r.result?.returnValue?.kind.value, at: Date.now() }));
-    await sleep(300);
-    const queued = [0, 1, 2].map(() => failure(scripts().runScript({ source: SLEEP(10) })));
-    await sleep(200);
-    const stopAsked = Date.now();
-    const stop = scripts().stop({ reason: "maintenance" }).then((r) => ({ status: r.health?.status, at: Date.now() }));
+    // Just under the 2 s grace, so it ends by itself in the drain, and long enough to still run at the Stop.
+    const running = scripts().runScript({ source: SLEEP(1900) }).then((r) => ({ value: r.result?.returnValue?.kind.value, at: Date.now() }));
+    const queued: Promise<{ f: Awaited<ReturnType<typeof failure>>; at: number }>[] = [];
+    try {
+      // One running, three behind it in the queue, before the Stop (not a still-compiling one beside them).
+      await untilMetrics(scripts(), "the sleeping execution runs", (m) => m.busyIsolates === 1n);
+      queued.push(...[0, 1, 2].map(() => failure(scripts().runScript({ source: SLEEP(10) })).then((f) => ({ f, at: Date.now() }))));
+      await untilMetrics(scripts(), "three executions wait in the queue", (m) => m.queueLength === 3n);
+      const stop = scripts().stop({ reason: "maintenance" }).then((r) => ({ status: r.health?.status, at: Date.now() }));
 
-    for (const f of await Promise.all(queued)) {
-      expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
-      expect(f.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+      const refused = await Promise.all(queued);
+      for (const { f } of refused) {
+        expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+        expect(f.err.findDetails(RetryInfoSchema)).toHaveLength(1);
+      }
+      expect(await statusNow()).toBe(ServiceStatus.STOPPING);
+      const late = await failure(scripts().runScript({ source: "1" }));
+      expect([late.code, late.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+
+      const ran = await running;
+      expect(ran.value).toBe("slept");
+      // The queued ones were refused at once, not after the running one.
+      expect(Math.max(...refused.map((q) => q.at))).toBeLessThan(ran.at);
+      const stopped = await stop;
+      expect(stopped.status).toBe(ServiceStatus.STOPPED);
+      expect(stopped.at).toBeGreaterThanOrEqual(ran.at - 50);
+    } finally {
+      await settle([running, ...queued]);
     }
-    expect(Date.now() - stopAsked).toBeLessThan(800); // not after the running one
-    expect(await statusNow()).toBe(ServiceStatus.STOPPING);
-    const late = await failure(scripts().runScript({ source: "1" }));
-    expect([late.code, late.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
-
-    const ran = await running;
-    expect(ran.value).toBe("slept");
-    const stopped = await stop;
-    expect(stopped.status).toBe(ServiceStatus.STOPPED);
-    expect(stopped.at).toBeGreaterThanOrEqual(ran.at - 50);
 
     // Nothing runs while STOPPED: no worker processes, and the pool component says so.
     expect(childPids(server.proc.pid!)).toEqual([]);
@@ -68,7 +82,7 @@ describe("Stop", () => {
 
   it("past server.shutdown_grace stops what still runs (retryable UNAVAILABLE), then reports STOPPED", async () => {
     const running = failure(scripts().runScript({ source: SLEEP(8000) }));
-    await sleep(300);
+    await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
     const t0 = Date.now();
     const stopped = await scripts().stop({ reason: "now" });
     expect(stopped.health?.status).toBe(ServiceStatus.STOPPED);
@@ -79,11 +93,11 @@ describe("Stop", () => {
   });
 
   it("a Start sent while Stop drains waits for it, then starts the engine again", async () => {
-    const running = scripts().runScript({ source: SLEEP(800) });
-    await sleep(200);
+    // Still running when the Start is sent, and done within the 2 s grace.
+    const running = scripts().runScript({ source: SLEEP(1900) });
+    await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
     const stop = scripts().stop({ reason: "brief" });
-    await sleep(100);
-    expect(await statusNow()).toBe(ServiceStatus.STOPPING);
+    await untilStatus(ServiceStatus.STOPPING);
     const start = scripts().start({});
     expect((await stop).health?.status).toBe(ServiceStatus.STOPPED);
     expect((await start).health?.status).toBe(ServiceStatus.HEALTHY);
@@ -112,9 +126,12 @@ describe("Stop", () => {
     await started;
     await scripts().stop({ reason: "disk swap" });
     await scripts().start({});
-    for (let i = 0; i < 20 && events.length < 4; i++) await sleep(50);
-    ac.abort();
-    await reading;
+    try {
+      await until("four HealthStatusChanged events came", () => events.length >= 4, { seen: () => events });
+    } finally {
+      ac.abort();
+      await reading;
+    }
     expect(events).toEqual([
       { status: ServiceStatus.STOPPING, message: "disk swap" },
       { status: ServiceStatus.STOPPED, message: "disk swap" },
@@ -129,28 +146,33 @@ describe("Stop", () => {
 describe("Start", () => {
   it("on a running UNHEALTHY engine changes nothing: no STARTING, no false SERVING", async () => {
     for (const pid of childPids(server.proc.pid!)) process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 30 && (await statusNow()) !== ServiceStatus.UNHEALTHY; i++) await sleep(100);
-    expect(await statusNow()).toBe(ServiceStatus.UNHEALTHY);
+    await untilStatus(ServiceStatus.UNHEALTHY);
 
     const seen: ServiceStatus[] = [];
     const ac = new AbortController();
+    let subscribed = false;
     const events = (async () => {
       try {
         for await (const m of clientFor(EventService, "grpc-js", server).subscribe({ eventTypes: ["health_status_changed"] }, { signal: ac.signal })) {
+          if (m.message.case === "started") subscribed = true;
           if (m.message.case === "event" && m.message.value.event.case === "healthStatusChanged") seen.push(m.message.value.event.value.status);
         }
       } catch {
         /* aborted */
       }
     })();
-    await sleep(200);
-    const started = await scripts().start({});
-    expect(started.health?.status).toBe(ServiceStatus.UNHEALTHY);
-    const probe = await clientFor(Health, "grpc-js", server).check({ service: "" });
-    expect(probe.status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
-    await sleep(300);
-    ac.abort();
-    await events;
+    try {
+      // Subscribed before the Start: otherwise seeing no event would prove nothing.
+      await until("the subscription started", () => subscribed);
+      const started = await scripts().start({});
+      expect(started.health?.status).toBe(ServiceStatus.UNHEALTHY);
+      const probe = await clientFor(Health, "grpc-js", server).check({ service: "" });
+      expect(probe.status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+      await sleep(300); // time for an event the Start should not have caused
+    } finally {
+      ac.abort();
+      await events;
+    }
     expect(seen).toEqual([]);
   });
 });

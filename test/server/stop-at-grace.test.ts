@@ -7,11 +7,10 @@ import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
+import { settle, untilMetrics } from "../helpers/until.ts";
 
 // Holds its worker's thread: the worker cannot leave of its own accord while it runs.
 const BUSY = "export default () => { const t = Date.now(); while (Date.now() - t < 8000); return 1; }";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.stop();
@@ -23,11 +22,16 @@ async function runningThenCut(cut: (s: TestServer) => unknown) {
   const scripts = clientFor(ScriptService, "grpc-js", server);
   await scripts.runScript({ source: "1" });
   const running = failure(scripts.runScript({ source: BUSY })).then((f) => ({ ...f, at: Date.now() }));
-  await sleep(400);
-  const t0 = Date.now();
-  void cut(server);
-  const f = await running;
-  return { ...f, afterMs: f.at - t0 };
+  try {
+    // Running on the worker, not still queued (a queued one is refused at once, proving nothing here).
+    await untilMetrics(scripts, "the busy execution runs", (m) => m.busyIsolates === 1n);
+    const t0 = Date.now();
+    void cut(server);
+    const f = await running;
+    return { ...f, afterMs: f.at - t0 };
+  } finally {
+    await settle([running]);
+  }
 }
 
 it("Stop: what runs past the grace ends at the grace with ENGINE_STOPPED and RetryInfo", async () => {
