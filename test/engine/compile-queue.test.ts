@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.ts';
 import { EngineError } from '../../src/engine/index.ts';
 import { run, startEngine } from './helpers.ts';
+import { settle, until } from '../helpers/until.ts';
 
 let engine: Engine;
 beforeAll(async () => { engine = await startEngine({ workers: 1, maxQueue: 2 }); }, 20_000);
@@ -30,9 +31,11 @@ describe('compile admission', () => {
 describe('compile deadline', () => {
   it('answers a compilation stuck behind a long script at its deadline, TIMEOUT', async () => {
     const busy = await startEngine({ workers: 1, compileTimeoutMs: 400 });
+    let spinning: ReturnType<typeof run> | undefined;
     try {
-      const spinning = run(busy, 'for (;;) {}', { limits: { wallTimeoutMs: 6000 } as never });
-      await new Promise((r) => setTimeout(r, 300)); // the script holds the worker's thread
+      spinning = run(busy, 'for (;;) {}', { limits: { wallTimeoutMs: 6000 } as never });
+      // Sent to the worker (its own compilation done), so the compilation below goes in behind it.
+      await until('the script runs on the worker', () => busy.stats().busyIsolates === 1, { seen: () => busy.stats() });
       const t0 = Date.now();
       const err = await busy.compile('export default () => "waits"').then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(EngineError);
@@ -43,6 +46,7 @@ describe('compile deadline', () => {
       // Once the worker is free, the same source compiles (the late answer was dropped, not cached wrongly).
       expect((await busy.compile('export default () => "waits"')).kind).toBe('module');
     } finally {
+      await settle(spinning ? [spinning] : []);
       await busy.close();
     }
   }, 20_000);

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine, ToolCallback } from '../../src/engine/index.ts';
 import { expectHealthy, run, startEngine } from './helpers.ts';
+import { settle, until } from '../helpers/until.ts';
 
 let engine: Engine | undefined;
 afterEach(async () => { await engine?.close(); engine = undefined; }, 20_000);
@@ -51,24 +52,29 @@ describe('parking', () => {
     const ctl = new AbortController();
     const cancelled = run(engine, waiting, { arguments: { n: 1 }, limits, onToolCall: g.onToolCall }, ctl.signal);
     const other = run(engine, 'new Promise((r) => setTimeout(() => r("other"), 400))');
-    await new Promise((r) => setTimeout(r, 150));
-    ctl.abort();
-    const r = await cancelled;
-    expect(r.error?.kind).toBe('cancelled');
-    expect((await other).returnValue).toBe('other');
-    expect((await run(engine, waiting, { arguments: { n: 2 }, limits, onToolCall: gate(1).onToolCall })).returnValue).toBe(2);
+    try {
+      // Parked on its tool call (cancelled while still queued it would be refused, not stopped).
+      await until('the execution waits on its tool', () => g.maxInFlight() === 1);
+      ctl.abort();
+      const r = await cancelled;
+      expect(r.error?.kind).toBe('cancelled');
+      expect((await other).returnValue).toBe('other');
+      expect((await run(engine, waiting, { arguments: { n: 2 }, limits, onToolCall: gate(1).onToolCall })).returnValue).toBe(2);
+    } finally {
+      ctl.abort();
+      await settle([cancelled, other]);
+    }
   });
 
   it('extra isolates made for parked executions go away once idle', async () => {
-    engine = await startEngine({ workers: 1, idleSlotMs: 1500 });
+    // Idle slots live 4 s: a heartbeat (every 500 ms) late on a loaded machine still reports all three.
+    engine = await startEngine({ workers: 1, idleSlotMs: 4000 });
     const g = gate(3);
     const results = await Promise.all([1, 2, 3].map((n) => run(engine!, waiting, { arguments: { n }, limits, onToolCall: g.onToolCall })));
     expect(results.map((r) => r.returnValue)).toEqual([1, 2, 3]);
     const isolates = () => engine!.workers()[0]!.isolates;
-    for (let i = 0; i < 20 && isolates() < 3; i++) await new Promise((r) => setTimeout(r, 100)); // next heartbeat
-    expect(isolates()).toBe(3);
-    for (let i = 0; i < 50 && isolates() > 1; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(isolates()).toBe(1);
+    await until('a heartbeat reports the three isolates', () => isolates() === 3, { seen: isolates });
+    await until('the two extra isolates are gone', () => isolates() === 1, { seen: isolates });
     expect((await run(engine, '"still serving"')).returnValue).toBe('still serving');
   });
 
@@ -76,8 +82,9 @@ describe('parking', () => {
     engine = await startEngine({ workers: 1, hangGraceMs: 200 });
     const e = engine;
     const slowTool: ToolCallback = async () => { await new Promise((r) => setTimeout(r, 600)); return 'late'; };
-    const parked = run(e, waiting, { arguments: { n: 1 }, limits: { tools: ['gate'], wallTimeoutMs: 1000 } as never, onToolCall: slowTool });
-    await new Promise((r) => setTimeout(r, 100));
+    let called = false;
+    const parked = run(e, waiting, { arguments: { n: 1 }, limits: { tools: ['gate'], wallTimeoutMs: 1000 } as never, onToolCall: (...a) => { called = true; return slowTool(...a); } });
+    await until('the first execution is parked on its tool call', () => called);
     // Holds the worker's thread until after the parked one's wall limit (+ the 200 ms grace) has passed.
     const spinner = await run(e, 'const end = Date.now() + 1200; while (Date.now() < end) {} "spun"', { limits: { wallTimeoutMs: 3000 } as never });
     expect(spinner.returnValue).toBe('spun');
@@ -88,8 +95,9 @@ describe('parking', () => {
 
   it('a timer parks too', async () => {
     engine = await startEngine({ workers: 1 });
-    const sleeper = run(engine, 'new Promise((r) => setTimeout(() => r("slept"), 500))');
-    await new Promise((r) => setTimeout(r, 100));
+    const e = engine;
+    const sleeper = run(e, 'new Promise((r) => setTimeout(() => r("slept"), 500))');
+    await until('the sleeper runs on the worker', () => e.stats().busyIsolates === 1, { seen: () => e.stats() });
     expect((await run(engine, '"meanwhile"')).returnValue).toBe('meanwhile');
     expect((await sleeper).returnValue).toBe('slept');
   });
