@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
+import { settle, untilMetrics } from "../helpers/until.ts";
 import { SecurityLevel, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
 
 const ADMIN = "admin-token-0123456789abcdef";
@@ -83,11 +84,16 @@ describe("changing a migrated tool", () => {
     write("slowfix.js", "slowfix", "await new Promise((r) => setTimeout(r, 1500)); return 1;", "");
     await c.migration.migrateTool({ toolName: "slowfix", config: config() }, as(ADMIN));
     const fixing = c.migration.validateMigration({ toolName: "slowfix", autoFix: true }, as(ADMIN));
-    await new Promise((r) => setTimeout(r, 400));
-    const busy = await failure(c.migration.rollbackTool({ toolName: "slowfix" }, as(ADMIN)));
-    expect([busy.code, busy.reason]).toEqual(["FailedPrecondition", "MIGRATION_IN_PROGRESS"]);
-    const fixed = await fixing;
-    expect(fixed.result?.autoFixResults?.applied.join()).toContain("filled the missing inputSchema");
+    try {
+      // Its 1.5 s smoke run has started: auto-fix holds the tool's lock from before its checks until it is done.
+      await untilMetrics(c.scripts, "the auto-fix's smoke run runs", (m) => m.busyIsolates >= 1n, as(ADMIN));
+      const busy = await failure(c.migration.rollbackTool({ toolName: "slowfix" }, as(ADMIN)));
+      expect([busy.code, busy.reason]).toEqual(["FailedPrecondition", "MIGRATION_IN_PROGRESS"]);
+      const fixed = await fixing;
+      expect(fixed.result?.autoFixResults?.applied.join()).toContain("filled the missing inputSchema");
+    } finally {
+      await settle([fixing]);
+    }
 
     expect((await c.migration.rollbackTool({ toolName: "slowfix" }, as(ADMIN))).result?.action).toBe(RollbackAction.REMOVED_TOOL);
     expect((await failure(c.tools.getTool({ name: "slowfix" }, as(ADMIN)))).reason).toBe("TOOL_NOT_FOUND");
@@ -127,15 +133,23 @@ describe("changing a migrated tool", () => {
     write("flip.js", "flip", "return 'no host tools';");
     await c.migration.migrateTool({ toolName: "flip", config: config({ level: SecurityLevel.PRODUCTION }) }, as(ADMIN));
     const context = { availableTools: ["flip"], securityContext: { securityLevel: SecurityLevel.PRODUCTION } };
+    // Calls flip until its answer changes (however long the migration below takes), and says what the new one did.
     const source = `export default async (a, ctx) => {
-      await new Promise((r) => setTimeout(r, 1500));
-      try { return await ctx.tools.flip({}); } catch (e) { return e.name + ": " + e.message; }
+      for (let i = 0; i < 100; i++) {
+        try { const v = await ctx.tools.flip({}); if (v !== "no host tools") return "unexpected: " + v; } catch (e) { return e.name + ": " + e.message; }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return "flip never changed";
     }`;
     const running = c.scripts.runScript({ source, context }, as(PLAIN)); // granted: flip uses no host tool yet
-    await new Promise((r) => setTimeout(r, 300));
-    write("flip.js", "flip", 'return (await ctx.tools.http({ url: "http://127.0.0.1:9/" })).status;');
-    const again = await c.migration.migrateTool({ toolName: "flip", config: config({ level: SecurityLevel.PRODUCTION, force: true, skipChecks: ["smoke_run"] }) }, as(ADMIN));
-    expect(again.result?.status).toBe(MigrationState.COMPLETED);
+    try {
+      await untilMetrics(c.scripts, "the script runs", (m) => m.busyIsolates >= 1n, as(ADMIN));
+      write("flip.js", "flip", 'return (await ctx.tools.http({ url: "http://127.0.0.1:9/" })).status;');
+      const again = await c.migration.migrateTool({ toolName: "flip", config: config({ level: SecurityLevel.PRODUCTION, force: true, skipChecks: ["smoke_run"] }) }, as(ADMIN));
+      expect(again.result?.status).toBe(MigrationState.COMPLETED);
+    } finally {
+      await settle([running]);
+    }
     const r = await running;
     expect(String(r.result?.returnValue?.kind.value)).toMatch(/^SecurityError: .*flip tool uses http, which this caller may not use/);
     // A new call is refused up front, as before.

@@ -11,10 +11,12 @@ import { MigrationState, type MigrationResult } from "../../gen/ts/scriptengine/
 import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
+import { settle, untilMetrics } from "../helpers/until.ts";
 import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const BUSY = "export default () => { const t = Date.now(); while (Date.now() - t < 1500); return 1; }";
+// Still holding the worker when the Stop comes however slow the machine, and done within the 5 s grace.
+const BUSY = "export default () => { const t = Date.now(); while (Date.now() - t < 3500); return 1; }";
 
 let server: TestServer;
 let c: ReturnType<typeof clients>;
@@ -35,14 +37,17 @@ afterAll(async () => {
 /** Runs `migration` while the worker is busy and a Stop comes in; the engine is started again after. */
 async function againstStop<T>(migration: () => Promise<T>): Promise<T> {
   const busy = c.scripts.runScript({ source: BUSY });
-  await sleep(200);
-  const running = migration();
-  await sleep(300);
-  await c.scripts.stop({ reason: "maintenance" });
-  await busy;
+  let running: Promise<T> | undefined;
   try {
+    const { totalCompilations } = await untilMetrics(c.scripts, "the busy script holds the worker", (m) => m.busyIsolates === 1n);
+    running = migration();
+    // The migration's engine work (a compilation, or an execution once its code is cached) waits behind it.
+    await untilMetrics(c.scripts, "the migration's engine work waits", (m) => m.totalCompilations > totalCompilations || m.queueLength > 0n);
+    await c.scripts.stop({ reason: "maintenance" });
+    await busy;
     return await running;
   } finally {
+    await settle([busy, ...(running ? [running] : [])]);
     await c.scripts.start({});
   }
 }

@@ -6,6 +6,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clients, legacyCopy } from "./helpers.ts";
+import { settle, untilMetrics } from "../helpers/until.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -48,12 +49,18 @@ describe("registered tools under a full pool", () => {
       try { await ctx.tools.text_search({ text: "alpha", query: "alpha" }); return "tool ok"; } catch (e) { return "tool failed: " + e.message; }
     }`;
     const first = scripts.runScript({ source, context: { executionId: "same-id", availableTools: ["text_search"], resourceLimits: { operationTimeout: durationFromMs(1500) } } });
-    await new Promise((r) => setTimeout(r, 200));
-    // Another execution given the same id comes and goes meanwhile.
-    expect((await scripts.runScript({ source: "1", context: { executionId: "same-id" } })).result?.returnValue?.kind.value).toBe(1);
-    // The one worker then fills with 5 s of work: a tool call waiting behind it would time out (1.5 s).
-    const busy = [1, 2, 3, 4, 5].map(() => scripts.runScript({ source: "const t = Date.now(); while (Date.now() - t < 1000); 'busy'" }));
-    expect((await first).result?.returnValue?.kind.value).toBe("tool ok");
-    await Promise.all(busy);
+    const busy: ReturnType<typeof scripts.runScript>[] = [];
+    try {
+      // Running (parked on its timer), not still compiling: the next one overlaps it.
+      await untilMetrics(scripts, "the first execution runs", (m) => m.busyIsolates === 1n);
+      // Another execution given the same id comes and goes meanwhile.
+      expect((await scripts.runScript({ source: "1", context: { executionId: "same-id" } })).result?.returnValue?.kind.value).toBe(1);
+      // The one worker then fills with 5 s of work: a tool call waiting behind it would time out (1.5 s).
+      busy.push(...[1, 2, 3, 4, 5].map(() => scripts.runScript({ source: "const t = Date.now(); while (Date.now() - t < 1000); 'busy'" })));
+      expect((await first).result?.returnValue?.kind.value).toBe("tool ok");
+      await Promise.all(busy);
+    } finally {
+      await settle([first, ...busy]);
+    }
   }, 30_000);
 });
