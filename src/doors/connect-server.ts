@@ -12,6 +12,7 @@ import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests, refuseUndecodableQuery } from "./undecodable-request.ts";
 import { foreignCaller } from "./local-callers.ts";
+import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
@@ -49,6 +50,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
   });
   let handler = withReadsOnlyByGet(withCors(withLongDeadlinesAsNone(adapter), corsOrigins), services);
   if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
+  // A response sent before its request body was read (too large) ends that body, so the
+  // connection's next call is served (early-response.ts).
+  handler = withEarlyResponsesEndingTheirRequest(handler, limits.maxRequestBytes);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const sockets = new Set<net.Socket>();
