@@ -408,7 +408,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function clearTimeout(id) { if (apply(mapDelete, timers, [id])) { timersLive--; hostTimer(-1, id); } }
   defineProperty(G, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
   defineProperty(G, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
-  defineProperty(G, 'queueMicrotask', { value: function queueMicrotask(fn) { apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => fn()]); }, writable: true, configurable: true });
+  // As the standard says: a callback that is no function is refused at once, not when the microtask runs.
+  function queueMicrotask(fn) {
+    if (typeof fn !== 'function') throw new TypeErrorC('queueMicrotask: callback must be a function');
+    apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => fn()]);
+  }
+  defineProperty(G, 'queueMicrotask', { value: queueMicrotask, writable: true, configurable: true });
 
   // ---- tools --------------------------------------------------------------------------------
   const toolCalls = new MapC(); // callId -> settle(envelope), until the worker's reply()
