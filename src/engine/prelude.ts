@@ -5,7 +5,8 @@
  * - removes what must not be reachable or that escapes the isolate's memory limit:
  *   WebAssembly (its memory is not counted by isolated-vm), SharedArrayBuffer, Atomics.wait/waitAsync,
  *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
- * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator);
+ * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator) and
+ *   charges the Intl objects that hold ICU memory outside the heap, both to a budget of the memory limit's size;
  * - guards the Array builtins that walk a sparse array's holes without checking for termination;
  * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns the `api` function the worker drives each execution with.
  * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
@@ -30,6 +31,14 @@ export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 
 /** Tool calls one execution has at the host at once; the worker holds the prelude to it. */
 export const MAX_TOOLS_IN_FLIGHT = 8;
 
+/** Bytes of ICU memory charged per Intl object made (measured off-heap size, rounded up): see the prelude. */
+export const INTL_COSTS: readonly (readonly [string, number])[] = [
+  ['DateTimeFormat', 32768], ['Segmenter', 8192], ['RelativeTimeFormat', 8192], ['PluralRules', 2048],
+  ['Collator', 2048], ['DisplayNames', 1024], ['DurationFormat', 1024], ['NumberFormat', 1024],
+];
+/** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
+export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
+
 export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, hostTimer, memoryBytes) {
   'use strict';
   const G = globalThis;
@@ -39,7 +48,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const isFrozen = O.isFrozen, objToString = O.prototype.toString, reflectGet = R.get;
   const JSONstringify = JSON.stringify, JSONparse = JSON.parse;
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
-  const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor, MathTrunc = Math.trunc;
+  const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor, MathCeil = Math.ceil, MathTrunc = Math.trunc;
   const NumberIsFinite = Number.isFinite;
   const strSlice = String.prototype.slice, charCodeAt = String.prototype.charCodeAt, strIndexOf = String.prototype.indexOf;
   const arrJoin = Array.prototype.join, arrIsArray = Array.isArray;
@@ -59,8 +68,13 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   defineProperty(G, 'FinalizationRegistry', { value: FinalizationRegistry, writable: true, configurable: true });
 
+  // ---- memory outside the heap --------------------------------------------------------------
+  // What V8 keeps outside the isolate's heap and does not count against its limit (the memory a
+  // resizable ArrayBuffer reserves, ICU objects) is taken from this budget, of the limit's size.
+  let offHeapBudget = memoryBytes;
+  const captureStackTrace = ErrorC.captureStackTrace;
+
   // ---- ArrayBuffer: cap resizable buffers (reserved memory escapes the isolate's limit) -------
-  let resizableBudget = memoryBytes;
   const AB = G.ArrayBuffer;
   // maxByteLength is read once, and V8 is given that number in an options object of our own: the
   // script's object (a getter) would be read again and could answer past the cap the second time.
@@ -78,11 +92,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       let max = +raw;
       max = max === max ? MathTrunc(max) : 0;
       if (!(max >= 0 && max <= 9007199254740991)) return construct(target, [args[0], { maxByteLength: max }], nt);
-      if (max > resizableBudget) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
+      if (max > offHeapBudget) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
       // Reserved before V8 makes the buffer (the length's valueOf, or newTarget's prototype, run script
       // code in between, which may make buffers of its own), and handed back only if V8 makes none.
-      resizableBudget -= max;
-      try { return construct(target, [args[0], { maxByteLength: max }], nt); } catch (e) { resizableBudget += max; throw e; }
+      offHeapBudget -= max;
+      try { return construct(target, [args[0], { maxByteLength: max }], nt); } catch (e) { offHeapBudget += max; throw e; }
     },
   });
   defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });
@@ -96,7 +110,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // those measured to walk holes uninterruptibly (find/findIndex call their callback for every hole,
   // so termination reaches them); assignment keeps their property attributes.
   const maxWalk = MathMax(1048576, MathFloor(memoryBytes / 8));
-  const captureStackTrace = ErrorC.captureStackTrace;
   // The stack starts at the script's call: the guard's own frame is not shown.
   const tooLong = (n, guard) => {
     const e = new RangeErrorC('array-like of length ' + n + ' is too long to walk (at most ' + maxWalk + ' for this script)');
@@ -323,6 +336,92 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   R.apply = guarded(apply, 2, 0);
   R.construct = guarded(construct, 1, 0);
 
+  // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
+  // A DateTimeFormat holds ~26 KB of ICU memory for ~170 B of heap, which V8 does not count: a script
+  // keeping 200k of them grew its worker past 1 GiB under a 50 MiB limit. Each Intl object made takes
+  // its measured size (INTL_COSTS) from the off-heap budget, for the rest of the run: V8 frees a dropped
+  // one only at a GC its size does not prompt, and nothing here can tell which were dropped. The
+  // constructors become Proxies (as ArrayBuffer) that behave as before: prototype, new.target, subclasses,
+  // instanceof; called without new (DateTimeFormat, NumberFormat, Collator), they are charged alike. Intl objects
+  // holding under ~500 B (ListFormat, Locale) and Date's toLocale*String (V8 caches its formatters) are free.
+  const offHeapErrors = new WeakSetC(); // thrown here: a memory_limit, caught or not (see describe)
+  function takeOffHeap(bytes, what, guard) {
+    if (bytes > offHeapBudget) {
+      const e = new RangeErrorC(what + ' exceeds the memory limit (the ICU memory Intl objects hold outside the heap counts toward it: ' +
+        MathCeil(bytes / 1024) + ' KiB for this one); reuse one');
+      captureStackTrace(e, guard);
+      apply(wsAdd, offHeapErrors, [e]);
+      throw e;
+    }
+    offHeapBudget -= bytes;
+  }
+  function charged(target, cost, what) {
+    const proxy = new ProxyC(target, { __proto__: null, construct: made, apply: called });
+    function made(t, args, newTarget) {
+      takeOffHeap(cost, what, made);
+      try { return construct(t, args, newTarget === proxy ? t : newTarget); } catch (e) { offHeapBudget += cost; throw e; }
+    }
+    function called(t, self, args) {
+      takeOffHeap(cost, what, called);
+      try { return apply(t, self, args); } catch (e) { offHeapBudget += cost; throw e; }
+    }
+    return proxy;
+  }
+  // The wrapping is done at the script's first use of Intl (most never touch it: done eagerly, it cost
+  // every context ~40 us). The constructors are reachable only through the Intl object. The wrap runs
+  // after script code, so its descriptors have no prototype (a 'get' on Object.prototype is not read).
+  const IntlObj = G.Intl, SymIterator = Symbol.iterator;
+  let intlWrapped = false;
+  function wrapIntl() {
+    if (intlWrapped) return;
+    intlWrapped = true;
+    const intlCosts = ${JSON.stringify(INTL_COSTS)};
+    for (let i = 0; i < intlCosts.length; i++) {
+      const name = intlCosts[i][0], C = IntlObj[name];
+      if (typeof C !== 'function') continue;
+      const P = charged(C, intlCosts[i][1], 'Intl.' + name);
+      defineProperty(C.prototype, 'constructor', { __proto__: null, value: P, writable: true, configurable: true });
+      defineProperty(IntlObj, name, { __proto__: null, value: P, writable: true, configurable: true });
+    }
+    // segment(string) copies the string into ICU; its Segments' iterator clones a break iterator. The
+    // Segments prototype is reachable only through a Segments object: it is patched at the first one made.
+    const SegC = getOwnPropertyDescriptor(IntlObj, 'Segmenter'), SegP = SegC && SegC.value && SegC.value.prototype;
+    if (!SegP || typeof SegP.segment !== 'function') return;
+    const segmentOf = SegP.segment;
+    let segmentsPatched = false;
+    const segment = ({ segment(string) {
+      if (typeof string === 'symbol') return apply(segmentOf, this, [string]);
+      const str = typeof string === 'string' ? string : StringC(string);
+      const cost = ${SEGMENTS_COST} + ${SEGMENTS_COST_PER_UNIT} * str.length;
+      takeOffHeap(cost, 'Intl.Segmenter.prototype.segment', segment);
+      let r;
+      try { r = apply(segmentOf, this, [str]); } catch (e) { offHeapBudget += cost; throw e; }
+      if (!segmentsPatched) { segmentsPatched = true; patchSegments(getPrototypeOf(r)); }
+      return r;
+    } }).segment;
+    defineProperty(SegP, 'segment', { __proto__: null, value: segment, writable: true, configurable: true });
+    const patchSegments = (SP) => {
+      const iteratorOf = SP[SymIterator];
+      if (typeof iteratorOf !== 'function') return;
+      const iterate = ({ [SymIterator]() {
+        takeOffHeap(${SEGMENT_ITERATOR_COST}, 'a Segments iterator', iterate);
+        try { return apply(iteratorOf, this, []); } catch (e) { offHeapBudget += ${SEGMENT_ITERATOR_COST}; throw e; }
+      } })[SymIterator];
+      defineProperty(SP, SymIterator, { __proto__: null, value: iterate, writable: true, configurable: true });
+    };
+  }
+  if (IntlObj) {
+    // The global becomes a Proxy of Intl that wraps at the first read or change of a property (a getter
+    // for the global instead cost every context ~45 us). Its handler has no prototype: no trap is taken
+    // from Object.prototype, and the traps not listed are V8's own.
+    const lazy = (trap) => function (t, k, v) { wrapIntl(); return apply(trap, R, arguments); };
+    const intlProxy = new ProxyC(IntlObj, {
+      __proto__: null, get: lazy(reflectGet), set: lazy(reflectSet), getOwnPropertyDescriptor: lazy(R.getOwnPropertyDescriptor),
+      defineProperty: lazy(R.defineProperty), deleteProperty: lazy(reflectDelete), preventExtensions: lazy(R.preventExtensions),
+    });
+    defineProperty(G, 'Intl', { value: intlProxy, writable: true, configurable: true });
+  }
+
   // ---- output helpers -----------------------------------------------------------------------
   function utf8Length(s) {
     let n = 0;
@@ -529,6 +628,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     } catch (inner) {
       name = 'Error'; message = '[a value was thrown that cannot be described]'; stack = '';
     }
+    if (kind === 'script_threw' && apply(wsHas, offHeapErrors, [e])) kind = 'memory_limit';
     if (kind === 'script_threw' && name === 'RangeError' && (message === 'Array buffer allocation failed' || apply(strSlice, message, [0, 30]) === 'Array buffer allocation failed')) kind = 'memory_limit';
     return 'E' + JSONstringify({ kind, name, message, stack });
   }
