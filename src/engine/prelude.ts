@@ -7,7 +7,8 @@
  *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
  * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator) and
  *   charges the Intl objects that hold ICU memory outside the heap, both to a budget of the memory limit's size;
- * - guards the Array builtins that walk a sparse array's holes without checking for termination;
+ * - guards the Array builtins that walk a sparse array's holes without checking for termination, and
+ *   normalises long strings in pieces (ICU drops the termination request on a long one);
  * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns the `api` function the worker drives each execution with.
  * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
  * Host functions are only ever called directly; they are never handed to guest-reachable code.
@@ -25,6 +26,8 @@
  * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson;
  * start returns that string when the script settled synchronously, '' otherwise (then take/wait).
  */
+import { NORMALIZE_BREAKS, NORMALIZE_MAX_RUN, NORMALIZE_PIECE } from './normalize-chunks.ts';
+
 /** The operations of the function install() returns (see `api` at the end of the prelude). */
 export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6 } as const;
 
@@ -421,6 +424,51 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     });
     defineProperty(G, 'Intl', { value: intlProxy, writable: true, configurable: true });
   }
+
+  // ---- String.prototype.normalize: long strings in pieces -----------------------------------
+  // ICU normalising a long string (from ~64 Ki code units) drops the termination request: a loop of
+  // it ran to the wall limit, deaf to the CPU limit, and disposing the isolate then crashed the worker.
+  // A string longer than NORMALIZE_MAX_RUN is normalised in pieces cut before a code unit of
+  // NORMALIZE_BREAKS (see normalize-chunks.ts: the result is the builtin's, exactly), in a loop the
+  // time limit reaches. A longer stretch with no such break (a run of combining marks, a script not
+  // listed there, written with no space) is refused with a RangeError rather than run deaf.
+  const strNormalize = String.prototype.normalize;
+  const normBreaks = ${JSON.stringify(NORMALIZE_BREAKS)}, normBreakCount = normBreaks.length;
+  const NORM_MAX_RUN = ${NORMALIZE_MAX_RUN}, NORM_PIECE = ${NORMALIZE_PIECE};
+  function normBreakAt(c) {
+    for (let k = 0; k < normBreakCount; k += 2) if (c <= normBreaks[k + 1]) return c >= normBreaks[k];
+    return false;
+  }
+  const normalize = ({ normalize() { // length 0, as the builtin's
+    const s = this, form = arguments[0];
+    if (typeof s === 'string' && s.length <= NORM_MAX_RUN) return apply(strNormalize, s, arguments);
+    if (s == null || typeof s === 'symbol') return apply(strNormalize, s, arguments);
+    // Each argument is converted once, in the builtin's order; a bad form throws the builtin's RangeError.
+    const str = typeof s === 'string' ? s : StringC(s);
+    if (str.length <= NORM_MAX_RUN) return apply(strNormalize, str, arguments);
+    const f = form === undefined ? 'NFC' : typeof form === 'symbol' ? form : StringC(form);
+    if (f !== 'NFC' && f !== 'NFD' && f !== 'NFKC' && f !== 'NFKD') return apply(strNormalize, '', [f]);
+    const n = str.length;
+    let out = '', from = 0;
+    while (from < n) {
+      let to = from + NORM_PIECE;
+      if (n - from <= NORM_MAX_RUN) to = n;
+      else {
+        const last = from + NORM_MAX_RUN;
+        while (to <= last && !normBreakAt(apply(charCodeAt, str, [to]))) to++;
+        if (to > last) {
+          const e = new RangeErrorC('String.prototype.normalize: ' + NORM_MAX_RUN + ' code units from index ' + from +
+            ' hold no point where a string this long can be normalised in pieces (no space, Latin, CJK or Hangul character, ...)');
+          captureStackTrace(e, normalize);
+          throw e;
+        }
+      }
+      out += apply(strNormalize, apply(strSlice, str, [from, to]), [f]);
+      from = to;
+    }
+    return out;
+  } }).normalize;
+  defineProperty(StringC.prototype, 'normalize', { value: normalize, writable: true, configurable: true });
 
   // ---- output helpers -----------------------------------------------------------------------
   function utf8Length(s) {
