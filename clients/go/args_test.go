@@ -2,7 +2,10 @@ package scriptengine_test
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +48,40 @@ func TestArgumentsAreSentAsEncodingJSONWritesThem(t *testing.T) {
 	_, err = c.Run(ctx, "export default (a) => a", scriptengine.Args{"v": map[string]any{"c": make(chan int)}}, nil)
 	if err == nil || !strings.Contains(err.Error(), `argument "v"`) {
 		t.Fatalf("a channel argument: %v, want an error naming argument \"v\"", err)
+	}
+}
+
+// NaN and ±Inf have no JSON form (the server refuses them): they fail before anything is sent,
+// wherever they sit in an argument, as a channel does, naming the argument.
+func TestNonFiniteArgumentsFailBeforeTheCall(t *testing.T) {
+	// Nothing listens there: a call that was sent would fail UNAVAILABLE.
+	c := dial(t, "127.0.0.1:1", scriptengine.WithRetry(scriptengine.RetryPolicy{MaxAttempts: 1}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	type point struct{ X float64 }
+	for name, tc := range map[string]struct {
+		v   any
+		why string
+	}{
+		"NaN":              {math.NaN(), "is NaN"},
+		"+Inf":             {math.Inf(1), `is \+Inf`},
+		"-Inf":             {math.Inf(-1), "is -Inf"},
+		"float32 +Inf":     {float32(math.Inf(1)), `is \+Inf`},
+		"float32 NaN":      {float32(math.NaN()), "is NaN"},
+		"json.Number NaN":  {json.Number("NaN"), "is NaN"},
+		"json.Number -Inf": {json.Number("-Inf"), "is -Inf"},
+		"in a map":         {map[string]any{"a": []any{1, math.NaN()}}, "is NaN"},
+		"in a list":        {[]any{map[string]any{"b": float32(math.Inf(-1))}}, "is -Inf"},
+		"in a struct":      {point{X: math.Inf(1)}, "unsupported value"},
+		"in a []float64":   {[]float64{math.NaN()}, "unsupported value"},
+	} {
+		_, err := c.Run(ctx, "export default (a) => a", scriptengine.Args{"ok": 1.5, "v": tc.v}, nil)
+		if err == nil || !regexp.MustCompile(`^scriptengine: argument "v": .*`+tc.why).MatchString(err.Error()) {
+			t.Errorf("%s: %v, want `argument \"v\": … %s` before anything is sent", name, err, tc.why)
+		}
+		_, err = c.Execute(ctx, "some-script", scriptengine.Args{"v": tc.v}, nil)
+		if err == nil || !strings.Contains(err.Error(), `argument "v"`) {
+			t.Errorf("%s, Execute: %v, want an error naming argument \"v\"", name, err)
+		}
 	}
 }

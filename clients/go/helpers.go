@@ -3,7 +3,9 @@ package scriptengine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -16,8 +18,8 @@ import (
 // Args are a script's arguments: any values encoding/json could marshal as JSON (maps, slices,
 // structs, strings, numbers, bools, nil), sent as encoding/json would write them: a time.Time as
 // an RFC 3339 string, a []byte as base64, a float32 as its shortest decimal (0.1), map keys as
-// strings. A value it cannot marshal (a channel, a func) fails the call before anything is sent,
-// with an error naming the argument.
+// strings. A value it cannot marshal (a channel, a func, NaN or ±Inf anywhere in it) fails the
+// call before anything is sent, with an error naming the argument.
 type Args map[string]any
 
 func (a Args) values() (map[string]*structpb.Value, error) {
@@ -33,40 +35,53 @@ func (a Args) values() (map[string]*structpb.Value, error) {
 }
 
 // newValue is structpb.NewValue but for float32, which it widens (0.1 becomes 0.10000000149011612)
-// where encoding/json writes the shortest decimal that reads back as the same float32 (0.1).
-func newValue(v any) (*structpb.Value, error) {
+// where encoding/json writes the shortest decimal that reads back as the same float32 (0.1), and for
+// NaN and ±Inf (a float or a json.Number "NaN"), which it takes though JSON has no such number and
+// the server refuses it: they fail here, as encoding/json fails them inside a struct or a []float64.
+func newValue(v any) (pv *structpb.Value, err error) {
 	switch v := v.(type) {
 	case float32:
 		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
-		return structpb.NewNumberValue(f), nil
+		return finite(structpb.NewNumberValue(f))
 	case map[string]any:
 		fields := make(map[string]*structpb.Value, len(v))
 		for k, e := range v {
-			pv, err := newValue(e)
-			if err != nil {
+			if fields[k], err = newValue(e); err != nil {
 				return nil, err
 			}
-			fields[k] = pv
 		}
 		return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
 	case []any:
 		values := make([]*structpb.Value, len(v))
 		for i, e := range v {
-			pv, err := newValue(e)
-			if err != nil {
+			if values[i], err = newValue(e); err != nil {
 				return nil, err
 			}
-			values[i] = pv
 		}
 		return structpb.NewListValue(&structpb.ListValue{Values: values}), nil
 	}
-	pv, err := structpb.NewValue(v)
-	if err != nil {
+	if pv, err = structpb.NewValue(v); err != nil {
 		// structpb takes only map[string]any, []any and scalars: anything else ([]string,
 		// map[string]int, a struct, time.Time) goes through encoding/json, as the doc promises.
-		pv, err = viaJSON(v)
+		return viaJSON(v)
 	}
-	return pv, err
+	return finite(pv)
+}
+
+// finite refuses a number JSON cannot hold.
+func finite(pv *structpb.Value) (*structpb.Value, error) {
+	n, ok := pv.GetKind().(*structpb.Value_NumberValue)
+	switch {
+	case !ok:
+		return pv, nil
+	case math.IsNaN(n.NumberValue):
+		return nil, errors.New("a number is NaN, which JSON cannot hold")
+	case math.IsInf(n.NumberValue, 1):
+		return nil, errors.New("a number is +Inf, which JSON cannot hold")
+	case math.IsInf(n.NumberValue, -1):
+		return nil, errors.New("a number is -Inf, which JSON cannot hold")
+	}
+	return pv, nil
 }
 
 func viaJSON(v any) (*structpb.Value, error) {
