@@ -1,7 +1,7 @@
 """Script arguments follow the rule the three SDKs share: what a JSON encoder writes (dates and times
 as ISO 8601 strings, bytes as base64, Decimal as a number, tuples as arrays); a value with no JSON
-form (a non-str map key, a set, any other object) is InvalidArgumentError naming the argument,
-raised before anything is sent."""
+form (a non-str map key, a set, NaN or ±Infinity, any other object) is InvalidArgumentError naming
+the argument, raised before anything is sent."""
 
 from __future__ import annotations
 
@@ -46,7 +46,15 @@ def _no_json_form() -> list[Any]:
             pytest.param({"s": {1, 2}}, "unsupported type: set", id="set"),
             pytest.param([object()], "unsupported type: object", id="object"),
             pytest.param(looped, "it contains itself", id="loop"),
-            pytest.param(10 ** 400, "too large", id="huge int")]
+            pytest.param(10 ** 400, "too large", id="huge int"),
+            # JSON has no NaN or ±Infinity (the server refuses them): wherever they sit, as float or Decimal.
+            pytest.param(float("nan"), "a number is NaN", id="nan"),
+            pytest.param(float("inf"), "a number is Infinity", id="inf"),
+            pytest.param({"a": [1, float("-inf")]}, "a number is -Infinity", id="nested -inf"),
+            pytest.param((decimal.Decimal("NaN"),), "a number is NaN", id="decimal nan"),
+            pytest.param(decimal.Decimal("-Infinity"), "a number is -Infinity", id="decimal -inf"),
+            pytest.param(decimal.Decimal("sNaN"), "signaling NaN", id="decimal snan"),
+            pytest.param(decimal.Decimal("1e400"), r"Decimal\('1E\+400'\) is too large", id="huge decimal")]
 
 
 @pytest.mark.parametrize("value,why", _no_json_form())

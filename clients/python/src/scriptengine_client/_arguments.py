@@ -1,12 +1,14 @@
 """Script arguments as JSON, by the rule the three SDKs share (what their JSON encoders write):
 dates and times as ISO 8601 strings, bytes as base64, Decimal as a number, tuples as arrays, map
-keys strings only. Anything else fails here, before a call is sent, naming the argument."""
+keys strings only. Anything else (NaN and ±Infinity too) fails here, before a call is sent, naming
+the argument."""
 
 from __future__ import annotations
 
 import base64
 import datetime
 import decimal
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,9 +22,18 @@ class _Unsupported(Exception):
     pass
 
 
+def _non_finite(value: float) -> str:
+    """Why NaN or ±Infinity fails: json_format would put it in a Value as it is, though JSON has no such
+    number and the server refuses it."""
+    name = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    return f"a number is {name}, which JSON cannot hold"
+
+
 def _plain(value: Any, active: set[int]) -> Any:
     """``value`` as None, bool, int, float, str, list and dict only; ``active`` holds the containers
     being converted (a container inside itself has no JSON form)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Unsupported(_non_finite(value))
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
@@ -30,7 +41,9 @@ def _plain(value: Any, active: set[int]) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        if value.is_finite() and math.isinf(float(value)):
+            raise _Unsupported(f"Decimal('{value}') is too large for a double")
+        return _plain(float(value), active)  # NaN and ±Infinity fail there, sNaN in float()
     if isinstance(value, (Mapping, Sequence)):
         if id(value) in active:
             raise _Unsupported("it contains itself")
