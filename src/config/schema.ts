@@ -28,7 +28,7 @@ export const SCHEMA = {
   max_cache_size: { type: "int", default: 1000, min: 0, max: 1_000_000, doc: "compiled scripts kept in the compile cache; 0: no compile cache" },
   default_execution_timeout: { type: "duration", default: 30_000, min: 1, doc: "timeout when a request sets none" },
   max_source_size: { type: "int", default: 1 * MiB, min: 1, max: 64 * MiB, doc: "largest accepted source, bytes" },
-  enable_caching: { type: "bool", default: true, doc: "keep compiled scripts (and their V8 code caches) for later runs; false: every run compiles its source, nothing is a cache hit" },
+  enable_caching: { type: "bool", default: true, doc: "keep compiled scripts (and their V8 code caches) for later runs, in the host and in each worker isolate; false: neither keeps any, every run compiles its source, nothing is a cache hit" },
   security_level: { type: "level", default: "safe", doc: "level for requests that ask for none" },
   "resource_limits.max_memory_bytes": { type: "int", default: 512 * MiB, min: 8 * MiB, max: MAX_UINT64_EXACT, doc: "cap on any isolate's heap" },
   "resource_limits.max_cpu_percentage": { type: "number", default: 100, min: 1, max: 100, doc: "cap on CPU share" },

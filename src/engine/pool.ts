@@ -8,7 +8,8 @@
  * diagnostics) and, for expression scripts, V8 code-cache data produced by
  * `compileScript({produceCachedData:true})`. On execute the host sends the entry along, so any worker
  * can use it (workers are replaceable and hold no authoritative state); a worker also keeps a small
- * per-isolate map of compiled `ivm.Script`s so a warm isolate skips even the code-cache deserialisation.
+ * per-isolate map of compiled `ivm.Script`s so a warm isolate skips even the code-cache deserialisation
+ * (none with maxCacheSize 0: then every run compiles).
  * Modules: V8 code cache data for modules is not faster with isolated-vm (measured), so for modules the
  * cache holds the prepared code and V8's own per-isolate compilation cache does the rest.
  * `compile()` of a cached source answers from the host without touching a worker. `invalidate(key)`
@@ -185,7 +186,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     sizeCalculation: (e) => Math.max(1, e.code.length * 2 + (e.cachedData?.byteLength ?? 0) + 256),
   });
   // maxCacheSize 0 (enable_caching = false): nothing is kept, so nothing is ever a hit; every run
-  // sends its source and the worker prepares and compiles it.
+  // sends its source and the worker prepares and compiles it (its isolates keep no Script either).
   const caching = o.maxCacheSize > 0;
   const keep = (key: string, entry: CacheEntry) => { if (caching) cache.set(key, entry); };
 
@@ -193,7 +194,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const w = new WorkerHandle({
       workerId: `w${++workerSeq}`, isolates: o.isolatesPerWorker, recycleAfter: o.recycleAfter,
       maxOldSpaceMb: o.maxOldSpaceMb, testHooks: o.testHooks, defaultMemoryMb: o.defaultMemoryMb, codeCacheBytes: o.codeCacheBytes,
-      maxParked: o.maxParked, idleSlotMs: o.idleSlotMs,
+      maxParked: o.maxParked, idleSlotMs: o.idleSlotMs, keepScripts: caching,
     });
     w.onCapacity = () => queueMicrotask(pump);
     w.onExit = (dead, reason, held) => {

@@ -28,6 +28,8 @@ export interface WorkerSpawnOptions {
   maxParked: number;
   /** How long it keeps an extra isolate idle. */
   idleSlotMs: number;
+  /** Its isolates keep compiled Scripts for later runs; false (no compile cache): every run compiles. */
+  keepScripts?: boolean;
 }
 
 /** Cache keys whose code was sent to a worker (the worker keeps at most this many, oldest out first). */
@@ -145,6 +147,7 @@ export class WorkerHandle {
         SE_CODE_CACHE_BYTES: String(opts.codeCacheBytes),
         SE_MAX_PARKED: String(opts.maxParked),
         SE_IDLE_SLOT_MS: String(opts.idleSlotMs),
+        ...(opts.keepScripts === false ? { SE_KEEP_SCRIPTS: '0' } : {}),
         ...(opts.testHooks ? { SE_TEST_HOOKS: '1' } : {}),
       },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],

@@ -28,6 +28,11 @@ const WORKER_ID = process.env.SE_WORKER_ID ?? String(process.pid);
 const PREPARE_WATCHDOG_MS = 2000;
 const SCRIPT_CACHE_PER_ISOLATE = 64;
 /**
+ * Off when the host keeps no compiled code (enable_caching = false): then an isolate keeps no
+ * Script either, and every run compiles its source (and produces no V8 cache data nobody keeps).
+ */
+const KEEP_SCRIPTS = process.env.SE_KEEP_SCRIPTS !== '0';
+/**
  * The compiled Scripts an isolate keeps live in its heap, inside the memory limit its scripts get:
  * they may take this share of it at most, so a script's room does not depend on what ran before.
  */
@@ -546,22 +551,22 @@ class Slot {
         target = mod.namespace;
         mod.release();
       } else {
-        let script = this.scripts.get(key);
+        let script = KEEP_SCRIPTS ? this.scripts.get(key) : undefined;
         const lineOffset = wrapped ? WRAPPED_LINE_OFFSET : 0;
         if (!script) {
           try {
             if (msg.cachedData) {
               script = iso.compileScriptSync(code, { filename, lineOffset, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
             } else {
-              script = iso.compileScriptSync(code, { filename, lineOffset, produceCachedData: !msg.compiled });
+              script = iso.compileScriptSync(code, { filename, lineOffset, produceCachedData: !msg.compiled && KEEP_SCRIPTS });
               const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
               if (pendingCompiled && cd) pendingCompiled.cachedData = new Uint8Array(cd.copy());
             }
           } catch (e) { throw parseCompileError(String((e as Error).message)); }
           compiled = pendingCompiled;
           this.noteCompiled(key, code.length);
-          this.scripts.set(key, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
-          if (!this.scripts.has(key)) transient = script; // too big to keep: released after this run
+          if (KEEP_SCRIPTS) this.scripts.set(key, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
+          if (!KEEP_SCRIPTS || !this.scripts.has(key)) transient = script; // not kept (too big): released after this run
         }
         compileMs = performance.now() - tc;
         target = (SYNC_GUEST
