@@ -42,7 +42,7 @@ export const SCHEMA = {
   "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint, host:port (default the gRPC listen address; set it when that is a wildcard such as 0.0.0.0, which no other host can dial)" },
   "discovery.ttl": { type: "duration", default: 30_000, min: 1000, max: 3_600_000, doc: "lease TTL (the registry's bounds: 1s to 1h)" },
   "health_check.interval": { type: "duration", default: 5000, min: 100, doc: "health re-evaluation period" },
-  "health_check.degraded_queue_ratio": { type: "number", default: 0.8, min: 0, max: 1, doc: "queue fill (0..1) above which the engine is DEGRADED" },
+  "health_check.degraded_queue_ratio": { type: "number", default: 0.8, min: 0, max: 1, doc: "queue fill (0..1) above which the engine is DEGRADED (0: as soon as anything is queued); a full queue is DEGRADED whatever the ratio, 1 included" },
   "health_check.unhealthy_failure_count": { type: "int", default: 5, min: 1, max: MAX_UINT32, doc: "worker failures in the window that mean UNHEALTHY" },
   "health_check.failure_window": { type: "duration", default: 60_000, min: 1000, doc: "window for counting failures" },
 

@@ -27,6 +27,8 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
   const { healthCheck, pool } = config;
   const storeRatio = config.store.maxBytes > 0 ? storeBytes / config.store.maxBytes : 0;
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
+  // Full, new executions are refused QUEUE_FULL: DEGRADED whatever the ratio (1 included).
+  const queueFull = stats.queueLength > 0 && stats.queueLength >= pool.maxQueue;
   const saturated = stats.poolSize > 0 && stats.busyIsolates >= stats.poolSize;
   return [
     stats.state === "running"
@@ -40,7 +42,7 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
     {
       name: "queue",
       // "Above" (the proto's word): with a ratio of 0 an empty queue is not DEGRADED.
-      status: queueRatio > healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      status: queueFull || queueRatio > healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
       message: `${stats.queueLength}/${pool.maxQueue} queued`,
     },
     {

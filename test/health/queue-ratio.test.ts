@@ -1,5 +1,6 @@
 // health_check.degraded_queue_ratio is the fill "above which" the queue is DEGRADED (the proto's
-// word): with 0, an idle server stays HEALTHY and any queued execution makes it DEGRADED.
+// word): with 0, an idle server stays HEALTHY and any queued execution makes it DEGRADED; a full
+// queue is DEGRADED whatever the ratio.
 import { describe, expect, it } from "vitest";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
@@ -28,6 +29,11 @@ describe("degraded_queue_ratio", () => {
   it("DEGRADED only above the ratio, not at it", () => {
     expect(queueStatus("0.5", 128)).toBe(ServiceStatus.HEALTHY);
     expect(queueStatus("0.5", 129)).toBe(ServiceStatus.DEGRADED);
-    expect(queueStatus("1", 256)).toBe(ServiceStatus.HEALTHY);
+    expect(queueStatus("1", 255)).toBe(ServiceStatus.HEALTHY);
+  });
+
+  it("a full queue (QUEUE_FULL refusals) is DEGRADED whatever the ratio, 1 included", () => {
+    expect(queueStatus("1", 256)).toBe(ServiceStatus.DEGRADED);
+    expect(queueStatus("0.99", 256)).toBe(ServiceStatus.DEGRADED);
   });
 });

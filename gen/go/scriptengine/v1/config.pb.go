@@ -228,7 +228,9 @@ type HealthCheckConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How often health is re-evaluated (default 5 s).
 	Interval *durationpb.Duration `protobuf:"bytes,1,opt,name=interval,proto3" json:"interval,omitempty"`
-	// Queue fill ratio (0..1) above which the engine reports DEGRADED (default 0.8).
+	// Queue fill ratio (0..1) above which the engine reports DEGRADED (default 0.8); 0: DEGRADED as
+	// soon as anything is queued. A full queue (executions refused QUEUE_FULL) is DEGRADED whatever
+	// the ratio, 1 included.
 	DegradedQueueRatio float64 `protobuf:"fixed64,2,opt,name=degraded_queue_ratio,json=degradedQueueRatio,proto3" json:"degraded_queue_ratio,omitempty"`
 	// Worker crashes within `failure_window` that make the engine UNHEALTHY (default 5).
 	UnhealthyFailureCount uint32 `protobuf:"varint,3,opt,name=unhealthy_failure_count,json=unhealthyFailureCount,proto3" json:"unhealthy_failure_count,omitempty"`

@@ -151,7 +151,9 @@ export declare type HealthCheckConfig = Message<"scriptengine.v1.HealthCheckConf
   interval?: Duration | undefined;
 
   /**
-   * Queue fill ratio (0..1) above which the engine reports DEGRADED (default 0.8).
+   * Queue fill ratio (0..1) above which the engine reports DEGRADED (default 0.8); 0: DEGRADED as
+   * soon as anything is queued. A full queue (executions refused QUEUE_FULL) is DEGRADED whatever
+   * the ratio, 1 included.
    *
    * @generated from field: double degraded_queue_ratio = 2;
    */
