@@ -77,7 +77,7 @@ export const SCHEMA = {
 
   // The embedded store.
   "store.max_bytes": { type: "int", default: 1024 * MiB, min: 0, doc: "bytes all stored versions (source, name, metadata) may take together (past it CompileScript is RESOURCE_EXHAUSTED); 0: no cap" },
-  "store.max_migrations_per_tool": { type: "int", default: 100, min: 0, max: 1_000_000, doc: "per tool, the newest N dry runs and failures, and apart from them the newest N completed or rolled back migrations, are kept with their backups; the live tool's rollback chain is always kept; 0 keeps all" },
+  "store.max_migrations_per_tool": { type: "int", default: 100, min: 0, max: 1_000_000, doc: "per tool, the newest N dry runs and failures, and apart from them the newest N completed or rolled back migrations, are kept with their backups: up to twice N plus the live tool's rollback chain, which is always kept; 0 keeps all" },
   "store.max_versions": { type: "int", default: 100, min: 0, max: 1_000_000, doc: "versions kept per script id (older ones are removed when a new one is compiled); 0 keeps all" },
 
   // The service registry (RegistryService).
