@@ -52,8 +52,9 @@ export async function runServer(argv: string[]): Promise<number> {
   }
   // One machine-readable line on stdout, for supervisors and tests. The signal handlers are in
   // place by now: a supervisor may signal the moment it reads this line. Not written when a signal
-  // came while starting: the server was never announced, it only closes again.
-  if (!stop.aborted) process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
+  // came while starting: the server was never announced (startServer decided, with HEALTHY and
+  // self-registration), it only closes again.
+  if (server.announced) process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
   await stopRequested;
   await server.close();
   await telemetry?.shutdown();

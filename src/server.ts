@@ -1,5 +1,6 @@
 // The composition root: config → state → services → doors, and an orderly shutdown.
 import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -47,6 +48,11 @@ export interface RunningServer {
   grpcAddress: string;
   httpAddress: string;
   health: HealthState;
+  /**
+   * False when a shutdown was asked for while starting: then the server went neither HEALTHY nor
+   * into discovery, and says nothing of listening (main prints its "listening" line only if true).
+   */
+  announced: boolean;
   /** Graceful shutdown: end streams, drain in-flight calls (up to the grace period), close. */
   close(): Promise<void>;
 }
@@ -67,12 +73,19 @@ const ENGINE_STOP_MS = 3000;
 /** The longest timer Node keeps: a longer one fires after 1 ms (TimeoutOverflowWarning). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * Test only: hold the start this long (ms) once the engine has started, before the doors open, or
+ * until a shutdown is requested, so a test can signal inside the start.
+ */
+export const TEST_START_DELAY_ENV = "SE_TEST_START_DELAY_MS";
+
 export interface ServerOptions {
   /** OpenTelemetry, already started (src/telemetry); absent: off. */
   telemetry?: Telemetry;
   /**
    * Aborted when a shutdown was asked for: if that happened while starting, the server is not
-   * announced (no HEALTHY, no self-registration, no "listening") and only waits to be closed.
+   * announced (no HEALTHY, no self-registration, no "listening"; `announced` is false) and only
+   * waits to be closed.
    */
   stopRequested?: AbortSignal;
 }
@@ -166,6 +179,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     log,
   );
 
+  await testStartDelay(options.stopRequested, log);
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
   const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log);
   const beforeBody = authenticateBeforeBody(guardOptions, PUBLIC_SERVICES);
@@ -173,16 +187,19 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await grpcDoor.close(0);
     throw err;
   });
-  const announce = !options.stopRequested?.aborted;
-  if (announce) health.set(ServiceStatus.HEALTHY, "serving");
-  const self = announce && config.discovery.enabled ? advertiseSelf(registry, config, serviceId, grpcDoor.address, connectDoor.address, Boolean(tls), log) : undefined;
-  if (announce) log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
+  // Decided once, here: HEALTHY, self-registration and both "listening" lines (this log and main's
+  // stdout line, through `announced`) all follow the same answer.
+  const announced = !options.stopRequested?.aborted;
+  if (announced) health.set(ServiceStatus.HEALTHY, "serving");
+  const self = announced && config.discovery.enabled ? advertiseSelf(registry, config, serviceId, grpcDoor.address, connectDoor.address, Boolean(tls), log) : undefined;
+  if (announced) log.info("listening", { grpc: grpcDoor.address, http: connectDoor.address, tls: Boolean(tls), mtls: Boolean(tls?.ca) });
   else log.info("started after a shutdown was requested: not announced as serving");
 
   return {
     grpcAddress: grpcDoor.address,
     httpAddress: connectDoor.address,
     health,
+    announced,
     close: () =>
       (closing ??= (async () => {
         health.set(ServiceStatus.STOPPING, "shutting down", true);
@@ -210,6 +227,14 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         log.info("stopped");
       })()),
   };
+}
+
+/** SE_TEST_START_DELAY_MS (tests only): see TEST_START_DELAY_ENV. */
+async function testStartDelay(stopRequested: AbortSignal | undefined, log: Logger): Promise<void> {
+  const ms = Number(process.env[TEST_START_DELAY_ENV] ?? 0);
+  if (!(Number.isFinite(ms) && ms > 0)) return;
+  log.info("test hook: start held before the doors open", { ms });
+  await sleep(ms, undefined, { signal: stopRequested }).catch(() => undefined);
 }
 
 /** Where the doors listen: without credentials, loopback only. */

@@ -143,24 +143,48 @@ describe("graceful shutdown", () => {
     }
   });
 
-  it("a signal while the server is still starting is a graceful stop once it has started (exit 0), not death by signal", async () => {
+  it("a signal while the server is still starting is a graceful stop once it has started (exit 0), never announced as listening or HEALTHY", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "se-early-signal-"));
+    // The start holds after the engine, before the doors, until the signal (test hook, server.ts).
     const proc = spawn(process.execPath, [join(ROOT, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", dataDir], {
       cwd: ROOT,
+      env: { ...process.env, SE_TEST_START_DELAY_MS: "60000" },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    let stdout = "";
     let stderr = "";
+    proc.stdout!.on("data", (d) => (stdout += d));
+    proc.stderr!.on("data", (d) => (stderr += d));
     const exited = new Promise<string>((res) => proc.once("exit", (code, signal) => res(`${code} ${signal}`)));
-    await new Promise<void>((res) =>
-      proc.stderr!.on("data", (d) => {
-        stderr += d;
-        if (stderr.includes('"msg":"configuration loaded"')) res();
-      }),
-    );
-    proc.kill("SIGTERM"); // the workers and doors are still starting
-    expect(await exited).toBe("0 null");
-    expect(stderr).toMatch(/"msg":"shutdown requested"/);
-    expect(stderr).toMatch(/"msg":"stopped"/);
+    try {
+      await until("the start is held before the doors open", () => stderr.includes('"msg":"test hook: start held'), { seen: () => stderr });
+      proc.kill("SIGTERM");
+      expect(await exited).toBe("0 null");
+      expect(stderr).toMatch(/"msg":"shutdown requested"[^]*"msg":"started after a shutdown was requested/);
+      expect(stdout).not.toMatch(/listening/);
+      expect(stderr).not.toMatch(/"msg":"listening"/);
+      expect(stderr).not.toMatch(/"status":"HEALTHY"/);
+      expect(stderr).toMatch(/"msg":"stopped"/);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+    }
+  });
+
+  it("server.shutdown_grace at its maximum still drains (the doors' close timer does not overflow)", async () => {
+    const server = await startServer({ args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=2147483s"] });
+    const scripts = clientFor(ScriptService, "grpc-js", server);
+    const running = scripts
+      .runScript({ source: "export default async () => { await new Promise((r) => setTimeout(r, 1500)); return 'finished'; }" })
+      .then((r) => r.result?.returnValue?.kind.value, (e: Error) => `failed: ${e.message}`);
+    try {
+      await untilMetrics(scripts, "the execution runs", (m) => m.busyIsolates === 1n);
+      expect(await server.stop("SIGTERM")).toBe(0);
+      expect(await running).toBe("finished");
+      expect(server.logs()).not.toMatch(/TimeoutOverflowWarning/);
+    } finally {
+      await server.stop();
+      await settle([running]);
+    }
   });
 
   it("a Connect client's keep-alive connection does not hold shutdown open", async () => {
