@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -33,6 +34,9 @@ type Client struct {
 
 	conn *grpc.ClientConn
 	opts options
+	// closing is closed by Close: a Subscribe or Watch waiting out a reconnect backoff ends at once.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // MaxResponseBytes is the largest response the server sends (its gRPC send limit): results whose
@@ -66,12 +70,16 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		Tools:      v1.NewToolServiceClient(conn),
 		conn:       conn,
 		opts:       o,
+		closing:    make(chan struct{}),
 	}, nil
 }
 
 // Close closes the connection. Calls in flight fail with ErrCancelled; a Subscribe or Watch
 // iterating meanwhile just ends, as when its ctx is cancelled.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() { close(c.closing) })
+	return c.conn.Close()
+}
 
 // Conn is the underlying connection (for the standard health client, reflection, ...).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }

@@ -137,6 +137,8 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 		select {
 		case <-ctx.Done():
 			return
+		case <-c.closing: // Close ends the wait as a cancelled ctx does, with no attempt after it
+			return
 		case <-time.After(c.opts.backoff(failures, se.RetryDelay)):
 		}
 	}
@@ -155,9 +157,16 @@ func (c *Client) dropped(err error) bool {
 	return errors.Is(err, ErrUnavailable)
 }
 
-// closed tells whether Close was called: it ends the streams with CANCELLED "the client
-// connection is closing".
-func (c *Client) closed() bool { return c.conn.GetState() == connectivity.Shutdown }
+// closed tells whether Close was called (or the connection closed through Conn): it ends the
+// streams with CANCELLED "the client connection is closing".
+func (c *Client) closed() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
+		return c.conn.GetState() == connectivity.Shutdown
+	}
+}
 
 // WatchOptions select registrations and how a watch copes with trouble.
 type WatchOptions struct {
