@@ -17,8 +17,8 @@ class GiveUp extends Error {}
 
 /** Most characters offered for one position (enough to keep uniqueItems' items apart). */
 const MAX_CHOICES = 36;
-/** Longest string built to reach a minLength. */
-const MAX_LENGTH = 4096;
+/** Longest string built to reach a minLength (sample.ts refuses a longer minLength before asking). */
+export const MAX_LENGTH = 4096;
 const DIGITS = [..."0123456789"];
 const WORD = [..."abcdefghijklmnopqrstuvwxyz0123456789_ABCDEFGHIJKLMNOPQRSTUVWXYZ"];
 const POOL = [..."abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_. "];
@@ -83,8 +83,9 @@ function emit(n: Node, counts: Map<Node, number>, out: Slot[]): void {
       emit(n.options[0]!, counts, out);
       return;
     case "rep": {
+      // Stops once the output is full: `times` may be huge (an unbounded repetition raised to a minLength).
       const times = counts.get(n) ?? n.min;
-      for (let i = 0; i < times; i++) emit(n.node, counts, out);
+      for (let i = 0; i < times && out.length <= MAX_LENGTH; i++) emit(n.node, counts, out);
     }
   }
 }

@@ -1,11 +1,20 @@
 // An input for a migration's smoke run when the caller gave none: a value meant to satisfy the
 // tool's input schema. It is a best effort (the caller checks it against the schema with the same
 // validator a call uses); what it cannot satisfy makes the smoke run a warning, not a failure.
+// It runs on the server's event loop, so what it builds is bounded: a schema asking for more (a
+// minLength of 1e7, a minItems of 1e9, arrays of arrays) gets no input, and the caller asks for
+// smoke_run_arguments instead.
 import type { JsonValue } from "../engine/index.ts";
-import { patternSample, type Slot } from "./sample-pattern.ts";
+import { MAX_LENGTH, patternSample, type Slot } from "./sample-pattern.ts";
 
 type Schema = Record<string, unknown>;
 const MAX_DEPTH = 8;
+/** Most items (or properties) one array (or object) gets, like a string's MAX_LENGTH. */
+const MAX_ITEMS = MAX_LENGTH;
+/** Most characters, items and properties one input holds in all (nesting multiplies them). */
+const MAX_SIZE = 16 * MAX_LENGTH;
+/** Most candidates tried in all in search of distinct numbers (uniqueItems): ~0.1 s of work. */
+const MAX_STEPS = 1 << 20;
 /** Characters a string may use beyond "sample": enough to keep uniqueItems' items apart. */
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 const FORMATS: Record<string, string> = {
@@ -26,16 +35,28 @@ const FORMATS: Record<string, string> = {
   uuid: "00000000-0000-4000-8000-000000000000",
 };
 
+/** The schema asks for more than an input is built with: why. */
+class TooLarge extends Error {}
+
 /**
  * Candidate inputs for `schema`, best first: one honouring its `default`/`examples` hints, one
  * built from its constraints alone (a default need not be valid). The caller keeps the first the
- * validator accepts.
+ * validator accepts. None, and why, when the schema asks for a bigger input than is built.
  */
-export function sampleCandidates(schema: unknown): JsonValue[] {
+export function sampleCandidates(schema: unknown): { candidates: JsonValue[]; why?: string } {
   const root = isSchema(schema) ? schema : {};
-  const withHints = new Sampler(root, true).value(root, 0, 0);
-  const plain = new Sampler(root, false).value(root, 0, 0);
-  return JSON.stringify(withHints) === JSON.stringify(plain) ? [plain] : [withHints, plain];
+  const out: JsonValue[] = [];
+  let why: string | undefined;
+  for (const hints of [true, false]) {
+    try {
+      const v = new Sampler(root, hints).value(root, 0, 0);
+      if (!out.some((o) => JSON.stringify(o) === JSON.stringify(v))) out.push(v);
+    } catch (err) {
+      if (!(err instanceof TooLarge)) throw err;
+      why = err.message;
+    }
+  }
+  return { candidates: out, why };
 }
 
 function isSchema(s: unknown): s is Schema {
@@ -46,10 +67,25 @@ const num = (v: unknown): number | undefined => (typeof v === "number" && Number
 class Sampler {
   readonly root: Schema;
   readonly hints: boolean;
+  /** Characters, items and properties still to be built (MAX_SIZE in all). */
+  #left = MAX_SIZE;
+  #steps = MAX_STEPS;
   constructor(root: Schema, hints: boolean) {
     this.root = root;
     this.hints = hints;
   }
+
+  /** Counts `n` more characters, items or properties against the input's size. */
+  spend(n: number): void {
+    this.#left -= n;
+    if (this.#left < 0) throw new TooLarge(`the schema asks for an input of more than ${MAX_SIZE} characters, items and properties in all`);
+  }
+
+  /** Counts `n` numbers tried against the search's budget. */
+  steps = (n: number): void => {
+    this.#steps -= n;
+    if (this.#steps < 0) throw new TooLarge(`the schema asks for more distinct numbers than a generated input looks for`);
+  };
 
   /** A value for `schema`; `variant` > 0 asks for a different one (uniqueItems' later items). */
   value(schema: unknown, depth: number, variant: number): JsonValue {
@@ -76,12 +112,15 @@ class Sampler {
         return this.object(s, depth, variant);
       case "array":
         return this.array(s, depth, variant);
-      case "string":
-        return stringFor(s, variant);
+      case "string": {
+        const str = stringFor(s, variant);
+        this.spend(str.length);
+        return str;
+      }
       case "integer":
-        return numberFor(s, true, variant);
+        return numberFor(s, true, variant, this.steps);
       case "number":
-        return numberFor(s, false, variant);
+        return numberFor(s, false, variant, this.steps);
       case "boolean":
         return variant % 2 === 1;
       case "null":
@@ -107,6 +146,7 @@ class Sampler {
     const props = isSchema(s.properties) ? s.properties : {};
     const keys = new Set(Array.isArray(s.required) ? s.required.filter((k): k is string => typeof k === "string") : []);
     const min = num(s.minProperties) ?? 0;
+    if (min > MAX_ITEMS) throw new TooLarge(`minProperties ${min} is more than a generated input has (${MAX_ITEMS})`);
     for (const k of Object.keys(props)) if (keys.size < min) keys.add(k);
     for (let i = 0; keys.size < min && s.additionalProperties !== false && i < min; i++) keys.add(`extra${i}`);
     // draft-07 `dependencies` (a list) and `dependentRequired`: a present key brings others.
@@ -114,6 +154,7 @@ class Sampler {
       if (!isSchema(deps)) continue;
       for (const k of [...keys]) if (Array.isArray(deps[k])) for (const d of deps[k] as unknown[]) if (typeof d === "string") keys.add(d);
     }
+    this.spend(keys.size);
     const out: Record<string, JsonValue> = {};
     let first = true;
     for (const k of keys) {
@@ -132,6 +173,8 @@ class Sampler {
     let n = Math.max(num(s.minItems) ?? 0, s.contains !== undefined ? 1 : 0);
     const max = num(s.maxItems);
     if (max !== undefined) n = Math.min(n, max);
+    if (n > MAX_ITEMS) throw new TooLarge(`minItems ${n} is more than a generated input has (${MAX_ITEMS})`);
+    this.spend(n);
     const unique = s.uniqueItems === true;
     const out: JsonValue[] = [];
     for (let i = 0; i < n; i++) {
@@ -193,33 +236,38 @@ function pointer(root: Schema, ref: string): unknown {
 function stringFor(s: Schema, variant: number): string {
   const min = Math.max(0, Math.ceil(num(s.minLength) ?? 0));
   const max = num(s.maxLength) ?? Infinity;
-  let slots: Slot[] | undefined;
-  if (typeof s.pattern === "string") slots = patternSample(s.pattern, min, max);
-  if (!slots && typeof s.format === "string" && Object.hasOwn(FORMATS, s.format) && variant === 0) {
+  if (min > MAX_LENGTH) throw new TooLarge(`minLength ${min} is more than a generated input has (${MAX_LENGTH})`);
+  if (typeof s.pattern === "string") {
+    const slots = patternSample(s.pattern, min, max);
+    if (slots) return vary(slots.map((slot) => slot[0] ?? ""), (i) => slots[i]!, variant);
+  }
+  if (typeof s.format === "string" && Object.hasOwn(FORMATS, s.format) && variant === 0) {
     const f = FORMATS[s.format]!;
     if (f.length >= min && f.length <= max) return f;
   }
-  if (!slots) {
-    // "sample", cut or padded to the bounds (a pattern it cannot follow is left to the validator).
-    const len = Math.min(Math.max("sample".length, min), max);
-    slots = Array.from({ length: len }, (_, i) => [i < 6 ? "sample"[i]! : "x", ...ALPHABET]);
-  }
-  return vary(slots, variant);
+  // "sample", cut or padded to the bounds (a pattern it cannot follow is left to the validator);
+  // a variant changes its last characters to others of ALPHABET (each choice once: distinct variants).
+  const len = Math.min(Math.max("sample".length, min), max);
+  const base = [..."sample".slice(0, len).padEnd(len, "x")];
+  return vary(base, (i) => base[i]! + ALPHABET.replace(base[i]!, ""), variant);
 }
 
-/** The `variant`-th string the slots allow, counting from the last slot (mixed radix). */
-function vary(slots: Slot[], variant: number): string {
-  const chars = slots.map((s) => s[0] ?? "");
+/**
+ * The `variant`-th string from `chars` (each position's first choice), counting from the last
+ * position (mixed radix over `choices(i)`): only the few last positions change.
+ */
+function vary(chars: string[], choices: (i: number) => Slot | string, variant: number): string {
   let v = variant;
-  for (let i = slots.length - 1; i >= 0 && v > 0; i--) {
-    const n = slots[i]!.length;
-    chars[i] = slots[i]![v % n]!;
-    v = Math.floor(v / n);
+  for (let i = chars.length - 1; i >= 0 && v > 0; i--) {
+    const c = choices(i);
+    chars[i] = c[v % c.length]!;
+    v = Math.floor(v / c.length);
   }
   return chars.join("");
 }
 
-function numberFor(s: Schema, integer: boolean, variant: number): number {
+/** The `variant`-th number the bounds allow; `steps` is told how many were tried. */
+function numberFor(s: Schema, integer: boolean, variant: number, steps: (n: number) => void): number {
   // Bounds, in draft-07 (numbers) or draft-04 (boolean exclusive flags) form.
   let lo = num(s.minimum);
   let hi = num(s.maximum);
@@ -249,22 +297,34 @@ function numberFor(s: Schema, integer: boolean, variant: number): number {
     // Multiples of the step: upward from the lower bound, or downward towards the upper one.
     const up = lo !== undefined || hi === undefined;
     let k = up ? Math.ceil((lo ?? start) / step) : Math.min(Math.floor(hi! / step), Math.ceil(start / step));
-    for (let i = 0, seen = 0; i < 1000; i++, k += up ? 1 : -1) {
+    let i = 0;
+    for (let seen = 0; i < 1000; i++, k += up ? 1 : -1) {
       const x = k * step;
-      if (fits(x) && seen++ === variant) return x;
+      if (fits(x) && seen++ === variant) {
+        steps(i);
+        return x;
+      }
       if (up ? !below(x) : !above(x)) break;
     }
+    steps(i);
     return start;
   }
   // The variant-th value that fits, nearest the start first (finer steps for a narrow range of reals).
   const seen = new Set<number>();
   for (const unit of integer ? [1] : [1, 1 / 4, 1 / 64, 1 / 1024]) {
-    for (let j = 0; j < 2000; j++) {
+    let j = 0;
+    for (; j < 2000; j++) {
+      // Both ways out of the bounds: nothing further fits (a narrow range ends here, not at 2000).
+      if (j % 2 === 0 && j > 0 && !below(start + (j / 2) * unit) && !above(start - (j / 2) * unit)) break;
       const x = start + (j % 2 === 0 ? j / 2 : -(j + 1) / 2) * unit;
       if (!fits(x) || seen.has(x)) continue;
       seen.add(x);
-      if (seen.size > variant) return x;
+      if (seen.size > variant) {
+        steps(j);
+        return x;
+      }
     }
+    steps(j);
   }
   return start;
 }

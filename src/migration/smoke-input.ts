@@ -8,8 +8,9 @@ export type GeneratedInput = { ok: true; args: JsonObject } | { ok: false; why: 
 
 export function generatedInput(schemas: SchemaValidator, inputSchema: Record<string, unknown> | null): GeneratedInput {
   if (!inputSchema) return { ok: true, args: {} };
-  let why = "";
-  for (const candidate of sampleCandidates(inputSchema)) {
+  const { candidates, why: none } = sampleCandidates(inputSchema);
+  let why = none ?? "";
+  for (const candidate of candidates) {
     const errs = schemas.errors(inputSchema, candidate);
     if (!errs.length) {
       // A tool takes an object; a schema of another type gets {} (input_schema_valid warns of it).

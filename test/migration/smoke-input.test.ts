@@ -37,6 +37,9 @@ beforeAll(async () => {
   tool("plate", { type: "string", pattern: "^[A-Z]{2}-\\d+(\\.[a-z]{2,3})?$", minLength: 6 }, "/^[A-Z]{2}-\\d+/.test(v) && v.length >= 6");
   // \b is beyond the generator: no input can be generated for it.
   tool("word", { type: "string", pattern: "^\\bq\\b$" });
+  // More than an input is built with: generating them once ran the server out of memory.
+  tool("huge_string", { type: "string", minLength: 1e7 });
+  tool("huge_array", { type: "array", minItems: 1e9 });
   server = await startWithLegacy(root);
   c = clients(server);
 });
@@ -78,4 +81,19 @@ it("caller-given smoke_run_arguments that do not match the schema are still an e
 it("strict treats the not-run smoke test like any warning: FAILED", async () => {
   const r = await migrate("word", config({ force: true, strict: true, dryRun: true }));
   expect(check(r, "smoke_run").status).toBe(ValidationStatus.FAILED);
+});
+
+it.each([
+  ["huge_string", "minLength 10000000 is more than a generated input has (4096)"],
+  ["huge_array", "minItems 1000000000 is more than a generated input has (4096)"],
+])("%s: no input is built for it, the smoke run is a warning and the server goes on", async (name, why) => {
+  const r = await migrate(name);
+  expect(r.status).toBe(MigrationState.COMPLETED);
+  const smoke = check(r, "smoke_run");
+  expect(smoke.status).toBe(ValidationStatus.WARNING);
+  expect(smoke.message).toBe(`not run: could not generate an input that matches inputSchema (${why}); pass smoke_run_arguments`);
+  // Validating the registered tool (no migrate permission needed) is the same warning.
+  const v = (await c.migration.validateMigration({ toolName: name })).result!;
+  expect(v.checks.find((x) => x.name === "smoke_run")).toMatchObject({ status: ValidationStatus.WARNING, message: smoke.message });
+  expect((await c.scripts.runScript({ source: "1 + 1" })).result?.success).toBe(true);
 });
