@@ -43,6 +43,7 @@ import { components, startHealthMonitor } from "./health/monitor.ts";
 import type { Telemetry } from "./telemetry/index.ts";
 import { InFlight } from "./doors/in-flight.ts";
 import { StreamQuota } from "./doors/stream-quota.ts";
+import { MAX_TIMER_MS } from "./doors/long-deadlines.ts";
 
 export interface RunningServer {
   grpcAddress: string;
@@ -70,8 +71,6 @@ function loopbackOnly(address: string, log: Logger, door: string): string {
 
 /** What stopping the engine's workers may take (they are killed after 2 s). */
 const ENGINE_STOP_MS = 3000;
-/** The longest timer Node keeps: a longer one fires after 1 ms (TimeoutOverflowWarning). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Test only: hold the start this long (ms) once the engine has started, before the doors open, or

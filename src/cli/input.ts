@@ -1,11 +1,11 @@
 // Reading what the user gives: script files (or stdin) and durations.
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
-import { parseDuration } from "../config/load.ts";
+import { MAX_TIMER_MS, parseDuration } from "../config/load.ts";
 import { CliError } from "./exit.ts";
 
 /** The longest timer Node keeps: a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS };
 
 /** Parses "30s", "500ms", "2m"; a bare number is milliseconds. At most `maxMs`. */
 export function durationMs(text: string, flag: string, maxMs: number = MAX_TIMER_MS): number {

@@ -7,6 +7,12 @@ import { SCHEMA, type ConfigKey, type KeySpec } from "./schema.ts";
 import type { Config, Level, PrincipalEntry } from "./types.ts";
 import { PERMISSIONS } from "../auth/permissions.ts";
 import { REGISTRY_LIMITS, endpointProblem, tokenProblem } from "../registry/validate.ts";
+// Two leaf modules of the doors (they load nothing at run time): the longest timer, which bounds
+// every duration, and the gRPC port's send limit, which a result must fit. Re-exported for the
+// CLI, which bounds its durations the same way and may use config, not the doors.
+import { MAX_TIMER_MS } from "../doors/long-deadlines.ts";
+import { GRPC_MAX_SEND_BYTES } from "../doors/door-limits.ts";
+export { GRPC_MAX_SEND_BYTES, MAX_TIMER_MS };
 
 export class ConfigError extends Error {
   readonly key: string;
@@ -21,9 +27,6 @@ const ENV_PREFIX = "SCRIPTENGINE_";
 const envName = (key: string) => ENV_PREFIX + key.replace(/\./g, "_").toUpperCase();
 
 /** Parses "30s", "500ms", "2m", "1h", "1.5s" into milliseconds. */
-/** The longest timer Node keeps (2^31-1 ms). */
-const MAX_DURATION_MS = 2 ** 31 - 1;
-
 export function parseDuration(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
   if (!m) return undefined;
@@ -59,7 +62,7 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
       const ms = typeof raw === "string" ? parseDuration(raw) : undefined;
       if (ms === undefined) return fail('a duration such as "30s" or "500ms"');
       // Node runs a longer timer after 1 ms: a grace of "1000h" would end calls at once.
-      if (!(ms <= MAX_DURATION_MS)) throw new ConfigError(key, `must be at most ${MAX_DURATION_MS} ms (about 24 days), got ${JSON.stringify(raw)}`);
+      if (!(ms <= MAX_TIMER_MS)) throw new ConfigError(key, `must be at most ${MAX_TIMER_MS} ms (about 24 days), got ${JSON.stringify(raw)}`);
       return bounded(ms);
     }
     case "level":
@@ -319,8 +322,6 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
   return { config, sources, configFile };
 }
 
-/** The gRPC door's send limit (grpc.max_send_message_length in doors/grpc-server.ts). */
-export const GRPC_MAX_SEND_BYTES = 64 * 1024 * 1024;
 /**
  * What a result holds besides its output and return value: ids, the error's name, message and
  * stack (clipped to ~25k characters), metadata, usage, truncation markers.

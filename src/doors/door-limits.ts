@@ -6,5 +6,11 @@ export interface DoorLimits {
   idleTimeoutMs: number;
 }
 
+/**
+ * Largest message the gRPC door sends (grpc.max_send_message_length): config checks that an
+ * execution's result fits it (config/load.ts).
+ */
+export const GRPC_MAX_SEND_BYTES = 64 * 1024 * 1024;
+
 /** HTTP/2 streams one connection may have open at once, on both doors: what one connection can hold in flight. */
 export const MAX_CONCURRENT_STREAMS = 256;

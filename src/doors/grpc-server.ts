@@ -4,7 +4,7 @@ import { addService } from "./grpc-adapter.ts";
 import type { ServedService } from "./services.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
-import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
+import { GRPC_MAX_SEND_BYTES, MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import type { Logger } from "../log.ts";
 import { grpcJsLogger } from "./grpc-js-log.ts";
 import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
@@ -25,7 +25,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     // An open connection costs a socket and its buffers: one with no call in progress for this long
     // gets GOAWAY (gRPC's MAX_CONNECTION_IDLE); a client reconnects when it next calls.
     "grpc.max_connection_idle_ms": limits.idleTimeoutMs,
-    "grpc.max_send_message_length": 64 * 1024 * 1024,
+    "grpc.max_send_message_length": GRPC_MAX_SEND_BYTES,
     "grpc.keepalive_permit_without_calls": 1,
     // Bounds what one connection can hold in flight (and so in memory); clients open more
     // connections or wait, as HTTP/2 intends.
