@@ -66,6 +66,15 @@ export interface GrantInput {
 const minDefined = (...values: (number | undefined)[]) =>
   values.filter((v): v is number => v !== undefined && Number.isFinite(v)).reduce((a, b) => Math.min(a, b), Infinity);
 
+/**
+ * How many executions the principal may have running at once at `level`: the level table's,
+ * capped by the configuration and the principal's own `max_concurrent`. Its scripts (a request may
+ * tighten it further) and the describe and smoke runs of its migrations count against it alike.
+ */
+export function callerLimit(config: Config, principal: Principal, level: Level): number {
+  return minDefined(LEVELS[level].concurrent, config.resourceLimits.maxConcurrentOperations, principal.maxConcurrent || undefined);
+}
+
 export function grantFor(input: GrantInput): Grant {
   const { config, principal, context } = input;
   const sc = context?.securityContext;
@@ -152,7 +161,7 @@ export function grantFor(input: GrantInput): Grant {
   );
   const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req.maxMemoryBytes);
   const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req.maxCpuPercentage);
-  const concurrent = minDefined(table.concurrent, rl.maxConcurrentOperations, principal.maxConcurrent || undefined, req.maxConcurrentOperations);
+  const concurrent = minDefined(callerLimit(config, principal, level), req.maxConcurrentOperations);
 
   return {
     level,

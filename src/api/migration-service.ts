@@ -8,7 +8,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
 import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
-import { LEVELS } from "./limits.ts";
+import { LEVELS, callerLimit } from "./limits.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -19,7 +19,6 @@ import { serviceError } from "../errors.ts";
 import type { JsonObject } from "../engine/index.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
 import { checkToolName, type ValidationOptions } from "../migration/checks.ts";
-import { smokeCaller } from "../migration/smoke-caller.ts";
 import { STATE_NAME, type LevelCheck, type MigrateOptions, type Migrator } from "../migration/migrator.ts";
 
 export const MIGRATE_PERMISSION = "migrate";
@@ -69,8 +68,9 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
    * runs count against the caller's concurrent executions like its scripts.
    */
   function withCallerTimeout(ctx: HandlerContext, o: ValidationOptions): ValidationOptions {
-    const cap = Math.min(LEVELS[principalOf(ctx).maxSecurityLevel].timeoutMs ?? Infinity, config.resourceLimits.maxExecutionTimeMs);
-    return { ...o, smokeTimeoutMs: Math.min(o.smokeTimeoutMs, cap), caller: smokeCaller(config, principalOf(ctx)) };
+    const principal = principalOf(ctx);
+    const cap = Math.min(LEVELS[principal.maxSecurityLevel].timeoutMs ?? Infinity, config.resourceLimits.maxExecutionTimeMs);
+    return { ...o, smokeTimeoutMs: Math.min(o.smokeTimeoutMs, cap), caller: (level) => ({ key: principal.name, limit: callerLimit(config, principal, level) }) };
   }
 
   /** The tool level: the config's (default: the server's), never above the principal's maximum. */
