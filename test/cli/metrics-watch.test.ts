@@ -38,13 +38,14 @@ it("exits 3 about 10 s after the server went away for good", async () => {
   try {
     await p.waitFor((out) => lines(out) >= 2);
     await server.stop();
-    // The window starts at its first failed poll, which it reports: measured from there, not from
-    // when the server's stop returned.
+    // The window starts at its first failed poll, which it reports: measured from when this test
+    // sees that report (later, by however long polling its output lags on a busy machine), not
+    // from when the server's stop returned; hence the margin below the 10 s.
     await p.waitFor((_out, err) => err.includes("retrying"));
     const failing = Date.now();
     await expect(p.exited).resolves.toBe(3);
     const waited = Date.now() - failing;
-    expect(waited).toBeGreaterThanOrEqual(9_000);
+    expect(waited).toBeGreaterThanOrEqual(8_000);
     expect(waited).toBeLessThan(20_000);
   } finally {
     await server.stop();
