@@ -1,4 +1,5 @@
 // The events the engine's RPCs cause: ScriptCompiled, ScriptExecuted and SecurityViolation.
+// Their free text (a compile error quotes the source) is clipped to MAX_EVENT_TEXT with a marker.
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "../log.ts";
 import { throttledWarn } from "../log-throttle.ts";
@@ -7,6 +8,7 @@ import { ScriptCompiledSchema, ScriptExecutedSchema, SecurityViolationSchema, Se
 import type { Level } from "../config/types.ts";
 import { ResourceUsageSchema, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { ExecutionOutcome } from "../engine/index.ts";
+import { clipEventText } from "../events/clip.ts";
 import { LEVEL_TO_PROTO } from "./config-message.ts";
 import { durationOf } from "./duration.ts";
 
@@ -41,7 +43,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
   const violation = (kind: string, principal: string, scriptId: string, executionId: string, detail: string, level: Level, count = 1) =>
     emit({
       case: "securityViolation",
-      value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail: detail.slice(0, 1000), securityLevel: LEVEL_TO_PROTO[level], count }),
+      value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail: clipEventText(detail), securityLevel: LEVEL_TO_PROTO[level], count }),
     });
   const unauthenticated = unauthenticatedEvents(
     (detail, level, count) => violation("unauthenticated", "", "", "", detail, level, count),
@@ -50,7 +52,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
   );
   return {
     compiled: (scriptId, success, ms, error) =>
-      emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error }) }),
+      emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error: error === undefined ? undefined : clipEventText(error) }) }),
     executed: (scriptId, o, usage) =>
       emit({
         case: "scriptExecuted",

@@ -28,10 +28,12 @@ import {
   SubscribeResponseSchema,
   type SubscribeResponse,
 } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { clipEventStrings } from "./clip.ts";
 import { Deque } from "./deque.ts";
 import { EventsError, validationError } from "./errors.ts";
 import { parseEventTypes, type EventCase } from "./event-types.ts";
 import { PushIterator } from "./push-iterator.ts";
+import { heapBytesOf } from "./validate.ts";
 
 /** What happens to a subscriber whose buffer overflows (config `events.on_lag`). */
 export type LagPolicy = "notify" | "disconnect";
@@ -41,8 +43,8 @@ export interface EventBusOptions {
   logSize?: number;
   /**
    * Bytes those events may take together (config `events.log_bytes`); past it the oldest leave
-   * the log first. Default 64 MiB. Sizes are the ones given to append() (Emit's encoded size),
-   * else EVENT_BYTES_ESTIMATE for the server's own small events.
+   * the log first. Default 64 MiB. Sizes are the ones given to append() (Emit's), else what the
+   * stored event holds in memory (heapBytesOf).
    */
   logBytes?: number;
   /** Live events buffered per subscriber (config `events.subscriber_buffer`). Default 1024. */
@@ -100,9 +102,6 @@ export interface EventBusStats {
   /** Subscriptions ended because they lagged (onLag "disconnect"). */
   lagDisconnects: number;
 }
-
-/** What an event appended without a size counts for (the server's own events are small and bounded). */
-export const EVENT_BYTES_ESTIMATE = 512;
 
 interface LogEntry {
   readonly seq: number;
@@ -225,9 +224,13 @@ export class EventBus {
     };
   }
 
-  /** Publishes an event and returns its sequence number. See append(). */
+  /**
+   * Publishes one of the server's own events and returns its sequence number. See append(). Its
+   * strings are clipped to MAX_EVENT_TEXT characters first: they may quote a caller (a compile
+   * error quotes the source), and the log and every replay would hold them whole.
+   */
   publish(event: ServiceEvent, bytes?: number): bigint {
-    return this.append(event, bytes).sequence;
+    return this.append(clipEventStrings(event), bytes).sequence;
   }
 
   /**
@@ -235,9 +238,10 @@ export class EventBus {
    * filled in). The caller's object is not modified; the stored copy is shared by every
    * subscriber and must be treated as immutable. Never awaits, never throws for a slow
    * subscriber; throws a VALIDATION_ERROR only for an event with no case set (a bug in the caller).
-   * `bytes` is what it counts against the log's byte budget (its encoded size, when known).
+   * `bytes` is what it counts against the log's byte budget; by default what the stored event
+   * holds in memory (heapBytesOf), so that events.log_bytes bounds the heap whatever they carry.
    */
-  append(event: ServiceEvent, bytes = EVENT_BYTES_ESTIMATE): ServiceEvent {
+  append(event: ServiceEvent, bytes?: number): ServiceEvent {
     if (event.event.case === undefined) throw validationError("event", "an event must have its type set");
     // After close() no subscriber can ever read an event (every stream has ended and the log ends
     // with the process): it takes no number, so the run's last number is its last delivered event's
@@ -267,7 +271,7 @@ export class EventBus {
     };
     const entry: LogEntry = {
       seq,
-      bytes,
+      bytes: bytes ?? heapBytesOf(stored),
       event: stored,
       response: create(SubscribeResponseSchema, { message: { case: "event", value: stored } }),
     };

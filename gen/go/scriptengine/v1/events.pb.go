@@ -26,7 +26,9 @@ const (
 
 // ServiceEvent: the API document's tagged enum. Its `event_type` tag is the name of the oneof
 // field that is set ("script_compiled", "script_executed", ...): those strings are what
-// SubscribeRequest.event_types filters on.
+// SubscribeRequest.event_types filters on. In the server's own events, a string longer than 1024
+// characters (text that may quote a caller, such as a compile error) is cut to 1024, ending with
+// "… [N more characters cut]".
 type ServiceEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Assigned by the server, strictly increasing, also across restarts (there may be gaps); resume
@@ -246,11 +248,12 @@ func (*ServiceEvent_SecurityViolation) isServiceEvent_Event() {}
 
 // Script compilation completed.
 type ScriptCompiled struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ScriptId      string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
-	Success       bool                   `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
-	Duration      *durationpb.Duration   `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
-	Error         *string                `protobuf:"bytes,4,opt,name=error,proto3,oneof" json:"error,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ScriptId string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
+	Success  bool                   `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
+	Duration *durationpb.Duration   `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// The compiler's message; it may quote the source, so it is cut to 1024 characters (marked).
+	Error         *string `protobuf:"bytes,4,opt,name=error,proto3,oneof" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

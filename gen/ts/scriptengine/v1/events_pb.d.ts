@@ -16,7 +16,9 @@ export declare const file_scriptengine_v1_events: GenFile;
 /**
  * ServiceEvent: the API document's tagged enum. Its `event_type` tag is the name of the oneof
  * field that is set ("script_compiled", "script_executed", ...): those strings are what
- * SubscribeRequest.event_types filters on.
+ * SubscribeRequest.event_types filters on. In the server's own events, a string longer than 1024
+ * characters (text that may quote a caller, such as a compile error) is cut to 1024, ending with
+ * "… [N more characters cut]".
  *
  * @generated from message scriptengine.v1.ServiceEvent
  */
@@ -134,6 +136,8 @@ export declare type ScriptCompiled = Message<"scriptengine.v1.ScriptCompiled"> &
   duration?: Duration | undefined;
 
   /**
+   * The compiler's message; it may quote the source, so it is cut to 1024 characters (marked).
+   *
    * @generated from field: optional string error = 4;
    */
   error?: string | undefined;
