@@ -155,8 +155,11 @@ export class EventBus {
   readonly #onReserveError?: (err: unknown) => void;
   readonly #previousRun?: { first: number; last: number; exact: boolean };
   #reserveFailing = false;
-  /** Sequence of each retained event whose id its publisher chose (an Emit retry finds it). */
-  readonly #givenIds = new Map<string, number>();
+  /**
+   * Sequence of each retained event by its id, the server's or the one its publisher chose: an
+   * Emit retry finds its event, and no one can take an id the log still holds.
+   */
+  readonly #ids = new Map<string, number>();
   #reservedUpTo = 0;
   #latest = 0;
   #closed = false;
@@ -276,18 +279,18 @@ export class EventBus {
       response: create(SubscribeResponseSchema, { message: { case: "event", value: stored } }),
     };
     this.#retain(entry);
-    if (event.eventId !== "") this.#givenIds.set(event.eventId, seq);
+    this.#ids.set(stored.eventId, seq);
     for (const sub of this.#subs.values()) sub.offer(entry);
     return stored;
   }
 
-  /** The retained event published with this publisher-chosen id, if any. */
+  /** The retained event with this id (assigned by the server or chosen by its publisher), if any. */
   retainedById(eventId: string): ServiceEvent | undefined {
-    const seq = this.#givenIds.get(eventId);
+    const seq = this.#ids.get(eventId);
     if (seq === undefined) return undefined;
     const entry = this.#entryAt(seq);
     if (entry?.event.eventId === eventId) return entry.event;
-    this.#givenIds.delete(eventId); // it has left the log
+    this.#ids.delete(eventId); // it has left the log
     return undefined;
   }
 
@@ -391,16 +394,24 @@ export class EventBus {
     const slot = entry.seq % this.#logSize;
     const replaced = this.#log[slot];
     if (replaced && replaced.seq >= this.#oldestKept) this.#bytes -= replaced.bytes;
-    if (replaced && this.#givenIds.get(replaced.event.eventId) === replaced.seq) this.#givenIds.delete(replaced.event.eventId);
+    if (replaced) this.#forgetId(replaced);
     this.#log[slot] = entry;
     this.#bytes += entry.bytes;
     this.#oldestKept = Math.max(this.#oldestKept, entry.seq - this.#logSize + 1);
     // The latest event is always kept, even alone over the budget.
     while (this.#bytes > this.#logBytes && this.#oldestKept < entry.seq) {
       const oldest = this.#log[this.#oldestKept % this.#logSize];
-      if (oldest && oldest.seq === this.#oldestKept) this.#bytes -= oldest.bytes;
+      if (oldest && oldest.seq === this.#oldestKept) {
+        this.#bytes -= oldest.bytes;
+        this.#forgetId(oldest);
+      }
       this.#oldestKept++;
     }
+  }
+
+  /** Drops a leaving entry's id from the index (unless a later event holds it), so it stays the log's size. */
+  #forgetId(entry: LogEntry): void {
+    if (this.#ids.get(entry.event.eventId) === entry.seq) this.#ids.delete(entry.event.eventId);
   }
 
   #oldestInternal(): number {
