@@ -298,16 +298,22 @@ export class ServiceRegistry {
    * Watches registrations of a type ("" = every type): first an EXISTING message for each live
    * one, then the changes. Ends when the signal aborts, on close(), when the consumer leaves the
    * loop, or (with an EVENTS_LOST error: watch again for a fresh snapshot) when it falls more
-   * than watchBuffer changes behind.
+   * than watchBuffer changes behind. The snapshot is held as service ids only and each EXISTING
+   * message is built when the reader takes it, so a watch that is not read pins ids, not copies
+   * of every registration.
    */
   watch(serviceType = "", options: { signal?: AbortSignal } = {}): RegistryWatch {
     this.#checkOpen();
-    const w = new RegistryWatch(serviceType, this.#watchBuffer, options.signal, (x) => this.#watchers.delete(x));
     const now = this.#now();
-    const snapshot = [...this.#records.values()]
-      .filter((r) => r.expiresAtMs > now && (serviceType === "" || r.info.serviceType === serviceType))
-      .sort((a, b) => (a.info.serviceId < b.info.serviceId ? -1 : 1));
-    for (const r of snapshot) w.pushSnapshot(change(ChangeKind.EXISTING, r));
+    const ids: string[] = [];
+    for (const r of this.#records.values()) {
+      if (r.expiresAtMs > now && (serviceType === "" || r.info.serviceType === serviceType)) ids.push(r.info.serviceId);
+    }
+    ids.sort(compareIds);
+    const w = new RegistryWatch(serviceType, this.#watchBuffer, options.signal, (x) => this.#watchers.delete(x), {
+      ids,
+      lookup: (id) => this.#records.get(id),
+    });
     if (!w.ended) this.#watchers.add(w);
     return w;
   }
@@ -399,52 +405,89 @@ export class ServiceRegistry {
     );
   }
 
+  /** `prev`: the record an UPDATED replaces. */
   #notify(kind: ChangeKind, rec: RegistrationRecord, prev?: RegistrationRecord): void {
     if (this.#watchers.size === 0) return;
     const msg = change(kind, rec);
     const typeChanged = prev !== undefined && prev.info.serviceType !== rec.info.serviceType;
+    // What a snapshot entry not yet sent must still show: the registration before this change.
+    const before = kind === ChangeKind.REGISTERED ? undefined : (prev ?? rec);
     for (const w of this.#watchers) {
-      if (w.serviceType === "") w.push(msg);
-      else if (typeChanged && w.serviceType === prev.info.serviceType) w.push(change(ChangeKind.DEREGISTERED, prev));
-      else if (w.serviceType === rec.info.serviceType) w.push(typeChanged ? change(ChangeKind.REGISTERED, rec) : msg);
+      if (w.serviceType === "") w.push(msg, before);
+      else if (typeChanged && w.serviceType === prev.info.serviceType) w.push(change(ChangeKind.DEREGISTERED, prev), before);
+      else if (w.serviceType === rec.info.serviceType) w.push(typeChanged ? change(ChangeKind.REGISTERED, rec) : msg, before);
     }
   }
 }
 
-/** One watcher's stream of WatchServicesResponse. Single consumer. */
+/** A watch's snapshot: the ids of the live registrations it covers, sorted, and how to read one now. */
+export interface WatchSnapshot {
+  ids: string[];
+  lookup: (serviceId: string) => RegistrationRecord | undefined;
+}
+
+/**
+ * One watcher's stream of WatchServicesResponse. Single consumer. The snapshot is a sorted list
+ * of ids, each turned into its EXISTING message when taken (so a lease renewed since shows its
+ * later expiry). A registration that changes while its entry is still unsent is first pinned as
+ * it was (push's `before`), so the reader still gets the snapshot as of the watch and then every
+ * change, with no gap and no duplicate; such pinned entries are at most the changes queued
+ * behind them, which the buffer bounds.
+ */
 export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   readonly serviceType: string;
   readonly #capacity: number;
+  /** Changes after the snapshot; at most `capacity` of them. */
   readonly #queue = new Deque<WatchServicesResponse>();
-  /** Snapshot messages still in the queue (always its head): they do not use the buffer. */
-  #snapshotQueued = 0;
+  #ids: string[];
+  /** Index in #ids of the next snapshot entry to send. */
+  #next = 0;
+  readonly #lookup: (serviceId: string) => RegistrationRecord | undefined;
+  /** Unsent snapshot entries whose registration has changed since: their EXISTING as of the watch. */
+  readonly #pinned = new Map<string, WatchServicesResponse>();
   readonly #detach: (w: RegistryWatch) => void;
 
-  constructor(serviceType: string, capacity: number, signal: AbortSignal | undefined, detach: (w: RegistryWatch) => void) {
+  constructor(
+    serviceType: string,
+    capacity: number,
+    signal: AbortSignal | undefined,
+    detach: (w: RegistryWatch) => void,
+    snapshot: WatchSnapshot,
+  ) {
     super();
     this.serviceType = serviceType;
     this.#capacity = capacity;
     this.#detach = detach;
+    this.#ids = snapshot.ids;
+    this.#lookup = snapshot.lookup;
     this.listen(signal);
   }
 
   protected take(): WatchServicesResponse | undefined {
-    const msg = this.#queue.shift();
-    if (msg !== undefined && this.#snapshotQueued > 0) this.#snapshotQueued--;
-    return msg;
+    while (this.#next < this.#ids.length) {
+      const id = this.#ids[this.#next++]!;
+      const pinned = this.#pinned.get(id);
+      if (pinned !== undefined) {
+        this.#pinned.delete(id);
+        return pinned;
+      }
+      const rec = this.#lookup(id);
+      // Never absent while the watch is attached (a removal pins the entry first); after close()
+      // detached it, a registration gone since is left to the next watch's snapshot.
+      if (rec !== undefined) return change(ChangeKind.EXISTING, rec);
+    }
+    if (this.#ids.length > 0) this.#dropSnapshot();
+    return this.#queue.shift();
   }
 
-  /** @internal The initial snapshot is never counted against the buffer. */
-  pushSnapshot(msg: WatchServicesResponse): void {
+  /**
+   * @internal Never blocks: a watcher that falls behind is ended with EVENTS_LOST. `before` is
+   * the registration as it was before this change (none for a new one); an unsent snapshot entry
+   * for it keeps showing that.
+   */
+  push(msg: WatchServicesResponse, before?: RegistrationRecord): void {
     if (this.ended) return;
-    this.#queue.push(msg);
-    this.#snapshotQueued++;
-  }
-
-  /** @internal Never blocks: a watcher that falls behind is ended with EVENTS_LOST. */
-  push(msg: WatchServicesResponse): void {
-    if (this.ended) return;
-    if (this.#queue.length - this.#snapshotQueued >= this.#capacity) {
+    if (this.#queue.length >= this.#capacity) {
       this.#finish(
         new RegistryError(
           "EVENTS_LOST",
@@ -453,6 +496,7 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
       );
       return;
     }
+    if (before !== undefined) this.#pin(before);
     this.#queue.push(msg);
     this.wake();
   }
@@ -461,23 +505,53 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   close(): void {
     if (this.ended) return;
     this.#queue.clear();
-    this.#snapshotQueued = 0;
+    this.#dropSnapshot();
     this.#finish(null);
   }
 
-  /** Ends the watch cleanly once the reader has the changes already queued. */
+  /** Ends the watch cleanly once the reader has the snapshot and the changes already queued. */
   endAfterQueued(): void {
     this.#finish(null);
+  }
+
+  #pin(rec: RegistrationRecord): void {
+    const id = rec.info.serviceId;
+    if (this.#pinned.has(id) || !this.#unsent(id)) return;
+    this.#pinned.set(id, change(ChangeKind.EXISTING, rec));
+  }
+
+  /** Whether `id` is a snapshot entry not yet sent (binary search of the unsent tail). */
+  #unsent(id: string): boolean {
+    let lo = this.#next;
+    let hi = this.#ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareIds(this.#ids[mid]!, id);
+      if (c === 0) return true;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return false;
+  }
+
+  #dropSnapshot(): void {
+    this.#ids = [];
+    this.#next = 0;
+    this.#pinned.clear();
   }
 
   #finish(error: Error | null): void {
     if (!this.finish(error)) return;
     if (error) {
       this.#queue.clear(); // the client must re-snapshot anyway
-      this.#snapshotQueued = 0;
+      this.#dropSnapshot();
     }
     this.#detach(this);
   }
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The lease; `withId` false leaves lease_id empty (what readers other than the registrant get). */
