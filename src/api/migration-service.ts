@@ -8,7 +8,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
 import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
-import { LEVELS, callerLimit } from "./limits.ts";
+import { callerLimit } from "./limits.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -63,14 +63,14 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
   }
 
   /**
-   * A smoke run lasts no longer than a script of this caller could: its maximum level's timeout
-   * within the configuration's cap (the tool's own level may cut it further). Describe and smoke
-   * runs count against the caller's concurrent executions like its scripts.
+   * The options with the describe and smoke runs made the caller's: they count against its
+   * concurrent executions at the run's level like its scripts. (Their wall time is the tool's
+   * level's and the configuration's cap, tools/registry.ts toolLimits: the caller's maximum level
+   * covers the tool's, so its own timeout would never be the shorter.)
    */
-  function withCallerTimeout(ctx: HandlerContext, o: ValidationOptions): ValidationOptions {
+  function asCaller(ctx: HandlerContext, o: ValidationOptions): ValidationOptions {
     const principal = principalOf(ctx);
-    const cap = Math.min(LEVELS[principal.maxSecurityLevel].timeoutMs ?? Infinity, config.resourceLimits.maxExecutionTimeMs);
-    return { ...o, smokeTimeoutMs: Math.min(o.smokeTimeoutMs, cap), caller: (level) => ({ key: principal.name, limit: callerLimit(config, principal, level) }) };
+    return { ...o, caller: (level) => ({ key: principal.name, limit: callerLimit(config, principal, level) }) };
   }
 
   /** The tool level: the config's (default: the server's), never above the principal's maximum. */
@@ -89,7 +89,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       preserveToolId: c?.preserveToolId ?? false,
       backupOriginal: c?.backupOriginal ?? false,
       dryRun: c?.dryRun ?? false,
-      validation: withCallerTimeout(ctx, validationOptions(c?.validation, "config.validation")),
+      validation: asCaller(ctx, validationOptions(c?.validation, "config.validation")),
       metadata: { ...c?.metadata },
     };
   }
@@ -120,7 +120,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       checkToolName(req.toolName, "tool_name");
       if (req.autoFix) requirePermission(ctx, MIGRATE_PERMISSION);
       requireServing();
-      const options = withCallerTimeout(ctx, validationOptions(req.validation, "validation"));
+      const options = asCaller(ctx, validationOptions(req.validation, "validation"));
       return {
         result: await migrator.validate(req.toolName, options, { mayRun: mayChangeAt(ctx, "run"), mayChange: req.autoFix ? mayChangeAt(ctx) : undefined, signal: ctx.signal }),
       };

@@ -14,11 +14,11 @@ import { create } from "@bufbuild/protobuf";
 import { ValidationCheckSchema, ValidationIssueSchema, ValidationStatus, type ValidationCheck, type ValidationIssue } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { CompileError, EngineError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type JsonObject } from "../engine/index.ts";
-import type { Level } from "../config/types.ts";
+import type { Config, Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
 import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
-import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
+import { toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly, hostToolsIn } from "./code-text.ts";
 import { generatedInput } from "./smoke-input.ts";
@@ -121,6 +121,7 @@ export interface CheckInput {
 }
 
 export interface CheckDeps {
+  config: Config;
   engine: Engine;
   registry: ToolRegistry;
   schemas: SchemaValidator;
@@ -324,7 +325,9 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       });
       if (!out.success) {
         const e = out.error;
-        const msg = e?.kind === "timeout" ? `the smoke run timed out after ${options.smokeTimeoutMs} ms` : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`;
+        // The limit the run had: smoke_run_timeout within the tool level's and the configuration's cap.
+        const wallMs = toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools).wallTimeoutMs;
+        const msg = e?.kind === "timeout" ? `the smoke run timed out after ${wallMs} ms` : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`;
         return [{ severity: "error", message: msg }];
       }
       if (tool.outputSchema && out.returnValue !== undefined) {

@@ -484,7 +484,7 @@ export class Migrator {
           preserveToolId: false,
           backupOriginal: true,
           dryRun: false,
-          // The checks the tool was migrated with, run as this caller's (its concurrency, its timeout cap).
+          // The checks the tool was migrated with, run as this caller's (its concurrency, no longer than its smoke_run_timeout).
           validation: cfg.validation ? { ...cfg.validation, caller: options.caller, smokeTimeoutMs: Math.min(cfg.validation.smokeTimeoutMs ?? Infinity, options.smokeTimeoutMs) } : options,
           metadata: { ...tool.metadata, auto_fix: "re-migrated from the changed original" },
           source: m?.source ? (m.source.kind === "manifest" ? { manifestPath: m.source.path } : { filePath: m.source.path }) : undefined,
