@@ -25,3 +25,11 @@ it("a reason over 1024 characters is refused and changes nothing; 1024 is fine",
   expect(r.action).toBe(RollbackAction.REMOVED_TOOL);
   expect(r.messages).toContain(`reason: ${"y".repeat(1024)}`);
 });
+
+it("the 1024 counts UTF-16 code units, as the proto says: 512 emoji fit, 513 do not", async () => {
+  await c.migration.migrateTool({ toolName: "text_search", config: config({ force: true }) });
+  const f = await failure(c.migration.rollbackTool({ toolName: "text_search", config: { reason: "🙂".repeat(513) } }));
+  expect([f.reason, f.metadata.field]).toEqual(["VALIDATION_ERROR", "config.reason"]);
+  const r = (await c.migration.rollbackTool({ toolName: "text_search", config: { reason: "🙂".repeat(512) } })).result!;
+  expect(r.messages).toContain(`reason: ${"🙂".repeat(512)}`);
+});
