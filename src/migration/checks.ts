@@ -17,10 +17,10 @@ import { CompileError, EngineError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engi
 import type { Config, Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
-import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
+import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolsUsed, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
 import { toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
-import { codeOnly, hostToolsIn } from "./code-text.ts";
+import { codeOnly } from "./code-text.ts";
 import { generatedInput } from "./smoke-input.ts";
 
 export const CHECKS = ["source_readable", "compiles", "metadata_valid", "input_schema_valid", "forbidden_apis", "smoke_run"] as const;
@@ -292,7 +292,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   // forbidden_apis
   // Code only: a comment saying "never use eval()" is not a use of it.
   const code = codeOnly(source, legacy.language);
-  tool.hostTools = hostToolsIn(code);
+  tool.hostTools = hostToolsUsed(code);
   await run("forbidden_apis", () => {
     const f: Finding[] = forbiddenApis(code).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
     for (const h of tool.hostTools) {

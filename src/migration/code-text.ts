@@ -5,7 +5,6 @@
 // name reaches code indirectly (`ctx.tools["fs"]`, `tools.call("http", ...)`).
 import { tokenizer, tokTypes } from "acorn";
 import { stripTypes } from "../engine/source.ts";
-import { hostToolsUsed } from "../tools/registry-source.ts";
 
 const BARE_NAME = /^[A-Za-z_$][\w$]*$/;
 
@@ -50,15 +49,4 @@ export function codeOnly(source: string, language: "javascript" | "typescript"):
     // Unreadable from here on: the rest is scanned as it is.
   }
   return out.join("");
-}
-
-/**
- * Host tools the code calls: `ctx.tools.fs(...)`, `tools.call("http", ...)` (tools/registry-source.ts),
- * and the forms that reach one just as surely: `ctx.tools?.fs`, `ctx.tools["fs"]`.
- */
-export function hostToolsIn(code: string): string[] {
-  const found = new Set(hostToolsUsed(code));
-  for (const m of code.matchAll(/\btools\s*\?\.\s*(http|fs)\b/g)) found.add(m[1]!);
-  for (const m of code.matchAll(/\btools\s*(?:\?\.\s*)?\[\s*(["'`])(http|fs)\1\s*\]/g)) found.add(m[2]!);
-  return [...found].sort();
 }

@@ -80,10 +80,15 @@ export interface DescribedTool extends ToolMeta {
   hasCall?: boolean;
 }
 
-/** Host tools the source calls (`ctx.tools.http(...)`, `tools.call("fs", ...)`). */
+/**
+ * Host tools the source calls: `ctx.tools.http(...)`, `ctx.tools?.fs`, `ctx.tools["fs"]`,
+ * `tools.call("http", ...)`. The migration checks give it code only (migration/code-text.ts), so a
+ * comment or a message naming a tool is no use of it.
+ */
 export function hostToolsUsed(source: string): string[] {
   const found = new Set<string>();
-  for (const m of source.matchAll(/\btools\s*\.\s*(http|fs)\b/g)) found.add(m[1]);
+  for (const m of source.matchAll(/\btools\s*(?:\?\.|\.)\s*(http|fs)\b/g)) found.add(m[1]);
+  for (const m of source.matchAll(/\btools\s*(?:\?\.\s*)?\[\s*(["'`])(http|fs)\1\s*\]/g)) found.add(m[2]);
   for (const m of source.matchAll(/\btools\s*\.\s*call\s*\(\s*["'`](http|fs)["'`]/g)) found.add(m[1]);
   return [...found].sort();
 }

@@ -13,6 +13,14 @@ describe("tool source scans", () => {
     expect(toolModuleSource(src)).toContain("const __tool_default = call;");
   });
 
+  it("hostToolsUsed finds every form that reaches a host tool, in one function", () => {
+    expect(hostToolsUsed("ctx.tools.http({})")).toEqual(["http"]);
+    expect(hostToolsUsed("ctx.tools?.fs({})")).toEqual(["fs"]);
+    expect(hostToolsUsed("ctx.tools['fs']({}); ctx.tools?.[\"http\"]({})")).toEqual(["fs", "http"]);
+    expect(hostToolsUsed("tools.call(`http`, {})")).toEqual(["http"]);
+    expect(hostToolsUsed("ctx.tools.text_search({}); ctx.tools['fs2']")).toEqual([]);
+  });
+
   it.each([
     ["an unclosed brace before a megabyte of spaces", "{" + " ".repeat(MB)],
     ["a megabyte of unclosed export lists", "export {".repeat(MB / 8)],
