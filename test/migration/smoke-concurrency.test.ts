@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
+import { untilMetrics } from "../helpers/until.ts";
 import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
 
 const OPS = { headers: { authorization: "Bearer ops-token-0123456789abcdef" } };
@@ -49,7 +50,20 @@ afterAll(async () => {
   expect(await server.stop()).toBe(0);
 });
 
-const started = () => new Promise((r) => setTimeout(r, 700));
+/** Until solo's script is running on a worker (its slot is taken when the engine accepts it). */
+const started = () => untilMetrics(c.scripts, "solo's script runs", (m) => m.busyIsolates >= 1n, OPS);
+/**
+ * Until an execution has run for 300 ms straight: the validation's smoke run, not the describe run
+ * before it (a few ms), between which solo's slot is free.
+ */
+function smokeRunning() {
+  let since: number | undefined;
+  return untilMetrics(c.scripts, "the smoke run has held a worker for 300 ms", (m) => {
+    if (m.busyIsolates < 1n) since = undefined;
+    else since ??= Date.now();
+    return since !== undefined && Date.now() - since >= 300;
+  }, OPS);
+}
 // Calls a test left running end before the next test starts (they would hold solo's slot).
 const pending: Promise<unknown>[] = [];
 afterEach(async () => {
@@ -57,7 +71,8 @@ afterEach(async () => {
 });
 
 it("a validation while the caller's one allowed execution runs is RESOURCE_EXCEEDED, like a second script", async () => {
-  const script = c.scripts.runScript({ source: "export default async () => { await new Promise((r) => setTimeout(r, 2500)); return 1; }" }, SOLO);
+  // Long enough to outlast the refused validation and the other principal's, even on a loaded machine.
+  const script = c.scripts.runScript({ source: "export default async () => { await new Promise((r) => setTimeout(r, 5000)); return 1; }" }, SOLO);
   pending.push(script);
   await started();
   const f = await failure(c.migration.validateMigration({ toolName: "nap" }, SOLO));
@@ -71,10 +86,10 @@ it("a validation while the caller's one allowed execution runs is RESOURCE_EXCEE
 });
 
 it("a smoke run holds the caller's slot: its script meanwhile is refused, and a migration is too", async () => {
-  const validation = { checks: ["smoke_run"], smokeRunArguments: { ms: 2500 } };
+  const validation = { checks: ["smoke_run"], smokeRunArguments: { ms: 5000 }, smokeRunTimeout: { seconds: 8n } };
   const slow = c.migration.validateMigration({ toolName: "nap", validation }, SOLO);
   pending.push(slow);
-  await started();
+  await smokeRunning();
   const f = await failure(c.scripts.runScript({ source: "1 + 1" }, SOLO));
   expect(f.reason).toBe("RESOURCE_EXCEEDED");
   const m = await failure(c.migration.migrateTool({ toolName: "nap", config: config({ force: true, dryRun: true }) }, SOLO));
