@@ -541,12 +541,12 @@ permissions = ["admin"]
     expect(await s.stop()).toBe(0);
   });
   const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-  // About the reader, so that it may read them (a non-admin reads only its own violations).
-  const event = (detail = "") => ({ event: { event: { case: "securityViolation" as const, value: { kind: "k", detail, principal: "reader" } } } });
+  // Not a SecurityViolation: only an admin may emit those (they are the engine's word).
+  const event = (detail = "") => ({ event: { event: { case: "scriptCompiled" as const, value: { scriptId: "s", error: detail } } } });
 
   it("Emit needs the events:emit permission; the source is the caller", async () => {
     await expectError(events("connect", s).emit(event(), as(READER)), Code.PermissionDenied, "SECURITY_VIOLATION");
-    const r = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
+    const r = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["script_compiled"] }, as(READER)));
     await r.take(1);
     const res = await events("connect", s).emit(event(), as(EMITTER));
     const [m] = await r.take(1);
@@ -556,7 +556,7 @@ permissions = ["admin"]
 
   it("only the subscriber's own principal or an admin may end a subscription; to others it does not exist", async () => {
     const open = async () => {
-      const r = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
+      const r = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["script_compiled"] }, as(READER)));
       const [m] = await r.take(1);
       return { r, id: m.message.case === "started" ? m.message.value.subscriptionId : "" };
     };
@@ -578,8 +578,8 @@ permissions = ["admin"]
     const reader = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
     const admin = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(OPS)));
     await Promise.all([reader.take(1), admin.take(1)]); // started
-    await events("connect", s).emit(about("someone-else", "not for the reader"), as(EMITTER));
-    await events("connect", s).emit(about("reader", "the reader's own"), as(EMITTER));
+    await events("connect", s).emit(about("someone-else", "not for the reader"), as(OPS));
+    await events("connect", s).emit(about("reader", "the reader's own"), as(OPS));
     const detail = (m: { message: { case?: string; value?: unknown } }) =>
       m.message.case === "event" ? (m.message.value as { event: { value: { detail: string } } }).event.value.detail : "";
     expect((await reader.take(1)).map(detail)).toEqual(["the reader's own"]);
@@ -589,7 +589,7 @@ permissions = ["admin"]
   });
 
   it("an Emit retried with the same event_id publishes nothing twice; another source may not take the id", async () => {
-    const withId = { event: { eventId: "retry-me-1", event: { case: "securityViolation" as const, value: { kind: "k", detail: "once" } } } };
+    const withId = { event: { ...event("once").event, eventId: "retry-me-1" } };
     const first = await events("connect", s).emit(withId, as(EMITTER));
     const again = await events("grpc-js", s).emit(withId, as(EMITTER));
     expect([again.sequence, again.eventId]).toEqual([first.sequence, "retry-me-1"]);
@@ -597,7 +597,7 @@ permissions = ["admin"]
   });
 
   it("a subscriber that falls behind is ended with RESOURCE_EXHAUSTED (EVENTS_LOST)", async () => {
-    const slow = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["security_violation"] }, as(READER)));
+    const slow = new Reader(events("grpc-js", s).subscribe({ eventTypes: ["script_compiled"] }, as(READER)));
     await slow.take(1);
     const detail = "d".repeat(32 * 1024);
     const emitter = events("grpc-js", s);

@@ -9,6 +9,7 @@ import { hasPermission, principalOf, requirePermission } from "../auth/principal
 import { serviceError } from "../errors.ts";
 import { DEFAULT_EMIT_LIMITS, validateEmittedEvent, type EmitLimits } from "../events/validate.ts";
 import type { EventBus } from "../events/bus.ts";
+import { engineOnly } from "../events/engine-only.ts";
 import type { MetricsContributor } from "./script-service.ts";
 
 export interface EventServiceDeps {
@@ -23,8 +24,18 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
     emit: (req, ctx) => {
       const principal = requirePermission(ctx, "events:emit");
       const bytes = validateEmittedEvent(req.event, limits);
-      // An event id the caller chose is its event's: the same source emitting it again (a retry)
-      // gets the event it published; another source may not reuse it while it is retained.
+      if (!hasPermission(principal, "admin")) {
+        // What only the engine can know is the engine's (or an admin's) to say; a principal named
+        // like the engine's service would publish under its source.
+        const why = principal.name === bus.source ? `the principal "${principal.name}" has the engine's own name` : engineOnly(req.event!, bus.source);
+        if (why) {
+          throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not emit this event: ${why} (needs the "admin" permission)`, {
+            metadata: { permission: "admin", principal: principal.name },
+          });
+        }
+      }
+      // An event id is its event's (the server's or the one given): the same source emitting it
+      // again (a retry) gets the event it published; no other may reuse it while it is retained.
       const again = req.event!.eventId ? bus.retainedById(req.event!.eventId) : undefined;
       if (again && again.source === principal.name) return { sequence: again.sequence, eventId: again.eventId };
       if (again) throw serviceError("VALIDATION_ERROR", "event.event_id is the id of another source's event", { field: "event.event_id" });

@@ -197,6 +197,11 @@ export class EventBus {
     };
   }
 
+  /** The `source` of the server's own events (its service id). */
+  get source(): string {
+    return this.#source;
+  }
+
   /** The newest sequence published so far (firstSequence - 1 before the first event). */
   get latestSequence(): bigint {
     return BigInt(this.#latest);

@@ -31,7 +31,11 @@ const (
 // EventService encodes the API document's EventEmitter trait; subscriptions are server streams.
 type EventServiceClient interface {
 	// Publish an event (needs the "events:emit" or "admin" permission). The server assigns the
-	// sequence number and, when empty, the timestamp and event id.
+	// sequence number and, when empty, the timestamp and event id; the source is the caller's
+	// principal. What only the engine can know needs "admin" (else PERMISSION_DENIED,
+	// SECURITY_VIOLATION): a SecurityViolation, and a HealthStatusChanged, ServiceRegistered or
+	// ServiceUnregistered whose service_id is the engine's own; so does any Emit by a principal
+	// named like the engine's service id, whose events would carry the engine's source.
 	Emit(ctx context.Context, in *EmitRequest, opts ...grpc.CallOption) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id. SecurityViolation events are
 	// delivered to principals holding admin, and to any other only those about itself. When the
@@ -98,7 +102,11 @@ func (c *eventServiceClient) Unsubscribe(ctx context.Context, in *UnsubscribeReq
 // EventService encodes the API document's EventEmitter trait; subscriptions are server streams.
 type EventServiceServer interface {
 	// Publish an event (needs the "events:emit" or "admin" permission). The server assigns the
-	// sequence number and, when empty, the timestamp and event id.
+	// sequence number and, when empty, the timestamp and event id; the source is the caller's
+	// principal. What only the engine can know needs "admin" (else PERMISSION_DENIED,
+	// SECURITY_VIOLATION): a SecurityViolation, and a HealthStatusChanged, ServiceRegistered or
+	// ServiceUnregistered whose service_id is the engine's own; so does any Emit by a principal
+	// named like the engine's service id, whose events would carry the engine's source.
 	Emit(context.Context, *EmitRequest) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id. SecurityViolation events are
 	// delivered to principals holding admin, and to any other only those about itself. When the

@@ -40,7 +40,8 @@ type ServiceEvent struct {
 	// still in the retained log returns that event (a retry publishes nothing twice) when it is the
 	// same source's, and is INVALID_ARGUMENT for another source.
 	EventId string `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	// The service that emitted it (the engine's service id, or the Emit caller's principal).
+	// The service that emitted it (the engine's service id, or the Emit caller's principal): events
+	// of any other source are a caller's word, not the engine's (see EventService.Emit).
 	Source string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
 	// Types that are valid to be assigned to Event:
 	//

@@ -257,7 +257,11 @@ export declare const LossReasonSchema: GenEnum<LossReason>;
 export declare const EventService: GenService<{
   /**
    * Publish an event (needs the "events:emit" or "admin" permission). The server assigns the
-   * sequence number and, when empty, the timestamp and event id.
+   * sequence number and, when empty, the timestamp and event id; the source is the caller's
+   * principal. What only the engine can know needs "admin" (else PERMISSION_DENIED,
+   * SECURITY_VIOLATION): a SecurityViolation, and a HealthStatusChanged, ServiceRegistered or
+   * ServiceUnregistered whose service_id is the engine's own; so does any Emit by a principal
+   * named like the engine's service id, whose events would carry the engine's source.
    *
    * @generated from rpc scriptengine.v1.EventService.Emit
    */

@@ -48,7 +48,8 @@ export declare type ServiceEvent = Message<"scriptengine.v1.ServiceEvent"> & {
   eventId: string;
 
   /**
-   * The service that emitted it (the engine's service id, or the Emit caller's principal).
+   * The service that emitted it (the engine's service id, or the Emit caller's principal): events
+   * of any other source are a caller's word, not the engine's (see EventService.Emit).
    *
    * @generated from field: string source = 4;
    */
