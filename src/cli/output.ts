@@ -3,20 +3,44 @@
 import Table from "cli-table3";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 
+// Text from the server (other principals' event details, script output, registrations) reaches a
+// terminal: its control characters could set the window title, clear the screen or print a forged
+// line. Human output shows them escaped instead: C0 (tab kept), DEL, C1, the line separators and
+// the bidi controls that reorder what a line shows. --json is left as it is (JSON escapes C0).
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS_BUT_NEWLINE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\x1b": "\\e" };
+
+function escapeControl(c: string): string {
+  const code = c.charCodeAt(0);
+  return NAMED[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
+}
+
+/** `text` for one line of a terminal: every control character (newlines too) shown escaped. */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, escapeControl);
+}
+
+/** As printable, but newlines stay: for multi-line text (script output, messages on stderr). */
+export function printableLines(text: string): string {
+  return text.replace(CONTROLS_BUT_NEWLINE, escapeControl);
+}
+
+/** A table for humans; cells are shown printable (one line each). */
 export function table(head: string[], rows: (string | number)[][]): string {
   const t = new Table({
     head,
     style: { head: process.stdout.isTTY ? ["cyan"] : [], border: [], "padding-left": 0, "padding-right": 0 },
     chars: { top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "", left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "  " },
   });
-  t.push(...rows.map((r) => r.map(String)));
+  t.push(...rows.map((r) => r.map((c) => printable(String(c)))));
   return t.toString().split("\n").map((l) => l.trimEnd()).join("\n");
 }
 
-/** Two columns, no header: key → value. */
+/** Two columns, no header: key → value (shown printable). */
 export function pairs(rows: [string, string | number][]): string {
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${printable(String(v))}`).join("\n");
 }
 
 const readerGone = new AbortController();
@@ -37,7 +61,11 @@ export function handleStdoutErrors(): void {
 export const out = (text: string) => {
   if (!stdoutGone.aborted) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
 };
-export const err = (text: string) => process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+/** Human output only (--json goes through out): shown printableLines, as it often quotes the server. */
+export const err = (text: string) => {
+  const safe = printableLines(text);
+  process.stderr.write(safe.endsWith("\n") ? safe : safe + "\n");
+};
 
 /** JSON that knows bigint (proto uint64 outside toJson). */
 export const json = (value: unknown, pretty = true) =>

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { EventsLostSchema, LossReason, ServiceEventSchema, ServiceStatus, type EventsLost, type ServiceEvent } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { unsignedArg } from "../input.ts";
-import { enumName, err, fmtDuration, fmtTime, json, out } from "../output.ts";
+import { enumName, err, fmtDuration, fmtTime, json, out, printable } from "../output.ts";
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
 
@@ -81,7 +81,7 @@ export function eventCommands(program: Command): void {
             });
             for await (const e of events) {
               if (o.json) out(json(toJson(ServiceEventSchema, e), false));
-              else out(`${String(e.sequence).padStart(6)}  ${fmtTime(e.timestamp)}  ${snake(e.event.case ?? "unknown").padEnd(22)}  ${summary(e)}`);
+              else out(`${String(e.sequence).padStart(6)}  ${fmtTime(e.timestamp)}  ${snake(e.event.case ?? "unknown").padEnd(22)}  ${printable(summary(e))}`);
             }
           });
         } catch (e) {

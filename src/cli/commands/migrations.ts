@@ -21,7 +21,7 @@ import {
 } from "../../../clients/ts/src/index.ts";
 import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
-import { enumName, err, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
+import { enumName, err, fmtDuration, fmtTime, json, out, pairs, printable, table } from "../output.ts";
 
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
 type LevelName = keyof typeof LEVELS;
@@ -148,11 +148,11 @@ export function migrationCommands(program: Command): void {
         const r = (await withClient(o, (c) => c.migrations.validateMigration({ toolName, autoFix: Boolean(o.autoFix) }))).result!;
         if (o.json) out(json(toJson(ValidationResultSchema, r)));
         else {
-          out(`${r.toolName}: ${enumName(ValidationStatus, r.status)}`);
+          out(printable(`${r.toolName}: ${enumName(ValidationStatus, r.status)}`));
           if (r.checks.length > 0) out(table(["CHECK", "STATUS", "DURATION", "MESSAGE"], r.checks.map((c) => [c.name, enumName(ValidationStatus, c.status), fmtDuration(c.duration), c.message])));
           if (r.issues.length > 0) out(table(["SEVERITY", "CHECK", "FIXABLE", "MESSAGE"], r.issues.map((i) => [enumName(Severity, i.severity), i.check, i.fixable ? "yes" : "no", i.message])));
           const fix = r.autoFixResults;
-          if (fix) out(`auto-fix: ${fix.success ? "ok" : "incomplete"}; applied ${fix.applied.join(", ") || "nothing"}; unresolved ${fix.unresolved.length}`);
+          if (fix) out(printable(`auto-fix: ${fix.success ? "ok" : "incomplete"}; applied ${fix.applied.join(", ") || "nothing"}; unresolved ${fix.unresolved.length}`));
         }
         return r.status === ValidationStatus.FAILED ? EXIT.FAILED : EXIT.OK;
       }),

@@ -16,7 +16,7 @@ import {
 import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
 import { MAX_TIMER_MS, durationMs, readSource, unsignedArg } from "../input.ts";
-import { err, fmtBytes, fmtDuration, json, out, pairs, table } from "../output.ts";
+import { err, fmtBytes, fmtDuration, json, out, pairs, printableLines, table } from "../output.ts";
 import { checkProfilePath, saveProfile } from "../profile.ts";
 
 interface ExecOptions {
@@ -85,10 +85,10 @@ function report(result: ExecutionResult, o: ExecOptions & { json?: boolean }): n
     delete doc.cpuProfile; // written to --profile; too large for a terminal
     out(json(doc));
   } else {
-    if (result.stdout) out(result.stdout);
+    if (result.stdout) out(printableLines(result.stdout));
     if (result.stderr) err(result.stderr);
     const value = jsonOf(result.returnValue);
-    if (result.success && value !== undefined) out(typeof value === "string" ? value : JSON.stringify(value, null, 2));
+    if (result.success && value !== undefined) out(printableLines(typeof value === "string" ? value : JSON.stringify(value, null, 2)));
   }
   const profileFailure = o.profile !== undefined ? saveProfile(o.profile, result.cpuProfile) : undefined;
   if (!o.json) {
