@@ -76,7 +76,7 @@ func TestNonFiniteArgumentsFailBeforeTheCall(t *testing.T) {
 		"in a []float64":   {[]float64{math.NaN()}, "unsupported value"},
 	} {
 		_, err := c.Run(ctx, "export default (a) => a", scriptengine.Args{"ok": 1.5, "v": tc.v}, nil)
-		if err == nil || !regexp.MustCompile(`^scriptengine: argument "v": .*`+tc.why).MatchString(err.Error()) {
+		if err == nil || !regexp.MustCompile(`^scriptengine: InvalidArgument: argument "v": .*`+tc.why).MatchString(err.Error()) {
 			t.Errorf("%s: %v, want `argument \"v\": … %s` before anything is sent", name, err, tc.why)
 		}
 		_, err = c.Execute(ctx, "some-script", scriptengine.Args{"v": tc.v}, nil)

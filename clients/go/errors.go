@@ -38,6 +38,8 @@ type Error struct {
 	FieldViolations []FieldViolation
 
 	status *status.Status
+	// cause is what the client itself failed on (an argument encoding/json refused), for errors.As.
+	cause error
 }
 
 // FieldViolation is one invalid request field (google.rpc.BadRequest.FieldViolation).
@@ -57,6 +59,9 @@ func (e *Error) Error() string {
 
 // GRPCStatus lets status.FromError and status.Code see the original status.
 func (e *Error) GRPCStatus() *status.Status { return e.status }
+
+// Unwrap is the client-side cause of an error raised before anything was sent (nil for the server's).
+func (e *Error) Unwrap() error { return e.cause }
 
 // Is matches the sentinel of its code, and context.DeadlineExceeded / context.Canceled.
 func (e *Error) Is(target error) bool {
@@ -133,6 +138,28 @@ func asError(err error) error {
 		}
 	}
 	return e
+}
+
+// invalidArgument is the INVALID_ARGUMENT *Error for script argument name, which cause keeps from
+// being sent: what the server would answer, with a BadRequest naming context.arguments.<name>, as
+// the TypeScript and Python SDKs raise it.
+func invalidArgument(name string, cause error) *Error {
+	msg := fmt.Sprintf("argument %q: %v", name, cause)
+	violation := FieldViolation{Field: "context.arguments." + name, Description: cause.Error()}
+	st := status.New(codes.InvalidArgument, msg)
+	if withDetails, err := st.WithDetails(&errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: violation.Field, Description: violation.Description}},
+	}); err == nil {
+		st = withDetails
+	}
+	return &Error{
+		Code:            codes.InvalidArgument,
+		Message:         msg,
+		Metadata:        map[string]string{},
+		FieldViolations: []FieldViolation{violation},
+		status:          st,
+		cause:           cause,
+	}
 }
 
 // ScriptError is returned by the Run and Execute helpers when the script ran but did not

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"strconv"
 
@@ -19,7 +18,8 @@ import (
 // structs, strings, numbers, bools, nil), sent as encoding/json would write them: a time.Time as
 // an RFC 3339 string, a []byte as base64, a float32 as its shortest decimal (0.1), map keys as
 // strings. A value it cannot marshal (a channel, a func, NaN or ±Inf anywhere in it) fails the
-// call before anything is sent, with an error naming the argument.
+// call before anything is sent, with an INVALID_ARGUMENT *Error (errors.Is ErrInvalidArgument)
+// naming the argument: `argument "v": …`.
 type Args map[string]any
 
 func (a Args) values() (map[string]*structpb.Value, error) {
@@ -27,7 +27,7 @@ func (a Args) values() (map[string]*structpb.Value, error) {
 	for k, v := range a {
 		pv, err := newValue(v)
 		if err != nil {
-			return nil, fmt.Errorf("scriptengine: argument %q: %w", k, err)
+			return nil, invalidArgument(k, err)
 		}
 		out[k] = pv
 	}
