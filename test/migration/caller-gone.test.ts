@@ -2,29 +2,21 @@
 // runs tool code: the engine work stops with the call, nothing is applied after the caller was
 // told the call failed, and the migration is dropped like one the engine could not finish (its
 // MigrationStarted still gets a MigrationCompleted, success false).
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { until, untilMetrics } from "../helpers/until.ts";
-import { SecurityLevel, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { SecurityLevel, clients, collectEvents, config, legacyCopy, startWithLegacy, writeTool } from "./helpers.ts";
 
-const tool = (root: string, file: string, name: string, body: string) =>
-  writeFileSync(
-    join(root, file),
-    `export const name = "${name}";\nexport const description = "d";\nexport const version = "1";\n` +
-      `export const inputSchema = { type: "object", properties: { ms: { type: "integer" } } };\nexport async function call(args) { ${body} }\n`,
-  );
+const MS = { type: "object", properties: { ms: { type: "integer" } } };
 
 let server: TestServer;
 let c: ReturnType<typeof clients>;
 beforeAll(async () => {
   const root = legacyCopy();
-  tool(root, "waits.js", "waits", "await new Promise((r) => setTimeout(r, 3000)); return 1;");
-  tool(root, "spins.js", "spins", "const end = Date.now() + (args.ms ?? 1); let n = 0; while (Date.now() < end) n++; return n;");
+  writeTool(root, "waits", "await new Promise((r) => setTimeout(r, 3000)); return 1;", MS);
+  writeTool(root, "spins", "const end = Date.now() + (args.ms ?? 1); let n = 0; while (Date.now() < end) n++; return n;", MS);
   // One worker: an abandoned smoke run left going would hold it.
   server = await startWithLegacy(root, { args: ["--set", "pool.workers=1"] });
   c = clients(server);
@@ -33,23 +25,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function migrationEvents() {
-  const ac = new AbortController();
-  const seen: ServiceEvent["event"][] = [];
-  const stream = c.events.subscribe({ eventTypes: ["migration_started", "migration_completed"] }, { signal: ac.signal })[Symbol.asyncIterator]();
-  await stream.next(); // subscribed
-  void (async () => {
-    for (;;) {
-      const { value, done } = await stream.next();
-      if (done) return;
-      if (value.message.case === "event") seen.push(value.message.value.event);
-    }
-  })().catch(() => {});
-  return { seen, stop: () => ac.abort() };
-}
-
 it("MigrateTool past the caller's deadline: nothing is registered or recorded, and its MigrationCompleted says so", async () => {
-  const events = await migrationEvents();
+  const events = await collectEvents(c.events, ["migration_started", "migration_completed"]);
   try {
     const f = await failure(c.migration.migrateTool({ toolName: "waits", config: config({ smokeTimeoutMs: 20_000 }) }, { timeoutMs: 800 }));
     expect(f.code).toBe("DeadlineExceeded");

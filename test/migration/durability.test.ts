@@ -1,16 +1,12 @@
 // Durability through the real server: everything survives a restart, and a SIGKILL in the middle
 // of a migration (a slow smoke run, or inside the finishing transaction) or of a rollback leaves
 // the old state or the new one, never half; the restarted server recovers.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { failure } from "../helpers/errors.ts";
-import { clients, config, legacyCopy, startWithLegacy, waitForLog } from "./helpers.ts";
+import { clients, config, killMidMigration, legacyCopy, startWithLegacy, waitForLog, writeTool } from "./helpers.ts";
 
 const HOOK = "SE_TEST_MIGRATION_COMMIT_DELAY_MS";
-const tool = (root: string, file: string, name: string, body: string) =>
-  writeFileSync(join(root, file), `export const name = "${name}";\nexport const description = "d";\nexport const version = "1";\nexport const inputSchema = { type: "object" };\nexport async function call() { ${body} }\n`);
 
 async function snapshot(c: ReturnType<typeof clients>) {
   return {
@@ -50,21 +46,9 @@ describe("durability", () => {
 
   it("killed during a slow smoke run: the migration is FAILED after restart and nothing changed", async () => {
     const root = legacyCopy();
-    tool(root, "slow.js", "slow", "await new Promise((r) => setTimeout(r, 8000)); return 1;");
-    let server = await startWithLegacy(root);
-    let c = clients(server);
-    const pending = c.migration.migrateTool({ toolName: "slow", config: config({ smokeTimeoutMs: 20_000 }) }).catch((e) => e);
-    let running: string | undefined;
-    for (let i = 0; i < 200 && !running; i++) {
-      running = (await c.migration.listMigrations({ filter: { statuses: [MigrationState.IN_PROGRESS] } })).migrations[0]?.migrationId;
-      if (!running) await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(running).toBeDefined();
-    await server.stop("SIGKILL");
-    await pending;
-
-    server = await startWithLegacy(root, { dataDir: server.dataDir });
-    c = clients(server);
+    const { dataDir, migrationId: running } = await killMidMigration(root);
+    const server = await startWithLegacy(root, { dataDir });
+    const c = clients(server);
     try {
       const [m] = (await c.migration.listMigrations({ filter: { toolName: "slow" } })).migrations;
       expect(m).toMatchObject({ migrationId: running, status: MigrationState.FAILED, hasBackup: false });
@@ -73,7 +57,7 @@ describe("durability", () => {
       expect((await c.migration.getMigrationStatus({})).status).toMatchObject({ inProgress: 0n, failed: 1n, registeredTools: 0n });
       expect(server.logs()).toContain("migration interrupted by a restart marked failed");
       // The tool can be migrated again.
-      tool(root, "slow.js", "slow", "return 1;");
+      writeTool(root, "slow", "return 1;");
       expect((await c.migration.migrateTool({ toolName: "slow", config: config() })).result?.status).toBe(MigrationState.COMPLETED);
     } finally {
       expect(await server.stop()).toBe(0);

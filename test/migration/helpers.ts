@@ -1,5 +1,5 @@
 // Shared setup of the migration tests: a real server over a private copy of the example legacy tools.
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, type JsonObject } from "@bufbuild/protobuf";
@@ -8,10 +8,13 @@ import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service
 import { ToolService } from "../../gen/ts/scriptengine/v1/tool_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
-import { MigrationConfigSchema, type MigrationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import { MigrationConfigSchema, MigrationState, type MigrationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ROOT, startServer, type StartOptions, type TestServer } from "../helpers/server.ts";
 import { clientFor, type Protocol } from "../helpers/clients.ts";
+import type { Level } from "../../src/config/types.ts";
+import { until } from "../helpers/until.ts";
 
 export { SecurityLevel };
 
@@ -83,4 +86,80 @@ export async function waitForLog(server: TestServer, pred: (logs: string) => boo
     if (Date.now() > until) throw new Error(`log condition not met; logs:\n${server.logs().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+export interface TestPrincipal {
+  name: string;
+  maxLevel: Level;
+  permissions: string[];
+  maxConcurrent?: number;
+}
+
+/** `[[auth.principals]]` entries for a test server's TOML; each one's token is tokenOf(name). */
+export function principalsToml(...principals: TestPrincipal[]): string {
+  return principals
+    .map((p) =>
+      [
+        "[[auth.principals]]",
+        `name = "${p.name}"`,
+        `token = "${tokenOf(p.name)}"`,
+        `max_security_level = "${p.maxLevel}"`,
+        `permissions = ${JSON.stringify(p.permissions)}`,
+        ...(p.maxConcurrent !== undefined ? [`max_concurrent = ${p.maxConcurrent}`] : []),
+      ].join("\n"),
+    )
+    .join("\n\n");
+}
+
+export const tokenOf = (name: string) => `${name}-token-0123456789abcdef`;
+
+/** The headers a call of that principal carries. */
+export const bearer = (name: string) => ({ authorization: `Bearer ${tokenOf(name)}` });
+
+/**
+ * Writes a legacy tool `<name>.js` into `root`: its call runs `body` (async, with `args`), its
+ * input schema is `inputSchema`.
+ */
+export function writeTool(root: string, name: string, body: string, inputSchema: object = { type: "object" }): void {
+  writeFileSync(
+    join(root, `${name}.js`),
+    `export const name = "${name}";\nexport const description = "d";\nexport const version = "1";\n` +
+      `export const inputSchema = ${JSON.stringify(inputSchema)};\nexport async function call(args) { ${body} }\n`,
+  );
+}
+
+/**
+ * Subscribes to `eventTypes` and collects the events that arrive into `seen` until `stop()`;
+ * returns once the subscription is live, so every event published from then on is seen.
+ * `afterSequence` replays the retained ones first.
+ */
+export async function collectEvents(events: ReturnType<typeof clients>["events"], eventTypes: string[], afterSequence?: bigint) {
+  const ac = new AbortController();
+  const seen: ServiceEvent["event"][] = [];
+  const stream = events.subscribe({ eventTypes, afterSequence }, { signal: ac.signal })[Symbol.asyncIterator]();
+  await stream.next(); // SubscriptionStarted, always first
+  void (async () => {
+    for (;;) {
+      const { value, done } = await stream.next();
+      if (done) return;
+      if (value.message.case === "event") seen.push(value.message.value.event);
+    }
+  })().catch(() => {});
+  return { seen, stop: () => ac.abort() };
+}
+
+/**
+ * A server over `root` killed (SIGKILL) in the middle of a migration: it starts migrating `slow`
+ * (a tool whose smoke run takes seconds) and is killed once the migration is IN_PROGRESS. Its data
+ * directory, to restart on, and the migration's id.
+ */
+export async function killMidMigration(root: string): Promise<{ dataDir: string; migrationId: string }> {
+  writeTool(root, "slow", "await new Promise((r) => setTimeout(r, 8000)); return 1;");
+  const server = await startWithLegacy(root);
+  const c = clients(server);
+  const pending = c.migration.migrateTool({ toolName: "slow", config: config({ smokeTimeoutMs: 20_000 }) }).catch((e) => e);
+  const migrationId = await until("the migration is in progress", async () => (await c.migration.listMigrations({ filter: { statuses: [MigrationState.IN_PROGRESS] } })).migrations[0]?.migrationId);
+  await server.stop("SIGKILL");
+  await pending;
+  return { dataDir: server.dataDir, migrationId };
 }

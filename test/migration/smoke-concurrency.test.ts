@@ -2,46 +2,23 @@
 // its concurrent executions at that level like its RunScript calls, so ValidateMigration and
 // MigrateTool are no way around the limit. A registered tool called from a running script still
 // runs inside its caller's slot.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { untilMetrics } from "../helpers/until.ts";
-import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { bearer, clients, config, legacyCopy, principalsToml, startWithLegacy, writeTool } from "./helpers.ts";
 
-const OPS = { headers: { authorization: "Bearer ops-token-0123456789abcdef" } };
-const SOLO = { headers: { authorization: "Bearer solo-token-0123456789abcdef" } };
-const TOML = `
-[[auth.principals]]
-name = "ops"
-token = "ops-token-0123456789abcdef"
-max_security_level = "development"
-permissions = ["admin"]
-
-[[auth.principals]]
-name = "solo"
-token = "solo-token-0123456789abcdef"
-max_security_level = "safe"
-permissions = ["migrate"]
-max_concurrent = 1
-`;
+const OPS = { headers: bearer("ops") };
+const SOLO = { headers: bearer("solo") };
+const TOML = principalsToml({ name: "ops", maxLevel: "development", permissions: ["admin"] }, { name: "solo", maxLevel: "safe", permissions: ["migrate"], maxConcurrent: 1 });
 
 let server: TestServer;
 let root: string;
 let c: ReturnType<typeof clients>;
 beforeAll(async () => {
   root = legacyCopy();
-  writeFileSync(
-    join(root, "nap.js"),
-    `export const name = "nap";
-export const description = "sleeps when asked";
-export const version = "1";
-export const inputSchema = { type: "object", properties: { ms: { type: "integer" } } };
-export async function call(args) { if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1; }
-`,
-  );
+  writeTool(root, "nap", "if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1;", { type: "object", properties: { ms: { type: "integer" } } });
   server = await startWithLegacy(root, { toml: TOML, args: ["--set", "pool.workers=3"] });
   c = clients(server);
   expect((await c.migration.migrateTool({ toolName: "nap", config: config() }, OPS)).result?.status).toBe(MigrationState.COMPLETED);

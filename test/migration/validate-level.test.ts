@@ -1,37 +1,21 @@
 // ValidateMigration runs the tool's code (describe and smoke runs), so it is gated like running
 // code: a principal whose maximum level is below the tool's is refused. A smoke run lasts no longer
 // than the tool's level allows, and a timed-out one says the limit it actually had.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
-import { SecurityLevel, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { SecurityLevel, bearer, clients, config, legacyCopy, principalsToml, startWithLegacy, writeTool } from "./helpers.ts";
 
-const OPS = { authorization: "Bearer ops-token-0123456789abcdef" };
-const READER = { authorization: "Bearer reader-token-0123456789abcdef" };
-const TOML = `
-[[auth.principals]]
-name = "ops"
-token = "ops-token-0123456789abcdef"
-max_security_level = "development"
-permissions = ["admin"]
-
-[[auth.principals]]
-name = "reader"
-token = "reader-token-0123456789abcdef"
-max_security_level = "safe"
-permissions = []
-`;
-const tool = (root: string, file: string, name: string, body: string) =>
-  writeFileSync(join(root, file), `export const name = "${name}";\nexport const description = "d";\nexport const version = "1";\nexport const inputSchema = { type: "object" };\nexport async function call(args) { ${body} }\n`);
+const OPS = bearer("ops");
+const READER = bearer("reader");
+const TOML = principalsToml({ name: "ops", maxLevel: "development", permissions: ["admin"] }, { name: "reader", maxLevel: "safe", permissions: [] });
 
 let server: TestServer;
 let c: ReturnType<typeof clients>;
 beforeAll(async () => {
   const root = legacyCopy();
-  tool(root, "dev-tool.js", "dev_tool", "return 1;");
-  tool(root, "sleepy.js", "sleepy", "if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1;");
+  writeTool(root, "dev_tool", "return 1;");
+  writeTool(root, "sleepy", "if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1;");
   server = await startWithLegacy(root, { toml: TOML });
   c = clients(server);
   const migrate = (toolName: string, level: SecurityLevel) => c.migration.migrateTool({ toolName, config: config({ level }) }, { headers: OPS });
