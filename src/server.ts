@@ -32,9 +32,9 @@ import type { ServiceRegistry } from "./registry/registry.ts";
 import { registerSelf, type SelfRegistration } from "./registry/self.ts";
 import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
-import { createEngine } from "./engine/index.ts";
+import { createEngine, type Engine } from "./engine/index.ts";
 import { whileOpening } from "./store/database.ts";
-import { openState, recordLastSequence } from "./state.ts";
+import { openState, recordLastSequence, type ServerState } from "./state.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
 import { engineEvents } from "./api/engine-events.ts";
@@ -200,31 +200,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     health,
     announced,
     close: () =>
-      (closing ??= (async () => {
-        health.set(ServiceStatus.STOPPING, "shutting down", true);
-        self?.stop("shutdown");
-        const grace = config.server.shutdownGraceMs;
-        // In order: no new calls; in-flight unary calls finish (what they publish still reaches
-        // subscribers); streams send what they hold (the deregistration included), then end with
-        // UNAVAILABLE; the doors close.
-        // The doors force-close only once the engine has had its chance to answer every call
-        // (clamped: a grace near its maximum would otherwise overflow and force-close at once).
-        const doorsGrace = Math.min(grace + ENGINE_STOP_MS, MAX_TIMER_MS);
-        const doorsClosed = Promise.all([grpcDoor.close(doorsGrace), connectDoor.close(doorsGrace)]);
-        await drainEngine((graceMs) => openCalls.ended(graceMs));
-        streams.abort();
-        recordLastSequence(state, log);
-        registry.close();
-        await openStreams.ended(Math.min(1000, grace));
-        await doorsClosed;
-        stopHealthMonitor();
-        unobserve?.();
-        await engine.close();
-        db.close();
-        health.set(ServiceStatus.STOPPED, "shut down");
-        state.sequences.close();
-        log.info("stopped");
-      })()),
+      (closing ??= shutdown({
+        config, log, health, state, engine, self, doors: [grpcDoor, connectDoor], openCalls, openStreams, streams, drainEngine, stopHealthMonitor, unobserve,
+      })),
   };
 }
 
@@ -260,6 +238,57 @@ function withProbesAndReflection(api: ServedService[], health: HealthState, guar
     served(ReflectionV1Alpha, guard(ReflectionV1Alpha, reflectionV1Alpha(index) as ServiceImpl<typeof ReflectionV1Alpha>, publicOptions)),
   ];
   return [...api, ...probes, ...reflection];
+}
+
+/** What shutdown() stops. */
+interface Running {
+  config: Config;
+  log: Logger;
+  health: HealthState;
+  state: ServerState;
+  engine: Engine;
+  self: SelfRegistration | undefined;
+  doors: { close(graceMs: number): Promise<void> }[];
+  /** Unary calls in flight, and streams open (guard.ts). */
+  openCalls: InFlight;
+  openStreams: InFlight;
+  /** Aborting it ends every stream with UNAVAILABLE. */
+  streams: AbortController;
+  /** Refuses queued executions, gives running ones until `drained` (at most the grace), then stops them. */
+  drainEngine: (drained: (graceMs: number) => Promise<boolean>) => Promise<void>;
+  stopHealthMonitor: () => void;
+  unobserve?: () => void;
+}
+
+/**
+ * The orderly shutdown. In order: no new calls; in-flight unary calls finish (what they publish
+ * still reaches subscribers); streams send what they hold (the deregistration included), then end
+ * with UNAVAILABLE; the doors close; then the engine, the database and the sequence file.
+ */
+async function shutdown(s: Running): Promise<void> {
+  const { health, state, log } = s;
+  health.set(ServiceStatus.STOPPING, "shutting down", true);
+  s.self?.stop("shutdown");
+  const grace = s.config.server.shutdownGraceMs;
+  // The doors force-close only once the engine has had its chance to answer every call
+  // (clamped: a grace near its maximum would otherwise overflow and force-close at once).
+  const doorsGrace = Math.min(grace + ENGINE_STOP_MS, MAX_TIMER_MS);
+  const doorsClosed = Promise.all(s.doors.map((door) => door.close(doorsGrace)));
+  await s.drainEngine((graceMs) => s.openCalls.ended(graceMs));
+  s.streams.abort();
+  // Numbering ends: events published from here on take no sequence number. Then record the last one.
+  state.bus.close();
+  recordLastSequence(state, log);
+  state.registry.close();
+  await s.openStreams.ended(Math.min(1000, grace));
+  await doorsClosed;
+  s.stopHealthMonitor();
+  s.unobserve?.();
+  await s.engine.close();
+  state.db.close();
+  health.set(ServiceStatus.STOPPED, "shut down");
+  state.sequences.close();
+  log.info("stopped");
 }
 
 /** The engine's own registration in discovery; a failure is logged, never fatal. */

@@ -62,11 +62,11 @@ export function openState(config: Config, serviceId: string, health: HealthState
 }
 
 /**
- * Numbering has ended (events after bus.close take none): record where, so a client resuming after
- * the run's last number is told it missed nothing, even if the rest of shutdown is cut short.
+ * Call once numbering has ended (after bus.close: later events take none): records where, so a
+ * client resuming after the run's last number is told it missed nothing, even if the rest of
+ * shutdown is cut short.
  */
 export function recordLastSequence(state: ServerState, log: Logger): void {
-  state.bus.close();
   try {
     state.sequences.stopped(Number(state.bus.latestSequence));
   } catch (err) {
