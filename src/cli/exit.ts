@@ -76,10 +76,11 @@ export function cutBeforeAnswer(err: unknown): boolean {
 }
 
 /**
- * The exit code and the single line to print for anything a command threw. `http2OnlyPort`: the
- * address was found to be an HTTP/2-only server (see port-probe.ts) after an HTTP transport failed.
+ * The exit code and the single line to print for anything a command threw. `probe`: what probing
+ * the address found after an HTTP transport failed; `http2OnlyPort`: it is an HTTP/2-only server
+ * (see port-probe.ts).
  */
-export function describeError(err: unknown, address: string, found: { http2OnlyPort?: boolean } = {}): { exitCode: number; line: string } {
+export function describeError(err: unknown, address: string, probe: { http2OnlyPort?: boolean } = {}): { exitCode: number; line: string } {
   if (err instanceof CliError) return { exitCode: err.exitCode, line: err.message };
   if (err instanceof ScriptEngineError || err instanceof ConnectError) {
     const e = toScriptEngineError(err);
@@ -93,7 +94,7 @@ export function describeError(err: unknown, address: string, found: { http2OnlyP
     // grpc-js ends "No connection established…" with an empty "Resolution note:".
     let message = e.rawMessage.replace(/\s+/g, " ").trim().replace(/\s*Resolution note:$/, "");
     if ((e.code === Code.Unavailable || reset) && !e.reason) message = `cannot reach ${address}: ${message}`;
-    if (e.code === Code.Unavailable && (found.http2OnlyPort || nodeCode(e.cause)?.startsWith("HPE_"))) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
+    if (e.code === Code.Unavailable && (probe.http2OnlyPort || nodeCode(e.cause)?.startsWith("HPE_"))) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
     const meta = Object.entries(e.errorMetadata)
       .filter(([k]) => k !== "script_id" && k !== "execution_id")
       .map(([k, v]) => `${k}=${v}`)
