@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { CliError, EXIT, cutBeforeAnswer, describeError } from "./exit.ts";
 import { speaksHttp2First } from "./port-probe.ts";
 import { lastExitCode } from "./action.ts";
-import { handleStdoutErrors } from "./output.ts";
+import { handleStdoutErrors, printable } from "./output.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
 import { scriptCommands } from "./commands/scripts.ts";
 import { statusCommands } from "./commands/status.ts";
@@ -88,7 +88,8 @@ export async function main(argv: string[]): Promise<number> {
       /* the error below says what is wrong */
     }
     const { exitCode: code, line } = describeError(err, address, { http2OnlyPort });
-    process.stderr.write(`scriptengine: ${line}\n`);
+    // The line often quotes the server (a compile error quotes the script): shown printable.
+    process.stderr.write(`scriptengine: ${printable(line)}\n`);
     return code;
   }
 }

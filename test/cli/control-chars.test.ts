@@ -30,6 +30,9 @@ it("events shows a compile error's and an emitted detail's control characters es
   writeFileSync(file, `const r = /\x1b]0;owned-title\x07\x1b[2J\x1b[31mRED\x1b[0m]\x1bE${FORGED}(/;`);
   const compiled = await cli(["-a", server.grpc, "compile", file, "--id", "evil"]);
   expect(compiled.code).toBe(1);
+  // The CLI's own one-line error quotes the same message: escaped too.
+  expect(compiled.stderr).not.toMatch(RAW_CONTROL);
+  expect(compiled.stderr).toContain("\\e]0;owned-title\\x07");
   await clientFor(EventService, "grpc-js", server).emit({
     event: { event: { case: "securityViolation", value: { kind: "escape_attempt", principal: "x", detail: `a\r\n${FORGED}\u202e\x9b2J` } } },
   });
