@@ -13,6 +13,7 @@ import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests, refuseUndecodableQuery } from "./undecodable-request.ts";
 import { foreignCaller } from "./local-callers.ts";
 import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
+import { H1Connections } from "./h1-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
@@ -88,6 +89,8 @@ export async function openConnectDoor(address: string, services: ServedService[]
       socket.once("readable", sniff);
     });
   }
+  const h1Connections = new H1Connections();
+  h1Connections.track(h1 ?? h2);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
@@ -109,10 +112,8 @@ export async function openConnectDoor(address: string, services: ServedService[]
     address: `${address.slice(0, colon)}:${port}`,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
-        let sweep: NodeJS.Timeout | undefined;
         const done = () => {
           clearTimeout(force);
-          clearInterval(sweep);
           resolve();
         };
         const force = setTimeout(() => {
@@ -123,10 +124,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
         // HTTP/2: GOAWAY, so clients open no new streams and sessions end when their calls do.
         for (const session of sessions) session.close();
         // HTTP/1.1: keep-alive connections would hold close() open; end each as soon as it is idle.
-        if (h1) {
-          h1.closeIdleConnections();
-          sweep = setInterval(() => h1!.closeIdleConnections(), 50);
-        }
+        h1Connections.closeWhenIdle();
         if (sockets.size === 0) done();
       }),
   };
