@@ -315,6 +315,66 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return apply(strRaw, StringC, arguments);
   };
   defineProperty(StringC, 'raw', { value: raw, writable: true, configurable: true });
+  // Array.from over an array-like makes its result at the length first: at { length: 1e8 } V8 took
+  // the whole backing store at once, past the isolate's limit check, and the worker outgrew its RSS
+  // budget (neighbours failed with it). An array-like longer than maxWalk is copied here instead, in
+  // a loop that grows the result gradually (the memory limit fires) and that the time limit reaches.
+  // Iterables and short array-likes go to V8; @@iterator and the length are each read once.
+  const arrFrom = ArrayC.from, SymIter = Symbol.iterator, ctorProbe = { __proto__: null, construct() { return {}; } };
+  // 1: o has a (non-nullish) @@iterator, 0: it has none, -1: finding out may run script code.
+  function iteratorKind(o) {
+    for (; o !== null; o = getPrototypeOf(o)) {
+      if (proxiesMade && apply(wsHas, proxies, [o])) return -1;
+      const d = getOwnPropertyDescriptor(o, SymIter);
+      if (d !== undefined) return hasOwn(d, 'value') ? (d.value == null ? 0 : 1) : -1;
+    }
+    return 0;
+  }
+  function toLength(v) {
+    v = +v;
+    return v > 0 ? (v < MAX_SAFE ? MathFloor(v) : MAX_SAFE) : 0;
+  }
+  // IsConstructor, without touching C (a Proxy of it answers construct from our trap).
+  function isConstructor(C) {
+    if (typeof C !== 'function') return false;
+    try { construct(new ProxyC(C, ctorProbe), []); return true; } catch { return false; }
+  }
+  function fromArrayLike(C, obj, len, mapfn, thisArg) {
+    if (C !== ArrayC && isConstructor(C)) {
+      const A = construct(C, [len]);
+      for (let k = 0; k < len; k++) {
+        const v = mapfn === undefined ? obj[k] : apply(mapfn, thisArg, [obj[k], k]);
+        defineProperty(A, k, { __proto__: null, value: v, writable: true, enumerable: true, configurable: true });
+      }
+      A.length = len;
+      return A;
+    }
+    if (len > 4294967295) throw new RangeErrorC('Invalid array length');
+    const out = bare();
+    for (let k = 0; k < len; k++) out[k] = mapfn === undefined ? obj[k] : apply(mapfn, thisArg, [obj[k], k]);
+    return arrayResult(undefined, out, len, true);
+  }
+  const from = function from(items) {
+    const mapfn = arguments[1];
+    if (items == null || (mapfn !== undefined && typeof mapfn !== 'function')) return apply(arrFrom, this, arguments);
+    const obj = O(items), kind = iteratorKind(obj);
+    if (kind === 1) return apply(arrFrom, this, arguments);
+    let len;
+    if (kind === 0) {
+      const n = fixedLength(obj);
+      if (n !== undefined) { len = toLength(n); if (len <= maxWalk) return apply(arrFrom, this, arguments); }
+    } else {
+      const it = items[SymIter];
+      if (it != null) {
+        // V8 gets the method read here (a second read could answer otherwise), called on items.
+        arguments[0] = { __proto__: null, [SymIter]: typeof it === 'function' ? function () { return apply(it, items, []); } : it };
+        return apply(arrFrom, this, arguments);
+      }
+    }
+    if (len === undefined) len = toLength(obj.length);
+    return fromArrayLike(this, obj, len, mapfn, arguments[2]);
+  };
+  defineProperty(ArrayC, 'from', { value: from, writable: true, configurable: true });
   // The Proxy constructor and Proxy.revocable note each proxy they make (nothing else makes one).
   defineProperty(ProxyC, 'revocable', {
     value: function revocable(target, handler) {
