@@ -29,3 +29,15 @@ export async function expectHealthy(engine: Engine): Promise<void> {
     throw new Error(`engine not healthy after hostile run: ${JSON.stringify(r)}`);
   }
 }
+
+/** The value of a run that must succeed (5 s wall); its error, if any, is shown. */
+export async function valueOf(engine: Engine, source: string): Promise<unknown> {
+  const r = await run(engine, source, { limits: { wallTimeoutMs: 5000 } as never });
+  if (r.error) throw new Error(`expected a value, got ${JSON.stringify(r.error)}`);
+  return r.returnValue;
+}
+
+/** A run parked on a 2.5 s timer in a worker an attack shares: it must still answer "neighbour ok". */
+export function parkedNeighbour(engine: Engine): Promise<ExecutionOutcome> {
+  return run(engine, 'new Promise((r) => setTimeout(() => r("neighbour ok"), 2500))', { limits: { wallTimeoutMs: 10_000 } as never });
+}

@@ -2,18 +2,14 @@
 // each one made to the script's off-heap budget (the memory limit's size).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.ts';
-import { expectHealthy, MiB, run, startEngine } from './helpers.ts';
+import { expectHealthy, MiB, parkedNeighbour, run, startEngine, valueOf } from './helpers.ts';
 
 let engine: Engine;
 beforeAll(async () => { engine = await startEngine({ workers: 1, defaultMemoryBytes: 50 * MiB }); }, 20_000);
 afterAll(async () => { await engine?.close(); }, 20_000);
 
-const value = async (source: string) => {
-  const r = await run(engine, source, { limits: { wallTimeoutMs: 5000 } as never });
-  expect(r.error, JSON.stringify(r.error)).toBeUndefined();
-  return r.returnValue;
-};
-const parked = () => run(engine, 'new Promise((r) => setTimeout(() => r("neighbour ok"), 2500))', { limits: { wallTimeoutMs: 10_000 } as never });
+const value = (source: string) => valueOf(engine, source);
+const parked = () => parkedNeighbour(engine);
 
 // 200k DateTimeFormats (~26 KB of ICU memory each, ~4 MiB of heap in all) grew the worker past its
 // 1 GiB budget: it was replaced, and the executions parked in it failed WORKER_CRASHED.
