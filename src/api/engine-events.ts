@@ -1,5 +1,5 @@
 // The events the engine's RPCs cause: ScriptCompiled, ScriptExecuted and SecurityViolation.
-// Their free text (a compile error quotes the source) is clipped to MAX_EVENT_TEXT with a marker.
+// Their free text (a compile error quotes the source) is clipped where every server event is: bus.publish.
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "../log.ts";
 import { throttledWarn } from "../log-throttle.ts";
@@ -8,7 +8,6 @@ import { ScriptCompiledSchema, ScriptExecutedSchema, SecurityViolationSchema, Se
 import type { Level } from "../config/types.ts";
 import { ResourceUsageSchema, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { ExecutionOutcome } from "../engine/index.ts";
-import { clipEventText } from "../events/clip.ts";
 import { LEVEL_TO_PROTO } from "./config-message.ts";
 import { durationOf } from "./duration.ts";
 
@@ -43,7 +42,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
   const violation = (kind: string, principal: string, scriptId: string, executionId: string, detail: string, level: Level, count = 1) =>
     emit({
       case: "securityViolation",
-      value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail: clipEventText(detail), securityLevel: LEVEL_TO_PROTO[level], count }),
+      value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail, securityLevel: LEVEL_TO_PROTO[level], count }),
     });
   const unauthenticated = unauthenticatedEvents(
     (detail, level, count) => violation("unauthenticated", "", "", "", detail, level, count),
@@ -52,7 +51,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
   );
   return {
     compiled: (scriptId, success, ms, error) =>
-      emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error: error === undefined ? undefined : clipEventText(error) }) }),
+      emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error }) }),
     executed: (scriptId, o, usage) =>
       emit({
         case: "scriptExecuted",

@@ -11,7 +11,9 @@ export function clipEventText(text: string, max = MAX_EVENT_TEXT): string {
   if (text.length <= max) return text;
   let end = max;
   if (/[\uD800-\uDBFF]/.test(text[end - 1]!)) end--;
-  return `${text.slice(0, end)}… [${text.length - end} more characters cut]`;
+  // A copy, not a slice: V8's slice of a long string keeps the whole original alive.
+  const head = Buffer.from(text.slice(0, end), "utf16le").toString("utf16le");
+  return `${head}… [${text.length - end} more characters cut]`;
 }
 
 /**
