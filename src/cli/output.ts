@@ -7,8 +7,9 @@ import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 // terminal: its control characters could set the window title, clear the screen or print a forged
 // line. Human output shows them escaped instead: C0 (tab kept), DEL, C1, the line separators and
 // the bidi controls that reorder what a line shows. --json is left as it is (JSON escapes C0).
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const CONTROLS_BUT_NEWLINE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const BUT_NEWLINE = String.raw`\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069`;
+const CONTROLS = new RegExp(`[\\n${BUT_NEWLINE}]`, "g");
+const CONTROLS_BUT_NEWLINE = new RegExp(`[${BUT_NEWLINE}]`, "g");
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\x1b": "\\e" };
 
 function escapeControl(c: string): string {
