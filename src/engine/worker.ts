@@ -675,7 +675,9 @@ class Slot {
 
   classify(e: unknown, run: Run, filename: string): ExecutionError {
     if (run.abort) return { kind: run.abort.kind, name: ABORT_NAMES[run.abort.kind] ?? 'Error', message: run.abort.message, stack: '', line: 0, column: 0 };
-    if (e instanceof CompileError) {
+    // A compile that ran the isolate out of memory fails as a compile too ("Isolate was disposed ...
+    // memory limit"): the isolate's state says which it was, not the error's class.
+    if (e instanceof CompileError && !this.isolate.isDisposed) {
       return { kind: 'script_threw', name: 'SyntaxError', message: e.message, stack: '', line: e.line, column: e.column };
     }
     if (e && typeof e === 'object' && 'kind' in e && 'name' in e && !(e instanceof Error)) return e as ExecutionError;
