@@ -82,8 +82,20 @@ function compiledMessage(s: Pick<StoredScript, "scriptId" | "version" | "sourceH
   });
 }
 
-/** Roughly what a listed script takes in a response: its name, metadata and diagnostics, and the rest. */
-const listedBytes = (s: ListedScript) => s.name.length + JSON.stringify(s.metadata).length + JSON.stringify(s.diagnostics).length + 256;
+/** A string field's tag and length prefix (lengths up to 2 MiB). */
+const FIELD = 4;
+
+/**
+ * What a listed script takes in a response, from above: its name, metadata and diagnostics in UTF-8
+ * bytes, the wire's unit (CJK text is 3 bytes per UTF-16 unit), each with its framing (a map entry
+ * is a message of key and value), and 384 for the rest (id, hash, times, the entry's framing).
+ */
+function listedBytes(s: ListedScript): number {
+  let bytes = 384 + Buffer.byteLength(s.name) + FIELD;
+  for (const [k, v] of Object.entries(s.metadata)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 3 * FIELD;
+  for (const d of s.diagnostics) bytes += Buffer.byteLength(d.message) + 16 + 2 * FIELD;
+  return bytes;
+}
 
 /** Fills PerformanceMetrics.stored_script_bytes. */
 export const storeMetrics =

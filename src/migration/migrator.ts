@@ -662,7 +662,12 @@ export class Migrator {
       beforeSeq: q.beforeSeq,
       limit: q.limit + 1,
     });
-    const { page, more } = pageWithin(rows, q.limit, (m) => JSON.stringify([m.warnings, m.errors, m.metadata]).length + 512);
+    // From above, in UTF-8 bytes (the wire's unit: CJK text is 3 per UTF-16 unit): the texts as JSON
+    // (3 bytes around each string, 6 around a map entry), 4 more per entry (the wire frames an
+    // entry as a message), and 512 for the rest.
+    const bytesOf = (m: StoredMigration) =>
+      Buffer.byteLength(JSON.stringify([m.warnings, m.errors, m.metadata, refText(m.source)])) + 4 * Object.keys(m.metadata).length + 512;
+    const { page, more } = pageWithin(rows, q.limit, bytesOf);
     return { items: page.map((m) => this.#info(m)), lastSeq: page.length ? page[page.length - 1].seq : 0, more };
   }
 
