@@ -9,7 +9,7 @@ import type { JsonObject } from "../engine/index.ts";
 const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const EXECUTION_ID = /^[\x21-\x7e]{1,128}$/;
 
-/** Bounds of a script's free-form name and metadata. */
+/** Bounds of a script's free-form name and metadata, in characters (code points). */
 export const SCRIPT_META_LIMITS = { nameMaxLength: 256, metadataMaxEntries: 64, keyMaxLength: 128, valueMaxLength: 1024 } as const;
 
 const invalid = (field: string, message: string) => serviceError("VALIDATION_ERROR", message, { field });
@@ -24,8 +24,25 @@ export function checkExecutionId(id: string): void {
   if (!EXECUTION_ID.test(id)) throw invalid("context.execution_id", "context.execution_id must be at most 128 printable ASCII characters, without spaces");
 }
 
+/**
+ * Whether `s` has more than `max` characters, counted as code points the way the proto says
+ * (an emoji is one, though two UTF-16 units): without spreading a huge string, and stopping at max + 1.
+ */
+function longerThan(s: string, max: number): boolean {
+  if (s.length <= max) return false;
+  if (s.length > 2 * max) return true;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A surrogate pair is one code point; a lone surrogate counts as one too (as [...s] does).
+    if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+    if (++n > max) return true;
+  }
+  return false;
+}
+
 export function checkName(name: string, field: string): void {
-  if (name.length > SCRIPT_META_LIMITS.nameMaxLength) throw invalid(field, `${field} is longer than ${SCRIPT_META_LIMITS.nameMaxLength} characters`);
+  if (longerThan(name, SCRIPT_META_LIMITS.nameMaxLength)) throw invalid(field, `${field} is longer than ${SCRIPT_META_LIMITS.nameMaxLength} characters`);
 }
 
 export function checkMetadata(metadata: Record<string, string>, field = "context.metadata"): void {
@@ -33,8 +50,8 @@ export function checkMetadata(metadata: Record<string, string>, field = "context
   const entries = Object.entries(metadata);
   if (entries.length > L.metadataMaxEntries) throw invalid(field, `${field} has more than ${L.metadataMaxEntries} entries`);
   for (const [k, v] of entries) {
-    if (k === "" || k.length > L.keyMaxLength) throw invalid(field, `${field} keys must be 1-${L.keyMaxLength} characters`);
-    if (v.length > L.valueMaxLength) throw invalid(field, `${field} values must be at most ${L.valueMaxLength} characters`);
+    if (k === "" || longerThan(k, L.keyMaxLength)) throw invalid(field, `${field} keys must be 1-${L.keyMaxLength} characters`);
+    if (longerThan(v, L.valueMaxLength)) throw invalid(field, `${field} values must be at most ${L.valueMaxLength} characters`);
   }
 }
 

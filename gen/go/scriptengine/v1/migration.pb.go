@@ -909,8 +909,8 @@ type RollbackConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The migration to undo; empty means the tool's latest completed migration.
 	MigrationId string `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
-	// Why, recorded with the migration. At most 1024 characters counted as UTF-16 code units, like a
-	// metadata value (a character beyond U+FFFF, such as most emoji, counts as two); longer is
+	// Why, recorded with the migration. At most 1024 characters counted as UTF-16 code units (a
+	// character beyond U+FFFF, such as most emoji, counts as two); longer is
 	// INVALID_ARGUMENT (VALIDATION_ERROR, field config.reason).
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields

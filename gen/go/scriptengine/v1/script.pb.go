@@ -588,10 +588,12 @@ type CompilationContext struct {
 	// Module (default export main) or expression script; UNSPECIFIED detects it from the source
 	// (import/export starting a statement: at a line's start, or after ";" or "}" on one line).
 	Kind ScriptKind `protobuf:"varint,3,opt,name=kind,proto3,enum=scriptengine.v1.ScriptKind" json:"kind,omitempty"`
-	// A human-readable name, used in stack traces as the file name (at most 256 characters).
+	// A human-readable name, used in stack traces as the file name (at most 256 characters, counted
+	// as Unicode code points: an emoji is one).
 	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
 	// Free-form metadata stored with the script: at most 64 entries, keys of 1-128 characters,
-	// values of at most 1024. Name and metadata count toward store.max_bytes with the source.
+	// values of at most 1024 (code points, like the name). Name and metadata count toward
+	// store.max_bytes with the source.
 	Metadata map[string]string `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Validate only: compile and report, store nothing.
 	ValidateOnly  bool `protobuf:"varint,6,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`

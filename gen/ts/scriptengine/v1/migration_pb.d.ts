@@ -401,8 +401,8 @@ export declare type RollbackConfig = Message<"scriptengine.v1.RollbackConfig"> &
   migrationId: string;
 
   /**
-   * Why, recorded with the migration. At most 1024 characters counted as UTF-16 code units, like a
-   * metadata value (a character beyond U+FFFF, such as most emoji, counts as two); longer is
+   * Why, recorded with the migration. At most 1024 characters counted as UTF-16 code units (a
+   * character beyond U+FFFF, such as most emoji, counts as two); longer is
    * INVALID_ARGUMENT (VALIDATION_ERROR, field config.reason).
    *
    * @generated from field: string reason = 2;

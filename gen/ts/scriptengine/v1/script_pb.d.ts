@@ -282,7 +282,8 @@ export declare type CompilationContext = Message<"scriptengine.v1.CompilationCon
   kind: ScriptKind;
 
   /**
-   * A human-readable name, used in stack traces as the file name (at most 256 characters).
+   * A human-readable name, used in stack traces as the file name (at most 256 characters, counted
+   * as Unicode code points: an emoji is one).
    *
    * @generated from field: string name = 4;
    */
@@ -290,7 +291,8 @@ export declare type CompilationContext = Message<"scriptengine.v1.CompilationCon
 
   /**
    * Free-form metadata stored with the script: at most 64 entries, keys of 1-128 characters,
-   * values of at most 1024. Name and metadata count toward store.max_bytes with the source.
+   * values of at most 1024 (code points, like the name). Name and metadata count toward
+   * store.max_bytes with the source.
    *
    * @generated from field: map<string, string> metadata = 5;
    */
