@@ -10,7 +10,8 @@
 //                                   OTEL_EXPORTER_PROMETHEUS_HOST/PORT)
 // Anything else (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER,
 // OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES, ...) is read by the SDK itself.
-// OTEL_SDK_DISABLED=true turns telemetry off whatever the file says.
+// OTEL_SDK_DISABLED=true turns telemetry off whatever the file says. OTEL_PROPAGATORS is not
+// honoured: only W3C trace context is read from requests and passed on (no baggage).
 import { diag, DiagLogLevel, metrics, trace, type DiagLogger } from "@opentelemetry/api";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
@@ -85,6 +86,10 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
   if (settings.prometheusAddress) {
     await canListen(env.OTEL_EXPORTER_PROMETHEUS_HOST ?? "", Number(env.OTEL_EXPORTER_PROMETHEUS_PORT), settings.prometheusAddress);
   }
+  // W3C trace context only (traceparent, tracestate), whatever OTEL_PROPAGATORS says: the SDK's
+  // default adds W3C baggage, which the http tool would then carry, as the caller sent it, to any
+  // host a script may reach (a gateway's baggage often holds user ids and internal flags).
+  env.OTEL_PROPAGATORS = "tracecontext";
   const { NodeSDK } = await import("@opentelemetry/sdk-node");
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME,
