@@ -4,11 +4,18 @@
 import { context, propagation } from "@opentelemetry/api";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
+import { fitJsonText } from "./fit-text.ts";
 
 export interface HttpToolOptions {
   /** Hosts (exact, or "*.example.com") Production may reach; Development ignores it. */
   allowList: string[];
+  /** Body bytes read; the rest is not downloaded. */
   maxResponseBytes: number;
+  /**
+   * The result's size as JSON (max_tool_payload_bytes, checked by the engine): the body is cut to
+   * fit it. Twice maxResponseBytes when not given, as the bridge's callers size the two.
+   */
+  maxResultBytes?: number;
   timeoutMs: number;
 }
 
@@ -60,26 +67,41 @@ export async function httpTool(
   }).catch((err: Error) => {
     throw new ToolError(`http: ${err.name === "TimeoutError" ? "timed out" : err.message}`);
   });
-  // Read at most maxResponseBytes; the rest is not downloaded.
+  // Read at most maxResponseBytes; the rest is not downloaded. Decoded as it comes: a character
+  // the cut splits is left out rather than made U+FFFD.
   const reader = res.body?.getReader();
-  const chunks: Uint8Array[] = [];
+  const decoder = new TextDecoder();
+  let text = "";
   let size = 0;
   let truncated = false;
   while (reader) {
     const { done, value } = await reader.read();
     if (done) break;
     if (size + value.byteLength > options.maxResponseBytes) {
-      chunks.push(value.subarray(0, options.maxResponseBytes - size));
+      text += decoder.decode(value.subarray(0, options.maxResponseBytes - size), { stream: true });
       size = options.maxResponseBytes;
       truncated = true;
       await reader.cancel();
       break;
     }
-    chunks.push(value);
+    text += decoder.decode(value, { stream: true });
     size += value.byteLength;
   }
+  if (!truncated) text += decoder.decode();
   reportIo(size + (body?.length ?? 0), 0);
   const responseHeaders: Record<string, string> = {};
   res.headers.forEach((v, k) => (responseHeaders[k] = v));
-  return { status: res.status, headers: responseHeaders, body: Buffer.concat(chunks).toString("utf8"), truncated };
+  return fitResult({ status: res.status, headers: responseHeaders }, text, truncated, options.maxResultBytes ?? 2 * options.maxResponseBytes);
+}
+
+/**
+ * The result with as much of the body as fits `cap` once JSON: escaped, text can be 6 times the
+ * bytes it came from, so a body under maxResponseBytes may still not fit.
+ */
+function fitResult(head: { status: number; headers: Record<string, string> }, text: string, truncated: boolean, cap: number): JsonValue {
+  // Sized with truncated: false, the longer of its two values.
+  const envelope = Buffer.byteLength(JSON.stringify({ ...head, body: "", truncated: false }));
+  if (envelope > cap) throw new ToolError(`http: the response's headers alone exceed ${cap} bytes`);
+  const fit = fitJsonText(text, cap - envelope);
+  return { ...head, body: fit.text, truncated: truncated || fit.truncated };
 }

@@ -1,0 +1,69 @@
+// The built-in http tool through the real server, against a loopback origin started here.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { startServer, type TestServer } from "../helpers/server.ts";
+
+const MiB = 1024 * 1024;
+let server: TestServer;
+let origin: Server;
+let base = "";
+
+/** The origin's routes: each answers once the request body is in, with what it received. */
+const routes: Record<string, (req: IncomingMessage, res: ServerResponse, received: number) => void> = {
+  "/nul": (_q, res) => res.end(Buffer.alloc(200_000)),
+  "/ff": (_q, res) => res.end(Buffer.alloc(600_000, 0xff)),
+  // 1 + 2 × 300,000 bytes: the 512 KiB read cap falls inside an "é".
+  "/odd": (_q, res) => res.end("a" + "é".repeat(300_000)),
+};
+
+beforeAll(async () => {
+  origin = createServer((req, res) => {
+    let received = 0;
+    req.on("data", (d: Buffer) => (received += d.length));
+    req.on("end", () => (routes[new URL(req.url!, "http://x").pathname] ?? ((_q, r) => r.end(JSON.stringify({ received }))))(req, res, received));
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(origin.address() as { port: number }).port}`;
+  server = await startServer({ toml: `[tools]\nhttp_allow_list = ["127.0.0.1"]\n` });
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+  origin?.close();
+});
+
+async function run(source: string, context: object = {}) {
+  const res = await fetch(`http://${server.http}/scriptengine.v1.ScriptService/RunScript`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ source, context: { securityContext: { securityLevel: "SECURITY_LEVEL_PRODUCTION" }, availableTools: ["http"], ...context } }),
+  });
+  const j = (await res.json()) as { result?: { success?: boolean; returnValue: unknown; resourceUsage: Record<string, string> } };
+  if (!j.result?.success) throw new Error(`the script failed: ${JSON.stringify(j).slice(0, 500)}`);
+  return j.result;
+}
+
+describe("http tool: a body that grows past the result cap once JSON", () => {
+  // What the script saw: the body summarised, and the result's size as JSON in UTF-8.
+  const summary = (path: string, char: string) => `export default async (a, ctx) => {
+    const utf8 = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
+    const h = await ctx.tools.http({ url: "${base}${path}" });
+    return { status: h.status, only: [...h.body].every((c) => c === ${JSON.stringify(char)}), length: h.body.length, truncated: h.truncated,
+      json: utf8(JSON.stringify(h)), last: h.body.charCodeAt(h.body.length - 1) };
+  }`;
+
+  it("comes back cut to the cap, truncated, with status and headers, for control bytes and invalid UTF-8", async () => {
+    for (const [path, char, size] of [["/nul", "\u0000", 6], ["/ff", "\ufffd", 3]] as const) {
+      const v = (await run(summary(path, char))).returnValue as Record<string, unknown>;
+      expect(v).toMatchObject({ status: 200, only: true, truncated: true });
+      // The longest body that fits: one more character would not (room is kept for "false",
+      // a byte longer than "true").
+      expect(v.json as number).toBeLessThanOrEqual(MiB);
+      expect((v.json as number) + size + 1).toBeGreaterThan(MiB);
+    }
+  });
+
+  it("leaves out a character the read cap splits instead of making it U+FFFD", async () => {
+    const v = (await run(summary("/odd", "é"))).returnValue as Record<string, unknown>;
+    expect(v).toMatchObject({ status: 200, truncated: true, last: "é".charCodeAt(0), length: 1 + 262_143 });
+  });
+});
