@@ -36,7 +36,11 @@ export interface PreparedSource {
 }
 
 interface TypeStripper { transformSync(source: string, options: { mode: 'strip-only' }): { code: string } }
-/** amaro's own error: its position (line 1-based, column 0-based) and whether the syntax is the cause. */
+/**
+ * amaro's own error: its position and whether the syntax is the cause. The position is the one its
+ * report draws: line 1-based (ended by \n, \r\n or \r only), column 0-based in terminal cells
+ * (a tab is 4, a wide character 2, a combining mark 0, and an astral one a cell more).
+ */
 interface StripperError { code?: string; message?: string; startLine?: number; startColumn?: number }
 
 const require = createRequire(import.meta.url);
@@ -61,12 +65,78 @@ export function stripTypes(source: string): string {
   } catch (e) {
     const err = e as StripperError;
     if (err.code === 'InvalidSyntax' || err.code === 'UnsupportedSyntax') {
-      throw new CompileError(`TypeScript: ${String(err.message)}`, err.startLine ?? 0, err.startLine ? (err.startColumn ?? 0) + 1 : 0);
+      const [line, column] = err.startLine ? v8Position(source, err.startLine, err.startColumn ?? 0) : [0, 0];
+      throw new CompileError(`TypeScript: ${String(err.message)}`, line, column);
     }
     // Its stack ran out (RangeError, or a WebAssembly trap that leaves the instance unusable).
     stripper = undefined;
     throw new CompileError('TypeScript: the source nests too deeply to strip its types', 0, 0);
   }
+}
+
+const AMARO_LINE_END = /\r\n|\r|\n/g;
+const V8_LINE_END = /\r\n|[\r\n\u2028\u2029]/g;
+
+/**
+ * amaro's (line, cell column) as V8 gives a JS error's: 1-based line (U+2028/U+2029 end one too)
+ * and 1-based column in UTF-16 units, so that a TS and a JS error point the same way.
+ */
+function v8Position(source: string, amaroLine: number, cells: number): [number, number] {
+  let start = 0;
+  AMARO_LINE_END.lastIndex = 0;
+  for (let n = 1, m; n < amaroLine && (m = AMARO_LINE_END.exec(source)); n++) start = m.index + m[0].length;
+  AMARO_LINE_END.lastIndex = start;
+  const end = AMARO_LINE_END.exec(source)?.index ?? source.length;
+  const offset = start + offsetAtCells(source.slice(start, end), cells);
+  let line = 1;
+  let lineStart = 0;
+  V8_LINE_END.lastIndex = 0;
+  for (let m; (m = V8_LINE_END.exec(source)) && m.index < offset;) {
+    line++;
+    lineStart = m.index + m[0].length;
+  }
+  return [line, offset - lineStart + 1];
+}
+
+/**
+ * The UTF-16 offset in a line of what amaro draws `cells` cells in. The width of a character is
+ * amaro's own (its Unicode tables, its tab), so it is asked: the longest prefix of the line it
+ * draws no wider (zero-width characters before the token belong to the prefix) is found by halving:
+ * a few calls on text no longer than the line, on the error path only. If asking fails, the cells
+ * are taken as units.
+ */
+function offsetAtCells(line: string, cells: number): number {
+  if (/^[\x20-\x7e]*$/.test(line)) return Math.min(cells, line.length); // one cell a unit: nothing to ask
+  const starts: number[] = []; // code point boundaries: a prefix never splits a surrogate pair
+  for (let i = 0; i <= line.length; i++) {
+    const low = line.charCodeAt(i) >= 0xdc00 && line.charCodeAt(i) <= 0xdfff;
+    const afterHigh = line.charCodeAt(i - 1) >= 0xd800 && line.charCodeAt(i - 1) <= 0xdbff;
+    if (!(low && afterHigh)) starts.push(i);
+  }
+  let lo = 0;
+  let hi = starts.length - 1;
+  try {
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (cellsOf(line.slice(0, starts[mid])) <= cells) lo = mid;
+      else hi = mid - 1;
+    }
+  } catch {
+    return Math.min(cells, line.length);
+  }
+  return starts[lo];
+}
+
+/** How many cells amaro draws this text in: the column of a syntax error right after it in a comment. */
+function cellsOf(text: string): number {
+  try {
+    stripper!.transformSync(`/*${text.replaceAll('*', ' ')}*/)`, { mode: 'strip-only' });
+  } catch (e) {
+    const err = e as StripperError;
+    if (err.code === 'InvalidSyntax' && err.startLine === 1 && typeof err.startColumn === 'number') return err.startColumn - 4;
+    stripper = undefined; // a trap leaves the instance unusable (see loadStripper)
+  }
+  throw new Error('amaro drew no column for the probe');
 }
 
 /** Strips TypeScript types (positions are kept: types become spaces) and decides the kind. */
