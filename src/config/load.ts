@@ -305,6 +305,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
   };
   checkDiscovery(config.discovery);
   checkResultFits(config.execution);
+  fitSourceInRequest(config, (key) => values.has(key));
   // Checked as an address (port range included): empty means none, so it is not typed "address".
   const prom = config.telemetry!.prometheusAddress;
   if (prom) coerce("telemetry.prometheus_address", { type: "address", default: "", doc: "" }, prom, false);
@@ -340,6 +341,38 @@ function checkResultFits(execution: Config["execution"]): void {
   throw new ConfigError(
     "execution.max_output_bytes and execution.max_return_bytes",
     `a result could hold 2.5 × ${out} (stdout, stderr, CPU profile) + ${execution.maxReturnBytes} (return value) + 1 MiB (the rest) = ${worst} bytes, over the ${GRPC_MAX_SEND_BYTES} bytes the gRPC port sends in one message; lower them`,
+  );
+}
+
+/**
+ * Room a binary request needs besides its source: the source field's tag and length (6 bytes), the
+ * script id, a full-length name and some metadata or arguments (JSON, with its escapes, may need
+ * more). Half of a request cap under 128 KiB (tests run with 4 KiB), so such a cap still takes a source.
+ */
+const REQUEST_ROOM = 64 * 1024;
+const requestRoom = (requestBytes: number) => Math.min(REQUEST_ROOM, Math.floor(requestBytes / 2));
+
+/**
+ * A source of max_source_size travels in one request, which server.max_request_bytes caps: a limit
+ * no request can carry would be accepted and advertised (GetConfig) but never usable. A key left at
+ * its default follows the one set (a raised max_source_size raises the request cap, a lowered
+ * request cap lowers the source limit); both set and disagreeing stops the server.
+ */
+function fitSourceInRequest(config: Config, isSet: (key: ConfigKey) => boolean): void {
+  const request = config.server.maxRequestBytes;
+  const room = requestRoom(request);
+  if (config.maxSourceSize + room <= request) return;
+  if (!isSet("server.max_request_bytes")) {
+    config.server.maxRequestBytes = config.maxSourceSize + REQUEST_ROOM;
+    return;
+  }
+  if (!isSet("max_source_size")) {
+    config.maxSourceSize = request - room;
+    return;
+  }
+  throw new ConfigError(
+    "max_source_size and server.max_request_bytes",
+    `a source of ${config.maxSourceSize} bytes and ${room} bytes for the rest of its request need ${config.maxSourceSize + room}, over the ${request} bytes a request may take; raise server.max_request_bytes or lower max_source_size`,
   );
 }
 
