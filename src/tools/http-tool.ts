@@ -89,8 +89,14 @@ export async function httpTool(
   }
   if (!truncated) text += decoder.decode();
   reportIo(size + (body?.length ?? 0), 0);
-  const responseHeaders: Record<string, string> = {};
-  res.headers.forEach((v, k) => (responseHeaders[k] = v));
+  // Repeated headers come joined with ", ", which Set-Cookie values may hold themselves: those
+  // come as an array, one entry per header.
+  const responseHeaders: Record<string, string | string[]> = {};
+  res.headers.forEach((v, k) => {
+    if (k !== "set-cookie") responseHeaders[k] = v;
+  });
+  const cookies = res.headers.getSetCookie();
+  if (cookies.length) responseHeaders["set-cookie"] = cookies;
   return fitResult({ status: res.status, headers: responseHeaders }, text, truncated, options.maxResultBytes ?? 2 * options.maxResponseBytes);
 }
 
@@ -98,7 +104,7 @@ export async function httpTool(
  * The result with as much of the body as fits `cap` once JSON: escaped, text can be 6 times the
  * bytes it came from, so a body under maxResponseBytes may still not fit.
  */
-function fitResult(head: { status: number; headers: Record<string, string> }, text: string, truncated: boolean, cap: number): JsonValue {
+function fitResult(head: { status: number; headers: Record<string, string | string[]> }, text: string, truncated: boolean, cap: number): JsonValue {
   // Sized with truncated: false, the longer of its two values.
   const envelope = Buffer.byteLength(JSON.stringify({ ...head, body: "", truncated: false }));
   if (envelope > cap) throw new ToolError(`http: the response's headers alone exceed ${cap} bytes`);

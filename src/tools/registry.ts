@@ -31,7 +31,8 @@ export const BUILTIN_TOOLS = [
   },
   {
     name: "http",
-    description: "HTTP(S) requests: Production level to the configured allow-list, Development level anywhere.",
+    description:
+      "HTTP(S) requests: Production level to the configured allow-list, Development level anywhere. Answers { status, headers, body, truncated }; headers[\"set-cookie\"] is an array, one entry per header.",
     inputSchema: {
       type: "object",
       properties: { url: { type: "string" }, method: { type: "string" }, headers: { type: "object" }, body: { type: "string" } },

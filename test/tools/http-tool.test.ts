@@ -14,6 +14,11 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, receive
   "/ff": (_q, res) => res.end(Buffer.alloc(600_000, 0xff)),
   // 1 + 2 × 300,000 bytes: the 512 KiB read cap falls inside an "é".
   "/odd": (_q, res) => res.end("a" + "é".repeat(300_000)),
+  "/cookies": (_q, res) => {
+    res.setHeader("set-cookie", ["session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT", "csrf=xyz"]);
+    res.setHeader("x-multi", ["one", "two"]);
+    res.end("ok");
+  },
 };
 
 beforeAll(async () => {
@@ -65,5 +70,13 @@ describe("http tool: a body that grows past the result cap once JSON", () => {
   it("leaves out a character the read cap splits instead of making it U+FFFD", async () => {
     const v = (await run(summary("/odd", "é"))).returnValue as Record<string, unknown>;
     expect(v).toMatchObject({ status: 200, truncated: true, last: "é".charCodeAt(0), length: 1 + 262_143 });
+  });
+});
+
+describe("http tool: response headers", () => {
+  it("keeps every Set-Cookie, as an array; other repeated headers joined", async () => {
+    const v = (await run(`export default async (a, ctx) => (await ctx.tools.http({ url: "${base}/cookies" })).headers`)).returnValue as Record<string, unknown>;
+    expect(v["set-cookie"]).toEqual(["session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT", "csrf=xyz"]);
+    expect(v["x-multi"]).toBe("one, two");
   });
 });
