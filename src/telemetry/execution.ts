@@ -5,6 +5,8 @@
 //                            drawn from the worker's own measurement at the start of the run
 //     scriptengine.tool      each host tool call the script makes (the http tool passes the trace on)
 //   scriptengine.compile     also for the host-side compile of CompileScript / RunScript
+// Every span is given explicit start and end times on its RPC's clock (clock.ts), so children lie
+// inside their parent whatever the wall clock does meanwhile.
 import { SpanStatusCode, context, trace, type Context, type Meter, type Span, type Tracer } from "@opentelemetry/api";
 import type { CompileResult, ExecutionOutcome, ToolCallback } from "../engine/index.ts";
 import {
@@ -21,6 +23,7 @@ import {
   SPAN_RUN,
   SPAN_TOOL,
 } from "./semconv.ts";
+import { clockOf } from "./clock.ts";
 
 export interface ExecutionTrace {
   /** Pass as ExecuteJob.onDispatch. */
@@ -37,9 +40,6 @@ export interface ExecutionTelemetry {
   compile(scriptId: string, fn: () => Promise<CompileResult>): Promise<CompileResult>;
 }
 
-/** performance.now() → epoch milliseconds, the time input spans take. */
-const epochMs = (perfNow: number) => performance.timeOrigin + perfNow;
-
 export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelemetry {
   const executions = meter.createCounter(METRIC_EXECUTIONS, {
     description: "Script executions by outcome (success, an error kind, or rejected) and security level",
@@ -47,8 +47,9 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
   return {
     start({ scriptId, executionId, level }) {
       const parent = context.active();
+      const clock = clockOf(parent);
       const common = { [ATTR_SCRIPT_ID]: scriptId, [ATTR_EXECUTION_ID]: executionId, [ATTR_SECURITY_LEVEL]: level };
-      const queue = tracer.startSpan(SPAN_QUEUE_WAIT, { attributes: common }, parent);
+      const queue = tracer.startSpan(SPAN_QUEUE_WAIT, { startTime: clock(), attributes: common }, parent);
       let queueOpen = true;
       let run: Span | undefined;
       let runCtx: Context = parent;
@@ -56,54 +57,57 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
       return {
         dispatched({ cacheHit, workerId }) {
           runStart = performance.now();
-          queue.end(epochMs(runStart)); // the queue wait ends exactly where the run starts
+          queue.end(clock(runStart)); // the queue wait ends exactly where the run starts
           queueOpen = false;
-          run = tracer.startSpan(SPAN_RUN, { startTime: epochMs(runStart), attributes: { ...common, [ATTR_CACHE_HIT]: cacheHit, [ATTR_WORKER_ID]: workerId } }, parent);
+          run = tracer.startSpan(SPAN_RUN, { startTime: clock(runStart), attributes: { ...common, [ATTR_CACHE_HIT]: cacheHit, [ATTR_WORKER_ID]: workerId } }, parent);
           runCtx = trace.setSpan(parent, run);
         },
         tools(callback) {
           return (name, args, info) => {
-            const span = tracer.startSpan(`${SPAN_TOOL} ${name}`, { attributes: { [ATTR_TOOL_NAME]: name, [ATTR_EXECUTION_ID]: executionId } }, runCtx);
+            const span = tracer.startSpan(`${SPAN_TOOL} ${name}`, { startTime: clock(), attributes: { [ATTR_TOOL_NAME]: name, [ATTR_EXECUTION_ID]: executionId } }, runCtx);
             return context.with(trace.setSpan(runCtx, span), () => callback(name, args, info)).then(
               (value) => {
-                span.end();
+                span.end(clock());
                 return value;
               },
               (err: unknown) => {
                 span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
-                span.end();
+                span.end(clock());
                 throw err;
               },
             );
           };
         },
         done(outcome, error) {
+          const end = performance.now();
           const result = outcome ? (outcome.success ? "success" : (outcome.error?.kind ?? "failed")) : "rejected";
           executions.add(1, { [ATTR_OUTCOME]: result, [ATTR_SECURITY_LEVEL]: level });
           if (queueOpen) {
             queue.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? "not run") });
-            queue.end();
+            queue.end(clock(end));
             queueOpen = false;
           }
           if (!run) return;
           if (outcome) {
             const compileMs = outcome.metadata.compileMs;
             if (compileMs !== undefined) {
+              // The worker's own measure, laid from the run's start (never past the run's end).
               tracer
-                .startSpan(SPAN_COMPILE, { startTime: epochMs(runStart), attributes: { [ATTR_SCRIPT_ID]: scriptId, [ATTR_CACHE_HIT]: outcome.metadata.cacheHit } }, runCtx)
-                .end(epochMs(runStart + compileMs));
+                .startSpan(SPAN_COMPILE, { startTime: clock(runStart), attributes: { [ATTR_SCRIPT_ID]: scriptId, [ATTR_CACHE_HIT]: outcome.metadata.cacheHit } }, runCtx)
+                .end(clock(Math.min(runStart + compileMs, end)));
             }
             run.setAttribute(ATTR_OUTCOME, result);
             if (!outcome.success) run.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error?.kind });
           } else {
             run.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
           }
-          run.end();
+          run.end(clock(end));
         },
       };
     },
     async compile(scriptId, fn) {
-      const span = tracer.startSpan(SPAN_COMPILE, { attributes: { [ATTR_SCRIPT_ID]: scriptId } });
+      const clock = clockOf(context.active());
+      const span = tracer.startSpan(SPAN_COMPILE, { startTime: clock(), attributes: { [ATTR_SCRIPT_ID]: scriptId } });
       try {
         const r = await fn();
         span.setAttribute(ATTR_CACHE_HIT, r.cacheHit);
@@ -112,7 +116,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
         span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
         throw err;
       } finally {
-        span.end();
+        span.end(clock());
       }
     },
   };

@@ -12,6 +12,7 @@ import {
   SERVER_ERROR_CODES,
   statusName,
 } from "./semconv.ts";
+import { spanClock, withClock } from "./clock.ts";
 
 export interface RpcCall {
   /** Runs `fn` with the RPC span as the active span (children attach to it). */
@@ -55,11 +56,13 @@ export function rpcTelemetry(tracer: Tracer, meter: Meter): RpcTelemetry {
   });
   return {
     begin(method, hctx) {
+      const clock = spanClock();
       const t0 = performance.now();
       const system = systemOf(hctx.protocolName);
       const parent = propagation.extract(ROOT_CONTEXT, hctx.requestHeader, headerGetter);
-      const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { [ATTR_RPC_SYSTEM_NAME]: system, [ATTR_RPC_METHOD]: method } }, parent);
-      const active = trace.setSpan(parent, span);
+      const span = tracer.startSpan(method, { kind: SpanKind.SERVER, startTime: clock(t0), attributes: { [ATTR_RPC_SYSTEM_NAME]: system, [ATTR_RPC_METHOD]: method } }, parent);
+      // Its children (execution.ts) take their times from the same clock.
+      const active = withClock(trace.setSpan(parent, span), clock);
       let ended = false;
       return {
         within: (fn) => context.with(active, fn),
@@ -75,8 +78,9 @@ export function rpcTelemetry(tracer: Tracer, meter: Meter): RpcTelemetry {
             span.setAttribute(ATTR_ERROR_TYPE, status);
             span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message });
           }
-          span.end();
-          duration.record((performance.now() - t0) / 1000, attributes);
+          const t1 = performance.now();
+          span.end(clock(t1));
+          duration.record((t1 - t0) / 1000, attributes);
         },
       };
     },

@@ -102,10 +102,15 @@ describe("traces", () => {
     expect(run.attributes).toMatchObject({ "scriptengine.outcome": "success", "scriptengine.security_level": "safe", "scriptengine.cache.hit": false });
     const workerCompile = compiles.find((s) => parentOf(s) === run.spanContext().spanId)!;
     expect(workerCompile.attributes["scriptengine.cache.hit"]).toBe(false);
-    // The queue wait ends before the run starts; both lie inside the RPC span.
-    const ns = (t: [number, number]) => t[0] * 1e9 + t[1];
-    expect(ns(queue.endTime)).toBeLessThanOrEqual(ns(run.startTime));
-    expect(ns(run.endTime)).toBeLessThanOrEqual(ns(rpc.endTime) + 1e6); // span clocks are anchored per trace: allow 1 ms
+    // The queue wait ends where the run starts; all lie inside the RPC span (one clock per call).
+    const ns = (t: [number, number]) => BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
+    expect(ns(queue.endTime)).toBe(ns(run.startTime));
+    for (const child of [hostCompile, queue, run]) {
+      expect(ns(child.startTime)).toBeGreaterThanOrEqual(ns(rpc.startTime));
+      expect(ns(child.endTime)).toBeLessThanOrEqual(ns(rpc.endTime));
+    }
+    expect(ns(workerCompile.startTime)).toBeGreaterThanOrEqual(ns(run.startTime));
+    expect(ns(workerCompile.endTime)).toBeLessThanOrEqual(ns(run.endTime));
   });
 
   it("the Connect door makes the same span, as connectrpc; a caller error keeps the span status unset", async () => {
