@@ -1,8 +1,10 @@
 // The built-in `fs` host tool (Development only): read a file or list a directory inside the
 // execution's working_directory, which must itself lie inside one of tools.fs_roots when the
 // operator set them (the request names the directory: it is a claim like the rest of it).
-// Paths are resolved through symlinks and must stay inside.
-import { realpath, readdir, stat, open } from "node:fs/promises";
+// Paths are resolved through symlinks and must stay inside; the object opened is checked again,
+// since the names may change between the check and the open (see openInside).
+import { constants } from "node:fs";
+import { open, opendir, realpath, stat, type FileHandle } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
@@ -18,7 +20,27 @@ export interface FsScope {
   roots: string[];
 }
 
-async function inside(root: string, roots: string[], path: string): Promise<string> {
+const WHY: Record<string, string> = {
+  ENOENT: "no such file",
+  ENOTDIR: "not a directory",
+  EISDIR: "is a directory",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ELOOP: "too many symbolic links, or a symbolic link where the file was",
+};
+
+/** Node's fs errors name the host's resolved path: the script is told its own path and the code only. */
+function fsError(path: string, err: unknown): ToolError {
+  if (err instanceof ToolError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") return new ToolError(`fs: no such file: ${path}`);
+  return new ToolError(`fs: ${path}: ${code ? (WHY[code] ? `${WHY[code]} (${code})` : code) : "failed"}`);
+}
+
+const outside = (path: string) => new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
+
+/** The working directory's real path, and the real path of `path` in it (both checked to be inside). */
+async function inside(root: string, roots: string[], path: string): Promise<{ realRoot: string; target: string }> {
   // With roots set, a working directory outside them is refused before it is looked up (its
   // existence is none of the caller's business), then again once its links are resolved.
   const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => undefined)));
@@ -29,40 +51,94 @@ async function inside(root: string, roots: string[], path: string): Promise<stri
     throw new ToolError(`fs: working directory ${root} does not exist`);
   });
   if (roots.length > 0 && !realRoots.some((r) => r !== undefined && within(r, realRoot))) throw outsideRoots();
-  const outside = () => new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
   // Checked before touching the file system, so that "no such file" never tells a script whether
   // a path outside the working directory exists; then again after links are resolved.
   const lexical = resolve(realRoot, path);
-  if (!within(realRoot, lexical)) throw outside();
-  const target = await realpath(lexical).catch(() => {
-    throw new ToolError(`fs: no such file: ${path}`);
+  if (!within(realRoot, lexical)) throw outside(path);
+  const target = await realpath(lexical).catch((err: unknown) => {
+    throw fsError(path, err);
   });
-  if (!within(realRoot, target)) throw outside();
-  return target;
+  if (!within(realRoot, target)) throw outside(path);
+  return { realRoot, target };
+}
+
+/**
+ * Opens `target` and checks what was opened, not the name: between the check above and the open,
+ * a directory on the way may have become a symlink to elsewhere, or the file a FIFO. The open
+ * never blocks (a FIFO's blocking open waits for a writer in a threadpool thread nothing can
+ * cancel), never follows a final symlink (`target` is resolved, so one there is new) and never
+ * takes a terminal as the server's own; then where the descriptor really leads is read back from
+ * /proc/self/fd, which is Linux's (the server targets Linux; without /proc every call fails).
+ */
+async function openInside(realRoot: string, target: string, path: string, directory: boolean): Promise<FileHandle> {
+  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW, O_NOCTTY, O_DIRECTORY } = constants;
+  const handle = await open(target, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | (directory ? O_DIRECTORY : 0)).catch((err: unknown) => {
+    throw fsError(path, err);
+  });
+  try {
+    if (!within(realRoot, await realpath(`/proc/self/fd/${handle.fd}`))) throw outside(path);
+    return handle;
+  } catch (err) {
+    await handle.close();
+    throw fsError(path, err);
+  }
+}
+
+/** Entries of the opened directory (the first 10,000). */
+async function list(handle: FileHandle, path: string): Promise<JsonValue> {
+  if (!(await handle.stat()).isDirectory()) throw new ToolError(`fs: ${path} is not a directory`);
+  // Through the descriptor, not the name, which may lead elsewhere by now.
+  const dir = await opendir(`/proc/self/fd/${handle.fd}`);
+  const entries: JsonValue[] = [];
+  try {
+    for await (const e of dir) {
+      if (entries.length === 10_000) break; // closes dir
+      entries.push({ name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" });
+    }
+  } catch (err) {
+    throw fsError(path, err);
+  }
+  return entries;
+}
+
+/** The opened file's first `maxBytes`: sized by its own fstat, cut to the bytes a read returned. */
+async function read(handle: FileHandle, path: string, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {
+  const info = await handle.stat();
+  if (!info.isFile()) throw new ToolError(`fs: ${path} is not a file`);
+  const length = Math.min(info.size, maxBytes);
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  // A file cut short meanwhile (or one whose size says more than it holds) ends where reads do.
+  while (got < length) {
+    const { bytesRead } = await handle.read(buf, got, length - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  reportIo(0, got);
+  return { path, size: info.size, content: buf.subarray(0, got).toString("utf8"), truncated: info.size > maxBytes };
 }
 
 export async function fsTool(args: JsonValue, scope: FsScope, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {
   if (!scope.workingDirectory) throw new ToolError("fs: the execution has no working_directory");
   const a = args as { op?: unknown; path?: unknown };
   if (!a || typeof a !== "object" || typeof a.path !== "string") throw new ToolError('fs: expected { op: "read" | "list", path }');
-  const target = await inside(scope.workingDirectory, scope.roots, a.path);
-  if (a.op === "list") {
-    const entries = await readdir(target, { withFileTypes: true });
-    return entries.slice(0, 10_000).map((e) => ({ name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" }));
+  const path = a.path;
+  const op = a.op === undefined ? "read" : a.op;
+  if (op !== "read" && op !== "list") throw new ToolError(`fs: unknown op ${String(a.op)}`);
+  const { realRoot, target } = await inside(scope.workingDirectory, scope.roots, path);
+  // A first refusal by name, so that a device or FIFO named in the directory is not even opened
+  // (opening one may act on it); the opened object is what is checked for good.
+  const info = await stat(target).catch((err: unknown) => {
+    throw fsError(path, err);
+  });
+  if (op === "list" && !info.isDirectory()) throw new ToolError(`fs: ${path} is not a directory`);
+  if (op === "read" && !info.isFile()) throw new ToolError(`fs: ${path} is not a file`);
+  const handle = await openInside(realRoot, target, path, op === "list");
+  try {
+    return op === "list" ? await list(handle, path) : await read(handle, path, maxBytes, reportIo);
+  } catch (err) {
+    throw fsError(path, err);
+  } finally {
+    await handle.close();
   }
-  if (a.op === "read" || a.op === undefined) {
-    const info = await stat(target);
-    if (!info.isFile()) throw new ToolError(`fs: ${a.path} is not a file`);
-    const handle = await open(target, "r");
-    try {
-      const length = Math.min(info.size, maxBytes);
-      const buf = Buffer.alloc(length);
-      await handle.read(buf, 0, length, 0);
-      reportIo(0, length);
-      return { path: a.path, size: info.size, content: buf.toString("utf8"), truncated: info.size > maxBytes };
-    } finally {
-      await handle.close();
-    }
-  }
-  throw new ToolError(`fs: unknown op ${String(a.op)}`);
 }

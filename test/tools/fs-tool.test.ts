@@ -1,0 +1,82 @@
+// The built-in fs tool through the real server: special files are refused without blocking,
+// a listing is bounded (entries and bytes) and says when it was cut, errors name the script's
+// own path and never the host's, and a read returns the bytes it got.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toJson } from "@bufbuild/protobuf";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { startServer, type TestServer } from "../helpers/server.ts";
+import { clientFor } from "../helpers/clients.ts";
+
+let server: TestServer;
+const tmp = mkdtempSync(join(tmpdir(), "se-fs-tool-"));
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Runs `body` (the inside of an async function of `ctx`) at Development in `workingDirectory`. */
+async function run(workingDirectory: string, body: string): Promise<unknown> {
+  const source = `export default async (a, ctx) => { ${body} }`;
+  const { result } = await clientFor(ScriptService, "grpc-js", server).runScript({
+    source,
+    context: { availableTools: ["fs"], workingDirectory, securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } },
+  });
+  const r = toJson(ExecutionResultSchema, result!) as { success?: boolean; returnValue?: unknown; error?: unknown };
+  expect(r.success, JSON.stringify(r.error)).toBe(true);
+  return r.returnValue;
+}
+
+function dir(name: string): string {
+  const d = join(tmp, name);
+  mkdirSync(d);
+  return d;
+}
+
+describe("fs tool", () => {
+  it("refuses a FIFO at once, by read and by list", async () => {
+    const wd = dir("fifo");
+    expect(spawnSync("mkfifo", [join(wd, "p")]).status).toBe(0);
+    const started = performance.now();
+    const v = await run(wd, `const out = []; for (const op of ["read", "list"]) { try { await ctx.tools.fs({ op, path: "p" }); } catch (e) { out.push(e.message); } } return out;`);
+    expect(v).toEqual(['tool "fs" failed: fs: p is not a file', 'tool "fs" failed: fs: p is not a directory']);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it("a final symlink inside that points inside still reads and lists", async () => {
+    const wd = dir("links");
+    mkdirSync(join(wd, "real"));
+    writeFileSync(join(wd, "real", "f.txt"), "linked");
+    symlinkSync("real", join(wd, "alias"));
+    symlinkSync("real/f.txt", join(wd, "f-link"));
+    const v = await run(wd, `return [(await ctx.tools.fs({ path: "f-link" })).content, (await ctx.tools.fs({ path: "alias/f.txt" })).content, (await ctx.tools.fs({ op: "list", path: "alias" })).map((e) => e.name)];`);
+    expect(v).toEqual(["linked", "linked", ["f.txt"]]);
+  });
+
+  it("errors name the script's path and the error, never the host's paths", async () => {
+    const real = dir("realwd");
+    writeFileSync(join(real, "a.txt"), "hi");
+    const link = join(tmp, "linkwd");
+    symlinkSync(real, link);
+    const v = (await run(link, `const out = []; for (const [op, path] of [["list", "a.txt"], ["read", "a.txt/x"], ["read", "."]]) { try { await ctx.tools.fs({ op, path }); } catch (e) { out.push(e.message); } } return out;`)) as string[];
+    expect(v).toEqual(["fs: a.txt is not a directory", "fs: a.txt/x: not a directory (ENOTDIR)", "fs: . is not a file"].map((m) => `tool "fs" failed: ${m}`));
+    for (const m of v) expect(m).not.toContain(tmp);
+  });
+
+  // sysfs files say 4096 bytes and hold fewer: the size reported, the bytes actually read.
+  it.skipIf(!existsSync("/sys/kernel/profiling"))("a read returns the bytes read, not the size the file claims padded with NULs", async () => {
+    const v = (await run("/sys/kernel", `return ctx.tools.fs({ path: "profiling" });`)) as { content: string; size: number };
+    expect(v.content).not.toContain("\u0000");
+    expect(v.content).toMatch(/^\d+\n$/);
+    expect(v.size).toBe(4096);
+  });
+});
