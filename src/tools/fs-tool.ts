@@ -9,6 +9,11 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 
+/** Entries one `list` returns at most (its JSON is bounded too, by the tool's byte cap). */
+export const MAX_LIST_ENTRIES = 10_000;
+/** The last entry of a listing that was cut short: a file name is never empty. */
+export const LIST_TRUNCATED = { name: "", type: "truncated" } as const;
+
 function within(root: string, target: string): boolean {
   const rel = relative(root, target);
   return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
@@ -84,16 +89,22 @@ async function openInside(realRoot: string, target: string, path: string, direct
   }
 }
 
-/** Entries of the opened directory (the first 10,000). */
-async function list(handle: FileHandle, path: string): Promise<JsonValue> {
+/** Entries of the opened directory, read as they come and cut at MAX_LIST_ENTRIES or `maxBytes` of JSON. */
+async function list(handle: FileHandle, path: string, maxBytes: number): Promise<JsonValue> {
   if (!(await handle.stat()).isDirectory()) throw new ToolError(`fs: ${path} is not a directory`);
   // Through the descriptor, not the name, which may lead elsewhere by now.
   const dir = await opendir(`/proc/self/fd/${handle.fd}`);
   const entries: JsonValue[] = [];
+  let bytes = 2 + JSON.stringify(LIST_TRUNCATED).length + 1;
   try {
     for await (const e of dir) {
-      if (entries.length === 10_000) break; // closes dir
-      entries.push({ name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" });
+      const entry = { name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" };
+      bytes += Buffer.byteLength(JSON.stringify(entry)) + 1;
+      if (entries.length === MAX_LIST_ENTRIES || bytes > maxBytes) {
+        entries.push({ ...LIST_TRUNCATED });
+        break; // closes dir
+      }
+      entries.push(entry);
     }
   } catch (err) {
     throw fsError(path, err);
@@ -135,7 +146,7 @@ export async function fsTool(args: JsonValue, scope: FsScope, maxBytes: number, 
   if (op === "read" && !info.isFile()) throw new ToolError(`fs: ${path} is not a file`);
   const handle = await openInside(realRoot, target, path, op === "list");
   try {
-    return op === "list" ? await list(handle, path) : await read(handle, path, maxBytes, reportIo);
+    return op === "list" ? await list(handle, path, maxBytes) : await read(handle, path, maxBytes, reportIo);
   } catch (err) {
     throw fsError(path, err);
   } finally {

@@ -20,7 +20,9 @@ import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
 export const BUILTIN_TOOLS = [
   {
     name: "fs",
-    description: "Reads a file or lists a directory inside the request's working_directory (Development level only).",
+    description:
+      "Reads a file or lists a directory inside the request's working_directory (Development level only). " +
+      'A listing cut short (10,000 entries, or half of max_tool_payload_bytes) ends with { name: "", type: "truncated" }.',
     inputSchema: {
       type: "object",
       properties: { op: { type: "string", enum: ["read", "list"], default: "read" }, path: { type: "string" } },

@@ -62,6 +62,29 @@ describe("fs tool", () => {
     expect(v).toEqual(["linked", "linked", ["f.txt"]]);
   });
 
+  it("a listing stops at 10,000 entries and ends with a truncated marker", async () => {
+    const wd = dir("many");
+    for (let i = 0; i < 10_005; i++) writeFileSync(join(wd, `f${i}`), "");
+    const v = (await run(wd, `const l = await ctx.tools.fs({ op: "list", path: "." }); return { n: l.length, last: l.at(-1), names: new Set(l.map((e) => e.name)).size };`)) as object;
+    expect(v).toEqual({ n: 10_001, last: { name: "", type: "truncated" }, names: 10_001 });
+    // A listing that was not cut has no marker.
+    const few = dir("few");
+    writeFileSync(join(few, "one"), "");
+    expect(await run(few, `return ctx.tools.fs({ op: "list", path: "." });`)).toEqual([{ name: "one", type: "file" }]);
+  }, 60_000);
+
+  it("a listing of long names stops at the byte cap instead of failing the call", async () => {
+    const wd = dir("long");
+    // 5,000 names of 230 characters: over 1 MiB of JSON, the tool result's cap.
+    for (let i = 0; i < 5_000; i++) writeFileSync(join(wd, `${String(i).padStart(5, "0")}${"x".repeat(225)}`), "");
+    const v = (await run(wd, `const l = await ctx.tools.fs({ op: "list", path: "." }); return { n: l.length, last: l.at(-1), bytes: JSON.stringify(l).length };`)) as { n: number; last: object; bytes: number };
+    expect(v.last).toEqual({ name: "", type: "truncated" });
+    expect(v.n).toBeGreaterThan(1_000);
+    expect(v.n).toBeLessThan(5_000);
+    // Half the default max_tool_payload_bytes (1 MiB), as for a read.
+    expect(v.bytes).toBeLessThanOrEqual(512 * 1024);
+  }, 60_000);
+
   it("errors name the script's path and the error, never the host's paths", async () => {
     const real = dir("realwd");
     writeFileSync(join(real, "a.txt"), "hi");
