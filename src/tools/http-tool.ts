@@ -58,46 +58,73 @@ export async function httpTool(
   // script set. A no-op when telemetry is off.
   propagation.inject(context.active(), headers, { set: (h, k, v) => h.set(k, v) });
   const body = typeof a.body === "string" ? a.body : a.body === undefined ? undefined : JSON.stringify(a.body);
-  const res = await fetch(url, {
-    method,
-    headers,
-    body: method === "GET" || method === "HEAD" ? undefined : body,
-    redirect: "manual",
-    signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
-  }).catch((err: Error) => {
-    throw new ToolError(`http: ${err.name === "TimeoutError" ? "timed out" : err.message}`);
-  });
-  // Read at most maxResponseBytes; the rest is not downloaded. Decoded as it comes: a character
-  // the cut splits is left out rather than made U+FFFD.
+  const sent = method === "GET" || method === "HEAD" ? undefined : body;
+  // The I/O counted is what crossed, as bytes: the headers set here (not the few the client
+  // adds) and the body out, the body in. Counted on failure too: a request that times out or
+  // breaks mid-body has sent it.
+  let requestBytes = sent === undefined ? 0 : Buffer.byteLength(sent);
+  headers.forEach((v, k) => (requestBytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 4)); // "k: v\r\n"
+  const io = { sent: 0, received: 0 };
+  try {
+    const res = await fetch(url, {
+      method,
+      headers,
+      body: sent,
+      redirect: "manual",
+      signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
+    }).catch((err: Error) => {
+      if (!neverSent(err)) io.sent = requestBytes;
+      throw new ToolError(`http: ${err.name === "TimeoutError" ? "timed out" : err.message}`);
+    });
+    io.sent = requestBytes;
+    const { text, truncated } = await readBody(res, options.maxResponseBytes, io);
+    // Repeated headers come joined with ", ", which Set-Cookie values may hold themselves: those
+    // come as an array, one entry per header.
+    const responseHeaders: Record<string, string | string[]> = {};
+    res.headers.forEach((v, k) => {
+      if (k !== "set-cookie") responseHeaders[k] = v;
+    });
+    const cookies = res.headers.getSetCookie();
+    if (cookies.length) responseHeaders["set-cookie"] = cookies;
+    return fitResult({ status: res.status, headers: responseHeaders }, text, truncated, options.maxResultBytes ?? 2 * options.maxResponseBytes);
+  } finally {
+    reportIo(io.sent + io.received, 0);
+  }
+}
+
+/** Failures before a connection was made: nothing of the request went out. */
+const NOT_CONNECTED = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
+
+function neverSent(err: Error): boolean {
+  if (err.name === "AbortError" || err.name === "TimeoutError") return false;
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  // fetch's own refusals (a bad port, say) carry no code.
+  return typeof code !== "string" || NOT_CONNECTED.has(code);
+}
+
+/**
+ * Keeps at most `max` bytes of the body, counting what arrives into `io` as it comes; the rest
+ * is not downloaded. Decoded as it comes: a character the cut splits is left out rather than made U+FFFD.
+ */
+async function readBody(res: Response, max: number, io: { received: number }): Promise<{ text: string; truncated: boolean }> {
   const reader = res.body?.getReader();
   const decoder = new TextDecoder();
   let text = "";
-  let size = 0;
-  let truncated = false;
+  let kept = 0;
   while (reader) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (size + value.byteLength > options.maxResponseBytes) {
-      text += decoder.decode(value.subarray(0, options.maxResponseBytes - size), { stream: true });
-      size = options.maxResponseBytes;
-      truncated = true;
+    const room = max - kept;
+    io.received += value.byteLength;
+    if (value.byteLength > room) {
+      text += decoder.decode(value.subarray(0, room), { stream: true });
       await reader.cancel();
-      break;
+      return { text, truncated: true };
     }
     text += decoder.decode(value, { stream: true });
-    size += value.byteLength;
+    kept += value.byteLength;
   }
-  if (!truncated) text += decoder.decode();
-  reportIo(size + (body?.length ?? 0), 0);
-  // Repeated headers come joined with ", ", which Set-Cookie values may hold themselves: those
-  // come as an array, one entry per header.
-  const responseHeaders: Record<string, string | string[]> = {};
-  res.headers.forEach((v, k) => {
-    if (k !== "set-cookie") responseHeaders[k] = v;
-  });
-  const cookies = res.headers.getSetCookie();
-  if (cookies.length) responseHeaders["set-cookie"] = cookies;
-  return fitResult({ status: res.status, headers: responseHeaders }, text, truncated, options.maxResultBytes ?? 2 * options.maxResponseBytes);
+  return { text: text + decoder.decode(), truncated: false };
 }
 
 /**

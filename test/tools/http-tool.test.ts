@@ -14,6 +14,8 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, receive
   "/ff": (_q, res) => res.end(Buffer.alloc(600_000, 0xff)),
   // 1 + 2 × 300,000 bytes: the 512 KiB read cap falls inside an "é".
   "/odd": (_q, res) => res.end("a" + "é".repeat(300_000)),
+  // Never answers: the caller gives up.
+  "/hang": () => {},
   "/cookies": (_q, res) => {
     res.setHeader("set-cookie", ["session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT", "csrf=xyz"]);
     res.setHeader("x-multi", ["one", "two"]);
@@ -33,6 +35,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
+  origin?.closeAllConnections();
   origin?.close();
 });
 
@@ -78,5 +81,22 @@ describe("http tool: response headers", () => {
     const v = (await run(`export default async (a, ctx) => (await ctx.tools.http({ url: "${base}/cookies" })).headers`)).returnValue as Record<string, unknown>;
     expect(v["set-cookie"]).toEqual(["session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT", "csrf=xyz"]);
     expect(v["x-multi"]).toBe("one, two");
+  });
+});
+
+describe("http tool: networkIoBytes", () => {
+  const io = async (source: string, context?: object) => Number((await run(`export default async (a, ctx) => { ${source} }`, context)).resourceUsage.networkIoBytes);
+  const answer = (received: number) => JSON.stringify({ received }).length;
+
+  it("counts the request body in UTF-8 bytes, and the request's headers", async () => {
+    const body = "é".repeat(100_000);
+    expect(await io(`await ctx.tools.http({ url: "${base}/echo", method: "POST", body: ${JSON.stringify(body)} })`)).toBe(200_000 + answer(200_000));
+    const big = "a".repeat(8000);
+    expect(await io(`await ctx.tools.http({ url: "${base}/echo", headers: { "x-big": "${big}" } })`)).toBe("x-big: \r\n".length + big.length + answer(0));
+  });
+
+  it("counts what was sent by a request that timed out", async () => {
+    const n = await io(`try { await ctx.tools.http({ url: "${base}/hang", method: "POST", body: "x".repeat(50000) }); } catch {}`, { resourceLimits: { operationTimeout: "0.3s" } });
+    expect(n).toBe(50_000);
   });
 });
