@@ -12,13 +12,13 @@
 // OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES, ...) is read by the SDK itself.
 // OTEL_SDK_DISABLED=true turns telemetry off whatever the file says. OTEL_PROPAGATORS is not
 // honoured: only W3C trace context is read from requests and passed on (no baggage).
-import { diag, DiagLogLevel, metrics, trace, type DiagLogger } from "@opentelemetry/api";
+import { diag, DiagLogLevel, metrics, trace } from "@opentelemetry/api";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import { createServer } from "node:net";
 import type { Logger } from "../log.ts";
-import { throttledWarn } from "../log-throttle.ts";
 import { ListenError } from "../doors/listen-error.ts";
+import { diagToLog } from "./diag-log.ts";
 import { executionTelemetry, type ExecutionTelemetry } from "./execution.ts";
 import { observeServer, type ObservedSources } from "./metrics.ts";
 import { rpcTelemetry, type RpcTelemetry } from "./rpc.ts";
@@ -80,7 +80,7 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
   const env = process.env;
   if (!settings?.enabled || isTrue(env.OTEL_SDK_DISABLED)) return undefined;
   applyTelemetryDefaults(settings, env);
-  // Exporter failures (a collector down or refusing) reach the service log, at most one a minute.
+  // Exporter failures (a collector down or refusing) reach the service log, each kind at most once a minute.
   diag.setLogger(diagToLog(log), DiagLogLevel.WARN);
   // The exporter reports a port it cannot bind only to OTel's silent diagnostics: try it first.
   if (settings.prometheusAddress) {
@@ -130,12 +130,4 @@ function canListen(host: string, port: number, address: string): Promise<void> {
     probe.once("error", (err) => reject(new ListenError("telemetry.prometheus_address", address, err)));
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
-}
-
-/** OpenTelemetry's own warnings and errors as service log lines, one a minute at most. */
-function diagToLog(log: Logger): DiagLogger {
-  const warn = throttledWarn(log);
-  const say = (message: string, args: unknown[]) => warn("telemetry", "telemetry: " + message, { detail: args.map(String).join(" ").slice(0, 512) });
-  const quiet = () => {};
-  return { error: (m, ...a) => say(m, a), warn: (m, ...a) => say(m, a), info: quiet, debug: quiet, verbose: quiet };
 }
