@@ -12,6 +12,7 @@ import type {
   CompiledMsg, CompileMsg, ExecMsg, HostToWorker, ResultMsg, ToolMsg, WorkerToHost,
 } from './protocol.ts';
 import type { ExecutionError, WorkerExit } from './types.ts';
+import { stderrLines } from './worker-stderr.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 
@@ -152,10 +153,14 @@ export class WorkerHandle {
       },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
+    // The server's stderr is its JSON log: each line the worker writes becomes one log line there.
+    const lines = stderrLines((line) => process.stderr.write(
+      JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'worker stderr', worker: this.id, line }) + '\n'));
     this.child.stderr!.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
+      lines.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
+    this.child.stderr!.on('end', () => lines.end());
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     this.ready = new Promise<void>((res, rej) => { readyResolve = res; readyReject = rej; });
