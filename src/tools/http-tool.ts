@@ -21,6 +21,12 @@ export interface HttpToolOptions {
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
 
+// Headers that frame the request or manage the connection: the client sets them from the URL and
+// the body. A script's are dropped: a short Content-Length stalled the request until its timeout,
+// and the client refused the others outright.
+const FRAMING = new Set(["content-length", "host", "transfer-encoding", "connection", "keep-alive", "upgrade", "expect", "te", "trailer"]);
+const setByClient = (name: string) => FRAMING.has(name) || name.startsWith("proxy-");
+
 export function hostAllowed(host: string, allowList: string[]): boolean {
   const h = host.toLowerCase();
   return allowList.some((entry) => {
@@ -52,7 +58,14 @@ export async function httpTool(
   if (!METHODS.has(method)) throw new ToolError(`http: method ${method} is not allowed`);
   const headers = new Headers();
   if (a.headers && typeof a.headers === "object") {
-    for (const [k, v] of Object.entries(a.headers as Record<string, unknown>)) if (typeof v === "string") headers.set(k, v);
+    for (const [k, v] of Object.entries(a.headers as Record<string, unknown>)) {
+      if (typeof v !== "string" || setByClient(k.toLowerCase())) continue;
+      try {
+        headers.set(k, v);
+      } catch {
+        throw new ToolError(`http: header ${JSON.stringify(k.slice(0, 100))}: not a valid header name or value`);
+      }
+    }
   }
   // The trace goes on with the request: the W3C traceparent of the tool's span replaces any the
   // script set. A no-op when telemetry is off.
@@ -74,10 +87,12 @@ export async function httpTool(
       signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
     }).catch((err: Error) => {
       if (!neverSent(err)) io.sent = requestBytes;
-      throw new ToolError(`http: ${err.name === "TimeoutError" ? "timed out" : err.message}`);
+      throw new ToolError(`http: ${failure(err, url)}`);
     });
     io.sent = requestBytes;
-    const { text, truncated } = await readBody(res, options.maxResponseBytes, io);
+    const { text, truncated } = await readBody(res, options.maxResponseBytes, io).catch((err: Error) => {
+      throw new ToolError(`http: reading the body: ${failure(err, url)}`);
+    });
     // Repeated headers come joined with ", ", which Set-Cookie values may hold themselves: those
     // come as an array, one entry per header.
     const responseHeaders: Record<string, string | string[]> = {};
@@ -100,6 +115,37 @@ function neverSent(err: Error): boolean {
   const code = (err.cause as { code?: unknown } | undefined)?.code;
   // fetch's own refusals (a bad port, say) carry no code.
   return typeof code !== "string" || NOT_CONNECTED.has(code);
+}
+
+/** What fetch's own causes mean, for the codes that say it plainly. */
+const CAUSES: Record<string, string> = {
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host lookup failed (temporary)",
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  UND_ERR_CONNECT_TIMEOUT: "connect timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  UND_ERR_SOCKET: "connection closed by the server",
+  UND_ERR_HEADERS_OVERFLOW: "response headers too large",
+};
+
+// IP literals (v6 first: it may end in a v4 one); a port after a v6 one is taken with it.
+const ADDRESS = /(?<![\w.:])(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w.:])|\b\d{1,3}(?:\.\d{1,3}){3}\b/gi;
+
+/**
+ * Why a request failed, from fetch's error and its cause ("fetch failed" alone says nothing). The
+ * cause's text may name the addresses the host resolved to: only the URL's own host is kept.
+ */
+function failure(err: Error, url: URL): string {
+  if (err.name === "TimeoutError") return "timed out";
+  if (err.name === "AbortError") return "aborted";
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof cause?.code === "string" ? cause.code : undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const text = CAUSES[code ?? ""] ?? (typeof cause?.message === "string" ? cause.message.slice(0, 300).replace(ADDRESS, (ip) => (ip.toLowerCase() === host ? ip : "(address)")) : "");
+  return `${err.message}${text ? `: ${text}` : ""}${code ? ` (${code})` : ""}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The built-in http tool through the real server, against a loopback origin started here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 const MiB = 1024 * 1024;
@@ -14,6 +15,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, receive
   "/ff": (_q, res) => res.end(Buffer.alloc(600_000, 0xff)),
   // 1 + 2 × 300,000 bytes: the 512 KiB read cap falls inside an "é".
   "/odd": (_q, res) => res.end("a" + "é".repeat(300_000)),
+  "/headers": (req, res, received) => res.end(JSON.stringify({ received, host: req.headers.host, proxy: req.headers["proxy-authorization"] ?? null })),
   // Never answers: the caller gives up.
   "/hang": () => {},
   "/cookies": (_q, res) => {
@@ -24,7 +26,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, receive
 };
 
 beforeAll(async () => {
-  origin = createServer((req, res) => {
+  origin = createHttpServer((req, res) => {
     let received = 0;
     req.on("data", (d: Buffer) => (received += d.length));
     req.on("end", () => (routes[new URL(req.url!, "http://x").pathname] ?? ((_q, r) => r.end(JSON.stringify({ received }))))(req, res, received));
@@ -99,4 +101,34 @@ describe("http tool: networkIoBytes", () => {
     const n = await io(`try { await ctx.tools.http({ url: "${base}/hang", method: "POST", body: "x".repeat(50000) }); } catch {}`, { resourceLimits: { operationTimeout: "0.3s" } });
     expect(n).toBe(50_000);
   });
+});
+
+describe("http tool: failures and the headers a script may set", () => {
+  it("says why a request failed, naming no address the host resolved to", async () => {
+    // A port nothing listens on: this one was just free.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const v = (await run(`export default async (a, ctx) => { try { await ctx.tools.http({ url: "http://localhost:${port}/" }); } catch (e) { return e.message } }`, {
+      securityContext: { securityLevel: "SECURITY_LEVEL_DEVELOPMENT" },
+    })).returnValue as string;
+    expect(v).toMatch(/fetch failed: connection refused \(ECONNREFUSED\)/);
+    expect(v).not.toMatch(/127\.0\.0\.1|::1/);
+  });
+
+  it("drops the headers that frame the request: a short Content-Length no longer stalls it", async () => {
+    const framing = { "Content-Length": "5", "Transfer-Encoding": "chunked", Connection: "close", "Keep-Alive": "5", Upgrade: "h2c", Expect: "100-continue", TE: "trailers", Trailer: "x", Host: "evil.test", "Proxy-Authorization": "Basic eA==" };
+    const t0 = performance.now();
+    const v = (await run(`export default async (a, ctx) => {
+      const out = {};
+      for (const [k, v] of Object.entries(${JSON.stringify(framing)})) {
+        try { out[k] = JSON.parse((await ctx.tools.http({ url: "${base}/headers", method: "POST", headers: { [k]: v }, body: "abcdeGET /smuggled HTTP/1.1\\r\\n\\r\\n" })).body); } catch (e) { out[k] = e.message; }
+      }
+      return out;
+    }`, { resourceLimits: { operationTimeout: "2s" } })).returnValue as Record<string, unknown>;
+    const seen = { received: 31, host: base.slice("http://".length), proxy: null };
+    expect(v).toEqual(Object.fromEntries(Object.keys(framing).map((k) => [k, seen])));
+    expect(performance.now() - t0).toBeLessThan(5000);
+  }, 30_000);
 });
