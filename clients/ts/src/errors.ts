@@ -121,9 +121,22 @@ export function toScriptEngineError(err: unknown): ScriptEngineError {
 }
 
 // Node's codes for a connection that failed or dropped: errno (ECONNRESET, EPIPE, EPROTO, ...), the
-// HTTP/1 parser's (HPE_*: not an HTTP server, e.g. the gRPC port), TLS and certificate failures,
-// and a broken HTTP/2 session.
-const CONNECTION_CODE = /^(E[A-Z]+|HPE_\w+|ERR_(TLS|SSL|OSSL)_\w+|ERR_HTTP2_(SESSION|STREAM_CANCEL|GOAWAY|INVALID_SESSION|INVALID_STREAM|ERROR|PING)\w*|\w*CERT\w*|\w*SELF_SIGNED\w*)$/;
+// HTTP/1 parser's (HPE_*: not an HTTP server, e.g. the gRPC port), TLS failures (ERR_TLS_CERT_ALTNAME_INVALID,
+// ERR_SSL_*) and a broken HTTP/2 session.
+const CONNECTION_CODE = /^(E[A-Z]+|HPE_\w+|ERR_(TLS|SSL|OSSL)_\w+|ERR_HTTP2_(SESSION|STREAM_CANCEL|GOAWAY|INVALID_SESSION|INVALID_STREAM|ERROR|PING)\w*)$/;
+
+// The server's certificate failed verification: every OpenSSL verify code Node puts in `code` (its
+// docs' "X509 certificate error codes"). Many name no CERT, among them the usual wrong-CA result.
+const X509_VERIFY_CODES: ReadonlySet<string> = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_CRL", "UNABLE_TO_DECRYPT_CERT_SIGNATURE", "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY", "CERT_SIGNATURE_FAILURE", "CRL_SIGNATURE_FAILURE", "CERT_NOT_YET_VALID", "CERT_HAS_EXPIRED",
+  "CRL_NOT_YET_VALID", "CRL_HAS_EXPIRED", "ERROR_IN_CERT_NOT_BEFORE_FIELD", "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "ERROR_IN_CRL_LAST_UPDATE_FIELD", "ERROR_IN_CRL_NEXT_UPDATE_FIELD", "OUT_OF_MEM", "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED", "INVALID_CA", "PATH_LENGTH_EXCEEDED", "INVALID_PURPOSE", "CERT_UNTRUSTED", "CERT_REJECTED", "HOSTNAME_MISMATCH",
+]);
+
+const isConnectionCode = (code: string) => code !== "ERR_STREAM_WRITE_AFTER_END" && (CONNECTION_CODE.test(code) || X509_VERIFY_CODES.has(code));
 
 /**
  * The HTTP transports (connect-node) report a connection that failed or dropped under a code of
@@ -136,7 +149,7 @@ function isConnectionFailure(ce: ConnectError): boolean {
   if (ce.code !== Code.Aborted && ce.code !== Code.Internal && ce.code !== Code.Unknown && ce.code !== Code.Canceled) return false;
   for (let e: unknown = ce.cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code !== "ERR_STREAM_WRITE_AFTER_END" && CONNECTION_CODE.test(code)) return true;
+    if (typeof code === "string" && isConnectionCode(code)) return true;
   }
   return false;
 }
