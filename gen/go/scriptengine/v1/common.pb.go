@@ -214,9 +214,12 @@ func (Severity) EnumDescriptor() ([]byte, []int) {
 // principal holds is PERMISSION_DENIED (or clamped, as the server is configured), never granted.
 type SecurityContext struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// User identifier (informational; the authenticated principal is what counts).
+	// User identifier, as the caller claims it. Informational only: the server does not use, store
+	// or log it, nor pass it to the script or to events (the authenticated principal is what counts;
+	// UserContext is what the script sees).
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// Session identifier, for correlating executions.
+	// Session identifier, as the caller claims it. Not used, stored or logged by the server, nor
+	// passed to events: correlate executions by ExecutionContext.execution_id.
 	SessionId string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// Requested permissions, e.g. "tools:http", "tools:fs", "profile", "admin", "events:emit".
 	Permissions []string `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
@@ -224,7 +227,8 @@ type SecurityContext struct {
 	SecurityLevel SecurityLevel `protobuf:"varint,4,opt,name=security_level,json=securityLevel,proto3,enum=scriptengine.v1.SecurityLevel" json:"security_level,omitempty"`
 	// Sandbox mode. Scripts always run in an isolate; Safe level always runs sandboxed whatever this says.
 	Sandbox bool `protobuf:"varint,5,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
-	// Additional security metadata, passed through to events and logs.
+	// Additional security metadata, as the caller claims it. Not used, stored or logged by the
+	// server, nor passed to the script or to events.
 	Metadata      map[string]string `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -21,14 +21,17 @@ export declare const file_scriptengine_v1_common: GenFile;
  */
 export declare type SecurityContext = Message<"scriptengine.v1.SecurityContext"> & {
   /**
-   * User identifier (informational; the authenticated principal is what counts).
+   * User identifier, as the caller claims it. Informational only: the server does not use, store
+   * or log it, nor pass it to the script or to events (the authenticated principal is what counts;
+   * UserContext is what the script sees).
    *
    * @generated from field: string user_id = 1;
    */
   userId: string;
 
   /**
-   * Session identifier, for correlating executions.
+   * Session identifier, as the caller claims it. Not used, stored or logged by the server, nor
+   * passed to events: correlate executions by ExecutionContext.execution_id.
    *
    * @generated from field: string session_id = 2;
    */
@@ -56,7 +59,8 @@ export declare type SecurityContext = Message<"scriptengine.v1.SecurityContext">
   sandbox: boolean;
 
   /**
-   * Additional security metadata, passed through to events and logs.
+   * Additional security metadata, as the caller claims it. Not used, stored or logged by the
+   * server, nor passed to the script or to events.
    *
    * @generated from field: map<string, string> metadata = 6;
    */
