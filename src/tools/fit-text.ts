@@ -3,7 +3,8 @@
 // the text (a control character is written \u0000) or 3 times the bytes it was decoded from (an
 // invalid byte decodes to U+FFFD). Size a result by its envelope first, the text left empty:
 //   budget = cap - Buffer.byteLength(JSON.stringify({ ...rest, text: "" }))
-// then put fitJsonText(text, budget).text in it.
+// then put fitJsonText(text, budget).text in it (fitTextResult does both).
+import { ToolError } from "./tool-error.ts";
 
 /** UTF-8 bytes JSON.stringify writes for the code unit `c`, not a surrogate, inside a string. */
 function escapedBytes(c: number): number {
@@ -30,4 +31,16 @@ export function fitJsonText(text: string, maxBytes: number): { text: string; byt
     if (pair) i++;
   }
   return { text, bytes, truncated: false };
+}
+
+/**
+ * `head` with `text` under `field` and a `truncated` flag, as much of the text as lets the whole
+ * fit `cap` bytes of JSON; `what` names the tool in the error when `head` alone does not fit.
+ */
+export function fitTextResult<H extends Record<string, unknown>>(what: string, head: H, field: string, text: string, truncated: boolean, cap: number): H & Record<string, unknown> {
+  // Sized with truncated: false, the longer of its two values.
+  const envelope = Buffer.byteLength(JSON.stringify({ ...head, [field]: "", truncated: false }));
+  if (envelope > cap) throw new ToolError(`${what}: the result's fields alone exceed ${cap} bytes`);
+  const fit = fitJsonText(text, cap - envelope);
+  return { ...head, [field]: fit.text, truncated: truncated || fit.truncated };
 }

@@ -8,6 +8,7 @@ import { open, opendir, realpath, stat, type FileHandle } from "node:fs/promises
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
+import { fitTextResult } from "./fit-text.ts";
 
 /** Entries one `list` returns at most (its JSON is bounded too, by the tool's byte cap). */
 export const MAX_LIST_ENTRIES = 10_000;
@@ -126,7 +127,9 @@ async function read(handle: FileHandle, path: string, maxBytes: number, reportIo
     got += bytesRead;
   }
   reportIo(0, got);
-  return { path, size: info.size, content: buf.subarray(0, got).toString("utf8"), truncated: info.size > maxBytes };
+  // As much of the content as fits the result cap (twice maxBytes, as the bridge's callers size
+  // the two) once JSON: a control byte is written \u0000, six bytes for one.
+  return fitTextResult("fs", { path, size: info.size }, "content", buf.subarray(0, got).toString("utf8"), info.size > maxBytes, 2 * maxBytes) as JsonValue;
 }
 
 export async function fsTool(args: JsonValue, scope: FsScope, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {

@@ -4,7 +4,7 @@
 import { context, propagation } from "@opentelemetry/api";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
-import { fitJsonText } from "./fit-text.ts";
+import { fitTextResult } from "./fit-text.ts";
 
 export interface HttpToolOptions {
   /** Hosts (exact, or "*.example.com") Production may reach; Development ignores it. */
@@ -67,8 +67,9 @@ export async function httpTool(
       }
     }
   }
-  // The trace goes on with the request: the W3C traceparent of the tool's span replaces any the
-  // script set. A no-op when telemetry is off.
+  // The trace goes on with the request: the W3C traceparent (and the caller's tracestate) of the
+  // tool's span replace any the script set; baggage is never sent (telemetry/index.ts). A no-op
+  // when telemetry is off.
   propagation.inject(context.active(), headers, { set: (h, k, v) => h.set(k, v) });
   const body = typeof a.body === "string" ? a.body : a.body === undefined ? undefined : JSON.stringify(a.body);
   const sent = method === "GET" || method === "HEAD" ? undefined : body;
@@ -101,7 +102,8 @@ export async function httpTool(
     });
     const cookies = res.headers.getSetCookie();
     if (cookies.length) responseHeaders["set-cookie"] = cookies;
-    return fitResult({ status: res.status, headers: responseHeaders }, text, truncated, options.maxResultBytes ?? 2 * options.maxResponseBytes);
+    // As much of the body as fits once JSON: escaped, text can be 6 times the bytes it came from.
+    return fitTextResult("http", { status: res.status, headers: responseHeaders }, "body", text, truncated, options.maxResultBytes ?? 2 * options.maxResponseBytes) as JsonValue;
   } finally {
     reportIo(io.sent + io.received, 0);
   }
@@ -171,16 +173,4 @@ async function readBody(res: Response, max: number, io: { received: number }): P
     kept += value.byteLength;
   }
   return { text: text + decoder.decode(), truncated: false };
-}
-
-/**
- * The result with as much of the body as fits `cap` once JSON: escaped, text can be 6 times the
- * bytes it came from, so a body under maxResponseBytes may still not fit.
- */
-function fitResult(head: { status: number; headers: Record<string, string | string[]> }, text: string, truncated: boolean, cap: number): JsonValue {
-  // Sized with truncated: false, the longer of its two values.
-  const envelope = Buffer.byteLength(JSON.stringify({ ...head, body: "", truncated: false }));
-  if (envelope > cap) throw new ToolError(`http: the response's headers alone exceed ${cap} bytes`);
-  const fit = fitJsonText(text, cap - envelope);
-  return { ...head, body: fit.text, truncated: truncated || fit.truncated };
 }

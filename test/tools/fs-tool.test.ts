@@ -95,6 +95,20 @@ describe("fs tool", () => {
     for (const m of v) expect(m).not.toContain(tmp);
   });
 
+  it("a file under the byte cap whose JSON outgrows the result cap comes back cut, not as a failed call", async () => {
+    const wd = dir("nuls");
+    // 200,000 NUL bytes: under the 512 KiB read cap, but 1.2 MB as JSON (each is written \u0000).
+    writeFileSync(join(wd, "zeros"), Buffer.alloc(200_000));
+    writeFileSync(join(wd, "small"), "\u0000ok");
+    const v = (await run(wd, `const r = await ctx.tools.fs({ path: "zeros" }); return { path: r.path, size: r.size, n: r.content.length, nul: /^\\0*$/.test(r.content), truncated: r.truncated, bytes: JSON.stringify(r).length };`)) as { n: number; bytes: number };
+    expect(v).toMatchObject({ path: "zeros", size: 200_000, nul: true, truncated: true });
+    expect(v.n).toBeGreaterThan(150_000);
+    expect(v.n).toBeLessThan(200_000);
+    expect(v.bytes).toBeLessThanOrEqual(1024 * 1024);
+    // What fits is whole.
+    expect(await run(wd, `return ctx.tools.fs({ path: "small" });`)).toEqual({ path: "small", size: 3, content: "\u0000ok", truncated: false });
+  });
+
   // sysfs files say 4096 bytes and hold fewer: the size reported, the bytes actually read.
   it.skipIf(!existsSync("/sys/kernel/profiling"))("a read returns the bytes read, not the size the file claims padded with NULs", async () => {
     const v = (await run("/sys/kernel", `return ctx.tools.fs({ path: "profiling" });`)) as { content: string; size: number };
