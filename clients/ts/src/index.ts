@@ -2,8 +2,9 @@
 // connect-node (Connect, gRPC-Web or gRPC over HTTP). Browsers use `./web.ts` instead.
 import * as grpc from "@grpc/grpc-js";
 import type { Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createGrpcJsTransport } from "./grpc-js-transport.ts";
+import { createGrpcHttp2Transport } from "./grpc-http2-transport.ts";
 import { ScriptEngineClient, type ClientOptions } from "./client.ts";
 
 export * from "./client.ts";
@@ -60,7 +61,7 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
   const nodeOptions = tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
   const transport =
     kind === "grpc-http2"
-      ? createGrpcTransport({ baseUrl, nodeOptions })
+      ? createGrpcHttp2Transport({ baseUrl, nodeOptions })
       : kind === "grpc-web"
         ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions })
         : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: kind === "connect", nodeOptions });

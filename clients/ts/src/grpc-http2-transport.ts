@@ -1,0 +1,46 @@
+// gRPC over connect-node's HTTP/2 client, with one correction: a session torn down before the
+// server's response headers (refused at the TLS layer: a plaintext client on a TLS port, a client
+// certificate the server does not trust) closes the pending stream with RST_STREAM CANCEL, which
+// connect-node reports as CANCELED though the caller cancelled nothing. It is UNAVAILABLE, so
+// idempotent calls retry and subscriptions resume as after any failed connection.
+import type * as http2 from "node:http2";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { validateReadWriteMaxBytes, type UniversalClientFn } from "@connectrpc/connect/protocol";
+import { createTransport } from "@connectrpc/connect/protocol-grpc";
+import { compressionBrotli, compressionGzip, createNodeHttpClient, Http2SessionManager } from "@connectrpc/connect-node";
+
+export interface GrpcHttp2TransportOptions {
+  /** http(s)://host:port of the HTTP port. */
+  baseUrl: string;
+  /** Passed to http2.connect (ca, cert, key, ...). */
+  nodeOptions?: http2.SecureClientSessionOptions;
+}
+
+/**
+ * A rejection before the response headers arrived is a failed connection unless the call's own
+ * signal (the caller's abort or its deadline) ended it.
+ */
+export function unavailableBeforeHeaders(inner: UniversalClientFn): UniversalClientFn {
+  return async (req) => {
+    try {
+      return await inner(req);
+    } catch (e) {
+      if (req.signal?.aborted || !(e instanceof ConnectError) || e.code !== Code.Canceled) throw e;
+      throw new ConnectError(`the connection closed before the server answered (${e.rawMessage})`, Code.Unavailable, undefined, undefined, e);
+    }
+  };
+}
+
+/** createGrpcTransport's defaults (binary, gzip/br accepted, nothing compressed), over the wrapped client. */
+export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Transport {
+  const sessions = new Http2SessionManager(options.baseUrl, {}, options.nodeOptions);
+  return createTransport({
+    baseUrl: options.baseUrl,
+    httpClient: unavailableBeforeHeaders(createNodeHttpClient({ httpVersion: "2", sessionProvider: () => sessions })),
+    useBinaryFormat: true,
+    interceptors: [],
+    acceptCompression: [compressionGzip, compressionBrotli],
+    sendCompression: null,
+    ...validateReadWriteMaxBytes(undefined, undefined, undefined),
+  });
+}
