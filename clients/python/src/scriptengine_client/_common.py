@@ -106,6 +106,10 @@ def credentials_for(tls: Union[bool, grpc.ChannelCredentials, None], root_certif
                     private_key: Optional[bytes], certificate_chain: Optional[bytes]) -> Optional[grpc.ChannelCredentials]:
     if isinstance(tls, grpc.ChannelCredentials):
         return tls
+    # grpc core aborts the whole process (SIGABRT) on half a client pair: refuse it here.
+    if (private_key is None) != (certificate_chain is None):
+        missing, given = ("certificate_chain", "private_key") if certificate_chain is None else ("private_key", "certificate_chain")
+        raise ValueError(f"{given} without {missing}: a client certificate needs both (mTLS)")
     if tls or root_certificates or certificate_chain:
         return grpc.ssl_channel_credentials(root_certificates, private_key, certificate_chain)
     return None
