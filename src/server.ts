@@ -99,7 +99,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const openStreams = new InFlight();
   const openCalls = new InFlight();
   // Before anything is started: bad TLS material stops the server naming its key.
-  const tls = loadTls(config.server);
+  const tls = loadTls(config.server, log);
   const addresses = bindAddresses(config, authenticator, log);
   warnAboutConfig(config, addresses, log);
   health.onChange((status, previous, message) =>
