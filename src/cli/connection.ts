@@ -1,6 +1,6 @@
 // Global connection options → a ScriptEngineClient (the TypeScript SDK in clients/ts).
 // Environment (the server's own SCRIPTENGINE_* names are reserved for its configuration):
-//   SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA (a PEM file).
+//   SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA, SE_CERT and SE_KEY (PEM files).
 import { readFileSync } from "node:fs";
 import { createScriptEngineClient, type ScriptEngineClient } from "../../clients/ts/src/index.ts";
 import { CliError } from "./exit.ts";
@@ -11,6 +11,8 @@ export interface GlobalOptions {
   transport?: string;
   tls?: boolean;
   ca?: string;
+  cert?: string;
+  key?: string;
   json?: boolean;
 }
 
@@ -25,22 +27,31 @@ function tlsFromEnv(value: string | undefined): boolean {
   throw new CliError(`SE_TLS must be 1, true or yes (or 0, false, no), got ${JSON.stringify(value)}`);
 }
 
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${flag} ${file}: ${(e as Error).message}`);
+  }
+}
+
 export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
   const transport = (o.transport ?? env.SE_TRANSPORT ?? "grpc-js") as TransportName;
   if (!TRANSPORTS.includes(transport)) throw new CliError(`--transport must be one of ${TRANSPORTS.join(", ")}, got ${transport}`);
   const address = o.address ?? env.SE_ADDRESS ?? (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080");
   const token = o.token ?? env.SE_TOKEN ?? undefined;
   const caFile = o.ca ?? env.SE_CA;
-  const tlsOn = Boolean(o.tls) || tlsFromEnv(env.SE_TLS) || Boolean(caFile);
-  let ca: Buffer | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(caFile);
-    } catch (e) {
-      throw new CliError(`cannot read --ca ${caFile}: ${(e as Error).message}`);
-    }
+  // The client certificate for mTLS: one half alone is a mistake, not plain TLS.
+  const certFile = o.cert ?? env.SE_CERT;
+  const keyFile = o.key ?? env.SE_KEY;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new CliError(`--cert and --key (SE_CERT, SE_KEY) go together: ${certFile ? "--key" : "--cert"} is missing`);
   }
-  return { transport, address, token, tls: tlsOn ? (ca ? { ca } : true) : undefined };
+  const tlsOn = Boolean(o.tls) || tlsFromEnv(env.SE_TLS) || Boolean(caFile) || Boolean(certFile);
+  const ca = caFile ? readPem("--ca", caFile) : undefined;
+  const pair = certFile && keyFile ? { cert: readPem("--cert", certFile), key: readPem("--key", keyFile) } : undefined;
+  const material = ca || pair ? { ca, ...pair } : true;
+  return { transport, address, token, tls: tlsOn ? material : undefined };
 }
 
 export function connect(o: GlobalOptions, extra: { executionTimeoutMs?: number } = {}): { client: ScriptEngineClient; address: string } {

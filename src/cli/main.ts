@@ -22,7 +22,7 @@ Exit codes:
   3  server unavailable          130 interrupted
   4  not found
 
-Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA.`;
+Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA, SE_CERT, SE_KEY.`;
 
 export function buildProgram(): Command {
   const program = new Command("scriptengine")
@@ -33,6 +33,8 @@ export function buildProgram(): Command {
     .addOption(new Option("--transport <name>", "grpc-js | connect | grpc-web | grpc-http2").env("SE_TRANSPORT"))
     .option("--tls", "use TLS (system roots unless --ca)")
     .option("--ca <file>", "PEM CA bundle to trust (implies --tls)")
+    .option("--cert <file>", "PEM client certificate for mTLS, with --key (implies --tls)")
+    .option("--key <file>", "PEM private key of --cert")
     .option("--json", "machine-readable output")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP)
