@@ -33,14 +33,28 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
     // In exclusive mode the WAL index lives in this process's memory and the first transaction
     // takes the lock for good; without a busy timeout yet, a held lock fails at once.
     db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; BEGIN EXCLUSIVE; COMMIT;");
+    readTables(db);
   } catch (err) {
     db.close();
-    const why = /locked|busy/i.test(firstLine(err)) ? "another running server holds it (one server per data directory)" : `${file}: ${firstLine(err)}`;
+    const why = /locked|busy/i.test(firstLine(err)) ? "another running server holds it (one server per data directory)" : `${file}: ${firstLine(err)}${damagedNote(err)}`;
     throw new DataDirError(dataDir, why, err);
   }
   db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
   return db;
 }
+
+/**
+ * Walks the pages of every table (not its indexes, nor values overflowing a page): a damaged table
+ * page is otherwise never read while its index is intact and says there are no rows, so a tools
+ * or registry table damaged at start was served as empty. A damaged index is left to the calls
+ * that use it (DATA_LOSS, health UNHEALTHY), as is a damaged page of a value.
+ */
+function readTables(db: DatabaseSync): void {
+  const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[];
+  for (const { name } of tables) db.prepare(`SELECT count(*) FROM "${name.replaceAll('"', '""')}" NOT INDEXED`).get();
+}
+
+const damagedNote = (err: unknown) => (storeFaultOf(err) === "damaged" ? "; restore it from a backup" : "");
 
 /**
  * mkdir -p, one level at a time, each tried at most twice: Node's `recursive: true` retries
@@ -68,7 +82,7 @@ export function whileOpening<T>(dataDir: string, fn: () => T, file = "scriptengi
     return fn();
   } catch (err) {
     if ((err as { code?: unknown } | null)?.code !== "ERR_SQLITE_ERROR") throw err;
-    throw new DataDirError(dataDir, `${file}: ${firstLine(err)}${storeFaultOf(err) === "damaged" ? "; restore it from a backup" : ""}`, err);
+    throw new DataDirError(dataDir, `${file}: ${firstLine(err)}${damagedNote(err)}`, err);
   }
 }
 

@@ -17,8 +17,8 @@ import { components } from "../../src/health/monitor.ts";
 import { noteStoreFault, recentStoreFault, resetStoreFaults } from "../../src/store/faults.ts";
 import { loadConfig } from "../../src/config/load.ts";
 
-/** A stopped server's data dir with a few scripts, copied, with the root pages of one table and its indexes overwritten. */
-async function damaged(table: string): Promise<string> {
+/** A stopped server's data dir with a few scripts, copied, with the root pages of one table and its indexes overwritten (or only those of `types`). */
+async function damaged(table: string, types = ["table", "index"]): Promise<string> {
   const s = await startServer();
   const scripts = clientFor(ScriptService, "grpc-js", s);
   for (let i = 0; i < 3; i++) await scripts.compileScript({ source: `${i} + 1`, context: { scriptId: `k${i}` } });
@@ -29,7 +29,8 @@ async function damaged(table: string): Promise<string> {
   const db = new DatabaseSync(file);
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   const size = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
-  const roots = db.prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = ? AND rootpage > 0").all(table) as { rootpage: number }[];
+  const roots = (db.prepare("SELECT type, rootpage FROM sqlite_master WHERE tbl_name = ? AND rootpage > 0").all(table) as { type: string; rootpage: number }[])
+    .filter((r) => types.includes(r.type));
   db.close();
   expect(roots.length).toBeGreaterThan(0);
   const fd = openSync(file, "r+");
@@ -48,8 +49,22 @@ describe("a damaged store", () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 
-  it("found by a call: DATA_LOSS with ErrorInfo, and health UNHEALTHY naming the store", async () => {
-    const dir = await damaged("tools");
+  // Their rows are reached through an index, which, intact, said there were none: the server served
+  // the table as empty (ListTools only the builtins, DiscoverServices nothing) and said SERVING.
+  it.each(["tools", "registry_registrations"])("a page of the %s table, found while opening: exit 1 with one line", async (table) => {
+    const dir = await damaged(table, ["table"]);
+    const started = await startServer({ dataDir: dir }).then((s) => s, (e: Error) => e);
+    if (!(started instanceof Error)) {
+      await started.stop();
+      expect.fail(`the server started on a damaged ${table} table`);
+    }
+    const lines = started.message.split("\n").filter((l) => l.startsWith("scriptengine:"));
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^scriptengine: cannot use ${dir} \\(server\\.data_dir\\): scriptengine\\.db: .*malformed.*restore it from a backup$`))]);
+    expect(started.message).toMatch(/exited with 1 before listening/);
+  });
+
+  it("found by a call (an index: a damaged table is found at start): DATA_LOSS with ErrorInfo, and health UNHEALTHY naming the store", async () => {
+    const dir = await damaged("tools", ["index"]);
     const s = await startServer({ dataDir: dir });
     try {
       const err = await clientFor(ToolService, "grpc-js", s).listTools({}).then(() => undefined, (e: unknown) => e);
