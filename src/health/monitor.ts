@@ -1,12 +1,12 @@
-// Re-evaluates the engine's health from real signals every health_check.interval: pool
-// saturation, queue fill, a script store 90 % full and a full disk make it DEGRADED, recent worker
-// failures and a damaged database file UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
+// Re-evaluates the engine's health from real signals every health_check.interval, and at once when
+// a store call notes a fault: pool saturation, queue fill, a script store 90 % full and a full disk
+// make it DEGRADED, recent worker failures and a damaged database file UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
 // the other states.
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { Config } from "../config/types.ts";
 import type { EngineStats } from "../engine/index.ts";
 import type { HealthState } from "./state.ts";
-import { recentStoreFault, type StoreFault } from "../store/faults.ts";
+import { onStoreFault, recentStoreFault, type StoreFault } from "../store/faults.ts";
 
 export interface Component {
   name: string;
@@ -83,5 +83,12 @@ export function startHealthMonitor(health: HealthState, stats: () => EngineStats
   };
   const timer = setInterval(tick, config.healthCheck.intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  // A store call that finds the disk full or the file damaged: at once, not at the next tick (the
+  // caller is told before health would say so). After the noting call, not inside it: that may be
+  // an event being published, which a health change publishes too.
+  const unsubscribe = onStoreFault(() => queueMicrotask(tick));
+  return () => {
+    clearInterval(timer);
+    unsubscribe();
+  };
 }

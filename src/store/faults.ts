@@ -22,11 +22,25 @@ export function storeFaultOf(err: unknown): StoreFault | undefined {
   return undefined;
 }
 
+const listeners = new Set<(fault: StoreFault) => void>();
+
+/**
+ * Hears each change of the fault in effect, as the failing call notes it: health need not wait for
+ * its next look (the call that found the disk full is answered before it). Returns the unsubscribe.
+ */
+export function onStoreFault(listener: (fault: StoreFault) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 /** Notes the fault `err` stands for (if any) and returns it. */
 export function noteStoreFault(err: unknown, now = Date.now()): StoreFault | undefined {
   const fault = storeFaultOf(err);
+  if (!fault) return undefined;
+  const before = recentStoreFault(now);
   // A damaged file outranks a full disk: it needs an operator either way, but more urgently.
-  if (fault && !(latest?.fault === "damaged" && fault === "full" && now - latest.at <= STORE_FAULT_WINDOW_MS)) latest = { fault, at: now };
+  if (!(before === "damaged" && fault === "full")) latest = { fault, at: now };
+  if (recentStoreFault(now) !== before) for (const listener of listeners) listener(latest!.fault);
   return fault;
 }
 
