@@ -1,9 +1,11 @@
 // Who is calling, and what they may do. The request's SecurityContext is only a claim; the
 // principal authenticated by the doors is what limits it.
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { PeerCertificate } from "node:tls";
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Level, Principal, PrincipalEntry } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
+import { certificateNames, type ClientCertificate } from "./client-certificate.ts";
 
 export const LEVEL_RANK: Record<Level, number> = { safe: 0, production: 1, development: 2 };
 
@@ -41,24 +43,49 @@ export function requirePermission(ctx: HandlerContext, permission: string): Prin
 
 const digest = (token: string) => createHash("sha256").update(token).digest();
 
-/** Maps bearer tokens / API keys to principals in constant time per entry. */
+/** How many of a refused certificate's names its message quotes. */
+const NAMES_QUOTED = 4;
+
+/**
+ * Maps bearer tokens / API keys (in constant time per entry) and verified client certificates
+ * (by client_cert_names) to principals. A token, when the call sends one, decides alone; only a
+ * call without one is authenticated by its certificate.
+ */
 export class Authenticator {
-  private readonly entries: { digest: Buffer; principal: Principal }[];
+  private readonly entries: { digest: Buffer; principal: Principal }[] = [];
+  private readonly byCertName = new Map<string, Principal>();
 
   constructor(principals: PrincipalEntry[]) {
-    this.entries = principals.map(({ token, ...principal }) => ({ digest: digest(token), principal: Object.freeze(principal) }));
+    for (const { token, clientCertNames, ...rest } of principals) {
+      const principal = Object.freeze(rest);
+      if (token !== undefined) this.entries.push({ digest: digest(token), principal });
+      for (const name of clientCertNames ?? []) this.byCertName.set(name, principal);
+    }
   }
 
+  /**
+   * Whether any credential is configured (else every caller is the local principal, loopback only).
+   * A certificate-mapped principal counts: the configuration allows one only with a client CA.
+   */
   get enabled(): boolean {
-    return this.entries.length > 0;
+    return this.entries.length > 0 || this.byCertName.size > 0;
   }
 
-  /** Reads `authorization: Bearer <token>` or `x-api-key: <token>`. */
-  authenticate(headers: Headers): Principal {
+  /**
+   * Reads `authorization: Bearer <token>` or `x-api-key: <token>`; without either, the call's
+   * verified client certificate (`clientCertificate`, read only then).
+   */
+  authenticate(headers: Headers, clientCertificate?: ClientCertificate): Principal {
     if (!this.enabled) return LOCAL_PRINCIPAL;
     const auth = headers.get("authorization");
     const token = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : headers.get("x-api-key")?.trim();
-    if (!token) throw serviceError("UNAUTHENTICATED", "missing credentials: send 'authorization: Bearer <token>'");
+    if (token) return this.byToken(token);
+    const cert = this.byCertName.size > 0 ? clientCertificate?.() : undefined;
+    if (cert) return this.byCertificate(cert);
+    throw serviceError("UNAUTHENTICATED", "missing credentials: send 'authorization: Bearer <token>'");
+  }
+
+  private byToken(token: string): Principal {
     const presented = digest(token);
     let found: Principal | undefined;
     for (const entry of this.entries) {
@@ -66,5 +93,19 @@ export class Authenticator {
     }
     if (!found) throw serviceError("UNAUTHENTICATED", "invalid credentials");
     return found;
+  }
+
+  /** The one principal the certificate's names map to; none, or two (ambiguous), is refused. */
+  private byCertificate(cert: PeerCertificate): Principal {
+    const names = certificateNames(cert);
+    const found = new Set<Principal>();
+    for (const name of names) {
+      const principal = this.byCertName.get(name);
+      if (principal) found.add(principal);
+    }
+    if (found.size === 1) return [...found][0]!;
+    const quoted = names.slice(0, NAMES_QUOTED).map((n) => JSON.stringify(n)).join(", ") + (names.length > NAMES_QUOTED ? ", ..." : "");
+    if (found.size === 0) throw serviceError("UNAUTHENTICATED", `the client certificate (${quoted || "no CN or DNS/URI name"}) maps to no principal`);
+    throw serviceError("UNAUTHENTICATED", `the client certificate (${quoted}) maps to more than one principal (${[...found].map((p) => p.name).join(", ")})`);
   }
 }

@@ -106,9 +106,10 @@ function flatten(table: Record<string, unknown>, prefix = "", out: Record<string
 function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<string>): PrincipalEntry[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw new ConfigError("auth.principals", "expected [[auth.principals]] tables");
-  const allowed = new Set(["name", "token", "token_env", "max_security_level", "permissions", "max_concurrent"]);
+  const allowed = new Set(["name", "token", "token_env", "client_cert_names", "max_security_level", "permissions", "max_concurrent"]);
   const seenTokens = new Set<string>();
   const seenNames = new Set<string>();
+  const seenCertNames = new Set<string>();
   return raw.map((entry, i) => {
     const at = `auth.principals[${i}]`;
     if (entry === null || typeof entry !== "object") throw new ConfigError(at, "expected a table");
@@ -119,6 +120,7 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
     // name would be one caller holding both tokens' rights.
     if (seenNames.has(e.name)) throw new ConfigError(`${at}.name`, `the name "${e.name}" is given to two principals`);
     seenNames.add(e.name);
+    const clientCertNames = clientCertNamesFrom(`${at}.client_cert_names`, e.client_cert_names, seenCertNames);
     let token = e.token;
     if (e.token_env !== undefined) {
       if (typeof e.token_env !== "string") throw new ConfigError(`${at}.token_env`, "expected a variable name");
@@ -126,8 +128,10 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
       token = env[e.token_env];
       if (!token) throw new ConfigError(`${at}.token_env`, `environment variable ${e.token_env} is empty or unset`);
     }
+    // A principal named only by client certificates has no token.
+    if (token === undefined && clientCertNames) return { ...principalRights(at, e), name: e.name, clientCertNames };
     if (typeof token !== "string" || token.length < 16) {
-      throw new ConfigError(`${at}.token`, "expected a secret of at least 16 characters (token or token_env)");
+      throw new ConfigError(`${at}.token`, "expected a secret of at least 16 characters (token or token_env), or client_cert_names");
     }
     // A header carries visible ASCII only (callers' tokens are trimmed, HTTP/1.1 reads bytes as
     // latin1, HTTP/2 stacks drop other values): any other token could never authenticate.
@@ -136,16 +140,42 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
     }
     if (seenTokens.has(token)) throw new ConfigError(`${at}.token`, "the same token is given to two principals");
     seenTokens.add(token);
-    const level = coerce(`${at}.max_security_level`, SCHEMA.security_level, e.max_security_level ?? "safe", false) as Level;
-    const permissions = e.permissions ?? [];
-    if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === "string")) {
-      throw new ConfigError(`${at}.permissions`, "expected a list of strings");
-    }
-    const unknown = permissions.find((p) => !(PERMISSIONS as readonly string[]).includes(p));
-    if (unknown !== undefined) throw new ConfigError(`${at}.permissions`, `unknown permission "${unknown}" (known: ${PERMISSIONS.join(", ")})`);
-    const maxConcurrent = coerce(`${at}.max_concurrent`, { type: "int", default: 0, min: 0, doc: "" }, e.max_concurrent ?? 0, false) as number;
-    return { name: e.name, token, maxSecurityLevel: level, permissions: permissions as string[], maxConcurrent };
+    return { ...principalRights(at, e), name: e.name, token, ...(clientCertNames && { clientCertNames }) };
   });
+}
+
+/** A principal's level, permissions and concurrency. */
+function principalRights(at: string, e: Record<string, unknown>): Omit<PrincipalEntry, "name" | "token" | "clientCertNames"> {
+  const level = coerce(`${at}.max_security_level`, SCHEMA.security_level, e.max_security_level ?? "safe", false) as Level;
+  const permissions = e.permissions ?? [];
+  if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === "string")) {
+    throw new ConfigError(`${at}.permissions`, "expected a list of strings");
+  }
+  const unknown = permissions.find((p) => !(PERMISSIONS as readonly string[]).includes(p));
+  if (unknown !== undefined) throw new ConfigError(`${at}.permissions`, `unknown permission "${unknown}" (known: ${PERMISSIONS.join(", ")})`);
+  const maxConcurrent = coerce(`${at}.max_concurrent`, { type: "int", default: 0, min: 0, doc: "" }, e.max_concurrent ?? 0, false) as number;
+  return { maxSecurityLevel: level, permissions: permissions as string[], maxConcurrent };
+}
+
+/**
+ * client_cert_names: the verified client certificates a principal answers for, each matched
+ * exactly (case included) against a certificate's subject CN and its DNS and URI SANs. One name
+ * maps to one principal; absent: undefined.
+ */
+function clientCertNamesFrom(key: string, raw: unknown, seen: Set<string>): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0 || !raw.every((n) => typeof n === "string")) {
+    throw new ConfigError(key, "expected a non-empty list of names (a certificate's subject CN, DNS or URI name)");
+  }
+  for (const name of raw as string[]) {
+    // What a certificate can carry and Node shows as is: no control characters, nothing blank around it.
+    if (!name || name.length > 1024 || name !== name.trim() || /[\x00-\x1f\x7f]/.test(name)) {
+      throw new ConfigError(key, `${JSON.stringify(name)} is not a certificate name (1-1024 characters, no control characters or surrounding spaces)`);
+    }
+    if (seen.has(name)) throw new ConfigError(key, `the client certificate name "${name}" is given to two principals`);
+    seen.add(name);
+  }
+  return raw as string[];
 }
 
 export interface LoadOptions {
@@ -314,6 +344,12 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
   }
   if (config.server.tlsClientCaFile && !config.server.tlsCertFile) {
     throw new ConfigError("server.tls_client_ca_file", "mTLS needs server.tls_cert_file and server.tls_key_file");
+  }
+  // Without a client CA no certificate is verified, so such a principal could never authenticate
+  // (and would lift the loopback rule for nothing).
+  const byCert = config.auth.principals.findIndex((p) => p.clientCertNames);
+  if (byCert >= 0 && !config.server.tlsClientCaFile) {
+    throw new ConfigError(`auth.principals[${byCert}].client_cert_names`, "needs server.tls_client_ca_file (mTLS): only a client certificate it verified can name a principal");
   }
   // Without credentials every caller is the local principal, and the Origin check is what keeps web
   // pages from acting as it (doors/local-callers.ts): "*" would let any page run scripts there.

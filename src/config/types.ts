@@ -14,7 +14,9 @@ export interface Principal {
 
 export interface PrincipalEntry extends Principal {
   /** The bearer token / API key that authenticates it. Never logged or returned. */
-  token: string;
+  token?: string;
+  /** Verified client certificates (mTLS) it answers for: a subject CN or DNS/URI SAN, matched exactly. */
+  clientCertNames?: string[];
 }
 
 export interface Config {

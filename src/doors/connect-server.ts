@@ -7,6 +7,7 @@ import * as net from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { cors, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
+import type { HttpDoorAuth } from "./guard.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
@@ -30,22 +31,24 @@ const H1_HEADERS_TIMEOUT_MS = 60_000;
 
 
 /**
- * `beforeBody` runs for every call before its body is read (connect-node's request gate): the
+ * `auth.beforeBody` runs for every call before its body is read (connect-node's request gate): the
  * server authenticates there, so a caller without credentials costs no body reading or parsing.
+ * With mTLS, `auth` also gets each call's verified client certificate and each refused one.
  * `localCallersOnly` (no credentials configured): only requests addressed to a loopback name, from
  * no origin but the configured ones, are served (local-callers.ts).
  */
-export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], beforeBody?: (ctx: HandlerContext) => void, localCallersOnly = false): Promise<ConnectDoor> {
+export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false): Promise<ConnectDoor> {
   const adapter = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
+    contextValues: tls?.ca ? auth?.contextValues : undefined,
     requestGate: (ctx) => {
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
       refuseUndecodableQuery(ctx);
       mendUndecodableRequests(ctx);
-      beforeBody?.(ctx);
+      auth?.beforeBody(ctx);
     },
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
@@ -97,6 +100,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
     closeWhenIdle(session, limits.idleTimeoutMs);
     session.once("close", () => sessions.delete(session));
   });
+  // mTLS: a refused client certificate is announced like a refused token (grpc-js, on the other
+  // door, has no hook for its handshakes).
+  if (tls?.ca && auth) h2.on("tlsClientError", auth.handshakeRefused);
   listener.on("connection", (s: net.Socket) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));

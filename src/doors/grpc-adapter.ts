@@ -2,12 +2,13 @@
 // and framing (the fast path), protobuf-es the (de)serialisation, and the handler sees the same
 // HandlerContext (headers, deadline, abort signal, context values) it gets from connect-node.
 import { create, fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { MalformedRequest, throwIfMalformed } from "./malformed-request.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
+import { clientCertificateKey } from "../auth/client-certificate.ts";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -37,6 +38,8 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
     timeoutMs: remainingMs !== undefined && remainingMs <= MAX_TIMER_MS ? remainingMs : undefined,
     requestSignal: request.signal,
     requestHeader: headersOf(call.metadata),
+    // mTLS: the certificate grpc-js verified for the call's connection, read only if authentication needs it.
+    contextValues: createContextValues().set(clientCertificateKey, () => call.getAuthContext()?.sslPeerCertificate),
   });
   // grpc-js says "cancelled" whenever the stream closes, also after a normal end: only a call still
   // in progress is cancelled by the client (and only then is the error, with its stack, worth making).

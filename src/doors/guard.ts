@@ -2,9 +2,11 @@
 // thrown value into the service's error, and log each call. Health and reflection are public
 // (probes and grpcurl need no token); everything else needs a principal.
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { TLSSocket } from "node:tls";
 import type { Authenticator } from "../auth/principal.ts";
 import { principalKey } from "../auth/principal.ts";
+import { clientCertificateKey, clientCertificateValues } from "../auth/client-certificate.ts";
 import { abortedWith, notImplemented, serviceError, shuttingDownError, toServiceError } from "../errors.ts";
 import { resumeAfterOf } from "../events/resumable-source.ts";
 import type { Logger } from "../log.ts";
@@ -122,31 +124,61 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
   return out as unknown as ServiceImpl<S>;
 }
 
+/** How the HTTP door (connect-node on Node's servers) takes part in authentication. */
+export interface HttpDoorAuth {
+  /** connect-node's request gate: refuses a caller without valid credentials before its body is read. */
+  beforeBody(ctx: HandlerContext): void;
+  /** connect-node's contextValues (mTLS): the verified client certificate of the request's connection. */
+  contextValues(req: { socket: unknown }): ContextValues;
+  /** The secure server's tlsClientError (mTLS): a refused client certificate is announced like a refused token. */
+  handshakeRefused(err: Error & { code?: string }, socket: TLSSocket): void;
+}
+
 /**
  * Authentication before the request is read, for a door that can run it there (connect-node's
  * request gate): a caller without valid credentials is refused before its body is read, let alone
  * parsed. The principal it finds is the one the guard then uses. Public services are left to it.
  */
-export function authenticateBeforeBody(options: GuardOptions, publicServices: ReadonlySet<string>): (ctx: HandlerContext) => void {
-  return (ctx) => {
-    if (publicServices.has(ctx.service.typeName)) return;
-    const name = `${ctx.service.typeName}/${ctx.method.name}`;
-    try {
-      establishPrincipal(options, name, ctx);
-    } catch (err) {
-      // The guard never sees this call: count and trace the refusal here.
-      const e = toServiceError(err);
-      options.onCallDone?.(name, e.code, 0);
-      options.telemetry?.begin(name, ctx).end(e.code, e);
-      throw e;
-    }
+export function authenticateBeforeBody(options: GuardOptions, publicServices: ReadonlySet<string>): HttpDoorAuth {
+  return {
+    beforeBody: (ctx) => {
+      if (publicServices.has(ctx.service.typeName)) return;
+      const name = `${ctx.service.typeName}/${ctx.method.name}`;
+      try {
+        establishPrincipal(options, name, ctx);
+      } catch (err) {
+        // The guard never sees this call: count and trace the refusal here.
+        const e = toServiceError(err);
+        options.onCallDone?.(name, e.code, 0);
+        options.telemetry?.begin(name, ctx).end(e.code, e);
+        throw e;
+      }
+    },
+    contextValues: clientCertificateValues,
+    handshakeRefused: (err, socket) => {
+      const why = refusedCertificate(err, socket);
+      if (why) options.onUnauthenticated?.("TLS handshake", why);
+    },
   };
+}
+
+/**
+ * Why a failed handshake was a refused client certificate, or undefined for any other failure (a
+ * plaintext client, a scanner, a client refusing the server's certificate). Node destroys a
+ * connection whose certificate did not verify once the handshake is done, with the verification
+ * error in `authorizationError`; one without a certificate fails inside the handshake.
+ */
+function refusedCertificate(err: Error & { code?: string }, socket: TLSSocket): string | undefined {
+  const verify = socket.authorizationError as Error | string | undefined; // Node sets the code: a string
+  if (verify) return `client certificate refused (${typeof verify === "string" ? verify : verify.message})`;
+  if (err.code === "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE") return "no client certificate";
+  return undefined;
 }
 
 /** Puts the caller's principal in the call's context values; a refused credential is announced, then thrown. */
 function establishPrincipal(options: GuardOptions, name: string, ctx: HandlerContext): void {
   try {
-    ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader));
+    ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader, ctx.values.get(clientCertificateKey)));
   } catch (err) {
     options.onUnauthenticated?.(name, toServiceError(err).rawMessage);
     throw err;
