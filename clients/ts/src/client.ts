@@ -21,7 +21,7 @@ import { argumentValues, type Arguments } from "./arguments.ts";
 export type { Arguments, ArgumentValue } from "./arguments.ts";
 /** For calls made on the generated clients (`client.scripts`): arguments converted as run() and execute() do. */
 export { argumentValues } from "./arguments.ts";
-import { CancelledError, EventsLostError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
+import { CancelledError, EventsLostError, ResourceExhaustedError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
 
 export interface RetryOptions {
   /** Attempts in all, the first included (default 4). 1 disables retries. */
@@ -182,9 +182,16 @@ export interface SubscribeOptions {
   onLost?: (lost: EventsLost) => void;
   /** Each (re)started stream. */
   onStarted?: (started: SubscriptionStarted) => void;
-  /** Reconnect after a dropped connection (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or close()); default true. */
+  /**
+   * Reconnect after a dropped connection (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or
+   * close()) or after falling behind (RESOURCE_EXHAUSTED `EVENTS_LOST`, `events.on_lag = "disconnect"`);
+   * default true.
+   */
   resume?: boolean;
-  /** Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0). */
+  /**
+   * Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0).
+   * A stream ended by `EVENTS_LOST` counts unless it delivered an event since the last resume.
+   */
   maxReconnects?: number;
 }
 
@@ -195,9 +202,16 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Each (re)started stream, before its snapshot. */
   onRestart?: () => void;
-  /** Re-watch after a dropped connection or a server shutdown (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or close()); default true. */
+  /**
+   * Re-watch after a dropped connection or a server shutdown (UNAVAILABLE, or a stream reset: CANCELLED
+   * not by `signal` or close()) or after falling more than `registry.watch_buffer` changes behind
+   * (RESOURCE_EXHAUSTED `EVENTS_LOST`); default true.
+   */
   resume?: boolean;
-  /** Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0). */
+  /**
+   * Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0).
+   * A stream ended by `EVENTS_LOST` counts unless it delivered a change since the last resume.
+   */
   maxReconnects?: number;
 }
 
@@ -292,8 +306,9 @@ export class ScriptEngineClient {
   }
 
   /**
-   * Events as an async iterator. When the connection drops, the server shuts down (UNAVAILABLE) or
-   * the stream is reset (CANCELLED, neither by `signal` nor by close()), it resubscribes after the
+   * Events as an async iterator. When the connection drops, the server shuts down (UNAVAILABLE),
+   * the stream is reset (CANCELLED, neither by `signal` nor by close()) or the reader fell behind
+   * (EVENTS_LOST: what the log no longer holds then comes as a lost notice), it resubscribes after the
    * last sequence it delivered (or, before the first, after the first stream's
    * `started.latestSequence`), or after the stream's `resume_after_sequence` when the server said
    * one, so no retained event is missed or repeated. It ends when the server ends the stream
@@ -335,7 +350,8 @@ export class ScriptEngineClient {
 
   /**
    * Registration changes as an async iterator. Every stream starts with an EXISTING snapshot of the
-   * live registrations, so after a dropped connection it watches again and the new snapshot brings
+   * live registrations, so after a dropped connection, or after falling behind (EVENTS_LOST), it
+   * watches again and the new snapshot brings
    * the caller up to date (treat EXISTING as "the current state", replacing what it knew). `signal`
    * or close() ends it quietly; leaving the loop cancels the stream.
    */
@@ -352,10 +368,13 @@ export class ScriptEngineClient {
 
   /**
    * Runs one stream after another: `stream` is one stream's life. A dropped connection, a server
-   * shutdown (UNAVAILABLE) or a reset stream (CANCELLED, not by the signal or close()) is followed
-   * by a backoff (never shorter than RetryInfo) and a new stream; a clean end, the signal or close()
-   * (both quietly), or any other error ends it. `healthy` resets the count of consecutive failed
-   * reconnects. Each stream gets a signal of its own, aborted when the caller's fires, on close() or
+   * shutdown (UNAVAILABLE), a reset stream (CANCELLED, not by the signal or close()) or a reader
+   * that fell behind (RESOURCE_EXHAUSTED EVENTS_LOST) is followed by a backoff (never shorter than
+   * RetryInfo) and a new stream; a clean end, the signal or close() (both quietly), or any other
+   * error ends it. `healthy` resets the count of consecutive failed reconnects; a stream that ends
+   * EVENTS_LOST before delivering anything counts as one more (its `started` alone does not reset
+   * it), so a reader that gets nothing between two such ends gives up after maxReconnects, while
+   * one that keeps receiving goes on (its losses reported as lost notices). Each stream gets a signal of its own, aborted when the caller's fires, on close() or
    * when the stream ends for any reason:
    * Connect's stream iterators have no `return()`, so aborting is the only way to cancel the call
    * when the reader leaves early (break, return, throw), which otherwise stays open on the server
@@ -378,8 +397,13 @@ export class ScriptEngineClient {
         const own = new AbortController();
         const forward = () => own.abort(stop.signal.reason);
         stop.signal.addEventListener("abort", forward, { once: true });
+        const before = failures;
+        let delivered = false;
         try {
-          yield* stream(() => (failures = 0), own.signal);
+          for await (const item of stream(() => (failures = 0), own.signal)) {
+            delivered = true;
+            yield item;
+          }
           return;
         } catch (e) {
           if (e instanceof EventsLostError) throw e;
@@ -388,7 +412,10 @@ export class ScriptEngineClient {
           // CANCELLED that neither the caller nor close() asked for is a reset stream: a server that
           // force-closes its connections at shutdown (past its grace, its ending not read yet by a
           // lagging reader) resets the stream, which reads as CANCELLED; it is a dropped connection.
-          const dropped = err instanceof UnavailableError || err instanceof CancelledError;
+          const fellBehind = err instanceof ResourceExhaustedError && err.reason === "EVENTS_LOST";
+          const dropped = err instanceof UnavailableError || err instanceof CancelledError || fellBehind;
+          // Fell behind with nothing delivered: its `started` did not make the reconnect a success.
+          if (fellBehind && !delivered) failures = before;
           if (options.resume === false || !dropped || ++failures > maxReconnects) throw err;
           await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), stop.signal).catch(() => {});
         } finally {
