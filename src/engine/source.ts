@@ -68,10 +68,40 @@ export function stripTypes(source: string): string {
       const [line, column] = err.startLine ? v8Position(source, err.startLine, err.startColumn ?? 0) : [0, 0];
       throw new CompileError(`TypeScript: ${String(err.message)}`, line, column);
     }
-    // Its stack ran out (RangeError, or a WebAssembly trap that leaves the instance unusable).
+    // A trap may leave the instance unusable (see loadStripper).
     stripper = undefined;
+    // Deep nesting runs its stack out: a RangeError, or a trap "memory access out of bounds". A
+    // panic is a trap "unreachable": in practice an error it cannot draw, too far along its line.
+    if ((e as Error | null)?.name === 'RuntimeError' && (e as Error).message === 'unreachable') throw unplaceable(source);
     throw new CompileError('TypeScript: the source nests too deeply to strip its types', 0, 0);
   }
+}
+
+/** amaro panics drawing a syntax error past this column (in its cells) of a line: minified TypeScript. */
+const AMARO_MAX_COLUMN = 65_535;
+
+/**
+ * The panic's error when it names no place: the first line that draws past AMARO_MAX_COLUMN (cells
+ * estimated from above: a tab 4, from U+1100, where wide characters start, 2) holds the error.
+ */
+function unplaceable(source: string): CompileError {
+  for (let start = 0; ;) {
+    AMARO_LINE_END.lastIndex = start;
+    const m = AMARO_LINE_END.exec(source);
+    const end = m?.index ?? source.length;
+    if (end - start > AMARO_MAX_COLUMN / 4 && cellsAtMost(source.slice(start, end)) > AMARO_MAX_COLUMN) {
+      const line = (source.slice(0, start).match(V8_LINE_END)?.length ?? 0) + 1;
+      return new CompileError(`TypeScript: a syntax error past column ${AMARO_MAX_COLUMN} of line ${line}, whose place the type stripper cannot tell (the line is ${end - start} characters long)`, line, 0);
+    }
+    if (!m) return new CompileError('TypeScript: the type stripper failed on this source and gave no reason', 0, 0);
+    start = end + m[0].length;
+  }
+}
+
+function cellsAtMost(line: string): number {
+  let cells = 0;
+  for (const c of line) cells += c === '\t' ? 4 : c.codePointAt(0)! >= 0x1100 ? 2 : 1;
+  return cells;
 }
 
 const AMARO_LINE_END = /\r\n|\r|\n/g;
