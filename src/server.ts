@@ -72,6 +72,9 @@ function loopbackOnly(address: string, log: Logger, door: string): string {
 /** What stopping the engine's workers may take (they are killed after 2 s). */
 const ENGINE_STOP_MS = 3000;
 
+/** At shutdown, once every call has ended, what the doors' connections may still take to close. */
+const LAST_BYTES_MS = 2000;
+
 /**
  * Test only: hold the start this long (ms) once the engine has started, before the doors open, or
  * until a shutdown is requested, so a test can signal inside the start.
@@ -248,7 +251,7 @@ interface Running {
   state: ServerState;
   engine: Engine;
   self: SelfRegistration | undefined;
-  doors: { close(graceMs: number): Promise<void> }[];
+  doors: { close(graceMs: number): Promise<void>; cutAfter(ms: number): void }[];
   /** Unary calls in flight, and streams open (guard.ts). */
   openCalls: InFlight;
   openStreams: InFlight;
@@ -280,7 +283,10 @@ async function shutdown(s: Running): Promise<void> {
   state.bus.close();
   recordLastSequence(state, log);
   state.registry.close();
-  await s.openStreams.ended(Math.min(1000, grace));
+  const streamsEnded = await s.openStreams.ended(Math.min(1000, grace));
+  // Every call has ended: a connection the doors still hold has only its last bytes to send, or a
+  // peer that reads nothing; that gets a moment, not what is left of the grace.
+  if (streamsEnded && (await s.openCalls.ended(0))) for (const door of s.doors) door.cutAfter(LAST_BYTES_MS);
   await doorsClosed;
   s.stopHealthMonitor();
   s.unobserve?.();

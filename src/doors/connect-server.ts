@@ -8,20 +8,23 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { cors, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { HttpDoorAuth } from "./guard.ts";
-import type { TlsMaterial } from "./tls.ts";
+import { handshakeTimeoutMs, type TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests, refuseUndecodableQuery } from "./undecodable-request.ts";
 import { foreignCaller } from "./local-callers.ts";
 import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
-import { H1Connections } from "./h1-connections.ts";
+import { DoorConnections, ForceClose } from "./h1-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
 
 export interface ConnectDoor {
   address: string;
+  /** Stop accepting calls, end each connection once it carries none; force-close after graceMs. */
   close(graceMs: number): Promise<void>;
+  /** After close(): force-close within `ms` if that is sooner (every call has ended). */
+  cutAfter(ms: number): void;
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -59,17 +62,25 @@ export async function openConnectDoor(address: string, services: ServedService[]
   handler = withEarlyResponsesEndingTheirRequest(handler, limits.maxRequestBytes);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
-  const sockets = new Set<net.Socket>();
+  const connections = new DoorConnections();
+  const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
   let listener: net.Server;
   let h1: http.Server | undefined;
   let h2: http2.Http2Server | http2.Http2SecureServer;
   if (tls) {
-    h2 = http2.createSecureServer({ settings, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: Boolean(tls.ca), allowHTTP1: true }, handler);
-    listener = h2;
+    // server.idle_timeout bounds the handshake too (Node's default is 120 s).
+    const handshakeTimeout = handshakeTimeoutMs(limits.idleTimeoutMs);
+    const secure = http2.createSecureServer({ settings, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: Boolean(tls.ca), allowHTTP1: true, handshakeTimeout }, handler);
+    // HTTP/1.1 over TLS (ALPN http/1.1 or none) gets the same headers deadline as in plaintext,
+    // from the end of the handshake: Node's own (60 s, checked every 30 s) ignores idle_timeout.
+    guardHeaders(secure, headersWithin);
+    secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
+      if (socket.alpnProtocol !== "h2") armHeaders(socket, headersWithin);
+    });
+    h2 = listener = secure;
   } else {
     h2 = http2.createServer({ settings }, handler);
     const h1Server = (h1 = http.createServer(handler));
-    const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
     guardHeaders(h1Server, headersWithin);
     listener = net.createServer((socket) => {
       // A connection that never says which protocol it speaks is closed like an idle one.
@@ -92,8 +103,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
       socket.once("readable", sniff);
     });
   }
-  const h1Connections = new H1Connections();
-  h1Connections.track(h1 ?? h2);
+  connections.accepted(listener);
+  connections.follow(h2);
+  connections.followRequests(h1 ?? h2);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
@@ -103,10 +115,6 @@ export async function openConnectDoor(address: string, services: ServedService[]
   // mTLS: a refused client certificate is announced like a refused token (grpc-js, on the other
   // door, has no hook for its handshakes).
   if (tls?.ca && auth) h2.on("tlsClientError", auth.handshakeRefused);
-  listener.on("connection", (s: net.Socket) => {
-    sockets.add(s);
-    s.once("close", () => sockets.delete(s));
-  });
   const colon = address.lastIndexOf(":");
   const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
   await new Promise<void>((resolve, reject) => {
@@ -114,25 +122,29 @@ export async function openConnectDoor(address: string, services: ServedService[]
     listener.listen(Number(address.slice(colon + 1)), host, () => resolve());
   });
   const port = (listener.address() as net.AddressInfo).port;
+  let force: ForceClose | undefined;
   return {
     address: `${address.slice(0, colon)}:${port}`,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         const done = () => {
-          clearTimeout(force);
+          force?.cancel();
           resolve();
         };
-        const force = setTimeout(() => {
-          for (const s of sockets) s.destroy();
+        force = new ForceClose(() => {
+          connections.destroyAll();
           done();
-        }, graceMs);
+        });
+        force.within(graceMs);
         listener.close(() => done());
         // HTTP/2: GOAWAY, so clients open no new streams and sessions end when their calls do.
         for (const session of sessions) session.close();
-        // HTTP/1.1: keep-alive connections would hold close() open; end each as soon as it is idle.
-        h1Connections.closeWhenIdle();
-        if (sockets.size === 0) done();
+        // Then every connection ends once it carries no call: at once if it never started one
+        // (no handshake, preface or request yet) or is idle (h1-connections.ts).
+        connections.close();
+        if (connections.size === 0) done();
       }),
+    cutAfter: (ms) => force?.within(ms),
   };
 }
 
@@ -160,8 +172,9 @@ type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.
  * HTTP/1.1 connections are handed to the http server by the sniffer rather than accepted by it,
  * so Node's own headersTimeout checks never run for them (they start with listen()): a client
  * trickling, or never finishing, its headers would hold its socket for good, before any
- * authentication. Each connection gets `ms` for a request's headers to arrive, from its first
- * byte and again after each response.
+ * authentication. (Over TLS they run, but at Node's 60 s checked every 30 s, whatever
+ * idle_timeout says.) Each connection gets `ms` for a request's headers to arrive, from its first
+ * byte (with TLS, the end of its handshake) and again after each response.
  */
 const headerDeadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
 function armHeaders(socket: net.Socket, ms: number): void {
@@ -170,9 +183,10 @@ function armHeaders(socket: net.Socket, ms: number): void {
   timer.unref();
   headerDeadlines.set(socket, timer);
 }
-function guardHeaders(h1: http.Server, ms: number): void {
-  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const socket = req.socket;
+function guardHeaders(h1: http.Server | http2.Http2SecureServer, ms: number): void {
+  h1.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    if (req.httpVersionMajor !== 1) return; // HTTP/2 over TLS: its session has its own idle timeout
+    const socket = req.socket as net.Socket;
     clearTimeout(headerDeadlines.get(socket));
     res.once("finish", () => {
       if (!socket.destroyed) armHeaders(socket, ms);

@@ -1,19 +1,23 @@
 // The gRPC door: grpc-js on the main port.
+import type * as http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { addService } from "./grpc-adapter.ts";
 import type { ServedService } from "./services.ts";
-import type { TlsMaterial } from "./tls.ts";
+import { handshakeTimeoutMs, type TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import { GRPC_MAX_SEND_BYTES, MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import type { Logger } from "../log.ts";
 import { grpcJsLogger } from "./grpc-js-log.ts";
 import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
 import { requestTooLargeWithErrorInfo } from "./request-too-large.ts";
+import { DoorConnections, ForceClose } from "./h1-connections.ts";
 
 export interface GrpcDoor {
   address: string;
   /** Stop accepting calls and wait for in-flight ones; force-close after graceMs. */
   close(graceMs: number): Promise<void>;
+  /** After close(): force-close within `ms` if that is sooner (every call has ended). */
+  cutAfter(ms: number): void;
 }
 
 export async function openGrpcDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, log?: Logger): Promise<GrpcDoor> {
@@ -36,6 +40,12 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
+  // Its connections are followed, so that one which never starts a session is closed like an idle
+  // one and ends at once at shutdown (grpc-js's idle timeout starts with the session).
+  const connections = new DoorConnections();
+  if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs))) {
+    log?.warn("grpc-js internals changed: on the gRPC port a connection that never starts a session is closed only by Node (TLS: after 120 s), and holds shutdown up to its grace");
+  }
   for (const { service, impl } of services) addService(server, service, impl);
   const credentials = tls
     ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.ca))
@@ -44,18 +54,45 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     server.bindAsync(address, credentials, (err, p) => (err ? reject(new ListenError("server.grpc_address", address, err)) : resolve(p))),
   );
   const host = address.slice(0, address.lastIndexOf(":"));
+  let force: ForceClose | undefined;
   return {
     address: `${host}:${port}`,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
+        force = new ForceClose(() => {
           server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
+          connections.destroyAll();
           resolve();
         });
+        force.within(graceMs);
+        server.tryShutdown(() => {
+          force?.cancel();
+          resolve();
+        });
+        // After grpc-js's GOAWAYs: a connection with no call in progress ends now, the others as
+        // their last stream ends, rather than when their peers close them.
+        connections.close();
       }),
+    cutAfter: (ms) => force?.within(ms),
   };
+}
+
+/**
+ * grpc-js keeps its HTTP/2 servers to itself: its (private) createHttp2Server is wrapped, as in
+ * long-deadlines.ts, so `connections` follows each one's sockets, and one with no session within
+ * `startWithinMs` (a TLS handshake or, in plaintext, nothing at all) is closed. Call before
+ * bindAsync. False if grpc-js no longer has that method (test/server/silent-connections.test.ts
+ * then fails).
+ */
+function followConnections(server: grpc.Server, connections: DoorConnections, startWithinMs: number): boolean {
+  const internals = server as unknown as { createHttp2Server?: (credentials: grpc.ServerCredentials) => http2.Http2Server | http2.Http2SecureServer };
+  const create = internals.createHttp2Server;
+  if (typeof create !== "function") return false;
+  internals.createHttp2Server = (credentials) => {
+    const h2 = create.call(server, credentials);
+    connections.accepted(h2, startWithinMs);
+    connections.follow(h2);
+    return h2;
+  };
+  return true;
 }

@@ -1,34 +1,152 @@
-// HTTP/1.1 keep-alive connections of the HTTP door, ended at shutdown as soon as they are idle.
-// Node's own closeIdleConnections() knows only connections of a server that listened itself; this
-// door hands sniffed sockets to its HTTP/1.1 server (and, with TLS, HTTP/1.1 reaches the HTTP/2
-// server's fallback), so an idle keep-alive connection would hold close() to its force timeout.
+// The connections of a door, each followed from its accepted socket to what it carries, so that at
+// shutdown every one ends as soon as it carries no call. Node's server close() waits for every
+// socket, and an HTTP/2 session ended gracefully waits for its peer to close the socket too: a
+// connection that never started a call (a silent TCP connection, such as a load balancer's check,
+// before its TLS handshake, HTTP/2 preface or first HTTP/1.1 request) or a silent peer would hold
+// the door to its force timeout. Node's own closeIdleConnections() knows only HTTP/1.1 connections
+// of a server that listened itself, while this door hands sniffed sockets to its HTTP/1.1 server
+// (and, with TLS, HTTP/1.1 reaches the HTTP/2 server's fallback).
+// The parts of one connection (accepted socket, TLS socket, HTTP/2 session, HTTP/1.1 requests) are
+// matched by the peer's address and port, the one thing all of them expose.
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
-import type { Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 
-export class H1Connections {
-  /** Responses not yet finished, per HTTP/1.1 socket (0: idle between requests). */
-  readonly #busy = new Map<Socket, number>();
+interface Connection {
+  /** The accepted TCP socket: destroying it ends the TLS socket over it too. */
+  raw: Socket;
+  /** What the protocol writes to: the TLS socket once the handshake is done, else `raw`. */
+  socket: Socket;
+  /** A session or a request has begun on it. */
+  started: boolean;
+  /** HTTP/2 streams and HTTP/1.1 responses in progress. */
+  calls: number;
+  /** Closes a connection that starts no call in time (see accepted()). */
+  timer?: NodeJS.Timeout;
+}
+
+type AnyServer = http.Server | http2.Http2Server | http2.Http2SecureServer;
+
+const peerOf = (s: Socket): string | undefined => (s.remoteAddress === undefined ? undefined : `${s.remoteAddress} ${s.remotePort}`);
+
+export class DoorConnections {
+  readonly #all = new Map<string, Connection>();
   #closing = false;
 
-  /** Follows the HTTP/1.x requests of `server` (HTTP/2 requests of a fallback server are left alone). */
-  track(server: http.Server | http2.Http2Server | http2.Http2SecureServer): void {
-    server.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
-      if (req.httpVersionMajor !== 1) return;
-      const socket = req.socket as Socket;
-      if (!this.#busy.has(socket)) socket.once("close", () => this.#busy.delete(socket));
-      this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
-      res.once("close", () => {
-        const left = (this.#busy.get(socket) ?? 1) - 1;
-        this.#busy.set(socket, left);
-        if (this.#closing && left === 0) socket.end(() => socket.destroy());
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /**
+   * Follows the sockets `server` accepts. With `startWithinMs`, one on which no session or request
+   * begins within it is closed (the gRPC door's handshake and preface deadline).
+   */
+  accepted(server: Server, startWithinMs?: number): void {
+    server.prependListener("connection", (raw: Socket) => {
+      const peer = peerOf(raw);
+      if (peer === undefined) return; // already gone
+      const conn: Connection = { raw, socket: raw, started: false, calls: 0 };
+      if (startWithinMs !== undefined) {
+        conn.timer = setTimeout(() => raw.destroy(), startWithinMs);
+        conn.timer.unref();
+      }
+      this.#all.set(peer, conn);
+      raw.once("close", () => {
+        clearTimeout(conn.timer);
+        if (this.#all.get(peer) === conn) this.#all.delete(peer);
+      });
+      if (this.#closing) raw.destroy();
+    });
+  }
+
+  /** Follows what the connections handed to `server` carry: TLS, HTTP/2 sessions and their streams. */
+  follow(server: AnyServer): void {
+    server.on("secureConnection", (socket: Socket) => {
+      const conn = this.#of(socket);
+      if (conn) conn.socket = socket;
+    });
+    server.on("session", (session: http2.ServerHttp2Session) => {
+      const conn = this.#of(session.socket);
+      if (!conn) return;
+      this.#start(conn);
+      session.on("stream", (stream: http2.ServerHttp2Stream) => {
+        conn.calls++;
+        stream.once("close", () => this.#ended(conn));
       });
     });
   }
 
-  /** From now on a connection ends once its last response is out; idle ones end at once. */
-  closeWhenIdle(): void {
+  /**
+   * Follows the HTTP/1.x requests of `server` (its HTTP/2 ones are streams, followed above). Not
+   * for grpc-js's servers: a 'request' listener turns on Node's compatibility layer for every stream.
+   */
+  followRequests(server: AnyServer): void {
+    server.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+      if (req.httpVersionMajor !== 1) return;
+      const conn = this.#of(req.socket as Socket);
+      if (!conn) return;
+      this.#start(conn);
+      conn.calls++;
+      res.once("close", () => this.#ended(conn));
+    });
+  }
+
+  /**
+   * From now on a connection ends once it carries no call: those idle now at once (call after
+   * HTTP/2 sessions got their GOAWAY), the others as their last stream or response ends.
+   */
+  close(): void {
     this.#closing = true;
-    for (const [socket, busy] of this.#busy) if (busy === 0) socket.destroy();
+    for (const conn of this.#all.values()) if (conn.calls === 0) this.#release(conn);
+  }
+
+  /** Cuts every connection left. */
+  destroyAll(): void {
+    for (const conn of this.#all.values()) conn.raw.destroy();
+  }
+
+  #of(socket: Socket): Connection | undefined {
+    const peer = peerOf(socket);
+    return peer === undefined ? undefined : this.#all.get(peer);
+  }
+
+  #start(conn: Connection): void {
+    conn.started = true;
+    clearTimeout(conn.timer);
+  }
+
+  #ended(conn: Connection): void {
+    if (--conn.calls === 0 && this.#closing) this.#release(conn);
+  }
+
+  /** Never started: dropped. Started: what was written (a GOAWAY, the last response) goes out first. */
+  #release(conn: Connection): void {
+    const { raw, socket } = conn;
+    if (!conn.started || socket.destroyed) return void raw.destroy();
+    socket.end();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once("finish", () => socket.destroy());
+  }
+}
+
+/** A door's force-close: armed by its close(), brought forward (never pushed back) once every call has ended. */
+export class ForceClose {
+  #at = Infinity;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #force: () => void;
+
+  constructor(force: () => void) {
+    this.#force = force;
+  }
+
+  within(ms: number): void {
+    if (Date.now() + ms >= this.#at) return;
+    this.#at = Date.now() + ms;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#force, ms);
+  }
+
+  cancel(): void {
+    clearTimeout(this.#timer);
   }
 }
