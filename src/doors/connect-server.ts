@@ -14,7 +14,7 @@ import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests, refuseUndecodableQuery } from "./undecodable-request.ts";
 import { foreignCaller } from "./local-callers.ts";
 import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
-import { DoorConnections, ForceClose } from "./h1-connections.ts";
+import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
@@ -140,7 +140,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
         // HTTP/2: GOAWAY, so clients open no new streams and sessions end when their calls do.
         for (const session of sessions) session.close();
         // Then every connection ends once it carries no call: at once if it never started one
-        // (no handshake, preface or request yet) or is idle (h1-connections.ts).
+        // (no handshake, preface or request yet) or is idle (door-connections.ts).
         connections.close();
         if (connections.size === 0) done();
       }),

@@ -10,7 +10,7 @@ import type { Logger } from "../log.ts";
 import { grpcJsLogger } from "./grpc-js-log.ts";
 import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
 import { requestTooLargeWithErrorInfo } from "./request-too-large.ts";
-import { DoorConnections, ForceClose } from "./h1-connections.ts";
+import { DoorConnections, ForceClose } from "./door-connections.ts";
 
 export interface GrpcDoor {
   address: string;
