@@ -9,6 +9,7 @@
  *   charges the Intl objects that hold ICU memory outside the heap, both to a budget of the memory limit's size;
  * - guards the Array builtins that walk a sparse array's holes without checking for termination, and
  *   normalises long strings in pieces (ICU drops the termination request on a long one);
+ * - runs the toLocaleString methods with one formatter per locales/options (charged);
  * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns the `api` function the worker drives each execution with.
  * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
  * Host functions are only ever called directly; they are never handed to guest-reachable code.
@@ -389,7 +390,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     writable: true, configurable: true,
   });
   const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
-    'indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'toLocaleString', 'forEach', 'map', 'filter', 'every', 'some',
+    'indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'forEach', 'map', 'filter', 'every', 'some',
     'reduce', 'reduceRight', 'unshift', 'shift'];
   const callbackObjAt = { __proto__: null, forEach: 2, map: 2, filter: 2, every: 2, some: 2, reduce: 3, reduceRight: 3 };
   for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guarded(AP[walkers[i]], -1, callbackObjAt[walkers[i]] || 0);
@@ -406,7 +407,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // one only at a GC its size does not prompt, and nothing here can tell which were dropped. The
   // constructors become Proxies (as ArrayBuffer) that behave as before: prototype, new.target, subclasses,
   // instanceof; called without new (DateTimeFormat, NumberFormat, Collator), they are charged alike. Intl objects
-  // holding under ~500 B (ListFormat, Locale) and Date's toLocale*String (V8 caches its formatters) are free.
+  // holding under ~500 B (ListFormat, Locale) are free; for the toLocale*String methods see below.
   const offHeapErrors = new WeakSetC(); // thrown here: a memory_limit, caught or not (see describe)
   function takeOffHeap(bytes, what, guard) {
     if (bytes > offHeapBudget) {
@@ -438,6 +439,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function wrapIntl() {
     if (intlWrapped) return;
     intlWrapped = true;
+    localeHelpers().takeIntlOriginals(); // before the constructors below are replaced
     const intlCosts = ${JSON.stringify(INTL_COSTS)};
     for (let i = 0; i < intlCosts.length; i++) {
       const name = intlCosts[i][0], C = IntlObj[name];
@@ -484,6 +486,233 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     });
     defineProperty(G, 'Intl', { value: intlProxy, writable: true, configurable: true });
   }
+
+  // ---- toLocaleString: one formatter per locales/options -------------------------------------
+  // Date's toLocale*String and Number's/BigInt's toLocaleString given options (or locales that are no
+  // string) make a new ICU formatter per call; V8 keeps one only when neither is given. Each holds ~27 KB
+  // outside the heap: a loop of them grew a worker by 88 MiB in 4 s. Array's and the typed arrays'
+  // toLocaleString call them per element, deaf to the time limit (1e6 Dates: 75 s, 1.4 GiB).
+  // Here a formatter is made once per run for each method kind and locales/options (the options read
+  // once, in V8's order), charged as an Intl object, and reused; the array methods are a script-speed
+  // loop that formats numbers and Dates with one formatter per call. The results are the builtins'.
+  const DateC = G.Date, DP = DateC.prototype, dateGetTime = DP.getTime, numValueOf = Number.prototype.valueOf;
+  const dateToLocaleString = DP.toLocaleString, dateToLocaleDateString = DP.toLocaleDateString, dateToLocaleTimeString = DP.toLocaleTimeString;
+  const numToLocale = Number.prototype.toLocaleString;
+  const BigIntC = G.BigInt, BP = BigIntC.prototype, bigValueOf = BP.valueOf, bigToLocale = BP.toLocaleString;
+  const arrToLocale = AP.toLocaleString, taToLocale = TAP.toLocaleString;
+  // The helpers are made at the first call that needs them (made for every context, they cost it ~15 us).
+  let locale = null;
+  const localeHelpers = () => locale !== null ? locale : (locale = makeLocaleHelpers());
+  function makeLocaleHelpers() {
+    // The options each constructor reads, in its order (a test checks the lists against V8).
+    const DTF_KEYS = ['localeMatcher', 'calendar', 'numberingSystem', 'hour12', 'hourCycle', 'timeZone', 'weekday', 'era', 'year',
+      'month', 'day', 'dayPeriod', 'hour', 'minute', 'second', 'fractionalSecondDigits', 'timeZoneName', 'formatMatcher', 'dateStyle', 'timeStyle'];
+    const NF_KEYS = ['localeMatcher', 'numberingSystem', 'style', 'currency', 'currencyDisplay', 'currencySign', 'unit', 'unitDisplay',
+      'notation', 'minimumIntegerDigits', 'minimumFractionDigits', 'maximumFractionDigits', 'minimumSignificantDigits',
+      'maximumSignificantDigits', 'roundingIncrement', 'roundingMode', 'roundingPriority', 'trailingZeroDisplay', 'compactDisplay',
+      'useGrouping', 'signDisplay'];
+    const DATE_FIELDS = ['weekday', 'year', 'month', 'day'], TIME_FIELDS = ['dayPeriod', 'hour', 'minute', 'second', 'fractionalSecondDigits'];
+    const fmtCosts = ${JSON.stringify(Object.fromEntries(INTL_COSTS))};
+    // The constructors and format getters the formatters are made with, V8's own: taken at the first
+    // use, or by wrapIntl, which runs before the script can reach them.
+    let rawDTF, rawNF, dtfFormat, nfFormat;
+    function takeIntlOriginals() {
+      if (rawDTF !== undefined) return;
+      rawDTF = IntlObj.DateTimeFormat; rawNF = IntlObj.NumberFormat;
+      dtfFormat = getOwnPropertyDescriptor(rawDTF.prototype, 'format').get; nfFormat = getOwnPropertyDescriptor(rawNF.prototype, 'format').get;
+    }
+    // A method that formats with one: the kind of formatter (a NumberFormat; a DateTimeFormat with
+    // CreateDateTimeFormat's required and defaults of toLocaleString (any, all), toLocaleDateString
+    // (date, date), toLocaleTimeString (time, time)), the builtin and a value it takes (for its own errors).
+    const K_NUM = 0, K_ANY = 1, K_DATE = 2, K_TIME = 3, aDate = new DateC(0);
+    const method = (kind, builtin, sample, name) => ({ __proto__: null, kind, builtin, sample, name });
+    const M_NUMBER = method(K_NUM, numToLocale, 0, 'Number.prototype.toLocaleString');
+    const M_BIGINT = method(K_NUM, bigToLocale, 0n, 'BigInt.prototype.toLocaleString');
+    const M_DATE = method(K_ANY, dateToLocaleString, aDate, 'Date.prototype.toLocaleString');
+    const M_DATE_ONLY = method(K_DATE, dateToLocaleDateString, aDate, 'Date.prototype.toLocaleDateString');
+    const M_TIME_ONLY = method(K_TIME, dateToLocaleTimeString, aDate, 'Date.prototype.toLocaleTimeString');
+    let cache = null; // key -> bound format function
+    // A key part that reads back unambiguously: type, length, text.
+    const keyPart = (v) => { const t = StringC(v); return (typeof v)[0] + t.length + ':' + t; };
+    // Locales as a key: undefined, a string, or a short real array of strings (read without running script code).
+    function localesKey(locales) {
+      if (locales === undefined) return 'u';
+      if (typeof locales === 'string') return keyPart(locales);
+      if (!arrIsArray(locales) || (proxiesMade && apply(wsHas, proxies, [locales])) || locales.length > 16) return null;
+      let key = 'a' + locales.length;
+      for (let i = 0; i < locales.length; i++) {
+        const d = getOwnPropertyDescriptor(locales, i);
+        if (d === undefined || !hasOwn(d, 'value') || typeof d.value !== 'string') return null;
+        key += keyPart(d.value);
+      }
+      return key;
+    }
+    // The bound format function of the formatter method m makes of locales and options. A value no
+    // primitive (or locales no string or strings) makes one for this call only, charged all the same.
+    // What the constructor refuses, the builtin is asked for: the error is its own.
+    function formatter(m, locales, options, guard) {
+      const kind = m.kind;
+      let key = localesKey(locales);
+      const snap = { __proto__: null };
+      if (options !== undefined) {
+        if (options === null) apply(m.builtin, m.sample, [locales, options]); // its TypeError
+        // Each option is read once, in the constructor's order; the constructor reads the copy.
+        const src = O(options), keys = kind === K_NUM ? NF_KEYS : DTF_KEYS;
+        for (let i = 0; i < keys.length; i++) {
+          const v = src[keys[i]];
+          if (v === undefined) { if (key !== null) key += 'u'; continue; }
+          snap[keys[i]] = v;
+          if (key !== null) key = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? key + keyPart(v) : null;
+        }
+      } else if (kind === K_NUM && key !== null) key += 'u';
+      let use = options === undefined && kind === K_NUM ? undefined : snap;
+      if (kind !== K_NUM) {
+        if ((kind === K_DATE && snap.timeStyle !== undefined) || (kind === K_TIME && snap.dateStyle !== undefined)) apply(m.builtin, m.sample, [locales, snap]);
+        if (snap.dateStyle === undefined && snap.timeStyle === undefined) {
+          let need = true;
+          if (kind !== K_TIME) for (let i = 0; i < DATE_FIELDS.length; i++) if (snap[DATE_FIELDS[i]] !== undefined) need = false;
+          if (kind !== K_DATE) for (let i = 0; i < TIME_FIELDS.length; i++) if (snap[TIME_FIELDS[i]] !== undefined) need = false;
+          if (need) {
+            use = { __proto__: null };
+            for (let i = 0; i < DTF_KEYS.length; i++) if (snap[DTF_KEYS[i]] !== undefined) use[DTF_KEYS[i]] = snap[DTF_KEYS[i]];
+            if (kind !== K_TIME) use.year = use.month = use.day = 'numeric';
+            if (kind !== K_DATE) use.hour = use.minute = use.second = 'numeric';
+          }
+        }
+      }
+      if (key !== null) {
+        key = kind + key;
+        if (cache === null) cache = new MapC();
+        const f = apply(mapGet, cache, [key]);
+        if (f !== undefined) return f;
+      }
+      const cost = kind === K_NUM ? fmtCosts.NumberFormat : fmtCosts.DateTimeFormat;
+      takeOffHeap(cost, 'the formatter ' + m.name + ' makes for these locales/options', guard);
+      let f;
+      try {
+        takeIntlOriginals();
+        f = kind === K_NUM ? apply(nfFormat, construct(rawNF, [locales, use]), []) : apply(dtfFormat, construct(rawDTF, [locales, use]), []);
+      } catch (e) {
+        offHeapBudget += cost;
+        apply(m.builtin, m.sample, [locales, options === undefined ? undefined : snap]);
+        throw e;
+      }
+      if (key !== null) apply(mapSet, cache, [key, f]);
+      return f;
+    }
+    // The time value of a Date, undefined for anything else.
+    function timeOf(d) {
+      if (d === null || typeof d !== 'object') return undefined;
+      try { return apply(dateGetTime, d, []); } catch { return undefined; }
+    }
+    // The methods given options or a list of locales (see the wrappers below).
+    function date(m, self, args, guard) {
+      const locales = args[0], options = args[1];
+      const t = timeOf(self);
+      if (t === undefined) return apply(m.builtin, self, args); // its TypeError
+      if (t !== t) return 'Invalid Date';
+      return formatter(m, locales, options, guard)(t);
+    }
+    function number(self, args, guard) {
+      let x;
+      try { x = apply(numValueOf, self, []); } catch { return apply(numToLocale, self, args); }
+      return formatter(M_NUMBER, args[0], args[1], guard)(x);
+    }
+    const bigint = (x, args, guard) => formatter(M_BIGINT, args[0], args[1], guard)(x);
+    // Array's and the typed arrays' toLocaleString: the builtins' join (',' between elements, '' for
+    // null or undefined, an array already being joined here gives ''), in a loop the time limit reaches.
+    const joining = bare();
+    let joinDepth = 0;
+    function join(o, len, locales, options, guard) {
+      for (let i = 0; i < joinDepth; i++) if (joining[i] === o) return '';
+      if (len === 0) return '';
+      joining[joinDepth++] = o;
+      try {
+        let r = '', nf, df;
+        for (let k = 0; k < len; k++) {
+          if (k > 0) r += ',';
+          const e = o[k];
+          if (e == null) continue;
+          const f = e.toLocaleString;
+          if (typeof e === 'number' && f === numberToLocaleString) {
+            if (nf === undefined) nf = formatter(M_NUMBER, locales, options, guard);
+            r += nf(e);
+            continue;
+          }
+          if (typeof e === 'bigint' && f === bigintToLocaleString) {
+            if (nf === undefined) nf = formatter(M_BIGINT, locales, options, guard);
+            r += nf(e);
+            continue;
+          }
+          const t = f === dateToLocale ? timeOf(e) : undefined;
+          if (t !== undefined) {
+            if (t !== t) r += 'Invalid Date';
+            else { if (df === undefined) df = formatter(M_DATE, locales, options, guard); r += df(t); }
+            continue;
+          }
+          // Not callable: the builtin's TypeError, from a stand-in holding that value.
+          if (typeof f !== 'function') apply(arrToLocale, [{ __proto__: null, toLocaleString: f }], []);
+          const s = apply(f, e, [locales, options]);
+          if (typeof s === 'symbol') throw new TypeErrorC('Cannot convert a Symbol value to a string');
+          r += StringC(s);
+        }
+        return r;
+      } finally {
+        joining[--joinDepth] = undefined;
+      }
+    }
+    return { __proto__: null, takeIntlOriginals, date, number, bigint, join, M_DATE, M_DATE_ONLY, M_TIME_ONLY };
+  }
+
+  function bigintValue(self) { try { return apply(bigValueOf, self, []); } catch { return undefined; } }
+  // V8 keeps the one formatter made without options, for locales undefined or a string: those calls stay the builtin's.
+  const viaV8 = (locales, options) => options === undefined && (locales === undefined || typeof locales === 'string');
+  // The wrappers, each of length 0 as the builtin's, are function expressions: a method (what the
+  // builtins are: no constructor) cost every context ~0.7 us more per wrapper. Assigned, the properties
+  // keep their attributes.
+  const noMatch = {}; // stands for a wrapper not installed (no Intl): no function is it
+  let numberToLocaleString = noMatch, bigintToLocaleString = noMatch, dateToLocale = noMatch;
+  if (IntlObj) {
+    dateToLocale = function toLocaleString() {
+      if (viaV8(arguments[0], arguments[1])) return apply(dateToLocaleString, this, arguments);
+      const h = localeHelpers(); return h.date(h.M_DATE, this, arguments, dateToLocale);
+    };
+    const dateOnly = function toLocaleDateString() {
+      if (viaV8(arguments[0], arguments[1])) return apply(dateToLocaleDateString, this, arguments);
+      const h = localeHelpers(); return h.date(h.M_DATE_ONLY, this, arguments, dateOnly);
+    };
+    const timeOnly = function toLocaleTimeString() {
+      if (viaV8(arguments[0], arguments[1])) return apply(dateToLocaleTimeString, this, arguments);
+      const h = localeHelpers(); return h.date(h.M_TIME_ONLY, this, arguments, timeOnly);
+    };
+    DP.toLocaleString = dateToLocale; DP.toLocaleDateString = dateOnly; DP.toLocaleTimeString = timeOnly;
+    numberToLocaleString = function toLocaleString() {
+      if (viaV8(arguments[0], arguments[1])) return apply(numToLocale, this, arguments);
+      return localeHelpers().number(this, arguments, numberToLocaleString);
+    };
+    Number.prototype.toLocaleString = numberToLocaleString;
+    bigintToLocaleString = function toLocaleString() {
+      const x = bigintValue(this);
+      if (x === undefined) return apply(bigToLocale, this, arguments); // its TypeError
+      if (viaV8(arguments[0], arguments[1])) return apply(bigToLocale, this, arguments);
+      return localeHelpers().bigint(x, arguments, bigintToLocaleString);
+    };
+    BP.toLocaleString = bigintToLocaleString;
+  }
+  const arrayToLocaleString = function toLocaleString() {
+    if (this == null) return apply(arrToLocale, this, arguments); // its TypeError
+    const o = O(this);
+    return localeHelpers().join(o, lengthOf(o, arrayToLocaleString), arguments[0], arguments[1], arrayToLocaleString);
+  };
+  AP.toLocaleString = arrayToLocaleString;
+  const typedToLocaleString = function toLocaleString() {
+    let len;
+    try { len = apply(taLength, this, []); } catch { len = 0; }
+    // No typed array, a detached or out-of-bounds one (length 0), or an empty one: the builtin answers (its TypeError, or '').
+    if (len === 0) return apply(taToLocale, this, arguments);
+    return localeHelpers().join(this, len, arguments[0], arguments[1], typedToLocaleString);
+  };
+  TAP.toLocaleString = typedToLocaleString;
 
   // ---- String.prototype.normalize: long strings in pieces -----------------------------------
   // ICU normalising a long string (from ~64 Ki code units) drops the termination request: a loop of
