@@ -9,7 +9,8 @@
  *   charges the Intl objects that hold ICU memory outside the heap, both to a budget of the memory limit's size;
  * - guards the Array builtins that walk a sparse array's holes without checking for termination, and
  *   normalises long strings in pieces (ICU drops the termination request on a long one);
- * - runs the toLocaleString methods with one formatter per locales/options (charged);
+ * - runs the toLocaleString methods with one formatter per locales/options (charged), and refuses BigInt text
+ *   conversions too large to stop;
  * - installs `console`, a bounded `setTimeout`/`clearTimeout`, and returns the `api` function the worker drives each execution with.
  * Everything the prelude needs later is captured now, so a script that patches builtins only breaks itself.
  * Host functions are only ever called directly; they are never handed to guest-reachable code.
@@ -40,6 +41,8 @@ export const INTL_COSTS: readonly (readonly [string, number])[] = [
   ['DateTimeFormat', 32768], ['Segmenter', 8192], ['RelativeTimeFormat', 8192], ['PluralRules', 2048],
   ['Collator', 2048], ['DisplayNames', 1024], ['DurationFormat', 1024], ['NumberFormat', 1024],
 ];
+/** BigInt conversions V8 runs deaf to the time limit: toString of more bits (~100 ms in decimal), BigInt() of a longer string (~130 ms). */
+export const BIGINT_MAX_BITS = 1_500_000, BIGINT_MAX_CHARS = 1_000_000;
 /** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
 export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
 
@@ -498,8 +501,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const DateC = G.Date, DP = DateC.prototype, dateGetTime = DP.getTime, numValueOf = Number.prototype.valueOf;
   const dateToLocaleString = DP.toLocaleString, dateToLocaleDateString = DP.toLocaleDateString, dateToLocaleTimeString = DP.toLocaleTimeString;
   const numToLocale = Number.prototype.toLocaleString;
-  const BigIntC = G.BigInt, BP = BigIntC.prototype, bigValueOf = BP.valueOf, bigToLocale = BP.toLocaleString;
-  const arrToLocale = AP.toLocaleString, taToLocale = TAP.toLocaleString;
+  const BigIntC = G.BigInt, BP = BigIntC.prototype, bigValueOf = BP.valueOf, bigToString = BP.toString, bigToLocale = BP.toLocaleString;
+  const asIntN = BigIntC.asIntN, arrToLocale = AP.toLocaleString, taToLocale = TAP.toLocaleString;
+  const SymToPrimitive = Symbol.toPrimitive, dateToPrimitive = DP[SymToPrimitive];
   // The helpers are made at the first call that needs them (made for every context, they cost it ~15 us).
   let locale = null;
   const localeHelpers = () => locale !== null ? locale : (locale = makeLocaleHelpers());
@@ -640,6 +644,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
             continue;
           }
           if (typeof e === 'bigint' && f === bigintToLocaleString) {
+            bigintFits(e, guard);
             if (nf === undefined) nf = formatter(M_BIGINT, locales, options, guard);
             r += nf(e);
             continue;
@@ -664,7 +669,50 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return { __proto__: null, takeIntlOriginals, date, number, bigint, join, M_DATE, M_DATE_ONLY, M_TIME_ONLY };
   }
 
+  // ---- BigInt: no conversion of a huge one runs deaf -----------------------------------------
+  // V8's BigInt library drops the termination request: toString of a 2^25-bit value ran 5 s past a
+  // 1 s time limit, and the worker crashed when the host gave up on it. A value over BIGINT_MAX_BITS
+  // (~100 ms to write in decimal) is not written as text, nor a string over BIGINT_MAX_CHARS (~130 ms
+  // to read) read as one: a RangeError instead. The operators (*, /, **, and the string conversion
+  // of +, templates and String()) cannot be guarded here.
+  const BIGINT_MAX_BITS = ${BIGINT_MAX_BITS}, BIGINT_MAX_CHARS = ${BIGINT_MAX_CHARS};
+  function bigintFits(x, guard) {
+    if (apply(asIntN, BigIntC, [BIGINT_MAX_BITS + 1, x]) === x) return;
+    const e = new RangeErrorC('a BigInt of more than ' + BIGINT_MAX_BITS + ' bits is too large to convert to text in a script');
+    captureStackTrace(e, guard);
+    throw e;
+  }
   function bigintValue(self) { try { return apply(bigValueOf, self, []); } catch { return undefined; } }
+  const bigintToString = function toString() {
+    const x = bigintValue(this);
+    if (x !== undefined) bigintFits(x, bigintToString);
+    return apply(bigToString, this, arguments);
+  };
+  BP.toString = bigintToString;
+  // BigInt(v) converts v to a primitive as V8 would (hint number), then refuses a string too long to read.
+  const bigIntCall = function (target, self, args) {
+    let v = args[0];
+    if (v !== null && (typeof v === 'object' || typeof v === 'function')) {
+      const ex = v[SymToPrimitive];
+      if (ex != null) {
+        // A method that is no function, or one answering an object: the builtin's TypeError, from a stand-in.
+        if (typeof ex !== 'function') return apply(target, self, [{ __proto__: getPrototypeOf(v), [SymToPrimitive]: ex }]);
+        const r = apply(ex, v, ['number']);
+        if (r !== null && (typeof r === 'object' || typeof r === 'function')) return apply(target, self, [{ __proto__: null, [SymToPrimitive]() { return r; } }]);
+        v = r;
+      } else v = apply(dateToPrimitive, v, ['number']); // OrdinaryToPrimitive: valueOf, then toString
+    }
+    if (typeof v === 'string' && v.length > BIGINT_MAX_CHARS) {
+      const e = new RangeErrorC('a string of more than ' + BIGINT_MAX_CHARS + ' characters is too long to read as a BigInt in a script');
+      captureStackTrace(e, bigIntCall);
+      throw e;
+    }
+    return apply(target, self, [v]);
+  };
+  const BigIntProxy = new ProxyC(BigIntC, { __proto__: null, apply: bigIntCall });
+  BP.constructor = BigIntProxy;
+  G.BigInt = BigIntProxy;
+
   // V8 keeps the one formatter made without options, for locales undefined or a string: those calls stay the builtin's.
   const viaV8 = (locales, options) => options === undefined && (locales === undefined || typeof locales === 'string');
   // The wrappers, each of length 0 as the builtin's, are function expressions: a method (what the
@@ -694,6 +742,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     bigintToLocaleString = function toLocaleString() {
       const x = bigintValue(this);
       if (x === undefined) return apply(bigToLocale, this, arguments); // its TypeError
+      bigintFits(x, bigintToLocaleString);
       if (viaV8(arguments[0], arguments[1])) return apply(bigToLocale, this, arguments);
       return localeHelpers().bigint(x, arguments, bigintToLocaleString);
     };
