@@ -79,7 +79,15 @@ const MAX_ERROR_NAME = 200;
 const MAX_ERROR_MESSAGE = 8192;
 const MAX_ERROR_STACK = 16384;
 /** Error names of the ways the host ends a run. */
-const ABORT_NAMES: Partial<Record<ExecutionErrorKind, string>> = { cancelled: 'CancelledError', timeout: 'TimeoutError', security_violation: 'SecurityError' };
+const ABORT_NAMES: Partial<Record<ExecutionErrorKind, string>> = { cancelled: 'CancelledError', timeout: 'TimeoutError', security_violation: 'SecurityError', memory_limit: 'MemoryLimitError' };
+/**
+ * Heap an isolate may show past its memory limit before the worker calls it a breach (see overLimit):
+ * V8's own room beyond the limit (young generation, ~3 MiB) and this share of the limit for garbage
+ * not yet collected. Scripts that keep ~95 % of their limit live while churning garbage end well below.
+ */
+const HEAP_SLACK_SHARE = 1 / 8;
+/** Outcomes that end a run by a limit (its isolate is retired). */
+const LIMIT_KINDS: readonly ExecutionErrorKind[] = ['timeout', 'memory_limit', 'cancelled'];
 
 let recycles = 0;
 
@@ -234,6 +242,8 @@ class Slot {
   scripts!: LRUCache<string, ivm.Script>;
   generation = 0;
 
+  /** Heap bytes (used + external) past which a run is over its memory limit (see overLimit). */
+  heapCap = 0;
   /** When this slot last finished an execution (idle extra slots are disposed, see reapIdleSlots). */
   lastUsed = Date.now();
   /** Disposed for good (an idle extra slot): nothing is made for it any more. */
@@ -251,6 +261,9 @@ class Slot {
       memoryLimit: this.memMb,
       onCatastrophicError,
     });
+    const limit = this.memMb * 1048576;
+    // heap_size_limit is the limit plus V8's own room (read now: it grows while a run is near the limit).
+    this.heapCap = Math.max(limit, this.isolate.getHeapStatisticsSync().heap_size_limit) + Math.max(2 * 1048576, limit * HEAP_SLACK_SHARE);
     this.prelude = this.isolate.compileScriptSync(PRELUDE_SOURCE, { filename: '<prelude>' });
     this.logCb = new ivm.Callback((stream: number, text: string, total: number) => this.onLog(stream, text, total));
     this.toolCb = new ivm.Callback((name: string, json: string) => this.onTool(name, json));
@@ -433,14 +446,54 @@ class Slot {
       });
   }
 
-  /** Reads the run's heap once the isolate's thread is free (async: a task queued behind its work). */
+  /** Reads the run's heap once the isolate's thread is free (async: a task queued behind its work), and checks it. */
   sampleHeap(r: Run): void {
     if (r.sampling || r.abort || this.isolate.isDisposed) return;
     r.sampling = true;
-    this.isolate.getHeapStatistics().then(
-      (hs) => { r.heapBytes = hs.used_heap_size + hs.externally_allocated_size; },
-      () => { /* disposed meanwhile */ },
-    ).finally(() => { r.sampling = false; });
+    const iso = this.isolate;
+    iso.getHeapStatistics().then(
+      async (hs) => {
+        r.heapBytes = hs.used_heap_size + hs.externally_allocated_size;
+        if (this.run !== r || !this.overLimit(hs)) return;
+        // Maybe garbage: a compile has isolated-vm collect it first, and dispose the isolate if it is not.
+        try { (await iso.compileScript('')).release(); } catch { /* disposed: over its limit */ }
+        if (this.run === r && (iso.isDisposed || this.overLimit(await iso.getHeapStatistics()))) this.abort('memory_limit', this.memoryMsg());
+      },
+    ).catch(() => { /* disposed meanwhile */ }).finally(() => { r.sampling = false; });
+  }
+
+  /**
+   * V8 lets one allocation (a string flattened by indexOf, a huge BigInt) far past the isolate's
+   * limit, which only a later allocation would trip: a script that makes one and then waits would hold
+   * it, 512 MiB at Safe, and a few such push the worker over its RSS budget, failing every execution
+   * parked in it. So whenever the isolate's thread comes back (a run or delivery ended, a run parks),
+   * its heap is read and a run over its limit is ended as the memory breach it is.
+   */
+  overLimit(hs: ivm.HeapStatistics): boolean {
+    return hs.used_heap_size + hs.externally_allocated_size > this.heapCap;
+  }
+
+  /**
+   * A heap read counts garbage too (a growing array leaves its old stores behind): past heapCap, a
+   * compile, before which isolated-vm collects garbage and disposes an isolate still over its limit
+   * (its own check), says whether it is live. Rare, so the cost (a full GC, ~10-100 ms) is no concern.
+   */
+  overLimitLive(hs: ivm.HeapStatistics): boolean {
+    if (!this.overLimit(hs)) return false;
+    try { this.isolate.compileScriptSync('').release(); } catch { return true; }
+    return this.isolate.isDisposed || this.overLimit(this.isolate.getHeapStatisticsSync());
+  }
+
+  /** Records a heap read of a running run, and ends it if it is over its limit (false then). */
+  checkHeap(r: Run, hs: ivm.HeapStatistics): boolean {
+    r.heapBytes = hs.used_heap_size + hs.externally_allocated_size;
+    if (!this.overLimitLive(hs)) return true;
+    this.abort('memory_limit', this.memoryMsg());
+    return false;
+  }
+
+  memoryMsg(): string {
+    return `the script exceeded its memory limit of ${this.memMb} MiB`;
   }
 
   abort(kind: ExecutionErrorKind, message: string): void {
@@ -582,15 +635,18 @@ class Slot {
         envelope = String(prepared.api.applySync(undefined, [API_OP.start, target.derefInto(), kind === 'module'], { timeout: remaining() }));
         if (envelope === '') envelope = String(prepared.api.applySync(undefined, [API_OP.take], { timeout: remaining() }));
         if (envelope === '') {
+          // Parked, it would hold what it has: a run over its memory limit ends here (see overLimit).
+          if (!this.checkHeap(run, iso.getHeapStatisticsSync())) throw new Error('aborted');
           armAsync();
-          this.sampleHeap(run);
           park(msg.id);
           envelope = String(await prepared.api.apply(undefined, [API_OP.wait], { timeout: remaining(), result: { promise: true, copy: true } }));
         }
       } else {
-        envelope = String(await prepared.api.apply(undefined, [API_OP.finish, target.derefInto(), kind === 'module'], {
+        const finishing = prepared.api.apply(undefined, [API_OP.finish, target.derefInto(), kind === 'module'], {
           timeout, result: { promise: true, copy: true },
-        }));
+        });
+        this.sampleHeap(run); // queued behind finish's synchronous part: read before the script waits
+        envelope = String(await finishing);
       }
       if (run.abort) throw new Error('aborted');
       if (run.delivering > 0) {
@@ -636,6 +692,14 @@ class Slot {
         cpuPercentage = Math.min(100, Math.max(0, (cpuMs / Math.max(executionTimeMs, 0.001)) * 100));
         const hs = iso.getHeapStatisticsSync();
         memoryBytes = hs.used_heap_size + hs.externally_allocated_size;
+        if (!(error && LIMIT_KINDS.includes(error.kind)) && this.overLimitLive(hs)) {
+          // It ended holding one allocation past its limit (see overLimit): a breach all the same.
+          ok = false;
+          returnJson = undefined;
+          returnValueBytes = undefined;
+          error = { kind: 'memory_limit', name: 'MemoryLimitError', message: this.memoryMsg(), stack: '', line: 0, column: 0 };
+          memoryBytes = this.memMb * 1048576;
+        }
         if (profiling) {
           const profiles = await iso.stopCpuProfiler('run');
           // isolated-vm sometimes returns no thread profile for a short run: answer a valid, empty profile.
@@ -657,7 +721,7 @@ class Slot {
     }
     try { transient?.release(); } catch { /* disposed */ }
     this.executions++;
-    const limitHit = error !== undefined && ['timeout', 'memory_limit', 'cancelled'].includes(error.kind);
+    const limitHit = error !== undefined && LIMIT_KINDS.includes(error.kind);
     const heavy = this.compiledBytes * RETAINED_PER_CODE_BYTE > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
     if (iso.isDisposed || limitHit || heavy || this.executions >= RECYCLE_AFTER) {
       this.retire();
@@ -684,7 +748,7 @@ class Slot {
     const err = e as { name?: unknown; message?: unknown; stack?: unknown } | undefined;
     const message = String(err?.message ?? e);
     if (this.isolate.isDisposed || /memory limit/i.test(message)) {
-      return { kind: 'memory_limit', name: 'MemoryLimitError', message: `the script exceeded its memory limit of ${this.memMb} MiB`, stack: '', line: 0, column: 0 };
+      return { kind: 'memory_limit', name: 'MemoryLimitError', message: this.memoryMsg(), stack: '', line: 0, column: 0 };
     }
     if (message === 'Script execution timed out.') {
       // A sync call's timeout is what was left of both budgets: name the one that ran out.
