@@ -4,11 +4,16 @@
  * would parse and compile it again in its fresh context. Most module scripts are plain (no imports,
  * which scripts may not have anyway, no top-level await), so they are rewritten in place into
  *
- *   (function(){'use strict';let __E={__proto__:null};          <- its own first line
+ *   (function(){'use strict';let __E={__proto__:null};try{      <- its own first line
  *   ...the source, `export` keywords blanked out...
- *   ;__E.name=local;...;return __E;})()
+ *   ;__E.name=local;...}catch(e){return{__proto__:null,default(){throw e}}}return __E;})()
  *
- * which evaluates to an object standing for the module namespace. The wrapper shares its function
+ * which evaluates to an object standing for the module namespace. A throw at the module's top level
+ * is caught there and thrown again by the `default` the prelude calls as main, which describes it in
+ * the isolate under its call's timeout: crossing isolated-vm alive, it would be copied out with its
+ * message and stack read outside any timeout (a getter or Error.prepareStackTrace that spins would
+ * hold the worker). The exports are taken inside the try block, which scopes the module's lexical
+ * declarations. The wrapper shares its function
  * scope with the module's top-level names and runs after the module's own code, so it names nothing
  * but __E: no global (a module may declare its own `Object`, or replace `Object.create`), only
  * syntax (null-prototype literals). Positions are kept: the export
@@ -21,7 +26,7 @@ import { parse, type Node } from 'acorn';
 
 /** The exports object's name inside the wrapper; sources that mention it keep the module path. */
 const EXPORTS = '__E';
-export const WRAPPED_PREFIX = `(function(){'use strict';let ${EXPORTS}={__proto__:null};\n`;
+export const WRAPPED_PREFIX = `(function(){'use strict';let ${EXPORTS}={__proto__:null};try{\n`;
 /** Compile a wrapped script with this line offset so line 1 of the source is line 1. */
 export const WRAPPED_LINE_OFFSET = -1;
 
@@ -175,5 +180,5 @@ export function moduleAsScript(code: string): string | undefined {
     // The literal had Object.prototype (`{__proto__:null,` does not fit where `export default ` was).
     assignments = `${EXPORTS}={__proto__:null,default:${EXPORTS}.default};${assignments}`;
   }
-  return `${WRAPPED_PREFIX}${chars.join('')}\n;${assignments}return ${EXPORTS};})()`;
+  return `${WRAPPED_PREFIX}${chars.join('')}\n;${assignments}}catch(e){return{__proto__:null,default(){throw e}}}return ${EXPORTS};})()`;
 }

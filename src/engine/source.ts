@@ -31,8 +31,94 @@ export interface PreparedSource {
   code: string;
   kind: ScriptKind;
   diagnostics: Diagnostic[];
-  /** A module rewritten as a classic script (see module-script.ts): cacheable like one. */
+  /**
+   * Compiled at WRAPPED_LINE_OFFSET: a module rewritten as a classic script (see module-script.ts),
+   * cacheable like one, or a classic script inside try/catch (scriptInTry).
+   */
   wrapped?: boolean;
+}
+
+/**
+ * A classic script runs inside try/catch, so that a value thrown at its top level never crosses
+ * isolated-vm alive: crossing, it is copied out (its message and stack read) outside the run's
+ * timeout, where a getter, a Proxy or Error.prepareStackTrace spins unbounded, holding the worker.
+ * Caught, it becomes the script's value as a thenable rejecting with it, which the prelude describes
+ * as any rejection, under its call's timeout (a promise would be an unhandled rejection, which
+ * isolated-vm copies out just the same). A try statement keeps the completion value and the top-level
+ * declarations; a "use strict" directive is repeated before it (inside the block it would be a plain
+ * string); the source starts a line of its own, compiled at WRAPPED_LINE_OFFSET, so every position is
+ * kept. A source that is no program by itself could close the block early and throw past the catch:
+ * see unwrapScript and mayCloseWrapper.
+ */
+const SCRIPT_SUFFIX = '\n}catch(e){({then(_,j){j(e)}})}';
+
+export function scriptInTry(code: string): string {
+  // A hashbang is only allowed first: it becomes a line comment of the same length.
+  const body = code.startsWith('#!') ? `//${code.slice(2)}` : code;
+  return `${strictPrologue(body) ? "'use strict';" : ''}try{\n${body}${SCRIPT_SUFFIX}`;
+}
+
+/** The source inside a scriptInTry wrapper (compiled alone, it gives V8's own errors for it). */
+export function unwrapScript(code: string): string {
+  return code.slice(code.indexOf('\n') + 1, code.length - SCRIPT_SUFFIX.length);
+}
+
+/**
+ * Whether a source could close the wrapper's block early: the block of a try must be followed by
+ * `catch` or `finally` (keywords take no escapes), which only the source can write. Such a source
+ * must compile alone too.
+ */
+export const mayCloseWrapper = (source: string): boolean => /catch|finally/.test(source);
+
+const SPACE = /[\t\v\f \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]/;
+const LINE_END = /[\n\r\u2028\u2029]/;
+
+/** Skips white space and comments from i: where the next token starts, and whether a line ended before it. */
+function skipBlank(code: string, i: number): { at: number; newline: boolean } {
+  let newline = false;
+  while (i < code.length) {
+    const c = code[i]!;
+    if (LINE_END.test(c)) { newline = true; i++; }
+    else if (SPACE.test(c)) i++;
+    else if (code.startsWith('//', i)) { while (i < code.length && !LINE_END.test(code[i]!)) i++; }
+    else if (code.startsWith('/*', i)) {
+      const end = code.indexOf('*/', i + 2);
+      if (end < 0) return { at: code.length, newline };
+      if (LINE_END.test(code.slice(i, end))) newline = true;
+      i = end + 2;
+    } else break;
+  }
+  return { at: i, newline };
+}
+
+/** Tokens that go on with an expression after a string literal, even on the next line (no ASI before them). */
+const CONTINUES = /^(?:[.[(?,=+\-*/%&|^<>`]|!=|in\b|instanceof\b)/;
+
+/**
+ * Whether a script's directive prologue (its leading string-literal statements) holds "use strict".
+ * A statement that is more than a string literal ends the prologue; in doubt, it is not a directive.
+ */
+export function strictPrologue(code: string): boolean {
+  let i = 0;
+  for (;;) {
+    i = skipBlank(code, i).at;
+    const q = code[i];
+    if (q !== '"' && q !== "'") return false;
+    let j = i + 1;
+    while (j < code.length && code[j] !== q) {
+      if (code[j] === '\\') j++;
+      else if (code[j] === '\n' || code[j] === '\r') return false;
+      j++;
+    }
+    if (j >= code.length) return false;
+    const raw = code.slice(i + 1, j);
+    const next = skipBlank(code, j + 1);
+    const c = code[next.at];
+    const ends = c === undefined || c === ';' || (next.newline && (code.startsWith('++', next.at) || code.startsWith('--', next.at) || !CONTINUES.test(code.slice(next.at, next.at + 11))));
+    if (!ends) return false;
+    if (raw === 'use strict') return true;
+    i = c === ';' ? next.at + 1 : next.at;
+  }
 }
 
 interface TypeStripper { transformSync(source: string, options: { mode: 'strip-only' }): { code: string } }
@@ -194,7 +280,7 @@ export function prepareSource(source: string, language: ScriptLanguage, kind: Sc
       diagnostics.push({ severity: 'warning', message: what, line, column: m.index - before.lastIndexOf('\n') });
     }
   }
-  const wrapped = k === 'module' ? moduleAsScript(code) : undefined;
+  const wrapped = k === 'module' ? moduleAsScript(code) : scriptInTry(code);
   return wrapped === undefined ? { code, kind: k, diagnostics } : { code: wrapped, kind: k, diagnostics, wrapped: true };
 }
 

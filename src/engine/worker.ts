@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
 import { API_OP, MAX_TOOLS_IN_FLIGHT, PRELUDE_SOURCE } from './prelude.ts';
-import { parseCompileError, prepareSource } from './source.ts';
+import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
@@ -217,6 +217,34 @@ function thrownError(json: string, filename: string): ExecutionError {
     kind: e.kind, name: clip(String(e.name), MAX_ERROR_NAME), message: clip(String(e.message), MAX_ERROR_MESSAGE),
     stack: clip(stack, MAX_ERROR_STACK), ...locate(stack, filename),
   };
+}
+
+/**
+ * The source inside a classic script's try/catch wrapper (source.ts scriptInTry), when it must be
+ * compiled alone as well: a source that is no program by itself could close the wrapper's block early
+ * and throw past its catch, so one that could (mayCloseWrapper) must compile alone too; and a wrapper
+ * that does not compile is compiled without it, for V8's own error and position. A module rewritten
+ * as a script was parsed whole already; code the host kept was checked when it was first compiled.
+ */
+function bareSource(p: PreparedSource): string | undefined {
+  return p.wrapped && p.kind !== 'module' ? unwrapScript(p.code) : undefined;
+}
+
+type CompileOptions = NonNullable<Parameters<ivm.Isolate['compileScriptSync']>[1]>;
+
+/** compileScriptSync of prepared code, with its bare source (bareSource) checked. */
+function compileChecked(iso: ivm.Isolate, code: string, bare: string | undefined, options: CompileOptions): ivm.Script {
+  let script: ivm.Script;
+  try {
+    script = iso.compileScriptSync(code, options);
+  } catch (e) {
+    if (bare !== undefined) iso.compileScriptSync(bare, { filename: options.filename }).release(); // throws the source's own error
+    throw e;
+  }
+  if (bare !== undefined && mayCloseWrapper(bare)) {
+    try { iso.compileScriptSync(bare, { filename: options.filename }).release(); } catch (e) { script.release(); throw e; }
+  }
+  return script;
 }
 
 class Slot {
@@ -575,11 +603,13 @@ class Slot {
       let code = msg.code;
       let kind = msg.kind;
       let wrapped = msg.compiled && msg.wrapped === true;
+      let bare: string | undefined;
       if (!msg.compiled) {
         const p = prepareSource(msg.code, msg.language, msg.kind);
         code = p.code;
         kind = p.kind;
         wrapped = p.wrapped === true;
+        bare = bareSource(p);
         compiled = { code, kind, wrapped: p.wrapped, diagnostics: p.diagnostics };
       }
       const pendingCompiled = compiled;
@@ -611,13 +641,13 @@ class Slot {
             if (msg.cachedData) {
               script = iso.compileScriptSync(code, { filename, lineOffset, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
             } else {
-              script = iso.compileScriptSync(code, { filename, lineOffset, produceCachedData: !msg.compiled && KEEP_SCRIPTS });
+              script = compileChecked(iso, code, bare, { filename, lineOffset, produceCachedData: !msg.compiled && KEEP_SCRIPTS });
               const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
               if (pendingCompiled && cd) pendingCompiled.cachedData = new Uint8Array(cd.copy());
             }
           } catch (e) { throw parseCompileError(String((e as Error).message)); }
           compiled = pendingCompiled;
-          this.noteCompiled(key, code.length);
+          this.noteCompiled(key, code.length + (bare !== undefined && mayCloseWrapper(bare) ? bare.length : 0));
           if (KEEP_SCRIPTS) this.scripts.set(key, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
           if (!KEEP_SCRIPTS || !this.scripts.has(key)) transient = script; // not kept (too big): released after this run
         }
@@ -792,7 +822,17 @@ async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
       mod.release();
       if (deps.length > 0) throw new CompileError(`imports are not available in scripts: ${deps.join(', ')}`, 0, 0);
     } else {
-      const script = await compileIsolate.compileScript(p.code, { filename: msg.filename, lineOffset: p.wrapped ? WRAPPED_LINE_OFFSET : 0, produceCachedData: true });
+      const bare = bareSource(p);
+      let script: ivm.Script;
+      try {
+        script = await compileIsolate.compileScript(p.code, { filename: msg.filename, lineOffset: p.wrapped ? WRAPPED_LINE_OFFSET : 0, produceCachedData: true });
+      } catch (e) {
+        if (bare !== undefined) (await compileIsolate.compileScript(bare, { filename: msg.filename })).release(); // the source's own error (see bareSource)
+        throw e;
+      }
+      if (bare !== undefined && mayCloseWrapper(bare)) {
+        try { (await compileIsolate.compileScript(bare, { filename: msg.filename })).release(); } catch (e) { script.release(); throw e; }
+      }
       const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
       if (cd) info.cachedData = new Uint8Array(cd.copy());
       script.release();
