@@ -26,17 +26,20 @@ type SubscribeOptions struct {
 	OnLost func(*v1.EventsLost)
 	// OnStarted is called for each (re)started stream.
 	OnStarted func(*v1.SubscriptionStarted)
-	// NoResume ends the iteration at the first dropped connection (or reset stream) instead of
-	// resubscribing.
+	// NoResume ends the iteration at the first dropped connection (or reset stream, or fall
+	// behind) instead of resubscribing.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
-	// value) means the default, 10, not "never reconnect": set NoResume for that.
+	// value) means the default, 10, not "never reconnect": set NoResume for that. A stream ended by
+	// EVENTS_LOST counts only when no event arrived since the last resume.
 	MaxReconnects int
 }
 
 // Subscribe streams events until ctx ends or the server ends the stream (unsubscribe). When the
-// connection drops, the server shuts down (UNAVAILABLE) or the stream is reset (CANCELLED, neither
-// by ctx nor by Close) it resubscribes after the last sequence it yielded (before the first, after the first stream's started.latest_sequence), or after the
+// connection drops, the server shuts down (UNAVAILABLE), the stream is reset (CANCELLED, neither
+// by ctx nor by Close) or the reader fell behind (RESOURCE_EXHAUSTED EVENTS_LOST, with
+// events.on_lag "disconnect": what the log no longer holds then comes as an EventsLost notice) it
+// resubscribes after the last sequence it yielded (before the first, after the first stream's started.latest_sequence), or after the
 // stream's resume_after_sequence when the server said one, so retained events are neither missed
 // nor repeated. A non-nil error is the last value of the iteration; a cancelled ctx or Close ends
 // the iteration without one.
@@ -48,7 +51,7 @@ type SubscribeOptions struct {
 func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2[*v1.ServiceEvent, error] {
 	return func(yield func(*v1.ServiceEvent, error) bool) {
 		after := opts.AfterSequence
-		c.resume(ctx, opts.NoResume, opts.MaxReconnects, func(streamCtx context.Context, healthy func()) error {
+		c.resume(ctx, opts.NoResume, opts.MaxReconnects, func(streamCtx context.Context, healthy, delivered func()) error {
 			stream, err := c.Events.Subscribe(streamCtx, &v1.SubscribeRequest{EventTypes: opts.EventTypes, AfterSequence: after})
 			if err != nil {
 				return err
@@ -74,6 +77,7 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 				case *v1.SubscribeResponse_Event:
 					seq := m.Event.GetSequence()
 					after = &seq
+					delivered()
 					if !yield(m.Event, nil) {
 						return errStop
 					}
@@ -110,19 +114,27 @@ func resumePoint(err error, after *uint64) *uint64 {
 }
 
 // resume runs one stream after another until ctx ends or the client is closed: run is one stream's
-// life and returns why it ended. A dropped connection, a server shutdown (UNAVAILABLE) or a reset
-// stream (see dropped) is followed by a backoff (never shorter than the server's RetryInfo) and a new
-// stream; errStop, a clean end (io.EOF), a cancelled ctx and Close end quietly; any other error, or too many failed reconnects in a row, goes to fail. run calls
-// healthy once its stream works, which resets the count of failed reconnects.
-func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, run func(ctx context.Context, healthy func()) error, fail func(error)) {
+// life and returns why it ended. A dropped connection, a server shutdown (UNAVAILABLE), a reset
+// stream or a reader that fell behind (see dropped) is followed by a backoff (never shorter than the
+// server's RetryInfo) and a new stream; errStop, a clean end (io.EOF), a cancelled ctx and Close end
+// quietly; any other error, or too many failed reconnects in a row, goes to fail. run calls healthy
+// once its stream works, which resets the count of failed reconnects, and delivered before it yields
+// an item. A stream that fell behind before delivering anything counts as one more failed reconnect
+// (its started alone is no success), so a reader that gets nothing between two falls gives up after
+// maxReconnects, while one that keeps receiving goes on.
+func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, run func(ctx context.Context, healthy, delivered func()) error, fail func(error)) {
 	if maxReconnects == 0 {
 		maxReconnects = 10
 	}
 	failures := 0
 	for {
 		streamCtx, cancel := context.WithCancel(ctx)
-		err := run(streamCtx, func() { failures = 0 })
+		before, gotSome := failures, false
+		err := run(streamCtx, func() { failures = 0 }, func() { gotSome = true })
 		cancel()
+		if fellBehind(err) && !gotSome {
+			failures = before
+		}
 		switch {
 		// Close, like a cancelled ctx, is the caller's own doing: the iteration just ends.
 		case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil, c.closed():
@@ -146,15 +158,25 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 
 var errStop = errors.New("stop")
 
-// dropped tells whether a stream that ended with err is worth starting again: UNAVAILABLE, or
-// CANCELLED that neither the caller's ctx (checked before) nor Close asked for, which is a reset
-// stream: a server that force-closes its connections at shutdown (past its grace, its ending not
-// read yet by a lagging reader) resets the stream, which some stacks read as CANCELLED.
+// dropped tells whether a stream that ended with err is worth starting again: UNAVAILABLE, CANCELLED
+// that neither the caller's ctx (checked before) nor Close asked for, which is a reset stream (a
+// server that force-closes its connections at shutdown, past its grace, its ending not read yet by a
+// lagging reader, resets the stream, which some stacks read as CANCELLED), or a reader that fell
+// behind (see fellBehind).
 func (c *Client) dropped(err error) bool {
 	if errors.Is(err, ErrCancelled) {
 		return !c.closed()
 	}
-	return errors.Is(err, ErrUnavailable)
+	return errors.Is(err, ErrUnavailable) || fellBehind(err)
+}
+
+// fellBehind tells whether the server ended the stream because its reader fell behind:
+// RESOURCE_EXHAUSTED EVENTS_LOST, a watch past registry.watch_buffer ("watch again for a fresh
+// snapshot") or a subscription past events.subscriber_buffer with events.on_lag "disconnect"
+// ("resubscribe with after_sequence set to the last sequence received").
+func fellBehind(err error) bool {
+	var se *Error
+	return errors.As(err, &se) && se.Code == codes.ResourceExhausted && se.Reason == "EVENTS_LOST"
 }
 
 // closed tells whether Close was called (or the connection closed through Conn): it ends the
@@ -174,18 +196,20 @@ type WatchOptions struct {
 	ServiceType string
 	// OnRestart is called for each (re)started stream, before its snapshot.
 	OnRestart func()
-	// NoResume ends the iteration at the first dropped connection (or reset stream) instead of
-	// watching again.
+	// NoResume ends the iteration at the first dropped connection (or reset stream, or fall
+	// behind) instead of watching again.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
-	// value) means the default, 10, not "never reconnect": set NoResume for that.
+	// value) means the default, 10, not "never reconnect": set NoResume for that. A stream ended by
+	// EVENTS_LOST counts only when no change arrived since the last resume.
 	MaxReconnects int
 }
 
 // Watch streams registration changes until ctx ends or the server ends the stream. Every stream
 // starts with an EXISTING snapshot of the live registrations, so when the connection drops, the
-// server shuts down (UNAVAILABLE) or the stream is reset (CANCELLED, neither by ctx nor by Close) it
-// watches again and the new snapshot brings the caller up to
+// server shuts down (UNAVAILABLE), the stream is reset (CANCELLED, neither by ctx nor by Close) or
+// the reader fell more than registry.watch_buffer changes behind (RESOURCE_EXHAUSTED EVENTS_LOST) it
+// calls OnRestart, backs off and watches again and the new snapshot brings the caller up to
 // date (treat EXISTING as "the current state", replacing what it knew). A non-nil error is the
 // last value of the iteration; a cancelled ctx or Close ends the iteration without one.
 //
@@ -195,7 +219,7 @@ type WatchOptions struct {
 //	}
 func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.WatchServicesResponse, error] {
 	return func(yield func(*v1.WatchServicesResponse, error) bool) {
-		c.resume(ctx, opts.NoResume, opts.MaxReconnects, func(streamCtx context.Context, healthy func()) error {
+		c.resume(ctx, opts.NoResume, opts.MaxReconnects, func(streamCtx context.Context, healthy, delivered func()) error {
 			if opts.OnRestart != nil {
 				opts.OnRestart()
 			}
@@ -209,6 +233,7 @@ func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.Wat
 					return err
 				}
 				healthy()
+				delivered()
 				if !yield(change, nil) {
 					return errStop
 				}
