@@ -559,5 +559,8 @@ def test_both_clients_share_the_resume_rules() -> None:
     with pytest.raises(se.UnavailableError), _common.resume_point(position):
         raise se.UnavailableError(grpc.StatusCode.UNAVAILABLE, "gone", metadata={"resume_after_sequence": "x"})
     assert position["after"] == 57
-    assert set(_common.DROPPED) == {se.UnavailableError, se.CancelledError}
+    assert _common.dropped(se.UnavailableError(grpc.StatusCode.UNAVAILABLE, "gone"))
+    assert _common.dropped(se.CancelledError(grpc.StatusCode.CANCELLED, "reset"))
+    assert _common.dropped(se.ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "fell behind", reason="EVENTS_LOST"))
+    assert not _common.dropped(se.ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "quota", reason="STREAM_QUOTA"))
     assert not hasattr(_client, "_resume_point") and not hasattr(_aio, "_resume_point")

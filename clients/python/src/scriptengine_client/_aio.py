@@ -174,8 +174,8 @@ class AsyncClient:
                   resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
         """Async-iterates events, resubscribing after the last yielded sequence (before the first, after
         the first stream's ``started.latest_sequence``), or after the stream's ``resume_after_sequence``
-        when the server said one, when the connection drops, the server shuts down or the stream is
-        reset (CANCELLED, neither by the caller nor by close()). Cancel the consuming task (or break)
+        when the server said one, when the connection drops, the server shuts down, the stream is
+        reset (CANCELLED, neither by the caller nor by close()) or the reader fell behind (EVENTS_LOST). Cancel the consuming task (or break)
         to stop. Missed events go to ``on_lost``, or raise EventsLostError
         when it is None; a notice that missed nothing (``missed_count`` 0, e.g. resuming exactly where a
         cleanly stopped run of the server ended) only reaches ``on_lost``."""
@@ -200,8 +200,9 @@ class AsyncClient:
     def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
               resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
         """Async-iterates registration changes. Every stream starts with an EXISTING snapshot of the
-        live registrations, so when the connection drops, the server shuts down (UNAVAILABLE) or the
-        stream is reset (CANCELLED, neither by the caller nor by close()) it watches again and the new
+        live registrations, so when the connection drops, the server shuts down (UNAVAILABLE), the
+        stream is reset (CANCELLED, neither by the caller nor by close()) or the reader fell behind
+        (EVENTS_LOST) it watches again and the new
         snapshot brings the caller up to date. ``on_restart`` is called for each (re)started stream,
         before its snapshot. Cancel the consuming task (or break) to stop."""
 
@@ -221,8 +222,10 @@ class AsyncClient:
     async def _resuming(self, one: Callable[[Callable[[], None]], AsyncGenerator[T, None]], *, resume: bool,
                         max_reconnects: int) -> AsyncIterator[T]:
         """Runs one stream after another (``one`` is a stream's life): after a dropped connection, a
-        server shutdown (UNAVAILABLE) or a reset stream (CANCELLED, neither by the caller nor by
-        close()) it backs off, never less than RetryInfo, and starts a new stream. ``healthy`` resets the count of failed reconnects."""
+        server shutdown (UNAVAILABLE), a reset stream (CANCELLED, neither by the caller nor by
+        close()) or a reader that fell behind (EVENTS_LOST) it backs off, never less than RetryInfo,
+        and starts a new stream. ``healthy`` resets the count of failed reconnects; a stream that
+        fell behind before yielding anything counts as one more, as on Client."""
         failures = 0
 
         def healthy() -> None:
@@ -231,14 +234,20 @@ class AsyncClient:
 
         while True:
             stream = one(healthy)
+            before, delivered = failures, False
             try:
                 async for item in stream:
+                    delivered = True
                     yield item
                 return
-            except c.DROPPED as err:
+            except ScriptEngineError as err:
+                if not c.dropped(err):
+                    raise
                 if self._closed:  # as on Client: closing the client ends the iteration, quietly
                     return
                 # (The caller's own task cancellation is asyncio.CancelledError, which goes on up.)
+                if c.fell_behind(err) and not delivered:
+                    failures = before
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise

@@ -207,8 +207,9 @@ class Client:
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
                   resume: bool = True, max_reconnects: int = 10,
                   stop: Optional[threading.Event] = None) -> Iterator[events_pb2.ServiceEvent]:
-        """Yields events. When the connection drops, the server shuts down (UNAVAILABLE) or the
-        stream is reset (CANCELLED, neither by ``stop`` nor by close()) it resubscribes after the last
+        """Yields events. When the connection drops, the server shuts down (UNAVAILABLE), the stream
+        is reset (CANCELLED, neither by ``stop`` nor by close()) or the reader fell behind
+        (EVENTS_LOST, ``events.on_lag = "disconnect"``) it resubscribes after the last
         sequence it yielded (before the first, after the first stream's ``started.latest_sequence``),
         or after the stream's ``resume_after_sequence`` when the server said one; it ends when the server ends the stream, ``stop`` is set (even while no event comes)
         or the client is closed. Missed events go to ``on_lost``, or raise EventsLostError when it is
@@ -232,8 +233,9 @@ class Client:
               resume: bool = True, max_reconnects: int = 10,
               stop: Optional[threading.Event] = None) -> Iterator[registry_service_pb2.WatchServicesResponse]:
         """Yields registration changes. Every stream starts with an EXISTING snapshot of the live
-        registrations, so when the connection drops, the server shuts down (UNAVAILABLE) or the stream
-        is reset (CANCELLED, neither by ``stop`` nor by close()) it watches again and the new snapshot
+        registrations, so when the connection drops, the server shuts down (UNAVAILABLE), the stream
+        is reset (CANCELLED, neither by ``stop`` nor by close()) or the reader fell more than
+        ``registry.watch_buffer`` changes behind (EVENTS_LOST) it watches again and the new snapshot
         brings the caller up to date (treat EXISTING as "the current state", replacing what it knew). ``on_restart`` is called for each (re)started stream, before
         its snapshot; it ends when the server ends the stream, ``stop`` is set (even while nothing
         changes) or the client is closed."""
@@ -251,9 +253,12 @@ class Client:
     def _resuming(self, one: Callable[[Callable[[], None]], Generator[T, None, None]], *, resume: bool, max_reconnects: int,
                   stop: Optional[threading.Event]) -> Iterator[T]:
         """Runs one stream after another (``one`` is a stream's life): after a dropped connection, a
-        server shutdown (UNAVAILABLE) or a reset stream (CANCELLED, neither by ``stop`` nor by
-        close()) it backs off, never less than RetryInfo, and starts a new stream; a clean end,
-        ``stop`` or ``close()`` ends it. ``healthy`` resets the count of failed reconnects."""
+        server shutdown (UNAVAILABLE), a reset stream (CANCELLED, neither by ``stop`` nor by
+        close()) or a reader that fell behind (EVENTS_LOST) it backs off, never less than RetryInfo,
+        and starts a new stream; a clean end, ``stop`` or ``close()`` ends it. ``healthy`` resets the
+        count of failed reconnects; a stream that fell behind before yielding anything counts as one
+        more (its ``started`` alone is no success), so a reader that gets nothing between two falls
+        gives up after ``max_reconnects``, while one that keeps receiving goes on."""
         failures = 0
 
         def healthy() -> None:
@@ -265,15 +270,21 @@ class Client:
 
         while not stopped():
             stream = one(healthy)
+            before, delivered = failures, False
             try:
                 for item in stream:
+                    delivered = True
                     yield item
                     if stopped():
                         return
                 return
-            except c.DROPPED as err:
+            except ScriptEngineError as err:
+                if not c.dropped(err):
+                    raise
                 if stopped():  # the call was cancelled by ``stop`` or close(): a clean end
                     return
+                if c.fell_behind(err) and not delivered:
+                    failures = before
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise

@@ -23,7 +23,7 @@ from scriptengine.v1 import (
 )
 
 from ._arguments import argument_value
-from ._errors import CancelledError, EventsLostError, ScriptFailedError, UnavailableError
+from ._errors import CancelledError, EventsLostError, ResourceExhaustedError, ScriptEngineError, ScriptFailedError, UnavailableError
 
 PACKAGE = "scriptengine.v1"
 
@@ -169,12 +169,22 @@ def closed_error() -> CancelledError:
     return CancelledError(grpc.StatusCode.CANCELLED, "the client was closed")
 
 
-#: What a subscription or watch stream ends with when its connection drops, so both clients start a
-#: new one: UNAVAILABLE (a lost connection, a server shutting down), or CANCELLED that neither the
-#: caller nor close() asked for (a server that force-closes its connections at shutdown, past its
-#: grace, its ending not read yet by a lagging reader, resets the stream, which some stacks read as
-#: CANCELLED). A closed client's streams end CANCELLED by its own doing: each client checks that first.
-DROPPED = (UnavailableError, CancelledError)
+def fell_behind(err: ScriptEngineError) -> bool:
+    """Whether the server ended a stream because its reader fell behind: RESOURCE_EXHAUSTED
+    EVENTS_LOST, a watch past ``registry.watch_buffer`` ("watch again for a fresh snapshot") or a
+    subscription past ``events.subscriber_buffer`` with ``events.on_lag = "disconnect"``
+    ("resubscribe with after_sequence set to the last sequence received")."""
+    return isinstance(err, ResourceExhaustedError) and err.reason == "EVENTS_LOST"
+
+
+def dropped(err: ScriptEngineError) -> bool:
+    """Whether a subscription or watch stream that ended with ``err`` is worth starting again, in both
+    clients: UNAVAILABLE (a lost connection, a server shutting down), CANCELLED that neither the
+    caller nor close() asked for (a server that force-closes its connections at shutdown, past its
+    grace, its ending not read yet by a lagging reader, resets the stream, which some stacks read as
+    CANCELLED), or a reader that fell behind. A closed client's streams end CANCELLED by its own
+    doing: each client checks that first."""
+    return isinstance(err, (UnavailableError, CancelledError)) or fell_behind(err)
 
 
 @contextlib.contextmanager
