@@ -57,7 +57,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
   const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor, MathCeil = Math.ceil, MathTrunc = Math.trunc;
   const NumberIsFinite = Number.isFinite;
-  const strSlice = String.prototype.slice, charCodeAt = String.prototype.charCodeAt, strIndexOf = String.prototype.indexOf;
+  const strSlice = String.prototype.slice, charCodeAt = String.prototype.charCodeAt, strIndexOf = String.prototype.indexOf, strLastIndexOf = String.prototype.lastIndexOf;
   const arrJoin = Array.prototype.join, arrIsArray = Array.isArray;
   const promiseThen = PromiseC.prototype.then, promiseResolve = PromiseC.resolve;
   const MapC = Map, mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete, mapHas = Map.prototype.has;
@@ -989,6 +989,23 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
 
   // ---- results ------------------------------------------------------------------------------
   function clip(s, n) { return s.length > n ? apply(strSlice, s, [0, n]) + '…' : s; }
+  // A stack is its header (name: message, as long as the message) then its frames ("\n    at ..."):
+  // the header is clipped as the message is and the frames kept, so a huge message still says where
+  // it was thrown. The whole stays within 16 KiB, cut between frames.
+  function clipStack(st) {
+    let head = st.length;
+    for (;;) {
+      const nl = apply(strLastIndexOf, st, ['\n', head - 1]);
+      if (nl < 0 || nl >= head || apply(strSlice, st, [nl + 1, nl + 8]) !== '    at ') break;
+      head = nl;
+    }
+    if (head === st.length || st.length <= 16384) return clip(st, 16384);
+    const header = clip(apply(strSlice, st, [0, head]), 8192);
+    let frames = apply(strSlice, st, [head]);
+    const room = 16384 - header.length;
+    if (frames.length > room) frames = apply(strSlice, frames, [0, MathMax(0, apply(strLastIndexOf, frames, ['\n', room]))]);
+    return header + frames;
+  }
   function describe(e, forcedKind) {
     let name = 'Error', message = '', stack = '', kind = forcedKind || 'script_threw';
     try {
@@ -1006,7 +1023,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
           message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
         }
         const st = e.stack;
-        stack = typeof st === 'string' ? clip(st, 16384) : '';
+        stack = typeof st === 'string' ? clipStack(st) : '';
       } else {
         name = 'Uncaught';
         message = clip(StringC(e), 8192);
