@@ -775,6 +775,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     if (!r.ok || !r.info) {
       const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };
+      if (e.memoryLimitBytes !== undefined) throw new EngineError('RESOURCE_EXCEEDED', e.message, { resource: 'memory', limit: e.memoryLimitBytes });
       throw new CompileError(e.message, e.line, e.column);
     }
     keep(key, { ...r.info, language });

@@ -95,7 +95,8 @@ export interface CompiledMsg {
   id: number;
   ok: boolean;
   info?: CompiledInfo;
-  error?: { message: string; line: number; column: number };
+  /** memoryLimitBytes: the compile ran out of the compile isolate's memory (a limit breach, no syntax error). */
+  error?: { message: string; line: number; column: number; memoryLimitBytes?: number };
 }
 export interface ToolMsg { t: 'tool'; id: number; callId: number; name: string; argsJson: string }
 /** Every 500 ms: resident memory, isolates recycled so far, execution isolates held now. */

@@ -806,18 +806,27 @@ class Slot {
 
 let compileIsolate: ivm.Isolate | undefined;
 let compiles = 0;
+const COMPILE_MEMORY_MB = 128;
 
-async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
+/** A source whose compile outgrew the compile isolate's memory: a limit breach, not a syntax error. */
+class CompileMemoryError extends Error {
+  readonly limitBytes = COMPILE_MEMORY_MB * 1048576;
+  constructor() { super(`compiling the source exceeded the compiler's memory limit of ${COMPILE_MEMORY_MB} MiB`); }
+}
+
+async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo> {
   const p = prepareSource(msg.source, msg.language, msg.kind);
   if (!compileIsolate || compileIsolate.isDisposed || compiles++ > 1000) {
-    compileIsolate?.dispose();
-    compileIsolate = new ivm.Isolate({ memoryLimit: 128, onCatastrophicError });
+    // One that ran out of memory is disposed already (disposing it again throws).
+    if (compileIsolate && !compileIsolate.isDisposed) compileIsolate.dispose();
+    compileIsolate = new ivm.Isolate({ memoryLimit: COMPILE_MEMORY_MB, onCatastrophicError });
     compiles = 0;
   }
+  const iso = compileIsolate;
   const info: CompiledInfo = { code: p.code, kind: p.kind, wrapped: p.wrapped, diagnostics: p.diagnostics };
   try {
     if (p.kind === 'module' && !p.wrapped) {
-      const mod = await compileIsolate.compileModule(p.code, { filename: msg.filename });
+      const mod = await iso.compileModule(p.code, { filename: msg.filename });
       const deps = importSpecifiers(mod);
       mod.release();
       if (deps.length > 0) throw new CompileError(`imports are not available in scripts: ${deps.join(', ')}`, 0, 0);
@@ -825,19 +834,26 @@ async function compileOnly(msg: CompileMsg): Promise<CompiledInfo> {
       const bare = bareSource(p);
       let script: ivm.Script;
       try {
-        script = await compileIsolate.compileScript(p.code, { filename: msg.filename, lineOffset: p.wrapped ? WRAPPED_LINE_OFFSET : 0, produceCachedData: true });
+        script = await iso.compileScript(p.code, { filename: msg.filename, lineOffset: p.wrapped ? WRAPPED_LINE_OFFSET : 0, produceCachedData: true });
       } catch (e) {
-        if (bare !== undefined) (await compileIsolate.compileScript(bare, { filename: msg.filename })).release(); // the source's own error (see bareSource)
+        if (bare !== undefined && !iso.isDisposed) (await iso.compileScript(bare, { filename: msg.filename })).release(); // the source's own error (see bareSource)
         throw e;
       }
       if (bare !== undefined && mayCloseWrapper(bare)) {
-        try { (await compileIsolate.compileScript(bare, { filename: msg.filename })).release(); } catch (e) { script.release(); throw e; }
+        try { (await iso.compileScript(bare, { filename: msg.filename })).release(); } catch (e) { script.release(); throw e; }
       }
       const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
       if (cd) info.cachedData = new Uint8Array(cd.copy());
       script.release();
     }
   } catch (e) {
+    // Out of memory, V8 disposes the isolate and the compile fails ("Isolate was disposed during
+    // execution due to memory limit"): its state says so, not the error's class. A compile queued
+    // behind that one fails too ("Isolate is disposed"): it is compiled again in a fresh isolate.
+    if (iso.isDisposed) {
+      if (again && !/memory limit/.test(String((e as Error)?.message))) return compileOnly(msg, false);
+      throw new CompileMemoryError();
+    }
     if (e instanceof CompileError) throw e;
     throw parseCompileError(String((e as Error).message));
   }
@@ -986,6 +1002,10 @@ process.on('message', (raw: HostToWorker) => {
       compileOnly(raw).then(
         (info) => send({ t: 'compiled', id: raw.id, ok: true, info }),
         (e) => {
+          if (e instanceof CompileMemoryError) {
+            send({ t: 'compiled', id: raw.id, ok: false, error: { message: e.message, line: 0, column: 0, memoryLimitBytes: e.limitBytes } });
+            return;
+          }
           const ce = e instanceof CompileError ? e : new CompileError(String((e as Error)?.message ?? e), 0, 0);
           send({ t: 'compiled', id: raw.id, ok: false, error: { message: ce.message, line: ce.line, column: ce.column } });
         },
