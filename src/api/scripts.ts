@@ -26,6 +26,7 @@ import { CompileError, type Engine, type ExecutionOutcome, type JsonObject } fro
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
+import { hostToolOptions } from "../tools/host-tool-options.ts";
 import { grantFor, type Grant } from "./limits.ts";
 import { usageMessage, type EngineEvents } from "./engine-events.ts";
 import type { ExecutionTelemetry } from "../telemetry/index.ts";
@@ -197,9 +198,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       level: g.level,
       workingDirectory: context?.workingDirectory,
       fsRoots: config.tools.fsRoots,
-      http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
+      ...hostToolOptions(config),
       network: g.maxNetworkRequests,
-      maxFileBytes: config.execution.maxToolPayloadBytes / 2,
       scriptTools: deps.tools?.run,
       callerHostTools: g.hostTools,
     });

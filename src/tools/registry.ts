@@ -10,6 +10,7 @@ import { LEVEL_RANK } from "../auth/principal.ts";
 import { LEVELS } from "../api/limits.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
 import { toolBridge, type NetworkBudget, type ToolCaller } from "./bridge.ts";
+import { hostToolOptions } from "./host-tool-options.ts";
 import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
 import { useLinearUniqueItems } from "./unique-items.ts";
@@ -232,9 +233,8 @@ export class ToolRegistry {
           options.hostTools ??
           toolBridge({
             level,
-            http: { allowList: config.tools.httpAllowList, maxResponseBytes: config.execution.maxToolPayloadBytes / 2, timeoutMs: config.resourceLimits.operationTimeoutMs },
+            ...hostToolOptions(config),
             network: options.network ?? config.resourceLimits.maxNetworkRequests,
-            maxFileBytes: config.execution.maxToolPayloadBytes / 2,
             // A tool calls host tools only; registered tools do not call each other (no recursion).
           }),
       },
