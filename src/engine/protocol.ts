@@ -31,7 +31,7 @@ export interface ExecMsg {
   compiled: boolean;
   language: ScriptLanguage;
   kind?: ScriptKind;
-  /** With `compiled`: the code is a module rewritten as a classic script. */
+  /** With `compiled`: the code is compiled at WRAPPED_LINE_OFFSET (a module rewritten as a classic script, or a classic script inside try/catch). */
   wrapped?: boolean;
   filename: string;
   cacheKey: string;
@@ -64,7 +64,7 @@ export type HostToWorker = ExecMsg | CompileMsg | CancelMsg | ToolReplyMsg | Shu
 export interface CompiledInfo {
   code: string;
   kind: ScriptKind;
-  /** `code` is a module rewritten as a classic script (module-script.ts). */
+  /** `code` is compiled at WRAPPED_LINE_OFFSET: a module rewritten as a classic script (module-script.ts) or a classic script inside try/catch (source.ts scriptInTry). */
   wrapped?: boolean;
   diagnostics: Diagnostic[];
   cachedData?: Uint8Array;
