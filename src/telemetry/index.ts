@@ -11,7 +11,8 @@
 // Anything else (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER,
 // OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES, ...) is read by the SDK itself.
 // OTEL_SDK_DISABLED=true turns telemetry off whatever the file says. OTEL_PROPAGATORS is not
-// honoured: only W3C trace context is read from requests and passed on (no baggage).
+// honoured (nor changed): only W3C trace context is read from requests, and the http tool passes
+// on traceparent alone (no tracestate, no baggage).
 import { diag, DiagLogLevel, metrics, trace } from "@opentelemetry/api";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
@@ -86,13 +87,14 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
   if (settings.prometheusAddress) {
     await canListen(env.OTEL_EXPORTER_PROMETHEUS_HOST ?? "", Number(env.OTEL_EXPORTER_PROMETHEUS_PORT), settings.prometheusAddress);
   }
-  // W3C trace context only (traceparent, tracestate), whatever OTEL_PROPAGATORS says: the SDK's
-  // default adds W3C baggage, which the http tool would then carry, as the caller sent it, to any
-  // host a script may reach (a gateway's baggage often holds user ids and internal flags).
-  env.OTEL_PROPAGATORS = "tracecontext";
-  const { NodeSDK } = await import("@opentelemetry/sdk-node");
+  const [{ NodeSDK }, { W3CTraceContextPropagator }] = await Promise.all([import("@opentelemetry/sdk-node"), import("@opentelemetry/core")]);
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME,
+    // W3C trace context only, whatever OTEL_PROPAGATORS says: the SDK's default adds W3C baggage,
+    // which the http tool would carry to any host a script may reach (a gateway's baggage often
+    // holds user ids and internal flags). Given here, not through process.env, which workers and
+    // child processes inherit.
+    textMapPropagator: new W3CTraceContextPropagator(),
     // Traces off is said with no processors: from OTEL_TRACES_EXPORTER=none the SDK would warn
     // "SDK will not be initialized" at every start, though it runs (metrics, /metrics).
     spanProcessors: overrides.spanProcessors ?? (tracesOff(env) ? [] : undefined),

@@ -1,6 +1,6 @@
 // The built-in `http` host tool: a fetch on the script's behalf, for the levels that grant
 // network. Production may reach only hosts on the configured allow-list; Development any host.
-// Bodies are text, capped; the trace context is passed on when present.
+// Bodies are text, capped; the trace goes on (traceparent) when there is one.
 import { context, propagation } from "@opentelemetry/api";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
@@ -67,10 +67,13 @@ export async function httpTool(
       }
     }
   }
-  // The trace goes on with the request: the W3C traceparent (and the caller's tracestate) of the
-  // tool's span replace any the script set; baggage is never sent (telemetry/index.ts). A no-op
-  // when telemetry is off.
-  propagation.inject(context.active(), headers, { set: (h, k, v) => h.set(k, v) });
+  // The trace goes on with the request: the tool span's W3C traceparent replaces one the script
+  // set. Nothing else is: the caller's tracestate, like its baggage (telemetry/index.ts), may hold
+  // tenant or account ids no host a script reaches should get; a script's own is sent as set.
+  // A no-op when telemetry is off.
+  const trace: Record<string, string> = {};
+  propagation.inject(context.active(), trace);
+  if (trace.traceparent !== undefined) headers.set("traceparent", trace.traceparent);
   const body = typeof a.body === "string" ? a.body : a.body === undefined ? undefined : JSON.stringify(a.body);
   const sent = method === "GET" || method === "HEAD" ? undefined : body;
   // The I/O counted is what crossed, as bytes: the headers set here (not the few the client
