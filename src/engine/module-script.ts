@@ -20,7 +20,8 @@
  * keywords become spaces of the same length (newlines stay), and the prefix line is compiled with
  * lineOffset -1, so stack traces and errors point into the caller's source. Anything this does not
  * handle (imports, top-level await or `arguments`, `import.meta`, a name clash, a parse error, a
- * source over MAX_WRAPPED_SOURCE) keeps the module path, which reports the error exactly as V8 sees it.
+ * source over MAX_WRAPPED_SOURCE) keeps the module path, which reports the error exactly as V8 sees it
+ * (and where a top-level throw crosses alive: a known limit, in README).
  */
 import { parse, type Node } from 'acorn';
 
@@ -109,8 +110,11 @@ export const MAX_WRAPPED_SOURCE = 16 * 1024;
  * script evaluates to an object with the module's exports (`default` included).
  */
 export function moduleAsScript(code: string): string | undefined {
+  // A hashbang is only allowed first: it becomes a line comment of the same length (inside the
+  // wrapper's function it would not parse).
+  if (code.startsWith('#!')) code = `//${code.slice(2)}`;
   // `import.meta` by text: a false match only means the module path.
-  if (code.length > MAX_WRAPPED_SOURCE || code.includes(EXPORTS) || code.startsWith('#!') || /\bimport\s*\.\s*meta\b/.test(code)) return undefined;
+  if (code.length > MAX_WRAPPED_SOURCE || code.includes(EXPORTS) || /\bimport\s*\.\s*meta\b/.test(code)) return undefined;
   let program: AnyNode;
   try {
     // preserveParens: a parenthesised default (`export default (() => 2)`) must be overwritten
