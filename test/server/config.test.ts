@@ -99,7 +99,8 @@ describe("configuration", () => {
     const example = /```toml\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(example).toContain("[[auth.principals]]");
     const { config } = loadConfig({ argv: ["--config", tomlFile(example!)], env: { BILLING_TOKEN: "b".repeat(20), OPS_TOKEN: "o".repeat(20) } });
-    expect(config.auth.principals.map((p) => p.name)).toEqual(["billing-service", "ops"]);
+    expect(config.auth.principals.map((p) => p.name)).toEqual(["billing-service", "ops", "report-service"]);
+    expect(config.auth.principals[2].clientCertNames).toEqual(["reports.internal", "spiffe://example.com/reports"]);
     expect(config.tools.httpAllowList).toContain("api.example.com");
   });
 
@@ -168,7 +169,7 @@ describe("configuration", () => {
     const corrupt = mkdtempSync(join(tmpdir(), "se-datadir-"));
     writeFileSync(join(corrupt, "scriptengine.db"), "x".repeat(4096));
     const bad = await runServerExpectingExit([...addresses, "--data-dir", corrupt]);
-    expect([bad.code, oneLine(bad.stderr)]).toEqual([1, [`scriptengine: cannot use ${corrupt} (server.data_dir): scriptengine.db: file is not a database`]]);
+    expect([bad.code, oneLine(bad.stderr)]).toEqual([1, [`scriptengine: cannot use ${corrupt} (server.data_dir): scriptengine.db: file is not a database; restore it from a backup`]]);
   });
 
   it.skipIf(!existsSync("/proc/self"))("a data directory under /proc (whose mkdir Node's recursive mode retries forever): exit 1 with one line, at once", async () => {
