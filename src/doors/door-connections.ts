@@ -7,7 +7,10 @@
 // of a server that listened itself, while this door hands sniffed sockets to its HTTP/1.1 server
 // (and, with TLS, HTTP/1.1 reaches the HTTP/2 server's fallback).
 // The parts of one connection (accepted socket, TLS socket, HTTP/2 session, HTTP/1.1 requests) are
-// matched by the peer's address and port, the one thing all of them expose.
+// matched by identity: each socket carries its Connection under a symbol, which the socket proxies
+// of HTTP/2 sessions and requests pass through. A TLS socket is matched to its accepted socket once,
+// by the TCP 4-tuple, unique among open connections. (The peer's address and port alone are not:
+// on a wildcard door, one source port may reach two local addresses.)
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { Server, Socket } from "node:net";
@@ -27,10 +30,16 @@ interface Connection {
 
 type AnyServer = http.Server | http2.Http2Server | http2.Http2SecureServer;
 
-const peerOf = (s: Socket): string | undefined => (s.remoteAddress === undefined ? undefined : `${s.remoteAddress} ${s.remotePort}`);
+const CONNECTION = Symbol("door connection");
+type Tagged = Socket & { [CONNECTION]?: Connection };
+
+const tupleOf = (s: Socket): string | undefined =>
+  s.remoteAddress === undefined || s.localAddress === undefined ? undefined : `${s.localAddress} ${s.localPort} ${s.remoteAddress} ${s.remotePort}`;
 
 export class DoorConnections {
-  readonly #all = new Map<string, Connection>();
+  readonly #all = new Set<Connection>();
+  /** Open accepted sockets by TCP 4-tuple, for the TLS socket over one to find it. */
+  readonly #byTuple = new Map<string, Connection>();
   #closing = false;
 
   get size(): number {
@@ -43,17 +52,20 @@ export class DoorConnections {
    */
   accepted(server: Server, startWithinMs?: number): void {
     server.prependListener("connection", (raw: Socket) => {
-      const peer = peerOf(raw);
-      if (peer === undefined) return; // already gone
+      const tuple = tupleOf(raw);
+      if (tuple === undefined) return; // already gone
       const conn: Connection = { raw, socket: raw, started: false, calls: 0 };
       if (startWithinMs !== undefined) {
         conn.timer = setTimeout(() => raw.destroy(), startWithinMs);
         conn.timer.unref();
       }
-      this.#all.set(peer, conn);
+      (raw as Tagged)[CONNECTION] = conn;
+      this.#all.add(conn);
+      this.#byTuple.set(tuple, conn);
       raw.once("close", () => {
         clearTimeout(conn.timer);
-        if (this.#all.get(peer) === conn) this.#all.delete(peer);
+        this.#all.delete(conn);
+        if (this.#byTuple.get(tuple) === conn) this.#byTuple.delete(tuple);
       });
       if (this.#closing) raw.destroy();
     });
@@ -61,12 +73,16 @@ export class DoorConnections {
 
   /** Follows what the connections handed to `server` carry: TLS, HTTP/2 sessions and their streams. */
   follow(server: AnyServer): void {
-    server.on("secureConnection", (socket: Socket) => {
-      const conn = this.#of(socket);
-      if (conn) conn.socket = socket;
+    // Before the HTTP/2 server's own listener, which starts the session.
+    server.prependListener("secureConnection", (socket: Socket) => {
+      const tuple = tupleOf(socket);
+      const conn = tuple === undefined ? undefined : this.#byTuple.get(tuple);
+      if (!conn) return;
+      conn.socket = socket;
+      (socket as Tagged)[CONNECTION] = conn;
     });
     server.on("session", (session: http2.ServerHttp2Session) => {
-      const conn = this.#of(session.socket);
+      const conn = (session.socket as Tagged | undefined)?.[CONNECTION];
       if (!conn) return;
       this.#start(conn);
       session.on("stream", (stream: http2.ServerHttp2Stream) => {
@@ -83,7 +99,7 @@ export class DoorConnections {
   followRequests(server: AnyServer): void {
     server.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
       if (req.httpVersionMajor !== 1) return;
-      const conn = this.#of(req.socket as Socket);
+      const conn = (req.socket as Tagged)[CONNECTION];
       if (!conn) return;
       this.#start(conn);
       conn.calls++;
@@ -97,17 +113,12 @@ export class DoorConnections {
    */
   close(): void {
     this.#closing = true;
-    for (const conn of this.#all.values()) if (conn.calls === 0) this.#release(conn);
+    for (const conn of this.#all) if (conn.calls === 0) this.#release(conn);
   }
 
   /** Cuts every connection left. */
   destroyAll(): void {
-    for (const conn of this.#all.values()) conn.raw.destroy();
-  }
-
-  #of(socket: Socket): Connection | undefined {
-    const peer = peerOf(socket);
-    return peer === undefined ? undefined : this.#all.get(peer);
+    for (const conn of this.#all) conn.raw.destroy();
   }
 
   #start(conn: Connection): void {
