@@ -317,7 +317,7 @@ export class ScriptEngineClient {
   async *subscribe(options: SubscribeOptions = {}): AsyncGenerator<ServiceEvent, void, undefined> {
     let after = options.afterSequence;
     const events = this.events;
-    yield* this.resuming(options, async function* (healthy, signal) {
+    yield* this.resuming(options, async function* (healthy, delivered, signal) {
       const stream = events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal });
       const resumeAfter = (at: bigint) => {
         if (after === undefined || at > after) after = at;
@@ -333,6 +333,7 @@ export class ScriptEngineClient {
             break;
           case "event":
             after = msg.message.value.sequence;
+            delivered();
             yield msg.message.value;
             break;
           case "lost": {
@@ -357,10 +358,11 @@ export class ScriptEngineClient {
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<WatchServicesResponse, void, undefined> {
     const registry = this.registry;
-    yield* this.resuming(options, async function* (healthy, signal) {
+    yield* this.resuming(options, async function* (healthy, delivered, signal) {
       options.onRestart?.();
       for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
         healthy();
+        delivered();
         yield change;
       }
     });
@@ -371,18 +373,19 @@ export class ScriptEngineClient {
    * shutdown (UNAVAILABLE), a reset stream (CANCELLED, not by the signal or close()) or a reader
    * that fell behind (RESOURCE_EXHAUSTED EVENTS_LOST) is followed by a backoff (never shorter than
    * RetryInfo) and a new stream; a clean end, the signal or close() (both quietly), or any other
-   * error ends it. `healthy` resets the count of consecutive failed reconnects; a stream that ends
-   * EVENTS_LOST before delivering anything counts as one more (its `started` alone does not reset
-   * it), so a reader that gets nothing between two such ends gives up after maxReconnects, while
-   * one that keeps receiving goes on (its losses reported as lost notices). Each stream gets a signal of its own, aborted when the caller's fires, on close() or
-   * when the stream ends for any reason:
+   * error ends it. `healthy` resets the count of consecutive failed reconnects; `stream` calls
+   * `delivered` before it yields an item. A stream that ends EVENTS_LOST before delivering anything
+   * counts as one more failed reconnect (its `started` alone does not reset the count), so a reader
+   * that gets nothing between two such ends gives up after maxReconnects, while one that keeps
+   * receiving goes on (its losses reported as lost notices). Each stream gets a signal of its own,
+   * aborted when the caller's fires, on close() or when the stream ends for any reason:
    * Connect's stream iterators have no `return()`, so aborting is the only way to cancel the call
    * when the reader leaves early (break, return, throw), which otherwise stays open on the server
    * and keeps the connection busy.
    */
   private async *resuming<T>(
     options: { signal?: AbortSignal; resume?: boolean; maxReconnects?: number },
-    stream: (healthy: () => void, signal: AbortSignal) => AsyncIterable<T>,
+    stream: (healthy: () => void, delivered: () => void, signal: AbortSignal) => AsyncIterable<T>,
   ): AsyncGenerator<T, void, undefined> {
     let failures = 0;
     const maxReconnects = options.maxReconnects ?? 10;
@@ -400,10 +403,7 @@ export class ScriptEngineClient {
         const before = failures;
         let delivered = false;
         try {
-          for await (const item of stream(() => (failures = 0), own.signal)) {
-            delivered = true;
-            yield item;
-          }
+          yield* stream(() => (failures = 0), () => (delivered = true), own.signal);
           return;
         } catch (e) {
           if (e instanceof EventsLostError) throw e;
