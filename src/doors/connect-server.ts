@@ -106,12 +106,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
   connections.accepted(listener);
   connections.follow(h2);
   connections.followRequests(h1 ?? h2);
-  const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on("session", (session: http2.ServerHttp2Session) => {
-    sessions.add(session);
-    closeWhenIdle(session, limits.idleTimeoutMs);
-    session.once("close", () => sessions.delete(session));
-  });
+  h2.on("session", (session: http2.ServerHttp2Session) => closeWhenIdle(session, limits.idleTimeoutMs));
   // mTLS: a refused client certificate is announced like a refused token (grpc-js, on the other
   // door, has no hook for its handshakes).
   if (tls?.ca && auth) h2.on("tlsClientError", auth.handshakeRefused);
@@ -137,10 +132,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
         });
         force.within(graceMs);
         listener.close(() => done());
-        // HTTP/2: GOAWAY, so clients open no new streams and sessions end when their calls do.
-        for (const session of sessions) session.close();
-        // Then every connection ends once it carries no call: at once if it never started one
-        // (no handshake, preface or request yet) or is idle (door-connections.ts).
+        // HTTP/2 sessions get GOAWAY, so clients open no new streams; every connection ends once
+        // it carries no call: at once if it never started one (no handshake, preface or request
+        // yet), after its GOAWAY is out if idle (door-connections.ts).
         connections.close();
         if (connections.size === 0) done();
       }),

@@ -20,12 +20,16 @@ interface Connection {
   raw: Socket;
   /** What the protocol writes to: the TLS socket once the handshake is done, else `raw`. */
   socket: Socket;
+  /** Its HTTP/2 session, until that closes. */
+  session?: http2.ServerHttp2Session;
   /** A session or a request has begun on it. */
   started: boolean;
   /** HTTP/2 streams and HTTP/1.1 responses in progress. */
   calls: number;
   /** Closes a connection that starts no call in time (see accepted()). */
   timer?: NodeJS.Timeout;
+  /** Being ended (release()). */
+  released: boolean;
 }
 
 type AnyServer = http.Server | http2.Http2Server | http2.Http2SecureServer;
@@ -35,6 +39,13 @@ type Tagged = Socket & { [CONNECTION]?: Connection };
 
 const tupleOf = (s: Socket): string | undefined =>
   s.remoteAddress === undefined || s.localAddress === undefined ? undefined : `${s.localAddress} ${s.localPort} ${s.remoteAddress} ${s.remotePort}`;
+
+/**
+ * How long a released HTTP/2 session may take to write what nghttp2 holds (its GOAWAY, a call's
+ * last frames) and close, before its socket is ended anyway: it takes about a millisecond unless
+ * the peer stops reading, and such a peer is the door's force-close's to cut.
+ */
+const SESSION_FLUSH_MS = 1000;
 
 export class DoorConnections {
   readonly #all = new Set<Connection>();
@@ -54,7 +65,7 @@ export class DoorConnections {
     server.prependListener("connection", (raw: Socket) => {
       const tuple = tupleOf(raw);
       if (tuple === undefined) return; // already gone
-      const conn: Connection = { raw, socket: raw, started: false, calls: 0 };
+      const conn: Connection = { raw, socket: raw, started: false, calls: 0, released: false };
       if (startWithinMs !== undefined) {
         conn.timer = setTimeout(() => raw.destroy(), startWithinMs);
         conn.timer.unref();
@@ -85,6 +96,10 @@ export class DoorConnections {
       const conn = (session.socket as Tagged | undefined)?.[CONNECTION];
       if (!conn) return;
       this.#start(conn);
+      conn.session = session;
+      session.once("close", () => {
+        if (conn.session === session) conn.session = undefined;
+      });
       session.on("stream", (stream: http2.ServerHttp2Stream) => {
         conn.calls++;
         stream.once("close", () => this.#ended(conn));
@@ -108,12 +123,15 @@ export class DoorConnections {
   }
 
   /**
-   * From now on a connection ends once it carries no call: those idle now at once (call after
-   * HTTP/2 sessions got their GOAWAY), the others as their last stream or response ends.
+   * From now on a connection ends once it carries no call: HTTP/2 sessions get GOAWAY (so no new
+   * streams), then those idle now end at once, the others as their last stream or response ends.
    */
   close(): void {
     this.#closing = true;
-    for (const conn of this.#all) if (conn.calls === 0) this.#release(conn);
+    for (const conn of this.#all) {
+      conn.session?.close();
+      if (conn.calls === 0) this.#release(conn);
+    }
   }
 
   /** Cuts every connection left. */
@@ -130,14 +148,33 @@ export class DoorConnections {
     if (--conn.calls === 0 && this.#closing) this.#release(conn);
   }
 
-  /** Never started: dropped. Started: what was written (a GOAWAY, the last response) goes out first. */
+  /**
+   * Never started: dropped. Started: what was written goes out first. nghttp2 writes what it holds
+   * (a GOAWAY just sent, a call's last frames) in a later tick: ending the socket now would cut
+   * it, so the session closes first (it writes all that, then ends the socket itself).
+   */
   #release(conn: Connection): void {
-    const { raw, socket } = conn;
+    if (conn.released) return;
+    conn.released = true;
+    const { raw, socket, session } = conn;
     if (!conn.started || socket.destroyed) return void raw.destroy();
-    socket.end();
-    if (socket.writableFinished) socket.destroy();
-    else socket.once("finish", () => socket.destroy());
+    if (!session) return endSocket(socket);
+    const fallback = setTimeout(() => endSocket(socket), SESSION_FLUSH_MS);
+    fallback.unref();
+    session.once("close", () => {
+      clearTimeout(fallback);
+      endSocket(socket);
+    });
+    session.close();
   }
+}
+
+/** Ends `socket` once what was written to it is out; the peer's end is not waited for. */
+function endSocket(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  if (socket.writableFinished) socket.destroy();
+  else socket.once("finish", () => socket.destroy());
 }
 
 /** A door's force-close: armed by its close(), brought forward (never pushed back) once every call has ended. */

@@ -69,7 +69,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
           force?.cancel();
           resolve();
         });
-        // After grpc-js's GOAWAYs: a connection with no call in progress ends now, the others as
+        // A connection with no call in progress ends now (after its GOAWAY is out), the others as
         // their last stream ends, rather than when their peers close them.
         connections.close();
       }),
