@@ -62,6 +62,13 @@ interface Queued {
   onAbort?: () => void;
   /** Times a later job that fits a free worker's isolate went first (see pump). */
   passedOver?: number;
+  /** Its id, kept when it runs again. */
+  executionId?: string;
+  /**
+   * Set when it runs again (its worker died of another execution's doing): it must end by the first
+   * run's wall deadline (performance.now()), the caller's time, and is not run a third time.
+   */
+  rerun?: { deadlineAt: number; workerId: string };
 }
 
 const MiB = 1048576;
@@ -78,6 +85,8 @@ const MAX_PARKED = 8;
 const memoryMbOf = (l: ExecutionLimits): number => Math.max(8, Math.ceil(l.memoryBytes / MiB));
 /** Abort reason for an execution's tool calls once it has finished (no DOMException per run). */
 const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
+/** Least time an execution must have left to be run again after a neighbour took its worker down. */
+const RERUN_MIN_MS = 250;
 /** How long a cancelled execution may take to stop before its worker is replaced. */
 const CANCEL_GRACE_MS = 250;
 /**
@@ -495,6 +504,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function dispatch(w: WorkerHandle, q: Queued, ahead: boolean): void {
     const { job } = q;
+    if (q.rerun && q.rerun.deadlineAt - performance.now() < RERUN_MIN_MS) {
+      // Its time ran out while it waited to run again: it fails as its first worker's death would have.
+      if (!job.notCounted) { c.total++; c.failed++; }
+      release(job);
+      q.reject(new EngineError('WORKER_CRASHED', `worker ${q.rerun.workerId} was replaced (another execution took it down) and no time was left to run the execution again; it did not complete (retryable)`, { workerId: q.rerun.workerId }));
+      return;
+    }
     let queueWaitMs = performance.now() - q.enqueuedAt;
     let started = performance.now();
     const language: ScriptLanguage = job.language ?? 'javascript';
@@ -510,17 +526,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     const l = job.limits;
     const cpuShare = l.cpuShare && l.cpuShare > 0 && l.cpuShare < 100 ? l.cpuShare : 100;
+    // Run again, it has what is left of the caller's time, and at most its CPU budget.
+    const wallMs = q.rerun ? Math.min(l.wallTimeoutMs, Math.floor(q.rerun.deadlineAt - performance.now())) : l.wallTimeoutMs;
     const limits: WorkerLimits = {
       memoryMb: memoryMbOf(l),
-      wallTimeoutMs: l.wallTimeoutMs,
-      cpuBudgetMs: Math.max(1, (l.wallTimeoutMs * cpuShare) / 100),
+      wallTimeoutMs: wallMs,
+      cpuBudgetMs: Math.min(wallMs, Math.max(1, (l.wallTimeoutMs * cpuShare) / 100)),
       maxOutputBytes: l.maxOutputBytes,
       maxReturnBytes: l.maxReturnBytes,
       maxReturnValueBytes: l.maxReturnValueBytes ?? 0,
       maxToolPayloadBytes: l.maxToolPayloadBytes ?? MiB,
       maxToolCalls: l.maxToolCalls ?? 1000,
     };
-    const executionId = job.executionId || crypto.randomUUID();
+    const executionId = (q.executionId ??= job.executionId || crypto.randomUUID());
     const payload = JSON.stringify({
       args: job.arguments ?? {}, env: job.env ?? {}, user: job.user ?? {}, tools: l.tools ?? [],
       executionId, scriptId: job.scriptId ?? '',
@@ -546,7 +564,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       queueWaitMs = started - q.enqueuedAt;
       current.set(w, cur = { since: started, key, caller: job.caller?.key });
       if (cancelledAhead) armCancelKill();
-      else try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
+      // Run again, it is still the one run the trace opened at its first start.
+      else if (!q.rerun) try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
     };
     c.active++;
     // Keyed by the run, not the caller-chosen execution id: two executions given the same id must
@@ -555,7 +574,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     runningOn.set(runKey, w);
     // Stops this execution's tool calls when it ends; made at the first call (most executions make none).
     let toolAbort: AbortController | undefined;
-    let io = { net: 0, file: 0 };
+    // Tool calls made (handleTool): a call reaches outside the isolate, so the execution cannot be run again.
+    let io = { net: 0, file: 0, calls: 0 };
     let cancelTimer: NodeJS.Timeout | undefined;
     let cancelledAhead = false;
     // A worker stops a cancelled execution at once unless guest code is running synchronously there;
@@ -583,7 +603,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         killIfStillRunning();
       }, CANCEL_GRACE_MS);
     };
-    // Handed back unstarted (its worker died first): it never ran, so to the head of the queue.
+    // Handed back (its worker died): unstarted, it never ran; started, it may run again (mayRerun).
+    // Either way, to the head of the queue.
     const requeue = () => {
       if (!finish()) return;
       if (state !== 'running' || refusing) {
@@ -591,10 +612,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
         q.reject(notStarted());
         return;
       }
-      c.handedBack++;
+      if (cur) q.rerun = { deadlineAt: started + limits.wallTimeoutMs, workerId: w.id };
+      else c.handedBack++;
       enqueue(q, true);
       queueMicrotask(pump);
     };
+    // Its worker died of another execution's doing: it runs again from scratch only if that is as if
+    // the first run never happened (no tool call: nothing reached outside its isolate), once, and with
+    // time left; a registered tool's run is its parent's call, which cannot be run again.
+    const mayRerun = (): boolean => !finished && !q.rerun && io.calls === 0 && !job.parentExecutionId && !q.signal?.aborted
+      && state === 'running' && !refusing && started + limits.wallTimeoutMs - performance.now() >= RERUN_MIN_MS;
     // The worker dropped a cancelled one unstarted: its place there is free again.
     const onDropped = () => queueMicrotask(pump);
     q.signal?.addEventListener('abort', onCancel, { once: true });
@@ -606,7 +633,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return toolAbort.signal;
     };
     // A call may take the tool timeout, and never past the caller's own wall time.
-    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, runKey, Math.max(1, Math.min(l.toolTimeoutMs ?? Infinity, started + l.wallTimeoutMs - performance.now())), toolSignal(), io); };
+    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, runKey, Math.max(1, Math.min(l.toolTimeoutMs ?? Infinity, started + limits.wallTimeoutMs - performance.now())), toolSignal(), io); };
     let finished = false;
     /** Ends this dispatch once (false if it already had ended): timers, tool calls and listeners. */
     const finish = (): boolean => {
@@ -636,7 +663,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       w.send({ ...msg, code: entry.code, cachedData: entry.cachedData, codeRef: undefined });
       return true;
     };
-    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue }).then((r: ResultMsg) => {
+    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue, mayRerun }).then((r: ResultMsg) => {
       if (cur && current.get(w) === cur) current.delete(w);
       noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;
@@ -678,7 +705,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
   }
 
-  async function handleTool(w: WorkerHandle, m: ToolMsg, job: ExecuteJob, executionId: string, timeoutMs: number, signal: AbortSignal, io: { net: number; file: number }): Promise<void> {
+  async function handleTool(w: WorkerHandle, m: ToolMsg, job: ExecuteJob, executionId: string, timeoutMs: number, signal: AbortSignal, io: { net: number; file: number; calls: number }): Promise<void> {
     const reply = (env: object) => w.send({ t: 'toolReply', id: m.id, callId: m.callId, envelope: JSON.stringify(env) });
     const limits = job.limits;
     const cap = limits.maxToolPayloadBytes ?? MiB;
@@ -691,6 +718,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const onOuter = () => ctl.abort();
     signal.addEventListener('abort', onOuter, { once: true });
     let timer: NodeJS.Timeout | undefined;
+    io.calls++;
     try {
       const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(new Error(`tool "${m.name}" timed out after ${timeoutMs} ms`)); }, timeoutMs); });
       const value = await Promise.race([

@@ -2,7 +2,7 @@
  * Supervision of one worker process: fork, IPC, heartbeat, and kill. The pool (pool.ts) decides
  * when to kill (hang, RSS budget) and replaces dead workers; this file owns the process lifecycle
  * and fails every in-flight request of a dead worker with WORKER_CRASHED (ENGINE_STOPPED when the
- * engine shut it down).
+ * engine shut it down), save those it hands back to run again (see fail()).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
@@ -36,6 +36,9 @@ export interface WorkerSpawnOptions {
 /** Cache keys whose code was sent to a worker (the worker keeps at most this many, oldest out first). */
 const KNOWN_CODE_ENTRIES = 256;
 
+/** What became of the executions a dead worker held. */
+type Held = Pick<WorkerExit, 'failed' | 'blamed' | 'requeued' | 'rerun'>;
+
 export interface InFlightExec {
   msg: ExecMsg;
   /**
@@ -57,8 +60,16 @@ export interface InFlightExec {
   onDropped?: () => void;
   /** The worker no longer has its code (sent by reference): resend it; false when no longer wanted. */
   onNeedCode?: () => boolean;
-  /** The worker died before starting it: it never ran, so it is handed back instead of failed. */
+  /**
+   * Handed back instead of failed: the worker died before starting it (it never ran), or, started, of
+   * another execution's doing while mayRerun() said it may run again.
+   */
   onRequeue?: () => void;
+  /**
+   * Whether it may run again from scratch now that its worker died of another execution's doing: it
+   * did nothing outside its isolate (no tool call), has not been run again before, and has time left.
+   */
+  mayRerun?: () => boolean;
 }
 
 export interface ExecOptions {
@@ -68,6 +79,7 @@ export interface ExecOptions {
   onDropped?: () => void;
   onNeedCode?: () => boolean;
   onRequeue?: () => void;
+  mayRerun?: () => boolean;
 }
 
 /**
@@ -125,7 +137,7 @@ export class WorkerHandle {
   /** Cache keys whose code this worker was sent: later executions send only the key. */
   readonly #knownCode = new LRUCache<string, true>({ max: KNOWN_CODE_ENTRIES });
   readonly compiles = new Map<number, InFlightCompile>();
-  onExit: ((w: WorkerHandle, reason: string, held: Pick<WorkerExit, 'failed' | 'blamed' | 'requeued'>) => void) | undefined;
+  onExit: ((w: WorkerHandle, reason: string, held: Held) => void) | undefined;
 
   constructor(opts: WorkerSpawnOptions) {
     this.id = opts.workerId;
@@ -295,6 +307,7 @@ export class WorkerHandle {
       const f: InFlightExec = {
         msg, deadline: Infinity, started: false, startedAt: 0, graceMs,
         resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onNeedCode: opts.onNeedCode, onRequeue: opts.onRequeue,
+        mayRerun: opts.mayRerun,
       };
       this.execs.set(msg.id, f);
       if (opts.queued !== true) this.#begin(f);
@@ -409,8 +422,15 @@ export class WorkerHandle {
     const execs = [...this.execs].map(([id, f]) => ({ id, f, own: f.started ? this.#blame?.(id, f) : undefined }));
     this.execs.clear();
     this.parked.clear();
-    const handBack = execs.filter(({ f }) => !f.started && f.onRequeue).map(({ f }) => f);
-    const held: Pick<WorkerExit, 'failed' | 'blamed' | 'requeued'> = { failed: 0, blamed: [], requeued: handBack.length };
+    // Taken down by one of them (a builtin deaf to termination, its memory), the worker failed the
+    // others through no fault of theirs: a started one that did nothing outside its isolate may run
+    // again from scratch, once. Without a culprit the cause is unknown and may be any of them.
+    const culprit = execs.some(({ own }) => own !== undefined);
+    const handBack = execs
+      .filter(({ f, own }) => f.onRequeue && (!f.started || (culprit && own === undefined && f.mayRerun?.() === true)))
+      .map(({ f }) => f);
+    const rerun = handBack.filter((f) => f.started).length;
+    const held: Held = { failed: 0, blamed: [], requeued: handBack.length - rerun, rerun };
     for (const { id, f, own } of execs) {
       if (handBack.includes(f)) continue;
       if (own) {

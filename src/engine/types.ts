@@ -258,6 +258,8 @@ export interface WorkerExit {
   blamed: { executionId: string; kind: string }[];
   /** Executions it held unstarted, queued again. */
   requeued: number;
+  /** Executions it had started, run again from scratch: another one took it down, and they had made no tool call. */
+  rerun: number;
 }
 
 export interface EngineStats {

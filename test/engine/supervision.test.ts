@@ -86,11 +86,14 @@ describe('worker supervision', () => {
     expect(engine.stats().workerRestarts).toBe(1);
   }, 60_000);
 
-  it('the execution holding a hung worker times out; a neighbour waiting in that worker fails retryable', async () => {
+  it('the execution holding a hung worker times out; a neighbour waiting in that worker that made a tool call fails retryable', async () => {
     const exits: WorkerExit[] = [];
     engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500, onWorkerExit: (x) => exits.push(x) });
     const e = engine;
-    const neighbour = run(e, 'export default async () => { await new Promise((r) => setTimeout(r, 4000)); return "done"; }', { limits: { wallTimeoutMs: 10_000 } as never });
+    // Its tool call reached outside its isolate, so it is not run again (rerun-neighbours.test.ts).
+    const neighbour = run(e, 'export default async (a, ctx) => { await ctx.tools.mark({}); await new Promise((r) => setTimeout(r, 4000)); return "done"; }', {
+      limits: { wallTimeoutMs: 10_000, tools: ['mark'] } as never, onToolCall: async () => null,
+    });
     await busyWorker(e); // started, then parked on its timer
     // As guest code stuck in a builtin that is deaf to termination would: the worker's thread never comes back.
     const stuck = await run(e, '1', { testHook: 'hang', executionId: 'stuck-1', limits: { wallTimeoutMs: 300 } as never });
@@ -100,7 +103,7 @@ describe('worker supervision', () => {
     expect(n).toBeInstanceOf(EngineError);
     expect([(n as EngineError).reason, (n as EngineError).retryable]).toEqual(['WORKER_CRASHED', true]);
     // What the operator's log is told: why, who did it, who else was hit.
-    expect(exits).toMatchObject([{ reason: 'hung past an execution deadline', blamed: [{ executionId: 'stuck-1', kind: 'timeout' }], failed: 1, requeued: 0 }]);
+    expect(exits).toMatchObject([{ reason: 'hung past an execution deadline', blamed: [{ executionId: 'stuck-1', kind: 'timeout' }], failed: 1, requeued: 0, rerun: 0 }]);
     // The script's own breach, not the service's failure: health does not count it.
     expect([e.stats().workerRestarts, e.stats().recentWorkerFailures]).toEqual([1, 0]);
     await nextSucceeds(e);

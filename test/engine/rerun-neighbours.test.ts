@@ -1,0 +1,118 @@
+// One execution holding its worker's thread in a builtin deaf to termination (a BigInt operator on a
+// huge value, which the prelude cannot wrap) got the worker replaced at its deadline, and every other
+// execution the worker had started, parked on a timer in an isolate of its own, failed with the
+// retryable WORKER_CRASHED. With a culprit identified, a neighbour that made no tool call (nothing
+// reached outside its isolate) now runs again from scratch, once, within the caller's time.
+import { afterEach, expect, it } from 'vitest';
+import { EngineError, type Engine, type ExecutionOutcome, type WorkerExit } from '../../src/engine/index.ts';
+import { run, startEngine } from './helpers.ts';
+import { settle, until } from '../helpers/until.ts';
+
+let engine: Engine | undefined;
+afterEach(async () => { await engine?.close(); engine = undefined; }, 60_000);
+
+const exits: WorkerExit[] = [];
+async function start(): Promise<Engine> {
+  exits.length = 0;
+  // One single-isolate worker: the culprit starts only once the neighbours before it have parked.
+  engine = await startEngine({ workers: 1, enableTestHooks: true, hangGraceMs: 500, heartbeatTimeoutMs: 60_000, onWorkerExit: (x) => exits.push(x) });
+  return engine;
+}
+
+/** Parks on a timer; says when it ran, so a second run shows as a second line nowhere but its own stdout. */
+const parked = (e: Engine, id: string, timerMs: number, wallTimeoutMs: number, extra: object = {}) =>
+  run(e, `console.log("ran ${id}"); new Promise((r) => setTimeout(() => r("${id} ok"), ${timerMs}))`, { executionId: id, limits: { wallTimeoutMs } as never, ...extra });
+
+/** Makes a tool call first (a side effect outside its isolate), then parks on a timer. */
+const withToolCall = (e: Engine, id: string, calls: string[]) =>
+  run(e, `export default async (a, ctx) => { await ctx.tools.mark({}); await new Promise((r) => setTimeout(r, 1500)); return "${id} ok"; }`, {
+    executionId: id, limits: { wallTimeoutMs: 20_000, tools: ['mark'] } as never, onToolCall: async () => { calls.push(id); return null; },
+  });
+
+/** Holds the worker's thread as guest code deaf to termination does, until the supervisor kills it. */
+const hang = (e: Engine, id: string, wallTimeoutMs: number) => run(e, '1', { testHook: 'hang', executionId: id, limits: { wallTimeoutMs } as never });
+
+const reasonOf = (p: Promise<ExecutionOutcome>) => p.then((r) => `resolved ${JSON.stringify(r.returnValue ?? r.error)}`, (x: unknown) => (x instanceof EngineError ? x.reason : String(x)));
+
+it('parked neighbours that made no tool call run again when a deaf BigInt operator of another execution gets their worker replaced', async () => {
+  const e = await start();
+  const neighbours = [parked(e, 'n1', 1500, 20_000), parked(e, 'n2', 1500, 20_000)];
+  try {
+    // Squaring numbers of ~10^7 digits: V8's BigInt library ignores the CPU limit (1 s) far past the
+    // host deadline (2 s wall + 0.5 s grace), where the supervisor kills the worker.
+    const attack = await run(e, '3n ** (2n ** 27n) > 0n', { executionId: 'attack', limits: { wallTimeoutMs: 2000, cpuShare: 50 } as never });
+    expect(attack.error, JSON.stringify(attack.error ?? attack.returnValue)).toMatchObject({ kind: 'timeout' });
+    expect(attack.error!.message).toContain('could not be interrupted');
+    const [n1, n2] = await Promise.all(neighbours);
+    for (const [n, id] of [[n1!, 'n1'], [n2!, 'n2']] as const) {
+      expect(n.error, JSON.stringify(n.error)).toBeUndefined();
+      expect(n.returnValue).toBe(`${id} ok`);
+      expect(n.executionId).toBe(id);
+      expect(n.stdout).toBe(`ran ${id}\n`); // the second run's output alone
+      expect(n.metadata.workerId).toBe('w2'); // the replacement
+    }
+    expect(exits).toMatchObject([{ reason: 'hung past an execution deadline', blamed: [{ executionId: 'attack', kind: 'timeout' }], failed: 0, requeued: 0, rerun: 2 }]);
+    // The culprit's own breach: the service's health does not count it.
+    expect([e.stats().workerRestarts, e.stats().recentWorkerFailures, e.stats().executionsSucceeded]).toEqual([1, 0, 2]);
+  } finally {
+    await settle(neighbours);
+  }
+}, 60_000);
+
+it('a neighbour that made a tool call, or has no time left, still fails WORKER_CRASHED; a blameless one runs again; the culprit gets its limit', async () => {
+  const e = await start();
+  const calls: string[] = [];
+  const tooled = withToolCall(e, 'tooled', calls);
+  // 1 s of wall time: gone by the time the hung worker is killed (1.5 s + 0.5 s grace).
+  const late = parked(e, 'late', 5000, 1000);
+  const blameless = parked(e, 'blameless', 1500, 20_000);
+  try {
+    const stuck = await hang(e, 'stuck', 1500);
+    expect(stuck.error).toMatchObject({ kind: 'timeout' });
+    expect(stuck.error!.message).toContain('wall-clock limit of 1500 ms');
+    expect(await reasonOf(tooled)).toBe('WORKER_CRASHED');
+    expect(calls).toEqual(['tooled']); // made once, never again
+    expect(await reasonOf(late)).toBe('WORKER_CRASHED');
+    const b = await blameless;
+    expect([b.returnValue, b.stdout]).toEqual(['blameless ok', 'ran blameless\n']);
+    expect(exits).toMatchObject([{ blamed: [{ executionId: 'stuck', kind: 'timeout' }], failed: 2, requeued: 0, rerun: 1 }]);
+  } finally {
+    await settle([tooled, late, blameless]);
+  }
+}, 60_000);
+
+it('a neighbour runs again once at most, and within the caller\'s time', async () => {
+  const e = await start();
+  const twice = parked(e, 'twice', 8000, 20_000);
+  // Its 3 s timer cannot end within its 4 s once 1.5 s or more went to the first run: run again, it
+  // has what is left of the 4 s, not 4 s anew.
+  const short = run(e, 'new Promise((r) => setTimeout(() => r("in time"), 3000))', { executionId: 'short', limits: { wallTimeoutMs: 4000 } as never });
+  try {
+    expect((await hang(e, 'stuck-1', 1000)).error).toMatchObject({ kind: 'timeout' });
+    await until('the neighbours were handed back', () => exits.length === 1);
+    expect(exits[0]).toMatchObject({ rerun: 2, failed: 0 });
+    const s = await short;
+    expect(s.error, JSON.stringify(s.error ?? s.returnValue)).toMatchObject({ kind: 'timeout' });
+    expect(s.executionTimeMs).toBeLessThan(2800);
+    // Queued behind the one run again, this one hangs the replacement: the neighbour is not run a third time.
+    expect((await hang(e, 'stuck-2', 300)).error).toMatchObject({ kind: 'timeout' });
+    expect(await reasonOf(twice)).toBe('WORKER_CRASHED');
+    expect(exits[1]).toMatchObject({ blamed: [{ executionId: 'stuck-2' }], failed: 1, rerun: 0 });
+  } finally {
+    await settle([twice, short]);
+  }
+}, 60_000);
+
+it('a worker dying with no culprit (killed from outside) still fails every execution it had started', async () => {
+  const e = await start();
+  const n = parked(e, 'n', 3000, 20_000);
+  try {
+    const w = await until('the neighbour has parked on its worker', () => e.stats().busyIsolates === 1 && e.workers().find((x) => x.busy > 0));
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(w.pid!, 'SIGKILL');
+    expect(await reasonOf(n)).toBe('WORKER_CRASHED');
+    expect(exits).toMatchObject([{ reason: 'exited (SIGKILL)', blamed: [], failed: 1, requeued: 0, rerun: 0 }]);
+  } finally {
+    await settle([n]);
+  }
+}, 60_000);
