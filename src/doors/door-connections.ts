@@ -22,11 +22,11 @@ interface Connection {
   socket: Socket;
   /** Its HTTP/2 session, until that closes. */
   session?: http2.ServerHttp2Session;
-  /** A session or a request has begun on it. */
+  /** The peer has begun: an HTTP/2 peer's first frame (after its preface), or a request. */
   started: boolean;
   /** HTTP/2 streams and HTTP/1.1 responses in progress. */
   calls: number;
-  /** Closes a connection that starts no call in time (see accepted()). */
+  /** Closes a connection that does not start in time (see accepted()). */
   timer?: NodeJS.Timeout;
   /** Being ended (release()). */
   released: boolean;
@@ -58,8 +58,8 @@ export class DoorConnections {
   }
 
   /**
-   * Follows the sockets `server` accepts. With `startWithinMs`, one on which no session or request
-   * begins within it is closed (the gRPC door's handshake and preface deadline).
+   * Follows the sockets `server` accepts. With `startWithinMs`, one whose peer has not begun within
+   * it (no TLS handshake done, no HTTP/2 frame, no request) is closed (the gRPC door's deadline).
    */
   accepted(server: Server, startWithinMs?: number): void {
     server.prependListener("connection", (raw: Socket) => {
@@ -95,12 +95,14 @@ export class DoorConnections {
     server.on("session", (session: http2.ServerHttp2Session) => {
       const conn = (session.socket as Tagged | undefined)?.[CONNECTION];
       if (!conn) return;
-      this.#start(conn);
       conn.session = session;
       session.once("close", () => {
         if (conn.session === session) conn.session = undefined;
       });
+      // Not the session itself: in plaintext it comes with the connection, before any byte.
+      session.once("remoteSettings", () => this.#start(conn));
       session.on("stream", (stream: http2.ServerHttp2Stream) => {
+        this.#start(conn);
         conn.calls++;
         stream.once("close", () => this.#ended(conn));
       });

@@ -40,11 +40,11 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
-  // Its connections are followed, so that one which never starts a session is closed like an idle
-  // one and ends at once at shutdown (grpc-js's idle timeout starts with the session).
+  // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
+  // frame) is closed like an idle one and ends at once at shutdown.
   const connections = new DoorConnections();
   if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs))) {
-    log?.warn("grpc-js internals changed: on the gRPC port a connection that never starts a session is closed only by Node (TLS: after 120 s), and holds shutdown up to its grace");
+    log?.warn("grpc-js internals changed: on the gRPC port a connection whose peer never begins is closed only by Node (TLS: after 120 s) or, in plaintext, grpc-js's idle timeout, and holds shutdown up to its grace");
   }
   for (const { service, impl } of services) addService(server, service, impl);
   const credentials = tls
@@ -79,10 +79,12 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
 
 /**
  * grpc-js keeps its HTTP/2 servers to itself: its (private) createHttp2Server is wrapped, as in
- * long-deadlines.ts, so `connections` follows each one's sockets, and one with no session within
- * `startWithinMs` (a TLS handshake or, in plaintext, nothing at all) is closed. Call before
- * bindAsync. False if grpc-js no longer has that method (test/server/silent-connections.test.ts
- * then fails).
+ * long-deadlines.ts, so `connections` follows each one's sockets, and one whose peer has sent no
+ * HTTP/2 frame within `startWithinMs` (with TLS: nor finished its handshake) is closed. grpc-js's
+ * idle timeout does not do it: it only sends GOAWAY and ends the server's side, so a silent peer
+ * that keeps its own side open would hold the socket (in plaintext Node makes the session as the
+ * connection is accepted). Call before bindAsync. False if grpc-js no longer has that method
+ * (test/server/silent-connections.test.ts then fails).
  */
 function followConnections(server: grpc.Server, connections: DoorConnections, startWithinMs: number): boolean {
   const internals = server as unknown as { createHttp2Server?: (credentials: grpc.ServerCredentials) => http2.Http2Server | http2.Http2SecureServer };

@@ -84,6 +84,42 @@ describe("shutdown with a silent connection open", () => {
   });
 });
 
+describe("plaintext: server.idle_timeout applies before the HTTP/2 preface", () => {
+  // In plaintext Node makes the HTTP/2 session as the connection is accepted, so grpc-js's idle
+  // timeout only sent GOAWAY and ended the server's side: a peer that kept its own side open held
+  // the socket for good. The gRPC door closes a connection that sends no HTTP/2 frame by then.
+  const IDLE_MS = 2000;
+  const BY_MS = IDLE_MS + 1500;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ toml: `[server]\nidle_timeout = "2s"\n` });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("grpc door: a silent connection whose peer never ends its side is closed at idle_timeout", { timeout: 20_000 }, async () => {
+    const { host, port } = hostPort(server.grpc);
+    const socket = net.connect({ host, port, allowHalfOpen: true });
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("connect", resolve));
+    // It reads (the server's SETTINGS, then its end) but says nothing. Once the server has ended its
+    // side, keep writing: only a socket the server closed refuses it.
+    socket.resume();
+    socket.once("end", () => {
+      const poke = setInterval(() => socket.writable && socket.write("x"), 100);
+      socket.once("close", () => clearInterval(poke));
+    });
+    try {
+      const ms = await Promise.race([closedAfter(socket), new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), BY_MS))]);
+      expect(ms).toBeGreaterThan(IDLE_MS - 500);
+      expect(ms).toBeLessThan(BY_MS);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
 describe("TLS: server.idle_timeout applies before the first call", () => {
   // Node's own limits are 120 s (handshake), ~60 s (headers) and 5 s (keep-alive): a close by
   // IDLE + margin can only be the door's.
