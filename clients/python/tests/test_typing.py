@@ -66,3 +66,43 @@ def test_wrong_calls_are_errors(tmp_path: Path) -> None:
     assert "has no attribute \"execute\"" in lines[1]
     assert 'expression has type "HealthCheckResponse", variable has type "int"' in lines[2]
     assert "Coroutine" in lines[3]  # an asyncio call must be awaited
+
+
+def test_futures_type_check(tmp_path: Path) -> None:
+    status, out = mypy("""
+        from scriptengine_client import CallFuture, Client
+        from scriptengine_client._client import _Method
+        from scriptengine.v1 import script_service_pb2 as ss
+        from scriptengine.v1.service_protocols import UnaryMethod
+
+        def blocking(c: Client) -> str:
+            f = c.scripts.ExecuteScript.future(ss.ExecuteScriptRequest(script_id="s"), timeout=2.0, metadata=[("x-trace", "1")])
+            r: ss.ExecuteScriptResponse = f.result(5)
+            g: CallFuture[ss.RunScriptResponse] = c.scripts.run_script.future(ss.RunScriptRequest(source="1"))
+            g.add_done_callback(lambda done: print(done.result().result.success))
+            if g.cancel() or g.exception() is not None:
+                return ""
+            return r.result.execution_id + g.result().result.execution_id
+
+        def sdk_method(m: _Method) -> UnaryMethod[ss.GetScriptRequest, ss.GetScriptResponse]:
+            return m  # what the client really puts behind client.scripts.GetScript
+    """, tmp_path)
+    assert status == 0, out
+
+
+def test_wrong_futures_are_errors(tmp_path: Path) -> None:
+    status, out = mypy("""
+        from scriptengine_client import Client
+        from scriptengine.v1 import event_service_pb2, script_service_pb2 as ss
+
+        def blocking(c: Client) -> None:
+            c.scripts.ExecuteScript.future(ss.HealthCheckRequest())
+            n: int = c.scripts.execute_script.future(ss.ExecuteScriptRequest()).result()
+            c.events.Subscribe.future(event_service_pb2.SubscribeRequest())
+    """, tmp_path)
+    assert status == 1, out
+    lines = [line for line in out.splitlines() if ": error:" in line]
+    assert len(lines) == 3, out
+    assert '"HealthCheckRequest"; expected "ExecuteScriptRequest"' in lines[0]
+    assert 'expression has type "ExecuteScriptResponse", variable has type "int"' in lines[1]
+    assert 'has no attribute "future"' in lines[2]  # a stream is iterated, not a future

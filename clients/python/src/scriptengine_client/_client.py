@@ -14,7 +14,8 @@ from scriptengine.v1 import service_protocols as sp
 
 from . import _common as c
 from . import _health
-from ._errors import CancelledError, ScriptEngineError, UnavailableError, from_rpc_error
+from ._errors import ScriptEngineError, UnavailableError, from_rpc_error
+from ._future import CallFuture
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,7 +62,7 @@ class _Method:
             time.sleep(delay)
 
     def future(self, request: Any, *, timeout: Optional[float] = None,
-               metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> "CallFuture":
+               metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> CallFuture[Any]:
         """Starts the call and returns at once: a grpc.Future whose ``cancel()`` ends the call from any
         thread (the server stops a running script), with the token, metadata and default deadline of
         a direct call. ``result()`` and ``exception()`` give the typed errors; a cancelled call's are
@@ -84,56 +85,6 @@ class _Method:
         if timeout is not None:
             return timeout
         return cl._execution_timeout if self._name in c.LONG_METHODS else cl._default_timeout
-
-
-class CallFuture(grpc.Future):
-    """A unary call started with ``.future()``: grpc's future (and its grpc.Call methods, such as
-    ``trailing_metadata()``), with the SDK's typed errors from ``result()`` and ``exception()``."""
-
-    def __init__(self, call: Any) -> None:
-        self._call = call
-
-    def cancel(self) -> bool:
-        return bool(self._call.cancel())
-
-    def cancelled(self) -> bool:
-        return bool(self._call.cancelled())
-
-    def running(self) -> bool:
-        return bool(self._call.running())
-
-    def done(self) -> bool:
-        return bool(self._call.done())
-
-    def result(self, timeout: Optional[float] = None) -> Any:
-        """The response; raises the typed error of a failed or cancelled call (grpc.FutureTimeoutError
-        when ``timeout`` passes first: the call goes on)."""
-        try:
-            return self._call.result(timeout)
-        except grpc.FutureCancelledError:
-            raise _cancelled_error() from None
-        except grpc.RpcError as rpc_error:
-            raise from_rpc_error(rpc_error) from None
-
-    def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
-        try:
-            err = self._call.exception(timeout)
-        except grpc.FutureCancelledError:
-            return _cancelled_error()
-        return None if err is None else from_rpc_error(err)
-
-    def traceback(self, timeout: Optional[float] = None) -> Any:
-        return self._call.traceback(timeout)
-
-    def add_done_callback(self, fn: Callable[[Any], None]) -> None:
-        self._call.add_done_callback(lambda _: fn(self))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._call, name)
-
-
-def _cancelled_error() -> CancelledError:
-    return CancelledError(grpc.StatusCode.CANCELLED, "the call was cancelled")
 
 
 class _Stream(Iterator[Any]):
