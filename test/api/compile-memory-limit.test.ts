@@ -2,25 +2,17 @@
 // the execution isolate) breached that limit: RESOURCE_EXHAUSTED naming memory, a limit_exceeded
 // SecurityViolation and a memory_limit count, as a run-time breach. It was read as the script's own
 // SyntaxError ("Isolate was disposed ... memory limit"): an OK RPC with success=false.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { firstEventDuring } from "../helpers/events.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const LIMIT = 8 * 1048576;
 let server: TestServer;
 let promPort = 0;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The executions counted with this outcome (Prometheus text, summed over levels). */
 async function executionsWith(outcome: string): Promise<number> {

@@ -43,6 +43,18 @@ function closedAfter(socket: net.Socket): Promise<number> {
   return new Promise((resolve) => socket.once("close", () => resolve(Date.now() - t0)));
 }
 
+/** Milliseconds until `socket` closes, or Infinity when it is still open after `byMs`. */
+function closedWithin(socket: net.Socket, byMs: number): Promise<number> {
+  return Promise.race([closedAfter(socket), new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), byMs))]);
+}
+
+/** Expects the server to close `socket` at about `idleMs` from now: not before idleMs - 500, by `byMs`. */
+async function expectClosedAt(socket: net.Socket, idleMs: number, byMs: number): Promise<void> {
+  const ms = await closedWithin(socket, byMs);
+  expect(ms).toBeGreaterThan(idleMs - 500);
+  expect(ms).toBeLessThan(byMs);
+}
+
 describe("shutdown with a silent connection open", () => {
   let server: TestServer | undefined;
   let socket: net.Socket | undefined;
@@ -111,9 +123,7 @@ describe("plaintext: server.idle_timeout applies before the HTTP/2 preface", () 
       socket.once("close", () => clearInterval(poke));
     });
     try {
-      const ms = await Promise.race([closedAfter(socket), new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), BY_MS))]);
-      expect(ms).toBeGreaterThan(IDLE_MS - 500);
-      expect(ms).toBeLessThan(BY_MS);
+      await expectClosedAt(socket, IDLE_MS, BY_MS);
     } finally {
       socket.destroy();
     }
@@ -137,9 +147,7 @@ describe("TLS: server.idle_timeout applies before the first call", () => {
     it(`${door} door: a TCP connection that never sends a ClientHello is closed at idle_timeout`, { timeout: 20_000 }, async () => {
       const socket = await silentSocket(server[door]);
       try {
-        const ms = await Promise.race([closedAfter(socket), new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), BY_MS))]);
-        expect(ms).toBeGreaterThan(IDLE_MS - 500);
-        expect(ms).toBeLessThan(BY_MS);
+        await expectClosedAt(socket, IDLE_MS, BY_MS);
       } finally {
         socket.destroy();
       }
@@ -150,9 +158,7 @@ describe("TLS: server.idle_timeout applies before the first call", () => {
     it(`http door: HTTP/1.1 over TLS (ALPN ${alpn.join() || "none"}) that sends no request is closed at idle_timeout`, { timeout: 20_000 }, async () => {
       const socket = await tlsSocket(server.http, alpn);
       try {
-        const ms = await Promise.race([closedAfter(socket), new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), BY_MS))]);
-        expect(ms).toBeGreaterThan(IDLE_MS - 500);
-        expect(ms).toBeLessThan(BY_MS);
+        await expectClosedAt(socket, IDLE_MS, BY_MS);
       } finally {
         socket.destroy();
       }
@@ -164,7 +170,7 @@ describe("TLS: server.idle_timeout applies before the first call", () => {
     socket.write("POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: localhost\r\n");
     const trickle = setInterval(() => socket.writable && socket.write(`x-slow-${Date.now()}: 1\r\n`), 300);
     try {
-      const ms = await Promise.race([closedAfter(socket), new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), BY_MS))]);
+      const ms = await closedWithin(socket, BY_MS);
       expect(ms).toBeLessThan(BY_MS);
     } finally {
       clearInterval(trickle);
@@ -178,7 +184,7 @@ describe("TLS: server.idle_timeout applies before the first call", () => {
       const answered = new Promise((resolve) => socket.once("data", resolve));
       socket.write("POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
       await answered;
-      const ms = await Promise.race([closedAfter(socket), new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), BY_MS))]);
+      const ms = await closedWithin(socket, BY_MS);
       expect(ms).toBeLessThan(BY_MS);
     } finally {
       socket.destroy();

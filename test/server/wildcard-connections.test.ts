@@ -9,6 +9,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { makeCerts, type TestCerts } from "../helpers/certs.ts";
+import { freePort } from "../helpers/ports.ts";
 
 let certs: TestCerts;
 beforeAll(() => {
@@ -21,15 +22,6 @@ const TOKEN = "0123456789abcdef0123";
 const PRINCIPAL = `[[auth.principals]]\nname = "ops"\ntoken = "${TOKEN}"\npermissions = ["admin"]\n`;
 
 const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
-
-/** A source port free on 127.0.0.1 just now. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A TCP connection from 127.0.0.1:`from` to `host`:`port`. */
 async function connectFrom(from: number, host: string, port: number, allowHalfOpen = false): Promise<net.Socket> {

@@ -10,14 +10,7 @@ import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptEngineClient } from "../../clients/ts/src/index.ts";
 import { ROOT, runServerExpectingExit } from "../helpers/server.ts";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort } from "../helpers/ports.ts";
 
 const received: { path: string; body: string }[] = [];
 let collector: Server;

@@ -1,17 +1,9 @@
 // Prometheus without OTLP (telemetry.otlp = false): metrics are served at /metrics, and the start-up
 // log says nothing misleading (the SDK's 'OTEL_TRACES_EXPORTER contains "none". SDK will not be
 // initialized.' sent operators looking for a problem that did not exist).
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../helpers/server.ts";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort } from "../helpers/ports.ts";
 
 describe("telemetry with Prometheus only", () => {
   it("serves /metrics and logs no warning at start", async () => {
