@@ -223,7 +223,8 @@ function thrownError(json: string, filename: string): ExecutionError {
  * The source inside a classic script's try/catch wrapper (source.ts scriptInTry), when it must be
  * compiled alone as well: a source that is no program by itself could close the wrapper's block early
  * and throw past its catch, so one that could (mayCloseWrapper) must compile alone too; and a wrapper
- * that does not compile is compiled without it, for V8's own error and position. A module rewritten
+ * that does not compile is compiled without it, for V8's own error and position, or, when the source
+ * compiles alone, to run it so (see CheckedScript). A module rewritten
  * as a script was parsed whole already; code the host kept was checked when it was first compiled.
  */
 function bareSource(p: PreparedSource): string | undefined {
@@ -232,19 +233,27 @@ function bareSource(p: PreparedSource): string | undefined {
 
 type CompileOptions = NonNullable<Parameters<ivm.Isolate['compileScriptSync']>[1]>;
 
+/**
+ * A compiled classic script; `unwrapped` when the wrapper did not compile but the source alone did
+ * (a var and a function of one name, or two strict functions of one name: in the wrapper's block a
+ * function declaration is lexical, an early error): the source runs bare, at line offset 0, without
+ * the top-level-throw guard (a known limit), and is kept and cached as such (not wrapped).
+ */
+interface CheckedScript { script: ivm.Script; unwrapped?: boolean }
+
 /** compileScriptSync of prepared code, with its bare source (bareSource) checked. */
-function compileChecked(iso: ivm.Isolate, code: string, bare: string | undefined, options: CompileOptions): ivm.Script {
+function compileChecked(iso: ivm.Isolate, code: string, bare: string | undefined, options: CompileOptions): CheckedScript {
   let script: ivm.Script;
   try {
     script = iso.compileScriptSync(code, options);
   } catch (e) {
-    if (bare !== undefined) iso.compileScriptSync(bare, { filename: options.filename }).release(); // throws the source's own error
-    throw e;
+    if (bare === undefined) throw e;
+    return { script: iso.compileScriptSync(bare, { ...options, lineOffset: 0 }), unwrapped: true }; // or the source's own error
   }
   if (bare !== undefined && mayCloseWrapper(bare)) {
     try { iso.compileScriptSync(bare, { filename: options.filename }).release(); } catch (e) { script.release(); throw e; }
   }
-  return script;
+  return { script };
 }
 
 class Slot {
@@ -612,9 +621,9 @@ class Slot {
         bare = bareSource(p);
         compiled = { code, kind, wrapped: p.wrapped, diagnostics: p.diagnostics };
       }
-      const pendingCompiled = compiled;
+      let pendingCompiled = compiled;
       compiled = undefined; // only reported once the code has compiled
-      const key = compiledKey(msg.cacheKey, filename, wrapped);
+      let key = compiledKey(msg.cacheKey, filename, wrapped);
       let target: ivm.Reference;
       if (kind === 'module' && !wrapped) {
         let mod: ivm.Module;
@@ -641,13 +650,20 @@ class Slot {
             if (msg.cachedData) {
               script = iso.compileScriptSync(code, { filename, lineOffset, cachedData: new ivm.ExternalCopy(msg.cachedData.buffer.slice(msg.cachedData.byteOffset, msg.cachedData.byteOffset + msg.cachedData.byteLength) as ArrayBuffer) });
             } else {
-              script = compileChecked(iso, code, bare, { filename, lineOffset, produceCachedData: !msg.compiled && KEEP_SCRIPTS });
+              const checked = compileChecked(iso, code, bare, { filename, lineOffset, produceCachedData: !msg.compiled && KEEP_SCRIPTS });
+              script = checked.script;
+              if (checked.unwrapped) {
+                code = bare!;
+                wrapped = false;
+                key = compiledKey(msg.cacheKey, filename, false);
+                if (pendingCompiled) pendingCompiled = { ...pendingCompiled, code, wrapped: undefined };
+              }
               const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
               if (pendingCompiled && cd) pendingCompiled.cachedData = new Uint8Array(cd.copy());
             }
           } catch (e) { throw parseCompileError(String((e as Error).message)); }
           compiled = pendingCompiled;
-          this.noteCompiled(key, code.length + (bare !== undefined && mayCloseWrapper(bare) ? bare.length : 0));
+          this.noteCompiled(key, code.length + (wrapped && bare !== undefined && mayCloseWrapper(bare) ? bare.length : 0));
           if (KEEP_SCRIPTS) this.scripts.set(key, script, { size: Math.max(1, code.length * HEAP_PER_CODE_BYTE) });
           if (!KEEP_SCRIPTS || !this.scripts.has(key)) transient = script; // not kept (too big): released after this run
         }
@@ -836,10 +852,13 @@ async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo>
       try {
         script = await iso.compileScript(p.code, { filename: msg.filename, lineOffset: p.wrapped ? WRAPPED_LINE_OFFSET : 0, produceCachedData: true });
       } catch (e) {
-        if (bare !== undefined && !iso.isDisposed) (await iso.compileScript(bare, { filename: msg.filename })).release(); // the source's own error (see bareSource)
-        throw e;
+        if (bare === undefined || iso.isDisposed) throw e;
+        // The source's own error, or it compiles alone and runs bare (see CheckedScript).
+        script = await iso.compileScript(bare, { filename: msg.filename, produceCachedData: true });
+        info.code = bare;
+        info.wrapped = undefined;
       }
-      if (bare !== undefined && mayCloseWrapper(bare)) {
+      if (info.wrapped && bare !== undefined && mayCloseWrapper(bare)) {
         try { (await iso.compileScript(bare, { filename: msg.filename })).release(); } catch (e) { script.release(); throw e; }
       }
       const cd = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
