@@ -73,15 +73,21 @@ export const mayCloseWrapper = (source: string): boolean => /catch|finally/.test
 const SPACE = /[\t\v\f \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]/;
 const LINE_END = /[\n\r\u2028\u2029]/;
 
-/** Skips white space and comments from i: where the next token starts, and whether a line ended before it. */
+/**
+ * Skips white space and comments from i: where the next token starts, and whether a line ended before
+ * it. A classic script has HTML-like comments too: `<!--` anywhere, `-->` first on a line (blanks and
+ * comments before it allowed; the source's start counts as a line start, as V8 has it), to the line's end.
+ */
 function skipBlank(code: string, i: number): { at: number; newline: boolean } {
   let newline = false;
+  const start = i === 0;
   while (i < code.length) {
     const c = code[i]!;
     if (LINE_END.test(c)) { newline = true; i++; }
     else if (SPACE.test(c)) i++;
-    else if (code.startsWith('//', i)) { while (i < code.length && !LINE_END.test(code[i]!)) i++; }
-    else if (code.startsWith('/*', i)) {
+    else if (code.startsWith('//', i) || code.startsWith('<!--', i) || ((newline || start) && code.startsWith('-->', i))) {
+      while (i < code.length && !LINE_END.test(code[i]!)) i++;
+    } else if (code.startsWith('/*', i)) {
       const end = code.indexOf('*/', i + 2);
       if (end < 0) return { at: code.length, newline };
       if (LINE_END.test(code.slice(i, end))) newline = true;
@@ -106,7 +112,8 @@ export function strictPrologue(code: string): boolean {
     if (q !== '"' && q !== "'") return false;
     let j = i + 1;
     while (j < code.length && code[j] !== q) {
-      if (code[j] === '\\') j++;
+      // A line continuation is a backslash and a line end, \r\n being one.
+      if (code[j] === '\\') j += code.startsWith('\r\n', j + 1) ? 2 : 1;
       else if (code[j] === '\n' || code[j] === '\r') return false;
       j++;
     }
