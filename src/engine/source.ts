@@ -48,7 +48,9 @@ export interface PreparedSource {
  * declarations; a "use strict" directive is repeated before it (inside the block it would be a plain
  * string); the source starts a line of its own, compiled at WRAPPED_LINE_OFFSET, so every position is
  * kept. A source that is no program by itself could close the block early and throw past the catch:
- * see unwrapScript and mayCloseWrapper.
+ * see unwrapScript and mayCloseWrapper. In a block a function declaration is lexical, so a source valid
+ * only outside one (`var f; function f(){}`) runs bare (worker.ts CheckedScript); the other changes of
+ * meaning (strict top-level functions, lexical names unseen by indirect eval) are a known limit (README).
  */
 const SCRIPT_SUFFIX = '\n}catch(e){({then(_,j){j(e)}})}';
 
