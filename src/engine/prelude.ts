@@ -991,23 +991,40 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function clip(s, n) { return s.length > n ? apply(strSlice, s, [0, n]) + '…' : s; }
   // A stack is its header (name: message, as long as the message) then its frames ("\n    at ..."):
   // the header is clipped as the message is and the frames kept, so a huge message still says where
-  // it was thrown. The whole stays within 16 KiB, cut between frames.
-  function clipStack(st) {
-    let head = st.length;
-    for (;;) {
-      const nl = apply(strLastIndexOf, st, ['\n', head - 1]);
-      if (nl < 0 || nl >= head || apply(strSlice, st, [nl + 1, nl + 8]) !== '    at ') break;
-      head = nl;
+  // it was thrown. The whole stays within 16 KiB, cut between frames. The header is V8's (name: message,
+  // ErrorUtils::ToString) when the stack starts with it, as a message's lines may read like frames; else
+  // it ends at the last line that reads like no frame. Its end (head) tells the worker where frames start.
+  function v8Header(st, name, message) {
+    let at = 0;
+    if (name !== '') {
+      if (apply(strSlice, st, [0, name.length]) !== name) return -1;
+      at = name.length;
+      if (message !== '') { if (apply(strSlice, st, [at, at + 2]) !== ': ') return -1; at += 2; }
     }
-    if (head === st.length || st.length <= 16384) return clip(st, 16384);
+    if (apply(strSlice, st, [at, at + message.length]) !== message) return -1;
+    at += message.length;
+    return at === st.length || apply(charCodeAt, st, [at]) === 10 ? at : -1;
+  }
+  function clipStack(st, name, message) {
+    let head = st.length;
+    const known = v8Header(st, name, message);
+    if (known >= 0) head = known;
+    else {
+      for (;;) {
+        const nl = apply(strLastIndexOf, st, ['\n', head - 1]);
+        if (nl < 0 || nl >= head || apply(strSlice, st, [nl + 1, nl + 8]) !== '    at ') break;
+        head = nl;
+      }
+    }
+    if (head === st.length || st.length <= 16384) { const s = clip(st, 16384); return { stack: s, head: MathMin(head, s.length) }; }
     const header = clip(apply(strSlice, st, [0, head]), 8192);
     let frames = apply(strSlice, st, [head]);
     const room = 16384 - header.length;
     if (frames.length > room) frames = apply(strSlice, frames, [0, MathMax(0, apply(strLastIndexOf, frames, ['\n', room]))]);
-    return header + frames;
+    return { stack: header + frames, head: header.length };
   }
   function describe(e, forcedKind) {
-    let name = 'Error', message = '', stack = '', kind = forcedKind || 'script_threw';
+    let name = 'Error', message = '', stack = '', head = 0, kind = forcedKind || 'script_threw';
     try {
       if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
         if (apply(wsHas, toolErrors, [e])) kind = 'tool_error';
@@ -1015,25 +1032,29 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         // A thrown value that is no Error has its own name and message if it says them, else it is
         // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined").
         const n = e.name, m = e.message;
-        name = n === undefined || n === '' ? 'Uncaught' : clip(StringC(n), 200);
-        if (m !== undefined) message = clip(StringC(m), 8192);
+        const ns = n === undefined || n === '' ? '' : StringC(n), ms = m === undefined ? '' : StringC(m);
+        name = n === undefined || n === '' ? 'Uncaught' : clip(ns, 200);
+        if (m !== undefined) message = clip(ms, 8192);
         else {
           let j;
           try { j = JSONstringify(e); } catch { j = undefined; }
           message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
         }
         const st = e.stack;
-        stack = typeof st === 'string' ? clipStack(st) : '';
+        if (typeof st === 'string') {
+          const c = clipStack(st, n === undefined ? 'Error' : ns, ms); // V8's name when there is none
+          stack = c.stack; head = c.head;
+        }
       } else {
         name = 'Uncaught';
         message = clip(StringC(e), 8192);
       }
     } catch (inner) {
-      name = 'Error'; message = '[a value was thrown that cannot be described]'; stack = '';
+      name = 'Error'; message = '[a value was thrown that cannot be described]'; stack = ''; head = 0;
     }
     if (kind === 'script_threw' && apply(wsHas, offHeapErrors, [e])) kind = 'memory_limit';
     if (kind === 'script_threw' && name === 'RangeError' && (message === 'Array buffer allocation failed' || apply(strSlice, message, [0, 30]) === 'Array buffer allocation failed')) kind = 'memory_limit';
-    return 'E' + JSONstringify({ kind, name, message, stack });
+    return 'E' + JSONstringify({ kind, name, message, stack, head });
   }
   function result(value) {
     if (value === undefined) return 'R';

@@ -124,25 +124,60 @@ function clip(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
 }
 
+/** A line of a stack that is a frame ('    at f (file:1:2)'). */
+const FRAME = /^\s+at\s/;
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * Keeps only the script's frames: host frames (worker paths) never reach the caller. A line of the
- * message is clipped as the message is, so the frames after a huge one are kept.
+ * Where a stack's frames start: after its header (V8's `name: message`, which may hold lines that read
+ * like frames) when the stack starts with it, else at its first line that reads like a frame.
  */
-export function sanitizeStack(stack: string, filename: string): string {
-  const out: string[] = [];
-  for (const line of stack.split('\n')) {
-    if (/^\s+at\s/.test(line)) {
-      if (line.includes(`${filename}:`) || line.includes('<anonymous>')) out.push(line);
-    } else if (out.length === 0 || !/^\s+at\s/.test(out[out.length - 1]!)) {
-      out.push(clip(line, MAX_ERROR_MESSAGE));
-    }
-  }
-  return out.join('\n').replace(/file:\/\/\/?[^\s)]*/g, '<host>');
+export function framesStart(stack: string, header?: string): number {
+  if (header !== undefined && stack.startsWith(header) && (stack.length === header.length || stack[header.length] === '\n')) return header.length;
+  const m = /\n\s+at\s/.exec(stack);
+  return m ? m.index : stack.length;
 }
 
-function locate(stack: string, filename: string): { line: number; column: number } {
-  const esc = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`${esc}:(\\d+):(\\d+)`).exec(stack);
+/** V8's header of an error's stack (ErrorUtils::ToString). */
+const stackHeader = (name: string, message: string): string => (name === '' ? message : message === '' ? name : `${name}: ${message}`);
+
+/**
+ * Where the frames start in the stack of an error that crossed isolated-vm alive: it rebuilds the
+ * stack as `name: message` then the isolate's stack from its first line starting "    at", which may
+ * be a line of the message: that part of the header is then there twice.
+ */
+function crossedFramesStart(stack: string, header: string): number {
+  const at = header.indexOf('\n    at');
+  return framesStart(stack, at < 0 ? header : header + header.slice(at));
+}
+
+/**
+ * An error's stack in the script's terms, and its position. Its header (the first `head` characters)
+ * is kept, clipped as the message is, so the frames after a huge one are kept; of its frames, only the
+ * script's (host frames, worker paths, never reach the caller). In code compiled at WRAPPED_LINE_OFFSET,
+ * V8 prints an eval origin (`eval at f (file:L:C)`) without the offset: it is put back on the script's
+ * line. The position is the first script frame's, else an eval origin's (code made by eval or new
+ * Function, called from no frame of the script), never one in the message's text.
+ */
+export function scriptStack(stack: string, filename: string, wrapped: boolean, head = framesStart(stack)): { stack: string; line: number; column: number } {
+  const file = escapeRegExp(filename);
+  const origin = new RegExp(`(eval at [^\\n]*?\\(${file}:)(\\d+)(:\\d+\\))`, 'g');
+  const frames: string[] = [];
+  for (let line of stack.slice(head).split('\n')) {
+    if (!FRAME.test(line) || !(line.includes(`${filename}:`) || line.includes('<anonymous>'))) continue;
+    if (wrapped) line = line.replace(origin, (_, at: string, l: string, c: string) => `${at}${Number(l) + WRAPPED_LINE_OFFSET}${c}`);
+    frames.push(line);
+  }
+  const text = [clip(stack.slice(0, head), MAX_ERROR_MESSAGE), ...frames].join('\n').replace(/file:\/\/\/?[^\s)]*/g, '<host>');
+  return { stack: clip(text, MAX_ERROR_STACK), ...locate(frames, file) };
+}
+
+function locate(frames: string[], file: string): { line: number; column: number } {
+  const own = new RegExp(`[ (]${file}:(\\d+):(\\d+)\\)?$`);
+  const origin = new RegExp(`eval at [^\\n]*?\\(${file}:(\\d+):(\\d+)\\)`);
+  let m: RegExpExecArray | null = null;
+  for (const f of frames) if ((m = own.exec(f))) break;
+  if (!m) for (const f of frames) if ((m = origin.exec(f))) break;
   return m ? { line: Number(m[1]), column: Number(m[2]) } : { line: 0, column: 0 };
 }
 
@@ -208,14 +243,14 @@ function checkReturnValue(json: string | undefined, valueCap: number): { ok: boo
   return { ok: false, returnValueBytes, error: { kind: 'output_limit', name: 'RangeError', message: `the return value is ${returnValueBytes} bytes as a google.protobuf.Value, over the ${valueCap}-byte limit`, stack: '', line: 0, column: 0 } };
 }
 
-/** The error a script threw, from the prelude's envelope: its stack shown in the script's terms. */
-function thrownError(json: string, filename: string): ExecutionError {
-  const e = JSON.parse(json) as { kind: ExecutionErrorKind; name: string; message: string; stack: string };
-  const stack = sanitizeStack(e.stack || `${e.name}: ${e.message}`, filename);
+/** The error a script threw, from the prelude's envelope (head: where its stack's frames start). */
+function thrownError(json: string, filename: string, wrapped: boolean): ExecutionError {
+  const e = JSON.parse(json) as { kind: ExecutionErrorKind; name: string; message: string; stack: string; head?: number };
+  const raw = e.stack || stackHeader(e.name, e.message);
   // The prelude caps these already; capped again here should that ever be bypassed.
   return {
     kind: e.kind, name: clip(String(e.name), MAX_ERROR_NAME), message: clip(String(e.message), MAX_ERROR_MESSAGE),
-    stack: clip(stack, MAX_ERROR_STACK), ...locate(stack, filename),
+    ...scriptStack(raw, filename, wrapped, e.stack && typeof e.head === 'number' ? e.head : undefined),
   };
 }
 
@@ -564,6 +599,8 @@ class Slot {
     let stoppedCpuMs: number | undefined;
     let iso = this.isolate;
     const filename = msg.filename;
+    /** The code is compiled at WRAPPED_LINE_OFFSET (its eval origins are shifted: see scriptStack). */
+    let wrapped = msg.compiled && msg.wrapped === true;
     const wallMsg = run.wallMsg;
     const cpuMsg = `the script exceeded its CPU budget of ${msg.limits.cpuBudgetMs} ms`;
     let wall: NodeJS.Timeout | undefined;
@@ -611,7 +648,6 @@ class Slot {
       const tc = performance.now();
       let code = msg.code;
       let kind = msg.kind;
-      let wrapped = msg.compiled && msg.wrapped === true;
       let bare: string | undefined;
       if (!msg.compiled) {
         const p = prepareSource(msg.code, msg.language, msg.kind);
@@ -716,10 +752,10 @@ class Slot {
         const checked = checkReturnValue(envelope.length > 1 ? envelope.slice(1) : undefined, msg.limits.maxReturnValueBytes);
         ({ ok, returnJson, returnValueBytes, error } = checked);
       } else {
-        error = thrownError(envelope.slice(1), filename);
+        error = thrownError(envelope.slice(1), filename, wrapped);
       }
     } catch (e) {
-      error = this.classify(e, run, filename);
+      error = this.classify(e, run, filename, wrapped);
     } finally {
       if (wall) clearTimeout(wall);
       if (cpuWatch) clearInterval(cpuWatch);
@@ -783,7 +819,7 @@ class Slot {
     return { outcome, compiled };
   }
 
-  classify(e: unknown, run: Run, filename: string): ExecutionError {
+  classify(e: unknown, run: Run, filename: string, wrapped: boolean): ExecutionError {
     if (run.abort) return { kind: run.abort.kind, name: ABORT_NAMES[run.abort.kind] ?? 'Error', message: run.abort.message, stack: '', line: 0, column: 0 };
     // A compile that ran the isolate out of memory fails as a compile too ("Isolate was disposed ...
     // memory limit"): the isolate's state says which it was, not the error's class.
@@ -808,12 +844,12 @@ class Slot {
     }
     const name = typeof err?.name === 'string' ? err.name : 'Error';
     // Thrown at the top level, where the prelude does not describe it: capped here as it would be there.
-    const stack = sanitizeStack(typeof err?.stack === 'string' ? err.stack : `${name}: ${message}`, filename);
+    const header = `${name}: ${message}`;
+    const raw = typeof err?.stack === 'string' ? err.stack : header;
     let kind: ExecutionErrorKind = 'script_threw';
     if (name === 'RangeError' && message.startsWith('Array buffer allocation failed')) kind = 'memory_limit';
     return {
-      kind, name: clip(name, MAX_ERROR_NAME), message: clip(message, MAX_ERROR_MESSAGE), stack: clip(stack, MAX_ERROR_STACK),
-      ...locate(stack, filename),
+      kind, name: clip(name, MAX_ERROR_NAME), message: clip(message, MAX_ERROR_MESSAGE), ...scriptStack(raw, filename, wrapped, crossedFramesStart(raw, header)),
     };
   }
 }
