@@ -70,6 +70,10 @@ export class DoorConnections {
         conn.timer = setTimeout(() => raw.destroy(), startWithinMs);
         conn.timer.unref();
       }
+      // Until a protocol's server takes the socket (the HTTP door sniffs first), a peer's reset
+      // would be an 'error' nobody listens to: an uncaught exception that ends the process.
+      raw.on("error", () => raw.destroy());
+      cutOnceEnded(raw, raw);
       (raw as Tagged)[CONNECTION] = conn;
       this.#all.add(conn);
       this.#byTuple.set(tuple, conn);
@@ -91,6 +95,7 @@ export class DoorConnections {
       if (!conn) return;
       conn.socket = socket;
       (socket as Tagged)[CONNECTION] = conn;
+      cutOnceEnded(socket, conn.raw);
     });
     server.on("session", (session: http2.ServerHttp2Session) => {
       const conn = (session.socket as Tagged | undefined)?.[CONNECTION];
@@ -169,6 +174,19 @@ export class DoorConnections {
     });
     session.close();
   }
+}
+
+/**
+ * Once the server has ended its side of `socket` (an HTTP/2 session closed for idle_timeout, a
+ * GOAWAY), Node waits for the peer's end, which a peer keeping its side open never sends: `raw`
+ * goes SESSION_FLUSH_MS later (the TLS socket over it with it).
+ */
+function cutOnceEnded(socket: Socket, raw: Socket): void {
+  socket.once("finish", () => {
+    const cut = setTimeout(() => raw.destroy(), SESSION_FLUSH_MS);
+    cut.unref();
+    raw.once("close", () => clearTimeout(cut));
+  });
 }
 
 /** Ends `socket` once what was written to it is out; the peer's end is not waited for. */
