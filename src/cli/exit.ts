@@ -24,6 +24,8 @@ export const EXIT = {
   CONFLICT: 8,
   /** Anything else (internal server error). */
   INTERNAL: 10,
+  /** The output could not be written (stdout on a full disk, an I/O error); not a reader that left (| head). */
+  OUTPUT: 11,
   /** Interrupted (Ctrl-C) before the answer came. */
   INTERRUPTED: 130,
 } as const;

@@ -19,8 +19,8 @@ Exit codes:
      migration failed (also      7  not implemented by this server
      migrate of a missing tool)  8  conflict: exists, precondition, aborted
   2  usage / invalid request     10 internal error (or Node.js older than 24)
-  3  server unavailable          130 interrupted
-  4  not found
+  3  server unavailable          11 output could not be written (disk full)
+  4  not found                   130 interrupted
 
 Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA, SE_CERT, SE_KEY.`;
 

@@ -2,6 +2,7 @@
 // JSON object per line for streams).
 import Table from "cli-table3";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { EXIT } from "./exit.ts";
 
 // Text from the server (other principals' event details, script output, registrations) reaches a
 // terminal: its control characters could set the window title, clear the screen or print a forged
@@ -45,18 +46,45 @@ export function pairs(rows: [string, string | number][]): string {
 }
 
 const readerGone = new AbortController();
-/** Aborted once stdout's reader has gone (`scriptengine events | head -1`): live views stop on it. */
+/**
+ * Aborted once stdout takes no more: its reader has gone (`scriptengine events | head -1`) or a
+ * write failed (a full disk). Live views stop on it.
+ */
 export const stdoutGone: AbortSignal = readerGone.signal;
 
-/** For the commands (not `serve`): EPIPE on stdout stops output quietly (it was an unhandled 'error' and a stack). */
+let writeFailure: Error | undefined;
+/** The write error that stopped output (ENOSPC, EIO), if any; a reader that left (EPIPE) is not one. */
+export const stdoutFailure = (): Error | undefined => writeFailure;
+
+/**
+ * For the commands (not `serve`): an error on stdout stops output instead of being an unhandled
+ * 'error' and a stack. EPIPE is the reader's choice and quiet; any other failure is kept, so the
+ * command does not report success for output that was lost (see exitAfterOutput).
+ */
 let handling = false;
 export function handleStdoutErrors(): void {
   if (handling) return;
   handling = true;
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") readerGone.abort();
-    else if (!readerGone.signal.aborted) throw e; // later writes to the closed pipe fail too: expected
+    // Only the first error counts: later writes fail because the stream is already closed.
+    if (!readerGone.signal.aborted && e.code !== "EPIPE") writeFailure = e;
+    readerGone.abort();
   });
+}
+
+/**
+ * Exits with `code` once stdout is flushed (live views and grpc-js channels may leave handles
+ * open). Output that could not be written is one line on stderr and EXIT.OUTPUT instead.
+ */
+export function exitAfterOutput(code: number): void {
+  const leave = (e?: Error | null) => {
+    const failure = writeFailure ?? (e && (e as NodeJS.ErrnoException).code !== "EPIPE" ? e : undefined);
+    if (failure) process.stderr.write(`scriptengine: cannot write output: ${printable(failure.message)}\n`);
+    process.exit(failure ? EXIT.OUTPUT : code);
+  };
+  // Nothing more can be flushed once the stream has failed or its reader has gone.
+  if (stdoutGone.aborted) leave();
+  else process.stdout.write("", leave);
 }
 
 export const out = (text: string) => {

@@ -13,16 +13,10 @@ if (major < 24) {
 process.noDeprecation = true;
 
 const { main } = await import("./main.ts");
-const { stdoutGone } = await import("./output.ts");
+const { exitAfterOutput } = await import("./output.ts");
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Live views and grpc-js channels may leave handles open: leave once output is flushed
-    // (at once when stdout's reader has gone: nothing more can be flushed).
-    if (stdoutGone.aborted) process.exit(code);
-    process.stdout.write("", () => process.exit(code));
-  },
+  (code) => exitAfterOutput(code),
   (err) => {
     process.stderr.write(`scriptengine: fatal: ${err?.stack ?? err}\n`);
     process.exit(10);
