@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { createScriptEngineClient, type ScriptEngineClient } from "../../clients/ts/src/index.ts";
 import { CliError } from "./exit.ts";
+import { checkTlsFiles } from "./tls-material.ts";
 
 export interface GlobalOptions {
   address?: string;
@@ -50,6 +51,7 @@ export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = pro
   const tlsOn = Boolean(o.tls) || tlsFromEnv(env.SE_TLS) || Boolean(caFile) || Boolean(certFile);
   const ca = caFile ? readPem("--ca", caFile) : undefined;
   const pair = certFile && keyFile ? { cert: readPem("--cert", certFile), key: readPem("--key", keyFile) } : undefined;
+  checkTlsFiles({ ca: ca && { file: caFile!, pem: ca }, pair: pair && { certFile: certFile!, keyFile: keyFile!, ...pair } });
   const material = ca || pair ? { ca, ...pair } : true;
   return { transport, address, token, tls: tlsOn ? material : undefined };
 }
