@@ -31,6 +31,13 @@ interface ExecOptions {
 /** The client waits this much longer than --timeout, so the server's TIMEOUT answer arrives first. */
 const DEADLINE_MARGIN_MS = 10_000;
 
+/**
+ * The client's deadline for an execution. Without --timeout it is the longest a timer holds, so
+ * the server's own limits (default_execution_timeout, up to its caps) decide: the server takes a
+ * caller's deadline as a wall limit, and the SDK's default one (120 s) cut longer runs short.
+ */
+const executionDeadlineMs = (timeoutMs: number | undefined) => (timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : MAX_TIMER_MS);
+
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
 
 function parseArgs(text: string | undefined): Record<string, JsonValue> {
@@ -73,7 +80,7 @@ const execOptions = (c: Command, target: string) =>
     .addHelpText("after", `\n--tool and --env take several values: put them after the ${target}, e.g. ${c.name()} ${target} --tool http --env A=1`)
     .option("--args <json>", "arguments as a JSON object", undefined)
     .addOption(new Option("--level <level>", "security level").choices(["safe", "production", "development"]))
-    .option("--timeout <duration>", "execution timeout, e.g. 5s or 500ms")
+    .option("--timeout <duration>", "execution timeout, e.g. 5s or 500ms (default: the server's default_execution_timeout, within its limits)")
     .option("--profile <file>", "save a CPU profile (.cpuprofile, opens in Chrome DevTools); needs the profile permission")
     .option("--tool <name...>", "tools the script may call (http, fs, registered tools)")
     .option("--env <NAME=VALUE...>", "environment variables for the script");
@@ -131,7 +138,7 @@ export function scriptCommands(program: Command): void {
       const result = await withClient(
         o,
         (c) => c.runScript(source, args, { context, compilation: { name, language: typescript ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT } }),
-        { executionTimeoutMs: timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : undefined },
+        { executionTimeoutMs: executionDeadlineMs(timeoutMs) },
       );
       return report(result, o);
     }),
@@ -147,7 +154,7 @@ export function scriptCommands(program: Command): void {
         const res = await withClient(
           o,
           async (c) => (await c.scripts.executeScript({ scriptId, version: o.scriptVersion ?? 0, context: { ...context, arguments: args } })).result!,
-          { executionTimeoutMs: timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : undefined },
+          { executionTimeoutMs: executionDeadlineMs(timeoutMs) },
         );
         return report(res, o);
       }),
