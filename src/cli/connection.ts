@@ -3,6 +3,7 @@
 //   SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA, SE_CERT and SE_KEY (PEM files).
 import { readFileSync } from "node:fs";
 import { createScriptEngineClient, type ScriptEngineClient } from "../../clients/ts/src/index.ts";
+import { checkAddress } from "./address.ts";
 import { CliError } from "./exit.ts";
 import { checkTlsFiles } from "./tls-material.ts";
 
@@ -37,9 +38,12 @@ function readPem(flag: string, file: string): Buffer {
 }
 
 export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
-  const transport = (o.transport ?? env.SE_TRANSPORT ?? "grpc-js") as TransportName;
-  if (!TRANSPORTS.includes(transport)) throw new CliError(`--transport must be one of ${TRANSPORTS.join(", ")}, got ${transport}`);
-  const address = o.address ?? env.SE_ADDRESS ?? (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080");
+  // An empty variable is unset (as for the others: an exported but empty SE_ADDRESS is common);
+  // an empty flag is a mistake, refused below.
+  const transport = (o.transport ?? (env.SE_TRANSPORT || "grpc-js")) as TransportName;
+  if (!TRANSPORTS.includes(transport)) throw new CliError(`--transport must be one of ${TRANSPORTS.join(", ")}, got ${JSON.stringify(transport)}`);
+  const address = o.address ?? (env.SE_ADDRESS || (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080"));
+  checkAddress(address, o.address !== undefined ? "--address" : "SE_ADDRESS", transport !== "grpc-js");
   const token = o.token ?? env.SE_TOKEN ?? undefined;
   const caFile = o.ca ?? env.SE_CA;
   // The client certificate for mTLS: one half alone is a mistake, not plain TLS.

@@ -28,9 +28,11 @@ export function buildProgram(): Command {
   const program = new Command("scriptengine")
     .description("Run and operate ScriptEngine: scripts in V8 isolates behind gRPC/Connect")
     .version("0.1.0")
-    .addOption(new Option("-a, --address <host:port>", "server address (gRPC port for grpc-js, HTTP port otherwise)").env("SE_ADDRESS"))
+    // SE_ADDRESS and SE_TRANSPORT are read in connection.ts, where an empty variable is unset
+    // but an empty flag is refused (commander's .env() would copy the empty variable into the flag).
+    .option("-a, --address <host:port>", "server address (gRPC port for grpc-js, HTTP port otherwise) (env: SE_ADDRESS)")
     .addOption(new Option("-t, --token <token>", "bearer token / API key").env("SE_TOKEN"))
-    .addOption(new Option("--transport <name>", "grpc-js | connect | grpc-web | grpc-http2").env("SE_TRANSPORT"))
+    .option("--transport <name>", "grpc-js | connect | grpc-web | grpc-http2 (env: SE_TRANSPORT)")
     .option("--tls", "use TLS (system roots unless --ca)")
     .option("--ca <file>", "PEM CA bundle to trust (implies --tls)")
     .option("--cert <file>", "PEM client certificate for mTLS, with --key (implies --tls)")
