@@ -23,14 +23,41 @@ export function unsignedArg(text: string, flag: string, max: bigint): bigint {
   return v;
 }
 
+/** Where the first byte that does not start or continue a valid UTF-8 sequence is, or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const more = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (more === 0) return i;
+    // The second byte's range rules out overlong forms, surrogates and code points past U+10FFFF.
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    if (i + 1 >= b.length || b[i + 1]! < lo || b[i + 1]! > hi) return i;
+    for (let k = 2; k <= more; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    i += more + 1;
+  }
+  return -1;
+}
+
 export function readSource(file: string): { source: string; name: string; typescript: boolean } {
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+    bytes = file === "-" ? readFileSync(0) : readFileSync(file);
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Decoding would put U+FFFD for bytes that are not UTF-8 (a Latin-1 "é"): the script run or
+  // stored would differ from the file, silently. A BOM is valid UTF-8 and kept.
+  const at = firstInvalidUtf8(bytes);
+  if (at >= 0) {
+    const line = bytes.subarray(0, at).filter((c) => c === 0x0a).length + 1;
+    throw new CliError(`${file === "-" ? "stdin" : file} is not valid UTF-8: byte 0x${bytes[at]!.toString(16).padStart(2, "0")} at offset ${at} (line ${line})`);
+  }
   const ext = extname(file).toLowerCase();
-  return { source, name: file === "-" ? "stdin.js" : basename(file), typescript: ext === ".ts" || ext === ".mts" || ext === ".cts" };
+  return { source: bytes.toString("utf8"), name: file === "-" ? "stdin.js" : basename(file), typescript: ext === ".ts" || ext === ".mts" || ext === ".cts" };
 }
 
