@@ -1,7 +1,7 @@
 // Commander ignores what an action returns; actions written with `action()` return their exit code.
 import type { Command } from "commander";
 import { connect, type GlobalOptions } from "./connection.ts";
-import { noteInterrupted } from "./exit.ts";
+import { holdForLiveView, userStop } from "./signals.ts";
 import { stdoutGone } from "./output.ts";
 import type { ScriptEngineClient } from "../../clients/ts/src/index.ts";
 
@@ -30,19 +30,19 @@ export async function withClient<T>(o: GlobalOptions, fn: (client: ScriptEngineC
   }
 }
 
-/** Aborts on SIGINT/SIGTERM, or when stdout's reader goes away (for live views: metrics --watch, events). */
+/** Aborts on SIGINT/SIGTERM, or when stdout takes no more (for live views: metrics --watch, events). */
 export function interrupted(): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const stop = () => ac.abort();
-  const signalled = () => (noteInterrupted(), stop());
-  process.once("SIGINT", signalled);
-  process.once("SIGTERM", signalled);
+  const release = holdForLiveView();
+  userStop.addEventListener("abort", stop, { once: true });
   stdoutGone.addEventListener("abort", stop, { once: true });
+  if (userStop.aborted || stdoutGone.aborted) stop();
   return {
     signal: ac.signal,
     dispose: () => {
-      process.off("SIGINT", signalled);
-      process.off("SIGTERM", signalled);
+      release();
+      userStop.removeEventListener("abort", stop);
       stdoutGone.removeEventListener("abort", stop);
     },
   };

@@ -26,8 +26,10 @@ export const EXIT = {
   INTERNAL: 10,
   /** The output could not be written (stdout on a full disk, an I/O error); not a reader that left (| head). */
   OUTPUT: 11,
-  /** Interrupted (Ctrl-C) before the answer came. */
+  /** Interrupted by SIGINT (Ctrl-C); 128 + 2. */
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM; 128 + 15. */
+  TERMINATED: 143,
 } as const;
 
 /** An error the CLI itself raises, with its exit code. */

@@ -6,6 +6,7 @@ import { speaksHttp2First } from "./port-probe.ts";
 import { lastExitCode } from "./action.ts";
 import { handleStdoutErrors, printable } from "./output.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
+import { handleSignals, interruptionCode } from "./signals.ts";
 import { scriptCommands } from "./commands/scripts.ts";
 import { statusCommands } from "./commands/status.ts";
 import { eventCommands } from "./commands/events.ts";
@@ -20,7 +21,7 @@ Exit codes:
      migrate of a missing tool)  8  conflict: exists, precondition, aborted
   2  usage / invalid request     10 internal error (or Node.js older than 24)
   3  server unavailable          11 output could not be written (disk full)
-  4  not found                   130 interrupted
+  4  not found                   130 interrupted (Ctrl-C), 143 SIGTERM
 
 Environment: SE_ADDRESS, SE_TOKEN, SE_TRANSPORT, SE_TLS=1|true|yes, SE_CA, SE_CERT, SE_KEY.`;
 
@@ -70,10 +71,11 @@ export async function main(argv: string[]): Promise<number> {
     return runServer(argv.slice(1));
   }
   handleStdoutErrors();
+  handleSignals();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });
-    return lastExitCode();
+    return interruptionCode() ?? lastExitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.OK;
@@ -94,6 +96,6 @@ export async function main(argv: string[]): Promise<number> {
     const { exitCode: code, line } = describeError(err, address, { http2OnlyPort });
     // The line often quotes the server (a compile error quotes the script): shown printable.
     process.stderr.write(`scriptengine: ${printable(line)}\n`);
-    return code;
+    return interruptionCode() ?? code;
   }
 }

@@ -139,7 +139,7 @@ describe("operations", () => {
     expect(human).toMatch(/^store +\d+(\.\d+)? ?[KMG]?i?B of scripts stored$/m);
     const w = live([...at(), "metrics", "--watch", "100ms"]);
     await w.waitFor((out) => out.split("executions").length > 2);
-    expect(await w.interrupt()).toBe(0);
+    expect(await w.interrupt()).toBe(130);
   });
 
   it("events: a live tail (human and JSON lines), with replay from --after", async () => {
@@ -157,13 +157,13 @@ describe("operations", () => {
     await json.waitFor((out) => out.includes("\n"));
     const event = JSON.parse(json.stdout().split("\n")[0]);
     expect(event.scriptExecuted).toMatchObject({ scriptId: "adhoc", success: true });
-    expect(await human.interrupt()).toBe(0);
-    expect(await json.interrupt()).toBe(0);
+    expect(await human.interrupt()).toBe(130);
+    expect(await json.interrupt()).toBe(130);
 
     const replay = live([...at(), "--json", "events", "--after", "0"]);
     await replay.waitFor((out) => out.split("\n").length > 3);
     expect(JSON.parse(replay.stdout().split("\n")[0]).sequence).toBe("1");
-    expect(await replay.interrupt()).toBe(0);
+    expect(await replay.interrupt()).toBe(130);
   });
 
   it("services list shows the engine's own registration", async () => {

@@ -32,7 +32,7 @@ it("with --json the notice is a JSON line on stdout, not text on stderr", async 
   const line = p.stdout().split("\n").find((l) => l.includes('"lost"'))!;
   expect(JSON.parse(line)).toMatchObject({ lost: { missedCount: expect.any(String) } });
   expect(p.stderr()).not.toContain("missed");
-  expect(await p.interrupt()).toBe(0);
+  expect(await p.interrupt()).toBe(130);
 });
 
 it("the human notice leaves out a range it does not know", async () => {
@@ -40,5 +40,5 @@ it("the human notice leaves out a range it does not know", async () => {
   await p.waitFor((_out, err) => err.includes("missed"));
   expect(p.stderr()).not.toContain("(0..0)");
   expect(p.stderr()).not.toContain("1 events");
-  expect(await p.interrupt()).toBe(0);
+  expect(await p.interrupt()).toBe(130);
 });

@@ -36,7 +36,7 @@ export function cli(args: string[], options: { env?: Record<string, string>; inp
   });
 }
 
-/** A long-running command (events, metrics --watch): read its output as it comes, then SIGINT it. */
+/** A long-running command (events, metrics --watch, a slow run): read its output as it comes, then SIGINT it. */
 export function live(args: string[], env?: Record<string, string>) {
   const proc: ChildProcess = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -57,8 +57,9 @@ export function live(args: string[], env?: Record<string, string>) {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    async interrupt(): Promise<number | null> {
-      proc.kill("SIGINT");
+    /** Ctrl-C (or another signal); its exit code. */
+    async interrupt(signal: NodeJS.Signals = "SIGINT"): Promise<number | null> {
+      proc.kill(signal);
       return exited;
     },
   };
