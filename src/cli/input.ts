@@ -61,3 +61,17 @@ export function readSource(file: string): { source: string; name: string; typesc
   return { source: bytes.toString("utf8"), name: file === "-" ? "stdin.js" : basename(file), typescript: ext === ".ts" || ext === ".mts" || ext === ".cts" };
 }
 
+/**
+ * A JSON.parse reviver that refuses integer literals a JSON number (a double) cannot hold exactly:
+ * 12345678901234567890 became 12345678901234567000, silently (an id or a uint64 from elsewhere).
+ */
+export function exactIntegers(flag: string) {
+  return function (this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
+    const source = context?.source;
+    if (typeof value === "number" && source !== undefined && /^-?\d+$/.test(source) && !Number.isSafeInteger(value)) {
+      const where = Array.isArray(this) ? `[${key}]` : JSON.stringify(key);
+      throw new CliError(`${flag} ${where}: ${source} is beyond ±(2^53 - 1), where a JSON number does not hold integers exactly; pass it as a string ("${source}")`);
+    }
+    return value;
+  };
+}

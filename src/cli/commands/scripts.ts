@@ -15,7 +15,7 @@ import {
 } from "../../../clients/ts/src/index.ts";
 import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
-import { MAX_TIMER_MS, durationMs, readSource, unsignedArg } from "../input.ts";
+import { MAX_TIMER_MS, durationMs, exactIntegers, readSource, unsignedArg } from "../input.ts";
 import { err, fmtBytes, fmtDuration, json, out, pairs, printableLines, table } from "../output.ts";
 import { checkProfilePath, saveProfile } from "../profile.ts";
 
@@ -44,8 +44,9 @@ function parseArgs(text: string | undefined): Record<string, JsonValue> {
   if (text === undefined) return {};
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(text, exactIntegers("--args"));
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw new CliError(`--args is not JSON: ${(e as Error).message}`);
   }
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CliError("--args must be a JSON object, e.g. '{\"name\":\"Ada\"}'");
