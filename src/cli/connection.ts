@@ -45,6 +45,10 @@ export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = pro
   const address = o.address ?? (env.SE_ADDRESS || (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080"));
   checkAddress(address, o.address !== undefined ? "--address" : "SE_ADDRESS", transport !== "grpc-js");
   const token = o.token ?? env.SE_TOKEN ?? undefined;
+  // An empty flag silently meant "no TLS" or "no client certificate"; an empty variable is unset.
+  for (const [flag, value] of [["--ca", o.ca], ["--cert", o.cert], ["--key", o.key]] as const) {
+    if (value === "") throw new CliError(`${flag} is empty: give a PEM file`);
+  }
   const caFile = o.ca ?? env.SE_CA;
   // The client certificate for mTLS: one half alone is a mistake, not plain TLS.
   const certFile = o.cert ?? env.SE_CERT;
@@ -53,6 +57,10 @@ export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = pro
     throw new CliError(`--cert and --key (SE_CERT, SE_KEY) go together: ${certFile ? "--key" : "--cert"} is missing`);
   }
   const tlsOn = Boolean(o.tls) || tlsFromEnv(env.SE_TLS) || Boolean(caFile) || Boolean(certFile);
+  // The HTTP transports take the URL's scheme over --tls: an http:// URL would go out in plaintext.
+  if (tlsOn && /^http:\/\//i.test(address)) {
+    throw new CliError(`${JSON.stringify(address)} is plaintext, but TLS was asked for (--tls, --ca, --cert or SE_TLS, SE_CA, SE_CERT): use https://`);
+  }
   const ca = caFile ? readPem("--ca", caFile) : undefined;
   const pair = certFile && keyFile ? { cert: readPem("--cert", certFile), key: readPem("--key", keyFile) } : undefined;
   checkTlsFiles({ ca: ca && { file: caFile!, pem: ca }, pair: pair && { certFile: certFile!, keyFile: keyFile!, ...pair } });
