@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, ServingStatus, UnauthenticatedError, UnavailableError, toScriptEngineError, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { resolveConnection } from "../connection.ts";
-import { CliError, EXIT } from "../exit.ts";
+import { CliError, EXIT, describeError } from "../exit.ts";
 import { durationMs } from "../input.ts";
 import { enumName, err, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
 
@@ -85,6 +85,7 @@ export function statusCommands(program: Command): void {
         const o = optionsOf<{ watch?: string | boolean }>(cmd);
         const every = typeof o.watch === "string" ? durationMs(o.watch, "--watch") : 2000;
         const retryMs = o.watch ? watchRetryMs() : 0;
+        const address = resolveConnection(o).address;
         const stop = o.watch ? interrupted() : undefined;
         try {
           await withClient(o, async (c) => {
@@ -99,7 +100,8 @@ export function statusCommands(program: Command): void {
                 if (!stop || stop.signal.aborted || !(e instanceof UnavailableError)) throw e;
                 if (failingSince === undefined) {
                   failingSince = Date.now();
-                  err(`scriptengine: ${e.codeName}: ${e.rawMessage.replace(/\s+/g, " ").trim()}; retrying`);
+                  // The one-line form of every other error (grpc-js's empty "Resolution note:" left out).
+                  err(`scriptengine: ${describeError(e, address).line.replace(/\.$/, "")}; retrying`);
                 } else if (Date.now() - failingSince >= retryMs) throw e;
                 await pause(Math.min(every, 1000), stop.signal);
                 if (stop.signal.aborted) return;
