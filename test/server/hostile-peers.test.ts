@@ -35,6 +35,18 @@ function sockets(of: TestServer = server): number {
   }).length;
 }
 
+/** The server's open sockets once the count has not moved for half a second. */
+async function settledSockets(of: TestServer): Promise<number> {
+  let last = -1;
+  return until("the server's socket count settles", async () => {
+    const now = sockets(of);
+    if (now === last) return now + 1; // truthy even for 0
+    last = now;
+    await new Promise((r) => setTimeout(r, 500));
+    return 0;
+  }).then((n) => n - 1);
+}
+
 const alive = () => server.proc.exitCode === null && server.proc.signalCode === null;
 
 describe("hostile peers", () => {
@@ -66,8 +78,10 @@ describe("hostile peers", () => {
       it(`${door} door, ${mode}: a started connection gone idle is closed at idle_timeout, though its peer never closes its side`, { timeout: 30_000 }, async () => {
         const target = mode === "tls" ? tlsServer : server;
         const [host, port] = target[door].split(":");
-        const base = sockets(target);
+        // What the server holds without these peers, once the sockets of earlier tests are gone.
+        const base = await settledSockets(target);
         const peers: net.Socket[] = [];
+        let heard = 0;
         // The HTTP/2 preface, an empty SETTINGS and a SETTINGS ACK: started, then silent, never ending.
         const hello = Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), Buffer.from([0, 0, 0, 4, 1, 0, 0, 0, 0])]);
         try {
@@ -75,10 +89,12 @@ describe("hostile peers", () => {
             const raw = net.connect({ host, port: Number(port), allowHalfOpen: true });
             const s = mode === "tls" ? tls.connect({ socket: raw, ALPNProtocols: ["h2"], ca: certs.read(certs.caCert) }, () => s.write(hello)) : raw.once("connect", () => raw.write(hello));
             s.on("error", () => {});
+            s.once("data", () => heard++);
             s.resume();
             peers.push(s);
           }
-          await until("the server holds the 5 connections", () => sockets(target) >= base + 5, { seen: () => sockets(target) - base });
+          // The server took each (its SETTINGS came back): without the fix they stay held.
+          await until("the server has answered the 5 connections", () => heard === 5, { seen: () => heard });
           // idle_timeout is 1 s: the door's GOAWAY, then the socket itself within about a second more.
           await until("the server has closed every idle connection", () => sockets(target) <= base, { timeoutMs: 8_000, seen: () => sockets(target) - base });
           expect(peers.every((s) => !s.destroyed)).toBe(true); // the peers never closed theirs
