@@ -2,16 +2,8 @@
 // an internal error (10), a port out of range 10 or 3, and a host without a port dialled 443.
 import { describe, expect, it } from "vitest";
 import { resolveConnection } from "../../src/cli/connection.ts";
-import { cli } from "./helpers.ts";
+import { cli, refusal } from "./helpers.ts";
 
-const refusal = (o: Parameters<typeof resolveConnection>[0], env: NodeJS.ProcessEnv = {}) => {
-  try {
-    resolveConnection(o, env);
-  } catch (e) {
-    return [(e as { exitCode?: number }).exitCode, (e as Error).message];
-  }
-  return "accepted";
-};
 
 describe("the server address", () => {
   it("an empty SE_ADDRESS or SE_TRANSPORT is unset: the defaults apply", () => {

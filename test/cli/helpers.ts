@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { ROOT } from "../helpers/server.ts";
+import { resolveConnection } from "../../src/cli/connection.ts";
 
 export const BIN = join(ROOT, "src/cli/scriptengine.js");
 
@@ -63,4 +64,14 @@ export function live(args: string[], env?: Record<string, string>) {
       return exited;
     },
   };
+}
+
+/** How resolveConnection answers these options: "accepted", or the refusal's [exit code, message]. */
+export function refusal(o: Parameters<typeof resolveConnection>[0], env: NodeJS.ProcessEnv = {}): "accepted" | [number | undefined, string] {
+  try {
+    resolveConnection(o, env);
+  } catch (e) {
+    return [(e as { exitCode?: number }).exitCode, (e as Error).message];
+  }
+  return "accepted";
 }

@@ -2,16 +2,8 @@
 // in plaintext or without a client certificate, and the failure blamed the server.
 import { describe, expect, it } from "vitest";
 import { resolveConnection } from "../../src/cli/connection.ts";
-import { cli } from "./helpers.ts";
+import { cli, refusal } from "./helpers.ts";
 
-const refusal = (o: Parameters<typeof resolveConnection>[0], env: NodeJS.ProcessEnv = {}) => {
-  try {
-    resolveConnection(o, env);
-  } catch (e) {
-    return [(e as { exitCode?: number }).exitCode, (e as Error).message];
-  }
-  return "accepted";
-};
 const plaintext = (address: string) => `${JSON.stringify(address)} is plaintext, but TLS was asked for (--tls, --ca, --cert or SE_TLS, SE_CA, SE_CERT): use https://`;
 
 describe("TLS flags", () => {
