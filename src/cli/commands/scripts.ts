@@ -32,11 +32,17 @@ interface ExecOptions {
 const DEADLINE_MARGIN_MS = 10_000;
 
 /**
- * The client's deadline for an execution. Without --timeout it is the longest a timer holds, so
- * the server's own limits (default_execution_timeout, up to its caps) decide: the server takes a
- * caller's deadline as a wall limit, and the SDK's default one (120 s) cut longer runs short.
+ * The longest deadline every transport can send: gRPC's grpc-timeout holds 8 digits, and the
+ * HTTP transports write it in milliseconds (a server refuses more: about 27.8 hours).
  */
-const executionDeadlineMs = (timeoutMs: number | undefined) => (timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : MAX_TIMER_MS);
+const MAX_DEADLINE_MS = 99_999_999;
+
+/**
+ * The client's deadline for an execution. Without --timeout it is the longest one a transport can
+ * send, so the server's own limits (default_execution_timeout, up to its caps) decide: the server
+ * takes a caller's deadline as a wall limit, and the SDK's default one (120 s) cut longer runs short.
+ */
+const executionDeadlineMs = (timeoutMs: number | undefined) => Math.min(timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : MAX_DEADLINE_MS, MAX_DEADLINE_MS);
 
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
 
