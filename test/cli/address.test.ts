@@ -1,6 +1,7 @@
 // --address / SE_ADDRESS is checked before anything connects: an exported but empty SE_ADDRESS was
 // an internal error (10), a port out of range 10 or 3, and a host without a port dialled 443.
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type TestServer } from "../helpers/server.ts";
 import { resolveConnection } from "../../src/cli/connection.ts";
 import { cli, refusal } from "./helpers.ts";
 
@@ -50,6 +51,24 @@ describe("the server address", () => {
     ] as const) {
       const r = await cli([...args], { env });
       expect([args, r.code, r.stderr]).toEqual([args, 2, line]);
+    }
+  });
+});
+
+describe("a URL's scheme in any case", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  // The check took HTTP:// as a URL while the SDK did not: it dialled a host named "http" (exit 3).
+  it("HTTP://host:port reaches the server on the HTTP transports", async () => {
+    for (const transport of ["connect", "grpc-web"]) {
+      const r = await cli(["--transport", transport, "--address", `HTTP://${server.http}`, "health"]);
+      expect([transport, r.code, r.stderr]).toEqual([transport, 0, ""]);
     }
   });
 });

@@ -57,7 +57,8 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
     return new ScriptEngineClient(transport, options, () => transport.close());
   }
   const address = options.address ?? "127.0.0.1:8080";
-  const baseUrl = /^https?:\/\//.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
+  // A URL's scheme is case-insensitive (RFC 3986): HTTP://host is a URL too, not a host named "http".
+  const baseUrl = /^https?:\/\//i.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
   const nodeOptions = tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
   const transport =
     kind === "grpc-http2"
