@@ -22,6 +22,8 @@ interface Connection {
   socket: Socket;
   /** Its HTTP/2 session, until that closes. */
   session?: http2.ServerHttp2Session;
+  /** It has carried an HTTP/2 session (an HTTP/1.1 connection's end is its server's business). */
+  http2?: boolean;
   /** The peer has begun: an HTTP/2 peer's first frame (after its preface), or a request. */
   started: boolean;
   /** HTTP/2 streams and HTTP/1.1 responses in progress. */
@@ -73,7 +75,7 @@ export class DoorConnections {
       // Until a protocol's server takes the socket (the HTTP door sniffs first), a peer's reset
       // would be an 'error' nobody listens to: an uncaught exception that ends the process.
       raw.on("error", () => raw.destroy());
-      cutOnceEnded(raw, raw);
+      cutOnceEnded(raw, conn);
       (raw as Tagged)[CONNECTION] = conn;
       this.#all.add(conn);
       this.#byTuple.set(tuple, conn);
@@ -95,12 +97,13 @@ export class DoorConnections {
       if (!conn) return;
       conn.socket = socket;
       (socket as Tagged)[CONNECTION] = conn;
-      cutOnceEnded(socket, conn.raw);
+      cutOnceEnded(socket, conn);
     });
     server.on("session", (session: http2.ServerHttp2Session) => {
       const conn = (session.socket as Tagged | undefined)?.[CONNECTION];
       if (!conn) return;
       conn.session = session;
+      conn.http2 = true;
       session.once("close", () => {
         if (conn.session === session) conn.session = undefined;
       });
@@ -178,14 +181,16 @@ export class DoorConnections {
 
 /**
  * Once the server has ended its side of `socket` (an HTTP/2 session closed for idle_timeout, a
- * GOAWAY), Node waits for the peer's end, which a peer keeping its side open never sends: `raw`
- * goes SESSION_FLUSH_MS later (the TLS socket over it with it).
+ * GOAWAY), Node waits for the peer's end, which a peer keeping its side open never sends: the
+ * connection goes SESSION_FLUSH_MS later (the TLS socket over it with it). Not HTTP/1.1, whose
+ * server bounds its own ends (an early answer lingers 5 s to read the body it refused).
  */
-function cutOnceEnded(socket: Socket, raw: Socket): void {
+function cutOnceEnded(socket: Socket, conn: Connection): void {
   socket.once("finish", () => {
-    const cut = setTimeout(() => raw.destroy(), SESSION_FLUSH_MS);
+    if (!conn.http2) return;
+    const cut = setTimeout(() => conn.raw.destroy(), SESSION_FLUSH_MS);
     cut.unref();
-    raw.once("close", () => clearTimeout(cut));
+    conn.raw.once("close", () => clearTimeout(cut));
   });
 }
 
