@@ -121,6 +121,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     maxSourceBytes: config.maxSourceSize,
     failureWindowMs: config.healthCheck.failureWindowMs,
     onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
+    onWorkerStderr: (worker, line) => log.warn("worker stderr", { worker, line }),
   });
   await engine.start();
   const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));

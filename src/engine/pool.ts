@@ -200,10 +200,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const keep = (key: string, entry: CacheEntry) => { if (caching) cache.set(key, entry); };
 
   function spawn(): WorkerHandle {
+    const id = `w${++workerSeq}`;
     const w = new WorkerHandle({
-      workerId: `w${++workerSeq}`, isolates: o.isolatesPerWorker, recycleAfter: o.recycleAfter,
+      workerId: id, isolates: o.isolatesPerWorker, recycleAfter: o.recycleAfter,
       maxOldSpaceMb: o.maxOldSpaceMb, testHooks: o.testHooks, defaultMemoryMb: o.defaultMemoryMb, codeCacheBytes: o.codeCacheBytes,
       maxParked: o.maxParked, idleSlotMs: o.idleSlotMs, keepScripts: caching,
+      onStderrLine: options.onWorkerStderr && ((line) => { try { options.onWorkerStderr!(id, line); } catch { /* a listener never breaks the pool */ } }),
     });
     w.onCapacity = () => queueMicrotask(pump);
     w.onExit = (dead, reason, held) => {

@@ -31,6 +31,8 @@ export interface WorkerSpawnOptions {
   idleSlotMs: number;
   /** Its isolates keep compiled Scripts for later runs; false (no compile cache): every run compiles. */
   keepScripts?: boolean;
+  /** Each line it writes to stderr; without it, a JSON line of its own on the server's stderr. */
+  onStderrLine?: (line: string) => void;
 }
 
 /** Cache keys whose code was sent to a worker (the worker keeps at most this many, oldest out first). */
@@ -166,8 +168,8 @@ export class WorkerHandle {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     // The server's stderr is its JSON log: each line the worker writes becomes one log line there.
-    const lines = stderrLines((line) => process.stderr.write(
-      JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'worker stderr', worker: this.id, line }) + '\n'));
+    const lines = stderrLines(opts.onStderrLine ?? ((line) => process.stderr.write(
+      JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'worker stderr', worker: this.id, line }) + '\n')));
     this.child.stderr!.on('data', (chunk: Buffer) => {
       lines.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);

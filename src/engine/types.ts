@@ -245,6 +245,8 @@ export interface EngineOptions {
   enableTestHooks?: boolean;
   /** Told when a worker process ends (for the operator's log): why, and what became of what it held. */
   onWorkerExit?: (event: WorkerExit) => void;
+  /** Told each line a worker writes to its stderr (V8's out-of-memory report, its last words), for the log. */
+  onWorkerStderr?: (workerId: string, line: string) => void;
 }
 
 /** A worker process ended: killed (hung, over its memory budget), crashed, or shut down. */

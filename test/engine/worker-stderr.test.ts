@@ -65,3 +65,15 @@ it('a worker that V8 aborts out of memory (its report on stderr) leaves only JSO
   const worker = lines.filter((l) => l.msg === 'worker stderr');
   expect(worker.some((l) => /heap out of memory|Last few GCs|Reached heap limit/.test(String(l.line))), JSON.stringify(lines)).toBe(true);
 }, 60_000);
+
+// The server logs them through its logger (level, service): an engine given onWorkerStderr hands
+// each line there instead of writing its own.
+it('with onWorkerStderr, each line of a worker\'s stderr goes to it, named by worker, and nothing to stderr', async () => {
+  const got: [string, string][] = [];
+  engine = await startEngine({ workers: 1, enableTestHooks: true, workerMaxOldSpaceMb: 64, onWorkerStderr: (w, line) => got.push([w, line]) });
+  const writes = captureStderr();
+  const r = await run(engine, '1', { testHook: 'oom' });
+  expect(r.error?.kind).toBe('memory_limit');
+  expect(got.some(([w, line]) => /^w\d+$/.test(w) && /heap out of memory|Last few GCs|Reached heap limit/.test(line)), JSON.stringify(got)).toBe(true);
+  expect(writes.filter((w) => w.includes('worker stderr'))).toEqual([]);
+}, 60_000);
