@@ -7,40 +7,19 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import { bearer, principalsToml } from "../helpers/principals.ts";
 
 const ENGINE = "engine-under-test";
 const ALICE = "alice-token-0123456789abcdef";
 const BOB = "bob-token-0123456789abcdef";
 const ROOT = "root-token-0123456789abcdef";
 const NAMESAKE = "namesake-token-0123456789abcdef";
-const TOML = `
-[discovery]
-service_id = "${ENGINE}"
-
-[[auth.principals]]
-name = "alice"
-token = "${ALICE}"
-max_security_level = "safe"
-permissions = ["events:emit"]
-
-[[auth.principals]]
-name = "bob"
-token = "${BOB}"
-max_security_level = "safe"
-permissions = []
-
-[[auth.principals]]
-name = "root"
-token = "${ROOT}"
-max_security_level = "development"
-permissions = ["admin"]
-
-[[auth.principals]]
-name = "${ENGINE}"
-token = "${NAMESAKE}"
-max_security_level = "safe"
-permissions = ["events:emit"]
-`;
+const TOML = `[discovery]\nservice_id = "${ENGINE}"\n\n${principalsToml(
+  { name: "alice", token: ALICE, permissions: ["events:emit"] },
+  { name: "bob", token: BOB },
+  { name: "root", token: ROOT, level: "development", permissions: ["admin"] },
+  { name: ENGINE, token: NAMESAKE, permissions: ["events:emit"] },
+)}`;
 
 let s: TestServer;
 beforeAll(async () => {
@@ -50,7 +29,7 @@ afterAll(async () => {
   expect(await s.stop()).toBe(0);
 });
 
-const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+const as = bearer;
 const events = () => clientFor(EventService, "connect", s);
 const violation = (principal: string, detail: string) => ({ event: { event: { case: "securityViolation" as const, value: { kind: "escape_attempt", principal, detail } } } });
 const health = (serviceId: string) => ({ event: { event: { case: "healthStatusChanged" as const, value: { serviceId, status: ServiceStatus.STOPPED, message: "stopped on request" } } } });

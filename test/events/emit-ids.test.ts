@@ -9,24 +9,13 @@ import { EventBus } from "../../src/events/bus.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import { bearer, principalsToml } from "../helpers/principals.ts";
 
 const ALICE = "alice-token-0123456789abcdef";
 const ROOT = "root-token-0123456789abcdef";
-const TOML = `
-[[auth.principals]]
-name = "alice"
-token = "${ALICE}"
-max_security_level = "safe"
-permissions = ["events:emit"]
+const TOML = principalsToml({ name: "alice", token: ALICE, permissions: ["events:emit"] }, { name: "root", token: ROOT, level: "development", permissions: ["admin"] });
 
-[[auth.principals]]
-name = "root"
-token = "${ROOT}"
-max_security_level = "development"
-permissions = ["admin"]
-`;
-
-const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+const as = bearer;
 const compiled = (scriptId: string, eventId = "") => ({ event: { eventId, event: { case: "scriptCompiled" as const, value: { scriptId, success: true } } } });
 
 describe("through the server", () => {
