@@ -20,6 +20,7 @@ import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ErrorInfoSchema } from "../gen/ts/google/rpc/error_details_pb.js";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { clientFor, type Protocol } from "./helpers/clients.ts";
+import { principalsToml } from "./helpers/principals.ts";
 
 const DOORS: Protocol[] = ["grpc-js", "connect"];
 const BUFFER = 64;
@@ -515,24 +516,11 @@ describe("permissions and the disconnect lag policy", () => {
 on_lag = "disconnect"
 subscriber_buffer = 4
 
-[[auth.principals]]
-name = "emitter"
-token = "${EMITTER}"
-max_security_level = "safe"
-permissions = ["events:emit"]
-
-[[auth.principals]]
-name = "reader"
-token = "${READER}"
-max_security_level = "safe"
-permissions = []
-
-[[auth.principals]]
-name = "ops"
-token = "${OPS}"
-max_security_level = "safe"
-permissions = ["admin"]
-`;
+${principalsToml(
+  { name: "emitter", token: EMITTER, permissions: ["events:emit"] },
+  { name: "reader", token: READER },
+  { name: "ops", token: OPS, permissions: ["admin"] },
+)}`;
   let s: TestServer;
   beforeAll(async () => {
     s = await startServer({ toml: TOML });

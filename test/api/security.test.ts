@@ -17,6 +17,7 @@ import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { firstEventDuring } from "../helpers/events.ts";
+import { principalsToml } from "../helpers/principals.ts";
 
 const SAFE = "safe-token-0123456789abcdef";
 const PROD = "prod-token-0123456789abcdef";
@@ -48,34 +49,13 @@ beforeAll(async () => {
 http_allow_list = ["127.0.0.1"]
 fs_roots = ["${workDir}"]
 
-[[auth.principals]]
-name = "untrusted"
-token = "${SAFE}"
-max_security_level = "safe"
-
-[[auth.principals]]
-name = "service"
-token = "${PROD}"
-max_security_level = "production"
-permissions = ["tools:http"]
-
-[[auth.principals]]
-name = "ops"
-token = "${OPS}"
-max_security_level = "development"
-permissions = ["admin"]
-
-[[auth.principals]]
-name = "plain"
-token = "${PLAIN}"
-max_security_level = "production"
-
-[[auth.principals]]
-name = "developer"
-token = "${DEV}"
-max_security_level = "development"
-permissions = ["tools:http", "tools:fs", "profile"]
-`,
+${principalsToml(
+  { name: "untrusted", token: SAFE },
+  { name: "service", token: PROD, level: "production", permissions: ["tools:http"] },
+  { name: "ops", token: OPS, level: "development", permissions: ["admin"] },
+  { name: "plain", token: PLAIN, level: "production" },
+  { name: "developer", token: DEV, level: "development", permissions: ["tools:http", "tools:fs", "profile"] },
+)}`,
   });
 });
 afterAll(async () => {
@@ -314,7 +294,7 @@ describe("registered tools reach the host only with the caller's rights", () => 
 describe("clamp mode", () => {
   it("clamps the level to the principal's instead of refusing", async () => {
     const clampServer = await startServer({
-      toml: `[auth]\non_excess = "clamp"\n[[auth.principals]]\nname = "u"\ntoken = "${SAFE}"\nmax_security_level = "safe"\n`,
+      toml: `[auth]\non_excess = "clamp"\n${principalsToml({ name: "u", token: SAFE })}`,
     });
     try {
       const { result } = await clientFor(ScriptService, "connect", clampServer).runScript(
@@ -329,8 +309,7 @@ describe("clamp mode", () => {
 
   it("says what it clamped: a SecurityViolation per call and a warn line a minute per principal, what was asked and what was granted", async () => {
     const clampServer = await startServer({
-      toml: `[auth]\non_excess = "clamp"\n[[auth.principals]]\nname = "u"\ntoken = "${SAFE}"\nmax_security_level = "safe"\n` +
-        `[[auth.principals]]\nname = "ops"\ntoken = "${OPS}"\nmax_security_level = "development"\npermissions = ["admin"]\n`,
+      toml: `[auth]\non_excess = "clamp"\n${principalsToml({ name: "u", token: SAFE }, { name: "ops", token: OPS, level: "development", permissions: ["admin"] })}`,
     });
     try {
       const asked = { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT, permissions: ["tools:http"] }, availableTools: ["http"], collectCpuProfile: true };

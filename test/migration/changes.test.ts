@@ -8,7 +8,7 @@ import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/mig
 import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { settle, untilMetrics } from "../helpers/until.ts";
-import { SecurityLevel, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { SecurityLevel, clients, config, legacyCopy, principalsToml, startWithLegacy } from "./helpers.ts";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const MIGRATOR = "migrator-token-0123456789abcdef";
@@ -29,23 +29,11 @@ max_migrations_per_tool = 3
 [tools]
 http_allow_list = ["127.0.0.1"]
 
-[[auth.principals]]
-name = "ops"
-token = "${ADMIN}"
-max_security_level = "development"
-permissions = ["admin"]
-
-[[auth.principals]]
-name = "migrator"
-token = "${MIGRATOR}"
-max_security_level = "safe"
-permissions = ["migrate"]
-
-[[auth.principals]]
-name = "plain"
-token = "${PLAIN}"
-max_security_level = "production"
-`,
+${principalsToml(
+  { name: "ops", token: ADMIN, level: "development", permissions: ["admin"] },
+  { name: "migrator", token: MIGRATOR, permissions: ["migrate"] },
+  { name: "plain", token: PLAIN, level: "production" },
+)}`,
   });
   c = clients(server);
 });

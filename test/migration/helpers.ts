@@ -13,8 +13,8 @@ import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ROOT, startServer, type StartOptions, type TestServer } from "../helpers/server.ts";
 import { clientFor, type Protocol } from "../helpers/clients.ts";
-import type { Level } from "../../src/config/types.ts";
 import { until } from "../helpers/until.ts";
+import { principalsToml, tokenOf } from "../helpers/principals.ts";
 
 export { SecurityLevel };
 
@@ -88,30 +88,7 @@ export async function waitForLog(server: TestServer, pred: (logs: string) => boo
   }
 }
 
-export interface TestPrincipal {
-  name: string;
-  maxLevel: Level;
-  permissions: string[];
-  maxConcurrent?: number;
-}
-
-/** `[[auth.principals]]` entries for a test server's TOML; each one's token is tokenOf(name). */
-export function principalsToml(...principals: TestPrincipal[]): string {
-  return principals
-    .map((p) =>
-      [
-        "[[auth.principals]]",
-        `name = "${p.name}"`,
-        `token = "${tokenOf(p.name)}"`,
-        `max_security_level = "${p.maxLevel}"`,
-        `permissions = ${JSON.stringify(p.permissions)}`,
-        ...(p.maxConcurrent !== undefined ? [`max_concurrent = ${p.maxConcurrent}`] : []),
-      ].join("\n"),
-    )
-    .join("\n\n");
-}
-
-export const tokenOf = (name: string) => `${name}-token-0123456789abcdef`;
+export { principalsToml, tokenOf };
 
 /** The headers a call of that principal carries. */
 export const bearer = (name: string) => ({ authorization: `Bearer ${tokenOf(name)}` });

@@ -11,7 +11,7 @@ import { bearer, clients, config, legacyCopy, principalsToml, startWithLegacy, w
 
 const OPS = { headers: bearer("ops") };
 const SOLO = { headers: bearer("solo") };
-const TOML = principalsToml({ name: "ops", maxLevel: "development", permissions: ["admin"] }, { name: "solo", maxLevel: "safe", permissions: ["migrate"], maxConcurrent: 1 });
+const TOML = principalsToml({ name: "ops", level: "development", permissions: ["admin"] }, { name: "solo", level: "safe", permissions: ["migrate"], maxConcurrent: 1 });
 
 let server: TestServer;
 let root: string;

@@ -8,7 +8,7 @@ import { SecurityLevel, bearer, clients, config, legacyCopy, principalsToml, sta
 
 const OPS = bearer("ops");
 const READER = bearer("reader");
-const TOML = principalsToml({ name: "ops", maxLevel: "development", permissions: ["admin"] }, { name: "reader", maxLevel: "safe", permissions: [] });
+const TOML = principalsToml({ name: "ops", level: "development", permissions: ["admin"] }, { name: "reader", level: "safe", permissions: [] });
 
 let server: TestServer;
 let c: ReturnType<typeof clients>;

@@ -9,15 +9,16 @@ import { MemoryRegistryStore, RegistryError, ServiceRegistry, registerSelf } fro
 import { failure } from "../helpers/errors.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { registryAs } from "./through-server.ts";
+import { principalsToml, tokenOf } from "../helpers/principals.ts";
 
-const principal = (name: string, permissions: string) =>
-  `[[auth.principals]]\nname = "${name}"\ntoken = "${name}-token-0123456789"\npermissions = [${permissions}]\n`;
 const TOML =
   `[discovery]\nservice_id = "engine-under-test"\nttl = "1s"\n` +
-  principal("alice", `"registry:write"`) +
-  principal("bob", `"registry:write"`) +
-  principal("root", `"admin"`) +
-  principal("reader", "");
+  principalsToml(
+    { name: "alice", permissions: ["registry:write"] },
+    { name: "bob", permissions: ["registry:write"] },
+    { name: "root", permissions: ["admin"] },
+    { name: "reader" },
+  );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const running: TestServer[] = [];
@@ -29,10 +30,10 @@ describe("lease ids through the server", () => {
   it("discovery and watches never carry a lease id; a non-owner holding one cannot renew", async () => {
     const server = await startServer({ toml: TOML });
     running.push(server);
-    const alice = registryAs(server, "alice-token-0123456789");
-    const bob = registryAs(server, "bob-token-0123456789", "grpc-over-http");
-    const root = registryAs(server, "root-token-0123456789");
-    const reader = registryAs(server, "reader-token-0123456789", "connect-json");
+    const alice = registryAs(server, tokenOf("alice"));
+    const bob = registryAs(server, tokenOf("bob"), "grpc-over-http");
+    const root = registryAs(server, tokenOf("root"));
+    const reader = registryAs(server, tokenOf("reader"), "connect-json");
     const { lease } = await alice.registerService({ service: { serviceId: "alice-svc", serviceType: "t", endpoint: "alice.example:1" }, ttl: { seconds: 60n } });
     expect(lease!.leaseId).not.toBe("");
 

@@ -12,15 +12,16 @@ import { ServiceInfoSchema } from "../../gen/ts/scriptengine/v1/registry_service
 import { failure } from "../helpers/errors.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { registryAs } from "./through-server.ts";
+import { principalsToml, tokenOf } from "../helpers/principals.ts";
 
-const principal = (name: string, permissions: string) =>
-  `[[auth.principals]]\nname = "${name}"\ntoken = "${name}-token-0123456789"\npermissions = [${permissions}]\n`;
 const TOML =
   `[discovery]\nservice_id = "engine-under-test"\n` +
-  principal("alice", `"registry:write"`) +
-  principal("bob", `"registry:write"`) +
-  principal("root", `"admin"`) +
-  principal("reader", "");
+  principalsToml(
+    { name: "alice", permissions: ["registry:write"] },
+    { name: "bob", permissions: ["registry:write"] },
+    { name: "root", permissions: ["admin"] },
+    { name: "reader" },
+  );
 
 const running: TestServer[] = [];
 async function start(dataDir?: string): Promise<TestServer> {
@@ -38,14 +39,14 @@ const denied = async (p: Promise<unknown>) => {
 };
 const DENIED = ["PermissionDenied", "SECURITY_VIOLATION"];
 const endpointsOf = async (server: TestServer, type: string) =>
-  (await registryAs(server, "reader-token-0123456789").discoverServices({ serviceType: type })).services.map((s) => s.service!.endpoint);
+  (await registryAs(server, tokenOf("reader")).discoverServices({ serviceType: type })).services.map((s) => s.service!.endpoint);
 
 describe("registration ownership", () => {
   it("only the owner or an admin may update, deregister or renew", async () => {
     const server = await start();
-    const alice = registryAs(server, "alice-token-0123456789");
-    const bob = registryAs(server, "bob-token-0123456789", "grpc-over-http");
-    const root = registryAs(server, "root-token-0123456789");
+    const alice = registryAs(server, tokenOf("alice"));
+    const bob = registryAs(server, tokenOf("bob"), "grpc-over-http");
+    const root = registryAs(server, tokenOf("root"));
     const { lease } = await alice.registerService({ service: { serviceId: "alice-svc", serviceType: "t", endpoint: "alice.example:1" } });
 
     expect(await denied(bob.registerService({ service: { serviceId: "alice-svc", serviceType: "t", endpoint: "evil.example:1" } }))).toEqual(DENIED);
@@ -68,7 +69,7 @@ describe("registration ownership", () => {
     const server = await start();
     const before = await endpointsOf(server, "ScriptEngine");
     expect(before).toEqual([server.grpc]);
-    for (const token of ["bob-token-0123456789", "root-token-0123456789"]) {
+    for (const token of [tokenOf("bob"), tokenOf("root")]) {
       const c = registryAs(server, token);
       expect(await denied(c.registerService({ service: { serviceId: "engine-under-test", serviceType: "ScriptEngine", endpoint: "evil.example:6666" } }))).toEqual(DENIED);
       expect(await denied(c.deregisterService({ serviceId: "engine-under-test" }))).toEqual(DENIED);
@@ -78,14 +79,14 @@ describe("registration ownership", () => {
 
   it("ownership survives a restart", async () => {
     const first = await start();
-    await registryAs(first, "alice-token-0123456789").registerService({
+    await registryAs(first, tokenOf("alice")).registerService({
       service: { serviceId: "kept", serviceType: "t", endpoint: "alice.example:1" },
       ttl: { seconds: 600n },
     });
     await first.stop();
     const second = await start(first.dataDir);
-    expect(await denied(registryAs(second, "bob-token-0123456789").deregisterService({ serviceId: "kept" }))).toEqual(DENIED);
-    await registryAs(second, "alice-token-0123456789").deregisterService({ serviceId: "kept" });
+    expect(await denied(registryAs(second, tokenOf("bob")).deregisterService({ serviceId: "kept" }))).toEqual(DENIED);
+    await registryAs(second, tokenOf("alice")).deregisterService({ serviceId: "kept" });
   });
 
   it("a registration stored before owners were recorded is changed only by admin", async () => {
@@ -105,11 +106,11 @@ describe("registration ownership", () => {
 
     const server = await start(dataDir);
     expect(await endpointsOf(server, "legacy")).toEqual(["old.example:1"]);
-    const alice = registryAs(server, "alice-token-0123456789");
+    const alice = registryAs(server, tokenOf("alice"));
     expect(await denied(alice.registerService({ service: { serviceId: "legacy-svc", serviceType: "legacy", endpoint: "alice.example:1" } }))).toEqual(DENIED);
     expect(await denied(alice.deregisterService({ serviceId: "legacy-svc" }))).toEqual(DENIED);
     await alice.heartbeat({ leaseId: "legacy-lease" });
-    await registryAs(server, "root-token-0123456789").deregisterService({ serviceId: "legacy-svc" });
+    await registryAs(server, tokenOf("root")).deregisterService({ serviceId: "legacy-svc" });
     expect(await endpointsOf(server, "legacy")).toEqual([]);
   });
 });

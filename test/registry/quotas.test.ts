@@ -5,25 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failure } from "../helpers/errors.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { registryAs } from "./through-server.ts";
-
-const principal = (name: string, permissions: string) =>
-  `[[auth.principals]]\nname = "${name}"\ntoken = "${name}-token-0123456789"\npermissions = [${permissions}]\n`;
+import { principalsToml, tokenOf } from "../helpers/principals.ts";
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer({
     toml:
       `[registry]\nmax_registrations = 6\nmax_registrations_per_principal = 2\nmax_metadata_bytes = 1024\n` +
-      principal("alice", `"registry:write"`) +
-      principal("bob", `"registry:write"`) +
-      principal("carol", `"registry:write"`),
+      principalsToml(...["alice", "bob", "carol"].map((name) => ({ name, permissions: ["registry:write"] }))),
   });
 });
 afterAll(async () => {
   await server?.stop();
 });
 
-const as = (name: string) => registryAs(server, `${name}-token-0123456789`);
+const as = (name: string) => registryAs(server, tokenOf(name));
 const service = (id: string, metadata: Record<string, string> = {}) => ({
   service: { serviceId: id, serviceType: "q", endpoint: "127.0.0.1:1", metadata },
 });
