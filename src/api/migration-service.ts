@@ -1,9 +1,9 @@
 // MigrationService over the migrator: requests decoded and checked here, behaviour in
 // src/migration/migrator.ts. Changing anything (migrate, auto-fix, roll back) needs the "migrate"
-// permission (admin implies it) and a tool level the principal may use; reading does not. Calls
-// that run tool code in the engine (migrate, validate) are refused while it is stopped, and end
-// with its ENGINE_STOPPED when it stops under them; a rollback, which only changes the registry,
-// is not. They stop with the call (its signal): a caller that went away leaves nothing applied.
+// permission (admin implies it) and a tool level the principal may use (a forced migration also
+// the level of the tool it replaces); reading does not. Calls that run tool code in the engine
+// (migrate, validate) are refused while it is stopped, and end with its ENGINE_STOPPED when it
+// stops under them; a rollback, which only changes the registry, is not. They stop with the call (its signal): a caller that went away leaves nothing applied.
 // Validating runs the tool's code, so it needs a principal who could run code at the tool's level.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
@@ -53,10 +53,10 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
   /** Throws unless the principal may use tools at this level (its maximum). */
   function mayChangeAt(ctx: HandlerContext, verb = "change"): LevelCheck {
     const principal = principalOf(ctx);
-    return (level) => {
+    return (level, tool) => {
       if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
         throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not ${verb} tools at level ${level} (max ${principal.maxSecurityLevel})`, {
-          metadata: { requested_level: level, max_level: principal.maxSecurityLevel },
+          metadata: { requested_level: level, max_level: principal.maxSecurityLevel, tool },
         });
       }
     };
@@ -102,14 +102,14 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
       const source = s?.case === "filePath" ? { filePath: s.value } : s?.case === "manifestPath" ? { manifestPath: s.value } : undefined;
       if (!req.toolName && !source) throw serviceError("VALIDATION_ERROR", "tool_name or config.source is required", { field: "tool_name" });
       if (req.toolName) checkToolName(req.toolName, "tool_name");
-      return { result: await migrator.migrate({ ...options(ctx, req.config), toolName: req.toolName, source }, { signal: ctx.signal }) };
+      return { result: await migrator.migrate({ ...options(ctx, req.config), toolName: req.toolName, source }, { signal: ctx.signal, mayReplace: mayChangeAt(ctx, "replace") }) };
     },
 
     async *migrateDirectory(req, ctx) {
       requirePermission(ctx, MIGRATE_PERMISSION);
       requireServing();
       // Asked again before each tool: a Stop or shutdown mid-run ends the stream with UNAVAILABLE.
-      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive, requireServing, ctx.signal)) {
+      for await (const step of migrator.migrateDirectory(req.directory, options(ctx, req.config), req.recursive, requireServing, ctx.signal, mayChangeAt(ctx, "replace"))) {
         if (ctx.signal.aborted) return;
         yield step;
       }

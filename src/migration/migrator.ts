@@ -65,8 +65,8 @@ export interface MigrateOptions {
   lockHeld?: boolean;
 }
 
-/** Throws unless the caller may change a tool registered at this level (its principal's maximum). */
-export type LevelCheck = (level: Level) => void;
+/** Throws unless the caller may change a tool registered at this level (its principal's maximum); `tool` names it in the refusal. */
+export type LevelCheck = (level: Level, tool?: string) => void;
 
 /** The call a migration runs for (not stored with it). */
 export interface MigrateCall {
@@ -74,6 +74,11 @@ export interface MigrateCall {
   signal?: AbortSignal;
   /** MigrateDirectory: the tool names this run has met so far, with the source that first named each. */
   claimed?: Map<string, string>;
+  /**
+   * Vets the level of the tool a forced migration would replace (removing it is changing it).
+   * Left out only by a caller that has vetted it already (auto-fix re-migrates at the tool's level).
+   */
+  mayReplace?: LevelCheck;
 }
 
 /**
@@ -224,6 +229,8 @@ export class Migrator {
     try {
       const errors: string[] = [];
       const existing = this.#d.tools.get(name);
+      // Before anything is recorded, dry runs too: a caller may not even try a replacement it may not make.
+      if (existing && o.force) call.mayReplace?.(existing.securityLevel, name);
       if (existing && !o.force) {
         const msg = `a tool named ${name} is already registered (tool ${existing.toolId}); set force to replace it`;
         if (!o.dryRun) throw serviceError("TOOL_EXISTS", msg, { metadata: { tool: name, tool_id: existing.toolId } });
@@ -410,6 +417,7 @@ export class Migrator {
     recursive = false,
     ready: () => void = () => {},
     signal?: AbortSignal,
+    mayReplace?: LevelCheck,
   ): AsyncGenerator<{ total: number; done: number; result: MigrationResult }> {
     const entries = this.#root.list(directory, recursive);
     const claimed = new Map<string, string>();
@@ -420,7 +428,7 @@ export class Migrator {
       const toolName = e.entry ?? "";
       try {
         if (e.error) throw serviceError("VALIDATION_ERROR", e.error);
-        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } }, { signal, claimed });
+        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } }, { signal, claimed, mayReplace });
       } catch (err) {
         if (engineUnavailable(err)) throw err;
         // Refused before it was recorded (an existing tool without force, say): named as the

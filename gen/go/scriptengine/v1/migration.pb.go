@@ -213,7 +213,8 @@ type MigrationConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Security level the migrated tool runs at.
 	SecurityLevel SecurityLevel `protobuf:"varint,1,opt,name=security_level,json=securityLevel,proto3,enum=scriptengine.v1.SecurityLevel" json:"security_level,omitempty"`
-	// Replace an existing tool of the same name.
+	// Replace an existing tool of the same name. That removes it, so the principal's maximum level
+	// must cover the existing tool's too (else PERMISSION_DENIED SECURITY_VIOLATION, dry runs included).
 	Force bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
 	// Keep the legacy tool's id instead of minting a new one.
 	PreserveToolId bool `protobuf:"varint,3,opt,name=preserve_tool_id,json=preserveToolId,proto3" json:"preserve_tool_id,omitempty"`

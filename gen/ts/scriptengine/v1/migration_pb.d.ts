@@ -26,7 +26,8 @@ export declare type MigrationConfig = Message<"scriptengine.v1.MigrationConfig">
   securityLevel: SecurityLevel;
 
   /**
-   * Replace an existing tool of the same name.
+   * Replace an existing tool of the same name. That removes it, so the principal's maximum level
+   * must cover the existing tool's too (else PERMISSION_DENIED SECURITY_VIOLATION, dry runs included).
    *
    * @generated from field: bool force = 2;
    */
