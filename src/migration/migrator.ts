@@ -578,21 +578,23 @@ export class Migrator {
   /** Undoes a completed migration; `mayChange` vets the level of the tool removed and of the one restored. */
   async rollback(toolName: string, migrationId: string, reason: string, mayChange: LevelCheck): Promise<RollbackResult> {
     const t0 = performance.now();
-    let m: StoredMigration | undefined;
+    let byId: StoredMigration | undefined;
     if (migrationId) {
-      m = this.#d.migrations.get(migrationId);
-      if (!m) throw serviceError("MIGRATION_NOT_FOUND", `no migration ${migrationId}`, { metadata: { migration_id: migrationId } });
-      if (toolName && m.toolName !== toolName) {
-        throw serviceError("VALIDATION_ERROR", `migration ${migrationId} migrated ${m.toolName}, not ${toolName}`, { field: "tool_name" });
+      byId = this.#d.migrations.get(migrationId);
+      if (!byId) throw serviceError("MIGRATION_NOT_FOUND", `no migration ${migrationId}`, { metadata: { migration_id: migrationId } });
+      if (toolName && byId.toolName !== toolName) {
+        throw serviceError("VALIDATION_ERROR", `migration ${migrationId} migrated ${byId.toolName}, not ${toolName}`, { field: "tool_name" });
       }
-    } else {
-      if (!toolName) throw serviceError("VALIDATION_ERROR", "tool_name or config.migration_id is required", { field: "tool_name" });
-      m = this.#d.migrations.latestForTool(toolName);
-      if (!m) throw serviceError("MIGRATION_NOT_FOUND", `no migration of ${toolName} to roll back`, { metadata: { tool: toolName } });
+    } else if (!toolName) {
+      throw serviceError("VALIDATION_ERROR", "tool_name or config.migration_id is required", { field: "tool_name" });
     }
-    const name = m.toolName;
+    const name = byId?.toolName ?? toolName;
+    // The lock before the latest migration is looked up: while the tool's first migration runs there
+    // is none yet, and that is MIGRATION_IN_PROGRESS, not "nothing to roll back".
     const release = this.#lock(name);
     try {
+      const m = byId ?? this.#d.migrations.latestForTool(name);
+      if (!m) throw serviceError("MIGRATION_NOT_FOUND", `no migration of ${name} to roll back`, { metadata: { tool: name } });
       const current = this.#d.tools.get(name);
       const done = (action: RollbackAction, messages: string[], restored?: StoredTool) =>
         create(RollbackResultSchema, {

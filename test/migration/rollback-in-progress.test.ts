@@ -1,0 +1,35 @@
+// RollbackTool by tool name while the tool's first migration is still running: there is nothing
+// to roll back yet, but that is because a change is under way, so it is MIGRATION_IN_PROGRESS
+// (retry later), not MIGRATION_NOT_FOUND.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { TestServer } from "../helpers/server.ts";
+import { failure } from "../helpers/errors.ts";
+import { until } from "../helpers/until.ts";
+import { clients, config, legacyCopy, startWithLegacy, writeTool } from "./helpers.ts";
+
+let server: TestServer;
+let c: ReturnType<typeof clients>;
+beforeAll(async () => {
+  const root = legacyCopy();
+  writeTool(root, "firstslow", "await new Promise((r) => setTimeout(r, 3000)); return 1;");
+  server = await startWithLegacy(root);
+  c = clients(server);
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+it("a rollback by name during the tool's first migration is MIGRATION_IN_PROGRESS, and rolls it back once it is done", async () => {
+  const migrating = c.migration.migrateTool({ toolName: "firstslow", config: config({ smokeTimeoutMs: 20_000 }) });
+  try {
+    await until("the first migration is in progress", async () => (await c.migration.listMigrations({ filter: { statuses: [MigrationState.IN_PROGRESS] } })).migrations.length);
+    const f = await failure(c.migration.rollbackTool({ toolName: "firstslow" }));
+    expect([f.code, f.reason, f.metadata.tool]).toEqual(["FailedPrecondition", "MIGRATION_IN_PROGRESS", "firstslow"]);
+  } finally {
+    expect((await migrating).result?.status).toBe(MigrationState.COMPLETED);
+  }
+  expect((await c.migration.rollbackTool({ toolName: "firstslow" })).result?.action).toBe(RollbackAction.REMOVED_TOOL);
+  // Never migrated and nothing running: still not found.
+  expect((await failure(c.migration.rollbackTool({ toolName: "never_migrated" }))).reason).toBe("MIGRATION_NOT_FOUND");
+});
