@@ -27,7 +27,7 @@ GRPCURL_VERSION            := v1.9.4
 
 # test-ts, test-go, test-python, test-grpcurl: the client SDKs and grpcurl against the real server.
 .PHONY: test-ts test-go test-python test-grpcurl
-.PHONY: help run test gen gen-check lint typecheck build bench clean deps
+.PHONY: help run test gen gen-check lint typecheck build bench clean deps grpcurl
 
 help:
 	@echo "make run    start the server (gRPC 127.0.0.1:50051, Connect 127.0.0.1:8080)"
@@ -54,6 +54,10 @@ $(GO_GEN_STAMP):
 
 $(TOOLS)/bin/grpcurl:
 	go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+# `make grpcurl`: the pinned grpcurl in .tools/bin (the file target's path is absolute, so a
+# relative `make .tools/bin/grpcurl` would not match it).
+grpcurl: $(TOOLS)/bin/grpcurl
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
