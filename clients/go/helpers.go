@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"reflect"
 	"strconv"
+	"unsafe"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
@@ -17,15 +20,16 @@ import (
 // Args are a script's arguments: any values encoding/json could marshal as JSON (maps, slices,
 // structs, strings, numbers, bools, nil), sent as encoding/json would write them: a time.Time as
 // an RFC 3339 string, a []byte as base64, a float32 as its shortest decimal (0.1), map keys as
-// strings. A value it cannot marshal (a channel, a func, NaN or ±Inf anywhere in it) fails the
-// call before anything is sent, with an INVALID_ARGUMENT *Error (errors.Is ErrInvalidArgument)
+// strings. A value it cannot marshal (a channel, a func, NaN or ±Inf anywhere in it, a map or
+// slice that contains itself, maps and slices nested more than 100 deep) fails the call before
+// anything is sent, with an INVALID_ARGUMENT *Error (errors.Is ErrInvalidArgument)
 // naming the argument: `argument "v": …`.
 type Args map[string]any
 
 func (a Args) values() (map[string]*structpb.Value, error) {
 	out := make(map[string]*structpb.Value, len(a))
 	for k, v := range a {
-		pv, err := newValue(v)
+		pv, err := (&converter{onPath: map[any]bool{}}).value(v)
 		if err != nil {
 			return nil, invalidArgument(k, err)
 		}
@@ -34,27 +38,72 @@ func (a Args) values() (map[string]*structpb.Value, error) {
 	return out, nil
 }
 
-// newValue is structpb.NewValue but for float32, which it widens (0.1 becomes 0.10000000149011612)
+// maxArgumentDepth bounds how deep maps and slices may nest in one argument, so that neither a
+// value that contains itself nor a very deep one recurses until the program dies of a stack
+// overflow (which recover cannot catch). It is the server's decoding limit of 100 nested messages;
+// each level costs the server two (a Value and its Struct or ListValue), so it already refuses
+// (INVALID_ARGUMENT) values past about 48 levels.
+const maxArgumentDepth = 100
+
+// converter turns one argument into a structpb.Value, keeping the maps and slices on the current
+// path (by identity, so a value shared by two branches is fine) and how deep they nest.
+type converter struct {
+	onPath map[any]bool
+	depth  int
+}
+
+// sliceID is a []any's identity: encoding/json's too (same array, same length).
+type sliceID struct {
+	data unsafe.Pointer
+	len  int
+}
+
+// enter is called before converting a map or slice (identity id) and returns leave.
+func (c *converter) enter(id any) (func(), error) {
+	if c.onPath[id] {
+		return nil, errors.New("it contains itself")
+	}
+	if c.depth >= maxArgumentDepth {
+		return nil, errTooDeep
+	}
+	c.onPath[id] = true
+	c.depth++
+	return func() { delete(c.onPath, id); c.depth-- }, nil
+}
+
+var errTooDeep = fmt.Errorf("it nests deeper than %d levels", maxArgumentDepth)
+
+// value is structpb.NewValue but for float32, which it widens (0.1 becomes 0.10000000149011612)
 // where encoding/json writes the shortest decimal that reads back as the same float32 (0.1), and for
 // NaN and ±Inf (a float or a json.Number "NaN"), which it takes though JSON has no such number and
 // the server refuses it: they fail here, as encoding/json fails them inside a struct or a []float64.
-func newValue(v any) (pv *structpb.Value, err error) {
+func (c *converter) value(v any) (pv *structpb.Value, err error) {
 	switch v := v.(type) {
 	case float32:
 		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
 		return finite(structpb.NewNumberValue(f))
 	case map[string]any:
+		leave, err := c.enter(reflect.ValueOf(v).UnsafePointer())
+		if err != nil {
+			return nil, err
+		}
+		defer leave()
 		fields := make(map[string]*structpb.Value, len(v))
 		for k, e := range v {
-			if fields[k], err = newValue(e); err != nil {
+			if fields[k], err = c.value(e); err != nil {
 				return nil, err
 			}
 		}
 		return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
 	case []any:
+		leave, err := c.enter(sliceID{unsafe.Pointer(unsafe.SliceData(v)), len(v)})
+		if err != nil {
+			return nil, err
+		}
+		defer leave()
 		values := make([]*structpb.Value, len(v))
 		for i, e := range v {
-			if values[i], err = newValue(e); err != nil {
+			if values[i], err = c.value(e); err != nil {
 				return nil, err
 			}
 		}
@@ -62,10 +111,32 @@ func newValue(v any) (pv *structpb.Value, err error) {
 	}
 	if pv, err = structpb.NewValue(v); err != nil {
 		// structpb takes only map[string]any, []any and scalars: anything else ([]string,
-		// map[string]int, a struct, time.Time) goes through encoding/json, as the doc promises.
-		return viaJSON(v)
+		// map[string]int, a struct, time.Time) goes through encoding/json, as the doc promises
+		// (it refuses a cycle itself), held to the same depth.
+		if pv, err = viaJSON(v); err == nil && c.depth+nesting(pv) > maxArgumentDepth {
+			return nil, errTooDeep
+		}
+		return pv, err
 	}
 	return finite(pv)
+}
+
+// nesting is how deep lists and structs nest in pv (0 for a scalar).
+func nesting(pv *structpb.Value) int {
+	deepest := 0
+	switch k := pv.GetKind().(type) {
+	case *structpb.Value_ListValue:
+		for _, e := range k.ListValue.GetValues() {
+			deepest = max(deepest, nesting(e))
+		}
+	case *structpb.Value_StructValue:
+		for _, e := range k.StructValue.GetFields() {
+			deepest = max(deepest, nesting(e))
+		}
+	default:
+		return 0
+	}
+	return deepest + 1
 }
 
 // finite refuses a number JSON cannot hold.
