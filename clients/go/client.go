@@ -117,11 +117,14 @@ var longMethods = map[string]bool{
 	"/scriptengine.v1.MigrationService/ValidateMigration": true,
 }
 
+// withToken adds the client's token unless the call carries credentials of its own: an
+// authorization or an x-api-key header (the server reads authorization first, so adding ours
+// would override the caller's key).
 func (o *options) withToken(ctx context.Context) context.Context {
 	if o.token == "" {
 		return ctx
 	}
-	if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md.Get("authorization")) > 0 {
+	if md, ok := metadata.FromOutgoingContext(ctx); ok && (len(md.Get("authorization")) > 0 || len(md.Get("x-api-key")) > 0) {
 		return ctx
 	}
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+o.token)

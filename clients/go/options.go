@@ -51,7 +51,8 @@ func WithTLS(config *tls.Config) Option {
 	}
 }
 
-// WithToken sends "authorization: Bearer <token>" on every call.
+// WithToken sends "authorization: Bearer <token>" on every call but one whose outgoing metadata
+// carries its own authorization or x-api-key.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithDefaultTimeout is the deadline of unary calls whose context has none (default 30 s).
