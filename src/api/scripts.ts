@@ -98,6 +98,12 @@ function listedBytes(s: ListedScript): number {
   return bytes;
 }
 
+/** A script, or the version asked (0: the latest), not stored: the message and ErrorInfo name both. */
+const scriptNotFound = (scriptId: string, version: number) =>
+  serviceError("SCRIPT_NOT_FOUND", `script ${scriptId}${version ? ` version ${version}` : ""} not found`, {
+    metadata: { script_id: scriptId, version: version || undefined },
+  });
+
 /** Fills PerformanceMetrics.stored_script_bytes. */
 export const storeMetrics =
   (scripts: ScriptRepository): MetricsContributor =>
@@ -329,7 +335,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       checkScriptId(scriptId, req.scriptId ? "script_id" : "context.script_id");
       const stored = scripts.get(scriptId, req.version);
       if (!stored) {
-        throw serviceError("SCRIPT_NOT_FOUND", `script ${scriptId}${req.version ? ` version ${req.version}` : ""} not found`, { metadata: { script_id: scriptId } });
+        throw scriptNotFound(scriptId, req.version);
       }
       const result = await run(ctx, stored.source, { language: stored.language, kind: stored.kind, filename: stored.name || scriptId, cacheKey: stored.cacheKey }, scriptId, stored.version, req.context);
       return { result };
@@ -350,7 +356,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     getScript(req) {
       checkScriptId(req.scriptId, "script_id");
       const stored = scripts.get(req.scriptId, req.version);
-      if (!stored) throw serviceError("SCRIPT_NOT_FOUND", `script ${req.scriptId} not found`, { metadata: { script_id: req.scriptId } });
+      if (!stored) throw scriptNotFound(req.scriptId, req.version);
       return { script: { script: compiledMessage({ ...stored, sourceSize: Buffer.byteLength(stored.source) }, false), createdAt: timestampFromMs(stored.createdAtMs) } };
     },
 
