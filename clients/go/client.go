@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -57,6 +58,9 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponseBytes)),
 		grpc.WithChainUnaryInterceptor(o.unaryInterceptor),
 		grpc.WithChainStreamInterceptor(o.streamInterceptor),
+		// grpc-go waits up to 120 s between connection attempts after a long outage, failing the
+		// calls that are not retried meanwhile; a few seconds is enough to spare a server that is down.
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: connectBackoff, MinConnectTimeout: 20 * time.Second}),
 	}, o.dialOptions...)
 	conn, err := grpc.NewClient(address, dial...)
 	if err != nil {
@@ -73,6 +77,13 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		closing:    make(chan struct{}),
 	}, nil
 }
+
+// connectBackoff is grpc-go's default connection backoff with the longest wait cut from 120 s to 5 s.
+var connectBackoff = func() backoff.Config {
+	c := backoff.DefaultConfig
+	c.MaxDelay = 5 * time.Second
+	return c
+}()
 
 // Close closes the connection. Calls in flight fail with ErrCancelled; a Subscribe or Watch
 // iterating meanwhile just ends, as when its ctx is cancelled.
@@ -166,6 +177,10 @@ func (o *options) unaryInterceptor(ctx context.Context, method string, req, repl
 		if o.onRetry != nil {
 			o.onRetry(RetryEvent{Method: method, Attempt: attempt, Delay: delay, Err: err})
 		}
+		// A connection that failed waits out its backoff (growing to seconds in a long outage)
+		// before it tries again, failing every call at once meanwhile: the retry could not reach a
+		// server that came back. It tries again now, while we wait.
+		cc.ResetConnectBackoff()
 		select {
 		case <-ctx.Done():
 			return err
