@@ -50,7 +50,9 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
       const mayRead = hasPermission(principal, "admin")
         ? undefined
         : (e: ServiceEvent) => e.event.case !== "securityViolation" || e.event.value.principal === principal.name;
-      return bus.subscribe({ eventTypes: req.eventTypes, afterSequence: req.afterSequence, signal: ctx.signal, owner: principal.name, mayRead });
+      // application/connect+json, application/grpc-web+json, ...: the stream is proto3 JSON.
+      const json = /json/i.test(ctx.requestHeader.get("content-type") ?? "");
+      return bus.subscribe({ eventTypes: req.eventTypes, afterSequence: req.afterSequence, signal: ctx.signal, owner: principal.name, mayRead, json });
     },
     unsubscribe: (req, ctx) => {
       if (req.subscriptionId === "") {

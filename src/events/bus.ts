@@ -32,6 +32,7 @@ import { clipEventStrings } from "./clip.ts";
 import { Deque } from "./deque.ts";
 import { EventsError, validationError } from "./errors.ts";
 import { parseEventTypes, type EventCase } from "./event-types.ts";
+import { jsonEncodable } from "./json-encodable.ts";
 import { PushIterator } from "./push-iterator.ts";
 import { heapBytesOf } from "./validate.ts";
 
@@ -90,6 +91,12 @@ export interface SubscribeOptions {
   bufferSize?: number;
   /** Overrides the bus's onLag for this subscription. */
   onLag?: LagPolicy;
+  /**
+   * The stream is written as proto3 JSON: an event JSON cannot carry (Emit refuses them, so only
+   * a bug in the engine's own events could publish one) reaches it as an EventsLost(UNSPECIFIED)
+   * for its sequence alone, rather than ending the stream, and every replay, at that event.
+   */
+  json?: boolean;
 }
 
 export interface EventBusStats {
@@ -369,6 +376,7 @@ export class EventBus {
       bufferSize,
       onLag: options.onLag ?? this.#onLag,
       signal: options.signal,
+      json: options.json ?? false,
     });
     if (!sub.ended) this.#subs.set(id, sub);
     return sub;
@@ -441,6 +449,7 @@ interface SubscriptionInit {
   bufferSize: number;
   onLag: LagPolicy;
   signal: AbortSignal | undefined;
+  json: boolean;
 }
 
 /**
@@ -455,6 +464,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   readonly #mayRead: ((event: ServiceEvent) => boolean) | undefined;
   readonly #capacity: number;
   readonly #onLag: LagPolicy;
+  readonly #json: boolean;
   #started: SubscribeResponse | null;
   #retentionLost: SubscribeResponse | null;
   #replayNext: number;
@@ -482,6 +492,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     this.#mayRead = init.mayRead;
     this.#capacity = init.bufferSize;
     this.#onLag = init.onLag;
+    this.#json = init.json;
     this.#started = init.started;
     this.#retentionLost = init.retentionLost;
     this.#replayNext = init.replayFrom;
@@ -581,7 +592,11 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   }
 
   protected take(): SubscribeResponse | undefined {
-    const m = this.#poll();
+    let m = this.#poll();
+    if (this.#json && m?.message.case === "event" && !jsonEncodable(m.message.value)) {
+      const seq = Number(m.message.value.sequence);
+      m = lostMessage(LossReason.UNSPECIFIED, 1, seq, seq);
+    }
     if (m?.message.case === "event") this.#taken = Number(m.message.value.sequence);
     else if (m?.message.case === "lost") this.#taken = Math.max(this.#taken, Number(m.message.value.lastMissedSequence));
     return m;

@@ -4,6 +4,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { validationError } from "./errors.ts";
 import { eventTypeOf, type EventCase } from "./event-types.ts";
+import { jsonProblem, unencodableFieldOf } from "./json-encodable.ts";
 
 export interface EmitLimits {
   /** Largest serialized event accepted (bytes). */
@@ -30,8 +31,9 @@ const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: strin
 
 /**
  * Checks an event handed to Emit: exactly one event case set, its required ids non-empty and
- * bounded, event_id/source bounded, a sane timestamp if given, and the whole event under the
- * size cap. Returns what it counts against the log's byte budget: its size in memory, roughly. Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
+ * bounded, event_id/source bounded, a sane timestamp if given, the whole event under the size
+ * cap and writable as proto3 JSON (every subscriber must be able to receive it, whatever its
+ * protocol). Returns what it counts against the log's byte budget: its size in memory, roughly. Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
  * The sequence is not checked: the bus always assigns it.
  */
 export function validateEmittedEvent(event: ServiceEvent | undefined, limits: EmitLimits = DEFAULT_EMIT_LIMITS): number {
@@ -64,6 +66,14 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
   const size = toBinary(ServiceEventSchema, event).length;
   if (size > limits.maxEventBytes) {
     throw validationError("event", `event is ${size} bytes, over the ${limits.maxEventBytes}-byte limit`);
+  }
+  // Binary protobuf carries NaN and Infinity in a Value and any Timestamp or Duration; a JSON
+  // subscriber's stream could not carry the event at all (cheap: the event is at most 64 KiB).
+  const problem = jsonProblem(event);
+  if (problem !== null) {
+    const field = unencodableFieldOf(event);
+    const path = field === undefined ? "event" : `event.${type}.${field}`;
+    throw validationError(path, `${path} cannot be written as proto3 JSON, so not every subscriber could receive it: ${problem}`);
   }
   return Math.max(size, heapBytesOf(event));
 }

@@ -15,7 +15,8 @@ export function transportFor(protocol: Protocol, server: { grpc: string; http: s
     case "connect":
       return createConnectTransport({ baseUrl: `http://${server.http}`, httpVersion: "1.1", useBinaryFormat: true });
     case "connect-json":
-      return createConnectTransport({ baseUrl: `http://${server.http}`, httpVersion: "1.1" });
+      // connect-node sends binary unless told otherwise.
+      return createConnectTransport({ baseUrl: `http://${server.http}`, httpVersion: "1.1", useBinaryFormat: false });
     case "grpc-web":
       return createGrpcWebTransport({ baseUrl: `http://${server.http}`, httpVersion: "1.1" });
     case "grpc-over-http":

@@ -25,6 +25,8 @@ const (
 type LossReason int32
 
 const (
+	// An event this stream's encoding cannot carry (proto3 JSON: NaN in a Value, a Timestamp out of
+	// range), sent in its place. Emit refuses such events; only a fault in the engine's own could.
 	LossReason_LOSS_REASON_UNSPECIFIED LossReason = 0
 	// The subscriber fell behind and its buffer overflowed.
 	LossReason_LOSS_REASON_LAGGED LossReason = 1

@@ -213,6 +213,9 @@ export declare const UnsubscribeResponseSchema: GenMessage<UnsubscribeResponse>;
  */
 export enum LossReason {
   /**
+   * An event this stream's encoding cannot carry (proto3 JSON: NaN in a Value, a Timestamp out of
+   * range), sent in its place. Emit refuses such events; only a fault in the engine's own could.
+   *
    * @generated from enum value: LOSS_REASON_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
