@@ -413,10 +413,13 @@ export class EventBus {
     this.#oldestKept = Math.max(this.#oldestKept, entry.seq - this.#logSize + 1);
     // The latest event is always kept, even alone over the budget.
     while (this.#bytes > this.#logBytes && this.#oldestKept < entry.seq) {
-      const oldest = this.#log[this.#oldestKept % this.#logSize];
+      const slot = this.#oldestKept % this.#logSize;
+      const oldest = this.#log[slot];
       if (oldest && oldest.seq === this.#oldestKept) {
         this.#bytes -= oldest.bytes;
         this.#forgetId(oldest);
+        // Emptied, not left for a later event to overwrite: the budget bounds what the heap holds.
+        this.#log[slot] = undefined;
       }
       this.#oldestKept++;
     }
