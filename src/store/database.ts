@@ -4,7 +4,7 @@
 import { mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { firstLine } from "../errors.ts";
+import { firstLine, invalidArgument } from "../errors.ts";
 import { storeFaultOf } from "./faults.ts";
 
 /** The data directory cannot hold this server's store: one line naming `server.data_dir`. */
@@ -136,8 +136,11 @@ export function pageWithin<T>(items: T[], size: number, bytesOf: (item: T) => nu
   return { page: items.slice(0, n), more: items.length > n };
 }
 
-/** page_size: 0 means the default; capped at max. */
+/**
+ * page_size: 0 means the default, past max is capped; a negative one is INVALID_ARGUMENT naming
+ * page_size, as DiscoverServices answers (registry.ts), so every listing keeps one contract.
+ */
 export function pageSizeOf(requested: number, fallback = 50, max = 1000): number {
-  if (!Number.isFinite(requested) || requested <= 0) return fallback;
-  return Math.min(Math.floor(requested), max);
+  if (!Number.isInteger(requested) || requested < 0) throw invalidArgument("page_size", "page_size must be >= 0");
+  return requested === 0 ? fallback : Math.min(requested, max);
 }

@@ -452,7 +452,8 @@ func (x *RollbackToolResponse) GetResult() *RollbackResult {
 type ListMigrationsRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Filter *MigrationFilter       `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	// At most this many (default 50, max 1000); a page also stops at ~2 MiB (follow next_page_token).
+	// At most this many (default 50, max 1000; negative is INVALID_ARGUMENT naming page_size); a page
+	// also stops at ~2 MiB (follow next_page_token).
 	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -588,7 +588,8 @@ type DiscoverServicesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty means every type.
 	ServiceType string `protobuf:"bytes,1,opt,name=service_type,json=serviceType,proto3" json:"service_type,omitempty"`
-	// 0: 50; at most 500. A page may hold fewer (see DiscoverServices).
+	// 0: 50; at most 500; negative is INVALID_ARGUMENT naming page_size. A page may hold fewer (see
+	// DiscoverServices).
 	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields

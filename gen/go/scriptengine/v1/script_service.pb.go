@@ -518,7 +518,8 @@ func (x *DeleteScriptResponse) GetVersionsDeleted() uint32 {
 
 type ListScriptsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most this many (default 50, max 1000); a page also stops at ~2 MiB (follow next_page_token).
+	// At most this many (default 50, max 1000; negative is INVALID_ARGUMENT naming page_size); a page
+	// also stops at ~2 MiB (follow next_page_token).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token.
 	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

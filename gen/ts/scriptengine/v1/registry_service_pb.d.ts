@@ -245,7 +245,8 @@ export declare type DiscoverServicesRequest = Message<"scriptengine.v1.DiscoverS
   serviceType: string;
 
   /**
-   * 0: 50; at most 500. A page may hold fewer (see DiscoverServices).
+   * 0: 50; at most 500; negative is INVALID_ARGUMENT naming page_size. A page may hold fewer (see
+   * DiscoverServices).
    *
    * @generated from field: int32 page_size = 2;
    */
