@@ -190,6 +190,10 @@ func (c *Client) closed() bool {
 	}
 }
 
+// watchSettled is how long a watch stream must last to count as re-established when the server
+// sent no headers: a refused or failing stream ends within a round trip.
+const watchSettled = time.Second
+
 // WatchOptions select registrations and how a watch copes with trouble.
 type WatchOptions struct {
 	// ServiceType limits the watch to registrations of this type; empty means all.
@@ -200,8 +204,9 @@ type WatchOptions struct {
 	// behind) instead of watching again.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
-	// value) means the default, 10, not "never reconnect": set NoResume for that. A stream ended by
-	// EVENTS_LOST counts only when no change arrived since the last resume.
+	// value) means the default, 10, not "never reconnect": set NoResume for that. A reconnect did
+	// not fail once its stream got the server's headers or a change, or lasted a second. A stream
+	// ended by EVENTS_LOST counts only when no change arrived since the last resume.
 	MaxReconnects int
 }
 
@@ -227,9 +232,20 @@ func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.Wat
 			if err != nil {
 				return err
 			}
+			// A watch with nothing to report gets no change to show that it works, so the stream
+			// counts as re-established once the server's headers arrive (nil when it ended without
+			// any) or, for a server that sends them only with the first change, once it has lasted
+			// watchSettled: else every drop of a healthy idle watch would count as a failed reconnect.
+			opened := time.Now()
+			if md, _ := stream.Header(); md != nil {
+				healthy()
+			}
 			for {
 				change, err := stream.Recv()
 				if err != nil {
+					if time.Since(opened) >= watchSettled {
+						healthy()
+					}
 					return err
 				}
 				healthy()
