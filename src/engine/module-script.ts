@@ -31,10 +31,10 @@ export const WRAPPED_PREFIX = `(function(){'use strict';let ${EXPORTS}={__proto_
 /** Compile a wrapped script with this line offset so line 1 of the source is line 1. */
 export const WRAPPED_LINE_OFFSET = -1;
 
-type AnyNode = Node & Record<string, unknown>;
+export type AnyNode = Node & Record<string, unknown>;
 
 /** Replaces [start, end) with `text` padded by spaces to the same length, keeping the newlines. */
-function overwrite(chars: string[], start: number, end: number, text = ''): void {
+export function overwrite(chars: string[], start: number, end: number, text = ''): void {
   let t = 0;
   for (let i = start; i < end; i++) {
     const c = chars[i]!;
@@ -45,7 +45,7 @@ function overwrite(chars: string[], start: number, end: number, text = ''): void
 }
 
 /** Names bound by a declaration pattern (`const { a, b: [c] } = ...` binds a and c). */
-function boundNames(pattern: AnyNode | null | undefined, out: string[]): void {
+export function boundNames(pattern: AnyNode | null | undefined, out: string[]): void {
   if (!pattern) return;
   switch (pattern.type) {
     case 'Identifier': out.push(pattern.name as string); break;
@@ -102,6 +102,15 @@ function unparenthesised(node: AnyNode): AnyNode {
   return node;
 }
 
+/**
+ * A module's syntax tree, as V8 would read it (throws acorn's SyntaxError when it does not parse).
+ * preserveParens: a parenthesised default (`export default (() => 2)`) must be overwritten from its
+ * `(`, and closed after its `)`, not inside them.
+ */
+export function parseModule(code: string): AnyNode {
+  return parse(code, { ecmaVersion: 'latest', sourceType: 'module', preserveParens: true }) as unknown as AnyNode;
+}
+
 /** Sources above this keep the module path: parsing them here would cost more than it saves. */
 export const MAX_WRAPPED_SOURCE = 16 * 1024;
 
@@ -117,9 +126,7 @@ export function moduleAsScript(code: string): string | undefined {
   if (code.length > MAX_WRAPPED_SOURCE || code.includes(EXPORTS) || /\bimport\s*\.\s*meta\b/.test(code)) return undefined;
   let program: AnyNode;
   try {
-    // preserveParens: a parenthesised default (`export default (() => 2)`) must be overwritten
-    // from its `(`, and closed after its `)`, not inside them.
-    program = parse(code, { ecmaVersion: 'latest', sourceType: 'module', preserveParens: true }) as unknown as AnyNode;
+    program = parseModule(code);
   } catch {
     return undefined; // V8 reports the error, from the module path
   }

@@ -3,16 +3,20 @@
 // A tool file is an ES module exporting `name`, `description`, `inputSchema`, optional
 // `outputSchema`, `version`, `tags` (and optionally `id`) plus a `call(args, ctx)` function, either as
 // named exports or as a default-exported object; or it default-exports the call function itself.
-// The engine runs modules through their default export, so the tool's own `export default` is
-// rebound to a local (`__tool_default`, same line, so positions stay) and a footer adds a default
-// export that either describes the tool (env SCRIPTENGINE_TOOL_MODE=describe) or calls it.
+// The engine runs modules through their default export, so the tool's own default export is made a
+// local (tools/tool-exports.ts, in place: positions stay) and a footer adds a default export that
+// either describes the tool (env SCRIPTENGINE_TOOL_MODE=describe) or calls it.
 import type { Level } from "../config/types.ts";
+import { toolExports } from "./tool-exports.ts";
 
 export const DESCRIBE_ENV = { SCRIPTENGINE_TOOL_MODE: "describe" } as const;
 
+/** What the footer reads from a tool's exports (`__tool_exports()`, found by tools/tool-exports.ts). */
+const EXPORTED = ["default", "id", "name", "description", "inputSchema", "outputSchema", "version", "tags", "call"] as const;
+
 const FOOTER = `
 ;function __tool_describe() {
-  const d = typeof __tool_default === "undefined" ? undefined : __tool_default;
+  const d = __tool_exports().default;
   const o = d !== null && typeof d === "object" ? d : {};
   const v = (k, local) => (local !== undefined ? local : o[k]);
   return {
@@ -38,26 +42,42 @@ export default async function __tool_main(args, ctx) {
 `;
 
 /**
- * The engine script for a tool source (JavaScript or TypeScript). `export default <expr>` becomes
- * `const __tool_default = <expr>`; a default export in an export list (`export { call as default }`)
- * leaves the list (blanked, so positions stay) and is bound to `__tool_default` after the source.
+ * The engine script for a tool source (JavaScript or TypeScript): the source with its default
+ * export rebound in place, then the footer. A source that does not parse is left as it is: the
+ * engine reports its syntax error at its own line and column.
  */
 export function toolModuleSource(source: string): string {
-  let local: string | undefined;
-  const rebound = source
-    .replace(/^([ \t]*)export\s+default\s+/m, "$1const __tool_default = ")
-    // An export list holds no braces: stopping at the next one keeps the scan linear in the source.
-    .replace(/(\bexport\s*\{)([^{}]*)\}/g, (all, open: string, list: string) => {
-      const m = /(^|,)\s*([A-Za-z_$][\w$]*)\s+as\s+default\s*(?=,|$)/.exec(list);
-      if (!m || local !== undefined) return all;
-      local = m[2];
-      // Blank the specifier and one comma next to it: `{ a, call as default }` -> `{ a  ...  }`.
-      const from = m.index;
-      let to = from + m[0].length;
-      if (m[1] === "" && list[to] === ",") to++;
-      return open + list.slice(0, from) + " ".repeat(to - from) + list.slice(to) + "}";
-    });
-  return rebound + (local === undefined ? "" : `\n;const __tool_default = ${local};`) + "\n" + FOOTER;
+  const hit = recent.get(source);
+  if (hit !== undefined) {
+    recent.delete(source);
+    recent.set(source, hit);
+    return hit;
+  }
+  const found = toolExports(source);
+  const fields = EXPORTED.flatMap((k) => {
+    const local = found?.exports.get(k);
+    return local === undefined ? [] : [`${JSON.stringify(k)}: ${local}`];
+  });
+  const module = `${found?.code ?? source}\n;function __tool_exports() { return { ${fields.join(", ")} }; }${FOOTER}`;
+  remember(source, module);
+  return module;
+}
+
+// Every call of a tool builds its module again, and parsing costs about as much as a small call:
+// the latest ones are kept, up to RECENT_CHARS of sources.
+const RECENT_CHARS = 4 * 1024 * 1024;
+const recent = new Map<string, string>();
+let recentChars = 0;
+
+function remember(source: string, module: string): void {
+  if (source.length > RECENT_CHARS / 4) return;
+  recent.set(source, module);
+  recentChars += source.length;
+  for (const [s] of recent) {
+    if (recentChars <= RECENT_CHARS) break;
+    recent.delete(s);
+    recentChars -= s.length;
+  }
 }
 
 export function languageOf(path: string): "javascript" | "typescript" {

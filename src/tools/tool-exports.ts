@@ -1,0 +1,162 @@
+// What a tool module exports, read from its syntax tree (parsed as the engine parses modules,
+// engine/module-script.ts), and its source with the default export made a local the tool footer
+// can reach. Only the export syntax is edited, in place: comments and literals are never touched,
+// and every line and column stays where it was in the tool's own source.
+import { boundNames, overwrite, parseModule, type AnyNode } from "../engine/module-script.ts";
+import { stripTypes } from "../engine/source.ts";
+
+/**
+ * The local an anonymous default (`export default {…}`, `export default function () {}`) is bound
+ * to. Six characters: `let __tool=` then fits wherever `export default` stood, even split over
+ * lines as `export` / `default` (see place).
+ */
+export const DEFAULT_LOCAL = "__tool";
+
+export interface ToolExports {
+  /** The source, its default export rebound and every position kept. */
+  code: string;
+  /** Exported name -> the local binding holding it; `default` included. */
+  exports: Map<string, string>;
+}
+
+/**
+ * The tool's exports and rebound source, or undefined when the source does not parse: it is then
+ * left as it is, for the engine to report its syntax error where it is. TypeScript is parsed with
+ * its types stripped (they become spaces: same offsets), and edited in its own text.
+ */
+export function toolExports(source: string): ToolExports | undefined {
+  const program = parsed(source);
+  if (!program) return undefined;
+  const chars = source.split(""); // UTF-16 units, as acorn's offsets count them
+  const exports = new Map<string, string>();
+  const declared = new Map<string, string>();
+  let exportsAny = false;
+  for (const node of program.body as AnyNode[]) {
+    if (node.type.startsWith("Export")) exportsAny = true;
+    else declare(node, declared);
+    if (node.type === "ExportNamedDeclaration" && !node.source) {
+      if (node.declaration) declare(node.declaration as AnyNode, exports);
+      const specifiers = node.specifiers as AnyNode[];
+      specifiers.forEach((s, i) => {
+        const ex = s.exported as AnyNode;
+        const name = (ex.type === "Identifier" ? ex.name : ex.value) as string;
+        exports.set(name, (s.local as AnyNode).name as string);
+        // `{ a, call as default }`: the specifier leaves the list (with a comma), bound by the footer.
+        if (name === "default") blankSpecifier(chars, source, specifiers, i);
+      });
+    } else if (node.type === "ExportDefaultDeclaration") {
+      const decl = node.declaration as AnyNode;
+      if ((decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration") && decl.id) {
+        // Still a declaration, so its name stays bound in the module (hoisted, for a function).
+        overwrite(chars, node.start, decl.start);
+        exports.set("default", (decl.id as AnyNode).name as string);
+      } else {
+        if (!place(chars, node.start, decl.start, ["let", DEFAULT_LOCAL, "="])) return undefined;
+        // An anonymous function or class declaration ended its statement; as an initializer it must
+        // be ended, or a next line starting with `(` or `[` would continue it.
+        if (decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration") endStatement(chars, decl.end);
+        exports.set("default", DEFAULT_LOCAL);
+      }
+    }
+  }
+  // A script-style tool (no export at all: `var name = …; function call() {}`) has nothing but its
+  // top-level declarations to be read from.
+  return { code: chars.join(""), exports: exportsAny ? exports : declared };
+}
+
+/** Adds the names a top-level declaration binds. */
+function declare(node: AnyNode, into: Map<string, string>): void {
+  if (node.type === "VariableDeclaration") {
+    const names: string[] = [];
+    for (const d of node.declarations as AnyNode[]) boundNames(d.id as AnyNode, names);
+    for (const n of names) into.set(n, n);
+  } else if ((node.type === "FunctionDeclaration" || node.type === "ClassDeclaration") && node.id) {
+    const name = (node.id as AnyNode).name as string;
+    into.set(name, name);
+  }
+}
+
+function parsed(source: string): AnyNode | undefined {
+  try {
+    return parseModule(source);
+  } catch {
+    // TypeScript, or a syntax error: both are told by stripping the types.
+  }
+  let stripped: string;
+  try {
+    stripped = stripTypes(source);
+  } catch {
+    return undefined;
+  }
+  if (stripped.length !== source.length) return undefined; // offsets would not map back
+  try {
+    return parseModule(stripped);
+  } catch {
+    return undefined;
+  }
+}
+
+const isLineBreak = (c: string) => c === "\n" || c === "\r" || c === "\u2028" || c === "\u2029";
+const isWord = (c: string | undefined) => c !== undefined && /[\w$]/.test(c);
+
+/**
+ * Writes `tokens` over [start, end) as spaces would (line breaks stay, so lines and the columns
+ * after the region do too), never splitting a token over a line break, and with a space between
+ * two words. False when they do not fit.
+ */
+function place(chars: string[], start: number, end: number, tokens: string[]): boolean {
+  const out: string[] = chars.slice(start, end).map((c) => (isLineBreak(c) ? c : " "));
+  let at = 0;
+  let prev: string | undefined;
+  for (const token of tokens) {
+    for (;;) {
+      const from = isWord(prev) && isWord(token[0]) && at > 0 && !isLineBreak(out[at - 1]) ? at + 1 : at;
+      let run = 0;
+      while (from + run < out.length && run < token.length && !isLineBreak(out[from + run])) run++;
+      if (run === token.length) {
+        for (let i = 0; i < token.length; i++) out[from + i] = token[i];
+        at = from + token.length;
+        break;
+      }
+      if (from + run >= out.length) return false;
+      at = from + run + 1; // past the line break
+      prev = undefined;
+    }
+    prev = token;
+  }
+  for (let i = 0; i < out.length; i++) chars[start + i] = out[i];
+  return true;
+}
+
+/** Ends the statement at `end`: over a space after it, else inserted (the rest of that line moves by one). */
+function endStatement(chars: string[], end: number): void {
+  const next = chars[end];
+  if (next === ";") return;
+  if (next === " " || next === "\t") chars[end] = ";";
+  else chars[end - 1] += ";";
+}
+
+/** Blanks specifier `i` of an export list, with the comma after it (or, when last, before it). */
+function blankSpecifier(chars: string[], source: string, specifiers: AnyNode[], i: number): void {
+  const s = specifiers[i];
+  const comma = commaAfter(source, s.end);
+  if (comma !== undefined) overwrite(chars, s.start, comma + 1);
+  else if (i > 0) overwrite(chars, specifiers[i - 1].end, s.end);
+  else overwrite(chars, s.start, s.end);
+}
+
+/** The offset of the comma after a specifier, skipping spaces and comments; undefined at the list's `}`. */
+function commaAfter(source: string, from: number): number | undefined {
+  for (let i = from; i < source.length; ) {
+    const c = source[i];
+    if (c === ",") return i;
+    if (c === "}") return undefined;
+    if (source.startsWith("//", i)) {
+      while (i < source.length && !isLineBreak(source[i])) i++;
+    } else if (source.startsWith("/*", i)) {
+      const close = source.indexOf("*/", i + 2);
+      i = close < 0 ? source.length : close + 2;
+    } else i++;
+  }
+  return undefined;
+}
