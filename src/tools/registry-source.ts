@@ -11,23 +11,26 @@ import { toolExports } from "./tool-exports.ts";
 
 export const DESCRIBE_ENV = { SCRIPTENGINE_TOOL_MODE: "describe" } as const;
 
-/** What the footer reads from a tool's exports (`__tool_exports()`, found by tools/tool-exports.ts). */
+/** What the footer reads from a tool: its default export and these named exports, nothing else. */
 const EXPORTED = ["default", "id", "name", "description", "inputSchema", "outputSchema", "version", "tags", "call"] as const;
 
+// `__tool_exports()` returns the tool's real exports (a module-level binding that is not exported
+// is no metadata). A default-exported object's own fields win over named exports.
 const FOOTER = `
 ;function __tool_describe() {
-  const d = __tool_exports().default;
+  const e = __tool_exports();
+  const d = e.default;
   const o = d !== null && typeof d === "object" ? d : {};
-  const v = (k, local) => (local !== undefined ? local : o[k]);
+  const v = (k) => (o[k] !== undefined ? o[k] : e[k]);
   return {
-    id: v("id", typeof id === "undefined" ? undefined : id),
-    name: v("name", typeof name === "undefined" ? undefined : name),
-    description: v("description", typeof description === "undefined" ? undefined : description),
-    inputSchema: v("inputSchema", typeof inputSchema === "undefined" ? undefined : inputSchema),
-    outputSchema: v("outputSchema", typeof outputSchema === "undefined" ? undefined : outputSchema),
-    version: v("version", typeof version === "undefined" ? undefined : version),
-    tags: v("tags", typeof tags === "undefined" ? undefined : tags),
-    call: typeof call === "function" ? call : typeof d === "function" ? d : typeof o.call === "function" ? o.call.bind(o) : undefined,
+    id: v("id"),
+    name: v("name"),
+    description: v("description"),
+    inputSchema: v("inputSchema"),
+    outputSchema: v("outputSchema"),
+    version: v("version"),
+    tags: v("tags"),
+    call: typeof o.call === "function" ? o.call.bind(o) : typeof e.call === "function" ? e.call : typeof d === "function" ? d : undefined,
   };
 }
 export default async function __tool_main(args, ctx) {
