@@ -37,6 +37,7 @@ import { whileOpening } from "./store/database.ts";
 import { openState, recordLastSequence, type ServerState } from "./state.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
+import { TOOL_MODULE_ROOM } from "./tools/registry-source.ts";
 import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
 import { components, startHealthMonitor } from "./health/monitor.ts";
@@ -118,7 +119,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     recycleAfterExecutions: config.pool.recycleAfter,
     sendAhead: config.pool.sendAhead,
     maxParkedPerWorker: config.pool.maxParked,
-    maxSourceBytes: config.maxSourceSize,
+    // Scripts are held to max_source_size before they reach the engine; a tool is its source plus a footer.
+    maxSourceBytes: config.maxSourceSize + TOOL_MODULE_ROOM,
     failureWindowMs: config.healthCheck.failureWindowMs,
     onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
     onWorkerStderr: (worker, line) => log.warn("worker stderr", { worker, line }),

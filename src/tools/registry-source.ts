@@ -45,6 +45,13 @@ export default async function __tool_main(args, ctx) {
 `;
 
 /**
+ * Bytes a tool's engine module may have beyond its source: the footer and the list of its exports
+ * (locals of up to ~2 KiB in all). The engine's source limit has this much room over
+ * max_source_size, which legacy sources and scripts are held to before they reach it.
+ */
+export const TOOL_MODULE_ROOM = 4096;
+
+/**
  * The engine script for a tool source (JavaScript or TypeScript): the source with its default
  * export rebound in place, then the footer. A source that does not parse is left as it is: the
  * engine reports its syntax error at its own line and column.

@@ -35,14 +35,19 @@ export function summary(e: ServiceEvent): string {
 /**
  * The human line for a loss notice, or nothing when nothing was missed (a resume after a clean
  * restart). A range of 0..0 is unknown and left out; after a restart the count is an upper bound.
+ * `unknown`: the stream resumed after a sequence beyond the server's latest, which the server also
+ * reports as RESTART (it takes the number as from a reset store) though no restart need have happened.
  */
-export function lostNotice(lost: EventsLost): string | undefined {
+export function lostNotice(lost: EventsLost, unknown?: { after: bigint; latest: bigint }): string | undefined {
   const n = lost.missedCount;
   if (n === 0n) return undefined;
   const range = lost.firstMissedSequence === 0n && lost.lastMissedSequence === 0n ? "" : ` (${lost.firstMissedSequence}..${lost.lastMissedSequence})`;
   const events = n === 1n ? "event" : "events";
   switch (lost.reason) {
     case LossReason.RESTART:
+      if (unknown) {
+        return `scriptengine: the server does not know sequence ${unknown.after} (its latest is ${unknown.latest}: a reset or replaced store?); up to ${n} ${events} may have been missed${range}, replaying all it retains`;
+      }
       return `scriptengine: up to ${n} ${events} may have been missed across a server restart${range}`;
     case LossReason.LAGGED:
       return `scriptengine: missed ${n} ${events}${range}: this subscriber fell behind`;
@@ -63,6 +68,11 @@ export function eventCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf<{ type?: string[]; after?: bigint }>(cmd);
         const stop = interrupted();
+        // Where the current stream resumed, followed as the SDK follows it (it may resume later
+        // still, after a shutdown's resume point, never earlier), and that stream's latest sequence:
+        // a RESTART notice on a stream asked for more than its latest is about an unknown sequence.
+        let resumed = o.after;
+        let latest = 0n;
         try {
           await withClient(o, async (c) => {
             const events = c.subscribe({
@@ -71,15 +81,20 @@ export function eventCommands(program: Command): void {
               signal: stop.signal,
               // --json: the notice goes in the NDJSON stream, where a machine reading it sees it.
               onLost: (lost) => {
+                const unknown = resumed !== undefined && resumed > latest ? { after: resumed, latest } : undefined;
+                if (lost.lastMissedSequence > (resumed ?? 0n)) resumed = lost.lastMissedSequence;
                 if (lost.missedCount === 0n) return;
                 if (o.json) out(json({ lost: toJson(EventsLostSchema, lost) }, false));
-                else err(lostNotice(lost)!);
+                else err(lostNotice(lost, unknown)!);
               },
               onStarted: (s) => {
+                latest = s.latestSequence;
+                resumed ??= s.latestSequence;
                 if (!o.json) err(`subscribed ${s.subscriptionId} (retained ${s.oldestSequence}..${s.latestSequence}); Ctrl-C to stop`);
               },
             });
             for await (const e of events) {
+              resumed = e.sequence;
               if (o.json) out(json(toJson(ServiceEventSchema, e), false));
               else out(`${String(e.sequence).padStart(6)}  ${fmtTime(e.timestamp)}  ${snake(e.event.case ?? "unknown").padEnd(22)}  ${printable(summary(e))}`);
             }

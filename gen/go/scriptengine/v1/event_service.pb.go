@@ -37,7 +37,9 @@ const (
 	// goes on with everything this run retained. missed_count counts what the earlier run published
 	// after after_sequence exactly when that run was the last one and stopped cleanly (0: nothing
 	// was missed); otherwise every number it could have used counts (an upper bound), plus what this
-	// run no longer retains.
+	// run no longer retains. An after_sequence beyond the latest sequence (a data directory reset or
+	// replaced, or a number the server never issued) is taken the same way: what was missed cannot
+	// be known, so missed_count is at least 1, and every retained event follows.
 	LossReason_LOSS_REASON_RESTART LossReason = 3
 )
 
@@ -185,6 +187,8 @@ type SubscribeRequest struct {
 	// Event types ("script_executed", ...); empty means all; an unknown type is INVALID_ARGUMENT.
 	EventTypes []string `protobuf:"bytes,1,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	// Resume: deliver retained events with a sequence greater than this first, then live ones.
+	// Omitted: live ones only. A value beyond the latest sequence is taken as from a reset store:
+	// EventsLost (RESTART), then every retained event from the oldest.
 	AfterSequence *uint64 `protobuf:"varint,2,opt,name=after_sequence,json=afterSequence,proto3,oneof" json:"after_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

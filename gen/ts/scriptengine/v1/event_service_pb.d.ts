@@ -61,6 +61,8 @@ export declare type SubscribeRequest = Message<"scriptengine.v1.SubscribeRequest
 
   /**
    * Resume: deliver retained events with a sequence greater than this first, then live ones.
+   * Omitted: live ones only. A value beyond the latest sequence is taken as from a reset store:
+   * EventsLost (RESTART), then every retained event from the oldest.
    *
    * @generated from field: optional uint64 after_sequence = 2;
    */
@@ -240,7 +242,9 @@ export enum LossReason {
    * goes on with everything this run retained. missed_count counts what the earlier run published
    * after after_sequence exactly when that run was the last one and stopped cleanly (0: nothing
    * was missed); otherwise every number it could have used counts (an upper bound), plus what this
-   * run no longer retains.
+   * run no longer retains. An after_sequence beyond the latest sequence (a data directory reset or
+   * replaced, or a number the server never issued) is taken the same way: what was missed cannot
+   * be known, so missed_count is at least 1, and every retained event follows.
    *
    * @generated from enum value: LOSS_REASON_RESTART = 3;
    */
