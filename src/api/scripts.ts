@@ -22,7 +22,7 @@ import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/commo
 import { principalOf, requirePermission } from "../auth/principal.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, serviceError } from "../errors.ts";
-import { CompileError, type Engine, type ExecutionOutcome, type JsonObject } from "../engine/index.ts";
+import { CompileError, cpuBudgetMs, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
@@ -243,6 +243,19 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     return resultMessage(outcome, usage, scriptId, version, g.level);
   }
 
+  /**
+   * A timeout's ErrorInfo: the wall limit (timeout_ms) and, when the run had a CPU share, its CPU-time
+   * budget (cpu_time_ms), with `limit` naming the one that stopped it.
+   */
+  function timeLimitMetadata(limit: TimeLimit | undefined, g: Grant): Record<string, string | number> {
+    const cpu = cpuBudgetMs(g.limits);
+    return {
+      timeout_ms: g.limits.wallTimeoutMs,
+      ...(cpu < g.limits.wallTimeoutMs ? { cpu_time_ms: Math.round(cpu) } : {}),
+      ...(limit ? { limit } : {}),
+    };
+  }
+
   /** A breached limit is an RPC error with the matching code (and a SecurityViolation event). */
   function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string) {
     const e = o.error;
@@ -251,7 +264,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     switch (e.kind) {
       case "timeout":
         events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
-        throw serviceError("TIMEOUT", e.message, { metadata: { ...meta, timeout_ms: g.limits.wallTimeoutMs } });
+        throw serviceError("TIMEOUT", e.message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) } });
       case "memory_limit":
         events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes } });

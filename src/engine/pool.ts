@@ -20,6 +20,7 @@ import { LRUCache } from 'lru-cache';
 import { CompileError, EngineError } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
+import { cpuBudgetMs } from './cpu-budget.ts';
 import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
 import type {
   CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
@@ -527,13 +528,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
     }
     const l = job.limits;
-    const cpuShare = l.cpuShare && l.cpuShare > 0 && l.cpuShare < 100 ? l.cpuShare : 100;
     // Run again, it has what is left of the caller's time, and at most its CPU budget.
     const wallMs = q.rerun ? Math.min(l.wallTimeoutMs, Math.floor(q.rerun.deadlineAt - performance.now())) : l.wallTimeoutMs;
     const limits: WorkerLimits = {
       memoryMb: memoryMbOf(l),
       wallTimeoutMs: wallMs,
-      cpuBudgetMs: Math.min(wallMs, Math.max(1, (l.wallTimeoutMs * cpuShare) / 100)),
+      cpuBudgetMs: cpuBudgetMs(l, wallMs),
       maxOutputBytes: l.maxOutputBytes,
       maxReturnBytes: l.maxReturnBytes,
       maxReturnValueBytes: l.maxReturnValueBytes ?? 0,

@@ -489,7 +489,7 @@ function executionIdOf(msg: ExecMsg): string {
 function uninterruptibleTimeout(msg: ExecMsg, limit: 'wall-clock' | 'CPU time' = 'wall-clock'): ExecutionError {
   const ms = limit === 'wall-clock' ? msg.limits.wallTimeoutMs : msg.limits.cpuBudgetMs;
   return {
-    kind: 'timeout', name: 'TimeoutError', stack: '', line: 0, column: 0,
+    kind: 'timeout', name: 'TimeoutError', stack: '', line: 0, column: 0, limit: limit === 'wall-clock' ? 'wall_clock' : 'cpu_time',
     message: `the script exceeded its ${limit} limit of ${ms} ms (it could not be interrupted: its worker was replaced)`,
   };
 }

@@ -152,7 +152,11 @@ export interface ExecutionError {
   stack: string;
   line: number;
   column: number;
+  /** A timeout's limit: the CPU-time budget (cpuShare × wall timeout) or the wall clock. */
+  limit?: TimeLimit;
 }
+
+export type TimeLimit = 'cpu_time' | 'wall_clock';
 
 export interface ResourceUsage {
   /** Isolate heap in use at the end of the run (V8 heap statistics), plus external (ArrayBuffer) memory. */

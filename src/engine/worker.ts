@@ -15,7 +15,7 @@ import { CompileError } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
 import { encodedValueSize } from './value-size.ts';
 import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
-import type { ExecutionError, ExecutionErrorKind } from './types.ts';
+import type { ExecutionError, ExecutionErrorKind, TimeLimit } from './types.ts';
 import type {
   CompiledInfo, CompileMsg, ExecMsg, HostToWorker, WorkerOutcome, WorkerToHost,
 } from './protocol.ts';
@@ -92,6 +92,11 @@ const LIMIT_KINDS: readonly ExecutionErrorKind[] = ['timeout', 'memory_limit', '
 let recycles = 0;
 
 /** V8 lost control of an isolate: this process ends. Said on stderr first, where the supervisor reads why a worker died. */
+/** The timeout message of a run stopped at its CPU-time budget (cpuShare × wall timeout). */
+function cpuBudgetMsg(msg: ExecMsg): string {
+  return `the script exceeded its CPU time limit of ${msg.limits.cpuBudgetMs} ms`;
+}
+
 function onCatastrophicError(message: string): void {
   process.stderr.write(`isolate catastrophic error: ${message}\n`);
   process.exit(70);
@@ -196,7 +201,7 @@ interface Run {
   wallMsg: string;
   /** The prelude's api in this run's context: tool replies and timers are delivered through it. */
   api?: ivm.Reference;
-  abort?: { kind: ExecutionErrorKind; message: string };
+  abort?: { kind: ExecutionErrorKind; message: string; limit?: TimeLimit };
   /** Deliveries (deliver) whose guest code may still be running on the isolate's thread. */
   delivering: number;
   /** Told when the last delivery in progress has ended. */
@@ -446,7 +451,7 @@ class Slot {
    */
   overWall(r: Run): boolean {
     if (performance.now() <= r.wallEnd) return false;
-    this.abort('timeout', r.wallMsg);
+    this.abort('timeout', r.wallMsg, 'wall_clock');
     return true;
   }
 
@@ -568,10 +573,10 @@ class Slot {
     return `the script exceeded its memory limit of ${this.memMb} MiB`;
   }
 
-  abort(kind: ExecutionErrorKind, message: string): void {
+  abort(kind: ExecutionErrorKind, message: string, limit?: TimeLimit): void {
     const r = this.run;
     if (!r || r.abort) return;
-    r.abort = { kind, message };
+    r.abort = { kind, message, limit };
     try { this.isolate.dispose(); } catch { /* already disposed */ }
   }
 
@@ -602,15 +607,15 @@ class Slot {
     /** The code is compiled at WRAPPED_LINE_OFFSET (its eval origins are shifted: see scriptStack). */
     let wrapped = msg.compiled && msg.wrapped === true;
     const wallMsg = run.wallMsg;
-    const cpuMsg = `the script exceeded its CPU budget of ${msg.limits.cpuBudgetMs} ms`;
+    const cpuMsg = cpuBudgetMsg(msg);
     let wall: NodeJS.Timeout | undefined;
     let cpuWatch: NodeJS.Timeout | undefined;
     // The async path's guards: a wall-clock timer and a CPU-budget watch (timeouts do not cover awaits).
     const armAsync = () => {
-      wall = setTimeout(() => this.abort('timeout', wallMsg), Math.max(0, run.wallEnd - performance.now()));
+      wall = setTimeout(() => this.abort('timeout', wallMsg, 'wall_clock'), Math.max(0, run.wallEnd - performance.now()));
       cpuWatch = setInterval(() => {
         try {
-          if (Number(iso.cpuTime - cpu0) / 1e6 > msg.limits.cpuBudgetMs) this.abort('timeout', cpuMsg);
+          if (Number(iso.cpuTime - cpu0) / 1e6 > msg.limits.cpuBudgetMs) this.abort('timeout', cpuMsg, 'cpu_time');
         } catch { /* disposed */ }
       }, 25);
     };
@@ -619,7 +624,7 @@ class Slot {
       const cpuLeft = msg.limits.cpuBudgetMs - Number(iso.cpuTime - cpu0) / 1e6;
       const wallLeft = run.wallEnd - performance.now();
       if (cpuLeft < 1 || wallLeft < 1) {
-        run.abort = { kind: 'timeout', message: cpuLeft < wallLeft ? cpuMsg : wallMsg };
+        run.abort = cpuLeft < wallLeft ? { kind: 'timeout', message: cpuMsg, limit: 'cpu_time' } : { kind: 'timeout', message: wallMsg, limit: 'wall_clock' };
         throw new Error('aborted');
       }
       return Math.ceil(Math.min(cpuLeft, wallLeft));
@@ -820,7 +825,10 @@ class Slot {
   }
 
   classify(e: unknown, run: Run, filename: string, wrapped: boolean): ExecutionError {
-    if (run.abort) return { kind: run.abort.kind, name: ABORT_NAMES[run.abort.kind] ?? 'Error', message: run.abort.message, stack: '', line: 0, column: 0 };
+    if (run.abort) {
+      const { kind, message, limit } = run.abort;
+      return { kind, name: ABORT_NAMES[kind] ?? 'Error', message, stack: '', line: 0, column: 0, ...(limit ? { limit } : {}) };
+    }
     // A compile that ran the isolate out of memory fails as a compile too ("Isolate was disposed ...
     // memory limit"): the isolate's state says which it was, not the error's class.
     if (e instanceof CompileError && !this.isolate.isDisposed) {
@@ -834,8 +842,10 @@ class Slot {
     }
     if (message === 'Script execution timed out.') {
       // A sync call's timeout is what was left of both budgets: name the one that ran out.
-      const over = performance.now() > run.wallEnd ? run.wallMsg : 'the script exceeded its CPU time limit';
-      return { kind: 'timeout', name: 'TimeoutError', message: over, stack: '', line: 0, column: 0 };
+      const cpuFirst = run.msg.limits.cpuBudgetMs < run.msg.limits.wallTimeoutMs && performance.now() <= run.wallEnd;
+      const limit: TimeLimit = cpuFirst ? 'cpu_time' : 'wall_clock';
+      const message = limit === 'wall_clock' ? run.wallMsg : cpuBudgetMsg(run.msg);
+      return { kind: 'timeout', name: 'TimeoutError', message, stack: '', line: 0, column: 0, limit };
     }
     if (message === NON_ERROR_THROWN) {
       // Thrown at a script's top level, where the prelude cannot catch it, so isolated-vm has only

@@ -45,7 +45,9 @@ const (
 	// ServiceError::ResourceExceeded: a limit was hit; metadata "resource" and, when the limit is a
 	// number, "limit" ("disk" has none: the server's storage is full). RESOURCE_EXHAUSTED.
 	ErrorReason_ERROR_REASON_RESOURCE_EXCEEDED ErrorReason = 6
-	// ServiceError::Timeout: metadata "timeout_ms". DEADLINE_EXCEEDED.
+	// ServiceError::Timeout: metadata "timeout_ms" (the wall limit); for a script stopped by its
+	// limits, "limit" ("cpu_time" or "wall_clock": the one that stopped it) and, when the level has
+	// a CPU share, "cpu_time_ms" (its CPU-time budget). DEADLINE_EXCEEDED.
 	ErrorReason_ERROR_REASON_TIMEOUT ErrorReason = 7
 	// ServiceError::ServiceNotFound: metadata "service_id" (registry), or "service" (the name given to
 	// grpc.health.v1 Check). NOT_FOUND.

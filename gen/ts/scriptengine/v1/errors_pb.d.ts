@@ -70,7 +70,9 @@ export enum ErrorReason {
   RESOURCE_EXCEEDED = 6,
 
   /**
-   * ServiceError::Timeout: metadata "timeout_ms". DEADLINE_EXCEEDED.
+   * ServiceError::Timeout: metadata "timeout_ms" (the wall limit); for a script stopped by its
+   * limits, "limit" ("cpu_time" or "wall_clock": the one that stopped it) and, when the level has
+   * a CPU share, "cpu_time_ms" (its CPU-time budget). DEADLINE_EXCEEDED.
    *
    * @generated from enum value: ERROR_REASON_TIMEOUT = 7;
    */

@@ -1,0 +1,40 @@
+// A script stopped by its time limits says which one: ErrorInfo carries the wall limit (timeout_ms),
+// the CPU-time budget when the level has a CPU share (cpu_time_ms), and `limit`, the one that hit.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { clientFor } from "../helpers/clients.ts";
+import { failure } from "../helpers/errors.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ args: ["--set", "pool.workers=1"] });
+});
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+const run = (source: string, timeoutMs: number, level: SecurityLevel) =>
+  failure(clientFor(ScriptService, "grpc-js", server).runScript({ source, context: { timeout: durationFromMs(timeoutMs), securityContext: { securityLevel: level } } }));
+
+it("a busy loop at Safe (50 % CPU share) is stopped by its CPU-time budget, and says so", async () => {
+  const f = await run("while (true) {}", 2000, SecurityLevel.SAFE);
+  expect([f.code, f.reason, f.err.rawMessage]).toEqual(["DeadlineExceeded", "TIMEOUT", "the script exceeded its CPU time limit of 1000 ms"]);
+  expect(f.metadata).toMatchObject({ timeout_ms: "2000", cpu_time_ms: "1000", limit: "cpu_time" });
+});
+
+it("a script waiting past its wall limit names the wall clock, beside its CPU budget", async () => {
+  const f = await run("export default async () => { await new Promise((r) => setTimeout(r, 10_000)); }", 800, SecurityLevel.SAFE);
+  expect([f.code, f.reason]).toEqual(["DeadlineExceeded", "TIMEOUT"]);
+  expect(f.err.rawMessage).toContain("wall-clock limit of 800 ms");
+  expect(f.metadata).toMatchObject({ timeout_ms: "800", cpu_time_ms: "400", limit: "wall_clock" });
+});
+
+it("without a CPU share the budget is the wall clock: no cpu_time_ms, limit wall_clock", async () => {
+  const f = await run("while (true) {}", 800, SecurityLevel.DEVELOPMENT);
+  expect(f.reason).toBe("TIMEOUT");
+  expect(f.metadata).toMatchObject({ timeout_ms: "800", limit: "wall_clock" });
+  expect(f.metadata).not.toHaveProperty("cpu_time_ms");
+});
