@@ -1,4 +1,4 @@
-// grpcurl (pinned in the Makefile, `make .tools/bin/grpcurl`) against the real server, with no
+// grpcurl (pinned in the Makefile, `make grpcurl`) against the real server, with no
 // proto files at hand: list and describe through reflection, the standard health check, compile
 // and execute a script with JSON input, and the first events of a subscription.
 import { execFile, spawn } from "node:child_process";
@@ -18,7 +18,7 @@ describe("grpcurl", () => {
   const call = async (method: string, body: unknown) => JSON.parse(await grpcurl("-d", JSON.stringify(body), method));
 
   beforeAll(async () => {
-    if (!existsSync(GRPCURL)) throw new Error(`grpcurl not found at ${GRPCURL}: run 'make .tools/bin/grpcurl'`);
+    if (!existsSync(GRPCURL)) throw new Error(`grpcurl not found at ${GRPCURL}: run 'make grpcurl'`);
     server = await startServer({ args: ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"] });
   });
   afterAll(async () => {
