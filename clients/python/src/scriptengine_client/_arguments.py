@@ -1,7 +1,7 @@
 """Script arguments as JSON, by the rule the three SDKs share (what their JSON encoders write):
 dates and times as ISO 8601 strings, bytes as base64, Decimal as a number, tuples as arrays, map
-keys strings only. Anything else (NaN and ±Infinity too) fails here, before a call is sent, naming
-the argument."""
+keys strings only. Anything else (NaN and ±Infinity too, containers nested past MAX_DEPTH) fails
+here, before a call is sent, naming the argument."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ from google.protobuf import json_format, struct_pb2
 from ._errors import FieldViolation, InvalidArgumentError
 
 
+#: How deep lists and maps may nest in one argument: the server's decoding limit (100 nested
+#: messages, so it refuses values past about 48 levels), and far below Python's recursion limit,
+#: which a deeper value would otherwise hit here as a bare RecursionError.
+MAX_DEPTH = 100
+
+
 class _Unsupported(Exception):
     pass
 
@@ -31,7 +37,7 @@ def _non_finite(value: float) -> str:
 
 def _plain(value: Any, active: set[int]) -> Any:
     """``value`` as None, bool, int, float, str, list and dict only; ``active`` holds the containers
-    being converted (a container inside itself has no JSON form)."""
+    being converted (a container inside itself has no JSON form), as many as the current depth."""
     if isinstance(value, float) and not math.isfinite(value):
         raise _Unsupported(_non_finite(value))
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -47,6 +53,8 @@ def _plain(value: Any, active: set[int]) -> Any:
     if isinstance(value, (Mapping, Sequence)):
         if id(value) in active:
             raise _Unsupported("it contains itself")
+        if len(active) >= MAX_DEPTH:
+            raise _Unsupported(f"it nests deeper than {MAX_DEPTH} levels")
         active.add(id(value))
         try:
             if isinstance(value, Mapping):
@@ -64,6 +72,8 @@ def argument_value(name: str, value: Any) -> struct_pb2.Value:
     """One argument as a google.protobuf.Value; InvalidArgumentError naming it when it has no JSON form."""
     try:
         return json_format.ParseDict(_plain(value, set()), struct_pb2.Value())
-    except (_Unsupported, json_format.ParseError, ValueError, TypeError, OverflowError) as err:
+    # RecursionError: a backstop for nesting MAX_DEPTH does not see (a Mapping or Sequence type
+    # whose items recurse on their own).
+    except (_Unsupported, json_format.ParseError, ValueError, TypeError, OverflowError, RecursionError) as err:
         raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f'argument "{name}": {err}',
                                    field_violations=[FieldViolation(f"context.arguments.{name}", str(err))]) from None
