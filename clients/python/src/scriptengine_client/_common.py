@@ -157,9 +157,14 @@ def value_of(result: script_pb2.ExecutionResult) -> JSON:
     return _with_ints(json_format.MessageToDict(result.return_value))
 
 
+#: Metadata by which a call names its own principal: the client's token stays off such a call (the
+#: server reads ``authorization`` first, so the token would win over a per-call ``x-api-key``).
+CREDENTIAL_KEYS = frozenset({"authorization", "x-api-key"})
+
+
 def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]]]) -> list[tuple[str, str]]:
     md = list(extra or ())
-    if token and not any(k == "authorization" for k, _ in md):
+    if token and not any(k.lower() in CREDENTIAL_KEYS for k, _ in md):
         md.append(("authorization", f"Bearer {token}"))
     return md
 
