@@ -5,7 +5,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { cors, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { cors, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { HttpDoorAuth } from "./guard.ts";
 import { handshakeTimeoutMs, type TlsMaterial } from "./tls.ts";
@@ -18,6 +18,7 @@ import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
+import { RequestBody, requestBodyKey } from "./request-body.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -41,16 +42,19 @@ const H1_HEADERS_TIMEOUT_MS = 60_000;
  * no origin but the configured ones, are served (local-callers.ts).
  */
 export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false): Promise<ConnectDoor> {
+  // Each request's body, stoppable by its call's deadline and bounded by idle_timeout (request-body.ts).
+  const bodies = new WeakMap<object, RequestBody>();
   const adapter = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
-    contextValues: tls?.ca ? auth?.contextValues : undefined,
+    contextValues: (req) => (tls?.ca && auth ? auth.contextValues(req) : createContextValues()).set(requestBodyKey, bodies.get(req)),
     requestGate: (ctx) => {
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
       refuseUndecodableQuery(ctx);
       mendUndecodableRequests(ctx);
+      ctx.values.get(requestBodyKey)?.endWith(ctx);
       auth?.beforeBody(ctx);
     },
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
@@ -60,6 +64,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
   // A response sent before its request body was read (too large) ends that body, so the
   // connection's next call is served (early-response.ts).
   handler = withEarlyResponsesEndingTheirRequest(handler, limits.maxRequestBytes);
+  handler = withBoundedBodies(handler, bodies, limits.idleTimeoutMs);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const connections = new DoorConnections();
@@ -186,6 +191,16 @@ function guardHeaders(h1: http.Server | http2.Http2SecureServer, ms: number): vo
       if (!socket.destroyed) armHeaders(socket, ms);
     });
   });
+}
+
+/** Makes each request's body stoppable, due within `withinMs` of its headers (request-body.ts). */
+function withBoundedBodies(handler: Handler, bodies: WeakMap<object, RequestBody>, withinMs: number): Handler {
+  return (req, res) => {
+    const body = new RequestBody(req, withinMs);
+    bodies.set(req, body);
+    res.once("close", () => body.done());
+    handler(req, res);
+  };
 }
 
 /**

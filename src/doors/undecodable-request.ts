@@ -41,6 +41,8 @@ function mend(ctx: HandlerContext, err: unknown): void {
   if (err.code === Code.InvalidArgument && err.rawMessage.startsWith(PROTOCOL_ERROR)) return withInfo(err, serviceError("VALIDATION_ERROR", err.rawMessage));
   // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
   if (err.code === Code.InvalidArgument) return rewrite(ctx, err, err.rawMessage);
+  // The call's deadline (connect-node's own error), also while its body was still arriving.
+  if (err.code === Code.DeadlineExceeded) return withInfo(err, serviceError("TIMEOUT", err.rawMessage));
   // A request over server.max_request_bytes (connect-node's readMaxBytes).
   if (err.code === Code.ResourceExhausted) return withInfo(err, serviceError("REQUEST_TOO_LARGE", err.rawMessage, { code: Code.ResourceExhausted, metadata: { resource: "request_bytes" } }));
 }

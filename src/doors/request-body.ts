@@ -1,0 +1,76 @@
+// connect-node reads a request's body (the whole of a unary one, the envelopes of a stream's) without
+// watching the call's signal: a body that stalls part-way held its call past the call's deadline
+// (answered only once the body came), and, without a deadline, held its HTTP/1.1 socket or HTTP/2
+// stream for as long as the client kept trickling it.
+// Here the body's reading is made stoppable: the request's async iterator (what connect-node reads
+// it through) is wrapped, so a stop makes the pending read fail with the stop's error, which
+// connect-node answers in the call's protocol. The door's early-response handling then ends what
+// is left of the request (HTTP/1.1: the connection closes; HTTP/2: the stream is reset).
+// A body is stopped when its call's deadline passes (the gate links the call's signal), and when it
+// has not fully arrived within server.idle_timeout of its headers.
+import type * as http from "node:http";
+import type * as http2 from "node:http2";
+import { createContextKey, type ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { serviceError } from "../errors.ts";
+
+type Request = http.IncomingMessage | http2.Http2ServerRequest;
+type Chunks = AsyncIterator<Buffer>;
+
+export class RequestBody {
+  #ended = false;
+  #stopped: ConnectError | undefined;
+  #stop!: (err: ConnectError) => void;
+  readonly #stopping: Promise<never>;
+  readonly #timer: NodeJS.Timeout;
+
+  /** Wraps `req`'s reading; its body must have arrived within `withinMs`. */
+  constructor(req: Request, withinMs: number) {
+    this.#stopping = new Promise<never>((_, reject) => (this.#stop = reject));
+    this.#stopping.catch(() => {}); // raced by each read: never unhandled
+    const read = (req[Symbol.asyncIterator] as () => Chunks).bind(req);
+    Object.defineProperty(req, Symbol.asyncIterator, { configurable: true, value: () => this.#iterate(read()) });
+    this.#timer = setTimeout(() => this.stop(serviceError("TIMEOUT", `the request body did not arrive within server.idle_timeout (${withinMs} ms)`, { metadata: { timeout_ms: withinMs } })), withinMs);
+    this.#timer.unref();
+  }
+
+  /** The call's deadline (or cancellation) stops a body not read to its end yet. */
+  endWith(ctx: HandlerContext): void {
+    ctx.signal.addEventListener("abort", () => this.stop(ctx.signal.reason as ConnectError), { once: true });
+  }
+
+  /** Fails the body's pending and later reads with `err`, unless it was read to its end. */
+  stop(err: ConnectError): void {
+    clearTimeout(this.#timer);
+    if (this.#ended || this.#stopped) return;
+    this.#stopped = err;
+    this.#stop(err);
+  }
+
+  /** The call is over (its response closed): nothing more to watch. */
+  done(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #iterate(chunks: Chunks): AsyncIterableIterator<Buffer> {
+    const self = this;
+    return {
+      next: async () => {
+        if (self.#stopped) throw self.#stopped;
+        const r = await Promise.race([chunks.next(), self.#stopping]);
+        if (r.done) {
+          self.#ended = true;
+          clearTimeout(self.#timer);
+        }
+        return r;
+      },
+      return: async (value?: unknown) => (await chunks.return?.(value)) ?? { done: true, value: undefined },
+      throw: async (e?: unknown) => (await chunks.throw?.(e)) ?? { done: true, value: undefined },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+}
+
+/** The call's RequestBody, for the request gate (connect-node's contextValues carry it). */
+export const requestBodyKey = createContextKey<RequestBody | undefined>(undefined, { description: "request body" });
