@@ -211,9 +211,10 @@ class AsyncClient:
                 on_restart()
             stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
             try:
-                async for change in stream:
-                    healthy()
-                    yield change
+                with c.watch_settles(healthy):
+                    async for change in stream:
+                        healthy()
+                        yield change
             finally:
                 await stream.aclose()
 

@@ -268,7 +268,7 @@ class Client:
             if on_restart:
                 on_restart()
             request = registry_service_pb2.WatchServicesRequest(service_type=service_type)
-            with _cancelled_on(stop, self.registry.WatchServices(request)) as stream:
+            with _cancelled_on(stop, self.registry.WatchServices(request)) as stream, c.watch_settles(healthy):
                 for change in stream:
                     healthy()
                     yield change

@@ -7,6 +7,7 @@ import datetime
 import decimal
 import random
 import re
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
@@ -204,6 +205,26 @@ def resume_point(position: dict[str, Optional[int]]) -> Iterator[None]:
         at = err.metadata.get("resume_after_sequence", "")
         if at.isdecimal():
             position["after"] = max(position["after"] or 0, int(at))
+        raise
+
+
+#: How long a watch stream must last to count as re-established: the server sends a watch's headers
+#: only with its first change, so an idle watch (a filter no registration matches) shows nothing
+#: else, while a refused or failing stream ends within a round trip.
+WATCH_SETTLED = 1.0
+
+
+@contextlib.contextmanager
+def watch_settles(healthy: Callable[[], None]) -> Iterator[None]:
+    """Wraps one watch stream's life: when it ends with an error after lasting ``WATCH_SETTLED``,
+    it counts as a reconnect that worked (``healthy``), though no change came; else every drop of
+    a healthy idle watch would count as a failed reconnect, and a long-lived one would give up."""
+    opened = time.monotonic()
+    try:
+        yield
+    except ScriptEngineError:
+        if time.monotonic() - opened >= WATCH_SETTLED:
+            healthy()
         raise
 
 
