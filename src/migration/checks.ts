@@ -128,16 +128,58 @@ export interface CheckDeps {
 }
 
 /**
- * A tool's schemas are compiled by ajv on the server's event loop (at migration, and at a tool's
- * first call): ~0.5 ms per property, seconds for a schema of thousands. MCP tools' schemas are a
- * few KiB; this bound keeps a compile to tens of milliseconds.
+ * A bound on a schema's text. What its compile costs is bounded by structure (MAX_SCHEMA_NODES):
+ * 32 KiB of JSON held 1,200 properties, whose compile took 0.5-2 s.
  */
 export const MAX_SCHEMA_BYTES = 32 * 1024;
+
+/**
+ * A tool's schemas are compiled by ajv on the server's event loop, at migration and when the
+ * server starts (never on a call), in time and generated code about linear in their keywords,
+ * property names and list entries (schemaNodes): 0.05-0.15 ms each on a busy 2-core machine, so
+ * 50-150 ms at this bound, and the validator's first run (V8 compiling the generated code) up to
+ * as much again. That code also nests one level per property, and V8 cannot compile it past
+ * ~1,450 levels (a RangeError on every check): this bound keeps well below.
+ */
+export const MAX_SCHEMA_NODES = 1000;
+
+/** Keywords whose value is a map of names to schemas (or, for dependencies, to lists of names). */
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "dependencies"]);
+/** Keywords whose value is a schema or a list of schemas. */
+const SUBSCHEMAS = new Set([
+  "additionalProperties", "items", "additionalItems", "prefixItems", "contains", "propertyNames", "not", "if", "then", "else",
+  "allOf", "anyOf", "oneOf", "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+]);
+
+/**
+ * What ajv compiles of a schema: its keywords, the names of its maps (properties...) and the
+ * entries of its lists (enum, required, type, allOf...), through every subschema. Data (const,
+ * default, examples) counts as its keyword only: ajv compiles none of it into code.
+ */
+export function schemaNodes(schema: unknown): number {
+  if (schema === null || typeof schema !== "object") return 1;
+  if (Array.isArray(schema)) return schema.reduce((n: number, s) => n + schemaNodes(s), 0);
+  let n = 0;
+  for (const [key, value] of Object.entries(schema)) {
+    n += 1;
+    if (SCHEMA_MAPS.has(key) && value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const sub of Object.values(value)) n += 1 + (Array.isArray(sub) ? sub.length : schemaNodes(sub));
+    } else if (SUBSCHEMAS.has(key)) {
+      n += schemaNodes(value);
+    } else if (Array.isArray(value)) {
+      n += value.length;
+    }
+  }
+  return n;
+}
 
 /** Why a schema is too big to compile on the event loop, or undefined when it is not. */
 function oversized(schema: unknown): string | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(schema));
-  return bytes > MAX_SCHEMA_BYTES ? `${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit` : undefined;
+  if (bytes > MAX_SCHEMA_BYTES) return `is ${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit`;
+  const nodes = schemaNodes(schema);
+  if (nodes > MAX_SCHEMA_NODES) return `has ${nodes} keywords, property names and list entries, over the limit of ${MAX_SCHEMA_NODES} (its validator is compiled on the server's event loop)`;
+  return undefined;
 }
 
 const hostStub = async (name: string): Promise<unknown> => {
@@ -263,10 +305,11 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     } else if (valueNestsDeeper(d.inputSchema, MAX_VALUE_DEPTH)) {
       f.push({ severity: "error", message: `inputSchema nests deeper than ${MAX_VALUE_DEPTH} levels (it could not be listed through the API)` });
     } else if ((tooBig = oversized(d.inputSchema))) {
-      f.push({ severity: "error", message: `inputSchema is ${tooBig}` });
+      f.push({ severity: "error", message: `inputSchema ${tooBig}` });
     } else {
       try {
-        deps.schemas.compile(d.inputSchema);
+        // Run once too: V8 compiles the generated code at its first call, paid here, not by a call.
+        deps.schemas.firstRun(deps.schemas.compile(d.inputSchema));
         tool.inputSchema = d.inputSchema as Record<string, unknown>;
         const type = (d.inputSchema as { type?: unknown }).type;
         if (type !== undefined && type !== "object") f.push({ severity: "warning", message: `inputSchema has type ${JSON.stringify(type)}; MCP tools take an object` });
@@ -279,8 +322,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       try {
         if (typeof d.outputSchema !== "object" || Array.isArray(d.outputSchema)) throw new Error("not an object");
         if (valueNestsDeeper(d.outputSchema, MAX_VALUE_DEPTH)) throw new Error(`it nests deeper than ${MAX_VALUE_DEPTH} levels`);
-        if ((tooBig = oversized(d.outputSchema))) throw new Error(`it is ${tooBig}`);
-        deps.schemas.compile(d.outputSchema);
+        if ((tooBig = oversized(d.outputSchema))) throw new Error(`it ${tooBig}`);
+        deps.schemas.firstRun(deps.schemas.compile(d.outputSchema));
         tool.outputSchema = d.outputSchema as Record<string, unknown>;
       } catch (err) {
         f.push({ severity: "error", message: `outputSchema is not a valid JSON Schema: ${(err as Error).message}` });

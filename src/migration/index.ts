@@ -38,6 +38,8 @@ export function createTools(input: {
     testCommitDelayMs: Number.isFinite(delay) && delay > 0 ? delay : 0,
   });
   migrator.recover();
+  // Before the server serves: no call of a registered tool compiles its schemas on the event loop.
+  input.log.info("tool schemas compiled", registry.compileSchemas());
   return {
     /** For ScriptService: `ctx.tools.<name>(args)` of registered tools. */
     scriptTools: { describe: registry.describe, run: registry.run },

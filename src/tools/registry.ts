@@ -47,6 +47,8 @@ export const BUILTIN_TOOLS = [
 ];
 
 const MAX_SCHEMA_CACHE = 500;
+/** ajv options that keep generated code linear in the schema (see SchemaValidator). */
+const LINEAR_CODE = { inlineRefs: 8, loopEnum: 16, loopRequired: 16 } as const;
 /** Event-loop time one check of a value against a schema may take (validation-budget.ts). */
 export const VALIDATION_BUDGET_MS = 250;
 
@@ -60,10 +62,14 @@ export class SchemaValidator {
   // of them walks every failing branch of a recursive anyOf, in time and memory exponential in
   // the nesting), and each check has a time budget for what stays exponential (a oneOf whose
   // branches share a recursive property).
+  // Compiles run on the event loop too, so the generated code grows with the schema, not faster:
+  // ajv inlines a referenced schema at every $ref (a 15 KiB schema whose 300 properties each
+  // reference one 200-property definition took 75 s) and spells out an enum or required list at
+  // each use; past a few keywords these become one function per definition and loops.
   readonly #budget = new ValidationBudget();
-  readonly #ajv = new Ajv({ strict: false, validateFormats: false, code: { regExp: linearRegExp, process: this.#budget.instrument } });
+  readonly #ajv = new Ajv({ strict: false, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp, process: this.#budget.instrument } });
   // Only compiles (strict mode's complaints about a schema), never checks a value.
-  readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false, code: { regExp: linearRegExp } });
+  readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
   readonly #cache = new Map<string, ValidateFunction>();
 
   readonly #budgetMs: number;
@@ -82,15 +88,29 @@ export class SchemaValidator {
   }
 
   /** Compiles a schema; throws with ajv's message when it is not a valid schema. */
-  compile(schema: object): ValidateFunction {
-    const key = JSON.stringify(schema);
+  compile(schema: object, key = JSON.stringify(schema)): ValidateFunction {
     let fn = this.#cache.get(key);
-    if (!fn) {
+    if (fn) {
+      this.#cache.delete(key); // least recently used goes first
+    } else {
       fn = this.#ajv.compile(this.#clean(schema));
       if (this.#cache.size >= MAX_SCHEMA_CACHE) this.#cache.delete(this.#cache.keys().next().value!);
-      this.#cache.set(key, fn);
     }
+    this.#cache.set(key, fn);
     return fn;
+  }
+
+  /**
+   * Runs a compiled validator once, on {}: V8 compiles the generated code only at its first call
+   * (up to as long again as ajv's compile). What that call threw, if anything.
+   */
+  firstRun(fn: ValidateFunction): Error | undefined {
+    try {
+      this.#budget.within(this.#budgetMs, () => fn({}));
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   /** Problems strict mode finds in a schema that still compiles (unknown keywords and the like). */
@@ -110,7 +130,11 @@ export class SchemaValidator {
    * A check that runs out of its time budget, or recurses without end, is a violation too.
    */
   errors(schema: object, value: unknown): string[] {
-    const fn = this.compile(schema);
+    return this.check(this.compile(schema), value);
+  }
+
+  /** errors() with a validator compile() made. */
+  check(fn: ValidateFunction, value: unknown): string[] {
     try {
       if (this.#budget.within(this.#budgetMs, () => fn(value))) return [];
     } catch (err) {
@@ -151,11 +175,57 @@ export interface ToolRegistryDeps {
   schemas: SchemaValidator;
 }
 
+/** A registered tool's compiled schemas, and the schema text each was compiled from. */
+interface ToolValidators {
+  inputKey: string;
+  outputKey: string;
+  input?: ValidateFunction;
+  output?: ValidateFunction;
+}
+
 export class ToolRegistry {
   readonly #d: ToolRegistryDeps;
+  // By tool name, out of reach of the schema cache's eviction: a call never compiles the schemas
+  // of a tool compiled at start (compileSchemas) or at its migration (the checks compile it).
+  readonly #validators = new Map<string, ToolValidators>();
 
   constructor(deps: ToolRegistryDeps) {
     this.#d = deps;
+  }
+
+  #validatorsOf(tool: Pick<StoredTool, "name" | "inputSchema" | "outputSchema">): ToolValidators {
+    const inputKey = tool.inputSchema ? JSON.stringify(tool.inputSchema) : "";
+    const outputKey = tool.outputSchema ? JSON.stringify(tool.outputSchema) : "";
+    let v = this.#validators.get(tool.name);
+    if (v?.inputKey !== inputKey || v.outputKey !== outputKey) {
+      const { schemas } = this.#d;
+      v = { inputKey, outputKey, input: tool.inputSchema ? schemas.compile(tool.inputSchema, inputKey) : undefined, output: tool.outputSchema ? schemas.compile(tool.outputSchema, outputKey) : undefined };
+      this.#validators.set(tool.name, v);
+    }
+    return v;
+  }
+
+  /**
+   * Compiles every registered tool's schemas and runs each validator once (V8's own compile), so
+   * that no call does it on the event loop; for the server's start, before it serves. A schema that
+   * does not compile is left to fail its calls as it always did.
+   */
+  compileSchemas(): { tools: number; schemas: number; ms: number } {
+    const t0 = performance.now();
+    let tools = 0;
+    let schemas = 0;
+    for (let after = "", page: StoredTool[]; (page = this.#d.tools.list(after, "", 100)).length; after = page[page.length - 1].name) {
+      for (const t of page) {
+        tools++;
+        try {
+          const v = this.#validatorsOf(t);
+          for (const fn of [v.input, v.output]) if (fn) (schemas++, this.#d.schemas.firstRun(fn));
+        } catch {
+          // Not a schema ajv compiles (stored before a check refused it): each call says why.
+        }
+      }
+    }
+    return { tools, schemas, ms: Math.round(performance.now() - t0) };
   }
 
   /** For grantFor: registered script tools, whether each is pure (Safe, no host tools), and the host tools it uses. */
@@ -167,7 +237,10 @@ export class ToolRegistry {
   /** The bridge's runner for `ctx.tools.<name>(args)`. */
   run = async (name: string, args: JsonValue, signal: AbortSignal, caller?: ToolCaller): Promise<JsonValue | undefined> => {
     const tool = this.#d.tools.get(name);
-    if (!tool) throw new ToolError(`no tool named ${name}`);
+    if (!tool) {
+      this.#validators.delete(name);
+      throw new ToolError(`no tool named ${name}`);
+    }
     // The grant was checked against the tool as it was when the script started; it may have been
     // migrated anew since (now using http, say): the caller's rights hold at every call.
     const denied = caller?.hostTools && tool.hostTools.find((h) => !caller.hostTools!.includes(h));
@@ -175,8 +248,9 @@ export class ToolRegistry {
     const input = args ?? {};
     // As deep as a return value may be: a schema's recursion goes no deeper than the value does.
     if (valueNestsDeeper(input, MAX_VALUE_DEPTH)) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} nest deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects`);
-    if (tool.inputSchema) {
-      const errs = this.#d.schemas.errors(tool.inputSchema, input);
+    const validators = this.#validatorsOf(tool);
+    if (validators.input) {
+      const errs = this.#d.schemas.check(validators.input, input);
       if (errs.length) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} do not match its input schema: ${errs.join("; ")}`);
     }
     const level = caller ? tighter(caller.level, tool.securityLevel) : tool.securityLevel;
@@ -190,9 +264,9 @@ export class ToolRegistry {
       // The bridge says which tool failed; this says how.
       throw new ToolError(e ? `${e.name}: ${e.message}` : "unknown error", e?.kind === "security_violation" ? "security_violation" : "tool_error");
     }
-    if (tool.outputSchema) {
+    if (validators.output) {
       // Returning nothing is checked as null: a declared output is a promise to return one.
-      const errs = this.#d.schemas.errors(tool.outputSchema, outcome.returnValue ?? null);
+      const errs = this.#d.schemas.check(validators.output, outcome.returnValue ?? null);
       if (errs.length) throw new ToolError(`tool ${name} returned a value that does not match its output schema: ${errs.join("; ")}`);
     }
     return outcome.returnValue;
