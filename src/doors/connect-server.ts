@@ -49,6 +49,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
+    // As proto3 JSON parsers do by default (grpcurl, on the gRPC door): a misspelt key or enum name
+    // is the caller's INVALID_ARGUMENT, not silently dropped (a dropped filter returns wrong data).
+    jsonOptions: { ignoreUnknownFields: false },
     contextValues: (req) => (tls?.ca && auth ? auth.contextValues(req) : createContextValues()).set(requestBodyKey, bodies.get(req)),
     requestGate: (ctx) => {
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
