@@ -4,7 +4,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { cors, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { ServedService } from "./services.ts";
 import type { HttpDoorAuth } from "./guard.ts";
@@ -30,6 +30,15 @@ export interface ConnectDoor {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
+/**
+ * As proto3 JSON parsers do by default (grpcurl, on the gRPC door): a misspelt key or enum name is
+ * the caller's INVALID_ARGUMENT, not silently dropped (a dropped filter returns wrong data). Bytes
+ * that are not UTF-8 are refused, as in the binary encodings, not replaced by U+FFFD (which would
+ * be stored and run as if sent): connect-node's JSON codec takes a `textDecoder`, though its
+ * option type does not say so (test/doors/json-utf8.test.ts would catch it going).
+ */
+const JSON_OPTIONS: ConnectNodeAdapterOptions["jsonOptions"] = Object.assign({ ignoreUnknownFields: false }, { textDecoder: new TextDecoder("utf-8", { fatal: true }) });
+
 /** Node's default headersTimeout: the most a request's headers may take to arrive. */
 const H1_HEADERS_TIMEOUT_MS = 60_000;
 
@@ -49,9 +58,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
       for (const { service, impl } of services) router.service(service, impl);
     },
     readMaxBytes: limits.maxRequestBytes,
-    // As proto3 JSON parsers do by default (grpcurl, on the gRPC door): a misspelt key or enum name
-    // is the caller's INVALID_ARGUMENT, not silently dropped (a dropped filter returns wrong data).
-    jsonOptions: { ignoreUnknownFields: false },
+    jsonOptions: JSON_OPTIONS,
     contextValues: (req) => (tls?.ca && auth ? auth.contextValues(req) : createContextValues()).set(requestBodyKey, bodies.get(req)),
     requestGate: (ctx) => {
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);

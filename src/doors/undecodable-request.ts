@@ -22,6 +22,28 @@ export function refuseUndecodableQuery(ctx: HandlerContext): void {
   if (query.get("base64") === "1" && !BASE64.test(query.get("message") ?? "")) {
     throw malformedRequestError(ctx.method, "its message query parameter is not base64");
   }
+  // URLSearchParams decodes a percent-encoded byte that is not UTF-8 as U+FFFD.
+  if (query.get("base64") !== "1" && !percentEncodedUtf8(rawParam(ctx.url, "message"))) {
+    throw malformedRequestError(ctx.method, "its message query parameter is not UTF-8");
+  }
+}
+
+/** The first `name` parameter of a URL's query, still percent-encoded. */
+function rawParam(url: string, name: string): string {
+  const query = url.slice(url.indexOf("?") + 1 || url.length);
+  for (const pair of query.split("&")) {
+    if (pair.split("=", 1)[0] === name) return pair.slice(name.length + 1);
+  }
+  return "";
+}
+
+function percentEncodedUtf8(text: string): boolean {
+  try {
+    decodeURIComponent(text.replaceAll("+", " "));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What protobuf-es's base64Decode takes: either alphabet, padding only at the end. */
