@@ -3,8 +3,9 @@
 // - publish() assigns each event a strictly increasing sequence number (1, 2, ...), a timestamp
 //   and an event id when missing, appends it to a bounded log (a ring of `logSize` events) and
 //   offers it to every subscriber. It never awaits and never blocks: its cost is O(subscribers).
-// - A subscriber has a bounded buffer of `subscriberBuffer` live events. One that falls behind
-//   loses the events that do not fit: with onLag "notify" it then receives an EventsLost(LAGGED)
+// - A subscriber has a bounded buffer of `subscriberBuffer` live events and `subscriberBufferBytes`
+//   bytes (counted as the log counts them; one event always fits an empty buffer). One that falls
+//   behind loses the events that do not fit: with onLag "notify" it then receives an EventsLost(LAGGED)
 //   carrying how many of *its* events (those matching its filter) it missed and their sequence
 //   range, in stream order, and goes on; with onLag "disconnect" its subscription is ended with an
 //   EVENTS_LOST error (RESOURCE_EXHAUSTED) once the events buffered before the overflow are read.
@@ -50,6 +51,13 @@ export interface EventBusOptions {
   logBytes?: number;
   /** Live events buffered per subscriber (config `events.subscriber_buffer`). Default 1024. */
   subscriberBuffer?: number;
+  /**
+   * Bytes of live events buffered per subscriber, counted as the log's budget counts them (config
+   * `events.subscriber_buffer_bytes`). Default 8 MiB. A reader that stops holds its buffer's
+   * events after the log has let them go: without it, 1024 heavy emitted events (~1.8 MB each in
+   * memory) per paused stream.
+   */
+  subscriberBufferBytes?: number;
   /** Default "notify". */
   onLag?: LagPolicy;
   /** Concurrent subscriptions allowed; more is RESOURCE_EXCEEDED. Default 10 000. */
@@ -89,6 +97,8 @@ export interface SubscribeOptions {
   mayRead?: (event: ServiceEvent) => boolean;
   /** Overrides the bus's subscriberBuffer for this subscription. */
   bufferSize?: number;
+  /** Overrides the bus's subscriberBufferBytes for this subscription. */
+  bufferBytes?: number;
   /** Overrides the bus's onLag for this subscription. */
   onLag?: LagPolicy;
   /**
@@ -150,6 +160,7 @@ export class EventBus {
   #bytes = 0;
   #oldestKept = 0;
   readonly #bufferSize: number;
+  readonly #bufferBytes: number;
   readonly #onLag: LagPolicy;
   readonly #maxSubscribers: number;
   readonly #source: string;
@@ -177,6 +188,7 @@ export class EventBus {
     this.#logSize = positiveInt(options.logSize ?? 10_000, "logSize");
     this.#logBytes = positiveInt(options.logBytes ?? 64 * 1024 * 1024, "logBytes");
     this.#bufferSize = positiveInt(options.subscriberBuffer ?? 1024, "subscriberBuffer");
+    this.#bufferBytes = positiveInt(options.subscriberBufferBytes ?? 8 * 1024 * 1024, "subscriberBufferBytes");
     this.#maxSubscribers = positiveInt(options.maxSubscribers ?? 10_000, "maxSubscribers");
     this.#onLag = options.onLag ?? "notify";
     this.#source = options.source ?? "scriptengine";
@@ -329,6 +341,7 @@ export class EventBus {
       });
     }
     const bufferSize = options.bufferSize !== undefined ? positiveInt(options.bufferSize, "bufferSize") : this.#bufferSize;
+    const bufferBytes = options.bufferBytes !== undefined ? positiveInt(options.bufferBytes, "bufferBytes") : this.#bufferBytes;
     const latest = this.#latest;
     const oldest = this.#oldestInternal();
     let after = options.afterSequence === undefined ? latest : Number(options.afterSequence);
@@ -374,6 +387,7 @@ export class EventBus {
       replayFrom: after + 1,
       replayTo: latest,
       bufferSize,
+      bufferBytes,
       onLag: options.onLag ?? this.#onLag,
       signal: options.signal,
       json: options.json ?? false,
@@ -450,6 +464,7 @@ interface SubscriptionInit {
   owner: string | undefined;
   mayRead: ((event: ServiceEvent) => boolean) | undefined;
   bufferSize: number;
+  bufferBytes: number;
   onLag: LagPolicy;
   signal: AbortSignal | undefined;
   json: boolean;
@@ -466,6 +481,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   readonly #filter: ReadonlySet<EventCase> | null;
   readonly #mayRead: ((event: ServiceEvent) => boolean) | undefined;
   readonly #capacity: number;
+  readonly #byteCapacity: number;
   readonly #onLag: LagPolicy;
   readonly #json: boolean;
   #started: SubscribeResponse | null;
@@ -473,6 +489,9 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   #replayNext: number;
   #replayTo: number;
   readonly #queue = new Deque<SubscribeResponse>();
+  /** What each queued message counts against #byteCapacity (0 for a loss notice), and their sum. */
+  readonly #queueBytes = new Deque<number>();
+  #bytes = 0;
   /** Events lost since the last one queued (onLag "notify"), announced in stream order. */
   #lag: { count: number; first: number; last: number } | null = null;
   /**
@@ -494,6 +513,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     this.#filter = init.filter;
     this.#mayRead = init.mayRead;
     this.#capacity = init.bufferSize;
+    this.#byteCapacity = init.bufferBytes;
     this.#onLag = init.onLag;
     this.#json = init.json;
     this.#started = init.started;
@@ -521,23 +541,24 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     if (this.#filter !== null && (c === undefined || !this.#filter.has(c))) return;
     if (this.#mayRead && !this.#mayRead(entry.event)) return;
     if (this.#catchUpFrom !== null) return; // read from the log after the buffer
-    if (this.#replayNext <= this.#replayTo && this.#queue.length >= this.#capacity) {
+    const full = this.#full(entry.bytes);
+    if (this.#replayNext <= this.#replayTo && full) {
       this.#catchUpFrom = entry.seq;
       return;
     }
     if (this.#lag !== null) {
-      if (this.#queue.length >= this.#capacity) {
+      if (full) {
         this.#lag.count++;
         this.#lag.last = entry.seq;
         this.#host.countLagged(1, false);
         return;
       }
       // Room again: the loss marker takes its place in the stream before this event.
-      this.#queue.push(lostMessage(LossReason.LAGGED, this.#lag.count, this.#lag.first, this.#lag.last));
+      this.#push(lostMessage(LossReason.LAGGED, this.#lag.count, this.#lag.first, this.#lag.last), 0);
       this.#lag = null;
     }
-    if (this.#queue.length < this.#capacity) {
-      this.#queue.push(entry.response);
+    if (!this.#full(entry.bytes)) {
+      this.#push(entry.response, entry.bytes);
       this.wake();
       return;
     }
@@ -547,9 +568,9 @@ export class Subscription extends PushIterator<SubscribeResponse> {
         false,
         new EventsError(
           "EVENTS_LOST",
-          `subscriber fell behind: its buffer of ${this.#capacity} events overflowed at sequence ${entry.seq}; ` +
+          `subscriber fell behind: its buffer of ${this.#capacity} events or ${this.#byteCapacity} bytes overflowed at sequence ${entry.seq}; ` +
             "resubscribe with after_sequence set to the last sequence received",
-          { metadata: { subscription_id: this.id, first_missed_sequence: entry.seq, buffer: this.#capacity } },
+          { metadata: { subscription_id: this.id, first_missed_sequence: entry.seq, buffer: this.#capacity, buffer_bytes: this.#byteCapacity } },
         ),
       );
       return;
@@ -557,6 +578,17 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     this.#lag = { count: 1, first: entry.seq, last: entry.seq };
     this.#host.countLagged(1, false);
     this.wake();
+  }
+
+  /** Whether an event of `bytes` finds no room: the count, or the bytes once anything is queued. */
+  #full(bytes: number): boolean {
+    return this.#queue.length >= this.#capacity || (this.#bytes > 0 && this.#bytes + bytes > this.#byteCapacity);
+  }
+
+  #push(m: SubscribeResponse, bytes: number): void {
+    this.#queue.push(m);
+    this.#queueBytes.push(bytes);
+    this.#bytes += bytes;
   }
 
   /** Ends the subscription cleanly: the iterator finishes; buffered events are discarded. */
@@ -588,6 +620,8 @@ export class Subscription extends PushIterator<SubscribeResponse> {
       this.#retentionLost = null;
       this.#replayNext = this.#replayTo + 1;
       this.#queue.clear();
+      this.#queueBytes.clear();
+      this.#bytes = 0;
       this.#lag = null;
       this.#catchUpFrom = null;
     }
@@ -630,7 +664,10 @@ export class Subscription extends PushIterator<SubscribeResponse> {
       if ((this.#filter === null || (c !== undefined && this.#filter.has(c))) && (!this.#mayRead || this.#mayRead(entry.event))) return entry.response;
     }
     const m = this.#queue.shift();
-    if (m !== undefined) return m;
+    if (m !== undefined) {
+      this.#bytes -= this.#queueBytes.shift()!;
+      return m;
+    }
     if (this.#catchUpFrom !== null) {
       this.#replayNext = this.#catchUpFrom;
       this.#replayTo = this.#host.latestInternal();
