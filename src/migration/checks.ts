@@ -18,7 +18,7 @@ import type { Config, Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
 import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolsUsed, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
-import { toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
+import { OUT_OF_STACK, toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly } from "./code-text.ts";
 import { generatedInput } from "./smoke-input.ts";
@@ -173,6 +173,14 @@ export function schemaNodes(schema: unknown): number {
   return n;
 }
 
+/**
+ * Why a compiled schema cannot check anything, or undefined. Its first run may throw a RangeError
+ * (V8 compiles ajv's code at that call): then every call of the tool would.
+ */
+function unusable(schemas: SchemaValidator, schema: object): string | undefined {
+  return schemas.firstRun(schemas.compile(schema)) instanceof RangeError ? OUT_OF_STACK : undefined;
+}
+
 /** Why a schema is too big to compile on the event loop, or undefined when it is not. */
 function oversized(schema: unknown): string | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(schema));
@@ -309,11 +317,15 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     } else {
       try {
         // Run once too: V8 compiles the generated code at its first call, paid here, not by a call.
-        deps.schemas.firstRun(deps.schemas.compile(d.inputSchema));
-        tool.inputSchema = d.inputSchema as Record<string, unknown>;
-        const type = (d.inputSchema as { type?: unknown }).type;
-        if (type !== undefined && type !== "object") f.push({ severity: "warning", message: `inputSchema has type ${JSON.stringify(type)}; MCP tools take an object` });
-        for (const w of deps.schemas.strictWarnings(d.inputSchema)) f.push({ severity: "warning", message: `inputSchema: ${w}` });
+        const why = unusable(deps.schemas, d.inputSchema);
+        if (why) {
+          f.push({ severity: "error", message: `inputSchema cannot be used: ${why}` });
+        } else {
+          tool.inputSchema = d.inputSchema as Record<string, unknown>;
+          const type = (d.inputSchema as { type?: unknown }).type;
+          if (type !== undefined && type !== "object") f.push({ severity: "warning", message: `inputSchema has type ${JSON.stringify(type)}; MCP tools take an object` });
+          for (const w of deps.schemas.strictWarnings(d.inputSchema)) f.push({ severity: "warning", message: `inputSchema: ${w}` });
+        }
       } catch (err) {
         f.push({ severity: "error", message: `inputSchema is not a valid JSON Schema: ${(err as Error).message}` });
       }
@@ -323,8 +335,9 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
         if (typeof d.outputSchema !== "object" || Array.isArray(d.outputSchema)) throw new Error("not an object");
         if (valueNestsDeeper(d.outputSchema, MAX_VALUE_DEPTH)) throw new Error(`it nests deeper than ${MAX_VALUE_DEPTH} levels`);
         if ((tooBig = oversized(d.outputSchema))) throw new Error(`it ${tooBig}`);
-        deps.schemas.firstRun(deps.schemas.compile(d.outputSchema));
-        tool.outputSchema = d.outputSchema as Record<string, unknown>;
+        const why = unusable(deps.schemas, d.outputSchema);
+        if (why) f.push({ severity: "error", message: `outputSchema cannot be used: ${why}` });
+        else tool.outputSchema = d.outputSchema as Record<string, unknown>;
       } catch (err) {
         f.push({ severity: "error", message: `outputSchema is not a valid JSON Schema: ${(err as Error).message}` });
       }

@@ -49,6 +49,11 @@ export const BUILTIN_TOOLS = [
 const MAX_SCHEMA_CACHE = 500;
 /** ajv options that keep generated code linear in the schema (see SchemaValidator). */
 const LINEAR_CODE = { inlineRefs: 8, loopEnum: 16, loopRequired: 16 } as const;
+/**
+ * Why a check threw a RangeError: V8 ran out of stack, in a validator calling itself without
+ * reaching into the value, or compiling generated code nested too deeply (a very wide schema).
+ */
+export const OUT_OF_STACK = "the check ran out of stack (a $ref that recurses without end, or a schema too large to check)";
 /** Event-loop time one check of a value against a schema may take (validation-budget.ts). */
 export const VALIDATION_BUDGET_MS = 250;
 
@@ -138,7 +143,7 @@ export class SchemaValidator {
     try {
       if (this.#budget.within(this.#budgetMs, () => fn(value))) return [];
     } catch (err) {
-      const why = err instanceof ValidationTooCostly ? err.message : err instanceof RangeError ? "the schema's references recurse without end" : String((err as Error).message);
+      const why = err instanceof ValidationTooCostly ? err.message : err instanceof RangeError ? OUT_OF_STACK : String((err as Error).message);
       return [`(root) could not be checked: ${why}`];
     }
     return (fn.errors ?? []).map(schemaErrorLine);
