@@ -128,7 +128,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   await engine.start();
   const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
-  const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, storedScriptBytes: () => scripts.bytes });
+  const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, eventLag: () => bus.stats(), storedScriptBytes: () => scripts.bytes });
 
   let closing: Promise<void> | undefined;
   // Stopping the engine, for shutdown and the Stop RPC alike: executions still queued fail at once

@@ -71,9 +71,12 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
   };
 }
 
-/** Fills PerformanceMetrics.event_subscribers. */
+/** Fills PerformanceMetrics.event_subscribers, lagged_events and lag_disconnects. */
 export const eventMetrics =
   (bus: EventBus): MetricsContributor =>
   (m) => {
-    m.eventSubscribers = BigInt(bus.subscriberCount);
+    const s = bus.stats();
+    m.eventSubscribers = BigInt(s.subscribers);
+    m.laggedEvents = BigInt(s.laggedEvents);
+    m.lagDisconnects = BigInt(s.lagDisconnects);
   };

@@ -5,7 +5,9 @@ import type { EngineStats } from "../engine/index.ts";
 import {
   METRIC_CACHE_HITS,
   METRIC_CACHE_MISSES,
+  METRIC_EVENT_LAG_DISCONNECTS,
   METRIC_EVENT_SUBSCRIBERS,
+  METRIC_EVENTS_LAGGED,
   METRIC_ISOLATE_RECYCLES,
   METRIC_POOL_ISOLATES,
   METRIC_QUEUE_LENGTH,
@@ -16,6 +18,8 @@ import {
 export interface ObservedSources {
   engine: () => EngineStats;
   eventSubscribers?: () => number;
+  /** The event bus's lag counters (EventBus.stats()). */
+  eventLag?: () => { laggedEvents: number; lagDisconnects: number };
   storedScriptBytes?: () => number;
 }
 
@@ -28,6 +32,8 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
   const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
   const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
   const subscribers = meter.createObservableGauge(METRIC_EVENT_SUBSCRIBERS, { description: "Open event subscriptions" });
+  const lagged = meter.createObservableCounter(METRIC_EVENTS_LAGGED, { description: "Events subscribers missed because they fell behind (each told, EventsLost LAGGED)" });
+  const lagDisconnects = meter.createObservableCounter(METRIC_EVENT_LAG_DISCONNECTS, { description: "Subscriptions ended because they fell behind (events.on_lag = disconnect)" });
   const stored = meter.createObservableGauge(METRIC_STORE_BYTES, { description: "Bytes the stored scripts take (held to store.max_bytes)", unit: "By" });
   const callback = (result: Parameters<Parameters<Meter["addBatchObservableCallback"]>[0]>[0]) => {
     const s = sources.engine();
@@ -40,8 +46,13 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
     result.observe(queue, s.queueLength);
     if (sources.eventSubscribers) result.observe(subscribers, sources.eventSubscribers());
     if (sources.storedScriptBytes) result.observe(stored, sources.storedScriptBytes());
+    if (sources.eventLag) {
+      const lag = sources.eventLag();
+      result.observe(lagged, lag.laggedEvents);
+      result.observe(lagDisconnects, lag.lagDisconnects);
+    }
   };
-  const observables = [hits, misses, recycles, restarts, isolates, queue, subscribers, stored];
+  const observables = [hits, misses, recycles, restarts, isolates, queue, subscribers, lagged, lagDisconnects, stored];
   meter.addBatchObservableCallback(callback, observables);
   return () => meter.removeBatchObservableCallback(callback, observables);
 }

@@ -40,6 +40,8 @@ export const METRIC_QUEUE_LENGTH = "scriptengine.queue.length";
 export const METRIC_ISOLATE_RECYCLES = "scriptengine.isolate.recycles";
 export const METRIC_WORKER_RESTARTS = "scriptengine.worker.restarts";
 export const METRIC_EVENT_SUBSCRIBERS = "scriptengine.events.subscribers";
+export const METRIC_EVENTS_LAGGED = "scriptengine.events.lagged";
+export const METRIC_EVENT_LAG_DISCONNECTS = "scriptengine.events.lag_disconnects";
 export const METRIC_STORE_BYTES = "scriptengine.store.bytes";
 
 const CODE_NAMES = [

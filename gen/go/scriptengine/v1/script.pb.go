@@ -1089,8 +1089,13 @@ type PerformanceMetrics struct {
 	// Bytes the stored scripts take (source, name and metadata of every version kept), the figure
 	// held to store.max_bytes.
 	StoredScriptBytes uint64 `protobuf:"varint,25,opt,name=stored_script_bytes,json=storedScriptBytes,proto3" json:"stored_script_bytes,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Events subscribers missed because they fell behind (their buffer, events.subscriber_buffer or
+	// subscriber_buffer_bytes, was full), since the server started; each was told (EventsLost LAGGED).
+	LaggedEvents uint64 `protobuf:"varint,26,opt,name=lagged_events,json=laggedEvents,proto3" json:"lagged_events,omitempty"`
+	// Subscriptions ended because they fell behind (events.on_lag = "disconnect"), since the server started.
+	LagDisconnects uint64 `protobuf:"varint,27,opt,name=lag_disconnects,json=lagDisconnects,proto3" json:"lag_disconnects,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *PerformanceMetrics) Reset() {
@@ -1298,6 +1303,20 @@ func (x *PerformanceMetrics) GetStoredScriptBytes() uint64 {
 	return 0
 }
 
+func (x *PerformanceMetrics) GetLaggedEvents() uint64 {
+	if x != nil {
+		return x.LaggedEvents
+	}
+	return 0
+}
+
+func (x *PerformanceMetrics) GetLagDisconnects() uint64 {
+	if x != nil {
+		return x.LagDisconnects
+	}
+	return 0
+}
+
 // ScriptInfo describes a stored script without its source.
 type ScriptInfo struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1451,7 +1470,7 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x0fComponentHealth\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.scriptengine.v1.ServiceStatusR\x06status\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xf1\b\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xbf\t\n" +
 	"\x12PerformanceMetrics\x12!\n" +
 	"\fmemory_usage\x18\x01 \x01(\x04R\vmemoryUsage\x12-\n" +
 	"\x12active_connections\x18\x02 \x01(\x04R\x11activeConnections\x12\x1b\n" +
@@ -1483,7 +1502,9 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x06uptime\x18\x16 \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x128\n" +
 	"\ttimestamp\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12+\n" +
 	"\x11event_subscribers\x18\x18 \x01(\x04R\x10eventSubscribers\x12.\n" +
-	"\x13stored_script_bytes\x18\x19 \x01(\x04R\x11storedScriptBytes\"\x80\x01\n" +
+	"\x13stored_script_bytes\x18\x19 \x01(\x04R\x11storedScriptBytes\x12#\n" +
+	"\rlagged_events\x18\x1a \x01(\x04R\flaggedEvents\x12'\n" +
+	"\x0flag_disconnects\x18\x1b \x01(\x04R\x0elagDisconnects\"\x80\x01\n" +
 	"\n" +
 	"ScriptInfo\x127\n" +
 	"\x06script\x18\x01 \x01(\v2\x1f.scriptengine.v1.CompiledScriptR\x06script\x129\n" +

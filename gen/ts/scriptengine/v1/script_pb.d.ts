@@ -684,6 +684,21 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
    * @generated from field: uint64 stored_script_bytes = 25;
    */
   storedScriptBytes: bigint;
+
+  /**
+   * Events subscribers missed because they fell behind (their buffer, events.subscriber_buffer or
+   * subscriber_buffer_bytes, was full), since the server started; each was told (EventsLost LAGGED).
+   *
+   * @generated from field: uint64 lagged_events = 26;
+   */
+  laggedEvents: bigint;
+
+  /**
+   * Subscriptions ended because they fell behind (events.on_lag = "disconnect"), since the server started.
+   *
+   * @generated from field: uint64 lag_disconnects = 27;
+   */
+  lagDisconnects: bigint;
 };
 
 /**
