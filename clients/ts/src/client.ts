@@ -213,6 +213,7 @@ export interface WatchOptions {
   resume?: boolean;
   /**
    * Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0).
+   * A reconnect worked once its stream got a change or lasted a second (an idle watch gets no change).
    * A stream ended by `EVENTS_LOST` counts unless it delivered a change since the last resume.
    */
   maxReconnects?: number;
@@ -227,6 +228,13 @@ function contextWith(context: RunOptions["context"], args: Arguments | undefined
   ctx.arguments = argumentValues(args);
   return ctx;
 }
+
+/**
+ * How long a watch stream must last to count as re-established: the server sends a watch's headers
+ * only with its first change, so an idle one shows nothing else, while a refused or failing stream
+ * ends within a round trip.
+ */
+const WATCH_SETTLED_MS = 1000;
 
 export class ScriptEngineClient {
   readonly scripts: Client<typeof ScriptService>;
@@ -363,10 +371,19 @@ export class ScriptEngineClient {
     const registry = this.registry;
     yield* this.resuming(options, async function* (healthy, delivered, signal) {
       options.onRestart?.();
-      for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
-        healthy();
-        delivered();
-        yield change;
+      const opened = Date.now();
+      try {
+        for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
+          healthy();
+          delivered();
+          yield change;
+        }
+      } catch (e) {
+        // A watch with nothing to report gets no change to show that it works: a stream that
+        // lasted WATCH_SETTLED_MS was re-established, else every drop of a healthy idle watch
+        // would count as a failed reconnect and a long-lived one would give up.
+        if (Date.now() - opened >= WATCH_SETTLED_MS) healthy();
+        throw e;
       }
     });
   }
