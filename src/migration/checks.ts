@@ -151,10 +151,13 @@ const SUBSCHEMAS = new Set([
   "allOf", "anyOf", "oneOf", "unevaluatedItems", "unevaluatedProperties", "contentSchema",
 ]);
 
+/** Keywords whose value is a list ajv compiles entry by entry (up to loopEnum, loopRequired). */
+const LISTS = new Set(["enum", "required", "type"]);
+
 /**
  * What ajv compiles of a schema: its keywords, the names of its maps (properties...) and the
  * entries of its lists (enum, required, type, allOf...), through every subschema. Data (const,
- * default, examples) counts as its keyword only: ajv compiles none of it into code.
+ * default, examples, unknown keywords) counts as its keyword only: ajv compiles none of it into code.
  */
 export function schemaNodes(schema: unknown): number {
   if (schema === null || typeof schema !== "object") return 1;
@@ -166,7 +169,7 @@ export function schemaNodes(schema: unknown): number {
       for (const sub of Object.values(value)) n += 1 + (Array.isArray(sub) ? sub.length : schemaNodes(sub));
     } else if (SUBSCHEMAS.has(key)) {
       n += schemaNodes(value);
-    } else if (Array.isArray(value)) {
+    } else if (LISTS.has(key) && Array.isArray(value)) {
       n += value.length;
     }
   }

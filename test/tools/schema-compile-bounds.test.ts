@@ -35,6 +35,8 @@ beforeAll(async () => {
     tool("refs", `const d = {}, props = {};\nfor (let i = 0; i < 150; i++) { d["q" + i] = { type: "integer" }; props["p" + i] = { $ref: "#/definitions/d" }; }\n` +
       `export const inputSchema = { type: "object", definitions: { d: { type: "object", properties: d } }, properties: props };`),
   );
+  // 16,000 examples: data ajv never compiles, 32 KiB of JSON, 2 nodes.
+  writeFileSync(join(root, "examples.js"), tool("examples", `export const inputSchema = { type: "object", examples: new Array(16000).fill(0) };\nexport const outputSchema = { default: [1, 2], const: { a: [1, 2, 3] } };`));
   server = await startServer({ args });
   c = clients(server);
 }, 60_000);
@@ -55,6 +57,12 @@ describe("a schema's size is bounded by its structure", () => {
     expect(check(output, "input_schema_valid").message).toMatch(/^outputSchema is not a valid JSON Schema: it has 1202 keywords, property names and list entries, over the limit of 1000/);
   }, 60_000);
 
+  it("data (examples, default, const) counts as its keyword only", async () => {
+    const r = await migrate("examples");
+    expect(check(r, "input_schema_valid").message).toBe("passed");
+    expect(r?.status).toBe(MigrationState.COMPLETED);
+  });
+
   it("references compile once, not once per use", async () => {
     const t0 = performance.now();
     const r = await migrate("refs");
@@ -73,8 +81,8 @@ describe("no call compiles a registered tool's schemas", () => {
     const lines = server.logs().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const compiled = lines.findIndex((l) => l.msg === "tool schemas compiled");
     expect(compiled).toBeGreaterThanOrEqual(0);
-    // wide_ok's input and output, refs' input.
-    expect(lines[compiled]).toMatchObject({ tools: 2, schemas: 3 });
+    // wide_ok's input and output, refs' input, examples' input and output.
+    expect(lines[compiled]).toMatchObject({ tools: 3, schemas: 5 });
     expect(compiled).toBeLessThan(lines.findIndex((l) => l.msg === "listening"));
     const r = await c.scripts.runScript({
       source: "export default async (a, ctx) => JSON.stringify([await ctx.tools.wide_ok({ p0: 1 }), await ctx.tools.wide_ok({ p1: 'x' }).catch((e) => e.message)])",
