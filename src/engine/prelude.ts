@@ -625,43 +625,49 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const bigint = (x, args, guard) => formatter(M_BIGINT, args[0], args[1], guard)(x);
     // Array's and the typed arrays' toLocaleString: the builtins' join (',' between elements, '' for
     // null or undefined, an array already being joined here gives ''), in a loop the time limit reaches.
-    const joining = bare();
+    // The texts are joined JOIN_CHUNK at a time, each chunk flat: built with += (two cons strings per
+    // element) a result the builtin makes in 10 MiB outgrew a 50 MiB limit at 1e6 numbers.
+    const joining = bare(), JOIN_CHUNK = 4096;
     let joinDepth = 0;
     function join(o, len, locales, options, guard) {
       for (let i = 0; i < joinDepth; i++) if (joining[i] === o) return '';
       if (len === 0) return '';
       joining[joinDepth++] = o;
       try {
-        let r = '', nf, df;
+        let nf, df, n = 0;
+        const chunks = bare(), part = bare();
         for (let k = 0; k < len; k++) {
-          if (k > 0) r += ',';
+          if (n === JOIN_CHUNK) { chunks[chunks.length] = apply(arrJoin, part, [',']); part.length = n = 0; }
           const e = o[k];
-          if (e == null) continue;
-          const f = e.toLocaleString;
-          if (typeof e === 'number' && f === numberToLocaleString) {
-            if (nf === undefined) nf = formatter(M_NUMBER, locales, options, guard);
-            r += nf(e);
-            continue;
+          let text = '';
+          if (e == null) text = '';
+          else {
+            const f = e.toLocaleString;
+            if (typeof e === 'number' && f === numberToLocaleString) {
+              if (nf === undefined) nf = formatter(M_NUMBER, locales, options, guard);
+              text = nf(e);
+            } else if (typeof e === 'bigint' && f === bigintToLocaleString) {
+              bigintFits(e, guard);
+              if (nf === undefined) nf = formatter(M_BIGINT, locales, options, guard);
+              text = nf(e);
+            } else {
+              const t = f === dateToLocale ? timeOf(e) : undefined;
+              if (t !== undefined) {
+                if (t !== t) text = 'Invalid Date';
+                else { if (df === undefined) df = formatter(M_DATE, locales, options, guard); text = df(t); }
+              } else {
+                // Not callable: the builtin's TypeError, from a stand-in holding that value.
+                if (typeof f !== 'function') apply(arrToLocale, [{ __proto__: null, toLocaleString: f }], []);
+                const s = apply(f, e, [locales, options]);
+                if (typeof s === 'symbol') throw new TypeErrorC('Cannot convert a Symbol value to a string');
+                text = StringC(s);
+              }
+            }
           }
-          if (typeof e === 'bigint' && f === bigintToLocaleString) {
-            bigintFits(e, guard);
-            if (nf === undefined) nf = formatter(M_BIGINT, locales, options, guard);
-            r += nf(e);
-            continue;
-          }
-          const t = f === dateToLocale ? timeOf(e) : undefined;
-          if (t !== undefined) {
-            if (t !== t) r += 'Invalid Date';
-            else { if (df === undefined) df = formatter(M_DATE, locales, options, guard); r += df(t); }
-            continue;
-          }
-          // Not callable: the builtin's TypeError, from a stand-in holding that value.
-          if (typeof f !== 'function') apply(arrToLocale, [{ __proto__: null, toLocaleString: f }], []);
-          const s = apply(f, e, [locales, options]);
-          if (typeof s === 'symbol') throw new TypeErrorC('Cannot convert a Symbol value to a string');
-          r += StringC(s);
+          part[n++] = text;
         }
-        return r;
+        chunks[chunks.length] = apply(arrJoin, part, [',']);
+        return chunks.length === 1 ? chunks[0] : apply(arrJoin, chunks, [',']);
       } finally {
         joining[--joinDepth] = undefined;
       }
