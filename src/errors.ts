@@ -111,9 +111,15 @@ export const notImplemented = (what: string): ConnectError =>
 /** The first line of what an error says (host errors run on with stacks and hints). */
 export const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split("\n")[0]!;
 
-/** Why a call's signal was aborted: connect's deadline or cancel error, else CANCELLED. */
+/**
+ * Why a call's signal was aborted, as the service's error: connect's own deadline and cancel
+ * errors carry no ErrorInfo, so they become TIMEOUT and CANCELLED; one that has it is kept.
+ */
 export function abortedWith(signal: AbortSignal): ConnectError {
-  return signal.reason instanceof ConnectError ? signal.reason : serviceError("CANCELLED", "the call was cancelled");
+  const reason: unknown = signal.reason;
+  if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) return serviceError("TIMEOUT", "the call's deadline passed", { cause: reason });
+  if (reason instanceof ConnectError && reason.findDetails(ErrorInfoSchema).length > 0) return reason;
+  return serviceError("CANCELLED", "the call was cancelled", { cause: reason });
 }
 
 /** What an error says, without the "[code]" prefix a ConnectError's message carries. */

@@ -69,7 +69,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
     },
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
-  let handler = withReadsOnlyByGet(withCors(withLongDeadlinesAsNone(adapter), corsOrigins), services);
+  let handler = withReadsOnlyByGet(withCors(withLongDeadlinesAsNone(withEncodingsInLowerCase(adapter)), corsOrigins), services);
   if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
   // A response sent before its request body was read (too large) ends that body, so the
   // connection's next call is served (early-response.ts).
@@ -223,6 +223,23 @@ function withLongDeadlinesAsNone(handler: Handler): Handler {
     if (typeof connect === "string" && /^\d+$/.test(connect) && Number(connect) > MAX_TIMER_MS) delete req.headers["connect-timeout-ms"];
     const grpc = req.headers["grpc-timeout"];
     if (typeof grpc === "string" && grpcTimeoutMs(grpc) > MAX_TIMER_MS) delete req.headers["grpc-timeout"];
+    handler(req, res);
+  };
+}
+
+/** The headers naming a request's compression, on each protocol. */
+const ENCODING_HEADERS = ["content-encoding", "connect-content-encoding", "grpc-encoding"] as const;
+
+/**
+ * Content codings are case-insensitive (RFC 9110 §8.4.1): `GZIP` is gzip. connect-node matches
+ * them exactly, and would answer UNIMPLEMENTED.
+ */
+function withEncodingsInLowerCase(handler: Handler): Handler {
+  return (req, res) => {
+    for (const name of ENCODING_HEADERS) {
+      const value = req.headers[name];
+      if (typeof value === "string" && value !== value.toLowerCase()) req.headers[name] = value.toLowerCase();
+    }
     handler(req, res);
   };
 }

@@ -9,6 +9,7 @@ import { MalformedRequest, throwIfMalformed } from "./malformed-request.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
 import { clientCertificateKey } from "../auth/client-certificate.ts";
+import { abortedWith } from "../errors.ts";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -91,7 +92,7 @@ async function pump(source: AsyncIterable<unknown>, call: ServerStream, ctx: Han
       if (!call.write(msg) && !(await drained(call, ctx.signal))) break;
     }
     if (call.cancelled) return;
-    if (ctx.signal.aborted) call.emit("error", grpcStatusOf(ctx.signal.reason));
+    if (ctx.signal.aborted) call.emit("error", grpcStatusOf(abortedWith(ctx.signal)));
     else call.end();
   } catch (err) {
     if (!call.cancelled) call.emit("error", grpcStatusOf(err));

@@ -59,14 +59,23 @@ function mend(ctx: HandlerContext, err: unknown): void {
   // A compressed body cut short is the caller's too, not a server fault.
   if (err.code === Code.Internal && err.rawMessage === "decompression failed") return rewrite(ctx, err, "its compressed body is not valid");
   if (binary) return rewrite(ctx, err, err.rawMessage.slice(PARSE_BINARY.length));
+  // An envelope flagged compressed in a call that names no encoding: the caller's (INTERNAL says the server's).
+  if (err.code === Code.Internal && err.rawMessage.startsWith("received compressed envelope")) return become(err, serviceError("VALIDATION_ERROR", `${err.rawMessage}: the call names no encoding`));
+  // A missing or extra input message: a malformed call (UNIMPLEMENTED reads as "no such method").
+  if (err.code === Code.Unimplemented && err.rawMessage.startsWith(PROTOCOL_ERROR)) return become(err, serviceError("VALIDATION_ERROR", err.rawMessage));
   // A bad header (a timeout that is no number, say) is no bad message: said as it is, with ErrorInfo.
   if (err.code === Code.InvalidArgument && err.rawMessage.startsWith(PROTOCOL_ERROR)) return withInfo(err, serviceError("VALIDATION_ERROR", err.rawMessage));
   // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
   if (err.code === Code.InvalidArgument) return rewrite(ctx, err, err.rawMessage);
-  // The call's deadline (connect-node's own error), also while its body was still arriving.
-  if (err.code === Code.DeadlineExceeded) return withInfo(err, serviceError("TIMEOUT", err.rawMessage));
   // A request over server.max_request_bytes (connect-node's readMaxBytes).
   if (err.code === Code.ResourceExhausted) return withInfo(err, serviceError("REQUEST_TOO_LARGE", err.rawMessage, { code: Code.ResourceExhausted, metadata: { resource: "request_bytes" } }));
+  // The call's deadline (connect-node's own error), also while its body was still arriving.
+  if (err.code === Code.DeadlineExceeded) return withInfo(err, serviceError("TIMEOUT", err.rawMessage));
+  if (err.code === Code.Canceled) return withInfo(err, serviceError("CANCELLED", err.rawMessage));
+  // An encoding this server does not have (zstd, say): UNIMPLEMENTED as on the gRPC door.
+  if (err.code === Code.Unimplemented) return withInfo(err, serviceError("NOT_IMPLEMENTED", err.rawMessage));
+  // Whatever else the protocol layer says: still with the ErrorInfo every error carries.
+  withInfo(err, serviceError("INTERNAL_ERROR", err.rawMessage));
 }
 
 const PROTOCOL_ERROR = "protocol error: ";
@@ -77,7 +86,11 @@ function withInfo(err: ConnectError, like: ConnectError): void {
 }
 
 function rewrite(ctx: HandlerContext, err: ConnectError, why: string): void {
-  const mended = malformedRequestError(ctx.method, why);
+  become(err, malformedRequestError(ctx.method, why));
+}
+
+/** Makes `err` say what `mended` says: code, message and details (it is already on its way out). */
+function become(err: ConnectError, mended: ConnectError): void {
   const target = err as { -readonly [K in keyof ConnectError]: ConnectError[K] };
   target.code = mended.code;
   target.rawMessage = mended.rawMessage;
