@@ -13,7 +13,20 @@ export interface Logger {
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
-export function createLogger(level: LogLevel, base: Fields = {}, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+/**
+ * A log line to a stderr that is gone (a closed terminal gives EIO, a full disk ENOSPC) is lost, and
+ * only the line: a server draining after its terminal closed must not die writing "shutdown requested".
+ * Errors reported later, on the stream, are main.ts's quietStdio.
+ */
+const toStderr = (line: string) => {
+  try {
+    process.stderr.write(line);
+  } catch {
+    /* the line is lost, not the server */
+  }
+};
+
+export function createLogger(level: LogLevel, base: Fields = {}, write: (line: string) => void = toStderr): Logger {
   const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Fields) => {
     if (RANK[lvl] < RANK[level]) return;
     const time = new Date().toISOString();

@@ -11,6 +11,7 @@ import { TlsConfigError } from "./doors/tls.ts";
 import { DataDirError } from "./store/database.ts";
 
 export async function runServer(argv: string[]): Promise<number> {
+  quietStdio();
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(USAGE + "\n");
     return 0;
@@ -90,6 +91,15 @@ export function onStopSignals(log: Logger): AbortSignal {
   };
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, onSignal);
   return stop.signal;
+}
+
+/**
+ * A write to stdout or stderr that fails (the terminal was closed: EIO; a full disk: ENOSPC) is
+ * reported as an "error" event, which with no listener is an uncaught exception: exit 1 mid-drain,
+ * the in-flight calls cut. The lines are lost; the server goes on (docs/architecture.md, "Shutdown").
+ */
+export function quietStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount("error") === 0) stream.on("error", () => {});
 }
 
 /**
