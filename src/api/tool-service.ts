@@ -17,9 +17,31 @@ export interface ToolServiceDeps {
 
 const struct = (o: Record<string, unknown> | null) => (o ? (o as PbJsonObject) : undefined);
 
-/** Roughly what a listed tool takes in a response: its description and schemas, and the rest. */
+// What a listed tool takes in a binary response (gRPC, gRPC-Web; Connect JSON is smaller), for
+// the page's byte budget: strings in UTF-8 and schemas as google.protobuf.Struct, whose every
+// value is a message of its own (a number in a list takes 11 bytes, 5.5 times its `0,` in JSON).
+const varintBytes = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+/** A length-delimited field of `n` bytes (tag, length, content). */
+const lenField = (n: number) => 1 + varintBytes(n) + n;
+const textField = (s: string) => (s ? lenField(Buffer.byteLength(s)) : 0);
+
+/** A google.protobuf.Value's encoded size: kind tag, and a double, bool or null, or a length and content. */
+function valueBytes(v: unknown): number {
+  if (typeof v === "number") return 9;
+  if (typeof v === "string") return lenField(Buffer.byteLength(v));
+  if (v !== null && typeof v === "object") return lenField(Array.isArray(v) ? listBytes(v) : structBytes(v as Record<string, unknown>));
+  return 2;
+}
+const listBytes = (a: unknown[]) => a.reduce((n: number, v) => n + lenField(valueBytes(v)), 0);
+/** A Struct: one map entry (key and Value fields) per property. */
+const structBytes = (o: Record<string, unknown>) => Object.entries(o).reduce((n, [k, v]) => n + lenField(textField(k) + lenField(valueBytes(v))), 0);
+
+/** A listed tool's encoded size in the response, within a few bytes (enums, timestamps and framing as 64). */
 const toolBytes = (t: StoredTool) =>
-  t.description.length + JSON.stringify(t.inputSchema ?? null).length + JSON.stringify(t.outputSchema ?? null).length + 256;
+  [t.toolId, t.name, t.description, t.version, t.sourceHash, t.migrationId].reduce((n, s) => n + textField(s), 64) +
+  t.tags.reduce((n, tag) => n + lenField(Buffer.byteLength(tag)), 0) +
+  (t.inputSchema ? lenField(structBytes(t.inputSchema)) : 0) +
+  (t.outputSchema ? lenField(structBytes(t.outputSchema)) : 0);
 
 export function toolMessage(t: StoredTool): Tool {
   return create(ToolSchema, {
