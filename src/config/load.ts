@@ -14,10 +14,14 @@ import { MAX_TIMER_MS } from "../doors/long-deadlines.ts";
 import { GRPC_MAX_SEND_BYTES } from "../doors/door-limits.ts";
 export { GRPC_MAX_SEND_BYTES, MAX_TIMER_MS };
 
+/** A key named in an error line: a TOML table header can be kilobytes long. */
+const KEY_SHOWN = 200;
+
 export class ConfigError extends Error {
   readonly key: string;
   constructor(key: string, message: string) {
-    super(`config: ${key}: ${message}`);
+    const shown = key.length > KEY_SHOWN ? `${key.slice(0, KEY_SHOWN)}… (${key.length} characters)` : key;
+    super(`config: ${shown}: ${message}`);
     this.key = key;
   }
 }
@@ -86,13 +90,21 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
   }
 }
 
-/** Flattens a parsed TOML table into dotted keys, leaving [[auth.principals]] aside. */
+/** "server", "resource_limits" …: the tables some key is under ("a.b" for a key "a.b.c"). */
+const TABLES = new Set(Object.keys(SCHEMA).flatMap((k) => k.split(".").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("."))));
+
+/**
+ * Flattens a parsed TOML table into dotted keys, leaving [[auth.principals]] aside. It goes into a
+ * table only if some key is under it, so it is as deep as the schema: a header thousands of levels
+ * deep is an unknown key at its first level, not a recursion out of stack.
+ */
 function flatten(table: Record<string, unknown>, prefix = "", out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(table)) {
     const key = prefix + k;
     if (key === "auth.principals") continue;
     if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) {
       if (!(key in SCHEMA)) {
+        if (!TABLES.has(key)) throw new ConfigError(key, "unknown key");
         flatten(v as Record<string, unknown>, key + ".", out);
         continue;
       }
@@ -393,15 +405,17 @@ const requestRoom = (requestBytes: number) => Math.min(REQUEST_ROOM, Math.floor(
  * no request can carry would be accepted and advertised (GetConfig) but never usable. A key left at
  * its default follows the one set (a raised max_source_size raises the request cap, a lowered
  * request cap lowers the source limit); both set and disagreeing stops the server.
+ * A request cap that follows leaves the source room to travel as Connect JSON (README's curl), where
+ * the cap counts JSON text: quotes, backslashes and newlines take two bytes there (JSON_SOURCE_FACTOR).
  */
 function fitSourceInRequest(config: Config, isSet: (key: ConfigKey) => boolean): void {
   const request = config.server.maxRequestBytes;
   const room = requestRoom(request);
-  if (config.maxSourceSize + room <= request) return;
   if (!isSet("server.max_request_bytes")) {
-    config.server.maxRequestBytes = config.maxSourceSize + REQUEST_ROOM;
+    config.server.maxRequestBytes = Math.max(request, JSON_SOURCE_FACTOR * config.maxSourceSize + REQUEST_ROOM);
     return;
   }
+  if (config.maxSourceSize + room <= request) return;
   if (!isSet("max_source_size")) {
     config.maxSourceSize = request - room;
     return;
@@ -411,6 +425,9 @@ function fitSourceInRequest(config: Config, isSet: (key: ConfigKey) => boolean):
     `a source of ${config.maxSourceSize} bytes and ${room} bytes for the rest of its request need ${config.maxSourceSize + room}, over the ${request} bytes a request may take; raise server.max_request_bytes or lower max_source_size`,
   );
 }
+
+/** What a source may grow to as a JSON string: every character escaped to two bytes (\", \\, \n). */
+const JSON_SOURCE_FACTOR = 2;
 
 /**
  * The engine registers itself with these values at startup: what the registry would refuse

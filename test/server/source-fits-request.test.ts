@@ -27,9 +27,9 @@ describe("max_source_size fits server.max_request_bytes", () => {
   it("a key left at its default follows the other", () => {
     expect(load().maxSourceSize).toBe(1 * MiB);
     expect(load().server.maxRequestBytes).toBe(4 * MiB);
-    // A raised source limit raises the request cap to take it.
+    // A raised source limit raises the request cap to take it, as Connect JSON too (test/doors/json-source-fits.test.ts).
     const raised = load(`max_source_size=${16 * MiB}`);
-    expect([raised.maxSourceSize, raised.server.maxRequestBytes]).toEqual([16 * MiB, 16 * MiB + 64 * KiB]);
+    expect([raised.maxSourceSize, raised.server.maxRequestBytes]).toEqual([16 * MiB, 32 * MiB + 64 * KiB]);
     // A lowered request cap lowers the source limit it can carry.
     expect(load(`server.max_request_bytes=${512 * KiB}`).maxSourceSize).toBe(448 * KiB);
     expect(load("server.max_request_bytes=4096").maxSourceSize).toBe(2048);
