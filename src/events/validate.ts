@@ -5,6 +5,7 @@ import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine
 import { validationError } from "./errors.ts";
 import { eventTypeOf, type EventCase } from "./event-types.ts";
 import { jsonProblem, unencodableFieldOf } from "./json-encodable.ts";
+import { tokenProblem } from "../registry/validate.ts";
 
 export interface EmitLimits {
   /** Largest serialized event accepted (bytes). */
@@ -30,8 +31,9 @@ const REQUIRED: Record<EventCase, readonly string[]> = {
 const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * Checks an event handed to Emit: exactly one event case set, its required ids non-empty and
- * bounded, event_id/source bounded, a sane timestamp if given, the whole event under the size
+ * Checks an event handed to Emit: exactly one event case set, its required ids and event_id
+ * bounded tokens (non-empty for the required ones; no whitespace, control or format characters, as
+ * the registry's ids), source bounded, a sane timestamp if given, the whole event under the size
  * cap and writable as proto3 JSON (every subscriber must be able to receive it, whatever its
  * protocol). Returns what it counts against the log's byte budget: its size in memory, roughly. Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
  * The sequence is not checked: the bus always assigns it.
@@ -42,17 +44,16 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
   if (c === undefined) throw validationError("event", "exactly one event type must be set");
   const type = eventTypeOf(event);
   const value = event.event.value as unknown as Record<string, unknown>;
+  // Ids are shown in listings, logs and terminals (the CLI's events tail): the registry's rule for
+  // a service_id holds, so no control character (NUL, an escape sequence) or invisible one passes.
   for (const field of REQUIRED[c]) {
     const v = value[camel(field)];
     const path = `event.${type}.${field}`;
-    if (typeof v !== "string" || v.length === 0) throw validationError(path, `${path} is required`);
-    if (v.length > limits.maxIdLength) {
-      throw validationError(path, `${path} is longer than ${limits.maxIdLength} characters`);
-    }
+    const problem = tokenProblem(typeof v === "string" ? v : "", limits.maxIdLength, true);
+    if (problem) throw validationError(path, `${path} ${problem}`);
   }
-  if (event.eventId.length > limits.maxIdLength) {
-    throw validationError("event.event_id", `event.event_id is longer than ${limits.maxIdLength} characters`);
-  }
+  const idProblem = tokenProblem(event.eventId, limits.maxIdLength, false);
+  if (idProblem) throw validationError("event.event_id", `event.event_id ${idProblem}`);
   if (event.source.length > limits.maxIdLength) {
     throw validationError("event.source", `event.source is longer than ${limits.maxIdLength} characters`);
   }
