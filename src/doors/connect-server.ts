@@ -307,6 +307,9 @@ function withReadsOnlyByGet(handler: Handler, services: ServedService[]): Handle
 /** Headers a browser may send besides Connect's own: the credentials (README, Auth). */
 const CREDENTIAL_HEADERS = ["Authorization", "X-Api-Key"];
 
+/** W3C trace context, which the server's spans continue (README, Telemetry). */
+const TRACE_HEADERS = ["Traceparent", "Tracestate"];
+
 /**
  * Browsers on the configured origins may call the door (Connect and gRPC-Web): a preflight gets
  * the methods and headers the protocols use, a call the headers it may read. Other origins get no
@@ -316,7 +319,7 @@ function withCors(handler: Handler, origins: string[]): Handler {
   if (origins.length === 0) return handler;
   const any = origins.includes("*");
   const allowed = new Set(origins);
-  const allowHeaders = [...cors.allowedHeaders, ...CREDENTIAL_HEADERS].join(", ");
+  const allowHeaders = [...cors.allowedHeaders, ...CREDENTIAL_HEADERS, ...TRACE_HEADERS].join(", ");
   const exposeHeaders = cors.exposedHeaders.join(", ");
   const allowMethods = cors.allowedMethods.join(", ");
   return (req, res) => {
