@@ -62,6 +62,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const promiseThen = PromiseC.prototype.then, promiseResolve = PromiseC.resolve;
   const MapC = Map, mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete, mapHas = Map.prototype.has;
   const WeakSetC = WeakSet, wsAdd = WeakSet.prototype.add, wsHas = WeakSet.prototype.has;
+  const WeakMapC = WeakMap, wmGet = WeakMap.prototype.get, wmSet = WeakMap.prototype.set;
   const ProxyC = Proxy, proxyRevocable = Proxy.revocable;
 
   // ---- remove dangerous globals -------------------------------------------------------------
@@ -443,6 +444,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (intlWrapped) return;
     intlWrapped = true;
     localeHelpers().takeIntlOriginals(); // before the constructors below are replaced
+    if (typeof IntlObj.NumberFormat === 'function') guardNumberFormat(IntlObj.NumberFormat.prototype);
     const intlCosts = ${JSON.stringify(INTL_COSTS)};
     for (let i = 0; i < intlCosts.length; i++) {
       const name = intlCosts[i][0], C = IntlObj[name];
@@ -695,26 +697,79 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return apply(bigToString, this, arguments);
   };
   BP.toString = bigintToString;
-  // BigInt(v) converts v to a primitive as V8 would (hint number), then refuses a string too long to read.
+  // v converted to a primitive as V8 would (hint number), each method read once; where V8 would throw
+  // (a @@toPrimitive that is no function, or one answering an object), a stand-in object whose
+  // conversion by the builtin throws its own TypeError.
+  function numberPrimitive(v) {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
+    const ex = v[SymToPrimitive];
+    if (ex == null) return apply(dateToPrimitive, v, ['number']); // OrdinaryToPrimitive: valueOf, then toString
+    if (typeof ex !== 'function') return { __proto__: getPrototypeOf(v), [SymToPrimitive]: ex };
+    const r = apply(ex, v, ['number']);
+    return r !== null && (typeof r === 'object' || typeof r === 'function') ? { __proto__: null, [SymToPrimitive]() { return r; } } : r;
+  }
+  function stringFits(s, what, guard) {
+    if (s.length <= BIGINT_MAX_CHARS) return;
+    const e = new RangeErrorC('a string of more than ' + BIGINT_MAX_CHARS + ' characters is too long to read as ' + what + ' in a script');
+    captureStackTrace(e, guard);
+    throw e;
+  }
+  // BigInt(v) converts v to a primitive, then refuses a string too long to read.
   const bigIntCall = function (target, self, args) {
-    let v = args[0];
-    if (v !== null && (typeof v === 'object' || typeof v === 'function')) {
-      const ex = v[SymToPrimitive];
-      if (ex != null) {
-        // A method that is no function, or one answering an object: the builtin's TypeError, from a stand-in.
-        if (typeof ex !== 'function') return apply(target, self, [{ __proto__: getPrototypeOf(v), [SymToPrimitive]: ex }]);
-        const r = apply(ex, v, ['number']);
-        if (r !== null && (typeof r === 'object' || typeof r === 'function')) return apply(target, self, [{ __proto__: null, [SymToPrimitive]() { return r; } }]);
-        v = r;
-      } else v = apply(dateToPrimitive, v, ['number']); // OrdinaryToPrimitive: valueOf, then toString
-    }
-    if (typeof v === 'string' && v.length > BIGINT_MAX_CHARS) {
-      const e = new RangeErrorC('a string of more than ' + BIGINT_MAX_CHARS + ' characters is too long to read as a BigInt in a script');
-      captureStackTrace(e, bigIntCall);
-      throw e;
-    }
+    const v = numberPrimitive(args[0]);
+    if (typeof v === 'string') stringFits(v, 'a BigInt', bigIntCall);
     return apply(target, self, [v]);
   };
+  // Intl.NumberFormat reads a BigInt, or a decimal string, exactly (format, formatToParts, formatRange,
+  // formatRangeToParts): 2^26 bits ran 10 s deaf, then the worker died. The number is made a primitive
+  // here, once, and held to the bounds of toString and BigInt().
+  function exactNumber(v, guard) {
+    const p = numberPrimitive(v);
+    if (typeof p === 'bigint') bigintFits(p, guard);
+    else if (typeof p === 'string') stringFits(p, 'a number to format', guard);
+    return p;
+  }
+  // Made at the first use of Intl (see wrapIntl).
+  function guardNumberFormat(NFP) {
+    const isObj = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
+    const fmt = getOwnPropertyDescriptor(NFP, 'format'), fmtGet = fmt && fmt.get;
+    if (typeof fmtGet === 'function') {
+      // The getter answers one bound function per formatter: so does its wrapper (nf.format === nf.format).
+      const wrappers = new WeakMapC();
+      const get = ({ get format() {
+        const f = apply(fmtGet, this, []);
+        let w = apply(wmGet, wrappers, [f]);
+        if (w === undefined) {
+          w = [(x) => f(exactNumber(x, w))][0]; // anonymous, of length 1, no constructor: as V8's
+          apply(wmSet, wrappers, [f, w]);
+        }
+        return w;
+      } });
+      defineProperty(NFP, 'format', { __proto__: null, get: getOwnPropertyDescriptor(get, 'format').get, set: undefined, enumerable: false, configurable: true });
+    }
+    // The receiver is checked first, as V8 does, before an object argument's conversion runs script code.
+    const one = (name) => {
+      const orig = NFP[name];
+      if (typeof orig !== 'function') return;
+      const m = ({ [name](x) {
+        if (isObj(x)) apply(orig, this, [0]);
+        return apply(orig, this, [exactNumber(x, m)]);
+      } })[name];
+      defineProperty(NFP, name, { __proto__: null, value: m, writable: true, enumerable: false, configurable: true });
+    };
+    const two = (name) => {
+      const orig = NFP[name];
+      if (typeof orig !== 'function') return;
+      const m = ({ [name](x, y) {
+        if (x === undefined || y === undefined) return apply(orig, this, [x, y]); // its TypeError
+        if (isObj(x) || isObj(y)) apply(orig, this, [0, 0]);
+        const a = exactNumber(x, m);
+        return apply(orig, this, [a, exactNumber(y, m)]);
+      } })[name];
+      defineProperty(NFP, name, { __proto__: null, value: m, writable: true, enumerable: false, configurable: true });
+    };
+    one('formatToParts'); two('formatRange'); two('formatRangeToParts');
+  }
   const BigIntProxy = new ProxyC(BigIntC, { __proto__: null, apply: bigIntCall });
   BP.constructor = BigIntProxy;
   G.BigInt = BigIntProxy;
