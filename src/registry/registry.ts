@@ -5,7 +5,8 @@
 //   is revoked, so a stale instance heartbeating the old lease gets LEASE_NOT_FOUND and learns it
 //   was replaced. registered_at is kept across updates.
 // - Ownership: a caller's registration records its principal; only that principal or an admin
-//   may update or deregister it (SECURITY_VIOLATION otherwise), and a registration with no owner
+//   may update or deregister it (SECURITY_VIOLATION otherwise; an admin's update leaves it the
+//   owner's, and does not count against the admin's quota), and a registration with no owner
 //   (stored before owners were recorded) only an admin. Reserved ids (the engine's own) are
 //   refused to every caller. Calls without a caller are the engine's own and unchecked.
 // - Quotas: maxRegistrations in all, maxRegistrationsPerPrincipal per owner, maxMetadataBytes
@@ -180,7 +181,9 @@ export class ServiceRegistry {
       prev = undefined;
     }
     if (caller) this.#checkMayChange(info.serviceId, prev, caller, "register");
-    const owner = caller ? caller.principal : prev?.owner;
+    // An update keeps the registration its owner's: an admin correcting it does not take it over
+    // (the owner's instance could then neither register it again nor deregister it).
+    const owner = prev ? prev.owner : caller?.principal;
     // The engine's own registration is never refused for room: the engine stays discoverable
     // even when callers have filled the registry.
     if (!prev && !this.#reserved.has(info.serviceId)) {
