@@ -34,6 +34,11 @@ const (
 	ChangeKind_CHANGE_KIND_UPDATED      ChangeKind = 3
 	ChangeKind_CHANGE_KIND_DEREGISTERED ChangeKind = 4
 	ChangeKind_CHANGE_KIND_EXPIRED      ChangeKind = 5
+	// No registration: the snapshot (EXISTING, possibly none) is complete and what follows are
+	// changes. Sent once per watch stream, right after its snapshot; a new watch (after
+	// EVENTS_LOST or a dropped connection) gets a new snapshot and SYNCED again. Servers before
+	// it sent nothing between the snapshot and the first change.
+	ChangeKind_CHANGE_KIND_SYNCED ChangeKind = 6
 )
 
 // Enum value maps for ChangeKind.
@@ -45,6 +50,7 @@ var (
 		3: "CHANGE_KIND_UPDATED",
 		4: "CHANGE_KIND_DEREGISTERED",
 		5: "CHANGE_KIND_EXPIRED",
+		6: "CHANGE_KIND_SYNCED",
 	}
 	ChangeKind_value = map[string]int32{
 		"CHANGE_KIND_UNSPECIFIED":  0,
@@ -53,6 +59,7 @@ var (
 		"CHANGE_KIND_UPDATED":      3,
 		"CHANGE_KIND_DEREGISTERED": 4,
 		"CHANGE_KIND_EXPIRED":      5,
+		"CHANGE_KIND_SYNCED":       6,
 	}
 )
 
@@ -745,9 +752,10 @@ func (x *WatchServicesRequest) GetServiceType() string {
 }
 
 type WatchServicesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          ChangeKind             `protobuf:"varint,1,opt,name=kind,proto3,enum=scriptengine.v1.ChangeKind" json:"kind,omitempty"`
-	Registration  *Registration          `protobuf:"bytes,2,opt,name=registration,proto3" json:"registration,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  ChangeKind             `protobuf:"varint,1,opt,name=kind,proto3,enum=scriptengine.v1.ChangeKind" json:"kind,omitempty"`
+	// Unset for CHANGE_KIND_SYNCED.
+	Registration  *Registration `protobuf:"bytes,2,opt,name=registration,proto3" json:"registration,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -850,7 +858,7 @@ const file_scriptengine_v1_registry_service_proto_rawDesc = "" +
 	"\fservice_type\x18\x01 \x01(\tR\vserviceType\"\x8b\x01\n" +
 	"\x15WatchServicesResponse\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.scriptengine.v1.ChangeKindR\x04kind\x12A\n" +
-	"\fregistration\x18\x02 \x01(\v2\x1d.scriptengine.v1.RegistrationR\fregistration*\xaf\x01\n" +
+	"\fregistration\x18\x02 \x01(\v2\x1d.scriptengine.v1.RegistrationR\fregistration*\xc7\x01\n" +
 	"\n" +
 	"ChangeKind\x12\x1b\n" +
 	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -858,7 +866,8 @@ const file_scriptengine_v1_registry_service_proto_rawDesc = "" +
 	"\x16CHANGE_KIND_REGISTERED\x10\x02\x12\x17\n" +
 	"\x13CHANGE_KIND_UPDATED\x10\x03\x12\x1c\n" +
 	"\x18CHANGE_KIND_DEREGISTERED\x10\x04\x12\x17\n" +
-	"\x13CHANGE_KIND_EXPIRED\x10\x052\x91\x04\n" +
+	"\x13CHANGE_KIND_EXPIRED\x10\x05\x12\x16\n" +
+	"\x12CHANGE_KIND_SYNCED\x10\x062\x91\x04\n" +
 	"\x0fRegistryService\x12i\n" +
 	"\x0fRegisterService\x12'.scriptengine.v1.RegisterServiceRequest\x1a(.scriptengine.v1.RegisterServiceResponse\"\x03\x90\x02\x02\x12W\n" +
 	"\tHeartbeat\x12!.scriptengine.v1.HeartbeatRequest\x1a\".scriptengine.v1.HeartbeatResponse\"\x03\x90\x02\x02\x12j\n" +

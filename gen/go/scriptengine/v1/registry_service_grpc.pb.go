@@ -50,9 +50,10 @@ type RegistryServiceClient interface {
 	// List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
 	// (at least one registration): follow next_page_token.
 	DiscoverServices(ctx context.Context, in *DiscoverServicesRequest, opts ...grpc.CallOption) (*DiscoverServicesResponse, error)
-	// Stream registration changes (after a snapshot of the live ones). The snapshot does not count
-	// against the watch's buffer of unread changes; a watcher further behind than that is ended
-	// with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
+	// Stream registration changes (after a snapshot of the live ones, then one CHANGE_KIND_SYNCED,
+	// sent at once when nothing matches: an idle watch is known to be open). The snapshot does not
+	// count against the watch's buffer of unread changes; a watcher further behind than that is
+	// ended with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
 	WatchServices(ctx context.Context, in *WatchServicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchServicesResponse], error)
 }
 
@@ -147,9 +148,10 @@ type RegistryServiceServer interface {
 	// List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
 	// (at least one registration): follow next_page_token.
 	DiscoverServices(context.Context, *DiscoverServicesRequest) (*DiscoverServicesResponse, error)
-	// Stream registration changes (after a snapshot of the live ones). The snapshot does not count
-	// against the watch's buffer of unread changes; a watcher further behind than that is ended
-	// with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
+	// Stream registration changes (after a snapshot of the live ones, then one CHANGE_KIND_SYNCED,
+	// sent at once when nothing matches: an idle watch is known to be open). The snapshot does not
+	// count against the watch's buffer of unread changes; a watcher further behind than that is
+	// ended with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
 	WatchServices(*WatchServicesRequest, grpc.ServerStreamingServer[WatchServicesResponse]) error
 	mustEmbedUnimplementedRegistryServiceServer()
 }

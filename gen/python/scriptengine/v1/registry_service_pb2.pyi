@@ -19,12 +19,14 @@ class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHANGE_KIND_UPDATED: _ClassVar[ChangeKind]
     CHANGE_KIND_DEREGISTERED: _ClassVar[ChangeKind]
     CHANGE_KIND_EXPIRED: _ClassVar[ChangeKind]
+    CHANGE_KIND_SYNCED: _ClassVar[ChangeKind]
 CHANGE_KIND_UNSPECIFIED: ChangeKind
 CHANGE_KIND_EXISTING: ChangeKind
 CHANGE_KIND_REGISTERED: ChangeKind
 CHANGE_KIND_UPDATED: ChangeKind
 CHANGE_KIND_DEREGISTERED: ChangeKind
 CHANGE_KIND_EXPIRED: ChangeKind
+CHANGE_KIND_SYNCED: ChangeKind
 
 class ServiceInfo(_message.Message):
     __slots__ = ("service_id", "service_type", "version", "endpoint", "health_check_url", "metadata")

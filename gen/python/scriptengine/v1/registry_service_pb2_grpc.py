@@ -111,9 +111,10 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchServices(self, request, context):
-        """Stream registration changes (after a snapshot of the live ones). The snapshot does not count
-        against the watch's buffer of unread changes; a watcher further behind than that is ended
-        with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
+        """Stream registration changes (after a snapshot of the live ones, then one CHANGE_KIND_SYNCED,
+        sent at once when nothing matches: an idle watch is known to be open). The snapshot does not
+        count against the watch's buffer of unread changes; a watcher further behind than that is
+        ended with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -313,6 +313,8 @@ export declare type WatchServicesResponse = Message<"scriptengine.v1.WatchServic
   kind: ChangeKind;
 
   /**
+   * Unset for CHANGE_KIND_SYNCED.
+   *
    * @generated from field: scriptengine.v1.Registration registration = 2;
    */
   registration?: Registration | undefined;
@@ -361,6 +363,16 @@ export enum ChangeKind {
    * @generated from enum value: CHANGE_KIND_EXPIRED = 5;
    */
   EXPIRED = 5,
+
+  /**
+   * No registration: the snapshot (EXISTING, possibly none) is complete and what follows are
+   * changes. Sent once per watch stream, right after its snapshot; a new watch (after
+   * EVENTS_LOST or a dropped connection) gets a new snapshot and SYNCED again. Servers before
+   * it sent nothing between the snapshot and the first change.
+   *
+   * @generated from enum value: CHANGE_KIND_SYNCED = 6;
+   */
+  SYNCED = 6,
 }
 
 /**
@@ -425,9 +437,10 @@ export declare const RegistryService: GenService<{
     output: typeof DiscoverServicesResponseSchema;
   },
   /**
-   * Stream registration changes (after a snapshot of the live ones). The snapshot does not count
-   * against the watch's buffer of unread changes; a watcher further behind than that is ended
-   * with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
+   * Stream registration changes (after a snapshot of the live ones, then one CHANGE_KIND_SYNCED,
+   * sent at once when nothing matches: an idle watch is known to be open). The snapshot does not
+   * count against the watch's buffer of unread changes; a watcher further behind than that is
+   * ended with RESOURCE_EXHAUSTED (EVENTS_LOST): watch again for a fresh snapshot.
    *
    * @generated from rpc scriptengine.v1.RegistryService.WatchServices
    */
