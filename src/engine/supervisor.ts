@@ -93,9 +93,11 @@ export type Blame = (id: number, f: InFlightExec) => ExecutionError | undefined;
 /**
  * The worker's stderr shows that V8 ran out of memory (a fatal error that aborts the process). V8
  * may die while printing that report (a SIGSEGV after "<--- Last few GCs --->" and nothing more):
- * the report's heading is enough.
+ * the report's heading is enough. A builtin asked for a result past what V8 can size aborts too
+ * (SIGTRAP, "Fatal JavaScript invalid size error" or "… invalid array length": `"x".repeat(2**28)
+ * .split("")`), before any heap limit is reached: the same breach of the script's memory.
  */
-const FATAL_OOM = /out of memory|invalid table size|is_heap_oom = 1|Reached heap limit|Last few GCs/i;
+const FATAL_OOM = /out of memory|invalid table size|Fatal JavaScript invalid (?:size error|array length)|is_heap_oom = 1|Reached heap limit|Last few GCs/i;
 
 /** Whether a dead worker's last stderr says V8 ran out of memory (then the running script is blamed). */
 export function diedOutOfMemory(stderrTail: string): boolean { return FATAL_OOM.test(stderrTail); }
@@ -224,7 +226,7 @@ export class WorkerHandle {
         const oom = diedOutOfMemory(this.#stderrTail);
         reason = oom ? `ran out of memory (${signal ?? `code ${code}`})` : `exited (${signal ?? `code ${code}`})`;
         // V8 aborts the whole process when an isolate outgrows what it can hold inside one builtin
-        // (a hash table past its maximum size): that is the running script's memory limit.
+        // (a hash table or an array past its maximum size): that is the running script's memory limit.
         if (oom) this.#blame = this.blameMemory();
         else this.#blame = this.blameDiedOverdue(performance.now());
       }
