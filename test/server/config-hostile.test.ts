@@ -1,0 +1,53 @@
+// Odd or hostile configuration files stop the real server with exit 2 and one bounded line naming
+// the key, never a stack trace, exit 1 or a value that slips through.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/server.ts";
+
+const tomlFile = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), "se-config-hostile-")), "config.toml");
+  writeFileSync(file, text);
+  return file;
+};
+
+/** Starts `node src/main.ts` with these arguments; a server still running after 15 s (it took the config) is killed: code null. */
+async function exitOf(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; firstLine: string }> {
+  const base = { ...process.env } as Record<string, string>;
+  for (const k of Object.keys(base)) if (k.startsWith("SCRIPTENGINE_")) delete base[k];
+  const dataDir = mkdtempSync(join(tmpdir(), "se-config-hostile-data-"));
+  const proc = spawn(process.execPath, [join(ROOT, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", dataDir, ...args], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  proc.stderr.on("data", (d) => (stderr += d));
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+  const code = await new Promise<number | null>((res) => proc.once("exit", (c) => res(c)));
+  clearTimeout(timer);
+  return { code, stderr, firstLine: stderr.split("\n")[0] };
+}
+
+describe("deeply nested table headers", () => {
+  it.each([1_000, 3_000, 4_000, 100_000])("a header %i levels deep exits 2 naming its first unknown level", async (depth) => {
+    const { code, firstLine, stderr } = await exitOf(["--config", tomlFile(`[${Array(depth).fill("a").join(".")}]\nx = 1\n`)]);
+    expect(code).toBe(2);
+    expect(firstLine).toBe("scriptengine: config: a: unknown key");
+    expect(stderr).not.toMatch(/RangeError|    at /);
+  });
+
+  it("a header under a known table goes no deeper than the schema", async () => {
+    const { code, firstLine } = await exitOf(["--config", tomlFile(`[server.${Array(4_000).fill("a").join(".")}]\nx = 1\n`)]);
+    expect(code).toBe(2);
+    expect(firstLine).toBe("scriptengine: config: server.a: unknown key");
+  });
+
+  it("a kilobytes-long key is clipped in the line", async () => {
+    const { code, firstLine } = await exitOf(["--config", tomlFile(`${"k".repeat(5_000)} = 1\n`)]);
+    expect(code).toBe(2);
+    expect(firstLine).toBe(`scriptengine: config: ${"k".repeat(200)}… (5000 characters): unknown key`);
+  });
+});
