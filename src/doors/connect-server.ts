@@ -19,6 +19,7 @@ import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
 import { RequestBody, requestBodyKey } from "./request-body.ts";
+import { inviteOnlyBodiesThatFit } from "./expect-continue.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -118,6 +119,8 @@ export async function openConnectDoor(address: string, services: ServedService[]
       socket.once("readable", sniff);
     });
   }
+  inviteOnlyBodiesThatFit(h2, limits.maxRequestBytes);
+  if (h1) inviteOnlyBodiesThatFit(h1, limits.maxRequestBytes);
   connections.accepted(listener);
   connections.follow(h2);
   connections.followRequests(h1 ?? h2);
