@@ -13,7 +13,7 @@ import (
 
 type chain struct{ Next *chain }
 
-// A map or slice that contains itself, or maps and slices nested past 100 levels, fail before
+// A map or slice that contains itself, or maps and slices nested past 32 levels (the server's bound), fail before
 // anything is sent with the INVALID_ARGUMENT *Error naming the argument, where converting them
 // used to recurse until the program died of a stack overflow. A value shared by two branches is
 // no cycle.
@@ -54,11 +54,11 @@ func TestSelfContainingAndTooDeepArgumentsFailBeforeTheCall(t *testing.T) {
 		"a slice in itself":       {selfSlice, "it contains itself"},
 		"a cycle through a slice": {viaOther, "it contains itself"},
 		"a sub-slice in itself":   {subSlice, "it contains itself"},
-		"101 slices":              {nest(101, inList), "it nests deeper than 100 levels"},
-		"101 maps":                {nest(101, inMap), "it nests deeper than 100 levels"},
-		"100000 slices":           {nest(100000, inList), "it nests deeper than 100 levels"},
-		"a struct 150 deep":       {deepStruct, "it nests deeper than 100 levels"},
-		"deep inside a struct":    {[]any{nest(99, func(v any) any { return []map[string]any{{"k": v}} })}, "it nests deeper than 100 levels"},
+		"33 slices":               {nest(33, inList), "it nests deeper than 32 levels"},
+		"33 maps":                 {nest(33, inMap), "it nests deeper than 32 levels"},
+		"100000 slices":           {nest(100000, inList), "it nests deeper than 32 levels"},
+		"a struct 150 deep":       {deepStruct, "it nests deeper than 32 levels"},
+		"deep inside a struct":    {[]any{nest(16, func(v any) any { return []map[string]any{{"k": v}} })}, "it nests deeper than 32 levels"},
 	} {
 		for call, run := range map[string]func() error{
 			"Run": func() error {
@@ -80,8 +80,8 @@ func TestSelfContainingAndTooDeepArgumentsFailBeforeTheCall(t *testing.T) {
 	shared := map[string]any{"x": []any{1}}
 	for name, v := range map[string]any{
 		"a map in two branches": map[string]any{"a": shared, "b": []any{shared, shared}},
-		"100 slices":            nest(100, inList),
-		"100 maps":              nest(100, inMap),
+		"32 slices":             nest(32, inList),
+		"32 maps":               nest(32, inMap),
 	} {
 		// Past the client, the call fails for want of a server.
 		if _, err := c.Run(ctx, "export default (a) => a", scriptengine.Args{"v": v}, nil); !errors.Is(err, scriptengine.ErrUnavailable) {

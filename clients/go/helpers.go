@@ -38,12 +38,11 @@ func (a Args) values() (map[string]*structpb.Value, error) {
 	return out, nil
 }
 
-// maxArgumentDepth bounds how deep maps and slices may nest in one argument, so that neither a
-// value that contains itself nor a very deep one recurses until the program dies of a stack
-// overflow (which recover cannot catch). It is the server's decoding limit of 100 nested messages;
-// each level costs the server two (a Value and its Struct or ListValue), so it already refuses
-// (INVALID_ARGUMENT) values past about 48 levels.
-const maxArgumentDepth = 100
+// maxArgumentDepth bounds how deep maps and slices may nest in one argument: the server's bound
+// (32 levels, as for return values; deeper is INVALID_ARGUMENT), checked here so that the error
+// names the argument and neither a value that contains itself nor a very deep one recurses until
+// the program dies of a stack overflow (which recover cannot catch).
+const maxArgumentDepth = 32
 
 // converter turns one argument into a structpb.Value, keeping the maps and slices on the current
 // path (by identity, so a value shared by two branches is fine) and how deep they nest.

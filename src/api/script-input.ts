@@ -4,7 +4,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
-import type { JsonObject } from "../engine/index.ts";
+import { MAX_VALUE_DEPTH, valueNestsDeeper, type JsonObject } from "../engine/index.ts";
 
 const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const EXECUTION_ID = /^[\x21-\x7e]{1,128}$/;
@@ -57,9 +57,16 @@ export function checkMetadata(metadata: Record<string, string>, field = "context
 
 /** An argument as JSON; a number JSON cannot hold (NaN, ±Infinity, which binary protobuf carries) is the caller's error. */
 export function argumentJson(name: string, value: Value): JsonObject[string] {
+  let json: JsonObject[string];
   try {
-    return toJson(ValueSchema, value) as JsonObject[string];
+    json = toJson(ValueSchema, value) as JsonObject[string];
   } catch (err) {
     throw invalid(`context.arguments.${name}`, `context.arguments.${name}: ${(err as Error).message}`);
   }
+  // The depth a return value may have: what the binary decoders leave (~48 levels) is less than
+  // JSON's (~98), so one bound keeps every door and encoding alike.
+  if (valueNestsDeeper(json, MAX_VALUE_DEPTH)) {
+    throw invalid(`context.arguments.${name}`, `context.arguments.${name}: it nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects`);
+  }
+  return json;
 }

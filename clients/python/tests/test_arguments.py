@@ -54,9 +54,9 @@ def _no_json_form() -> list[Any]:
             pytest.param([object()], "unsupported type: object", id="object"),
             pytest.param(looped, "it contains itself", id="loop"),
             # Past the server's depth, and past Python's recursion limit (was a bare RecursionError).
-            pytest.param(_nested(101, lambda v: [v]), "it nests deeper than 100 levels", id="101 lists"),
-            pytest.param(_nested(5000, lambda v: [v]), "it nests deeper than 100 levels", id="5000 lists"),
-            pytest.param(_nested(5000, lambda v: {"k": (v,)}), "it nests deeper than 100 levels", id="5000 maps"),
+            pytest.param(_nested(33, lambda v: [v]), "it nests deeper than 32 levels", id="33 lists"),
+            pytest.param(_nested(5000, lambda v: [v]), "it nests deeper than 32 levels", id="5000 lists"),
+            pytest.param(_nested(5000, lambda v: {"k": (v,)}), "it nests deeper than 32 levels", id="5000 maps"),
             pytest.param(10 ** 400, "too large", id="huge int"),
             # JSON has no NaN or ±Infinity (the server refuses them): wherever they sit, as float or Decimal.
             pytest.param(float("nan"), "a number is NaN", id="nan"),

@@ -2,7 +2,7 @@
 // JSON encoder writes it (here JSON.stringify: toJSON is honoured, so a Date is its ISO string;
 // undefined properties are left out, undefined array items become null), byte arrays as base64
 // strings (as Go's encoding/json writes []byte). What JSON cannot hold (BigInt, functions,
-// symbols, circular structures, NaN and ±Infinity, which the server refuses anyway) fails here,
+// symbols, circular structures, NaN and ±Infinity, nesting past 32 levels, which the server refuses anyway) fails here,
 // before anything is sent, as InvalidArgumentError naming the argument: JSON.stringify would
 // drop some of these silently, and google.protobuf.Value cannot take the rest.
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
@@ -24,6 +24,9 @@ export type ArgumentValue =
 
 /** A JSON object of script arguments. */
 export type Arguments = Record<string, ArgumentValue>;
+
+/** How deep arrays and objects may nest in one argument: the server's bound (as for return values). */
+export const MAX_ARGUMENT_DEPTH = 32;
 
 /** Something JSON cannot hold, at `path`. */
 class NotJson extends Error {}
@@ -61,6 +64,7 @@ function toJsonValue(value: unknown, key: string, path: string, ancestors: Set<o
   const object = value as object;
   if (object instanceof Uint8Array) return base64Encode(object);
   if (ancestors.has(object)) throw new NotJson(`${path} refers back to an object that contains it (a circular structure)`);
+  if (ancestors.size >= MAX_ARGUMENT_DEPTH) throw new NotJson(`${path}: it nests deeper than ${MAX_ARGUMENT_DEPTH} levels of arrays and objects`);
   ancestors.add(object);
   try {
     if (Array.isArray(object)) {

@@ -63,7 +63,10 @@ function countingTransport(): { transport: Transport; sent: () => number } {
 describe("arguments JSON cannot hold", () => {
   const circular: Record<string, unknown> = { a: 1 };
   circular.self = { back: circular };
+  const nest = (levels: number, wrap: (v: unknown) => unknown) => { let v: unknown = "leaf"; for (let i = 0; i < levels; i++) v = wrap(v); return v; };
   const cases: [string, unknown, RegExp][] = [
+    ["33 nested arrays (the server takes 32)", nest(33, (v) => [v]), /^argument "v": v(\[0\]){32}: it nests deeper than 32 levels/],
+    ["100,000 nested objects", nest(100_000, (v) => ({ k: v })), /^argument "v": v(\.k){32}: it nests deeper than 32 levels/],
     ["BigInt", 10n, /^argument "v": v is a BigInt \(10n\)/],
     ["nested BigInt", { n: [1, 2n] }, /^argument "v": v\.n\[1\] is a BigInt/],
     ["function", () => 1, /^argument "v": v is a function/],
@@ -95,6 +98,14 @@ describe("arguments JSON cannot hold", () => {
     const client = new ScriptEngineClient(countingTransport().transport);
     const err = await client.run(ECHO, { v: { toJSON() { throw boom; } } }).then(() => undefined, (e: unknown) => e);
     expect((err as Error).cause).toBe(boom);
+  });
+
+  it("32 levels of nesting are sent", async () => {
+    const { transport, sent } = countingTransport();
+    let v: unknown = 1;
+    for (let i = 0; i < 32; i++) v = i % 2 ? [v] : { k: v };
+    await new ScriptEngineClient(transport).run(ECHO, { v } as Arguments).catch(() => {});
+    expect(sent()).toBe(1);
   });
 
   it("a shared (not circular) object is sent wherever it appears", async () => {

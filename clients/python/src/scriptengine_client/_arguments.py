@@ -18,10 +18,10 @@ from google.protobuf import json_format, struct_pb2
 from ._errors import FieldViolation, InvalidArgumentError
 
 
-#: How deep lists and maps may nest in one argument: the server's decoding limit (100 nested
-#: messages, so it refuses values past about 48 levels), and far below Python's recursion limit,
-#: which a deeper value would otherwise hit here as a bare RecursionError.
-MAX_DEPTH = 100
+#: How deep lists and maps may nest in one argument: the server's bound (32 levels, as for return
+#: values), far below Python's recursion limit, which a deeper value would otherwise hit here as a
+#: bare RecursionError.
+MAX_DEPTH = 32
 
 
 class _Unsupported(Exception):

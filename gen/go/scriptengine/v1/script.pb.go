@@ -217,7 +217,8 @@ type ExecutionContext struct {
 	ExecutionId string `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
 	// Script identifier (ExecuteScriptRequest.script_id wins when both are set and differ: INVALID_ARGUMENT).
 	ScriptId string `protobuf:"bytes,2,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
-	// Arguments passed to the script as `args` (JSON values).
+	// Arguments passed to the script as `args` (JSON values). Each nests at most 32 levels of arrays
+	// and objects, like a return value (deeper: INVALID_ARGUMENT naming context.arguments.<name>).
 	Arguments map[string]*structpb.Value `protobuf:"bytes,3,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Environment variables, visible to the script as `ctx.env`. Never the host's environment.
 	Environment map[string]string `protobuf:"bytes,4,rep,name=environment,proto3" json:"environment,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`

@@ -34,7 +34,8 @@ export declare type ExecutionContext = Message<"scriptengine.v1.ExecutionContext
   scriptId: string;
 
   /**
-   * Arguments passed to the script as `args` (JSON values).
+   * Arguments passed to the script as `args` (JSON values). Each nests at most 32 levels of arrays
+   * and objects, like a return value (deeper: INVALID_ARGUMENT naming context.arguments.<name>).
    *
    * @generated from field: map<string, google.protobuf.Value> arguments = 3;
    */
