@@ -13,7 +13,7 @@
 import { create } from "@bufbuild/protobuf";
 import { ValidationCheckSchema, ValidationIssueSchema, ValidationStatus, type ValidationCheck, type ValidationIssue } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import { CompileError, EngineError, MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type JsonObject } from "../engine/index.ts";
+import { CompileError, EngineError, MAX_VALUE_DEPTH, cpuBudgetMs, valueNestsDeeper, type Engine, type ExecutionError, type ExecutionLimits, type JsonObject } from "../engine/index.ts";
 import type { Config, Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
@@ -191,6 +191,16 @@ function oversized(schema: unknown): string | undefined {
   const nodes = schemaNodes(schema);
   if (nodes > MAX_SCHEMA_NODES) return `has ${nodes} keywords, property names and list entries, over the limit of ${MAX_SCHEMA_NODES} (its validator is compiled on the server's event loop)`;
   return undefined;
+}
+
+/**
+ * The limit a smoke run that timed out hit (the engine says which): its wall time, smoke_run_timeout
+ * within the tool level's and the configuration's cap, or its CPU budget, the level's share of that.
+ */
+function smokeTimeout(e: ExecutionError, limits: ExecutionLimits): string {
+  if (e.limit !== "cpu_time") return `the smoke run timed out after ${limits.wallTimeoutMs} ms`;
+  const share = limits.cpuShare === undefined ? "" : ` (${limits.cpuShare}% of its ${limits.wallTimeoutMs} ms)`;
+  return `the smoke run used up its CPU time limit of ${cpuBudgetMs(limits)} ms${share}`;
 }
 
 const hostStub = async (name: string): Promise<unknown> => {
@@ -384,10 +394,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       });
       if (!out.success) {
         const e = out.error;
-        // The limit the run had: smoke_run_timeout within the tool level's and the configuration's cap.
-        const wallMs = toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools).wallTimeoutMs;
-        const msg = e?.kind === "timeout" ? `the smoke run timed out after ${wallMs} ms` : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}`;
-        return [{ severity: "error", message: msg }];
+        return [{ severity: "error", message: e?.kind === "timeout" ? smokeTimeout(e, toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools)) : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}` }];
       }
       if (tool.outputSchema && out.returnValue !== undefined) {
         const errs = deps.schemas.errors(tool.outputSchema, out.returnValue);

@@ -1,0 +1,32 @@
+// A smoke run that times out says the limit it hit: a busy loop stopped by its CPU-time budget
+// (the level's share of its wall time: 50 % at Safe) was reported as timed out after the wall
+// time, which it never reached.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { TestServer } from "../helpers/server.ts";
+import { check, clients, config, legacyCopy, startWithLegacy, writeTool } from "./helpers.ts";
+
+let server: TestServer;
+let c: ReturnType<typeof clients>;
+beforeAll(async () => {
+  const root = legacyCopy();
+  writeTool(root, "spin", "for (;;) {}");
+  writeTool(root, "sleepy", "await new Promise((r) => setTimeout(r, 60_000)); return 1;");
+  server = await startWithLegacy(root);
+  c = clients(server);
+}, 60_000);
+afterAll(async () => {
+  await server.stop();
+});
+
+it("a smoke run stopped by its CPU budget names that budget", async () => {
+  const r = (await c.migration.migrateTool({ toolName: "spin", config: config({ smokeTimeoutMs: 2000 }) })).result;
+  expect(r?.status).toBe(MigrationState.FAILED);
+  expect(check(r, "smoke_run").status).toBe(ValidationStatus.FAILED);
+  expect(check(r, "smoke_run").message).toBe("the smoke run used up its CPU time limit of 1000 ms (50% of its 2000 ms)");
+}, 30_000);
+
+it("a smoke run that waits past its wall time says that time", async () => {
+  const r = (await c.migration.migrateTool({ toolName: "sleepy", config: config({ smokeTimeoutMs: 1000 }) })).result;
+  expect(check(r, "smoke_run").message).toBe("the smoke run timed out after 1000 ms");
+}, 30_000);
