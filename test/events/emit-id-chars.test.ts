@@ -1,17 +1,17 @@
 // Emit holds event ids and the required ids (script_id, service_id, ...) to the registry's rule for
 // a service_id: no whitespace, control or format characters, which would reach every subscriber's
 // terminal (an escape sequence in the CLI's events tail) or pass for another id in a listing.
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
-import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import { EventService, type EmitRequestSchema } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 const as = bearer(tokenOf("alice"));
-const compiled = (scriptId: string, eventId = ""): { event: Partial<ServiceEvent> } => ({
-  event: { eventId, event: { case: "scriptCompiled", value: { scriptId, success: true } } } as Partial<ServiceEvent>,
+const compiled = (scriptId: string, eventId = ""): MessageInitShape<typeof EmitRequestSchema> => ({
+  event: { eventId, event: { case: "scriptCompiled", value: { scriptId, success: true } } },
 });
 
 describe("Emit's ids", () => {
@@ -30,7 +30,7 @@ describe("Emit's ids", () => {
     ["a space in event_id", compiled("s", "a b"), "event.event_id", "U+0020 at index 1"],
     [
       "a newline in service_id",
-      { event: { event: { case: "serviceUnregistered", value: { serviceId: "svc\nfake line" } } } as Partial<ServiceEvent> },
+      { event: { event: { case: "serviceUnregistered", value: { serviceId: "svc\nfake line" } } } } as MessageInitShape<typeof EmitRequestSchema>,
       "event.service_unregistered.service_id",
       "U+000A at index 3",
     ],
