@@ -355,14 +355,17 @@ export class EventBus {
       // every number it could have used counts (an upper bound, never 0 when events may be lost).
       const from = after > latest ? 1 : after + 1;
       const known = oldest - 1 >= from;
-      // A sequence beyond anything this data directory numbered: its store was reset, and what the
-      // client missed cannot be known; it is never reported as nothing (at least 1).
-      let earlier = 1;
-      if (after < this.#first - 1) {
+      let missed: number;
+      if (after > latest) {
+        // A sequence beyond anything this data directory numbered: its store was reset, and the
+        // client's numbers say nothing of ours. Every number before the oldest retained counts (the
+        // range, so the count is its size), and it is never reported as nothing (at least 1).
+        missed = Math.max(1, oldest - 1);
+      } else {
         const p = this.#previousRun;
-        earlier = p?.exact && after >= p.first - 1 ? Math.max(0, p.last - after) : this.#first - 1 - after;
+        const earlier = p?.exact && after >= p.first - 1 ? Math.max(0, p.last - after) : this.#first - 1 - after;
+        missed = earlier + oldest - this.#first;
       }
-      const missed = earlier + oldest - this.#first;
       // The range spans the numbers the client may have missed; a notice that missed nothing has none.
       retentionLost = lostMessage(LossReason.RESTART, missed, known && missed > 0 ? from : 0, known && missed > 0 ? oldest - 1 : 0);
       after = oldest - 1;

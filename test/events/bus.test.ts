@@ -257,13 +257,17 @@ describe("EventBus subscriptions", () => {
     for (let i = 0; i < 4; i++) bus.publish(executed());
     const sub = bus.subscribe({ afterSequence: 1000n });
     const ms = await take(sub, 5);
-    // What the reset store's run published after 1000 cannot be known: never reported as nothing
-    // (1), plus this run's evicted event 1.
-    expect(lost(ms[1])).toEqual({ reason: LossReason.RESTART, missed: 2, first: 1, last: 1 });
+    // From a reset store: every number before the oldest retained counts, the count the range's size.
+    expect(lost(ms[1])).toEqual({ reason: LossReason.RESTART, missed: 1, first: 1, last: 1 });
     expect(seqs(ms)).toEqual([2, 3, 4]);
     const whole = new EventBus();
     whole.publish(executed());
-    expect(lost((await take(whole.subscribe({ afterSequence: 1000n }), 2))[1]).missed).toBe(1);
+    // Nothing evicted: what the reset store's run published cannot be known, never reported as nothing.
+    expect(lost((await take(whole.subscribe({ afterSequence: 1000n }), 2))[1])).toEqual({ reason: LossReason.RESTART, missed: 1, first: 0, last: 0 });
+    // A data directory with earlier runs: their numbers count too, all in the range.
+    const later = new EventBus({ firstSequence: 101, logSize: 2 });
+    for (let i = 0; i < 3; i++) later.publish(executed());
+    expect(lost((await take(later.subscribe({ afterSequence: 1000n }), 2))[1])).toEqual({ reason: LossReason.RESTART, missed: 101, first: 1, last: 101 });
   });
 
   it("continues sequences from firstSequence, reserving blocks before use", async () => {
