@@ -194,6 +194,17 @@ function oversized(schema: unknown): string | undefined {
 }
 
 /**
+ * A describe or smoke run's error: `Name: message`, and where the legacy source threw it (the
+ * engine's first script frame; the module's footer, past the source's lines, is not the tool's).
+ */
+function runError(e: ExecutionError | undefined, source: string): string {
+  if (!e) return "unknown error";
+  const lines = source.split("\n").length;
+  const at = e.line > 0 && e.line <= lines ? ` (line ${e.line}, column ${e.column})` : "";
+  return `${e.name}: ${e.message}${at}`;
+}
+
+/**
  * The limit a smoke run that timed out hit (the engine says which): its wall time, smoke_run_timeout
  * within the tool level's and the configuration's cap, or its CPU budget, the level's share of that.
  */
@@ -277,7 +288,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       },
     });
     if (!out.success || !out.returnValue || typeof out.returnValue !== "object") {
-      const why = out.error ? `${out.error.name}: ${out.error.message}` : "it returned nothing";
+      const why = out.error ? runError(out.error, source) : "it returned nothing";
       blocking.push(`the module failed to load: ${why}`);
       return [{ severity: "error", message: `the module failed to load: ${why}` }];
     }
@@ -394,7 +405,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       });
       if (!out.success) {
         const e = out.error;
-        return [{ severity: "error", message: e?.kind === "timeout" ? smokeTimeout(e, toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools)) : `the smoke run failed: ${e ? `${e.name}: ${e.message}` : "unknown error"}` }];
+        return [{ severity: "error", message: e?.kind === "timeout" ? smokeTimeout(e, toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools)) : `the smoke run failed: ${runError(e, source)}` }];
       }
       if (tool.outputSchema && out.returnValue !== undefined) {
         const errs = deps.schemas.errors(tool.outputSchema, out.returnValue);
