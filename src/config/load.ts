@@ -101,6 +101,9 @@ const TABLES = new Set(Object.keys(SCHEMA).flatMap((k) => k.split(".").slice(0, 
 function flatten(table: Record<string, unknown>, prefix = "", out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(table)) {
     const key = prefix + k;
+    // A quoted "pool.workers" would read as pool.workers, a second spelling of a key TOML's own
+    // duplicate check cannot see: the last one would silently win.
+    if (k.includes(".")) throw new ConfigError(key, `a key may not contain "." inside quotes (write ${JSON.stringify(k)} as a dotted key or under its table)`);
     if (key === "auth.principals") continue;
     if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) {
       if (!(key in SCHEMA)) {

@@ -51,3 +51,18 @@ describe("deeply nested table headers", () => {
     expect(firstLine).toBe(`scriptengine: config: ${"k".repeat(200)}… (5000 characters): unknown key`);
   });
 });
+
+describe("quoted dotted keys", () => {
+  it("a quoted dotted key giving a key a second time exits 2 naming it, instead of the last one silently winning", async () => {
+    const toml = `"resource_limits.max_network_requests" = 2\n[resource_limits]\nmax_network_requests = 1\n`;
+    const { code, firstLine } = await exitOf(["--config", tomlFile(toml)]);
+    expect(code).toBe(2);
+    expect(firstLine).toMatch(/^scriptengine: config: resource_limits\.max_network_requests: a key may not contain "\." inside quotes/);
+  });
+
+  it("a quoted dotted key under a table exits 2 too", async () => {
+    const { code, firstLine } = await exitOf(["--config", tomlFile(`[pool]\n"a.b" = 1\n`)]);
+    expect(code).toBe(2);
+    expect(firstLine).toMatch(/^scriptengine: config: pool\.a\.b: a key may not contain "\." inside quotes/);
+  });
+});
