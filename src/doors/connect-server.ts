@@ -64,7 +64,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
     requestGate: (ctx) => {
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
       refuseUndecodableQuery(ctx);
-      mendUndecodableRequests(ctx);
+      mendUndecodableRequests(ctx, limits.maxRequestBytes);
       ctx.values.get(requestBodyKey)?.endWith(ctx);
       auth?.beforeBody(ctx);
     },

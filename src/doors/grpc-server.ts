@@ -36,7 +36,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     "grpc.max_concurrent_streams": MAX_CONCURRENT_STREAMS,
     // A request over max_request_bytes is refused by grpc-js as above; this gives that refusal the
     // HTTP door's ErrorInfo, REQUEST_TOO_LARGE (request-too-large.ts). First: it needs grpc-js's own call.
-    interceptors: [requestTooLargeWithErrorInfo],
+    interceptors: [requestTooLargeWithErrorInfo(limits.maxRequestBytes)],
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");

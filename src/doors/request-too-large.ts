@@ -21,12 +21,12 @@ function isRequestTooLarge(status: Status): boolean {
   return status.code === grpc.status.RESOURCE_EXHAUSTED && OVER_LIMIT.test(status.details ?? "") && (status.metadata?.get("grpc-status-details-bin").length ?? 0) === 0;
 }
 
-/** A server interceptor; it must come first, so it is handed grpc-js's own call. */
-export const requestTooLargeWithErrorInfo: grpc.ServerInterceptor = (_method, call) => {
+/** A server interceptor for a door whose cap is `limit` bytes; it must come first, so it is handed grpc-js's own call. */
+export const requestTooLargeWithErrorInfo = (limit: number): grpc.ServerInterceptor => (_method, call) => {
   const send = call.sendStatus.bind(call);
   call.sendStatus = (status) => {
     if (!isRequestTooLarge(status)) return send(status);
-    const error = serviceError("REQUEST_TOO_LARGE", `${status.details} (server.max_request_bytes)`, { code: Code.ResourceExhausted, metadata: { resource: "request_bytes" } });
+    const error = serviceError("REQUEST_TOO_LARGE", `${status.details} (server.max_request_bytes)`, { code: Code.ResourceExhausted, metadata: { resource: "request_bytes", limit } });
     send({ ...status, ...grpcStatusOf(error) } as Status);
   };
   return new grpc.ServerInterceptingCall(call);
