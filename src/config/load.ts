@@ -86,7 +86,10 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
       if (Array.isArray(raw) && raw.every((s) => typeof s === "string")) return raw;
       return fail("a list of strings");
     case "string":
-      return typeof raw === "string" ? raw : fail("a string");
+      if (typeof raw !== "string") return fail("a string");
+      // server.data_dir = "" would only fail at start, as mkdir('') (exit 1, not a config error).
+      if (spec.min !== undefined && raw.length < spec.min) throw new ConfigError(key, raw === "" ? "must not be empty" : `must be at least ${spec.min} characters long`);
+      return raw;
   }
 }
 

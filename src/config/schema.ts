@@ -8,6 +8,7 @@ export type KeyType = "int" | "number" | "bool" | "string" | "duration" | "level
 export interface KeySpec {
   type: KeyType;
   default: unknown;
+  /** The least value; for a string, its least length. */
   min?: number;
   max?: number;
   values?: readonly string[];
@@ -54,7 +55,7 @@ export const SCHEMA = {
   "server.cors_origins": { type: "strings", default: [], doc: "browser origins allowed to call the HTTP door (Connect, gRPC-Web); \"*\" for any" },
   "server.idle_timeout": { type: "duration", default: 300_000, min: 1000, doc: "a connection with no call in progress this long is closed (GOAWAY); clients reconnect" },
   "server.max_streams_per_caller": { type: "int", default: 1000, min: 1, doc: "long-lived streams (Subscribe, WatchServices, ...) one principal may hold open at once" },
-  "server.data_dir": { type: "string", default: "data", doc: "embedded store directory" },
+  "server.data_dir": { type: "string", default: "data", min: 1, doc: "embedded store directory" },
   "server.log_level": { type: "enum", default: "info", values: ["debug", "info", "warn", "error", "silent"], doc: "log level" },
   "server.tls_cert_file": { type: "string", default: "", doc: "PEM certificate; enables TLS on both ports" },
   "server.tls_key_file": { type: "string", default: "", doc: "PEM private key" },

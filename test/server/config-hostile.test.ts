@@ -14,11 +14,11 @@ const tomlFile = (text: string) => {
 };
 
 /** Starts `node src/main.ts` with these arguments; a server still running after 15 s (it took the config) is killed: code null. */
-async function exitOf(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; firstLine: string }> {
+async function exitOf(args: string[], env: Record<string, string> = {}, withDataDir = true): Promise<{ code: number | null; stderr: string; firstLine: string }> {
   const base = { ...process.env } as Record<string, string>;
   for (const k of Object.keys(base)) if (k.startsWith("SCRIPTENGINE_")) delete base[k];
-  const dataDir = mkdtempSync(join(tmpdir(), "se-config-hostile-data-"));
-  const proc = spawn(process.execPath, [join(ROOT, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", "--data-dir", dataDir, ...args], {
+  const dataDir = withDataDir ? ["--data-dir", mkdtempSync(join(tmpdir(), "se-config-hostile-data-"))] : [];
+  const proc = spawn(process.execPath, [join(ROOT, "src/main.ts"), "--grpc-address", "127.0.0.1:0", "--http-address", "127.0.0.1:0", ...dataDir, ...args], {
     cwd: ROOT,
     env: { ...base, ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -64,5 +64,16 @@ describe("quoted dotted keys", () => {
     const { code, firstLine } = await exitOf(["--config", tomlFile(`[pool]\n"a.b" = 1\n`)]);
     expect(code).toBe(2);
     expect(firstLine).toMatch(/^scriptengine: config: pool\.a\.b: a key may not contain "\." inside quotes/);
+  });
+});
+
+describe("an empty server.data_dir", () => {
+  it.each([
+    ["--set", { args: ["--set", "server.data_dir="], env: {}, withDataDir: true }],
+    ["the environment", { args: [], env: { SCRIPTENGINE_SERVER_DATA_DIR: "" }, withDataDir: false }],
+  ])("given by %s exits 2 naming the key, not 1 from mkdir('')", async (_how, { args, env, withDataDir }) => {
+    const { code, firstLine } = await exitOf(args, env, withDataDir);
+    expect(code).toBe(2);
+    expect(firstLine).toBe("scriptengine: config: server.data_dir: must not be empty");
   });
 });
