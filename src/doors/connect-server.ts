@@ -286,22 +286,29 @@ function withLocalCallersOnly(handler: Handler, corsOrigins: string[], services:
 
 /**
  * Reads (NO_SIDE_EFFECTS in the contract) may come as Connect GET; their answers are per caller
- * and live, so no cache may keep them (Cache-Control: no-store). A GET of any other method is
- * answered 405 with the Allow header and a body saying why (connect-node sends neither).
+ * and live, so no cache may keep them (Cache-Control: no-store). A GET of any other method, and any
+ * method but GET and POST, is answered 405 with the Allow header RFC 9110 requires and a body
+ * saying why (connect-node sends neither).
  */
 function withReadsOnlyByGet(handler: Handler, services: ServedService[]): Handler {
-  const postOnly = new Set(services.flatMap(({ service }) =>
-    service.methods.filter((m) => m.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS).map((m) => `/${service.typeName}/${m.name}`)));
+  const pathOf = (service: ServedService["service"], m: ServedService["service"]["methods"][number]) => `/${service.typeName}/${m.name}`;
+  const reads = new Set(services.flatMap(({ service }) => service.methods.filter((m) => m.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS).map((m) => pathOf(service, m))));
+  const rpcs = new Set(services.flatMap(({ service }) => service.methods.map((m) => pathOf(service, m))));
+  const refuse = (res: Parameters<Handler>[1], allow: string, why: string) => {
+    res.statusCode = 405;
+    res.setHeader("Allow", allow);
+    res.setHeader("content-type", "text/plain; charset=utf-8");
+    res.end(`method not allowed: ${why}\n`);
+  };
   return (req, res) => {
-    if (req.method === "GET") {
-      res.setHeader("Cache-Control", "no-store");
-      if (postOnly.has((req.url ?? "").split("?")[0]!)) {
-        res.statusCode = 405;
-        res.setHeader("Allow", "POST");
-        res.setHeader("content-type", "text/plain; charset=utf-8");
-        res.end("method not allowed: only reads may be called with GET; send this call as a POST\n");
-        return;
-      }
+    const path = (req.url ?? "").split("?")[0]!;
+    if (req.method === "GET") res.setHeader("Cache-Control", "no-store");
+    // A CORS preflight is withCors's (an allowed origin's) or connect-node's to answer.
+    const preflight = req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
+    if (rpcs.has(path) && req.method !== "POST" && !preflight) {
+      const read = reads.has(path);
+      if (req.method === "GET" && !read) return refuse(res, "POST", "only reads may be called with GET; send this call as a POST");
+      if (req.method !== "GET") return refuse(res, read ? "GET, POST" : "POST", read ? "call this method with POST (or GET, a read)" : "call this method with POST");
     }
     handler(req, res);
   };
