@@ -404,6 +404,66 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   R.apply = guarded(apply, 2, 0);
   R.construct = guarded(construct, 1, 0);
 
+  // JSON.stringify writes 'null' for each hole of an array: a 5e7-long empty one took a 50 MiB isolate
+  // to 800 MB of RSS (the text being built is not held to the heap limit) and a worker past its budget.
+  // Everything serialised (the script's JSON.stringify, console.log's, a tool's arguments, the result)
+  // goes through a replacer that refuses an array longer than maxWalk (or, for the result, than its
+  // JSON cap can hold) before V8 walks it.
+  const isRawJSON = JSON.isRawJSON, strValueOf = StringC.prototype.valueOf, boolValueOf = Boolean.prototype.valueOf;
+  const numProtoValueOf = Number.prototype.valueOf, bigProtoValueOf = BigInt.prototype.valueOf;
+  // The length of v if it is an array longer than limit, else -1. A Proxy's length is read here (once
+  // more than V8 does): without a get trap, V8 would walk its target's holes all the same.
+  function arrayOver(v, limit) {
+    if (v === null || typeof v !== 'object' || !arrIsArray(v)) return -1;
+    const n = proxiesMade && apply(wsHas, proxies, [v]) ? +v.length : v.length;
+    return n > limit ? n : -1;
+  }
+  const jsonChecked = function (k, v) { const n = arrayOver(v, maxWalk); if (n >= 0) throw tooLong(n, stringify); return v; };
+  const hasSlot = (valueOf, v) => { try { apply(valueOf, v, []); return true; } catch { return false; } };
+  // A property-list replacer (an array of keys) as a replacer function, which the guard needs: each
+  // object V8 would serialise by the list is handed to it as a view whose own keys are the list, in
+  // its order, reading through to the object (one view per object: V8 still finds cycles).
+  function byList(list) {
+    const views = new WeakMapC();
+    const desc = () => ({ __proto__: null, value: undefined, writable: true, enumerable: true, configurable: true });
+    return function (k, v) {
+      jsonChecked(k, v);
+      if (v === null || typeof v !== 'object' || arrIsArray(v) || (isRawJSON && isRawJSON(v)) || hasSlot(numProtoValueOf, v) ||
+        hasSlot(strValueOf, v) || hasSlot(boolValueOf, v) || hasSlot(bigProtoValueOf, v)) return v;
+      let view = apply(wmGet, views, [v]);
+      if (view === undefined) {
+        const obj = v;
+        view = new ProxyC({}, {
+          __proto__: null,
+          ownKeys() { const keys = []; for (let i = 0; i < list.length; i++) keys[i] = list[i]; return keys; },
+          getOwnPropertyDescriptor: desc,
+          get(t, key) { return reflectGet(obj, key); },
+        });
+        apply(wmSet, views, [v, view]);
+      }
+      return view;
+    };
+  }
+  // The keys of a property-list replacer, as V8 reads them: strings, numbers, String and Number objects, once each.
+  function propertyList(replacer) {
+    const len = lengthOf(replacer, stringify), list = bare(), seen = new MapC();
+    for (let i = 0; i < len; i++) {
+      const v = replacer[i];
+      let key;
+      if (typeof v === 'string') key = v;
+      else if (typeof v === 'number' || (v !== null && typeof v === 'object' && (hasSlot(strValueOf, v) || hasSlot(numProtoValueOf, v)))) key = StringC(v);
+      else continue;
+      if (!apply(mapHas, seen, [key])) { apply(mapSet, seen, [key, true]); list[list.length] = key; }
+    }
+    return list;
+  }
+  const stringify = ({ stringify(value, replacer, space) {
+    if (typeof replacer === 'function') return JSONstringify(value, function (k, v) { return jsonChecked(k, apply(replacer, this, [k, v])); }, space);
+    if (replacer !== null && typeof replacer === 'object' && arrIsArray(replacer)) return JSONstringify(value, byList(propertyList(replacer)), space);
+    return JSONstringify(value, jsonChecked, space);
+  } }).stringify;
+  defineProperty(JSON, 'stringify', { value: stringify, writable: true, configurable: true });
+
   // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
   // A DateTimeFormat holds ~26 KB of ICU memory for ~170 B of heap, which V8 does not count: a script
   // keeping 200k of them grew its worker past 1 GiB under a 50 MiB limit. Each Intl object made takes
@@ -906,7 +966,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof v === 'symbol' || typeof v === 'bigint') return apply(v.toString, v, []);
     if (v instanceof ErrorC) { try { return withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; } }
     if (v !== null && typeof v === 'object') {
-      try { const s = JSONstringify(v); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
+      try { const s = JSONstringify(v, jsonChecked); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
     }
     return StringC(v);
   }
@@ -982,7 +1042,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       return PromiseC.reject(toolError('ToolNotAllowedError', 'tool "' + StringC(name) + '" is not available to this script', true));
     }
     let json;
-    try { json = JSONstringify(args === undefined ? null : args); } catch (e) {
+    try { json = JSONstringify(args === undefined ? null : args, jsonChecked); } catch (e) {
       return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON (' + StringC(e && e.message) + ')'));
     }
     if (json === undefined) return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON'));
@@ -1098,7 +1158,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         if (m !== undefined) message = clip(ms, 8192);
         else {
           let j;
-          try { j = JSONstringify(e); } catch { j = undefined; }
+          try { j = JSONstringify(e, jsonChecked); } catch { j = undefined; }
           message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
         }
         const st = e.stack;
@@ -1117,15 +1177,25 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (kind === 'script_threw' && name === 'RangeError' && (message === 'Array buffer allocation failed' || apply(strSlice, message, [0, 30]) === 'Array buffer allocation failed')) kind = 'memory_limit';
     return 'E' + JSONstringify({ kind, name, message, stack, head });
   }
+  // An array of n elements is at least 2n + 1 bytes of JSON: one longer than the cap allows is refused
+  // before V8 walks it (see jsonChecked), with the error its JSON would have had.
+  const overCap = { __proto__: null };
+  let resultLimit = 0, resultOver = 0;
+  const resultChecked = function (k, v) { const n = arrayOver(v, resultLimit); if (n >= 0) { resultOver = n; throw overCap; } return v; };
   function result(value) {
     if (value === undefined) return 'R';
+    const cap = cfg ? cfg.maxReturnBytes : 1048576;
     let json;
-    try { json = JSONstringify(value); } catch (e) {
+    resultLimit = MathMin(maxWalk, MathFloor((cap - 1) / 2));
+    try { json = JSONstringify(value, resultChecked); } catch (e) {
+      if (e === overCap) {
+        return describe({ name: 'RangeError', message: resultOver * 2 + 1 > cap ? 'the return value exceeds ' + cap + ' bytes of JSON'
+          : 'the return value holds an array of length ' + resultOver + ', too long to serialise (at most ' + maxWalk + ' for this script)' }, 'output_limit');
+      }
       let m = 'error'; try { m = StringC(e && e.message); } catch {}
       return describe({ name: 'TypeError', message: 'the return value is not JSON: ' + m }, 'invalid_return_value');
     }
     if (typeof json !== 'string') return describe({ name: 'TypeError', message: 'the return value is not JSON (' + typeof value + ')' }, 'invalid_return_value');
-    const cap = cfg ? cfg.maxReturnBytes : 1048576;
     if (json.length > cap || utf8Length(json) > cap) {
       return describe({ name: 'RangeError', message: 'the return value exceeds ' + cap + ' bytes of JSON' }, 'output_limit');
     }
