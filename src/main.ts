@@ -2,7 +2,7 @@
 // telemetry (when configured) and the server, and shut down gracefully on SIGTERM, SIGINT or
 // SIGHUP (the terminal it was started from went away; by default that would end it mid-call). A bad
 // configuration exits with status 2 and one clear line.
-import { ConfigError, USAGE, loadConfig } from "./config/load.ts";
+import { ConfigError, USAGE, loadConfig, printable } from "./config/load.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { startServer } from "./server.ts";
 import { startTelemetry } from "./telemetry/index.ts";
@@ -21,7 +21,7 @@ export async function runServer(argv: string[]): Promise<number> {
     loaded = loadConfig({ argv });
   } catch (err) {
     if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`scriptengine: ${(err as Error).message}\n${USAGE}\n`);
+      process.stderr.write(`scriptengine: ${printable((err as Error).message)}\n${USAGE}\n`);
       return 2;
     }
     throw err;
@@ -39,7 +39,7 @@ export async function runServer(argv: string[]): Promise<number> {
     telemetry = await startTelemetry(config.telemetry, log);
   } catch (err) {
     if (!(err instanceof ListenError)) throw err;
-    process.stderr.write(`scriptengine: ${err.message}\n`);
+    process.stderr.write(`scriptengine: ${printable(err.message)}\n`);
     return 1;
   }
   let server;
@@ -47,7 +47,7 @@ export async function runServer(argv: string[]): Promise<number> {
     server = await startServer(config, log, { telemetry, stopRequested: stop });
   } catch (err) {
     if (!(err instanceof ListenError || err instanceof DataDirError || err instanceof TlsConfigError)) throw err;
-    process.stderr.write(`scriptengine: ${err.message}\n`);
+    process.stderr.write(`scriptengine: ${printable(err.message)}\n`);
     await telemetry?.shutdown();
     return err instanceof TlsConfigError ? 2 : 1;
   }

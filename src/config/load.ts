@@ -17,11 +17,17 @@ export { GRPC_MAX_SEND_BYTES, MAX_TIMER_MS };
 /** A key named in an error line: a TOML table header can be kilobytes long. */
 const KEY_SHOWN = 200;
 
+/**
+ * Text for an error line on a terminal: control characters (a NUL, an escape sequence, a newline
+ * from a quoted TOML key or value, a path or an environment variable) are written as \uXXXX.
+ */
+export const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 export class ConfigError extends Error {
   readonly key: string;
   constructor(key: string, message: string) {
     const shown = key.length > KEY_SHOWN ? `${key.slice(0, KEY_SHOWN)}… (${key.length} characters)` : key;
-    super(`config: ${shown}: ${message}`);
+    super(printable(`config: ${shown}: ${message}`));
     this.key = key;
   }
 }
@@ -136,7 +142,7 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
     if (typeof e.name !== "string" || !e.name) throw new ConfigError(`${at}.name`, "expected a non-empty string");
     // Ownership (registrations, subscriptions) and quotas are keyed by name: two entries with one
     // name would be one caller holding both tokens' rights.
-    if (seenNames.has(e.name)) throw new ConfigError(`${at}.name`, `the name "${e.name}" is given to two principals`);
+    if (seenNames.has(e.name)) throw new ConfigError(`${at}.name`, `the name ${JSON.stringify(e.name)} is given to two principals`);
     seenNames.add(e.name);
     const clientCertNames = clientCertNamesFrom(`${at}.client_cert_names`, e.client_cert_names, seenCertNames);
     let token = e.token;
@@ -144,7 +150,7 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
       if (typeof e.token_env !== "string") throw new ConfigError(`${at}.token_env`, "expected a variable name");
       tokenEnvs.add(e.token_env);
       token = env[e.token_env];
-      if (!token) throw new ConfigError(`${at}.token_env`, `environment variable ${e.token_env} is empty or unset`);
+      if (!token) throw new ConfigError(`${at}.token_env`, `environment variable ${JSON.stringify(e.token_env)} is empty or unset`);
     }
     // A principal named only by client certificates has no token.
     if (token === undefined && clientCertNames) return { ...principalRights(at, e), name: e.name, clientCertNames };
@@ -170,7 +176,7 @@ function principalRights(at: string, e: Record<string, unknown>): Omit<Principal
     throw new ConfigError(`${at}.permissions`, "expected a list of strings");
   }
   const unknown = permissions.find((p) => !(PERMISSIONS as readonly string[]).includes(p));
-  if (unknown !== undefined) throw new ConfigError(`${at}.permissions`, `unknown permission "${unknown}" (known: ${PERMISSIONS.join(", ")})`);
+  if (unknown !== undefined) throw new ConfigError(`${at}.permissions`, `unknown permission ${JSON.stringify(unknown)} (known: ${PERMISSIONS.join(", ")})`);
   const maxConcurrent = coerce(`${at}.max_concurrent`, { type: "int", default: 0, min: 0, doc: "" }, e.max_concurrent ?? 0, false) as number;
   return { maxSecurityLevel: level, permissions: permissions as string[], maxConcurrent };
 }
@@ -190,7 +196,7 @@ function clientCertNamesFrom(key: string, raw: unknown, seen: Set<string>): stri
     if (!name || name.length > 1024 || name !== name.trim() || /[\x00-\x1f\x7f]/.test(name)) {
       throw new ConfigError(key, `${JSON.stringify(name)} is not a certificate name (1-1024 characters, no control characters or surrounding spaces)`);
     }
-    if (seen.has(name)) throw new ConfigError(key, `the client certificate name "${name}" is given to two principals`);
+    if (seen.has(name)) throw new ConfigError(key, `the client certificate name ${JSON.stringify(name)} is given to two principals`);
     seen.add(name);
   }
   return raw as string[];

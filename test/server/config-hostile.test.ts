@@ -77,3 +77,39 @@ describe("an empty server.data_dir", () => {
     expect(firstLine).toBe("scriptengine: config: server.data_dir: must not be empty");
   });
 });
+
+describe("control characters in configured text", () => {
+  // Any control character but the newline that ends each line: a terminal would act on it.
+  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+
+  it("a quoted key holding an escape sequence is written escaped in the exit-2 line", async () => {
+    const { code, firstLine, stderr } = await exitOf(["--config", tomlFile(`"\\u001b[31mred" = 1\n`)]);
+    expect(code).toBe(2);
+    expect(firstLine).toBe("scriptengine: config: \\u001b[31mred: unknown key");
+    expect(stderr).not.toMatch(raw);
+  });
+
+  it("a principal's name with a NUL given twice is quoted, escaped", async () => {
+    const principal = (token: string) => `[[auth.principals]]\nname = "ops\\u0000"\ntoken = "${token}"\n`;
+    const { code, firstLine, stderr } = await exitOf(["--config", tomlFile(principal("a-token-0123456789") + principal("b-token-0123456789"))]);
+    expect(code).toBe(2);
+    expect(firstLine).toBe('scriptengine: config: auth.principals[1].name: the name "ops\\u0000" is given to two principals');
+    expect(stderr).not.toMatch(raw);
+  });
+
+  it("TLS file paths with control characters are escaped in the exit-2 line", async () => {
+    const { code, stderr } = await exitOf(["--config", tomlFile(`[server]\ntls_cert_file = "/nonexistent/a\\u0007b.pem"\ntls_key_file = "/nonexistent/k\\u001bc.pem"\n`)]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("scriptengine: config: server.tls_cert_file: cannot read /nonexistent/a\\u0007b.pem");
+    expect(stderr).not.toMatch(raw);
+  });
+
+  it("a data dir path with a control character is escaped in the exit-1 line", async () => {
+    const notDir = join(mkdtempSync(join(tmpdir(), "se-config-hostile-")), "file\u0007");
+    writeFileSync(notDir, "");
+    const { code, stderr } = await exitOf(["--data-dir", notDir], {}, false);
+    expect(code).toBe(1);
+    expect(stderr).toContain("file\\u0007");
+    expect(stderr).not.toMatch(raw);
+  });
+});
