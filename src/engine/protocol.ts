@@ -114,4 +114,11 @@ export interface NeedCodeMsg { t: 'needCode'; id: number }
  */
 export interface ParkedMsg { t: 'parked'; id: number }
 
-export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg | ParkedMsg;
+/**
+ * A parked execution's guest code runs again (`running`: a timer fired, a tool replied) or is done
+ * for now. Meanwhile it holds its isolate's thread: should the worker die of that code (deaf to
+ * termination, a V8 abort), the host knows whose doing it was. Sent for parked executions only.
+ */
+export interface ResumedMsg { t: 'resumed'; id: number; running: boolean }
+
+export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg | ParkedMsg | ResumedMsg;

@@ -136,6 +136,8 @@ export class WorkerHandle {
   readonly execs = new Map<number, InFlightExec>();
   /** Executions running here that wait on the host (tools, timers) and hold no thread (ParkedMsg). */
   readonly parked = new Set<number>();
+  /** Parked executions whose guest code runs again (a timer fired, a tool replied; ResumedMsg): they hold a thread. */
+  readonly #resumed = new Set<number>();
   /** Room opened up in this worker without a result (an execution parked): the pool may send more. */
   onCapacity: (() => void) | undefined;
   /** Cache keys whose code this worker was sent: later executions send only the key. */
@@ -189,6 +191,7 @@ export class WorkerHandle {
         case 'result': {
           const f = this.execs.get(m.id);
           this.parked.delete(m.id);
+          this.#resumed.delete(m.id);
           if (f) { this.execs.delete(m.id); f.resolve(m); }
           this.startQueued();
           break;
@@ -199,6 +202,11 @@ export class WorkerHandle {
             this.startQueued();
             this.onCapacity?.();
           }
+          break;
+        case 'resumed':
+          if (!this.execs.has(m.id)) break;
+          if (m.running) this.#resumed.add(m.id);
+          else this.#resumed.delete(m.id);
           break;
         case 'needCode': {
           // Resent with its code, or, no longer wanted (cancelled meanwhile), dropped here.
@@ -256,6 +264,7 @@ export class WorkerHandle {
   #dropped(id: number, f: InFlightExec): void {
     this.execs.delete(id);
     this.parked.delete(id);
+    this.#resumed.delete(id);
     f.onDropped?.();
     this.startQueued();
   }
@@ -404,8 +413,9 @@ export class WorkerHandle {
     return (id) => (id === execId ? { kind: 'cancelled', name: 'CancelledError', stack: '', line: 0, column: 0, message: 'the execution was cancelled (its worker was replaced to stop it)' } : undefined);
   }
 
+  /** Started and not parked, or parked while its guest code runs again (a delivery: the worker says so). */
   #holdsThread(id: number, f: InFlightExec): boolean {
-    return f.started && !this.parked.has(id);
+    return f.started && (!this.parked.has(id) || this.#resumed.has(id));
   }
 
   kill(reason: string, blame?: Blame): void {
@@ -426,6 +436,7 @@ export class WorkerHandle {
     const execs = [...this.execs].map(([id, f]) => ({ id, f, own: f.started ? this.#blame?.(id, f) : undefined }));
     this.execs.clear();
     this.parked.clear();
+    this.#resumed.clear();
     // Taken down by one of them (a builtin deaf to termination, its memory), the worker failed the
     // others through no fault of theirs: a started one that did nothing outside its isolate may run
     // again from scratch, once. Without a culprit the cause is unknown and may be any of them.

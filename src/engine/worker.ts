@@ -204,6 +204,8 @@ interface Run {
   abort?: { kind: ExecutionErrorKind; message: string; limit?: TimeLimit };
   /** Deliveries (deliver) whose guest code may still be running on the isolate's thread. */
   delivering: number;
+  /** The host was told this parked run's guest code runs again (ResumedMsg); told again once it is done. */
+  resumed?: boolean;
   /** Told when the last delivery in progress has ended. */
   onIdle?: () => void;
   /**
@@ -513,11 +515,20 @@ class Slot {
    */
   deliver(r: Run, op: number, a: unknown, b?: unknown): void {
     if (this.run !== r || !r.api || r.abort) return;
-    r.delivering++;
+    // The host takes a parked run to hold no thread: it is told for as long as deliveries run (once
+    // for overlapping ones), so a worker dying of that guest code is pinned on this run.
+    if (r.delivering++ === 0 && parked.has(r.msg.id)) {
+      r.resumed = true;
+      send({ t: 'resumed', id: r.msg.id, running: true });
+    }
     r.api.apply(undefined, [op, a, b], { timeout: Math.max(1, Math.ceil(r.msg.limits.cpuBudgetMs)) })
       .catch(() => { /* ended or disposed meanwhile */ })
       .finally(() => {
         if (--r.delivering > 0) return;
+        if (r.resumed) {
+          r.resumed = false;
+          if (this.run === r) send({ t: 'resumed', id: r.msg.id, running: false });
+        }
         r.onIdle?.();
         if (this.run === r) this.sampleHeap(r);
       });
