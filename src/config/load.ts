@@ -47,7 +47,9 @@ export function parseDuration(text: string): number | undefined {
 /** Checks one value against its spec; `fromText` values (env, flags) are parsed from strings. */
 function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): unknown {
   const fail = (what: string): never => {
-    throw new ConfigError(key, `expected ${what}, got ${JSON.stringify(raw)}`);
+    // JSON has no inf or nan: JSON.stringify would show both as null (and throw on a bigint).
+    const got = typeof raw === "number" || typeof raw === "bigint" ? String(raw) : JSON.stringify(raw);
+    throw new ConfigError(key, `expected ${what}, got ${got}`);
   };
   const bounded = (n: number) => {
     if (spec.min !== undefined && n < spec.min) throw new ConfigError(key, `must be at least ${spec.min}, got ${n}`);

@@ -113,3 +113,17 @@ describe("control characters in configured text", () => {
     expect(stderr).not.toMatch(raw);
   });
 });
+
+describe("inf and nan", () => {
+  it.each([
+    ["health_check.degraded_queue_ratio", "inf", "a number", "Infinity"],
+    ["health_check.degraded_queue_ratio", "nan", "a number", "NaN"],
+    ["health_check.degraded_queue_ratio", "-inf", "a number", "-Infinity"],
+    ["enable_caching", "nan", "true or false", "NaN"],
+  ])("%s = %s is refused showing the value, not null", async (key, value, what, shown) => {
+    const [table, name] = key.includes(".") ? key.split(".") : ["", key];
+    const { code, firstLine } = await exitOf(["--config", tomlFile(`${table ? `[${table}]\n` : ""}${name} = ${value}\n`)]);
+    expect(code).toBe(2);
+    expect(firstLine).toBe(`scriptengine: config: ${key}: expected ${what}, got ${shown}`);
+  });
+});
