@@ -9,7 +9,7 @@ import { GRPC_MAX_SEND_BYTES, MAX_CONCURRENT_STREAMS, type DoorLimits } from "./
 import type { Logger } from "../log.ts";
 import { grpcJsLogger } from "./grpc-js-log.ts";
 import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
-import { requestTooLargeWithErrorInfo } from "./request-too-large.ts";
+import { grpcJsStatusesWithErrorInfo } from "./grpc-js-statuses.ts";
 import { DoorConnections, ForceClose } from "./door-connections.ts";
 
 export interface GrpcDoor {
@@ -34,9 +34,10 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     // Bounds what one connection can hold in flight (and so in memory); clients open more
     // connections or wait, as HTTP/2 intends.
     "grpc.max_concurrent_streams": MAX_CONCURRENT_STREAMS,
-    // A request over max_request_bytes is refused by grpc-js as above; this gives that refusal the
-    // HTTP door's ErrorInfo, REQUEST_TOO_LARGE (request-too-large.ts). First: it needs grpc-js's own call.
-    interceptors: [requestTooLargeWithErrorInfo(limits.maxRequestBytes)],
+    // A request over max_request_bytes is refused by grpc-js as above, and grpc-js ends a call whose
+    // deadline passed itself; this gives both the HTTP door's ErrorInfo, REQUEST_TOO_LARGE and TIMEOUT
+    // (grpc-js-statuses.ts). First: it needs grpc-js's own call.
+    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes)],
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
