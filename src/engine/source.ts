@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { CompileError } from './errors.ts';
 import type { Diagnostic, ScriptKind, ScriptLanguage } from './types.ts';
+import { parse } from 'acorn';
 import { moduleAsScript } from './module-script.ts';
 
 export function sourceHash(source: string): string {
@@ -49,15 +50,47 @@ export interface PreparedSource {
  * string); the source starts a line of its own, compiled at WRAPPED_LINE_OFFSET, so every position is
  * kept. A source that is no program by itself could close the block early and throw past the catch:
  * see unwrapScript and mayCloseWrapper. In a block a function declaration is lexical, so a source valid
- * only outside one (`var f; function f(){}`) runs bare (worker.ts CheckedScript); the other changes of
+ * only outside one (`var f; function f(){}`) runs bare (worker.ts CheckedScript), as does one whose value
+ * a sloppy function declaration would change (functionLast); the other changes of
  * meaning (strict top-level functions, lexical names unseen by indirect eval) are a known limit (README).
  */
 const SCRIPT_SUFFIX = '\n}catch(e){({then(_,j){j(e)}})}';
 
-export function scriptInTry(code: string): string {
+export function scriptInTry(code: string): string | undefined {
   // A hashbang is only allowed first: it becomes a line comment of the same length.
   const body = code.startsWith('#!') ? `//${code.slice(2)}` : code;
-  return `${strictPrologue(body) ? "'use strict';" : ''}try{\n${body}${SCRIPT_SUFFIX}`;
+  const strict = strictPrologue(body);
+  if (!strict && functionLast(body)) return undefined;
+  return `${strict ? "'use strict';" : ''}try{\n${body}${SCRIPT_SUFFIX}`;
+}
+
+/** A plain function declaration starting a line or following `;`, `}`, `:` (a label) or a comment: maybe at the top level. */
+const FUNCTION_STATEMENT = /(?:^|[;}:]|\*\/)\s*function\b/m;
+
+/**
+ * Whether a sloppy script's value would change in the wrapper's block: there V8 runs a plain function
+ * declaration (Annex B) as an assignment, whose value becomes the completion value, where at the top
+ * level it has none (`7; function g(){}` is 7 bare, g wrapped; one in a nested block is g either way).
+ * That is so when a top-level plain function declaration is followed by no top-level expression
+ * statement, which would set the value again: such a script runs bare (unwrapped, a known limit:
+ * README). Parsed (acorn) only when a function statement may be at the top level, once per compile;
+ * a source acorn refuses stays wrapped (V8 tells).
+ */
+function functionLast(body: string): boolean {
+  if (!FUNCTION_STATEMENT.test(body)) return false;
+  let program: { body: { type: string; body?: unknown; async?: boolean; generator?: boolean }[] };
+  try {
+    program = parse(body, { ecmaVersion: 'latest', sourceType: 'script' }) as never;
+  } catch {
+    return false;
+  }
+  let last = false;
+  for (let stmt of program.body) {
+    while (stmt.type === 'LabeledStatement') stmt = stmt.body as typeof stmt;
+    if (stmt.type === 'ExpressionStatement') last = false;
+    else if (stmt.type === 'FunctionDeclaration' && !stmt.async && !stmt.generator) last = true;
+  }
+  return last;
 }
 
 /** The source inside a scriptInTry wrapper (compiled alone, it gives V8's own errors for it). */
