@@ -132,8 +132,11 @@ function skipBlank(code: string, i: number): { at: number; newline: boolean } {
   return { at: i, newline };
 }
 
-/** Tokens that go on with an expression after a string literal, even on the next line (no ASI before them). */
-const CONTINUES = /^(?:[.[(?,=+\-*/%&|^<>`]|!=|in\b|instanceof\b)/;
+/**
+ * Tokens that go on with an expression after a string literal, even on the next line (no ASI before
+ * them). A `.` before a digit starts a number (`.5`), which ends the statement.
+ */
+const CONTINUES = /^(?:\.(?!\d)|[[(?,=+\-*/%&|^<>`]|!=|in\b|instanceof\b)/;
 
 /**
  * Whether a script's directive prologue (its leading string-literal statements) holds "use strict".
