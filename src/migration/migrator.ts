@@ -42,10 +42,10 @@ import { LEVEL_TO_PROTO } from "../api/config-message.ts";
 import { pageWithin, transaction } from "../store/database.ts";
 import type { ToolRepository, StoredTool } from "../store/tools.ts";
 import type { LegacyRef, MigrationRepository, MigrationStatusName, StoredMigration } from "../store/migrations.ts";
-import type { SchemaValidator, ToolRegistry } from "../tools/registry.ts";
+import { OUT_OF_STACK, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import { inferInputSchema } from "../tools/registry-source.ts";
 import { canonicalJson } from "../tools/canonical-json.ts";
-import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
+import { CHECKS, MAX_SCHEMA_BYTES, MAX_SCHEMA_NODES, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, runChecks, schemaNodes, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
 
 export interface MigrateOptions {
@@ -575,6 +575,37 @@ export class Migrator {
     });
   }
 
+  /**
+   * The schemas of the tool a rollback restores, compiled and run once as a migration does, so that
+   * its first call compiles nothing. A backup taken before input_schema_valid bounded a schema's
+   * size may hold one it now fails: that is refused (MIGRATION_ERROR), not compiled, since its
+   * compile would hold the event loop, every caller's, for seconds, here and at each start.
+   */
+  #restoredSchemas(name: string, m: StoredMigration, previous: StoredTool): ReturnType<ToolRegistry["prepareSchemas"]> {
+    const refuse = (why: string, metadata: Record<string, string | number> = {}) =>
+      serviceError("MIGRATION_ERROR", `cannot restore ${name} ${previous.version} (from migration ${previous.migrationId}) that migration ${m.migrationId} replaced: ${why}; migrate a fixed source instead`, {
+        metadata: { tool: name, migration_id: m.migrationId, ...metadata },
+      });
+    for (const [field, schema] of [["inputSchema", previous.inputSchema], ["outputSchema", previous.outputSchema]] as const) {
+      if (!schema) continue;
+      const bytes = Buffer.byteLength(JSON.stringify(schema));
+      if (bytes > MAX_SCHEMA_BYTES) throw refuse(`its ${field} is ${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit`, { schema: field, bytes, limit: MAX_SCHEMA_BYTES });
+      const nodes = schemaNodes(schema);
+      if (nodes > MAX_SCHEMA_NODES) {
+        throw refuse(`its ${field} has ${nodes} keywords, property names and list entries, over the limit of ${MAX_SCHEMA_NODES} (its validator is compiled on the server's event loop)`, {
+          schema: field,
+          nodes,
+          limit: MAX_SCHEMA_NODES,
+        });
+      }
+    }
+    try {
+      return this.#d.registry.prepareSchemas(previous);
+    } catch (err) {
+      throw refuse(err instanceof RangeError ? `its schemas cannot be used: ${OUT_OF_STACK}` : `its schemas do not compile: ${(err as Error).message}`);
+    }
+  }
+
   /** Undoes a completed migration; `mayChange` vets the level of the tool removed and of the one restored. */
   async rollback(toolName: string, migrationId: string, reason: string, mayChange: LevelCheck): Promise<RollbackResult> {
     const t0 = performance.now();
@@ -643,6 +674,10 @@ export class Migrator {
           });
         }
       }
+      // Before anything changes: a restored tool's schemas are compiled here, by the rollback, not by a call.
+      const tc = performance.now();
+      const compiled = previous && this.#restoredSchemas(name, m, previous);
+      const compileMs = Math.round(performance.now() - tc);
       const action = previous ? RollbackAction.RESTORED_PREVIOUS : RollbackAction.REMOVED_TOOL;
       const actionName = previous ? "restored_previous" : "removed_tool";
       transaction(this.#d.db, () => {
@@ -651,6 +686,10 @@ export class Migrator {
         this.#d.migrations.update(m.migrationId, { status: "rolled_back", rollback: { atMs: Date.now(), reason, action: actionName } });
         this.#pause("rollback");
       });
+      if (compiled) {
+        compiled.use();
+        this.#d.log.info("tool schemas compiled", { tool: name, migration_id: m.migrationId, schemas: compiled.schemas, ms: compileMs });
+      }
       this.#d.log.info("migration rolled back", { migration_id: m.migrationId, tool: name, action: actionName, reason });
       const messages = previous
         ? [`restored ${name} ${previous.version} (tool ${previous.toolId}, from migration ${previous.migrationId}) that migration ${m.migrationId} had replaced`]

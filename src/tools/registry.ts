@@ -203,11 +203,31 @@ export class ToolRegistry {
     const outputKey = tool.outputSchema ? JSON.stringify(tool.outputSchema) : "";
     let v = this.#validators.get(tool.name);
     if (v?.inputKey !== inputKey || v.outputKey !== outputKey) {
-      const { schemas } = this.#d;
-      v = { inputKey, outputKey, input: tool.inputSchema ? schemas.compile(tool.inputSchema, inputKey) : undefined, output: tool.outputSchema ? schemas.compile(tool.outputSchema, outputKey) : undefined };
+      v = this.#compile(tool, inputKey, outputKey);
       this.#validators.set(tool.name, v);
     }
     return v;
+  }
+
+  #compile(tool: Pick<StoredTool, "inputSchema" | "outputSchema">, inputKey: string, outputKey: string): ToolValidators {
+    const { schemas } = this.#d;
+    return { inputKey, outputKey, input: tool.inputSchema ? schemas.compile(tool.inputSchema, inputKey) : undefined, output: tool.outputSchema ? schemas.compile(tool.outputSchema, outputKey) : undefined };
+  }
+
+  /**
+   * compileSchemas for one tool about to be registered (one a rollback restores): compiles its
+   * schemas and runs each validator once, throwing what ajv throws, or the RangeError of a
+   * validator that runs out of stack. `use()`, once the tool is registered, makes them the
+   * validators its calls check with, so its first call compiles nothing.
+   */
+  prepareSchemas(tool: Pick<StoredTool, "name" | "inputSchema" | "outputSchema">): { schemas: number; use: () => void } {
+    const v = this.#compile(tool, tool.inputSchema ? JSON.stringify(tool.inputSchema) : "", tool.outputSchema ? JSON.stringify(tool.outputSchema) : "");
+    const fns = [v.input, v.output].filter((fn) => fn !== undefined);
+    for (const fn of fns) {
+      const err = this.#d.schemas.firstRun(fn);
+      if (err instanceof RangeError) throw err;
+    }
+    return { schemas: fns.length, use: () => this.#validators.set(tool.name, v) };
   }
 
   /**
