@@ -300,6 +300,31 @@ function cellsOf(text: string): number {
   throw new Error('amaro drew no column for the probe');
 }
 
+/** A `//# sourceURL=` (or `//@`) comment, by text: maybe one, then the source is parsed to be sure. */
+const SOURCE_URL = /\/\/[#@][ \t]*sourceURL=/;
+
+/**
+ * The source with its sourceURL comments made plain comments (`//#` becomes `// `, same length): V8
+ * names the script's frames by one, so the name the caller gave was lost (the script's own frames were
+ * dropped from its error stack) and a wrapped script's line offset with it (an error on line 2 said 3).
+ * Only real comments are touched (acorn finds them); a source acorn refuses is left as it is.
+ */
+function withoutSourceURL(code: string, kind: ScriptKind): string {
+  if (!SOURCE_URL.test(code)) return code;
+  const at: number[] = [];
+  try {
+    parse(code.startsWith('#!') ? `//${code.slice(2)}` : code, {
+      ecmaVersion: 'latest', sourceType: kind === 'module' ? 'module' : 'script', allowAwaitOutsideFunction: kind === 'module',
+      onComment: (block, text, start) => { if (!block && /^[#@][ \t]*sourceURL=/.test(text)) at.push(start + 2); },
+    });
+  } catch {
+    return code;
+  }
+  let out = code;
+  for (const i of at) out = `${out.slice(0, i)} ${out.slice(i + 1)}`;
+  return out;
+}
+
 /** Strips TypeScript types (positions are kept: types become spaces) and decides the kind. */
 export function prepareSource(source: string, language: ScriptLanguage, kind: ScriptKind | undefined): PreparedSource {
   const diagnostics: Diagnostic[] = [];
@@ -309,6 +334,7 @@ export function prepareSource(source: string, language: ScriptLanguage, kind: Sc
     diagnostics.push({ severity: 'info', message: 'TypeScript types were stripped, not type-checked', line: 0, column: 0 });
   }
   const k = kind ?? detectKind(code);
+  code = withoutSourceURL(code, k);
   if (k === 'module' && !/export\s+default\b|\bas\s+default\b/.test(code)) {
     throw new CompileError('a module script must export default (async) function main(args, ctx)', 0, 0);
   }
