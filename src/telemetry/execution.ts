@@ -7,6 +7,9 @@
 //   scriptengine.compile     also for the host-side compile of CompileScript / RunScript
 // Every span is given explicit start and end times on its RPC's clock (clock.ts), so children lie
 // inside their parent whatever the wall clock does meanwhile.
+// A status message or attribute taken from an error or a name may quote the caller or the script
+// (a tool error naming a megabyte hostname): each is clipped, as a batch of spans is held in memory
+// and exported whole.
 import { SpanStatusCode, context, trace, type Context, type Meter, type Span, type Tracer } from "@opentelemetry/api";
 import type { CompileResult, ExecutionOutcome, ToolCallback } from "../engine/index.ts";
 import {
@@ -24,6 +27,15 @@ import {
   SPAN_TOOL,
 } from "./semconv.ts";
 import { clockOf } from "./clock.ts";
+import { clipText } from "../errors.ts";
+
+/** The most of a status message or a name kept on a span. */
+const MAX_STATUS_BYTES = 512;
+const MAX_NAME_BYTES = 256;
+
+/** An error's message (or the value thrown) as a bounded span status message. */
+const statusText = (err: unknown, fallback?: string): string =>
+  clipText(String((err as Error | undefined)?.message ?? fallback ?? err), MAX_STATUS_BYTES);
 
 export interface ExecutionTrace {
   /** Pass as ExecuteJob.onDispatch. */
@@ -64,14 +76,15 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
         },
         tools(callback) {
           return (name, args, info) => {
-            const span = tracer.startSpan(`${SPAN_TOOL} ${name}`, { startTime: clock(), attributes: { [ATTR_TOOL_NAME]: name, [ATTR_EXECUTION_ID]: executionId } }, runCtx);
+            const tool = clipText(name, MAX_NAME_BYTES);
+            const span = tracer.startSpan(`${SPAN_TOOL} ${tool}`, { startTime: clock(), attributes: { [ATTR_TOOL_NAME]: tool, [ATTR_EXECUTION_ID]: executionId } }, runCtx);
             return context.with(trace.setSpan(runCtx, span), () => callback(name, args, info)).then(
               (value) => {
                 span.end(clock());
                 return value;
               },
               (err: unknown) => {
-                span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
+                span.setStatus({ code: SpanStatusCode.ERROR, message: statusText(err) });
                 span.end(clock());
                 throw err;
               },
@@ -83,7 +96,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
           const result = outcome ? (outcome.success ? "success" : (outcome.error?.kind ?? "failed")) : "rejected";
           executions.add(1, { [ATTR_OUTCOME]: result, [ATTR_SECURITY_LEVEL]: level });
           if (queueOpen) {
-            queue.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? "not run") });
+            queue.setStatus({ code: SpanStatusCode.ERROR, message: statusText(error, "not run") });
             queue.end(clock(end));
             queueOpen = false;
           }
@@ -99,7 +112,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
             run.setAttribute(ATTR_OUTCOME, result);
             if (!outcome.success) run.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error?.kind });
           } else {
-            run.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
+            run.setStatus({ code: SpanStatusCode.ERROR, message: statusText(error) });
           }
           run.end(clock(end));
         },
@@ -113,7 +126,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
         span.setAttribute(ATTR_CACHE_HIT, r.cacheHit);
         return r;
       } catch (err) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: statusText(err) });
         throw err;
       } finally {
         span.end(clock());

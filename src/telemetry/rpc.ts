@@ -13,6 +13,7 @@ import {
   statusName,
 } from "./semconv.ts";
 import { spanClock, withClock } from "./clock.ts";
+import { clipText, MAX_ERROR_MESSAGE_BYTES } from "../errors.ts";
 
 export interface RpcCall {
   /** Runs `fn` with the RPC span as the active span (children attach to it). */
@@ -76,7 +77,8 @@ export function rpcTelemetry(tracer: Tracer, meter: Meter): RpcTelemetry {
           if (SERVER_ERROR_CODES.has(code)) {
             attributes[ATTR_ERROR_TYPE] = status;
             span.setAttribute(ATTR_ERROR_TYPE, status);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message });
+            // The service's own errors are clipped already; a library's may quote the request.
+            span.setStatus({ code: SpanStatusCode.ERROR, message: error && clipText(error.message, MAX_ERROR_MESSAGE_BYTES) });
           }
           const t1 = performance.now();
           span.end(clock(t1));

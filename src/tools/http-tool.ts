@@ -5,6 +5,7 @@ import { context, propagation } from "@opentelemetry/api";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 import { fitTextResult } from "./fit-text.ts";
+import { clipText } from "../errors.ts";
 
 export interface HttpToolOptions {
   /** Hosts (exact, or "*.example.com") Production may reach; Development ignores it. */
@@ -20,6 +21,9 @@ export interface HttpToolOptions {
 }
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
+
+/** The most of the script's own host or method an error quotes: it is the script's text, any length. */
+const MAX_QUOTED_BYTES = 200;
 
 // Headers that frame the request or manage the connection: the client sets them from the URL and
 // the body. A script's are dropped: a short Content-Length stalled the request until its timeout,
@@ -52,10 +56,10 @@ export async function httpTool(
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new ToolError("http: only http and https URLs");
   if (level === "production" && !hostAllowed(url.hostname, options.allowList)) {
-    throw new ToolError(`http: host ${url.hostname} is not on the allow-list`, "security_violation");
+    throw new ToolError(`http: host ${clipText(url.hostname, MAX_QUOTED_BYTES)} is not on the allow-list`, "security_violation");
   }
   const method = typeof a.method === "string" ? a.method.toUpperCase() : "GET";
-  if (!METHODS.has(method)) throw new ToolError(`http: method ${method} is not allowed`);
+  if (!METHODS.has(method)) throw new ToolError(`http: method ${clipText(method, MAX_QUOTED_BYTES)} is not allowed`);
   const headers = new Headers();
   if (a.headers && typeof a.headers === "object") {
     for (const [k, v] of Object.entries(a.headers as Record<string, unknown>)) {
