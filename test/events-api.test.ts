@@ -375,8 +375,8 @@ describe("RegistryService through the server", () => {
     await c.registerService({ service: svc("existing", type) });
     const ac = new AbortController();
     const w = new Reader<WatchServicesResponse>(registry("connect").watchServices({ serviceType: type }, { signal: ac.signal }));
-    const first = await w.take(1);
-    expect([ChangeKind[first[0].kind], first[0].registration?.service?.serviceId]).toEqual(["EXISTING", "existing"]);
+    const first = await w.take(2);
+    expect(first.map((m) => [ChangeKind[m.kind], m.registration?.service?.serviceId])).toEqual([["EXISTING", "existing"], ["SYNCED", undefined]]);
     await c.registerService({ service: svc("short", type), ttl: durationFromMs(1000) });
     const [reg] = await w.take(1);
     expect([ChangeKind[reg.kind], reg.registration?.service?.serviceId]).toEqual(["REGISTERED", "short"]);

@@ -299,7 +299,8 @@ export class ServiceRegistry {
 
   /**
    * Watches registrations of a type ("" = every type): first an EXISTING message for each live
-   * one, then the changes. Ends when the signal aborts, on close(), when the consumer leaves the
+   * one, then one SYNCED (even after no EXISTING: the reader learns the watch is open and caught
+   * up), then the changes. Ends when the signal aborts, on close(), when the consumer leaves the
    * loop, or (with an EVENTS_LOST error: watch again for a fresh snapshot) when it falls more
    * than watchBuffer changes behind. The snapshot is held as service ids only and each EXISTING
    * message is built when the reader takes it, so a watch that is not read pins ids, not copies
@@ -432,10 +433,11 @@ export interface WatchSnapshot {
 /**
  * One watcher's stream of WatchServicesResponse. Single consumer. The snapshot is a sorted list
  * of ids, each turned into its EXISTING message when taken (so a lease renewed since shows its
- * later expiry). A registration that changes while its entry is still unsent is first pinned as
- * it was (push's `before`), so the reader still gets the snapshot as of the watch and then every
- * change, with no gap and no duplicate; such pinned entries are at most the changes queued
- * behind them, which the buffer bounds.
+ * later expiry), and one SYNCED marks its end before the first change. A registration that
+ * changes while its entry is still unsent is first pinned as it was (push's `before`), so the
+ * reader still gets the snapshot as of the watch and then every change, with no gap and no
+ * duplicate; such pinned entries are at most the changes queued behind them, which the buffer
+ * bounds.
  */
 export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   readonly serviceType: string;
@@ -448,6 +450,8 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
   readonly #lookup: (serviceId: string) => RegistrationRecord | undefined;
   /** Unsent snapshot entries whose registration has changed since: their EXISTING as of the watch. */
   readonly #pinned = new Map<string, WatchServicesResponse>();
+  /** SYNCED is still to be sent: cleared once sent, and when the watch ends before its snapshot did. */
+  #syncPending = true;
   readonly #detach: (w: RegistryWatch) => void;
 
   constructor(
@@ -480,6 +484,10 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
       if (rec !== undefined) return change(ChangeKind.EXISTING, rec);
     }
     if (this.#ids.length > 0) this.#dropSnapshot();
+    if (this.#syncPending) {
+      this.#syncPending = false;
+      return create(WatchServicesResponseSchema, { kind: ChangeKind.SYNCED });
+    }
     return this.#queue.shift();
   }
 
@@ -509,6 +517,7 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
     if (this.ended) return;
     this.#queue.clear();
     this.#dropSnapshot();
+    this.#syncPending = false;
     this.#finish(null);
   }
 
@@ -548,6 +557,7 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
     if (error) {
       this.#queue.clear(); // the client must re-snapshot anyway
       this.#dropSnapshot();
+      this.#syncPending = false; // nor is a snapshot cut short complete
     }
     this.#detach(this);
   }

@@ -179,9 +179,10 @@ describe("ServiceRegistry", () => {
     const reg = makeRegistry({ sweepIntervalMs: 20, events: bus, ttl: { minMs: 10 } });
     reg.register(info("short"), 30);
     const watch = reg.watch();
-    const ms = await take(watch, 2);
+    const ms = await take(watch, 3);
     expect(summary(ms)).toEqual([
       ["EXISTING", "short"],
+      ["SYNCED", undefined],
       ["EXPIRED", "short"],
     ]);
     expect(reg.size).toBe(0);
@@ -211,17 +212,19 @@ describe("ServiceRegistry", () => {
     clock.advance(1001);
     reg.sweep();
     reg.deregister("existing", "bye");
-    const got = await take(typed, 5);
+    const got = await take(typed, 6);
     expect(summary(got)).toEqual([
       ["EXISTING", "existing"],
+      ["SYNCED", undefined],
       ["REGISTERED", "new"],
       ["UPDATED", "existing"],
       ["EXPIRED", "new"],
       ["DEREGISTERED", "existing"],
     ]);
-    expect(summary(await take(all, 7)).map((x) => x.join(":"))).toEqual([
+    expect(summary(await take(all, 8)).map((x) => x.join(":"))).toEqual([
       "EXISTING:existing",
       "EXISTING:other-type",
+      "SYNCED:",
       "REGISTERED:new",
       "UPDATED:existing",
       "REGISTERED:w2",
@@ -240,11 +243,15 @@ describe("ServiceRegistry", () => {
     const w1 = reg.watch("t1");
     const w2 = reg.watch("t2");
     reg.register(info("a", "t2"));
-    expect(summary(await take(w1, 2))).toEqual([
+    expect(summary(await take(w1, 3))).toEqual([
       ["EXISTING", "a"],
+      ["SYNCED", undefined],
       ["DEREGISTERED", "a"],
     ]);
-    expect(summary(await take(w2, 1))).toEqual([["REGISTERED", "a"]]);
+    expect(summary(await take(w2, 2))).toEqual([
+      ["SYNCED", undefined],
+      ["REGISTERED", "a"],
+    ]);
   });
 
   it("a watch ends on abort or break and frees itself; a lagging one gets EVENTS_LOST", async () => {
@@ -259,7 +266,10 @@ describe("ServiceRegistry", () => {
     reg.register(info("a"));
     await new Promise((r) => setImmediate(r));
     ac.abort();
-    expect(summary(await loop)).toEqual([["REGISTERED", "a"]]);
+    expect(summary(await loop)).toEqual([
+      ["SYNCED", undefined],
+      ["REGISTERED", "a"],
+    ]);
     expect(reg.stats().watchers).toBe(0);
 
     const slow = reg.watch();

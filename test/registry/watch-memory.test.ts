@@ -79,7 +79,8 @@ describe("a watch's lazily built snapshot", () => {
     for (let i = 0; i < n; i++) {
       const r = await w.next();
       if (r.done) break;
-      out.push(`${ChangeKind[r.value.kind]}:${r.value.registration!.service!.serviceId}@${r.value.registration!.service!.version}`);
+      const service = r.value.registration?.service;
+      out.push(service ? `${ChangeKind[r.value.kind]}:${service.serviceId}@${service.version}` : ChangeKind[r.value.kind]!);
     }
     return out;
   }
@@ -95,11 +96,12 @@ describe("a watch's lazily built snapshot", () => {
       reg.register(info("c", "3"));
       reg.deregister("e");
       reg.register(info("aa"));
-      expect(await drain(w, 9)).toEqual([
+      expect(await drain(w, 10)).toEqual([
         "EXISTING:b@1",
         "EXISTING:c@1",
         "EXISTING:d@1",
         "EXISTING:e@1",
+        "SYNCED",
         "DEREGISTERED:c@1",
         "UPDATED:d@2",
         "REGISTERED:c@3",
@@ -107,7 +109,7 @@ describe("a watch's lazily built snapshot", () => {
         "REGISTERED:aa@1",
       ]);
       // A fresh watch sees the registry as it now is.
-      expect(await drain(reg.watch("t"), 5)).toEqual(["EXISTING:a@1", "EXISTING:aa@1", "EXISTING:b@1", "EXISTING:c@3", "EXISTING:d@2"]);
+      expect(await drain(reg.watch("t"), 6)).toEqual(["EXISTING:a@1", "EXISTING:aa@1", "EXISTING:b@1", "EXISTING:c@3", "EXISTING:d@2", "SYNCED"]);
     } finally {
       reg.close();
     }
@@ -120,7 +122,7 @@ describe("a watch's lazily built snapshot", () => {
       reg.register(info("y"));
       const w = reg.watch("t");
       reg.register(create(ServiceInfoSchema, { serviceId: "y", serviceType: "other", version: "2", endpoint: "127.0.0.1:1" }));
-      expect(await drain(w, 3)).toEqual(["EXISTING:x@1", "EXISTING:y@1", "DEREGISTERED:y@1"]);
+      expect(await drain(w, 4)).toEqual(["EXISTING:x@1", "EXISTING:y@1", "SYNCED", "DEREGISTERED:y@1"]);
     } finally {
       reg.close();
     }

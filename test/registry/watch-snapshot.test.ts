@@ -61,7 +61,7 @@ describe("WatchServices snapshot", () => {
         await registryAs(server).registerService({ service: { serviceId: `new-${protocol}`, serviceType: "t", endpoint: "127.0.0.1:1" } });
         const { kinds, error } = await readAll(it, (m) => m.kind === ChangeKind.REGISTERED);
         expect(error).toBeUndefined();
-        expect(kinds).toEqual({ EXISTING: SNAPSHOT - 1 + Number(protocol === "grpc-over-http"), REGISTERED: 1 });
+        expect(kinds).toEqual({ EXISTING: SNAPSHOT - 1 + Number(protocol === "grpc-over-http"), SYNCED: 1, REGISTERED: 1 });
       } finally {
         ac.abort();
       }
