@@ -16,7 +16,7 @@ import { ExecutionContextSchema, type CompilationContextSchema } from "../../../
 import type { MigrationConfigSchema, MigrationResult, RollbackConfigSchema, RollbackResult } from "../../../gen/ts/scriptengine/v1/migration_pb.js";
 import type { EventsLost, SubscriptionStarted } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
-import type { WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { ChangeKind, type WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { argumentValues, type Arguments } from "./arguments.ts";
 export type { Arguments, ArgumentValue } from "./arguments.ts";
 /** For calls made on the generated clients (`client.scripts`): arguments converted as run() and execute() do. */
@@ -206,6 +206,12 @@ export interface WatchOptions {
   /** Each (re)started stream, before its snapshot. */
   onRestart?: () => void;
   /**
+   * Each stream's snapshot is complete (the server's `CHANGE_KIND_SYNCED`, which the iterator does not
+   * yield): what came since `onRestart` is the current state, what follows are changes. Called at once
+   * for a watch nothing matches; never by a server that predates SYNCED.
+   */
+  onSynced?: () => void;
+  /**
    * Re-watch after a dropped connection or a server shutdown (UNAVAILABLE, or a stream reset: CANCELLED
    * not by `signal` or close()) or after falling more than `registry.watch_buffer` changes behind
    * (RESOURCE_EXHAUSTED `EVENTS_LOST`); default true.
@@ -213,7 +219,8 @@ export interface WatchOptions {
   resume?: boolean;
   /**
    * Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0).
-   * A reconnect worked once its stream got a change or lasted a second (an idle watch gets no change).
+   * A reconnect worked once its stream said SYNCED or got a change, or (a server that predates SYNCED
+   * sends an idle watch nothing) lasted a second.
    * A stream ended by `EVENTS_LOST` counts unless it delivered a change since the last resume.
    */
   maxReconnects?: number;
@@ -230,8 +237,8 @@ function contextWith(context: RunOptions["context"], args: Arguments | undefined
 }
 
 /**
- * How long a watch stream must last to count as re-established: the server sends a watch's headers
- * only with its first change, so an idle one shows nothing else, while a refused or failing stream
+ * How long a watch stream must last to count as re-established when it brought nothing: a server that
+ * predates SYNCED sends an idle watch no message (nor its headers), while a refused or failing stream
  * ends within a round trip.
  */
 const WATCH_SETTLED_MS = 1000;
@@ -364,8 +371,10 @@ export class ScriptEngineClient {
    * Registration changes as an async iterator. Every stream starts with an EXISTING snapshot of the
    * live registrations, so after a dropped connection, or after falling behind (EVENTS_LOST), it
    * watches again and the new snapshot brings
-   * the caller up to date (treat EXISTING as "the current state", replacing what it knew). `signal`
-   * or close() ends it quietly; leaving the loop cancels the stream.
+   * the caller up to date (treat EXISTING as "the current state", replacing what it knew). The
+   * server's SYNCED, which ends each snapshot, goes to `onSynced` and is not yielded: the iterator
+   * yields registrations only, as before. `signal` or close() ends it quietly; leaving the loop
+   * cancels the stream.
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<WatchServicesResponse, void, undefined> {
     const registry = this.registry;
@@ -375,13 +384,19 @@ export class ScriptEngineClient {
       try {
         for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
           healthy();
+          // The stream works, but SYNCED is no change: it does not keep a stream that fell behind
+          // from counting as a failed reconnect.
+          if (change.kind === ChangeKind.SYNCED) {
+            options.onSynced?.();
+            continue;
+          }
           delivered();
           yield change;
         }
       } catch (e) {
-        // A watch with nothing to report gets no change to show that it works: a stream that
-        // lasted WATCH_SETTLED_MS was re-established, else every drop of a healthy idle watch
-        // would count as a failed reconnect and a long-lived one would give up.
+        // A server that predates SYNCED sends an idle watch nothing to show that it works: a
+        // stream that lasted WATCH_SETTLED_MS was re-established, else every drop of a healthy idle
+        // watch would count as a failed reconnect and a long-lived one would give up.
         if (Date.now() - opened >= WATCH_SETTLED_MS) healthy();
         throw e;
       }
