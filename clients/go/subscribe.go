@@ -190,8 +190,9 @@ func (c *Client) closed() bool {
 	}
 }
 
-// watchSettled is how long a watch stream must last to count as re-established when the server
-// sent no headers: a refused or failing stream ends within a round trip.
+// watchSettled is how long a watch stream must last to count as re-established when it brought
+// neither SYNCED nor headers (a server that predates SYNCED sends an idle watch nothing): a refused
+// or failing stream ends within a round trip.
 const watchSettled = time.Second
 
 // WatchOptions select registrations and how a watch copes with trouble.
@@ -200,13 +201,19 @@ type WatchOptions struct {
 	ServiceType string
 	// OnRestart is called for each (re)started stream, before its snapshot.
 	OnRestart func()
+	// OnSynced is called when a stream's snapshot is complete (the server's CHANGE_KIND_SYNCED,
+	// which the iteration does not yield): what came since OnRestart is the current state, what
+	// follows are changes. Called at once for a watch nothing matches; never by a server that
+	// predates SYNCED.
+	OnSynced func()
 	// NoResume ends the iteration at the first dropped connection (or reset stream, or fall
 	// behind) instead of watching again.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
 	// value) means the default, 10, not "never reconnect": set NoResume for that. A reconnect did
-	// not fail once its stream got the server's headers or a change, or lasted a second. A stream
-	// ended by EVENTS_LOST counts only when no change arrived since the last resume.
+	// not fail once its stream got SYNCED, the server's headers or a change, or (a server that
+	// predates SYNCED sends an idle watch nothing) lasted a second. A stream ended by EVENTS_LOST
+	// counts only when no change arrived since the last resume.
 	MaxReconnects int
 }
 
@@ -215,8 +222,10 @@ type WatchOptions struct {
 // server shuts down (UNAVAILABLE), the stream is reset (CANCELLED, neither by ctx nor by Close) or
 // the reader fell more than registry.watch_buffer changes behind (RESOURCE_EXHAUSTED EVENTS_LOST) it
 // calls OnRestart, backs off and watches again and the new snapshot brings the caller up to
-// date (treat EXISTING as "the current state", replacing what it knew). A non-nil error is the
-// last value of the iteration; a cancelled ctx or Close ends the iteration without one.
+// date (treat EXISTING as "the current state", replacing what it knew). The server's SYNCED, which
+// ends each snapshot, goes to OnSynced and is not yielded: every value yielded carries a
+// registration, as before. A non-nil error is the last value of the iteration; a cancelled ctx or
+// Close ends the iteration without one.
 //
 //	for change, err := range client.Watch(ctx, scriptengine.WatchOptions{ServiceType: "Worker"}) {
 //		if err != nil { return err }
@@ -232,10 +241,10 @@ func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.Wat
 			if err != nil {
 				return err
 			}
-			// A watch with nothing to report gets no change to show that it works, so the stream
-			// counts as re-established once the server's headers arrive (nil when it ended without
-			// any) or, for a server that sends them only with the first change, once it has lasted
-			// watchSettled: else every drop of a healthy idle watch would count as a failed reconnect.
+			// The stream counts as re-established at SYNCED, or once the server's headers arrive
+			// (nil when it ended without any) or, for a server that predates SYNCED and sends an idle
+			// watch nothing, not even headers, once it has lasted watchSettled: else every drop of a
+			// healthy idle watch would count as a failed reconnect.
 			opened := time.Now()
 			if md, _ := stream.Header(); md != nil {
 				healthy()
@@ -249,6 +258,14 @@ func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.Wat
 					return err
 				}
 				healthy()
+				// SYNCED is no change: it does not keep a stream that fell behind from counting
+				// as a failed reconnect.
+				if change.GetKind() == v1.ChangeKind_CHANGE_KIND_SYNCED {
+					if opts.OnSynced != nil {
+						opts.OnSynced()
+					}
+					continue
+				}
 				delivered()
 				if !yield(change, nil) {
 					return errStop

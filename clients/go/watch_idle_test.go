@@ -30,31 +30,55 @@ func watchEnd(ctx context.Context, c *scriptengine.Client, opts scriptengine.Wat
 }
 
 // A watch that matches no registration gets no change, yet each reconnect that opened a stream
-// worked: connections dropped one after another (a proxy recycling them) do not add up to
-// MaxReconnects, which counts failed reconnects in a row.
+// worked: the server's SYNCED says so at once (OnSynced, never yielded), so connections dropped one
+// after another (a proxy recycling them), however soon, do not add up to MaxReconnects, which counts
+// failed reconnects in a row.
 func TestIdleWatchOutlivesDroppedConnections(t *testing.T) {
 	srv := startServer(t, "", "--set", "discovery.enabled=false")
 	proxy := newCutProxy(t, srv.GRPC)
 	c := dial(t, proxy.ln.Addr().String())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var restarts atomic.Int32
-	ended := watchEnd(ctx, c, scriptengine.WatchOptions{ServiceType: "Nothing", MaxReconnects: 1, OnRestart: func() { restarts.Add(1) }})
-	for cut := 1; cut <= 3; cut++ {
-		select {
-		case err := <-ended:
-			t.Fatalf("the watch ended before cut %d (%d streams): %v", cut, restarts.Load(), err)
-		case <-time.After(2500 * time.Millisecond): // the new stream is open and idle
+	var restarts, synced, yielded atomic.Int32
+	ended := make(chan error, 1)
+	go func() {
+		var last error
+		for _, err := range c.Watch(ctx, scriptengine.WatchOptions{
+			ServiceType: "Nothing", MaxReconnects: 1,
+			OnRestart: func() { restarts.Add(1) },
+			OnSynced:  func() { synced.Add(1) },
+		}) {
+			yielded.Add(1)
+			last = err
 		}
+		ended <- last
+	}()
+	// waitSynced waits for the n-th stream's SYNCED; the watch must not end meanwhile.
+	waitSynced := func(n int32) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for synced.Load() < n {
+			select {
+			case err := <-ended:
+				t.Fatalf("the watch ended before stream %d synced (%d streams): %v", n, restarts.Load(), err)
+			case <-deadline:
+				t.Fatalf("stream %d did not sync within 10 s (%d streams)", n, restarts.Load())
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	for cut := int32(1); cut <= 3; cut++ {
+		waitSynced(cut) // cut at once, long before the 1 s rule for older servers
 		proxy.Cut()
 	}
+	waitSynced(4)
 	select {
 	case err := <-ended:
 		t.Fatalf("the watch ended after 3 cuts (%d streams), each reconnect having worked: %v", restarts.Load(), err)
-	case <-time.After(2500 * time.Millisecond):
+	case <-time.After(200 * time.Millisecond):
 	}
-	if n := restarts.Load(); n != 4 {
-		t.Fatalf("%d streams after 3 cuts, want 4", n)
+	if r, s, y := restarts.Load(), synced.Load(), yielded.Load(); r != 4 || s != 4 || y != 0 {
+		t.Fatalf("%d streams, %d synced, %d values yielded after 3 cuts, want 4, 4, 0 (SYNCED is not yielded)", r, s, y)
 	}
 }
 
