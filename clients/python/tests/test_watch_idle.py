@@ -1,7 +1,8 @@
 """A watch that matches no registration gets no change, yet each reconnect that opened a stream
-worked: connections dropped one after another (a proxy or load balancer recycling them) do not add
-up to ``max_reconnects``, which counts failed reconnects in a row; streams that fail at once still
-give up (sync and async)."""
+worked: the server's SYNCED says so at once (``on_synced``, never yielded), so connections dropped
+one after another (a proxy or load balancer recycling them), however soon, do not add up to
+``max_reconnects``, which counts failed reconnects in a row; streams that fail at once still give up
+(sync and async)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,28 @@ import asyncio
 import socket
 import threading
 import time
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import pytest
 
 import scriptengine_client as se
 from conftest import Server, start_server
 
-# Long enough for a reconnected stream to count as open (the SDK's WATCH_SETTLED is 1 s).
-OPEN_FOR = 2.0
 CUTS = 3
+
+
+def wait_for(what: str, cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+async def await_for(what: str, cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        await asyncio.sleep(0.005)
 
 
 class CutProxy:
@@ -89,13 +102,16 @@ def proxied() -> Iterator[CutProxy]:
 
 def test_idle_watch_outlives_dropped_connections(proxied: CutProxy) -> None:
     restarts: list[int] = []
+    synced: list[int] = []
+    yielded: list[object] = []
     ended: list[Optional[BaseException]] = []
     stop = threading.Event()
     with se.Client(proxied.address) as client:
         def run() -> None:
             try:
-                for _ in client.watch("Nothing", max_reconnects=1, stop=stop, on_restart=lambda: restarts.append(1)):
-                    pass
+                for change in client.watch("Nothing", max_reconnects=1, stop=stop, on_restart=lambda: restarts.append(1),
+                                           on_synced=lambda: synced.append(1)):
+                    yielded.append(change)
                 ended.append(None)
             except BaseException as err:  # noqa: BLE001 (reported by the test)
                 ended.append(err)
@@ -103,12 +119,14 @@ def test_idle_watch_outlives_dropped_connections(proxied: CutProxy) -> None:
         reader = threading.Thread(target=run, daemon=True)
         reader.start()
         for cut in range(1, CUTS + 1):
-            time.sleep(OPEN_FOR)  # the (new) stream is open and idle
+            # Cut as soon as the (new) stream is synced, long before the 1 s rule for older servers.
+            wait_for(f"SYNCED of stream {cut}", lambda: len(synced) >= cut or bool(ended))
             assert not ended, f"the watch ended before cut {cut} ({len(restarts)} streams): {ended[0]!r}"
             proxied.cut()
-        time.sleep(OPEN_FOR)
+        wait_for(f"SYNCED of stream {CUTS + 1}", lambda: len(synced) > CUTS or bool(ended))
+        time.sleep(0.2)
         assert not ended, f"the watch ended after {CUTS} cuts ({len(restarts)} streams), each reconnect having worked: {ended[0]!r}"
-        assert len(restarts) == CUTS + 1
+        assert (len(restarts), len(synced), yielded) == (CUTS + 1, CUTS + 1, [])  # SYNCED is not yielded
         # Streams that fail at once (nothing takes the connection) are failed reconnects: it gives up.
         proxied.refuse = True
         proxied.cut()
@@ -118,21 +136,25 @@ def test_idle_watch_outlives_dropped_connections(proxied: CutProxy) -> None:
 
 def test_async_idle_watch_outlives_dropped_connections(proxied: CutProxy) -> None:
     restarts: list[int] = []
+    synced: list[int] = []
+    yielded: list[object] = []
 
     async def main() -> None:
         async with se.AsyncClient(proxied.address) as client:
             async def run() -> None:
-                async for _ in client.watch("Nothing", max_reconnects=1, on_restart=lambda: restarts.append(1)):
-                    pass
+                async for change in client.watch("Nothing", max_reconnects=1, on_restart=lambda: restarts.append(1),
+                                                 on_synced=lambda: synced.append(1)):
+                    yielded.append(change)
 
             task = asyncio.create_task(run())
             for cut in range(1, CUTS + 1):
-                await asyncio.sleep(OPEN_FOR)
+                await await_for(f"SYNCED of stream {cut}", lambda: len(synced) >= cut or task.done())
                 assert not task.done(), f"the watch ended before cut {cut} ({len(restarts)} streams): {task.exception()!r}"
                 proxied.cut()
-            await asyncio.sleep(OPEN_FOR)
+            await await_for(f"SYNCED of stream {CUTS + 1}", lambda: len(synced) > CUTS or task.done())
+            await asyncio.sleep(0.2)
             assert not task.done(), f"the watch ended after {CUTS} cuts ({len(restarts)} streams): {task.exception()!r}"
-            assert len(restarts) == CUTS + 1
+            assert (len(restarts), len(synced), yielded) == (CUTS + 1, CUTS + 1, [])
             proxied.refuse = True
             proxied.cut()
             with pytest.raises(se.UnavailableError):

@@ -198,13 +198,15 @@ class AsyncClient:
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects)
 
     def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
-              resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
+              on_synced: Optional[Callable[[], None]] = None, resume: bool = True,
+              max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
         """Async-iterates registration changes. Every stream starts with an EXISTING snapshot of the
         live registrations, so when the connection drops, the server shuts down (UNAVAILABLE), the
         stream is reset (CANCELLED, neither by the caller nor by close()) or the reader fell behind
         (EVENTS_LOST) it watches again and the new
         snapshot brings the caller up to date. ``on_restart`` is called for each (re)started stream,
-        before its snapshot. Cancel the consuming task (or break) to stop."""
+        before its snapshot, and ``on_synced`` when its snapshot is complete (the server's SYNCED,
+        not yielded), as on Client. Cancel the consuming task (or break) to stop."""
 
         async def one(healthy: Callable[[], None]) -> AsyncGenerator[registry_service_pb2.WatchServicesResponse, None]:
             if on_restart:
@@ -212,9 +214,10 @@ class AsyncClient:
             stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
             try:
                 with c.watch_settles(healthy):
-                    async for change in stream:
-                        healthy()
-                        yield change
+                    async for msg in stream:
+                        change = c.watch_change(msg, healthy, on_synced)
+                        if change is not None:
+                            yield change
             finally:
                 await stream.aclose()
 

@@ -255,23 +255,26 @@ class Client:
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
 
     def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
-              resume: bool = True, max_reconnects: int = 10,
+              on_synced: Optional[Callable[[], None]] = None, resume: bool = True, max_reconnects: int = 10,
               stop: Optional[threading.Event] = None) -> Iterator[registry_service_pb2.WatchServicesResponse]:
         """Yields registration changes. Every stream starts with an EXISTING snapshot of the live
         registrations, so when the connection drops, the server shuts down (UNAVAILABLE), the stream
         is reset (CANCELLED, neither by ``stop`` nor by close()) or the reader fell more than
         ``registry.watch_buffer`` changes behind (EVENTS_LOST) it watches again and the new snapshot
         brings the caller up to date (treat EXISTING as "the current state", replacing what it knew). ``on_restart`` is called for each (re)started stream, before
-        its snapshot; it ends when the server ends the stream, ``stop`` is set (even while nothing
-        changes) or the client is closed."""
+        its snapshot, and ``on_synced`` when its snapshot is complete (the server's SYNCED, which is
+        not yielded: at once for a watch nothing matches, never from a server that predates it); it
+        ends when the server ends the stream, ``stop`` is set (even while nothing changes) or the
+        client is closed."""
         def one(healthy: Callable[[], None]) -> Generator[registry_service_pb2.WatchServicesResponse, None, None]:
             if on_restart:
                 on_restart()
             request = registry_service_pb2.WatchServicesRequest(service_type=service_type)
             with _cancelled_on(stop, self.registry.WatchServices(request)) as stream, c.watch_settles(healthy):
-                for change in stream:
-                    healthy()
-                    yield change
+                for msg in stream:
+                    change = c.watch_change(msg, healthy, on_synced)
+                    if change is not None:
+                        yield change
 
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
 

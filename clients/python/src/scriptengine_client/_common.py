@@ -17,6 +17,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, struct
 from scriptengine.v1 import (
     event_service_pb2_grpc,
     migration_service_pb2_grpc,
+    registry_service_pb2,
     registry_service_pb2_grpc,
     script_pb2,
     script_service_pb2_grpc,
@@ -208,17 +209,18 @@ def resume_point(position: dict[str, Optional[int]]) -> Iterator[None]:
         raise
 
 
-#: How long a watch stream must last to count as re-established: the server sends a watch's headers
-#: only with its first change, so an idle watch (a filter no registration matches) shows nothing
-#: else, while a refused or failing stream ends within a round trip.
+#: How long a watch stream must last to count as re-established when it brought nothing: a server
+#: that predates SYNCED sends an idle watch (a filter no registration matches) no message, not even
+#: its headers, while a refused or failing stream ends within a round trip.
 WATCH_SETTLED = 1.0
 
 
 @contextlib.contextmanager
 def watch_settles(healthy: Callable[[], None]) -> Iterator[None]:
     """Wraps one watch stream's life: when it ends with an error after lasting ``WATCH_SETTLED``,
-    it counts as a reconnect that worked (``healthy``), though no change came; else every drop of
-    a healthy idle watch would count as a failed reconnect, and a long-lived one would give up."""
+    it counts as a reconnect that worked (``healthy``), though neither SYNCED nor a change came (a
+    server that predates SYNCED); else every drop of a healthy idle watch would count as a failed
+    reconnect, and a long-lived one would give up."""
     opened = time.monotonic()
     try:
         yield
@@ -226,6 +228,19 @@ def watch_settles(healthy: Callable[[], None]) -> Iterator[None]:
         if time.monotonic() - opened >= WATCH_SETTLED:
             healthy()
         raise
+
+
+def watch_change(msg: Any, healthy: Callable[[], None], on_synced: Optional[Callable[[], None]]) -> Any:
+    """One WatchServicesResponse of a resuming watch (both clients): every message shows the stream
+    works (``healthy``); SYNCED goes to ``on_synced`` and is not yielded (None), so the iteration
+    yields registrations only and SYNCED does not keep a stream that fell behind from counting as a
+    failed reconnect. Returns the change to yield."""
+    healthy()
+    if msg.kind == registry_service_pb2.CHANGE_KIND_SYNCED:
+        if on_synced is not None:
+            on_synced()
+        return None
+    return msg
 
 
 def subscription_event(msg: Any, position: dict[str, Optional[int]], healthy: Callable[[], None],
