@@ -33,6 +33,8 @@ import { registerSelf, type SelfRegistration } from "./registry/self.ts";
 import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
 import { createEngine, type Engine } from "./engine/index.ts";
+import { stderrSummaries } from "./engine/worker-stderr.ts";
+import { throttledWarn } from "./log-throttle.ts";
 import { whileOpening } from "./store/database.ts";
 import { openState, recordLastSequence, type ServerState } from "./state.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
@@ -112,6 +114,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
 
   const state = openState(config, serviceId, health, log);
   const { db, bus, registry, scripts } = state;
+  // A worker's stderr (V8's report when it aborts: a dozen lines and more, which a caller can
+  // cause on each request) is one line per burst, and each kind of report at most once a minute.
+  const stderrWarn = throttledWarn(log);
+  const workerStderr = stderrSummaries(({ worker, text, lines, kind }) => stderrWarn(`worker stderr: ${kind}`, "worker stderr", { worker, lines, text }));
   const engine = createEngine({
     workers: config.pool.workers || undefined,
     maxQueue: config.pool.maxQueue,
@@ -122,8 +128,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     // Scripts are held to max_source_size before they reach the engine; a tool is its source plus a footer.
     maxSourceBytes: config.maxSourceSize + TOOL_MODULE_ROOM,
     failureWindowMs: config.healthCheck.failureWindowMs,
-    onWorkerExit: (e) => { if (e.reason !== "shut down") log.warn("worker replaced", { ...e }); },
-    onWorkerStderr: (worker, line) => log.warn("worker stderr", { worker, line }),
+    onWorkerExit: (e) => {
+      workerStderr.flush(e.workerId);
+      if (e.reason === "shut down") return;
+      // A death blamed on the executions that caused it (their own limit breach), costing no one
+      // else anything, is the callers' doing and may come with every request: not a warning.
+      if (e.blamed.length > 0 && e.failed === 0) log.info("worker replaced", { ...e });
+      else log.warn("worker replaced", { ...e });
+    },
+    onWorkerStderr: workerStderr.line,
   });
   await engine.start();
   const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
