@@ -350,7 +350,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     },
     auth: { onExcess: get("auth.on_excess"), principals },
     store: { maxVersions: get("store.max_versions"), maxBytes: get("store.max_bytes"), maxMigrationsPerTool: get("store.max_migrations_per_tool") },
-    events: { logSize: get("events.log_size"), logBytes: get("events.log_bytes"), subscriberBuffer: get("events.subscriber_buffer"), subscriberBufferBytes: get("events.subscriber_buffer_bytes"), onLag: get("events.on_lag") },
+    events: { logSize: get("events.log_size"), logBytes: get("events.log_bytes"), subscriberBuffer: get("events.subscriber_buffer"), subscriberBufferBytes: get("events.subscriber_buffer_bytes"), subscribersBytes: get("events.subscribers_bytes"), onLag: get("events.on_lag") },
     tools: { httpAllowList: get("tools.http_allow_list"), fsRoots: get("tools.fs_roots"), legacyRoot: get("tools.legacy_root") },
     telemetry: {
       enabled: get("telemetry.enabled"),

@@ -54,7 +54,7 @@ export interface Config {
   execution: { maxOutputBytes: number; maxReturnBytes: number; maxToolPayloadBytes: number };
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   store: { maxVersions: number; maxBytes: number; maxMigrationsPerTool: number };
-  events: { logSize: number; logBytes: number; subscriberBuffer: number; subscriberBufferBytes: number; onLag: "notify" | "disconnect" };
+  events: { logSize: number; logBytes: number; subscriberBuffer: number; subscriberBufferBytes: number; subscribersBytes: number; onLag: "notify" | "disconnect" };
   tools: { httpAllowList: string[]; fsRoots: string[]; legacyRoot: string };
   /** OpenTelemetry; absent in hand-built configs means off. */
   telemetry?: { enabled: boolean; serviceName: string; otlp: boolean; prometheusAddress: string };

@@ -9,6 +9,12 @@
 //   carrying how many of *its* events (those matching its filter) it missed and their sequence
 //   range, in stream order, and goes on; with onLag "disconnect" its subscription is ended with an
 //   EVENTS_LOST error (RESOURCE_EXHAUSTED) once the events buffered before the overflow are read.
+// - All buffers together may hold no more than `subscribersBytes` of events the log has let go
+//   (each event counted once, however many buffers hold it; what the log still holds costs them
+//   nothing). Past it the subscriber holding the most of them loses its whole buffer as a lagging
+//   one loses what does not fit (one LAGGED notice for all of it, or EVENTS_LOST at once), then the
+//   next, until the rest fits: otherwise each of the streams a caller may hold, paused at a
+//   different time, pins its own subscriberBufferBytes.
 // - Resume: subscribe({ afterSequence }) first replays the retained events after that sequence
 //   (read lazily from the log, so a long replay does not count against the buffer), then the live
 //   ones, without a gap or a duplicate; live events that find the buffer full while it is still
@@ -58,6 +64,11 @@ export interface EventBusOptions {
    * memory) per paused stream.
    */
   subscriberBufferBytes?: number;
+  /**
+   * Bytes of events subscriber buffers may hold together after the log has let them go, each
+   * counted once (config `events.subscribers_bytes`). Default 64 MiB.
+   */
+  subscribersBytes?: number;
   /** Default "notify". */
   onLag?: LagPolicy;
   /** Concurrent subscriptions allowed; more is RESOURCE_EXCEEDED. Default 10 000. */
@@ -118,6 +129,8 @@ export interface EventBusStats {
   laggedEvents: number;
   /** Subscriptions ended because they lagged (onLag "disconnect"). */
   lagDisconnects: number;
+  /** Bytes of events only subscriber buffers still hold (the log let them go), each counted once. */
+  heldBytes: number;
 }
 
 interface LogEntry {
@@ -127,7 +140,12 @@ interface LogEntry {
   readonly event: ServiceEvent;
   /** The SubscribeResponse wrapping the event, built once and shared by every subscriber. */
   readonly response: SubscribeResponse;
+  /** Subscriber buffers holding it, and whether the log still does (else those buffers pin it). */
+  holders: number;
+  inLog: boolean;
 }
+
+const isEntry = (m: LogEntry | SubscribeResponse): m is LogEntry => "seq" in m;
 
 /** What a Subscription needs from its bus. */
 interface BusHost {
@@ -136,6 +154,10 @@ interface BusHost {
   latestInternal(): number;
   detach(sub: Subscription): void;
   countLagged(n: number, disconnected: boolean): void;
+  /** A subscriber's buffer started (true) or stopped (false) holding bytes. */
+  holding(sub: Subscription, yes: boolean): void;
+  /** The last buffer holding an entry the log had let go released it. */
+  unpin(bytes: number): void;
 }
 
 function lostMessage(reason: LossReason, count: number, first: number, last: number): SubscribeResponse {
@@ -161,6 +183,10 @@ export class EventBus {
   #oldestKept = 0;
   readonly #bufferSize: number;
   readonly #bufferBytes: number;
+  readonly #subscribersBytes: number;
+  /** Bytes of the entries the log let go that some buffer still holds, and the subscribers holding any bytes. */
+  #held = 0;
+  readonly #holding = new Set<Subscription>();
   readonly #onLag: LagPolicy;
   readonly #maxSubscribers: number;
   readonly #source: string;
@@ -189,6 +215,7 @@ export class EventBus {
     this.#logBytes = positiveInt(options.logBytes ?? 64 * 1024 * 1024, "logBytes");
     this.#bufferSize = positiveInt(options.subscriberBuffer ?? 1024, "subscriberBuffer");
     this.#bufferBytes = positiveInt(options.subscriberBufferBytes ?? 8 * 1024 * 1024, "subscriberBufferBytes");
+    this.#subscribersBytes = positiveInt(options.subscribersBytes ?? 64 * 1024 * 1024, "subscribersBytes");
     this.#maxSubscribers = positiveInt(options.maxSubscribers ?? 10_000, "maxSubscribers");
     this.#onLag = options.onLag ?? "notify";
     this.#source = options.source ?? "scriptengine";
@@ -212,6 +239,13 @@ export class EventBus {
       countLagged: (n, disconnected) => {
         this.#laggedEvents += n;
         if (disconnected) this.#lagDisconnects++;
+      },
+      holding: (sub, yes) => {
+        if (yes) this.#holding.add(sub);
+        else this.#holding.delete(sub);
+      },
+      unpin: (bytes) => {
+        this.#held -= bytes;
       },
     };
   }
@@ -248,6 +282,7 @@ export class EventBus {
       retained: this.#latest < this.#first ? 0 : this.#latest - this.#oldestInternal() + 1,
       laggedEvents: this.#laggedEvents,
       lagDisconnects: this.#lagDisconnects,
+      heldBytes: this.#held,
     };
   }
 
@@ -301,10 +336,13 @@ export class EventBus {
       bytes: bytes ?? heapBytesOf(stored),
       event: stored,
       response: create(SubscribeResponseSchema, { message: { case: "event", value: stored } }),
+      holders: 0,
+      inLog: true,
     };
     this.#retain(entry);
     this.#ids.set(stored.eventId, seq);
     for (const sub of this.#subs.values()) sub.offer(entry);
+    if (this.#held > this.#subscribersBytes) this.#shed();
     return stored;
   }
 
@@ -424,7 +462,7 @@ export class EventBus {
     const slot = entry.seq % this.#logSize;
     const replaced = this.#log[slot];
     if (replaced && replaced.seq >= this.#oldestKept) this.#bytes -= replaced.bytes;
-    if (replaced) this.#forgetId(replaced);
+    if (replaced) this.#leave(replaced);
     this.#log[slot] = entry;
     this.#bytes += entry.bytes;
     this.#oldestKept = Math.max(this.#oldestKept, entry.seq - this.#logSize + 1);
@@ -434,7 +472,7 @@ export class EventBus {
       const oldest = this.#log[slot];
       if (oldest && oldest.seq === this.#oldestKept) {
         this.#bytes -= oldest.bytes;
-        this.#forgetId(oldest);
+        this.#leave(oldest);
         // Emptied, not left for a later event to overwrite: the budget bounds what the heap holds.
         this.#log[slot] = undefined;
       }
@@ -442,9 +480,33 @@ export class EventBus {
     }
   }
 
-  /** Drops a leaving entry's id from the index (unless a later event holds it), so it stays the log's size. */
-  #forgetId(entry: LogEntry): void {
+  /**
+   * An entry leaves the log: its id leaves the index (unless a later event holds it), so that stays
+   * the log's size, and the buffers still holding it now pin it.
+   */
+  #leave(entry: LogEntry): void {
     if (this.#ids.get(entry.event.eventId) === entry.seq) this.#ids.delete(entry.event.eventId);
+    if (!entry.inLog) return;
+    entry.inLog = false;
+    if (entry.holders > 0) this.#held += entry.bytes;
+  }
+
+  /**
+   * Over subscribersBytes: the subscribers holding the most of what the log let go lose their
+   * buffers, the biggest first, until the rest fits. Only those holding anything are looked at, and
+   * only now: a shed buffer pins nothing until it has filled again and the log has let that go, so
+   * this comes far more rarely than the offers every publish makes to every subscriber.
+   */
+  #shed(): void {
+    const oldest = this.#oldestInternal();
+    const ranked = [...this.#holding]
+      .map((sub) => ({ sub, held: sub.heldBytes(oldest) }))
+      .filter((r) => r.held > 0)
+      .sort((a, b) => b.held - a.held);
+    for (const { sub } of ranked) {
+      if (this.#held <= this.#subscribersBytes) break;
+      sub.shed(this.#subscribersBytes);
+    }
   }
 
   #oldestInternal(): number {
@@ -491,10 +553,16 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   #retentionLost: SubscribeResponse | null;
   #replayNext: number;
   #replayTo: number;
-  readonly #queue = new Deque<SubscribeResponse>();
-  /** What each queued message counts against #byteCapacity (0 for a loss notice), and their sum. */
-  readonly #queueBytes = new Deque<number>();
+  /** Queued messages: an event's log entry, or a loss notice. */
+  readonly #queue = new Deque<LogEntry | SubscribeResponse>();
+  /**
+   * The bytes ever queued up to each queued message (a running sum, a loss notice counting 0), so
+   * that any prefix's bytes are one subtraction; and the bytes queued now (against #byteCapacity).
+   */
+  readonly #queueEnds = new Deque<number>();
+  #pushed = 0;
   #bytes = 0;
+  readonly #signal: AbortSignal | undefined;
   /** Events lost since the last one queued (onLag "notify"), announced in stream order. */
   #lag: { count: number; first: number; last: number } | null = null;
   /**
@@ -524,6 +592,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     this.#replayNext = init.replayFrom;
     this.#replayTo = init.replayTo;
     this.#taken = init.replayFrom - 1;
+    this.#signal = init.signal;
     this.listen(init.signal);
   }
 
@@ -557,11 +626,11 @@ export class Subscription extends PushIterator<SubscribeResponse> {
         return;
       }
       // Room again: the loss marker takes its place in the stream before this event.
-      this.#push(lostMessage(LossReason.LAGGED, this.#lag.count, this.#lag.first, this.#lag.last), 0);
+      this.#push(lostMessage(LossReason.LAGGED, this.#lag.count, this.#lag.first, this.#lag.last));
       this.#lag = null;
     }
     if (!this.#full(entry.bytes)) {
-      this.#push(entry.response, entry.bytes);
+      this.#push(entry);
       this.wake();
       return;
     }
@@ -588,10 +657,107 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     return this.#queue.length >= this.#capacity || (this.#bytes > 0 && this.#bytes + bytes > this.#byteCapacity);
   }
 
-  #push(m: SubscribeResponse, bytes: number): void {
+  #push(m: LogEntry | SubscribeResponse): void {
+    const bytes = isEntry(m) ? m.bytes : 0;
+    if (isEntry(m)) m.holders++;
+    if (this.#bytes === 0 && bytes > 0) this.#host.holding(this, true);
     this.#queue.push(m);
-    this.#queueBytes.push(bytes);
+    this.#pushed += bytes;
+    this.#queueEnds.push(this.#pushed);
     this.#bytes += bytes;
+  }
+
+  #shift(): SubscribeResponse | undefined {
+    const m = this.#queue.shift();
+    if (m === undefined) return undefined;
+    this.#queueEnds.shift();
+    if (!isEntry(m)) return m;
+    this.#bytes -= m.bytes;
+    this.#release(m);
+    if (this.#bytes === 0) this.#host.holding(this, false);
+    return m.response;
+  }
+
+  #release(entry: LogEntry): void {
+    if (--entry.holders === 0 && !entry.inLog) this.#host.unpin(entry.bytes);
+  }
+
+  /** Empties the queue; what it held, as one loss (events and earlier notices), with its events' number. */
+  #dropQueue(): { count: number; first: number; last: number; events: number } | null {
+    let lost: { count: number; first: number; last: number; events: number } | null = null;
+    for (let m = this.#queue.shift(); m !== undefined; m = this.#queue.shift()) {
+      let count: number, first: number, last: number;
+      if (isEntry(m)) {
+        this.#release(m);
+        [count, first, last] = [1, m.seq, m.seq];
+      } else if (m.message.case === "lost") {
+        const v = m.message.value;
+        [count, first, last] = [Number(v.missedCount), Number(v.firstMissedSequence), Number(v.lastMissedSequence)];
+      } else continue;
+      const events = isEntry(m) ? 1 : 0;
+      if (lost === null) lost = { count, first, last, events };
+      else {
+        lost.count += count;
+        lost.last = last;
+        lost.events += events;
+      }
+    }
+    this.#queueEnds.clear();
+    if (this.#bytes > 0) this.#host.holding(this, false);
+    this.#bytes = 0;
+    return lost;
+  }
+
+  /**
+   * @internal Bytes of its queued events the log has let go: those before `oldest`, a prefix of
+   * the queue (both are in sequence order), found by bisection.
+   */
+  heldBytes(oldest: number): number {
+    let lo = 0;
+    let hi = this.#queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = this.#queue.at(mid)!;
+      const seq = isEntry(m) ? m.seq : m.message.case === "lost" ? Number(m.message.value.lastMissedSequence) : 0;
+      if (seq < oldest) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 0 : this.#queueEnds.at(lo - 1)! - (this.#pushed - this.#bytes);
+  }
+
+  /**
+   * @internal All subscribers' buffers hold more than `budget` (events.subscribers_bytes) of what
+   * the log let go, and this one the most: it loses its whole buffer as a lagging subscriber loses
+   * what does not fit, told in one LAGGED notice in its place (merged with any loss after it), or
+   * ended with EVENTS_LOST right after what it had before the queue under onLag "disconnect".
+   */
+  shed(budget: number): void {
+    const lost = this.#dropQueue();
+    if (lost === null) return;
+    if (this.#onLag === "notify") {
+      if (this.#lag !== null) {
+        lost.count += this.#lag.count;
+        lost.last = this.#lag.last;
+        this.#lag = null;
+      }
+      this.#push(lostMessage(LossReason.LAGGED, lost.count, lost.first, lost.last));
+      this.#host.countLagged(lost.events, false);
+      this.wake();
+      return;
+    }
+    const error = new EventsError(
+      "EVENTS_LOST",
+      `subscriber fell behind: the subscribers' buffers held more than events.subscribers_bytes (${budget}) of events the log had let go, ` +
+        `the most of them in its buffer, which lost sequences ${lost.first}..${lost.last}; resubscribe with after_sequence set to the last sequence received`,
+      { metadata: { subscription_id: this.id, first_missed_sequence: lost.first, subscribers_bytes: budget } },
+    );
+    // The reader still gets `started` and any replay (they come before the loss), but not events
+    // it was to read from the log after the queue: that would be a gap before the error.
+    this.#catchUpFrom = null;
+    this.#host.countLagged(lost.events, !this.ended);
+    // Already ended by its own buffer's overflow: that error came after the queue, this one at once.
+    if (this.ended) this.amendError(error);
+    else this.#finish(false, error);
   }
 
   /** Ends the subscription cleanly: the iterator finishes; buffered events are discarded. */
@@ -617,17 +783,20 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   }
 
   #finish(discard: boolean, error: Error | null): void {
-    if (!this.finish(error)) return;
+    // Discarding goes on after the end too: a stream ended for its lag keeps its queue for the
+    // reader, and what that holds is counted until it is read or the reader leaves.
+    const first = this.finish(error);
     if (discard) {
       this.#started = null;
       this.#retentionLost = null;
       this.#replayNext = this.#replayTo + 1;
-      this.#queue.clear();
-      this.#queueBytes.clear();
-      this.#bytes = 0;
+      this.#dropQueue();
       this.#lag = null;
       this.#catchUpFrom = null;
     }
+    if (!first) return;
+    // finish() stopped listening: a reader leaving the queue unread must still release it.
+    if (this.#bytes > 0) this.#signal?.addEventListener("abort", () => this.close(), { once: true });
     this.#host.detach(this);
   }
 
@@ -666,11 +835,8 @@ export class Subscription extends PushIterator<SubscribeResponse> {
       const c = entry.event.event.case;
       if ((this.#filter === null || (c !== undefined && this.#filter.has(c))) && (!this.#mayRead || this.#mayRead(entry.event))) return entry.response;
     }
-    const m = this.#queue.shift();
-    if (m !== undefined) {
-      this.#bytes -= this.#queueBytes.shift()!;
-      return m;
-    }
+    const m = this.#shift();
+    if (m !== undefined) return m;
     if (this.#catchUpFrom !== null) {
       this.#replayNext = this.#catchUpFrom;
       this.#replayTo = this.#host.latestInternal();

@@ -14,6 +14,11 @@ export class Deque<T> {
     this.#len++;
   }
 
+  /** The i-th value from the front (0: the next shift()), for binary searches over a sorted queue. */
+  at(i: number): T | undefined {
+    return i >= 0 && i < this.#len ? this.#buf[(this.#head + i) & (this.#buf.length - 1)] : undefined;
+  }
+
   shift(): T | undefined {
     if (this.#len === 0) return undefined;
     const value = this.#buf[this.#head];

@@ -38,6 +38,11 @@ export abstract class PushIterator<T> implements AsyncIterableIterator<T> {
     return true;
   }
 
+  /** Once ended with an error the reader has not seen yet, gives it `error` instead (a fuller account). */
+  protected amendError(error: Error): void {
+    if (this.#ended && this.#error) this.#error = error;
+  }
+
   /** Wakes a reader waiting in next(). */
   protected wake(): void {
     const resolve = this.#resolveWake;
