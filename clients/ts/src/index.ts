@@ -1,11 +1,12 @@
 // Node entry point: the client over @grpc/grpc-js (default, the fastest Node gRPC stack) or over
 // connect-node (Connect, gRPC-Web or gRPC over HTTP). Browsers use `./web.ts` instead.
 import * as grpc from "@grpc/grpc-js";
-import type { Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createGrpcJsTransport } from "./grpc-js-transport.ts";
 import { createGrpcHttp2Transport } from "./grpc-http2-transport.ts";
 import { ScriptEngineClient, type ClientOptions } from "./client.ts";
+import { InvalidArgumentError } from "./errors.ts";
 
 export * from "./client.ts";
 export * from "./errors.ts";
@@ -31,7 +32,10 @@ export interface ConnectOptions extends ClientOptions {
    * "grpc-http2" (gRPC through connect-node), or any Connect Transport you built yourself.
    */
   transport?: "grpc-js" | "connect" | "connect-json" | "grpc-web" | "grpc-http2" | Transport;
-  /** TLS: `true` for system roots, or CA / client certificate. Plaintext when omitted. */
+  /**
+   * TLS: `true` for system roots, or CA / client certificate. Plaintext when omitted. With an `http://`
+   * address it is refused (InvalidArgumentError), never downgraded: give `https://` or host:port.
+   */
   tls?: boolean | TlsOptions;
   /** grpc-js channel options (keepalive, message sizes, ...). */
   channelOptions?: grpc.ChannelOptions;
@@ -45,11 +49,20 @@ const buf = (v: string | Buffer | undefined) => (v === undefined ? undefined : B
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/** Options that contradict each other: refused before anything is sent. */
+function invalidOption(message: string): InvalidArgumentError {
+  return new InvalidArgumentError(new ConnectError(message, Code.InvalidArgument));
+}
+
 /** Creates a client. `new ScriptEngineClient(transport, options)` takes any transport directly. */
 export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEngineClient {
   const kind = options.transport ?? "grpc-js";
   if (typeof kind !== "string") return new ScriptEngineClient(kind, options);
   const tls = options.tls === true ? {} : options.tls || undefined;
+  // The URL's scheme would win and send everything, the token too, in plaintext.
+  if (tls && /^http:\/\//i.test(options.address ?? "")) {
+    throw invalidOption(`tls is set but address ${JSON.stringify(options.address)} is a plaintext http:// URL: use https:// (or host:port), or leave tls out`);
+  }
   if (kind === "grpc-js") {
     const credentials = tls ? grpc.credentials.createSsl(buf(tls.ca) ?? null, buf(tls.key) ?? null, buf(tls.cert) ?? null) : grpc.credentials.createInsecure();
     const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...options.channelOptions };
