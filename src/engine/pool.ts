@@ -70,6 +70,8 @@ interface Queued {
    * run's wall deadline (performance.now()), the caller's time, and is not run a third time.
    */
   rerun?: { deadlineAt: number; workerId: string };
+  /** Its compile-cache lookup was counted: dispatched again (run again, handed back), it is still one execution. */
+  lookedUp?: boolean;
 }
 
 const MiB = 1048576;
@@ -524,7 +526,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // The execution figures are the callers': a registered tool's run inside one, or the engine's
     // own work (a migration's describe and smoke runs), is not another execution of theirs.
     const counted = !job.notCounted;
-    if (job.compiledCacheHit === undefined) {
+    if (job.compiledCacheHit === undefined && !q.lookedUp) {
+      q.lookedUp = true;
       if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
     }
     const l = job.limits;
