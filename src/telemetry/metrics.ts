@@ -27,8 +27,12 @@ export interface ObservedSources {
 export function observeServer(meter: Meter, sources: ObservedSources): () => void {
   const hits = meter.createObservableCounter(METRIC_CACHE_HITS, { description: "Compile cache hits" });
   const misses = meter.createObservableCounter(METRIC_CACHE_MISSES, { description: "Compile cache misses" });
-  const recycles = meter.createObservableCounter(METRIC_ISOLATE_RECYCLES, { description: "Isolates replaced after their execution budget" });
-  const restarts = meter.createObservableCounter(METRIC_WORKER_RESTARTS, { description: "Worker processes restarted after a crash, hang or memory kill" });
+  const recycles = meter.createObservableCounter(METRIC_ISOLATE_RECYCLES, {
+    description: "Isolates disposed and replaced: after a limit hit or a cancel, after pool.recycle_after executions, or for an execution with another memory limit",
+  });
+  const restarts = meter.createObservableCounter(METRIC_WORKER_RESTARTS, {
+    description: "Worker processes killed and replaced: a crash, a hang, memory, or to stop a script holding its thread past its time or cancelled by its caller (a script's own limit breach included)",
+  });
   const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
   const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
   const subscribers = meter.createObservableGauge(METRIC_EVENT_SUBSCRIBERS, { description: "Open event subscriptions" });
