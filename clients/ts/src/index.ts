@@ -49,6 +49,14 @@ const buf = (v: string | Buffer | undefined) => (v === undefined ? undefined : B
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * grpc-js waits between connection attempts 1 s growing to 120 s, and fails every call at once
+ * meanwhile: after an outage, retries and stream resumes could not reach a server that was back for
+ * many seconds. It has no way to reset that wait before a retry (Go's ResetConnectBackoff), so the
+ * wait is bounded like the SDK's own retry backoff instead (from 100 ms up to 2 s). `channelOptions` override it.
+ */
+const RECONNECT_BACKOFF = { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 2000 } as const;
+
 /** Options that contradict each other: refused before anything is sent. */
 function invalidOption(message: string): InvalidArgumentError {
   return new InvalidArgumentError(new ConnectError(message, Code.InvalidArgument));
@@ -65,7 +73,7 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
   }
   if (kind === "grpc-js") {
     const credentials = tls ? grpc.credentials.createSsl(buf(tls.ca) ?? null, buf(tls.key) ?? null, buf(tls.cert) ?? null) : grpc.credentials.createInsecure();
-    const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...options.channelOptions };
+    const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...RECONNECT_BACKOFF, ...options.channelOptions };
     const transport = createGrpcJsTransport(options.address ?? "127.0.0.1:50051", { credentials, channelOptions });
     return new ScriptEngineClient(transport, options, () => transport.close());
   }

@@ -96,11 +96,21 @@ def snake(name: str) -> str:
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
+# grpc waits between connection attempts 1 s growing to 120 s, and fails every call at once meanwhile:
+# after an outage, retries and stream resumes could not reach a server that was back for many seconds.
+# grpcio cannot reset that wait before a retry (Go's ResetConnectBackoff), so it is bounded like the
+# SDK's own retry backoff instead: from 100 ms up to 2 s.
+RECONNECT_BACKOFF = (("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 2000))
+
+
 def channel_options(extra: Optional[Sequence[tuple[str, Any]]]) -> list[tuple[str, Any]]:
-    """The channel options: the caller's, and a receive limit as large as the server's responses unless they set one."""
+    """The channel options: the caller's, then for each they do not set a receive limit as large as
+    the server's responses and the bounded reconnect wait."""
     options = list(extra or ())
-    if not any(key == "grpc.max_receive_message_length" for key, _ in options):
-        options.append(("grpc.max_receive_message_length", MAX_RESPONSE_BYTES))
+    given = {key for key, _ in options}
+    for key, value in (("grpc.max_receive_message_length", MAX_RESPONSE_BYTES), *RECONNECT_BACKOFF):
+        if key not in given:
+            options.append((key, value))
     return options
 
 
