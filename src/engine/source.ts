@@ -300,8 +300,13 @@ function cellsOf(text: string): number {
   throw new Error('amaro drew no column for the probe');
 }
 
-/** A `//# sourceURL=` (or `//@`) comment, by text: maybe one, then the source is parsed to be sure. */
-const SOURCE_URL = /\/\/[#@][ \t]*sourceURL=/;
+/**
+ * A `//# sourceURL=` (or `//@`) comment, by text: maybe one, then the source is parsed to be sure. V8
+ * takes any JavaScript white space but a line break between the mark and the name (\v, \f, U+00A0,
+ * U+FEFF, Zs), so the same does here.
+ */
+const SOURCE_URL = /\/\/[#@][^\S\n\r\u2028\u2029]*sourceURL=/;
+const SOURCE_URL_COMMENT = /^[#@][^\S\n\r\u2028\u2029]*sourceURL=/;
 
 /**
  * The source with its sourceURL comments made plain comments (`//#` becomes `// `, same length): V8
@@ -315,7 +320,7 @@ function withoutSourceURL(code: string, kind: ScriptKind): string {
   try {
     parse(code.startsWith('#!') ? `//${code.slice(2)}` : code, {
       ecmaVersion: 'latest', sourceType: kind === 'module' ? 'module' : 'script', allowAwaitOutsideFunction: kind === 'module',
-      onComment: (block, text, start) => { if (!block && /^[#@][ \t]*sourceURL=/.test(text)) at.push(start + 2); },
+      onComment: (block, text, start) => { if (!block && SOURCE_URL_COMMENT.test(text)) at.push(start + 2); },
     });
   } catch {
     return code;

@@ -16,6 +16,10 @@ it.each([
   ['var x = 1 //# sourceURL=other.js\nfunction f() { throw new Error("s") }\nf()', 2, 22],
   ['export default () => { throw new Error("s") }\n//# sourceURL=other.js', 1, 30],
   ['//# sourceURL=other.js\nvar f = 1; function f(){}\nthrow new Error("s")', 3, 7],
+  // V8 takes any white space but a line break after the mark.
+  ['//#\vsourceURL=app.js\nthrow new Error("s")', 2, 7],
+  ['//#\u00a0sourceURL=other.js\nthrow new Error("s")', 2, 7],
+  ['export default () => { throw new Error("s") }\n//@\ufeff\fsourceURL=other.js', 1, 30],
 ])('an error keeps its place and the script\'s name: %j', async (source, line, column) => {
   const r = await run(engine, source, { filename: 'app.js' });
   expect(r.error?.message, JSON.stringify(r.error)).toBe('s');
