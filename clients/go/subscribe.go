@@ -190,11 +190,6 @@ func (c *Client) closed() bool {
 	}
 }
 
-// watchSettled is how long a watch stream must last to count as re-established when it brought
-// neither SYNCED nor headers (a server that predates SYNCED sends an idle watch nothing): a refused
-// or failing stream ends within a round trip.
-const watchSettled = time.Second
-
 // WatchOptions select registrations and how a watch copes with trouble.
 type WatchOptions struct {
 	// ServiceType limits the watch to registrations of this type; empty means all.
@@ -211,9 +206,9 @@ type WatchOptions struct {
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
 	// value) means the default, 10, not "never reconnect": set NoResume for that. A reconnect did
-	// not fail once its stream got SYNCED, the server's headers or a change, or (a server that
-	// predates SYNCED sends an idle watch nothing) lasted a second. A stream ended by EVENTS_LOST
-	// counts only when no change arrived since the last resume.
+	// not fail once its stream got SYNCED or a change; one that ended with neither failed, however
+	// long it lasted (a hung server, a proxy with no backend). A stream ended by EVENTS_LOST counts
+	// only when no change arrived since the last resume.
 	MaxReconnects int
 }
 
@@ -241,20 +236,12 @@ func (c *Client) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[*v1.Wat
 			if err != nil {
 				return err
 			}
-			// The stream counts as re-established at SYNCED, or once the server's headers arrive
-			// (nil when it ended without any) or, for a server that predates SYNCED and sends an idle
-			// watch nothing, not even headers, once it has lasted watchSettled: else every drop of a
-			// healthy idle watch would count as a failed reconnect.
-			opened := time.Now()
-			if md, _ := stream.Header(); md != nil {
-				healthy()
-			}
+			// Only a message shows that the stream works (the server sends SYNCED at once, even to an
+			// idle watch): a stream that lasted long but brought nothing, from a hung server or a
+			// proxy with no backend, is a failed reconnect.
 			for {
 				change, err := stream.Recv()
 				if err != nil {
-					if time.Since(opened) >= watchSettled {
-						healthy()
-					}
 					return err
 				}
 				healthy()

@@ -82,63 +82,59 @@ func TestIdleWatchOutlivesDroppedConnections(t *testing.T) {
 	}
 }
 
-// headerServer's watches send their headers, then end UNAVAILABLE after a moment with no change:
-// streams the server took. refuse makes them end at once without headers instead.
-type headerServer struct {
+// hungServer's watches send nothing (only their headers when headers is set, as a proxy may), and
+// end UNAVAILABLE after a second and a half: a hung server, or a proxy with no backend.
+type hungServer struct {
 	v1.UnimplementedRegistryServiceServer
-	refuse  atomic.Bool
+	headers bool
 	watches atomic.Int32
 }
 
-func (s *headerServer) WatchServices(_ *v1.WatchServicesRequest, stream grpc.ServerStreamingServer[v1.WatchServicesResponse]) error {
+func (s *hungServer) WatchServices(_ *v1.WatchServicesRequest, stream grpc.ServerStreamingServer[v1.WatchServicesResponse]) error {
 	s.watches.Add(1)
-	if !s.refuse.Load() {
+	if s.headers {
 		if err := stream.SendHeader(metadata.MD{}); err != nil {
 			return err
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	return status.Error(codes.Unavailable, "going away")
+	select {
+	case <-stream.Context().Done():
+	case <-time.After(1500 * time.Millisecond):
+	}
+	return status.Error(codes.Unavailable, "no backend")
 }
 
-// A stream whose headers arrived was re-established, however short it lived; streams that fail
-// without them still give up after MaxReconnects in a row.
-func TestWatchStreamWithHeadersIsNoFailedReconnect(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := &headerServer{}
-	srv := grpc.NewServer()
-	v1.RegisterRegistryServiceServer(srv, fake)
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(srv.Stop)
-	c := dial(t, ln.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ended := watchEnd(ctx, c, scriptengine.WatchOptions{MaxReconnects: 1})
-	deadline := time.After(20 * time.Second)
-	for fake.watches.Load() < 6 {
-		select {
-		case err := <-ended:
-			t.Fatalf("the watch ended after %d streams, each with headers: %v", fake.watches.Load(), err)
-		case <-deadline:
-			t.Fatalf("%d streams in 20 s", fake.watches.Load())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	fake.refuse.Store(true)
-	before := fake.watches.Load()
-	select {
-	case err := <-ended:
-		if status.Code(err) != codes.Unavailable {
-			t.Fatalf("the refused watch ended with %v, want UNAVAILABLE", err)
-		}
-		// The stream running when refusing began, then at most MaxReconnects+1 refused ones.
-		if n := fake.watches.Load() - before; n > 2 {
-			t.Fatalf("%d streams after the refusals began, want at most 2 (MaxReconnects 1)", n)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the watch did not give up on refused streams (%d streams)", fake.watches.Load())
+// A stream that brought no message (not SYNCED, not a change) is a failed reconnect however long it
+// lasted and whether or not headers came: the watch gives up after MaxReconnects of them in a row.
+// It used to count a stream with headers, or one that lasted a second, as working, and retried forever.
+func TestWatchGivesUpOnStreamsThatBringNothing(t *testing.T) {
+	for _, headers := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no headers", true: "headers"}[headers], func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fake := &hungServer{headers: headers}
+			srv := grpc.NewServer()
+			v1.RegisterRegistryServiceServer(srv, fake)
+			go func() { _ = srv.Serve(ln) }()
+			t.Cleanup(srv.Stop)
+			c := dial(t, ln.Addr().String())
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			select {
+			case err := <-watchEnd(ctx, c, scriptengine.WatchOptions{MaxReconnects: 1}):
+				if status.Code(err) != codes.Unavailable {
+					t.Fatalf("the watch ended with %v, want UNAVAILABLE", err)
+				}
+				// The first stream and MaxReconnects (1) more.
+				if n := fake.watches.Load(); n != 2 {
+					t.Fatalf("%d streams, want 2 (MaxReconnects 1)", n)
+				}
+			case <-time.After(12 * time.Second):
+				t.Fatalf("the watch still retried after 12 s (%d streams that brought nothing)", fake.watches.Load())
+			}
+		})
 	}
 }

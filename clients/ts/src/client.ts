@@ -219,8 +219,8 @@ export interface WatchOptions {
   resume?: boolean;
   /**
    * Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0).
-   * A reconnect worked once its stream said SYNCED or got a change, or (a server that predates SYNCED
-   * sends an idle watch nothing) lasted a second.
+   * A reconnect worked once its stream said SYNCED or got a change; one that ended with neither failed,
+   * however long it lasted (a hung server, a proxy with no backend).
    * A stream ended by `EVENTS_LOST` counts unless it delivered a change since the last resume.
    */
   maxReconnects?: number;
@@ -235,13 +235,6 @@ function contextWith(context: RunOptions["context"], args: Arguments | undefined
   ctx.arguments = argumentValues(args);
   return ctx;
 }
-
-/**
- * How long a watch stream must last to count as re-established when it brought nothing: a server that
- * predates SYNCED sends an idle watch no message (nor its headers), while a refused or failing stream
- * ends within a round trip.
- */
-const WATCH_SETTLED_MS = 1000;
 
 export class ScriptEngineClient {
   readonly scripts: Client<typeof ScriptService>;
@@ -380,25 +373,19 @@ export class ScriptEngineClient {
     const registry = this.registry;
     yield* this.resuming(options, async function* (healthy, delivered, signal) {
       options.onRestart?.();
-      const opened = Date.now();
-      try {
-        for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
-          healthy();
-          // The stream works, but SYNCED is no change: it does not keep a stream that fell behind
-          // from counting as a failed reconnect.
-          if (change.kind === ChangeKind.SYNCED) {
-            options.onSynced?.();
-            continue;
-          }
-          delivered();
-          yield change;
+      // Only what the server sent shows that the stream works (it sends SYNCED at once, even to an
+      // idle watch): a stream that lasted long but brought nothing, from a hung server or a proxy
+      // with no backend, is a failed reconnect.
+      for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
+        healthy();
+        // The stream works, but SYNCED is no change: it does not keep a stream that fell behind
+        // from counting as a failed reconnect.
+        if (change.kind === ChangeKind.SYNCED) {
+          options.onSynced?.();
+          continue;
         }
-      } catch (e) {
-        // A server that predates SYNCED sends an idle watch nothing to show that it works: a
-        // stream that lasted WATCH_SETTLED_MS was re-established, else every drop of a healthy idle
-        // watch would count as a failed reconnect and a long-lived one would give up.
-        if (Date.now() - opened >= WATCH_SETTLED_MS) healthy();
-        throw e;
+        delivered();
+        yield change;
       }
     });
   }

@@ -213,11 +213,10 @@ class AsyncClient:
                 on_restart()
             stream = self.registry.WatchServices(registry_service_pb2.WatchServicesRequest(service_type=service_type))
             try:
-                with c.watch_settles(healthy):
-                    async for msg in stream:
-                        change = c.watch_change(msg, healthy, on_synced)
-                        if change is not None:
-                            yield change
+                async for msg in stream:
+                    change = c.watch_change(msg, healthy, on_synced)
+                    if change is not None:
+                        yield change
             finally:
                 await stream.aclose()
 

@@ -270,7 +270,7 @@ class Client:
             if on_restart:
                 on_restart()
             request = registry_service_pb2.WatchServicesRequest(service_type=service_type)
-            with _cancelled_on(stop, self.registry.WatchServices(request)) as stream, c.watch_settles(healthy):
+            with _cancelled_on(stop, self.registry.WatchServices(request)) as stream:
                 for msg in stream:
                     change = c.watch_change(msg, healthy, on_synced)
                     if change is not None:

@@ -7,7 +7,6 @@ import datetime
 import decimal
 import random
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
@@ -219,30 +218,11 @@ def resume_point(position: dict[str, Optional[int]]) -> Iterator[None]:
         raise
 
 
-#: How long a watch stream must last to count as re-established when it brought nothing: a server
-#: that predates SYNCED sends an idle watch (a filter no registration matches) no message, not even
-#: its headers, while a refused or failing stream ends within a round trip.
-WATCH_SETTLED = 1.0
-
-
-@contextlib.contextmanager
-def watch_settles(healthy: Callable[[], None]) -> Iterator[None]:
-    """Wraps one watch stream's life: when it ends with an error after lasting ``WATCH_SETTLED``,
-    it counts as a reconnect that worked (``healthy``), though neither SYNCED nor a change came (a
-    server that predates SYNCED); else every drop of a healthy idle watch would count as a failed
-    reconnect, and a long-lived one would give up."""
-    opened = time.monotonic()
-    try:
-        yield
-    except ScriptEngineError:
-        if time.monotonic() - opened >= WATCH_SETTLED:
-            healthy()
-        raise
-
-
 def watch_change(msg: Any, healthy: Callable[[], None], on_synced: Optional[Callable[[], None]]) -> Any:
     """One WatchServicesResponse of a resuming watch (both clients): every message shows the stream
-    works (``healthy``); SYNCED goes to ``on_synced`` and is not yielded (None), so the iteration
+    works (``healthy``), and only a message does (the server sends SYNCED at once, even to an idle
+    watch): a stream that lasted long but brought nothing, from a hung server or a proxy with no
+    backend, is a failed reconnect. SYNCED goes to ``on_synced`` and is not yielded (None), so the iteration
     yields registrations only and SYNCED does not keep a stream that fell behind from counting as a
     failed reconnect. Returns the change to yield."""
     healthy()
