@@ -7,7 +7,11 @@ import type * as http2 from "node:http2";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { validateReadWriteMaxBytes, type UniversalClientFn } from "@connectrpc/connect/protocol";
 import { createTransport } from "@connectrpc/connect/protocol-grpc";
-import { compressionBrotli, compressionGzip, createNodeHttpClient, Http2SessionManager } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, createNodeHttpClient, Http2SessionManager, type NodeHttpClientOptions } from "@connectrpc/connect-node";
+import { ConnectionPool } from "./connection-pool.ts";
+
+/** What createNodeHttpClient's sessionProvider returns (connect-node does not export its name). */
+type SessionManager = ReturnType<NonNullable<Extract<NodeHttpClientOptions, { httpVersion: "2" }>["sessionProvider"]>>;
 
 export interface GrpcHttp2TransportOptions {
   /** http(s)://host:port of the HTTP port. */
@@ -31,9 +35,38 @@ export function unavailableBeforeHeaders(inner: UniversalClientFn): UniversalCli
   };
 }
 
+/** HTTP/2 sessions to one server, each carrying a bounded number of calls (see ConnectionPool). */
+export class Http2SessionPool implements SessionManager {
+  readonly authority: string;
+  readonly #pool: ConnectionPool<Http2SessionManager>;
+  readonly #owner = new WeakMap<http2.ClientHttp2Stream, Http2SessionManager>();
+
+  constructor(baseUrl: string, nodeOptions?: http2.SecureClientSessionOptions) {
+    this.authority = new URL(baseUrl).origin;
+    this.#pool = new ConnectionPool(() => new Http2SessionManager(baseUrl, {}, nodeOptions));
+  }
+
+  async request(method: string, path: string, headers: http2.OutgoingHttpHeaders, options: Omit<http2.ClientSessionRequestOptions, "signal">): Promise<http2.ClientHttp2Stream> {
+    const { conn, release } = this.#pool.acquire();
+    try {
+      const stream = await conn.request(method, path, headers, options);
+      this.#owner.set(stream, conn);
+      stream.once("close", release);
+      return stream;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  notifyResponseByteRead(stream: http2.ClientHttp2Stream): void {
+    this.#owner.get(stream)?.notifyResponseByteRead(stream);
+  }
+}
+
 /** createGrpcTransport's defaults (binary, gzip/br accepted, nothing compressed), over the wrapped client. */
 export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Transport {
-  const sessions = new Http2SessionManager(options.baseUrl, {}, options.nodeOptions);
+  const sessions = new Http2SessionPool(options.baseUrl, options.nodeOptions);
   return createTransport({
     baseUrl: options.baseUrl,
     httpClient: unavailableBeforeHeaders(createNodeHttpClient({ httpVersion: "2", sessionProvider: () => sessions })),

@@ -6,6 +6,7 @@ import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import type { StreamResponse, UnaryResponse } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { StatusSchema } from "../../../gen/ts/google/rpc/status_pb.js";
+import { ConnectionPool } from "./connection-pool.ts";
 
 type HeaderInit = ConstructorParameters<typeof Headers>[0];
 
@@ -15,6 +16,12 @@ export interface GrpcJsTransportOptions {
   /** grpc-js channel options (keepalive, message sizes, ...). */
   channelOptions?: grpc.ChannelOptions;
 }
+
+/**
+ * Each channel has its own connection: grpc-js otherwise shares one between all channels to an
+ * address in the process, so one client's long-lived streams would take every other client's slots.
+ */
+const OWN_CONNECTION: grpc.ChannelOptions = { "grpc.use_local_subchannel_pool": 1 };
 
 function metadataOf(header: HeaderInit | undefined): grpc.Metadata {
   const md = new grpc.Metadata();
@@ -49,7 +56,8 @@ function callOptions(signal: AbortSignal | undefined, timeoutMs: number | undefi
 }
 
 export function createGrpcJsTransport(address: string, options: GrpcJsTransportOptions = {}): Transport & { close(): void } {
-  const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
+  const credentials = options.credentials ?? grpc.credentials.createInsecure();
+  const channels = new ConnectionPool(() => new grpc.Client(address, credentials, { ...OWN_CONNECTION, ...options.channelOptions }));
   const path = (m: DescMethod) => `/${m.parent.typeName}/${m.name}`;
   const serializer = <I extends DescMessage>(m: DescMethod & { input: I }) => (msg: MessageInitShape<I>) =>
     Buffer.from(toBinary(m.input, create(m.input, msg)));
@@ -60,9 +68,12 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
   let closed = false;
   const inFlight = new Set<grpc.Call>();
   const closedError = () => new ConnectError("the client was closed", Code.Canceled);
-  const track = (call: grpc.Call) => {
+  const track = (call: grpc.Call, release: () => void) => {
     inFlight.add(call);
-    call.on("status", () => inFlight.delete(call));
+    call.on("status", () => {
+      inFlight.delete(call);
+      release();
+    });
   };
 
   return {
@@ -70,13 +81,14 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       closed = true;
       for (const call of inFlight) call.cancel();
       inFlight.clear();
-      client.close();
+      for (const client of channels.connections) client.close();
     },
     unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: MessageInitShape<I>): Promise<UnaryResponse<I, O>> {
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(new ConnectError("the operation was aborted", Code.Canceled));
         if (closed) return reject(closedError());
         let responseHeader = new Headers();
+        const { conn: client, release } = channels.acquire();
         const call = client.makeUnaryRequest(path(method), serializer(method), deserializer(method), input, metadataOf(header), callOptions(signal, timeoutMs), (err, message) => {
           signal?.removeEventListener("abort", cancel);
           if (err) return reject(closed && err.code === grpc.status.CANCELLED ? closedError() : connectErrorOf(err));
@@ -87,7 +99,7 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
         call.on("status", (s) => (trailer = headersOf(s.metadata)));
         const cancel = () => call.cancel();
         signal?.addEventListener("abort", cancel, { once: true });
-        track(call);
+        track(call, release);
       });
     },
     async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: AsyncIterable<MessageInitShape<I>>): Promise<StreamResponse<I, O>> {
@@ -95,12 +107,15 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       const md = metadataOf(header);
       const opts = callOptions(signal, timeoutMs);
       let call: grpc.ClientReadableStream<MessageShape<O>> | grpc.ClientDuplexStream<MessageInitShape<I>, MessageShape<O>>;
+      let first: MessageInitShape<I> | undefined;
       if (method.methodKind === "server_streaming") {
-        let first: MessageInitShape<I> | undefined;
         for await (const msg of input) {
           first = msg;
           break;
         }
+      }
+      const { conn: client, release } = channels.acquire();
+      if (method.methodKind === "server_streaming") {
         call = client.makeServerStreamRequest(path(method), serializer(method), deserializer(method), first ?? ({} as MessageInitShape<I>), md, opts);
       } else {
         const duplex = client.makeBidiStreamRequest(path(method), serializer(method), deserializer(method), md, opts);
@@ -112,7 +127,7 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       }
       const cancel = () => call.cancel();
       signal?.addEventListener("abort", cancel, { once: true });
-      track(call);
+      track(call, release);
       const trailer = new Headers();
       call.on("status", (s: grpc.StatusObject) => headersOf(s.metadata).forEach((v, k) => trailer.set(k, v)));
       // An error can arrive before anyone iterates (e.g. a stream refused before its first
