@@ -51,6 +51,12 @@ export function connectErrorOf(err: Partial<grpc.StatusObject> & Error): Connect
   return e;
 }
 
+/**
+ * An abort's error as the Connect transports make it (grpc-js only says "Cancelled on client"):
+ * CANCELLED with the reason's message and the reason as its cause.
+ */
+const abortedBy = (signal: AbortSignal) => ConnectError.from(signal.reason, Code.Canceled);
+
 function callOptions(signal: AbortSignal | undefined, timeoutMs: number | undefined): grpc.CallOptions {
   return timeoutMs !== undefined && timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
 }
@@ -85,24 +91,27 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
     },
     unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: MessageInitShape<I>): Promise<UnaryResponse<I, O>> {
       return new Promise((resolve, reject) => {
-        if (signal?.aborted) return reject(new ConnectError("the operation was aborted", Code.Canceled));
+        if (signal?.aborted) return reject(abortedBy(signal));
         if (closed) return reject(closedError());
         let responseHeader = new Headers();
+        // Filled in place: grpc-js emits the status (with the trailers) just after the callback.
+        const trailer = new Headers();
         const { conn: client, release } = channels.acquire();
         const call = client.makeUnaryRequest(path(method), serializer(method), deserializer(method), input, metadataOf(header), callOptions(signal, timeoutMs), (err, message) => {
           signal?.removeEventListener("abort", cancel);
+          if (err && err.code === grpc.status.CANCELLED && signal?.aborted) return reject(abortedBy(signal));
           if (err) return reject(closed && err.code === grpc.status.CANCELLED ? closedError() : connectErrorOf(err));
           resolve({ stream: false, service: method.parent, method, header: responseHeader, message: message as MessageShape<O>, trailer: trailer });
         });
-        let trailer = new Headers();
         call.on("metadata", (md) => (responseHeader = headersOf(md)));
-        call.on("status", (s) => (trailer = headersOf(s.metadata)));
+        call.on("status", (s) => headersOf(s.metadata).forEach((v, k) => trailer.append(k, v)));
         const cancel = () => call.cancel();
         signal?.addEventListener("abort", cancel, { once: true });
         track(call, release);
       });
     },
     async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: AsyncIterable<MessageInitShape<I>>): Promise<StreamResponse<I, O>> {
+      if (signal?.aborted) throw abortedBy(signal);
       if (closed) throw closedError();
       const md = metadataOf(header);
       const opts = callOptions(signal, timeoutMs);
@@ -144,7 +153,7 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
           if (!failed) for await (const msg of call as AsyncIterable<MessageShape<O>>) yield msg;
           if (failed) throw failed;
         } catch (err) {
-          if (signal?.aborted) throw new ConnectError("the operation was aborted", Code.Canceled);
+          if (signal?.aborted) throw abortedBy(signal);
           if (closed && (err as grpc.ServiceError).code === grpc.status.CANCELLED) throw closedError();
           throw connectErrorOf(err as grpc.ServiceError);
         } finally {

@@ -58,8 +58,18 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const RECONNECT_BACKOFF = { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 2000 } as const;
 
 /** Options that contradict each other: refused before anything is sent. */
-function invalidOption(message: string): InvalidArgumentError {
-  return new InvalidArgumentError(new ConnectError(message, Code.InvalidArgument));
+function invalidOption(message: string, cause?: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(new ConnectError(message, Code.InvalidArgument, undefined, undefined, cause));
+}
+
+/** grpc-js's credentials; what it refuses (a bad PEM, ...) is the SDK's InvalidArgumentError. */
+function grpcJsCredentials(tls: TlsOptions | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  try {
+    return grpc.credentials.createSsl(buf(tls.ca) ?? null, buf(tls.key) ?? null, buf(tls.cert) ?? null);
+  } catch (e) {
+    throw invalidOption(`tls: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
 }
 
 /** Creates a client. `new ScriptEngineClient(transport, options)` takes any transport directly. */
@@ -71,8 +81,13 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
   if (tls && /^http:\/\//i.test(options.address ?? "")) {
     throw invalidOption(`tls is set but address ${JSON.stringify(options.address)} is a plaintext http:// URL: use https:// (or host:port), or leave tls out`);
   }
+  // grpc-js refuses half a pair with a plain Error, the HTTP transports only at the first call.
+  if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {
+    const [given, missing] = tls.cert === undefined ? ["key", "cert"] : ["cert", "key"];
+    throw invalidOption(`tls.${given} without tls.${missing}: a client certificate needs both (mTLS)`);
+  }
   if (kind === "grpc-js") {
-    const credentials = tls ? grpc.credentials.createSsl(buf(tls.ca) ?? null, buf(tls.key) ?? null, buf(tls.cert) ?? null) : grpc.credentials.createInsecure();
+    const credentials = grpcJsCredentials(tls);
     const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...RECONNECT_BACKOFF, ...options.channelOptions };
     const transport = createGrpcJsTransport(options.address ?? "127.0.0.1:50051", { credentials, channelOptions });
     return new ScriptEngineClient(transport, options, () => transport.close());
