@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { CliError, EXIT, cutBeforeAnswer, describeError } from "./exit.ts";
 import { speaksHttp2First } from "./port-probe.ts";
 import { lastExitCode } from "./action.ts";
-import { handleStdoutErrors, printable } from "./output.ts";
+import { handleStderrErrors, handleStdoutErrors, printable } from "./output.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
 import { handleSignals, interruptionCode } from "./signals.ts";
 import { scriptCommands } from "./commands/scripts.ts";
@@ -71,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     return runServer(argv.slice(1));
   }
   handleStdoutErrors();
+  handleStderrErrors();
   handleSignals();
   const program = buildProgram();
   try {

@@ -72,6 +72,22 @@ export function handleStdoutErrors(): void {
   });
 }
 
+let stderrGone = false;
+/**
+ * For the commands: stderr that takes no more (`2>&1 | head -1` once head has left, a full disk)
+ * was an unhandled 'error' that replaced a succeeded command's exit code with 1. It only carries
+ * messages, and once they cannot be shown the exit code is all that is left to tell: it stays the
+ * command's, and later messages are dropped. A live view stops when stdout goes, not stderr.
+ */
+let handlingStderr = false;
+export function handleStderrErrors(): void {
+  if (handlingStderr) return;
+  handlingStderr = true;
+  process.stderr.on("error", () => {
+    stderrGone = true;
+  });
+}
+
 /**
  * Exits with `code` once stdout is flushed (live views and grpc-js channels may leave handles
  * open). Output that could not be written is one line on stderr and EXIT.OUTPUT instead.
@@ -92,6 +108,7 @@ export const out = (text: string) => {
 };
 /** Human output only (--json goes through out): shown printableLines, as it often quotes the server. */
 export const err = (text: string) => {
+  if (stderrGone) return;
   const safe = printableLines(text);
   process.stderr.write(safe.endsWith("\n") ? safe : safe + "\n");
 };
