@@ -72,7 +72,9 @@ export class SchemaValidator {
   // reference one 200-property definition took 75 s) and spells out an enum or required list at
   // each use; past a few keywords these become one function per definition and loops.
   readonly #budget = new ValidationBudget();
-  readonly #ajv = new Ajv({ strict: false, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp, process: this.#budget.instrument } });
+  // addUsedSchema off: ajv would register each compiled schema under its $id for good, so a tool's
+  // schema changed under the same $id, or another tool's with that $id, no longer compiled.
+  readonly #ajv = new Ajv({ strict: false, validateFormats: false, addUsedSchema: false, ...LINEAR_CODE, code: { regExp: linearRegExp, process: this.#budget.instrument } });
   // Only compiles (strict mode's complaints about a schema), never checks a value.
   readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
   readonly #cache = new Map<string, ValidateFunction>();
