@@ -20,7 +20,8 @@ function watchRetryMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
-function metricsView(m: PerformanceMetrics): string {
+/** The human view of `metrics` and of each `metrics --watch` refresh. */
+export function metricsView(m: PerformanceMetrics): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   return pairs([
     ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})`],
@@ -28,7 +29,8 @@ function metricsView(m: PerformanceMetrics): string {
     ["pool", `${m.busyIsolates}/${m.poolSize} isolates busy · queue ${m.queueLength} · active ${m.activeConnections}`],
     ["cache", `${m.cacheSize} scripts · ${m.cacheHits} hits / ${m.cacheMisses} misses (${pct(m.cacheHitRate)}) · ${m.totalCompilations} compilations`],
     ["recycling", `${m.isolateRecycles} isolate recycles · ${m.workerRestarts} worker restarts`],
-    ["events", `${m.eventSubscribers} subscribers`],
+    // A subscriber that falls behind loses events (or, under on_lag = "disconnect", its stream).
+    ["events", `${m.eventSubscribers} subscribers · ${m.laggedEvents} missed by lagging subscribers · ${m.lagDisconnects} lag disconnects`],
     ["store", `${fmtBytes(m.storedScriptBytes)} of scripts stored`],
     ["process", `${fmtBytes(m.memoryUsage)} memory · ${m.cpuUsage.toFixed(1)}% cpu · up ${fmtDuration(m.uptime)}`],
     ["at", fmtTime(m.timestamp)],
