@@ -143,10 +143,13 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       // message); keep it so iteration reports it instead of ending as if OK.
       let failed: grpc.ServiceError | undefined;
       call.on("error", (e: grpc.ServiceError) => (failed ??= e));
+      // A stream that ends with no message comes back trailers-only: no 'metadata' then, and 'end'
+      // only once someone reads, so its status must settle the wait too (an OK one ends iteration).
       const responseHeader = await new Promise<Headers>((resolve) => {
         call.once("metadata", (m: grpc.Metadata) => resolve(headersOf(m)));
         call.once("error", () => resolve(new Headers()));
         call.once("end", () => resolve(new Headers()));
+        call.once("status", () => resolve(new Headers()));
       });
       async function* messages(): AsyncGenerator<MessageShape<O>> {
         try {
