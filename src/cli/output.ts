@@ -23,7 +23,7 @@ export function printable(text: string): string {
   return text.replace(CONTROLS, escapeControl);
 }
 
-/** As printable, but newlines stay: for multi-line text (script output, messages on stderr). */
+/** As printable, but newlines stay: for multi-line text (a script's stdout and stderr). */
 export function printableLines(text: string): string {
   return text.replace(CONTROLS_BUT_NEWLINE, escapeControl);
 }
@@ -106,12 +106,17 @@ export function exitAfterOutput(code: number): void {
 export const out = (text: string) => {
   if (!stdoutGone.aborted) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
 };
-/** Human output only (--json goes through out): shown printableLines, as it often quotes the server. */
-export const err = (text: string) => {
-  if (stderrGone) return;
-  const safe = printableLines(text);
-  process.stderr.write(safe.endsWith("\n") ? safe : safe + "\n");
+const toStderr = (text: string) => {
+  if (!stderrGone) process.stderr.write(text.endsWith("\n") ? text : text + "\n");
 };
+/**
+ * One line on stderr for humans (--json goes through out), shown printable: it often quotes the
+ * server (a migration error, a rollback message, a script's error), and a newline there would
+ * print a second line that reads as the CLI's own ("error: …", "ok in …").
+ */
+export const err = (text: string) => toStderr(printable(text));
+/** A script's own stderr, which has lines of its own: shown printableLines (newlines kept). */
+export const errLines = (text: string) => toStderr(printableLines(text));
 
 /** JSON that knows bigint (proto uint64 outside toJson). */
 export const json = (value: unknown, pretty = true) =>

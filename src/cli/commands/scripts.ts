@@ -16,7 +16,7 @@ import {
 import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
 import { MAX_TIMER_MS, durationMs, exactIntegers, readSource, unsignedArg } from "../input.ts";
-import { err, fmtBytes, fmtDuration, json, out, pairs, printableLines, table } from "../output.ts";
+import { err, errLines, fmtBytes, fmtDuration, json, out, pairs, printableLines, table } from "../output.ts";
 import { checkProfilePath, saveProfile } from "../profile.ts";
 
 interface ExecOptions {
@@ -100,7 +100,7 @@ function report(result: ExecutionResult, o: ExecOptions & { json?: boolean }): n
     out(json(doc));
   } else {
     if (result.stdout) out(printableLines(result.stdout));
-    if (result.stderr) err(result.stderr);
+    if (result.stderr) errLines(result.stderr);
     const value = jsonOf(result.returnValue);
     if (result.success && value !== undefined) out(printableLines(typeof value === "string" ? value : JSON.stringify(value, null, 2)));
   }
