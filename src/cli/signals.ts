@@ -18,6 +18,28 @@ export function holdForLiveView(): () => void {
   return () => void liveViews--;
 }
 
+const restorers = new Set<() => void>();
+/**
+ * `restore` runs if a signal ends the command at once, where `finally` blocks never run: a
+ * progress bar hides the cursor and turns line wrap off, and left the operator's terminal so.
+ * Returns its release, for when the command restored the terminal itself.
+ */
+export function restoreOnExit(restore: () => void): () => void {
+  restorers.add(restore);
+  return () => void restorers.delete(restore);
+}
+
+function leave(exitCode: number): never {
+  for (const restore of restorers) {
+    try {
+      restore();
+    } catch {
+      /* the exit matters more than one terminal setting */
+    }
+  }
+  process.exit(exitCode);
+}
+
 /** For the commands (not `serve`, which has its own). */
 let handling = false;
 export function handleSignals(): void {
@@ -30,11 +52,11 @@ export function handleSignals(): void {
     process.on(signal, () => {
       // A second signal, or nothing that stops by itself: leave now. The closed connection is
       // the call's cancellation, as it was when the signal killed the process.
-      if (code !== undefined) process.exit(code);
+      if (code !== undefined) leave(code);
       code = exit;
       noteInterrupted();
       stopping.abort();
-      if (liveViews === 0) process.exit(code);
+      if (liveViews === 0) leave(code);
     });
   }
 }

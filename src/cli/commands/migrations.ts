@@ -4,7 +4,6 @@
 import { createInterface } from "node:readline/promises";
 import { toJson } from "@bufbuild/protobuf";
 import { Option, type Command } from "commander";
-import cliProgress from "cli-progress";
 import {
   MigrationInfoSchema,
   MigrationResultSchema,
@@ -22,6 +21,7 @@ import {
 import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
 import { enumName, err, fmtDuration, fmtTime, json, out, pairs, printable, table } from "../output.ts";
+import { progressBar } from "../progress.ts";
 
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
 type LevelName = keyof typeof LEVELS;
@@ -110,18 +110,14 @@ export function migrationCommands(program: Command): void {
         const directory = target === "." || target === "./" ? "" : target.replace(/\/+$/, "");
         const results: MigrationResult[] = [];
         const tty = Boolean(process.stderr.isTTY) && !o.json;
-        const bar = tty
-          ? new cliProgress.SingleBar({ format: "migrating {bar} {value}/{total} {tool}", stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
-          : undefined;
+        const bar = tty ? progressBar(process.stderr) : undefined;
         try {
           await withClient(o, async (c) => {
             for await (const msg of c.migrations.migrateDirectory({ directory, config, recursive: Boolean(o.recursive) }, { timeoutMs: 3_600_000 })) {
               if (msg.result) results.push(msg.result);
               const tool = msg.result?.toolName ?? "";
-              if (bar) {
-                if (results.length === 1 || bar.getTotal() !== msg.total) bar.start(msg.total, msg.done, { tool });
-                bar.update(msg.done, { tool });
-              } else if (o.json) out(json(toJson(MigrationResultSchema, msg.result ?? ({} as MigrationResult)), false));
+              if (bar) bar.update(msg.done, msg.total, tool);
+              else if (o.json) out(json(toJson(MigrationResultSchema, msg.result ?? ({} as MigrationResult)), false));
               else if (msg.result) err(`[${msg.done}/${msg.total}] ${tool} ${enumName(MigrationState, msg.result.status)}`);
             }
           });
