@@ -37,6 +37,18 @@ function readPem(flag: string, file: string): Buffer {
   }
 }
 
+/**
+ * A token travels in a header, which carries visible ASCII only: a pasted non-breaking space made
+ * grpc-js fail (exit 10) with an error quoting the whole token, and the HTTP transports sent no or
+ * another credential. Refused here, naming where it is and never the token.
+ */
+function checkToken(token: string): void {
+  const at = token.search(/[^\x21-\x7e]/);
+  if (at < 0) return;
+  const code = token.codePointAt(at)!.toString(16).toUpperCase().padStart(4, "0");
+  throw new CliError(`--token (SE_TOKEN) holds a character a header cannot carry at offset ${at} (U+${code}): a token is visible ASCII`);
+}
+
 export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
   // An empty variable is unset (as for the others: an exported but empty SE_ADDRESS is common);
   // an empty flag is a mistake, refused below.
@@ -45,6 +57,7 @@ export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = pro
   const address = o.address ?? (env.SE_ADDRESS || (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080"));
   checkAddress(address, o.address !== undefined ? "--address" : "SE_ADDRESS", transport !== "grpc-js");
   const token = o.token ?? env.SE_TOKEN ?? undefined;
+  if (token) checkToken(token);
   // An empty flag silently meant "no TLS" or "no client certificate"; an empty variable is unset.
   for (const [flag, value] of [["--ca", o.ca], ["--cert", o.cert], ["--key", o.key]] as const) {
     if (value === "") throw new CliError(`${flag} is empty: give a PEM file`);
