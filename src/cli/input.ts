@@ -61,15 +61,30 @@ export function readSource(file: string): { source: string; name: string; typesc
   return { source: bytes.toString("utf8"), name: file === "-" ? "stdin.js" : basename(file), typescript: ext === ".ts" || ext === ".mts" || ext === ".cts" };
 }
 
+/** A number literal's value in one spelling (sign, significant digits, exponent): "1.50e2" → "15e2". */
+function canonical(literal: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (!m) return literal;
+  const all = m[2]! + (m[3] ?? "");
+  const lead = all.search(/[1-9]/);
+  if (lead < 0) return "0";
+  return `${m[1]}${all.slice(lead).replace(/0+$/, "")}e${Number(m[4] ?? 0) + m[2]!.length - lead - 1}`;
+}
+
 /**
- * A JSON.parse reviver that refuses integer literals a JSON number (a double) cannot hold exactly:
- * 12345678901234567890 became 12345678901234567000, silently (an id or a uint64 from elsewhere).
+ * A JSON.parse reviver that refuses number literals a JSON number (a double) would round past
+ * ±(2^53 - 1): 12345678901234567890 became 12345678901234567000, silently (an id or a uint64 from
+ * elsewhere), and so did 12345678901234567890.0 and 1.2345678901234567891e19. Integer literals must
+ * be safe integers; other spellings (1e20) pass when the double holds every digit written. A literal
+ * past a double's range (1e400) is refused too, rather than passed on as Infinity.
  */
 export function exactIntegers(flag: string) {
   return function (this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
     const source = context?.source;
-    if (typeof value === "number" && source !== undefined && /^-?\d+$/.test(source) && !Number.isSafeInteger(value)) {
-      const where = Array.isArray(this) ? `[${key}]` : JSON.stringify(key);
+    if (typeof value !== "number" || source === undefined) return value;
+    const where = Array.isArray(this) ? `[${key}]` : JSON.stringify(key);
+    if (!Number.isFinite(value)) throw new CliError(`${flag} ${where}: ${source} is beyond the range of a JSON number (a double, up to about ±1.8e308)`);
+    if (/^-?\d+$/.test(source) ? !Number.isSafeInteger(value) : Math.abs(value) > Number.MAX_SAFE_INTEGER && canonical(source) !== canonical(String(value))) {
       throw new CliError(`${flag} ${where}: ${source} is beyond ±(2^53 - 1), where a JSON number does not hold integers exactly; pass it as a string ("${source}")`);
     }
     return value;
