@@ -46,7 +46,8 @@ export const BUILTIN_TOOLS = [
   },
 ];
 
-const MAX_SCHEMA_CACHE = 500;
+/** Compiled schemas kept by their text, besides each registered tool's own. */
+export const MAX_SCHEMA_CACHE = 500;
 /** ajv options that keep generated code linear in the schema (see SchemaValidator). */
 const LINEAR_CODE = { inlineRefs: 8, loopEnum: 16, loopRequired: 16 } as const;
 /**
@@ -71,22 +72,39 @@ export class SchemaValidator {
   // ajv inlines a referenced schema at every $ref (a 15 KiB schema whose 300 properties each
   // reference one 200-property definition took 75 s) and spells out an enum or required list at
   // each use; past a few keywords these become one function per definition and loops.
+  // An Ajv instance keeps every function it compiles, and the schema behind it, as long as it
+  // lives (removeSchema forgets the schema, not the code): one shared instance grew by every schema
+  // ever compiled, past the cache's bound. So each compile has its own instance, which goes with
+  // its validator, and one long-lived instance only checks schemas against the meta-schema (which
+  // it compiles once; an instance of its own per compile would cost ~10 ms each). Nor does a
+  // schema's $id outlive its compile: it no longer keeps another schema with that $id (the tool's
+  // changed schema, another tool's) from compiling. (ajv must register the schema in its instance,
+  // addUsedSchema: without, it cannot resolve a `$ref: "#"` in a schema with no $id.)
   readonly #budget = new ValidationBudget();
-  // addUsedSchema off: ajv would register each compiled schema under its $id for good, so a tool's
-  // schema changed under the same $id, or another tool's with that $id, no longer compiled.
-  readonly #ajv = new Ajv({ strict: false, validateFormats: false, addUsedSchema: false, ...LINEAR_CODE, code: { regExp: linearRegExp, process: this.#budget.instrument } });
-  // Only compiles (strict mode's complaints about a schema), never checks a value.
-  readonly #strict = new Ajv({ allErrors: true, strict: true, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
+  readonly #meta = new Ajv({ strict: false, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
   readonly #cache = new Map<string, ValidateFunction>();
 
   readonly #budgetMs: number;
 
   constructor(budgetMs = VALIDATION_BUDGET_MS) {
     this.#budgetMs = budgetMs;
-    this.#budget.attach(this.#ajv);
     // uniqueItems in linear time too (ajv's compares every pair of items).
-    useLinearUniqueItems(this.#ajv);
-    useLinearUniqueItems(this.#strict);
+    useLinearUniqueItems(this.#meta);
+  }
+
+  /** A compiler for one schema, already checked against the meta-schema. */
+  #compiler(): Ajv {
+    const ajv = new Ajv({ strict: false, validateFormats: false, validateSchema: false, ...LINEAR_CODE, code: { regExp: linearRegExp, process: this.#budget.instrument } });
+    this.#budget.attach(ajv);
+    useLinearUniqueItems(ajv);
+    return ajv;
+  }
+
+  /** Compiles (only) in strict mode, for its complaints about a schema, never to check a value. */
+  #strictCompiler(): Ajv {
+    const ajv = new Ajv({ allErrors: true, strict: true, validateFormats: false, validateSchema: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
+    useLinearUniqueItems(ajv);
+    return ajv;
   }
 
   #clean(schema: object): object {
@@ -100,7 +118,9 @@ export class SchemaValidator {
     if (fn) {
       this.#cache.delete(key); // least recently used goes first
     } else {
-      fn = this.#ajv.compile(this.#clean(schema));
+      const clean = this.#clean(schema);
+      this.#meta.validateSchema(clean, true); // throws "schema is invalid: ...", as ajv's compile does
+      fn = this.#compiler().compile(clean);
       if (this.#cache.size >= MAX_SCHEMA_CACHE) this.#cache.delete(this.#cache.keys().next().value!);
     }
     this.#cache.set(key, fn);
@@ -123,12 +143,10 @@ export class SchemaValidator {
   /** Problems strict mode finds in a schema that still compiles (unknown keywords and the like). */
   strictWarnings(schema: object): string[] {
     try {
-      this.#strict.compile(this.#clean(schema));
+      this.#strictCompiler().compile(this.#clean(schema));
       return [];
     } catch (err) {
       return [String((err as Error).message)];
-    } finally {
-      this.#strict.removeSchema();
     }
   }
 
@@ -200,15 +218,28 @@ export class ToolRegistry {
     this.#d = deps;
   }
 
-  #validatorsOf(tool: Pick<StoredTool, "name" | "inputSchema" | "outputSchema">): ToolValidators {
+  /** `sweep` off: at start, when every tool is registered (and counting them each time would be quadratic). */
+  #validatorsOf(tool: Pick<StoredTool, "name" | "inputSchema" | "outputSchema">, sweep = true): ToolValidators {
     const inputKey = tool.inputSchema ? JSON.stringify(tool.inputSchema) : "";
     const outputKey = tool.outputSchema ? JSON.stringify(tool.outputSchema) : "";
     let v = this.#validators.get(tool.name);
     if (v?.inputKey !== inputKey || v.outputKey !== outputKey) {
       v = this.#compile(tool, inputKey, outputKey);
-      this.#validators.set(tool.name, v);
+      if (sweep) this.#keep(tool.name, v);
+      else this.#validators.set(tool.name, v);
     }
     return v;
+  }
+
+  /**
+   * Makes `v` the validators of the registered tool `name`. More tools with validators than
+   * registered tools means some were removed (a rollback of their first migration): theirs go,
+   * so what is kept is bounded by the registered tools.
+   */
+  #keep(name: string, v: ToolValidators): void {
+    this.#validators.set(name, v);
+    if (this.#validators.size <= this.#d.tools.count()) return;
+    for (const other of this.#validators.keys()) if (other !== name && !this.#d.tools.get(other)) this.#validators.delete(other);
   }
 
   #compile(tool: Pick<StoredTool, "inputSchema" | "outputSchema">, inputKey: string, outputKey: string): ToolValidators {
@@ -229,7 +260,7 @@ export class ToolRegistry {
       const err = this.#d.schemas.firstRun(fn);
       if (err instanceof RangeError) throw err;
     }
-    return { schemas: fns.length, use: () => this.#validators.set(tool.name, v) };
+    return { schemas: fns.length, use: () => this.#keep(tool.name, v) };
   }
 
   /**
@@ -245,7 +276,7 @@ export class ToolRegistry {
       for (const t of page) {
         tools++;
         try {
-          const v = this.#validatorsOf(t);
+          const v = this.#validatorsOf(t, false);
           for (const fn of [v.input, v.output]) if (fn) (schemas++, this.#d.schemas.firstRun(fn));
         } catch {
           // Not a schema ajv compiles (stored before a check refused it): each call says why.
