@@ -97,6 +97,8 @@ export function describeError(err: unknown, address: string, probe: { http2OnlyP
     const reason = e.reason && e.reason !== codeName(e.code) ? ` (${e.reason})` : "";
     // grpc-js ends "No connection established…" with an empty "Resolution note:".
     let message = e.rawMessage.replace(/\s+/g, " ").trim().replace(/\s*Resolution note:$/, "");
+    // grpc-js adds its internals to a deadline: "Deadline exceeded after 14.994s,LB pick: 0.001s,remote_addr=…".
+    if (e.code === Code.DeadlineExceeded) message = message.replace(/^(Deadline exceeded after [\d.]+s),.*$/, "$1");
     if ((e.code === Code.Unavailable || reset) && !e.reason) message = `cannot reach ${address}: ${message}`;
     if (e.code === Code.Unavailable && (probe.http2OnlyPort || nodeCode(e.cause)?.startsWith("HPE_"))) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
     const meta = Object.entries(e.errorMetadata)

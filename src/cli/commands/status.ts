@@ -1,7 +1,7 @@
 // health (the standard grpc.health.v1 Check when the server wants a token and none is given), metrics [--watch].
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, ServingStatus, UnauthenticatedError, UnavailableError, toScriptEngineError, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
+import { HealthStatusSchema, PerformanceMetricsSchema, ServiceStatus, ServingStatus, TimeoutError, UnauthenticatedError, UnavailableError, toScriptEngineError, type PerformanceMetrics } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { resolveConnection } from "../connection.ts";
 import { CliError, EXIT, describeError } from "../exit.ts";
@@ -10,6 +10,20 @@ import { enumName, err, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table 
 
 /** How long `metrics --watch` keeps polling an unreachable server (as `events` keeps reconnecting). */
 export const WATCH_RETRY_MS = 10_000;
+
+/**
+ * How long a `metrics --watch` poll waits for its answer. A server that stops answering (frozen, or
+ * a host gone without a reset) ended the view after the one-shot deadline (15 s) with exit 6 and
+ * grpc-js's own text; it is now waited out like an outage, and said so sooner.
+ */
+export const WATCH_POLL_TIMEOUT_MS = 5_000;
+
+/** The line for a poll the view waits out (an outage, or no answer), or undefined for any other failure. */
+function pollFailure(e: unknown, address: string): string | undefined {
+  if (e instanceof UnavailableError) return describeError(e, address).line.replace(/\.$/, ""); // grpc-js's empty "Resolution note:" left out
+  if (e instanceof TimeoutError) return `DEADLINE_EXCEEDED: no answer from ${address} within ${WATCH_POLL_TIMEOUT_MS / 1000} s`;
+  return undefined;
+}
 
 /** SE_WATCH_RETRY_MS overrides that window (a restart slower than 10 s; tests that restart a server). */
 function watchRetryMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -95,16 +109,19 @@ export function statusCommands(program: Command): void {
             for (;;) {
               let m: PerformanceMetrics;
               try {
-                m = (await c.scripts.getMetrics({}, { signal: stop?.signal })).metrics!;
+                m = (await c.scripts.getMetrics({}, { signal: stop?.signal, timeoutMs: stop ? WATCH_POLL_TIMEOUT_MS : undefined })).metrics!;
                 failingSince = undefined;
               } catch (e) {
-                // A restart or a blip is waited out for a while, not the end of the view.
-                if (!stop || stop.signal.aborted || !(e instanceof UnavailableError)) throw e;
+                // A restart, a blip or a stall is waited out for a while, not the end of the view.
+                const failure = stop && !stop.signal.aborted ? pollFailure(e, address) : undefined;
+                if (!stop || failure === undefined) throw e;
                 if (failingSince === undefined) {
                   failingSince = Date.now();
-                  // The one-line form of every other error (grpc-js's empty "Resolution note:" left out).
-                  err(`scriptengine: ${describeError(e, address).line.replace(/\.$/, "")}; retrying`);
-                } else if (Date.now() - failingSince >= retryMs) throw e;
+                  err(`scriptengine: ${failure}; retrying`);
+                } else if (Date.now() - failingSince >= retryMs) {
+                  // Not serving, as for an outage (exit 3), not a limit of the command's (6).
+                  throw e instanceof TimeoutError ? new CliError(failure, EXIT.UNAVAILABLE) : e;
+                }
                 await pause(Math.min(every, 1000), stop.signal);
                 if (stop.signal.aborted) return;
                 continue;
