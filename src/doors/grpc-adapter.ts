@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
 import { clientCertificateKey } from "../auth/client-certificate.ts";
 import { abortedWith } from "../errors.ts";
+import { UnflushedBytes } from "./unflushed-bytes.ts";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -58,7 +59,13 @@ async function* checkedStream(requests: AsyncIterable<unknown>): AsyncGenerator<
   }
 }
 
+/** A response message as grpc-js sends it. */
+function encoderOf(method: DescMethod): (msg: unknown) => Buffer {
+  return (msg) => Buffer.from(toBinary(method.output, create(method.output, msg as never)));
+}
+
 function definitionOf(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
+  const encode = encoderOf(method);
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
@@ -73,7 +80,8 @@ function definitionOf(method: DescMethod): grpc.MethodDefinition<unknown, unknow
         return new MalformedRequest(method, err);
       }
     },
-    responseSerialize: (msg) => Buffer.from(toBinary(method.output, create(method.output, msg as never))),
+    // A stream's messages arrive encoded already (pump counts their bytes).
+    responseSerialize: (msg) => (Buffer.isBuffer(msg) ? msg : encode(msg)),
     responseDeserialize: (buf: Buffer) => fromBinary(method.output, buf),
   };
 }
@@ -84,12 +92,17 @@ type ServerStream = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDup
  * Writes every message of `source` to a server stream, honouring backpressure, then ends it.
  * A client that stops reading holds the source; one that then goes away (or whose deadline
  * passes) releases it: a cancelled stream never drains, so the wait also ends with the call.
+ * Backpressure is in bytes as well as grpc-js's 16 messages: messages are encoded here, and past
+ * STREAM_UNFLUSHED_BYTES not yet flushed the next one stays with the source (unflushed-bytes.ts).
  */
-async function pump(source: AsyncIterable<unknown>, call: ServerStream, ctx: HandlerContext) {
+async function pump(source: AsyncIterable<unknown>, call: ServerStream, ctx: HandlerContext, encode: (msg: unknown) => Buffer) {
+  const unflushed = new UnflushedBytes();
   try {
     for await (const msg of source) {
       if (call.cancelled || ctx.signal.aborted) break;
-      if (!call.write(msg) && !(await drained(call, ctx.signal))) break;
+      const bytes = encode(msg);
+      if (!call.write(bytes, unflushed.add(bytes.length)) && !(await drained(call, ctx.signal))) break;
+      if (unflushed.over && !(await unflushed.within(ctx.signal))) break;
     }
     if (call.cancelled) return;
     if (ctx.signal.aborted) call.emit("error", grpcStatusOf(abortedWith(ctx.signal)));
@@ -119,6 +132,7 @@ export function addService<S extends DescService>(server: grpc.Server, service: 
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of service.methods) {
     definition[method.name] = definitionOf(method);
+    const encode = encoderOf(method);
     const fn = (impl as unknown as Record<string, AnyImpl>)[method.localName].bind(impl);
     switch (method.methodKind) {
       case "unary":
@@ -136,13 +150,13 @@ export function addService<S extends DescService>(server: grpc.Server, service: 
           const ctx = contextFor(service, method, call);
           void pump((async function* () {
             yield* fn(call.request, ctx) as AsyncIterable<unknown>;
-          })(), call, ctx);
+          })(), call, ctx, encode);
         };
         break;
       case "bidi_streaming":
         handlers[method.name] = (call: grpc.ServerDuplexStream<unknown, unknown>) => {
           const ctx = contextFor(service, method, call);
-          void pump(fn(checkedStream(call), ctx) as AsyncIterable<unknown>, call, ctx);
+          void pump(fn(checkedStream(call), ctx) as AsyncIterable<unknown>, call, ctx, encode);
         };
         break;
       case "client_streaming":
