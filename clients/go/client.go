@@ -61,6 +61,7 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		// grpc-go waits up to 120 s between connection attempts after a long outage, failing the
 		// calls that are not retried meanwhile; a few seconds is enough to spare a server that is down.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: connectBackoff, MinConnectTimeout: 20 * time.Second}),
+		grpc.WithKeepaliveParams(o.keepalive),
 	}, o.dialOptions...)
 	conn, err := grpc.NewClient(address, dial...)
 	if err != nil {

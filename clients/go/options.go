@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 )
 
 // RetryPolicy governs retries of idempotent calls that fail with UNAVAILABLE: exponential
@@ -35,8 +36,14 @@ type options struct {
 	executionTimeout time.Duration
 	retry            RetryPolicy
 	onRetry          func(RetryEvent)
+	keepalive        keepalive.ClientParameters
 	dialOptions      []grpc.DialOption
 }
+
+// DefaultKeepalive is used unless WithKeepalive says otherwise: without pings a stream to a server
+// that stops answering without closing its connection (frozen, or a host gone without a reset) waits
+// forever, as TCP alone sees nothing wrong; with them it fails Unavailable and Subscribe and Watch resume.
+var DefaultKeepalive = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
 
 // Option configures Dial and New.
 type Option func(*options)
@@ -68,13 +75,16 @@ func WithRetry(p RetryPolicy) Option { return func(o *options) { o.retry = p } }
 // WithRetryHook is called before each retry (logging, metrics, tests).
 func WithRetryHook(f func(RetryEvent)) Option { return func(o *options) { o.onRetry = f } }
 
+// WithKeepalive replaces the HTTP/2 ping policy (grpc-go pings no more often than every 10 s).
+func WithKeepalive(p keepalive.ClientParameters) Option { return func(o *options) { o.keepalive = p } }
+
 // WithDialOptions adds grpc-go dial options (keepalive, message sizes, interceptors, ...).
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
 }
 
 func buildOptions(opts []Option) options {
-	o := options{defaultTimeout: 30 * time.Second, executionTimeout: 120 * time.Second, retry: DefaultRetryPolicy}
+	o := options{defaultTimeout: 30 * time.Second, executionTimeout: 120 * time.Second, retry: DefaultRetryPolicy, keepalive: DefaultKeepalive}
 	for _, opt := range opts {
 		opt(&o)
 	}

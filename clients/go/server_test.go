@@ -27,6 +27,8 @@ func repoRoot(t testing.TB) string {
 type testServer struct {
 	GRPC, HTTP string
 	DataDir    string
+	// Proc is the server's process (to freeze it with SIGSTOP, ...).
+	Proc *os.Process
 	// Stop interrupts the server and waits for it to exit (also done when the test ends).
 	Stop func()
 }
@@ -93,7 +95,7 @@ func startServerIn(t testing.TB, dir, toml string, extra ...string) testServer {
 				Listening *struct{ GRPC, HTTP string } `json:"listening"`
 			}
 			if json.Unmarshal(scanner.Bytes(), &msg) == nil && msg.Listening != nil {
-				ready <- testServer{GRPC: msg.Listening.GRPC, HTTP: msg.Listening.HTTP, DataDir: dir, Stop: stop}
+				ready <- testServer{GRPC: msg.Listening.GRPC, HTTP: msg.Listening.HTTP, DataDir: dir, Proc: cmd.Process, Stop: stop}
 			}
 		}
 		_ = cmd.Wait()

@@ -18,6 +18,8 @@ export interface GrpcHttp2TransportOptions {
   baseUrl: string;
   /** Passed to http2.connect (ca, cert, key, ...). */
   nodeOptions?: http2.SecureClientSessionOptions;
+  /** HTTP/2 pings (see ConnectOptions.keepalive); none when omitted. */
+  keepalive?: { timeMs: number; timeoutMs: number };
 }
 
 /**
@@ -41,9 +43,12 @@ export class Http2SessionPool implements SessionManager {
   readonly #pool: ConnectionPool<Http2SessionManager>;
   readonly #owner = new WeakMap<http2.ClientHttp2Stream, Http2SessionManager>();
 
-  constructor(baseUrl: string, nodeOptions?: http2.SecureClientSessionOptions) {
+  constructor(baseUrl: string, nodeOptions?: http2.SecureClientSessionOptions, keepalive?: { timeMs: number; timeoutMs: number }) {
     this.authority = new URL(baseUrl).origin;
-    this.#pool = new ConnectionPool(() => new Http2SessionManager(baseUrl, {}, nodeOptions));
+    // Pings while calls are open; an idle connection is pinged before its next call instead (connect-node
+    // does that past pingIntervalMs), so pinging it meanwhile would only keep it open on the server.
+    const ping = keepalive ? { pingIntervalMs: keepalive.timeMs, pingTimeoutMs: keepalive.timeoutMs } : {};
+    this.#pool = new ConnectionPool(() => new Http2SessionManager(baseUrl, ping, nodeOptions));
   }
 
   async request(method: string, path: string, headers: http2.OutgoingHttpHeaders, options: Omit<http2.ClientSessionRequestOptions, "signal">): Promise<http2.ClientHttp2Stream> {
@@ -66,7 +71,7 @@ export class Http2SessionPool implements SessionManager {
 
 /** createGrpcTransport's defaults (binary, gzip/br accepted, nothing compressed), over the wrapped client. */
 export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Transport {
-  const sessions = new Http2SessionPool(options.baseUrl, options.nodeOptions);
+  const sessions = new Http2SessionPool(options.baseUrl, options.nodeOptions, options.keepalive);
   return createTransport({
     baseUrl: options.baseUrl,
     httpClient: unavailableBeforeHeaders(createNodeHttpClient({ httpVersion: "2", sessionProvider: () => sessions })),

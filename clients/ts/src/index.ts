@@ -39,7 +39,24 @@ export interface ConnectOptions extends ClientOptions {
   tls?: boolean | TlsOptions;
   /** grpc-js channel options (keepalive, message sizes, ...). */
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * HTTP/2 pings on grpc-js and grpc-http2 (default every 30 s, answered within 10 s): a server that
+   * stops answering (frozen, or a host gone without a reset) fails the calls and streams on that
+   * connection with UnavailableError, so subscribe() and watch() resume. `false` sends none. The
+   * HTTP/1.1 transports (connect, grpc-web) cannot ping: a signal or timeout bounds their calls.
+   */
+  keepalive?: KeepaliveOptions | false;
 }
+
+export interface KeepaliveOptions {
+  /** Ping a connection after this long without a word from the server (default 30 000). */
+  timeMs?: number;
+  /** The connection is dead unless the ping is answered within this (default 10 000). */
+  timeoutMs?: number;
+}
+
+/** Without pings a stream to a frozen server waits forever: TCP alone sees nothing wrong. */
+export const DEFAULT_KEEPALIVE: Readonly<Required<KeepaliveOptions>> = { timeMs: 30_000, timeoutMs: 10_000 };
 
 const buf = (v: string | Buffer | undefined) => (v === undefined ? undefined : Buffer.from(v));
 
@@ -56,6 +73,11 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * wait is bounded like the SDK's own retry backoff instead (from 100 ms up to 2 s). `channelOptions` override it.
  */
 const RECONNECT_BACKOFF = { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 2000 } as const;
+
+/** grpc-js keepalive, idle connections included (a dead one is then found before the next call). */
+function grpcJsKeepalive(k: Required<KeepaliveOptions> | undefined): grpc.ChannelOptions {
+  return k ? { "grpc.keepalive_time_ms": k.timeMs, "grpc.keepalive_timeout_ms": k.timeoutMs, "grpc.keepalive_permit_without_calls": 1 } : {};
+}
 
 /** Options that contradict each other: refused before anything is sent. */
 function invalidOption(message: string, cause?: unknown): InvalidArgumentError {
@@ -86,9 +108,10 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
     const [given, missing] = tls.cert === undefined ? ["key", "cert"] : ["cert", "key"];
     throw invalidOption(`tls.${given} without tls.${missing}: a client certificate needs both (mTLS)`);
   }
+  const keepalive = options.keepalive === false ? undefined : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
   if (kind === "grpc-js") {
     const credentials = grpcJsCredentials(tls);
-    const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...RECONNECT_BACKOFF, ...options.channelOptions };
+    const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...RECONNECT_BACKOFF, ...grpcJsKeepalive(keepalive), ...options.channelOptions };
     const transport = createGrpcJsTransport(options.address ?? "127.0.0.1:50051", { credentials, channelOptions });
     return new ScriptEngineClient(transport, options, () => transport.close());
   }
@@ -98,7 +121,7 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
   const nodeOptions = tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
   const transport =
     kind === "grpc-http2"
-      ? createGrpcHttp2Transport({ baseUrl, nodeOptions })
+      ? createGrpcHttp2Transport({ baseUrl, nodeOptions, keepalive })
       : kind === "grpc-web"
         ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions })
         : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: kind === "connect", nodeOptions });

@@ -101,15 +101,27 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 # SDK's own retry backoff instead: from 100 ms up to 2 s.
 RECONNECT_BACKOFF = (("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 2000))
 
+# Without pings a stream to a server that stops answering without closing its connection (frozen, or
+# a host gone without a reset) waits forever, as TCP alone sees nothing wrong: ping every 30 s, dead
+# unless answered within 10 s, then it fails UNAVAILABLE and subscribe()/watch() resume. grpc core
+# stops pinging after two pings with no data sent, which a quiet subscription soon reaches: no limit.
+KEEPALIVE = (("grpc.keepalive_time_ms", 30_000), ("grpc.keepalive_timeout_ms", 10_000),
+             ("grpc.keepalive_permit_without_calls", 1), ("grpc.http2.max_pings_without_data", 0))
+# grpc core also times a keepalive ping out by this (a minute by default: with a 0.5 s keepalive
+# timeout alone a frozen server's stream still waited it): it follows the keepalive timeout unless set.
+PING_TIMEOUT = "grpc.http2.ping_timeout_ms"
+
 
 def channel_options(extra: Optional[Sequence[tuple[str, Any]]]) -> list[tuple[str, Any]]:
     """The channel options: the caller's, then for each they do not set a receive limit as large as
-    the server's responses and the bounded reconnect wait."""
+    the server's responses, the bounded reconnect wait and keepalive pings."""
     options = list(extra or ())
     given = {key for key, _ in options}
-    for key, value in (("grpc.max_receive_message_length", MAX_RESPONSE_BYTES), *RECONNECT_BACKOFF):
+    for key, value in (("grpc.max_receive_message_length", MAX_RESPONSE_BYTES), *RECONNECT_BACKOFF, *KEEPALIVE):
         if key not in given:
             options.append((key, value))
+    if PING_TIMEOUT not in given:
+        options.append((PING_TIMEOUT, dict(options)["grpc.keepalive_timeout_ms"]))
     return options
 
 
