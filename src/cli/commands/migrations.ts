@@ -49,14 +49,21 @@ function resultRows(results: MigrationResult[]): string {
   );
 }
 
-/** Asks on the terminal; Ctrl-C there is an interruption (130), not an internal error. */
+/**
+ * Asks on the terminal. Ctrl-C there is an interruption (130), not an internal error; Ctrl-D or
+ * the end of input (no answer) is the default answer, no, as an empty line is: it was taken for
+ * Ctrl-C, as readline ends the question alike for both.
+ */
 export async function confirm(question: string, io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = { input: process.stdin, output: process.stderr }): Promise<boolean> {
   const rl = createInterface(io);
   try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } catch (e) {
-    if ((e as Error).name === "AbortError") throw new CliError("interrupted", EXIT.INTERRUPTED);
-    throw e;
+    const answer = await new Promise<string | undefined>((resolve, reject) => {
+      rl.once("SIGINT", () => reject(new CliError("interrupted", EXIT.INTERRUPTED)));
+      rl.once("close", () => resolve(undefined)); // input that ends pending no answer at all
+      rl.question(`${question} [y/N] `).then(resolve, (e: Error) => (e.name === "AbortError" ? resolve(undefined) : reject(e)));
+    });
+    if (answer === undefined) io.output.write("\n"); // end the prompt's line, as Enter would have
+    return /^y(es)?$/i.test((answer ?? "").trim());
   } finally {
     rl.close();
   }
