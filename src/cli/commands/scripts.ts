@@ -18,6 +18,7 @@ import { CliError, EXIT } from "../exit.ts";
 import { MAX_TIMER_MS, durationMs, exactIntegers, readSource, unsignedArg } from "../input.ts";
 import { err, errLines, fmtBytes, fmtDuration, json, out, pairs, printableLines, table } from "../output.ts";
 import { checkProfilePath, saveProfile } from "../profile.ts";
+import { MAX_VALUE_DEPTH, jsonTextNestsDeeper, valueNestsDeeper } from "../../engine/json-depth.ts";
 
 interface ExecOptions {
   args?: string;
@@ -46,8 +47,29 @@ const executionDeadlineMs = (timeoutMs: number | undefined) => Math.min(timeoutM
 
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
 
+const NOT_AN_OBJECT = "--args must be a JSON object, e.g. '{\"name\":\"Ada\"}'";
+
+/**
+ * An argument nested deeper than the server takes is refused saying so: 5000 levels overflowed the
+ * reviver's recursion ("--args is not JSON: Maximum call stack size exceeded") and 33 were "what
+ * JSON cannot hold". JSON.parse alone does not recurse, and the check below stops at the bound.
+ */
+function checkDepth(text: string): void {
+  if (!jsonTextNestsDeeper(text, MAX_VALUE_DEPTH + 1)) return; // the arguments object is one level
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`--args is not JSON: ${(e as Error).message}`);
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CliError(NOT_AN_OBJECT);
+  const name = Object.keys(v).find((k) => valueNestsDeeper((v as Record<string, unknown>)[k], MAX_VALUE_DEPTH));
+  if (name !== undefined) throw new CliError(`--args ${JSON.stringify(name)} nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects, the most the server takes`);
+}
+
 function parseArgs(text: string | undefined): Record<string, JsonValue> {
   if (text === undefined) return {};
+  checkDepth(text);
   let v: unknown;
   try {
     v = JSON.parse(text, exactIntegers("--args"));
@@ -55,7 +77,7 @@ function parseArgs(text: string | undefined): Record<string, JsonValue> {
     if (e instanceof CliError) throw e;
     throw new CliError(`--args is not JSON: ${(e as Error).message}`);
   }
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CliError("--args must be a JSON object, e.g. '{\"name\":\"Ada\"}'");
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CliError(NOT_AN_OBJECT);
   return v as Record<string, JsonValue>;
 }
 
