@@ -75,15 +75,14 @@ function canonical(literal: string): string {
  * A JSON.parse reviver that refuses number literals a JSON number (a double) would round past
  * ±(2^53 - 1): 12345678901234567890 became 12345678901234567000, silently (an id or a uint64 from
  * elsewhere), and so did 12345678901234567890.0 and 1.2345678901234567891e19. Integer literals must
- * be safe integers; other spellings (1e20) pass when the double holds every digit written. A literal
- * past a double's range (1e400) is refused too, rather than passed on as Infinity.
+ * be safe integers; other spellings (1e20) pass when the double holds every digit written. (A literal
+ * past a double's range, 1e400, is Infinity, which the SDK refuses when it converts the arguments.)
  */
 export function exactIntegers(flag: string) {
   return function (this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
     const source = context?.source;
-    if (typeof value !== "number" || source === undefined) return value;
+    if (typeof value !== "number" || source === undefined || !Number.isFinite(value)) return value;
     const where = Array.isArray(this) ? `[${key}]` : JSON.stringify(key);
-    if (!Number.isFinite(value)) throw new CliError(`${flag} ${where}: ${source} is beyond the range of a JSON number (a double, up to about ±1.8e308)`);
     if (/^-?\d+$/.test(source) ? !Number.isSafeInteger(value) : Math.abs(value) > Number.MAX_SAFE_INTEGER && canonical(source) !== canonical(String(value))) {
       throw new CliError(`${flag} ${where}: ${source} is beyond ±(2^53 - 1), where a JSON number does not hold integers exactly; pass it as a string ("${source}")`);
     }

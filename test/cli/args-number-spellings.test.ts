@@ -1,6 +1,5 @@
 // --args numbers past ±(2^53 - 1) written with a fraction or an exponent (12345678901234567890.0,
-// 1.2345678901234567891e19) passed the integer check and reached the script rounded, with exit 0;
-// a literal past a double's range (1e400) was reported as "Infinity, which JSON cannot hold".
+// 1.2345678901234567891e19) passed the integer check and reached the script rounded, with exit 0.
 import { describe, expect, it } from "vitest";
 import { exactIntegers } from "../../src/cli/input.ts";
 import { cli } from "./helpers.ts";
@@ -26,11 +25,6 @@ describe("--args number spellings", () => {
       h: 0,
       i: 1e22,
     });
-  });
-
-  it("refuses a literal past a double's range, naming it", () => {
-    expect(() => parse('{"x":[1e400]}')).toThrow("--args [0]: 1e400 is beyond the range of a JSON number (a double, up to about ±1.8e308)");
-    expect(() => parse('{"x":-2e308}')).toThrow('--args "x": -2e308 is beyond the range');
   });
 
   it("run refuses them with exit 2 before connecting", async () => {
