@@ -15,9 +15,23 @@ process.noDeprecation = true;
 const { main } = await import("./main.ts");
 const { exitAfterOutput } = await import("./output.ts");
 
+// Node exits 0 when its event loop empties with the command still pending (a stream that ended
+// without telling its reader once made `migrate empty/` print nothing and "succeed"): a command
+// that did not finish is an internal error, never a success.
+let settled = false;
+process.on("beforeExit", () => {
+  if (settled) return;
+  process.stderr.write("scriptengine: internal error: the command stopped without finishing\n");
+  process.exit(10);
+});
+
 main(process.argv.slice(2)).then(
-  (code) => exitAfterOutput(code),
+  (code) => {
+    settled = true;
+    exitAfterOutput(code);
+  },
   (err) => {
+    settled = true;
     process.stderr.write(`scriptengine: fatal: ${err?.stack ?? err}\n`);
     process.exit(10);
   },
