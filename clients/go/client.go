@@ -23,7 +23,8 @@ import (
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
 )
 
-// Client holds one connection and a typed client per service. The service clients are the
+// Client holds its connections (another opens when CallsPerConnection calls are in flight on each)
+// and a typed client per service. The service clients are the
 // generated ones, so every RPC is available; they already apply this package's deadlines,
 // token, retries and error types.
 type Client struct {
@@ -33,8 +34,9 @@ type Client struct {
 	Registry   v1.RegistryServiceClient
 	Tools      v1.ToolServiceClient
 
-	conn *grpc.ClientConn
-	opts options
+	conn  *grpc.ClientConn
+	conns *connPool
+	opts  options
 	// closing is closed by Close: a Subscribe or Watch waiting out a reconnect backoff ends at once.
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -63,17 +65,18 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: connectBackoff, MinConnectTimeout: 20 * time.Second}),
 		grpc.WithKeepaliveParams(o.keepalive),
 	}, o.dialOptions...)
-	conn, err := grpc.NewClient(address, dial...)
+	conns, err := newConnPool(func() (*grpc.ClientConn, error) { return grpc.NewClient(address, dial...) })
 	if err != nil {
 		return nil, err
 	}
 	return &Client{
-		Scripts:    v1.NewScriptServiceClient(conn),
-		Migrations: v1.NewMigrationServiceClient(conn),
-		Events:     v1.NewEventServiceClient(conn),
-		Registry:   v1.NewRegistryServiceClient(conn),
-		Tools:      v1.NewToolServiceClient(conn),
-		conn:       conn,
+		Scripts:    v1.NewScriptServiceClient(conns),
+		Migrations: v1.NewMigrationServiceClient(conns),
+		Events:     v1.NewEventServiceClient(conns),
+		Registry:   v1.NewRegistryServiceClient(conns),
+		Tools:      v1.NewToolServiceClient(conns),
+		conn:       conns.first(),
+		conns:      conns,
 		opts:       o,
 		closing:    make(chan struct{}),
 	}, nil
@@ -86,14 +89,14 @@ var connectBackoff = func() backoff.Config {
 	return c
 }()
 
-// Close closes the connection. Calls in flight fail with ErrCancelled; a Subscribe or Watch
+// Close closes the connections. Calls in flight fail with ErrCancelled; a Subscribe or Watch
 // iterating meanwhile just ends, as when its ctx is cancelled.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() { close(c.closing) })
-	return c.conn.Close()
+	return c.conns.close()
 }
 
-// Conn is the underlying connection (for the standard health client, reflection, ...).
+// Conn is the first underlying connection (for the standard health client, reflection, ...).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
 // IdempotentMethods are the only calls retried on UNAVAILABLE (full method names): those whose repeat

@@ -15,6 +15,7 @@ from scriptengine.v1 import service_protocols as sp
 from . import _common as c
 from . import _health
 from ._errors import ScriptEngineError, UnavailableError, from_rpc_error
+from ._pool import OWN_CONNECTION, ChannelPool
 
 T = TypeVar("T")
 
@@ -105,8 +106,8 @@ class AsyncClient:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
-        options = c.channel_options(channel_options)
-        self._channel = grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options)
+        options = [*c.channel_options(channel_options), OWN_CONNECTION]
+        self._channel = ChannelPool(lambda: grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options))
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
         self._closed = False
@@ -122,9 +123,9 @@ class AsyncClient:
     tools: sp.ToolServiceAsyncMethods
 
     async def close(self) -> None:
-        """Closes the channel; calls still in flight end with CancelledError (the typed one)."""
+        """Closes the channels; calls still in flight end with CancelledError (the typed one)."""
         self._closed = True
-        await self._channel.close()
+        await asyncio.gather(*(channel.close() for channel in self._channel.close_all()))
 
     async def __aenter__(self) -> "AsyncClient":
         return self

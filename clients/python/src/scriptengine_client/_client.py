@@ -16,6 +16,7 @@ from . import _common as c
 from . import _health
 from ._errors import ScriptEngineError, UnavailableError, from_rpc_error
 from ._future import CallFuture
+from ._pool import OWN_CONNECTION, ChannelPool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -160,8 +161,8 @@ class Client:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
-        options = c.channel_options(channel_options)
-        self._channel = grpc.secure_channel(address, creds, options) if creds else grpc.insecure_channel(address, options)
+        options = [*c.channel_options(channel_options), OWN_CONNECTION]
+        self._channel = ChannelPool(lambda: grpc.secure_channel(address, creds, options) if creds else grpc.insecure_channel(address, options))
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
         self._closed = False
@@ -177,9 +178,10 @@ class Client:
     tools: sp.ToolServiceMethods
 
     def close(self) -> None:
-        """Closes the channel; a ``subscribe()``/``watch()`` iterating meanwhile just ends."""
+        """Closes the channels; a ``subscribe()``/``watch()`` iterating meanwhile just ends."""
         self._closed = True
-        self._channel.close()
+        for channel in self._channel.close_all():
+            channel.close()
 
     def __enter__(self) -> "Client":
         return self
