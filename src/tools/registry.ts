@@ -4,6 +4,7 @@
 // engine at the tighter of the calling execution's level and the tool's own, and a declared
 // output schema is checked on the way out.
 import { Ajv, type ValidateFunction } from "ajv";
+import { LRUCache } from "lru-cache";
 import type { Config, Level } from "../config/types.ts";
 import { MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type ExecutionLimits, type ExecutionOutcome, type JsonObject, type JsonValue, type ToolCallback } from "../engine/index.ts";
 import { LEVEL_RANK } from "../auth/principal.ts";
@@ -48,6 +49,11 @@ export const BUILTIN_TOOLS = [
 
 /** Compiled schemas kept by their text, besides each registered tool's own. */
 export const MAX_SCHEMA_CACHE = 500;
+/**
+ * And at most this much of their text: compiled code costs ~16 times its schema's text (a schema at
+ * the 1,000-node bound, ~32 KiB, compiles to ~525 KB), so 500 of those alone would hold ~260 MB.
+ */
+export const MAX_SCHEMA_CACHE_CHARS = 2 * 1024 * 1024;
 /** ajv options that keep generated code linear in the schema (see SchemaValidator). */
 const LINEAR_CODE = { inlineRefs: 8, loopEnum: 16, loopRequired: 16 } as const;
 /**
@@ -82,7 +88,9 @@ export class SchemaValidator {
   // addUsedSchema: without, it cannot resolve a `$ref: "#"` in a schema with no $id.)
   readonly #budget = new ValidationBudget();
   readonly #meta = new Ajv({ strict: false, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
-  readonly #cache = new Map<string, ValidateFunction>();
+  readonly #cache = new LRUCache<string, ValidateFunction>({
+    max: MAX_SCHEMA_CACHE, maxSize: MAX_SCHEMA_CACHE_CHARS, sizeCalculation: (_fn, key) => Math.max(1, key.length),
+  });
 
   readonly #budgetMs: number;
 
@@ -115,15 +123,12 @@ export class SchemaValidator {
   /** Compiles a schema; throws with ajv's message when it is not a valid schema. */
   compile(schema: object, key = JSON.stringify(schema)): ValidateFunction {
     let fn = this.#cache.get(key);
-    if (fn) {
-      this.#cache.delete(key); // least recently used goes first
-    } else {
+    if (!fn) {
       const clean = this.#clean(schema);
       this.#meta.validateSchema(clean, true); // throws "schema is invalid: ...", as ajv's compile does
       fn = this.#compiler().compile(clean);
-      if (this.#cache.size >= MAX_SCHEMA_CACHE) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(key, fn);
     }
-    this.#cache.set(key, fn);
     return fn;
   }
 
