@@ -11,10 +11,12 @@
 //   EVENTS_LOST error (RESOURCE_EXHAUSTED) once the events buffered before the overflow are read.
 // - All buffers together may hold no more than `subscribersBytes` of events the log has let go
 //   (each event counted once, however many buffers hold it; what the log still holds costs them
-//   nothing). Past it the subscriber holding the most of them loses its whole buffer as a lagging
-//   one loses what does not fit (one LAGGED notice for all of it, or EVENTS_LOST at once), then the
-//   next, until the rest fits: otherwise each of the streams a caller may hold, paused at a
-//   different time, pins its own subscriberBufferBytes.
+//   nothing): otherwise each of the streams a caller may hold, paused at a different time, pins its
+//   own subscriberBufferBytes. Past it the owner (principal) whose buffers hold the most of them
+//   (each event once per owner) loses its biggest buffer as a lagging subscriber loses what does not
+//   fit (one LAGGED notice for all of it, or EVENTS_LOST at once), then the next, until the rest
+//   fits: one principal's many paused streams cannot cost another principal's subscriber its
+//   buffer, and an owner holding no more than subscribersBytes / (owners holding any) never loses it.
 // - Resume: subscribe({ afterSequence }) first replays the retained events after that sequence
 //   (read lazily from the log, so a long replay does not count against the buffer), then the live
 //   ones, without a gap or a duplicate; live events that find the buffer full while it is still
@@ -143,6 +145,54 @@ interface LogEntry {
   /** Subscriber buffers holding it, and whether the log still does (else those buffers pin it). */
   holders: number;
   inLog: boolean;
+  /**
+   * The owners whose buffers hold it, each paying for it once: the first (usually the only one)
+   * inline with how many of its buffers hold it, any other in `others` (made only then).
+   */
+  owner: OwnerHold | null;
+  ownerHolders: number;
+  others: Map<OwnerHold, number> | null;
+}
+
+/** What one owner's (principal's) buffers hold of the events the log let go. */
+interface OwnerHold {
+  /** Bytes of those events, each counted once however many of its buffers hold it. */
+  held: number;
+  /** Its subscribers whose buffers hold any bytes (whether the log still holds them or not). */
+  readonly holding: Set<Subscription>;
+}
+
+/** A buffer of `by` takes the entry (the bus charges its owners when the log lets it go). */
+function holdEntry(entry: LogEntry, by: OwnerHold): void {
+  entry.holders++;
+  if (entry.owner === by) entry.ownerHolders++;
+  else if (entry.owner === null && !entry.others?.has(by)) {
+    entry.owner = by;
+    entry.ownerHolders = 1;
+  } else {
+    const others = (entry.others ??= new Map());
+    others.set(by, (others.get(by) ?? 0) + 1);
+  }
+}
+
+/**
+ * A buffer of `by` lets the entry go (read, dropped or shed); its owner stops paying for it with
+ * its last such buffer. Each owner's count falls to 0 once after the log let it go and charged it,
+ * so `held` never goes negative.
+ */
+function releaseEntry(entry: LogEntry, by: OwnerHold): void {
+  entry.holders--;
+  let last: boolean;
+  if (entry.owner === by) {
+    last = --entry.ownerHolders === 0;
+    if (last) entry.owner = null;
+  } else {
+    const left = entry.others!.get(by)! - 1;
+    last = left === 0;
+    if (last) entry.others!.delete(by);
+    else entry.others!.set(by, left);
+  }
+  if (last && !entry.inLog) by.held -= entry.bytes;
 }
 
 const isEntry = (m: LogEntry | SubscribeResponse): m is LogEntry => "seq" in m;
@@ -154,8 +204,8 @@ interface BusHost {
   latestInternal(): number;
   detach(sub: Subscription): void;
   countLagged(n: number, disconnected: boolean): void;
-  /** A subscriber's buffer started (true) or stopped (false) holding bytes. */
-  holding(sub: Subscription, yes: boolean): void;
+  /** The account of an owner's buffers (subscribers without an owner share one). */
+  ownerHold(owner: string | undefined): OwnerHold;
   /** The last buffer holding an entry the log had let go released it. */
   unpin(bytes: number): void;
 }
@@ -184,9 +234,9 @@ export class EventBus {
   readonly #bufferSize: number;
   readonly #bufferBytes: number;
   readonly #subscribersBytes: number;
-  /** Bytes of the entries the log let go that some buffer still holds, and the subscribers holding any bytes. */
+  /** Bytes of the entries the log let go that some buffer still holds, and that per owner. */
   #held = 0;
-  readonly #holding = new Set<Subscription>();
+  readonly #owners = new Map<string | undefined, OwnerHold>();
   readonly #onLag: LagPolicy;
   readonly #maxSubscribers: number;
   readonly #source: string;
@@ -240,9 +290,10 @@ export class EventBus {
         this.#laggedEvents += n;
         if (disconnected) this.#lagDisconnects++;
       },
-      holding: (sub, yes) => {
-        if (yes) this.#holding.add(sub);
-        else this.#holding.delete(sub);
+      ownerHold: (owner) => {
+        let o = this.#owners.get(owner);
+        if (!o) this.#owners.set(owner, (o = { held: 0, holding: new Set() }));
+        return o;
       },
       unpin: (bytes) => {
         this.#held -= bytes;
@@ -338,6 +389,9 @@ export class EventBus {
       response: create(SubscribeResponseSchema, { message: { case: "event", value: stored } }),
       holders: 0,
       inLog: true,
+      owner: null,
+      ownerHolders: 0,
+      others: null,
     };
     this.#retain(entry);
     this.#ids.set(stored.eventId, seq);
@@ -488,25 +542,73 @@ export class EventBus {
     if (this.#ids.get(entry.event.eventId) === entry.seq) this.#ids.delete(entry.event.eventId);
     if (!entry.inLog) return;
     entry.inLog = false;
-    if (entry.holders > 0) this.#held += entry.bytes;
+    if (entry.holders === 0) return;
+    this.#held += entry.bytes;
+    // As many owners as buffers took it at most: amortised over those offers.
+    if (entry.owner) entry.owner.held += entry.bytes;
+    if (entry.others) for (const o of entry.others.keys()) o.held += entry.bytes;
   }
 
   /**
-   * Over subscribersBytes: the subscribers holding the most of what the log let go lose their
-   * buffers, the biggest first, until the rest fits. Only those holding anything are looked at, and
-   * only now: a shed buffer pins nothing until it has filled again and the log has let that go, so
-   * this comes far more rarely than the offers every publish makes to every subscriber.
+   * Over subscribersBytes: the owner holding the most of what the log let go loses its buffers, the
+   * biggest first, until the rest fits or another owner holds more, then that one, and so on. So a
+   * principal's paused streams are paid for by that principal, not by whoever else holds the single
+   * biggest buffer. Only buffers holding anything are looked at, and only now: a shed buffer pins
+   * nothing until it has filled again and the log has let that go, so this comes far more rarely
+   * than the offers every publish makes to every subscriber. Shedding an owner's buffer lowers
+   * only its own count, so the runner-up found before stays the runner-up while it sheds.
    */
   #shed(): void {
     const oldest = this.#oldestInternal();
-    const ranked = [...this.#holding]
-      .map((sub) => ({ sub, held: sub.heldBytes(oldest) }))
-      .filter((r) => r.held > 0)
-      .sort((a, b) => b.held - a.held);
-    for (const { sub } of ranked) {
-      if (this.#held <= this.#subscribersBytes) break;
-      sub.shed(this.#subscribersBytes);
+    while (this.#held > this.#subscribersBytes) {
+      let top: OwnerHold | undefined;
+      let next = 0;
+      for (const o of this.#owners.values()) {
+        if (top === undefined || o.held > top.held) {
+          if (top) next = Math.max(next, top.held);
+          top = o;
+        } else next = Math.max(next, o.held);
+      }
+      const ranked = [...(top?.holding ?? [])]
+        .map((sub) => ({ sub, held: sub.heldBytes(oldest) }))
+        .filter((r) => r.held > 0)
+        .sort((a, b) => b.held - a.held);
+      if (ranked.length === 0) return; // nothing of the top owner's let go: cannot be while counts are exact
+      for (const { sub } of ranked) {
+        sub.shed(this.#subscribersBytes);
+        if (this.#held <= this.#subscribersBytes || top!.held < next) break;
+      }
     }
+  }
+
+  /** Bytes of what the log let go that each owner's buffers hold (each event once per owner). */
+  heldBytesByOwner(): Map<string | undefined, number> {
+    const out = new Map<string | undefined, number>();
+    for (const [owner, o] of this.#owners) if (o.held !== 0 || o.holding.size > 0) out.set(owner, o.held);
+    return out;
+  }
+
+  /**
+   * @internal (tests) The held bytes counted from scratch, from what the buffers hold now, to
+   * check the running counts (stats().heldBytes, heldBytesByOwner()) against.
+   */
+  recountHeldBytes(): { total: number; byOwner: Map<string | undefined, number> } {
+    const oldest = this.#oldestInternal();
+    const all = new Set<LogEntry>();
+    const byOwner = new Map<string | undefined, number>();
+    for (const [owner, o] of this.#owners) {
+      const mine = new Set<LogEntry>();
+      for (const sub of o.holding) for (const e of sub.heldEntries(oldest)) mine.add(e);
+      let bytes = 0;
+      for (const e of mine) {
+        bytes += e.bytes;
+        all.add(e);
+      }
+      if (bytes !== 0 || o.holding.size > 0) byOwner.set(owner, bytes);
+    }
+    let total = 0;
+    for (const e of all) total += e.bytes;
+    return { total, byOwner };
   }
 
   #oldestInternal(): number {
@@ -543,6 +645,8 @@ export class Subscription extends PushIterator<SubscribeResponse> {
   readonly id: string;
   readonly owner: string | undefined;
   readonly #host: BusHost;
+  /** Its owner's account of held bytes. */
+  readonly #hold: OwnerHold;
   readonly #filter: ReadonlySet<EventCase> | null;
   readonly #mayRead: ((event: ServiceEvent) => boolean) | undefined;
   readonly #capacity: number;
@@ -581,6 +685,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     this.id = init.id;
     this.owner = init.owner;
     this.#host = host;
+    this.#hold = host.ownerHold(init.owner);
     this.#filter = init.filter;
     this.#mayRead = init.mayRead;
     this.#capacity = init.bufferSize;
@@ -659,8 +764,8 @@ export class Subscription extends PushIterator<SubscribeResponse> {
 
   #push(m: LogEntry | SubscribeResponse): void {
     const bytes = isEntry(m) ? m.bytes : 0;
-    if (isEntry(m)) m.holders++;
-    if (this.#bytes === 0 && bytes > 0) this.#host.holding(this, true);
+    if (isEntry(m)) holdEntry(m, this.#hold);
+    if (this.#bytes === 0 && bytes > 0) this.#hold.holding.add(this);
     this.#queue.push(m);
     this.#pushed += bytes;
     this.#queueEnds.push(this.#pushed);
@@ -674,12 +779,13 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     if (!isEntry(m)) return m;
     this.#bytes -= m.bytes;
     this.#release(m);
-    if (this.#bytes === 0) this.#host.holding(this, false);
+    if (this.#bytes === 0) this.#hold.holding.delete(this);
     return m.response;
   }
 
   #release(entry: LogEntry): void {
-    if (--entry.holders === 0 && !entry.inLog) this.#host.unpin(entry.bytes);
+    releaseEntry(entry, this.#hold);
+    if (entry.holders === 0 && !entry.inLog) this.#host.unpin(entry.bytes);
   }
 
   /** Empties the queue; what it held, as one loss (events and earlier notices), with its events' number. */
@@ -703,7 +809,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
       }
     }
     this.#queueEnds.clear();
-    if (this.#bytes > 0) this.#host.holding(this, false);
+    if (this.#bytes > 0) this.#hold.holding.delete(this);
     this.#bytes = 0;
     return lost;
   }
@@ -725,9 +831,21 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     return lo === 0 ? 0 : this.#queueEnds.at(lo - 1)! - (this.#pushed - this.#bytes);
   }
 
+  /** @internal (tests) Its queued events the log has let go (recountHeldBytes). */
+  heldEntries(oldest: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    for (let i = 0; i < this.#queue.length; i++) {
+      const m = this.#queue.at(i)!;
+      if (!isEntry(m)) continue;
+      if (m.seq >= oldest) break;
+      out.push(m);
+    }
+    return out;
+  }
+
   /**
    * @internal All subscribers' buffers hold more than `budget` (events.subscribers_bytes) of what
-   * the log let go, and this one the most: it loses its whole buffer as a lagging subscriber loses
+   * the log let go, and this one the most of its owner's, the owner holding the most: it loses its whole buffer as a lagging subscriber loses
    * what does not fit, told in one LAGGED notice in its place (merged with any loss after it), or
    * ended with EVENTS_LOST right after what it had before the queue under onLag "disconnect".
    */
@@ -748,7 +866,7 @@ export class Subscription extends PushIterator<SubscribeResponse> {
     const error = new EventsError(
       "EVENTS_LOST",
       `subscriber fell behind: the subscribers' buffers held more than events.subscribers_bytes (${budget}) of events the log had let go, ` +
-        `the most of them in its buffer, which lost sequences ${lost.first}..${lost.last}; resubscribe with after_sequence set to the last sequence received`,
+        `its principal's the most of them and its buffer the most of those, which lost sequences ${lost.first}..${lost.last}; resubscribe with after_sequence set to the last sequence received`,
       { metadata: { subscription_id: this.id, first_missed_sequence: lost.first, subscribers_bytes: budget } },
     );
     // The reader still gets `started` and any replay (they come before the loss), but not events
