@@ -6,6 +6,7 @@ import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Level, Principal, PrincipalEntry } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
 import { certificateNames, type ClientCertificate } from "./client-certificate.ts";
+import { presentedCredential } from "./credentials.ts";
 
 export const LEVEL_RANK: Record<Level, number> = { safe: 0, production: 1, development: 2 };
 
@@ -49,7 +50,8 @@ const NAMES_QUOTED = 4;
 /**
  * Maps bearer tokens / API keys (in constant time per entry) and verified client certificates
  * (by client_cert_names) to principals. A token, when the call sends one, decides alone; only a
- * call without one is authenticated by its certificate.
+ * call without one is authenticated by its certificate. `authorization: Bearer` and `x-api-key`
+ * are the same credential: a call may send either, or both with the same token.
  */
 export class Authenticator {
   private readonly entries: { digest: Buffer; principal: Principal }[] = [];
@@ -72,16 +74,18 @@ export class Authenticator {
   }
 
   /**
-   * Reads `authorization: Bearer <token>` or `x-api-key: <token>`; without either, the call's
-   * verified client certificate (`clientCertificate`, read only then).
+   * Reads `authorization: Bearer <token>` or `x-api-key: <token>` (both with different tokens:
+   * refused, see credentials.ts); without either, the call's verified client certificate
+   * (`clientCertificate`, read only then). Another authorization scheme is not read.
    */
   authenticate(headers: Headers, clientCertificate?: ClientCertificate): Principal {
     if (!this.enabled) return LOCAL_PRINCIPAL;
-    const auth = headers.get("authorization");
-    const token = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : headers.get("x-api-key")?.trim();
+    const { token, otherScheme } = presentedCredential(headers);
     if (token) return this.byToken(token);
     const cert = this.byCertName.size > 0 ? clientCertificate?.() : undefined;
     if (cert) return this.byCertificate(cert);
+    // The scheme is not quoted: a header sent without one would be the token itself.
+    if (otherScheme) throw serviceError("UNAUTHENTICATED", "unsupported authorization scheme: only 'authorization: Bearer <token>' (or 'x-api-key: <token>') is read");
     throw serviceError("UNAUTHENTICATED", "missing credentials: send 'authorization: Bearer <token>'");
   }
 
