@@ -133,8 +133,8 @@ var longMethods = map[string]bool{
 }
 
 // withToken adds the client's token unless the call carries credentials of its own: an
-// authorization or an x-api-key header (the server reads authorization first, so adding ours
-// would override the caller's key).
+// authorization or an x-api-key header (the server refuses a call whose two headers carry
+// different tokens, so adding ours would fail the caller's key).
 func (o *options) withToken(ctx context.Context) context.Context {
 	if o.token == "" {
 		return ctx

@@ -74,7 +74,7 @@ export const SCHEMA = {
   "execution.max_tool_payload_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of a tool call's arguments and result" },
 
   // Callers.
-  "auth.on_excess": { type: "enum", default: "deny", values: ["deny", "clamp"], doc: "a request asking for more than its principal holds" },
+  "auth.on_excess": { type: "enum", default: "deny", values: ["deny", "clamp"], doc: "a script run (RunScript, ExecuteScript) asking for more than its principal holds: refused, or clamped to what it holds; migrations and validations are refused either way" },
 
   // The embedded store.
   "store.max_bytes": { type: "int", default: 1024 * MiB, min: 0, doc: "bytes all stored versions (source, name, metadata) may take together (past it CompileScript is RESOURCE_EXHAUSTED); 0: no cap" },

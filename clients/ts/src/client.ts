@@ -115,8 +115,8 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
     const call = new Headers(init);
     const h = new Headers(options.headers);
     call.forEach((v, k) => h.set(k, v));
-    // A call's own x-api-key (like an authorization) names the principal it runs as: the token,
-    // which the server reads first, would override it.
+    // A call's own x-api-key (like an authorization) names the principal it runs as: the token
+    // beside it would be a second credential, which the server refuses when they differ.
     if (options.token && !h.has("authorization") && !call.has("x-api-key")) h.set("authorization", `Bearer ${options.token}`);
     return h;
   };

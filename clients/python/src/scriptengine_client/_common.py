@@ -181,7 +181,7 @@ def value_of(result: script_pb2.ExecutionResult) -> JSON:
 
 
 #: Metadata by which a call names its own principal: the client's token stays off such a call (the
-#: server reads ``authorization`` first, so the token would win over a per-call ``x-api-key``).
+#: server refuses a call whose ``authorization`` and ``x-api-key`` carry different tokens).
 CREDENTIAL_KEYS = frozenset({"authorization", "x-api-key"})
 
 
