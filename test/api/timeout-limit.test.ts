@@ -38,3 +38,9 @@ it("without a CPU share the budget is the wall clock: no cpu_time_ms, limit wall
   expect(f.metadata).toMatchObject({ timeout_ms: "800", limit: "wall_clock" });
   expect(f.metadata).not.toHaveProperty("cpu_time_ms");
 });
+
+it("an odd wall limit: the message and ErrorInfo name the same whole-millisecond CPU budget", async () => {
+  const f = await run("while (true) {}", 1399, SecurityLevel.SAFE);
+  expect(f.err.rawMessage).toBe("the script exceeded its CPU time limit of 700 ms");
+  expect(f.metadata).toMatchObject({ timeout_ms: "1399", cpu_time_ms: "700", limit: "cpu_time" });
+});
