@@ -36,7 +36,12 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
   const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
   const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
   const subscribers = meter.createObservableGauge(METRIC_EVENT_SUBSCRIBERS, { description: "Open event subscriptions" });
-  const lagged = meter.createObservableCounter(METRIC_EVENTS_LAGGED, { description: "Events subscribers missed because they fell behind (each told, EventsLost LAGGED)" });
+  const lagged = meter.createObservableCounter(METRIC_EVENTS_LAGGED, {
+    description:
+      "Events subscribers missed because they fell behind: each that found its subscriber's buffer full (events.subscriber_buffer or subscriber_buffer_bytes; " +
+      "under on_lag = disconnect, the one that ended the subscription), and every event in a buffer dropped whole past events.subscribers_bytes " +
+      "(each subscriber told: EventsLost LAGGED, or EVENTS_LOST under disconnect)",
+  });
   const lagDisconnects = meter.createObservableCounter(METRIC_EVENT_LAG_DISCONNECTS, { description: "Subscriptions ended because they fell behind (events.on_lag = disconnect)" });
   const stored = meter.createObservableGauge(METRIC_STORE_BYTES, { description: "Bytes the stored scripts take (held to store.max_bytes)", unit: "By" });
   const callback = (result: Parameters<Parameters<Meter["addBatchObservableCallback"]>[0]>[0]) => {

@@ -28,7 +28,9 @@ const (
 	// An event this stream's encoding cannot carry (proto3 JSON: NaN in a Value, a Timestamp out of
 	// range), sent in its place. Emit refuses such events; only a fault in the engine's own could.
 	LossReason_LOSS_REASON_UNSPECIFIED LossReason = 0
-	// The subscriber fell behind and its buffer overflowed.
+	// The subscriber fell behind: its buffer overflowed (events.subscriber_buffer or
+	// subscriber_buffer_bytes), or was dropped whole because all subscribers' buffers together held
+	// more than events.subscribers_bytes of events the log had let go, its principal's buffers the most.
 	LossReason_LOSS_REASON_LAGGED LossReason = 1
 	// after_sequence asked for events the bounded log no longer holds.
 	LossReason_LOSS_REASON_RETENTION LossReason = 2

@@ -1090,8 +1090,12 @@ type PerformanceMetrics struct {
 	// Bytes the stored scripts take (source, name and metadata of every version kept), the figure
 	// held to store.max_bytes.
 	StoredScriptBytes uint64 `protobuf:"varint,25,opt,name=stored_script_bytes,json=storedScriptBytes,proto3" json:"stored_script_bytes,omitempty"`
-	// Events subscribers missed because they fell behind (their buffer, events.subscriber_buffer or
-	// subscriber_buffer_bytes, was full), since the server started; each was told (EventsLost LAGGED).
+	// Events subscribers missed because they fell behind, since the server started: each event that
+	// found its subscriber's buffer full (events.subscriber_buffer or subscriber_buffer_bytes; under
+	// events.on_lag = "disconnect", the one that ended the subscription), and every event in a buffer
+	// dropped whole because all buffers together held more than events.subscribers_bytes of events
+	// the log had let go. Each subscriber was told: EventsLost LAGGED, or the EVENTS_LOST error under
+	// "disconnect".
 	LaggedEvents uint64 `protobuf:"varint,26,opt,name=lagged_events,json=laggedEvents,proto3" json:"lagged_events,omitempty"`
 	// Subscriptions ended because they fell behind (events.on_lag = "disconnect"), since the server started.
 	LagDisconnects uint64 `protobuf:"varint,27,opt,name=lag_disconnects,json=lagDisconnects,proto3" json:"lag_disconnects,omitempty"`

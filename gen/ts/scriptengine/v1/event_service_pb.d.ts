@@ -223,7 +223,9 @@ export enum LossReason {
   UNSPECIFIED = 0,
 
   /**
-   * The subscriber fell behind and its buffer overflowed.
+   * The subscriber fell behind: its buffer overflowed (events.subscriber_buffer or
+   * subscriber_buffer_bytes), or was dropped whole because all subscribers' buffers together held
+   * more than events.subscribers_bytes of events the log had let go, its principal's buffers the most.
    *
    * @generated from enum value: LOSS_REASON_LAGGED = 1;
    */

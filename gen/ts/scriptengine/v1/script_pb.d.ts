@@ -687,8 +687,12 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   storedScriptBytes: bigint;
 
   /**
-   * Events subscribers missed because they fell behind (their buffer, events.subscriber_buffer or
-   * subscriber_buffer_bytes, was full), since the server started; each was told (EventsLost LAGGED).
+   * Events subscribers missed because they fell behind, since the server started: each event that
+   * found its subscriber's buffer full (events.subscriber_buffer or subscriber_buffer_bytes; under
+   * events.on_lag = "disconnect", the one that ended the subscription), and every event in a buffer
+   * dropped whole because all buffers together held more than events.subscribers_bytes of events
+   * the log had let go. Each subscriber was told: EventsLost LAGGED, or the EVENTS_LOST error under
+   * "disconnect".
    *
    * @generated from field: uint64 lagged_events = 26;
    */
