@@ -45,9 +45,13 @@ const (
 	// ServiceError::ResourceExceeded: a limit was hit; metadata "resource" and, when the limit is a
 	// number, "limit" ("disk" has none: the server's storage is full). RESOURCE_EXHAUSTED.
 	ErrorReason_ERROR_REASON_RESOURCE_EXCEEDED ErrorReason = 6
-	// ServiceError::Timeout: metadata "timeout_ms" (the wall limit); for a script stopped by its
-	// limits, "limit" ("cpu_time" or "wall_clock": the one that stopped it) and, when the level has
-	// a CPU share, "cpu_time_ms" (its CPU-time budget). DEADLINE_EXCEEDED.
+	// ServiceError::Timeout. DEADLINE_EXCEEDED. Which metadata it carries depends on what ran out:
+	// a script stopped by its limits has "timeout_ms" (its wall limit, which the call's deadline may
+	// have tightened), "limit" ("cpu_time" or "wall_clock": the one that stopped it) and, when its
+	// CPU-time budget is below the wall limit (the level has a CPU share), "cpu_time_ms" (that
+	// budget); a request body that did not arrive within server.idle_timeout has "timeout_ms" (that
+	// bound). A call whose own deadline passed first, and a compilation left waiting behind busy
+	// workers (with RetryInfo), have none of these.
 	ErrorReason_ERROR_REASON_TIMEOUT ErrorReason = 7
 	// ServiceError::ServiceNotFound: metadata "service_id" (registry), or "service" (the name given to
 	// grpc.health.v1 Check). NOT_FOUND.

@@ -70,9 +70,13 @@ export enum ErrorReason {
   RESOURCE_EXCEEDED = 6,
 
   /**
-   * ServiceError::Timeout: metadata "timeout_ms" (the wall limit); for a script stopped by its
-   * limits, "limit" ("cpu_time" or "wall_clock": the one that stopped it) and, when the level has
-   * a CPU share, "cpu_time_ms" (its CPU-time budget). DEADLINE_EXCEEDED.
+   * ServiceError::Timeout. DEADLINE_EXCEEDED. Which metadata it carries depends on what ran out:
+   * a script stopped by its limits has "timeout_ms" (its wall limit, which the call's deadline may
+   * have tightened), "limit" ("cpu_time" or "wall_clock": the one that stopped it) and, when its
+   * CPU-time budget is below the wall limit (the level has a CPU share), "cpu_time_ms" (that
+   * budget); a request body that did not arrive within server.idle_timeout has "timeout_ms" (that
+   * bound). A call whose own deadline passed first, and a compilation left waiting behind busy
+   * workers (with RetryInfo), have none of these.
    *
    * @generated from enum value: ERROR_REASON_TIMEOUT = 7;
    */
