@@ -418,7 +418,22 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const n = proxiesMade && apply(wsHas, proxies, [v]) ? +v.length : v.length;
     return n > limit ? n : -1;
   }
-  const jsonChecked = function (k, v) { const n = arrayOver(v, maxWalk); if (n >= 0) throw tooLong(n, stringify); return v; };
+  // A typed array is serialised as an object: V8 first lists every index as a key, deaf to the time
+  // limit (JSON.stringify(new Uint8Array(3e7)) held a worker 10 s until it was replaced). Its length
+  // (the intrinsic one, which V8 lists) if v is one longer than limit, else -1; a DataView has no indices.
+  const abIsView = AB.isView;
+  function typedOver(v, limit) {
+    if (v === null || typeof v !== 'object' || !abIsView(v)) return -1;
+    let n;
+    try { n = apply(taLength, v, []); } catch { return -1; }
+    return n > limit ? n : -1;
+  }
+  const jsonChecked = function (k, v) {
+    let n = arrayOver(v, maxWalk);
+    if (n < 0) n = typedOver(v, maxWalk);
+    if (n >= 0) throw tooLong(n, stringify);
+    return v;
+  };
   const hasSlot = (valueOf, v) => { try { apply(valueOf, v, []); return true; } catch { return false; } };
   // A property-list replacer (an array of keys) as a replacer function, which the guard needs: each
   // object V8 would serialise by the list is handed to it as a view whose own keys are the list, in
@@ -463,6 +478,41 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return JSONstringify(value, jsonChecked, space);
   } }).stringify;
   defineProperty(JSON, 'stringify', { value: stringify, writable: true, configurable: true });
+
+  // ---- key enumeration: no builtin lists a huge string's or typed array's indices -------------
+  // V8 lists the indices of a string (or String object) or typed array as keys without checking for
+  // termination, and near the heap limit GC-thrashes: Object.keys(new Uint8Array(4e7)) or
+  // Object.keys(new String(2**24 characters)) held a worker 10 s until it was replaced. No array of
+  // more than maxWalk keys fits the memory limit, so a longer one is refused before V8 starts.
+  // for-in and object spread list them too and cannot be wrapped (a known limit, see the README).
+  // Their length, read without running script code (a Proxy is not looked into); -1 for anything else.
+  function indexedLength(v) {
+    if (typeof v === 'string') return v.length;
+    if (v === null || typeof v !== 'object' || arrIsArray(v)) return -1;
+    if (abIsView(v)) { try { return apply(taLength, v, []); } catch { return -1; } }
+    // A String object has an own length; an ordinary object mostly not, and is passed cheaply.
+    if ((proxiesMade && apply(wsHas, proxies, [v])) || !hasOwn(v, 'length')) return -1;
+    try { return apply(strValueOf, v, []).length; } catch { return -1; }
+  }
+  // Each wrapper keeps the builtin's name and length; 'from' is the first argument listed (assign's sources).
+  function keysGuarded(holder, name, from, objectsOnly) {
+    const original = holder[name];
+    const guard = ({ [name](o) {
+      for (let i = from; i < arguments.length; i++) {
+        const v = arguments[i];
+        if (objectsOnly && typeof v !== 'object') continue; // Reflect.ownKeys throws its own TypeError on a primitive
+        const n = indexedLength(v);
+        if (n > maxWalk) throw tooLong(n, guard);
+      }
+      return apply(original, this, arguments);
+    } })[name];
+    if (original.length !== guard.length) defineProperty(guard, 'length', { value: original.length, configurable: true });
+    defineProperty(holder, name, { value: guard, writable: true, configurable: true });
+  }
+  const keyListers = ['keys', 'values', 'entries', 'getOwnPropertyNames', 'getOwnPropertyDescriptors'];
+  for (let i = 0; i < keyListers.length; i++) keysGuarded(O, keyListers[i], 0, false);
+  keysGuarded(O, 'assign', 1, false);
+  keysGuarded(R, 'ownKeys', 0, true);
 
   // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
   // A DateTimeFormat holds ~26 KB of ICU memory for ~170 B of heap, which V8 does not count: a script
@@ -1179,17 +1229,24 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   // An array of n elements is at least 2n + 1 bytes of JSON: one longer than the cap allows is refused
   // before V8 walks it (see jsonChecked), with the error its JSON would have had.
+  // A typed array of n elements is at least 6n + 1 bytes ('{"0":0,…}'), refused the same way.
   const overCap = { __proto__: null };
-  let resultLimit = 0, resultOver = 0;
-  const resultChecked = function (k, v) { const n = arrayOver(v, resultLimit); if (n >= 0) { resultOver = n; throw overCap; } return v; };
+  let resultLimit = 0, resultTypedLimit = 0, resultOver = 0, resultOverBytes = 0;
+  const resultChecked = function (k, v) {
+    let n = arrayOver(v, resultLimit), bytes = 2 * n + 1;
+    if (n < 0) { n = typedOver(v, resultTypedLimit); bytes = 6 * n + 1; }
+    if (n >= 0) { resultOver = n; resultOverBytes = bytes; throw overCap; }
+    return v;
+  };
   function result(value) {
     if (value === undefined) return 'R';
     const cap = cfg ? cfg.maxReturnBytes : 1048576;
     let json;
     resultLimit = MathMin(maxWalk, MathFloor((cap - 1) / 2));
+    resultTypedLimit = MathMin(maxWalk, MathFloor((cap - 1) / 6));
     try { json = JSONstringify(value, resultChecked); } catch (e) {
       if (e === overCap) {
-        return describe({ name: 'RangeError', message: resultOver * 2 + 1 > cap ? 'the return value exceeds ' + cap + ' bytes of JSON'
+        return describe({ name: 'RangeError', message: resultOverBytes > cap ? 'the return value exceeds ' + cap + ' bytes of JSON'
           : 'the return value holds an array of length ' + resultOver + ', too long to serialise (at most ' + maxWalk + ' for this script)' }, 'output_limit');
       }
       let m = 'error'; try { m = StringC(e && e.message); } catch {}
