@@ -6,7 +6,8 @@
  *   WebAssembly (its memory is not counted by isolated-vm), SharedArrayBuffer, Atomics.wait/waitAsync,
  *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
  * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator) and
- *   charges the Intl objects that hold ICU memory outside the heap, both to a budget of the memory limit's size;
+ *   charges the Intl objects that hold ICU memory outside the heap (and, while a call runs, the long text it copies
+ *   into ICU), both to a budget of the memory limit's size;
  * - guards the Array builtins that walk a sparse array's holes without checking for termination, and
  *   normalises long strings in pieces (ICU drops the termination request on a long one);
  * - runs the toLocaleString methods with one formatter per locales/options (charged), and refuses BigInt text
@@ -43,6 +44,12 @@ export const INTL_COSTS: readonly (readonly [string, number])[] = [
 ];
 /** BigInt conversions V8 runs deaf to the time limit: toString of more bits (~100 ms in decimal), BigInt() of a longer string (~130 ms). */
 export const BIGINT_MAX_BITS = 1_500_000, BIGINT_MAX_CHARS = 1_000_000;
+/**
+ * Text ICU copies outside the heap, deaf to the time limit (ListFormat's format, collation, locale case
+ * mapping): free up to LOCALE_FREE_CHARS in a call; longer, LOCALE_BYTES_PER_CHAR (ListFormat's, the most
+ * measured: ~8.5) are taken from the off-heap budget for the call; over LOCALE_MAX_CHARS (~140 ms of it), refused.
+ */
+export const LOCALE_FREE_CHARS = 1_000_000, LOCALE_MAX_CHARS = 8_000_000, LOCALE_BYTES_PER_CHAR = 10;
 /** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
 export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
 
@@ -555,6 +562,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     intlWrapped = true;
     localeHelpers().takeIntlOriginals(); // before the constructors below are replaced
     if (typeof IntlObj.NumberFormat === 'function') guardNumberFormat(IntlObj.NumberFormat.prototype);
+    if (typeof IntlObj.ListFormat === 'function') guardListFormat(IntlObj.ListFormat.prototype);
+    if (typeof IntlObj.Collator === 'function') guardCollator(IntlObj.Collator.prototype);
     const intlCosts = ${JSON.stringify(INTL_COSTS)};
     for (let i = 0; i < intlCosts.length; i++) {
       const name = intlCosts[i][0], C = IntlObj[name];
@@ -601,6 +610,99 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     });
     defineProperty(G, 'Intl', { value: intlProxy, writable: true, configurable: true });
   }
+
+  // ---- text ICU copies: ListFormat, collation, locale case mapping ---------------------------
+  // ListFormat's format copies its items into ICU and builds its text there, deaf to the time limit:
+  // 20 items of 16M characters took a 50 MiB isolate to 2.7 GB of RSS in 5.7 s. Collation and
+  // toLocale{Upper,Lower}Case copy their strings too (2^28 characters: 1.4 GB). A call on more than
+  // LOCALE_FREE_CHARS characters takes LOCALE_BYTES_PER_CHAR each from the off-heap budget while it runs
+  // (given back after); past the budget, or LOCALE_MAX_CHARS, it is refused as a memory_limit RangeError.
+  const LOCALE_FREE_CHARS = ${LOCALE_FREE_CHARS}, LOCALE_MAX_CHARS = ${LOCALE_MAX_CHARS}, LOCALE_BYTES_PER_CHAR = ${LOCALE_BYTES_PER_CHAR};
+  function takeText(chars, what, guard) {
+    const bytes = chars * LOCALE_BYTES_PER_CHAR;
+    if (chars > LOCALE_MAX_CHARS || bytes > offHeapBudget) {
+      const e = new RangeErrorC(what + ': ' + chars + ' characters are too much text for one call (ICU copies it outside the heap, ' +
+        'which counts toward the memory limit; at most ' + MathMax(0, MathMin(LOCALE_MAX_CHARS, MathFloor(offHeapBudget / LOCALE_BYTES_PER_CHAR))) + ' now)');
+      captureStackTrace(e, guard);
+      apply(wsAdd, offHeapErrors, [e]);
+      throw e;
+    }
+    offHeapBudget -= bytes;
+    return bytes;
+  }
+  // The ListFormat prototype's format and formatToParts read the list once (for-of: V8's iteration,
+  // which closes the iterator on a throw), then hand V8 the strings through an iterable of their own.
+  function guardListFormat(LFP) {
+    const listOf = (items, n) => ({ __proto__: null, [SymIterator]() {
+      let i = 0;
+      return { __proto__: null, next() { return i < n ? { __proto__: null, value: items[i++], done: false } : { __proto__: null, value: undefined, done: true }; } };
+    } });
+    const wrap = (name) => {
+      const orig = LFP[name];
+      if (typeof orig !== 'function') return;
+      const m = ({ [name](list) {
+        const empty = apply(orig, this, [undefined]); // the receiver is checked first, as V8 does
+        if (list === undefined) return empty;
+        const items = bare();
+        let n = 0, chars = 0;
+        for (const x of list) {
+          if (typeof x !== 'string') apply(orig, this, [listOf([x], 1)]); // V8's TypeError
+          items[n++] = x; chars += x.length;
+        }
+        const cost = chars > LOCALE_FREE_CHARS ? takeText(chars, 'Intl.ListFormat.prototype.' + name, m) : 0;
+        try { return apply(orig, this, [listOf(items, n)]); } finally { offHeapBudget += cost; }
+      } })[name];
+      defineProperty(LFP, name, { __proto__: null, value: m, writable: true, enumerable: false, configurable: true });
+    };
+    wrap('format'); wrap('formatToParts');
+  }
+  // The getter answers one bound compare per Collator: so does its wrapper (as NumberFormat's format).
+  function guardCollator(CP) {
+    const d = getOwnPropertyDescriptor(CP, 'compare'), cmpGet = d && d.get;
+    if (typeof cmpGet !== 'function') return;
+    const wrappers = new WeakMapC();
+    const get = ({ get compare() {
+      const f = apply(cmpGet, this, []);
+      let w = apply(wmGet, wrappers, [f]);
+      if (w === undefined) {
+        w = [(x, y) => { // anonymous, of length 2, no constructor: as V8's
+          if (typeof x === 'string' && typeof y === 'string' && x.length + y.length <= LOCALE_FREE_CHARS) return f(x, y);
+          if (typeof x === 'symbol' || typeof y === 'symbol') return f(x, y); // its TypeError
+          const a = StringC(x), b = StringC(y);
+          const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'Intl.Collator.prototype.compare', w) : 0;
+          try { return f(a, b); } finally { offHeapBudget += cost; }
+        }][0];
+        apply(wmSet, wrappers, [f, w]);
+      }
+      return w;
+    } });
+    defineProperty(CP, 'compare', { __proto__: null, get: getOwnPropertyDescriptor(get, 'compare').get, set: undefined, enumerable: false, configurable: true });
+  }
+  // The String methods: the receiver (and localeCompare's argument) converted once, in V8's order.
+  const SP = StringC.prototype, strLocaleCompare = SP.localeCompare, strToLocaleUpper = SP.toLocaleUpperCase, strToLocaleLower = SP.toLocaleLowerCase;
+  function bigText(orig, s, args, what, guard) {
+    if (s == null || typeof s === 'symbol') return apply(orig, s, args); // its TypeError
+    const str = typeof s === 'string' ? s : StringC(s);
+    const cost = str.length > LOCALE_FREE_CHARS ? takeText(str.length, what, guard) : 0;
+    try { return apply(orig, str, args); } finally { offHeapBudget += cost; }
+  }
+  const localeCompare = function localeCompare(that) {
+    const s = this;
+    if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= LOCALE_FREE_CHARS) return apply(strLocaleCompare, s, arguments);
+    if (s == null || typeof s === 'symbol' || typeof that === 'symbol') return apply(strLocaleCompare, s, arguments); // its TypeError
+    const a = typeof s === 'string' ? s : StringC(s), b = typeof that === 'string' ? that : StringC(that);
+    const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'String.prototype.localeCompare', localeCompare) : 0;
+    try { return apply(strLocaleCompare, a, [b, arguments[1], arguments[2]]); } finally { offHeapBudget += cost; }
+  };
+  const toLocaleUpperCase = function toLocaleUpperCase() {
+    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS) return apply(strToLocaleUpper, this, arguments);
+    return bigText(strToLocaleUpper, this, arguments, 'String.prototype.toLocaleUpperCase', toLocaleUpperCase);
+  };
+  const toLocaleLowerCase = function toLocaleLowerCase() {
+    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS) return apply(strToLocaleLower, this, arguments);
+    return bigText(strToLocaleLower, this, arguments, 'String.prototype.toLocaleLowerCase', toLocaleLowerCase);
+  };
+  SP.localeCompare = localeCompare; SP.toLocaleUpperCase = toLocaleUpperCase; SP.toLocaleLowerCase = toLocaleLowerCase;
 
   // ---- toLocaleString: one formatter per locales/options -------------------------------------
   // Date's toLocale*String and Number's/BigInt's toLocaleString given options (or locales that are no
