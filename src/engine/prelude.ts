@@ -1173,6 +1173,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   defineProperty(G, 'queueMicrotask', { value: queueMicrotask, writable: true, configurable: true });
 
+  // A JSON.rawJSON number out of double range ("1e400", a thousand digits) reached the host as
+  // Infinity, which no google.protobuf.Value carries (Connect answered INTERNAL): the result and a
+  // tool's arguments refuse it as not JSON. (The script's own JSON.stringify keeps it: that is text.)
+  function finiteRaw(v) {
+    if (v === null || typeof v !== 'object' || !isRawJSON || !isRawJSON(v)) return;
+    const text = v.rawJSON, x = JSONparse(text);
+    if (typeof x === 'number' && !NumberIsFinite(x)) {
+      throw new TypeErrorC('JSON.rawJSON("' + (text.length > 40 ? apply(strSlice, text, [0, 40]) + '…' : text) + '") is a number out of double range');
+    }
+  }
+
   // ---- tools --------------------------------------------------------------------------------
   const toolCalls = new MapC(); // callId -> settle(envelope), until the worker's reply()
   // Calls past MAX_TOOLS_IN_FLIGHT wait here, in order, their arguments in the guest's heap (under
@@ -1188,13 +1199,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     apply(wsAdd, security ? securityErrors : toolErrors, [e]);
     return e;
   }
+  const toolChecked = function (k, v) { jsonChecked(k, v); finiteRaw(v); return v; };
   function callTool(name, args) {
     ops++;
     if (typeof name !== 'string' || !cfg || !apply(mapHas, cfg.allowed, [name])) {
       return PromiseC.reject(toolError('ToolNotAllowedError', 'tool "' + StringC(name) + '" is not available to this script', true));
     }
     let json;
-    try { json = JSONstringify(args === undefined ? null : args, jsonChecked); } catch (e) {
+    try { json = JSONstringify(args === undefined ? null : args, toolChecked); } catch (e) {
       return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON (' + StringC(e && e.message) + ')'));
     }
     if (json === undefined) return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON'));
@@ -1340,13 +1352,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (n >= 0) { resultOver = n; resultOverBytes = bytes; throw overCap; }
     return v;
   };
+  const resultRaw = function (k, v) { finiteRaw(v); return resultChecked(k, v); };
   function result(value) {
     if (value === undefined) return 'R';
     const cap = cfg ? cfg.maxReturnBytes : 1048576;
     let json;
     resultLimit = MathMin(maxWalk, MathFloor((cap - 1) / 2));
     resultTypedLimit = MathMin(maxWalk, MathFloor((cap - 1) / 6));
-    try { json = JSONstringify(value, resultChecked); } catch (e) {
+    try { json = JSONstringify(value, resultRaw); } catch (e) {
       if (e === overCap) {
         return describe({ name: 'RangeError', message: resultOverBytes > cap ? 'the return value exceeds ' + cap + ' bytes of JSON'
           : 'the return value holds an array of length ' + resultOver + ', too long to serialise (at most ' + maxWalk + ' for this script)' }, 'output_limit');
