@@ -291,7 +291,7 @@ describe('compile and cache', () => {
 
 describe('several isolates per worker (guest code on the async path)', () => {
   let multi: Engine;
-  beforeAll(async () => { multi = await startEngine({ workers: 1, isolatesPerWorker: 2 }); }, 20_000);
+  beforeAll(async () => { multi = await startEngine({ workers: 1, isolatesPerWorker: 2, hangGraceMs: 10_000 }); }, 20_000);
   afterAll(async () => { await multi?.close(); }, 20_000);
   const onToolCall = async (name: string, args: unknown) => {
     await new Promise((r) => setTimeout(r, 20));
@@ -334,11 +334,15 @@ describe('several isolates per worker (guest code on the async path)', () => {
   });
 
   it('stops a script that keeps calling the host at its wall-clock limit', async () => {
-    const logs = await run(multi, 'for (;;) { try { console.log(1); } catch {} }', { limits: { wallTimeoutMs: 400 } as never });
-    expect(logs.error!.kind).toBe('timeout');
-    expect(logs.executionTimeMs).toBeLessThan(400 + 1000);
-    const churn = await run(multi, 'for (;;) clearTimeout(setTimeout(() => {}, 1e9));', { limits: { wallTimeoutMs: 400 } as never });
-    expect(churn.error!.kind).toBe('timeout');
+    // The worker stops each at the wall clock itself: not at the CPU budget (the whole wall time at
+    // cpuShare 100, which a thread taking turns with host calls does not reach first), and not by
+    // the host replacing a worker it took for hung (past hangGraceMs, wide for this engine, so a
+    // loaded machine's late answer is not taken for that). When it stops is not asserted: timers
+    // are late on a busy machine, the limit that fired is not.
+    for (const source of ['for (;;) { try { console.log(1); } catch {} }', 'for (;;) clearTimeout(setTimeout(() => {}, 1e9));']) {
+      const r = await run(multi, source, { limits: { wallTimeoutMs: 400 } as never });
+      expect(r.error, source).toMatchObject({ kind: 'timeout', limit: 'wall_clock', message: 'the script exceeded its wall-clock limit of 400 ms' });
+    }
     expect(multi.stats().workerRestarts).toBe(0);
   });
 });
