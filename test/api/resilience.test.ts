@@ -234,7 +234,12 @@ describe("health under a caller's own doing", () => {
       await new Promise((r) => setTimeout(r, 300)); // a few health evaluations
       expect((await scripts.healthCheck({})).health?.status).toBe(1);
       expect((await clientFor(Health, "grpc-js", server).check({ service: "" })).status).toBe(1);
-      expect(Number((await scripts.getMetrics({})).metrics?.workerRestarts)).toBe(3); // replaced, yet no failure of the service
+      // Replaced, yet no failure of the service. A cancel that reaches the worker before its loop
+      // starts (busy_isolates counts a dispatched run) stops it without a replacement: at least one
+      // of the three was replaced, none counted as a failure.
+      const restarts = Number((await scripts.getMetrics({})).metrics?.workerRestarts);
+      expect(restarts).toBeGreaterThanOrEqual(1);
+      expect(restarts).toBeLessThanOrEqual(3);
     } finally {
       await server.stop();
     }
