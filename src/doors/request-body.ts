@@ -6,8 +6,10 @@
 // it through) is wrapped, so a stop makes the pending read fail with the stop's error, which
 // connect-node answers in the call's protocol. The door's early-response handling then ends what
 // is left of the request (HTTP/1.1: the connection closes; HTTP/2: the stream is reset).
-// A body is stopped when its call's deadline passes (the gate links the call's signal), and when it
-// has not fully arrived within server.idle_timeout of its headers.
+// A body is stopped when its call's deadline passes (the gate links the call's signal), and, when it
+// is one message (unary and server-streaming calls), once it has not fully arrived within
+// server.idle_timeout of its headers. A client or bidi stream's body is the caller's side of the
+// call, open as long as the call is: it has only the deadline.
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { createContextKey, type ConnectError, type HandlerContext } from "@connectrpc/connect";
@@ -33,8 +35,10 @@ export class RequestBody {
     this.#timer.unref();
   }
 
-  /** The call's deadline (or cancellation) stops a body not read to its end yet. */
+  /** The call's deadline (or cancellation) stops a body not read to its end yet; a stream's body has no other bound. */
   endWith(ctx: HandlerContext): void {
+    const kind = ctx.method.methodKind;
+    if (kind === "client_streaming" || kind === "bidi_streaming") clearTimeout(this.#timer);
     ctx.signal.addEventListener("abort", () => this.stop(ctx.signal.reason as ConnectError), { once: true });
   }
 
