@@ -92,7 +92,7 @@ export const SCHEMA = {
   "events.log_bytes": { type: "int", default: 64 * MiB, min: 1024, doc: "bytes the retained events may take together in memory (estimated once decoded); past it the oldest leave first" },
   "events.subscriber_buffer": { type: "int", default: 1024, min: 1, max: 1_000_000, doc: "events buffered per subscriber" },
   "events.subscriber_buffer_bytes": { type: "int", default: 8 * MiB, min: 1024, max: MAX_UINT64_EXACT, doc: "bytes of events buffered per subscriber, counted like log_bytes (one event always fits an empty buffer); past it, as past subscriber_buffer, the subscriber lags (on_lag)" },
-  "events.subscribers_bytes": { type: "int", default: 64 * MiB, min: 1024, max: MAX_UINT64_EXACT, doc: "bytes of events all subscriber buffers together may hold after the log has let them go (counted like log_bytes, each event once); past it the subscriber holding the most of them lags (on_lag) with its whole buffer, then the next, until under" },
+  "events.subscribers_bytes": { type: "int", default: 64 * MiB, min: 1024, max: MAX_UINT64_EXACT, doc: "bytes of events all subscriber buffers together may hold after the log has let them go (counted like log_bytes, each event once); past it the principal holding the most of them (each event once per principal) loses its biggest buffer (on_lag), then the next, until under" },
   "events.on_lag": { type: "enum", default: "notify", values: ["notify", "disconnect"], doc: "a subscriber that falls behind" },
 
   // Tools and migration.

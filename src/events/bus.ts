@@ -845,9 +845,10 @@ export class Subscription extends PushIterator<SubscribeResponse> {
 
   /**
    * @internal All subscribers' buffers hold more than `budget` (events.subscribers_bytes) of what
-   * the log let go, and this one the most of its owner's, the owner holding the most: it loses its whole buffer as a lagging subscriber loses
-   * what does not fit, told in one LAGGED notice in its place (merged with any loss after it), or
-   * ended with EVENTS_LOST right after what it had before the queue under onLag "disconnect".
+   * the log let go, its owner holds the most of it, and this buffer the most of its owner's: it
+   * loses its whole buffer as a lagging subscriber loses what does not fit, told in one LAGGED
+   * notice in its place (merged with any loss after it), or ended with EVENTS_LOST right after what
+   * it had before the queue under onLag "disconnect".
    */
   shed(budget: number): void {
     const lost = this.#dropQueue();
