@@ -3,31 +3,21 @@
 // or a default page outgrows the 4 MiB a gRPC client receives by default.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toBinary } from "@bufbuild/protobuf";
 import { ListMigrationsResponseSchema } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { clients, config, legacyCopy, startWithLegacy } from "../migration/helpers.ts";
+import { config, legacyServer } from "../migration/helpers.ts";
 
 const MiB = 1024 * 1024;
 const RUNS = 30;
 
-let server: TestServer;
-let root: string;
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const c = legacyServer();
 
 describe("ListMigrations pages of CJK metadata", () => {
   it("stay at ~2 MiB encoded, and a default grpc-js client reads every page", async () => {
-    const c = clients(server);
     writeFileSync(
-      join(root, "cjk.js"),
+      join(c.root, "cjk.js"),
       `export const name = "cjk";\nexport const description = "d";\nexport const version = "1.0.0";\nexport const inputSchema = { type: "object", properties: {} };\nexport async function call() { return 1; }\n`,
     );
     // The largest legal metadata, in 3-byte characters: ~220 KB of UTF-8 per migration.

@@ -2,27 +2,22 @@
 // runs tool code: the engine work stops with the call, nothing is applied after the caller was
 // told the call failed, and the migration is dropped like one the engine could not finish (its
 // MigrationStarted still gets a MigrationCompleted, success false).
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { until, untilMetrics } from "../helpers/until.ts";
-import { SecurityLevel, clients, collectEvents, config, legacyCopy, startWithLegacy, writeTool } from "./helpers.ts";
+import { collectEvents, config, legacyServer, SecurityLevel, writeTool } from "./helpers.ts";
 
 const MS = { type: "object", properties: { ms: { type: "integer" } } };
 
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  const root = legacyCopy();
-  writeTool(root, "waits", "await new Promise((r) => setTimeout(r, 3000)); return 1;", MS);
-  writeTool(root, "spins", "const end = Date.now() + (args.ms ?? 1); let n = 0; while (Date.now() < end) n++; return n;", MS);
+const c = legacyServer({
   // One worker: an abandoned smoke run left going would hold it.
-  server = await startWithLegacy(root, { args: ["--set", "pool.workers=1"] });
-  c = clients(server);
-});
-afterAll(async () => {
-  await server.stop();
+  args: ["--set", "pool.workers=1"],
+  cleanExit: false,
+  prepare: (root) => {
+    writeTool(root, "waits", "await new Promise((r) => setTimeout(r, 3000)); return 1;", MS);
+    writeTool(root, "spins", "const end = Date.now() + (args.ms ?? 1); let n = 0; while (Date.now() < end) n++; return n;", MS);
+  },
 });
 
 it("MigrateTool past the caller's deadline: nothing is registered or recorded, and its MigrationCompleted says so", async () => {

@@ -3,26 +3,19 @@
 // cannot restore a tool id says so instead of failing inside the store.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { settle, untilMetrics } from "../helpers/until.ts";
-import { SecurityLevel, clients, config, legacyCopy, principalsToml, startWithLegacy } from "./helpers.ts";
+import { config, legacyServer, principalsToml, SecurityLevel } from "./helpers.ts";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const MIGRATOR = "migrator-token-0123456789abcdef";
 const PLAIN = "plain-token-0123456789abcdef";
 const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
-
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root, {
-    toml: `
+const c = legacyServer({
+  toml: `
 [store]
 max_migrations_per_tool = 3
 
@@ -34,15 +27,10 @@ ${principalsToml(
   { name: "migrator", token: MIGRATOR, permissions: ["migrate"] },
   { name: "plain", token: PLAIN, level: "production" },
 )}`,
-  });
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
 });
 
 const write = (file: string, name: string, body: string, extra = 'export const inputSchema = { type: "object", properties: {} };') =>
-  writeFileSync(join(root, file), `export const name = ${JSON.stringify(name)};\nexport const description = "d";\nexport const version = "1.0.0";\n${extra}\nexport async function call(args, ctx) { ${body} }\n`);
+  writeFileSync(join(c.root, file), `export const name = ${JSON.stringify(name)};\nexport const description = "d";\nexport const version = "1.0.0";\n${extra}\nexport async function call(args, ctx) { ${body} }\n`);
 
 describe("changing a migrated tool", () => {
   it("auto-fix and rollback of a tool above the principal's level are PERMISSION_DENIED, and change nothing", async () => {

@@ -3,24 +3,18 @@
 // run just registered (force) or meeting it as TOOL_EXISTS.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MigrationState, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { clients, config, legacyCopy, startWithLegacy, type ConfigInput } from "./helpers.ts";
+import { config, type ConfigInput, legacyServer } from "./helpers.ts";
 
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  const root = legacyCopy();
-  for (const v of ["v1", "v2"]) {
-    mkdirSync(join(root, "batch", v), { recursive: true });
-    writeFileSync(join(root, "batch", v, "search.js"), `export const name = "search";\nexport const description = "search ${v}";\nexport const inputSchema = { type: "object" };\nexport async function call() { return "${v}"; }\n`);
-  }
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  await server.stop();
+const c = legacyServer({
+  cleanExit: false,
+  prepare: (root) => {
+    for (const v of ["v1", "v2"]) {
+      mkdirSync(join(root, "batch", v), { recursive: true });
+      writeFileSync(join(root, "batch", v, "search.js"), `export const name = "search";\nexport const description = "search ${v}";\nexport const inputSchema = { type: "object" };\nexport async function call() { return "${v}"; }\n`);
+    }
+  },
 });
 
 async function run(c2: ConfigInput): Promise<MigrationResult[]> {

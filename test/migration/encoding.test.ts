@@ -4,25 +4,13 @@
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { decodeUtf8 } from "../../src/migration/legacy.ts";
 import { failure } from "../helpers/errors.ts";
-import type { TestServer } from "../helpers/server.ts";
-import { check, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { check, config, legacyServer } from "./helpers.ts";
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
-
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const c = legacyServer();
 
 const toolText = (name: string, value: string) =>
   `export const name = "${name}";\nexport const description = "d";\nexport const version = "1.0.0";\nexport const inputSchema = { type: "object", properties: {} };\nexport function call() { return "${value}"; }\n`;
@@ -31,7 +19,7 @@ const migrate = async (name: string, o: Parameters<typeof config>[0] = {}) => (a
 describe("legacy sources that are not UTF-8", () => {
   it("a Latin-1 file fails source_readable with its first bad byte and line, and registers nothing", async () => {
     const text = toolText("latin", "café");
-    writeFileSync(join(root, "latin.js"), Buffer.from(text, "latin1"));
+    writeFileSync(join(c.root, "latin.js"), Buffer.from(text, "latin1"));
     const at = text.indexOf("é"); // 0xE9 in Latin-1
     for (const dryRun of [true, false]) {
       const r = await migrate("latin", { dryRun });
@@ -45,7 +33,7 @@ describe("legacy sources that are not UTF-8", () => {
   });
 
   it("a UTF-16 file is named as UTF-16 (its byte order mark), not reported as a compile error", async () => {
-    writeFileSync(join(root, "wide.js"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(toolText("wide", "x"), "utf16le")]));
+    writeFileSync(join(c.root, "wide.js"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(toolText("wide", "x"), "utf16le")]));
     const r = await migrate("wide");
     expect(r.status).toBe(MigrationState.FAILED);
     expect(check(r, "source_readable").message).toBe("wide.js is not valid UTF-8 (byte 0: a UTF-16 LE byte order mark, so UTF-16 LE text); save it as UTF-8");
@@ -54,8 +42,8 @@ describe("legacy sources that are not UTF-8", () => {
 
   it("a manifest's source file is held to the same rule", async () => {
     const code = 'export function call() { return "\xe9"; }\n';
-    writeFileSync(join(root, "latin-src.js"), Buffer.from(code, "latin1"));
-    writeFileSync(join(root, "enc.json"), JSON.stringify({ tools: [{ name: "enc", description: "d", inputSchema: { type: "object" }, sourceFile: "latin-src.js" }] }));
+    writeFileSync(join(c.root, "latin-src.js"), Buffer.from(code, "latin1"));
+    writeFileSync(join(c.root, "enc.json"), JSON.stringify({ tools: [{ name: "enc", description: "d", inputSchema: { type: "object" }, sourceFile: "latin-src.js" }] }));
     const r = await migrate("enc", { manifest: "enc.json" });
     expect(r.status).toBe(MigrationState.FAILED);
     expect(check(r, "source_readable").message).toBe(`latin-src.js is not valid UTF-8 (byte ${code.indexOf("\xe9")}: 0xE9, line 1); save it as UTF-8`);
@@ -64,7 +52,7 @@ describe("legacy sources that are not UTF-8", () => {
 
 it("UTF-8 (with a BOM, and characters of 2 to 4 bytes) migrates byte for byte: the hash is the file's", async () => {
   const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(toolText("utf8ok", "café ✓ 😀"), "utf8")]);
-  writeFileSync(join(root, "utf8ok.js"), bytes);
+  writeFileSync(join(c.root, "utf8ok.js"), bytes);
   const r = await migrate("utf8ok");
   expect(r.status).toBe(MigrationState.COMPLETED);
   expect(r.metadata.source_hash?.kind.value).toBe(createHash("sha256").update(bytes).digest("hex"));

@@ -5,33 +5,30 @@
 // finish and nothing changed.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { MigrationState, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { settle, untilMetrics } from "../helpers/until.ts";
-import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { config, legacyServer } from "./helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Still holding the worker when the Stop comes however slow the machine, and done within the 5 s grace.
 const BUSY = "export default () => { const t = Date.now(); while (Date.now() - t < 3500); return 1; }";
 
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  const root = legacyCopy();
-  // Tools that migrate cleanly: any failure here is the engine's.
-  mkdirSync(join(root, "good"));
-  for (const f of ["text-search.js", "json-transform.mjs"]) copyFileSync(join(root, f), join(root, "good", f));
+const c = legacyServer({
   // One worker, held by a script while the migration's engine work waits behind it.
-  server = await startWithLegacy(root, { args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=5s"] });
-  c = clients(server);
-  await c.scripts.runScript({ source: "1" });
+  args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=5s"],
+  cleanExit: false,
+  prepare: (root) => {
+    // Tools that migrate cleanly: any failure here is the engine's.
+    mkdirSync(join(root, "good"));
+    for (const f of ["text-search.js", "json-transform.mjs"]) copyFileSync(join(root, f), join(root, "good", f));
+  },
 });
-afterAll(async () => {
-  await server.stop();
+beforeAll(async () => {
+  await c.scripts.runScript({ source: "1" });
 });
 
 /** Runs `migration` while the worker is busy and a Stop comes in; the engine is started again after. */

@@ -2,33 +2,16 @@
 // string or comment that reads like an export is left alone, a default-exported function or class
 // declaration keeps its name bound, and a compile error keeps the line and column it has in the
 // legacy source (JavaScript and TypeScript).
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { toolModuleSource } from "../../src/tools/registry-source.ts";
-import { check, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { check, legacyServer } from "./helpers.ts";
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
+const c = legacyServer();
 
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
-
-const migrate = async (file: string, text: string) => {
-  writeFileSync(join(root, file), text);
-  return (await c.migration.migrateTool({ config: config({ file }) })).result!;
-};
+const migrate = c.migrateFile;
 const callTool = async (name: string, args: object = {}): Promise<JsonValue> => {
   const r = await c.scripts.runScript({ source: `export default async (a, ctx) => ctx.tools.${name}(${JSON.stringify(args)})`, context: { availableTools: [name] } });
   expect(r.result!.success, r.result!.error?.message).toBe(true);

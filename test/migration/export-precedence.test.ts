@@ -1,32 +1,15 @@
 // Where a tool's metadata and call come from: a default-exported object's own fields, then the
 // module's named exports. A module-level binding that is not exported (a local `inputSchema` the
 // object spreads, a helper function named `call`) is no part of the tool.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { legacyServer } from "./helpers.ts";
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
+const c = legacyServer();
 
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
-
-const migrate = async (file: string, text: string) => {
-  writeFileSync(join(root, file), text);
-  return (await c.migration.migrateTool({ config: config({ file }) })).result!;
-};
+const migrate = c.migrateFile;
 const run = (name: string, args: object) =>
   c.scripts.runScript({ source: `export default async (a, ctx) => ctx.tools.${name}(${JSON.stringify(args)})`, context: { availableTools: [name] } }).then((r) => r.result!);
 

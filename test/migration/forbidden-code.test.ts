@@ -3,20 +3,15 @@
 // access (`ctx.tools["fs"]`, `tools.call("http")`) and TypeScript sources are still caught.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { check, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
-
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
+import { check, config, legacyServer } from "./helpers.ts";
 
 const tool = (file: string, name: string, body: string) =>
   writeFileSync(
-    join(root, file),
+    join(c.root, file),
     `export const name = "${name}";
 export const description = "d";
 export const version = "1.0.0";
@@ -25,8 +20,7 @@ ${body}
 `,
   );
 
-beforeAll(async () => {
-  root = legacyCopy();
+function prepare() {
   tool("commented.js", "commented", `// Note: never use eval() or require() here; we read process.env elsewhere.
 /* ctx.tools.fs would need Development; fetch("x") is not available */
 export async function call() { return "fine"; }`);
@@ -41,12 +35,8 @@ export async function call() { return [help, tmpl, re.source].join(" ").length; 
   tool("typed.ts", "typed", `interface Opts { mode: string } // never eval() here
 export async function call(args: Opts): Promise<string> { const s: string = "process.env"; return s; }`);
   tool("typed_bad.ts", "typed_bad", `export async function call(args: { a: string }): Promise<number> { return eval("1"); }`);
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+}
+const c = legacyServer({ prepare });
 
 const migrate = (toolName: string, cfg = config()) => c.migration.migrateTool({ toolName, config: cfg }).then((r) => r.result!);
 

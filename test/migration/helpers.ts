@@ -2,13 +2,14 @@
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { ToolService } from "../../gen/ts/scriptengine/v1/tool_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
-import { MigrationConfigSchema, MigrationState, type MigrationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import { MigrationConfigSchema, MigrationState, type MigrationConfig, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ROOT, startServer, type StartOptions, type TestServer } from "../helpers/server.ts";
@@ -35,6 +36,48 @@ export const clients = (server: { grpc: string; http: string }, protocol: Protoc
   scripts: clientFor(ScriptService, protocol, server),
   events: clientFor(EventService, protocol, server),
 });
+
+export interface LegacyServerOptions extends StartOptions {
+  /** Adds to the legacy copy before the server starts. */
+  prepare?: (root: string) => void;
+  /** Whether the stop after the tests must exit 0 (default true). */
+  cleanExit?: boolean;
+  /** The start's time limit in ms, where the default hook timeout is too short. */
+  timeout?: number;
+}
+
+/** A file's server over its legacy copy, with its clients; set once the file's tests run. */
+export type LegacyServer = ReturnType<typeof clients> & {
+  server: TestServer;
+  root: string;
+  /** Writes `text` as `file` into the legacy copy and migrates that file with the default config. */
+  migrateFile: (file: string, text: string) => Promise<MigrationResult>;
+};
+
+/**
+ * Starts a server over a fresh legacy copy before the calling file's tests and stops it after them.
+ * Call it at the top level of a test file.
+ */
+export function legacyServer(options: LegacyServerOptions = {}): LegacyServer {
+  const { prepare, cleanExit = true, timeout, ...start } = options;
+  const s = {
+    migrateFile: async (file: string, text: string) => {
+      writeFileSync(join(s.root, file), text);
+      return (await s.migration.migrateTool({ config: config({ file }) })).result!;
+    },
+  } as LegacyServer;
+  beforeAll(async () => {
+    s.root = legacyCopy();
+    prepare?.(s.root);
+    s.server = await startWithLegacy(s.root, start);
+    Object.assign(s, clients(s.server));
+  }, timeout);
+  afterAll(async () => {
+    const code = await s.server.stop();
+    if (cleanExit) expect(code).toBe(0);
+  });
+  return s;
+}
 
 export interface ConfigInput {
   level?: SecurityLevel;

@@ -4,28 +4,17 @@
 import { mkdirSync, copyFileSync, writeFileSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromMs, type Value } from "@bufbuild/protobuf/wkt";
 import { MigrationState, RollbackAction, ValidationStatus, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import { ROOT, type TestServer } from "../helpers/server.ts";
+import { ROOT } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
-import { check, clients, config, legacyCopy, SecurityLevel, startWithLegacy } from "./helpers.ts";
+import { check, config, legacyServer, SecurityLevel } from "./helpers.ts";
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
+const c = legacyServer();
 
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
-
-const tool = (file: string, body: string) => writeFileSync(join(root, file), body);
+const tool = (file: string, body: string) => writeFileSync(join(c.root, file), body);
 const meta = (name: string, extra = "") => `export const name = ${JSON.stringify(name)};
 export const description = "test tool ${name}";
 export const version = "1.0.0";
@@ -118,8 +107,8 @@ export { scale, call as default };
 
   it("two entries of one name in a manifest: neither is migrated, and both say why", async () => {
     const entry = (answer: string) => ({ name: "twice", description: "d", inputSchema: { type: "object" }, source: `export async function call() { return "${answer}"; }` });
-    mkdirSync(join(root, "dup"));
-    writeFileSync(join(root, "dup", "twice.json"), JSON.stringify({ tools: [entry("first"), entry("second")] }));
+    mkdirSync(join(c.root, "dup"));
+    writeFileSync(join(c.root, "dup", "twice.json"), JSON.stringify({ tools: [entry("first"), entry("second")] }));
     const results: MigrationResult[] = [];
     for await (const step of c.migration.migrateDirectory({ directory: "dup", config: config() })) results.push(step.result!);
     expect(results.map((r) => r.status)).toEqual([MigrationState.FAILED, MigrationState.FAILED]);
@@ -381,7 +370,7 @@ describe("backup and rollback", () => {
 
 describe("MigrateDirectory", () => {
   it("streams one result per tool and continues past the broken one", async () => {
-    const dir = join(root, "batch");
+    const dir = join(c.root, "batch");
     mkdirSync(dir);
     writeFileSync(join(dir, "a.js"), meta("batch_a", "export function call() { return 'a'; }"));
     copyFileSync(join(ROOT, "examples/legacy-tools/broken-tool.js"), join(dir, "broken-tool.js"));
@@ -399,7 +388,7 @@ describe("MigrateDirectory", () => {
   });
 
   it("recursive also migrates subdirectories, skips hidden ones and refuses links that leave the root", async () => {
-    const dir = join(root, "tree");
+    const dir = join(c.root, "tree");
     mkdirSync(join(dir, "deeper", "deepest"), { recursive: true });
     mkdirSync(join(dir, ".hidden"));
     writeFileSync(join(dir, "top.js"), meta("tree_top", "export function call() { return 'top'; }"));

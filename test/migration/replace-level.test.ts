@@ -4,42 +4,38 @@
 // in MigrateDirectory such an entry is FAILED while the others go on.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { MigrationState, RollbackAction, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
-import { SecurityLevel, bearer, clients, config, legacyCopy, principalsToml, startWithLegacy, type ConfigInput } from "./helpers.ts";
+import { bearer, config, type ConfigInput, legacyServer, principalsToml, SecurityLevel } from "./helpers.ts";
 
 const OPS = { headers: bearer("ops") };
 const JUNIOR = { headers: bearer("junior") };
 const TOML = principalsToml({ name: "ops", level: "development", permissions: ["admin"] }, { name: "junior", level: "safe", permissions: ["migrate"] });
-
-let server: TestServer;
-let c: ReturnType<typeof clients>;
 
 const tool = (root: string, file: string, name: string, returns: string) => {
   mkdirSync(join(root, file, ".."), { recursive: true });
   writeFileSync(join(root, file), `export const name = "${name}";\nexport const description = "d";\nexport const inputSchema = { type: "object" };\nexport async function call() { return "${returns}"; }\n`);
 };
 
+const c = legacyServer({
+  toml: TOML,
+  cleanExit: false,
+  prepare: (root) => {
+    tool(root, "admin/report.js", "report", "admin");
+    tool(root, "admin/ledger.js", "ledger", "admin");
+    tool(root, "admin/notes.js", "notes", "admin");
+    for (const name of ["report", "notes", "extra"]) tool(root, `batch/${name}.js`, name, "junior");
+    // Named after a file that is not the tool's name: the refusal still names the tool.
+    tool(root, "batch/ledger-v2.js", "ledger", "junior");
+  },
+});
 beforeAll(async () => {
-  const root = legacyCopy();
-  tool(root, "admin/report.js", "report", "admin");
-  tool(root, "admin/ledger.js", "ledger", "admin");
-  tool(root, "admin/notes.js", "notes", "admin");
-  for (const name of ["report", "notes", "extra"]) tool(root, `batch/${name}.js`, name, "junior");
-  // Named after a file that is not the tool's name: the refusal still names the tool.
-  tool(root, "batch/ledger-v2.js", "ledger", "junior");
-  server = await startWithLegacy(root, { toml: TOML });
-  c = clients(server);
   const migrate = async (file: string, level: SecurityLevel) =>
     expect((await c.migration.migrateTool({ config: config({ file, level }) }, OPS)).result?.status).toBe(MigrationState.COMPLETED);
   await migrate("admin/report.js", SecurityLevel.DEVELOPMENT);
   await migrate("admin/ledger.js", SecurityLevel.PRODUCTION);
   await migrate("admin/notes.js", SecurityLevel.SAFE);
-});
-afterAll(async () => {
-  await server.stop();
 });
 
 const juniorForce = (file: string, c2: ConfigInput = {}) => c.migration.migrateTool({ config: config({ file, force: true, ...c2 }) }, JUNIOR);

@@ -3,27 +3,15 @@
 // back through, nor their backups; the records stay bounded all the same.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { config, legacyServer } from "./helpers.ts";
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
-
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root, { toml: "[store]\nmax_migrations_per_tool = 3\n" });
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const c = legacyServer({ toml: "[store]\nmax_migrations_per_tool = 3\n" });
 
 const write = (name: string, body: string) =>
   writeFileSync(
-    join(root, `${name}.js`),
+    join(c.root, `${name}.js`),
     `export const name = "${name}";\nexport const description = "d";\nexport const version = "1.0.0";\nexport const inputSchema = { type: "object", properties: {} };\nexport async function call() { ${body} }\n`,
   );
 const migrate = async (name: string, o: Parameters<typeof config>[0] = {}) => (await c.migration.migrateTool({ toolName: name, config: config(o) })).result!;

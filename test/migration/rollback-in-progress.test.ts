@@ -1,23 +1,17 @@
 // RollbackTool by tool name while the tool's first migration is still running: there is nothing
 // to roll back yet, but that is because a change is under way, so it is MIGRATION_IN_PROGRESS
 // (retry later), not MIGRATION_NOT_FOUND.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MigrationState, RollbackAction } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { until } from "../helpers/until.ts";
-import { clients, config, legacyCopy, startWithLegacy, writeTool } from "./helpers.ts";
+import { config, legacyServer, writeTool } from "./helpers.ts";
 
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  const root = legacyCopy();
-  writeTool(root, "firstslow", "await new Promise((r) => setTimeout(r, 3000)); return 1;");
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  await server.stop();
+const c = legacyServer({
+  cleanExit: false,
+  prepare: (root) => {
+    writeTool(root, "firstslow", "await new Promise((r) => setTimeout(r, 3000)); return 1;");
+  },
 });
 
 it("a rollback by name during the tool's first migration is MIGRATION_IN_PROGRESS, and rolls it back once it is done", async () => {

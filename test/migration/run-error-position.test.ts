@@ -2,25 +2,20 @@
 // frame, as line and column. It said only `Error: boom`.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { check, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { check, config, legacyServer } from "./helpers.ts";
 
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  const root = legacyCopy();
-  const head = (name: string) => `export const name = "${name}";\nexport const description = "d";\nexport const version = "1";\n`;
-  writeFileSync(join(root, "boom.js"), `${head("boom")}function helper() {\n  throw new Error("boom");\n}\nexport async function call(args) { return helper(); }\n`);
-  writeFileSync(join(root, "badload.js"), `${head("badload")}const table = null;\nconst first = table.rows;\nexport async function call(args) { return first; }\n`);
-  // Thrown by something that is no script frame of the tool: nothing to point at.
-  writeFileSync(join(root, "plain.js"), `${head("plain")}export async function call(args) { throw "not an Error"; }\n`);
-  server = await startWithLegacy(root);
-  c = clients(server);
-}, 60_000);
-afterAll(async () => {
-  await server.stop();
+const c = legacyServer({
+  cleanExit: false,
+  timeout: 60_000,
+  prepare: (root) => {
+    const head = (name: string) => `export const name = "${name}";\nexport const description = "d";\nexport const version = "1";\n`;
+    writeFileSync(join(root, "boom.js"), `${head("boom")}function helper() {\n  throw new Error("boom");\n}\nexport async function call(args) { return helper(); }\n`);
+    writeFileSync(join(root, "badload.js"), `${head("badload")}const table = null;\nconst first = table.rows;\nexport async function call(args) { return first; }\n`);
+    // Thrown by something that is no script frame of the tool: nothing to point at.
+    writeFileSync(join(root, "plain.js"), `${head("plain")}export async function call(args) { throw "not an Error"; }\n`);
+  },
 });
 
 const migrate = async (name: string) => (await c.migration.migrateTool({ toolName: name, config: config() })).result;

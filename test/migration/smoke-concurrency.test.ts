@@ -2,29 +2,23 @@
 // its concurrent executions at that level like its RunScript calls, so ValidateMigration and
 // MigrateTool are no way around the limit. A registered tool called from a running script still
 // runs inside its caller's slot.
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterEach, beforeAll, expect, it } from "vitest";
 import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
 import { untilMetrics } from "../helpers/until.ts";
-import { bearer, clients, config, legacyCopy, principalsToml, startWithLegacy, writeTool } from "./helpers.ts";
+import { bearer, config, legacyServer, principalsToml, writeTool } from "./helpers.ts";
 
 const OPS = { headers: bearer("ops") };
 const SOLO = { headers: bearer("solo") };
 const TOML = principalsToml({ name: "ops", level: "development", permissions: ["admin"] }, { name: "solo", level: "safe", permissions: ["migrate"], maxConcurrent: 1 });
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  root = legacyCopy();
-  writeTool(root, "nap", "if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1;", { type: "object", properties: { ms: { type: "integer" } } });
-  server = await startWithLegacy(root, { toml: TOML, args: ["--set", "pool.workers=3"] });
-  c = clients(server);
-  expect((await c.migration.migrateTool({ toolName: "nap", config: config() }, OPS)).result?.status).toBe(MigrationState.COMPLETED);
+const c = legacyServer({
+  toml: TOML,
+  args: ["--set", "pool.workers=3"],
+  prepare: (root) => writeTool(root, "nap", "if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1;", { type: "object", properties: { ms: { type: "integer" } } }),
 });
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
+beforeAll(async () => {
+  expect((await c.migration.migrateTool({ toolName: "nap", config: config() }, OPS)).result?.status).toBe(MigrationState.COMPLETED);
 });
 
 /** Until solo's script is running on a worker (its slot is taken when the engine accepts it). */

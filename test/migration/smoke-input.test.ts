@@ -4,19 +4,14 @@
 // match stay an error.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { check, clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
-
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
+import { check, config, legacyServer } from "./helpers.ts";
 
 // The tool echoes its input, and fails unless it got what its schema promises.
 const tool = (name: string, prop: object, assertion = "true") =>
   writeFileSync(
-    join(root, `${name}.js`),
+    join(c.root, `${name}.js`),
     `export const name = "${name}";
 export const description = "schema ${name}";
 export const version = "1.0.0";
@@ -25,8 +20,7 @@ export async function call(args) { const v = args.v; if (!(${assertion})) throw 
 `,
   );
 
-beforeAll(async () => {
-  root = legacyCopy();
+function prepare() {
   tool("country", { type: "string", minLength: 2, maxLength: 2 }, "v.length === 2");
   tool("weeks", { type: "integer", multipleOf: 7, minimum: 1 }, "v % 7 === 0 && v >= 1");
   tool("below", { type: "number", maximum: 0 }, "v <= 0");
@@ -40,12 +34,8 @@ beforeAll(async () => {
   // More than an input is built with: generating them once ran the server out of memory.
   tool("huge_string", { type: "string", minLength: 1e7 });
   tool("huge_array", { type: "array", minItems: 1e9 });
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+}
+const c = legacyServer({ prepare });
 
 const migrate = (toolName: string, cfg = config()) => c.migration.migrateTool({ toolName, config: cfg }).then((r) => r.result!);
 

@@ -1,22 +1,17 @@
 // A smoke run that times out says the limit it hit: a busy loop stopped by its CPU-time budget
 // (the level's share of its wall time: 50 % at Safe) was reported as timed out after the wall
 // time, which it never reached.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MigrationState, ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { TestServer } from "../helpers/server.ts";
-import { check, clients, config, legacyCopy, startWithLegacy, writeTool } from "./helpers.ts";
+import { check, config, legacyServer, writeTool } from "./helpers.ts";
 
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  const root = legacyCopy();
-  writeTool(root, "spin", "for (;;) {}");
-  writeTool(root, "sleepy", "await new Promise((r) => setTimeout(r, 60_000)); return 1;");
-  server = await startWithLegacy(root);
-  c = clients(server);
-}, 60_000);
-afterAll(async () => {
-  await server.stop();
+const c = legacyServer({
+  cleanExit: false,
+  timeout: 60_000,
+  prepare: (root) => {
+    writeTool(root, "spin", "for (;;) {}");
+    writeTool(root, "sleepy", "await new Promise((r) => setTimeout(r, 60_000)); return 1;");
+  },
 });
 
 it("a smoke run stopped by its CPU budget names that budget", async () => {

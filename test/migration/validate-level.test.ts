@@ -1,29 +1,26 @@
 // ValidateMigration runs the tool's code (describe and smoke runs), so it is gated like running
 // code: a principal whose maximum level is below the tool's is refused. A smoke run lasts no longer
 // than the tool's level allows, and a timed-out one says the limit it actually had.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { TestServer } from "../helpers/server.ts";
+import { beforeAll, expect, it } from "vitest";
 import { failure } from "../helpers/errors.ts";
-import { SecurityLevel, bearer, clients, config, legacyCopy, principalsToml, startWithLegacy, writeTool } from "./helpers.ts";
+import { bearer, config, legacyServer, principalsToml, SecurityLevel, writeTool } from "./helpers.ts";
 
 const OPS = bearer("ops");
 const READER = bearer("reader");
 const TOML = principalsToml({ name: "ops", level: "development", permissions: ["admin"] }, { name: "reader", level: "safe", permissions: [] });
 
-let server: TestServer;
-let c: ReturnType<typeof clients>;
+const c = legacyServer({
+  toml: TOML,
+  cleanExit: false,
+  prepare: (root) => {
+    writeTool(root, "dev_tool", "return 1;");
+    writeTool(root, "sleepy", "if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1;");
+  },
+});
 beforeAll(async () => {
-  const root = legacyCopy();
-  writeTool(root, "dev_tool", "return 1;");
-  writeTool(root, "sleepy", "if (args.ms) await new Promise((r) => setTimeout(r, args.ms)); return 1;");
-  server = await startWithLegacy(root, { toml: TOML });
-  c = clients(server);
   const migrate = (toolName: string, level: SecurityLevel) => c.migration.migrateTool({ toolName, config: config({ level }) }, { headers: OPS });
   await migrate("dev_tool", SecurityLevel.DEVELOPMENT);
   await migrate("sleepy", SecurityLevel.SAFE);
-});
-afterAll(async () => {
-  await server.stop();
 });
 
 it("a principal capped below the tool's level may not validate it (its code would run there)", async () => {

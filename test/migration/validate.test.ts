@@ -3,27 +3,15 @@
 // what it could not repair.
 import { unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ValidationStatus } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { Severity } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import type { TestServer } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
-import { clients, config, legacyCopy, startWithLegacy } from "./helpers.ts";
+import { config, legacyServer } from "./helpers.ts";
 
-let server: TestServer;
-let root: string;
-let c: ReturnType<typeof clients>;
+const c = legacyServer();
 
-beforeAll(async () => {
-  root = legacyCopy();
-  server = await startWithLegacy(root);
-  c = clients(server);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
-
-const write = (file: string, body: string) => writeFileSync(join(root, file), body);
+const write = (file: string, body: string) => writeFileSync(join(c.root, file), body);
 const src = (version: string, body = "return { v: " + JSON.stringify(version) + " };") => `export const name = "versioned";
 export const description = "a tool that changes";
 export const version = ${JSON.stringify(version)};
@@ -75,7 +63,7 @@ describe("ValidateMigration", () => {
     expect(unresolved.some((i) => i.severity === Severity.ERROR && i.message.includes("re-migration from the changed original failed"))).toBe(true);
     expect((await c.tools.getTool({ name: "versioned" })).tool?.version).toBe("1.0.0");
 
-    unlinkSync(join(root, "versioned.js"));
+    unlinkSync(join(c.root, "versioned.js"));
     const gone = await validate("versioned");
     const issue = gone.issues.find((i) => i.check === "original_unchanged")!;
     expect(issue).toMatchObject({ fixable: false });
