@@ -30,7 +30,10 @@ const (
 // ToolService lists the tools scripts can call. Not a trait of the API document: tools are
 // registered by MigrationService and called from scripts as `ctx.tools.<name>(args)`.
 type ToolServiceClient interface {
+	// List the tools, paginated: the built-in host tools (fs, http) first, then the registered
+	// tools by name; a tag filter applies to both.
 	ListTools(ctx context.Context, in *ListToolsRequest, opts ...grpc.CallOption) (*ListToolsResponse, error)
+	// Get one tool, built-in or registered, by name. NOT_FOUND (TOOL_NOT_FOUND) when there is none.
 	GetTool(ctx context.Context, in *GetToolRequest, opts ...grpc.CallOption) (*GetToolResponse, error)
 }
 
@@ -69,7 +72,10 @@ func (c *toolServiceClient) GetTool(ctx context.Context, in *GetToolRequest, opt
 // ToolService lists the tools scripts can call. Not a trait of the API document: tools are
 // registered by MigrationService and called from scripts as `ctx.tools.<name>(args)`.
 type ToolServiceServer interface {
+	// List the tools, paginated: the built-in host tools (fs, http) first, then the registered
+	// tools by name; a tag filter applies to both.
 	ListTools(context.Context, *ListToolsRequest) (*ListToolsResponse, error)
+	// Get one tool, built-in or registered, by name. NOT_FOUND (TOOL_NOT_FOUND) when there is none.
 	GetTool(context.Context, *GetToolRequest) (*GetToolResponse, error)
 	mustEmbedUnimplementedToolServiceServer()
 }

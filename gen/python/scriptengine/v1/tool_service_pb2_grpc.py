@@ -54,13 +54,16 @@ class ToolServiceServicer:
     """
 
     def ListTools(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """List the tools, paginated: the built-in host tools (fs, http) first, then the registered
+        tools by name; a tag filter applies to both.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTool(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Get one tool, built-in or registered, by name. NOT_FOUND (TOOL_NOT_FOUND) when there is none.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

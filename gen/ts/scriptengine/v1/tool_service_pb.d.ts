@@ -193,6 +193,9 @@ export declare const GetToolResponseSchema: GenMessage<GetToolResponse>;
  */
 export declare const ToolService: GenService<{
   /**
+   * List the tools, paginated: the built-in host tools (fs, http) first, then the registered
+   * tools by name; a tag filter applies to both.
+   *
    * @generated from rpc scriptengine.v1.ToolService.ListTools
    */
   listTools: {
@@ -201,6 +204,8 @@ export declare const ToolService: GenService<{
     output: typeof ListToolsResponseSchema;
   },
   /**
+   * Get one tool, built-in or registered, by name. NOT_FOUND (TOOL_NOT_FOUND) when there is none.
+   *
    * @generated from rpc scriptengine.v1.ToolService.GetTool
    */
   getTool: {
