@@ -21,7 +21,7 @@ import (
 // structs, strings, numbers, bools, nil), sent as encoding/json would write them: a time.Time as
 // an RFC 3339 string, a []byte as base64, a float32 as its shortest decimal (0.1), map keys as
 // strings. A value it cannot marshal (a channel, a func, NaN or ±Inf anywhere in it, a map or
-// slice that contains itself, maps and slices nested more than 100 deep) fails the call before
+// slice that contains itself, maps and slices nested more than 32 deep, the server's bound) fails the call before
 // anything is sent, with an INVALID_ARGUMENT *Error (errors.Is ErrInvalidArgument)
 // naming the argument: `argument "v": …`.
 type Args map[string]any

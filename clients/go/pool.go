@@ -87,6 +87,15 @@ func (p *connPool) NewStream(ctx context.Context, desc *grpc.StreamDesc, method 
 	return s, err
 }
 
+// resetConnectBackoff has every failed connection try again now rather than after its wait.
+func (p *connPool) resetConnectBackoff() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.entries {
+		e.cc.ResetConnectBackoff()
+	}
+}
+
 // first is the connection opened with the client.
 func (p *connPool) first() *grpc.ClientConn { return p.entries[0].cc }
 

@@ -40,7 +40,7 @@ func (healthyServer) HealthCheck(context.Context, *v1.HealthCheckRequest) (*v1.H
 	return &v1.HealthCheckResponse{Health: &v1.HealthStatus{Status: v1.ServiceStatus_SERVICE_STATUS_HEALTHY}}, nil
 }
 
-// downServer is a ScriptService whose connections are refused until the returned gate opens.
+// downServer is a ScriptService and an EventService whose connections are refused until the returned gate opens.
 func downServer(t *testing.T) *gateListener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -49,6 +49,7 @@ func downServer(t *testing.T) *gateListener {
 	gate := &gateListener{Listener: ln, refused: make(chan struct{}, 64)}
 	srv := grpc.NewServer()
 	v1.RegisterScriptServiceServer(srv, healthyServer{})
+	v1.RegisterEventServiceServer(srv, startedEvents{})
 	go func() { _ = srv.Serve(gate) }()
 	t.Cleanup(srv.Stop)
 	return gate
@@ -68,15 +69,21 @@ func refusals(t *testing.T, gate *gateListener, c *scriptengine.Client, n int) {
 	}
 }
 
+// backAfterFourRefusals is a client whose connection was refused 4 times by a server that is now
+// back: grpc-go waits 4.1 s ± 20% after the 4th failure before the 5th attempt.
+func backAfterFourRefusals(t *testing.T) *scriptengine.Client {
+	gate := downServer(t)
+	c := dial(t, gate.Addr().String())
+	refusals(t, gate, c, 4)
+	gate.open.Store(true)
+	return c
+}
+
 // After an outage the connection waits seconds before trying again, and every call fails at once
 // meanwhile: a retry on UNAVAILABLE makes it try again, so it reaches the server that is back.
 func TestRetryReachesAServerThatCameBack(t *testing.T) {
 	t.Parallel()
-	gate := downServer(t)
-	c := dial(t, gate.Addr().String())
-	// After the 4th failure grpc-go waits 4.1 s ± 20% before the 5th attempt.
-	refusals(t, gate, c, 4)
-	gate.open.Store(true)
+	c := backAfterFourRefusals(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if _, err := c.Health(ctx); err != nil {
@@ -107,4 +114,39 @@ func TestConnectionBackoffIsCapped(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("reached %v after the server came back", time.Since(opened).Round(time.Millisecond))
+}
+
+// startedEvents answers each Subscribe with started, one event, then holds the stream open.
+type startedEvents struct {
+	v1.UnimplementedEventServiceServer
+}
+
+func (startedEvents) Subscribe(_ *v1.SubscribeRequest, s grpc.ServerStreamingServer[v1.SubscribeResponse]) error {
+	if err := s.Send(&v1.SubscribeResponse{Message: &v1.SubscribeResponse_Started{Started: &v1.SubscriptionStarted{SubscriptionId: "s"}}}); err != nil {
+		return err
+	}
+	if err := s.Send(&v1.SubscribeResponse{Message: &v1.SubscribeResponse_Event{Event: &v1.ServiceEvent{Sequence: 1}}}); err != nil {
+		return err
+	}
+	<-s.Context().Done()
+	return nil
+}
+
+// A resubscription, like a retry, has a failed connection try again at once: the connection's own
+// wait (4.1 s after its 4th failure) used to outlast a few quick resumes, which gave up with the
+// server back.
+func TestSubscribeReachesAServerThatCameBack(t *testing.T) {
+	t.Parallel()
+	c := backAfterFourRefusals(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ev, err := range c.Subscribe(ctx, scriptengine.SubscribeOptions{MaxReconnects: 3}) {
+		if err != nil {
+			t.Fatalf("Subscribe, the server back: %v", err)
+		}
+		if ev.GetSequence() != 1 {
+			t.Fatalf("event %d, want 1", ev.GetSequence())
+		}
+		break
+	}
 }

@@ -144,6 +144,9 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 			return
 		}
 		failures++
+		// As before a retry: a failed connection waiting out its backoff (seconds after an outage)
+		// would fail the next streams at once, and a few of them end the iteration.
+		c.conns.resetConnectBackoff()
 		var se *Error
 		errors.As(err, &se)
 		select {
