@@ -137,6 +137,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // takes for an array) is read once, made a number, and the builtin walks a view of the object whose
   // length is that number (an argument list: a copy).
   const proxies = new WeakSetC(); // every Proxy the script makes (see the Proxy constructor below)
+  const proxyTargets = new WeakMapC(); // each of them -> its target (see keysOf)
   let proxiesMade = false;
   const getPrototypeOf = O.getPrototypeOf, setPrototypeOf = O.setPrototypeOf, hasOwn = O.hasOwn;
   const reflectSet = R.set, reflectHas = R.has, reflectDelete = R.deleteProperty;
@@ -391,13 +392,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   defineProperty(ProxyC, 'revocable', {
     value: function revocable(target, handler) {
       const r = apply(proxyRevocable, ProxyC, [target, handler]);
-      apply(wsAdd, proxies, [r.proxy]); proxiesMade = true;
+      apply(wsAdd, proxies, [r.proxy]); apply(wmSet, proxyTargets, [r.proxy, target]); proxiesMade = true;
       return r;
     },
     writable: true, configurable: true,
   });
   defineProperty(G, 'Proxy', {
-    value: new ProxyC(ProxyC, { __proto__: null, construct(target, args) { const p = construct(target, args); apply(wsAdd, proxies, [p]); proxiesMade = true; return p; } }),
+    value: new ProxyC(ProxyC, { __proto__: null, construct(target, args) {
+      const p = construct(target, args);
+      apply(wsAdd, proxies, [p]); apply(wmSet, proxyTargets, [p, args[0]]); proxiesMade = true;
+      return p;
+    } }),
     writable: true, configurable: true,
   });
   const walkers = ['fill', 'copyWithin', 'reverse', 'splice', 'slice', 'sort', 'toSorted', 'toReversed', 'toSpliced', 'with',
@@ -428,9 +433,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // A typed array is serialised as an object: V8 first lists every index as a key, deaf to the time
   // limit (JSON.stringify(new Uint8Array(3e7)) held a worker 10 s until it was replaced). Its length
   // (the intrinsic one, which V8 lists) if v is one longer than limit, else -1; a DataView has no indices.
+  // A Proxy is serialised as an object, whatever its target: V8 lists its target's keys (see keysOf).
   const abIsView = AB.isView;
   function typedOver(v, limit) {
-    if (v === null || typeof v !== 'object' || !abIsView(v)) return -1;
+    if (v === null || typeof v !== 'object') return -1;
+    if (proxiesMade && apply(wsHas, proxies, [v])) { const n = indexedLength(v); return n > maxWalk ? n : -1; }
+    if (!abIsView(v)) return -1;
     let n;
     try { n = apply(taLength, v, []); } catch { return -1; }
     return n > limit ? n : -1;
@@ -492,22 +500,34 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // Object.keys(new String(2**24 characters)) held a worker 10 s until it was replaced. No array of
   // more than maxWalk keys fits the memory limit, so a longer one is refused before V8 starts.
   // for-in and object spread list them too and cannot be wrapped (a known limit, see the README).
-  // Their length, read without running script code (a Proxy is not looked into); -1 for anything else.
+  // A Proxy lists its target's keys, an ownKeys trap or not (V8 reads them to check the trap's answer):
+  // what is listed is the last target of a chain of proxies, which the script cannot change.
+  function keysOf(v) {
+    while (proxiesMade && apply(wsHas, proxies, [v])) v = apply(wmGet, proxyTargets, [v]);
+    return v;
+  }
+  // Their length, read without running script code; -1 for anything else.
   function indexedLength(v) {
     if (typeof v === 'string') return v.length;
-    if (v === null || typeof v !== 'object' || arrIsArray(v)) return -1;
+    if (v === null || typeof v !== 'object') return -1;
+    v = keysOf(v);
+    if (arrIsArray(v)) return -1;
     if (abIsView(v)) { try { return apply(taLength, v, []); } catch { return -1; } }
     // A String object has an own length; an ordinary object mostly not, and is passed cheaply.
-    if ((proxiesMade && apply(wsHas, proxies, [v])) || !hasOwn(v, 'length')) return -1;
+    if (!hasOwn(v, 'length')) return -1;
     try { return apply(strValueOf, v, []).length; } catch { return -1; }
   }
-  // Each wrapper keeps the builtin's name and length; 'from' is the first argument listed (assign's sources).
-  function keysGuarded(holder, name, from, objectsOnly) {
+  const isExtensible = O.isExtensible;
+  // Each wrapper keeps the builtin's name and length; arguments from..last are listed (assign's
+  // sources, defineProperties' and create's properties). isFrozen and isSealed list the keys of a
+  // non-extensible object only (fixedOnly): an extensible one is neither, at once.
+  function keysGuarded(holder, name, from, last, objectsOnly, fixedOnly) {
     const original = holder[name];
     const guard = ({ [name](o) {
-      for (let i = from; i < arguments.length; i++) {
+      for (let i = from; i < arguments.length && i <= last; i++) {
         const v = arguments[i];
         if (objectsOnly && typeof v !== 'object') continue; // Reflect.ownKeys throws its own TypeError on a primitive
+        if (fixedOnly && isExtensible(keysOf(v))) continue;
         const n = indexedLength(v);
         if (n > maxWalk) throw tooLong(n, guard);
       }
@@ -517,9 +537,13 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     defineProperty(holder, name, { value: guard, writable: true, configurable: true });
   }
   const keyListers = ['keys', 'values', 'entries', 'getOwnPropertyNames', 'getOwnPropertyDescriptors'];
-  for (let i = 0; i < keyListers.length; i++) keysGuarded(O, keyListers[i], 0, false);
-  keysGuarded(O, 'assign', 1, false);
-  keysGuarded(R, 'ownKeys', 0, true);
+  for (let i = 0; i < keyListers.length; i++) keysGuarded(O, keyListers[i], 0, 0, false);
+  keysGuarded(O, 'assign', 1, Infinity, false);
+  keysGuarded(O, 'defineProperties', 1, 1, false);
+  keysGuarded(O, 'create', 1, 1, false);
+  keysGuarded(O, 'isFrozen', 0, 0, true, true);
+  keysGuarded(O, 'isSealed', 0, 0, true, true);
+  keysGuarded(R, 'ownKeys', 0, 0, true);
 
   // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
   // A DateTimeFormat holds ~26 KB of ICU memory for ~170 B of heap, which V8 does not count: a script
