@@ -37,9 +37,10 @@ function rawParam(url: string, name: string): string {
   return "";
 }
 
+/** Whether the bytes a query value's escapes spell are UTF-8; a '%' starting no escape is itself, as URLSearchParams reads it. */
 function percentEncodedUtf8(text: string): boolean {
   try {
-    decodeURIComponent(text.replaceAll("+", " "));
+    decodeURIComponent(text.replace(/%(?![0-9A-Fa-f]{2})/g, "%25"));
     return true;
   } catch {
     return false;

@@ -52,3 +52,12 @@ describe("Connect JSON that is not UTF-8", () => {
     expect(body.message).toContain("UTF-8");
   });
 });
+
+describe("a Connect GET's message with a lone '%'", () => {
+  it("is read as URLSearchParams reads it (a literal '%'), not refused as not UTF-8", async () => {
+    // `{"tag":"50%"}`: the '%' before `%22` starts no escape, so it is the character itself.
+    const res = await fetch(`http://${server.http}/scriptengine.v1.ToolService/ListTools?connect=v1&encoding=json&message=%7B%22tag%22%3A%2250%%22%7D`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({});
+  });
+});
