@@ -184,12 +184,17 @@ function unusable(schemas: SchemaValidator, schema: object): string | undefined 
   return schemas.firstRun(schemas.compile(schema)) instanceof RangeError ? OUT_OF_STACK : undefined;
 }
 
-/** Why a schema is too big to compile on the event loop, or undefined when it is not. */
-function oversized(schema: unknown): string | undefined {
+/**
+ * Why a schema is too big to compile on the event loop (said after its name: "is ..." or "has ..."),
+ * with the numbers for an error's metadata; undefined when it is not.
+ */
+export function oversized(schema: unknown): { why: string; metadata: Record<string, number> } | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(schema));
-  if (bytes > MAX_SCHEMA_BYTES) return `is ${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit`;
+  if (bytes > MAX_SCHEMA_BYTES) return { why: `is ${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit`, metadata: { bytes, limit: MAX_SCHEMA_BYTES } };
   const nodes = schemaNodes(schema);
-  if (nodes > MAX_SCHEMA_NODES) return `has ${nodes} keywords, property names and list entries, over the limit of ${MAX_SCHEMA_NODES} (its validator is compiled on the server's event loop)`;
+  if (nodes > MAX_SCHEMA_NODES) {
+    return { why: `has ${nodes} keywords, property names and list entries, over the limit of ${MAX_SCHEMA_NODES} (its validator is compiled on the server's event loop)`, metadata: { nodes, limit: MAX_SCHEMA_NODES } };
+  }
   return undefined;
 }
 
@@ -329,7 +334,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   await run("input_schema_valid", () => {
     const f: Finding[] = [];
     const d = described ?? {};
-    let tooBig: string | undefined;
+    let tooBig: ReturnType<typeof oversized>;
     if (d.inputSchema === undefined || d.inputSchema === null) {
       f.push({ severity: "warning", message: "the tool has no inputSchema: its arguments are not validated", fixable: true, suggestion: "declare inputSchema, or let auto_fix infer one from the source" });
     } else if (typeof d.inputSchema !== "object" || Array.isArray(d.inputSchema)) {
@@ -337,7 +342,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     } else if (valueNestsDeeper(d.inputSchema, MAX_VALUE_DEPTH)) {
       f.push({ severity: "error", message: `inputSchema nests deeper than ${MAX_VALUE_DEPTH} levels (it could not be listed through the API)` });
     } else if ((tooBig = oversized(d.inputSchema))) {
-      f.push({ severity: "error", message: `inputSchema ${tooBig}` });
+      f.push({ severity: "error", message: `inputSchema ${tooBig.why}` });
     } else {
       try {
         // Run once too: V8 compiles the generated code at its first call, paid here, not by a call.
@@ -358,7 +363,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       try {
         if (typeof d.outputSchema !== "object" || Array.isArray(d.outputSchema)) throw new Error("not an object");
         if (valueNestsDeeper(d.outputSchema, MAX_VALUE_DEPTH)) throw new Error(`it nests deeper than ${MAX_VALUE_DEPTH} levels`);
-        if ((tooBig = oversized(d.outputSchema))) throw new Error(`it ${tooBig}`);
+        if ((tooBig = oversized(d.outputSchema))) throw new Error(`it ${tooBig.why}`);
         const why = unusable(deps.schemas, d.outputSchema);
         if (why) f.push({ severity: "error", message: `outputSchema cannot be used: ${why}` });
         else tool.outputSchema = d.outputSchema as Record<string, unknown>;

@@ -45,7 +45,7 @@ import type { LegacyRef, MigrationRepository, MigrationStatusName, StoredMigrati
 import { OUT_OF_STACK, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import { inferInputSchema } from "../tools/registry-source.ts";
 import { canonicalJson } from "../tools/canonical-json.ts";
-import { CHECKS, MAX_SCHEMA_BYTES, MAX_SCHEMA_NODES, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, runChecks, schemaNodes, type CheckReport, type ValidationOptions } from "./checks.ts";
+import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, oversized, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
 
 export interface MigrateOptions {
@@ -587,17 +587,8 @@ export class Migrator {
         metadata: { tool: name, migration_id: m.migrationId, ...metadata },
       });
     for (const [field, schema] of [["inputSchema", previous.inputSchema], ["outputSchema", previous.outputSchema]] as const) {
-      if (!schema) continue;
-      const bytes = Buffer.byteLength(JSON.stringify(schema));
-      if (bytes > MAX_SCHEMA_BYTES) throw refuse(`its ${field} is ${bytes} bytes of JSON, over the ${MAX_SCHEMA_BYTES}-byte limit`, { schema: field, bytes, limit: MAX_SCHEMA_BYTES });
-      const nodes = schemaNodes(schema);
-      if (nodes > MAX_SCHEMA_NODES) {
-        throw refuse(`its ${field} has ${nodes} keywords, property names and list entries, over the limit of ${MAX_SCHEMA_NODES} (its validator is compiled on the server's event loop)`, {
-          schema: field,
-          nodes,
-          limit: MAX_SCHEMA_NODES,
-        });
-      }
+      const tooBig = schema && oversized(schema);
+      if (tooBig) throw refuse(`its ${field} ${tooBig.why}`, { schema: field, ...tooBig.metadata });
     }
     try {
       return this.#d.registry.prepareSchemas(previous);
