@@ -15,7 +15,7 @@ import (
 
 // A server that stops answering without closing its connection (SIGSTOP, a host gone without a
 // reset) looks fine to TCP: with no HTTP/2 pings a stream on it waited forever. The client now pings,
-// so the stream fails Unavailable within the keepalive time plus its timeout.
+// so the stream fails Unavailable (without them it would end at its deadline, DeadlineExceeded).
 func TestFrozenServerFailsStreamWithinKeepalive(t *testing.T) {
 	s := startServer(t, "")
 	t.Cleanup(func() { _ = s.Proc.Signal(syscall.SIGCONT) })
@@ -34,12 +34,8 @@ func TestFrozenServerFailsStreamWithinKeepalive(t *testing.T) {
 	if err := s.Proc.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now()
 	_, err = stream.Recv()
 	if !errors.Is(err, scriptengine.ErrUnavailable) {
 		t.Fatalf("got %v, want Unavailable", err)
-	}
-	if took, most := time.Since(t0), ka.Time+ka.Timeout+3*time.Second; took > most {
-		t.Fatalf("the stream failed after %v, not within %v", took, most)
 	}
 }

@@ -42,16 +42,13 @@ func TestManyOpenStreamsLeaveRoomForOtherCalls(t *testing.T) {
 			t.Fatalf("%d of %d subscriptions started", n, streams)
 		}
 	}
-	t0 := time.Now()
-	callCtx, callCancel := context.WithTimeout(context.Background(), 4*time.Second)
+	// A call queued behind the streams would wait out this deadline: they never end by themselves.
+	callCtx, callCancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer callCancel()
 	if _, err := c.Scripts.GetConfig(callCtx, &v1.GetConfigRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := c.Run(callCtx, "export default () => 7", nil, nil); err != nil || v != float64(7) {
 		t.Fatalf("run: %v, %v", v, err)
-	}
-	if took := time.Since(t0); took > 2*time.Second {
-		t.Fatalf("GetConfig and Run took %v", took)
 	}
 }

@@ -1,7 +1,7 @@
 """A server that stops answering without closing its connection (SIGSTOP, a host gone without a reset)
 looks fine to TCP: with no HTTP/2 pings a stream on it waited forever. The client now pings, also on a
 stream quiet for many pings (grpc core stops after two pings without data unless told otherwise), so
-the stream fails UNAVAILABLE within the keepalive time plus its timeout."""
+the stream fails UNAVAILABLE (without them it would end at its deadline, DEADLINE_EXCEEDED)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import scriptengine_client as se
 from scriptengine.v1 import event_service_pb2
 
 KEEPALIVE = [("grpc.keepalive_time_ms", 300), ("grpc.keepalive_timeout_ms", 500)]
-# What the frozen stream may take at most: the keepalive time and timeout, and some slack.
-WITHIN = 0.3 + 0.5 + 1.5
 
 
 def test_frozen_server_fails_stream_within_keepalive(server) -> None:
@@ -29,12 +27,11 @@ def test_frozen_server_fails_stream_within_keepalive(server) -> None:
             assert next(stream).WhichOneof("message") == "event"
             time.sleep(2)
             server.proc.send_signal(signal.SIGSTOP)
-            t0 = time.monotonic()
             try:
                 next(stream)
                 raise AssertionError("the stream went on")
             except se.UnavailableError:
-                assert time.monotonic() - t0 < WITHIN
+                pass
     finally:
         server.proc.send_signal(signal.SIGCONT)
         other.close()
@@ -50,12 +47,11 @@ def test_async_frozen_server_fails_stream_within_keepalive(server) -> None:
             assert (await stream.__anext__()).WhichOneof("message") == "event"
             await asyncio.sleep(2)
             server.proc.send_signal(signal.SIGSTOP)
-            t0 = time.monotonic()
             try:
                 await stream.__anext__()
                 raise AssertionError("the stream went on")
             except se.UnavailableError:
-                assert time.monotonic() - t0 < WITHIN
+                pass
 
     try:
         asyncio.run(main())
