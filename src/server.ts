@@ -167,6 +167,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     config,
     health,
     serviceId,
+    grpcAddress: () => grpcDoor.address,
     startedAt,
     metrics: [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)],
     components: () => components(engine.stats(), config, scripts.bytes),

@@ -12,7 +12,11 @@ export const LEVEL_TO_PROTO: Record<Level, SecurityLevel> = {
   development: SecurityLevel.DEVELOPMENT,
 };
 
-export function configMessage(c: Config): ScriptEngineConfig {
+/**
+ * `engine`: what the server made of the keys left empty, the service id it registers under and the
+ * endpoint it advertises, so that GetConfig shows the values in effect.
+ */
+export function configMessage(c: Config, engine?: { serviceId: string; endpoint: string }): ScriptEngineConfig {
   const r = c.resourceLimits;
   return create(ScriptEngineConfigSchema, {
     maxCacheSize: BigInt(c.maxCacheSize),
@@ -30,9 +34,9 @@ export function configMessage(c: Config): ScriptEngineConfig {
     },
     discovery: {
       enabled: c.discovery.enabled,
-      serviceId: c.discovery.serviceId,
+      serviceId: engine?.serviceId ?? c.discovery.serviceId,
       serviceType: c.discovery.serviceType,
-      advertiseEndpoint: c.discovery.advertiseEndpoint,
+      advertiseEndpoint: c.discovery.advertiseEndpoint || engine?.endpoint,
       ttl: durationOf(c.discovery.ttlMs),
     },
     healthCheck: {

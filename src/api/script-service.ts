@@ -25,6 +25,8 @@ export interface ScriptServiceDeps {
   config: Config;
   health: HealthState;
   serviceId: string;
+  /** The gRPC door's address, advertised when discovery.advertise_endpoint is empty. */
+  grpcAddress?: () => string;
   startedAt: number;
   metrics: MetricsContributor[];
   /** CPU the engine's worker processes have used so far, in ms (for cpu_usage). */
@@ -112,7 +114,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
       for (const contribute of deps.metrics) contribute(metrics);
       return { metrics };
     },
-    getConfig: () => ({ config: configMessage(deps.config) }),
+    getConfig: () => ({ config: configMessage(deps.config, { serviceId: deps.serviceId, endpoint: deps.grpcAddress?.() ?? "" }) }),
     start: async (_req, ctx) => {
       const principal = requirePermission(ctx, "admin");
       await inTurn(ctx.signal, async () => {
