@@ -145,7 +145,8 @@ type DiscoveryConfig struct {
 	AdvertiseEndpoint string `protobuf:"bytes,4,opt,name=advertise_endpoint,json=advertiseEndpoint,proto3" json:"advertise_endpoint,omitempty"`
 	// Lease TTL (default 30 s); the engine heartbeats at a third of it.
 	Ttl *durationpb.Duration `protobuf:"bytes,5,opt,name=ttl,proto3" json:"ttl,omitempty"`
-	// Extra metadata attached to the registration.
+	// Always empty: no configuration key sets it. The engine's registration carries its own
+	// metadata (http_endpoint, security_level, pid).
 	Metadata      map[string]string `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

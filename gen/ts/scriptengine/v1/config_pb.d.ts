@@ -124,7 +124,8 @@ export declare type DiscoveryConfig = Message<"scriptengine.v1.DiscoveryConfig">
   ttl?: Duration | undefined;
 
   /**
-   * Extra metadata attached to the registration.
+   * Always empty: no configuration key sets it. The engine's registration carries its own
+   * metadata (http_endpoint, security_level, pid).
    *
    * @generated from field: map<string, string> metadata = 6;
    */
