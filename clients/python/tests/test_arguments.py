@@ -39,6 +39,10 @@ def test_arguments_are_sent_as_json_writes_them(server) -> None:
     asyncio.run(main())
 
 
+def test_the_depth_bound_is_exported() -> None:
+    assert se.MAX_ARGUMENT_DEPTH == 32
+
+
 def _nested(depth: int, make: Any) -> Any:
     value: Any = 1
     for _ in range(depth):
@@ -54,7 +58,7 @@ def _no_json_form() -> list[Any]:
             pytest.param([object()], "unsupported type: object", id="object"),
             pytest.param(looped, "it contains itself", id="loop"),
             # Past the server's depth, and past Python's recursion limit (was a bare RecursionError).
-            pytest.param(_nested(33, lambda v: [v]), "it nests deeper than 32 levels", id="33 lists"),
+            pytest.param(_nested(se.MAX_ARGUMENT_DEPTH + 1, lambda v: [v]), "it nests deeper than 32 levels", id="33 lists"),
             pytest.param(_nested(5000, lambda v: [v]), "it nests deeper than 32 levels", id="5000 lists"),
             pytest.param(_nested(5000, lambda v: {"k": (v,)}), "it nests deeper than 32 levels", id="5000 maps"),
             pytest.param(10 ** 400, "too large", id="huge int"),

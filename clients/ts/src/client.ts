@@ -20,7 +20,7 @@ import { ChangeKind, type WatchServicesResponse } from "../../../gen/ts/scripten
 import { argumentValues, type Arguments } from "./arguments.ts";
 export type { Arguments, ArgumentValue } from "./arguments.ts";
 /** For calls made on the generated clients (`client.scripts`): arguments converted as run() and execute() do. */
-export { argumentValues } from "./arguments.ts";
+export { argumentValues, MAX_ARGUMENT_DEPTH } from "./arguments.ts";
 import { CancelledError, EventsLostError, ResourceExhaustedError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
 
 export interface RetryOptions {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Transport } from "@connectrpc/connect";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, InvalidArgumentError, ScriptEngineClient, ScriptEngineError, type Arguments } from "../src/index.ts";
+import { createScriptEngineClient, InvalidArgumentError, MAX_ARGUMENT_DEPTH, ScriptEngineClient, ScriptEngineError, type Arguments } from "../src/index.ts";
 import { SERVER_ARGS } from "./support.ts";
 
 const ECHO = "export default (a) => JSON.stringify(a)";
@@ -100,10 +100,11 @@ describe("arguments JSON cannot hold", () => {
     expect((err as Error).cause).toBe(boom);
   });
 
-  it("32 levels of nesting are sent", async () => {
+  it("32 levels of nesting (MAX_ARGUMENT_DEPTH, exported) are sent", async () => {
+    expect(MAX_ARGUMENT_DEPTH).toBe(32);
     const { transport, sent } = countingTransport();
     let v: unknown = 1;
-    for (let i = 0; i < 32; i++) v = i % 2 ? [v] : { k: v };
+    for (let i = 0; i < MAX_ARGUMENT_DEPTH; i++) v = i % 2 ? [v] : { k: v };
     await new ScriptEngineClient(transport).run(ECHO, { v } as Arguments).catch(() => {});
     expect(sent()).toBe(1);
   });

@@ -5,6 +5,7 @@ UNAVAILABLE, a resuming ``subscribe()`` and helpers (``run``, ``execute``, ``mig
 from ._aio import AsyncClient
 from ._client import Client
 from ._future import CallFuture
+from ._arguments import MAX_ARGUMENT_DEPTH
 from ._common import IDEMPOTENT_METHODS, NO_RETRY, RetryPolicy
 from ._health import ServingStatus
 from ._errors import (
@@ -29,7 +30,7 @@ from ._errors import (
 )
 
 __all__ = [
-    "AsyncClient", "Client", "CallFuture", "ServingStatus", "RetryPolicy", "NO_RETRY", "IDEMPOTENT_METHODS", "ERROR_DOMAIN",
+    "AsyncClient", "Client", "CallFuture", "ServingStatus", "RetryPolicy", "NO_RETRY", "IDEMPOTENT_METHODS", "ERROR_DOMAIN", "MAX_ARGUMENT_DEPTH",
     "ScriptEngineError", "TimeoutError", "ResourceExhaustedError", "NotFoundError", "PermissionDeniedError",
     "UnauthenticatedError", "UnavailableError", "InvalidArgumentError", "FailedPreconditionError",
     "AlreadyExistsError", "AbortedError", "UnimplementedError", "CancelledError", "InternalError",

@@ -1,6 +1,6 @@
 """Script arguments as JSON, by the rule the three SDKs share (what their JSON encoders write):
 dates and times as ISO 8601 strings, bytes as base64, Decimal as a number, tuples as arrays, map
-keys strings only. Anything else (NaN and ±Infinity too, containers nested past MAX_DEPTH) fails
+keys strings only. Anything else (NaN and ±Infinity too, containers nested past MAX_ARGUMENT_DEPTH) fails
 here, before a call is sent, naming the argument."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ._errors import FieldViolation, InvalidArgumentError
 #: How deep lists and maps may nest in one argument: the server's bound (32 levels, as for return
 #: values), far below Python's recursion limit, which a deeper value would otherwise hit here as a
 #: bare RecursionError.
-MAX_DEPTH = 32
+MAX_ARGUMENT_DEPTH = 32
 
 
 class _Unsupported(Exception):
@@ -53,8 +53,8 @@ def _plain(value: Any, active: set[int]) -> Any:
     if isinstance(value, (Mapping, Sequence)):
         if id(value) in active:
             raise _Unsupported("it contains itself")
-        if len(active) >= MAX_DEPTH:
-            raise _Unsupported(f"it nests deeper than {MAX_DEPTH} levels")
+        if len(active) >= MAX_ARGUMENT_DEPTH:
+            raise _Unsupported(f"it nests deeper than {MAX_ARGUMENT_DEPTH} levels")
         active.add(id(value))
         try:
             if isinstance(value, Mapping):
@@ -72,7 +72,7 @@ def argument_value(name: str, value: Any) -> struct_pb2.Value:
     """One argument as a google.protobuf.Value; InvalidArgumentError naming it when it has no JSON form."""
     try:
         return json_format.ParseDict(_plain(value, set()), struct_pb2.Value())
-    # RecursionError: a backstop for nesting MAX_DEPTH does not see (a Mapping or Sequence type
+    # RecursionError: a backstop for nesting MAX_ARGUMENT_DEPTH does not see (a Mapping or Sequence type
     # whose items recurse on their own).
     except (_Unsupported, json_format.ParseError, ValueError, TypeError, OverflowError, RecursionError) as err:
         raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f'argument "{name}": {err}',
