@@ -3,15 +3,14 @@
 // queues 16 messages before it pushes back, whatever their size: with large events the gRPC door
 // used to pull 16+ of them out of the bus for a paused stream (each up to ~1.8 MB once decoded),
 // out of sight of events.subscriber_buffer_bytes and events.subscribers_bytes.
-import * as http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { EventService, SubscribeRequestSchema } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
 import { until } from "../helpers/until.ts";
+import { pausedSubscribe } from "../helpers/paused-subscribe.ts";
 
 const BUFFER = 4; // events.subscriber_buffer: the bus holds 4 events for the paused subscriber
 const EVENTS = 40;
@@ -27,26 +26,6 @@ afterAll(async () => {
 
 const auth = bearer(tokenOf("alice"));
 
-/** A raw gRPC Subscribe over h2c that reads its first message (started), then stops reading. */
-async function pausedSubscribe(address: string): Promise<{ close(): void }> {
-  const session = http2.connect(`http://${address}`);
-  session.on("error", () => {});
-  const req = session.request({ ":method": "POST", ":path": "/scriptengine.v1.EventService/Subscribe", "content-type": "application/grpc", te: "trailers", ...auth.headers });
-  req.on("error", () => {});
-  const msg = toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { eventTypes: ["health_status_changed"] }));
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(msg.length, 1);
-  req.end(Buffer.concat([head, msg]));
-  await new Promise<void>((resolve, reject) => {
-    req.once("data", () => {
-      req.pause();
-      resolve();
-    });
-    req.once("close", () => reject(new Error("the subscription ended before it started")));
-  });
-  return { close: () => session.destroy() };
-}
-
 /**
  * Emits EVENTS large events one by one and returns how many the paused subscriber lost to lag;
  * then closes its connection and waits until the subscription is gone (a stream waiting to
@@ -58,7 +37,8 @@ async function laggedWhilePaused(address: string): Promise<number> {
   const metrics = async () => (await scripts.getMetrics({}, auth)).metrics!;
   const before = await metrics();
   const lagged = async () => Number((await metrics()).laggedEvents - before.laggedEvents);
-  const stream = await pausedSubscribe(address);
+  // A raw gRPC Subscribe over h2c that reads its first message (started), then stops reading.
+  const stream = await pausedSubscribe(address, ["health_status_changed"], auth.headers);
   try {
     for (let i = 0; i < EVENTS; i++) {
       await events.emit({ event: { event: { case: "healthStatusChanged", value: { serviceId: "svc", status: 1, message: TEXT } } } }, auth);

@@ -5,13 +5,14 @@
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventService, LossReason, type SubscribeResponse } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { EventBus } from "../../src/events/bus.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import { shape } from "../helpers/subscription-lines.ts";
 
 const number = (n: number) => create(ValueSchema, { kind: { case: "numberValue", value: n } });
 type Event = ServiceEvent["event"];
@@ -58,12 +59,6 @@ describe("a JSON subscription on the bus", () => {
   const poisoned = (): ServiceEvent =>
     create(ServiceEventSchema, { event: { case: "serviceRegistered", value: { serviceId: "x", serviceType: "t", metadata: { n: number(NaN) } } } });
   const fine = (): ServiceEvent => create(ServiceEventSchema, { event: { case: "scriptCompiled", value: { scriptId: "c", success: true } } });
-  const shape = (m: SubscribeResponse) =>
-    m.message.case === "event"
-      ? `event ${m.message.value.sequence}`
-      : m.message.case === "lost"
-        ? `lost ${LossReason[m.message.value.reason]} ${m.message.value.missedCount} ${m.message.value.firstMissedSequence}..${m.message.value.lastMissedSequence}`
-        : (m.message.case ?? "");
   async function read(bus: EventBus, json: boolean, n: number): Promise<string[]> {
     const sub = bus.subscribe({ afterSequence: 0, json });
     const out: string[] = [];

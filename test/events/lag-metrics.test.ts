@@ -1,15 +1,14 @@
 // A subscriber that falls behind is visible to the operator: GetMetrics (lagged_events,
 // lag_disconnects) and the OTel/Prometheus counters scriptengine.events.lagged and
 // scriptengine.events.lag_disconnects.
-import * as http2 from "node:http2";
-import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { EventService, SubscribeRequestSchema } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { freePort } from "../helpers/ports.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
 import { startServer } from "../helpers/server.ts";
+import { pausedSubscribe } from "../helpers/paused-subscribe.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const as = bearer(tokenOf("alice"));
@@ -29,16 +28,8 @@ describe("lag counters", () => {
       const metrics = async () => (await clientFor(ScriptService, "grpc-js", s).getMetrics({}, as)).metrics!;
       expect([(await metrics()).laggedEvents, (await metrics()).lagDisconnects]).toEqual([0n, 0n]);
 
-      // A raw HTTP/2 reader that stops reading after the first bytes: the server's writes back up.
-      const session = http2.connect(`http://${s.grpc}`);
-      const req = session.request({ ":method": "POST", ":path": "/scriptengine.v1.EventService/Subscribe", "content-type": "application/grpc", te: "trailers", ...as.headers });
-      const body = toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { eventTypes: ["script_compiled"] }));
-      const frame = Buffer.alloc(5 + body.length);
-      frame.writeUInt32BE(body.length, 1);
-      frame.set(body, 5);
-      req.end(frame);
-      await new Promise<void>((resolve) => req.once("data", () => resolve()));
-      req.pause();
+      // A raw HTTP/2 reader that stops reading after its first message: the server's writes back up.
+      const sub = await pausedSubscribe(s.grpc, ["script_compiled"], as.headers);
 
       const events = clientFor(EventService, "grpc-js", s);
       const text = "q".repeat(30_000);
@@ -47,7 +38,7 @@ describe("lag counters", () => {
         await events.emit({ event: { event: { case: "scriptCompiled", value: { scriptId: `s${i}`, success: false, error: text } } } }, as);
         if (i % 20 === 19) m = await metrics();
       }
-      session.destroy();
+      sub.close();
       m = await metrics();
       expect(m.lagDisconnects).toBe(1n);
       expect(m.laggedEvents).toBeGreaterThanOrEqual(1n);

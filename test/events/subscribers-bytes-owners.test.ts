@@ -5,17 +5,9 @@
 // are queued, let go by the log and read, and must match a count from scratch at every step.
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { LossReason, type SubscribeResponse } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { EventBus, type Subscription } from "../../src/events/index.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const shape = (m: SubscribeResponse) =>
-  m.message.case === "event"
-    ? `event ${m.message.value.sequence}`
-    : m.message.case === "lost"
-      ? `lost ${LossReason[m.message.value.reason]} ${m.message.value.missedCount} ${m.message.value.firstMissedSequence}..${m.message.value.lastMissedSequence}`
-      : (m.message.case ?? "");
+import { drain } from "../helpers/subscription-lines.ts";
 
 const EVENTS: Record<string, () => ServiceEvent> = {
   script_compiled: () => create(ServiceEventSchema, { event: { case: "scriptCompiled", value: { scriptId: "s", success: true } } }),
@@ -24,16 +16,6 @@ const EVENTS: Record<string, () => ServiceEvent> = {
   migration_started: () => create(ServiceEventSchema, { event: { case: "migrationStarted", value: { toolName: "t" } } }),
 };
 const TYPES = Object.keys(EVENTS);
-
-/** What a reader gets now, without waiting for more. */
-async function drain(sub: Subscription): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const next = await Promise.race([sub.next(), sleep(0).then(() => null)]);
-    if (next === null || next.done) return out;
-    out.push(shape(next.value));
-  }
-}
 
 /** The running counts equal a count from scratch, none negative, and the total within the budget. */
 function expectExact(bus: EventBus, budget: number): void {

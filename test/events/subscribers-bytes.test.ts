@@ -3,45 +3,22 @@
 // streams, each paused at a different time and pinning its own window of events the log has let
 // go. What counts is what the buffers hold beyond the log, each event once; past it the subscriber
 // holding the most loses its whole buffer as a lagging one does, then the next, until under.
-import * as http2 from "node:http2";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EventService,
-  LossReason,
-  SubscribeRequestSchema,
-  SubscribeResponseSchema,
-  type SubscribeResponse,
-} from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
-import { EventBus, EventsError, type Subscription } from "../../src/events/index.ts";
+import { EventBus, EventsError } from "../../src/events/index.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const shape = (m: SubscribeResponse) =>
-  m.message.case === "event"
-    ? `event ${m.message.value.sequence}`
-    : m.message.case === "lost"
-      ? `lost ${LossReason[m.message.value.reason]} ${m.message.value.missedCount} ${m.message.value.firstMissedSequence}..${m.message.value.lastMissedSequence}`
-      : (m.message.case ?? "");
+import { emitHeavy } from "../helpers/heavy-events.ts";
+import { pausedSubscribe } from "../helpers/paused-subscribe.ts";
+import { drain, shape } from "../helpers/subscription-lines.ts";
 
 describe("the subscribers' byte budget on the bus", () => {
   const executed = (): ServiceEvent =>
     create(ServiceEventSchema, { event: { case: "scriptExecuted", value: { scriptId: "s", executionId: "e", success: true } } });
-  /** What a reader gets now, without waiting for more. */
-  async function drain(sub: Subscription): Promise<string[]> {
-    const out: string[] = [];
-    for (;;) {
-      const next = await Promise.race([sub.next(), sleep(0).then(() => null)]);
-      if (next === null || next.done) return out;
-      out.push(shape(next.value));
-    }
-  }
 
   it("lags the subscriber holding the most of what the log let go, with one exact notice, and the total stays under", async () => {
     const bus = new EventBus({ logBytes: 4_000, subscriberBufferBytes: 100_000, subscribersBytes: 10_000 });
@@ -152,46 +129,16 @@ describe("through the server", () => {
   });
 
   it("a paused stream past the budget is told exactly what it lost (LAGGED)", async () => {
-    const session = http2.connect(`http://${s.grpc}`);
-    const req = session.request({ ":method": "POST", ":path": "/scriptengine.v1.EventService/Subscribe", "content-type": "application/grpc", te: "trailers", ...bearer(tokenOf("alice")).headers });
-    const body = toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { eventTypes: ["service_registered"] }));
-    const frame = Buffer.alloc(5 + body.length);
-    frame.writeUInt32BE(body.length, 1);
-    frame.set(body, 5);
-    req.end(frame);
-    const got: SubscribeResponse[] = [];
-    let buf = Buffer.alloc(0);
-    req.on("data", (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 5 && buf.length >= 5 + buf.readUInt32BE(1)) {
-        const n = buf.readUInt32BE(1);
-        got.push(fromBinary(SubscribeResponseSchema, buf.subarray(5, 5 + n)));
-        buf = buf.subarray(5 + n);
-      }
-    });
-    for (let waited = 0; got.length === 0 && waited < 10_000; waited += 20) await sleep(20);
+    const sub = await pausedSubscribe(s.grpc, ["service_registered"], bearer(tokenOf("alice")).headers);
+    const got = sub.got;
     expect(got.map(shape)).toEqual(["started"]);
-    req.pause();
 
     // ~1.8 MB each once decoded (60 KB on the wire): the log keeps about one.
-    const booleans = create(ValueSchema, {
-      kind: { case: "listValue", value: { values: Array.from({ length: 15_000 }, () => create(ValueSchema, { kind: { case: "boolValue", value: true } })) } },
-    });
-    const events = clientFor(EventService, "grpc-js", s);
-    let first = 0n;
-    let last = 0n;
-    for (let i = 0; i < 100; i++) {
-      const r = await events.emit({ event: { event: { case: "serviceRegistered", value: { serviceId: `svc-${i}`, serviceType: "t", metadata: { b: booleans } } } } }, bearer(tokenOf("alice")));
-      if (i === 0) first = r.sequence;
-      last = r.sequence;
-    }
+    const sequences = await emitHeavy(s, bearer(tokenOf("alice")).headers, 100);
+    const [first, last] = [sequences[0]!, sequences.at(-1)!];
     const m = (await clientFor(ScriptService, "grpc-js", s).getMetrics({}, bearer(tokenOf("alice")))).metrics!;
     expect(m.laggedEvents).toBeGreaterThan(0n);
-    req.resume();
-    const reached = () => got.some((x) => (x.message.case === "event" ? x.message.value.sequence : x.message.case === "lost" ? x.message.value.lastMissedSequence : 0n) >= last);
-    for (let waited = 0; !reached() && waited < 10_000; waited += 50) await sleep(50);
-    session.destroy();
-    expect(reached()).toBe(true);
+    expect(await sub.readTo(last)).toBe(true);
     const lost = got.filter((x) => x.message.case === "lost");
     expect(lost.length).toBeGreaterThan(0);
     expect(lost.map(shape).every((l) => l.startsWith("lost LAGGED"))).toBe(true);
