@@ -31,11 +31,6 @@ class ChannelPool(Generic[Ch]):
         self._closed = False
         self._entries: list[list[Any]] = [[open_channel(), 0]]
 
-    @property
-    def channels(self) -> list[Ch]:
-        with self._lock:
-            return [e[0] for e in self._entries]
-
     def close_all(self) -> list[Ch]:
         """Marks the pool closed (later calls go to the first, closed channel and fail as grpc's
         would) and returns every channel, for the caller to close."""
