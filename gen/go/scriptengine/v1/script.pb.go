@@ -1060,10 +1060,13 @@ type PerformanceMetrics struct {
 	SuccessfulExecutions uint64 `protobuf:"varint,5,opt,name=successful_executions,json=successfulExecutions,proto3" json:"successful_executions,omitempty"`
 	FailedExecutions     uint64 `protobuf:"varint,6,opt,name=failed_executions,json=failedExecutions,proto3" json:"failed_executions,omitempty"`
 	// successful / total, 0..1.
-	SuccessRate          float64              `protobuf:"fixed64,7,opt,name=success_rate,json=successRate,proto3" json:"success_rate,omitempty"`
-	LatencyP50           *durationpb.Duration `protobuf:"bytes,8,opt,name=latency_p50,json=latencyP50,proto3" json:"latency_p50,omitempty"`
-	LatencyP95           *durationpb.Duration `protobuf:"bytes,9,opt,name=latency_p95,json=latencyP95,proto3" json:"latency_p95,omitempty"`
-	LatencyP99           *durationpb.Duration `protobuf:"bytes,10,opt,name=latency_p99,json=latencyP99,proto3" json:"latency_p99,omitempty"`
+	SuccessRate float64 `protobuf:"fixed64,7,opt,name=success_rate,json=successRate,proto3" json:"success_rate,omitempty"`
+	// Percentiles of the last 2048 executions' time in the engine, from being queued to the result
+	// (queue wait, the hop to a worker, compile and run): the median here, then the 95th and 99th.
+	LatencyP50 *durationpb.Duration `protobuf:"bytes,8,opt,name=latency_p50,json=latencyP50,proto3" json:"latency_p50,omitempty"`
+	LatencyP95 *durationpb.Duration `protobuf:"bytes,9,opt,name=latency_p95,json=latencyP95,proto3" json:"latency_p95,omitempty"`
+	LatencyP99 *durationpb.Duration `protobuf:"bytes,10,opt,name=latency_p99,json=latencyP99,proto3" json:"latency_p99,omitempty"`
+	// Mean of the executions' own execution_time (the run inside the isolate), since the start.
 	AverageExecutionTime *durationpb.Duration `protobuf:"bytes,11,opt,name=average_execution_time,json=averageExecutionTime,proto3" json:"average_execution_time,omitempty"`
 	// Compiled scripts held by the compile cache.
 	CacheSize   uint64 `protobuf:"varint,12,opt,name=cache_size,json=cacheSize,proto3" json:"cache_size,omitempty"`

@@ -577,6 +577,9 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   successRate: number;
 
   /**
+   * Percentiles of the last 2048 executions' time in the engine, from being queued to the result
+   * (queue wait, the hop to a worker, compile and run): the median here, then the 95th and 99th.
+   *
    * @generated from field: google.protobuf.Duration latency_p50 = 8;
    */
   latencyP50?: Duration | undefined;
@@ -592,6 +595,8 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   latencyP99?: Duration | undefined;
 
   /**
+   * Mean of the executions' own execution_time (the run inside the isolate), since the start.
+   *
    * @generated from field: google.protobuf.Duration average_execution_time = 11;
    */
   averageExecutionTime?: Duration | undefined;
