@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { CompileError } from './errors.ts';
 import type { Diagnostic, ScriptKind, ScriptLanguage } from './types.ts';
 import { parse } from 'acorn';
-import { moduleAsScript } from './module-script.ts';
+import { MAX_WRAPPED_SOURCE, moduleAsScript } from './module-script.ts';
 
 export function sourceHash(source: string): string {
   return createHash('sha256').update(source).digest('hex');
@@ -74,10 +74,12 @@ const FUNCTION_STATEMENT = /(?:^|[;}:]|\*\/)\s*function\b/m;
  * That is so when a top-level plain function declaration is followed by no top-level expression
  * statement, which would set the value again: such a script runs bare (unwrapped, a known limit:
  * README). Parsed (acorn) only when a function statement may be at the top level, once per compile;
- * a source acorn refuses stays wrapped (V8 tells).
+ * a source acorn refuses stays wrapped (V8 tells), and so does one over MAX_WRAPPED_SOURCE (the bound
+ * of moduleAsScript's parse): acorn held the worker's thread 20-200 ms for a 100 KiB script (V8 compiles it in ~3 ms),
+ * 0.5-1 s for 1 MiB; the wrapper's top-level-throw guard is kept (its value is the block's: README).
  */
 function functionLast(body: string): boolean {
-  if (!FUNCTION_STATEMENT.test(body)) return false;
+  if (body.length > MAX_WRAPPED_SOURCE || !FUNCTION_STATEMENT.test(body)) return false;
   let program: { body: { type: string; body?: unknown; async?: boolean; generator?: boolean }[] };
   try {
     program = parse(body, { ecmaVersion: 'latest', sourceType: 'script' }) as never;
