@@ -13,7 +13,8 @@ import (
 )
 
 // A call that carries its own credentials (x-api-key or authorization metadata) runs as the
-// principal they name: the client's token is not added on top (the server would read it first).
+// principal they name: the client's token is not added on top (the server refuses a call whose two
+// headers carry different tokens).
 func TestPerCallCredentialsOverrideTheClientsToken(t *testing.T) {
 	srv := startServer(t, `[[auth.principals]]
 name = "ops"

@@ -1,6 +1,6 @@
 """A call's own credentials (``authorization`` or ``x-api-key`` metadata) are the ones it runs with:
-the client's token is not added to it (the server reads ``authorization`` first, so the token would
-win over a per-call ``x-api-key``)."""
+the client's token is not added to it (the server refuses a call whose ``authorization`` and
+``x-api-key`` carry different tokens)."""
 
 from __future__ import annotations
 

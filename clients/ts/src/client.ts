@@ -33,7 +33,7 @@ export interface RetryOptions {
 }
 
 export interface ClientOptions {
-  /** Sent as `authorization: Bearer <token>` on every call but those whose own headers have `authorization` or `x-api-key`. */
+  /** Sent as `authorization: Bearer <token>` on every call but those whose headers (`headers` or the call's own) have `authorization` or `x-api-key`. */
   token?: string;
   /** Extra headers sent on every call. */
   headers?: Record<string, string>;
@@ -112,12 +112,11 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
     maxBackoffMs: (options.retry || undefined)?.maxBackoffMs ?? 2000,
   };
   const headersFor = (init: HeadersInit | undefined) => {
-    const call = new Headers(init);
     const h = new Headers(options.headers);
-    call.forEach((v, k) => h.set(k, v));
-    // A call's own x-api-key (like an authorization) names the principal it runs as: the token
-    // beside it would be a second credential, which the server refuses when they differ.
-    if (options.token && !h.has("authorization") && !call.has("x-api-key")) h.set("authorization", `Bearer ${options.token}`);
+    new Headers(init).forEach((v, k) => h.set(k, v));
+    // An x-api-key (like an authorization) names the principal the call runs as: the token beside
+    // it would be a second credential, which the server refuses when they differ.
+    if (options.token && !h.has("authorization") && !h.has("x-api-key")) h.set("authorization", `Bearer ${options.token}`);
     return h;
   };
   return {

@@ -1,6 +1,6 @@
-// A call's own credentials (`authorization` or `x-api-key` headers) are the ones it runs with: the
-// client's token is not added to it (the server reads `authorization` first, so the token would win
-// over a per-call `x-api-key`).
+// A call's own credentials (`authorization` or `x-api-key` headers, given per call or in the client's
+// `headers`) are the ones it runs with: the client's token is not added to it (the server refuses a
+// call whose two headers carry different tokens).
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { principalsToml, tokenOf } from "../../../test/helpers/principals.ts";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
@@ -24,6 +24,17 @@ for (const transport of ["grpc-js", "connect"] as const) {
       // A per-call authorization already won; without either the token speaks.
       await expect(client.delete(`s-${transport}`, { headers: { authorization: `Bearer ${tokenOf("app")}` } })).rejects.toBeInstanceOf(PermissionDeniedError);
       expect(await client.delete(`s-${transport}`)).toBe(1); // no call as app deleted it
+    } finally {
+      client.close();
+    }
+  });
+
+  it(`an x-api-key in the client's headers is not joined by its token (${transport})`, async () => {
+    const address = transport === "grpc-js" ? server.grpc : server.http;
+    // It was: both sent, two different tokens, every call UNAUTHENTICATED (as an authorization there already won).
+    const client = createScriptEngineClient({ transport, address, token: tokenOf("ops"), headers: { "x-api-key": tokenOf("app") }, retry: false });
+    try {
+      await expect(client.delete(`none-${transport}`)).rejects.toBeInstanceOf(PermissionDeniedError);
     } finally {
       client.close();
     }
