@@ -251,7 +251,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const cpu = cpuBudgetMs(g.limits);
     return {
       timeout_ms: g.limits.wallTimeoutMs,
-      ...(cpu < g.limits.wallTimeoutMs ? { cpu_time_ms: Math.round(cpu) } : {}),
+      ...(cpu < g.limits.wallTimeoutMs ? { cpu_time_ms: cpu } : {}),
       ...(limit ? { limit } : {}),
     };
   }

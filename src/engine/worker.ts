@@ -91,12 +91,12 @@ const LIMIT_KINDS: readonly ExecutionErrorKind[] = ['timeout', 'memory_limit', '
 
 let recycles = 0;
 
-/** V8 lost control of an isolate: this process ends. Said on stderr first, where the supervisor reads why a worker died. */
 /** The timeout message of a run stopped at its CPU-time budget (cpuShare × wall timeout). */
 function cpuBudgetMsg(msg: ExecMsg): string {
   return `the script exceeded its CPU time limit of ${msg.limits.cpuBudgetMs} ms`;
 }
 
+/** V8 lost control of an isolate: this process ends. Said on stderr first, where the supervisor reads why a worker died. */
 function onCatastrophicError(message: string): void {
   process.stderr.write(`isolate catastrophic error: ${message}\n`);
   process.exit(70);
