@@ -28,11 +28,13 @@ export function refuseUndecodableQuery(ctx: HandlerContext): void {
   }
 }
 
-/** The first `name` parameter of a URL's query, still percent-encoded. */
+/** The first `name` parameter of a URL's query, its value still percent-encoded (its name decoded, as URLSearchParams finds it). */
 function rawParam(url: string, name: string): string {
   const query = url.slice(url.indexOf("?") + 1 || url.length);
   for (const pair of query.split("&")) {
-    if (pair.split("=", 1)[0] === name) return pair.slice(name.length + 1);
+    const eq = pair.indexOf("=");
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (new URLSearchParams(key).keys().next().value === name) return eq < 0 ? "" : pair.slice(eq + 1);
   }
   return "";
 }

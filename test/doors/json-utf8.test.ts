@@ -51,6 +51,14 @@ describe("Connect JSON that is not UTF-8", () => {
     expectRefused({ status: res.status, body });
     expect(body.message).toContain("UTF-8");
   });
+
+  it("is refused when the parameter's own name is percent-encoded (%6Dessage is message)", async () => {
+    // ListTools takes any tag: read with U+FFFD, it would answer 200 with no tools.
+    const res = await fetch(`http://${server.http}/scriptengine.v1.ToolService/ListTools?connect=v1&encoding=json&%6Dessage=%7B%22tag%22%3A%22caf%E9%22%7D`);
+    const body = (await res.json()) as Body;
+    expectRefused({ status: res.status, body });
+    expect(body.message).toContain("UTF-8");
+  });
 });
 
 describe("a Connect GET's message with a lone '%'", () => {
