@@ -73,13 +73,13 @@ export function handleStdoutErrors(): void {
 }
 
 let stderrGone = false;
+let handlingStderr = false;
 /**
  * For the commands: stderr that takes no more (`2>&1 | head -1` once head has left, a full disk)
  * was an unhandled 'error' that replaced a succeeded command's exit code with 1. It only carries
  * messages, and once they cannot be shown the exit code is all that is left to tell: it stays the
  * command's, and later messages are dropped. A live view stops when stdout goes, not stderr.
  */
-let handlingStderr = false;
 export function handleStderrErrors(): void {
   if (handlingStderr) return;
   handlingStderr = true;
