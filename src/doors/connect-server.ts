@@ -70,7 +70,8 @@ export async function openConnectDoor(address: string, services: ServedService[]
     },
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
-  let handler = withReadsOnlyByGet(withCors(withLongDeadlinesAsNone(withEncodingsInLowerCase(adapter)), corsOrigins), services);
+  // CORS outermost: a 405 (withReadsOnlyByGet) reaches an allowed page readable, not as a CORS failure.
+  let handler = withCors(withReadsOnlyByGet(withLongDeadlinesAsNone(withEncodingsInLowerCase(adapter)), services), corsOrigins);
   if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
   // A response sent before its request body was read (too large) ends that body, so the
   // connection's next call is served (early-response.ts).

@@ -28,6 +28,11 @@ describe("405 on the HTTP door", () => {
     expect([get.status, get.headers.get("allow")]).toEqual([405, "POST"]);
   });
 
+  it("a 405 to an allowed origin carries its CORS headers, so the page can read why", async () => {
+    const res = await fetch(`http://${server.http}/scriptengine.v1.ScriptService/RunScript`, { headers: { origin: "https://app.example.com" } });
+    expect([res.status, res.headers.get("access-control-allow-origin")]).toEqual([405, "https://app.example.com"]);
+  });
+
   it("a CORS preflight from an allowed origin is still answered 204", async () => {
     const res = await call("OPTIONS", "RunScript", { origin: "https://app.example.com", "access-control-request-method": "POST" });
     expect(res.status).toBe(204);
