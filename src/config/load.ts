@@ -26,7 +26,8 @@ export const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u
 export class ConfigError extends Error {
   readonly key: string;
   constructor(key: string, message: string) {
-    const shown = key.length > KEY_SHOWN ? `${key.slice(0, KEY_SHOWN)}… (${key.length} characters)` : key;
+    // Not half a character: a high surrogate cut from its pair would print as U+FFFD.
+    const shown = key.length > KEY_SHOWN ? `${key.slice(0, KEY_SHOWN).replace(/[\ud800-\udbff]$/, "")}… (${key.length} characters)` : key;
     super(printable(`config: ${shown}: ${message}`));
     this.key = key;
   }

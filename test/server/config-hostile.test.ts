@@ -50,6 +50,12 @@ describe("deeply nested table headers", () => {
     expect(code).toBe(2);
     expect(firstLine).toBe(`scriptengine: config: ${"k".repeat(200)}… (5000 characters): unknown key`);
   });
+
+  it("a key clipped inside a character drops all of it, not half (which printed as U+FFFD)", async () => {
+    const { code, firstLine } = await exitOf(["--config", tomlFile(`"${"k".repeat(199)}\u{1F600}${"k".repeat(10)}" = 1\n`)]);
+    expect(code).toBe(2);
+    expect(firstLine).toBe(`scriptengine: config: ${"k".repeat(199)}… (211 characters): unknown key`);
+  });
 });
 
 describe("quoted dotted keys", () => {
