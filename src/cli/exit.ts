@@ -80,11 +80,21 @@ export function cutBeforeAnswer(err: unknown): boolean {
 }
 
 /**
- * The exit code and the single line to print for anything a command threw. `probe`: what probing
- * the address found after an HTTP transport failed; `http2OnlyPort`: it is an HTTP/2-only server
- * (see port-probe.ts).
+ * A connection that failed or was reset without the server saying why (no ErrorInfo reason): what
+ * a port that is not there, or that speaks another protocol, gives every transport.
  */
-export function describeError(err: unknown, address: string, probe: { http2OnlyPort?: boolean } = {}): { exitCode: number; line: string } {
+export function connectionFailed(err: unknown): boolean {
+  if (!(err instanceof ScriptEngineError || err instanceof ConnectError)) return false;
+  const e = toScriptEngineError(err);
+  return !e.reason && (e.code === Code.Unavailable || (e.code === Code.Canceled && !interruptedByUser));
+}
+
+/**
+ * The exit code and the single line to print for anything a command threw. `probe`: what probing
+ * the address found after a connection failed (see port-probe.ts); `http2OnlyPort`: an HTTP
+ * transport reached an HTTP/2-only server; `tlsPort`: a plaintext connection reached a TLS server.
+ */
+export function describeError(err: unknown, address: string, probe: { http2OnlyPort?: boolean; tlsPort?: boolean } = {}): { exitCode: number; line: string } {
   if (err instanceof CliError) return { exitCode: err.exitCode, line: err.message };
   if (err instanceof ScriptEngineError || err instanceof ConnectError) {
     const e = toScriptEngineError(err);
@@ -101,6 +111,7 @@ export function describeError(err: unknown, address: string, probe: { http2OnlyP
     if (e.code === Code.DeadlineExceeded) message = message.replace(/^(Deadline exceeded after [\d.]+s),.*$/, "$1");
     if ((e.code === Code.Unavailable || reset) && !e.reason) message = `cannot reach ${address}: ${message}`;
     if (e.code === Code.Unavailable && (probe.http2OnlyPort || nodeCode(e.cause)?.startsWith("HPE_"))) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
+    else if (probe.tlsPort) message += ` (the server speaks TLS: ${/^http:/i.test(address) ? "use an https:// address" : "add --tls"}, and --ca FILE for a private CA)`;
     const meta = Object.entries(e.errorMetadata)
       .filter(([k]) => k !== "script_id" && k !== "execution_id")
       .map(([k, v]) => `${k}=${v}`)

@@ -1,8 +1,8 @@
 // `scriptengine`: the operator's command line, built on the TypeScript SDK (clients/ts).
 // Human tables by default, --json for machines, exit codes in ./exit.ts, errors in one line.
 import { Command, CommanderError, Option } from "commander";
-import { CliError, EXIT, cutBeforeAnswer, describeError } from "./exit.ts";
-import { speaksHttp2First } from "./port-probe.ts";
+import { CliError, EXIT, connectionFailed, cutBeforeAnswer, describeError } from "./exit.ts";
+import { speaksHttp2First, speaksTls } from "./port-probe.ts";
 import { lastExitCode } from "./action.ts";
 import { handleStderrErrors, handleStdoutErrors, printable } from "./output.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
@@ -86,15 +86,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     let address = "";
     let http2OnlyPort = false;
+    let tlsPort = false;
     try {
       const c = resolveConnection(program.opts() as GlobalOptions);
       address = c.address;
       // An HTTP transport aimed at the gRPC port may be cut off before the server's answer shows it.
       if (cutBeforeAnswer(err) && c.transport !== "grpc-js" && !c.tls) http2OnlyPort = await speaksHttp2First(address);
+      // A TLS port reached in plaintext closes the connection like a server that is not there.
+      if (!http2OnlyPort && !c.tls && connectionFailed(err)) tlsPort = await speaksTls(address);
     } catch {
       /* the error below says what is wrong */
     }
-    const { exitCode: code, line } = describeError(err, address, { http2OnlyPort });
+    const { exitCode: code, line } = describeError(err, address, { http2OnlyPort, tlsPort });
     // The line often quotes the server (a compile error quotes the script): shown printable.
     process.stderr.write(`scriptengine: ${printable(line)}\n`);
     return interruptionCode() ?? code;
