@@ -64,8 +64,7 @@ function encoderOf(method: DescMethod): (msg: unknown) => Buffer {
   return (msg) => Buffer.from(toBinary(method.output, create(method.output, msg as never)));
 }
 
-function definitionOf(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
-  const encode = encoderOf(method);
+function definitionOf(method: DescMethod, encode: (msg: unknown) => Buffer): grpc.MethodDefinition<unknown, unknown> {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
@@ -131,8 +130,8 @@ export function addService<S extends DescService>(server: grpc.Server, service: 
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const method of service.methods) {
-    definition[method.name] = definitionOf(method);
     const encode = encoderOf(method);
+    definition[method.name] = definitionOf(method, encode);
     const fn = (impl as unknown as Record<string, AnyImpl>)[method.localName].bind(impl);
     switch (method.methodKind) {
       case "unary":
