@@ -177,6 +177,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const c = {
     total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0, cpuMsOfDead: 0,
     cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0, sentAhead: 0, handedBack: 0,
+    // Executions that ran to a result, whose time execTimeSum holds (total also counts those that failed without one).
+    timed: 0,
     codeByReference: 0, codeResent: 0,
   };
 
@@ -387,7 +389,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * lifetime average alone said 50 ms while seconds of work waited).
    */
   function untilRoomMs(): number {
-    const avg = c.total ? c.execTimeSum / c.total : 50;
+    const avg = c.timed ? c.execTimeSum / c.timed : 50;
     const now = performance.now();
     let work = 0;
     for (const q of queue) work += (q.job.cacheKey !== undefined ? expected.get(q.job.cacheKey) : undefined) ?? avg;
@@ -698,6 +700,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         c.total++;
         if (out.ok) c.ok++; else c.failed++;
         c.execTimeSum += out.executionTimeMs;
+        c.timed++;
         recordLatency(performance.now() - started + queueWaitMs);
       }
       done();
@@ -825,7 +828,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       latencyP50Ms: percentile(50),
       latencyP95Ms: percentile(95),
       latencyP99Ms: percentile(99),
-      averageExecutionMs: c.total ? c.execTimeSum / c.total : 0,
+      averageExecutionMs: c.timed ? c.execTimeSum / c.timed : 0,
       active: c.active,
       queueLength: queue.length,
       poolSize: pool.length * o.isolatesPerWorker,
