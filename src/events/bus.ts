@@ -581,7 +581,7 @@ export class EventBus {
     }
   }
 
-  /** Bytes of what the log let go that each owner's buffers hold (each event once per owner). */
+  /** @internal (tests) Bytes of what the log let go that each owner's buffers hold (each event once per owner). */
   heldBytesByOwner(): Map<string | undefined, number> {
     const out = new Map<string | undefined, number>();
     for (const [owner, o] of this.#owners) if (o.held !== 0 || o.holding.size > 0) out.set(owner, o.held);

@@ -10,7 +10,7 @@ import { stripTypes } from "../engine/source.ts";
  * to. Six characters: `let __tool=` then fits wherever `export default` stood, even split over
  * lines as `export` / `default` (see place).
  */
-export const DEFAULT_LOCAL = "__tool";
+const DEFAULT_LOCAL = "__tool";
 
 export interface ToolExports {
   /** The source, its default export rebound and every position kept. */
