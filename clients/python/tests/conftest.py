@@ -1,10 +1,12 @@
-"""Starts the real server from this repository on free ports, per test."""
+"""Starts the real server from this repository on free ports, per test, and a TCP proxy to it whose
+connections a test can cut or refuse."""
 
 from __future__ import annotations
 
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import tempfile
 import threading
@@ -66,3 +68,63 @@ def server() -> Iterator[Server]:
     s = start_server()
     yield s
     s.stop()
+
+
+class CutProxy:
+    """Forwards TCP to ``target`` until ``cut()`` drops every connection it carries; while
+    ``refusing`` is set it closes each new connection at once, counting them in ``refused``."""
+
+    def __init__(self, target: str, refusing: bool = False) -> None:
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.refusing = refusing
+        self.refused = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                down, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.refusing:
+                self.refused += 1
+                down.close()
+                continue
+            up = socket.create_connection(self.target)
+            with self.lock:
+                self.conns += [down, up]
+            for a, b in ((down, up), (up, down)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+
+    def close(self) -> None:
+        self.sock.close()
+        self.cut()

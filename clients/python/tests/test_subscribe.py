@@ -5,7 +5,6 @@ nothing; ``stop`` and ``close()`` end an idle stream cleanly (sync and async).""
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from concurrent import futures
@@ -15,67 +14,9 @@ import grpc
 import pytest
 
 import scriptengine_client as se
-from conftest import start_server
+from conftest import CutProxy, start_server
 from scriptengine.v1 import event_service_pb2, event_service_pb2_grpc, events_pb2, registry_service_pb2, registry_service_pb2_grpc, script_service_pb2
 from scriptengine.v1 import script_pb2
-
-
-class CutProxy:
-    """Forwards TCP to a target until cut() drops every connection; while ``refusing`` is set it drops
-    every new connection at once."""
-
-    def __init__(self, target: str) -> None:
-        host, port = target.rsplit(":", 1)
-        self.target = (host, int(port))
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        self.conns: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.refusing = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                down, _ = self.sock.accept()
-            except OSError:
-                return
-            if self.refusing:
-                down.close()
-                continue
-            up = socket.create_connection(self.target)
-            with self.lock:
-                self.conns += [down, up]
-            for a, b in ((down, up), (up, down)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                c.close()
-            self.conns = []
-
-    def close(self) -> None:
-        self.sock.close()
-        self.cut()
 
 
 def ctx(execution_id: str) -> script_pb2.ExecutionContext:

@@ -7,7 +7,6 @@ one after another (a proxy or load balancer recycling them), however soon, do no
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from typing import Callable, Iterator, Optional
@@ -15,7 +14,7 @@ from typing import Callable, Iterator, Optional
 import pytest
 
 import scriptengine_client as se
-from conftest import Server, start_server
+from conftest import CutProxy, Server, start_server
 
 CUTS = 3
 
@@ -32,63 +31,6 @@ async def await_for(what: str, cond: Callable[[], bool], timeout: float = 10.0) 
     while not cond():
         assert time.monotonic() < end, f"timed out waiting for {what}"
         await asyncio.sleep(0.005)
-
-
-class CutProxy:
-    """A TCP proxy to ``target`` whose ``cut()`` drops every connection it carries; once ``refuse``
-    is set it closes new connections at once."""
-
-    def __init__(self, target: str) -> None:
-        host, port = target.rsplit(":", 1)
-        self._target = (host, int(port))
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
-        self._open: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self.refuse = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                down, _ = self._listener.accept()
-            except OSError:
-                return
-            if self.refuse:
-                down.close()
-                continue
-            up = socket.create_connection(self._target)
-            with self._lock:
-                self._open += [down, up]
-            for src, dst in ((down, up), (up, down)):
-                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self) -> None:
-        with self._lock:
-            conns, self._open = self._open, []
-        for s in conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def close(self) -> None:
-        self._listener.close()
-        self.cut()
 
 
 @pytest.fixture
@@ -128,7 +70,7 @@ def test_idle_watch_outlives_dropped_connections(proxied: CutProxy) -> None:
         assert not ended, f"the watch ended after {CUTS} cuts ({len(restarts)} streams), each reconnect having worked: {ended[0]!r}"
         assert (len(restarts), len(synced), yielded) == (CUTS + 1, CUTS + 1, [])  # SYNCED is not yielded
         # Streams that fail at once (nothing takes the connection) are failed reconnects: it gives up.
-        proxied.refuse = True
+        proxied.refusing = True
         proxied.cut()
         reader.join(15)
         assert ended and isinstance(ended[0], se.UnavailableError), ended
@@ -155,7 +97,7 @@ def test_async_idle_watch_outlives_dropped_connections(proxied: CutProxy) -> Non
             await asyncio.sleep(0.2)
             assert not task.done(), f"the watch ended after {CUTS} cuts ({len(restarts)} streams): {task.exception()!r}"
             assert (len(restarts), len(synced), yielded) == (CUTS + 1, CUTS + 1, [])
-            proxied.refuse = True
+            proxied.refusing = True
             proxied.cut()
             with pytest.raises(se.UnavailableError):
                 await asyncio.wait_for(task, 15)
