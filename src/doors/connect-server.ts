@@ -52,7 +52,7 @@ const H1_HEADERS_TIMEOUT_MS = 60_000;
  * no origin but the configured ones, are served (local-callers.ts).
  */
 export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false): Promise<ConnectDoor> {
-  // Each request's body, stoppable by its call's deadline and bounded by idle_timeout (request-body.ts).
+  // Each request's body, stoppable by its call's deadline and, when one message, bounded by idle_timeout (request-body.ts).
   const bodies = new WeakMap<object, RequestBody>();
   const adapter = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
@@ -207,7 +207,7 @@ function guardHeaders(h1: http.Server | http2.Http2SecureServer, ms: number): vo
   });
 }
 
-/** Makes each request's body stoppable, due within `withinMs` of its headers (request-body.ts). */
+/** Makes each request's body stoppable; one message's is due within `withinMs` of its headers (request-body.ts). */
 function withBoundedBodies(handler: Handler, bodies: WeakMap<object, RequestBody>, withinMs: number): Handler {
   return (req, res) => {
     const body = new RequestBody(req, withinMs);
