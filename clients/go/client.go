@@ -54,7 +54,7 @@ func Dial(address string, opts ...Option) (*Client, error) {
 	if o.tls != nil {
 		creds = credentials.NewTLS(o.tls)
 	}
-	dial := append([]grpc.DialOption{
+	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		// The server sends up to MaxResponseBytes; grpc-go receives 4 MiB by default.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponseBytes)),
@@ -63,8 +63,12 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		// grpc-go waits up to 120 s between connection attempts after a long outage, failing the
 		// calls that are not retried meanwhile; a few seconds is enough to spare a server that is down.
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: connectBackoff, MinConnectTimeout: 20 * time.Second}),
-		grpc.WithKeepaliveParams(o.keepalive),
-	}, o.dialOptions...)
+	}
+	// grpc-go raises a Time under 10 s to 10 s, so a zero Time would ping every 10 s: it means none.
+	if o.keepalive.Time > 0 {
+		dial = append(dial, grpc.WithKeepaliveParams(o.keepalive))
+	}
+	dial = append(dial, o.dialOptions...)
 	conns, err := newConnPool(func() (*grpc.ClientConn, error) { return grpc.NewClient(address, dial...) })
 	if err != nil {
 		return nil, err

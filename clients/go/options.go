@@ -75,7 +75,8 @@ func WithRetry(p RetryPolicy) Option { return func(o *options) { o.retry = p } }
 // WithRetryHook is called before each retry (logging, metrics, tests).
 func WithRetryHook(f func(RetryEvent)) Option { return func(o *options) { o.onRetry = f } }
 
-// WithKeepalive replaces the HTTP/2 ping policy (grpc-go pings no more often than every 10 s).
+// WithKeepalive replaces the HTTP/2 ping policy (grpc-go pings no more often than every 10 s); a
+// zero Time sends no pings.
 func WithKeepalive(p keepalive.ClientParameters) Option { return func(o *options) { o.keepalive = p } }
 
 // WithDialOptions adds grpc-go dial options (keepalive, message sizes, interceptors, ...).
