@@ -125,9 +125,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // those measured to walk holes uninterruptibly (find/findIndex call their callback for every hole,
   // so termination reaches them); assignment keeps their property attributes.
   const maxWalk = MathMax(1048576, MathFloor(memoryBytes / 8));
+  // The most keys (entries) a builtin may list of a string or typed array (see key enumeration below).
+  const maxKeys = MathFloor(memoryBytes / 48), maxEntries = MathFloor(memoryBytes / 128);
   // The stack starts at the script's call: the guard's own frame is not shown.
-  const tooLong = (n, guard) => {
-    const e = new RangeErrorC('array-like of length ' + n + ' is too long to walk (at most ' + maxWalk + ' for this script)');
+  const tooLong = (n, guard, max = maxWalk) => {
+    const e = new RangeErrorC('array-like of length ' + n + ' is too long to walk (at most ' + max + ' for this script)');
     captureStackTrace(e, guard);
     return e;
   };
@@ -437,16 +439,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const abIsView = AB.isView;
   function typedOver(v, limit) {
     if (v === null || typeof v !== 'object') return -1;
-    if (proxiesMade && apply(wsHas, proxies, [v])) { const n = indexedLength(v); return n > maxWalk ? n : -1; }
+    if (proxiesMade && apply(wsHas, proxies, [v])) { const n = indexedLength(v); return n > maxKeys ? n : -1; }
     if (!abIsView(v)) return -1;
     let n;
     try { n = apply(taLength, v, []); } catch { return -1; }
     return n > limit ? n : -1;
   }
   const jsonChecked = function (k, v) {
-    let n = arrayOver(v, maxWalk);
-    if (n < 0) n = typedOver(v, maxWalk);
+    const n = arrayOver(v, maxWalk);
     if (n >= 0) throw tooLong(n, stringify);
+    const keys = typedOver(v, maxKeys);
+    if (keys >= 0) throw tooLong(keys, stringify, maxKeys);
     return v;
   };
   const hasSlot = (valueOf, v) => { try { apply(valueOf, v, []); return true; } catch { return false; } };
@@ -498,7 +501,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // V8 lists the indices of a string (or String object) or typed array as keys without checking for
   // termination, and near the heap limit GC-thrashes: Object.keys(new Uint8Array(4e7)) or
   // Object.keys(new String(2**24 characters)) held a worker 10 s until it was replaced. No array of
-  // more than maxWalk keys fits the memory limit, so a longer one is refused before V8 starts.
+  // more than maxKeys keys fits the memory limit, so a longer one is refused before V8 starts.
+  // A listed key takes V8 ~48 bytes of heap, its garbage counted (its slot in the list, its index
+  // string, the list's growth), an entry or a property descriptor ~128: near the memory limit's worth
+  // V8 thrashes deaf to termination (at 50 MiB, Object.values of 3e6 characters or Object.entries of
+  // 1.6e6 held the worker until it was replaced, under the walk bound of 6.5e6), and stops at it.
   // for-in and object spread list them too and cannot be wrapped (a known limit, see the README).
   // A Proxy lists its target's keys, an ownKeys trap or not (V8 reads them to check the trap's answer):
   // what is listed is the last target of a chain of proxies, which the script cannot change.
@@ -519,9 +526,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   const isExtensible = O.isExtensible;
   // Each wrapper keeps the builtin's name and length; arguments from..last are listed (assign's
-  // sources, defineProperties' and create's properties). isFrozen and isSealed list the keys of a
-  // non-extensible object only (fixedOnly): an extensible one is neither, at once.
-  function keysGuarded(holder, name, from, last, objectsOnly, fixedOnly) {
+  // sources, defineProperties' and create's properties), at most max keys each. isFrozen and isSealed
+  // list the keys of a non-extensible object only (fixedOnly): an extensible one is neither, at once.
+  function keysGuarded(holder, name, from, last, max, objectsOnly, fixedOnly) {
     const original = holder[name];
     const guard = ({ [name](o) {
       for (let i = from; i < arguments.length && i <= last; i++) {
@@ -529,21 +536,23 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         if (objectsOnly && typeof v !== 'object') continue; // Reflect.ownKeys throws its own TypeError on a primitive
         if (fixedOnly && isExtensible(keysOf(v))) continue;
         const n = indexedLength(v);
-        if (n > maxWalk) throw tooLong(n, guard);
+        if (n > max) throw tooLong(n, guard, max);
       }
       return apply(original, this, arguments);
     } })[name];
     if (original.length !== guard.length) defineProperty(guard, 'length', { value: original.length, configurable: true });
     defineProperty(holder, name, { value: guard, writable: true, configurable: true });
   }
-  const keyListers = ['keys', 'values', 'entries', 'getOwnPropertyNames', 'getOwnPropertyDescriptors'];
-  for (let i = 0; i < keyListers.length; i++) keysGuarded(O, keyListers[i], 0, 0, false);
-  keysGuarded(O, 'assign', 1, Infinity, false);
-  keysGuarded(O, 'defineProperties', 1, 1, false);
-  keysGuarded(O, 'create', 1, 1, false);
-  keysGuarded(O, 'isFrozen', 0, 0, true, true);
-  keysGuarded(O, 'isSealed', 0, 0, true, true);
-  keysGuarded(R, 'ownKeys', 0, 0, true);
+  const keyListers = ['keys', 'values', 'getOwnPropertyNames'];
+  for (let i = 0; i < keyListers.length; i++) keysGuarded(O, keyListers[i], 0, 0, maxKeys, false);
+  keysGuarded(O, 'entries', 0, 0, maxEntries, false);
+  keysGuarded(O, 'getOwnPropertyDescriptors', 0, 0, maxEntries, false);
+  keysGuarded(O, 'assign', 1, Infinity, maxKeys, false);
+  keysGuarded(O, 'defineProperties', 1, 1, maxKeys, false);
+  keysGuarded(O, 'create', 1, 1, maxKeys, false);
+  keysGuarded(O, 'isFrozen', 0, 0, maxKeys, true, true);
+  keysGuarded(O, 'isSealed', 0, 0, maxKeys, true, true);
+  keysGuarded(R, 'ownKeys', 0, 0, maxKeys, true);
 
   // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
   // A DateTimeFormat holds ~26 KB of ICU memory for ~170 B of heap, which V8 does not count: a script
@@ -1369,11 +1378,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // before V8 walks it (see jsonChecked), with the error its JSON would have had.
   // A typed array of n elements is at least 6n + 1 bytes ('{"0":0,…}'), refused the same way.
   const overCap = { __proto__: null };
-  let resultLimit = 0, resultTypedLimit = 0, resultOver = 0, resultOverBytes = 0;
+  let resultLimit = 0, resultTypedLimit = 0, resultOver = 0, resultOverBytes = 0, resultOverMax = 0;
   const resultChecked = function (k, v) {
-    let n = arrayOver(v, resultLimit), bytes = 2 * n + 1;
-    if (n < 0) { n = typedOver(v, resultTypedLimit); bytes = 6 * n + 1; }
-    if (n >= 0) { resultOver = n; resultOverBytes = bytes; throw overCap; }
+    let n = arrayOver(v, resultLimit), bytes = 2 * n + 1, max = maxWalk;
+    if (n < 0) { n = typedOver(v, resultTypedLimit); bytes = 6 * n + 1; max = maxKeys; }
+    if (n >= 0) { resultOver = n; resultOverBytes = bytes; resultOverMax = max; throw overCap; }
     return v;
   };
   const resultRaw = function (k, v) { finiteRaw(v); return resultChecked(k, v); };
@@ -1382,11 +1391,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const cap = cfg ? cfg.maxReturnBytes : 1048576;
     let json;
     resultLimit = MathMin(maxWalk, MathFloor((cap - 1) / 2));
-    resultTypedLimit = MathMin(maxWalk, MathFloor((cap - 1) / 6));
+    resultTypedLimit = MathMin(maxKeys, MathFloor((cap - 1) / 6));
     try { json = JSONstringify(value, resultRaw); } catch (e) {
       if (e === overCap) {
         return describe({ name: 'RangeError', message: resultOverBytes > cap ? 'the return value exceeds ' + cap + ' bytes of JSON'
-          : 'the return value holds an array of length ' + resultOver + ', too long to serialise (at most ' + maxWalk + ' for this script)' }, 'output_limit');
+          : 'the return value holds an array of length ' + resultOver + ', too long to serialise (at most ' + resultOverMax + ' for this script)' }, 'output_limit');
       }
       let m = 'error'; try { m = StringC(e && e.message); } catch {}
       return describe({ name: 'TypeError', message: 'the return value is not JSON: ' + m }, 'invalid_return_value');
