@@ -11,6 +11,7 @@ import { EventBus } from "./events/bus.ts";
 import { ServiceRegistry } from "./registry/registry.ts";
 import { SqliteRegistryStore } from "./registry/sqlite-store.ts";
 import { openDatabase, whileOpening } from "./store/database.ts";
+import { refuseLostStore } from "./store/lost-store.ts";
 import { SequenceRepository } from "./store/sequences.ts";
 import { openSequenceFile, type SequenceFile } from "./store/sequence-file.ts";
 import { noteStoreFault } from "./store/faults.ts";
@@ -28,6 +29,7 @@ export interface ServerState {
 export function openState(config: Config, serviceId: string, health: HealthState, log: Logger): ServerState {
   const dataDir = config.server.dataDir;
   const db = openDatabase(dataDir);
+  whileOpening(dataDir, () => refuseLostStore(db, dataDir)); // before any table is made: a refused start changes nothing
   const sequences = openSequenceFile(dataDir, whileOpening(dataDir, () => new SequenceRepository(db)));
   const bus = new EventBus({
     ...config.events,

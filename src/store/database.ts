@@ -1,7 +1,7 @@
 // The embedded store: one SQLite database (Node's built-in node:sqlite) in the data directory,
 // WAL mode so readers never wait for the writer. Each repository owns its tables and creates
 // them itself; `transaction` gives all-or-nothing writes (a crash leaves the old or the new state).
-import { mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { firstLine, invalidArgument } from "../errors.ts";
@@ -25,9 +25,13 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
   let db: DatabaseSync;
   try {
     makeDirectory(dataDir);
-    db = new DatabaseSync(join(dataDir, file));
   } catch (err) {
     throw new DataDirError(dataDir, firstLine(err), err);
+  }
+  try {
+    db = new DatabaseSync(join(dataDir, file));
+  } catch (err) {
+    throw new DataDirError(dataDir, unwritable(dataDir, file) ?? firstLine(err), err);
   }
   try {
     // In exclusive mode the WAL index lives in this process's memory and the first transaction
@@ -36,7 +40,9 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
     readTables(db);
   } catch (err) {
     db.close();
-    const why = /locked|busy/i.test(firstLine(err)) ? "another running server holds it (one server per data directory)" : `${file}: ${firstLine(err)}${damagedNote(err)}`;
+    const why = /locked|busy/i.test(firstLine(err))
+      ? "another running server holds it (one server per data directory)"
+      : (unwritable(dataDir, file) ?? `${file}: ${firstLine(err)}${damagedNote(err)}`);
     throw new DataDirError(dataDir, why, err);
   }
   db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
@@ -52,6 +58,23 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
 function readTables(db: DatabaseSync): void {
   const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[];
   for (const { name } of tables) db.prepare(`SELECT count(*) FROM "${name.replaceAll('"', '""')}" NOT INDEXED`).get();
+}
+
+/**
+ * Why the store cannot be written, if that is why it failed: SQLite opens a file it may not write
+ * read-only and then fails to lock it, saying "disk I/O error" of a healthy disk.
+ */
+const DENIED = new Set(["EACCES", "EPERM", "EROFS"]);
+
+function unwritable(dataDir: string, file: string): string | undefined {
+  for (const path of [dataDir, join(dataDir, file), join(dataDir, `${file}-wal`)]) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (err) {
+      if (DENIED.has((err as NodeJS.ErrnoException).code ?? "")) return `not writable: ${firstLine(err)}`;
+    }
+  }
+  return undefined;
 }
 
 const damagedNote = (err: unknown) => (storeFaultOf(err) === "damaged" ? "; restore it from a backup" : "");

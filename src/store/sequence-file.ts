@@ -20,6 +20,7 @@ const MAGIC = 0x53455351; // "SESQ"
 const SLOT = 40;
 const BODY = SLOT - 4;
 const RUNNING = -1;
+const FILE = "event-sequences";
 
 /** Where an earlier run of the server left the event sequence numbers. */
 export interface PreviousRun {
@@ -60,6 +61,33 @@ function encode(m: Marks): Buffer {
   return buf;
 }
 
+/** The valid slots of the file open at `fd`, and the bytes they were read from. */
+function readSlots(fd: number): { slots: Marks[]; bytes: Buffer } {
+  const buf = Buffer.alloc(2 * SLOT);
+  const bytes = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+  return { slots: [decode(bytes, 0), decode(bytes, SLOT)].filter((m): m is Marks => m !== undefined), bytes };
+}
+
+/**
+ * Whether the data directory's sequence file records numbers an earlier run used (read only: a
+ * missing, unreadable or damaged file says no, and opening it later says why).
+ */
+export function numbersRecorded(dataDir: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(join(dataDir, FILE), constants.O_RDONLY);
+  } catch {
+    return false;
+  }
+  try {
+    return readSlots(fd).slots.some((m) => m.reserved > 0);
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Where older releases keep the reservation (a row in the database). */
 export interface ReservationMirror {
   reserved(): number;
@@ -85,13 +113,11 @@ export class SequenceFile {
   constructor(path: string, mirror: ReservationMirror) {
     this.#mirror = mirror;
     this.#fd = openSync(path, constants.O_RDWR | constants.O_CREAT); // never truncated
-    const buf = Buffer.alloc(2 * SLOT);
-    const n = readSync(this.#fd, buf, 0, buf.length, 0);
-    const slots = [decode(buf.subarray(0, n), 0), decode(buf.subarray(0, n), SLOT)].filter((m): m is Marks => m !== undefined);
+    const { slots, bytes } = readSlots(this.#fd);
     let last = slots.sort((a, b) => b.generation - a.generation)[0];
     if (!last) {
       // Numbering again from an older reservation could repeat numbers clients hold: refuse.
-      if (n > 0 && buf.subarray(0, n).some((b) => b !== 0)) {
+      if (bytes.some((b) => b !== 0)) {
         closeSync(this.#fd);
         throw new Error(`${path} is damaged (no valid record of the event sequence numbers); restore it from a backup`);
       }
@@ -156,7 +182,7 @@ export class SequenceFile {
 /** The data directory's sequence file; a failure to use it names `server.data_dir`, like the store's. */
 export function openSequenceFile(dataDir: string, mirror: ReservationMirror): SequenceFile {
   try {
-    return new SequenceFile(join(dataDir, "event-sequences"), mirror);
+    return new SequenceFile(join(dataDir, FILE), mirror);
   } catch (err) {
     throw new DataDirError(dataDir, firstLine(err), err);
   }
