@@ -1,6 +1,6 @@
 // The named validation checks of a migration, run against the engine:
 //   source_readable  the source could be read (inside the root, a file, not empty, not too big)
-//   compiles         the engine compiles the tool's module
+//   compiles         the engine compiles the tool's module, whose footer fits TOOL_MODULE_ROOM
 //   metadata_valid   the module loads and names a valid tool: name, description, version, tags, call
 //   input_schema_valid  inputSchema (and outputSchema) are JSON Schemas ajv compiles
 //   forbidden_apis   no host API the engine lacks (require, process, fetch, eval...), and host tools
@@ -17,7 +17,7 @@ import { CompileError, EngineError, MAX_VALUE_DEPTH, cpuBudgetMs, valueNestsDeep
 import type { Config, Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
-import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolsUsed, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
+import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolsUsed, moduleOverflow, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
 import { OUT_OF_STACK, toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly } from "./code-text.ts";
@@ -270,6 +270,11 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
 
   // compiles
   await run("compiles", async () => {
+    const overflow = moduleOverflow(source);
+    if (overflow) {
+      blocking.push(`does not compile: ${overflow}`);
+      return [{ severity: "error", message: `does not compile: ${overflow}`, suggestion: "export the tool's fields under shorter local names" }];
+    }
     try {
       const r = await deps.engine.compile(wrapped, { language: legacy.language, kind: "module", filename: legacy.ref.path });
       return r.diagnostics.filter((d) => d.severity === "error").map((d) => ({ severity: "error" as const, message: `line ${d.line}: ${d.message}` }));

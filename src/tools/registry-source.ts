@@ -46,8 +46,9 @@ export default async function __tool_main(args, ctx) {
 
 /**
  * Bytes a tool's engine module may have beyond its source: the footer and the list of its exports
- * (locals of up to ~2 KiB in all). The engine's source limit has this much room over
- * max_source_size, which legacy sources and scripts are held to before they reach it.
+ * (locals of up to ~2 KiB in all; the compiles check refuses more, moduleOverflow). The engine's
+ * source limit has this much room over max_source_size, which legacy sources and scripts are held
+ * to before they reach it.
  */
 export const TOOL_MODULE_ROOM = 4096;
 
@@ -71,6 +72,25 @@ export function toolModuleSource(source: string): string {
   const module = `${found?.code ?? source}\n;function __tool_exports() { return { ${fields.join(", ")} }; }${FOOTER}`;
   remember(source, module);
   return module;
+}
+
+/** An export's local is listed as the cause of an overflow from this length on. */
+const LONG_LOCAL = 64;
+
+/**
+ * Why a tool's module outgrows TOOL_MODULE_ROOM, or undefined. Its footer names the local each
+ * export is read from, and a local may be any identifier: the engine would refuse a source within
+ * max_source_size, saying only "source exceeds N bytes".
+ */
+export function moduleOverflow(source: string): string | undefined {
+  const grown = Buffer.byteLength(toolModuleSource(source)) - Buffer.byteLength(source);
+  if (grown <= TOOL_MODULE_ROOM) return undefined;
+  const byLocal = new Map<string, string[]>();
+  for (const [k, local] of toolExports(source)?.exports ?? []) {
+    if ((EXPORTED as readonly string[]).includes(k) && local.length >= LONG_LOCAL) byLocal.set(local, [...(byLocal.get(local) ?? []), k]);
+  }
+  const named = [...byLocal].map(([local, keys]) => `${keys.join(", ")} from a ${local.length}-character local`).join("; ");
+  return `the module the engine runs adds ${grown} bytes to the source, over the ${TOOL_MODULE_ROOM} it may: its footer reads each export from its local binding, by name${named ? `: ${named}` : ""}`;
 }
 
 // Every call of a tool builds its module again, and parsing costs about as much as a small call:

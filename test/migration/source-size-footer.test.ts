@@ -36,6 +36,28 @@ describe("max_source_size and the tool footer", () => {
     expect(check(r, "source_readable").message).toContain(`over max_source_size (${LIMIT})`);
   });
 
+  // The footer reads each export from its local by name: 7 fields from one 600-character local
+  // add over 5 KB, past the 4 KiB the engine allows over max_source_size, whatever the source's size.
+  const longLocals = (name: string, size: number) => {
+    const local = "v".repeat(600);
+    const fields = ["description", "inputSchema", "outputSchema", "version", "tags", "id", "call"].map((k) => `${local} as ${k}`);
+    const head = `export const name = "${name}";\nfunction ${local}() { return 1; }\nexport { ${fields.join(", ")} };\n// `;
+    return head + "p".repeat(size - head.length - 1) + "\n";
+  };
+
+  it("a tool whose exports' locals outgrow the footer's room fails compiles, saying so", async () => {
+    for (const [file, size] of [["longat.js", LIMIT], ["longsmall.js", 6000]] as const) {
+      const text = longLocals(file.slice(0, -3), size);
+      expect(Buffer.byteLength(text)).toBe(size);
+      const r = await c.migrateFile(file, text);
+      expect(r.status).toBe(MigrationState.FAILED);
+      const msg = check(r, "compiles").message;
+      expect(msg).toContain("over the 4096 it may");
+      expect(msg).toContain("tags, id, call from a 600-character local");
+      expect(msg).not.toContain("source exceeds");
+    }
+  });
+
   it("a script is still held to max_source_size exactly", async () => {
     const source = `export default () => 1; // ${"x".repeat(LIMIT)}`.slice(0, LIMIT + 1);
     const err = await c.scripts.runScript({ source, context: {} }).then(() => undefined, (e: Error) => e);
