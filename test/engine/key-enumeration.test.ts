@@ -13,7 +13,7 @@ afterAll(async () => { await engine?.close(); }, 20_000);
 const value = (source: string) => valueOf(engine, source);
 
 it('refuses listing the keys of a long string, String object or typed array', async () => {
-  const t0 = performance.now();
+  const restarts = engine.stats().workerRestarts;
   expect(await value(`const u = new Uint8Array(1e7), so = new String('x'.repeat(2 ** 23)), s = 'x'.repeat(2 ** 23);
     const out = [];
     const tries = [() => Object.keys(u), () => Object.values(u), () => Object.entries(u), () => Object.getOwnPropertyNames(u),
@@ -22,7 +22,7 @@ it('refuses listing the keys of a long string, String object or typed array', as
       () => Object.values(s), () => Object.assign({}, s)];
     for (const f of tries) { try { f(); out.push('listed'); } catch (e) { out.push(e.name + ': ' + /too long to walk/.test(e.message)); } }
     out`)).toEqual(Array(13).fill('RangeError: true'));
-  expect(performance.now() - t0).toBeLessThan(3000);
+  expect(engine.stats().workerRestarts).toBe(restarts); // refused, not stopped by replacing the worker
   await expectHealthy(engine);
 }, 20_000);
 
@@ -35,11 +35,11 @@ it('refuses JSON.stringify of a long typed array', async () => {
 
 it('refuses a returned typed array its JSON cap cannot hold at once (output_limit)', async () => {
   for (const source of ['new Uint8Array(3e7)', '({ bytes: new Uint8Array(11000) })']) {
-    const t0 = performance.now();
+    const restarts = engine.stats().workerRestarts;
     const r = await run(engine, source);
     expect(r.error?.kind, JSON.stringify(r.error)).toBe('output_limit');
     expect(r.error?.message).toBe('the return value exceeds 65536 bytes of JSON');
-    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(engine.stats().workerRestarts).toBe(restarts); // refused, not stopped by replacing the worker
   }
   await expectHealthy(engine);
 }, 30_000);
