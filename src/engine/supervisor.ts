@@ -101,6 +101,14 @@ const FATAL_OOM = /out of memory|invalid table size|Fatal JavaScript invalid (?:
 
 /** Whether a dead worker's last stderr says V8 ran out of memory (then the running script is blamed). */
 export function diedOutOfMemory(stderrTail: string): boolean { return FATAL_OOM.test(stderrTail); }
+/**
+ * V8's report that an isolate's heap is exhausted (printed just before its out-of-memory handler) on a
+ * worker still alive: isolated-vm's handler parks the isolate's thread for good and hands the error to
+ * the worker's main thread, which, blocked in the synchronous call running that script, never takes it.
+ * The worker hung to the script's deadline and grace (a Map filled in a loop), told as a TIMEOUT; read
+ * as it is written, it ends the worker at once, the script holding its thread blamed for its memory.
+ */
+const HEAP_EXHAUSTED = /<--- Last few GCs --->/;
 const STDERR_TAIL = 8192;
 
 interface InFlightCompile {
@@ -177,6 +185,7 @@ export class WorkerHandle {
     this.child.stderr!.on('data', (chunk: Buffer) => {
       lines.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+      if (!this.dead && HEAP_EXHAUSTED.test(this.#stderrTail)) this.kill('ran out of memory (its heap was exhausted)', this.blameMemory());
     });
     this.child.stderr!.on('end', () => lines.end());
     let readyResolve!: () => void;
