@@ -138,6 +138,8 @@ const CAUSES: Record<string, string> = {
   ENETUNREACH: "network unreachable",
   UND_ERR_SOCKET: "connection closed by the server",
   UND_ERR_HEADERS_OVERFLOW: "response headers too large",
+  // The client's own assertion, its source line for text: a 101 to a request that asked no upgrade trips it.
+  ERR_ASSERTION: "an answer the HTTP client cannot take, such as a 101 Switching Protocols",
 };
 
 // IP literals (v6 first: it may end in a v4 one); a port after a v6 one is taken with it.

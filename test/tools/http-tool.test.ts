@@ -18,6 +18,8 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, receive
   "/headers": (req, res, received) => res.end(JSON.stringify({ received, host: req.headers.host, proxy: req.headers["proxy-authorization"] ?? null })),
   // Never answers: the caller gives up.
   "/hang": () => {},
+  // A protocol switch nobody asked for.
+  "/switch": (req) => req.socket.end("HTTP/1.1 101 Switching Protocols\r\ncontent-length: 2\r\n\r\nok"),
   "/cookies": (_q, res) => {
     res.setHeader("set-cookie", ["session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT", "csrf=xyz"]);
     res.setHeader("x-multi", ["one", "two"]);
@@ -115,6 +117,12 @@ describe("http tool: failures and the headers a script may set", () => {
     })).returnValue as string;
     expect(v).toMatch(/fetch failed: connection refused \(ECONNREFUSED\)/);
     expect(v).not.toMatch(/127\.0\.0\.1|::1/);
+  });
+
+  it("says an answer it cannot take is one, without the client's internals", async () => {
+    const v = (await run(`export default async (a, ctx) => { try { await ctx.tools.http({ url: "${base}/switch" }); } catch (e) { return e.message } }`)).returnValue as string;
+    expect(v).toMatch(/fetch failed: an answer the HTTP client cannot take/);
+    expect(v).not.toMatch(/falsy|assert\(/);
   });
 
   it("drops the headers that frame the request: a short Content-Length no longer stalls it", async () => {
