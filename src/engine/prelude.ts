@@ -50,6 +50,16 @@ export const BIGINT_MAX_BITS = 1_500_000, BIGINT_MAX_CHARS = 1_000_000;
  * measured: ~8.5) are taken from the off-heap budget for the call; over LOCALE_MAX_CHARS (~140 ms of it), refused.
  */
 export const LOCALE_FREE_CHARS = 1_000_000, LOCALE_MAX_CHARS = 8_000_000, LOCALE_BYTES_PER_CHAR = 10;
+/**
+ * Collation time (localeCompare, Intl.Collator's compare), which ICU spends deaf to the time limit, grows
+ * with more than the length (measured per code unit: Latin ~5 ns, other scripts 40-110 ns, U+0F73 alone
+ * 130 ns, in runs of 8 550 ns, of 32 1.2 us; one run of 32,000 held a worker past 20 s). Strings over
+ * COLLATE_SCAN_FROM code units in all are weighed: a code unit 1, one from U+0300 on OTHER_WEIGHT, a
+ * combining mark MARK_WEIGHT more plus RUN_WEIGHT for each mark of its run; past COLLATE_MAX_WORK (~160 ms
+ * of ICU's time), or holding a run of more than COLLATE_MAX_MARK_RUN marks, they are refused.
+ */
+export const COLLATE_SCAN_FROM = 1024, COLLATE_MAX_WORK = 32_000_000, COLLATE_MAX_MARK_RUN = 32;
+export const COLLATE_OTHER_WEIGHT = 16, COLLATE_MARK_WEIGHT = 32, COLLATE_RUN_WEIGHT = 8;
 /** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
 export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
 
@@ -663,6 +673,42 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     offHeapBudget -= bytes;
     return bytes;
   }
+  // The collation work of two strings over COLLATE_SCAN_FROM code units (see COLLATE_* in prelude.ts), in
+  // scans the time limit reaches: runs of code units from U+0300 on, then (there being some) runs of
+  // combining marks (\p{M}, where every character ICU may reorder is).
+  const COLLATE_SCAN_FROM = ${COLLATE_SCAN_FROM}, COLLATE_MAX_WORK = ${COLLATE_MAX_WORK}, COLLATE_MAX_MARK_RUN = ${COLLATE_MAX_MARK_RUN};
+  const COLLATE_OTHER_WEIGHT = ${COLLATE_OTHER_WEIGHT}, COLLATE_MARK_WEIGHT = ${COLLATE_MARK_WEIGHT}, COLLATE_RUN_WEIGHT = ${COLLATE_RUN_WEIGHT};
+  const reExec = RegExp.prototype.exec, reNonLatin = /[^\0-\u02ff]+/g, reMarks = /\p{M}+/gu;
+  // work: what the strings weighed so far; a scan stops once it is past the bound.
+  function collationWork(str, work, what, guard) {
+    const plain = work;
+    let m;
+    reNonLatin.lastIndex = 0;
+    while (work <= COLLATE_MAX_WORK && (m = apply(reExec, reNonLatin, [str])) !== null) work += (COLLATE_OTHER_WEIGHT - 1) * (reNonLatin.lastIndex - m.index);
+    if (work === plain) return work; // no mark below U+0300
+    reMarks.lastIndex = 0;
+    while (work <= COLLATE_MAX_WORK && (m = apply(reExec, reMarks, [str])) !== null) {
+      const run = reMarks.lastIndex - m.index;
+      if (run > COLLATE_MAX_MARK_RUN) {
+        const e = new RangeErrorC(what + ': a run of ' + run + ' combining marks from index ' + m.index + ' (at most ' + COLLATE_MAX_MARK_RUN +
+          '; ICU reorders a run in time growing with its square, deaf to the time limit)');
+        captureStackTrace(e, guard);
+        throw e;
+      }
+      work += run * (COLLATE_MARK_WEIGHT + COLLATE_RUN_WEIGHT * run);
+    }
+    return work;
+  }
+  function checkCollation(a, b, what, guard) {
+    const n = a.length + b.length;
+    if (n <= COLLATE_SCAN_FROM || n > LOCALE_MAX_CHARS) return; // longer: takeText refuses it (ICU's copy)
+    if (collationWork(b, collationWork(a, n, what, guard), what, guard) <= COLLATE_MAX_WORK) return;
+    const e = new RangeErrorC(what + ': these strings are too much work to collate in one call (ICU collates deaf to the time limit; ' +
+      'at most ' + COLLATE_MAX_WORK + ' units: a Latin character 1, another ' + COLLATE_OTHER_WEIGHT + ', a combining mark ' + COLLATE_MARK_WEIGHT +
+      ' more and ' + COLLATE_RUN_WEIGHT + ' more for each mark of its run)');
+    captureStackTrace(e, guard);
+    throw e;
+  }
   // The ListFormat prototype's format and formatToParts read the list once (for-of: V8's iteration,
   // which closes the iterator on a throw), then hand V8 the strings through an iterable of their own.
   function guardListFormat(LFP) {
@@ -699,9 +745,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       let w = apply(wmGet, wrappers, [f]);
       if (w === undefined) {
         w = [(x, y) => { // anonymous, of length 2, no constructor: as V8's
-          if (typeof x === 'string' && typeof y === 'string' && x.length + y.length <= LOCALE_FREE_CHARS) return f(x, y);
+          if (typeof x === 'string' && typeof y === 'string' && x.length + y.length <= COLLATE_SCAN_FROM) return f(x, y);
           if (typeof x === 'symbol' || typeof y === 'symbol') return f(x, y); // its TypeError
           const a = StringC(x), b = StringC(y);
+          checkCollation(a, b, 'Intl.Collator.prototype.compare', w);
           const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'Intl.Collator.prototype.compare', w) : 0;
           try { return f(a, b); } finally { offHeapBudget += cost; }
         }][0];
@@ -721,9 +768,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   const localeCompare = function localeCompare(that) {
     const s = this;
-    if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= LOCALE_FREE_CHARS) return apply(strLocaleCompare, s, arguments);
+    if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= COLLATE_SCAN_FROM) return apply(strLocaleCompare, s, arguments);
     if (s == null || typeof s === 'symbol' || typeof that === 'symbol') return apply(strLocaleCompare, s, arguments); // its TypeError
     const a = typeof s === 'string' ? s : StringC(s), b = typeof that === 'string' ? that : StringC(that);
+    checkCollation(a, b, 'String.prototype.localeCompare', localeCompare);
     const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'String.prototype.localeCompare', localeCompare) : 0;
     try { return apply(strLocaleCompare, a, [b, arguments[1], arguments[2]]); } finally { offHeapBudget += cost; }
   };
