@@ -101,6 +101,14 @@ export function decodeUtf8(bytes: Uint8Array, name: string): { text?: string; er
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export class LegacyRoot {
   readonly root: string;
   readonly #maxBytes: number;
@@ -225,13 +233,7 @@ export class LegacyRoot {
       if (this.manifestEntries(m).entries.some((e) => e.name === name)) return this.readManifestEntry(m, name);
     }
     // The root is named (tools.legacy_root, resolved): a relative one depends on the working directory.
-    let missing = false;
-    try {
-      missing = !statSync(this.root).isDirectory();
-    } catch {
-      missing = true;
-    }
-    const where = `the legacy tools root ${this.root}${missing ? " (tools.legacy_root: no such directory)" : ""}`;
+    const where = `the legacy tools root ${this.root}${isDirectory(this.root) ? "" : " (tools.legacy_root: no such directory)"}`;
     return { ref: { kind: "file", path: `${name}.js` }, readError: `no legacy tool named ${name} in ${where} (looked for ${[...names].map((n) => n + ".js|.mjs|.ts").join(", ")} and manifest entries)`, language: "javascript" };
   }
 
@@ -253,6 +255,10 @@ export class LegacyRoot {
    * one failed entry instead of stopping the run.
    */
   list(dir: string, recursive = false): LegacyEntry[] {
+    // A missing root is the server's configuration, not the request's directory.
+    if (!isDirectory(this.root)) {
+      throw serviceError("CONFIGURATION_ERROR", `the legacy tools root ${this.root} (tools.legacy_root) is not a directory`, { metadata: { key: "tools.legacy_root" } });
+    }
     const abs = this.resolve(dir || ".", "directory");
     let st;
     try {

@@ -1,6 +1,7 @@
 // tools.legacy_root resolves against the working directory: started elsewhere, the default root is
 // not there. The server warns at start naming the resolved path, and MigrateTool's "no legacy tool"
-// names the root it looked in (and says when it does not exist).
+// names the root it looked in (and says when it does not exist); MigrateDirectory, which has no
+// tool to fail, is FAILED_PRECONDITION CONFIGURATION_ERROR naming the key, not the request's directory.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -9,6 +10,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { warnAboutConfig } from "../../src/config/warnings.ts";
 import { createLogger } from "../../src/log.ts";
 import { LegacyRoot } from "../../src/migration/legacy.ts";
+import { failure } from "../helpers/errors.ts";
 import { ROOT } from "../helpers/server.ts";
 import { check, clients, config, startWithLegacy } from "./helpers.ts";
 
@@ -42,7 +44,7 @@ describe("a legacy tools root that does not exist", () => {
     expect(err).not.toContain("no such directory");
   });
 
-  it("a server started with it warns, and MigrateTool says where it looked", async () => {
+  it("a server started with it warns, MigrateTool says where it looked, MigrateDirectory is a configuration error", async () => {
     const missing = join(mkdtempSync(join(tmpdir(), "se-legacy-")), "gone");
     const server = await startWithLegacy(missing);
     try {
@@ -50,6 +52,15 @@ describe("a legacy tools root that does not exist", () => {
       expect(lines.filter((l) => l.level === "warn" && l.key === "tools.legacy_root")).toMatchObject([{ path: missing }]);
       const { result } = await clients(server).migration.migrateTool({ toolName: "text_search", config: config() });
       expect(check(result, "source_readable").message).toContain(`in the legacy tools root ${missing} (tools.legacy_root: no such directory)`);
+      const migration = clients(server).migration;
+      const drain = async (directory: string) => {
+        for await (const _ of migration.migrateDirectory({ directory, config: config() }));
+      };
+      for (const directory of ["", "sub"]) {
+        const f = await failure(drain(directory));
+        expect([f.code, f.reason, f.metadata]).toEqual(["FailedPrecondition", "CONFIGURATION_ERROR", { key: "tools.legacy_root" }]);
+        expect(f.err.rawMessage).toBe(`the legacy tools root ${missing} (tools.legacy_root) is not a directory`);
+      }
     } finally {
       await server.stop();
     }
