@@ -141,12 +141,13 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
 
   async function compile(source: string, cc: CompilationContext | undefined, scriptId: string) {
     checkSource(source);
+    const t0 = performance.now();
     try {
       const work = () => engine.compile(source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || scriptId });
       return await (deps.telemetry ? deps.telemetry.compile(scriptId, work) : work());
     } catch (err) {
       if (err instanceof CompileError) {
-        events.compiled(scriptId, false, 0, err.message);
+        events.compiled(scriptId, false, performance.now() - t0, err.message);
         throw serviceError("COMPILATION_ERROR", err.message, { metadata: { script_id: scriptId, line: err.line, column: err.column } });
       }
       throw err;
@@ -330,6 +331,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         cacheKey: compiled.cacheKey,
       };
       if (cc?.validateOnly) {
+        // Announced like a failed one: ScriptCompiled is every CompileScript's outcome.
+        events.compiled(scriptId, true, compiled.compileTimeMs);
         return { script: compiledMessage({ ...base, version: 0, sourceSize: compiled.sourceSize }, compiled.cacheHit) };
       }
       const { stored, previous } = scripts.add({ ...base, source: req.source });
