@@ -2,7 +2,7 @@
 // Connect (HTTP door): filters, ordering, resume, unsubscribe from another connection, a slow
 // consumer next to a fast one, 100 subscribers, disconnect and shutdown mid-stream; registry
 // register / discover / expiry / watch / restart.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
@@ -18,20 +18,15 @@ import {
 import { ChangeKind, RegistryService, type WatchServicesResponse } from "../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ScriptService } from "../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ErrorInfoSchema } from "../gen/ts/google/rpc/error_details_pb.js";
-import { startServer, type TestServer } from "./helpers/server.ts";
+import { startServer } from "./helpers/server.ts";
+import { serverForTests } from "./helpers/server-for-tests.ts";
 import { clientFor, type Protocol } from "./helpers/clients.ts";
 import { principalsToml } from "./helpers/principals.ts";
 
 const DOORS: Protocol[] = ["grpc-js", "connect"];
 const BUFFER = 64;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", `events.subscriber_buffer=${BUFFER}`, "--set", "events.log_size=100000"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", `events.subscriber_buffer=${BUFFER}`, "--set", "events.log_size=100000"] });
 
 const events = (p: Protocol, s: { grpc: string; http: string } = server) => clientFor(EventService, p, s);
 const registry = (p: Protocol, s: { grpc: string; http: string } = server) => clientFor(RegistryService, p, s);
@@ -521,13 +516,7 @@ ${principalsToml(
   { name: "reader", token: READER },
   { name: "ops", token: OPS, permissions: ["admin"] },
 )}`;
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startServer({ toml: TOML });
-  });
-  afterAll(async () => {
-    expect(await s.stop()).toBe(0);
-  });
+  const s = serverForTests({ toml: TOML });
   const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
   // Not a SecurityViolation: only an admin may emit those (they are the engine's word).
   const event = (detail = "") => ({ event: { event: { case: "scriptCompiled" as const, value: { scriptId: "s", error: detail } } } });

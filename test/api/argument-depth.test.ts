@@ -1,22 +1,16 @@
 // Script arguments nest at most 32 levels of arrays and objects, like return values, on every door
 // and encoding (the binary decoders alone would stop near 48 levels, JSON near 98;
 // past 48 a binary request is refused as undecodable, without naming the argument).
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { BadRequestSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 const nest = (levels: number): JsonValue => {
   let v: JsonValue = "leaf";

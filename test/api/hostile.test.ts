@@ -1,23 +1,17 @@
 // Hostile scripts through the real server: each gets its expected outcome (an RPC error with the
 // matching code, or success=false with the matching kind), the server stays up, and the next
 // ordinary execution is still correct. The engine's own tests hold the full corpus.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ExecutionErrorKind } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "execution.max_output_bytes=4096", "--set", "pool.workers=2"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "execution.max_output_bytes=4096", "--set", "pool.workers=2"] });
 
 const mod = (body: string) => `export default async function main(args, ctx) {\n${body}\n}`;
 type Outcome = `rpc:${string}` | `kind:${keyof typeof ExecutionErrorKind}` | "success";

@@ -1,22 +1,16 @@
 // A ListScripts page stops at ~2 MiB on the wire whatever characters callers store: the wire
 // carries UTF-8, so a name and metadata in CJK text (3 bytes per character) must count as such,
 // or a default page outgrows the 4 MiB a gRPC client receives by default.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toBinary } from "@bufbuild/protobuf";
 import { ListScriptsResponseSchema, ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 
 const MiB = 1024 * 1024;
 const SCRIPTS = 30;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 describe("ListScripts pages of CJK names and metadata", () => {
   it("stay at ~2 MiB encoded, and a default grpc-js client reads every page", async () => {

@@ -1,9 +1,9 @@
 // A script's name and metadata are bounded in characters (code points), as the proto says: an
 // emoji is one character though it takes two UTF-16 units, so 200 of them make a legal name.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { checkMetadata, checkName } from "../../src/api/script-input.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 
@@ -24,13 +24,7 @@ describe("name and metadata bounds count code points", () => {
   });
 
   describe("through the server", () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startServer({ args: ["--set", "pool.workers=1"] });
-    });
-    afterAll(async () => {
-      expect(await server.stop()).toBe(0);
-    });
+    const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
     it("stores a name of 200 emoji and metadata values of 600, and refuses 257 and 1025", async () => {
       const grpc = clientFor(ScriptService, "grpc-js", server);

@@ -1,6 +1,6 @@
 // A negative page_size is INVALID_ARGUMENT on every listing, with the same VALIDATION_ERROR and
 // BadRequest field violation naming page_size that DiscoverServices gives; 0 still means the default.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { BadRequestSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
@@ -8,15 +8,9 @@ import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js
 import { ToolService } from "../../gen/ts/scriptengine/v1/tool_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 const listings = (pageSize: number) => ({
   ListScripts: () => clientFor(ScriptService, "grpc-js", server).listScripts({ pageSize }),

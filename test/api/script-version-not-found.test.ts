@@ -1,18 +1,12 @@
 // A missing version of an existing script: GetScript and ExecuteScript both say which version is
 // not found (not that the script is), and carry it in ErrorInfo beside script_id.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 it("names the version on both RPCs and both doors; a missing script still names none", async () => {
   await clientFor(ScriptService, "grpc-js", server).compileScript({ source: "export default () => 1", context: { scriptId: "s1" } });

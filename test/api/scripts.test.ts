@@ -1,21 +1,15 @@
 // ScriptService through the real server: compile, store, execute, run ad hoc; errors and limits
 // with their gRPC codes; the same answers over grpc-js and Connect.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import { toBinary, toJson } from "@bufbuild/protobuf";
 import { ListScriptsResponseSchema, ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ExecutionResultSchema, ScriptKind, ScriptLanguage, ExecutionErrorKind } from "../../gen/ts/scriptengine/v1/script_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "max_source_size=2000", "--set", "pool.workers=2"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "max_source_size=2000", "--set", "pool.workers=2"] });
 
 const grpc = () => clientFor(ScriptService, "grpc-js", server);
 const connect = () => clientFor(ScriptService, "connect", server);

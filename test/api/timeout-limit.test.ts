@@ -1,20 +1,14 @@
 // A script stopped by its time limits says which one: ErrorInfo carries the wall limit (timeout_ms),
 // the CPU-time budget when the level has a CPU share (cpu_time_ms), and `limit`, the one that hit.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 const run = (source: string, timeoutMs: number, level: SecurityLevel) =>
   failure(clientFor(ScriptService, "grpc-js", server).runScript({ source, context: { timeout: durationFromMs(timeoutMs), securityContext: { securityLevel: level } } }));

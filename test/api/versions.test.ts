@@ -1,19 +1,13 @@
 // store.max_versions: compiling a new version removes those older than the latest N; a removed
 // version is NOT_FOUND, the kept ones still run, and the script keeps its creation time.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "store.max_versions=2", "--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "store.max_versions=2", "--set", "pool.workers=1"] });
 
 it("keeps the latest store.max_versions versions of a script", async () => {
   const scripts = clientFor(ScriptService, "grpc-js", server);

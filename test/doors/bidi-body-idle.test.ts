@@ -1,20 +1,14 @@
 // A bidi stream's request body is the caller's side of a conversation, not an upload: it may stay
 // open past server.idle_timeout between messages (a reflection client browsing the API), and the
 // idle bound on request bodies must not end it while the call is in progress.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ServerReflection } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const IDLE_MS = 1000;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", `server.idle_timeout=${IDLE_MS / 1000}s`] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", `server.idle_timeout=${IDLE_MS / 1000}s`] });
 
 it("a bidi stream on the HTTP door answers a message sent after server.idle_timeout", async () => {
   const client = createClient(ServerReflection, createGrpcTransport({ baseUrl: `http://${server.http}` }));

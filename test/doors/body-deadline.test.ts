@@ -4,17 +4,11 @@
 // connection (HTTP/1.1) closed.
 import { connect as tcpConnect } from "node:net";
 import * as http2 from "node:http2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const IDLE_MS = 3000;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", `server.idle_timeout=${IDLE_MS / 1000}s`] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", `server.idle_timeout=${IDLE_MS / 1000}s`] });
 
 const PATH = "/scriptengine.v1.ScriptService/RunScript";
 const HEADERS = {

@@ -1,16 +1,10 @@
 // A browser page that propagates W3C trace context (OpenTelemetry web instrumentation) asks, in its
 // preflight, to send traceparent and tracestate: the door's spans continue them (README), so the
 // preflight must allow them, or the browser blocks every call from that page.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.cors_origins=https://app.example.com"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "server.cors_origins=https://app.example.com"] });
 
 describe("CORS preflight and trace context", () => {
   it("allows traceparent and tracestate", async () => {

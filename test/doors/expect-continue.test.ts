@@ -6,18 +6,12 @@
 // waits for the 100 hung until server.idle_timeout.
 import { connect as tcpConnect } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RunScriptRequestSchema } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const CAP = 65536;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", `server.max_request_bytes=${CAP}`] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", `server.max_request_bytes=${CAP}`] });
 
 const CONNECT = "Content-Type: application/json\r\n";
 const GRPC_WEB = "Content-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\n";

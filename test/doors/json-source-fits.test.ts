@@ -2,18 +2,12 @@
 // included: the request cap that follows it counts JSON text, where quotes, backslashes and
 // newlines take two bytes. (It followed with 64 KiB of room only: 429 REQUEST_TOO_LARGE over JSON
 // for a source gRPC took.)
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 // Past half the default request cap (4 MiB): escaped, such a source is larger than that cap.
 const MAX_SOURCE = 3 * 1024 * 1024;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", `max_source_size=${MAX_SOURCE}`, "--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", `max_source_size=${MAX_SOURCE}`, "--set", "pool.workers=1"] });
 
 describe("max_source_size set alone", () => {
   it("a source of exactly that size, every character of it escaped in JSON, runs over Connect JSON", async () => {

@@ -1,19 +1,13 @@
 // Connect JSON on the HTTP door: a misspelt key or enum name is refused (INVALID_ARGUMENT
 // VALIDATION_ERROR with ErrorInfo and BadRequest), as proto3 JSON parsers do by default, rather
 // than silently dropped (a dropped filter returned every migration, a dropped level ran at safe).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests();
 
 interface ErrorBody { code: string; message: string; details?: { type: string; debug?: { reason?: string } }[] }
 

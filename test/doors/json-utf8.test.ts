@@ -2,16 +2,10 @@
 // INVALID_ARGUMENT VALIDATION_ERROR as in the binary encodings, not decoded with U+FFFD in place
 // of each bad byte and then run or stored as if the caller had sent that.
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests();
 
 interface Body { code?: string; message?: string; details?: { debug?: { reason?: string; metadata?: Record<string, string> } }[]; result?: { returnValue?: unknown } }
 

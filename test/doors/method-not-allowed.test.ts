@@ -1,15 +1,9 @@
 // A 405 on the HTTP door carries the Allow header RFC 9110 requires: GET, POST for a read
 // (NO_SIDE_EFFECTS), POST for any other method; a CORS preflight is still answered as one.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.cors_origins=https://app.example.com"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "server.cors_origins=https://app.example.com"] });
 
 const call = (method: string, rpc: string, headers: Record<string, string> = {}) =>
   fetch(`http://${server.http}/scriptengine.v1.ScriptService/${rpc}`, { method, headers: { "content-type": "application/json", ...headers }, body: method === "GET" || method === "OPTIONS" ? undefined : "{}" });

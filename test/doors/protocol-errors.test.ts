@@ -3,19 +3,13 @@
 // names no encoding, a missing or extra input message. Compression names are case-insensitive.
 import * as http2 from "node:http2";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fromBinary } from "@bufbuild/protobuf";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests();
 
 const SUBSCRIBE = "/scriptengine.v1.EventService/Subscribe";
 const RUN = "/scriptengine.v1.ScriptService/RunScript";

@@ -2,21 +2,15 @@
 // the message names server.max_request_bytes (the HTTP door said connect-node's `readMaxBytes`,
 // named nowhere else), and the ErrorInfo carries the limit, as other RESOURCE_EXHAUSTED errors do.
 import * as http2 from "node:http2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { RunScriptRequestSchema } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const CAP = 65536;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", `server.max_request_bytes=${CAP}`] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", `server.max_request_bytes=${CAP}`] });
 
 const source = "1 //" + "x".repeat(CAP);
 

@@ -3,10 +3,10 @@
 // queues 16 messages before it pushes back, whatever their size: with large events the gRPC door
 // used to pull 16+ of them out of the bus for a paused stream (each up to ~1.8 MB once decoded),
 // out of sight of events.subscriber_buffer_bytes and events.subscribers_bytes.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
 import { until } from "../helpers/until.ts";
@@ -16,13 +16,7 @@ const BUFFER = 4; // events.subscriber_buffer: the bus holds 4 events for the pa
 const EVENTS = 40;
 const TEXT = "z".repeat(60_000); // ~60 KB per message on the wire
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ toml: `[events]\nsubscriber_buffer = ${BUFFER}\n\n${principalsToml({ name: "alice", permissions: ["events:emit"] })}` });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ toml: `[events]\nsubscriber_buffer = ${BUFFER}\n\n${principalsToml({ name: "alice", permissions: ["events:emit"] })}` });
 
 const auth = bearer(tokenOf("alice"));
 

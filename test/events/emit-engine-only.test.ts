@@ -1,12 +1,12 @@
 // Emit of what only the engine can know needs admin: a SecurityViolation (delivered to the
 // principal it names as the engine's word) and events about the engine's own service. An
 // events:emit caller still publishes anything else, under its own name as source.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventService, type SubscribeResponse } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { bearer, principalsToml } from "../helpers/principals.ts";
 
 const ENGINE = "engine-under-test";
@@ -21,13 +21,7 @@ const TOML = `[discovery]\nservice_id = "${ENGINE}"\n\n${principalsToml(
   { name: ENGINE, token: NAMESAKE, permissions: ["events:emit"] },
 )}`;
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer({ toml: TOML });
-});
-afterAll(async () => {
-  expect(await s.stop()).toBe(0);
-});
+const s = serverForTests({ toml: TOML });
 
 const as = bearer;
 const events = () => clientFor(EventService, "connect", s);

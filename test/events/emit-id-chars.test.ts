@@ -2,12 +2,12 @@
 // a service_id: no whitespace, control or format characters, which would reach every subscriber's
 // terminal (an escape sequence in the CLI's events tail) or pass for another id in a listing.
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventService, type EmitRequestSchema } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const as = bearer(tokenOf("alice"));
 const compiled = (scriptId: string, eventId = ""): MessageInitShape<typeof EmitRequestSchema> => ({
@@ -15,13 +15,7 @@ const compiled = (scriptId: string, eventId = ""): MessageInitShape<typeof EmitR
 });
 
 describe("Emit's ids", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startServer({ toml: principalsToml({ name: "alice", permissions: ["events:emit"] }) });
-  });
-  afterAll(async () => {
-    expect(await s.stop()).toBe(0);
-  });
+  const s = serverForTests({ toml: principalsToml({ name: "alice", permissions: ["events:emit"] }) });
 
   it.each([
     ["a NUL and an escape sequence in event_id", compiled("s", "a\0\x1b[2J"), "event.event_id", "U+0000 at index 1"],

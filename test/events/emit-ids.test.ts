@@ -2,13 +2,13 @@
 // server gave another event (an engine event's, or another source's Emit without an id), and the
 // owner of a server-assigned id may retry with it.
 import { create } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { EventBus } from "../../src/events/bus.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { bearer, principalsToml } from "../helpers/principals.ts";
 
 const ALICE = "alice-token-0123456789abcdef";
@@ -19,13 +19,7 @@ const as = bearer;
 const compiled = (scriptId: string, eventId = "") => ({ event: { eventId, event: { case: "scriptCompiled" as const, value: { scriptId, success: true } } } });
 
 describe("through the server", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startServer({ toml: TOML });
-  });
-  afterAll(async () => {
-    expect(await s.stop()).toBe(0);
-  });
+  const s = serverForTests({ toml: TOML });
 
   /** The retained events (root reads them all). */
   async function retained(): Promise<ServiceEvent[]> {

@@ -4,14 +4,14 @@
 // instead of ending with INTERNAL there, at every replay.
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { EventBus } from "../../src/events/bus.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { shape } from "../helpers/subscription-lines.ts";
 
 const number = (n: number) => create(ValueSchema, { kind: { case: "numberValue", value: n } });
@@ -25,13 +25,7 @@ const POISON: [string, Event, string][] = [
 ] as [string, Event, string][];
 
 describe("through the server", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startServer({ toml: principalsToml({ name: "alice", permissions: ["events:emit"] }, { name: "bob" }) });
-  });
-  afterAll(async () => {
-    expect(await s.stop()).toBe(0);
-  });
+  const s = serverForTests({ toml: principalsToml({ name: "alice", permissions: ["events:emit"] }, { name: "bob" }) });
 
   it.each(POISON)("Emit refuses %s, naming the field", async (_, event, field) => {
     const f = await failure(clientFor(EventService, "grpc-js", s).emit({ event: { event } }, bearer(tokenOf("alice"))));

@@ -2,7 +2,7 @@
 // quoting a huge source is clipped in its ScriptCompiled event, and every retained event is
 // charged what it holds (a registration's 15 KB of metadata is not "512 bytes").
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
@@ -11,16 +11,10 @@ import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js
 import { MAX_EVENT_TEXT } from "../../src/events/clip.ts";
 import { heapBytesOf } from "../../src/events/validate.ts";
 import { clientFor } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const LOG_BYTES = 64 * 1024;
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer({ toml: `[events]\nlog_bytes = ${LOG_BYTES}\n` });
-});
-afterAll(async () => {
-  expect(await s.stop()).toBe(0);
-});
+const s = serverForTests({ toml: `[events]\nlog_bytes = ${LOG_BYTES}\n` });
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 

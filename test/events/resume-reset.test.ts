@@ -1,20 +1,14 @@
 // A client resuming after a sequence beyond the server's latest (from a reset or replaced store) is
 // told EventsLost(RESTART) whose count is the size of its range: it missed every number before the
 // oldest retained, and the count no longer carried one more than the range held.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventService, LossReason } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const as = bearer(tokenOf("alice"));
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer({ toml: `[events]\nlog_size = 5\n\n${principalsToml({ name: "alice", permissions: ["events:emit"] })}` });
-});
-afterAll(async () => {
-  expect(await s.stop()).toBe(0);
-});
+const s = serverForTests({ toml: `[events]\nlog_size = 5\n\n${principalsToml({ name: "alice", permissions: ["events:emit"] })}` });
 
 it("after latest + 1: RESTART counting exactly its range, then the retained events", async () => {
   const events = clientFor(EventService, "grpc-js", s);

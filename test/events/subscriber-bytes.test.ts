@@ -3,24 +3,18 @@
 // list of booleans is ~1.5 MB once decoded) after the log has let them go. Past the bytes it lags
 // exactly as past the count.
 import { create } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SubscribeResponse } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { EventBus, EventsError } from "../../src/events/index.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { emitHeavy } from "../helpers/heavy-events.ts";
 import { pausedSubscribe } from "../helpers/paused-subscribe.ts";
 import { shape } from "../helpers/subscription-lines.ts";
 
 describe("through the server", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startServer({ toml: `[events]\nsubscriber_buffer_bytes = 1048576\n\n${principalsToml({ name: "alice", permissions: ["events:emit"] })}` });
-  });
-  afterAll(async () => {
-    expect(await s.stop()).toBe(0);
-  });
+  const s = serverForTests({ toml: `[events]\nsubscriber_buffer_bytes = 1048576\n\n${principalsToml({ name: "alice", permissions: ["events:emit"] })}` });
 
   it("a paused subscriber lags once heavy events pass its buffer's bytes, long before its count", async () => {
     // A raw HTTP/2 reader that stops reading: the server's writes back up into its buffer.

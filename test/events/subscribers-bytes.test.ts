@@ -4,14 +4,14 @@
 // go. What counts is what the buffers hold beyond the log, each event once; past it the subscriber
 // holding the most loses its whole buffer as a lagging one does, then the next, until under.
 import { create } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
 import { EventBus, EventsError } from "../../src/events/index.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { emitHeavy } from "../helpers/heavy-events.ts";
 import { pausedSubscribe } from "../helpers/paused-subscribe.ts";
 import { drain, shape } from "../helpers/subscription-lines.ts";
@@ -115,17 +115,11 @@ describe("the subscribers' byte budget on the bus", () => {
 });
 
 describe("through the server", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    // Each buffer alone could hold everything here; all of them together may keep 4 MiB past the log.
-    s = await startServer({
-      toml:
-        `[events]\nlog_bytes = 2097152\nsubscriber_buffer = 100000\nsubscriber_buffer_bytes = 1073741824\nsubscribers_bytes = 4194304\n\n` +
-        principalsToml({ name: "alice", permissions: ["events:emit"] }),
-    });
-  });
-  afterAll(async () => {
-    expect(await s.stop()).toBe(0);
+  // Each buffer alone could hold everything here; all of them together may keep 4 MiB past the log.
+  const s = serverForTests({
+    toml:
+      `[events]\nlog_bytes = 2097152\nsubscriber_buffer = 100000\nsubscriber_buffer_bytes = 1073741824\nsubscribers_bytes = 4194304\n\n` +
+      principalsToml({ name: "alice", permissions: ["events:emit"] }),
   });
 
   it("a paused stream past the budget is told exactly what it lost (LAGGED)", async () => {

@@ -1,15 +1,9 @@
 // server.cors_origins: browsers on a configured origin may call the HTTP door (preflight, then the
 // call with the headers it may read); other origins get no CORS headers. Without the setting, none.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.cors_origins=https://app.example.com,https://admin.example.com"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "server.cors_origins=https://app.example.com,https://admin.example.com"] });
 
 const url = () => `http://${server.http}/scriptengine.v1.ScriptService/RunScript`;
 const preflight = (origin: string) =>

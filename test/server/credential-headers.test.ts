@@ -2,25 +2,19 @@
 // different tokens in them is refused (it used to run as the Bearer's principal, whatever the
 // x-api-key said), the same token in both is fine, and an authorization of another scheme is told
 // so rather than "missing credentials", without quoting what it sent.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { principalsToml, tokenOf } from "../helpers/principals.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const ADMIN = tokenOf("ops");
 const READER = tokenOf("reader");
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ toml: principalsToml({ name: "ops", level: "development", permissions: ["admin"] }, { name: "reader" }) });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ toml: principalsToml({ name: "ops", level: "development", permissions: ["admin"] }, { name: "reader" }) });
 
 const DOORS = ["grpc-js", "connect"] as const;
 

@@ -1,6 +1,6 @@
 // The two doors serve one implementation: the same answer on every protocol, the same errors
 // with the same details, health and reflection for operators, and the request size cap.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
@@ -17,16 +17,10 @@ import { ServerReflection } from "../../gen/ts/grpc/reflection/v1/reflection_pb.
 import { ServerReflection as ServerReflectionAlpha } from "../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { fromBinary } from "@bufbuild/protobuf";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { PROTOCOLS, clientFor, transportFor } from "../helpers/clients.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.max_request_bytes=4096", "--set", "max_cache_size=77"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "server.max_request_bytes=4096", "--set", "max_cache_size=77"] });
 
 async function expectError(promise: Promise<unknown>, code: Code, reason: string) {
   const err = await promise.then(

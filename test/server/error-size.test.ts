@@ -1,23 +1,17 @@
 // Error texts travel in response trailers (grpc-message, grpc-status-details-bin). Clients refuse
 // trailers over 8-64 KiB and then reset the whole HTTP/2 connection, failing every call on it; so
 // an error never echoes a request field at full length, whatever the method.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { clipText } from "../../src/errors.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 it("an error never echoes a huge request field into the trailers, which would break the client's connection", async () => {
   // Error texts travel in grpc-message and grpc-status-details-bin; clients refuse trailers over

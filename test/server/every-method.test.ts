@@ -1,7 +1,7 @@
 // Every method of every service in the contract is served for real on the server: called with an
 // empty request by a principal holding no permission, each answers (an error of its own, such as
 // a validation or permission error, is an answer) and none is UNIMPLEMENTED.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { create, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -9,17 +9,11 @@ import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ToolService } from "../../gen/ts/scriptengine/v1/tool_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { transportFor } from "../helpers/clients.ts";
 
 const NOBODY = "nobody-token-0123456789abcdef";
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ toml: `[[auth.principals]]\nname = "nobody"\ntoken = "${NOBODY}"\nmax_security_level = "safe"\n`, args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ toml: `[[auth.principals]]\nname = "nobody"\ntoken = "${NOBODY}"\nmax_security_level = "safe"\n`, args: ["--set", "pool.workers=1"] });
 
 const SERVICES: DescService[] = [ScriptService, MigrationService, EventService, RegistryService, ToolService];
 

@@ -2,20 +2,14 @@
 // HTTP port does (http-door.test.ts): grpc-js would fire it at once. Raw HTTP/2 clients send the
 // grpc-timeout header as is.
 import * as http2 from "node:http2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { RunScriptRequestSchema, RunScriptResponseSchema } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { HealthCheckRequestSchema } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { ServerReflectionRequestSchema, ServerReflectionResponseSchema } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests();
 
 function frame<D extends DescMessage>(schema: D, msg: MessageShape<D>): Buffer {
   const body = Buffer.from(toBinary(schema, msg));

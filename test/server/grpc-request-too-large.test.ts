@@ -1,7 +1,7 @@
 // A request over server.max_request_bytes on the gRPC port: grpc-js refuses it before any handler
 // runs, and the refusal carries the HTTP door's ErrorInfo (REQUEST_TOO_LARGE, resource
 // request_bytes), so clients can tell it from a retryable RESOURCE_EXHAUSTED.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -10,17 +10,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 
 const CAP = 4096;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", `server.max_request_bytes=${CAP}`] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", `server.max_request_bytes=${CAP}`] });
 
 /** One gRPC call on a raw HTTP/2 session: the trailers, or the headers of a trailers-only answer. */
 function rawCall(body: Buffer, headers: Record<string, string> = {}): Promise<http2.IncomingHttpHeaders> {

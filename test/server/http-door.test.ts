@@ -3,18 +3,12 @@
 import { connect as tcpConnect, type Socket } from "node:net";
 import * as http2 from "node:http2";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { RunScriptRequestSchema } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.idle_timeout=1s", "--set", "server.max_request_bytes=65536"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "server.idle_timeout=1s", "--set", "server.max_request_bytes=65536"] });
 
 const [host, port] = (() => {
   const at = () => server.http.lastIndexOf(":");

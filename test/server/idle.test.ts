@@ -1,21 +1,15 @@
 // server.idle_timeout: a connection with no call in progress is closed on both doors (and one that
 // never says which protocol it speaks), while a subscription, however quiet, keeps its connection;
 // clients simply reconnect for their next call.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor, type Protocol } from "../helpers/clients.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.idle_timeout=1s"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "server.idle_timeout=1s"] });
 
 /** Resolves with how the session ended: a GOAWAY from the server, then its close. */
 function idleSession(address: string): Promise<string[]> {

@@ -1,11 +1,11 @@
 // A source of max_source_size travels in one request: the configuration never advertises a source
 // limit that server.max_request_bytes would refuse. A key left at its default follows the one set;
 // both set and disagreeing stop the server at start, exit 2 with one line naming both keys.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
 import { exitAtStart } from "../helpers/config-exit.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 
 const KiB = 1024;
@@ -43,13 +43,7 @@ describe("max_source_size fits server.max_request_bytes", () => {
   });
 
   describe("a server with a raised max_source_size only", () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startServer({ args: ["--set", `max_source_size=${6 * MiB}`, "--set", "pool.workers=1"] });
-    });
-    afterAll(async () => {
-      expect(await server.stop()).toBe(0);
-    });
+    const server = serverForTests({ args: ["--set", `max_source_size=${6 * MiB}`, "--set", "pool.workers=1"] });
 
     it("advertises it and compiles a source of that size, past the default request cap", async () => {
       const grpc = clientFor(ScriptService, "grpc-js", server);
