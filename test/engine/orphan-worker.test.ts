@@ -6,17 +6,8 @@ import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { startServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
-import { childPids } from "../helpers/procs.ts";
+import { alive, childPids } from "../helpers/procs.ts";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 it("a worker running a long script ends within seconds of its server being killed", async () => {
   const server = await startServer({ toml: `[pool]\nworkers = 1\n[resource_limits]\nmax_execution_time = "120s"\n` });

@@ -1,4 +1,5 @@
-// Child processes of a process, read from /proc (the engine's worker processes of a server).
+// Processes a test watches: the children of a process, read from /proc (the engine's worker
+// processes of a server), and whether a process is still there.
 import { readdirSync, readFileSync } from "node:fs";
 
 export function childPids(ppid: number): number[] {
@@ -14,4 +15,14 @@ export function childPids(ppid: number): number[] {
     }
   }
   return out;
+}
+
+/** Whether a process `pid` exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -12,7 +12,7 @@ import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ROOT } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
-import { childPids } from "../helpers/procs.ts";
+import { alive, childPids } from "../helpers/procs.ts";
 import { until, untilMetrics } from "../helpers/until.ts";
 
 interface GroupServer {
@@ -44,15 +44,6 @@ function spawnGroup(toml: string): GroupServer {
   started.push(server);
   return server;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 afterEach(() => {
   for (const s of started.splice(0)) {
