@@ -5,26 +5,10 @@ import { DatabaseSync } from "node:sqlite";
 import { expect, it } from "vitest";
 import { MigrationRepository, type StoredMigration } from "../../src/store/migrations.ts";
 import type { StoredTool } from "../../src/store/tools.ts";
+import { migrationRow } from "../helpers/migration-row.ts";
 
-const row = (migrationId: string, status: StoredMigration["status"], replacedToolId = ""): Omit<StoredMigration, "seq"> => ({
-  migrationId,
-  toolName: "t",
-  toolId: `tool-${migrationId}`,
-  status,
-  securityLevel: "safe",
-  startedAtMs: 1,
-  completedAtMs: 2,
-  durationMs: 0,
-  source: null,
-  originalHash: "",
-  replacedToolId,
-  config: {},
-  result: null,
-  warnings: [],
-  errors: [],
-  metadata: {},
-  rollback: null,
-});
+const row = (migrationId: string, status: StoredMigration["status"], replacedToolId = "") =>
+  migrationRow({ migrationId, status, toolId: `tool-${migrationId}`, replacedToolId });
 const toolFrom = (migrationId: string): StoredTool => ({
   toolId: `tool-${migrationId}`,
   name: "t",

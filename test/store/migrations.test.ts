@@ -3,26 +3,10 @@
 import { DatabaseSync } from "node:sqlite";
 import { expect, it } from "vitest";
 import { MigrationRepository, type StoredMigration } from "../../src/store/migrations.ts";
+import { migrationRow } from "../helpers/migration-row.ts";
 
-const row = (migrationId: string, status: StoredMigration["status"]): Omit<StoredMigration, "seq"> => ({
-  migrationId,
-  toolName: `tool_${migrationId}`,
-  toolId: "",
-  status,
-  securityLevel: "safe",
-  startedAtMs: 1,
-  completedAtMs: null,
-  durationMs: 0,
-  source: null,
-  originalHash: "",
-  replacedToolId: "",
-  config: {},
-  result: null,
-  warnings: [],
-  errors: [],
-  metadata: {},
-  rollback: null,
-});
+const row = (migrationId: string, status: StoredMigration["status"]) =>
+  migrationRow({ migrationId, status, toolName: `tool_${migrationId}`, completedAtMs: null });
 
 it("drops an IN_PROGRESS migration, and nothing else", () => {
   const repo = new MigrationRepository(new DatabaseSync(":memory:"));
