@@ -225,7 +225,9 @@ type SecurityContext struct {
 	Permissions []string `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
 	// Requested security level; UNSPECIFIED means the server's default.
 	SecurityLevel SecurityLevel `protobuf:"varint,4,opt,name=security_level,json=securityLevel,proto3,enum=scriptengine.v1.SecurityLevel" json:"security_level,omitempty"`
-	// Sandbox mode. Scripts always run in an isolate; Safe level always runs sandboxed whatever this says.
+	// Sandbox mode. Every script runs in an isolate at every level whatever this says: false
+	// grants nothing more and is not refused (what a script may reach is the level's and the
+	// principal's permissions).
 	Sandbox bool `protobuf:"varint,5,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
 	// Additional security metadata, as the caller claims it. Not used, stored or logged by the
 	// server, nor passed to the script or to events.

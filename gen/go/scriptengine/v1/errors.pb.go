@@ -32,11 +32,15 @@ type ErrorReason int32
 const (
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
 	// ServiceError::ExecutionError: the service failed to run the execution (not a script throw,
-	// which is a successful RPC with success=false). ABORTED.
+	// which is a successful RPC with success=false). ABORTED. Not returned by this server: each way
+	// it can fail to run one has its own reason (WORKER_CRASHED, ENGINE_STOPPED, QUEUE_FULL,
+	// TIMEOUT, RESOURCE_EXCEEDED, INTERNAL_ERROR); clients should still map it.
 	ErrorReason_ERROR_REASON_EXECUTION_ERROR ErrorReason = 1
 	// ServiceError::CompilationError: syntax error; metadata "line" and "column". INVALID_ARGUMENT.
 	ErrorReason_ERROR_REASON_COMPILATION_ERROR ErrorReason = 2
-	// ServiceError::ConfigurationError: the server's configuration does not allow this. FAILED_PRECONDITION.
+	// ServiceError::ConfigurationError: the server's configuration does not allow this; metadata
+	// "key" names the configuration key (MigrateDirectory when tools.legacy_root is not a
+	// directory). FAILED_PRECONDITION.
 	ErrorReason_ERROR_REASON_CONFIGURATION_ERROR ErrorReason = 3
 	// ServiceError::ValidationError: the request is malformed; metadata "field". INVALID_ARGUMENT.
 	ErrorReason_ERROR_REASON_VALIDATION_ERROR ErrorReason = 4

@@ -247,12 +247,15 @@ func (*ServiceEvent_ServiceUnregistered) isServiceEvent_Event() {}
 
 func (*ServiceEvent_SecurityViolation) isServiceEvent_Event() {}
 
-// Script compilation completed.
+// Script compilation completed: published by every CompileScript that reaches the compiler
+// (validate_only included, success or not) and by a RunScript whose source does not compile (a
+// RunScript that compiles publishes ScriptExecuted only, keeping ad-hoc runs to one event each).
 type ScriptCompiled struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ScriptId string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
 	Success  bool                   `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
-	Duration *durationpb.Duration   `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// Measured from the compile request to its outcome (a cache hit: the lookup), failures included.
+	Duration *durationpb.Duration `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
 	// The compiler's message; it may quote the source, so it is cut to 1024 characters (marked).
 	Error         *string `protobuf:"bytes,4,opt,name=error,proto3,oneof" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -31,7 +31,9 @@ type MigrationState int32
 
 const (
 	MigrationState_MIGRATION_STATE_UNSPECIFIED MigrationState = 0
-	// Accepted, not started.
+	// Accepted, not started. Not produced by this server: a migration is recorded IN_PROGRESS
+	// when it starts, and a MigrateDirectory run records each tool only as it reaches it (so
+	// MigrationStatus.pending is 0).
 	MigrationState_MIGRATION_STATE_PENDING MigrationState = 1
 	// Running.
 	MigrationState_MIGRATION_STATE_IN_PROGRESS MigrationState = 2

@@ -52,7 +52,9 @@ export declare type SecurityContext = Message<"scriptengine.v1.SecurityContext">
   securityLevel: SecurityLevel;
 
   /**
-   * Sandbox mode. Scripts always run in an isolate; Safe level always runs sandboxed whatever this says.
+   * Sandbox mode. Every script runs in an isolate at every level whatever this says: false
+   * grants nothing more and is not refused (what a script may reach is the level's and the
+   * principal's permissions).
    *
    * @generated from field: bool sandbox = 5;
    */

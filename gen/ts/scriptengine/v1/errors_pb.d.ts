@@ -27,7 +27,9 @@ export enum ErrorReason {
 
   /**
    * ServiceError::ExecutionError: the service failed to run the execution (not a script throw,
-   * which is a successful RPC with success=false). ABORTED.
+   * which is a successful RPC with success=false). ABORTED. Not returned by this server: each way
+   * it can fail to run one has its own reason (WORKER_CRASHED, ENGINE_STOPPED, QUEUE_FULL,
+   * TIMEOUT, RESOURCE_EXCEEDED, INTERNAL_ERROR); clients should still map it.
    *
    * @generated from enum value: ERROR_REASON_EXECUTION_ERROR = 1;
    */
@@ -41,7 +43,9 @@ export enum ErrorReason {
   COMPILATION_ERROR = 2,
 
   /**
-   * ServiceError::ConfigurationError: the server's configuration does not allow this. FAILED_PRECONDITION.
+   * ServiceError::ConfigurationError: the server's configuration does not allow this; metadata
+   * "key" names the configuration key (MigrateDirectory when tools.legacy_root is not a
+   * directory). FAILED_PRECONDITION.
    *
    * @generated from enum value: ERROR_REASON_CONFIGURATION_ERROR = 3;
    */

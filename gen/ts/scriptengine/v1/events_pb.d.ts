@@ -116,7 +116,9 @@ export declare type ServiceEvent = Message<"scriptengine.v1.ServiceEvent"> & {
 export declare const ServiceEventSchema: GenMessage<ServiceEvent>;
 
 /**
- * Script compilation completed.
+ * Script compilation completed: published by every CompileScript that reaches the compiler
+ * (validate_only included, success or not) and by a RunScript whose source does not compile (a
+ * RunScript that compiles publishes ScriptExecuted only, keeping ad-hoc runs to one event each).
  *
  * @generated from message scriptengine.v1.ScriptCompiled
  */
@@ -132,6 +134,8 @@ export declare type ScriptCompiled = Message<"scriptengine.v1.ScriptCompiled"> &
   success: boolean;
 
   /**
+   * Measured from the compile request to its outcome (a cache hit: the lookup), failures included.
+   *
    * @generated from field: google.protobuf.Duration duration = 3;
    */
   duration?: Duration | undefined;

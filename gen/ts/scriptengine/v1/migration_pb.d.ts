@@ -668,7 +668,9 @@ export enum MigrationState {
   UNSPECIFIED = 0,
 
   /**
-   * Accepted, not started.
+   * Accepted, not started. Not produced by this server: a migration is recorded IN_PROGRESS
+   * when it starts, and a MigrateDirectory run records each tool only as it reaches it (so
+   * MigrationStatus.pending is 0).
    *
    * @generated from enum value: MIGRATION_STATE_PENDING = 1;
    */

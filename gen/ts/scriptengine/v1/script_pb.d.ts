@@ -807,7 +807,10 @@ export enum ScriptKind {
 export declare const ScriptKindSchema: GenEnum<ScriptKind>;
 
 /**
- * ExecutionErrorKind classifies why a script did not succeed.
+ * ExecutionErrorKind classifies why a script did not succeed. An ExecutionResult carries only
+ * SCRIPT_THREW, INVALID_RETURN_VALUE and TOOL_ERROR: a run that fails for another of these kinds
+ * ends the call with the matching RPC error instead (reasons TIMEOUT; RESOURCE_EXCEEDED, resource
+ * "memory" or "output"; SECURITY_VIOLATION; CANCELLED; WORKER_CRASHED).
  *
  * @generated from enum scriptengine.v1.ExecutionErrorKind
  */
