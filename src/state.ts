@@ -58,6 +58,7 @@ export function openState(config: Config, serviceId: string, health: HealthState
       noteStoreFault(err);
       log.error("registry sweep failed", { error: String(err) });
     },
+    storeFull: (err) => noteStoreFault(err) === "full",
   }));
   const scripts = whileOpening(dataDir, () => new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes));
   return { db, sequences, bus, registry, scripts };

@@ -83,6 +83,12 @@ export interface ServiceRegistryOptions {
   maxPageSize?: number;
   /** Called with errors the background sweeper cannot throw (a failing store). */
   onError?: (err: unknown) => void;
+  /**
+   * Whether a failed write is the store's full disk: a renewal or an expiry then holds in memory
+   * (live services must not all expire because the engine's disk filled; an expired row is
+   * expired again when loaded). Default: never.
+   */
+  storeFull?: (err: unknown) => boolean;
 }
 
 export interface DiscoverResult {
@@ -110,6 +116,7 @@ export class ServiceRegistry {
   readonly #defaultPageSize: number;
   readonly #maxPageSize: number;
   readonly #onError: (err: unknown) => void;
+  readonly #storeFull: (err: unknown) => boolean;
   readonly #records = new Map<string, RegistrationRecord>();
   readonly #byLease = new Map<string, string>();
   /** Registrations held per owner, for the per-principal quota. */
@@ -133,6 +140,7 @@ export class ServiceRegistry {
     this.#defaultPageSize = options.defaultPageSize ?? 50;
     this.#maxPageSize = options.maxPageSize ?? 500;
     this.#onError = options.onError ?? ((err) => console.error("registry sweeper:", err));
+    this.#storeFull = options.storeFull ?? (() => false);
     for (const rec of this.#store.load()) {
       this.#records.set(rec.info.serviceId, rec);
       this.#byLease.set(rec.leaseId, rec.info.serviceId);
@@ -245,7 +253,7 @@ export class ServiceRegistry {
     }
     if (caller) this.#checkMayRenew(rec, caller);
     const renewed: RegistrationRecord = { ...rec, expiresAtMs: now + rec.ttlMs, lastHeartbeatAtMs: now };
-    this.#store.save(renewed);
+    this.#unlessFull(() => this.#store.save(renewed));
     this.#records.set(rec.info.serviceId, renewed);
     return leaseOf(renewed);
   }
@@ -392,12 +400,23 @@ export class ServiceRegistry {
   }
 
   #expire(rec: RegistrationRecord): void {
+    this.#remove(rec, ChangeKind.EXPIRED, "expired", true);
     this.#expiredCount++;
-    this.#remove(rec, ChangeKind.EXPIRED, "expired");
   }
 
-  #remove(rec: RegistrationRecord, kind: ChangeKind, reason: string): void {
-    this.#store.remove(rec.info.serviceId);
+  /** Runs a store write; one refused for a full disk is let go (the change holds in memory). */
+  #unlessFull(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if (!this.#storeFull(err)) throw err;
+    }
+  }
+
+  /** `evenIfFull`: an expiry, which holds whether or not its row can be removed. */
+  #remove(rec: RegistrationRecord, kind: ChangeKind, reason: string, evenIfFull = false): void {
+    if (evenIfFull) this.#unlessFull(() => this.#store.remove(rec.info.serviceId));
+    else this.#store.remove(rec.info.serviceId);
     this.#records.delete(rec.info.serviceId);
     this.#byLease.delete(rec.leaseId);
     this.#countOwner(rec.owner, -1);
