@@ -18,6 +18,13 @@ export const LOCAL_PRINCIPAL: Principal = Object.freeze({
   maxConcurrent: 0,
 });
 
+/**
+ * Sent with every request of the `http` tool. The HTTP door refuses it while callers are the local
+ * principal: a script allowed to reach loopback would otherwise call its own engine as that
+ * principal (any level, admin).
+ */
+export const SCRIPT_REQUEST_HEADER = "x-scriptengine-http-tool";
+
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "authenticated principal" });
 
 export function hasPermission(principal: Principal, permission: string): boolean {

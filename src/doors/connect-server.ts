@@ -13,6 +13,7 @@ import { ListenError } from "./listen-error.ts";
 import { MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import { mendUndecodableRequests, refuseUndecodableQuery } from "./undecodable-request.ts";
 import { foreignCaller } from "./local-callers.ts";
+import { SCRIPT_REQUEST_HEADER } from "../auth/principal.ts";
 import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
 import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
@@ -256,10 +257,11 @@ function grpcTimeoutMs(value: string): number {
 
 /** A call from a browser page on a foreign name or origin (see local-callers.ts): PERMISSION_DENIED. */
 function refuseForeignCall(ctx: HandlerContext, corsOrigins: string[]): void {
-  const foreign = foreignCaller(new URL(ctx.url).host, ctx.requestHeader.get("origin"), corsOrigins, ctx.requestHeader.get("sec-fetch-site"));
+  const foreign = foreignCaller(new URL(ctx.url).host, ctx.requestHeader.get("origin"), corsOrigins, ctx.requestHeader.get("sec-fetch-site"), ctx.requestHeader.has(SCRIPT_REQUEST_HEADER));
   if (!foreign) return;
   const why = foreign.what === "origin" ? "from an origin not in server.cors_origins"
     : foreign.what === "fetch_site" ? "a browser's request from another site"
+    : foreign.what === "script" ? "a script's, through the http tool"
     : "addressed to a name that is not loopback";
   throw serviceError("SECURITY_VIOLATION", `no credentials are configured: only local clients may call, and this request is ${why}`, { metadata: { [foreign.what]: foreign.value } });
 }
@@ -273,7 +275,7 @@ function withLocalCallersOnly(handler: Handler, corsOrigins: string[], services:
   return (req, res) => {
     const authority = "authority" in req ? req.authority : req.headers.host;
     const fetchSite = req.headers["sec-fetch-site"];
-    const foreign = foreignCaller(authority, req.headers.origin, corsOrigins, typeof fetchSite === "string" ? fetchSite : undefined);
+    const foreign = foreignCaller(authority, req.headers.origin, corsOrigins, typeof fetchSite === "string" ? fetchSite : undefined, SCRIPT_REQUEST_HEADER in req.headers);
     const rpc = req.method !== "OPTIONS" && rpcPaths.has((req.url ?? "").split("?")[0]!);
     if (foreign && (!rpc || foreign.what === "authority")) {
       res.statusCode = 403;

@@ -7,13 +7,17 @@
 // Connect GET of a read) from a page's <script> or <img> carries no Origin, but every current
 // browser marks it Sec-Fetch-Site: such a request from another site, without an Origin the
 // configuration allows, is refused too (non-browser clients send neither header).
+// A script's request through the http tool (SCRIPT_REQUEST_HEADER) is refused too: it comes from
+// loopback, but on a script's behalf.
 import { isIP } from "node:net";
+import { SCRIPT_REQUEST_HEADER } from "../auth/principal.ts";
 
 /**
  * Why a request may not be served while authentication is off, or undefined when it may.
  * "authority": not even a plain host[:port] (refused before any protocol handling).
  */
-export function foreignCaller(authority: string | undefined, origin: string | null | undefined, corsOrigins: readonly string[], fetchSite?: string | null): { what: "host" | "origin" | "authority" | "fetch_site"; value: string } | undefined {
+export function foreignCaller(authority: string | undefined, origin: string | null | undefined, corsOrigins: readonly string[], fetchSite?: string | null, fromScript = false): { what: "host" | "origin" | "authority" | "fetch_site" | "script"; value: string } | undefined {
+  if (fromScript) return { what: "script", value: SCRIPT_REQUEST_HEADER };
   if (authority !== undefined) {
     const host = hostOf(authority);
     if (host === undefined) return { what: "authority", value: authority };

@@ -6,6 +6,7 @@ import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 import { fitTextResult } from "./fit-text.ts";
 import { clipText } from "../errors.ts";
+import { SCRIPT_REQUEST_HEADER } from "../auth/principal.ts";
 
 export interface HttpToolOptions {
   /** Hosts (exact, or "*.example.com") Production may reach; Development ignores it. */
@@ -29,7 +30,7 @@ const MAX_QUOTED_BYTES = 200;
 // the body. A script's are dropped: a short Content-Length stalled the request until its timeout,
 // and the client refused the others outright.
 const FRAMING = new Set(["content-length", "host", "transfer-encoding", "connection", "keep-alive", "upgrade", "expect", "te", "trailer"]);
-const setByClient = (name: string) => FRAMING.has(name) || name.startsWith("proxy-");
+const setByClient = (name: string) => FRAMING.has(name) || name.startsWith("proxy-") || name === SCRIPT_REQUEST_HEADER;
 
 export function hostAllowed(host: string, allowList: string[]): boolean {
   const h = host.toLowerCase();
@@ -85,6 +86,8 @@ export async function httpTool(
   // breaks mid-body has sent it.
   let requestBytes = sent === undefined ? 0 : Buffer.byteLength(sent);
   headers.forEach((v, k) => (requestBytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 4)); // "k: v\r\n"
+  // Not counted, like the headers the client adds; a script's own was dropped above.
+  headers.set(SCRIPT_REQUEST_HEADER, "1");
   const io = { sent: 0, received: 0 };
   try {
     const res = await fetch(url, {
