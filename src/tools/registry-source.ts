@@ -7,7 +7,7 @@
 // local (tools/tool-exports.ts, in place: positions stay) and a footer adds a default export that
 // either describes the tool (env SCRIPTENGINE_TOOL_MODE=describe) or calls it.
 import type { Level } from "../config/types.ts";
-import { toolExports } from "./tool-exports.ts";
+import { toolExports, unusedName } from "./tool-exports.ts";
 
 export const DESCRIBE_ENV = { SCRIPTENGINE_TOOL_MODE: "describe" } as const;
 
@@ -15,10 +15,12 @@ export const DESCRIBE_ENV = { SCRIPTENGINE_TOOL_MODE: "describe" } as const;
 const EXPORTED = ["default", "id", "name", "description", "inputSchema", "outputSchema", "version", "tags", "call"] as const;
 
 // `__tool_exports()` returns the tool's real exports (a module-level binding that is not exported
-// is no metadata). A default-exported object's own fields win over named exports.
-const FOOTER = `
-;function __tool_describe() {
-  const e = __tool_exports();
+// is no metadata). A default-exported object's own fields win over named exports. The footer's
+// names share the module's scope: `$` is a suffix that keeps them apart from the tool's own.
+const FOOTER_NAMES = ["__tool_exports", "__tool_describe", "__tool_main"];
+const FOOTER = ($: string) => `
+;function __tool_describe${$}() {
+  const e = __tool_exports${$}();
   const d = e.default;
   const o = d !== null && typeof d === "object" ? d : {};
   const v = (k) => (o[k] !== undefined ? o[k] : e[k]);
@@ -33,8 +35,8 @@ const FOOTER = `
     call: typeof o.call === "function" ? o.call.bind(o) : typeof e.call === "function" ? e.call : typeof d === "function" ? d : undefined,
   };
 }
-export default async function __tool_main(args, ctx) {
-  const t = __tool_describe();
+export default async function __tool_main${$}(args, ctx) {
+  const t = __tool_describe${$}();
   if (ctx && ctx.env && ctx.env.SCRIPTENGINE_TOOL_MODE === "describe") {
     const { call: fn, ...meta } = t;
     return JSON.parse(JSON.stringify({ ...meta, hasCall: typeof fn === "function" }));
@@ -69,7 +71,9 @@ export function toolModuleSource(source: string): string {
     const local = found?.exports.get(k);
     return local === undefined ? [] : [`${JSON.stringify(k)}: ${local}`];
   });
-  const module = `${found?.code ?? source}\n;function __tool_exports() { return { ${fields.join(", ")} }; }${FOOTER}`;
+  const names = found?.names ?? new Set<string>();
+  const $ = unusedName((s) => FOOTER_NAMES.some((n) => names.has(n + s)), "", (i) => `_${i}`);
+  const module = `${found?.code ?? source}\n;function __tool_exports${$}() { return { ${fields.join(", ")} }; }${FOOTER($)}`;
   remember(source, module);
   return module;
 }

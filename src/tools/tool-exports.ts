@@ -7,16 +7,27 @@ import { stripTypes } from "../engine/source.ts";
 
 /**
  * The local an anonymous default (`export default {…}`, `export default function () {}`) is bound
- * to. Six characters: `let __tool=` then fits wherever `export default` stood, even split over
- * lines as `export` / `default` (see place).
+ * to: `__tool`, or `__t000`, `__t001`... when the source names that already. Six characters:
+ * `let __tool=` then fits wherever `export default` stood, even split over lines as `export` /
+ * `default` (see place).
  */
 const DEFAULT_LOCAL = "__tool";
+const otherDefaultLocal = (i: number) => `__t${i.toString(36).padStart(3, "0")}`;
 
 export interface ToolExports {
   /** The source, its default export rebound and every position kept. */
   code: string;
   /** Exported name -> the local binding holding it; `default` included. */
   exports: Map<string, string>;
+  /** Every identifier the source has (declared, read or a property name): names added must be none of them. */
+  names: Set<string>;
+}
+
+/** `first`, or the first of `other(0)`, `other(1)`... that is not `used`. */
+export function unusedName(used: (name: string) => boolean, first: string, other: (i: number) => string): string {
+  let name = first;
+  for (let i = 0; used(name); i++) name = other(i);
+  return name;
 }
 
 /**
@@ -28,6 +39,8 @@ export function toolExports(source: string): ToolExports | undefined {
   const program = parsed(source);
   if (!program) return undefined;
   const chars = source.split(""); // UTF-16 units, as acorn's offsets count them
+  const names = identifiers(program);
+  const defaultLocal = unusedName((n) => names.has(n), DEFAULT_LOCAL, otherDefaultLocal);
   const exports = new Map<string, string>();
   const declared = new Map<string, string>();
   let exportsAny = false;
@@ -51,17 +64,33 @@ export function toolExports(source: string): ToolExports | undefined {
         overwrite(chars, node.start, decl.start);
         exports.set("default", (decl.id as AnyNode).name as string);
       } else {
-        if (!place(chars, node.start, decl.start, ["let", DEFAULT_LOCAL, "="])) return undefined;
+        if (!place(chars, node.start, decl.start, ["let", defaultLocal, "="])) return undefined;
         // An anonymous function or class declaration ended its statement; as an initializer it must
         // be ended, or a next line starting with `(` or `[` would continue it.
         if (decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration") endStatement(chars, decl.end);
-        exports.set("default", DEFAULT_LOCAL);
+        exports.set("default", defaultLocal);
       }
     }
   }
   // A script-style tool (no export at all: `var name = …; function call() {}`) has nothing but its
   // top-level declarations to be read from.
-  return { code: chars.join(""), exports: exportsAny ? exports : declared };
+  return { code: chars.join(""), exports: exportsAny ? exports : declared, names };
+}
+
+/** The names of every Identifier in a syntax tree (walked with a stack: a deep tree is no deep recursion). */
+function identifiers(program: AnyNode): Set<string> {
+  const names = new Set<string>();
+  const stack: unknown[] = [program];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v && typeof v === "object") {
+      const n = v as AnyNode;
+      if (n.type === "Identifier") names.add(n.name as string);
+      for (const key in n) if (key !== "loc" && n[key] && typeof n[key] === "object") stack.push(n[key]);
+    }
+  }
+  return names;
 }
 
 /** Adds the names a top-level declaration binds. */
