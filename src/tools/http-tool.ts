@@ -143,6 +143,11 @@ const CAUSES: Record<string, string> = {
   UND_ERR_HEADERS_OVERFLOW: "response headers too large",
   // The client's own assertion, its source line for text: a 101 to a request that asked no upgrade trips it.
   ERR_ASSERTION: "an answer the HTTP client cannot take, such as a 101 Switching Protocols",
+  // A certificate not trusted: Node's text goes on with advice for its own command line (--use-system-ca).
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed certificate",
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed certificate in certificate chain",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "unable to verify the first certificate",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "unable to get local issuer certificate",
 };
 
 // IP literals (v6 first: it may end in a v4 one); a port after a v6 one is taken with it.

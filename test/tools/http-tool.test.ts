@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type AddressInfo } from "node:net";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import { makeCerts } from "../helpers/certs.ts";
 
 const MiB = 1024 * 1024;
 let server: TestServer;
@@ -123,6 +125,20 @@ describe("http tool: failures and the headers a script may set", () => {
     const v = (await run(`export default async (a, ctx) => { try { await ctx.tools.http({ url: "${base}/switch" }); } catch (e) { return e.message } }`)).returnValue as string;
     expect(v).toMatch(/fetch failed: an answer the HTTP client cannot take/);
     expect(v).not.toMatch(/falsy|assert\(/);
+  });
+
+  it("says a certificate is not trusted without the advice Node gives its own command line", async () => {
+    const certs = makeCerts();
+    const tls = createHttpsServer({ cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey) }, (_q, res) => res.end("ok"));
+    await new Promise<void>((r) => tls.listen(0, "127.0.0.1", r));
+    try {
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
+      const v = (await run(`export default async (a, ctx) => { try { await ctx.tools.http({ url: "${url}" }); } catch (e) { return e.message } }`)).returnValue as string;
+      expect(v).toMatch(/fetch failed: unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/);
+    } finally {
+      tls.closeAllConnections();
+      tls.close();
+    }
   });
 
   it("drops the headers that frame the request: a short Content-Length no longer stalls it", async () => {
