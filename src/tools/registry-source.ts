@@ -16,7 +16,8 @@ const EXPORTED = ["default", "id", "name", "description", "inputSchema", "output
 
 // `__tool_exports()` returns the tool's real exports (a module-level binding that is not exported
 // is no metadata). A default-exported object's own fields win over named exports. The footer's
-// names share the module's scope: `$` is a suffix that keeps them apart from the tool's own.
+// names share the module's scope: `$` is a suffix that keeps them apart from the tool's own. Nor
+// does describing read a global a tool may declare its own of (JSON): the engine serialises results.
 const FOOTER_NAMES = ["__tool_exports", "__tool_describe", "__tool_main"];
 const FOOTER = ($: string) => `
 ;function __tool_describe${$}() {
@@ -39,7 +40,7 @@ export default async function __tool_main${$}(args, ctx) {
   const t = __tool_describe${$}();
   if (ctx && ctx.env && ctx.env.SCRIPTENGINE_TOOL_MODE === "describe") {
     const { call: fn, ...meta } = t;
-    return JSON.parse(JSON.stringify({ ...meta, hasCall: typeof fn === "function" }));
+    return { ...meta, hasCall: typeof fn === "function" };
   }
   if (typeof t.call !== "function") throw new TypeError("the tool exports no call function");
   return await t.call(args, ctx);

@@ -1,6 +1,6 @@
 // A tool's module shares its scope with the footer the engine runs it with: a tool that names its
 // own binding as the footer does (`__tool`, `__tool_exports`, `__tool_describe`, `__tool_main`)
-// migrates and runs, the footer taking names the source does not have.
+// migrates and runs, the footer taking names the source does not have; one with its own `JSON` too.
 import { describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
@@ -18,6 +18,8 @@ const TOOLS: [string, string, number][] = [
   // Every suffix the footer would try first is taken too.
   ["own_suffixed", named("own_suffixed", "export async function call() { return __tool_main + __tool_main_0; }\nlet __tool_main = 2, __tool_main_0 = 2;\n"), 4],
   // An anonymous default is bound to a local, `__tool` or the next name the source does not have.
+  // Describing reads no global: a tool's own JSON is no matter.
+  ["own_json", named("own_json", "export const tags = [\"t\"];\nexport async function call() { return JSON.n; }\nconst JSON = { n: 6 };\n"), 6],
   ["own_default", "const __tool = 5, __t000 = 0;\nexport default { name: \"own_default\", description: \"x\", call() { return __tool + __t000; } };\n", 5],
 ];
 
