@@ -59,14 +59,21 @@ export async function httpTool(
   if (level === "production" && !hostAllowed(url.hostname, options.allowList)) {
     throw new ToolError(`http: host ${clipText(url.hostname, MAX_QUOTED_BYTES)} is not on the allow-list`, "security_violation");
   }
+  // A method, headers or a header's value of another type was once left out without a word (a
+  // numeric method made the request a GET, its body dropped); null stands for "not given".
+  if (a.method != null && typeof a.method !== "string") throw new ToolError("http: method must be a string");
   const method = typeof a.method === "string" ? a.method.toUpperCase() : "GET";
   if (!METHODS.has(method)) throw new ToolError(`http: method ${clipText(method, MAX_QUOTED_BYTES)} is not allowed`);
+  if (a.headers != null && (typeof a.headers !== "object" || Array.isArray(a.headers))) throw new ToolError("http: headers must be an object of names and values");
   const headers = new Headers();
-  if (a.headers && typeof a.headers === "object") {
+  if (a.headers) {
     for (const [k, v] of Object.entries(a.headers as Record<string, unknown>)) {
-      if (typeof v !== "string" || setByClient(k.toLowerCase())) continue;
+      if (v === null || setByClient(k.toLowerCase())) continue;
+      if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+        throw new ToolError(`http: header ${JSON.stringify(k.slice(0, 100))}: the value must be a string, number or boolean`);
+      }
       try {
-        headers.set(k, v);
+        headers.set(k, String(v));
       } catch {
         throw new ToolError(`http: header ${JSON.stringify(k.slice(0, 100))}: not a valid header name or value`);
       }

@@ -17,6 +17,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, receive
   "/ff": (_q, res) => res.end(Buffer.alloc(600_000, 0xff)),
   // 1 + 2 × 300,000 bytes: the 512 KiB read cap falls inside an "é".
   "/odd": (_q, res) => res.end("a" + "é".repeat(300_000)),
+  "/x-n": (req, res) => res.end(`${req.method} ${req.headers["x-n"]} ${req.headers["x-b"]}`),
   "/headers": (req, res, received) => res.end(JSON.stringify({ received, host: req.headers.host, proxy: req.headers["proxy-authorization"] ?? null })),
   // Never answers: the caller gives up.
   "/hang": () => {},
@@ -139,6 +140,24 @@ describe("http tool: failures and the headers a script may set", () => {
       tls.closeAllConnections();
       tls.close();
     }
+  });
+
+  it("refuses a method or headers of another type, and sends number and boolean header values", async () => {
+    const v = (await run(`export default async (a, ctx) => {
+      const out = [];
+      for (const extra of [{ method: 5 }, { method: ["POST"] }, { headers: [["x-n", "1"]] }, { headers: "x-n: 1" }, { headers: { "x-n": { a: 1 } } }, { headers: { "x-n": 7, "x-b": false }, method: null }]) {
+        try { out.push((await ctx.tools.http({ url: "${base}/x-n", ...extra })).body); } catch (e) { out.push(e.message); }
+      }
+      return out;
+    }`)).returnValue as string[];
+    expect(v.slice(0, 5).map((m) => m.replace('tool "http" failed: http: ', ""))).toEqual([
+      "method must be a string",
+      "method must be a string",
+      "headers must be an object of names and values",
+      "headers must be an object of names and values",
+      'header "x-n": the value must be a string, number or boolean',
+    ]);
+    expect(v[5]).toBe("GET 7 false");
   });
 
   it("drops the headers that frame the request: a short Content-Length no longer stalls it", async () => {
