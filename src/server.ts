@@ -24,6 +24,7 @@ import { healthService } from "./doors/health-service.ts";
 import { ReflectionIndex, ReflectionV1, ReflectionV1Alpha, reflectionV1, reflectionV1Alpha } from "./doors/reflection-service.ts";
 import { openGrpcDoor } from "./doors/grpc-server.ts";
 import { openConnectDoor } from "./doors/connect-server.ts";
+import { HEALTH_PATH } from "./doors/plain-health.ts";
 import { loadTls } from "./doors/tls.ts";
 import { requireServing, scriptService, VERSION } from "./api/script-service.ts";
 import { create } from "@bufbuild/protobuf";
@@ -202,7 +203,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
   const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log);
   const beforeBody = authenticateBeforeBody(guardOptions, PUBLIC_SERVICES);
-  const connectDoor = await openConnectDoor(addresses.http, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled).catch(async (err) => {
+  const connectDoor = await openConnectDoor(addresses.http, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled, () => health.serving).catch(async (err) => {
     await grpcDoor.close(0);
     throw err;
   });
@@ -332,7 +333,7 @@ function advertiseSelf(
         serviceType: config.discovery.serviceType,
         version: VERSION,
         endpoint: config.discovery.advertiseEndpoint || grpcAddress,
-        healthCheckUrl: `${tls ? "https" : "http"}://${httpAddress}/grpc.health.v1.Health/Check`,
+        healthCheckUrl: `${tls ? "https" : "http"}://${httpAddress}${HEALTH_PATH}`,
         metadata: { http_endpoint: httpAddress, security_level: config.securityLevel, pid: String(process.pid) },
       }),
       config.discovery.ttlMs,

@@ -21,6 +21,7 @@ import { serviceError } from "../errors.ts";
 import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
 import { RequestBody, requestBodyKey } from "./request-body.ts";
 import { inviteOnlyBodiesThatFit } from "./expect-continue.ts";
+import { withPlainHealth } from "./plain-health.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -50,9 +51,10 @@ const H1_HEADERS_TIMEOUT_MS = 60_000;
  * server authenticates there, so a caller without credentials costs no body reading or parsing.
  * With mTLS, `auth` also gets each call's verified client certificate and each refused one.
  * `localCallersOnly` (no credentials configured): only requests addressed to a loopback name, from
- * no origin but the configured ones, are served (local-callers.ts).
+ * no origin but the configured ones, are served (local-callers.ts). `serving` answers GET /health
+ * (plain-health.ts).
  */
-export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false): Promise<ConnectDoor> {
+export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false, serving?: () => boolean): Promise<ConnectDoor> {
   // Each request's body, stoppable by its call's deadline and, when one message, bounded by idle_timeout (request-body.ts).
   const bodies = new WeakMap<object, RequestBody>();
   const adapter = connectNodeAdapter({
@@ -72,7 +74,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
   // CORS outermost: a 405 (withReadsOnlyByGet) reaches an allowed page readable, not as a CORS failure.
-  let handler = withCors(withReadsOnlyByGet(withLongDeadlinesAsNone(withEncodingsInLowerCase(adapter)), services), corsOrigins);
+  let handler = withReadsOnlyByGet(withLongDeadlinesAsNone(withEncodingsInLowerCase(adapter)), services);
+  if (serving) handler = withPlainHealth(handler, serving);
+  handler = withCors(handler, corsOrigins);
   if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
   // A response sent before its request body was read (too large) ends that body, so the
   // connection's next call is served (early-response.ts).
@@ -180,7 +184,7 @@ function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void 
   arm();
 }
 
-type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
 /**
  * HTTP/1.1 connections are handed to the http server by the sniffer rather than accepted by it,
