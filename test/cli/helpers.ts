@@ -1,5 +1,7 @@
 // Runs the real `scriptengine` binary (package.json "bin") as a child process.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/server.ts";
 import { resolveConnection } from "../../src/cli/connection.ts";
@@ -74,4 +76,11 @@ export function refusal(o: Parameters<typeof resolveConnection>[0], env: NodeJS.
     return [(e as { exitCode?: number }).exitCode, (e as Error).message];
   }
   return "accepted";
+}
+
+/** A new temporary directory holding id.js (a script returning its arguments) and `files` (name: text). */
+export function scriptsDir(prefix: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const [name, text] of Object.entries({ "id.js": "export default (a) => a", ...files })) writeFileSync(join(dir, name), text);
+  return dir;
 }

@@ -1,24 +1,14 @@
 // The launcher (src/cli/scriptengine.js): what happens around the commands, in one line or none.
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, startServer, type TestServer } from "../helpers/server.ts";
-import { BIN, cli } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
+import { BIN, cli, scriptsDir } from "./helpers.ts";
 
-let server: TestServer;
-let dir: string;
+const server = serverForTests();
+const dir = scriptsDir("scriptengine-cli-launcher-");
 const at = () => ["--address", server.grpc];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "scriptengine-cli-launcher-"));
-  server = await startServer();
-  writeFileSync(join(dir, "id.js"), "export default (a) => a");
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
 
 describe("the launcher", () => {
   it("events whose reader goes away (| head -1) end quietly with exit 0", async () => {

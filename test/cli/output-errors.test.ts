@@ -1,26 +1,17 @@
 // Output that cannot be written (stdout on a full disk) is one line on stderr and exit 11: it was
 // lost silently with exit 0 (one-shot commands) or a stack trace and exit 1 (streaming commands).
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, startServer, type TestServer } from "../helpers/server.ts";
-import { BIN, cli } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
+import { BIN, cli, scriptsDir } from "./helpers.ts";
 
-let server: TestServer;
-let dir: string;
+const server = serverForTests();
+const dir = scriptsDir("scriptengine-cli-output-");
 const at = () => ["--address", server.grpc];
 const ENOSPC = "scriptengine: cannot write output: ENOSPC: no space left on device, write\n";
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "scriptengine-cli-output-"));
-  server = await startServer();
-  writeFileSync(join(dir, "id.js"), "export default (a) => a");
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
 
 /** Runs the command with stdout on /dev/full (every write fails with ENOSPC). */
 async function toFullDisk(args: string[]): Promise<{ code: number | null; stderr: string }> {

@@ -1,25 +1,17 @@
 // run/exec --profile FILE: the path is checked before the script runs; a write that fails anyway
 // comes after the script's output, which is never lost.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { cli } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
+import { cli, scriptsDir } from "./helpers.ts";
 
-let server: TestServer;
-let dir: string;
+const server = serverForTests();
+const dir = scriptsDir("scriptengine-cli-profile-", {
+  "slow.js": `export default async () => { await new Promise((r) => setTimeout(r, 2500)); console.log("side effect done"); return 42; }`,
+});
 const at = () => ["--address", server.grpc];
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "scriptengine-cli-profile-"));
-  server = await startServer();
-  writeFileSync(join(dir, "id.js"), "export default (a) => a");
-  writeFileSync(join(dir, "slow.js"), `export default async () => { await new Promise((r) => setTimeout(r, 2500)); console.log("side effect done"); return 42; }`);
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
 const executions = async () => Number(JSON.parse((await cli([...at(), "--json", "metrics"])).stdout).totalExecutions);
 
 describe("--profile", () => {

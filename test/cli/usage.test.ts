@@ -1,24 +1,15 @@
 // Command-line mistakes are usage errors (exit 2) in one line: none of them may pass as a success
 // (exit 0) or as the server's internal error (exit 10).
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { cli } from "./helpers.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
+import { cli, scriptsDir } from "./helpers.ts";
 
-let server: TestServer;
-let dir: string;
+const server = serverForTests();
+const dir = scriptsDir("scriptengine-cli-usage-");
 const at = () => ["--address", server.grpc];
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "scriptengine-cli-usage-"));
-  server = await startServer();
-  writeFileSync(join(dir, "id.js"), "export default (a) => a");
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
 const oneLine = (stderr: string) => expect(stderr.trim().split("\n")).toHaveLength(1);
 
 describe("usage errors exit 2", () => {
