@@ -60,6 +60,12 @@ export const LOCALE_FREE_CHARS = 1_000_000, LOCALE_MAX_CHARS = 8_000_000, LOCALE
  */
 export const COLLATE_SCAN_FROM = 1024, COLLATE_MAX_WORK = 32_000_000, COLLATE_MAX_MARK_RUN = 32;
 export const COLLATE_OTHER_WEIGHT = 16, COLLATE_MARK_WEIGHT = 32, COLLATE_RUN_WEIGHT = 8;
+/**
+ * Locale lists (Intl constructors, supportedLocalesOf, getCanonicalLocales, localeCompare, the toLocale* methods):
+ * V8 canonicalises each tag in ICU and checks it against those before it, deaf to the time limit, and walks an
+ * array-like's holes in C++: more than LOCALE_LIST_MAX entries, or LOCALE_LIST_MAX_CHARS characters of tags in all, are refused.
+ */
+export const LOCALE_LIST_MAX = 256, LOCALE_LIST_MAX_CHARS = 65536;
 /** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
 export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
 
@@ -564,6 +570,50 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   keysGuarded(O, 'isSealed', 0, 0, maxKeys, true, true);
   keysGuarded(R, 'ownKeys', 0, 0, maxKeys, true);
 
+  // ---- locale lists: V8 reads and canonicalises them deaf to the time limit ------------------
+  // Each tag of a list is canonicalised by ICU and compared with those before it: getCanonicalLocales of
+  // 3e4 distinct tags held a worker 3.9 s, and of { length: 1e8 } (holes V8 walks in C++) 6 s and 870 MiB.
+  // A list is read here as V8 reads it (its length once, then each index it has: a string as it is, an
+  // Intl.Locale as its tag, another object as its string, anything else ends it for V8's TypeError), and
+  // V8 is handed the copy; past LOCALE_LIST_MAX entries or LOCALE_LIST_MAX_CHARS characters, a RangeError.
+  const LOCALE_LIST_MAX = ${LOCALE_LIST_MAX}, LOCALE_LIST_MAX_CHARS = ${LOCALE_LIST_MAX_CHARS};
+  const localeToString = G.Intl && G.Intl.Locale ? G.Intl.Locale.prototype.toString : undefined;
+  function localeTag(v) {
+    if (localeToString === undefined) return undefined;
+    try { return apply(localeToString, v, []); } catch { return undefined; }
+  }
+  function listTooLong(what, guard) {
+    const e = new RangeErrorC('locales: ' + what + ' (at most ' + LOCALE_LIST_MAX + ' tags of ' + LOCALE_LIST_MAX_CHARS +
+      ' characters in all: V8 canonicalises a list deaf to the time limit)');
+    captureStackTrace(e, guard);
+    return e;
+  }
+  function localesChecked(locales, guard) {
+    if (locales === null || typeof locales !== 'object' || localeTag(locales) !== undefined) return locales; // one tag, or V8's TypeError
+    const n = toLength(locales.length);
+    if (n > LOCALE_LIST_MAX) throw listTooLong('a list of length ' + n, guard);
+    const out = bare();
+    let chars = 0;
+    for (let k = 0; k < n; k++) {
+      if (!(k in locales)) continue;
+      let v = locales[k];
+      if (v !== null && typeof v === 'object') { const tag = localeTag(v); v = tag !== undefined ? tag : StringC(v); }
+      else if (typeof v !== 'string') { out[out.length] = v; break; }
+      chars += v.length;
+      if (chars > LOCALE_LIST_MAX_CHARS) throw listTooLong('tags of over ' + LOCALE_LIST_MAX_CHARS + ' characters', guard);
+      out[out.length] = v;
+    }
+    return out;
+  }
+  // The functions taking a list as their first argument: each keeps its name and length.
+  function listTaking(holder, name) {
+    const orig = holder[name];
+    if (typeof orig !== 'function') return;
+    const w = ({ [name](locales) { arguments[0] = localesChecked(locales, w); return apply(orig, this, arguments); } })[name];
+    defineProperty(w, 'length', { __proto__: null, value: orig.length, configurable: true });
+    defineProperty(holder, name, { __proto__: null, value: w, writable: true, enumerable: false, configurable: true });
+  }
+
   // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
   // A DateTimeFormat holds ~26 KB of ICU memory for ~170 B of heap, which V8 does not count: a script
   // keeping 200k of them grew its worker past 1 GiB under a 50 MiB limit. Each Intl object made takes
@@ -586,10 +636,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function charged(target, cost, what) {
     const proxy = new ProxyC(target, { __proto__: null, construct: made, apply: called });
     function made(t, args, newTarget) {
+      if (args.length > 0) args[0] = localesChecked(args[0], made);
       takeOffHeap(cost, what, made);
       try { return construct(t, args, newTarget === proxy ? t : newTarget); } catch (e) { offHeapBudget += cost; throw e; }
     }
     function called(t, self, args) {
+      if (args.length > 0) args[0] = localesChecked(args[0], called);
       takeOffHeap(cost, what, called);
       try { return apply(t, self, args); } catch (e) { offHeapBudget += cost; throw e; }
     }
@@ -607,10 +659,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof IntlObj.NumberFormat === 'function') guardNumberFormat(IntlObj.NumberFormat.prototype);
     if (typeof IntlObj.ListFormat === 'function') guardListFormat(IntlObj.ListFormat.prototype);
     if (typeof IntlObj.Collator === 'function') guardCollator(IntlObj.Collator.prototype);
-    const intlCosts = ${JSON.stringify(INTL_COSTS)};
+    const intlCosts = ${JSON.stringify([...INTL_COSTS, ['ListFormat', 0]])};
+    listTaking(IntlObj, 'getCanonicalLocales');
     for (let i = 0; i < intlCosts.length; i++) {
       const name = intlCosts[i][0], C = IntlObj[name];
       if (typeof C !== 'function') continue;
+      listTaking(C, 'supportedLocalesOf');
       const P = charged(C, intlCosts[i][1], 'Intl.' + name);
       defineProperty(C.prototype, 'constructor', { __proto__: null, value: P, writable: true, configurable: true });
       defineProperty(IntlObj, name, { __proto__: null, value: P, writable: true, configurable: true });
@@ -764,23 +818,26 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (s == null || typeof s === 'symbol') return apply(orig, s, args); // its TypeError
     const str = typeof s === 'string' ? s : StringC(s);
     const cost = str.length > LOCALE_FREE_CHARS ? takeText(str.length, what, guard) : 0;
-    try { return apply(orig, str, args); } finally { offHeapBudget += cost; }
+    try { return apply(orig, str, [localesChecked(args[0], guard)]); } finally { offHeapBudget += cost; }
   }
   const localeCompare = function localeCompare(that) {
     const s = this;
-    if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= COLLATE_SCAN_FROM) return apply(strLocaleCompare, s, arguments);
+    const locales = arguments[1];
+    if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= COLLATE_SCAN_FROM && (locales === undefined || typeof locales === 'string')) {
+      return apply(strLocaleCompare, s, arguments);
+    }
     if (s == null || typeof s === 'symbol' || typeof that === 'symbol') return apply(strLocaleCompare, s, arguments); // its TypeError
     const a = typeof s === 'string' ? s : StringC(s), b = typeof that === 'string' ? that : StringC(that);
     checkCollation(a, b, 'String.prototype.localeCompare', localeCompare);
     const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'String.prototype.localeCompare', localeCompare) : 0;
-    try { return apply(strLocaleCompare, a, [b, arguments[1], arguments[2]]); } finally { offHeapBudget += cost; }
+    try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), arguments[2]]); } finally { offHeapBudget += cost; }
   };
   const toLocaleUpperCase = function toLocaleUpperCase() {
-    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS) return apply(strToLocaleUpper, this, arguments);
+    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && typeof arguments[0] !== 'object') return apply(strToLocaleUpper, this, arguments);
     return bigText(strToLocaleUpper, this, arguments, 'String.prototype.toLocaleUpperCase', toLocaleUpperCase);
   };
   const toLocaleLowerCase = function toLocaleLowerCase() {
-    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS) return apply(strToLocaleLower, this, arguments);
+    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && typeof arguments[0] !== 'object') return apply(strToLocaleLower, this, arguments);
     return bigText(strToLocaleLower, this, arguments, 'String.prototype.toLocaleLowerCase', toLocaleLowerCase);
   };
   SP.localeCompare = localeCompare; SP.toLocaleUpperCase = toLocaleUpperCase; SP.toLocaleLowerCase = toLocaleLowerCase;
@@ -851,6 +908,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     // What the constructor refuses, the builtin is asked for: the error is its own.
     function formatter(m, locales, options, guard) {
       const kind = m.kind;
+      locales = localesChecked(locales, guard);
       let key = localesKey(locales);
       const snap = { __proto__: null };
       if (options !== undefined) {
