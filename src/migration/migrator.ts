@@ -139,28 +139,45 @@ export class Migrator {
   /** Startup: migrations left IN_PROGRESS by a crash changed nothing; mark them FAILED. */
   recover(): number {
     const left = this.#d.migrations.inProgress();
-    const message = "the server stopped while this migration was in progress; nothing was applied";
     for (const m of left) {
-      const result = create(MigrationResultSchema, {
-        migrationId: m.migrationId,
-        toolName: m.toolName,
-        status: MigrationState.FAILED,
-        duration: durationOf(Date.now() - m.startedAtMs),
-        errors: [...m.errors, message],
-        warnings: m.warnings,
-      });
-      this.#d.migrations.update(m.migrationId, {
-        status: "failed",
-        completedAtMs: Date.now(),
-        durationMs: Date.now() - m.startedAtMs,
-        errors: [...m.errors, message],
-        result: toJson(MigrationResultSchema, result),
-      });
+      this.#markFailed(m, "the server stopped while this migration was in progress; nothing was applied");
       this.#d.log.warn("migration interrupted by a restart marked failed", { migration_id: m.migrationId, tool: m.toolName });
-      // Subscribers saw its MigrationStarted before the crash: every one gets a MigrationCompleted.
-      this.#completed(result);
     }
     return left.length;
+  }
+
+  /**
+   * Under the tool's lock, an IN_PROGRESS row of it is an earlier call's whose end the store refused
+   * (a full disk fails the finishing transaction and then the FAILED mark): nothing of it was applied.
+   * Left, it made every later change of the tool MIGRATION_IN_PROGRESS until a restart.
+   */
+  #settleLeftovers(name: string): void {
+    for (const m of this.#d.migrations.inProgress()) {
+      if (m.toolName !== name) continue;
+      this.#markFailed(m, "the store could not record this migration's end; nothing was applied");
+      this.#d.log.warn("migration left in progress by a refused write marked failed", { migration_id: m.migrationId, tool: m.toolName });
+    }
+  }
+
+  /** Marks an IN_PROGRESS migration FAILED with `message`, and announces its end. */
+  #markFailed(m: StoredMigration, message: string): void {
+    const result = create(MigrationResultSchema, {
+      migrationId: m.migrationId,
+      toolName: m.toolName,
+      status: MigrationState.FAILED,
+      duration: durationOf(Date.now() - m.startedAtMs),
+      errors: [...m.errors, message],
+      warnings: m.warnings,
+    });
+    this.#d.migrations.update(m.migrationId, {
+      status: "failed",
+      completedAtMs: Date.now(),
+      durationMs: Date.now() - m.startedAtMs,
+      errors: [...m.errors, message],
+      result: toJson(MigrationResultSchema, result),
+    });
+    // Subscribers saw its MigrationStarted: every one gets a MigrationCompleted.
+    this.#completed(result);
   }
 
   #lock(name: string): () => void {
@@ -259,6 +276,7 @@ export class Migrator {
         rollback: null,
       };
       if (!o.dryRun) {
+        this.#settleLeftovers(name);
         try {
           this.#d.migrations.insert(base);
         } catch (err) {
@@ -615,6 +633,7 @@ export class Migrator {
     // is none yet, and that is MIGRATION_IN_PROGRESS, not "nothing to roll back".
     const release = this.#lock(name);
     try {
+      this.#settleLeftovers(name);
       const m = byId ?? this.#d.migrations.latestForTool(name);
       if (!m) throw serviceError("MIGRATION_NOT_FOUND", `no migration of ${name} to roll back`, { metadata: { tool: name } });
       const current = this.#d.tools.get(name);
