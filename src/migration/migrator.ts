@@ -529,12 +529,19 @@ export class Migrator {
       }
       live = this.#d.tools.get(toolName) ?? live;
     }
-    if (live.inputSchema === null) {
-      const schema = inferInputSchema(live.source);
-      const fixed: StoredTool = { ...live, inputSchema: schema, updatedAtMs: Date.now() };
+    const inferred = live.inputSchema === null ? inferInputSchema(live.source) : undefined;
+    // Inferred from every `args.<name>` of the source: as unbounded as a declared schema, and held to
+    // the same bounds (input_schema_valid), or each call and start would compile it on the event loop.
+    const tooBig = inferred && oversized(inferred);
+    if (tooBig) {
+      extraUnresolved.push(
+        create(ValidationIssueSchema, { check: "input_schema_valid", severity: Severity.WARNING, message: `the inputSchema inferred from the source ${tooBig.why}, so it was not filled in`, fixable: false, suggestion: "declare inputSchema in the legacy source" }),
+      );
+    } else if (inferred) {
+      const fixed: StoredTool = { ...live, inputSchema: inferred, updatedAtMs: Date.now() };
       stopIfAbandoned(signal);
       transaction(this.#d.db, () => this.#d.tools.put(fixed));
-      applied.push(`filled the missing inputSchema with one inferred from the source (properties: ${Object.keys((schema.properties as object) ?? {}).join(", ") || "none"})`);
+      applied.push(`filled the missing inputSchema with one inferred from the source (properties: ${Object.keys((inferred.properties as object) ?? {}).join(", ") || "none"})`);
       live = fixed;
     }
     report = await this.#checkLive(live, options, signal);
