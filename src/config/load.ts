@@ -12,6 +12,7 @@ import { REGISTRY_LIMITS, endpointProblem, tokenProblem } from "../registry/vali
 // CLI, which bounds its durations the same way and may use config, not the doors.
 import { MAX_TIMER_MS } from "../doors/long-deadlines.ts";
 import { GRPC_MAX_SEND_BYTES } from "../doors/door-limits.ts";
+import { allowListProblem } from "./allow-list.ts";
 export { GRPC_MAX_SEND_BYTES, MAX_TIMER_MS };
 
 /** A key named in an error line: a TOML table header can be kilobytes long. */
@@ -361,6 +362,10 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     },
   };
   checkDiscovery(config.discovery);
+  config.tools.httpAllowList.forEach((entry, i) => {
+    const problem = allowListProblem(entry);
+    if (problem) throw new ConfigError(`tools.http_allow_list[${i}]`, problem);
+  });
   checkResultFits(config.execution);
   fitSourceInRequest(config, (key) => values.has(key));
   // Checked as an address (port range included): empty means none, so it is not typed "address".
