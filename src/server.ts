@@ -37,6 +37,7 @@ import { createEngine, type Engine } from "./engine/index.ts";
 import { stderrSummaries } from "./engine/worker-stderr.ts";
 import { throttledWarn } from "./log-throttle.ts";
 import { whileOpening } from "./store/database.ts";
+import { noteStoreFault } from "./store/faults.ts";
 import { openState, recordLastSequence, type ServerState } from "./state.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
@@ -337,7 +338,10 @@ function advertiseSelf(
         metadata: { http_endpoint: httpAddress, security_level: config.securityLevel, pid: String(process.pid) },
       }),
       config.discovery.ttlMs,
-      (err) => log.warn("self-registration renewal failed", { error: String(err) }),
+      (err) => {
+        noteStoreFault(err); // a full disk: health DEGRADED, as for any refused write
+        log.warn("self-registration or its renewal failed; tried again at the next renewal", { error: String(err) });
+      },
     );
   } catch (err) {
     log.error("self-registration failed", { error: String(err) });

@@ -1,31 +1,48 @@
 // The engine's own registration: register on start, renew the lease at a third of its TTL
 // (registering again if the lease was lost, e.g. after a long pause), deregister on graceful stop.
+// A start whose registration the store refuses (a full disk) registers at the next renewal instead:
+// it stayed unregistered for its whole run, room or not.
 import type { Lease, ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import type { ServiceRegistry } from "./registry.ts";
 
 export interface SelfRegistration {
-  readonly lease: Lease;
+  /** The engine's lease; undefined while the store refuses the registration. */
+  readonly lease: Lease | undefined;
   /** Stops renewing and deregisters (reason "shutdown" by default). */
   stop(reason?: string): void;
 }
 
+/** A failure of the store itself (node:sqlite), which may pass, rather than a refused registration. */
+const storeFailure = (err: unknown) => (err as { code?: unknown } | null)?.code === "ERR_SQLITE_ERROR";
+
+/** Throws what the first registration meets, unless it is the store's (then `onError` hears it). */
 export function registerSelf(
   registry: ServiceRegistry,
   info: ServiceInfo,
   ttlMs: number,
   onError: (err: unknown) => void = () => {},
 ): SelfRegistration {
-  let lease = registry.register(info, ttlMs);
+  let lease: Lease | undefined;
+  try {
+    lease = registry.register(info, ttlMs);
+  } catch (err) {
+    if (!storeFailure(err)) throw err;
+    onError(err);
+  }
+  const register = () => {
+    try {
+      lease = registry.register(info, ttlMs);
+    } catch (err) {
+      onError(err);
+    }
+  };
   const renew = () => {
+    if (!lease) return register();
     try {
       lease = registry.heartbeat(lease.leaseId);
     } catch (err) {
       if ((err as { reason?: string }).reason !== "LEASE_NOT_FOUND") return onError(err);
-      try {
-        lease = registry.register(info, ttlMs);
-      } catch (again) {
-        onError(again);
-      }
+      register();
     }
   };
   const timer = setInterval(renew, Math.max(100, Math.floor(ttlMs / 3)));

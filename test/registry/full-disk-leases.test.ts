@@ -6,8 +6,9 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { ChangeKind, ServiceInfoSchema } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
-import { MemoryRegistryStore, ServiceRegistry, type RegistrationRecord } from "../../src/registry/index.ts";
+import { MemoryRegistryStore, ServiceRegistry, registerSelf, type RegistrationRecord } from "../../src/registry/index.ts";
 import { storeFaultOf } from "../../src/store/faults.ts";
+import { until } from "../helpers/until.ts";
 
 /** A real SQLite error: a write into a database with no room left (max_page_count). */
 function sqliteError(sql: string): unknown {
@@ -86,4 +87,26 @@ it("another store failure still fails the heartbeat and the sweep", () => {
   t += 20_000;
   expect(() => reg.sweep()).toThrow(/no such table/);
   expect(reg.stats().expired).toBe(0);
+});
+
+// The engine's own registration failing at start (the store full) was logged once and never tried
+// again: the engine stayed out of discovery for its whole run, room or not.
+it("the engine's own registration refused at start is made at a renewal once the store takes it", async () => {
+  const store = new FailingStore();
+  const reg = new ServiceRegistry({ store, sweepIntervalMs: 0 });
+  open.push(reg);
+  store.failing = FULL;
+  const heard: unknown[] = [];
+  const self = registerSelf(reg, info("engine"), 1500, (err) => heard.push(err));
+  try {
+    expect([self.lease, heard]).toEqual([undefined, [FULL]]);
+    store.failing = undefined;
+    const lease = await until("the engine is registered", () => self.lease);
+    expect(reg.discover("worker").services.map((s) => s.service?.serviceId)).toEqual(["engine"]);
+    expect(store.load().map((r) => r.leaseId)).toEqual([lease.leaseId]);
+  } finally {
+    self.stop();
+  }
+  // A registration refused for what it says (not the store) still fails the start of it.
+  expect(() => registerSelf(reg, create(ServiceInfoSchema, { serviceId: "", serviceType: "worker" }), 1500)).toThrow(/service_id/);
 });

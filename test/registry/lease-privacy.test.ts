@@ -123,8 +123,8 @@ describe("ServiceRegistry leases", () => {
 
       // The engine's own registration: no caller may renew it, not even admin; the engine may.
       const self = registerSelf(reg, info("engine"), 3000);
-      expect(reasonOf(() => reg.heartbeat(self.lease.leaseId, root))).toBe("SECURITY_VIOLATION");
-      expect(reasonOf(() => reg.heartbeat(self.lease.leaseId))).toBeUndefined();
+      expect(reasonOf(() => reg.heartbeat(self.lease!.leaseId, root))).toBe("SECURITY_VIOLATION");
+      expect(reasonOf(() => reg.heartbeat(self.lease!.leaseId))).toBeUndefined();
       self.stop();
     } finally {
       reg.close();
