@@ -66,6 +66,8 @@ export const COLLATE_OTHER_WEIGHT = 16, COLLATE_MARK_WEIGHT = 32, COLLATE_RUN_WE
  * array-like's holes in C++: more than LOCALE_LIST_MAX entries, or LOCALE_LIST_MAX_CHARS characters of tags in all, are refused.
  */
 export const LOCALE_LIST_MAX = 256, LOCALE_LIST_MAX_CHARS = 65536;
+/** Longest numberingSystem, calendar or collation option an Intl constructor takes (ICU reads a longer one in quadratic time). */
+export const EXTENSION_OPTION_MAX_CHARS = 128;
 /** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
 export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
 
@@ -605,6 +607,32 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     return out;
   }
+  // An Intl constructor's numberingSystem, calendar and collation are handed to ICU inside a locale, which
+  // reads them in time growing with the square of their subtags, deaf to the time limit: numberingSystem
+  // "latn-".repeat(3e5) held a worker until it was replaced. V8 reads the options through a Proxy here: each
+  // such value it reads is made a string (once, as V8 would) and refused past EXTENSION_OPTION_MAX_CHARS.
+  // A primitive is made an object first for the constructors that coerce options (the others throw on one).
+  const EXTENSION_OPTION_MAX_CHARS = ${EXTENSION_OPTION_MAX_CHARS};
+  const extensionOptions = { __proto__: null, numberingSystem: true, calendar: true, collation: true }, extensionErrors = new WeakSetC();
+  function optionsChecked(options, coerces, guard) {
+    if (options === undefined || options === null) return options;
+    if (typeof options !== 'object' && typeof options !== 'function') { if (!coerces) return options; options = O(options); }
+    return new ProxyC(options, { __proto__: null, get(t, k) {
+      let v = reflectGet(t, k);
+      if (typeof k === 'string' && extensionOptions[k] === true && v !== undefined && typeof v !== 'symbol') {
+        if (typeof v !== 'string') v = StringC(v);
+        if (v.length > EXTENSION_OPTION_MAX_CHARS) {
+          const e = new RangeErrorC('options.' + k + ' of ' + v.length + ' characters (at most ' + EXTENSION_OPTION_MAX_CHARS +
+            ': ICU reads it in time growing with its square, deaf to the time limit)');
+          captureStackTrace(e, guard);
+          apply(wsAdd, extensionErrors, [e]);
+          throw e;
+        }
+      }
+      return v;
+    } });
+  }
+  const coercingOptions = { __proto__: null, Collator: true, DateTimeFormat: true, NumberFormat: true, PluralRules: true, RelativeTimeFormat: true };
   // The functions taking a list as their first argument: each keeps its name and length.
   function listTaking(holder, name) {
     const orig = holder[name];
@@ -633,15 +661,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     offHeapBudget -= bytes;
   }
-  function charged(target, cost, what) {
+  function charged(target, cost, what, coerces) {
     const proxy = new ProxyC(target, { __proto__: null, construct: made, apply: called });
     function made(t, args, newTarget) {
       if (args.length > 0) args[0] = localesChecked(args[0], made);
+      if (args.length > 1) args[1] = optionsChecked(args[1], coerces, made);
       takeOffHeap(cost, what, made);
       try { return construct(t, args, newTarget === proxy ? t : newTarget); } catch (e) { offHeapBudget += cost; throw e; }
     }
     function called(t, self, args) {
       if (args.length > 0) args[0] = localesChecked(args[0], called);
+      if (args.length > 1) args[1] = optionsChecked(args[1], coerces, called);
       takeOffHeap(cost, what, called);
       try { return apply(t, self, args); } catch (e) { offHeapBudget += cost; throw e; }
     }
@@ -665,7 +695,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const name = intlCosts[i][0], C = IntlObj[name];
       if (typeof C !== 'function') continue;
       listTaking(C, 'supportedLocalesOf');
-      const P = charged(C, intlCosts[i][1], 'Intl.' + name);
+      const P = charged(C, intlCosts[i][1], 'Intl.' + name, coercingOptions[name] === true);
       defineProperty(C.prototype, 'constructor', { __proto__: null, value: P, writable: true, configurable: true });
       defineProperty(IntlObj, name, { __proto__: null, value: P, writable: true, configurable: true });
     }
@@ -948,10 +978,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       let f;
       try {
         takeIntlOriginals();
-        f = kind === K_NUM ? apply(nfFormat, construct(rawNF, [locales, use]), []) : apply(dtfFormat, construct(rawDTF, [locales, use]), []);
+        const opts = optionsChecked(use, true, guard);
+        f = kind === K_NUM ? apply(nfFormat, construct(rawNF, [locales, opts]), []) : apply(dtfFormat, construct(rawDTF, [locales, opts]), []);
       } catch (e) {
         offHeapBudget += cost;
-        apply(m.builtin, m.sample, [locales, options === undefined ? undefined : snap]);
+        if (!apply(wsHas, extensionErrors, [e])) apply(m.builtin, m.sample, [locales, options === undefined ? undefined : snap]); // its own error
         throw e;
       }
       if (key !== null) apply(mapSet, cache, [key, f]);
