@@ -264,9 +264,12 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     results.set(c, { findings, ms: performance.now() - t0 });
   };
 
-  // source_readable
-  await run("source_readable", () => (legacy.readError ? [{ severity: "error", message: legacy.readError }] : []));
-  if (legacy.readError) blocking.push(legacy.readError);
+  // source_readable (a legacy file over max_source_size is a readError; a live tool's source was
+  // stored under the limit of its migration, which may have been lowered since)
+  const size = Buffer.byteLength(source);
+  const unreadable = legacy.readError ?? (size > deps.config.maxSourceSize ? `the source is ${size} bytes, over max_source_size (${deps.config.maxSourceSize})` : undefined);
+  await run("source_readable", () => (unreadable ? [{ severity: "error", message: unreadable }] : []));
+  if (unreadable) blocking.push(unreadable);
 
   // compiles
   await run("compiles", async () => {
