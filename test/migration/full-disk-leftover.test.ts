@@ -16,6 +16,7 @@ const mounted = process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "
 const filler = join(mnt, "filler");
 afterAll(() => {
   if (mounted) spawnSync("umount", [mnt]);
+  rmSync(mnt, { recursive: true, force: true });
 });
 
 /** Fills the file system but for `room` bytes. */
