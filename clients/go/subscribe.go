@@ -56,6 +56,7 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 			if err != nil {
 				return err
 			}
+			var latest uint64 // this stream's started.latest_sequence
 			for {
 				msg, err := stream.Recv()
 				if err != nil {
@@ -65,6 +66,7 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 				switch m := msg.GetMessage().(type) {
 				case *v1.SubscribeResponse_Started:
 					healthy()
+					latest = m.Started.GetLatestSequence()
 					if after == nil {
 						// A live subscription resumes from where it began, not live-only again:
 						// what is published while it reconnects is still delivered (or reported lost).
@@ -82,9 +84,7 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 						return errStop
 					}
 				case *v1.SubscribeResponse_Lost:
-					if last := m.Lost.GetLastMissedSequence(); after == nil || last > *after {
-						after = &last
-					}
+					after = resumeAfterLoss(after, latest, m.Lost)
 					switch {
 					case opts.OnLost != nil:
 						opts.OnLost(m.Lost)
@@ -95,6 +95,24 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2
 			}
 		}, func(err error) { yield(nil, err) })
 	}
+}
+
+// resumeAfterLoss is where a subscription resumes after a lost notice, after being where its stream
+// began and latest that stream's started.latest_sequence. An after beyond the latest is a number the
+// server does not know (a reset or replaced store): it reports RESTART and replays all it retains,
+// so the stream stands after the notice's last missed sequence (the oldest retained less one; 0 when
+// it retains from 1 or nothing). Resuming from the unknown number instead would bring the same notice
+// after every dropped connection until an event the filter lets in arrived. Any other notice moves
+// the resume point on to its last missed sequence, never back.
+func resumeAfterLoss(after *uint64, latest uint64, lost *v1.EventsLost) *uint64 {
+	last := lost.GetLastMissedSequence()
+	if after != nil && *after > latest && lost.GetReason() == v1.LossReason_LOSS_REASON_RESTART {
+		return &last
+	}
+	if after == nil || last > *after {
+		return &last
+	}
+	return after
 }
 
 // resumePoint is where to resubscribe after a stream ended with err: a server shutting down

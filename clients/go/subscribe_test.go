@@ -70,16 +70,20 @@ func (p *cutProxy) Cut() {
 	p.conns = nil
 }
 
-func TestSubscribeResumesAfterDroppedConnection(t *testing.T) {
+// proxied starts a server and gives a client of it and one through a cutProxy to it.
+func proxied(t *testing.T) (proxy *cutProxy, direct, viaProxy *scriptengine.Client) {
 	srv := startServer(t, "")
-	proxy := newCutProxy(t, srv.GRPC)
-	direct := dial(t, srv.GRPC)
+	proxy = newCutProxy(t, srv.GRPC)
 	viaProxy, err := scriptengine.Dial(proxy.ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer viaProxy.Close()
+	t.Cleanup(func() { viaProxy.Close() })
+	return proxy, dial(t, srv.GRPC), viaProxy
+}
 
+func TestSubscribeResumesAfterDroppedConnection(t *testing.T) {
+	proxy, direct, viaProxy := proxied(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	run := func(id string) {
@@ -116,6 +120,45 @@ func TestSubscribeResumesAfterDroppedConnection(t *testing.T) {
 	}
 	if starts < 2 {
 		t.Fatalf("subscribed %d times, want a resubscription", starts)
+	}
+}
+
+// A resume after a sequence beyond the server's latest (a reset store) gets RESTART, then all the
+// server retains, none of it this type: a connection dropped then resumes from where the server
+// went on, so the notice is not repeated.
+func TestSubscribeAfterUnknownSequenceReportsTheLossOnce(t *testing.T) {
+	proxy, direct, viaProxy := proxied(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	unknown := uint64(1_000_000)
+	var reasons []v1.LossReason
+	starts := 0
+	next, stop := iterPull(viaProxy.Subscribe(ctx, scriptengine.SubscribeOptions{
+		EventTypes: []string{"migration_started"}, AfterSequence: &unknown,
+		OnLost: func(l *v1.EventsLost) {
+			reasons = append(reasons, l.GetReason())
+			if len(reasons) == 1 {
+				proxy.Cut()
+			}
+		},
+		OnStarted: func(*v1.SubscriptionStarted) {
+			if starts++; starts == 2 {
+				_, err := direct.Events.Emit(ctx, &v1.EmitRequest{Event: &v1.ServiceEvent{Event: &v1.ServiceEvent_MigrationStarted{
+					MigrationStarted: &v1.MigrationStarted{ToolName: "t", MigrationId: "after-cut"}}}})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		},
+	}))
+	defer stop()
+
+	ev, err, _ := next()
+	if err != nil || ev.GetMigrationStarted().GetMigrationId() != "after-cut" {
+		t.Fatalf("got %v, %v", ev, err)
+	}
+	if len(reasons) != 1 || reasons[0] != v1.LossReason_LOSS_REASON_RESTART {
+		t.Fatalf("loss notices %v, want one RESTART", reasons)
 	}
 }
 
@@ -173,14 +216,7 @@ func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
 // A live subscription (no AfterSequence) resumes from its first stream's started.latest_sequence:
 // an event published while it cannot reconnect is still delivered, before the later ones.
 func TestSubscribeLiveResumesFromWhereItStarted(t *testing.T) {
-	srv := startServer(t, "")
-	proxy := newCutProxy(t, srv.GRPC)
-	direct := dial(t, srv.GRPC)
-	viaProxy, err := scriptengine.Dial(proxy.ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer viaProxy.Close()
+	proxy, direct, viaProxy := proxied(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	run := func(id string) {

@@ -67,6 +67,38 @@ def test_async_subscribe_resumes(server) -> None:
     asyncio.run(asyncio.wait_for(main(), 30))
 
 
+def test_resume_after_unknown_sequence_reports_the_loss_once(server) -> None:
+    """A resume after a sequence beyond the server's latest (a reset store) gets RESTART, then all the
+    server retains, none of it this type: a connection dropped then resumes from where the server
+    went on, so the notice is not repeated."""
+    proxy = CutProxy(server.grpc)
+    reasons: list[int] = []
+    starts = [0]
+    try:
+        with se.Client(server.grpc) as direct, se.Client(proxy.address) as via_proxy:
+            def on_lost(lost: Any) -> None:
+                reasons.append(lost.reason)
+                if len(reasons) == 1:
+                    proxy.cut()
+
+            def on_started(_: Any) -> None:
+                starts[0] += 1
+                if starts[0] == 2:
+                    direct.events.Emit(event_service_pb2.EmitRequest(event=events_pb2.ServiceEvent(
+                        migration_started=events_pb2.MigrationStarted(tool_name="t", migration_id="after-cut"))))
+
+            events = via_proxy.subscribe(["migration_started"], after_sequence=1_000_000, on_lost=on_lost, on_started=on_started)
+            got: list = []
+            reader = threading.Thread(target=lambda: got.append(next(events)), daemon=True)
+            reader.start()
+            reader.join(30)
+            assert [e.migration_started.migration_id for e in got] == ["after-cut"]
+            assert reasons == [event_service_pb2.LOSS_REASON_RESTART]
+            events.close()
+    finally:
+        proxy.close()
+
+
 def test_subscribe_resumes_across_server_restart() -> None:
     """A server that shuts down ends the stream with UNAVAILABLE (ENGINE_STOPPED, RetryInfo): the
     iterator resubscribes and carries on with the next server on the address."""

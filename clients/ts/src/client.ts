@@ -14,7 +14,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/ts/grpc/
 import type { ExecutionContext, ExecutionResult, CompilationContext, CompiledScript, HealthStatus } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import { ExecutionContextSchema, type CompilationContextSchema } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import type { MigrationConfigSchema, MigrationResult, RollbackConfigSchema, RollbackResult } from "../../../gen/ts/scriptengine/v1/migration_pb.js";
-import type { EventsLost, SubscriptionStarted } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { LossReason, type EventsLost, type SubscriptionStarted } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import { ChangeKind, type WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { argumentValues, type Arguments } from "./arguments.ts";
@@ -99,6 +99,20 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function backoffMs(attempt: number, retry: Required<RetryOptions>, serverDelayMs?: number): number {
   const cap = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (attempt - 1));
   return Math.max(serverDelayMs ?? 0, Math.round(cap / 2 + (Math.random() * cap) / 2));
+}
+
+/**
+ * Where a subscription resumes after a lost notice, `after` being where its stream began and
+ * `latest` that stream's `started.latestSequence`. An `after` beyond the latest is a number the
+ * server does not know (a reset or replaced store): it reports RESTART and replays all it retains,
+ * so the stream stands after the notice's last missed sequence (the oldest retained less one; 0 when
+ * it retains from 1 or nothing). Resuming from the unknown number instead would bring the same
+ * notice after every dropped connection until an event the filter lets in arrived. Any other
+ * notice moves the resume point on to its last missed sequence, never back.
+ */
+export function resumeAfterLoss(after: bigint | undefined, latest: bigint, lost: EventsLost): bigint {
+  if (after !== undefined && after > latest && lost.reason === LossReason.RESTART) return lost.lastMissedSequence;
+  return after === undefined || lost.lastMissedSequence > after ? lost.lastMissedSequence : after;
 }
 
 /**
@@ -329,6 +343,7 @@ export class ScriptEngineClient {
     const events = this.events;
     yield* this.resuming(options, async function* (healthy, delivered, signal) {
       const stream = events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal });
+      let latest = 0n;
       const resumeAfter = (at: bigint) => {
         if (after === undefined || at > after) after = at;
       };
@@ -336,6 +351,7 @@ export class ScriptEngineClient {
         switch (msg.message.case) {
           case "started":
             healthy();
+            latest = msg.message.value.latestSequence;
             // A live subscription resumes from where it began, not live-only again: what is
             // published while it reconnects is still delivered (or reported lost).
             after ??= msg.message.value.latestSequence;
@@ -348,7 +364,7 @@ export class ScriptEngineClient {
             break;
           case "lost": {
             const lost = msg.message.value;
-            if (lost.lastMissedSequence > (after ?? 0n)) after = lost.lastMissedSequence;
+            after = resumeAfterLoss(after, latest, lost);
             if (options.onLost) options.onLost(lost);
             // missed_count 0 is exact: nothing was missed (e.g. resuming where a clean run ended).
             else if (lost.missedCount > 0n) throw new EventsLostError(lost);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
-import { createScriptEngineClient, EventsLostError, type ScriptEngineClient } from "../src/index.ts";
+import { createScriptEngineClient, EventsLostError, LossReason, type EventsLost, type ScriptEngineClient } from "../src/index.ts";
 import { freePort, onNewServer, SERVER_ARGS } from "./support.ts";
 
 let server: TestServer;
@@ -70,6 +70,42 @@ it("resumes from the last sequence after the connection drops", async () => {
     expect(ids).toEqual(["during-cut-1", "during-cut-2"]);
     expect(seqs[1]! > seqs[0]! && seqs[2]! > seqs[1]!).toBe(true);
     expect(starts.length).toBeGreaterThanOrEqual(2); // it really subscribed again
+  } finally {
+    abort.abort();
+    await it.return?.();
+    direct.close();
+    viaProxy.close();
+  }
+});
+
+it("a resume after a sequence the server does not know reports the loss once, not again after a dropped connection", async () => {
+  // Beyond the server's latest (a reset store): RESTART, then all it retains, none of it this type.
+  const direct = createScriptEngineClient({ address: server.grpc });
+  const viaProxy = createScriptEngineClient({ address: `127.0.0.1:${(proxy.address() as { port: number }).port}` });
+  const abort = new AbortController();
+  const lost: EventsLost[] = [];
+  let noticed!: () => void;
+  const firstNotice = new Promise<void>((resolve) => (noticed = resolve));
+  let starts = 0;
+  let restarted!: () => void;
+  const secondStream = new Promise<void>((resolve) => (restarted = resolve));
+  const it = viaProxy
+    .subscribe({
+      eventTypes: ["migration_started"],
+      afterSequence: 1_000_000n,
+      signal: abort.signal,
+      onLost: (l) => (lost.push(l), noticed()),
+      onStarted: () => void (++starts === 2 && restarted()),
+    })[Symbol.asyncIterator]();
+  try {
+    const next = it.next();
+    await firstNotice;
+    for (const s of sockets) s.destroy();
+    await secondStream;
+    await direct.events.emit({ event: { event: { case: "migrationStarted", value: { toolName: "t", migrationId: "after-cut" } } } });
+    const got = await next;
+    expect(got.value?.event.case === "migrationStarted" && got.value.event.value.migrationId).toBe("after-cut");
+    expect(lost.map((l) => l.reason)).toEqual([LossReason.RESTART]);
   } finally {
     abort.abort();
     await it.return?.();

@@ -1,7 +1,7 @@
 // events [--type T ...] [--after SEQ]: a live tail until Ctrl-C (resumes after a dropped connection).
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { EventsLostSchema, LossReason, ServiceEventSchema, ServiceStatus, type EventsLost, type ServiceEvent } from "../../../clients/ts/src/index.ts";
+import { EventsLostSchema, LossReason, resumeAfterLoss, ServiceEventSchema, ServiceStatus, type EventsLost, type ServiceEvent } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { unsignedArg } from "../input.ts";
 import { enumName, err, fmtDuration, fmtTime, json, out, printable } from "../output.ts";
@@ -69,7 +69,7 @@ export function eventCommands(program: Command): void {
         const o = optionsOf<{ type?: string[]; after?: bigint }>(cmd);
         const stop = interrupted();
         // Where the current stream resumed, followed as the SDK follows it (it may resume later
-        // still, after a shutdown's resume point, never earlier), and that stream's latest sequence:
+        // still, after a shutdown's resume point), and that stream's latest sequence:
         // a RESTART notice on a stream asked for more than its latest is about an unknown sequence.
         let resumed = o.after;
         let latest = 0n;
@@ -82,7 +82,7 @@ export function eventCommands(program: Command): void {
               // --json: the notice goes in the NDJSON stream, where a machine reading it sees it.
               onLost: (lost) => {
                 const unknown = resumed !== undefined && resumed > latest ? { after: resumed, latest } : undefined;
-                if (lost.lastMissedSequence > (resumed ?? 0n)) resumed = lost.lastMissedSequence;
+                resumed = resumeAfterLoss(resumed, latest, lost);
                 if (lost.missedCount === 0n) return;
                 if (o.json) out(json({ lost: toJson(EventsLostSchema, lost) }, false));
                 else err(lostNotice(lost, unknown)!);

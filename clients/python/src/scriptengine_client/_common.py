@@ -14,6 +14,7 @@ import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, struct_pb2
 
 from scriptengine.v1 import (
+    event_service_pb2,
     event_service_pb2_grpc,
     migration_service_pb2_grpc,
     registry_service_pb2,
@@ -245,6 +246,19 @@ def watch_change(msg: Any, healthy: Callable[[], None], on_synced: Optional[Call
     return msg
 
 
+def resume_after_loss(after: Optional[int], latest: int, lost: Any) -> int:
+    """Where a subscription resumes after a lost notice, ``after`` being where its stream began and
+    ``latest`` that stream's ``started.latest_sequence``. An ``after`` beyond the latest is a number the
+    server does not know (a reset or replaced store): it reports RESTART and replays all it retains,
+    so the stream stands after the notice's last missed sequence (the oldest retained less one; 0 when
+    it retains from 1 or nothing). Resuming from the unknown number instead would bring the same
+    notice after every dropped connection until an event the filter lets in arrived. Any other
+    notice moves the resume point on to its last missed sequence, never back."""
+    if after is not None and after > latest and lost.reason == event_service_pb2.LOSS_REASON_RESTART:
+        return int(lost.last_missed_sequence)
+    return max(after or 0, lost.last_missed_sequence)
+
+
 def subscription_event(msg: Any, position: dict[str, Optional[int]], healthy: Callable[[], None],
                        on_started: Optional[Callable[[Any], None]], on_lost: Optional[Callable[[Any], None]]) -> Any:
     """One SubscribeResponse of a resuming subscription (both clients): moves the resume position,
@@ -253,6 +267,7 @@ def subscription_event(msg: Any, position: dict[str, Optional[int]], healthy: Ca
     which = msg.WhichOneof("message")
     if which == "started":
         healthy()
+        position["latest"] = msg.started.latest_sequence
         if position["after"] is None:
             # A live subscription resumes from where it began, not live-only again: what is
             # published while it reconnects is still delivered (or reported lost).
@@ -263,7 +278,7 @@ def subscription_event(msg: Any, position: dict[str, Optional[int]], healthy: Ca
         position["after"] = msg.event.sequence
         return msg.event
     elif which == "lost":
-        position["after"] = max(position["after"] or 0, msg.lost.last_missed_sequence)
+        position["after"] = resume_after_loss(position["after"], position.get("latest") or 0, msg.lost)
         if on_lost is not None:
             on_lost(msg.lost)
         elif msg.lost.missed_count > 0:
