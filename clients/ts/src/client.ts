@@ -101,6 +101,15 @@ export function backoffMs(attempt: number, retry: Required<RetryOptions>, server
   return Math.max(serverDelayMs ?? 0, Math.round(cap / 2 + (Math.random() * cap) / 2));
 }
 
+/** `retry` with its defaults; `false` keeps the backoff, which subscribe()/watch() resumes still use. */
+function retryPolicy(options: ClientOptions): Required<RetryOptions> {
+  return {
+    maxAttempts: options.retry === false ? 1 : (options.retry?.maxAttempts ?? 4),
+    initialBackoffMs: (options.retry || undefined)?.initialBackoffMs ?? 100,
+    maxBackoffMs: (options.retry || undefined)?.maxBackoffMs ?? 2000,
+  };
+}
+
 /**
  * Where a subscription resumes after a lost notice, `after` being where its stream began and
  * `latest` that stream's `started.latestSequence`. An `after` beyond the latest is a number the
@@ -120,11 +129,7 @@ export function resumeAfterLoss(after: bigint | undefined, latest: bigint, lost:
  * idempotent unary calls on UNAVAILABLE within the call's overall deadline.
  */
 export function withDefaults(inner: Transport, options: ClientOptions = {}): Transport {
-  const retry: Required<RetryOptions> = {
-    maxAttempts: options.retry === false ? 1 : (options.retry?.maxAttempts ?? 4),
-    initialBackoffMs: (options.retry || undefined)?.initialBackoffMs ?? 100,
-    maxBackoffMs: (options.retry || undefined)?.maxBackoffMs ?? 2000,
-  };
+  const retry = retryPolicy(options);
   const headersFor = (init: HeadersInit | undefined) => {
     const h = new Headers(options.headers);
     new Headers(init).forEach((v, k) => h.set(k, v));
@@ -261,10 +266,13 @@ export class ScriptEngineClient {
   private closed = false;
   /** One per running subscribe()/watch() loop: close() ends them. */
   private readonly stops = new Set<AbortController>();
+  /** The wait between a stream's end and the next (the `retry` backoff, as unary retries). */
+  private readonly resumeBackoff: Required<RetryOptions>;
 
   /** Builds a client over a transport; `close` is called by `close()`. */
   constructor(transport: Transport, options: ClientOptions = {}, close?: () => void) {
     this.transport = withDefaults(transport, options);
+    this.resumeBackoff = retryPolicy(options);
     this.closeTransport = close;
     this.scripts = createClient(ScriptService, this.transport);
     this.migrations = createClient(MigrationService, this.transport);
@@ -454,7 +462,7 @@ export class ScriptEngineClient {
           // Fell behind with nothing delivered: its `started` did not make the reconnect a success.
           if (fellBehind && !delivered) failures = before;
           if (options.resume === false || !dropped || ++failures > maxReconnects) throw err;
-          await sleep(backoffMs(failures, { maxAttempts: 0, initialBackoffMs: 100, maxBackoffMs: 2000 }, err.retryDelayMs), stop.signal).catch(() => {});
+          await sleep(backoffMs(failures, this.resumeBackoff, err.retryDelayMs), stop.signal).catch(() => {});
         } finally {
           stop.signal.removeEventListener("abort", forward);
           own.abort();
