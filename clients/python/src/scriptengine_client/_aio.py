@@ -15,7 +15,7 @@ from scriptengine.v1 import service_protocols as sp
 from . import _common as c
 from . import _health
 from ._errors import ScriptEngineError, UnavailableError, from_rpc_error
-from ._pool import OWN_CONNECTION, ChannelPool
+from ._pool import ChannelPool
 
 T = TypeVar("T")
 
@@ -106,7 +106,7 @@ class AsyncClient:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
-        options = [*c.channel_options(channel_options), OWN_CONNECTION]
+        options = c.channel_options(channel_options)
         self._channel = ChannelPool(lambda: grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options))
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry

@@ -16,7 +16,7 @@ from . import _common as c
 from . import _health
 from ._errors import ScriptEngineError, UnavailableError, from_rpc_error
 from ._future import CallFuture
-from ._pool import OWN_CONNECTION, ChannelPool
+from ._pool import ChannelPool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -161,7 +161,7 @@ class Client:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
-        options = [*c.channel_options(channel_options), OWN_CONNECTION]
+        options = c.channel_options(channel_options)
         self._channel = ChannelPool(lambda: grpc.secure_channel(address, creds, options) if creds else grpc.insecure_channel(address, options))
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry

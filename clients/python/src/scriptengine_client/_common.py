@@ -26,6 +26,7 @@ from scriptengine.v1 import (
 
 from ._arguments import argument_value
 from ._errors import CancelledError, EventsLostError, ResourceExhaustedError, ScriptEngineError, ScriptFailedError, UnavailableError
+from ._pool import OWN_CONNECTION
 
 PACKAGE = "scriptengine.v1"
 
@@ -115,10 +116,11 @@ PING_TIMEOUT = "grpc.http2.ping_timeout_ms"
 
 def channel_options(extra: Optional[Sequence[tuple[str, Any]]]) -> list[tuple[str, Any]]:
     """The channel options: the caller's, then for each they do not set a receive limit as large as
-    the server's responses, the bounded reconnect wait and keepalive pings."""
+    the server's responses, the bounded reconnect wait, keepalive pings and a connection of each
+    channel's own: no key twice, so the caller's setting holds whichever duplicate grpc would keep."""
     options = list(extra or ())
     given = {key for key, _ in options}
-    for key, value in (("grpc.max_receive_message_length", MAX_RESPONSE_BYTES), *RECONNECT_BACKOFF, *KEEPALIVE):
+    for key, value in (("grpc.max_receive_message_length", MAX_RESPONSE_BYTES), *RECONNECT_BACKOFF, *KEEPALIVE, OWN_CONNECTION):
         if key not in given:
             options.append((key, value))
     if PING_TIMEOUT not in given:
