@@ -47,6 +47,7 @@ import { inferInputSchema } from "../tools/registry-source.ts";
 import { canonicalJson } from "../tools/canonical-json.ts";
 import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, oversized, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
+import { failedRollbackResult, rolledBackResult } from "./rollback-result.ts";
 
 export interface MigrateOptions {
   /** Empty: the tool's own name (a file source is then required). */
@@ -209,15 +210,9 @@ export class Migrator {
     this.#d.publish(create(ServiceEventSchema, { event: { case: "migrationStarted", value: { toolName, migrationId } } }));
   }
 
-  #completed(result: MigrationResult) {
-    this.#d.publish(
-      create(ServiceEventSchema, {
-        event: {
-          case: "migrationCompleted",
-          value: { toolName: result.toolName, migrationId: result.migrationId, success: result.status === MigrationState.COMPLETED || (result.status === MigrationState.DRY_RUN && result.errors.length === 0), result },
-        },
-      }),
-    );
+  /** `success` defaults to what a migration's result says; a rollback's says its own. */
+  #completed(result: MigrationResult, success = result.status === MigrationState.COMPLETED || (result.status === MigrationState.DRY_RUN && result.errors.length === 0)) {
+    this.#d.publish(create(ServiceEventSchema, { event: { case: "migrationCompleted", value: { toolName: result.toolName, migrationId: result.migrationId, success, result } } }));
   }
 
   async migrate(o: MigrateOptions, call: MigrateCall = {}): Promise<MigrationResult> {
@@ -697,17 +692,26 @@ export class Migrator {
       const compileMs = Math.round(performance.now() - tc);
       const action = previous ? RollbackAction.RESTORED_PREVIOUS : RollbackAction.REMOVED_TOOL;
       const actionName = previous ? "restored_previous" : "removed_tool";
-      transaction(this.#d.db, () => {
-        if (previous) this.#d.tools.put(previous);
-        else this.#d.tools.remove(name);
-        this.#d.migrations.update(m.migrationId, { status: "rolled_back", rollback: { atMs: Date.now(), reason, action: actionName } });
-        this.#pause("rollback");
-      });
+      const atMs = Date.now();
+      const result = rolledBackResult(m, { atMs, action: actionName, reason, restored: previous });
+      try {
+        transaction(this.#d.db, () => {
+          if (previous) this.#d.tools.put(previous);
+          else this.#d.tools.remove(name);
+          this.#d.migrations.update(m.migrationId, { status: "rolled_back", rollback: { atMs, reason, action: actionName }, result: toJson(MigrationResultSchema, result) });
+          this.#pause("rollback");
+        });
+      } catch (err) {
+        // The one failure after the checks passed (a full disk, say): nothing changed, and it is said.
+        this.#completed(failedRollbackResult(m, messageOf(err)), false);
+        throw err;
+      }
       if (compiled) {
         compiled.use();
         this.#d.log.info("tool schemas compiled", { tool: name, migration_id: m.migrationId, schemas: compiled.schemas, ms: compileMs });
       }
       this.#d.log.info("migration rolled back", { migration_id: m.migrationId, tool: name, action: actionName, reason });
+      this.#completed(result, true);
       const messages = previous
         ? [`restored ${name} ${previous.version} (tool ${previous.toolId}, from migration ${previous.migrationId}) that migration ${m.migrationId} had replaced`]
         : [`removed ${name} (tool ${current.toolId}): migration ${m.migrationId} had created it`];

@@ -1,12 +1,20 @@
 // events [--type T ...] [--after SEQ]: a live tail until Ctrl-C (resumes after a dropped connection).
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { EventsLostSchema, LossReason, resumeAfterLoss, ServiceEventSchema, ServiceStatus, type EventsLost, type ServiceEvent } from "../../../clients/ts/src/index.ts";
+import { EventsLostSchema, LossReason, MigrationState, resumeAfterLoss, ServiceEventSchema, ServiceStatus, type EventsLost, type MigrationCompleted, type ServiceEvent } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { unsignedArg } from "../input.ts";
 import { enumName, err, fmtDuration, fmtTime, json, out, printable } from "../output.ts";
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+
+/** A rollback's MigrationCompleted carries the migration ROLLED_BACK, or, refused, still COMPLETED with success false. */
+function migrationOutcome(c: MigrationCompleted): string {
+  const status = c.result?.status;
+  if (status === MigrationState.ROLLED_BACK) return "rolled back";
+  if (status === MigrationState.COMPLETED && !c.success) return "rollback failed";
+  return c.success ? "ok" : "failed";
+}
 
 export function summary(e: ServiceEvent): string {
   const ev = e.event;
@@ -20,7 +28,7 @@ export function summary(e: ServiceEvent): string {
     case "migrationStarted":
       return `${ev.value.toolName} migration ${ev.value.migrationId}`;
     case "migrationCompleted":
-      return `${ev.value.toolName} ${ev.value.success ? "ok" : "failed"} migration ${ev.value.migrationId}`;
+      return `${ev.value.toolName} ${migrationOutcome(ev.value)} migration ${ev.value.migrationId}`;
     case "serviceRegistered":
       return `${ev.value.serviceId} (${ev.value.serviceType})`;
     case "serviceUnregistered":

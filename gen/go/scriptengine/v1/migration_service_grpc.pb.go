@@ -39,9 +39,14 @@ type MigrationServiceClient interface {
 	// Not in the trait: migrate every tool of a directory, streaming progress and one result per tool.
 	MigrateDirectory(ctx context.Context, in *MigrateDirectoryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[MigrateDirectoryResponse], error)
 	// Re-check a migrated tool against the live engine and its original; optionally auto-fix.
+	// A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
+	// from a changed original publishes that migration's MigrationStarted and MigrationCompleted
+	// (filling in a missing input schema publishes none).
 	ValidateMigration(ctx context.Context, in *ValidateMigrationRequest, opts ...grpc.CallOption) (*ValidateMigrationResponse, error)
 	// Restore the state from before a migration. Idempotent. Needs the migrate permission and a
-	// principal whose maximum level covers both the tool removed and the one restored.
+	// principal whose maximum level covers both the tool removed and the one restored. A rollback
+	// that changed something publishes a MigrationCompleted for the migration it undid (result status
+	// MIGRATION_STATE_ROLLED_BACK; see MigrationCompleted); ROLLBACK_ACTION_NOTHING_TO_DO publishes none.
 	RollbackTool(ctx context.Context, in *RollbackToolRequest, opts ...grpc.CallOption) (*RollbackToolResponse, error)
 	// List migrations, filtered and paginated.
 	ListMigrations(ctx context.Context, in *ListMigrationsRequest, opts ...grpc.CallOption) (*ListMigrationsResponse, error)
@@ -138,9 +143,14 @@ type MigrationServiceServer interface {
 	// Not in the trait: migrate every tool of a directory, streaming progress and one result per tool.
 	MigrateDirectory(*MigrateDirectoryRequest, grpc.ServerStreamingServer[MigrateDirectoryResponse]) error
 	// Re-check a migrated tool against the live engine and its original; optionally auto-fix.
+	// A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
+	// from a changed original publishes that migration's MigrationStarted and MigrationCompleted
+	// (filling in a missing input schema publishes none).
 	ValidateMigration(context.Context, *ValidateMigrationRequest) (*ValidateMigrationResponse, error)
 	// Restore the state from before a migration. Idempotent. Needs the migrate permission and a
-	// principal whose maximum level covers both the tool removed and the one restored.
+	// principal whose maximum level covers both the tool removed and the one restored. A rollback
+	// that changed something publishes a MigrationCompleted for the migration it undid (result status
+	// MIGRATION_STATE_ROLLED_BACK; see MigrationCompleted); ROLLBACK_ACTION_NOTHING_TO_DO publishes none.
 	RollbackTool(context.Context, *RollbackToolRequest) (*RollbackToolResponse, error)
 	// List migrations, filtered and paginated.
 	ListMigrations(context.Context, *ListMigrationsRequest) (*ListMigrationsResponse, error)

@@ -89,6 +89,9 @@ class MigrationServiceServicer:
 
     def ValidateMigration(self, request, context):
         """Re-check a migrated tool against the live engine and its original; optionally auto-fix.
+        A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
+        from a changed original publishes that migration's MigrationStarted and MigrationCompleted
+        (filling in a missing input schema publishes none).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -96,7 +99,9 @@ class MigrationServiceServicer:
 
     def RollbackTool(self, request, context):
         """Restore the state from before a migration. Idempotent. Needs the migrate permission and a
-        principal whose maximum level covers both the tool removed and the one restored.
+        principal whose maximum level covers both the tool removed and the one restored. A rollback
+        that changed something publishes a MigrationCompleted for the migration it undid (result status
+        MIGRATION_STATE_ROLLED_BACK; see MigrationCompleted); ROLLBACK_ACTION_NOTHING_TO_DO publishes none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -254,7 +254,15 @@ export declare type MigrationStarted = Message<"scriptengine.v1.MigrationStarted
 export declare const MigrationStartedSchema: GenMessage<MigrationStarted>;
 
 /**
- * Migration completed.
+ * Migration completed: every migration's end (dry runs, failures and an auto_fix re-migration
+ * included), after its MigrationStarted. A RollbackTool that changed something publishes one too,
+ * alone (no MigrationStarted), for the migration it undid: success true and result the
+ * MigrationResult now stored for that migration, status MIGRATION_STATE_ROLLED_BACK, its metadata
+ * saying what the rollback did (rollback_action "restored_previous" or "removed_tool",
+ * rolled_back_at, rollback_reason when given, restored_tool_id and restored_version when a tool was
+ * restored). A rollback the store refused once it had begun (a full disk) publishes success false,
+ * the result still MIGRATION_STATE_COMPLETED with the rollback's error last in errors. A rollback
+ * with nothing to do, or refused before it began, publishes nothing.
  *
  * @generated from message scriptengine.v1.MigrationCompleted
  */

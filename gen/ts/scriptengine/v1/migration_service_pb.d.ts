@@ -312,6 +312,9 @@ export declare const MigrationService: GenService<{
   },
   /**
    * Re-check a migrated tool against the live engine and its original; optionally auto-fix.
+   * A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
+   * from a changed original publishes that migration's MigrationStarted and MigrationCompleted
+   * (filling in a missing input schema publishes none).
    *
    * @generated from rpc scriptengine.v1.MigrationService.ValidateMigration
    */
@@ -322,7 +325,9 @@ export declare const MigrationService: GenService<{
   },
   /**
    * Restore the state from before a migration. Idempotent. Needs the migrate permission and a
-   * principal whose maximum level covers both the tool removed and the one restored.
+   * principal whose maximum level covers both the tool removed and the one restored. A rollback
+   * that changed something publishes a MigrationCompleted for the migration it undid (result status
+   * MIGRATION_STATE_ROLLED_BACK; see MigrationCompleted); ROLLBACK_ACTION_NOTHING_TO_DO publishes none.
    *
    * @generated from rpc scriptengine.v1.MigrationService.RollbackTool
    */
