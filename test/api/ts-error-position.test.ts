@@ -1,20 +1,14 @@
 // A TypeScript syntax error's line and column (COMPILATION_ERROR ErrorInfo) are V8's units, as a
 // JavaScript one's: 1-based UTF-16 column, and U+2028/U+2029 end a line. They were the type
 // stripper's terminal cells (a tab 4, a CJK character 2, an emoji 3) on its own lines.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ScriptLanguage } from "../../gen/ts/scriptengine/v1/script_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({});
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({}, { checkExit: false });
 
 async function positionOf(source: string, language: ScriptLanguage): Promise<[string, string]> {
   const f = await failure(clientFor(ScriptService, "grpc-js", server).compileScript({ source, context: { language } }));

@@ -1,20 +1,14 @@
 // A TypeScript syntax error past column 65,535 of a line (minified TypeScript) makes the type
 // stripper panic, which was reported as "the source nests too deeply" at 0:0; it now names the line
 // and says why there is no column. Real nesting still says it nests too deeply.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ScriptLanguage } from "../../gen/ts/scriptengine/v1/script_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({});
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({}, { checkExit: false });
 
 const compileTs = (source: string) => clientFor(ScriptService, "grpc-js", server).compileScript({ source, context: { language: ScriptLanguage.TYPESCRIPT } });
 

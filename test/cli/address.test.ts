@@ -1,7 +1,7 @@
 // --address / SE_ADDRESS is checked before anything connects: an exported but empty SE_ADDRESS was
 // an internal error (10), a port out of range 10 or 3, and a host without a port dialled 443.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { resolveConnection } from "../../src/cli/connection.ts";
 import { cli, refusal } from "./helpers.ts";
 
@@ -56,13 +56,7 @@ describe("the server address", () => {
 });
 
 describe("a URL's scheme in any case", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = serverForTests({}, { checkExit: false });
 
   // The check took HTTP:// as a URL while the SDK did not: it dialled a host named "http" (exit 3).
   it("HTTP://host:port reaches the server on the HTTP transports", async () => {

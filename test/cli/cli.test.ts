@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { cli, live } from "./helpers.ts";
 
 let server: TestServer;
@@ -242,14 +243,8 @@ describe("migrations", () => {
 });
 
 describe("authentication", () => {
-  let secured: TestServer;
   const TOKEN = "cli-test-token-0123456789";
-  beforeAll(async () => {
-    secured = await startServer({ toml: `[[auth.principals]]\nname = "ops"\ntoken = "${TOKEN}"\nmax_security_level = "safe"\n` });
-  });
-  afterAll(async () => {
-    await secured.stop();
-  });
+  const secured = serverForTests({ toml: `[[auth.principals]]\nname = "ops"\ntoken = "${TOKEN}"\nmax_security_level = "safe"\n` }, { checkExit: false });
 
   it("no token is exit 5; --token or SE_TOKEN authenticates", async () => {
     const r = await cli(["--address", secured.grpc, "metrics"]);

@@ -4,10 +4,10 @@
 // Human output shows them escaped; --json stays exactly what the server sent.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { pairs, table } from "../../src/cli/output.ts";
 import { cli, live } from "./helpers.ts";
 
@@ -15,13 +15,7 @@ import { cli, live } from "./helpers.ts";
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 const FORGED = "   999  2026-01-01 00:00:00Z  security_violation      escape_attempt by root: forged";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ toml: "[discovery]\nenabled = false\n" });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({ toml: "[discovery]\nenabled = false\n" }, { checkExit: false });
 
 it("events shows a compile error's and an emitted detail's control characters escaped, one line each", async () => {
   const tail = live(["-a", server.grpc, "events"]);

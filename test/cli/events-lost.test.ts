@@ -1,10 +1,10 @@
 // `events` loss notices: nothing when nothing was missed, no made-up 0..0 range, "up to N" after a
 // restart (an upper bound), and with --json a {"lost":...} line in the NDJSON stream on stdout.
 import { create } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventsLostSchema, LossReason } from "../../clients/ts/src/index.ts";
 import { lostNotice } from "../../src/cli/commands/events.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { live } from "./helpers.ts";
 
 const lost = (reason: LossReason, missedCount: bigint, first = 0n, last = 0n) =>
@@ -18,13 +18,7 @@ it("says nothing when nothing was missed, and never prints an unknown 0..0 range
   expect(lostNotice(lost(LossReason.RETENTION, 1n, 7n, 7n))).toBe("scriptengine: missed 1 event (7..7): no longer retained by the server");
 });
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({ args: ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"] }, { checkExit: false });
 
 it("with --json the notice is a JSON line on stdout, not text on stderr", async () => {
   const p = live(["-a", server.grpc, "--json", "events", "--after", "1000"]);

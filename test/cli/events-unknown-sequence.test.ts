@@ -2,10 +2,11 @@
 // store (EventsLost RESTART, then every retained event), and the CLI says it does not know N
 // instead of claiming a restart; a notice after a real restart keeps its wording.
 import { create } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventsLostSchema, LossReason } from "../../clients/ts/src/index.ts";
 import { lostNotice } from "../../src/cli/commands/events.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { live } from "./helpers.ts";
 
 const restart = (missedCount: bigint, first = 0n, last = 0n) =>
@@ -20,13 +21,7 @@ it("names the unknown sequence and the latest one, and only for a RESTART notice
   expect(lostNotice(restart(0n), { after: 120n, latest: 2n })).toBeUndefined();
 });
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({ args: ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"] }, { checkExit: false });
 
 it("on a fresh server, --after 120 is told the server does not know 120, not that it restarted", async () => {
   const p = live(["-a", server.grpc, "events", "--after", "120"]);

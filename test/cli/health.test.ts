@@ -1,17 +1,11 @@
 // `scriptengine health` on a server with principals: HealthCheck needs a token, the standard
 // grpc.health.v1 service does not, so without a token the command asks that one.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { cli } from "./helpers.ts";
 
-let secured: TestServer;
 const TOKEN = "cli-health-token-0123456789";
-beforeAll(async () => {
-  secured = await startServer({ toml: `[[auth.principals]]\nname = "ops"\ntoken = "${TOKEN}"\nmax_security_level = "safe"\n` });
-});
-afterAll(async () => {
-  await secured.stop();
-});
+const secured = serverForTests({ toml: `[[auth.principals]]\nname = "ops"\ntoken = "${TOKEN}"\nmax_security_level = "safe"\n` }, { checkExit: false });
 
 describe("health without a token", () => {
   it("without a token it asks the public grpc.health.v1 service; a wrong token is still refused", async () => {

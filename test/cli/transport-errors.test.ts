@@ -1,19 +1,13 @@
 // Connection and protocol failures on the HTTP transports exit 3 ("server unavailable") as they do
 // on grpc-js: not 10 (the parser's INTERNAL), 8 (a reset's ABORTED) or 130 (a reset stream's CANCELLED).
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EXIT, cutBeforeAnswer, describeError } from "../../src/cli/exit.ts";
 import { speaksHttp2First } from "../../src/cli/port-probe.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { cli } from "./helpers.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({ args: ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"] }, { checkExit: false });
 
 it.each(["connect", "grpc-web"])("--transport %s pointed at the gRPC port exits 3 with one line that says so", async (transport) => {
   const r = await cli(["-a", server.grpc, "--transport", transport, "health"]);

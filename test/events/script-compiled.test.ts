@@ -1,20 +1,14 @@
 // ScriptCompiled is every CompileScript's outcome: one that stores, one that only validates, and
 // one whose source does not compile each publish it, with the compilation's measured duration
 // (a failed one reported 0 s; a validate-only one published nothing).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { firstEventDuring } from "../helpers/events.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 describe("ScriptCompiled", () => {
   const compiled = async (scriptId: string, source: string, validateOnly: boolean) => {

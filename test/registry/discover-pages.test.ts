@@ -1,23 +1,17 @@
 // DiscoverServices through the real server: a page stops at ~2 MiB whatever page_size asks, like
 // the store's listings, so a page always fits the 4 MiB gRPC clients receive by default; and the
 // default per-registration metadata cap keeps one registration small.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toBinary } from "@bufbuild/protobuf";
 import { DiscoverServicesResponseSchema } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { registryAs, wideMetadata } from "./through-server.ts";
 
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 const COUNT = 200;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ toml: "[discovery]\nenabled = false\n" });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({ toml: "[discovery]\nenabled = false\n" }, { checkExit: false });
 
 describe("DiscoverServices pages", () => {
   it("stop at the byte budget with a next_page_token, and the pages together hold every registration", async () => {

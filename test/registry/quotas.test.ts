@@ -1,23 +1,17 @@
 // Registry quotas through the real server: registry.max_registrations (all principals),
 // registry.max_registrations_per_principal (one principal cannot take every slot) and
 // registry.max_metadata_bytes (what one registration may store).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { failure } from "../helpers/errors.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { registryAs } from "./through-server.ts";
 import { principalsToml, tokenOf } from "../helpers/principals.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({
-    toml:
-      `[registry]\nmax_registrations = 6\nmax_registrations_per_principal = 2\nmax_metadata_bytes = 1024\n` +
-      principalsToml(...["alice", "bob", "carol"].map((name) => ({ name, permissions: ["registry:write"] }))),
-  });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({
+  toml:
+    `[registry]\nmax_registrations = 6\nmax_registrations_per_principal = 2\nmax_metadata_bytes = 1024\n` +
+    principalsToml(...["alice", "bob", "carol"].map((name) => ({ name, permissions: ["registry:write"] }))),
+}, { checkExit: false });
 
 const as = (name: string) => registryAs(server, tokenOf(name));
 const service = (id: string, metadata: Record<string, string> = {}) => ({

@@ -1,6 +1,6 @@
 // Callers authenticate with bearer tokens (or x-api-key) on both doors; admin RPCs need the
 // admin permission; health and reflection stay public for probes and grpcurl.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -8,7 +8,7 @@ import { Health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { firstEventDuring } from "../helpers/events.ts";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { createGrpcJsTransport } from "../helpers/grpc-js-transport.ts";
 import * as grpc from "@grpc/grpc-js";
@@ -29,13 +29,7 @@ max_security_level = "safe"
 permissions = []
 `;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ toml: TOML, env: { READER_TOKEN: READER } });
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = serverForTests({ toml: TOML, env: { READER_TOKEN: READER } }, { checkExit: false });
 
 const clients = (token?: string) => {
   const header = token ? { authorization: `Bearer ${token}` } : undefined;

@@ -1,18 +1,12 @@
 // A compilation waiting on a worker that another caller's cancelled script takes down (the worker
 // is replaced to stop it) compiles again elsewhere: it failed WORKER_CRASHED once two such cancels
 // came in a row, and CompileScript is not retried by the SDKs.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] }, { checkExit: false });
 
 const BUSY = "const e = Date.now() + 3000; while (Date.now() < e) {} 1";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,16 +3,11 @@
 // INTERNAL), a GET of any other method is 405 with Allow: POST, and with no credentials configured
 // a browser's GET from another site (no Origin, Sec-Fetch-Site: cross-site) is refused.
 import http from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let open: TestServer;
-beforeAll(async () => {
-  open = await startServer();
-});
-afterAll(async () => {
-  await open.stop();
-});
+const open = serverForTests({}, { checkExit: false });
 
 interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string; }
 

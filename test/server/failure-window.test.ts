@@ -1,22 +1,16 @@
 // health_check.failure_window decides how long a worker failure keeps the engine UNHEALTHY.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { childPids } from "../helpers/procs.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({
-    toml: `[pool]\nworkers = 1\n[health_check]\ninterval = "100ms"\nunhealthy_failure_count = 1\nfailure_window = "1s"\n`,
-  });
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = serverForTests({
+  toml: `[pool]\nworkers = 1\n[health_check]\ninterval = "100ms"\nunhealthy_failure_count = 1\nfailure_window = "1s"\n`,
+}, { checkExit: false });
 
 it("a worker crash counts for failure_window, not a fixed minute", async () => {
   const scripts = clientFor(ScriptService, "grpc-js", server);

@@ -2,20 +2,14 @@
 // client without credentials must not be able to grow the log with that traffic, nor have a
 // header's value (a token sent with a tab instead of a space) copied into it.
 import http2 from "node:http2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { describeGrpcJsMessage, grpcJsLogger } from "../../src/doors/grpc-js-log.ts";
 import type { Logger } from "../../src/log.ts";
 
 const TOKEN = "secret-token-0123456789abcdef";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ toml: `[[auth.principals]]\nname = "ops"\ntoken = "${TOKEN}"\npermissions = ["admin"]\n` });
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = serverForTests({ toml: `[[auth.principals]]\nname = "ops"\ntoken = "${TOKEN}"\npermissions = ["admin"]\n` }, { checkExit: false });
 
 /** Sends `n` public Health/Check calls on one connection, each with these extra headers; returns the bytes written. */
 async function sendWithHeaders(n: number, extra: Record<string, string>): Promise<number> {

@@ -1,14 +1,14 @@
 // grpc.health.v1 per service: only the services that run the engine's work follow whether it
 // accepts work; events, the registry and tools go on while it is stopped, and say so. An unknown
 // service is NOT_FOUND with the ErrorInfo every error carries.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { healthService } from "../../src/doors/health-service.ts";
 import { HealthState } from "../../src/health/state.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 
@@ -43,13 +43,7 @@ describe("per-service health", () => {
 });
 
 describe("through the server", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = serverForTests({}, { checkExit: false });
 
   it.each(["grpc-js", "connect"] as const)("Check of an unknown service is NOT_FOUND with ErrorInfo (%s)", async (p) => {
     const f = await failure(clientFor(Health, p, server).check({ service: "no.such.Service" }));

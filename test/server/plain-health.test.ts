@@ -2,19 +2,13 @@
 // code. It was the Connect path of grpc.health.v1.Health/Check, which answers a bare GET 405. It is
 // now GET /health on the HTTP port: 200 while the engine serves, 503 once it is stopped.
 import { request } from "node:http";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1"] });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 
 /** A plain HTTP/1.1 request: status, body, and the headers a probe reads. */
 const plain = (method: string, url: string, host?: string) =>

@@ -1,9 +1,9 @@
 // A Start or Stop waits its turn behind the one before it; if its caller leaves meanwhile (cancels,
 // or its deadline passes), the caller was told it did not happen, so it does not run later.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { SecurityLevel, ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { settle, until, untilMetrics } from "../helpers/until.ts";
@@ -11,13 +11,7 @@ import { settle, until, untilMetrics } from "../helpers/until.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BUSY = (ms: number) => `export default () => { const t = Date.now(); while (Date.now() - t < ${ms}); return 1; }`;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({ args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=10s"] });
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = serverForTests({ args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=10s"] }, { checkExit: false });
 const scripts = () => clientFor(ScriptService, "grpc-js", server);
 const status = async () => (await scripts().healthCheck({})).health?.status;
 

@@ -1,13 +1,13 @@
 // Stop and Start through the real server: Stop refuses what is queued at once, reports STOPPING
 // while executions still run (up to server.shutdown_grace, then stops them) and STOPPED only once
 // nothing runs; Start brings a stopped engine back and leaves a running one as it is.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { childPids } from "../helpers/procs.ts";
@@ -16,16 +16,10 @@ import { settle, until, untilMetrics } from "../helpers/until.ts";
 const SLEEP = (ms: number) => `export default async () => { await new Promise((r) => setTimeout(r, ${ms})); return "slept"; }`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let server: TestServer;
-beforeAll(async () => {
-  // Sleeping scripts hold the one worker when none may park (pool.max_parked = 0).
-  server = await startServer({
-    toml: `[pool]\nworkers = 1\nmax_queue = 5\nmax_parked = 0\nsend_ahead = false\n[server]\nshutdown_grace = "2s"\n[health_check]\ninterval = "100ms"\nunhealthy_failure_count = 1\n`,
-  });
-});
-afterAll(async () => {
-  await server.stop();
-});
+// Sleeping scripts hold the one worker when none may park (pool.max_parked = 0).
+const server = serverForTests({
+  toml: `[pool]\nworkers = 1\nmax_queue = 5\nmax_parked = 0\nsend_ahead = false\n[server]\nshutdown_grace = "2s"\n[health_check]\ninterval = "100ms"\nunhealthy_failure_count = 1\n`,
+}, { checkExit: false });
 const scripts = () => clientFor(ScriptService, "grpc-js", server);
 const statusNow = async () => (await scripts().healthCheck({})).health?.status;
 /** Polls HealthCheck until the status is `want` (a fixed sleep assumed it, and was late on a slow machine). */

@@ -2,25 +2,19 @@
 // whichever service they are on (Subscribe, WatchServices, MigrateDirectory), so one caller
 // cannot take every subscription slot or pile up watches; another principal is unaffected, and
 // a stream that ends gives its slot back.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { clientFor } from "../helpers/clients.ts";
 
 const A = "caller-a-token-0123456789abcdef";
 const B = "caller-b-token-0123456789abcdef";
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({
-    toml: `[server]\nmax_streams_per_caller = 3\n\n[[auth.principals]]\nname = "a"\ntoken = "${A}"\n\n[[auth.principals]]\nname = "b"\ntoken = "${B}"\n`,
-    args: ["--set", "pool.workers=1"],
-  });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
+const server = serverForTests({
+  toml: `[server]\nmax_streams_per_caller = 3\n\n[[auth.principals]]\nname = "a"\ntoken = "${A}"\n\n[[auth.principals]]\nname = "b"\ntoken = "${B}"\n`,
+  args: ["--set", "pool.workers=1"],
 });
 
 const as = (token: string, signal: AbortSignal) => ({ headers: { authorization: `Bearer ${token}` }, signal });

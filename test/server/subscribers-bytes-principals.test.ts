@@ -3,28 +3,22 @@
 // subscriber (far inside its own buffer limits, and under half the pool) lose its events.
 import * as http2 from "node:http2";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEventSchema } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { clientFor } from "../helpers/clients.ts";
 import { bearer, principalsToml, tokenOf } from "../helpers/principals.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const big = (n: number) => "x".repeat(n);
 type EventInit = MessageInitShape<typeof ServiceEventSchema>["event"];
 
-let server: TestServer;
-beforeAll(async () => {
-  // ~50 KB events: the victim's 40 hold ~2 MB, under half of the 4 MiB pool; the log keeps 4.
-  server = await startServer({
-    toml:
-      `[events]\nlog_size = 4\nsubscriber_buffer = 1000\nsubscriber_buffer_bytes = 16777216\nsubscribers_bytes = 4194304\n\n` +
-      principalsToml({ name: "victim" }, { name: "att", permissions: ["events:emit"] }),
-  });
-});
-afterAll(async () => {
-  expect(await server.stop()).toBe(0);
+// ~50 KB events: the victim's 40 hold ~2 MB, under half of the 4 MiB pool; the log keeps 4.
+const server = serverForTests({
+  toml:
+    `[events]\nlog_size = 4\nsubscriber_buffer = 1000\nsubscriber_buffer_bytes = 16777216\nsubscribers_bytes = 4194304\n\n` +
+    principalsToml({ name: "victim" }, { name: "att", permissions: ["events:emit"] }),
 });
 
 /** A Connect JSON Subscribe over HTTP/2 that stops reading after its first message. */

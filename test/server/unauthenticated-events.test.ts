@@ -1,28 +1,22 @@
 // Every refused credential is a SecurityViolation, but anyone can be refused as often as they
 // like: a flood of them must not push real events out of the bounded retained log (a subscriber
 // resuming would get EventsLost), so refusals are announced coalesced, with a count.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EventService } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEvent, SecurityViolation } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const admin = { headers: { authorization: `Bearer ${ADMIN}` } };
 const FLOOD = 600;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer({
-    toml: `[events]\nlog_size = 100\n\n[[auth.principals]]\nname = "ops"\ntoken = "${ADMIN}"\npermissions = ["admin"]\n`,
-  });
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = serverForTests({
+  toml: `[events]\nlog_size = 100\n\n[[auth.principals]]\nname = "ops"\ntoken = "${ADMIN}"\npermissions = ["admin"]\n`,
+}, { checkExit: false });
 
 describe("refused credentials in the event log", () => {
   it("a flood of bad-token calls evicts no real event, and the events count every refusal", async () => {
