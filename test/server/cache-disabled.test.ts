@@ -1,13 +1,13 @@
 // enable_caching = false (and max_cache_size = 0) mean no compile cache: every run compiles its
 // source, nothing is reported as a cache hit, and scripts (stored, ad hoc, TypeScript) still run.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ScriptLanguage } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import type { Engine } from "../../src/engine/index.ts";
 import { clientFor } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 import { run, startEngine } from "../engine/helpers.ts";
 
 describe("the engine with maxCacheSize 0", () => {
@@ -36,13 +36,7 @@ describe("the engine with maxCacheSize 0", () => {
 });
 
 describe.each([["enable_caching=false"], ["max_cache_size=0"]])("a server with %s", (setting) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer({ args: ["--set", setting, "--set", "pool.workers=1"] });
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = serverForTests({ args: ["--set", setting, "--set", "pool.workers=1"] }, { checkExit: false, timeout: 60_000 });
 
   it("reports no cache hits, and runs every script right", async () => {
     const scripts = clientFor(ScriptService, "grpc-js", server);

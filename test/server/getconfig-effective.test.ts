@@ -1,19 +1,14 @@
 // GetConfig is the configuration in effect: with discovery.service_id and advertise_endpoint left
 // empty it shows the service id the engine registered under and the endpoint it advertises, not "".
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 describe("GetConfig's discovery settings", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer();
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = serverForTests({}, { checkExit: false, timeout: 60_000 });
 
   it("are the engine's own registration when the keys are left empty", async () => {
     const { config } = await clientFor(ScriptService, "grpc-js", server).getConfig({});

@@ -1,6 +1,6 @@
 // Every value the configuration accepts for a key GetConfig carries must be one its proto field
 // holds: otherwise GetConfig fails INTERNAL on every call (serialization), and nothing is logged.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import { ScriptEngineConfigSchema } from "../../gen/ts/scriptengine/v1/config_pb.js";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -8,7 +8,7 @@ import { configMessage } from "../../src/api/config-message.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { SCHEMA, type ConfigKey } from "../../src/config/schema.ts";
 import { PROTOCOLS, clientFor } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
 /** The int keys GetConfig carries (proto/scriptengine/v1/config.proto, common.proto), with their field's largest value. */
 const CARRIED: Partial<Record<ConfigKey, bigint>> = {
@@ -44,13 +44,7 @@ describe("GetConfig at every carried key's maximum", () => {
   });
 
   describe("a server started with them", () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startServer({ args: atMax });
-    }, 60_000);
-    afterAll(async () => {
-      await server?.stop();
-    });
+    const server = serverForTests({ args: atMax }, { checkExit: false, timeout: 60_000 });
 
     it.each(PROTOCOLS)("answers GetConfig over %s", async (p) => {
       const { config } = await clientFor(ScriptService, p, server).getConfig({});

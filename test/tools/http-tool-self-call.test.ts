@@ -1,17 +1,11 @@
 // The http tool against its own engine's HTTP door: without credentials configured, every caller
 // there is the local principal (any level, admin), so a script allowed to reach loopback could run
 // a Development script, or stop the server, through it. The door refuses the tool's requests.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { expect, it } from "vitest";
+import { serverForTests } from "../helpers/server-for-tests.ts";
 
-let server: TestServer;
 
-beforeAll(async () => {
-  server = await startServer({ toml: `[tools]\nhttp_allow_list = ["127.0.0.1"]\n` });
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForTests({ toml: `[tools]\nhttp_allow_list = ["127.0.0.1"]\n` }, { checkExit: false, timeout: 60_000 });
 
 const runScript = (source: string, level: string, tools: string[]) =>
   JSON.stringify({ source, context: { securityContext: { securityLevel: `SECURITY_LEVEL_${level}` }, availableTools: tools } });
