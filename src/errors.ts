@@ -48,6 +48,8 @@ export interface ServiceErrorOptions {
   retryAfterMs?: number;
   /** Adds google.rpc.BadRequest with one field violation. */
   field?: string;
+  /** More details after ErrorInfo (and RetryInfo, BadRequest), already bounded by their maker. */
+  details?: ConstructorParameters<typeof ConnectError>[3];
   /** Overrides the reason's default code (e.g. OUT_OF_RANGE for a resume too far back). */
   code?: Code;
   cause?: unknown;
@@ -92,6 +94,7 @@ export function serviceError(reason: ErrorReason, message: string, options: Serv
       value: { fieldViolations: [{ field, description: message }] },
     });
   }
+  details.push(...(options.details ?? []));
   return new ConnectError(message, options.code ?? REASON_CODES[reason], undefined, details, options.cause);
 }
 

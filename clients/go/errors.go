@@ -36,6 +36,10 @@ type Error struct {
 	HasRetryDelay bool
 	// FieldViolations are BadRequest.field_violations: the request fields the server rejected.
 	FieldViolations []FieldViolation
+	// Output is the end of what a run stopped by a limit printed (TIMEOUT; RESOURCE_EXHAUSTED for
+	// memory or output; CANCELLED), at most 1 KiB of each stream: such a call returns no result.
+	// Nil when the server sent none (another error, or a worker that died).
+	Output *v1.ExecutionOutput
 
 	status *status.Status
 	// cause is what the client itself failed on (an argument encoding/json refused), for errors.As.
@@ -135,6 +139,8 @@ func asError(err error) error {
 			for _, v := range d.GetFieldViolations() {
 				e.FieldViolations = append(e.FieldViolations, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
 			}
+		case *v1.ExecutionOutput:
+			e.Output = d
 		}
 	}
 	return e

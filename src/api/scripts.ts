@@ -19,6 +19,7 @@ import {
   type ExecutionResult,
 } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { ExecutionOutputSchema } from "../../gen/ts/scriptengine/v1/errors_pb.js";
 import { principalOf, requirePermission } from "../auth/principal.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, serviceError } from "../errors.ts";
@@ -262,20 +263,29 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const e = o.error;
     if (!e) return;
     const meta = { execution_id: o.executionId, script_id: scriptId };
+    // The call returns no result: the end of what the run printed goes with the error.
+    const t = o.outputTail;
+    const details = t && [{
+      desc: ExecutionOutputSchema,
+      value: {
+        stdoutTail: t.stdout.text, stderrTail: t.stderr.text, stdoutBytes: BigInt(t.stdout.bytes), stderrBytes: BigInt(t.stderr.bytes),
+        stdoutCut: t.stdout.cut, stderrCut: t.stderr.cut,
+      },
+    }];
     switch (e.kind) {
       case "timeout":
         events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
-        throw serviceError("TIMEOUT", e.message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) } });
+        throw serviceError("TIMEOUT", e.message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
       case "memory_limit":
         events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
-        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes } });
+        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes }, details });
       case "output_limit":
-        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes } });
+        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes }, details });
       case "security_violation":
         events.violation("escape_attempt", principal, scriptId, o.executionId, e.message, g.level);
         throw serviceError("SECURITY_VIOLATION", e.message, { metadata: meta });
       case "cancelled":
-        throw serviceError("CANCELLED", e.message, { metadata: meta });
+        throw serviceError("CANCELLED", e.message, { metadata: meta, details });
       case "worker_crashed":
         throw serviceError("WORKER_CRASHED", e.message, { metadata: meta, retryAfterMs: 100 });
     }

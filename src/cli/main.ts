@@ -5,6 +5,7 @@ import { CliError, EXIT, connectionFailed, cutBeforeAnswer, describeError } from
 import { speaksHttp2First, speaksTls } from "./port-probe.ts";
 import { lastExitCode } from "./action.ts";
 import { handleStderrErrors, handleStdoutErrors, printable } from "./output.ts";
+import { outputTailText } from "./output-tail.ts";
 import { resolveConnection, type GlobalOptions } from "./connection.ts";
 import { handleSignals, interruptionCode } from "./signals.ts";
 import { scriptCommands } from "./commands/scripts.ts";
@@ -99,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { exitCode: code, line } = describeError(err, address, { http2OnlyPort, tlsPort });
     // The line often quotes the server (a compile error quotes the script): shown printable.
-    process.stderr.write(`scriptengine: ${printable(line)}\n`);
+    process.stderr.write(`scriptengine: ${printable(line)}\n${outputTailText(err)}`);
     return interruptionCode() ?? code;
   }
 }

@@ -689,6 +689,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         stderr: out.stderr,
         executionTimeMs: out.executionTimeMs,
         error: out.error,
+        outputTail: out.outputTail,
         usage: {
           memoryBytes: out.memoryBytes, cpuPercentage: out.cpuPercentage, operationsCount: out.operationsCount,
           networkIoBytes: io.net, fileIoBytes: io.file,

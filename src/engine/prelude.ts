@@ -22,7 +22,7 @@
  * The three host functions are plain sync ivm.Callbacks (an ivm.Reference handed to a fresh context
  * costs the context its own copy of the Reference class: ~10 % of a warm execution's CPU). What
  * completes later is delivered by the worker calling `api` again: reply() for a tool, fire() for a timer.
- *   hostLog(stream 1|2, text, totalUtf8Bytes)
+ *   hostLog(stream 1|2, text, totalUtf8Bytes, end?) (end: the last characters of a line cut to text)
  *   hostTool(name, argsJson) -> callId (a reply() follows) or an envelope string (the answer, at once)
  *   hostTimer(ms, timerId)   -> a fire(timerId) follows after ms; ms < 0 clears that timer (the host
  *                               holds a real timer per pending one, so a cleared one must go there too)
@@ -1302,9 +1302,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     let text = apply(arrJoin, parts, [' ']) + '\n';
     const cap = cfg ? cfg.maxOutputBytes : 1048576;
     const total = utf8Length(text);
-    // Never hand the host more than cap+1 characters: it only needs the prefix and the byte count.
-    if (text.length > cap + 1) text = apply(strSlice, text, [0, cap + 1]);
-    hostLog(stream, text, total);
+    // Never hand the host more than cap+1 characters: it only needs the prefix and the byte count,
+    // and of the rest its end (at most 1025 characters), for a limit error's output tail.
+    let end;
+    if (text.length > cap + 1) {
+      end = apply(strSlice, text, [MathMax(cap + 1, text.length - 1025)]);
+      text = apply(strSlice, text, [0, cap + 1]);
+    }
+    hostLog(stream, text, total, end);
   }
   const console = {
     log(...a) { emit(1, a); }, info(...a) { emit(1, a); }, debug(...a) { emit(1, a); },

@@ -4,6 +4,7 @@
  * that the worker has already size-capped (output, return JSON, tool arguments).
  */
 import type { Diagnostic, ExecutionError, ScriptKind, ScriptLanguage } from './types.ts';
+import type { OutputTail } from './output-tail.ts';
 
 export interface WorkerLimits {
   memoryMb: number;
@@ -82,6 +83,8 @@ export interface WorkerOutcome {
   /** Part of executionTimeMs spent preparing and compiling the code (V8 code cache or per-isolate cache on a hit). */
   compileMs?: number;
   error?: ExecutionError;
+  /** With a limit's error (time, memory, output, cancel): the end of each stream, for the RPC error. */
+  outputTail?: { stdout: OutputTail; stderr: OutputTail };
   memoryBytes: number;
   cpuPercentage: number;
   operationsCount: number;

@@ -1,4 +1,5 @@
 /** Public types of the isolate engine (host side). Plain data only: no classes, no enums. */
+import type { OutputTail } from './output-tail.ts';
 
 export type ScriptLanguage = 'javascript' | 'typescript';
 /** `module`: default export `async function main(args, ctx)`; `expression`: last expression is the value. */
@@ -190,6 +191,8 @@ export interface ExecutionOutcome {
   /** Wall-clock time of the run inside the worker (compile + run), ms. */
   executionTimeMs: number;
   error?: ExecutionError;
+  /** With a limit's error, when the worker still had the run's output: the end of each stream. */
+  outputTail?: { stdout: OutputTail; stderr: OutputTail };
   usage: ResourceUsage;
   metadata: ExecutionMetadata;
   /** Chrome DevTools .cpuprofile JSON when collectCpuProfile was set. */

@@ -15,6 +15,7 @@ import { CompileError } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
 import { encodedValueSize } from './value-size.ts';
 import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
+import { DroppedTail, outputTail, type OutputTail } from './output-tail.ts';
 import type { ExecutionError, ExecutionErrorKind, TimeLimit } from './types.ts';
 import type {
   CompiledInfo, CompileMsg, ExecMsg, HostToWorker, WorkerOutcome, WorkerToHost,
@@ -88,6 +89,8 @@ const ABORT_NAMES: Partial<Record<ExecutionErrorKind, string>> = { cancelled: 'C
 const HEAP_SLACK_SHARE = 1 / 8;
 /** Outcomes that end a run by a limit (its isolate is retired). */
 const LIMIT_KINDS: readonly ExecutionErrorKind[] = ['timeout', 'memory_limit', 'cancelled'];
+/** Errors that end the call with an RPC error, carrying the end of the run's output. */
+const TAIL_KINDS: readonly ExecutionErrorKind[] = [...LIMIT_KINDS, 'output_limit'];
 
 let recycles = 0;
 
@@ -106,10 +109,17 @@ function send(msg: WorkerToHost): void {
   if (process.connected) process.send!(msg);
 }
 
-interface OutBuf { chunks: string[]; bytes: number; dropped: number }
+/** `late`: the end of what was dropped past the cap, for a limit error's output tail. */
+interface OutBuf { chunks: string[]; bytes: number; dropped: number; late?: DroppedTail }
 
-function outAppend(b: OutBuf, cap: number, text: string, total: number): void {
-  if (b.dropped > 0) { b.dropped += total; return; }
+/** `end`: the end of a line the prelude cut short (past `text`), when it did. */
+function outAppend(b: OutBuf, cap: number, text: string, total: number, end?: string): void {
+  if (b.late) {
+    b.dropped += total;
+    b.late.add(text);
+    if (end) b.late.add(end);
+    return;
+  }
   const remaining = cap - b.bytes;
   if (total <= remaining) { b.chunks.push(text); b.bytes += total; return; }
   const buf = Buffer.from(text, 'utf8');
@@ -118,7 +128,13 @@ function outAppend(b: OutBuf, cap: number, text: string, total: number): void {
   if (cut > 0) b.chunks.push(buf.subarray(0, cut).toString('utf8'));
   b.bytes += cut;
   b.dropped += total - cut;
+  b.late = new DroppedTail();
+  b.late.add(buf.subarray(cut).toString('utf8'));
+  if (end) b.late.add(end);
 }
+
+/** The end of a stream (its kept text without the truncation note, then what was dropped). */
+const tailOf = (b: OutBuf): OutputTail => outputTail(b.chunks.join(''), b.late, b.bytes + b.dropped);
 
 function outText(b: OutBuf): string {
   const s = b.chunks.join('');
@@ -344,7 +360,7 @@ class Slot {
     // heap_size_limit is the limit plus V8's own room (read now: it grows while a run is near the limit).
     this.heapCap = Math.max(limit, this.isolate.getHeapStatisticsSync().heap_size_limit) + Math.max(2 * 1048576, limit * HEAP_SLACK_SHARE);
     this.prelude = this.isolate.compileScriptSync(PRELUDE_SOURCE, { filename: '<prelude>' });
-    this.logCb = new ivm.Callback((stream: number, text: string, total: number) => this.onLog(stream, text, total));
+    this.logCb = new ivm.Callback((stream: number, text: string, total: number, end?: string) => this.onLog(stream, text, total, end));
     this.toolCb = new ivm.Callback((name: string, json: string) => this.onTool(name, json));
     this.timerCb = new ivm.Callback((ms: number, id: number) => this.onTimer(ms, id));
     this.scripts = new LRUCache<string, ivm.Script>({
@@ -457,11 +473,11 @@ class Slot {
     return true;
   }
 
-  onLog(stream: number, text: string, total: number): void {
+  onLog(stream: number, text: string, total: number, end?: string): void {
     const r = this.run;
     if (!r || this.overWall(r)) return;
     r.ops++;
-    outAppend(stream === 2 ? r.stderr : r.stdout, r.msg.limits.maxOutputBytes, String(text), Number(total) || 0);
+    outAppend(stream === 2 ? r.stderr : r.stdout, r.msg.limits.maxOutputBytes, String(text), Number(total) || 0, typeof end === 'string' ? end : undefined);
   }
 
   /** A tool call from the guest: the answer now (an envelope), or a call id whose reply() follows. */
@@ -831,6 +847,10 @@ class Slot {
     const outcome: WorkerOutcome = {
       ok, returnJson, returnValueBytes, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, compileMs, error,
       memoryBytes, cpuPercentage, operationsCount: run.ops, isolateId: `${this.id}#${this.generation}`, cpuProfile,
+      // A limit's error is all the caller gets of the run: the end of its output goes with it.
+      ...(error && TAIL_KINDS.includes(error.kind) && {
+        outputTail: { stdout: tailOf(run.stdout), stderr: tailOf(run.stderr) },
+      }),
     };
     return { outcome, compiled };
   }

@@ -6,6 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
 import type { ExecutionError, ExecutionResult } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import { ExecutionErrorKind } from "../../../gen/ts/scriptengine/v1/script_pb.js";
+import { ExecutionOutputSchema, type ExecutionOutput } from "../../../gen/ts/scriptengine/v1/errors_pb.js";
 
 /** The domain of the server's ErrorInfo. */
 export const ERROR_DOMAIN = "scriptengine.v1";
@@ -29,6 +30,12 @@ export class ScriptEngineError extends ConnectError {
   readonly retryDelayMs: number | undefined;
   /** BadRequest.field_violations: the request fields the server rejected (empty when none). */
   readonly fieldViolations: readonly FieldViolation[];
+  /**
+   * A run stopped by a limit (TIMEOUT; RESOURCE_EXHAUSTED for memory or output; CANCELLED) returns no
+   * result: this is the end of what it printed (at most 1 KiB of each stream, with their sizes), when
+   * the worker still had it. Undefined otherwise.
+   */
+  readonly executionOutput: ExecutionOutput | undefined;
 
   constructor(source: ConnectError) {
     super(source.rawMessage, source.code, source.metadata, undefined, source.cause ?? source);
@@ -38,6 +45,7 @@ export class ScriptEngineError extends ConnectError {
     this.reason = info?.reason ?? "";
     this.domain = info?.domain ?? "";
     this.errorMetadata = Object.freeze({ ...(info?.metadata ?? {}) });
+    this.executionOutput = source.findDetails(ExecutionOutputSchema)[0];
     const retry = source.findDetails(RetryInfoSchema)[0]?.retryDelay;
     this.retryDelayMs = retry ? Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6) : undefined;
     this.fieldViolations = Object.freeze(

@@ -10,6 +10,7 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
+from scriptengine.v1 import errors_pb2
 
 ERROR_DOMAIN = "scriptengine.v1"
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
@@ -46,6 +47,18 @@ class ScriptEngineError(Exception):
     def code_name(self) -> str:
         """The canonical code name, e.g. "NOT_FOUND"."""
         return self.code.name
+
+    @property
+    def output(self) -> Optional[errors_pb2.ExecutionOutput]:
+        """The end of what a run stopped by a limit printed (TIMEOUT; RESOURCE_EXHAUSTED for memory
+        or output; CANCELLED), at most 1 KiB of each stream: such a call returns no result. None when
+        the server sent none (another error, or a worker that died)."""
+        for detail in self.details:
+            if detail.Is(errors_pb2.ExecutionOutput.DESCRIPTOR):
+                out = errors_pb2.ExecutionOutput()
+                detail.Unpack(out)
+                return out
+        return None
 
 
 class TimeoutError(ScriptEngineError, builtins.TimeoutError):  # noqa: A001 - also a builtin TimeoutError

@@ -184,11 +184,118 @@ func (ErrorReason) EnumDescriptor() ([]byte, []int) {
 	return file_scriptengine_v1_errors_proto_rawDescGZIP(), []int{0}
 }
 
+// ExecutionOutput is an extra status detail, beside ErrorInfo, of the error that ends a run
+// stopped by a limit (TIMEOUT; RESOURCE_EXCEEDED for memory or output; CANCELLED): such a call
+// returns no ExecutionResult, and what the script printed last is what tells why. It is sent when
+// the worker still had the run's output, not when its process died (WORKER_CRASHED, or a worker
+// replaced to stop a script deaf to termination). Not in the API document, which has errors carry
+// a message only: it is an addition a client may ignore. Each tail is at most 1 KiB of UTF-8,
+// starting on a character boundary, so that the error stays far below the 8 KiB of trailers
+// grpcio accepts.
+type ExecutionOutput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The end of what the script wrote to stdout (console.log, info, debug).
+	StdoutTail string `protobuf:"bytes,1,opt,name=stdout_tail,json=stdoutTail,proto3" json:"stdout_tail,omitempty"`
+	// The end of what it wrote to stderr (console.warn, error, trace).
+	StderrTail string `protobuf:"bytes,2,opt,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
+	// What it wrote in all, in UTF-8 bytes, including what the output cap dropped.
+	StdoutBytes uint64 `protobuf:"varint,3,opt,name=stdout_bytes,json=stdoutBytes,proto3" json:"stdout_bytes,omitempty"`
+	StderrBytes uint64 `protobuf:"varint,4,opt,name=stderr_bytes,json=stderrBytes,proto3" json:"stderr_bytes,omitempty"`
+	// The tail is not all of the stream.
+	StdoutCut     bool `protobuf:"varint,5,opt,name=stdout_cut,json=stdoutCut,proto3" json:"stdout_cut,omitempty"`
+	StderrCut     bool `protobuf:"varint,6,opt,name=stderr_cut,json=stderrCut,proto3" json:"stderr_cut,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecutionOutput) Reset() {
+	*x = ExecutionOutput{}
+	mi := &file_scriptengine_v1_errors_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecutionOutput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecutionOutput) ProtoMessage() {}
+
+func (x *ExecutionOutput) ProtoReflect() protoreflect.Message {
+	mi := &file_scriptengine_v1_errors_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecutionOutput.ProtoReflect.Descriptor instead.
+func (*ExecutionOutput) Descriptor() ([]byte, []int) {
+	return file_scriptengine_v1_errors_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ExecutionOutput) GetStdoutTail() string {
+	if x != nil {
+		return x.StdoutTail
+	}
+	return ""
+}
+
+func (x *ExecutionOutput) GetStderrTail() string {
+	if x != nil {
+		return x.StderrTail
+	}
+	return ""
+}
+
+func (x *ExecutionOutput) GetStdoutBytes() uint64 {
+	if x != nil {
+		return x.StdoutBytes
+	}
+	return 0
+}
+
+func (x *ExecutionOutput) GetStderrBytes() uint64 {
+	if x != nil {
+		return x.StderrBytes
+	}
+	return 0
+}
+
+func (x *ExecutionOutput) GetStdoutCut() bool {
+	if x != nil {
+		return x.StdoutCut
+	}
+	return false
+}
+
+func (x *ExecutionOutput) GetStderrCut() bool {
+	if x != nil {
+		return x.StderrCut
+	}
+	return false
+}
+
 var File_scriptengine_v1_errors_proto protoreflect.FileDescriptor
 
 const file_scriptengine_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cscriptengine/v1/errors.proto\x12\x0fscriptengine.v1*\x80\a\n" +
+	"\x1cscriptengine/v1/errors.proto\x12\x0fscriptengine.v1\"\xd7\x01\n" +
+	"\x0fExecutionOutput\x12\x1f\n" +
+	"\vstdout_tail\x18\x01 \x01(\tR\n" +
+	"stdoutTail\x12\x1f\n" +
+	"\vstderr_tail\x18\x02 \x01(\tR\n" +
+	"stderrTail\x12!\n" +
+	"\fstdout_bytes\x18\x03 \x01(\x04R\vstdoutBytes\x12!\n" +
+	"\fstderr_bytes\x18\x04 \x01(\x04R\vstderrBytes\x12\x1d\n" +
+	"\n" +
+	"stdout_cut\x18\x05 \x01(\bR\tstdoutCut\x12\x1d\n" +
+	"\n" +
+	"stderr_cut\x18\x06 \x01(\bR\tstderrCut*\x80\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_EXECUTION_ERROR\x10\x01\x12\"\n" +
@@ -231,8 +338,10 @@ func file_scriptengine_v1_errors_proto_rawDescGZIP() []byte {
 }
 
 var file_scriptengine_v1_errors_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_scriptengine_v1_errors_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_scriptengine_v1_errors_proto_goTypes = []any{
-	(ErrorReason)(0), // 0: scriptengine.v1.ErrorReason
+	(ErrorReason)(0),        // 0: scriptengine.v1.ErrorReason
+	(*ExecutionOutput)(nil), // 1: scriptengine.v1.ExecutionOutput
 }
 var file_scriptengine_v1_errors_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -253,13 +362,14 @@ func file_scriptengine_v1_errors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_scriptengine_v1_errors_proto_rawDesc), len(file_scriptengine_v1_errors_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   0,
+			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_scriptengine_v1_errors_proto_goTypes,
 		DependencyIndexes: file_scriptengine_v1_errors_proto_depIdxs,
 		EnumInfos:         file_scriptengine_v1_errors_proto_enumTypes,
+		MessageInfos:      file_scriptengine_v1_errors_proto_msgTypes,
 	}.Build()
 	File_scriptengine_v1_errors_proto = out.File
 	file_scriptengine_v1_errors_proto_goTypes = nil

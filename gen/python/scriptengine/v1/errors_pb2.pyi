@@ -1,6 +1,7 @@
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
-from typing import ClassVar as _ClassVar
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Optional as _Optional
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -58,3 +59,19 @@ ERROR_REASON_EVENTS_LOST: ErrorReason
 ERROR_REASON_SUBSCRIPTION_NOT_FOUND: ErrorReason
 ERROR_REASON_CANCELLED: ErrorReason
 ERROR_REASON_LEASE_NOT_FOUND: ErrorReason
+
+class ExecutionOutput(_message.Message):
+    __slots__ = ("stdout_tail", "stderr_tail", "stdout_bytes", "stderr_bytes", "stdout_cut", "stderr_cut")
+    STDOUT_TAIL_FIELD_NUMBER: _ClassVar[int]
+    STDERR_TAIL_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    STDERR_BYTES_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_CUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_CUT_FIELD_NUMBER: _ClassVar[int]
+    stdout_tail: str
+    stderr_tail: str
+    stdout_bytes: int
+    stderr_bytes: int
+    stdout_cut: bool
+    stderr_cut: bool
+    def __init__(self, stdout_tail: _Optional[str] = ..., stderr_tail: _Optional[str] = ..., stdout_bytes: _Optional[int] = ..., stderr_bytes: _Optional[int] = ..., stdout_cut: _Optional[bool] = ..., stderr_cut: _Optional[bool] = ...) -> None: ...

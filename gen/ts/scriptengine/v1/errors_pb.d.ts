@@ -2,12 +2,71 @@
 // @generated from file scriptengine/v1/errors.proto (package scriptengine.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file scriptengine/v1/errors.proto.
  */
 export declare const file_scriptengine_v1_errors: GenFile;
+
+/**
+ * ExecutionOutput is an extra status detail, beside ErrorInfo, of the error that ends a run
+ * stopped by a limit (TIMEOUT; RESOURCE_EXCEEDED for memory or output; CANCELLED): such a call
+ * returns no ExecutionResult, and what the script printed last is what tells why. It is sent when
+ * the worker still had the run's output, not when its process died (WORKER_CRASHED, or a worker
+ * replaced to stop a script deaf to termination). Not in the API document, which has errors carry
+ * a message only: it is an addition a client may ignore. Each tail is at most 1 KiB of UTF-8,
+ * starting on a character boundary, so that the error stays far below the 8 KiB of trailers
+ * grpcio accepts.
+ *
+ * @generated from message scriptengine.v1.ExecutionOutput
+ */
+export declare type ExecutionOutput = Message<"scriptengine.v1.ExecutionOutput"> & {
+  /**
+   * The end of what the script wrote to stdout (console.log, info, debug).
+   *
+   * @generated from field: string stdout_tail = 1;
+   */
+  stdoutTail: string;
+
+  /**
+   * The end of what it wrote to stderr (console.warn, error, trace).
+   *
+   * @generated from field: string stderr_tail = 2;
+   */
+  stderrTail: string;
+
+  /**
+   * What it wrote in all, in UTF-8 bytes, including what the output cap dropped.
+   *
+   * @generated from field: uint64 stdout_bytes = 3;
+   */
+  stdoutBytes: bigint;
+
+  /**
+   * @generated from field: uint64 stderr_bytes = 4;
+   */
+  stderrBytes: bigint;
+
+  /**
+   * The tail is not all of the stream.
+   *
+   * @generated from field: bool stdout_cut = 5;
+   */
+  stdoutCut: boolean;
+
+  /**
+   * @generated from field: bool stderr_cut = 6;
+   */
+  stderrCut: boolean;
+};
+
+/**
+ * Describes the message scriptengine.v1.ExecutionOutput.
+ * Use `create(ExecutionOutputSchema)` to create a new message.
+ */
+export declare const ExecutionOutputSchema: GenMessage<ExecutionOutput>;
 
 /**
  * ErrorReason lists the reasons the service puts in the google.rpc.ErrorInfo detail of every
