@@ -28,7 +28,7 @@ export function checkExecutionId(id: string): void {
  * Whether `s` has more than `max` characters, counted as code points the way the proto says
  * (an emoji is one, though two UTF-16 units): without spreading a huge string, and stopping at max + 1.
  */
-function longerThan(s: string, max: number): boolean {
+export function longerThan(s: string, max: number): boolean {
   if (s.length <= max) return false;
   if (s.length > 2 * max) return true;
   let n = 0;

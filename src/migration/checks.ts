@@ -1,7 +1,8 @@
 // The named validation checks of a migration, run against the engine:
 //   source_readable  the source could be read (inside the root, a file, not empty, not too big)
 //   compiles         the engine compiles the tool's module, whose footer fits TOOL_MODULE_ROOM
-//   metadata_valid   the module loads and names a valid tool: name, description, version, tags, call
+//   metadata_valid   the module loads and names a valid tool: name, description, version, tags
+//                    (within TOOL_META_LIMITS), call
 //   input_schema_valid  inputSchema (and outputSchema) are JSON Schemas ajv compiles
 //   forbidden_apis   no host API the engine lacks (require, process, fetch, eval...), and host tools
 //                    (http, fs) only when the tool's security level grants them; code only, not
@@ -22,6 +23,7 @@ import { OUT_OF_STACK, toolLimits, type SchemaValidator, type ToolRegistry } fro
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly } from "./code-text.ts";
 import { generatedInput } from "./smoke-input.ts";
+import { toolMetaProblems } from "./tool-meta.ts";
 
 export const CHECKS = ["source_readable", "compiles", "metadata_valid", "input_schema_valid", "forbidden_apis", "smoke_run"] as const;
 export const VALIDATE_CHECKS = [...CHECKS, "original_unchanged"] as const;
@@ -301,7 +303,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       },
     });
     if (!out.success || !out.returnValue || typeof out.returnValue !== "object") {
-      const why = out.error ? runError(out.error, source) : "it returned nothing";
+      // The describe run returns the tool's exports; over the engine's return cap, that is its metadata.
+      const why = out.error?.kind === "output_limit" ? `the tool's metadata (name, description, version, tags, schemas) is too large: ${out.error.message}` : out.error ? runError(out.error, source) : "it returned nothing";
       blocking.push(`the module failed to load: ${why}`);
       return [{ severity: "error", message: `the module failed to load: ${why}` }];
     }
@@ -327,6 +330,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     else tool.version = String(d.version);
     if (d.tags !== undefined && (!Array.isArray(d.tags) || d.tags.some((t) => typeof t !== "string"))) f.push({ severity: "error", message: "tags must be an array of strings" });
     else tool.tags = (d.tags as string[] | undefined) ?? [];
+    for (const message of toolMetaProblems(tool)) f.push({ severity: "error", message });
     if (d.id !== undefined) {
       if (typeof d.id === "string" && ID_RE.test(d.id)) tool.legacyId = d.id;
       else f.push({ severity: "warning", message: `the legacy id ${JSON.stringify(d.id)} is not a valid tool id and is ignored` });

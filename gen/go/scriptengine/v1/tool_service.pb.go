@@ -25,18 +25,23 @@ const (
 
 // Tool is a named, versioned script shaped like an MCP tool.
 type Tool struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	ToolId      string                 `protobuf:"bytes,1,opt,name=tool_id,json=toolId,proto3" json:"tool_id,omitempty"`
-	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	ToolId string                 `protobuf:"bytes,1,opt,name=tool_id,json=toolId,proto3" json:"tool_id,omitempty"`
+	// 1-64 letters, digits, _ or -, starting with a letter or _.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// At most 4,096 characters (code points); migration's metadata_valid check refuses more, from the
+	// tool's code or its manifest entry alike.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// JSON Schema of the arguments; inputs are validated against it before the script runs.
 	// At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema.
 	InputSchema *structpb.Struct `protobuf:"bytes,4,opt,name=input_schema,json=inputSchema,proto3" json:"input_schema,omitempty"`
 	// JSON Schema of the result, when declared.
-	OutputSchema  *structpb.Struct `protobuf:"bytes,5,opt,name=output_schema,json=outputSchema,proto3" json:"output_schema,omitempty"`
-	Version       string           `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
-	Tags          []string         `protobuf:"bytes,7,rep,name=tags,proto3" json:"tags,omitempty"`
-	SecurityLevel SecurityLevel    `protobuf:"varint,8,opt,name=security_level,json=securityLevel,proto3,enum=scriptengine.v1.SecurityLevel" json:"security_level,omitempty"`
+	OutputSchema *structpb.Struct `protobuf:"bytes,5,opt,name=output_schema,json=outputSchema,proto3" json:"output_schema,omitempty"`
+	// At most 64 characters (code points).
+	Version string `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
+	// At most 32 tags, each non-empty, distinct and at most 64 characters (code points).
+	Tags          []string      `protobuf:"bytes,7,rep,name=tags,proto3" json:"tags,omitempty"`
+	SecurityLevel SecurityLevel `protobuf:"varint,8,opt,name=security_level,json=securityLevel,proto3,enum=scriptengine.v1.SecurityLevel" json:"security_level,omitempty"`
 	// Built-in host tools (http, fs) are not scripts.
 	Builtin bool `protobuf:"varint,9,opt,name=builtin,proto3" json:"builtin,omitempty"`
 	// Hex SHA-256 of the tool's source.

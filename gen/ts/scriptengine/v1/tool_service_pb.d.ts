@@ -24,11 +24,16 @@ export declare type Tool = Message<"scriptengine.v1.Tool"> & {
   toolId: string;
 
   /**
+   * 1-64 letters, digits, _ or -, starting with a letter or _.
+   *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
+   * At most 4,096 characters (code points); migration's metadata_valid check refuses more, from the
+   * tool's code or its manifest entry alike.
+   *
    * @generated from field: string description = 3;
    */
   description: string;
@@ -49,11 +54,15 @@ export declare type Tool = Message<"scriptengine.v1.Tool"> & {
   outputSchema?: JsonObject | undefined;
 
   /**
+   * At most 64 characters (code points).
+   *
    * @generated from field: string version = 6;
    */
   version: string;
 
   /**
+   * At most 32 tags, each non-empty, distinct and at most 64 characters (code points).
+   *
    * @generated from field: repeated string tags = 7;
    */
   tags: string[];
