@@ -30,11 +30,14 @@ export const DEFAULT_TTL_BOUNDS: TtlBounds = { defaultMs: 30_000, minMs: 1_000, 
 
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 /**
- * What a service_id / service_type / version may not contain: whitespace, control characters and
- * format characters (\p{Cf}: zero-width spaces and joiners, bidi overrides), which print as
- * nothing or reorder the text, so one entry could pass for another in a listing.
+ * What a service_id / service_type / version may not contain: whitespace, control characters,
+ * format characters (\p{Cf}: zero-width spaces and joiners, bidi overrides) and the others that
+ * print as nothing (Default_Ignorable_Code_Point: Hangul fillers, variation selectors) or blank
+ * (U+2800), so one entry could pass for another in a listing.
  */
-const NOT_TOKEN = /[\s\p{Cc}\p{Cf}]/u;
+const NOT_TOKEN = /[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
+/** What a health_check_url may not contain: the URL parser drops or escapes these, so the URL checked would not be the one stored. */
+const NOT_IN_URL = /[\s\p{Cc}]/u;
 
 /** Why `endpoint` is not host:port, or null when it is. */
 export function endpointProblem(endpoint: string): string | null {
@@ -62,6 +65,8 @@ export function endpointProblem(endpoint: string): string | null {
 /** Why `url` is not an acceptable health check URL, or null when it is. */
 export function healthUrlProblem(url: string): string | null {
   if (url.length > REGISTRY_LIMITS.urlMaxLength) return `longer than ${REGISTRY_LIMITS.urlMaxLength} characters`;
+  const bad = NOT_IN_URL.exec(url);
+  if (bad) return `must not contain spaces or control characters (escape them): ${codePoint(bad[0])} at index ${bad.index}`;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -81,11 +86,12 @@ export function tokenProblem(value: string, max: number, required: boolean): str
   if (value.length > max) return `is longer than ${max} characters`;
   const bad = NOT_TOKEN.exec(value);
   if (bad) {
-    const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
-    return `must not contain spaces or control characters, invisible ones (zero-width, bidi) included: U+${cp} at index ${bad.index}`;
+    return `must not contain spaces or control characters, invisible ones (zero-width, bidi, fillers) included: ${codePoint(bad[0])} at index ${bad.index}`;
   }
   return null;
 }
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
 function checkToken(value: string, field: string, max: number, required: boolean): void {
   const problem = tokenProblem(value, max, required);

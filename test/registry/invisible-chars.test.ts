@@ -1,6 +1,7 @@
 // service_id, service_type and version refuse Unicode format characters (\p{Cf}: zero-width
-// spaces, bidi overrides, ...): they print as nothing or reorder the text, so an entry could pass
-// for another service in listings. Visible non-ASCII stays allowed. discovery.* reuses the check.
+// spaces, bidi overrides, ...) and the other characters that print as nothing or blank (Hangul
+// fillers, variation selectors, U+2800): an entry could pass for another service in listings.
+// Visible non-ASCII stays allowed. discovery.* reuses the check.
 import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { ServiceInfoSchema, type ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
@@ -31,6 +32,9 @@ describe("invisible characters in registry tokens", () => {
     ["serviceType", "service.service_type", "\ufefft", "U+FEFF"], // zero-width no-break space
     ["version", "service.version", "v\u200b1", "U+200B"],
     ["version", "service.version", "v1\u00ad", "U+00AD"], // soft hyphen
+    ["serviceId", "service.service_id", "svc\u3164", "U+3164"], // Hangul filler: prints as nothing
+    ["serviceId", "service.service_id", "s\ufe0fvc", "U+FE0F"], // variation selector
+    ["serviceType", "service.service_type", "t\u2800", "U+2800"], // braille blank
   ] as const)("%s %j is refused naming %s", (key, field, value, cp) => {
     const got = fieldOf(info({ [key]: value }));
     expect(got?.field).toBe(field);
@@ -50,6 +54,10 @@ describe("invisible characters in registry tokens", () => {
       expect([f.code, f.reason, f.metadata.field]).toEqual(["InvalidArgument", "VALIDATION_ERROR", "service.service_id"]);
       const v = await failure(c.registerService({ service: { serviceId: "wide", serviceType: "t", version: "v\u200b1", endpoint: "h.example:1" } }));
       expect([v.code, v.metadata.field]).toEqual(["InvalidArgument", "service.version"]);
+      // Not format characters, yet as blank: "svc" and "svc\u3164" would list alike.
+      const filler = await failure(c.registerService({ service: { serviceId: "svc\u3164", serviceType: "t", endpoint: "h.example:1" } }));
+      expect([filler.code, filler.metadata.field]).toEqual(["InvalidArgument", "service.service_id"]);
+      expect(filler.err.rawMessage).toContain("U+3164");
       expect((await c.discoverServices({ serviceType: "t" })).services).toEqual([]);
     } finally {
       await server.stop();
