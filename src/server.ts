@@ -42,6 +42,7 @@ import { openState, recordLastSequence, type ServerState } from "./state.ts";
 import { scriptsService, storeMetrics } from "./api/scripts.ts";
 import { createTools } from "./migration/index.ts";
 import { TOOL_MODULE_ROOM } from "./tools/registry-source.ts";
+import { warnSourcesOverLimit } from "./store/source-limit.ts";
 import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
 import { components, startHealthMonitor } from "./health/monitor.ts";
@@ -142,6 +143,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   });
   await engine.start();
   const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
+  warnSourcesOverLimit(log, config.maxSourceSize, toolsAndMigration.toolsOverSourceLimit, scripts.countSourcesOver(config.maxSourceSize));
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, eventLag: () => bus.stats(), storedScriptBytes: () => scripts.bytes });
 

@@ -21,6 +21,7 @@ import {
 import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ExecutionOutputSchema } from "../../gen/ts/scriptengine/v1/errors_pb.js";
 import { principalOf, requirePermission } from "../auth/principal.ts";
+import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, serviceError } from "../errors.ts";
 import { CompileError, cpuBudgetMs, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
@@ -362,6 +363,12 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const stored = scripts.get(scriptId, req.version);
       if (!stored) {
         throw scriptNotFound(scriptId, req.version);
+      }
+      const over = storedSourceOver(stored.source, config.maxSourceSize);
+      if (over) {
+        throw serviceError("CONFIGURATION_ERROR", `script ${scriptId} version ${stored.version}: ${over.message}`, {
+          metadata: { key: "max_source_size", script_id: scriptId, size: over.size, limit: config.maxSourceSize },
+        });
       }
       const result = await run(ctx, stored.source, { language: stored.language, kind: stored.kind, filename: stored.name || scriptId, cacheKey: stored.cacheKey }, scriptId, stored.version, req.context);
       return { result };

@@ -46,5 +46,7 @@ export function createTools(input: {
     migrationService: migrationService({ config: input.config, migrator, requireServing: input.requireServing }),
     toolService: toolService({ tools }),
     migrator,
+    /** Registered tools whose source is over max_source_size (lowered since), for the start's warning. */
+    toolsOverSourceLimit: tools.countSourcesOver(input.config.maxSourceSize),
   };
 }

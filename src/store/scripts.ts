@@ -117,6 +117,7 @@ export class ScriptRepository {
   readonly #insert: StatementSync;
   readonly #page: StatementSync;
   readonly #count: StatementSync;
+  readonly #countOver: StatementSync;
   /**
    * Versions read recently ("id@0" is the latest): executions read the store once per script, not
    * per call. Bounded by the size of their sources too: 10,000 sources of 1 MB would be 20 GB.
@@ -159,6 +160,7 @@ export class ScriptRepository {
       `${SELECT_LISTED} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
     );
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
+    this.#countOver = db.prepare(`SELECT COUNT(DISTINCT script_id) AS scripts, COUNT(*) AS versions FROM scripts WHERE LENGTH(CAST(source AS BLOB)) > ?`);
     this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
     this.#rowsOf = db.prepare(`SELECT cache_key, ${ROW_BYTES} AS bytes FROM scripts WHERE script_id = ?`);
     this.#deleteAll = db.prepare(`DELETE FROM scripts WHERE script_id = ?`);
@@ -259,5 +261,10 @@ export class ScriptRepository {
 
   count(): number {
     return (this.#count.get() as { n: number }).n;
+  }
+
+  /** Scripts with a version whose source is over `bytes` of UTF-8 (stored before max_source_size was lowered). */
+  countSourcesOver(bytes: number): { scripts: number; versions: number } {
+    return this.#countOver.get(bytes) as { scripts: number; versions: number };
   }
 }

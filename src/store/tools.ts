@@ -92,6 +92,7 @@ export class ToolRepository {
   readonly #page: StatementSync;
   readonly #count: StatementSync;
   readonly #countLevel: StatementSync;
+  readonly #countOver: StatementSync;
 
   constructor(db: DatabaseSync) {
     db.exec(SCHEMA);
@@ -109,6 +110,7 @@ export class ToolRepository {
     );
     this.#count = db.prepare(`SELECT COUNT(*) AS n FROM tools`);
     this.#countLevel = db.prepare(`SELECT COUNT(*) AS n FROM tools WHERE security_level = ?`);
+    this.#countOver = db.prepare(`SELECT COUNT(*) AS n FROM tools WHERE LENGTH(CAST(source AS BLOB)) > ?`);
   }
 
   get(name: string): StoredTool | undefined {
@@ -155,5 +157,10 @@ export class ToolRepository {
 
   count(level?: Level): number {
     return ((level ? this.#countLevel.get(level) : this.#count.get()) as { n: number }).n;
+  }
+
+  /** Tools whose source is over `bytes` of UTF-8 (stored before max_source_size was lowered). */
+  countSourcesOver(bytes: number): number {
+    return (this.#countOver.get(bytes) as { n: number }).n;
   }
 }

@@ -18,6 +18,7 @@ import { useLinearUniqueItems } from "./unique-items.ts";
 import { ValidationBudget, ValidationTooCostly } from "./validation-budget.ts";
 import { schemaErrorLine } from "./schema-errors.ts";
 import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
+import { storedSourceOver } from "../store/source-limit.ts";
 
 export const BUILTIN_TOOLS = [
   {
@@ -308,6 +309,8 @@ export class ToolRegistry {
     // migrated anew since (now using http, say): the caller's rights hold at every call.
     const denied = caller?.hostTools && tool.hostTools.find((h) => !caller.hostTools!.includes(h));
     if (denied) throw new ToolError(`the ${name} tool uses ${denied}, which this caller may not use`, "security_violation");
+    const over = storedSourceOver(tool.source, this.#d.config.maxSourceSize);
+    if (over) throw new ToolError(over.message);
     const input = args ?? {};
     // As deep as a return value may be: a schema's recursion goes no deeper than the value does.
     if (valueNestsDeeper(input, MAX_VALUE_DEPTH)) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} nest deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects`);

@@ -40,7 +40,8 @@ const (
 	ErrorReason_ERROR_REASON_COMPILATION_ERROR ErrorReason = 2
 	// ServiceError::ConfigurationError: the server's configuration does not allow this; metadata
 	// "key" names the configuration key (MigrateDirectory when tools.legacy_root is not a
-	// directory). FAILED_PRECONDITION.
+	// directory; ExecuteScript when the stored script's source is over a max_source_size lowered
+	// since it was stored). FAILED_PRECONDITION.
 	ErrorReason_ERROR_REASON_CONFIGURATION_ERROR ErrorReason = 3
 	// ServiceError::ValidationError: the request is malformed; metadata "field". INVALID_ARGUMENT.
 	ErrorReason_ERROR_REASON_VALIDATION_ERROR ErrorReason = 4

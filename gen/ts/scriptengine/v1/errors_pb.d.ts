@@ -104,7 +104,8 @@ export enum ErrorReason {
   /**
    * ServiceError::ConfigurationError: the server's configuration does not allow this; metadata
    * "key" names the configuration key (MigrateDirectory when tools.legacy_root is not a
-   * directory). FAILED_PRECONDITION.
+   * directory; ExecuteScript when the stored script's source is over a max_source_size lowered
+   * since it was stored). FAILED_PRECONDITION.
    *
    * @generated from enum value: ERROR_REASON_CONFIGURATION_ERROR = 3;
    */
