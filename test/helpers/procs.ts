@@ -1,5 +1,6 @@
 // Processes a test watches: the children of a process, read from /proc (the engine's worker
-// processes of a server), and whether a process is still there.
+// processes of a server), whether a process is still there, and servers reaped with the test.
+import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 export function childPids(ppid: number): number[] {
@@ -26,3 +27,20 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Kills `proc` if this test process ends first. A test that times out never reaches the `finally`
+ * that stops its server, and vitest ends the test process with SIGTERM, which runs no `exit`
+ * handler: the server lived on as an orphan (holding a core on a two-core CI machine).
+ */
+export function reapWithThisProcess(proc: ChildProcess): void {
+  live.add(proc);
+  proc.once("exit", () => live.delete(proc));
+  if (hooked) return;
+  hooked = true;
+  const reap = () => { for (const p of live) p.kill("SIGKILL"); };
+  process.once("exit", reap);
+  process.once("SIGTERM", () => { reap(); process.exit(143); });
+}
+const live = new Set<ChildProcess>();
+let hooked = false;

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { reapWithThisProcess } from "./procs.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -39,6 +40,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const env: Record<string, string> = { ...process.env, ...options.env } as Record<string, string>;
   for (const k of Object.keys(env)) if (k.startsWith("SCRIPTENGINE_") && !(options.env && k in options.env)) delete env[k];
   const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  reapWithThisProcess(proc);
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
@@ -69,6 +71,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 /** Runs the server with these arguments and expects it to exit; returns its code and stderr. */
 export async function runServerExpectingExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   const proc = spawn(process.execPath, [join(ROOT, "src/main.ts"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  reapWithThisProcess(proc);
   let stderr = "";
   proc.stderr.on("data", (d) => (stderr += d));
   const code = await new Promise<number | null>((res) => proc.once("exit", res));
