@@ -21,7 +21,8 @@ for (const call of ['nf.format(x)', 'nf.formatToParts(x).length', 'nf.formatRang
     const neighbours = [parkedNeighbour(engine), parkedNeighbour(engine)];
     await new Promise((r) => setTimeout(r, 300));
     const restarts = engine.stats().workerRestarts;
-    const r = await run(engine, `const x = 2n ** (2n ** 26n), nf = ${NF};\n${call}`);
+    // A 20 s wall: the refusal, not the time limit, must stop it, however loaded the machine.
+    const r = await run(engine, `const x = 2n ** (2n ** 26n), nf = ${NF};\n${call}`, { limits: { wallTimeoutMs: 20_000 } as never });
     expect(r.error?.name, JSON.stringify(r.error ?? r.returnValue)).toBe('RangeError');
     expect(r.error?.message).toMatch(/^a (BigInt of more than \d+ bits is too large to convert to text|string of more than \d+ characters is too long to read as a number to format) in a script$/);
     expect(r.error?.stack).toMatch(/script\.js:2:/);
