@@ -20,8 +20,11 @@ async function rpc(method: string, body: unknown): Promise<Answer> {
   });
   return (await res.json()) as Answer;
 }
-/** Safe level with a 15 % CPU share of its 10 s: a CPU budget of 1.5 s. */
-const runTight = (source: string) => rpc("RunScript", { source, context: { resourceLimits: { maxCpuPercentage: 15 } } });
+/**
+ * Production level with a 5 % CPU share of its 30 s: a CPU budget of 1.5 s. The long wall lets the CPU
+ * limit come first on a loaded machine, where 1.5 s of CPU can take over 10 s (Safe's wall).
+ */
+const runTight = (source: string) => rpc("RunScript", { source, context: { securityContext: { securityLevel: "SECURITY_LEVEL_PRODUCTION" }, resourceLimits: { maxCpuPercentage: 5 } } });
 const runScript = (source: string) => rpc("RunScript", { source });
 const neighbour = () => rpc("RunScript", { source: 'new Promise((r) => setTimeout(() => r("neighbour ok"), 5000))', context: { securityContext: { securityLevel: "SECURITY_LEVEL_PRODUCTION" } } });
 
@@ -39,13 +42,11 @@ describe("a spinning top-level throw stops at the CPU limit; parked neighbours a
     it(name, async () => {
       const neighbours = [neighbour(), neighbour(), neighbour(), neighbour()];
       await new Promise((r) => setTimeout(r, 300));
-      const t0 = Date.now();
       const r = await runTight(source);
-      const ms = Date.now() - t0;
       expect(r.code, JSON.stringify(r).slice(0, 300)).toBe("deadline_exceeded");
-      expect(r.message).toMatch(/CPU time limit/);
+      // The CPU limit stopped it, not the supervisor at the wall deadline (no worker is replaced, below).
+      expect(r.message).toMatch(/CPU time limit of 1500 ms/);
       expect(r.details?.[0]?.debug?.reason).toBe("TIMEOUT");
-      expect(ms).toBeLessThan(4000);
       for (const n of await Promise.all(neighbours)) expect(n.result?.returnValue, JSON.stringify(n).slice(0, 300)).toBe("neighbour ok");
     }, 30_000);
   }
@@ -53,7 +54,7 @@ describe("a spinning top-level throw stops at the CPU limit; parked neighbours a
     const r = await runTight('Error.prepareStackTrace = () => ({ toString() { for (;;); } }); throw new Error("x")');
     expect(r.result?.error).toMatchObject({ name: "Error", message: "x" });
   });
-  it("replaced no worker", () => { expect(srv.logs()).not.toMatch(/worker replaced/); });
+  it("replaced no worker", () => { expect(srv.logs().split("\n").filter((l) => l.includes("worker replaced"))).toEqual([]); });
 });
 
 describe("ordinary scripts are as before", () => {
