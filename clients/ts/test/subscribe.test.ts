@@ -188,7 +188,10 @@ it("a live filtered subscription goes on across a clean restart on the same data
   const abort = new AbortController();
   let opened!: () => void;
   const started = new Promise<void>((resolve) => (opened = resolve));
-  const it = client.subscribe({ eventTypes: ["script_executed"], signal: abort.signal, onStarted: () => opened() })[Symbol.asyncIterator]();
+  // How many reconnects the restart takes is not the subject: a loaded machine took longer to start
+  // the new server than the default 10 reconnects wait (their jittered backoff sums to 13 s at most); the
+  // test's own time limit bounds the wait.
+  const it = client.subscribe({ eventTypes: ["script_executed"], signal: abort.signal, maxReconnects: 1000, onStarted: () => opened() })[Symbol.asyncIterator]();
   try {
     const first = it.next(); // opens the live stream
     await started;
@@ -205,7 +208,7 @@ it("a live filtered subscription goes on across a clean restart on the same data
     client.close();
     await current?.stop();
   }
-});
+}, 60_000);
 
 it("resuming after a restart from a checkpoint the earlier run published past ends with EventsLostError without onLost", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "scriptengine-ts-restart-"));
