@@ -94,13 +94,12 @@ describe("closing the grpc-js client", () => {
       const events = client.subscribe();
       const reading = (async () => { for await (const _ of events) { /* none arrive */ } })().then(() => undefined, (e) => e);
       await new Promise((r) => setTimeout(r, 500));
-      const t0 = Date.now();
       client.close();
+      // CancelledError, not the script's value 1 (undefined here): close() ended the call before the script did.
       for (const err of [await slow, await client.health().then(() => undefined, (e) => e)]) {
         expect(err).toBeInstanceOf(CancelledError);
         expect(err.message).toMatch(/the client was closed/);
       }
-      expect(Date.now() - t0).toBeLessThan(2500); // not the script's 3 s
       const ended = await reading;
       expect(ended === undefined || ended instanceof CancelledError).toBe(true);
     } finally {
