@@ -11,6 +11,7 @@ import { grpcJsLogger } from "./grpc-js-log.ts";
 import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
 import { grpcJsStatusesWithErrorInfo } from "./grpc-js-statuses.ts";
 import { DoorConnections, ForceClose } from "./door-connections.ts";
+import { requestWithin } from "./grpc-request-within.ts";
 
 export interface GrpcDoor {
   address: string;
@@ -37,7 +38,8 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     // A request over max_request_bytes is refused by grpc-js as above, and grpc-js ends a call whose
     // deadline passed itself; this gives both the HTTP door's ErrorInfo, REQUEST_TOO_LARGE and TIMEOUT
     // (grpc-js-statuses.ts). First: it needs grpc-js's own call.
-    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes)],
+    // A one-message request must arrive within idle_timeout, as on the HTTP door (grpc-request-within.ts).
+    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes), requestWithin(limits.idleTimeoutMs)],
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
