@@ -3,6 +3,7 @@
 // bounded, and a value outside the bounds is INVALID_ARGUMENT naming its field (never quoted back).
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { longerThan } from "../code-points.ts";
 import { serviceError } from "../errors.ts";
 import { MAX_VALUE_DEPTH, valueNestsDeeper, type JsonObject } from "../engine/index.ts";
 
@@ -22,23 +23,6 @@ export function checkScriptId(id: string, field: string): void {
 /** A caller-chosen execution id: 1-128 printable ASCII characters, no spaces. */
 export function checkExecutionId(id: string): void {
   if (!EXECUTION_ID.test(id)) throw invalid("context.execution_id", "context.execution_id must be at most 128 printable ASCII characters, without spaces");
-}
-
-/**
- * Whether `s` has more than `max` characters, counted as code points the way the proto says
- * (an emoji is one, though two UTF-16 units): without spreading a huge string, and stopping at max + 1.
- */
-export function longerThan(s: string, max: number): boolean {
-  if (s.length <= max) return false;
-  if (s.length > 2 * max) return true;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // A surrogate pair is one code point; a lone surrogate counts as one too (as [...s] does).
-    if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
-    if (++n > max) return true;
-  }
-  return false;
 }
 
 export function checkName(name: string, field: string): void {

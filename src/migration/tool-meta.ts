@@ -2,7 +2,7 @@
 // metadata (SCRIPT_META_LIMITS): each is stored, listed by ListTools and sent whole by GetTool, so
 // none may grow a response toward the 4 MiB a gRPC client receives by default. A manifest entry's
 // metadata is held to them too (it is not a describe run's result, whose JSON is capped at 1 MiB).
-import { longerThan } from "../api/script-input.ts";
+import { longerThan } from "../code-points.ts";
 
 export const TOOL_META_LIMITS = { versionMaxLength: 64, descriptionMaxLength: 4096, maxTags: 32, tagMaxLength: 64 } as const;
 

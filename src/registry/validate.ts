@@ -1,8 +1,10 @@
 // Validation of ServiceInfo and lease TTLs. Field paths are relative to RegisterServiceRequest.
 import { isIPv4, isIPv6 } from "node:net";
 import type { ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
+import { longerThan } from "../code-points.ts";
 import { invalid, RegistryError } from "./errors.ts";
 
+/** Lengths in characters (code points: an emoji is one), the URL's in UTF-16 units. */
 export const REGISTRY_LIMITS = {
   idMaxLength: 128,
   typeMaxLength: 128,
@@ -83,7 +85,7 @@ export function healthUrlProblem(url: string): string | null {
 /** Why `value` is not an acceptable service_id / service_type / version token, or null when it is. */
 export function tokenProblem(value: string, max: number, required: boolean): string | null {
   if (value === "") return required ? "is required" : null;
-  if (value.length > max) return `is longer than ${max} characters`;
+  if (longerThan(value, max)) return `is longer than ${max} characters`;
   const bad = NOT_TOKEN.exec(value);
   if (bad) {
     return `must not contain spaces or control characters, invisible ones (zero-width, bidi, fillers) included: ${codePoint(bad[0])} at index ${bad.index}`;
@@ -130,10 +132,10 @@ export function validateServiceInfo(
     throw invalid("service.metadata", `service.metadata has more than ${REGISTRY_LIMITS.metadataMaxEntries} entries`);
   }
   for (const [k, v] of entries) {
-    if (k === "" || k.length > REGISTRY_LIMITS.metadataKeyMaxLength) {
+    if (k === "" || longerThan(k, REGISTRY_LIMITS.metadataKeyMaxLength)) {
       throw invalid("service.metadata", `service.metadata key ${JSON.stringify(k.slice(0, 40))} is empty or too long`);
     }
-    if (v.length > REGISTRY_LIMITS.metadataValueMaxLength) {
+    if (longerThan(v, REGISTRY_LIMITS.metadataValueMaxLength)) {
       throw invalid(
         "service.metadata",
         `service.metadata[${JSON.stringify(k)}] is longer than ${REGISTRY_LIMITS.metadataValueMaxLength} characters`,
