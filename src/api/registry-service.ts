@@ -1,5 +1,6 @@
 // RegistryService over the service registry core: registrations with TTL leases, discovery and
 // a WatchServices stream (freed at once when the caller goes away or the server stops).
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import { requestMs } from "./duration.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
@@ -19,6 +20,16 @@ function writer(ctx: HandlerContext): RegistryCaller {
   return { principal: principal.name, admin: hasPermission(principal, "admin") };
 }
 
+/**
+ * The requested lease TTL in ms; undefined (the default TTL) when unset or zero. A nonzero one
+ * under half a millisecond, which rounds to 0, stays what it is (below the minimum, refused)
+ * instead of passing for unset.
+ */
+function ttlMs(ttl: Duration | undefined): number | undefined {
+  if (!ttl || (ttl.seconds === 0n && ttl.nanos === 0)) return undefined;
+  return requestMs(ttl, "ttl") || ttl.nanos / 1e6;
+}
+
 export interface RegistryServiceDeps {
   registry: ServiceRegistry;
 }
@@ -28,7 +39,7 @@ export function registryService(deps: RegistryServiceDeps): Partial<ServiceImpl<
   return {
     registerService: (req, ctx) => {
       const caller = writer(ctx);
-      return { lease: registry.register(req.service, req.ttl ? requestMs(req.ttl, "ttl") : undefined, caller) };
+      return { lease: registry.register(req.service, ttlMs(req.ttl), caller) };
     },
     heartbeat: (req, ctx) => {
       return { lease: registry.heartbeat(req.leaseId, writer(ctx)) };
