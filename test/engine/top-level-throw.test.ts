@@ -21,8 +21,9 @@ async function rpc(method: string, body: unknown): Promise<Answer> {
   return (await res.json()) as Answer;
 }
 /**
- * Production level with a 5 % CPU share of its 30 s: a CPU budget of 1.5 s. The long wall lets the CPU
- * limit come first on a loaded machine, where 1.5 s of CPU can take over 10 s (Safe's wall).
+ * Production level with a 5 % CPU share of its 30 s: a CPU budget of 1.5 s (isolated-vm's cpuTime: the
+ * time the isolate runs, so 1.5 s however loaded the machine). The 30 s wall only moves the supervisor's
+ * deadline (wall + 2 s) far from the CPU limit, so a slow machine cannot meet it first.
  */
 const runTight = (source: string) => rpc("RunScript", { source, context: { securityContext: { securityLevel: "SECURITY_LEVEL_PRODUCTION" }, resourceLimits: { maxCpuPercentage: 5 } } });
 const runScript = (source: string) => rpc("RunScript", { source });
