@@ -18,3 +18,14 @@ export function longerThan(s: string, max: number): boolean {
   return false;
 }
 
+
+/** The first `max` characters of `s` (code points): a cut never leaves half a surrogate pair. */
+export function firstCodePoints(s: string, max: number): string {
+  if (!longerThan(s, max)) return s;
+  let i = 0;
+  for (let n = 0; n < max; n++) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return s.slice(0, i);
+}

@@ -44,6 +44,10 @@ import { MemoryRegistryStore, type RegistrationRecord, type RegistryStore } from
 import { DEFAULT_TTL_BOUNDS, REGISTRY_LIMITS, resolveTtl, validateServiceInfo, type TtlBounds } from "./validate.ts";
 import { PushIterator } from "../events/push-iterator.ts";
 import { pageWithin } from "../store/database.ts";
+import { firstCodePoints } from "../code-points.ts";
+
+/** A deregistration's reason, as its ServiceUnregistered event carries it, in characters (code points). */
+const MAX_REASON_CHARS = 256;
 
 /** The registry only needs to publish (EventBus satisfies it). */
 export interface EventPublisher {
@@ -274,7 +278,7 @@ export class ServiceRegistry {
       });
     }
     if (caller) this.#checkMayChange(serviceId, rec, caller, "deregister");
-    this.#remove(rec, ChangeKind.DEREGISTERED, reason.slice(0, 256) || "deregistered");
+    this.#remove(rec, ChangeKind.DEREGISTERED, firstCodePoints(reason, MAX_REASON_CHARS) || "deregistered");
   }
 
   /** A live registration, if any. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { failure } from "../helpers/errors.ts";
 import { startServer } from "../helpers/server.ts";
 import { registryAs } from "./through-server.ts";
+import { firstEventDuring } from "../helpers/events.ts";
 
 const emoji = (n: number) => "\u{1F600}".repeat(n);
 
@@ -27,6 +28,19 @@ describe("registry length bounds in characters", () => {
         const f = await failure(c.registerService({ service: { ...service, ...over } }));
         expect([f.code, f.metadata.field]).toEqual(["InvalidArgument", field]);
       }
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
+
+  it("cut a deregistration's reason at 256 characters, never through an emoji", async () => {
+    const server = await startServer({ toml: "[discovery]\nenabled = false\n" });
+    try {
+      const c = registryAs(server);
+      await c.registerService({ service: { serviceId: "r", serviceType: "t", endpoint: "h.example:1" } });
+      const reason = "a".repeat(255) + emoji(2);
+      const e = await firstEventDuring(server, "service_unregistered", {}, () => c.deregisterService({ serviceId: "r", reason }));
+      expect(e.event.case === "serviceUnregistered" && e.event.value.reason).toBe("a".repeat(255) + emoji(1));
     } finally {
       await server.stop();
     }
