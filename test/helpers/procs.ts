@@ -18,6 +18,16 @@ export function childPids(ppid: number): number[] {
   return out;
 }
 
+/** CPU time (user + system) process `pid` has used, in ms (clock ticks of 10 ms); 0 once it is gone. */
+export function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** Whether a process `pid` exists (signal 0 checks without sending anything). */
 export function alive(pid: number): boolean {
   try {
