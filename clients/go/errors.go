@@ -168,8 +168,9 @@ func invalidArgument(name string, cause error) *Error {
 	}
 }
 
-// ScriptError is returned by the Run and Execute helpers when the script ran but did not
-// succeed (it threw, timed out, hit its memory limit, ...). It is not an RPC failure.
+// ScriptError is returned by the Run and Execute helpers when the script ran to its end and did
+// not succeed (it threw, or returned what cannot be sent). It is not an RPC failure; a run stopped
+// by a limit (time, memory, output) is one instead, an *Error with Output.
 type ScriptError struct {
 	Result *v1.ExecutionResult
 }

@@ -163,8 +163,9 @@ function isConnectionFailure(ce: ConnectError): boolean {
 }
 
 /**
- * A script that ran but did not succeed (it threw, timed out, hit its memory limit, ...). Not an
- * RPC failure: thrown by the `run`/`execute` helpers when ExecutionResult.success is false.
+ * A script that ran to its end and did not succeed (it threw, or returned what cannot be sent). Not
+ * an RPC failure: thrown by the `run`/`execute` helpers when ExecutionResult.success is false. A run
+ * stopped by a limit (time, memory, output) is an RPC error instead, with `executionOutput`.
  */
 export class ScriptFailedError extends Error {
   readonly result: ExecutionResult;

@@ -167,8 +167,9 @@ def from_rpc_error(err: Any) -> ScriptEngineError:
 
 
 class ScriptFailedError(Exception):
-    """Raised by ``run``/``execute`` when the script ran but did not succeed (it threw, timed out,
-    hit its memory limit, ...). Not an RPC failure; ``result`` is the full ExecutionResult."""
+    """Raised by ``run``/``execute`` when the script ran to its end and did not succeed (it threw, or
+    returned what cannot be sent). Not an RPC failure; ``result`` is the full ExecutionResult. A run
+    stopped by a limit (time, memory, output) is an RPC error instead, with ``output``."""
 
     def __init__(self, result: Any) -> None:
         from scriptengine.v1 import script_pb2
