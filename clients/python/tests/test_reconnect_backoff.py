@@ -19,15 +19,16 @@ def test_a_call_reaches_the_server_that_came_back_within_seconds(server) -> None
     client = se.Client(gate.address, channel_options=[("grpc.use_local_subchannel_pool", 1)])
     request = script_service_pb2.GetConfigRequest()
     try:
-        # Five refused connection attempts: grpc by default then waits 6.5 s ± 20% before the next.
+        # Seven refused connection attempts: grpc by default then waits 16.8 s ± 20% before the next
+        # (and takes 26 s to make them, past this loop's 20 s), the client at most 2 s ± 20%.
         end = time.monotonic() + 20
-        while gate.refused < 5 and time.monotonic() < end:
+        while gate.refused < 7 and time.monotonic() < end:
             try:
                 client.scripts.get_config(request, timeout=1)
             except se.ScriptEngineError:
                 pass
             time.sleep(0.1)
-        assert gate.refused >= 5
+        assert gate.refused >= 7
         gate.refusing = False
         back, failed = time.monotonic(), 0
         while True:
@@ -39,9 +40,9 @@ def test_a_call_reaches_the_server_that_came_back_within_seconds(server) -> None
                 if time.monotonic() - back > 10:
                     break
                 time.sleep(0.2)
-        # The client's retries plus a wait of at most 2 s ± 20%.
+        # The client's retries plus a wait of at most 2 s ± 20%; 8 s leaves a loaded machine room, far below 13.4 s.
         took = time.monotonic() - back
-        assert took < 3.5, f"first success {took:.1f} s after the server was back ({failed} calls failed meanwhile)"
+        assert took < 8, f"first success {took:.1f} s after the server was back ({failed} calls failed meanwhile)"
     finally:
         client.close()
         gate.close()

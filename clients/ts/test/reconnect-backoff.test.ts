@@ -48,12 +48,13 @@ it("grpc-js: after an outage, a call reaches the server that came back within se
   // Its own subchannel: another client's backoff to this address must not decide the outcome.
   const client = createScriptEngineClient({ address: g.address, channelOptions: { "grpc.use_local_subchannel_pool": 1 } });
   try {
-    // Five refused connection attempts: grpc-js by default then waits 6.5 s ± 20% before the next.
-    for (const end = Date.now() + 20_000; g.refused() < 5 && Date.now() < end; ) {
+    // Seven refused connection attempts: grpc-js by default then waits 16.8 s ± 20% before the next
+    // (and takes 26 s to make them, past this loop's 20 s), the client at most 2 s ± 20%.
+    for (const end = Date.now() + 20_000; g.refused() < 7 && Date.now() < end; ) {
       await client.scripts.getConfig({}, { timeoutMs: 1000 }).catch(() => {});
       await sleep(100);
     }
-    expect(g.refused()).toBeGreaterThanOrEqual(5);
+    expect(g.refused()).toBeGreaterThanOrEqual(7);
     g.open();
     const back = Date.now();
     let failed = 0;
@@ -67,8 +68,8 @@ it("grpc-js: after an outage, a call reaches the server that came back within se
         await sleep(200);
       }
     }
-    // The SDK's retries plus a wait of at most 2 s ± 20%.
-    expect(Date.now() - back, `first success after the server was back (${failed} calls failed meanwhile)`).toBeLessThan(3500);
+    // The SDK's retries plus a wait of at most 2 s ± 20%; 8 s leaves a loaded machine room, far below 13.4 s.
+    expect(Date.now() - back, `first success after the server was back (${failed} calls failed meanwhile)`).toBeLessThan(8000);
   } finally {
     client.close();
     g.close();
