@@ -590,8 +590,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     captureStackTrace(e, guard);
     return e;
   }
+  // A function is an object here as for V8: a list of its length (a defined one is any number).
+  const isObj = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
   function localesChecked(locales, guard) {
-    if (locales === null || typeof locales !== 'object' || localeTag(locales) !== undefined) return locales; // one tag, or V8's TypeError
+    if (!isObj(locales) || localeTag(locales) !== undefined) return locales; // one tag, or V8's TypeError
     const n = toLength(locales.length);
     if (n > LOCALE_LIST_MAX) throw listTooLong('a list of length ' + n, guard);
     const out = bare();
@@ -599,7 +601,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     for (let k = 0; k < n; k++) {
       if (!(k in locales)) continue;
       let v = locales[k];
-      if (v !== null && typeof v === 'object') { const tag = localeTag(v); v = tag !== undefined ? tag : StringC(v); }
+      if (isObj(v)) { const tag = localeTag(v); v = tag !== undefined ? tag : StringC(v); }
       else if (typeof v !== 'string') { out[out.length] = v; break; }
       chars += v.length;
       if (chars > LOCALE_LIST_MAX_CHARS) throw listTooLong('tags of over ' + LOCALE_LIST_MAX_CHARS + ' characters', guard);
@@ -863,11 +865,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), arguments[2]]); } finally { offHeapBudget += cost; }
   };
   const toLocaleUpperCase = function toLocaleUpperCase() {
-    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && typeof arguments[0] !== 'object') return apply(strToLocaleUpper, this, arguments);
+    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && !isObj(arguments[0])) return apply(strToLocaleUpper, this, arguments);
     return bigText(strToLocaleUpper, this, arguments, 'String.prototype.toLocaleUpperCase', toLocaleUpperCase);
   };
   const toLocaleLowerCase = function toLocaleLowerCase() {
-    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && typeof arguments[0] !== 'object') return apply(strToLocaleLower, this, arguments);
+    if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && !isObj(arguments[0])) return apply(strToLocaleLower, this, arguments);
     return bigText(strToLocaleLower, this, arguments, 'String.prototype.toLocaleLowerCase', toLocaleLowerCase);
   };
   SP.localeCompare = localeCompare; SP.toLocaleUpperCase = toLocaleUpperCase; SP.toLocaleLowerCase = toLocaleLowerCase;

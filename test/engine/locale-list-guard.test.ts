@@ -50,3 +50,20 @@ it('lists within the bounds behave as the builtins: tags, Locale objects, read o
     'RangeError: Incorrect locale information provided', 'TypeError: Language ID should be string or object.', '-1',
     'TypeError: Cannot convert undefined or null to object']);
 }, 30_000);
+
+it('a function is a list like any other object: refused past the bounds, read as V8 reads it within them', async () => {
+  // V8 reads a function's length (definable at will) and walks its holes in C++ as for { length }.
+  const refusals = await value(`const huge = Object.defineProperty(function () {}, "length", { value: 1e8 }), out = [];
+    for (const f of [() => Intl.getCanonicalLocales(huge), () => "a".localeCompare("b", huge), () => "i".toLocaleUpperCase(huge),
+      () => "I".toLocaleLowerCase(huge), () => new Intl.NumberFormat(huge), () => (1).toLocaleString(huge)]) {
+      try { f(); out.push("ran"); } catch (e) { out.push(e.name + ": " + e.message); }
+    }
+    out`) as string[];
+  expect(refusals).toHaveLength(6);
+  for (const r of refusals) expect(r).toMatch(/^RangeError: locales: a list of length 100000000 \(at most 256 tags/);
+  expect(await value(`const list = Object.defineProperty(function () {}, "length", { value: 2 });
+    list[0] = "DE"; list[1] = Object.assign(function () {}, { toString: () => "fr" });
+    [Intl.getCanonicalLocales(list), Intl.getCanonicalLocales(function () {}), "i".toLocaleUpperCase(Object.assign(function () {}, { 0: "tr" }))]`))
+    .toEqual([['de', 'fr'], [], 'I']);
+  await expectHealthy(engine);
+}, 60_000);
