@@ -6,8 +6,8 @@
 // grpc-js enforces itself): else DEADLINE_EXCEEDED TIMEOUT, and the stream ends. A client or bidi
 // stream's body is the caller's side of the call, open as long as the call is: it has only the deadline.
 import * as grpc from "@grpc/grpc-js";
-import { serviceError } from "../errors.ts";
 import { grpcStatusOf } from "./grpc-status.ts";
+import { bodyTimedOut } from "./request-body.ts";
 
 /** A server interceptor: a one-message request must have fully arrived within `withinMs`. */
 export const requestWithin = (withinMs: number): grpc.ServerInterceptor => (method, call) => {
@@ -16,10 +16,7 @@ export const requestWithin = (withinMs: number): grpc.ServerInterceptor => (meth
   const stop = () => clearTimeout(timer);
   return new grpc.ServerInterceptingCall(call, {
     start: (next) => {
-      timer = setTimeout(() => {
-        const err = serviceError("TIMEOUT", `the request body did not arrive within server.idle_timeout (${withinMs} ms)`, { metadata: { timeout_ms: withinMs } });
-        call.sendStatus(grpcStatusOf(err) as grpc.StatusObject);
-      }, withinMs);
+      timer = setTimeout(() => call.sendStatus(grpcStatusOf(bodyTimedOut(withinMs)) as grpc.StatusObject), withinMs);
       timer.unref();
       next({
         onReceiveHalfClose: (go) => {

@@ -18,6 +18,10 @@ import { serviceError } from "../errors.ts";
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Chunks = AsyncIterator<Buffer>;
 
+/** A one-message body not all in within `withinMs` (server.idle_timeout) of its headers; the gRPC door's too. */
+export const bodyTimedOut = (withinMs: number) =>
+  serviceError("TIMEOUT", `the request body did not arrive within server.idle_timeout (${withinMs} ms)`, { metadata: { timeout_ms: withinMs } });
+
 export class RequestBody {
   #ended = false;
   #stopped: ConnectError | undefined;
@@ -31,7 +35,7 @@ export class RequestBody {
     this.#stopping.catch(() => {}); // raced by each read: never unhandled
     const read = (req[Symbol.asyncIterator] as () => Chunks).bind(req);
     Object.defineProperty(req, Symbol.asyncIterator, { configurable: true, value: () => this.#iterate(read()) });
-    this.#timer = setTimeout(() => this.stop(serviceError("TIMEOUT", `the request body did not arrive within server.idle_timeout (${withinMs} ms)`, { metadata: { timeout_ms: withinMs } })), withinMs);
+    this.#timer = setTimeout(() => this.stop(bodyTimedOut(withinMs)), withinMs);
     this.#timer.unref();
   }
 
