@@ -84,7 +84,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
   handler = withBoundedBodies(handler, bodies, limits.idleTimeoutMs);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
-  const connections = new DoorConnections();
+  const connections = new DoorConnections(limits.idleTimeoutMs);
   const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
   let listener: net.Server;
   let h1: http.Server | undefined;

@@ -14,6 +14,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { Server, Socket } from "node:net";
+import { cutOnStalledWrites } from "./write-stall.ts";
 
 interface Connection {
   /** The accepted TCP socket: destroying it ends the TLS socket over it too. */
@@ -54,6 +55,12 @@ export class DoorConnections {
   /** Open accepted sockets by TCP 4-tuple, for the TLS socket over one to find it. */
   readonly #byTuple = new Map<string, Connection>();
   #closing = false;
+  readonly #stallMs: number | undefined;
+
+  /** With `stallMs`, a connection whose peer stops taking what is written to it is cut (write-stall.ts). */
+  constructor(stallMs?: number) {
+    this.#stallMs = stallMs;
+  }
 
   get size(): number {
     return this.#all.size;
@@ -79,7 +86,9 @@ export class DoorConnections {
       (raw as Tagged)[CONNECTION] = conn;
       this.#all.add(conn);
       this.#byTuple.set(tuple, conn);
+      const unwatch = this.#stallMs === undefined ? undefined : cutOnStalledWrites(() => conn.socket, () => raw.destroy(), this.#stallMs);
       raw.once("close", () => {
+        unwatch?.();
         clearTimeout(conn.timer);
         this.#all.delete(conn);
         if (this.#byTuple.get(tuple) === conn) this.#byTuple.delete(tuple);

@@ -45,7 +45,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
   // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
   // frame) is closed like an idle one and ends at once at shutdown.
-  const connections = new DoorConnections();
+  const connections = new DoorConnections(limits.idleTimeoutMs);
   if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs))) {
     log?.warn("grpc-js internals changed: on the gRPC port a connection whose peer never begins is closed only by Node (TLS: after 120 s) or, in plaintext, grpc-js's idle timeout, and holds shutdown up to its grace");
   }
