@@ -636,7 +636,8 @@ export class Migrator {
     const release = this.#lock(name);
     try {
       this.#settleLeftovers(name);
-      const m = byId ?? this.#d.migrations.latestForTool(name);
+      // Read again: settling may just have marked the named migration FAILED.
+      const m = byId ? (this.#d.migrations.get(byId.migrationId) ?? byId) : this.#d.migrations.latestForTool(name);
       if (!m) throw serviceError("MIGRATION_NOT_FOUND", `no migration of ${name} to roll back`, { metadata: { tool: name } });
       const current = this.#d.tools.get(name);
       const done = (action: RollbackAction, messages: string[], restored?: StoredTool) =>
