@@ -854,15 +854,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   const localeCompare = function localeCompare(that) {
     const s = this;
-    const locales = arguments[1];
-    if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= COLLATE_SCAN_FROM && (locales === undefined || typeof locales === 'string')) {
+    const locales = arguments[1], options = arguments[2]; // options: a Collator's (its collation is checked)
+    if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= COLLATE_SCAN_FROM && (locales === undefined || typeof locales === 'string') &&
+      options === undefined) {
       return apply(strLocaleCompare, s, arguments);
     }
     if (s == null || typeof s === 'symbol' || typeof that === 'symbol') return apply(strLocaleCompare, s, arguments); // its TypeError
     const a = typeof s === 'string' ? s : StringC(s), b = typeof that === 'string' ? that : StringC(that);
     checkCollation(a, b, 'String.prototype.localeCompare', localeCompare);
     const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'String.prototype.localeCompare', localeCompare) : 0;
-    try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), arguments[2]]); } finally { offHeapBudget += cost; }
+    try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), optionsChecked(options, true, localeCompare)]); } finally { offHeapBudget += cost; }
   };
   const toLocaleUpperCase = function toLocaleUpperCase() {
     if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && !isObj(arguments[0])) return apply(strToLocaleUpper, this, arguments);

@@ -20,13 +20,13 @@ it('a huge numberingSystem, calendar or collation is refused at once, by every w
     for (const f of [() => new Intl.NumberFormat("en", { numberingSystem: big }), () => Intl.DateTimeFormat("en", { calendar: big }),
       () => new Intl.Collator("en", { collation: big }), () => new Intl.RelativeTimeFormat("en", { numberingSystem: { toString: () => big } }),
       () => new Intl.DurationFormat("en", { get numberingSystem() { return big; } }), () => (5).toLocaleString("en", { numberingSystem: big }),
-      () => new Date(0).toLocaleString("en", { calendar: big }),
+      () => new Date(0).toLocaleString("en", { calendar: big }), () => "a".localeCompare("b", "en", { collation: big }),
       () => { Object.prototype.numberingSystem = big; try { return new Intl.NumberFormat("en", {}); } finally { delete Object.prototype.numberingSystem; } },
       () => { String.prototype.calendar = big; try { return new Intl.DateTimeFormat("en", "x"); } finally { delete String.prototype.calendar; } }]) {
       try { f(); out.push("ran"); } catch (e) { out.push(e.name + ": " + e.message); }
     }
     out`) as string[];
-  expect(refusals).toHaveLength(9);
+  expect(refusals).toHaveLength(10);
   for (const r of refusals) expect(r).toMatch(/^RangeError: options\.(numberingSystem|calendar|collation) of 1500004 characters \(at most 128: /);
   expect((await neighbour).returnValue).toBe('neighbour ok');
   await expectHealthy(engine);
@@ -39,9 +39,12 @@ it('the options scripts use behave as the builtins, errors included', async () =
       () => new Intl.Collator("de", { collation: "phonebk" }).resolvedOptions().collation, () => (12).toLocaleString("en", { numberingSystem: "thai" }),
       () => new Intl.NumberFormat("en", "x").resolvedOptions().numberingSystem, () => new Intl.Segmenter("en", "x"),
       () => new Intl.NumberFormat("en", { numberingSystem: "latn-" }), () => new Intl.NumberFormat("en", { numberingSystem: Symbol() }),
-      () => new Intl.PluralRules("en", 5).select(1), () => new Intl.ListFormat("en", null)]) {
+      () => new Intl.PluralRules("en", 5).select(1), () => new Intl.ListFormat("en", null),
+      () => ["a".localeCompare("A", "en", { sensitivity: "base" }), "ä".localeCompare("ae", "de", { collation: "phonebk" }), "a".localeCompare("b", "en", 5)],
+      () => "a".localeCompare("b", "en", null)]) {
       try { out.push(JSON.stringify(f())); } catch (e) { out.push(e.name + ": " + e.message); }
     }
     out`)).toEqual(['"١٢"', '"islamic-umalqura"', '"phonebk"', '"๑๒"', '"latn"', 'TypeError: invalid_argument', 'RangeError: Invalid numberingSystem : latn-',
-    'TypeError: Cannot convert a Symbol value to a string', '"one"', 'TypeError: invalid_argument']);
+    'TypeError: Cannot convert a Symbol value to a string', '"one"', 'TypeError: invalid_argument', '[0,1,-1]',
+    'TypeError: String.prototype.localeCompare called on null or undefined']);
 }, 30_000);
