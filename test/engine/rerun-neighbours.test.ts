@@ -11,11 +11,14 @@ import { settle, until } from '../helpers/until.ts';
 let engine: Engine | undefined;
 afterEach(async () => { await engine?.close(); engine = undefined; }, 60_000);
 
-const exits: WorkerExit[] = [];
+let exits: WorkerExit[] = [];
 async function start(): Promise<Engine> {
-  exits.length = 0;
+  // This engine's exits only: the previous test's engine reported a worker's "shut down" after its
+  // close() had resolved (on a loaded machine), which landed in a shared list among these.
+  const own: WorkerExit[] = [];
+  exits = own;
   // One single-isolate worker: the culprit starts only once the neighbours before it have parked.
-  engine = await startEngine({ workers: 1, enableTestHooks: true, hangGraceMs: 500, heartbeatTimeoutMs: 60_000, onWorkerExit: (x) => exits.push(x) });
+  engine = await startEngine({ workers: 1, enableTestHooks: true, hangGraceMs: 500, heartbeatTimeoutMs: 60_000, onWorkerExit: (x) => own.push(x) });
   return engine;
 }
 
