@@ -18,7 +18,6 @@ export function longerThan(s: string, max: number): boolean {
   return false;
 }
 
-
 /** The first `max` characters of `s` (code points): a cut never leaves half a surrogate pair. */
 export function firstCodePoints(s: string, max: number): string {
   if (!longerThan(s, max)) return s;
