@@ -552,7 +552,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       for (let i = from; i < arguments.length && i <= last; i++) {
         const v = arguments[i];
         if (objectsOnly && typeof v !== 'object') continue; // Reflect.ownKeys throws its own TypeError on a primitive
-        if (fixedOnly && isExtensible(keysOf(v))) continue;
+        // V8 answers a typed array's own at once: only behind a Proxy are its keys listed.
+        if (fixedOnly) { const t = keysOf(v); if (isExtensible(t) || (t === v && abIsView(v))) continue; }
         const n = indexedLength(v);
         if (n > max) throw tooLong(n, guard, max);
       }
