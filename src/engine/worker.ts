@@ -125,11 +125,14 @@ function outAppend(b: OutBuf, cap: number, text: string, total: number, end?: st
   const buf = Buffer.from(text, 'utf8');
   let cut = Math.max(0, Math.min(remaining, buf.length));
   while (cut > 0 && cut < buf.length && (buf[cut]! & 0xc0) === 0x80) cut--;
-  if (cut > 0) b.chunks.push(buf.subarray(0, cut).toString('utf8'));
+  const kept = buf.subarray(0, cut).toString('utf8');
+  if (cut > 0) b.chunks.push(kept);
   b.bytes += cut;
   b.dropped += total - cut;
   b.late = new DroppedTail();
-  b.late.add(buf.subarray(cut).toString('utf8'));
+  // The rest as the script's text (as many UTF-16 units were kept): a character the prelude split
+  // at text's end is joined whole with `end`, where its bytes would have become U+FFFD.
+  b.late.add(text.slice(kept.length));
   if (end) b.late.add(end);
 }
 
