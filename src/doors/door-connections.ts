@@ -14,7 +14,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { Server, Socket } from "node:net";
-import { cutOnStalledWrites } from "./write-stall.ts";
+import { cancelOnStalledStream, cutOnStalledWrites } from "./write-stall.ts";
 
 interface Connection {
   /** The accepted TCP socket: destroying it ends the TLS socket over it too. */
@@ -57,7 +57,7 @@ export class DoorConnections {
   #closing = false;
   readonly #stallMs: number | undefined;
 
-  /** With `stallMs`, a connection whose peer stops taking what is written to it is cut (write-stall.ts). */
+  /** With `stallMs`, a connection whose peer stops taking what is written to it is cut, and an HTTP/2 stream reset (write-stall.ts). */
   constructor(stallMs?: number) {
     this.#stallMs = stallMs;
   }
@@ -122,6 +122,7 @@ export class DoorConnections {
         this.#start(conn);
         conn.calls++;
         stream.once("close", () => this.#ended(conn));
+        if (this.#stallMs !== undefined) cancelOnStalledStream(stream, this.#stallMs);
       });
     });
   }

@@ -4,6 +4,8 @@
 // that never drains, and a connection with a call in progress is never idle. A connection whose
 // socket has bytes waiting to be written and has had none of them taken by the kernel for a whole
 // `ms` period (so between `ms` and twice that) is cut. A slow reader still progresses, and is kept.
+// An HTTP/2 stream that its peer's flow control stalls is reset the same way (cancelOnStalledStream).
+import { constants, type Http2Stream } from "node:http2";
 import type { Socket } from "node:net";
 
 type WithQueue = Socket & { _handle?: { writeQueueSize?: number } | null };
@@ -27,4 +29,37 @@ export function cutOnStalledWrites(current: () => Socket, cut: () => void, ms: n
   }, ms);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+type WriteFn = (...args: unknown[]) => unknown;
+type Writes = { _write: WriteFn; _writev?: WriteFn | null };
+
+/**
+ * An HTTP/2 stream's writes complete as nghttp2 sends them, which a peer that never opens its
+ * flow-control window (SETTINGS_INITIAL_WINDOW_SIZE 0, no WINDOW_UPDATE) stops for good while its
+ * socket stays live (its PINGs are answered): each answered stream stayed open, holding its answer
+ * and its connection, which an open stream keeps from being idle. A stream with bytes pending and
+ * no write completed for a whole `ms` period is reset (CANCEL).
+ */
+export function cancelOnStalledStream(stream: Http2Stream, ms: number): void {
+  let completed = 0;
+  const writes = stream as unknown as Writes;
+  // The callback is the last argument of both: count it as it is called.
+  const counted = (fn: WriteFn): WriteFn => function (this: unknown, ...args: unknown[]) {
+    const cb = args.pop() as (err?: Error | null) => void;
+    return fn.call(this, ...args, (err?: Error | null) => {
+      completed++;
+      cb(err);
+    });
+  };
+  writes._write = counted(writes._write);
+  if (writes._writev) writes._writev = counted(writes._writev);
+  let seen: number | undefined;
+  const timer = setInterval(() => {
+    if (stream.writableLength === 0) return void (seen = undefined);
+    if (seen === completed) return void stream.close(constants.NGHTTP2_CANCEL);
+    seen = completed;
+  }, ms);
+  timer.unref();
+  stream.once("close", () => clearInterval(timer));
 }
