@@ -143,7 +143,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   });
   await engine.start();
   const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
-  warnSourcesOverLimit(log, config.maxSourceSize, toolsAndMigration.toolsOverSourceLimit, scripts.countSourcesOver(config.maxSourceSize));
+  warnSourcesOverLimit(log, config.maxSourceSize, toolsAndMigration.toolsOverSourceLimit, scripts.sourcesOverLimit);
   const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, eventLag: () => bus.stats(), storedScriptBytes: () => scripts.bytes });
 

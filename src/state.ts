@@ -60,7 +60,7 @@ export function openState(config: Config, serviceId: string, health: HealthState
     },
     storeFull: (err) => noteStoreFault(err) === "full",
   }));
-  const scripts = whileOpening(dataDir, () => new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes));
+  const scripts = whileOpening(dataDir, () => new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes, config.maxSourceSize));
   return { db, sequences, bus, registry, scripts };
 }
 

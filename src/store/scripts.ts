@@ -21,8 +21,13 @@ export interface StoredScript {
 
 type NewScript = Omit<StoredScript, "version" | "createdAtMs">;
 
+/**
+ * A column's size in bytes: SQLite answers octet_length of a column from the row's header, without
+ * reading the value (LENGTH(CAST(x AS BLOB)) read every source it measured, up to store.max_bytes).
+ */
+const bytesOfColumn = (column: string) => `octet_length(${column})`;
 /** What a version takes against store.max_bytes: what the caller gave (source, name, metadata), in bytes. */
-const ROW_BYTES = "(LENGTH(CAST(source AS BLOB)) + LENGTH(CAST(name AS BLOB)) + LENGTH(CAST(metadata_json AS BLOB)))";
+const ROW_BYTES = `(${bytesOfColumn("source")} + ${bytesOfColumn("name")} + ${bytesOfColumn("metadata_json")})`;
 const bytesOf = (s: Pick<StoredScript, "source" | "name" | "metadata">) =>
   Buffer.byteLength(s.source) + Buffer.byteLength(s.name) + Buffer.byteLength(JSON.stringify(s.metadata));
 
@@ -83,7 +88,7 @@ const ADD_CREATED_AT = [
 const SELECT = `SELECT s.* FROM scripts s`;
 /** Every column but the source, whose size comes instead: a listing never loads sources. */
 const SELECT_LISTED = `SELECT s.script_id, s.version, s.source_hash, s.language, s.kind, s.name, s.metadata_json, s.diagnostics_json,
-  s.compiled_at_ms, s.compile_time_ms, s.cache_key, s.created_at_ms, LENGTH(CAST(s.source AS BLOB)) AS source_size FROM scripts s`;
+  s.compiled_at_ms, s.compile_time_ms, s.cache_key, s.created_at_ms, ${bytesOfColumn("s.source")} AS source_size FROM scripts s`;
 
 /** A stored version as listed: everything but its source, and the source's size in bytes. */
 export type ListedScript = Omit<StoredScript, "source"> & { sourceSize: number };
@@ -117,7 +122,6 @@ export class ScriptRepository {
   readonly #insert: StatementSync;
   readonly #page: StatementSync;
   readonly #count: StatementSync;
-  readonly #countOver: StatementSync;
   /**
    * Versions read recently ("id@0" is the latest): executions read the store once per script, not
    * per call. Bounded by the size of their sources too: 10,000 sources of 1 MB would be 20 GB.
@@ -136,12 +140,15 @@ export class ScriptRepository {
   readonly #maxBytes: number;
   /** Bytes every stored version takes (ROW_BYTES; read once at open, then kept). */
   #bytes: number;
+  /** Scripts, and their versions, whose source was over `maxSourceSize` bytes of UTF-8 at open (stored before it was lowered). */
+  readonly sourcesOverLimit: { scripts: number; versions: number };
 
   /**
    * `maxVersions`: the latest versions of each script kept (older ones are removed); 0 keeps all.
    * `maxBytes`: all versions together (source, name, metadata); a version past it is refused; 0: no cap.
+   * `maxSourceSize`: the limit `sourcesOverLimit` counts sources over; 0: none counted.
    */
-  constructor(db: DatabaseSync, maxVersions = 0, maxBytes = 0) {
+  constructor(db: DatabaseSync, maxVersions = 0, maxBytes = 0, maxSourceSize = 0) {
     this.#db = db;
     this.#maxVersions = maxVersions;
     this.#maxBytes = maxBytes;
@@ -160,11 +167,17 @@ export class ScriptRepository {
       `${SELECT_LISTED} WHERE s.script_id > ? AND s.version = (SELECT MAX(version) FROM scripts m WHERE m.script_id = s.script_id) ORDER BY s.script_id LIMIT ?`,
     );
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
-    this.#countOver = db.prepare(`SELECT COUNT(DISTINCT script_id) AS scripts, COUNT(*) AS versions FROM scripts WHERE LENGTH(CAST(source AS BLOB)) > ?`);
     this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
     this.#rowsOf = db.prepare(`SELECT cache_key, ${ROW_BYTES} AS bytes FROM scripts WHERE script_id = ?`);
     this.#deleteAll = db.prepare(`DELETE FROM scripts WHERE script_id = ?`);
-    this.#bytes = (db.prepare(`SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n FROM scripts`).get() as { n: number }).n;
+    // One pass at open for the byte total and the sources over max_source_size.
+    const over = `${bytesOfColumn("source")} > :limit`; // over NULL (no limit) is never true
+    const open = db.prepare(
+      `SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n, COUNT(DISTINCT CASE WHEN ${over} THEN script_id END) AS scripts, COUNT(CASE WHEN ${over} THEN 1 END) AS versions FROM scripts`,
+    );
+    const { n, scripts, versions } = open.get({ limit: maxSourceSize > 0 ? maxSourceSize : null }) as { n: number; scripts: number; versions: number };
+    this.#bytes = n;
+    this.sourcesOverLimit = { scripts, versions };
   }
 
   /**
@@ -261,10 +274,5 @@ export class ScriptRepository {
 
   count(): number {
     return (this.#count.get() as { n: number }).n;
-  }
-
-  /** Scripts with a version whose source is over `bytes` of UTF-8 (stored before max_source_size was lowered). */
-  countSourcesOver(bytes: number): { scripts: number; versions: number } {
-    return this.#countOver.get(bytes) as { scripts: number; versions: number };
   }
 }

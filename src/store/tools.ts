@@ -110,7 +110,8 @@ export class ToolRepository {
     );
     this.#count = db.prepare(`SELECT COUNT(*) AS n FROM tools`);
     this.#countLevel = db.prepare(`SELECT COUNT(*) AS n FROM tools WHERE security_level = ?`);
-    this.#countOver = db.prepare(`SELECT COUNT(*) AS n FROM tools WHERE LENGTH(CAST(source AS BLOB)) > ?`);
+    // octet_length of a column is read from the row's header, not from the source it measures.
+    this.#countOver = db.prepare(`SELECT COUNT(*) AS n FROM tools WHERE octet_length(source) > ?`);
   }
 
   get(name: string): StoredTool | undefined {
