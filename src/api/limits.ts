@@ -36,6 +36,8 @@ export interface Grant {
   principal: Principal;
   permissions: string[];
   limits: ExecutionLimits;
+  /** The wall limit is the RPC's deadline (less its margin), shorter than every limit of the script's own. */
+  wallIsDeadline: boolean;
   caller: { key: string; limit: number };
   /** http tool requests one execution may make: the configuration's cap, tightened by the request. */
   maxNetworkRequests: number;
@@ -152,13 +154,8 @@ export function grantFor(input: GrantInput): Grant {
   const req = requestLimits(context?.resourceLimits);
   const requestedTimeout = context?.timeout ? requestMs(context.timeout, "context.timeout") : config.defaultExecutionTimeoutMs;
   if (requestedTimeout <= 0) throw serviceError("VALIDATION_ERROR", "context.timeout must be positive", { field: "context.timeout" });
-  const wallTimeoutMs = minDefined(
-    table.timeoutMs,
-    rl.maxExecutionTimeMs,
-    requestedTimeout,
-    req.maxExecutionTimeMs,
-    input.deadlineMs,
-  );
+  const ownWallMs = minDefined(table.timeoutMs, rl.maxExecutionTimeMs, requestedTimeout, req.maxExecutionTimeMs);
+  const wallTimeoutMs = minDefined(ownWallMs, input.deadlineMs);
   const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req.maxMemoryBytes);
   const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req.maxCpuPercentage);
   const concurrent = minDefined(callerLimit(config, principal, level), req.maxConcurrentOperations);
@@ -169,6 +166,7 @@ export function grantFor(input: GrantInput): Grant {
     permissions,
     cpuProfile,
     clamped,
+    wallIsDeadline: wallTimeoutMs < ownWallMs,
     caller: { key: principal.name, limit: concurrent },
     maxNetworkRequests: minDefined(rl.maxNetworkRequests, req.maxNetworkRequests),
     hostTools: Object.entries(HOST_TOOLS).filter(([, h]) => h.levels.includes(level) && holds(h.permission)).map(([name]) => name),

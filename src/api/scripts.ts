@@ -274,9 +274,14 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       },
     }];
     switch (e.kind) {
-      case "timeout":
-        events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
-        throw serviceError("TIMEOUT", e.message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
+      case "timeout": {
+        // The worker knows only its wall limit; when that was the call's deadline, the deadline stopped it.
+        const message = e.limit === "wall_clock" && g.wallIsDeadline
+          ? e.message.replace(/^the script exceeded its wall-clock limit of \S+ ms/, `the call's deadline ran out: the script was stopped after ${Math.round(g.limits.wallTimeoutMs)} ms`)
+          : e.message;
+        events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level);
+        throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
+      }
       case "memory_limit":
         events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes }, details });

@@ -18,7 +18,8 @@ import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
 import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
-import { GRPC_TIMEOUT_UNIT_MS, MAX_TIMER_MS } from "./long-deadlines.ts";
+import { MAX_TIMER_MS } from "./long-deadlines.ts";
+import { grpcTimeoutMs } from "./grpc-timeout.ts";
 import { RequestBody, requestBodyKey } from "./request-body.ts";
 import { inviteOnlyBodiesThatFit } from "./expect-continue.ts";
 import { withPlainHealth } from "./plain-health.ts";
@@ -231,7 +232,7 @@ function withLongDeadlinesAsNone(handler: Handler): Handler {
     const connect = req.headers["connect-timeout-ms"];
     if (typeof connect === "string" && /^\d+$/.test(connect) && Number(connect) > MAX_TIMER_MS) delete req.headers["connect-timeout-ms"];
     const grpc = req.headers["grpc-timeout"];
-    if (typeof grpc === "string" && grpcTimeoutMs(grpc) > MAX_TIMER_MS) delete req.headers["grpc-timeout"];
+    if (typeof grpc === "string" && (grpcTimeoutMs(grpc) ?? 0) > MAX_TIMER_MS) delete req.headers["grpc-timeout"];
     handler(req, res);
   };
 }
@@ -251,12 +252,6 @@ function withEncodingsInLowerCase(handler: Handler): Handler {
     }
     handler(req, res);
   };
-}
-
-/** As connect-node parses the header: the whole value, one number and one unit. */
-function grpcTimeoutMs(value: string): number {
-  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
-  return m ? Number(m[1]) * GRPC_TIMEOUT_UNIT_MS[m[2]!]! : 0;
 }
 
 /** A call from a browser page on a foreign name or origin (see local-callers.ts): PERMISSION_DENIED. */

@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { serviceError } from "../errors.ts";
 import { grpcStatusOf } from "./grpc-status.ts";
+import { badGrpcTimeout, SHOWN_CHARS } from "./grpc-timeout.ts";
 import { requestTooLargeStatus, type Status } from "./request-too-large.ts";
 
 const hasDetails = (status: Status) => (status.metadata?.get("grpc-status-details-bin").length ?? 0) > 0;
@@ -16,13 +17,25 @@ function deadlineStatus(status: Status): Status | undefined {
   return { ...status, ...grpcStatusOf(serviceError("TIMEOUT", "the call's deadline passed")) } as Status;
 }
 
+// A grpc-timeout outside the grammar is handed to grpc-js (long-deadlines.ts) as this mark and the
+// value in hex: no digits and unit there for grpc-js to find, so it refuses it and names it.
+const REFUSED_MARK = "refused:";
+const GRPC_JS_REFUSAL = /^Invalid grpc-timeout value "(.*)"$/s;
+
+/** The grpc-timeout grpc-js is handed for `value`, outside the grammar: one it refuses (with no more of it than a refusal shows). */
+export function refusedTimeoutHeader(value: string): string {
+  return REFUSED_MARK + Buffer.from(value.slice(0, SHOWN_CHARS + 1), "latin1").toString("hex");
+}
+
 /**
  * grpc-js answers a grpc-timeout header it cannot parse with INTERNAL, a server fault, and no
  * ErrorInfo; it is the caller's: INVALID_ARGUMENT VALIDATION_ERROR, as on the HTTP door.
  */
 function badTimeoutStatus(status: Status): Status | undefined {
-  if (status.code !== grpc.status.INTERNAL || hasDetails(status) || !status.details?.startsWith("Invalid grpc-timeout value")) return undefined;
-  return { ...status, ...grpcStatusOf(serviceError("VALIDATION_ERROR", `${status.details}: a grpc-timeout is 1 to 8 digits and a unit (H, M, S, m, u or n)`, { field: "grpc-timeout" })) } as Status;
+  const refused = status.code === grpc.status.INTERNAL && !hasDetails(status) ? GRPC_JS_REFUSAL.exec(status.details ?? "")?.[1] : undefined;
+  if (refused === undefined) return undefined;
+  const value = refused.startsWith(REFUSED_MARK) ? Buffer.from(refused.slice(REFUSED_MARK.length), "hex").toString("latin1") : refused;
+  return { ...status, ...grpcStatusOf(badGrpcTimeout(value)) } as Status;
 }
 
 /** A server interceptor for a door whose request cap is `limit` bytes; it must come first, so it is handed grpc-js's own call. */

@@ -8,6 +8,7 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { malformedRequestError } from "./malformed-request.ts";
 import { serviceError } from "../errors.ts";
+import { badGrpcTimeout } from "./grpc-timeout.ts";
 
 const PARSE_BINARY = "parse binary: ";
 
@@ -67,7 +68,9 @@ function mend(ctx: HandlerContext, err: unknown, maxRequestBytes: number): void 
   if (err.code === Code.Internal && err.rawMessage.startsWith("received compressed envelope")) return become(err, serviceError("VALIDATION_ERROR", `${err.rawMessage}: the call names no encoding`));
   // A missing or extra input message: a malformed call (UNIMPLEMENTED reads as "no such method").
   if (err.code === Code.Unimplemented && err.rawMessage.startsWith(PROTOCOL_ERROR)) return become(err, serviceError("VALIDATION_ERROR", err.rawMessage));
-  // A bad header (a timeout that is no number, say) is no bad message: said as it is, with ErrorInfo.
+  // A grpc-timeout outside the grammar: the gRPC door's words for it (grpc-timeout.ts).
+  if (err.code === Code.InvalidArgument && err.rawMessage.startsWith(BAD_GRPC_TIMEOUT)) return become(err, badGrpcTimeout(ctx.requestHeader.get("grpc-timeout") ?? ""));
+  // Another bad header is no bad message: said as it is, with ErrorInfo.
   if (err.code === Code.InvalidArgument && err.rawMessage.startsWith(PROTOCOL_ERROR)) return withInfo(err, serviceError("VALIDATION_ERROR", err.rawMessage));
   // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
   if (err.code === Code.InvalidArgument) return rewrite(ctx, err, err.rawMessage);
@@ -88,6 +91,7 @@ function mend(ctx: HandlerContext, err: unknown, maxRequestBytes: number): void 
 }
 
 const PROTOCOL_ERROR = "protocol error: ";
+const BAD_GRPC_TIMEOUT = "protocol error: invalid grpc timeout value: ";
 
 /** Gives `err` the details (ErrorInfo) of `like`, keeping its own code and message. */
 function withInfo(err: ConnectError, like: ConnectError): void {

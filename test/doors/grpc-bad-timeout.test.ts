@@ -1,24 +1,31 @@
-// grpc-js answered a grpc-timeout header it cannot parse with INTERNAL (a server fault, which
-// clients may report or retry as one) and no ErrorInfo; it is the caller's mistake:
-// INVALID_ARGUMENT VALIDATION_ERROR naming the header, as every error carries an ErrorInfo.
+// grpc-timeout is 1 to 8 ASCII digits and a unit, the whole value. grpc-js (gRPC port) found the
+// first digits and unit anywhere ("-1S" was a 1 s deadline, "1.5S" 5 s, "100000000H" one passed at
+// once) and answered what it found none in INTERNAL, while connect-node (HTTP port) refused all of
+// these INVALID_ARGUMENT in its own words. Both ports now refuse a value outside the grammar with
+// the same error, and honour one inside it.
 import * as http2 from "node:http2";
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { RunScriptRequestSchema } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const server = serverForTests();
+const DOORS = ["grpc", "http"] as const;
 
-/** A GetConfig over the gRPC door with this grpc-timeout; resolves its status code and ErrorInfo reason. */
-function call(timeout: string): Promise<{ status?: string; reason?: string }> {
-  const session = http2.connect(`http://${server.grpc}`);
+type End = { status?: string; reason?: string; message?: string };
+
+/** A gRPC call over `door` with this grpc-timeout and message; resolves its status, ErrorInfo reason and message. */
+function call(door: (typeof DOORS)[number], timeout: string, method = "GetConfig", message = new Uint8Array()): Promise<End> {
+  const session = http2.connect(`http://${server[door]}`);
   session.on("error", () => {});
-  return new Promise<{ status?: string; reason?: string }>((resolve) => {
-    const end: { status?: string; reason?: string } = {};
-    const st = session.request({ ":method": "POST", ":path": "/scriptengine.v1.ScriptService/GetConfig", "content-type": "application/grpc", te: "trailers", "grpc-timeout": timeout });
+  return new Promise<End>((resolve) => {
+    const end: End = {};
+    const st = session.request({ ":method": "POST", ":path": `/scriptengine.v1.ScriptService/${method}`, "content-type": "application/grpc", te: "trailers", "grpc-timeout": timeout });
     const read = (h: http2.IncomingHttpHeaders) => {
       if (h["grpc-status"] !== undefined) end.status = String(h["grpc-status"]);
+      if (h["grpc-message"] !== undefined) end.message = decodeURIComponent(String(h["grpc-message"]));
       const bin = h["grpc-status-details-bin"];
       const info = typeof bin === "string" ? fromBinary(StatusSchema, Buffer.from(bin, "base64")).details.find((d) => d.typeUrl.endsWith("/google.rpc.ErrorInfo")) : undefined;
       if (info) end.reason = fromBinary(ErrorInfoSchema, info.value).reason;
@@ -28,18 +35,39 @@ function call(timeout: string): Promise<{ status?: string; reason?: string }> {
     st.on("data", () => {});
     st.on("error", () => {});
     st.on("close", () => resolve(end));
-    st.end(Buffer.alloc(5)); // one empty message
+    const envelope = Buffer.alloc(5);
+    envelope.writeUInt32BE(message.length, 1);
+    st.end(Buffer.concat([envelope, message]));
   }).finally(() => session.destroy());
 }
 
-describe("gRPC door: a grpc-timeout that does not parse", () => {
-  for (const timeout of ["abc", "1", "1s"]) {
-    it(`"${timeout}" is INVALID_ARGUMENT VALIDATION_ERROR`, { timeout: 15_000 }, async () => {
-      expect(await call(timeout)).toEqual({ status: "3", reason: "VALIDATION_ERROR" });
+describe("grpc-timeout outside its grammar", () => {
+  for (const timeout of ["", "abc", "1", "1s", "-1S", "1.5S", "1 S", "999999999999999999S", "100000000H", "9".repeat(100) + "S"]) {
+    it(`${JSON.stringify(timeout.slice(0, 24))} is INVALID_ARGUMENT VALIDATION_ERROR, the same on both ports`, { timeout: 15_000 }, async () => {
+      const shown = timeout.length > 64 ? `${timeout.slice(0, 64)}...` : timeout;
+      const message = `grpc-timeout ${JSON.stringify(shown)} is not 1 to 8 digits and a unit (H, M, S, m, u or n)`;
+      for (const door of DOORS) expect({ door, ...(await call(door, timeout)) }).toEqual({ door, status: "3", reason: "VALIDATION_ERROR", message });
+    });
+  }
+});
+
+describe("grpc-timeout inside its grammar", () => {
+  // 99999999H is past what a timer holds: taken as no deadline (long-deadlines.ts).
+  for (const timeout of ["10S", "01S", "99999999H"]) {
+    it(`${timeout} serves the call on both ports`, { timeout: 15_000 }, async () => {
+      for (const door of DOORS) expect({ door, status: (await call(door, timeout)).status }).toEqual({ door, status: "0" });
     });
   }
 
-  it("a valid one still serves the call", { timeout: 15_000 }, async () => {
-    expect((await call("10S")).status).toBe("0");
+  it("a script the deadline stops is told so, not that it exceeded its own wall-clock limit", { timeout: 30_000 }, async () => {
+    // It waits without using CPU, so its CPU-time budget (a share of the wall limit) is not what stops it.
+    const wait = toBinary(RunScriptRequestSchema, create(RunScriptRequestSchema, { source: "export default () => new Promise(() => {})" }));
+    for (const door of DOORS) {
+      for (const timeout of ["1n", "500m"]) {
+        const end = await call(door, timeout, "RunScript", wait);
+        expect({ door, timeout, status: end.status, reason: end.reason }).toEqual({ door, timeout, status: "4", reason: "TIMEOUT" });
+        expect(end.message, `${door} ${timeout}`).toMatch(/^the call's deadline (passed|ran out)/);
+      }
+    }
   });
 });
