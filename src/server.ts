@@ -206,7 +206,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
   const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log);
   const beforeBody = authenticateBeforeBody(guardOptions, PUBLIC_SERVICES);
-  const connectDoor = await openConnectDoor(addresses.http, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled, () => health.serving).catch(async (err) => {
+  const connectDoor = await openConnectDoor(addresses.http, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled, () => health.serving, log).catch(async (err) => {
     await grpcDoor.close(0);
     throw err;
   });

@@ -23,6 +23,8 @@ import { grpcTimeoutMs } from "./grpc-timeout.ts";
 import { RequestBody, requestBodyKey } from "./request-body.ts";
 import { inviteOnlyBodiesThatFit } from "./expect-continue.ts";
 import { withPlainHealth } from "./plain-health.ts";
+import { cutLog, peerOf, type CutLog } from "./cut-log.ts";
+import type { Logger } from "../log.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -53,9 +55,10 @@ const H1_HEADERS_TIMEOUT_MS = 60_000;
  * With mTLS, `auth` also gets each call's verified client certificate and each refused one.
  * `localCallersOnly` (no credentials configured): only requests addressed to a loopback name, from
  * no origin but the configured ones, are served (local-callers.ts). `serving` answers GET /health
- * (plain-health.ts).
+ * (plain-health.ts). Connections and calls cut for what their peer does are logged to `log`, throttled (cut-log.ts).
  */
-export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false, serving?: () => boolean): Promise<ConnectDoor> {
+export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false, serving?: () => boolean, log?: Logger): Promise<ConnectDoor> {
+  const cuts = cutLog(log, "http");
   // Each request's body, stoppable by its call's deadline and, when one message, bounded by idle_timeout (request-body.ts).
   const bodies = new WeakMap<object, RequestBody>();
   const adapter = connectNodeAdapter({
@@ -82,10 +85,10 @@ export async function openConnectDoor(address: string, services: ServedService[]
   // A response sent before its request body was read (too large) ends that body, so the
   // connection's next call is served (early-response.ts).
   handler = withEarlyResponsesEndingTheirRequest(handler, limits.maxRequestBytes);
-  handler = withBoundedBodies(handler, bodies, limits.idleTimeoutMs);
+  handler = withBoundedBodies(handler, bodies, limits.idleTimeoutMs, cuts);
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
-  const connections = new DoorConnections(limits.idleTimeoutMs);
+  const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
   const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
   let listener: net.Server;
   let h1: http.Server | undefined;
@@ -96,18 +99,21 @@ export async function openConnectDoor(address: string, services: ServedService[]
     const secure = http2.createSecureServer({ settings, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: Boolean(tls.ca), allowHTTP1: true, handshakeTimeout }, handler);
     // HTTP/1.1 over TLS (ALPN http/1.1 or none) gets the same headers deadline as in plaintext,
     // from the end of the handshake: Node's own (60 s, checked every 30 s) ignores idle_timeout.
-    guardHeaders(secure, headersWithin);
+    guardHeaders(secure, headersWithin, cuts);
     secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
-      if (socket.alpnProtocol !== "h2") armHeaders(socket, headersWithin);
+      if (socket.alpnProtocol !== "h2") armHeaders(socket, headersWithin, cuts);
     });
     h2 = listener = secure;
   } else {
     h2 = http2.createServer({ settings }, handler);
     const h1Server = (h1 = http.createServer(handler));
-    guardHeaders(h1Server, headersWithin);
+    guardHeaders(h1Server, headersWithin, cuts);
     listener = net.createServer((socket) => {
       // A connection that never says which protocol it speaks is closed like an idle one.
-      socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
+      socket.setTimeout(limits.idleTimeoutMs, () => {
+        cuts("silent", peerOf(socket));
+        socket.destroy();
+      });
       let head = Buffer.alloc(0);
       const sniff = () => {
         const more: Buffer | null = socket.read();
@@ -120,7 +126,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
         socket.setTimeout(0);
         socket.unshift(head);
         if (h2ish) return void h2.emit("connection", socket);
-        armHeaders(socket, headersWithin);
+        armHeaders(socket, headersWithin, cuts, true);
         h1Server.emit("connection", socket);
       };
       socket.once("readable", sniff);
@@ -193,30 +199,35 @@ export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res
  * trickling, or never finishing, its headers would hold its socket for good, before any
  * authentication. (Over TLS they run, but at Node's 60 s checked every 30 s, whatever
  * idle_timeout says.) Each connection gets `ms` for a request's headers to arrive, from its first
- * byte (with TLS, the end of its handshake) and again after each response.
+ * byte (with TLS, the end of its handshake) and again after each response. A cut is logged when
+ * part of a request had come (`begun`, or bytes since): else it was a kept-alive connection left idle.
  */
 const headerDeadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
-function armHeaders(socket: net.Socket, ms: number): void {
+function armHeaders(socket: net.Socket, ms: number, cuts: CutLog, begun = false): void {
   clearTimeout(headerDeadlines.get(socket));
-  const timer = setTimeout(() => socket.destroy(), ms);
+  const from = socket.bytesRead;
+  const timer = setTimeout(() => {
+    if (begun || socket.bytesRead > from) cuts("headers", peerOf(socket));
+    socket.destroy();
+  }, ms);
   timer.unref();
   headerDeadlines.set(socket, timer);
 }
-function guardHeaders(h1: http.Server | http2.Http2SecureServer, ms: number): void {
+function guardHeaders(h1: http.Server | http2.Http2SecureServer, ms: number, cuts: CutLog): void {
   h1.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (req.httpVersionMajor !== 1) return; // HTTP/2 over TLS: its session has its own idle timeout
     const socket = req.socket as net.Socket;
     clearTimeout(headerDeadlines.get(socket));
     res.once("finish", () => {
-      if (!socket.destroyed) armHeaders(socket, ms);
+      if (!socket.destroyed) armHeaders(socket, ms, cuts);
     });
   });
 }
 
 /** Makes each request's body stoppable; one message's is due within `withinMs` of its headers (request-body.ts). */
-function withBoundedBodies(handler: Handler, bodies: WeakMap<object, RequestBody>, withinMs: number): Handler {
+function withBoundedBodies(handler: Handler, bodies: WeakMap<object, RequestBody>, withinMs: number, cuts: CutLog): Handler {
   return (req, res) => {
-    const body = new RequestBody(req, withinMs);
+    const body = new RequestBody(req, withinMs, () => cuts("body", peerOf(req.socket)));
     bodies.set(req, body);
     res.once("close", () => body.done());
     handler(req, res);

@@ -15,10 +15,13 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { Server, Socket } from "node:net";
 import { cancelOnStalledStream, cutOnStalledWrites } from "./write-stall.ts";
+import { peerOf, type CutLog } from "./cut-log.ts";
 
 interface Connection {
   /** The accepted TCP socket: destroying it ends the TLS socket over it too. */
   raw: Socket;
+  /** The peer's "address:port", for the cut log. */
+  peer: string | undefined;
   /** What the protocol writes to: the TLS socket once the handshake is done, else `raw`. */
   socket: Socket;
   /** Its HTTP/2 session, until that closes. */
@@ -56,10 +59,15 @@ export class DoorConnections {
   readonly #byTuple = new Map<string, Connection>();
   #closing = false;
   readonly #stallMs: number | undefined;
+  readonly #cuts: CutLog;
 
-  /** With `stallMs`, a connection whose peer stops taking what is written to it is cut, and an HTTP/2 stream reset (write-stall.ts). */
-  constructor(stallMs?: number) {
+  /**
+   * With `stallMs`, a connection whose peer stops taking what is written to it is cut, and an HTTP/2
+   * stream reset (write-stall.ts). Each cut for what a peer does is told to `cuts` (cut-log.ts).
+   */
+  constructor(stallMs?: number, cuts: CutLog = () => {}) {
     this.#stallMs = stallMs;
+    this.#cuts = cuts;
   }
 
   get size(): number {
@@ -74,19 +82,19 @@ export class DoorConnections {
     server.prependListener("connection", (raw: Socket) => {
       const tuple = tupleOf(raw);
       if (tuple === undefined) return; // already gone
-      const conn: Connection = { raw, socket: raw, started: false, calls: 0, released: false };
+      const conn: Connection = { raw, peer: peerOf(raw), socket: raw, started: false, calls: 0, released: false };
       if (startWithinMs !== undefined) {
-        conn.timer = setTimeout(() => raw.destroy(), startWithinMs);
+        conn.timer = setTimeout(() => this.#cut(conn, "silent"), startWithinMs);
         conn.timer.unref();
       }
       // Until a protocol's server takes the socket (the HTTP door sniffs first), a peer's reset
       // would be an 'error' nobody listens to: an uncaught exception that ends the process.
       raw.on("error", () => raw.destroy());
-      cutOnceEnded(raw, conn);
+      cutOnceEnded(raw, conn, () => this.#cut(conn, "end_ignored"));
       (raw as Tagged)[CONNECTION] = conn;
       this.#all.add(conn);
       this.#byTuple.set(tuple, conn);
-      const unwatch = this.#stallMs === undefined ? undefined : cutOnStalledWrites(() => conn.socket, () => raw.destroy(), this.#stallMs);
+      const unwatch = this.#stallMs === undefined ? undefined : cutOnStalledWrites(() => conn.socket, () => this.#cut(conn, "write_stall"), this.#stallMs);
       raw.once("close", () => {
         unwatch?.();
         clearTimeout(conn.timer);
@@ -106,7 +114,7 @@ export class DoorConnections {
       if (!conn) return;
       conn.socket = socket;
       (socket as Tagged)[CONNECTION] = conn;
-      cutOnceEnded(socket, conn);
+      cutOnceEnded(socket, conn, () => this.#cut(conn, "end_ignored"));
     });
     server.on("session", (session: http2.ServerHttp2Session) => {
       const conn = (session.socket as Tagged | undefined)?.[CONNECTION];
@@ -122,7 +130,7 @@ export class DoorConnections {
         this.#start(conn);
         conn.calls++;
         stream.once("close", () => this.#ended(conn));
-        if (this.#stallMs !== undefined) cancelOnStalledStream(stream, this.#stallMs);
+        if (this.#stallMs !== undefined) cancelOnStalledStream(stream, this.#stallMs, () => this.#cuts("stream_stall", conn.peer));
       });
     });
   }
@@ -157,6 +165,12 @@ export class DoorConnections {
   /** Cuts every connection left. */
   destroyAll(): void {
     for (const conn of this.#all) conn.raw.destroy();
+  }
+
+  /** Cuts a connection for what its peer did, and says so. */
+  #cut(conn: Connection, kind: "silent" | "write_stall" | "end_ignored"): void {
+    this.#cuts(kind, conn.peer);
+    conn.raw.destroy();
   }
 
   #start(conn: Connection): void {
@@ -195,10 +209,10 @@ export class DoorConnections {
  * connection goes SESSION_FLUSH_MS later (the TLS socket over it with it). Not HTTP/1.1, whose
  * server bounds its own ends (an early answer lingers 5 s to read the body it refused).
  */
-function cutOnceEnded(socket: Socket, conn: Connection): void {
+function cutOnceEnded(socket: Socket, conn: Connection, destroy: () => void): void {
   socket.once("finish", () => {
     if (!conn.http2) return;
-    const cut = setTimeout(() => conn.raw.destroy(), SESSION_FLUSH_MS);
+    const cut = setTimeout(destroy, SESSION_FLUSH_MS);
     cut.unref();
     conn.raw.once("close", () => clearTimeout(cut));
   });

@@ -8,15 +8,19 @@
 import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { bodyTimedOut } from "./request-body.ts";
+import { peerOf, type CutLog } from "./cut-log.ts";
 
-/** A server interceptor: a one-message request must have fully arrived within `withinMs`. */
-export const requestWithin = (withinMs: number): grpc.ServerInterceptor => (method, call) => {
+/** A server interceptor: a one-message request must have fully arrived within `withinMs`; each call ended so is told to `cuts`. */
+export const requestWithin = (withinMs: number, cuts: CutLog = () => {}): grpc.ServerInterceptor => (method, call) => {
   if (method.requestStream) return new grpc.ServerInterceptingCall(call);
   let timer: NodeJS.Timeout | undefined;
   const stop = () => clearTimeout(timer);
   return new grpc.ServerInterceptingCall(call, {
     start: (next) => {
-      timer = setTimeout(() => call.sendStatus(grpcStatusOf(bodyTimedOut(withinMs)) as grpc.StatusObject), withinMs);
+      timer = setTimeout(() => {
+        cuts("body", peerOf(call.getConnectionInfo()));
+        call.sendStatus(grpcStatusOf(bodyTimedOut(withinMs)) as grpc.StatusObject);
+      }, withinMs);
       timer.unref();
       next({
         onReceiveHalfClose: (go) => {

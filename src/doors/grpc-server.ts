@@ -12,6 +12,7 @@ import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
 import { grpcJsStatusesWithErrorInfo } from "./grpc-js-statuses.ts";
 import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { requestWithin } from "./grpc-request-within.ts";
+import { cutLog } from "./cut-log.ts";
 
 export interface GrpcDoor {
   address: string;
@@ -25,6 +26,8 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   // grpc-js's own diagnostics join the structured log instead of raw stderr lines: sanitized and
   // throttled, as a client without credentials can trigger them (grpc-js-log.ts).
   if (log) grpc.setLogger(grpcJsLogger(log));
+  // Connections and calls cut for what their peer does are logged, throttled (cut-log.ts).
+  const cuts = cutLog(log, "grpc");
   const server = new grpc.Server({
     "grpc.max_receive_message_length": limits.maxRequestBytes,
     // An open connection costs a socket and its buffers: one with no call in progress for this long
@@ -39,13 +42,13 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     // deadline passed itself; this gives both the HTTP door's ErrorInfo, REQUEST_TOO_LARGE and TIMEOUT
     // (grpc-js-statuses.ts). First: it needs grpc-js's own call.
     // A one-message request must arrive within idle_timeout, as on the HTTP door (grpc-request-within.ts).
-    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes), requestWithin(limits.idleTimeoutMs)],
+    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes), requestWithin(limits.idleTimeoutMs, cuts)],
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
   // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
   // frame) is closed like an idle one and ends at once at shutdown.
-  const connections = new DoorConnections(limits.idleTimeoutMs);
+  const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
   if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs))) {
     log?.warn("grpc-js internals changed: on the gRPC port a connection whose peer never begins is closed only by Node (TLS: after 120 s) or, in plaintext, grpc-js's idle timeout, and holds shutdown up to its grace");
   }

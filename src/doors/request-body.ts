@@ -29,13 +29,16 @@ export class RequestBody {
   readonly #stopping: Promise<never>;
   readonly #timer: NodeJS.Timeout;
 
-  /** Wraps `req`'s reading; its body must have arrived within `withinMs`. */
-  constructor(req: Request, withinMs: number) {
+  /** Wraps `req`'s reading; its body must have arrived within `withinMs`, else it is stopped and `onTimeout` called. */
+  constructor(req: Request, withinMs: number, onTimeout?: () => void) {
     this.#stopping = new Promise<never>((_, reject) => (this.#stop = reject));
     this.#stopping.catch(() => {}); // raced by each read: never unhandled
     const read = (req[Symbol.asyncIterator] as () => Chunks).bind(req);
     Object.defineProperty(req, Symbol.asyncIterator, { configurable: true, value: () => this.#iterate(read()) });
-    this.#timer = setTimeout(() => this.stop(bodyTimedOut(withinMs)), withinMs);
+    this.#timer = setTimeout(() => {
+      if (!this.#ended && !this.#stopped) onTimeout?.();
+      this.stop(bodyTimedOut(withinMs));
+    }, withinMs);
     this.#timer.unref();
   }
 

@@ -39,9 +39,9 @@ type Writes = { _write: WriteFn; _writev?: WriteFn | null };
  * flow-control window (SETTINGS_INITIAL_WINDOW_SIZE 0, no WINDOW_UPDATE) stops for good while its
  * socket stays live (its PINGs are answered): each answered stream stayed open, holding its answer
  * and its connection, which an open stream keeps from being idle. A stream with bytes pending and
- * no write completed for a whole `ms` period is reset (CANCEL).
+ * no write completed for a whole `ms` period is reset (CANCEL), and `onCancel` called.
  */
-export function cancelOnStalledStream(stream: Http2Stream, ms: number): void {
+export function cancelOnStalledStream(stream: Http2Stream, ms: number, onCancel?: () => void): void {
   let completed = 0;
   const writes = stream as unknown as Writes;
   // The callback is the last argument of both: count it as it is called.
@@ -57,7 +57,11 @@ export function cancelOnStalledStream(stream: Http2Stream, ms: number): void {
   let seen: number | undefined;
   const timer = setInterval(() => {
     if (stream.writableLength === 0) return void (seen = undefined);
-    if (seen === completed) return void stream.close(constants.NGHTTP2_CANCEL);
+    if (seen === completed) {
+      clearInterval(timer); // once: the stream's close comes later
+      onCancel?.();
+      return void stream.close(constants.NGHTTP2_CANCEL);
+    }
     seen = completed;
   }, ms);
   timer.unref();

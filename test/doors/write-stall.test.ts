@@ -4,6 +4,7 @@
 // headers deadline. One whose socket takes none of what is written to it for idle_timeout is cut.
 // Over HTTP/2 a peer that never opens its flow-control window left each answered stream open for
 // good, its answer pending, while the socket stayed live: such a stream is now reset (CANCEL).
+// Each cut is logged (a warn line per kind and door, throttled: cut-log.ts).
 import * as net from "node:net";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -68,10 +69,15 @@ function resetOfStalledCall(address: string, waitMs: number): Promise<number | u
   }).finally(() => socket.destroy());
 }
 
+/** Waits for the door's warn line of a `cut`. */
+const logged = (door: string, cut: string) =>
+  until(`a "${cut}" line for the ${door} door`, () => server.logs().split("\n").some((l) => l.includes('"level":"warn"') && l.includes(`"door":"${door}"`) && l.includes(`"cut":"${cut}"`)));
+
 describe("a peer that stops reading", () => {
   for (const door of ["grpc", "http"] as const) {
     it(`${door} door, HTTP/2: a stream whose peer never opens its window is reset (CANCEL)`, { timeout: 30_000 }, async () => {
       expect(await resetOfStalledCall(server[door], 20_000)).toBe(8);
+      await logged(door, "stream_stall");
     });
   }
 
@@ -93,6 +99,7 @@ describe("a peer that stops reading", () => {
         if (!drained) break;
       }
       await until("the server closes its end of a connection whose peer reads nothing", () => !serverSideOpen(serverPort, clientPort), { timeoutMs: 30_000, intervalMs: 200 });
+      await logged("http", "write_stall");
     } finally {
       socket.destroy();
     }
