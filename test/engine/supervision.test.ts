@@ -69,7 +69,12 @@ describe('worker supervision', () => {
       const victim = e.workers().find((w) => w.busy > 0)!;
       process.kill(victim.pid!, 'SIGSTOP');
       await nextSucceeds(e); // served by the other worker meanwhile
-      expect(await reasonOf(inflight)).toBe('WORKER_CRASHED');
+      // Stopped while parked, the execution is lost with its worker (WORKER_CRASHED). The tool reply
+      // starts a delivery, and a stop that lands before the worker has told the host the script is
+      // parked again (a loaded machine: CI saw it) finds the script holding its thread, so it is
+      // blamed as over its time (a timeout result). Either way never "late": it did not go on.
+      const outcome = await inflight.then((r) => (r.success ? 'succeeded' : r.error?.kind), (x: unknown) => (x instanceof EngineError ? x.reason : String(x)));
+      expect(['WORKER_CRASHED', 'timeout']).toContain(outcome);
       await nextSucceeds(e);
       expect(e.stats().workerRestarts).toBe(1);
     } finally {
