@@ -259,7 +259,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     };
   }
 
-  /** A breached limit is an RPC error with the matching code (and a SecurityViolation event). */
+  /** A breached limit is an RPC error with the matching code (and a SecurityViolation event, unless the call's deadline stopped it). */
   function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string) {
     const e = o.error;
     if (!e) return;
@@ -275,11 +275,13 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     }];
     switch (e.kind) {
       case "timeout": {
-        // The worker knows only its wall limit; when that was the call's deadline, the deadline stopped it.
-        const message = e.limit === "wall_clock" && g.wallIsDeadline
+        // The worker knows only its wall limit; when that was the call's deadline, the deadline stopped
+        // it: the caller's choice, not a breach by the script, so no SecurityViolation.
+        const byDeadline = e.limit === "wall_clock" && g.wallIsDeadline;
+        const message = byDeadline
           ? e.message.replace(/^the script exceeded its wall-clock limit of \S+ ms/, `the call's deadline ran out: the script was stopped after ${Math.round(g.limits.wallTimeoutMs)} ms`)
           : e.message;
-        events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level);
+        if (!byDeadline) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level);
         throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
       }
       case "memory_limit":
