@@ -48,6 +48,7 @@ import { canonicalJson } from "../tools/canonical-json.ts";
 import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, oversized, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
 import { failedRollbackResult, rolledBackResult } from "./rollback-result.ts";
+import { schemaFilledResult } from "./auto-fix-result.ts";
 
 export interface MigrateOptions {
   /** Empty: the tool's own name (a file source is then required). */
@@ -534,8 +535,15 @@ export class Migrator {
       );
     } else if (inferred) {
       const fixed: StoredTool = { ...live, inputSchema: inferred, updatedAtMs: Date.now() };
+      // The live tool's migration is never pruned; its record and a MigrationCompleted say what changed.
+      const m = this.#d.migrations.get(live.migrationId);
+      const filled = m && schemaFilledResult(m);
       stopIfAbandoned(signal);
-      transaction(this.#d.db, () => this.#d.tools.put(fixed));
+      transaction(this.#d.db, () => {
+        this.#d.tools.put(fixed);
+        if (filled) this.#d.migrations.update(filled.migrationId, { result: toJson(MigrationResultSchema, filled) });
+      });
+      if (filled) this.#completed(filled, true);
       applied.push(`filled the missing inputSchema with one inferred from the source (properties: ${Object.keys((inferred.properties as object) ?? {}).join(", ") || "none"})`);
       live = fixed;
     }

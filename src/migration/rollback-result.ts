@@ -9,7 +9,7 @@ import type { StoredMigration } from "../store/migrations.ts";
 import type { StoredTool } from "../store/tools.ts";
 
 /** The migration's stored result; a row without one (or one this contract cannot read) gets its ids. */
-function storedResult(m: StoredMigration): MigrationResult {
+export function storedResult(m: StoredMigration): MigrationResult {
   try {
     if (m.result) return fromJson(MigrationResultSchema, m.result as JsonValue, { ignoreUnknownFields: true });
   } catch {

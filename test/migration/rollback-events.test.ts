@@ -1,6 +1,7 @@
 // Every migration step publishes its event: a rollback a MigrationCompleted for the migration it
 // undid (status ROLLED_BACK, saying what it restored), an auto-fix re-migration its
-// MigrationStarted and MigrationCompleted; a repeated rollback and a plain validation publish nothing.
+// MigrationStarted and MigrationCompleted, an auto-fix filling a missing schema a MigrationCompleted
+// for the tool's migration; a repeated rollback and a plain validation publish nothing.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -99,4 +100,26 @@ it("auto_fix re-migrating publishes that migration's events; a plain validation 
     ["migrationCompleted", id],
   ]);
   expect(completed(seen[1])).toMatchObject({ toolName: "rb_fix", success: true });
+}, 60_000);
+
+it("auto_fix filling a missing schema publishes MigrationCompleted for the tool's migration, and records what it filled", async () => {
+  writeFileSync(join(c.root, "rb_schema.js"), `export const name = "rb_schema";\nexport const description = "d";\nexport const version = "1";\nexport async function call(args) { return String(args.city); }\n`);
+  const migrated = await settled(c.migration.migrateTool({ toolName: "rb_schema", config: config() }));
+
+  let from = events.seen.length;
+  const fixed = (await c.migration.validateMigration({ toolName: "rb_schema", autoFix: true })).result!;
+  expect(fixed.autoFixResults!.applied.join()).toContain("filled the missing inputSchema");
+  const seen = await through(from, migrated.migrationId);
+  expect(seen.map((e) => [e.case, idOf(e)])).toEqual([["migrationCompleted", migrated.migrationId]]);
+  const done = completed(seen[0])!;
+  expect(done).toMatchObject({ toolName: "rb_schema", success: true });
+  expect(done.result!.status).toBe(MigrationState.COMPLETED);
+  expect(done.result!.newToolId).toBe(migrated.newToolId);
+  expect(metadataOf(done.result!)).toMatchObject({ auto_fix: "filled inputSchema" });
+
+  // The migration's record says so too: the rollback's result is built on it.
+  from = events.seen.length;
+  await c.migration.rollbackTool({ toolName: "rb_schema" });
+  const [undone] = (await through(from, migrated.migrationId)).map(completed);
+  expect(metadataOf(undone!.result!)).toMatchObject({ auto_fix: "filled inputSchema", rollback_action: "removed_tool" });
 }, 60_000);

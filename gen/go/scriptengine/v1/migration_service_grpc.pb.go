@@ -40,8 +40,9 @@ type MigrationServiceClient interface {
 	MigrateDirectory(ctx context.Context, in *MigrateDirectoryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[MigrateDirectoryResponse], error)
 	// Re-check a migrated tool against the live engine and its original; optionally auto-fix.
 	// A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
-	// from a changed original publishes that migration's MigrationStarted and MigrationCompleted
-	// (filling in a missing input schema publishes none).
+	// from a changed original publishes that migration's MigrationStarted and MigrationCompleted;
+	// one that fills in a missing input schema publishes a MigrationCompleted for the tool's migration
+	// (see MigrationCompleted).
 	ValidateMigration(ctx context.Context, in *ValidateMigrationRequest, opts ...grpc.CallOption) (*ValidateMigrationResponse, error)
 	// Restore the state from before a migration. Idempotent. Needs the migrate permission and a
 	// principal whose maximum level covers both the tool removed and the one restored. A rollback
@@ -144,8 +145,9 @@ type MigrationServiceServer interface {
 	MigrateDirectory(*MigrateDirectoryRequest, grpc.ServerStreamingServer[MigrateDirectoryResponse]) error
 	// Re-check a migrated tool against the live engine and its original; optionally auto-fix.
 	// A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
-	// from a changed original publishes that migration's MigrationStarted and MigrationCompleted
-	// (filling in a missing input schema publishes none).
+	// from a changed original publishes that migration's MigrationStarted and MigrationCompleted;
+	// one that fills in a missing input schema publishes a MigrationCompleted for the tool's migration
+	// (see MigrationCompleted).
 	ValidateMigration(context.Context, *ValidateMigrationRequest) (*ValidateMigrationResponse, error)
 	// Restore the state from before a migration. Idempotent. Needs the migrate permission and a
 	// principal whose maximum level covers both the tool removed and the one restored. A rollback

@@ -90,8 +90,9 @@ class MigrationServiceServicer:
     def ValidateMigration(self, request, context):
         """Re-check a migrated tool against the live engine and its original; optionally auto-fix.
         A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
-        from a changed original publishes that migration's MigrationStarted and MigrationCompleted
-        (filling in a missing input schema publishes none).
+        from a changed original publishes that migration's MigrationStarted and MigrationCompleted;
+        one that fills in a missing input schema publishes a MigrationCompleted for the tool's migration
+        (see MigrationCompleted).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -313,8 +313,9 @@ export declare const MigrationService: GenService<{
   /**
    * Re-check a migrated tool against the live engine and its original; optionally auto-fix.
    * A validation without auto_fix only reads and publishes no event; an auto_fix that re-migrates
-   * from a changed original publishes that migration's MigrationStarted and MigrationCompleted
-   * (filling in a missing input schema publishes none).
+   * from a changed original publishes that migration's MigrationStarted and MigrationCompleted;
+   * one that fills in a missing input schema publishes a MigrationCompleted for the tool's migration
+   * (see MigrationCompleted).
    *
    * @generated from rpc scriptengine.v1.MigrationService.ValidateMigration
    */
