@@ -32,10 +32,10 @@ export const DEFAULT_TTL_BOUNDS: TtlBounds = { defaultMs: 30_000, minMs: 1_000, 
 
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 /**
- * What a service_id / service_type / version may not contain: whitespace, control characters,
- * format characters (\p{Cf}: zero-width spaces and joiners, bidi overrides) and the others that
- * print as nothing (Default_Ignorable_Code_Point: Hangul fillers, variation selectors) or blank
- * (U+2800), so one entry could pass for another in a listing.
+ * What a service_id / service_type / version (and a metadata key) may not contain: whitespace,
+ * control characters, format characters (\p{Cf}: zero-width spaces and joiners, bidi overrides)
+ * and the others that print as nothing (Default_Ignorable_Code_Point: Hangul fillers, variation
+ * selectors) or blank (U+2800), so one entry could pass for another in a listing.
  */
 const NOT_TOKEN = /[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
 /** What a health_check_url may not contain: the URL parser drops or escapes these, so the URL checked would not be the one stored. */
@@ -110,7 +110,7 @@ export function metadataBytes(metadata: Record<string, string>): number {
 /**
  * Checks a ServiceInfo: service_id and service_type non-empty and bounded, endpoint host:port,
  * health_check_url an http(s) URL when given (empty means "no health check"), metadata bounded
- * per entry and in total (`maxMetadataBytes`). Throws a VALIDATION_ERROR naming the field.
+ * per entry and in total (`maxMetadataBytes`), its keys following the ids' rule (tokenProblem). Throws a VALIDATION_ERROR naming the field.
  */
 export function validateServiceInfo(
   info: ServiceInfo | undefined,
@@ -132,9 +132,10 @@ export function validateServiceInfo(
     throw invalid("service.metadata", `service.metadata has more than ${REGISTRY_LIMITS.metadataMaxEntries} entries`);
   }
   for (const [k, v] of entries) {
-    if (k === "" || longerThan(k, REGISTRY_LIMITS.metadataKeyMaxLength)) {
-      throw invalid("service.metadata", `service.metadata key ${JSON.stringify(k.slice(0, 40))} is empty or too long`);
-    }
+    // A key names a field, as an id does, and follows the same rule (an invisible character would
+    // make two keys look alike); a value is free text, any character allowed.
+    const keyProblem = k === "" ? "is empty" : tokenProblem(k, REGISTRY_LIMITS.metadataKeyMaxLength, true);
+    if (keyProblem) throw invalid("service.metadata", `service.metadata key ${JSON.stringify(k.slice(0, 40))} ${keyProblem}`);
     if (longerThan(v, REGISTRY_LIMITS.metadataValueMaxLength)) {
       throw invalid(
         "service.metadata",
