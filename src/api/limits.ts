@@ -173,6 +173,7 @@ export function grantFor(input: GrantInput): Grant {
     limits: {
       memoryBytes,
       wallTimeoutMs,
+      ...(wallTimeoutMs < ownWallMs && { ownWallTimeoutMs: ownWallMs }),
       cpuShare: cpuShare >= 100 ? undefined : cpuShare,
       maxOutputBytes: config.execution.maxOutputBytes,
       maxReturnBytes: config.execution.maxReturnBytes,

@@ -9,7 +9,7 @@ import type { OutputTail } from './output-tail.ts';
 export interface WorkerLimits {
   memoryMb: number;
   wallTimeoutMs: number;
-  /** CPU-time budget for the whole run (cpuShare × wall timeout), ms. */
+  /** CPU-time budget for the whole run (cpuShare × its own wall limit, at most wallTimeoutMs), ms. */
   cpuBudgetMs: number;
   maxOutputBytes: number;
   maxReturnBytes: number;

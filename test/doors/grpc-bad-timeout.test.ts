@@ -3,42 +3,19 @@
 // once) and answered what it found none in INTERNAL, while connect-node (HTTP port) refused all of
 // these INVALID_ARGUMENT in its own words. Both ports now refuse a value outside the grammar with
 // the same error, and honour one inside it.
-import * as http2 from "node:http2";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
-import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { RunScriptRequestSchema } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
+import { scriptServiceByHand } from "../helpers/grpc-by-hand.ts";
 import { serverForTests } from "../helpers/server-for-tests.ts";
 
 const server = serverForTests();
 const DOORS = ["grpc", "http"] as const;
 
-type End = { status?: string; reason?: string; message?: string };
-
 /** A gRPC call over `door` with this grpc-timeout and message; resolves its status, ErrorInfo reason and message. */
-function call(door: (typeof DOORS)[number], timeout: string, method = "GetConfig", message = new Uint8Array()): Promise<End> {
-  const session = http2.connect(`http://${server[door]}`);
-  session.on("error", () => {});
-  return new Promise<End>((resolve) => {
-    const end: End = {};
-    const st = session.request({ ":method": "POST", ":path": `/scriptengine.v1.ScriptService/${method}`, "content-type": "application/grpc", te: "trailers", "grpc-timeout": timeout });
-    const read = (h: http2.IncomingHttpHeaders) => {
-      if (h["grpc-status"] !== undefined) end.status = String(h["grpc-status"]);
-      if (h["grpc-message"] !== undefined) end.message = decodeURIComponent(String(h["grpc-message"]));
-      const bin = h["grpc-status-details-bin"];
-      const info = typeof bin === "string" ? fromBinary(StatusSchema, Buffer.from(bin, "base64")).details.find((d) => d.typeUrl.endsWith("/google.rpc.ErrorInfo")) : undefined;
-      if (info) end.reason = fromBinary(ErrorInfoSchema, info.value).reason;
-    };
-    st.on("response", read);
-    st.on("trailers", read);
-    st.on("data", () => {});
-    st.on("error", () => {});
-    st.on("close", () => resolve(end));
-    const envelope = Buffer.alloc(5);
-    envelope.writeUInt32BE(message.length, 1);
-    st.end(Buffer.concat([envelope, message]));
-  }).finally(() => session.destroy());
+async function call(door: (typeof DOORS)[number], timeout: string, method = "GetConfig", message = new Uint8Array()) {
+  const { status, reason, message: text } = await scriptServiceByHand(server[door], timeout, method, message);
+  return { status, reason, message: text };
 }
 
 describe("grpc-timeout outside its grammar", () => {
