@@ -193,7 +193,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     [
       contract(ScriptService, scriptImpl),
       contract(MigrationService, toolsAndMigration.migrationService),
-      contract(EventService, eventService({ bus })),
+      contract(EventService, eventService({ bus, registry })),
       contract(RegistryService, registryService({ registry })),
       contract(ToolService, toolsAndMigration.toolService),
     ],

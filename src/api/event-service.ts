@@ -9,12 +9,15 @@ import { hasPermission, principalOf, requirePermission } from "../auth/principal
 import { serviceError } from "../errors.ts";
 import { DEFAULT_EMIT_LIMITS, validateEmittedEvent, type EmitLimits } from "../events/validate.ts";
 import type { EventBus } from "../events/bus.ts";
+import type { ServiceRegistry } from "../registry/registry.ts";
 import { engineOnly } from "../events/engine-only.ts";
 import type { MetricsContributor } from "./script-service.ts";
 
 export interface EventServiceDeps {
   bus: EventBus;
   limits?: EmitLimits;
+  /** The registry, whose registrations' owners alone (and admins) may emit about them. */
+  registry?: Pick<ServiceRegistry, "whyNotOwner">;
 }
 
 export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof EventService>> {
@@ -25,9 +28,11 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
       const principal = requirePermission(ctx, "events:emit");
       const bytes = validateEmittedEvent(req.event, limits);
       if (!hasPermission(principal, "admin")) {
-        // What only the engine can know is the engine's (or an admin's) to say; a principal named
-        // like the engine's service would publish under its source.
-        const why = principal.name === bus.source ? `the principal "${principal.name}" has the engine's own name` : engineOnly(req.event!, bus.source);
+        // What only the engine can know is the engine's (or an admin's) to say, and what is about a
+        // service another principal registered, its owner's; a principal named like the engine's
+        // service would publish under its source.
+        const notOwner = deps.registry && ((id: string) => deps.registry!.whyNotOwner(id, { principal: principal.name, admin: false }));
+        const why = principal.name === bus.source ? `the principal "${principal.name}" has the engine's own name` : engineOnly(req.event!, bus.source, notOwner);
         if (why) {
           throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not emit this event: ${why} (needs the "admin" permission)`, {
             metadata: { permission: "admin", principal: principal.name },

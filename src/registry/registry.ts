@@ -362,13 +362,26 @@ export class ServiceRegistry {
     if (this.#closed) throw new RegistryError("ENGINE_STOPPED", "the registry is shut down");
   }
 
+  /**
+   * Why `caller` may not speak for `serviceId` (Emit a health or registration event about it): it is
+   * reserved, or its live registration is another principal's (or no one's); undefined when it may.
+   */
+  whyNotOwner(serviceId: string, caller: RegistryCaller): string | undefined {
+    const rec = this.#records.get(serviceId);
+    return this.#whyNot(serviceId, rec && rec.expiresAtMs > this.#now() ? rec : undefined, caller);
+  }
+
+  #whyNot(serviceId: string, rec: RegistrationRecord | undefined, caller: RegistryCaller): string | undefined {
+    if (this.#reserved.has(serviceId)) return "it is reserved for the engine";
+    if (rec && !caller.admin && rec.owner !== caller.principal) {
+      return rec.owner === undefined ? "it has no recorded owner; only an admin may change it" : "it is registered by another principal";
+    }
+    return undefined;
+  }
+
   /** Throws SECURITY_VIOLATION unless `caller` may change `serviceId` (held by `rec`, if live). */
   #checkMayChange(serviceId: string, rec: RegistrationRecord | undefined, caller: RegistryCaller, action: string): void {
-    let why: string | undefined;
-    if (this.#reserved.has(serviceId)) why = "it is reserved for the engine";
-    else if (rec && !caller.admin && rec.owner !== caller.principal) {
-      why = rec.owner === undefined ? "it has no recorded owner; only an admin may change it" : "it is registered by another principal";
-    }
+    const why = this.#whyNot(serviceId, rec, caller);
     if (why === undefined) return;
     throw new RegistryError("SECURITY_VIOLATION", `principal "${caller.principal}" may not ${action} service ${JSON.stringify(serviceId)}: ${why}`, {
       metadata: { service_id: serviceId, principal: caller.principal },
