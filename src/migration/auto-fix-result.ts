@@ -1,6 +1,7 @@
 // The MigrationResult an auto_fix that fills a missing input schema leaves for the tool's migration:
 // the one stored with it, its metadata saying what was filled. It is stored in place of the
-// migration's and is the result of the MigrationCompleted the fill publishes, as a rollback's is.
+// migration's and is the result of the MigrationCompleted the fill publishes, as a rollback's is;
+// a fill the store refuses publishes failedChangeResult's (success false), as a rollback does.
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";

@@ -47,7 +47,7 @@ import { inferInputSchema } from "../tools/registry-source.ts";
 import { canonicalJson } from "../tools/canonical-json.ts";
 import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, oversized, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
-import { failedRollbackResult, rolledBackResult } from "./rollback-result.ts";
+import { failedChangeResult, rolledBackResult } from "./rollback-result.ts";
 import { schemaFilledResult } from "./auto-fix-result.ts";
 
 export interface MigrateOptions {
@@ -539,10 +539,16 @@ export class Migrator {
       const m = this.#d.migrations.get(live.migrationId);
       const filled = m && schemaFilledResult(m);
       stopIfAbandoned(signal);
-      transaction(this.#d.db, () => {
-        this.#d.tools.put(fixed);
-        if (filled) this.#d.migrations.update(filled.migrationId, { result: toJson(MigrationResultSchema, filled) });
-      });
+      try {
+        transaction(this.#d.db, () => {
+          this.#d.tools.put(fixed);
+          if (filled) this.#d.migrations.update(filled.migrationId, { result: toJson(MigrationResultSchema, filled) });
+        });
+      } catch (err) {
+        // Refused by the store (a full disk, say): nothing changed, and it is said, as for a rollback.
+        if (m) this.#completed(failedChangeResult(m, "auto_fix", "auto_fix filling inputSchema", messageOf(err)), false);
+        throw err;
+      }
       if (filled) this.#completed(filled, true);
       applied.push(`filled the missing inputSchema with one inferred from the source (properties: ${Object.keys((inferred.properties as object) ?? {}).join(", ") || "none"})`);
       live = fixed;
@@ -712,7 +718,7 @@ export class Migrator {
         });
       } catch (err) {
         // The one failure after the checks passed (a full disk, say): nothing changed, and it is said.
-        this.#completed(failedRollbackResult(m, messageOf(err)), false);
+        this.#completed(failedChangeResult(m, "rollback", "rollback", messageOf(err)), false);
         throw err;
       }
       if (compiled) {

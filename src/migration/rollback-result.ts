@@ -46,9 +46,14 @@ export function rolledBackResult(m: StoredMigration, done: RollbackDone): Migrat
   return r;
 }
 
-/** A rollback whose change the store refused: the migration's result as it stands (still COMPLETED), its error last. */
-export function failedRollbackResult(m: StoredMigration, error: string): MigrationResult {
+/**
+ * A change to a migration's tool that the store refused: the migration's result as it stands (still
+ * COMPLETED), metadata failed_change naming the change ("rollback", or "auto_fix" for a schema
+ * fill), and `what` failed last in its errors.
+ */
+export function failedChangeResult(m: StoredMigration, change: "rollback" | "auto_fix", what: string, error: string): MigrationResult {
   const r = storedResult(m);
-  r.errors.push(`rollback failed, nothing was changed: ${error}`);
+  r.metadata.failed_change = text(change);
+  r.errors.push(`${what} failed, nothing was changed: ${error}`);
   return r;
 }

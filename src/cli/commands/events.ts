@@ -8,11 +8,17 @@ import { enumName, err, fmtDuration, fmtTime, json, out, printable } from "../ou
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
 
-/** A rollback's MigrationCompleted carries the migration ROLLED_BACK, or, refused, still COMPLETED with success false. */
+/**
+ * A rollback's MigrationCompleted carries the migration ROLLED_BACK, or, refused, still COMPLETED
+ * with success false, as does an auto_fix fill refused (metadata failed_change says which).
+ */
 function migrationOutcome(c: MigrationCompleted): string {
   const status = c.result?.status;
   if (status === MigrationState.ROLLED_BACK) return "rolled back";
-  if (status === MigrationState.COMPLETED && !c.success) return "rollback failed";
+  if (status === MigrationState.COMPLETED && !c.success) {
+    const change = c.result?.metadata.failed_change?.kind;
+    return `${change?.case === "stringValue" ? change.value : "rollback"} failed`;
+  }
   return c.success ? "ok" : "failed";
 }
 
