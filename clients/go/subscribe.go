@@ -30,8 +30,9 @@ type SubscribeOptions struct {
 	// behind) instead of resubscribing.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
-	// value) means the default, 10, not "never reconnect": set NoResume for that. A stream ended by
-	// EVENTS_LOST counts only when no event arrived since the last resume.
+	// value) means the default, 10, not "never reconnect": a negative value means that, as NoResume
+	// does (and as 0 or less does in the TS and Python SDKs). A stream ended by EVENTS_LOST counts
+	// only when no event arrived since the last resume.
 	MaxReconnects int
 }
 
@@ -226,7 +227,8 @@ type WatchOptions struct {
 	// behind) instead of watching again.
 	NoResume bool
 	// MaxReconnects is the number of consecutive failed reconnects before giving up. 0 (the zero
-	// value) means the default, 10, not "never reconnect": set NoResume for that. A reconnect did
+	// value) means the default, 10, not "never reconnect": a negative value means that, as NoResume
+	// does (and as 0 or less does in the TS and Python SDKs). A reconnect did
 	// not fail once its stream got SYNCED or a change; one that ended with neither failed, however
 	// long it lasted (a hung server, a proxy with no backend). A stream ended by EVENTS_LOST counts
 	// only when no change arrived since the last resume.

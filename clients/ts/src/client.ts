@@ -210,7 +210,8 @@ export interface SubscribeOptions {
    */
   resume?: boolean;
   /**
-   * Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0).
+   * Consecutive failed reconnects before giving up (default 10; 0 or less: none. Go's MaxReconnects 0
+   * is its default, a negative value none there too: -1 reads alike in every SDK).
    * A stream ended by `EVENTS_LOST` counts unless it delivered an event since the last resume.
    */
   maxReconnects?: number;
@@ -236,7 +237,8 @@ export interface WatchOptions {
    */
   resume?: boolean;
   /**
-   * Consecutive failed reconnects before giving up (default 10; 0: none, unlike Go's MaxReconnects 0).
+   * Consecutive failed reconnects before giving up (default 10; 0 or less: none. Go's MaxReconnects 0
+   * is its default, a negative value none there too: -1 reads alike in every SDK).
    * A reconnect worked once its stream said SYNCED or got a change; one that ended with neither failed,
    * however long it lasted (a hung server, a proxy with no backend).
    * A stream ended by `EVENTS_LOST` counts unless it delivered a change since the last resume.
