@@ -12,10 +12,12 @@
 // by the TCP 4-tuple, unique among open connections. (The peer's address and port alone are not:
 // on a wildcard door, one source port may reach two local addresses.)
 import type * as http from "node:http";
+import { constants as http2Constants } from "node:http2";
 import type * as http2 from "node:http2";
 import type { Server, Socket } from "node:net";
 import { cancelOnStalledStream, cutOnStalledWrites } from "./write-stall.ts";
 import { peerOf, type CutLog } from "./cut-log.ts";
+import { MAX_PENDING_STREAMS } from "./door-limits.ts";
 
 interface Connection {
   /** The accepted TCP socket: destroying it ends the TLS socket over it too. */
@@ -60,6 +62,8 @@ export class DoorConnections {
   #closing = false;
   readonly #stallMs: number | undefined;
   readonly #cuts: CutLog;
+  /** HTTP/2 streams of every connection whose request the peer has not ended yet (see follow()). */
+  #pending = 0;
 
   /**
    * With `stallMs`, a connection whose peer stops taking what is written to it is cut, and an HTTP/2
@@ -105,8 +109,31 @@ export class DoorConnections {
     });
   }
 
-  /** Follows what the connections handed to `server` carry: TLS, HTTP/2 sessions and their streams. */
+  /**
+   * Follows what the connections handed to `server` carry: TLS, HTTP/2 sessions and their streams.
+   * A stream whose request has not ended is pending: its peer decides how long it stays so (up to
+   * idle_timeout for a one-message body, the call's deadline for a stream's), and each holds tens of
+   * KB. MAX_CONCURRENT_STREAMS bounds them per connection only, so past MAX_PENDING_STREAMS pending
+   * on the whole door a new stream is refused (RST_STREAM REFUSED_STREAM, which tells the client it
+   * was not processed, so it may retry): the HTTP door's handler skips it (refusedStream()), and
+   * grpc-js, which runs a method only once its request has come, never does.
+   */
   follow(server: AnyServer): void {
+    server.prependListener("stream", (stream: http2.ServerHttp2Stream) => {
+      if (stream.endAfterHeaders) return; // no body: the server, not its peer, decides when it ends
+      if (this.#pending >= MAX_PENDING_STREAMS) {
+        this.#cuts("refused_stream", (stream.session?.socket as Tagged | undefined)?.[CONNECTION]?.peer);
+        return void stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
+      }
+      this.#pending++;
+      let counted = true;
+      const settled = () => {
+        if (counted) this.#pending--;
+        counted = false;
+      };
+      stream.once("end", settled);
+      stream.once("close", settled);
+    });
     // Before the HTTP/2 server's own listener, which starts the session.
     server.prependListener("secureConnection", (socket: Socket) => {
       const tuple = tupleOf(socket);
@@ -216,6 +243,11 @@ function cutOnceEnded(socket: Socket, conn: Connection, destroy: () => void): vo
     cut.unref();
     conn.raw.once("close", () => clearTimeout(cut));
   });
+}
+
+/** Whether `stream` was refused (follow()): its handler has nothing to do, the stream closes by itself. */
+export function refusedStream(stream: http2.Http2Stream): boolean {
+  return stream.rstCode === http2Constants.NGHTTP2_REFUSED_STREAM;
 }
 
 /** Ends `socket` once what was written to it is out; the peer's end is not waited for. */

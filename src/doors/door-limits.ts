@@ -14,3 +14,10 @@ export const GRPC_MAX_SEND_BYTES = 64 * 1024 * 1024;
 
 /** HTTP/2 streams one connection may have open at once, on both doors: what one connection can hold in flight. */
 export const MAX_CONCURRENT_STREAMS = 256;
+
+/**
+ * HTTP/2 streams whose request has not ended (a body still to come) one door holds at once, over
+ * all its connections: each holds tens of KB for as long as its peer keeps it so (idle_timeout for a
+ * one-message body), and connections are many. Past it a new stream is refused (REFUSED_STREAM).
+ */
+export const MAX_PENDING_STREAMS = 2048;
