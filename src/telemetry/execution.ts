@@ -33,6 +33,18 @@ import { clipText } from "../errors.ts";
 const MAX_STATUS_BYTES = 512;
 const MAX_NAME_BYTES = 256;
 
+/**
+ * The outcome of an execution the engine answered with an error instead of a result: "rejected" when
+ * it never ran (queue full, the caller's limit, the engine stopping), else the engine's reason for
+ * a run it started but could not finish ("worker_crashed": its worker died under it;
+ * "engine_stopped": stopped at the end of a shutdown's or Stop's grace), never "rejected".
+ */
+const unfinished = (dispatched: boolean, err: unknown): string => {
+  if (!dispatched) return "rejected";
+  const reason = (err as { reason?: unknown } | undefined)?.reason;
+  return typeof reason === "string" && /^[A-Z_]{1,32}$/.test(reason) ? reason.toLowerCase() : "failed";
+};
+
 /** An error's message (or the value thrown) as a bounded span status message. */
 const statusText = (err: unknown, fallback?: string): string =>
   clipText(String((err as Error | undefined)?.message ?? fallback ?? err), MAX_STATUS_BYTES);
@@ -93,7 +105,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
         },
         done(outcome, error) {
           const end = performance.now();
-          const result = outcome ? (outcome.success ? "success" : (outcome.error?.kind ?? "failed")) : "rejected";
+          const result = outcome ? (outcome.success ? "success" : (outcome.error?.kind ?? "failed")) : unfinished(run !== undefined, error);
           executions.add(1, { [ATTR_OUTCOME]: result, [ATTR_SECURITY_LEVEL]: level });
           if (queueOpen) {
             queue.setStatus({ code: SpanStatusCode.ERROR, message: statusText(error, "not run") });
@@ -101,6 +113,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
             queueOpen = false;
           }
           if (!run) return;
+          run.setAttribute(ATTR_OUTCOME, result);
           if (outcome) {
             const compileMs = outcome.metadata.compileMs;
             if (compileMs !== undefined) {
@@ -109,7 +122,6 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
                 .startSpan(SPAN_COMPILE, { startTime: clock(runStart), attributes: { [ATTR_SCRIPT_ID]: scriptId, [ATTR_CACHE_HIT]: outcome.metadata.cacheHit } }, runCtx)
                 .end(clock(Math.min(runStart + compileMs, end)));
             }
-            run.setAttribute(ATTR_OUTCOME, result);
             if (!outcome.success) run.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error?.kind });
           } else {
             run.setStatus({ code: SpanStatusCode.ERROR, message: statusText(error) });
