@@ -10,6 +10,7 @@ import type { HealthState } from "./health/state.ts";
 import { EventBus } from "./events/bus.ts";
 import { ServiceRegistry } from "./registry/registry.ts";
 import { SqliteRegistryStore } from "./registry/sqlite-store.ts";
+import { openExpiredMarks, type ExpiredMarks } from "./registry/expired-marks.ts";
 import { openDatabase, whileOpening } from "./store/database.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
 import { SequenceRepository } from "./store/sequences.ts";
@@ -59,9 +60,20 @@ export function openState(config: Config, serviceId: string, health: HealthState
       log.error("registry sweep failed", { error: String(err) });
     },
     storeFull: (err) => noteStoreFault(err) === "full",
+    expiredMarks: expiredMarksOf(dataDir, log),
   }));
   const scripts = whileOpening(dataDir, () => new ScriptRepository(db, config.store.maxVersions, config.store.maxBytes, config.maxSourceSize));
   return { db, sequences, bus, registry, scripts };
+}
+
+/** The registry's record of expiries announced while their rows were kept; without it (no room to make it), they are announced again after a restart. */
+function expiredMarksOf(dataDir: string, log: Logger): ExpiredMarks | undefined {
+  try {
+    return openExpiredMarks(dataDir);
+  } catch (err) {
+    log.warn("registry-expired cannot be made: an expiry a full disk keeps the row of is announced again after a restart", { error: String(err) });
+    return undefined;
+  }
 }
 
 /**

@@ -23,7 +23,9 @@
 //   published on the event bus (service_registered on register and update, service_unregistered
 //   with reason "deregistered" or the caller's reason, or "expired").
 // - Registrations live in a RegistryStore and survive a restart; on load the expired ones are
-//   removed and announced.
+//   removed and announced. An expiry whose row a full disk kept is announced at once and its row
+//   removed at a later sweep, once the store takes it; the expiredMarks record says so across a
+//   restart, so the row is then removed without being announced again.
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -44,6 +46,7 @@ import { MemoryRegistryStore, type RegistrationRecord, type RegistryStore } from
 import { DEFAULT_TTL_BOUNDS, REGISTRY_LIMITS, resolveTtl, validateServiceInfo, type TtlBounds } from "./validate.ts";
 import { PushIterator } from "../events/push-iterator.ts";
 import { pageWithin } from "../store/database.ts";
+import type { ExpiredLease, ExpiredMarks } from "./expired-marks.ts";
 import { firstCodePoints } from "../code-points.ts";
 
 /** A deregistration's reason, as its ServiceUnregistered event carries it, in characters (code points). */
@@ -89,10 +92,15 @@ export interface ServiceRegistryOptions {
   onError?: (err: unknown) => void;
   /**
    * Whether a failed write is the store's full disk: a renewal or an expiry then holds in memory
-   * (live services must not all expire because the engine's disk filled; an expired row is
-   * expired again when loaded). Default: never.
+   * (live services must not all expire because the engine's disk filled; an expired row kept is
+   * removed at a later sweep). Default: never.
    */
   storeFull?: (err: unknown) => boolean;
+  /**
+   * The record of expiries announced while their rows were kept, so that a restart removes those
+   * rows without announcing them again. Absent: they are announced again when loaded.
+   */
+  expiredMarks?: ExpiredMarks;
 }
 
 export interface DiscoverResult {
@@ -121,6 +129,9 @@ export class ServiceRegistry {
   readonly #maxPageSize: number;
   readonly #onError: (err: unknown) => void;
   readonly #storeFull: (err: unknown) => boolean;
+  readonly #marks: ExpiredMarks | undefined;
+  /** Expired registrations, announced, whose rows a full disk kept: removed at a later sweep. */
+  readonly #kept = new Map<string, RegistrationRecord>();
   readonly #records = new Map<string, RegistrationRecord>();
   readonly #byLease = new Map<string, string>();
   /** Registrations held per owner, for the per-principal quota. */
@@ -145,11 +156,20 @@ export class ServiceRegistry {
     this.#maxPageSize = options.maxPageSize ?? 500;
     this.#onError = options.onError ?? ((err) => console.error("registry sweeper:", err));
     this.#storeFull = options.storeFull ?? (() => false);
+    this.#marks = options.expiredMarks;
+    const marked = this.#marks?.any ?? false;
+    const now = this.#now();
     for (const rec of this.#store.load()) {
+      if (marked && rec.expiresAtMs <= now && this.#marks!.announced(leaseKey(rec))) {
+        this.#kept.set(rec.info.serviceId, rec); // announced by the run that kept it
+        continue;
+      }
       this.#records.set(rec.info.serviceId, rec);
       this.#byLease.set(rec.leaseId, rec.info.serviceId);
       this.#countOwner(rec.owner, 1);
     }
+    // Marks of rows since removed (or a run without marks support) are let go.
+    if (marked) this.#recordKept();
     this.sweep();
     const interval = options.sweepIntervalMs ?? 1000;
     if (interval > 0) {
@@ -214,6 +234,8 @@ export class ServiceRegistry {
       ...(owner === undefined ? {} : { owner }),
     };
     this.#store.save(rec);
+    // A row kept for an announced expiry is overwritten by this one: nothing is left to remove.
+    if (this.#kept.delete(rec.info.serviceId)) this.#recordKept();
     if (prev) {
       this.#byLease.delete(prev.leaseId);
       this.#countOwner(prev.owner, -1);
@@ -336,6 +358,7 @@ export class ServiceRegistry {
 
   /** Removes and announces every expired registration; returns how many. */
   sweep(): number {
+    this.#removeKept();
     const now = this.#now();
     let n = 0;
     for (const rec of [...this.#records.values()]) {
@@ -421,18 +444,44 @@ export class ServiceRegistry {
     this.#expiredCount++;
   }
 
-  /** Runs a store write; one refused for a full disk is let go (the change holds in memory). */
-  #unlessFull(write: () => void): void {
+  /** Runs a store write; false when it was refused for a full disk (the change holds in memory). */
+  #unlessFull(write: () => void): boolean {
     try {
       write();
+      return true;
     } catch (err) {
       if (!this.#storeFull(err)) throw err;
+      return false;
     }
   }
 
-  /** `evenIfFull`: an expiry, which holds whether or not its row can be removed. */
+  /** Removes the rows kept for announced expiries, until the store refuses one (then it is full still). */
+  #removeKept(): void {
+    if (this.#kept.size === 0) return;
+    const before = this.#kept.size;
+    for (const id of [...this.#kept.keys()]) {
+      if (!this.#unlessFull(() => this.#store.remove(id))) break;
+      this.#kept.delete(id);
+    }
+    if (this.#kept.size !== before) this.#recordKept();
+  }
+
+  /** Records the kept rows' leases (expiredMarks); a failure to is the sweeper's error to report. */
+  #recordKept(): void {
+    try {
+      this.#marks?.record([...this.#kept.values()].map(leaseKey));
+    } catch (err) {
+      this.#onError(err);
+    }
+  }
+
+  /**
+   * `evenIfFull`: an expiry, which holds whether or not its row can be removed; a row kept is
+   * recorded as announced once it is (a crash between the two announces it again, never not at all).
+   */
   #remove(rec: RegistrationRecord, kind: ChangeKind, reason: string, evenIfFull = false): void {
-    if (evenIfFull) this.#unlessFull(() => this.#store.remove(rec.info.serviceId));
+    let removed = true;
+    if (evenIfFull) removed = this.#unlessFull(() => this.#store.remove(rec.info.serviceId));
     else this.#store.remove(rec.info.serviceId);
     this.#records.delete(rec.info.serviceId);
     this.#byLease.delete(rec.leaseId);
@@ -443,6 +492,10 @@ export class ServiceRegistry {
         event: { case: "serviceUnregistered", value: { serviceId: rec.info.serviceId, reason } },
       }),
     );
+    if (!removed) {
+      this.#kept.set(rec.info.serviceId, rec);
+      this.#recordKept();
+    }
   }
 
   /** `prev`: the record an UPDATED replaces. */
@@ -602,6 +655,8 @@ export class RegistryWatch extends PushIterator<WatchServicesResponse> {
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+const leaseKey = (rec: RegistrationRecord): ExpiredLease => ({ serviceId: rec.info.serviceId, leaseId: rec.leaseId });
 
 /** The lease; `withId` false leaves lease_id empty (what readers other than the registrant get). */
 function leaseOf(rec: RegistrationRecord, withId = true): Lease {
