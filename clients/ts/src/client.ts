@@ -478,8 +478,9 @@ export class ScriptEngineClient {
 
   /**
    * Ends the subscribe()/watch() loops quietly (as their signal would) and closes the underlying
-   * connection (grpc-js): unary calls in flight and later ones fail CancelledError. The HTTP
-   * transports hold no connection of their own, so their unary calls are not affected.
+   * connections (grpc-js, grpc-http2): unary calls in flight and later ones fail CancelledError.
+   * Connect and gRPC-Web (HTTP/1.1) hold no connection of their own, so their unary calls are not
+   * affected.
    */
   close(): void {
     this.closed = true;

@@ -2,7 +2,8 @@
 // server's response headers (refused at the TLS layer: a plaintext client on a TLS port, a client
 // certificate the server does not trust) closes the pending stream with RST_STREAM CANCEL, which
 // connect-node reports as CANCELED though the caller cancelled nothing. It is UNAVAILABLE, so
-// idempotent calls retry and subscriptions resume as after any failed connection.
+// idempotent calls retry and subscriptions resume as after any failed connection. Its connections
+// are its own, so close() closes them, as the grpc-js transport's does.
 import type * as http2 from "node:http2";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { validateReadWriteMaxBytes, type UniversalClientFn } from "@connectrpc/connect/protocol";
@@ -37,11 +38,15 @@ export function unavailableBeforeHeaders(inner: UniversalClientFn): UniversalCli
   };
 }
 
+/** What a call on a closed transport fails with, in flight or later (as on grpc-js). */
+const closedError = () => new ConnectError("the client was closed", Code.Canceled);
+
 /** HTTP/2 sessions to one server, each carrying a bounded number of calls (see ConnectionPool). */
 export class Http2SessionPool implements SessionManager {
   readonly authority: string;
   readonly #pool: ConnectionPool<Http2SessionManager>;
   readonly #owner = new WeakMap<http2.ClientHttp2Stream, Http2SessionManager>();
+  #closed = false;
 
   constructor(baseUrl: string, nodeOptions?: http2.SecureClientSessionOptions, keepalive?: { timeMs: number; timeoutMs: number }) {
     this.authority = new URL(baseUrl).origin;
@@ -51,7 +56,20 @@ export class Http2SessionPool implements SessionManager {
     this.#pool = new ConnectionPool(() => new Http2SessionManager(baseUrl, ping, nodeOptions));
   }
 
+  /** close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes every session (their streams end) and refuses later requests. */
+  close(): void {
+    this.#closed = true;
+    for (const conn of this.#pool.connections) conn.abort(closedError());
+  }
+
   async request(method: string, path: string, headers: http2.OutgoingHttpHeaders, options: Omit<http2.ClientSessionRequestOptions, "signal">): Promise<http2.ClientHttp2Stream> {
+    // A session aborted by close() would connect again for the next request.
+    if (this.#closed) throw closedError();
     const { conn, release } = this.#pool.acquire();
     try {
       const stream = await conn.request(method, path, headers, options);
@@ -69,10 +87,15 @@ export class Http2SessionPool implements SessionManager {
   }
 }
 
-/** createGrpcTransport's defaults (binary, gzip/br accepted, nothing compressed), over the wrapped client. */
-export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Transport {
+/**
+ * createGrpcTransport's defaults (binary, gzip/br accepted, nothing compressed), over the wrapped
+ * client. close() closes its connections: calls in flight and later ones fail CANCELLED "the client
+ * was closed", whatever the closed session made of them.
+ */
+export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Transport & { close(): void } {
   const sessions = new Http2SessionPool(options.baseUrl, options.nodeOptions, options.keepalive);
-  return createTransport({
+  const closedOr = (e: unknown) => (sessions.closed ? closedError() : e);
+  const inner = createTransport({
     baseUrl: options.baseUrl,
     httpClient: unavailableBeforeHeaders(createNodeHttpClient({ httpVersion: "2", sessionProvider: () => sessions })),
     useBinaryFormat: true,
@@ -81,4 +104,24 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Tr
     sendCompression: null,
     ...validateReadWriteMaxBytes(undefined, undefined, undefined),
   });
+  return {
+    close: () => sessions.close(),
+    async unary(...args) {
+      if (sessions.closed) throw closedError();
+      return inner.unary(...args).catch((e: unknown) => Promise.reject(closedOr(e)));
+    },
+    async stream(...args) {
+      if (sessions.closed) throw closedError();
+      const res = await inner.stream(...args).catch((e: unknown) => Promise.reject(closedOr(e)));
+      const source = res.message;
+      async function* messages() {
+        try {
+          yield* source;
+        } catch (e) {
+          throw closedOr(e);
+        }
+      }
+      return { ...res, message: messages() };
+    },
+  };
 }

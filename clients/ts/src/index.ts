@@ -119,11 +119,13 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
   // A URL's scheme is case-insensitive (RFC 3986): HTTP://host is a URL too, not a host named "http".
   const baseUrl = /^https?:\/\//i.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
   const nodeOptions = tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
+  if (kind === "grpc-http2") {
+    const transport = createGrpcHttp2Transport({ baseUrl, nodeOptions, keepalive });
+    return new ScriptEngineClient(transport, options, () => transport.close());
+  }
   const transport =
-    kind === "grpc-http2"
-      ? createGrpcHttp2Transport({ baseUrl, nodeOptions, keepalive })
-      : kind === "grpc-web"
-        ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions })
-        : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: kind === "connect", nodeOptions });
+    kind === "grpc-web"
+      ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions })
+      : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: kind === "connect", nodeOptions });
   return new ScriptEngineClient(transport, options);
 }

@@ -25,7 +25,7 @@ const loops = {
   watch: (c: ScriptEngineClient) => c.watch({ serviceType: "nothing-here" }),
 };
 
-describe.each(["grpc-js", "connect", "grpc-web"] as const)("close() over %s", (transport) => {
+describe.each(["grpc-js", "grpc-http2", "connect", "grpc-web"] as const)("close() over %s", (transport) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ args: SERVER_ARGS });
