@@ -137,7 +137,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
   }
   inviteOnlyBodiesThatFit(h2, limits.maxRequestBytes);
   if (h1) inviteOnlyBodiesThatFit(h1, limits.maxRequestBytes);
-  connections.accepted(listener);
+  // Over TLS the handshake is due within idle_timeout (120 s at most): this door's own deadline
+  // cuts (and logs) it first, Node's handshakeTimeout, as long, is left as a backstop.
+  connections.accepted(listener, tls ? handshakeTimeoutMs(limits.idleTimeoutMs) : undefined, "handshake");
   connections.follow(h2);
   connections.followRequests(h1 ?? h2);
   h2.on("session", (session: http2.ServerHttp2Session) => closeWhenIdle(session, limits.idleTimeoutMs));

@@ -36,6 +36,8 @@ interface Connection {
   calls: number;
   /** Closes a connection that does not start in time (see accepted()). */
   timer?: NodeJS.Timeout;
+  /** `timer` is cleared once the TLS handshake is done. */
+  handshakeOnly: boolean;
   /** Being ended (release()). */
   released: boolean;
 }
@@ -80,13 +82,16 @@ export class DoorConnections {
 
   /**
    * Follows the sockets `server` accepts. With `startWithinMs`, one whose peer has not begun within
-   * it (no TLS handshake done, no HTTP/2 frame, no request) is closed (the gRPC door's deadline).
+   * it (no TLS handshake done, no HTTP/2 frame, no request) is closed (the gRPC door's deadline);
+   * with `until` "handshake", only its TLS handshake is due by then (the HTTP door over TLS, whose
+   * protocols bound what follows). Either cut is logged naming the peer's address, taken here:
+   * once Node's own handshake timeout has cut a TLS socket, it no longer knows it.
    */
-  accepted(server: Server, startWithinMs?: number): void {
+  accepted(server: Server, startWithinMs?: number, until: "begun" | "handshake" = "begun"): void {
     server.prependListener("connection", (raw: Socket) => {
       const tuple = tupleOf(raw);
       if (tuple === undefined) return; // already gone
-      const conn: Connection = { raw, peer: peerOf(raw), socket: raw, started: false, calls: 0, released: false };
+      const conn: Connection = { raw, peer: peerOf(raw), socket: raw, started: false, calls: 0, released: false, handshakeOnly: until === "handshake" };
       if (startWithinMs !== undefined) {
         conn.timer = setTimeout(() => this.#cut(conn, "silent"), startWithinMs);
         conn.timer.unref();
@@ -140,6 +145,7 @@ export class DoorConnections {
       const conn = tuple === undefined ? undefined : this.#byTuple.get(tuple);
       if (!conn) return;
       conn.socket = socket;
+      if (conn.handshakeOnly) clearTimeout(conn.timer);
       (socket as Tagged)[CONNECTION] = conn;
       cutOnceEnded(socket, conn, () => this.#cut(conn, "end_ignored"));
     });

@@ -6,6 +6,7 @@ import * as net from "node:net";
 import { describe, expect, it } from "vitest";
 import { serverForTests } from "../helpers/server-for-tests.ts";
 import { until } from "../helpers/until.ts";
+import { makeCerts } from "../helpers/certs.ts";
 
 const server = serverForTests({ toml: '[server]\nidle_timeout = "1s"\n' });
 
@@ -93,4 +94,18 @@ describe("a connection that is not cut for its peer", () => {
     await until("the silent connection's line", () => lines("silent").length > 0);
     expect(lines("headers")).toEqual([]);
   });
+});
+
+describe("over TLS, a connection whose handshake never ends", () => {
+  const certs = makeCerts();
+  const secure = serverForTests({ toml: `[server]\nidle_timeout = "1s"\ntls_cert_file = "${certs.serverCert}"\ntls_key_file = "${certs.serverKey}"\n` });
+  const lines = (door: string) => secure.logs().split("\n").filter((l) => l.includes('"cut":"silent"')).map((l) => JSON.parse(l) as Line).filter((l) => l.door === door);
+
+  // Node's own handshake timeout cut it unlogged on the HTTP door: by then the socket no longer knew its peer.
+  for (const door of ["http", "grpc"] as const) {
+    it(`${door} door: its cut is a line naming its peer`, { timeout: 30_000 }, async () => {
+      const port = await cutConnection(door === "http" ? secure.http : secure.grpc);
+      await until(`a silent line for ${door} peer port ${port}`, () => lines(door).find((l) => l.peer === `127.0.0.1:${port}`), { seen: () => lines(door) });
+    });
+  }
 });
