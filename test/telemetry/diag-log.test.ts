@@ -29,15 +29,23 @@ it("an export failure is logged though another kind of diagnostic floods the sam
   diag.error(exportFailed(4319)); // the same kind: throttled
   expect(diagLines().map((l) => l.msg)).toEqual([
     "telemetry: Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.",
-    `telemetry: ${exportFailed(4318)}`,
+    "telemetry: connect ECONNREFUSED 127.0.0.1:4318",
   ]);
+  expect(diagLines()[1]).toMatchObject({ code: "ECONNREFUSED", at: "TCPConnectWrap.afterConnect" });
 });
 
-it("clips the message, not only the detail", () => {
+it("reads a serialized error: its first line, the collector's answer clipped, and the detail clipped", () => {
   diag.error(JSON.stringify({ stack: "OTLPExporterError: Bad Request\n" + "x".repeat(100_000), data: "y".repeat(100_000) }), "z".repeat(10_000));
+  const [line] = diagLines();
+  expect(line!.msg).toBe("telemetry: OTLPExporterError: Bad Request");
+  expect(Buffer.byteLength(String(line!.data))).toBeLessThanOrEqual(512);
+  expect(Buffer.byteLength(String(line!.detail))).toBeLessThanOrEqual(512);
+});
+
+it("clips a message too long to read", () => {
+  diag.error(JSON.stringify({ stack: "OTLPExporterError: Bad Request\n" + "x".repeat(100_000), data: "y".repeat(2_000_000) }));
   const [line] = diagLines();
   expect(String(line!.msg).startsWith('telemetry: {"stack":"OTLPExporterError: Bad Request')).toBe(true);
   expect(String(line!.msg).endsWith("…")).toBe(true);
   expect(Buffer.byteLength(String(line!.msg))).toBeLessThanOrEqual(600);
-  expect(Buffer.byteLength(String(line!.detail))).toBeLessThanOrEqual(512);
 });
