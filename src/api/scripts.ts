@@ -371,7 +371,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       if (!stored) {
         throw scriptNotFound(scriptId, req.version);
       }
-      const over = storedSourceOver(stored.source, config.maxSourceSize);
+      const over = storedSourceOver(stored, config.maxSourceSize);
       if (over) {
         throw serviceError("CONFIGURATION_ERROR", `script ${scriptId} version ${stored.version}: ${over.message}`, {
           metadata: { key: "max_source_size", script_id: scriptId, size: over.size, limit: config.maxSourceSize },

@@ -2,6 +2,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { LRUCache } from "lru-cache";
 import { transaction } from "./database.ts";
+import { rememberSourceBytes } from "./source-limit.ts";
 
 export interface StoredScript {
   scriptId: string;
@@ -56,6 +57,8 @@ interface Row {
   compile_time_ms: number;
   cache_key: string;
   created_at_ms: number;
+  /** octet_length(source), where the query asks for it. */
+  source_bytes?: number;
 }
 
 const SCHEMA = `
@@ -85,7 +88,7 @@ const ADD_CREATED_AT = [
   `UPDATE scripts SET created_at_ms = (SELECT MIN(compiled_at_ms) FROM scripts f WHERE f.script_id = scripts.script_id) WHERE created_at_ms IS NULL`,
 ];
 
-const SELECT = `SELECT s.* FROM scripts s`;
+const SELECT = `SELECT s.*, ${bytesOfColumn("s.source")} AS source_bytes FROM scripts s`;
 /** Every column but the source, whose size comes instead: a listing never loads sources. */
 const SELECT_LISTED = `SELECT s.script_id, s.version, s.source_hash, s.language, s.kind, s.name, s.metadata_json, s.diagnostics_json,
   s.compiled_at_ms, s.compile_time_ms, s.cache_key, s.created_at_ms, ${bytesOfColumn("s.source")} AS source_size FROM scripts s`;
@@ -255,6 +258,7 @@ export class ScriptRepository {
     const row = (version > 0 ? this.#version.get(scriptId, version) : this.#latest.get(scriptId)) as Row | undefined;
     if (!row) return undefined;
     const script = fromRow(row);
+    if (row.source_bytes !== undefined) rememberSourceBytes(script, row.source_bytes);
     this.#recent.set(key, script);
     return script;
   }

@@ -2,6 +2,7 @@
 // on as backups of the migration that replaced them (store/migrations.ts).
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Level } from "../config/types.ts";
+import { rememberSourceBytes } from "./source-limit.ts";
 
 export interface StoredTool {
   toolId: string;
@@ -96,7 +97,8 @@ export class ToolRepository {
 
   constructor(db: DatabaseSync) {
     db.exec(SCHEMA);
-    this.#byName = db.prepare(`SELECT * FROM tools WHERE name = ?`);
+    // With the source's size, read from the row's header: a call checks it against max_source_size.
+    this.#byName = db.prepare(`SELECT *, octet_length(source) AS source_bytes FROM tools WHERE name = ?`);
     this.#byId = db.prepare(`SELECT * FROM tools WHERE tool_id = ?`);
     this.#insert = db.prepare(
       `INSERT INTO tools (tool_id, name, description, input_schema_json, output_schema_json, version, tags_json, security_level, source, language, source_hash, host_tools_json, migration_id, metadata_json, created_at_ms, updated_at_ms)
@@ -115,8 +117,11 @@ export class ToolRepository {
   }
 
   get(name: string): StoredTool | undefined {
-    const row = this.#byName.get(name) as Row | undefined;
-    return row ? fromRow(row) : undefined;
+    const row = this.#byName.get(name) as (Row & { source_bytes: number }) | undefined;
+    if (!row) return undefined;
+    const tool = fromRow(row);
+    rememberSourceBytes(tool, row.source_bytes);
+    return tool;
   }
 
   getById(toolId: string): StoredTool | undefined {

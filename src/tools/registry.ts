@@ -309,7 +309,7 @@ export class ToolRegistry {
     // migrated anew since (now using http, say): the caller's rights hold at every call.
     const denied = caller?.hostTools && tool.hostTools.find((h) => !caller.hostTools!.includes(h));
     if (denied) throw new ToolError(`the ${name} tool uses ${denied}, which this caller may not use`, "security_violation");
-    const over = storedSourceOver(tool.source, this.#d.config.maxSourceSize);
+    const over = storedSourceOver(tool, this.#d.config.maxSourceSize);
     if (over) throw new ToolError(over.message);
     const input = args ?? {};
     // As deep as a return value may be: a schema's recursion goes no deeper than the value does.

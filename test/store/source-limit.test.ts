@@ -1,6 +1,8 @@
 // storedSourceOver counts UTF-8 bytes, though most sources are told by their length alone.
 import { expect, it } from 'vitest';
-import { storedSourceOver } from '../../src/store/source-limit.ts';
+import { storedSourceOver as overOf } from '../../src/store/source-limit.ts';
+
+const storedSourceOver = (source: string, limit: number) => overOf({ source }, limit);
 
 it('refuses a stored source by its UTF-8 bytes, at the exact limit, whatever its characters', () => {
   expect(storedSourceOver('abc', 9)).toBeUndefined();
