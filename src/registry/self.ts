@@ -59,7 +59,8 @@ export function registerSelf(
       try {
         registry.deregister(info.serviceId, reason);
       } catch {
-        // Already gone (expired or deregistered by someone else): nothing to undo.
+        // Already gone (expired, or never made while the store refused it), or the store refuses
+        // the removal (a full disk): the row then expires after its TTL, or is updated by the next start.
       }
     },
   };

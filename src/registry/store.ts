@@ -1,5 +1,7 @@
 // Where registrations are kept between restarts. The registry calls these synchronously and
-// persists before it changes its in-memory state, so a failed write changes nothing.
+// persists before it changes its in-memory state, so a failed write changes nothing, but for a
+// full disk (its storeFull option): a renewal then holds in memory, and an expiry too, its row
+// removed at a later sweep.
 import type { ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 
 /** One registration, in plain numbers (epoch milliseconds). */
