@@ -22,6 +22,7 @@ type connPool struct {
 	open    func() (*grpc.ClientConn, error)
 	mu      sync.Mutex
 	entries []*poolEntry
+	closed  bool
 }
 
 type poolEntry struct {
@@ -52,8 +53,11 @@ func (p *connPool) acquire() (*grpc.ClientConn, func()) {
 	}
 	if e == nil {
 		// Opening only parses what the first connection already took, so it does not fail in practice;
-		// if it did, the first connection queues the call as before.
-		if cc, err := p.open(); err == nil {
+		// if it did, the first connection queues the call as before. Once closed, none is opened (close
+		// would never close it): the first, closed, fails the call as grpc-go does.
+		if p.closed {
+			e = p.entries[0]
+		} else if cc, err := p.open(); err == nil {
 			e = &poolEntry{cc: cc}
 			p.entries = append(p.entries, e)
 		} else {
@@ -103,6 +107,7 @@ func (p *connPool) first() *grpc.ClientConn { return p.entries[0].cc }
 func (p *connPool) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	var errs []error
 	for _, e := range p.entries {
 		errs = append(errs, e.cc.Close())
