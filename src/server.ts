@@ -154,7 +154,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   // callers get a retryable UNAVAILABLE ENGINE_STOPPED rather than a reset connection.
   const drainEngine = async (drained: (graceMs: number) => Promise<boolean>): Promise<void> => {
     engine.refuseQueued();
-    if (!(await drained(config.server.shutdownGraceMs))) await engine.close({ now: true });
+    if (await drained(config.server.shutdownGraceMs)) return;
+    // What the operator otherwise never learns: the grace was too short for what was running.
+    log.warn("server.shutdown_grace ended: executions still running are stopped (UNAVAILABLE ENGINE_STOPPED)", { key: "server.shutdown_grace", grace_ms: config.server.shutdownGraceMs, executions: engine.stats().active });
+    await engine.close({ now: true });
   };
   const engineEventsOut = engineEvents((e) => bus.publish(e), { log });
   const guardOptions: GuardOptions = {
