@@ -26,6 +26,17 @@ const toStderr = (line: string) => {
   }
 };
 
+/**
+ * What JSON.stringify leaves raw in a line though a reader's tools may act on it: line separators
+ * other than "\n" (U+2028, U+2029, NEL U+0085: Python's splitlines and some shippers cut a line
+ * there), the other C1 controls and DEL (a terminal may obey them: U+009B starts an escape
+ * sequence), and bidirectional controls (a viewer shows the text around them reordered). A
+ * caller's text (a Stop reason, a rollback reason, a tool name it asked for) may hold them: they
+ * are written as \u escapes, which a JSON reader reads back as the same characters.
+ */
+const UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const escaped = (c: string) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
+
 export function createLogger(level: LogLevel, base: Fields = {}, write: (line: string) => void = toStderr): Logger {
   const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Fields) => {
     if (RANK[lvl] < RANK[level]) return;
@@ -33,7 +44,7 @@ export function createLogger(level: LogLevel, base: Fields = {}, write: (line: s
     // A field named like one of the line's own keys never replaces it (a "level" field once hid a line's level).
     const entry: Fields = { time, level: lvl, msg, ...base, ...fields };
     Object.assign(entry, { time, level: lvl, msg });
-    write(JSON.stringify(entry) + "\n");
+    write(JSON.stringify(entry).replace(UNSAFE, escaped) + "\n");
   };
   return {
     debug: (m, f) => emit("debug", m, f),
