@@ -128,6 +128,8 @@ export class Migrator {
   readonly #d: MigratorDeps;
   readonly #root: LegacyRoot;
   readonly #busy = new Set<string>();
+  /** Migrations left IN_PROGRESS by a refused write whose MigrationCompleted was published already. */
+  readonly #endAnnounced = new Set<string>();
 
   constructor(deps: MigratorDeps) {
     this.#d = deps;
@@ -156,13 +158,14 @@ export class Migrator {
   #settleLeftovers(name: string): void {
     for (const m of this.#d.migrations.inProgress()) {
       if (m.toolName !== name) continue;
-      this.#markFailed(m, "the store could not record this migration's end; nothing was applied");
+      this.#markFailed(m, "the store could not record this migration's end; nothing was applied", !this.#endAnnounced.has(m.migrationId));
+      this.#endAnnounced.delete(m.migrationId);
       this.#d.log.warn("migration left in progress by a refused write marked failed", { migration_id: m.migrationId, tool: m.toolName });
     }
   }
 
-  /** Marks an IN_PROGRESS migration FAILED with `message`, and announces its end. */
-  #markFailed(m: StoredMigration, message: string): void {
+  /** Marks an IN_PROGRESS migration FAILED with `message`, and announces its end (unless `announce` is false: it was). */
+  #markFailed(m: StoredMigration, message: string, announce = true): void {
     const result = create(MigrationResultSchema, {
       migrationId: m.migrationId,
       toolName: m.toolName,
@@ -179,7 +182,7 @@ export class Migrator {
       result: toJson(MigrationResultSchema, result),
     });
     // Subscribers saw its MigrationStarted: every one gets a MigrationCompleted.
-    this.#completed(result);
+    if (announce) this.#completed(result);
   }
 
   #lock(name: string): () => void {
@@ -398,8 +401,15 @@ export class Migrator {
         // MigrationStarted still gets an end: a MigrationCompleted, success false, saying so.
         const interrupted = engineUnavailable(err);
         const message = interrupted ? `the migration did not finish, nothing was changed: ${messageOf(err)}` : `migration failed: ${messageOf(err)}`;
-        if (!interrupted) fail(message);
-        else if (!o.dryRun) this.#d.migrations.dropInProgress(migrationId);
+        try {
+          if (!interrupted) fail(message);
+          else if (!o.dryRun) this.#d.migrations.dropInProgress(migrationId);
+        } catch (unrecorded) {
+          // The store refused that too (a full disk): the row stays IN_PROGRESS until the tool's
+          // next change or a restart marks it FAILED; its end is announced now, once in this run.
+          this.#endAnnounced.add(migrationId);
+          this.#d.log.warn("a failed migration's end could not be recorded", { migration_id: migrationId, tool: name, error: messageOf(unrecorded) });
+        }
         this.#completed(create(MigrationResultSchema, { migrationId, toolName: name, status: MigrationState.FAILED, errors: [...errors, message], duration: durationOf(performance.now() - t0) }));
         throw err;
       }
