@@ -104,7 +104,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
     // from the end of the handshake: Node's own (60 s, checked every 30 s) ignores idle_timeout.
     guardHeaders(secure, headersWithin, cuts);
     secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
-      if (socket.alpnProtocol !== "h2") armHeaders(socket, headersWithin, cuts);
+      if (socket.alpnProtocol !== "h2") armHeaders(socket, headersWithin, cuts, "handshake");
     });
     h2 = listener = secure;
   } else {
@@ -129,7 +129,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
         socket.setTimeout(0);
         socket.unshift(head);
         if (h2ish) return void h2.emit("connection", socket);
-        armHeaders(socket, headersWithin, cuts, true);
+        armHeaders(socket, headersWithin, cuts, "request");
         h1Server.emit("connection", socket);
       };
       socket.once("readable", sniff);
@@ -204,15 +204,18 @@ export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res
  * trickling, or never finishing, its headers would hold its socket for good, before any
  * authentication. (Over TLS they run, but at Node's 60 s checked every 30 s, whatever
  * idle_timeout says.) Each connection gets `ms` for a request's headers to arrive, from its first
- * byte (with TLS, the end of its handshake) and again after each response. A cut is logged when
- * part of a request had come (`begun`, or bytes since): else it was a kept-alive connection left idle.
+ * byte (with TLS, the end of its handshake) and again after each response. A cut is logged as
+ * "headers" when part of a request had come (`since` "request", or bytes since), else as "silent"
+ * for a connection that never sent one (`since` "handshake"); a kept-alive connection left idle
+ * after an answer (`since` "answer") is not logged.
  */
 const headerDeadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
-function armHeaders(socket: net.Socket, ms: number, cuts: CutLog, begun = false): void {
+function armHeaders(socket: net.Socket, ms: number, cuts: CutLog, since: "request" | "handshake" | "answer"): void {
   clearTimeout(headerDeadlines.get(socket));
   const from = socket.bytesRead;
   const timer = setTimeout(() => {
-    if (begun || socket.bytesRead > from) cuts("headers", peerOf(socket));
+    if (since === "request" || socket.bytesRead > from) cuts("headers", peerOf(socket));
+    else if (since === "handshake") cuts("silent", peerOf(socket));
     socket.destroy();
   }, ms);
   timer.unref();
@@ -224,7 +227,7 @@ function guardHeaders(h1: http.Server | http2.Http2SecureServer, ms: number, cut
     const socket = req.socket as net.Socket;
     clearTimeout(headerDeadlines.get(socket));
     res.once("finish", () => {
-      if (!socket.destroyed) armHeaders(socket, ms, cuts);
+      if (!socket.destroyed) armHeaders(socket, ms, cuts, "answer");
     });
   });
 }

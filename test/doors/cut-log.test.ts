@@ -3,6 +3,7 @@
 // the peer, at most one a minute: a burst of cuts is one line, not one per cut.
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { describe, expect, it } from "vitest";
 import { serverForTests } from "../helpers/server-for-tests.ts";
 import { until } from "../helpers/until.ts";
@@ -108,4 +109,27 @@ describe("over TLS, a connection whose handshake never ends", () => {
       await until(`a silent line for ${door} peer port ${port}`, () => lines(door).find((l) => l.peer === `127.0.0.1:${port}`), { seen: () => lines(door) });
     });
   }
+});
+
+describe("over TLS, an HTTP/1.1 connection that never sends a request", () => {
+  const certs = makeCerts();
+  // A server of its own: the line above would throttle this one.
+  const secure = serverForTests({ toml: `[server]\nidle_timeout = "1s"\ntls_cert_file = "${certs.serverCert}"\ntls_key_file = "${certs.serverKey}"\n` });
+  const lines = (door: string) => secure.logs().split("\n").filter((l) => l.includes('"cut":"silent"')).map((l) => JSON.parse(l) as Line).filter((l) => l.door === door);
+
+  // Its headers deadline cut it unlogged, as if it were a kept-alive connection left idle after an answer.
+  it("http door: its cut after the handshake is a line naming its peer", { timeout: 30_000 }, async () => {
+    const colon = secure.http.lastIndexOf(":");
+    const socket = tls.connect({ host: "127.0.0.1", port: Number(secure.http.slice(colon + 1)), ca: certs.read(certs.caCert), ALPNProtocols: ["http/1.1"] });
+    socket.on("error", () => {});
+    try {
+      await new Promise((resolve) => socket.once("secureConnect", resolve));
+      const port = socket.localPort!;
+      socket.resume();
+      await new Promise((resolve) => socket.once("close", resolve));
+      await until(`a silent line for http peer port ${port}`, () => lines("http").find((l) => l.peer === `127.0.0.1:${port}`), { seen: () => lines("http") });
+    } finally {
+      socket.destroy();
+    }
+  });
 });
