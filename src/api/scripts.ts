@@ -23,7 +23,7 @@ import { ExecutionOutputSchema } from "../../gen/ts/scriptengine/v1/errors_pb.js
 import { principalOf, requirePermission } from "../auth/principal.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
-import { abortedWith, serviceError } from "../errors.ts";
+import { abortedWith, firstLine, serviceError } from "../errors.ts";
 import { CompileError, cpuBudgetMs, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
@@ -353,7 +353,15 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         events.compiled(scriptId, true, compiled.compileTimeMs);
         return { script: compiledMessage({ ...base, version: 0, sourceSize: compiled.sourceSize }, compiled.cacheHit) };
       }
-      const { stored, previous } = scripts.add({ ...base, source: req.source });
+      let added;
+      try {
+        added = scripts.add({ ...base, source: req.source });
+      } catch (err) {
+        // Compiled, but refused by the store (store.max_bytes, a full disk): the call fails, and says so.
+        events.compiled(scriptId, false, compiled.compileTimeMs, `compiled, but not stored: ${firstLine(err)}`);
+        throw err;
+      }
+      const { stored, previous } = added;
       // A new version replaces the old one's cache entry (unless the source is unchanged).
       if (previous && previous.cacheKey !== stored.cacheKey) engine.invalidate(previous.cacheKey);
       events.compiled(scriptId, true, compiled.compileTimeMs);
