@@ -1,5 +1,4 @@
 // The gRPC door: grpc-js on the main port.
-import type * as http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { addService } from "./grpc-adapter.ts";
 import type { ServedService } from "./services.ts";
@@ -13,6 +12,7 @@ import { grpcJsStatusesWithErrorInfo } from "./grpc-js-statuses.ts";
 import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { requestWithin } from "./grpc-request-within.ts";
 import { cutLog } from "./cut-log.ts";
+import { onEachHttp2Server } from "./grpc-js-servers.ts";
 
 export interface GrpcDoor {
   address: string;
@@ -84,23 +84,16 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
 }
 
 /**
- * grpc-js keeps its HTTP/2 servers to itself: its (private) createHttp2Server is wrapped, as in
- * long-deadlines.ts, so `connections` follows each one's sockets, and one whose peer has sent no
- * HTTP/2 frame within `startWithinMs` (with TLS: nor finished its handshake) is closed. grpc-js's
- * idle timeout does not do it: it only sends GOAWAY and ends the server's side, so a silent peer
- * that keeps its own side open would hold the socket (in plaintext Node makes the session as the
- * connection is accepted). Call before bindAsync. False if grpc-js no longer has that method
- * (test/server/silent-connections.test.ts then fails).
+ * `connections` follows the sockets of each HTTP/2 server of grpc-js (grpc-js-servers.ts), and one
+ * whose peer has sent no HTTP/2 frame within `startWithinMs` (with TLS: nor finished its handshake)
+ * is closed. grpc-js's idle timeout does not do it: it only sends GOAWAY and ends the server's side,
+ * so a silent peer that keeps its own side open would hold the socket (in plaintext Node makes the
+ * session as the connection is accepted). Call before bindAsync. False if grpc-js no longer has the
+ * method that takes (test/server/silent-connections.test.ts then fails).
  */
 function followConnections(server: grpc.Server, connections: DoorConnections, startWithinMs: number): boolean {
-  const internals = server as unknown as { createHttp2Server?: (credentials: grpc.ServerCredentials) => http2.Http2Server | http2.Http2SecureServer };
-  const create = internals.createHttp2Server;
-  if (typeof create !== "function") return false;
-  internals.createHttp2Server = (credentials) => {
-    const h2 = create.call(server, credentials);
+  return onEachHttp2Server(server, (h2) => {
     connections.accepted(h2, startWithinMs);
     connections.follow(h2);
-    return h2;
-  };
-  return true;
+  });
 }

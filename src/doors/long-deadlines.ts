@@ -8,6 +8,7 @@ import type * as http2 from "node:http2";
 import type * as grpc from "@grpc/grpc-js";
 import { grpcTimeoutMs } from "./grpc-timeout.ts";
 import { refusedTimeoutHeader } from "./grpc-js-statuses.ts";
+import { onEachHttp2Server } from "./grpc-js-servers.ts";
 
 /** The largest delay a timer can hold (2^31-1 ms, ~24.8 days). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -22,20 +23,11 @@ function screenTimeout(_stream: http2.ServerHttp2Stream, headers: http2.Incoming
 }
 
 /**
- * Makes `server` take long deadlines as none and refuse a grpc-timeout outside the grammar.
- * grpc-js keeps its HTTP/2 servers to itself: its (private) createHttp2Server is wrapped so each
- * one gets a 'stream' listener ahead of grpc-js's, before it listens. Call before bindAsync. False
- * if grpc-js no longer has that method (then long deadlines fail at once again, and grpc-js reads
- * a grpc-timeout its own way; test/server/grpc-door-deadlines.test.ts says so).
+ * Makes `server` take long deadlines as none and refuse a grpc-timeout outside the grammar: each of
+ * its HTTP/2 servers gets a 'stream' listener ahead of grpc-js's (grpc-js-servers.ts). Call before
+ * bindAsync. False if grpc-js no longer has the method that takes (then long deadlines fail at once
+ * again, and grpc-js reads a grpc-timeout its own way; test/server/grpc-door-deadlines.test.ts says so).
  */
 export function takeLongDeadlinesAsNone(server: grpc.Server): boolean {
-  const internals = server as unknown as { createHttp2Server?: (credentials: grpc.ServerCredentials) => http2.Http2Server | http2.Http2SecureServer };
-  const create = internals.createHttp2Server;
-  if (typeof create !== "function") return false;
-  internals.createHttp2Server = (credentials) => {
-    const h2 = create.call(server, credentials);
-    h2.prependListener("stream", screenTimeout);
-    return h2;
-  };
-  return true;
+  return onEachHttp2Server(server, (h2) => h2.prependListener("stream", screenTimeout));
 }
