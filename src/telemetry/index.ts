@@ -105,7 +105,7 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
     traces: overrides.spanProcessors ? "custom" : env.OTEL_TRACES_EXPORTER ?? "otlp",
     metrics: overrides.metricReaders ? "custom" : env.OTEL_METRICS_EXPORTER,
     prometheus: settings.prometheusAddress || null,
-    otlp_endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+    otlp_endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? null : endpointToLog(env.OTEL_EXPORTER_OTLP_ENDPOINT),
   });
   const tracer = trace.getTracer(SCOPE);
   const meter = metrics.getMeter(SCOPE);
@@ -123,6 +123,27 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
       if (done === "late") log.warn("telemetry flush cut short: the collector did not answer in time", { ms: SHUTDOWN_FLUSH_MS });
     },
   };
+}
+
+/**
+ * The OTLP endpoint as the start line may show it. The exporter sends a user and password written in
+ * the URL as Basic credentials, and a collector may take a key in its query: those are masked.
+ */
+export function endpointToLog(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return "(not a URL)";
+  }
+  // "user:key@host:4318" parses as a scheme "user:" and a path holding the key.
+  if (url.protocol !== "http:" && url.protocol !== "https:") return endpoint.includes("@") ? "(not an http(s) URL)" : endpoint;
+  if (url.username || url.password) {
+    url.username = "***";
+    url.password = "";
+  }
+  for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, "***");
+  return url.href;
 }
 
 /** Binds host:port and lets it go again; a ListenError naming telemetry.prometheus_address if it cannot. */

@@ -2,45 +2,31 @@
 // server, and the last OTLP export at shutdown): an execution that ran on a worker but could not
 // finish is counted by what ended it, never as "rejected", which is for executions that never ran.
 // It was counted "rejected" when its worker was killed under it and when a shutdown's grace ended it.
-import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createScriptEngineClient, SecurityLevel, UnavailableError, type ScriptEngineClient } from "../../clients/ts/src/index.ts";
+import { otlpCollector, serverExportingTo, type OtlpCollector } from "../helpers/otlp-collector.ts";
 import { freePort } from "../helpers/ports.ts";
 import { childPids } from "../helpers/procs.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import type { TestServer } from "../helpers/server.ts";
 import { until } from "../helpers/until.ts";
 
 const BUSY = "export default () => { for (;;) {} }";
 const DEVELOPMENT = { context: { securityContext: { securityLevel: SecurityLevel.DEVELOPMENT } } };
 
-const exported: string[] = [];
-let collector: Server;
+let collector: OtlpCollector;
 let server: TestServer;
 let client: ScriptEngineClient;
 let prometheus = "";
 
 beforeAll(async () => {
-  collector = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d) => (body += d));
-    req.on("end", () => {
-      if (req.url === "/v1/metrics") exported.push(body);
-      res.setHeader("content-type", "application/json");
-      res.end("{}");
-    });
-  });
-  await new Promise<void>((r) => collector.listen(0, "127.0.0.1", r));
+  collector = await otlpCollector();
   const promPort = await freePort();
   prometheus = `http://127.0.0.1:${promPort}/metrics`;
-  server = await startServer({
-    args: ["--set", "pool.workers=1", "--set", "server.shutdown_grace=1s", "--set", "discovery.enabled=false", "--set", "telemetry.enabled=true", "--set", `telemetry.prometheus_address=127.0.0.1:${promPort}`],
-    env: {
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as { port: number }).port}`,
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_TRACES_EXPORTER: "none",
-      OTEL_METRIC_EXPORT_INTERVAL: "600000", // only the flush at shutdown
-    },
-  });
+  server = await serverExportingTo(
+    `http://127.0.0.1:${collector.port}`,
+    { OTEL_TRACES_EXPORTER: "none", OTEL_METRIC_EXPORT_INTERVAL: "600000" }, // only the flush at shutdown
+    ["--set", "server.shutdown_grace=1s", "--set", `telemetry.prometheus_address=127.0.0.1:${promPort}`],
+  );
   client = createScriptEngineClient({ address: server.grpc, retry: false });
 }, 30_000);
 
@@ -81,5 +67,5 @@ it("a run stopped at the end of the shutdown grace is engine_stopped, in the las
   server.proc.kill("SIGTERM");
   await expect(run).rejects.toThrow(/end of the grace/);
   expect(await server.stop()).toBe(0);
-  expect(exportedExecutions(exported.at(-1)!)).toEqual({ worker_crashed: 1, engine_stopped: 1 });
+  expect(exportedExecutions(collector.received.filter((r) => r.path === "/v1/metrics").at(-1)!.body)).toEqual({ worker_crashed: 1, engine_stopped: 1 });
 }, 30_000);
