@@ -90,8 +90,14 @@ const memoryMbOf = (l: ExecutionLimits): number => Math.max(8, Math.ceil(l.memor
 const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
 /** Least time an execution must have left to be run again after a neighbour took its worker down. */
 const RERUN_MIN_MS = 250;
-/** How long a cancelled execution may take to stop before its worker is replaced. */
+/**
+ * How long a cancelled execution may take to stop (the caller hears at the latest then) before its
+ * worker is replaced, if the worker ran on meanwhile (WorkerHandle.ranOn); checked this often after.
+ */
 const CANCEL_GRACE_MS = 250;
+const CANCEL_RECHECK_MS = 100;
+/** How long a worker may take to start (say it is ready) before it is taken for hung, if the heartbeat timeout is shorter. */
+const START_TIMEOUT_MS = 30_000;
 /**
  * Sending ahead. With every worker busy, a single-isolate worker may hold up to AHEAD_DEPTH - 1
  * executions queued behind the one it runs, so it starts the next as soon as it has sent a result
@@ -247,11 +253,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
         continue;
       }
       // A worker running guest code synchronously sends nothing until the result: while it holds
-      // executions, their deadlines (below) are the liveness check; the heartbeat covers an idle worker.
-      if (w.execs.size === 0 && now - w.lastHeartbeat > o.heartbeatTimeoutMs && now - w.startedAt > o.heartbeatTimeoutMs) { w.kill('stopped answering (no heartbeat)'); continue; }
-      for (const [, f] of w.execs) {
-        if (now > f.deadline) { w.kill('hung past an execution deadline', w.blameOverdue(now)); break; }
-      }
+      // executions, their deadlines (below) are the liveness check; the heartbeat covers an idle worker
+      // (one still starting, on a loaded machine slower than a heartbeat timeout, gets longer).
+      const silentMs = Math.max(o.heartbeatTimeoutMs, w.isReady ? 0 : START_TIMEOUT_MS);
+      if (w.execs.size === 0 && now - w.lastHeartbeat > silentMs && now - w.startedAt > silentMs) { w.kill('stopped answering (no heartbeat)'); continue; }
+      if (w.hungPast(now, o.heartbeatTimeoutMs)) { w.kill('hung past an execution deadline', w.blameOverdue(now)); continue; }
       // A worker compiles on the thread that runs guest code synchronously, so a compilation can wait
       // behind a long script: it is answered at its deadline, and its late reply is dropped.
       w.expireCompiles(now, (waitedMs) => new EngineError('TIMEOUT',
@@ -267,7 +273,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     state = 'starting';
     startedAt = Date.now();
     while (pool.length < o.workers) pool.push(spawn());
-    watchdog = setInterval(check, 250);
+    // Each round judges after the poll phase that follows its timer: what the workers sent while this
+    // process was held off its thread (a loaded machine, a long synchronous task) is read first.
+    watchdog = setInterval(() => setImmediate(check), 250);
     watchdog.unref();
     await Promise.allSettled(pool.map((w) => w.ready));
     // Closed while the workers spawned: it stays stopped.
@@ -586,12 +594,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let cancelTimer: NodeJS.Timeout | undefined;
     let cancelledAhead = false;
     // A worker stops a cancelled execution at once unless guest code is running synchronously there;
-    // then the worker (when that is the only execution it runs) is replaced after a short grace: the
-    // script stops.
-    const killIfStillRunning = () => {
-      if (w.execs.get(msg.id)?.started && w.running === 1) w.kill('did not stop a cancelled execution in time', w.blameCancelled(msg.id));
+    // then the worker (when that is the only execution it runs) is replaced: the script stops. Only
+    // once the worker has run on since the cancel (ranOn(), from `cpuAtCancel`) and still holds it:
+    // one the machine holds off the CPU has failed to stop nothing. Each check runs after the poll
+    // phase, so what the worker answered while the host was held off its thread is read first.
+    const stopIfStillRunning = (cpuAtCancel: number) => {
+      if (!w.execs.get(msg.id)?.started || w.dead) return;
+      if (w.running === 1 && w.ranOn(cpuAtCancel, CANCEL_GRACE_MS)) w.kill('did not stop a cancelled execution in time', w.blameCancelled(msg.id));
+      else setTimeout(() => setImmediate(stopIfStillRunning, cpuAtCancel), CANCEL_RECHECK_MS);
     };
-    const armCancelKill = () => { setTimeout(killIfStillRunning, CANCEL_GRACE_MS); };
+    const armCancelKill = () => {
+      const cpu = w.cpuNow();
+      setTimeout(() => setImmediate(stopIfStillRunning, cpu), CANCEL_GRACE_MS);
+    };
     const onCancel = () => {
       w.send({ t: 'cancel', id: msg.id });
       if (!w.execs.get(msg.id)?.started) {
@@ -602,13 +617,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
         q.reject(new EngineError('CANCELLED', 'cancelled before it started'));
         return;
       }
-      cancelTimer = setTimeout(() => {
+      const cpu = w.cpuNow();
+      cancelTimer = setTimeout(() => setImmediate(() => {
         if (finished) return;
         if (counted) { c.total++; c.failed++; }
         done();
         q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, cacheHit, performance.now() - started));
-        killIfStillRunning();
-      }, CANCEL_GRACE_MS);
+        stopIfStillRunning(cpu);
+      }), CANCEL_GRACE_MS);
     };
     // Handed back (its worker died): unstarted, it never ran; started, it may run again (mayRerun).
     // Either way, to the head of the queue.

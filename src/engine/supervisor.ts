@@ -53,6 +53,8 @@ export interface InFlightExec {
   /** performance.now() when the worker began it. */
   startedAt: number;
   graceMs: number;
+  /** The worker's CPU time (cpuNow()) when the watchdog first saw it past its time limit (hungPast()). */
+  cpuAtLimit?: number;
   resolve: (r: ResultMsg) => void;
   reject: (e: Error) => void;
   onTool: (m: ToolMsg) => void;
@@ -265,7 +267,8 @@ export class WorkerHandle {
     const block = Math.min(starting.limits.cpuBudgetMs, starting.limits.wallTimeoutMs);
     for (const id of this.parked) {
       const f = this.execs.get(id);
-      if (f) f.deadline += block;
+      // Its limit moves too: the CPU the starting one spends is not this one's to answer for.
+      if (f) { f.deadline += block; f.cpuAtLimit = undefined; }
     }
   }
 
@@ -354,21 +357,65 @@ export class WorkerHandle {
     }
   }
 
-  /** CPU time (user + system) the worker has used, in ms, as last read by readCpuMs(). */
+  /** CPU time (user + system) the worker has used, in ms, as last read (readCpuMs(), cpuNow()). */
   cpuMs = 0;
 
   /** CPU time read from /proc/<pid>/stat (in clock ticks of 10 ms); the last reading if it cannot be read. */
-  readCpuMs(): number {
-    if (!this.child.pid) return this.cpuMs;
+  readCpuMs(): number { return this.#procCpuMs() ?? this.cpuMs; }
+
+  #procCpuMs(): number | undefined {
+    if (!this.child.pid) return undefined;
     try {
       const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
       // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]);
-      return Number.isFinite(ticks) ? ticks * 10 : this.cpuMs;
+      return Number.isFinite(ticks) ? ticks * 10 : undefined;
     } catch {
-      return this.cpuMs;
+      return undefined;
     }
+  }
+
+  /** Whether /proc gives this worker's CPU time (Linux); without it, cpuNow() is the wall clock. */
+  #procCpu = true;
+
+  /**
+   * The CPU time the worker has used (ms), read now: what tells a worker that runs on (guest code it
+   * cannot stop) from one the machine holds off the CPU, which has failed at nothing. Where /proc
+   * cannot be read it is the wall clock, so a grace measured with it is wall time, as it was.
+   */
+  cpuNow(): number {
+    if (this.#procCpu) {
+      const ms = this.#procCpuMs();
+      if (ms !== undefined) return (this.cpuMs = ms);
+      this.#procCpu = false;
+    }
+    return performance.now();
+  }
+
+  /**
+   * Whether the worker, since `cpuMark` (cpuNow()) and a grace of `graceMs`, has run on: had at least
+   * half that grace on the CPU (a worker stopping what it was told to answers within milliseconds
+   * of it). One the machine held off the CPU has not, and has failed at nothing.
+   */
+  ranOn(cpuMark: number, graceMs: number, cpu = this.cpuNow()): boolean { return cpu - cpuMark >= graceMs / 2; }
+
+  /**
+   * Whether the worker is hung on an execution past its host deadline (its time limit plus grace):
+   * since that limit passed it has run on (ranOn()) without answering (guest code deaf to
+   * termination), or it has let `silenceMs` more pass (a process stopped or deadlocked uses no CPU).
+   * A worker (or a host) held off the CPU on a loaded machine is neither: it answers once it runs.
+   * The first call past an execution's limit marks the CPU time it is measured from.
+   */
+  hungPast(now: number, silenceMs: number): boolean {
+    let cpu: number | undefined;
+    for (const [, f] of this.execs) {
+      if (!f.started || now < f.deadline - f.graceMs) continue;
+      cpu ??= this.cpuNow();
+      f.cpuAtLimit ??= cpu;
+      if (now > f.deadline && (this.ranOn(f.cpuAtLimit, f.graceMs, cpu) || now > f.deadline + silenceMs)) return true;
+    }
+    return false;
   }
 
   /** Resident set size read from /proc (works even when the worker is hung); falls back to the heartbeat. */

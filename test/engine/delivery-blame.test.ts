@@ -22,10 +22,12 @@ async function start(): Promise<Engine> {
 
 /**
  * Parks on a timer that outlasts the attack (the worker keeps firing the timers of other isolates
- * while one is deaf); says when it ran, so a second run shows in its own stdout alone.
+ * while one is deaf); says when it ran, so a second run shows in its own stdout alone. 8 s: the
+ * deaf worker is replaced once it has had half its grace on the CPU past the attack's limit, which
+ * a loaded machine makes later (a 4 s timer fired first there, and nothing was left to run again).
  */
 const parked = (e: Engine, id: string) =>
-  run(e, `console.log("ran ${id}"); new Promise((r) => setTimeout(() => r("${id} ok"), 4000))`, { executionId: id, limits: { wallTimeoutMs: 20_000 } as never });
+  run(e, `console.log("ran ${id}"); new Promise((r) => setTimeout(() => r("${id} ok"), 8000))`, { executionId: id, limits: { wallTimeoutMs: 30_000 } as never });
 
 async function expectRerun(neighbours: Promise<ExecutionOutcome>[], ids: string[]): Promise<void> {
   const ns = await Promise.all(neighbours);
