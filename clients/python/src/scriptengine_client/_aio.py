@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, Optional, Sequence, TypeVar, Union
 
@@ -111,6 +112,8 @@ class AsyncClient:
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
         self._closed = False
+        # Set by close(): ends a subscribe()/watch() backoff at once.
+        self._closing = asyncio.Event()
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _AsyncService(self, service, stub(self._channel)))
         self._standard_health = _AsyncMethod(self, self._channel.unary_unary(
@@ -125,6 +128,7 @@ class AsyncClient:
     async def close(self) -> None:
         """Closes the channels; calls still in flight end with CancelledError (the typed one)."""
         self._closed = True
+        self._closing.set()
         await asyncio.gather(*(channel.close() for channel in self._channel.close_all()))
 
     async def __aenter__(self) -> "AsyncClient":
@@ -255,6 +259,10 @@ class AsyncClient:
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise
-                await asyncio.sleep(self._retry.backoff(failures, err.retry_delay))
+                # close() ends the wait at once, and the iteration with it.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self._retry.backoff(failures, err.retry_delay))
+                if self._closed:
+                    return
             finally:
                 await stream.aclose()  # closes the call when the reader leaves

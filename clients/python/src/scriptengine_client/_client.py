@@ -166,6 +166,8 @@ class Client:
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
         self._closed = False
+        # Set by close(): ends a subscribe()/watch() backoff at once.
+        self._closing = threading.Event()
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _Service(self, service, stub(self._channel)))
         self._standard_health = _Method(self, self._channel.unary_unary(
@@ -180,6 +182,7 @@ class Client:
     def close(self) -> None:
         """Closes the channels; a ``subscribe()``/``watch()`` iterating meanwhile just ends."""
         self._closed = True
+        self._closing.set()
         for channel in self._channel.close_all():
             channel.close()
 
@@ -280,6 +283,17 @@ class Client:
 
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects, stop=stop)
 
+    def _back_off(self, delay: float, stop: Optional[threading.Event]) -> None:
+        """Waits ``delay`` seconds between streams, or less: close() ends the wait at once, and so
+        does ``stop`` (close() then within _STOP_POLL, as one Event is waited on at a time)."""
+        if stop is None:
+            self._closing.wait(delay)
+            return
+        end = time.monotonic() + delay
+        while not self._closed and (left := end - time.monotonic()) > 0:
+            if stop.wait(min(left, _STOP_POLL)):
+                return
+
     def _resuming(self, one: Callable[[Callable[[], None]], Generator[T, None, None]], *, resume: bool, max_reconnects: int,
                   stop: Optional[threading.Event]) -> Iterator[T]:
         """Runs one stream after another (``one`` is a stream's life): after a dropped connection, a
@@ -318,10 +332,6 @@ class Client:
                 failures += 1
                 if not resume or failures > max_reconnects:
                     raise
-                delay = self._retry.backoff(failures, err.retry_delay)
-                if stop is not None:
-                    stop.wait(delay)
-                else:
-                    time.sleep(delay)
+                self._back_off(self._retry.backoff(failures, err.retry_delay), stop)
             finally:
                 stream.close()  # closes the call when the reader leaves
