@@ -8,6 +8,7 @@ import time
 
 import grpc
 import pytest
+from google.protobuf import duration_pb2
 
 import scriptengine_client as se
 from scriptengine.v1 import script_pb2, script_service_pb2
@@ -43,10 +44,12 @@ def test_cancelling_the_future_stops_the_running_script(server) -> None:
 
 def test_the_future_has_the_default_deadline_and_typed_errors(server) -> None:
     with se.Client(server.grpc, execution_timeout=0.5) as client:
-        t0 = time.monotonic()
+        # A script that waits a minute and may: only the client's 0.5 s deadline ends it (else the
+        # result would not be there within 10 s, a grpc.FutureTimeoutError), whatever the machine's speed.
+        idle = script_service_pb2.RunScriptRequest(source="export default () => new Promise((r) => setTimeout(r, 60000))",
+                                                   context=script_pb2.ExecutionContext(timeout=duration_pb2.Duration(seconds=90)))
         with pytest.raises(se.TimeoutError):
-            client.scripts.RunScript.future(busy()).result(10)
-        assert time.monotonic() - t0 < 5
+            client.scripts.RunScript.future(idle).result(10)
         with pytest.raises(se.NotFoundError) as raised:
             client.scripts.get_script.future(script_service_pb2.GetScriptRequest(script_id="nope")).result(10)
         assert raised.value.reason
