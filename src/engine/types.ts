@@ -242,11 +242,17 @@ export interface EngineOptions {
   workerRssBudgetBytes?: number;
   /** `--max-old-space-size` of worker processes in MiB (default 256: isolates have their own heaps). */
   workerMaxOldSpaceMb?: number;
-  /** Kill a worker that sent no heartbeat for this long (default 5000 ms). */
+  /**
+   * Kill an idle worker that sent no heartbeat for this long (default 5000 ms; one still starting
+   * gets 30 s at least), or one this long past an execution's deadline however little CPU it used.
+   */
   heartbeatTimeoutMs?: number;
   /** Worker failures count toward `EngineStats.recentWorkerFailures` for this long (default 60 000 ms). */
   failureWindowMs?: number;
-  /** Kill a worker whose execution overran its wall deadline by this much without answering (default 2000 ms). */
+  /**
+   * Kill a worker whose execution overran its wall deadline by this much without answering (default
+   * 2000 ms), once it has had half of it on the CPU since (one the machine held off it is not hung).
+   */
   hangGraceMs?: number;
   /** A compilation not answered within this fails TIMEOUT (default 30 000 ms): it may wait behind guest code. */
   compileTimeoutMs?: number;
