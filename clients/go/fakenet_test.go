@@ -98,9 +98,12 @@ func (n *fakeNet) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 
 
 // serve runs srv on the network until the test's function returns (inside the bubble, which waits
 // for every goroutine of it to end).
-func (n *fakeNet) serve(t *testing.T, srv *grpc.Server) {
+func (n *fakeNet) serve(t *testing.T, srv *grpc.Server) { n.serveOn(t, srv, n) }
+
+// serveOn is serve through ln, a listener that wraps the network's (to watch what the server reads).
+func (n *fakeNet) serveOn(t *testing.T, srv *grpc.Server, ln net.Listener) {
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(n) }()
+	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
 		srv.Stop()
 		n.Close()

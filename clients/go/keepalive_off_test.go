@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"google.golang.org/grpc"
@@ -64,37 +65,48 @@ func (c *framesIn) Read(p []byte) (int, error) {
 }
 
 // A zero keepalive Time sends no pings (as TS's keepalive: false): grpc-go raises any Time under
-// 10 s to 10 s, so it used to ping every 10 s instead, with grpc-go's 20 s timeout.
+// 10 s to 10 s, so it used to ping every 10 s instead, with grpc-go's 20 s timeout. The default
+// (30 s) pings in the same wait, which shows the count sees keepalive pings. It runs in a synctest
+// bubble over fakeNet: the seconds it waits are the bubble's, which pass only once every goroutine
+// waits, so grpc-go's own pings (a bandwidth probe when data comes) are sent before it starts
+// counting, however slow the machine.
 func TestZeroKeepaliveSendsNoPings(t *testing.T) {
-	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	counter := &pingCounter{Listener: ln}
-	srv := grpc.NewServer()
-	v1.RegisterEventServiceServer(srv, startedEvents{})
-	go func() { _ = srv.Serve(counter) }()
-	t.Cleanup(srv.Stop)
+	for name, tc := range map[string]struct {
+		params keepalive.ClientParameters
+		pings  bool
+	}{
+		"zero Time": {keepalive.ClientParameters{}, false},
+		"default":   {scriptengine.DefaultKeepalive, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := newFakeNet()
+				n.setUp()
+				counter := &pingCounter{Listener: n}
+				srv := grpc.NewServer(grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}))
+				v1.RegisterEventServiceServer(srv, startedEvents{})
+				n.serveOn(t, srv, counter)
 
-	c := dial(t, ln.Addr().String(), scriptengine.WithKeepalive(keepalive.ClientParameters{}))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stream, err := c.Events.Subscribe(ctx, &v1.SubscribeRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 2 { // started, then the event; the stream then stays open and quiet
-		if _, err := stream.Recv(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// grpc-go measures the bandwidth with a ping when data comes (not keepalive): counted from here.
-	time.Sleep(time.Second)
-	before := counter.pings.Load()
-	// Past the 10 s a raised Time would wait on a quiet stream.
-	time.Sleep(13 * time.Second)
-	if n := counter.pings.Load() - before; n != 0 {
-		t.Fatalf("%d keepalive pings with keepalive off", n)
+				c := dialFake(t, n, scriptengine.WithKeepalive(tc.params))
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				stream, err := c.Events.Subscribe(ctx, &v1.SubscribeRequest{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 2 { // started, then the event; the stream then stays open and quiet
+					if _, err := stream.Recv(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				synctest.Wait() // grpc-go's bandwidth probe, if any, is sent: counted from here
+				before := counter.pings.Load()
+				// Past the 10 s a raised Time would wait on a quiet stream, and the default's 30 s.
+				time.Sleep(45 * time.Second)
+				if got := counter.pings.Load() - before; (got > 0) != tc.pings {
+					t.Fatalf("%d keepalive pings, want some: %v", got, tc.pings)
+				}
+			})
+		})
 	}
 }
