@@ -39,7 +39,7 @@ export interface TelemetrySettings {
 export interface Telemetry {
   rpc: RpcTelemetry;
   executions: ExecutionTelemetry;
-  /** Registers the server's observable gauges and counters; returns the unregister function. */
+  /** Registers the server's observable gauges and counters; returns the function that stops reading the sources (their last figures are reported from then on, to the final export). */
   observe(sources: ObservedSources): () => void;
   /** Flushes and stops exporters (and the Prometheus listener). */
   shutdown(): Promise<void>;

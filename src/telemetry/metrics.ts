@@ -23,7 +23,21 @@ export interface ObservedSources {
   storedScriptBytes?: () => number;
 }
 
-/** Registers the observable instruments; returns the function that unregisters them. */
+/** The sources' figures at one collection. */
+interface Reading {
+  engine: EngineStats;
+  subscribers?: number;
+  stored?: number;
+  lag?: { laggedEvents: number; lagDisconnects: number };
+}
+
+/**
+ * Registers the observable instruments; returns the function that stops reading the sources (the
+ * server calls it at shutdown, before it closes them). From then on the figures read last are
+ * reported: the final export at shutdown carries them. Unregistered, the instruments were missing
+ * from it, so whatever they counted since the previous periodic export (a minute by default: the
+ * worker restarts that led to the shutdown) never reached the collector.
+ */
 export function observeServer(meter: Meter, sources: ObservedSources): () => void {
   const hits = meter.createObservableCounter(METRIC_CACHE_HITS, { description: "Compile cache hits" });
   const misses = meter.createObservableCounter(METRIC_CACHE_MISSES, { description: "Compile cache misses" });
@@ -44,8 +58,16 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
   });
   const lagDisconnects = meter.createObservableCounter(METRIC_EVENT_LAG_DISCONNECTS, { description: "Subscriptions ended because they fell behind (events.on_lag = disconnect)" });
   const stored = meter.createObservableGauge(METRIC_STORE_BYTES, { description: "Bytes the stored scripts take (held to store.max_bytes)", unit: "By" });
+  const read = (): Reading => ({
+    engine: sources.engine(),
+    subscribers: sources.eventSubscribers?.(),
+    stored: sources.storedScriptBytes?.(),
+    lag: sources.eventLag?.(),
+  });
+  let last: Reading | undefined;
   const callback = (result: Parameters<Parameters<Meter["addBatchObservableCallback"]>[0]>[0]) => {
-    const s = sources.engine();
+    const reading = last ?? read();
+    const s = reading.engine;
     result.observe(hits, s.cacheHits);
     result.observe(misses, s.cacheMisses);
     result.observe(recycles, s.isolateRecycles);
@@ -53,15 +75,16 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
     result.observe(isolates, s.busyIsolates, { state: "busy" });
     result.observe(isolates, Math.max(0, s.poolSize - s.busyIsolates), { state: "idle" });
     result.observe(queue, s.queueLength);
-    if (sources.eventSubscribers) result.observe(subscribers, sources.eventSubscribers());
-    if (sources.storedScriptBytes) result.observe(stored, sources.storedScriptBytes());
-    if (sources.eventLag) {
-      const lag = sources.eventLag();
-      result.observe(lagged, lag.laggedEvents);
-      result.observe(lagDisconnects, lag.lagDisconnects);
+    if (reading.subscribers !== undefined) result.observe(subscribers, reading.subscribers);
+    if (reading.stored !== undefined) result.observe(stored, reading.stored);
+    if (reading.lag) {
+      result.observe(lagged, reading.lag.laggedEvents);
+      result.observe(lagDisconnects, reading.lag.lagDisconnects);
     }
   };
   const observables = [hits, misses, recycles, restarts, isolates, queue, subscribers, lagged, lagDisconnects, stored];
   meter.addBatchObservableCallback(callback, observables);
-  return () => meter.removeBatchObservableCallback(callback, observables);
+  return () => {
+    last ??= read();
+  };
 }

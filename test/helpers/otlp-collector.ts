@@ -53,3 +53,23 @@ export async function oneSpan(server: TestServer): Promise<void> {
     client.close();
   }
 }
+
+/** A data point of an OTLP/JSON metrics export. */
+export interface ExportedPoint {
+  attributes: { key: string; value: { stringValue?: string } }[];
+  asInt?: string | number;
+  asDouble?: number;
+}
+interface ExportedMetric { name: string; sum?: { dataPoints: ExportedPoint[] }; gauge?: { dataPoints: ExportedPoint[] } }
+
+/** The data points of the counter or gauge `name` in the last metrics export the collector got. */
+export function lastExported(collector: OtlpCollector, name: string): ExportedPoint[] {
+  const body = collector.received.filter((r) => r.path === "/v1/metrics").at(-1)?.body;
+  if (body === undefined) return [];
+  const doc = JSON.parse(body) as { resourceMetrics: { scopeMetrics: { metrics: ExportedMetric[] }[] }[] };
+  return doc.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).filter((m) => m.name === name).flatMap((m) => (m.sum ?? m.gauge)!.dataPoints);
+}
+
+/** A point's value, and its attribute `key`. */
+export const valueOf = (p: ExportedPoint): number => Number(p.asInt ?? p.asDouble);
+export const attributeOf = (p: ExportedPoint, key: string): string | undefined => p.attributes.find((a) => a.key === key)?.value.stringValue;

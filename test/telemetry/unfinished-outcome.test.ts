@@ -4,7 +4,7 @@
 // It was counted "rejected" when its worker was killed under it and when a shutdown's grace ended it.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createScriptEngineClient, SecurityLevel, UnavailableError, type ScriptEngineClient } from "../../clients/ts/src/index.ts";
-import { otlpCollector, serverExportingTo, type OtlpCollector } from "../helpers/otlp-collector.ts";
+import { attributeOf, lastExported, otlpCollector, serverExportingTo, valueOf, type OtlpCollector } from "../helpers/otlp-collector.ts";
 import { freePort } from "../helpers/ports.ts";
 import { childPids } from "../helpers/procs.ts";
 import type { TestServer } from "../helpers/server.ts";
@@ -40,14 +40,8 @@ const scrape = async () => (await fetch(prometheus)).text();
 const executions = (text: string) =>
   Object.fromEntries([...text.matchAll(/^scriptengine_executions_total\{scriptengine_outcome="([a-z_]+)"[^}]*\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
 
-interface Point { attributes: { key: string; value: { stringValue: string } }[]; asInt?: string | number; asDouble?: number }
-interface Metric { name: string; sum?: { dataPoints: Point[] } }
-/** scriptengine.executions by outcome in an OTLP/JSON metrics export. */
-function exportedExecutions(body: string): Record<string, number> {
-  const doc = JSON.parse(body) as { resourceMetrics: { scopeMetrics: { metrics: Metric[] }[] }[] };
-  const points = doc.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).filter((m) => m.name === "scriptengine.executions").flatMap((m) => m.sum!.dataPoints);
-  return Object.fromEntries(points.map((p) => [p.attributes.find((a) => a.key === "scriptengine.outcome")!.value.stringValue, Number(p.asInt ?? p.asDouble)]));
-}
+/** scriptengine.executions by outcome in the last export. */
+const exportedExecutions = () => Object.fromEntries(lastExported(collector, "scriptengine.executions").map((p) => [attributeOf(p, "scriptengine.outcome"), valueOf(p)]));
 const running = async () => /^scriptengine_pool_isolates\{state="busy"[^}]*\} 1$/m.test(await scrape());
 
 it("a run whose worker is killed under it is worker_crashed", async () => {
@@ -67,5 +61,5 @@ it("a run stopped at the end of the shutdown grace is engine_stopped, in the las
   server.proc.kill("SIGTERM");
   await expect(run).rejects.toThrow(/end of the grace/);
   expect(await server.stop()).toBe(0);
-  expect(exportedExecutions(collector.received.filter((r) => r.path === "/v1/metrics").at(-1)!.body)).toEqual({ worker_crashed: 1, engine_stopped: 1 });
+  expect(exportedExecutions()).toEqual({ worker_crashed: 1, engine_stopped: 1 });
 }, 30_000);
