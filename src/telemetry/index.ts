@@ -138,6 +138,7 @@ export function endpointToLog(endpoint: string): string {
   }
   // "user:key@host:4318" parses as a scheme "user:" and a path holding the key.
   if (url.protocol !== "http:" && url.protocol !== "https:") return endpoint.includes("@") ? "(not an http(s) URL)" : endpoint;
+  if (!url.username && !url.password && !url.search) return endpoint;
   if (url.username || url.password) {
     url.username = "***";
     url.password = "";
