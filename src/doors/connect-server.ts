@@ -15,7 +15,7 @@ import { mendUndecodableRequests, refuseUndecodableQuery } from "./undecodable-r
 import { foreignCaller } from "./local-callers.ts";
 import { SCRIPT_REQUEST_HEADER } from "../auth/principal.ts";
 import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
-import { DoorConnections, ForceClose, refusedStream } from "./door-connections.ts";
+import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { serviceError } from "../errors.ts";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
@@ -86,12 +86,12 @@ export async function openConnectDoor(address: string, services: ServedService[]
   // connection's next call is served (early-response.ts).
   handler = withEarlyResponsesEndingTheirRequest(handler, limits.maxRequestBytes);
   handler = withBoundedBodies(handler, bodies, limits.idleTimeoutMs, cuts);
-  // A stream refused as one pending too many (door-connections.ts) reaches no handler.
+  const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
+  // A request refused as one pending too many (door-connections.ts) reaches no handler.
   const inner = handler;
-  handler = (req, res) => ("stream" in req && refusedStream(req.stream) ? undefined : inner(req, res));
+  handler = (req, res) => (connections.refused(req) ? undefined : inner(req, res));
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
-  const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
   const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
   let listener: net.Server;
   let h1: http.Server | undefined;

@@ -1,6 +1,6 @@
 // The doors cut connections and streams whose peer holds the server's sockets and memory without
 // using them: one that never begins, trickles its headers or its body, stops reading, or keeps a
-// connection open the server has ended, or a stream refused as one pending too many
+// connection open the server has ended, or a request refused as one pending too many
 // (door-connections.ts). Each cut is a warn line naming the door, the peer's address
 // and what was cut, never what the peer sent; a peer can cause them at will, so each kind is one line
 // per door at most a minute (log-throttle.ts), the next one counting those dropped.
@@ -15,7 +15,7 @@ const CUTS = {
   write_stall: "connection cut: its peer took nothing the server wrote to it for server.idle_timeout",
   stream_stall: "HTTP/2 stream reset: its peer's flow control held back its answer for server.idle_timeout",
   end_ignored: "connection cut: its peer kept it open after the server had ended it",
-  refused_stream: `HTTP/2 stream refused (REFUSED_STREAM): the door already holds ${MAX_PENDING_STREAMS} streams whose request has not ended`,
+  refused_pending: `request refused (HTTP/2: REFUSED_STREAM, HTTP/1.1: 503): the door already holds ${MAX_PENDING_STREAMS} requests whose body is still to come`,
 } as const;
 
 export type CutKind = keyof typeof CUTS;

@@ -18,6 +18,7 @@ import type { Server, Socket } from "node:net";
 import { cancelOnStalledStream, cutOnStalledWrites } from "./write-stall.ts";
 import { peerOf, type CutLog } from "./cut-log.ts";
 import { MAX_PENDING_STREAMS } from "./door-limits.ts";
+import { hasBody } from "./early-response.ts";
 
 interface Connection {
   /** The accepted TCP socket: destroying it ends the TLS socket over it too. */
@@ -64,8 +65,10 @@ export class DoorConnections {
   #closing = false;
   readonly #stallMs: number | undefined;
   readonly #cuts: CutLog;
-  /** HTTP/2 streams of every connection whose request the peer has not ended yet (see follow()). */
+  /** HTTP/2 streams and HTTP/1.1 requests of every connection whose body is still to come (see follow()). */
   #pending = 0;
+  /** HTTP/1.1 requests refused as pending too many (followRequests()). */
+  readonly #refused = new WeakSet<object>();
 
   /**
    * With `stallMs`, a connection whose peer stops taking what is written to it is cut, and an HTTP/2
@@ -119,25 +122,16 @@ export class DoorConnections {
    * A stream whose request has not ended is pending: its peer decides how long it stays so (up to
    * idle_timeout for a one-message body, the call's deadline for a stream's), and each holds tens of
    * KB. MAX_CONCURRENT_STREAMS bounds them per connection only, so past MAX_PENDING_STREAMS pending
-   * on the whole door a new stream is refused (RST_STREAM REFUSED_STREAM, which tells the client it
-   * was not processed, so it may retry): the HTTP door's handler skips it (refusedStream()), and
-   * grpc-js, which runs a method only once its request has come, never does.
+   * on the whole door (HTTP/1.1 requests with a body to come counted too, followRequests()) a new
+   * stream is refused (RST_STREAM REFUSED_STREAM, which tells the client it was not processed, so it
+   * may retry): the HTTP door's handler skips it (refused()), and grpc-js, which runs a method only
+   * once its request has come, never does.
    */
   follow(server: AnyServer): void {
     server.prependListener("stream", (stream: http2.ServerHttp2Stream) => {
       if (stream.endAfterHeaders) return; // no body: the server, not its peer, decides when it ends
-      if (this.#pending >= MAX_PENDING_STREAMS) {
-        this.#cuts("refused_stream", (stream.session?.socket as Tagged | undefined)?.[CONNECTION]?.peer);
-        return void stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
-      }
-      this.#pending++;
-      let counted = true;
-      const settled = () => {
-        if (counted) this.#pending--;
-        counted = false;
-      };
-      stream.once("end", settled);
-      stream.once("close", settled);
+      if (this.#admitted(stream, stream, (stream.session?.socket as Tagged | undefined)?.[CONNECTION]?.peer)) return;
+      stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
     });
     // Before the HTTP/2 server's own listener, which starts the session.
     server.prependListener("secureConnection", (socket: Socket) => {
@@ -173,14 +167,48 @@ export class DoorConnections {
    * for grpc-js's servers: a 'request' listener turns on Node's compatibility layer for every stream.
    */
   followRequests(server: AnyServer): void {
-    server.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    // Ahead of the door's handler, which skips a refused request (refused()).
+    server.prependListener("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
       if (req.httpVersionMajor !== 1) return;
       const conn = (req.socket as Tagged)[CONNECTION];
       if (!conn) return;
       this.#start(conn);
       conn.calls++;
       res.once("close", () => this.#ended(conn));
+      const h1 = req as http.IncomingMessage;
+      if (!hasBody(h1) || this.#admitted(h1, res, conn.peer)) return;
+      this.#refused.add(req);
+      refuseRequest(res as http.ServerResponse);
     });
+  }
+
+  /**
+   * Whether the door's handler must skip `req`: refused as one pending too many, an HTTP/2 stream
+   * reset REFUSED_STREAM or an HTTP/1.1 request answered 503 (follow(), followRequests()).
+   */
+  refused(req: http.IncomingMessage | http2.Http2ServerRequest): boolean {
+    return "stream" in req ? req.stream.rstCode === http2Constants.NGHTTP2_REFUSED_STREAM : this.#refused.has(req);
+  }
+
+  /**
+   * Counts a request whose body is still to come (`body` ends with it, `closing` closes once its
+   * call is over) among the door's pending ones, unless MAX_PENDING_STREAMS are: then it is not
+   * admitted, and the refusal is logged naming `peer`.
+   */
+  #admitted(body: NodeJS.EventEmitter, closing: NodeJS.EventEmitter, peer: string | undefined): boolean {
+    if (this.#pending >= MAX_PENDING_STREAMS) {
+      this.#cuts("refused_pending", peer);
+      return false;
+    }
+    this.#pending++;
+    let counted = true;
+    const settled = () => {
+      if (counted) this.#pending--;
+      counted = false;
+    };
+    body.once("end", settled);
+    closing.once("close", settled);
+    return true;
   }
 
   /**
@@ -251,9 +279,15 @@ function cutOnceEnded(socket: Socket, conn: Connection, destroy: () => void): vo
   });
 }
 
-/** Whether `stream` was refused (follow()): its handler has nothing to do, the stream closes by itself. */
-export function refusedStream(stream: http2.Http2Stream): boolean {
-  return stream.rstCode === http2Constants.NGHTTP2_REFUSED_STREAM;
+/**
+ * An HTTP/1.1 request refused as one pending too many: 503 (a Connect client reads it as
+ * UNAVAILABLE, so it may retry) and the connection closes, its body unread.
+ */
+function refuseRequest(res: http.ServerResponse): void {
+  res.shouldKeepAlive = false;
+  const body = JSON.stringify({ code: "unavailable", message: `the server holds ${MAX_PENDING_STREAMS} requests whose body is still to come: retry later` });
+  res.writeHead(503, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "retry-after": "1" });
+  res.end(body);
 }
 
 /** Ends `socket` once what was written to it is out; the peer's end is not waited for. */

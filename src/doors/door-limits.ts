@@ -16,8 +16,9 @@ export const GRPC_MAX_SEND_BYTES = 64 * 1024 * 1024;
 export const MAX_CONCURRENT_STREAMS = 256;
 
 /**
- * HTTP/2 streams whose request has not ended (a body still to come) one door holds at once, over
- * all its connections: each holds tens of KB for as long as its peer keeps it so (idle_timeout for a
- * one-message body), and connections are many. Past it a new stream is refused (REFUSED_STREAM).
+ * Requests whose body is still to come (HTTP/2 streams whose request has not ended, HTTP/1.1
+ * requests with a body not all in) one door holds at once, over all its connections: each holds
+ * tens of KB for as long as its peer keeps it so (idle_timeout for a one-message body), and
+ * connections are many. Past it a new one is refused (HTTP/2: REFUSED_STREAM; HTTP/1.1: 503).
  */
 export const MAX_PENDING_STREAMS = 2048;

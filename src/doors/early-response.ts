@@ -31,8 +31,8 @@ export function withEarlyResponsesEndingTheirRequest<H extends (req: Request, re
   }) as H;
 }
 
-/** A request with no body to read (a GET, say) is never "unread". */
-function hasBody(req: http.IncomingMessage): boolean {
+/** Whether an HTTP/1.1 request has a body to read (a GET, say, has none, so it is never "unread"). */
+export function hasBody(req: http.IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] ?? "0") !== "0";
 }
 
