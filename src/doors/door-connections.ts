@@ -15,7 +15,7 @@ import type * as http from "node:http";
 import { constants as http2Constants } from "node:http2";
 import type * as http2 from "node:http2";
 import type { Server, Socket } from "node:net";
-import { cancelOnStalledStream, cutOnStalledWrites } from "./write-stall.ts";
+import { StalledStreams, cutOnStalledWrites } from "./write-stall.ts";
 import { peerOf, type CutLog } from "./cut-log.ts";
 import { MAX_PENDING_STREAMS } from "./door-limits.ts";
 import { hasBody } from "./early-response.ts";
@@ -64,6 +64,7 @@ export class DoorConnections {
   readonly #byTuple = new Map<string, Connection>();
   #closing = false;
   readonly #stallMs: number | undefined;
+  readonly #stalledStreams: StalledStreams | undefined;
   readonly #cuts: CutLog;
   /** HTTP/2 streams and HTTP/1.1 requests of every connection whose body is still to come (see follow()). */
   #pending = 0;
@@ -76,6 +77,7 @@ export class DoorConnections {
    */
   constructor(stallMs?: number, cuts: CutLog = () => {}) {
     this.#stallMs = stallMs;
+    this.#stalledStreams = stallMs === undefined ? undefined : new StalledStreams(stallMs, (peer) => cuts("stream_stall", peer));
     this.#cuts = cuts;
   }
 
@@ -157,7 +159,7 @@ export class DoorConnections {
         this.#start(conn);
         conn.calls++;
         stream.once("close", () => this.#ended(conn));
-        if (this.#stallMs !== undefined) cancelOnStalledStream(stream, this.#stallMs, () => this.#cuts("stream_stall", conn.peer));
+        this.#stalledStreams?.watch(stream, conn.peer);
       });
     });
   }

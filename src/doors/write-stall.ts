@@ -4,7 +4,7 @@
 // that never drains, and a connection with a call in progress is never idle. A connection whose
 // socket has bytes waiting to be written and has had none of them taken by the kernel for a whole
 // `ms` period (so between `ms` and twice that) is cut. A slow reader still progresses, and is kept.
-// An HTTP/2 stream that its peer's flow control stalls is reset the same way (cancelOnStalledStream).
+// An HTTP/2 stream that its peer's flow control stalls is reset the same way (StalledStreams).
 import { constants, type Http2Stream } from "node:http2";
 import type { Socket } from "node:net";
 
@@ -34,36 +34,72 @@ export function cutOnStalledWrites(current: () => Socket, cut: () => void, ms: n
 type WriteFn = (...args: unknown[]) => unknown;
 type Writes = { _write: WriteFn; _writev?: WriteFn | null };
 
+interface Watch {
+  /** Writes completed so far. */
+  completed: number;
+  /** `completed` at the last sweep that found bytes pending, else undefined. */
+  seen: number | undefined;
+  /** The peer's address, for `onCancel`. */
+  peer: string | undefined;
+}
+
 /**
  * An HTTP/2 stream's writes complete as nghttp2 sends them, which a peer that never opens its
  * flow-control window (SETTINGS_INITIAL_WINDOW_SIZE 0, no WINDOW_UPDATE) stops for good while its
  * socket stays live (its PINGs are answered): each answered stream stayed open, holding its answer
  * and its connection, which an open stream keeps from being idle. A stream with bytes pending and
- * no write completed for a whole `ms` period is reset (CANCEL), and `onCancel` called.
+ * no write completed for a whole `ms` period is reset (CANCEL), and `onCancel` told its peer. One timer
+ * sweeps every stream watched, each `ms` while there are some, rather than a timer per call.
  */
-export function cancelOnStalledStream(stream: Http2Stream, ms: number, onCancel?: () => void): void {
-  let completed = 0;
-  const writes = stream as unknown as Writes;
-  // The callback is the last argument of both: count it as it is called.
-  const counted = (fn: WriteFn): WriteFn => function (this: unknown, ...args: unknown[]) {
-    const cb = args.pop() as (err?: Error | null) => void;
-    return fn.call(this, ...args, (err?: Error | null) => {
-      completed++;
-      cb(err);
-    });
-  };
-  writes._write = counted(writes._write);
-  if (writes._writev) writes._writev = counted(writes._writev);
-  let seen: number | undefined;
-  const timer = setInterval(() => {
-    if (stream.writableLength === 0) return void (seen = undefined);
-    if (seen === completed) {
-      clearInterval(timer); // once: the stream's close comes later
-      onCancel?.();
-      return void stream.close(constants.NGHTTP2_CANCEL);
+export class StalledStreams {
+  readonly #ms: number;
+  readonly #onCancel: (peer: string | undefined) => void;
+  readonly #watched = new Map<Http2Stream, Watch>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number, onCancel: (peer: string | undefined) => void) {
+    this.#ms = ms;
+    this.#onCancel = onCancel;
+  }
+
+  /** Watches `stream`, of the peer at `peer`, until it closes. */
+  watch(stream: Http2Stream, peer: string | undefined): void {
+    const watch: Watch = { completed: 0, seen: undefined, peer };
+    const writes = stream as unknown as Writes;
+    // The callback is the last argument of both: count it as it is called.
+    const counted = (fn: WriteFn): WriteFn => function (this: unknown, ...args: unknown[]) {
+      const cb = args.pop() as (err?: Error | null) => void;
+      return fn.call(this, ...args, (err?: Error | null) => {
+        watch.completed++;
+        cb(err);
+      });
+    };
+    writes._write = counted(writes._write);
+    if (writes._writev) writes._writev = counted(writes._writev);
+    this.#watched.set(stream, watch);
+    stream.once("close", () => this.#watched.delete(stream));
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#sweep(), this.#ms);
+      this.#timer.unref();
     }
-    seen = completed;
-  }, ms);
-  timer.unref();
-  stream.once("close", () => clearInterval(timer));
+  }
+
+  #sweep(): void {
+    if (this.#watched.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    for (const [stream, watch] of this.#watched) {
+      if (stream.writableLength === 0) {
+        watch.seen = undefined;
+      } else if (watch.seen === watch.completed) {
+        this.#watched.delete(stream); // once: the stream's close comes later
+        this.#onCancel(watch.peer);
+        stream.close(constants.NGHTTP2_CANCEL);
+      } else {
+        watch.seen = watch.completed;
+      }
+    }
+  }
 }
