@@ -247,7 +247,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (w.dead) continue;
       const rss = w.readRss();
       if (rss > 0) w.rss = rss;
-      w.cpuMs = w.readCpuMs();
+      w.readCpuMs();
       if (rss > o.rssBudget) {
         w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameMemory());
         continue;

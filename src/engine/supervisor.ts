@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { EngineError } from './errors.ts';
 import type {
   CompiledMsg, CompileMsg, ExecMsg, HostToWorker, ResultMsg, ToolMsg, WorkerToHost,
@@ -121,6 +121,8 @@ interface InFlightCompile {
 }
 
 let pageSize = 4096;
+/** Whether /proc gives a process's CPU time (Linux). */
+const PROC_CPU = existsSync('/proc/self/stat');
 
 export class WorkerHandle {
   readonly id: string;
@@ -360,8 +362,8 @@ export class WorkerHandle {
   /** CPU time (user + system) the worker has used, in ms, as last read (readCpuMs(), cpuNow()). */
   cpuMs = 0;
 
-  /** CPU time read from /proc/<pid>/stat (in clock ticks of 10 ms); the last reading if it cannot be read. */
-  readCpuMs(): number { return this.#procCpuMs() ?? this.cpuMs; }
+  /** CPU time read from /proc/<pid>/stat (in clock ticks of 10 ms), kept in cpuMs; the last reading if it cannot be read. */
+  readCpuMs(): number { return (this.cpuMs = this.#procCpuMs() ?? this.cpuMs); }
 
   #procCpuMs(): number | undefined {
     if (!this.child.pid) return undefined;
@@ -376,22 +378,13 @@ export class WorkerHandle {
     }
   }
 
-  /** Whether /proc gives this worker's CPU time (Linux); without it, cpuNow() is the wall clock. */
-  #procCpu = true;
-
   /**
    * The CPU time the worker has used (ms), read now: what tells a worker that runs on (guest code it
-   * cannot stop) from one the machine holds off the CPU, which has failed at nothing. Where /proc
-   * cannot be read it is the wall clock, so a grace measured with it is wall time, as it was.
+   * cannot stop) from one the machine holds off the CPU, which has failed at nothing. Without /proc
+   * (not Linux) it is the wall clock, so a grace measured with it is wall time, as it was; a reading
+   * that fails (the process exiting) is the last one.
    */
-  cpuNow(): number {
-    if (this.#procCpu) {
-      const ms = this.#procCpuMs();
-      if (ms !== undefined) return (this.cpuMs = ms);
-      this.#procCpu = false;
-    }
-    return performance.now();
-  }
+  cpuNow(): number { return PROC_CPU ? this.readCpuMs() : performance.now(); }
 
   /**
    * Whether the worker, since `cpuMark` (cpuNow()) and a grace of `graceMs`, has run on: had at least
