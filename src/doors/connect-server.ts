@@ -48,7 +48,6 @@ const JSON_OPTIONS: ConnectNodeAdapterOptions["jsonOptions"] = Object.assign({ i
 /** Node's default headersTimeout: the most a request's headers may take to arrive. */
 const H1_HEADERS_TIMEOUT_MS = 60_000;
 
-
 /**
  * `auth.beforeBody` runs for every call before its body is read (connect-node's request gate): the
  * server authenticates there, so a caller without credentials costs no body reading or parsing.

@@ -2,7 +2,11 @@
 export interface DoorLimits {
   /** Largest request message accepted (server.max_request_bytes). */
   maxRequestBytes: number;
-  /** A connection with no call in progress this long is closed (server.idle_timeout). */
+  /**
+   * server.idle_timeout: a connection with no call in progress this long is closed; it also bounds
+   * a connection's start (TLS handshake, preface, first request), a request's headers (60 s at
+   * most) and one-message body, and a peer that takes nothing written to it.
+   */
   idleTimeoutMs: number;
 }
 
