@@ -429,7 +429,49 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     'indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'forEach', 'map', 'filter', 'every', 'some',
     'reduce', 'reduceRight', 'unshift', 'shift'];
   const callbackObjAt = { __proto__: null, forEach: 2, map: 2, filter: 2, every: 2, some: 2, reduce: 3, reduceRight: 3 };
-  for (let i = 0; i < walkers.length; i++) AP[walkers[i]] = guarded(AP[walkers[i]], -1, callbackObjAt[walkers[i]] || 0);
+  // Sorting with no comparator, V8 compares in a loop of its own, deaf to the time limit: 5e5 doubles (each
+  // made a string at every comparison) took 4 s, 6e6 small integers held a worker past its limit until it was
+  // replaced, and strings sliced from one long text compare their whole length every time. sort and toSorted
+  // given none are handed one that compares as V8's does (both made strings, x first, ordered by code units):
+  // the time limit reaches each comparison (numbers sort as fast as before, strings about half as fast).
+  const defaultCompare = (x, y) => {
+    const a = typeof x === 'string' ? x : ${'`${x}`'}, b = typeof y === 'string' ? y : ${'`${y}`'};
+    return a < b ? -1 : b < a ? 1 : 0;
+  };
+  const compared = (name) => {
+    const orig = AP[name];
+    return ({ [name](comparefn) { return apply(orig, this, [comparefn === undefined ? defaultCompare : comparefn]); } })[name];
+  };
+  // indexOf, lastIndexOf and includes compare each element with the one sought in a loop of V8's, deaf too:
+  // two strings of one length (over 16,383 characters V8 hashes them by their length alone) are compared
+  // character by character, so 2e5 slices of a 1e6-character text searched for another held a worker until
+  // it was replaced. A string sought over SEARCH_NATIVE_MAX characters is searched for here, as the standard
+  // says (the length read once, then fromIndex; indexOf and lastIndexOf skip holes), in a loop the time limit reaches.
+  const SEARCH_NATIVE_MAX = 1024;
+  const toIntegerOrInfinity = (v) => { v = +v; return v === v ? MathTrunc(v) + 0 : 0; };
+  const searched = (name) => {
+    const orig = AP[name], last = name === 'lastIndexOf', includes = name === 'includes';
+    return ({ [name](x) {
+      if (typeof x !== 'string' || x.length <= SEARCH_NATIVE_MAX || this == null) return apply(orig, this, arguments);
+      const o = O(this), len = toLength(o.length);
+      if (len === 0) return includes ? false : -1;
+      if (last) {
+        const n = arguments.length > 1 ? toIntegerOrInfinity(arguments[1]) : len - 1;
+        for (let k = n >= 0 ? MathMin(n, len - 1) : len + n; k >= 0; k--) if (k in o && o[k] === x) return k;
+        return -1;
+      }
+      const n = toIntegerOrInfinity(arguments[1]);
+      for (let k = n >= 0 ? n : MathMax(len + n, 0); k < len; k++) {
+        if (includes ? o[k] === x : k in o && o[k] === x) return includes ? true : k;
+      }
+      return includes ? false : -1;
+    } })[name];
+  };
+  const unguarded = { __proto__: null, sort: compared, toSorted: compared, indexOf: searched, lastIndexOf: searched, includes: searched };
+  for (let i = 0; i < walkers.length; i++) {
+    const name = walkers[i], inner = unguarded[name] !== undefined ? unguarded[name](name) : AP[name];
+    AP[name] = guarded(inner, -1, callbackObjAt[name] || 0);
+  }
   AP.flat = flat; AP.flatMap = flatMap; AP.concat = concat;
   // Argument lists are read from array-likes the same way: f.apply(x, a), Reflect.apply/construct.
   Function.prototype.apply = guarded(Function.prototype.apply, 1, 0);
@@ -572,6 +614,30 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   keysGuarded(O, 'isFrozen', 0, 0, maxKeys, true, true);
   keysGuarded(O, 'isSealed', 0, 0, maxKeys, true, true);
   keysGuarded(R, 'ownKeys', 0, 0, maxKeys, true);
+  // Object.fromEntries adds its keys in a loop of V8's, deaf to the time limit: a key is internalised, compared
+  // with every key of its length (over 16,383 characters, V8 hashes a string by its length alone) character by
+  // character, so 3,000 slices of a 1e6-character text held a worker until it was replaced. The entries are
+  // added here (each entry's 0 then 1 read, the key defined as V8 does), in a loop the time limit reaches.
+  const objFromEntries = O.fromEntries;
+  const fromEntries = ({ fromEntries(iterable) {
+    if (iterable == null) return apply(objFromEntries, O, [iterable]); // its TypeError
+    // @@iterator is read once; when it is no function, V8 says so of a stand-in of the same type.
+    const m = iterable[SymIter];
+    if (typeof m !== 'function') {
+      let like = iterable;
+      if (typeof iterable === 'object') like = { __proto__: null, [SymIter]: m };
+      else if (typeof iterable === 'function') { like = function () {}; defineProperty(like, SymIter, { __proto__: null, value: m }); }
+      return apply(objFromEntries, O, [like]);
+    }
+    const obj = {};
+    for (const entry of { __proto__: null, [SymIter]() { return apply(m, iterable, []); } }) {
+      if (entry === null || (typeof entry !== 'object' && typeof entry !== 'function')) apply(objFromEntries, O, [[entry]]); // its TypeError
+      const k = entry[0], v = entry[1];
+      defineProperty(obj, k, { __proto__: null, value: v, writable: true, enumerable: true, configurable: true });
+    }
+    return obj;
+  } }).fromEntries;
+  defineProperty(O, 'fromEntries', { value: fromEntries, writable: true, configurable: true });
 
   // ---- locale lists: V8 reads and canonicalises them deaf to the time limit ------------------
   // Each tag of a list is canonicalised by ICU and compared with those before it: getCanonicalLocales of
