@@ -266,7 +266,9 @@ func TestSubscribeGoesOnAcrossCleanRestartWithoutOnLost(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	first := startServerIn(t, dir, "", "--grpc-address", addr)
 	c := dial(t, addr)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// How long the restarted server takes to start is not the subject: a loaded machine took longer
+	// than the default 10 reconnects (at most about 16 s of backoff), so the subscription allows 1000.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	run := func(id string) {
 		// A fresh client each time: RunScript is not retried, and c's connection may be backing off.
@@ -281,8 +283,9 @@ func TestSubscribeGoesOnAcrossCleanRestartWithoutOnLost(t *testing.T) {
 	}
 	starts := make(chan struct{}, 16)
 	next, stop := iterPull(c.Subscribe(ctx, scriptengine.SubscribeOptions{
-		EventTypes: []string{"script_executed"},
-		OnStarted:  func(*v1.SubscriptionStarted) { starts <- struct{}{} },
+		EventTypes:    []string{"script_executed"},
+		OnStarted:     func(*v1.SubscriptionStarted) { starts <- struct{}{} },
+		MaxReconnects: 1000,
 	}))
 	defer stop()
 	type result struct {

@@ -111,7 +111,8 @@ def test_subscribe_resumes_across_server_restart() -> None:
     try:
         with se.Client(address) as client:
             # The new server announces the gap in sequences (on_lost), then replays its log.
-            events = client.subscribe(["script_executed"], after_sequence=0, on_started=starts.append, on_lost=lambda lost: None)
+            events = client.subscribe(["script_executed"], after_sequence=0, on_started=starts.append, on_lost=lambda lost: None,
+                                      max_reconnects=1000)  # however long the next server takes to start
             # Sequences are per process and SubscriptionStarted carries no process identity: a resume is only
             # recognised as crossing a restart when the last sequence seen is beyond the new server's latest.
             for i in range(5):
@@ -223,7 +224,9 @@ def test_subscribe_goes_on_across_clean_restart_without_on_lost() -> None:
 
     try:
         with se.Client(address) as client:
-            events = client.subscribe(["script_executed"], on_started=lambda _: started.set())
+            # How long the restarted server takes to start is not the subject: a loaded machine can take
+            # longer than the default 10 reconnects (at most about 16 s of backoff).
+            events = client.subscribe(["script_executed"], on_started=lambda _: started.set(), max_reconnects=1000)
             reader = pull(events)  # opens the live stream
             assert started.wait(30)
             client.run("1", context=ctx("earlier-run"))
@@ -252,7 +255,7 @@ def test_async_subscribe_goes_on_across_clean_restart_without_on_lost() -> None:
     async def main() -> None:
         started = asyncio.Event()
         async with se.AsyncClient(address) as client:
-            events = client.subscribe(["script_executed"], on_started=lambda _: started.set())
+            events = client.subscribe(["script_executed"], on_started=lambda _: started.set(), max_reconnects=1000)
             reader = asyncio.ensure_future(anext(events))  # opens the live stream
             await started.wait()
             await client.run("1", context=ctx("earlier-run"))
@@ -266,7 +269,7 @@ def test_async_subscribe_goes_on_across_clean_restart_without_on_lost() -> None:
             await events.aclose()
 
     try:
-        asyncio.run(asyncio.wait_for(main(), 30))
+        asyncio.run(asyncio.wait_for(main(), 60))
     finally:
         for s in servers:
             s.stop()
