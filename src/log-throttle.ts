@@ -1,7 +1,8 @@
 // Diagnostics that a remote party can trigger (a collector refusing exports, a client sending
 // headers a library rejects, a caller asking for more than it holds) must not grow the log with
 // the traffic: each kind of line is written at most once per window, and the next one written
-// says how many were dropped.
+// says how many were dropped. Lines dropped in a window are told when it ends, by the last of them
+// with the count: a burst that stops within the window is not left looking like one event.
 import type { Logger } from "./log.ts";
 
 type Fields = Record<string, unknown>;
@@ -15,25 +16,50 @@ export interface ThrottleOptions {
    */
   maxKinds?: number;
   now?: () => number;
+  /**
+   * Called after each line written, at once or at a window's end (a caller summing something
+   * over the dropped calls, in the fields it passes, starts again from zero then).
+   */
+  onWrite?: (kind: string) => void;
+}
+
+interface KindState {
+  last: number;
+  dropped: number;
+  /** The last line dropped, written with the count when the window ends. */
+  pending?: { kind: string; msg: string; fields?: Fields };
+  timer?: NodeJS.Timeout;
 }
 
 /**
  * Writes `log.warn(msg, fields)` at most once per window for each `kind`; answers whether it wrote
- * (a caller summing something over the dropped calls starts again from zero then).
+ * (a caller summing something over the dropped calls starts again from zero then). When a window
+ * in which lines were dropped ends, the last of them is written with `similar_dropped`.
  */
 export function throttledWarn(log: Logger, options: ThrottleOptions = {}): (kind: string, msg: string, fields?: Fields) => boolean {
-  const { windowMs = 60_000, maxKinds = 64, now = Date.now } = options;
-  const state = new Map<string, { last: number; dropped: number }>();
+  const { windowMs = 60_000, maxKinds = 64, now = Date.now, onWrite } = options;
+  const state = new Map<string, KindState>();
+  const write = (key: string, kind: string, msg: string, fields: Fields | undefined, dropped: number) => {
+    const s = state.get(key);
+    if (s?.timer) clearTimeout(s.timer);
+    log.warn(msg, { ...fields, similar_dropped: dropped });
+    state.set(key, { last: now(), dropped: 0 });
+    onWrite?.(kind);
+  };
   return (kind, msg, fields) => {
     const t = now();
     const key = state.has(kind) || state.size < maxKinds ? kind : "\0overflow";
     const s = state.get(key);
     if (s && t - s.last < windowMs) {
       s.dropped++;
+      s.pending = { kind, msg, fields };
+      s.timer ??= setTimeout(() => {
+        const at = state.get(key);
+        if (at?.pending) write(key, at.pending.kind, at.pending.msg, at.pending.fields, at.dropped);
+      }, s.last + windowMs - t).unref();
       return false;
     }
-    log.warn(msg, { ...fields, similar_dropped: s?.dropped ?? 0 });
-    state.set(key, { last: t, dropped: 0 });
+    write(key, kind, msg, fields, s?.dropped ?? 0);
     return true;
   };
 }

@@ -1,6 +1,6 @@
 // throttledWarn: one line per kind per window, saying how many were dropped; kinds past the
 // bound share one bucket, so kinds derived from callers' input cannot grow its memory.
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
 import { throttledWarn } from "../src/log-throttle.ts";
 import type { Logger } from "../src/log.ts";
 
@@ -34,4 +34,30 @@ it("kinds past maxKinds share one bucket", () => {
   for (let i = 0; i < 100; i++) warn(`k${i}`, `line ${i}`);
   expect(lines.map((l) => l.msg)).toEqual(["line 0", "line 1", "line 2"]);
   expect(warn("k0", "known")).toBe(false); // known kinds keep their own bucket
+});
+
+it("tells the lines dropped in a window when it ends, by the last of them with the count", async () => {
+  vi.useFakeTimers();
+  try {
+    const { lines, log } = recorder();
+    const written: string[] = [];
+    const warn = throttledWarn(log, { windowMs: 1000, now: () => Date.now(), onWrite: (kind) => written.push(kind) });
+    warn("a", "first");
+    warn("a", "second", { n: 2 });
+    warn("a", "third", { n: 3 });
+    expect(lines).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lines).toEqual([
+      { msg: "first", fields: { similar_dropped: 0 } },
+      { msg: "third", fields: { n: 3, similar_dropped: 2 } },
+    ]);
+    expect(written).toEqual(["a", "a"]);
+    expect(warn("a", "fourth")).toBe(false); // the window starts again at the told line
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(lines.map((l) => [l.msg, l.fields?.similar_dropped])).toEqual([["first", 0], ["third", 2], ["fourth", 1]]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(lines).toHaveLength(3); // nothing dropped since: nothing more to tell
+  } finally {
+    vi.useRealTimers();
+  }
 });

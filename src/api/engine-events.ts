@@ -80,11 +80,11 @@ function unauthenticatedEvents(announce: (detail: string, level: Level, count: n
   let pending = 0;
   let latest = { detail: "", level: "safe" as Level };
   let unlogged = 0;
-  const warn = log ? throttledWarn(log) : undefined;
+  const warn = log ? throttledWarn(log, { onWrite: () => (unlogged = 0) }) : undefined;
   const say = (detail: string, level: Level, count: number) => {
     announce(detail, level, count);
     unlogged += count;
-    if (warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail })) unlogged = 0;
+    warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail });
   };
   const windowEnds = () => {
     if (pending === 0) return void (open = false);
