@@ -35,7 +35,10 @@ type EventServiceClient interface {
 	// principal. What only the engine can know needs "admin" (else PERMISSION_DENIED,
 	// SECURITY_VIOLATION): a SecurityViolation, and a HealthStatusChanged, ServiceRegistered or
 	// ServiceUnregistered whose service_id is the engine's own; so does any Emit by a principal
-	// named like the engine's service id, whose events would carry the engine's source.
+	// named like the engine's service id, whose events would carry the engine's source. A
+	// HealthStatusChanged, ServiceRegistered or ServiceUnregistered about a service another principal
+	// holds registered (a live registration) needs that owner or "admin" alike; a service_id not
+	// registered here, or the caller's own, needs neither.
 	Emit(ctx context.Context, in *EmitRequest, opts ...grpc.CallOption) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id. SecurityViolation events are
 	// delivered to principals holding admin, and to any other only those about itself. When the
@@ -106,7 +109,10 @@ type EventServiceServer interface {
 	// principal. What only the engine can know needs "admin" (else PERMISSION_DENIED,
 	// SECURITY_VIOLATION): a SecurityViolation, and a HealthStatusChanged, ServiceRegistered or
 	// ServiceUnregistered whose service_id is the engine's own; so does any Emit by a principal
-	// named like the engine's service id, whose events would carry the engine's source.
+	// named like the engine's service id, whose events would carry the engine's source. A
+	// HealthStatusChanged, ServiceRegistered or ServiceUnregistered about a service another principal
+	// holds registered (a live registration) needs that owner or "admin" alike; a service_id not
+	// registered here, or the caller's own, needs neither.
 	Emit(context.Context, *EmitRequest) (*EmitResponse, error)
 	// Stream events. The first message carries the subscription id. SecurityViolation events are
 	// delivered to principals holding admin, and to any other only those about itself. When the

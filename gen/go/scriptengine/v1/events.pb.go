@@ -530,11 +530,13 @@ func (x *MigrationStarted) GetMigrationId() string {
 // saying what the rollback did (rollback_action "restored_previous" or "removed_tool",
 // rolled_back_at, rollback_reason when given, restored_tool_id and restored_version when a tool was
 // restored). A rollback the store refused once it had begun (a full disk) publishes success false,
-// the result still MIGRATION_STATE_COMPLETED with the rollback's error last in errors. A rollback
-// with nothing to do, or refused before it began, publishes nothing. A ValidateMigration auto_fix
-// that fills in a missing input schema publishes one too, alone, for the tool's migration: success
-// true and result the MigrationResult now stored for that migration, its metadata auto_fix saying
-// "filled inputSchema" (after an auto_fix re-migration's own pair when it follows one).
+// the result still MIGRATION_STATE_COMPLETED with the rollback's error last in errors and metadata
+// failed_change "rollback". A rollback with nothing to do, or refused before it began, publishes
+// nothing. A ValidateMigration auto_fix that fills in a missing input schema publishes one too,
+// alone, for the tool's migration: success true and result the MigrationResult now stored for that
+// migration, its metadata auto_fix saying "filled inputSchema" (after an auto_fix re-migration's own
+// pair when it follows one). A fill the store refused publishes success false alike: the result
+// still MIGRATION_STATE_COMPLETED with the fill's error last and metadata failed_change "auto_fix".
 type MigrationCompleted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ToolName      string                 `protobuf:"bytes,1,opt,name=tool_name,json=toolName,proto3" json:"tool_name,omitempty"`

@@ -101,7 +101,9 @@ type ServiceInfo struct {
 	// An http or https URL.
 	HealthCheckUrl string `protobuf:"bytes,5,opt,name=health_check_url,json=healthCheckUrl,proto3" json:"health_check_url,omitempty"`
 	// At most 64 entries, keys up to 128 and values up to 1024 characters, and all keys and values
-	// together at most the server's registry.max_metadata_bytes (default 16 KiB) of UTF-8.
+	// together at most the server's registry.max_metadata_bytes (default 16 KiB) of UTF-8. A key
+	// follows service_id's rule (no whitespace, control, format or other invisible character, nor
+	// U+2800); a value is free text.
 	Metadata      map[string]string `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

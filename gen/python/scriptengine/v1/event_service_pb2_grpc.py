@@ -62,7 +62,10 @@ class EventServiceServicer:
         principal. What only the engine can know needs "admin" (else PERMISSION_DENIED,
         SECURITY_VIOLATION): a SecurityViolation, and a HealthStatusChanged, ServiceRegistered or
         ServiceUnregistered whose service_id is the engine's own; so does any Emit by a principal
-        named like the engine's service id, whose events would carry the engine's source.
+        named like the engine's service id, whose events would carry the engine's source. A
+        HealthStatusChanged, ServiceRegistered or ServiceUnregistered about a service another principal
+        holds registered (a live registration) needs that owner or "admin" alike; a service_id not
+        registered here, or the caller's own, needs neither.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -48,7 +48,9 @@ export declare type ServiceInfo = Message<"scriptengine.v1.ServiceInfo"> & {
 
   /**
    * At most 64 entries, keys up to 128 and values up to 1024 characters, and all keys and values
-   * together at most the server's registry.max_metadata_bytes (default 16 KiB) of UTF-8.
+   * together at most the server's registry.max_metadata_bytes (default 16 KiB) of UTF-8. A key
+   * follows service_id's rule (no whitespace, control, format or other invisible character, nor
+   * U+2800); a value is free text.
    *
    * @generated from field: map<string, string> metadata = 6;
    */
