@@ -1,8 +1,10 @@
 /**
  * Supervision of one worker process: fork, IPC, heartbeat, and kill. The pool (pool.ts) decides
- * when to kill (hang, RSS budget) and replaces dead workers; this file owns the process lifecycle
- * and fails every in-flight request of a dead worker with WORKER_CRASHED (ENGINE_STOPPED when the
- * engine shut it down), save those it hands back to run again (see fail()).
+ * when to kill (hang, RSS budget, a cancel not stopped), with this file's measures of a worker
+ * (hungPast, ranOn), and replaces dead workers; a worker whose stderr shows V8's heap exhausted is
+ * killed here, at once. This file owns the process lifecycle and fails every in-flight request of a
+ * dead worker with WORKER_CRASHED (ENGINE_STOPPED when the engine shut it down), save those it hands
+ * back to run again (see fail()).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
