@@ -21,6 +21,8 @@ import {
   ATTR_TOOL_NAME,
   ATTR_WORKER_ID,
   METRIC_EXECUTIONS,
+  METRIC_QUEUE_WAIT,
+  METRIC_RUN_DURATION,
   SPAN_COMPILE,
   SPAN_QUEUE_WAIT,
   SPAN_RUN,
@@ -28,6 +30,9 @@ import {
 } from "./semconv.ts";
 import { clockOf } from "./clock.ts";
 import { clipText } from "../errors.ts";
+
+/** Seconds: a run is bounded by its wall limit (at most 300 s by default). */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** The most of a status message or a name kept on a span. */
 const MAX_STATUS_BYTES = 512;
@@ -68,6 +73,18 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
   const executions = meter.createCounter(METRIC_EXECUTIONS, {
     description: "Script executions by outcome (success, an error kind, or rejected) and security level",
   });
+  // The RPC's duration holds the queue wait, a host-side compile and the response too: these two
+  // split what the engine did, the run (from a worker taking it to its result) and the wait before it.
+  const runDuration = meter.createHistogram(METRIC_RUN_DURATION, {
+    description: "Time from a worker taking an execution to its end, by outcome and security level (executions that never ran are not counted)",
+    unit: "s",
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+  });
+  const queueWait = meter.createHistogram(METRIC_QUEUE_WAIT, {
+    description: "Time an execution waited for a worker, by security level (executions that never ran are not counted)",
+    unit: "s",
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+  });
   return {
     start({ scriptId, executionId, level }) {
       const parent = context.active();
@@ -79,8 +96,9 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
       let runCtx: Context = parent;
       let runStart = 0;
       return {
-        dispatched({ cacheHit, workerId }) {
+        dispatched({ queueWaitMs, cacheHit, workerId }) {
           runStart = performance.now();
+          queueWait.record(queueWaitMs / 1000, { [ATTR_SECURITY_LEVEL]: level });
           queue.end(clock(runStart)); // the queue wait ends exactly where the run starts
           queueOpen = false;
           run = tracer.startSpan(SPAN_RUN, { startTime: clock(runStart), attributes: { ...common, [ATTR_CACHE_HIT]: cacheHit, [ATTR_WORKER_ID]: workerId } }, parent);
@@ -113,6 +131,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
             queueOpen = false;
           }
           if (!run) return;
+          runDuration.record((end - runStart) / 1000, { [ATTR_OUTCOME]: result, [ATTR_SECURITY_LEVEL]: level });
           run.setAttribute(ATTR_OUTCOME, result);
           if (outcome) {
             const compileMs = outcome.metadata.compileMs;

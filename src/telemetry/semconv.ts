@@ -33,6 +33,8 @@ export const ATTR_TOOL_NAME = "scriptengine.tool.name";
 
 // Metrics.
 export const METRIC_EXECUTIONS = "scriptengine.executions";
+export const METRIC_RUN_DURATION = "scriptengine.run.duration";
+export const METRIC_QUEUE_WAIT = "scriptengine.queue.wait";
 export const METRIC_CACHE_HITS = "scriptengine.cache.hits";
 export const METRIC_CACHE_MISSES = "scriptengine.cache.misses";
 export const METRIC_POOL_ISOLATES = "scriptengine.pool.isolates";
