@@ -478,6 +478,79 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   R.apply = guarded(apply, 2, 0);
   R.construct = guarded(construct, 1, 0);
 
+  // A typed array's sort with no comparator runs in C++, deaf to the time limit: 4e7 bytes took 3 s, so a
+  // loop of it held a worker past its limit until it was replaced. One longer than TA_PIECE is sorted here
+  // instead, in loops the time limit reaches: 8- and 16-bit integers by counting them, the others split
+  // around pivots (three ways: NaN last, -0 before +0, as V8 orders them) into pieces of at most TA_PIECE,
+  // each given to V8's sort through a view of its own. toSorted sorts its copy alike. The results are V8's.
+  const TA_PIECE = 65536, taSort = TAP.sort, taToSorted = TAP.toSorted, taFill = TAP.fill, taSet = TAP.set;
+  const taTag = getOwnPropertyDescriptor(TAP, Symbol.toStringTag).get;
+  const taBuffer = getOwnPropertyDescriptor(TAP, 'buffer').get, taByteOffset = getOwnPropertyDescriptor(TAP, 'byteOffset').get;
+  const taByName = { __proto__: null };
+  // The integer types counted: their least value and how many values they hold.
+  const countedMin = { __proto__: null, Int8Array: -128, Uint8Array: 0, Uint8ClampedArray: 0, Int16Array: -32768, Uint16Array: 0 };
+  const countedSpan = { __proto__: null, Int8Array: 256, Uint8Array: 256, Uint8ClampedArray: 256, Int16Array: 65536, Uint16Array: 65536 };
+  for (let i = 0; i < taCtors.length; i++) if (taCtors[i]) taByName[taCtors[i].name] = taCtors[i];
+  const Float64C = Float64Array;
+  function countingSort(ta, len, min, span) {
+    const counts = new Float64C(span);
+    for (let i = 0; i < len; i++) counts[ta[i] - min]++;
+    for (let v = 0, at = 0; v < span; v++) {
+      const c = counts[v];
+      if (c !== 0) { apply(taFill, ta, [v + min, at, at + c]); at += c; }
+    }
+  }
+  function pieceSort(ta, len, name) {
+    const C = taByName[name], bpe = C.BYTES_PER_ELEMENT, buffer = apply(taBuffer, ta, []), offset = apply(taByteOffset, ta, []);
+    const floats = name === 'Float64Array' || name === 'Float32Array' || name === 'Float16Array';
+    let n = len;
+    if (floats) { // NaNs last
+      n = 0;
+      for (let i = 0; i < len; i++) { const v = ta[i]; if (v === v) ta[n++] = v; }
+      if (n < len) apply(taFill, ta, [NaN, n, len]);
+    }
+    const stack = bare();
+    let top = 0, seed = 0x2545f491;
+    stack[top++] = 0; stack[top++] = n;
+    while (top > 0) {
+      const hi = stack[--top], lo = stack[--top];
+      if (hi - lo <= TA_PIECE) { if (hi - lo > 1) apply(taSort, construct(C, [buffer, offset + lo * bpe, hi - lo]), []); continue; }
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; // a pivot V8's order cannot be made to defeat cheaply
+      const p = ta[lo + ((seed >>> 0) % (hi - lo))];
+      let lt = lo, i = lo, gt = hi - 1;
+      while (i <= gt) {
+        const v = ta[i];
+        if (v < p) { ta[i++] = ta[lt]; ta[lt++] = v; } else if (v > p) { ta[i] = ta[gt]; ta[gt--] = v; } else i++;
+      }
+      if (floats && p === 0) { // -0 before +0
+        let neg = 0;
+        for (let k = lt; k <= gt; k++) if (1 / ta[k] < 0) neg++;
+        apply(taFill, ta, [-0, lt, lt + neg]); apply(taFill, ta, [0, lt + neg, gt + 1]);
+      }
+      stack[top++] = lo; stack[top++] = lt; stack[top++] = gt + 1; stack[top++] = hi;
+    }
+  }
+  function sortLong(ta, len) {
+    const name = apply(taTag, ta, []);
+    if (countedMin[name] !== undefined) countingSort(ta, len, countedMin[name], countedSpan[name]);
+    else pieceSort(ta, len, name);
+  }
+  const taLengthOf = (ta) => { try { return apply(taLength, ta, []); } catch { return 0; } };
+  TAP.sort = ({ sort(comparefn) {
+    const len = comparefn === undefined ? taLengthOf(this) : 0;
+    if (len <= TA_PIECE) return apply(taSort, this, arguments); // no typed array, a detached one: its TypeError
+    sortLong(this, len);
+    return this;
+  } }).sort;
+  TAP.toSorted = ({ toSorted(comparefn) {
+    const len = comparefn === undefined ? taLengthOf(this) : 0;
+    if (len <= TA_PIECE) return apply(taToSorted, this, arguments);
+    const copy = construct(taByName[apply(taTag, this, [])], [len]);
+    apply(taSet, copy, [this]);
+    sortLong(copy, len);
+    return copy;
+  } }).toSorted;
+
   // JSON.stringify writes 'null' for each hole of an array: a 5e7-long empty one took a 50 MiB isolate
   // to 800 MB of RSS (the text being built is not held to the heap limit) and a worker past its budget.
   // Everything serialised (the script's JSON.stringify, console.log's, a tool's arguments, the result)

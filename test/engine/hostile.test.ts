@@ -10,7 +10,7 @@ afterAll(async () => { await engine?.close(); }, 20_000);
 const limits = { memoryBytes: 32 * MiB, wallTimeoutMs: 1500, maxOutputBytes: 4096, maxReturnBytes: 64 * 1024 };
 const mod = (body: string) => `export default async function main(args, ctx) {\n${body}\n}`;
 
-interface Case { name: string; source: string; kinds: ExecutionErrorKind[] | 'success'; check?: (r: Awaited<ReturnType<typeof run>> & { source: string }) => void }
+interface Case { name: string; source: string; kinds: ExecutionErrorKind[] | 'success'; memoryBytes?: number; check?: (r: Awaited<ReturnType<typeof run>> & { source: string }) => void }
 
 /** What V8 itself (this process's, the isolates') makes of a classic script, as the result's JSON: the prelude must not change it. */
 const native = (source: string): unknown => JSON.parse(JSON.stringify((0, eval)(source)) ?? 'null');
@@ -283,6 +283,46 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => expect(r.returnValue).toEqual(native(r.source)),
   },
+  // A typed array's sort with no comparator runs in C++, deaf to the time limit (6e7 bytes: 5 s, 1.2e7 doubles: 3 s).
+  {
+    name: 'typed array sort with no comparator over 6e7 bytes, again and again',
+    source: 'const a = new Uint8Array(6e7);\nfor (let i = 0; i < a.length; i++) a[i] = i * 7919 >> 3;\nfor (;;) { a.sort(); a.reverse(); }',
+    memoryBytes: 96 * MiB,
+    kinds: ['timeout'],
+    check: notReplaced,
+  },
+  {
+    name: 'typed array sort with no comparator over 1.2e7 doubles',
+    source: 'const a = new Float64Array(1.2e7);\nfor (let i = 0; i < 65536; i++) a[i] = Math.sin(i);\nfor (let n = 65536; n < a.length; n *= 2) a.copyWithin(n, 0, n);\na.sort();\na[0]',
+    memoryBytes: 128 * MiB,
+    kinds: ['timeout'],
+    check: notReplaced,
+  },
+  {
+    name: 'typed array sort and toSorted with no comparator order as V8 does',
+    source: `const types = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float16Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
+      let seed = 7;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const gens = [() => rnd() * 2e9 - 1e9, (i) => [0, -0, 1, -1, NaN, 2.5, Infinity, -Infinity][i % 8], (i) => -i, (i) => (i % 3 ? 0 : -0), (i) => (rnd() * 300 | 0) - 150];
+      const digest = (t) => { const b = new Uint8Array(t.buffer, t.byteOffset, t.byteLength); let h = 2166136261; for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 16777619); return h >>> 0; };
+      const out = [];
+      for (const T of types) for (const g of gens) {
+        const a = new T(70001), big = T.name.startsWith('Big');
+        for (let i = 0; i < a.length; i++) { const v = g(i); a[i] = big ? BigInt(Number.isFinite(v) ? Math.trunc(v) : 3) : v; }
+        const s = a.toSorted();
+        out.push([T.name, digest(a.sort()), digest(s), s instanceof T, s !== a, String(a[0]), String(a[70000])]);
+      }
+      const err = (f) => { try { return f(); } catch (e) { return [e.name, e.message]; } };
+      const shared = new Float64Array(new ArrayBuffer(8 * 70010), 16, 70000);
+      for (let i = 0; i < shared.length; i++) shared[i] = Math.cos(i);
+      shared.sort();
+      out.push(err(() => Uint8Array.prototype.sort.call([2, 1])), err(() => new Uint8Array(70000).sort(5)), err(() => new Uint8Array(70000).toSorted('x')),
+        [Uint8Array.prototype.sort.name, Uint8Array.prototype.sort.length, Uint8Array.prototype.toSorted.name, Uint8Array.prototype.toSorted.length],
+        digest(shared), new Int32Array([3, -1, 2]).sort((x, y) => y - x).join());
+      out`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual(native(r.source)),
+  },
 ];
 
 describe('hostile corpus', () => {
@@ -291,7 +331,7 @@ describe('hostile corpus', () => {
       // 1.5 s keeps the cases that must time out short; the others get 20 s, their wall limit no subject:
       // on a loaded machine filling 32 MiB or a 300 ms timer took over 1.5 s, and they timed out instead.
       const wallTimeoutMs = c.kinds !== 'success' && c.kinds.includes('timeout') ? limits.wallTimeoutMs : 20_000;
-      const r = await run(engine, c.source, { limits: { ...limits, wallTimeoutMs } as never });
+      const r = await run(engine, c.source, { limits: { ...limits, wallTimeoutMs, memoryBytes: c.memoryBytes ?? limits.memoryBytes } as never });
       if (c.kinds === 'success') {
         expect(r.error, JSON.stringify(r.error)).toBeUndefined();
         expect(r.success).toBe(true);
