@@ -546,6 +546,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const limits: WorkerLimits = {
       memoryMb: memoryMbOf(l),
       wallTimeoutMs: wallMs,
+      // Its timeout names its own limit, not what was left of it: that is the limit it exceeded.
+      ...(wallMs !== l.wallTimeoutMs && { wallLimitMs: l.wallTimeoutMs }),
       cpuBudgetMs: cpuBudgetMs(l, wallMs),
       maxOutputBytes: l.maxOutputBytes,
       maxReturnBytes: l.maxReturnBytes,

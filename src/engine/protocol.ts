@@ -8,7 +8,13 @@ import type { OutputTail } from './output-tail.ts';
 
 export interface WorkerLimits {
   memoryMb: number;
+  /** When the worker stops the run (its wall deadline), ms from its start. */
   wallTimeoutMs: number;
+  /**
+   * The wall-clock limit a timeout names: the script's own (ExecutionLimits.wallTimeoutMs). Absent, it
+   * is wallTimeoutMs; set for a run started again, whose wallTimeoutMs is only what was left of it.
+   */
+  wallLimitMs?: number;
   /** CPU-time budget for the whole run (cpuShare × its own wall limit, at most wallTimeoutMs), ms. */
   cpuBudgetMs: number;
   maxOutputBytes: number;
@@ -59,6 +65,9 @@ export interface CompileMsg {
 export interface CancelMsg { t: 'cancel'; id: number }
 export interface ToolReplyMsg { t: 'toolReply'; id: number; callId: number; envelope: string }
 export interface ShutdownMsg { t: 'shutdown' }
+
+/** The wall-clock limit a timeout of a run with these limits names (WorkerLimits.wallLimitMs). */
+export const wallLimitOf = (l: WorkerLimits): number => l.wallLimitMs ?? l.wallTimeoutMs;
 
 export type HostToWorker = ExecMsg | CompileMsg | CancelMsg | ToolReplyMsg | ShutdownMsg;
 

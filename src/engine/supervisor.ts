@@ -10,8 +10,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
 import { existsSync, readFileSync } from 'node:fs';
 import { EngineError } from './errors.ts';
-import type {
-  CompiledMsg, CompileMsg, ExecMsg, HostToWorker, ResultMsg, ToolMsg, WorkerToHost,
+import {
+  wallLimitOf, type CompiledMsg, type CompileMsg, type ExecMsg, type HostToWorker, type ResultMsg, type ToolMsg, type WorkerToHost,
 } from './protocol.ts';
 import type { ExecutionError, WorkerExit } from './types.ts';
 import { stderrLines } from './worker-stderr.ts';
@@ -551,7 +551,7 @@ function executionIdOf(msg: ExecMsg): string {
 
 /** A script whose worker had to be replaced to stop it, past its wall-clock (or CPU time) limit. */
 function uninterruptibleTimeout(msg: ExecMsg, limit: 'wall-clock' | 'CPU time' = 'wall-clock'): ExecutionError {
-  const ms = limit === 'wall-clock' ? msg.limits.wallTimeoutMs : msg.limits.cpuBudgetMs;
+  const ms = limit === 'wall-clock' ? wallLimitOf(msg.limits) : msg.limits.cpuBudgetMs;
   return {
     kind: 'timeout', name: 'TimeoutError', stack: '', line: 0, column: 0, limit: limit === 'wall-clock' ? 'wall_clock' : 'cpu_time',
     message: `the script exceeded its ${limit} limit of ${ms} ms (it could not be interrupted: its worker was replaced)`,

@@ -17,8 +17,8 @@ import { encodedValueSize } from './value-size.ts';
 import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
 import { DroppedTail, outputTail, type OutputTail } from './output-tail.ts';
 import type { ExecutionError, ExecutionErrorKind, TimeLimit } from './types.ts';
-import type {
-  CompiledInfo, CompileMsg, ExecMsg, HostToWorker, WorkerOutcome, WorkerToHost,
+import {
+  wallLimitOf, type CompiledInfo, type CompileMsg, type ExecMsg, type HostToWorker, type WorkerOutcome, type WorkerToHost,
 } from './protocol.ts';
 
 const ISOLATES = Math.max(1, Number(process.env.SE_ISOLATES ?? 1));
@@ -618,7 +618,7 @@ class Slot {
     const run: Run = {
       msg, stdout: { chunks: [], bytes: 0, dropped: 0 }, stderr: { chunks: [], bytes: 0, dropped: 0 },
       ops: 0, toolCalls: 0, toolsInFlight: 0, timers: new Map(), wallEnd: t0 + msg.limits.wallTimeoutMs, delivering: 0,
-      wallMsg: `the script exceeded its wall-clock limit of ${msg.limits.wallTimeoutMs} ms`,
+      wallMsg: `the script exceeded its wall-clock limit of ${wallLimitOf(msg.limits)} ms`,
     };
     let compiled: CompiledInfo | undefined;
     let error: ExecutionError | undefined;

@@ -1,11 +1,12 @@
 import { afterEach, expect, it } from 'vitest';
 import { WorkerHandle } from '../../src/engine/supervisor.ts';
-import type { ExecMsg } from '../../src/engine/protocol.ts';
+import type { ExecMsg, WorkerLimits } from '../../src/engine/protocol.ts';
+import { until } from '../helpers/until.ts';
 
 const workers: WorkerHandle[] = [];
 afterEach(async () => { await Promise.all(workers.splice(0).map((w) => w.shutdown(true))); }, 20_000);
 
-async function hungWorker(wallTimeoutMs: number): Promise<{ w: WorkerHandle; result: Promise<unknown> }> {
+async function hungWorker(wallTimeoutMs: number, limits: Partial<WorkerLimits> = {}, graceMs = 600_000): Promise<{ w: WorkerHandle; result: Promise<unknown> }> {
   const w = new WorkerHandle({
     workerId: `blame-${wallTimeoutMs}`, isolates: 1, recycleAfter: 500, maxOldSpaceMb: 256, testHooks: true, defaultMemoryMb: 32,
     codeCacheBytes: 1 << 20, maxParked: 8, idleSlotMs: 30_000,
@@ -16,10 +17,10 @@ async function hungWorker(wallTimeoutMs: number): Promise<{ w: WorkerHandle; res
   const msg: ExecMsg = {
     t: 'exec', id: 1, code: '1', compiled: false, language: 'javascript', filename: 'walk.js', cacheKey: 'walk', testHook: 'hang',
     payload: JSON.stringify({ args: {}, env: {}, user: null, tools: [], executionId: 'e1', scriptId: '' }), tools: [], profile: false,
-    limits: { memoryMb: 32, wallTimeoutMs, cpuBudgetMs: wallTimeoutMs / 2, maxOutputBytes: 4096, maxReturnBytes: 4096, maxReturnValueBytes: 0, maxToolPayloadBytes: 4096, maxToolCalls: 10 },
+    limits: { memoryMb: 32, wallTimeoutMs, cpuBudgetMs: wallTimeoutMs / 2, maxOutputBytes: 4096, maxReturnBytes: 4096, maxReturnValueBytes: 0, maxToolPayloadBytes: 4096, maxToolCalls: 10, ...limits },
   };
-  // A host deadline far away: the supervisor's own hang check (blameOverdue) is not what is tested.
-  const result = w.exec(msg, 600_000, () => {}).then((r) => r.outcome, (e: unknown) => e);
+  // By default a host deadline far away: the supervisor's own hang check (blameOverdue) is not what is tested.
+  const result = w.exec(msg, graceMs, () => {}).then((r) => r.outcome, (e: unknown) => e);
   return { w, result };
 }
 
@@ -45,4 +46,16 @@ it('a worker dying before its running execution reached its time limit is still 
   const e = await result as Error & { reason?: string };
   expect(e).toBeInstanceOf(Error);
   expect(e.message).toContain('exited (SIGSEGV)');
+}, 30_000);
+
+// A run started again after a neighbour took its worker down has only what was left of its wall time
+// (its deadline), but the limit it exceeds is its own: a worker hung past that deadline told it
+// "wall-clock limit of 300 ms" where its caller had given it, and its ErrorInfo named, 5000 ms.
+it('a run started again and hung past its deadline is told its own wall limit, not what was left of it', async () => {
+  const { w, result } = await hungWorker(300, { wallLimitMs: 5000, cpuBudgetMs: 300 }, 100);
+  await until('the run is past its host deadline', () => w.hungPast(Date.now(), 0));
+  w.kill('hung past an execution deadline', w.blameOverdue(Date.now()));
+  const outcome = await result as { error?: { kind: string; message: string; limit?: string } };
+  expect(outcome.error).toMatchObject({ kind: 'timeout', limit: 'wall_clock' });
+  expect(outcome.error?.message).toContain('wall-clock limit of 5000 ms');
 }, 30_000);
