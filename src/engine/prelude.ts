@@ -1535,8 +1535,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const settle = (env) => {
         let r;
         try { r = JSONparse(env); } catch { reject(toolError('ToolError', 'tool "' + name + '": bad reply')); return; }
-        if (r.ok) resolve(r.json === undefined ? undefined : JSONparse(r.json));
-        else reject(toolError(r.refused ? 'SecurityError' : r.security ? 'ToolNotAllowedError' : 'ToolError', StringC(r.message), !!r.security));
+        // Only the reply's own fields: one it leaves out must not be read from what the script put on Object.prototype.
+        const field = (k) => r !== null && typeof r === 'object' && hasOwn(r, k) ? r[k] : undefined;
+        const json = field('json');
+        if (field('ok')) resolve(json === undefined ? undefined : JSONparse(json));
+        else reject(toolError(field('refused') ? 'SecurityError' : field('security') ? 'ToolNotAllowedError' : 'ToolError', StringC(field('message')), !!field('security')));
       };
       if (toolsInFlight < MAX_TOOLS_IN_FLIGHT) sendTool(name, json, settle);
       else apply(mapSet, toolsWaiting, [toolsWaitingTail++, [name, json, settle]]);
@@ -1657,7 +1660,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     if (kind === 'script_threw' && apply(wsHas, offHeapErrors, [e])) kind = 'memory_limit';
     if (kind === 'script_threw' && name === 'RangeError' && (message === 'Array buffer allocation failed' || apply(strSlice, message, [0, 30]) === 'Array buffer allocation failed')) kind = 'memory_limit';
-    return 'E' + JSONstringify({ kind, name, message, stack, head });
+    // No prototype: a toJSON the script put on Object.prototype would write the envelope (its kind too).
+    return 'E' + JSONstringify({ __proto__: null, kind, name, message, stack, head });
   }
   // An array of n elements is at least 2n + 1 bytes of JSON: one longer than the cap allows is refused
   // before V8 walks it (see jsonChecked), with the error its JSON would have had.
@@ -1685,15 +1689,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     resultTypedLimit = MathMin(maxKeys, MathFloor((cap - 1) / 6));
     try { json = JSONstringify(value, resultRaw); } catch (e) {
       if (e === overCap) {
-        return describe({ name: 'RangeError', message: resultOverBytes > cap ? 'the return value exceeds ' + cap + ' bytes of JSON'
+        return describe({ __proto__: null, name: 'RangeError', message: resultOverBytes > cap ? 'the return value exceeds ' + cap + ' bytes of JSON'
           : 'the return value holds an array of length ' + resultOver + ', too long to serialise (at most ' + resultOverMax + ' for this script)' }, 'output_limit');
       }
       let m = 'error'; try { m = StringC(e && e.message); } catch {}
-      return describe({ name: 'TypeError', message: 'the return value is not JSON: ' + m }, 'invalid_return_value');
+      return describe({ __proto__: null, name: 'TypeError', message: 'the return value is not JSON: ' + m }, 'invalid_return_value');
     }
-    if (typeof json !== 'string') return describe({ name: 'TypeError', message: 'the return value is not JSON (' + typeof value + ')' }, 'invalid_return_value');
+    if (typeof json !== 'string') return describe({ __proto__: null, name: 'TypeError', message: 'the return value is not JSON (' + typeof value + ')' }, 'invalid_return_value');
     if (json.length > cap || utf8Length(json) > cap) {
-      return describe({ name: 'RangeError', message: 'the return value exceeds ' + cap + ' bytes of JSON' }, 'output_limit');
+      return describe({ __proto__: null, name: 'RangeError', message: 'the return value exceeds ' + cap + ' bytes of JSON' }, 'output_limit');
     }
     return 'R' + json;
   }

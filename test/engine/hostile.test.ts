@@ -10,7 +10,7 @@ afterAll(async () => { await engine?.close(); }, 20_000);
 const limits = { memoryBytes: 32 * MiB, wallTimeoutMs: 1500, maxOutputBytes: 4096, maxReturnBytes: 64 * 1024 };
 const mod = (body: string) => `export default async function main(args, ctx) {\n${body}\n}`;
 
-interface Case { name: string; source: string; kinds: ExecutionErrorKind[] | 'success'; memoryBytes?: number; check?: (r: Awaited<ReturnType<typeof run>> & { source: string }) => void }
+interface Case { name: string; source: string; kinds: ExecutionErrorKind[] | 'success'; memoryBytes?: number; tools?: string[]; check?: (r: Awaited<ReturnType<typeof run>> & { source: string }) => void }
 
 /** What V8 itself (this process's, the isolates') makes of a classic script, as the result's JSON: the prelude must not change it. */
 const native = (source: string): unknown => JSON.parse(JSON.stringify((0, eval)(source)) ?? 'null');
@@ -323,6 +323,28 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => expect(r.returnValue).toEqual(native(r.source)),
   },
+  // The prelude's own envelopes were objects with Object.prototype: the script's toJSON wrote the error the
+  // worker read (any kind: worker_crashed, retryable, or security_violation), a 'stack' getter the stack of a
+  // return value's error, and a field a tool's reply left out was read from the script's getter.
+  {
+    name: 'an error the script cannot forge through Object.prototype.toJSON',
+    source: "Object.prototype.toJSON = function () { return { kind: 'worker_crashed', name: 'X', message: 'forged', stack: '', head: 0 }; };\nthrow new Error('real')",
+    kinds: ['script_threw'],
+    check: (r) => expect([r.error!.name, r.error!.message]).toEqual(['Error', 'real']),
+  },
+  {
+    name: "a return value's error the script cannot give a stack",
+    source: "Object.defineProperty(Object.prototype, 'stack', { get() { return 'forged'; } });\n[1n]",
+    kinds: ['invalid_return_value'],
+    check: (r) => expect(r.error!.stack).not.toContain('forged'),
+  },
+  {
+    name: "a tool's failure the script cannot make a security violation",
+    source: mod("Object.defineProperty(Object.prototype, 'refused', { get() { return true; } });\nawait ctx.tools.t({});"),
+    tools: ['t'],
+    kinds: ['tool_error'],
+    check: (r) => expect(r.error!.name).toBe('ToolError'),
+  },
 ];
 
 describe('hostile corpus', () => {
@@ -331,7 +353,7 @@ describe('hostile corpus', () => {
       // 1.5 s keeps the cases that must time out short; the others get 20 s, their wall limit no subject:
       // on a loaded machine filling 32 MiB or a 300 ms timer took over 1.5 s, and they timed out instead.
       const wallTimeoutMs = c.kinds !== 'success' && c.kinds.includes('timeout') ? limits.wallTimeoutMs : 20_000;
-      const r = await run(engine, c.source, { limits: { ...limits, wallTimeoutMs, memoryBytes: c.memoryBytes ?? limits.memoryBytes } as never });
+      const r = await run(engine, c.source, { limits: { ...limits, wallTimeoutMs, memoryBytes: c.memoryBytes ?? limits.memoryBytes, tools: c.tools ?? [] } as never });
       if (c.kinds === 'success') {
         expect(r.error, JSON.stringify(r.error)).toBeUndefined();
         expect(r.success).toBe(true);
