@@ -85,12 +85,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
   // connection's next call is served (early-response.ts).
   handler = withEarlyResponsesEndingTheirRequest(handler, limits.maxRequestBytes);
   handler = withBoundedBodies(handler, bodies, limits.idleTimeoutMs, cuts);
-  const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
-  // A request refused as one pending too many (door-connections.ts) reaches no handler.
-  const inner = handler;
-  handler = (req, res) => (connections.refused(req) ? undefined : inner(req, res));
   // As on the gRPC door: what one HTTP/2 connection may have in flight is bounded.
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
+  const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
   const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
   let listener: net.Server;
   let h1: http.Server | undefined;

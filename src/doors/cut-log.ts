@@ -1,7 +1,7 @@
 // The doors cut connections and streams whose peer holds the server's sockets and memory without
 // using them: one that never begins, trickles its headers or its body, stops reading, or keeps a
-// connection open the server has ended, or a request refused as one pending too many
-// (door-connections.ts). Each cut is a warn line naming the door, the peer's address
+// connection open the server has ended, or the oldest request still sending its body, cut for a
+// new one past the door's bound (door-connections.ts). Each cut is a warn line naming the door, the peer's address
 // and what was cut, never what the peer sent; a peer can cause them at will, so each kind is one line
 // per door at most a minute (log-throttle.ts), the next one counting those dropped.
 import type { Logger } from "../log.ts";
@@ -15,7 +15,7 @@ const CUTS = {
   write_stall: "connection cut: its peer took nothing the server wrote to it for server.idle_timeout",
   stream_stall: "HTTP/2 stream reset: its peer's flow control held back its answer for server.idle_timeout",
   end_ignored: "connection cut: its peer kept it open after the server had ended it",
-  refused_pending: `request refused (HTTP/2: REFUSED_STREAM, HTTP/1.1: 503): the door already holds ${MAX_PENDING_STREAMS} requests whose body is still to come`,
+  oldest_pending: `request cut (HTTP/2: RST_STREAM CANCEL, HTTP/1.1: connection closed): the oldest of ${MAX_PENDING_STREAMS} requests whose body is still to come, for a new one`,
 } as const;
 
 export type CutKind = keyof typeof CUTS;

@@ -66,10 +66,11 @@ export class DoorConnections {
   readonly #stallMs: number | undefined;
   readonly #stalledStreams: StalledStreams | undefined;
   readonly #cuts: CutLog;
-  /** HTTP/2 streams and HTTP/1.1 requests of every connection whose body is still to come (see follow()). */
-  #pending = 0;
-  /** HTTP/1.1 requests refused as pending too many (followRequests()). */
-  readonly #refused = new WeakSet<object>();
+  /**
+   * HTTP/2 streams and HTTP/1.1 requests of every connection whose body is still to come (see
+   * follow()), oldest first, each with its peer's address.
+   */
+  readonly #pending = new Map<http2.ServerHttp2Stream | http.IncomingMessage, string | undefined>();
 
   /**
    * With `stallMs`, a connection whose peer stops taking what is written to it is cut, and an HTTP/2
@@ -122,18 +123,16 @@ export class DoorConnections {
   /**
    * Follows what the connections handed to `server` carry: TLS, HTTP/2 sessions and their streams.
    * A stream whose request has not ended is pending: its peer decides how long it stays so (up to
-   * idle_timeout for a one-message body, the call's deadline for a stream's), and each holds tens of
-   * KB. MAX_CONCURRENT_STREAMS bounds them per connection only, so past MAX_PENDING_STREAMS pending
-   * on the whole door (HTTP/1.1 requests with a body to come counted too, followRequests()) a new
-   * stream is refused (RST_STREAM REFUSED_STREAM, which tells the client it was not processed, so it
-   * may retry): the HTTP door's handler skips it (refused()), and grpc-js, which runs a method only
-   * once its request has come, never does.
+   * idle_timeout for a one-message body, the call's deadline for a stream's), holding its state and
+   * buffers. MAX_CONCURRENT_STREAMS bounds them per connection only, so the whole door holds at most
+   * MAX_PENDING_STREAMS (HTTP/1.1 requests with a body to come counted too, followRequests()): a
+   * new one past them cuts the oldest (see #admit()).
    */
   follow(server: AnyServer): void {
     server.prependListener("stream", (stream: http2.ServerHttp2Stream) => {
       if (stream.endAfterHeaders) return; // no body: the server, not its peer, decides when it ends
-      if (this.#admitted(stream, stream, (stream.session?.socket as Tagged | undefined)?.[CONNECTION]?.peer)) return;
-      stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
+      const peer = (stream.session?.socket as Tagged | undefined)?.[CONNECTION]?.peer;
+      this.#admit(stream, stream, peer);
     });
     // Before the HTTP/2 server's own listener, which starts the session.
     server.prependListener("secureConnection", (socket: Socket) => {
@@ -169,8 +168,7 @@ export class DoorConnections {
    * for grpc-js's servers: a 'request' listener turns on Node's compatibility layer for every stream.
    */
   followRequests(server: AnyServer): void {
-    // Ahead of the door's handler, which skips a refused request (refused()).
-    server.prependListener("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    server.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
       if (req.httpVersionMajor !== 1) return;
       const conn = (req.socket as Tagged)[CONNECTION];
       if (!conn) return;
@@ -178,39 +176,29 @@ export class DoorConnections {
       conn.calls++;
       res.once("close", () => this.#ended(conn));
       const h1 = req as http.IncomingMessage;
-      if (!hasBody(h1) || this.#admitted(h1, res, conn.peer)) return;
-      this.#refused.add(req);
-      refuseRequest(res as http.ServerResponse);
+      if (hasBody(h1)) this.#admit(h1, res, conn.peer);
     });
   }
 
   /**
-   * Whether the door's handler must skip `req`: refused as one pending too many, an HTTP/2 stream
-   * reset REFUSED_STREAM or an HTTP/1.1 request answered 503 (follow(), followRequests()).
+   * Counts `request`, whose body is still to come (it ends then; `closing` closes once its call is
+   * over), among the door's pending ones. Past MAX_PENDING_STREAMS the oldest is cut (HTTP/2
+   * RST_STREAM CANCEL, HTTP/1.1 its connection closed) and logged naming its peer:
+   * a client's body takes moments to come, so the oldest is the likeliest held by its peer, and a
+   * peer holding them all cannot keep the door from taking new calls, as refusing new ones would.
    */
-  refused(req: http.IncomingMessage | http2.Http2ServerRequest): boolean {
-    return "stream" in req ? req.stream.rstCode === http2Constants.NGHTTP2_REFUSED_STREAM : this.#refused.has(req);
-  }
-
-  /**
-   * Counts a request whose body is still to come (`body` ends with it, `closing` closes once its
-   * call is over) among the door's pending ones, unless MAX_PENDING_STREAMS are: then it is not
-   * admitted, and the refusal is logged naming `peer`.
-   */
-  #admitted(body: NodeJS.EventEmitter, closing: NodeJS.EventEmitter, peer: string | undefined): boolean {
-    if (this.#pending >= MAX_PENDING_STREAMS) {
-      this.#cuts("refused_pending", peer);
-      return false;
+  #admit(request: http2.ServerHttp2Stream | http.IncomingMessage, closing: NodeJS.EventEmitter, peer: string | undefined): void {
+    if (this.#pending.size >= MAX_PENDING_STREAMS) {
+      const [oldest, itsPeer] = this.#pending.entries().next().value!;
+      this.#pending.delete(oldest);
+      this.#cuts("oldest_pending", itsPeer);
+      if ("session" in oldest) oldest.close(http2Constants.NGHTTP2_CANCEL);
+      else oldest.socket.destroy();
     }
-    this.#pending++;
-    let counted = true;
-    const settled = () => {
-      if (counted) this.#pending--;
-      counted = false;
-    };
-    body.once("end", settled);
+    this.#pending.set(request, peer);
+    const settled = () => this.#pending.delete(request);
+    request.once("end", settled);
     closing.once("close", settled);
-    return true;
   }
 
   /**
@@ -279,17 +267,6 @@ function cutOnceEnded(socket: Socket, conn: Connection, destroy: () => void): vo
     cut.unref();
     conn.raw.once("close", () => clearTimeout(cut));
   });
-}
-
-/**
- * An HTTP/1.1 request refused as one pending too many: 503 (a Connect client reads it as
- * UNAVAILABLE, so it may retry) and the connection closes, its body unread.
- */
-function refuseRequest(res: http.ServerResponse): void {
-  res.shouldKeepAlive = false;
-  const body = JSON.stringify({ code: "unavailable", message: `the server holds ${MAX_PENDING_STREAMS} requests whose body is still to come: retry later` });
-  res.writeHead(503, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "retry-after": "1" });
-  res.end(body);
 }
 
 /** Ends `socket` once what was written to it is out; the peer's end is not waited for. */

@@ -23,6 +23,6 @@ export const MAX_CONCURRENT_STREAMS = 256;
  * Requests whose body is still to come (HTTP/2 streams whose request has not ended, HTTP/1.1
  * requests with a body not all in) one door holds at once, over all its connections: each holds
  * tens of KB for as long as its peer keeps it so (idle_timeout for a one-message body), and
- * connections are many. Past it a new one is refused (HTTP/2: REFUSED_STREAM; HTTP/1.1: 503).
+ * connections are many. Past it a new one cuts the oldest (HTTP/2: CANCEL; HTTP/1.1: its connection).
  */
 export const MAX_PENDING_STREAMS = 2048;

@@ -3,8 +3,8 @@
 // MAX_CONCURRENT_STREAMS per connection bounded them: 40 connections of 256 such streams took the
 // HTTP door ~270 MB. An HTTP/1.1 request whose body does not all come is the same, one a
 // connection (~40 KB each). Each door now holds at most MAX_PENDING_STREAMS over all its
-// connections and refuses one past them before any handler (HTTP/2: RST_STREAM REFUSED_STREAM;
-// HTTP/1.1: 503); one that ends frees its place.
+// connections: one more cuts the oldest (HTTP/2: RST_STREAM CANCEL; HTTP/1.1: its connection), so
+// memory stays bounded and a peer holding them all still cannot keep new calls out.
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { describe, expect, it } from "vitest";
@@ -42,13 +42,13 @@ async function connect(address: string): Promise<http2.ClientHttp2Session> {
 /** Resolves once the server has read every frame `session` sent before (its PING comes after them). */
 const flushed = (session: http2.ClientHttp2Session) => new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
 
-/** A whole call on a stream of its own: "served", or "refused" when reset REFUSED_STREAM. */
-function call(session: http2.ClientHttp2Session, door: (typeof doors)[number]): Promise<"served" | "refused" | string> {
+/** A whole call on a stream of its own: "served", or what came instead. */
+function call(session: http2.ClientHttp2Session, door: (typeof doors)[number]): Promise<string> {
   return new Promise((resolve) => {
     const st = session.request(door.headers);
     st.on("error", () => {});
     st.once("response", (h) => resolve(door.served(h) ? "served" : `answered ${JSON.stringify(h)}`));
-    st.once("close", () => resolve(st.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? "refused" : `closed ${st.rstCode}`));
+    st.once("close", () => resolve(`closed ${st.rstCode}`));
     st.resume();
     st.end(door.body);
   });
@@ -56,38 +56,39 @@ function call(session: http2.ClientHttp2Session, door: (typeof doors)[number]): 
 
 describe("streams whose request has not ended are bounded per door", () => {
   for (const door of doors) {
-    it(`${door.door} door: ${MAX_PENDING_STREAMS} are held, the next is refused REFUSED_STREAM, and one ending frees a place`, { timeout: 120_000 }, async () => {
+    it(`${door.door} door: ${MAX_PENDING_STREAMS} are held; one more cuts the oldest (CANCEL), and is served`, { timeout: 120_000 }, async () => {
       const sessions: http2.ClientHttp2Session[] = [];
       try {
-        const pending: http2.ClientHttp2Stream[] = [];
-        const resets: number[] = [];
+        const resets: { index: number; code: number }[] = [];
+        const hold = (session: http2.ClientHttp2Session, index: number) => {
+          const st = session.request(door.headers, { endStream: false });
+          st.on("error", () => {});
+          st.once("close", () => resets.push({ index, code: st.rstCode ?? -1 }));
+        };
+        let held = 0;
         for (let c = 0; c < MAX_PENDING_STREAMS / MAX_CONCURRENT_STREAMS; c++) {
           const session = await connect(door.address());
           sessions.push(session);
-          for (let i = 0; i < MAX_CONCURRENT_STREAMS; i++) {
-            const st = session.request(door.headers, { endStream: false });
-            st.on("error", () => {});
-            st.once("close", () => resets.push(st.rstCode ?? -1));
-            pending.push(st);
-          }
+          for (let i = 0; i < MAX_CONCURRENT_STREAMS; i++) hold(session, held++);
           await flushed(session);
         }
         const other = await connect(door.address());
         sessions.push(other);
         await flushed(other);
         expect(resets, "none of the held streams was reset").toEqual([]);
-        expect(await call(other, door)).toBe("refused");
-        // One held stream ends (its peer cancels it): its place is free again.
-        pending[0]!.close(http2.constants.NGHTTP2_CANCEL);
-        let last = ""; await until("a new call is served", async () => (last = await call(other, door)) === "served", { timeoutMs: 30_000, seen: () => last });
-        // A served call held its place only while it ran: a new held stream takes it, the next is refused.
-        const again = other.request(door.headers, { endStream: false });
-        again.on("error", () => {});
-        again.once("close", () => resets.push(again.rstCode ?? -1));
+        // One more: the oldest held stream is cut, and the call is served.
+        expect(await call(other, door)).toBe("served");
+        await until("the oldest held stream is reset", () => resets.length > 0);
+        expect(resets).toEqual([{ index: 0, code: http2.constants.NGHTTP2_CANCEL }]);
+        // That call has ended: the door holds one fewer than the bound, and the next call cuts none.
+        expect(await call(other, door)).toBe("served");
+        // A new held stream fills the bound again; the call after it cuts the next oldest.
+        hold(other, held++);
         await flushed(other);
-        expect(await call(other, door)).toBe("refused");
-        expect(resets).toEqual([http2.constants.NGHTTP2_CANCEL]);
-        await until("the refusal's warn line", () => server.logs().includes(`"door":"${door.door}","peer":"127.0.0.1:${other.socket.localPort}","cut":"refused_pending"`));
+        expect(await call(other, door)).toBe("served");
+        await until("the next oldest held stream is reset", () => resets.length > 1);
+        expect(resets).toEqual([{ index: 0, code: http2.constants.NGHTTP2_CANCEL }, { index: 1, code: http2.constants.NGHTTP2_CANCEL }]);
+        await until("the cut's warn line", () => server.logs().includes(`"door":"${door.door}","peer":"127.0.0.1:${sessions[0]!.socket.localPort}","cut":"oldest_pending"`));
       } finally {
         for (const s of sessions) s.destroy();
       }
@@ -117,20 +118,33 @@ describe("HTTP/1.1 requests whose body has not all come count too", () => {
     }
   }
 
-  it(`http door: ${MAX_PENDING_STREAMS} are held, the next is refused 503, and one ending frees a place`, { timeout: 120_000 }, async () => {
+  it(`http door: ${MAX_PENDING_STREAMS} are held; one more closes the oldest's connection, and is served`, { timeout: 120_000 }, async () => {
     const held: net.Socket[] = [];
+    const closed: number[] = [];
     try {
       for (let i = 0; i < MAX_PENDING_STREAMS; i++) {
         const socket = await open();
         socket.on("error", () => {});
+        socket.once("close", () => closed.push(i));
         socket.write(`${head(2)}{`); // one byte of two
         held.push(socket);
       }
-      // Each held request has reached the server once a whole one is refused, or served: poll.
-      await until("the next request is refused", async () => (await whole()).startsWith("HTTP/1.1 503"), { timeoutMs: 60_000 });
-      expect(held.filter((s) => s.destroyed || s.readableEnded)).toEqual([]);
-      held.shift()!.destroy();
-      await until("a new request is served", async () => (await whole()) === "HTTP/1.1 200 OK", { timeoutMs: 30_000 });
+      // Once every held request is in, a whole one cuts one of them (the first of them in).
+      await until("a held connection is closed by the server", async () => {
+        expect(await whole()).toBe("HTTP/1.1 200 OK");
+        return closed.length > 0;
+      }, { timeoutMs: 60_000 });
+      expect(closed).toHaveLength(1);
+      // The door now holds one fewer than the bound: the next whole request cuts none.
+      expect(await whole()).toBe("HTTP/1.1 200 OK");
+      // A held request that completes is served.
+      const survivor = held.find((_, i) => !closed.includes(i))!;
+      let answer = "";
+      survivor.on("data", (d) => (answer += d));
+      survivor.write("}");
+      await until("the held request's answer", () => answer.includes("\r\n"));
+      expect(answer.slice(0, answer.indexOf("\r\n"))).toBe("HTTP/1.1 200 OK");
+      expect(closed).toHaveLength(1);
     } finally {
       for (const s of held) s.destroy();
     }
