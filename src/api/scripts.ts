@@ -332,10 +332,26 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       checkName(cc?.name ?? "", "context.name");
       checkMetadata(cc?.metadata ?? {});
       const scriptId = cc?.scriptId || `script-${randomUUID()}`;
-      const compiled = await untilCallEnds(compile(req.source, cc, scriptId), ctx.signal);
+      const work = compile(req.source, cc, scriptId);
       // A caller that gave up (its deadline, a cancel) stores nothing: its retry would otherwise
-      // add a second version, and push good older ones out of store.max_versions.
-      if (ctx.signal.aborted) throw abortedWith(ctx.signal);
+      // add a second version, and push good older ones out of store.max_versions. Its compile goes
+      // on and is still announced once it ends (one that fails, by compile()): a source that
+      // compiled as success false, not stored, or as compiled (validate_only, which stores nothing).
+      const abandoned = (c: { compileTimeMs: number }) =>
+        cc?.validateOnly
+          ? events.compiled(scriptId, true, c.compileTimeMs)
+          : events.compiled(scriptId, false, c.compileTimeMs, `compiled, but not stored: ${abortedWith(ctx.signal).rawMessage}`);
+      let compiled;
+      try {
+        compiled = await untilCallEnds(work, ctx.signal);
+      } catch (err) {
+        if (ctx.signal.aborted) work.then(abandoned, () => undefined);
+        throw err;
+      }
+      if (ctx.signal.aborted) {
+        abandoned(compiled);
+        throw abortedWith(ctx.signal);
+      }
       const base = {
         scriptId,
         sourceHash: compiled.sourceHash,
