@@ -121,7 +121,8 @@ it("resubscribes when the server shuts down (UNAVAILABLE, ENGINE_STOPPED) and an
   const client = createScriptEngineClient({ address });
   const abort = new AbortController();
   const starts: bigint[] = [];
-  const it = client.subscribe({ eventTypes: ["script_executed"], afterSequence: 0n, signal: abort.signal, onStarted: (s) => starts.push(s.latestSequence), onLost: () => {} })[Symbol.asyncIterator]();
+  // However long the next server takes to start (the default 10 reconnects last about 16 s at most).
+  const it = client.subscribe({ eventTypes: ["script_executed"], afterSequence: 0n, signal: abort.signal, onStarted: (s) => starts.push(s.latestSequence), onLost: () => {}, maxReconnects: 1000 })[Symbol.asyncIterator]();
   const executionId = async () => {
     const next = await it.next();
     return next.value?.event.case === "scriptExecuted" ? next.value.event.value.executionId : `done=${next.done}`;
@@ -146,7 +147,7 @@ it("resubscribes when the server shuts down (UNAVAILABLE, ENGINE_STOPPED) and an
     client.close();
     await current?.stop();
   }
-});
+}, 60_000);
 
 it("a live subscription resumes from where its first stream started: events published while it reconnects arrive", async () => {
   const direct = createScriptEngineClient({ address: server.grpc });
@@ -266,7 +267,8 @@ it("a subscriber stalled through a shutdown, whose stream the server then resets
   let current: TestServer | undefined = await startServer({ args, dataDir });
   const client = createScriptEngineClient({ address });
   const abort = new AbortController();
-  const it = client.subscribe({ afterSequence: 0n, signal: abort.signal, onLost: () => {} })[Symbol.asyncIterator]();
+  // However long the next server takes to start (the default 10 reconnects last about 16 s at most).
+  const it = client.subscribe({ afterSequence: 0n, signal: abort.signal, onLost: () => {}, maxReconnects: 1000 })[Symbol.asyncIterator]();
   try {
     // A backlog well past any flow-control window: 400 events of 60 KB.
     for (let i = 0; i < 400; i += 50)

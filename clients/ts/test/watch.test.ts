@@ -13,7 +13,9 @@ it("watches again after a server restart and reports the new server's registrati
   const client = createScriptEngineClient({ address });
   const abort = new AbortController();
   let restarts = 0;
-  const it = client.watch({ serviceType: "Worker", signal: abort.signal, onRestart: () => restarts++ })[Symbol.asyncIterator]();
+  // How long the restarted server takes to start is not the subject: a loaded machine took longer
+  // than the default 10 reconnects (at most about 16 s of backoff).
+  const it = client.watch({ serviceType: "Worker", signal: abort.signal, onRestart: () => restarts++, maxReconnects: 1000 })[Symbol.asyncIterator]();
   const next = async () => {
     const r = await it.next();
     return r.done ? "done" : `${ChangeKind[r.value.kind]} ${r.value.registration?.service?.serviceId}`;
@@ -35,7 +37,7 @@ it("watches again after a server restart and reports the new server's registrati
     client.close();
     await current?.stop();
   }
-});
+}, 60_000);
 
 it("a watcher stalled through a shutdown, whose stream the server then resets, watches again instead of ending CANCELLED", async () => {
   // The stopping server cannot end a stream whose reader is not reading (flow control); past the
@@ -45,7 +47,7 @@ it("a watcher stalled through a shutdown, whose stream the server then resets, w
   let current: TestServer | undefined = await startServer({ args });
   const client = createScriptEngineClient({ address });
   const abort = new AbortController();
-  const it = client.watch({ serviceType: "Worker", signal: abort.signal })[Symbol.asyncIterator]();
+  const it = client.watch({ serviceType: "Worker", signal: abort.signal, maxReconnects: 1000 })[Symbol.asyncIterator]();
   try {
     // A snapshot well past any flow-control window: 300 registrations of 64 KB.
     const metadata = Object.fromEntries(Array.from({ length: 64 }, (_, k) => [`k${k}`, "v".repeat(1000)]));
