@@ -1394,6 +1394,32 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   } }).normalize;
   defineProperty(StringC.prototype, 'normalize', { value: normalize, writable: true, configurable: true });
 
+  // ---- String.prototype.lastIndexOf: a long search in pieces ---------------------------------
+  // V8 searches backwards naively, comparing at every position up to the whole string sought, deaf to the
+  // time limit: 'a'.repeat(3e7).lastIndexOf('a'.repeat(1e5) + 'b') held a worker until it was replaced.
+  // A search that could compare more than LAST_INDEX_WORK characters is made here in pieces of positions
+  // (each a slice V8 searches, at most that work), from the last down, in a loop the time limit reaches.
+  const LAST_INDEX_WORK = 16777216;
+  const lastIndexOf = ({ lastIndexOf(searchString) { // length 1, as the builtin's
+    const s = this;
+    if (typeof s === 'string' && typeof searchString === 'string' && (s.length - searchString.length + 1) * searchString.length <= LAST_INDEX_WORK) {
+      return apply(strLastIndexOf, s, arguments);
+    }
+    if (s == null || typeof s === 'symbol') return apply(strLastIndexOf, s, arguments); // its TypeError
+    // Each argument converted once, in the builtin's order (a Symbol throws as there).
+    const str = typeof s === 'string' ? s : ${'`${s}`'}, x = typeof searchString === 'string' ? searchString : ${'`${searchString}`'};
+    const numPos = +arguments[1], len = str.length, m = x.length;
+    if ((len - m + 1) * m <= LAST_INDEX_WORK) return apply(strLastIndexOf, str, [x, numPos]);
+    const pos = numPos === numPos ? MathTrunc(numPos) : Infinity, start = MathMin(MathMax(pos, 0), len - m);
+    const step = MathMax(1, MathFloor(LAST_INDEX_WORK / m));
+    for (let hi = start; hi >= 0; hi -= step) {
+      const lo = MathMax(0, hi - step + 1), r = apply(strLastIndexOf, apply(strSlice, str, [lo, hi + m]), [x]);
+      if (r >= 0) return lo + r;
+    }
+    return -1;
+  } }).lastIndexOf;
+  defineProperty(StringC.prototype, 'lastIndexOf', { value: lastIndexOf, writable: true, configurable: true });
+
   // ---- output helpers -----------------------------------------------------------------------
   function utf8Length(s) {
     let n = 0;

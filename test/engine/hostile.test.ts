@@ -345,6 +345,19 @@ const corpus: Case[] = [
     kinds: ['tool_error'],
     check: (r) => expect(r.error!.name).toBe('ToolError'),
   },
+  // V8's String lastIndexOf compares at every position up to the whole string sought, deaf to the time limit.
+  { name: 'String lastIndexOf of a long string missing at its end', source: "'a'.repeat(1e7).lastIndexOf('a'.repeat(1e5) + 'b')", kinds: ['timeout'], check: notReplaced },
+  {
+    name: 'String lastIndexOf answers as V8 does',
+    source: `const s = 'ab'.repeat(150000) + 'a'.repeat(5000) + 'ab'.repeat(1000), x = 'a'.repeat(3000) + 'b', y = 'ba'.repeat(400);
+      const err = (f) => { try { return f(); } catch (e) { return [e.name, e.message]; } };
+      [s.lastIndexOf(x), s.lastIndexOf(x, 304000), s.lastIndexOf(x, 1e3), s.lastIndexOf(y), s.lastIndexOf(y, 100001), s.lastIndexOf(y, -5),
+        s.lastIndexOf(y, NaN), s.lastIndexOf(y, '250000'), s.lastIndexOf(y, { valueOf() { return 12345; } }), s.lastIndexOf(y, -Infinity),
+        s.lastIndexOf('', 7), s.lastIndexOf(s + 'a'), String.prototype.lastIndexOf.call({ toString() { return s; } }, y),
+        err(() => s.lastIndexOf(y, 1n)), err(() => s.lastIndexOf(Symbol())), String.prototype.lastIndexOf.length, 'abcabc'.lastIndexOf('c', 3)]`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual(native(r.source)),
+  },
 ];
 
 describe('hostile corpus', () => {
