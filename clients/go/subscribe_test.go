@@ -168,7 +168,7 @@ func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	first := startServer(t, "", "--grpc-address", addr)
 	c := dial(t, addr)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	run := func(c *scriptengine.Client, id string) {
 		if _, err := c.Run(ctx, "1", nil, &scriptengine.RunOptions{Context: &v1.ExecutionContext{ExecutionId: id}}); err != nil {
@@ -181,6 +181,8 @@ func TestSubscribeResumesAcrossServerRestart(t *testing.T) {
 		EventTypes: []string{"script_executed"}, AfterSequence: &zero,
 		OnStarted: func(*v1.SubscriptionStarted) { starts.Add(1) },
 		OnLost:    func(*v1.EventsLost) {}, // the new server announces the gap in sequences, then replays its log
+		// However long the next server takes to start (10 reconnects last about 16 s at most).
+		MaxReconnects: 1000,
 	}))
 	defer stop()
 	// Sequences are per process and SubscriptionStarted carries no process identity: a resume is only
@@ -398,7 +400,8 @@ func TestSubscribeResumesAfterStreamResetAtShutdown(t *testing.T) {
 		}
 	}
 	var zero uint64
-	next, stop := iterPull(c.Subscribe(ctx, scriptengine.SubscribeOptions{AfterSequence: &zero, OnLost: func(*v1.EventsLost) {}}))
+	// However long the next server takes to start (10 reconnects last about 16 s at most).
+	next, stop := iterPull(c.Subscribe(ctx, scriptengine.SubscribeOptions{AfterSequence: &zero, OnLost: func(*v1.EventsLost) {}, MaxReconnects: 1000}))
 	defer func() { cancel(); stop() }()
 	if _, err, ok := next(); err != nil || !ok {
 		t.Fatalf("first event: %v, %v", err, ok)

@@ -21,11 +21,13 @@ func TestWatchResumesAcrossServerRestart(t *testing.T) {
 	args := []string{"--grpc-address", addr, "--set", "discovery.enabled=false"}
 	first := startServer(t, "", args...)
 	c := dial(t, addr)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	var restarts atomic.Int32
 	next, stop := iterPull(c.Watch(ctx, scriptengine.WatchOptions{
 		ServiceType: "Worker",
 		OnRestart:   func() { restarts.Add(1) },
+		// However long the next server takes to start (10 reconnects last about 16 s at most).
+		MaxReconnects: 1000,
 	}))
 	var reading sync.WaitGroup // a next() still running when the test fails ends with ctx, before stop()
 	defer func() { cancel(); reading.Wait(); stop() }()

@@ -47,7 +47,8 @@ def test_watch_resumes_across_server_restart() -> None:
     stop = threading.Event()
     try:
         with se.Client(address) as client:
-            changes = client.watch("Worker", on_restart=lambda: restarts.append(1), stop=stop)
+            # However long the next server takes to start (10 reconnects last about 16 s at most).
+            changes = client.watch("Worker", on_restart=lambda: restarts.append(1), stop=stop, max_reconnects=1000)
             first: list = []
             reader = threading.Thread(target=lambda: first.append(describe(next(changes))), daemon=True)  # opens the watch
             reader.start()
@@ -78,7 +79,7 @@ def test_async_watch_resumes_across_server_restart() -> None:
 
     async def main() -> None:
         async with se.AsyncClient(address) as client:
-            changes = client.watch("Worker", on_restart=lambda: restarts.append(1))
+            changes = client.watch("Worker", on_restart=lambda: restarts.append(1), max_reconnects=1000)
             try:
                 first = asyncio.ensure_future(anext(changes))  # opens the watch
                 await client.registry.register_service(registration("w-1", "127.0.0.1:9001"))
@@ -95,7 +96,7 @@ def test_async_watch_resumes_across_server_restart() -> None:
                 await changes.aclose()
 
     try:
-        asyncio.run(asyncio.wait_for(main(), 30))
+        asyncio.run(asyncio.wait_for(main(), 60))
     finally:
         for s in servers:
             s.stop()
