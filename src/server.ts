@@ -206,7 +206,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   );
 
   await testStartDelay(options.stopRequested, log);
-  const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs };
+  const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs, maxConnections: config.server.maxConnections };
   const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log);
   const beforeBody = authenticateBeforeBody(guardOptions, PUBLIC_SERVICES);
   const connectDoor = await openConnectDoor(addresses.http, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled, () => health.serving, log).catch(async (err) => {
@@ -295,7 +295,7 @@ interface Running {
 async function shutdown(s: Running): Promise<void> {
   const { health, state, log } = s;
   health.set(ServiceStatus.STOPPING, "shutting down", true);
-  s.self?.stop("shutdown");
+  if (s.self?.stop("shutdown") === false) log.warn("the engine's deregistration was announced, but the store kept its row (a full disk); the next start removes it", { service_id: s.self.serviceId });
   const grace = s.config.server.shutdownGraceMs;
   // The doors force-close only once the engine has had its chance to answer every call
   // (clamped: a grace near its maximum would otherwise overflow and force-close at once).

@@ -158,10 +158,11 @@ export class ServiceRegistry {
     this.#storeFull = options.storeFull ?? (() => false);
     this.#marks = options.expiredMarks;
     const marked = this.#marks?.any ?? false;
-    const now = this.#now();
     for (const rec of this.#store.load()) {
-      if (marked && rec.expiresAtMs <= now && this.#marks!.announced(leaseKey(rec))) {
-        this.#kept.set(rec.info.serviceId, rec); // announced by the run that kept it
+      // Announced by the run that kept it: expired, or the engine's own deregistration at shutdown
+      // (a lease announced as removed is never live again: registering anew makes a new one).
+      if (marked && this.#marks!.announced(leaseKey(rec))) {
+        this.#kept.set(rec.info.serviceId, rec);
         continue;
       }
       this.#records.set(rec.info.serviceId, rec);
@@ -286,9 +287,12 @@ export class ServiceRegistry {
 
   /**
    * Removes a registration. SERVICE_NOT_FOUND if there is no live one, SECURITY_VIOLATION when
-   * `caller` (absent: the engine itself) may not change it.
+   * `caller` (absent: the engine itself) may not change it. The engine's own removal (no caller:
+   * its deregistration at shutdown) holds in memory and is announced even when a full disk refuses
+   * the row's removal, as an expiry does: false then (the row is kept, recorded as announced, and
+   * the next start removes it without announcing it again).
    */
-  deregister(serviceId: string, reason = "", caller?: RegistryCaller): void {
+  deregister(serviceId: string, reason = "", caller?: RegistryCaller): boolean {
     this.#checkOpen();
     if (serviceId === "") throw invalid("service_id", "service_id is required");
     if (caller && this.#reserved.has(serviceId)) this.#checkMayChange(serviceId, undefined, caller, "deregister");
@@ -300,7 +304,7 @@ export class ServiceRegistry {
       });
     }
     if (caller) this.#checkMayChange(serviceId, rec, caller, "deregister");
-    this.#remove(rec, ChangeKind.DEREGISTERED, firstCodePoints(reason, MAX_REASON_CHARS) || "deregistered");
+    return this.#remove(rec, ChangeKind.DEREGISTERED, firstCodePoints(reason, MAX_REASON_CHARS) || "deregistered", caller === undefined);
   }
 
   /** A live registration, if any. */
@@ -476,10 +480,11 @@ export class ServiceRegistry {
   }
 
   /**
-   * `evenIfFull`: an expiry, which holds whether or not its row can be removed; a row kept is
-   * recorded as announced once it is (a crash between the two announces it again, never not at all).
+   * `evenIfFull`: an expiry or the engine's own deregistration, which holds whether or not its row
+   * can be removed; a row kept is recorded as announced once it is (a crash between the two
+   * announces it again, never not at all). False when the row was kept.
    */
-  #remove(rec: RegistrationRecord, kind: ChangeKind, reason: string, evenIfFull = false): void {
+  #remove(rec: RegistrationRecord, kind: ChangeKind, reason: string, evenIfFull = false): boolean {
     let removed = true;
     if (evenIfFull) removed = this.#unlessFull(() => this.#store.remove(rec.info.serviceId));
     else this.#store.remove(rec.info.serviceId);
@@ -496,6 +501,7 @@ export class ServiceRegistry {
       this.#kept.set(rec.info.serviceId, rec);
       this.#recordKept();
     }
+    return removed;
   }
 
   /** `prev`: the record an UPDATED replaces. */

@@ -1,15 +1,21 @@
 // The engine's own registration: register on start, renew the lease at a third of its TTL
 // (registering again if the lease was lost, e.g. after a long pause), deregister on graceful stop.
 // A start whose registration the store refuses (a full disk) registers at the next renewal instead:
-// it stayed unregistered for its whole run, room or not.
+// it stayed unregistered for its whole run, room or not. A deregistration whose row removal the
+// store refuses is announced all the same; the next start removes the row.
 import type { Lease, ServiceInfo } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import type { ServiceRegistry } from "./registry.ts";
 
 export interface SelfRegistration {
+  readonly serviceId: string;
   /** The engine's lease; undefined while the store refuses the registration. */
   readonly lease: Lease | undefined;
-  /** Stops renewing and deregisters (reason "shutdown" by default). */
-  stop(reason?: string): void;
+  /**
+   * Stops renewing and deregisters (reason "shutdown" by default). False when the store refused
+   * the row's removal (a full disk): the deregistration is announced all the same, and the next
+   * start removes the row (registry.deregister).
+   */
+  stop(reason?: string): boolean;
 }
 
 /** A failure of the store itself (node:sqlite), which may pass, rather than a refused registration. */
@@ -49,18 +55,19 @@ export function registerSelf(
   timer.unref();
   let stopped = false;
   return {
+    serviceId: info.serviceId,
     get lease() {
       return lease;
     },
     stop(reason = "shutdown") {
-      if (stopped) return;
+      if (stopped) return true;
       stopped = true;
       clearInterval(timer);
       try {
-        registry.deregister(info.serviceId, reason);
+        return registry.deregister(info.serviceId, reason);
       } catch {
-        // Already gone (expired, or never made while the store refused it), or the store refuses
-        // the removal (a full disk): the row then expires after its TTL, or is updated by the next start.
+        // Already gone: expired, or never made while the store refused it.
+        return true;
       }
     },
   };

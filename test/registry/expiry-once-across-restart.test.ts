@@ -7,31 +7,15 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { expect, it } from "vitest";
-import { EventService, type SubscribeResponse } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { clientFor } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
 import { until } from "../helpers/until.ts";
 import { smallDisk } from "../migration/full-disk.ts";
+import { watchRegistrations } from "./through-server.ts";
 
 const disk = smallDisk();
 const dataDir = join(disk.mnt, "data");
-
-/** Every ServiceRegistered/ServiceUnregistered the server holds or publishes, as "id reason". */
-function watchRegistrations(server: TestServer) {
-  const ac = new AbortController();
-  const seen: string[] = [];
-  void (async () => {
-    const stream = clientFor(EventService, "grpc-js", server).subscribe({ eventTypes: ["service_registered", "service_unregistered"], afterSequence: 0n }, { signal: ac.signal });
-    for await (const m of stream as AsyncIterable<SubscribeResponse>) {
-      if (m.message.case !== "event") continue;
-      const e = m.message.value.event;
-      if (e.case === "serviceRegistered") seen.push(`${e.value.serviceId} registered`);
-      if (e.case === "serviceUnregistered") seen.push(`${e.value.serviceId} ${e.value.reason}`);
-    }
-  })().catch(() => {});
-  return { seen, stop: () => ac.abort() };
-}
 
 const rowsOf = (id: string) => {
   const db = new DatabaseSync(join(dataDir, "scriptengine.db"), { readOnly: true });

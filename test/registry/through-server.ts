@@ -1,5 +1,5 @@
 // Helpers for the registry tests that go through a real server: clients acting as a principal,
-// and registrations with metadata of a chosen encoded size.
+// registrations with metadata of a chosen encoded size, and the registration events a server publishes.
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +8,8 @@ import { createInterface } from "node:readline";
 import type { Client } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { RegistryService } from "../../gen/ts/scriptengine/v1/registry_service_pb.js";
-import { transportFor, type Protocol } from "../helpers/clients.ts";
+import { EventService, type SubscribeResponse } from "../../gen/ts/scriptengine/v1/event_service_pb.js";
+import { clientFor, transportFor, type Protocol } from "../helpers/clients.ts";
 import { ROOT } from "../helpers/server.ts";
 
 /** A RegistryService client sending `token` as a bearer token on every call. */
@@ -68,4 +69,23 @@ export async function startOutcome(args: string[]): Promise<{ outcome: number | 
     await exited;
   }
   return { outcome, stderr };
+}
+
+/**
+ * Every ServiceRegistered/ServiceUnregistered the server holds or publishes, as "id reason"
+ * ("id registered" for a registration); `ended` settles when the stream ends (the server's stop).
+ */
+export function watchRegistrations(server: { grpc: string; http: string }) {
+  const ac = new AbortController();
+  const seen: string[] = [];
+  const ended = (async () => {
+    const stream = clientFor(EventService, "grpc-js", server).subscribe({ eventTypes: ["service_registered", "service_unregistered"], afterSequence: 0n }, { signal: ac.signal });
+    for await (const m of stream as AsyncIterable<SubscribeResponse>) {
+      if (m.message.case !== "event") continue;
+      const e = m.message.value.event;
+      if (e.case === "serviceRegistered") seen.push(`${e.value.serviceId} registered`);
+      if (e.case === "serviceUnregistered") seen.push(`${e.value.serviceId} ${e.value.reason}`);
+    }
+  })().catch(() => {});
+  return { seen, ended, stop: () => ac.abort() };
 }
