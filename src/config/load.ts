@@ -337,6 +337,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       maxStreamsPerCaller: get("server.max_streams_per_caller"),
       shutdownGraceMs: get("server.shutdown_grace"),
       idleTimeoutMs: get("server.idle_timeout"),
+      maxConnections: get("server.max_connections"),
       corsOrigins: get("server.cors_origins"),
       dataDir: get("server.data_dir"),
       logLevel: get("server.log_level"),

@@ -54,6 +54,7 @@ export const SCHEMA = {
   "server.shutdown_grace": { type: "duration", default: 10_000, min: 0, doc: "how long SIGTERM (and the Stop RPC) waits for in-flight calls and executions" },
   "server.cors_origins": { type: "strings", default: [], doc: "browser origins allowed to call the HTTP door (Connect, gRPC-Web); \"*\" for any" },
   "server.idle_timeout": { type: "duration", default: 300_000, min: 1000, doc: "a connection with no call in progress this long is closed (GOAWAY); clients reconnect" },
+  "server.max_connections": { type: "int", default: 10_000, min: 0, max: 1_000_000, doc: "open connections each port holds at once (each costs a file descriptor and ~10 KB until server.idle_timeout); one more is closed as it is accepted; 0: no cap" },
   "server.max_streams_per_caller": { type: "int", default: 1000, min: 1, doc: "long-lived streams (Subscribe, WatchServices, ...) one principal may hold open at once" },
   "server.data_dir": { type: "string", default: "data", min: 1, doc: "embedded store directory" },
   "server.log_level": { type: "enum", default: "info", values: ["debug", "info", "warn", "error", "silent"], doc: "log level" },

@@ -43,6 +43,7 @@ export interface Config {
     maxStreamsPerCaller: number;
     shutdownGraceMs: number;
     idleTimeoutMs: number;
+    maxConnections: number;
     corsOrigins: string[];
     dataDir: string;
     logLevel: "debug" | "info" | "warn" | "error" | "silent";

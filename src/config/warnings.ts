@@ -1,6 +1,6 @@
 // Settings the server starts with that likely do not do what was meant: one warning line each at
 // start, naming the key, rather than a surprise later (an unroutable registration, no legacy tools).
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "../log.ts";
 import type { Config } from "./types.ts";
@@ -13,9 +13,29 @@ export function isWildcardAddress(address: string): boolean {
   return host === "0.0.0.0" || /^[0:]+$/.test(host);
 }
 
+/** File descriptors the server holds besides its connections (store, workers, logs), roughly. */
+const FDS_BESIDE_CONNECTIONS = 256;
+
+/** The process's soft limit on open files (Linux: /proc/self/limits; Node raises it to the hard limit at start), or undefined when unknown or unlimited. */
+function openFilesLimit(): number | undefined {
+  try {
+    const row = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return row ? Number(row[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `bound`: the addresses the doors listen on (without principals they are loopback, whatever was configured). */
 export function warnAboutConfig(config: Config, bound: { grpc: string }, log: Logger): void {
-  const { discovery, tools } = config;
+  const { discovery, tools, server } = config;
+  // Past the file-descriptor limit, connections are accepted and closed by libuv without the
+  // process knowing, so without a line; under server.max_connections they are refused with one.
+  const fds = openFilesLimit();
+  const needed = server.maxConnections + FDS_BESIDE_CONNECTIONS;
+  if (fds !== undefined && server.maxConnections > 0 && needed > fds) {
+    log.warn("server.max_connections is above what the process's open-files limit allows one port: at that limit new connections are closed unlogged, and the store and workers may fail to open files; lower it or raise the limit (ulimit -n)", { key: "server.max_connections", max_connections: server.maxConnections, open_files_limit: fds, needed });
+  }
   // The engine advertises its bound gRPC address when no advertise_endpoint is set.
   if (discovery.enabled && !discovery.advertiseEndpoint && isWildcardAddress(bound.grpc)) {
     log.warn("discovery.advertise_endpoint is not set: the engine registers its wildcard listen address, which no other host can reach; set discovery.advertise_endpoint to a routable host:port", { key: "discovery.advertise_endpoint", endpoint: bound.grpc });

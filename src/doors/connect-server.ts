@@ -25,6 +25,7 @@ import { inviteOnlyBodiesThatFit } from "./expect-continue.ts";
 import { withPlainHealth } from "./plain-health.ts";
 import { cutLog, peerOf, type CutLog } from "./cut-log.ts";
 import type { Logger } from "../log.ts";
+import { capConnections, logAcceptErrors } from "./max-connections.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -136,6 +137,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
   // Over TLS the handshake is due within idle_timeout (120 s at most): this door's own deadline
   // cuts (and logs) it first, Node's handshakeTimeout, as long, is left as a backstop.
   connections.accepted(listener, tls ? handshakeTimeoutMs(limits.idleTimeoutMs) : undefined, "handshake");
+  capConnections(listener, limits.maxConnections, cuts);
   connections.follow(h2);
   connections.followRequests(h1 ?? h2);
   h2.on("session", (session: http2.ServerHttp2Session) => closeWhenIdle(session, limits.idleTimeoutMs));
@@ -148,6 +150,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
     listener.once("error", (err) => reject(new ListenError("server.http_address", address, err)));
     listener.listen(Number(address.slice(colon + 1)), host, () => resolve());
   });
+  logAcceptErrors(listener, "http", log);
   const port = (listener.address() as net.AddressInfo).port;
   let force: ForceClose | undefined;
   return {

@@ -15,6 +15,7 @@ const CUTS = {
   write_stall: "connection cut: its peer took nothing the server wrote to it for server.idle_timeout",
   stream_stall: "HTTP/2 stream reset: its peer's flow control held back its answer for server.idle_timeout",
   end_ignored: "connection cut: its peer kept it open after the server had ended it",
+  max_connections: "connection closed as accepted: the port holds server.max_connections connections",
   oldest_pending: `request cut (HTTP/2: RST_STREAM CANCEL, HTTP/1.1: connection closed): the oldest of ${MAX_PENDING_STREAMS} requests whose body is still to come, for a new one`,
 } as const;
 

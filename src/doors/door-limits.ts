@@ -8,6 +8,8 @@ export interface DoorLimits {
    * most) and one-message body, and a peer that takes nothing written to it.
    */
   idleTimeoutMs: number;
+  /** server.max_connections: open connections one port holds; one more is closed as it is accepted (0: no cap). */
+  maxConnections: number;
 }
 
 /**

@@ -13,6 +13,9 @@ import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { requestWithin } from "./grpc-request-within.ts";
 import { cutLog } from "./cut-log.ts";
 import { onEachHttp2Server } from "./grpc-js-servers.ts";
+import { capConnections, logAcceptErrors } from "./max-connections.ts";
+
+type Http2Servers = Parameters<Parameters<typeof onEachHttp2Server>[1]>[0][];
 
 export interface GrpcDoor {
   address: string;
@@ -49,7 +52,10 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
   // frame) is closed like an idle one and ends at once at shutdown.
   const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
-  if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs))) {
+  // Each of its HTTP/2 servers (one per address the door's listens on) holds at most
+  // server.max_connections (max-connections.ts).
+  const listeners: Http2Servers = [];
+  if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs), (h2) => (capConnections(h2, limits.maxConnections, cuts), listeners.push(h2)))) {
     log?.warn("grpc-js internals changed: on the gRPC port a connection whose peer never begins is closed only by Node (TLS: after 120 s) or, in plaintext, grpc-js's idle timeout, and holds shutdown up to its grace");
   }
   for (const { service, impl } of services) addService(server, service, impl);
@@ -59,6 +65,8 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, credentials, (err, p) => (err ? reject(new ListenError("server.grpc_address", address, err)) : resolve(p))),
   );
+  // grpc-js drops its 'error' listener once bound: a failed accept would end the process.
+  for (const h2 of listeners) logAcceptErrors(h2, "grpc", log);
   const host = address.slice(0, address.lastIndexOf(":"));
   let force: ForceClose | undefined;
   return {
@@ -91,8 +99,9 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
  * session as the connection is accepted). Call before bindAsync. False if grpc-js no longer has the
  * method that takes (test/server/silent-connections.test.ts then fails).
  */
-function followConnections(server: grpc.Server, connections: DoorConnections, startWithinMs: number): boolean {
+function followConnections(server: grpc.Server, connections: DoorConnections, startWithinMs: number, each: (h2: Http2Servers[number]) => void): boolean {
   return onEachHttp2Server(server, (h2) => {
+    each(h2);
     connections.accepted(h2, startWithinMs);
     connections.follow(h2);
   });
