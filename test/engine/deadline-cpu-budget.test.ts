@@ -25,8 +25,10 @@ it("a busy script the call's deadline stops is told the deadline ran out, not a 
   for (const source of [BUSY, `export default async () => { await new Promise((r) => setTimeout(r, 1)); ${BUSY} }`]) {
     const end = await run({ source }, "2S");
     expect(end.status, source).toBe("4"); // DEADLINE_EXCEEDED
-    expect(end.message, source).toMatch(/^the call's deadline ran out/);
-    expect(end.metadata?.limit, source).toBe("wall_clock");
+    // On a loaded machine the door's own deadline timer can answer first ("the call's deadline
+    // passed", no limit named): the deadline either way, never a CPU budget.
+    expect(end.message, source).toMatch(/^the call's deadline (ran out|passed)/);
+    if (end.message?.includes("ran out")) expect(end.metadata?.limit, source).toBe("wall_clock");
     expect(end.metadata?.cpu_time_ms, source).toBeUndefined();
   }
 });
