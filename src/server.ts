@@ -168,7 +168,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     openCalls,
     streamQuota: new StreamQuota(config.server.maxStreamsPerCaller),
     telemetry: telemetry?.rpc,
-    onUnauthenticated: (method: string, reason: string) => engineEventsOut.unauthenticated(method, reason, config.securityLevel),
+    onUnauthenticated: (method: string, reason: string, peer: string | undefined) => engineEventsOut.unauthenticated(method, reason, config.securityLevel, peer),
   };
   const scriptImpl = scriptService({
     config,

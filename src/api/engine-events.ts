@@ -27,8 +27,8 @@ export interface EngineEvents {
   executed(scriptId: string, outcome: ExecutionOutcome, usage: ResourceUsage): void;
   /** `clamped`: a request run with less than it asked for (auth.on_excess = "clamp"), where deny mode refuses it. */
   violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "clamped", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
-  /** A call refused for missing or invalid credentials; announced coalesced (see unauthenticatedEvents). */
-  unauthenticated(method: string, reason: string, level: Level): void;
+  /** A call refused for missing or invalid credentials, from `peer` ("address:port"); announced coalesced (see unauthenticatedEvents). */
+  unauthenticated(method: string, reason: string, level: Level, peer?: string): void;
 }
 
 export interface EngineEventsOptions {
@@ -78,30 +78,30 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
 function unauthenticatedEvents(announce: (detail: string, level: Level, count: number) => void, windowMs: number, log?: Logger): EngineEvents["unauthenticated"] {
   let open = false;
   let pending = 0;
-  let latest = { detail: "", level: "safe" as Level };
+  let latest = { detail: "", level: "safe" as Level, peer: undefined as string | undefined };
   let unlogged = 0;
   const warn = log ? throttledWarn(log, { onWrite: () => (unlogged = 0) }) : undefined;
-  const say = (detail: string, level: Level, count: number) => {
+  const say = (detail: string, level: Level, count: number, peer: string | undefined) => {
     announce(detail, level, count);
     unlogged += count;
-    warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail });
+    warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail, peer: peer ?? "unknown" });
   };
   const windowEnds = () => {
     if (pending === 0) return void (open = false);
     const count = pending;
     pending = 0;
-    say(latest.detail, latest.level, count);
+    say(latest.detail, latest.level, count, latest.peer);
     setTimeout(windowEnds, windowMs).unref();
   };
-  return (method, reason, level) => {
+  return (method, reason, level, peer) => {
     const detail = `${method}: ${reason}`;
     if (open) {
       pending++;
-      latest = { detail, level };
+      latest = { detail, level, peer };
       return;
     }
     open = true;
-    say(detail, level, 1);
+    say(detail, level, 1, peer);
     setTimeout(windowEnds, windowMs).unref();
   };
 }

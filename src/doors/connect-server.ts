@@ -25,6 +25,7 @@ import { inviteOnlyBodiesThatFit } from "./expect-continue.ts";
 import { withPlainHealth } from "./plain-health.ts";
 import { cutLog, peerOf, type CutLog } from "./cut-log.ts";
 import type { Logger } from "../log.ts";
+import { peerKey } from "./peer.ts";
 import { capConnections, logAcceptErrors } from "./max-connections.ts";
 
 export interface ConnectDoor {
@@ -67,7 +68,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
     },
     readMaxBytes: limits.maxRequestBytes,
     jsonOptions: JSON_OPTIONS,
-    contextValues: (req) => (tls?.ca && auth ? auth.contextValues(req) : createContextValues()).set(requestBodyKey, bodies.get(req)),
+    contextValues: (req) => (tls?.ca && auth ? auth.contextValues(req) : createContextValues()).set(requestBodyKey, bodies.get(req)).set(peerKey, peerOf(req.socket)),
     requestGate: (ctx) => {
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
       refuseUndecodableQuery(ctx);

@@ -8,6 +8,7 @@ import { grpcStatusOf } from "./grpc-status.ts";
 import { MalformedRequest, throwIfMalformed } from "./malformed-request.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
+import { grpcPeer, peerKey } from "./peer.ts";
 import { clientCertificateKey } from "../auth/client-certificate.ts";
 import { abortedWith } from "../errors.ts";
 import { UnflushedBytes } from "./unflushed-bytes.ts";
@@ -41,7 +42,7 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
     requestSignal: request.signal,
     requestHeader: headersOf(call.metadata),
     // mTLS: the certificate grpc-js verified for the call's connection, read only if authentication needs it.
-    contextValues: createContextValues().set(clientCertificateKey, () => call.getAuthContext()?.sslPeerCertificate),
+    contextValues: createContextValues().set(clientCertificateKey, () => call.getAuthContext()?.sslPeerCertificate).set(peerKey, grpcPeer(call.getPeer())),
   });
   // grpc-js says "cancelled" whenever the stream closes, also after a normal end: only a call still
   // in progress is cancelled by the client (and only then is the error, with its stack, worth making).

@@ -15,6 +15,8 @@ import type { StreamQuota } from "./stream-quota.ts";
 import type { InFlight } from "./in-flight.ts";
 import { throwIfMalformed } from "./malformed-request.ts";
 import { untilAborted } from "./until-aborted.ts";
+import { peerKey } from "./peer.ts";
+import { peerOf } from "./cut-log.ts";
 
 /**
  * How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable
@@ -39,7 +41,7 @@ export interface GuardOptions {
   /** Counts the unary calls in progress (shutdown lets them finish before it ends the streams). */
   openCalls?: InFlight;
   /** Called for each call refused for missing or invalid credentials (a security event). */
-  onUnauthenticated?: (method: string, reason: string) => void;
+  onUnauthenticated?: (method: string, reason: string, peer: string | undefined) => void;
   /** Called once per finished call, for metrics. */
   onCallDone?: (method: string, code: number, ms: number) => void;
   /** OpenTelemetry: a server span and a duration per call (absent when telemetry is off). */
@@ -157,7 +159,7 @@ export function authenticateBeforeBody(options: GuardOptions, publicServices: Re
     contextValues: clientCertificateValues,
     handshakeRefused: (err, socket) => {
       const why = refusedCertificate(err, socket);
-      if (why) options.onUnauthenticated?.("TLS handshake", why);
+      if (why) options.onUnauthenticated?.("TLS handshake", why, peerOf(socket));
     },
   };
 }
@@ -180,7 +182,7 @@ function establishPrincipal(options: GuardOptions, name: string, ctx: HandlerCon
   try {
     ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader, ctx.values.get(clientCertificateKey)));
   } catch (err) {
-    options.onUnauthenticated?.(name, toServiceError(err).rawMessage);
+    options.onUnauthenticated?.(name, toServiceError(err).rawMessage, ctx.values.get(peerKey));
     throw err;
   }
 }
