@@ -1450,6 +1450,21 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     return out;
   }
+  // A typed array is shown as Node's console shows one, on one line: its kind, its length and its first
+  // TYPED_SHOWN items (a BigInt with its n, -0 as -0). JSON would list every index as a key and String()
+  // join them all: a Uint8Array(4e7) ran out of memory, one of 1e6 took over a second. A DataView or a
+  // Proxy (no typed array to V8's length getter) is printed as before.
+  const TYPED_SHOWN = 100;
+  function typedText(v, n) {
+    const shown = n < TYPED_SHOWN ? n : TYPED_SHOWN;
+    let s = apply(taTag, v, []) + '(' + n + ') [';
+    for (let i = 0; i < shown; i++) {
+      const x = v[i];
+      s += (i === 0 ? '' : ', ') + (typeof x === 'bigint' ? apply(bigToString, x, []) + 'n' : x === 0 && 1 / x < 0 ? '-0' : StringC(x));
+    }
+    const more = n - shown;
+    return s + (more > 0 ? (shown > 0 ? ', ' : '') + '... ' + more + ' more item' + (more === 1 ? '' : 's') : '') + ']';
+  }
   function format(v) {
     if (typeof v === 'string') return v;
     if (v === undefined) return 'undefined';
@@ -1457,6 +1472,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof v === 'symbol' || typeof v === 'bigint') return apply(v.toString, v, []);
     if (v instanceof ErrorC) { try { return withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; } }
     if (v !== null && typeof v === 'object') {
+      if (abIsView(v)) { let n = -1; try { n = apply(taLength, v, []); } catch { /* a DataView */ } if (n >= 0) return typedText(v, n); }
       try { const s = JSONstringify(v, jsonChecked); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
     }
     return StringC(v);

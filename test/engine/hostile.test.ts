@@ -358,6 +358,31 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => expect(r.returnValue).toEqual(native(r.source)),
   },
+  // console.log printed a typed array as JSON (every index a key) or, past the key bound, String() of it (every
+  // element joined): a Uint8Array(4e7) ran out of memory, one of 1e6 took over a second.
+  {
+    name: 'console.log of a typed array of 4e7 bytes',
+    source: 'console.log(new Uint8Array(4e7));\n1',
+    memoryBytes: 96 * MiB,
+    kinds: 'success',
+    check: (r) => expect(r.stdout).toBe(`Uint8Array(40000000) [${Array(100).fill(0).join(', ')}, ... 39999900 more items]\n`),
+  },
+  {
+    name: 'console.log shows typed arrays as Node does, and DataViews and Proxies as before',
+    source: `const f = new Float64Array([-0, 0, NaN, -Infinity, 1.5]), b = new BigInt64Array([-(2n ** 63n), 5n]), u = new Uint16Array(101).fill(7);
+      console.log(f, b, new Uint8Array(0), u.subarray(99), new Int8Array(new ArrayBuffer(4)).subarray(1, 3));
+      console.log(u);
+      const d = new Uint8Array(8); d.buffer.transfer();
+      console.log(d, new DataView(new ArrayBuffer(2)), new Proxy(new Uint8Array([1, 2]), {}), { t: new Uint8Array([3]) });
+      1`,
+    kinds: 'success',
+    check: (r) => expect(r.stdout.split('\n')).toEqual([
+      'Float64Array(5) [-0, 0, NaN, -Infinity, 1.5] BigInt64Array(2) [-9223372036854775808n, 5n] Uint8Array(0) [] Uint16Array(2) [7, 7] Int8Array(2) [0, 0]',
+      `Uint16Array(101) [${Array(100).fill(7).join(', ')}, ... 1 more item]`,
+      'Uint8Array(0) [] {} {"0":1,"1":2} {"t":{"0":3}}',
+      '',
+    ]),
+  },
 ];
 
 describe('hostile corpus', () => {
