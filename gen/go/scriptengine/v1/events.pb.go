@@ -250,6 +250,9 @@ func (*ServiceEvent_SecurityViolation) isServiceEvent_Event() {}
 // Script compilation completed: published by every CompileScript that reaches the compiler
 // (validate_only included, success or not) and by a RunScript whose source does not compile (a
 // RunScript that compiles publishes ScriptExecuted only, keeping ad-hoc runs to one event each).
+// A CompileScript whose caller gave up (cancelled, or its deadline passed) while it compiled stores
+// nothing and publishes this when the compile ends: success false, error "compiled, but not stored:
+// ..." (a validate_only one, which stores nothing anyway, its compile's own outcome).
 type ScriptCompiled struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ScriptId string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
