@@ -2,7 +2,8 @@
 // headers a library rejects, a caller asking for more than it holds) must not grow the log with
 // the traffic: each kind of line is written at most once per window, and the next one written
 // says how many were dropped. Lines dropped in a window are told when it ends, by the last of them
-// with the count: a burst that stops within the window is not left looking like one event.
+// with the count of the others: a burst that stops within the window is not left looking like one
+// event, and lines written plus their similar_dropped make the number of calls.
 import type { Logger } from "./log.ts";
 
 type Fields = Record<string, unknown>;
@@ -34,7 +35,7 @@ interface KindState {
 /**
  * Writes `log.warn(msg, fields)` at most once per window for each `kind`; answers whether it wrote
  * (a caller summing something over the dropped calls starts again from zero then). When a window
- * in which lines were dropped ends, the last of them is written with `similar_dropped`.
+ * in which lines were dropped ends, the last of them is written, its `similar_dropped` the others.
  */
 export function throttledWarn(log: Logger, options: ThrottleOptions = {}): (kind: string, msg: string, fields?: Fields) => boolean {
   const { windowMs = 60_000, maxKinds = 64, now = Date.now, onWrite } = options;
@@ -55,7 +56,8 @@ export function throttledWarn(log: Logger, options: ThrottleOptions = {}): (kind
       s.pending = { kind, msg, fields };
       s.timer ??= setTimeout(() => {
         const at = state.get(key);
-        if (at?.pending) write(key, at.pending.kind, at.pending.msg, at.pending.fields, at.dropped);
+        // The line told is one of those dropped: the count is of the others.
+        if (at?.pending) write(key, at.pending.kind, at.pending.msg, at.pending.fields, at.dropped - 1);
       }, s.last + windowMs - t).unref();
       return false;
     }
