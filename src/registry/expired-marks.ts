@@ -35,6 +35,15 @@ export interface ExpiredMarks {
   record(leases: ExpiredLease[]): void;
 }
 
+/**
+ * Writes all of `length` bytes at `position`: write(2) on a nearly full disk writes what fits and
+ * says how much, and only the next call fails (ENOSPC). A short write taken for a whole one left
+ * the file short (made whole, it was not) or a slot torn, with no error to say so.
+ */
+function writeAll(fd: number, buf: Buffer, offset: number, length: number, position: number): void {
+  for (let done = 0; done < length; ) done += writeSync(fd, buf, offset + done, length - done, position + done);
+}
+
 const markOf = (l: ExpiredLease) => createHash("sha256").update(`${l.serviceId}\0${l.leaseId}`).digest().subarray(0, MARK).toString("hex");
 
 function decode(buf: Buffer, at: number): { generation: number; marks: Set<string> } | undefined {
@@ -83,7 +92,7 @@ class MarksFile implements ExpiredMarks {
     const generation = (this.#generation + 1) >>> 0;
     const fd = openSync(this.#path, constants.O_RDWR); // never O_CREAT or a truncation: in place
     try {
-      writeSync(fd, encode(generation, marks), 0, SLOT, (generation % 2) * SLOT);
+      writeAll(fd, encode(generation, marks), 0, SLOT, (generation % 2) * SLOT);
       fdatasyncSync(fd);
     } finally {
       closeSync(fd);
@@ -105,7 +114,7 @@ export function openExpiredMarks(dataDir: string): ExpiredMarks {
     const n = readSync(fd, buf, 0, buf.length, 0);
     if (fstatSync(fd).size < 2 * SLOT) {
       // Made whole before any mark is written, so that later writes only overwrite its bytes.
-      writeSync(fd, buf, n, 2 * SLOT - n, n);
+      writeAll(fd, buf, n, 2 * SLOT - n, n);
       fdatasyncSync(fd);
     }
     const slots = [decode(buf, 0), decode(buf, SLOT)].filter((s) => s !== undefined);
