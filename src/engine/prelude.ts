@@ -629,6 +629,53 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return JSONstringify(value, jsonChecked, space);
   } }).stringify;
   defineProperty(JSON, 'stringify', { value: stringify, writable: true, configurable: true });
+  // JSON.parse internalises each key: V8 hashes a string over 16,383 characters by its length alone and
+  // compares one with every key of that hash to its end, deaf to the time limit, so a text of 1,200 distinct
+  // 20,000-character keys held a worker 5 s (quadratic: 4,000 of them, minutes). A text holds that much work
+  // (at most its length squared over 32,768 character compares) only past JSON_SCAN_FROM characters. In a
+  // longer one, every JSON_SAMPLE-th position is looked at (a long key spans at least two): the unescaped
+  // quotes around it, found by V8's searches, bound a key when a colon follows; each long key found is
+  // charged its length times the distinct long keys before it, and past JSON_KEY_WORK (~50 ms of V8's
+  // compares) the text is refused with a RangeError. An ordinary text pays a few searches per sample.
+  const JSON_SCAN_FROM = 2097152, JSON_SAMPLE = 8192, JSON_KEY_WORK = 160000000, JSON_LONG_KEY = 16384;
+  const jsonParse = ({ parse(text, reviver) {
+    if (typeof text === 'string' ? text.length < JSON_SCAN_FROM : text == null || typeof text === 'number' || typeof text === 'boolean') return apply(JSONparse, JSON, arguments);
+    const s = typeof text === 'string' ? text : ${'`${text}`'}; // converted once
+    if (s.length >= JSON_SCAN_FROM) longKeysChecked(s);
+    return arguments.length > 1 ? JSONparse(s, reviver) : JSONparse(s);
+  } }).parse;
+  // Whether the quote at i is escaped: an odd run of backslashes before it.
+  function escapedAt(s, i) {
+    let k = i - 1;
+    while (k >= 0 && apply(charCodeAt, s, [k]) === 92) k--;
+    return ((i - 1 - k) & 1) === 1;
+  }
+  function longKeysChecked(s) {
+    const len = s.length;
+    let seen = null, distinct = 0, work = 0;
+    for (let p = 0; p < len;) {
+      let a = apply(strLastIndexOf, s, ['"', p]);
+      while (a > 0 && escapedAt(s, a)) a = apply(strLastIndexOf, s, ['"', a - 1]);
+      let b = a;
+      do b = apply(strIndexOf, s, ['"', b + 1]); while (b > 0 && escapedAt(s, b));
+      if (b < 0) return;
+      p = MathMax(p + JSON_SAMPLE, b + 1);
+      if (b - a - 1 < JSON_LONG_KEY) continue;
+      let c = b + 1, k = apply(charCodeAt, s, [c]);
+      while (k === 32 || k === 9 || k === 10 || k === 13) k = apply(charCodeAt, s, [++c]);
+      if (k !== 58) continue; // a long string, no key
+      const key = apply(strSlice, s, [a + 1, b]);
+      if (seen === null) seen = new MapC();
+      work += distinct * key.length;
+      if (!apply(mapHas, seen, [key])) { apply(mapSet, seen, [key, true]); distinct++; }
+      if (work > JSON_KEY_WORK) {
+        const e = new RangeErrorC('JSON.parse: the text has ' + distinct + ' distinct keys over ' + (JSON_LONG_KEY - 1) + ' characters, more than this engine parses (V8 compares them deaf to the time limit)');
+        captureStackTrace(e, jsonParse);
+        throw e;
+      }
+    }
+  }
+  defineProperty(JSON, 'parse', { value: jsonParse, writable: true, configurable: true });
 
   // ---- key enumeration: no builtin lists a huge string's or typed array's indices -------------
   // V8 lists the indices of a string (or String object) or typed array as keys without checking for
