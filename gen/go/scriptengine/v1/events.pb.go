@@ -250,16 +250,18 @@ func (*ServiceEvent_SecurityViolation) isServiceEvent_Event() {}
 // Script compilation completed: published by every CompileScript that reaches the compiler
 // (validate_only included, success or not) and by a RunScript whose source does not compile (a
 // RunScript that compiles publishes ScriptExecuted only, keeping ad-hoc runs to one event each).
-// A CompileScript whose caller gave up (cancelled, or its deadline passed) while it compiled stores
-// nothing and publishes this when the compile ends: success false, error "compiled, but not stored:
-// ..." (a validate_only one, which stores nothing anyway, its compile's own outcome).
+// A source that compiled but was not stored publishes success false, error "compiled, but not
+// stored: <why>": the store refused it (past store.max_bytes, a full disk), or its caller gave up
+// (cancelled, or its deadline passed) while it compiled, published when the compile ends (a
+// validate_only one, which stores nothing anyway, publishes its compile's own outcome).
 type ScriptCompiled struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ScriptId string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
 	Success  bool                   `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
 	// Measured from the compile request to its outcome (a cache hit: the lookup), failures included.
 	Duration *durationpb.Duration `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
-	// The compiler's message; it may quote the source, so it is cut to 1024 characters (marked).
+	// The compiler's message (it may quote the source), or why a compiled source was not stored; cut
+	// to 1024 characters (marked).
 	Error         *string `protobuf:"bytes,4,opt,name=error,proto3,oneof" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -119,9 +119,10 @@ export declare const ServiceEventSchema: GenMessage<ServiceEvent>;
  * Script compilation completed: published by every CompileScript that reaches the compiler
  * (validate_only included, success or not) and by a RunScript whose source does not compile (a
  * RunScript that compiles publishes ScriptExecuted only, keeping ad-hoc runs to one event each).
- * A CompileScript whose caller gave up (cancelled, or its deadline passed) while it compiled stores
- * nothing and publishes this when the compile ends: success false, error "compiled, but not stored:
- * ..." (a validate_only one, which stores nothing anyway, its compile's own outcome).
+ * A source that compiled but was not stored publishes success false, error "compiled, but not
+ * stored: <why>": the store refused it (past store.max_bytes, a full disk), or its caller gave up
+ * (cancelled, or its deadline passed) while it compiled, published when the compile ends (a
+ * validate_only one, which stores nothing anyway, publishes its compile's own outcome).
  *
  * @generated from message scriptengine.v1.ScriptCompiled
  */
@@ -144,7 +145,8 @@ export declare type ScriptCompiled = Message<"scriptengine.v1.ScriptCompiled"> &
   duration?: Duration | undefined;
 
   /**
-   * The compiler's message; it may quote the source, so it is cut to 1024 characters (marked).
+   * The compiler's message (it may quote the source), or why a compiled source was not stored; cut
+   * to 1024 characters (marked).
    *
    * @generated from field: optional string error = 4;
    */
