@@ -207,7 +207,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
 
   await testStartDelay(options.stopRequested, log);
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs, maxConnections: config.server.maxConnections };
-  const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log);
+  const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log, telemetry?.rpc);
   const beforeBody = authenticateBeforeBody(guardOptions, PUBLIC_SERVICES);
   const connectDoor = await openConnectDoor(addresses.http, all, doorLimits, tls, config.server.corsOrigins, beforeBody, !authenticator.enabled, () => health.serving, log).catch(async (err) => {
     await grpcDoor.close(0);

@@ -70,6 +70,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
     jsonOptions: JSON_OPTIONS,
     contextValues: (req) => (tls?.ca && auth ? auth.contextValues(req) : createContextValues()).set(requestBodyKey, bodies.get(req)).set(peerKey, peerOf(req.socket)),
     requestGate: (ctx) => {
+      auth?.begins(ctx);
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
       refuseUndecodableQuery(ctx);
       mendUndecodableRequests(ctx, limits.maxRequestBytes);

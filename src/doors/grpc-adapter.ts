@@ -2,13 +2,14 @@
 // and framing (the fast path), protobuf-es the (de)serialisation, and the handler sees the same
 // HandlerContext (headers, deadline, abort signal, context values) it gets from connect-node.
 import { create, fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { MalformedRequest, throwIfMalformed } from "./malformed-request.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
 import { grpcPeer, peerKey } from "./peer.ts";
+import { doorValuesOf, headersOf } from "./grpc-js-statuses.ts";
 import { clientCertificateKey } from "../auth/client-certificate.ts";
 import { abortedWith } from "../errors.ts";
 import { UnflushedBytes } from "./unflushed-bytes.ts";
@@ -17,14 +18,6 @@ type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
 /** Abort reason once a unary call has answered: tells downstream work to stop, without building a DOMException per call. */
 const CALL_DONE = Object.freeze(new Error("the call has completed"));
-
-function headersOf(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    headers.append(key, Buffer.isBuffer(value) ? value.toString("base64") : value);
-  }
-  return headers;
-}
 
 function contextFor(service: DescService, method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): HandlerContext {
   const deadline = call.getDeadline();
@@ -42,7 +35,7 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
     requestSignal: request.signal,
     requestHeader: headersOf(call.metadata),
     // mTLS: the certificate grpc-js verified for the call's connection, read only if authentication needs it.
-    contextValues: createContextValues().set(clientCertificateKey, () => call.getAuthContext()?.sslPeerCertificate).set(peerKey, grpcPeer(call.getPeer())),
+    contextValues: doorValuesOf(call.metadata).set(clientCertificateKey, () => call.getAuthContext()?.sslPeerCertificate).set(peerKey, grpcPeer(call.getPeer())),
   });
   // grpc-js says "cancelled" whenever the stream closes, also after a normal end: only a call still
   // in progress is cancelled by the client (and only then is the error, with its stack, worth making).

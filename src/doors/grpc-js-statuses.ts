@@ -3,7 +3,12 @@
 // beat the handler's signal, and the status the client then gets is grpc-js's). Both get the
 // ErrorInfo the HTTP door gives them, as does a grpc-timeout it cannot parse. The innermost call
 // (the first interceptor is handed grpc-js's own) sends them through its sendStatus, wrapped here.
+// Every status of a call goes through it, so the call's span and duration begin here, as its
+// headers arrive (telemetry/rpc.ts atDoor): a call grpc-js or this door refuses before the handler
+// runs is recorded with the status its caller gets, and the handler's own begin takes over the others.
 import * as grpc from "@grpc/grpc-js";
+import { createContextValues, type ContextValues } from "@connectrpc/connect";
+import { atDoor, type RpcTelemetry } from "../telemetry/rpc.ts";
 import { serviceError } from "../errors.ts";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { badGrpcTimeout, SHOWN_CHARS } from "./grpc-timeout.ts";
@@ -38,9 +43,48 @@ function badTimeoutStatus(status: Status): Status | undefined {
   return { ...status, ...grpcStatusOf(badGrpcTimeout(value)) } as Status;
 }
 
-/** A server interceptor for a door whose request cap is `limit` bytes; it must come first, so it is handed grpc-js's own call. */
-export const grpcJsStatusesWithErrorInfo = (limit: number): grpc.ServerInterceptor => (_method, call) => {
+const VALUES = Symbol("door context values");
+type Carrying = grpc.Metadata & { [VALUES]?: ContextValues };
+
+/** The context values the door began a call with (its span), carried to the handler on its metadata. */
+export function doorValuesOf(metadata: grpc.Metadata): ContextValues {
+  return (metadata as Carrying)[VALUES] ?? createContextValues();
+}
+
+/** gRPC metadata as the Headers of a HandlerContext (binary values in base64). */
+export function headersOf(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(metadata.getMap())) headers.append(key, Buffer.isBuffer(value) ? value.toString("base64") : value);
+  return headers;
+}
+
+/**
+ * A server interceptor for a door whose request cap is `limit` bytes; it must come first, so it is
+ * handed grpc-js's own call. With `telemetry`, each call is traced from its headers.
+ */
+export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTelemetry): grpc.ServerInterceptor => (method, call) => {
+  const values = createContextValues();
+  let ended: ((code: number, error?: Error) => void) | undefined;
+  const begin = (metadata: grpc.Metadata) => {
+    if (telemetry && !ended) ended = atDoor(telemetry, method.path.slice(1), { protocolName: "grpc", requestHeader: headersOf(metadata), values });
+  };
   const send = call.sendStatus.bind(call);
-  call.sendStatus = (status) => send(requestTooLargeStatus(status, limit) ?? deadlineStatus(status) ?? badTimeoutStatus(status) ?? status);
-  return new grpc.ServerInterceptingCall(call);
+  call.sendStatus = (status) => {
+    const sent = requestTooLargeStatus(status, limit) ?? deadlineStatus(status) ?? badTimeoutStatus(status) ?? status;
+    // Refused before its headers were read (a bad grpc-timeout): traced without them.
+    begin(new grpc.Metadata());
+    ended?.(sent.code, sent.code === grpc.status.OK ? undefined : new Error(sent.details));
+    send(sent);
+  };
+  if (!telemetry) return new grpc.ServerInterceptingCall(call);
+  return new grpc.ServerInterceptingCall(call, {
+    start: (next) =>
+      next({
+        onReceiveMetadata: (metadata, go) => {
+          begin(metadata);
+          (metadata as Carrying)[VALUES] = values;
+          go(metadata);
+        },
+      }),
+  });
 };

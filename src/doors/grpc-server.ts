@@ -6,6 +6,7 @@ import { handshakeTimeoutMs, type TlsMaterial } from "./tls.ts";
 import { ListenError } from "./listen-error.ts";
 import { GRPC_MAX_SEND_BYTES, MAX_CONCURRENT_STREAMS, type DoorLimits } from "./door-limits.ts";
 import type { Logger } from "../log.ts";
+import type { RpcTelemetry } from "../telemetry/rpc.ts";
 import { grpcJsLogger } from "./grpc-js-log.ts";
 import { takeLongDeadlinesAsNone } from "./long-deadlines.ts";
 import { grpcJsStatusesWithErrorInfo } from "./grpc-js-statuses.ts";
@@ -25,7 +26,8 @@ export interface GrpcDoor {
   cutAfter(ms: number): void;
 }
 
-export async function openGrpcDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, log?: Logger): Promise<GrpcDoor> {
+/** With `telemetry`, a call the door refuses before its handler runs is traced too (grpc-js-statuses.ts). */
+export async function openGrpcDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, log?: Logger, telemetry?: RpcTelemetry): Promise<GrpcDoor> {
   // grpc-js's own diagnostics join the structured log instead of raw stderr lines: sanitized and
   // throttled, as a client without credentials can trigger them (grpc-js-log.ts).
   if (log) grpc.setLogger(grpcJsLogger(log));
@@ -45,7 +47,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     // deadline passed itself; this gives both the HTTP door's ErrorInfo, REQUEST_TOO_LARGE and TIMEOUT
     // (grpc-js-statuses.ts). First: it needs grpc-js's own call.
     // A one-message request must arrive within idle_timeout, as on the HTTP door (grpc-request-within.ts).
-    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes), requestWithin(limits.idleTimeoutMs, cuts)],
+    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes, telemetry), requestWithin(limits.idleTimeoutMs, cuts)],
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");

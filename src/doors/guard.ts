@@ -2,7 +2,7 @@
 // thrown value into the service's error, and log each call. Health and reflection are public
 // (probes and grpcurl need no token); everything else needs a principal.
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { TLSSocket } from "node:tls";
 import type { Authenticator } from "../auth/principal.ts";
 import { principalKey } from "../auth/principal.ts";
@@ -11,6 +11,7 @@ import { abortedWith, notImplemented, serviceError, shuttingDownError, toService
 import { resumeAfterOf } from "../events/resumable-source.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
+import { atDoor } from "../telemetry/rpc.ts";
 import type { StreamQuota } from "./stream-quota.ts";
 import type { InFlight } from "./in-flight.ts";
 import { throwIfMalformed } from "./malformed-request.ts";
@@ -128,6 +129,12 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
 
 /** How the HTTP door (connect-node on Node's servers) takes part in authentication. */
 export interface HttpDoorAuth {
+  /**
+   * First in connect-node's request gate: begins the call's span and duration (telemetry/rpc.ts
+   * atDoor), ended with the door's refusal when no handler takes it (a message over the cap, a bad
+   * grpc-timeout, a body not in time, a refusal of the gate), as the call's signal aborts with it.
+   */
+  begins(ctx: HandlerContext): void;
   /** connect-node's request gate: refuses a caller without valid credentials before its body is read. */
   beforeBody(ctx: HandlerContext): void;
   /** connect-node's contextValues (mTLS): the verified client certificate of the request's connection. */
@@ -143,6 +150,16 @@ export interface HttpDoorAuth {
  */
 export function authenticateBeforeBody(options: GuardOptions, publicServices: ReadonlySet<string>): HttpDoorAuth {
   return {
+    begins: (ctx) => {
+      if (!options.telemetry) return;
+      const refused = atDoor(options.telemetry, `${ctx.service.typeName}/${ctx.method.name}`, ctx);
+      ctx.signal.addEventListener("abort", () => {
+        const reason: unknown = ctx.signal.reason;
+        // The caller went away (an AbortError): CANCELLED, not a server fault.
+        const e = reason instanceof Error && reason.name === "AbortError" ? ConnectError.from(reason) : toServiceError(reason);
+        refused(e.code, e);
+      }, { once: true });
+    },
     beforeBody: (ctx) => {
       if (publicServices.has(ctx.service.typeName)) return;
       const name = `${ctx.service.typeName}/${ctx.method.name}`;

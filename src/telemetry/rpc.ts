@@ -1,8 +1,11 @@
 // A server span and a duration measurement per RPC, for both doors: the guard (src/doors/guard.ts)
 // calls `begin` for every call it wraps, so grpc-js and connect-node calls are traced the same way.
+// A door begins each call before its handler runs (atDoor), so that a call the door itself refuses
+// (a message over the cap, a bad grpc-timeout, a body not in time, a refused credential) is
+// recorded too; the guard's `begin` takes that call over when the handler runs.
 // The caller's trace is continued from the `traceparent` (W3C) header, whatever the door.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Meter, type Tracer } from "@opentelemetry/api";
-import type { HandlerContext } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import {
   ATTR_ERROR_TYPE,
   ATTR_RPC_METHOD,
@@ -25,7 +28,34 @@ export interface RpcCall {
 }
 
 export interface RpcTelemetry {
+  /** Begins the call's span, or takes over the one its door began (atDoor). */
   begin(method: string, ctx: HandlerContext): RpcCall;
+}
+
+/** A call its door began (atDoor), until its handler's `begin` takes it. */
+interface DoorCall {
+  call: RpcCall;
+  taken: boolean;
+}
+
+const doorCallKey = createContextKey<DoorCall | undefined>(undefined, { description: "RPC span begun by the door" });
+
+/** What a door's call needs of a HandlerContext before any handler has one. */
+export type DoorContext = Pick<HandlerContext, "protocolName" | "requestHeader" | "values">;
+
+/**
+ * Begins `method`'s call at its door, as its headers arrive, and puts it in `ctx.values` for the
+ * handler's `begin` to take over. The door calls `refused` when the call ends: unless a handler
+ * took it, it is ended there with that status (the door refused it).
+ */
+export function atDoor(telemetry: RpcTelemetry, method: string, ctx: DoorContext): (code: number, error?: Error) => void {
+  const early: DoorCall = { call: telemetry.begin(method, ctx as HandlerContext), taken: false };
+  ctx.values.set(doorCallKey, early);
+  return (code, error) => {
+    if (early.taken) return;
+    early.taken = true;
+    early.call.end(code, error);
+  };
 }
 
 const headerGetter = {
@@ -57,6 +87,11 @@ export function rpcTelemetry(tracer: Tracer, meter: Meter): RpcTelemetry {
   });
   return {
     begin(method, hctx) {
+      const early = hctx.values?.get(doorCallKey);
+      if (early && !early.taken) {
+        early.taken = true;
+        return early.call;
+      }
       const clock = spanClock();
       const t0 = performance.now();
       const system = systemOf(hctx.protocolName);
