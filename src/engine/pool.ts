@@ -228,9 +228,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       c.cpuMsOfDead += dead.cpuMs;
       if (state === 'running' || state === 'starting') {
         if (!reason.startsWith('shut down')) {
-          // A worker a script took down by breaching its own limit is that script's failure, not the
-          // service's: it does not count toward health (a caller could otherwise make it UNHEALTHY).
-          if (held.blamed.length === 0) failures.push(Date.now());
+          // A worker a script (or a compile's source) took down by breaching its own limit is that
+          // caller's failure, not the service's: it does not count toward health (a caller could
+          // otherwise make it UNHEALTHY).
+          if (held.blamed.length === 0 && !held.blamedCompile) failures.push(Date.now());
           c.workerRestarts++;
         }
         const nw = spawn();

@@ -66,6 +66,11 @@ export interface CancelMsg { t: 'cancel'; id: number }
 export interface ToolReplyMsg { t: 'toolReply'; id: number; callId: number; envelope: string }
 export interface ShutdownMsg { t: 'shutdown' }
 
+/** The memory limit of a worker's compile isolate (CompileMsg), MiB. */
+export const COMPILE_MEMORY_MB = 128;
+/** What a compile that outgrew it is told: a limit breach, no syntax error. */
+export const COMPILE_MEMORY_MESSAGE = `compiling the source exceeded the compiler's memory limit of ${COMPILE_MEMORY_MB} MiB`;
+
 /** The wall-clock limit a timeout of a run with these limits names (WorkerLimits.wallLimitMs). */
 export const wallLimitOf = (l: WorkerLimits): number => l.wallLimitMs ?? l.wallTimeoutMs;
 

@@ -11,7 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { existsSync, readFileSync } from 'node:fs';
 import { EngineError } from './errors.ts';
 import {
-  wallLimitOf, type CompiledMsg, type CompileMsg, type ExecMsg, type HostToWorker, type ResultMsg, type ToolMsg, type WorkerToHost,
+  COMPILE_MEMORY_MB, COMPILE_MEMORY_MESSAGE, wallLimitOf, type CompiledMsg, type CompileMsg, type ExecMsg, type HostToWorker, type ResultMsg, type ToolMsg, type WorkerToHost,
 } from './protocol.ts';
 import type { ExecutionError, WorkerExit } from './types.ts';
 import { stderrLines } from './worker-stderr.ts';
@@ -40,8 +40,8 @@ export interface WorkerSpawnOptions {
 /** Cache keys whose code was sent to a worker (the worker keeps at most this many, oldest out first). */
 const KNOWN_CODE_ENTRIES = 256;
 
-/** What became of the executions a dead worker held. */
-type Held = Pick<WorkerExit, 'failed' | 'blamed' | 'requeued' | 'rerun'>;
+/** What became of the executions (and compilations) a dead worker held. */
+type Held = Pick<WorkerExit, 'failed' | 'blamed' | 'requeued' | 'rerun' | 'blamedCompile'>;
 
 export interface InFlightExec {
   msg: ExecMsg;
@@ -91,8 +91,9 @@ export interface ExecOptions {
 /**
  * Which executions a worker's death is their own doing: each one named gets its error as its
  * outcome (a limit breach, not retryable); the others the worker held fail with WORKER_CRASHED.
+ * `compile`: the compilation that did it instead (its compile isolate ran out of memory).
  */
-export type Blame = (id: number, f: InFlightExec) => ExecutionError | undefined;
+export type Blame = ((id: number, f: InFlightExec) => ExecutionError | undefined) & { compile?: number };
 
 /**
  * The worker's stderr shows that V8 ran out of memory (a fatal error that aborts the process). V8
@@ -191,7 +192,10 @@ export class WorkerHandle {
     this.child.stderr!.on('data', (chunk: Buffer) => {
       lines.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
-      if (!this.dead && HEAP_EXHAUSTED.test(this.#stderrTail)) this.kill('ran out of memory (its heap was exhausted)', this.blameMemory());
+      if (!this.dead && HEAP_EXHAUSTED.test(this.#stderrTail)) {
+        const blame = this.blameMemory();
+        this.kill(`ran out of memory (${blame.compile === undefined ? 'its heap was exhausted' : "a compilation exhausted its compile isolate's heap"})`, blame);
+      }
     });
     this.child.stderr!.on('end', () => lines.end());
     let readyResolve!: () => void;
@@ -426,13 +430,20 @@ export class WorkerHandle {
 
   /**
    * The worker ran out of memory (RSS budget, or V8 aborting): that is the memory limit of the
-   * execution holding its thread, when exactly one does (with several isolates running at once, who
-   * did it is not known: none is blamed).
+   * execution holding its thread, when exactly one does and no compilation was sent here, or that
+   * of the compilation sent here, when it is the only one and no execution holds a thread. A
+   * compilation runs in an isolate of its own, on a thread of its own once it has begun, which it
+   * may have done beside a script holding the worker's thread, or not (it waits behind one): the
+   * host cannot tell, and V8's report does not say which isolate ran out. With several candidates,
+   * who did it is not known: none is blamed.
    */
   blameMemory(): Blame {
     const running = [...this.execs].filter(([id, f]) => this.#holdsThread(id, f));
-    const culprit = running.length === 1 ? running[0]![0] : undefined;
-    return (id, f) => (id === culprit ? memoryLimitError(f.msg) : undefined);
+    const compiling = [...this.compiles.keys()];
+    const culprit = running.length === 1 && compiling.length === 0 ? running[0]![0] : undefined;
+    const blame: Blame = (id, f) => (id === culprit ? memoryLimitError(f.msg) : undefined);
+    if (running.length === 0 && compiling.length === 1) blame.compile = compiling[0];
+    return blame;
   }
 
   /**
@@ -491,12 +502,12 @@ export class WorkerHandle {
     // Taken down by one of them (a builtin deaf to termination, its memory), the worker failed the
     // others through no fault of theirs: a started one that did nothing outside its isolate may run
     // again from scratch, once. Without a culprit the cause is unknown and may be any of them.
-    const culprit = execs.some(({ own }) => own !== undefined);
+    const culprit = execs.some(({ own }) => own !== undefined) || this.#blame?.compile !== undefined;
     const handBack = execs
       .filter(({ f, own }) => f.onRequeue && (!f.started || (culprit && own === undefined && f.mayRerun?.() === true)))
       .map(({ f }) => f);
     const rerun = handBack.filter((f) => f.started).length;
-    const held: Held = { failed: 0, blamed: [], requeued: handBack.length - rerun, rerun };
+    const held: Held = { failed: 0, blamed: [], requeued: handBack.length - rerun, rerun, ...(this.#blame?.compile !== undefined && { blamedCompile: true }) };
     for (const { id, f, own } of execs) {
       if (handBack.includes(f)) continue;
       if (own) {
@@ -509,7 +520,11 @@ export class WorkerHandle {
     }
     // Each goes back to the head of the queue: the last first, so they keep their order.
     for (const f of handBack.reverse()) f.onRequeue!();
-    for (const [, f] of this.compiles) f.reject(err());
+    for (const [id, f] of this.compiles) {
+      // Its own breach: answered as the worker answers a compile that ran out of memory, not compiled again.
+      if (id === this.#blame?.compile) f.resolve({ t: 'compiled', id, ok: false, error: COMPILE_MEMORY_BREACH });
+      else f.reject(err());
+    }
     this.compiles.clear();
     if (first) this.onExit?.(this, reason, held);
   }
@@ -563,6 +578,11 @@ function timeLimitMs(msg: ExecMsg): number { return Math.min(msg.limits.cpuBudge
 
 /** A worker dying this close to its execution's time limit is taken to be stopping it (timers are not exact). */
 const OVERDUE_MARGIN_MS = 250;
+
+/** A compilation whose isolate ran out of memory where V8 could not stop it, taking its worker down. */
+const COMPILE_MEMORY_BREACH = {
+  message: `${COMPILE_MEMORY_MESSAGE} (its worker ran out of memory and was replaced)`, line: 0, column: 0, memoryLimitBytes: COMPILE_MEMORY_MB * 1048576,
+};
 
 /** A script that took its worker's memory past what the worker may hold. */
 function memoryLimitError(msg: ExecMsg): ExecutionError {

@@ -281,6 +281,8 @@ export interface WorkerExit {
   requeued: number;
   /** Executions it had started, run again from scratch: another one took it down, and they had made no tool call. */
   rerun: number;
+  /** A compilation took it down (its compile isolate ran out of memory), answered with that breach. */
+  blamedCompile?: true;
 }
 
 export interface EngineStats {

@@ -18,7 +18,7 @@ import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile
 import { DroppedTail, outputTail, type OutputTail } from './output-tail.ts';
 import type { ExecutionError, ExecutionErrorKind, TimeLimit } from './types.ts';
 import {
-  wallLimitOf, type CompiledInfo, type CompileMsg, type ExecMsg, type HostToWorker, type WorkerOutcome, type WorkerToHost,
+  COMPILE_MEMORY_MB, COMPILE_MEMORY_MESSAGE, wallLimitOf, type CompiledInfo, type CompileMsg, type ExecMsg, type HostToWorker, type WorkerOutcome, type WorkerToHost,
 } from './protocol.ts';
 
 const ISOLATES = Math.max(1, Number(process.env.SE_ISOLATES ?? 1));
@@ -905,12 +905,11 @@ class Slot {
 
 let compileIsolate: ivm.Isolate | undefined;
 let compiles = 0;
-const COMPILE_MEMORY_MB = 128;
 
 /** A source whose compile outgrew the compile isolate's memory: a limit breach, not a syntax error. */
 class CompileMemoryError extends Error {
   readonly limitBytes = COMPILE_MEMORY_MB * 1048576;
-  constructor() { super(`compiling the source exceeded the compiler's memory limit of ${COMPILE_MEMORY_MB} MiB`); }
+  constructor() { super(COMPILE_MEMORY_MESSAGE); }
 }
 
 async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo> {

@@ -1,0 +1,47 @@
+// A compilation runs in an isolate of its own (128 MiB), on a thread of its own, maybe beside the
+// script holding its worker's thread. An array literal of 2e7 elements (a 38 MB source, under a
+// raised max_source_size) exhausts that isolate's heap where V8 cannot stop it, and V8 prints its
+// out-of-memory report: the supervisor blamed the script holding the thread for its memory
+// (memory_limit, its worker's death not counted toward health), and the compile, failed
+// WORKER_CRASHED, was compiled again on each replacement, taking it down in turn, until it gave up
+// WORKER_CRASHED. V8's report does not say which isolate ran out: the script is now blamed only
+// when no compilation was sent to its worker, and the compile only when it is alone there.
+import { afterEach, expect, it } from 'vitest';
+import { EngineError, type Engine, type ExecutionOutcome, type WorkerExit } from '../../src/engine/index.ts';
+import { MiB, run, startEngine } from './helpers.ts';
+import { settle } from '../helpers/until.ts';
+
+let engine: Engine | undefined;
+afterEach(async () => { await engine?.close(); engine = undefined; }, 60_000);
+
+const HUGE = `[${'0,'.repeat(2e7)}0]`;
+
+const reasonOf = (p: Promise<unknown>) => p.then((r) => `resolved ${JSON.stringify((r as ExecutionOutcome).error ?? (r as ExecutionOutcome).returnValue)}`, (x: unknown) => (x instanceof EngineError ? x.reason : String(x)));
+
+it('a compile exhausting its isolate\'s heap beside a running script is not blamed on the script, and alone is its own memory limit', async () => {
+  const exits: WorkerExit[] = [];
+  engine = await startEngine({ workers: 1, maxSourceBytes: 64 * MiB, heartbeatTimeoutMs: 60_000, onWorkerExit: (x) => exits.push(x) });
+  const compile = engine.compile(HUGE);
+  // The compile is sent once the microtasks have run (execute sends at once): the worker begins it
+  // first, then runs the script while the compile goes on in its own isolate.
+  await new Promise((r) => setImmediate(r));
+  // Runs until its worker is gone: its 120 s limit never comes first.
+  const busy = run(engine, 'while (true) {}', { executionId: 'busy', limits: { wallTimeoutMs: 120_000 } as never });
+  try {
+    // Either may have run out: neither is blamed, and the script may be retried.
+    expect(await reasonOf(busy)).toBe('WORKER_CRASHED');
+    // Compiled again on the replacement, alone there, it is blamed: its own limit, not compiled a third time.
+    const e = await compile.then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(EngineError);
+    expect(e).toMatchObject({ reason: 'RESOURCE_EXCEEDED', resource: 'memory', limit: 128 * MiB });
+    expect((e as Error).message).toContain("compiling the source exceeded the compiler's memory limit of 128 MiB");
+    expect(exits).toMatchObject([
+      { reason: 'ran out of memory (its heap was exhausted)', blamed: [], failed: 1 },
+      { reason: "ran out of memory (a compilation exhausted its compile isolate's heap)", blamed: [], failed: 0, blamedCompile: true },
+    ]);
+    // The first death (its cause unknown) counts toward health; the compile's own does not.
+    expect(engine.stats().recentWorkerFailures).toBe(1);
+  } finally {
+    await settle([compile, busy]);
+  }
+}, 180_000);
