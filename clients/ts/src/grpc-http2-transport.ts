@@ -46,6 +46,8 @@ export class Http2SessionPool implements SessionManager {
   readonly authority: string;
   readonly #pool: ConnectionPool<Http2SessionManager>;
   readonly #owner = new WeakMap<http2.ClientHttp2Stream, Http2SessionManager>();
+  /** The sessions streams went over, until they close (see close()). */
+  readonly #sessions = new Set<http2.Http2Session>();
   #closed = false;
 
   constructor(baseUrl: string, nodeOptions?: http2.SecureClientSessionOptions, keepalive?: { timeMs: number; timeoutMs: number }) {
@@ -61,9 +63,15 @@ export class Http2SessionPool implements SessionManager {
     return this.#closed;
   }
 
-  /** Closes every session (their streams end) and refuses later requests. */
+  /**
+   * Closes every session (their streams end) and refuses later requests. A session that was just
+   * destroyed for an unanswered ping has its error still to come, and leaving the state drops
+   * connect-node's listener for it, so each session gets one that ignores it: uncaught, it would end
+   * the process.
+   */
   close(): void {
     this.#closed = true;
+    for (const session of this.#sessions) session.on("error", () => {});
     for (const conn of this.#pool.connections) conn.abort(closedError());
   }
 
@@ -74,6 +82,11 @@ export class Http2SessionPool implements SessionManager {
     try {
       const stream = await conn.request(method, path, headers, options);
       this.#owner.set(stream, conn);
+      const session = stream.session;
+      if (session && !this.#sessions.has(session)) {
+        this.#sessions.add(session);
+        session.once("close", () => this.#sessions.delete(session));
+      }
       stream.once("close", release);
       return stream;
     } catch (e) {
