@@ -467,7 +467,32 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       return includes ? false : -1;
     } })[name];
   };
-  const unguarded = { __proto__: null, sort: compared, toSorted: compared, indexOf: searched, lastIndexOf: searched, includes: searched };
+  // join makes each element a string in a loop of V8's, deaf to the time limit: 1.2e6 doubles took 0.5 s, and
+  // the ~6e6 a 512 MiB limit holds held a worker past its limit. An array longer than JOIN_PIECE (no Proxy) is
+  // joined here, JOIN_PIECE elements at a time (each read once, in order, into a copy V8 joins), the separator
+  // made a string once; an array already being joined so is '' inside itself, as V8 makes a cycle.
+  const JOIN_PIECE = 65536, joining = bare();
+  let joinDepth = 0;
+  const joined = (name) => {
+    const orig = AP[name];
+    return ({ join(separator) {
+      const o = this;
+      if (!arrIsArray(o) || (proxiesMade && apply(wsHas, proxies, [o])) || o.length <= JOIN_PIECE) return apply(orig, o, arguments);
+      for (let i = 0; i < joinDepth; i++) if (joining[i] === o) return '';
+      const len = o.length, sep = separator === undefined ? ',' : ${'`${separator}`'};
+      joining[joinDepth++] = o;
+      try {
+        let s = '';
+        for (let at = 0; at < len; at += JOIN_PIECE) {
+          const piece = bare(), n = MathMin(JOIN_PIECE, len - at);
+          for (let k = 0; k < n; k++) piece[k] = o[at + k];
+          s = at === 0 ? apply(orig, piece, [sep]) : s + sep + apply(orig, piece, [sep]);
+        }
+        return s;
+      } finally { joinDepth--; }
+    } })[name];
+  };
+  const unguarded = { __proto__: null, sort: compared, toSorted: compared, indexOf: searched, lastIndexOf: searched, includes: searched, join: joined };
   for (let i = 0; i < walkers.length; i++) {
     const name = walkers[i], inner = unguarded[name] !== undefined ? unguarded[name](name) : AP[name];
     AP[name] = guarded(inner, -1, callbackObjAt[name] || 0);

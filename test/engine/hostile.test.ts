@@ -411,6 +411,33 @@ const corpus: Case[] = [
     kinds: 'success',
     check: (r) => expect(r.returnValue).toEqual(native(r.source)),
   },
+  // join made every element a string in a loop of V8's, deaf to the time limit, holding them all at once:
+  // 1.2e6 doubles took 0.5 s and ~100 MB (so 6e6 at a 512 MiB limit held a worker past its limit).
+  {
+    name: 'join of 1.5e6 distinct doubles',
+    source: "const a = [];\nfor (let i = 0; i < 1.5e6; i++) a.push(Math.sin(i) * 1e3);\n[a.join().length, String(a).length, a.join('; ').length]",
+    memoryBytes: 64 * MiB,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual(native(r.source)),
+  },
+  {
+    name: 'join of a long array answers as V8 does',
+    source: `const a = Array.from({ length: 200000 }, (_, i) => (i % 7 === 0 ? undefined : i % 11 === 0 ? null : i % 5 === 0 ? [i, [i + 1]] : i * 0.5));
+      delete a[3]; delete a[70000]; a[140000] = a; a[140001] = [a, 1]; Array.prototype[70000] = 'proto';
+      Object.defineProperty(a, 150000, { get() { return 'getter'; } });
+      class Sub extends Array {}
+      const sub = Sub.from({ length: 70000 }, (_, i) => i);
+      const err = (f) => { try { return f(); } catch (e) { return [e.name, e.message]; } };
+      const digest = (t) => { let h = 2166136261; for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 16777619); return [t.length, h >>> 0]; };
+      let r;
+      try {
+        r = [digest(a.join()), digest(a.join('-')), digest(a.join({ toString() { return '<>'; } })), digest(a.join(undefined)), digest(String(a)),
+          digest(sub.join(' ')), digest([a, a].join(';')), err(() => a.join(Symbol()))];
+      } finally { delete Array.prototype[70000]; }
+      r`,
+    kinds: 'success',
+    check: (r) => expect(r.returnValue).toEqual(native(r.source)),
+  },
 ];
 
 describe('hostile corpus', () => {
