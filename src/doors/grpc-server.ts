@@ -1,5 +1,6 @@
 // The gRPC door: grpc-js on the main port.
 import * as grpc from "@grpc/grpc-js";
+import type * as http2 from "node:http2";
 import { addService } from "./grpc-adapter.ts";
 import type { ServedService } from "./services.ts";
 import { handshakeTimeoutMs, type TlsMaterial } from "./tls.ts";
@@ -16,7 +17,7 @@ import { cutLog } from "./cut-log.ts";
 import { onEachHttp2Server } from "./grpc-js-servers.ts";
 import { capConnections, logAcceptErrors } from "./max-connections.ts";
 
-type Http2Servers = Parameters<Parameters<typeof onEachHttp2Server>[1]>[0][];
+type Http2Server = http2.Http2Server | http2.Http2SecureServer;
 
 export interface GrpcDoor {
   address: string;
@@ -54,10 +55,14 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
   // frame) is closed like an idle one and ends at once at shutdown.
   const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
-  // Each of its HTTP/2 servers (one per address the door's listens on) holds at most
+  // Each of its HTTP/2 servers (one per address the door listens on) holds at most
   // server.max_connections (max-connections.ts).
-  const listeners: Http2Servers = [];
-  if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs), (h2) => (capConnections(h2, limits.maxConnections, cuts), listeners.push(h2)))) {
+  const listeners: Http2Server[] = [];
+  const capped = (h2: Http2Server) => {
+    capConnections(h2, limits.maxConnections, cuts);
+    listeners.push(h2);
+  };
+  if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs), capped)) {
     log?.warn("grpc-js internals changed: on the gRPC port a connection whose peer never begins is closed only by Node (TLS: after 120 s) or, in plaintext, grpc-js's idle timeout, and holds shutdown up to its grace");
   }
   for (const { service, impl } of services) addService(server, service, impl);
@@ -101,7 +106,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
  * session as the connection is accepted). Call before bindAsync. False if grpc-js no longer has the
  * method that takes (test/server/silent-connections.test.ts then fails).
  */
-function followConnections(server: grpc.Server, connections: DoorConnections, startWithinMs: number, each: (h2: Http2Servers[number]) => void): boolean {
+function followConnections(server: grpc.Server, connections: DoorConnections, startWithinMs: number, each: (h2: Http2Server) => void): boolean {
   return onEachHttp2Server(server, (h2) => {
     each(h2);
     connections.accepted(h2, startWithinMs);
