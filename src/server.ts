@@ -303,6 +303,8 @@ async function shutdown(s: Running): Promise<void> {
   const doorsClosed = Promise.all(s.doors.map((door) => door.close(doorsGrace)));
   await s.drainEngine((graceMs) => s.openCalls.ended(graceMs));
   s.streams.abort();
+  // The telemetry's last reading of the engine, the bus and the store, before they close.
+  s.unobserve?.();
   // Numbering ends: events published from here on take no sequence number. Then record the last one.
   state.bus.close();
   recordLastSequence(state, log);
@@ -313,7 +315,6 @@ async function shutdown(s: Running): Promise<void> {
   if (streamsEnded && (await s.openCalls.ended(0))) for (const door of s.doors) door.cutAfter(LAST_BYTES_MS);
   await doorsClosed;
   s.stopHealthMonitor();
-  s.unobserve?.();
   await s.engine.close();
   state.db.close();
   health.set(ServiceStatus.STOPPED, "shut down");
