@@ -81,6 +81,15 @@ class RetryPolicy:
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 
+
+def check_retry(retry: RetryPolicy) -> None:
+    """Refuses a negative or NaN backoff when the client is built: retries would quietly not wait.
+    0 is taken literally (no wait)."""
+    for name in ("initial_backoff", "max_backoff"):
+        value = getattr(retry, name)
+        if not value >= 0:  # also NaN
+            raise ValueError(f"retry.{name} must be a number of seconds >= 0, not {value!r}")
+
 JSON = Union[None, bool, int, float, str, Sequence[Any], Mapping[str, Any]]
 
 #: What ``run``/``execute`` take as arguments: JSON, and what a JSON encoder writes as JSON (dates
