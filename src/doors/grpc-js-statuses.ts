@@ -63,20 +63,25 @@ export function headersOf(metadata: grpc.Metadata): Headers {
  * handed grpc-js's own call. With `telemetry`, each call is traced from its headers.
  */
 export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTelemetry): grpc.ServerInterceptor => (method, call) => {
+  const send = call.sendStatus.bind(call);
+  const mended = (status: Status) => requestTooLargeStatus(status, limit) ?? deadlineStatus(status) ?? badTimeoutStatus(status) ?? status;
+  // Without telemetry every call pays only the status mend (no context values, no metadata).
+  if (!telemetry) {
+    call.sendStatus = (status) => send(mended(status));
+    return new grpc.ServerInterceptingCall(call);
+  }
   const values = createContextValues();
   let ended: ((code: number, error?: Error) => void) | undefined;
   const begin = (metadata: grpc.Metadata) => {
-    if (telemetry && !ended) ended = atDoor(telemetry, method.path.slice(1), { protocolName: "grpc", requestHeader: headersOf(metadata), values });
+    if (!ended) ended = atDoor(telemetry, method.path.slice(1), { protocolName: "grpc", requestHeader: headersOf(metadata), values });
   };
-  const send = call.sendStatus.bind(call);
   call.sendStatus = (status) => {
-    const sent = requestTooLargeStatus(status, limit) ?? deadlineStatus(status) ?? badTimeoutStatus(status) ?? status;
+    const sent = mended(status);
     // Refused before its headers were read (a bad grpc-timeout): traced without them.
-    begin(new grpc.Metadata());
+    if (!ended) begin(new grpc.Metadata());
     ended?.(sent.code, sent.code === grpc.status.OK ? undefined : new Error(sent.details));
     send(sent);
   };
-  if (!telemetry) return new grpc.ServerInterceptingCall(call);
   return new grpc.ServerInterceptingCall(call, {
     start: (next) =>
       next({
