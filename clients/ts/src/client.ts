@@ -18,6 +18,7 @@ import { LossReason, type EventsLost, type SubscriptionStarted } from "../../../
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import { ChangeKind, type WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
 import { argumentValues, type Arguments } from "./arguments.ts";
+import { checkOptionValues } from "./option-values.ts";
 export type { Arguments, ArgumentValue } from "./arguments.ts";
 /** For calls made on the generated clients (`client.scripts`): arguments converted as run() and execute() do. */
 export { argumentValues, MAX_ARGUMENT_DEPTH } from "./arguments.ts";
@@ -129,6 +130,7 @@ export function resumeAfterLoss(after: bigint | undefined, latest: bigint, lost:
  * idempotent unary calls on UNAVAILABLE within the call's overall deadline.
  */
 export function withDefaults(inner: Transport, options: ClientOptions = {}): Transport {
+  checkOptionValues(options);
   const retry = retryPolicy(options);
   const headersFor = (init: HeadersInit | undefined) => {
     const h = new Headers(options.headers);

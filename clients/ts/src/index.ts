@@ -7,6 +7,7 @@ import { createGrpcJsTransport } from "./grpc-js-transport.ts";
 import { createGrpcHttp2Transport } from "./grpc-http2-transport.ts";
 import { ScriptEngineClient, type ClientOptions } from "./client.ts";
 import { InvalidArgumentError } from "./errors.ts";
+import { checkOptionValues } from "./option-values.ts";
 
 export * from "./client.ts";
 export * from "./errors.ts";
@@ -96,6 +97,7 @@ function grpcJsCredentials(tls: TlsOptions | undefined): grpc.ChannelCredentials
 
 /** Creates a client. `new ScriptEngineClient(transport, options)` takes any transport directly. */
 export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEngineClient {
+  checkOptionValues(options); // before a transport is made that nothing would close
   const kind = options.transport ?? "grpc-js";
   if (typeof kind !== "string") return new ScriptEngineClient(kind, options);
   const tls = options.tls === true ? {} : options.tls || undefined;
