@@ -47,9 +47,12 @@ type Client struct {
 const MaxResponseBytes = 64 << 20
 
 // Dial connects to the server's gRPC port ("127.0.0.1:50051"). The connection is lazy: errors
-// surface on the first call.
+// surface on the first call. A negative timeout or backoff option is an error here.
 func Dial(address string, opts ...Option) (*Client, error) {
-	o := buildOptions(opts)
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	creds := insecure.NewCredentials()
 	if o.tls != nil {
 		creds = credentials.NewTLS(o.tls)

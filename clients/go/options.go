@@ -2,6 +2,7 @@ package scriptengine
 
 import (
 	"crypto/tls"
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
@@ -13,7 +14,8 @@ import (
 type RetryPolicy struct {
 	// MaxAttempts counts the first attempt; 1 disables retries. Default 4.
 	MaxAttempts int
-	// InitialBackoff doubles each attempt up to MaxBackoff. Defaults 100 ms and 2 s.
+	// InitialBackoff doubles each attempt up to MaxBackoff. Defaults 100 ms and 2 s; zero means
+	// the default, a negative one makes Dial fail.
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
 }
@@ -84,10 +86,25 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
 }
 
-func buildOptions(opts []Option) options {
+func buildOptions(opts []Option) (options, error) {
 	o := options{defaultTimeout: 30 * time.Second, executionTimeout: 120 * time.Second, retry: DefaultRetryPolicy, keepalive: DefaultKeepalive}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	// A negative duration would otherwise pass unnoticed: a backoff read as the default, a deadline
+	// failing every call at once. Zero keeps its meaning (backoffs: the default).
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"WithDefaultTimeout", o.defaultTimeout},
+		{"WithExecutionTimeout", o.executionTimeout},
+		{"RetryPolicy.InitialBackoff", o.retry.InitialBackoff},
+		{"RetryPolicy.MaxBackoff", o.retry.MaxBackoff},
+	} {
+		if d.value < 0 {
+			return o, fmt.Errorf("scriptengine: %s must not be negative, not %v", d.name, d.value)
+		}
 	}
 	if o.retry.MaxAttempts < 1 {
 		o.retry.MaxAttempts = 1
@@ -98,5 +115,5 @@ func buildOptions(opts []Option) options {
 	if o.retry.MaxBackoff <= 0 {
 		o.retry.MaxBackoff = DefaultRetryPolicy.MaxBackoff
 	}
-	return o
+	return o, nil
 }

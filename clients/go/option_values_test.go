@@ -1,0 +1,43 @@
+package scriptengine
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A negative timeout or backoff makes Dial fail, naming the option; before, a negative backoff was
+// read as the default and a negative deadline failed every call at once, with nothing said at Dial.
+// Zero keeps its meaning: a zero backoff is the default.
+func TestDialRefusesNegativeTimeoutsAndBackoffs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  Option
+	}{
+		{"WithDefaultTimeout", WithDefaultTimeout(-time.Second)},
+		{"WithExecutionTimeout", WithExecutionTimeout(-1)},
+		{"RetryPolicy.InitialBackoff", WithRetry(RetryPolicy{MaxAttempts: 4, InitialBackoff: -time.Millisecond})},
+		{"RetryPolicy.MaxBackoff", WithRetry(RetryPolicy{MaxAttempts: 4, MaxBackoff: -time.Second})},
+	} {
+		c, err := Dial("127.0.0.1:1", tc.opt)
+		if err == nil {
+			c.Close()
+			t.Errorf("%s: Dial accepted a negative value", tc.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%s: the error does not name the option: %v", tc.name, err)
+		}
+	}
+}
+
+func TestDialTakesZeroBackoffsAsTheDefault(t *testing.T) {
+	c, err := Dial("127.0.0.1:1", WithRetry(RetryPolicy{MaxAttempts: 4}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.opts.retry.InitialBackoff != DefaultRetryPolicy.InitialBackoff || c.opts.retry.MaxBackoff != DefaultRetryPolicy.MaxBackoff {
+		t.Errorf("a zero backoff is not the default: %+v", c.opts.retry)
+	}
+}
