@@ -106,7 +106,7 @@ class AsyncClient:
                  retry: c.RetryPolicy = c.RetryPolicy(),
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
-        c.check_retry(retry)
+        c.check_options(retry, default_timeout, execution_timeout)
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
         options = c.channel_options(channel_options)
         self._channel = ChannelPool(lambda: grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options))

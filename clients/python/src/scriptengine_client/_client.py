@@ -160,7 +160,7 @@ class Client:
                  retry: c.RetryPolicy = c.RetryPolicy(),
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
-        c.check_retry(retry)
+        c.check_options(retry, default_timeout, execution_timeout)
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
         options = c.channel_options(channel_options)
         self._channel = ChannelPool(lambda: grpc.secure_channel(address, creds, options) if creds else grpc.insecure_channel(address, options))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import decimal
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -82,13 +83,16 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 
-def check_retry(retry: RetryPolicy) -> None:
-    """Refuses a negative or NaN backoff when the client is built: retries would quietly not wait.
-    0 is taken literally (no wait)."""
-    for name in ("initial_backoff", "max_backoff"):
-        value = getattr(retry, name)
-        if not value >= 0:  # also NaN
-            raise ValueError(f"retry.{name} must be a number of seconds >= 0, not {value!r}")
+def check_options(retry: RetryPolicy, default_timeout: float, execution_timeout: float) -> None:
+    """Refuses, when the client is built, a negative or NaN backoff (retries would quietly not wait)
+    or an infinite one (a wait that never ends, or a float overflow), and a negative or NaN timeout
+    (every call failed after 1 ms). 0 is taken literally (no wait)."""
+    for name, value, finite in (("retry.initial_backoff", retry.initial_backoff, True),
+                                ("retry.max_backoff", retry.max_backoff, True),
+                                ("default_timeout", default_timeout, False),
+                                ("execution_timeout", execution_timeout, False)):
+        if not value >= 0 or (finite and value == math.inf):  # also NaN
+            raise ValueError(f"{name} must be a {'finite ' if finite else ''}number of seconds >= 0, not {value!r}")
 
 JSON = Union[None, bool, int, float, str, Sequence[Any], Mapping[str, Any]]
 
