@@ -4,12 +4,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/keepalive"
 )
 
-// A negative timeout or backoff makes Dial fail, naming the option; before, a negative backoff was
-// read as the default and a negative deadline failed every call at once, with nothing said at Dial.
+// A negative timeout, backoff or keepalive duration makes Dial fail, naming the option; before, a
+// negative backoff was read as the default, a negative deadline failed every call at once, a negative
+// keepalive Time sent no pings and a negative Timeout went to grpc-go, with nothing said at Dial.
 // Zero keeps its meaning: a zero backoff is the default.
-func TestDialRefusesNegativeTimeoutsAndBackoffs(t *testing.T) {
+func TestDialRefusesNegativeTimeoutsBackoffsAndKeepalive(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opt  Option
@@ -18,6 +21,8 @@ func TestDialRefusesNegativeTimeoutsAndBackoffs(t *testing.T) {
 		{"WithExecutionTimeout", WithExecutionTimeout(-1)},
 		{"RetryPolicy.InitialBackoff", WithRetry(RetryPolicy{MaxAttempts: 4, InitialBackoff: -time.Millisecond})},
 		{"RetryPolicy.MaxBackoff", WithRetry(RetryPolicy{MaxAttempts: 4, MaxBackoff: -time.Second})},
+		{"WithKeepalive Time", WithKeepalive(keepalive.ClientParameters{Time: -time.Second, Timeout: time.Second})},
+		{"WithKeepalive Timeout", WithKeepalive(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: -1})},
 	} {
 		c, err := Dial("127.0.0.1:1", tc.opt)
 		if err == nil {

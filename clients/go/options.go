@@ -78,7 +78,7 @@ func WithRetry(p RetryPolicy) Option { return func(o *options) { o.retry = p } }
 func WithRetryHook(f func(RetryEvent)) Option { return func(o *options) { o.onRetry = f } }
 
 // WithKeepalive replaces the HTTP/2 ping policy (grpc-go pings no more often than every 10 s); a
-// zero Time sends no pings.
+// zero Time sends no pings, a negative Time or Timeout makes Dial fail.
 func WithKeepalive(p keepalive.ClientParameters) Option { return func(o *options) { o.keepalive = p } }
 
 // WithDialOptions adds grpc-go dial options (keepalive, message sizes, interceptors, ...).
@@ -92,7 +92,8 @@ func buildOptions(opts []Option) (options, error) {
 		opt(&o)
 	}
 	// A negative duration would otherwise pass unnoticed: a backoff read as the default, a deadline
-	// failing every call at once. Zero keeps its meaning (backoffs: the default).
+	// failing every call at once, a keepalive Time turning the pings off, a keepalive Timeout given to
+	// grpc-go as is. Zero keeps its meaning (backoffs: the default; keepalive Time: no pings).
 	for _, d := range []struct {
 		name  string
 		value time.Duration
@@ -101,6 +102,8 @@ func buildOptions(opts []Option) (options, error) {
 		{"WithExecutionTimeout", o.executionTimeout},
 		{"RetryPolicy.InitialBackoff", o.retry.InitialBackoff},
 		{"RetryPolicy.MaxBackoff", o.retry.MaxBackoff},
+		{"WithKeepalive Time", o.keepalive.Time},
+		{"WithKeepalive Timeout", o.keepalive.Timeout},
 	} {
 		if d.value < 0 {
 			return o, fmt.Errorf("scriptengine: %s must not be negative, not %v", d.name, d.value)
