@@ -20,7 +20,12 @@ const reasonOf = (p: Promise<unknown>) => p.then((r) => `resolved ${JSON.stringi
 
 it('a compile exhausting its isolate\'s heap beside a running script is not blamed on the script, and alone is its own memory limit', async () => {
   const exits: WorkerExit[] = [];
-  engine = await startEngine({ workers: 1, maxSourceBytes: 64 * MiB, heartbeatTimeoutMs: 60_000, onWorkerExit: (x) => exits.push(x) });
+  // V8's report alone ends each worker: no RSS budget (the compile's parser memory is outside the
+  // heap) and no compile deadline to come first on a loaded machine.
+  engine = await startEngine({
+    workers: 1, maxSourceBytes: 64 * MiB, heartbeatTimeoutMs: 60_000, workerRssBudgetBytes: 64 * 1024 * MiB, compileTimeoutMs: 600_000,
+    onWorkerExit: (x) => exits.push(x),
+  });
   const compile = engine.compile(HUGE);
   // The compile is sent once the microtasks have run (execute sends at once): the worker begins it
   // first, then runs the script while the compile goes on in its own isolate.
