@@ -97,7 +97,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   if (G.Atomics) { delete G.Atomics.wait; delete G.Atomics.waitAsync; }
   class FinalizationRegistry {
     constructor(cb) { if (typeof cb !== 'function') throw new TypeErrorC('FinalizationRegistry: cleanup must be callable'); }
-    register() {} unregister() { return false; }
+    register(target, heldValue) {} unregister(token) { return false; }
   }
   defineProperty(G, 'FinalizationRegistry', { value: FinalizationRegistry, writable: true, configurable: true });
 
