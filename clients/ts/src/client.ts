@@ -5,6 +5,7 @@
 import { create, toJson, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
+import { mappingStreamErrors } from "./stream-errors.ts";
 import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { EventService } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
@@ -167,15 +168,7 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
       } catch (e) {
         throw toScriptEngineError(e);
       }
-      const source = res.message;
-      async function* typed() {
-        try {
-          yield* source;
-        } catch (e) {
-          throw toScriptEngineError(e);
-        }
-      }
-      return { ...res, message: typed() };
+      return mappingStreamErrors(res, toScriptEngineError);
     },
   };
 }

@@ -10,6 +10,7 @@ import { validateReadWriteMaxBytes, type UniversalClientFn } from "@connectrpc/c
 import { createTransport } from "@connectrpc/connect/protocol-grpc";
 import { compressionBrotli, compressionGzip, createNodeHttpClient, Http2SessionManager, type NodeHttpClientOptions } from "@connectrpc/connect-node";
 import { ConnectionPool } from "./connection-pool.ts";
+import { mappingStreamErrors } from "./stream-errors.ts";
 
 /** What createNodeHttpClient's sessionProvider returns (connect-node does not export its name). */
 type SessionManager = ReturnType<NonNullable<Extract<NodeHttpClientOptions, { httpVersion: "2" }>["sessionProvider"]>>;
@@ -126,15 +127,7 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Tr
     async stream(...args) {
       if (sessions.closed) throw closedError();
       const res = await inner.stream(...args).catch((e: unknown) => Promise.reject(closedOr(e)));
-      const source = res.message;
-      async function* messages() {
-        try {
-          yield* source;
-        } catch (e) {
-          throw closedOr(e);
-        }
-      }
-      return { ...res, message: messages() };
+      return mappingStreamErrors(res, closedOr);
     },
   };
 }
