@@ -139,7 +139,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
   // Over TLS the handshake is due within idle_timeout (120 s at most): this door's own deadline
   // cuts (and logs) it first, Node's handshakeTimeout, as long, is left as a backstop.
   connections.accepted(listener, tls ? handshakeTimeoutMs(limits.idleTimeoutMs) : undefined, "handshake");
-  capConnections(listener, limits.maxConnections, cuts);
+  capConnections(limits.maxConnections, cuts)(listener);
   connections.follow(h2);
   connections.followRequests(h1 ?? h2);
   h2.on("session", (session: http2.ServerHttp2Session) => closeWhenIdle(session, limits.idleTimeoutMs));

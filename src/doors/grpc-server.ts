@@ -55,11 +55,12 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
   // frame) is closed like an idle one and ends at once at shutdown.
   const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
-  // Each of its HTTP/2 servers (one per address the door listens on) holds at most
-  // server.max_connections (max-connections.ts).
+  // Its HTTP/2 servers (one per address the door listens on, all on one port) hold at most
+  // server.max_connections together (max-connections.ts).
   const listeners: Http2Server[] = [];
+  const cap = capConnections(limits.maxConnections, cuts);
   const capped = (h2: Http2Server) => {
-    capConnections(h2, limits.maxConnections, cuts);
+    cap(h2);
     listeners.push(h2);
   };
   if (!followConnections(server, connections, handshakeTimeoutMs(limits.idleTimeoutMs), capped)) {
