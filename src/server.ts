@@ -33,7 +33,7 @@ import type { ServiceRegistry } from "./registry/registry.ts";
 import { registerSelf, type SelfRegistration } from "./registry/self.ts";
 import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
-import { createEngine, type Engine } from "./engine/index.ts";
+import { createEngine, type Engine, type WorkerExit } from "./engine/index.ts";
 import { stderrSummaries } from "./engine/worker-stderr.ts";
 import { throttledWarn } from "./log-throttle.ts";
 import { whileOpening } from "./store/database.ts";
@@ -133,11 +133,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     failureWindowMs: config.healthCheck.failureWindowMs,
     onWorkerExit: (e) => {
       workerStderr.flush(e.workerId);
-      if (e.reason === "shut down") return;
-      // A death blamed on the executions that caused it (their own limit breach), costing no one
-      // else anything, is the callers' doing and may come with every request: not a warning.
-      if (e.blamed.length > 0 && e.failed === 0) log.info("worker replaced", { ...e });
-      else log.warn("worker replaced", { ...e });
+      logWorkerExit(log, e);
     },
     onWorkerStderr: workerStderr.line,
   });
@@ -231,6 +227,17 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         config, log, health, state, engine, self, doors: [grpcDoor, connectDoor], openCalls, openStreams, streams, drainEngine, stopHealthMonitor, unobserve,
       })),
   };
+}
+
+/**
+ * A worker's death, for the operator. One blamed on what caused it (executions' own limit breach,
+ * or a compilation out of its compiler's memory), costing no one else anything, is the callers'
+ * doing and may come with every request: not a warning.
+ */
+export function logWorkerExit(log: Logger, e: WorkerExit): void {
+  if (e.reason === "shut down") return;
+  if ((e.blamed.length > 0 || e.blamedCompile) && e.failed === 0) log.info("worker replaced", { ...e });
+  else log.warn("worker replaced", { ...e });
 }
 
 /** SE_TEST_START_DELAY_MS (tests only): see TEST_START_DELAY_ENV. */
