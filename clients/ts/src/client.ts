@@ -39,9 +39,12 @@ export interface ClientOptions {
   token?: string;
   /** Extra headers sent on every call. */
   headers?: Record<string, string>;
-  /** Deadline of unary calls that set no `timeoutMs` (default 30 s). */
+  /**
+   * Deadline of unary calls that set no `timeoutMs` (default 30 s). 0 or Infinity: no client deadline
+   * (the server's own limits still hold); a negative or NaN value is an InvalidArgumentError here.
+   */
   defaultTimeoutMs?: number;
-  /** Deadline of ExecuteScript, RunScript, MigrateTool and ValidateMigration (default 120 s). */
+  /** Deadline of ExecuteScript, RunScript, MigrateTool and ValidateMigration (default 120 s; 0 or Infinity: none). */
   executionTimeoutMs?: number;
   /** Retries of idempotent calls that fail with UNAVAILABLE; `false` disables them. */
   retry?: RetryOptions | false;
@@ -126,6 +129,22 @@ export function resumeAfterLoss(after: bigint | undefined, latest: bigint, lost:
   return after === undefined || lost.lastMissedSequence > after ? lost.lastMissedSequence : after;
 }
 
+/** Node's longest timer (~24.8 days): connect's transports would fire a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * When a call's time is up, from its time in milliseconds: Infinity (no deadline) past what a timer
+ * holds. A call's own `timeoutMs` of 0 or less is a deadline already passed: DEADLINE_EXCEEDED, nothing
+ * sent, on every transport (grpc-js would otherwise read it as none, Connect's as passed).
+ */
+function deadlineOf(timeMs: number): number {
+  if (timeMs <= 0) throw toScriptEngineError(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+  return timeMs > MAX_TIMER_MS ? Infinity : Date.now() + timeMs;
+}
+
+/** What a transport is given for a deadline: undefined for none. */
+const remainingMs = (deadline: number) => (deadline === Infinity ? undefined : Math.max(1, deadline - Date.now()));
+
 /**
  * Wraps a transport: headers and token, default deadlines, typed errors, and retries of
  * idempotent unary calls on UNAVAILABLE within the call's overall deadline.
@@ -144,13 +163,13 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
   return {
     async unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, input: MessageInitShape<I>, contextValues?: Parameters<Transport["unary"]>[5]): Promise<UnaryResponse<I, O>> {
       const name = methodName(method);
-      const budget = timeoutMs ?? (LONG_METHODS.has(name) ? (options.executionTimeoutMs ?? 120_000) : (options.defaultTimeoutMs ?? 30_000));
-      const deadline = Date.now() + budget;
+      // A deadline option of 0 sets none, as most gRPC clients read an unset timeout.
+      const deadline = deadlineOf(timeoutMs ?? ((LONG_METHODS.has(name) ? (options.executionTimeoutMs ?? 120_000) : (options.defaultTimeoutMs ?? 30_000)) || Infinity));
       const idempotent = IDEMPOTENT_METHODS.has(name);
       const h = headersFor(header);
       for (let attempt = 1; ; attempt++) {
         try {
-          return await inner.unary(method, signal, Math.max(1, deadline - Date.now()), h, input, contextValues);
+          return await inner.unary(method, signal, remainingMs(deadline), h, input, contextValues);
         } catch (e) {
           const err = toScriptEngineError(e);
           if (!idempotent || !(err instanceof UnavailableError) || attempt >= retry.maxAttempts || signal?.aborted) throw err;
@@ -163,8 +182,9 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
     },
     async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, input: AsyncIterable<MessageInitShape<I>>, contextValues?: Parameters<Transport["stream"]>[5]): Promise<StreamResponse<I, O>> {
       let res: StreamResponse<I, O>;
+      const deadline = timeoutMs === undefined ? Infinity : deadlineOf(timeoutMs);
       try {
-        res = await inner.stream(method, signal, timeoutMs, headersFor(header), input, contextValues);
+        res = await inner.stream(method, signal, remainingMs(deadline), headersFor(header), input, contextValues);
       } catch (e) {
         throw toScriptEngineError(e);
       }
@@ -193,9 +213,13 @@ export interface SubscribeOptions {
   /**
    * Missed events; when omitted, a loss (missedCount > 0) ends the iteration with EventsLostError.
    * A notice that missed nothing (missedCount 0, e.g. resuming exactly where a cleanly stopped run
-   * of the server ended) only reaches this handler.
+   * of the server ended) only reaches this handler. `stream` is the stream the notice came on: the
+   * sequence it asked to start after (undefined: live only; a resume may ask after a later one than
+   * the last event delivered, the server's `resume_after_sequence`) and its `started.latestSequence`.
+   * An `afterSequence` beyond that latest is one the server does not know (a reset or replaced
+   * store), which it reports as RESTART though it need not have restarted.
    */
-  onLost?: (lost: EventsLost) => void;
+  onLost?: (lost: EventsLost, stream: { afterSequence: bigint | undefined; latestSequence: bigint }) => void;
   /** Each (re)started stream. */
   onStarted?: (started: SubscriptionStarted) => void;
   /**
@@ -347,7 +371,8 @@ export class ScriptEngineClient {
     let after = options.afterSequence;
     const events = this.events;
     yield* this.resuming(options, async function* (healthy, delivered, signal) {
-      const stream = events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: after }, { signal });
+      const asked = after;
+      const stream = events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: asked }, { signal });
       let latest = 0n;
       const resumeAfter = (at: bigint) => {
         if (after === undefined || at > after) after = at;
@@ -370,7 +395,7 @@ export class ScriptEngineClient {
           case "lost": {
             const lost = msg.message.value;
             after = resumeAfterLoss(after, latest, lost);
-            if (options.onLost) options.onLost(lost);
+            if (options.onLost) options.onLost(lost, { afterSequence: asked, latestSequence: latest });
             // missed_count 0 is exact: nothing was missed (e.g. resuming where a clean run ended).
             else if (lost.missedCount > 0n) throw new EventsLostError(lost);
             break;

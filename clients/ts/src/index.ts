@@ -1,13 +1,12 @@
 // Node entry point: the client over @grpc/grpc-js (default, the fastest Node gRPC stack) or over
 // connect-node (Connect, gRPC-Web or gRPC over HTTP). Browsers use `./web.ts` instead.
 import * as grpc from "@grpc/grpc-js";
-import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createGrpcJsTransport } from "./grpc-js-transport.ts";
 import { createGrpcHttp2Transport } from "./grpc-http2-transport.ts";
 import { ScriptEngineClient, type ClientOptions } from "./client.ts";
-import { InvalidArgumentError } from "./errors.ts";
-import { checkOptionValues } from "./option-values.ts";
+import { checkOptionValues, invalidOption } from "./option-values.ts";
 
 export * from "./client.ts";
 export * from "./errors.ts";
@@ -43,16 +42,18 @@ export interface ConnectOptions extends ClientOptions {
   /**
    * HTTP/2 pings on grpc-js and grpc-http2 (default every 30 s, answered within 10 s): a server that
    * stops answering (frozen, or a host gone without a reset) fails the calls and streams on that
-   * connection with UnavailableError, so subscribe() and watch() resume. `false` sends none. The
-   * HTTP/1.1 transports (connect, grpc-web) cannot ping: a signal or timeout bounds their calls.
+   * connection with UnavailableError, so subscribe() and watch() resume. `false` sends none, and so
+   * does a `timeMs` of 0 or Infinity (as Go's zero Time). A value that is negative or NaN, or an
+   * infinite `timeoutMs`, is an InvalidArgumentError when the client is built. The HTTP/1.1
+   * transports (connect, grpc-web) cannot ping: a signal or timeout bounds their calls.
    */
   keepalive?: KeepaliveOptions | false;
 }
 
 export interface KeepaliveOptions {
-  /** Ping a connection after this long without a word from the server (default 30 000). */
+  /** Ping a connection after this long without a word from the server (default 30 000; 0 or Infinity: no pings). */
   timeMs?: number;
-  /** The connection is dead unless the ping is answered within this (default 10 000). */
+  /** The connection is dead unless the ping is answered within this (default 10 000; finite). */
   timeoutMs?: number;
 }
 
@@ -75,14 +76,20 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  */
 const RECONNECT_BACKOFF = { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 2000 } as const;
 
+/**
+ * The pings to send, none for `false` and for a timeMs of 0 or Infinity: connect-node (grpc-http2)
+ * would ping before every call and in a loop while calls are open at 0, and grpc-js pings every
+ * 24.8 days (its longest timer) at Infinity.
+ */
+function keepaliveOf(k: KeepaliveOptions | false | undefined): Required<KeepaliveOptions> | undefined {
+  if (k === false) return undefined;
+  const timeMs = k?.timeMs ?? DEFAULT_KEEPALIVE.timeMs;
+  return timeMs === 0 || timeMs === Infinity ? undefined : { timeMs, timeoutMs: k?.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs };
+}
+
 /** grpc-js keepalive, idle connections included (a dead one is then found before the next call). */
 function grpcJsKeepalive(k: Required<KeepaliveOptions> | undefined): grpc.ChannelOptions {
   return k ? { "grpc.keepalive_time_ms": k.timeMs, "grpc.keepalive_timeout_ms": k.timeoutMs, "grpc.keepalive_permit_without_calls": 1 } : {};
-}
-
-/** Options that contradict each other: refused before anything is sent. */
-function invalidOption(message: string, cause?: unknown): InvalidArgumentError {
-  return new InvalidArgumentError(new ConnectError(message, Code.InvalidArgument, undefined, undefined, cause));
 }
 
 /** grpc-js's credentials; what it refuses (a bad PEM, ...) is the SDK's InvalidArgumentError. */
@@ -110,7 +117,7 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
     const [given, missing] = tls.cert === undefined ? ["key", "cert"] : ["cert", "key"];
     throw invalidOption(`tls.${given} without tls.${missing}: a client certificate needs both (mTLS)`);
   }
-  const keepalive = options.keepalive === false ? undefined : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
+  const keepalive = keepaliveOf(options.keepalive);
   if (kind === "grpc-js") {
     const credentials = grpcJsCredentials(tls);
     const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...RECONNECT_BACKOFF, ...grpcJsKeepalive(keepalive), ...options.channelOptions };
