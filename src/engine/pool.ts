@@ -96,6 +96,11 @@ const RERUN_MIN_MS = 250;
  */
 const CANCEL_GRACE_MS = 250;
 const CANCEL_RECHECK_MS = 100;
+/**
+ * A tool call bounded by its caller's wall time ends this much before it (a tenth of the time left,
+ * at most): the caller still has time to catch the tool's error, not its own timeout.
+ */
+const TOOL_CALLER_MARGIN_MS = 250;
 /** How long a worker may take to start (say it is ready) before it is taken for hung, if the heartbeat timeout is shorter. */
 const START_TIMEOUT_MS = 30_000;
 /**
@@ -658,8 +663,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       return toolAbort.signal;
     };
-    // A call may take the tool timeout, and never past the caller's own wall time.
-    const onTool = (m: ToolMsg) => { void handleTool(w, m, job, runKey, Math.max(1, Math.min(l.toolTimeoutMs ?? Infinity, started + limits.wallTimeoutMs - performance.now())), toolSignal(), io); };
+    // A call may take the tool timeout, and never past the caller's own wall time less a margin.
+    const onTool = (m: ToolMsg) => {
+      const left = started + limits.wallTimeoutMs - performance.now();
+      const callerCut = left - Math.min(TOOL_CALLER_MARGIN_MS, left / 10);
+      const toolTimeoutMs = l.toolTimeoutMs ?? Infinity;
+      void handleTool(w, m, job, runKey, Math.max(1, Math.floor(Math.min(toolTimeoutMs, callerCut))), callerCut < toolTimeoutMs, toolSignal(), io);
+    };
     let finished = false;
     /** Ends this dispatch once (false if it already had ended): timers, tool calls and listeners. */
     const finish = (): boolean => {
@@ -733,7 +743,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
   }
 
-  async function handleTool(w: WorkerHandle, m: ToolMsg, job: ExecuteJob, executionId: string, timeoutMs: number, signal: AbortSignal, io: { net: number; file: number; calls: number }): Promise<void> {
+  /** `byCaller`: the caller's wall time, not the tool timeout, bounds the call (`timeoutMs`). */
+  async function handleTool(w: WorkerHandle, m: ToolMsg, job: ExecuteJob, executionId: string, timeoutMs: number, byCaller: boolean, signal: AbortSignal, io: { net: number; file: number; calls: number }): Promise<void> {
     const reply = (env: object) => w.send({ t: 'toolReply', id: m.id, callId: m.callId, envelope: JSON.stringify(env) });
     const limits = job.limits;
     const cap = limits.maxToolPayloadBytes ?? MiB;
@@ -748,7 +759,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let timer: NodeJS.Timeout | undefined;
     io.calls++;
     try {
-      const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(new Error(`tool "${m.name}" timed out after ${timeoutMs} ms`)); }, timeoutMs); });
+      const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(new Error(`tool "${m.name}" timed out after ${timeoutMs} ms${byCaller ? ": the calling script's time ran out" : ''}`)); }, timeoutMs); });
       const value = await Promise.race([
         job.onToolCall(m.name, args, {
           executionId, scriptId: job.scriptId, signal: ctl.signal, timeoutMs,

@@ -80,7 +80,8 @@ export interface ToolCallInfo {
   signal: AbortSignal;
   /**
    * How long this call may take: the tighter of the tool timeout and the caller's remaining wall
-   * time. The host stops waiting then; a tool that runs guest code of its own must stop by then too.
+   * time less a margin (to catch the tool's error). The host stops waiting then; a tool that runs
+   * guest code of its own must stop by then too.
    */
   timeoutMs: number;
   /** A tool that does I/O reports it here; it is summed into usage.networkIoBytes / fileIoBytes. */

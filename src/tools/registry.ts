@@ -178,15 +178,23 @@ export class SchemaValidator {
 
 const tighter = (a: Level, b: Level): Level => (LEVEL_RANK[a] <= LEVEL_RANK[b] ? a : b);
 
-/** Limits for running a tool at `level`: the level table capped by the configuration. */
-export function toolLimits(config: Config, level: Level, timeoutMs: number, hostTools: string[]): ExecutionLimits {
+/**
+ * Limits for running a tool at `level`: the level table capped by the configuration and `timeoutMs`.
+ * `deadlineMs`, the time its call may take, may cut the wall limit shorter; the CPU share is then
+ * of the tool's own wall limit (ownWallTimeoutMs), as for an execution (api/limits.ts grantFor): a
+ * share of the caller's remaining time would stop a busy tool by a budget where that time is what ran out.
+ */
+export function toolLimits(config: Config, level: Level, timeoutMs: number, hostTools: string[], deadlineMs = Infinity): ExecutionLimits {
   const t = LEVELS[level];
   const rl = config.resourceLimits;
   const min = (...v: (number | undefined)[]) => Math.min(...v.filter((x): x is number => x !== undefined && Number.isFinite(x)));
   const cpu = min(t.cpuShare, rl.maxCpuPercentage);
+  const ownWallMs = min(t.timeoutMs, rl.maxExecutionTimeMs, timeoutMs);
+  const wallTimeoutMs = Math.min(ownWallMs, deadlineMs);
   return {
     memoryBytes: min(t.memoryBytes, rl.maxMemoryBytes),
-    wallTimeoutMs: min(t.timeoutMs, rl.maxExecutionTimeMs, timeoutMs),
+    wallTimeoutMs,
+    ...(wallTimeoutMs < ownWallMs && { ownWallTimeoutMs: ownWallMs }),
     cpuShare: cpu >= 100 ? undefined : cpu,
     maxOutputBytes: config.execution.maxOutputBytes,
     maxReturnBytes: config.execution.maxReturnBytes,
@@ -320,10 +328,11 @@ export class ToolRegistry {
       if (errs.length) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} do not match its input schema: ${errs.join("; ")}`);
     }
     const level = caller ? tighter(caller.level, tool.securityLevel) : tool.securityLevel;
-    // The tool's own run ends within the caller's call: a tool spinning in its isolate is stopped
-    // there (the host cannot interrupt guest code), before its caller's deadline passes.
-    const timeoutMs = Math.min(this.#d.config.resourceLimits.operationTimeoutMs, caller?.timeoutMs ?? Infinity);
-    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network });
+    // The tool's own run ends within the caller's call (caller.timeoutMs: the tool timeout, or the
+    // caller's remaining wall time less the margin it needs to catch the tool's error), before its
+    // caller's deadline passes. Its own limit, and the CPU share of it, is the operation timeout's.
+    const timeoutMs = this.#d.config.resourceLimits.operationTimeoutMs;
+    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, deadlineMs: caller?.timeoutMs });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     if (!outcome.success) {
       const e = outcome.error;
@@ -343,6 +352,7 @@ export class ToolRegistry {
    * `hostTools` replaces the real host tools (smoke runs never reach the network or the disk).
    * `caller` counts the run against that caller's concurrent executions (a migration's describe
    * and smoke runs); a tool called from a script has none: its script already holds the slot.
+   * `deadlineMs`, the time its calling script's call may take, cuts the wall limit, not its CPU share.
    */
   execute(
     tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
@@ -351,10 +361,10 @@ export class ToolRegistry {
     timeoutMs: number,
     signal?: AbortSignal,
     parentExecutionId?: string,
-    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; caller?: { key: string; limit: number } } = {},
+    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; caller?: { key: string; limit: number }; deadlineMs?: number } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
-    const limits = toolLimits(config, level, timeoutMs, tool.hostTools);
+    const limits = toolLimits(config, level, timeoutMs, tool.hostTools, options.deadlineMs);
     return engine.execute(
       {
         source: toolModuleSource(tool.source),
