@@ -162,11 +162,12 @@ func (o *options) backoff(attempt int, serverDelay time.Duration) time.Duration 
 }
 
 func (o *options) unaryInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
-	if _, ok := ctx.Deadline(); !ok {
-		timeout := o.defaultTimeout
-		if longMethods[method] {
-			timeout = o.executionTimeout
-		}
+	timeout := o.defaultTimeout
+	if longMethods[method] {
+		timeout = o.executionTimeout
+	}
+	// A zero timeout sets no deadline (it used to fail every call at once), as in the TS and Python clients.
+	if _, ok := ctx.Deadline(); !ok && timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -182,7 +183,7 @@ func (o *options) unaryInterceptor(ctx context.Context, method string, req, repl
 			return err
 		}
 		delay := o.backoff(attempt, se.RetryDelay)
-		if deadline, _ := ctx.Deadline(); time.Until(deadline) <= delay {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= delay {
 			return err
 		}
 		if o.onRetry != nil {

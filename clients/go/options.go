@@ -64,11 +64,13 @@ func WithTLS(config *tls.Config) Option {
 // carries its own authorization or x-api-key.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
-// WithDefaultTimeout is the deadline of unary calls whose context has none (default 30 s).
+// WithDefaultTimeout is the deadline of unary calls whose context has none (default 30 s). Zero
+// sets none, as most gRPC clients read an unset timeout (the server's own limits still hold); a
+// negative one makes Dial fail. A context whose deadline has passed fails ErrTimeout at once.
 func WithDefaultTimeout(d time.Duration) Option { return func(o *options) { o.defaultTimeout = d } }
 
 // WithExecutionTimeout is the default deadline of ExecuteScript, RunScript, MigrateTool and
-// ValidateMigration (default 120 s).
+// ValidateMigration (default 120 s; zero: none, as for WithDefaultTimeout).
 func WithExecutionTimeout(d time.Duration) Option { return func(o *options) { o.executionTimeout = d } }
 
 // WithRetry replaces the retry policy; WithRetry(RetryPolicy{MaxAttempts: 1}) disables retries.
@@ -93,7 +95,8 @@ func buildOptions(opts []Option) (options, error) {
 	}
 	// A negative duration would otherwise pass unnoticed: a backoff read as the default, a deadline
 	// failing every call at once, a keepalive Time turning the pings off, a keepalive Timeout given to
-	// grpc-go as is. Zero keeps its meaning (backoffs: the default; keepalive Time: no pings).
+	// grpc-go as is. Zero keeps its meaning (backoffs: the default; timeouts: no deadline; keepalive
+	// Time: no pings).
 	for _, d := range []struct {
 		name  string
 		value time.Duration
