@@ -5,7 +5,8 @@
 // (the first interceptor is handed grpc-js's own) sends them through its sendStatus, wrapped here.
 // Every status of a call goes through it, so the call's span and duration begin here, as its
 // headers arrive (telemetry/rpc.ts atDoor): a call grpc-js or this door refuses before the handler
-// runs is recorded with the status its caller gets, and the handler's own begin takes over the others.
+// runs is recorded with the status its caller gets, and the handler's own begin takes over the others
+// (but a status grpc-js sends itself still ends the span: a stream's handler runs from its headers).
 import * as grpc from "@grpc/grpc-js";
 import { createContextValues, type ContextValues } from "@connectrpc/connect";
 import { atDoor, type RpcTelemetry } from "../telemetry/rpc.ts";
@@ -64,22 +65,27 @@ export function headersOf(metadata: grpc.Metadata): Headers {
  */
 export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTelemetry): grpc.ServerInterceptor => (method, call) => {
   const send = call.sendStatus.bind(call);
-  const mended = (status: Status) => requestTooLargeStatus(status, limit) ?? deadlineStatus(status) ?? badTimeoutStatus(status) ?? status;
+  // A status grpc-js sends itself, with its ErrorInfo; undefined for one a handler (or interceptor) sends.
+  const own = (status: Status) => requestTooLargeStatus(status, limit) ?? deadlineStatus(status) ?? badTimeoutStatus(status);
+  const mended = (status: Status) => own(status) ?? status;
   // Without telemetry every call pays only the status mend (no context values, no metadata).
   if (!telemetry) {
     call.sendStatus = (status) => send(mended(status));
     return new grpc.ServerInterceptingCall(call);
   }
   const values = createContextValues();
-  let ended: ((code: number, error?: Error) => void) | undefined;
+  let ended: ReturnType<typeof atDoor> | undefined;
   const begin = (metadata: grpc.Metadata) => {
     if (!ended) ended = atDoor(telemetry, method.path.slice(1), { protocolName: "grpc", requestHeader: headersOf(metadata), values });
   };
   call.sendStatus = (status) => {
-    const sent = mended(status);
-    // Refused before its headers were read (a bad grpc-timeout): traced without them.
+    const refused = own(status);
+    const sent = refused ?? status;
+    // A status sent before grpc-js started the call (its stream already gone): traced without its headers.
     if (!ended) begin(new grpc.Metadata());
-    ended?.(sent.code, sent.code === grpc.status.OK ? undefined : new Error(sent.details));
+    // grpc-js's own status is what the caller gets, also when a handler took the call (a client or
+    // bidi stream's runs from its headers): that handler's end, cancelled by it, would say CANCELLED.
+    ended?.(sent.code, sent.code === grpc.status.OK ? undefined : new Error(sent.details), refused !== undefined);
     send(sent);
   };
   return new grpc.ServerInterceptingCall(call, {

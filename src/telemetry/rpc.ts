@@ -46,13 +46,15 @@ export type DoorContext = Pick<HandlerContext, "protocolName" | "requestHeader" 
 /**
  * Begins `method`'s call at its door, as its headers arrive, and puts it in `ctx.values` for the
  * handler's `begin` to take over. The door calls `refused` when the call ends: unless a handler
- * took it, it is ended there with that status (the door refused it).
+ * took it, it is ended there with that status (the door refused it). `final`: the door sent that
+ * status itself, whatever the handler does (grpc-js refusing a stream whose handler runs): it ends
+ * the call even if a handler took it, whose own end, later, then changes nothing.
  */
-export function atDoor(telemetry: RpcTelemetry, method: string, ctx: DoorContext): (code: number, error?: Error) => void {
+export function atDoor(telemetry: RpcTelemetry, method: string, ctx: DoorContext): (code: number, error?: Error, final?: boolean) => void {
   const early: DoorCall = { call: telemetry.begin(method, ctx as HandlerContext), taken: false };
   ctx.values.set(doorCallKey, early);
-  return (code, error) => {
-    if (early.taken) return;
+  return (code, error, final = false) => {
+    if (early.taken && !final) return;
     early.taken = true;
     early.call.end(code, error);
   };
