@@ -385,15 +385,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return ready.reduce((a, b) => (b.compiles.size + b.busy < a.compiles.size + a.busy ? b : a));
   }
 
-  /** A ready worker; while replacements are starting (after a crash), wait for one up to timeoutMs. */
-  async function readyWorker(timeoutMs: number): Promise<WorkerHandle> {
-    const deadline = performance.now() + timeoutMs;
+  /**
+   * A ready worker; while replacements are starting (after a crash), wait for one until `deadline`
+   * (performance.now() time), then throw what `late()` makes.
+   */
+  async function readyWorker(deadline: number, late: () => EngineError): Promise<WorkerHandle> {
     for (;;) {
       const w = anyReadyWorker();
       if (w) return w;
       if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running', { retryAfterMs: 1000 });
-      if (performance.now() >= deadline) throw new EngineError('WORKER_CRASHED', 'no worker became ready in time', { retryAfterMs: 500 });
-      await new Promise((r) => setTimeout(r, 25));
+      if (performance.now() >= deadline) throw late();
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(25, deadline - performance.now()))));
     }
   }
 
@@ -828,9 +830,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // cancelled script it was running), compile again on a ready worker, within the compile's own
       // deadline; a source that takes workers down itself gives up after a few.
       const deadline = performance.now() + o.compileTimeoutMs;
+      // Waiting for a ready worker (none while the replacements start) counts against that deadline too.
+      const noWorker = () => new EngineError('TIMEOUT',
+        `the compilation was not done within ${o.compileTimeoutMs} ms: no worker was ready (workers were being replaced); try again`, { retryAfterMs: 1000 });
       for (let attempt = 1; ; attempt++) {
         try {
-          r = await (await readyWorker(10_000)).compile({ ...msg, id: attempt === 1 ? msg.id : ++msgSeq }, Math.max(1, deadline - performance.now()));
+          r = await (await readyWorker(deadline, noWorker)).compile({ ...msg, id: attempt === 1 ? msg.id : ++msgSeq }, Math.max(1, deadline - performance.now()));
           break;
         } catch (e) {
           if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED' || attempt >= MAX_COMPILE_ATTEMPTS || performance.now() >= deadline) throw e;
