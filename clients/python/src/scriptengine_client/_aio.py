@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, Optional, Sequence, TypeVar, Union
 
@@ -32,18 +33,17 @@ class _AsyncMethod:
             raise c.closed_error()
         md = c.metadata_with(self._client._token, metadata)
         if self._streaming:
-            return _typed_stream(self._client, self._callable(request, timeout=timeout, metadata=md, **kwargs))
+            return _typed_stream(self._client, self._callable(request, timeout=None if timeout == math.inf else timeout, metadata=md, **kwargs))
         return self._unary(request, timeout, md, kwargs)
 
     async def _unary(self, request: Any, timeout: Optional[float], md: list, kwargs: dict) -> Any:
         cl = self._client
-        budget = timeout if timeout is not None else (cl._execution_timeout if self._name in c.LONG_METHODS else cl._default_timeout)
-        deadline = time.monotonic() + budget
+        deadline = c.deadline_of(c.call_timeout(timeout, self._name, cl._default_timeout, cl._execution_timeout))
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._callable(request, timeout=max(0.001, deadline - time.monotonic()), metadata=md, **kwargs)
+                return await self._callable(request, timeout=c.remaining(deadline), metadata=md, **kwargs)
             except grpc.RpcError as rpc_error:
                 err = from_rpc_error(rpc_error)
             except asyncio.CancelledError:
@@ -57,7 +57,7 @@ class _AsyncMethod:
                     or attempt >= cl._retry.max_attempts):
                 raise err
             delay = cl._retry.backoff(attempt, err.retry_delay)
-            if time.monotonic() + delay >= deadline:
+            if deadline is not None and time.monotonic() + delay >= deadline:
                 raise err
             if cl._on_retry:
                 cl._on_retry(self._name, attempt, delay, err)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from typing import Any, Callable, Generator, Iterator, Mapping, Optional, Sequence, TypeVar, Union, cast
@@ -39,13 +40,13 @@ class _Method:
             raise c.closed_error()
         md = c.metadata_with(cl._token, metadata)
         if self._streaming:
-            return _Stream(self._callable(request, timeout=timeout, metadata=md, **kwargs))
-        deadline = time.monotonic() + self._budget(timeout)
+            return _Stream(self._callable(request, timeout=None if timeout == math.inf else timeout, metadata=md, **kwargs))
+        deadline = c.deadline_of(self._timeout(timeout))
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._callable(request, timeout=max(0.001, deadline - time.monotonic()), metadata=md, **kwargs)
+                return self._callable(request, timeout=c.remaining(deadline), metadata=md, **kwargs)
             except grpc.RpcError as rpc_error:
                 err = from_rpc_error(rpc_error)
             except ValueError:  # grpc's answer to a call on a channel closed meanwhile
@@ -56,7 +57,7 @@ class _Method:
                     or attempt >= cl._retry.max_attempts):
                 raise err
             delay = cl._retry.backoff(attempt, err.retry_delay)
-            if time.monotonic() + delay >= deadline:
+            if deadline is not None and time.monotonic() + delay >= deadline:
                 raise err
             if cl._on_retry:
                 cl._on_retry(self._name, attempt, delay, err)
@@ -74,18 +75,18 @@ class _Method:
         if cl._closed:
             raise c.closed_error()
         md = c.metadata_with(cl._token, metadata)
+        timeout = self._timeout(timeout)
+        c.deadline_of(timeout)  # a deadline already passed raises here, as a direct call's does
         try:
-            return CallFuture(self._callable.future(request, timeout=self._budget(timeout), metadata=md, **kwargs))
+            return CallFuture(self._callable.future(request, timeout=timeout, metadata=md, **kwargs))
         except ValueError:  # grpc's answer to a call on a channel closed meanwhile
             if cl._closed:
                 raise c.closed_error() from None
             raise
 
-    def _budget(self, timeout: Optional[float]) -> float:
+    def _timeout(self, timeout: Optional[float]) -> Optional[float]:
         cl = self._client
-        if timeout is not None:
-            return timeout
-        return cl._execution_timeout if self._name in c.LONG_METHODS else cl._default_timeout
+        return c.call_timeout(timeout, self._name, cl._default_timeout, cl._execution_timeout)
 
 
 class _Stream(Iterator[Any]):
@@ -151,6 +152,11 @@ class Client:
     ``client.scripts``, ``.migrations``, ``.events``, ``.registry``, ``.tools`` expose every RPC of the
     five services (``client.scripts.health_check(request)``), with default deadlines, the bearer
     token, typed errors and retries of idempotent calls on UNAVAILABLE.
+
+    ``default_timeout`` and ``execution_timeout`` (ExecuteScript, RunScript, MigrateTool,
+    ValidateMigration) are the deadlines, in seconds, of unary calls given no ``timeout=``: 0 (or inf)
+    sets none, as most gRPC clients read an unset timeout; negative or NaN is a ValueError. A call's
+    own ``timeout=0`` is a deadline already passed: TimeoutError, nothing sent.
     """
 
     def __init__(self, address: str = "127.0.0.1:50051", *, token: Optional[str] = None,

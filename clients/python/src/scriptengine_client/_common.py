@@ -8,6 +8,7 @@ import decimal
 import math
 import random
 import re
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
@@ -26,7 +27,7 @@ from scriptengine.v1 import (
 )
 
 from ._arguments import argument_value
-from ._errors import CancelledError, EventsLostError, ResourceExhaustedError, ScriptEngineError, ScriptFailedError, UnavailableError
+from ._errors import CancelledError, EventsLostError, ResourceExhaustedError, ScriptEngineError, ScriptFailedError, TimeoutError, UnavailableError
 from ._pool import OWN_CONNECTION
 
 PACKAGE = "scriptengine.v1"
@@ -86,7 +87,7 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 def check_options(retry: RetryPolicy, default_timeout: float, execution_timeout: float) -> None:
     """Refuses, when the client is built, a negative or NaN backoff (retries would quietly not wait)
     or an infinite one (a wait that never ends, or a float overflow), and a negative or NaN timeout
-    (every call failed after 1 ms). 0 is taken literally (no wait)."""
+    (every call failed after 1 ms). A backoff of 0 is no wait; a timeout of 0 (or inf) no deadline."""
     for name, value, finite in (("retry.initial_backoff", retry.initial_backoff, True),
                                 ("retry.max_backoff", retry.max_backoff, True),
                                 ("default_timeout", default_timeout, False),
@@ -206,6 +207,31 @@ def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]
     if token and not any(k.lower() in CREDENTIAL_KEYS for k, _ in md):
         md.append(("authorization", f"Bearer {token}"))
     return md
+
+
+def call_timeout(timeout: Optional[float], name: str, default_timeout: float, execution_timeout: float) -> Optional[float]:
+    """A unary call's time in seconds, None for no deadline: its own ``timeout``, else the client's
+    option for the method, where 0 sets none, as most gRPC clients read an unset timeout (it used to
+    give every call 1 ms). inf sets none either way."""
+    if timeout is None:
+        timeout = (execution_timeout if name in LONG_METHODS else default_timeout) or math.inf
+    return None if timeout == math.inf else timeout
+
+
+def deadline_of(timeout: Optional[float]) -> Optional[float]:
+    """When a call given ``timeout`` (see call_timeout) must end, on time.monotonic(); None for never.
+    A call's own timeout of 0 or less is a deadline already passed: TimeoutError, nothing sent, as a
+    Go context past its deadline and a TS call's ``timeoutMs: 0`` (it used to be sent with 1 ms)."""
+    if timeout is None:
+        return None
+    if timeout <= 0:
+        raise TimeoutError(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call was sent")
+    return time.monotonic() + timeout
+
+
+def remaining(deadline: Optional[float]) -> Optional[float]:
+    """What grpc is given as the timeout of an attempt: None for no deadline."""
+    return None if deadline is None else max(0.001, deadline - time.monotonic())
 
 
 def closed_error() -> CancelledError:

@@ -1,0 +1,116 @@
+"""A default_timeout or execution_timeout of 0 sets no deadline, as most gRPC clients read an unset
+timeout and as the Go and TS clients do, and so does inf; a call's own ``timeout=0`` is a deadline
+already passed: TimeoutError, nothing sent. Before, an option of 0 gave every call 1 ms (a future()
+0 s), inf went to grpc as it was, and a call's ``timeout=0`` was sent with 1 ms."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from concurrent import futures
+from typing import Any, Iterator, Optional
+
+import grpc
+import pytest
+
+import scriptengine_client as se
+from scriptengine.v1 import script_service_pb2, script_service_pb2_grpc
+
+
+def no_deadline(remaining: Optional[float]) -> bool:
+    """grpc's server tells a call without a deadline ~9.2e18 s remaining (None in some versions)."""
+    return remaining is None or remaining > 1e9
+
+
+class Deadlines(script_service_pb2_grpc.ScriptServiceServicer):
+    """Notes each HealthCheck's and ExecuteScript's time remaining."""
+
+    def __init__(self) -> None:
+        self.remaining: list[Optional[float]] = []
+
+    def HealthCheck(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.remaining.append(context.time_remaining())
+        return script_service_pb2.HealthCheckResponse()
+
+    def ExecuteScript(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.remaining.append(context.time_remaining())
+        return script_service_pb2.ExecuteScriptResponse()
+
+
+@pytest.fixture
+def deadlines() -> Iterator[tuple[str, Deadlines]]:
+    servicer = Deadlines()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    script_service_pb2_grpc.add_ScriptServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield f"127.0.0.1:{port}", servicer
+    server.stop(0)
+
+
+NONE = [pytest.param(0, id="0"), pytest.param(math.inf, id="inf")]
+HEALTH = script_service_pb2.HealthCheckRequest()
+EXECUTE = script_service_pb2.ExecuteScriptRequest(script_id="s")
+
+
+@pytest.mark.parametrize("option", NONE)
+def test_a_timeout_option_of_0_or_inf_sets_no_deadline(deadlines, option: float) -> None:
+    address, server = deadlines
+    with se.Client(address, default_timeout=option, execution_timeout=option) as client:
+        client.scripts.health_check(HEALTH)
+        client.scripts.execute_script(EXECUTE)
+        client.scripts.health_check.future(HEALTH).result()
+        client.scripts.execute_script.future(EXECUTE).result()
+        assert len(server.remaining) == 4 and all(map(no_deadline, server.remaining)), server.remaining
+        client.scripts.health_check(HEALTH, timeout=60)  # a call's own timeout still holds
+        assert not no_deadline(server.remaining[-1]) and server.remaining[-1] < 120
+
+
+@pytest.mark.parametrize("option", NONE)
+def test_async_a_timeout_option_of_0_or_inf_sets_no_deadline(deadlines, option: float) -> None:
+    address, server = deadlines
+
+    async def calls() -> None:
+        client = se.AsyncClient(address, default_timeout=option, execution_timeout=option)
+        try:
+            await client.scripts.health_check(HEALTH)
+            await client.scripts.execute_script(EXECUTE)
+        finally:
+            await client.close()
+
+    asyncio.run(calls())
+    assert len(server.remaining) == 2 and all(map(no_deadline, server.remaining)), server.remaining
+
+
+def test_the_defaults_set_a_deadline(deadlines) -> None:
+    address, server = deadlines
+    with se.Client(address) as client:
+        client.scripts.health_check(HEALTH)
+        client.scripts.execute_script(EXECUTE)
+    assert len(server.remaining) == 2 and not any(map(no_deadline, server.remaining)), server.remaining
+
+
+def test_a_calls_own_timeout_of_0_fails_at_once(deadlines) -> None:
+    address, server = deadlines
+    with se.Client(address, default_timeout=0) as client:
+        with pytest.raises(se.TimeoutError):
+            client.scripts.health_check(HEALTH, timeout=0)
+        with pytest.raises(se.TimeoutError):
+            client.scripts.health_check.future(HEALTH, timeout=0).result()
+        client.scripts.health_check(HEALTH)  # the server was there to reach
+    assert len(server.remaining) == 1
+
+
+def test_async_a_calls_own_timeout_of_0_fails_at_once(deadlines) -> None:
+    address, server = deadlines
+
+    async def call() -> None:
+        client = se.AsyncClient(address)
+        try:
+            with pytest.raises(se.TimeoutError):
+                await client.scripts.health_check(HEALTH, timeout=0)
+        finally:
+            await client.close()
+
+    asyncio.run(call())
+    assert server.remaining == []
