@@ -949,8 +949,8 @@ async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo>
     }
   } catch (e) {
     // Out of memory, V8 disposes the isolate and the compile fails ("Isolate was disposed during
-    // execution due to memory limit"): its state says so, not the error's class. A compile queued
-    // behind that one fails too ("Isolate is disposed"): it is compiled again in a fresh isolate.
+    // execution due to memory limit"): its state says so, not the error's class. One that found the
+    // isolate disposed otherwise ("Isolate is disposed") is compiled again in a fresh isolate.
     if (iso.isDisposed) {
       if (again && !/memory limit/.test(String((e as Error)?.message))) return compileOnly(msg, false);
       throw new CompileMemoryError();
@@ -959,6 +959,32 @@ async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo>
     throw parseCompileError(String((e as Error).message));
   }
   return info;
+}
+
+/**
+ * Compilations wait here and run one at a time: in flight together they shared the compile isolate's
+ * heap, and its disposal for memory failed each of them as a breach of its own, though each compiled
+ * alone. One at a time, a breach there is the source's own.
+ */
+const compileQueue: CompileMsg[] = [];
+let compileBusy = false;
+
+function compileNext(): void {
+  if (compileBusy) return;
+  const msg = compileQueue.shift();
+  if (!msg) return;
+  compileBusy = true;
+  compileOnly(msg).then(
+    (info) => send({ t: 'compiled', id: msg.id, ok: true, info }),
+    (e) => {
+      if (e instanceof CompileMemoryError) {
+        send({ t: 'compiled', id: msg.id, ok: false, error: { message: e.message, line: 0, column: 0, memoryLimitBytes: e.limitBytes } });
+        return;
+      }
+      const ce = e instanceof CompileError ? e : new CompileError(String((e as Error)?.message ?? e), 0, 0);
+      send({ t: 'compiled', id: msg.id, ok: false, error: { message: ce.message, line: ce.line, column: ce.column } });
+    },
+  ).finally(() => { compileBusy = false; compileNext(); });
 }
 
 // ---- message loop ------------------------------------------------------------------------------
@@ -1100,17 +1126,8 @@ process.on('message', (raw: HostToWorker) => {
       if (withCode(raw)) startOrQueue(raw);
       break;
     case 'compile':
-      compileOnly(raw).then(
-        (info) => send({ t: 'compiled', id: raw.id, ok: true, info }),
-        (e) => {
-          if (e instanceof CompileMemoryError) {
-            send({ t: 'compiled', id: raw.id, ok: false, error: { message: e.message, line: 0, column: 0, memoryLimitBytes: e.limitBytes } });
-            return;
-          }
-          const ce = e instanceof CompileError ? e : new CompileError(String((e as Error)?.message ?? e), 0, 0);
-          send({ t: 'compiled', id: raw.id, ok: false, error: { message: ce.message, line: ce.line, column: ce.column } });
-        },
-      );
+      compileQueue.push(raw);
+      compileNext();
       break;
     case 'cancel':
       if (dropQueued(raw.id)) send({ t: 'dropped', id: raw.id });
