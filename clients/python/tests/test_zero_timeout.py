@@ -14,7 +14,7 @@ import grpc
 import pytest
 
 import scriptengine_client as se
-from scriptengine.v1 import script_service_pb2, script_service_pb2_grpc
+from scriptengine.v1 import event_service_pb2, event_service_pb2_grpc, script_service_pb2, script_service_pb2_grpc
 
 
 def no_deadline(remaining: Optional[float]) -> bool:
@@ -22,8 +22,8 @@ def no_deadline(remaining: Optional[float]) -> bool:
     return remaining is None or remaining > 1e9
 
 
-class Deadlines(script_service_pb2_grpc.ScriptServiceServicer):
-    """Notes each HealthCheck's and ExecuteScript's time remaining."""
+class Deadlines(script_service_pb2_grpc.ScriptServiceServicer, event_service_pb2_grpc.EventServiceServicer):
+    """Notes each HealthCheck's, ExecuteScript's and Subscribe's time remaining."""
 
     def __init__(self) -> None:
         self.remaining: list[Optional[float]] = []
@@ -36,12 +36,17 @@ class Deadlines(script_service_pb2_grpc.ScriptServiceServicer):
         self.remaining.append(context.time_remaining())
         return script_service_pb2.ExecuteScriptResponse()
 
+    def Subscribe(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        self.remaining.append(context.time_remaining())
+        yield event_service_pb2.SubscribeResponse()
+
 
 @pytest.fixture
 def deadlines() -> Iterator[tuple[str, Deadlines]]:
     servicer = Deadlines()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     script_service_pb2_grpc.add_ScriptServiceServicer_to_server(servicer, server)
+    event_service_pb2_grpc.add_EventServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     yield f"127.0.0.1:{port}", servicer
@@ -50,6 +55,7 @@ def deadlines() -> Iterator[tuple[str, Deadlines]]:
 
 NONE = [pytest.param(0, id="0"), pytest.param(math.inf, id="inf")]
 HEALTH = script_service_pb2.HealthCheckRequest()
+SUBSCRIBE = event_service_pb2.SubscribeRequest()
 EXECUTE = script_service_pb2.ExecuteScriptRequest(script_id="s")
 
 
@@ -97,8 +103,17 @@ def test_a_calls_own_timeout_of_0_fails_at_once(deadlines) -> None:
             client.scripts.health_check(HEALTH, timeout=0)
         with pytest.raises(se.TimeoutError):
             client.scripts.health_check.future(HEALTH, timeout=0).result()
+        with pytest.raises(se.TimeoutError):
+            list(client.events.subscribe(SUBSCRIBE, timeout=0))
         client.scripts.health_check(HEALTH)  # the server was there to reach
     assert len(server.remaining) == 1
+
+
+def test_a_streams_own_timeout_of_inf_is_no_deadline(deadlines) -> None:
+    address, server = deadlines
+    with se.Client(address) as client:
+        assert len(list(client.events.subscribe(SUBSCRIBE, timeout=math.inf))) == 1
+    assert len(server.remaining) == 1 and no_deadline(server.remaining[0]), server.remaining
 
 
 def test_async_a_calls_own_timeout_of_0_fails_at_once(deadlines) -> None:
@@ -109,6 +124,9 @@ def test_async_a_calls_own_timeout_of_0_fails_at_once(deadlines) -> None:
         try:
             with pytest.raises(se.TimeoutError):
                 await client.scripts.health_check(HEALTH, timeout=0)
+            with pytest.raises(se.TimeoutError):
+                async for _ in client.events.subscribe(SUBSCRIBE, timeout=0):
+                    pass
         finally:
             await client.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, Optional, Sequence, TypeVar, Union
 
@@ -33,7 +32,7 @@ class _AsyncMethod:
             raise c.closed_error()
         md = c.metadata_with(self._client._token, metadata)
         if self._streaming:
-            return _typed_stream(self._client, self._callable(request, timeout=None if timeout == math.inf else timeout, metadata=md, **kwargs))
+            return _typed_stream(self._client, self._callable(request, timeout=c.stream_timeout(timeout), metadata=md, **kwargs))
         return self._unary(request, timeout, md, kwargs)
 
     async def _unary(self, request: Any, timeout: Optional[float], md: list, kwargs: dict) -> Any:

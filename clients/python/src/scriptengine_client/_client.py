@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 import time
 from typing import Any, Callable, Generator, Iterator, Mapping, Optional, Sequence, TypeVar, Union, cast
@@ -40,7 +39,7 @@ class _Method:
             raise c.closed_error()
         md = c.metadata_with(cl._token, metadata)
         if self._streaming:
-            return _Stream(self._callable(request, timeout=None if timeout == math.inf else timeout, metadata=md, **kwargs))
+            return _Stream(self._callable(request, timeout=c.stream_timeout(timeout), metadata=md, **kwargs))
         deadline = c.deadline_of(self._timeout(timeout))
         attempt = 0
         while True:

@@ -229,6 +229,13 @@ def deadline_of(timeout: Optional[float]) -> Optional[float]:
     return time.monotonic() + timeout
 
 
+def stream_timeout(timeout: Optional[float]) -> Optional[float]:
+    """A stream's own ``timeout`` as grpc takes it, None for none (inf too); 0 or less raises as in
+    deadline_of (grpc would run such a stream, its deadline not yet seen as passed)."""
+    deadline_of(timeout)
+    return None if timeout == math.inf else timeout
+
+
 def remaining(deadline: Optional[float]) -> Optional[float]:
     """What grpc is given as the timeout of an attempt: None for no deadline."""
     return None if deadline is None else max(0.001, deadline - time.monotonic())
