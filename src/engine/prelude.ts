@@ -473,6 +473,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // made a string once; an array already being joined so is '' inside itself, as V8 makes a cycle.
   const JOIN_PIECE = 65536, joining = bare();
   let joinDepth = 0;
+  // o's first len elements, each read once, in order, joined by V8's join JOIN_PIECE at a time.
+  function joinPieces(o, len, sep) {
+    let s = '';
+    for (let at = 0; at < len; at += JOIN_PIECE) {
+      const piece = bare(), n = MathMin(JOIN_PIECE, len - at);
+      for (let k = 0; k < n; k++) piece[k] = o[at + k];
+      s = at === 0 ? apply(arrJoin, piece, [sep]) : s + sep + apply(arrJoin, piece, [sep]);
+    }
+    return s;
+  }
   const joined = (name) => {
     const orig = AP[name];
     return ({ join(separator) {
@@ -481,15 +491,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       for (let i = 0; i < joinDepth; i++) if (joining[i] === o) return '';
       const len = o.length, sep = separator === undefined ? ',' : ${'`${separator}`'};
       joining[joinDepth++] = o;
-      try {
-        let s = '';
-        for (let at = 0; at < len; at += JOIN_PIECE) {
-          const piece = bare(), n = MathMin(JOIN_PIECE, len - at);
-          for (let k = 0; k < n; k++) piece[k] = o[at + k];
-          s = at === 0 ? apply(orig, piece, [sep]) : s + sep + apply(orig, piece, [sep]);
-        }
-        return s;
-      } finally { joinDepth--; }
+      try { return joinPieces(o, len, sep); } finally { joinDepth--; }
     } })[name];
   };
   const unguarded = { __proto__: null, sort: compared, toSorted: compared, indexOf: searched, lastIndexOf: searched, includes: searched, join: joined };
@@ -575,6 +577,25 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     sortLong(copy, len);
     return copy;
   } }).toSorted;
+  // A typed array's join (and toString: Array.prototype.toString calls it) makes each element a string in a
+  // loop of V8's, deaf to the time limit: a Float64Array(6e6) joined in a loop held a worker until it was
+  // replaced. One longer than JOIN_PIECE is joined here: its length read once, then the separator made a
+  // string, then V8 joins views of JOIN_PIECE elements (no script code runs in between). If the separator's
+  // toString detached or shrank the buffer, the elements are read one by one (those gone are undefined: '').
+  const taJoin = TAP.join;
+  TAP.join = ({ join(separator) {
+    const len = taLengthOf(this);
+    if (len <= JOIN_PIECE) return apply(taJoin, this, arguments); // no typed array, a detached one: V8's answer
+    const sep = separator === undefined ? ',' : ${'`${separator}`'};
+    if (taLengthOf(this) < len) return joinPieces(this, len, sep);
+    const C = taByName[apply(taTag, this, [])], bpe = C.BYTES_PER_ELEMENT, buffer = apply(taBuffer, this, []), offset = apply(taByteOffset, this, []);
+    let s = '';
+    for (let at = 0; at < len; at += JOIN_PIECE) {
+      const p = apply(taJoin, construct(C, [buffer, offset + at * bpe, MathMin(JOIN_PIECE, len - at)]), [sep]);
+      s = at === 0 ? p : s + sep + p;
+    }
+    return s;
+  } }).join;
 
   // JSON.stringify writes 'null' for each hole of an array: a 5e7-long empty one took a 50 MiB isolate
   // to 800 MB of RSS (the text being built is not held to the heap limit) and a worker past its budget.
@@ -1537,6 +1558,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const more = n - shown;
     return s + (more > 0 ? (shown > 0 ? ', ' : '') + '... ' + more + ' more item' + (more === 1 ? '' : 's') : '') + ']';
   }
+  // That text if v is a typed array, else undefined.
+  function typedShown(v) {
+    if (!abIsView(v)) return undefined;
+    let n = -1;
+    try { n = apply(taLength, v, []); } catch { /* a DataView */ }
+    return n >= 0 ? typedText(v, n) : undefined;
+  }
+  // Nested in what is printed as JSON, a typed array is that text too (a string): V8 would list every
+  // index as a key (a Uint8Array(4e7) held a worker past its limit until it was replaced).
+  const logChecked = function (k, v) { const t = typedShown(v); return t === undefined ? jsonChecked(k, v) : t; };
   function format(v) {
     if (typeof v === 'string') return v;
     if (v === undefined) return 'undefined';
@@ -1544,8 +1575,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof v === 'symbol' || typeof v === 'bigint') return apply(v.toString, v, []);
     if (v instanceof ErrorC) { try { return withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; } }
     if (v !== null && typeof v === 'object') {
-      if (abIsView(v)) { let n = -1; try { n = apply(taLength, v, []); } catch { /* a DataView */ } if (n >= 0) return typedText(v, n); }
-      try { const s = JSONstringify(v, jsonChecked); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
+      const t = typedShown(v);
+      if (t !== undefined) return t;
+      try { const s = JSONstringify(v, logChecked); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
     }
     return StringC(v);
   }

@@ -379,7 +379,7 @@ const corpus: Case[] = [
     check: (r) => expect(r.stdout.split('\n')).toEqual([
       'Float64Array(5) [-0, 0, NaN, -Infinity, 1.5] BigInt64Array(2) [-9223372036854775808n, 5n] Uint8Array(0) [] Uint16Array(2) [7, 7] Int8Array(2) [0, 0]',
       `Uint16Array(101) [${Array(100).fill(7).join(', ')}, ... 1 more item]`,
-      'Uint8Array(0) [] {} {"0":1,"1":2} {"t":{"0":3}}',
+      'Uint8Array(0) [] {} {"0":1,"1":2} {"t":"Uint8Array(1) [3]"}',
       '',
     ]),
   },
