@@ -43,7 +43,8 @@ export interface ConnectOptions extends ClientOptions {
    * HTTP/2 pings on grpc-js and grpc-http2 (default every 30 s, answered within 10 s): a server that
    * stops answering (frozen, or a host gone without a reset) fails the calls and streams on that
    * connection with UnavailableError, so subscribe() and watch() resume. `false` sends none, and so
-   * does a `timeMs` of 0 or Infinity (as Go's zero Time). A value that is negative or NaN, or an
+   * does a `timeMs` of 0 or Infinity (as Go's zero Time); a `timeoutMs` of 0 is the default (as Go's
+   * zero Timeout). A value that is negative or NaN, or an
    * infinite `timeoutMs`, is an InvalidArgumentError when the client is built. The HTTP/1.1
    * transports (connect, grpc-web) cannot ping: a signal or timeout bounds their calls.
    */
@@ -53,7 +54,7 @@ export interface ConnectOptions extends ClientOptions {
 export interface KeepaliveOptions {
   /** Ping a connection after this long without a word from the server (default 30 000; 0 or Infinity: no pings). */
   timeMs?: number;
-  /** The connection is dead unless the ping is answered within this (default 10 000; finite). */
+  /** The connection is dead unless the ping is answered within this (default 10 000, also for 0; finite). */
   timeoutMs?: number;
 }
 
@@ -79,12 +80,13 @@ const RECONNECT_BACKOFF = { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_
 /**
  * The pings to send, none for `false` and for a timeMs of 0 or Infinity: connect-node (grpc-http2)
  * would ping before every call and in a loop while calls are open at 0, and grpc-js pings every
- * 24.8 days (its longest timer) at Infinity.
+ * 24.8 days (its longest timer) at Infinity. A timeoutMs of 0 is the default, as Go's zero Timeout:
+ * a 0 ms timer would drop every connection at its first ping.
  */
 function keepaliveOf(k: KeepaliveOptions | false | undefined): Required<KeepaliveOptions> | undefined {
   if (k === false) return undefined;
   const timeMs = k?.timeMs ?? DEFAULT_KEEPALIVE.timeMs;
-  return timeMs === 0 || timeMs === Infinity ? undefined : { timeMs, timeoutMs: k?.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs };
+  return timeMs === 0 || timeMs === Infinity ? undefined : { timeMs, timeoutMs: k?.timeoutMs || DEFAULT_KEEPALIVE.timeoutMs };
 }
 
 /** grpc-js keepalive, idle connections included (a dead one is then found before the next call). */

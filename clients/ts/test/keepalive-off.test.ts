@@ -2,6 +2,8 @@
 // both went to the transports as they were: at 0 connect-node (grpc-http2) pinged before every call on
 // a connection and in a loop while a call was open, and at Infinity grpc-js clamped the time to its
 // longest timer. A small timeMs, which pings while the fake server holds a call, shows pings are seen.
+// A timeoutMs of 0 is the default (10 s), as Go's zero Timeout is grpc-go's: taken literally, every
+// connection was dropped at its first ping (a 0 ms timer raced the answer), failing its calls.
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createScriptEngineClient, type KeepaliveOptions } from "../src/index.ts";
 import { startFakeGrpcServer, type FakeGrpcServer } from "./fake-grpc-server.ts";
@@ -28,6 +30,19 @@ for (const transport of ["grpc-js", "grpc-http2"] as const) {
       for (let i = 0; i < 2; i++) await client.scripts.healthCheck({});
       expect(server.calls).toHaveLength(2);
       expect(server.pings > 0).toBe(pings);
+    } finally {
+      client.close();
+    }
+  });
+}
+
+for (const transport of ["grpc-js", "grpc-http2"] as const) {
+  it(`${transport}: keepalive timeoutMs 0 is the default: the first ping does not drop the connection`, async () => {
+    const client = createScriptEngineClient({ transport, address: server.address, keepalive: { timeMs: 1, timeoutMs: 0 }, retry: false });
+    try {
+      // Each call is answered at a ping: the connection must outlive it.
+      for (let i = 0; i < 3; i++) await client.scripts.healthCheck({});
+      expect(server.pings).toBeGreaterThan(0);
     } finally {
       client.close();
     }
