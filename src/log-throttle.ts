@@ -3,7 +3,8 @@
 // the traffic: each kind of line is written at most once per window, and the next one written
 // says how many were dropped. Lines dropped in a window are told when it ends, by the last of them
 // with the count of the others: a burst that stops within the window is not left looking like one
-// event, and lines written plus their similar_dropped make the number of calls.
+// event, and lines written plus their similar_dropped make the number of calls. A window that has
+// not ended when the server stops is told then (flushThrottled): its timer would never fire.
 import type { Logger } from "./log.ts";
 
 type Fields = Record<string, unknown>;
@@ -40,6 +41,20 @@ interface KindState {
   /** The last line dropped, written with the count when the window ends. */
   pending?: { kind: string; msg: string; fields?: Fields };
   timer?: NodeJS.Timeout;
+  /** Writes the pending line now (the timer's callback); in `untold` while the timer runs. */
+  tell?: () => void;
+}
+
+/** Every throttle's windows still holding a dropped line to tell, in this process. */
+const untold = new Set<() => void>();
+
+/**
+ * Writes now, with its count, each line a window still holds for its end: called as the server
+ * stops, since an unref'd timer does not keep the process alive to tell it. Every throttle of the
+ * process is told (they are few, and each is told at most once per window anyway).
+ */
+export function flushThrottled(): void {
+  for (const tell of [...untold]) tell();
 }
 
 /**
@@ -53,6 +68,7 @@ export function throttledWarn(log: Logger, options: ThrottleOptions = {}): (kind
   const write = (key: string, kind: string, msg: string, fields: Fields | undefined, dropped: number) => {
     const s = state.get(key);
     if (s?.timer) clearTimeout(s.timer);
+    if (s?.tell) untold.delete(s.tell);
     log.warn(msg, { ...fields, similar_dropped: dropped });
     state.set(key, { last: now(), dropped: 0 });
     onWrite?.(kind);
@@ -64,11 +80,15 @@ export function throttledWarn(log: Logger, options: ThrottleOptions = {}): (kind
     if (s && t - s.last < windowMs) {
       s.dropped++;
       s.pending = { kind, msg, fields };
-      s.timer ??= setTimeout(() => {
-        const at = state.get(key);
+      if (!s.timer) {
         // The line told is one of those dropped: the count is of the others.
-        if (at?.pending) write(key, at.pending.kind, at.pending.msg, at.pending.fields, at.dropped - 1);
-      }, s.last + windowMs - t).unref();
+        const tell = () => {
+          if (s.pending) write(key, s.pending.kind, s.pending.msg, s.pending.fields, s.dropped - 1);
+        };
+        s.tell = tell;
+        untold.add(tell);
+        s.timer = setTimeout(tell, s.last + windowMs - t).unref();
+      }
       return false;
     }
     write(key, kind, msg, fields, s?.dropped ?? 0);

@@ -4,6 +4,7 @@
 // configuration exits with status 2 and one clear line.
 import { ConfigError, USAGE, loadConfig, printable } from "./config/load.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { flushThrottled } from "./log-throttle.ts";
 import { startServer } from "./server.ts";
 import { startTelemetry } from "./telemetry/index.ts";
 import { ListenError } from "./doors/listen-error.ts";
@@ -57,8 +58,10 @@ export async function runServer(argv: string[]): Promise<number> {
   // self-registration), it only closes again.
   if (server.announced) process.stdout.write(JSON.stringify({ listening: { grpc: server.grpcAddress, http: server.httpAddress } }) + "\n");
   await stopRequested;
-  await server.close();
+  await server.close(stop.reason as NodeJS.Signals);
   await telemetry?.shutdown();
+  // What the last export's failures left in a throttle's window (the server's were told before "stopped").
+  flushThrottled();
   return 0;
 }
 
@@ -72,7 +75,7 @@ const SAME_INTERRUPT_MS = 1000;
  * SIGTERM, SIGINT and SIGHUP ask for a graceful stop (the returned signal aborts). The handlers stay
  * installed, so a later signal does not get Node's default action (an exit mid-drain that logs
  * nothing): it is logged and the drain goes on, except that a SIGINT (Ctrl-C again) ends the process
- * at once with 130, saying so first.
+ * at once with 130, saying so first. The returned signal's reason is the first signal's name.
  */
 export function onStopSignals(log: Logger): AbortSignal {
   const stop = new AbortController();
@@ -81,7 +84,7 @@ export function onStopSignals(log: Logger): AbortSignal {
     if (!stop.signal.aborted) {
       firstAt = Date.now();
       log.info("shutdown requested", { signal });
-      stop.abort();
+      stop.abort(signal);
     } else if (signal === "SIGINT" && Date.now() - firstAt >= SAME_INTERRUPT_MS) {
       log.warn("shutdown forced: SIGINT during the drain; calls still in flight are cut", { signal });
       process.exit(130);

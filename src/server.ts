@@ -35,7 +35,7 @@ import { eventMetrics, eventService } from "./api/event-service.ts";
 import { registryService } from "./api/registry-service.ts";
 import { createEngine, type Engine, type WorkerExit } from "./engine/index.ts";
 import { stderrSummaries } from "./engine/worker-stderr.ts";
-import { throttledWarn } from "./log-throttle.ts";
+import { flushThrottled, throttledWarn } from "./log-throttle.ts";
 import { whileOpening } from "./store/database.ts";
 import { noteStoreFault } from "./store/faults.ts";
 import { openState, recordLastSequence, type ServerState } from "./state.ts";
@@ -60,8 +60,11 @@ export interface RunningServer {
    * into discovery, and says nothing of listening (main prints its "listening" line only if true).
    */
   announced: boolean;
-  /** Graceful shutdown: end streams, drain in-flight calls (up to the grace period), close. */
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown: end streams, drain in-flight calls (up to the grace period), close.
+   * `signal`: the one that asked for it, for the "stopped" line (absent: closed by its owner).
+   */
+  close(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** The scriptengine.v1 services every build serves (those without behaviour yet answer UNIMPLEMENTED). */
@@ -148,12 +151,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   // with a retryable ENGINE_STOPPED (their callers can go elsewhere); running ones have
   // server.shutdown_grace to finish (`drained`), past it the engine stops them at once and their
   // callers get a retryable UNAVAILABLE ENGINE_STOPPED rather than a reset connection.
-  const drainEngine = async (drained: (graceMs: number) => Promise<boolean>): Promise<void> => {
+  // Answers whether all ended within the grace and, if not, how many executions its end stopped.
+  const drainEngine = async (drained: (graceMs: number) => Promise<boolean>): Promise<Drain> => {
     engine.refuseQueued();
-    if (await drained(config.server.shutdownGraceMs)) return;
+    if (await drained(config.server.shutdownGraceMs)) return { drained: true, executionsCut: 0 };
+    const cut = engine.stats().active;
     // What the operator otherwise never learns: the grace was too short for what was running.
-    log.warn("server.shutdown_grace ended: executions still running are stopped (UNAVAILABLE ENGINE_STOPPED)", { key: "server.shutdown_grace", grace_ms: config.server.shutdownGraceMs, executions: engine.stats().active });
+    log.warn("server.shutdown_grace ended: executions still running are stopped (UNAVAILABLE ENGINE_STOPPED)", { key: "server.shutdown_grace", grace_ms: config.server.shutdownGraceMs, executions: cut });
     await engine.close({ now: true });
+    return { drained: false, executionsCut: cut };
   };
   const engineEventsOut = engineEvents((e) => bus.publish(e), { log });
   const guardOptions: GuardOptions = {
@@ -222,9 +228,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     httpAddress: connectDoor.address,
     health,
     announced,
-    close: () =>
+    close: (signal) =>
       (closing ??= shutdown({
-        config, log, health, state, engine, self, doors: [grpcDoor, connectDoor], openCalls, openStreams, streams, drainEngine, stopHealthMonitor, unobserve,
+        config, log, health, state, engine, self, doors: [grpcDoor, connectDoor], openCalls, openStreams, streams, drainEngine, stopHealthMonitor, unobserve, startedAt, signal,
       })),
   };
 }
@@ -274,6 +280,12 @@ function withProbesAndReflection(api: ServedService[], health: HealthState, guar
   return [...api, ...probes, ...reflection];
 }
 
+/** How a drain ended: all within the grace, or the executions its end stopped. */
+interface Drain {
+  drained: boolean;
+  executionsCut: number;
+}
+
 /** What shutdown() stops. */
 interface Running {
   config: Config;
@@ -289,9 +301,12 @@ interface Running {
   /** Aborting it ends every stream with UNAVAILABLE. */
   streams: AbortController;
   /** Refuses queued executions, gives running ones until `drained` (at most the grace), then stops them. */
-  drainEngine: (drained: (graceMs: number) => Promise<boolean>) => Promise<void>;
+  drainEngine: (drained: (graceMs: number) => Promise<boolean>) => Promise<Drain>;
   stopHealthMonitor: () => void;
   unobserve?: () => void;
+  /** For the "stopped" line: when the server started (ms), and the signal that stopped it. */
+  startedAt: number;
+  signal: NodeJS.Signals | undefined;
 }
 
 /**
@@ -308,7 +323,7 @@ async function shutdown(s: Running): Promise<void> {
   // (clamped: a grace near its maximum would otherwise overflow and force-close at once).
   const doorsGrace = Math.min(grace + ENGINE_STOP_MS, MAX_TIMER_MS);
   const doorsClosed = Promise.all(s.doors.map((door) => door.close(doorsGrace)));
-  await s.drainEngine((graceMs) => s.openCalls.ended(graceMs));
+  const drain = await s.drainEngine((graceMs) => s.openCalls.ended(graceMs));
   s.streams.abort();
   // The telemetry's last reading of the engine, the bus and the store, before they close.
   s.unobserve?.();
@@ -326,7 +341,16 @@ async function shutdown(s: Running): Promise<void> {
   state.db.close();
   health.set(ServiceStatus.STOPPED, "shut down");
   state.sequences.close();
-  log.info("stopped");
+  // What a throttle still holds for its window's end would be lost with the process.
+  flushThrottled();
+  log.info("stopped", {
+    signal: s.signal ?? null,
+    uptime_ms: Date.now() - s.startedAt,
+    executions: s.engine.stats().executionsTotal,
+    // Whether every call ended within server.shutdown_grace; if not, how many executions its end stopped.
+    drained: drain.drained,
+    executions_cut: drain.executionsCut,
+  });
 }
 
 /** The engine's own registration in discovery; a failure is logged, never fatal. */

@@ -1,7 +1,7 @@
 // throttledWarn: one line per kind per window, saying how many were dropped; kinds past the
 // bound share one bucket, so kinds derived from callers' input cannot grow its memory.
 import { expect, it, vi } from "vitest";
-import { throttledWarn } from "../src/log-throttle.ts";
+import { flushThrottled, throttledWarn } from "../src/log-throttle.ts";
 import type { Logger } from "../src/log.ts";
 
 function recorder() {
@@ -58,6 +58,30 @@ it("tells the lines dropped in a window when it ends, by the last of them with t
     expect(lines.map((l) => [l.msg, l.fields?.similar_dropped])).toEqual([["first", 0], ["third", 1], ["fourth", 0]]);
     await vi.advanceTimersByTimeAsync(5000);
     expect(lines).toHaveLength(3); // nothing dropped since: nothing more to tell
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
+it("flushThrottled tells at once what each throttle's windows hold (a server stopping), and only once", async () => {
+  vi.useFakeTimers();
+  try {
+    const { lines, log } = recorder();
+    const one = throttledWarn(log, { windowMs: 60_000, now: () => Date.now() });
+    const other = throttledWarn(log, { windowMs: 60_000, now: () => Date.now() });
+    one("a", "first");
+    one("a", "second");
+    one("a", "third", { n: 3 });
+    other("b", "lone"); // written at once, nothing held
+    other("c", "c1");
+    other("c", "c2");
+    expect(lines).toHaveLength(3);
+    flushThrottled();
+    expect(lines.map((l) => [l.msg, l.fields?.similar_dropped])).toEqual([["first", 0], ["lone", 0], ["c1", 0], ["third", 1], ["c2", 0]]);
+    // The windows' timers were told too: nothing is written twice when they would have ended.
+    await vi.advanceTimersByTimeAsync(120_000);
+    flushThrottled();
+    expect(lines).toHaveLength(5);
   } finally {
     vi.useRealTimers();
   }
