@@ -61,6 +61,13 @@ function callOptions(signal: AbortSignal | undefined, timeoutMs: number | undefi
   return timeoutMs !== undefined && timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
 }
 
+/**
+ * A timeoutMs of 0 or less is a deadline already passed, as Connect's transports read it (grpc-js
+ * would take it for none): DEADLINE_EXCEEDED, nothing sent.
+ */
+const deadlinePassed = (timeoutMs: number | undefined) => timeoutMs !== undefined && timeoutMs <= 0;
+const timedOut = () => new ConnectError("the operation timed out", Code.DeadlineExceeded);
+
 export function createGrpcJsTransport(address: string, options: GrpcJsTransportOptions = {}): Transport & { close(): void } {
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
   const channels = new ConnectionPool(() => new grpc.Client(address, credentials, { ...OWN_CONNECTION, ...options.channelOptions }));
@@ -93,6 +100,7 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(abortedBy(signal));
         if (closed) return reject(closedError());
+        if (deadlinePassed(timeoutMs)) return reject(timedOut());
         let responseHeader = new Headers();
         // Filled in place: grpc-js emits the status (with the trailers) just after the callback.
         const trailer = new Headers();
@@ -113,6 +121,7 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
     async stream<I extends DescMessage, O extends DescMessage>(method: DescMethodStreaming<I, O>, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeaderInit | undefined, input: AsyncIterable<MessageInitShape<I>>): Promise<StreamResponse<I, O>> {
       if (signal?.aborted) throw abortedBy(signal);
       if (closed) throw closedError();
+      if (deadlinePassed(timeoutMs)) throw timedOut();
       const md = metadataOf(header);
       const opts = callOptions(signal, timeoutMs);
       let call: grpc.ClientReadableStream<MessageShape<O>> | grpc.ClientDuplexStream<MessageInitShape<I>, MessageShape<O>>;

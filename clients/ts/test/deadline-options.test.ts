@@ -4,9 +4,10 @@
 // 0 gave every call 1 ms, Infinity reached connect-node's setTimeout (which runs it after 1 ms), and a
 // call's timeoutMs of 0 was 1 ms on the unary path and no deadline at all for a stream on grpc-js.
 import { create } from "@bufbuild/protobuf";
-import type { Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createScriptEngineClient, ScriptEngineClient, TimeoutError, type ClientOptions } from "../src/index.ts";
+import { createGrpcJsTransport, createScriptEngineClient, ScriptEngineClient, TimeoutError, type ClientOptions } from "../src/index.ts";
 import { startFakeGrpcServer, type FakeGrpcServer } from "./fake-grpc-server.ts";
 
 /** A transport that answers at once, noting the timeoutMs each call was given. */
@@ -97,3 +98,20 @@ for (const transport of ["grpc-js", "grpc-http2"] as const) {
     }
   });
 }
+
+// The grpc-js transport on its own (createClient over createGrpcJsTransport) reads a timeoutMs as
+// Connect's transports do: 0 or less a deadline already passed (it was none), Infinity none.
+it("createGrpcJsTransport: a timeoutMs of 0 is DEADLINE_EXCEEDED, Infinity no deadline", async () => {
+  const transport = createGrpcJsTransport(server.address);
+  try {
+    const scripts = createClient(ScriptService, transport);
+    server.calls.length = 0;
+    const err = await scripts.healthCheck({}, { timeoutMs: 0 }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
+    await scripts.healthCheck({}, { timeoutMs: Infinity });
+    expect(server.calls.map((c) => c.timeout)).toEqual([undefined]);
+  } finally {
+    transport.close();
+  }
+});
