@@ -1,7 +1,7 @@
 // events [--type T ...] [--after SEQ]: a live tail until Ctrl-C (resumes after a dropped connection).
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { EventsLostSchema, LossReason, MigrationState, resumeAfterLoss, ServiceEventSchema, ServiceStatus, type EventsLost, type MigrationCompleted, type ServiceEvent } from "../../../clients/ts/src/index.ts";
+import { EventsLostSchema, LossReason, MigrationState, ServiceEventSchema, ServiceStatus, type EventsLost, type MigrationCompleted, type ServiceEvent } from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { unsignedArg } from "../input.ts";
 import { enumName, err, fmtDuration, fmtTime, json, out, printable } from "../output.ts";
@@ -82,33 +82,28 @@ export function eventCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf<{ type?: string[]; after?: bigint }>(cmd);
         const stop = interrupted();
-        // Where the current stream resumed, followed as the SDK follows it (it may resume later
-        // still, after a shutdown's resume point), and that stream's latest sequence:
-        // a RESTART notice on a stream asked for more than its latest is about an unknown sequence.
-        let resumed = o.after;
-        let latest = 0n;
         try {
           await withClient(o, async (c) => {
             const events = c.subscribe({
               eventTypes: o.type ?? [],
               afterSequence: o.after,
               signal: stop.signal,
-              // --json: the notice goes in the NDJSON stream, where a machine reading it sees it.
-              onLost: (lost) => {
-                const unknown = resumed !== undefined && resumed > latest ? { after: resumed, latest } : undefined;
-                resumed = resumeAfterLoss(resumed, latest, lost);
+              // A RESTART notice on a stream that asked for more than its latest is about an unknown
+              // sequence: the one the SDK asked for, which after a shutdown's resume point may be
+              // later than the last event shown. --json: the notice goes in the NDJSON stream, where
+              // a machine reading it sees it.
+              onLost: (lost, stream) => {
+                const { afterSequence: after, latestSequence: latest } = stream;
+                const unknown = after !== undefined && after > latest ? { after, latest } : undefined;
                 if (lost.missedCount === 0n) return;
                 if (o.json) out(json({ lost: toJson(EventsLostSchema, lost) }, false));
                 else err(lostNotice(lost, unknown)!);
               },
               onStarted: (s) => {
-                latest = s.latestSequence;
-                resumed ??= s.latestSequence;
                 if (!o.json) err(`subscribed ${s.subscriptionId} (retained ${s.oldestSequence}..${s.latestSequence}); Ctrl-C to stop`);
               },
             });
             for await (const e of events) {
-              resumed = e.sequence;
               if (o.json) out(json(toJson(ServiceEventSchema, e), false));
               else out(`${String(e.sequence).padStart(6)}  ${fmtTime(e.timestamp)}  ${snake(e.event.case ?? "unknown").padEnd(22)}  ${printable(summary(e))}`);
             }
