@@ -676,14 +676,19 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   } }).stringify;
   defineProperty(JSON, 'stringify', { value: stringify, writable: true, configurable: true });
   // JSON.parse internalises each key: V8 hashes a string over 16,383 characters by its length alone and
-  // compares one with every key of that hash to its end, deaf to the time limit, so a text of 1,200 distinct
-  // 20,000-character keys held a worker 5 s (quadratic: 4,000 of them, minutes). A text holds that much work
-  // (at most its length squared over 32,768 character compares) only past JSON_SCAN_FROM characters. In a
-  // longer one, every JSON_SAMPLE-th position is looked at (a long key spans at least two): the unescaped
-  // quotes around it, found by V8's searches, bound a key when a colon follows; each long key found is
-  // charged its length times the distinct long keys before it, and past JSON_KEY_WORK (~50 ms of V8's
-  // compares) the text is refused with a RangeError. An ordinary text pays a few searches per sample.
+  // compares a key with every key of that length as far as their common prefix, deaf to the time limit, so
+  // a text of 1,200 distinct 20,000-character keys differing at their end held a worker 5 s (quadratic: 4,000
+  // of them, minutes); keys of distinct lengths, or differing near their start, cost V8 little. A text holds
+  // that much work only past JSON_SCAN_FROM characters. In a longer one, every JSON_SAMPLE-th position is
+  // looked at (a long key spans at least two): the unescaped quotes around it, found by V8's searches, bound
+  // a key when a colon follows; each long key found (its decoded length: an escape is one character) is
+  // charged against each distinct long key of its length before it a bound on their common prefix (none of
+  // the first JSON_PREFIXES[i] characters alike: under that; all alike: the whole length), the first
+  // JSON_PREFIX_MAX characters four times over (V8 reads them slower) and JSON_PAIR for the compare itself.
+  // Past JSON_KEY_WORK (~20-50 ms of V8's compares) the text is refused with a RangeError. An ordinary text
+  // pays a few searches per sample.
   const JSON_SCAN_FROM = 2097152, JSON_SAMPLE = 8192, JSON_KEY_WORK = 160000000, JSON_LONG_KEY = 16384;
+  const JSON_PAIR = 64, JSON_PREFIXES = [16, 256, 2048], JSON_PREFIX_MAX = 2048;
   const jsonParse = ({ parse(text, reviver) {
     if (typeof text === 'string' ? text.length < JSON_SCAN_FROM : text == null || typeof text === 'number' || typeof text === 'boolean') return apply(JSONparse, JSON, arguments);
     const s = typeof text === 'string' ? text : ${'`${text}`'}; // converted once
@@ -698,7 +703,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   function longKeysChecked(s) {
     const len = s.length;
-    let seen = null, distinct = 0, work = 0;
+    // seen: the distinct long keys; counts: how many of them have a length, and a length and prefix.
+    let seen = null, counts = null, work = 0;
     for (let p = 0; p < len;) {
       let a = apply(strLastIndexOf, s, ['"', p]);
       while (a > 0 && escapedAt(s, a)) a = apply(strLastIndexOf, s, ['"', a - 1]);
@@ -710,14 +716,32 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       let c = b + 1, k = apply(charCodeAt, s, [c]);
       while (k === 32 || k === 9 || k === 10 || k === 13) k = apply(charCodeAt, s, [++c]);
       if (k !== 58) continue; // a long string, no key
-      const key = apply(strSlice, s, [a + 1, b]);
-      if (seen === null) seen = new MapC();
-      work += distinct * key.length;
-      if (!apply(mapHas, seen, [key])) { apply(mapSet, seen, [key, true]); distinct++; }
+      let key = apply(strSlice, s, [a + 1, b]);
+      if (apply(strIndexOf, key, ['\\']) >= 0) {
+        // Decoded as V8 decodes it; text that no key decodes from is not one V8 gets past (or is no key).
+        try { key = JSONparse('"' + key + '"'); } catch { continue; }
+        if (key.length < JSON_LONG_KEY) continue;
+      }
+      if (seen === null) { seen = new MapC(); counts = new MapC(); }
+      const L = key.length, ids = bare();
+      ids[0] = L;
+      for (let i = 0; i < JSON_PREFIXES.length; i++) ids[i + 1] = L + ':' + apply(strSlice, key, [0, JSON_PREFIXES[i]]);
+      // Each earlier key of length L alike in the first JSON_PREFIXES[i - 1] characters and not in the next.
+      let before = apply(mapGet, counts, [L]) || 0;
+      for (let i = 0; i <= JSON_PREFIXES.length; i++) {
+        const alike = i < JSON_PREFIXES.length ? apply(mapGet, counts, [ids[i + 1]]) || 0 : 0;
+        const prefix = i < JSON_PREFIXES.length ? JSON_PREFIXES[i] : L;
+        work += (before - alike) * (JSON_PAIR + 4 * MathMin(prefix, JSON_PREFIX_MAX) + MathMax(prefix - JSON_PREFIX_MAX, 0));
+        before = alike;
+      }
       if (work > JSON_KEY_WORK) {
-        const e = new RangeErrorC('JSON.parse: the text has ' + distinct + ' distinct keys over ' + (JSON_LONG_KEY - 1) + ' characters, more than this engine parses (V8 compares them deaf to the time limit)');
+        const e = new RangeErrorC('JSON.parse: the text has too many keys of ' + L + ' characters alike (' + (apply(mapGet, counts, [L]) + 1) + ' or more): V8 hashes a key over ' + (JSON_LONG_KEY - 1) + ' characters by its length and compares those of one length deaf to the time limit');
         captureStackTrace(e, jsonParse);
         throw e;
+      }
+      if (!apply(mapHas, seen, [key])) {
+        apply(mapSet, seen, [key, true]);
+        for (let i = 0; i < ids.length; i++) apply(mapSet, counts, [ids[i], (apply(mapGet, counts, [ids[i]]) || 0) + 1]);
       }
     }
   }
