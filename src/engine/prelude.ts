@@ -1806,14 +1806,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         if (apply(wsHas, toolErrors, [e])) kind = 'tool_error';
         if (apply(wsHas, securityErrors, [e])) kind = 'security_violation';
         // A thrown value that is no Error has its own name and message if it says them, else it is
-        // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined").
+        // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined"), a typed array as console shows it.
         const n = e.name, m = e.message;
         const ns = n === undefined || n === '' ? '' : StringC(n), ms = m === undefined ? '' : StringC(m);
         name = n === undefined || n === '' ? 'Uncaught' : clip(ns, 200);
         if (m !== undefined) message = clip(ms, 8192);
         else {
-          let j;
-          try { j = JSONstringify(e, jsonChecked); } catch { j = undefined; }
+          let j = typedShown(e);
+          if (j === undefined) try { j = JSONstringify(e, logChecked); } catch { j = undefined; }
           message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
         }
         const st = e.stack;

@@ -98,3 +98,22 @@ describe('console.log of a typed array inside an object', () => {
     await expectHealthy(engine);
   }, 30_000);
 });
+
+// A thrown value with no name or message is described as JSON: a typed array in it listed every index as a
+// key too (throw { a: new Uint8Array(1.5e7) } at 1 GiB held a worker until it was replaced).
+describe('a thrown typed array', () => {
+  it('is described as console.log prints it, inside an object as a JSON string', async () => {
+    const dots = Array(100).fill('0').join(', ');
+    const cases: [string, string][] = [
+      ['{ a: new Uint8Array(1e6), b: [new BigUint64Array([1n])] }', `{"a":"Uint8Array(1000000) [${dots}, ... 999900 more items]","b":["BigUint64Array(1) [1n]"]}`],
+      ['new Int16Array([1, -2])', 'Int16Array(2) [1, -2]'],
+      ['{ d: new DataView(new ArrayBuffer(1)), code: 7 }', '{"d":{},"code":7}'],
+    ];
+    for (const [thrown, message] of cases) {
+      const r = await run(engine, `export default () => { throw ${thrown} }`, { limits: { ...limits, memoryBytes: 96 * MiB } as never });
+      expect(r.error, thrown).toMatchObject({ kind: 'script_threw', name: 'Uncaught', message });
+    }
+    expect(exits).toEqual([]);
+    await expectHealthy(engine);
+  }, 30_000);
+});
