@@ -235,8 +235,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         if (!reason.startsWith('shut down')) {
           // A worker a script (or a compile's source) took down by breaching its own limit is that
           // caller's failure, not the service's: it does not count toward health (a caller could
-          // otherwise make it UNHEALTHY).
-          if (held.blamed.length === 0 && !held.blamedCompile) failures.push(Date.now());
+          // otherwise make it UNHEALTHY), nor does one that a compilation it was running may have.
+          if (held.blamed.length === 0 && !held.blamedCompile && !dead.compileSuspected) failures.push(Date.now());
           c.workerRestarts++;
         }
         const nw = spawn();
@@ -255,7 +255,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (rss > 0) w.rss = rss;
       w.readCpuMs();
       if (rss > o.rssBudget) {
-        w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameMemory());
+        w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameMemory(o.rssBudget));
         continue;
       }
       // A worker running guest code synchronously sends nothing until the result: while it holds

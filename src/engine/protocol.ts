@@ -115,6 +115,11 @@ export interface CompiledMsg {
   /** memoryLimitBytes: the compile ran out of the compile isolate's memory (a limit breach, no syntax error). */
   error?: { message: string; line: number; column: number; memoryLimitBytes?: number };
 }
+/**
+ * The worker begins a compilation (it compiles one at a time): until its CompiledMsg, it may be running
+ * in the compile isolate, on a thread of its own, beside a script holding the worker's thread.
+ */
+export interface CompilingMsg { t: 'compiling'; id: number }
 export interface ToolMsg { t: 'tool'; id: number; callId: number; name: string; argsJson: string }
 /** Every 500 ms: resident memory, isolates recycled so far, execution isolates held now. */
 export interface HeartbeatMsg { t: 'hb'; rss: number; recycles: number; isolates: number }
@@ -138,4 +143,4 @@ export interface ParkedMsg { t: 'parked'; id: number }
  */
 export interface ResumedMsg { t: 'resumed'; id: number; running: boolean }
 
-export type WorkerToHost = ResultMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg | ParkedMsg | ResumedMsg;
+export type WorkerToHost = ResultMsg | CompilingMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg | ParkedMsg | ResumedMsg;

@@ -91,9 +91,11 @@ export interface ExecOptions {
 /**
  * Which executions a worker's death is their own doing: each one named gets its error as its
  * outcome (a limit breach, not retryable); the others the worker held fail with WORKER_CRASHED.
- * `compile`: the compilation that did it instead (its compile isolate ran out of memory).
+ * `compile`: the compilation that did it instead (its compile isolate ran out of memory, or, with
+ * `compileBudgetBytes`, it took the worker past that memory budget). `compileSuspect`: nobody is
+ * blamed, but a compilation the worker had begun may have done it.
  */
-export type Blame = ((id: number, f: InFlightExec) => ExecutionError | undefined) & { compile?: number };
+export type Blame = ((id: number, f: InFlightExec) => ExecutionError | undefined) & { compile?: number; compileBudgetBytes?: number; compileSuspect?: true };
 
 /**
  * The worker's stderr shows that V8 ran out of memory (a fatal error that aborts the process). V8
@@ -158,6 +160,16 @@ export class WorkerHandle {
   /** Cache keys whose code this worker was sent: later executions send only the key. */
   readonly #knownCode = new LRUCache<string, true>({ max: KNOWN_CODE_ENTRIES });
   readonly compiles = new Map<number, InFlightCompile>();
+  /**
+   * Compilations the worker said it began (CompilingMsg) and has not answered: kept until it answers,
+   * not until the host gives up on one (expireCompiles), since the worker compiles on regardless.
+   */
+  readonly #compiling = new Set<number>();
+  /**
+   * The worker's death was blamed on nobody while a compilation it had begun may have caused it (see
+   * blameMemory): a caller's doing as likely as not, so the pool does not count it toward health.
+   */
+  compileSuspected = false;
   onExit: ((w: WorkerHandle, reason: string, held: Held) => void) | undefined;
 
   constructor(opts: WorkerSpawnOptions) {
@@ -238,7 +250,9 @@ export class WorkerHandle {
           if (f) this.#dropped(m.id, f);
           break;
         }
+        case 'compiling': this.#compiling.add(m.id); break;
         case 'compiled': {
+          this.#compiling.delete(m.id);
           const f = this.compiles.get(m.id);
           if (f) { this.compiles.delete(m.id); f.resolve(m); }
           break;
@@ -429,20 +443,24 @@ export class WorkerHandle {
   }
 
   /**
-   * The worker ran out of memory (RSS budget, or V8 aborting): that is the memory limit of the
-   * execution holding its thread, when exactly one does and no compilation was sent here, or that
-   * of the compilation sent here, when it is the only one and no execution holds a thread. A
-   * compilation runs in an isolate of its own, on a thread of its own once it has begun, which it
-   * may have done beside a script holding the worker's thread, or not (it waits behind one): the
-   * host cannot tell, and V8's report does not say which isolate ran out. With several candidates,
-   * who did it is not known: none is blamed.
+   * The worker ran out of memory (V8 aborting, or, with `budgetBytes`, its RSS budget passed): that is
+   * the memory limit of the execution holding its thread, when exactly one does and no compilation
+   * is running here, or that of the compilation running here, when no execution holds a thread. A
+   * compilation runs in an isolate of its own, on a thread of its own, from when the worker says it
+   * began it (one at a time) until it answers, even after the host gave up on it; those queued
+   * behind it have not run and are no suspects. Begun beside a script holding the thread, either
+   * may have done it (V8's report does not say which isolate ran out): none is blamed, and the
+   * death is marked `compileSuspect`.
    */
-  blameMemory(): Blame {
+  blameMemory(budgetBytes?: number): Blame {
     const running = [...this.execs].filter(([id, f]) => this.#holdsThread(id, f));
-    const compiling = [...this.compiles.keys()];
+    const compiling = [...this.#compiling];
     const culprit = running.length === 1 && compiling.length === 0 ? running[0]![0] : undefined;
     const blame: Blame = (id, f) => (id === culprit ? memoryLimitError(f.msg) : undefined);
-    if (running.length === 0 && compiling.length === 1) blame.compile = compiling[0];
+    if (running.length === 0 && compiling.length === 1) {
+      blame.compile = compiling[0];
+      if (budgetBytes !== undefined) blame.compileBudgetBytes = budgetBytes;
+    } else if (compiling.length > 0) blame.compileSuspect = true;
     return blame;
   }
 
@@ -503,6 +521,7 @@ export class WorkerHandle {
     // others through no fault of theirs: a started one that did nothing outside its isolate may run
     // again from scratch, once. Without a culprit the cause is unknown and may be any of them.
     const culprit = execs.some(({ own }) => own !== undefined) || this.#blame?.compile !== undefined;
+    if (first) this.compileSuspected = !culprit && this.#blame?.compileSuspect === true;
     const handBack = execs
       .filter(({ f, own }) => f.onRequeue && (!f.started || (culprit && own === undefined && f.mayRerun?.() === true)))
       .map(({ f }) => f);
@@ -521,11 +540,13 @@ export class WorkerHandle {
     // Each goes back to the head of the queue: the last first, so they keep their order.
     for (const f of handBack.reverse()) f.onRequeue!();
     for (const [id, f] of this.compiles) {
-      // Its own breach: answered as the worker answers a compile that ran out of memory, not compiled again.
-      if (id === this.#blame?.compile) f.resolve({ t: 'compiled', id, ok: false, error: COMPILE_MEMORY_BREACH });
+      // Its own breach: answered as the worker answers a compile that ran out of memory, not compiled
+      // again. (One the host had given up on was answered then: its breach is still no one else's.)
+      if (id === this.#blame?.compile) f.resolve({ t: 'compiled', id, ok: false, error: compileBreach(this.#blame.compileBudgetBytes) });
       else f.reject(err());
     }
     this.compiles.clear();
+    this.#compiling.clear();
     if (first) this.onExit?.(this, reason, held);
   }
 
@@ -579,10 +600,19 @@ function timeLimitMs(msg: ExecMsg): number { return Math.min(msg.limits.cpuBudge
 /** A worker dying this close to its execution's time limit is taken to be stopping it (timers are not exact). */
 const OVERDUE_MARGIN_MS = 250;
 
-/** A compilation whose isolate ran out of memory where V8 could not stop it, taking its worker down. */
-const COMPILE_MEMORY_BREACH = {
-  message: `${COMPILE_MEMORY_MESSAGE} (its worker ran out of memory and was replaced)`, line: 0, column: 0, memoryLimitBytes: COMPILE_MEMORY_MB * 1048576,
-};
+/**
+ * A compilation that took its worker down: its isolate ran out of memory where V8 could not stop it,
+ * or (`budgetBytes`) the worker passed its memory budget (the parser's memory is outside that heap).
+ */
+function compileBreach(budgetBytes?: number): NonNullable<CompiledMsg['error']> {
+  if (budgetBytes === undefined) {
+    return { message: `${COMPILE_MEMORY_MESSAGE} (its worker ran out of memory and was replaced)`, line: 0, column: 0, memoryLimitBytes: COMPILE_MEMORY_MB * 1048576 };
+  }
+  return {
+    message: `compiling the source took its worker past its memory budget of ${Math.round(budgetBytes / 1048576)} MiB (its worker was replaced)`,
+    line: 0, column: 0, memoryLimitBytes: budgetBytes,
+  };
+}
 
 /** A script that took its worker's memory past what the worker may hold. */
 function memoryLimitError(msg: ExecMsg): ExecutionError {

@@ -964,7 +964,8 @@ async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo>
 /**
  * Compilations wait here and run one at a time: in flight together they shared the compile isolate's
  * heap, and its disposal for memory failed each of them as a breach of its own, though each compiled
- * alone. One at a time, a breach there is the source's own.
+ * alone. One at a time, a breach there is the source's own, and only the one begun (CompilingMsg)
+ * may have taken the worker down: those still queued here have not run.
  */
 const compileQueue: CompileMsg[] = [];
 let compileBusy = false;
@@ -974,6 +975,8 @@ function compileNext(): void {
   const msg = compileQueue.shift();
   if (!msg) return;
   compileBusy = true;
+  // Before anything of it runs: should the worker die meanwhile, the host knows this one may have done it.
+  send({ t: 'compiling', id: msg.id });
   compileOnly(msg).then(
     (info) => send({ t: 'compiled', id: msg.id, ok: true, info }),
     (e) => {

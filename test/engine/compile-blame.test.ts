@@ -1,0 +1,90 @@
+// Who a worker's memory death is pinned on when compilations were sent to it. A worker compiles one
+// source at a time and tells the host when it begins one: only that one, until it answers, can have
+// run out beside the script holding the worker's thread.
+import { afterEach, expect, it } from 'vitest';
+import { EngineError, type Engine, type WorkerExit } from '../../src/engine/index.ts';
+import { MiB, run, startEngine } from './helpers.ts';
+import { settle, until } from '../helpers/until.ts';
+
+let engine: Engine | undefined;
+afterEach(async () => { await engine?.close(); engine = undefined; }, 60_000);
+
+/** A 38 MB array literal: compiling it exhausts the compile isolate's heap where V8 cannot stop it. */
+const HUGE = `[${'0,'.repeat(2e7)}0]`;
+const reasonOf = (p: Promise<unknown>) => p.then(
+  (r) => JSON.stringify((r as { error?: unknown }).error ?? 'ok'),
+  (e: unknown) => (e instanceof EngineError ? e.reason : String(e)),
+);
+const shape = (exits: WorkerExit[]) => exits.map(({ reason, blamed, failed, blamedCompile }) => ({ reason, blamed, failed, blamedCompile }));
+
+// Compilations pending on a worker shielded any script there from blame: a caller sending harmless
+// ones beside its own memory bomb had the bomb fail WORKER_CRASHED (retried by the SDKs) and its
+// worker's death counted toward health. Compilations the worker never began are no suspects.
+it('a memory bomb is blamed though compilations wait on its worker', async () => {
+  const exits: WorkerExit[] = [];
+  engine = await startEngine({ workers: 1, maxSourceBytes: 64 * MiB, heartbeatTimeoutMs: 60_000, compileTimeoutMs: 60_000, onWorkerExit: (x) => exits.push(x) });
+  // It holds the worker's thread a second before filling its heap: the compilations sent meanwhile
+  // wait unread behind it.
+  const bomb = reasonOf(run(engine, 'const end = Date.now() + 1000; while (Date.now() < end) {} const m = new Map(); for (let i = 0; ; i++) m.set(i, i);',
+    { executionId: 'bomb', limits: { wallTimeoutMs: 30_000 } as never }));
+  const compiles: Promise<string>[] = [];
+  try {
+    await until('the bomb runs', () => engine!.stats().busyIsolates === 1, { seen: () => engine!.stats() });
+    for (let i = 0; i < 4; i++) compiles.push(reasonOf(engine.compile(`[${'0,'.repeat(1e5)}${i}]`)));
+    expect(await bomb).toContain('"kind":"memory_limit"');
+    expect(shape(exits)).toEqual([{ reason: 'ran out of memory (its heap was exhausted)', blamed: [{ executionId: 'bomb', kind: 'memory_limit' }], failed: 0, blamedCompile: undefined }]);
+    expect(engine.stats().recentWorkerFailures).toBe(0);
+    // Failed with the worker before they began, they compile on its replacement.
+    expect(await Promise.all(compiles)).toEqual(['"ok"', '"ok"', '"ok"', '"ok"']);
+  } finally {
+    await settle([bomb, ...compiles]);
+  }
+}, 120_000);
+
+// A compilation the host answered TIMEOUT (compileTimeoutMs) was forgotten while the worker still
+// compiled it: its memory death was then blamed on the script beside it (memory_limit), or, with none,
+// counted toward health as a crash of unknown cause.
+it('a compilation past its deadline that exhausts its heap beside a script is not blamed on the script', async () => {
+  const exits: WorkerExit[] = [];
+  // V8's report alone ends the worker: no RSS budget to come first.
+  engine = await startEngine({
+    workers: 1, maxSourceBytes: 64 * MiB, heartbeatTimeoutMs: 60_000, workerRssBudgetBytes: 64 * 1024 * MiB, compileTimeoutMs: 300, onWorkerExit: (x) => exits.push(x),
+  });
+  const compile = reasonOf(engine.compile(HUGE));
+  // The worker begins the compilation first, then runs the script while it goes on in its own isolate.
+  await new Promise((r) => setImmediate(r));
+  const busy = reasonOf(run(engine, 'while (true) {}', { executionId: 'busy', limits: { wallTimeoutMs: 120_000 } as never }));
+  try {
+    expect(await compile).toBe('TIMEOUT');
+    // Either may have run out: neither is blamed, and the death does not count toward health.
+    expect(await busy).toBe('WORKER_CRASHED');
+    expect(shape(exits)).toEqual([{ reason: 'ran out of memory (its heap was exhausted)', blamed: [], failed: 1, blamedCompile: undefined }]);
+    expect(engine.stats().recentWorkerFailures).toBe(0);
+  } finally {
+    await settle([compile, busy]);
+  }
+}, 180_000);
+
+it('a compilation past its deadline that exhausts its heap alone is blamed for its worker', async () => {
+  const exits: WorkerExit[] = [];
+  engine = await startEngine({
+    workers: 1, maxSourceBytes: 64 * MiB, heartbeatTimeoutMs: 60_000, workerRssBudgetBytes: 64 * 1024 * MiB, compileTimeoutMs: 300, onWorkerExit: (x) => exits.push(x),
+  });
+  expect(await reasonOf(engine.compile(HUGE))).toBe('TIMEOUT');
+  await until('the worker is replaced', () => exits.length === 1, { timeoutMs: 120_000, seen: () => exits });
+  expect(shape(exits)).toEqual([{ reason: "ran out of memory (a compilation exhausted its compile isolate's heap)", blamed: [], failed: 0, blamedCompile: true }]);
+  expect(engine.stats().recentWorkerFailures).toBe(0);
+}, 180_000);
+
+// A compilation alone on a worker that passed its RSS budget (the parser's memory is outside the
+// compile isolate's heap) was told it exceeded the compiler's 128 MiB heap, with that limit.
+it('a compilation that takes its worker past its memory budget is told that budget', async () => {
+  const exits: WorkerExit[] = [];
+  engine = await startEngine({ workers: 1, maxSourceBytes: 64 * MiB, heartbeatTimeoutMs: 60_000, workerRssBudgetBytes: 300 * MiB, compileTimeoutMs: 600_000, onWorkerExit: (x) => exits.push(x) });
+  const e = await engine.compile(HUGE).then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(EngineError);
+  expect(e).toMatchObject({ reason: 'RESOURCE_EXCEEDED', resource: 'memory', limit: 300 * MiB });
+  expect((e as Error).message).toBe('compiling the source took its worker past its memory budget of 300 MiB (its worker was replaced)');
+  expect(shape(exits)).toMatchObject([{ reason: expect.stringMatching(/^exceeded its memory budget/), blamed: [], failed: 0, blamedCompile: true }]);
+  expect(engine.stats().recentWorkerFailures).toBe(0);
+}, 180_000);
