@@ -421,7 +421,17 @@ class Slot {
       this.next = undefined;
       setImmediate(() => {
         // Not for an isolate disposed since (retired: replaced later, without a new generation yet).
-        if (this.next === undefined && !this.busy && !this.gone && gen === this.generation && !this.isolate.isDisposed) this.next = this.prepareSync();
+        if (this.next !== undefined || this.busy || this.gone || gen !== this.generation || this.isolate.isDisposed) return;
+        try {
+          this.next = this.prepareSync();
+        } catch {
+          // What earlier runs left in the isolate (its Symbol.for registry, say) filled it: the context (or
+          // the prelude) ran it out of memory. Thrown here it would end this process and everything in it;
+          // the isolate is replaced instead. One that fails fresh is only disposed: the next execution
+          // makes its own and reports what fails then (no loop of isolates that cannot start).
+          if (this.executions > 0) this.retire();
+          else this.dispose();
+        }
       });
       return;
     }
