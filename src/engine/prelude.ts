@@ -469,16 +469,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   };
   // join makes each element a string in a loop of V8's, deaf to the time limit: 1.2e6 doubles took 0.5 s, and
   // the ~6e6 a 512 MiB limit holds held a worker past its limit. An array longer than JOIN_PIECE (no Proxy) is
-  // joined here, JOIN_PIECE elements at a time (each read once, in order, into a copy V8 joins), the separator
-  // made a string once; an array already being joined so is '' inside itself, as V8 makes a cycle.
+  // joined here, JOIN_PIECE elements at a time (each read once, in order, and made a string, into a copy V8
+  // joins), the separator made a string once; an array already being joined so is '' inside itself, as V8 makes a cycle.
   const JOIN_PIECE = 65536, joining = bare();
   let joinDepth = 0;
-  // o's first len elements, each read once, in order, joined by V8's join JOIN_PIECE at a time.
+  // o's first len elements, each read once and made a string as it is read (as V8 does: an element's
+  // toString may change a later one), joined by V8's join JOIN_PIECE at a time.
   function joinPieces(o, len, sep) {
     let s = '';
     for (let at = 0; at < len; at += JOIN_PIECE) {
       const piece = bare(), n = MathMin(JOIN_PIECE, len - at);
-      for (let k = 0; k < n; k++) piece[k] = o[at + k];
+      for (let k = 0; k < n; k++) { const v = o[at + k]; piece[k] = v == null ? '' : typeof v === 'string' ? v : ${'`${v}`'}; }
       s = at === 0 ? apply(arrJoin, piece, [sep]) : s + sep + apply(arrJoin, piece, [sep]);
     }
     return s;
