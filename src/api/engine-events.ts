@@ -26,7 +26,7 @@ export interface EngineEvents {
   compiled(scriptId: string, success: boolean, ms: number, error?: string): void;
   executed(scriptId: string, outcome: ExecutionOutcome, usage: ResourceUsage): void;
   /** `clamped`: a request run with less than it asked for (auth.on_excess = "clamp"), where deny mode refuses it. */
-  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "clamped", principal: string, scriptId: string, executionId: string, detail: string, level: Level): void;
+  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "clamped", principal: string, scriptId: string, executionId: string, detail: string, level: Level, peer?: string): void;
   /** A call refused for missing or invalid credentials, from `peer` ("address:port"); announced coalesced (see unauthenticatedEvents). */
   unauthenticated(method: string, reason: string, level: Level, peer?: string): void;
 }
@@ -39,13 +39,13 @@ export interface EngineEventsOptions {
 
 export function engineEvents(publish: (event: ServiceEvent) => void, options: EngineEventsOptions = {}): EngineEvents {
   const emit = (event: ServiceEvent["event"]) => publish(create(ServiceEventSchema, { event }));
-  const violation = (kind: string, principal: string, scriptId: string, executionId: string, detail: string, level: Level, count = 1) =>
+  const violation = (kind: string, principal: string, scriptId: string, executionId: string, detail: string, level: Level, count: number, peer = "") =>
     emit({
       case: "securityViolation",
-      value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail, securityLevel: LEVEL_TO_PROTO[level], count }),
+      value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail, securityLevel: LEVEL_TO_PROTO[level], count, peer }),
     });
   const unauthenticated = unauthenticatedEvents(
-    (detail, level, count) => violation("unauthenticated", "", "", "", detail, level, count),
+    (detail, level, count, peer) => violation("unauthenticated", "", "", "", detail, level, count, peer),
     options.unauthenticatedWindowMs ?? 1000,
     options.log,
   );
@@ -63,7 +63,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
           resourceUsage: usage,
         }),
       }),
-    violation: (kind, principal, scriptId, executionId, detail, level) => violation(kind, principal, scriptId, executionId, detail, level),
+    violation: (kind, principal, scriptId, executionId, detail, level, peer) => violation(kind, principal, scriptId, executionId, detail, level, 1, peer),
     unauthenticated,
   };
 }
@@ -75,14 +75,14 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
  * the window are counted and announced together as one event when it ends (detail: the latest),
  * so a sustained flood costs one event a second. The log gets a warn line a minute at most.
  */
-function unauthenticatedEvents(announce: (detail: string, level: Level, count: number) => void, windowMs: number, log?: Logger): EngineEvents["unauthenticated"] {
+function unauthenticatedEvents(announce: (detail: string, level: Level, count: number, peer: string | undefined) => void, windowMs: number, log?: Logger): EngineEvents["unauthenticated"] {
   let open = false;
   let pending = 0;
   let latest = { detail: "", level: "safe" as Level, peer: undefined as string | undefined };
   let unlogged = 0;
   const warn = log ? throttledWarn(log, { onWrite: () => (unlogged = 0) }) : undefined;
   const say = (detail: string, level: Level, count: number, peer: string | undefined) => {
-    announce(detail, level, count);
+    announce(detail, level, count, peer);
     unlogged += count;
     warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail, peer: peer ?? "unknown" });
   };

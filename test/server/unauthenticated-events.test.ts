@@ -50,6 +50,8 @@ describe("refused credentials in the event log", () => {
     expect(violations.length).toBeLessThan(20);
     expect(violations.every((v) => v.kind === "unauthenticated" && v.detail === "scriptengine.v1.ScriptService/HealthCheck: invalid credentials")).toBe(true);
     expect(violations.reduce((n, v) => n + v.count, 0)).toBe(FLOOD);
+    // Each names the refused caller's address, as the log line does.
+    expect(violations.every((v) => /^127\.0\.0\.1:\d+$/.test(v.peer))).toBe(true);
     // And the log says so, without a line per call.
     const lines = server.logs().split("\n").filter((l) => l.includes("refused for missing or invalid credentials"));
     expect(lines.length).toBe(1);

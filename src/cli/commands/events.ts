@@ -40,7 +40,7 @@ export function summary(e: ServiceEvent): string {
     case "serviceUnregistered":
       return `${ev.value.serviceId} ${ev.value.reason}`;
     case "securityViolation":
-      return `${ev.value.kind} by ${ev.value.principal}${ev.value.scriptId ? ` in ${ev.value.scriptId}` : ""}: ${ev.value.detail}`;
+      return `${ev.value.kind} by ${ev.value.principal}${ev.value.peer ? ` from ${ev.value.peer}` : ""}${ev.value.scriptId ? ` in ${ev.value.scriptId}` : ""}: ${ev.value.detail}`;
     default:
       return "";
   }

@@ -739,7 +739,12 @@ type SecurityViolation struct {
 	// How many violations this event stands for. Refusals of credentials ("unauthenticated") are
 	// announced at most once a second: a later event counts those refused since, and its detail
 	// describes the latest. 1 for every other kind; 0 (unset, from older servers) means 1.
-	Count         uint32 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
+	Count uint32 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
+	// The caller's network address as the server saw it ("address:port"; an IPv6 address
+	// unbracketed, as grpc-js writes it), so a violation can be traced to a client without the
+	// server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call
+	// made in process, or from an older server).
+	Peer          string `protobuf:"bytes,8,opt,name=peer,proto3" json:"peer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -823,6 +828,13 @@ func (x *SecurityViolation) GetCount() uint32 {
 	return 0
 }
 
+func (x *SecurityViolation) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
 var File_scriptengine_v1_events_proto protoreflect.FileDescriptor
 
 const file_scriptengine_v1_events_proto_rawDesc = "" +
@@ -880,7 +892,7 @@ const file_scriptengine_v1_events_proto_rawDesc = "" +
 	"\x13ServiceUnregistered\x12\x1d\n" +
 	"\n" +
 	"service_id\x18\x01 \x01(\tR\tserviceId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xfa\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x8e\x02\n" +
 	"\x11SecurityViolation\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tprincipal\x18\x02 \x01(\tR\tprincipal\x12\x1b\n" +
@@ -888,7 +900,8 @@ const file_scriptengine_v1_events_proto_rawDesc = "" +
 	"\fexecution_id\x18\x04 \x01(\tR\vexecutionId\x12\x16\n" +
 	"\x06detail\x18\x05 \x01(\tR\x06detail\x12E\n" +
 	"\x0esecurity_level\x18\x06 \x01(\x0e2\x1e.scriptengine.v1.SecurityLevelR\rsecurityLevel\x12\x14\n" +
-	"\x05count\x18\a \x01(\rR\x05countBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
+	"\x05count\x18\a \x01(\rR\x05count\x12\x12\n" +
+	"\x04peer\x18\b \x01(\tR\x04peerBLZJgithub.com/scriptengine/scriptengine/gen/go/scriptengine/v1;scriptenginev1b\x06proto3"
 
 var (
 	file_scriptengine_v1_events_proto_rawDescOnce sync.Once

@@ -125,7 +125,7 @@ class ServiceUnregistered(_message.Message):
     def __init__(self, service_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class SecurityViolation(_message.Message):
-    __slots__ = ("kind", "principal", "script_id", "execution_id", "detail", "security_level", "count")
+    __slots__ = ("kind", "principal", "script_id", "execution_id", "detail", "security_level", "count", "peer")
     KIND_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     SCRIPT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +133,7 @@ class SecurityViolation(_message.Message):
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     SECURITY_LEVEL_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
     kind: str
     principal: str
     script_id: str
@@ -140,4 +141,5 @@ class SecurityViolation(_message.Message):
     detail: str
     security_level: _common_pb2.SecurityLevel
     count: int
-    def __init__(self, kind: _Optional[str] = ..., principal: _Optional[str] = ..., script_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., detail: _Optional[str] = ..., security_level: _Optional[_Union[_common_pb2.SecurityLevel, str]] = ..., count: _Optional[int] = ...) -> None: ...
+    peer: str
+    def __init__(self, kind: _Optional[str] = ..., principal: _Optional[str] = ..., script_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., detail: _Optional[str] = ..., security_level: _Optional[_Union[_common_pb2.SecurityLevel, str]] = ..., count: _Optional[int] = ..., peer: _Optional[str] = ...) -> None: ...

@@ -403,6 +403,16 @@ export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolati
    * @generated from field: uint32 count = 7;
    */
   count: number;
+
+  /**
+   * The caller's network address as the server saw it ("address:port"; an IPv6 address
+   * unbracketed, as grpc-js writes it), so a violation can be traced to a client without the
+   * server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call
+   * made in process, or from an older server).
+   *
+   * @generated from field: string peer = 8;
+   */
+  peer: string;
 };
 
 /**
