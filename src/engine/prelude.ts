@@ -510,7 +510,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // loop of it held a worker past its limit until it was replaced. One longer than TA_PIECE is sorted here
   // instead, in loops the time limit reaches: 8- and 16-bit integers by counting them, the others split
   // around pivots (three ways: NaN last, -0 before +0, as V8 orders them) into pieces of at most TA_PIECE,
-  // each given to V8's sort through a view of its own. toSorted sorts its copy alike. The results are V8's.
+  // each given to V8's sort through a view of its own. toSorted sorts its copy alike. The results are V8's, byte
+  // for byte but for the order of NaNs of different bit patterns (V8's sort leaves it to chance; here they keep theirs).
   const TA_PIECE = 65536, taSort = TAP.sort, taToSorted = TAP.toSorted, taFill = TAP.fill, taSet = TAP.set;
   const taTag = getOwnPropertyDescriptor(TAP, Symbol.toStringTag).get;
   const taBuffer = getOwnPropertyDescriptor(TAP, 'buffer').get, taByteOffset = getOwnPropertyDescriptor(TAP, 'byteOffset').get;
@@ -532,10 +533,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const C = taByName[name], bpe = C.BYTES_PER_ELEMENT, buffer = apply(taBuffer, ta, []), offset = apply(taByteOffset, ta, []);
     const floats = name === 'Float64Array' || name === 'Float32Array' || name === 'Float16Array';
     let n = len;
-    if (floats) { // NaNs last
-      n = 0;
-      for (let i = 0; i < len; i++) { const v = ta[i]; if (v === v) ta[n++] = v; }
-      if (n < len) apply(taFill, ta, [NaN, n, len]);
+    if (floats) { // NaNs last, in their order, each moved with its bits (its payload) through an integer view
+      let words = null, w = 0;
+      for (let i = len - 1; i >= 0; i--) {
+        const v = ta[i];
+        if (v === v) continue;
+        n--;
+        if (i === n) continue;
+        if (words === null) { const I = bpe === 2 ? taByName.Uint16Array : taByName.Uint32Array; w = bpe / I.BYTES_PER_ELEMENT; words = construct(I, [buffer, offset, len * w]); }
+        for (let k = 0; k < w; k++) { const x = words[i * w + k]; words[i * w + k] = words[n * w + k]; words[n * w + k] = x; }
+      }
     }
     const stack = bare();
     let top = 0, seed = 0x2545f491;
