@@ -36,7 +36,11 @@ export interface Grant {
   principal: Principal;
   permissions: string[];
   limits: ExecutionLimits;
-  /** The wall limit is the RPC's deadline (less its margin), shorter than every limit of the script's own. */
+  /**
+   * The wall limit is the RPC's deadline (less its margin), shorter than every limit of the script's
+   * own. The CPU-time budget is then the level's share of that deadline (cpuBudgetMs): a short deadline
+   * must not lift the share to a whole core.
+   */
   wallIsDeadline: boolean;
   caller: { key: string; limit: number };
   /** http tool requests one execution may make: the configuration's cap, tightened by the request. */
@@ -173,7 +177,6 @@ export function grantFor(input: GrantInput): Grant {
     limits: {
       memoryBytes,
       wallTimeoutMs,
-      ...(wallTimeoutMs < ownWallMs && { ownWallTimeoutMs: ownWallMs }),
       cpuShare: cpuShare >= 100 ? undefined : cpuShare,
       maxOutputBytes: config.execution.maxOutputBytes,
       maxReturnBytes: config.execution.maxReturnBytes,

@@ -24,7 +24,7 @@ import { principalOf, requirePermission } from "../auth/principal.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, firstLine, serviceError } from "../errors.ts";
-import { CompileError, cpuBudgetMs, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
+import { CompileError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
@@ -277,10 +277,13 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       case "timeout": {
         // The worker knows only its wall limit; when that was the call's deadline, the deadline stopped
         // it: the caller's choice, not a breach by the script, so no SecurityViolation.
+        // Its CPU budget was then its share of the deadline: a stop by that budget says so (still a
+        // breach of its CPU share, with that limit's ErrorInfo).
         const byDeadline = e.limit === "wall_clock" && g.wallIsDeadline;
+        const deadline = `${Math.round(g.limits.wallTimeoutMs)} ms`;
         const message = byDeadline
-          ? e.message.replace(/^the script exceeded its wall-clock limit of \S+ ms/, `the call's deadline ran out: the script was stopped after ${Math.round(g.limits.wallTimeoutMs)} ms`)
-          : e.message;
+          ? e.message.replace(/^the script exceeded its wall-clock limit of \S+ ms/, `the call's deadline ran out: the script was stopped after ${deadline}`)
+          : g.wallIsDeadline ? cpuShareOfDeadline(e.message, g.limits, "the script", `the call's ${deadline} deadline`) : e.message;
         if (!byDeadline) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level);
         throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
       }

@@ -15,7 +15,7 @@ export interface WorkerLimits {
    * is wallTimeoutMs; set for a run started again, whose wallTimeoutMs is only what was left of it.
    */
   wallLimitMs?: number;
-  /** CPU-time budget for the whole run (cpuShare × its own wall limit, at most wallTimeoutMs), ms. */
+  /** CPU-time budget for the whole run (cpuShare × wall timeout, at most wallTimeoutMs), ms. */
   cpuBudgetMs: number;
   maxOutputBytes: number;
   maxReturnBytes: number;

@@ -45,15 +45,10 @@ export interface ExecutionLimits {
   wallTimeoutMs: number;
   /**
    * CPU share in percent of one core (e.g. 50). Enforced as a CPU-time budget: the isolate may burn at
-   * most cpuShare% × its own wall limit of CPU (ownWallTimeoutMs, else wallTimeoutMs), never more than
-   * wallTimeoutMs; reported as usage.cpuPercentage. Undefined/100: no extra cap.
+   * most cpuShare% × wallTimeoutMs of CPU (the wall limit in force, a call's deadline included);
+   * reported as usage.cpuPercentage. Undefined/100: no extra cap.
    */
   cpuShare?: number;
-  /**
-   * The script's own wall limit, when the call's deadline cut wallTimeoutMs shorter: its CPU share is
-   * of this one, so a busy script is stopped by the deadline, not by a share of it.
-   */
-  ownWallTimeoutMs?: number;
   /** Cap of stdout and of stderr, each, in UTF-8 bytes. Beyond it the stream ends with a truncation marker. */
   maxOutputBytes: number;
   /** Cap of the JSON text of the return value, in UTF-8 bytes. Beyond it: error kind output_limit. */
@@ -160,7 +155,7 @@ export interface ExecutionError {
   stack: string;
   line: number;
   column: number;
-  /** A timeout's limit: the CPU-time budget (cpuShare × the script's own wall limit) or the wall clock. */
+  /** A timeout's limit: the CPU-time budget (cpuShare × wall timeout) or the wall clock. */
   limit?: TimeLimit;
 }
 

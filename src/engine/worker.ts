@@ -94,7 +94,7 @@ const TAIL_KINDS: readonly ExecutionErrorKind[] = [...LIMIT_KINDS, 'output_limit
 
 let recycles = 0;
 
-/** The timeout message of a run stopped at its CPU-time budget (cpuShare × its own wall limit). */
+/** The timeout message of a run stopped at its CPU-time budget (cpuShare × wall timeout). */
 function cpuBudgetMsg(msg: ExecMsg): string {
   return `the script exceeded its CPU time limit of ${msg.limits.cpuBudgetMs} ms`;
 }
@@ -651,7 +651,7 @@ class Slot {
     let wall: NodeJS.Timeout | undefined;
     let cpuWatch: NodeJS.Timeout | undefined;
     // The async path's guards: a wall-clock timer and a CPU-budget watch (timeouts do not cover awaits).
-    // A budget no shorter than the wall limit (no CPU share, or the call's deadline came first) needs no
+    // A budget no shorter than the wall limit (no CPU share, or a run started again with less left) needs no
     // watch: the thread's CPU time cannot pass its wall time, and the wall timer names the right limit.
     const armAsync = () => {
       wall = setTimeout(() => this.abort('timeout', wallMsg, 'wall_clock'), Math.max(0, run.wallEnd - performance.now()));

@@ -6,7 +6,7 @@
 import { Ajv, type ValidateFunction } from "ajv";
 import { LRUCache } from "lru-cache";
 import type { Config, Level } from "../config/types.ts";
-import { MAX_VALUE_DEPTH, valueNestsDeeper, type Engine, type ExecutionLimits, type ExecutionOutcome, type JsonObject, type JsonValue, type ToolCallback } from "../engine/index.ts";
+import { MAX_VALUE_DEPTH, cpuBudgetMs, cpuShareOfDeadline, valueNestsDeeper, type Engine, type ExecutionLimits, type ExecutionOutcome, type JsonObject, type JsonValue, type ToolCallback } from "../engine/index.ts";
 import { LEVEL_RANK } from "../auth/principal.ts";
 import { LEVELS } from "../api/limits.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
@@ -178,23 +178,15 @@ export class SchemaValidator {
 
 const tighter = (a: Level, b: Level): Level => (LEVEL_RANK[a] <= LEVEL_RANK[b] ? a : b);
 
-/**
- * Limits for running a tool at `level`: the level table capped by the configuration and `timeoutMs`.
- * `deadlineMs`, the time its call may take, may cut the wall limit shorter; the CPU share is then
- * of the tool's own wall limit (ownWallTimeoutMs), as for an execution (api/limits.ts grantFor): a
- * share of the caller's remaining time would stop a busy tool by a budget where that time is what ran out.
- */
-export function toolLimits(config: Config, level: Level, timeoutMs: number, hostTools: string[], deadlineMs = Infinity): ExecutionLimits {
+/** Limits for running a tool at `level`: the level table capped by the configuration and `timeoutMs`. */
+export function toolLimits(config: Config, level: Level, timeoutMs: number, hostTools: string[]): ExecutionLimits {
   const t = LEVELS[level];
   const rl = config.resourceLimits;
   const min = (...v: (number | undefined)[]) => Math.min(...v.filter((x): x is number => x !== undefined && Number.isFinite(x)));
   const cpu = min(t.cpuShare, rl.maxCpuPercentage);
-  const ownWallMs = min(t.timeoutMs, rl.maxExecutionTimeMs, timeoutMs);
-  const wallTimeoutMs = Math.min(ownWallMs, deadlineMs);
   return {
     memoryBytes: min(t.memoryBytes, rl.maxMemoryBytes),
-    wallTimeoutMs,
-    ...(wallTimeoutMs < ownWallMs && { ownWallTimeoutMs: ownWallMs }),
+    wallTimeoutMs: min(t.timeoutMs, rl.maxExecutionTimeMs, timeoutMs),
     cpuShare: cpu >= 100 ? undefined : cpu,
     maxOutputBytes: config.execution.maxOutputBytes,
     maxReturnBytes: config.execution.maxReturnBytes,
@@ -330,7 +322,8 @@ export class ToolRegistry {
     const level = caller ? tighter(caller.level, tool.securityLevel) : tool.securityLevel;
     // The tool's own run ends within the caller's call (caller.timeoutMs: the tool timeout, or the
     // caller's remaining wall time less the margin it needs to catch the tool's error), before its
-    // caller's deadline passes. Its own limit, and the CPU share of it, is the operation timeout's.
+    // caller's deadline passes. Its own limit is the operation timeout's; its CPU share is of the
+    // shorter of the two, the time it has (execute).
     const timeoutMs = this.#d.config.resourceLimits.operationTimeoutMs;
     const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, deadlineMs: caller?.timeoutMs });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
@@ -352,7 +345,9 @@ export class ToolRegistry {
    * `hostTools` replaces the real host tools (smoke runs never reach the network or the disk).
    * `caller` counts the run against that caller's concurrent executions (a migration's describe
    * and smoke runs); a tool called from a script has none: its script already holds the slot.
-   * `deadlineMs`, the time its calling script's call may take, cuts the wall limit, not its CPU share.
+   * `deadlineMs`, the time its calling script's call may take, may cut the wall limit, and so its CPU
+   * budget (the level's share of the time the tool has, as for an execution's deadline): a stop by that
+   * budget then says it was a share of what its caller left it.
    */
   execute(
     tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
@@ -364,8 +359,10 @@ export class ToolRegistry {
     options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; caller?: { key: string; limit: number }; deadlineMs?: number } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
-    const limits = toolLimits(config, level, timeoutMs, tool.hostTools, options.deadlineMs);
-    return engine.execute(
+    const own = toolLimits(config, level, timeoutMs, tool.hostTools);
+    const deadlineMs = options.deadlineMs ?? Infinity;
+    const limits = deadlineMs < own.wallTimeoutMs ? { ...own, wallTimeoutMs: deadlineMs } : own;
+    const outcome = engine.execute(
       {
         source: toolModuleSource(tool.source),
         language: tool.language,
@@ -390,5 +387,9 @@ export class ToolRegistry {
       },
       signal,
     );
+    // Told as a share of its caller's time only when that time made its budget smaller.
+    if (cpuBudgetMs(limits) >= cpuBudgetMs(own)) return outcome;
+    const left = `the ${limits.wallTimeoutMs} ms its calling script left it`;
+    return outcome.then((o) => (o.error?.limit === "cpu_time" ? { ...o, error: { ...o.error, message: cpuShareOfDeadline(o.error.message, limits, "the tool", left) } } : o));
   }
 }
