@@ -24,7 +24,7 @@ import { principalOf, requirePermission } from "../auth/principal.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, firstLine, serviceError } from "../errors.ts";
-import { CompileError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
+import { CompileError, EngineError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
@@ -52,6 +52,9 @@ export interface ScriptsDeps {
 }
 
 const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
+
+/** How a compile that reached the compiler can fail, other than by a syntax error. */
+const COMPILER_FAILURES: ReadonlySet<string> = new Set(["RESOURCE_EXCEEDED", "TIMEOUT", "WORKER_CRASHED"]);
 
 const language = (l: ScriptLanguage) => (l === ScriptLanguage.TYPESCRIPT ? "typescript" : "javascript");
 const kindOf = (k: ScriptKind) => (k === ScriptKind.MODULE ? "module" : k === ScriptKind.EXPRESSION ? "expression" : undefined);
@@ -152,6 +155,10 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         events.compiled(scriptId, false, performance.now() - t0, err.message);
         throw serviceError("COMPILATION_ERROR", err.message, { metadata: { script_id: scriptId, line: err.line, column: err.column } });
       }
+      // A compile that reached the compiler and failed otherwise (the compiler's memory, its deadline,
+      // its workers lost) is announced too, whether or not its caller still waits; one refused before
+      // (a full queue, a stopping engine) never reached it.
+      if (err instanceof EngineError && COMPILER_FAILURES.has(err.reason)) events.compiled(scriptId, false, performance.now() - t0, firstLine(err));
       throw err;
     }
   }
