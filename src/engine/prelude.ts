@@ -408,6 +408,39 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return fromArrayLike(this, obj, len, mapfn, arguments[2]);
   };
   defineProperty(ArrayC, 'from', { value: from, writable: true, configurable: true });
+  // Promise.all, allSettled, any and race step through an Array (or typed array, or array-like given the
+  // Array iterator) with V8's own iterator in a loop deaf to the time limit, a promise and a reaction made
+  // for each element, a hole included: Promise.all(new Array(1e9)) grew the heap into GC thrash and held a
+  // worker until it was replaced. Iterated so, a list longer than maxWalk (no dense Array that long fits in
+  // the limit) is refused as V8 refuses an iterable it cannot iterate: the promise returned rejects.
+  // Any other iteration (a Proxy, a length getter, an iterator of the script's) runs script code at each
+  // step, which the time limit reaches, and goes to V8 as it is.
+  const AIP = getPrototypeOf(apply(AP[SymIter], [], [])), aipNext = AIP.next, arrValues = AP[SymIter], taValues = TAP[SymIter];
+  function nativeIterLength(o) {
+    if (o === null || typeof o !== 'object' || (proxiesMade && apply(wsHas, proxies, [o]))) return undefined;
+    let f;
+    for (let p = o; p !== null; p = getPrototypeOf(p)) {
+      if (proxiesMade && apply(wsHas, proxies, [p])) return undefined;
+      const d = getOwnPropertyDescriptor(p, SymIter);
+      if (d !== undefined) { f = hasOwn(d, 'value') ? d.value : undefined; break; }
+    }
+    if (f !== arrValues && f !== taValues) return undefined;
+    const d = getOwnPropertyDescriptor(AIP, 'next');
+    if (d === undefined || !hasOwn(d, 'value') || d.value !== aipNext) return undefined;
+    return fixedLength(o);
+  }
+  const combined = (name) => {
+    const orig = PromiseC[name];
+    const guard = ({ [name](iterable) {
+      const n = nativeIterLength(iterable);
+      if (n === undefined || !(n > maxWalk)) return apply(orig, this, arguments);
+      const e = tooLong(n, guard);
+      return apply(orig, this, [{ __proto__: null, [SymIter]() { throw e; } }]);
+    } })[name];
+    return guard;
+  };
+  const combinators = ['all', 'allSettled', 'any', 'race'];
+  for (let i = 0; i < combinators.length; i++) defineProperty(PromiseC, combinators[i], { value: combined(combinators[i]), writable: true, configurable: true });
   // The Proxy constructor and Proxy.revocable note each proxy they make (nothing else makes one).
   defineProperty(ProxyC, 'revocable', {
     value: function revocable(target, handler) {

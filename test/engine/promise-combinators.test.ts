@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/index.ts';
+import { expectHealthy, MiB, parkedNeighbour, run, startEngine } from './helpers.ts';
+
+// Promise.all and allSettled stepped through new Array(1e9) with V8's own iterator, in a loop deaf to
+// the time limit, a promise and a reaction made for each hole: one line held a worker ~5 s past a 1 s
+// limit until it was replaced, and the executions parked in it failed with it.
+
+let engine: Engine;
+const exits: { reason: string }[] = [];
+beforeAll(async () => { engine = await startEngine({ workers: 1, onWorkerExit: (e) => exits.push(e) }); }, 20_000);
+afterAll(async () => { await engine?.close(); }, 20_000);
+beforeEach(() => { exits.length = 0; });
+
+const safe = { memoryBytes: 50 * MiB, wallTimeoutMs: 1000, cpuShare: 50 };
+
+describe('Promise combinators over a long list', () => {
+  for (const name of ['all', 'allSettled']) {
+    it(`Promise.${name}(new Array(1e9)) leaves its worker and a parked neighbour alone`, async () => {
+      const neighbour = parkedNeighbour(engine);
+      await new Promise((r) => setTimeout(r, 300)); // the neighbour is parked on its timer
+      const r = await run(engine, `Promise.${name}(new Array(1e9)); 1`, { limits: safe as never });
+      expect(r.error?.message ?? '').not.toContain('replaced');
+      expect(exits).toEqual([]);
+      const n = await neighbour;
+      expect(n.returnValue, JSON.stringify(n.error)).toBe('neighbour ok');
+      await expectHealthy(engine);
+    }, 30_000);
+  }
+
+  it('rejects with a RangeError for each combinator and each list iterated by V8 alone', async () => {
+    const source = `(async () => {
+      const out = [];
+      const lists = [new Array(1e9), new Uint8Array(2e7), { length: 1e9, [Symbol.iterator]: Array.prototype.values }];
+      for (const name of ['all', 'allSettled', 'any', 'race']) {
+        for (const l of lists) {
+          const p = Promise[name](l);
+          out.push(p instanceof Promise);
+          try { await p; out.push('settled'); } catch (e) { out.push(e.constructor.name, /too long/.test(e.message)); }
+        }
+      }
+      return out;
+    })()`;
+    const r = await run(engine, source, { limits: { memoryBytes: 50 * MiB, wallTimeoutMs: 20_000 } as never });
+    expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+    expect(r.returnValue).toEqual(Array(12).fill([true, 'RangeError', true]).flat());
+    expect(exits).toEqual([]);
+  }, 30_000);
+
+  it('answers ordinary inputs as V8 does', async () => {
+    const source = `(async () => {
+      const log = [];
+      const tick = () => new Promise((r) => setTimeout(r, 1));
+      const note = (tag) => (v) => { log.push([tag, v instanceof Error || (v && v.errors) ? [v.name, v.message, v.errors && v.errors.map(String)] : v]); };
+      const thenable = (v, fail) => ({ then(res, rej) { log.push(['then', v]); fail ? rej(v) : res(v); } });
+      const lists = [
+        [], [1, 2, 3], [, , 3], [Promise.resolve(1), 2, thenable(3)], [Promise.reject(new Error('x')), Promise.reject(new Error('y'))],
+        [thenable('a', true), 1], 'abc', new Set([1, Promise.resolve(2)]), new Uint8Array([1, 2]),
+        (function* () { log.push('gen start'); yield 1; yield Promise.resolve(2); log.push('gen end'); })(),
+        { [Symbol.iterator]() { let i = 0; return { next() { log.push(['next', i]); return { done: i > 2, value: i++ }; }, return() { log.push('return'); return {}; } }; } },
+        { [Symbol.iterator]() { return { next() { throw new TypeError('next threw'); } }; } },
+        { [Symbol.iterator]: 1 }, 7, null, undefined,
+      ];
+      for (const name of ['all', 'allSettled', 'any', 'race']) {
+        const f = Promise[name];
+        log.push([name, f.name, f.length, typeof f.prototype, Object.getOwnPropertyDescriptor(Promise, name).enumerable]);
+        for (let i = 0; i < lists.length; i++) {
+          let p;
+          try { p = Promise[name](lists[i]); } catch (e) { log.push(['sync', name, i, e.name]); continue; }
+          p.then(note(name + i), note(name + i + '!'));
+        }
+        await tick();
+        // A subclass, a non-constructor receiver, a resolve that throws.
+        class P extends Promise {}
+        const q = P[name]([1, Promise.resolve(2)]);
+        log.push(['sub', q instanceof P]);
+        q.then(note('sub' + name), note('sub!' + name));
+        try { f.call(1, []); } catch (e) { log.push(['nc', e.name]); }
+        const C = function (ex) { return new Promise(ex); };
+        C.resolve = () => { throw new Error('resolve threw'); };
+        f.call(C, [1]).then(note('C' + name), note('C!' + name));
+        await tick();
+      }
+      return log;
+    })()`;
+    const r = await run(engine, source, { limits: { memoryBytes: 50 * MiB, wallTimeoutMs: 20_000 } as never });
+    expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+    const native = JSON.parse(JSON.stringify(await (0, eval)(source)));
+    expect(r.returnValue).toEqual(native);
+    expect(exits).toEqual([]);
+  }, 30_000);
+});
