@@ -2,6 +2,7 @@
 // which always carries a google.rpc.ErrorInfo (domain "scriptengine.v1"), plus RetryInfo when a
 // retry can succeed. Both doors send it: connect-node natively, the grpc-js door as
 // grpc-status-details-bin (see doors/grpc-status.ts).
+/// <reference lib="es2024.string" />
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
@@ -63,8 +64,13 @@ export interface ServiceErrorOptions {
 export const MAX_ERROR_MESSAGE_BYTES = 512;
 export const MAX_ERROR_METADATA_BYTES = 256;
 
-/** `text` cut to at most `maxBytes` of UTF-8, on a character boundary, marked with "…" when cut. */
+/**
+ * `text` cut to at most `maxBytes` of UTF-8, on a character boundary, marked with "…" when cut;
+ * a lone surrogate (a script's text may hold one) is U+FFFD, as binary protobuf writes it: grpc-js
+ * percent-encodes a status message with encodeURI, which throws on one, and JSON clients refuse it.
+ */
 export function clipText(text: string, maxBytes: number): string {
+  text = text.toWellFormed();
   if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
   const budget = maxBytes - 3; // "…" is three bytes
   let end = Math.min(text.length, budget);
@@ -145,7 +151,7 @@ export function reasonOf(err: unknown): string | undefined {
  */
 export function toServiceError(err: unknown): ConnectError {
   if (err instanceof ConnectError) {
-    if (Buffer.byteLength(err.rawMessage) <= MAX_ERROR_MESSAGE_BYTES) return err;
+    if (Buffer.byteLength(err.rawMessage) <= MAX_ERROR_MESSAGE_BYTES && err.rawMessage.isWellFormed()) return err;
     const clipped = new ConnectError(clipText(err.rawMessage, MAX_ERROR_MESSAGE_BYTES), err.code, err.metadata, undefined, err.cause);
     clipped.details = err.details;
     return clipped;

@@ -11,6 +11,7 @@ import { DEFAULT_EMIT_LIMITS, validateEmittedEvent, type EmitLimits } from "../e
 import type { EventBus } from "../events/bus.ts";
 import type { ServiceRegistry } from "../registry/registry.ts";
 import { engineOnly } from "../events/engine-only.ts";
+import { wellFormedEvent } from "../events/clip.ts";
 import type { MetricsContributor } from "./script-service.ts";
 
 export interface EventServiceDeps {
@@ -26,13 +27,17 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
   return {
     emit: (req, ctx) => {
       const principal = requirePermission(ctx, "events:emit");
-      const bytes = validateEmittedEvent(req.event, limits);
+      // Proto3 JSON decoding lets a lone surrogate through in a google.protobuf.Value (a string, a
+      // Struct key), where binary decodes one as U+FFFD: taken as binary gives it, or JSON
+      // subscribers could not read past the event.
+      const event = req.event && wellFormedEvent(req.event);
+      const bytes = validateEmittedEvent(event, limits);
       if (!hasPermission(principal, "admin")) {
         // What only the engine can know is the engine's (or an admin's) to say, and what is about a
         // service another principal registered, its owner's; a principal named like the engine's
         // service would publish under its source.
         const notOwner = deps.registry && ((id: string) => deps.registry!.whyNotOwner(id, { principal: principal.name, admin: false }));
-        const why = principal.name === bus.source ? `the principal "${principal.name}" has the engine's own name` : engineOnly(req.event!, bus.source, notOwner);
+        const why = principal.name === bus.source ? `the principal "${principal.name}" has the engine's own name` : engineOnly(event!, bus.source, notOwner);
         if (why) {
           throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not emit this event: ${why} (needs the "admin" permission)`, {
             metadata: { permission: "admin", principal: principal.name },
@@ -41,11 +46,11 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
       }
       // An event id is its event's (the server's or the one given): the same source emitting it
       // again (a retry) gets the event it published; no other may reuse it while it is retained.
-      const again = req.event!.eventId ? bus.retainedById(req.event!.eventId) : undefined;
+      const again = event!.eventId ? bus.retainedById(event!.eventId) : undefined;
       if (again && again.source === principal.name) return { sequence: again.sequence, eventId: again.eventId };
       if (again) throw serviceError("VALIDATION_ERROR", "event.event_id is the id of another source's event", { field: "event.event_id" });
       // The source is who emitted it, as authenticated: a caller cannot speak for another service.
-      const stored = bus.append({ ...req.event!, source: principal.name }, bytes);
+      const stored = bus.append({ ...event!, source: principal.name }, bytes);
       return { sequence: stored.sequence, eventId: stored.eventId };
     },
     subscribe: (req, ctx) => {

@@ -56,6 +56,9 @@ const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
 /** How a compile that reached the compiler can fail, other than by a syntax error. */
 const COMPILER_FAILURES: ReadonlySet<string> = new Set(["RESOURCE_EXCEEDED", "TIMEOUT", "WORKER_CRASHED"]);
 
+/** `n` if a uint32 field can hold it, else 0 (none). */
+const uint32OrZero = (n: number) => (Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff ? n : 0);
+
 const language = (l: ScriptLanguage) => (l === ScriptLanguage.TYPESCRIPT ? "typescript" : "javascript");
 const kindOf = (k: ScriptKind) => (k === ScriptKind.MODULE ? "module" : k === ScriptKind.EXPRESSION ? "expression" : undefined);
 const SEVERITY = { info: Severity.INFO, warning: Severity.WARNING, error: Severity.ERROR } as const;
@@ -276,7 +279,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const details = t && [{
       desc: ExecutionOutputSchema,
       value: {
-        stdoutTail: t.stdout.text, stderrTail: t.stderr.text, stdoutBytes: BigInt(t.stdout.bytes), stderrBytes: BigInt(t.stderr.bytes),
+        stdoutTail: t.stdout.text.toWellFormed(), stderrTail: t.stderr.text.toWellFormed(), stdoutBytes: BigInt(t.stdout.bytes), stderrBytes: BigInt(t.stderr.bytes),
         stdoutCut: t.stdout.cut, stderrCut: t.stderr.cut,
       },
     }];
@@ -315,12 +318,22 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       scriptId,
       // The worker held it to max_return_bytes as JSON and as a Value (limits.maxReturnValueBytes).
       returnValue: o.returnValue === undefined ? undefined : fromJson(ValueSchema, o.returnValue as PbJson),
-      stdout: o.stdout,
-      stderr: o.stderr,
+      // What the script wrote is well-formed, as binary protobuf writes it (a lone surrogate is
+      // U+FFFD): proto3 JSON clients refuse the whole result otherwise.
+      stdout: o.stdout.toWellFormed(),
+      stderr: o.stderr.toWellFormed(),
       executionTime: durationOf(o.executionTimeMs),
       success: o.success,
       error: o.error
-        ? { kind: ERROR_KIND[o.error.kind] ?? ExecutionErrorKind.UNSPECIFIED, name: o.error.name, message: o.error.message, stack: o.error.stack, line: o.error.line, column: o.error.column }
+        ? {
+            kind: ERROR_KIND[o.error.kind] ?? ExecutionErrorKind.UNSPECIFIED,
+            name: o.error.name.toWellFormed(),
+            message: o.error.message.toWellFormed(),
+            stack: o.error.stack.toWellFormed(),
+            // Read from a stack the script may have written: any number, where the field is a uint32.
+            line: uint32OrZero(o.error.line),
+            column: uint32OrZero(o.error.column),
+          }
         : undefined,
       resourceUsage: usage,
       metadata: {

@@ -17,7 +17,7 @@ import { SCRIPT_REQUEST_HEADER } from "../auth/principal.ts";
 import { withEarlyResponsesEndingTheirRequest } from "./early-response.ts";
 import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { serviceError } from "../errors.ts";
+import { clipText, serviceError } from "../errors.ts";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
 import { grpcTimeoutMs } from "./grpc-timeout.ts";
 import { RequestBody, requestBodyKey } from "./request-body.ts";
@@ -25,6 +25,7 @@ import { inviteOnlyBodiesThatFit } from "./expect-continue.ts";
 import { withPlainHealth } from "./plain-health.ts";
 import { cutLog, peerOf, type CutLog } from "./cut-log.ts";
 import type { Logger } from "../log.ts";
+import { throttledWarn } from "../log-throttle.ts";
 import { peerKey } from "./peer.ts";
 import { capConnections, logAcceptErrors } from "./max-connections.ts";
 
@@ -60,6 +61,8 @@ const H1_HEADERS_TIMEOUT_MS = 60_000;
  */
 export async function openConnectDoor(address: string, services: ServedService[], limits: DoorLimits, tls?: TlsMaterial, corsOrigins: string[] = [], auth?: HttpDoorAuth, localCallersOnly = false, serving?: () => boolean, log?: Logger): Promise<ConnectDoor> {
   const cuts = cutLog(log, "http");
+  const warnUnencodable = log && throttledWarn(log);
+  const unencodable = (method: string, detail: string) => void warnUnencodable?.("unencodable_response", "a response could not be encoded; INTERNAL sent instead", { method, detail: clipText(detail, 256) });
   // Each request's body, stoppable by its call's deadline and, when one message, bounded by idle_timeout (request-body.ts).
   const bodies = new WeakMap<object, RequestBody>();
   const adapter = connectNodeAdapter({
@@ -73,7 +76,7 @@ export async function openConnectDoor(address: string, services: ServedService[]
       auth?.begins(ctx);
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
       refuseUndecodableQuery(ctx);
-      mendUndecodableRequests(ctx, limits.maxRequestBytes);
+      mendUndecodableRequests(ctx, limits.maxRequestBytes, unencodable);
       ctx.values.get(requestBodyKey)?.endWith(ctx);
       auth?.beforeBody(ctx);
     },

@@ -7,10 +7,15 @@
 // headers arrive (telemetry/rpc.ts atDoor): a call grpc-js or this door refuses before the handler
 // runs is recorded with the status its caller gets, and the handler's own begin takes over the others
 // (but a status grpc-js sends itself still ends the span: a stream's handler runs from its headers).
+// A status grpc-js cannot send (it percent-encodes the message with encodeURI, which throws on a lone
+// surrogate: at once, or on a stream whose headers went out, in an event handler nobody catches)
+// would leave its caller waiting for its deadline: it is sent as INTERNAL with a generic message.
 import * as grpc from "@grpc/grpc-js";
 import { createContextValues, type ContextValues } from "@connectrpc/connect";
 import { atDoor, type RpcTelemetry } from "../telemetry/rpc.ts";
 import { serviceError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { throttledWarn } from "../log-throttle.ts";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { badGrpcTimeout, SHOWN_CHARS } from "./grpc-timeout.ts";
 import { requestTooLargeStatus, type Status } from "./request-too-large.ts";
@@ -44,6 +49,33 @@ function badTimeoutStatus(status: Status): Status | undefined {
   return { ...status, ...grpcStatusOf(badGrpcTimeout(value)) } as Status;
 }
 
+type Warn = ReturnType<typeof throttledWarn> | undefined;
+
+/** INTERNAL with a generic message in place of `status`, which could not be sent; logged (throttled). */
+function internalFor(status: Status, method: string, why: string, warn: Warn): Status {
+  warn?.("unsendable_status", "a gRPC status could not be sent as made; INTERNAL sent instead", { method, code: grpc.status[status.code], why });
+  return { ...status, ...grpcStatusOf(serviceError("INTERNAL_ERROR", "internal error")) } as Status;
+}
+
+/** `status`, or INTERNAL when grpc-js could not send its message. */
+const sendable = (status: Status, method: string, warn: Warn): Status =>
+  status.details === undefined || status.details.isWellFormed() ? status : internalFor(status, method, "its message holds a lone surrogate", warn);
+
+/** grpc-js's sendStatus, made to send something when it throws before writing (it writes a status in one step). */
+function sendingSafely(send: (status: Status) => void, method: string, warn: Warn): (status: Status) => void {
+  return (status) => {
+    try {
+      send(status);
+    } catch (err) {
+      try {
+        send(internalFor(status, method, err instanceof Error ? err.message : String(err), warn));
+      } catch {
+        // Nothing more to try: the stream is gone, and its client sees that.
+      }
+    }
+  };
+}
+
 const VALUES = Symbol("door context values");
 type Carrying = grpc.Metadata & { [VALUES]?: ContextValues };
 
@@ -63,11 +95,16 @@ export function headersOf(metadata: grpc.Metadata): Headers {
  * A server interceptor for a door whose request cap is `limit` bytes; it must come first, so it is
  * handed grpc-js's own call. With `telemetry`, each call is traced from its headers.
  */
-export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTelemetry): grpc.ServerInterceptor => (method, call) => {
-  const send = call.sendStatus.bind(call);
+export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTelemetry, log?: Logger): grpc.ServerInterceptor => {
+  const warn = log && throttledWarn(log);
+  return (method, call) => intercept(method, call, limit, telemetry, warn);
+};
+
+function intercept(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface, limit: number, telemetry: RpcTelemetry | undefined, warn: Warn): grpc.ServerInterceptingCall {
+  const send = sendingSafely(call.sendStatus.bind(call), method.path, warn);
   // A status grpc-js sends itself, with its ErrorInfo; undefined for one a handler (or interceptor) sends.
   const own = (status: Status) => requestTooLargeStatus(status, limit) ?? deadlineStatus(status) ?? badTimeoutStatus(status);
-  const mended = (status: Status) => own(status) ?? status;
+  const mended = (status: Status) => own(status) ?? sendable(status, method.path, warn);
   // Without telemetry every call pays only the status mend (no context values, no metadata).
   if (!telemetry) {
     call.sendStatus = (status) => send(mended(status));
@@ -80,7 +117,7 @@ export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTeleme
   };
   call.sendStatus = (status) => {
     const refused = own(status);
-    const sent = refused ?? status;
+    const sent = refused ?? sendable(status, method.path, warn);
     // A status sent before grpc-js started the call (its stream already gone): traced without its headers.
     if (!ended) begin(new grpc.Metadata());
     // grpc-js's own status is what the caller gets, also when a handler took the call (a client or
@@ -98,4 +135,4 @@ export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTeleme
         },
       }),
   });
-};
+}

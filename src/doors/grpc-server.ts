@@ -48,7 +48,7 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
     // deadline passed itself; this gives both the HTTP door's ErrorInfo, REQUEST_TOO_LARGE and TIMEOUT
     // (grpc-js-statuses.ts). First: it needs grpc-js's own call.
     // A one-message request must arrive within idle_timeout, as on the HTTP door (grpc-request-within.ts).
-    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes, telemetry), requestWithin(limits.idleTimeoutMs, cuts)],
+    interceptors: [grpcJsStatusesWithErrorInfo(limits.maxRequestBytes, telemetry, log), requestWithin(limits.idleTimeoutMs, cuts)],
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");

@@ -53,13 +53,25 @@ function percentEncodedUtf8(text: string): boolean {
 /** What protobuf-es's base64Decode takes: either alphabet, padding only at the end. */
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
+/** Told a response the server could not encode (the library's words, for the log only). */
+export type OnUnencodable = (method: string, detail: string) => void;
+
 /** `maxRequestBytes`: server.max_request_bytes, connect-node's readMaxBytes. */
-export function mendUndecodableRequests(ctx: HandlerContext, maxRequestBytes: number): void {
-  ctx.signal.addEventListener("abort", () => mend(ctx, ctx.signal.reason, maxRequestBytes), { once: true });
+export function mendUndecodableRequests(ctx: HandlerContext, maxRequestBytes: number, onUnencodable?: OnUnencodable): void {
+  ctx.signal.addEventListener("abort", () => mend(ctx, ctx.signal.reason, maxRequestBytes, onUnencodable), { once: true });
 }
 
-function mend(ctx: HandlerContext, err: unknown, maxRequestBytes: number): void {
+// protobuf-es refusing to encode the server's own response (a value out of its field's range), in
+// connect-node's binary and JSON serialisation's words.
+const UNENCODABLE = /^(serialize binary: )?cannot encode |cannot be NaN or Infinity$|must have a value$/;
+
+function mend(ctx: HandlerContext, err: unknown, maxRequestBytes: number, onUnencodable?: OnUnencodable): void {
   if (!(err instanceof ConnectError) || err.findDetails(ErrorInfoSchema).length > 0) return;
+  // The server's fault, and its internals: INTERNAL in generic words, as any unknown error, and logged.
+  if (err.code === Code.Internal && UNENCODABLE.test(err.rawMessage)) {
+    onUnencodable?.(`${ctx.service.typeName}/${ctx.method.name}`, err.rawMessage);
+    return become(err, serviceError("INTERNAL_ERROR", "internal error"));
+  }
   const binary = err.code === Code.Internal && err.rawMessage.startsWith(PARSE_BINARY);
   // A compressed body cut short is the caller's too, not a server fault.
   if (err.code === Code.Internal && err.rawMessage === "decompression failed") return rewrite(ctx, err, "its compressed body is not valid");

@@ -21,6 +21,7 @@ import { CompileError, EngineError } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
 import { cpuBudgetMs } from './cpu-budget.ts';
+import { mayHoldLoneSurrogates, wellFormedJson } from './well-formed-json.ts';
 import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
 import type {
   CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
@@ -710,7 +711,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       const out = r.outcome;
       let returnValue: JsonValue | undefined;
-      if (out.ok && out.returnJson !== undefined) returnValue = JSON.parse(out.returnJson) as JsonValue;
+      if (out.ok && out.returnJson !== undefined) returnValue = JSON.parse(out.returnJson, mayHoldLoneSurrogates(out.returnJson) ? wellFormedJson : undefined) as JsonValue;
       const outcome: ExecutionOutcome = {
         executionId,
         success: out.ok,
