@@ -22,7 +22,8 @@
  * The three host functions are plain sync ivm.Callbacks (an ivm.Reference handed to a fresh context
  * costs the context its own copy of the Reference class: ~10 % of a warm execution's CPU). What
  * completes later is delivered by the worker calling `api` again: reply() for a tool, fire() for a timer.
- *   hostLog(stream 1|2, text, totalUtf8Bytes, end?) (end: the last characters of a line cut to text)
+ *   hostLog(stream 1|2, text, totalUtf8Bytes, end?) (end: the last characters of a line cut to text);
+ *                            hostLog(3, '', bytes): bytes more of Symbol.for keys this context registered
  *   hostTool(name, argsJson) -> callId (a reply() follows) or an envelope string (the answer, at once)
  *   hostTimer(ms, timerId)   -> a fire(timerId) follows after ms; ms < 0 clears that timer (the host
  *                               holds a real timer per pending one, so a cleared one must go there too)
@@ -70,6 +71,9 @@ export const LOCALE_LIST_MAX = 256, LOCALE_LIST_MAX_CHARS = 65536;
 export const EXTENSION_OPTION_MAX_CHARS = 128;
 /** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
 export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
+
+/** Bytes of Symbol.for keys new to a context after which the prelude tells the host (see the prelude's Symbol.for). */
+export const SYMBOL_REPORT_STEP = 8192;
 
 export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, hostTimer, memoryBytes) {
   'use strict';
@@ -441,6 +445,29 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   };
   const combinators = ['all', 'allSettled', 'any', 'race'];
   for (let i = 0; i < combinators.length; i++) defineProperty(PromiseC, combinators[i], { value: combined(combinators[i]), writable: true, configurable: true });
+
+  // ---- Symbol.for: the registry is the isolate's, not the context's ------------------------------
+  // A key registered stays in the isolate's heap for every later execution, counted against its limit:
+  // a few short runs of distinct keys left the next callers too little room. Each key new to this
+  // context is charged 2 bytes a character and 64 for its symbol and entry, and the host is told the
+  // charge in steps of SYMBOL_REPORT_STEP, rounded up (hostLog stream 3): it retires the isolate once
+  // its total, with the code compiled in it, would take too large a share of the limit (see the worker).
+  const symFor = Symbol.for, SymbolC = Symbol;
+  let symKeys = null, symBytes = 0, symReported = 0;
+  defineProperty(SymbolC, 'for', { value: ({ for(key) {
+    const k = typeof key === 'string' ? key : ${'`${key}`'};
+    const s = apply(symFor, SymbolC, [k]);
+    if (symKeys === null) symKeys = new MapC();
+    if (apply(mapHas, symKeys, [k])) return s;
+    apply(mapSet, symKeys, [k, true]);
+    symBytes += 2 * k.length + 64;
+    if (symBytes > symReported) {
+      const step = MathCeil(symBytes / ${SYMBOL_REPORT_STEP}) * ${SYMBOL_REPORT_STEP};
+      hostLog(3, '', step - symReported);
+      symReported = step;
+    }
+    return s;
+  } }).for, writable: true, configurable: true });
   // The Proxy constructor and Proxy.revocable note each proxy they make (nothing else makes one).
   defineProperty(ProxyC, 'revocable', {
     value: function revocable(target, handler) {

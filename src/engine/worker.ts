@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
-import { API_OP, MAX_TOOLS_IN_FLIGHT, PRELUDE_SOURCE } from './prelude.ts';
+import { API_OP, MAX_TOOLS_IN_FLIGHT, PRELUDE_SOURCE, SYMBOL_REPORT_STEP } from './prelude.ts';
 import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
@@ -43,9 +43,10 @@ const HEAP_PER_CODE_BYTE = 5;
 /**
  * What an isolate keeps between executions must not eat into the room the next script is promised:
  * V8's own compilation cache holds ~2 MB for each distinct 1 MB script compiled in it, until it is
- * flushed. An isolate whose distinct code compiled so far would keep more than RETIRE_HEAP_SHARE of
- * its memory limit that way is retired after the execution. (Its heap at an execution's end says
- * little: earlier contexts sit there as garbage, up to ~60 % of the limit, until V8 collects them.)
+ * flushed, and its Symbol.for registry every key registered in it (the prelude charges them). An isolate
+ * whose distinct code compiled so far and keys registered would keep more than RETIRE_HEAP_SHARE of its
+ * memory limit is retired after the execution. (Its heap at an execution's end says little: earlier
+ * contexts sit there as garbage, up to ~60 % of the limit, until V8 collects them.)
  */
 const RETAINED_PER_CODE_BYTE = 2;
 const RETIRE_HEAP_SHARE = 0.4;
@@ -330,6 +331,8 @@ class Slot {
   executions = 0;
   /** Bytes of distinct code compiled in this isolate (see RETAINED_PER_CODE_BYTE), by compiledKey. */
   compiledBytes = 0;
+  /** Bytes of Symbol.for keys runs registered in this isolate's registry, as the prelude charges them (an upper bound). */
+  registryBytes = 0;
   readonly compiledKeys = new Set<string>();
   run: Run | undefined;
   busy = false;
@@ -373,6 +376,7 @@ class Slot {
     });
     this.executions = 0;
     this.compiledBytes = 0;
+    this.registryBytes = 0;
     this.compiledKeys.clear();
     this.next = undefined;
     this.scheduleNext();
@@ -489,6 +493,11 @@ class Slot {
   onLog(stream: number, text: string, total: number, end?: string): void {
     const r = this.run;
     if (!r || this.overWall(r)) return;
+    if (stream === 3) {
+      // Symbol.for keys the run registered: they outlive it in the isolate (see the retire rule in execute).
+      this.registryBytes += Math.max(SYMBOL_REPORT_STEP, Number(total) || 0);
+      return;
+    }
     r.ops++;
     outAppend(stream === 2 ? r.stderr : r.stdout, r.msg.limits.maxOutputBytes, String(text), Number(total) || 0, typeof end === 'string' ? end : undefined);
   }
@@ -852,7 +861,7 @@ class Slot {
     try { transient?.release(); } catch { /* disposed */ }
     this.executions++;
     const limitHit = error !== undefined && LIMIT_KINDS.includes(error.kind);
-    const heavy = this.compiledBytes * RETAINED_PER_CODE_BYTE > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
+    const heavy = this.compiledBytes * RETAINED_PER_CODE_BYTE + this.registryBytes > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
     if (iso.isDisposed || limitHit || heavy || this.executions >= RECYCLE_AFTER) {
       this.retire();
     } else {
