@@ -256,7 +256,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (rss > 0) w.rss = rss;
       w.readCpuMs();
       if (rss > o.rssBudget) {
-        w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameMemory(o.rssBudget));
+        w.kill(`exceeded its memory budget (${Math.round(rss / MiB)} MiB > ${Math.round(o.rssBudget / MiB)} MiB)`, w.blameMemory({ budgetBytes: o.rssBudget }));
         continue;
       }
       // A worker running guest code synchronously sends nothing until the result: while it holds

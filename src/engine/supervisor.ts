@@ -2,7 +2,8 @@
  * Supervision of one worker process: fork, IPC, heartbeat, and kill. The pool (pool.ts) decides
  * when to kill (hang, RSS budget, a cancel not stopped), with this file's measures of a worker
  * (hungPast, ranOn), and replaces dead workers; a worker whose stderr shows V8's heap exhausted is
- * killed here, at once. This file owns the process lifecycle and fails every in-flight request of a
+ * killed here, at once (beside a running compilation, once its compile isolate has had a moment to
+ * say it was its own). This file owns the process lifecycle and fails every in-flight request of a
  * dead worker with WORKER_CRASHED (ENGINE_STOPPED when the engine shut it down), save those it hands
  * back to run again (see fail()).
  */
@@ -104,7 +105,7 @@ export type Blame = ((id: number, f: InFlightExec) => ExecutionError | undefined
  * (SIGTRAP, "Fatal JavaScript invalid size error" or "… invalid array length": `"x".repeat(2**28)
  * .split("")`), before any heap limit is reached: the same breach of the script's memory.
  */
-const FATAL_OOM = /out of memory|invalid table size|Fatal JavaScript invalid (?:size error|array length)|is_heap_oom = 1|Reached heap limit|Last few GCs/i;
+const FATAL_OOM = /out of memory|invalid table size|Fatal JavaScript invalid (?:size error|array length)|is_heap_oom = \d|Reached heap limit|Last few GCs/i;
 
 /** Whether a dead worker's last stderr says V8 ran out of memory (then the running script is blamed). */
 export function diedOutOfMemory(stderrTail: string): boolean { return FATAL_OOM.test(stderrTail); }
@@ -116,6 +117,16 @@ export function diedOutOfMemory(stderrTail: string): boolean { return FATAL_OOM.
  * as it is written, it ends the worker at once, the script holding its thread blamed for its memory.
  */
 const HEAP_EXHAUSTED = /<--- Last few GCs --->/;
+/**
+ * What isolated-vm writes, from the isolate's own thread, when an isolate without onCatastrophicError
+ * runs out of memory, just before it aborts the process: in a worker, only its compile isolate.
+ */
+const COMPILE_OOM = /is_heap_oom = \d\s*<--- Heap statistics --->/;
+/**
+ * How long V8's report beside a running compilation waits for the compile isolate's words (written
+ * at once, on the thread that printed the report) before it is taken as the script's.
+ */
+const COMPILE_OOM_WAIT_MS = 500;
 const STDERR_TAIL = 8192;
 
 interface InFlightCompile {
@@ -205,8 +216,9 @@ export class WorkerHandle {
       lines.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
       if (!this.dead && HEAP_EXHAUSTED.test(this.#stderrTail)) {
-        const blame = this.blameMemory();
-        this.kill(`ran out of memory (${blame.compile === undefined ? 'its heap was exhausted' : "a compilation exhausted its compile isolate's heap"})`, blame);
+        // A compilation running here whose isolate ran out says so next (COMPILE_OOM): waited for a moment.
+        if (this.#compiling.size > 0 && !COMPILE_OOM.test(this.#stderrTail)) this.#reportWait ??= setTimeout(() => this.#heapExhausted(), COMPILE_OOM_WAIT_MS);
+        else this.#heapExhausted();
       }
     });
     this.child.stderr!.on('end', () => lines.end());
@@ -262,13 +274,14 @@ export class WorkerHandle {
     });
     // 'close', not 'exit': by then everything the worker wrote to stderr has been read.
     this.child.on('close', (code, signal) => {
+      clearTimeout(this.#reportWait);
       let reason = this.deathReason;
       if (!reason) {
         const oom = diedOutOfMemory(this.#stderrTail);
         reason = oom ? `ran out of memory (${signal ?? `code ${code}`})` : `exited (${signal ?? `code ${code}`})`;
         // V8 aborts the whole process when an isolate outgrows what it can hold inside one builtin
         // (a hash table or an array past its maximum size): that is the running script's memory limit.
-        if (oom) this.#blame = this.blameMemory();
+        if (oom) this.#blame = this.blameMemory({ report: true });
         else this.#blame = this.blameDiedOverdue(performance.now());
       }
       readyReject(new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}`));
@@ -278,6 +291,16 @@ export class WorkerHandle {
   }
 
   get pid(): number | undefined { return this.child.pid; }
+
+  #reportWait: NodeJS.Timeout | undefined;
+
+  /** V8 reported an isolate's heap exhausted: the worker is ended at once, its culprit blamed for its memory. */
+  #heapExhausted(): void {
+    clearTimeout(this.#reportWait);
+    if (this.dead) return;
+    const blame = this.blameMemory({ report: true });
+    this.kill(`ran out of memory (${blame.compile === undefined ? 'its heap was exhausted' : "a compilation exhausted its compile isolate's heap"})`, blame);
+  }
 
   /**
    * An execution starting here may hold the worker's thread for as long as its budgets allow, and
@@ -443,24 +466,28 @@ export class WorkerHandle {
   }
 
   /**
-   * The worker ran out of memory (V8 aborting, or, with `budgetBytes`, its RSS budget passed): that is
-   * the memory limit of the execution holding its thread, when exactly one does and no compilation
-   * is running here, or that of the compilation running here, when no execution holds a thread. A
-   * compilation runs in an isolate of its own, on a thread of its own, from when the worker says it
-   * began it (one at a time) until it answers, even after the host gave up on it; those queued
-   * behind it have not run and are no suspects. Begun beside a script holding the thread, either
-   * may have done it (V8's report does not say which isolate ran out): none is blamed, and the
-   * death is marked `compileSuspect`.
+   * The worker ran out of memory (`report`: V8 said so, or aborted; else its RSS budget of
+   * `budgetBytes` was passed): that is the memory limit of the execution holding its thread, when
+   * exactly one does and no compilation is running here, or that of the compilation running here,
+   * when no execution holds a thread. A compilation runs in an isolate of its own, on a thread of its
+   * own, from when the worker says it began it (one at a time) until it answers, even after the host
+   * gave up on it; those queued behind it have not run and are no suspects. V8's report does not say
+   * which isolate ran out, but the compile isolate's says so next (COMPILE_OOM): with V8's report,
+   * the running compilation is blamed when it did, and is no suspect when it did not. Past an RSS
+   * budget with both suspects, either may have done it: none is blamed, and the death is marked
+   * `compileSuspect`.
    */
-  blameMemory(budgetBytes?: number): Blame {
-    const running = [...this.execs].filter(([id, f]) => this.#holdsThread(id, f));
-    const compiling = [...this.#compiling];
+  blameMemory(opts: { budgetBytes?: number; report?: boolean } = {}): Blame {
+    const budgetBytes = opts.budgetBytes;
+    const compileOom = COMPILE_OOM.test(this.#stderrTail);
+    const running = compileOom ? [] : [...this.execs].filter(([id, f]) => this.#holdsThread(id, f));
+    const compiling = opts.report && !compileOom ? [] : [...this.#compiling];
     const culprit = running.length === 1 && compiling.length === 0 ? running[0]![0] : undefined;
     const blame: Blame = (id, f) => (id === culprit ? memoryLimitError(f.msg) : undefined);
     if (running.length === 0 && compiling.length === 1) {
       blame.compile = compiling[0];
       if (budgetBytes !== undefined) blame.compileBudgetBytes = budgetBytes;
-    } else if (compiling.length > 0) blame.compileSuspect = true;
+    } else if (compiling.length > 0 || compileOom) blame.compileSuspect = true;
     return blame;
   }
 
@@ -500,6 +527,7 @@ export class WorkerHandle {
 
   kill(reason: string, blame?: Blame): void {
     if (this.dead) return;
+    clearTimeout(this.#reportWait);
     this.deathReason = reason;
     this.#blame = blame;
     try { this.child.kill('SIGKILL'); } catch { /* gone */ }

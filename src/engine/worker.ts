@@ -936,7 +936,11 @@ async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo>
   if (!compileIsolate || compileIsolate.isDisposed || compiles++ > 1000) {
     // One that ran out of memory is disposed already (disposing it again throws).
     if (compileIsolate && !compileIsolate.isDisposed) compileIsolate.dispose();
-    compileIsolate = new ivm.Isolate({ memoryLimit: COMPILE_MEMORY_MB, onCatastrophicError });
+    // No onCatastrophicError: run out of memory where V8 cannot stop it, isolated-vm then writes
+    // "is_heap_oom = …" and this isolate's heap statistics on stderr, from the compile's own thread,
+    // before it aborts this process. No other isolate here does (theirs park their thread instead):
+    // the host reads those words as this compilation's doing, not the script's beside it.
+    compileIsolate = new ivm.Isolate({ memoryLimit: COMPILE_MEMORY_MB });
     compiles = 0;
   }
   const iso = compileIsolate;
