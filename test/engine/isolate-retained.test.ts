@@ -32,3 +32,32 @@ describe('state an isolate keeps across executions', () => {
     await expectHealthy(engine);
   }, 60_000);
 });
+
+describe('Symbol.for keys a run registers', () => {
+  it('do not leave the next caller less room than its limit', async () => {
+    // Each run keeps 9 MiB of keys in the registry of an isolate with a 50 MiB limit, and succeeds.
+    for (let k = 0; k < 2; k++) {
+      const f = await run(engine, `for (let i = 0; i < 9; i++) Symbol.for('${k}:' + i + 'x'.repeat(1 << 20)); 'kept'`, { limits: { ...limits, memoryBytes: 50 * MiB } as never });
+      expect(f.error, JSON.stringify(f.error)).toBeUndefined();
+    }
+    // Another caller's script keeping 40 MiB of its 50.
+    const o = await run(engine, `const keep = []; for (let n = 0; n < 40; n++) keep.push(new Array(1 << 17).fill(n + 0.5)); 'ok'`, { limits: { ...limits, memoryBytes: 50 * MiB } as never });
+    expect(o.error, JSON.stringify(o.error)).toBeUndefined();
+    expect(o.returnValue).toBe('ok');
+    expect(exits).toEqual([]);
+  }, 60_000);
+
+  it('answers as V8 does', async () => {
+    const source = `const out = [];
+      const a = Symbol.for('k'), o = { toString() { out.push('toString'); return 'k'; } };
+      out.push(a === Symbol.for('k'), a === Symbol.for(o), Symbol.for() === Symbol.for('undefined'), Symbol.for(1) === Symbol.for('1'),
+        Symbol.keyFor(Symbol.for('z'.repeat(3e4))).length, Symbol.for.name, Symbol.for.length, typeof Symbol.for.prototype, Symbol.for('d').description);
+      try { Symbol.for(Symbol()); } catch (e) { out.push(e.name, e.message); }
+      try { new Symbol.for('x'); } catch (e) { out.push(e.name); }
+      for (let i = 0; i < 2000; i++) if (Symbol.keyFor(Symbol.for('n' + i)) !== 'n' + i) out.push(i);
+      out`;
+    const r = await run(engine, source, { limits: { ...limits, memoryBytes: 50 * MiB } as never });
+    expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+    expect(r.returnValue).toEqual(JSON.parse(JSON.stringify((0, eval)(source))));
+  }, 30_000);
+});
