@@ -1,7 +1,9 @@
-// A result's JSON as the API can carry it: a lone surrogate in a string or a key (a script's value
-// may hold one) is U+FFFD, as binary protobuf writes it; proto3 JSON clients refuse the whole result
-// otherwise. Checked on the text, so a result with none is parsed as before, walked once.
+// A run's outcome as the API can carry it: a lone surrogate in its output, its error or a string or
+// key of its value (a script's text may hold one) is U+FFFD, as binary protobuf writes it; proto3
+// JSON clients refuse the whole message otherwise, wherever it goes (a result, a migration's
+// report). The value is checked on its JSON text, so one with none is parsed as before, walked once.
 /// <reference lib="es2024.string" />
+import type { ExecutionError } from './types.ts';
 
 // JSON.stringify writes a lone surrogate as an escape and a pair as itself.
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
@@ -17,4 +19,10 @@ export function wellFormedJson(_key: string, value: unknown): unknown {
   if (keys.every((k) => k.isWellFormed())) return value;
   // fromEntries defines each key, so "__proto__" stays a key; keys that now coincide keep the last value.
   return Object.fromEntries(keys.map((k) => [k.toWellFormed(), (value as Record<string, unknown>)[k]]));
+}
+
+/** The error with its name, message and stack well-formed (a script sets them). */
+export function wellFormedError(e: ExecutionError): ExecutionError {
+  if (e.name.isWellFormed() && e.message.isWellFormed() && e.stack.isWellFormed()) return e;
+  return { ...e, name: e.name.toWellFormed(), message: e.message.toWellFormed(), stack: e.stack.toWellFormed() };
 }
