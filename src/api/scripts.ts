@@ -21,6 +21,7 @@ import {
 import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ExecutionOutputSchema } from "../../gen/ts/scriptengine/v1/errors_pb.js";
 import { principalOf, requirePermission } from "../auth/principal.ts";
+import { peerKey } from "../doors/peer.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, firstLine, serviceError } from "../errors.ts";
@@ -180,7 +181,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       context,
       deadlineMs: answerBy(ctx.timeoutMs()),
       registeredTools: deps.tools?.describe,
-      onViolation: (detail, level) => events.violation("permission_denied", principalOf(ctx).name, scriptId, "", detail, level),
+      onViolation: (detail, level) => events.violation("permission_denied", principalOf(ctx).name, scriptId, "", detail, level, ctx.values.get(peerKey)),
     });
   }
 
@@ -191,11 +192,11 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
    * once a minute per principal at most (with how many were not): a caller that always asks for
    * more would otherwise grow the log with its traffic.
    */
-  function announceClamp(g: Grant, scriptId: string, executionId: string) {
+  function announceClamp(g: Grant, scriptId: string, executionId: string, peer: string | undefined) {
     const granted = { level: g.level, permissions: g.permissions, tools: g.limits.tools, cpu_profile: g.cpuProfile };
     clampWarn?.(g.principal.name, "request clamped to its principal's rights", { principal: g.principal.name, script_id: scriptId, execution_id: executionId, asked: g.clamped, granted });
     const detail = `${g.clamped.join("; ")}; ran at level ${g.level} with permissions [${g.permissions.join(", ")}] and tools [${granted.tools.join(", ")}]`;
-    events.violation("clamped", g.principal.name, scriptId, executionId, detail, g.level);
+    events.violation("clamped", g.principal.name, scriptId, executionId, detail, g.level, peer);
   }
 
   async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
@@ -210,7 +211,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       argBytes += JSON.stringify(args[k]).length;
     }
     if (argBytes > MAX_ARGUMENTS_BYTES) throw serviceError("VALIDATION_ERROR", "arguments are too large", { field: "context.arguments" });
-    if (g.clamped.length > 0) announceClamp(g, scriptId, executionId);
+    if (g.clamped.length > 0) announceClamp(g, scriptId, executionId, ctx.values.get(peerKey));
     const user = context?.userContext;
     const trace = deps.telemetry?.start({ scriptId, executionId, level: g.level });
     const bridge = toolBridge({
@@ -252,7 +253,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     // One ResourceUsage message for the event and the result (neither is changed after).
     const usage = usageMessage(outcome.usage);
     events.executed(scriptId, outcome, usage);
-    failOnLimit(outcome, g, scriptId, principalOf(ctx).name);
+    failOnLimit(outcome, g, scriptId, principalOf(ctx).name, ctx.values.get(peerKey));
     return resultMessage(outcome, usage, scriptId, version, g.level);
   }
 
@@ -270,7 +271,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   }
 
   /** A breached limit is an RPC error with the matching code (and a SecurityViolation event, unless the call's deadline stopped it). */
-  function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string) {
+  function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string, peer: string | undefined) {
     const e = o.error;
     if (!e) return;
     const meta = { execution_id: o.executionId, script_id: scriptId };
@@ -294,16 +295,16 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         const message = byDeadline
           ? e.message.replace(/^the script exceeded its wall-clock limit of \S+ ms/, `the call's deadline ran out: the script was stopped after ${deadline}`)
           : g.wallIsDeadline ? cpuShareOfDeadline(e.message, g.limits, "the script", `the call's ${deadline} deadline`) : e.message;
-        if (!byDeadline) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level);
+        if (!byDeadline) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level, peer);
         throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
       }
       case "memory_limit":
-        events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level);
+        events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level, peer);
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes }, details });
       case "output_limit":
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes }, details });
       case "security_violation":
-        events.violation("escape_attempt", principal, scriptId, o.executionId, e.message, g.level);
+        events.violation("escape_attempt", principal, scriptId, o.executionId, e.message, g.level, peer);
         throw serviceError("SECURITY_VIOLATION", e.message, { metadata: meta });
       case "cancelled":
         throw serviceError("CANCELLED", e.message, { metadata: meta, details });

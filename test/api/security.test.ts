@@ -119,6 +119,7 @@ describe("security levels and permissions", () => {
     });
     expect([f?.code, f?.reason, f?.metadata.max_level]).toEqual(["PermissionDenied", "SECURITY_VIOLATION", "safe"]);
     expect(event.event.case === "securityViolation" && event.event.value.principal).toBe("untrusted");
+    expect(event.event.case === "securityViolation" && event.event.value.peer).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/);
   });
 
   it("a security level the contract does not define is INVALID_ARGUMENT naming the field, on both doors", async () => {
@@ -320,6 +321,7 @@ describe("clamp mode", () => {
       expect([result?.success, result?.metadata.security_level.kind.value, result?.cpuProfile]).toEqual([true, "safe", ""]);
       const v = event.event.case === "securityViolation" ? event.event.value : undefined;
       expect([v?.kind, v?.principal, v?.executionId, v?.securityLevel]).toEqual(["clamped", "u", "clamped-1", SecurityLevel.SAFE]);
+      expect(v?.peer).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/); // the HTTP port's caller
       expect(v?.detail).toMatch(/level development/);
       expect(v?.detail).toMatch(/"tools:http" permission/);
       expect(v?.detail).toMatch(/CPU profile/);

@@ -44,4 +44,7 @@ it("a run the call's deadline stops publishes no SecurityViolation; one its own 
   expect(executed).toEqual([["by-deadline", false], ["by-own-limit", false]]);
   const violations = seen.flatMap((e) => (e.case === "securityViolation" ? [[e.value.executionId, e.value.kind]] : []));
   expect(violations).toEqual([["by-own-limit", "limit_exceeded"]]);
+  // It names the caller's address (gRPC port).
+  const peers = seen.flatMap((e) => (e.case === "securityViolation" ? [e.value.peer] : []));
+  expect(peers[0]).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/);
 });
