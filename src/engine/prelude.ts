@@ -18,7 +18,7 @@
  *
  * install(hostLog, hostTool, hostTimer, memoryBytes) -> api(op, a, b), where op is one of API_OP:
  *   begin(payloadJson), finish(target, isModule), start(target, isModule), take(), wait(),
- *   reply(callId, envelopeJson), fire(timerId)
+ *   reply(callId, envelopeJson), fire(timerId), memoryError()
  * The three host functions are plain sync ivm.Callbacks (an ivm.Reference handed to a fresh context
  * costs the context its own copy of the Reference class: ~10 % of a warm execution's CPU). What
  * completes later is delivered by the worker calling `api` again: reply() for a tool, fire() for a timer.
@@ -33,7 +33,7 @@
 import { NORMALIZE_BREAKS, NORMALIZE_MAX_RUN, NORMALIZE_PIECE } from './normalize-chunks.ts';
 
 /** The operations of the function install() returns (see `api` at the end of the prelude). */
-export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6 } as const;
+export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6, memoryError: 7 } as const;
 
 /** Tool calls one execution has at the host at once; the worker holds the prelude to it. */
 export const MAX_TOOLS_IN_FLIGHT = 8;
@@ -111,6 +111,35 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   let offHeapBudget = memoryBytes;
   const captureStackTrace = ErrorC.captureStackTrace;
 
+  // ---- errors the prelude vouches for ---------------------------------------------------------
+  // A memory_limit, tool_error or security_violation is told by the error object, never by its text,
+  // which any script can write (its own RangeError 'Array buffer allocation failed', a caught
+  // ToolNotAllowedError given other words): each one the prelude makes, or finds V8 made of a refused
+  // allocation, is kept with its kind, name and message as made, and describe reports those.
+  const madeErrors = new WeakMapC();
+  let lastMemoryError = ''; // the latest memory_limit message, for one thrown at the top level (see api)
+  function vouch(e, kind, name) {
+    const message = e.message; // its own, just made: no script has held it yet
+    apply(wmSet, madeErrors, [e, { __proto__: null, kind, name, message }]);
+    if (kind === 'memory_limit') lastMemoryError = message;
+    return e;
+  }
+  // isolated-vm's allocator refuses a buffer past the isolate's memory limit, and V8 throws its RangeError
+  // 'Array buffer allocation failed'. One thrown out of an allocating builtin is vouched for only when a
+  // buffer of the bytes that call asked for, made at once here (no script code in between, so nothing a
+  // script throws from a valueOf or getter run inside the builtin passes for it), is refused as well.
+  const ALLOC_FAILED = 'Array buffer allocation failed', AB0 = G.ArrayBuffer;
+  function allocChecked(e, bytes) {
+    if (!(bytes > 64)) return e; // V8 never asks the allocator for so few (isolated-vm would stop the isolate)
+    try {
+      const d = getOwnPropertyDescriptor(e, 'message');
+      if (d === undefined || d.value !== ALLOC_FAILED) return e;
+      try { construct(AB0, [bytes]); } catch (p) { if (p.message === ALLOC_FAILED) vouch(e, 'memory_limit', 'RangeError'); }
+    } catch {}
+    return e;
+  }
+  const allocating = (C, args, nt, bytes) => { try { return construct(C, args, nt); } catch (e) { throw allocChecked(e, bytes); } };
+
   // ---- ArrayBuffer: cap resizable buffers (reserved memory escapes the isolate's limit) -------
   const AB = G.ArrayBuffer;
   // maxByteLength is read once, and V8 is given that number in an options object of our own: the
@@ -119,21 +148,24 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const ABproxy = new ProxyC(AB, {
     __proto__: null,
     construct(target, args, newTarget) {
+      // The length is made a number here, once, as V8 would (ToIndex's ToNumber), and V8 given that
+      // number: the bytes asked for are known should V8 refuse them (see allocChecked).
+      const len = args[0] === undefined ? undefined : +args[0], bytes = len === len ? len : 0;
       const opts = args[1];
       const nt = newTarget === ABproxy ? target : newTarget;
-      if (opts === null || (typeof opts !== 'object' && typeof opts !== 'function')) return construct(target, args, nt);
+      if (opts === null || (typeof opts !== 'object' && typeof opts !== 'function')) return allocating(target, [len], nt, bytes);
       const raw = opts.maxByteLength;
-      if (raw === undefined) return construct(target, [args[0]], nt);
+      if (raw === undefined) return allocating(target, [len], nt, bytes);
       // The number V8 takes (ToIndex): NaN is 0, a fraction is cut. One it refuses (negative, too
       // large) never touches the budget: taken from it, a negative one would have refilled it.
       let max = +raw;
       max = max === max ? MathTrunc(max) : 0;
-      if (!(max >= 0 && max <= 9007199254740991)) return construct(target, [args[0], { maxByteLength: max }], nt);
-      if (max > offHeapBudget) throw new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit');
+      if (!(max >= 0 && max <= 9007199254740991)) return construct(target, [len, { maxByteLength: max }], nt);
+      if (max > offHeapBudget) throw vouch(new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit'), 'memory_limit', 'RangeError');
       // Reserved before V8 makes the buffer (the length's valueOf, or newTarget's prototype, run script
       // code in between, which may make buffers of its own), and handed back only if V8 makes none.
       offHeapBudget -= max;
-      try { return construct(target, [args[0], { maxByteLength: max }], nt); } catch (e) { offHeapBudget += max; throw e; }
+      try { return construct(target, [len, { maxByteLength: max }], nt); } catch (e) { offHeapBudget += max; throw allocChecked(e, bytes); }
     },
   });
   defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });
@@ -969,6 +1001,37 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     defineProperty(holder, name, { __proto__: null, value: w, writable: true, enumerable: false, configurable: true });
   }
 
+  // ---- typed arrays: their buffers' refusal vouched for (see allocChecked) -----------------------
+  // Each constructor becomes a Proxy (as ArrayBuffer; species and from() reach it through constructor
+  // and this) that makes a length argument a number once, as V8 would, so the bytes asked for are
+  // known; given a typed array, its length is read by the intrinsic getter. Given another object (an
+  // iterable or array-like, whose reading may run script code first), a refusal is not vouched for.
+  // One handler for all (a closure per constructor cost each context more); BYTES_PER_ELEMENT is a
+  // constant of the intrinsic constructor (read through a guard's Proxy, it is the same).
+  const taAllocating = {
+    __proto__: null,
+    construct(target, args, newTarget) {
+      const nt = apply(mapGet, taProxied, [target]) === newTarget ? target : newTarget, a = args[0], bpe = target.BYTES_PER_ELEMENT;
+      if (a === null || (typeof a !== 'object' && typeof a !== 'function')) {
+        const len = a === undefined ? undefined : +a;
+        return allocating(target, [len], nt, len === len ? len * bpe : 0);
+      }
+      let n = 0;
+      try { n = apply(taLength, a, []); } catch {}
+      return allocating(target, args, nt, n * bpe);
+    },
+  };
+  const taProxied = new MapC(); // constructor wrapped -> its Proxy
+  for (let i = 0; i < taCtors.length; i++) {
+    const C = taCtors[i];
+    if (!C) continue;
+    const inner = G[C.name]; // the constructor as the prelude left it so far (the intrinsic, or a guard of it)
+    const P = new ProxyC(inner, taAllocating);
+    apply(mapSet, taProxied, [inner, P]);
+    defineProperty(C.prototype, 'constructor', { value: P, writable: true, configurable: true });
+    defineProperty(G, C.name, { value: P, writable: true, configurable: true });
+  }
+
   // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
   // A DateTimeFormat holds ~26 KB of ICU memory for ~170 B of heap, which V8 does not count: a script
   // keeping 200k of them grew its worker past 1 GiB under a 50 MiB limit. Each Intl object made takes
@@ -977,14 +1040,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // constructors become Proxies (as ArrayBuffer) that behave as before: prototype, new.target, subclasses,
   // instanceof; called without new (DateTimeFormat, NumberFormat, Collator), they are charged alike. Intl objects
   // holding under ~500 B (ListFormat, Locale) are free; for the toLocale*String methods see below.
-  const offHeapErrors = new WeakSetC(); // thrown here: a memory_limit, caught or not (see describe)
   function takeOffHeap(bytes, what, guard) {
     if (bytes > offHeapBudget) {
       const e = new RangeErrorC(what + ' exceeds the memory limit (the ICU memory Intl objects hold outside the heap counts toward it: ' +
         MathCeil(bytes / 1024) + ' KiB for this one); reuse one');
       captureStackTrace(e, guard);
-      apply(wsAdd, offHeapErrors, [e]);
-      throw e;
+      throw vouch(e, 'memory_limit', 'RangeError');
     }
     offHeapBudget -= bytes;
   }
@@ -1078,8 +1139,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const e = new RangeErrorC(what + ': ' + chars + ' characters are too much text for one call (ICU copies it outside the heap, ' +
         'which counts toward the memory limit; at most ' + MathMax(0, MathMin(LOCALE_MAX_CHARS, MathFloor(offHeapBudget / LOCALE_BYTES_PER_CHAR))) + ' now)');
       captureStackTrace(e, guard);
-      apply(wsAdd, offHeapErrors, [e]);
-      throw e;
+      throw vouch(e, 'memory_limit', 'RangeError');
     }
     offHeapBudget -= bytes;
     return bytes;
@@ -1747,13 +1807,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const MAX_TOOLS_IN_FLIGHT = ${MAX_TOOLS_IN_FLIGHT};
   const toolsWaiting = new MapC(); // sequence -> [name, json, settle]
   let toolsInFlight = 0, toolsWaitingHead = 0, toolsWaitingTail = 0;
-  const toolErrors = new WeakSetC();
-  const securityErrors = new WeakSetC();
   function toolError(name, message, security) {
     const e = new ErrorC(message);
     e.name = name;
-    apply(wsAdd, security ? securityErrors : toolErrors, [e]);
-    return e;
+    return vouch(e, security ? 'security_violation' : 'tool_error', name);
   }
   const toolChecked = function (k, v) { jsonChecked(k, v); finiteRaw(v); return v; };
   function callTool(name, args) {
@@ -1871,8 +1928,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     let name = 'Error', message = '', stack = '', head = 0, kind = forcedKind || 'script_threw';
     try {
       if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
-        if (apply(wsHas, toolErrors, [e])) kind = 'tool_error';
-        if (apply(wsHas, securityErrors, [e])) kind = 'security_violation';
         // A thrown value that is no Error has its own name and message if it says them, else it is
         // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined"), a typed array as console shows it.
         const n = e.name, m = e.message;
@@ -1896,8 +1951,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     } catch (inner) {
       name = 'Error'; message = '[a value was thrown that cannot be described]'; stack = ''; head = 0;
     }
-    if (kind === 'script_threw' && apply(wsHas, offHeapErrors, [e])) kind = 'memory_limit';
-    if (kind === 'script_threw' && name === 'RangeError' && (message === 'Array buffer allocation failed' || apply(strSlice, message, [0, 30]) === 'Array buffer allocation failed')) kind = 'memory_limit';
+    const made = apply(wmGet, madeErrors, [e]);
+    if (made !== undefined && !forcedKind) {
+      // Its kind, name and message as made, whatever the script set on it since; the stack's frames as V8 took them.
+      kind = made.kind; name = made.name; message = made.message;
+      if (stack !== '') {
+        const header = name + ': ' + message;
+        stack = clip(header + apply(strSlice, stack, [head]), 16384); head = MathMin(header.length, stack.length);
+      }
+    }
     // No prototype: a toJSON the script put on Object.prototype would write the envelope (its kind too).
     return 'E' + JSONstringify({ __proto__: null, kind, name, message, stack, head });
   }
@@ -1990,6 +2052,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       case 3: return take();
       case 4: return wait();
       case 5: return reply(a, b);
+      case 7: return lastMemoryError; // '' or the message of the latest memory_limit error the prelude vouched for
       default: return fire(a);
     }
   };

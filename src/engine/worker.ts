@@ -67,6 +67,8 @@ const compiledKey = (cacheKey: string, filename: string, wrapped: boolean): stri
 
 /** What isolated-vm says when a script's top level throws a value that is not an Error. */
 const NON_ERROR_THROWN = 'An object was thrown from supplied code within isolated-vm, but that object was not an instance of `Error`.';
+/** What isolated-vm says when the isolate ran past its memory limit (and disposed of it). */
+const ISOLATE_MEMORY_LIMIT = 'Isolate was disposed during execution due to memory limit';
 
 /** Pending host timers one run may hold; the prelude allows 1000 (MAX_TIMERS), this is the backstop. */
 const MAX_HOST_TIMERS = 1024;
@@ -893,7 +895,8 @@ class Slot {
     if (e && typeof e === 'object' && 'kind' in e && 'name' in e && !(e instanceof Error)) return e as ExecutionError;
     const err = e as { name?: unknown; message?: unknown; stack?: unknown } | undefined;
     const message = String(err?.message ?? e);
-    if (this.isolate.isDisposed || /memory limit/i.test(message)) {
+    // isolated-vm's own error, not a script's of those words (a script's comes through the isolate boundary).
+    if (this.isolate.isDisposed || (message === ISOLATE_MEMORY_LIMIT && !String(err?.stack ?? '').includes('(<isolated-vm boundary>)'))) {
       return { kind: 'memory_limit', name: 'MemoryLimitError', message: this.memoryMsg(), stack: '', line: 0, column: 0 };
     }
     if (message === 'Script execution timed out.') {
@@ -913,7 +916,13 @@ class Slot {
     const header = `${name}: ${message}`;
     const raw = typeof err?.stack === 'string' ? err.stack : header;
     let kind: ExecutionErrorKind = 'script_threw';
-    if (name === 'RangeError' && message.startsWith('Array buffer allocation failed')) kind = 'memory_limit';
+    // Thrown at the top level: a memory_limit only if it reads as the latest one the prelude vouched for
+    // (made, or an allocation V8 truly refused), never for its words alone, which any script can write.
+    if (name === 'RangeError') {
+      try {
+        if (run.api && message === String(run.api.applySync(undefined, [API_OP.memoryError], { timeout: 1000 }))) kind = 'memory_limit';
+      } catch { /* the context is gone: the script's words alone say nothing */ }
+    }
     return {
       kind, name: clip(name, MAX_ERROR_NAME), message: clip(message, MAX_ERROR_MESSAGE), ...scriptStack(raw, filename, wrapped, crossedFramesStart(raw, header)),
     };
