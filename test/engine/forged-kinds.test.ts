@@ -67,6 +67,11 @@ const genuine: Array<[string, string]> = [
   ["a typed array's slice (species)", mod('const a = new Uint8Array(20e6); return a.slice().length')],
   ['Uint8Array.from', 'Uint8Array.from(new Uint8Array(20e6)).length'],
   ['a resizable ArrayBuffer past the limit', 'new ArrayBuffer(8, { maxByteLength: 2 ** 32 }).byteLength'],
+  ['toReversed', 'new Uint8Array(20e6).toReversed().length'],
+  ['with', 'new Uint16Array(10e6).with(0, 1).length'],
+  ['toSorted', 'new Float32Array(5e6).toSorted().length'],
+  ['ArrayBuffer transfer', 'new ArrayBuffer(20e6).transfer(30e6).byteLength'],
+  ['ArrayBuffer transferToFixedLength', 'new ArrayBuffer(8, { maxByteLength: 16 }).transferToFixedLength(40e6).byteLength'],
 ];
 for (const [name, source] of genuine) {
   it(`genuine: ${name} is a memory_limit`, async () => {
@@ -90,8 +95,14 @@ it('typed arrays and ArrayBuffers behave as before', async () => {
      t.constructor === Uint8Array, u instanceof U && u instanceof Uint8Array, u.slice(1) instanceof U, Uint8Array.name, Uint8Array.BYTES_PER_ELEMENT,
      new ArrayBuffer('8').byteLength, new ArrayBuffer().byteLength, b.slice(1).byteLength, b.constructor === ArrayBuffer,
      (() => { try { new Uint8Array(-1); } catch (e) { return e.name; } })(), (() => { try { new ArrayBuffer(1n); } catch (e) { return e.name; } })(),
-     (() => { try { new Uint8Array(Symbol()); } catch (e) { return e.name; } })(), (() => { try { Uint8Array(1); } catch (e) { return e.name; } })()]`);
+     (() => { try { new Uint8Array(Symbol()); } catch (e) { return e.name; } })(), (() => { try { Uint8Array(1); } catch (e) { return e.name; } })(),
+     t.toReversed().join(), t.with(1, 9).join(), new Int8Array([3, -1, 2]).toSorted().join(), t.toReversed.length, t.with.length, t.toSorted.name,
+     b.transfer(2).byteLength, b.byteLength, new ArrayBuffer(3).transfer().byteLength, new ArrayBuffer(3).transferToFixedLength('5').byteLength,
+     (() => { try { ArrayBuffer.prototype.transfer.call({}, { valueOf() { throw new Error('read'); } }); } catch (e) { return e.name; } })(),
+     (() => { try { t.with(9, 1); } catch (e) { return e.name; } })(),
+     (() => { let reads = 0; try { new ArrayBuffer(4).transfer({ valueOf() { reads++; throw new Error('once'); } }); } catch (e) { return e.message + reads; } })()]`);
   expect(r.error).toBeUndefined();
-  expect(r.returnValue).toEqual([2, 5, 0, 0, '1,2,3', 2, '4,5', true, true, true, true, 'Uint8Array', 1, 8, 0, 3, true, 'RangeError', 'TypeError', 'TypeError', 'TypeError']);
+  expect(r.returnValue).toEqual([2, 5, 0, 0, '1,2,3', 2, '4,5', true, true, true, true, 'Uint8Array', 1, 8, 0, 3, true, 'RangeError', 'TypeError', 'TypeError', 'TypeError',
+    '3,2,1', '1,9,3', '-1,2,3', 0, 2, 'toSorted', 2, 0, 3, 5, 'TypeError', 'RangeError', 'once1']);
   await expectHealthy(engine);
 });
