@@ -98,10 +98,12 @@ const RERUN_MIN_MS = 250;
 const CANCEL_GRACE_MS = 250;
 const CANCEL_RECHECK_MS = 100;
 /**
- * A tool call bounded by its caller's wall time ends this much before it (a tenth of the time left,
- * at most): the caller still has time to catch the tool's error, not its own timeout.
+ * A tool call bounded by its caller's wall time ends this much before it (half the time left, at
+ * most): the caller still has time to catch the tool's error, not its own timeout. A tenth (at most
+ * 250 ms) was too little on a loaded machine, where the worker resumed the caller up to ~200 ms
+ * after the host's timer: the caller then timed out itself.
  */
-const TOOL_CALLER_MARGIN_MS = 250;
+const TOOL_CALLER_MARGIN_MS = 500;
 /** How long a worker may take to start (say it is ready) before it is taken for hung, if the heartbeat timeout is shorter. */
 const START_TIMEOUT_MS = 30_000;
 /**
@@ -669,7 +671,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // A call may take the tool timeout, and never past the caller's own wall time less a margin.
     const onTool = (m: ToolMsg) => {
       const left = started + limits.wallTimeoutMs - performance.now();
-      const callerCut = left - Math.min(TOOL_CALLER_MARGIN_MS, left / 10);
+      const callerCut = left - Math.min(TOOL_CALLER_MARGIN_MS, left / 2);
       const toolTimeoutMs = l.toolTimeoutMs ?? Infinity;
       void handleTool(w, m, job, runKey, Math.max(1, Math.floor(Math.min(toolTimeoutMs, callerCut))), callerCut < toolTimeoutMs, toolSignal(), io);
     };
