@@ -697,6 +697,85 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return s;
   } }).join;
 
+  // ---- typed arrays made or set from an array-like or an Array -------------------------------------
+  // V8 copies an array-like, or an Array it iterates with its own iterator (a holey one too), into a typed
+  // array in a loop deaf to the time limit, each element read through a lookup (~60-100 ns): at Safe,
+  // new Uint8Array({ length: 4.5e7 }) and Uint8Array.from of it held a worker ~4.5 s until it was replaced.
+  // A source longer than TA_COPY_NATIVE (or whose length only script code can tell) is copied here
+  // instead, as the standard says (an array-like's length read once, each element read then set; an
+  // iterated list read whole, each step reading its length, then set), in loops the time limit reaches.
+  // Typed arrays, buffers, other iterables (a Set, a generator) and short sources go to V8 as they are.
+  const TA_COPY_NATIVE = 1048576, taFrom = getPrototypeOf(Uint8Array).from;
+  const abByteLength = getOwnPropertyDescriptor(AB.prototype, 'byteLength').get, isView = AB.isView;
+  // isView first: the brand checks throw (an error made, its stack captured) for anything else.
+  const isTA = (o) => { try { apply(taLength, o, []); return true; } catch { return false; } };
+  const isAB = (o) => { try { apply(abByteLength, o, []); return true; } catch { return false; } };
+  // The list to copy: an array-like itself (its length read once), or an iterated one read whole; undefined for V8.
+  function longSource(x) {
+    if (x === null || (typeof x !== 'object' && typeof x !== 'function') || isView(x)) return undefined;
+    const kind = iteratorKind(x);
+    if (kind === 1) {
+      const n = nativeIterLength(x);
+      if (n === undefined || toLength(n) <= TA_COPY_NATIVE) return undefined;
+      const list = bare();
+      for (let k = 0; k < toLength(x.length); k++) list[k] = x[k];
+      return list;
+    }
+    if (kind !== 0 || isAB(x)) return undefined;
+    const n = fixedLength(x);
+    if (n !== undefined && toLength(n) <= TA_COPY_NATIVE) return undefined;
+    return { __proto__: null, src: x, len: toLength(n !== undefined ? n : x.length) };
+  }
+  // The class name V8 gives an object in a message (its prototype's constructor's), read without running script code.
+  function classOf(o) {
+    const p = getPrototypeOf(o), d = p === null ? undefined : getOwnPropertyDescriptor(p, 'constructor');
+    const c = d !== undefined && hasOwn(d, 'value') ? d.value : undefined, n = typeof c === 'function' ? getOwnPropertyDescriptor(c, 'name') : undefined;
+    return n !== undefined && hasOwn(n, 'value') && typeof n.value === 'string' && n.value !== '' ? n.value : 'Object';
+  }
+  // Copies the list longSource answered into the typed array made by make(length).
+  function copyInto(list, make) {
+    const src = arrIsArray(list) ? list : list.src, len = arrIsArray(list) ? list.length : list.len;
+    const ta = make(len);
+    for (let k = 0; k < len; k++) ta[k] = src[k];
+    return ta;
+  }
+  const taHandler = { __proto__: null, construct(t, args, nt) {
+    const list = longSource(args[0]);
+    return list === undefined ? construct(t, args, nt) : copyInto(list, (len) => construct(t, [len], nt));
+  } };
+  for (let i = 0; i < taCtors.length; i++) {
+    const C = taCtors[i];
+    if (!C) continue;
+    const P = new ProxyC(C, taHandler);
+    defineProperty(C.prototype, 'constructor', { value: P, writable: true, configurable: true });
+    defineProperty(G, C.name, { value: P, writable: true, configurable: true });
+  }
+  defineProperty(getPrototypeOf(Uint8Array), 'from', { value: ({ from(source) {
+    const mapfn = arguments[1];
+    // With a mapfn, V8 calls it for each element: the time limit reaches the loop.
+    const list = mapfn === undefined ? longSource(source) : undefined, C = this;
+    if (list === undefined || !isConstructor(C)) return apply(taFrom, this, arguments);
+    return copyInto(list, (len) => {
+      const ta = construct(C, [len]);
+      if (!isTA(ta)) throw new TypeErrorC('Method %TypedArray%.from called on incompatible receiver #<' + classOf(ta) + '>');
+      if (taLengthOf(ta) < len) throw new TypeErrorC('Derived TypedArray constructor created an array which was too small');
+      return ta;
+    });
+  } }).from, writable: true, configurable: true });
+  // set(array-like, offset): the offset is made a number once; a long source is set here.
+  TAP.set = ({ set(source) {
+    // No typed array, or one detached, out of bounds or empty: V8's to refuse (or to set nothing).
+    if (taLengthOf(this) === 0) return apply(taSet, this, arguments);
+    const off = toIntegerOrInfinity(arguments[1]);
+    // A typed array source is copied at once.
+    if (off < 0 || source === null || typeof source !== 'object' || isView(source)) return apply(taSet, this, [source, off]);
+    const n = fixedLength(source);
+    if (n !== undefined && toLength(n) <= TA_COPY_NATIVE) return apply(taSet, this, [source, off]);
+    const len = toLength(n !== undefined ? n : source.length), target = taLengthOf(this);
+    if (off === 1 / 0 || len + off > target) throw new RangeErrorC('offset is out of bounds');
+    for (let k = 0; k < len; k++) this[off + k] = source[k];
+  } }).set;
+
   // JSON.stringify writes 'null' for each hole of an array: a 5e7-long empty one took a 50 MiB isolate
   // to 800 MB of RSS (the text being built is not held to the heap limit) and a worker past its budget.
   // Everything serialised (the script's JSON.stringify, console.log's, a tool's arguments, the result)

@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/index.ts';
-import { expectHealthy, MiB, parkedNeighbour, run, startEngine } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { MiB, run } from './helpers.ts';
+import { expectEndsBesideNeighbour, oneWorker, safeAt1s } from './one-worker.ts';
 
 // Promise.all and allSettled stepped through new Array(1e9) with V8's own iterator, in a loop deaf to
 // the time limit, a promise and a reaction made for each hole: one line held a worker ~5 s past a 1 s
 // limit until it was replaced, and the executions parked in it failed with it.
 
-let engine: Engine;
-const exits: { reason: string }[] = [];
-beforeAll(async () => { engine = await startEngine({ workers: 1, onWorkerExit: (e) => exits.push(e) }); }, 20_000);
-afterAll(async () => { await engine?.close(); }, 20_000);
-beforeEach(() => { exits.length = 0; });
-
-const safe = { memoryBytes: 50 * MiB, wallTimeoutMs: 1000, cpuShare: 50 };
+const { engine: eng, exits } = oneWorker();
 
 describe('Promise combinators over a long list', () => {
   for (const name of ['all', 'allSettled']) {
     it(`Promise.${name}(new Array(1e9)) leaves its worker and a parked neighbour alone`, async () => {
-      const neighbour = parkedNeighbour(engine);
-      await new Promise((r) => setTimeout(r, 300)); // the neighbour is parked on its timer
-      const r = await run(engine, `Promise.${name}(new Array(1e9)); 1`, { limits: safe as never });
-      expect(r.error?.message ?? '').not.toContain('replaced');
-      expect(exits).toEqual([]);
-      const n = await neighbour;
-      expect(n.returnValue, JSON.stringify(n.error)).toBe('neighbour ok');
-      await expectHealthy(engine);
+      await expectEndsBesideNeighbour(eng(), exits, `Promise.${name}(new Array(1e9)).catch(() => 0); 1`, safeAt1s);
     }, 30_000);
   }
 
@@ -41,7 +28,7 @@ describe('Promise combinators over a long list', () => {
       }
       return out;
     })()`;
-    const r = await run(engine, source, { limits: { memoryBytes: 50 * MiB, wallTimeoutMs: 20_000 } as never });
+    const r = await run(eng(), source, { limits: { memoryBytes: 50 * MiB, wallTimeoutMs: 20_000 } as never });
     expect(r.error, JSON.stringify(r.error)).toBeUndefined();
     expect(r.returnValue).toEqual(Array(12).fill([true, 'RangeError', true]).flat());
     expect(exits).toEqual([]);
@@ -83,7 +70,7 @@ describe('Promise combinators over a long list', () => {
       }
       return log;
     })()`;
-    const r = await run(engine, source, { limits: { memoryBytes: 50 * MiB, wallTimeoutMs: 20_000 } as never });
+    const r = await run(eng(), source, { limits: { memoryBytes: 50 * MiB, wallTimeoutMs: 20_000 } as never });
     expect(r.error, JSON.stringify(r.error)).toBeUndefined();
     const native = JSON.parse(JSON.stringify(await (0, eval)(source)));
     expect(r.returnValue).toEqual(native);
