@@ -710,10 +710,23 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // isView first: the brand checks throw (an error made, its stack captured) for anything else.
   const isTA = (o) => { try { apply(taLength, o, []); return true; } catch { return false; } };
   const isAB = (o) => { try { apply(abByteLength, o, []); return true; } catch { return false; } };
-  // The list to copy: an array-like itself (its length read once), or an iterated one read whole; undefined for V8.
+  // The list to copy: an array-like itself (its length read once), or an iterated one read whole; undefined for
+  // V8; { sub } for V8 given sub in x's place. Behind a Proxy (whose traps V8 skips when it has none, deaf
+  // again) @@iterator is read here, once, as V8 reads it: V8 then gets the method read, or the copy is made here.
   function longSource(x) {
     if (x === null || (typeof x !== 'object' && typeof x !== 'function') || isView(x)) return undefined;
     const kind = iteratorKind(x);
+    if (kind === -1) {
+      const it = x[SymIter];
+      if (it == null) return { __proto__: null, src: x, len: toLength(x.length) };
+      const d = getOwnPropertyDescriptor(AIP, 'next');
+      if (it !== arrValues || d === undefined || !hasOwn(d, 'value') || d.value !== aipNext) {
+        return { __proto__: null, sub: { __proto__: null, [SymIter]: typeof it === 'function' ? function () { return apply(it, x, []); } : it } };
+      }
+      const list = bare();
+      for (let k = 0; k < toLength(x.length); k++) list[k] = x[k];
+      return list;
+    }
     if (kind === 1) {
       const n = nativeIterLength(x);
       if (n === undefined || toLength(n) <= TA_COPY_NATIVE) return undefined;
@@ -741,7 +754,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   const taHandler = { __proto__: null, construct(t, args, nt) {
     const list = longSource(args[0]);
-    return list === undefined ? construct(t, args, nt) : copyInto(list, (len) => construct(t, [len], nt));
+    if (list === undefined) return construct(t, args, nt);
+    return list.sub !== undefined ? construct(t, [list.sub], nt) : copyInto(list, (len) => construct(t, [len], nt));
   } };
   for (let i = 0; i < taCtors.length; i++) {
     const C = taCtors[i];
@@ -755,6 +769,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     // With a mapfn, V8 calls it for each element: the time limit reaches the loop.
     const list = mapfn === undefined ? longSource(source) : undefined, C = this;
     if (list === undefined || !isConstructor(C)) return apply(taFrom, this, arguments);
+    if (list.sub !== undefined) return apply(taFrom, C, [list.sub]);
     return copyInto(list, (len) => {
       const ta = construct(C, [len]);
       if (!isTA(ta)) throw new TypeErrorC('Method %TypedArray%.from called on incompatible receiver #<' + classOf(ta) + '>');

@@ -15,6 +15,7 @@ describe('typed arrays made or set from a long array-like', () => {
     ['Uint8Array.from({ length: 1e8 })', 'Uint8Array.from({ length: 1e8 }).length', 256],
     ['set({ length: 1e8 })', 'const t = new Uint8Array(1e8); t.set({ length: 1e8 }); 1', 256],
     ['new Float64Array(a holey Array)', 'const a = []; a.length = 3e7; new Float64Array(a).length', 256],
+    ['new Uint8Array(a Proxy of { length: 1e8 })', 'new Uint8Array(new Proxy({ length: 1e8 }, {})).length', 256],
   ];
   for (const [name, source, mb] of cases) {
     it(`${name} ends within its limits, its worker and a parked neighbour kept`, async () => {
@@ -50,6 +51,13 @@ describe('typed arrays made or set from a long array-like', () => {
         Object.getPrototypeOf(Int8Array) === Object.getPrototypeOf(Uint8Array), Uint8Array.name, Uint8Array.length, Uint8Array.BYTES_PER_ELEMENT, new Uint8Array([1, 2, 3]) instanceof Uint8Array,
         Object.getPrototypeOf(Uint8Array).from.length, Uint8Array.prototype.set.length, err(() => Uint8Array(3)), err(() => Object.getPrototypeOf(Uint8Array).from.call(Math.max, like)),
         err(() => Uint8Array.from.call(function () { return new Uint8Array(2); }, like)), err(() => Uint8Array.from.call(function () { return {}; }, like)));
+      // Behind a Proxy: each trap in V8's order, @@iterator read once.
+      const traps = [], small = { length: 4, 1: 2 }, arr = [1, , 3];
+      const spy = (t) => new Proxy(t, { get(o, k, r) { traps.push(typeof k === 'symbol' ? k.description : k); return Reflect.get(o, k, r); } });
+      const bigLike = { length: N, 3: 3 }, bigArr = Array.from({ length: N }, (_, i) => i & 7);
+      out.push(digest(new Uint8Array(spy(small))), digest(Uint8Array.from(spy(small))), digest(new Uint8Array(spy(arr))), digest(Int8Array.from(spy(arr))),
+        digest(new Uint8Array(spy({ length: 2, *[Symbol.iterator]() { yield 5; yield 6; } }))), err(() => new Uint8Array(spy({ [Symbol.iterator]: 5 }))),
+        traps.splice(0), digest(new Uint8Array(new Proxy(bigLike, {}))), digest(new Uint16Array(new Proxy(bigArr, {}))), digest(Float32Array.from(new Proxy(bigArr, {}))));
       const b = new ArrayBuffer(16);
       out.push(digest(new Uint8Array(b, 4, 8)), digest(new Float64Array(new Uint8Array([1, 2, 300 % 256]))), digest(new Int8Array(new Set([1, 2]))), digest(new Int8Array(new DataView(b))));
       out`;
