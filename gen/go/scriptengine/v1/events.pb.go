@@ -740,9 +740,8 @@ type SecurityViolation struct {
 	// announced at most once a second: a later event counts those refused since, and its detail
 	// describes the latest. 1 for every other kind; 0 (unset, from older servers) means 1.
 	Count uint32 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
-	// The caller's network address as the server saw it ("address:port"; an IPv6 address
-	// unbracketed, as grpc-js writes it), so a violation can be traced to a client without the
-	// server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call
+	// The caller's network address as the server saw it ("127.0.0.1:52344", "[::1]:52344"), so a
+	// violation can be traced to a client without the server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call
 	// made in process, or from an older server).
 	Peer          string `protobuf:"bytes,8,opt,name=peer,proto3" json:"peer,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -405,9 +405,8 @@ export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolati
   count: number;
 
   /**
-   * The caller's network address as the server saw it ("address:port"; an IPv6 address
-   * unbracketed, as grpc-js writes it), so a violation can be traced to a client without the
-   * server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call
+   * The caller's network address as the server saw it ("127.0.0.1:52344", "[::1]:52344"), so a
+   * violation can be traced to a client without the server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call
    * made in process, or from an older server).
    *
    * @generated from field: string peer = 8;
