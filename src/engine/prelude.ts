@@ -447,10 +447,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // Promise.all, allSettled, any and race step through an Array (or typed array, or array-like given the
   // Array iterator) with V8's own iterator in a loop deaf to the time limit, a promise and a reaction made
   // for each element, a hole included: Promise.all(new Array(1e9)) grew the heap into GC thrash and held a
-  // worker until it was replaced. Iterated so, a list longer than maxWalk (no dense Array that long fits in
-  // the limit) is refused as V8 refuses an iterable it cannot iterate: the promise returned rejects.
-  // Any other iteration (a Proxy, a length getter, an iterator of the script's) runs script code at each
-  // step, which the time limit reaches, and goes to V8 as it is.
+  // worker until it was replaced. Iterated so, a list longer than maxPromised is refused as V8 refuses an
+  // iterable it cannot iterate: the promise returned rejects. Any other iteration (a length getter, an
+  // iterator of the script's) runs script code at each step, which the time limit reaches, and goes to V8 as it is.
   const AIP = getPrototypeOf(apply(AP[SymIter], [], [])), aipNext = AIP.next, arrValues = AP[SymIter], taValues = TAP[SymIter];
   function nativeIterLength(o) {
     if (o === null || typeof o !== 'object' || (proxiesMade && apply(wsHas, proxies, [o]))) return undefined;
@@ -460,17 +459,41 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const d = getOwnPropertyDescriptor(p, SymIter);
       if (d !== undefined) { f = hasOwn(d, 'value') ? d.value : undefined; break; }
     }
-    if (f !== arrValues && f !== taValues) return undefined;
-    const d = getOwnPropertyDescriptor(AIP, 'next');
-    if (d === undefined || !hasOwn(d, 'value') || d.value !== aipNext) return undefined;
+    if ((f !== arrValues && f !== taValues) || !aipIntact()) return undefined;
     return fixedLength(o);
   }
+  function aipIntact() {
+    const d = getOwnPropertyDescriptor(AIP, 'next');
+    return d !== undefined && hasOwn(d, 'value') && d.value === aipNext;
+  }
+  function stepper(x, guard) {
+    let i = 0, done = false;
+    return { __proto__: null, next() {
+      if (!done && i < toLength(x.length)) {
+        if (i >= maxPromised) { done = true; throw tooLong(toLength(x.length), guard, maxPromised); }
+        return { value: x[i++], done: false };
+      }
+      done = true;
+      return { value: undefined, done: true };
+    } };
+  }
+  // V8 given the method read (once, as V8 reads it) of the object behind a Proxy, on an object of the prelude's.
+  const iteratedBy = (it, x) => ({ __proto__: null, [SymIter]: typeof it === 'function' ? function () { return apply(it, x, []); } : it });
+  // Each element costs V8 ~250 bytes (a promise, a reaction, a resolving function, a slot): past the memory
+  // limit's worth it thrashes deaf near the limit (Promise.all(new Array(6e6)) at 50 MiB), so that many are refused.
+  const maxPromised = MathFloor(memoryBytes / 256);
   const combined = (name) => {
     const orig = PromiseC[name];
     const guard = ({ [name](iterable) {
       const n = nativeIterLength(iterable);
-      if (n === undefined || !(n > maxWalk)) return apply(orig, this, arguments);
-      const e = tooLong(n, guard);
+      if (n === undefined && proxiesMade && iterable !== null && typeof iterable === 'object' && apply(wsHas, proxies, [iterable])) {
+        // Behind a Proxy V8's Array iterator reads through it, deaf again when it has no traps: the Proxy is
+        // stepped through here instead, as that iterator would (its length, then an element, at each step).
+        const it = iterable[SymIter];
+        return apply(orig, this, [it === arrValues && aipIntact() ? { __proto__: null, [SymIter]() { return stepper(iterable, guard); } } : iteratedBy(it, iterable)]);
+      }
+      if (n === undefined || !(n > maxPromised)) return apply(orig, this, arguments);
+      const e = tooLong(n, guard, maxPromised);
       return apply(orig, this, [{ __proto__: null, [SymIter]() { throw e; } }]);
     } })[name];
     return guard;
@@ -719,10 +742,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (kind === -1) {
       const it = x[SymIter];
       if (it == null) return { __proto__: null, src: x, len: toLength(x.length) };
-      const d = getOwnPropertyDescriptor(AIP, 'next');
-      if (it !== arrValues || d === undefined || !hasOwn(d, 'value') || d.value !== aipNext) {
-        return { __proto__: null, sub: { __proto__: null, [SymIter]: typeof it === 'function' ? function () { return apply(it, x, []); } : it } };
-      }
+      if (it !== arrValues || !aipIntact()) return { __proto__: null, sub: iteratedBy(it, x) };
       const list = bare();
       for (let k = 0; k < toLength(x.length); k++) list[k] = x[k];
       return list;
