@@ -772,9 +772,24 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     for (let k = 0; k < len; k++) ta[k] = src[k];
     return ta;
   }
+  // One Proxy per constructor (species and from() reach it through constructor and this) does two
+  // things. A long array-like or Array is copied here (above). And a length argument is made a number
+  // once, as V8 would (ToIndex's ToNumber), so the bytes asked for are known should V8 refuse them: that
+  // refusal is vouched for (allocChecked); given a typed array, its length is read by the intrinsic
+  // getter. Given another object (an iterable or array-like, whose reading may run script code first),
+  // a refusal is not vouched for. One handler for all: a closure per constructor cost each context more.
   const taHandler = { __proto__: null, construct(t, args, nt) {
-    const list = longSource(args[0]);
-    if (list === undefined) return construct(t, args, nt);
+    const a = args[0];
+    if (a === null || (typeof a !== 'object' && typeof a !== 'function')) {
+      const len = a === undefined ? undefined : +a;
+      return allocating(t, [len], nt, len === len ? len * t.BYTES_PER_ELEMENT : 0);
+    }
+    const list = longSource(a);
+    if (list === undefined) {
+      let n = 0;
+      try { n = apply(taLength, a, []); } catch {}
+      return allocating(t, args, nt, n * t.BYTES_PER_ELEMENT);
+    }
     return list.sub !== undefined ? construct(t, [list.sub], nt) : copyInto(list, (len) => construct(t, [len], nt));
   } };
   for (let i = 0; i < taCtors.length; i++) {
@@ -1113,37 +1128,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const w = ({ [name](locales) { arguments[0] = localesChecked(locales, w); return apply(orig, this, arguments); } })[name];
     defineProperty(w, 'length', { __proto__: null, value: orig.length, configurable: true });
     defineProperty(holder, name, { __proto__: null, value: w, writable: true, enumerable: false, configurable: true });
-  }
-
-  // ---- typed arrays: their buffers' refusal vouched for (see allocChecked) -----------------------
-  // Each constructor becomes a Proxy (as ArrayBuffer; species and from() reach it through constructor
-  // and this) that makes a length argument a number once, as V8 would, so the bytes asked for are
-  // known; given a typed array, its length is read by the intrinsic getter. Given another object (an
-  // iterable or array-like, whose reading may run script code first), a refusal is not vouched for.
-  // One handler for all (a closure per constructor cost each context more); BYTES_PER_ELEMENT is a
-  // constant of the intrinsic constructor (read through a guard's Proxy, it is the same).
-  const taAllocating = {
-    __proto__: null,
-    construct(target, args, newTarget) {
-      const nt = apply(mapGet, taProxied, [target]) === newTarget ? target : newTarget, a = args[0], bpe = target.BYTES_PER_ELEMENT;
-      if (a === null || (typeof a !== 'object' && typeof a !== 'function')) {
-        const len = a === undefined ? undefined : +a;
-        return allocating(target, [len], nt, len === len ? len * bpe : 0);
-      }
-      let n = 0;
-      try { n = apply(taLength, a, []); } catch {}
-      return allocating(target, args, nt, n * bpe);
-    },
-  };
-  const taProxied = new MapC(); // constructor wrapped -> its Proxy
-  for (let i = 0; i < taCtors.length; i++) {
-    const C = taCtors[i];
-    if (!C) continue;
-    const inner = G[C.name]; // the constructor as the prelude left it so far (the intrinsic, or a guard of it)
-    const P = new ProxyC(inner, taAllocating);
-    apply(mapSet, taProxied, [inner, P]);
-    defineProperty(C.prototype, 'constructor', { value: P, writable: true, configurable: true });
-    defineProperty(G, C.name, { value: P, writable: true, configurable: true });
   }
 
   // ---- Intl: ICU objects escape the isolate's limit -----------------------------------------
