@@ -1224,37 +1224,25 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     defineProperty(G, 'Intl', { value: intlProxy, writable: true, configurable: true });
   }
   // Methods making a buffer of a size known without script code: toReversed, with and toSorted copy
-  // their receiver (its length and type read by the intrinsic getters); transfer makes one of the length
-  // given (made a number once here, after V8's brand check) or of the buffer's own.
+  // their receiver (its length and type read by the intrinsic getters, before V8 runs any valueOf);
+  // transfer makes one of the length given (made a number once here, after V8's brand check) or of the
+  // buffer's own. Plain methods assigned (their name and length as V8's): a generic wrapper maker
+  // with computed names and defined lengths cost each context ~25 us.
   const abLength = getOwnPropertyDescriptor(AB0.prototype, 'byteLength').get;
-  function allocMethod(holder, name, bytesOf) {
-    const orig = holder[name];
-    if (typeof orig !== 'function') return;
-    const w = ({ [name]() {
-      const r = bytesOf(this, arguments); // [bytes, arguments for V8]; undefined for a receiver V8 refuses
-      if (r === undefined) return apply(orig, this, arguments);
-      try { return apply(orig, this, r[1]); } catch (e) { throw allocChecked(e, r[0]); }
-    } })[name];
-    defineProperty(w, 'length', { __proto__: null, value: orig.length, configurable: true });
-    defineProperty(holder, name, { __proto__: null, value: w, writable: true, configurable: true });
-  }
-  const copyBytes = (ta, args) => {
-    let n;
-    try { n = apply(taLength, ta, []); } catch { return undefined; }
-    return [n * taByName[apply(taTag, ta, [])].BYTES_PER_ELEMENT, args];
-  };
-  allocMethod(TAP, 'toReversed', copyBytes);
-  allocMethod(TAP, 'with', copyBytes);
-  allocMethod(TAP, 'toSorted', copyBytes);
-  const transferBytes = (b, args) => {
+  const copyBytes = (ta) => { try { return apply(taLength, ta, []) * taByName[apply(taTag, ta, [])].BYTES_PER_ELEMENT; } catch { return 0; } };
+  const taToReversed = TAP.toReversed, taWith = TAP.with, taToSortedGuarded = TAP.toSorted;
+  TAP.toReversed = ({ toReversed() { const b = copyBytes(this); try { return apply(taToReversed, this, arguments); } catch (e) { throw allocChecked(e, b); } } }).toReversed;
+  TAP.with = ({ with(index, value) { const b = copyBytes(this); try { return apply(taWith, this, arguments); } catch (e) { throw allocChecked(e, b); } } }).with;
+  TAP.toSorted = ({ toSorted(comparefn) { const b = copyBytes(this); try { return apply(taToSortedGuarded, this, arguments); } catch (e) { throw allocChecked(e, b); } } }).toSorted;
+  const abTransfer = AB0.prototype.transfer, abTransferFixed = AB0.prototype.transferToFixedLength;
+  function transferred(orig, b, len) {
     let own;
-    try { own = apply(abLength, b, []); } catch { return undefined; }
-    if (args[0] === undefined) return [own, []];
-    const n = +args[0];
-    return [n === n ? n : 0, [n]];
-  };
-  allocMethod(AB0.prototype, 'transfer', transferBytes);
-  allocMethod(AB0.prototype, 'transferToFixedLength', transferBytes);
+    try { own = apply(abLength, b, []); } catch { return apply(orig, b, [len]); } // not an ArrayBuffer: V8's TypeError
+    const n = len === undefined ? undefined : +len;
+    try { return apply(orig, b, n === undefined ? [] : [n]); } catch (e) { throw allocChecked(e, n === undefined ? own : n === n ? n : 0); }
+  }
+  AB0.prototype.transfer = ({ transfer() { return transferred(abTransfer, this, arguments[0]); } }).transfer;
+  AB0.prototype.transferToFixedLength = ({ transferToFixedLength() { return transferred(abTransferFixed, this, arguments[0]); } }).transferToFixedLength;
 
   // ---- text ICU copies: ListFormat, collation, locale case mapping ---------------------------
   // ListFormat's format copies its items into ICU and builds its text there, deaf to the time limit:
