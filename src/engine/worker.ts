@@ -920,7 +920,9 @@ class Slot {
     // (made, or an allocation V8 truly refused), never for its words alone, which any script can write.
     if (name === 'RangeError') {
       try {
-        if (run.api && message === String(run.api.applySync(undefined, [API_OP.memoryError], { timeout: 1000 }))) kind = 'memory_limit';
+        // '' until the prelude vouched for one: a script's own empty RangeError is no match.
+        const vouched = run.api ? String(run.api.applySync(undefined, [API_OP.memoryError], { timeout: 1000 })) : '';
+        if (vouched !== '' && message === vouched) kind = 'memory_limit';
       } catch { /* the context is gone: the script's words alone say nothing */ }
     }
     return {

@@ -24,6 +24,7 @@ const forged: Array<[string, string]> = [
   // A script ending in a function declaration runs bare (unwrapped): what it throws reaches the worker undescribed.
   ["isolated-vm's memory-limit words, thrown by a bare script", "function g() {}\nthrow new Error('Isolate was disposed during execution due to memory limit');"],
   ['a RangeError of V8 words, thrown by a bare script', `function g() {}\nthrow new RangeError('${ALLOC}');`],
+  ['an empty RangeError, thrown by a bare script (nothing vouched for yet)', 'function g() {}\nthrow new RangeError();'],
   ['a genuine refusal caught by a bare script, then a RangeError of V8 words and more', `function g() {}\ntry { new ArrayBuffer(2 ** 31); } catch {}\nthrow new RangeError('${ALLOC}: not really');`],
   ["a RangeError of V8 words, at a module's top level", `throw new RangeError('${ALLOC}');\nexport default function main() {}`],
   ['a RangeError of V8 words thrown by a length valueOf inside new ArrayBuffer', mod(`new ArrayBuffer({ valueOf() { throw new RangeError('${ALLOC}'); } })`)],
