@@ -767,7 +767,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(new Error(`tool "${m.name}" timed out after ${timeoutMs} ms${byCaller ? ": the calling script's time ran out" : ''}`)); }, timeoutMs); });
       const value = await Promise.race([
         job.onToolCall(m.name, args, {
-          executionId, scriptId: job.scriptId, signal: ctl.signal, timeoutMs,
+          executionId, scriptId: job.scriptId, signal: ctl.signal, timeoutMs, byCaller,
           reportIo: (net: number, file: number) => { io.net += net; io.file += file; },
         }),
         timeout,

@@ -79,6 +79,8 @@ export interface ToolCallInfo {
    * guest code of its own must stop by then too.
    */
   timeoutMs: number;
+  /** True when the caller's remaining time, not the tool timeout, is what set timeoutMs. */
+  byCaller: boolean;
   /** A tool that does I/O reports it here; it is summed into usage.networkIoBytes / fileIoBytes. */
   reportIo: (networkBytes: number, fileBytes: number) => void;
 }

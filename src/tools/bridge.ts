@@ -18,6 +18,8 @@ export interface ToolCaller {
   executionId: string;
   /** The time the call may take (ToolCallInfo.timeoutMs): the tool's run must end by then. */
   timeoutMs: number;
+  /** ToolCallInfo.byCaller: the caller's remaining time set timeoutMs, not the tool timeout. */
+  byCaller?: boolean;
   /** Host tools the caller may reach (its grant's): a tool using another is refused. */
   hostTools?: readonly string[];
   /** The tool's http requests count against the caller's. */
@@ -59,7 +61,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, { workingDirectory: input.workingDirectory, roots: input.fsRoots ?? [] }, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, hostTools: input.callerHostTools, network, reportIo: info.reportIo });
+        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, byCaller: info.byCaller, hostTools: input.callerHostTools, network, reportIo: info.reportIo });
     }
   };
 }

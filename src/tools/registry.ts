@@ -325,7 +325,7 @@ export class ToolRegistry {
     // caller's deadline passes. Its own limit is the operation timeout's; its CPU share is of the
     // shorter of the two, the time it has (execute).
     const timeoutMs = this.#d.config.resourceLimits.operationTimeoutMs;
-    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, deadlineMs: caller?.timeoutMs });
+    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     if (!outcome.success) {
       const e = outcome.error;
@@ -347,7 +347,8 @@ export class ToolRegistry {
    * and smoke runs); a tool called from a script has none: its script already holds the slot.
    * `deadlineMs`, the time its calling script's call may take, may cut the wall limit, and so its CPU
    * budget (the level's share of the time the tool has, as for an execution's deadline): a stop by that
-   * budget then says it was a share of what its caller left it.
+   * budget then says it was a share of what its caller left it, or of the call's tool timeout (the
+   * request's operation_timeout) when that, not the caller's time, set the deadline (deadlineByCaller false).
    */
   execute(
     tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
@@ -356,7 +357,7 @@ export class ToolRegistry {
     timeoutMs: number,
     signal?: AbortSignal,
     parentExecutionId?: string,
-    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; caller?: { key: string; limit: number }; deadlineMs?: number } = {},
+    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; caller?: { key: string; limit: number }; deadlineMs?: number; deadlineByCaller?: boolean } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
     const own = toolLimits(config, level, timeoutMs, tool.hostTools);
@@ -389,7 +390,8 @@ export class ToolRegistry {
     );
     // Told as a share of its caller's time only when that time made its budget smaller.
     if (cpuBudgetMs(limits) >= cpuBudgetMs(own)) return outcome;
-    const left = `the ${limits.wallTimeoutMs} ms its calling script left it`;
+    // The request's tool timeout (its operation_timeout) or the caller's remaining time set the deadline.
+    const left = options.deadlineByCaller === false ? `the call's ${limits.wallTimeoutMs} ms tool timeout` : `the ${limits.wallTimeoutMs} ms its calling script left it`;
     return outcome.then((o) => (o.error?.limit === "cpu_time" ? { ...o, error: { ...o.error, message: cpuShareOfDeadline(o.error.message, limits, "the tool", left) } } : o));
   }
 }

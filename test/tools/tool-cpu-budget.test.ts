@@ -21,13 +21,16 @@ const BUSY_TOOL =
 const s = legacyServer({ args: ["--set", "resource_limits.max_cpu_percentage=10"], prepare: (root) => writeFileSync(join(root, "busy.js"), BUSY_TOOL) });
 
 /** What a script with `timeoutMs` of its own is told when it calls the busy tool. */
-async function callBusy(timeoutMs: number, securityLevel = SecurityLevel.SAFE): Promise<string> {
+async function callBusy(timeoutMs: number, securityLevel = SecurityLevel.SAFE, operationTimeoutMs?: number): Promise<string> {
   // Either the caller caught what the tool was told, or its own time ran out first.
   try {
     const r = await s.scripts.runScript(
       {
         source: 'export default async (a, ctx) => { try { await ctx.tools.busy({}); return "returned"; } catch (e) { return String(e.message); } }',
-        context: { availableTools: ["busy"], timeout: durationFromMs(timeoutMs), securityContext: { securityLevel } },
+        context: {
+          availableTools: ["busy"], timeout: durationFromMs(timeoutMs), securityContext: { securityLevel },
+          resourceLimits: operationTimeoutMs === undefined ? undefined : { operationTimeout: durationFromMs(operationTimeoutMs) },
+        },
       },
       { timeoutMs: 60_000 },
     );
@@ -62,4 +65,9 @@ it("a busy tool its caller's time cuts is stopped by its share of that time, and
 it("a busy tool its caller leaves all of its own time is stopped by its own budget", { timeout: 120_000 }, async () => {
   // A Development caller with 20 s: the tool runs at its own level, Safe, with its own 10 s.
   expect(await callBusy(20_000, SecurityLevel.DEVELOPMENT)).toBe('tool "busy" failed: TimeoutError: the script exceeded its CPU time limit of 1000 ms');
+});
+
+it("a busy tool the request's tool timeout cuts is told that timeout, not its caller's time", { timeout: 120_000 }, async () => {
+  // A Development caller with 20 s asks for a 3 s operation_timeout: the tool's 10 % is of those 3 s.
+  expect(await callBusy(20_000, SecurityLevel.DEVELOPMENT, 3000)).toBe("tool \"busy\" failed: TimeoutError: the tool used its CPU share (10 %) of the call's 3000 ms tool timeout: 300 ms");
 });
