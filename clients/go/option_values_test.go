@@ -46,3 +46,15 @@ func TestDialTakesZeroBackoffsAsTheDefault(t *testing.T) {
 		t.Errorf("a zero backoff is not the default: %+v", c.opts.retry)
 	}
 }
+
+// A zero keepalive Timeout is the SDK's default, 10 s, as in the TypeScript SDK; before, it went to
+// grpc-go, whose own default is 20 s.
+func TestZeroKeepaliveTimeoutIsTheDefault(t *testing.T) {
+	o, err := buildOptions([]Option{WithKeepalive(keepalive.ClientParameters{Time: 30 * time.Second})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.keepalive.Timeout != 10*time.Second {
+		t.Fatalf("keepalive Timeout %v, want 10s", o.keepalive.Timeout)
+	}
+}

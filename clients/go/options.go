@@ -80,7 +80,8 @@ func WithRetry(p RetryPolicy) Option { return func(o *options) { o.retry = p } }
 func WithRetryHook(f func(RetryEvent)) Option { return func(o *options) { o.onRetry = f } }
 
 // WithKeepalive replaces the HTTP/2 ping policy (grpc-go pings no more often than every 10 s); a
-// zero Time sends no pings, a negative Time or Timeout makes Dial fail.
+// zero Time sends no pings, a zero Timeout is DefaultKeepalive's (10 s, as in the TypeScript SDK;
+// grpc-go's own would be 20 s), a negative Time or Timeout makes Dial fail.
 func WithKeepalive(p keepalive.ClientParameters) Option { return func(o *options) { o.keepalive = p } }
 
 // WithDialOptions adds grpc-go dial options (keepalive, message sizes, interceptors, ...).
@@ -95,8 +96,8 @@ func buildOptions(opts []Option) (options, error) {
 	}
 	// A negative duration would otherwise pass unnoticed: a backoff read as the default, a deadline
 	// failing every call at once, a keepalive Time turning the pings off, a keepalive Timeout given to
-	// grpc-go as is. Zero keeps its meaning (backoffs: the default; timeouts: no deadline; keepalive
-	// Time: no pings).
+	// grpc-go as is. Zero keeps its meaning (backoffs and keepalive Timeout: the default; timeouts: no
+	// deadline; keepalive Time: no pings).
 	for _, d := range []struct {
 		name  string
 		value time.Duration
@@ -111,6 +112,9 @@ func buildOptions(opts []Option) (options, error) {
 		if d.value < 0 {
 			return o, fmt.Errorf("scriptengine: %s must not be negative, not %v", d.name, d.value)
 		}
+	}
+	if o.keepalive.Timeout == 0 {
+		o.keepalive.Timeout = DefaultKeepalive.Timeout
 	}
 	if o.retry.MaxAttempts < 1 {
 		o.retry.MaxAttempts = 1
