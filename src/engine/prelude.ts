@@ -6,8 +6,9 @@
  *   WebAssembly (its memory is not counted by isolated-vm), SharedArrayBuffer, Atomics.wait/waitAsync,
  *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
  * - caps resizable ArrayBuffers (their reserved size is not counted by isolated-vm's allocator) and
- *   charges the Intl objects that hold ICU memory outside the heap (and, while a call runs, the long text it copies
- *   into ICU), both to a budget of the memory limit's size;
+ *   charges each buffer made (V8's record of it lies outside the heap) and the Intl objects that hold
+ *   ICU memory outside the heap (and, while a call runs, the long text it copies into ICU), all to a
+ *   budget of the memory limit's size;
  * - guards the Array builtins that walk a sparse array's holes without checking for termination, and
  *   normalises long strings in pieces (ICU drops the termination request on a long one);
  * - runs the toLocaleString methods with one formatter per locales/options (charged), and refuses BigInt text
@@ -71,6 +72,10 @@ export const LOCALE_LIST_MAX = 256, LOCALE_LIST_MAX_CHARS = 65536;
 export const EXTENSION_OPTION_MAX_CHARS = 128;
 /** Intl.Segmenter's segment(string): a copy of the string and a break iterator; iterating it clones the iterator. */
 export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_COST = 3072;
+/** What each ArrayBuffer holds in malloc memory beside its bytes (V8's extension and backing store,
+ *  ~160-240 B measured) that neither the heap limit nor isolated-vm's allocator counts: taken from the off-heap budget. */
+export const BUFFER_COST = 256;
+const BUFFERS_REFUSED = `Array buffer allocation failed: too many buffers for the memory limit (each holds ${BUFFER_COST} bytes outside the heap, which count toward it)`;
 
 /** Bytes of Symbol.for keys new to a context after which the prelude tells the host (see the prelude's Symbol.for). */
 export const SYMBOL_REPORT_STEP = 8192;
@@ -107,7 +112,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
 
   // ---- memory outside the heap --------------------------------------------------------------
   // What V8 keeps outside the isolate's heap and does not count against its limit (the memory a
-  // resizable ArrayBuffer reserves, ICU objects) is taken from this budget, of the limit's size.
+  // resizable ArrayBuffer reserves, each buffer's own record, ICU objects) is taken from this budget,
+  // of the limit's size, for the rest of the run (nothing here can tell which were dropped).
   let offHeapBudget = memoryBytes;
   const captureStackTrace = ErrorC.captureStackTrace;
 
@@ -138,7 +144,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     } catch {}
     return e;
   }
-  const allocating = (C, args, nt, bytes) => { try { return construct(C, args, nt); } catch (e) { throw allocChecked(e, bytes); } };
+  // cost: what the construction takes from the off-heap budget (its caller checked it holds that much),
+  // handed back if V8 makes nothing.
+  const allocating = (C, args, nt, bytes, cost) => {
+    offHeapBudget -= cost;
+    try { return construct(C, args, nt); } catch (e) { offHeapBudget += cost; throw allocChecked(e, bytes); }
+  };
 
   // ---- ArrayBuffer: cap resizable buffers (reserved memory escapes the isolate's limit) -------
   const AB = G.ArrayBuffer;
@@ -153,19 +164,22 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const len = args[0] === undefined ? undefined : +args[0], bytes = len === len ? len : 0;
       const opts = args[1];
       const nt = newTarget === ABproxy ? target : newTarget;
-      if (opts === null || (typeof opts !== 'object' && typeof opts !== 'function')) return allocating(target, [len], nt, bytes);
+      // Every buffer, of any length, costs BUFFER_COST outside the heap (a million of ArrayBuffer(1) took
+      // a worker's RSS up 220 MB under a 100 MiB limit); handed back if V8 makes none.
+      if (offHeapBudget < ${BUFFER_COST}) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
+      if (opts === null || (typeof opts !== 'object' && typeof opts !== 'function')) return allocating(target, [len], nt, bytes, ${BUFFER_COST});
       const raw = opts.maxByteLength;
-      if (raw === undefined) return allocating(target, [len], nt, bytes);
+      if (raw === undefined) return allocating(target, [len], nt, bytes, ${BUFFER_COST});
       // The number V8 takes (ToIndex): NaN is 0, a fraction is cut. One it refuses (negative, too
       // large) never touches the budget: taken from it, a negative one would have refilled it.
       let max = +raw;
       max = max === max ? MathTrunc(max) : 0;
       if (!(max >= 0 && max <= 9007199254740991)) return construct(target, [len, { maxByteLength: max }], nt);
-      if (max > offHeapBudget) throw vouch(new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit'), 'memory_limit', 'RangeError');
+      if (max + ${BUFFER_COST} > offHeapBudget) throw vouch(new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit'), 'memory_limit', 'RangeError');
       // Reserved before V8 makes the buffer (the length's valueOf, or newTarget's prototype, run script
       // code in between, which may make buffers of its own), and handed back only if V8 makes none.
-      offHeapBudget -= max;
-      try { return construct(target, [len, { maxByteLength: max }], nt); } catch (e) { offHeapBudget += max; throw allocChecked(e, bytes); }
+      offHeapBudget -= max + ${BUFFER_COST};
+      try { return construct(target, [len, { maxByteLength: max }], nt); } catch (e) { offHeapBudget += max + ${BUFFER_COST}; throw allocChecked(e, bytes); }
     },
   });
   defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });
@@ -778,19 +792,28 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // refusal is vouched for (allocChecked); given a typed array, its length is read by the intrinsic
   // getter. Given another object (an iterable or array-like, whose reading may run script code first),
   // a refusal is not vouched for. One handler for all: a closure per constructor cost each context more.
+  // A typed array not made on a buffer given makes its own, charged as ArrayBuffer's are: one of 64 bytes
+  // or fewer is kept in the heap only until its buffer is asked for (.buffer, subarray), which nothing
+  // here sees, so all are.
   const taHandler = { __proto__: null, construct(t, args, nt) {
-    const a = args[0];
-    if (a === null || (typeof a !== 'object' && typeof a !== 'function')) {
+    const a = args[0], primitive = a === null || (typeof a !== 'object' && typeof a !== 'function');
+    // isView first (the brand check throws for anything else); a DataView is copied as an array-like.
+    const cost = primitive || isView(a) || arrIsArray(a) || !isAB(a) ? ${BUFFER_COST} : 0;
+    if (offHeapBudget < cost) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
+    if (primitive) {
       const len = a === undefined ? undefined : +a;
-      return allocating(t, [len], nt, len === len ? len * t.BYTES_PER_ELEMENT : 0);
+      return allocating(t, [len], nt, len === len ? len * t.BYTES_PER_ELEMENT : 0, cost);
     }
     const list = longSource(a);
     if (list === undefined) {
       let n = 0;
       try { n = apply(taLength, a, []); } catch {}
-      return allocating(t, args, nt, n * t.BYTES_PER_ELEMENT);
+      return allocating(t, args, nt, n * t.BYTES_PER_ELEMENT, cost);
     }
-    return list.sub !== undefined ? construct(t, [list.sub], nt) : copyInto(list, (len) => construct(t, [len], nt));
+    offHeapBudget -= cost;
+    try {
+      return list.sub !== undefined ? construct(t, [list.sub], nt) : copyInto(list, (len) => construct(t, [len], nt));
+    } catch (e) { offHeapBudget += cost; throw e; }
   } };
   for (let i = 0; i < taCtors.length; i++) {
     const C = taCtors[i];
@@ -1229,17 +1252,24 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // buffer's own. Plain methods assigned (their name and length as V8's): a generic wrapper maker
   // with computed names and defined lengths cost each context ~25 us.
   const abLength = getOwnPropertyDescriptor(AB0.prototype, 'byteLength').get;
-  const copyBytes = (ta) => { try { return apply(taLength, ta, []) * taByName[apply(taTag, ta, [])].BYTES_PER_ELEMENT; } catch { return 0; } };
+  // Each makes a buffer of its own, so takes BUFFER_COST (handed back if it throws), as the constructors do.
+  const copyBytes = (ta) => {
+    if (offHeapBudget < ${BUFFER_COST}) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
+    offHeapBudget -= ${BUFFER_COST};
+    try { return apply(taLength, ta, []) * taByName[apply(taTag, ta, [])].BYTES_PER_ELEMENT; } catch { return 0; }
+  };
   const taToReversed = TAP.toReversed, taWith = TAP.with, taToSortedGuarded = TAP.toSorted;
-  TAP.toReversed = ({ toReversed() { const b = copyBytes(this); try { return apply(taToReversed, this, arguments); } catch (e) { throw allocChecked(e, b); } } }).toReversed;
-  TAP.with = ({ with(index, value) { const b = copyBytes(this); try { return apply(taWith, this, arguments); } catch (e) { throw allocChecked(e, b); } } }).with;
-  TAP.toSorted = ({ toSorted(comparefn) { const b = copyBytes(this); try { return apply(taToSortedGuarded, this, arguments); } catch (e) { throw allocChecked(e, b); } } }).toSorted;
+  TAP.toReversed = ({ toReversed() { const b = copyBytes(this); try { return apply(taToReversed, this, arguments); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, b); } } }).toReversed;
+  TAP.with = ({ with(index, value) { const b = copyBytes(this); try { return apply(taWith, this, arguments); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, b); } } }).with;
+  TAP.toSorted = ({ toSorted(comparefn) { const b = copyBytes(this); try { return apply(taToSortedGuarded, this, arguments); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, b); } } }).toSorted;
   const abTransfer = AB0.prototype.transfer, abTransferFixed = AB0.prototype.transferToFixedLength;
   function transferred(orig, b, len) {
     let own;
     try { own = apply(abLength, b, []); } catch { return apply(orig, b, [len]); } // not an ArrayBuffer: V8's TypeError
     const n = len === undefined ? undefined : +len;
-    try { return apply(orig, b, n === undefined ? [] : [n]); } catch (e) { throw allocChecked(e, n === undefined ? own : n === n ? n : 0); }
+    if (offHeapBudget < ${BUFFER_COST}) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
+    offHeapBudget -= ${BUFFER_COST};
+    try { return apply(orig, b, n === undefined ? [] : [n]); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, n === undefined ? own : n === n ? n : 0); }
   }
   AB0.prototype.transfer = ({ transfer() { return transferred(abTransfer, this, arguments[0]); } }).transfer;
   AB0.prototype.transferToFixedLength = ({ transferToFixedLength() { return transferred(abTransferFixed, this, arguments[0]); } }).transferToFixedLength;
