@@ -37,8 +37,9 @@ it("a compile behind two cancelled scripts of another caller still compiles", as
     const compiled = await compile;
     expect(compiled.script?.version).toBe(1);
     await Promise.all([r1, r2]);
-    // Both cancels took a worker down under the compile.
-    expect((await scripts.getMetrics({})).metrics?.workerRestarts).toBe(2n);
+    // Both cancels took a worker down under the compile, unless the second reached the replacement
+    // before its script began to spin (a loaded machine): that one then stopped without a replacement.
+    expect([1n, 2n]).toContain((await scripts.getMetrics({})).metrics?.workerRestarts);
     expect((await scripts.executeScript({ scriptId: "beside-cancels" })).result?.returnValue?.kind.value).toBe("compiled");
   } finally {
     first.abort();
