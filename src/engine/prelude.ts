@@ -1813,6 +1813,29 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   } }).lastIndexOf;
   defineProperty(StringC.prototype, 'lastIndexOf', { value: lastIndexOf, writable: true, configurable: true });
 
+  // ---- Function.prototype.toString: the prelude's stand-ins read as the builtins they replace ----
+  // V8 prints a builtin 'function NAME() { [native code] }', but a Proxy of a function (the typed-array,
+  // ArrayBuffer, Intl, BigInt and Proxy constructors here) 'function () { [native code] }' and a
+  // function of the prelude its source. Each of the prelude's reads as the builtin: a Proxy no script
+  // made (scripts' are all noted, see the Proxy constructor) with an own prototype, as a bound function
+  // (printed alike) has none, or the Proxy constructor; and a function whose text, 40 characters or
+  // more (no script writes that much of the prelude's code by chance), is found in the prelude's source,
+  // read at the first call (nothing per context).
+  const fnToString = Function.prototype.toString, ProxyG = G.Proxy;
+  let preludeText = '';
+  defineProperty(Function.prototype, 'toString', { value: ({ toString() {
+    const s = apply(fnToString, this, []);
+    if (s === 'function () { [native code] }') {
+      if ((proxiesMade && apply(wsHas, proxies, [this])) || (this !== ProxyG && !hasOwn(this, 'prototype'))) return s;
+    } else {
+      if (s.length < 40) return s;
+      if (preludeText === '') preludeText = apply(fnToString, install, []);
+      if (this === install || apply(strIndexOf, preludeText, [s]) < 0) return s;
+    }
+    const d = getOwnPropertyDescriptor(this, 'name');
+    return 'function ' + (d !== undefined && typeof d.value === 'string' ? d.value : '') + '() { [native code] }';
+  } }).toString, writable: true, configurable: true });
+
   // ---- output helpers -----------------------------------------------------------------------
   function utf8Length(s) {
     let n = 0;
