@@ -267,6 +267,19 @@ const SYNC: string[] = [
   'Array.from(new Uint8Array([3, 4]), (x) => x * 2)', 'Array.of.call(Uint8Array, 1, 2)', 'Array.from.call(Uint8Array, [1, 2])',
   'Object.getOwnPropertyNames(new ArrayBuffer(1))', 'Object.getOwnPropertyNames(new Uint8Array(2))',
   'new Uint8Array(2) == "0,0"', '`${new Int16Array([-1, 2])}`', 'new Uint8Array(new Uint8Array(2).buffer) !== null',
+  'Object.getOwnPropertyDescriptor(Uint8Array, "name")', 'Uint8Array.hasOwnProperty("prototype")', 'Uint8Array.prototype.isPrototypeOf(new Uint8Array(1))',
+  'Uint8Array[Symbol.hasInstance](new Uint8Array(1))', 'Function.prototype.call.call(Uint8Array)', 'Uint8Array.apply(null, [1])', 'Reflect.apply(ArrayBuffer, null, [1])',
+  'Object.getOwnPropertyDescriptors(Promise).all.writable', 'Reflect.getPrototypeOf(Uint8Array) === Reflect.getPrototypeOf(Uint8Array.prototype.constructor)',
+  'Object.getPrototypeOf(Object.getPrototypeOf(Uint8Array)) === Function.prototype', 'Uint8Array.constructor === Function', 'Uint8Array.prototype.constructor.name',
+  'new Uint8Array(new Array(3e6).fill(2)).reduce((a, b) => a + b, 0)', 'new Uint8Array({ length: 3e6, 5: 9, 2999999: 7 }).reduce((a, b) => a + b, 0)',
+  'Uint8Array.from({ length: 3e6, 1: 4 }).reduce((a, b) => a + b, 0)', '(() => { const t = new Uint8Array(3e6); t.set({ length: 3e6 - 1, 0: 1 }, 1); return [t[0], t[1], t[2]]; })()',
+  '(() => { const a = new Array(2e6).fill(1); a.length = 2.5e6; return new Int8Array(a).reduce((x, y) => x + y, 0); })()',
+  'Map.prototype.get.call(new Uint8Array(1))', 'Map.prototype.get.call(new ArrayBuffer(1))', 'Map.prototype.get.call(Object.create(Uint8Array.prototype))',
+  'Map.prototype.get.call(Object.create(ArrayBuffer.prototype))', 'Map.prototype.get.call(new Proxy(new Uint8Array(1), {}))', 'Map.prototype.get.call(Uint8Array)',
+  'ArrayBuffer.prototype.slice.call(new Proxy(new ArrayBuffer(1), {}))', 'ArrayBuffer.prototype.slice.call(Object.create(ArrayBuffer.prototype))',
+  '(() => { class B extends Uint8Array {} return Map.prototype.get.call(new B(1)); })()', 'Uint8Array.prototype.at.call(Object.create(Uint8Array.prototype), 0)',
+  'new Uint8Array(1).foo()', 'Uint8Array.foo()', 'ArrayBuffer.foo()', 'new ArrayBuffer(1).foo()', '(() => { const u = Uint8Array; return u.x.y; })()', 'new (Uint8Array.from)()',
+  'Object.prototype.toString.call(Object.create(Uint8Array.prototype))', 'String(Object.create(ArrayBuffer.prototype))',
   // DataView
   '(() => { const d = new DataView(new ArrayBuffer(8)); d.setFloat64(0, 1.5); return [d.getUint8(0), d.getFloat64(0), d.getBigInt64(0)]; })()',
   '(() => { class D extends DataView {} return new D(new ArrayBuffer(2)).constructor.name; })()',
@@ -313,6 +326,11 @@ const ASYNC: string[] = [
   '(async () => { const seq = []; for (const f of ["all", "allSettled", "any", "race"]) seq.push([f, await Promise[f]([Promise.resolve(f)]).then((v) => S(v), (e) => E(e))]); return seq; })()',
   '(async () => Promise.all(Array.from({ length: 1000 }, (_, i) => i)).then((v) => [v.length, v[999]]))()',
   '(async () => Promise.all(new Uint8Array(3)))()',
+  'Promise.all(new Proxy([1], { get(t, k) { if (k === "length") throw new Error("len"); return Reflect.get(t, k); } }))',
+  'Promise.all(new Proxy([1], { get(t, k) { if (k === Symbol.iterator) throw new Error("iter"); return Reflect.get(t, k); } }))',
+  'Promise.allSettled(new Proxy([1, 2], { get(t, k) { if (k === "1") throw new Error("el"); return Reflect.get(t, k); } }))',
+  'Promise.race(new Proxy([new Promise(() => {}), 4], {}))', 'Promise.any(new Proxy([Promise.reject(1)], {})).catch((e) => [E(e), e.errors])',
+  '(async () => { const log = []; const p = new Proxy([1, 2], { get(t, k) { log.push(String(k)); return Reflect.get(t, k); } }); const v = await Promise.allSettled(p); return [S(v), log]; })()',
   '(async () => { const a = [1, 2]; a[Symbol.iterator] = function* () { yield "own"; }; return Promise.all(a); })()',
   '(async () => { const ai = Object.getPrototypeOf([][Symbol.iterator]()); const next = ai.next; ai.next = function () { const r = next.call(this); if (!r.done) r.value = r.value * 10; return r; }; try { return await Promise.all([1, 2]); } finally { ai.next = next; } })()',
 ];
@@ -323,9 +341,14 @@ const KNOWN: Record<string, string> = {
   'Object.getOwnPropertyNames(globalThis).filter((k) => /Array|Buffer|Promise/.test(k)).sort()': 'no SharedArrayBuffer',
   'new Uint8Array(new SharedArrayBuffer(2))': 'no SharedArrayBuffer',
   'ArrayBuffer.prototype.transfer.call(new SharedArrayBuffer(1))': 'no SharedArrayBuffer',
-  // V8 names a Proxy receiver in its message by the constructor its prototype holds; ArrayBuffer.prototype's
-  // is the prelude's Proxy, no JSFunction, so V8 falls back to [object ArrayBuffer].
+  // V8 names a buffer receiver in its messages by the constructor its prototype holds; ArrayBuffer.prototype's
+  // is the prelude's Proxy, no JSFunction, so V8 falls back to [object ArrayBuffer] for #<ArrayBuffer>. A
+  // function in its place would read newTarget.prototype before the length's valueOf, unlike V8.
   'ArrayBuffer.prototype.transfer.call(new Proxy(new ArrayBuffer(1), {}))': '[object ArrayBuffer] for #<ArrayBuffer>',
+  'Map.prototype.get.call(new ArrayBuffer(1))': '[object ArrayBuffer] for #<ArrayBuffer>',
+  'Map.prototype.get.call(Object.create(ArrayBuffer.prototype))': '[object ArrayBuffer] for #<ArrayBuffer>',
+  'ArrayBuffer.prototype.slice.call(new Proxy(new ArrayBuffer(1), {}))': '[object ArrayBuffer] for #<ArrayBuffer>',
+  'ArrayBuffer.prototype.slice.call(Object.create(ArrayBuffer.prototype))': '[object ArrayBuffer] for #<ArrayBuffer>',
 };
 
 function source(): string {
