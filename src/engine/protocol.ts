@@ -60,6 +60,8 @@ export interface CompileMsg {
   language: ScriptLanguage;
   kind?: ScriptKind;
   filename: string;
+  /** When the host gives up on it (Date.now() time): one still queued in the worker then is not begun. */
+  expiresAt?: number;
 }
 
 export interface CancelMsg { t: 'cancel'; id: number }

@@ -388,8 +388,9 @@ export class WorkerHandle {
   compile(msg: CompileMsg, timeoutMs: number): Promise<CompiledMsg> {
     if (this.dead) return Promise.reject(new EngineError('WORKER_CRASHED', `worker ${this.id} is gone`, { workerId: this.id }));
     return new Promise<CompiledMsg>((resolve, reject) => {
-      this.compiles.set(msg.id, { resolve, reject, deadline: Date.now() + timeoutMs, timeoutMs });
-      this.send(msg);
+      const deadline = Date.now() + timeoutMs;
+      this.compiles.set(msg.id, { resolve, reject, deadline, timeoutMs });
+      this.send({ ...msg, expiresAt: deadline });
     });
   }
 
