@@ -494,8 +494,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // V8 given the method read (once, as V8 reads it) of the object behind a Proxy, on an object of the prelude's.
   const iteratedBy = (it, x) => ({ __proto__: null, [SymIter]: typeof it === 'function' ? function () { return apply(it, x, []); } : it });
   // Each element costs V8 ~250 bytes (a promise, a reaction, a resolving function, a slot): past the memory
-  // limit's worth it thrashes deaf near the limit (Promise.all(new Array(6e6)) at 50 MiB), so that many are refused.
-  const maxPromised = MathFloor(memoryBytes / 256);
+  // limit's worth it thrashes deaf near the limit (Promise.all(new Array(6e6)) at 50 MiB), and even at that
+  // worth a loaded machine's GC could hold the worker past its watchdog; half of it is refused.
+  const maxPromised = MathFloor(memoryBytes / 512);
   const combined = (name) => {
     const orig = PromiseC[name];
     const guard = ({ [name](iterable) {
