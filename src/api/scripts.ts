@@ -280,7 +280,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const details = t && [{
       desc: ExecutionOutputSchema,
       value: {
-        stdoutTail: t.stdout.text.toWellFormed(), stderrTail: t.stderr.text.toWellFormed(), stdoutBytes: BigInt(t.stdout.bytes), stderrBytes: BigInt(t.stderr.bytes),
+        stdoutTail: t.stdout.text, stderrTail: t.stderr.text, stdoutBytes: BigInt(t.stdout.bytes), stderrBytes: BigInt(t.stderr.bytes),
         stdoutCut: t.stdout.cut, stderrCut: t.stderr.cut,
       },
     }];
@@ -319,18 +319,18 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       scriptId,
       // The worker held it to max_return_bytes as JSON and as a Value (limits.maxReturnValueBytes).
       returnValue: o.returnValue === undefined ? undefined : fromJson(ValueSchema, o.returnValue as PbJson),
-      // What the script wrote is well-formed, as binary protobuf writes it (a lone surrogate is
-      // U+FFFD): proto3 JSON clients refuse the whole result otherwise.
-      stdout: o.stdout.toWellFormed(),
-      stderr: o.stderr.toWellFormed(),
+      // The engine made what the script wrote well-formed (engine/well-formed-json.ts): proto3 JSON
+      // clients refuse a lone surrogate.
+      stdout: o.stdout,
+      stderr: o.stderr,
       executionTime: durationOf(o.executionTimeMs),
       success: o.success,
       error: o.error
         ? {
             kind: ERROR_KIND[o.error.kind] ?? ExecutionErrorKind.UNSPECIFIED,
-            name: o.error.name.toWellFormed(),
-            message: o.error.message.toWellFormed(),
-            stack: o.error.stack.toWellFormed(),
+            name: o.error.name,
+            message: o.error.message,
+            stack: o.error.stack,
             // Read from a stack the script may have written: any number, where the field is a uint32.
             line: uint32OrZero(o.error.line),
             column: uint32OrZero(o.error.column),

@@ -21,7 +21,7 @@ import { CompileError, EngineError } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
 import { cpuBudgetMs } from './cpu-budget.ts';
-import { mayHoldLoneSurrogates, wellFormedError, wellFormedJson } from './well-formed-json.ts';
+import { mayHoldLoneSurrogates, wellFormedError, wellFormedJson, wellFormedTail } from './well-formed-json.ts';
 import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
 import type {
   CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
@@ -723,7 +723,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         stderr: out.stderr.toWellFormed(),
         executionTimeMs: out.executionTimeMs,
         error: out.error && wellFormedError(out.error),
-        outputTail: out.outputTail,
+        outputTail: out.outputTail && wellFormedTail(out.outputTail),
         usage: {
           memoryBytes: out.memoryBytes, cpuPercentage: out.cpuPercentage, operationsCount: out.operationsCount,
           networkIoBytes: io.net, fileIoBytes: io.file,

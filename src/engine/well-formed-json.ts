@@ -3,7 +3,7 @@
 // JSON clients refuse the whole message otherwise, wherever it goes (a result, a migration's
 // report). The value is checked on its JSON text, so one with none is parsed as before, walked once.
 /// <reference lib="es2024.string" />
-import type { ExecutionError } from './types.ts';
+import type { ExecutionError, ExecutionOutcome } from './types.ts';
 
 // JSON.stringify writes a lone surrogate as an escape and a pair as itself.
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
@@ -19,6 +19,14 @@ export function wellFormedJson(_key: string, value: unknown): unknown {
   if (keys.every((k) => k.isWellFormed())) return value;
   // fromEntries defines each key, so "__proto__" stays a key; keys that now coincide keep the last value.
   return Object.fromEntries(keys.map((k) => [k.toWellFormed(), (value as Record<string, unknown>)[k]]));
+}
+
+type Tail = NonNullable<ExecutionOutcome['outputTail']>;
+
+/** The output tail a limit's error carries, its text well-formed (a lone surrogate can sit at a cut). */
+export function wellFormedTail(t: Tail): Tail {
+  if (t.stdout.text.isWellFormed() && t.stderr.text.isWellFormed()) return t;
+  return { stdout: { ...t.stdout, text: t.stdout.text.toWellFormed() }, stderr: { ...t.stderr, text: t.stderr.text.toWellFormed() } };
 }
 
 /** The error with its name, message and stack well-formed (a script sets them). */
