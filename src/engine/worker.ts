@@ -1006,15 +1006,14 @@ let compileBusy = false;
 
 function compileNext(): void {
   if (compileBusy) return;
-  const msg = compileQueue.shift();
-  if (!msg) return;
-  // The host has answered it TIMEOUT already (it waited behind a script or other compilations):
+  let msg = compileQueue.shift();
+  // One the host has answered TIMEOUT already (it waited behind a script or other compilations):
   // compiling it now would be work for nobody. Answered, so the host stops counting it begun.
-  if (msg.expiresAt !== undefined && Date.now() > msg.expiresAt) {
+  while (msg?.expiresAt !== undefined && Date.now() > msg.expiresAt) {
     send({ t: 'compiled', id: msg.id, ok: false, error: { message: 'the compilation was past its deadline before it began', line: 0, column: 0 } });
-    compileNext();
-    return;
+    msg = compileQueue.shift();
   }
+  if (!msg) return;
   compileBusy = true;
   // Before anything of it runs: should the worker die meanwhile, the host knows this one may have done it.
   send({ t: 'compiling', id: msg.id });
