@@ -144,11 +144,21 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     } catch {}
     return e;
   }
+  // Past the off-heap budget, a buffer made (BUFFER_COST each, see below) is refused.
+  function buffersLeft(cost) {
+    if (offHeapBudget < cost) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
+  }
   // cost: what the construction takes from the off-heap budget (its caller checked it holds that much),
   // handed back if V8 makes nothing.
   const allocating = (C, args, nt, bytes, cost) => {
     offHeapBudget -= cost;
     try { return construct(C, args, nt); } catch (e) { offHeapBudget += cost; throw allocChecked(e, bytes); }
+  };
+  // The same for a method making a buffer of its own (bytes: what it asks for).
+  const allocCall = (f, self, args, bytes) => {
+    buffersLeft(${BUFFER_COST});
+    offHeapBudget -= ${BUFFER_COST};
+    try { return apply(f, self, args); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, bytes); }
   };
 
   // ---- ArrayBuffer: cap resizable buffers (reserved memory escapes the isolate's limit) -------
@@ -166,7 +176,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const nt = newTarget === ABproxy ? target : newTarget;
       // Every buffer, of any length, costs BUFFER_COST outside the heap (a million of ArrayBuffer(1) took
       // a worker's RSS up 220 MB under a 100 MiB limit); handed back if V8 makes none.
-      if (offHeapBudget < ${BUFFER_COST}) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
+      buffersLeft(${BUFFER_COST});
       if (opts === null || (typeof opts !== 'object' && typeof opts !== 'function')) return allocating(target, [len], nt, bytes, ${BUFFER_COST});
       const raw = opts.maxByteLength;
       if (raw === undefined) return allocating(target, [len], nt, bytes, ${BUFFER_COST});
@@ -758,21 +768,22 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const it = x[SymIter];
       if (it == null) return { __proto__: null, src: x, len: toLength(x.length) };
       if (it !== arrValues || !aipIntact()) return { __proto__: null, sub: iteratedBy(it, x) };
-      const list = bare();
-      for (let k = 0; k < toLength(x.length); k++) list[k] = x[k];
-      return list;
+      return iteratedWhole(x);
     }
     if (kind === 1) {
       const n = nativeIterLength(x);
-      if (n === undefined || toLength(n) <= TA_COPY_NATIVE) return undefined;
-      const list = bare();
-      for (let k = 0; k < toLength(x.length); k++) list[k] = x[k];
-      return list;
+      return n === undefined || toLength(n) <= TA_COPY_NATIVE ? undefined : iteratedWhole(x);
     }
     if (kind !== 0 || isAB(x)) return undefined;
     const n = fixedLength(x);
     if (n !== undefined && toLength(n) <= TA_COPY_NATIVE) return undefined;
     return { __proto__: null, src: x, len: toLength(n !== undefined ? n : x.length) };
+  }
+  // x as the Array iterator reads it: each step its length, then an element.
+  function iteratedWhole(x) {
+    const list = bare();
+    for (let k = 0; k < toLength(x.length); k++) list[k] = x[k];
+    return list;
   }
   // The class name V8 gives an object in a message (its prototype's constructor's), read without running script code.
   function classOf(o) {
@@ -800,15 +811,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const a = args[0], primitive = a === null || (typeof a !== 'object' && typeof a !== 'function');
     // isView first (the brand check throws for anything else); a DataView is copied as an array-like.
     const cost = primitive || isView(a) || arrIsArray(a) || !isAB(a) ? ${BUFFER_COST} : 0;
-    if (offHeapBudget < cost) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
+    buffersLeft(cost);
     if (primitive) {
       const len = a === undefined ? undefined : +a;
       return allocating(t, [len], nt, len === len ? len * t.BYTES_PER_ELEMENT : 0, cost);
     }
     const list = longSource(a);
     if (list === undefined) {
+      // A typed array's length (read by the intrinsic getter: a DataView's throws); other sources' are not vouched for.
       let n = 0;
-      try { n = apply(taLength, a, []); } catch {}
+      if (isView(a)) try { n = apply(taLength, a, []); } catch {}
       return allocating(t, args, nt, n * t.BYTES_PER_ELEMENT, cost);
     }
     offHeapBudget -= cost;
@@ -1254,23 +1266,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // with computed names and defined lengths cost each context ~25 us.
   const abLength = getOwnPropertyDescriptor(AB0.prototype, 'byteLength').get;
   // Each makes a buffer of its own, so takes BUFFER_COST (handed back if it throws), as the constructors do.
-  const copyBytes = (ta) => {
-    if (offHeapBudget < ${BUFFER_COST}) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
-    offHeapBudget -= ${BUFFER_COST};
-    try { return apply(taLength, ta, []) * taByName[apply(taTag, ta, [])].BYTES_PER_ELEMENT; } catch { return 0; }
-  };
+  const copyBytes = (ta) => { try { return apply(taLength, ta, []) * taByName[apply(taTag, ta, [])].BYTES_PER_ELEMENT; } catch { return 0; } };
   const taToReversed = TAP.toReversed, taWith = TAP.with, taToSortedGuarded = TAP.toSorted;
-  TAP.toReversed = ({ toReversed() { const b = copyBytes(this); try { return apply(taToReversed, this, arguments); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, b); } } }).toReversed;
-  TAP.with = ({ with(index, value) { const b = copyBytes(this); try { return apply(taWith, this, arguments); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, b); } } }).with;
-  TAP.toSorted = ({ toSorted(comparefn) { const b = copyBytes(this); try { return apply(taToSortedGuarded, this, arguments); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, b); } } }).toSorted;
+  TAP.toReversed = ({ toReversed() { return allocCall(taToReversed, this, arguments, copyBytes(this)); } }).toReversed;
+  TAP.with = ({ with(index, value) { return allocCall(taWith, this, arguments, copyBytes(this)); } }).with;
+  TAP.toSorted = ({ toSorted(comparefn) { return allocCall(taToSortedGuarded, this, arguments, copyBytes(this)); } }).toSorted;
   const abTransfer = AB0.prototype.transfer, abTransferFixed = AB0.prototype.transferToFixedLength;
   function transferred(orig, b, len) {
     let own;
     try { own = apply(abLength, b, []); } catch { return apply(orig, b, [len]); } // not an ArrayBuffer: V8's TypeError
     const n = len === undefined ? undefined : +len;
-    if (offHeapBudget < ${BUFFER_COST}) throw vouch(new RangeErrorC('${BUFFERS_REFUSED}'), 'memory_limit', 'RangeError');
-    offHeapBudget -= ${BUFFER_COST};
-    try { return apply(orig, b, n === undefined ? [] : [n]); } catch (e) { offHeapBudget += ${BUFFER_COST}; throw allocChecked(e, n === undefined ? own : n === n ? n : 0); }
+    return allocCall(orig, b, n === undefined ? [] : [n], n === undefined ? own : n === n ? n : 0);
   }
   AB0.prototype.transfer = ({ transfer() { return transferred(abTransfer, this, arguments[0]); } }).transfer;
   AB0.prototype.transferToFixedLength = ({ transferToFixedLength() { return transferred(abTransferFixed, this, arguments[0]); } }).transferToFixedLength;
