@@ -189,7 +189,12 @@ export class WorkerHandle {
     this.memoryMb = opts.defaultMemoryMb;
     this.child = fork(WORKER_ENTRY, [], {
       serialization: 'advanced',
+      // Started through sh to set its core file limit to 0 (Node cannot set rlimits), then exec'd as
+      // node in the same process: a compilation's out-of-memory aborts the worker (SIGABRT), and where
+      // the host allows core files each abort a script provokes would leave one of the worker's size.
+      execPath: '/bin/sh',
       execArgv: [
+        '-c', 'ulimit -c 0 && exec "$0" "$@"', process.execPath,
         '--no-node-snapshot',
         `--max-old-space-size=${opts.maxOldSpaceMb}`,
         '--disable-warning=ExperimentalWarning',

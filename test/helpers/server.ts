@@ -26,6 +26,8 @@ export interface StartOptions {
   args?: string[];
   env?: Record<string, string>;
   dataDir?: string;
+  /** A command the server is started through, given node and its arguments last (e.g. sh -c '...; exec "$0" "$@"'). */
+  launcher?: string[];
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -39,7 +41,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   args.push(...(options.args ?? []));
   const env: Record<string, string> = { ...process.env, ...options.env } as Record<string, string>;
   for (const k of Object.keys(env)) if (k.startsWith("SCRIPTENGINE_") && !(options.env && k in options.env)) delete env[k];
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const [cmd, ...pre] = options.launcher ?? [process.execPath];
+  const proc = spawn(cmd!, options.launcher ? [...pre, process.execPath, ...args] : args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   reapWithThisProcess(proc);
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += d));
