@@ -6,6 +6,7 @@ import { create, toJson, type DescMessage, type DescMethod, type DescMethodStrea
 import { MethodOptions_IdempotencyLevel, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
 import { mappingStreamErrors } from "./stream-errors.ts";
+import { invalidOption } from "./option-values.ts";
 import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { EventService } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
@@ -135,9 +136,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * When a call's time is up, from its time in milliseconds: Infinity (no deadline) past what a timer
  * holds. A call's own `timeoutMs` of 0 or less is a deadline already passed: DEADLINE_EXCEEDED, nothing
- * sent, on every transport (grpc-js would otherwise read it as none, Connect's as passed).
+ * sent, on every transport (grpc-js would otherwise read it as none, Connect's as passed); NaN or a
+ * non-number is InvalidArgumentError.
  */
 function deadlineOf(timeMs: number): number {
+  // NaN would be no deadline at all on grpc-js (and retries without end): refused like a NaN option.
+  if (typeof timeMs !== "number" || timeMs !== timeMs) throw invalidOption(`timeoutMs must be a number of milliseconds, not ${typeof timeMs === "number" ? "NaN" : typeof timeMs}`);
   if (timeMs <= 0) throw toScriptEngineError(new ConnectError("the operation timed out", Code.DeadlineExceeded));
   return timeMs > MAX_TIMER_MS ? Infinity : Date.now() + timeMs;
 }

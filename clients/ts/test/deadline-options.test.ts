@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createGrpcJsTransport, createScriptEngineClient, ScriptEngineClient, TimeoutError, type ClientOptions } from "../src/index.ts";
+import { createGrpcJsTransport, createScriptEngineClient, InvalidArgumentError, ScriptEngineClient, TimeoutError, type ClientOptions } from "../src/index.ts";
 import { startFakeGrpcServer, type FakeGrpcServer } from "./fake-grpc-server.ts";
 
 /** A transport that answers at once, noting the timeoutMs each call was given. */
@@ -59,6 +59,16 @@ it.each([0, -1])("a call's own timeoutMs of %d is TimeoutError at once, nothing 
   await expect(client.scripts.healthCheck({}, { timeoutMs })).rejects.toBeInstanceOf(TimeoutError);
   const stream = client.events.subscribe({}, { timeoutMs })[Symbol.asyncIterator]();
   await expect(stream.next()).rejects.toBeInstanceOf(TimeoutError);
+  expect(transport.timeouts).toEqual([]);
+});
+
+it.each([NaN, "5000"])("a call's own timeoutMs of %s is InvalidArgumentError at once, nothing sent (unary and stream)", async (timeoutMs) => {
+  const transport = recording();
+  const client = new ScriptEngineClient(transport);
+  const err = await client.scripts.healthCheck({}, { timeoutMs: timeoutMs as number }).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(InvalidArgumentError);
+  expect((err as Error).message).toContain("timeoutMs must be a number of milliseconds");
+  await expect(client.events.subscribe({}, { timeoutMs: timeoutMs as number })[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(InvalidArgumentError);
   expect(transport.timeouts).toEqual([]);
 });
 
