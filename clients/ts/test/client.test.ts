@@ -224,6 +224,7 @@ it("README example", async () => {
       for await (const event of events) { console.log(String(event.sequence)); break; }
     } catch (err) {
       if (err instanceof ResourceExhaustedError) await new Promise((r) => setTimeout(r, err.retryDelayMs ?? 1000));
+      else throw err;
     } finally { client.close(); }
     // --- end ---
     expect(logged[0]).toBe(5);
@@ -308,4 +309,23 @@ it("the README example exits, also against a server restarted on its data dir", 
   } finally {
     await server.stop();
   }
+});
+
+it("the README example does not hide a failure it does not handle: no server there, it exits non-zero with the error", async () => {
+  const readme = readFileSync(join(ROOT, "clients/ts/README.md"), "utf8");
+  const example = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+  const code = example
+    .replace(`"@scriptengine/client"`, JSON.stringify(pathToFileURL(join(ROOT, "clients/ts/src/index.ts")).href))
+    .replace(`"127.0.0.1:50051"`, JSON.stringify(`127.0.0.1:${await freePort()}`));
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let errOut = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (errOut += d));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (c, s) => resolve([c, s])));
+  clearTimeout(killer);
+  // Before, its catch swallowed every error but ResourceExhaustedError: exit 0, nothing printed.
+  expect({ exitCode, signal, out }).toEqual({ exitCode: 1, signal: null, out: "" });
+  expect(errOut).toContain("UnavailableError");
 });
