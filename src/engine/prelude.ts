@@ -206,11 +206,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // The most keys (entries) a builtin may list of a string or typed array (see key enumeration below).
   const maxKeys = MathFloor(memoryBytes / 48), maxEntries = MathFloor(memoryBytes / 128);
   // The stack starts at the script's call: the guard's own frame is not shown.
-  const tooLong = (n, guard, max = maxWalk) => {
-    const e = new RangeErrorC('array-like of length ' + n + ' is too long to walk (at most ' + max + ' for this script)');
-    captureStackTrace(e, guard);
-    return e;
-  };
+  const captured = (e, guard) => { captureStackTrace(e, guard); return e; };
+  const tooLong = (n, guard, max = maxWalk) => captured(new RangeErrorC('array-like of length ' + n + ' is too long to walk (at most ' + max + ' for this script)'), guard);
   // The builtin reads the length again after the guard: it must read the number the guard checked.
   // fixedLength() answers it when reading it runs no script code, so it cannot change in between.
   // Anything else (a length getter or one inherited, a valueOf, a Proxy, which Array.isArray also
@@ -472,8 +469,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // Array iterator) with V8's own iterator in a loop deaf to the time limit, a promise and a reaction made
   // for each element, a hole included: Promise.all(new Array(1e9)) grew the heap into GC thrash and held a
   // worker until it was replaced. Iterated so, a list longer than maxPromised is refused as V8 refuses an
-  // iterable it cannot iterate: the promise returned rejects. Any other iteration (a length getter, an
-  // iterator of the script's) runs script code at each step, which the time limit reaches, and goes to V8 as it is.
+  // iterable it cannot iterate: the promise returned rejects. Any other iterable's iterator is stepped by
+  // the prelude (counted), since builtin iterators run no script code either: a Set's, a string's, an
+  // iterator helper's (Promise.all(new Array(1e8).values().take(1e8)) held a worker until it was replaced).
   const AIP = getPrototypeOf(apply(AP[SymIter], [], [])), aipNext = AIP.next, arrValues = AP[SymIter], taValues = TAP[SymIter];
   function nativeIterLength(o) {
     if (o === null || typeof o !== 'object' || (proxiesMade && apply(wsHas, proxies, [o]))) return undefined;
@@ -486,20 +484,60 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if ((f !== arrValues && f !== taValues) || !aipIntact()) return undefined;
     return fixedLength(o);
   }
+  // Whether reading key of x runs no script code: no getter and no Proxy on its way.
+  function readsPlainly(x, key) {
+    for (let p = typeof x === 'object' || typeof x === 'function' ? x : getPrototypeOf(x); p !== null; p = getPrototypeOf(p)) {
+      if (proxiesMade && apply(wsHas, proxies, [p])) return false;
+      const d = getOwnPropertyDescriptor(p, key);
+      if (d !== undefined) return hasOwn(d, 'value');
+    }
+    return true;
+  }
   function aipIntact() {
     const d = getOwnPropertyDescriptor(AIP, 'next');
     return d !== undefined && hasOwn(d, 'value') && d.value === aipNext;
   }
-  function stepper(x, guard) {
-    let i = 0, done = false;
-    return { __proto__: null, next() {
-      if (!done && i < toLength(x.length)) {
-        if (i >= maxPromised) { done = true; throw tooLong(toLength(x.length), guard, maxPromised); }
-        return { value: x[i++], done: false };
-      }
-      done = true;
-      return { value: undefined, done: true };
-    } };
+  // Past maxPromised steps an iteration handed to V8 is ended (done), not thrown into: V8 would store each
+  // element settled after such a throw into a list it never sized, one slot at a time (quadratic: 40,000
+  // took 10 s), and the call's promise is instead the one V8 makes when the iterable throws that RangeError.
+  // (Its note: the message the refusal will carry, set when it cuts.)
+  const walk = (iterator) => { const w = { __proto__: null, cut: undefined, [SymIter]() { return iterator(w); } }; return w; };
+  const cutAt = (w, message) => { w.cut = message; return { __proto__: null, done: true, value: undefined }; };
+  const overPromised = (what) => what + ' is too long to walk (at most ' + maxPromised + ' for this script)';
+  // The iterator of x (its method m, read once), as V8 would get it, stepped here: V8 reads next's result
+  // as its own, and a close (a resolve that throws) reaches the iterator's return.
+  function counted(x, m) {
+    return walk((w) => {
+      const it = apply(m, x, []);
+      if (it === null || (typeof it !== 'object' && typeof it !== 'function')) throw new TypeErrorC('Result of the Symbol.iterator method is not an object');
+      const next = it.next;
+      if (typeof next !== 'function') return { __proto__: null, next }; // V8 calls it and says so in its words
+      let i = 0;
+      return { __proto__: null,
+        next() { return i++ >= maxPromised ? cutAt(w, overPromised('iterable of more than ' + maxPromised + ' elements')) : apply(next, it, []); },
+        return() { const r = it.return; return r == null ? undefined : apply(r, it, []); },
+      };
+    });
+  }
+  // x behind a Proxy, read as V8's Array iterator would (its length, then an element, at each step).
+  function stepped(x) {
+    return walk((w) => {
+      let i = 0, done = false;
+      return { __proto__: null, next() {
+        if (!done && i < toLength(x.length)) {
+          if (i >= maxPromised) { done = true; return cutAt(w, overPromised('array-like of length ' + toLength(x.length))); }
+          return { value: x[i++], done: false };
+        }
+        done = true;
+        return { value: undefined, done: true };
+      } };
+    });
+  }
+  function walked(orig, self, w, guard) {
+    const p = apply(orig, self, [w]);
+    if (w.cut === undefined) return p;
+    const e = captured(new RangeErrorC(w.cut), guard);
+    return apply(orig, self, [{ __proto__: null, [SymIter]() { throw e; } }]);
   }
   // V8 given the method read (once, as V8 reads it) of the object behind a Proxy, on an object of the prelude's.
   const iteratedBy = (it, x) => ({ __proto__: null, [SymIter]: typeof it === 'function' ? function () { return apply(it, x, []); } : it });
@@ -515,7 +553,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         // Behind a Proxy V8's Array iterator reads through it, deaf again when it has no traps: the Proxy is
         // stepped through here instead, as that iterator would (its length, then an element, at each step).
         const it = iterable[SymIter];
-        return apply(orig, this, [it === arrValues && aipIntact() ? { __proto__: null, [SymIter]() { return stepper(iterable, guard); } } : iteratedBy(it, iterable)]);
+        return it === arrValues && aipIntact() ? walked(orig, this, stepped(iterable), guard) : apply(orig, this, [iteratedBy(it, iterable)]);
+      }
+      if (n === undefined && iterable != null) {
+        // The method is read once, as V8 reads it (a getter could answer V8's second read with a deaf one).
+        let m;
+        try { m = iterable[SymIter]; } catch (e) { return apply(orig, this, [{ __proto__: null, get [SymIter]() { throw e; } }]); }
+        if (typeof m === 'function') return walked(orig, this, counted(iterable, m), guard);
+        // Not iterable: V8 says so in its own words, reading it again where that runs no script code.
+        return apply(orig, this, readsPlainly(iterable, SymIter) ? arguments : [iteratedBy(m, iterable)]);
       }
       if (n === undefined || !(n > maxPromised)) return apply(orig, this, arguments);
       const e = tooLong(n, guard, maxPromised);
