@@ -194,6 +194,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // Executions that ran to a result, whose time execTimeSum holds (total also counts those that failed without one).
     timed: 0,
     codeByReference: 0, codeResent: 0,
+    // Of active, the callers' own executions (stats().active): not a registered tool's run inside one,
+    // nor the engine's own work, as executionsTotal counts them.
+    activeCounted: 0,
   };
 
   /** Recent execution time per cache key (moving average, ms): what sending ahead relies on. */
@@ -596,6 +599,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       else if (!q.rerun) try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
     };
     c.active++;
+    if (counted) c.activeCounted++;
     // Keyed by the run, not the caller-chosen execution id: two executions given the same id must
     // not find (or lose) each other's worker when their tools run.
     const runKey = `${executionId}#${msg.id}`;
@@ -684,6 +688,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       toolAbort?.abort(EXECUTION_DONE);
       q.signal?.removeEventListener('abort', onCancel);
       c.active--;
+      if (counted) c.activeCounted--;
       runningOn.delete(runKey);
       wakeIfIdle();
       return true;
@@ -868,7 +873,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       latencyP95Ms: percentile(95),
       latencyP99Ms: percentile(99),
       averageExecutionMs: c.timed ? c.execTimeSum / c.timed : 0,
-      active: c.active,
+      active: c.activeCounted,
       queueLength: queue.length,
       poolSize: pool.length * o.isolatesPerWorker,
       busyIsolates: pool.reduce((n, w) => n + w.running, 0),

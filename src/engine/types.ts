@@ -294,6 +294,7 @@ export interface EngineStats {
   latencyP95Ms: number;
   latencyP99Ms: number;
   averageExecutionMs: number;
+  /** The callers' executions running now (a registered tool's run inside one is its caller's). */
   active: number;
   queueLength: number;
   poolSize: number;
