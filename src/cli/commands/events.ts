@@ -60,7 +60,10 @@ export function lostNotice(lost: EventsLost, unknown?: { after: bigint; latest: 
   switch (lost.reason) {
     case LossReason.RESTART:
       if (unknown) {
-        return `scriptengine: the server does not know sequence ${unknown.after} (its latest is ${unknown.latest}: a reset or replaced store?); up to ${n} ${events} may have been missed${range}, replaying all it retains`;
+        // With no range, the count is the server's floor of 1 (what the old store published after the
+        // sequence is unknowable), not a number worth printing.
+        const what = range === "" ? "events published after it may have been missed" : `up to ${n} ${events} may have been missed${range}`;
+        return `scriptengine: the server does not know sequence ${unknown.after} (its latest is ${unknown.latest}: a reset or replaced store?); ${what}, replaying all it retains`;
       }
       return `scriptengine: up to ${n} ${events} may have been missed across a server restart${range}`;
     case LossReason.LAGGED:
