@@ -1840,6 +1840,28 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   } }).normalize;
   defineProperty(StringC.prototype, 'normalize', { value: normalize, writable: true, configurable: true });
 
+  // ---- RegExp.escape: long strings in pieces -------------------------------------------------
+  // V8 escapes a string in one loop, deaf to the time limit (~12 ns a code unit), making its result
+  // (up to 4x the text) at once: near the memory limit it thrashed deaf, and a loop of
+  // RegExp.escape('a.b*'.repeat(2**23)) held a worker until it was replaced. A string longer than
+  // ESCAPE_PIECE * 16 is escaped in pieces, a pair of surrogates never cut: each after the first behind
+  // an '_' (escaped as itself, and not a leading digit or letter, which alone is escaped differently)
+  // taken off again, so the result is the builtin's, in a loop the time and memory limits reach.
+  const reEscape = RegExp.escape, ESCAPE_PIECE = 65536;
+  if (typeof reEscape === 'function') defineProperty(RegExp, 'escape', { value: ({ escape(S) {
+    if (typeof S !== 'string' || S.length <= ESCAPE_PIECE * 16) return apply(reEscape, RegExp, arguments);
+    const n = S.length;
+    let out = '', from = 0;
+    while (from < n) {
+      let to = MathMin(from + ESCAPE_PIECE, n);
+      if (to < n && (apply(charCodeAt, S, [to - 1]) & 0xfc00) === 0xd800) to--;
+      const piece = apply(strSlice, S, [from, to]);
+      out += from === 0 ? apply(reEscape, RegExp, [piece]) : apply(strSlice, apply(reEscape, RegExp, ['_' + piece]), [1]);
+      from = to;
+    }
+    return out;
+  } }).escape, writable: true, configurable: true });
+
   // ---- String.prototype.lastIndexOf: a long search in pieces ---------------------------------
   // V8 searches backwards naively, comparing at every position up to the whole string sought, deaf to the
   // time limit: 'a'.repeat(3e7).lastIndexOf('a'.repeat(1e5) + 'b') held a worker until it was replaced.
