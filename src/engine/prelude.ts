@@ -203,7 +203,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // those measured to walk holes uninterruptibly (find/findIndex call their callback for every hole,
   // so termination reaches them); assignment keeps their property attributes.
   const maxWalk = MathMax(1048576, MathFloor(memoryBytes / 8));
-  // The most keys (entries) a builtin may list of a string or typed array (see key enumeration below).
+  // The most keys (entries) a builtin may list of a string, typed array or Array (see key enumeration below).
   const maxKeys = MathFloor(memoryBytes / 48), maxEntries = MathFloor(memoryBytes / 128);
   // The stack starts at the script's call: the guard's own frame is not shown.
   const captured = (e, guard) => { captureStackTrace(e, guard); return e; };
@@ -1058,7 +1058,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   defineProperty(JSON, 'parse', { value: jsonParse, writable: true, configurable: true });
 
-  // ---- key enumeration: no builtin lists a huge string's or typed array's indices -------------
+  // ---- key enumeration: no builtin lists a huge string's, typed array's or dense Array's indices
   // V8 lists the indices of a string (or String object) or typed array as keys without checking for
   // termination, and near the heap limit GC-thrashes: Object.keys(new Uint8Array(4e7)) or
   // Object.keys(new String(2**24 characters)) held a worker 10 s until it was replaced. No array of
@@ -1074,12 +1074,33 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     while (proxiesMade && apply(wsHas, proxies, [v])) v = apply(wmGet, proxyTargets, [v]);
     return v;
   }
-  // Their length, read without running script code; -1 for anything else.
-  function indexedLength(v) {
+  // An Array's length does not tell its keys (new Array(1e9) has none, a[1e9] = 1 one), but V8 lists a
+  // dense one's as deaf (Object.entries(new Array(2e6).fill(0)) held a worker at 50 MiB until it was
+  // replaced). One no longer than max is passed unmeasured. A longer one is tested for own elements at
+  // random indices below min(length, maxWalk), which hold all of a fast store's (8 bytes an index: no
+  // longer one fits the memory limit), and refused when they tell more than max. Past maxWalk lie only a
+  // dictionary's, ~60 bytes each: fewer than maxKeys fit (8e5 at 50 MiB), and listing them ends at the
+  // memory limit or exhausts the heap, as a Map filled in a loop does. As many indices are tried as find 48 own ones at the bound:
+  // half the bound's elements are refused ~1e-6 of the time, twice passes ~1e-8. Math.random is drawn at
+  // the call (captured: a script that solved its state from its own draws could foresee the indices and
+  // hide elements from them; it can hold a worker by for-in anyway), and hasOwn runs no script code on an
+  // Array. Its length if the elements are estimated past max, else -1.
+  const random = Math.random, HITS_AT_BOUND = 48;
+  function elementsOver(a, max) {
+    const n = a.length;
+    if (n <= max) return -1;
+    const w = n < maxWalk ? n : maxWalk, tries = MathMin(1024, MathCeil(HITS_AT_BOUND * w / max)), over = max * tries / w;
+    let hits = 0;
+    for (let i = 0; i < tries; i++) if (hasOwn(a, MathFloor(random() * w)) && ++hits > over) return n;
+    return -1;
+  }
+  // Their length, read without running script code; -1 for anything else. Given max, an Array's when
+  // its elements are estimated past it (elementsOver), else -1.
+  function indexedLength(v, max) {
     if (typeof v === 'string') return v.length;
     if (v === null || typeof v !== 'object') return -1;
     v = keysOf(v);
-    if (arrIsArray(v)) return -1;
+    if (arrIsArray(v)) return max === undefined ? -1 : elementsOver(v, max);
     if (abIsView(v)) { try { return apply(taLength, v, []); } catch { return -1; } }
     // A String object has an own length; an ordinary object mostly not, and is passed cheaply.
     if (!hasOwn(v, 'length')) return -1;
@@ -1087,9 +1108,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   const isExtensible = O.isExtensible;
   // Each wrapper keeps the builtin's name and length; arguments from..last are listed (assign's
-  // sources, defineProperties' and create's properties), at most max keys each. isFrozen and isSealed
-  // list the keys of a non-extensible object only (fixedOnly): an extensible one is neither, at once.
-  function keysGuarded(holder, name, from, last, max, objectsOnly, fixedOnly) {
+  // sources, defineProperties' and create's properties), at most max keys each (for the last two, as
+  // many as entries: each key makes a property from its descriptor). isFrozen and isSealed list the keys
+  // of a non-extensible object only (fixedOnly): an extensible one is neither, at once. An Array is
+  // measured only where V8 lists a fast one's keys (arrays): values copies its elements, isFrozen and
+  // isSealed read its elements' kind (of 4e6: 20 ms at most).
+  function keysGuarded(holder, name, from, last, max, objectsOnly, fixedOnly, arrays) {
     const original = holder[name];
     const guard = ({ [name](o) {
       for (let i = from; i < arguments.length && i <= last; i++) {
@@ -1097,7 +1121,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         if (objectsOnly && typeof v !== 'object') continue; // Reflect.ownKeys throws its own TypeError on a primitive
         // V8 answers a typed array's own at once: only behind a Proxy are its keys listed.
         if (fixedOnly) { const t = keysOf(v); if (isExtensible(t) || (t === v && abIsView(v))) continue; }
-        const n = indexedLength(v);
+        const n = indexedLength(v, arrays ? max : undefined);
         if (n > max) throw tooLong(n, guard, max);
       }
       return apply(original, this, arguments);
@@ -1105,16 +1129,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (original.length !== guard.length) defineProperty(guard, 'length', { value: original.length, configurable: true });
     defineProperty(holder, name, { value: guard, writable: true, configurable: true });
   }
-  const keyListers = ['keys', 'values', 'getOwnPropertyNames'];
-  for (let i = 0; i < keyListers.length; i++) keysGuarded(O, keyListers[i], 0, 0, maxKeys, false);
-  keysGuarded(O, 'entries', 0, 0, maxEntries, false);
-  keysGuarded(O, 'getOwnPropertyDescriptors', 0, 0, maxEntries, false);
-  keysGuarded(O, 'assign', 1, Infinity, maxKeys, false);
-  keysGuarded(O, 'defineProperties', 1, 1, maxKeys, false);
-  keysGuarded(O, 'create', 1, 1, maxKeys, false);
+  keysGuarded(O, 'keys', 0, 0, maxKeys, false, false, true);
+  keysGuarded(O, 'values', 0, 0, maxKeys, false);
+  keysGuarded(O, 'getOwnPropertyNames', 0, 0, maxKeys, false, false, true);
+  keysGuarded(O, 'entries', 0, 0, maxEntries, false, false, true);
+  keysGuarded(O, 'getOwnPropertyDescriptors', 0, 0, maxEntries, false, false, true);
+  keysGuarded(O, 'assign', 1, Infinity, maxKeys, false, false, true);
+  keysGuarded(O, 'defineProperties', 1, 1, maxEntries, false, false, true);
+  keysGuarded(O, 'create', 1, 1, maxEntries, false, false, true);
   keysGuarded(O, 'isFrozen', 0, 0, maxKeys, true, true);
   keysGuarded(O, 'isSealed', 0, 0, maxKeys, true, true);
-  keysGuarded(R, 'ownKeys', 0, 0, maxKeys, true);
+  keysGuarded(R, 'ownKeys', 0, 0, maxKeys, true, false, true);
   // Object.fromEntries adds its keys in a loop of V8's, deaf to the time limit: a key is internalised, compared
   // with every key of its length (over 16,383 characters, V8 hashes a string by its length alone) character by
   // character, so 3,000 slices of a 1e6-character text held a worker until it was replaced. The entries are
