@@ -75,6 +75,10 @@ export const SEGMENTS_COST = 2048, SEGMENTS_COST_PER_UNIT = 4, SEGMENT_ITERATOR_
 /** What each ArrayBuffer holds in malloc memory beside its bytes (V8's extension and backing store,
  *  ~160-240 B measured) that neither the heap limit nor isolated-vm's allocator counts: taken from the off-heap budget. */
 export const BUFFER_COST = 256;
+/** V8 (its build's typed_array_max_size_in_heap) keeps a typed array it makes of at most this many bytes in the
+ *  heap, with no buffer outside it, until the buffer is asked for (~10 B of RSS outside the heap each, measured;
+ *  one asked for, ~200 B): such a one takes BUFFER_COST only then. */
+export const TA_IN_HEAP_MAX = 64;
 const BUFFERS_REFUSED = `Array buffer allocation failed: too many buffers for the memory limit (each holds ${BUFFER_COST} bytes outside the heap, which count toward it)`;
 
 /** Bytes of Symbol.for keys new to a context after which the prelude tells the host (see the prelude's Symbol.for). */
@@ -850,29 +854,57 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // refusal is vouched for (allocChecked); given a typed array, its length is read by the intrinsic
   // getter. Given another object (an iterable or array-like, whose reading may run script code first),
   // a refusal is not vouched for. One handler for all: a closure per constructor cost each context more.
-  // A typed array not made on a buffer given makes its own, charged as ArrayBuffer's are: one of 64 bytes
-  // or fewer is kept in the heap only until its buffer is asked for (.buffer, subarray), which nothing
-  // here sees, so all are.
+  // A typed array not made on a buffer given makes its own, charged as ArrayBuffer's are, but for one of
+  // TA_IN_HEAP_MAX bytes or fewer: V8 keeps that one in the heap (nothing outside it) until its buffer is
+  // asked for, by the buffer getter, subarray or an Atomics function (V8's JSTypedArray::GetBuffer), so it
+  // is marked here (InHeap) and takes BUFFER_COST at the first of those calls, once. The same for
+  // toReversed, with and toSorted (below); slice, map, filter, from and of make theirs through this Proxy.
+  // The mark is a private field (no script can see or change it) stamped by a constructor returning its
+  // argument: a WeakSet's add cost each small construction ~160 ns more, this ~25 ns. The class is made at first use.
+  const taByteLength = getOwnPropertyDescriptor(TAP, 'byteLength').get;
+  let InHeap = null;
+  function inHeapClass() {
+    class Returning { constructor(o) { return o; } }
+    return class extends Returning {
+      #inHeap = true;
+      constructor(o) { super(o); } // no spread of arguments a script could see
+      static charge(o) {
+        if (o === null || typeof o !== 'object' || !(#inHeap in o) || !o.#inHeap) return;
+        buffersLeft(${BUFFER_COST});
+        offHeapBudget -= ${BUFFER_COST};
+        o.#inHeap = false;
+      }
+    };
+  }
+  const heapMade = (ta) => { if (InHeap === null) InHeap = inHeapClass(); new InHeap(ta); return ta; };
+  const materialising = (ta) => { if (InHeap !== null) InHeap.charge(ta); };
+  // One of len elements (ToIndex's: NaN and undefined are 0, a fraction is cut).
+  function sized(t, len, nt) {
+    const bytes = (len === len && len !== undefined ? MathTrunc(len) : 0) * t.BYTES_PER_ELEMENT;
+    if (bytes >= 0 && bytes <= ${TA_IN_HEAP_MAX}) return heapMade(construct(t, [len], nt));
+    buffersLeft(${BUFFER_COST});
+    return allocating(t, [len], nt, bytes, ${BUFFER_COST});
+  }
+  // One V8 made from a list, whose length V8 alone reads: charged (or refused, it then dropped) once made.
+  function listMade(ta) {
+    if (apply(taByteLength, ta, []) <= ${TA_IN_HEAP_MAX}) return heapMade(ta);
+    buffersLeft(${BUFFER_COST});
+    offHeapBudget -= ${BUFFER_COST};
+    return ta;
+  }
   const taHandler = { __proto__: null, construct(t, args, nt) {
-    const a = args[0], primitive = a === null || (typeof a !== 'object' && typeof a !== 'function');
+    const a = args[0];
+    if (a === null || (typeof a !== 'object' && typeof a !== 'function')) return sized(t, a === undefined ? undefined : +a, nt);
     // isView first (the brand check throws for anything else); a DataView is copied as an array-like.
-    const cost = primitive || isView(a) || arrIsArray(a) || !isAB(a) ? ${BUFFER_COST} : 0;
-    buffersLeft(cost);
-    if (primitive) {
-      const len = a === undefined ? undefined : +a;
-      return allocating(t, [len], nt, len === len ? len * t.BYTES_PER_ELEMENT : 0, cost);
-    }
+    if (!isView(a) && !arrIsArray(a) && isAB(a)) return construct(t, args, nt); // a view of the buffer given
     const list = longSource(a);
-    if (list === undefined) {
-      // A typed array's length (read by the intrinsic getter: a DataView's throws); other sources' are not vouched for.
-      let n = 0;
-      if (isView(a)) try { n = apply(taLength, a, []); } catch {}
-      return allocating(t, args, nt, n * t.BYTES_PER_ELEMENT, cost);
-    }
-    offHeapBudget -= cost;
-    try {
-      return list.sub !== undefined ? construct(t, [list.sub], nt) : copyInto(list, (len) => construct(t, [len], nt));
-    } catch (e) { offHeapBudget += cost; throw e; }
+    if (list !== undefined && list.sub === undefined) return copyInto(list, (len) => sized(t, len, nt));
+    // A typed array's length (read by the intrinsic getter: a DataView's throws); other sources' are not vouched for.
+    let n = 0;
+    if (list === undefined && isView(a)) try { n = apply(taLength, a, []); } catch {}
+    let ta;
+    try { ta = construct(t, list === undefined ? args : [list.sub], nt); } catch (e) { throw allocChecked(e, n * t.BYTES_PER_ELEMENT); }
+    return listMade(ta);
   } };
   for (let i = 0; i < taCtors.length; i++) {
     const C = taCtors[i];
@@ -880,6 +912,30 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const P = new ProxyC(C, taHandler);
     defineProperty(C.prototype, 'constructor', { value: P, writable: true, configurable: true });
     defineProperty(G, C.name, { value: P, writable: true, configurable: true });
+  }
+  // The calls that give one kept in the heap a buffer (see InHeap). An Atomics call V8 refuses (a float
+  // array) before it does keeps the charge: still one per typed array. Redefining the buffer accessor costs
+  // each context ~10 us (any accessor of %TypedArray%.prototype does); nothing cheaper reaches the getter.
+  const taSubarray = TAP.subarray;
+  defineProperty(TAP, 'buffer', { get: getOwnPropertyDescriptor({ get buffer() { materialising(this); return apply(taBuffer, this, []); } }, 'buffer').get,
+    set: undefined, enumerable: false, configurable: true });
+  TAP.subarray = ({ subarray(start, end) { materialising(this); return apply(taSubarray, this, arguments); } }).subarray;
+  // Arrows (named by their bindings, as V8's are; no prototype): object literals of methods cost each context more.
+  const AtomicsObj = G.Atomics;
+  if (AtomicsObj) {
+    const { add: aAdd, and: aAnd, compareExchange: aCAS, exchange: aExchange, load: aLoad, notify: aNotify, or: aOr, store: aStore, sub: aSub, xor: aXor } = AtomicsObj;
+    const add = (typedArray, index, value) => { materialising(typedArray); return aAdd(typedArray, index, value); };
+    const and = (typedArray, index, value) => { materialising(typedArray); return aAnd(typedArray, index, value); };
+    const compareExchange = (typedArray, index, expectedValue, replacementValue) => { materialising(typedArray); return aCAS(typedArray, index, expectedValue, replacementValue); };
+    const exchange = (typedArray, index, value) => { materialising(typedArray); return aExchange(typedArray, index, value); };
+    const load = (typedArray, index) => { materialising(typedArray); return aLoad(typedArray, index); };
+    const notify = (typedArray, index, count) => { materialising(typedArray); return aNotify(typedArray, index, count); };
+    const or = (typedArray, index, value) => { materialising(typedArray); return aOr(typedArray, index, value); };
+    const store = (typedArray, index, value) => { materialising(typedArray); return aStore(typedArray, index, value); };
+    const sub = (typedArray, index, value) => { materialising(typedArray); return aSub(typedArray, index, value); };
+    const xor = (typedArray, index, value) => { materialising(typedArray); return aXor(typedArray, index, value); };
+    AtomicsObj.add = add; AtomicsObj.and = and; AtomicsObj.compareExchange = compareExchange; AtomicsObj.exchange = exchange; AtomicsObj.load = load;
+    AtomicsObj.notify = notify; AtomicsObj.or = or; AtomicsObj.store = store; AtomicsObj.sub = sub; AtomicsObj.xor = xor;
   }
   defineProperty(getPrototypeOf(Uint8Array), 'from', { value: ({ from(source) {
     const mapfn = arguments[1];
@@ -1336,12 +1392,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // buffer's own. Plain methods assigned (their name and length as V8's): a generic wrapper maker
   // with computed names and defined lengths cost each context ~25 us.
   const abLength = getOwnPropertyDescriptor(AB0.prototype, 'byteLength').get;
-  // Each makes a buffer of its own, so takes BUFFER_COST (handed back if it throws), as the constructors do.
+  // Each makes a typed array with a buffer of its own, so takes BUFFER_COST (handed back if it throws), as the
+  // constructors do; one of TA_IN_HEAP_MAX bytes or fewer is kept in the heap (see InHeap).
   const copyBytes = (ta) => { try { return apply(taLength, ta, []) * taByName[apply(taTag, ta, [])].BYTES_PER_ELEMENT; } catch { return 0; } };
+  const copied = (f, self, args) => { const bytes = copyBytes(self); return bytes <= ${TA_IN_HEAP_MAX} ? heapMade(apply(f, self, args)) : allocCall(f, self, args, bytes); };
   const taToReversed = TAP.toReversed, taWith = TAP.with, taToSortedGuarded = TAP.toSorted;
-  TAP.toReversed = ({ toReversed() { return allocCall(taToReversed, this, arguments, copyBytes(this)); } }).toReversed;
-  TAP.with = ({ with(index, value) { return allocCall(taWith, this, arguments, copyBytes(this)); } }).with;
-  TAP.toSorted = ({ toSorted(comparefn) { return allocCall(taToSortedGuarded, this, arguments, copyBytes(this)); } }).toSorted;
+  TAP.toReversed = ({ toReversed() { return copied(taToReversed, this, arguments); } }).toReversed;
+  TAP.with = ({ with(index, value) { return copied(taWith, this, arguments); } }).with;
+  TAP.toSorted = ({ toSorted(comparefn) { return copied(taToSortedGuarded, this, arguments); } }).toSorted;
   const abTransfer = AB0.prototype.transfer, abTransferFixed = AB0.prototype.transferToFixedLength;
   function transferred(orig, b, len) {
     let own;
