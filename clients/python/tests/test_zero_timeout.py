@@ -132,3 +132,25 @@ def test_async_a_calls_own_timeout_of_0_fails_at_once(deadlines) -> None:
 
     asyncio.run(call())
     assert server.remaining == []
+
+
+def test_a_calls_own_timeout_of_nan_is_a_value_error(deadlines) -> None:
+    address, server = deadlines
+    with se.Client(address) as client:
+        with pytest.raises(ValueError, match="timeout must be a number of seconds, not nan"):
+            client.scripts.health_check(HEALTH, timeout=math.nan)
+        with pytest.raises(ValueError):
+            client.scripts.health_check.future(HEALTH, timeout=math.nan)
+        with pytest.raises(ValueError):
+            list(client.events.subscribe(SUBSCRIBE, timeout=math.nan))
+
+    async def call() -> None:
+        aclient = se.AsyncClient(address)
+        try:
+            with pytest.raises(ValueError):
+                await aclient.scripts.health_check(HEALTH, timeout=math.nan)
+        finally:
+            await aclient.close()
+
+    asyncio.run(call())
+    assert server.remaining == []

@@ -221,9 +221,12 @@ def call_timeout(timeout: Optional[float], name: str, default_timeout: float, ex
 def deadline_of(timeout: Optional[float]) -> Optional[float]:
     """When a call given ``timeout`` (see call_timeout) must end, on time.monotonic(); None for never.
     A call's own timeout of 0 or less is a deadline already passed: TimeoutError, nothing sent, as a
-    Go context past its deadline and a TS call's ``timeoutMs: 0`` (it used to be sent with 1 ms)."""
+    Go context past its deadline and a TS call's ``timeoutMs: 0`` (it used to be sent with 1 ms). NaN is a
+    ValueError, nothing sent, as a TS call's NaN ``timeoutMs`` is InvalidArgumentError."""
     if timeout is None:
         return None
+    if timeout != timeout:  # NaN: grpc would be given 1 ms (remaining's floor) for a deadline never set
+        raise ValueError("timeout must be a number of seconds, not nan")
     if timeout <= 0:
         raise TimeoutError(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call was sent")
     return time.monotonic() + timeout
