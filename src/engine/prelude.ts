@@ -1923,6 +1923,130 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   } }).normalize;
   defineProperty(StringC.prototype, 'normalize', { value: normalize, writable: true, configurable: true });
 
+  // ---- RegExp replace and split: a long string match by match --------------------------------
+  // V8 replaces every match of a global RegExp by a string, and splits by a RegExp, in one C++ loop
+  // deaf to the time limit that thrashes near the memory limit: 'x'.repeat(2**24).replace(/x/g, 'yy')
+  // held a worker until it was replaced, and .split(/x/) ran it out of memory. On a string over
+  // RE_LOOP_FROM code units, a RegExp that behaves as the builtins' own (plainRegExp) is matched here
+  // by the original exec, a match a step, and the result made as the standard says, in a loop the time
+  // and memory limits reach. Anything else is the builtin's (a replacer function calls script code).
+  const RegExpC = RegExp, RP = RegExpC.prototype, SymReplace = Symbol.replace, SymSplit = Symbol.split;
+  const reReplace = RP[SymReplace], reSplit = RP[SymSplit], getOwnPropertySymbols = O.getOwnPropertySymbols;
+  const RE_LOOP_FROM = 1048576;
+  // What the builtins read of RegExp.prototype (exec, the flags' getters, constructor and Symbol.match
+  // for split's new RegExp) and RegExp[Symbol.species], as they were.
+  const reParts = ['exec', 'constructor', 'flags', 'hasIndices', 'global', 'ignoreCase', 'multiline', 'dotAll', 'unicode', 'unicodeSets', 'sticky', Symbol.match];
+  const partOf = (o, k) => { const d = getOwnPropertyDescriptor(o, k); return d === undefined ? undefined : hasOwn(d, 'get') ? d.get : d.value; };
+  const reSeen = bare();
+  for (let i = 0; i < reParts.length; i++) reSeen[i] = partOf(RP, reParts[i]);
+  const reFlags = reSeen[2], reGlobal = reSeen[4], reSpecies = partOf(RegExpC, SymSpecies);
+  // A RegExp (the global getter throws for anything else) with no own property but a writable number
+  // lastIndex, whose prototype and constructor are untouched: its exec and flags are the builtins'.
+  function plainRegExp(rx) {
+    if (rx === RP || rx === null || typeof rx !== 'object') return false;
+    try { apply(reGlobal, rx, []); } catch { return false; }
+    if (getPrototypeOf(rx) !== RP || getOwnPropertyNames(rx).length !== 1 || getOwnPropertySymbols(rx).length !== 0) return false;
+    const li = getOwnPropertyDescriptor(rx, 'lastIndex');
+    if (li === undefined || !li.writable || typeof li.value !== 'number') return false;
+    for (let i = 0; i < reParts.length; i++) if (partOf(RP, reParts[i]) !== reSeen[i]) return false;
+    return partOf(RegExpC, SymSpecies) === reSpecies;
+  }
+  const hasFlag = (flags, f) => apply(strIndexOf, flags, [f]) >= 0;
+  // AdvanceStringIndex.
+  function advanceIndex(S, i, unicode) {
+    if (!unicode || i + 1 >= S.length || (apply(charCodeAt, S, [i]) & 0xfc00) !== 0xd800) return i + 1;
+    return (apply(charCodeAt, S, [i + 1]) & 0xfc00) === 0xdc00 ? i + 2 : i + 1;
+  }
+  // A replacement template (GetSubstitution) read once for matches of nCaptures captures: a string stands
+  // for itself, n >= 1 for capture n, 0 for the match, -1 for what precedes it, -2 for what follows it,
+  // a one-element array for a named group (only a RegExp with named groups has them).
+  function templateParts(t, nCaptures, named) {
+    const parts = bare(), len = t.length;
+    let lit = '', i = 0;
+    const put = (p) => { if (lit !== '') { parts[parts.length] = lit; lit = ''; } parts[parts.length] = p; };
+    while (i < len) {
+      const at = apply(strIndexOf, t, ['$', i]);
+      if (at < 0 || at + 1 >= len) { lit += apply(strSlice, t, [i]); break; }
+      lit += apply(strSlice, t, [i, at]);
+      const d = apply(charCodeAt, t, [at + 1]);
+      i = at + 2;
+      if (d === 36) lit += '$';
+      else if (d === 38) put(0);
+      else if (d === 96) put(-1);
+      else if (d === 39) put(-2);
+      else if (d >= 48 && d <= 57) {
+        const e = at + 2 < len ? apply(charCodeAt, t, [at + 2]) : 0;
+        let index = d - 48;
+        if (e >= 48 && e <= 57 && index * 10 + e - 48 <= nCaptures) { index = index * 10 + e - 48; i++; }
+        if (index >= 1 && index <= nCaptures) put(index); else lit += apply(strSlice, t, [at, i]);
+      } else if (d === 60) {
+        const gt = apply(strIndexOf, t, ['>', at]);
+        if (gt < 0 || !named) lit += '$<';
+        else { const g = bare(); g[0] = apply(strSlice, t, [at + 2, gt]); put(g); i = gt + 1; }
+      } else { lit += '$'; i = at + 1; }
+    }
+    if (lit !== '') parts[parts.length] = lit;
+    return parts;
+  }
+  defineProperty(RP, SymReplace, { value: ({ [SymReplace](string, replaceValue) {
+    const rx = this;
+    if (typeof string !== 'string' || string.length <= RE_LOOP_FROM || typeof replaceValue !== 'string' || !plainRegExp(rx)) return apply(reReplace, rx, arguments);
+    const flags = apply(reFlags, rx, []);
+    if (!hasFlag(flags, 'g')) return apply(reReplace, rx, arguments);
+    const S = string, n = S.length, unicode = hasFlag(flags, 'u') || hasFlag(flags, 'v');
+    rx.lastIndex = 0;
+    // Pieces joined 4,096 at a time: a flat string each, not a rope of two nodes a match.
+    const buf = bare();
+    let out = '', next = 0, m, parts, nb = 0;
+    while ((m = apply(reExec, rx, [S])) !== null) {
+      const matched = m[0], position = m.index, end = position + matched.length;
+      if (matched === '') rx.lastIndex = advanceIndex(S, rx.lastIndex, unicode);
+      if (parts === undefined) parts = templateParts(replaceValue, m.length - 1, m.groups !== undefined);
+      if (position < next) continue;
+      let r = '';
+      for (let k = 0; k < parts.length; k++) {
+        const p = parts[k];
+        if (typeof p === 'string') r += p;
+        else if (typeof p !== 'number') { const c = m.groups[p[0]]; if (c !== undefined) r += c; }
+        else if (p > 0) { const c = m[p]; if (c !== undefined) r += c; }
+        else r += p === 0 ? matched : p === -1 ? apply(strSlice, S, [0, position]) : apply(strSlice, S, [MathMin(end, n)]);
+      }
+      buf[nb++] = apply(strSlice, S, [next, position]);
+      buf[nb++] = r;
+      next = end;
+      if (nb >= 4096) { out += apply(arrJoin, buf, ['']); nb = 0; }
+    }
+    buf.length = nb;
+    out += apply(arrJoin, buf, ['']);
+    return next >= n ? out : out + apply(strSlice, S, [next]);
+  } })[SymReplace], writable: true, configurable: true });
+  defineProperty(RP, SymSplit, { value: ({ [SymSplit](string, limit) {
+    const rx = this;
+    if (typeof string !== 'string' || string.length <= RE_LOOP_FROM || (limit !== undefined && typeof limit !== 'number') || !plainRegExp(rx)) return apply(reSplit, rx, arguments);
+    // The standard's splitter is sticky, tried at every position from q on: the first position a
+    // global search from q finds is where it first matches.
+    const flags = apply(reFlags, rx, []), S = string, size = S.length, unicode = hasFlag(flags, 'u') || hasFlag(flags, 'v');
+    let f = '';
+    for (let i = 0; i < flags.length; i++) if (flags[i] !== 'y' && flags[i] !== 'g') f += flags[i];
+    const splitter = new RegExpC(rx, f + 'g'), A = bare(), lim = limit === undefined ? 4294967295 : limit >>> 0;
+    const done = () => { setPrototypeOf(A, AP); return A; };
+    if (lim === 0) return done();
+    let p = 0, q = 0, z;
+    while (q < size) {
+      splitter.lastIndex = q;
+      if ((z = apply(reExec, splitter, [S])) === null || z.index >= size) break;
+      const e = MathMin(splitter.lastIndex, size);
+      if (e === p) { q = advanceIndex(S, z.index, unicode); continue; }
+      A[A.length] = apply(strSlice, S, [p, z.index]);
+      if (A.length === lim) return done();
+      p = e;
+      for (let i = 1; i < z.length; i++) { A[A.length] = z[i]; if (A.length === lim) return done(); }
+      q = p;
+    }
+    A[A.length] = apply(strSlice, S, [p, size]);
+    return done();
+  } })[SymSplit], writable: true, configurable: true });
+
   // ---- RegExp.escape: long strings in pieces -------------------------------------------------
   // V8 escapes a string in one loop, deaf to the time limit (~12 ns a code unit), making its result
   // (up to 4x the text) at once: near the memory limit it thrashed deaf, and a loop of
