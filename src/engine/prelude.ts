@@ -2071,6 +2071,18 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // locales unguarded. Intl.Segmenter does what it did, within the limits.
   if (IntlObj) delete IntlObj.v8BreakIterator;
 
+  // ---- Date: made through a function of the prelude -------------------------------------------
+  // new Date(string) parses as Date.parse does (see above), checking nothing: a loop making dates of a
+  // 1 MB string held a worker until it was replaced. Date becomes a Proxy (as ArrayBuffer) whose traps,
+  // functions of the prelude, the time limit reaches at every call; it behaves as before (prototype,
+  // new.target, subclasses, instanceof, Date() as a function).
+  const DateProxy = new ProxyC(DateC, { __proto__: null,
+    apply(target, self, args) { return apply(target, self, args); },
+    construct(target, args, newTarget) { return construct(target, args, newTarget === DateProxy ? target : newTarget); },
+  });
+  defineProperty(DateC.prototype, 'constructor', { value: DateProxy, writable: true, configurable: true });
+  defineProperty(G, 'Date', { value: DateProxy, writable: true, configurable: true });
+
   // ---- RegExp.escape: long strings in pieces -------------------------------------------------
   // V8 escapes a string in one loop, deaf to the time limit (~12 ns a code unit), making its result
   // (up to 4x the text) at once: near the memory limit it thrashed deaf, and a loop of

@@ -1,8 +1,9 @@
 // V8 services the time limit at a script function's entry, and in a loop calling none only once its
 // interrupt budget is spent, thousands of iterations on. A loop calling only a builtin that takes
 // milliseconds a call and checks nothing itself (escape, the URI functions, Date.parse of a long string,
-// toUpperCase of millions of characters) held its worker until it was replaced. The prelude
-// calls each through a function of its own, whose entry the time limit reaches; results are V8's.
+// toUpperCase of millions of characters, new Date of a long string) held its worker until it was replaced.
+// The prelude calls each through a function of its own (Date: a Proxy's traps), whose entry the time
+// limit reaches; results are V8's.
 import { describe, expect, it } from 'vitest';
 import { run } from './helpers.ts';
 import { expectEndsBesideNeighbour, oneWorker, safeAt1s } from './one-worker.ts';
@@ -18,6 +19,7 @@ const LOOPS: [string, string][] = [
   ['decodeURI', loop("const t = '%C3%BF'.repeat(2 ** 17)", 'decodeURI(t)')],
   ['decodeURIComponent', loop("const t = '%C3%BF'.repeat(2 ** 17)", 'decodeURIComponent(t)')],
   ['Date.parse', loop("const t = '2020-01-01' + ' '.repeat(2 ** 20)", 'Date.parse(t)')],
+  ['new Date', loop("const t = '2020-01-01' + ' '.repeat(2 ** 20)", 'new Date(t)')],
   ['toUpperCase', loop("const t = 'a'.repeat(2 ** 23)", 't.toUpperCase()')],
 ];
 
@@ -41,6 +43,12 @@ describe('a loop calling only a slow builtin', () => {
       out.push(tryIt(() => String.prototype.toUpperCase.call(null)), String.prototype.toLowerCase.call(42), String.prototype.toUpperCase.call(true));
       const parse = Date.parse, up = ''.toUpperCase;
       out.push(parse('2020-01-01'), tryIt(() => up()), up.call('x'));
+      class Later extends Date {}
+      const later = new Later(86400000);
+      out.push(Date.name, Date.length, String(Date), Date.prototype.constructor === Date, later instanceof Date, later instanceof Later,
+        later.getTime(), Object.getPrototypeOf(later) === Later.prototype, typeof Date(), typeof Date(1, 2), new Date(2020, 1, 3).getTime(),
+        new Date('2020-01-01' + ' '.repeat(100)).getTime(), Date.UTC(2020, 0), Reflect.construct(Date, [7]).getTime(), tryIt(() => new Date(Symbol())),
+        Object.prototype.toString.call(new Date(0)), typeof Date.now(), Object.getOwnPropertyNames(Date).sort().join());
       for (const f of [escape, unescape, encodeURI, encodeURIComponent, decodeURI, decodeURIComponent, Date.parse, ''.toUpperCase, ''.toLowerCase]) {
         out.push(f.name, f.length, String(f), Object.prototype.hasOwnProperty.call(f, 'prototype'), tryIt(() => new f('x')));
       }
