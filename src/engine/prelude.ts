@@ -2047,6 +2047,36 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return done();
   } })[SymSplit], writable: true, configurable: true });
 
+  // ---- String.prototype.replaceAll of a string by a string: a long string match by match -----
+  // V8 finds and replaces every match in one loop, deaf to the time limit: a loop of
+  // 'x'.repeat(2**23).replaceAll('x', 'yy') held a worker until it was replaced. On a string over
+  // RE_LOOP_FROM code units, a string searched for (with no Symbol.replace of its own or inherited,
+  // which V8 would call) and a string put in its place, the matches are found by indexOf and the
+  // result made as the standard says (GetSubstitution: no captures), in a loop the time limit reaches.
+  const strReplaceAll = StringC.prototype.replaceAll;
+  defineProperty(StringC.prototype, 'replaceAll', { value: ({ replaceAll(searchValue, replaceValue) {
+    const S = this;
+    if (typeof S !== 'string' || S.length <= RE_LOOP_FROM || typeof searchValue !== 'string' || typeof replaceValue !== 'string' ||
+      !readsPlainly(searchValue, SymReplace) || searchValue[SymReplace] != null) return apply(strReplaceAll, S, arguments);
+    const n = S.length, m = searchValue.length, advanceBy = m > 1 ? m : 1, parts = templateParts(replaceValue, 0, false);
+    const buf = bare();
+    let out = '', next = 0, nb = 0;
+    for (let p = apply(strIndexOf, S, [searchValue, 0]); p >= 0; p = p + advanceBy > n ? -1 : apply(strIndexOf, S, [searchValue, p + advanceBy])) {
+      let r = '';
+      for (let k = 0; k < parts.length; k++) {
+        const q = parts[k];
+        r += typeof q === 'string' ? q : q === 0 ? searchValue : q === -1 ? apply(strSlice, S, [0, p]) : apply(strSlice, S, [MathMin(p + m, n)]);
+      }
+      buf[nb++] = apply(strSlice, S, [next, p]);
+      buf[nb++] = r;
+      next = p + m;
+      if (nb >= 4096) { out += apply(arrJoin, buf, ['']); nb = 0; }
+    }
+    buf.length = nb;
+    out += apply(arrJoin, buf, ['']);
+    return next >= n ? out : out + apply(strSlice, S, [next]);
+  } }).replaceAll, writable: true, configurable: true });
+
   // ---- builtins a tight loop calls: a function of the prelude's entry on each call -----------
   // V8 services the time limit at a script function's entry, and in a loop calling none only once its
   // interrupt budget is spent, thousands of iterations on: a loop calling only a builtin that takes
