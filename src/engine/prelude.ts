@@ -1988,6 +1988,29 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (lit !== '') parts[parts.length] = lit;
     return parts;
   }
+  // GetSubstitution: the text templateParts read, for matched at position in S (m: the match, holding
+  // its captures and groups; undefined for a string searched for, whose parts name none).
+  function substitute(parts, S, matched, position, m) {
+    let r = '';
+    for (let k = 0; k < parts.length; k++) {
+      const p = parts[k];
+      if (typeof p === 'string') r += p;
+      else if (typeof p !== 'number') { const c = m.groups[p[0]]; if (c !== undefined) r += c; }
+      else if (p > 0) { const c = m[p]; if (c !== undefined) r += c; }
+      else r += p === 0 ? matched : p === -1 ? apply(strSlice, S, [0, position]) : apply(strSlice, S, [MathMin(position + matched.length, S.length)]);
+    }
+    return r;
+  }
+  // A replacement's result, what precedes each match and what replaces it added in turn: joined 4,096
+  // pieces at a time, a flat string each, not a rope of two nodes a match.
+  function joiner() {
+    const buf = bare();
+    let out = '', nb = 0;
+    return { __proto__: null,
+      add(before, replaced) { buf[nb++] = before; buf[nb++] = replaced; if (nb >= 4096) { out += apply(arrJoin, buf, ['']); nb = 0; } },
+      done(rest) { buf.length = nb; return out + apply(arrJoin, buf, ['']) + rest; },
+    };
+  }
   defineProperty(RP, SymReplace, { value: ({ [SymReplace](string, replaceValue) {
     const rx = this;
     if (typeof string !== 'string' || string.length <= RE_LOOP_FROM || typeof replaceValue !== 'string' || !plainRegExp(rx)) return apply(reReplace, rx, arguments);
@@ -1995,30 +2018,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (!hasFlag(flags, 'g')) return apply(reReplace, rx, arguments);
     const S = string, n = S.length, unicode = hasFlag(flags, 'u') || hasFlag(flags, 'v');
     rx.lastIndex = 0;
-    // Pieces joined 4,096 at a time: a flat string each, not a rope of two nodes a match.
-    const buf = bare();
-    let out = '', next = 0, m, parts, nb = 0;
+    const out = joiner();
+    let next = 0, m, parts;
     while ((m = apply(reExec, rx, [S])) !== null) {
-      const matched = m[0], position = m.index, end = position + matched.length;
+      const matched = m[0], position = m.index;
       if (matched === '') rx.lastIndex = advanceIndex(S, rx.lastIndex, unicode);
       if (parts === undefined) parts = templateParts(replaceValue, m.length - 1, m.groups !== undefined);
       if (position < next) continue;
-      let r = '';
-      for (let k = 0; k < parts.length; k++) {
-        const p = parts[k];
-        if (typeof p === 'string') r += p;
-        else if (typeof p !== 'number') { const c = m.groups[p[0]]; if (c !== undefined) r += c; }
-        else if (p > 0) { const c = m[p]; if (c !== undefined) r += c; }
-        else r += p === 0 ? matched : p === -1 ? apply(strSlice, S, [0, position]) : apply(strSlice, S, [MathMin(end, n)]);
-      }
-      buf[nb++] = apply(strSlice, S, [next, position]);
-      buf[nb++] = r;
-      next = end;
-      if (nb >= 4096) { out += apply(arrJoin, buf, ['']); nb = 0; }
+      out.add(apply(strSlice, S, [next, position]), substitute(parts, S, matched, position, m));
+      next = position + matched.length;
     }
-    buf.length = nb;
-    out += apply(arrJoin, buf, ['']);
-    return next >= n ? out : out + apply(strSlice, S, [next]);
+    return out.done(next >= n ? '' : apply(strSlice, S, [next]));
   } })[SymReplace], writable: true, configurable: true });
   defineProperty(RP, SymSplit, { value: ({ [SymSplit](string, limit) {
     const rx = this;
@@ -2059,22 +2069,13 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof S !== 'string' || S.length <= RE_LOOP_FROM || typeof searchValue !== 'string' || typeof replaceValue !== 'string' ||
       !readsPlainly(searchValue, SymReplace) || searchValue[SymReplace] != null) return apply(strReplaceAll, S, arguments);
     const n = S.length, m = searchValue.length, advanceBy = m > 1 ? m : 1, parts = templateParts(replaceValue, 0, false);
-    const buf = bare();
-    let out = '', next = 0, nb = 0;
+    const out = joiner();
+    let next = 0;
     for (let p = apply(strIndexOf, S, [searchValue, 0]); p >= 0; p = p + advanceBy > n ? -1 : apply(strIndexOf, S, [searchValue, p + advanceBy])) {
-      let r = '';
-      for (let k = 0; k < parts.length; k++) {
-        const q = parts[k];
-        r += typeof q === 'string' ? q : q === 0 ? searchValue : q === -1 ? apply(strSlice, S, [0, p]) : apply(strSlice, S, [MathMin(p + m, n)]);
-      }
-      buf[nb++] = apply(strSlice, S, [next, p]);
-      buf[nb++] = r;
+      out.add(apply(strSlice, S, [next, p]), substitute(parts, S, searchValue, p, undefined));
       next = p + m;
-      if (nb >= 4096) { out += apply(arrJoin, buf, ['']); nb = 0; }
     }
-    buf.length = nb;
-    out += apply(arrJoin, buf, ['']);
-    return next >= n ? out : out + apply(strSlice, S, [next]);
+    return out.done(next >= n ? '' : apply(strSlice, S, [next]));
   } }).replaceAll, writable: true, configurable: true });
 
   // ---- builtins a tight loop calls: a function of the prelude's entry on each call -----------
