@@ -280,6 +280,22 @@ describe.each(["grpc-js", "connect"] as const)("leaving a stream early over %s",
   });
 });
 
+/** Runs the README's example (its import made this checkout's SDK) against address; bounded: a process kept alive is killed. */
+async function runExample(example: string, address: string): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; out: string; errOut: string }> {
+  const code = example
+    .replace(`"@scriptengine/client"`, JSON.stringify(pathToFileURL(join(ROOT, "clients/ts/src/index.ts")).href))
+    .replace(`"127.0.0.1:50051"`, JSON.stringify(address));
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let errOut = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (errOut += d));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (c, sig) => resolve([c, sig])));
+  clearTimeout(killer);
+  return { exitCode, signal, out, errOut };
+}
+
 it("the README example exits, also against a server restarted on its data dir", async () => {
   const readme = readFileSync(join(ROOT, "clients/ts/README.md"), "utf8");
   const example = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
@@ -290,19 +306,7 @@ it("the README example exits, also against a server restarted on its data dir", 
   await server.stop();
   server = await startServer({ args: SERVER_ARGS, dataDir: server.dataDir });
   try {
-    const code = example
-      .replace(`"@scriptengine/client"`, JSON.stringify(pathToFileURL(join(ROOT, "clients/ts/src/index.ts")).href))
-      .replace(`"127.0.0.1:50051"`, JSON.stringify(server.grpc))
-      .replace("catch (err) {", "catch (err) { console.error(String(err));");
-    const child = spawn(process.execPath, ["--input-type=module", "-e", code], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let errOut = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (errOut += d));
-    // Bounded: a process kept alive by an open stream is killed, and fails below.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (c, s) => resolve([c, s])));
-    clearTimeout(killer);
+    const { exitCode, signal, out, errOut } = await runExample(example.replace("catch (err) {", "catch (err) { console.error(String(err));"), server.grpc);
     expect({ exitCode, signal, stderr: errOut }).toEqual({ exitCode: 0, signal: null, stderr: "" });
     // The restarted server no longer has the earlier run's events: the example is told how many.
     expect(out.trim().split("\n")).toEqual(["5", expect.stringMatching(/^missed [1-9]\d*$/), expect.stringMatching(/^\d+$/)]);
@@ -314,17 +318,7 @@ it("the README example exits, also against a server restarted on its data dir", 
 it("the README example does not hide a failure it does not handle: no server there, it exits non-zero with the error", async () => {
   const readme = readFileSync(join(ROOT, "clients/ts/README.md"), "utf8");
   const example = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
-  const code = example
-    .replace(`"@scriptengine/client"`, JSON.stringify(pathToFileURL(join(ROOT, "clients/ts/src/index.ts")).href))
-    .replace(`"127.0.0.1:50051"`, JSON.stringify(`127.0.0.1:${await freePort()}`));
-  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let errOut = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (errOut += d));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (c, s) => resolve([c, s])));
-  clearTimeout(killer);
+  const { exitCode, signal, out, errOut } = await runExample(example, `127.0.0.1:${await freePort()}`);
   // Before, its catch swallowed every error but ResourceExhaustedError: exit 0, nothing printed.
   expect({ exitCode, signal, out }).toEqual({ exitCode: 1, signal: null, out: "" });
   expect(errOut).toContain("UnavailableError");
