@@ -96,9 +96,9 @@ build: deps gen typecheck
 run: node_modules/.installed
 	node src/main.ts $(ARGS)
 
-test: deps lint gen-check test-go test-python $(TOOLS)/bin/grpcurl
-	@npx vitest run --reporter=default --reporter=json --outputFile.json=$(TOOLS)/vitest-report.json; \
-	  code=$$?; node tools/test-summary.ts $(TOOLS)/vitest-report.json; exit $$code
+# vitest, with the Go and Python SDK suites beside it (tools/run-tests.sh).
+test: deps lint gen-check $(TOOLS)/bin/grpcurl
+	@bash tools/run-tests.sh $(TOOLS)
 
 # The SDKs (clients/) run test/scenarios/*.json against a real server each starts on free ports.
 # test-ts and test-grpcurl are also part of the full `npx vitest run` above.
