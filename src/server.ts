@@ -134,6 +134,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     // Scripts are held to max_source_size before they reach the engine; a tool is its source plus a footer.
     maxSourceBytes: config.maxSourceSize + TOOL_MODULE_ROOM,
     failureWindowMs: config.healthCheck.failureWindowMs,
+    // Without credentials every caller is the one local principal, on loopback: it would only lock itself out.
+    maxWorkerKillsPerCaller: authenticator.enabled ? config.pool.maxWorkerKills : 0,
+    workerKillWindowMs: config.pool.workerKillWindowMs,
+    onCallerRefused: (e) => log.warn("a principal's executions keep taking down workers: its new executions are refused", {
+      key: "pool.max_worker_kills", principal: e.caller, kills: e.kills, window_ms: e.windowMs, refused_for_ms: e.refusedForMs,
+    }),
     onWorkerExit: (e) => {
       workerStderr.flush(e.workerId);
       logWorkerExit(log, e);

@@ -345,7 +345,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
       tlsKeyFile: get("server.tls_key_file"),
       tlsClientCaFile: get("server.tls_client_ca_file"),
     },
-    pool: { workers: get("pool.workers"), maxQueue: get("pool.max_queue"), recycleAfter: get("pool.recycle_after"), sendAhead: get("pool.send_ahead"), maxParked: get("pool.max_parked") },
+    pool: { workers: get("pool.workers"), maxQueue: get("pool.max_queue"), recycleAfter: get("pool.recycle_after"), sendAhead: get("pool.send_ahead"), maxParked: get("pool.max_parked"), maxWorkerKills: get("pool.max_worker_kills"), workerKillWindowMs: get("pool.worker_kill_window") },
     execution: {
       maxOutputBytes: get("execution.max_output_bytes"),
       maxReturnBytes: get("execution.max_return_bytes"),

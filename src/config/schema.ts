@@ -68,6 +68,8 @@ export const SCHEMA = {
   "pool.recycle_after": { type: "int", default: 1000, min: 1, doc: "executions before an isolate is replaced" },
   "pool.send_ahead": { type: "bool", default: true, doc: "with every worker busy, queue up to two of a caller's executions in a worker behind that caller's short one" },
   "pool.max_parked": { type: "int", default: 8, min: 0, max: 64, doc: "executions a worker holds waiting on tools or timers (each in its own isolate) while it runs others" },
+  "pool.max_worker_kills": { type: "int", default: 3, min: 0, max: 1_000_000, doc: "worker replacements a principal's executions may be blamed for within pool.worker_kill_window; at that count its new executions are RESOURCE_EXHAUSTED until the oldest leaves the window (queued and running ones go on); 0: no limit. Only with credentials configured (without, every caller is the one local principal)" },
+  "pool.worker_kill_window": { type: "duration", default: 60_000, min: 1000, max: 86_400_000, doc: "the sliding window of pool.max_worker_kills" },
 
   // Caps of one execution's outputs.
   "execution.max_output_bytes": { type: "int", default: 1 * MiB, min: 1024, max: 64 * MiB, doc: "cap of stdout and of stderr, each" },

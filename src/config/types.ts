@@ -51,7 +51,7 @@ export interface Config {
     tlsKeyFile: string;
     tlsClientCaFile: string;
   };
-  pool: { workers: number; maxQueue: number; recycleAfter: number; sendAhead: boolean; maxParked: number };
+  pool: { workers: number; maxQueue: number; recycleAfter: number; sendAhead: boolean; maxParked: number; maxWorkerKills: number; workerKillWindowMs: number };
   execution: { maxOutputBytes: number; maxReturnBytes: number; maxToolPayloadBytes: number };
   auth: { onExcess: "deny" | "clamp"; principals: PrincipalEntry[] };
   store: { maxVersions: number; maxBytes: number; maxMigrationsPerTool: number };

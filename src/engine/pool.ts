@@ -122,6 +122,8 @@ const AHEAD_EXPECTED_MS = 5; // default of EngineOptions.sendAheadExpectedMs
 /** Executions a single-isolate worker may hold: the running one and those sent ahead behind it. */
 const AHEAD_DEPTH = 3;
 const EXPECTED_KEYS = 4096;
+/** Callers the worker-kill breaker tracks at most (principals come from the configuration: bounded anyway). */
+const KILL_CALLERS = 10_000;
 
 function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: number, cacheHit: boolean, ms: number): ExecutionOutcome {
   return {
@@ -158,6 +160,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     maxOldSpaceMb: options.workerMaxOldSpaceMb ?? 256,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
     failureWindowMs: Math.max(1, options.failureWindowMs ?? 60_000),
+    maxKills: Math.max(0, options.maxWorkerKillsPerCaller ?? 0),
+    killWindowMs: Math.max(1, options.workerKillWindowMs ?? 60_000),
     hangGraceMs: options.hangGraceMs ?? 2000,
     compileTimeoutMs: Math.max(1, options.compileTimeoutMs ?? 30_000),
     maxSourceBytes: options.maxSourceBytes ?? MiB,
@@ -204,6 +208,55 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /** When each worker's current execution started (host clock), its cache key and caller. */
   const current = new Map<WorkerHandle, { since: number; key: string; caller: string | undefined }>();
 
+  /**
+   * The worker-kill breaker (maxKills). A caller looping scripts that take their worker down (deaf
+   * to the time limit, or exhausting their heap) would otherwise do so several times a second, each
+   * time failing or re-running the other executions there and cutting capacity while it restarts.
+   * Per caller, when each replacement blamed on one of its executions happened (Date.now()), oldest
+   * first, at most maxKills of them; callers least recently struck go first past KILL_CALLERS.
+   */
+  const kills = new Map<string, number[]>();
+  /** A dead worker's culprits (execution ids), read when each one's answer arrives. */
+  const blamedOn = new WeakMap<WorkerHandle, Set<string>>();
+
+  /** The caller's strikes still inside the window (expired ones dropped), or undefined if none. */
+  function strikesOf(caller: string, now: number): number[] | undefined {
+    const times = kills.get(caller);
+    if (!times) return undefined;
+    while (times.length > 0 && times[0]! <= now - o.killWindowMs) times.shift();
+    if (times.length === 0) kills.delete(caller);
+    return times.length > 0 ? times : undefined;
+  }
+
+  function noteKill(caller: string): void {
+    const now = Date.now();
+    const times = strikesOf(caller, now) ?? [];
+    const wasRefused = times.length >= o.maxKills;
+    times.push(now);
+    if (times.length > o.maxKills) times.shift();
+    kills.delete(caller);
+    kills.set(caller, times);
+    if (kills.size > KILL_CALLERS) kills.delete(kills.keys().next().value!);
+    if (wasRefused || times.length < o.maxKills) return;
+    try {
+      options.onCallerRefused?.({ caller, kills: times.length, windowMs: o.killWindowMs, refusedForMs: times[0]! + o.killWindowMs - now });
+    } catch { /* a listener never breaks the pool */ }
+  }
+
+  /** The refusal of a caller's new work while it is at maxKills within the window. */
+  function killRefusal(caller: string | undefined): EngineError | undefined {
+    if (caller === undefined || o.maxKills === 0) return undefined;
+    const now = Date.now();
+    const times = strikesOf(caller, now);
+    if (!times || times.length < o.maxKills) return undefined;
+    // Until its oldest strike leaves the window: then it is under the limit again.
+    const retryAfterMs = Math.max(1, times[0]! + o.killWindowMs - now);
+    c.rejected++;
+    return new EngineError('RESOURCE_EXCEEDED',
+      `caller "${caller}"'s executions took down ${times.length} workers in the last ${o.killWindowMs / 1000} s (limit ${o.maxKills}); refused for another ${Math.ceil(retryAfterMs / 1000)} s`,
+      { resource: 'worker_replacements', limit: o.maxKills, retryAfterMs });
+  }
+
   function noteDuration(key: string, ms: number): void {
     const prev = expected.get(key);
     expected.delete(key);
@@ -232,6 +285,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     w.onCapacity = () => queueMicrotask(pump);
     w.onExit = (dead, reason, held) => {
       try { options.onWorkerExit?.({ workerId: dead.id, pid: dead.pid, reason, ...held }); } catch { /* a listener never breaks the pool */ }
+      if (o.maxKills > 0 && held.blamed.length > 0) blamedOn.set(dead, new Set(held.blamed.map((b) => b.executionId)));
       const i = pool.indexOf(dead);
       if (i >= 0) pool.splice(i, 1);
       current.delete(dead);
@@ -276,6 +330,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         `the compilation was not done within ${Math.round(waitedMs / 1000)} s: the workers were busy running scripts; try again`, { retryAfterMs: 1000 }));
     }
     while (failures.length && failures[0]! < now - o.failureWindowMs) failures.shift();
+    for (const caller of kills.keys()) strikesOf(caller, now);
   }
 
   async function start(): Promise<void> {
@@ -460,6 +515,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (refusing && !(parent && !parent.dead)) {
       return Promise.reject(notStarted());
     }
+    // A tool run belongs to its running parent, which the breaker leaves alone.
+    const refused = parent ? undefined : killRefusal(job.caller?.key);
+    if (refused) return Promise.reject(refused);
     if (job.caller) {
       const n = perCaller.get(job.caller.key) ?? 0;
       if (n >= job.caller.limit) {
@@ -711,6 +769,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue, mayRerun }).then((r: ResultMsg) => {
       if (cur && current.get(w) === cur) current.delete(w);
+      // Its worker was replaced for it: a strike, even when its caller already heard (a cancel).
+      if (job.caller && blamedOn.get(w)?.has(executionId)) noteKill(job.caller.key);
       noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;
       if (r.compiled) {

@@ -248,6 +248,18 @@ export interface EngineOptions {
   /** Worker failures count toward `EngineStats.recentWorkerFailures` for this long (default 60 000 ms). */
   failureWindowMs?: number;
   /**
+   * A caller (`ExecuteJob.caller.key`) whose executions were blamed for this many worker
+   * replacements within `workerKillWindowMs` has its new executions refused (RESOURCE_EXCEEDED,
+   * resource `worker_replacements`) until the oldest leaves the window; those already queued or
+   * running go on, and so do tool runs of running ones (default 0: no limit). Compilations carry no
+   * caller: one that takes its worker down counts against no one.
+   */
+  maxWorkerKillsPerCaller?: number;
+  /** The sliding window of `maxWorkerKillsPerCaller` (default 60 000 ms). */
+  workerKillWindowMs?: number;
+  /** Told once when a caller reaches `maxWorkerKillsPerCaller` (for the operator's log), not per refused call. */
+  onCallerRefused?: (event: { caller: string; kills: number; windowMs: number; refusedForMs: number }) => void;
+  /**
    * Kill a worker whose execution overran its wall deadline by this much without answering (default
    * 2000 ms), once it has had half of it on the CPU since (one the machine held off it is not hung).
    */
