@@ -3,7 +3,8 @@
 // they restart. Past pool.max_worker_kills replacements blamed on it within pool.worker_kill_window,
 // its new executions are refused (RESOURCE_EXHAUSTED with RetryInfo) until the oldest leaves the
 // window; other principals are served. Without credentials (one local principal) it never applies.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// In the engine: a run deaf to its time limit, and a cancelled run that would not stop, are strikes.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
@@ -11,6 +12,8 @@ import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
 import { until } from "../helpers/until.ts";
+import { EngineError, type Engine, type WorkerExit } from "../../src/engine/index.ts";
+import { run, startEngine } from "./helpers.ts";
 
 // V8 aborts the worker (invalid size), blamed on the script as its memory limit (worker-crash-log.test.ts).
 const CRASH = '"x".repeat(2**28).split("").length';
@@ -94,4 +97,42 @@ it("refuses a bad pool.max_worker_kills or pool.worker_kill_window, naming the k
   expect(() => loadConfig({ env: {}, argv: ["--set", "pool.worker_kill_window=500ms"] })).toThrow(/pool\.worker_kill_window: must be at least 1000/);
   const { config } = loadConfig({ env: {}, argv: [] });
   expect([config.pool.maxWorkerKills, config.pool.workerKillWindowMs]).toEqual([3, 60_000]);
+});
+
+describe("the engine's breaker (maxWorkerKillsPerCaller)", () => {
+  let engine: Engine | undefined;
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+  });
+  const caller = (key: string) => ({ key, limit: 10 });
+  const refusalOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as EngineError);
+
+  it("a run that holds its worker past its deadline (deaf to the time limit) is a strike: its caller is refused, another is not", async () => {
+    engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, hangGraceMs: 500, maxWorkerKillsPerCaller: 1, workerKillWindowMs: 60_000 });
+    const stuck = await run(engine, "1", { testHook: "hang", caller: caller("a"), limits: { wallTimeoutMs: 300 } as never });
+    expect(stuck.error).toMatchObject({ kind: "timeout" });
+    const refused = await refusalOf(run(engine, "1", { caller: caller("a") }));
+    expect(refused).toBeInstanceOf(EngineError);
+    expect(refused).toMatchObject({ reason: "RESOURCE_EXCEEDED", resource: "worker_replacements", limit: 1 });
+    expect(refused!.retryAfterMs).toBeGreaterThan(0);
+    expect(refused!.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect((await run(engine, "6 * 7", { caller: caller("b"), limits: { wallTimeoutMs: 20_000 } as never })).returnValue).toBe(42);
+  }, 60_000);
+
+  it("a cancelled run whose worker was replaced to stop it is a strike, though its caller already heard it was cancelled", async () => {
+    const exits: WorkerExit[] = [];
+    engine = await startEngine({ workers: 1, enableTestHooks: true, heartbeatTimeoutMs: 60_000, maxWorkerKillsPerCaller: 1, onWorkerExit: (x) => exits.push(x) });
+    const e = engine;
+    const cancel = new AbortController();
+    const cpu = e.stats().workersCpuMs;
+    const held = run(e, "1", { testHook: "hang", caller: caller("a"), executionId: "held", limits: { wallTimeoutMs: 60_000 } as never }, cancel.signal);
+    // Spinning in the worker, not only sent there (a cancel that arrives first drops it unstarted: nothing to replace).
+    await until("the worker spins", () => e.stats().workersCpuMs - cpu >= 500, { seen: () => e.stats() });
+    cancel.abort();
+    expect((await held).error).toMatchObject({ kind: "cancelled" });
+    await until("its worker is replaced", () => exits.length === 1, { seen: () => exits });
+    expect(exits[0]).toMatchObject({ reason: "did not stop a cancelled execution in time", blamed: [{ executionId: "held" }] });
+    await until("its caller is refused", async () => (await refusalOf(run(e, "1", { caller: caller("a"), limits: { wallTimeoutMs: 20_000 } as never })))?.resource === "worker_replacements");
+  }, 60_000);
 });
