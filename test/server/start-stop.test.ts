@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Sleeping scripts hold the one worker when none may park (pool.max_parked = 0).
 const server = serverForTests({
-  toml: `[pool]\nworkers = 1\nmax_queue = 5\nmax_parked = 0\nsend_ahead = false\n[server]\nshutdown_grace = "2s"\n[health_check]\ninterval = "100ms"\nunhealthy_failure_count = 1\n`,
+  toml: `[pool]\nworkers = 1\nmax_queue = 5\nmax_parked = 0\nsend_ahead = false\n[server]\nshutdown_grace = "4s"\n[health_check]\ninterval = "100ms"\nunhealthy_failure_count = 1\n`,
 }, { checkExit: false });
 const scripts = () => clientFor(ScriptService, "grpc-js", server);
 const statusNow = async () => (await scripts().healthCheck({})).health?.status;
@@ -30,7 +30,8 @@ const untilStatus = async (want: ServiceStatus) => {
 
 describe("Stop", () => {
   it("refuses queued executions at once, stays STOPPING while one runs, and is STOPPED once it finished", async () => {
-    // Just under the 2 s grace, so it ends by itself in the drain, and long enough to still run at the Stop.
+    // Well inside the 4 s grace, so it ends by itself in the drain (with 2 s, a loaded machine delivered it
+    // after the grace: stopped), and long enough to still run at the Stop.
     const running = scripts().runScript({ source: SLEEP(1900) }).then((r) => ({ value: r.result?.returnValue?.kind.value, at: Date.now() }));
     const queued: Promise<{ f: Awaited<ReturnType<typeof failure>>; at: number }>[] = [];
     try {
@@ -75,19 +76,19 @@ describe("Stop", () => {
   });
 
   it("past server.shutdown_grace stops what still runs (retryable UNAVAILABLE), then reports STOPPED", async () => {
-    const running = failure(scripts().runScript({ source: SLEEP(8000) }));
+    const running = failure(scripts().runScript({ source: SLEEP(20000) }));
     await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
     const t0 = Date.now();
     const stopped = await scripts().stop({ reason: "now" });
     expect(stopped.health?.status).toBe(ServiceStatus.STOPPED);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(15000);
     const f = await running;
     expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
     expect((await scripts().start({})).health?.status).toBe(ServiceStatus.HEALTHY);
   });
 
   it("a Start sent while Stop drains waits for it, then starts the engine again", async () => {
-    // Still running when the Start is sent, and done within the 2 s grace.
+    // Still running when the Start is sent, and done well within the 4 s grace.
     const running = scripts().runScript({ source: SLEEP(1900) });
     await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
     const stop = scripts().stop({ reason: "brief" });
