@@ -34,7 +34,7 @@
 import { NORMALIZE_BREAKS, NORMALIZE_MAX_RUN, NORMALIZE_PIECE } from './normalize-chunks.ts';
 
 /** The operations of the function install() returns (see `api` at the end of the prelude). */
-export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6, memoryError: 7 } as const;
+export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6, memoryError: 7, adopt: 8 } as const;
 
 /** Tool calls one execution has at the host at once; the worker holds the prelude to it. */
 export const MAX_TOOLS_IN_FLIGHT = 8;
@@ -119,6 +119,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // resizable ArrayBuffer reserves, each buffer's own record, ICU objects) is taken from this budget,
   // of the limit's size, for the rest of the run (nothing here can tell which were dropped).
   let offHeapBudget = memoryBytes;
+  // The bounds made from the memory limit (each explained where it is used), set again by adopt.
+  let maxWalk, maxKeys, maxEntries, maxPromised;
+  function sizeTo(bytes) {
+    maxWalk = MathMax(1048576, MathFloor(bytes / 8));
+    maxKeys = MathFloor(bytes / 48); maxEntries = MathFloor(bytes / 128);
+    maxPromised = MathFloor(bytes / 512);
+  }
+  sizeTo(memoryBytes);
   const captureStackTrace = ErrorC.captureStackTrace;
 
   // ---- errors the prelude vouches for ---------------------------------------------------------
@@ -205,10 +213,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // worker. No dense array longer than memoryBytes / 8 fits in the limit, so a longer receiver (or
   // argument list) is sparse or array-like, and is refused before the walk starts. The methods are
   // those measured to walk holes uninterruptibly (find/findIndex call their callback for every hole,
-  // so termination reaches them); assignment keeps their property attributes.
-  const maxWalk = MathMax(1048576, MathFloor(memoryBytes / 8));
-  // The most keys (entries) a builtin may list of a string, typed array or Array (see key enumeration below).
-  const maxKeys = MathFloor(memoryBytes / 48), maxEntries = MathFloor(memoryBytes / 128);
+  // so termination reaches them); assignment keeps their property attributes. That bound is maxWalk; maxKeys
+  // (maxEntries) are the most keys (entries) a builtin may list of a string, typed array or Array (see key
+  // enumeration below).
   // The stack starts at the script's call: the guard's own frame is not shown.
   const captured = (e, guard) => { captureStackTrace(e, guard); return e; };
   const tooLong = (n, guard, max = maxWalk) => captured(new RangeErrorC('array-like of length ' + n + ' is too long to walk (at most ' + max + ' for this script)'), guard);
@@ -547,8 +554,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const iteratedBy = (it, x) => ({ __proto__: null, [SymIter]: typeof it === 'function' ? function () { return apply(it, x, []); } : it });
   // Each element costs V8 ~250 bytes (a promise, a reaction, a resolving function, a slot): past the memory
   // limit's worth it thrashes deaf near the limit (Promise.all(new Array(6e6)) at 50 MiB), and even at that
-  // worth a loaded machine's GC could hold the worker past its watchdog; half of it is refused.
-  const maxPromised = MathFloor(memoryBytes / 512);
+  // worth a loaded machine's GC could hold the worker past its watchdog; half of it is refused (maxPromised).
   const combined = (name) => {
     const orig = PromiseC[name];
     const guard = ({ [name](iterable) {
@@ -906,13 +912,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     try { ta = construct(t, list === undefined ? args : [list.sub], nt); } catch (e) { throw allocChecked(e, n * t.BYTES_PER_ELEMENT); }
     return listMade(ta);
   } };
-  for (let i = 0; i < taCtors.length; i++) {
-    const C = taCtors[i];
-    if (!C) continue;
+  function guardTypedArray(C) {
+    apply(wsAdd, taProtos, [C.prototype]);
+    taByName[C.name] = C;
     const P = new ProxyC(C, taHandler);
     defineProperty(C.prototype, 'constructor', { value: P, writable: true, configurable: true });
     defineProperty(G, C.name, { value: P, writable: true, configurable: true });
   }
+  for (let i = 0; i < taCtors.length; i++) if (taCtors[i]) guardTypedArray(taCtors[i]);
   // The calls that give one kept in the heap a buffer (see InHeap). An Atomics call V8 refuses (a float
   // array) before it does keeps the charge: still one per typed array. Redefining the buffer accessor costs
   // each context ~10 us (any accessor of %TypedArray%.prototype does); nothing cheaper reaches the getter.
@@ -1169,9 +1176,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // of a non-extensible object only (fixedOnly): an extensible one is neither, at once. An Array is
   // measured only where V8 lists a fast one's keys (arrays): values copies its elements, isFrozen and
   // isSealed read its elements' kind (of 4e6: 20 ms at most).
-  function keysGuarded(holder, name, from, last, max, objectsOnly, fixedOnly, arrays) {
+  function keysGuarded(holder, name, from, last, entries, objectsOnly, fixedOnly, arrays) {
     const original = holder[name];
     const guard = ({ [name](o) {
+      const max = entries ? maxEntries : maxKeys;
       for (let i = from; i < arguments.length && i <= last; i++) {
         const v = arguments[i];
         if (objectsOnly && typeof v !== 'object') continue; // Reflect.ownKeys throws its own TypeError on a primitive
@@ -1185,17 +1193,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (original.length !== guard.length) defineProperty(guard, 'length', { value: original.length, configurable: true });
     defineProperty(holder, name, { value: guard, writable: true, configurable: true });
   }
-  keysGuarded(O, 'keys', 0, 0, maxKeys, false, false, true);
-  keysGuarded(O, 'values', 0, 0, maxKeys, false);
-  keysGuarded(O, 'getOwnPropertyNames', 0, 0, maxKeys, false, false, true);
-  keysGuarded(O, 'entries', 0, 0, maxEntries, false, false, true);
-  keysGuarded(O, 'getOwnPropertyDescriptors', 0, 0, maxEntries, false, false, true);
-  keysGuarded(O, 'assign', 1, Infinity, maxKeys, false, false, true);
-  keysGuarded(O, 'defineProperties', 1, 1, maxEntries, false, false, true);
-  keysGuarded(O, 'create', 1, 1, maxEntries, false, false, true);
-  keysGuarded(O, 'isFrozen', 0, 0, maxKeys, true, true);
-  keysGuarded(O, 'isSealed', 0, 0, maxKeys, true, true);
-  keysGuarded(R, 'ownKeys', 0, 0, maxKeys, true, false, true);
+  keysGuarded(O, 'keys', 0, 0, false, false, false, true);
+  keysGuarded(O, 'values', 0, 0, false, false);
+  keysGuarded(O, 'getOwnPropertyNames', 0, 0, false, false, false, true);
+  keysGuarded(O, 'entries', 0, 0, true, false, false, true);
+  keysGuarded(O, 'getOwnPropertyDescriptors', 0, 0, true, false, false, true);
+  keysGuarded(O, 'assign', 1, Infinity, false, false, false, true);
+  keysGuarded(O, 'defineProperties', 1, 1, true, false, false, true);
+  keysGuarded(O, 'create', 1, 1, true, false, false, true);
+  keysGuarded(O, 'isFrozen', 0, 0, false, true, true);
+  keysGuarded(O, 'isSealed', 0, 0, false, true, true);
+  keysGuarded(R, 'ownKeys', 0, 0, false, true, false, true);
   // Object.fromEntries adds its keys in a loop of V8's, deaf to the time limit: a key is internalised, compared
   // with every key of its length (over 16,383 characters, V8 hashes a string by its length alone) character by
   // character, so 3,000 slices of a 1e6-character text held a worker until it was replaced. The entries are
@@ -2126,8 +2134,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // ESCAPE_PIECE * 16 is escaped in pieces, a pair of surrogates never cut: each after the first behind
   // an '_' (escaped as itself, and not a leading digit or letter, which alone is escaped differently)
   // taken off again, so the result is the builtin's, in a loop the time and memory limits reach.
-  const reEscape = RegExp.escape, ESCAPE_PIECE = 65536;
-  if (typeof reEscape === 'function') defineProperty(RegExp, 'escape', { value: ({ escape(S) {
+  const ESCAPE_PIECE = 65536;
+  let reEscape;
+  const escapeInPieces = ({ escape(S) {
     if (typeof S !== 'string' || S.length <= ESCAPE_PIECE * 16) return apply(reEscape, RegExp, arguments);
     const n = S.length;
     let out = '', from = 0;
@@ -2139,7 +2148,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       from = to;
     }
     return out;
-  } }).escape, writable: true, configurable: true });
+  } }).escape;
+  function guardRegExpEscape() {
+    const builtin = RegExp.escape;
+    if (typeof builtin !== 'function' || builtin === escapeInPieces) return;
+    reEscape = builtin;
+    defineProperty(RegExp, 'escape', { value: escapeInPieces, writable: true, configurable: true });
+  }
+  guardRegExpEscape();
 
   // ---- String.prototype.lastIndexOf: a long search in pieces ---------------------------------
   // V8 searches backwards naively, comparing at every position up to the whole string sought, deaf to the
@@ -2568,6 +2584,24 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   function take() { return settled === null ? '' : settled; }
   function wait() { return pending; }
+  // ---- a context made from the prelude's snapshot ---------------------------------------------
+  // The worker installs the prelude once into a V8 startup snapshot, and makes each context from it. V8
+  // never puts its flagged builtins into a snapshot, but installs them into every context it makes from
+  // one (measured: SharedArrayBuffer, WebAssembly, Float16Array, RegExp.escape, Promise.try,
+  // Error.isError, Math.f16round, Atomics.pause, DataView's Float16 methods, (Async)DisposableStack,
+  // SuppressedError, Iterator.prototype[Symbol.dispose]): adopt, called once before any script, removes
+  // and guards those as install does, and sizes the bounds to the run's memory limit.
+  function adopt(bytes) {
+    offHeapBudget += bytes - memoryBytes; // less what install charged
+    memoryBytes = bytes;
+    sizeTo(bytes);
+    delete G.WebAssembly;
+    delete G.SharedArrayBuffer;
+    if (G.Atomics) { delete G.Atomics.wait; delete G.Atomics.waitAsync; }
+    const F16 = G.Float16Array;
+    if (typeof F16 === 'function' && !apply(wsHas, taProtos, [F16.prototype])) guardTypedArray(F16);
+    guardRegExpEscape();
+  }
   // One entry point, so the worker holds a single reference per context instead of one per function.
   return function api(op, a, b) {
     switch (op) {
@@ -2578,6 +2612,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       case 4: return wait();
       case 5: return reply(a, b);
       case 7: return lastMemoryError; // '' or the message of the latest memory_limit error the prelude vouched for
+      case 8: return adopt(a);
       default: return fire(a);
     }
   };

@@ -8,7 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
-import { API_OP, MAX_TOOLS_IN_FLIGHT, PRELUDE_SOURCE, SYMBOL_REPORT_STEP } from './prelude.ts';
+import { API_OP, MAX_TOOLS_IN_FLIGHT, SYMBOL_REPORT_STEP } from './prelude.ts';
+import { bindPrelude, preludeSnapshot } from './prelude-snapshot.ts';
 import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError } from './errors.ts';
@@ -324,7 +325,6 @@ class Slot {
   id: string;
   memMb: number;
   isolate!: ivm.Isolate;
-  prelude!: ivm.Script;
   logCb!: ivm.Callback;
   toolCb!: ivm.Callback;
   timerCb!: ivm.Callback;
@@ -363,11 +363,11 @@ class Slot {
     this.isolate = new ivm.Isolate({
       memoryLimit: this.memMb,
       onCatastrophicError,
+      snapshot: preludeSnapshot(), // each context starts with the prelude installed
     });
     const limit = this.memMb * 1048576;
     // heap_size_limit is the limit plus V8's own room (read now: it grows while a run is near the limit).
     this.heapCap = Math.max(limit, this.isolate.getHeapStatisticsSync().heap_size_limit) + Math.max(2 * 1048576, limit * HEAP_SLACK_SHARE);
-    this.prelude = this.isolate.compileScriptSync(PRELUDE_SOURCE, { filename: '<prelude>' });
     this.logCb = new ivm.Callback((stream: number, text: string, total: number, end?: string) => this.onLog(stream, text, total, end));
     this.toolCb = new ivm.Callback((name: string, json: string) => this.onTool(name, json));
     this.timerCb = new ivm.Callback((ms: number, id: number) => this.onTimer(ms, id));
@@ -456,7 +456,7 @@ class Slot {
   /**
    * One async hop, then synchronous calls. The context is created on the isolate's thread (the async
    * hop): once it is back, the isolate has finished any task queued before it, so the trusted, bounded
-   * rest (prelude, install, two property reads) runs with the sync variants — no further thread hops.
+   * rest (the prelude's bind: it is in the snapshot) runs with the sync variants — no further thread hops.
    * If left-over work keeps the isolate busy, createContext never returns and the watchdog recycles.
    */
   async prepare(): Promise<Prepared> {
@@ -467,12 +467,7 @@ class Slot {
   }
 
   install(context: ivm.Context): Prepared {
-    const install = this.prelude.runSync(context, { reference: true, timeout: 1000 }) as ivm.Reference;
-    const api = install.applySync(undefined, [this.logCb, this.toolCb, this.timerCb, this.memMb * 1048576], {
-      result: { reference: true }, timeout: 1000,
-    }) as ivm.Reference;
-    install.release();
-    return { context, api };
+    return { context, api: bindPrelude(context, [this.logCb, this.toolCb, this.timerCb], this.memMb * 1048576) };
   }
 
   /** Synchronous preparation, only for an isolate known to be idle (just created). */
