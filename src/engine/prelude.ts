@@ -1,7 +1,8 @@
 /**
  * The prelude: trusted JavaScript that runs inside every fresh context BEFORE any guest code.
  *
- * It is compiled once per isolate and run once per context (off the request path). It
+ * It is installed once per worker into the V8 startup snapshot every context is made from
+ * (prelude-snapshot.ts; each context is then bound to its isolate and adopted: see adopt). It
  * - removes what must not be reachable or that escapes the isolate's memory limit:
  *   WebAssembly (its memory is not counted by isolated-vm), SharedArrayBuffer, Atomics.wait/waitAsync,
  *   FinalizationRegistry callbacks (neutered: work after the result), the V8 `console`;
@@ -19,7 +20,7 @@
  *
  * install(hostLog, hostTool, hostTimer, memoryBytes) -> api(op, a, b), where op is one of API_OP:
  *   begin(payloadJson), finish(target, isModule), start(target, isModule), take(), wait(),
- *   reply(callId, envelopeJson), fire(timerId), memoryError()
+ *   reply(callId, envelopeJson), fire(timerId), memoryError(), adopt(memoryBytes) (once, in a context made from the snapshot)
  * The three host functions are plain sync ivm.Callbacks (an ivm.Reference handed to a fresh context
  * costs the context its own copy of the Reference class: ~10 % of a warm execution's CPU). What
  * completes later is delivered by the worker calling `api` again: reply() for a tool, fire() for a timer.
