@@ -258,9 +258,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // An array the prelude fills: no prototype, so no setter the script put on Array.prototype runs.
   function bare() { const a = []; setPrototypeOf(a, null); return a; }
   // The array-like walked is the receiver (at < 0) or the argument at index 'at'. A walker taking a
-  // callback hands it the walked object as its argument number cbObjAt (2 or 3; 0: no callback).
-  function guarded(original, at, cbObjAt) {
-    const guard = function () {
+  // callback hands it the walked object as its argument number cbObjAt (2 or 3; 0: no callback). The guard
+  // looks like the builtin it replaces: a method (no prototype, not a constructor) of its name and length.
+  function guarded(original, at, cbObjAt, builtin) {
+    const guard = ({ guard() {
       const list = at < 0 ? this : arguments[at];
       if (list == null) return apply(original, this, arguments);
       let n;
@@ -271,7 +272,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (n === undefined) return walkView(typeof list === 'object' || typeof list === 'function' ? list : O(list), original, at, this, arguments, guard, cbObjAt);
       if (n > maxWalk) throw tooLong(n, guard);
       return apply(original, this, arguments);
-    };
+    } }).guard;
+    defineProperty(guard, 'length', { value: builtin.length, configurable: true });
+    defineProperty(guard, 'name', { value: builtin.name, configurable: true });
     return guard;
   }
   function walkView(obj, original, at, self, args, guard, cbObjAt) {
@@ -347,7 +350,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     return n;
   }
-  const flat = function flat() {
+  const flat = ({ flat() {
     if (this == null) throw new TypeErrorC('Array.prototype.flat called on null or undefined');
     const o = O(this);
     const len = lengthOf(o, flat);
@@ -355,15 +358,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (arguments[0] !== undefined) { depth = +arguments[0]; depth = depth === depth ? MathTrunc(depth) : 0; }
     const A = speciesOf(o), out = bare();
     return arrayResult(A, out, flatInto(out, 0, o, len, depth, undefined, undefined, flat), false);
-  };
-  const flatMap = function flatMap(mapper) {
+  } }).flat;
+  const flatMap = ({ flatMap(mapper) {
     if (this == null) throw new TypeErrorC('Array.prototype.flatMap called on null or undefined');
     const o = O(this);
     const len = lengthOf(o, flatMap);
     if (typeof mapper !== 'function') throw new TypeErrorC('flatMap mapper function is not callable');
     const A = speciesOf(o), out = bare();
     return arrayResult(A, out, flatInto(out, 0, o, len, 1, mapper, arguments[1], flatMap), false);
-  };
+  } }).flatMap;
   // Whether concat reads e's Symbol.isConcatSpreadable without running script code, and finds none.
   function plainSpreading(e) {
     if (proxiesMade && apply(wsHas, proxies, [e])) return false;
@@ -373,7 +376,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return p === null || (p === OP && getOwnPropertyDescriptor(OP, SymSpreadable) === undefined);
   }
   const arrConcat = AP.concat;
-  const concat = function concat(_) {
+  const concat = ({ concat(_) {
     // The common case goes to V8: objects spread (or not) by default, arrays among them short enough.
     let fast = this !== null && typeof this === 'object';
     for (let i = -1; fast && i < arguments.length; i++) {
@@ -399,10 +402,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       }
     }
     return arrayResult(A, out, n, true);
-  };
+  } }).concat;
   // String.raw walks its template's raw strings: their length is read once, like an argument list's.
   const strRaw = StringC.raw;
-  const raw = function raw(template) {
+  const raw = ({ raw(template) {
     if (template == null) return apply(strRaw, StringC, arguments);
     let lits = O(template).raw;
     if (lits != null) {
@@ -415,7 +418,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     arguments[0] = { __proto__: null, raw: lits };
     return apply(strRaw, StringC, arguments);
-  };
+  } }).raw;
   defineProperty(StringC, 'raw', { value: raw, writable: true, configurable: true });
   // Array.from over an array-like makes its result at the length first: at { length: 1e8 } V8 took
   // the whole backing store at once, past the isolate's limit check, and the worker outgrew its RSS
@@ -456,7 +459,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     for (let k = 0; k < len; k++) out[k] = mapfn === undefined ? obj[k] : apply(mapfn, thisArg, [obj[k], k]);
     return arrayResult(undefined, out, len, true);
   }
-  const from = function from(items) {
+  const from = ({ from(items) {
     const mapfn = arguments[1];
     if (items == null || (mapfn !== undefined && typeof mapfn !== 'function')) return apply(arrFrom, this, arguments);
     const obj = O(items), kind = iteratorKind(obj);
@@ -475,7 +478,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     if (len === undefined) len = toLength(obj.length);
     return fromArrayLike(this, obj, len, mapfn, arguments[2]);
-  };
+  } }).from;
   defineProperty(ArrayC, 'from', { value: from, writable: true, configurable: true });
   // Promise.all, allSettled, any and race step through an Array (or typed array, or array-like given the
   // Array iterator) with V8's own iterator in a loop deaf to the time limit, a promise and a reaction made
@@ -607,11 +610,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   } }).for, writable: true, configurable: true });
   // The Proxy constructor and Proxy.revocable note each proxy they make (nothing else makes one).
   defineProperty(ProxyC, 'revocable', {
-    value: function revocable(target, handler) {
+    value: ({ revocable(target, handler) {
       const r = apply(proxyRevocable, ProxyC, [target, handler]);
       apply(wsAdd, proxies, [r.proxy]); apply(wmSet, proxyTargets, [r.proxy, target]); proxiesMade = true;
       return r;
-    },
+    } }).revocable,
     writable: true, configurable: true,
   });
   defineProperty(G, 'Proxy', {
@@ -695,13 +698,13 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const unguarded = { __proto__: null, sort: compared, toSorted: compared, indexOf: searched, lastIndexOf: searched, includes: searched, join: joined };
   for (let i = 0; i < walkers.length; i++) {
     const name = walkers[i], inner = unguarded[name] !== undefined ? unguarded[name](name) : AP[name];
-    AP[name] = guarded(inner, -1, callbackObjAt[name] || 0);
+    AP[name] = guarded(inner, -1, callbackObjAt[name] || 0, AP[name]);
   }
   AP.flat = flat; AP.flatMap = flatMap; AP.concat = concat;
   // Argument lists are read from array-likes the same way: f.apply(x, a), Reflect.apply/construct.
-  Function.prototype.apply = guarded(Function.prototype.apply, 1, 0);
-  R.apply = guarded(apply, 2, 0);
-  R.construct = guarded(construct, 1, 0);
+  Function.prototype.apply = guarded(Function.prototype.apply, 1, 0, Function.prototype.apply);
+  R.apply = guarded(apply, 2, 0, apply);
+  R.construct = guarded(construct, 1, 0, construct);
 
   // A typed array's sort with no comparator runs in C++, deaf to the time limit: 4e7 bytes took 3 s, so a
   // loop of it held a worker past its limit until it was replaced. One longer than TA_PIECE is sorted here
@@ -1530,7 +1533,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const cost = str.length > LOCALE_FREE_CHARS ? takeText(str.length, what, guard) : 0;
     try { return apply(orig, str, [localesChecked(args[0], guard)]); } finally { offHeapBudget += cost; }
   }
-  const localeCompare = function localeCompare(that) {
+  const localeCompare = ({ localeCompare(that) {
     const s = this;
     const locales = arguments[1], options = arguments[2]; // options: a Collator's (its collation is checked)
     if (typeof s === 'string' && typeof that === 'string' && s.length + that.length <= COLLATE_SCAN_FROM && (locales === undefined || typeof locales === 'string') &&
@@ -1542,15 +1545,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     checkCollation(a, b, 'String.prototype.localeCompare', localeCompare);
     const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'String.prototype.localeCompare', localeCompare) : 0;
     try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), optionsChecked(options, true, localeCompare)]); } finally { offHeapBudget += cost; }
-  };
-  const toLocaleUpperCase = function toLocaleUpperCase() {
+  } }).localeCompare;
+  const toLocaleUpperCase = ({ toLocaleUpperCase() {
     if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && !isObj(arguments[0])) return apply(strToLocaleUpper, this, arguments);
     return bigText(strToLocaleUpper, this, arguments, 'String.prototype.toLocaleUpperCase', toLocaleUpperCase);
-  };
-  const toLocaleLowerCase = function toLocaleLowerCase() {
+  } }).toLocaleUpperCase;
+  const toLocaleLowerCase = ({ toLocaleLowerCase() {
     if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && !isObj(arguments[0])) return apply(strToLocaleLower, this, arguments);
     return bigText(strToLocaleLower, this, arguments, 'String.prototype.toLocaleLowerCase', toLocaleLowerCase);
-  };
+  } }).toLocaleLowerCase;
   SP.localeCompare = localeCompare; SP.toLocaleUpperCase = toLocaleUpperCase; SP.toLocaleLowerCase = toLocaleLowerCase;
 
   // ---- toLocaleString: one formatter per locales/options -------------------------------------
@@ -1754,11 +1757,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     throw e;
   }
   function bigintValue(self) { try { return apply(bigValueOf, self, []); } catch { return undefined; } }
-  const bigintToString = function toString() {
+  const bigintToString = ({ toString() {
     const x = bigintValue(this);
     if (x !== undefined) bigintFits(x, bigintToString);
     return apply(bigToString, this, arguments);
-  };
+  } }).toString;
   BP.toString = bigintToString;
   // v converted to a primitive as V8 would (hint number), each method read once; where V8 would throw
   // (a @@toPrimitive that is no function, or one answering an object), a stand-in object whose
@@ -1845,46 +1848,46 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const noMatch = {}; // stands for a wrapper not installed (no Intl): no function is it
   let numberToLocaleString = noMatch, bigintToLocaleString = noMatch, dateToLocale = noMatch;
   if (IntlObj) {
-    dateToLocale = function toLocaleString() {
+    dateToLocale = ({ toLocaleString() {
       if (viaV8(arguments[0], arguments[1])) return apply(dateToLocaleString, this, arguments);
       const h = localeHelpers(); return h.date(h.M_DATE, this, arguments, dateToLocale);
-    };
-    const dateOnly = function toLocaleDateString() {
+    } }).toLocaleString;
+    const dateOnly = ({ toLocaleDateString() {
       if (viaV8(arguments[0], arguments[1])) return apply(dateToLocaleDateString, this, arguments);
       const h = localeHelpers(); return h.date(h.M_DATE_ONLY, this, arguments, dateOnly);
-    };
-    const timeOnly = function toLocaleTimeString() {
+    } }).toLocaleDateString;
+    const timeOnly = ({ toLocaleTimeString() {
       if (viaV8(arguments[0], arguments[1])) return apply(dateToLocaleTimeString, this, arguments);
       const h = localeHelpers(); return h.date(h.M_TIME_ONLY, this, arguments, timeOnly);
-    };
+    } }).toLocaleTimeString;
     DP.toLocaleString = dateToLocale; DP.toLocaleDateString = dateOnly; DP.toLocaleTimeString = timeOnly;
-    numberToLocaleString = function toLocaleString() {
+    numberToLocaleString = ({ toLocaleString() {
       if (viaV8(arguments[0], arguments[1])) return apply(numToLocale, this, arguments);
       return localeHelpers().number(this, arguments, numberToLocaleString);
-    };
+    } }).toLocaleString;
     Number.prototype.toLocaleString = numberToLocaleString;
-    bigintToLocaleString = function toLocaleString() {
+    bigintToLocaleString = ({ toLocaleString() {
       const x = bigintValue(this);
       if (x === undefined) return apply(bigToLocale, this, arguments); // its TypeError
       bigintFits(x, bigintToLocaleString);
       if (viaV8(arguments[0], arguments[1])) return apply(bigToLocale, this, arguments);
       return localeHelpers().bigint(x, arguments, bigintToLocaleString);
-    };
+    } }).toLocaleString;
     BP.toLocaleString = bigintToLocaleString;
   }
-  const arrayToLocaleString = function toLocaleString() {
+  const arrayToLocaleString = ({ toLocaleString() {
     if (this == null) return apply(arrToLocale, this, arguments); // its TypeError
     const o = O(this);
     return localeHelpers().join(o, lengthOf(o, arrayToLocaleString), arguments[0], arguments[1], arrayToLocaleString);
-  };
+  } }).toLocaleString;
   AP.toLocaleString = arrayToLocaleString;
-  const typedToLocaleString = function toLocaleString() {
+  const typedToLocaleString = ({ toLocaleString() {
     let len;
     try { len = apply(taLength, this, []); } catch { len = 0; }
     // No typed array, a detached or out-of-bounds one (length 0), or an empty one: the builtin answers (its TypeError, or '').
     if (len === 0) return apply(taToLocale, this, arguments);
     return localeHelpers().join(this, len, arguments[0], arguments[1], typedToLocaleString);
-  };
+  } }).toLocaleString;
   TAP.toLocaleString = typedToLocaleString;
 
   // ---- String.prototype.normalize: long strings in pieces -----------------------------------
