@@ -51,7 +51,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buf
 export interface ReflectionOptions {
   /** The documented descriptor set (default: the one `make gen` writes). */
   documented?: URL;
-  /** Told, once, when the documented files cannot be read or do not match the compiled ones. */
+  /** Told, once (at the first request for a file), when the documented files cannot be read or do not match the compiled ones. */
   log?: Logger;
 }
 
@@ -59,31 +59,45 @@ export class ReflectionIndex {
   private readonly services: DescService[];
   private readonly registry: Registry;
   private readonly files = new Map<string, DescFile>();
-  /** What is served per file name: the documented encoding where it matches, else the compiled one. */
-  private readonly encoded = new Map<string, Uint8Array>();
+  private readonly options: ReflectionOptions;
+  /**
+   * What is served per file name: the documented encoding where it matches, else the compiled one.
+   * Made at the first request that needs it (~40-80 ms of CPU: every server start paid it, while few
+   * servers are ever asked to describe themselves).
+   */
+  private encodedFiles: Map<string, Uint8Array> | undefined;
 
   /** `extraFiles`: files no service imports but clients need, such as google.rpc error details. */
   constructor(services: DescService[], extraFiles: DescFile[] = [], options: ReflectionOptions = {}) {
     this.services = services;
+    this.options = options;
     const seen = new Set<string>();
     const files: DescFile[] = [];
     for (const f of [...services.map((s) => s.file), ...extraFiles]) withDependencies(f, seen, files);
     for (const f of files) this.files.set(f.proto.name, f);
     this.registry = createRegistry(...files);
+  }
 
-    const documented = documentedFiles(options.documented ?? DOCUMENTED_DESCRIPTORS, options.log);
+  private get encoded(): Map<string, Uint8Array> {
+    if (this.encodedFiles) return this.encodedFiles;
+    const { documented: from, log } = this.options;
+    const documented = documentedFiles(from ?? DOCUMENTED_DESCRIPTORS, log);
+    const encoded = new Map<string, Uint8Array>();
     const stale: string[] = [];
-    for (const f of files) {
+    for (const f of this.files.values()) {
       const compiled = toBinary(FileDescriptorProtoSchema, f.proto);
       const doc = documented.get(f.proto.name);
       const matches = doc !== undefined && sameBytes(comparable(doc), compiled);
       if (doc !== undefined && !matches) stale.push(f.proto.name);
-      this.encoded.set(f.proto.name, matches ? toBinary(FileDescriptorProtoSchema, doc) : compiled);
+      encoded.set(f.proto.name, matches ? toBinary(FileDescriptorProtoSchema, doc) : compiled);
     }
     if (stale.length > 0) {
-      options.log?.warn("reflection serves these files without comments: the documented descriptor set does not match the compiled code (run make gen)", { files: stale });
+      log?.warn("reflection serves these files without comments: the documented descriptor set does not match the compiled code (run make gen)", { files: stale });
     }
+    this.encodedFiles = encoded;
+    return encoded;
   }
+
   get serviceNames(): string[] {
     return this.services.map((s) => s.typeName);
   }

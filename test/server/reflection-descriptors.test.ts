@@ -55,6 +55,16 @@ describe("reflection's documented descriptors", () => {
     expect(warns[0]!.fields).toEqual({ files: ["scriptengine/v1/script.proto"] });
   });
 
+  it("is read only when a file is first asked for (not at every server start), and logged once", () => {
+    const { warns, log } = recorder();
+    const index = new ReflectionIndex([ScriptService], [], { documented: pathToFileURL("/nonexistent/scriptengine.binpb"), log });
+    expect(index.serviceNames).toEqual([ScriptService.typeName]);
+    expect(warns).toEqual([]);
+    served(index);
+    served(index);
+    expect(warns).toHaveLength(1);
+  });
+
   it("an unreadable set is logged, and the compiled descriptors are served", () => {
     const { warns, log } = recorder();
     const files = served(new ReflectionIndex([ScriptService], [], { documented: pathToFileURL("/nonexistent/scriptengine.binpb"), log }));
