@@ -13,6 +13,8 @@ wait "$py"; py_rc=$?
 echo "--- make test-go"; cat "$tools/test-go.log"
 echo "--- make test-python"; cat "$tools/test-python.log"
 echo "go: exit $go_rc, python: exit $py_rc"
+# The SDK suites' failures by name (go test's "--- FAIL:" lines, pytest's "FAILED" summary lines).
+grep -a -h -E "^[[:space:]]*--- FAIL|^FAILED " "$tools/test-go.log" "$tools/test-python.log" | head -n 20
 # Errors outside any test (vitest's "Unhandled Errors") are not in its JSON report: repeat them.
 grep -a -A 20 "Unhandled Error" "$tools/vitest.log" | head -n 40
 node tools/test-summary.ts "$tools/vitest-report.json"
