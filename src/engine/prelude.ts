@@ -105,10 +105,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const ProxyC = Proxy, proxyRevocable = Proxy.revocable;
 
   // ---- remove dangerous globals -------------------------------------------------------------
-  delete G.WebAssembly;
-  delete G.SharedArrayBuffer;
+  // (Again by adopt, in a context made from the snapshot: V8 puts the first two back there.)
+  function removeDangerous() {
+    delete G.WebAssembly;
+    delete G.SharedArrayBuffer;
+    if (G.Atomics) { delete G.Atomics.wait; delete G.Atomics.waitAsync; }
+  }
+  removeDangerous();
   delete G.console;
-  if (G.Atomics) { delete G.Atomics.wait; delete G.Atomics.waitAsync; }
   class FinalizationRegistry {
     constructor(cb) { if (typeof cb !== 'function') throw new TypeErrorC('FinalizationRegistry: cleanup must be callable'); }
     register(target, heldValue) {} unregister(token) { return false; }
@@ -715,11 +719,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const TA_PIECE = 65536, taSort = TAP.sort, taToSorted = TAP.toSorted, taFill = TAP.fill, taSet = TAP.set;
   const taTag = getOwnPropertyDescriptor(TAP, Symbol.toStringTag).get;
   const taBuffer = getOwnPropertyDescriptor(TAP, 'buffer').get, taByteOffset = getOwnPropertyDescriptor(TAP, 'byteOffset').get;
-  const taByName = { __proto__: null };
+  const taByName = { __proto__: null }; // each constructor by its name, filled by guardTypedArray (below)
   // The integer types counted: their least value and how many values they hold.
   const countedMin = { __proto__: null, Int8Array: -128, Uint8Array: 0, Uint8ClampedArray: 0, Int16Array: -32768, Uint16Array: 0 };
   const countedSpan = { __proto__: null, Int8Array: 256, Uint8Array: 256, Uint8ClampedArray: 256, Int16Array: 65536, Uint16Array: 65536 };
-  for (let i = 0; i < taCtors.length; i++) if (taCtors[i]) taByName[taCtors[i].name] = taCtors[i];
   const Float64C = Float64Array;
   function countingSort(ta, len, min, span) {
     const counts = new Float64C(span);
@@ -2599,9 +2602,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     offHeapBudget += bytes - memoryBytes; // less what install charged
     memoryBytes = bytes;
     sizeTo(bytes);
-    delete G.WebAssembly;
-    delete G.SharedArrayBuffer;
-    if (G.Atomics) { delete G.Atomics.wait; delete G.Atomics.waitAsync; }
+    removeDangerous();
     const F16 = G.Float16Array;
     if (typeof F16 === 'function' && !apply(wsHas, taProtos, [F16.prototype])) guardTypedArray(F16);
     guardRegExpEscape();
