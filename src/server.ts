@@ -11,6 +11,7 @@ import { ToolService } from "../gen/ts/scriptengine/v1/tool_service_pb.js";
 import { Health } from "../gen/ts/grpc/health/v1/health_pb.js";
 import { file_google_rpc_error_details } from "../gen/ts/google/rpc/error_details_pb.js";
 import { file_google_rpc_status } from "../gen/ts/google/rpc/status_pb.js";
+import { file_scriptengine_v1_errors } from "../gen/ts/scriptengine/v1/errors_pb.js";
 import { ServiceStatus } from "../gen/ts/scriptengine/v1/common_pb.js";
 import { Authenticator } from "./auth/principal.ts";
 import { isLoopbackAddress } from "./config/load.ts";
@@ -278,6 +279,9 @@ function withProbesAndReflection(api: ServedService[], health: HealthState, guar
   const index = new ReflectionIndex([...api, ...probes].map((s) => s.service).concat([ReflectionV1, ReflectionV1Alpha]), [
     file_google_rpc_error_details,
     file_google_rpc_status,
+    // No service imports errors.proto: without it grpcurl cannot decode an ExecutionOutput detail
+    // (the output tail of a run stopped by a limit) nor describe ErrorReason.
+    file_scriptengine_v1_errors,
   ], { log });
   const reflection = [
     served(ReflectionV1, guard(ReflectionV1, reflectionV1(index) as ServiceImpl<typeof ReflectionV1>, publicOptions)),

@@ -92,4 +92,16 @@ describe("grpcurl", () => {
     expect(err.stdout + err.stderr).toContain("Code: NotFound");
     expect(err.stdout + err.stderr).toContain('"reason": "SCRIPT_NOT_FOUND"');
   });
+
+  it("decodes the output tail of a run stopped by a limit, and describes ErrorReason", async () => {
+    const body = JSON.stringify({ source: 'console.log("step 1 done"); for (;;) {}', context: { timeout: "0.5s" } });
+    const err = await run(GRPCURL, ["-plaintext", "-d", body, server.grpc, "scriptengine.v1.ScriptService/RunScript"]).then(() => undefined, (e) => e);
+    const out = err.stdout + err.stderr;
+    expect(out).toContain("Code: DeadlineExceeded");
+    expect(out).toContain('"@type": "type.googleapis.com/scriptengine.v1.ExecutionOutput"');
+    expect(out).toContain('"stdoutTail": "step 1 done\\n"');
+    expect(out).not.toContain("is not recognized");
+    const reasons = (await run(GRPCURL, ["-plaintext", server.grpc, "describe", "scriptengine.v1.ErrorReason"])).stdout;
+    expect(reasons).toContain("ERROR_REASON_WORKER_CRASHED = 23;");
+  });
 });
