@@ -13,6 +13,9 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { ExecuteScriptRequestSchema } from "../gen/ts/scriptengine/v1/script_service_pb.js";
 import { grpcBodyFile, h2load, h2loadAvailable, h2table, type H2loadRow } from "./h2load.ts";
 
+/** floor / (floor + server): the share of the floor's rate left once the server's CPU is added to it. */
+const ceiling = (floorMs: number, serverMs: number) => Math.round((floorMs / (floorMs + serverMs)) * 1000) / 1000;
+
 export async function runExecuteBench(seconds = 3) {
   const raw = await rawFloor(seconds * 1000, availableParallelism());
   const rawSync = await rawFloorSync(seconds * 1000, availableParallelism());
@@ -75,6 +78,14 @@ export async function runExecuteBench(seconds = 3) {
             h2loadExecuteToRawSync: Math.round((capacity[1].rps / rawSync.opsPerSec) * 1000) / 1000,
           }
         : {}),
+      // What the two costs the floor does not pay allow, read from this run: the ratio h2load would
+      // see if every worker cost exactly the floor (the async floor's CPU per op: the cores over its
+      // rate) and the server what it cost here (h2load's own share left out, so an upper bound).
+      ...(cpuPerExecution
+        ? { h2loadCeilingToRaw: ceiling(availableParallelism() * 1000 / raw.opsPerSec, cpuPerExecution.serverMs) }
+        : {}),
+      // The worker's side alone: the floor's CPU per fresh context + run over one real worker's per execution.
+      floorToWorkerCpu: Math.round((breakdown.floorCpuMsPerOp / breakdown.workerAlone.cpuMsPerExec) * 1000) / 1000,
     },
   };
 }
