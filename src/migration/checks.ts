@@ -306,7 +306,11 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       // The describe run returns the tool's exports; over the engine's return cap, that is its metadata.
       const why = out.error?.kind === "output_limit" ? `the tool's metadata (name, description, version, tags, schemas) is too large: ${out.error.message}` : out.error ? runError(out.error, source) : "it returned nothing";
       blocking.push(`the module failed to load: ${why}`);
-      return [{ severity: "error", message: `the module failed to load: ${why}` }];
+      // CommonJS is read in one form only (tools/tool-exports.ts): say which, where another failed.
+      const commonJs = /\b(?:module|exports) is not defined\b/.test(why)
+        ? { suggestion: "a CommonJS tool is read from one `module.exports = { ... }` at its top level; for `exports.x = ...` or `module.exports.x = ...`, write ES exports (`export const x = ...`)" }
+        : {};
+      return [{ severity: "error", message: `the module failed to load: ${why}`, ...commonJs }];
     }
     described = { ...(out.returnValue as DescribedTool) };
     for (const [k, v] of Object.entries(legacy.manifest ?? {})) if (v !== undefined) (described as Record<string, unknown>)[k] = v;

@@ -39,7 +39,8 @@ export function toolExports(source: string): ToolExports | undefined {
   const program = parsed(source);
   if (!program) return undefined;
   const chars = source.split(""); // UTF-16 units, as acorn's offsets count them
-  const names = identifiers(program);
+  const counts = identifierCounts(program);
+  const names = new Set(counts.keys());
   const defaultLocal = unusedName((n) => names.has(n), DEFAULT_LOCAL, otherDefaultLocal);
   const exports = new Map<string, string>();
   const declared = new Map<string, string>();
@@ -72,25 +73,55 @@ export function toolExports(source: string): ToolExports | undefined {
       }
     }
   }
+  if (!exportsAny) {
+    const cjs = commonJsExport(program, counts);
+    if (cjs) {
+      if (!place(chars, cjs.start, cjs.value.start, ["let", defaultLocal, "="])) return undefined;
+      return { code: chars.join(""), exports: new Map([["default", defaultLocal]]), names };
+    }
+  }
   // A script-style tool (no export at all: `var name = …; function call() {}`) has nothing but its
   // top-level declarations to be read from.
   return { code: chars.join(""), exports: exportsAny ? exports : declared, names };
 }
 
-/** The names of every Identifier in a syntax tree (walked with a stack: a deep tree is no deep recursion). */
-function identifiers(program: AnyNode): Set<string> {
-  const names = new Set<string>();
+/**
+ * A CommonJS tool's one export, `module.exports = <value>;` at its top level, read as `export default
+ * <value>` is: the statement is rebound in place (`module.exports =` is longer than `let __tool =`).
+ * Only where the file has no import or export and names `module` and `exports` nowhere else (no
+ * `exports.x = …`, no `module.exports.x = …`, no `module` of its own): any other CommonJS form is
+ * left as written, so that it fails loading as it would have ("module is not defined").
+ */
+function commonJsExport(program: AnyNode, counts: Map<string, number>): { start: number; value: AnyNode } | undefined {
+  let found: { start: number; value: AnyNode } | undefined;
+  for (const node of program.body as AnyNode[]) {
+    if (node.type.startsWith("Import")) return undefined;
+    const e = node.type === "ExpressionStatement" ? (node.expression as AnyNode) : undefined;
+    if (!e || e.type !== "AssignmentExpression" || e.operator !== "=") continue;
+    const left = e.left as AnyNode;
+    if (left.type !== "MemberExpression" || left.computed || left.optional) continue;
+    const object = left.object as AnyNode, property = left.property as AnyNode;
+    if (object.type !== "Identifier" || object.name !== "module" || property.type !== "Identifier" || property.name !== "exports") continue;
+    if (found) return undefined; // assigned twice: which one holds depends on the code between
+    found = { start: node.start as number, value: e.right as AnyNode };
+  }
+  return found && counts.get("module") === 1 && counts.get("exports") === 1 ? found : undefined;
+}
+
+/** How often each name occurs as an Identifier in a syntax tree (walked with a stack: a deep tree is no deep recursion). */
+function identifierCounts(program: AnyNode): Map<string, number> {
+  const counts = new Map<string, number>();
   const stack: unknown[] = [program];
   while (stack.length) {
     const v = stack.pop();
     if (Array.isArray(v)) for (const x of v) stack.push(x);
     else if (v && typeof v === "object") {
       const n = v as AnyNode;
-      if (n.type === "Identifier") names.add(n.name as string);
+      if (n.type === "Identifier") counts.set(n.name as string, (counts.get(n.name as string) ?? 0) + 1);
       for (const key in n) if (key !== "loc" && n[key] && typeof n[key] === "object") stack.push(n[key]);
     }
   }
-  return names;
+  return counts;
 }
 
 /** Adds the names a top-level declaration binds. */
