@@ -2267,27 +2267,133 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   // Nested in what is printed as JSON, a typed array is that text too (a string): V8 would list every
   // index as a key (a Uint8Array(4e7) held a worker past its limit until it was replaced).
-  const logChecked = function (k, v) { const t = typedShown(v); return t === undefined ? jsonChecked(k, v) : t; };
+  // So are a Map and a Set (JSON would print {}).
+  const logChecked = function (k, v) {
+    const t = typedShown(v);
+    if (t !== undefined) return t;
+    const c = collectionShown(v);
+    return c === undefined ? jsonChecked(k, v) : c;
+  };
+  // A Map or Set (its prototype the builtin's: a subclass prints as JSON) as Node.js prints one, on one
+  // line: its kind, its size and its first TYPED_SHOWN entries, a string key or value quoted. One inside
+  // one being printed (directly or through an object) is [Circular]; others nest COLLECTION_DEPTH
+  // levels deep, then are shown by their kind alone.
+  const SetC = Set, MapProto = MapC.prototype, SetProto = SetC.prototype, COLLECTION_DEPTH = 3;
+  const mapSize = getOwnPropertyDescriptor(MapProto, 'size').get, setSize = getOwnPropertyDescriptor(SetProto, 'size').get;
+  const mapEntries = MapProto.entries, setValues = SetProto.values;
+  const mapIterNext = getPrototypeOf(apply(mapEntries, new MapC(), [])).next, setIterNext = getPrototypeOf(apply(setValues, new SetC(), [])).next;
+  let collectionDepth = 0;
+  const collectionsShown = bare(); // the ones being printed, outermost first: one met again inside is [Circular]
+  function collectionShown(v) {
+    if (v === null || typeof v !== 'object') return undefined;
+    const proto = getPrototypeOf(v), isMap = proto === MapProto;
+    if (!isMap && proto !== SetProto) return undefined;
+    let n;
+    try { n = apply(isMap ? mapSize : setSize, v, []); } catch { return undefined; } // Object.create(Map.prototype)
+    const name = isMap ? 'Map' : 'Set';
+    for (let i = 0; i < collectionDepth; i++) if (collectionsShown[i] === v) return '[Circular]';
+    if (collectionDepth >= COLLECTION_DEPTH) return '[' + name + ']';
+    collectionsShown[collectionDepth++] = v;
+    try {
+      const it = apply(isMap ? mapEntries : setValues, v, []), next = isMap ? mapIterNext : setIterNext;
+      const shown = n < TYPED_SHOWN ? n : TYPED_SHOWN;
+      let s = name + '(' + n + ') {';
+      for (let i = 0; i < shown; i++) {
+        const r = apply(next, it, []);
+        if (r.done) break;
+        s += (i === 0 ? '' : ', ') + (isMap ? shownIn(r.value[0]) + ' => ' + shownIn(r.value[1]) : shownIn(r.value));
+      }
+      const more = n - shown;
+      return s + (more > 0 ? (shown > 0 ? ', ' : '') + '... ' + more + ' more item' + (more === 1 ? '' : 's') : '') + '}';
+    } finally {
+      collectionsShown[--collectionDepth] = undefined;
+    }
+  }
+  function shownIn(x) { return typeof x === 'string' ? JSONstringify(x) : format(x); }
+  // What JSON.stringify refuses, printed all the same: a cycle (each reference back to an object being
+  // printed reads "[Circular]"; one seen before elsewhere is printed again) and a BigInt (as a string
+  // with its n). The objects being printed are the replacer's holders: V8 hands it each value with the
+  // object it is a property of, so the stack of them is cut back to that holder first.
+  function cycleSafe() {
+    const stack = bare();
+    return function (k, v) {
+      v = logChecked(k, v);
+      if (typeof v === 'bigint') return apply(bigToString, v, []) + 'n';
+      if (v === null || typeof v !== 'object') return v;
+      let n = stack.length;
+      while (n > 0 && stack[n - 1] !== this) n--;
+      stack.length = n;
+      for (let i = 0; i < n; i++) if (stack[i] === v) return '[Circular]';
+      stack[n] = v;
+      return v;
+    };
+  }
+  const numText = (x) => (x === 0 && 1 / x < 0 ? '-0' : StringC(x));
   function format(v) {
     if (typeof v === 'string') return v;
     if (v === undefined) return 'undefined';
+    if (typeof v === 'number') return numText(v);
     if (typeof v === 'function') return '[Function ' + (StringC(v.name) || 'anonymous') + ']';
-    if (typeof v === 'symbol' || typeof v === 'bigint') return apply(v.toString, v, []);
+    if (typeof v === 'bigint') return apply(bigToString, v, []) + 'n';
+    if (typeof v === 'symbol') return apply(v.toString, v, []);
     if (v instanceof ErrorC) { try { return withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; } }
     if (v !== null && typeof v === 'object') {
       const t = typedShown(v);
       if (t !== undefined) return t;
-      try { const s = JSONstringify(v, logChecked); return s === undefined ? StringC(v) : s; } catch { try { return StringC(v); } catch { return '[object]'; } }
+      const c = collectionShown(v);
+      if (c !== undefined) return c;
+      try { const s = JSONstringify(v, logChecked); return s === undefined ? StringC(v) : s; } catch {
+        try { const s = JSONstringify(v, cycleSafe()); return s === undefined ? StringC(v) : s; } catch {
+          try { return StringC(v); } catch { return '[object]'; }
+        }
+      }
     }
     return StringC(v);
+  }
+  // The console's format specifiers, as Node.js reads them when a string comes first and more follows:
+  // %s a string (anything else as console prints it), %d a Number, %i parseInt, %f parseFloat (a
+  // BigInt with its n, a Symbol NaN), %j %o %O as console prints it, %c (CSS) nothing, %% a %. A
+  // specifier with no argument left, or unknown, stays as written. Sets formatUsed to the arguments taken.
+  const parseIntC = parseInt, parseFloatC = parseFloat, NumberC = Number;
+  let formatUsed = 1;
+  function withSpecifiers(f, args) {
+    let out = '', at = 0, used = 1;
+    for (;;) {
+      const p = apply(strIndexOf, f, ['%', at]);
+      if (p < 0 || p + 1 >= f.length) break;
+      const c = apply(charCodeAt, f, [p + 1]);
+      let rep;
+      if (c === 37) rep = '%';
+      else if (used < args.length && (c === 115 || c === 100 || c === 105 || c === 102 || c === 106 || c === 111 || c === 79 || c === 99)) {
+        const a = args[used++];
+        if (c === 115) rep = typeof a === 'string' ? a : format(a);
+        else if (c === 100 || c === 105) rep = typeof a === 'bigint' ? apply(bigToString, a, []) + 'n' : typeof a === 'symbol' ? 'NaN' : numText(c === 100 ? NumberC(a) : parseIntC(a));
+        else if (c === 102) rep = typeof a === 'symbol' ? 'NaN' : numText(parseFloatC(a));
+        else if (c === 99) rep = '';
+        else rep = format(a);
+      } else {
+        out += apply(strSlice, f, [at, p + 1]);
+        at = p + 1;
+        continue;
+      }
+      out += apply(strSlice, f, [at, p]) + rep;
+      at = p + 2;
+    }
+    formatUsed = used;
+    return out + apply(strSlice, f, [at]);
   }
 
   let cfg = null; // set by begin()
   let ops = 0;
   function emit(stream, args) {
     ops++;
-    const parts = [];
-    for (let i = 0; i < args.length; i++) parts[i] = format(args[i]);
+    const parts = bare();
+    let from = 0;
+    if (args.length > 1 && typeof args[0] === 'string' && apply(strIndexOf, args[0], ['%']) >= 0) {
+      parts[0] = withSpecifiers(args[0], args);
+      from = formatUsed;
+    }
+    for (let i = from; i < args.length; i++) parts[parts.length] = format(args[i]);
     let text = apply(arrJoin, parts, [' ']) + '\n';
     const cap = cfg ? cfg.maxOutputBytes : 1048576;
     const total = utf8Length(text);
@@ -2477,13 +2583,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     try {
       if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
         // A thrown value that is no Error has its own name and message if it says them, else it is
-        // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined"), a typed array as console shows it.
+        // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined"), a typed array, Map or Set as console shows it.
         const n = e.name, m = e.message;
         const ns = n === undefined || n === '' ? '' : StringC(n), ms = m === undefined ? '' : StringC(m);
         name = n === undefined || n === '' ? 'Uncaught' : clip(ns, 200);
         if (m !== undefined) message = clip(ms, 8192);
         else {
           let j = typedShown(e);
+          if (j === undefined) j = collectionShown(e);
           if (j === undefined) try { j = JSONstringify(e, logChecked); } catch { j = undefined; }
           message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
         }

@@ -91,7 +91,7 @@ describe('console.log of a typed array inside an object', () => {
       `{"u":"Uint8Array(1000000) [${dots(100, '9')}, ... 999900 more items]","b":["BigInt64Array(2) [-5n, 9223372036854775807n]"],` +
         '"f":"Float64Array(2) [-0, NaN]","e":"Int8Array(0) []"}',
       `{"d":{},"p":{"0":1,"1":2},"n":null,"s":"x","a":[1,"two",{"three":3}],"t":true} ["Uint8Array(101) [${dots(100, '9')}, ... 1 more item]"]`,
-      '[object Object] "Int32Array(1) [7]"',
+      '{"x":"Uint16Array(3) [0, 0, 0]","self":"[Circular]"} "Int32Array(1) [7]"',
       '',
     ]);
     expect(exits).toEqual([]);

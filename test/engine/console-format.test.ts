@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/index.ts';
+import { run, startEngine } from './helpers.ts';
+
+// What console prints of values JSON does not carry: it printed a cyclic object, or one holding a
+// BigInt, as "[object Object]", a Map or Set as {}, and a format string's specifiers as written.
+
+let engine: Engine;
+beforeAll(async () => { engine = await startEngine({ workers: 1 }); }, 20_000);
+afterAll(async () => { await engine?.close(); }, 20_000);
+
+const printed = async (source: string): Promise<string[]> => {
+  const r = await run(engine, `${source}\n0`);
+  expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+  return r.stdout.split('\n').slice(0, -1);
+};
+
+describe('console', () => {
+  it('prints a cyclic object with each reference back as [Circular], and an object seen twice twice', async () => {
+    expect(await printed(`const c = { a: 1 }; c.self = c; c.list = [c, { back: c }];
+      const shared = { s: 1 };
+      console.log(c); console.log({ x: shared, y: shared });
+      console.log({ toJSON() { const o = { k: 1 }; o.o = o; return o; } })`)).toEqual([
+      '{"a":1,"self":"[Circular]","list":["[Circular]",{"back":"[Circular]"}]}',
+      '{"x":{"s":1},"y":{"s":1}}',
+      '{"k":1,"o":"[Circular]"}',
+    ]);
+  });
+
+  it('prints a BigInt with its n, alone or inside an object, and -0 as -0', async () => {
+    expect(await printed('console.log(10n, -0, { a: 1n, b: [-2n] }, 0)')).toEqual(['10n -0 {"a":"1n","b":["-2n"]} 0']);
+  });
+
+  it('prints a Map and a Set as Node.js does, on one line, to their first 100 entries', async () => {
+    expect(await printed(`console.log(new Map([[1, 2], ['k', { v: [1] }]]), new Set([1, 'two']), new Map(), new Set());
+      console.log({ m: new Map([['a', 1]]) });
+      const big = new Set(Array.from({ length: 102 }, (_, i) => i)); console.log(big);
+      const self = new Map(); self.set('me', self); console.log(self);
+      const a = new Set(), b = new Set([a]); a.add({ inner: b }); console.log(a);
+      console.log(new Map([[1, new Map([[2, new Map([[3, new Map([[4, 5]])]])]])]]));
+      class MyMap extends Map {} console.log(new MyMap([[1, 2]]), Object.create(Map.prototype))`)).toEqual([
+      'Map(2) {1 => 2, "k" => {"v":[1]}} Set(2) {1, "two"} Map(0) {} Set(0) {}',
+      '{"m":"Map(1) {\\"a\\" => 1}"}',
+      `Set(102) {${Array.from({ length: 100 }, (_, i) => i).join(', ')}, ... 2 more items}`,
+      'Map(1) {"me" => [Circular]}',
+      'Set(1) {{"inner":"Set(1) {[Circular]}"}}',
+      'Map(1) {1 => Map(1) {2 => Map(1) {3 => [Map]}}}',
+      '{} {}',
+    ]);
+  });
+
+  it('a thrown Map reads as console prints it', async () => {
+    const r = await run(engine, "throw new Map([['code', 42]])");
+    expect(r.error).toMatchObject({ kind: 'script_threw', name: 'Uncaught', message: 'Map(1) {"code" => 42}' });
+  });
+
+  it('reads format specifiers when a string comes first and more follows, as Node.js does', async () => {
+    expect(await printed(`console.log('%s is %d years and %i days, %f%%, %o %j %O %c.', 'Ada', 36.6, '12.9', '1.5e2', { a: 1 }, [2], new Set([3]), 'color: red', 'extra', 3);
+      console.log('%s %s', 'only one');
+      console.log('100%', 'sure', '%s');
+      console.log('%d %i %f', 5n, Symbol('s'), Symbol('t'));
+      console.log('%x %', 1);
+      console.log('%s|%s|%s', { a: 1 }, 2n, -0);
+      console.log('%s %d')`)).toEqual([
+      'Ada is 36.6 years and 12 days, 150%, {"a":1} [2] Set(1) {3} . extra 3',
+      'only one %s',
+      '100% sure %s',
+      '5n NaN NaN',
+      '%x % 1',
+      '{"a":1}|2n|-0',
+      '%s %d',
+    ]);
+    const r = await run(engine, "console.warn('%s!', 'warned'); 0");
+    expect(r.stderr).toBe('warned!\n');
+  });
+});
