@@ -2267,12 +2267,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   // Nested in what is printed as JSON, a typed array is that text too (a string): V8 would list every
   // index as a key (a Uint8Array(4e7) held a worker past its limit until it was replaced).
-  // So are a Map and a Set (JSON would print {}).
+  // So are a Map and a Set, and an error is its name and message (JSON would print each as {}).
   const logChecked = function (k, v) {
     const t = typedShown(v);
     if (t !== undefined) return t;
+    if (v === null || typeof v !== 'object') return jsonChecked(k, v);
     const c = collectionShown(v);
-    return c === undefined ? jsonChecked(k, v) : c;
+    if (c !== undefined) return c;
+    if (v instanceof ErrorC) { try { return StringC(v); } catch { return '[Error]'; } }
+    return jsonChecked(k, v);
   };
   // A Map or Set (its prototype the builtin's: a subclass prints as JSON) as Node.js prints one, on one
   // line: its kind, its size and its first TYPED_SHOWN entries, a string key or value quoted. One inside

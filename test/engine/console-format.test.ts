@@ -31,6 +31,15 @@ describe('console', () => {
     expect(await printed('console.log(10n, -0, { a: 1n, b: [-2n] }, 0)')).toEqual(['10n -0 {"a":"1n","b":["-2n"]} 0']);
   });
 
+  it('prints an error inside an object as its name and message (alone, as its stack)', async () => {
+    expect(await printed(`class NotFound extends Error { name = 'NotFound' }
+      console.log({ status: 404, error: new NotFound('no such user') }, [new TypeError('bad')]);
+      const odd = new Error('x'); odd.toString = () => { throw new Error('no'); }; console.log({ odd })`)).toEqual([
+      '{"status":404,"error":"NotFound: no such user"} ["TypeError: bad"]',
+      '{"odd":"[Error]"}',
+    ]);
+  });
+
   it('prints a Map and a Set as Node.js does, on one line, to their first 100 entries', async () => {
     expect(await printed(`console.log(new Map([[1, 2], ['k', { v: [1] }]]), new Set([1, 'two']), new Map(), new Set());
       console.log({ m: new Map([['a', 1]]) });
