@@ -2388,16 +2388,19 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
 
   let cfg = null; // set by begin()
   let ops = 0;
-  function emit(stream, args) {
+  // prefix: a text printed before the arguments, never read for format specifiers (a timer's label).
+  function emit(stream, args, prefix) {
     ops++;
     const parts = bare();
     let from = 0;
-    if (args.length > 1 && typeof args[0] === 'string' && apply(strIndexOf, args[0], ['%']) >= 0) {
+    if (prefix !== undefined) parts[0] = prefix;
+    else if (args.length > 1 && typeof args[0] === 'string' && apply(strIndexOf, args[0], ['%']) >= 0) {
       parts[0] = withSpecifiers(args[0], args);
       from = formatUsed;
     }
     for (let i = from; i < args.length; i++) parts[parts.length] = format(args[i]);
-    let text = apply(arrJoin, parts, [' ']) + '\n';
+    let text = apply(arrJoin, parts, [' ']);
+    text = (groupIndent === '' ? text : indented(text)) + '\n';
     const cap = cfg ? cfg.maxOutputBytes : 1048576;
     const total = utf8Length(text);
     // Never hand the host more than cap+1 characters: it only needs the prefix and the byte count,
@@ -2409,9 +2412,51 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     hostLog(stream, text, total, end);
   }
+  // The rest of the Console standard, as Node.js prints it: assert, count, time, group (its output
+  // indented two spaces a level, to GROUP_INDENT_MAX levels), dir/dirxml as log; table prints its data
+  // as log does (no grid); clear does nothing. Counters and timers are the run's: each context has its own.
+  const counts = new MapC(), consoleTimers = new MapC(), DateNow = DateC.now, GROUP_INDENT_MAX = 32;
+  let groupDepth = 0, groupIndent = '';
+  function indented(text) {
+    let out = '', from = 0;
+    for (;;) {
+      const nl = apply(strIndexOf, text, ['\n', from]);
+      if (nl < 0) return out + groupIndent + apply(strSlice, text, [from]);
+      out += groupIndent + apply(strSlice, text, [from, nl + 1]);
+      from = nl + 1;
+    }
+  }
+  function regroup(depth) {
+    groupDepth = depth;
+    groupIndent = '';
+    for (let i = 0; i < depth && i < GROUP_INDENT_MAX; i++) groupIndent += '  ';
+  }
+  const labelOf = (l) => (l === undefined ? 'default' : StringC(l));
+  function elapsed(name, l, rest, end) {
+    const k = labelOf(l), t0 = apply(mapGet, consoleTimers, [k]);
+    if (t0 === undefined) { emit(2, [], "Warning: No such label '" + k + "' for console." + name + '()'); return; }
+    if (end) apply(mapDelete, consoleTimers, [k]);
+    emit(1, rest, k + ': ' + (DateNow() - t0) + 'ms');
+  }
   const console = {
     log(...a) { emit(1, a); }, info(...a) { emit(1, a); }, debug(...a) { emit(1, a); },
     warn(...a) { emit(2, a); }, error(...a) { emit(2, a); }, trace(...a) { emit(2, a); },
+    dir(v) { emit(1, [v]); }, dirxml(...a) { emit(1, a); }, table(data) { emit(1, [data]); }, clear() {},
+    assert(ok, ...a) {
+      if (ok) return;
+      if (a.length > 0 && typeof a[0] === 'string') { a[0] = 'Assertion failed: ' + a[0]; emit(2, a); } else emit(2, a, a.length > 0 ? 'Assertion failed:' : 'Assertion failed');
+    },
+    count(l) { const k = labelOf(l), n = (apply(mapGet, counts, [k]) || 0) + 1; apply(mapSet, counts, [k, n]); emit(1, [], k + ': ' + n); },
+    countReset(l) { const k = labelOf(l); if (apply(mapHas, counts, [k])) apply(mapSet, counts, [k, 0]); else emit(2, [], "Warning: Count for '" + k + "' does not exist"); },
+    time(l) {
+      const k = labelOf(l);
+      if (apply(mapHas, consoleTimers, [k])) emit(2, [], "Warning: Label '" + k + "' already exists for console.time()");
+      else apply(mapSet, consoleTimers, [k, DateNow()]);
+    },
+    timeLog(l, ...a) { elapsed('timeLog', l, a, false); }, timeEnd(l) { elapsed('timeEnd', l, [], true); },
+    group(...a) { if (a.length > 0) emit(1, a); regroup(groupDepth + 1); },
+    groupCollapsed(...a) { if (a.length > 0) emit(1, a); regroup(groupDepth + 1); },
+    groupEnd() { if (groupDepth > 0) regroup(groupDepth - 1); },
   };
   defineProperty(G, 'console', { value: freeze(console), writable: true, configurable: true });
 

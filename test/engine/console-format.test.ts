@@ -82,4 +82,33 @@ describe('console', () => {
     const r = await run(engine, "console.warn('%s!', 'warned'); 0");
     expect(r.stderr).toBe('warned!\n');
   });
+
+  it('has the rest of the Console standard: assert, count, time, group, dir, table, clear', async () => {
+    const r = await run(engine, `console.dir({ a: 1 }); console.table([{ a: 1 }]); console.clear();
+      console.assert(1 === 1, 'never'); console.assert(false); console.assert(false, 'x is %d', 5); console.assert(false, { a: 1 });
+      console.count(); console.count(); console.count('k'); console.countReset('k'); console.count('k'); console.countReset('nope');
+      console.time('t'); console.time('t'); console.timeLog('t', 'data', 1); console.timeEnd('t'); console.timeEnd('t');
+      console.group('G1'); console.log('in 1\\nsecond line'); console.group(); console.warn('in 2'); console.groupEnd();
+      console.log('back in 1'); console.groupEnd(); console.groupEnd(); console.log('out');
+      for (let i = 0; i < 40; i++) console.group(); console.log('deep'); for (let i = 0; i < 40; i++) console.groupEnd();
+      console.time('50%'); console.timeLog('50%', 'x %s');
+      0`);
+    expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+    expect(r.stdout.replace(/: \d+ms/g, ': Nms').split('\n')).toEqual([
+      '{"a":1}', '[{"a":1}]',
+      'default: 1', 'default: 2', 'k: 1', 'k: 1',
+      't: Nms data 1', 't: Nms',
+      'G1', '  in 1', '  second line', '  back in 1', 'out',
+      `${'  '.repeat(32)}deep`,
+      '50%: Nms x %s',
+      '',
+    ]);
+    expect(r.stderr.split('\n')).toEqual([
+      'Assertion failed', 'Assertion failed: x is 5', 'Assertion failed: {"a":1}',
+      "Warning: Count for 'nope' does not exist",
+      "Warning: Label 't' already exists for console.time()", "Warning: No such label 't' for console.timeEnd()",
+      '    in 2',
+      '',
+    ]);
+  });
 });
