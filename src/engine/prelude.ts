@@ -2248,15 +2248,18 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // join them all: a Uint8Array(4e7) ran out of memory, one of 1e6 took over a second. A DataView or a
   // Proxy (no typed array to V8's length getter) is printed as before.
   const TYPED_SHOWN = 100;
+  const numText = (x) => (x === 0 && 1 / x < 0 ? '-0' : StringC(x));
+  const bigintText = (x) => apply(bigToString, x, []) + 'n';
+  // What follows the first shown of n items listed.
+  const moreItems = (shown, n) => (n > shown ? (shown > 0 ? ', ' : '') + '... ' + (n - shown) + ' more item' + (n - shown === 1 ? '' : 's') : '');
   function typedText(v, n) {
     const shown = n < TYPED_SHOWN ? n : TYPED_SHOWN;
     let s = apply(taTag, v, []) + '(' + n + ') [';
     for (let i = 0; i < shown; i++) {
       const x = v[i];
-      s += (i === 0 ? '' : ', ') + (typeof x === 'bigint' ? apply(bigToString, x, []) + 'n' : x === 0 && 1 / x < 0 ? '-0' : StringC(x));
+      s += (i === 0 ? '' : ', ') + (typeof x === 'bigint' ? bigintText(x) : numText(x));
     }
-    const more = n - shown;
-    return s + (more > 0 ? (shown > 0 ? ', ' : '') + '... ' + more + ' more item' + (more === 1 ? '' : 's') : '') + ']';
+    return s + moreItems(shown, n) + ']';
   }
   // That text if v is a typed array, else undefined.
   function typedShown(v) {
@@ -2265,16 +2268,19 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     try { n = apply(taLength, v, []); } catch { /* a DataView */ }
     return n >= 0 ? typedText(v, n) : undefined;
   }
+  // The text a typed array, Map or Set prints as (see collectionShown), else undefined.
+  function textShown(v) {
+    if (v === null || typeof v !== 'object') return undefined;
+    const t = typedShown(v);
+    return t !== undefined ? t : collectionShown(v);
+  }
   // Nested in what is printed as JSON, a typed array is that text too (a string): V8 would list every
   // index as a key (a Uint8Array(4e7) held a worker past its limit until it was replaced).
   // So are a Map and a Set, and an error is its name and message (JSON would print each as {}).
   const logChecked = function (k, v) {
-    const t = typedShown(v);
+    const t = textShown(v);
     if (t !== undefined) return t;
-    if (v === null || typeof v !== 'object') return jsonChecked(k, v);
-    const c = collectionShown(v);
-    if (c !== undefined) return c;
-    if (v instanceof ErrorC) { try { return StringC(v); } catch { return '[Error]'; } }
+    if (v !== null && typeof v === 'object' && v instanceof ErrorC) { try { return StringC(v); } catch { return '[Error]'; } }
     return jsonChecked(k, v);
   };
   // A Map or Set (its prototype the builtin's: a subclass prints as JSON) as Node.js prints one, on one
@@ -2288,7 +2294,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   let collectionDepth = 0;
   const collectionsShown = bare(); // the ones being printed, outermost first: one met again inside is [Circular]
   function collectionShown(v) {
-    if (v === null || typeof v !== 'object') return undefined;
     const proto = getPrototypeOf(v), isMap = proto === MapProto;
     if (!isMap && proto !== SetProto) return undefined;
     let n;
@@ -2306,8 +2311,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         if (r.done) break;
         s += (i === 0 ? '' : ', ') + (isMap ? shownIn(r.value[0]) + ' => ' + shownIn(r.value[1]) : shownIn(r.value));
       }
-      const more = n - shown;
-      return s + (more > 0 ? (shown > 0 ? ', ' : '') + '... ' + more + ' more item' + (more === 1 ? '' : 's') : '') + '}';
+      return s + moreItems(shown, n) + '}';
     } finally {
       collectionsShown[--collectionDepth] = undefined;
     }
@@ -2321,7 +2325,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const stack = bare();
     return function (k, v) {
       v = logChecked(k, v);
-      if (typeof v === 'bigint') return apply(bigToString, v, []) + 'n';
+      if (typeof v === 'bigint') return bigintText(v);
       if (v === null || typeof v !== 'object') return v;
       let n = stack.length;
       while (n > 0 && stack[n - 1] !== this) n--;
@@ -2331,20 +2335,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       return v;
     };
   }
-  const numText = (x) => (x === 0 && 1 / x < 0 ? '-0' : StringC(x));
   function format(v) {
     if (typeof v === 'string') return v;
     if (v === undefined) return 'undefined';
     if (typeof v === 'number') return numText(v);
     if (typeof v === 'function') return '[Function ' + (StringC(v.name) || 'anonymous') + ']';
-    if (typeof v === 'bigint') return apply(bigToString, v, []) + 'n';
+    if (typeof v === 'bigint') return bigintText(v);
     if (typeof v === 'symbol') return apply(v.toString, v, []);
     if (v instanceof ErrorC) { try { return withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; } }
     if (v !== null && typeof v === 'object') {
-      const t = typedShown(v);
+      const t = textShown(v);
       if (t !== undefined) return t;
-      const c = collectionShown(v);
-      if (c !== undefined) return c;
       try { const s = JSONstringify(v, logChecked); return s === undefined ? StringC(v) : s; } catch {
         try { const s = JSONstringify(v, cycleSafe()); return s === undefined ? StringC(v) : s; } catch {
           try { return StringC(v); } catch { return '[object]'; }
@@ -2356,10 +2357,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // The console's format specifiers, as Node.js reads them when a string comes first and more follows:
   // %s a string (anything else as console prints it), %d a Number, %i parseInt, %f parseFloat (a
   // BigInt with its n, a Symbol NaN), %j %o %O as console prints it, %c (CSS) nothing, %% a %. A
-  // specifier with no argument left, or unknown, stays as written. Sets formatUsed to the arguments taken.
+  // specifier with no argument left, or unknown, stays as written. Returns how many arguments f took.
   const parseIntC = parseInt, parseFloatC = parseFloat, NumberC = Number;
-  let formatUsed = 1;
-  function withSpecifiers(f, args) {
+  function withSpecifiers(f, args, parts) {
     let out = '', at = 0, used = 1;
     for (;;) {
       const p = apply(strIndexOf, f, ['%', at]);
@@ -2370,7 +2370,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       else if (used < args.length && (c === 115 || c === 100 || c === 105 || c === 102 || c === 106 || c === 111 || c === 79 || c === 99)) {
         const a = args[used++];
         if (c === 115) rep = typeof a === 'string' ? a : format(a);
-        else if (c === 100 || c === 105) rep = typeof a === 'bigint' ? apply(bigToString, a, []) + 'n' : typeof a === 'symbol' ? 'NaN' : numText(c === 100 ? NumberC(a) : parseIntC(a));
+        else if (c === 100 || c === 105) rep = typeof a === 'bigint' ? bigintText(a) : typeof a === 'symbol' ? 'NaN' : numText(c === 100 ? NumberC(a) : parseIntC(a));
         else if (c === 102) rep = typeof a === 'symbol' ? 'NaN' : numText(parseFloatC(a));
         else if (c === 99) rep = '';
         else rep = format(a);
@@ -2382,8 +2382,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       out += apply(strSlice, f, [at, p]) + rep;
       at = p + 2;
     }
-    formatUsed = used;
-    return out + apply(strSlice, f, [at]);
+    parts[0] = out + apply(strSlice, f, [at]);
+    return used;
   }
 
   let cfg = null; // set by begin()
@@ -2394,10 +2394,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const parts = bare();
     let from = 0;
     if (prefix !== undefined) parts[0] = prefix;
-    else if (args.length > 1 && typeof args[0] === 'string' && apply(strIndexOf, args[0], ['%']) >= 0) {
-      parts[0] = withSpecifiers(args[0], args);
-      from = formatUsed;
-    }
+    else if (args.length > 1 && typeof args[0] === 'string' && apply(strIndexOf, args[0], ['%']) >= 0) from = withSpecifiers(args[0], args, parts);
     for (let i = from; i < args.length; i++) parts[parts.length] = format(args[i]);
     let text = apply(arrJoin, parts, [' ']);
     text = (groupIndent === '' ? text : indented(text)) + '\n';
@@ -2431,6 +2428,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     groupIndent = '';
     for (let i = 0; i < depth && i < GROUP_INDENT_MAX; i++) groupIndent += '  ';
   }
+  function openGroup(label) { if (label.length > 0) emit(1, label); regroup(groupDepth + 1); }
   const labelOf = (l) => (l === undefined ? 'default' : StringC(l));
   function elapsed(name, l, rest, end) {
     const k = labelOf(l), t0 = apply(mapGet, consoleTimers, [k]);
@@ -2454,8 +2452,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       else apply(mapSet, consoleTimers, [k, DateNow()]);
     },
     timeLog(l, ...a) { elapsed('timeLog', l, a, false); }, timeEnd(l) { elapsed('timeEnd', l, [], true); },
-    group(...a) { if (a.length > 0) emit(1, a); regroup(groupDepth + 1); },
-    groupCollapsed(...a) { if (a.length > 0) emit(1, a); regroup(groupDepth + 1); },
+    group(...a) { openGroup(a); }, groupCollapsed(...a) { openGroup(a); },
     groupEnd() { if (groupDepth > 0) regroup(groupDepth - 1); },
   };
   defineProperty(G, 'console', { value: freeze(console), writable: true, configurable: true });
@@ -2637,8 +2634,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         name = n === undefined || n === '' ? 'Uncaught' : clip(ns, 200);
         if (m !== undefined) message = clip(ms, 8192);
         else {
-          let j = typedShown(e);
-          if (j === undefined) j = collectionShown(e);
+          let j = textShown(e);
           if (j === undefined) try { j = JSONstringify(e, logChecked); } catch { j = undefined; }
           message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
         }
