@@ -334,6 +334,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
             // Read from a stack the script may have written: any number, where the field is a uint32.
             line: uint32OrZero(o.error.line),
             column: uint32OrZero(o.error.column),
+            causes: (o.error.causes ?? []).map((c) => ({ ...c, line: uint32OrZero(c.line), column: uint32OrZero(c.column) })),
           }
         : undefined,
       resourceUsage: usage,

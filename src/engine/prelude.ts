@@ -39,6 +39,8 @@ export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 
 
 /** Tool calls one execution has at the host at once; the worker holds the prelude to it. */
 export const MAX_TOOLS_IN_FLIGHT = 8;
+/** The causes of a thrown error (new Error(m, { cause })) described with it, nearest first. */
+export const MAX_ERROR_CAUSES = 8;
 
 /** Bytes of ICU memory charged per Intl object made (measured off-heap size, rounded up): see the prelude. */
 export const INTL_COSTS: readonly (readonly [string, number])[] = [
@@ -2335,6 +2337,21 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       return v;
     };
   }
+  // An error as Node.js prints one: its stack, then its cause (new Error(m, { cause })) indented
+  // inside braces, and that one's cause inside it; one met before reads [Circular], past MAX_CAUSES [...].
+  function errorText(v, outer) {
+    let s;
+    try { s = withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; }
+    let c;
+    try { c = causeOf(v); } catch { return s; }
+    if (c === undefined) return s;
+    let t;
+    if (metBefore(outer, c.value) || c.value === v) t = '[Circular]';
+    else if (outer.length >= MAX_CAUSES) t = '[...]';
+    else if (c.value instanceof ErrorC) { outer[outer.length] = v; t = errorText(c.value, outer); outer.length--; }
+    else t = shownIn(c.value);
+    return s + ' {\n  [cause]: ' + apply(strReplaceAll, t, ['\n', '\n  ']) + '\n}';
+  }
   function format(v) {
     if (typeof v === 'string') return v;
     if (v === undefined) return 'undefined';
@@ -2342,7 +2359,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof v === 'function') return '[Function ' + (StringC(v.name) || 'anonymous') + ']';
     if (typeof v === 'bigint') return bigintText(v);
     if (typeof v === 'symbol') return apply(v.toString, v, []);
-    if (v instanceof ErrorC) { try { return withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; } }
+    if (v instanceof ErrorC) return errorText(v, setPrototypeOf([], null));
     if (v !== null && typeof v === 'object') {
       const t = textShown(v);
       if (t !== undefined) return t;
@@ -2623,15 +2640,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (frames.length > room) frames = apply(strSlice, frames, [0, MathMax(0, apply(strLastIndexOf, frames, ['\n', room]))]);
     return { stack: header + frames, head: header.length };
   }
-  function describe(e, forcedKind) {
-    let name = 'Error', message = '', stack = '', head = 0, kind = forcedKind || 'script_threw';
+  // A thrown value's name, message and stack (head: where the frames start), as the caller is told them.
+  // One with no name is 'Uncaught' when thrown, unnamed ('') as a cause.
+  function describeValue(e, useMade, unnamed) {
+    let name = 'Error', message = '', stack = '', head = 0;
     try {
       if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
         // A thrown value that is no Error has its own name and message if it says them, else it is
         // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined"), a typed array, Map or Set as console shows it.
         const n = e.name, m = e.message;
         const ns = n === undefined || n === '' ? '' : StringC(n), ms = m === undefined ? '' : StringC(m);
-        name = n === undefined || n === '' ? 'Uncaught' : clip(ns, 200);
+        name = n === undefined || n === '' ? unnamed : clip(ns, 200);
         if (m !== undefined) message = clip(ms, 8192);
         else {
           let j = textShown(e);
@@ -2644,23 +2663,48 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
           stack = c.stack; head = c.head;
         }
       } else {
-        name = 'Uncaught';
+        name = unnamed;
         message = clip(StringC(e), 8192);
       }
     } catch (inner) {
       name = 'Error'; message = '[a value was thrown that cannot be described]'; stack = ''; head = 0;
     }
-    const made = apply(wmGet, madeErrors, [e]);
-    if (made !== undefined && !forcedKind) {
-      // Its kind, name and message as made, whatever the script set on it since; the stack's frames as V8 took them.
-      kind = made.kind; name = made.name; message = made.message;
+    const made = useMade ? apply(wmGet, madeErrors, [e]) : undefined;
+    if (made !== undefined) {
+      // Its name and message as made, whatever the script set on it since; the stack's frames as V8 took them.
+      name = made.name; message = made.message;
       if (stack !== '') {
         const header = name + ': ' + message;
         stack = clip(header + apply(strSlice, stack, [head]), 16384); head = MathMin(header.length, stack.length);
       }
     }
+    return { __proto__: null, name, message, stack, head, made };
+  }
+  // The value's own cause, if it has one (new Error(m, { cause })); reading it may throw.
+  const causeOf = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && hasOwn(v, 'cause') ? { __proto__: null, value: v.cause } : undefined;
+  const metBefore = (met, v) => { for (let i = 0; i < met.length; i++) if (met[i] === v) return true; return false; };
+  // Its chain of causes, nearest first: at most MAX_CAUSES, ending at one met before (a cycle). A null-prototype
+  // array, so neither an index setter nor a toJSON the script put on Array.prototype can touch it.
+  const MAX_CAUSES = ${MAX_ERROR_CAUSES};
+  function causesOf(e) {
+    const out = setPrototypeOf([], null), met = setPrototypeOf([e], null);
+    let v = e;
+    while (out.length < MAX_CAUSES) {
+      let c;
+      try { c = causeOf(v); } catch { break; }
+      if (c === undefined || metBefore(met, c.value)) break;
+      v = met[met.length] = c.value;
+      const d = describeValue(v, true, '');
+      out[out.length] = { __proto__: null, name: d.name, message: d.message, stack: d.stack, head: d.head };
+    }
+    return out;
+  }
+  function describe(e, forcedKind) {
+    const d = describeValue(e, !forcedKind, 'Uncaught');
+    const kind = forcedKind || (d.made !== undefined ? d.made.kind : 'script_threw');
+    const causes = forcedKind ? setPrototypeOf([], null) : causesOf(e);
     // No prototype: a toJSON the script put on Object.prototype would write the envelope (its kind too).
-    return 'E' + JSONstringify({ __proto__: null, kind, name, message, stack, head });
+    return 'E' + JSONstringify({ __proto__: null, kind, name: d.name, message: d.message, stack: d.stack, head: d.head, causes });
   }
   // An array of n elements is at least 2n + 1 bytes of JSON: one longer than the cap allows is refused
   // before V8 walks it (see jsonChecked), with the error its JSON would have had.

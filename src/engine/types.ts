@@ -149,16 +149,22 @@ export type ExecutionErrorKind =
   | 'cancelled'
   | 'worker_crashed';
 
-export interface ExecutionError {
+export interface ExecutionError extends ErrorCause {
   kind: ExecutionErrorKind;
+  /** A timeout's limit: the CPU-time budget (cpuShare × wall timeout) or the wall clock. */
+  limit?: TimeLimit;
+  /** What the thrown error's cause chain (new Error(m, { cause })) held, nearest first; absent when none. */
+  causes?: ErrorCause[];
+}
+
+/** A thrown value, or one of its causes, as the caller is told it. */
+export interface ErrorCause {
   name: string;
   message: string;
   /** Script frames only; host frames are removed. */
   stack: string;
   line: number;
   column: number;
-  /** A timeout's limit: the CPU-time budget (cpuShare × wall timeout) or the wall clock. */
-  limit?: TimeLimit;
 }
 
 export type TimeLimit = 'cpu_time' | 'wall_clock';

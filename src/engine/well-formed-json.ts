@@ -3,7 +3,7 @@
 // JSON clients refuse the whole message otherwise, wherever it goes (a result, a migration's
 // report). The value is checked on its JSON text, so one with none is parsed as before, walked once.
 /// <reference lib="es2024.string" />
-import type { ExecutionError, ExecutionOutcome } from './types.ts';
+import type { ErrorCause, ExecutionError, ExecutionOutcome } from './types.ts';
 
 // JSON.stringify writes a lone surrogate as an escape and a pair as itself.
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
@@ -29,8 +29,13 @@ export function wellFormedTail(t: Tail): Tail {
   return { stdout: { ...t.stdout, text: t.stdout.text.toWellFormed() }, stderr: { ...t.stderr, text: t.stderr.text.toWellFormed() } };
 }
 
-/** The error with its name, message and stack well-formed (a script sets them). */
+/** The error and its causes with their name, message and stack well-formed (a script sets them). */
 export function wellFormedError(e: ExecutionError): ExecutionError {
+  const causes = e.causes?.map(wellFormedCause);
+  return { ...wellFormedCause(e), ...(causes ? { causes } : {}) };
+}
+
+function wellFormedCause<T extends ErrorCause>(e: T): T {
   if (e.name.isWellFormed() && e.message.isWellFormed() && e.stack.isWellFormed()) return e;
   return { ...e, name: e.name.toWellFormed(), message: e.message.toWellFormed(), stack: e.stack.toWellFormed() };
 }

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
-import { API_OP, MAX_TOOLS_IN_FLIGHT, SYMBOL_REPORT_STEP } from './prelude.ts';
+import { API_OP, MAX_ERROR_CAUSES, MAX_TOOLS_IN_FLIGHT, SYMBOL_REPORT_STEP } from './prelude.ts';
 import { bindPrelude, preludeSnapshot } from './prelude-snapshot.ts';
 import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
@@ -17,7 +17,7 @@ import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
 import { encodedValueSize } from './value-size.ts';
 import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
 import { DroppedTail, outputTail, type OutputTail } from './output-tail.ts';
-import type { ExecutionError, ExecutionErrorKind, TimeLimit } from './types.ts';
+import type { ErrorCause, ExecutionError, ExecutionErrorKind, TimeLimit } from './types.ts';
 import {
   COMPILE_MEMORY_MB, COMPILE_MEMORY_MESSAGE, wallLimitOf, type CompiledInfo, type CompileMsg, type ExecMsg, type HostToWorker, type WorkerOutcome, type WorkerToHost,
 } from './protocol.ts';
@@ -275,13 +275,21 @@ function checkReturnValue(json: string | undefined, valueCap: number): { ok: boo
 
 /** The error a script threw, from the prelude's envelope (head: where its stack's frames start). */
 function thrownError(json: string, filename: string, wrapped: boolean): ExecutionError {
-  const e = JSON.parse(json) as { kind: ExecutionErrorKind; name: string; message: string; stack: string; head?: number };
-  const raw = e.stack || stackHeader(e.name, e.message);
+  const e = JSON.parse(json) as Described & { kind: ExecutionErrorKind; causes?: Described[] };
+  const causes = Array.isArray(e.causes) ? e.causes.slice(0, MAX_ERROR_CAUSES).map((c) => described(c, filename, wrapped, false)) : [];
+  return { kind: e.kind, ...described(e, filename, wrapped, true), ...(causes.length > 0 ? { causes } : {}) };
+}
+
+/** An error (or one of its causes) as the prelude described it; head: where its stack's frames start. */
+interface Described { name: string; message: string; stack: string; head?: number }
+
+/** One with no stack has its header as its stack when thrown (headed), none as a cause. */
+function described(e: Described, filename: string, wrapped: boolean, headed: boolean): ErrorCause {
+  const name = String(e.name), message = String(e.message), stack = typeof e.stack === 'string' ? e.stack : '';
   // The prelude caps these already; capped again here should that ever be bypassed.
-  return {
-    kind: e.kind, name: clip(String(e.name), MAX_ERROR_NAME), message: clip(String(e.message), MAX_ERROR_MESSAGE),
-    ...scriptStack(raw, filename, wrapped, e.stack && typeof e.head === 'number' ? e.head : undefined),
-  };
+  const told = { name: clip(name, MAX_ERROR_NAME), message: clip(message, MAX_ERROR_MESSAGE) };
+  if (!stack && !headed) return { ...told, stack: '', line: 0, column: 0 };
+  return { ...told, ...scriptStack(stack || stackHeader(name, message), filename, wrapped, stack && typeof e.head === 'number' ? e.head : undefined) };
 }
 
 /**

@@ -22,6 +22,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "greet.ts"), `export default (args: { name: string }): string => "hello " + args.name;`);
   writeFileSync(join(dir, "throws.js"), `export default () => { throw new TypeError("no such thing"); }`);
   writeFileSync(join(dir, "loop.js"), `export default () => { for (;;) {} }`);
+  writeFileSync(join(dir, "caused.js"), `export default () => {\n  const low = new RangeError("port out of range");\n  throw new Error("cannot listen", { cause: low });\n}`);
 });
 afterAll(async () => {
   expect(await server.stop()).toBe(0);
@@ -54,6 +55,12 @@ describe("scripts", () => {
     const j = await cli([...at(), "--json", "run", join(dir, "throws.js")]);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout).error).toMatchObject({ kind: "EXECUTION_ERROR_KIND_SCRIPT_THREW", name: "TypeError" });
+  });
+
+  it("a thrown error's causes follow it, a line each", async () => {
+    const r = await cli([...at(), "run", join(dir, "caused.js")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^scriptengine: script failed \(SCRIPT_THREW\): Error: cannot listen \(line 3:\d+\)\n {2}caused by: RangeError: port out of range \(line 2:\d+\)$/m);
   });
 
   it("--timeout stops a runaway script: exit 6 (limit) with the server's reason", async () => {

@@ -142,6 +142,7 @@ function report(result: ExecutionResult, o: ExecOptions & { json?: boolean }): n
     const kind = e ? (ExecutionErrorKind[e.kind] ?? "ERROR") : "ERROR";
     const where = e && e.line ? ` (line ${e.line}:${e.column})` : "";
     err(`scriptengine: script failed (${kind}): ${e ? `${e.name || "Error"}: ${e.message}` : "no detail"}${where}`);
+    for (const c of e?.causes ?? []) err(`  caused by: ${c.name ? `${c.name}: ` : ""}${c.message}${c.line ? ` (line ${c.line}:${c.column})` : ""}`);
     code = EXIT.FAILED;
   }
   if (profileFailure) {

@@ -365,7 +365,10 @@ type ExecutionError struct {
 	// 1-based line in the script source where it was thrown (0 when unknown).
 	Line uint32 `protobuf:"varint,5,opt,name=line,proto3" json:"line,omitempty"`
 	// 1-based column (0 when unknown).
-	Column        uint32 `protobuf:"varint,6,opt,name=column,proto3" json:"column,omitempty"`
+	Column uint32 `protobuf:"varint,6,opt,name=column,proto3" json:"column,omitempty"`
+	// Not in the API document: the thrown error's chain of causes (`new Error(message, { cause })`),
+	// nearest first, at most 8; the chain ends early at a cause met before. Empty when it has none.
+	Causes        []*ErrorCause `protobuf:"bytes,7,rep,name=causes,proto3" json:"causes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -442,6 +445,96 @@ func (x *ExecutionError) GetColumn() uint32 {
 	return 0
 }
 
+func (x *ExecutionError) GetCauses() []*ErrorCause {
+	if x != nil {
+		return x.Causes
+	}
+	return nil
+}
+
+// ErrorCause is not defined by the API document: one cause of a thrown error, described as the
+// error itself is (a cause that is no Error has an empty name and its JSON as its message).
+type ErrorCause struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cause's name, e.g. "TypeError"; empty for a value with none.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Its message.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// Its stack trace, with script line numbers; host frames removed. Empty for a value with none.
+	Stack string `protobuf:"bytes,3,opt,name=stack,proto3" json:"stack,omitempty"`
+	// 1-based line in the script source where it was made (0 when unknown).
+	Line uint32 `protobuf:"varint,4,opt,name=line,proto3" json:"line,omitempty"`
+	// 1-based column (0 when unknown).
+	Column        uint32 `protobuf:"varint,5,opt,name=column,proto3" json:"column,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErrorCause) Reset() {
+	*x = ErrorCause{}
+	mi := &file_scriptengine_v1_script_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErrorCause) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErrorCause) ProtoMessage() {}
+
+func (x *ErrorCause) ProtoReflect() protoreflect.Message {
+	mi := &file_scriptengine_v1_script_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErrorCause.ProtoReflect.Descriptor instead.
+func (*ErrorCause) Descriptor() ([]byte, []int) {
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ErrorCause) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ErrorCause) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ErrorCause) GetStack() string {
+	if x != nil {
+		return x.Stack
+	}
+	return ""
+}
+
+func (x *ErrorCause) GetLine() uint32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ErrorCause) GetColumn() uint32 {
+	if x != nil {
+		return x.Column
+	}
+	return 0
+}
+
 // ExecutionResult: the full outcome of one execution.
 type ExecutionResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -477,7 +570,7 @@ type ExecutionResult struct {
 
 func (x *ExecutionResult) Reset() {
 	*x = ExecutionResult{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[2]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +582,7 @@ func (x *ExecutionResult) String() string {
 func (*ExecutionResult) ProtoMessage() {}
 
 func (x *ExecutionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[2]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +595,7 @@ func (x *ExecutionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecutionResult.ProtoReflect.Descriptor instead.
 func (*ExecutionResult) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{2}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ExecutionResult) GetExecutionId() string {
@@ -607,7 +700,7 @@ type CompilationContext struct {
 
 func (x *CompilationContext) Reset() {
 	*x = CompilationContext{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[3]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +712,7 @@ func (x *CompilationContext) String() string {
 func (*CompilationContext) ProtoMessage() {}
 
 func (x *CompilationContext) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[3]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +725,7 @@ func (x *CompilationContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompilationContext.ProtoReflect.Descriptor instead.
 func (*CompilationContext) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{3}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CompilationContext) GetScriptId() string {
@@ -692,7 +785,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[4]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +797,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[4]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +810,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{4}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Diagnostic) GetSeverity() Severity {
@@ -777,7 +870,7 @@ type CompiledScript struct {
 
 func (x *CompiledScript) Reset() {
 	*x = CompiledScript{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[5]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -789,7 +882,7 @@ func (x *CompiledScript) String() string {
 func (*CompiledScript) ProtoMessage() {}
 
 func (x *CompiledScript) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[5]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -802,7 +895,7 @@ func (x *CompiledScript) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompiledScript.ProtoReflect.Descriptor instead.
 func (*CompiledScript) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{5}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CompiledScript) GetScriptId() string {
@@ -909,7 +1002,7 @@ type HealthStatus struct {
 
 func (x *HealthStatus) Reset() {
 	*x = HealthStatus{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[6]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1014,7 @@ func (x *HealthStatus) String() string {
 func (*HealthStatus) ProtoMessage() {}
 
 func (x *HealthStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[6]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1027,7 @@ func (x *HealthStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthStatus.ProtoReflect.Descriptor instead.
 func (*HealthStatus) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{6}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HealthStatus) GetStatus() ServiceStatus {
@@ -998,7 +1091,7 @@ type ComponentHealth struct {
 
 func (x *ComponentHealth) Reset() {
 	*x = ComponentHealth{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[7]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1103,7 @@ func (x *ComponentHealth) String() string {
 func (*ComponentHealth) ProtoMessage() {}
 
 func (x *ComponentHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[7]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1116,7 @@ func (x *ComponentHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComponentHealth.ProtoReflect.Descriptor instead.
 func (*ComponentHealth) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{7}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ComponentHealth) GetName() string {
@@ -1111,7 +1204,7 @@ type PerformanceMetrics struct {
 
 func (x *PerformanceMetrics) Reset() {
 	*x = PerformanceMetrics{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[8]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1216,7 @@ func (x *PerformanceMetrics) String() string {
 func (*PerformanceMetrics) ProtoMessage() {}
 
 func (x *PerformanceMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[8]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1229,7 @@ func (x *PerformanceMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PerformanceMetrics.ProtoReflect.Descriptor instead.
 func (*PerformanceMetrics) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{8}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PerformanceMetrics) GetMemoryUsage() uint64 {
@@ -1340,7 +1433,7 @@ type ScriptInfo struct {
 
 func (x *ScriptInfo) Reset() {
 	*x = ScriptInfo{}
-	mi := &file_scriptengine_v1_script_proto_msgTypes[9]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1445,7 @@ func (x *ScriptInfo) String() string {
 func (*ScriptInfo) ProtoMessage() {}
 
 func (x *ScriptInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_scriptengine_v1_script_proto_msgTypes[9]
+	mi := &file_scriptengine_v1_script_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1458,7 @@ func (x *ScriptInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScriptInfo.ProtoReflect.Descriptor instead.
 func (*ScriptInfo) Descriptor() ([]byte, []int) {
-	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{9}
+	return file_scriptengine_v1_script_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ScriptInfo) GetScript() *CompiledScript {
@@ -1406,14 +1499,22 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x10EnvironmentEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x14\n" +
-	"\x12_working_directory\"\xb9\x01\n" +
+	"\x12_working_directory\"\xee\x01\n" +
 	"\x0eExecutionError\x127\n" +
 	"\x04kind\x18\x01 \x01(\x0e2#.scriptengine.v1.ExecutionErrorKindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x14\n" +
 	"\x05stack\x18\x04 \x01(\tR\x05stack\x12\x12\n" +
 	"\x04line\x18\x05 \x01(\rR\x04line\x12\x16\n" +
-	"\x06column\x18\x06 \x01(\rR\x06column\"\xd8\x04\n" +
+	"\x06column\x18\x06 \x01(\rR\x06column\x123\n" +
+	"\x06causes\x18\a \x03(\v2\x1b.scriptengine.v1.ErrorCauseR\x06causes\"|\n" +
+	"\n" +
+	"ErrorCause\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
+	"\x05stack\x18\x03 \x01(\tR\x05stack\x12\x12\n" +
+	"\x04line\x18\x04 \x01(\rR\x04line\x12\x16\n" +
+	"\x06column\x18\x05 \x01(\rR\x06column\"\xd8\x04\n" +
 	"\x0fExecutionResult\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x1b\n" +
 	"\tscript_id\x18\x02 \x01(\tR\bscriptId\x129\n" +
@@ -1555,79 +1656,81 @@ func file_scriptengine_v1_script_proto_rawDescGZIP() []byte {
 }
 
 var file_scriptengine_v1_script_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_scriptengine_v1_script_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_scriptengine_v1_script_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_scriptengine_v1_script_proto_goTypes = []any{
 	(ScriptLanguage)(0),           // 0: scriptengine.v1.ScriptLanguage
 	(ScriptKind)(0),               // 1: scriptengine.v1.ScriptKind
 	(ExecutionErrorKind)(0),       // 2: scriptengine.v1.ExecutionErrorKind
 	(*ExecutionContext)(nil),      // 3: scriptengine.v1.ExecutionContext
 	(*ExecutionError)(nil),        // 4: scriptengine.v1.ExecutionError
-	(*ExecutionResult)(nil),       // 5: scriptengine.v1.ExecutionResult
-	(*CompilationContext)(nil),    // 6: scriptengine.v1.CompilationContext
-	(*Diagnostic)(nil),            // 7: scriptengine.v1.Diagnostic
-	(*CompiledScript)(nil),        // 8: scriptengine.v1.CompiledScript
-	(*HealthStatus)(nil),          // 9: scriptengine.v1.HealthStatus
-	(*ComponentHealth)(nil),       // 10: scriptengine.v1.ComponentHealth
-	(*PerformanceMetrics)(nil),    // 11: scriptengine.v1.PerformanceMetrics
-	(*ScriptInfo)(nil),            // 12: scriptengine.v1.ScriptInfo
-	nil,                           // 13: scriptengine.v1.ExecutionContext.ArgumentsEntry
-	nil,                           // 14: scriptengine.v1.ExecutionContext.EnvironmentEntry
-	nil,                           // 15: scriptengine.v1.ExecutionResult.MetadataEntry
-	nil,                           // 16: scriptengine.v1.CompilationContext.MetadataEntry
-	nil,                           // 17: scriptengine.v1.CompiledScript.MetadataEntry
-	(*SecurityContext)(nil),       // 18: scriptengine.v1.SecurityContext
-	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
-	(*UserContext)(nil),           // 20: scriptengine.v1.UserContext
-	(*ResourceLimits)(nil),        // 21: scriptengine.v1.ResourceLimits
-	(*structpb.Value)(nil),        // 22: google.protobuf.Value
-	(*ResourceUsage)(nil),         // 23: scriptengine.v1.ResourceUsage
-	(Severity)(0),                 // 24: scriptengine.v1.Severity
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
-	(ServiceStatus)(0),            // 26: scriptengine.v1.ServiceStatus
+	(*ErrorCause)(nil),            // 5: scriptengine.v1.ErrorCause
+	(*ExecutionResult)(nil),       // 6: scriptengine.v1.ExecutionResult
+	(*CompilationContext)(nil),    // 7: scriptengine.v1.CompilationContext
+	(*Diagnostic)(nil),            // 8: scriptengine.v1.Diagnostic
+	(*CompiledScript)(nil),        // 9: scriptengine.v1.CompiledScript
+	(*HealthStatus)(nil),          // 10: scriptengine.v1.HealthStatus
+	(*ComponentHealth)(nil),       // 11: scriptengine.v1.ComponentHealth
+	(*PerformanceMetrics)(nil),    // 12: scriptengine.v1.PerformanceMetrics
+	(*ScriptInfo)(nil),            // 13: scriptengine.v1.ScriptInfo
+	nil,                           // 14: scriptengine.v1.ExecutionContext.ArgumentsEntry
+	nil,                           // 15: scriptengine.v1.ExecutionContext.EnvironmentEntry
+	nil,                           // 16: scriptengine.v1.ExecutionResult.MetadataEntry
+	nil,                           // 17: scriptengine.v1.CompilationContext.MetadataEntry
+	nil,                           // 18: scriptengine.v1.CompiledScript.MetadataEntry
+	(*SecurityContext)(nil),       // 19: scriptengine.v1.SecurityContext
+	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
+	(*UserContext)(nil),           // 21: scriptengine.v1.UserContext
+	(*ResourceLimits)(nil),        // 22: scriptengine.v1.ResourceLimits
+	(*structpb.Value)(nil),        // 23: google.protobuf.Value
+	(*ResourceUsage)(nil),         // 24: scriptengine.v1.ResourceUsage
+	(Severity)(0),                 // 25: scriptengine.v1.Severity
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(ServiceStatus)(0),            // 27: scriptengine.v1.ServiceStatus
 }
 var file_scriptengine_v1_script_proto_depIdxs = []int32{
-	13, // 0: scriptengine.v1.ExecutionContext.arguments:type_name -> scriptengine.v1.ExecutionContext.ArgumentsEntry
-	14, // 1: scriptengine.v1.ExecutionContext.environment:type_name -> scriptengine.v1.ExecutionContext.EnvironmentEntry
-	18, // 2: scriptengine.v1.ExecutionContext.security_context:type_name -> scriptengine.v1.SecurityContext
-	19, // 3: scriptengine.v1.ExecutionContext.timeout:type_name -> google.protobuf.Duration
-	20, // 4: scriptengine.v1.ExecutionContext.user_context:type_name -> scriptengine.v1.UserContext
-	21, // 5: scriptengine.v1.ExecutionContext.resource_limits:type_name -> scriptengine.v1.ResourceLimits
+	14, // 0: scriptengine.v1.ExecutionContext.arguments:type_name -> scriptengine.v1.ExecutionContext.ArgumentsEntry
+	15, // 1: scriptengine.v1.ExecutionContext.environment:type_name -> scriptengine.v1.ExecutionContext.EnvironmentEntry
+	19, // 2: scriptengine.v1.ExecutionContext.security_context:type_name -> scriptengine.v1.SecurityContext
+	20, // 3: scriptengine.v1.ExecutionContext.timeout:type_name -> google.protobuf.Duration
+	21, // 4: scriptengine.v1.ExecutionContext.user_context:type_name -> scriptengine.v1.UserContext
+	22, // 5: scriptengine.v1.ExecutionContext.resource_limits:type_name -> scriptengine.v1.ResourceLimits
 	2,  // 6: scriptengine.v1.ExecutionError.kind:type_name -> scriptengine.v1.ExecutionErrorKind
-	22, // 7: scriptengine.v1.ExecutionResult.return_value:type_name -> google.protobuf.Value
-	19, // 8: scriptengine.v1.ExecutionResult.execution_time:type_name -> google.protobuf.Duration
-	4,  // 9: scriptengine.v1.ExecutionResult.error:type_name -> scriptengine.v1.ExecutionError
-	23, // 10: scriptengine.v1.ExecutionResult.resource_usage:type_name -> scriptengine.v1.ResourceUsage
-	15, // 11: scriptengine.v1.ExecutionResult.metadata:type_name -> scriptengine.v1.ExecutionResult.MetadataEntry
-	0,  // 12: scriptengine.v1.CompilationContext.language:type_name -> scriptengine.v1.ScriptLanguage
-	1,  // 13: scriptengine.v1.CompilationContext.kind:type_name -> scriptengine.v1.ScriptKind
-	16, // 14: scriptengine.v1.CompilationContext.metadata:type_name -> scriptengine.v1.CompilationContext.MetadataEntry
-	24, // 15: scriptengine.v1.Diagnostic.severity:type_name -> scriptengine.v1.Severity
-	0,  // 16: scriptengine.v1.CompiledScript.language:type_name -> scriptengine.v1.ScriptLanguage
-	1,  // 17: scriptengine.v1.CompiledScript.kind:type_name -> scriptengine.v1.ScriptKind
-	25, // 18: scriptengine.v1.CompiledScript.compiled_at:type_name -> google.protobuf.Timestamp
-	19, // 19: scriptengine.v1.CompiledScript.compile_time:type_name -> google.protobuf.Duration
-	7,  // 20: scriptengine.v1.CompiledScript.diagnostics:type_name -> scriptengine.v1.Diagnostic
-	17, // 21: scriptengine.v1.CompiledScript.metadata:type_name -> scriptengine.v1.CompiledScript.MetadataEntry
-	26, // 22: scriptengine.v1.HealthStatus.status:type_name -> scriptengine.v1.ServiceStatus
-	25, // 23: scriptengine.v1.HealthStatus.timestamp:type_name -> google.protobuf.Timestamp
-	19, // 24: scriptengine.v1.HealthStatus.uptime:type_name -> google.protobuf.Duration
-	10, // 25: scriptengine.v1.HealthStatus.components:type_name -> scriptengine.v1.ComponentHealth
-	26, // 26: scriptengine.v1.ComponentHealth.status:type_name -> scriptengine.v1.ServiceStatus
-	19, // 27: scriptengine.v1.PerformanceMetrics.latency_p50:type_name -> google.protobuf.Duration
-	19, // 28: scriptengine.v1.PerformanceMetrics.latency_p95:type_name -> google.protobuf.Duration
-	19, // 29: scriptengine.v1.PerformanceMetrics.latency_p99:type_name -> google.protobuf.Duration
-	19, // 30: scriptengine.v1.PerformanceMetrics.average_execution_time:type_name -> google.protobuf.Duration
-	19, // 31: scriptengine.v1.PerformanceMetrics.uptime:type_name -> google.protobuf.Duration
-	25, // 32: scriptengine.v1.PerformanceMetrics.timestamp:type_name -> google.protobuf.Timestamp
-	8,  // 33: scriptengine.v1.ScriptInfo.script:type_name -> scriptengine.v1.CompiledScript
-	25, // 34: scriptengine.v1.ScriptInfo.created_at:type_name -> google.protobuf.Timestamp
-	22, // 35: scriptengine.v1.ExecutionContext.ArgumentsEntry.value:type_name -> google.protobuf.Value
-	22, // 36: scriptengine.v1.ExecutionResult.MetadataEntry.value:type_name -> google.protobuf.Value
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	5,  // 7: scriptengine.v1.ExecutionError.causes:type_name -> scriptengine.v1.ErrorCause
+	23, // 8: scriptengine.v1.ExecutionResult.return_value:type_name -> google.protobuf.Value
+	20, // 9: scriptengine.v1.ExecutionResult.execution_time:type_name -> google.protobuf.Duration
+	4,  // 10: scriptengine.v1.ExecutionResult.error:type_name -> scriptengine.v1.ExecutionError
+	24, // 11: scriptengine.v1.ExecutionResult.resource_usage:type_name -> scriptengine.v1.ResourceUsage
+	16, // 12: scriptengine.v1.ExecutionResult.metadata:type_name -> scriptengine.v1.ExecutionResult.MetadataEntry
+	0,  // 13: scriptengine.v1.CompilationContext.language:type_name -> scriptengine.v1.ScriptLanguage
+	1,  // 14: scriptengine.v1.CompilationContext.kind:type_name -> scriptengine.v1.ScriptKind
+	17, // 15: scriptengine.v1.CompilationContext.metadata:type_name -> scriptengine.v1.CompilationContext.MetadataEntry
+	25, // 16: scriptengine.v1.Diagnostic.severity:type_name -> scriptengine.v1.Severity
+	0,  // 17: scriptengine.v1.CompiledScript.language:type_name -> scriptengine.v1.ScriptLanguage
+	1,  // 18: scriptengine.v1.CompiledScript.kind:type_name -> scriptengine.v1.ScriptKind
+	26, // 19: scriptengine.v1.CompiledScript.compiled_at:type_name -> google.protobuf.Timestamp
+	20, // 20: scriptengine.v1.CompiledScript.compile_time:type_name -> google.protobuf.Duration
+	8,  // 21: scriptengine.v1.CompiledScript.diagnostics:type_name -> scriptengine.v1.Diagnostic
+	18, // 22: scriptengine.v1.CompiledScript.metadata:type_name -> scriptengine.v1.CompiledScript.MetadataEntry
+	27, // 23: scriptengine.v1.HealthStatus.status:type_name -> scriptengine.v1.ServiceStatus
+	26, // 24: scriptengine.v1.HealthStatus.timestamp:type_name -> google.protobuf.Timestamp
+	20, // 25: scriptengine.v1.HealthStatus.uptime:type_name -> google.protobuf.Duration
+	11, // 26: scriptengine.v1.HealthStatus.components:type_name -> scriptengine.v1.ComponentHealth
+	27, // 27: scriptengine.v1.ComponentHealth.status:type_name -> scriptengine.v1.ServiceStatus
+	20, // 28: scriptengine.v1.PerformanceMetrics.latency_p50:type_name -> google.protobuf.Duration
+	20, // 29: scriptengine.v1.PerformanceMetrics.latency_p95:type_name -> google.protobuf.Duration
+	20, // 30: scriptengine.v1.PerformanceMetrics.latency_p99:type_name -> google.protobuf.Duration
+	20, // 31: scriptengine.v1.PerformanceMetrics.average_execution_time:type_name -> google.protobuf.Duration
+	20, // 32: scriptengine.v1.PerformanceMetrics.uptime:type_name -> google.protobuf.Duration
+	26, // 33: scriptengine.v1.PerformanceMetrics.timestamp:type_name -> google.protobuf.Timestamp
+	9,  // 34: scriptengine.v1.ScriptInfo.script:type_name -> scriptengine.v1.CompiledScript
+	26, // 35: scriptengine.v1.ScriptInfo.created_at:type_name -> google.protobuf.Timestamp
+	23, // 36: scriptengine.v1.ExecutionContext.ArgumentsEntry.value:type_name -> google.protobuf.Value
+	23, // 37: scriptengine.v1.ExecutionResult.MetadataEntry.value:type_name -> google.protobuf.Value
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_scriptengine_v1_script_proto_init() }
@@ -1643,7 +1746,7 @@ func file_scriptengine_v1_script_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_scriptengine_v1_script_proto_rawDesc), len(file_scriptengine_v1_script_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -95,20 +95,36 @@ class ExecutionContext(_message.Message):
     def __init__(self, execution_id: _Optional[str] = ..., script_id: _Optional[str] = ..., arguments: _Optional[_Mapping[str, _struct_pb2.Value]] = ..., environment: _Optional[_Mapping[str, str]] = ..., working_directory: _Optional[str] = ..., security_context: _Optional[_Union[_common_pb2.SecurityContext, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., available_tools: _Optional[_Iterable[str]] = ..., user_context: _Optional[_Union[_common_pb2.UserContext, _Mapping]] = ..., collect_cpu_profile: _Optional[bool] = ..., resource_limits: _Optional[_Union[_common_pb2.ResourceLimits, _Mapping]] = ...) -> None: ...
 
 class ExecutionError(_message.Message):
-    __slots__ = ("kind", "name", "message", "stack", "line", "column")
+    __slots__ = ("kind", "name", "message", "stack", "line", "column", "causes")
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     STACK_FIELD_NUMBER: _ClassVar[int]
     LINE_FIELD_NUMBER: _ClassVar[int]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
+    CAUSES_FIELD_NUMBER: _ClassVar[int]
     kind: ExecutionErrorKind
     name: str
     message: str
     stack: str
     line: int
     column: int
-    def __init__(self, kind: _Optional[_Union[ExecutionErrorKind, str]] = ..., name: _Optional[str] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ...) -> None: ...
+    causes: _containers.RepeatedCompositeFieldContainer[ErrorCause]
+    def __init__(self, kind: _Optional[_Union[ExecutionErrorKind, str]] = ..., name: _Optional[str] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ..., causes: _Optional[_Iterable[_Union[ErrorCause, _Mapping]]] = ...) -> None: ...
+
+class ErrorCause(_message.Message):
+    __slots__ = ("name", "message", "stack", "line", "column")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    STACK_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    message: str
+    stack: str
+    line: int
+    column: int
+    def __init__(self, name: _Optional[str] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ...) -> None: ...
 
 class ExecutionResult(_message.Message):
     __slots__ = ("execution_id", "script_id", "return_value", "stdout", "stderr", "execution_time", "success", "error", "resource_usage", "metadata", "cpu_profile")

@@ -152,6 +152,14 @@ export declare type ExecutionError = Message<"scriptengine.v1.ExecutionError"> &
    * @generated from field: uint32 column = 6;
    */
   column: number;
+
+  /**
+   * Not in the API document: the thrown error's chain of causes (`new Error(message, { cause })`),
+   * nearest first, at most 8; the chain ends early at a cause met before. Empty when it has none.
+   *
+   * @generated from field: repeated scriptengine.v1.ErrorCause causes = 7;
+   */
+  causes: ErrorCause[];
 };
 
 /**
@@ -159,6 +167,55 @@ export declare type ExecutionError = Message<"scriptengine.v1.ExecutionError"> &
  * Use `create(ExecutionErrorSchema)` to create a new message.
  */
 export declare const ExecutionErrorSchema: GenMessage<ExecutionError>;
+
+/**
+ * ErrorCause is not defined by the API document: one cause of a thrown error, described as the
+ * error itself is (a cause that is no Error has an empty name and its JSON as its message).
+ *
+ * @generated from message scriptengine.v1.ErrorCause
+ */
+export declare type ErrorCause = Message<"scriptengine.v1.ErrorCause"> & {
+  /**
+   * The cause's name, e.g. "TypeError"; empty for a value with none.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Its message.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * Its stack trace, with script line numbers; host frames removed. Empty for a value with none.
+   *
+   * @generated from field: string stack = 3;
+   */
+  stack: string;
+
+  /**
+   * 1-based line in the script source where it was made (0 when unknown).
+   *
+   * @generated from field: uint32 line = 4;
+   */
+  line: number;
+
+  /**
+   * 1-based column (0 when unknown).
+   *
+   * @generated from field: uint32 column = 5;
+   */
+  column: number;
+};
+
+/**
+ * Describes the message scriptengine.v1.ErrorCause.
+ * Use `create(ErrorCauseSchema)` to create a new message.
+ */
+export declare const ErrorCauseSchema: GenMessage<ErrorCause>;
 
 /**
  * ExecutionResult: the full outcome of one execution.
