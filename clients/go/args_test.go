@@ -15,31 +15,37 @@ import (
 
 // Arguments travel as encoding/json writes them, the rule the three SDKs share: a time as an ISO
 // 8601 string, bytes as base64, a float32 as its shortest decimal (not widened to 0.10000000149011612),
-// map keys as strings; a value encoding/json cannot write fails before anything is sent, naming
-// the argument.
+// map keys as strings, a nil map or slice as null, invalid UTF-8 in keys and strings as U+FFFD; a
+// value encoding/json cannot write fails before anything is sent, naming the argument.
 func TestArgumentsAreSentAsEncodingJSONWritesThem(t *testing.T) {
 	srv := startServer(t, "")
 	c := dial(t, srv.GRPC)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	got, err := c.Run(ctx, "export default (a) => a", scriptengine.Args{
-		"f32":    float32(0.1),
-		"nested": map[string]any{"list": []any{float32(1.1), 2}},
-		"f32s":   []float32{0.1},
-		"time":   time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
-		"bytes":  []byte("hi"),
-		"intkey": map[int]string{1: "a"},
+		"f32":     float32(0.1),
+		"nested":  map[string]any{"list": []any{float32(1.1), 2}},
+		"f32s":    []float32{0.1},
+		"time":    time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		"bytes":   []byte("hi"),
+		"intkey":  map[int]string{1: "a"},
+		"nilmap":  map[string]any(nil),
+		"nils":    []any{[]any(nil), map[string]int(nil)},
+		"bad\xff": map[string]any{"k\xff": "v\xff"},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"f32":    0.1,
-		"nested": map[string]any{"list": []any{1.1, float64(2)}},
-		"f32s":   []any{0.1},
-		"time":   "2024-01-02T03:04:05Z",
-		"bytes":  "aGk=",
-		"intkey": map[string]any{"1": "a"},
+		"f32":       0.1,
+		"nested":    map[string]any{"list": []any{1.1, float64(2)}},
+		"f32s":      []any{0.1},
+		"time":      "2024-01-02T03:04:05Z",
+		"bytes":     "aGk=",
+		"intkey":    map[string]any{"1": "a"},
+		"nilmap":    nil,
+		"nils":      []any{nil, nil},
+		"bad\uFFFD": map[string]any{"k\uFFFD": "v\uFFFD"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("the script got %#v\nwant %#v", got, want)

@@ -13,9 +13,11 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -53,6 +55,8 @@ func Dial(address string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	closing := make(chan struct{})
+	o.closing = closing
 	creds := insecure.NewCredentials()
 	if o.tls != nil {
 		creds = credentials.NewTLS(o.tls)
@@ -85,7 +89,7 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		conn:       conns.first(),
 		conns:      conns,
 		opts:       o,
-		closing:    make(chan struct{}),
+		closing:    closing,
 	}, nil
 }
 
@@ -96,8 +100,8 @@ var connectBackoff = func() backoff.Config {
 	return c
 }()
 
-// Close closes the connections. Calls in flight fail with ErrCancelled; a Subscribe or Watch
-// iterating meanwhile just ends, as when its ctx is cancelled.
+// Close closes the connections. Calls in flight fail with ErrCancelled (one waiting out a retry
+// backoff at once); a Subscribe or Watch iterating meanwhile just ends, as when its ctx is cancelled.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() { close(c.closing) })
 	return c.conns.close()
@@ -174,7 +178,7 @@ func (o *options) unaryInterceptor(ctx context.Context, method string, req, repl
 	}
 	ctx = o.withToken(ctx)
 	for attempt := 1; ; attempt++ {
-		err := asError(invoker(ctx, method, req, reply, cc, callOpts...))
+		err := requestError(invoker(ctx, method, req, reply, cc, callOpts...), req)
 		if err == nil || !IdempotentMethods[method] || attempt >= o.retry.MaxAttempts || ctx.Err() != nil {
 			return err
 		}
@@ -196,10 +200,15 @@ func (o *options) unaryInterceptor(ctx context.Context, method string, req, repl
 		select {
 		case <-ctx.Done():
 			return err
+		case <-o.closing: // the next attempt would fail so on the closed connection: fail now
+			return asError(errClientClosing)
 		case <-time.After(delay):
 		}
 	}
 }
+
+// errClientClosing is what grpc-go fails a call with on a closed connection.
+var errClientClosing = status.Error(codes.Canceled, "grpc: the client connection is closing")
 
 func (o *options) streamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 	s, err := streamer(o.withToken(ctx), desc, cc, method, callOpts...)
@@ -209,6 +218,8 @@ func (o *options) streamInterceptor(ctx context.Context, desc *grpc.StreamDesc, 
 	return typedStream{s}, nil
 }
 
+// typedStream makes every error of a stream an *Error. io.EOF stays: from RecvMsg it is the
+// stream's clean end, from SendMsg the sign that the stream ended, its status for RecvMsg to read.
 type typedStream struct{ grpc.ClientStream }
 
 func (s typedStream) RecvMsg(m any) error {
@@ -217,4 +228,19 @@ func (s typedStream) RecvMsg(m any) error {
 		return err
 	}
 	return asError(err)
+}
+
+func (s typedStream) SendMsg(m any) error {
+	err := s.ClientStream.SendMsg(m)
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return requestError(err, m)
+}
+
+func (s typedStream) CloseSend() error { return asError(s.ClientStream.CloseSend()) }
+
+func (s typedStream) Header() (metadata.MD, error) {
+	md, err := s.ClientStream.Header()
+	return md, asError(err)
 }

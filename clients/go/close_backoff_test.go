@@ -2,6 +2,7 @@ package scriptengine_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -127,5 +128,38 @@ func TestCloseEndsAReconnectBackoff(t *testing.T) {
 				t.Fatalf("%d streams, want 1 (no attempt after Close)", n)
 			}
 		})
+	}
+}
+
+// Close while a unary call waits out a retry backoff fails the call with ErrCancelled at once, as
+// it ends a Subscribe or Watch backoff, instead of after the backoff (here at least half a minute).
+func TestCloseEndsARetryBackoff(t *testing.T) {
+	retrying := make(chan struct{}, 1)
+	// Nothing listens there: every attempt fails UNAVAILABLE.
+	c := dial(t, "127.0.0.1:1",
+		scriptengine.WithRetry(scriptengine.RetryPolicy{MaxAttempts: 5, InitialBackoff: time.Minute, MaxBackoff: time.Minute}),
+		scriptengine.WithRetryHook(func(scriptengine.RetryEvent) {
+			select {
+			case retrying <- struct{}{}:
+			default:
+			}
+		}))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := c.Health(ctx); done <- err }()
+	select {
+	case <-retrying:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call was never retried")
+	}
+	_ = c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, scriptengine.ErrCancelled) {
+			t.Fatalf("after Close: %v, want ErrCancelled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the call: it is waiting out the backoff")
 	}
 }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	v1 "github.com/scriptengine/scriptengine/gen/go/scriptengine/v1"
 )
@@ -150,22 +153,95 @@ func asError(err error) error {
 // being sent: what the server would answer, with a BadRequest naming context.arguments.<name>, as
 // the TypeScript and Python SDKs raise it.
 func invalidArgument(name string, cause error) *Error {
-	msg := fmt.Sprintf("argument %q: %v", name, cause)
-	violation := FieldViolation{Field: "context.arguments." + name, Description: cause.Error()}
-	st := status.New(codes.InvalidArgument, msg)
-	if withDetails, err := st.WithDetails(&errdetails.BadRequest{
-		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: violation.Field, Description: violation.Description}},
-	}); err == nil {
-		st = withDetails
+	return invalidRequest("context.arguments."+name, fmt.Sprintf("argument %q: %v", name, cause), cause)
+}
+
+// invalidRequest is the INVALID_ARGUMENT *Error for a request that cause kept from being sent, with
+// a BadRequest naming field (none when field is "").
+func invalidRequest(field, msg string, cause error) *Error {
+	e := &Error{Code: codes.InvalidArgument, Message: msg, Metadata: map[string]string{}, cause: cause}
+	e.status = status.New(codes.InvalidArgument, msg)
+	if field != "" {
+		e.FieldViolations = []FieldViolation{{Field: field, Description: cause.Error()}}
+		if withDetails, err := e.status.WithDetails(&errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: cause.Error()}},
+		}); err == nil {
+			e.status = withDetails
+		}
 	}
-	return &Error{
-		Code:            codes.InvalidArgument,
-		Message:         msg,
-		Metadata:        map[string]string{},
-		FieldViolations: []FieldViolation{violation},
-		status:          st,
-		cause:           cause,
+	return e
+}
+
+// requestError is asError for a call that sent req, but for a request protobuf cannot encode (a
+// string field that is not valid UTF-8): grpc-go fails it INTERNAL ("error while marshaling"), with
+// nothing sent, though the fault is the caller's input, so it is INVALID_ARGUMENT naming the field,
+// as an argument the client refuses is.
+func requestError(err error, req any) error {
+	err = asError(err)
+	var se *Error
+	m, ok := req.(proto.Message)
+	if !ok || !errors.As(err, &se) || se.Code != codes.Internal {
+		return err
 	}
+	// Only on this rare path: the request is encoded again to tell a refused request from the
+	// server's own INTERNAL.
+	if _, merr := proto.Marshal(m); merr != nil {
+		field := invalidUTF8Field(m.ProtoReflect())
+		msg := fmt.Sprintf("request: %v", merr)
+		if field != "" {
+			msg = fmt.Sprintf("field %q: %v", field, merr)
+		}
+		return invalidRequest(field, msg, merr)
+	}
+	return err
+}
+
+// invalidUTF8Field is the path of a string in m that is not valid UTF-8, in BadRequest's field
+// syntax ("event_types[1]", "context.arguments.k.string_value"; a map key itself invalid with its
+// invalid bytes as U+FFFD), or "" when there is none.
+func invalidUTF8Field(m protoreflect.Message) string {
+	var path string
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		name := string(fd.Name())
+		switch {
+		case fd.IsList():
+			for i := range v.List().Len() {
+				if sub, bad := invalidUTF8In(fd, v.List().Get(i)); bad {
+					path = fmt.Sprintf("%s[%d]%s", name, i, sub)
+					break
+				}
+			}
+		case fd.IsMap():
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				if key := k.String(); !utf8.ValidString(key) {
+					path = name + "." + validUTF8(key)
+				} else if sub, bad := invalidUTF8In(fd.MapValue(), mv); bad {
+					path = name + "." + key + sub
+				}
+				return path == ""
+			})
+		default:
+			if sub, bad := invalidUTF8In(fd, v); bad {
+				path = name + sub
+			}
+		}
+		return path == ""
+	})
+	return path
+}
+
+// invalidUTF8In tells whether v, a value of fd, holds a string that is not valid UTF-8, and where
+// in it (".field…" in a message, "" for v itself).
+func invalidUTF8In(fd protoreflect.FieldDescriptor, v protoreflect.Value) (string, bool) {
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		return "", !utf8.ValidString(v.String())
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		if sub := invalidUTF8Field(v.Message()); sub != "" {
+			return "." + sub, true
+		}
+	}
+	return "", false
 }
 
 // ScriptError is returned by the Run and Execute helpers when the script ran to its end and did

@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -20,22 +21,37 @@ import (
 // Args are a script's arguments: any values encoding/json could marshal as JSON (maps, slices,
 // structs, strings, numbers, bools, nil), sent as encoding/json would write them: a time.Time as
 // an RFC 3339 string, a []byte as base64, a float32 as its shortest decimal (0.1), map keys as
-// strings. A value it cannot marshal (a channel, a func, NaN or ±Inf anywhere in it, a map or
-// slice that contains itself, maps and slices nested more than 32 deep, the server's bound) fails the call before
-// anything is sent, with an INVALID_ARGUMENT *Error (errors.Is ErrInvalidArgument)
-// naming the argument: `argument "v": …`.
+// strings and invalid UTF-8 in keys and strings as U+FFFD, a nil map or slice as null. A value it
+// cannot marshal (a channel, a func, NaN or ±Inf anywhere in it, a map or slice that contains
+// itself, maps and slices nested more than 32 deep, the server's bound, two keys of a map that
+// become the same key once U+FFFD replaces their invalid UTF-8) fails the call before anything
+// is sent, with an INVALID_ARGUMENT *Error (errors.Is ErrInvalidArgument) naming the argument:
+// `argument "v": …`.
 type Args map[string]any
 
 func (a Args) values() (map[string]*structpb.Value, error) {
 	out := make(map[string]*structpb.Value, len(a))
 	for k, v := range a {
+		name := validUTF8(k)
+		if _, twice := out[name]; twice {
+			return nil, invalidArgument(name, errors.New("another argument has this name once invalid UTF-8 is written as U+FFFD"))
+		}
 		pv, err := (&converter{onPath: map[any]bool{}}).value(v)
 		if err != nil {
-			return nil, invalidArgument(k, err)
+			return nil, invalidArgument(name, err)
 		}
-		out[k] = pv
+		out[name] = pv
 	}
 	return out, nil
+}
+
+// validUTF8 is s as encoding/json writes it: each byte that is not valid UTF-8 as U+FFFD (protobuf
+// refuses to send such a string). Converting to runes does just that.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string([]rune(s))
 }
 
 // maxArgumentDepth bounds how deep maps and slices may nest in one argument: the server's bound
@@ -82,6 +98,9 @@ func (c *converter) value(v any) (pv *structpb.Value, err error) {
 		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
 		return finite(structpb.NewNumberValue(f))
 	case map[string]any:
+		if v == nil { // null, as encoding/json writes it, not {}
+			return structpb.NewNullValue(), nil
+		}
 		leave, err := c.enter(reflect.ValueOf(v).UnsafePointer())
 		if err != nil {
 			return nil, err
@@ -89,12 +108,19 @@ func (c *converter) value(v any) (pv *structpb.Value, err error) {
 		defer leave()
 		fields := make(map[string]*structpb.Value, len(v))
 		for k, e := range v {
-			if fields[k], err = c.value(e); err != nil {
+			key := validUTF8(k)
+			if _, twice := fields[key]; twice {
+				return nil, fmt.Errorf("two keys are %q once invalid UTF-8 is written as U+FFFD", key)
+			}
+			if fields[key], err = c.value(e); err != nil {
 				return nil, err
 			}
 		}
 		return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
 	case []any:
+		if v == nil { // null, as encoding/json writes it, not []
+			return structpb.NewNullValue(), nil
+		}
 		leave, err := c.enter(sliceID{unsafe.Pointer(unsafe.SliceData(v)), len(v)})
 		if err != nil {
 			return nil, err

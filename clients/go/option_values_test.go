@@ -8,17 +8,18 @@ import (
 	"google.golang.org/grpc/keepalive"
 )
 
-// A negative timeout, backoff or keepalive duration makes Dial fail, naming the option; before, a
-// negative backoff was read as the default, a negative deadline failed every call at once, a negative
+// A negative timeout, backoff, keepalive duration or MaxAttempts makes Dial fail, naming the option;
+// before, a negative MaxAttempts disabled retries, a negative backoff was read as the default, a negative deadline failed every call at once, a negative
 // keepalive Time sent no pings and a negative Timeout went to grpc-go, with nothing said at Dial.
-// Zero keeps its meaning: a zero backoff is the default.
-func TestDialRefusesNegativeTimeoutsBackoffsAndKeepalive(t *testing.T) {
+// Zero keeps its meaning: a zero backoff or MaxAttempts is the default.
+func TestDialRefusesNegativeTimeoutsRetriesAndKeepalive(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opt  Option
 	}{
 		{"WithDefaultTimeout", WithDefaultTimeout(-time.Second)},
 		{"WithExecutionTimeout", WithExecutionTimeout(-1)},
+		{"RetryPolicy.MaxAttempts", WithRetry(RetryPolicy{MaxAttempts: -1})},
 		{"RetryPolicy.InitialBackoff", WithRetry(RetryPolicy{MaxAttempts: 4, InitialBackoff: -time.Millisecond})},
 		{"RetryPolicy.MaxBackoff", WithRetry(RetryPolicy{MaxAttempts: 4, MaxBackoff: -time.Second})},
 		{"WithKeepalive Time", WithKeepalive(keepalive.ClientParameters{Time: -time.Second, Timeout: time.Second})},
@@ -36,14 +37,18 @@ func TestDialRefusesNegativeTimeoutsBackoffsAndKeepalive(t *testing.T) {
 	}
 }
 
-func TestDialTakesZeroBackoffsAsTheDefault(t *testing.T) {
-	c, err := Dial("127.0.0.1:1", WithRetry(RetryPolicy{MaxAttempts: 4}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.opts.retry.InitialBackoff != DefaultRetryPolicy.InitialBackoff || c.opts.retry.MaxBackoff != DefaultRetryPolicy.MaxBackoff {
-		t.Errorf("a zero backoff is not the default: %+v", c.opts.retry)
+// A zero field of a RetryPolicy is the default, MaxAttempts (4) too, as in the TS and Python SDKs;
+// a zero MaxAttempts used to disable retries.
+func TestDialTakesZeroRetryFieldsAsTheDefault(t *testing.T) {
+	for _, p := range []RetryPolicy{{}, {MaxAttempts: 4}} {
+		c, err := Dial("127.0.0.1:1", WithRetry(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if c.opts.retry != DefaultRetryPolicy {
+			t.Errorf("WithRetry(%+v) is %+v, want the default %+v", p, c.opts.retry, DefaultRetryPolicy)
+		}
 	}
 }
 

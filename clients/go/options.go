@@ -12,7 +12,8 @@ import (
 // RetryPolicy governs retries of idempotent calls that fail with UNAVAILABLE: exponential
 // backoff with jitter, never shorter than the server's RetryInfo delay, within the call's deadline.
 type RetryPolicy struct {
-	// MaxAttempts counts the first attempt; 1 disables retries. Default 4.
+	// MaxAttempts counts the first attempt; 1 disables retries. Default 4; zero means the
+	// default, a negative one makes Dial fail.
 	MaxAttempts int
 	// InitialBackoff doubles each attempt up to MaxBackoff. Defaults 100 ms and 2 s; zero means
 	// the default, a negative one makes Dial fail.
@@ -40,6 +41,8 @@ type options struct {
 	onRetry          func(RetryEvent)
 	keepalive        keepalive.ClientParameters
 	dialOptions      []grpc.DialOption
+	// closing is the client's, closed by Close: the unary interceptor's retry backoff ends at once.
+	closing <-chan struct{}
 }
 
 // DefaultKeepalive is used unless WithKeepalive says otherwise: without pings a stream to a server
@@ -47,7 +50,7 @@ type options struct {
 // forever, as TCP alone sees nothing wrong; with them it fails Unavailable and Subscribe and Watch resume.
 var DefaultKeepalive = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
 
-// Option configures Dial and New.
+// Option configures Dial.
 type Option func(*options)
 
 // WithTLS connects over TLS (nil config: system roots). Without it the connection is plaintext.
@@ -94,10 +97,13 @@ func buildOptions(opts []Option) (options, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	// A negative duration would otherwise pass unnoticed: a backoff read as the default, a deadline
+	// A negative value would otherwise pass unnoticed: a backoff read as the default, a deadline
 	// failing every call at once, a keepalive Time turning the pings off, a keepalive Timeout given to
-	// grpc-go as is. Zero keeps its meaning (backoffs and keepalive Timeout: the default; timeouts: no
-	// deadline; keepalive Time: no pings).
+	// grpc-go as is, a MaxAttempts disabling retries. Zero keeps its meaning (MaxAttempts, backoffs and
+	// keepalive Timeout: the default; timeouts: no deadline; keepalive Time: no pings).
+	if o.retry.MaxAttempts < 0 {
+		return o, fmt.Errorf("scriptengine: RetryPolicy.MaxAttempts must not be negative, not %d", o.retry.MaxAttempts)
+	}
 	for _, d := range []struct {
 		name  string
 		value time.Duration
@@ -116,8 +122,8 @@ func buildOptions(opts []Option) (options, error) {
 	if o.keepalive.Timeout == 0 {
 		o.keepalive.Timeout = DefaultKeepalive.Timeout
 	}
-	if o.retry.MaxAttempts < 1 {
-		o.retry.MaxAttempts = 1
+	if o.retry.MaxAttempts == 0 {
+		o.retry.MaxAttempts = DefaultRetryPolicy.MaxAttempts
 	}
 	if o.retry.InitialBackoff <= 0 {
 		o.retry.InitialBackoff = DefaultRetryPolicy.InitialBackoff
