@@ -89,6 +89,26 @@ def test_an_argument_with_no_json_form_fails_before_the_call(value: Any, why: st
     asyncio.run(main())
 
 
+def test_a_lone_surrogate_in_source_fails_before_the_call_as_in_an_argument() -> None:
+    """A str protobuf cannot encode (UTF-8) was a bare UnicodeEncodeError in source, while in an
+    argument it is InvalidArgumentError: source is the same now."""
+    source = "export default () => '\ud800'"
+    with se.Client("127.0.0.1:1", retry=se.NO_RETRY) as client:
+        with pytest.raises(se.InvalidArgumentError, match='argument "v"'):
+            client.run("export default (a) => a", {"v": "\ud800"})
+        for call in (lambda: client.run(source), lambda: client.run_script(source), lambda: client.compile(source)):
+            with pytest.raises(se.InvalidArgumentError, match=r"^INVALID_ARGUMENT: source: surrogates not allowed at offset 22 \(U\+D800\)") as info:
+                call()
+            assert [v.field for v in info.value.field_violations] == ["source"]
+
+    async def main() -> None:
+        async with se.AsyncClient("127.0.0.1:1", retry=se.NO_RETRY) as aclient:
+            for coro in (aclient.run(source), aclient.compile(source)):
+                with pytest.raises(se.InvalidArgumentError, match="source: surrogates not allowed"):
+                    await coro
+    asyncio.run(main())
+
+
 def test_such_arguments_type_check(tmp_path: Path) -> None:
     status, out = mypy("""
         import datetime, decimal

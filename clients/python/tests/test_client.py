@@ -7,6 +7,7 @@ import builtins
 import pathlib
 import socket
 import threading
+import time
 import types
 from typing import Any
 
@@ -252,4 +253,75 @@ def test_a_call_on_a_closed_client_is_the_typed_cancelled_error(server) -> None:
             await aclient.health()
         with pytest.raises(se.CancelledError, match="the client was closed"):
             aclient.events.subscribe(event_service_pb2.SubscribeRequest())
+    asyncio.run(main())
+
+
+def test_close_ends_calls_in_flight_with_the_typed_cancelled_error(server) -> None:
+    """As on AsyncClient and as the README says: a call in flight when a Client is closed ends with
+    CancelledError "the client was closed", not grpc's "Channel closed!", whether called directly,
+    through a future or as a raw stream."""
+    slow = "export default async () => { await new Promise((r) => setTimeout(r, 3000)); return 1 }"
+    client = se.Client(server.grpc)
+    future = client.scripts.RunScript.future(script_service_pb2.RunScriptRequest(source=slow))
+    stream = client.events.subscribe(event_service_pb2.SubscribeRequest())
+    ended: dict[str, BaseException | None] = {}
+
+    def outcome(name: str, call: Any) -> None:
+        try:
+            call()
+            ended[name] = None
+        except BaseException as e:  # noqa: BLE001 - the test looks at what ended the call
+            ended[name] = e
+
+    threads = [threading.Thread(target=outcome, args=args) for args in (
+        ("direct", lambda: client.run(slow)), ("future", lambda: future.result(10)), ("stream", lambda: list(stream)))]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    client.close()
+    for t in threads:
+        t.join(10)
+    assert sorted(ended) == ["direct", "future", "stream"]
+    for name, err in [*ended.items(), ("future.exception()", future.exception(1))]:
+        assert isinstance(err, se.CancelledError), (name, repr(err))
+        assert err.message == "the client was closed", name
+
+
+def test_async_calls_fail_when_awaited_not_when_made(server) -> None:
+    """An AsyncClient unary method returns a coroutine: a closed client's error comes when it is
+    awaited (as a deadline already passed does), not from the call that makes it."""
+    async def main() -> None:
+        aclient = se.AsyncClient(server.grpc)
+        await aclient.close()
+        calls = [aclient.scripts.health_check(script_service_pb2.HealthCheckRequest()),
+                 aclient.tools.ListTools(tool_service_pb2.ListToolsRequest(), timeout=5)]
+        for call in calls:
+            with pytest.raises(se.CancelledError, match="the client was closed"):
+                await call
+    asyncio.run(main())
+
+
+def test_cancel_ends_a_raw_stream(server) -> None:
+    """``cancel()`` on a raw server stream ends the call: a reader waiting on it gets CancelledError,
+    on Client and on AsyncClient (whose stream had no cancel() before), and the client goes on."""
+    with se.Client(server.grpc) as client:
+        stream = client.events.subscribe(event_service_pb2.SubscribeRequest())
+        assert next(stream).WhichOneof("message") == "started"
+        threading.Timer(0.3, stream.cancel).start()
+        with pytest.raises(se.CancelledError, match="cancelled"):
+            next(stream)
+        assert client.run("1") == 1
+
+    async def main() -> None:
+        async with se.AsyncClient(server.grpc) as aclient:
+            stream = aclient.events.subscribe(event_service_pb2.SubscribeRequest())
+            assert (await stream.__anext__()).WhichOneof("message") == "started"
+            asyncio.get_running_loop().call_later(0.3, stream.cancel)
+            with pytest.raises(se.CancelledError, match="the call was cancelled"):
+                await stream.__anext__()
+            closed = aclient.events.subscribe(event_service_pb2.SubscribeRequest())
+            await closed.aclose()
+            with pytest.raises(se.CancelledError, match="the call was cancelled"):
+                await closed.__anext__()
+            assert await aclient.run("1") == 1
     asyncio.run(main())

@@ -106,3 +106,42 @@ def test_wrong_futures_are_errors(tmp_path: Path) -> None:
     assert '"HealthCheckRequest"; expected "ExecuteScriptRequest"' in lines[0]
     assert 'expression has type "ExecuteScriptResponse", variable has type "int"' in lines[1]
     assert 'has no attribute "future"' in lines[2]  # a stream is iterated, not a future
+
+
+def test_raw_streams_type_check_with_cancel(tmp_path: Path) -> None:
+    """A raw server stream is an iterator with ``cancel()`` (ServerStream, AsyncServerStream), which is
+    how a caller ends it: typed as a plain Iterator/AsyncIterator, ``s.cancel()`` failed --strict."""
+    status, out = mypy("""
+        from typing import Any, AsyncIterator, Iterator
+        from scriptengine_client import AsyncClient, Client
+        from scriptengine_client._aio import _AsyncStream
+        from scriptengine_client._client import _Stream
+        from scriptengine.v1 import event_service_pb2, migration_service_pb2, registry_service_pb2
+        from scriptengine.v1.service_protocols import AsyncServerStream, ServerStream
+
+        def blocking(c: Client) -> int:
+            s = c.events.subscribe(event_service_pb2.SubscribeRequest())
+            for msg in s:
+                if msg.HasField("event"):
+                    s.cancel()
+            w = c.registry.WatchServices(registry_service_pb2.WatchServicesRequest())
+            changes: Iterator[registry_service_pb2.WatchServicesResponse] = w
+            w.close()
+            m = c.migrations.migrate_directory(migration_service_pb2.MigrateDirectoryRequest())
+            m.cancel()
+            return len(list(changes)) + len(list(m))
+
+        async def asyncio_(c: AsyncClient) -> None:
+            s = c.events.Subscribe(event_service_pb2.SubscribeRequest())
+            async for msg in s:
+                print(msg.WhichOneof("message"))
+                s.cancel()
+            w = c.registry.watch_services(registry_service_pb2.WatchServicesRequest())
+            changes: AsyncIterator[registry_service_pb2.WatchServicesResponse] = w
+            w.cancel()
+            await w.aclose()
+
+        def sdk_streams(s: _Stream, a: _AsyncStream) -> tuple[ServerStream[Any], AsyncServerStream[Any]]:
+            return s, a  # what the clients really return
+    """, tmp_path)
+    assert status == 0, out

@@ -28,15 +28,21 @@ class _AsyncMethod:
 
     def __call__(self, request: Any, *, timeout: Optional[float] = None,
                  metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> Any:
+        if not self._streaming:
+            return self._unary(request, timeout, metadata, kwargs)
         if self._client._closed:
             raise c.closed_error()
         md = c.metadata_with(self._client._token, metadata)
-        if self._streaming:
-            return _typed_stream(self._client, self._callable(request, timeout=c.stream_timeout(timeout), metadata=md, **kwargs))
-        return self._unary(request, timeout, md, kwargs)
+        return _AsyncStream(self._client, self._callable(request, timeout=c.stream_timeout(timeout), metadata=md, **kwargs))
 
-    async def _unary(self, request: Any, timeout: Optional[float], md: list, kwargs: dict) -> Any:
+    async def _unary(self, request: Any, timeout: Optional[float], metadata: Optional[Sequence[tuple[str, str]]],
+                     kwargs: dict[str, Any]) -> Any:
+        # Checked here, not in __call__: a call's every error comes when it is awaited, as a
+        # coroutine's does (one made but never awaited raises nothing).
         cl = self._client
+        if cl._closed:
+            raise c.closed_error()
+        md = c.metadata_with(cl._token, metadata)
         deadline = c.deadline_of(c.call_timeout(timeout, self._name, cl._default_timeout, cl._execution_timeout))
         attempt = 0
         while True:
@@ -63,17 +69,45 @@ class _AsyncMethod:
             await asyncio.sleep(delay)
 
 
-async def _typed_stream(client: "AsyncClient", call: Any) -> AsyncIterator[Any]:
-    try:
-        async for msg in call:
-            yield msg
-    except grpc.RpcError as rpc_error:
-        raise from_rpc_error(rpc_error) from None
-    except asyncio.CancelledError:
-        _raise_if_closed(client)
-        raise
-    finally:
-        call.cancel()
+class _AsyncStream:
+    """A server stream's responses (``async for``), its failures as typed errors. ``cancel()`` ends
+    the call (``aclose()`` too, awaited, as on the async generator it used to be); a reader waiting
+    on it then gets CancelledError, as on Client. The generated protocols type it as AsyncServerStream."""
+
+    def __init__(self, client: "AsyncClient", call: Any) -> None:
+        self._client, self._call = client, call
+        self._responses = call.__aiter__()
+        self._cancelled = False
+
+    def __aiter__(self) -> "_AsyncStream":
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self._responses.__anext__()
+        except grpc.RpcError as rpc_error:
+            raise from_rpc_error(rpc_error) from None
+        except asyncio.CancelledError:
+            _raise_if_closed(self._client)
+            # grpc.aio ends a call cancelled by cancel() as if the reader's own task were: the
+            # typed error instead, unless the task really is being cancelled.
+            if self._cancelled and not _task_cancelling():
+                raise c.cancelled_error() from None
+            raise
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._call.cancel()
+
+    async def aclose(self) -> None:
+        self.cancel()
+
+
+def _task_cancelling() -> bool:
+    """Whether the current task is being cancelled; False on Python 3.10, which has no
+    ``Task.cancelling()``."""
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    return cancelling is not None and cancelling() > 0
 
 
 def _raise_if_closed(client: "AsyncClient") -> None:
@@ -81,8 +115,7 @@ def _raise_if_closed(client: "AsyncClient") -> None:
     caller's own task being cancelled; when the task is not (``cancelling()`` is 0) and the client
     was closed, the call ends with the typed CancelledError instead, as in the sync client. Python
     3.10 has no ``Task.cancelling()``: there the closed client alone decides."""
-    cancelling = getattr(asyncio.current_task(), "cancelling", None)
-    if client._closed and (cancelling is None or cancelling() == 0):
+    if client._closed and not _task_cancelling():
         raise c.closed_error() from None
 
 
@@ -106,6 +139,7 @@ class AsyncClient:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         c.check_options(retry, default_timeout, execution_timeout)
+        c.check_token(token)
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
         options = c.channel_options(channel_options)
         self._channel = ChannelPool(lambda: grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options))
@@ -150,17 +184,21 @@ class AsyncClient:
     async def run_script(self, source: str, args: Optional[c.Arguments] = None, *,
                          context: Optional[script_pb2.ExecutionContext] = None,
                          compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.ExecutionResult:
-        req = script_service_pb2.RunScriptRequest(source=source, context=c.execution_context(args, context), compilation=compilation)
+        """As Client.run_script: the arguments are ``args``, or ``context.arguments`` when ``args`` is
+        None; giving both is a ValueError."""
+        req = script_service_pb2.RunScriptRequest(source=c.checked_text("source", source), context=c.execution_context(args, context), compilation=compilation)
         return (await self.scripts.RunScript(req, **kw)).result
 
     async def run(self, source: str, args: Optional[c.Arguments] = None, **kw: Any) -> c.JSON:
+        """As Client.run (``context.arguments`` are used when ``args`` is None; both is a ValueError)."""
         return c.value_of(await self.run_script(source, args, **kw))
 
     async def compile(self, source: str, compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.CompiledScript:
-        return (await self.scripts.CompileScript(script_service_pb2.CompileScriptRequest(source=source, context=compilation), **kw)).script
+        return (await self.scripts.CompileScript(script_service_pb2.CompileScriptRequest(source=c.checked_text("source", source), context=compilation), **kw)).script
 
     async def execute(self, script_id: str, args: Optional[c.Arguments] = None, *, version: int = 0,
                       context: Optional[script_pb2.ExecutionContext] = None, **kw: Any) -> c.JSON:
+        """As Client.execute (``context.arguments`` are used when ``args`` is None; both is a ValueError)."""
         req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
         return c.value_of((await self.scripts.ExecuteScript(req, **kw)).result)
 

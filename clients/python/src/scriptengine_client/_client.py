@@ -39,7 +39,7 @@ class _Method:
             raise c.closed_error()
         md = c.metadata_with(cl._token, metadata)
         if self._streaming:
-            return _Stream(self._callable(request, timeout=c.stream_timeout(timeout), metadata=md, **kwargs))
+            return _Stream(cl, self._callable(request, timeout=c.stream_timeout(timeout), metadata=md, **kwargs))
         deadline = c.deadline_of(self._timeout(timeout))
         attempt = 0
         while True:
@@ -47,7 +47,7 @@ class _Method:
             try:
                 return self._callable(request, timeout=c.remaining(deadline), metadata=md, **kwargs)
             except grpc.RpcError as rpc_error:
-                err = from_rpc_error(rpc_error)
+                err = c.closed_if(cl._closed, from_rpc_error(rpc_error))
             except ValueError:  # grpc's answer to a call on a channel closed meanwhile
                 if cl._closed:
                     raise c.closed_error() from None
@@ -77,7 +77,7 @@ class _Method:
         timeout = self._timeout(timeout)
         c.deadline_of(timeout)  # a deadline already passed raises here, as a direct call's does
         try:
-            return CallFuture(self._callable.future(request, timeout=timeout, metadata=md, **kwargs))
+            return CallFuture(self._callable.future(request, timeout=timeout, metadata=md, **kwargs), lambda: cl._closed)
         except ValueError:  # grpc's answer to a call on a channel closed meanwhile
             if cl._closed:
                 raise c.closed_error() from None
@@ -90,10 +90,11 @@ class _Method:
 
 class _Stream(Iterator[Any]):
     """A server stream's responses, its failures as typed errors. ``cancel()`` (also ``close()``)
-    ends the call from any thread; a reader blocked on it then gets CancelledError."""
+    ends the call from any thread; a reader blocked on it then gets CancelledError (the client's
+    "the client was closed" once it is closed). The generated protocols type it as ServerStream."""
 
-    def __init__(self, call: Any) -> None:
-        self._call = call
+    def __init__(self, client: "Client", call: Any) -> None:
+        self._client, self._call = client, call
 
     def __iter__(self) -> "_Stream":
         return self
@@ -102,7 +103,7 @@ class _Stream(Iterator[Any]):
         try:
             return next(self._call)
         except grpc.RpcError as rpc_error:
-            raise from_rpc_error(rpc_error) from None
+            raise c.closed_if(self._client._closed, from_rpc_error(rpc_error)) from None
 
     def cancel(self) -> None:
         self._call.cancel()
@@ -166,6 +167,7 @@ class Client:
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
         c.check_options(retry, default_timeout, execution_timeout)
+        c.check_token(token)
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
         options = c.channel_options(channel_options)
         self._channel = ChannelPool(lambda: grpc.secure_channel(address, creds, options) if creds else grpc.insecure_channel(address, options))
@@ -213,19 +215,25 @@ class Client:
     def run_script(self, source: str, args: Optional[c.Arguments] = None, *,
                    context: Optional[script_pb2.ExecutionContext] = None,
                    compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.ExecutionResult:
-        """Runs ad-hoc source; returns the full ExecutionResult whatever the script's outcome."""
-        req = script_service_pb2.RunScriptRequest(source=source, context=c.execution_context(args, context), compilation=compilation)
+        """Runs ad-hoc source; returns the full ExecutionResult whatever the script's outcome. The
+        arguments are ``args``, or ``context.arguments`` when ``args`` is None: giving both is a
+        ValueError (neither silently wins)."""
+        req = script_service_pb2.RunScriptRequest(source=c.checked_text("source", source), context=c.execution_context(args, context), compilation=compilation)
         return self.scripts.RunScript(req, **kw).result
 
     def run(self, source: str, args: Optional[c.Arguments] = None, **kw: Any) -> c.JSON:
-        """Runs ad-hoc source with these arguments and returns its JSON value (ScriptFailedError if it fails)."""
+        """Runs ad-hoc source with these arguments and returns its JSON value (ScriptFailedError if it
+        fails). A ``context=`` may hold the arguments instead, as for run_script."""
         return c.value_of(self.run_script(source, args, **kw))
 
     def compile(self, source: str, compilation: Optional[script_pb2.CompilationContext] = None, **kw: Any) -> script_pb2.CompiledScript:
-        return self.scripts.CompileScript(script_service_pb2.CompileScriptRequest(source=source, context=compilation), **kw).script
+        return self.scripts.CompileScript(script_service_pb2.CompileScriptRequest(source=c.checked_text("source", source), context=compilation), **kw).script
 
     def execute(self, script_id: str, args: Optional[c.Arguments] = None, *, version: int = 0,
                 context: Optional[script_pb2.ExecutionContext] = None, **kw: Any) -> c.JSON:
+        """Runs a stored script (its latest version, or ``version``) and returns its JSON value
+        (ScriptFailedError if it fails). The arguments are ``args``, or ``context.arguments`` when
+        ``args`` is None: giving both is a ValueError."""
         req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
         return c.value_of(self.scripts.ExecuteScript(req, **kw).result)
 

@@ -27,7 +27,7 @@ from scriptengine.v1 import (
 )
 
 from ._arguments import argument_value
-from ._errors import CancelledError, EventsLostError, ResourceExhaustedError, ScriptEngineError, ScriptFailedError, TimeoutError, UnavailableError
+from ._errors import CancelledError, EventsLostError, FieldViolation, InvalidArgumentError, ResourceExhaustedError, ScriptEngineError, ScriptFailedError, TimeoutError, UnavailableError
 from ._pool import OWN_CONNECTION
 
 PACKAGE = "scriptengine.v1"
@@ -162,13 +162,29 @@ def values_of(args: Optional[Arguments]) -> dict[str, struct_pb2.Value]:
 
 
 def execution_context(args: Optional[Arguments], context: Optional[script_pb2.ExecutionContext]) -> script_pb2.ExecutionContext:
+    """``context`` with ``args`` as its arguments. A context's own arguments are sent when no ``args``
+    is given (they used to be dropped); given both, which should win is unknown: ValueError."""
     ctx = script_pb2.ExecutionContext()
     if context is not None:
+        if args is not None and context.arguments:
+            raise ValueError("arguments given both as args and in context.arguments: give them in one of the two")
         ctx.CopyFrom(context)
-    ctx.ClearField("arguments")
     for k, v in values_of(args).items():
         ctx.arguments[k].CopyFrom(v)
     return ctx
+
+
+def checked_text(field: str, text: str) -> str:
+    """``text`` if protobuf can encode it (UTF-8): a lone surrogate would raise a bare
+    UnicodeEncodeError where the message is built; InvalidArgumentError naming the field instead, as
+    for an argument, before anything is sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        reason = f"{err.reason} at offset {err.start} (U+{ord(text[err.start]):04X})"
+        raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"{field}: {reason}",
+                                   field_violations=[FieldViolation(field, reason)]) from None
+    return text
 
 
 # Every integer up to this magnitude is exact in a double (JavaScript's Number.MAX_SAFE_INTEGER + 1).
@@ -202,8 +218,45 @@ def value_of(result: script_pb2.ExecutionResult) -> JSON:
 CREDENTIAL_KEYS = frozenset({"authorization", "x-api-key"})
 
 
+# What grpc accepts in a metadata key; a value of a key not ending in "-bin" is printable ASCII.
+_METADATA_KEY = re.compile(r"[0-9a-z_.\-]+")
+_INVALID_VALUE_CHAR = re.compile(r"[^\x20-\x7e]")
+# A token is visible ASCII, as the server's configuration and the CLI require (a space or tab
+# around it is trimmed by some stacks, so such a token could never match).
+_INVALID_TOKEN_CHAR = re.compile(r"[^\x21-\x7e]")
+
+
+def check_token(token: Optional[str]) -> None:
+    """Refuses, when the client is built, a token a header cannot carry (a newline read from a file
+    with it, a non-ASCII letter): grpc failed each call INTERNAL "Invalid metadata", logging to stderr.
+    The message says where, never the token."""
+    if token and (bad := _INVALID_TOKEN_CHAR.search(token)):
+        raise ValueError(f"token holds a character a header cannot carry at offset {bad.start()} "
+                         f"(U+{ord(bad.group()):04X}): a token is visible ASCII")
+
+
+def _check_metadata(md: Sequence[tuple[str, Any]]) -> None:
+    """Refuses metadata grpc would fail the call on (INTERNAL "Invalid metadata", logging to stderr):
+    a key must be lowercase letters, digits, "-", "_" or "."; a value printable ASCII unless its key
+    ends in "-bin". The message names the key, never the value."""
+    for key, value in md:
+        if not isinstance(key, str) or not _METADATA_KEY.fullmatch(key):
+            raise ValueError(f"metadata key {key!r} is not one grpc can send: lowercase letters, digits, '-', '_' and '.' only")
+        if key.endswith("-bin"):
+            continue
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        if not isinstance(text, str):
+            raise ValueError(f"metadata {key!r}: the value is a {type(value).__name__}, not a str")
+        if bad := _INVALID_VALUE_CHAR.search(text):
+            raise ValueError(f"metadata {key!r}: the value holds a character a header cannot carry at offset "
+                             f"{bad.start()} (U+{ord(bad.group()):04X}); only a key ending in -bin carries binary")
+
+
 def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """The call's metadata: ``extra`` (checked), with the client's token unless ``extra`` names a
+    principal itself."""
     md = list(extra or ())
+    _check_metadata(md)
     if token and not any(k.lower() in CREDENTIAL_KEYS for k, _ in md):
         md.append(("authorization", f"Bearer {token}"))
     return md
@@ -247,6 +300,18 @@ def remaining(deadline: Optional[float]) -> Optional[float]:
 def closed_error() -> CancelledError:
     """What a call on a closed client raises, in both clients (grpc says ValueError or UsageError)."""
     return CancelledError(grpc.StatusCode.CANCELLED, "the client was closed")
+
+
+def cancelled_error() -> CancelledError:
+    """What a call its caller cancelled (a future's or a stream's ``cancel()``) raises."""
+    return CancelledError(grpc.StatusCode.CANCELLED, "the call was cancelled")
+
+
+def closed_if(client_closed: bool, err: ScriptEngineError) -> ScriptEngineError:
+    """``err``, unless it is the CANCELLED grpc ends a call with when close() closes its channel
+    ("Channel closed!"): then the CancelledError of a call on a closed client, as the README says
+    and the asyncio client gives."""
+    return closed_error() if client_closed and isinstance(err, CancelledError) else err
 
 
 def fell_behind(err: ScriptEngineError) -> bool:

@@ -25,7 +25,26 @@ class FieldViolation(NamedTuple):
     """Why it is invalid."""
 
 
-class ScriptEngineError(Exception):
+def _rebuilt(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """An SDK exception as pickled: made without __init__ (its ``args`` hold the formatted text, not
+    what __init__ takes), its text and every field set back as they were."""
+    err = cls.__new__(cls, *args)
+    err.args = args  # OSError's __new__ (TimeoutError) leaves them to __init__
+    err.__dict__.update(state)
+    return err
+
+
+class _Picklable(Exception):
+    """Pickles and copies with every field. An exception pickles as its type and ``args``, called
+    again, and these take other arguments than the text ``args`` holds: a pickled one failed to
+    rebuild, so an error raised in a ProcessPoolExecutor worker broke the pool instead of reaching
+    the caller."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+class ScriptEngineError(_Picklable):
     """A failed call. ``code`` is a grpc.StatusCode; ``reason``/``domain``/``metadata`` come from
     ErrorInfo; ``retry_delay`` (seconds) from RetryInfo, or None; ``field_violations`` from
     BadRequest; ``details`` holds every google.rpc.Status detail as sent (``Any`` messages)."""
@@ -166,7 +185,7 @@ def from_rpc_error(err: Any) -> ScriptEngineError:
                field_violations=field_violations, details=details)
 
 
-class ScriptFailedError(Exception):
+class ScriptFailedError(_Picklable):
     """Raised by ``run``/``execute`` when the script ran to its end and did not succeed (it threw, or
     returned what cannot be sent). Not an RPC failure; ``result`` is the full ExecutionResult. A run
     stopped by a limit (time, memory, output) is an RPC error instead, with ``output``."""
@@ -180,7 +199,7 @@ class ScriptFailedError(Exception):
         super().__init__(f"{self.kind_name}: {result.error.name or 'Error'}: {result.error.message}")
 
 
-class EventsLostError(Exception):
+class EventsLostError(_Picklable):
     """Ends ``subscribe()`` when the server reports missed events and no ``on_lost`` is given."""
 
     def __init__(self, lost: Any) -> None:

@@ -6,7 +6,8 @@ from typing import Any, Callable, Generic, Optional, TypeVar
 
 import grpc
 
-from ._errors import CancelledError, from_rpc_error
+from ._common import cancelled_error, closed_if
+from ._errors import from_rpc_error
 
 # Covariant: the generated protocols' UnaryMethod returns CallFuture[response] from a covariant slot.
 R_co = TypeVar("R_co", covariant=True)
@@ -17,8 +18,8 @@ class CallFuture(grpc.Future, Generic[R_co]):
     ``trailing_metadata()``), with the SDK's typed errors from ``result()`` and ``exception()``.
     ``CallFuture[ExecuteScriptResponse]`` is what ``client.scripts.ExecuteScript.future()`` returns."""
 
-    def __init__(self, call: Any) -> None:
-        self._call = call
+    def __init__(self, call: Any, client_closed: Callable[[], bool] = lambda: False) -> None:
+        self._call, self._client_closed = call, client_closed
 
     def cancel(self) -> bool:
         return bool(self._call.cancel())
@@ -39,16 +40,16 @@ class CallFuture(grpc.Future, Generic[R_co]):
             response: R_co = self._call.result(timeout)
             return response
         except grpc.FutureCancelledError:
-            raise _cancelled_error() from None
+            raise cancelled_error() from None
         except grpc.RpcError as rpc_error:
-            raise from_rpc_error(rpc_error) from None
+            raise closed_if(self._client_closed(), from_rpc_error(rpc_error)) from None
 
     def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
         try:
             err = self._call.exception(timeout)
         except grpc.FutureCancelledError:
-            return _cancelled_error()
-        return None if err is None else from_rpc_error(err)
+            return cancelled_error()
+        return None if err is None else closed_if(self._client_closed(), from_rpc_error(err))
 
     def traceback(self, timeout: Optional[float] = None) -> Any:
         return self._call.traceback(timeout)
@@ -58,7 +59,3 @@ class CallFuture(grpc.Future, Generic[R_co]):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._call, name)
-
-
-def _cancelled_error() -> CancelledError:
-    return CancelledError(grpc.StatusCode.CANCELLED, "the call was cancelled")
