@@ -24,6 +24,8 @@ export interface ToolCaller {
   hostTools?: readonly string[];
   /** The tool's http requests count against the caller's. */
   network: NetworkBudget;
+  /** The caller's working_directory: the fs tool a tool calls reads there, as its caller's would. */
+  workingDirectory?: string;
   /** The tool's own network and file I/O counts toward the caller's ResourceUsage. */
   reportIo?: (networkBytes: number, fileBytes: number) => void;
 }
@@ -61,7 +63,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, { workingDirectory: input.workingDirectory, roots: input.fsRoots ?? [] }, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, byCaller: info.byCaller, hostTools: input.callerHostTools, network, reportIo: info.reportIo });
+        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, byCaller: info.byCaller, hostTools: input.callerHostTools, network, workingDirectory: input.workingDirectory, reportIo: info.reportIo });
     }
   };
 }

@@ -325,7 +325,7 @@ export class ToolRegistry {
     // caller's deadline passes. Its own limit is the operation timeout's; its CPU share is of the
     // shorter of the two, the time it has (execute).
     const timeoutMs = this.#d.config.resourceLimits.operationTimeoutMs;
-    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller });
+    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, workingDirectory: caller?.workingDirectory, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     if (!outcome.success) {
       const e = outcome.error;
@@ -342,7 +342,8 @@ export class ToolRegistry {
 
   /**
    * Runs a tool's script once. Host tools the source uses are granted when `level` grants them;
-   * `hostTools` replaces the real host tools (smoke runs never reach the network or the disk).
+   * `hostTools` replaces the real host tools (smoke runs never reach the network or the disk); the fs
+   * tool reads in `workingDirectory`, its calling script's.
    * `caller` counts the run against that caller's concurrent executions (a migration's describe
    * and smoke runs); a tool called from a script has none: its script already holds the slot.
    * `deadlineMs`, the time its calling script's call may take, may cut the wall limit, and so its CPU
@@ -357,7 +358,7 @@ export class ToolRegistry {
     timeoutMs: number,
     signal?: AbortSignal,
     parentExecutionId?: string,
-    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; caller?: { key: string; limit: number }; deadlineMs?: number; deadlineByCaller?: boolean } = {},
+    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; workingDirectory?: string; caller?: { key: string; limit: number }; deadlineMs?: number; deadlineByCaller?: boolean } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
     const own = toolLimits(config, level, timeoutMs, tool.hostTools);
@@ -381,6 +382,8 @@ export class ToolRegistry {
           options.hostTools ??
           toolBridge({
             level,
+            workingDirectory: options.workingDirectory,
+            fsRoots: config.tools.fsRoots,
             ...hostToolOptions(config),
             network: options.network ?? config.resourceLimits.maxNetworkRequests,
             // A tool calls host tools only; registered tools do not call each other (no recursion).
