@@ -281,11 +281,17 @@ function withEncodingsInLowerCase(handler: Handler): Handler {
 function refuseForeignCall(ctx: HandlerContext, corsOrigins: string[]): void {
   const foreign = foreignCaller(new URL(ctx.url).host, ctx.requestHeader.get("origin"), corsOrigins, ctx.requestHeader.get("sec-fetch-site"), ctx.requestHeader.has(SCRIPT_REQUEST_HEADER));
   if (!foreign) return;
+  throw serviceError("SECURITY_VIOLATION", foreignRefusal(foreign), { metadata: { [foreign.what]: foreign.value } });
+}
+
+/** Why a foreign caller is refused, in the RPC error and the plain 403 alike. */
+function foreignRefusal(foreign: NonNullable<ReturnType<typeof foreignCaller>>): string {
   const why = foreign.what === "origin" ? "from an origin not in server.cors_origins"
     : foreign.what === "fetch_site" ? "a browser's request from another site"
     : foreign.what === "script" ? "a script's, through the http tool"
+    : foreign.what === "authority" ? "addressed to no plain host[:port]"
     : "addressed to a name that is not loopback";
-  throw serviceError("SECURITY_VIOLATION", `no credentials are configured: only local clients may call, and this request is ${why}`, { metadata: { [foreign.what]: foreign.value } });
+  return `no credentials are configured: only local clients may call, and this request is ${why}`;
 }
 
 /**
@@ -302,7 +308,7 @@ function withLocalCallersOnly(handler: Handler, corsOrigins: string[], services:
     if (foreign && (!rpc || foreign.what === "authority")) {
       res.statusCode = 403;
       res.setHeader("content-type", "text/plain; charset=utf-8");
-      res.end("forbidden: no credentials are configured, and this request is not from a local client\n");
+      res.end(`forbidden: ${foreignRefusal(foreign)}\n`);
       return;
     }
     handler(req, res);

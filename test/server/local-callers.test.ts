@@ -104,10 +104,12 @@ describe("no credentials: the HTTP door serves local clients only", () => {
     expect(await grpc(open, `localhost:${port(open)}`)).toEqual({ status: "0", reason: undefined });
   });
 
-  it("other paths and preflights from a foreign name or origin get a plain 403", async () => {
-    expect((await h1(open, { host: `attacker.example:${port(open)}` }, "/", "GET")).status).toBe(403);
-    expect((await h1(open, { host: open.http, origin: "http://evil.example", "access-control-request-method": "POST" }, HEALTH, "OPTIONS")).status).toBe(403);
-    expect((await h1(open, { host: `attacker@127.0.0.1:${port(open)}` })).status).toBe(403);
+  it("other paths and preflights from a foreign name or origin get a plain 403 saying why", async () => {
+    const why = "forbidden: no credentials are configured: only local clients may call, and this request is";
+    expect(await h1(open, { host: `attacker.example:${port(open)}` }, "/", "GET")).toEqual({ status: 403, body: `${why} addressed to a name that is not loopback\n` });
+    expect(await h1(open, { host: open.http, origin: "http://evil.example", "access-control-request-method": "POST" }, HEALTH, "OPTIONS"))
+      .toEqual({ status: 403, body: `${why} from an origin not in server.cors_origins\n` });
+    expect(await h1(open, { host: `attacker@127.0.0.1:${port(open)}` })).toEqual({ status: 403, body: `${why} addressed to no plain host[:port]\n` });
   });
 
   it("with credentials configured the token decides, not the Host", async () => {

@@ -38,8 +38,11 @@ it("refuses a Production script's call to its own engine, even with the marking 
   expect(direct.result?.returnValue).toBe("ran at development");
 }, 30_000);
 
-it("answers a path that is no RPC 403 for the tool's request", async () => {
-  const source = `export default async (a, ctx) => (await ctx.tools.http({ url: "http://${server.http}/nothing-here" })).status`;
+it("answers a path that is no RPC 403 for the tool's request, saying why", async () => {
+  const source = `export default async (a, ctx) => { const r = await ctx.tools.http({ url: "http://${server.http}/nothing-here" }); return [r.status, r.body] }`;
   const res = await fetch(`http://${server.http}/scriptengine.v1.ScriptService/RunScript`, { method: "POST", headers: { "content-type": "application/json" }, body: runScript(source, "PRODUCTION", ["http"]) });
-  expect(((await res.json()) as { result?: { returnValue?: unknown } }).result?.returnValue).toBe(403);
+  // It is a local client's request: refused as a script's (it read "not from a local client").
+  expect(((await res.json()) as { result?: { returnValue?: unknown } }).result?.returnValue).toEqual([
+    403, "forbidden: no credentials are configured: only local clients may call, and this request is a script's, through the http tool\n",
+  ]);
 }, 30_000);
