@@ -59,6 +59,7 @@ export function applyTelemetryDefaults(settings: TelemetrySettings, env: NodeJS.
     env.OTEL_TRACES_EXPORTER ??= "none";
   }
   env.OTEL_LOGS_EXPORTER ??= "none"; // the service logs to stderr; OTel logs are not wired
+  signalEndpointsKeepingQuery(env);
   let metricExporters = (env.OTEL_METRICS_EXPORTER ?? (settings.otlp ? "otlp" : "")).split(",").map((s) => s.trim()).filter(Boolean);
   if (settings.prometheusAddress) {
     const i = settings.prometheusAddress.lastIndexOf(":");
@@ -67,6 +68,31 @@ export function applyTelemetryDefaults(settings: TelemetrySettings, env: NodeJS.
     metricExporters = metricExporters.filter((e) => e !== "none" && e !== "prometheus").concat("prometheus");
   }
   env.OTEL_METRICS_EXPORTER = metricExporters.length > 0 ? metricExporters.join(",") : "none";
+}
+
+/**
+ * Over HTTP the exporter sends each signal to OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/<signal>", joined as
+ * text: a query in the endpoint (a collector's key) ended up before the path ("/?key=k/v1/traces", the
+ * key read as "k/v1/traces"). Such an endpoint is split into the per-signal endpoints, used as given,
+ * the query after each path; a per-signal endpoint set explicitly wins. Over gRPC no path is added.
+ */
+function signalEndpointsKeepingQuery(env: NodeJS.ProcessEnv): void {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  let url: URL;
+  try {
+    url = new URL(base ?? "");
+  } catch {
+    return;
+  }
+  if (!url.search || (url.protocol !== "http:" && url.protocol !== "https:")) return;
+  for (const signal of ["traces", "metrics"] as const) {
+    const upper = signal.toUpperCase();
+    const protocol = env[`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? "http/protobuf";
+    if (!protocol.trim().startsWith("http/")) continue;
+    const one = new URL(url.href);
+    one.pathname = `${one.pathname.replace(/\/+$/, "")}/v1/${signal}`;
+    env[`OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`] ??= one.href;
+  }
 }
 
 const isTrue = (v: string | undefined) => v?.trim().toLowerCase() === "true";

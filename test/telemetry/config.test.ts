@@ -27,6 +27,18 @@ describe("telemetry configuration", () => {
     }
   });
 
+  it("an OTLP endpoint with a query is split into per-signal endpoints, the query after each path", () => {
+    const env: NodeJS.ProcessEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example/otlp/?api-key=k&x=1", OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://mine/m" };
+    applyTelemetryDefaults(settings(), env);
+    expect([env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT]).toEqual(["https://collector.example/otlp/v1/traces?api-key=k&x=1", "http://mine/m"]);
+    // No query, or gRPC (no path added there): left to the exporter.
+    for (const plain of [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318/otlp" }, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317?k=1", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }]) {
+      const e: NodeJS.ProcessEnv = { ...plain };
+      applyTelemetryDefaults(settings(), e);
+      expect([e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT]).toEqual([undefined, undefined]);
+    }
+  });
+
   it("maps the keys onto OTEL_* defaults; explicit variables win", () => {
     const env: NodeJS.ProcessEnv = {};
     applyTelemetryDefaults(settings({ prometheusAddress: "127.0.0.1:9464" }), env);

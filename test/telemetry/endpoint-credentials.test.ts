@@ -26,6 +26,8 @@ it("the start line shows the OTLP endpoint with its credentials masked, and expo
   await oneSpan(server);
   await until("a span export reaches the collector", () => collector.received.length > 0, { timeoutMs: 20_000 });
   expect(collector.received[0]!.authorization).toBe(`Basic ${Buffer.from(`ops:${KEY}`).toString("base64")}`);
+  // The query stays a query, after the signal's path (it was sent as "/?api-key=KEY/v1/traces").
+  expect(collector.received[0]!.path).toBe(`/v1/traces?api-key=${KEY}`);
   expect(server.logs()).not.toContain(KEY);
   const started = server.logs().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "telemetry started");
   expect(started?.otlp_endpoint).toBe(`http://***@127.0.0.1:${port}/?api-key=***`);
