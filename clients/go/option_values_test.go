@@ -37,8 +37,9 @@ func TestDialRefusesNegativeTimeoutsRetriesAndKeepalive(t *testing.T) {
 	}
 }
 
-// A zero field of a RetryPolicy is the default, MaxAttempts (4) too, as in the TS and Python SDKs;
-// a zero MaxAttempts used to disable retries.
+// A zero field of a RetryPolicy is the default, MaxAttempts (4) too: a Go zero value is a field left
+// out, which the TS and Python SDKs read as their default too (a policy that sets only the backoff
+// kept no retries). MaxAttempts 1 is "no retries".
 func TestDialTakesZeroRetryFieldsAsTheDefault(t *testing.T) {
 	for _, p := range []RetryPolicy{{}, {MaxAttempts: 4}} {
 		c, err := Dial("127.0.0.1:1", WithRetry(p))

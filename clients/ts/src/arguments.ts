@@ -25,6 +25,23 @@ export type ArgumentValue =
 /** A JSON object of script arguments. */
 export type Arguments = Record<string, ArgumentValue>;
 
+/**
+ * What `run`/`execute` take as arguments: `T` when it is an object (not an array) each of whose
+ * properties is an ArgumentValue, or an object or array of them. Unlike `Arguments` (an index signature) it takes objects typed by an
+ * interface, which TypeScript never lets match an index signature. A property that is a function, a
+ * symbol or a BigInt, or of type unknown, becomes `never` here, so passing it is a type error.
+ */
+export type ArgumentsOf<T> = object & { [K in keyof T as K extends string ? K : never]: ArgumentOf<T[K]> };
+
+/** One property of ArgumentsOf: as it is when an ArgumentValue already, else checked member by member. */
+type ArgumentOf<T> = T extends ArgumentValue
+  ? T
+  : T extends ((...args: never[]) => unknown) | symbol | bigint
+    ? never
+    : T extends object
+      ? { [K in keyof T]: ArgumentOf<T[K]> }
+      : never;
+
 /** How deep arrays and objects may nest in one argument: the server's bound (as for return values). */
 export const MAX_ARGUMENT_DEPTH = 32;
 
@@ -90,9 +107,9 @@ function invalidArgument(name: string, description: string, cause?: unknown): In
 }
 
 /** The arguments as google.protobuf.Values; an argument that is undefined is left out. */
-export function argumentValues(args: Arguments | undefined): Record<string, Value> {
+export function argumentValues<A extends ArgumentsOf<A> = Arguments>(args: A | undefined): Record<string, Value> {
   const values: [string, Value][] = [];
-  for (const [name, value] of Object.entries(args ?? {})) {
+  for (const [name, value] of Object.entries(args ?? {}) as [string, unknown][]) {
     let json: JsonValue | undefined;
     try {
       json = toJsonValue(value, name, child("", name).replace(/^\./, ""), new Set());

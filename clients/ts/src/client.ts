@@ -2,11 +2,11 @@
 // typed client per service, per-call deadlines with defaults, bearer token, typed errors,
 // retries for UNAVAILABLE on idempotent calls, a resuming event subscription and helpers.
 // This module imports nothing Node-specific, so browsers and edge runtimes can use it.
-import { create, toJson, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary, toJson, toJsonString, type DescMessage, type DescMethod, type DescMethodStreaming, type DescMethodUnary, type DescService, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type CallOptions, type Client, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
 import { mappingStreamErrors } from "./stream-errors.ts";
-import { invalidOption } from "./option-values.ts";
+import { checkedHeaders, invalidOption } from "./option-values.ts";
 import { ScriptService } from "../../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { MigrationService } from "../../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import { EventService } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
@@ -19,15 +19,15 @@ import type { MigrationConfigSchema, MigrationResult, RollbackConfigSchema, Roll
 import { LossReason, type EventsLost, type SubscriptionStarted } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
 import type { ServiceEvent } from "../../../gen/ts/scriptengine/v1/events_pb.js";
 import { ChangeKind, type WatchServicesResponse } from "../../../gen/ts/scriptengine/v1/registry_service_pb.js";
-import { argumentValues, type Arguments } from "./arguments.ts";
+import { argumentValues, type Arguments, type ArgumentsOf } from "./arguments.ts";
 import { checkOptionValues } from "./option-values.ts";
-export type { Arguments, ArgumentValue } from "./arguments.ts";
+export type { Arguments, ArgumentsOf, ArgumentValue } from "./arguments.ts";
 /** For calls made on the generated clients (`client.scripts`): arguments converted as run() and execute() do. */
 export { argumentValues, MAX_ARGUMENT_DEPTH } from "./arguments.ts";
-import { CancelledError, EventsLostError, ResourceExhaustedError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
+import { CancelledError, EventsLostError, InternalError, InvalidArgumentError, ResourceExhaustedError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
 
 export interface RetryOptions {
-  /** Attempts in all, the first included (default 4). 1 disables retries. */
+  /** Attempts in all, the first included (default 4). 1 disables retries; Infinity retries until the deadline. A whole number (NaN, negative or fractional: InvalidArgumentError). */
   maxAttempts?: number;
   /** First backoff (default 100 ms); doubles each attempt, with full jitter. */
   initialBackoffMs?: number;
@@ -36,9 +36,16 @@ export interface RetryOptions {
 }
 
 export interface ClientOptions {
-  /** Sent as `authorization: Bearer <token>` on every call but those whose headers (`headers` or the call's own) have `authorization` or `x-api-key`. */
+  /**
+   * Sent as `authorization: Bearer <token>` on every call but those whose headers (`headers` or the
+   * call's own) have `authorization` or `x-api-key`. Visible ASCII, else InvalidArgumentError here.
+   */
   token?: string;
-  /** Extra headers sent on every call. */
+  /**
+   * Extra headers sent on every call: gRPC metadata, names of letters, digits, "-", "_" and ".",
+   * values of printable ASCII (a "-bin" header's value is base64), else InvalidArgumentError here. A
+   * call's own headers are held to the same, InvalidArgumentError before anything is sent.
+   */
   headers?: Record<string, string>;
   /**
    * Deadline of unary calls that set no `timeoutMs` (default 30 s). 0 or Infinity: no client deadline
@@ -146,6 +153,52 @@ function deadlineOf(timeMs: number): number {
   return timeMs > MAX_TIMER_MS ? Infinity : Date.now() + timeMs;
 }
 
+/** A request the client could not encode: the caller's mistake, and no request was made. */
+const notEncodable = (message: string, cause?: unknown) =>
+  new InvalidArgumentError(new ConnectError(`the request cannot be encoded: ${message}`, Code.InvalidArgument, undefined, undefined, cause));
+
+/** Why `request` cannot be encoded in binary or JSON, if it cannot. */
+function encodingFailure(schema: DescMessage, request: unknown): string | undefined {
+  for (const encode of [toBinary, toJsonString]) {
+    try {
+      encode(schema, create(schema, request as MessageInitShape<DescMessage>));
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A unary request the client could not encode (a uint32 field of -1 or 1.5, a Duration past what JSON
+ * writes) fails before the request is made (gRPC-Web and grpc-http2 send the headers, then reset the
+ * call), but every transport reports it as INTERNAL (connect-es's "serialize binary: …", the JSON
+ * encoder's own message). Encoding the request again tells it from a server's INTERNAL: it fails with
+ * the message the error quotes. Only failed calls pay for this.
+ */
+function unencodable(err: ScriptEngineError, schema: DescMessage, request: unknown): ScriptEngineError {
+  if (!(err instanceof InternalError) || err.details.length > 0) return err;
+  const message = encodingFailure(schema, request);
+  return message && err.rawMessage.includes(message) ? notEncodable(message, err) : err;
+}
+
+/**
+ * A server-streaming call's one request, checked before the call starts: the HTTP transports send
+ * their headers before they encode the body. One message per stream, so the check costs nothing.
+ */
+async function checkedRequest<I extends DescMessage>(schema: I, input: AsyncIterable<MessageInitShape<I>>): Promise<AsyncIterable<MessageInitShape<I>>> {
+  const requests: MessageInitShape<I>[] = [];
+  for await (const request of input) {
+    const message = encodingFailure(schema, request);
+    if (message) throw notEncodable(message);
+    requests.push(request);
+    break;
+  }
+  return (async function* () {
+    yield* requests;
+  })();
+}
+
 /** What a transport is given for a deadline: undefined for none. */
 const remainingMs = (deadline: number) => (deadline === Infinity ? undefined : Math.max(1, deadline - Date.now()));
 
@@ -156,9 +209,12 @@ const remainingMs = (deadline: number) => (deadline === Infinity ? undefined : M
 export function withDefaults(inner: Transport, options: ClientOptions = {}): Transport {
   checkOptionValues(options);
   const retry = retryPolicy(options);
+  const clientHeaders = checkedHeaders(options.headers);
+  // A call's own headers are checked as the client's were (checkOptionValues): what one transport
+  // cannot send is refused on all, before anything is sent.
   const headersFor = (init: HeadersInit | undefined) => {
-    const h = new Headers(options.headers);
-    new Headers(init).forEach((v, k) => h.set(k, v));
+    const h = new Headers(clientHeaders);
+    checkedHeaders(init).forEach((v, k) => h.set(k, v));
     // An x-api-key (like an authorization) names the principal the call runs as: the token beside
     // it would be a second credential, which the server refuses when they differ.
     if (options.token && !h.has("authorization") && !h.has("x-api-key")) h.set("authorization", `Bearer ${options.token}`);
@@ -175,7 +231,7 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
         try {
           return await inner.unary(method, signal, remainingMs(deadline), h, input, contextValues);
         } catch (e) {
-          const err = toScriptEngineError(e);
+          const err = unencodable(toScriptEngineError(e), method.input, input);
           if (!idempotent || !(err instanceof UnavailableError) || attempt >= retry.maxAttempts || signal?.aborted) throw err;
           const delayMs = backoffMs(attempt, retry, err.retryDelayMs);
           if (Date.now() + delayMs >= deadline) throw err;
@@ -188,13 +244,55 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
       let res: StreamResponse<I, O>;
       const deadline = timeoutMs === undefined ? Infinity : deadlineOf(timeoutMs);
       try {
-        res = await inner.stream(method, signal, remainingMs(deadline), headersFor(header), input, contextValues);
+        const requests = method.methodKind === "server_streaming" ? await checkedRequest(method.input, input) : input;
+        res = await inner.stream(method, signal, remainingMs(deadline), headersFor(header), requests, contextValues);
       } catch (e) {
         throw toScriptEngineError(e);
       }
       return mappingStreamErrors(res, toScriptEngineError);
     },
   };
+}
+
+/**
+ * A stream whose call ends when the reader leaves it early (break, return, a throw): its own signal,
+ * aborted as the caller's `signal` is, is aborted by the iterator's return(). createClient's stream
+ * iterables have no return(), so a loop left early otherwise left the call open on the server (and on
+ * Connect and gRPC-Web, which hold no connection close() could end, the process alive).
+ */
+function leavable<T>(start: (signal: AbortSignal) => AsyncIterable<T>, signal: AbortSignal | undefined): AsyncIterable<T> {
+  const call = new AbortController();
+  const forward = () => call.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener("abort", forward, { once: true });
+  const end = () => {
+    signal?.removeEventListener("abort", forward);
+    call.abort(new ConnectError("the stream's reader left it", Code.Canceled));
+  };
+  const messages = start(call.signal)[Symbol.asyncIterator]();
+  const iterator: AsyncIterator<T> = {
+    next: () =>
+      messages.next().then(
+        (r) => (r.done && end(), r),
+        (e: unknown) => (end(), Promise.reject(e)),
+      ),
+    return: async (value?: unknown) => {
+      end();
+      return { done: true, value } as IteratorReturnResult<T>;
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/** createClient, its server-streaming methods `leavable`. */
+function clientOf<S extends DescService>(service: S, transport: Transport): Client<S> {
+  const client = createClient(service, transport) as Record<string, unknown>;
+  for (const method of service.methods) {
+    if (method.methodKind !== "server_streaming") continue;
+    const call = client[method.localName] as (input: unknown, options?: CallOptions) => AsyncIterable<unknown>;
+    client[method.localName] = (input: unknown, options?: CallOptions) => leavable((signal) => call(input, { ...options, signal }), options?.signal);
+  }
+  return client as Client<S>;
 }
 
 export interface RunOptions extends CallOptions {
@@ -206,7 +304,7 @@ export interface RunOptions extends CallOptions {
 
 export interface SubscribeOptions {
   /** Event types ("script_executed", ...); empty or omitted means all. */
-  eventTypes?: string[];
+  eventTypes?: readonly string[];
   /**
    * Start after this sequence (resume); omitted means live events only, from the first stream's
    * `started.latestSequence` on (a reconnect resumes from there).
@@ -272,10 +370,10 @@ export interface WatchOptions {
 /** Converts a google.protobuf.Value to plain JSON (undefined when unset). */
 export const jsonOf = (v: Value | undefined): JsonValue | undefined => (v === undefined ? undefined : toJson(ValueSchema, v));
 
-function contextWith(context: RunOptions["context"], args: Arguments | undefined) {
+function contextWith(context: RunOptions["context"], args: object | undefined) {
   // A copy: create() returns a message given to it as it is, and the caller's must stay unchanged.
   const ctx = create(ExecutionContextSchema, { ...(context as MessageInitShape<typeof ExecutionContextSchema>) });
-  ctx.arguments = argumentValues(args);
+  ctx.arguments = argumentValues(args as Arguments | undefined);
   return ctx;
 }
 
@@ -299,11 +397,11 @@ export class ScriptEngineClient {
     this.transport = withDefaults(transport, options);
     this.resumeBackoff = retryPolicy(options);
     this.closeTransport = close;
-    this.scripts = createClient(ScriptService, this.transport);
-    this.migrations = createClient(MigrationService, this.transport);
-    this.events = createClient(EventService, this.transport);
-    this.registry = createClient(RegistryService, this.transport);
-    this.tools = createClient(ToolService, this.transport);
+    this.scripts = clientOf(ScriptService, this.transport);
+    this.migrations = clientOf(MigrationService, this.transport);
+    this.events = clientOf(EventService, this.transport);
+    this.registry = clientOf(RegistryService, this.transport);
+    this.tools = clientOf(ToolService, this.transport);
   }
 
   /** The engine's health. */
@@ -324,12 +422,12 @@ export class ScriptEngineClient {
    * Runs ad-hoc source with these arguments and returns the script's value. A script that
    * fails (throws, times out, ...) raises ScriptFailedError carrying the full result.
    */
-  async run(source: string, args?: Arguments, options: RunOptions = {}): Promise<JsonValue | undefined> {
+  async run<A extends ArgumentsOf<A> = Arguments>(source: string, args?: A, options: RunOptions = {}): Promise<JsonValue | undefined> {
     return this.valueOf(await this.runScript(source, args, options));
   }
 
   /** Like `run`, but returns the full ExecutionResult whatever the outcome. */
-  async runScript(source: string, args?: Arguments, options: RunOptions = {}): Promise<ExecutionResult> {
+  async runScript<A extends ArgumentsOf<A> = Arguments>(source: string, args?: A, options: RunOptions = {}): Promise<ExecutionResult> {
     const { context, compilation, ...call } = options;
     const res = await this.scripts.runScript({ source, compilation, context: contextWith(context, args) }, call);
     return res.result!;
@@ -341,7 +439,7 @@ export class ScriptEngineClient {
   }
 
   /** Executes a stored script and returns its value (ScriptFailedError when it fails). */
-  async execute(scriptId: string, args?: Arguments, options: RunOptions & { version?: number } = {}): Promise<JsonValue | undefined> {
+  async execute<A extends ArgumentsOf<A> = Arguments>(scriptId: string, args?: A, options: RunOptions & { version?: number } = {}): Promise<JsonValue | undefined> {
     const { context, compilation: _ignored, version, ...call } = options;
     const res = await this.scripts.executeScript({ scriptId, version, context: contextWith(context, args) }, call);
     return this.valueOf(res.result!);
@@ -376,7 +474,7 @@ export class ScriptEngineClient {
     const events = this.events;
     yield* this.resuming(options, async function* (healthy, delivered, signal) {
       const asked = after;
-      const stream = events.subscribe({ eventTypes: options.eventTypes ?? [], afterSequence: asked }, { signal });
+      const stream = events.subscribe({ eventTypes: [...(options.eventTypes ?? [])], afterSequence: asked }, { signal });
       let latest = 0n;
       const resumeAfter = (at: bigint) => {
         if (after === undefined || at > after) after = at;

@@ -130,8 +130,9 @@ export function toScriptEngineError(err: unknown): ScriptEngineError {
 
 // Node's codes for a connection that failed or dropped: errno (ECONNRESET, EPIPE, EPROTO, ...), the
 // HTTP/1 parser's (HPE_*: not an HTTP server, e.g. the gRPC port), TLS failures (ERR_TLS_CERT_ALTNAME_INVALID,
-// ERR_SSL_*) and a broken HTTP/2 session.
-const CONNECTION_CODE = /^(E[A-Z]+|HPE_\w+|ERR_(TLS|SSL|OSSL)_\w+|ERR_HTTP2_(SESSION|STREAM_CANCEL|GOAWAY|INVALID_SESSION|INVALID_STREAM|ERROR|PING)\w*)$/;
+// ERR_SSL_*) and a broken HTTP/2 session. Not OpenSSL's ERR_OSSL_* (a PEM or key that does not load,
+// "PEM routines::no start line"): the client's own material, which no retry or resume mends.
+const CONNECTION_CODE = /^(E[A-Z]+|HPE_\w+|ERR_(TLS|SSL)_\w+|ERR_HTTP2_(SESSION|STREAM_CANCEL|GOAWAY|INVALID_SESSION|INVALID_STREAM|ERROR|PING)\w*)$/;
 
 // The server's certificate failed verification: every OpenSSL verify code Node puts in `code` (its
 // docs' "X509 certificate error codes"). Many name no CERT, among them the usual wrong-CA result.

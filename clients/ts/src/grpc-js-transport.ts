@@ -23,9 +23,20 @@ export interface GrpcJsTransportOptions {
  */
 const OWN_CONNECTION: grpc.ChannelOptions = { "grpc.use_local_subchannel_pool": 1 };
 
+/**
+ * The headers as grpc-js metadata. A -bin header travels as base64 text on the HTTP transports (as
+ * headersOf gives it back); grpc-js takes its bytes. What grpc-js refuses is INVALID_ARGUMENT, not the
+ * UNKNOWN its plain Error would become.
+ */
 function metadataOf(header: HeaderInit | undefined): grpc.Metadata {
   const md = new grpc.Metadata();
-  new Headers(header).forEach((value, key) => md.add(key, value));
+  new Headers(header).forEach((value, key) => {
+    try {
+      md.add(key, key.endsWith("-bin") ? Buffer.from(value, "base64") : value);
+    } catch (e) {
+      throw new ConnectError(`header ${JSON.stringify(key)}: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
+    }
+  });
   return md;
 }
 
@@ -68,12 +79,23 @@ function callOptions(signal: AbortSignal | undefined, timeoutMs: number | undefi
 const deadlinePassed = (timeoutMs: number | undefined) => timeoutMs !== undefined && timeoutMs <= 0;
 const timedOut = () => new ConnectError("the operation timed out", Code.DeadlineExceeded);
 
+/** A request's bytes; what cannot be encoded fails as connect-es reports it (INTERNAL "serialize binary: …"). */
+function encode<I extends DescMessage>(schema: I, msg: MessageInitShape<I>): Buffer {
+  try {
+    return Buffer.from(toBinary(schema, create(schema, msg)));
+  } catch (e) {
+    throw new ConnectError(`serialize binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+  }
+}
+
 export function createGrpcJsTransport(address: string, options: GrpcJsTransportOptions = {}): Transport & { close(): void } {
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
   const channels = new ConnectionPool(() => new grpc.Client(address, credentials, { ...OWN_CONNECTION, ...options.channelOptions }));
   const path = (m: DescMethod) => `/${m.parent.typeName}/${m.name}`;
-  const serializer = <I extends DescMessage>(m: DescMethod & { input: I }) => (msg: MessageInitShape<I>) =>
-    Buffer.from(toBinary(m.input, create(m.input, msg)));
+  const serializer = <I extends DescMessage>(m: DescMethod & { input: I }) => (msg: MessageInitShape<I>) => encode(m.input, msg);
+  // A unary or server-streaming request is encoded before its call starts, as connect-es does: one
+  // that cannot be (a field out of its type's range) then fails with nothing sent, not after headers.
+  const encoded = (b: Buffer) => b;
   const deserializer = <O extends DescMessage>(m: DescMethod & { output: O }) => (buf: Buffer) => fromBinary(m.output, buf);
 
   // close() ends the calls still in flight, as the Go and Python clients do (grpc-js alone would let
@@ -101,11 +123,12 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
         if (signal?.aborted) return reject(abortedBy(signal));
         if (closed) return reject(closedError());
         if (deadlinePassed(timeoutMs)) return reject(timedOut());
+        const request = encode(method.input, input);
         let responseHeader = new Headers();
         // Filled in place: grpc-js emits the status (with the trailers) just after the callback.
         const trailer = new Headers();
         const { conn: client, release } = channels.acquire();
-        const call = client.makeUnaryRequest(path(method), serializer(method), deserializer(method), input, metadataOf(header), callOptions(signal, timeoutMs), (err, message) => {
+        const call = client.makeUnaryRequest(path(method), encoded, deserializer(method), request, metadataOf(header), callOptions(signal, timeoutMs), (err, message) => {
           signal?.removeEventListener("abort", cancel);
           if (err && err.code === grpc.status.CANCELLED && signal?.aborted) return reject(abortedBy(signal));
           if (err) return reject(closed && err.code === grpc.status.CANCELLED ? closedError() : connectErrorOf(err));
@@ -125,16 +148,16 @@ export function createGrpcJsTransport(address: string, options: GrpcJsTransportO
       const md = metadataOf(header);
       const opts = callOptions(signal, timeoutMs);
       let call: grpc.ClientReadableStream<MessageShape<O>> | grpc.ClientDuplexStream<MessageInitShape<I>, MessageShape<O>>;
-      let first: MessageInitShape<I> | undefined;
+      let first: Buffer | undefined;
       if (method.methodKind === "server_streaming") {
         for await (const msg of input) {
-          first = msg;
+          first = encode(method.input, msg);
           break;
         }
       }
       const { conn: client, release } = channels.acquire();
       if (method.methodKind === "server_streaming") {
-        call = client.makeServerStreamRequest(path(method), serializer(method), deserializer(method), first ?? ({} as MessageInitShape<I>), md, opts);
+        call = client.makeServerStreamRequest(path(method), encoded, deserializer(method), first ?? encode(method.input, {} as MessageInitShape<I>), md, opts);
       } else {
         const duplex = client.makeBidiStreamRequest(path(method), serializer(method), deserializer(method), md, opts);
         call = duplex;

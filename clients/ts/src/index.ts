@@ -1,5 +1,6 @@
 // Node entry point: the client over @grpc/grpc-js (default, the fastest Node gRPC stack) or over
 // connect-node (Connect, gRPC-Web or gRPC over HTTP). Browsers use `./web.ts` instead.
+import { createSecureContext } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -16,7 +17,7 @@ export * from "./types.ts";
 export interface TlsOptions {
   /** PEM CA bundle to trust (default: the system roots). */
   ca?: string | Buffer;
-  /** PEM client certificate and key, for mTLS. */
+  /** PEM client certificate and key, for mTLS: both or neither, loadable (else InvalidArgumentError when the client is built). */
   cert?: string | Buffer;
   key?: string | Buffer;
 }
@@ -25,11 +26,13 @@ export interface ConnectOptions extends ClientOptions {
   /**
    * Where the server is. For "grpc-js": host:port of the gRPC port (default 127.0.0.1:50051).
    * For the HTTP transports: host:port or a base URL of the HTTP port (default 127.0.0.1:8080).
+   * An empty string is unset: the default (as the CLI reads an empty SE_ADDRESS).
    */
   address?: string;
   /**
    * "grpc-js" (default), "connect" (Connect protocol, binary), "connect-json", "grpc-web",
-   * "grpc-http2" (gRPC through connect-node), or any Connect Transport you built yourself.
+   * "grpc-http2" (gRPC through connect-node), or any Connect Transport you built yourself. Another
+   * name is an InvalidArgumentError.
    */
   transport?: "grpc-js" | "connect" | "connect-json" | "grpc-web" | "grpc-http2" | Transport;
   /**
@@ -104,31 +107,57 @@ function grpcJsCredentials(tls: TlsOptions | undefined): grpc.ChannelCredentials
   }
 }
 
+/** The names `transport` takes. */
+const TRANSPORT_NAMES = ["grpc-js", "connect", "connect-json", "grpc-web", "grpc-http2"] as const;
+
+/**
+ * The client certificate and key, loaded as the HTTP transports will load them: they would fail
+ * only at each call, a retried UnavailableError ("PEM routines::no start line"), where grpc-js
+ * refuses them when the client is built. The CA is not checked: Node and grpc-js both skip what in
+ * it is no certificate.
+ */
+function checkClientCertificate(tls: TlsOptions): void {
+  if (tls.cert === undefined) return;
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (e) {
+    throw invalidOption(`tls: the client certificate and key cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+}
+
 /** Creates a client. `new ScriptEngineClient(transport, options)` takes any transport directly. */
 export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEngineClient {
   checkOptionValues(options); // before a transport is made that nothing would close
   const kind = options.transport ?? "grpc-js";
   if (typeof kind !== "string") return new ScriptEngineClient(kind, options);
+  // A misspelt name ("grpcjs") used to mean Connect JSON.
+  if (!(TRANSPORT_NAMES as readonly string[]).includes(kind)) {
+    throw invalidOption(`transport must be one of ${TRANSPORT_NAMES.join(", ")} (or a Connect Transport), not ${JSON.stringify(kind)}`);
+  }
+  // An empty address is unset, as the CLI reads an empty SE_ADDRESS (an unset variable passed on is
+  // often ""): grpc-js could not parse it, and Connect looked up a host named "".
+  const address = options.address || undefined;
   const tls = options.tls === true ? {} : options.tls || undefined;
   // The URL's scheme would win and send everything, the token too, in plaintext.
-  if (tls && /^http:\/\//i.test(options.address ?? "")) {
-    throw invalidOption(`tls is set but address ${JSON.stringify(options.address)} is a plaintext http:// URL: use https:// (or host:port), or leave tls out`);
+  if (tls && /^http:\/\//i.test(address ?? "")) {
+    throw invalidOption(`tls is set but address ${JSON.stringify(address)} is a plaintext http:// URL: use https:// (or host:port), or leave tls out`);
   }
   // grpc-js refuses half a pair with a plain Error, the HTTP transports only at the first call.
   if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {
     const [given, missing] = tls.cert === undefined ? ["key", "cert"] : ["cert", "key"];
     throw invalidOption(`tls.${given} without tls.${missing}: a client certificate needs both (mTLS)`);
   }
+  if (tls) checkClientCertificate(tls);
   const keepalive = keepaliveOf(options.keepalive);
   if (kind === "grpc-js") {
     const credentials = grpcJsCredentials(tls);
     const channelOptions = { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES, ...RECONNECT_BACKOFF, ...grpcJsKeepalive(keepalive), ...options.channelOptions };
-    const transport = createGrpcJsTransport(options.address ?? "127.0.0.1:50051", { credentials, channelOptions });
+    const transport = createGrpcJsTransport(address ?? "127.0.0.1:50051", { credentials, channelOptions });
     return new ScriptEngineClient(transport, options, () => transport.close());
   }
-  const address = options.address ?? "127.0.0.1:8080";
+  const httpAddress = address ?? "127.0.0.1:8080";
   // A URL's scheme is case-insensitive (RFC 3986): HTTP://host is a URL too, not a host named "http".
-  const baseUrl = /^https?:\/\//i.test(address) ? address : `${tls ? "https" : "http"}://${address}`;
+  const baseUrl = /^https?:\/\//i.test(httpAddress) ? httpAddress : `${tls ? "https" : "http"}://${httpAddress}`;
   const nodeOptions = tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
   if (kind === "grpc-http2") {
     const transport = createGrpcHttp2Transport({ baseUrl, nodeOptions, keepalive });

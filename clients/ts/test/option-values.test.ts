@@ -19,6 +19,11 @@ const bad: [string, ClientOptions][] = [
   ["retry.maxBackoffMs", { retry: { maxBackoffMs: Number.NaN } }],
   ["retry.initialBackoffMs", { retry: { initialBackoffMs: Infinity } }],
   ["retry.maxBackoffMs", { retry: { maxBackoffMs: Infinity } }],
+  // NaN retried without end (no attempt count is >= NaN); a count of attempts is a whole number.
+  ["retry.maxAttempts", { retry: { maxAttempts: Number.NaN } }],
+  ["retry.maxAttempts", { retry: { maxAttempts: -1 } }],
+  ["retry.maxAttempts", { retry: { maxAttempts: 1.5 } }],
+  ["retry.maxAttempts", { retry: { maxAttempts: "3" as unknown as number } }],
 ];
 
 const badKeepalive: [string, ConnectOptions][] = [
@@ -70,7 +75,9 @@ it("a value option and a TLS option are refused with the same error type", () =>
 });
 
 it("takes 0 and the defaults", () => {
-  createScriptEngineClient({ address: "127.0.0.1:1", defaultTimeoutMs: 0, executionTimeoutMs: 0, retry: { initialBackoffMs: 0, maxBackoffMs: 0 } }).close();
+  createScriptEngineClient({ address: "127.0.0.1:1", defaultTimeoutMs: 0, executionTimeoutMs: 0, retry: { initialBackoffMs: 0, maxBackoffMs: 0, maxAttempts: 1 } }).close();
+  createScriptEngineClient({ address: "127.0.0.1:1", retry: { maxAttempts: 0 } }).close();
+  createScriptEngineClient({ address: "127.0.0.1:1", retry: { maxAttempts: Infinity } }).close(); // until the call's deadline
   createScriptEngineClient({ address: "127.0.0.1:1", retry: false, keepalive: false }).close();
   createScriptEngineClient({ address: "127.0.0.1:1", transport: "grpc-http2", keepalive: { timeMs: 0, timeoutMs: 0 } }).close();
   createScriptEngineClient({ address: "127.0.0.1:1", defaultTimeoutMs: Infinity, keepalive: { timeMs: Infinity } }).close();
