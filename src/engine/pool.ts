@@ -410,15 +410,25 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /**
    * Whether a worker can start one more execution now: its isolates are not all running guest code,
    * counting parked executions (waiting on the host, in isolates of their own) up to
-   * maxParkedPerWorker, with the memory limits of all its isolates together inside 3/4 of its RSS budget.
+   * maxParkedPerWorker, with the memory limits of their isolates together inside 3/4 of its RSS budget.
+   * Tool runs (`nested`: a registered tool's run for an execution here) count in neither: they start
+   * here unasked (their caller waits on them) and are bounded by their caller's fan-out, at most
+   * MAX_TOOLS_IN_FLIGHT each, as worker.ts park() does; their memory by their own limits and the
+   * worker's RSS budget (check()). Counted, one execution's eight calls to a slow tool took every
+   * other caller's room (by memory, seven at 100 MiB did), and one caller could do so to every worker
+   * within its own concurrency limit.
    */
   function hasRoom(w: WorkerHandle, memoryMb: number): boolean {
     if (w.busy - w.parked.size >= w.capacity) return false;
     if (w.parked.size === 0) return true;
-    if (w.parked.size > o.maxParked) return false;
+    let parked = 0;
     let mb = memoryMb;
-    for (const [, f] of w.execs) mb += f.msg.limits.memoryMb;
-    return mb * MiB <= o.rssBudget * 0.75;
+    for (const [id, f] of w.execs) {
+      if (f.msg.nested) continue;
+      mb += f.msg.limits.memoryMb;
+      if (w.parked.has(id)) parked++;
+    }
+    return parked <= o.maxParked && mb * MiB <= o.rssBudget * 0.75;
   }
 
   /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with room behind it. */

@@ -782,7 +782,7 @@ class Slot {
           // Parked, it would hold what it has: a run over its memory limit ends here (see overLimit).
           if (!this.checkHeap(run, iso.getHeapStatisticsSync())) throw new Error('aborted');
           armAsync();
-          park(msg.id);
+          park(msg);
           envelope = String(await prepared.api.apply(undefined, [API_OP.wait], { timeout: remaining(), result: { promise: true, copy: true } }));
         }
       } else {
@@ -1044,13 +1044,23 @@ const running = new Map<number, Slot>();
  * host bounds how many a worker holds (pool.ts); extra slots idle for EXTRA_SLOT_IDLE_MS go away.
  */
 const parked = new Set<number>();
+/**
+ * Of `parked`, the tool runs (`nested`: a registered tool's run for an execution here). They always
+ * park and do not count against MAX_PARKED: their caller waits on them, and they are bounded by its
+ * fan-out (MAX_TOOLS_IN_FLIGHT per execution, enforced in onTool; tools call no registered tool).
+ * Counted there, eight calls of one caller filled the worker's room and no other caller's run started
+ * until those calls ended. MAX_PARKED bounds the callers' own executions parked here.
+ */
+const parkedTools = new Set<number>();
 const MAX_PARKED = Math.max(0, Number(process.env.SE_MAX_PARKED ?? 8));
 const EXTRA_SLOT_IDLE_MS = Math.max(0, Number(process.env.SE_IDLE_SLOT_MS ?? 30_000));
 
-function park(id: number): void {
-  if (parked.size >= MAX_PARKED) return; // it keeps its place: nothing else starts here meanwhile
-  parked.add(id);
-  send({ t: 'parked', id });
+function park(msg: ExecMsg): void {
+  if (msg.nested) parkedTools.add(msg.id);
+  // A caller's own execution keeps its place when the room is full: nothing else starts here meanwhile.
+  else if (parked.size - parkedTools.size >= MAX_PARKED) return;
+  parked.add(msg.id);
+  send({ t: 'parked', id: msg.id });
   scheduleStarts();
 }
 
@@ -1163,6 +1173,7 @@ async function onExec(msg: ExecMsg): Promise<void> {
   } finally {
     running.delete(msg.id);
     parked.delete(msg.id);
+    parkedTools.delete(msg.id);
   }
 }
 
