@@ -26,7 +26,8 @@ export interface EngineEvents {
   compiled(scriptId: string, success: boolean, ms: number, error?: string): void;
   executed(scriptId: string, outcome: ExecutionOutcome, usage: ResourceUsage): void;
   /** `clamped`: a request run with less than it asked for (auth.on_excess = "clamp"), where deny mode refuses it. */
-  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "clamped", principal: string, scriptId: string, executionId: string, detail: string, level: Level, peer?: string): void;
+  /** `count`: how many violations the event stands for (an execution's refused tool calls; default 1). */
+  violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "clamped", principal: string, scriptId: string, executionId: string, detail: string, level: Level, peer?: string, count?: number): void;
   /** A call refused for missing or invalid credentials, from `peer` ("address:port"); announced coalesced (see unauthenticatedEvents). */
   unauthenticated(method: string, reason: string, level: Level, peer?: string): void;
 }
@@ -63,7 +64,7 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
           resourceUsage: usage,
         }),
       }),
-    violation: (kind, principal, scriptId, executionId, detail, level, peer) => violation(kind, principal, scriptId, executionId, detail, level, 1, peer),
+    violation: (kind, principal, scriptId, executionId, detail, level, peer, count = 1) => violation(kind, principal, scriptId, executionId, detail, level, count, peer),
     unauthenticated,
   };
 }

@@ -28,7 +28,7 @@ import { abortedWith, firstLine, serviceError } from "../errors.ts";
 import { CompileError, EngineError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
-import { toolBridge, type ScriptToolRunner } from "../tools/bridge.ts";
+import { countRefusals, toolBridge, type Refusals, type ScriptToolRunner } from "../tools/bridge.ts";
 import { hostToolOptions } from "../tools/host-tool-options.ts";
 import { grantFor, type Grant } from "./limits.ts";
 import { usageMessage, type EngineEvents } from "./engine-events.ts";
@@ -214,7 +214,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     if (g.clamped.length > 0) announceClamp(g, scriptId, executionId, ctx.values.get(peerKey));
     const user = context?.userContext;
     const trace = deps.telemetry?.start({ scriptId, executionId, level: g.level });
-    const bridge = toolBridge({
+    const refused: Refusals = { count: 0, first: "" };
+    const bridge = countRefusals(toolBridge({
       level: g.level,
       workingDirectory: context?.workingDirectory,
       fsRoots: config.tools.fsRoots,
@@ -222,7 +223,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       network: g.maxNetworkRequests,
       scriptTools: deps.tools?.run,
       callerHostTools: g.hostTools,
-    });
+    }), refused);
     const outcome = await engine.execute(
       {
         source,
@@ -253,7 +254,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     // One ResourceUsage message for the event and the result (neither is changed after).
     const usage = usageMessage(outcome.usage);
     events.executed(scriptId, outcome, usage);
-    failOnLimit(outcome, g, scriptId, principalOf(ctx).name, ctx.values.get(peerKey));
+    const attempts = refusalsOf(outcome, refused);
+    failOnLimit(outcome, g, scriptId, principalOf(ctx).name, ctx.values.get(peerKey), attempts);
     return resultMessage(outcome, usage, scriptId, version, g.level);
   }
 
@@ -270,9 +272,16 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     };
   }
 
-  /** A breached limit is an RPC error with the matching code (and a SecurityViolation event, unless the call's deadline stopped it). */
-  function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string, peer: string | undefined) {
+  /**
+   * A breached limit is an RPC error with the matching code (and a SecurityViolation event, unless the
+   * call's deadline stopped it). Tool calls refused for security are one escape_attempt event for the
+   * execution, counting them (`attempts`), whether the script caught them or one ended it.
+   */
+  function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string, peer: string | undefined, attempts: Refusals) {
     const e = o.error;
+    if (e?.kind !== "security_violation" && attempts.count > 0) {
+      events.violation("escape_attempt", principal, scriptId, o.executionId, attemptsDetail(attempts), g.level, peer, attempts.count);
+    }
     if (!e) return;
     const meta = { execution_id: o.executionId, script_id: scriptId };
     // The call returns no result: the end of what the run printed goes with the error.
@@ -304,13 +313,26 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       case "output_limit":
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes }, details });
       case "security_violation":
-        events.violation("escape_attempt", principal, scriptId, o.executionId, e.message, g.level, peer);
+        events.violation("escape_attempt", principal, scriptId, o.executionId, attempts.count > 1 ? attemptsDetail(attempts, e.message) : e.message, g.level, peer, Math.max(1, attempts.count));
         throw serviceError("SECURITY_VIOLATION", e.message, { metadata: meta });
       case "cancelled":
         throw serviceError("CANCELLED", e.message, { metadata: meta, details });
       case "worker_crashed":
         throw serviceError("WORKER_CRASHED", e.message, { metadata: meta, retryAfterMs: 100 });
     }
+  }
+
+  /** The refusals the server's bridge counted and those the worker answered itself (a tool not in available_tools). */
+  function refusalsOf(o: ExecutionOutcome, bridge: Refusals): Refusals {
+    const worker = o.refusedToolCalls;
+    if (!worker || worker.count === 0) return bridge;
+    return { count: bridge.count + worker.count, first: bridge.first || worker.first };
+  }
+
+  /** One event's detail for several refusals: the one that ended the run (or the first), and how many there were. */
+  function attemptsDetail(a: Refusals, last?: string): string {
+    const said = last ?? a.first;
+    return a.count > 1 ? `${said} (${a.count} tool calls refused in this execution${last ? "" : ", the script caught them"})` : `${said} (the script caught it)`;
   }
 
   function resultMessage(o: ExecutionOutcome, usage: ResourceUsage, scriptId: string, version: number, level: Level): ExecutionResult {

@@ -805,6 +805,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         },
         metadata: { cacheHit, isolateId: out.isolateId, workerId: w.id, queueWaitMs, compileMs: out.compileMs },
         cpuProfile: out.cpuProfile,
+        ...(out.refusedToolCalls && { refusedToolCalls: { count: out.refusedToolCalls.count, first: out.refusedToolCalls.first.toWellFormed() } }),
       };
       if (counted) {
         c.total++;

@@ -2532,6 +2532,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function callTool(name, args) {
     ops++;
     if (typeof name !== 'string' || !cfg || !apply(mapHas, cfg.allowed, [name])) {
+      // Told to the host all the same (it refuses such a name at once, and counts it): a refusal the
+      // script catches is announced as one it leaves to end the run.
+      if (typeof name === 'string' && cfg) hostTool(name, 'null');
       return PromiseC.reject(toolError('ToolNotAllowedError', 'tool "' + StringC(name) + '" is not available to this script', true));
     }
     let json;

@@ -106,6 +106,8 @@ export interface WorkerOutcome {
   operationsCount: number;
   isolateId: string;
   cpuProfile?: string;
+  /** Tool calls refused for a name not in the run's tools: how many, the first one's message. */
+  refusedToolCalls?: { count: number; first: string };
 }
 
 export interface ResultMsg { t: 'result'; id: number; outcome: WorkerOutcome; compiled?: CompiledInfo }

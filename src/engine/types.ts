@@ -207,6 +207,8 @@ export interface ExecutionOutcome {
   metadata: ExecutionMetadata;
   /** Chrome DevTools .cpuprofile JSON when collectCpuProfile was set. */
   cpuProfile?: string;
+  /** Tool calls the worker refused itself (a name not in the execution's tools): how many, the first one's message. */
+  refusedToolCalls?: { count: number; first: string };
 }
 
 export interface EngineOptions {

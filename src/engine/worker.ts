@@ -215,6 +215,8 @@ interface Run {
   stderr: OutBuf;
   ops: number;
   toolCalls: number;
+  /** Tool calls refused here for a name not in the run's tools (the guest may catch them): the host announces them. */
+  refused?: { count: number; first: string };
   /** Tool calls sent to the host and not answered yet (the prelude keeps it to MAX_TOOLS_IN_FLIGHT). */
   toolsInFlight: number;
   /** The host timers of the guest's pending setTimeout calls, by the guest's timer id. */
@@ -512,12 +514,15 @@ class Slot {
     const r = this.run;
     if (!r || this.overWall(r)) return 0; // no run (cannot happen while guest code runs), or over time: never answered
     r.ops++;
-    r.toolCalls++;
     name = String(name);
     argsJson = String(argsJson);
     if (!r.msg.tools.includes(name)) {
-      return JSON.stringify({ ok: false, security: true, message: `tool "${name}" is not available to this script` });
+      const message = `tool "${name}" is not available to this script`;
+      if (r.refused) r.refused.count++;
+      else r.refused = { count: 1, first: message };
+      return JSON.stringify({ ok: false, security: true, message });
     }
+    r.toolCalls++;
     if (r.toolCalls > r.msg.limits.maxToolCalls) {
       return JSON.stringify({ ok: false, message: `too many tool calls (max ${r.msg.limits.maxToolCalls})` });
     }
@@ -877,6 +882,7 @@ class Slot {
     const outcome: WorkerOutcome = {
       ok, returnJson, returnValueBytes, stdout: outText(run.stdout), stderr: outText(run.stderr), executionTimeMs, compileMs, error,
       memoryBytes, cpuPercentage, operationsCount: run.ops, isolateId: `${this.id}#${this.generation}`, cpuProfile,
+      ...(run.refused && { refusedToolCalls: run.refused }),
       // A limit's error is all the caller gets of the run: the end of its output goes with it.
       ...(error && TAIL_KINDS.includes(error.kind) && {
         outputTail: { stdout: tailOf(run.stdout), stderr: tailOf(run.stderr) },

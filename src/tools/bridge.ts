@@ -67,3 +67,27 @@ export function toolBridge(input: BridgeInput): ToolCallback {
     }
   };
 }
+
+/** The tool calls an execution's bridge refused for security (a host off the allow-list, a path outside, a grant): see countRefusals. */
+export interface Refusals {
+  count: number;
+  /** The first one's message. */
+  first: string;
+}
+
+/**
+ * The bridge, counting the calls it refuses for security into `tally`: a script that catches the
+ * refusal goes on, and would otherwise leave no trace of having tried.
+ */
+export function countRefusals(bridge: ToolCallback, tally: Refusals): ToolCallback {
+  return async (name, args, info) => {
+    try {
+      return await bridge(name, args, info);
+    } catch (e) {
+      if (e instanceof ToolError && e.kind === "security_violation") {
+        if (tally.count++ === 0) tally.first = e.message;
+      }
+      throw e;
+    }
+  };
+}

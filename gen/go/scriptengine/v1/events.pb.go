@@ -738,7 +738,9 @@ type SecurityViolation struct {
 	SecurityLevel SecurityLevel `protobuf:"varint,6,opt,name=security_level,json=securityLevel,proto3,enum=scriptengine.v1.SecurityLevel" json:"security_level,omitempty"`
 	// How many violations this event stands for. Refusals of credentials ("unauthenticated") are
 	// announced at most once a second: a later event counts those refused since, and its detail
-	// describes the latest. 1 for every other kind; 0 (unset, from older servers) means 1.
+	// describes the latest. An execution's tool calls refused for security ("escape_attempt"), caught
+	// by the script or not, are one event when it ends, counting them; its detail names the one that
+	// ended the run, else the first. 1 for every other kind; 0 (unset, from older servers) means 1.
 	Count uint32 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
 	// The caller's network address as the server saw it ("127.0.0.1:52344", "[::1]:52344"), so a
 	// violation can be traced to a client without the server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call

@@ -398,7 +398,9 @@ export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolati
   /**
    * How many violations this event stands for. Refusals of credentials ("unauthenticated") are
    * announced at most once a second: a later event counts those refused since, and its detail
-   * describes the latest. 1 for every other kind; 0 (unset, from older servers) means 1.
+   * describes the latest. An execution's tool calls refused for security ("escape_attempt"), caught
+   * by the script or not, are one event when it ends, counting them; its detail names the one that
+   * ended the run, else the first. 1 for every other kind; 0 (unset, from older servers) means 1.
    *
    * @generated from field: uint32 count = 7;
    */
