@@ -234,8 +234,9 @@ export interface EngineOptions {
   /**
    * Executions a single-isolate worker may hold parked (waiting on tools or timers, each in an
    * isolate of its own) while it runs others (default 8; 0: an execution holds its worker until it
-   * ends). The memory limits of all a worker's isolates must also fit together in 3/4 of
-   * `workerRssBudgetBytes`.
+   * ends). The memory limits of all those isolates must also fit together in 3/4 of
+   * `workerRssBudgetBytes`. A registered tool's runs for an execution (`parentExecutionId`) count in
+   * neither: they are bounded by their caller's fan-out (see pool.ts hasRoom).
    */
   maxParkedPerWorker?: number;
   /** How long a worker keeps an extra isolate (made for a parked execution) idle before disposing it (default 30 s). */
