@@ -4,7 +4,7 @@
 import { SecurityLevel, type ResourceLimits } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { ExecutionContext } from "../../gen/ts/scriptengine/v1/script_pb.js";
-import { requestMs } from "./duration.ts";
+import { requestMs, wholeMs } from "./duration.ts";
 import { LEVEL_RANK, hasPermission } from "../auth/principal.ts";
 import type { Config, Level, Principal } from "../config/types.ts";
 import { serviceError } from "../errors.ts";
@@ -158,7 +158,8 @@ export function grantFor(input: GrantInput): Grant {
   const req = requestLimits(context?.resourceLimits);
   const requestedTimeout = context?.timeout ? requestMs(context.timeout, "context.timeout") : config.defaultExecutionTimeoutMs;
   if (requestedTimeout <= 0) throw serviceError("VALIDATION_ERROR", "context.timeout must be positive", { field: "context.timeout" });
-  const ownWallMs = minDefined(table.timeoutMs, rl.maxExecutionTimeMs, requestedTimeout, req.maxExecutionTimeMs);
+  const timeoutMs = wholeMs(requestedTimeout);
+  const ownWallMs = minDefined(table.timeoutMs, rl.maxExecutionTimeMs, timeoutMs, req.maxExecutionTimeMs);
   const wallTimeoutMs = minDefined(ownWallMs, input.deadlineMs);
   const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req.maxMemoryBytes);
   const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req.maxCpuPercentage);
@@ -204,7 +205,7 @@ function requestLimits(r: ResourceLimits | undefined) {
     if (!d) return undefined;
     const ms = requestMs(d, field(name));
     if (!(ms > 0)) throw bad(name, "must be positive");
-    return ms;
+    return wholeMs(ms);
   };
   if (r?.maxMemoryBytes !== undefined && r.maxMemoryBytes < BigInt(MIN_MEMORY_BYTES)) throw bad("max_memory_bytes", `must be at least ${MIN_MEMORY_BYTES}`);
   if (r?.maxCpuPercentage !== undefined && !(r.maxCpuPercentage > 0 && Number.isFinite(r.maxCpuPercentage))) throw bad("max_cpu_percentage", "must be a positive percentage");

@@ -6,7 +6,7 @@
 // stops under them; a rollback, which only changes the registry, is not. They stop with the call (its signal): a caller that went away leaves nothing applied.
 // Validating runs the tool's code, so it needs a principal who could run code at the tool's level.
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { requestMs } from "./duration.ts";
+import { requestMs, wholeMs } from "./duration.ts";
 import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
 import { callerLimit } from "./limits.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -43,7 +43,7 @@ export function validationOptions(v: ValidationConfig | undefined, field: string
     skipChecks: [...(v?.skipChecks ?? [])],
     strict: v?.strict ?? false,
     smokeArguments: v?.smokeRunArguments && Object.keys(v.smokeRunArguments).length > 0 ? (v.smokeRunArguments as JsonObject) : undefined,
-    smokeTimeoutMs: v?.smokeRunTimeout ? requestMs(v.smokeRunTimeout, `${field}.smoke_run_timeout`) : DEFAULT_SMOKE_TIMEOUT_MS,
+    smokeTimeoutMs: v?.smokeRunTimeout ? wholeMs(requestMs(v.smokeRunTimeout, `${field}.smoke_run_timeout`)) : DEFAULT_SMOKE_TIMEOUT_MS,
   };
 }
 

@@ -21,13 +21,12 @@ function writer(ctx: HandlerContext): RegistryCaller {
 }
 
 /**
- * The requested lease TTL in ms; undefined (the default TTL) when unset or zero. A nonzero one
- * under half a millisecond, which rounds to 0, stays what it is (below the minimum, refused)
- * instead of passing for unset.
+ * The requested lease TTL in ms, exact (resolveTtl checks its bounds before rounding: 0.9995s is
+ * under the minimum, a nanosecond is not unset); undefined (the default TTL) when unset or zero.
  */
 function ttlMs(ttl: Duration | undefined): number | undefined {
   if (!ttl || (ttl.seconds === 0n && ttl.nanos === 0)) return undefined;
-  return requestMs(ttl, "ttl") || ttl.nanos / 1e6;
+  return requestMs(ttl, "ttl");
 }
 
 export interface RegistryServiceDeps {

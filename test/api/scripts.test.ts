@@ -247,6 +247,12 @@ describe("errors", () => {
     expect(g.metadata.field).toBe("context.resource_limits.max_execution_time");
     const edge = await grpc().runScript({ source: "1", context: { timeout: { seconds: 2n, nanos: 999_999_999 } } });
     expect(edge.result?.success).toBe(true);
+    // Positive under half a millisecond is still positive (the check is on what was asked, not on it
+    // rounded to 0 ms): the run gets its millisecond, whether or not "1" finishes within it.
+    for (const context of [{ timeout: { seconds: 0n, nanos: 400_000 } }, { resourceLimits: { maxExecutionTime: { seconds: 0n, nanos: 1 } } }]) {
+      const reason = await grpc().runScript({ source: "1", context }).then(() => "ran", async (e: unknown) => (await failure(Promise.reject(e))).reason);
+      expect(["ran", "TIMEOUT"]).toContain(reason);
+    }
   });
 
   it("a script's name and metadata are bounded at their edges", async () => {
