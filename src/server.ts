@@ -363,6 +363,15 @@ async function shutdown(s: Running): Promise<void> {
   });
 }
 
+/**
+ * The HTTP door as other hosts dial it: advertise_endpoint's host (what they dial the gRPC door at,
+ * the same machine) with the HTTP door's port; without one, the address the door listens on.
+ */
+export function advertisedHttpAddress(advertiseEndpoint: string, httpAddress: string): string {
+  if (!advertiseEndpoint) return httpAddress;
+  return advertiseEndpoint.slice(0, advertiseEndpoint.lastIndexOf(":")) + httpAddress.slice(httpAddress.lastIndexOf(":"));
+}
+
 /** The engine's own registration in discovery; a failure is logged, never fatal. */
 function advertiseSelf(
   registry: ServiceRegistry,
@@ -373,6 +382,7 @@ function advertiseSelf(
   tls: boolean,
   log: Logger,
 ): SelfRegistration | undefined {
+  const httpEndpoint = advertisedHttpAddress(config.discovery.advertiseEndpoint, httpAddress);
   try {
     return registerSelf(
       registry,
@@ -381,8 +391,8 @@ function advertiseSelf(
         serviceType: config.discovery.serviceType,
         version: VERSION,
         endpoint: config.discovery.advertiseEndpoint || grpcAddress,
-        healthCheckUrl: `${tls ? "https" : "http"}://${httpAddress}${HEALTH_PATH}`,
-        metadata: { http_endpoint: httpAddress, security_level: config.securityLevel, pid: String(process.pid) },
+        healthCheckUrl: `${tls ? "https" : "http"}://${httpEndpoint}${HEALTH_PATH}`,
+        metadata: { http_endpoint: httpEndpoint, security_level: config.securityLevel, pid: String(process.pid) },
       }),
       config.discovery.ttlMs,
       (err) => {

@@ -7,6 +7,7 @@ import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js
 import { HealthStatusSchema, PerformanceMetricsSchema, type PerformanceMetrics } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { requirePermission } from "../auth/principal.ts";
+import { clipCodePoints } from "../code-points.ts";
 import type { Config } from "../config/types.ts";
 import { abortedWith, messageOf, serviceError, shuttingDownError } from "../errors.ts";
 import { overall } from "../health/monitor.ts";
@@ -45,7 +46,10 @@ export interface ScriptServiceDeps {
   log: Logger;
 }
 
-/** A Stop reason is the caller's text: it is kept to this many characters in the status and its event. */
+/**
+ * A Stop reason is the caller's text: it is kept to this many characters (code points) in the
+ * status and its event, a longer one cut saying so.
+ */
 const MAX_REASON_CHARS = 512;
 
 /** UNAVAILABLE ENGINE_STOPPED, saying what the engine is doing instead (starting, stopping, ...). */
@@ -154,7 +158,7 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
       await inTurn(ctx.signal, async () => {
         // Already stopped, or the server is starting up or shutting down (which stops the engine itself).
         if (!health.accepting) return;
-        const reason = req.reason.slice(0, MAX_REASON_CHARS) || "stopped on request";
+        const reason = clipCodePoints(req.reason, MAX_REASON_CHARS) || "stopped on request";
         deps.log.info("engine stopped on request", { principal: principal.name, reason });
         // New work is refused from here; STOPPED once nothing runs any more.
         health.set(ServiceStatus.STOPPING, reason);

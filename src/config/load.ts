@@ -46,6 +46,15 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(m[1]) * factor);
 }
 
+const DURATION_UNITS = [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const;
+
+/** A duration bound as a value would be written: "1s", "1h", "100ms" (bare milliseconds are refused as input). */
+function durationText(ms: number): string {
+  if (ms === 0) return "0s";
+  const [unit, size] = DURATION_UNITS.find(([, size]) => ms % size === 0) ?? ["ms", 1];
+  return `${ms / size}${unit}`;
+}
+
 /** Checks one value against its spec; `fromText` values (env, flags) are parsed from strings. */
 function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): unknown {
   const fail = (what: string): never => {
@@ -53,9 +62,10 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
     const got = typeof raw === "number" || typeof raw === "bigint" ? String(raw) : JSON.stringify(raw);
     throw new ConfigError(key, `expected ${what}, got ${got}`);
   };
-  const bounded = (n: number) => {
-    if (spec.min !== undefined && n < spec.min) throw new ConfigError(key, `must be at least ${spec.min}, got ${n}`);
-    if (spec.max !== undefined && n > spec.max) throw new ConfigError(key, `must be at most ${spec.max}, got ${n}`);
+  // A duration says its bounds in units and its value as written: bare milliseconds cannot be typed.
+  const bounded = (n: number, shown: string = String(n), said: (bound: number) => string = String) => {
+    if (spec.min !== undefined && n < spec.min) throw new ConfigError(key, `must be at least ${said(spec.min)}, got ${shown}`);
+    if (spec.max !== undefined && n > spec.max) throw new ConfigError(key, `must be at most ${said(spec.max)}, got ${shown}`);
     return n;
   };
   switch (spec.type) {
@@ -77,7 +87,7 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
       if (ms === undefined) return fail('a duration such as "30s" or "500ms"');
       // Node runs a longer timer after 1 ms: a grace of "1000h" would end calls at once.
       if (!(ms <= MAX_TIMER_MS)) throw new ConfigError(key, `must be at most ${MAX_TIMER_MS} ms (about 24 days), got ${JSON.stringify(raw)}`);
-      return bounded(ms);
+      return bounded(ms, (raw as string).trim(), durationText);
     }
     case "level":
       if (typeof raw === "string" && LEVELS.includes(raw.toLowerCase() as Level)) return raw.toLowerCase();

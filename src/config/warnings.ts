@@ -27,7 +27,7 @@ function openFilesLimit(): number | undefined {
 }
 
 /** `bound`: the addresses the doors listen on (without principals they are loopback, whatever was configured). */
-export function warnAboutConfig(config: Config, bound: { grpc: string }, log: Logger): void {
+export function warnAboutConfig(config: Config, bound: { grpc: string; http: string }, log: Logger): void {
   const { discovery, tools, server } = config;
   // Past the file-descriptor limit, connections are accepted and closed by libuv without the
   // process knowing, so without a line; under server.max_connections they are refused with one.
@@ -39,6 +39,10 @@ export function warnAboutConfig(config: Config, bound: { grpc: string }, log: Lo
   // The engine advertises its bound gRPC address when no advertise_endpoint is set.
   if (discovery.enabled && !discovery.advertiseEndpoint && isWildcardAddress(bound.grpc)) {
     log.warn("discovery.advertise_endpoint is not set: the engine registers its wildcard listen address, which no other host can reach; set discovery.advertise_endpoint to a routable host:port", { key: "discovery.advertise_endpoint", endpoint: bound.grpc });
+  }
+  // Its health_check_url and http_endpoint are the HTTP door's bound address then (with one, its host).
+  if (discovery.enabled && !discovery.advertiseEndpoint && isWildcardAddress(bound.http)) {
+    log.warn("discovery.advertise_endpoint is not set: the engine registers a health_check_url on its wildcard HTTP listen address, which no other host can reach; set discovery.advertise_endpoint to a routable host:port (its host is registered with the HTTP port)", { key: "discovery.advertise_endpoint", endpoint: bound.http });
   }
   // Relative to the working directory: started elsewhere, the default root is simply not there.
   const root = resolve(tools.legacyRoot);

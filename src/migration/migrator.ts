@@ -185,10 +185,15 @@ export class Migrator {
     if (announce) this.#completed(result);
   }
 
-  #lock(name: string): () => void {
+  /** MIGRATION_IN_PROGRESS while a migration or rollback of the tool holds its lock. */
+  #refuseIfBusy(name: string): void {
     if (this.#busy.has(name)) {
       throw serviceError("MIGRATION_IN_PROGRESS", `a migration or rollback of ${name} is in progress`, { metadata: { tool: name }, retryAfterMs: 1000 });
     }
+  }
+
+  #lock(name: string): () => void {
+    this.#refuseIfBusy(name);
     this.#busy.add(name);
     return () => this.#busy.delete(name);
   }
@@ -480,6 +485,9 @@ export class Migrator {
     const { mayChange, signal } = how;
     checkValidationOptions(options, VALIDATE_CHECKS, "validation");
     const found = this.#d.tools.get(toolName);
+    // While the tool's first migration runs there is no tool yet: a fix is refused as a change in
+    // progress (as a rollback is), not as "no tool".
+    if (!found && mayChange) this.#refuseIfBusy(toolName);
     if (!found) throw serviceError("TOOL_NOT_FOUND", `no tool named ${toolName}`, { metadata: { tool: toolName } });
     // The checks run the tool's code at its level: only for a caller who could run code there.
     how.mayRun?.(found.securityLevel);

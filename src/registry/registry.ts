@@ -47,9 +47,9 @@ import { DEFAULT_TTL_BOUNDS, REGISTRY_LIMITS, resolveTtl, validateServiceInfo, t
 import { PushIterator } from "../events/push-iterator.ts";
 import { pageWithin } from "../store/database.ts";
 import type { ExpiredLease, ExpiredMarks } from "./expired-marks.ts";
-import { firstCodePoints } from "../code-points.ts";
+import { clipCodePoints } from "../code-points.ts";
 
-/** A deregistration's reason, as its ServiceUnregistered event carries it, in characters (code points). */
+/** A deregistration's reason, as its ServiceUnregistered event carries it, in characters (code points); a longer one is cut saying so. */
 const MAX_REASON_CHARS = 256;
 
 /** The registry only needs to publish (EventBus satisfies it). */
@@ -304,7 +304,7 @@ export class ServiceRegistry {
       });
     }
     if (caller) this.#checkMayChange(serviceId, rec, caller, "deregister");
-    return this.#remove(rec, ChangeKind.DEREGISTERED, firstCodePoints(reason, MAX_REASON_CHARS) || "deregistered", caller === undefined);
+    return this.#remove(rec, ChangeKind.DEREGISTERED, clipCodePoints(reason, MAX_REASON_CHARS) || "deregistered", caller === undefined);
   }
 
   /** A live registration, if any. */

@@ -18,7 +18,7 @@ type Line = { level: string; msg: string; key?: string; path?: string; configure
 const rootWarnings = (legacyRoot: string) => {
   const lines: Line[] = [];
   const log = createLogger("warn", {}, (l) => lines.push(JSON.parse(l) as Line));
-  warnAboutConfig(loadConfig({ env: {}, argv: ["--set", `tools.legacy_root=${legacyRoot}`] }).config, { grpc: "127.0.0.1:50051" }, log);
+  warnAboutConfig(loadConfig({ env: {}, argv: ["--set", `tools.legacy_root=${legacyRoot}`] }).config, { grpc: "127.0.0.1:50051", http: "127.0.0.1:8080" }, log);
   return lines.filter((w) => w.key === "tools.legacy_root");
 };
 

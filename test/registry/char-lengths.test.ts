@@ -33,14 +33,14 @@ describe("registry length bounds in characters", () => {
     }
   }, 30_000);
 
-  it("cut a deregistration's reason at 256 characters, never through an emoji", async () => {
+  it("cut a deregistration's reason at 256 characters, never through an emoji, saying how much went", async () => {
     const server = await startServer({ toml: "[discovery]\nenabled = false\n" });
     try {
       const c = registryAs(server);
       await c.registerService({ service: { serviceId: "r", serviceType: "t", endpoint: "h.example:1" } });
       const reason = "a".repeat(255) + emoji(2);
       const e = await firstEventDuring(server, "service_unregistered", {}, () => c.deregisterService({ serviceId: "r", reason }));
-      expect(e.event.case === "serviceUnregistered" && e.event.value.reason).toBe("a".repeat(255) + emoji(1));
+      expect(e.event.case === "serviceUnregistered" && e.event.value.reason).toBe("a".repeat(255) + emoji(1) + "… [1 more characters cut]");
     } finally {
       await server.stop();
     }

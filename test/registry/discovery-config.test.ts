@@ -5,7 +5,7 @@ import { startOutcome } from "./through-server.ts";
 
 describe("discovery configuration", () => {
   it.each([
-    ["discovery.ttl=2h", "discovery.ttl", /at most 3600000/],
+    ["discovery.ttl=2h", "discovery.ttl", /must be at most 1h, got 2h$/],
     ["discovery.service_id=has space", "discovery.service_id", /spaces or control characters/],
     [`discovery.service_id=${"x".repeat(129)}`, "discovery.service_id", /longer than 128/],
     ["discovery.service_type=", "discovery.service_type", /required/],

@@ -111,6 +111,20 @@ describe("configuration", () => {
     expect(loadConfig({ argv: ["--set", "server.shutdown_grace=596h"], env: {} }).config.server.shutdownGraceMs).toBe(596 * 3_600_000);
   });
 
+  it("says a duration's bounds and value with units, as one is written (bare milliseconds are refused)", () => {
+    for (const [set, says] of [
+      ["discovery.ttl=500ms", "discovery.ttl: must be at least 1s, got 500ms"],
+      ["discovery.ttl=2h", "discovery.ttl: must be at most 1h, got 2h"],
+      ["default_execution_timeout=0s", "default_execution_timeout: must be at least 1ms, got 0s"],
+      ["health_check.interval=0ms", "health_check.interval: must be at least 100ms, got 0ms"],
+      ["pool.worker_kill_window=1441m", "pool.worker_kill_window: must be at most 24h, got 1441m"],
+    ]) {
+      expect(() => loadConfig({ argv: ["--set", set!], env: {} })).toThrow(`config: ${says}`);
+    }
+    // A count's bounds stay bare numbers.
+    expect(() => loadConfig({ argv: ["--set", "pool.max_worker_kills=-1"], env: {} })).toThrow("config: pool.max_worker_kills: must be at least 0, got -1");
+  });
+
   it("parses durations with units only", () => {
     expect(parseDuration("1.5s")).toBe(1500);
     expect(parseDuration("250ms")).toBe(250);

@@ -910,7 +910,8 @@ func (x *MigrationResult) GetMetadata() map[string]*structpb.Value {
 // RollbackConfig is not defined by the API document.
 type RollbackConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The migration to undo; empty means the tool's latest completed migration.
+	// The migration to undo; empty means the tool's latest completed or rolled-back migration
+	// (so repeating an argument-less rollback is NOTHING_TO_DO).
 	MigrationId string `protobuf:"bytes,1,opt,name=migration_id,json=migrationId,proto3" json:"migration_id,omitempty"`
 	// Why, recorded with the migration. At most 1024 characters counted as UTF-16 code units (a
 	// character beyond U+FFFF, such as most emoji, counts as two); longer is

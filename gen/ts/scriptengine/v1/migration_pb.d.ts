@@ -395,7 +395,8 @@ export declare const MigrationResultSchema: GenMessage<MigrationResult>;
  */
 export declare type RollbackConfig = Message<"scriptengine.v1.RollbackConfig"> & {
   /**
-   * The migration to undo; empty means the tool's latest completed migration.
+   * The migration to undo; empty means the tool's latest completed or rolled-back migration
+   * (so repeating an argument-less rollback is NOTHING_TO_DO).
    *
    * @generated from field: string migration_id = 1;
    */
