@@ -24,6 +24,8 @@ export const LOCAL_PRINCIPAL: Principal = Object.freeze({
  * principal (any level, admin).
  */
 export const SCRIPT_REQUEST_HEADER = "x-scriptengine-http-tool";
+/** How the refusal of a call that presented no credential at all begins. */
+export const MISSING_CREDENTIALS = "missing credentials";
 
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "authenticated principal" });
 
@@ -93,7 +95,7 @@ export class Authenticator {
     if (cert) return this.byCertificate(cert);
     // The scheme is not quoted: a header sent without one would be the token itself.
     if (otherScheme) throw serviceError("UNAUTHENTICATED", "unsupported authorization scheme: only 'authorization: Bearer <token>' (or 'x-api-key: <token>') is read");
-    throw serviceError("UNAUTHENTICATED", "missing credentials: send 'authorization: Bearer <token>'");
+    throw serviceError("UNAUTHENTICATED", `${MISSING_CREDENTIALS}: send 'authorization: Bearer <token>'`);
   }
 
   private byToken(token: string): Principal {

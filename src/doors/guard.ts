@@ -5,7 +5,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { TLSSocket } from "node:tls";
 import type { Authenticator } from "../auth/principal.ts";
-import { principalKey } from "../auth/principal.ts";
+import { MISSING_CREDENTIALS, principalKey } from "../auth/principal.ts";
+import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { clientCertificateKey, clientCertificateValues } from "../auth/client-certificate.ts";
 import { abortedWith, notImplemented, serviceError, shuttingDownError, toServiceError } from "../errors.ts";
 import { resumeAfterOf } from "../events/resumable-source.ts";
@@ -194,12 +195,20 @@ function refusedCertificate(err: Error & { code?: string }, socket: TLSSocket): 
   return undefined;
 }
 
-/** Puts the caller's principal in the call's context values; a refused credential is announced, then thrown. */
+/**
+ * Puts the caller's principal in the call's context values; a refused credential is announced, then
+ * thrown. A HealthCheck sent with no credential at all is refused unannounced: a health probe is no
+ * attack (grpc.health.v1 and /health need none, and `scriptengine health` without a token asks
+ * HealthCheck first), and announced, every probe would be a security event and a warn line.
+ */
 function establishPrincipal(options: GuardOptions, name: string, ctx: HandlerContext): void {
   try {
     ctx.values.set(principalKey, options.authenticator.authenticate(ctx.requestHeader, ctx.values.get(clientCertificateKey)));
   } catch (err) {
-    options.onUnauthenticated?.(name, toServiceError(err).rawMessage, ctx.values.get(peerKey));
+    const reason = toServiceError(err).rawMessage;
+    if (!(name === HEALTH_CHECK && reason.startsWith(MISSING_CREDENTIALS))) options.onUnauthenticated?.(name, reason, ctx.values.get(peerKey));
     throw err;
   }
 }
+
+const HEALTH_CHECK = `${ScriptService.typeName}/${ScriptService.method.healthCheck.name}`;
