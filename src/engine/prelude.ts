@@ -2372,9 +2372,28 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return StringC(v);
   }
   // The console's format specifiers, as Node.js reads them when a string comes first and more follows:
-  // %s a string (anything else as console prints it), %d a Number, %i parseInt, %f parseFloat (a
-  // BigInt with its n, a Symbol NaN), %j %o %O as console prints it, %c (CSS) nothing, %% a %. A
+  // %s a string (a function, or an object with a toString of the script's own, by String(); anything
+  // else as console prints it), %d a Number, %i parseInt, %f parseFloat (a BigInt with its n, a Symbol
+  // NaN), %j %o %O as console prints it inside an object (a string quoted), %c (CSS) nothing, %% a %. A
   // specifier with no argument left, or unknown, stays as written. Returns how many arguments f took.
+  function stringOf(a) { try { return StringC(a); } catch { return format(a); } }
+  // Whether an object's toString is the script's own, as Node.js tells (its hasBuiltInToString): an own
+  // one, or the nearest one's prototype not a built-in constructor's.
+  function ownToString(a) {
+    if (a === null || typeof a !== 'object') return false;
+    try {
+      if (typeof a.toString !== 'function') return false;
+      if (hasOwn(a, 'toString')) return true;
+      let p = a;
+      do { p = getPrototypeOf(p); } while (p !== null && !hasOwn(p, 'toString'));
+      if (p === null) return false;
+      const d = getOwnPropertyDescriptor(p, 'constructor');
+      return !(d !== undefined && typeof d.value === 'function' && apply(mapHas, builtinNames, [d.value.name]));
+    } catch { return false; }
+  }
+  // The names of the global constructors (capitalised), as Node.js keeps them for that test.
+  const builtinNames = new MapC();
+  { const ns = getOwnPropertyNames(G); for (let i = 0; i < ns.length; i++) { const c = apply(charCodeAt, ns[i], [0]); if (c >= 65 && c <= 90) apply(mapSet, builtinNames, [ns[i], true]); } }
   const parseIntC = parseInt, parseFloatC = parseFloat, NumberC = Number;
   function withSpecifiers(f, args, parts) {
     let out = '', at = 0, used = 1;
@@ -2386,11 +2405,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (c === 37) rep = '%';
       else if (used < args.length && (c === 115 || c === 100 || c === 105 || c === 102 || c === 106 || c === 111 || c === 79 || c === 99)) {
         const a = args[used++];
-        if (c === 115) rep = typeof a === 'string' ? a : format(a);
+        if (c === 115) rep = typeof a === 'string' ? a : typeof a === 'function' || ownToString(a) ? stringOf(a) : format(a);
         else if (c === 100 || c === 105) rep = typeof a === 'bigint' ? bigintText(a) : typeof a === 'symbol' ? 'NaN' : numText(c === 100 ? NumberC(a) : parseIntC(a));
         else if (c === 102) rep = typeof a === 'symbol' ? 'NaN' : numText(parseFloatC(a));
         else if (c === 99) rep = '';
-        else rep = format(a);
+        else rep = shownIn(a); // %j %o %O: a string quoted, as in an object
       } else {
         out += apply(strSlice, f, [at, p + 1]);
         at = p + 1;
@@ -2406,14 +2425,17 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   let cfg = null; // set by begin()
   let ops = 0;
   // prefix: a text printed before the arguments, never read for format specifiers (a timer's label).
-  function emit(stream, args, prefix) {
-    ops++;
+  function textOf(args, prefix) {
     const parts = bare();
     let from = 0;
     if (prefix !== undefined) parts[0] = prefix;
     else if (args.length > 1 && typeof args[0] === 'string' && apply(strIndexOf, args[0], ['%']) >= 0) from = withSpecifiers(args[0], args, parts);
     for (let i = from; i < args.length; i++) parts[parts.length] = format(args[i]);
-    let text = apply(arrJoin, parts, [' ']);
+    return apply(arrJoin, parts, [' ']);
+  }
+  function emit(stream, args, prefix) {
+    ops++;
+    let text = textOf(args, prefix);
     text = (groupIndent === '' ? text : indented(text)) + '\n';
     const cap = cfg ? cfg.maxOutputBytes : 1048576;
     const total = utf8Length(text);
@@ -2455,11 +2477,18 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   const console = {
     log(...a) { emit(1, a); }, info(...a) { emit(1, a); }, debug(...a) { emit(1, a); },
-    warn(...a) { emit(2, a); }, error(...a) { emit(2, a); }, trace(...a) { emit(2, a); },
+    warn(...a) { emit(2, a); }, error(...a) { emit(2, a); },
+    // As Node.js: "Trace: message" and the script's frames where it was called.
+    trace(...a) {
+      let frames = '';
+      try { const st = withoutPreludeFrames(StringC(new ErrorC().stack)), nl = apply(strIndexOf, st, ['\n']); if (nl >= 0) frames = apply(strSlice, st, [nl]); } catch {}
+      const m = textOf(a);
+      emit(2, [], (m === '' ? 'Trace' : 'Trace: ' + m) + frames);
+    },
     dir(v) { emit(1, [v]); }, dirxml(...a) { emit(1, a); }, table(data) { emit(1, [data]); }, clear() {},
     assert(ok, ...a) {
       if (ok) return;
-      if (a.length > 0 && typeof a[0] === 'string') { a[0] = 'Assertion failed: ' + a[0]; emit(2, a); } else emit(2, a, a.length > 0 ? 'Assertion failed:' : 'Assertion failed');
+      if (a.length > 0 && typeof a[0] === 'string') { a[0] = 'Assertion failed: ' + a[0]; emit(2, a); } else emit(2, a, 'Assertion failed');
     },
     count(l) { const k = labelOf(l), n = (apply(mapGet, counts, [k]) || 0) + 1; apply(mapSet, counts, [k, n]); emit(1, [], k + ': ' + n); },
     countReset(l) { const k = labelOf(l); if (apply(mapHas, counts, [k])) apply(mapSet, counts, [k, 0]); else emit(2, [], "Warning: Count for '" + k + "' does not exist"); },
@@ -2481,7 +2510,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function setTimeout(fn, ms, ...rest) {
     if (typeof fn !== 'function') throw new TypeErrorC('setTimeout: callback must be a function');
     if (timersLive >= MAX_TIMERS) throw new RangeErrorC('setTimeout: too many pending timers (max ' + MAX_TIMERS + ')');
-    let delay = +ms; if (!(delay >= 0)) delay = 0; delay = MathMin(MathFloor(delay), 2147483647);
+    // As Node.js and browsers: a delay past 2^31 - 1 ms (Infinity too) fires at once, not never.
+    let delay = +ms; if (!(delay >= 0)) delay = 0; else if (delay > 2147483647) delay = 1; else delay = MathFloor(delay);
     const id = ++timerSeq;
     timersLive++; ops++;
     apply(mapSet, timers, [id, { fn, args: rest }]);
@@ -2492,16 +2522,21 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const t = apply(mapGet, timers, [id]);
     if (!t) return;
     apply(mapDelete, timers, [id]); timersLive--;
-    // As in a browser, a timer callback that throws is reported (on stderr) and the script goes on.
-    try { apply(t.fn, undefined, t.args); } catch (e) { emit(2, ['Uncaught', e]); }
+    // As in a browser, a timer callback that throws is reported (on stderr) and the script goes on;
+    // so is the rejection of the promise an async one returns, which nothing else would hear of.
+    let r;
+    try { r = apply(t.fn, undefined, t.args); } catch (e) { emit(2, ['Uncaught', e]); return; }
+    if (r instanceof PromiseC) apply(promiseThen, r, [undefined, uncaughtInPromise]);
   }
+  function uncaughtInPromise(e) { emit(2, ['Uncaught (in promise)', e]); }
   function clearTimeout(id) { if (apply(mapDelete, timers, [id])) { timersLive--; hostTimer(-1, id); } }
   defineProperty(G, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
   defineProperty(G, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
   // As the standard says: a callback that is no function is refused at once, not when the microtask runs.
   function queueMicrotask(fn) {
     if (typeof fn !== 'function') throw new TypeErrorC('queueMicrotask: callback must be a function');
-    apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => fn()]);
+    // A callback that throws is reported as a timer's is: a rejection of this promise no one holds went unheard.
+    apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => { try { fn(); } catch (e) { emit(2, ['Uncaught', e]); } }]);
   }
   defineProperty(G, 'queueMicrotask', { value: queueMicrotask, writable: true, configurable: true });
 

@@ -83,6 +83,29 @@ describe('console', () => {
     expect(r.stderr).toBe('warned!\n');
   });
 
+  it('%s takes String() of a function or an object with a toString of its own, %j %o %O quote a string, as Node.js does', async () => {
+    expect(await printed(`class Money { constructor(v) { this.v = v } toString() { return '$' + this.v } }
+      console.log('Total: %s', new Money(5));
+      console.log('%s', { toString() { return 'own' } }, 'rest');
+      console.log('fn: %s', function named() { return 1 });
+      console.log('%s|%s|%s', new Uint8Array([1, 2]), [1, 2], new Map([[1, 2]]));
+      console.log('%j|%o|%O|%j', 'str', 'str', 'str', { a: 'x' });
+      const odd = { toString() { throw new Error('no') } }; console.log('%s', odd);`)).toEqual([
+      'Total: $5',
+      'own rest',
+      'fn: function named() { return 1 }',
+      '1,2|[1,2]|Map(1) {1 => 2}',
+      '"str"|"str"|"str"|{"a":"x"}',
+      '{}',
+    ]);
+  });
+
+  it('trace prints "Trace: message" and the script\'s frames to stderr', async () => {
+    const r = await run(engine, "function where() { console.trace('at %d', 1); console.trace(); }\nwhere();\n0");
+    expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+    expect(r.stderr).toMatch(/^Trace: at 1\n {4}at where \(script\.js:1:28\)\n {4}at script\.js:2:1\nTrace\n {4}at where \(script\.js:1:55\)\n {4}at script\.js:2:1\n$/);
+  });
+
   it('has the rest of the Console standard: assert, count, time, group, dir, table, clear', async () => {
     const r = await run(engine, `console.dir({ a: 1 }); console.table([{ a: 1 }]); console.clear();
       console.assert(1 === 1, 'never'); console.assert(false); console.assert(false, 'x is %d', 5); console.assert(false, { a: 1 });
@@ -104,7 +127,7 @@ describe('console', () => {
       '',
     ]);
     expect(r.stderr.split('\n')).toEqual([
-      'Assertion failed', 'Assertion failed: x is 5', 'Assertion failed: {"a":1}',
+      'Assertion failed', 'Assertion failed: x is 5', 'Assertion failed {"a":1}',
       "Warning: Count for 'nope' does not exist",
       "Warning: Label 't' already exists for console.time()", "Warning: No such label 't' for console.timeEnd()",
       '    in 2',
