@@ -38,12 +38,17 @@ const LEVELS: readonly Level[] = ["safe", "production", "development"];
 const ENV_PREFIX = "SCRIPTENGINE_";
 const envName = (key: string) => ENV_PREFIX + key.replace(/\./g, "_").toUpperCase();
 
-/** Parses "30s", "500ms", "2m", "1h", "1.5s" into milliseconds. */
+/** Parses "30s", "500ms", "2m", "1h", "1.5s" into whole milliseconds. */
 export function parseDuration(text: string): number | undefined {
+  const ms = exactDuration(text);
+  return ms === undefined ? undefined : Math.round(ms);
+}
+
+/** The milliseconds a duration says, unrounded: bounds are checked on this ("0.9995s" is under 1s). */
+function exactDuration(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
   if (!m) return undefined;
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-  return Math.round(Number(m[1]) * factor);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
 const DURATION_UNITS = [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const;
@@ -83,11 +88,12 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
       if (fromText && (raw === "true" || raw === "false")) return raw === "true";
       return fail("true or false");
     case "duration": {
-      const ms = typeof raw === "string" ? parseDuration(raw) : undefined;
+      const ms = typeof raw === "string" ? exactDuration(raw) : undefined;
       if (ms === undefined) return fail('a duration such as "30s" or "500ms"');
       // Node runs a longer timer after 1 ms: a grace of "1000h" would end calls at once.
       if (!(ms <= MAX_TIMER_MS)) throw new ConfigError(key, `must be at most ${MAX_TIMER_MS} ms (about 24 days), got ${JSON.stringify(raw)}`);
-      return bounded(ms, (raw as string).trim(), durationText);
+      // Checked as written, then whole: rounded first, 0.9995s passed a 1s minimum as 1s.
+      return Math.round(bounded(ms, (raw as string).trim(), durationText));
     }
     case "level":
       if (typeof raw === "string" && LEVELS.includes(raw.toLowerCase() as Level)) return raw.toLowerCase();

@@ -118,6 +118,9 @@ describe("configuration", () => {
       ["default_execution_timeout=0s", "default_execution_timeout: must be at least 1ms, got 0s"],
       ["health_check.interval=0ms", "health_check.interval: must be at least 100ms, got 0ms"],
       ["pool.worker_kill_window=1441m", "pool.worker_kill_window: must be at most 24h, got 1441m"],
+      // Checked as written, before rounding to whole milliseconds (these passed as 1s and 1h).
+      ["discovery.ttl=0.9995s", "discovery.ttl: must be at least 1s, got 0.9995s"],
+      ["discovery.ttl=3600.0004s", "discovery.ttl: must be at most 1h, got 3600.0004s"],
     ]) {
       expect(() => loadConfig({ argv: ["--set", set!], env: {} })).toThrow(`config: ${says}`);
     }
