@@ -51,10 +51,10 @@ describe.each(TRANSPORTS)("a request the client cannot encode, over %s", (transp
     expect((err as InvalidArgumentError).rawMessage).toMatch(/after_sequence|afterSequence/);
   });
 
-  it.runIf(transport === "connect-json")("a Duration JSON cannot hold is InvalidArgumentError", async () => {
+  it("a Duration JSON cannot hold is InvalidArgumentError: the client's over JSON, the server's over binary", async () => {
     const err = await failure(() => client.events.emit(tooLongEmit));
     expect(err).toBeInstanceOf(InvalidArgumentError);
-    expect((err as InvalidArgumentError).rawMessage).toMatch(/Duration/);
+    if (transport === "connect-json") expect((err as InvalidArgumentError).rawMessage).toMatch(/Duration/);
   });
 
   it("a request that encodes still reaches the server", async () => {
