@@ -66,3 +66,16 @@ export class CompileError extends Error {
 export function isEngineError(e: unknown): e is EngineError {
   return e instanceof EngineError;
 }
+
+/** Of a tool name a script asked for, the most its refusal quotes (in the script, the host's messages and events). */
+export const MAX_QUOTED_TOOL_NAME = 200;
+
+/**
+ * The refusal of a tool the execution was not given. The name is the script's own: quoted as JSON
+ * (a quote or a newline in it cannot make the message, or a SecurityViolation's detail, read as
+ * something else) and clipped. The prelude words it the same (callTool).
+ */
+export function toolNotAvailable(name: string): string {
+  const shown = name.length > MAX_QUOTED_TOOL_NAME ? `${name.slice(0, MAX_QUOTED_TOOL_NAME)}…` : name;
+  return `tool ${JSON.stringify(shown)} is not available to this script`;
+}

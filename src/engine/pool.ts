@@ -17,7 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { LRUCache } from 'lru-cache';
-import { CompileError, EngineError } from './errors.ts';
+import { CompileError, EngineError, toolNotAvailable } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
 import { cpuBudgetMs } from './cpu-budget.ts';
@@ -829,7 +829,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const reply = (env: object) => w.send({ t: 'toolReply', id: m.id, callId: m.callId, envelope: JSON.stringify(env) });
     const limits = job.limits;
     const cap = limits.maxToolPayloadBytes ?? MiB;
-    if (!(limits.tools ?? []).includes(m.name)) return reply({ ok: false, security: true, message: `tool "${m.name}" is not available to this script` });
+    if (!(limits.tools ?? []).includes(m.name)) return reply({ ok: false, security: true, message: toolNotAvailable(m.name) });
     if (!job.onToolCall) return reply({ ok: false, message: `tool "${m.name}" has no host implementation` });
     if (m.argsJson.length > cap) return reply({ ok: false, message: `tool "${m.name}": arguments exceed ${cap} bytes` });
     let args: JsonValue;

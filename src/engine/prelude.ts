@@ -33,6 +33,7 @@
  * start returns that string when the script settled synchronously, '' otherwise (then take/wait).
  */
 import { NORMALIZE_BREAKS, NORMALIZE_MAX_RUN, NORMALIZE_PIECE } from './normalize-chunks.ts';
+import { MAX_QUOTED_TOOL_NAME } from './errors.ts';
 
 /** The operations of the function install() returns (see `api` at the end of the prelude). */
 export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6, memoryError: 7, adopt: 8 } as const;
@@ -2337,6 +2338,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       return v;
     };
   }
+  // Whether console prints v as an error; a revoked Proxy, or a getPrototypeOf trap that throws, is none.
+  function isError(v) { try { return v instanceof ErrorC; } catch { return false; } }
   // An error as Node.js prints one: its stack, then its cause (new Error(m, { cause })) indented
   // inside braces, and that one's cause inside it; one met before reads [Circular], past MAX_CAUSES [...].
   function errorText(v, outer) {
@@ -2348,7 +2351,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     let t;
     if (metBefore(outer, c.value) || c.value === v) t = '[Circular]';
     else if (outer.length >= MAX_CAUSES) t = '[...]';
-    else if (c.value instanceof ErrorC) { outer[outer.length] = v; t = errorText(c.value, outer); outer.length--; }
+    else if (isError(c.value)) { outer[outer.length] = v; t = errorText(c.value, outer); outer.length--; }
     else t = shownIn(c.value);
     return s + ' {\n  [cause]: ' + apply(strReplaceAll, t, ['\n', '\n  ']) + '\n}';
   }
@@ -2359,9 +2362,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof v === 'function') return '[Function ' + (StringC(v.name) || 'anonymous') + ']';
     if (typeof v === 'bigint') return bigintText(v);
     if (typeof v === 'symbol') return apply(v.toString, v, []);
-    if (v instanceof ErrorC) return errorText(v, setPrototypeOf([], null));
+    if (isError(v)) return errorText(v, setPrototypeOf([], null));
     if (v !== null && typeof v === 'object') {
-      const t = textShown(v);
+      let t;
+      try { t = textShown(v); } catch {} // a revoked Proxy: printed as the JSON fallbacks below manage
       if (t !== undefined) return t;
       try { const s = JSONstringify(v, logChecked); return s === undefined ? StringC(v) : s; } catch {
         try { const s = JSONstringify(v, cycleSafe()); return s === undefined ? StringC(v) : s; } catch {
@@ -2567,10 +2571,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function callTool(name, args) {
     ops++;
     if (typeof name !== 'string' || !cfg || !apply(mapHas, cfg.allowed, [name])) {
-      // Told to the host all the same (it refuses such a name at once, and counts it): a refusal the
-      // script catches is announced as one it leaves to end the run.
-      if (typeof name === 'string' && cfg) hostTool(name, 'null');
-      return PromiseC.reject(toolError('ToolNotAllowedError', 'tool "' + StringC(name) + '" is not available to this script', true));
+      // Quoted and clipped as the host words it (engine/errors.ts toolNotAvailable): the name is the
+      // script's, and the message may become an event's detail. Told to the host all the same, clipped
+      // (it refuses such a name at once, and counts it): a refusal the script catches is announced as
+      // one it leaves to end the run.
+      let shown;
+      try { shown = StringC(name); } catch { shown = typeof name; }
+      if (shown.length > ${MAX_QUOTED_TOOL_NAME}) shown = apply(strSlice, shown, [0, ${MAX_QUOTED_TOOL_NAME}]) + '…';
+      if (typeof name === 'string' && cfg) hostTool(shown, 'null');
+      return PromiseC.reject(toolError('ToolNotAllowedError', 'tool ' + JSONstringify(shown) + ' is not available to this script', true));
     }
     let json;
     try { json = JSONstringify(args === undefined ? null : args, toolChecked); } catch (e) {

@@ -12,7 +12,7 @@ import { API_OP, MAX_ERROR_CAUSES, MAX_TOOLS_IN_FLIGHT, SYMBOL_REPORT_STEP } fro
 import { bindPrelude, preludeSnapshot } from './prelude-snapshot.ts';
 import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
-import { CompileError } from './errors.ts';
+import { CompileError, toolNotAvailable } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
 import { encodedValueSize } from './value-size.ts';
 import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
@@ -517,7 +517,7 @@ class Slot {
     name = String(name);
     argsJson = String(argsJson);
     if (!r.msg.tools.includes(name)) {
-      const message = `tool "${name}" is not available to this script`;
+      const message = toolNotAvailable(name);
       if (r.refused) r.refused.count++;
       else r.refused = { count: 1, first: message };
       return JSON.stringify({ ok: false, security: true, message });

@@ -9,6 +9,7 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 import { fitTextResult } from "./fit-text.ts";
+import { clipText } from "../errors.ts";
 
 /** Entries one `list` returns at most (its JSON is bounded too, by the tool's byte cap). */
 export const MAX_LIST_ENTRIES = 10_000;
@@ -43,7 +44,9 @@ function fsError(path: string, err: unknown): ToolError {
   return new ToolError(`fs: ${path}: ${code ? (WHY[code] ? `${WHY[code]} (${code})` : code) : "failed"}`);
 }
 
-const outside = (path: string) => new ToolError(`fs: ${path} is outside the working directory`, "security_violation");
+// The path is the script's: quoted and clipped, it cannot make the refusal (a SecurityViolation's detail) read otherwise.
+const outside = (path: string) => new ToolError(`fs: ${JSON.stringify(clipText(path, MAX_QUOTED_PATH_BYTES))} is outside the working directory`, "security_violation");
+const MAX_QUOTED_PATH_BYTES = 200;
 
 /** The working directory's real path, and the real path of `path` in it (both checked to be inside). */
 async function inside(root: string, roots: string[], path: string): Promise<{ realRoot: string; target: string }> {

@@ -76,6 +76,18 @@ describe("tool calls refused for security", () => {
     expect(v[0]!.detail).toBe('tool "fs" is not available to this script (2 tool calls refused in this execution, the script caught them)');
   });
 
+  it("a name written to forge the detail is quoted as JSON, and a long one clipped", async () => {
+    const forged = 'fs" is not available to this script (the script caught it)\n{"level":"error","msg":"forged"}';
+    const source = `export default async (a, ctx) => {
+      for (const t of [${JSON.stringify(forged)}, "x".repeat(1 << 20)]) { try { await ctx.tools.call(t, {}); } catch (e) {} }
+      return 0;
+    }`;
+    const r = (await scripts().runScript({ source, context: PROD })).result!;
+    const [v] = await violationsOf([r.executionId]);
+    expect(v!.detail).toBe(`tool ${JSON.stringify(forged)} is not available to this script (2 tool calls refused in this execution, the script caught them)`);
+    expect(v!.detail).not.toContain("\n");
+  });
+
   it("none refused: no event", async () => {
     const ok = (await scripts().runScript({ source: probe(0), context: PROD })).result!;
     expect(await violationsOf([ok.executionId])).toEqual([]);

@@ -14,9 +14,10 @@ const server = serverForTests({ args: ["--set", "pool.workers=1"] });
 const FFFD = "\ufffd";
 
 // A refused tool's error quotes the name the script asked for: the run's error, and so the RPC's
-// message (SECURITY_VIOLATION) and its SecurityViolation event's detail.
+// message (SECURITY_VIOLATION) and its SecurityViolation event's detail. Quoted as JSON, its lone
+// surrogate is escaped (\ud800, six characters): every protocol carries it as written.
 const REFUSED_TOOL = "export default async function main(a, ctx) { await ctx.tools.call('no\\ud800pe', {}) }";
-const REFUSED_WORDS = `tool "no${FFFD}pe" is not available to this script`;
+const REFUSED_WORDS = 'tool "no\\ud800pe" is not available to this script';
 
 /** The replayed log's events, read over Connect JSON from the start until `until` is seen. */
 async function replayJson(until: (e: ServiceEvent) => boolean): Promise<ServiceEvent[]> {
@@ -34,8 +35,8 @@ async function replayJson(until: (e: ServiceEvent) => boolean): Promise<ServiceE
   return seen;
 }
 
-describe("an RPC error whose message holds a lone surrogate", () => {
-  it.each(["grpc-js", "connect", "connect-json"] as Protocol[])("gets its status over %s, U+FFFD in its message", async (protocol) => {
+describe("an RPC error quoting a script's text that holds a lone surrogate", () => {
+  it.each(["grpc-js", "connect", "connect-json"] as Protocol[])("gets its status over %s, the surrogate escaped in its message", async (protocol) => {
     const scripts = clientFor(ScriptService, protocol, server);
     // The deadline only bounds a failure: before, the gRPC door sent no status and the call met it.
     const refused = await failure(scripts.runScript({ source: REFUSED_TOOL }, { timeoutMs: 15_000 }));

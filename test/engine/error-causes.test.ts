@@ -95,7 +95,19 @@ describe('console printing an error with causes', () => {
     expect(await printed(`console.log(new Error('a', { cause: { code: 1 } }).toString(), new Error('a', { cause: 'why' }).cause)`)).toBe('Error: a why\n');
     const obj = await printed(`const e = new Error('a', { cause: { code: 1 } }); e.stack = 'Error: a'; console.log(e)`);
     expect(obj).toBe('Error: a {\n  [cause]: {"code":1}\n}\n');
+    const revoked = await printed(`const r = Proxy.revocable({}, {}); r.revoke(); const e = new Error('a', { cause: r.proxy }); e.stack = 'Error: a'; console.log(e)`);
+    expect(revoked).toMatch(/^Error: a \{\n {2}\[cause\]: .*\n\}\n$/);
     const cyc = await printed(`const a = new Error('a'), b = new Error('b', { cause: a }); a.cause = b; a.stack = 'A'; b.stack = 'B'; console.log(a)`);
     expect(cyc).toBe('A {\n  [cause]: B {\n    [cause]: [Circular]\n  }\n}\n');
+  });
+});
+
+describe('a tool name a script asks for', () => {
+  it('is quoted as JSON and clipped to 200 characters in its refusal', async () => {
+    const r = await run(engine, `export default async function main(a, ctx) {
+  try { await ctx.tools.call('a"\\nb' + 'x'.repeat(300), {}) } catch (e) { return [e.name, e.message] }
+}`);
+    const name = 'a"\nb' + 'x'.repeat(196) + '…';
+    expect(r.returnValue).toEqual(['ToolNotAllowedError', `tool ${JSON.stringify(name)} is not available to this script`]);
   });
 });

@@ -111,7 +111,7 @@ describe("fs tool: what was opened is checked, not the name", () => {
       (v) => v,
       (e: unknown) => e,
     );
-    expect(err).toMatchObject({ name: "ToolError", kind: "security_violation", message: "fs: d/x is outside the working directory" });
+    expect(err).toMatchObject({ name: "ToolError", kind: "security_violation", message: 'fs: "d/x" is outside the working directory' });
   });
 
   it("a directory listed is read through what was opened, not its name", async () => {
@@ -136,7 +136,7 @@ describe("fs tool: what was opened is checked, not the name", () => {
       writeFileSync(join(out, "sub", "secret-name"), "");
       symlinkSync(out, join(wd, "d"));
     });
-    await expect(call({ op: "list", path: "d/sub" })).rejects.toMatchObject({ kind: "security_violation", message: "fs: d/sub is outside the working directory" });
+    await expect(call({ op: "list", path: "d/sub" })).rejects.toMatchObject({ kind: "security_violation", message: 'fs: "d/sub" is outside the working directory' });
   });
 
   it("a file cut short after its size was taken comes back as read, not padded with NULs", async () => {
