@@ -2,10 +2,9 @@
 // (Date as its ISO string, toJSON, undefined properties left out, undefined items null), bytes as
 // base64; what JSON cannot hold fails before anything is sent, InvalidArgumentError naming the argument.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Transport } from "@connectrpc/connect";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
 import { createScriptEngineClient, InvalidArgumentError, MAX_ARGUMENT_DEPTH, ScriptEngineClient, ScriptEngineError, type Arguments } from "../src/index.ts";
-import { SERVER_ARGS } from "./support.ts";
+import { SERVER_ARGS, countingTransport } from "./support.ts";
 
 const ECHO = "export default (a) => JSON.stringify(a)";
 
@@ -49,16 +48,6 @@ describe.each(["grpc-js", "connect-json"] as const)("arguments as JSON over %s",
     expect(got).toEqual(["aGk=", "aGn/", ""]);
   });
 });
-
-/** A transport that counts what it is asked to send and fails every call. */
-function countingTransport(): { transport: Transport; sent: () => number } {
-  let sent = 0;
-  const refuse = async (): Promise<never> => {
-    sent++;
-    throw new Error("sent");
-  };
-  return { transport: { unary: refuse, stream: refuse } as unknown as Transport, sent: () => sent };
-}
 
 describe("arguments JSON cannot hold", () => {
   const circular: Record<string, unknown> = { a: 1 };

@@ -8,17 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCerts, type TestCerts } from "../../../test/helpers/certs.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createScriptEngineClient, InvalidArgumentError, toScriptEngineError, UnavailableError, type ConnectOptions } from "../src/index.ts";
-
-const TRANSPORTS = ["grpc-js", "connect", "connect-json", "grpc-web", "grpc-http2"] as const;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { thrown, TRANSPORTS } from "./support.ts";
 
 /** How one call ends: its error's type and message, with the client's own retries off. */
 async function outcome(options: ConnectOptions): Promise<string> {

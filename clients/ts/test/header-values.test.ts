@@ -4,32 +4,10 @@
 // Latin-1 value ("café") was sent by the HTTP transports but failed grpc-js with UNKNOWN. Each is now
 // InvalidArgumentError on every transport: the token and the client's headers when the client is
 // built, a call's own headers before anything is sent.
-import type { Transport } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
 import { createScriptEngineClient, InvalidArgumentError, ScriptEngineClient } from "../src/index.ts";
-import { SERVER_ARGS } from "./support.ts";
-
-const TRANSPORTS = ["grpc-js", "connect", "connect-json", "grpc-web", "grpc-http2"] as const;
-
-/** A transport that counts what it is asked to send and fails every call. */
-function countingTransport(): { transport: Transport; sent: () => number } {
-  let sent = 0;
-  const refuse = async (): Promise<never> => {
-    sent++;
-    throw new Error("sent");
-  };
-  return { transport: { unary: refuse, stream: refuse } as unknown as Transport, sent: () => sent };
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { SERVER_ARGS, thrown, countingTransport, TRANSPORTS } from "./support.ts";
 
 const BAD_VALUES: [string, string][] = [
   ["a line break", "a\nb"],

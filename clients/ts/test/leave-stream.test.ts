@@ -9,9 +9,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, startServer, type TestServer } from "../../../test/helpers/server.ts";
 import { createScriptEngineClient, NotFoundError, type ScriptEngineClient } from "../src/index.ts";
-import { SERVER_ARGS } from "./support.ts";
-
-const TRANSPORTS = ["grpc-js", "connect", "connect-json", "grpc-web", "grpc-http2"] as const;
+import { SERVER_ARGS, TRANSPORTS } from "./support.ts";
 
 let server: TestServer;
 let other: ScriptEngineClient;

@@ -11,6 +11,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { expect, it } from "vitest";
 import { Code } from "@connectrpc/connect";
 import { createScriptEngineClient, InvalidArgumentError, ScriptEngineError, ScriptEngineClient, type ClientOptions, type ConnectOptions } from "../src/index.ts";
+import { thrown } from "./support.ts";
 
 const bad: [string, ClientOptions][] = [
   ["defaultTimeoutMs", { defaultTimeoutMs: -1 }],
@@ -33,16 +34,6 @@ const badKeepalive: [string, ConnectOptions][] = [
   ["keepalive.timeoutMs", { keepalive: { timeoutMs: Number.NaN } }],
   ["keepalive.timeoutMs", { keepalive: { timeoutMs: Infinity } }],
 ];
-
-/** What `fn` throws. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 function expectOptionError(err: unknown, name: string): void {
   expect(err).toBeInstanceOf(InvalidArgumentError);

@@ -1,5 +1,29 @@
 import { createServer } from "node:net";
+import type { Transport } from "@connectrpc/connect";
 import { createScriptEngineClient, UnavailableError, type ScriptEngineClient } from "../src/index.ts";
+
+/** The client's transports by name, each test running over all of them. */
+export const TRANSPORTS = ["grpc-js", "connect", "connect-json", "grpc-web", "grpc-http2"] as const;
+
+/** What `fn` throws (undefined when it returns). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+/** A transport that counts what it is asked to send and fails every call. */
+export function countingTransport(): { transport: Transport; sent: () => number } {
+  let sent = 0;
+  const refuse = async (): Promise<never> => {
+    sent++;
+    throw new Error("sent");
+  };
+  return { transport: { unary: refuse, stream: refuse } as unknown as Transport, sent: () => sent };
+}
 
 /** Every runner starts the server the same way: no drain wait on shutdown, one worker. */
 export const SERVER_ARGS = ["--set", "server.shutdown_grace=0s", "--set", "pool.workers=1"];

@@ -5,8 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createScriptEngineClient, InvalidArgumentError } from "../src/index.ts";
-
-const TRANSPORTS = ["grpc-js", "connect", "connect-json", "grpc-web", "grpc-http2"] as const;
+import { TRANSPORTS } from "./support.ts";
 
 // A plaintext HTTP listener: nothing must reach it, least of all the token.
 let listener: Server;

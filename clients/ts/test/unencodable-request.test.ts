@@ -10,9 +10,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../../../test/helpers/server.ts";
 import { createScriptEngineClient, InvalidArgumentError, type ScriptEngineClient } from "../src/index.ts";
-import { SERVER_ARGS } from "./support.ts";
+import { SERVER_ARGS, TRANSPORTS } from "./support.ts";
 
-const TRANSPORTS = ["grpc-js", "connect", "connect-json", "grpc-web", "grpc-http2"] as const;
 const BAD_VERSIONS = [-1, 1.5, 2 ** 32];
 
 async function failure(call: () => Promise<unknown>): Promise<unknown> {
