@@ -2530,7 +2530,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     // so is the rejection of the promise an async one returns, which nothing else would hear of.
     let r;
     try { r = apply(t.fn, undefined, t.args); } catch (e) { emit(2, ['Uncaught', e]); return; }
-    if (r instanceof PromiseC) apply(promiseThen, r, [undefined, uncaughtInPromise]);
+    // A revoked Proxy, or a promise subclass whose species throws, is left as it is.
+    try { if (r instanceof PromiseC) apply(promiseThen, r, [undefined, uncaughtInPromise]); } catch {}
   }
   function uncaughtInPromise(e) { emit(2, ['Uncaught (in promise)', e]); }
   function clearTimeout(id) { if (apply(mapDelete, timers, [id])) { timersLive--; hostTimer(-1, id); } }

@@ -39,3 +39,15 @@ it('a delay past 2^31 - 1 ms, Infinity too, fires at once as in Node.js', async 
   expect(r.error, JSON.stringify(r.error)).toBeUndefined();
   expect(r.returnValue).toEqual(['2147483648', 'Infinity', '9007199254740992']);
 });
+
+it('a callback returning a revoked Proxy, or a promise whose species throws, leaves the script going', async () => {
+  const r = await run(engine, `export default async function main() {
+  const p = Proxy.revocable({}, {}); p.revoke();
+  class P extends Promise { static get [Symbol.species]() { throw new Error('species') } }
+  setTimeout(() => p.proxy, 0);
+  setTimeout(() => P.reject(new Error('x')), 0);
+  await new Promise((res) => setTimeout(res, 20));
+  return 'ok';
+}`);
+  expect([r.success, r.returnValue]).toEqual([true, 'ok']);
+});
