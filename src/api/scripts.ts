@@ -25,7 +25,7 @@ import { peerKey } from "../doors/peer.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, firstLine, serviceError } from "../errors.ts";
-import { CompileError, EngineError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
+import { CompileError, EngineError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ErrorCause, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
 import { countRefusals, toolBridge, type Refusals, type ScriptToolRunner } from "../tools/bridge.ts";
@@ -335,6 +335,11 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     return a.count > 1 ? `${said} (${a.count} tool calls refused in this execution${last ? "" : ", the script caught them"})` : `${said} (the script caught it)`;
   }
 
+  /** A cause (or an AggregateError's error) as the contract's ErrorCause: its line and column read from a stack the script may have written. */
+  function causeMessage(c: ErrorCause): ErrorCause {
+    return { ...c, line: uint32OrZero(c.line), column: uint32OrZero(c.column) };
+  }
+
   function resultMessage(o: ExecutionOutcome, usage: ResourceUsage, scriptId: string, version: number, level: Level): ExecutionResult {
     return create(ExecutionResultSchema, {
       executionId: o.executionId,
@@ -356,7 +361,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
             // Read from a stack the script may have written: any number, where the field is a uint32.
             line: uint32OrZero(o.error.line),
             column: uint32OrZero(o.error.column),
-            causes: (o.error.causes ?? []).map((c) => ({ ...c, line: uint32OrZero(c.line), column: uint32OrZero(c.column) })),
+            causes: (o.error.causes ?? []).map(causeMessage),
+            errors: (o.error.errors ?? []).map(causeMessage),
           }
         : undefined,
       resourceUsage: usage,

@@ -2342,18 +2342,41 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function isError(v) { try { return v instanceof ErrorC; } catch { return false; } }
   // An error as Node.js prints one: its stack, then its cause (new Error(m, { cause })) indented
   // inside braces, and that one's cause inside it; one met before reads [Circular], past MAX_CAUSES [...].
+  // An AggregateError's errors follow as [errors]: [...] (its first MAX_CAUSES, at the top level only,
+  // so nested ones cannot multiply the text).
   function errorText(v, outer) {
     let s;
     try { s = withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; }
+    const entries = bare();
+    const shownAt = (x) => {
+      if (metBefore(outer, x) || x === v) return '[Circular]';
+      if (outer.length >= MAX_CAUSES) return '[...]';
+      if (!isError(x)) return shownIn(x);
+      outer[outer.length] = v;
+      const t = errorText(x, outer);
+      outer.length--;
+      return t;
+    };
     let c;
-    try { c = causeOf(v); } catch { return s; }
-    if (c === undefined) return s;
-    let t;
-    if (metBefore(outer, c.value) || c.value === v) t = '[Circular]';
-    else if (outer.length >= MAX_CAUSES) t = '[...]';
-    else if (isError(c.value)) { outer[outer.length] = v; t = errorText(c.value, outer); outer.length--; }
-    else t = shownIn(c.value);
-    return s + ' {\n  [cause]: ' + apply(strReplaceAll, t, ['\n', '\n  ']) + '\n}';
+    try { c = causeOf(v); } catch {}
+    if (c !== undefined) entries[entries.length] = '[cause]: ' + shownAt(c.value);
+    let list;
+    try { list = outer.length === 0 ? aggregatedOf(v) : undefined; } catch {}
+    if (list !== undefined) {
+      let inner = '';
+      const n = MathMin(list.length, MAX_CAUSES);
+      for (let i = 0; i < n; i++) {
+        let t;
+        try { t = shownAt(list[i]); } catch { t = '[?]'; }
+        inner += (i === 0 ? '\n  ' : ',\n  ') + apply(strReplaceAll, t, ['\n', '\n  ']);
+      }
+      if (list.length > n) inner += ',\n  ... ' + (list.length - n) + ' more items';
+      entries[entries.length] = '[errors]: [' + inner + (n > 0 ? '\n]' : ']');
+    }
+    if (entries.length === 0) return s;
+    let body = '';
+    for (let i = 0; i < entries.length; i++) body += (i === 0 ? '\n  ' : ',\n  ') + apply(strReplaceAll, entries[i], ['\n', '\n  ']);
+    return s + ' {' + body + '\n}';
   }
   function format(v) {
     if (typeof v === 'string') return v;
@@ -2730,6 +2753,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   // The value's own cause, if it has one (new Error(m, { cause })); reading it may throw.
   const causeOf = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && hasOwn(v, 'cause') ? { __proto__: null, value: v.cause } : undefined;
+  // An AggregateError's own list of errors (Promise.any's rejections), if the value has one; reading it may throw.
+  const aggregatedOf = (v) => {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || !hasOwn(v, 'errors')) return undefined;
+    const l = v.errors;
+    return arrIsArray(l) ? l : undefined;
+  };
   const metBefore = (met, v) => { for (let i = 0; i < met.length; i++) if (met[i] === v) return true; return false; };
   // Its chain of causes, nearest first: at most MAX_CAUSES, ending at one met before (a cycle). A null-prototype
   // array, so neither an index setter nor a toJSON the script put on Array.prototype can touch it.
@@ -2747,12 +2776,27 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
     return out;
   }
+  // An AggregateError's errors (Promise.any's rejections), its first MAX_CAUSES, described as causes are.
+  function errorsOf(e) {
+    const out = setPrototypeOf([], null);
+    let list;
+    try { list = aggregatedOf(e); } catch { return out; }
+    if (list === undefined) return out;
+    for (let i = 0; i < MAX_CAUSES; i++) {
+      let x;
+      try { if (i >= list.length) break; x = list[i]; } catch { break; }
+      const d = describeValue(x, true, '');
+      out[out.length] = { __proto__: null, name: d.name, message: d.message, stack: d.stack, head: d.head };
+    }
+    return out;
+  }
   function describe(e, forcedKind) {
     const d = describeValue(e, !forcedKind, 'Uncaught');
     const kind = forcedKind || (d.made !== undefined ? d.made.kind : 'script_threw');
     const causes = forcedKind ? setPrototypeOf([], null) : causesOf(e);
+    const errors = forcedKind ? setPrototypeOf([], null) : errorsOf(e);
     // No prototype: a toJSON the script put on Object.prototype would write the envelope (its kind too).
-    return 'E' + JSONstringify({ __proto__: null, kind, name: d.name, message: d.message, stack: d.stack, head: d.head, causes });
+    return 'E' + JSONstringify({ __proto__: null, kind, name: d.name, message: d.message, stack: d.stack, head: d.head, causes, errors });
   }
   // An array of n elements is at least 2n + 1 bytes of JSON: one longer than the cap allows is refused
   // before V8 walks it (see jsonChecked), with the error its JSON would have had.

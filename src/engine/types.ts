@@ -155,6 +155,8 @@ export interface ExecutionError extends ErrorCause {
   limit?: TimeLimit;
   /** What the thrown error's cause chain (new Error(m, { cause })) held, nearest first; absent when none. */
   causes?: ErrorCause[];
+  /** An AggregateError's errors (Promise.any's rejections), its first 8; absent when none. */
+  errors?: ErrorCause[];
 }
 
 /** A thrown value, or one of its causes, as the caller is told it. */

@@ -31,8 +31,8 @@ export function wellFormedTail(t: Tail): Tail {
 
 /** The error and its causes with their name, message and stack well-formed (a script sets them). */
 export function wellFormedError(e: ExecutionError): ExecutionError {
-  const causes = e.causes?.map(wellFormedCause);
-  return { ...wellFormedCause(e), ...(causes ? { causes } : {}) };
+  const causes = e.causes?.map(wellFormedCause), errors = e.errors?.map(wellFormedCause);
+  return { ...wellFormedCause(e), ...(causes ? { causes } : {}), ...(errors ? { errors } : {}) };
 }
 
 function wellFormedCause<T extends ErrorCause>(e: T): T {

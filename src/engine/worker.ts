@@ -277,9 +277,10 @@ function checkReturnValue(json: string | undefined, valueCap: number): { ok: boo
 
 /** The error a script threw, from the prelude's envelope (head: where its stack's frames start). */
 function thrownError(json: string, filename: string, wrapped: boolean): ExecutionError {
-  const e = JSON.parse(json) as Described & { kind: ExecutionErrorKind; causes?: Described[] };
-  const causes = Array.isArray(e.causes) ? e.causes.slice(0, MAX_ERROR_CAUSES).map((c) => described(c, filename, wrapped, false)) : [];
-  return { kind: e.kind, ...described(e, filename, wrapped, true), ...(causes.length > 0 ? { causes } : {}) };
+  const e = JSON.parse(json) as Described & { kind: ExecutionErrorKind; causes?: Described[]; errors?: Described[] };
+  const list = (l: Described[] | undefined) => (Array.isArray(l) ? l.slice(0, MAX_ERROR_CAUSES).map((c) => described(c, filename, wrapped, false)) : []);
+  const causes = list(e.causes), errors = list(e.errors);
+  return { kind: e.kind, ...described(e, filename, wrapped, true), ...(causes.length > 0 ? { causes } : {}), ...(errors.length > 0 ? { errors } : {}) };
 }
 
 /** An error (or one of its causes) as the prelude described it; head: where its stack's frames start. */

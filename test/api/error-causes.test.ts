@@ -25,4 +25,10 @@ describe("a thrown error's causes", () => {
     ]);
     expect(r.error!.causes[1]!.stack).toMatch(/^Error: read \ufffd failed\n {4}at main \(adhoc:2:\d+\)$/);
   });
+
+  it.each(["grpc-js", "connect-json"] as Protocol[])("and an AggregateError's errors reach a %s caller", async (protocol) => {
+    const source = "export default async function main() { await Promise.any([Promise.reject(new Error('a')), Promise.reject(new RangeError('b'))]) }";
+    const r = (await clientFor(ScriptService, protocol, server).runScript({ source })).result!;
+    expect([r.error!.name, r.error!.errors.map((c) => [c.name, c.message, c.line])]).toEqual(["AggregateError", [["Error", "a", 1], ["RangeError", "b", 1]]]);
+  });
 });

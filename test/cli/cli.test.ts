@@ -22,6 +22,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "greet.ts"), `export default (args: { name: string }): string => "hello " + args.name;`);
   writeFileSync(join(dir, "throws.js"), `export default () => { throw new TypeError("no such thing"); }`);
   writeFileSync(join(dir, "loop.js"), `export default () => { for (;;) {} }`);
+  writeFileSync(join(dir, "any.js"), `export default async () => {\n  await Promise.any([Promise.reject(new Error("mirror 1 down")), Promise.reject(new Error("mirror 2 down"))]);\n}`);
   writeFileSync(join(dir, "caused.js"), `export default () => {\n  const low = new RangeError("port out of range");\n  throw new Error("cannot listen", { cause: low });\n}`);
 });
 afterAll(async () => {
@@ -61,6 +62,12 @@ describe("scripts", () => {
     const r = await cli([...at(), "run", join(dir, "caused.js")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^scriptengine: script failed \(SCRIPT_THREW\): Error: cannot listen \(line 3:\d+\)\n {2}caused by: RangeError: port out of range \(line 2:\d+\)$/m);
+  });
+
+  it("an AggregateError's errors follow it, a line each", async () => {
+    const r = await cli([...at(), "run", join(dir, "any.js")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/: AggregateError: All promises were rejected\n {2}one of its errors: Error: mirror 1 down \(line 2:\d+\)\n {2}one of its errors: Error: mirror 2 down \(line 2:\d+\)$/m);
   });
 
   it("--timeout stops a runaway script: exit 6 (limit) with the server's reason", async () => {

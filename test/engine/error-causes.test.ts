@@ -79,6 +79,29 @@ throw new Error('outer', { cause: inner })`, { limits: { wallTimeoutMs: 1000 } a
   });
 });
 
+describe('an AggregateError', () => {
+  it('brings its errors (Promise.any\'s rejections), its first 8, described as causes are', async () => {
+    const e = await thrown(`export default async function main() {
+  await Promise.any([Promise.reject(new TypeError('first down')), Promise.reject('second down')]);
+}`);
+    expect(brief(e)).toBe('AggregateError|All promises were rejected');
+    expect(e.errors?.map(brief)).toEqual(['TypeError|first down', '|second down']);
+    expect(e.errors?.[0]!.line).toBe(2);
+    const many = await thrown(`throw new AggregateError(Array.from({ length: 12 }, (_, i) => new Error('e' + i)), 'many')`);
+    expect(many.errors?.map((c) => c.message)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7']);
+    expect((await thrown(`throw new Error('plain')`)).errors).toBeUndefined();
+  });
+
+  it('ends the list at an element that throws, and stops one that spins at the time limit', async () => {
+    const e = await thrown(`const list = [new Error('ok')]; Object.defineProperty(list, 1, { get() { throw new Error('no') } });
+const a = new AggregateError([], 'a'); a.errors = list; throw a`);
+    expect(e.errors?.map(brief)).toEqual(['Error|ok']);
+    const r = await run(engine, `const a = new AggregateError([], 'a'); const list = []; Object.defineProperty(list, 0, { get() { for (;;); } }); a.errors = list; throw a`, { limits: { wallTimeoutMs: 1000 } as never });
+    expect(r.error?.kind).toBe('timeout');
+    await expectHealthy(engine);
+  });
+});
+
 describe('console printing an error with causes', () => {
   const printed = async (source: string): Promise<string> => {
     const r = await run(engine, `${source}\n0`);
@@ -89,6 +112,12 @@ describe('console printing an error with causes', () => {
   it('prints each cause indented inside braces, as Node.js does', async () => {
     const out = await printed(`const low = new TypeError('low'); console.log(new Error('top', { cause: low }))`);
     expect(out).toMatch(/^Error: top\n {4}at script\.js:1:\d+ \{\n {2}\[cause\]: TypeError: low\n {6}at script\.js:1:\d+\n\}\n$/);
+  });
+
+  it('prints an AggregateError\'s errors as Node.js does, after its cause', async () => {
+    const out = await printed(`const a = new AggregateError([new Error('x'), 'y'], 'all', { cause: 'why' });
+a.stack = 'AggregateError: all'; a.errors[0].stack = 'Error: x\\n    at f'; console.log(a)`);
+    expect(out).toBe('AggregateError: all {\n  [cause]: "why",\n  [errors]: [\n    Error: x\n        at f,\n    "y"\n  ]\n}\n');
   });
 
   it('prints a cause that is no Error as console prints it inside an object, and a cycle as [Circular]', async () => {

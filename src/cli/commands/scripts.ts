@@ -142,7 +142,9 @@ function report(result: ExecutionResult, o: ExecOptions & { json?: boolean }): n
     const kind = e ? (ExecutionErrorKind[e.kind] ?? "ERROR") : "ERROR";
     const where = e && e.line ? ` (line ${e.line}:${e.column})` : "";
     err(`scriptengine: script failed (${kind}): ${e ? `${e.name || "Error"}: ${e.message}` : "no detail"}${where}`);
-    for (const c of e?.causes ?? []) err(`  caused by: ${c.name ? `${c.name}: ` : ""}${c.message}${c.line ? ` (line ${c.line}:${c.column})` : ""}`);
+    const said = (c: { name: string; message: string; line: number; column: number }) => `${c.name ? `${c.name}: ` : ""}${c.message}${c.line ? ` (line ${c.line}:${c.column})` : ""}`;
+    for (const c of e?.causes ?? []) err(`  caused by: ${said(c)}`);
+    for (const c of e?.errors ?? []) err(`  one of its errors: ${said(c)}`);
     code = EXIT.FAILED;
   }
   if (profileFailure) {

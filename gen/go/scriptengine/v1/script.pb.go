@@ -368,7 +368,10 @@ type ExecutionError struct {
 	Column uint32 `protobuf:"varint,6,opt,name=column,proto3" json:"column,omitempty"`
 	// Not in the API document: the thrown error's chain of causes (`new Error(message, { cause })`),
 	// nearest first, at most 8; the chain ends early at a cause met before. Empty when it has none.
-	Causes        []*ErrorCause `protobuf:"bytes,7,rep,name=causes,proto3" json:"causes,omitempty"`
+	Causes []*ErrorCause `protobuf:"bytes,7,rep,name=causes,proto3" json:"causes,omitempty"`
+	// Not in the API document: an AggregateError's errors (what Promise.any's promises rejected with),
+	// its first 8, each described as a cause is. Empty for any other error.
+	Errors        []*ErrorCause `protobuf:"bytes,8,rep,name=errors,proto3" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -448,6 +451,13 @@ func (x *ExecutionError) GetColumn() uint32 {
 func (x *ExecutionError) GetCauses() []*ErrorCause {
 	if x != nil {
 		return x.Causes
+	}
+	return nil
+}
+
+func (x *ExecutionError) GetErrors() []*ErrorCause {
+	if x != nil {
+		return x.Errors
 	}
 	return nil
 }
@@ -1499,7 +1509,7 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x10EnvironmentEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x14\n" +
-	"\x12_working_directory\"\xee\x01\n" +
+	"\x12_working_directory\"\xa3\x02\n" +
 	"\x0eExecutionError\x127\n" +
 	"\x04kind\x18\x01 \x01(\x0e2#.scriptengine.v1.ExecutionErrorKindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1507,7 +1517,8 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x05stack\x18\x04 \x01(\tR\x05stack\x12\x12\n" +
 	"\x04line\x18\x05 \x01(\rR\x04line\x12\x16\n" +
 	"\x06column\x18\x06 \x01(\rR\x06column\x123\n" +
-	"\x06causes\x18\a \x03(\v2\x1b.scriptengine.v1.ErrorCauseR\x06causes\"|\n" +
+	"\x06causes\x18\a \x03(\v2\x1b.scriptengine.v1.ErrorCauseR\x06causes\x123\n" +
+	"\x06errors\x18\b \x03(\v2\x1b.scriptengine.v1.ErrorCauseR\x06errors\"|\n" +
 	"\n" +
 	"ErrorCause\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -1696,41 +1707,42 @@ var file_scriptengine_v1_script_proto_depIdxs = []int32{
 	22, // 5: scriptengine.v1.ExecutionContext.resource_limits:type_name -> scriptengine.v1.ResourceLimits
 	2,  // 6: scriptengine.v1.ExecutionError.kind:type_name -> scriptengine.v1.ExecutionErrorKind
 	5,  // 7: scriptengine.v1.ExecutionError.causes:type_name -> scriptengine.v1.ErrorCause
-	23, // 8: scriptengine.v1.ExecutionResult.return_value:type_name -> google.protobuf.Value
-	20, // 9: scriptengine.v1.ExecutionResult.execution_time:type_name -> google.protobuf.Duration
-	4,  // 10: scriptengine.v1.ExecutionResult.error:type_name -> scriptengine.v1.ExecutionError
-	24, // 11: scriptengine.v1.ExecutionResult.resource_usage:type_name -> scriptengine.v1.ResourceUsage
-	16, // 12: scriptengine.v1.ExecutionResult.metadata:type_name -> scriptengine.v1.ExecutionResult.MetadataEntry
-	0,  // 13: scriptengine.v1.CompilationContext.language:type_name -> scriptengine.v1.ScriptLanguage
-	1,  // 14: scriptengine.v1.CompilationContext.kind:type_name -> scriptengine.v1.ScriptKind
-	17, // 15: scriptengine.v1.CompilationContext.metadata:type_name -> scriptengine.v1.CompilationContext.MetadataEntry
-	25, // 16: scriptengine.v1.Diagnostic.severity:type_name -> scriptengine.v1.Severity
-	0,  // 17: scriptengine.v1.CompiledScript.language:type_name -> scriptengine.v1.ScriptLanguage
-	1,  // 18: scriptengine.v1.CompiledScript.kind:type_name -> scriptengine.v1.ScriptKind
-	26, // 19: scriptengine.v1.CompiledScript.compiled_at:type_name -> google.protobuf.Timestamp
-	20, // 20: scriptengine.v1.CompiledScript.compile_time:type_name -> google.protobuf.Duration
-	8,  // 21: scriptengine.v1.CompiledScript.diagnostics:type_name -> scriptengine.v1.Diagnostic
-	18, // 22: scriptengine.v1.CompiledScript.metadata:type_name -> scriptengine.v1.CompiledScript.MetadataEntry
-	27, // 23: scriptengine.v1.HealthStatus.status:type_name -> scriptengine.v1.ServiceStatus
-	26, // 24: scriptengine.v1.HealthStatus.timestamp:type_name -> google.protobuf.Timestamp
-	20, // 25: scriptengine.v1.HealthStatus.uptime:type_name -> google.protobuf.Duration
-	11, // 26: scriptengine.v1.HealthStatus.components:type_name -> scriptengine.v1.ComponentHealth
-	27, // 27: scriptengine.v1.ComponentHealth.status:type_name -> scriptengine.v1.ServiceStatus
-	20, // 28: scriptengine.v1.PerformanceMetrics.latency_p50:type_name -> google.protobuf.Duration
-	20, // 29: scriptengine.v1.PerformanceMetrics.latency_p95:type_name -> google.protobuf.Duration
-	20, // 30: scriptengine.v1.PerformanceMetrics.latency_p99:type_name -> google.protobuf.Duration
-	20, // 31: scriptengine.v1.PerformanceMetrics.average_execution_time:type_name -> google.protobuf.Duration
-	20, // 32: scriptengine.v1.PerformanceMetrics.uptime:type_name -> google.protobuf.Duration
-	26, // 33: scriptengine.v1.PerformanceMetrics.timestamp:type_name -> google.protobuf.Timestamp
-	9,  // 34: scriptengine.v1.ScriptInfo.script:type_name -> scriptengine.v1.CompiledScript
-	26, // 35: scriptengine.v1.ScriptInfo.created_at:type_name -> google.protobuf.Timestamp
-	23, // 36: scriptengine.v1.ExecutionContext.ArgumentsEntry.value:type_name -> google.protobuf.Value
-	23, // 37: scriptengine.v1.ExecutionResult.MetadataEntry.value:type_name -> google.protobuf.Value
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	5,  // 8: scriptengine.v1.ExecutionError.errors:type_name -> scriptengine.v1.ErrorCause
+	23, // 9: scriptengine.v1.ExecutionResult.return_value:type_name -> google.protobuf.Value
+	20, // 10: scriptengine.v1.ExecutionResult.execution_time:type_name -> google.protobuf.Duration
+	4,  // 11: scriptengine.v1.ExecutionResult.error:type_name -> scriptengine.v1.ExecutionError
+	24, // 12: scriptengine.v1.ExecutionResult.resource_usage:type_name -> scriptengine.v1.ResourceUsage
+	16, // 13: scriptengine.v1.ExecutionResult.metadata:type_name -> scriptengine.v1.ExecutionResult.MetadataEntry
+	0,  // 14: scriptengine.v1.CompilationContext.language:type_name -> scriptengine.v1.ScriptLanguage
+	1,  // 15: scriptengine.v1.CompilationContext.kind:type_name -> scriptengine.v1.ScriptKind
+	17, // 16: scriptengine.v1.CompilationContext.metadata:type_name -> scriptengine.v1.CompilationContext.MetadataEntry
+	25, // 17: scriptengine.v1.Diagnostic.severity:type_name -> scriptengine.v1.Severity
+	0,  // 18: scriptengine.v1.CompiledScript.language:type_name -> scriptengine.v1.ScriptLanguage
+	1,  // 19: scriptengine.v1.CompiledScript.kind:type_name -> scriptengine.v1.ScriptKind
+	26, // 20: scriptengine.v1.CompiledScript.compiled_at:type_name -> google.protobuf.Timestamp
+	20, // 21: scriptengine.v1.CompiledScript.compile_time:type_name -> google.protobuf.Duration
+	8,  // 22: scriptengine.v1.CompiledScript.diagnostics:type_name -> scriptengine.v1.Diagnostic
+	18, // 23: scriptengine.v1.CompiledScript.metadata:type_name -> scriptengine.v1.CompiledScript.MetadataEntry
+	27, // 24: scriptengine.v1.HealthStatus.status:type_name -> scriptengine.v1.ServiceStatus
+	26, // 25: scriptengine.v1.HealthStatus.timestamp:type_name -> google.protobuf.Timestamp
+	20, // 26: scriptengine.v1.HealthStatus.uptime:type_name -> google.protobuf.Duration
+	11, // 27: scriptengine.v1.HealthStatus.components:type_name -> scriptengine.v1.ComponentHealth
+	27, // 28: scriptengine.v1.ComponentHealth.status:type_name -> scriptengine.v1.ServiceStatus
+	20, // 29: scriptengine.v1.PerformanceMetrics.latency_p50:type_name -> google.protobuf.Duration
+	20, // 30: scriptengine.v1.PerformanceMetrics.latency_p95:type_name -> google.protobuf.Duration
+	20, // 31: scriptengine.v1.PerformanceMetrics.latency_p99:type_name -> google.protobuf.Duration
+	20, // 32: scriptengine.v1.PerformanceMetrics.average_execution_time:type_name -> google.protobuf.Duration
+	20, // 33: scriptengine.v1.PerformanceMetrics.uptime:type_name -> google.protobuf.Duration
+	26, // 34: scriptengine.v1.PerformanceMetrics.timestamp:type_name -> google.protobuf.Timestamp
+	9,  // 35: scriptengine.v1.ScriptInfo.script:type_name -> scriptengine.v1.CompiledScript
+	26, // 36: scriptengine.v1.ScriptInfo.created_at:type_name -> google.protobuf.Timestamp
+	23, // 37: scriptengine.v1.ExecutionContext.ArgumentsEntry.value:type_name -> google.protobuf.Value
+	23, // 38: scriptengine.v1.ExecutionResult.MetadataEntry.value:type_name -> google.protobuf.Value
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_scriptengine_v1_script_proto_init() }

@@ -95,7 +95,7 @@ class ExecutionContext(_message.Message):
     def __init__(self, execution_id: _Optional[str] = ..., script_id: _Optional[str] = ..., arguments: _Optional[_Mapping[str, _struct_pb2.Value]] = ..., environment: _Optional[_Mapping[str, str]] = ..., working_directory: _Optional[str] = ..., security_context: _Optional[_Union[_common_pb2.SecurityContext, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., available_tools: _Optional[_Iterable[str]] = ..., user_context: _Optional[_Union[_common_pb2.UserContext, _Mapping]] = ..., collect_cpu_profile: _Optional[bool] = ..., resource_limits: _Optional[_Union[_common_pb2.ResourceLimits, _Mapping]] = ...) -> None: ...
 
 class ExecutionError(_message.Message):
-    __slots__ = ("kind", "name", "message", "stack", "line", "column", "causes")
+    __slots__ = ("kind", "name", "message", "stack", "line", "column", "causes", "errors")
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +103,7 @@ class ExecutionError(_message.Message):
     LINE_FIELD_NUMBER: _ClassVar[int]
     COLUMN_FIELD_NUMBER: _ClassVar[int]
     CAUSES_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
     kind: ExecutionErrorKind
     name: str
     message: str
@@ -110,7 +111,8 @@ class ExecutionError(_message.Message):
     line: int
     column: int
     causes: _containers.RepeatedCompositeFieldContainer[ErrorCause]
-    def __init__(self, kind: _Optional[_Union[ExecutionErrorKind, str]] = ..., name: _Optional[str] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ..., causes: _Optional[_Iterable[_Union[ErrorCause, _Mapping]]] = ...) -> None: ...
+    errors: _containers.RepeatedCompositeFieldContainer[ErrorCause]
+    def __init__(self, kind: _Optional[_Union[ExecutionErrorKind, str]] = ..., name: _Optional[str] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ..., line: _Optional[int] = ..., column: _Optional[int] = ..., causes: _Optional[_Iterable[_Union[ErrorCause, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorCause, _Mapping]]] = ...) -> None: ...
 
 class ErrorCause(_message.Message):
     __slots__ = ("name", "message", "stack", "line", "column")

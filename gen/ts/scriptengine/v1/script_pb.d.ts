@@ -160,6 +160,14 @@ export declare type ExecutionError = Message<"scriptengine.v1.ExecutionError"> &
    * @generated from field: repeated scriptengine.v1.ErrorCause causes = 7;
    */
   causes: ErrorCause[];
+
+  /**
+   * Not in the API document: an AggregateError's errors (what Promise.any's promises rejected with),
+   * its first 8, each described as a cause is. Empty for any other error.
+   *
+   * @generated from field: repeated scriptengine.v1.ErrorCause errors = 8;
+   */
+  errors: ErrorCause[];
 };
 
 /**
