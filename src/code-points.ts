@@ -37,8 +37,8 @@ export function firstCodePoints(s: string, max: number): string {
  */
 export function clipCodePoints(text: string, max: number): string {
   text = text.toWellFormed();
-  if (!longerThan(text, max)) return text;
   const end = firstCodePoints(text, max).length;
+  if (end === text.length) return text;
   let cut = 0;
   for (let i = end; i < text.length; i++, cut++) if ((text.charCodeAt(i) & 0xfc00) === 0xd800) i++;
   // A copy, not a slice: V8's slice of a long string keeps the whole original alive.

@@ -279,8 +279,9 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
    */
   function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string, peer: string | undefined, attempts: Refusals) {
     const e = o.error;
-    if (e?.kind !== "security_violation" && attempts.count > 0) {
-      events.violation("escape_attempt", principal, scriptId, o.executionId, attemptsDetail(attempts), g.level, peer, attempts.count);
+    const ended = e?.kind === "security_violation" ? e.message : undefined;
+    if (ended !== undefined || attempts.count > 0) {
+      events.violation("escape_attempt", principal, scriptId, o.executionId, attemptsDetail(attempts, ended), g.level, peer, Math.max(1, attempts.count));
     }
     if (!e) return;
     const meta = { execution_id: o.executionId, script_id: scriptId };
@@ -313,7 +314,6 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       case "output_limit":
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes }, details });
       case "security_violation":
-        events.violation("escape_attempt", principal, scriptId, o.executionId, attempts.count > 1 ? attemptsDetail(attempts, e.message) : e.message, g.level, peer, Math.max(1, attempts.count));
         throw serviceError("SECURITY_VIOLATION", e.message, { metadata: meta });
       case "cancelled":
         throw serviceError("CANCELLED", e.message, { metadata: meta, details });
@@ -329,10 +329,10 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     return { count: bridge.count + worker.count, first: bridge.first || worker.first };
   }
 
-  /** One event's detail for several refusals: the one that ended the run (or the first), and how many there were. */
-  function attemptsDetail(a: Refusals, last?: string): string {
-    const said = last ?? a.first;
-    return a.count > 1 ? `${said} (${a.count} tool calls refused in this execution${last ? "" : ", the script caught them"})` : `${said} (the script caught it)`;
+  /** The event's detail: the violation that ended the run (else the first refusal), and how many refusals there were. */
+  function attemptsDetail(a: Refusals, ended: string | undefined): string {
+    if (ended !== undefined) return a.count > 1 ? `${ended} (${a.count} tool calls refused in this execution)` : ended;
+    return a.count > 1 ? `${a.first} (${a.count} tool calls refused in this execution, the script caught them)` : `${a.first} (the script caught it)`;
   }
 
   /** A cause (or an AggregateError's error) as the contract's ErrorCause: its line and column read from a stack the script may have written. */

@@ -3,22 +3,14 @@
 // replayed to every subscriber that asks. Ids are shorter than the bound and never cut. A lone
 // surrogate (a script's text may hold one) is U+FFFD, as binary protobuf writes it: a proto3 JSON
 // subscriber's client refuses the event, and every resume would stop at it.
-/// <reference lib="es2024.string" />
 import type { ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
+import { clipCodePoints } from "../code-points.ts";
 
 /** The longest string kept whole in an event the server publishes (a registration's metadata value fits). */
 export const MAX_EVENT_TEXT = 1024;
 
-/** `text` cut to `max` characters, never inside a surrogate pair, ending with a marker saying how much was cut; well-formed. */
-export function clipEventText(text: string, max = MAX_EVENT_TEXT): string {
-  text = text.toWellFormed();
-  if (text.length <= max) return text;
-  let end = max;
-  if (/[\uD800-\uDBFF]/.test(text[end - 1]!)) end--;
-  // A copy, not a slice: V8's slice of a long string keeps the whole original alive.
-  const head = Buffer.from(text.slice(0, end), "utf16le").toString("utf16le");
-  return `${head}… [${text.length - end} more characters cut]`;
-}
+/** `text` cut to `max` characters (code points, as the contract counts them), saying how many were cut; well-formed. */
+export const clipEventText = (text: string, max = MAX_EVENT_TEXT): string => clipCodePoints(text, max);
 
 /**
  * The event with every string longer than MAX_EVENT_TEXT clipped and every string (map keys too)
