@@ -2283,7 +2283,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const logChecked = function (k, v) {
     const t = textShown(v);
     if (t !== undefined) return t;
-    if (v !== null && typeof v === 'object' && v instanceof ErrorC) { try { return StringC(v); } catch { return '[Error]'; } }
+    if (v !== null && typeof v === 'object' && isError(v)) { try { return StringC(v); } catch { return '[Error]'; } }
     return jsonChecked(k, v);
   };
   // A Map or Set (its prototype the builtin's: a subclass prints as JSON) as Node.js prints one, on one
@@ -2771,10 +2771,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       try { c = causeOf(v); } catch { break; }
       if (c === undefined || metBefore(met, c.value)) break;
       v = met[met.length] = c.value;
-      const d = describeValue(v, true, '');
-      out[out.length] = { __proto__: null, name: d.name, message: d.message, stack: d.stack, head: d.head };
+      out[out.length] = toldAsCause(v);
     }
     return out;
+  }
+  // A cause, or one of an AggregateError's errors, as the envelope carries it.
+  function toldAsCause(x) {
+    const d = describeValue(x, true, '');
+    return { __proto__: null, name: d.name, message: d.message, stack: d.stack, head: d.head };
   }
   // An AggregateError's errors (Promise.any's rejections), its first MAX_CAUSES, described as causes are.
   function errorsOf(e) {
@@ -2785,16 +2789,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     for (let i = 0; i < MAX_CAUSES; i++) {
       let x;
       try { if (i >= list.length) break; x = list[i]; } catch { break; }
-      const d = describeValue(x, true, '');
-      out[out.length] = { __proto__: null, name: d.name, message: d.message, stack: d.stack, head: d.head };
+      out[out.length] = toldAsCause(x);
     }
     return out;
   }
   function describe(e, forcedKind) {
     const d = describeValue(e, !forcedKind, 'Uncaught');
     const kind = forcedKind || (d.made !== undefined ? d.made.kind : 'script_threw');
-    const causes = forcedKind ? setPrototypeOf([], null) : causesOf(e);
-    const errors = forcedKind ? setPrototypeOf([], null) : errorsOf(e);
+    // The engine's own errors (forcedKind: a result refused) have neither.
+    const causes = forcedKind ? undefined : causesOf(e), errors = forcedKind ? undefined : errorsOf(e);
     // No prototype: a toJSON the script put on Object.prototype would write the envelope (its kind too).
     return 'E' + JSONstringify({ __proto__: null, kind, name: d.name, message: d.message, stack: d.stack, head: d.head, causes, errors });
   }
