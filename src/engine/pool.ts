@@ -89,6 +89,7 @@ const MAX_PARKED = 8;
 const memoryMbOf = (l: ExecutionLimits): number => Math.max(8, Math.ceil(l.memoryBytes / MiB));
 /** Abort reason for an execution's tool calls once it has finished (no DOMException per run). */
 const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
+const EXECUTION_CANCELLED = Object.freeze(new Error('the execution was cancelled'));
 /** Least time an execution must have left to be run again after a neighbour took its worker down. */
 const RERUN_MIN_MS = 250;
 /**
@@ -694,6 +695,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     const onCancel = () => {
       w.send({ t: 'cancel', id: msg.id });
+      // Its tool calls stop now, not once the grace below has passed.
+      toolAbort?.abort(EXECUTION_CANCELLED);
       if (!w.execs.get(msg.id)?.started) {
         // Not started (queued in the worker): the caller hears at once, as from the queue; the worker
         // drops it (answering 'dropped'), or, had it just started there, stops it as above.
@@ -737,6 +740,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (!toolAbort) {
         toolAbort = new AbortController();
         if (finished) toolAbort.abort(EXECUTION_DONE);
+        else if (q.signal?.aborted) toolAbort.abort(EXECUTION_CANCELLED);
       }
       return toolAbort.signal;
     };
@@ -834,6 +838,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (m.argsJson.length > cap) return reply({ ok: false, message: `tool "${m.name}": arguments exceed ${cap} bytes` });
     let args: JsonValue;
     try { args = JSON.parse(m.argsJson) as JsonValue; } catch { return reply({ ok: false, message: `tool "${m.name}": arguments are not JSON` }); }
+    // Its caller has gone (a cancel) or it has ended: a script that ran on in synchronous code past
+    // its cancel (a worker it shares with parked neighbours is not killed for it) reaches nothing.
+    if (signal.aborted) return reply({ ok: false, message: `tool "${m.name}" not called: ${(signal.reason as Error).message}` });
     const ctl = new AbortController();
     const onOuter = () => ctl.abort();
     signal.addEventListener('abort', onOuter, { once: true });
