@@ -385,7 +385,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     refuseQueued();
     const now = options.now === true;
     const stopped = now ? () => new EngineError('ENGINE_STOPPED', 'the engine stopped: the execution was stopped at the end of the grace', { retryAfterMs: 1000 }) : undefined;
-    await Promise.allSettled(pool.map((w) => w.shutdown(now, stopped)));
+    // Over a copy: a worker killed at once leaves `pool` (onExit) while this walks it, and the one
+    // after it was skipped, left running with what it held.
+    await Promise.allSettled([...pool].map((w) => w.shutdown(now, stopped)));
     pool.length = 0;
     state = 'stopped';
   }
@@ -604,7 +606,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const { job } = q;
     if (q.rerun && q.rerun.deadlineAt - performance.now() < RERUN_MIN_MS) {
       // Its time ran out while it waited to run again: it fails as its first worker's death would have.
-      if (!job.notCounted) { c.total++; c.failed++; }
+      if (!job.notCounted) { c.total++; c.failed++; recordLatency(performance.now() - q.enqueuedAt); }
       release(job);
       q.reject(new EngineError('WORKER_CRASHED', `worker ${q.rerun.workerId} was replaced (another execution took it down) and no time was left to run the execution again; it did not complete (retryable)`, { workerId: q.rerun.workerId }));
       return;
@@ -708,7 +710,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const cpu = w.cpuNow();
       cancelTimer = setTimeout(() => setImmediate(() => {
         if (finished) return;
-        if (counted) { c.total++; c.failed++; }
+        countFailed();
         done();
         q.resolve(cancelledOutcome(executionId, w.id, queueWaitMs, cacheHit, performance.now() - started));
         stopIfStillRunning(cpu);
@@ -752,6 +754,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       void handleTool(w, m, job, runKey, Math.max(1, Math.floor(Math.min(toolTimeoutMs, callerCut))), callerCut < toolTimeoutMs, toolSignal(), io);
     };
     let finished = false;
+    // A failure the worker did not answer (a cancel, its worker's death, the engine stopping) counts
+    // as an execution, in the latencies too, as one it answered does.
+    const countFailed = () => {
+      if (!counted) return;
+      c.total++;
+      c.failed++;
+      recordLatency(performance.now() - started + queueWaitMs);
+    };
     /** Ends this dispatch once (false if it already had ended): timers, tool calls and listeners. */
     const finish = (): boolean => {
       if (finished) return false;
@@ -822,7 +832,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       q.resolve(outcome);
     }, (e: Error) => {
       if (finished) return;
-      if (counted) { c.total++; c.failed++; }
+      countFailed();
       done();
       q.reject(e);
     });
