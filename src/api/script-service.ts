@@ -10,7 +10,7 @@ import { requirePermission } from "../auth/principal.ts";
 import { clipCodePoints } from "../code-points.ts";
 import type { Config } from "../config/types.ts";
 import { abortedWith, messageOf, serviceError, shuttingDownError } from "../errors.ts";
-import { overall } from "../health/monitor.ts";
+import { followComponents, overall } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../log.ts";
 import { configMessage } from "./config-message.ts";
@@ -64,16 +64,19 @@ export function requireServing(health: HealthState): void {
 export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<typeof ScriptService>> {
   const { health } = deps;
   const closing = deps.isClosing;
-  const healthStatus = () =>
-    create(HealthStatusSchema, {
+  const healthStatus = () => {
+    const components = deps.components();
+    followComponents(health, components); // the status agrees with the components told beside it
+    return create(HealthStatusSchema, {
       status: health.status,
       serviceId: deps.serviceId,
       version: VERSION,
       timestamp: timestampNow(),
       uptime: durationOf(Date.now() - deps.startedAt),
-      components: deps.components(),
+      components,
       message: health.message,
     });
+  };
 
   // One Start or Stop at a time, in arrival order: a Start sent while a Stop drains the engine waits
   // for it to end, then starts the engine again (and a Stop during a Start waits, then stops it).

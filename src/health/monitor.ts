@@ -74,13 +74,19 @@ export function overall(parts: Component[]): Component {
   return rank(worst.status) === 2 ? { ...worst, status: ServiceStatus.UNHEALTHY } : worst;
 }
 
+/**
+ * A running engine's status follows its components: the monitor's tick, and a HealthCheck, whose
+ * answer carries the components it read (its status said otherwise until the next tick).
+ */
+export function followComponents(health: HealthState, parts: Component[]): void {
+  const s = health.status;
+  if (s !== ServiceStatus.HEALTHY && s !== ServiceStatus.DEGRADED && s !== ServiceStatus.UNHEALTHY) return;
+  const worst = overall(parts);
+  health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "serving" : `${worst.name}: ${worst.message}`);
+}
+
 export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0): () => void {
-  const tick = () => {
-    const s = health.status;
-    if (s !== ServiceStatus.HEALTHY && s !== ServiceStatus.DEGRADED && s !== ServiceStatus.UNHEALTHY) return;
-    const worst = overall(components(stats(), config, storeBytes()));
-    health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "serving" : `${worst.name}: ${worst.message}`);
-  };
+  const tick = () => followComponents(health, components(stats(), config, storeBytes()));
   const timer = setInterval(tick, config.healthCheck.intervalMs);
   timer.unref();
   // A store call that finds the disk full or the file damaged: at once, not at the next tick (the
