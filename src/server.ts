@@ -91,6 +91,12 @@ const LAST_BYTES_MS = 2000;
  */
 export const TEST_START_DELAY_ENV = "SE_TEST_START_DELAY_MS";
 
+/**
+ * Test only: hold a Start RPC this long (ms) once its workers have spawned, or until a shutdown is
+ * requested, so a test can signal while a Start is under way (a spawn alone is too quick to aim at).
+ */
+export const TEST_ENGINE_START_DELAY_ENV = "SE_TEST_ENGINE_START_DELAY_MS";
+
 export interface ServerOptions {
   /** OpenTelemetry, already started (src/telemetry); absent: off. */
   telemetry?: Telemetry;
@@ -194,7 +200,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       await drainEngine((grace) => engine.idle(grace));
       await engine.close();
     },
-    onStart: () => engine.start(),
+    onStart: async () => {
+      await engine.start();
+      await testDelay(TEST_ENGINE_START_DELAY_ENV, "a Start held once its workers spawned", options.stopRequested, log);
+    },
     // Start refuses once this is true, and the shutdown owns the status from then on.
     isClosing: () => closing !== undefined,
     log,
@@ -214,7 +223,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     log,
   );
 
-  await testStartDelay(options.stopRequested, log);
+  await testDelay(TEST_START_DELAY_ENV, "start held before the doors open", options.stopRequested, log);
   const doorLimits = { maxRequestBytes: config.server.maxRequestBytes, idleTimeoutMs: config.server.idleTimeoutMs, maxConnections: config.server.maxConnections };
   const grpcDoor = await openGrpcDoor(addresses.grpc, all, doorLimits, tls, log, telemetry?.rpc);
   const beforeBody = authenticateBeforeBody(guardOptions, PUBLIC_SERVICES);
@@ -253,11 +262,11 @@ export function logWorkerExit(log: Logger, e: WorkerExit): void {
   else log.warn("worker replaced", { ...e });
 }
 
-/** SE_TEST_START_DELAY_MS (tests only): see TEST_START_DELAY_ENV. */
-async function testStartDelay(stopRequested: AbortSignal | undefined, log: Logger): Promise<void> {
-  const ms = Number(process.env[TEST_START_DELAY_ENV] ?? 0);
+/** Tests only: the hold `env` asks for (TEST_START_DELAY_ENV, TEST_ENGINE_START_DELAY_ENV), ended early by a shutdown. */
+async function testDelay(env: string, what: string, stopRequested: AbortSignal | undefined, log: Logger): Promise<void> {
+  const ms = Number(process.env[env] ?? 0);
   if (!(Number.isFinite(ms) && ms > 0)) return;
-  log.info("test hook: start held before the doors open", { ms });
+  log.info(`test hook: ${what}`, { ms });
   await sleep(ms, undefined, { signal: stopRequested }).catch(() => undefined);
 }
 

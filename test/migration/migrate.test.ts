@@ -10,6 +10,7 @@ import { ValueSchema, timestampFromMs, type Value } from "@bufbuild/protobuf/wkt
 import { MigrationState, RollbackAction, ValidationStatus, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { ROOT } from "../helpers/server.ts";
 import { failure } from "../helpers/errors.ts";
+import { settle, until } from "../helpers/until.ts";
 import { check, config, legacyServer, SecurityLevel } from "./helpers.ts";
 
 const c = legacyServer();
@@ -516,9 +517,15 @@ describe("tools from scripts, events, concurrency", () => {
   it("a second migration of a tool in progress is FAILED_PRECONDITION", async () => {
     tool("slowpoke.js", meta("slowpoke", `export async function call() { await new Promise((r) => setTimeout(r, 1500)); return 1; }`));
     const first = migrate("slowpoke", config({ smokeTimeoutMs: 8000 }));
-    await new Promise((r) => setTimeout(r, 300));
-    const second = await failure(migrate("slowpoke", config({ smokeTimeoutMs: 8000, force: true })));
-    expect(second).toMatchObject({ code: "FailedPrecondition", reason: "MIGRATION_IN_PROGRESS" });
+    try {
+      // In progress (its row written, its lock taken) before the second is sent: a fixed 300 ms assumed
+      // it, and a loaded machine may not have begun the first by then. Its 1.5 s smoke run holds the lock.
+      await until("the first migration is in progress", async () => (await c.migration.listMigrations({ filter: { toolName: "slowpoke", statuses: [MigrationState.IN_PROGRESS] } })).migrations.length);
+      const second = await failure(migrate("slowpoke", config({ smokeTimeoutMs: 8000, force: true })));
+      expect(second).toMatchObject({ code: "FailedPrecondition", reason: "MIGRATION_IN_PROGRESS" });
+    } finally {
+      await settle([first]);
+    }
     expect((await first).status).toBe(MigrationState.COMPLETED);
   });
 });

@@ -10,7 +10,7 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { clientFor } from "../helpers/clients.ts";
 import { failure } from "../helpers/errors.ts";
-import { untilMetrics } from "../helpers/until.ts";
+import { settle, untilMetrics } from "../helpers/until.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BUSY = (ms: number) => `export default () => { const t = Date.now(); while (Date.now() - t < ${ms}); return 1; }`;
@@ -55,17 +55,24 @@ async function timeline(s: TestServer, service: string) {
 }
 
 it("a Start whose workers are still spawning when SIGTERM comes is refused, and the status stays STOPPING", async () => {
-  server = await startServer({ args: ["--set", "pool.workers=2", "--set", "server.shutdown_grace=3s"] });
-  const scripts = clientFor(ScriptService, "grpc-js", server);
-  const t = await timeline(server, "scriptengine.v1.ScriptService");
+  // The Start is held once its workers have spawned, until the shutdown begins (a test hook): a spawn
+  // alone is over before a SIGTERM aimed at it lands on a fast machine.
+  server = await startServer({ args: ["--set", "pool.workers=2", "--set", "server.shutdown_grace=3s"], env: { SE_TEST_ENGINE_START_DELAY_MS: "60000" } });
+  const s = server;
+  const scripts = clientFor(ScriptService, "grpc-js", s);
+  const t = await timeline(s, "scriptengine.v1.ScriptService");
   expect((await scripts.stop({ reason: "maintenance" })).health?.status).toBe(ServiceStatus.STOPPED);
   const start = failure(scripts.start({}));
-  // The workers take a few hundred ms to spawn: the shutdown begins meanwhile.
-  await t.until("STARTING starting on request");
-  const exited = server.stop();
-  const f = await start;
-  expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
-  expect(await exited).toBe(0);
+  try {
+    await t.until("STARTING starting on request");
+    const exited = s.stop();
+    const f = await start;
+    expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+    expect(await exited).toBe(0);
+  } finally {
+    await s.stop();
+    await settle([start]);
+  }
   await t.ended();
   // Nothing after the shutdown's STOPPING but its own STOPPED: no HEALTHY, and no SERVING again.
   const events = t.seen.filter((e) => !e.startsWith("watch") && e !== "STOPPED shut down");
@@ -80,19 +87,28 @@ it("SIGTERM while a Stop drains: the shutdown is announced, the Stop does not se
   const t = await timeline(server, "scriptengine.v1.EventService");
   // Still running at the SIGTERM below however slow the machine (and done within the 5 s grace).
   const running = scripts.runScript({ source: BUSY(3500) });
-  await untilMetrics(scripts, "the busy execution runs", (m) => m.busyIsolates === 1n);
-  const stop = scripts.stop({ reason: "maintenance" });
-  await t.until("STOPPING maintenance");
-  // Waits its turn behind the Stop.
-  const start = failure(scripts.start({}));
-  await sleep(100);
-  const exited = server.stop();
-  const stopped = await stop;
-  expect([stopped.health?.status, stopped.health?.message]).toEqual([ServiceStatus.STOPPING, "shutting down"]);
-  const f = await start;
-  expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
-  expect((await running).result?.success).toBe(true);
-  expect(await exited).toBe(0);
+  const held: Promise<unknown>[] = [running];
+  try {
+    await untilMetrics(scripts, "the busy execution runs", (m) => m.busyIsolates === 1n);
+    const stop = scripts.stop({ reason: "maintenance" });
+    held.push(stop);
+    await t.until("STOPPING maintenance");
+    // Waits its turn behind the Stop. The HealthCheck sent after it on the same connection is answered
+    // only once the server has taken the Start: a fixed 100 ms sleep assumed it had, before the SIGTERM.
+    const start = failure(scripts.start({}));
+    held.push(start);
+    await scripts.healthCheck({});
+    const exited = server.stop();
+    const stopped = await stop;
+    expect([stopped.health?.status, stopped.health?.message]).toEqual([ServiceStatus.STOPPING, "shutting down"]);
+    const f = await start;
+    expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+    expect((await running).result?.success).toBe(true);
+    expect(await exited).toBe(0);
+  } finally {
+    await server.stop();
+    await settle(held);
+  }
   await t.ended();
   // The Stop's STOPPING, then the shutdown's (its STOPPED may come after the streams end); the
   // grpc.health watch of EventService goes NOT_SERVING at the Stop and stays so.

@@ -20,12 +20,15 @@ it("a Start given up while a Stop drains does not start the engine afterwards", 
   // Holds the Stop draining (within the 10 s grace) for as long as both Starts below need, however slow the
   // machine; at Production level, whose CPU budget (22.5 s) a 5 s loop cannot run out as Safe's 5 s would.
   const running = scripts().runScript({ source: BUSY(5000), context: { securityContext: { securityLevel: SecurityLevel.PRODUCTION } } });
+  const pending: Promise<unknown>[] = [running];
   try {
     await untilMetrics(scripts(), "the busy execution runs", (m) => m.busyIsolates === 1n);
     const stop = scripts().stop({ reason: "maintenance" });
+    pending.push(stop);
     await until("the Stop drains (STOPPING)", async () => (await status()) === ServiceStatus.STOPPING);
     const ac = new AbortController();
     const cancelled = failure(scripts().start({}, { signal: ac.signal }));
+    pending.push(cancelled);
     await sleep(200); // the Start waits its turn meanwhile
     ac.abort();
     expect((await cancelled).code).toBe("Canceled");
@@ -33,7 +36,7 @@ it("a Start given up while a Stop drains does not start the engine afterwards", 
     expect((await running).result?.success).toBe(true);
     expect((await stop).health?.status).toBe(ServiceStatus.STOPPED);
   } finally {
-    await settle([running]);
+    await settle(pending);
   }
   await sleep(500);
   expect(await status()).toBe(ServiceStatus.STOPPED);

@@ -34,12 +34,14 @@ describe("Stop", () => {
     // after the grace: stopped), and long enough to still run at the Stop.
     const running = scripts().runScript({ source: SLEEP(1900) }).then((r) => ({ value: r.result?.returnValue?.kind.value, at: Date.now() }));
     const queued: Promise<{ f: Awaited<ReturnType<typeof failure>>; at: number }>[] = [];
+    const stopping: Promise<unknown>[] = [];
     try {
       // One running, three behind it in the queue, before the Stop (not a still-compiling one beside them).
       await untilMetrics(scripts(), "the sleeping execution runs", (m) => m.busyIsolates === 1n);
       queued.push(...[0, 1, 2].map(() => failure(scripts().runScript({ source: SLEEP(10) })).then((f) => ({ f, at: Date.now() }))));
       await untilMetrics(scripts(), "three executions wait in the queue", (m) => m.queueLength === 3n);
       const stop = scripts().stop({ reason: "maintenance" }).then((r) => ({ status: r.health?.status, at: Date.now() }));
+      stopping.push(stop);
 
       const refused = await Promise.all(queued);
       for (const { f } of refused) {
@@ -58,7 +60,7 @@ describe("Stop", () => {
       expect(stopped.status).toBe(ServiceStatus.STOPPED);
       expect(stopped.at).toBeGreaterThanOrEqual(ran.at - 50);
     } finally {
-      await settle([running, ...queued]);
+      await settle([running, ...queued, ...stopping]);
     }
 
     // Nothing runs while STOPPED: no worker processes, and the pool component says so.
@@ -77,26 +79,37 @@ describe("Stop", () => {
 
   it("past server.shutdown_grace stops what still runs (retryable UNAVAILABLE), then reports STOPPED", async () => {
     const running = failure(scripts().runScript({ source: SLEEP(20000) }));
-    await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
-    const t0 = Date.now();
-    const stopped = await scripts().stop({ reason: "now" });
-    expect(stopped.health?.status).toBe(ServiceStatus.STOPPED);
-    expect(Date.now() - t0).toBeLessThan(15000);
-    const f = await running;
-    expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+    try {
+      await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
+      const t0 = Date.now();
+      const stopped = await scripts().stop({ reason: "now" });
+      expect(stopped.health?.status).toBe(ServiceStatus.STOPPED);
+      expect(Date.now() - t0).toBeLessThan(15000);
+      const f = await running;
+      expect([f.code, f.reason]).toEqual(["Unavailable", "ENGINE_STOPPED"]);
+    } finally {
+      await settle([running]);
+    }
     expect((await scripts().start({})).health?.status).toBe(ServiceStatus.HEALTHY);
   });
 
   it("a Start sent while Stop drains waits for it, then starts the engine again", async () => {
     // Still running when the Start is sent, and done well within the 4 s grace.
     const running = scripts().runScript({ source: SLEEP(1900) });
-    await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
-    const stop = scripts().stop({ reason: "brief" });
-    await untilStatus(ServiceStatus.STOPPING);
-    const start = scripts().start({});
-    expect((await stop).health?.status).toBe(ServiceStatus.STOPPED);
-    expect((await start).health?.status).toBe(ServiceStatus.HEALTHY);
-    expect((await running).result?.returnValue?.kind.value).toBe("slept");
+    const held: Promise<unknown>[] = [running];
+    try {
+      await untilMetrics(scripts(), "the execution runs", (m) => m.busyIsolates === 1n);
+      const stop = scripts().stop({ reason: "brief" });
+      held.push(stop);
+      await untilStatus(ServiceStatus.STOPPING);
+      const start = scripts().start({});
+      held.push(start);
+      expect((await stop).health?.status).toBe(ServiceStatus.STOPPED);
+      expect((await start).health?.status).toBe(ServiceStatus.HEALTHY);
+      expect((await running).result?.returnValue?.kind.value).toBe("slept");
+    } finally {
+      await settle(held);
+    }
     expect((await scripts().runScript({ source: "'again'" })).result?.returnValue?.kind.value).toBe("again");
   });
 
