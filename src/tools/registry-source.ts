@@ -7,6 +7,7 @@
 // local (tools/tool-exports.ts, in place: positions stay) and a footer adds a default export that
 // either describes the tool (env SCRIPTENGINE_TOOL_MODE=describe) or calls it.
 import type { Level } from "../config/types.ts";
+import { parseModule, type AnyNode } from "../engine/module-script.ts";
 import { toolExports, unusedName } from "./tool-exports.ts";
 
 export const DESCRIBE_ENV = { SCRIPTENGINE_TOOL_MODE: "describe" } as const;
@@ -143,11 +144,151 @@ export interface DescribedTool extends ToolMeta {
 }
 
 /**
- * Host tools the source calls: `ctx.tools.http(...)`, `ctx.tools?.fs`, `ctx.tools["fs"]`,
- * `tools.call("http", ...)`. The migration checks give it code only (migration/code-text.ts), so a
- * comment or a message naming a tool is no use of it.
+ * Host tools the source uses: they are what its runs are granted (api/limits.ts), and no more.
+ * The migration checks give it code only (migration/code-text.ts), so a comment or a message naming
+ * a tool is no use of it. A host tool is found where the source names it, as
+ * - a property of the tools object: `ctx.tools.http(...)`, `ctx.tools?.fs`, `ctx.tools["fs"]`,
+ *   `tools.http` (any object read as `.tools`, and `tools` itself, are the tools object);
+ * - a destructured property: `const { http, fs: files } = ctx.tools`, `const { tools: { http } } = ctx`,
+ *   `async function call(args, { tools: { http } })`;
+ * - through a variable holding the tools object (`const t = ctx.tools; t.http(...)`; a rest,
+ *   `const { call, ...more } = ctx.tools`, is one too), or the argument of its `call`:
+ *   `tools.call("http", ...)`, `const { call } = ctx.tools; call("http", ...)`.
+ * Variables are told by name, not scope: a `t.http` where another `t` is meant grants http too. A
+ * tool reached by a name computed at run time (`ctx.tools[name]`, `Object.values(ctx.tools)`) is not
+ * found: its line is in `dynamic`.
  */
+export function hostToolUse(source: string): { names: string[]; dynamic: number[] } {
+  let program: AnyNode;
+  try {
+    program = parseModule(source);
+  } catch {
+    // Does not parse (the compiles check says so): the plain forms, by text.
+    return { names: hostToolsByText(source), dynamic: [] };
+  }
+  const nodes = allNodes(program);
+  const aliases = new Set(["tools"]); // identifiers holding the tools object
+  const calls = new Set<string>(); // identifiers holding its call function
+  const patterns = new Set<AnyNode>(); // object patterns destructuring the tools object
+  const unwrap = (n: AnyNode): AnyNode => {
+    for (;;) {
+      if (n.type === "ParenthesizedExpression" || n.type === "ChainExpression") n = n.expression as AnyNode;
+      else if (n.type === "LogicalExpression" && n.operator !== "&&") n = n.left as AnyNode; // ctx.tools ?? {}
+      else return n;
+    }
+  };
+  const isTools = (e: AnyNode | null | undefined): boolean => {
+    if (!e) return false;
+    const n = unwrap(e);
+    if (n.type === "Identifier") return aliases.has(n.name as string);
+    return n.type === "MemberExpression" && keyName(n.property as AnyNode, n.computed as boolean) === "tools";
+  };
+  // A pattern bound to the tools object: its rest and its `call` are variables too.
+  const bind = (target: AnyNode | null | undefined): boolean => {
+    if (!target) return false;
+    if (target.type === "AssignmentPattern") return bind(target.left as AnyNode);
+    if (target.type === "Identifier") return grow(aliases, target.name as string);
+    if (target.type !== "ObjectPattern") return false;
+    let grew = !patterns.has(target);
+    patterns.add(target);
+    for (const p of target.properties as AnyNode[]) {
+      if (p.type === "RestElement") grew = bind(p.argument as AnyNode) || grew;
+      else if (keyName(p.key as AnyNode, p.computed as boolean) === "call" && (p.value as AnyNode).type === "Identifier") grew = grow(calls, (p.value as AnyNode).name as string) || grew;
+    }
+    return grew;
+  };
+  // Until no variable is added (`const t = ctx.tools; const u = t;`): each round is one pass.
+  for (let grew = true, rounds = 0; grew && rounds < 32; rounds++) {
+    grew = false;
+    for (const n of nodes) {
+      if (n.type === "VariableDeclarator" && isTools(n.init as AnyNode)) grew = bind(n.id as AnyNode) || grew;
+      else if (n.type === "AssignmentExpression" && n.operator === "=" && isTools(n.right as AnyNode)) grew = bind(n.left as AnyNode) || grew;
+      else if (n.type === "AssignmentPattern" && isTools(n.right as AnyNode)) grew = bind(n.left as AnyNode) || grew; // ({ http } = ctx.tools) as a default
+      else if (n.type === "ObjectPattern") {
+        for (const p of n.properties as AnyNode[]) {
+          if (p.type === "Property" && keyName(p.key as AnyNode, p.computed as boolean) === "tools") grew = bind(p.value as AnyNode) || grew;
+        }
+      }
+    }
+  }
+  const found = new Set<string>();
+  const dynamic = new Set<number>();
+  const lines = lineStarts(source);
+  const add = (name: string | undefined, at: AnyNode) => {
+    if (name === undefined) dynamic.add(lineAt(lines, at.start));
+    else if (Object.hasOwn(HOST_TOOL_LEVELS, name)) found.add(name);
+  };
+  for (const n of nodes) {
+    if (n.type === "MemberExpression" && isTools(n.object as AnyNode)) add(keyName(n.property as AnyNode, n.computed as boolean), n);
+    else if (n.type === "CallExpression" || n.type === "NewExpression") {
+      const callee = unwrap(n.callee as AnyNode);
+      const viaCall = (callee.type === "MemberExpression" && isTools(callee.object as AnyNode) && keyName(callee.property as AnyNode, callee.computed as boolean) === "call") || (callee.type === "Identifier" && calls.has(callee.name as string));
+      const args = n.arguments as AnyNode[];
+      if (viaCall && args.length > 0) add(literalText(args[0]), n);
+      for (const a of args) if (isTools(a.type === "SpreadElement" ? (a.argument as AnyNode) : a)) dynamic.add(lineAt(lines, a.start)); // handed on: Object.keys(ctx.tools), f(ctx.tools)
+    } else if ((n.type === "SpreadElement" || n.type === "ForInStatement" || n.type === "ForOfStatement") && isTools((n.argument ?? n.right) as AnyNode)) dynamic.add(lineAt(lines, n.start));
+  }
+  for (const p of patterns) {
+    for (const prop of p.properties as AnyNode[]) if (prop.type === "Property") add(keyName(prop.key as AnyNode, prop.computed as boolean), prop);
+  }
+  return { names: [...found].sort(), dynamic: [...dynamic].sort((a, b) => a - b) };
+}
+
+/** The host tools hostToolUse finds. */
 export function hostToolsUsed(source: string): string[] {
+  return hostToolUse(source).names;
+}
+
+const grow = (set: Set<string>, name: string) => !set.has(name) && !!set.add(name);
+
+/** A property key or member name as written (`.http`, `["http"]`, `` [`http`] ``), or undefined when computed. */
+function keyName(key: AnyNode, computed: boolean): string | undefined {
+  if (!computed) return key.type === "Identifier" ? (key.name as string) : key.type === "Literal" ? String(key.value) : undefined;
+  return literalText(key);
+}
+
+function literalText(n: AnyNode): string | undefined {
+  if (n.type === "ParenthesizedExpression") return literalText(n.expression as AnyNode);
+  if (n.type === "Literal" && typeof n.value === "string") return n.value;
+  if (n.type === "TemplateLiteral" && (n.expressions as AnyNode[]).length === 0) return ((n.quasis as AnyNode[])[0].value as { cooked?: string }).cooked ?? undefined;
+  return undefined;
+}
+
+/** Every node of the tree, without recursion (a deep expression must not exhaust the stack). */
+function allNodes(program: AnyNode): AnyNode[] {
+  const out: AnyNode[] = [];
+  const stack: unknown[] = [program];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v && typeof v === "object" && typeof (v as AnyNode).type === "string") {
+      const n = v as AnyNode;
+      out.push(n);
+      for (const key in n) if (key !== "loc" && n[key] && typeof n[key] === "object") stack.push(n[key]);
+    }
+  }
+  return out;
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function lineAt(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+/** The plain forms, by text, for a source that does not parse. */
+function hostToolsByText(source: string): string[] {
   const found = new Set<string>();
   for (const m of source.matchAll(/\btools\s*(?:\?\.|\.)\s*(http|fs)\b/g)) found.add(m[1]);
   for (const m of source.matchAll(/\btools\s*(?:\?\.\s*)?\[\s*(["'`])(http|fs)\1\s*\]/g)) found.add(m[2]);
