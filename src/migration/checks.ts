@@ -18,7 +18,7 @@ import { CompileError, EngineError, MAX_VALUE_DEPTH, cpuBudgetMs, valueNestsDeep
 import type { Config, Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
-import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolsUsed, moduleOverflow, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
+import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolUse, moduleOverflow, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
 import { OUT_OF_STACK, toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly } from "./code-text.ts";
@@ -393,9 +393,14 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   // forbidden_apis
   // Code only: a comment saying "never use eval()" is not a use of it.
   const code = codeOnly(source, legacy.language);
-  tool.hostTools = hostToolsUsed(code);
+  const hostUse = hostToolUse(code);
+  tool.hostTools = hostUse.names;
   await run("forbidden_apis", () => {
     const f: Finding[] = forbiddenApis(code).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
+    // A host tool named only at run time is not granted: said here, not first at a call that fails.
+    for (const line of hostUse.dynamic) {
+      f.push({ severity: "warning", message: `line ${line}: a tool named at run time is not granted a host tool; name it in the code`, suggestion: "write ctx.tools.http or ctx.tools.fs where the tool calls one" });
+    }
     for (const h of tool.hostTools) {
       if (!HOST_TOOL_LEVELS[h]?.includes(level)) {
         f.push({ severity: "error", message: `the tool calls the ${h} host tool, which level ${level} does not grant`, suggestion: `migrate it at level ${HOST_TOOL_LEVELS[h][0]} or higher` });

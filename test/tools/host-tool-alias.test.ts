@@ -45,10 +45,12 @@ describe("a tool that reaches http through a destructuring", () => {
     h_param: "export async function call(args, { tools: { http: get } }) { return (await get({ url: args.url })).body; }",
     h_alias: "export async function call(args, ctx) { const t = ctx.tools; return (await t.http({ url: args.url })).body; }",
   };
+  const dynamic = "export async function call(args, ctx) { const n = 'ht' + 'tp'; return (await ctx.tools[n]({ url: args.url })).body; }";
   const c = legacyServer({
     toml: `[tools]\nhttp_allow_list = ["127.0.0.1"]\n`,
     prepare: (root) => {
       for (const [name, body] of Object.entries(tools)) writeFileSync(join(root, `${name}.js`), tool(name, body));
+      writeFileSync(join(root, "h_dynamic.js"), tool("h_dynamic", dynamic));
     },
   });
   beforeAll(async () => {
@@ -70,5 +72,10 @@ describe("a tool that reaches http through a destructuring", () => {
       context: { availableTools: [name], securityContext: { securityLevel: SecurityLevel.PRODUCTION } },
     });
     expect(run.result?.returnValue?.kind.value).toBe("from the origin");
+  });
+
+  it("a host tool named at run time: the migration warns, naming the line, before any call fails", async () => {
+    const r = (await c.migration.migrateTool({ toolName: "h_dynamic", config: config({ level: SecurityLevel.PRODUCTION }) })).result!;
+    expect(r.warnings.some((w) => w.includes("line 5: a tool named at run time is not granted a host tool"))).toBe(true);
   });
 });
