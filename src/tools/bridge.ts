@@ -1,6 +1,6 @@
 // The host side of `ctx.tools.<name>(args)`: dispatches a script's tool call to a built-in host
 // tool or a registered script tool. Arguments arrive as JSON copies; results leave as JSON.
-import type { JsonValue, ToolCallback } from "../engine/index.ts";
+import type { JsonValue, ToolCallback, ToolCallInfo } from "../engine/index.ts";
 import type { Level } from "../config/types.ts";
 import { httpTool, type HttpToolOptions } from "./http-tool.ts";
 import { fsTool } from "./fs-tool.ts";
@@ -28,6 +28,11 @@ export interface ToolCaller {
   workingDirectory?: string;
   /** The tool's own network and file I/O counts toward the caller's ResourceUsage. */
   reportIo?: (networkBytes: number, fileBytes: number) => void;
+  /**
+   * The caller's tally of tool calls refused for security (countRefusals'): those refused to the
+   * tool's own run, caught there or not, count toward it, so they are in its one escape_attempt event.
+   */
+  refusals?: Refusals;
 }
 
 /** A registered (script) tool, provided by the tool registry. */
@@ -63,7 +68,10 @@ export function toolBridge(input: BridgeInput): ToolCallback {
         return fsTool(args, { workingDirectory: input.workingDirectory, roots: input.fsRoots ?? [] }, input.maxFileBytes, info.reportIo);
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
-        return input.scriptTools(name, args, info.signal, { level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, byCaller: info.byCaller, hostTools: input.callerHostTools, network, workingDirectory: input.workingDirectory, reportIo: info.reportIo });
+        return input.scriptTools(name, args, info.signal, {
+          level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, byCaller: info.byCaller, hostTools: input.callerHostTools, network, workingDirectory: input.workingDirectory, reportIo: info.reportIo,
+          refusals: (info as CountedCallInfo).refusals,
+        });
     }
   };
 }
@@ -75,14 +83,18 @@ export interface Refusals {
   first: string;
 }
 
+/** A call countRefusals passes on: its tally, for the registered tool the call may run (ToolCaller.refusals). */
+type CountedCallInfo = ToolCallInfo & { refusals?: Refusals };
+
 /**
  * The bridge, counting the calls it refuses for security into `tally`: a script that catches the
- * refusal goes on, and would otherwise leave no trace of having tried.
+ * refusal goes on, and would otherwise leave no trace of having tried. A registered tool it calls
+ * adds those refused to its own run to the same tally (ToolRegistry.run, addToolRefusals).
  */
 export function countRefusals(bridge: ToolCallback, tally: Refusals): ToolCallback {
   return async (name, args, info) => {
     try {
-      return await bridge(name, args, info);
+      return await bridge(name, args, { ...info, refusals: tally } as CountedCallInfo);
     } catch (e) {
       if (e instanceof ToolError && e.kind === "security_violation") {
         if (tally.count++ === 0) tally.first = e.message;
@@ -90,4 +102,18 @@ export function countRefusals(bridge: ToolCallback, tally: Refusals): ToolCallba
       throw e;
     }
   };
+}
+
+/**
+ * Adds to a calling execution's `tally` the calls refused for security to the run of the registered
+ * tool `tool` it called (`own`, its bridge's, and `worker`, those the worker refused itself), named
+ * after the tool. A refusal that ended the tool's run (`endedByRefusal`) is left out: it reaches the
+ * caller as the call's own SecurityError, which the caller's countRefusals counts.
+ */
+export function addToolRefusals(tally: Refusals, tool: string, own: Refusals, worker: Refusals | undefined, endedByRefusal: boolean): void {
+  let count = own.count + (worker?.count ?? 0);
+  if (endedByRefusal && count > 0) count--;
+  if (count === 0) return;
+  if (tally.count === 0) tally.first = `tool ${JSON.stringify(tool)}: ${own.first || worker?.first || ""}`;
+  tally.count += count;
 }

@@ -3,14 +3,16 @@
 // validated against the tool's input schema (ajv) before its script runs, the script runs in the
 // engine at the tighter of the calling execution's level and the tool's own, and a declared
 // output schema is checked on the way out.
-import { Ajv, type ValidateFunction } from "ajv";
+import { Ajv, type Options, type ValidateFunction } from "ajv";
+import { Ajv2019 } from "ajv/dist/2019.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { LRUCache } from "lru-cache";
 import type { Config, Level } from "../config/types.ts";
 import { MAX_VALUE_DEPTH, cpuBudgetMs, cpuShareOfDeadline, valueNestsDeeper, type Engine, type ExecutionLimits, type ExecutionOutcome, type JsonObject, type JsonValue, type ToolCallback } from "../engine/index.ts";
 import { LEVEL_RANK } from "../auth/principal.ts";
 import { LEVELS } from "../api/limits.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
-import { toolBridge, type NetworkBudget, type ToolCaller } from "./bridge.ts";
+import { addToolRefusals, countRefusals, toolBridge, type NetworkBudget, type Refusals, type ToolCaller } from "./bridge.ts";
 import { hostToolOptions } from "./host-tool-options.ts";
 import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
@@ -58,6 +60,43 @@ export const MAX_SCHEMA_CACHE_CHARS = 2 * 1024 * 1024;
 /** ajv options that keep generated code linear in the schema (see SchemaValidator). */
 const LINEAR_CODE = { inlineRefs: 8, loopEnum: 16, loopRequired: 16 } as const;
 /**
+ * `multipleOf` allows for floating-point rounding: a value whose quotient by the divisor is within
+ * 1e-6 of an integer is a multiple (19.99 / 0.01 is 1998.9999999999998, which ajv's default check,
+ * quotient === parseInt(quotient), refused). ajv's multipleOfPrecision is that tolerance's number of
+ * decimal places. Known limit: the tolerance is absolute, and a quotient's rounding error grows with
+ * it, so past about 1e10 steps (100,000,000 in steps of 0.01) a true multiple may be refused.
+ */
+export const MULTIPLE_OF_PRECISION = 6;
+/** Options every compile shares. */
+const COMMON = { validateFormats: false, multipleOfPrecision: MULTIPLE_OF_PRECISION, ...LINEAR_CODE } as const satisfies Options;
+
+/**
+ * The JSON Schema dialects a schema may declare in `$schema` (a root `$schema` naming none of these
+ * is refused); a schema without one is draft-07. Keyed by the dialect's URI without its scheme and
+ * any trailing "#": "http://json-schema.org/draft-07/schema#" and "https://…/schema" alike.
+ */
+const DIALECTS: Record<string, { Ajv: new (opts: Options) => Ajv }> = {
+  "//json-schema.org/draft-07/schema": { Ajv },
+  "//json-schema.org/draft/2019-09/schema": { Ajv: Ajv2019 },
+  "//json-schema.org/draft/2020-12/schema": { Ajv: Ajv2020 },
+};
+const DRAFT_07 = DIALECTS["//json-schema.org/draft-07/schema"];
+export const SUPPORTED_DIALECTS =
+  "draft-07 (http://json-schema.org/draft-07/schema#, the default), 2019-09 (https://json-schema.org/draft/2019-09/schema) and 2020-12 (https://json-schema.org/draft/2020-12/schema)";
+type Dialect = (typeof DIALECTS)[string];
+
+/** The dialect `schema` declares; throws, naming the supported ones, for any other. */
+function dialectOf(schema: object): Dialect {
+  const declared = (schema as { $schema?: unknown }).$schema;
+  if (declared === undefined) return DRAFT_07;
+  const key = typeof declared === "string" ? declared.replace(/^https?:/, "").replace(/#$/, "") : undefined;
+  const d = key === undefined ? undefined : Object.hasOwn(DIALECTS, key) ? DIALECTS[key] : undefined;
+  if (d) return d;
+  let shown = JSON.stringify(declared) ?? String(declared);
+  if (shown.length > 120) shown = `${shown.slice(0, 120)}…`;
+  throw new Error(`$schema ${shown} is not a JSON Schema dialect this server checks: it checks ${SUPPORTED_DIALECTS}`);
+}
+/**
  * Why a check threw a RangeError: V8 ran out of stack, in a validator calling itself without
  * reaching into the value, or compiling generated code nested too deeply (a very wide schema).
  */
@@ -66,8 +105,9 @@ export const OUT_OF_STACK = "the check ran out of stack (a $ref that recurses wi
 export const VALIDATION_BUDGET_MS = 250;
 
 /**
- * Validators for JSON Schemas (draft-07 keywords; unknown keywords are ignored; `pattern` in RE2
- * syntax, see linear-regexp.ts; `uniqueItems` in linear time, see unique-items.ts).
+ * Validators for JSON Schemas (the dialect the root `$schema` names, draft-07 when none: see
+ * DIALECTS; unknown keywords are ignored; `pattern` in RE2 syntax, see linear-regexp.ts;
+ * `uniqueItems` in linear time, see unique-items.ts; `multipleOf` with MULTIPLE_OF_PRECISION).
  */
 export class SchemaValidator {
   // Values are checked on the event loop, and arguments come from untrusted scripts, so checks
@@ -88,7 +128,8 @@ export class SchemaValidator {
   // changed schema, another tool's) from compiling. (ajv must register the schema in its instance,
   // addUsedSchema: without, it cannot resolve a `$ref: "#"` in a schema with no $id.)
   readonly #budget = new ValidationBudget();
-  readonly #meta = new Ajv({ strict: false, validateFormats: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
+  /** By dialect: its meta-schema checker, made at its first use. */
+  readonly #metas = new Map<Dialect, Ajv>();
   readonly #cache = new LRUCache<string, ValidateFunction>({
     max: MAX_SCHEMA_CACHE, maxSize: MAX_SCHEMA_CACHE_CHARS, sizeCalculation: (_fn, key) => Math.max(1, key.length),
   });
@@ -97,37 +138,49 @@ export class SchemaValidator {
 
   constructor(budgetMs = VALIDATION_BUDGET_MS) {
     this.#budgetMs = budgetMs;
-    // uniqueItems in linear time too (ajv's compares every pair of items).
-    useLinearUniqueItems(this.#meta);
   }
 
-  /** A compiler for one schema, already checked against the meta-schema. */
-  #compiler(): Ajv {
-    const ajv = new Ajv({ strict: false, validateFormats: false, validateSchema: false, ...LINEAR_CODE, code: { regExp: linearRegExp, process: this.#budget.instrument } });
+  /** The meta-schema checker of dialect `d` (its own meta-schema is its default). */
+  #meta(d: Dialect): Ajv {
+    let ajv = this.#metas.get(d);
+    if (!ajv) {
+      ajv = new d.Ajv({ ...COMMON, strict: false, code: { regExp: linearRegExp } });
+      // uniqueItems in linear time too (ajv's compares every pair of items).
+      useLinearUniqueItems(ajv);
+      this.#metas.set(d, ajv);
+    }
+    return ajv;
+  }
+
+  /** A compiler of dialect `d` for one schema, already checked against the meta-schema. */
+  #compiler(d: Dialect): Ajv {
+    const ajv = new d.Ajv({ ...COMMON, strict: false, validateSchema: false, code: { regExp: linearRegExp, process: this.#budget.instrument } });
     this.#budget.attach(ajv);
     useLinearUniqueItems(ajv);
     return ajv;
   }
 
   /** Compiles (only) in strict mode, for its complaints about a schema, never to check a value. */
-  #strictCompiler(): Ajv {
-    const ajv = new Ajv({ allErrors: true, strict: true, validateFormats: false, validateSchema: false, ...LINEAR_CODE, code: { regExp: linearRegExp } });
+  #strictCompiler(d: Dialect): Ajv {
+    const ajv = new d.Ajv({ ...COMMON, allErrors: true, strict: true, validateSchema: false, code: { regExp: linearRegExp } });
     useLinearUniqueItems(ajv);
     return ajv;
   }
 
-  #clean(schema: object): object {
-    const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
-    return rest;
+  /** The schema without its root `$schema`, and the dialect that names (the compiler's class applies it). */
+  #clean(schema: object): { clean: object; dialect: Dialect } {
+    const dialect = dialectOf(schema);
+    const { $schema: _named, ...clean } = schema as Record<string, unknown>;
+    return { clean, dialect };
   }
 
-  /** Compiles a schema; throws with ajv's message when it is not a valid schema. */
+  /** Compiles a schema; throws with ajv's message when it is not a valid schema (or of a dialect not supported). */
   compile(schema: object, key = JSON.stringify(schema)): ValidateFunction {
     let fn = this.#cache.get(key);
     if (!fn) {
-      const clean = this.#clean(schema);
-      this.#meta.validateSchema(clean, true); // throws "schema is invalid: ...", as ajv's compile does
-      fn = this.#compiler().compile(clean);
+      const { clean, dialect } = this.#clean(schema);
+      this.#meta(dialect).validateSchema(clean, true); // throws "schema is invalid: ...", as ajv's compile does
+      fn = this.#compiler(dialect).compile(clean);
       this.#cache.set(key, fn);
     }
     return fn;
@@ -149,7 +202,8 @@ export class SchemaValidator {
   /** Problems strict mode finds in a schema that still compiles (unknown keywords and the like). */
   strictWarnings(schema: object): string[] {
     try {
-      this.#strictCompiler().compile(this.#clean(schema));
+      const { clean, dialect } = this.#clean(schema);
+      this.#strictCompiler(dialect).compile(clean);
       return [];
     } catch (err) {
       return [String((err as Error).message)];
@@ -325,8 +379,11 @@ export class ToolRegistry {
     // caller's deadline passes. Its own limit is the operation timeout's; its CPU share is of the
     // shorter of the two, the time it has (execute).
     const timeoutMs = this.#d.config.resourceLimits.operationTimeoutMs;
-    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, workingDirectory: caller?.workingDirectory, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller });
+    const refused: Refusals = { count: 0, first: "" };
+    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, workingDirectory: caller?.workingDirectory, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller, refusals: refused });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
+    // Calls refused to the tool for security are its caller's escape attempts, caught by the tool or not.
+    if (caller?.refusals) addToolRefusals(caller.refusals, name, refused, outcome.refusedToolCalls, outcome.error?.kind === "security_violation");
     if (!outcome.success) {
       const e = outcome.error;
       // The bridge says which tool failed; this says how.
@@ -350,6 +407,7 @@ export class ToolRegistry {
    * budget (the level's share of the time the tool has, as for an execution's deadline): a stop by that
    * budget then says it was a share of what its caller left it, or of the call's tool timeout (the
    * request's operation_timeout) when that, not the caller's time, set the deadline (deadlineByCaller false).
+   * `refusals` counts the host tool calls its bridge refuses for security (caught by the tool or not).
    */
   execute(
     tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
@@ -358,7 +416,7 @@ export class ToolRegistry {
     timeoutMs: number,
     signal?: AbortSignal,
     parentExecutionId?: string,
-    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; workingDirectory?: string; caller?: { key: string; limit: number }; deadlineMs?: number; deadlineByCaller?: boolean } = {},
+    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; workingDirectory?: string; caller?: { key: string; limit: number }; deadlineMs?: number; deadlineByCaller?: boolean; refusals?: Refusals } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
     const own = toolLimits(config, level, timeoutMs, tool.hostTools);
@@ -380,14 +438,17 @@ export class ToolRegistry {
         caller: options.caller,
         onToolCall:
           options.hostTools ??
-          toolBridge({
-            level,
-            workingDirectory: options.workingDirectory,
-            fsRoots: config.tools.fsRoots,
-            ...hostToolOptions(config),
-            network: options.network ?? config.resourceLimits.maxNetworkRequests,
-            // A tool calls host tools only; registered tools do not call each other (no recursion).
-          }),
+          countRefusals(
+            toolBridge({
+              level,
+              workingDirectory: options.workingDirectory,
+              fsRoots: config.tools.fsRoots,
+              ...hostToolOptions(config),
+              network: options.network ?? config.resourceLimits.maxNetworkRequests,
+              // A tool calls host tools only; registered tools do not call each other (no recursion).
+            }),
+            options.refusals ?? { count: 0, first: "" },
+          ),
       },
       signal,
     );

@@ -14,8 +14,9 @@ const CHECK_EVERY = 128;
 /** Where generated code finds the budget: `self` is the Ajv instance that compiled it. */
 const SLOT = "$validationBudget";
 const CHECK = `if(--self.${SLOT}.left<0)self.${SLOT}.tick();`;
-// What ajv 8 generates (a change there must fail compilation, not silently drop the budget).
-const FUNCTION_HEAD = /function validate\d+\(data, \{instancePath="", parentData, parentDataProperty, rootData=data\}=\{\}\)\{/g;
+// What ajv 8 generates (a change there must fail compilation, not silently drop the budget); the
+// 2019-09 and 2020-12 dialects' validators take dynamicAnchors too ($dynamicRef, $recursiveRef).
+const FUNCTION_HEAD = /function validate\d+\(data, \{instancePath="", parentData, parentDataProperty, rootData=data(?:, dynamicAnchors=\{\})?\}=\{\}\)\{/g;
 const LOOP_HEAD = /\bfor\(([^(){}"]*)\)\{/g;
 const STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
 

@@ -740,7 +740,9 @@ type SecurityViolation struct {
 	// announced at most once a second: a later event counts those refused since, and its detail
 	// describes the latest. An execution's tool calls refused for security ("escape_attempt"), caught
 	// by the script or not, are one event when it ends, counting them; its detail names the one that
-	// ended the run, else the first. 1 for every other kind; 0 (unset, from older servers) means 1.
+	// ended the run, else the first. Those refused to a registered tool it called count among them,
+	// caught by that tool or not (a detail naming one starts `tool "<name>": `); the tool's run has
+	// no event of its own. 1 for every other kind; 0 (unset, from older servers) means 1.
 	Count uint32 `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
 	// The caller's network address as the server saw it ("127.0.0.1:52344", "[::1]:52344"), so a
 	// violation can be traced to a client without the server's log. For "unauthenticated", the latest refused caller's. Empty when unknown (a call

@@ -232,7 +232,9 @@ type ExecutionContext struct {
 	SecurityContext *SecurityContext `protobuf:"bytes,6,opt,name=security_context,json=securityContext,proto3" json:"security_context,omitempty"`
 	// Execution timeout; can only shorten the level's and the server's limits. The RPC deadline also applies.
 	Timeout *durationpb.Duration `protobuf:"bytes,7,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	// Tools the script may call as `ctx.tools.<name>(args)`.
+	// Tools the script may call as `ctx.tools.<name>(args)`: at most 1,000 calls per execution (a
+	// call past that fails with a ToolError "too many tool calls (max 1000)"; calls refused as not
+	// listed here do not count).
 	AvailableTools []string `protobuf:"bytes,8,rep,name=available_tools,json=availableTools,proto3" json:"available_tools,omitempty"`
 	// End-user information, visible to the script as `ctx.user`.
 	UserContext *UserContext `protobuf:"bytes,9,opt,name=user_context,json=userContext,proto3" json:"user_context,omitempty"`

@@ -33,9 +33,12 @@ type Tool struct {
 	// tool's code or its manifest entry alike.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// JSON Schema of the arguments; inputs are validated against it before the script runs.
-	// At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema.
+	// At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema. Checked in
+	// the dialect its `$schema` names: draft-07 ("http://json-schema.org/draft-07/schema#", also when
+	// absent), 2019-09 ("https://json-schema.org/draft/2019-09/schema") or 2020-12
+	// ("https://json-schema.org/draft/2020-12/schema"); a schema naming another is refused.
 	InputSchema *structpb.Struct `protobuf:"bytes,4,opt,name=input_schema,json=inputSchema,proto3" json:"input_schema,omitempty"`
-	// JSON Schema of the result, when declared.
+	// JSON Schema of the result, when declared (dialects as input_schema's).
 	OutputSchema *structpb.Struct `protobuf:"bytes,5,opt,name=output_schema,json=outputSchema,proto3" json:"output_schema,omitempty"`
 	// At most 64 characters (code points).
 	Version string `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`

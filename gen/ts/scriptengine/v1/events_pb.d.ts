@@ -400,7 +400,9 @@ export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolati
    * announced at most once a second: a later event counts those refused since, and its detail
    * describes the latest. An execution's tool calls refused for security ("escape_attempt"), caught
    * by the script or not, are one event when it ends, counting them; its detail names the one that
-   * ended the run, else the first. 1 for every other kind; 0 (unset, from older servers) means 1.
+   * ended the run, else the first. Those refused to a registered tool it called count among them,
+   * caught by that tool or not (a detail naming one starts `tool "<name>": `); the tool's run has
+   * no event of its own. 1 for every other kind; 0 (unset, from older servers) means 1.
    *
    * @generated from field: uint32 count = 7;
    */

@@ -71,7 +71,9 @@ export declare type ExecutionContext = Message<"scriptengine.v1.ExecutionContext
   timeout?: Duration | undefined;
 
   /**
-   * Tools the script may call as `ctx.tools.<name>(args)`.
+   * Tools the script may call as `ctx.tools.<name>(args)`: at most 1,000 calls per execution (a
+   * call past that fails with a ToolError "too many tool calls (max 1000)"; calls refused as not
+   * listed here do not count).
    *
    * @generated from field: repeated string available_tools = 8;
    */

@@ -40,14 +40,17 @@ export declare type Tool = Message<"scriptengine.v1.Tool"> & {
 
   /**
    * JSON Schema of the arguments; inputs are validated against it before the script runs.
-   * At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema.
+   * At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema. Checked in
+   * the dialect its `$schema` names: draft-07 ("http://json-schema.org/draft-07/schema#", also when
+   * absent), 2019-09 ("https://json-schema.org/draft/2019-09/schema") or 2020-12
+   * ("https://json-schema.org/draft/2020-12/schema"); a schema naming another is refused.
    *
    * @generated from field: google.protobuf.Struct input_schema = 4;
    */
   inputSchema?: JsonObject | undefined;
 
   /**
-   * JSON Schema of the result, when declared.
+   * JSON Schema of the result, when declared (dialects as input_schema's).
    *
    * @generated from field: google.protobuf.Struct output_schema = 5;
    */
