@@ -29,8 +29,9 @@
  *   hostTool(name, argsJson) -> callId (a reply() follows) or an envelope string (the answer, at once)
  *   hostTimer(ms, timerId)   -> a fire(timerId) follows after ms; ms < 0 clears that timer (the host
  *                               holds a real timer per pending one, so a cleared one must go there too)
- * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson;
- * start returns that string when the script settled synchronously, '' otherwise (then take/wait).
+ * finish resolves to a string: 'R' + returnJson ('R' alone for undefined) or 'E' + errorJson, led by a 'G'
+ * when a full GC ran since adopt (see FULL_GC_MARK); start returns that string when the script settled
+ * synchronously, '' otherwise (then take/wait).
  */
 import { NORMALIZE_BREAKS, NORMALIZE_MAX_RUN, NORMALIZE_PIECE } from './normalize-chunks.ts';
 import { MAX_QUOTED_TOOL_NAME } from './errors.ts';
@@ -85,6 +86,13 @@ export const BUFFER_COST = 256;
 export const TA_IN_HEAP_MAX = 64;
 const BUFFERS_REFUSED = `Array buffer allocation failed: too many buffers for the memory limit (each holds ${BUFFER_COST} bytes outside the heap, which count toward it)`;
 
+/**
+ * Leads an envelope when a full GC ran since its context was made: the garbage earlier runs on the isolate left was
+ * collected then, so the worker counts the run's memory from a fresh context's heap, not from what the isolate
+ * held at the start (see usedHeap in worker.ts).
+ */
+export const FULL_GC_MARK = 'G';
+
 /** Bytes of Symbol.for keys new to a context after which the prelude tells the host (see the prelude's Symbol.for). */
 export const SYMBOL_REPORT_STEP = 8192;
 
@@ -127,6 +135,59 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // resizable ArrayBuffer reserves, each buffer's own record, ICU objects) is taken from this budget,
   // of the limit's size, for the rest of the run (nothing here can tell which were dropped).
   let offHeapBudget = memoryBytes;
+  // Large charges (a resizable buffer's reservation, ICU objects and text) also count with the heap and
+  // every other buffer against the one memory limit: they are paid for as ArrayBuffers of isolated-vm's
+  // allocator, bought ahead (at least PREPAY_CHUNK at a time) and held unused (calloc'd: their pages are
+  // never touched), which that allocator and the isolate's own checks count. The budget alone let a script
+  // hold twice its limit: a 49 MiB resizable buffer beside a 46 MiB typed array at 50 MiB. (A buffer's own
+  // record, BUFFER_COST, takes from the budget alone: each held one takes as much heap again, which would
+  // run the isolate out before the budget could refuse the buffer with its own error.)
+  const PREPAY_CHUNK = 65536;
+  const AB0 = G.ArrayBuffer, ab0Transfer = AB0.prototype.transfer, ab0Length = getOwnPropertyDescriptor(AB0.prototype, 'byteLength').get;
+  const bought = O.setPrototypeOf([], null); // the buffers bought (at the first charge: none in the snapshot)
+  let boughtN = 0, prepaid = 0; // prepaid: bytes bought and not yet charged
+  // Buys what prepaid lacks of bytes; false if the memory limit has no room for it.
+  function prepay(bytes) {
+    const need = bytes - prepaid;
+    if (!(need <= memoryBytes)) return false; // past the limit (NaN too): not tried
+    const size = need > PREPAY_CHUNK ? MathCeil(need) : PREPAY_CHUNK; // over 64 bytes: a refusal is a RangeError, not the isolate stopped
+    let b;
+    try { b = construct(AB0, [size]); } catch { return false; } // the allocator collected garbage before it refused
+    bought[boughtN++] = b;
+    prepaid += size;
+    return true;
+  }
+  // Takes bytes from the budget and from what was bought; false (nothing taken) if either lacks them.
+  function chargeOutside(bytes) {
+    if (bytes > offHeapBudget || (bytes > prepaid && !prepay(bytes))) return false;
+    offHeapBudget -= bytes; prepaid -= bytes;
+    return true;
+  }
+  // Hands a charge back (a call's text, a construction V8 refused). A buffer bought for one so large is
+  // freed at once (detached), so that its room is the heap's again.
+  function giveBack(bytes) {
+    offHeapBudget += bytes; prepaid += bytes;
+    if (bytes <= PREPAY_CHUNK) return;
+    for (let i = boughtN - 1; i >= 0; i--) {
+      const b = bought[i], size = apply(ab0Length, b, []);
+      if (size <= PREPAY_CHUNK || size > prepaid) continue;
+      prepaid -= size;
+      bought[i] = bought[--boughtN];
+      bought[boughtN] = undefined;
+      apply(ab0Transfer, b, [0]); // its memory freed now, not at a later GC
+    }
+  }
+  // About how many bytes more than prepaid the memory limit has room for now, below need (for a refusal's
+  // message: two halvings, each refused one after a full GC by the allocator).
+  function roomBelow(need) {
+    for (let size = MathFloor(need / 2), i = 0; i < 2 && size > PREPAY_CHUNK; size = MathFloor(size / 2), i++) {
+      let b;
+      try { b = construct(AB0, [size]); } catch { continue; }
+      apply(ab0Transfer, b, [0]);
+      return size;
+    }
+    return 0;
+  }
   // The bounds made from the memory limit (each explained where it is used), set again by adopt.
   let maxWalk, maxKeys, maxEntries, maxPromised;
   function sizeTo(bytes) {
@@ -154,7 +215,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // 'Array buffer allocation failed'. One thrown out of an allocating builtin is vouched for only when a
   // buffer of the bytes that call asked for, made at once here (no script code in between, so nothing a
   // script throws from a valueOf or getter run inside the builtin passes for it), is refused as well.
-  const ALLOC_FAILED = 'Array buffer allocation failed', AB0 = G.ArrayBuffer;
+  const ALLOC_FAILED = 'Array buffer allocation failed';
   function allocChecked(e, bytes) {
     if (!(bytes > 64)) return e; // V8 never asks the allocator for so few (isolated-vm would stop the isolate)
     try {
@@ -205,11 +266,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       let max = +raw;
       max = max === max ? MathTrunc(max) : 0;
       if (!(max >= 0 && max <= 9007199254740991)) return construct(target, [len, { maxByteLength: max }], nt);
-      if (max + ${BUFFER_COST} > offHeapBudget) throw vouch(new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit'), 'memory_limit', 'RangeError');
       // Reserved before V8 makes the buffer (the length's valueOf, or newTarget's prototype, run script
-      // code in between, which may make buffers of its own), and handed back only if V8 makes none.
-      offHeapBudget -= max + ${BUFFER_COST};
-      try { return construct(target, [len, { maxByteLength: max }], nt); } catch (e) { offHeapBudget += max + ${BUFFER_COST}; throw allocChecked(e, bytes); }
+      // code in between, which may make buffers of its own), and handed back only if V8 makes none. What
+      // it reserves also counts with the heap and every other buffer (chargeOutside).
+      if (max + ${BUFFER_COST} > offHeapBudget || !chargeOutside(max)) throw vouch(new RangeErrorC('Array buffer allocation failed: resizable ArrayBuffer exceeds the memory limit'), 'memory_limit', 'RangeError');
+      offHeapBudget -= ${BUFFER_COST};
+      try { return construct(target, [len, { maxByteLength: max }], nt); } catch (e) { offHeapBudget += ${BUFFER_COST}; giveBack(max); throw allocChecked(e, bytes); }
     },
   });
   defineProperty(AB.prototype, 'constructor', { value: ABproxy, writable: true, configurable: true });
@@ -1320,13 +1382,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // instanceof; called without new (DateTimeFormat, NumberFormat, Collator), they are charged alike. Intl objects
   // holding under ~500 B (ListFormat, Locale) are free; for the toLocale*String methods see below.
   function takeOffHeap(bytes, what, guard) {
-    if (bytes > offHeapBudget) {
+    if (!chargeOutside(bytes)) {
       const e = new RangeErrorC(what + ' exceeds the memory limit (the ICU memory Intl objects hold outside the heap counts toward it: ' +
         MathCeil(bytes / 1024) + ' KiB for this one); reuse one');
       captureStackTrace(e, guard);
       throw vouch(e, 'memory_limit', 'RangeError');
     }
-    offHeapBudget -= bytes;
   }
   function charged(target, cost, what, coerces) {
     const proxy = new ProxyC(target, { __proto__: null, construct: made, apply: called });
@@ -1334,13 +1395,13 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (args.length > 0) args[0] = localesChecked(args[0], made);
       if (args.length > 1) args[1] = optionsChecked(args[1], coerces, made);
       takeOffHeap(cost, what, made);
-      try { return construct(t, args, newTarget === proxy ? t : newTarget); } catch (e) { offHeapBudget += cost; throw e; }
+      try { return construct(t, args, newTarget === proxy ? t : newTarget); } catch (e) { giveBack(cost); throw e; }
     }
     function called(t, self, args) {
       if (args.length > 0) args[0] = localesChecked(args[0], called);
       if (args.length > 1) args[1] = optionsChecked(args[1], coerces, called);
       takeOffHeap(cost, what, called);
-      try { return apply(t, self, args); } catch (e) { offHeapBudget += cost; throw e; }
+      try { return apply(t, self, args); } catch (e) { giveBack(cost); throw e; }
     }
     return proxy;
   }
@@ -1378,7 +1439,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const cost = ${SEGMENTS_COST} + ${SEGMENTS_COST_PER_UNIT} * str.length;
       takeOffHeap(cost, 'Intl.Segmenter.prototype.segment', segment);
       let r;
-      try { r = apply(segmentOf, this, [str]); } catch (e) { offHeapBudget += cost; throw e; }
+      try { r = apply(segmentOf, this, [str]); } catch (e) { giveBack(cost); throw e; }
       if (!segmentsPatched) { segmentsPatched = true; patchSegments(getPrototypeOf(r)); }
       return r;
     } }).segment;
@@ -1388,7 +1449,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (typeof iteratorOf !== 'function') return;
       const iterate = ({ [SymIterator]() {
         takeOffHeap(${SEGMENT_ITERATOR_COST}, 'a Segments iterator', iterate);
-        try { return apply(iteratorOf, this, []); } catch (e) { offHeapBudget += ${SEGMENT_ITERATOR_COST}; throw e; }
+        try { return apply(iteratorOf, this, []); } catch (e) { giveBack(${SEGMENT_ITERATOR_COST}); throw e; }
       } })[SymIterator];
       defineProperty(SP, SymIterator, { __proto__: null, value: iterate, writable: true, configurable: true });
     };
@@ -1437,13 +1498,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const LOCALE_FREE_CHARS = ${LOCALE_FREE_CHARS}, LOCALE_MAX_CHARS = ${LOCALE_MAX_CHARS}, LOCALE_BYTES_PER_CHAR = ${LOCALE_BYTES_PER_CHAR};
   function takeText(chars, what, guard) {
     const bytes = chars * LOCALE_BYTES_PER_CHAR;
-    if (chars > LOCALE_MAX_CHARS || bytes > offHeapBudget) {
+    if (chars > LOCALE_MAX_CHARS || !chargeOutside(bytes)) {
+      // What the call could have had: the budget's, or less (what was bought and what the limit has room for).
+      const room = chars > LOCALE_MAX_CHARS || bytes > offHeapBudget ? offHeapBudget : MathMin(offHeapBudget, prepaid + roomBelow(bytes - prepaid));
       const e = new RangeErrorC(what + ': ' + chars + ' characters are too much text for one call (ICU copies it outside the heap, ' +
-        'which counts toward the memory limit; at most ' + MathMax(0, MathMin(LOCALE_MAX_CHARS, MathFloor(offHeapBudget / LOCALE_BYTES_PER_CHAR))) + ' now)');
+        'which counts toward the memory limit; at most ' + MathMax(0, MathMin(LOCALE_MAX_CHARS, MathFloor(room / LOCALE_BYTES_PER_CHAR))) + ' now)');
       captureStackTrace(e, guard);
       throw vouch(e, 'memory_limit', 'RangeError');
     }
-    offHeapBudget -= bytes;
     return bytes;
   }
   // The collation work of two strings over COLLATE_SCAN_FROM code units (see COLLATE_* in prelude.ts), in
@@ -1502,7 +1564,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
           items[n++] = x; chars += x.length;
         }
         const cost = chars > LOCALE_FREE_CHARS ? takeText(chars, 'Intl.ListFormat.prototype.' + name, m) : 0;
-        try { return apply(orig, this, [listOf(items, n)]); } finally { offHeapBudget += cost; }
+        try { return apply(orig, this, [listOf(items, n)]); } finally { giveBack(cost); }
       } })[name];
       defineProperty(LFP, name, { __proto__: null, value: m, writable: true, enumerable: false, configurable: true });
     };
@@ -1523,7 +1585,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
           const a = StringC(x), b = StringC(y);
           checkCollation(a, b, 'Intl.Collator.prototype.compare', w);
           const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'Intl.Collator.prototype.compare', w) : 0;
-          try { return f(a, b); } finally { offHeapBudget += cost; }
+          try { return f(a, b); } finally { giveBack(cost); }
         }][0];
         apply(wmSet, wrappers, [f, w]);
       }
@@ -1537,7 +1599,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (s == null || typeof s === 'symbol') return apply(orig, s, args); // its TypeError
     const str = typeof s === 'string' ? s : StringC(s);
     const cost = str.length > LOCALE_FREE_CHARS ? takeText(str.length, what, guard) : 0;
-    try { return apply(orig, str, [localesChecked(args[0], guard)]); } finally { offHeapBudget += cost; }
+    try { return apply(orig, str, [localesChecked(args[0], guard)]); } finally { giveBack(cost); }
   }
   const localeCompare = ({ localeCompare(that) {
     const s = this;
@@ -1550,7 +1612,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const a = typeof s === 'string' ? s : StringC(s), b = typeof that === 'string' ? that : StringC(that);
     checkCollation(a, b, 'String.prototype.localeCompare', localeCompare);
     const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'String.prototype.localeCompare', localeCompare) : 0;
-    try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), optionsChecked(options, true, localeCompare)]); } finally { offHeapBudget += cost; }
+    try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), optionsChecked(options, true, localeCompare)]); } finally { giveBack(cost); }
   } }).localeCompare;
   const toLocaleUpperCase = ({ toLocaleUpperCase() {
     if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && !isObj(arguments[0])) return apply(strToLocaleUpper, this, arguments);
@@ -1671,7 +1733,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         const opts = optionsChecked(use, true, guard);
         f = kind === K_NUM ? apply(nfFormat, construct(rawNF, [locales, opts]), []) : apply(dtfFormat, construct(rawDTF, [locales, opts]), []);
       } catch (e) {
-        offHeapBudget += cost;
+        giveBack(cost);
         if (!apply(wsHas, extensionErrors, [e])) apply(m.builtin, m.sample, [locales, options === undefined ? undefined : snap]); // its own error
         throw e;
       }
@@ -2340,13 +2402,20 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   // Whether console prints v as an error; a revoked Proxy, or a getPrototypeOf trap that throws, is none.
   function isError(v) { try { return v instanceof ErrorC; } catch { return false; } }
+  // An error whose stack cannot be read (a getter, or an Error.prepareStackTrace, that throws) as Node.js
+  // prints one: its name and message in brackets, as the builtin Error.prototype.toString makes them.
+  const errorToString = ErrorC.prototype.toString;
+  function unreadableStackText(v) {
+    try { return '[' + apply(errorToString, v, []) + ']'; } catch {}
+    try { return apply(objToString, v, []); } catch { return '[Error]'; }
+  }
   // An error as Node.js prints one: its stack, then its cause (new Error(m, { cause })) indented
   // inside braces, and that one's cause inside it; one met before reads [Circular], past MAX_CAUSES [...].
   // An AggregateError's errors follow as [errors]: [...] (its first MAX_CAUSES, at the top level only,
   // so nested ones cannot multiply the text).
   function errorText(v, outer) {
     let s;
-    try { s = withoutPreludeFrames(StringC(v.stack || v)); } catch { return '[Error]'; }
+    try { s = withoutPreludeFrames(StringC(v.stack || v)); } catch { s = unreadableStackText(v); }
     const entries = bare();
     const shownAt = (x) => {
       if (metBefore(outer, x) || x === v) return '[Circular]';
@@ -2654,6 +2723,16 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return v;
   }
 
+  // Whether a full GC ran since the context was made, for the worker's memory figure (FULL_GC_MARK): an
+  // object made at install is in the snapshot, so in the old generation, which only a full GC collects;
+  // adopt lets go of it, just before the worker reads the heap the run starts from, and keeps a WeakRef to
+  // it. (No script can reach either. A GC whose marking began before adopt keeps it: that one goes unseen.)
+  const WeakRefC = G.WeakRef, weakRefDeref = WeakRefC.prototype.deref;
+  let oldObject = { __proto__: null }, oldProbe = null;
+  function sealed(env) {
+    return oldProbe !== null && apply(weakRefDeref, oldProbe, []) === undefined ? '${FULL_GC_MARK}' + env : env;
+  }
+
   let args, ctx;
   function begin(payloadJson) {
     const p = JSONparse(payloadJson);
@@ -2728,7 +2807,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
           if (j === undefined) try { j = JSONstringify(e, logChecked); } catch { j = undefined; }
           message = clip(typeof j === 'string' ? j : apply(objToString, e, []), 8192);
         }
-        const st = e.stack;
+        // Its own try: a stack that cannot be read (a getter, or an Error.prepareStackTrace, that throws)
+        // leaves the name and message told, with no stack.
+        let st;
+        try { st = e.stack; } catch { st = undefined; }
         if (typeof st === 'string') {
           const c = clipStack(st, n === undefined ? 'Error' : ns, ms); // V8's name when there is none
           stack = c.stack; head = c.head;
@@ -2849,7 +2931,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   async function settleLater(value) {
     let env;
     try { env = result(await value); } catch (e) { env = describe(e); }
-    settled = env;
+    settled = env = sealed(env);
     return env;
   }
   function start(target, isModule) {
@@ -2864,11 +2946,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         value = target;
       }
       if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then !== 'function') {
-        settled = result(value);
+        settled = sealed(result(value));
         return settled;
       }
     } catch (e) {
-      settled = describe(e);
+      settled = sealed(describe(e));
       return settled;
     }
     pending = settleLater(value);
@@ -2891,6 +2973,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function adopt(bytes) {
     offHeapBudget += bytes - memoryBytes; // less what install charged
     memoryBytes = bytes;
+    if (oldObject !== null) { oldProbe = new WeakRefC(oldObject); oldObject = null; }
     sizeTo(bytes);
     removeDangerous();
     const F16 = G.Float16Array;

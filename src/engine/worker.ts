@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
-import { API_OP, MAX_ERROR_CAUSES, MAX_TOOLS_IN_FLIGHT, SYMBOL_REPORT_STEP } from './prelude.ts';
+import { API_OP, FULL_GC_MARK, MAX_ERROR_CAUSES, MAX_TOOLS_IN_FLIGHT, SYMBOL_REPORT_STEP } from './prelude.ts';
 import { bindPrelude, preludeSnapshot } from './prelude-snapshot.ts';
 import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
 import { WRAPPED_LINE_OFFSET } from './module-script.ts';
@@ -238,8 +238,47 @@ interface Run {
    * run whose isolate is disposed to stop work left going after its result reports.
    */
   heapBytes?: number;
+  /** The most those reads found (see usedHeap). */
+  heapPeak?: number;
+  /** Heap bytes (used + external) in the isolate when its context was ready, the least such read on that isolate, and its young generation's size (see usedHeap). */
+  heapBase?: number;
+  heapFloor?: number;
+  heapYoung?: number;
+  /** A full GC ran while it did, the prelude said (FULL_GC_MARK): counted from heapFloor (see usedHeap). */
+  fullGc?: boolean;
   sampling?: boolean;
 }
+
+/**
+ * The heap (used + external) a run's reading shows it using: what the isolate holds past what it held when
+ * the run's context was ready (base), which counts no garbage an earlier run on that isolate left. Once a full
+ * GC took such garbage (collected), it is counted from the least base read on that isolate instead (a fresh
+ * context's heap, near enough). A read below base without one means a young-generation GC took some (at most
+ * the young generation, young): counted as though it took that much. Never negative. Only reported: no limit
+ * is decided by it.
+ */
+function usedHeap(reading: number, base: number, floor: number, young: number, collected: boolean): number {
+  const from = collected ? Math.min(base, floor) : reading >= base ? base : Math.max(Math.min(base, floor), base - young);
+  return Math.max(0, reading - from);
+}
+
+/** Records a heap read of a running run (the last and the most: see Run.heapBytes). */
+function noteHeap(r: Run, hs: ivm.HeapStatistics): void {
+  r.heapBytes = hs.used_heap_size + hs.externally_allocated_size;
+  r.heapPeak = Math.max(r.heapPeak ?? 0, r.heapBytes);
+}
+
+/**
+ * The memory a run reports: the most it was seen using, its final read and those taken while it ran (one of
+ * those may predate the full GC: counted from base). collected: counted from the floor whatever the reads.
+ */
+function runHeap(r: Run, final: number, collected = r.fullGc === true): number {
+  const base = r.heapBase ?? 0, floor = r.heapFloor ?? base, young = r.heapYoung ?? 0;
+  return Math.max(usedHeap(final, base, floor, young, collected), r.heapPeak === undefined ? 0 : usedHeap(r.heapPeak, base, floor, young, false));
+}
+
+/** The young generation of an isolate of memMb MiB, as isolated-vm sizes it (its max_young_generation_size). */
+const youngGenerationBytes = (memMb: number): number => 1024 * 2 ** (Math.min(4, memMb / 128) + 10);
 
 /**
  * isolated-vm hands a module's import specifiers back Latin-1 decoded (one character per UTF-8 byte):
@@ -257,6 +296,8 @@ interface Prepared {
   context: ivm.Context;
   /** The prelude's api(op, a, b): see API_OP. */
   api: ivm.Reference;
+  /** Heap bytes (used + external) in the isolate once this context was ready: the run's baseline (see usedHeap). */
+  heapBase: number;
 }
 
 const toolWaiters = new Map<string, (envelope: string) => void>();
@@ -358,6 +399,8 @@ class Slot {
 
   /** Heap bytes (used + external) past which a run is over its memory limit (see overLimit). */
   heapCap = 0;
+  /** The least heapBase of a context prepared on this isolate (see usedHeap). */
+  heapFloor = Infinity;
   /** When this slot last finished an execution (idle extra slots are disposed, see reapIdleSlots). */
   lastUsed = Date.now();
   /** Disposed for good (an idle extra slot): nothing is made for it any more. */
@@ -379,6 +422,7 @@ class Slot {
     const limit = this.memMb * 1048576;
     // heap_size_limit is the limit plus V8's own room (read now: it grows while a run is near the limit).
     this.heapCap = Math.max(limit, this.isolate.getHeapStatisticsSync().heap_size_limit) + Math.max(2 * 1048576, limit * HEAP_SLACK_SHARE);
+    this.heapFloor = Infinity;
     this.logCb = new ivm.Callback((stream: number, text: string, total: number, end?: string) => this.onLog(stream, text, total, end));
     this.toolCb = new ivm.Callback((name: string, json: string) => this.onTool(name, json));
     this.timerCb = new ivm.Callback((ms: number, id: number) => this.onTimer(ms, id));
@@ -478,7 +522,11 @@ class Slot {
   }
 
   install(context: ivm.Context): Prepared {
-    return { context, api: bindPrelude(context, [this.logCb, this.toolCb, this.timerCb], this.memMb * 1048576) };
+    const api = bindPrelude(context, [this.logCb, this.toolCb, this.timerCb], this.memMb * 1048576);
+    // Read here, off the next run's path (a context is prepared after the last result was sent): what the
+    // isolate holds before the run, garbage of earlier runs included (see usedHeap).
+    const hs = this.isolate.getHeapStatisticsSync();
+    return { context, api, heapBase: hs.used_heap_size + hs.externally_allocated_size };
   }
 
   /** Synchronous preparation, only for an isolate known to be idle (just created). */
@@ -590,7 +638,7 @@ class Slot {
     const iso = this.isolate;
     iso.getHeapStatistics().then(
       async (hs) => {
-        r.heapBytes = hs.used_heap_size + hs.externally_allocated_size;
+        noteHeap(r, hs);
         if (this.run !== r || !this.overLimit(hs)) return;
         // Maybe garbage: a compile has isolated-vm collect it first, and dispose the isolate if it is not.
         try { (await iso.compileScript('')).release(); } catch { /* disposed: over its limit */ }
@@ -623,7 +671,7 @@ class Slot {
 
   /** Records a heap read of a running run, and ends it if it is over its limit (false then). */
   checkHeap(r: Run, hs: ivm.HeapStatistics): boolean {
-    r.heapBytes = hs.used_heap_size + hs.externally_allocated_size;
+    noteHeap(r, hs);
     if (!this.overLimitLive(hs)) return true;
     this.abort('memory_limit', this.memoryMsg());
     return false;
@@ -705,6 +753,10 @@ class Slot {
       this.next = undefined;
       iso = this.isolate;
       run.api = prepared.api;
+      this.heapFloor = Math.min(this.heapFloor, prepared.heapBase);
+      run.heapBase = prepared.heapBase;
+      run.heapFloor = this.heapFloor;
+      run.heapYoung = youngGenerationBytes(this.memMb);
       this.run = run;
       cpu0 = iso.cpuTime;
       const timeout = Math.max(1, Math.ceil(Math.min(msg.limits.cpuBudgetMs, msg.limits.wallTimeoutMs)));
@@ -798,6 +850,7 @@ class Slot {
         this.sampleHeap(run); // queued behind finish's synchronous part: read before the script waits
         envelope = String(await finishing);
       }
+      if (envelope.startsWith(FULL_GC_MARK)) { run.fullGc = true; envelope = envelope.slice(FULL_GC_MARK.length); }
       if (run.abort) throw new Error('aborted');
       if (run.delivering > 0) {
         // The result settled inside a delivery whose guest code is still running: work the script left
@@ -841,7 +894,7 @@ class Slot {
         const cpuMs = Number(iso.cpuTime - cpu0) / 1e6;
         cpuPercentage = Math.min(100, Math.max(0, (cpuMs / Math.max(executionTimeMs, 0.001)) * 100));
         const hs = iso.getHeapStatisticsSync();
-        memoryBytes = hs.used_heap_size + hs.externally_allocated_size;
+        memoryBytes = runHeap(run, hs.used_heap_size + hs.externally_allocated_size);
         if (!(error && LIMIT_KINDS.includes(error.kind)) && this.overLimitLive(hs)) {
           // It ended holding one allocation past its limit (see overLimit): a breach all the same.
           ok = false;
@@ -861,7 +914,9 @@ class Slot {
       memoryBytes = this.memMb * 1048576;
     } else if (stoppedCpuMs !== undefined) {
       cpuPercentage = Math.min(100, Math.max(0, (stoppedCpuMs / Math.max(executionTimeMs, 0.001)) * 100));
-      memoryBytes = run.heapBytes ?? 0;
+      // Its isolate was disposed, busy: no read after the result, and the last taken may predate much of
+      // what it made (a read is skipped while deliveries overlap). Counted from the floor: all that isolate held, but a fresh context's.
+      memoryBytes = run.heapBytes === undefined ? 0 : runHeap(run, run.heapBytes, true);
     }
     if (prepared) {
       try {

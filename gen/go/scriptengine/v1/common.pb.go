@@ -404,7 +404,10 @@ func (x *UserContext) GetAttributes() map[string]string {
 // ResourceUsage is measured, not estimated.
 type ResourceUsage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Peak heap bytes used by the isolate during the execution (from V8 heap statistics).
+	// Peak heap bytes used by the isolate during the execution (from V8 heap statistics): its own
+	// growth past what the isolate held when the execution began, so garbage an earlier execution on
+	// the same isolate left is not counted (an estimate near a garbage collection; no limit is
+	// decided by this figure).
 	MemoryBytes uint64 `protobuf:"varint,1,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
 	// Isolate CPU time divided by wall time, as a percentage (0-100).
 	CpuPercentage float64 `protobuf:"fixed64,2,opt,name=cpu_percentage,json=cpuPercentage,proto3" json:"cpu_percentage,omitempty"`

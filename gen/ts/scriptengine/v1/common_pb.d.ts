@@ -139,7 +139,10 @@ export declare const UserContextSchema: GenMessage<UserContext>;
  */
 export declare type ResourceUsage = Message<"scriptengine.v1.ResourceUsage"> & {
   /**
-   * Peak heap bytes used by the isolate during the execution (from V8 heap statistics).
+   * Peak heap bytes used by the isolate during the execution (from V8 heap statistics): its own
+   * growth past what the isolate held when the execution began, so garbage an earlier execution on
+   * the same isolate left is not counted (an estimate near a garbage collection; no limit is
+   * decided by this figure).
    *
    * @generated from field: uint64 memory_bytes = 1;
    */
