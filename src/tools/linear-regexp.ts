@@ -18,6 +18,7 @@
 // V8's. Both match by code point, a lone surrogate being one.
 import { RE2JS } from "re2js";
 import type { CodeOptions } from "ajv";
+import { chargePatternWork } from "./validation-budget.ts";
 
 type RegExpEngine = NonNullable<CodeOptions["regExp"]>;
 
@@ -297,9 +298,116 @@ function re2Reason(message: string): string {
   return `RE2 refuses it (${message})`;
 }
 
+// What one test costs. RE2 is linear in the input, but re2js's constant is the program: its lazy
+// DFA builds a state per new set of threads (work in the program's size), and when its 8 MiB cache
+// keeps filling it gives up for the NFA, which steps every live thread at every character. An
+// unanchored `\S{1000}\S{1000}$` (2,003 instructions) against 256 KiB took 19 s in one call, which
+// no clock can interrupt. So before a test its cost is bounded from the program and the string's
+// length, and a test over PATTERN_BUDGET_NS (ValidationBudget's share, or alone per call) is not run:
+// the value "could not be checked" (ValidationTooCostly), deterministically. Measured worst cases:
+// ~25 ns per character once the DFA's states are cached, ~170 ns per instruction per state built or
+// per NFA step (`[ab]*a[ab]{20}$` on random a/b); the constants below round these up.
+const NS_PER_CHAR = 30;
+const NS_PER_INST = 200;
+/** re2js's DFA: its cache (maxMem) and what it counts per state (DFA.STATE_OVERHEAD, ELEMENT_SIZE, TABLE_OVERHEAD). */
+const DFA_MEMORY = 8 << 20;
+const dfaStateBytes = (insts: number, classes: number) => 150 + 8 * insts + 48 + 8 * classes;
+/** re2js's empty-width flag for the start of the text (Utils.EMPTY_BEGIN_TEXT). */
+const EMPTY_BEGIN_TEXT = 4;
+
+// re2js internals this relies on (2.x): a test runs executeEngine with no captures.
+type Inst = { op: number; out: number; arg: number };
+type Re2Internals = {
+  prog: { inst: Inst[]; start: number; numInst(): number };
+  cond: number;
+  onepass: unknown;
+  prefilter: unknown;
+  dfa: { numClasses: number };
+};
+const RUNE_OPS = new Set([8, 9, 10, 11]); // Inst.RUNE, RUNE1, RUNE_ANY, RUNE_ANY_NOT_NL
+const [ALT, ALT_MATCH, MATCH, FAIL] = [1, 2, 6, 5];
+
+/**
+ * The most characters a match anchored at the start of the text can consume: the longest path of
+ * rune instructions from the start, Infinity when the program loops.
+ */
+function longestSpan(prog: Re2Internals["prog"]): number {
+  const n = prog.inst.length;
+  const span = new Float64Array(n).fill(-1); // -1: not done; -2: on the path
+  const stack: [number, number][] = [[prog.start, 0]]; // [pc, next successor to visit]
+  span[prog.start] = -2;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const inst = prog.inst[top[0]];
+    const succ = inst.op === MATCH || inst.op === FAIL ? [] : inst.op === ALT || inst.op === ALT_MATCH ? [inst.out, inst.arg] : [inst.out];
+    if (top[1] < succ.length) {
+      const next = succ[top[1]++];
+      if (span[next] === -2) return Infinity;
+      if (span[next] === -1) {
+        span[next] = -2;
+        stack.push([next, 0]);
+      }
+      continue;
+    }
+    stack.pop();
+    const own = RUNE_OPS.has(inst.op) ? 1 : 0;
+    span[top[0]] = own + Math.max(0, ...succ.map((s) => span[s]));
+  }
+  return span[prog.start];
+}
+
+/** For a compiled pattern, a bound on one test's event-loop time (ns) by the string's length. */
+function costModel(re2: Re2Internals): { insts: number; cost: (length: number) => number } {
+  const insts = re2.prog.numInst();
+  const runes = re2.prog.inst.filter((i) => RUNE_OPS.has(i.op)).length;
+  const classes = re2.dfa.numClasses + 1; // the end of the text too
+  // A DFA state is a set of threads (each at the instruction after a rune, or the start) with up to
+  // 3 flags: at most 8·2^(runes+1) states. When all of them fit in the cache it is never reset, and
+  // builds at most one state per (state, class); otherwise at most one per character, or the NFA.
+  const states = runes < 24 ? 8 * 2 ** (runes + 1) : Infinity;
+  const builds = states * dfaStateBytes(insts, classes) <= DFA_MEMORY ? states * classes : Infinity;
+  // Anchored at the start, threads die past the longest match (the DFA then stays in one state).
+  const span = (re2.cond & EMPTY_BEGIN_TEXT) !== 0 ? longestSpan(re2.prog) + 2 : Infinity;
+  return { insts, cost: (length) => length * NS_PER_CHAR + Math.min(length + 1, span, builds) * insts * NS_PER_INST };
+}
+
+/** A compiled pattern as ajv uses it: test() within the pattern budget, or ValidationTooCostly. */
+export class LinearPattern {
+  readonly #re: RE2JS;
+  readonly #pattern: string;
+  readonly #insts: number;
+  /** Bound on a test's time in ns, by the string's length in UTF-16 code units (code points are fewer). */
+  readonly cost: (length: number) => number;
+
+  constructor(pattern: string, re: RE2JS) {
+    this.#re = re;
+    this.#pattern = pattern;
+    const re2 = (re as unknown as { re2Input: Re2Internals }).re2Input;
+    // A test needs no captures: the lazy DFA is the fastest engine for it. The one-pass matcher
+    // re2js prefers for anchored patterns is ~4 times slower (`^\S+$`: 112 ms against 1 MiB, 20 ms
+    // by the DFA), and the prefilter's literal search costs its own pass per literal.
+    re2.onepass = null;
+    re2.prefilter = null;
+    const model = costModel(re2);
+    this.#insts = model.insts;
+    this.cost = model.cost;
+  }
+
+  test(s: string): boolean {
+    chargePatternWork(this.cost(s.length), () => `a string of ${s.length} characters against the pattern ${JSON.stringify(this.#pattern.length > 60 ? this.#pattern.slice(0, 60) + "..." : this.#pattern)} (${this.#insts} RE2 instructions)`);
+    return this.#re.test(s);
+  }
+
+  /** ajv keys the patterns of a schema by this (usePattern): it must tell them apart. */
+  toString(): string {
+    return this.#re.toString();
+  }
+}
+
 /**
  * Compiles `pattern`, an ECMA-262 regular expression with ajv's "u" flag, with RE2: translated
- * (toRe2Syntax) so that it matches what JavaScript's RegExp would, in linear time.
+ * (toRe2Syntax) so that it matches what JavaScript's RegExp would, in linear time, and tested
+ * within a bound on that time (LinearPattern).
  */
 export const linearRegExp: RegExpEngine = Object.assign(
   (pattern: string) => {
@@ -315,11 +423,13 @@ export const linearRegExp: RegExpEngine = Object.assign(
       if (!(err instanceof Unsupported)) throw err;
       throw new Error(`pattern ${JSON.stringify(pattern)} is not supported: it uses ${err.message}; schema patterns run on RE2, in linear time`);
     }
+    let re: RE2JS;
     try {
-      return RE2JS.compile(re2);
+      re = RE2JS.compile(re2);
     } catch (err) {
       throw new Error(`pattern ${JSON.stringify(pattern)} is not supported: ${re2Reason((err as Error).message)}; schema patterns run on RE2, in linear time`);
     }
+    return new LinearPattern(pattern, re);
   },
   // ajv's standalone code would name this; the server compiles schemas in memory only.
   { code: 'require("re2js").RE2JS.compile' },

@@ -17,7 +17,7 @@ import { hostToolOptions } from "./host-tool-options.ts";
 import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
 import { useLinearUniqueItems } from "./unique-items.ts";
-import { ValidationBudget, ValidationTooCostly } from "./validation-budget.ts";
+import { VALIDATION_BUDGET_MS, ValidationBudget, ValidationTooCostly } from "./validation-budget.ts";
 import { schemaErrorLine } from "./schema-errors.ts";
 import { HOST_TOOL_LEVELS, toolModuleSource } from "./registry-source.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
@@ -102,7 +102,7 @@ function dialectOf(schema: object): Dialect {
  */
 export const OUT_OF_STACK = "the check ran out of stack (a $ref that recurses without end, or a schema too large to check)";
 /** Event-loop time one check of a value against a schema may take (validation-budget.ts). */
-export const VALIDATION_BUDGET_MS = 250;
+export { VALIDATION_BUDGET_MS };
 
 /**
  * Validators for JSON Schemas (the dialect the root `$schema` names, draft-07 when none: see

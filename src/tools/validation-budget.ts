@@ -20,21 +20,46 @@ const FUNCTION_HEAD = /function validate\d+\(data, \{instancePath="", parentData
 const LOOP_HEAD = /\bfor\(([^(){}"]*)\)\{/g;
 const STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
 
-/** Thrown out of a validation that ran past its budget. */
+/** Event-loop time one check of a value against a schema may take. */
+export const VALIDATION_BUDGET_MS = 250;
+
+/** Thrown out of a validation that ran past its budget (or whose pattern test would: chargePatternWork). */
 export class ValidationTooCostly extends Error {
   readonly budgetMs: number;
-  constructor(budgetMs: number) {
-    super(`checking it against the schema took longer than ${budgetMs} ms (the schema's alternatives are too costly for this value)`);
+  constructor(budgetMs: number, message = `checking it against the schema took longer than ${budgetMs} ms (the schema's alternatives are too costly for this value)`) {
+    super(message);
     this.name = "ValidationTooCostly";
     this.budgetMs = budgetMs;
   }
 }
 
+/** The budget of the validation running now (within), which pattern tests charge. */
+let running: ValidationBudget | undefined;
+
+/**
+ * Charges a pattern test's bounded cost (`ns`, linear-regexp.ts) before it runs: one RE2 call cannot
+ * be interrupted, nor is the clock read between the tests of straight-line code. Over what the
+ * running validation has left for patterns (its budget, counted in estimated time, not read from
+ * the clock), or over VALIDATION_BUDGET_MS for a test outside any, it throws ValidationTooCostly.
+ */
+export function chargePatternWork(ns: number, what: () => string): void {
+  const budgetMs = running?.budgetMs ?? VALIDATION_BUDGET_MS;
+  const left = running ? running.patternNsLeft : budgetMs * 1e6;
+  if (ns > left) throw new ValidationTooCostly(budgetMs, `checking it against the schema would take longer than ${budgetMs} ms (${what()}, too large a program for that long a string)`);
+  if (running) running.patternNsLeft -= ns;
+}
+
 export class ValidationBudget {
   /** Count-down to the next clock check (read and written by generated code). */
   left = CHECK_EVERY;
+  /** Estimated time the running validation's pattern tests may still take (chargePatternWork). */
+  patternNsLeft = Infinity;
   #deadline = Infinity;
   #budgetMs = 0;
+
+  get budgetMs(): number {
+    return this.#budgetMs;
+  }
 
   tick(): void {
     this.left = CHECK_EVERY;
@@ -46,10 +71,15 @@ export class ValidationBudget {
     this.#budgetMs = budgetMs;
     this.#deadline = performance.now() + budgetMs;
     this.left = CHECK_EVERY;
+    this.patternNsLeft = budgetMs * 1e6;
+    const outer = running;
+    running = this;
     try {
       return fn();
     } finally {
+      running = outer;
       this.#deadline = Infinity;
+      this.patternNsLeft = Infinity;
     }
   }
 
