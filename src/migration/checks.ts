@@ -18,7 +18,7 @@ import { CompileError, EngineError, MAX_VALUE_DEPTH, cpuBudgetMs, valueNestsDeep
 import type { Config, Level } from "../config/types.ts";
 import { durationOf } from "../api/duration.ts";
 import { serviceError } from "../errors.ts";
-import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolUse, moduleOverflow, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
+import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolUse, moduleOverflow, parseToolSource, toolModuleSource, type DescribedTool } from "../tools/registry-source.ts";
 import { OUT_OF_STACK, toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly } from "./code-text.ts";
@@ -239,6 +239,18 @@ export function engineUnavailable(err: unknown): err is EngineError {
   return err instanceof EngineError && err.reason !== "INVALID_ARGUMENT";
 }
 
+/**
+ * What the checks read from a tool's source: its engine module (and whether it outgrows its room),
+ * its code only, and the host tools it uses. The source is parsed once, for all of them (acorn's
+ * cost grows with the square of the names one scope declares: parsing it again was another stall of
+ * the event loop), and its tree is not held past here.
+ */
+export function readSource(source: string, language: "javascript" | "typescript") {
+  const tree = parseToolSource(source);
+  const code = codeOnly(source, language);
+  return { wrapped: toolModuleSource(source, tree), overflow: moduleOverflow(source, tree), code, hostUse: hostToolUse(code, tree) };
+}
+
 /** Runs the checks. Never throws for a bad tool: everything is reported; the engine's own failures are thrown. */
 export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<CheckReport> {
   const { legacy, level, options } = input;
@@ -252,7 +264,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   const tool: CheckedTool = { name: input.expectedName, legacyId: "", description: "", version: "1.0.0", tags: [], inputSchema: null, outputSchema: null, hostTools: [], hasCall: false };
   const blocking: string[] = [];
   const source = legacy.source ?? "";
-  const wrapped = toolModuleSource(source);
+  const { wrapped, overflow, code, hostUse } = readSource(source, legacy.language);
   let described: DescribedTool | undefined;
 
   const run = async (c: CheckName, fn: () => Promise<Finding[]> | Finding[]) => {
@@ -275,7 +287,6 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
 
   // compiles
   await run("compiles", async () => {
-    const overflow = moduleOverflow(source);
     if (overflow) {
       blocking.push(`does not compile: ${overflow}`);
       return [{ severity: "error", message: `does not compile: ${overflow}`, suggestion: "export the tool's fields under shorter local names" }];
@@ -391,9 +402,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   });
 
   // forbidden_apis
-  // Code only: a comment saying "never use eval()" is not a use of it.
-  const code = codeOnly(source, legacy.language);
-  const hostUse = hostToolUse(code);
+  // Code only (readSource): a comment saying "never use eval()" is not a use of it.
   tool.hostTools = hostUse.names;
   await run("forbidden_apis", () => {
     const f: Finding[] = forbiddenApis(code).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));

@@ -8,7 +8,9 @@
 // either describes the tool (env SCRIPTENGINE_TOOL_MODE=describe) or calls it.
 import type { Level } from "../config/types.ts";
 import { parseModule, type AnyNode } from "../engine/module-script.ts";
-import { toolExports, unusedName } from "./tool-exports.ts";
+import { parseToolSource, toolExports, unusedName } from "./tool-exports.ts";
+
+export { parseToolSource };
 
 export const DESCRIBE_ENV = { SCRIPTENGINE_TOOL_MODE: "describe" } as const;
 
@@ -59,16 +61,18 @@ export const TOOL_MODULE_ROOM = 4096;
 /**
  * The engine script for a tool source (JavaScript or TypeScript): the source with its default
  * export rebound in place, then the footer. A source that does not parse is left as it is: the
- * engine reports its syntax error at its own line and column.
+ * engine reports its syntax error at its own line and column. `program` is the source's tree from
+ * parseToolSource (null: it does not parse), for a caller that reads the tree too (the migration):
+ * acorn's cost grows with the square of the names one scope declares, so a source is parsed once.
  */
-export function toolModuleSource(source: string): string {
+export function toolModuleSource(source: string, program?: AnyNode | null): string {
   const hit = recent.get(source);
   if (hit !== undefined) {
     recent.delete(source);
     recent.set(source, hit);
     return hit;
   }
-  const found = toolExports(source);
+  const found = program === undefined ? toolExports(source) : toolExports(source, program);
   const fields = EXPORTED.flatMap((k) => {
     const local = found?.exports.get(k);
     return local === undefined ? [] : [`${JSON.stringify(k)}: ${local}`];
@@ -88,11 +92,11 @@ const LONG_LOCAL = 64;
  * export is read from, and a local may be any identifier: the engine would refuse a source within
  * max_source_size, saying only "source exceeds N bytes".
  */
-export function moduleOverflow(source: string): string | undefined {
-  const grown = Buffer.byteLength(toolModuleSource(source)) - Buffer.byteLength(source);
+export function moduleOverflow(source: string, program?: AnyNode | null): string | undefined {
+  const grown = Buffer.byteLength(toolModuleSource(source, program)) - Buffer.byteLength(source);
   if (grown <= TOOL_MODULE_ROOM) return undefined;
   const byLocal = new Map<string, string[]>();
-  for (const [k, local] of toolExports(source)?.exports ?? []) {
+  for (const [k, local] of (program === undefined ? toolExports(source) : toolExports(source, program))?.exports ?? []) {
     if ((EXPORTED as readonly string[]).includes(k) && local.length >= LONG_LOCAL) byLocal.set(local, [...(byLocal.get(local) ?? []), k]);
   }
   const named = [...byLocal].map(([local, keys]) => `${keys.join(", ")} from a ${local.length}-character local`).join("; ");
@@ -148,27 +152,36 @@ export interface DescribedTool extends ToolMeta {
  * The migration checks give it code only (migration/code-text.ts), so a comment or a message naming
  * a tool is no use of it. A host tool is found where the source names it, as
  * - a property of the tools object: `ctx.tools.http(...)`, `ctx.tools?.fs`, `ctx.tools["fs"]`,
- *   `tools.http` (any object read as `.tools`, and `tools` itself, are the tools object);
+ *   `tools.http`, `this.#tools.http` (any object read as `.tools`, `.$tools` or `.#tools`, and a
+ *   variable named `tools` or `$tools`, are the tools object);
  * - a destructured property: `const { http, fs: files } = ctx.tools`, `const { tools: { http } } = ctx`,
  *   `async function call(args, { tools: { http } })`;
- * - through a variable holding the tools object (`const t = ctx.tools; t.http(...)`; a rest,
- *   `const { call, ...more } = ctx.tools`, is one too), or the argument of its `call`:
- *   `tools.call("http", ...)`, `const { call } = ctx.tools; call("http", ...)`.
- * Variables are told by name, not scope: a `t.http` where another `t` is meant grants http too. A
- * tool reached by a name computed at run time (`ctx.tools[name]`, `Object.values(ctx.tools)`) is not
- * found: its line is in `dynamic`.
+ * - through a variable or a property assigned the tools object (`const t = ctx.tools; t.http(...)`,
+ *   `this.t = ctx.tools; this.t.http(...)`, a class field `#t = ctx.tools`, `{ t: ctx.tools }`; a
+ *   rest, `const { call, ...more } = ctx.tools`, is one too), however long the chain of them, or the
+ *   argument of its `call`: `tools.call("http", ...)`, `const { call } = ctx.tools; call("http", ...)`,
+ *   `const call = ctx.tools.call; call("http", ...)`.
+ * Variables and properties are told by name, not scope or object: a `t.http` where another `t` is
+ * meant, or an `o.t.http` where `this.t` holds the tools object, grants http too. A tool reached by a
+ * name computed at run time (`ctx.tools[name]`, `Object.values(ctx.tools)`) is not found: its line
+ * is in `dynamic`. `program` is the source's tree when the caller has it (parseToolSource; null:
+ * the source does not parse), else the source is parsed here.
  */
-export function hostToolUse(source: string): { names: string[]; dynamic: number[] } {
-  let program: AnyNode;
-  try {
-    program = parseModule(source);
-  } catch {
-    // Does not parse (the compiles check says so): the plain forms, by text.
-    return { names: hostToolsByText(source), dynamic: [] };
+export function hostToolUse(source: string, program?: AnyNode | null): { names: string[]; dynamic: number[] } {
+  if (program === undefined) {
+    try {
+      program = parseModule(source);
+    } catch {
+      program = null;
+    }
   }
+  // Does not parse (the compiles check says so): the plain forms, by text.
+  if (program === null) return { names: hostToolsByText(source), dynamic: [] };
   const nodes = allNodes(program);
-  const aliases = new Set(["tools"]); // identifiers holding the tools object
-  const calls = new Set<string>(); // identifiers holding its call function
+  // What holds the tools object, and what its call function, by key: `v:<name>` a variable,
+  // `m:<name>` a property of any object (`#name` for a private one).
+  const tools = new Set<string>();
+  const calls = new Set<string>();
   const patterns = new Set<AnyNode>(); // object patterns destructuring the tools object
   const unwrap = (n: AnyNode): AnyNode => {
     for (;;) {
@@ -177,40 +190,83 @@ export function hostToolUse(source: string): { names: string[]; dynamic: number[
       else return n;
     }
   };
+  const keyOf = (e: AnyNode): string | undefined => {
+    const n = unwrap(e);
+    if (n.type === "Identifier") return `v:${n.name as string}`;
+    if (n.type !== "MemberExpression") return undefined;
+    const k = keyName(n.property as AnyNode, n.computed as boolean);
+    return k === undefined ? undefined : `m:${k}`;
+  };
   const isTools = (e: AnyNode | null | undefined): boolean => {
     if (!e) return false;
-    const n = unwrap(e);
-    if (n.type === "Identifier") return aliases.has(n.name as string);
-    return n.type === "MemberExpression" && keyName(n.property as AnyNode, n.computed as boolean) === "tools";
+    const k = keyOf(e);
+    return k !== undefined && (TOOLS_NAME.test(k) || tools.has(k));
   };
-  // A pattern bound to the tools object: its rest and its `call` are variables too.
-  const bind = (target: AnyNode | null | undefined): boolean => {
-    if (!target) return false;
-    if (target.type === "AssignmentPattern") return bind(target.left as AnyNode);
-    if (target.type === "Identifier") return grow(aliases, target.name as string);
-    if (target.type !== "ObjectPattern") return false;
-    let grew = !patterns.has(target);
+  const isCall = (e: AnyNode): boolean => {
+    const n = unwrap(e);
+    if (n.type === "MemberExpression" && keyName(n.property as AnyNode, n.computed as boolean) === "call" && isTools(n.object as AnyNode)) return true;
+    const k = keyOf(n);
+    return k !== undefined && calls.has(k);
+  };
+  const queue: string[] = []; // keys newly known to hold the tools object or its call
+  const grow = (set: Set<string>, key: string | undefined) => {
+    if (key === undefined || set.has(key)) return;
+    set.add(key);
+    queue.push(key);
+  };
+  // A target bound to the tools object (or its call): a pattern's rest and its `call` are too.
+  const bind = (target: AnyNode | string, call: boolean): void => {
+    if (typeof target === "string") return grow(call ? calls : tools, target);
+    if (target.type === "AssignmentPattern") return bind(target.left as AnyNode, call);
+    if (target.type === "Identifier" || target.type === "MemberExpression") return grow(call ? calls : tools, keyOf(target));
+    if (call || target.type !== "ObjectPattern" || patterns.has(target)) return;
     patterns.add(target);
     for (const p of target.properties as AnyNode[]) {
-      if (p.type === "RestElement") grew = bind(p.argument as AnyNode) || grew;
-      else if (keyName(p.key as AnyNode, p.computed as boolean) === "call" && (p.value as AnyNode).type === "Identifier") grew = grow(calls, (p.value as AnyNode).name as string) || grew;
+      if (p.type === "RestElement") bind(p.argument as AnyNode, false);
+      else if (keyName(p.key as AnyNode, p.computed as boolean) === "call") bind(p.value as AnyNode, true);
     }
-    return grew;
   };
-  // Until no variable is added (`const t = ctx.tools; const u = t;`): each round is one pass.
-  for (let grew = true, rounds = 0; grew && rounds < 32; rounds++) {
-    grew = false;
-    for (const n of nodes) {
-      if (n.type === "VariableDeclarator" && isTools(n.init as AnyNode)) grew = bind(n.id as AnyNode) || grew;
-      else if (n.type === "AssignmentExpression" && n.operator === "=" && isTools(n.right as AnyNode)) grew = bind(n.left as AnyNode) || grew;
-      else if (n.type === "AssignmentPattern" && isTools(n.right as AnyNode)) grew = bind(n.left as AnyNode) || grew; // ({ http } = ctx.tools) as a default
-      else if (n.type === "ObjectPattern") {
-        for (const p of n.properties as AnyNode[]) {
-          if (p.type === "Property" && keyName(p.key as AnyNode, p.computed as boolean) === "tools") grew = bind(p.value as AnyNode) || grew;
-        }
+  // Every place a value is bound (`target = source`), looked at again when what its source reads
+  // (`t`, or `t` of `t.call`) is found to hold the tools object: a worklist, so that a chain of any
+  // length resolves, each place looked at a few times at most.
+  const sites: { target: AnyNode | string; source: AnyNode }[] = [];
+  const bySource = new Map<string, number[]>();
+  const site = (target: AnyNode | string | undefined, source: AnyNode | null | undefined) => {
+    if (target === undefined || !source) return;
+    const i = sites.push({ target, source }) - 1;
+    const n = unwrap(source);
+    for (const k of new Set([keyOf(n), n.type === "MemberExpression" ? keyOf(n.object as AnyNode) : undefined])) {
+      if (k === undefined) continue;
+      const at = bySource.get(k);
+      if (at) at.push(i);
+      else bySource.set(k, [i]);
+    }
+  };
+  const propertyKey = (p: AnyNode) => {
+    const k = keyName(p.key as AnyNode, p.computed as boolean);
+    return k === undefined ? undefined : `m:${k}`;
+  };
+  for (const n of nodes) {
+    if (n.type === "VariableDeclarator") site(n.id as AnyNode, n.init as AnyNode);
+    else if (n.type === "AssignmentExpression" && ASSIGN.has(n.operator as string)) site(n.left as AnyNode, n.right as AnyNode);
+    else if (n.type === "AssignmentPattern") site(n.left as AnyNode, n.right as AnyNode); // ({ http } = ctx.tools) as a default
+    else if (n.type === "PropertyDefinition") site(propertyKey(n), n.value as AnyNode); // class field
+    else if (n.type === "ObjectExpression") {
+      for (const p of n.properties as AnyNode[]) if (p.type === "Property" && p.kind === "init") site(propertyKey(p), p.value as AnyNode);
+    } else if (n.type === "ObjectPattern") {
+      for (const p of n.properties as AnyNode[]) {
+        if (p.type === "Property" && TOOLS_NAME.test(propertyKey(p) ?? "")) bind(p.value as AnyNode, false);
       }
     }
   }
+  const look = (i: number) => {
+    const { target, source } = sites[i];
+    if (isTools(source)) bind(target, false);
+    else if (isCall(source)) bind(target, true);
+  };
+  for (let i = 0; i < sites.length; i++) look(i);
+  for (let k = queue.pop(); k !== undefined; k = queue.pop()) for (const i of bySource.get(k) ?? []) look(i);
+
   const found = new Set<string>();
   const dynamic = new Set<number>();
   const lines = lineStarts(source);
@@ -221,10 +277,8 @@ export function hostToolUse(source: string): { names: string[]; dynamic: number[
   for (const n of nodes) {
     if (n.type === "MemberExpression" && isTools(n.object as AnyNode)) add(keyName(n.property as AnyNode, n.computed as boolean), n);
     else if (n.type === "CallExpression" || n.type === "NewExpression") {
-      const callee = unwrap(n.callee as AnyNode);
-      const viaCall = (callee.type === "MemberExpression" && isTools(callee.object as AnyNode) && keyName(callee.property as AnyNode, callee.computed as boolean) === "call") || (callee.type === "Identifier" && calls.has(callee.name as string));
       const args = n.arguments as AnyNode[];
-      if (viaCall && args.length > 0) add(literalText(args[0]), n);
+      if (isCall(n.callee as AnyNode) && args.length > 0) add(literalText(args[0]), n);
       for (const a of args) if (isTools(a.type === "SpreadElement" ? (a.argument as AnyNode) : a)) dynamic.add(lineAt(lines, a.start)); // handed on: Object.keys(ctx.tools), f(ctx.tools)
     } else if ((n.type === "SpreadElement" || n.type === "ForInStatement" || n.type === "ForOfStatement") && isTools((n.argument ?? n.right) as AnyNode)) dynamic.add(lineAt(lines, n.start));
   }
@@ -234,16 +288,27 @@ export function hostToolUse(source: string): { names: string[]; dynamic: number[
   return { names: [...found].sort(), dynamic: [...dynamic].sort((a, b) => a - b) };
 }
 
+/** A key (`v:` a variable, `m:` a property) that names the tools object itself: `tools`, `$tools`, `#tools`, as the text version found them. */
+const TOOLS_NAME = /^[vm]:(?:|.*[$#])tools$/;
+
+/** Assignments that may store their right side. */
+const ASSIGN = new Set(["=", "||=", "??=", "&&="]);
+
 /** The host tools hostToolUse finds. */
 export function hostToolsUsed(source: string): string[] {
   return hostToolUse(source).names;
 }
 
-const grow = (set: Set<string>, name: string) => !set.has(name) && !!set.add(name);
-
-/** A property key or member name as written (`.http`, `["http"]`, `` [`http`] ``), or undefined when computed. */
+/**
+ * A property key or member name as written (`.http`, `["http"]`, `` [`http`] ``), `#name` for a
+ * private one, or undefined when computed.
+ */
 function keyName(key: AnyNode, computed: boolean): string | undefined {
-  if (!computed) return key.type === "Identifier" ? (key.name as string) : key.type === "Literal" ? String(key.value) : undefined;
+  if (!computed) {
+    if (key.type === "Identifier") return key.name as string;
+    if (key.type === "PrivateIdentifier") return `#${key.name as string}`;
+    return key.type === "Literal" ? String(key.value) : undefined;
+  }
   return literalText(key);
 }
 

@@ -35,8 +35,7 @@ export function unusedName(used: (name: string) => boolean, first: string, other
  * left as it is, for the engine to report its syntax error where it is. TypeScript is parsed with
  * its types stripped (they become spaces: same offsets), and edited in its own text.
  */
-export function toolExports(source: string): ToolExports | undefined {
-  const program = parsed(source);
+export function toolExports(source: string, program: AnyNode | null = parseToolSource(source)): ToolExports | undefined {
   if (!program) return undefined;
   const chars = source.split(""); // UTF-16 units, as acorn's offsets count them
   const counts = identifierCounts(program);
@@ -136,7 +135,11 @@ function declare(node: AnyNode, into: Map<string, string>): void {
   }
 }
 
-function parsed(source: string): AnyNode | undefined {
+/**
+ * The tree toolExports reads (given it by a caller that parsed the source already), or null when
+ * the source does not parse: as a module, else with its types stripped (TypeScript).
+ */
+export function parseToolSource(source: string): AnyNode | null {
   try {
     return parseModule(source);
   } catch {
@@ -146,13 +149,13 @@ function parsed(source: string): AnyNode | undefined {
   try {
     stripped = stripTypes(source);
   } catch {
-    return undefined;
+    return null;
   }
-  if (stripped.length !== source.length) return undefined; // offsets would not map back
+  if (stripped.length !== source.length) return null; // offsets would not map back
   try {
     return parseModule(stripped);
   } catch {
-    return undefined;
+    return null;
   }
 }
 

@@ -5,12 +5,22 @@
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { hostToolUse, hostToolsUsed } from "../../src/tools/registry-source.ts";
+import { parseModule } from "../../src/engine/module-script.ts";
+import { readSource } from "../../src/migration/checks.ts";
 import { config, legacyServer, SecurityLevel } from "../migration/helpers.ts";
+
+// Parses are counted (the migration parses a tool's source once); what they return is acorn's own.
+vi.mock("../../src/engine/module-script.ts", async (actual) => {
+  const m = await actual<typeof import("../../src/engine/module-script.ts")>();
+  return { ...m, parseModule: vi.fn(m.parseModule) };
+});
+
+const chain = (k: number) => `const t0 = ctx.tools;\n${Array.from({ length: k - 1 }, (_, i) => `const t${i + 1} = t${i};\n`).join("")}await t${k - 1}.http({});`;
 
 describe("the host tools a source uses", () => {
   it.each([
@@ -24,6 +34,15 @@ describe("the host tools a source uses", () => {
     ["a rest of ctx.tools", "const { call, ...more } = ctx.tools; await more.fs({});", ["fs"]],
     ["a destructured call", "const { call } = ctx.tools; await call(`http`, {});", ["http"]],
     ["the plain forms", "ctx.tools.http({}); ctx.tools?.['fs']({}); tools.call('http', {})", ["fs", "http"]],
+    ["a private field holding ctx.tools", "class C { #tools; constructor(ctx) { this.#tools = ctx.tools; } get(u) { return this.#tools.http({ url: u }); } }", ["http"]],
+    ["a private field's initializer", "class C { #t = ctx.tools; read() { return this.#t.fs({}); } }", ["fs"]],
+    ["a parameter named $tools", "function read($tools) { return $tools.fs({}); }", ["fs"]],
+    ["a property holding ctx.tools", "this.t = ctx.tools; await this.t.http({});", ["http"]],
+    ["a property holding a variable holding ctx.tools", "const t = ctx.tools; const o = { api: t }; o.h = o.api; await o.h.fs({});", ["fs"]],
+    ["a variable holding ctx.tools.call", "const call = ctx.tools.call; await call('http', {});", ["http"]],
+    ["a property holding the call of a variable", "const t = ctx.tools; this.c = t.call; await this.c('fs', {});", ["fs"]],
+    ["a chain of 40 variables", chain(40), ["http"]],
+    ["a chain of 40 variables, written last first", chain(40).split("\n").reverse().join("\n"), ["http"]],
     ["no host tool", "const { text_search } = ctx.tools; const { http } = other; const o = { tools: { http: 1 } };", []],
   ])("%s", (_name, source, names) => {
     expect(hostToolsUsed(source)).toEqual(names);
@@ -31,6 +50,25 @@ describe("the host tools a source uses", () => {
 
   it("a host tool named at run time is no name found: its line is told", () => {
     expect(hostToolUse("const n = 'http';\nawait ctx.tools[n]({});\nObject.values(ctx.tools);")).toEqual({ names: [], dynamic: [2, 3] });
+  });
+});
+
+describe("a tool's source in a migration", () => {
+  // A comment, so that the code only (migration/code-text.ts) is other text than the source; the
+  // large one is past what toolModuleSource keeps, so each reader would parse it again.
+  const tool = (fill: string) =>
+    `export const name = "once";\nexport const description = "d";\nexport const version = "1.0.0";\n// uses http\n${fill}\n` +
+    "export async function call(args, ctx) { const c = ctx.tools.call; return c('http', {}); }\n";
+  it.each([
+    ["a small source", tool("")],
+    ["a large source", tool("0;".repeat(300_000))],
+  ])("is parsed once: %s's module, overflow and host tools are read from the one tree", (_name, source) => {
+    const parses = vi.mocked(parseModule);
+    parses.mockClear();
+    const read = readSource(source, "javascript");
+    expect([read.hostUse.names, read.overflow, read.wrapped.startsWith(source.slice(0, 20))]).toEqual([["http"], undefined, true]);
+    expect(read.code).not.toBe(source);
+    expect(parses.mock.calls.filter(([text]) => text === source || text === read.code)).toHaveLength(1);
   });
 });
 
