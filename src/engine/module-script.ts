@@ -23,7 +23,8 @@
  * source over MAX_WRAPPED_SOURCE) keeps the module path, which reports the error exactly as V8 sees it
  * (and where a top-level throw crosses alive: a known limit, in README).
  */
-import { parse, type Node } from 'acorn';
+import type { Node } from 'acorn';
+import { parseJs } from './acorn-parser.ts';
 
 /** The exports object's name inside the wrapper; sources that mention it keep the module path. */
 const EXPORTS = '__E';
@@ -108,7 +109,7 @@ function unparenthesised(node: AnyNode): AnyNode {
  * `(`, and closed after its `)`, not inside them.
  */
 export function parseModule(code: string): AnyNode {
-  return parse(code, { ecmaVersion: 'latest', sourceType: 'module', preserveParens: true }) as unknown as AnyNode;
+  return parseJs(code, { ecmaVersion: 'latest', sourceType: 'module', preserveParens: true }) as unknown as AnyNode;
 }
 
 /** Sources above this keep the module path: parsing them here would cost more than it saves. */

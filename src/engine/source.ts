@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { CompileError } from './errors.ts';
 import type { Diagnostic, ScriptKind, ScriptLanguage } from './types.ts';
-import { parse } from 'acorn';
+import { parseJs } from './acorn-parser.ts';
 import { MAX_WRAPPED_SOURCE, moduleAsScript } from './module-script.ts';
 
 export function sourceHash(source: string): string {
@@ -82,7 +82,7 @@ function functionLast(body: string): boolean {
   if (body.length > MAX_WRAPPED_SOURCE || !FUNCTION_STATEMENT.test(body)) return false;
   let program: { body: { type: string; body?: unknown; async?: boolean; generator?: boolean }[] };
   try {
-    program = parse(body, { ecmaVersion: 'latest', sourceType: 'script' }) as never;
+    program = parseJs(body, { ecmaVersion: 'latest', sourceType: 'script' }) as never;
   } catch {
     return false;
   }
@@ -320,7 +320,7 @@ function withoutSourceURL(code: string, kind: ScriptKind): string {
   if (!SOURCE_URL.test(code)) return code;
   const at: number[] = [];
   try {
-    parse(code.startsWith('#!') ? `//${code.slice(2)}` : code, {
+    parseJs(code.startsWith('#!') ? `//${code.slice(2)}` : code, {
       ecmaVersion: 'latest', sourceType: kind === 'module' ? 'module' : 'script', allowAwaitOutsideFunction: kind === 'module',
       onComment: (block, text, start) => { if (!block && SOURCE_URL_COMMENT.test(text)) at.push(start + 2); },
     });
