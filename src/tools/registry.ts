@@ -6,6 +6,8 @@
 import { Ajv, type Options, type ValidateFunction } from "ajv";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import Ajv04 from "ajv-draft-04";
+import { createRequire } from "node:module";
 import { LRUCache } from "lru-cache";
 import type { Config, Level } from "../config/types.ts";
 import { MAX_VALUE_DEPTH, cpuBudgetMs, cpuShareOfDeadline, valueNestsDeeper, type Engine, type ExecutionLimits, type ExecutionOutcome, type JsonObject, type JsonValue, type ToolCallback } from "../engine/index.ts";
@@ -73,16 +75,20 @@ const COMMON = { validateFormats: false, multipleOfPrecision: MULTIPLE_OF_PRECIS
 /**
  * The JSON Schema dialects a schema may declare in `$schema` (a root `$schema` naming none of these
  * is refused); a schema without one is draft-07. Keyed by the dialect's URI without its scheme and
- * any trailing "#": "http://json-schema.org/draft-07/schema#" and "https://…/schema" alike.
+ * any trailing "#": "http://json-schema.org/draft-07/schema#" and "https://…/schema" alike. Legacy
+ * tools often declare draft-04 (ajv-draft-04: `id`, boolean exclusiveMaximum) or draft-06 (ajv's
+ * draft-07 rules, which draft-06 schemas mean the same under, checked against draft-06's meta-schema).
  */
-const DIALECTS: Record<string, { Ajv: new (opts: Options) => Ajv }> = {
+const DIALECTS: Record<string, { Ajv: new (opts: Options) => Ajv; meta?: { $id: string } }> = {
+  "//json-schema.org/draft-04/schema": { Ajv: Ajv04 as unknown as new (opts: Options) => Ajv },
+  "//json-schema.org/draft-06/schema": { Ajv, meta: createRequire(import.meta.url)("ajv/dist/refs/json-schema-draft-06.json") as { $id: string } },
   "//json-schema.org/draft-07/schema": { Ajv },
   "//json-schema.org/draft/2019-09/schema": { Ajv: Ajv2019 },
   "//json-schema.org/draft/2020-12/schema": { Ajv: Ajv2020 },
 };
 const DRAFT_07 = DIALECTS["//json-schema.org/draft-07/schema"];
 export const SUPPORTED_DIALECTS =
-  "draft-07 (http://json-schema.org/draft-07/schema#, the default), 2019-09 (https://json-schema.org/draft/2019-09/schema) and 2020-12 (https://json-schema.org/draft/2020-12/schema)";
+  "draft-04 (http://json-schema.org/draft-04/schema#), draft-06 (http://json-schema.org/draft-06/schema#), draft-07 (http://json-schema.org/draft-07/schema#, the default), 2019-09 (https://json-schema.org/draft/2019-09/schema) and 2020-12 (https://json-schema.org/draft/2020-12/schema)";
 type Dialect = (typeof DIALECTS)[string];
 
 /** The dialect `schema` declares; throws, naming the supported ones, for any other. */
@@ -106,7 +112,7 @@ export { VALIDATION_BUDGET_MS };
 
 /**
  * Validators for JSON Schemas (the dialect the root `$schema` names, draft-07 when none: see
- * DIALECTS; unknown keywords are ignored; `pattern` in RE2 syntax, see linear-regexp.ts;
+ * DIALECTS; unknown keywords are ignored; `pattern` as ECMA-262 translated to RE2, see linear-regexp.ts;
  * `uniqueItems` in linear time, see unique-items.ts; `multipleOf` with MULTIPLE_OF_PRECISION).
  */
 export class SchemaValidator {
@@ -144,7 +150,8 @@ export class SchemaValidator {
   #meta(d: Dialect): Ajv {
     let ajv = this.#metas.get(d);
     if (!ajv) {
-      ajv = new d.Ajv({ ...COMMON, strict: false, code: { regExp: linearRegExp } });
+      ajv = new d.Ajv({ ...COMMON, strict: false, code: { regExp: linearRegExp }, ...(d.meta && { defaultMeta: d.meta.$id }) });
+      if (d.meta) ajv.addMetaSchema(d.meta);
       // uniqueItems in linear time too (ajv's compares every pair of items).
       useLinearUniqueItems(ajv);
       this.#metas.set(d, ajv);

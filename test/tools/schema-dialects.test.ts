@@ -66,11 +66,25 @@ describe("$schema", () => {
   });
 
   it("a dialect it does not check is refused, naming those it does", () => {
-    for (const $schema of ["http://json-schema.org/draft-04/schema#", "http://json-schema.org/draft-06/schema#", "urn:mine", 7]) {
+    for (const $schema of ["http://json-schema.org/draft-03/schema#", "http://json-schema.org/schema#", "urn:mine", 7]) {
       const s = { $schema, type: "object" };
-      expect(() => v.compile(s)).toThrow(/^\$schema .* is not a JSON Schema dialect this server checks: it checks draft-07 .*2019-09 .*2020-12/);
+      expect(() => v.compile(s)).toThrow(/^\$schema .* is not a JSON Schema dialect this server checks: it checks draft-04 .*draft-06 .*draft-07 .*2019-09 .*2020-12/);
       expect(v.strictWarnings(s)[0]).toMatch(/is not a JSON Schema dialect this server checks/);
     }
+  });
+
+  it("draft-04 and draft-06, which legacy tools often declare, are checked as such", () => {
+    // draft-04: exclusiveMaximum is a boolean beside maximum, and `id` names the schema.
+    const d4 = { $schema: "http://json-schema.org/draft-04/schema#", id: "urn:example:d4", type: "object", properties: { n: { type: "number", maximum: 10, exclusiveMaximum: true } } };
+    expect(v.errors(d4, { n: 10 })).toEqual(["/n must be < 10"]);
+    expect(v.errors(d4, { n: 9.5 })).toEqual([]);
+    expect(() => v.compile({ $schema: "http://json-schema.org/draft-04/schema#", properties: { n: { exclusiveMaximum: 10 } } })).toThrow(/schema is invalid/);
+    // draft-06: exclusiveMaximum is a number; const is known.
+    const d6 = { $schema: "http://json-schema.org/draft-06/schema#", type: "object", properties: { n: { exclusiveMaximum: 10 }, c: { const: 1 } } };
+    expect(v.errors(d6, { n: 10 })).toEqual(["/n must be < 10"]);
+    expect(v.errors(d6, { c: 2 })).toEqual(["/c must be equal to constant: 1"]);
+    expect(v.errors(d6, { n: 9, c: 1 })).toEqual([]);
+    expect(() => v.compile({ $schema: "http://json-schema.org/draft-06/schema#", type: 5 })).toThrow(/schema is invalid/);
   });
 
   it("a schema invalid in its dialect is refused as one", () => {

@@ -37,7 +37,7 @@ beforeAll(async () => {
   const root = mkdtempSync(join(tmpdir(), "se-tool-calls-schemas-"));
   writeFileSync(join(root, "price.js"), tool("price", "return args.amount;", { input: { type: "object", properties: { amount: cents }, required: ["amount"] }, output: cents }));
   writeFileSync(join(root, "pairs.js"), tool("pairs", "return 'ok';", { input: pairs }));
-  writeFileSync(join(root, "draft4.js"), tool("draft4", "return 'ok';", { input: { $schema: "http://json-schema.org/draft-04/schema#", type: "object" } }));
+  writeFileSync(join(root, "draft4.js"), tool("draft4", "return 'ok';", { input: { $schema: "http://json-schema.org/draft-03/schema#", type: "object" } }));
   writeFileSync(join(root, "catch_one.js"), tool("catch_one", `${probe("off-list-tool.example")} return "swallowed";`));
   writeFileSync(join(root, "catch_two.js"), tool("catch_two", `${probe("off-list-a.example")} ${probe("off-list-b.example")} return "swallowed";`));
   writeFileSync(join(root, "leak.js"), tool("leak", `await ctx.tools.http({ url: "http://off-list-leak.example/" });`));
@@ -95,7 +95,7 @@ describe("schemas", () => {
     expect(r.result?.status).toBe(MigrationState.FAILED);
     const v = check(r.result, "input_schema_valid");
     expect(v.status).toBe(ValidationStatus.FAILED);
-    expect(v.message).toMatch(/\$schema "http:\/\/json-schema\.org\/draft-04\/schema#" is not a JSON Schema dialect this server checks: it checks draft-07 .*2019-09 .*2020-12/);
+    expect(v.message).toMatch(/\$schema "http:\/\/json-schema\.org\/draft-03\/schema#" is not a JSON Schema dialect this server checks: it checks draft-04 .*draft-06 .*draft-07 .*2019-09 .*2020-12/);
   });
 });
 

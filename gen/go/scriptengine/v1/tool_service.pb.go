@@ -35,8 +35,9 @@ type Tool struct {
 	// JSON Schema of the arguments; inputs are validated against it before the script runs.
 	// At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema. Checked in
 	// the dialect its `$schema` names: draft-07 ("http://json-schema.org/draft-07/schema#", also when
-	// absent), 2019-09 ("https://json-schema.org/draft/2019-09/schema") or 2020-12
-	// ("https://json-schema.org/draft/2020-12/schema"); a schema naming another is refused.
+	// absent), 2019-09 ("https://json-schema.org/draft/2019-09/schema"), 2020-12
+	// ("https://json-schema.org/draft/2020-12/schema"), draft-06 ("http://json-schema.org/draft-06/schema#")
+	// or draft-04 ("http://json-schema.org/draft-04/schema#"); a schema naming another is refused.
 	InputSchema *structpb.Struct `protobuf:"bytes,4,opt,name=input_schema,json=inputSchema,proto3" json:"input_schema,omitempty"`
 	// JSON Schema of the result, when declared (dialects as input_schema's).
 	OutputSchema *structpb.Struct `protobuf:"bytes,5,opt,name=output_schema,json=outputSchema,proto3" json:"output_schema,omitempty"`

@@ -42,8 +42,9 @@ export declare type Tool = Message<"scriptengine.v1.Tool"> & {
    * JSON Schema of the arguments; inputs are validated against it before the script runs.
    * At most 32 KiB of JSON (migration's input_schema_valid check), like output_schema. Checked in
    * the dialect its `$schema` names: draft-07 ("http://json-schema.org/draft-07/schema#", also when
-   * absent), 2019-09 ("https://json-schema.org/draft/2019-09/schema") or 2020-12
-   * ("https://json-schema.org/draft/2020-12/schema"); a schema naming another is refused.
+   * absent), 2019-09 ("https://json-schema.org/draft/2019-09/schema"), 2020-12
+   * ("https://json-schema.org/draft/2020-12/schema"), draft-06 ("http://json-schema.org/draft-06/schema#")
+   * or draft-04 ("http://json-schema.org/draft-04/schema#"); a schema naming another is refused.
    *
    * @generated from field: google.protobuf.Struct input_schema = 4;
    */
