@@ -408,7 +408,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     const f: Finding[] = forbiddenApis(code).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
     // A host tool named only at run time is not granted: said here, not first at a call that fails.
     for (const line of hostUse.dynamic) {
-      f.push({ severity: "warning", message: `line ${line}: a tool named at run time is not granted a host tool; name it in the code`, suggestion: "write ctx.tools.http or ctx.tools.fs where the tool calls one" });
+      f.push({ severity: "warning", message: `line ${line}: the tools object is used in a way the check cannot follow (indexed by a computed name, or passed on): a host tool reached only that way is not granted; name it in the code`, suggestion: "write ctx.tools.http or ctx.tools.fs where the tool calls one" });
     }
     for (const h of tool.hostTools) {
       if (!HOST_TOOL_LEVELS[h]?.includes(level)) {

@@ -83,12 +83,14 @@ const DIALECTS: Record<string, { Ajv: new (opts: Options) => Ajv; meta?: { $id: 
   "//json-schema.org/draft-04/schema": { Ajv: Ajv04 as unknown as new (opts: Options) => Ajv },
   "//json-schema.org/draft-06/schema": { Ajv, meta: createRequire(import.meta.url)("ajv/dist/refs/json-schema-draft-06.json") as { $id: string } },
   "//json-schema.org/draft-07/schema": { Ajv },
+  // The unversioned URI ("the latest draft" when such tools were written): read as draft-07, as before dialects were told apart.
+  "//json-schema.org/schema": { Ajv },
   "//json-schema.org/draft/2019-09/schema": { Ajv: Ajv2019 },
   "//json-schema.org/draft/2020-12/schema": { Ajv: Ajv2020 },
 };
 const DRAFT_07 = DIALECTS["//json-schema.org/draft-07/schema"];
 export const SUPPORTED_DIALECTS =
-  "draft-04 (http://json-schema.org/draft-04/schema#), draft-06 (http://json-schema.org/draft-06/schema#), draft-07 (http://json-schema.org/draft-07/schema#, the default), 2019-09 (https://json-schema.org/draft/2019-09/schema) and 2020-12 (https://json-schema.org/draft/2020-12/schema)";
+  "draft-04 (http://json-schema.org/draft-04/schema#), draft-06 (http://json-schema.org/draft-06/schema#), draft-07 (http://json-schema.org/draft-07/schema#, the default; also the unversioned http://json-schema.org/schema#), 2019-09 (https://json-schema.org/draft/2019-09/schema) and 2020-12 (https://json-schema.org/draft/2020-12/schema)";
 type Dialect = (typeof DIALECTS)[string];
 
 /** The dialect `schema` declares; throws, naming the supported ones, for any other. */
@@ -335,22 +337,26 @@ export class ToolRegistry {
    * that no call does it on the event loop; for the server's start, before it serves. A schema that
    * does not compile is left to fail its calls as it always did.
    */
-  compileSchemas(): { tools: number; schemas: number; ms: number } {
+  compileSchemas(): { tools: number; schemas: number; ms: number; failed: { tool: string; error: string }[] } {
     const t0 = performance.now();
     let tools = 0;
     let schemas = 0;
+    const failed: { tool: string; error: string }[] = [];
     for (let after = "", page: StoredTool[]; (page = this.#d.tools.list(after, "", 100)).length; after = page[page.length - 1].name) {
       for (const t of page) {
         tools++;
         try {
           const v = this.#validatorsOf(t, false);
           for (const fn of [v.input, v.output]) if (fn) (schemas++, this.#d.schemas.firstRun(fn));
-        } catch {
-          // Not a schema ajv compiles (stored before a check refused it): each call says why.
+        } catch (err) {
+          // Not a schema this server compiles (stored before a check refused it, or by a server that
+          // read it otherwise: a pattern RE2 took that ECMA-262 does not): each call says why, and the
+          // operator hears it now.
+          failed.push({ tool: t.name, error: String((err as Error)?.message ?? err) });
         }
       }
     }
-    return { tools, schemas, ms: Math.round(performance.now() - t0) };
+    return { tools, schemas, ms: Math.round(performance.now() - t0), failed };
   }
 
   /** For grantFor: registered script tools, whether each is pure (Safe, no host tools), and the host tools it uses. */

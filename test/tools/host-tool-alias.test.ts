@@ -114,6 +114,6 @@ describe("a tool that reaches http through a destructuring", () => {
 
   it("a host tool named at run time: the migration warns, naming the line, before any call fails", async () => {
     const r = (await c.migration.migrateTool({ toolName: "h_dynamic", config: config({ level: SecurityLevel.PRODUCTION }) })).result!;
-    expect(r.warnings.some((w) => w.includes("line 5: a tool named at run time is not granted a host tool"))).toBe(true);
+    expect(r.warnings.some((w) => w.includes("line 5: the tools object is used in a way the check cannot follow"))).toBe(true);
   });
 });

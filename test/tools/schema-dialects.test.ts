@@ -56,8 +56,8 @@ describe("$schema", () => {
     expect(v.errors(s, {})).toEqual([]);
   });
 
-  it("draft-07, named or not, is checked as draft-07, as ever", () => {
-    for (const $schema of [undefined, "http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-07/schema"]) {
+  it("draft-07, named or not (or by the unversioned URI), is checked as draft-07, as ever", () => {
+    for (const $schema of [undefined, "http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-07/schema", "http://json-schema.org/schema#"]) {
       const s = { ...($schema && { $schema }), type: "object", items: [{ type: "string" }], additionalProperties: false, properties: { a: { type: "array", items: [{ type: "string" }] } } };
       expect(v.errors(s, { a: ["x", 1] })).toEqual([]);
       expect(v.errors(s, { a: [1] })).toEqual(["/a/0 must be string"]);
@@ -66,7 +66,7 @@ describe("$schema", () => {
   });
 
   it("a dialect it does not check is refused, naming those it does", () => {
-    for (const $schema of ["http://json-schema.org/draft-03/schema#", "http://json-schema.org/schema#", "urn:mine", 7]) {
+    for (const $schema of ["http://json-schema.org/draft-03/schema#", "https://json-schema.org/draft/2021-01/schema", "urn:mine", 7]) {
       const s = { $schema, type: "object" };
       expect(() => v.compile(s)).toThrow(/^\$schema .* is not a JSON Schema dialect this server checks: it checks draft-04 .*draft-06 .*draft-07 .*2019-09 .*2020-12/);
       expect(v.strictWarnings(s)[0]).toMatch(/is not a JSON Schema dialect this server checks/);
