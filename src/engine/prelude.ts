@@ -135,13 +135,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // resizable ArrayBuffer reserves, each buffer's own record, ICU objects) is taken from this budget,
   // of the limit's size, for the rest of the run (nothing here can tell which were dropped).
   let offHeapBudget = memoryBytes;
-  // Large charges (a resizable buffer's reservation, ICU objects and text) also count with the heap and
-  // every other buffer against the one memory limit: they are paid for as ArrayBuffers of isolated-vm's
+  // A resizable buffer's reservation, memory the script itself can fill, also counts with the heap and
+  // every other buffer against the one memory limit: it is paid for as ArrayBuffers of isolated-vm's
   // allocator, bought ahead (at least PREPAY_CHUNK at a time) and held unused (calloc'd: their pages are
   // never touched), which that allocator and the isolate's own checks count. The budget alone let a script
   // hold twice its limit: a 49 MiB resizable buffer beside a 46 MiB typed array at 50 MiB. (A buffer's own
   // record, BUFFER_COST, takes from the budget alone: each held one takes as much heap again, which would
-  // run the isolate out before the budget could refuse the buffer with its own error.)
+  // run the isolate out before the budget could refuse the buffer with its own error. ICU memory does too:
+  // bought and held for the rest of the run, the charges of formatters long dropped refused the heap room.)
   const PREPAY_CHUNK = 65536;
   const AB0 = G.ArrayBuffer, ab0Transfer = AB0.prototype.transfer, ab0Length = getOwnPropertyDescriptor(AB0.prototype, 'byteLength').get;
   const bought = O.setPrototypeOf([], null); // the buffers bought (at the first charge: none in the snapshot)
@@ -163,8 +164,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     offHeapBudget -= bytes; prepaid -= bytes;
     return true;
   }
-  // Hands a charge back (a call's text, a construction V8 refused). A buffer bought for one so large is
-  // freed at once (detached), so that its room is the heap's again.
+  // Hands a charge back (a reservation V8 refused). A buffer bought for one so large is freed at once
+  // (detached), so that its room is the heap's again.
   function giveBack(bytes) {
     offHeapBudget += bytes; prepaid += bytes;
     if (bytes <= PREPAY_CHUNK) return;
@@ -176,17 +177,6 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       bought[boughtN] = undefined;
       apply(ab0Transfer, b, [0]); // its memory freed now, not at a later GC
     }
-  }
-  // About how many bytes more than prepaid the memory limit has room for now, below need (for a refusal's
-  // message: two halvings, each refused one after a full GC by the allocator).
-  function roomBelow(need) {
-    for (let size = MathFloor(need / 2), i = 0; i < 2 && size > PREPAY_CHUNK; size = MathFloor(size / 2), i++) {
-      let b;
-      try { b = construct(AB0, [size]); } catch { continue; }
-      apply(ab0Transfer, b, [0]);
-      return size;
-    }
-    return 0;
   }
   // The bounds made from the memory limit (each explained where it is used), set again by adopt.
   let maxWalk, maxKeys, maxEntries, maxPromised;
@@ -1382,26 +1372,43 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // instanceof; called without new (DateTimeFormat, NumberFormat, Collator), they are charged alike. Intl objects
   // holding under ~500 B (ListFormat, Locale) are free; for the toLocale*String methods see below.
   function takeOffHeap(bytes, what, guard) {
-    if (!chargeOutside(bytes)) {
+    if (bytes > offHeapBudget) {
       const e = new RangeErrorC(what + ' exceeds the memory limit (the ICU memory Intl objects hold outside the heap counts toward it: ' +
         MathCeil(bytes / 1024) + ' KiB for this one); reuse one');
       captureStackTrace(e, guard);
       throw vouch(e, 'memory_limit', 'RangeError');
     }
+    offHeapBudget -= bytes;
   }
-  function charged(target, cost, what, coerces) {
+  // Called without new on an object that is an instance (ordinarily one of Object.create(C.prototype)),
+  // DateTimeFormat and NumberFormat take V8's legacy path: V8 makes the ICU object, then defines it on that
+  // object (under Intl's fallback symbol) and returns the object. A Proxy's defineProperty or getPrototypeOf
+  // trap can throw there, after the ICU object was made, and keep it (the descriptor it is given holds it):
+  // its charge, handed back on that throw, let 20,000 formatters live at 50 MiB. So, given an object, such a
+  // call has V8 make the ICU object on one of the prelude's own (where nothing can throw after it is made),
+  // and does the rest as V8 would, with the charge kept once the object is made.
+  const objCreate = O.create, getOwnSymbols = O.getOwnPropertySymbols, ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
+  function charged(target, cost, what, coerces, legacy) {
     const proxy = new ProxyC(target, { __proto__: null, construct: made, apply: called });
+    const proto = target.prototype;
     function made(t, args, newTarget) {
       if (args.length > 0) args[0] = localesChecked(args[0], made);
       if (args.length > 1) args[1] = optionsChecked(args[1], coerces, made);
       takeOffHeap(cost, what, made);
-      try { return construct(t, args, newTarget === proxy ? t : newTarget); } catch (e) { giveBack(cost); throw e; }
+      try { return construct(t, args, newTarget === proxy ? t : newTarget); } catch (e) { offHeapBudget += cost; throw e; }
     }
     function called(t, self, args) {
       if (args.length > 0) args[0] = localesChecked(args[0], called);
       if (args.length > 1) args[1] = optionsChecked(args[1], coerces, called);
       takeOffHeap(cost, what, called);
-      try { return apply(t, self, args); } catch (e) { giveBack(cost); throw e; }
+      const own = legacy && isObj(self) ? objCreate(proto) : undefined;
+      let r;
+      try { r = apply(t, own === undefined ? self : own, args); } catch (e) { offHeapBudget += cost; throw e; }
+      if (own === undefined) return r;
+      const fallback = getOwnSymbols(own)[0], fmt = own[fallback];
+      if (!apply(ordinaryHasInstance, t, [self])) return fmt;
+      defineProperty(self, fallback, { __proto__: null, value: fmt, writable: false, enumerable: false, configurable: false });
+      return self;
     }
     return proxy;
   }
@@ -1423,7 +1430,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const name = intlCosts[i][0], C = IntlObj[name];
       if (typeof C !== 'function') continue;
       listTaking(C, 'supportedLocalesOf');
-      const P = charged(C, intlCosts[i][1], 'Intl.' + name, coercingOptions[name] === true);
+      const P = charged(C, intlCosts[i][1], 'Intl.' + name, coercingOptions[name] === true, name === 'DateTimeFormat' || name === 'NumberFormat');
       defineProperty(C.prototype, 'constructor', { __proto__: null, value: P, writable: true, configurable: true });
       defineProperty(IntlObj, name, { __proto__: null, value: P, writable: true, configurable: true });
     }
@@ -1439,7 +1446,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       const cost = ${SEGMENTS_COST} + ${SEGMENTS_COST_PER_UNIT} * str.length;
       takeOffHeap(cost, 'Intl.Segmenter.prototype.segment', segment);
       let r;
-      try { r = apply(segmentOf, this, [str]); } catch (e) { giveBack(cost); throw e; }
+      try { r = apply(segmentOf, this, [str]); } catch (e) { offHeapBudget += cost; throw e; }
       if (!segmentsPatched) { segmentsPatched = true; patchSegments(getPrototypeOf(r)); }
       return r;
     } }).segment;
@@ -1449,7 +1456,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (typeof iteratorOf !== 'function') return;
       const iterate = ({ [SymIterator]() {
         takeOffHeap(${SEGMENT_ITERATOR_COST}, 'a Segments iterator', iterate);
-        try { return apply(iteratorOf, this, []); } catch (e) { giveBack(${SEGMENT_ITERATOR_COST}); throw e; }
+        try { return apply(iteratorOf, this, []); } catch (e) { offHeapBudget += ${SEGMENT_ITERATOR_COST}; throw e; }
       } })[SymIterator];
       defineProperty(SP, SymIterator, { __proto__: null, value: iterate, writable: true, configurable: true });
     };
@@ -1498,14 +1505,13 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const LOCALE_FREE_CHARS = ${LOCALE_FREE_CHARS}, LOCALE_MAX_CHARS = ${LOCALE_MAX_CHARS}, LOCALE_BYTES_PER_CHAR = ${LOCALE_BYTES_PER_CHAR};
   function takeText(chars, what, guard) {
     const bytes = chars * LOCALE_BYTES_PER_CHAR;
-    if (chars > LOCALE_MAX_CHARS || !chargeOutside(bytes)) {
-      // What the call could have had: the budget's, or less (what was bought and what the limit has room for).
-      const room = chars > LOCALE_MAX_CHARS || bytes > offHeapBudget ? offHeapBudget : MathMin(offHeapBudget, prepaid + roomBelow(bytes - prepaid));
+    if (chars > LOCALE_MAX_CHARS || bytes > offHeapBudget) {
       const e = new RangeErrorC(what + ': ' + chars + ' characters are too much text for one call (ICU copies it outside the heap, ' +
-        'which counts toward the memory limit; at most ' + MathMax(0, MathMin(LOCALE_MAX_CHARS, MathFloor(room / LOCALE_BYTES_PER_CHAR))) + ' now)');
+        'which counts toward the memory limit; at most ' + MathMax(0, MathMin(LOCALE_MAX_CHARS, MathFloor(offHeapBudget / LOCALE_BYTES_PER_CHAR))) + ' now)');
       captureStackTrace(e, guard);
       throw vouch(e, 'memory_limit', 'RangeError');
     }
+    offHeapBudget -= bytes;
     return bytes;
   }
   // The collation work of two strings over COLLATE_SCAN_FROM code units (see COLLATE_* in prelude.ts), in
@@ -1564,7 +1570,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
           items[n++] = x; chars += x.length;
         }
         const cost = chars > LOCALE_FREE_CHARS ? takeText(chars, 'Intl.ListFormat.prototype.' + name, m) : 0;
-        try { return apply(orig, this, [listOf(items, n)]); } finally { giveBack(cost); }
+        try { return apply(orig, this, [listOf(items, n)]); } finally { offHeapBudget += cost; }
       } })[name];
       defineProperty(LFP, name, { __proto__: null, value: m, writable: true, enumerable: false, configurable: true });
     };
@@ -1585,7 +1591,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
           const a = StringC(x), b = StringC(y);
           checkCollation(a, b, 'Intl.Collator.prototype.compare', w);
           const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'Intl.Collator.prototype.compare', w) : 0;
-          try { return f(a, b); } finally { giveBack(cost); }
+          try { return f(a, b); } finally { offHeapBudget += cost; }
         }][0];
         apply(wmSet, wrappers, [f, w]);
       }
@@ -1599,7 +1605,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (s == null || typeof s === 'symbol') return apply(orig, s, args); // its TypeError
     const str = typeof s === 'string' ? s : StringC(s);
     const cost = str.length > LOCALE_FREE_CHARS ? takeText(str.length, what, guard) : 0;
-    try { return apply(orig, str, [localesChecked(args[0], guard)]); } finally { giveBack(cost); }
+    try { return apply(orig, str, [localesChecked(args[0], guard)]); } finally { offHeapBudget += cost; }
   }
   const localeCompare = ({ localeCompare(that) {
     const s = this;
@@ -1612,7 +1618,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const a = typeof s === 'string' ? s : StringC(s), b = typeof that === 'string' ? that : StringC(that);
     checkCollation(a, b, 'String.prototype.localeCompare', localeCompare);
     const cost = a.length + b.length > LOCALE_FREE_CHARS ? takeText(a.length + b.length, 'String.prototype.localeCompare', localeCompare) : 0;
-    try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), optionsChecked(options, true, localeCompare)]); } finally { giveBack(cost); }
+    try { return apply(strLocaleCompare, a, [b, localesChecked(locales, localeCompare), optionsChecked(options, true, localeCompare)]); } finally { offHeapBudget += cost; }
   } }).localeCompare;
   const toLocaleUpperCase = ({ toLocaleUpperCase() {
     if (typeof this === 'string' && this.length <= LOCALE_FREE_CHARS && !isObj(arguments[0])) return apply(strToLocaleUpper, this, arguments);
@@ -1733,7 +1739,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         const opts = optionsChecked(use, true, guard);
         f = kind === K_NUM ? apply(nfFormat, construct(rawNF, [locales, opts]), []) : apply(dtfFormat, construct(rawDTF, [locales, opts]), []);
       } catch (e) {
-        giveBack(cost);
+        offHeapBudget += cost;
         if (!apply(wsHas, extensionErrors, [e])) apply(m.builtin, m.sample, [locales, options === undefined ? undefined : snap]); // its own error
         throw e;
       }
@@ -2798,9 +2804,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
         // A thrown value that is no Error has its own name and message if it says them, else it is
         // shown as JSON (throw { code: 42 } reads {"code":42}, not "undefined"), a typed array, Map or Set as console shows it.
-        const n = e.name, m = e.message;
-        const ns = n === undefined || n === '' ? '' : StringC(n), ms = m === undefined ? '' : StringC(m);
-        name = n === undefined || n === '' ? unnamed : clip(ns, 200);
+        // The name in its own try: one that cannot be read or made a string is 'Error', the message still told.
+        let n, ns = '';
+        try {
+          n = e.name;
+          ns = n === undefined || n === '' ? '' : StringC(n);
+          name = n === undefined || n === '' ? unnamed : clip(ns, 200);
+        } catch { n = undefined; ns = ''; name = 'Error'; }
+        const m = e.message, ms = m === undefined ? '' : StringC(m);
         if (m !== undefined) message = clip(ms, 8192);
         else {
           let j = textShown(e);
@@ -2820,7 +2831,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
         message = clip(StringC(e), 8192);
       }
     } catch (inner) {
-      name = 'Error'; message = '[a value was thrown that cannot be described]'; stack = ''; head = 0;
+      message = '[a value was thrown that cannot be described]'; stack = ''; head = 0;
     }
     const made = useMade ? apply(wmGet, madeErrors, [e]) : undefined;
     if (made !== undefined) {

@@ -52,6 +52,26 @@ describe('a thrown error whose stack cannot be read', () => {
   });
 });
 
+describe('a thrown error whose name cannot be read or made a string', () => {
+  // The name was read in the one try with the message: its throw lost the message too.
+  it('is an Error, its message kept', async () => {
+    expect(await thrown(`export default async function main() {
+  const e = new RangeError("the real reason"); Object.defineProperty(e, 'name', { get() { throw 0; } }); throw e;
+}`)).toMatchObject({ kind: 'script_threw', name: 'Error', message: 'the real reason' });
+    expect(await thrown(`const e = new TypeError("still told"); e.name = { toString() { throw 0; } }; throw e`))
+      .toMatchObject({ name: 'Error', message: 'still told' });
+    const c = await thrown(`export default async function main() {
+  const c = new TypeError("inner"); c.name = { toString() { throw 0; } }; throw new Error("outer", { cause: c });
+}`);
+    expect(c.causes?.map((x) => `${x.name}|${x.message}`)).toEqual(['Error|inner']);
+  });
+
+  it('one whose message cannot be read keeps its name', async () => {
+    expect(await thrown(`const e = new TypeError("m"); Object.defineProperty(e, 'message', { get() { throw 0; } }); throw e`))
+      .toMatchObject({ name: 'TypeError', message: '[a value was thrown that cannot be described]' });
+  });
+});
+
 describe('console, given an error whose stack cannot be read', () => {
   it('prints its name and message in brackets, as Node.js does', async () => {
     expect(await printed(`Error.prepareStackTrace = () => { throw 1 }; try { null.x } catch (e) { console.log("caught:", e) }`))
