@@ -15,17 +15,26 @@ const server = serverForTests({ args: ["--set", "pool.workers=1", "--set", "serv
 const scripts = () => clientFor(ScriptService, "grpc-js", server);
 const status = async () => (await scripts().healthCheck({})).health?.status;
 
+/**
+ * A Stop held draining (within the 10 s grace) by a busy execution, for as long as the calls queued
+ * behind it need, however slow the machine; at Production level, whose CPU budget (22.5 s) a 5 s
+ * loop cannot run out as Safe's 5 s would. Both calls go into `pending`, for the test to settle.
+ */
+async function drainingStop(pending: Promise<unknown>[]) {
+  const running = scripts().runScript({ source: BUSY(5000), context: { securityContext: { securityLevel: SecurityLevel.PRODUCTION } } });
+  pending.push(running);
+  await untilMetrics(scripts(), "the busy execution runs", (m) => m.busyIsolates === 1n);
+  const stop = scripts().stop({ reason: "maintenance" });
+  pending.push(stop);
+  await until("the Stop drains (STOPPING)", async () => (await status()) === ServiceStatus.STOPPING);
+  return { running, stop };
+}
+
 it("a Start given up while a Stop drains does not start the engine afterwards", async () => {
   await scripts().runScript({ source: "1" });
-  // Holds the Stop draining (within the 10 s grace) for as long as both Starts below need, however slow the
-  // machine; at Production level, whose CPU budget (22.5 s) a 5 s loop cannot run out as Safe's 5 s would.
-  const running = scripts().runScript({ source: BUSY(5000), context: { securityContext: { securityLevel: SecurityLevel.PRODUCTION } } });
-  const pending: Promise<unknown>[] = [running];
+  const pending: Promise<unknown>[] = [];
   try {
-    await untilMetrics(scripts(), "the busy execution runs", (m) => m.busyIsolates === 1n);
-    const stop = scripts().stop({ reason: "maintenance" });
-    pending.push(stop);
-    await until("the Stop drains (STOPPING)", async () => (await status()) === ServiceStatus.STOPPING);
+    const { running, stop } = await drainingStop(pending);
     const ac = new AbortController();
     const cancelled = failure(scripts().start({}, { signal: ac.signal }));
     pending.push(cancelled);
@@ -47,13 +56,9 @@ it("a Stop whose deadline passed while waiting its turn does not stop the engine
   expect(await status()).toBe(ServiceStatus.HEALTHY);
   // The turn is held by a draining Stop (not by a Start's spawn, which a fast machine ends before any
   // short deadline), so the late Stop's deadline surely passes while it waits, behind that Stop and a Start.
-  const running = scripts().runScript({ source: BUSY(5000), context: { securityContext: { securityLevel: SecurityLevel.PRODUCTION } } });
-  const pending: Promise<unknown>[] = [running];
+  const pending: Promise<unknown>[] = [];
   try {
-    await untilMetrics(scripts(), "the busy execution runs", (m) => m.busyIsolates === 1n);
-    const stop = scripts().stop({ reason: "maintenance" });
-    pending.push(stop);
-    await until("the Stop drains (STOPPING)", async () => (await status()) === ServiceStatus.STOPPING);
+    const { running, stop } = await drainingStop(pending);
     const start = scripts().start({});
     pending.push(start);
     await sleep(100); // the Start queues first
