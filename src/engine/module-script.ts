@@ -112,6 +112,22 @@ export function parseModule(code: string): AnyNode {
   return parseJs(code, { ecmaVersion: 'latest', sourceType: 'module', preserveParens: true }) as unknown as AnyNode;
 }
 
+/** Every node of a syntax tree, walked with a stack: a deep expression is no deep recursion. */
+export function syntaxNodes(program: AnyNode): AnyNode[] {
+  const out: AnyNode[] = [];
+  const stack: unknown[] = [program];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v && typeof v === 'object' && typeof (v as AnyNode).type === 'string') {
+      const n = v as AnyNode;
+      out.push(n);
+      for (const key in n) if (key !== 'loc' && n[key] && typeof n[key] === 'object') stack.push(n[key]);
+    }
+  }
+  return out;
+}
+
 /** Sources above this keep the module path: parsing them here would cost more than it saves. */
 export const MAX_WRAPPED_SOURCE = 16 * 1024;
 

@@ -7,7 +7,7 @@
 // local (tools/tool-exports.ts, in place: positions stay) and a footer adds a default export that
 // either describes the tool (env SCRIPTENGINE_TOOL_MODE=describe) or calls it.
 import type { Level } from "../config/types.ts";
-import { parseModule, type AnyNode } from "../engine/module-script.ts";
+import { parseModule, syntaxNodes, type AnyNode } from "../engine/module-script.ts";
 import { parseToolSource, toolExports, unusedName } from "./tool-exports.ts";
 
 export { parseToolSource };
@@ -177,7 +177,7 @@ export function hostToolUse(source: string, program?: AnyNode | null): { names: 
   }
   // Does not parse (the compiles check says so): the plain forms, by text.
   if (program === null) return { names: hostToolsByText(source), dynamic: [] };
-  const nodes = allNodes(program);
+  const nodes = syntaxNodes(program);
   // What holds the tools object, and what its call function, by key: `v:<name>` a variable,
   // `m:<name>` a property of any object (`#name` for a private one).
   const tools = new Set<string>();
@@ -317,22 +317,6 @@ function literalText(n: AnyNode): string | undefined {
   if (n.type === "Literal" && typeof n.value === "string") return n.value;
   if (n.type === "TemplateLiteral" && (n.expressions as AnyNode[]).length === 0) return ((n.quasis as AnyNode[])[0].value as { cooked?: string }).cooked ?? undefined;
   return undefined;
-}
-
-/** Every node of the tree, without recursion (a deep expression must not exhaust the stack). */
-function allNodes(program: AnyNode): AnyNode[] {
-  const out: AnyNode[] = [];
-  const stack: unknown[] = [program];
-  while (stack.length) {
-    const v = stack.pop();
-    if (Array.isArray(v)) for (const x of v) stack.push(x);
-    else if (v && typeof v === "object" && typeof (v as AnyNode).type === "string") {
-      const n = v as AnyNode;
-      out.push(n);
-      for (const key in n) if (key !== "loc" && n[key] && typeof n[key] === "object") stack.push(n[key]);
-    }
-  }
-  return out;
 }
 
 function lineStarts(text: string): number[] {

@@ -2,7 +2,7 @@
 // engine/module-script.ts), and its source with the default export made a local the tool footer
 // can reach. Only the export syntax is edited, in place: comments and literals are never touched,
 // and every line and column stays where it was in the tool's own source.
-import { boundNames, overwrite, parseModule, type AnyNode } from "../engine/module-script.ts";
+import { boundNames, overwrite, parseModule, syntaxNodes, type AnyNode } from "../engine/module-script.ts";
 import { stripTypes } from "../engine/source.ts";
 
 /**
@@ -107,19 +107,10 @@ function commonJsExport(program: AnyNode, counts: Map<string, number>): { start:
   return found && counts.get("module") === 1 && counts.get("exports") === 1 ? found : undefined;
 }
 
-/** How often each name occurs as an Identifier in a syntax tree (walked with a stack: a deep tree is no deep recursion). */
+/** How often each name occurs as an Identifier in a syntax tree. */
 function identifierCounts(program: AnyNode): Map<string, number> {
   const counts = new Map<string, number>();
-  const stack: unknown[] = [program];
-  while (stack.length) {
-    const v = stack.pop();
-    if (Array.isArray(v)) for (const x of v) stack.push(x);
-    else if (v && typeof v === "object") {
-      const n = v as AnyNode;
-      if (n.type === "Identifier") counts.set(n.name as string, (counts.get(n.name as string) ?? 0) + 1);
-      for (const key in n) if (key !== "loc" && n[key] && typeof n[key] === "object") stack.push(n[key]);
-    }
-  }
+  for (const n of syntaxNodes(program)) if (n.type === "Identifier") counts.set(n.name as string, (counts.get(n.name as string) ?? 0) + 1);
   return counts;
 }
 
