@@ -642,7 +642,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     const executionId = (q.executionId ??= job.executionId || crypto.randomUUID());
     const payload = JSON.stringify({
-      args: job.arguments ?? {}, env: job.env ?? {}, user: job.user ?? {}, tools: l.tools ?? [],
+      args: job.arguments === undefined ? {} : job.arguments, env: job.env ?? {}, user: job.user ?? {}, tools: l.tools ?? [],
       executionId, scriptId: job.scriptId ?? '',
       maxOutputBytes: limits.maxOutputBytes, maxReturnBytes: limits.maxReturnBytes, maxToolPayloadBytes: limits.maxToolPayloadBytes,
     });
@@ -846,8 +846,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (!(limits.tools ?? []).includes(m.name)) return reply({ ok: false, security: true, message: toolNotAvailable(m.name) });
     if (!job.onToolCall) return reply({ ok: false, message: `tool "${m.name}" has no host implementation` });
     if (m.argsJson.length > cap) return reply({ ok: false, message: `tool "${m.name}": arguments exceed ${cap} bytes` });
-    let args: JsonValue;
-    try { args = JSON.parse(m.argsJson) as JsonValue; } catch { return reply({ ok: false, message: `tool "${m.name}": arguments are not JSON` }); }
+    let args: JsonValue | undefined;
+    try { args = m.argsJson === '' ? undefined : JSON.parse(m.argsJson) as JsonValue; } catch { return reply({ ok: false, message: `tool "${m.name}": arguments are not JSON` }); }
     // Its caller has gone (a cancel) or it has ended: a script that ran on in synchronous code past
     // its cancel (a worker it shares with parked neighbours is not killed for it) reaches nothing.
     if (signal.aborted) return reply({ ok: false, message: `tool "${m.name}" not called: ${(signal.reason as Error).message}` });

@@ -2680,11 +2680,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (typeof name === 'string' && cfg) hostTool(shown, 'null');
       return PromiseC.reject(toolError('ToolNotAllowedError', 'tool ' + JSONstringify(shown) + ' is not available to this script', true));
     }
-    let json;
-    try { json = JSONstringify(args === undefined ? null : args, toolChecked); } catch (e) {
-      return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON (' + StringC(e && e.message) + ')'));
+    // No argument crosses as '' (not JSON), so that the host tells ctx.tools.x() from ctx.tools.x(null).
+    let json = '';
+    if (args !== undefined) {
+      try { json = JSONstringify(args, toolChecked); } catch (e) {
+        return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON (' + StringC(e && e.message) + ')'));
+      }
+      if (json === undefined) return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON'));
     }
-    if (json === undefined) return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON'));
     if (json.length > cfg.maxToolPayloadBytes || utf8Length(json) > cfg.maxToolPayloadBytes) {
       return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments exceed ' + cfg.maxToolPayloadBytes + ' bytes'));
     }

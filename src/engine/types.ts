@@ -92,7 +92,8 @@ export interface ToolCallInfo {
  * grounds: a host off the allow-list, a path outside the working directory) as a SecurityError,
  * which, left uncaught, ends the execution with kind security_violation.
  */
-export type ToolCallback = (name: string, args: JsonValue, info: ToolCallInfo) => Promise<unknown>;
+/** `args` is undefined when the script passed none (`ctx.tools.x()`), null when it passed null. */
+export type ToolCallback = (name: string, args: JsonValue | undefined, info: ToolCallInfo) => Promise<unknown>;
 
 export interface ExecuteJob {
   /** Source text (JavaScript or TypeScript). Always required: the compile cache is keyed by its hash. */
@@ -110,7 +111,8 @@ export interface ExecuteJob {
    * found it compiled. That lookup was the one counted; the run's own is not counted again.
    */
   compiledCacheHit?: boolean;
-  arguments?: JsonObject;
+  /** A script's arguments (an object), or what a script passed its registered tool (any JSON value, null included). Left out: {}. */
+  arguments?: JsonValue;
   env?: Record<string, string>;
   user?: JsonObject;
   limits: ExecutionLimits;

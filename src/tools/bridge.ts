@@ -36,7 +36,7 @@ export interface ToolCaller {
 }
 
 /** A registered (script) tool, provided by the tool registry. */
-export type ScriptToolRunner = (name: string, args: JsonValue, signal: AbortSignal, caller?: ToolCaller) => Promise<JsonValue | undefined>;
+export type ScriptToolRunner = (name: string, args: JsonValue | undefined, signal: AbortSignal, caller?: ToolCaller) => Promise<JsonValue | undefined>;
 
 export interface BridgeInput {
   level: Level;

@@ -135,7 +135,7 @@ async function read(handle: FileHandle, path: string, maxBytes: number, reportIo
   return fitTextResult("fs", { path, size: info.size }, "content", buf.subarray(0, got).toString("utf8"), info.size > maxBytes, 2 * maxBytes) as JsonValue;
 }
 
-export async function fsTool(args: JsonValue, scope: FsScope, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {
+export async function fsTool(args: JsonValue | undefined, scope: FsScope, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {
   if (!scope.workingDirectory) throw new ToolError("fs: the execution has no working_directory");
   const a = args as { op?: unknown; path?: unknown };
   if (!a || typeof a !== "object" || typeof a.path !== "string") throw new ToolError('fs: expected { op: "read" | "list", path }');

@@ -41,7 +41,7 @@ export function hostAllowed(host: string, allowList: string[]): boolean {
 }
 
 export async function httpTool(
-  args: JsonValue,
+  args: JsonValue | undefined,
   level: "production" | "development",
   options: HttpToolOptions,
   signal: AbortSignal,

@@ -366,7 +366,7 @@ export class ToolRegistry {
   };
 
   /** The bridge's runner for `ctx.tools.<name>(args)`. */
-  run = async (name: string, args: JsonValue, signal: AbortSignal, caller?: ToolCaller): Promise<JsonValue | undefined> => {
+  run = async (name: string, args: JsonValue | undefined, signal: AbortSignal, caller?: ToolCaller): Promise<JsonValue | undefined> => {
     const tool = this.#d.tools.get(name);
     if (!tool) {
       this.#validators.delete(name);
@@ -378,7 +378,8 @@ export class ToolRegistry {
     if (denied) throw new ToolError(`the ${name} tool uses ${denied}, which this caller may not use`, "security_violation");
     const over = storedSourceOver(tool, this.#d.config.maxSourceSize);
     if (over) throw new ToolError(over.message);
-    const input = args ?? {};
+    // No argument is an empty object (a tool's main(args) may read args.x); null is the script's null.
+    const input = args === undefined ? {} : args;
     // As deep as a return value may be: a schema's recursion goes no deeper than the value does.
     if (valueNestsDeeper(input, MAX_VALUE_DEPTH)) throw new ToolError(`INVALID_ARGUMENT: arguments of tool ${name} nest deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects`);
     const validators = this.#validatorsOf(tool);
@@ -393,7 +394,7 @@ export class ToolRegistry {
     // shorter of the two, the time it has (execute).
     const timeoutMs = this.#d.config.resourceLimits.operationTimeoutMs;
     const refused: Refusals = { count: 0, first: "" };
-    const outcome = await this.execute(tool, input as JsonObject, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, workingDirectory: caller?.workingDirectory, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller, refusals: refused });
+    const outcome = await this.execute(tool, input, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, workingDirectory: caller?.workingDirectory, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller, refusals: refused });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     // Calls refused to the tool for security are its caller's escape attempts, caught by the tool or not.
     if (caller?.refusals) addToolRefusals(caller.refusals, name, refused, outcome.refusedToolCalls, outcome.error?.kind === "security_violation");
@@ -424,7 +425,7 @@ export class ToolRegistry {
    */
   execute(
     tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
-    args: JsonObject,
+    args: JsonValue,
     level: Level,
     timeoutMs: number,
     signal?: AbortSignal,

@@ -1,4 +1,4 @@
-// Registered tools as a script calls them: schemas with a decimal `multipleOf` or a 2020-12
+// Registered tools as a script calls them: no argument told from null, schemas with a decimal `multipleOf` or a 2020-12
 // `$schema` (checked as draft-07 before), refusals a tool catches (no escape_attempt event said so:
 // a tool could probe the allow-list for its caller unseen), and the cap of 1,000 tool calls.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -40,10 +40,11 @@ beforeAll(async () => {
   writeFileSync(join(root, "draft4.js"), tool("draft4", "return 'ok';", { input: { $schema: "http://json-schema.org/draft-03/schema#", type: "object" } }));
   writeFileSync(join(root, "catch_one.js"), tool("catch_one", `${probe("off-list-tool.example")} return "swallowed";`));
   writeFileSync(join(root, "catch_two.js"), tool("catch_two", `${probe("off-list-a.example")} ${probe("off-list-b.example")} return "swallowed";`));
+  writeFileSync(join(root, "echo.js"), tool("echo", "return [args === null ? 'null' : typeof args, JSON.stringify(args)];", { input: {} }));
   writeFileSync(join(root, "leak.js"), tool("leak", `await ctx.tools.http({ url: "http://off-list-leak.example/" });`));
   server = await startServer({ toml: `[tools]\nhttp_allow_list = ["127.0.0.1"]\n`, args: ["--set", `tools.legacy_root=${root}`, "--set", "pool.workers=1", "--set", "resource_limits.max_network_requests=2000"] });
   c = clients(server);
-  for (const [name, level] of [["price", SecurityLevel.SAFE], ["pairs", SecurityLevel.SAFE], ["catch_one", SecurityLevel.PRODUCTION], ["catch_two", SecurityLevel.PRODUCTION], ["leak", SecurityLevel.PRODUCTION]] as const) {
+  for (const [name, level] of [["price", SecurityLevel.SAFE], ["pairs", SecurityLevel.SAFE], ["echo", SecurityLevel.SAFE], ["catch_one", SecurityLevel.PRODUCTION], ["catch_two", SecurityLevel.PRODUCTION], ["leak", SecurityLevel.PRODUCTION]] as const) {
     const r = await c.migration.migrateTool({ toolName: name, config: config({ level, skipChecks: ["smoke_run"] }) });
     expect([name, r.result?.status]).toEqual([name, MigrationState.COMPLETED]);
   }
@@ -67,6 +68,17 @@ async function callEach(toolName: string, args: unknown[], context: object = {})
   });
   return plain(r.result?.returnValue) as unknown[];
 }
+
+describe("arguments", () => {
+  it("none is an empty object; null is null, checked against the tool's schema", async () => {
+    const r = await c.scripts.runScript({
+      source: "export default async (a, ctx) => [await ctx.tools.echo(), await ctx.tools.echo(undefined), await ctx.tools.echo(null), await ctx.tools.echo(0)]",
+      context: { availableTools: ["echo"] },
+    });
+    expect(plain(r.result?.returnValue)).toEqual([["object", "{}"], ["object", "{}"], ["null", "null"], ["number", "0"]]);
+    expect(await callEach("price", [null])).toEqual([expect.stringMatching(/^ToolError: .*arguments of tool price do not match its input schema: \(root\) must be object$/)]);
+  });
+});
 
 describe("schemas", () => {
   it("multipleOf 0.01 takes 19.99, 0.29, 0.07 and 4.35, in arguments and results, and refuses 0.015", async () => {
