@@ -5,6 +5,7 @@ import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine
 import { validationError } from "./errors.ts";
 import { eventTypeOf, type EventCase } from "./event-types.ts";
 import { jsonProblem, unencodableFieldOf } from "./json-encodable.ts";
+import { MAX_MESSAGE_DEPTH, messageDepth } from "./message-depth.ts";
 import { tokenProblem } from "../registry/validate.ts";
 
 export interface EmitLimits {
@@ -34,7 +35,7 @@ const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: strin
  * Checks an event handed to Emit: exactly one event case set, its required ids and event_id
  * bounded tokens (non-empty for the required ones; no whitespace, control or format characters, as
  * the registry's ids), source bounded, a sane timestamp if given, the whole event under the size
- * cap and writable as proto3 JSON (every subscriber must be able to receive it, whatever its
+ * cap, nested no deeper than every decoder takes, and writable as proto3 JSON (every subscriber must be able to receive it, whatever its
  * protocol). Returns what it counts against the log's byte budget: its size in memory, roughly. Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
  * The sequence is not checked: the bus always assigns it.
  */
@@ -63,6 +64,14 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
     if (ts.seconds < -62135596800n || ts.seconds > 253402300799n || ts.nanos < 0 || ts.nanos > 999_999_999) {
       throw validationError("event.timestamp", "event.timestamp is out of range");
     }
+  }
+  // One level of a Struct costs three messages: a migrationCompleted's metadata nested 32 objects
+  // deep decodes in Go and TypeScript but not in Python, whose subscribers would each fail on it,
+  // again at each resume, for as long as the log keeps it.
+  const depth = 1 + messageDepth(ServiceEventSchema, event, MAX_MESSAGE_DEPTH); // in its SubscribeResponse
+  if (depth > MAX_MESSAGE_DEPTH) {
+    const deep = depth > MAX_MESSAGE_DEPTH + 1 ? `more than ${MAX_MESSAGE_DEPTH + 1}` : String(depth);
+    throw validationError("event", `event nests ${deep} messages deep in its SubscribeResponse, past the ${MAX_MESSAGE_DEPTH} that Python's and Java's protobuf decoders take, so not every subscriber could receive it (a level of a Struct counts three, of a list two)`);
   }
   const size = toBinary(ServiceEventSchema, event).length;
   if (size > limits.maxEventBytes) {

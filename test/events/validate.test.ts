@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { ServiceEventSchema } from "../../gen/ts/scriptengine/v1/events_pb.js";
@@ -28,6 +28,27 @@ describe("validateEmittedEvent", () => {
   it("requires an event with exactly one type set", () => {
     expect(fieldOf(() => validateEmittedEvent(undefined))).toBe("event");
     expect(fieldOf(() => validateEmittedEvent(create(ServiceEventSchema, {})))).toBe("event");
+  });
+
+  it("refuses an event nested deeper than every subscriber's decoder takes (Python's: 100 messages below its SubscribeResponse)", () => {
+    // k objects nested: a Struct's level is three messages (Value, Struct, map entry), a list's two.
+    const leaf = () => create(ValueSchema, { kind: { case: "numberValue", value: 1 } });
+    const objects = (k: number): Value => (k === 0 ? leaf() : create(ValueSchema, { kind: { case: "structValue", value: { fields: { n: objects(k - 1) } } } }));
+    const lists = (k: number): Value => (k === 0 ? leaf() : create(ValueSchema, { kind: { case: "listValue", value: { values: [lists(k - 1)] } } }));
+    const migration = (v: Value) => create(ServiceEventSchema, {
+      event: { case: "migrationCompleted", value: { toolName: "t", migrationId: "m", result: { metadata: { m: v } } } },
+    });
+    const registered = (v: Value) => create(ServiceEventSchema, {
+      event: { case: "serviceRegistered", value: { serviceId: "s", serviceType: "t", metadata: { m: v } } },
+    });
+    // Its leaf value is message 6 + 3k of the SubscribeResponse carrying it, 5 + 3k or 5 + 2k here.
+    expect(() => validateEmittedEvent(migration(objects(31)))).not.toThrow();
+    expect(fieldOf(() => validateEmittedEvent(migration(objects(32))))).toBe("event");
+    expect(() => validateEmittedEvent(registered(objects(32)))).not.toThrow();
+    expect(fieldOf(() => validateEmittedEvent(registered(objects(33))))).toBe("event");
+    expect(() => validateEmittedEvent(registered(lists(48)))).not.toThrow();
+    expect(fieldOf(() => validateEmittedEvent(registered(lists(49))))).toBe("event");
+    expect(() => validateEmittedEvent(registered(objects(2000)))).toThrow(/^event nests more than 102 messages deep in its SubscribeResponse, past the 101 that Python's/);
   });
 
   it("names the missing required id", () => {
