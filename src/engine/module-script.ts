@@ -6,9 +6,13 @@
  *
  *   (function(){'use strict';let __E={__proto__:null};try{      <- its own first line
  *   ...the source, `export` keywords blanked out...
- *   ;__E.name=local;...}catch(e){return{__proto__:null,default(){throw e}}}return __E;})()
+ *   ;__E.name=local;...}catch(e){return{__proto__:null,default(){throw e}}}return __E;})
  *
- * which evaluates to an object standing for the module namespace. A throw at the module's top level
+ * which evaluates to a function whose call (by the prelude, whose frames stacks leave out: a call
+ * here would show in every stack taken at the module's top level) returns an object standing for
+ * the module namespace. A module with top-level await gets an `async function`, whose promise of
+ * that object the prelude awaits before it calls main, as a module's evaluation settles before its
+ * exports are used (isolated-vm's Module.evaluate does not wait for it). A throw at the module's top level
  * is caught there and thrown again by the `default` the prelude calls as main, which describes it in
  * the isolate under its call's timeout: crossing isolated-vm alive, it would be copied out with its
  * message and stack read outside any timeout (a getter or Error.prepareStackTrace that spins would
@@ -19,16 +23,20 @@
  * syntax (null-prototype literals). Positions are kept: the export
  * keywords become spaces of the same length (newlines stay), and the prefix line is compiled with
  * lineOffset -1, so stack traces and errors point into the caller's source. Anything this does not
- * handle (imports, top-level await or `arguments`, `import.meta`, a name clash, a parse error, a
- * source over MAX_WRAPPED_SOURCE) keeps the module path, which reports the error exactly as V8 sees it
- * (and where a top-level throw crosses alive: a known limit, in README).
+ * handle (imports, top-level `arguments`, `import.meta`, a name clash, a parse error, a source over
+ * MAX_WRAPPED_SOURCE with no `await` in it) keeps the module path, which reports the error exactly as
+ * V8 sees it (and where a top-level throw crosses alive: a known limit, in README). Top-level await
+ * with one of those is a CompileError: on the module path nothing would wait for it.
  */
 import type { Node } from 'acorn';
 import { parseJs } from './acorn-parser.ts';
+import { CompileError } from './errors.ts';
 
 /** The exports object's name inside the wrapper; sources that mention it keep the module path. */
 const EXPORTS = '__E';
 export const WRAPPED_PREFIX = `(function(){'use strict';let ${EXPORTS}={__proto__:null};try{\n`;
+/** The wrapper of a module with top-level await (on its own line too: columns stay). */
+export const WRAPPED_ASYNC_PREFIX = `(async function(){'use strict';let ${EXPORTS}={__proto__:null};try{\n`;
 /** Compile a wrapped script with this line offset so line 1 of the source is line 1. */
 export const WRAPPED_LINE_OFFSET = -1;
 
@@ -139,15 +147,23 @@ export function moduleAsScript(code: string): string | undefined {
   // A hashbang is only allowed first: it becomes a line comment of the same length (inside the
   // wrapper's function it would not parse).
   if (code.startsWith('#!')) code = `//${code.slice(2)}`;
-  // `import.meta` by text: a false match only means the module path.
-  if (code.length > MAX_WRAPPED_SOURCE || code.includes(EXPORTS) || /\bimport\s*\.\s*meta\b/.test(code)) return undefined;
+  // Past the bound only a module that may await at its top level is parsed (once per compile): the
+  // module path would not wait for it.
+  if (code.length > MAX_WRAPPED_SOURCE && !/\bawait\b/.test(code)) return undefined;
   let program: AnyNode;
   try {
     program = parseModule(code);
   } catch {
     return undefined; // V8 reports the error, from the module path
   }
-  if (topLevelAwait(program.body) || topLevelArguments(program.body)) return undefined;
+  const awaits = topLevelAwait(program.body);
+  // `import.meta` and the wrapper's name by text: a false match only means the module path.
+  const unwrappable = code.includes(EXPORTS) ? `the name ${EXPORTS}` : /\bimport\s*\.\s*meta\b/.test(code) ? 'import.meta' : topLevelArguments(program.body) ? '`arguments` outside a function' : undefined;
+  if (unwrappable !== undefined) {
+    if (awaits) throw new CompileError(`a module script with top-level await may not use ${unwrappable}`, 0, 0);
+    return undefined;
+  }
+  if (!awaits && code.length > MAX_WRAPPED_SOURCE) return undefined;
   // UTF-16 code units, as acorn's offsets and V8's columns count them.
   const chars = code.split('');
   const exported: [string, string][] = []; // [exported name, local binding]
@@ -208,5 +224,5 @@ export function moduleAsScript(code: string): string | undefined {
     // The literal had Object.prototype (`{__proto__:null,` does not fit where `export default ` was).
     assignments = `${EXPORTS}={__proto__:null,default:${EXPORTS}.default};${assignments}`;
   }
-  return `${WRAPPED_PREFIX}${chars.join('')}\n;${assignments}}catch(e){return{__proto__:null,default(){throw e}}}return ${EXPORTS};})()`;
+  return `${awaits ? WRAPPED_ASYNC_PREFIX : WRAPPED_PREFIX}${chars.join('')}\n;${assignments}}catch(e){return{__proto__:null,default(){throw e}}}return ${EXPORTS};})`;
 }

@@ -93,6 +93,13 @@ const BUFFERS_REFUSED = `Array buffer allocation failed: too many buffers for th
  */
 export const FULL_GC_MARK = 'G';
 
+/**
+ * What the worker hands start/finish as the script's target: a script's value, a module's namespace,
+ * or the wrapper function of a module run as a script (module-script.ts), which returns the namespace,
+ * or (a module with top-level await) a promise of it.
+ */
+export const MODULE_FORM = { script: 0, module: 1, wrapped: 2, wrappedAsync: 3 } as const;
+
 /** Bytes of Symbol.for keys new to a context after which the prelude tells the host (see the prelude's Symbol.for). */
 export const SYMBOL_REPORT_STEP = 8192;
 
@@ -2948,17 +2955,20 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     settled = env = sealed(env);
     return env;
   }
-  function start(target, isModule) {
+  function callMain(namespace) {
+    const main = namespace.default;
+    if (typeof main !== 'function') throw new TypeErrorC('a module script must export default (async) function main(args, ctx)');
+    return main(args, ctx);
+  }
+  function start(target, form) {
     settled = null;
     let value;
     try {
-      if (isModule) {
-        const main = target.default;
-        if (typeof main !== 'function') throw new TypeErrorC('a module script must export default (async) function main(args, ctx)');
-        value = main(args, ctx);
-      } else {
-        value = target;
-      }
+      if (form === ${MODULE_FORM.script}) value = target;
+      else if (form === ${MODULE_FORM.module}) value = callMain(target);
+      else if (form === ${MODULE_FORM.wrapped}) value = callMain(target());
+      // Its top-level awaits settle first, as a module's evaluation does before its exports are used.
+      else value = apply(promiseThen, target(), [callMain]);
       if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then !== 'function') {
         settled = sealed(result(value));
         return settled;
@@ -2971,8 +2981,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return '';
   }
   // The async path (several isolates per worker): one call, a promise of the envelope.
-  function finish(target, isModule) {
-    const env = start(target, isModule);
+  function finish(target, form) {
+    const env = start(target, form);
     return env !== '' ? apply(promiseResolve, PromiseC, [env]) : pending;
   }
   function take() { return settled === null ? '' : settled; }

@@ -8,10 +8,10 @@
 import { Worker } from 'node:worker_threads';
 import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
-import { API_OP, FULL_GC_MARK, MAX_ERROR_CAUSES, MAX_TOOLS_IN_FLIGHT, SYMBOL_REPORT_STEP } from './prelude.ts';
+import { API_OP, FULL_GC_MARK, MAX_ERROR_CAUSES, MAX_TOOLS_IN_FLIGHT, MODULE_FORM, SYMBOL_REPORT_STEP } from './prelude.ts';
 import { bindPrelude, preludeSnapshot } from './prelude-snapshot.ts';
 import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
-import { WRAPPED_LINE_OFFSET } from './module-script.ts';
+import { WRAPPED_ASYNC_PREFIX, WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError, toolNotAvailable } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
 import { encodedValueSize } from './value-size.ts';
@@ -828,13 +828,15 @@ class Slot {
           ? script.runSync(prepared.context, { timeout: remaining(), reference: true })
           : await script.run(prepared.context, { timeout, reference: true })) as ivm.Reference;
       }
+      // How the prelude reaches main (see prelude start): a wrapped module's namespace is its wrapper's call.
+      const form = kind !== 'module' ? MODULE_FORM.script : !wrapped ? MODULE_FORM.module : code.startsWith(WRAPPED_ASYNC_PREFIX) ? MODULE_FORM.wrappedAsync : MODULE_FORM.wrapped;
       let envelope: string;
       if (SYNC_GUEST) {
         // Run main (or take the expression's value) synchronously: a value that is no promise comes back
         // at once; otherwise the call returns once the microtasks have drained, so a script that needs
         // no host callback has settled by then (take). Only a script still waiting (tools, timers, a
         // never-settling promise) takes the async path, with its guards.
-        envelope = String(prepared.api.applySync(undefined, [API_OP.start, target.derefInto(), kind === 'module'], { timeout: remaining() }));
+        envelope = String(prepared.api.applySync(undefined, [API_OP.start, target.derefInto(), form], { timeout: remaining() }));
         if (envelope === '') envelope = String(prepared.api.applySync(undefined, [API_OP.take], { timeout: remaining() }));
         if (envelope === '') {
           // Parked, it would hold what it has: a run over its memory limit ends here (see overLimit).
@@ -844,7 +846,7 @@ class Slot {
           envelope = String(await prepared.api.apply(undefined, [API_OP.wait], { timeout: remaining(), result: { promise: true, copy: true } }));
         }
       } else {
-        const finishing = prepared.api.apply(undefined, [API_OP.finish, target.derefInto(), kind === 'module'], {
+        const finishing = prepared.api.apply(undefined, [API_OP.finish, target.derefInto(), form], {
           timeout, result: { promise: true, copy: true },
         });
         this.sampleHeap(run); // queued behind finish's synchronous part: read before the script waits

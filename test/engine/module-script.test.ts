@@ -20,14 +20,20 @@ describe('module scripts as classic scripts', () => {
   it('rewrites plain modules and leaves the rest to the module path', () => {
     expect(moduleAsScript('export default async function main(args) { return args; }')).toBeTypeOf('string');
     expect(moduleAsScript('const x = 1;\nexport { x as default };')).toBeTypeOf('string');
-    expect(moduleAsScript('export default await Promise.resolve(1);')).toBeUndefined(); // top-level await
-    expect(moduleAsScript('for await (const x of []) {}\nexport default 1;')).toBeUndefined();
+    // Top-level await: an async wrapper, whose promise the prelude awaits, whatever the size.
+    expect(moduleAsScript('export default await Promise.resolve(1);')).toMatch(/^\(async function\(\)/);
+    expect(moduleAsScript('for await (const x of []) {}\nexport default 1;')).toMatch(/^\(async function\(\)/);
+    expect(moduleAsScript(`await 0;\nexport default () => 1;\n${'//'.padEnd(MAX_WRAPPED_SOURCE, '.')}`)).toMatch(/^\(async function\(\)/);
+    expect(moduleAsScript('export default () => 1;')).toMatch(/^\(function\(\)/);
     expect(moduleAsScript('import x from "y";\nexport default x;')).toBeUndefined();
     expect(moduleAsScript('export * from "y";\nexport default 1;')).toBeUndefined();
     expect(moduleAsScript('export default () => import.meta;')).toBeUndefined();
     expect(moduleAsScript('const __E = 1;\nexport default __E;')).toBeUndefined(); // the wrapper's own name
     expect(moduleAsScript('export default (;')).toBeUndefined(); // V8 reports it
     expect(moduleAsScript(`export default () => 1;\n${'//'.padEnd(MAX_WRAPPED_SOURCE, '.')}`)).toBeUndefined(); // too big to parse here
+    // The module path would not wait for a top-level await: refused where the wrapper cannot serve.
+    expect(() => moduleAsScript('await 0;\nexport default () => import.meta;')).toThrow('a module script with top-level await may not use import.meta');
+    expect(() => moduleAsScript('const __E = await 1;\nexport default () => __E;')).toThrow('may not use the name __E');
     // await inside a function is not top-level
     expect(moduleAsScript('export default async function main() { await 1; for await (const x of []) {} }')).toBeTypeOf('string');
   });
@@ -95,7 +101,34 @@ describe('module scripts as classic scripts', () => {
     expect(await value('export default function (args) { return arguments[0].n; }', { n: 4 })).toBe(4);
   });
 
-  it('still runs what stays a module: top-level await', async () => {
+  it('runs a module with top-level await to its end before main, as a module evaluates', async () => {
     expect(await value('const v = await Promise.resolve(5);\nexport default () => v * 2;')).toBe(10);
+    // Awaits that need the host (timers) settle before main is called; the module's own output comes first.
+    const timer = await run(engine, 'console.log("start");\nconst v = await new Promise((r) => setTimeout(() => r(5), 10));\nconsole.log("after");\nexport default function main() { return v; }');
+    expect([timer.error, timer.returnValue, timer.stdout]).toEqual([undefined, 5, 'start\nafter\n']);
+    expect(await value('for await (const x of [Promise.resolve(1), 2]) { globalThis.seen = (globalThis.seen ?? 0) + x; }\nexport default () => globalThis.seen;')).toBe(3);
+    // Over MAX_WRAPPED_SOURCE too.
+    expect(await value(`const v = await new Promise((r) => setTimeout(() => r(7), 5));\nexport default () => v;\n${'//'.padEnd(MAX_WRAPPED_SOURCE, '.')}`)).toBe(7);
+  });
+
+  it('reports a top-level await that rejects as the script\'s error, with its line', async () => {
+    const r = await run(engine, 'await null;\nawait new Promise((_, rej) => setTimeout(() => rej(new Error("late boom")), 10));\nexport default function main() { return "main ran"; }', { filename: 'tla.js' });
+    expect([r.success, r.error?.name, r.error?.message, r.error?.line]).toEqual([false, 'Error', 'late boom', 2]);
+  });
+
+  it('times out a top-level await that never settles', async () => {
+    const r = await run(engine, 'await new Promise(() => {});\nexport default () => 1;', { limits: { wallTimeoutMs: 300 } as never });
+    expect([r.success, r.error?.kind]).toEqual([false, 'timeout']);
+  });
+
+  it('shows no frame of the wrapper in a stack taken at the module\'s top level', async () => {
+    for (const source of ['const e = new Error("m");\nexport default () => { throw e; };', 'await 0;\nconst e = new Error("m");\nexport default () => { throw e; };']) {
+      const r = await run(engine, source, { filename: 'top.js' });
+      const frames = r.error!.stack.split('\n').slice(1);
+      expect(frames, source).toHaveLength(1);
+      expect(frames[0], source).toMatch(/top\.js:\d:11\)?$/);
+    }
+    const printed = await run(engine, 'console.log(new Error("p"));\nexport default () => 1;', { filename: 'top.js' });
+    expect(printed.stdout.trim().split('\n')).toEqual(['Error: p', '    at top.js:1:13']);
   });
 });
