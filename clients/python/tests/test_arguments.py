@@ -61,7 +61,11 @@ def _no_json_form() -> list[Any]:
             pytest.param(_nested(se.MAX_ARGUMENT_DEPTH + 1, lambda v: [v]), "it nests deeper than 32 levels", id="33 lists"),
             pytest.param(_nested(5000, lambda v: [v]), "it nests deeper than 32 levels", id="5000 lists"),
             pytest.param(_nested(5000, lambda v: {"k": (v,)}), "it nests deeper than 32 levels", id="5000 maps"),
-            pytest.param(10 ** 400, "too large", id="huge int"),
+            # A double would round it (the script got another number, silently): as the CLI's --args.
+            pytest.param(2 ** 53, r"9007199254740992 is beyond ±\(2\^53 - 1\), .*; pass it as a string", id="2**53"),
+            pytest.param([-(2 ** 63) + 1], r"at v\[0\]: -9223372036854775807 is beyond ±\(2\^53 - 1\)", id="-(2**63 - 1)"),
+            pytest.param(10 ** 400, r"10{400} is beyond ±\(2\^53 - 1\)", id="huge int"),
+            pytest.param(10 ** 5000, r"an integer of 16610 bits is beyond", id="int past str's digit limit"),
             # JSON has no NaN or ±Infinity (the server refuses them): wherever they sit, as float or Decimal.
             pytest.param(float("nan"), "a number is NaN", id="nan"),
             pytest.param(float("inf"), "a number is Infinity", id="inf"),
@@ -69,7 +73,11 @@ def _no_json_form() -> list[Any]:
             pytest.param((decimal.Decimal("NaN"),), "a number is NaN", id="decimal nan"),
             pytest.param(decimal.Decimal("-Infinity"), "a number is -Infinity", id="decimal -inf"),
             pytest.param(decimal.Decimal("sNaN"), "signaling NaN", id="decimal snan"),
-            pytest.param(decimal.Decimal("1e400"), r"Decimal\('1E\+400'\) is too large", id="huge decimal")]
+            pytest.param(decimal.Decimal("1e400"), r"Decimal\('1E\+400'\) is too large for a double", id="huge decimal"),
+            # A nonzero Decimal a double makes 0, or an integer it rounds: refused as changed, not sent.
+            pytest.param(decimal.Decimal("1e-400"), r"Decimal\('1E-400'\) is too small for a double, which would be 0", id="tiny decimal"),
+            pytest.param(decimal.Decimal("-1e-400"), r"Decimal\('-1E-400'\) is too small", id="tiny negative decimal"),
+            pytest.param(decimal.Decimal("12345678901234567890.0"), r"Decimal\('12345678901234567890.0'\) is beyond ±\(2\^53 - 1\)", id="rounded decimal")]
 
 
 @pytest.mark.parametrize("value,why", _no_json_form())
@@ -122,3 +130,50 @@ def test_such_arguments_type_check(tmp_path: Path) -> None:
             return await c.execute("s", {"at": datetime.time(1, 2), "buf": bytearray(b"x")})
     """, tmp_path)
     assert status == 0, out
+
+
+def test_integers_within_a_doubles_exact_range_are_sent_as_they_are(server) -> None:
+    """The largest safe integers, a Decimal whose double has its digits (1e20, as the CLI's --args
+    lets 1e20 pass), and a float beyond 2^53 (already a double: nothing is rounded) still go."""
+    with se.Client(server.grpc) as client:
+        show = "export default (a) => a.v.map(String)"
+        v = [2 ** 53 - 1, -(2 ** 53 - 1), decimal.Decimal("1e20"), 2.0 ** 60, decimal.Decimal("0.1")]
+        assert client.run(show, {"v": v}) == ["9007199254740991", "-9007199254740991", "100000000000000000000",
+                                              "1152921504606847000", "0.1"]
+
+
+@pytest.mark.parametrize("args,why", [
+    ({"cfg": {"rows": [{}, {}, {"ts": datetime.timedelta(1)}]}}, r"at cfg\.rows\[2\]\.ts: unsupported type: timedelta"),
+    ({"cfg": {"a b": [{1: "x"}]}}, r'at cfg\["a b"\]\[0\]: map key 1 \(int\) is not a str'),
+    ({"cfg": {"k": "\udc00"}}, r"at cfg\.k: surrogates not allowed at offset 0 \(U\+DC00\)"),
+    ({"cfg": {"k": {"\ud800": 1}}}, r"at cfg\.k: map key '\\ud800': surrogates not allowed"),
+    ({"two words": [float("nan")]}, r'at \["two words"\]\[0\]: a number is NaN'),
+], ids=["timedelta", "int key", "surrogate", "surrogate key", "name not an identifier"])
+def test_a_nested_failure_says_where(args: dict[str, Any], why: str) -> None:
+    """``argument "cfg": unsupported type: timedelta`` said which argument, not where in it: the
+    path now, as the TS SDK writes it."""
+    with se.Client("127.0.0.1:1", retry=se.NO_RETRY) as client:
+        with pytest.raises(se.InvalidArgumentError, match=f'^INVALID_ARGUMENT: argument "[^"]+": {why}') as info:
+            client.run("export default (a) => a", args)
+        assert info.value.field_violations[0].field == f"context.arguments.{next(iter(args))}"
+
+
+@pytest.mark.parametrize("args,why", [
+    ({1: "x"}, r"argument name 1 \(int\) is not a str"),
+    ({None: "x"}, r"argument name None \(NoneType\) is not a str"),
+    ({"\ud800": 1}, r"argument name '\\ud800': surrogates not allowed at offset 0 \(U\+D800\)"),
+], ids=["int", "None", "surrogate"])
+def test_an_argument_name_that_is_no_str_fails_as_a_nested_key_does(args: Any, why: str) -> None:
+    """A top-level key was a bare TypeError (not a str) or UnicodeEncodeError (a lone surrogate),
+    while a nested one gave InvalidArgumentError: the same now, before anything is sent."""
+    with se.Client("127.0.0.1:1", retry=se.NO_RETRY) as client:
+        for call in (lambda: client.run("1", {"ok": 1, **args}), lambda: client.execute("s", args)):
+            with pytest.raises(se.InvalidArgumentError, match=f"^INVALID_ARGUMENT: {why}") as info:
+                call()
+            assert [v.field for v in info.value.field_violations] == ["context.arguments"]
+
+    async def main() -> None:
+        async with se.AsyncClient("127.0.0.1:1", retry=se.NO_RETRY) as aclient:
+            with pytest.raises(se.InvalidArgumentError, match=why):
+                await aclient.run("1", args)
+    asyncio.run(main())

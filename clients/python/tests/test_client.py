@@ -121,12 +121,13 @@ def test_compile_execute_delete(server) -> None:
 
 def test_integral_numbers_come_back_as_int(server) -> None:
     """As in TS and Go: JSON numbers are doubles on the wire, integral ones within ±2^53 are ints."""
-    value = {"n": 3, "half": 2.5, "big": 2 ** 53, "past": 2.0 ** 54, "neg": -7, "list": [1, 2.0, {"x": 0}]}
+    # (An int argument beyond ±(2^53 - 1) is refused, as a double would round it: 2^53 goes as a float.)
+    value = {"n": 3, "half": 2.5, "big": 2 ** 53 - 1, "edge": 2.0 ** 53, "past": 2.0 ** 54, "neg": -7, "list": [1, 2.0, {"x": 0}]}
     source = "export default (a) => a.v"
     with se.Client(server.grpc) as client:
         got = client.run(source, {"v": value})
         assert got == value
-        assert [type(got[k]) for k in ("n", "half", "big", "past", "neg")] == [int, float, int, float, int]
+        assert [type(got[k]) for k in ("n", "half", "big", "edge", "past", "neg")] == [int, float, int, int, float, int]
         assert [type(x) for x in (got["list"][0], got["list"][1], got["list"][2]["x"])] == [int, int, int]
         assert type(client.run("1 + 2")) is int
 
@@ -325,3 +326,12 @@ def test_cancel_ends_a_raw_stream(server) -> None:
                 await closed.__anext__()
             assert await aclient.run("1") == 1
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("address", ["", "  "])
+def test_an_empty_address_is_refused_at_construction(address: str) -> None:
+    """``Client("")`` (an unset variable read as "") failed each call INTERNAL "the target uri is not
+    valid": a ValueError where the client is built, saying the default."""
+    for make in (se.Client, se.AsyncClient):
+        with pytest.raises(ValueError, match=r"^address must be a server's host:port \(the default is 127\.0\.0\.1:50051\)"):
+            make(address)

@@ -4,13 +4,15 @@ failed such a call INTERNAL "Invalid metadata" and logged to stderr (the token's
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator
+from concurrent import futures
+from typing import Any, Iterator, Sequence
 
+import grpc
 import pytest
 
 import scriptengine_client as se
 from conftest import Server, start_server
-from scriptengine.v1 import event_service_pb2, script_service_pb2
+from scriptengine.v1 import event_service_pb2, event_service_pb2_grpc, script_service_pb2, script_service_pb2_grpc
 
 HEALTH = script_service_pb2.HealthCheckRequest()
 SECRET = "s3cret-token-value"
@@ -41,6 +43,10 @@ BAD_METADATA = [
     [("x-trace", "café")],
     [("x-trace", b"\xff")],
     [("x-trace", "1"), ("authorization", "Bearer " + SECRET + "\n")],
+    {"X-Trace": "1"},                       # a mapping is checked as its pairs
+    "x-trace",                              # a str: its letters were taken as pairs
+    [("x-trace",)],
+    ["ab"],                                 # was sent as the pair ("a", "b")
 ]
 
 
@@ -73,3 +79,59 @@ def test_metadata_grpc_takes_still_goes(server) -> None:
         async with se.AsyncClient(server.grpc) as aclient:
             assert (await aclient.scripts.health_check(HEALTH, metadata=metadata)).health.status
     asyncio.run(main())
+
+
+class Recorder(script_service_pb2_grpc.ScriptServiceServicer, event_service_pb2_grpc.EventServiceServicer):
+    """Notes each call's metadata."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    def HealthCheck(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.seen.append(dict(context.invocation_metadata()))
+        return script_service_pb2.HealthCheckResponse()
+
+    def Subscribe(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        self.seen.append(dict(context.invocation_metadata()))
+        yield event_service_pb2.SubscribeResponse()
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, Recorder]]:
+    servicer = Recorder()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    script_service_pb2_grpc.add_ScriptServiceServicer_to_server(servicer, server)
+    event_service_pb2_grpc.add_EventServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield f"127.0.0.1:{port}", servicer
+    server.stop(0)
+
+
+def test_metadata_may_be_a_mapping(recorder) -> None:
+    """A dict failed "too many values to unpack" (or, with keys of two letters, was sent as the pair
+    of them): it is taken as its items, in every kind of call, a principal in it as in pairs."""
+    address, server = recorder
+    md = {"x-trace": "1", "authorization": "Bearer mine"}
+    with se.Client(address, token=SECRET) as client:
+        client.scripts.health_check(HEALTH, metadata=md)
+        client.scripts.health_check.future(HEALTH, metadata=md).result(10)
+        list(client.events.subscribe(event_service_pb2.SubscribeRequest(), metadata=md))
+        client.health(metadata={"x-trace": "2"})
+
+    async def main() -> None:
+        async with se.AsyncClient(address, token=SECRET) as aclient:
+            await aclient.scripts.health_check(HEALTH, metadata=md)
+            async for _ in aclient.events.subscribe(event_service_pb2.SubscribeRequest(), metadata=md):
+                pass
+    asyncio.run(main())
+    got = [(m.get("x-trace"), m.get("authorization")) for m in server.seen]
+    assert got == [("1", "Bearer mine")] * 3 + [("2", f"Bearer {SECRET}")] + [("1", "Bearer mine")] * 2, got
+
+
+def test_pairs_as_lists_still_go(recorder) -> None:
+    address, server = recorder
+    pairs: Sequence[Any] = [["x-trace", "1"]]
+    with se.Client(address) as client:
+        client.scripts.health_check(HEALTH, metadata=pairs)
+    assert server.seen[0]["x-trace"] == "1"

@@ -5,6 +5,7 @@ nothing; ``stop`` and ``close()`` end an idle stream cleanly (sync and async).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from concurrent import futures
@@ -540,3 +541,41 @@ def test_both_clients_share_the_resume_rules() -> None:
     assert _common.dropped(se.ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "fell behind", reason="EVENTS_LOST"))
     assert not _common.dropped(se.ResourceExhaustedError(grpc.StatusCode.RESOURCE_EXHAUSTED, "quota", reason="STREAM_QUOTA"))
     assert not hasattr(_client, "_resume_point") and not hasattr(_aio, "_resume_point")
+
+
+def test_break_leaves_a_referenced_stream_open_and_close_ends_it(server) -> None:
+    """As the README says: the stream opens at the first iteration, not at subscribe(); a ``for``
+    left with break keeps the generator, and its stream, while it is referenced; ``close()``
+    (``aclose()``, or contextlib.closing / aclosing) ends it."""
+    with se.Client(server.grpc) as client:
+        events = client.subscribe(["script_executed"], after_sequence=0)
+        assert event_subscribers(client) == 0  # not opened yet
+        client.run("1")
+        for _ in events:
+            break
+        assert event_subscribers(client) == 1
+        events.close()
+        assert until(lambda: event_subscribers(client) == 0)
+        with contextlib.closing(client.subscribe(["script_executed"], after_sequence=0)) as events:
+            for _ in events:
+                break
+        assert until(lambda: event_subscribers(client) == 0)
+
+        async def main() -> None:
+            async with se.AsyncClient(server.grpc) as aclient:
+                async with contextlib.aclosing(aclient.subscribe(["script_executed"], after_sequence=0)) as aevents:
+                    async for _ in aevents:
+                        break
+                    assert event_subscribers(client) == 1
+                assert await asyncio.to_thread(until, lambda: event_subscribers(client) == 0)
+        asyncio.run(main())
+
+
+def test_a_str_for_event_types_is_refused() -> None:
+    """``subscribe("script_executed")`` type-checks (a str is a Sequence[str]) but its letters went as
+    types (``unknown event type "s"``): a TypeError saying to pass a list, at the call."""
+    with se.Client("127.0.0.1:1") as client:
+        with pytest.raises(TypeError, match=r"^event_types is a str: pass a list of event types, e\.g\. \['script_executed'\]"):
+            client.subscribe("script_executed")
+    with pytest.raises(TypeError, match="pass a list"):
+        se.AsyncClient("127.0.0.1:1").subscribe("script_executed")

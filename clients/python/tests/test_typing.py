@@ -145,3 +145,34 @@ def test_raw_streams_type_check_with_cancel(tmp_path: Path) -> None:
             return s, a  # what the clients really return
     """, tmp_path)
     assert status == 0, out
+
+
+def test_subscribe_and_watch_have_close_for_type_checkers(tmp_path: Path) -> None:
+    """subscribe() and watch() are generators: ``close()`` (``aclose()``) ends the stream of one left
+    with break, which the README tells callers to do, and ``contextlib.closing`` takes them. Typed as
+    a plain Iterator/AsyncIterator, ``events.close()`` failed --strict."""
+    status, out = mypy("""
+        import contextlib
+        from scriptengine_client import AsyncClient, Client
+
+        def blocking(c: Client) -> None:
+            events = c.subscribe(["script_executed"])
+            for e in events:
+                print(e.sequence)
+                break
+            events.close()
+            with contextlib.closing(c.watch("Worker")) as changes:
+                for change in changes:
+                    print(change.kind)
+
+        async def asyncio_(c: AsyncClient) -> None:
+            events = c.subscribe(["script_executed"])
+            async for e in events:
+                print(e.sequence)
+                break
+            await events.aclose()
+            async with contextlib.aclosing(c.watch("Worker")) as changes:
+                async for change in changes:
+                    print(change.kind)
+    """, tmp_path)
+    assert status == 0, out

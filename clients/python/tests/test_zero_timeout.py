@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 from concurrent import futures
 from typing import Any, Iterator, Optional
 
@@ -14,6 +15,7 @@ import grpc
 import pytest
 
 import scriptengine_client as se
+from scriptengine_client import _common
 from scriptengine.v1 import event_service_pb2, event_service_pb2_grpc, script_service_pb2, script_service_pb2_grpc
 
 
@@ -154,3 +156,40 @@ def test_a_calls_own_timeout_of_nan_is_a_value_error(deadlines) -> None:
 
     asyncio.run(call())
     assert server.remaining == []
+
+
+# Past about 240 years, now + timeout overflows grpc core's int64 nanoseconds: such a call failed at
+# once with DEADLINE_EXCEEDED. From 100 years (MAX_TIMEOUT) a timeout sets no deadline, as inf.
+HUGE = [pytest.param(8e9, id="8e9"), pytest.param(float(sys.maxsize), id="maxsize"),
+        pytest.param(_common.MAX_TIMEOUT, id="100 years")]
+
+
+@pytest.mark.parametrize("huge", HUGE)
+def test_a_timeout_too_long_for_grpc_sets_no_deadline(deadlines, huge: float) -> None:
+    address, server = deadlines
+    with se.Client(address, default_timeout=huge, execution_timeout=huge) as client:
+        client.scripts.health_check(HEALTH)
+        client.scripts.execute_script(EXECUTE)
+        client.scripts.health_check.future(HEALTH).result()
+        client.scripts.health_check(HEALTH, timeout=huge)
+        client.scripts.health_check.future(HEALTH, timeout=huge).result()
+        assert len(list(client.events.subscribe(SUBSCRIBE, timeout=huge))) == 1
+
+    async def calls() -> None:
+        async with se.AsyncClient(address, default_timeout=huge) as aclient:
+            await aclient.scripts.health_check(HEALTH)
+            await aclient.scripts.health_check(HEALTH, timeout=huge)
+            assert len([m async for m in aclient.events.subscribe(SUBSCRIBE, timeout=huge)]) == 1
+
+    asyncio.run(calls())
+    assert len(server.remaining) == 9 and all(map(no_deadline, server.remaining)), server.remaining
+
+
+def test_a_timeout_just_below_the_bound_is_a_deadline(deadlines) -> None:
+    address, server = deadlines
+    below = _common.MAX_TIMEOUT * 0.99
+    with se.Client(address) as client:
+        client.scripts.health_check(HEALTH, timeout=below)
+        list(client.events.subscribe(SUBSCRIBE, timeout=below))
+    # (grpc's wire format caps what the server sees: a deadline still, not none.)
+    assert len(server.remaining) == 2 and not any(map(no_deadline, server.remaining)), server.remaining

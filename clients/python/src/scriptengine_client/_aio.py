@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, AsyncGenerator, Callable, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
 import grpc.aio
@@ -27,7 +27,7 @@ class _AsyncMethod:
         self._streaming = name in c.STREAMING_METHODS
 
     def __call__(self, request: Any, *, timeout: Optional[float] = None,
-                 metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> Any:
+                 metadata: c.Metadata = None, **kwargs: Any) -> Any:
         if not self._streaming:
             return self._unary(request, timeout, metadata, kwargs)
         if self._client._closed:
@@ -35,7 +35,7 @@ class _AsyncMethod:
         md = c.metadata_with(self._client._token, metadata)
         return _AsyncStream(self._client, self._callable(request, timeout=c.stream_timeout(timeout), metadata=md, **kwargs))
 
-    async def _unary(self, request: Any, timeout: Optional[float], metadata: Optional[Sequence[tuple[str, str]]],
+    async def _unary(self, request: Any, timeout: Optional[float], metadata: c.Metadata,
                      kwargs: dict[str, Any]) -> Any:
         # Checked here, not in __call__: a call's every error comes when it is awaited, as a
         # coroutine's does (one made but never awaited raises nothing).
@@ -138,16 +138,23 @@ class AsyncClient:
                  retry: c.RetryPolicy = c.RetryPolicy(),
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
+        c.check_address(address)
         c.check_options(retry, default_timeout, execution_timeout)
         c.check_token(token)
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
         options = c.channel_options(channel_options)
-        self._channel = ChannelPool(lambda: grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options))
+        # Opened at the first call, in its event loop, and again in another loop's first call: a
+        # grpc.aio channel works only in the loop it was opened in, and a client built outside any
+        # (at module level, before asyncio.run) or used under two asyncio.run calls failed "attached
+        # to a different loop".
+        self._channel = ChannelPool(lambda: grpc.aio.secure_channel(address, creds, options) if creds else grpc.aio.insecure_channel(address, options),
+                                    owner=asyncio.get_running_loop)
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
         self._closed = False
-        # Set by close(): ends a subscribe()/watch() backoff at once.
+        # Set by close(): ends a subscribe()/watch() backoff at once. One per event loop (_closing_event).
         self._closing = asyncio.Event()
+        self._closing_loop: Optional[asyncio.AbstractEventLoop] = None
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _AsyncService(self, service, stub(self._channel)))
         self._standard_health = _AsyncMethod(self, self._channel.unary_unary(
@@ -162,8 +169,18 @@ class AsyncClient:
     async def close(self) -> None:
         """Closes the channels; calls still in flight end with CancelledError (the typed one)."""
         self._closed = True
-        self._closing.set()
+        self._closing_event().set()
         await asyncio.gather(*(channel.close() for channel in self._channel.close_all()))
+
+    def _closing_event(self) -> asyncio.Event:
+        """``_closing`` for the running event loop: a new one in another loop (an asyncio.Event is
+        bound to the loop it is first waited in, and a client may serve one asyncio.run after another)."""
+        loop = asyncio.get_running_loop()
+        if self._closing_loop is not loop:
+            self._closing, self._closing_loop = asyncio.Event(), loop
+            if self._closed:
+                self._closing.set()
+        return self._closing
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -214,18 +231,19 @@ class AsyncClient:
 
     def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
-                  resume: bool = True, max_reconnects: int = 10) -> AsyncIterator[events_pb2.ServiceEvent]:
+                  resume: bool = True, max_reconnects: int = 10) -> AsyncGenerator[events_pb2.ServiceEvent, None]:
         """Async-iterates events, resubscribing after the last yielded sequence (before the first, after
         the first stream's ``started.latest_sequence``), or after the stream's ``resume_after_sequence``
         when the server said one, when the connection drops, the server shuts down, the stream is
-        reset (CANCELLED, neither by the caller nor by close()) or the reader fell behind (EVENTS_LOST). Cancel the consuming task (or break)
-        to stop. Missed events go to ``on_lost``, or raise EventsLostError
+        reset (CANCELLED, neither by the caller nor by close()) or the reader fell behind (EVENTS_LOST). Cancel the consuming task, or
+        ``aclose()`` the iterator (a break alone leaves the stream open while it is referenced), to stop. Missed events go to ``on_lost``, or raise EventsLostError
         when it is None; a notice that missed nothing (``missed_count`` 0, e.g. resuming exactly where a
         cleanly stopped run of the server ended) only reaches ``on_lost``."""
         position: dict[str, Optional[int]] = {"after": after_sequence}
+        types = c.event_types_of(event_types)  # raised here, not at the first iteration
 
         async def one(healthy: Callable[[], None]) -> AsyncGenerator[events_pb2.ServiceEvent, None]:
-            req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
+            req = event_service_pb2.SubscribeRequest(event_types=types)
             if position["after"] is not None:
                 req.after_sequence = position["after"]
             stream = self.events.Subscribe(req)
@@ -242,14 +260,14 @@ class AsyncClient:
 
     def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
               on_synced: Optional[Callable[[], None]] = None, resume: bool = True,
-              max_reconnects: int = 10) -> AsyncIterator[registry_service_pb2.WatchServicesResponse]:
+              max_reconnects: int = 10) -> AsyncGenerator[registry_service_pb2.WatchServicesResponse, None]:
         """Async-iterates registration changes. Every stream starts with an EXISTING snapshot of the
         live registrations, so when the connection drops, the server shuts down (UNAVAILABLE), the
         stream is reset (CANCELLED, neither by the caller nor by close()) or the reader fell behind
         (EVENTS_LOST) it watches again and the new
         snapshot brings the caller up to date. ``on_restart`` is called for each (re)started stream,
         before its snapshot, and ``on_synced`` when its snapshot is complete (the server's SYNCED,
-        not yielded), as on Client. Cancel the consuming task (or break) to stop."""
+        not yielded), as on Client. Cancel the consuming task, or ``aclose()`` the iterator, to stop."""
 
         async def one(healthy: Callable[[], None]) -> AsyncGenerator[registry_service_pb2.WatchServicesResponse, None]:
             if on_restart:
@@ -266,7 +284,7 @@ class AsyncClient:
         return self._resuming(one, resume=resume, max_reconnects=max_reconnects)
 
     async def _resuming(self, one: Callable[[Callable[[], None]], AsyncGenerator[T, None]], *, resume: bool,
-                        max_reconnects: int) -> AsyncIterator[T]:
+                        max_reconnects: int) -> AsyncGenerator[T, None]:
         """Runs one stream after another (``one`` is a stream's life): after a dropped connection, a
         server shutdown (UNAVAILABLE), a reset stream (CANCELLED, neither by the caller nor by
         close()) or a reader that fell behind (EVENTS_LOST) it backs off, never less than RetryInfo,
@@ -299,7 +317,7 @@ class AsyncClient:
                     raise
                 # close() ends the wait at once, and the iteration with it.
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), self._retry.backoff(failures, err.retry_delay))
+                    await asyncio.wait_for(self._closing_event().wait(), self._retry.backoff(failures, err.retry_delay))
                 if self._closed:
                     return
             finally:

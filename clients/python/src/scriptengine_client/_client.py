@@ -33,7 +33,7 @@ class _Method:
         self._streaming = name in c.STREAMING_METHODS
 
     def __call__(self, request: Any, *, timeout: Optional[float] = None,
-                 metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> Any:
+                 metadata: c.Metadata = None, **kwargs: Any) -> Any:
         cl = self._client
         if cl._closed:
             raise c.closed_error()
@@ -63,7 +63,7 @@ class _Method:
             time.sleep(delay)
 
     def future(self, request: Any, *, timeout: Optional[float] = None,
-               metadata: Optional[Sequence[tuple[str, str]]] = None, **kwargs: Any) -> CallFuture[Any]:
+               metadata: c.Metadata = None, **kwargs: Any) -> CallFuture[Any]:
         """Starts the call and returns at once: a grpc.Future whose ``cancel()`` ends the call from any
         thread (the server stops a running script), with the token, metadata and default deadline of
         a direct call. ``result()`` and ``exception()`` give the typed errors; a cancelled call's are
@@ -154,8 +154,8 @@ class Client:
     token, typed errors and retries of idempotent calls on UNAVAILABLE.
 
     ``default_timeout`` and ``execution_timeout`` (ExecuteScript, RunScript, MigrateTool,
-    ValidateMigration) are the deadlines, in seconds, of unary calls given no ``timeout=``: 0 (or inf)
-    sets none, as most gRPC clients read an unset timeout; negative or NaN is a ValueError. A call's
+    ValidateMigration) are the deadlines, in seconds, of unary calls given no ``timeout=``: 0 (or inf,
+    or 100 years and more, which grpc cannot hold) sets none, as most gRPC clients read an unset timeout; negative or NaN is a ValueError. A call's
     own ``timeout=0`` is a deadline already passed: TimeoutError, nothing sent.
     """
 
@@ -166,6 +166,7 @@ class Client:
                  retry: c.RetryPolicy = c.RetryPolicy(),
                  on_retry: Optional[Callable[[str, int, float, ScriptEngineError], None]] = None,
                  channel_options: Optional[Sequence[tuple[str, Any]]] = None) -> None:
+        c.check_address(address)
         c.check_options(retry, default_timeout, execution_timeout)
         c.check_token(token)
         creds = c.credentials_for(tls, root_certificates, private_key, certificate_chain)
@@ -250,19 +251,20 @@ class Client:
     def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
                   resume: bool = True, max_reconnects: int = 10,
-                  stop: Optional[threading.Event] = None) -> Iterator[events_pb2.ServiceEvent]:
+                  stop: Optional[threading.Event] = None) -> Generator[events_pb2.ServiceEvent, None, None]:
         """Yields events. When the connection drops, the server shuts down (UNAVAILABLE), the stream
         is reset (CANCELLED, neither by ``stop`` nor by close()) or the reader fell behind
         (EVENTS_LOST, ``events.on_lag = "disconnect"``) it resubscribes after the last
         sequence it yielded (before the first, after the first stream's ``started.latest_sequence``),
-        or after the stream's ``resume_after_sequence`` when the server said one; it ends when the server ends the stream, ``stop`` is set (even while no event comes)
-        or the client is closed. Missed events go to ``on_lost``, or raise EventsLostError when it is
+        or after the stream's ``resume_after_sequence`` when the server said one; it ends when the server ends the stream, ``stop`` is set (even while no event comes),
+        the client is closed or the generator is (``close()``: a break alone leaves the stream open while the generator is referenced). Missed events go to ``on_lost``, or raise EventsLostError when it is
         None; a notice that missed nothing (``missed_count`` 0, e.g. resuming exactly where a cleanly
         stopped run of the server ended) only reaches ``on_lost``."""
         position: dict[str, Optional[int]] = {"after": after_sequence}
+        types = c.event_types_of(event_types)  # raised here, not at the first iteration
 
         def one(healthy: Callable[[], None]) -> Generator[events_pb2.ServiceEvent, None, None]:
-            req = event_service_pb2.SubscribeRequest(event_types=list(event_types))
+            req = event_service_pb2.SubscribeRequest(event_types=types)
             if position["after"] is not None:
                 req.after_sequence = position["after"]
             with _cancelled_on(stop, self.events.Subscribe(req)) as stream, c.resume_point(position):
@@ -275,7 +277,7 @@ class Client:
 
     def watch(self, service_type: str = "", *, on_restart: Optional[Callable[[], None]] = None,
               on_synced: Optional[Callable[[], None]] = None, resume: bool = True, max_reconnects: int = 10,
-              stop: Optional[threading.Event] = None) -> Iterator[registry_service_pb2.WatchServicesResponse]:
+              stop: Optional[threading.Event] = None) -> Generator[registry_service_pb2.WatchServicesResponse, None, None]:
         """Yields registration changes. Every stream starts with an EXISTING snapshot of the live
         registrations, so when the connection drops, the server shuts down (UNAVAILABLE), the stream
         is reset (CANCELLED, neither by ``stop`` nor by close()) or the reader fell more than
@@ -309,7 +311,7 @@ class Client:
                 return
 
     def _resuming(self, one: Callable[[Callable[[], None]], Generator[T, None, None]], *, resume: bool, max_reconnects: int,
-                  stop: Optional[threading.Event]) -> Iterator[T]:
+                  stop: Optional[threading.Event]) -> Generator[T, None, None]:
         """Runs one stream after another (``one`` is a stream's life): after a dropped connection, a
         server shutdown (UNAVAILABLE), a reset stream (CANCELLED, neither by ``stop`` nor by
         close()) or a reader that fell behind (EVENTS_LOST) it backs off, never less than RetryInfo,

@@ -26,7 +26,7 @@ from scriptengine.v1 import (
     tool_service_pb2_grpc,
 )
 
-from ._arguments import argument_value
+from ._arguments import argument_name, argument_value, utf8_error
 from ._errors import CancelledError, EventsLostError, FieldViolation, InvalidArgumentError, ResourceExhaustedError, ScriptEngineError, ScriptFailedError, TimeoutError, UnavailableError
 from ._pool import OWN_CONNECTION
 
@@ -142,6 +142,13 @@ def channel_options(extra: Optional[Sequence[tuple[str, Any]]]) -> list[tuple[st
     return options
 
 
+def check_address(address: str) -> None:
+    """Refuses, when the client is built, an address that names no server: grpc failed each call
+    INTERNAL "the target uri is not valid" (an unset variable read as "", say)."""
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"address must be a server's host:port (the default is 127.0.0.1:50051), not {address!r}")
+
+
 def credentials_for(tls: Union[bool, grpc.ChannelCredentials, None], root_certificates: Optional[bytes],
                     private_key: Optional[bytes], certificate_chain: Optional[bytes]) -> Optional[grpc.ChannelCredentials]:
     if isinstance(tls, grpc.ChannelCredentials):
@@ -157,8 +164,8 @@ def credentials_for(tls: Union[bool, grpc.ChannelCredentials, None], root_certif
 
 def values_of(args: Optional[Arguments]) -> dict[str, struct_pb2.Value]:
     """The arguments as Values (see _arguments: the rule the SDKs share); InvalidArgumentError names
-    one that has no JSON form, before anything is sent."""
-    return {k: argument_value(k, v) for k, v in (args or {}).items()}
+    one that has no JSON form, or a name that is no str, before anything is sent."""
+    return {argument_name(k): argument_value(k, v) for k, v in (args or {}).items()}
 
 
 def execution_context(args: Optional[Arguments], context: Optional[script_pb2.ExecutionContext]) -> script_pb2.ExecutionContext:
@@ -178,12 +185,9 @@ def checked_text(field: str, text: str) -> str:
     """``text`` if protobuf can encode it (UTF-8): a lone surrogate would raise a bare
     UnicodeEncodeError where the message is built; InvalidArgumentError naming the field instead, as
     for an argument, before anything is sent."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        reason = f"{err.reason} at offset {err.start} (U+{ord(text[err.start]):04X})"
+    if reason := utf8_error(text):
         raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"{field}: {reason}",
-                                   field_violations=[FieldViolation(field, reason)]) from None
+                                   field_violations=[FieldViolation(field, reason)])
     return text
 
 
@@ -252,23 +256,53 @@ def _check_metadata(md: Sequence[tuple[str, Any]]) -> None:
                              f"{bad.start()} (U+{ord(bad.group()):04X}); only a key ending in -bin carries binary")
 
 
-def metadata_with(token: Optional[str], extra: Optional[Sequence[tuple[str, str]]]) -> list[tuple[str, str]]:
+def event_types_of(event_types: Sequence[str]) -> list[str]:
+    """``event_types`` as the request's list. A str alone is a Sequence[str] too, so type checkers
+    let it pass, and its letters were sent as types (``unknown event type "s"``): TypeError."""
+    if isinstance(event_types, str):
+        raise TypeError(f"event_types is a str: pass a list of event types, e.g. [{event_types!r}]")
+    return list(event_types)
+
+
+#: What a call's ``metadata=`` may be: (key, value) pairs, as grpc takes them, or a mapping.
+Metadata = Union[Sequence[tuple[str, Any]], Mapping[str, Any], None]
+
+
+def metadata_with(token: Optional[str], extra: Metadata) -> list[tuple[str, str]]:
     """The call's metadata: ``extra`` (checked), with the client's token unless ``extra`` names a
-    principal itself."""
-    md = list(extra or ())
+    principal itself. A mapping is taken as its items: grpc takes pairs only (a dict failed the call
+    with "too many values to unpack")."""
+    if isinstance(extra, (str, bytes)):  # a Sequence, of one-letter "pairs"
+        raise ValueError(f"metadata is a {type(extra).__name__}: give (key, value) pairs or a mapping")
+    md: list[tuple[str, str]] = []
+    for item in extra.items() if isinstance(extra, Mapping) else extra or ():
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ValueError(f"metadata holds {item!r}: give (key, value) pairs or a mapping")
+        md.append((item[0], item[1]))
     _check_metadata(md)
     if token and not any(k.lower() in CREDENTIAL_KEYS for k, _ in md):
         md.append(("authorization", f"Bearer {token}"))
     return md
 
 
+#: A timeout this long or longer (100 years, in seconds) sets no deadline, as inf does: grpc core
+#: holds a deadline as int64 nanoseconds of the clock, which now + ~240 years overflows, and such a
+#: call failed at once with DEADLINE_EXCEEDED. No call is meant to end past 100 years.
+MAX_TIMEOUT = 100 * 365.25 * 24 * 3600
+
+
+def _unbounded(timeout: Optional[float]) -> Optional[float]:
+    """``timeout``, or None (no deadline) for inf or one of MAX_TIMEOUT or more."""
+    return None if timeout is not None and timeout >= MAX_TIMEOUT else timeout
+
+
 def call_timeout(timeout: Optional[float], name: str, default_timeout: float, execution_timeout: float) -> Optional[float]:
     """A unary call's time in seconds, None for no deadline: its own ``timeout``, else the client's
     option for the method, where 0 sets none, as most gRPC clients read an unset timeout (it used to
-    give every call 1 ms). inf sets none either way."""
+    give every call 1 ms). inf, or MAX_TIMEOUT or more, sets none either way."""
     if timeout is None:
         timeout = (execution_timeout if name in LONG_METHODS else default_timeout) or math.inf
-    return None if timeout == math.inf else timeout
+    return _unbounded(timeout)
 
 
 def deadline_of(timeout: Optional[float]) -> Optional[float]:
@@ -282,14 +316,15 @@ def deadline_of(timeout: Optional[float]) -> Optional[float]:
         raise ValueError("timeout must be a number of seconds, not nan")
     if timeout <= 0:
         raise TimeoutError(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call was sent")
-    return time.monotonic() + timeout
+    timeout = _unbounded(timeout)
+    return None if timeout is None else time.monotonic() + timeout
 
 
 def stream_timeout(timeout: Optional[float]) -> Optional[float]:
-    """A stream's own ``timeout`` as grpc takes it, None for none (inf too); 0 or less raises as in
-    deadline_of (grpc would run such a stream, its deadline not yet seen as passed)."""
+    """A stream's own ``timeout`` as grpc takes it, None for none (inf, or MAX_TIMEOUT or more, too);
+    0 or less raises as in deadline_of (grpc would run such a stream, its deadline not yet seen as passed)."""
     deadline_of(timeout)
-    return None if timeout == math.inf else timeout
+    return _unbounded(timeout)
 
 
 def remaining(deadline: Optional[float]) -> Optional[float]:

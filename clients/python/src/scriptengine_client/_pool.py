@@ -10,7 +10,7 @@ between channels alike). Extra channels stay for later peaks; grpc closes their 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Optional, TypeVar
 
 # The least SETTINGS_MAX_CONCURRENT_STREAMS RFC 9113 asks a server to allow, as the TS and Go SDKs use.
 CALLS_PER_CHANNEL = 100
@@ -23,27 +23,44 @@ Ch = TypeVar("Ch")
 
 class ChannelPool(Generic[Ch]):
     """Stands in for a channel (grpc.Channel or grpc.aio.Channel) where stubs take one: each call of
-    a multicallable it hands out goes to a channel with room, and gives its slot back when it ends."""
+    a multicallable it hands out goes to a channel with room, and gives its slot back when it ends.
 
-    def __init__(self, open_channel: Callable[[], Ch]) -> None:
+    With ``owner`` (the asyncio client: the running event loop), channels are opened at the first
+    call, in that owner, and again when a call comes from another one: a grpc.aio channel works only
+    in the loop it was opened in (a client built before ``asyncio.run``, or used in two). The
+    previous owner's channels are left to the garbage collector: their loop is gone."""
+
+    def __init__(self, open_channel: Callable[[], Ch], owner: Optional[Callable[[], object]] = None) -> None:
         self._open = open_channel
+        self._owner = owner
         self._lock = threading.Lock()
         self._closed = False
-        self._entries: list[list[Any]] = [[open_channel(), 0]]
+        self._opened_for: object = None
+        #: Changes when the channels are replaced (a new owner): multicallables drop those they made.
+        self.generation = 0
+        self._entries: list[list[Any]] = [] if owner else [[open_channel(), 0]]
 
     def close_all(self) -> list[Ch]:
         """Marks the pool closed (later calls go to the first, closed channel and fail as grpc's
-        would) and returns every channel, for the caller to close."""
+        would) and returns every channel, for the caller to close: none of another owner than the
+        current one (channels of a loop that is gone cannot be closed in this one)."""
         with self._lock:
             self._closed = True
+            if self._owner is not None and self._owner() is not self._opened_for:
+                self._entries = []
             return [e[0] for e in self._entries]
 
     def acquire(self) -> tuple[Ch, Callable[[], None]]:
         with self._lock:
+            if self._owner is not None and not self._closed and (owner := self._owner()) is not self._opened_for:
+                self._entries, self._opened_for = [], owner
+                self.generation += 1
             entry = next((e for e in self._entries if e[1] < CALLS_PER_CHANNEL), None)
             if entry is None:
-                entry = self._entries[0] if self._closed else [self._open(), 0]
-                if entry is not self._entries[0]:
+                if self._closed and self._entries:
+                    entry = self._entries[0]
+                else:  # (a client closed before its first call refuses calls before they get here)
+                    entry = [self._open(), 0]
                     self._entries.append(entry)
             entry[1] += 1
         released = False
@@ -71,8 +88,11 @@ class _MultiCallable:
     def __init__(self, pool: ChannelPool[Any], make: Callable[[Any], Any]) -> None:
         self._pool, self._make = pool, make
         self._by_channel: dict[int, Any] = {}
+        self._generation = pool.generation
 
     def _on(self, channel: Any) -> Any:
+        if self._generation != self._pool.generation:  # channels replaced: an id may be reused
+            self._by_channel, self._generation = {}, self._pool.generation
         callable_ = self._by_channel.get(id(channel))
         if callable_ is None:
             callable_ = self._by_channel[id(channel)] = self._make(channel)
