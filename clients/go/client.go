@@ -102,6 +102,7 @@ var connectBackoff = func() backoff.Config {
 
 // Close closes the connections. Calls in flight fail with ErrCancelled (one waiting out a retry
 // backoff at once); a Subscribe or Watch iterating meanwhile just ends, as when its ctx is cancelled.
+// Closing again (or after closing Conn) returns nil.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() { close(c.closing) })
 	return c.conns.close()

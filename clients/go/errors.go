@@ -273,3 +273,17 @@ func (e *EventsLostError) Error() string {
 	return fmt.Sprintf("scriptengine: missed %d events (sequences %d..%d, %s)", e.Lost.GetMissedCount(),
 		e.Lost.GetFirstMissedSequence(), e.Lost.GetLastMissedSequence(), e.Lost.GetReason())
 }
+
+// ReconnectError ends a Subscribe or Watch that gave up: its MaxReconnects reconnects in a row
+// failed, the last with Err (errors.Is and errors.As see through to it: ErrUnavailable, *Error).
+type ReconnectError struct {
+	// Reconnects is how many reconnects in a row failed.
+	Reconnects int
+	Err        error
+}
+
+func (e *ReconnectError) Error() string {
+	return fmt.Sprintf("scriptengine: gave up after %d failed reconnects: %v", e.Reconnects, e.Err)
+}
+
+func (e *ReconnectError) Unwrap() error { return e.Err }

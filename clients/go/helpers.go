@@ -1,13 +1,16 @@
 package scriptengine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -26,7 +29,12 @@ import (
 // itself, maps and slices nested more than 32 deep, the server's bound, two keys of a map that
 // become the same key once U+FFFD replaces their invalid UTF-8) fails the call before anything
 // is sent, with an INVALID_ARGUMENT *Error (errors.Is ErrInvalidArgument) naming the argument:
-// `argument "v": …`.
+// `argument "v": …`. So does an integer a JSON number (a double) would round, which the script would
+// get as another number, silently: an int, int64, uint or uint64 beyond ±(2^53 - 1), a json.Number
+// written as such an integer or whose digits a double does not keep, and, inside what encoding/json
+// writes (a struct, a []int64, a MarshalJSON), any number whose digits a double does not keep (there a
+// float64 of 1e20 and an int64 write alike, so an int64 of 10^17 passes; 2^60 does not). Send such an
+// integer as a string (`json:",string"` in a struct).
 type Args map[string]any
 
 func (a Args) values() (map[string]*structpb.Value, error) {
@@ -134,6 +142,9 @@ func (c *converter) value(v any) (pv *structpb.Value, err error) {
 		}
 		return structpb.NewListValue(&structpb.ListValue{Values: values}), nil
 	}
+	if err := exactInteger(v); err != nil {
+		return nil, err
+	}
 	if pv, err = structpb.NewValue(v); err != nil {
 		// structpb takes only map[string]any, []any and scalars: anything else ([]string,
 		// map[string]int, a struct, time.Time) goes through encoding/json, as the doc promises
@@ -185,11 +196,113 @@ func viaJSON(v any) (*structpb.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := exactLiterals(raw); err != nil {
+		return nil, err
+	}
 	pv := &structpb.Value{}
 	if err := pv.UnmarshalJSON(raw); err != nil {
 		return nil, err
 	}
 	return pv, nil
+}
+
+// maxSafeInteger is the largest integer a double (a JSON number, google.protobuf.Value's number)
+// holds exactly, with every one below it.
+const maxSafeInteger = 1<<53 - 1
+
+// inexact is why an integer a double would round fails, as the server's CLI says it for --args:
+// the script would get another number, silently (an id, a uint64 from elsewhere).
+func inexact(written string) error {
+	return fmt.Errorf("%s is beyond ±(2^53 - 1), where a JSON number does not hold integers exactly; pass it as a string", written)
+}
+
+// exactInteger refuses an integer beyond ±(2^53 - 1), which structpb.NewValue would round to a
+// double, and a json.Number that one would change (see exactLiteral).
+func exactInteger(v any) error {
+	switch v := v.(type) {
+	case int:
+		return exactInt64(int64(v))
+	case int64:
+		return exactInt64(v)
+	case uint:
+		return exactUint64(uint64(v))
+	case uint64:
+		return exactUint64(v)
+	case json.Number:
+		return exactLiteral(string(v), true)
+	}
+	return nil
+}
+
+func exactInt64(v int64) error {
+	if v > maxSafeInteger || v < -maxSafeInteger {
+		return inexact(strconv.FormatInt(v, 10))
+	}
+	return nil
+}
+
+func exactUint64(v uint64) error {
+	if v > maxSafeInteger {
+		return inexact(strconv.FormatUint(v, 10))
+	}
+	return nil
+}
+
+// jsonNumber is a JSON number literal: sign, integer digits, fraction digits, exponent.
+var jsonNumber = regexp.MustCompile(`^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$`)
+
+// exactLiteral refuses a JSON number literal that a double would round past ±(2^53 - 1), as the
+// server's CLI refuses it in --args. With strict, an integer literal must be within ±(2^53 - 1); any
+// other (and every literal when not strict) only has to keep its digits in the double (1e20 passes,
+// 9007199254740993 and 1.2345678901234567891e19 do not). Not strict is for what encoding/json wrote,
+// where a float64 of 1e20 reads 100000000000000000000, as an integer would. Whatever is no JSON
+// number, or past a double's range, is left to the conversion.
+func exactLiteral(literal string, strict bool) error {
+	m := jsonNumber.FindStringSubmatch(literal)
+	if m == nil {
+		return nil
+	}
+	if strict && m[3] == "" && m[4] == "" {
+		if n, err := strconv.ParseInt(literal, 10, 64); err == nil && n >= -maxSafeInteger && n <= maxSafeInteger {
+			return nil
+		}
+		return inexact(literal)
+	}
+	f, err := strconv.ParseFloat(literal, 64)
+	if err != nil || math.Abs(f) <= maxSafeInteger || canonical(m) == canonical(jsonNumber.FindStringSubmatch(strconv.FormatFloat(f, 'g', -1, 64))) {
+		return nil
+	}
+	return inexact(literal)
+}
+
+// canonical is a number literal's significant digits and exponent (1.50e3 and 1500 are "15e3"),
+// to compare what was written with what the double keeps.
+func canonical(m []string) string {
+	all := m[2] + m[3]
+	lead := strings.IndexFunc(all, func(r rune) bool { return r != '0' })
+	if lead < 0 {
+		return "0"
+	}
+	exp, _ := strconv.Atoi(m[4])
+	return fmt.Sprintf("%s%se%d", m[1], strings.TrimRight(all[lead:], "0"), exp+len(m[2])-lead-1)
+}
+
+// exactLiterals is exactLiteral, not strict, for each number in raw, which encoding/json wrote
+// (MarshalJSON's literals as they were): read as a float64, a number a double rounds would pass.
+func exactLiterals(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; anything else fails the conversion itself
+		}
+		if n, ok := tok.(json.Number); ok {
+			if err := exactLiteral(string(n), false); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // RunOptions tune Run and Execute. The call sends a copy of Context with the helper's args as its

@@ -34,7 +34,8 @@ func (s *droppingServer) WatchServices(*v1.WatchServicesRequest, grpc.ServerStre
 }
 
 // MaxReconnects: 0 (the zero value) is the default, 10 reconnects; a negative value is none, as 0 or
-// less is in the TS and Python SDKs (a spelling all three read alike), and so is NoResume. Run in a
+// less is in the TS and Python SDKs (a spelling all three read alike), and so is NoResume. Giving up
+// ends the iteration with a *ReconnectError wrapping the last stream's error. Run in a
 // synctest bubble, the backoffs between streams take no real time.
 func TestMaxReconnects(t *testing.T) {
 	for _, tc := range []struct {
@@ -76,6 +77,16 @@ func TestMaxReconnects(t *testing.T) {
 					}
 					if got := server.streams.Load(); got != tc.streams {
 						t.Fatalf("%d streams, want %d", got, tc.streams)
+					}
+					// Giving up says so, with how many reconnects failed; ending at once (none
+					// allowed) is the stream's own error.
+					var re *scriptengine.ReconnectError
+					var se *scriptengine.Error
+					if gaveUp := errors.As(last, &re); gaveUp != (tc.streams > 1) || (gaveUp && re.Reconnects != int(tc.streams-1)) {
+						t.Fatalf("ended with %#v, want a *ReconnectError after %d reconnects: %v", last, tc.streams-1, tc.streams > 1)
+					}
+					if !errors.As(last, &se) || se.Message != "going away" {
+						t.Fatalf("ended with %v, want the last stream's *Error", last)
 					}
 				})
 			})

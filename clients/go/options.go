@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
@@ -64,7 +65,9 @@ func WithTLS(config *tls.Config) Option {
 }
 
 // WithToken sends "authorization: Bearer <token>" on every call but one whose outgoing metadata
-// carries its own authorization or x-api-key.
+// carries its own authorization or x-api-key. A token is visible ASCII: one with any other byte (the
+// newline `echo $TOKEN > file` leaves, a space, a non-ASCII letter), which no header can carry, makes
+// Dial fail, naming its offset.
 func WithToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithDefaultTimeout is the deadline of unary calls whose context has none (default 30 s). Zero
@@ -101,6 +104,11 @@ func buildOptions(opts []Option) (options, error) {
 	// failing every call at once, a keepalive Time turning the pings off, a keepalive Timeout given to
 	// grpc-go as is, a MaxAttempts disabling retries. Zero keeps its meaning (MaxAttempts, backoffs and
 	// keepalive Timeout: the default; timeouts: no deadline; keepalive Time: no pings).
+	// grpc-go would fail every call INTERNAL "header key ... contains value with non-printable ASCII
+	// characters" instead.
+	if err := checkToken(o.token); err != nil {
+		return o, err
+	}
 	if o.retry.MaxAttempts < 0 {
 		return o, fmt.Errorf("scriptengine: RetryPolicy.MaxAttempts must not be negative, not %d", o.retry.MaxAttempts)
 	}
@@ -132,4 +140,21 @@ func buildOptions(opts []Option) (options, error) {
 		o.retry.MaxBackoff = DefaultRetryPolicy.MaxBackoff
 	}
 	return o, nil
+}
+
+// checkToken refuses a token a header cannot carry: one with a byte outside visible ASCII. It says
+// where, never the token.
+func checkToken(token string) error {
+	for i := range len(token) {
+		if b := token[i]; b < 0x21 || b > 0x7e {
+			what := fmt.Sprintf("U+%04X", b)
+			if r, size := utf8.DecodeRuneInString(token[i:]); b >= 0x80 && size == 1 {
+				what = fmt.Sprintf("byte 0x%02X, not UTF-8", b)
+			} else if b >= 0x80 {
+				what = fmt.Sprintf("U+%04X", r)
+			}
+			return fmt.Errorf("scriptengine: WithToken: the token holds a character a header cannot carry at offset %d (%s): a token is visible ASCII", i, what)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // CallsPerConnection is how many calls one connection carries at once. A server limits the streams
@@ -103,14 +105,21 @@ func (p *connPool) resetConnectBackoff() {
 // first is the connection opened with the client.
 func (p *connPool) first() *grpc.ClientConn { return p.entries[0].cc }
 
-// close closes every connection opened so far.
+// close closes every connection opened so far. Closing again, or a connection already closed
+// through Client.Conn, is no error: grpc-go would return its raw CANCELLED "the client connection
+// is closing" status, which reads as a failure though all is closed, as asked.
 func (p *connPool) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
 	p.closed = true
 	var errs []error
 	for _, e := range p.entries {
-		errs = append(errs, e.cc.Close())
+		if err := e.cc.Close(); status.Code(err) != codes.Canceled {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
