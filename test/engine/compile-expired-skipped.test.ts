@@ -27,8 +27,11 @@ it('a compilation past its deadline before its turn is not begun', async () => {
     await until('the script runs', () => engine!.stats().busyIsolates === 1, { seen: () => engine!.stats() });
     expect(await huge).toBe('TIMEOUT');
     expect((await busy).returnValue).toBe('done');
-    // Compilations run in the order sent: once this one is answered, the huge one had its turn.
-    expect(await reasonOf(engine.compile('1 + 1'))).toBe('ok');
+    // Compilations run in the order sent: once one sent after it compiles, the huge one had its turn
+    // (on a loaded machine the first may miss its own 500 ms deadline: a few are tried).
+    const after: string[] = [];
+    while (after.length < 5 && after.at(-1) !== 'ok') after.push(await reasonOf(engine.compile(`1 + ${after.length}`)));
+    expect(after.at(-1), after.join()).toBe('ok');
     expect(exits).toEqual([]);
     expect(engine.stats().workerRestarts).toBe(0);
   } finally {
