@@ -15,7 +15,7 @@ import { openDatabase, whileOpening } from "./store/database.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
 import { SequenceRepository } from "./store/sequences.ts";
 import { openSequenceFile, type SequenceFile } from "./store/sequence-file.ts";
-import { noteStoreFault } from "./store/faults.ts";
+import { noteStoreFault, onStoreRemoved } from "./store/faults.ts";
 import { ScriptRepository } from "./store/scripts.ts";
 
 export interface ServerState {
@@ -30,6 +30,8 @@ export interface ServerState {
 export function openState(config: Config, serviceId: string, health: HealthState, log: Logger): ServerState {
   const dataDir = config.server.dataDir;
   const db = openDatabase(dataDir);
+  // Once: every write is refused from then on, and health says why.
+  onStoreRemoved((why) => log.error("the store's files are gone from the data directory", { key: "server.data_dir", error: why }));
   whileOpening(dataDir, () => refuseLostStore(db, dataDir)); // before any table is made: a refused start changes nothing
   const sequences = openSequenceFile(dataDir, whileOpening(dataDir, () => new SequenceRepository(db)));
   const bus = new EventBus({

@@ -1,12 +1,12 @@
 // Re-evaluates the engine's health from real signals every health_check.interval, and at once when
 // a store call notes a fault: pool saturation, queue fill, a script store 90 % full and a full disk
-// make it DEGRADED, recent worker failures and a damaged database file UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
+// make it DEGRADED, recent worker failures and a damaged database file (or a data directory removed under the server) UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
 // the other states.
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import type { Config } from "../config/types.ts";
 import type { EngineStats } from "../engine/index.ts";
 import type { HealthState } from "./state.ts";
-import { onStoreFault, recentStoreFault, type StoreFault } from "../store/faults.ts";
+import { onStoreFault, recentStoreFault, storeGone, type StoreFault } from "../store/faults.ts";
 
 export interface Component {
   name: string;
@@ -23,7 +23,9 @@ const POOL_STATUS = {
   stopping: ServiceStatus.STOPPING,
 } as const;
 
-export function components(stats: EngineStats, config: Config, storeBytes = 0, fault: StoreFault | undefined = recentStoreFault()): Component[] {
+export function components(stats: EngineStats, config: Config, storeBytes = 0, fault?: StoreFault, gone = storeGone()): Component[] {
+  // Looked at first (storeGone), so that a store found removed just now counts as damaged.
+  fault = gone !== undefined ? "damaged" : (fault ?? recentStoreFault());
   const { healthCheck, pool } = config;
   const storeRatio = config.store.maxBytes > 0 ? storeBytes / config.store.maxBytes : 0;
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
@@ -58,7 +60,7 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
     {
       name: "store",
       status: fault === "damaged" ? ServiceStatus.UNHEALTHY : fault === "full" || storeRatio >= STORE_DEGRADED_RATIO ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
-      message: (fault === "damaged" ? "the database file is damaged (calls fail DATA_LOSS); " : fault === "full" ? "the disk is full (writes are refused); " : "") +
+      message: (gone !== undefined ? `${gone}; ` : fault === "damaged" ? "the database file is damaged (calls fail DATA_LOSS); " : fault === "full" ? "the disk is full (writes are refused); " : "") +
         (config.store.maxBytes > 0 ? `${storeBytes} of ${config.store.maxBytes} bytes of scripts stored (${Math.floor(storeRatio * 100)} %)` : `${storeBytes} bytes of scripts stored`),
     },
   ];

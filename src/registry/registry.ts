@@ -280,7 +280,7 @@ export class ServiceRegistry {
     }
     if (caller) this.#checkMayRenew(rec, caller);
     const renewed: RegistrationRecord = { ...rec, expiresAtMs: now + rec.ttlMs, lastHeartbeatAtMs: now };
-    this.#unlessFull(() => this.#store.save(renewed));
+    this.#unlessFull(() => this.#store.save(renewed, true));
     this.#records.set(rec.info.serviceId, renewed);
     return leaseOf(renewed);
   }

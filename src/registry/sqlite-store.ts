@@ -91,7 +91,19 @@ export class SqliteRegistryStore implements RegistryStore {
     return out;
   }
 
-  save(r: RegistrationRecord): void {
+  save(r: RegistrationRecord, renewal = false): void {
+    // A renewal is committed without its own sync (the next synced commit carries it): with
+    // synchronous = FULL every service's heartbeat would otherwise hold the event loop for an fsync.
+    const sync = renewal ? (this.#db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous : 0;
+    if (sync > 1) this.#db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      this.#upsertRow(r);
+    } finally {
+      if (sync > 1) this.#db.exec(`PRAGMA synchronous = ${sync}`);
+    }
+  }
+
+  #upsertRow(r: RegistrationRecord): void {
     this.#upsert.run(
       r.info.serviceId,
       r.info.serviceType,

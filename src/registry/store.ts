@@ -23,8 +23,12 @@ export interface RegistrationRecord {
 export interface RegistryStore {
   /** Every stored registration, expired or not (the registry sweeps the expired ones). */
   load(): RegistrationRecord[];
-  /** Inserts or replaces the registration with the same service id. */
-  save(record: RegistrationRecord): void;
+  /**
+   * Inserts or replaces the registration with the same service id. `renewal`: only a heartbeat's new
+   * expiry, which the store may keep without waiting for the disk (lost to a power cut, it only
+   * ends the lease sooner).
+   */
+  save(record: RegistrationRecord, renewal?: boolean): void;
   remove(serviceId: string): void;
 }
 

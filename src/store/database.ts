@@ -1,11 +1,13 @@
 // The embedded store: one SQLite database (Node's built-in node:sqlite) in the data directory,
 // WAL mode so readers never wait for the writer. Each repository owns its tables and creates
 // them itself; `transaction` gives all-or-nothing writes (a crash leaves the old or the new state).
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { accessSync, constants, mkdirSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { firstLine, invalidArgument } from "../errors.ts";
-import { storeFaultOf } from "./faults.ts";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { firstLine, invalidArgument, serviceError } from "../errors.ts";
+import { noteStoreFault, noteStoreRemoved, SQLITE_CORRUPT, storeFaultOf, watchStore } from "./faults.ts";
 
 /** The data directory cannot hold this server's store: one line naming `server.data_dir`. */
 export class DataDirError extends Error {
@@ -26,7 +28,19 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
   try {
     makeDirectory(dataDir);
   } catch (err) {
-    throw new DataDirError(dataDir, firstLine(err), err);
+    const culprit = notADirectory(dataDir);
+    throw new DataDirError(dataDir, culprit === undefined ? firstLine(err) : culprit === dataDir ? "it is not a directory" : `${culprit} is not a directory`, err);
+  }
+  // SQLite says only "unable to open database file" (or "disk I/O error" of the -wal) of a
+  // directory there, and a FIFO would hold the open forever.
+  for (const name of [file, `${file}-wal`]) {
+    let st: Stats | undefined;
+    try {
+      st = statOf(join(dataDir, name));
+    } catch {
+      st = undefined; // unreadable: SQLite's open says why
+    }
+    if (st && !st.isFile()) throw new DataDirError(dataDir, `${name} is ${st.isDirectory() ? "a directory" : "not a regular file"}; it must be a regular file (the store's database)`, undefined);
   }
   try {
     db = new DatabaseSync(join(dataDir, file));
@@ -45,9 +59,108 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
       : (unwritable(dataDir, file) ?? `${file}: ${firstLine(err)}${damagedNote(err)}`);
     throw new DataDirError(dataDir, why, err);
   }
-  db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  // FULL: in WAL mode every commit syncs the -wal before it is acknowledged. NORMAL synced only at
+  // checkpoints, so a power loss could drop acknowledged writes and a script version be handed out
+  // again with other content.
+  db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  watchFiles(db, dataDir, file);
   return db;
 }
+
+/** A path's stats, or undefined when nothing is there (an ancestor that is no directory included). */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw err;
+  }
+}
+
+/** The data directory, or its ancestor, that exists but is no directory (mkdir says EEXIST or ENOTDIR). */
+function notADirectory(dir: string): string | undefined {
+  for (let path = dir; ; path = dirname(path)) {
+    let st: Stats | undefined;
+    try {
+      st = statOf(path);
+    } catch {
+      return undefined;
+    }
+    if (st) return st.isDirectory() ? undefined : path;
+    if (dirname(path) === path) return undefined;
+  }
+}
+
+/**
+ * The store's files as opened (the database and its -wal, which in exclusive mode lives as long as
+ * the connection), and why they are no longer the data directory's, once seen.
+ */
+interface Watched {
+  dataDir: string;
+  files: { path: string; dev: number; ino: number }[];
+  gone?: string;
+}
+
+const watched = new WeakMap<DatabaseSync, Watched>();
+
+function watchFiles(db: DatabaseSync, dataDir: string, file: string): void {
+  const files = [];
+  for (const path of [join(dataDir, file), join(dataDir, `${file}-wal`)]) {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st) files.push({ path, dev: st.dev, ino: st.ino });
+  }
+  watched.set(db, { dataDir, files });
+  watchStore(() => (db.isOpen ? (storeRemoved(db), true) : false));
+}
+
+/**
+ * Why the open store's files are no longer in its data directory (removed, or replaced by others),
+ * if they are not. A removed directory leaves the server writing to unlinked files, lost at exit:
+ * once seen, every write is refused (transaction; query_only for the rest) and health is UNHEALTHY.
+ */
+export function storeRemoved(db: DatabaseSync): string | undefined {
+  const w = watched.get(db);
+  if (!w || w.gone !== undefined) return w?.gone;
+  for (const f of w.files) {
+    let st: Stats | undefined;
+    try {
+      st = statOf(f.path);
+    } catch {
+      continue; // unreadable now (EACCES): not known to be gone
+    }
+    if (st && st.dev === f.dev && st.ino === f.ino) continue;
+    let dirGone = true;
+    try {
+      dirGone = !statOf(w.dataDir)?.isDirectory();
+    } catch {
+      dirGone = false;
+    }
+    const what = dirGone ? `the data directory ${w.dataDir} was removed` : `${f.path} was ${st ? "replaced" : "removed"}`;
+    w.gone = `${what} while the server ran (server.data_dir): writes are refused, as they would be lost; restore the directory from a backup and restart`;
+    try {
+      db.exec("PRAGMA query_only = ON"); // writes outside transaction() fail too (SQLITE_READONLY)
+    } catch {
+      /* transaction() refuses them still */
+    }
+    noteStoreRemoved(w.gone);
+    return w.gone;
+  }
+  return undefined;
+}
+
+/** A value read back that is not what was stored: DATA_LOSS naming it, noted as a damaged file (health UNHEALTHY). */
+export function damagedValue(what: string, metadata: Record<string, string | number>): ConnectError {
+  const cause = Object.assign(new Error(`${what} is damaged`), { errcode: SQLITE_CORRUPT });
+  noteStoreFault(cause);
+  return serviceError("INTERNAL_ERROR", `${what} is damaged (it no longer matches its source_hash); the server's operator must restore the store from a backup`, {
+    code: Code.DataLoss,
+    metadata: { resource: "store", ...metadata },
+    cause,
+  });
+}
+
+/** Hex SHA-256 of a source's UTF-8, as source_hash is computed when it is stored (engine/source.ts sourceHash). */
+export const sha256 = (source: string): string => createHash("sha256").update(source).digest("hex");
 
 /**
  * Walks the pages of every table (not its indexes, nor values overflowing a page): a damaged table
@@ -111,6 +224,8 @@ export function whileOpening<T>(dataDir: string, fn: () => T, file = "scriptengi
 
 /** Runs `fn` in one IMMEDIATE transaction: committed if it returns, rolled back if it throws. */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  const gone = storeRemoved(db);
+  if (gone) throw serviceError("INTERNAL_ERROR", gone, { code: Code.DataLoss, metadata: { resource: "store" } });
   db.exec("BEGIN IMMEDIATE");
   try {
     const result = fn();

@@ -1,7 +1,7 @@
 // Stored scripts: every version of every script id, with its source, hash and compile results.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { LRUCache } from "lru-cache";
-import { transaction } from "./database.ts";
+import { damagedValue, sha256, transaction } from "./database.ts";
 import { rememberSourceBytes } from "./source-limit.ts";
 
 export interface StoredScript {
@@ -80,6 +80,17 @@ CREATE TABLE IF NOT EXISTS scripts (
 )`;
 
 /**
+ * The last version each id was given, kept when its versions are deleted: a re-created id goes on
+ * from there, so (id, version) never names two sources. Stores made before it was kept start it
+ * from their rows (nextVersion takes the larger).
+ */
+const VERSIONS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS script_versions (
+  script_id    TEXT PRIMARY KEY,
+  last_version INTEGER NOT NULL
+)`;
+
+/**
  * created_at is the first version's compile time, kept on every version since older versions may
  * be pruned (stores made before it was kept get it from their oldest version).
  */
@@ -120,6 +131,7 @@ const RECENT_BYTES = 64 * 1024 * 1024;
 export class ScriptRepository {
   readonly #db: DatabaseSync;
   readonly #latest: StatementSync;
+  readonly #latestKeys: StatementSync;
   readonly #version: StatementSync;
   readonly #nextVersion: StatementSync;
   readonly #insert: StatementSync;
@@ -139,6 +151,7 @@ export class ScriptRepository {
   readonly #prunedBytes: StatementSync;
   readonly #rowsOf: StatementSync;
   readonly #deleteAll: StatementSync;
+  readonly #keepVersion: StatementSync;
   readonly #maxVersions: number;
   readonly #maxBytes: number;
   /** Bytes every stored version takes (ROW_BYTES; read once at open, then kept). */
@@ -156,12 +169,19 @@ export class ScriptRepository {
     this.#maxVersions = maxVersions;
     this.#maxBytes = maxBytes;
     db.exec(SCHEMA);
+    db.exec(VERSIONS_SCHEMA);
     const columns = db.prepare(`PRAGMA table_info(scripts)`).all() as { name: string }[];
     if (!columns.some((c) => c.name === "created_at_ms")) transaction(db, () => { for (const sql of ADD_CREATED_AT) db.exec(sql); });
     this.#prune = db.prepare(`DELETE FROM scripts WHERE script_id = ? AND version <= ?`);
     this.#latest = db.prepare(`${SELECT} WHERE s.script_id = ? ORDER BY s.version DESC LIMIT 1`);
+    this.#latestKeys = db.prepare(`SELECT cache_key, created_at_ms FROM scripts WHERE script_id = ? ORDER BY version DESC LIMIT 1`);
     this.#version = db.prepare(`${SELECT} WHERE s.script_id = ? AND s.version = ?`);
-    this.#nextVersion = db.prepare(`SELECT COALESCE(MAX(version), 0) + 1 AS next FROM scripts WHERE script_id = ?`);
+    this.#nextVersion = db.prepare(
+      `SELECT MAX(COALESCE((SELECT MAX(version) FROM scripts WHERE script_id = :id), 0), COALESCE((SELECT last_version FROM script_versions WHERE script_id = :id), 0)) + 1 AS next`,
+    );
+    this.#keepVersion = db.prepare(
+      `INSERT INTO script_versions (script_id, last_version) VALUES (?, ?) ON CONFLICT (script_id) DO UPDATE SET last_version = MAX(last_version, excluded.last_version)`,
+    );
     this.#insert = db.prepare(
       `INSERT INTO scripts (script_id, version, source, source_hash, language, kind, name, metadata_json, diagnostics_json, compiled_at_ms, compile_time_ms, cache_key, created_at_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -171,7 +191,7 @@ export class ScriptRepository {
     );
     this.#count = db.prepare(`SELECT COUNT(DISTINCT script_id) AS n FROM scripts`);
     this.#prunedBytes = db.prepare(`SELECT COALESCE(SUM(${ROW_BYTES}), 0) AS n FROM scripts WHERE script_id = ? AND version <= ?`);
-    this.#rowsOf = db.prepare(`SELECT cache_key, ${ROW_BYTES} AS bytes FROM scripts WHERE script_id = ?`);
+    this.#rowsOf = db.prepare(`SELECT cache_key, version, ${ROW_BYTES} AS bytes FROM scripts WHERE script_id = ?`);
     this.#deleteAll = db.prepare(`DELETE FROM scripts WHERE script_id = ?`);
     // One pass at open for the byte total and the sources over max_source_size.
     const over = `${bytesOfColumn("source")} > :limit`; // over NULL (no limit) is never true
@@ -188,10 +208,12 @@ export class ScriptRepository {
    * versions older than the latest `maxVersions` are removed in the same transaction. Throws
    * StoreFullError, storing nothing, when the sources would then take more than `maxBytes`.
    */
-  add(script: NewScript): { stored: StoredScript; previous?: StoredScript } {
+  add(script: NewScript): { stored: StoredScript; previous?: Pick<StoredScript, "cacheKey" | "createdAtMs"> } {
     const added = transaction(this.#db, () => {
-      const previous = this.get(script.scriptId);
-      const version = (this.#nextVersion.get(script.scriptId) as { next: number }).next;
+      // Not its source: a new version is not refused for a damaged latest one (nor pays to hash it).
+      const latest = this.#latestKeys.get(script.scriptId) as { cache_key: string; created_at_ms: number } | undefined;
+      const previous = latest && { cacheKey: latest.cache_key, createdAtMs: latest.created_at_ms };
+      const version = (this.#nextVersion.get({ id: script.scriptId }) as { next: number }).next;
       const upTo = this.#maxVersions > 0 ? version - this.#maxVersions : 0;
       const adding = bytesOf(script);
       const freed = upTo > 0 ? (this.#prunedBytes.get(script.scriptId, upTo) as { n: number }).n : 0;
@@ -213,6 +235,7 @@ export class ScriptRepository {
         script.cacheKey,
         createdAtMs,
       );
+      this.#keepVersion.run(script.scriptId, version);
       const stored = { ...script, version, createdAtMs };
       this.#recent.delete(`${script.scriptId}@0`);
       if (upTo > 0) {
@@ -238,10 +261,14 @@ export class ScriptRepository {
     return this.#bytes;
   }
 
-  /** Deletes every version of a script; returns how many there were and their distinct cache keys. */
+  /**
+   * Deletes every version of a script; returns how many there were and their distinct cache keys.
+   * Its last version is kept (script_versions): compiled again, the id goes on after it.
+   */
   delete(scriptId: string): { versions: number; cacheKeys: string[] } {
     const removed = transaction(this.#db, () => {
-      const rows = this.#rowsOf.all(scriptId) as { cache_key: string; bytes: number }[];
+      const rows = this.#rowsOf.all(scriptId) as { cache_key: string; bytes: number; version: number }[];
+      if (rows.length > 0) this.#keepVersion.run(scriptId, Math.max(...rows.map((r) => r.version)));
       this.#deleteAll.run(scriptId);
       return rows;
     });
@@ -257,6 +284,11 @@ export class ScriptRepository {
     if (hit) return hit;
     const row = (version > 0 ? this.#version.get(scriptId, version) : this.#latest.get(scriptId)) as Row | undefined;
     if (!row) return undefined;
+    // Checked once per read from the database (then cached): a value changed on disk, which SQLite
+    // cannot tell, would otherwise run other code under the hash GetScript still reports.
+    if (sha256(row.source) !== row.source_hash) {
+      throw damagedValue(`script ${row.script_id} version ${row.version}: its stored source`, { script_id: row.script_id, version: row.version });
+    }
     const script = fromRow(row);
     if (row.source_bytes !== undefined) rememberSourceBytes(script, row.source_bytes);
     this.#recent.set(key, script);

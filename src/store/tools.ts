@@ -2,6 +2,7 @@
 // on as backups of the migration that replaced them (store/migrations.ts).
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Level } from "../config/types.ts";
+import { damagedValue, sha256 } from "./database.ts";
 import { rememberSourceBytes } from "./source-limit.ts";
 
 export interface StoredTool {
@@ -85,9 +86,21 @@ function fromRow(r: Row): StoredTool {
   };
 }
 
+/**
+ * A loaded row whose source is not what was stored (its source_hash; a tool migrated without a
+ * source has '' for both) is DATA_LOSS: it would run other code under the registered tool's name.
+ */
+function checked(r: Row): Row {
+  if ((r.source_hash !== "" || r.source !== "") && sha256(r.source) !== r.source_hash) {
+    throw damagedValue(`tool ${r.name}: its stored source`, { tool: r.name, tool_id: r.tool_id });
+  }
+  return r;
+}
+
 export class ToolRepository {
   readonly #byName: StatementSync;
   readonly #byId: StatementSync;
+  readonly #has: StatementSync;
   readonly #insert: StatementSync;
   readonly #delete: StatementSync;
   readonly #page: StatementSync;
@@ -100,6 +113,7 @@ export class ToolRepository {
     // With the source's size, read from the row's header: a call checks it against max_source_size.
     this.#byName = db.prepare(`SELECT *, octet_length(source) AS source_bytes FROM tools WHERE name = ?`);
     this.#byId = db.prepare(`SELECT * FROM tools WHERE tool_id = ?`);
+    this.#has = db.prepare(`SELECT 1 FROM tools WHERE name = ?`);
     this.#insert = db.prepare(
       `INSERT INTO tools (tool_id, name, description, input_schema_json, output_schema_json, version, tags_json, security_level, source, language, source_hash, host_tools_json, migration_id, metadata_json, created_at_ms, updated_at_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -119,14 +133,19 @@ export class ToolRepository {
   get(name: string): StoredTool | undefined {
     const row = this.#byName.get(name) as (Row & { source_bytes: number }) | undefined;
     if (!row) return undefined;
-    const tool = fromRow(row);
+    const tool = fromRow(checked(row));
     rememberSourceBytes(tool, row.source_bytes);
     return tool;
   }
 
+  /** Whether a tool is registered under `name`, without loading (or checking) its source. */
+  has(name: string): boolean {
+    return this.#has.get(name) !== undefined;
+  }
+
   getById(toolId: string): StoredTool | undefined {
     const row = this.#byId.get(toolId) as Row | undefined;
-    return row ? fromRow(row) : undefined;
+    return row ? fromRow(checked(row)) : undefined;
   }
 
   /** Inserts the tool, replacing the one registered under its name. Call inside a transaction. */

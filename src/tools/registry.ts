@@ -308,7 +308,7 @@ export class ToolRegistry {
   #keep(name: string, v: ToolValidators): void {
     this.#validators.set(name, v);
     if (this.#validators.size <= this.#d.tools.count()) return;
-    for (const other of this.#validators.keys()) if (other !== name && !this.#d.tools.get(other)) this.#validators.delete(other);
+    for (const other of this.#validators.keys()) if (other !== name && !this.#d.tools.has(other)) this.#validators.delete(other);
   }
 
   #compile(tool: Pick<StoredTool, "inputSchema" | "outputSchema">, inputKey: string, outputKey: string): ToolValidators {

@@ -360,6 +360,27 @@ describe("ServiceRegistry persistence (node:sqlite)", () => {
     store2.close();
   });
 
+  it("commits a heartbeat's renewal without a sync of its own, on a database that syncs every commit", async () => {
+    const { DatabaseSync } = await import("node:sqlite");
+    dir = mkdtempSync(join(tmpdir(), "registry-"));
+    const db = new DatabaseSync(join(dir, "engine.db"));
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
+    const levels: string[] = [];
+    const exec = db.exec.bind(db);
+    db.exec = (sql: string) => { if (/synchronous =/.test(sql)) levels.push(sql.trim()); return exec(sql); };
+    const store = new SqliteRegistryStore(db);
+    const clock = new FakeClock();
+    const reg = makeRegistry({ store, now: clock.now });
+    const lease = reg.register(info("a"), 60_000);
+    expect(levels).toEqual([]); // a registration is synced as every commit is
+    clock.advance(1_000);
+    reg.heartbeat(lease.leaseId);
+    expect(levels).toEqual(["PRAGMA synchronous = NORMAL", "PRAGMA synchronous = 2"]);
+    expect((db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous).toBe(2);
+    expect(store.load().map((r) => r.lastHeartbeatAtMs)).toEqual([clock.t]); // kept all the same
+    db.close();
+  });
+
   it("shares an open database and keeps its own table", async () => {
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(":memory:");

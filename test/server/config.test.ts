@@ -181,7 +181,7 @@ describe("configuration", () => {
     writeFileSync(file, "not a directory");
     const notDir = await runServerExpectingExit([...addresses, "--data-dir", file]);
     const oneLine = (stderr: string) => stderr.split("\n").filter((l) => l.startsWith("scriptengine:"));
-    expect([notDir.code, oneLine(notDir.stderr)]).toEqual([1, [expect.stringMatching(/^scriptengine: cannot use .*a-file \(server\.data_dir\): EEXIST/)]]);
+    expect([notDir.code, oneLine(notDir.stderr)]).toEqual([1, [expect.stringMatching(/^scriptengine: cannot use .*a-file \(server\.data_dir\): it is not a directory$/)]]);
 
     const corrupt = mkdtempSync(join(tmpdir(), "se-datadir-"));
     writeFileSync(join(corrupt, "scriptengine.db"), "x".repeat(4096));

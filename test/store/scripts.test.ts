@@ -2,6 +2,7 @@
 // executions of many large stored scripts must not grow the server's memory without limit.
 import { describe, expect, it } from "vitest";
 import { DatabaseSync } from "node:sqlite";
+import { sha256 } from "../../src/store/database.ts";
 import { ScriptRepository } from "../../src/store/scripts.ts";
 
 const MiB = 1048576;
@@ -12,7 +13,7 @@ describe("ScriptRepository", () => {
     const body = "x".repeat(MiB - 64);
     for (let i = 0; i < 80; i++) {
       repo.add({
-        scriptId: `big-${i}`, source: `// ${i}\n${body}`, sourceHash: `h${i}`, language: "javascript", kind: "expression", name: "", metadata: {},
+        scriptId: `big-${i}`, source: `// ${i}\n${body}`, sourceHash: sha256(`// ${i}\n${body}`), language: "javascript", kind: "expression", name: "", metadata: {},
         diagnostics: [], compiledAtMs: 0, compileTimeMs: 0, cacheKey: `k${i}`,
       });
     }
@@ -27,7 +28,7 @@ describe("ScriptRepository", () => {
 
 describe("ScriptRepository versions", () => {
   const script = (id: string, at: number) => ({
-    scriptId: id, source: `${at}`, sourceHash: `h${at}`, language: "javascript" as const, kind: "expression" as const, name: "", metadata: {},
+    scriptId: id, source: `${at}`, sourceHash: sha256(`${at}`), language: "javascript" as const, kind: "expression" as const, name: "", metadata: {},
     diagnostics: [], compiledAtMs: at, compileTimeMs: 0, cacheKey: `k${at}`,
   });
 
@@ -53,7 +54,7 @@ describe("ScriptRepository versions", () => {
     db.exec(`CREATE TABLE scripts (script_id TEXT NOT NULL, version INTEGER NOT NULL, source TEXT NOT NULL, source_hash TEXT NOT NULL,
       language TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, metadata_json TEXT NOT NULL, diagnostics_json TEXT NOT NULL,
       compiled_at_ms INTEGER NOT NULL, compile_time_ms REAL NOT NULL, cache_key TEXT NOT NULL, PRIMARY KEY (script_id, version))`);
-    const insert = db.prepare(`INSERT INTO scripts VALUES (?, ?, '1', 'h', 'javascript', 'expression', '', '{}', '[]', ?, 0, 'k')`);
+    const insert = db.prepare(`INSERT INTO scripts VALUES (?, ?, '1', '${sha256("1")}', 'javascript', 'expression', '', '{}', '[]', ?, 0, 'k')`);
     insert.run("old", 1, 111);
     insert.run("old", 2, 222);
     const repo = new ScriptRepository(db, 100);

@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ScriptRepository } from "../../src/store/scripts.ts";
 import { ToolRepository, type StoredTool } from "../../src/store/tools.ts";
 import { storedSourceOver } from "../../src/store/source-limit.ts";
+import { sha256 } from "../../src/store/database.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -16,11 +17,11 @@ const big = "😀".repeat(200_000) + "x"; // 400,001 UTF-16 units: over a third 
 it("a stored script's and a tool's size come from the store, not from a walk of the source", () => {
   const db = new DatabaseSync(":memory:");
   const scripts = new ScriptRepository(db);
-  scripts.add({ scriptId: "s", source: big, sourceHash: "h", language: "javascript", kind: "module", name: "", metadata: {}, diagnostics: [], compiledAtMs: 0, compileTimeMs: 0, cacheKey: "k" });
+  scripts.add({ scriptId: "s", source: big, sourceHash: sha256(big), language: "javascript", kind: "module", name: "", metadata: {}, diagnostics: [], compiledAtMs: 0, compileTimeMs: 0, cacheKey: "k" });
   const tools = new ToolRepository(db);
   const tool: StoredTool = {
     toolId: "t1", name: "t", description: "", inputSchema: null, outputSchema: null, version: "1", tags: [], securityLevel: "safe",
-    source: big + "é", language: "javascript", sourceHash: "h", hostTools: [], migrationId: "m", metadata: {}, createdAtMs: 0, updatedAtMs: 0,
+    source: big + "é", language: "javascript", sourceHash: sha256(big + "é"), hostTools: [], migrationId: "m", metadata: {}, createdAtMs: 0, updatedAtMs: 0,
   };
   tools.put(tool);
   const fresh = new ScriptRepository(db); // nothing read yet

@@ -53,7 +53,8 @@ type ScriptServiceClient interface {
 	ListScripts(ctx context.Context, in *ListScriptsRequest, opts ...grpc.CallOption) (*ListScriptsResponse, error)
 	// Not in the trait: delete a stored script with every version ("scripts:delete" permission),
 	// freeing its share of store.max_bytes. Executions already running finish; compiling the id
-	// again starts over at version 1. NOT_FOUND when there is no such script.
+	// again continues after its last version (a deleted id's versions are never reused, so an
+	// (id, version) always names one source). NOT_FOUND when there is no such script.
 	DeleteScript(ctx context.Context, in *DeleteScriptRequest, opts ...grpc.CallOption) (*DeleteScriptResponse, error)
 	// Get the engine's health status.
 	HealthCheck(ctx context.Context, in *HealthCheckRequest, opts ...grpc.CallOption) (*HealthCheckResponse, error)
@@ -214,7 +215,8 @@ type ScriptServiceServer interface {
 	ListScripts(context.Context, *ListScriptsRequest) (*ListScriptsResponse, error)
 	// Not in the trait: delete a stored script with every version ("scripts:delete" permission),
 	// freeing its share of store.max_bytes. Executions already running finish; compiling the id
-	// again starts over at version 1. NOT_FOUND when there is no such script.
+	// again continues after its last version (a deleted id's versions are never reused, so an
+	// (id, version) always names one source). NOT_FOUND when there is no such script.
 	DeleteScript(context.Context, *DeleteScriptRequest) (*DeleteScriptResponse, error)
 	// Get the engine's health status.
 	HealthCheck(context.Context, *HealthCheckRequest) (*HealthCheckResponse, error)

@@ -473,7 +473,8 @@ export declare const ScriptService: GenService<{
   /**
    * Not in the trait: delete a stored script with every version ("scripts:delete" permission),
    * freeing its share of store.max_bytes. Executions already running finish; compiling the id
-   * again starts over at version 1. NOT_FOUND when there is no such script.
+   * again continues after its last version (a deleted id's versions are never reused, so an
+   * (id, version) always names one source). NOT_FOUND when there is no such script.
    *
    * @generated from rpc scriptengine.v1.ScriptService.DeleteScript
    */
