@@ -57,6 +57,9 @@ const BY_CODE: Partial<Record<Code, number>> = {
   [Code.Aborted]: EXIT.CONFLICT,
 };
 
+/** OpenSSL's errors for a first reply that is not a TLS record: the server speaks plaintext. */
+const PLAINTEXT_REPLY = /SSL routines:[^:]*:(wrong version number|packet length too long|http request)/i;
+
 let interruptedByUser = false;
 /** Notes that SIGINT/SIGTERM arrived: only then is a CANCELLED call the user's doing (exit 130). */
 export function noteInterrupted(): void {
@@ -109,6 +112,11 @@ export function describeError(err: unknown, address: string, probe: { http2OnlyP
     let message = e.rawMessage.replace(/\s+/g, " ").trim().replace(/\s*Resolution note:$/, "");
     // grpc-js adds its internals to a deadline: "Deadline exceeded after 14.994s,LB pick: 0.001s,remote_addr=…".
     if (e.code === Code.DeadlineExceeded) message = message.replace(/^(Deadline exceeded after [\d.]+s),.*$/, "$1");
+    // OpenSSL's answer to a plaintext reply ("…:wrong version number:../deps/openssl/…") says
+    // nothing an operator can act on: say what it means, as the opposite case does.
+    if ((e.code === Code.Unavailable || reset) && !e.reason && PLAINTEXT_REPLY.test(message)) {
+      message = `the TLS handshake failed: the server does not speak TLS (${/^https:/i.test(address) ? "use an http:// address" : "drop --tls and any --ca, --cert, SE_TLS, SE_CA, SE_CERT"})`;
+    }
     if ((e.code === Code.Unavailable || reset) && !e.reason) message = `cannot reach ${address}: ${message}`;
     if (e.code === Code.Unavailable && (probe.http2OnlyPort || nodeCode(e.cause)?.startsWith("HPE_"))) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";
     else if (probe.tlsPort) message += ` (the server speaks TLS: ${/^http:/i.test(address) ? "use an https:// address" : "add --tls"}, and --ca FILE for a private CA)`;

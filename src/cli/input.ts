@@ -1,7 +1,7 @@
 // Reading what the user gives: script files (or stdin) and durations.
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
-import { MAX_TIMER_MS, parseDuration } from "../config/load.ts";
+import { MAX_TIMER_MS, maxDurationText, parseDuration } from "../config/load.ts";
 import { CliError } from "./exit.ts";
 
 /** The longest timer Node keeps: a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
@@ -10,8 +10,10 @@ export { MAX_TIMER_MS };
 /** Parses "30s", "500ms", "2m"; a bare number is milliseconds. At most `maxMs`. */
 export function durationMs(text: string, flag: string, maxMs: number = MAX_TIMER_MS): number {
   const ms = /^\d+$/.test(text) ? Number(text) : parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new CliError(`${flag} expects a duration such as 5s or 500ms, got ${JSON.stringify(text)}`);
-  if (!(ms <= maxMs)) throw new CliError(`${flag} must be at most ${maxMs} ms (about ${Math.floor(maxMs / 86_400_000)} days), got ${JSON.stringify(text)}`);
+  if (ms === undefined) throw new CliError(`${flag} expects a duration such as 5s or 500ms, got ${JSON.stringify(text)}`);
+  // "0s" is a duration, just not one a deadline or an interval can be.
+  if (ms <= 0) throw new CliError(`${flag} must be a positive duration such as 5s or 500ms, got ${JSON.stringify(text)}`);
+  if (!(ms <= maxMs)) throw new CliError(`${flag} must be at most ${maxDurationText(maxMs)}, got ${JSON.stringify(text)}`);
   return ms;
 }
 

@@ -3,7 +3,7 @@
 // the script printed last is what tells why it timed out.
 import { ConnectError } from "@connectrpc/connect";
 import { ScriptEngineError, toScriptEngineError } from "../../clients/ts/src/index.ts";
-import { printableLines } from "./output.ts";
+import { count, printableLines } from "./output.ts";
 
 /** The lines to print after an error's line: each stream's tail under a heading, or "". */
 export function outputTailText(err: unknown): string {
@@ -13,7 +13,7 @@ export function outputTailText(err: unknown): string {
   if (!out) return "";
   const part = (name: string, tail: string, bytes: bigint, cut: boolean) => {
     if (tail === "") return "";
-    const size = cut ? `its last ${Buffer.byteLength(tail)} of ${bytes} bytes` : `all ${bytes} bytes`;
+    const size = cut ? `its last ${Buffer.byteLength(tail)} of ${count(bytes, "byte")}` : `all ${count(bytes, "byte")}`;
     const text = printableLines(tail);
     return `scriptengine: the script's ${name} before it stopped (${size}):\n${text}${text.endsWith("\n") ? "" : "\n"}`;
   };

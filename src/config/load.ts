@@ -53,6 +53,17 @@ function exactDuration(text: string): number | undefined {
 
 const DURATION_UNITS = [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const;
 
+/**
+ * A duration's upper bound in milliseconds, then roughly in the largest unit a value may be written
+ * in (h: there is no "d") and in days, both rounded down so that neither overstates it:
+ * "2147483647 ms (about 596h, 24.8 days)".
+ */
+export function maxDurationText(ms: number): string {
+  if (ms < 3_600_000) return `${ms} ms`;
+  const days = Math.floor((ms / 86_400_000) * 10) / 10;
+  return `${ms} ms (about ${Math.floor(ms / 3_600_000)}h${days >= 1 ? `, ${days} days` : ""})`;
+}
+
 /** A duration bound as a value would be written: "1s", "1h", "100ms" (bare milliseconds are refused as input). */
 function durationText(ms: number): string {
   if (ms === 0) return "0s";
@@ -91,7 +102,7 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
       const ms = typeof raw === "string" ? exactDuration(raw) : undefined;
       if (ms === undefined) return fail('a duration such as "30s" or "500ms"');
       // Node runs a longer timer after 1 ms: a grace of "1000h" would end calls at once.
-      if (!(ms <= MAX_TIMER_MS)) throw new ConfigError(key, `must be at most ${MAX_TIMER_MS} ms (about 24 days), got ${JSON.stringify(raw)}`);
+      if (!(ms <= MAX_TIMER_MS)) throw new ConfigError(key, `must be at most ${maxDurationText(MAX_TIMER_MS)}, got ${JSON.stringify(raw)}`);
       // Checked as written, then whole: rounded first, 0.9995s passed a 1s minimum as 1s.
       return Math.round(bounded(ms, (raw as string).trim(), durationText));
     }
@@ -165,7 +176,11 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
     if (seenNames.has(e.name)) throw new ConfigError(`${at}.name`, `the name ${JSON.stringify(e.name)} is given to two principals`);
     seenNames.add(e.name);
     const clientCertNames = clientCertNamesFrom(`${at}.client_cert_names`, e.client_cert_names, seenCertNames);
+    // Two sources of one secret: whichever won, the other would be silently ignored.
+    if (e.token !== undefined && e.token_env !== undefined) throw new ConfigError(`${at}.token_env`, "only one of token and token_env may be given");
     let token = e.token;
+    // The key a bad token is reported under: the one it came from.
+    const tokenKey = `${at}.${e.token_env !== undefined ? "token_env" : "token"}`;
     if (e.token_env !== undefined) {
       if (typeof e.token_env !== "string") throw new ConfigError(`${at}.token_env`, "expected a variable name");
       tokenEnvs.add(e.token_env);
@@ -175,14 +190,15 @@ function principalsFrom(raw: unknown, env: NodeJS.ProcessEnv, tokenEnvs: Set<str
     // A principal named only by client certificates has no token.
     if (token === undefined && clientCertNames) return { ...principalRights(at, e), name: e.name, clientCertNames };
     if (typeof token !== "string" || token.length < 16) {
-      throw new ConfigError(`${at}.token`, "expected a secret of at least 16 characters (token or token_env), or client_cert_names");
+      const what = e.token_env !== undefined ? `environment variable ${JSON.stringify(e.token_env)} to hold a secret of at least 16 characters` : "a secret of at least 16 characters (token or token_env), or client_cert_names";
+      throw new ConfigError(tokenKey, `expected ${what}`);
     }
     // A header carries visible ASCII only (callers' tokens are trimmed, HTTP/1.1 reads bytes as
     // latin1, HTTP/2 stacks drop other values): any other token could never authenticate.
     if (!/^[\x21-\x7e]+$/.test(token)) {
-      throw new ConfigError(`${at}.${e.token_env !== undefined ? "token_env" : "token"}`, "a token must be visible ASCII characters only (no spaces, tabs, newlines or non-ASCII letters)");
+      throw new ConfigError(tokenKey, "a token must be visible ASCII characters only (no spaces, tabs, newlines or non-ASCII letters)");
     }
-    if (seenTokens.has(token)) throw new ConfigError(`${at}.token`, "the same token is given to two principals");
+    if (seenTokens.has(token)) throw new ConfigError(tokenKey, "the same token is given to two principals");
     seenTokens.add(token);
     return { ...principalRights(at, e), name: e.name, token, ...(clientCertNames && { clientCertNames }) };
   });

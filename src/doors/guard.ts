@@ -54,6 +54,16 @@ export interface GuardOptions {
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
+/** Node's errors for a write to a stream already destroyed or ended: the caller went away mid-response. */
+const WRITE_AFTER_DESTROY = new Set(["ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END", "ERR_HTTP2_INVALID_STREAM"]);
+function writeAfterDestroy(err: unknown): boolean {
+  // The error itself, or one level down (an error that wraps it).
+  for (let e = err, depth = 0; e instanceof Error && depth < 2; e = e.cause, depth++) {
+    if (WRITE_AFTER_DESTROY.has(String((e as { code?: unknown }).code))) return true;
+  }
+  return false;
+}
+
 export function guard<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, options: GuardOptions): ServiceImpl<S> {
   const out: Record<string, AnyImpl> = {};
   for (const method of service.methods) {
@@ -66,6 +76,11 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
       // is recorded as such (the caller no longer listens to what it is told).
       const left = ctx?.timeoutMs();
       if (e?.code === Code.Canceled && left !== undefined && left <= 0) e = serviceError("TIMEOUT", "the call's deadline passed", { cause: err });
+      // A plain error once the caller has gone (connect-node writing to a destroyed stream) is the
+      // caller leaving, not a failure of ours: CANCELLED (or its deadline), as grpc-js reports it.
+      else if (e && (e.code === Code.Internal || e.code === Code.Unknown) && !(err instanceof ConnectError) && (ctx?.signal.aborted || writeAfterDestroy(err))) {
+        e = ctx?.signal.aborted ? abortedWith(ctx.signal) : serviceError("CANCELLED", "the call was cancelled", { cause: err });
+      }
       const code = e?.code ?? 0;
       options.onCallDone?.(name, code, ms);
       call?.end(code, e);

@@ -19,7 +19,7 @@ import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import { createServer } from "node:net";
 import type { Logger } from "../log.ts";
 import { ListenError } from "../doors/listen-error.ts";
-import { diagToLog } from "./diag-log.ts";
+import { diagToLog, watchMetricsExportErrors } from "./diag-log.ts";
 import { executionTelemetry, type ExecutionTelemetry } from "./execution.ts";
 import { observeServer, type ObservedSources } from "./metrics.ts";
 import { rpcTelemetry, type RpcTelemetry } from "./rpc.ts";
@@ -126,6 +126,8 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
     spanProcessors: overrides.spanProcessors ?? (tracesOff(env) ? [] : undefined),
     metricReaders: overrides.metricReaders,
   });
+  // The SDK built its metric readers from the environment; it keeps them only in a private field.
+  watchMetricsExportErrors((sdk as unknown as { _meterProviderConfig?: { readers?: unknown[] } })._meterProviderConfig?.readers ?? []);
   sdk.start();
   log.info("telemetry started", {
     traces: overrides.spanProcessors ? "custom" : env.OTEL_TRACES_EXPORTER ?? "otlp",

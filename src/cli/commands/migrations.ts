@@ -20,7 +20,7 @@ import {
 } from "../../../clients/ts/src/index.ts";
 import { action, optionsOf, withClient } from "../action.ts";
 import { CliError, EXIT } from "../exit.ts";
-import { enumName, err, fmtDuration, fmtTime, json, out, pairs, printable, table } from "../output.ts";
+import { count, enumName, err, fmtDuration, fmtTime, json, out, pairs, printable, table } from "../output.ts";
 import { progressBar } from "../progress.ts";
 
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
@@ -134,7 +134,7 @@ export function migrationCommands(program: Command): void {
         const failed = results.filter((r) => !ok(r)).length;
         if (!o.json) {
           if (results.length > 0) out(resultRows(results));
-          out(`${results.length} tools: ${results.length - failed} ok, ${failed} failed`);
+          out(`${count(results.length, "tool")}: ${results.length - failed} ok, ${failed} failed`);
         }
         return failed > 0 ? EXIT.FAILED : EXIT.OK;
       }),

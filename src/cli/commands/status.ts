@@ -6,7 +6,7 @@ import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { resolveConnection } from "../connection.ts";
 import { CliError, EXIT, describeError } from "../exit.ts";
 import { durationMs } from "../input.ts";
-import { enumName, err, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
+import { count, enumName, err, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
 
 /** How long `metrics --watch` keeps polling an unreachable server (as `events` keeps reconnecting). */
 export const WATCH_RETRY_MS = 10_000;
@@ -41,10 +41,10 @@ export function metricsView(m: PerformanceMetrics): string {
     ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})`],
     ["latency", `p50 ${fmtDuration(m.latencyP50)} · p95 ${fmtDuration(m.latencyP95)} · p99 ${fmtDuration(m.latencyP99)} · avg ${fmtDuration(m.averageExecutionTime)}`],
     ["pool", `${m.busyIsolates}/${m.poolSize} isolates busy · queue ${m.queueLength} · active ${m.activeConnections}`],
-    ["cache", `${m.cacheSize} scripts · ${m.cacheHits} hits / ${m.cacheMisses} misses (${pct(m.cacheHitRate)}) · ${m.totalCompilations} compilations`],
-    ["recycling", `${m.isolateRecycles} isolate recycles · ${m.workerRestarts} worker restarts`],
+    ["cache", `${count(m.cacheSize, "script")} · ${count(m.cacheHits, "hit")} / ${count(m.cacheMisses, "miss", "misses")} (${pct(m.cacheHitRate)}) · ${count(m.totalCompilations, "compilation")}`],
+    ["recycling", `${count(m.isolateRecycles, "isolate recycle")} · ${count(m.workerRestarts, "worker restart")}`],
     // A subscriber that falls behind loses events (or, under on_lag = "disconnect", its stream).
-    ["events", `${m.eventSubscribers} subscribers · ${m.laggedEvents} missed by lagging subscribers · ${m.lagDisconnects} lag disconnects`],
+    ["events", `${count(m.eventSubscribers, "subscriber")} · ${m.laggedEvents} missed by lagging subscribers · ${count(m.lagDisconnects, "lag disconnect")}`],
     ["store", `${fmtBytes(m.storedScriptBytes)} of scripts stored`],
     ["process", `${fmtBytes(m.memoryUsage)} memory · ${m.cpuUsage.toFixed(1)}% cpu · up ${fmtDuration(m.uptime)}`],
     ["at", fmtTime(m.timestamp)],
