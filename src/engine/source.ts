@@ -1,10 +1,11 @@
 /** Source handling shared by host and worker: hashing, cache keys, TypeScript stripping, kind detection. */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { CompileError } from './errors.ts';
 import type { Diagnostic, ScriptKind, ScriptLanguage } from './types.ts';
 import { parseJs } from './acorn-parser.ts';
 import { MAX_WRAPPED_SOURCE, moduleAsScript } from './module-script.ts';
+import type { StripReply, StripRequest, StripThreadData } from './type-strip-thread.ts';
 
 export function sourceHash(source: string): string {
   return createHash('sha256').update(source).digest('hex');
@@ -168,138 +169,115 @@ export function strictPrologue(code: string): boolean {
   }
 }
 
-interface TypeStripper { transformSync(source: string, options: { mode: 'strip-only' }): { code: string } }
 /**
- * amaro's own error: its position and whether the syntax is the cause. The position is the one its
- * report draws: line 1-based (ended by \n, \r\n or \r only), column 0-based in terminal cells
- * (a tab is 4, a wide character 2, a combining mark 0, and an astral one a cell more).
+ * How long stripTypes waits for the type stripper, in ms. amaro's parser backtracks exponentially on
+ * some tiny sources (`'const x = ' + 'a ? (b): c => '.repeat(n) + 'd : e;'`: 0.3 s at 240 bytes,
+ * 4 s at 300, 95 s at 350), and it ran on the caller's thread with no bound: a worker hung until the
+ * supervisor killed it (its neighbours failing with it), the server's own thread during a migration.
+ * Realistic TypeScript strips far faster: 1 MiB of this project's own sources (the default
+ * max_source_size) in 0.15-0.45 s, 0.9 s at worst with two cores six times oversubscribed; 4 MiB in
+ * 0.5-1.25 s. A source over a few MiB of TypeScript may be refused (the message says so).
+ * The bound stays under the supervisor's default hang grace (hangGraceMs: 2 s past an execution's
+ * time limit, which its compilation shares), so that a worker that waited it out answers before it
+ * is taken for hung, even for a time limit near 0 (a thread's first start comes on top: ~0.1-0.8 s);
+ * and well under its heartbeat timeout (5 s), which covers a compile-only request.
  */
-interface StripperError { code?: string; message?: string; startLine?: number; startColumn?: number }
+export const STRIP_TIME_BOUND_MS = 1500;
 
-const require = createRequire(import.meta.url);
-let stripper: TypeStripper | undefined;
+interface StripThread { worker: Worker; port: MessagePort; flag: Int32Array; nextId: number }
+let thread: StripThread | undefined;
 
 /**
- * amaro (the type stripper Node itself bundles), loaded by this module so that it can be loaded
- * again: its WebAssembly instance overflows its stack on deeply nested source, and after such a
- * trap every later call fails ("memory access out of bounds") until a fresh instance is made.
- * Node's own stripTypeScriptTypes cannot be reset, and reports no position either.
+ * The type stripper's thread (type-strip-thread.ts), started on first use and kept, unref'd so that
+ * it never keeps a process alive. One that dies (error, exit) or is terminated is replaced on the
+ * next call. Its heap is bounded like this process's (a V8 heap flag holds for every isolate of
+ * the process: 256 MiB in a worker) and its memory counts in the worker's RSS budget (TypeScript
+ * runs took a worker from 69 to 96 MiB, 86 with amaro on the worker's own thread). No lower maxOldGenerationSizeMb is set: a large source
+ * exhausting it in one allocation was a fatal error of the whole process (V8's "Reached heap
+ * limit", which the supervisor reads as a script's). Its stack is about a main thread's (V8's
+ * 984 KiB and the 192 KiB Node keeps back; a thread's default is 4 MiB), so that TypeScript nests
+ * as deep before "nests too deeply" as it did on the caller's thread.
  */
-function loadStripper(): TypeStripper {
-  for (const key of Object.keys(require.cache)) if (key.includes('/node_modules/amaro/')) delete require.cache[key];
-  return require('amaro') as TypeStripper;
+function stripThread(): StripThread {
+  if (thread) return thread;
+  const { port1, port2 } = new MessageChannel();
+  const flag = new Int32Array(new SharedArrayBuffer(12));
+  const worker = new Worker(new URL('./type-strip-thread.ts', import.meta.url), {
+    workerData: { port: port2, flag } satisfies StripThreadData,
+    transferList: [port2],
+    resourceLimits: { stackSizeMb: 1.15 },
+  });
+  const t: StripThread = { worker, port: port1, flag, nextId: 0 };
+  const gone = () => {
+    if (thread === t) thread = undefined;
+    port1.close();
+  };
+  worker.on('error', gone).on('exit', gone).unref();
+  port1.unref();
+  thread = t;
+  return t;
 }
 
-/** Types become spaces (positions are kept); a syntax error says where. */
+/**
+ * Hashes of sources the stripper did not finish within the bound (the last few): refused at once
+ * when they come again, not after another full wait (a migration strips a tool's source several
+ * times on the server's own thread; a caller may resend one). Checked only when there is any. Only
+ * sources up to TOO_COMPLEX_MAX_LENGTH are kept: realistic TypeScript that short strips in ~10-50 ms,
+ * so its timing out is the source's doing, not a loaded host's, and is so again.
+ */
+const tooComplex = new Set<string>();
+const TOO_COMPLEX_KEPT = 32;
+const TOO_COMPLEX_MAX_LENGTH = 64 * 1024;
+
+function tooComplexError(): CompileError {
+  return new CompileError(`TypeScript: stripping the types took longer than ${STRIP_TIME_BOUND_MS} ms (the source is too complex, or too large, for the type stripper); `
+    + 'simplify it (conditional expressions whose branches read as arrow functions with return types, `a ? (b): c => d : e`, are a known cause) or send it as JavaScript', 0, 0);
+}
+
+/**
+ * Types become spaces (positions are kept); a syntax error says where. amaro runs on its own thread
+ * (stripThread), this one blocked until it replies or STRIP_TIME_BOUND_MS have passed: then the
+ * thread is terminated (that stops its WebAssembly too) and the source refused as too complex.
+ */
 export function stripTypes(source: string): string {
-  stripper ??= loadStripper();
-  try {
-    return stripper.transformSync(source, { mode: 'strip-only' }).code;
-  } catch (e) {
-    const err = e as StripperError;
-    if (err.code === 'InvalidSyntax' || err.code === 'UnsupportedSyntax') {
-      const [line, column] = err.startLine ? v8Position(source, err.startLine, err.startColumn ?? 0) : [0, 0];
-      throw new CompileError(`TypeScript: ${String(err.message)}`, line, column);
-    }
-    // A trap may leave the instance unusable (see loadStripper).
-    stripper = undefined;
-    // Deep nesting runs its stack out: a RangeError, or a trap "memory access out of bounds". A
-    // panic is a trap "unreachable": in practice an error it cannot draw, too far along its line.
-    if ((e as Error | null)?.name === 'RuntimeError' && (e as Error).message === 'unreachable') throw unplaceable(source);
-    throw new CompileError('TypeScript: the source nests too deeply to strip its types', 0, 0);
+  const hash = tooComplex.size > 0 && source.length <= TOO_COMPLEX_MAX_LENGTH ? sourceHash(source) : undefined;
+  if (hash !== undefined && tooComplex.has(hash)) throw tooComplexError();
+  const t = stripThread();
+  const id = ++t.nextId;
+  let seen = Atomics.load(t.flag, 0);
+  t.port.postMessage({ id, source } satisfies StripRequest);
+  // A thread just started loads amaro first (~0.1-0.8 s): its start has a bound of its own, so that
+  // the first source is not given less time than the others.
+  if (Atomics.load(t.flag, 1) === 0 && Atomics.wait(t.flag, 1, 0, STRIP_TIME_BOUND_MS) === 'timed-out' && Atomics.load(t.flag, 1) === 0) {
+    dropThread(t);
+    throw new CompileError(`TypeScript: the type stripper did not start within ${STRIP_TIME_BOUND_MS} ms; try again`, 0, 0);
   }
+  const deadline = performance.now() + STRIP_TIME_BOUND_MS;
+  for (;;) {
+    if (Atomics.wait(t.flag, 0, seen, Math.max(0, deadline - performance.now())) === 'timed-out') break;
+    seen = Atomics.load(t.flag, 0);
+    let reply: StripReply | undefined;
+    do reply = receiveMessageOnPort(t.port)?.message as StripReply | undefined;
+    while (reply && reply.id !== id);
+    if (!reply) continue;
+    if ('code' in reply) return reply.code;
+    throw new CompileError(reply.error.message, reply.error.line, reply.error.column);
+  }
+  dropThread(t);
+  // A thread that never took the source up had died (its exit is only heard once this thread is free).
+  if (Atomics.load(t.flag, 2) !== id) throw new CompileError('TypeScript: the type stripper stopped before it read the source; try again', 0, 0);
+  if (source.length <= TOO_COMPLEX_MAX_LENGTH) {
+    tooComplex.add(hash ?? sourceHash(source));
+    if (tooComplex.size > TOO_COMPLEX_KEPT) tooComplex.delete(tooComplex.values().next().value!);
+  }
+  throw tooComplexError();
 }
 
-/** amaro panics drawing a syntax error past this column (in its cells) of a line: minified TypeScript. */
-const AMARO_MAX_COLUMN = 65_535;
-
-/**
- * The panic's error when it names no place: the first line that draws past AMARO_MAX_COLUMN (cells
- * estimated from above: a tab 4, from U+1100, where wide characters start, 2) holds the error.
- */
-function unplaceable(source: string): CompileError {
-  for (let start = 0; ;) {
-    AMARO_LINE_END.lastIndex = start;
-    const m = AMARO_LINE_END.exec(source);
-    const end = m?.index ?? source.length;
-    if (end - start > AMARO_MAX_COLUMN / 4 && cellsAtMost(source.slice(start, end)) > AMARO_MAX_COLUMN) {
-      const line = (source.slice(0, start).match(V8_LINE_END)?.length ?? 0) + 1;
-      return new CompileError(`TypeScript: a syntax error past column ${AMARO_MAX_COLUMN} of line ${line}, whose place the type stripper cannot tell (the line is ${end - start} characters long)`, line, 0);
-    }
-    if (!m) return new CompileError('TypeScript: the type stripper failed on this source and gave no reason', 0, 0);
-    start = end + m[0].length;
-  }
-}
-
-function cellsAtMost(line: string): number {
-  let cells = 0;
-  for (const c of line) cells += c === '\t' ? 4 : c.codePointAt(0)! >= 0x1100 ? 2 : 1;
-  return cells;
-}
-
-const AMARO_LINE_END = /\r\n|\r|\n/g;
-const V8_LINE_END = /\r\n|[\r\n\u2028\u2029]/g;
-
-/**
- * amaro's (line, cell column) as V8 gives a JS error's: 1-based line (U+2028/U+2029 end one too)
- * and 1-based column in UTF-16 units, so that a TS and a JS error point the same way.
- */
-function v8Position(source: string, amaroLine: number, cells: number): [number, number] {
-  let start = 0;
-  AMARO_LINE_END.lastIndex = 0;
-  for (let n = 1, m; n < amaroLine && (m = AMARO_LINE_END.exec(source)); n++) start = m.index + m[0].length;
-  AMARO_LINE_END.lastIndex = start;
-  const end = AMARO_LINE_END.exec(source)?.index ?? source.length;
-  const offset = start + offsetAtCells(source.slice(start, end), cells);
-  let line = 1;
-  let lineStart = 0;
-  V8_LINE_END.lastIndex = 0;
-  for (let m; (m = V8_LINE_END.exec(source)) && m.index < offset;) {
-    line++;
-    lineStart = m.index + m[0].length;
-  }
-  return [line, offset - lineStart + 1];
-}
-
-/**
- * The UTF-16 offset in a line of what amaro draws `cells` cells in. The width of a character is
- * amaro's own (its Unicode tables, its tab), so it is asked: the longest prefix of the line it
- * draws no wider (zero-width characters before the token belong to the prefix) is found by halving:
- * a few calls on text no longer than the line, on the error path only. If asking fails, the cells
- * are taken as units.
- */
-function offsetAtCells(line: string, cells: number): number {
-  if (/^[\x20-\x7e]*$/.test(line)) return Math.min(cells, line.length); // one cell a unit: nothing to ask
-  const starts: number[] = []; // code point boundaries: a prefix never splits a surrogate pair
-  for (let i = 0; i <= line.length; i++) {
-    const low = line.charCodeAt(i) >= 0xdc00 && line.charCodeAt(i) <= 0xdfff;
-    const afterHigh = line.charCodeAt(i - 1) >= 0xd800 && line.charCodeAt(i - 1) <= 0xdbff;
-    if (!(low && afterHigh)) starts.push(i);
-  }
-  let lo = 0;
-  let hi = starts.length - 1;
-  try {
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (cellsOf(line.slice(0, starts[mid])) <= cells) lo = mid;
-      else hi = mid - 1;
-    }
-  } catch {
-    return Math.min(cells, line.length);
-  }
-  return starts[lo];
-}
-
-/** How many cells amaro draws this text in: the column of a syntax error right after it in a comment. */
-function cellsOf(text: string): number {
-  try {
-    stripper!.transformSync(`/*${text.replaceAll('*', ' ')}*/)`, { mode: 'strip-only' });
-  } catch (e) {
-    const err = e as StripperError;
-    if (err.code === 'InvalidSyntax' && err.startLine === 1 && typeof err.startColumn === 'number') return err.startColumn - 4;
-    stripper = undefined; // a trap leaves the instance unusable (see loadStripper)
-  }
-  throw new Error('amaro drew no column for the probe');
+/** Ends a thread stuck on a source (termination stops its WebAssembly too): the next call starts another. */
+function dropThread(t: StripThread): void {
+  void t.worker.terminate().catch(() => {});
+  if (thread === t) thread = undefined;
+  t.port.close();
 }
 
 /**
