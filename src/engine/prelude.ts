@@ -20,7 +20,8 @@
  *
  * install(hostLog, hostTool, hostTimer, memoryBytes) -> api(op, a, b), where op is one of API_OP:
  *   begin(payloadJson), finish(target, isModule), start(target, isModule), take(), wait(),
- *   reply(callId, envelopeJson), fire(timerId), memoryError(), adopt(memoryBytes) (once, in a context made from the snapshot)
+ *   reply(callId, envelopeJson), fire(timerId), memoryError(), adopt(memoryBytes) (once, in a context made from the snapshot),
+ *   touched() (after the run: 1 when it changed what V8's per-isolate protectors guard, see touched)
  * The three host functions are plain sync ivm.Callbacks (an ivm.Reference handed to a fresh context
  * costs the context its own copy of the Reference class: ~10 % of a warm execution's CPU). What
  * completes later is delivered by the worker calling `api` again: reply() for a tool, fire() for a timer.
@@ -37,7 +38,7 @@ import { NORMALIZE_BREAKS, NORMALIZE_MAX_RUN, NORMALIZE_PIECE } from './normaliz
 import { MAX_QUOTED_TOOL_NAME } from './errors.ts';
 
 /** The operations of the function install() returns (see `api` at the end of the prelude). */
-export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6, memoryError: 7, adopt: 8 } as const;
+export const API_OP = { begin: 0, finish: 1, start: 2, take: 3, wait: 4, reply: 5, fire: 6, memoryError: 7, adopt: 8, touched: 9 } as const;
 
 /** Tool calls one execution has at the host at once; the worker holds the prelude to it. */
 export const MAX_TOOLS_IN_FLIGHT = 8;
@@ -109,7 +110,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const O = Object, R = Reflect;
   const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty, freeze = O.freeze;
   const getOwnPropertyNames = O.getOwnPropertyNames, getOwnPropertyDescriptor = O.getOwnPropertyDescriptor;
-  const isFrozen = O.isFrozen, objToString = O.prototype.toString, reflectGet = R.get;
+  const isFrozen = O.isFrozen, objToString = O.prototype.toString, reflectGet = R.get, reflectOwnKeys = R.ownKeys;
   const JSONstringify = JSON.stringify, JSONparse = JSON.parse;
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
   const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor, MathCeil = Math.ceil, MathTrunc = Math.trunc;
@@ -2676,7 +2677,12 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const toolChecked = function (k, v) { jsonChecked(k, v); finiteRaw(v); return v; };
   function callTool(name, args) {
     ops++;
-    if (typeof name !== 'string' || !cfg || !apply(mapHas, cfg.allowed, [name])) {
+    // A name that is no string is refused as such: shown as the string it makes (a toString saying "fs"),
+    // the refusal would name a tool the script may well have.
+    if (typeof name !== 'string') {
+      return PromiseC.reject(toolError('ToolNotAllowedError', 'the tool name must be a string, not ' + (name === null ? 'null' : typeof name), true));
+    }
+    if (!cfg || !apply(mapHas, cfg.allowed, [name])) {
       // Quoted and clipped as the host words it (engine/errors.ts toolNotAvailable): the name is the
       // script's, and the message may become an event's detail. Told to the host all the same, clipped
       // (it refuses such a name at once, and counts it): a refusal the script catches is announced as
@@ -2684,7 +2690,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       let shown;
       try { shown = StringC(name); } catch { shown = typeof name; }
       if (shown.length > ${MAX_QUOTED_TOOL_NAME}) shown = apply(strSlice, shown, [0, ${MAX_QUOTED_TOOL_NAME}]) + '…';
-      if (typeof name === 'string' && cfg) hostTool(shown, 'null');
+      if (cfg) hostTool(shown, 'null');
       return PromiseC.reject(toolError('ToolNotAllowedError', 'tool ' + JSONstringify(shown) + ' is not available to this script', true));
     }
     // No argument crosses as '' (not JSON), so that the host tells ctx.tools.x() from ctx.tools.x(null).
@@ -2949,9 +2955,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // timeout), so take() then says whether it settled. wait() is the async fallback for a script still
   // waiting on host callbacks (tools, timers).
   let settled = null, pending = null;
-  async function settleLater(value) {
+  // A thenable's then is read once (start reads it to decide): it is called as the standard's
+  // NewPromiseResolveThenableJob calls it, in a microtask, with resolve functions it may call once.
+  const settleThenable = (value, then) => new PromiseC((res, rej) => {
+    apply(promiseThen, apply(promiseResolve, PromiseC, []), [() => { try { apply(then, value, [res, rej]); } catch (e) { rej(e); } }]);
+  });
+  async function settleLater(value, then) {
     let env;
-    try { env = result(await value); } catch (e) { env = describe(e); }
+    try { env = result(await settleThenable(value, then)); } catch (e) { env = describe(e); }
     settled = env = sealed(env);
     return env;
   }
@@ -2962,14 +2973,15 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   function start(target, form) {
     settled = null;
-    let value;
+    let value, then;
     try {
       if (form === ${MODULE_FORM.script}) value = target;
       else if (form === ${MODULE_FORM.module}) value = callMain(target);
       else if (form === ${MODULE_FORM.wrapped}) value = callMain(target());
       // Its top-level awaits settle first, as a module's evaluation does before its exports are used.
       else value = apply(promiseThen, target(), [callMain]);
-      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then !== 'function') {
+      if (value !== null && (typeof value === 'object' || typeof value === 'function')) then = value.then;
+      if (typeof then !== 'function') {
         settled = sealed(result(value));
         return settled;
       }
@@ -2977,7 +2989,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       settled = sealed(describe(e));
       return settled;
     }
-    pending = settleLater(value);
+    pending = settleLater(value, then);
     return '';
   }
   // The async path (several isolates per worker): one call, a promise of the envelope.
@@ -3004,6 +3016,68 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     if (typeof F16 === 'function' && !apply(wsHas, taProtos, [F16.prototype])) guardTypedArray(F16);
     guardRegExpEscape();
   }
+  // ---- V8's protectors ---------------------------------------------------------------------------
+  // V8 keeps its fast paths' guards (protectors: no elements on Object/Array.prototype, the array
+  // iterator and species lookups, Promise's then/resolve/species, RegExp's species, ...) per isolate, not
+  // per context: a script that breaks one (Object.prototype[0] = 1) would leave every later run on its
+  // isolate many times slower, and one bit per protector for them to read. After each run the worker
+  // asks touched(): anything a protector guards that differs from the state the prelude left it in, its
+  // own wrapping done (recorded here, in the snapshot: adopt changes none of it, and recording per context
+  // cost ~80 us), has the isolate retired. It reads descriptors, own keys and prototypes only, of ordinary
+  // objects: no script code runs in it. (What a run changes and puts back, or sets on one array, promise or
+  // object of its own, such as arr.constructor or Symbol.isConcatSpreadable, it does not see.)
+  const keyedWatched = bare(), partsWatched = bare(), keysSeen = bare(), protosSeen = bare(), partsSeen = bare(), kindsSeen = bare();
+  function watchedParts() {
+    const SP = StringC.prototype, NP = Number.prototype, PP = PromiseC.prototype;
+    const AIP = getPrototypeOf(apply(AP[SymIter], [], [])), IP = getPrototypeOf(AIP);
+    const MIP = getPrototypeOf(apply(MapC.prototype[SymIter], new MapC(), []));
+    const SetC = G.Set, SIP = getPrototypeOf(apply(SetC.prototype[SymIter], new SetC(), []));
+    const StrIP = getPrototypeOf(apply(SP[SymIter], '', []));
+    const arrayCtor = partOf(AP, 'constructor'), promiseCtor = partOf(PP, 'constructor');
+    // Whose own keys are compared whole (an index, Symbol.isConcatSpreadable, Symbol.match, Symbol.toPrimitive added).
+    const keyed = [OP, AP, SP, NP];
+    // Whose prototype is compared.
+    const protos = [AP, SP, NP, AIP, IP, MIP, SIP, StrIP, PP, RP, TAP];
+    // Properties compared (a data property's value, an accessor's getter).
+    const parts = [AP, SymIter, AP, 'constructor', AIP, 'next', PP, 'then', PP, 'constructor', RP, 'exec', RP, 'constructor',
+      MapC.prototype, SymIter, MIP, 'next', SetC.prototype, SymIter, SIP, 'next', SP, SymIter, StrIP, 'next',
+      SP, 'toString', SP, 'valueOf', OP, 'toString', OP, 'valueOf', TAP, 'length', TAP, 'constructor', RegExpC, SymSpecies];
+    // The constructors' statics are V8's own objects: the prelude may have put a Proxy in their place.
+    const TAC = partOf(TAP, 'constructor');
+    const statics = [arrayCtor, SymSpecies, promiseCtor, SymSpecies, promiseCtor, 'resolve', TAC, SymSpecies];
+    for (let i = 0; i < statics.length; i += 2) {
+      if (typeof statics[i] === 'function') { parts[parts.length] = statics[i]; parts[parts.length] = statics[i + 1]; }
+    }
+    return [keyed, protos, parts];
+  }
+  const kindOf = (d) => d === undefined ? 0 : hasOwn(d, 'get') ? 2 : 1;
+  function recordProtected() {
+    const w = watchedParts(), keyed = w[0], protos = w[1], parts = w[2];
+    for (let i = 0; i < keyed.length; i++) { keyedWatched[i] = keyed[i]; keysSeen[i] = reflectOwnKeys(keyed[i]); }
+    for (let i = 0; i < protos.length; i++) { protosSeen[2 * i] = protos[i]; protosSeen[2 * i + 1] = getPrototypeOf(protos[i]); }
+    for (let i = 0; i < parts.length; i++) partsWatched[i] = parts[i];
+    for (let i = 0; i < parts.length; i += 2) {
+      const d = getOwnPropertyDescriptor(parts[i], parts[i + 1]);
+      kindsSeen[i >> 1] = kindOf(d);
+      partsSeen[i >> 1] = d === undefined ? undefined : hasOwn(d, 'get') ? d.get : d.value;
+    }
+  }
+  function touched() {
+    for (let i = 0; i < keysSeen.length; i++) {
+      const now = reflectOwnKeys(keyedWatched[i]), was = keysSeen[i];
+      if (now.length !== was.length) return 1;
+      for (let j = 0; j < was.length; j++) if (now[j] !== was[j]) return 1;
+    }
+    for (let i = 0; i < protosSeen.length; i += 2) if (getPrototypeOf(protosSeen[i]) !== protosSeen[i + 1]) return 1;
+    for (let i = 0; i < partsWatched.length; i += 2) {
+      const d = getOwnPropertyDescriptor(partsWatched[i], partsWatched[i + 1]), k = kindOf(d);
+      // (The descriptor is V8's, its fields its own: neither read reaches Object.prototype.)
+      if (k !== kindsSeen[i >> 1] || (k !== 0 && (k === 2 ? d.get : d.value) !== partsSeen[i >> 1])) return 1;
+    }
+    return 0;
+  }
+  recordProtected();
+
   // One entry point, so the worker holds a single reference per context instead of one per function.
   return function api(op, a, b) {
     switch (op) {
@@ -3015,6 +3089,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       case 5: return reply(a, b);
       case 7: return lastMemoryError; // '' or the message of the latest memory_limit error the prelude vouched for
       case 8: return adopt(a);
+      case 9: return touched();
       default: return fire(a);
     }
   };

@@ -920,6 +920,17 @@ class Slot {
       // what it made (a read is skipped while deliveries overlap). Counted from the floor: all that isolate held, but a fresh context's.
       memoryBytes = run.heapBytes === undefined ? 0 : runHeap(run, run.heapBytes, true);
     }
+    this.executions++;
+    const limitHit = error !== undefined && LIMIT_KINDS.includes(error.kind);
+    const heavy = this.compiledBytes * RETAINED_PER_CODE_BYTE + this.registryBytes > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
+    let spent = iso.isDisposed || limitHit || heavy || this.executions >= RECYCLE_AFTER;
+    // An isolate kept for more runs must keep V8's protectors as a fresh one has them (see touched in the
+    // prelude). Asked once the run is over: its timers and tool waiters are gone, deliveries refused (this.run
+    // is cleared), its microtasks ran to the end of the call that took the result, and the question runs no
+    // script code, so nothing of the run's is left to run after it and put back what it changed.
+    if (!spent && prepared) {
+      try { spent = prepared.api.applySync(undefined, [API_OP.touched], { timeout: 1000 }) !== 0; } catch { spent = true; }
+    }
     if (prepared) {
       try {
         prepared.api.release();
@@ -927,10 +938,7 @@ class Slot {
       } catch { /* disposed */ }
     }
     try { transient?.release(); } catch { /* disposed */ }
-    this.executions++;
-    const limitHit = error !== undefined && LIMIT_KINDS.includes(error.kind);
-    const heavy = this.compiledBytes * RETAINED_PER_CODE_BYTE + this.registryBytes > this.memMb * 1048576 * RETIRE_HEAP_SHARE;
-    if (iso.isDisposed || limitHit || heavy || this.executions >= RECYCLE_AFTER) {
+    if (spent) {
       this.retire();
     } else {
       this.scheduleNext();
