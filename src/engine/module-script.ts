@@ -94,16 +94,37 @@ const topLevelAwait = (body: unknown) =>
   );
 
 /**
- * `arguments` outside every non-arrow function: a ReferenceError in a module, but the wrapper
- * function's own arguments object once wrapped. Arrows see their scope's, so they are walked; a
- * property name spelled `arguments` is a false match, which only means the module path.
+ * What of a module the wrapper cannot serve, read from its syntax tree (a property key, a label or a
+ * comment spelling it is none): the wrapper's own name as an identifier, `import.meta`, or
+ * `arguments` outside every non-arrow function (a ReferenceError in a module, the wrapper function's
+ * own arguments once wrapped; arrows see their scope's, so they are walked). Walked with a stack.
  */
-const topLevelArguments = (body: unknown) =>
-  anyOutside(
-    body,
-    (n) => n.type === 'Identifier' && n.name === 'arguments',
-    (n) => n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression',
-  );
+function unwrappable(program: AnyNode): string | undefined {
+  const stack: [unknown, boolean][] = [[program.body, false]];
+  while (stack.length > 0) {
+    const [v, inFunction] = stack.pop()!;
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push([x, inFunction]);
+      continue;
+    }
+    if (!v || typeof v !== 'object' || typeof (v as AnyNode).type !== 'string') continue;
+    const n = v as AnyNode;
+    if (n.type === 'MetaProperty' && (n.meta as AnyNode).name === 'import') return 'import.meta';
+    if (n.type === 'Identifier') {
+      if (n.name === EXPORTS) return `the name ${EXPORTS}`;
+      if (n.name === 'arguments' && !inFunction) return '`arguments` outside a function';
+      continue;
+    }
+    const fn = inFunction || n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression';
+    const named = !n.computed && (n.type === 'MemberExpression' ? 'property' : n.type === 'Property' || n.type === 'MethodDefinition' || n.type === 'PropertyDefinition' ? 'key' : undefined);
+    for (const key in n) {
+      if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'label' || key === named) continue;
+      const c = n[key];
+      if (c && typeof c === 'object') stack.push([c, fn]);
+    }
+  }
+  return undefined;
+}
 
 /** An expression without the parentheses around it (acorn keeps them with preserveParens). */
 function unparenthesised(node: AnyNode): AnyNode {
@@ -157,10 +178,9 @@ export function moduleAsScript(code: string): string | undefined {
     return undefined; // V8 reports the error, from the module path
   }
   const awaits = topLevelAwait(program.body);
-  // `import.meta` and the wrapper's name by text: a false match only means the module path.
-  const unwrappable = code.includes(EXPORTS) ? `the name ${EXPORTS}` : /\bimport\s*\.\s*meta\b/.test(code) ? 'import.meta' : topLevelArguments(program.body) ? '`arguments` outside a function' : undefined;
-  if (unwrappable !== undefined) {
-    if (awaits) throw new CompileError(`a module script with top-level await may not use ${unwrappable}`, 0, 0);
+  const clash = unwrappable(program);
+  if (clash !== undefined) {
+    if (awaits) throw new CompileError(`a module script with top-level await may not use ${clash}`, 0, 0);
     return undefined;
   }
   if (!awaits && code.length > MAX_WRAPPED_SOURCE) return undefined;

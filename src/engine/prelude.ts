@@ -2978,9 +2978,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       if (form === ${MODULE_FORM.script}) value = target;
       else if (form === ${MODULE_FORM.module}) value = callMain(target);
       else if (form === ${MODULE_FORM.wrapped}) value = callMain(target());
-      // Its top-level awaits settle first, as a module's evaluation does before its exports are used.
-      else value = apply(promiseThen, target(), [callMain]);
-      if (value !== null && (typeof value === 'object' || typeof value === 'function')) then = value.then;
+      // Its top-level awaits settle first, as a module's evaluation does before its exports are used. The
+      // promise is the prelude's own: awaited with the then captured at install, not one the module set.
+      else { value = apply(promiseThen, target(), [callMain]); then = promiseThen; }
+      if (then === undefined && value !== null && (typeof value === 'object' || typeof value === 'function')) then = value.then;
       if (typeof then !== 'function') {
         settled = sealed(result(value));
         return settled;
@@ -3034,7 +3035,8 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     const SetC = G.Set, SIP = getPrototypeOf(apply(SetC.prototype[SymIter], new SetC(), []));
     const StrIP = getPrototypeOf(apply(SP[SymIter], '', []));
     const arrayCtor = partOf(AP, 'constructor'), promiseCtor = partOf(PP, 'constructor');
-    // Whose own keys are compared whole (an index, Symbol.isConcatSpreadable, Symbol.match, Symbol.toPrimitive added).
+    // Whose own element and symbol keys are compared (an index, Symbol.isConcatSpreadable, Symbol.match,
+    // Symbol.toPrimitive added); a named property added (a polyfill's Array.prototype.last) guards no fast path.
     const keyed = [OP, AP, SP, NP];
     // Whose prototype is compared.
     const protos = [AP, SP, NP, AIP, IP, MIP, SIP, StrIP, PP, RP, TAP];
@@ -3051,9 +3053,25 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return [keyed, protos, parts];
   }
   const kindOf = (d) => d === undefined ? 0 : hasOwn(d, 'get') ? 2 : 1;
+  // An object's own keys that V8's protectors care about: its elements (listed first, ascending) and its
+  // symbols (listed last), as one list: a bare object with its count in n (an array's index stores could
+  // meet a setter the script put on Array.prototype).
+  function guardedKeys(o) {
+    const all = reflectOwnKeys(o), out = bare();
+    let n = 0, from = all.length;
+    for (let i = 0; i < all.length; i++) {
+      const k = all[i];
+      if (typeof k !== 'string' || k === '' || apply(charCodeAt, k, [0]) > 57 || apply(charCodeAt, k, [0]) < 48 || StringC(+k >>> 0) !== k) break;
+      out[n++] = k;
+    }
+    while (from > 0 && typeof all[from - 1] === 'symbol') from--;
+    for (let i = from; i < all.length; i++) out[n++] = all[i];
+    out.n = n;
+    return out;
+  }
   function recordProtected() {
     const w = watchedParts(), keyed = w[0], protos = w[1], parts = w[2];
-    for (let i = 0; i < keyed.length; i++) { keyedWatched[i] = keyed[i]; keysSeen[i] = reflectOwnKeys(keyed[i]); }
+    for (let i = 0; i < keyed.length; i++) { keyedWatched[i] = keyed[i]; keysSeen[i] = guardedKeys(keyed[i]); }
     for (let i = 0; i < protos.length; i++) { protosSeen[2 * i] = protos[i]; protosSeen[2 * i + 1] = getPrototypeOf(protos[i]); }
     for (let i = 0; i < parts.length; i++) partsWatched[i] = parts[i];
     for (let i = 0; i < parts.length; i += 2) {
@@ -3064,9 +3082,9 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   }
   function touched() {
     for (let i = 0; i < keysSeen.length; i++) {
-      const now = reflectOwnKeys(keyedWatched[i]), was = keysSeen[i];
-      if (now.length !== was.length) return 1;
-      for (let j = 0; j < was.length; j++) if (now[j] !== was[j]) return 1;
+      const now = guardedKeys(keyedWatched[i]), was = keysSeen[i];
+      if (now.n !== was.n) return 1;
+      for (let j = 0; j < was.n; j++) if (now[j] !== was[j]) return 1;
     }
     for (let i = 0; i < protosSeen.length; i += 2) if (getPrototypeOf(protosSeen[i]) !== protosSeen[i + 1]) return 1;
     for (let i = 0; i < partsWatched.length; i += 2) {

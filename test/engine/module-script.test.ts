@@ -34,6 +34,15 @@ describe('module scripts as classic scripts', () => {
     // The module path would not wait for a top-level await: refused where the wrapper cannot serve.
     expect(() => moduleAsScript('await 0;\nexport default () => import.meta;')).toThrow('a module script with top-level await may not use import.meta');
     expect(() => moduleAsScript('const __E = await 1;\nexport default () => __E;')).toThrow('may not use the name __E');
+    expect(() => moduleAsScript('await 0;\nexport default () => arguments;')).toThrow('may not use `arguments` outside a function');
+    // Read from the syntax tree: a longer name, a comment, a property key or member are no clash.
+    for (const source of [
+      'const __ENV__ = { mode: "x" };\nawait 0;\nexport default () => __ENV__.mode;',
+      '// import.meta is not available here\nconst v = await Promise.resolve(1);\nexport default () => v;',
+      'const o = { arguments: 1, __E: 2 };\nconst v = await Promise.resolve(o.arguments + o.__E);\nexport default () => v;',
+      'await 0;\nexport default function main() { return arguments.length; }',
+    ]) expect(moduleAsScript(source), source).toMatch(/^\(async function\(\)/);
+    expect(moduleAsScript('const __ENV__ = 1;\nexport default () => __ENV__;'), 'no await').toMatch(/^\(function\(\)/);
     // await inside a function is not top-level
     expect(moduleAsScript('export default async function main() { await 1; for await (const x of []) {} }')).toBeTypeOf('string');
   });
@@ -109,6 +118,11 @@ describe('module scripts as classic scripts', () => {
     expect(await value('for await (const x of [Promise.resolve(1), 2]) { globalThis.seen = (globalThis.seen ?? 0) + x; }\nexport default () => globalThis.seen;')).toBe(3);
     // Over MAX_WRAPPED_SOURCE too.
     expect(await value(`const v = await new Promise((r) => setTimeout(() => r(7), 5));\nexport default () => v;\n${'//'.padEnd(MAX_WRAPPED_SOURCE, '.')}`)).toBe(7);
+  });
+
+  it('awaits its top level with the prelude\'s own then, whatever the module made of Promise.prototype.then', async () => {
+    expect(await value('Promise.prototype.then = function () { return "hijacked"; };\nawait 0;\nexport default () => "ok";')).toBe('ok');
+    expect(await value('const o = { arguments: 1 };\nconst v = await Promise.resolve(o.arguments);\nexport default () => v + 1;')).toBe(2);
   });
 
   it('reports a top-level await that rejects as the script\'s error, with its line', async () => {

@@ -66,6 +66,10 @@ describe('an isolate whose run touched what a protector guards', () => {
       'Object.entries({ a: 1 }).concat(Array.from({ length: 2 }, (_, i) => i)).length + BigInt(10).toString().length',
       'const o = {}; o.constructor = 1; class A extends Array {} ; new A(3).length + JSON.stringify({ x: [1, { y: 2 }] }).length',
       'console.log("x"); "a".localeCompare("b") + "ß".normalize("NFD").length + "x".padStart(3).length',
+      // Named polyfills guard no fast path: no new isolate for each run that adds one.
+      'Array.prototype.last = function () { return this[this.length - 1]; }; [1, 2].last()',
+      'Object.defineProperty(String.prototype, "padX", { value() { return this + "x"; } }); "a".padX()',
+      'Object.prototype.hasOwnX = function (k) { return Object.hasOwn(this, k); }; ({ a: 1 }).hasOwnX("a")',
     ];
     const first = await isolateOf();
     for (let k = 0; k < 2; k++) {
