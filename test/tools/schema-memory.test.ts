@@ -80,7 +80,7 @@ describe("ToolRegistry", () => {
   /** A registry over an in-memory tool table, its schema cache already full of other schemas. */
   function registry() {
     const table = new Map<string, StoredTool>();
-    const tools = { get: (n: string) => table.get(n), count: () => table.size } as unknown as ToolRepository;
+    const tools = { get: (n: string) => table.get(n), has: (n: string) => table.has(n), count: () => table.size } as unknown as ToolRepository;
     const schemas = new SchemaValidator();
     const reg = new ToolRegistry({ config: {} as Config, engine: {} as Engine, tools, schemas });
     const flush = () => {
