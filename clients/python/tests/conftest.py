@@ -10,9 +10,12 @@ import socket
 import subprocess
 import tempfile
 import threading
+from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
+import grpc
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -128,3 +131,18 @@ class CutProxy:
     def close(self) -> None:
         self.sock.close()
         self.cut()
+
+
+@contextmanager
+def fake_server(servicer: Any, *add_to_server: Callable[[Any, grpc.Server], None]) -> Iterator[str]:
+    """A loopback gRPC server answering with ``servicer`` for the services whose generated
+    ``add_*_to_server`` functions are given; yields its address and stops it after."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    for add in add_to_server:
+        add(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(0)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent import futures
 from typing import Any, Iterator
 
 import grpc
@@ -15,6 +14,7 @@ import pytest
 
 import scriptengine_client as se
 from scriptengine.v1 import event_service_pb2_grpc, registry_service_pb2_grpc
+from conftest import fake_server
 
 SLOW = se.RetryPolicy(initial_backoff=600, max_backoff=600)
 
@@ -40,13 +40,8 @@ class Dropping(event_service_pb2_grpc.EventServiceServicer, registry_service_pb2
 @pytest.fixture
 def dropping() -> Iterator[tuple[str, Dropping]]:
     servicer = Dropping()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    event_service_pb2_grpc.add_EventServiceServicer_to_server(servicer, server)
-    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield f"127.0.0.1:{port}", servicer
-    server.stop(0)
+    with fake_server(servicer, event_service_pb2_grpc.add_EventServiceServicer_to_server, registry_service_pb2_grpc.add_RegistryServiceServicer_to_server) as address:
+        yield address, servicer
 
 
 def wait_for(cond, what: str, timeout: float = 20) -> None:

@@ -4,14 +4,13 @@ failed such a call INTERNAL "Invalid metadata" and logged to stderr (the token's
 from __future__ import annotations
 
 import asyncio
-from concurrent import futures
 from typing import Any, Iterator, Sequence
 
 import grpc
 import pytest
 
 import scriptengine_client as se
-from conftest import Server, start_server
+from conftest import Server, start_server, fake_server
 from scriptengine.v1 import event_service_pb2, event_service_pb2_grpc, script_service_pb2, script_service_pb2_grpc
 
 HEALTH = script_service_pb2.HealthCheckRequest()
@@ -99,13 +98,8 @@ class Recorder(script_service_pb2_grpc.ScriptServiceServicer, event_service_pb2_
 @pytest.fixture
 def recorder() -> Iterator[tuple[str, Recorder]]:
     servicer = Recorder()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    script_service_pb2_grpc.add_ScriptServiceServicer_to_server(servicer, server)
-    event_service_pb2_grpc.add_EventServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield f"127.0.0.1:{port}", servicer
-    server.stop(0)
+    with fake_server(servicer, script_service_pb2_grpc.add_ScriptServiceServicer_to_server, event_service_pb2_grpc.add_EventServiceServicer_to_server) as address:
+        yield address, servicer
 
 
 def test_metadata_may_be_a_mapping(recorder) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent import futures
 from typing import Any, Iterator
 
 import grpc
@@ -16,6 +15,7 @@ import pytest
 
 import scriptengine_client as se
 from scriptengine.v1 import registry_service_pb2_grpc
+from conftest import fake_server
 
 HOLD = 1.5
 
@@ -36,12 +36,8 @@ class HungRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
 @pytest.fixture
 def hung() -> Iterator[tuple[str, HungRegistry]]:
     registry = HungRegistry()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(registry, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield f"127.0.0.1:{port}", registry
-    server.stop(0)
+    with fake_server(registry, registry_service_pb2_grpc.add_RegistryServiceServicer_to_server) as address:
+        yield address, registry
 
 
 def test_watch_gives_up_on_streams_that_bring_nothing(hung) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
-from concurrent import futures
 from typing import Any, Iterator, Optional
 
 import grpc
@@ -17,6 +16,7 @@ import pytest
 import scriptengine_client as se
 from scriptengine_client import _common
 from scriptengine.v1 import event_service_pb2, event_service_pb2_grpc, script_service_pb2, script_service_pb2_grpc
+from conftest import fake_server
 
 
 def no_deadline(remaining: Optional[float]) -> bool:
@@ -46,13 +46,8 @@ class Deadlines(script_service_pb2_grpc.ScriptServiceServicer, event_service_pb2
 @pytest.fixture
 def deadlines() -> Iterator[tuple[str, Deadlines]]:
     servicer = Deadlines()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    script_service_pb2_grpc.add_ScriptServiceServicer_to_server(servicer, server)
-    event_service_pb2_grpc.add_EventServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield f"127.0.0.1:{port}", servicer
-    server.stop(0)
+    with fake_server(servicer, script_service_pb2_grpc.add_ScriptServiceServicer_to_server, event_service_pb2_grpc.add_EventServiceServicer_to_server) as address:
+        yield address, servicer
 
 
 NONE = [pytest.param(0, id="0"), pytest.param(math.inf, id="inf")]
