@@ -10,7 +10,7 @@ import { requirePermission } from "../auth/principal.ts";
 import { clipCodePoints } from "../code-points.ts";
 import type { Config } from "../config/types.ts";
 import { abortedWith, messageOf, serviceError, shuttingDownError } from "../errors.ts";
-import { followComponents, overall } from "../health/monitor.ts";
+import { followComponents, overall, statusMessage } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../log.ts";
 import { configMessage } from "./config-message.ts";
@@ -150,8 +150,9 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
           deps.log.info("engine start overtaken by shutdown", { principal: principal.name });
           throw shuttingDownError();
         }
-        const worst = overall(deps.components());
-        health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "started on request" : `${worst.name}: ${worst.message}`);
+        const parts = deps.components();
+        const worst = overall(parts);
+        health.set(worst.status, statusMessage(parts, "started on request"));
         deps.log.info("engine started on request", { principal: principal.name, status: ServiceStatus[worst.status] });
       });
       return { health: healthStatus() };

@@ -37,10 +37,10 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
       ? {
           name: "pool",
           status: saturated && stats.queueLength > 0 ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
-          message: `${stats.busyIsolates}/${stats.poolSize} isolates busy, ${stats.workers} workers`,
+          message: `${stats.busyIsolates}/${stats.poolSize} isolates busy, ${count(stats.workers, "worker")}`,
         }
       : // Stop stops the workers (Start spawns them again): the pool says so, not that it is healthy.
-        { name: "pool", status: POOL_STATUS[stats.state], message: `${stats.state}: ${stats.workers} workers` },
+        { name: "pool", status: POOL_STATUS[stats.state], message: `${stats.state}: ${count(stats.workers, "worker")}` },
     {
       name: "queue",
       // "Above" (the proto's word): with a ratio of 0 an empty queue is not DEGRADED.
@@ -55,7 +55,7 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
           : stats.recentWorkerFailures > 0
             ? ServiceStatus.DEGRADED
             : ServiceStatus.HEALTHY,
-      message: `${stats.recentWorkerFailures} worker failures recently, ${stats.workerRestarts} restarts in all`,
+      message: `${count(stats.recentWorkerFailures, "worker failure")} recently, ${count(stats.workerRestarts, "restart")} in all`,
     },
     {
       name: "store",
@@ -70,11 +70,26 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
  * The worst component status wins. A part that is not running counts as UNHEALTHY: the monitor
  * only moves between HEALTHY, DEGRADED and UNHEALTHY.
  */
+const rank = (s: ServiceStatus) => (s === ServiceStatus.HEALTHY ? 0 : s === ServiceStatus.DEGRADED ? 1 : 2);
+
 export function overall(parts: Component[]): Component {
-  const rank = (s: ServiceStatus) => (s === ServiceStatus.HEALTHY ? 0 : s === ServiceStatus.DEGRADED ? 1 : 2);
   const worst = parts.reduce((w, c) => (rank(c.status) > rank(w.status) ? c : w), { name: "engine", status: ServiceStatus.HEALTHY, message: "serving" });
   return rank(worst.status) === 2 ? { ...worst, status: ServiceStatus.UNHEALTHY } : worst;
 }
+
+/**
+ * What a status says of its components: `healthy` when all are, else each one at the worst status
+ * ("pool: 1/1 isolates busy, 1 worker; queue: 2/2 queued"), not only the first: the queue, full,
+ * is why new executions are refused, and was left out behind the busy pool.
+ */
+export function statusMessage(parts: Component[], healthy = "serving"): string {
+  const worst = rank(overall(parts).status);
+  if (worst === 0) return healthy;
+  return parts.filter((c) => rank(c.status) === worst).map((c) => `${c.name}: ${c.message}`).join("; ");
+}
+
+/** `n` and its noun, singular for one. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /**
  * A running engine's status follows its components: the monitor's tick, and a HealthCheck, whose
@@ -83,8 +98,7 @@ export function overall(parts: Component[]): Component {
 export function followComponents(health: HealthState, parts: Component[]): void {
   const s = health.status;
   if (s !== ServiceStatus.HEALTHY && s !== ServiceStatus.DEGRADED && s !== ServiceStatus.UNHEALTHY) return;
-  const worst = overall(parts);
-  health.set(worst.status, worst.status === ServiceStatus.HEALTHY ? "serving" : `${worst.name}: ${worst.message}`);
+  health.set(overall(parts).status, statusMessage(parts));
 }
 
 export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0): () => void {

@@ -5,14 +5,14 @@ import { describe, expect, it } from "vitest";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
 import type { EngineStats } from "../../src/engine/index.ts";
-import { components } from "../../src/health/monitor.ts";
+import { components, statusMessage } from "../../src/health/monitor.ts";
 
-const stats = (queueLength: number): EngineStats => ({
+const stats = (queueLength: number, over: Partial<EngineStats> = {}): EngineStats => ({
   state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0,
   latencyP50Ms: 0, latencyP95Ms: 0, latencyP99Ms: 0, averageExecutionMs: 0, active: 0, queueLength,
   poolSize: 4, busyIsolates: 0, workers: 4, isolateRecycles: 0, workerRestarts: 0, cacheSize: 0,
   cacheHits: 0, cacheMisses: 0, compilations: 0, workersRssBytes: 0, workersCpuMs: 0, recentWorkerFailures: 0,
-  sentAhead: 0, handedBack: 0, codeByReference: 0, codeResent: 0, uptimeMs: 0,
+  sentAhead: 0, handedBack: 0, codeByReference: 0, codeResent: 0, uptimeMs: 0, ...over,
 });
 
 const queueStatus = (ratio: string, queued: number) => {
@@ -35,5 +35,15 @@ describe("degraded_queue_ratio", () => {
   it("a full queue (QUEUE_FULL refusals) is DEGRADED whatever the ratio, 1 included", () => {
     expect(queueStatus("1", 256)).toBe(ServiceStatus.DEGRADED);
     expect(queueStatus("0.99", 256)).toBe(ServiceStatus.DEGRADED);
+  });
+});
+
+describe("the status message", () => {
+  const { config } = loadConfig({ env: {}, argv: ["--set", "pool.max_queue=2"] });
+  it("names every component at the worst status: a full queue behind a busy pool is told", () => {
+    const parts = components(stats(2, { poolSize: 1, busyIsolates: 1, workers: 1 }), config, 0, undefined);
+    expect(statusMessage(parts)).toBe("pool: 1/1 isolates busy, 1 worker; queue: 2/2 queued");
+    expect(statusMessage(components(stats(0), config, 0, undefined))).toBe("serving");
+    expect(statusMessage(components(stats(0, { recentWorkerFailures: 1, workerRestarts: 1 }), config, 0, undefined))).toBe("workers: 1 worker failure recently, 1 restart in all");
   });
 });
