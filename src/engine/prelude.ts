@@ -110,7 +110,7 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const O = Object, R = Reflect;
   const apply = R.apply, construct = R.construct, defineProperty = O.defineProperty, freeze = O.freeze;
   const getOwnPropertyNames = O.getOwnPropertyNames, getOwnPropertyDescriptor = O.getOwnPropertyDescriptor;
-  const isFrozen = O.isFrozen, objToString = O.prototype.toString, reflectGet = R.get, reflectOwnKeys = R.ownKeys;
+  const isFrozen = O.isFrozen, objToString = O.prototype.toString, reflectGet = R.get;
   const JSONstringify = JSON.stringify, JSONparse = JSON.parse;
   const StringC = String, ErrorC = Error, TypeErrorC = TypeError, RangeErrorC = RangeError, PromiseC = Promise;
   const MathMin = Math.min, MathMax = Math.max, MathFloor = Math.floor, MathCeil = Math.ceil, MathTrunc = Math.trunc;
@@ -3024,9 +3024,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   // isolate many times slower, and one bit per protector for them to read. After each run the worker
   // asks touched(): anything a protector guards that differs from the state the prelude left it in, its
   // own wrapping done (recorded here, in the snapshot: adopt changes none of it, and recording per context
-  // cost ~80 us), has the isolate retired. It reads descriptors, own keys and prototypes only, of ordinary
-  // objects: no script code runs in it. (What a run changes and puts back, or sets on one array, promise or
-  // object of its own, such as arr.constructor or Symbol.isConcatSpreadable, it does not see.)
+  // cost ~80 us), has the isolate retired. It reads descriptors, symbols, enumerable keys (for-in, once the
+  // prototypes it walks are known to be the prelude's) and prototypes only, of ordinary objects: no script
+  // code runs in it. (What a run changes and puts back, defines not enumerable, or sets on one array,
+  // promise or object of its own, such as arr.constructor or Symbol.isConcatSpreadable, it does not see.)
   const keyedWatched = bare(), partsWatched = bare(), keysSeen = bare(), protosSeen = bare(), partsSeen = bare(), kindsSeen = bare();
   function watchedParts() {
     const SP = StringC.prototype, NP = Number.prototype, PP = PromiseC.prototype;
@@ -3053,25 +3054,22 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     return [keyed, protos, parts];
   }
   const kindOf = (d) => d === undefined ? 0 : hasOwn(d, 'get') ? 2 : 1;
-  // An object's own keys that V8's protectors care about: its elements (listed first, ascending) and its
-  // symbols (listed last), as one list: a bare object with its count in n (an array's index stores could
-  // meet a setter the script put on Array.prototype).
-  function guardedKeys(o) {
-    const all = reflectOwnKeys(o), out = bare();
-    let n = 0, from = all.length;
-    for (let i = 0; i < all.length; i++) {
-      const k = all[i];
-      if (typeof k !== 'string' || k === '' || apply(charCodeAt, k, [0]) > 57 || apply(charCodeAt, k, [0]) < 48 || StringC(+k >>> 0) !== k) break;
-      out[n++] = k;
+  // Of the keys V8's protectors care about on these prototypes, elements and symbols: listing every own
+  // key of four prototypes was most of the check's cost in a fresh context, so the symbols are listed
+  // alone, Array.prototype's elements read from its length, and the others' from for-in (which lists
+  // enumerable keys only: an element defined not enumerable is not seen, as one put back is not).
+  const isIndexKey = (k) => k !== '' && apply(charCodeAt, k, [0]) >= 48 && apply(charCodeAt, k, [0]) <= 57 && StringC(+k >>> 0) === k;
+  function elementsAdded() {
+    if (AP.length !== 0) return true;
+    for (let i = 0; i < keyedWatched.length; i++) {
+      const o = keyedWatched[i];
+      if (o !== AP) for (const k in o) if (isIndexKey(k)) return true;
     }
-    while (from > 0 && typeof all[from - 1] === 'symbol') from--;
-    for (let i = from; i < all.length; i++) out[n++] = all[i];
-    out.n = n;
-    return out;
+    return false;
   }
   function recordProtected() {
     const w = watchedParts(), keyed = w[0], protos = w[1], parts = w[2];
-    for (let i = 0; i < keyed.length; i++) { keyedWatched[i] = keyed[i]; keysSeen[i] = guardedKeys(keyed[i]); }
+    for (let i = 0; i < keyed.length; i++) { keyedWatched[i] = keyed[i]; keysSeen[i] = getOwnPropertySymbols(keyed[i]); }
     for (let i = 0; i < protos.length; i++) { protosSeen[2 * i] = protos[i]; protosSeen[2 * i + 1] = getPrototypeOf(protos[i]); }
     for (let i = 0; i < parts.length; i++) partsWatched[i] = parts[i];
     for (let i = 0; i < parts.length; i += 2) {
@@ -3081,12 +3079,14 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     }
   }
   function touched() {
-    for (let i = 0; i < keysSeen.length; i++) {
-      const now = guardedKeys(keyedWatched[i]), was = keysSeen[i];
-      if (now.n !== was.n) return 1;
-      for (let j = 0; j < was.n; j++) if (now[j] !== was[j]) return 1;
-    }
+    // Prototypes first: for-in below walks them (a Proxy put in a chain is caught here, never entered).
     for (let i = 0; i < protosSeen.length; i += 2) if (getPrototypeOf(protosSeen[i]) !== protosSeen[i + 1]) return 1;
+    for (let i = 0; i < keysSeen.length; i++) {
+      const now = getOwnPropertySymbols(keyedWatched[i]), was = keysSeen[i];
+      if (now.length !== was.length) return 1;
+      for (let j = 0; j < was.length; j++) if (now[j] !== was[j]) return 1;
+    }
+    if (elementsAdded()) return 1;
     for (let i = 0; i < partsWatched.length; i += 2) {
       const d = getOwnPropertyDescriptor(partsWatched[i], partsWatched[i + 1]), k = kindOf(d);
       // (The descriptor is V8's, its fields its own: neither read reaches Object.prototype.)
