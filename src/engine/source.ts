@@ -1,5 +1,4 @@
 /** Source handling shared by host and worker: hashing, cache keys, TypeScript stripping, kind detection. */
-import { createHash } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { CompileError } from './errors.ts';
 import type { Diagnostic, ScriptKind, ScriptLanguage } from './types.ts';
@@ -7,9 +6,9 @@ import { parseJs } from './acorn-parser.ts';
 import { MAX_WRAPPED_SOURCE, moduleAsScript } from './module-script.ts';
 import type { StripReply, StripRequest, StripThreadData } from './type-strip-thread.ts';
 
-export function sourceHash(source: string): string {
-  return createHash('sha256').update(source).digest('hex');
-}
+import { sourceHash } from '../source-hash.ts';
+
+export { sourceHash };
 
 export function cacheKeyOf(hash: string, language: ScriptLanguage, kind: ScriptKind | undefined): string {
   return `${hash}:${language === 'typescript' ? 'ts' : 'js'}:${kind ?? 'auto'}`;

@@ -7,7 +7,8 @@
 // `recover()` marks migrations left IN_PROGRESS as FAILED (nothing of theirs was applied).
 // Concurrency: one migration or rollback per tool name at a time (in-process lock, backed by a
 // unique index on IN_PROGRESS rows); a second is MIGRATION_IN_PROGRESS (FAILED_PRECONDITION).
-import { randomUUID, createHash } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { sourceHash as sha256 } from "../source-hash.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { create, fromJson, toJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
@@ -115,7 +116,6 @@ const STATE: Record<MigrationStatusName, MigrationState> = {
 };
 export const STATE_NAME = Object.fromEntries(Object.entries(STATE).map(([k, v]) => [v, k])) as Record<MigrationState, MigrationStatusName>;
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 /**
  * What a migration took from its original: the code and, for a manifest entry, what the entry
  * says (it wins over the code's own exports), so that an edit to either shows as a change.

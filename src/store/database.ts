@@ -1,7 +1,6 @@
 // The embedded store: one SQLite database (Node's built-in node:sqlite) in the data directory,
 // WAL mode so readers never wait for the writer. Each repository owns its tables and creates
 // them itself; `transaction` gives all-or-nothing writes (a crash leaves the old or the new state).
-import { createHash } from "node:crypto";
 import { accessSync, constants, mkdirSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -158,9 +157,6 @@ export function damagedValue(what: string, metadata: Record<string, string | num
     cause,
   });
 }
-
-/** Hex SHA-256 of a source's UTF-8, as source_hash is computed when it is stored (engine/source.ts sourceHash). */
-export const sha256 = (source: string): string => createHash("sha256").update(source).digest("hex");
 
 /**
  * Walks the pages of every table (not its indexes, nor values overflowing a page): a damaged table

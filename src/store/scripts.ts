@@ -1,7 +1,8 @@
 // Stored scripts: every version of every script id, with its source, hash and compile results.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { LRUCache } from "lru-cache";
-import { damagedValue, sha256, transaction } from "./database.ts";
+import { sourceHash } from "../source-hash.ts";
+import { damagedValue, transaction } from "./database.ts";
 import { rememberSourceBytes } from "./source-limit.ts";
 
 export interface StoredScript {
@@ -286,7 +287,7 @@ export class ScriptRepository {
     if (!row) return undefined;
     // Checked once per read from the database (then cached): a value changed on disk, which SQLite
     // cannot tell, would otherwise run other code under the hash GetScript still reports.
-    if (sha256(row.source) !== row.source_hash) {
+    if (sourceHash(row.source) !== row.source_hash) {
       throw damagedValue(`script ${row.script_id} version ${row.version}: its stored source`, { script_id: row.script_id, version: row.version });
     }
     const script = fromRow(row);

@@ -2,7 +2,7 @@
 // executions of many large stored scripts must not grow the server's memory without limit.
 import { describe, expect, it } from "vitest";
 import { DatabaseSync } from "node:sqlite";
-import { sha256 } from "../../src/store/database.ts";
+import { sourceHash as sha256 } from "../../src/source-hash.ts";
 import { ScriptRepository } from "../../src/store/scripts.ts";
 
 const MiB = 1048576;

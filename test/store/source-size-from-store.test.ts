@@ -7,7 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ScriptRepository } from "../../src/store/scripts.ts";
 import { ToolRepository, type StoredTool } from "../../src/store/tools.ts";
 import { storedSourceOver } from "../../src/store/source-limit.ts";
-import { sha256 } from "../../src/store/database.ts";
+import { sourceHash as sha256 } from "../../src/source-hash.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
