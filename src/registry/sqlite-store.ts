@@ -37,6 +37,7 @@ export class SqliteRegistryStore implements RegistryStore {
   readonly #select: StatementSync;
   readonly #upsert: StatementSync;
   readonly #delete: StatementSync;
+  readonly #synchronous: StatementSync;
 
   /** A database file path (created with its directory if missing) or an open database to share. */
   constructor(pathOrDb: string | DatabaseSync) {
@@ -66,6 +67,7 @@ export class SqliteRegistryStore implements RegistryStore {
         "owner = excluded.owner",
     );
     this.#delete = this.#db.prepare("DELETE FROM registry_registrations WHERE service_id = ?");
+    this.#synchronous = this.#db.prepare("PRAGMA synchronous");
   }
 
   load(): RegistrationRecord[] {
@@ -94,7 +96,7 @@ export class SqliteRegistryStore implements RegistryStore {
   save(r: RegistrationRecord, renewal = false): void {
     // A renewal is committed without its own sync (the next synced commit carries it): with
     // synchronous = FULL every service's heartbeat would otherwise hold the event loop for an fsync.
-    const sync = renewal ? (this.#db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous : 0;
+    const sync = renewal ? (this.#synchronous.get() as { synchronous: number }).synchronous : 0;
     if (sync > 1) this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
       this.#upsertRow(r);
