@@ -2614,24 +2614,47 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   defineProperty(G, 'console', { value: freeze(console), writable: true, configurable: true });
 
   // ---- bounded timers -----------------------------------------------------------------------
+  // Timers run in the order of their due times (ties: the order they were set), as in Node.js. The
+  // host's own timers do not keep that order: each setTimeout reaches the host in a turn of its event
+  // loop of its own, so under load a 15 ms timer set just before an 8 ms one could come due there first. So a
+  // delivery runs the earliest pending timer due no later than the latest due time the host has
+  // delivered, which may be another than its own; one run early still has its delivery to come, which
+  // runs the next. One callback a delivery: microtasks run between two, as in V8.
   const MAX_TIMERS = 1000;
-  const timers = new MapC();
-  let timerSeq = 0, timersLive = 0;
+  const timersPending = setPrototypeOf([], null); // { id, fn, args, due }, MAX_TIMERS at most: scanned, not indexed
+  let timerSeq = 0, latestDue = -Infinity; // (Infinity is not writable: no script can change it)
+  function pendingAt(id) {
+    for (let i = 0; i < timersPending.length; i++) if (timersPending[i].id === id) return i;
+    return -1;
+  }
+  // Takes the timer at i out (the last moved into its place: ties are broken by id, not by place).
+  function unpend(i) {
+    const t = timersPending[i];
+    timersPending[i] = timersPending[timersPending.length - 1];
+    timersPending.length--;
+    return t;
+  }
   function setTimeout(fn, ms, ...rest) {
     if (typeof fn !== 'function') throw new TypeErrorC('setTimeout: callback must be a function');
-    if (timersLive >= MAX_TIMERS) throw new RangeErrorC('setTimeout: too many pending timers (max ' + MAX_TIMERS + ')');
+    if (timersPending.length >= MAX_TIMERS) throw new RangeErrorC('setTimeout: too many pending timers (max ' + MAX_TIMERS + ')');
     // As Node.js and browsers: a delay past 2^31 - 1 ms (Infinity too) fires at once, not never.
     let delay = +ms; if (!(delay >= 0)) delay = 0; else if (delay > 2147483647) delay = 1; else delay = MathFloor(delay);
     const id = ++timerSeq;
-    timersLive++; ops++;
-    apply(mapSet, timers, [id, { fn, args: rest }]);
+    ops++;
+    timersPending[timersPending.length] = { id, fn, args: rest, due: DateNow() + delay };
     hostTimer(delay, id);
     return id;
   }
   function fire(id) {
-    const t = apply(mapGet, timers, [id]);
-    if (!t) return;
-    apply(mapDelete, timers, [id]); timersLive--;
+    const own = pendingAt(id);
+    if (own >= 0 && timersPending[own].due > latestDue) latestDue = timersPending[own].due;
+    let at = -1;
+    for (let i = 0; i < timersPending.length; i++) {
+      const c = timersPending[i], best = at < 0 ? undefined : timersPending[at];
+      if (c.due <= latestDue && (best === undefined || c.due < best.due || (c.due === best.due && c.id < best.id))) at = i;
+    }
+    if (at < 0) return;
+    const t = unpend(at);
     // As in a browser, a timer callback that throws is reported (on stderr) and the script goes on;
     // so is the rejection of the promise an async one returns, which nothing else would hear of.
     let r;
@@ -2640,7 +2663,10 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
     try { if (r instanceof PromiseC) apply(promiseThen, r, [undefined, uncaughtInPromise]); } catch {}
   }
   function uncaughtInPromise(e) { emit(2, ['Uncaught (in promise)', e]); }
-  function clearTimeout(id) { if (apply(mapDelete, timers, [id])) { timersLive--; hostTimer(-1, id); } }
+  function clearTimeout(id) {
+    const i = pendingAt(id);
+    if (i >= 0) { unpend(i); hostTimer(-1, id); }
+  }
   defineProperty(G, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
   defineProperty(G, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
   // As the standard says: a callback that is no function is refused at once, not when the microtask runs.
