@@ -137,10 +137,7 @@ export function fmtDuration(d: Duration | undefined | number): string {
   return h ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
 }
 
-/** "1 tool", "2 tools": a count and its noun, singular for one ("1 tools" read as a bug). */
-export function count(n: bigint | number, noun: string, plural = `${noun}s`): string {
-  return `${n} ${Number(n) === 1 ? noun : plural}`;
-}
+export { count } from "../count-noun.ts";
 
 export function fmtBytes(n: bigint | number): string {
   const v = Number(n);

@@ -3,6 +3,7 @@
 // make it DEGRADED, recent worker failures and a damaged database file (or a data directory removed under the server) UNHEALTHY. It only moves between HEALTHY, DEGRADED and UNHEALTHY; Start/Stop and shutdown own
 // the other states.
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { count } from "../count-noun.ts";
 import type { Config } from "../config/types.ts";
 import type { EngineStats } from "../engine/index.ts";
 import type { HealthState } from "./state.ts";
@@ -87,9 +88,6 @@ export function statusMessage(parts: Component[], healthy = "serving"): string {
   if (worst === 0) return healthy;
   return parts.filter((c) => rank(c.status) === worst).map((c) => `${c.name}: ${c.message}`).join("; ");
 }
-
-/** `n` and its noun, singular for one. */
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /**
  * A running engine's status follows its components: the monitor's tick, and a HealthCheck, whose
