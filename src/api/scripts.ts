@@ -170,9 +170,10 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   /**
    * The time a script may run within the RPC's deadline: a little less than all of it (a tenth, at
    * most 100 ms), so that the answer, TIMEOUT with its ErrorInfo, reaches the caller before the
-   * caller's own timer gives up on the call.
+   * caller's own timer gives up on the call. Whole milliseconds (what is left of a deadline has
+   * fractions), so the TIMEOUT's message and its ErrorInfo timeout_ms name the same figure.
    */
-  const answerBy = (deadlineMs: number | undefined) => (deadlineMs === undefined ? undefined : Math.max(1, deadlineMs - Math.min(100, deadlineMs / 10)));
+  const answerBy = (deadlineMs: number | undefined) => (deadlineMs === undefined ? undefined : Math.max(1, Math.floor(deadlineMs - Math.min(100, deadlineMs / 10))));
 
   function grant(ctx: HandlerContext, context: ExecutionContext | undefined, scriptId: string): Grant {
     return grantFor({
@@ -199,7 +200,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     events.violation("clamped", g.principal.name, scriptId, executionId, detail, g.level, peer);
   }
 
-  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined): Promise<ExecutionResult> {
+  /** `compiledMs`: the share of the call's deadline RunScript spent compiling the source (waiting for a compiler included) before its grant. */
+  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined, compiledMs = 0): Promise<ExecutionResult> {
     const g = grant(ctx, context, scriptId);
     if (context?.executionId) checkExecutionId(context.executionId);
     const executionId = context?.executionId || randomUUID();
@@ -255,7 +257,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const usage = usageMessage(outcome.usage);
     events.executed(scriptId, outcome, usage);
     const attempts = refusalsOf(outcome, refused);
-    failOnLimit(outcome, g, scriptId, principalOf(ctx).name, ctx.values.get(peerKey), attempts);
+    failOnLimit(outcome, g, scriptId, principalOf(ctx).name, ctx.values.get(peerKey), attempts, compiledMs);
     return resultMessage(outcome, usage, scriptId, version, g.level);
   }
 
@@ -277,7 +279,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
    * call's deadline stopped it). Tool calls refused for security are one escape_attempt event for the
    * execution, counting them (`attempts`), whether the script caught them or one ended it.
    */
-  function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string, peer: string | undefined, attempts: Refusals) {
+  function failOnLimit(o: ExecutionOutcome, g: Grant, scriptId: string, principal: string, peer: string | undefined, attempts: Refusals, compiledMs: number) {
     const e = o.error;
     const ended = e?.kind === "security_violation" ? e.message : undefined;
     if (ended !== undefined || attempts.count > 0) {
@@ -302,9 +304,14 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         // breach of its CPU share, with that limit's ErrorInfo).
         const byDeadline = e.limit === "wall_clock" && g.wallIsDeadline;
         const deadline = `${Math.round(g.limits.wallTimeoutMs)} ms`;
+        // Granted after its source compiled (a wait for a busy compiler included), the run had what
+        // was left of the deadline then, not the call's whole deadline: the message says which.
+        const compiling = Math.round(compiledMs);
         const message = byDeadline
-          ? e.message.replace(/^the script exceeded its wall-clock limit of \S+ ms/, `the call's deadline ran out: the script was stopped after ${deadline}`)
-          : g.wallIsDeadline ? cpuShareOfDeadline(e.message, g.limits, "the script", `the call's ${deadline} deadline`) : e.message;
+          ? e.message.replace(/^the script exceeded its wall-clock limit of \S+ ms/, `the call's deadline ran out: the script was stopped after ${deadline}${compiling >= 1 ? `, ${compiling} ms having gone to compiling it first` : ""}`)
+          : g.wallIsDeadline
+            ? cpuShareOfDeadline(e.message, g.limits, "the script", compiling >= 1 ? `the ${deadline} left of the call's deadline after ${compiling} ms compiling it` : `the call's ${deadline} deadline`)
+            : e.message;
         if (!byDeadline) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level, peer);
         throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
       }
@@ -463,10 +470,17 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const scriptId = req.context?.scriptId || "adhoc";
       checkScriptId(scriptId, "context.script_id");
       checkName(cc?.name ?? "", "compilation.name");
-      // compile() checks the source; its cache key spares the run hashing the source again.
-      const { cacheKey, cacheHit } = await compile(req.source, cc, scriptId);
+      // compile() checks the source; its cache key spares the run hashing the source again. A new
+      // source may wait for a busy compiler: the call's deadline and a cancel end the call then too
+      // (the compile goes on and is cached, as CompileScript's).
+      const [compileStart, leftMs] = [performance.now(), ctx.timeoutMs()];
+      const { cacheKey, cacheHit } = await untilCallEnds(compile(req.source, cc, scriptId), ctx.signal);
       const options = { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey, compiledCacheHit: cacheHit } as const;
-      const result = await run(ctx, req.source, options, scriptId, 0, req.context);
+      // A deadline's TIMEOUT names the compile (a wait for a busy compiler) only when it took more of
+      // the deadline than the server's answer margin, which its "the call's N ms deadline" leaves out too.
+      const compiledMs = cacheHit ? 0 : performance.now() - compileStart;
+      const tookDeadline = leftMs !== undefined && compiledMs > leftMs - answerBy(leftMs)!;
+      const result = await run(ctx, req.source, options, scriptId, 0, req.context, tookDeadline ? compiledMs : 0);
       return { result };
     },
 

@@ -30,14 +30,15 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
   const { healthCheck, pool } = config;
   const storeRatio = config.store.maxBytes > 0 ? storeBytes / config.store.maxBytes : 0;
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
-  // Full, new executions are refused QUEUE_FULL: DEGRADED whatever the ratio (1 included).
-  const queueFull = stats.queueLength > 0 && stats.queueLength >= pool.maxQueue;
   const saturated = stats.poolSize > 0 && stats.busyIsolates >= stats.poolSize;
+  // Full, new executions are refused QUEUE_FULL: DEGRADED whatever the ratio (1 included). A queue
+  // of max_queue 0 is full, empty, whenever the pool is saturated: it refuses every execution then.
+  const queueFull = stats.queueLength >= pool.maxQueue && (stats.queueLength > 0 || saturated);
   return [
     stats.state === "running"
       ? {
           name: "pool",
-          status: saturated && stats.queueLength > 0 ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+          status: saturated && (stats.queueLength > 0 || queueFull) ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
           message: `${stats.busyIsolates}/${stats.poolSize} isolates busy, ${count(stats.workers, "worker")}`,
         }
       : // Stop stops the workers (Start spawns them again): the pool says so, not that it is healthy.

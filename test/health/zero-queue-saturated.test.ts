@@ -1,0 +1,34 @@
+// pool.max_queue = 0: nothing ever waits, so a saturated pool refuses every execution QUEUE_FULL.
+// The README's "a full queue always is [DEGRADED]" holds then too, though nothing is queued.
+import { describe, expect, it } from "vitest";
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { loadConfig } from "../../src/config/load.ts";
+import type { EngineStats } from "../../src/engine/index.ts";
+import { components, overall, statusMessage } from "../../src/health/monitor.ts";
+
+const stats = (busyIsolates: number, queueLength = 0): EngineStats => ({
+  state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0,
+  latencyP50Ms: 0, latencyP95Ms: 0, latencyP99Ms: 0, averageExecutionMs: 0, active: 0, queueLength,
+  poolSize: 1, busyIsolates, workers: 1, isolateRecycles: 0, workerRestarts: 0, cacheSize: 0,
+  cacheHits: 0, cacheMisses: 0, compilations: 0, workersRssBytes: 0, workersCpuMs: 0, recentWorkerFailures: 0,
+  sentAhead: 0, handedBack: 0, codeByReference: 0, codeResent: 0, uptimeMs: 0,
+});
+
+const configWith = (maxQueue: number) => loadConfig({ env: {}, argv: ["--set", `pool.max_queue=${maxQueue}`] }).config;
+
+describe("max_queue = 0", () => {
+  it("a saturated pool (every execution refused) is DEGRADED, and says why", () => {
+    const parts = components(stats(1), configWith(0), 0, undefined);
+    expect(overall(parts).status).toBe(ServiceStatus.DEGRADED);
+    expect(parts.find((c) => c.name === "queue")!.status).toBe(ServiceStatus.DEGRADED);
+    expect(statusMessage(parts)).toBe("pool: 1/1 isolates busy, 1 worker; queue: 0/0 queued");
+  });
+
+  it("a pool with a free isolate is HEALTHY", () => {
+    expect(overall(components(stats(0), configWith(0), 0, undefined)).status).toBe(ServiceStatus.HEALTHY);
+  });
+
+  it("with room in a queue, a saturated pool with nothing queued stays HEALTHY", () => {
+    expect(overall(components(stats(1), configWith(2), 0, undefined)).status).toBe(ServiceStatus.HEALTHY);
+  });
+});
