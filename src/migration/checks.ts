@@ -4,11 +4,13 @@
 //   metadata_valid   the module loads and names a valid tool: name, description, version, tags
 //                    (within TOOL_META_LIMITS), call
 //   input_schema_valid  inputSchema (and outputSchema) are JSON Schemas ajv compiles
-//   forbidden_apis   no host API the engine lacks (require, process, fetch, eval...), and host tools
+//   forbidden_apis   no host API the engine lacks (require, process, fetch, eval, Node.js and browser
+//                    globals: engine-globals.ts), no call of another registered tool, and host tools
 //                    (http, fs) only when the tool's security level grants them; code only, not
 //                    comments or the text of literals (code-text.ts)
 //   smoke_run        the tool runs once with the given or a generated input; host tools answer with a
-//                    stub; a WARNING, not run, when no generated input matches the schema
+//                    stub; its result must match outputSchema (enforced on every call); a WARNING,
+//                    not run, when no generated input matches the schema
 //   original_unchanged  (validation of a migrated tool only) its legacy source still has the migrated hash
 // A check is SKIPPED when the ValidationConfig disables it or a check it depends on failed.
 import { create } from "@bufbuild/protobuf";
@@ -22,6 +24,7 @@ import { DESCRIBE_ENV, HOST_TOOL_LEVELS, forbiddenApis, hostToolUse, moduleOverf
 import { OUT_OF_STACK, toolLimits, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly } from "./code-text.ts";
+import { engineGlobalsFindings } from "./engine-globals.ts";
 import { generatedInput } from "./smoke-input.ts";
 import { toolMetaProblems } from "./tool-meta.ts";
 
@@ -113,6 +116,8 @@ export interface CheckInput {
   legacy: LegacyTool;
   /** The name asked for (empty: whatever the tool says). */
   expectedName: string;
+  /** expectedName is the request's tool_name (not guessed from a file's name): a tool that names itself nothing takes it. */
+  nameGiven?: boolean;
   level: Level;
   options: ValidationOptions;
   /** Extra checks (original_unchanged), computed by the caller. */
@@ -248,7 +253,7 @@ export function engineUnavailable(err: unknown): err is EngineError {
 export function readSource(source: string, language: "javascript" | "typescript") {
   const tree = parseToolSource(source);
   const code = codeOnly(source, language);
-  return { wrapped: toolModuleSource(source, tree), overflow: moduleOverflow(source, tree), code, hostUse: hostToolUse(code, tree) };
+  return { wrapped: toolModuleSource(source, tree), overflow: moduleOverflow(source, tree), code, hostUse: hostToolUse(code, tree), globals: engineGlobalsFindings(source, tree) };
 }
 
 /** Runs the checks. Never throws for a bad tool: everything is reported; the engine's own failures are thrown. */
@@ -264,7 +269,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   const tool: CheckedTool = { name: input.expectedName, legacyId: "", description: "", version: "1.0.0", tags: [], inputSchema: null, outputSchema: null, hostTools: [], hasCall: false };
   const blocking: string[] = [];
   const source = legacy.source ?? "";
-  const { wrapped, overflow, code, hostUse } = readSource(source, legacy.language);
+  const { wrapped, overflow, code, hostUse, globals } = readSource(source, legacy.language);
   let described: DescribedTool | undefined;
 
   const run = async (c: CheckName, fn: () => Promise<Finding[]> | Finding[]) => {
@@ -327,8 +332,15 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     for (const [k, v] of Object.entries(legacy.manifest ?? {})) if (v !== undefined) (described as Record<string, unknown>)[k] = v;
     const f: Finding[] = [];
     const d = described;
+    // A tool that names itself nothing (a file default-exporting its call function, say) takes
+    // the tool_name it is migrated under; a name guessed from its file's name does not name it.
+    const unnamed = d.name === undefined || d.name === null;
+    if (unnamed && input.nameGiven && input.expectedName) d.name = input.expectedName;
     if (typeof d.name !== "string" || !NAME_RE.test(d.name)) {
-      f.push({ severity: "error", message: `name must be 1-64 letters, digits, _ or - starting with a letter or _ (got ${JSON.stringify(d.name ?? null)})`, suggestion: "export const name = \"my_tool\"" });
+      const suggestion = unnamed
+        ? "name the tool (export const name = \"my_tool\", or a name field of module.exports), or migrate the file with tool_name set (and config.source.file_path)"
+        : "export const name = \"my_tool\"";
+      f.push({ severity: "error", message: `name must be 1-64 letters, digits, _ or - starting with a letter or _ (got ${JSON.stringify(d.name ?? null)})`, suggestion });
     } else if (RESERVED.has(d.name)) {
       f.push({ severity: "error", message: `the name ${d.name} is reserved for a built-in tool` });
     } else if (INHERITED.has(d.name)) {
@@ -405,7 +417,12 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   // Code only (readSource): a comment saying "never use eval()" is not a use of it.
   tool.hostTools = hostUse.names;
   await run("forbidden_apis", () => {
-    const f: Finding[] = forbiddenApis(code).map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
+    const plain = forbiddenApis(code);
+    const f: Finding[] = plain.map((x) => ({ severity: x.severity, message: `line ${x.line}: ${x.message}` }));
+    // Globals the engine lacks and calls of other tools, from the tree; `process` once, where both find it.
+    for (const g of globals) {
+      if (!plain.some((x) => x.message === g.message)) f.push({ severity: g.severity, message: `line ${g.line}: ${g.message}`, ...(g.suggestion ? { suggestion: g.suggestion } : {}) });
+    }
     // A host tool named only at run time is not granted: said here, not first at a call that fails.
     for (const line of hostUse.dynamic) {
       f.push({ severity: "warning", message: `line ${line}: the tools object is used in a way the check cannot follow (indexed by a computed name, or passed on): a host tool reached only that way is not granted; name it in the code`, suggestion: "write ctx.tools.http or ctx.tools.fs where the tool calls one" });
@@ -442,9 +459,12 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
         const e = out.error;
         return [{ severity: "error", message: e?.kind === "timeout" ? smokeTimeout(e, toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools)) : `the smoke run failed: ${runError(e, source)}` }];
       }
-      if (tool.outputSchema && out.returnValue !== undefined) {
-        const errs = deps.schemas.errors(tool.outputSchema, out.returnValue);
-        if (errs.length) return [{ severity: "warning", message: `the smoke run's result does not match outputSchema: ${errs.join("; ")}` }];
+      if (tool.outputSchema) {
+        // Enforced on every call (nothing returned is checked as null): a result that breaks it is a call that fails.
+        const errs = deps.schemas.errors(tool.outputSchema, out.returnValue ?? null);
+        if (errs.length) {
+          return [{ severity: "error", message: `the smoke run's result does not match outputSchema, so the tool's calls would fail: ${errs.join("; ")}`, suggestion: "return what outputSchema declares, or correct outputSchema" }];
+        }
       }
       return [];
     });

@@ -1,7 +1,7 @@
 // Legacy tools on disk: tool files (.js/.mjs/.ts) and MCP tool manifests (JSON), always read from
 // inside the configured legacy root (`tools.legacy_root`). A path that leaves the root (also
 // through a symbolic link) is PERMISSION_DENIED. Sources must be UTF-8 text (see decodeUtf8).
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { messageOf, serviceError } from "../errors.ts";
 import type { LegacyRef } from "../store/migrations.ts";
@@ -101,6 +101,28 @@ export function decodeUtf8(bytes: Uint8Array, name: string): { text?: string; er
   }
 }
 
+/** How much of a JSON file that cannot be read whole is looked at for a "tools" array. */
+const MANIFEST_PEEK = 64 * 1024;
+
+/** Whether JSON text (or its start) has a "tools" array: a manifest, if a broken one. */
+function mentionsToolsArray(text: string): boolean {
+  return /"tools"\s*:\s*\[/.test(text);
+}
+
+/** The start of a file, as text, for mentionsToolsArray (undefined when it cannot be read). */
+function readStart(abs: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, "r");
+    const buf = Buffer.alloc(MANIFEST_PEEK);
+    return buf.toString("latin1", 0, readSync(fd, buf, 0, MANIFEST_PEEK, 0));
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -173,17 +195,26 @@ export class LegacyRoot {
     return { ref: { kind: "file", path: this.rel(abs) }, source: r.text, readError: r.error, language: languageOf(abs) };
   }
 
-  /** The entries of a manifest (names), or why it cannot be read. */
-  manifestEntries(path: string): { entries: ManifestMeta[]; error?: string } {
+  /**
+   * The entries of a manifest (names), or why it cannot be read. `notManifest`: the file is no
+   * manifest by its shape (a JSON object with a "tools" array), so a directory listing passes it by
+   * (package.json, tsconfig.json); one it cannot read counts as a manifest when its text has a
+   * "tools" array in it.
+   */
+  manifestEntries(path: string): { entries: ManifestMeta[]; error?: string; notManifest?: boolean } {
     const abs = this.resolve(path);
     const r = this.#read(abs);
-    if (r.error) return { entries: [], error: r.error };
+    if (r.error) {
+      // A file that cannot be opened at all is reported: nothing says it is no manifest.
+      const start = readStart(abs);
+      return { entries: [], error: r.error, notManifest: start !== undefined && !mentionsToolsArray(start) };
+    }
     try {
       const doc = JSON.parse(r.text!) as { tools?: unknown };
-      if (!doc || !Array.isArray(doc.tools)) return { entries: [], error: `${this.rel(abs)} has no "tools" array` };
+      if (!doc || !Array.isArray(doc.tools)) return { entries: [], error: `${this.rel(abs)} has no "tools" array`, notManifest: true };
       return { entries: doc.tools.filter((t): t is ManifestMeta => t !== null && typeof t === "object") };
     } catch (err) {
-      return { entries: [], error: `${this.rel(abs)} is not valid JSON: ${(err as Error).message}` };
+      return { entries: [], error: `${this.rel(abs)} is not valid JSON: ${(err as Error).message}`, notManifest: !mentionsToolsArray(r.text!) };
     }
   }
 
@@ -250,7 +281,8 @@ export class LegacyRoot {
 
   /**
    * Every legacy tool of a directory: tool files, then each manifest's entries; with `recursive`,
-   * then each subdirectory's, in name order (hidden ones and node_modules skipped). A subdirectory
+   * then each subdirectory's, in name order (hidden ones and node_modules skipped; a .json file that
+   * is no manifest by its shape, manifestEntries, is passed by). A subdirectory
    * that leaves the root through a symbolic link, or that was listed already (a link loop), becomes
    * one failed entry instead of stopping the run.
    */
@@ -278,6 +310,7 @@ export class LegacyRoot {
       if (!("dir" in v)) continue;
       for (const m of v.manifests) {
         const r = this.manifestEntries(m);
+        if (r.notManifest) continue; // other JSON (package.json, tsconfig.json): no tools, no result
         read.set(m, r);
         for (const e of r.entries) {
           const sf = (e as { sourceFile?: unknown }).sourceFile;
@@ -293,6 +326,7 @@ export class LegacyRoot {
       }
       for (const p of v.files) if (!sourceFiles.has(p)) out.push({ file: this.rel(p) });
       for (const m of v.manifests) {
+        if (!read.has(m)) continue;
         const { entries, error } = read.get(m)!;
         if (error) out.push({ manifest: this.rel(m), error });
         for (const e of entries) out.push({ manifest: this.rel(m), entry: typeof e.name === "string" ? e.name : "" });

@@ -75,7 +75,7 @@ export type LevelCheck = (level: Level, tool?: string) => void;
 export interface MigrateCall {
   /** The caller's: once aborted (cancelled, deadline passed), the engine work stops and nothing is applied. */
   signal?: AbortSignal;
-  /** MigrateDirectory: the tool names this run has met so far, with the source that first named each. */
+  /** MigrateDirectory: the tool names this run has migrated so far (dry: would have), with the source of each. */
   claimed?: Map<string, string>;
   /**
    * Vets the level of the tool a forced migration would replace (removing it is changing it).
@@ -240,12 +240,12 @@ export class Migrator {
       stopIfAbandoned(signal);
     }
     // Two sources of one directory run naming the same tool: the second would replace the first's
-    // tool (force) or meet it as TOOL_EXISTS. Entries of one manifest are its own check's.
+    // tool (force) or meet it as TOOL_EXISTS. Entries of one manifest are its own check's. Only a
+    // source that migrated (or, dry, would have) claims its name: one that failed changed nothing.
     const first = call.claimed?.get(name);
     if (first !== undefined && first !== legacy.ref.path) {
       throw serviceError("VALIDATION_ERROR", `duplicate of ${first} in this run`, { metadata: { tool: name } });
     }
-    call.claimed?.set(name, legacy.ref.path);
     const release = o.lockHeld ? () => {} : this.#lock(name);
     try {
       const errors: string[] = [];
@@ -294,7 +294,7 @@ export class Migrator {
         this.#d.migrations.update(migrationId, { status: "failed", completedAtMs: Date.now(), durationMs: performance.now() - t0, errors: [...errors, message] });
       };
       try {
-        const report = await runChecks(this.#d, { legacy, expectedName: name, level: o.level, options: o.validation, signal });
+        const report = await runChecks(this.#d, { legacy, expectedName: name, nameGiven: Boolean(o.toolName), level: o.level, options: o.validation, signal });
         // A caller gone during the checks gets nothing recorded: its smoke run was stopped, not failed.
         stopIfAbandoned(signal);
         const warnings = [...report.warnings];
@@ -343,6 +343,7 @@ export class Migrator {
 
         if (o.dryRun) {
           const result = build(MigrationState.DRY_RUN, { newToolId: ok ? toolId : undefined });
+          if (ok) call.claimed?.set(name, legacy.ref.path);
           this.#d.migrations.insert({ ...base, status: "dry_run", toolId: ok ? toolId : "", completedAtMs: Date.now(), durationMs: performance.now() - t0, result: toJson(MigrationResultSchema, result), warnings, errors: result.errors });
           this.#completed(result);
           return result;
@@ -398,6 +399,7 @@ export class Migrator {
           this.#pause("migration");
         });
         this.#d.log.info("tool migrated", { migration_id: migrationId, tool: name, tool_id: toolId, security_level: o.level, replaced: existing?.toolId });
+        call.claimed?.set(name, legacy.ref.path);
         this.#completed(result);
         return result;
       } catch (err) {
