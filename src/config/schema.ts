@@ -36,7 +36,7 @@ export const SCHEMA = {
   "resource_limits.max_concurrent_operations": { type: "int", default: 100, min: 1, max: MAX_UINT64_EXACT, doc: "cap on concurrent executions per caller" },
   "resource_limits.operation_timeout": { type: "duration", default: 10_000, min: 1, doc: "cap on one tool call" },
   "resource_limits.max_execution_time": { type: "duration", default: 300_000, min: 1, doc: "cap on any execution's wall time" },
-  "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, max: MAX_UINT64_EXACT, doc: "cap on http tool calls per execution" },
+  "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, max: MAX_UINT64_EXACT, doc: "cap on http requests sent per execution" },
   "discovery.enabled": { type: "bool", default: true, doc: "register the engine in its own registry" },
   "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>); reserved: no caller may register or deregister it" },
   "discovery.service_type": { type: "string", default: "ScriptEngine", doc: "registered service type" },

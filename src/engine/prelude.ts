@@ -2695,18 +2695,41 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   const MAX_TOOLS_IN_FLIGHT = ${MAX_TOOLS_IN_FLIGHT};
   const toolsWaiting = new MapC(); // sequence -> [name, json, settle]
   let toolsInFlight = 0, toolsWaitingHead = 0, toolsWaitingTail = 0;
-  function toolError(name, message, security) {
+  // A call's error has the stack of the script's ctx.tools.x(...) (site: the function the script called),
+  // so the caller gets the line and column of the call that failed. One failing at once takes it then;
+  // one the host answers later, from what callSite took when the call was made (its frames are gone by
+  // then): a plain object, whose stack V8 writes with the name and message it has when the stack is
+  // first read (an Error's, with the message it was made with).
+  function toolError(name, message, security, site) {
     const e = new ErrorC(message);
     e.name = name;
+    if (site !== undefined) captureStackTrace(e, site);
     return vouch(e, security ? 'security_violation' : 'tool_error', name);
   }
+  function callSite(site) {
+    const at = { __proto__: null };
+    captureStackTrace(at, site);
+    return at;
+  }
+  function failedAt(at, name, message, security) {
+    const e = toolError(name, message, security);
+    at.name = name; at.message = message;
+    // Read now: the script may have set an Error.prepareStackTrace, which may throw (e's own is kept).
+    try { defineProperty(e, 'stack', { value: at.stack, writable: true, configurable: true }); } catch {}
+    return e;
+  }
   const toolChecked = function (k, v) { jsonChecked(k, v); finiteRaw(v); return v; };
-  function callTool(name, args) {
+  // ctx.tools.call(name, args); ctx.tools.<name>(args) is made per execution in begin.
+  const callNamed = { call: (name, a) => callTool(name, a, callNamed) }.call;
+  function callTool(name, args, site) {
     ops++;
-    // A name that is no string is refused as such: shown as the string it makes (a toString saying "fs"),
-    // the refusal would name a tool the script may well have.
+    // A name that is no string is a mistake in the call (ctx.tools.call(args)), refused as such: no
+    // security refusal, and not shown as the string it makes (a toString saying "fs" would name a tool
+    // the script may well have).
     if (typeof name !== 'string') {
-      return PromiseC.reject(toolError('ToolNotAllowedError', 'the tool name must be a string, not ' + (name === null ? 'null' : typeof name), true));
+      const t = new TypeErrorC('the tool name must be a string, not ' + (name === null ? 'null' : typeof name));
+      captureStackTrace(t, site);
+      return PromiseC.reject(t);
     }
     if (!cfg || !apply(mapHas, cfg.allowed, [name])) {
       // Quoted and clipped as the host words it (engine/errors.ts toolNotAvailable): the name is the
@@ -2717,28 +2740,29 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
       try { shown = StringC(name); } catch { shown = typeof name; }
       if (shown.length > ${MAX_QUOTED_TOOL_NAME}) shown = apply(strSlice, shown, [0, ${MAX_QUOTED_TOOL_NAME}]) + '…';
       if (cfg) hostTool(shown, 'null');
-      return PromiseC.reject(toolError('ToolNotAllowedError', 'tool ' + JSONstringify(shown) + ' is not available to this script', true));
+      return PromiseC.reject(toolError('ToolNotAllowedError', 'tool ' + JSONstringify(shown) + ' is not available to this script', true, site));
     }
     // No argument crosses as '' (not JSON), so that the host tells ctx.tools.x() from ctx.tools.x(null).
     let json = '';
     if (args !== undefined) {
-      try { json = JSONstringify(args, toolChecked); } catch (e) {
-        return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON (' + StringC(e && e.message) + ')'));
+      try { json = JSONstringify(args, toolChecked); } catch (err) {
+        return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON (' + StringC(err && err.message) + ')', false, site));
       }
-      if (json === undefined) return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON'));
+      if (json === undefined) return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments must be JSON', false, site));
     }
     if (json.length > cfg.maxToolPayloadBytes || utf8Length(json) > cfg.maxToolPayloadBytes) {
-      return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments exceed ' + cfg.maxToolPayloadBytes + ' bytes'));
+      return PromiseC.reject(toolError('ToolError', 'tool "' + name + '": arguments exceed ' + cfg.maxToolPayloadBytes + ' bytes', false, site));
     }
+    const at = callSite(site);
     return new PromiseC((resolve, reject) => {
       const settle = (env) => {
         let r;
-        try { r = JSONparse(env); } catch { reject(toolError('ToolError', 'tool "' + name + '": bad reply')); return; }
+        try { r = JSONparse(env); } catch { reject(failedAt(at, 'ToolError', 'tool "' + name + '": bad reply')); return; }
         // Only the reply's own fields: one it leaves out must not be read from what the script put on Object.prototype.
         const field = (k) => r !== null && typeof r === 'object' && hasOwn(r, k) ? r[k] : undefined;
         const json = field('json');
         if (field('ok')) resolve(json === undefined ? undefined : JSONparse(json));
-        else reject(toolError(field('refused') ? 'SecurityError' : field('security') ? 'ToolNotAllowedError' : 'ToolError', StringC(field('message')), !!field('security')));
+        else reject(failedAt(at, field('refused') ? 'SecurityError' : field('security') ? 'ToolNotAllowedError' : 'ToolError', StringC(field('message')), !!field('security')));
       };
       if (toolsInFlight < MAX_TOOLS_IN_FLIGHT) sendTool(name, json, settle);
       else apply(mapSet, toolsWaiting, [toolsWaitingTail++, [name, json, settle]]);
@@ -2785,11 +2809,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function begin(payloadJson) {
     const p = JSONparse(payloadJson);
     const allowed = new MapC();
-    const tools = { call: callTool };
+    const tools = { call: callNamed };
     for (let i = 0; i < p.tools.length; i++) {
       const n = p.tools[i];
       apply(mapSet, allowed, [n, true]);
-      if (n !== 'call') tools[n] = (a) => callTool(n, a);
+      if (n !== 'call') { const f = { [n]: (a) => callTool(n, a, f) }[n]; tools[n] = f; } // named as the tool
     }
     cfg = { allowed, maxOutputBytes: p.maxOutputBytes, maxReturnBytes: p.maxReturnBytes, maxToolPayloadBytes: p.maxToolPayloadBytes };
     args = p.args;

@@ -2,15 +2,12 @@
 // tool or a registered script tool. Arguments arrive as JSON copies; results leave as JSON.
 import type { JsonValue, ToolCallback, ToolCallInfo } from "../engine/index.ts";
 import type { Level } from "../config/types.ts";
-import { httpTool, type HttpToolOptions } from "./http-tool.ts";
+import { httpTool, type HttpToolOptions, type RequestBudget } from "./http-tool.ts";
 import { fsTool } from "./fs-tool.ts";
 import { ToolError } from "./tool-error.ts";
 
-/** An execution's http requests: shared with the registered tools it calls, so a tool cannot widen it. */
-export interface NetworkBudget {
-  used: number;
-  readonly max: number;
-}
+/** An execution's http requests (those sent): shared with the registered tools it calls, so a tool cannot widen it. */
+export type NetworkBudget = RequestBudget;
 
 /** The execution calling a registered tool: the tool runs at the tighter of its level and this one. */
 export interface ToolCaller {
@@ -59,10 +56,8 @@ export function toolBridge(input: BridgeInput): ToolCallback {
     switch (name) {
       case "http":
         if (input.level === "safe") throw new ToolError("http is not available at level safe", "security_violation");
-        if (++network.used > network.max) {
-          throw new ToolError(`http: more than ${network.max} requests in one execution`);
-        }
-        return httpTool(args, input.level, input.http, info.signal, info.reportIo);
+        // The budget is taken from when a request is sent, not at each call (http-tool.ts).
+        return httpTool(args, input.level, input.http, info.signal, info.reportIo, network);
       case "fs":
         if (input.level !== "development") throw new ToolError("fs is available at level development only", "security_violation");
         return fsTool(args, { workingDirectory: input.workingDirectory, roots: input.fsRoots ?? [] }, input.maxFileBytes, info.reportIo);

@@ -61,8 +61,11 @@ async function inside(root: string, roots: string[], path: string): Promise<{ re
   });
   if (roots.length > 0 && !realRoots.some((r) => r !== undefined && within(r, realRoot))) throw outsideRoots();
   // Checked before touching the file system, so that "no such file" never tells a script whether
-  // a path outside the working directory exists; then again after links are resolved.
-  const lexical = resolve(realRoot, path);
+  // a path outside the working directory exists; then again after links are resolved. An absolute
+  // path may be spelled through the working directory as the request gave it (a link, or below one):
+  // it is taken relative to that, then checked as any other.
+  const given = resolve(root), absolute = resolve(path);
+  const lexical = isAbsolute(path) && within(given, absolute) ? resolve(realRoot, relative(given, absolute)) : resolve(realRoot, path);
   if (!within(realRoot, lexical)) throw outside(path);
   const target = await realpath(lexical).catch((err: unknown) => {
     throw fsError(path, err);

@@ -40,12 +40,19 @@ export function hostAllowed(host: string, allowList: string[]): boolean {
   });
 }
 
+/** An execution's http requests (max_network_requests): one is taken for each request sent. */
+export interface RequestBudget {
+  used: number;
+  readonly max: number;
+}
+
 export async function httpTool(
   args: JsonValue | undefined,
   level: "production" | "development",
   options: HttpToolOptions,
   signal: AbortSignal,
   reportIo: (networkBytes: number, fileBytes: number) => void,
+  requests?: RequestBudget,
 ): Promise<JsonValue> {
   const a = (typeof args === "string" ? { url: args } : args) as { url?: unknown; method?: unknown; headers?: unknown; body?: unknown };
   if (!a || typeof a !== "object" || typeof a.url !== "string") throw new ToolError("http: expected { url, method?, headers?, body? }");
@@ -95,6 +102,12 @@ export async function httpTool(
   headers.forEach((v, k) => (requestBytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 4)); // "k: v\r\n"
   // Not counted, like the headers the client adds; a script's own was dropped above.
   headers.set(SCRIPT_REQUEST_HEADER, "1");
+  // Taken only now: a call refused before (its arguments, its scheme, a host off the allow-list)
+  // sends nothing. Nor does one fetch refuses itself (a bad port): its is given back.
+  if (requests && ++requests.used > requests.max) {
+    requests.used--;
+    throw new ToolError(`http: more than ${requests.max} requests in one execution`);
+  }
   const io = { sent: 0, received: 0 };
   try {
     const res = await fetch(url, {
@@ -104,6 +117,7 @@ export async function httpTool(
       redirect: "manual",
       signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
     }).catch((err: Error) => {
+      if (requests && badPort(err)) requests.used--;
       if (!neverSent(err)) io.sent = requestBytes;
       throw new ToolError(`http: ${failure(err, url)}`);
     });
@@ -135,6 +149,9 @@ function neverSent(err: Error): boolean {
   // fetch's own refusals (a bad port, say) carry no code.
   return typeof code !== "string" || NOT_CONNECTED.has(code);
 }
+
+/** fetch's refusal of a port the Fetch standard blocks: made before any connection. */
+const badPort = (err: Error) => (err.cause as { message?: unknown } | undefined)?.message === "bad port";
 
 /** What fetch's own causes mean, for the codes that say it plainly. */
 const CAUSES: Record<string, string> = {

@@ -239,6 +239,13 @@ export class SchemaValidator {
   }
 }
 
+/** A source's lines, counted as a smoke run's error counts them (migration/checks.ts runError). */
+function lineCount(source: string): number {
+  let n = 1;
+  for (let i = source.indexOf("\n"); i >= 0; i = source.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
 const tighter = (a: Level, b: Level): Level => (LEVEL_RANK[a] <= LEVEL_RANK[b] ? a : b);
 
 /** Limits for running a tool at `level`: the level table capped by the configuration and `timeoutMs`. */
@@ -400,8 +407,10 @@ export class ToolRegistry {
     if (caller?.refusals) addToolRefusals(caller.refusals, name, refused, outcome.refusedToolCalls, outcome.error?.kind === "security_violation");
     if (!outcome.success) {
       const e = outcome.error;
-      // The bridge says which tool failed; this says how.
-      throw new ToolError(e ? `${e.name}: ${e.message}` : "unknown error", e?.kind === "security_violation" ? "security_violation" : "tool_error");
+      // The bridge says which tool failed; this says how, and where in the tool's source it threw, as
+      // a smoke run says it (the module's footer, past the source's lines, is not the tool's).
+      const at = e && e.line > 0 && e.line <= lineCount(tool.source) ? ` (line ${e.line}, column ${e.column})` : "";
+      throw new ToolError(e ? `${e.name}: ${e.message}${at}` : "unknown error", e?.kind === "security_violation" ? "security_violation" : "tool_error");
     }
     if (validators.output) {
       // Returning nothing is checked as null: a declared output is a promise to return one.

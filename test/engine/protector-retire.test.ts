@@ -118,7 +118,7 @@ describe('a thenable returned', () => {
 });
 
 describe('a tool name that is no string', () => {
-  it('is refused as such, not as the tool it names', async () => {
+  it('is a TypeError the script can catch, not a refusal of the tool it names', async () => {
     const r = await run(engine, `export default async function main(a, ctx) {
       const out = [];
       for (const n of [{ toString() { return 'fs'; } }, 1, null, undefined]) {
@@ -128,16 +128,17 @@ describe('a tool name that is no string', () => {
     }`, { limits: { tools: ['fs'] } as never });
     expect(r.error, JSON.stringify(r.error)).toBeUndefined();
     expect(r.returnValue).toEqual([
-      'ToolNotAllowedError: the tool name must be a string, not object',
-      'ToolNotAllowedError: the tool name must be a string, not number',
-      'ToolNotAllowedError: the tool name must be a string, not null',
-      'ToolNotAllowedError: the tool name must be a string, not undefined',
+      'TypeError: the tool name must be a string, not object',
+      'TypeError: the tool name must be a string, not number',
+      'TypeError: the tool name must be a string, not null',
+      'TypeError: the tool name must be a string, not undefined',
     ]);
   });
 
-  it('left uncaught, ends the run as the refusal it is', async () => {
+  it('left uncaught, ends the run as a script error, no security violation', async () => {
     const r = await run(engine, 'export default async function main(a, ctx) { await ctx.tools.call({ toString() { return "fs"; } }); }', { limits: { tools: ['fs'] } as never });
-    expect(r.error?.name).toBe('ToolNotAllowedError');
+    expect(r.error?.name).toBe('TypeError');
+    expect(r.error?.kind).toBe('script_threw');
     expect(r.error?.message).toBe('the tool name must be a string, not object');
     await expectHealthy(engine);
   });

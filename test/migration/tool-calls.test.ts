@@ -76,7 +76,7 @@ describe("what GetMetrics counts", () => {
     });
     expect(r.result?.returnValue?.kind.value).toBe(3);
     const said = await call("ctx.tools.throwy({})", ["throwy"]);
-    expect(said.result?.returnValue?.kind.value).toBe('ToolError: tool "throwy" failed: Error: no'); // said once
+    expect(said.result?.returnValue?.kind.value).toBe('ToolError: tool "throwy" failed: Error: no (line 5, column 42)'); // said once, where in the tool
     await c.migration.migrateTool({ toolName: "throwy", config: config({ dryRun: true }) });
     const after = await metrics();
     expect([Number(after.totalExecutions - before.totalExecutions), Number(after.failedExecutions - before.failedExecutions)]).toEqual([2, 0]);

@@ -502,8 +502,8 @@ type ResourceLimits struct {
 	OperationTimeout *durationpb.Duration `protobuf:"bytes,4,opt,name=operation_timeout,json=operationTimeout,proto3" json:"operation_timeout,omitempty"`
 	// Maximum wall-clock execution time of a script.
 	MaxExecutionTime *durationpb.Duration `protobuf:"bytes,5,opt,name=max_execution_time,json=maxExecutionTime,proto3" json:"max_execution_time,omitempty"`
-	// Maximum network requests (http tool calls) per execution, counting those made by the registered
-	// tools it calls; 0 allows none.
+	// Maximum network requests (those the http tool sends; a call refused before sending counts none)
+	// per execution, counting those made by the registered tools it calls; 0 allows none.
 	MaxNetworkRequests *uint64 `protobuf:"varint,6,opt,name=max_network_requests,json=maxNetworkRequests,proto3,oneof" json:"max_network_requests,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache

@@ -228,8 +228,8 @@ export declare type ResourceLimits = Message<"scriptengine.v1.ResourceLimits"> &
   maxExecutionTime?: Duration | undefined;
 
   /**
-   * Maximum network requests (http tool calls) per execution, counting those made by the registered
-   * tools it calls; 0 allows none.
+   * Maximum network requests (those the http tool sends; a call refused before sending counts none)
+   * per execution, counting those made by the registered tools it calls; 0 allows none.
    *
    * @generated from field: optional uint64 max_network_requests = 6;
    */
