@@ -213,6 +213,8 @@ export class WorkerHandle {
         SE_IDLE_SLOT_MS: String(opts.idleSlotMs),
         ...(opts.keepScripts === false ? { SE_KEEP_SCRIPTS: '0' } : {}),
         ...(opts.testHooks ? { SE_TEST_HOOKS: '1' } : {}),
+        // Tests only: a type stripper as slow to start as on a busy machine (type-strip-thread.ts).
+        ...(opts.testHooks && process.env.SE_TEST_STRIPPER_START_DELAY_MS ? { SE_TEST_STRIPPER_START_DELAY_MS: process.env.SE_TEST_STRIPPER_START_DELAY_MS } : {}),
       },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

@@ -167,6 +167,9 @@ function cellsOf(text: string): number {
 const data = workerData as StripThreadData | null;
 if (data) {
   const { port, flag } = data;
+  // Tests only: a start as slow as a busy machine's (SE_TEST_STRIPPER_START_DELAY_MS).
+  const slowStart = Number(process.env.SE_TEST_STRIPPER_START_DELAY_MS ?? 0);
+  if (slowStart > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, slowStart);
   stripper = loadStripper(); // loaded before the first request is read: a slow start is told apart (flag[1])
   Atomics.store(flag, 1, 1);
   Atomics.notify(flag, 1);

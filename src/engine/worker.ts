@@ -10,7 +10,7 @@ import ivm from 'isolated-vm';
 import { LRUCache } from 'lru-cache';
 import { API_OP, FULL_GC_MARK, MAX_ERROR_CAUSES, MAX_TOOLS_IN_FLIGHT, MODULE_FORM, SYMBOL_REPORT_STEP } from './prelude.ts';
 import { bindPrelude, preludeSnapshot } from './prelude-snapshot.ts';
-import { mayCloseWrapper, parseCompileError, prepareSource, unwrapScript, type PreparedSource } from './source.ts';
+import { mayCloseWrapper, parseCompileError, prepareSource, typeStripperStarted, unwrapScript, type PreparedSource } from './source.ts';
 import { WRAPPED_ASYNC_PREFIX, WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError, toolNotAvailable } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
@@ -1018,6 +1018,8 @@ class CompileMemoryError extends Error {
 }
 
 async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo> {
+  // TypeScript: the stripper's thread loads without holding this one (heartbeats go on).
+  if (msg.language === 'typescript') await typeStripperStarted();
   const p = prepareSource(msg.source, msg.language, msg.kind);
   if (!compileIsolate || compileIsolate.isDisposed || compiles++ > 1000) {
     // One that ran out of memory is disposed already (disposing it again throws).

@@ -25,6 +25,7 @@ import { OUT_OF_STACK, toolLimits, type SchemaValidator, type ToolRegistry } fro
 import type { LegacyTool } from "./legacy.ts";
 import { codeOnly } from "./code-text.ts";
 import { engineGlobalsFindings } from "./engine-globals.ts";
+import { typeStripperStarted } from "../engine/source.ts";
 import { generatedInput } from "./smoke-input.ts";
 import { toolMetaProblems } from "./tool-meta.ts";
 
@@ -269,6 +270,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   const tool: CheckedTool = { name: input.expectedName, legacyId: "", description: "", version: "1.0.0", tags: [], inputSchema: null, outputSchema: null, hostTools: [], hasCall: false };
   const blocking: string[] = [];
   const source = legacy.source ?? "";
+  // TypeScript is stripped on this thread, the server's: the stripper's own thread loads without holding it.
+  if (legacy.language === "typescript") await typeStripperStarted();
   const { wrapped, overflow, code, hostUse, globals } = readSource(source, legacy.language);
   let described: DescribedTool | undefined;
 
