@@ -150,16 +150,17 @@ describe('memory limits and isolate reuse', () => {
     const e = engine;
     const isolates = new Set<string>();
     await Promise.all([safe, safe, production, production].map(async (limits, c) => {
-      for (let i = 0; i < 15; i++) {
+      for (let i = 0; i < 30; i++) {
         const r = await run(e, '6 * 7', { limits: limits as never, caller: { key: `caller-${c}`, limit: 10 } as never });
         expect(r.returnValue).toBe(42);
         isolates.add(`${r.metadata.workerId}/${r.metadata.isolateId}`);
       }
     }));
-    // Choosing workers blindly remade an isolate for about half of these 60 executions (~30). A
+    // Choosing workers blindly remade an isolate for about half of these 120 executions (~60). A
     // free worker still takes a job of the other limit rather than idle, so how many are made
-    // depends on timing: 4-8 alone, up to 10 seen with the whole suite running alongside.
-    expect(isolates.size).toBeLessThanOrEqual(14);
+    // depends on timing: 4-8 of 60 alone, 10 with the whole suite running alongside, 20 with other
+    // servers loading the machine besides: a bound at half the blind count.
+    expect(isolates.size).toBeLessThanOrEqual(30);
   });
 
   it('a job whose memory limit fits no free isolate is passed over a bounded number of times', async () => {
