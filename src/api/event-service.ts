@@ -31,19 +31,21 @@ export function eventService(deps: EventServiceDeps): Partial<ServiceImpl<typeof
       // Struct key), where binary decodes one as U+FFFD: taken as binary gives it, or JSON
       // subscribers could not read past the event.
       const event = req.event && wellFormedEvent(req.event);
-      const bytes = validateEmittedEvent(event, limits);
-      if (!hasPermission(principal, "admin")) {
+      // Who may emit the event is settled before whether it is well-formed: a caller that may not
+      // emit it learns nothing of how to word it.
+      if (event && !hasPermission(principal, "admin")) {
         // What only the engine can know is the engine's (or an admin's) to say, and what is about a
         // service another principal registered, its owner's; a principal named like the engine's
         // service would publish under its source.
         const notOwner = deps.registry && ((id: string) => deps.registry!.whyNotOwner(id, { principal: principal.name, admin: false }));
-        const why = principal.name === bus.source ? `the principal "${principal.name}" has the engine's own name` : engineOnly(event!, bus.source, notOwner);
+        const why = principal.name === bus.source ? `the principal "${principal.name}" has the engine's own name` : engineOnly(event, bus.source, notOwner);
         if (why) {
           throw serviceError("SECURITY_VIOLATION", `principal "${principal.name}" may not emit this event: ${why} (needs the "admin" permission)`, {
             metadata: { permission: "admin", principal: principal.name },
           });
         }
       }
+      const bytes = validateEmittedEvent(event, limits);
       // An event id is its event's (the server's or the one given): the same source emitting it
       // again (a retry) gets the event it published; no other may reuse it while it is retained.
       const again = event!.eventId ? bus.retainedById(event!.eventId) : undefined;

@@ -100,9 +100,13 @@ export function grantFor(input: GrantInput): Grant {
     const field = "context.security_context.security_level";
     throw serviceError("VALIDATION_ERROR", `${field} ${sc.securityLevel} is not a security level`, { field });
   }
-  let level: Level = (sc && FROM_PROTO[sc.securityLevel]) ?? config.securityLevel;
+  const asked = sc && FROM_PROTO[sc.securityLevel];
+  let level: Level = asked ?? config.securityLevel;
+  // Only a level the caller asked for is a claim: the server default, above the principal's
+  // maximum, is that maximum (else raising the default for some callers would refuse, or announce
+  // as violations, every call of the others that names no level).
   if (LEVEL_RANK[level] > LEVEL_RANK[principal.maxSecurityLevel]) {
-    clampOrRefuse(`principal "${principal.name}" may not run at level ${level} (max ${principal.maxSecurityLevel})`, level, {
+    if (asked) clampOrRefuse(`principal "${principal.name}" may not run at level ${level} (max ${principal.maxSecurityLevel})`, level, {
       requested_level: level,
       max_level: principal.maxSecurityLevel,
     });

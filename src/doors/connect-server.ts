@@ -28,6 +28,7 @@ import type { Logger } from "../log.ts";
 import { throttledWarn } from "../log-throttle.ts";
 import { peerKey } from "./peer.ts";
 import { capConnections, logAcceptErrors } from "./max-connections.ts";
+import { withRepeatedCredentials } from "./repeated-credentials.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -50,6 +51,8 @@ const JSON_OPTIONS: ConnectNodeAdapterOptions["jsonOptions"] = Object.assign({ i
 
 /** Node's default headersTimeout: the most a request's headers may take to arrive. */
 const H1_HEADERS_TIMEOUT_MS = 60_000;
+/** Node's default keepAliveTimeout: how long an HTTP/1.1 connection is kept idle between requests. */
+const H1_KEEP_ALIVE_MS = 5_000;
 
 /**
  * `auth.beforeBody` runs for every call before its body is read (connect-node's request gate): the
@@ -83,7 +86,8 @@ export async function openConnectDoor(address: string, services: ServedService[]
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
   // CORS outermost: a 405 (withReadsOnlyByGet) reaches an allowed page readable, not as a CORS failure.
-  let handler = withReadsOnlyByGet(withLongDeadlinesAsNone(withEncodingsInLowerCase(adapter)), services);
+  // A credential header sent twice reaches authentication with both values (repeated-credentials.ts).
+  let handler = withReadsOnlyByGet(withLongDeadlinesAsNone(withEncodingsInLowerCase(withRepeatedCredentials(adapter))), services);
   if (serving) handler = withPlainHealth(handler, serving);
   handler = withCors(handler, corsOrigins);
   if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
@@ -95,6 +99,9 @@ export async function openConnectDoor(address: string, services: ServedService[]
   const settings: http2.Settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
   const headersWithin = Math.min(H1_HEADERS_TIMEOUT_MS, limits.idleTimeoutMs);
+  // An idle HTTP/1.1 connection is closed after headersWithin (guardHeaders): the `Keep-Alive:
+  // timeout=` Node advertises must not promise longer, or clients reuse a socket being closed.
+  const keepAliveTimeout = Math.min(H1_KEEP_ALIVE_MS, headersWithin);
   let listener: net.Server;
   let h1: http.Server | undefined;
   let h2: http2.Http2Server | http2.Http2SecureServer;
@@ -105,13 +112,15 @@ export async function openConnectDoor(address: string, services: ServedService[]
     // HTTP/1.1 over TLS (ALPN http/1.1 or none) gets the same headers deadline as in plaintext,
     // from the end of the handshake: Node's own (60 s, checked every 30 s) ignores idle_timeout.
     guardHeaders(secure, headersWithin, cuts);
+    // Its HTTP/1.1 responses read Node's keepAliveTimeout from it (its types do not say so).
+    (secure as unknown as { keepAliveTimeout: number }).keepAliveTimeout = keepAliveTimeout;
     secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
       if (socket.alpnProtocol !== "h2") armHeaders(socket, headersWithin, cuts, "handshake");
     });
     h2 = listener = secure;
   } else {
     h2 = http2.createServer({ settings }, handler);
-    const h1Server = (h1 = http.createServer(handler));
+    const h1Server = (h1 = http.createServer({ keepAliveTimeout }, handler));
     guardHeaders(h1Server, headersWithin, cuts);
     listener = net.createServer((socket) => {
       // A connection that never says which protocol it speaks is closed like an idle one.

@@ -15,6 +15,7 @@ import { DoorConnections, ForceClose } from "./door-connections.ts";
 import { requestWithin } from "./grpc-request-within.ts";
 import { cutLog } from "./cut-log.ts";
 import { onEachHttp2Server } from "./grpc-js-servers.ts";
+import { keepRepeatedCredentials } from "./repeated-credentials.ts";
 import { capConnections, logAcceptErrors } from "./max-connections.ts";
 
 type Http2Server = http2.Http2Server | http2.Http2SecureServer;
@@ -52,6 +53,8 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   });
   // A deadline longer than a timer holds is taken as none, as on the HTTP door (long-deadlines.ts).
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
+  // A credential header sent twice reaches authentication with both values, as on the HTTP door (repeated-credentials.ts).
+  if (!keepRepeatedCredentials(server)) log?.warn("grpc-js internals changed: on the gRPC port only the first of two authorization headers is read");
   // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
   // frame) is closed like an idle one and ends at once at shutdown.
   const connections = new DoorConnections(limits.idleTimeoutMs, cuts);
