@@ -74,8 +74,17 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
   }
 
   /** The tool level: the config's (default: the server's), never above the principal's maximum. */
+  /**
+   * The level asked for, refused above the caller's maximum; none asked, the server default capped
+   * at that maximum (as a script run's, api/limits.ts): the default is no claim of the caller's.
+   */
   function levelFor(ctx: HandlerContext, requested: SecurityLevel | undefined): Level {
-    const level = (requested && LEVEL_OF[requested]) || config.securityLevel;
+    if (!requested) {
+      const max = principalOf(ctx).maxSecurityLevel;
+      return LEVEL_RANK[config.securityLevel] > LEVEL_RANK[max] ? max : config.securityLevel;
+    }
+    const level = LEVEL_OF[requested];
+    if (!level) throw serviceError("VALIDATION_ERROR", `config.security_level ${requested} is not a level`, { field: "config.security_level" });
     mayChangeAt(ctx)(level);
     return level;
   }
