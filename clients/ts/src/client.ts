@@ -24,7 +24,7 @@ import { checkOptionValues } from "./option-values.ts";
 export type { Arguments, ArgumentsOf, ArgumentValue } from "./arguments.ts";
 /** For calls made on the generated clients (`client.scripts`): arguments converted as run() and execute() do. */
 export { argumentValues, MAX_ARGUMENT_DEPTH } from "./arguments.ts";
-import { CancelledError, EventsLostError, InternalError, InvalidArgumentError, ResourceExhaustedError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
+import { CancelledError, EventsLostError, InternalError, InvalidArgumentError, isRefusedStream, ResourceExhaustedError, ScriptFailedError, UnavailableError, toScriptEngineError, type ScriptEngineError } from "./errors.ts";
 
 export interface RetryOptions {
   /** Attempts in all, the first included (default 4). 1 disables retries; Infinity retries until the deadline. A whole number (NaN, negative or fractional: InvalidArgumentError). */
@@ -84,11 +84,14 @@ const LONG_METHODS = new Set([
 
 type HeadersInit = ConstructorParameters<typeof Headers>[0];
 
-/** An abort seen between retries: CANCELLED whatever the reason, as an abort during the call is. */
+/**
+ * An abort seen between retries: CANCELLED whatever the reason, as an abort during the call is, its
+ * message the reason's (a non-Error one as text, as ConnectError.from writes it in flight).
+ */
 function abortedError(signal: AbortSignal | undefined): ScriptEngineError {
   const reason: unknown = signal?.reason;
   if (reason instanceof ConnectError) return toScriptEngineError(reason);
-  const message = reason instanceof Error ? reason.message : "the operation was aborted";
+  const message = reason instanceof Error ? reason.message : reason === undefined ? "the operation was aborted" : String(reason);
   return toScriptEngineError(new ConnectError(message, Code.Canceled, undefined, undefined, reason));
 }
 
@@ -204,7 +207,8 @@ const remainingMs = (deadline: number) => (deadline === Infinity ? undefined : M
 
 /**
  * Wraps a transport: headers and token, default deadlines, typed errors, and retries of
- * idempotent unary calls on UNAVAILABLE within the call's overall deadline.
+ * idempotent unary calls on UNAVAILABLE within the call's overall deadline (of any unary call the
+ * server refused before processing it).
  */
 export function withDefaults(inner: Transport, options: ClientOptions = {}): Transport {
   checkOptionValues(options);
@@ -232,7 +236,9 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
           return await inner.unary(method, signal, remainingMs(deadline), h, input, contextValues);
         } catch (e) {
           const err = unencodable(toScriptEngineError(e), method.input, input);
-          if (!idempotent || !(err instanceof UnavailableError) || attempt >= retry.maxAttempts || signal?.aborted) throw err;
+          // A call the server refused unprocessed (REFUSED_STREAM) did nothing: any method may be sent again.
+          const retryable = err instanceof UnavailableError && (idempotent || isRefusedStream(err));
+          if (!retryable || attempt >= retry.maxAttempts || signal?.aborted) throw err;
           const delayMs = backoffMs(attempt, retry, err.retryDelayMs);
           if (Date.now() + delayMs >= deadline) throw err;
           options.onRetry?.({ method: name, attempt, delayMs, error: err });
@@ -322,7 +328,10 @@ export interface SubscribeOptions {
    * store), which it reports as RESTART though it need not have restarted.
    */
   onLost?: (lost: EventsLost, stream: { afterSequence: bigint | undefined; latestSequence: bigint }) => void;
-  /** Each (re)started stream. */
+  /**
+   * Each (re)started stream. An error a callback (this, `onLost`) throws ends the iteration as it
+   * is, the same object: it is never taken for a dropped connection, whatever it is.
+   */
   onStarted?: (started: SubscriptionStarted) => void;
   /**
    * Reconnect after a dropped connection (UNAVAILABLE, or a stream reset: CANCELLED not by `signal` or
@@ -343,7 +352,10 @@ export interface WatchOptions {
   serviceType?: string;
   /** Ends the watch quietly (as close() does). */
   signal?: AbortSignal;
-  /** Each (re)started stream, before its snapshot. */
+  /**
+   * Each (re)started stream, before its snapshot. An error a callback (this, `onSynced`) throws ends
+   * the iteration as it is, the same object: it is never taken for a dropped connection.
+   */
   onRestart?: () => void;
   /**
    * Each stream's snapshot is complete (the server's `CHANGE_KIND_SYNCED`, which the iterator does not
@@ -479,7 +491,7 @@ export class ScriptEngineClient {
       const resumeAfter = (at: bigint) => {
         if (after === undefined || at > after) after = at;
       };
-      for await (const msg of withResumePoint(stream, resumeAfter)) {
+      for await (const msg of streamFailures(stream, resumeAfter)) {
         switch (msg.message.case) {
           case "started":
             healthy();
@@ -523,7 +535,7 @@ export class ScriptEngineClient {
       // Only what the server sent shows that the stream works (it sends SYNCED at once, even to an
       // idle watch): a stream that lasted long but brought nothing, from a hung server or a proxy
       // with no backend, is a failed reconnect.
-      for await (const change of registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal })) {
+      for await (const change of streamFailures(registry.watchServices({ serviceType: options.serviceType ?? "" }, { signal }))) {
         healthy();
         // The stream works, but SYNCED is no change: it does not keep a stream that fell behind
         // from counting as a failed reconnect.
@@ -542,7 +554,8 @@ export class ScriptEngineClient {
    * shutdown (UNAVAILABLE), a reset stream (CANCELLED, not by the signal or close()) or a reader
    * that fell behind (RESOURCE_EXHAUSTED EVENTS_LOST) is followed by a backoff (never shorter than
    * RetryInfo) and a new stream; a clean end, the signal or close() (both quietly), or any other
-   * error ends it. `healthy` resets the count of consecutive failed reconnects; `stream` calls
+   * error of the call ends it. What `stream` throws otherwise (EventsLostError, the caller's callbacks'
+   * errors) ends it unchanged. `healthy` resets the count of consecutive failed reconnects; `stream` calls
    * `delivered` before it yields an item. A stream that ends EVENTS_LOST before delivering anything
    * counts as one more failed reconnect (its `started` alone does not reset the count), so a reader
    * that gets nothing between two such ends gives up after maxReconnects, while one that keeps
@@ -575,8 +588,10 @@ export class ScriptEngineClient {
           yield* stream(() => (failures = 0), () => (delivered = true), own.signal);
           return;
         } catch (e) {
-          if (e instanceof EventsLostError) throw e;
-          const err = toScriptEngineError(e);
+          // Only the call's own end may mean a dropped connection: an EventsLostError, or what the
+          // caller's callbacks threw, goes on as it is (one that is an UnavailableError included).
+          if (!(e instanceof StreamFailure)) throw e;
+          const err = e.error;
           if (stop.signal.aborted) return;
           // CANCELLED that neither the caller nor close() asked for is a reset stream: a server that
           // force-closes its connections at shutdown (past its grace, its ending not read yet by a
@@ -620,20 +635,28 @@ export class ScriptEngineClient {
   }
 }
 
+/** How a subscribe()/watch() stream's call ended, told apart from what the loop around it threw. */
+class StreamFailure {
+  readonly error: ScriptEngineError;
+  constructor(error: ScriptEngineError) {
+    this.error = error;
+  }
+}
+
 /**
- * The stream's messages; when it ends UNAVAILABLE with ErrorInfo `resume_after_sequence` (a
- * server shutting down), `resumeAfter` is told it before the error goes on: every event the
- * subscription's filter lets in up to there was sent, so the run's later events of other types
- * (its own shutdown's among them) are not reported missed after a restart.
+ * The stream's messages; its call's error becomes a StreamFailure. When it ends UNAVAILABLE with
+ * ErrorInfo `resume_after_sequence` (a server shutting down), `resumeAfter` is told it before the
+ * error goes on: every event the subscription's filter lets in up to there was sent, so the run's
+ * later events of other types (its own shutdown's among them) are not reported missed after a restart.
  */
-async function* withResumePoint<T>(stream: AsyncIterable<T>, resumeAfter: (sequence: bigint) => void): AsyncGenerator<T, void, undefined> {
+async function* streamFailures<T>(stream: AsyncIterable<T>, resumeAfter?: (sequence: bigint) => void): AsyncGenerator<T, void, undefined> {
   try {
     yield* stream;
   } catch (e) {
     const err = toScriptEngineError(e);
     const at = err instanceof UnavailableError ? err.errorMetadata.resume_after_sequence : undefined;
-    if (at !== undefined && /^\d+$/.test(at)) resumeAfter(BigInt(at));
-    throw err;
+    if (resumeAfter && at !== undefined && /^\d+$/.test(at)) resumeAfter(BigInt(at));
+    throw new StreamFailure(err);
   }
 }
 

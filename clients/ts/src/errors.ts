@@ -7,6 +7,7 @@ import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../../gen
 import type { ExecutionError, ExecutionResult } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import { ExecutionErrorKind } from "../../../gen/ts/scriptengine/v1/script_pb.js";
 import { ExecutionOutputSchema, type ExecutionOutput } from "../../../gen/ts/scriptengine/v1/errors_pb.js";
+import { LossReason, type EventsLost } from "../../../gen/ts/scriptengine/v1/event_service_pb.js";
 
 /** The domain of the server's ErrorInfo. */
 export const ERROR_DOMAIN = "scriptengine.v1";
@@ -148,17 +149,40 @@ const X509_VERIFY_CODES: ReadonlySet<string> = new Set([
 const isConnectionCode = (code: string) => code !== "ERR_STREAM_WRITE_AFTER_END" && (CONNECTION_CODE.test(code) || X509_VERIFY_CODES.has(code));
 
 /**
+ * An HTTP/2 stream the server closed with REFUSED_STREAM: Node's stream error (ERR_HTTP2_STREAM_ERROR,
+ * which names any reset code, so the code must be read from its message) or connect-node's own
+ * UNAVAILABLE for it.
+ */
+const isRefusal = (e: Error) =>
+  ((e as { code?: unknown }).code === "ERR_HTTP2_STREAM_ERROR" && /\bNGHTTP2_REFUSED_STREAM\b/.test(e.message)) ||
+  (e instanceof ConnectError && e.code === Code.Unavailable && /\bstream closed with error code REFUSED_STREAM\b/.test(e.rawMessage));
+
+/**
+ * The server refused the call's stream before processing any of it (HTTP/2 REFUSED_STREAM, RFC 9113
+ * 8.7): e.g. a call sent as the server closed an idle connection (its GOAWAY names an earlier last
+ * stream). Nothing reached the application, so sending it again is safe whatever the method, as
+ * gRPC's transparent retry does.
+ */
+export function isRefusedStream(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (isRefusal(e)) return true;
+  }
+  return false;
+}
+
+/**
  * The HTTP transports (connect-node) report a connection that failed or dropped under a code of
  * their own choosing: ABORTED for a reset ("aborted", "socket hang up"), INTERNAL for a parser,
- * TLS or write error. Such an error carries no server detail and has the Node error as its cause;
- * it is UNAVAILABLE, as grpc-js reports it, so idempotent calls retry and subscriptions resume.
+ * TLS or write error or a stream the server refused (REFUSED_STREAM). Such an error carries no
+ * server detail and has the Node error as its cause; it is UNAVAILABLE, as grpc-js reports it, so
+ * idempotent calls retry and subscriptions resume.
  */
 function isConnectionFailure(ce: ConnectError): boolean {
   if (ce.code === Code.Unavailable || ce.details.length > 0) return false;
   if (ce.code !== Code.Aborted && ce.code !== Code.Internal && ce.code !== Code.Unknown && ce.code !== Code.Canceled) return false;
   for (let e: unknown = ce.cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && isConnectionCode(code)) return true;
+    if ((typeof code === "string" && isConnectionCode(code)) || isRefusal(e)) return true;
   }
   return false;
 }
@@ -190,12 +214,21 @@ export class ScriptFailedError extends Error {
 
 /** Thrown by `subscribe()` when the server reports missed events and no `onLost` handler is set. */
 export class EventsLostError extends Error {
+  /** The server's notice, whole (as the Go SDK's `Lost` and Python's `lost`). */
+  readonly lost: EventsLost;
+  /** Why they were missed: LAGGED, RETENTION, or RESTART (a reset or replaced store: discard the checkpoint). */
+  readonly reason: LossReason;
   readonly missedCount: bigint;
   readonly firstMissedSequence: bigint;
   readonly lastMissedSequence: bigint;
-  constructor(lost: { missedCount: bigint; firstMissedSequence: bigint; lastMissedSequence: bigint; reason: number }) {
-    super(`missed ${lost.missedCount} events (sequences ${lost.firstMissedSequence}..${lost.lastMissedSequence})`);
+  constructor(lost: EventsLost) {
+    // Sequences start at 1: a first missed sequence of 0 is a range the server cannot know (a RESTART
+    // from a checkpoint beyond its latest, with nothing retained).
+    const range = lost.firstMissedSequence > 0n ? `sequences ${lost.firstMissedSequence}..${lost.lastMissedSequence}, ` : "";
+    super(`missed ${lost.missedCount} events (${range}${LossReason[lost.reason] ?? lost.reason})`);
     this.name = "EventsLostError";
+    this.lost = lost;
+    this.reason = lost.reason;
     this.missedCount = lost.missedCount;
     this.firstMissedSequence = lost.firstMissedSequence;
     this.lastMissedSequence = lost.lastMissedSequence;

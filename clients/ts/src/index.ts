@@ -24,7 +24,8 @@ export interface TlsOptions {
 
 export interface ConnectOptions extends ClientOptions {
   /**
-   * Where the server is. For "grpc-js": host:port of the gRPC port (default 127.0.0.1:50051).
+   * Where the server is. For "grpc-js": host:port of the gRPC port (default 127.0.0.1:50051); an
+   * http:// or https:// URL is an InvalidArgumentError.
    * For the HTTP transports: host:port or a base URL of the HTTP port (default 127.0.0.1:8080).
    * An empty string is unset: the default (as the CLI reads an empty SE_ADDRESS).
    */
@@ -138,6 +139,13 @@ export function createScriptEngineClient(options: ConnectOptions = {}): ScriptEn
   // often ""): grpc-js could not parse it, and Connect looked up a host named "".
   const address = options.address || undefined;
   const tls = options.tls === true ? {} : options.tls || undefined;
+  // grpc-js would read the URL as a DNS name and fail every call with a retried UnavailableError.
+  if (kind === "grpc-js" && /^https?:\/\//i.test(address ?? "")) {
+    throw invalidOption(
+      `address ${JSON.stringify(address)} is a URL, but the grpc-js transport takes host:port of the gRPC port (with tls for TLS): ` +
+        `give host:port, or a transport that takes a URL of the HTTP port ("connect", "connect-json", "grpc-web" or "grpc-http2")`,
+    );
+  }
   // The URL's scheme would win and send everything, the token too, in plaintext.
   if (tls && /^http:\/\//i.test(address ?? "")) {
     throw invalidOption(`tls is set but address ${JSON.stringify(address)} is a plaintext http:// URL: use https:// (or host:port), or leave tls out`);

@@ -2,7 +2,8 @@
 // an empty address is unset (the default, as the CLI reads an empty SE_ADDRESS) where grpc-js threw a
 // plain Error and Connect looked up a host named ""; a misspelt transport name is refused where it
 // silently meant Connect JSON; a client certificate that cannot be loaded is refused where the HTTP
-// transports failed every call with a retried UnavailableError ("PEM routines::no start line").
+// transports failed every call with a retried UnavailableError ("PEM routines::no start line"); an
+// http(s):// URL given to grpc-js, which took it for a host name and retried every call, is refused.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCerts, type TestCerts } from "../../../test/helpers/certs.ts";
@@ -40,6 +41,24 @@ describe("a transport name", () => {
     const err = thrown(() => createScriptEngineClient({ address: "127.0.0.1:1", transport: name as "grpc-js" }));
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as InvalidArgumentError).rawMessage).toBe(`transport must be one of grpc-js, connect, connect-json, grpc-web, grpc-http2 (or a Connect Transport), not ${JSON.stringify(name)}`);
+  });
+});
+
+describe("a URL address", () => {
+  // grpc-js read it as a DNS name: every call a retried UnavailableError "Name resolution failed".
+  it.each(["http://127.0.0.1:1", "https://127.0.0.1:1", "HTTP://localhost:1/"])("%s is refused over grpc-js (the default), with a hint", (address) => {
+    for (const tls of [undefined, true]) {
+      const err = thrown(() => createScriptEngineClient({ address, tls }));
+      expect(err, String(tls)).toBeInstanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).rawMessage).toBe(
+        `address ${JSON.stringify(address)} is a URL, but the grpc-js transport takes host:port of the gRPC port (with tls for TLS): ` +
+          `give host:port, or a transport that takes a URL of the HTTP port ("connect", "connect-json", "grpc-web" or "grpc-http2")`,
+      );
+    }
+  });
+
+  it.each(TRANSPORTS.filter((t) => t !== "grpc-js"))("is taken over %s", (transport) => {
+    createScriptEngineClient({ address: "http://127.0.0.1:1", transport }).close();
   });
 });
 
