@@ -3,8 +3,10 @@
 // operator set them (the request names the directory: it is a claim like the rest of it).
 // Paths are resolved through symlinks and must stay inside; the object opened is checked again,
 // since the names may change between the check and the open (see openInside).
-import { constants } from "node:fs";
+import { constants, type Dirent } from "node:fs";
 import { open, opendir, realpath, stat, type FileHandle } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { StringDecoder } from "node:string_decoder";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
@@ -96,16 +98,21 @@ async function openInside(realRoot: string, target: string, path: string, direct
   }
 }
 
+/** An entry's type as listed: a symlink is one whatever it leads to (the tool reads through those inside). */
+const entryType = (e: Dirent<Buffer>) => (e.isDirectory() ? "dir" : e.isFile() ? "file" : e.isSymbolicLink() ? "symlink" : "other");
+
 /** Entries of the opened directory, read as they come and cut at MAX_LIST_ENTRIES or `maxBytes` of JSON. */
 async function list(handle: FileHandle, path: string, maxBytes: number): Promise<JsonValue> {
   if (!(await handle.stat()).isDirectory()) throw new ToolError(`fs: ${path} is not a directory`);
-  // Through the descriptor, not the name, which may lead elsewhere by now.
-  const dir = await opendir(`/proc/self/fd/${handle.fd}`);
+  // Through the descriptor, not the name, which may lead elsewhere by now. Names come as bytes: one
+  // that is not UTF-8 cannot be spelled in a path the script passes back, so it is marked as such.
+  const dir = await opendir(`/proc/self/fd/${handle.fd}`, { encoding: "buffer" as BufferEncoding });
   const entries: JsonValue[] = [];
   let bytes = 2 + JSON.stringify(LIST_TRUNCATED).length + 1;
   try {
-    for await (const e of dir) {
-      const entry = { name: e.name, type: e.isDirectory() ? "dir" : e.isFile() ? "file" : "other" };
+    for await (const e of dir as AsyncIterable<Dirent<Buffer>>) {
+      const entry: Record<string, JsonValue> = { name: e.name.toString("utf8"), type: entryType(e) };
+      if (!isUtf8(e.name)) entry.notUtf8 = true;
       bytes += Buffer.byteLength(JSON.stringify(entry)) + 1;
       if (entries.length === MAX_LIST_ENTRIES || bytes > maxBytes) {
         entries.push({ ...LIST_TRUNCATED });
@@ -133,9 +140,14 @@ async function read(handle: FileHandle, path: string, maxBytes: number, reportIo
     got += bytesRead;
   }
   reportIo(0, got);
+  // A read the cap cut may end inside a character: that one is left out (as the http tool does)
+  // rather than made U+FFFD, which would read as a bad byte in the file. A file read to its end
+  // is decoded whole, its own bad bytes included.
+  const cut = got === maxBytes && info.size > maxBytes;
+  const text = cut ? new StringDecoder("utf8").write(buf.subarray(0, got)) : buf.subarray(0, got).toString("utf8");
   // As much of the content as fits the result cap (twice maxBytes, as the bridge's callers size
   // the two) once JSON: a control byte is written \u0000, six bytes for one.
-  return fitTextResult("fs", { path, size: info.size }, "content", buf.subarray(0, got).toString("utf8"), info.size > maxBytes, 2 * maxBytes) as JsonValue;
+  return fitTextResult("fs", { path, size: info.size }, "content", text, info.size > maxBytes, 2 * maxBytes) as JsonValue;
 }
 
 export async function fsTool(args: JsonValue | undefined, scope: FsScope, maxBytes: number, reportIo: (n: number, f: number) => void): Promise<JsonValue> {

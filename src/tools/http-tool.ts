@@ -1,12 +1,30 @@
 // The built-in `http` host tool: a fetch on the script's behalf, for the levels that grant
 // network. Production may reach only hosts on the configured allow-list; Development any host.
 // Bodies are text, capped; the trace goes on (traceparent) when there is one.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { subscribe } from "node:diagnostics_channel";
 import { context, propagation } from "@opentelemetry/api";
 import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 import { fitTextResult } from "./fit-text.ts";
 import { clipText } from "../errors.ts";
 import { SCRIPT_REQUEST_HEADER } from "../auth/principal.ts";
+
+// fetch decodes a compressed body before its reader sees it (a 10 KB gzip of 10 MB reads as
+// 10 MB), and a Content-Length, when there is one, says nothing of a body cut short. What crossed
+// is told by the HTTP client itself: fetch's undici publishes each body chunk as it came off the
+// connection. A request is tied to its call by the async context its fetch was made in.
+const wireCounter = new AsyncLocalStorage<{ received: number }>();
+const wireOf = new WeakMap<object, { received: number }>();
+subscribe("undici:request:create", (message) => {
+  const counter = wireCounter.getStore();
+  if (counter) wireOf.set((message as { request: object }).request, counter);
+});
+subscribe("undici:request:bodyChunkReceived", (message) => {
+  const { request, chunk } = message as { request: object; chunk: Uint8Array };
+  const counter = wireOf.get(request);
+  if (counter) counter.received += chunk.byteLength;
+});
 
 export interface HttpToolOptions {
   /** Hosts (exact, or "*.example.com") Production may reach; Development ignores it. */
@@ -93,11 +111,15 @@ export async function httpTool(
   const trace: Record<string, string> = {};
   propagation.inject(context.active(), trace);
   if (trace.traceparent !== undefined) headers.set("traceparent", trace.traceparent);
-  const body = typeof a.body === "string" ? a.body : a.body === undefined ? undefined : JSON.stringify(a.body);
-  const sent = method === "GET" || method === "HEAD" ? undefined : body;
+  // A string is sent as it is; any other JSON value as its JSON, typed so unless the script typed
+  // it; null, like a header's, is "no body". A GET or HEAD carries none: one given fails the call
+  // rather than being dropped unsaid.
+  const sent = a.body == null ? undefined : typeof a.body === "string" ? a.body : JSON.stringify(a.body);
+  if (sent !== undefined && (method === "GET" || method === "HEAD")) throw new ToolError(`http: a ${method} request has no body (send one with POST, PUT, PATCH or DELETE)`);
+  if (sent !== undefined && typeof a.body !== "string" && !headers.has("content-type")) headers.set("content-type", "application/json");
   // The I/O counted is what crossed, as bytes: the headers set here (not the few the client
-  // adds) and the body out, the body in. Counted on failure too: a request that times out or
-  // breaks mid-body has sent it.
+  // adds) and the body out, the body in as it came (compressed, when it was). Counted on failure
+  // too: a request that times out or breaks mid-body has sent it.
   let requestBytes = sent === undefined ? 0 : Buffer.byteLength(sent);
   headers.forEach((v, k) => (requestBytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 4)); // "k: v\r\n"
   // Not counted, like the headers the client adds; a script's own was dropped above.
@@ -109,14 +131,17 @@ export async function httpTool(
     throw new ToolError(`http: more than ${requests.max} requests in one execution`);
   }
   const io = { sent: 0, received: 0 };
+  const wire = { received: 0 };
   try {
-    const res = await fetch(url, {
-      method,
-      headers,
-      body: sent,
-      redirect: "manual",
-      signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
-    }).catch((err: Error) => {
+    const res = await wireCounter.run(wire, () =>
+      fetch(url, {
+        method,
+        headers,
+        body: sent,
+        redirect: "manual",
+        signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
+      }),
+    ).catch((err: Error) => {
       if (requests && badPort(err)) requests.used--;
       if (!neverSent(err)) io.sent = requestBytes;
       throw new ToolError(`http: ${failure(err, url)}`);
@@ -136,7 +161,9 @@ export async function httpTool(
     // As much of the body as fits once JSON: escaped, text can be 6 times the bytes it came from.
     return fitTextResult("http", { status: res.status, headers: responseHeaders }, "body", text, truncated, options.maxResultBytes ?? 2 * options.maxResponseBytes) as JsonValue;
   } finally {
-    reportIo(io.sent + io.received, 0);
+    // The body as read (decoded) only when the client told of none: a Node whose undici publishes
+    // no body chunks.
+    reportIo(io.sent + (wire.received > 0 ? wire.received : io.received), 0);
   }
 }
 
@@ -192,7 +219,7 @@ function failure(err: Error, url: URL): string {
 }
 
 /**
- * Keeps at most `max` bytes of the body, counting what arrives into `io` as it comes; the rest
+ * Keeps at most `max` bytes of the body, counting what it reads (decoded) into `io`; the rest
  * is not downloaded. Decoded as it comes: a character the cut splits is left out rather than made U+FFFD.
  */
 async function readBody(res: Response, max: number, io: { received: number }): Promise<{ text: string; truncated: boolean }> {

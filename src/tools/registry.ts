@@ -41,10 +41,19 @@ export const BUILTIN_TOOLS = [
   {
     name: "http",
     description:
-      "HTTP(S) requests: Production level to the configured allow-list, Development level anywhere. Answers { status, headers, body, truncated }; headers[\"set-cookie\"] is an array, one entry per header.",
+      "HTTP(S) requests: Production level to the configured allow-list, Development level anywhere. Answers { status, headers, body, truncated }; headers[\"set-cookie\"] is an array, one entry per header. " +
+      "The arguments may also be a URL string alone: a GET of it.",
     inputSchema: {
       type: "object",
-      properties: { url: { type: "string" }, method: { type: "string" }, headers: { type: "object" }, body: { type: "string" } },
+      properties: {
+        url: { type: "string" },
+        method: { type: "string", description: "GET (the default), HEAD, POST, PUT, PATCH or DELETE, in any case." },
+        headers: { type: "object", additionalProperties: { type: ["string", "number", "boolean", "null"] } },
+        body: {
+          type: ["string", "number", "boolean", "object", "array", "null"],
+          description: "A string is sent as is; any other value as JSON, with content-type application/json unless headers set one; null is no body. GET and HEAD take none.",
+        },
+      },
       required: ["url"],
     },
     level: "production" as Level,
