@@ -2714,8 +2714,11 @@ export const PRELUDE_SOURCE = String.raw`(function install(hostLog, hostTool, ho
   function failedAt(at, name, message, security) {
     const e = toolError(name, message, security);
     at.name = name; at.message = message;
-    // Read now: the script may have set an Error.prepareStackTrace, which may throw (e's own is kept).
-    try { defineProperty(e, 'stack', { value: at.stack, writable: true, configurable: true }); } catch {}
+    // Read now: the script may have set an Error.prepareStackTrace, which may throw; then the stack is
+    // the error's first line alone, not e's own (made here, it shows the prelude's frames).
+    let stack;
+    try { stack = at.stack; } catch { stack = name + ': ' + message; }
+    try { defineProperty(e, 'stack', { __proto__: null, value: stack, writable: true, configurable: true }); } catch {}
     return e;
   }
   const toolChecked = function (k, v) { jsonChecked(k, v); finiteRaw(v); return v; };

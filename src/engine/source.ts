@@ -210,6 +210,11 @@ function stripThread(): StripThread {
   const gone = () => {
     if (thread === t) thread = undefined;
     port1.close();
+    // A wait for its start (typeStripperStarted) ends now, not when its bound runs out.
+    if (Atomics.load(flag, 1) === 0) {
+      Atomics.store(flag, 1, -1);
+      Atomics.notify(flag, 1);
+    }
   };
   worker.on('error', gone).on('exit', gone).unref();
   port1.unref();

@@ -8,7 +8,7 @@
  * Protocol: workerData holds a MessagePort and an Int32Array on a SharedArrayBuffer. Each request
  * ({ id, source }) gets one reply ({ id, code } or { id, error }) on the port, after which flag[0]
  * is incremented and notified (the caller blocks in Atomics.wait on it and reads the reply with
- * receiveMessageOnPort). flag[1] becomes 1 (notified) once amaro is loaded; flag[2] is the id of
+ * receiveMessageOnPort). flag[1] becomes 1 (notified) once amaro is loaded (-1, set by the caller, when the thread ended first); flag[2] is the id of
  * the request being stripped (set as it is taken up).
  */
 import { createRequire } from 'node:module';

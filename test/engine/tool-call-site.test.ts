@@ -77,3 +77,22 @@ it('an Error.prepareStackTrace the script set writes the stack, and one that thr
     'ToolNotAllowedError: tool "nope" is not available to this script\n    at default (site.js:8:25)',
   ]);
 });
+
+it('a prepareStackTrace that throws, or an Object.prototype.get, leaves no prelude frames in the stack', async () => {
+  const r = await run(engine, `export default async (a, ctx) => {
+  const out = [];
+  Error.prepareStackTrace = () => { throw new Error('no stacks here'); };
+  try { await ctx.tools.net({}); } catch (e) { out.push(String(e.stack)); }
+  Error.prepareStackTrace = undefined;
+  Object.defineProperty(Object.prototype, 'get', { value: () => 1, configurable: true });
+  try { await ctx.tools.net({}); } catch (e) { out.push(String(e.stack)); }
+  delete Object.prototype.get;
+  return out;
+}`, job);
+  expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+  const [thrown, withGet] = r.returnValue as string[];
+  expect(thrown).toBe('ToolError: tool "net" failed: net broke');
+  // (A script reading e.stack may see the prelude's async frames below its own, README.)
+  expect(withGet.split('\n').slice(0, 2)).toEqual(['ToolError: tool "net" failed: net broke', '    at default (site.js:7:25)']);
+  expect(withGet).not.toMatch(/toolError|failedAt|settle \(/);
+});
