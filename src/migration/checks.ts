@@ -27,6 +27,7 @@ import { codeOnly } from "./code-text.ts";
 import { engineGlobalsFindings } from "./engine-globals.ts";
 import { typeStripperStarted } from "../engine/source.ts";
 import { generatedInput } from "./smoke-input.ts";
+import { lineCount } from "./source-lines.ts";
 import { toolMetaProblems } from "./tool-meta.ts";
 
 export const CHECKS = ["source_readable", "compiles", "metadata_valid", "input_schema_valid", "forbidden_apis", "smoke_run"] as const;
@@ -212,8 +213,7 @@ export function oversized(schema: unknown): { why: string; metadata: Record<stri
  */
 function runError(e: ExecutionError | undefined, source: string): string {
   if (!e) return "unknown error";
-  const lines = source.split("\n").length;
-  const at = e.line > 0 && e.line <= lines ? ` (line ${e.line}, column ${e.column})` : "";
+  const at = e.line > 0 && e.line <= lineCount(source) ? ` (line ${e.line}, column ${e.column})` : "";
   return `${e.name}: ${e.message}${at}`;
 }
 
@@ -304,8 +304,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       return r.diagnostics.filter((d) => d.severity === "error").map((d) => ({ severity: "error" as const, message: `line ${d.line}: ${d.message}` }));
     } catch (err) {
       if (engineUnavailable(err)) throw err;
-      const lines = source.split("\n").length;
-      const where = err instanceof CompileError && err.line ? (err.line > lines ? " (at the end of the source: is a block left open?)" : ` (line ${err.line}, column ${err.column})`) : "";
+      const where = err instanceof CompileError && err.line ? (err.line > lineCount(source) ? " (at the end of the source: is a block left open?)" : ` (line ${err.line}, column ${err.column})`) : "";
       const msg = err instanceof CompileError ? `${err.message}${where}` : String((err as Error).message ?? err);
       blocking.push(`does not compile: ${msg}`);
       return [{ severity: "error", message: `does not compile: ${msg}`, suggestion: "fix the syntax error in the legacy source" }];
@@ -442,6 +441,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
   if (enabled("smoke_run")) {
     await run("smoke_run", async () => {
       let args = options.smokeArguments;
+      // A failure on an input the caller did not give may be the input's: the finding says what to pass.
+      let suggestion: string | undefined;
       if (args !== undefined) {
         // The caller's own input: not matching the schema is the caller's (or the schema's) error.
         const errs = tool.inputSchema ? deps.schemas.errors(tool.inputSchema, args) : [];
@@ -453,6 +454,9 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
           return [{ severity: "warning", message: `not run: could not generate an input that matches inputSchema (${g.why}); pass smoke_run_arguments`, suggestion: "set validation.smoke_run_arguments to a valid input" }];
         }
         args = g.args;
+        suggestion = tool.inputSchema
+          ? "it ran with an input generated from inputSchema: if the tool needs another, set validation.smoke_run_arguments to an input it takes"
+          : "it ran with {}, as the tool declares no inputSchema: set validation.smoke_run_arguments to an input the tool takes (or declare inputSchema)";
       }
       const out = await deps.registry.execute({ name: tool.name || "tool", source, language: legacy.language, hostTools: tool.hostTools }, args, level, options.smokeTimeoutMs, input.signal, undefined, {
         hostTools: hostStub,
@@ -460,7 +464,8 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       });
       if (!out.success) {
         const e = out.error;
-        return [{ severity: "error", message: e?.kind === "timeout" ? smokeTimeout(e, toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools)) : `the smoke run failed: ${runError(e, source)}` }];
+        if (e?.kind === "timeout") return [{ severity: "error", message: smokeTimeout(e, toolLimits(deps.config, level, options.smokeTimeoutMs, tool.hostTools)) }];
+        return [{ severity: "error", message: `the smoke run failed: ${runError(e, source)}`, ...(suggestion ? { suggestion } : {}) }];
       }
       if (tool.outputSchema) {
         // Enforced on every call (nothing returned is checked as null): a result that breaks it is a call that fails.

@@ -1,5 +1,5 @@
 // A tool source as the forbidden_apis check reads it: code only. Comments, and the text inside
-// string, template and regular-expression literals, become spaces (newlines stay, so lines and
+// string, template and regular-expression literals, become spaces (line ends stay, so lines and
 // columns do not move), so `// never use eval()` or a message mentioning `process.env` is not a
 // use of them. A literal that is one bare name ("fs", 'child_process') stays: that is how a
 // name reaches code indirectly (`ctx.tools["fs"]`, `tools.call("http", ...)`).
@@ -7,6 +7,8 @@ import { tokenizer, tokTypes } from "acorn";
 import { stripTypes } from "../engine/source.ts";
 
 const BARE_NAME = /^[A-Za-z_$][\w$]*$/;
+/** What ends a line for V8 (source-lines.ts): kept, so that lines are counted alike in the code and the source. */
+const LINE_ENDS = new Set(["\n", "\r", "\u2028", "\u2029"]);
 
 /**
  * The source with comments and literal contents blanked. TypeScript is stripped of its types
@@ -24,7 +26,7 @@ export function codeOnly(source: string, language: "javascript" | "typescript"):
   }
   const out = text.split("");
   const blank = (from: number, to: number) => {
-    for (let i = from; i < to; i++) if (out[i] !== "\n" && out[i] !== "\r") out[i] = " ";
+    for (let i = from; i < to; i++) if (!LINE_ENDS.has(out[i])) out[i] = " ";
   };
   try {
     const tokens = tokenizer(text, {

@@ -9,6 +9,7 @@
 //   `const { word_count } = ctx.tools`): a tool's ctx.tools holds the host tools only (registered
 //   tools do not call each other, tools/registry.ts), so such a call always fails.
 import { boundNames, syntaxNodes, type AnyNode } from "../engine/module-script.ts";
+import { lineAt } from "./source-lines.ts";
 
 /**
  * Globals the engine's isolates lack, each checked by a script reading `typeof globalThis[name]`
@@ -78,7 +79,7 @@ const HOST_TOOL_NAMES = new Set(["http", "fs", "call"]);
  * own list or map of them: `args.tools.map(...)`, `this.tools.get(k)`): calling one is no tool call.
  */
 const CONTAINER_MEMBERS = new Set(
-  [Object.prototype, Array.prototype, Map.prototype, Set.prototype, Function.prototype].flatMap((p) => Object.getOwnPropertyNames(p)),
+  [Object.prototype, Array.prototype, Map.prototype, Set.prototype, Function.prototype, String.prototype, Promise.prototype].flatMap((p) => Object.getOwnPropertyNames(p)),
 );
 
 /** A name of the tools object, as hostToolUse reads it: `tools`, `$tools`, `#tools`, `x$tools`. */
@@ -177,12 +178,6 @@ function isReference(parent: AnyNode | undefined, key: string): boolean {
   }
 }
 
-function lineOf(source: string, offset: number): number {
-  let line = 1;
-  for (let i = source.indexOf("\n"); i >= 0 && i < offset; i = source.indexOf("\n", i + 1)) line += 1;
-  return line;
-}
-
 /**
  * The globals the engine lacks that a tool reads, and the other tools it calls, in `program` (the
  * tool's tree, parseToolSource); lines are counted in `source`. Nothing for a source that does not
@@ -197,7 +192,12 @@ export function engineGlobalsFindings(source: string, program: AnyNode | null): 
   const guarded = new Set<string>();
   const viaGlobal = new Map<string, number>();
   const toolCalls = new Map<string, number>();
+  // Names a typeof reads (parenthesized too: `typeof(process)`), and globals the tool sets itself (a polyfill).
+  const typeofArgs = new Set<AnyNode>();
+  const polyfilled = new Set<string>();
   const missing = (name: string) => Object.hasOwn(LACKING, name) && !declared.has(name);
+  // A tools object the tool declares itself (`const tools = { upper }`) is its own, not ctx.tools.
+  const ownTools = (e: AnyNode) => { const n = unwrap(e); return n.type === "Identifier" && declared.has(n.name as string) && !isParameterOnly(nodes, n.name as string); };
   const otherTool = (name: string | undefined, at: AnyNode) => {
     if (name !== undefined && !HOST_TOOL_NAMES.has(name) && !CONTAINER_MEMBERS.has(name) && !toolCalls.has(name)) toolCalls.set(name, at.start);
   };
@@ -205,21 +205,24 @@ export function engineGlobalsFindings(source: string, program: AnyNode | null): 
   const stack: { node: AnyNode; parent?: AnyNode; key: string }[] = [{ node: program, key: "" }];
   while (stack.length) {
     const { node, parent, key } = stack.pop()!;
-    if (node.type === "Identifier") {
+    if (node.type === "UnaryExpression" && node.operator === "typeof") {
+      typeofArgs.add(unwrap(node.argument as AnyNode));
+    } else if (node.type === "Identifier") {
       const name = node.name as string;
       if (missing(name) && isReference(parent, key)) {
-        if (parent?.type === "UnaryExpression" && parent.operator === "typeof") guarded.add(name);
+        if (typeofArgs.has(node)) guarded.add(name);
         else if (!bare.has(name)) bare.set(name, node.start);
       }
     } else if (node.type === "MemberExpression") {
       const object = unwrap(node.object as AnyNode);
       const prop = memberName(node);
-      if (object.type === "Identifier" && GLOBAL_OBJECTS.has(object.name as string) && !declared.has(object.name as string) && prop !== undefined && Object.hasOwn(LACKING, prop) && !viaGlobal.has(prop)) {
-        viaGlobal.set(prop, node.start);
+      if (object.type === "Identifier" && GLOBAL_OBJECTS.has(object.name as string) && !declared.has(object.name as string) && prop !== undefined && Object.hasOwn(LACKING, prop)) {
+        if (parent?.type === "AssignmentExpression" && key === "left") polyfilled.add(prop); // globalThis.btoa = ...
+        else if (!viaGlobal.has(prop)) viaGlobal.set(prop, node.start);
       }
     } else if (node.type === "CallExpression") {
       const callee = unwrap(node.callee as AnyNode);
-      if (callee.type === "MemberExpression" && isToolsObject(callee.object as AnyNode)) {
+      if (callee.type === "MemberExpression" && isToolsObject(callee.object as AnyNode) && !ownTools(callee.object as AnyNode)) {
         const name = memberName(callee);
         const args = node.arguments as AnyNode[];
         if (name === "call") otherTool(args.length > 0 ? literalText(args[0]) : undefined, node);
@@ -250,25 +253,39 @@ export function engineGlobalsFindings(source: string, program: AnyNode | null): 
   const out: GlobalsFinding[] = [];
   const hint = (name: string) => (LACKING[name] ? { suggestion: LACKING[name] } : {});
   for (const name of Object.keys(LACKING)) {
+    if (polyfilled.has(name)) continue;
     const at = bare.get(name);
     if (at !== undefined) {
       const message = guarded.has(name)
         ? `\`${name}\` is not available in the engine: the tool tests typeof ${name}, so only its code for a missing ${name} runs`
         : `\`${name}\` is not available in the engine`;
-      out.push({ severity: guarded.has(name) ? "warning" : "error", message, line: lineOf(source, at), ...hint(name) });
+      out.push({ severity: guarded.has(name) ? "warning" : "error", message, line: lineAt(source, at), ...hint(name) });
     } else if (viaGlobal.has(name)) {
-      out.push({ severity: "warning", message: `\`${name}\` is not available in the engine (read from the global object, it is undefined)`, line: lineOf(source, viaGlobal.get(name)!), ...hint(name) });
+      out.push({ severity: "warning", message: `\`${name}\` is not available in the engine (read from the global object, it is undefined)`, line: lineAt(source, viaGlobal.get(name)!), ...hint(name) });
     }
   }
+  // A warning: told by the name `tools` alone, it may be an object of the tool's own (`args.tools`).
   for (const [name, at] of toolCalls) {
     out.push({
-      severity: "error",
-      message: `the tool calls the tool ${name}, but a tool's ctx.tools holds only the host tools (http, fs): registered tools do not call each other, so ctx.tools.${name} is not a function there`,
+      severity: "warning",
+      message: `the tool seems to call the tool ${name}, but a tool's ctx.tools holds only the host tools (http, fs): registered tools do not call each other, so ctx.tools.${name} is not a function there`,
       suggestion: `call ${name} from the script that calls this tool, or bring its code into this tool`,
-      line: lineOf(source, at),
+      line: lineAt(source, at),
     });
   }
   return out.sort((a, b) => a.line - b.line);
+}
+
+/** Whether `name` is bound only as a function's parameter (`call(args, tools)`: that is ctx.tools). */
+function isParameterOnly(nodes: AnyNode[], name: string): boolean {
+  for (const n of nodes) {
+    const bound: string[] = [];
+    if (n.type === "VariableDeclarator") boundNames(n.id as AnyNode, bound);
+    else if ((n.type === "FunctionDeclaration" || n.type === "ClassDeclaration") && n.id) boundNames(n.id as AnyNode, bound);
+    else if (n.type === "ImportSpecifier" || n.type === "ImportDefaultSpecifier" || n.type === "ImportNamespaceSpecifier") boundNames(n.local as AnyNode, bound);
+    if (bound.includes(name)) return false;
+  }
+  return true;
 }
 
 function propertyName(p: AnyNode): string | undefined {

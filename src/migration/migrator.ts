@@ -44,9 +44,9 @@ import { pageWithin, transaction } from "../store/database.ts";
 import type { ToolRepository, StoredTool } from "../store/tools.ts";
 import type { LegacyRef, MigrationRepository, MigrationStatusName, StoredMigration } from "../store/migrations.ts";
 import { OUT_OF_STACK, type SchemaValidator, type ToolRegistry } from "../tools/registry.ts";
-import { inferInputSchema } from "../tools/registry-source.ts";
+import { inferInputSchema, languageOf } from "../tools/registry-source.ts";
 import { canonicalJson } from "../tools/canonical-json.ts";
-import { CHECKS, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, oversized, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
+import { CHECKS, NAME_RE, VALIDATE_CHECKS, checkValidationOptions, engineUnavailable, oversized, runChecks, type CheckReport, type ValidationOptions } from "./checks.ts";
 import { LegacyRoot, type LegacyTool } from "./legacy.ts";
 import { failedChangeResult, rolledBackResult } from "./rollback-result.ts";
 import { schemaFilledResult } from "./auto-fix-result.ts";
@@ -61,7 +61,8 @@ export interface MigrateOptions {
   dryRun: boolean;
   validation: ValidationOptions;
   metadata: Record<string, string>;
-  source?: { filePath?: string; manifestPath?: string };
+  /** `unreadable`: a directory run's, why the listing found the file cannot be read (its name is not UTF-8). */
+  source?: { filePath?: string; manifestPath?: string; unreadable?: string };
   /** Auto-fix re-migration: keep this tool id. */
   keepToolId?: string;
   /** Auto-fix re-migration: the caller already holds the tool's lock. */
@@ -123,6 +124,17 @@ export const STATE_NAME = Object.fromEntries(Object.entries(STATE).map(([k, v]) 
 const originalHashOf = (l: LegacyTool) => (l.source === undefined ? "" : sha256(l.manifest ? `${l.source}\n${canonicalJson(l.manifest)}` : l.source));
 const refText = (r: LegacyRef | null) => (!r ? "" : r.kind === "manifest" ? `manifest:${r.path}#${r.entry ?? ""}` : `file:${r.path}`);
 const value = (v: unknown) => fromJson(ValueSchema, (v ?? null) as PbJson);
+
+/**
+ * The name a migration of a tool that names itself nothing is recorded under, from its file's
+ * name: made one filter.tool_name takes ("my tool" → my_tool, "café" → caf_), or its failure
+ * could be found only by listing every migration. Its metadata_valid error quotes what it names.
+ */
+function recordedName(fileName: string): string {
+  if (NAME_RE.test(fileName)) return fileName;
+  const n = fileName.replace(/[^A-Za-z0-9_-]/g, "_");
+  return (/^[A-Za-z_]/.test(n) ? n : `_${n}`).slice(0, 64);
+}
 
 export class Migrator {
   readonly #d: MigratorDeps;
@@ -206,6 +218,9 @@ export class Migrator {
   }
 
   #read(o: MigrateOptions): LegacyTool {
+    if (o.source?.filePath && o.source.unreadable) {
+      return { ref: { kind: "file", path: o.source.filePath }, readError: o.source.unreadable, language: languageOf(o.source.filePath) };
+    }
     if (o.source?.filePath) return this.#root.readFile(o.source.filePath);
     if (o.source?.manifestPath) {
       if (!o.toolName) throw serviceError("VALIDATION_ERROR", "tool_name is required with a manifest source", { field: "tool_name" });
@@ -236,7 +251,7 @@ export class Migrator {
       // The tool names itself: load it once (compile + describe, no smoke run) to learn the name.
       const pre = await runChecks(this.#d, { legacy, expectedName: "", level: o.level, options: { ...o.validation, checks: ["metadata_valid"], skipChecks: [] }, signal });
       const declared = /export\s+const\s+name\s*=\s*["'`]([A-Za-z_][\w-]{0,63})["'`]/.exec(legacy.source ?? "")?.[1];
-      name = pre.tool.name || declared || (legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, "");
+      name = pre.tool.name || declared || recordedName((legacy.ref.path.split("/").pop() ?? "").replace(/\.[^.]*$/, ""));
       stopIfAbandoned(signal);
     }
     // Two sources of one directory run naming the same tool: the second would replace the first's
@@ -459,18 +474,21 @@ export class Migrator {
       const toolName = e.entry ?? "";
       try {
         if (e.error) throw serviceError("VALIDATION_ERROR", e.error);
-        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file } : { manifestPath: e.manifest } }, { signal, claimed, mayReplace });
+        result = await this.migrate({ ...o, toolName, source: e.file ? { filePath: e.file, unreadable: e.unreadable } : { manifestPath: e.manifest } }, { signal, claimed, mayReplace });
       } catch (err) {
         if (engineUnavailable(err)) throw err;
         // Refused before it was recorded (an existing tool without force, say): named as the
         // refusal names it, else by its entry or file.
         const refused = err instanceof ConnectError ? err.findDetails(ErrorInfoSchema)[0]?.metadata.tool : undefined;
+        // A manifest entry that names no tool is its manifest's file name and its index there.
+        const entry = e.index === undefined ? toolName : `[${e.index}]`;
+        const fileName = (e.file ?? e.manifest ?? "").replace(/^.*\//, "");
         result = create(MigrationResultSchema, {
           migrationId: "",
-          toolName: refused || toolName || (e.file ?? e.manifest ?? "").replace(/^.*\//, "").replace(/\.[^.]*$/, ""),
+          toolName: refused || toolName || (e.index === undefined ? fileName.replace(/\.[^.]*$/, "") : `${fileName}${entry}`),
           status: MigrationState.FAILED,
           errors: [messageOf(err)],
-          metadata: { source: value(e.file ? `file:${e.file}` : `manifest:${e.manifest}#${toolName}`) },
+          metadata: { source: value(e.file ? `file:${e.file}` : `manifest:${e.manifest}#${entry}`) },
         });
       }
       done += 1;

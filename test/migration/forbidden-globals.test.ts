@@ -52,8 +52,6 @@ describe("forbidden_apis: what the engine lacks", () => {
     ["uses_url", /line 5: `URL` is not available in the engine/],
     ["uses_crypto", /line 5: `crypto` is not available in the engine/],
     ["uses_env", /line 7: `process` is not available in the engine/],
-    ["calls_tool", /line 5: the tool calls the tool word_count, .*registered tools do not call each other/],
-    ["calls_by_name", /line 5: the tool calls the tool word_count, /],
   ])("%s fails the check (on a branch a smoke run would not take)", async (name, message) => {
     const r = await migrate(name);
     expect(r.status).toBe(MigrationState.DRY_RUN);
@@ -62,6 +60,18 @@ describe("forbidden_apis: what the engine lacks", () => {
     expect(f.status).toBe(ValidationStatus.FAILED);
     expect(f.message).toMatch(message);
     expect(r.errors.join("\n")).toMatch(message);
+  });
+
+  // Told by the name `tools` alone (it may be an object of the tool's own), a warning: the tool migrates.
+  it.each([
+    ["calls_tool", /line 5: the tool seems to call the tool word_count, .*registered tools do not call each other/],
+    ["calls_by_name", /line 5: the tool seems to call the tool word_count, /],
+  ])("%s is warned of", async (name, message) => {
+    const r = await migrate(name);
+    expect(r.status).toBe(MigrationState.DRY_RUN);
+    const f = check(r, "forbidden_apis");
+    expect(f.status).toBe(ValidationStatus.WARNING);
+    expect(f.message).toMatch(message);
   });
 
   it.each(["detects", "own_names"])("%s passes: feature detection and its own names are no uses", async (name) => {
@@ -84,8 +94,27 @@ describe("engineGlobalsFindings", () => {
   it("destructured tools and the host tools: only the other tools count", () => {
     const got = findings(`export function call(a, { tools: { http, word_count } }) {\n  const { fs, lookup } = a.ctx.tools;\n  return [http, fs, a.list.tools.filter(Boolean)];\n}`);
     expect(got.map(([, line, m]) => [line, String(m).replace(/,.*/, "")])).toEqual([
-      [1, "the tool calls the tool word_count"],
-      [2, "the tool calls the tool lookup"],
+      [1, "the tool seems to call the tool word_count"],
+      [2, "the tool seems to call the tool lookup"],
+    ]);
+  });
+
+  it("no finding for typeof in parentheses, a polyfilled global, or a tools object of the tool's own", () => {
+    const source = [
+      'const isNode = typeof(process) !== "undefined" && typeof (window) === "undefined";',
+      'globalThis.btoa = (s) => s; // a polyfill',
+      'const tools = { upper: (s) => s.toUpperCase() };',
+      "export function call(args) {",
+      '  const parts = args.tools.split(",");',
+      "  return [isNode, btoa(tools.upper(parts[0])), args.tools.trim()];",
+      "}",
+    ].join("\n");
+    expect(findings(source)).toEqual([]);
+  });
+
+  it("a tools object that is only a parameter is the one ctx.tools gives", () => {
+    expect(findings("export function call(args, { tools }) { return tools.word_count(args); }").map(([sev, , m]) => [sev, String(m).replace(/,.*/, "")])).toEqual([
+      ["warning", "the tool seems to call the tool word_count"],
     ]);
   });
 

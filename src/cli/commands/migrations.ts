@@ -42,11 +42,29 @@ function collectMetadata(kv: string, acc: Record<string, string> = {}): Record<s
   return { ...acc, [key]: kv.slice(i + 1) };
 }
 
+/** The NOTES column's width: the table stays one line a tool; errors are printed in full below it (resultErrors). */
+const NOTES_WIDTH = 80;
+
 function resultRows(results: MigrationResult[]): string {
+  const clip = (text: string) => (text.length > NOTES_WIDTH ? `${text.slice(0, NOTES_WIDTH - 1)}…` : text);
   return table(
     ["TOOL", "STATUS", "NEW TOOL ID", "DURATION", "NOTES"],
-    results.map((r) => [r.toolName, enumName(MigrationState, r.status), r.newToolId ?? "-", fmtDuration(r.duration), [...r.errors, ...r.warnings].join("; ").slice(0, 80)]),
+    results.map((r) => [r.toolName, enumName(MigrationState, r.status), r.newToolId ?? "-", fmtDuration(r.duration), clip([...r.errors, ...r.warnings].join("; "))]),
   );
+}
+
+/**
+ * Each error in full, and the suggestion of each error-level issue (a CommonJS form to rewrite, the
+ * smoke_run_arguments to pass), which the table has no room for. `named`: prefixed with the tool's
+ * name, for a run of many.
+ */
+function resultErrors(results: MigrationResult[], named: boolean): void {
+  for (const r of results) {
+    const who = named ? `${r.toolName}: ` : "";
+    for (const e of r.errors) err(`${who}error: ${e}`);
+    const hints = new Set(r.validationResults.flatMap((v) => v.issues.filter((i) => i.severity === Severity.ERROR && i.suggestion).map((i) => `${i.check}: ${i.suggestion}`)));
+    for (const h of hints) err(`${who}hint: ${h}`);
+  }
 }
 
 /**
@@ -110,7 +128,7 @@ export function migrationCommands(program: Command): void {
           if (o.json) out(json(toJson(MigrationResultSchema, r)));
           else {
             out(resultRows([r]));
-            for (const e of r.errors) err(`error: ${e}`);
+            resultErrors([r], false);
           }
           return ok(r) ? EXIT.OK : EXIT.FAILED;
         }
@@ -134,6 +152,7 @@ export function migrationCommands(program: Command): void {
         const failed = results.filter((r) => !ok(r)).length;
         if (!o.json) {
           if (results.length > 0) out(resultRows(results));
+          resultErrors(results, true);
           out(`${count(results.length, "tool")}: ${results.length - failed} ok, ${failed} failed`);
         }
         return failed > 0 ? EXIT.FAILED : EXIT.OK;
