@@ -148,11 +148,12 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     if (source.trim() === "") throw serviceError("VALIDATION_ERROR", "source is empty", { field: "source" });
   }
 
-  async function compile(source: string, cc: CompilationContext | undefined, scriptId: string) {
+  /** `signal`: a caller that has gone (RunScript's) leaves the compile, which its worker then drops unless begun. */
+  async function compile(source: string, cc: CompilationContext | undefined, scriptId: string, signal?: AbortSignal) {
     checkSource(source);
     const t0 = performance.now();
     try {
-      const work = () => engine.compile(source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || scriptId });
+      const work = () => engine.compile(source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || scriptId }, signal);
       return await (deps.telemetry ? deps.telemetry.compile(scriptId, work) : work());
     } catch (err) {
       if (err instanceof CompileError) {
@@ -174,6 +175,49 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
    * fractions), so the TIMEOUT's message and its ErrorInfo timeout_ms name the same figure.
    */
   const answerBy = (deadlineMs: number | undefined) => (deadlineMs === undefined ? undefined : Math.max(1, Math.floor(deadlineMs - Math.min(100, deadlineMs / 10))));
+
+  /**
+   * A running script is stopped by its wall limit (answerBy), so its TIMEOUT reaches the caller before
+   * the deadline; one still waiting to start then (for a compiler, in the queue, or sent ahead to a
+   * busy worker) is answered at that same margin, TIMEOUT saying it never ran (metadata started
+   * "false"): at the deadline a gRPC caller has given up already, unable to tell "never ran, safe to
+   * retry" from "ran and timed out". `signal` follows the call's and aborts then too, which drops the
+   * execution unstarted; `failed` turns what that aborted into the TIMEOUT.
+   */
+  function startWithin(ctx: HandlerContext, scriptId: string) {
+    const by = answerBy(ctx.timeoutMs());
+    let started = false;
+    let expired = false;
+    if (by === undefined) return { signal: ctx.signal, started: () => {}, failed: (err: unknown) => err, end: () => {} };
+    const t0 = performance.now();
+    const expiry = new AbortController();
+    const timer = setTimeout(() => {
+      if (started || ctx.signal.aborted) return;
+      expired = true;
+      expiry.abort(new Error("the call's deadline ran out before the script started"));
+    }, by);
+    const end = () => clearTimeout(timer);
+    ctx.signal.addEventListener("abort", end, { once: true });
+    return {
+      signal: AbortSignal.any([ctx.signal, expiry.signal]),
+      started: () => {
+        started = true;
+        end();
+      },
+      failed: (err: unknown) =>
+        expired
+          ? serviceError("TIMEOUT", `the call's deadline ran out before the script started (after ${Math.round(performance.now() - t0)} ms waiting for a busy worker): it never ran, so it is safe to retry`, {
+              metadata: { script_id: scriptId, started: "false" },
+              cause: err,
+            })
+          : err,
+      end: () => {
+        end();
+        ctx.signal.removeEventListener("abort", end);
+      },
+    };
+  }
+  type StartWithin = ReturnType<typeof startWithin>;
 
   function grant(ctx: HandlerContext, context: ExecutionContext | undefined, scriptId: string): Grant {
     return grantFor({
@@ -201,7 +245,17 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   }
 
   /** `compiledMs`: the share of the call's deadline RunScript spent compiling the source (waiting for a compiler included) before its grant. */
-  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined, compiledMs = 0): Promise<ExecutionResult> {
+  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined, compiledMs = 0, start: StartWithin = startWithin(ctx, scriptId)): Promise<ExecutionResult> {
+    try {
+      return await runStarting(ctx, source, cc, scriptId, version, context, compiledMs, start);
+    } catch (err) {
+      throw start.failed(err);
+    } finally {
+      start.end();
+    }
+  }
+
+  async function runStarting(ctx: HandlerContext, source: string, cc: Parameters<typeof run>[2], scriptId: string, version: number, context: ExecutionContext | undefined, compiledMs: number, start: StartWithin): Promise<ExecutionResult> {
     const g = grant(ctx, context, scriptId);
     if (context?.executionId) checkExecutionId(context.executionId);
     const executionId = context?.executionId || randomUUID();
@@ -243,9 +297,12 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         collectCpuProfile: g.cpuProfile,
         caller: g.caller,
         onToolCall: trace ? trace.tools(bridge) : bridge,
-        onDispatch: trace?.dispatched,
+        onDispatch: (info) => {
+          start.started();
+          trace?.dispatched(info);
+        },
       },
-      ctx.signal,
+      start.signal,
     ).then(
       (o) => (trace?.done(o), o),
       (err: unknown) => {
@@ -472,15 +529,23 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       checkName(cc?.name ?? "", "compilation.name");
       // compile() checks the source; its cache key spares the run hashing the source again. A new
       // source may wait for a busy compiler: the call's deadline and a cancel end the call then too
-      // (the compile goes on and is cached, as CompileScript's).
-      const [compileStart, leftMs] = [performance.now(), ctx.timeoutMs()];
-      const { cacheKey, cacheHit } = await untilCallEnds(compile(req.source, cc, scriptId), ctx.signal);
+      // (its compile is left: its worker drops it unless begun, and a begun one is cached), and so
+      // does the server's answer margin before the deadline: TIMEOUT saying it never ran.
+      const [compileStart, leftMs, start] = [performance.now(), ctx.timeoutMs(), startWithin(ctx, scriptId)];
+      let compiled;
+      try {
+        compiled = await untilCallEnds(compile(req.source, cc, scriptId, start.signal), start.signal);
+      } catch (err) {
+        start.end();
+        throw start.failed(err);
+      }
+      const { cacheKey, cacheHit } = compiled;
       const options = { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey, compiledCacheHit: cacheHit } as const;
       // A deadline's TIMEOUT names the compile (a wait for a busy compiler) only when it took more of
       // the deadline than the server's answer margin, which its "the call's N ms deadline" leaves out too.
       const compiledMs = cacheHit ? 0 : performance.now() - compileStart;
       const tookDeadline = leftMs !== undefined && compiledMs > leftMs - answerBy(leftMs)!;
-      const result = await run(ctx, req.source, options, scriptId, 0, req.context, tookDeadline ? compiledMs : 0);
+      const result = await run(ctx, req.source, options, scriptId, 0, req.context, tookDeadline ? compiledMs : 0, start);
       return { result };
     },
 

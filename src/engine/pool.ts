@@ -45,7 +45,12 @@ export interface Engine {
   refuseQueued(): void;
   /** Resolves true once no execution or compilation is running, or false after `maxMs`. */
   idle(maxMs: number): Promise<boolean>;
-  compile(source: string, options?: CompileOptions): Promise<CompileResult>;
+  /**
+   * `signal`: the caller's end (a cancel, its deadline). A compilation every caller of which has
+   * gone no longer counts against max_queue (see compileNew) and is dropped by its worker if it has
+   * not begun there.
+   */
+  compile(source: string, options?: CompileOptions, signal?: AbortSignal): Promise<CompileResult>;
   execute(job: ExecuteJob, signal?: AbortSignal): Promise<ExecutionOutcome>;
   /** Drops a compile-cache entry; true when it existed. */
   invalidate(cacheKey: string): boolean;
@@ -54,6 +59,22 @@ export interface Engine {
 }
 
 interface CacheEntry extends CompiledInfo { language: ScriptLanguage }
+
+/** An execution running on a worker (host clock): its script's cache key, its caller, and when its wall limit ends it. */
+interface Running { since: number; key: string; caller: string | undefined; endBy: number }
+
+/** A compilation of a new source in flight, shared by the callers of that source meanwhile. */
+interface InFlightCompile {
+  result: Promise<CompileResult>;
+  /** Callers waiting on it; one with no signal never leaves. */
+  waiting: number;
+  /** Every caller left: counted in compilesAbandoned, no longer in compilesInFlight. */
+  abandoned: boolean;
+  done: boolean;
+  /** Where its current attempt was sent, to cancel it there. */
+  sentTo?: { w: WorkerHandle; id: number };
+  key: string;
+}
 
 interface Queued {
   job: ExecuteJob;
@@ -183,10 +204,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const pool: WorkerHandle[] = [];
   const queue: Queued[] = [];
   const perCaller = new Map<string, number>();
+  /** Compilations in flight that a caller waits for: at most max_queue (at least 1). */
   let compilesInFlight = 0;
+  /**
+   * Compilations in flight whose callers all left: their worker drops them unstarted (or, begun,
+   * finishes them; the result is cached). They no longer take a waiting caller's room, but occupy
+   * the host's memory and the worker's pipe until the worker answers (behind a long synchronous
+   * script, once it ends), so, with those waited for, they are at most twice max_queue.
+   */
+  let compilesAbandoned = 0;
+  const maxCompiles = Math.max(1, o.maxQueue);
+  /** A compilation of a new source would be refused now. */
+  const compileQueueFull = () => compilesInFlight >= maxCompiles || compilesInFlight + compilesAbandoned >= 2 * maxCompiles;
   /** Waiting for idle(): woken when the last execution or compilation ends. */
   const idleWaiters: (() => void)[] = [];
-  const compiling = new Map<string, Promise<CompileResult>>();
+  const compiling = new Map<string, InFlightCompile>();
   /** The worker of each running execution, so tool runs on its behalf can join it. */
   const runningOn = new Map<string, WorkerHandle>();
   let watchdog: NodeJS.Timeout | undefined;
@@ -206,8 +238,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   /** Recent execution time per cache key (moving average, ms): what sending ahead relies on. */
   const expected = new Map<string, number>();
-  /** When each worker's current execution started (host clock), its cache key and caller. */
-  const current = new Map<WorkerHandle, { since: number; key: string; caller: string | undefined }>();
+  /** Each worker's current execution. */
+  const current = new Map<WorkerHandle, Running>();
+  /** The callers' executions running now (parked ones too; not a registered tool's run inside one). */
+  const runningNow = new Set<Running>();
 
   /**
    * The worker-kill breaker (maxKills). A caller looping scripts that take their worker down (deaf
@@ -362,11 +396,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   function wakeIfIdle(): void {
-    if (c.active === 0 && compilesInFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
+    if (c.active === 0 && compilesInFlight + compilesAbandoned === 0) for (const wake of idleWaiters.splice(0)) wake();
   }
 
   function idle(maxMs: number): Promise<boolean> {
-    if (c.active === 0 && compilesInFlight === 0) return Promise.resolve(true);
+    if (c.active === 0 && compilesInFlight + compilesAbandoned === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const wake = () => { clearTimeout(timer); resolve(true); };
       const timer = setTimeout(() => {
@@ -490,6 +524,39 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return work / Math.max(1, pool.length * o.isolatesPerWorker);
   }
 
+  /**
+   * Roughly how long a running execution has left: its script's recent duration less what it ran,
+   * or, running longer than that, as long again as it has run; never past its wall limit.
+   */
+  function expectedLeftMs(r: Running, now: number): number {
+    const ran = now - r.since;
+    const exp = expected.get(r.key) ?? (c.timed ? c.execTimeSum / c.timed : 50);
+    return Math.max(0, Math.min(exp > ran ? exp - ran : ran, r.endBy - now));
+  }
+
+  /** When the caller's soonest running execution is expected to end (its slot frees), or, none running yet, when the queue has room. */
+  function untilCallerSlotMs(caller: string): number {
+    const now = performance.now();
+    let soonest = Infinity;
+    for (const r of runningNow) if (r.caller === caller) soonest = Math.min(soonest, expectedLeftMs(r, now));
+    return soonest === Infinity ? untilRoomMs() : soonest;
+  }
+
+  /**
+   * When a worker's thread is expected to be free for the compilations waiting there: they wait
+   * behind the synchronous script it runs. The soonest expected end of the workers' current
+   * executions; none running, compiling is only slow (200 ms).
+   */
+  function untilCompilerFreeMs(): number {
+    const now = performance.now();
+    let soonest = Infinity;
+    for (const w of pool) {
+      const r = current.get(w);
+      soonest = Math.min(soonest, r ? expectedLeftMs(r, now) : Infinity);
+    }
+    return soonest === Infinity ? 200 : soonest;
+  }
+
   function release(job: ExecuteJob): void {
     if (!job.caller) return;
     const n = (perCaller.get(job.caller.key) ?? 1) - 1;
@@ -535,7 +602,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const n = perCaller.get(job.caller.key) ?? 0;
       if (n >= job.caller.limit) {
         c.rejected++;
-        return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} executions (limit ${job.caller.limit})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs: 100 }));
+        // When its soonest running execution is expected to end: a fixed 100 ms had an SDK honouring
+        // RetryInfo retry a dozen times while the caller's executions ran for seconds.
+        const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilCallerSlotMs(job.caller.key))));
+        return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} executions (limit ${job.caller.limit})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs }));
       }
     }
     if (parent && !parent.dead) {
@@ -660,11 +730,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       nested: job.parentExecutionId ? true : undefined,
     };
     // The execution starts now, or (sent ahead) when the worker has answered the one in front of it.
-    let cur: { since: number; key: string; caller: string | undefined } | undefined;
+    let cur: Running | undefined;
     const onStart = () => {
       started = performance.now();
       queueWaitMs = started - q.enqueuedAt;
-      current.set(w, cur = { since: started, key, caller: job.caller?.key });
+      current.set(w, cur = { since: started, key, caller: job.caller?.key, endBy: started + limits.wallTimeoutMs });
+      if (!job.parentExecutionId && !finished) runningNow.add(cur);
       if (cancelledAhead) armCancelKill();
       // Run again, it is still the one run the trace opened at its first start.
       else if (!q.rerun) try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
@@ -769,6 +840,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (cancelTimer) clearTimeout(cancelTimer);
       toolAbort?.abort(EXECUTION_DONE);
       q.signal?.removeEventListener('abort', onCancel);
+      if (cur) runningNow.delete(cur);
       c.active--;
       if (counted) c.activeCounted--;
       runningOn.delete(runKey);
@@ -879,7 +951,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
-  async function compile(source: string, opts: CompileOptions = {}): Promise<CompileResult> {
+  async function compile(source: string, opts: CompileOptions = {}, signal?: AbortSignal): Promise<CompileResult> {
     if (state !== 'running') throw new EngineError('ENGINE_STOPPED', 'the engine is not running', { retryAfterMs: 1000 });
     if (typeof source !== 'string') throw new EngineError('INVALID_ARGUMENT', 'source must be a string');
     const size = Buffer.byteLength(source);
@@ -893,61 +965,101 @@ export function createEngine(options: EngineOptions = {}): Engine {
       c.cacheHits++;
       return { kind: hit.kind, language, diagnostics: hit.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: true, compileTimeMs: performance.now() - t0, sourceSize: size };
     }
+    if (signal?.aborted) throw new EngineError('CANCELLED', 'cancelled before it started');
     // The same source compiling already: share that compilation.
-    const pending = compiling.get(key);
-    if (pending) {
+    const shared = compiling.get(key);
+    if (shared) {
       if (caching) c.cacheHits++; else c.cacheMisses++;
-      const r = await pending;
+      const r = await waitFor(shared, signal);
       return { ...r, cacheHit: caching, compileTimeMs: performance.now() - t0 };
     }
-    const job = compileNew(source, opts, language, hash, key, size, t0);
-    compiling.set(key, job);
-    try {
-      return await job;
-    } finally {
-      compiling.delete(key);
-    }
+    return waitFor(compileNew(source, opts, language, hash, key, size, t0), signal);
   }
 
-  async function compileNew(source: string, opts: CompileOptions, language: ScriptLanguage, hash: string, key: string, size: number, t0: number): Promise<CompileResult> {
+  /** The compilation's result, or CANCELLED once `signal` aborts first; the last of its callers to leave abandons it. */
+  function waitFor(f: InFlightCompile, signal: AbortSignal | undefined): Promise<CompileResult> {
+    f.waiting++;
+    if (!signal) return f.result;
+    return new Promise<CompileResult>((resolve, reject) => {
+      const onAbort = () => {
+        reject(new EngineError('CANCELLED', 'cancelled while its source waited to be compiled'));
+        if (--f.waiting === 0) abandon(f);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      f.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** Nobody waits for the compilation any more: it stops taking a waiting caller's room, and its worker drops it if it has not begun it. */
+  function abandon(f: InFlightCompile): void {
+    if (f.done) return;
+    f.abandoned = true;
+    compilesInFlight--;
+    compilesAbandoned++;
+    // A later caller of the same source compiles it anew (admitted as any other), not waiting on one its worker may drop.
+    if (compiling.get(f.key) === f) compiling.delete(f.key);
+    // A compile's id is unique among the worker's messages, executions' included: 'cancel' names it alone.
+    if (f.sentTo && !f.sentTo.w.dead) f.sentTo.w.send({ t: 'cancel', id: f.sentTo.id });
+  }
+
+  function compileNew(source: string, opts: CompileOptions, language: ScriptLanguage, hash: string, key: string, size: number, t0: number): InFlightCompile {
     // Compiles wait in the workers, so they are bounded like the execution queue: a flood of
     // distinct sources is refused, not held in memory.
-    if (compilesInFlight >= Math.max(1, o.maxQueue)) {
+    if (compileQueueFull()) {
       c.rejected++;
-      throw new EngineError('QUEUE_FULL', `too many compilations in progress (${compilesInFlight})`, { retryAfterMs: 200, resource: 'compile_queue', limit: o.maxQueue });
+      const left = compilesAbandoned > 0 ? `, and ${compilesAbandoned} whose callers left, waiting for a busy worker` : '';
+      // They wait behind the script a worker's thread runs: retry once one is expected to be free.
+      const retryAfterMs = Math.round(Math.min(30_000, Math.max(200, untilCompilerFreeMs())));
+      throw new EngineError('QUEUE_FULL', `too many compilations in progress (${compilesInFlight}${left})`, { retryAfterMs, resource: 'compile_queue', limit: o.maxQueue });
     }
     c.cacheMisses++;
     c.compilations++;
-    const msg = { t: 'compile' as const, id: ++msgSeq, source, language, kind: opts.kind, filename: safeFilename(opts.filename, language) };
-    let r;
     compilesInFlight++;
-    try {
-      // Compiling is pure: when the worker is replaced meanwhile (most often to stop another caller's
-      // cancelled script it was running), compile again on a ready worker, within the compile's own
-      // deadline; a source that takes workers down itself gives up after a few.
-      const deadline = performance.now() + o.compileTimeoutMs;
-      // Waiting for a ready worker (none while the replacements start) counts against that deadline too.
-      const noWorker = () => new EngineError('TIMEOUT',
-        `the compilation was not done within ${o.compileTimeoutMs} ms: no worker was ready (workers were being replaced); try again`, { retryAfterMs: 1000 });
-      for (let attempt = 1; ; attempt++) {
-        try {
-          r = await (await readyWorker(deadline, noWorker)).compile({ ...msg, id: attempt === 1 ? msg.id : ++msgSeq }, Math.max(1, deadline - performance.now()));
-          break;
-        } catch (e) {
-          if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED' || attempt >= MAX_COMPILE_ATTEMPTS || performance.now() >= deadline) throw e;
-        }
-      }
-    } finally {
-      compilesInFlight--;
+    const f: InFlightCompile = { key, waiting: 0, abandoned: false, done: false, result: undefined as never };
+    // Bookkeeping happens before its callers hear back, so their next call sees the freed room.
+    f.result = compileOn(f, source, opts, language, hash, size, t0).finally(() => {
+      f.done = true;
+      if (f.abandoned) compilesAbandoned--; else compilesInFlight--;
+      if (compiling.get(key) === f) compiling.delete(key);
       wakeIfIdle();
+    });
+    // Abandoned, it has nobody to fail to.
+    f.result.catch(() => {});
+    compiling.set(key, f);
+    return f;
+  }
+
+  async function compileOn(f: InFlightCompile, source: string, opts: CompileOptions, language: ScriptLanguage, hash: string, size: number, t0: number): Promise<CompileResult> {
+    const msg = { t: 'compile' as const, id: ++msgSeq, source, language, kind: opts.kind, filename: safeFilename(opts.filename, language) };
+    const gone = () => new EngineError('CANCELLED', 'every caller of the compilation left before it was sent to a worker');
+    let r;
+    // Compiling is pure: when the worker is replaced meanwhile (most often to stop another caller's
+    // cancelled script it was running), compile again on a ready worker, within the compile's own
+    // deadline; a source that takes workers down itself gives up after a few.
+    const deadline = performance.now() + o.compileTimeoutMs;
+    // Waiting for a ready worker (none while the replacements start) counts against that deadline too.
+    const noWorker = () => new EngineError('TIMEOUT',
+      `the compilation was not done within ${o.compileTimeoutMs} ms: no worker was ready (workers were being replaced); try again`, { retryAfterMs: 1000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (f.abandoned) throw gone();
+        const w = await readyWorker(deadline, noWorker);
+        if (f.abandoned) throw gone();
+        const id = attempt === 1 ? msg.id : ++msgSeq;
+        f.sentTo = { w, id };
+        r = await w.compile({ ...msg, id }, Math.max(1, deadline - performance.now()));
+        break;
+      } catch (e) {
+        if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED' || f.abandoned || attempt >= MAX_COMPILE_ATTEMPTS || performance.now() >= deadline) throw e;
+      }
     }
     if (!r.ok || !r.info) {
       const e = r.error ?? { message: 'compile failed', line: 0, column: 0 };
       if (e.memoryLimitBytes !== undefined) throw new EngineError('RESOURCE_EXCEEDED', e.message, { resource: 'memory', limit: e.memoryLimitBytes });
       throw new CompileError(e.message, e.line, e.column);
     }
-    keep(key, { ...r.info, language });
-    return { kind: r.info.kind, language, diagnostics: r.info.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: false, compileTimeMs: performance.now() - t0, sourceSize: size };
+    keep(f.key, { ...r.info, language });
+    return { kind: r.info.kind, language, diagnostics: r.info.diagnostics, sourceHash: hash, cacheKey: f.key, cacheHit: false, compileTimeMs: performance.now() - t0, sourceSize: size };
   }
 
   function stats(): EngineStats {
@@ -963,6 +1075,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       averageExecutionMs: c.timed ? c.execTimeSum / c.timed : 0,
       active: c.activeCounted,
       queueLength: queue.length,
+      compilesInFlight,
+      compilesAbandoned,
+      compileQueueFull: compileQueueFull(),
       poolSize: pool.length * o.isolatesPerWorker,
       busyIsolates: pool.reduce((n, w) => n + w.running, 0),
       workers: pool.length,

@@ -1080,6 +1080,26 @@ async function compileOnly(msg: CompileMsg, again = true): Promise<CompiledInfo>
  */
 const compileQueue: CompileMsg[] = [];
 let compileBusy = false;
+let compileScheduled = false;
+
+/**
+ * Begins the next compilation after the poll phase has read every message already in the pipe: a
+ * cancel the host sent while guest code held this thread (every caller of the compilation left)
+ * drops it first, unbegun.
+ */
+function scheduleCompile(): void {
+  if (compileScheduled) return;
+  compileScheduled = true;
+  setImmediate(() => { compileScheduled = false; compileNext(); });
+}
+
+/** Drops a queued (not begun) compilation; false when it is not queued here. */
+function dropQueuedCompile(id: number): boolean {
+  const i = compileQueue.findIndex((m) => m.id === id);
+  if (i < 0) return false;
+  compileQueue.splice(i, 1);
+  return true;
+}
 
 function compileNext(): void {
   if (compileBusy) return;
@@ -1104,7 +1124,7 @@ function compileNext(): void {
       const ce = e instanceof CompileError ? e : new CompileError(String((e as Error)?.message ?? e), 0, 0);
       send({ t: 'compiled', id: msg.id, ok: false, error: { message: ce.message, line: ce.line, column: ce.column } });
     },
-  ).finally(() => { compileBusy = false; compileNext(); });
+  ).finally(() => { compileBusy = false; scheduleCompile(); });
 }
 
 // ---- message loop ------------------------------------------------------------------------------
@@ -1258,10 +1278,12 @@ process.on('message', (raw: HostToWorker) => {
       break;
     case 'compile':
       compileQueue.push(raw);
-      compileNext();
+      scheduleCompile();
       break;
     case 'cancel':
       if (dropQueued(raw.id)) send({ t: 'dropped', id: raw.id });
+      // Answered, so the host stops counting it in flight.
+      else if (dropQueuedCompile(raw.id)) send({ t: 'compiled', id: raw.id, ok: false, error: { message: 'the compilation was cancelled before it began: its callers left', line: 0, column: 0 } });
       else running.get(raw.id)?.abort('cancelled', 'the execution was cancelled');
       break;
     case 'toolReply': {

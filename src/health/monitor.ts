@@ -34,6 +34,10 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
   // Full, new executions are refused QUEUE_FULL: DEGRADED whatever the ratio (1 included). A queue
   // of max_queue 0 is full, empty, whenever the pool is saturated: it refuses every execution then.
   const queueFull = stats.queueLength >= pool.maxQueue && (stats.queueLength > 0 || saturated);
+  // New sources wait for a compiler in the workers, bounded by max_queue as well: full, RunScript and
+  // CompileScript of a new source are refused QUEUE_FULL (compile_queue), which health says too.
+  const compiles = (stats.compilesInFlight ?? 0) + (stats.compilesAbandoned ?? 0);
+  const compileFull = stats.compileQueueFull === true;
   return [
     stats.state === "running"
       ? {
@@ -46,8 +50,10 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
     {
       name: "queue",
       // "Above" (the proto's word): with a ratio of 0 an empty queue is not DEGRADED.
-      status: queueFull || queueRatio > healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
-      message: `${stats.queueLength}/${pool.maxQueue} queued`,
+      status: queueFull || compileFull || queueRatio > healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      message:
+        `${stats.queueLength}/${pool.maxQueue} queued` +
+        (compiles > 0 ? `, ${count(compiles, "compilation")} in progress${compileFull ? " (full: new sources are refused)" : ""}` : ""),
     },
     {
       name: "workers",
