@@ -1262,6 +1262,9 @@ async function onExec(msg: ExecMsg): Promise<void> {
   slot.busy = true;
   running.set(msg.id, slot);
   try {
+    // TypeScript not compiled yet is stripped in the run: a new stripper thread loads first without
+    // holding this thread (its slot kept), not within the run's own bound on the stripper.
+    if (!msg.compiled && msg.language === 'typescript') await typeStripperStarted();
     const { outcome, compiled } = await slot.execute(msg);
     send({ t: 'result', id: msg.id, outcome, compiled });
   } finally {

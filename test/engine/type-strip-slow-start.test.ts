@@ -24,3 +24,15 @@ it('a worker compiling TypeScript waits for its slow stripper rather than failin
     await engine.close();
   }
 }, 30_000);
+
+it('a run of TypeScript not compiled yet waits for its slow stripper too', async () => {
+  const { run, startEngine } = await import('./helpers.ts');
+  const engine = await startEngine({ workers: 1, enableTestHooks: true });
+  try {
+    const r = await run(engine, 'const n: number = 2;\nexport default () => n * 21;', { language: 'typescript' } as never);
+    expect(r.error, JSON.stringify(r.error)).toBeUndefined();
+    expect(r.returnValue).toBe(42);
+  } finally {
+    await engine.close();
+  }
+}, 30_000);
