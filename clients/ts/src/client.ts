@@ -266,13 +266,17 @@ export function withDefaults(inner: Transport, options: ClientOptions = {}): Tra
  * iterables have no return(), so a loop left early otherwise left the call open on the server (and on
  * Connect and gRPC-Web, which hold no connection close() could end, the process alive).
  */
-function leavable<T>(start: (signal: AbortSignal) => AsyncIterable<T>, signal: AbortSignal | undefined): AsyncIterable<T> {
+function leavable<T>(start: (signal: AbortSignal) => AsyncIterable<T>, signal: AbortSignal | undefined, open: Set<AbortController>): AsyncIterable<T> {
   const call = new AbortController();
+  // Held until it ends, so that close() ends a stream its reader left without return() too (on
+  // connect and grpc-web, which hold no connection close() could end instead).
+  open.add(call);
   const forward = () => call.abort(signal?.reason);
   if (signal?.aborted) forward();
   else signal?.addEventListener("abort", forward, { once: true });
   const end = () => {
     signal?.removeEventListener("abort", forward);
+    open.delete(call);
     call.abort(new ConnectError("the stream's reader left it", Code.Canceled));
   };
   const messages = start(call.signal)[Symbol.asyncIterator]();
@@ -290,13 +294,13 @@ function leavable<T>(start: (signal: AbortSignal) => AsyncIterable<T>, signal: A
   return { [Symbol.asyncIterator]: () => iterator };
 }
 
-/** createClient, its server-streaming methods `leavable`. */
-function clientOf<S extends DescService>(service: S, transport: Transport): Client<S> {
+/** createClient, its server-streaming methods `leavable` (each held in `open` while it runs). */
+function clientOf<S extends DescService>(service: S, transport: Transport, open: Set<AbortController>): Client<S> {
   const client = createClient(service, transport) as Record<string, unknown>;
   for (const method of service.methods) {
     if (method.methodKind !== "server_streaming") continue;
     const call = client[method.localName] as (input: unknown, options?: CallOptions) => AsyncIterable<unknown>;
-    client[method.localName] = (input: unknown, options?: CallOptions) => leavable((signal) => call(input, { ...options, signal }), options?.signal);
+    client[method.localName] = (input: unknown, options?: CallOptions) => leavable((signal) => call(input, { ...options, signal }), options?.signal, open);
   }
   return client as Client<S>;
 }
@@ -401,6 +405,8 @@ export class ScriptEngineClient {
   private closed = false;
   /** One per running subscribe()/watch() loop: close() ends them. */
   private readonly stops = new Set<AbortController>();
+  /** One per server stream open through scripts/events/registry/...: close() ends them too. */
+  private readonly streams = new Set<AbortController>();
   /** The wait between a stream's end and the next (the `retry` backoff, as unary retries). */
   private readonly resumeBackoff: Required<RetryOptions>;
 
@@ -409,11 +415,11 @@ export class ScriptEngineClient {
     this.transport = withDefaults(transport, options);
     this.resumeBackoff = retryPolicy(options);
     this.closeTransport = close;
-    this.scripts = clientOf(ScriptService, this.transport);
-    this.migrations = clientOf(MigrationService, this.transport);
-    this.events = clientOf(EventService, this.transport);
-    this.registry = clientOf(RegistryService, this.transport);
-    this.tools = clientOf(ToolService, this.transport);
+    this.scripts = clientOf(ScriptService, this.transport, this.streams);
+    this.migrations = clientOf(MigrationService, this.transport, this.streams);
+    this.events = clientOf(EventService, this.transport, this.streams);
+    this.registry = clientOf(RegistryService, this.transport, this.streams);
+    this.tools = clientOf(ToolService, this.transport, this.streams);
   }
 
   /** The engine's health. */
@@ -614,14 +620,16 @@ export class ScriptEngineClient {
   }
 
   /**
-   * Ends the subscribe()/watch() loops quietly (as their signal would) and closes the underlying
-   * connections (grpc-js, grpc-http2): unary calls in flight and later ones fail CancelledError.
+   * Ends the subscribe()/watch() loops quietly (as their signal would), ends the server streams
+   * still open through `events`, `registry`, ... (their next read fails CancelledError), and closes
+   * the underlying connections (grpc-js, grpc-http2): unary calls in flight and later ones fail CancelledError.
    * Connect and gRPC-Web (HTTP/1.1) hold no connection of their own, so their unary calls are not
    * affected.
    */
   close(): void {
     this.closed = true;
     for (const stop of this.stops) stop.abort(new ConnectError("the client was closed", Code.Canceled));
+    for (const stream of this.streams) stream.abort(new ConnectError("the client was closed", Code.Canceled));
     this.closeTransport?.();
   }
 

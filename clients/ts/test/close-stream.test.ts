@@ -43,6 +43,16 @@ describe.each(["grpc-js", "grpc-http2", "connect", "grpc-web"] as const)("close(
     expect(await ended).toBe("quietly");
   });
 
+  it("ends a raw stream its reader left without return(): its next read fails CancelledError", async () => {
+    const client = connect();
+    const it = client.events.subscribe({})[Symbol.asyncIterator]();
+    await it.next(); // the stream is open (its first message: started)
+    client.close();
+    const next = it.next().then(() => "went on", (e: unknown) => e);
+    expect(await drain((async function* () { yield await next; })(), 5000)).toBe("quietly");
+    expect(await next).toBeInstanceOf(CancelledError);
+  });
+
   it.each(["subscribe", "watch"] as const)("a %s loop started after close() ends quietly", async (kind) => {
     const client = connect();
     client.close();
