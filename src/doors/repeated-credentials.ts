@@ -3,7 +3,7 @@
 // joins repeated `x-api-key`s with ", "; a gateway appending its own `authorization` to the
 // client's would otherwise have the first silently win. Each repeated credential header is joined
 // here as Node joins a list field, so credentials.ts sees every token and refuses two different
-// ones (a token holds no space, so ", " only ever separates two).
+// ones (a token holds no space, so ", " only ever separates two). A tab in one is a space.
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type * as grpc from "@grpc/grpc-js";
@@ -21,7 +21,9 @@ function joinRepeated(headers: http.IncomingHttpHeaders | http2.IncomingHttpHead
     values ??= new Map();
     values.set(name, [...(values.get(name) ?? []), raw[i + 1]!]);
   }
-  for (const [name, all] of values ?? []) if (all.length > 1) headers[name] = all.join(", ");
+  // A tab between scheme and token (HTTP whitespace, taken on the HTTP door) becomes a space: grpc-js
+  // drops a metadata value holding one, and the call was told it sent no credentials.
+  for (const [name, all] of values ?? []) if (all.length > 1 || all.some((v) => v.includes("\t"))) headers[name] = all.join(", ").replaceAll("\t", " ");
 }
 
 /** The HTTP door: before connect-node reads a request's headers. */

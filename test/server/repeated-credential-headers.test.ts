@@ -113,3 +113,10 @@ it("takes a token repeated as one credential, and reads a Bearer beside an autho
     expect([door, await call(["authorization", `Bearer ${READER},x`])]).toEqual([door, unauthenticated(door, "invalid credentials")]);
   }
 });
+
+it("takes a tab between the scheme and the token on every door (grpc-js dropped such a header: no credentials)", async () => {
+  for (const [door, call] of Object.entries(DOORS)) {
+    expect([door, await call(["authorization", `Bearer\t${READER}`])]).toEqual([door, "OK"]);
+    expect([door, await call(["authorization", `Bearer\tnot-a-token-0123456789`])]).toEqual([door, unauthenticated(door, "invalid credentials")]);
+  }
+});
