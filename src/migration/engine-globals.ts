@@ -9,6 +9,7 @@
 //   `const { word_count } = ctx.tools`): a tool's ctx.tools holds the host tools only (registered
 //   tools do not call each other, tools/registry.ts), so such a call always fails.
 import { boundNames, syntaxNodes, type AnyNode } from "../engine/module-script.ts";
+import { keyName, literalText } from "../tools/registry-source.ts";
 import { lineAt } from "./source-lines.ts";
 
 /**
@@ -98,18 +99,9 @@ const unwrap = (n: AnyNode): AnyNode => {
 };
 
 /** A member's name as written (`.x`, `["x"]`, `` [`x`] ``, `#x`), or undefined when computed. */
-function memberName(n: AnyNode): string | undefined {
-  const p = n.property as AnyNode;
-  if (!n.computed) return p.type === "PrivateIdentifier" ? `#${p.name as string}` : (p.name as string);
-  return literalText(p);
-}
-
-function literalText(n: AnyNode): string | undefined {
-  n = unwrap(n);
-  if (n.type === "Literal" && typeof n.value === "string") return n.value;
-  if (n.type === "TemplateLiteral" && (n.expressions as AnyNode[]).length === 0) return ((n.quasis as AnyNode[])[0].value as { cooked?: string }).cooked ?? undefined;
-  return undefined;
-}
+const memberName = (n: AnyNode) => keyName(n.property as AnyNode, Boolean(n.computed));
+/** A property's key as written, or undefined when computed. */
+const propertyName = (p: AnyNode) => keyName(p.key as AnyNode, Boolean(p.computed));
 
 /** Whether the expression is the tools object by its name: `tools`, `ctx.tools`, `this.#tools`. */
 function isToolsObject(e: AnyNode | null | undefined): boolean {
@@ -197,7 +189,8 @@ export function engineGlobalsFindings(source: string, program: AnyNode | null): 
   const polyfilled = new Set<string>();
   const missing = (name: string) => Object.hasOwn(LACKING, name) && !declared.has(name);
   // A tools object the tool declares itself (`const tools = { upper }`) is its own, not ctx.tools.
-  const ownTools = (e: AnyNode) => { const n = unwrap(e); return n.type === "Identifier" && declared.has(n.name as string) && !isParameterOnly(nodes, n.name as string); };
+  const ownBound = boundOutsideParameters(nodes);
+  const ownTools = (e: AnyNode) => { const n = unwrap(e); return n.type === "Identifier" && ownBound.has(n.name as string); };
   const otherTool = (name: string | undefined, at: AnyNode) => {
     if (name !== undefined && !HOST_TOOL_NAMES.has(name) && !CONTAINER_MEMBERS.has(name) && !toolCalls.has(name)) toolCalls.set(name, at.start);
   };
@@ -276,20 +269,13 @@ export function engineGlobalsFindings(source: string, program: AnyNode | null): 
   return out.sort((a, b) => a.line - b.line);
 }
 
-/** Whether `name` is bound only as a function's parameter (`call(args, tools)`: that is ctx.tools). */
-function isParameterOnly(nodes: AnyNode[], name: string): boolean {
+/** The names bound other than as a function's parameter (a `tools` parameter is the one ctx.tools gives). */
+function boundOutsideParameters(nodes: AnyNode[]): Set<string> {
+  const bound: string[] = [];
   for (const n of nodes) {
-    const bound: string[] = [];
     if (n.type === "VariableDeclarator") boundNames(n.id as AnyNode, bound);
     else if ((n.type === "FunctionDeclaration" || n.type === "ClassDeclaration") && n.id) boundNames(n.id as AnyNode, bound);
     else if (n.type === "ImportSpecifier" || n.type === "ImportDefaultSpecifier" || n.type === "ImportNamespaceSpecifier") boundNames(n.local as AnyNode, bound);
-    if (bound.includes(name)) return false;
   }
-  return true;
-}
-
-function propertyName(p: AnyNode): string | undefined {
-  const k = p.key as AnyNode;
-  if (!p.computed) return k.type === "Identifier" ? (k.name as string) : k.type === "Literal" ? String(k.value) : undefined;
-  return literalText(k);
+  return new Set(bound);
 }

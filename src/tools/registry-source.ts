@@ -303,7 +303,7 @@ export function hostToolsUsed(source: string): string[] {
  * A property key or member name as written (`.http`, `["http"]`, `` [`http`] ``), `#name` for a
  * private one, or undefined when computed.
  */
-function keyName(key: AnyNode, computed: boolean): string | undefined {
+export function keyName(key: AnyNode, computed: boolean): string | undefined {
   if (!computed) {
     if (key.type === "Identifier") return key.name as string;
     if (key.type === "PrivateIdentifier") return `#${key.name as string}`;
@@ -312,7 +312,8 @@ function keyName(key: AnyNode, computed: boolean): string | undefined {
   return literalText(key);
 }
 
-function literalText(n: AnyNode): string | undefined {
+/** A string literal's text (a template without substitutions too), through parentheses; else undefined. */
+export function literalText(n: AnyNode): string | undefined {
   if (n.type === "ParenthesizedExpression") return literalText(n.expression as AnyNode);
   if (n.type === "Literal" && typeof n.value === "string") return n.value;
   if (n.type === "TemplateLiteral" && (n.expressions as AnyNode[]).length === 0) return ((n.quasis as AnyNode[])[0].value as { cooked?: string }).cooked ?? undefined;
