@@ -322,12 +322,12 @@ export interface EngineStats {
   /** The callers' executions running now (a registered tool's run inside one is its caller's). */
   active: number;
   queueLength: number;
-  /** Compilations of new sources in flight that a caller waits for (at most max_queue, at least 1); the engine sets these three. */
-  compilesInFlight?: number;
+  /** Compilations of new sources in flight that a caller waits for (at most max_queue, at least 1). */
+  compilesInFlight: number;
   /** Compilations in flight whose callers all left (cancelled, deadline): dropped by their worker unless begun. */
-  compilesAbandoned?: number;
+  compilesAbandoned: number;
   /** A new source would be refused now (QUEUE_FULL, resource compile_queue). */
-  compileQueueFull?: boolean;
+  compileQueueFull: boolean;
   poolSize: number;
   busyIsolates: number;
   workers: number;

@@ -36,8 +36,8 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
   const queueFull = stats.queueLength >= pool.maxQueue && (stats.queueLength > 0 || saturated);
   // New sources wait for a compiler in the workers, bounded by max_queue as well: full, RunScript and
   // CompileScript of a new source are refused QUEUE_FULL (compile_queue), which health says too.
-  const compiles = (stats.compilesInFlight ?? 0) + (stats.compilesAbandoned ?? 0);
-  const compileFull = stats.compileQueueFull === true;
+  const compiles = stats.compilesInFlight + stats.compilesAbandoned;
+  const compileFull = stats.compileQueueFull;
   return [
     stats.state === "running"
       ? {

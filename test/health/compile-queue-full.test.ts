@@ -6,14 +6,9 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
 import type { EngineStats } from "../../src/engine/index.ts";
 import { components, overall, statusMessage } from "../../src/health/monitor.ts";
+import { engineStats } from "../helpers/engine-stats.ts";
 
-const stats = (compiles: Pick<EngineStats, "compilesInFlight" | "compilesAbandoned" | "compileQueueFull">): EngineStats => ({
-  state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0,
-  latencyP50Ms: 0, latencyP95Ms: 0, latencyP99Ms: 0, averageExecutionMs: 0, active: 1, queueLength: 0,
-  poolSize: 1, busyIsolates: 1, workers: 1, isolateRecycles: 0, workerRestarts: 0, cacheSize: 0,
-  cacheHits: 0, cacheMisses: 0, compilations: 0, workersRssBytes: 0, workersCpuMs: 0, recentWorkerFailures: 0,
-  sentAhead: 0, handedBack: 0, codeByReference: 0, codeResent: 0, uptimeMs: 0, ...compiles,
-});
+const stats = (compiles: Pick<EngineStats, "compilesInFlight" | "compilesAbandoned" | "compileQueueFull">): EngineStats => engineStats({ active: 1, busyIsolates: 1, ...compiles });
 
 const config = loadConfig({ env: {}, argv: ["--set", "pool.max_queue=4"] }).config;
 

@@ -5,14 +5,9 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
 import type { EngineStats } from "../../src/engine/index.ts";
 import { components, overall, statusMessage } from "../../src/health/monitor.ts";
+import { engineStats } from "../helpers/engine-stats.ts";
 
-const stats = (busyIsolates: number, queueLength = 0): EngineStats => ({
-  state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0,
-  latencyP50Ms: 0, latencyP95Ms: 0, latencyP99Ms: 0, averageExecutionMs: 0, active: 0, queueLength,
-  poolSize: 1, busyIsolates, workers: 1, isolateRecycles: 0, workerRestarts: 0, cacheSize: 0,
-  cacheHits: 0, cacheMisses: 0, compilations: 0, workersRssBytes: 0, workersCpuMs: 0, recentWorkerFailures: 0,
-  sentAhead: 0, handedBack: 0, codeByReference: 0, codeResent: 0, uptimeMs: 0,
-});
+const stats = (busyIsolates: number, queueLength = 0): EngineStats => engineStats({ busyIsolates, queueLength });
 
 const configWith = (maxQueue: number) => loadConfig({ env: {}, argv: ["--set", `pool.max_queue=${maxQueue}`] }).config;
 

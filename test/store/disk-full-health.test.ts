@@ -12,14 +12,9 @@ import { startHealthMonitor } from "../../src/health/monitor.ts";
 import { HealthState } from "../../src/health/state.ts";
 import { transaction } from "../../src/store/database.ts";
 import { resetStoreFaults } from "../../src/store/faults.ts";
+import { engineStats } from "../helpers/engine-stats.ts";
 
-const stats: EngineStats = {
-  state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0,
-  latencyP50Ms: 0, latencyP95Ms: 0, latencyP99Ms: 0, averageExecutionMs: 0, active: 0, queueLength: 0,
-  poolSize: 2, busyIsolates: 0, workers: 2, isolateRecycles: 0, workerRestarts: 0, cacheSize: 0,
-  cacheHits: 0, cacheMisses: 0, compilations: 0, workersRssBytes: 0, workersCpuMs: 0, recentWorkerFailures: 0,
-  sentAhead: 0, handedBack: 0, codeByReference: 0, codeResent: 0, uptimeMs: 0,
-};
+const stats: EngineStats = engineStats({ poolSize: 2, workers: 2 });
 
 /** The error a write gets from a store with no room left. */
 function diskFullError(): unknown {
