@@ -22,6 +22,8 @@ export function engineMetrics(engine: Engine): MetricsContributor {
     m.cacheMisses = BigInt(s.cacheMisses);
     m.cacheHitRate = s.cacheHits + s.cacheMisses > 0 ? s.cacheHits / (s.cacheHits + s.cacheMisses) : 0;
     m.queueLength = BigInt(s.queueLength);
+    m.compileQueueLength = BigInt(s.compilesInFlight);
+    m.abandonedCompilations = BigInt(s.compilesAbandoned);
     m.poolSize = BigInt(s.poolSize);
     m.busyIsolates = BigInt(s.busyIsolates);
     m.isolateRecycles = BigInt(s.isolateRecycles);

@@ -5,6 +5,7 @@ import type { EngineStats } from "../engine/index.ts";
 import {
   METRIC_CACHE_HITS,
   METRIC_CACHE_MISSES,
+  METRIC_COMPILE_QUEUE_LENGTH,
   METRIC_EVENT_LAG_DISCONNECTS,
   METRIC_EVENT_SUBSCRIBERS,
   METRIC_EVENTS_LAGGED,
@@ -49,6 +50,9 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
   });
   const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
   const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
+  const compiles = meter.createObservableGauge(METRIC_COMPILE_QUEUE_LENGTH, {
+    description: "Compilations of new sources in a worker by state: waited (a caller waits; at most pool.max_queue) or abandoned (their callers left)",
+  });
   const subscribers = meter.createObservableGauge(METRIC_EVENT_SUBSCRIBERS, { description: "Open event subscriptions" });
   const lagged = meter.createObservableCounter(METRIC_EVENTS_LAGGED, {
     description:
@@ -75,6 +79,8 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
     result.observe(isolates, s.busyIsolates, { state: "busy" });
     result.observe(isolates, Math.max(0, s.poolSize - s.busyIsolates), { state: "idle" });
     result.observe(queue, s.queueLength);
+    result.observe(compiles, s.compilesInFlight, { state: "waited" });
+    result.observe(compiles, s.compilesAbandoned, { state: "abandoned" });
     if (reading.subscribers !== undefined) result.observe(subscribers, reading.subscribers);
     if (reading.stored !== undefined) result.observe(stored, reading.stored);
     if (reading.lag) {
@@ -82,7 +88,7 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
       result.observe(lagDisconnects, reading.lag.lagDisconnects);
     }
   };
-  const observables = [hits, misses, recycles, restarts, isolates, queue, subscribers, lagged, lagDisconnects, stored];
+  const observables = [hits, misses, recycles, restarts, isolates, queue, compiles, subscribers, lagged, lagDisconnects, stored];
   meter.addBatchObservableCallback(callback, observables);
   return () => {
     last ??= read();

@@ -39,6 +39,7 @@ export const METRIC_CACHE_HITS = "scriptengine.cache.hits";
 export const METRIC_CACHE_MISSES = "scriptengine.cache.misses";
 export const METRIC_POOL_ISOLATES = "scriptengine.pool.isolates";
 export const METRIC_QUEUE_LENGTH = "scriptengine.queue.length";
+export const METRIC_COMPILE_QUEUE_LENGTH = "scriptengine.compile_queue.length";
 export const METRIC_ISOLATE_RECYCLES = "scriptengine.isolate.recycles";
 export const METRIC_WORKER_RESTARTS = "scriptengine.worker.restarts";
 export const METRIC_EVENT_SUBSCRIBERS = "scriptengine.events.subscribers";

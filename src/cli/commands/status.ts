@@ -41,6 +41,10 @@ export function metricsView(m: PerformanceMetrics): string {
     ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})`],
     ["latency", `p50 ${fmtDuration(m.latencyP50)} · p95 ${fmtDuration(m.latencyP95)} · p99 ${fmtDuration(m.latencyP99)} · avg ${fmtDuration(m.averageExecutionTime)}`],
     ["pool", `${m.busyIsolates}/${m.poolSize} isolates busy · queue ${m.queueLength} · active ${m.activeConnections}`],
+    // Shown only when there are compilations: most of the time there are none.
+    ...(m.compileQueueLength + m.abandonedCompilations > 0n
+      ? [["compiling", `${count(m.compileQueueLength, "compilation")} waited for · ${m.abandonedCompilations} abandoned`] as [string, string]]
+      : []),
     ["cache", `${count(m.cacheSize, "script")} · ${count(m.cacheHits, "hit")} / ${count(m.cacheMisses, "miss", "misses")} (${pct(m.cacheHitRate)}) · ${count(m.totalCompilations, "compilation")}`],
     ["recycling", `${count(m.isolateRecycles, "isolate recycle")} · ${count(m.workerRestarts, "worker restart")}`],
     // A subscriber that falls behind loses events (or, under on_lag = "disconnect", its stream).

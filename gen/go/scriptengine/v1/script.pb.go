@@ -1210,8 +1210,16 @@ type PerformanceMetrics struct {
 	LaggedEvents uint64 `protobuf:"varint,26,opt,name=lagged_events,json=laggedEvents,proto3" json:"lagged_events,omitempty"`
 	// Subscriptions ended because they fell behind (events.on_lag = "disconnect"), since the server started.
 	LagDisconnects uint64 `protobuf:"varint,27,opt,name=lag_disconnects,json=lagDisconnects,proto3" json:"lag_disconnects,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Compilations of new sources (CompileScript, or RunScript of a source not in the compile cache)
+	// compiling now or waiting for a worker's compiler, with a caller waiting for each. At most
+	// pool.max_queue (at least 1): while it is full, a new source is refused RESOURCE_EXHAUSTED
+	// QUEUE_FULL with resource "compile_queue".
+	CompileQueueLength uint64 `protobuf:"varint,28,opt,name=compile_queue_length,json=compileQueueLength,proto3" json:"compile_queue_length,omitempty"`
+	// Compilations still in a worker whose callers all left (cancelled, or past their deadline): the
+	// worker drops each it has not begun. Counted against twice pool.max_queue with those above.
+	AbandonedCompilations uint64 `protobuf:"varint,29,opt,name=abandoned_compilations,json=abandonedCompilations,proto3" json:"abandoned_compilations,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *PerformanceMetrics) Reset() {
@@ -1433,6 +1441,20 @@ func (x *PerformanceMetrics) GetLagDisconnects() uint64 {
 	return 0
 }
 
+func (x *PerformanceMetrics) GetCompileQueueLength() uint64 {
+	if x != nil {
+		return x.CompileQueueLength
+	}
+	return 0
+}
+
+func (x *PerformanceMetrics) GetAbandonedCompilations() uint64 {
+	if x != nil {
+		return x.AbandonedCompilations
+	}
+	return 0
+}
+
 // ScriptInfo describes a stored script without its source.
 type ScriptInfo struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1595,7 +1617,8 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x0fComponentHealth\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.scriptengine.v1.ServiceStatusR\x06status\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xbf\t\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xa8\n" +
+	"\n" +
 	"\x12PerformanceMetrics\x12!\n" +
 	"\fmemory_usage\x18\x01 \x01(\x04R\vmemoryUsage\x12-\n" +
 	"\x12active_connections\x18\x02 \x01(\x04R\x11activeConnections\x12\x1b\n" +
@@ -1629,7 +1652,9 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x11event_subscribers\x18\x18 \x01(\x04R\x10eventSubscribers\x12.\n" +
 	"\x13stored_script_bytes\x18\x19 \x01(\x04R\x11storedScriptBytes\x12#\n" +
 	"\rlagged_events\x18\x1a \x01(\x04R\flaggedEvents\x12'\n" +
-	"\x0flag_disconnects\x18\x1b \x01(\x04R\x0elagDisconnects\"\x80\x01\n" +
+	"\x0flag_disconnects\x18\x1b \x01(\x04R\x0elagDisconnects\x120\n" +
+	"\x14compile_queue_length\x18\x1c \x01(\x04R\x12compileQueueLength\x125\n" +
+	"\x16abandoned_compilations\x18\x1d \x01(\x04R\x15abandonedCompilations\"\x80\x01\n" +
 	"\n" +
 	"ScriptInfo\x127\n" +
 	"\x06script\x18\x01 \x01(\v2\x1f.scriptengine.v1.CompiledScriptR\x06script\x129\n" +

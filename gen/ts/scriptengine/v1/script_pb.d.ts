@@ -776,6 +776,24 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
    * @generated from field: uint64 lag_disconnects = 27;
    */
   lagDisconnects: bigint;
+
+  /**
+   * Compilations of new sources (CompileScript, or RunScript of a source not in the compile cache)
+   * compiling now or waiting for a worker's compiler, with a caller waiting for each. At most
+   * pool.max_queue (at least 1): while it is full, a new source is refused RESOURCE_EXHAUSTED
+   * QUEUE_FULL with resource "compile_queue".
+   *
+   * @generated from field: uint64 compile_queue_length = 28;
+   */
+  compileQueueLength: bigint;
+
+  /**
+   * Compilations still in a worker whose callers all left (cancelled, or past their deadline): the
+   * worker drops each it has not begun. Counted against twice pool.max_queue with those above.
+   *
+   * @generated from field: uint64 abandoned_compilations = 29;
+   */
+  abandonedCompilations: bigint;
 };
 
 /**
