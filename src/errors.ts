@@ -137,6 +137,18 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Refusals whose SecurityViolation event was published where they were thrown (a grant refused
+ * inside ExecuteScript or RunScript, an execution ended for an escape attempt): the guard publishes
+ * one for every other SECURITY_VIOLATION a handler throws, and must not publish these twice.
+ */
+const announcedViolations = new WeakSet<object>();
+export function announcedViolation<E extends Error>(err: E): E {
+  announcedViolations.add(err);
+  return err;
+}
+export const violationAnnounced = (err: unknown): boolean => typeof err === "object" && err !== null && announcedViolations.has(err);
+
 /** The reason in an error's ErrorInfo, if it has one. */
 export function reasonOf(err: unknown): string | undefined {
   if (!(err instanceof ConnectError)) return undefined;

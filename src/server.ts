@@ -184,6 +184,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     streamQuota: new StreamQuota(config.server.maxStreamsPerCaller),
     telemetry: telemetry?.rpc,
     onUnauthenticated: (method: string, reason: string, peer: string | undefined) => engineEventsOut.unauthenticated(method, reason, config.securityLevel, peer),
+    // Outside an execution no level was granted: the event carries the principal's maximum.
+    onPermissionDenied: (method, principal, detail, peer) => engineEventsOut.violation("permission_denied", principal.name, "", "", `${method}: ${detail}`, principal.maxSecurityLevel, peer),
   };
   const scriptImpl = scriptService({
     config,

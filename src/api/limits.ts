@@ -7,7 +7,7 @@ import type { ExecutionContext } from "../../gen/ts/scriptengine/v1/script_pb.js
 import { requestMs, wholeMs } from "./duration.ts";
 import { LEVEL_RANK, hasPermission } from "../auth/principal.ts";
 import type { Config, Level, Principal } from "../config/types.ts";
-import { serviceError } from "../errors.ts";
+import { announcedViolation, serviceError } from "../errors.ts";
 import type { ExecutionLimits } from "../engine/index.ts";
 
 const MiB = 1024 * 1024;
@@ -86,8 +86,10 @@ export function grantFor(input: GrantInput): Grant {
   const sc = context?.securityContext;
   const clamped: string[] = [];
   const refuse = (detail: string, level: Level, metadata: Record<string, string>) => {
-    input.onViolation?.(detail, level);
-    throw serviceError("SECURITY_VIOLATION", detail, { metadata: { principal: principal.name, ...metadata } });
+    const refusal = serviceError("SECURITY_VIOLATION", detail, { metadata: { principal: principal.name, ...metadata } });
+    if (!input.onViolation) throw refusal;
+    input.onViolation(detail, level);
+    throw announcedViolation(refusal);
   };
   const clampOrRefuse = (detail: string, level: Level, metadata: Record<string, string>) => {
     if (config.auth.onExcess === "deny") refuse(detail, level, metadata);

@@ -24,7 +24,7 @@ import { principalOf, requirePermission } from "../auth/principal.ts";
 import { peerKey } from "../doors/peer.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
-import { abortedWith, firstLine, serviceError } from "../errors.ts";
+import { abortedWith, announcedViolation, firstLine, serviceError } from "../errors.ts";
 import { CompileError, EngineError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ErrorCause, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
@@ -377,8 +377,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes }, details });
       case "output_limit":
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes }, details });
-      case "security_violation":
-        throw serviceError("SECURITY_VIOLATION", e.message, { metadata: meta });
+      case "security_violation": // announced above, as the escape_attempt it was
+        throw announcedViolation(serviceError("SECURITY_VIOLATION", e.message, { metadata: meta }));
       case "cancelled":
         throw serviceError("CANCELLED", e.message, { metadata: meta, details });
       case "worker_crashed":

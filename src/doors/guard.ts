@@ -5,10 +5,11 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { TLSSocket } from "node:tls";
 import type { Authenticator } from "../auth/principal.ts";
+import type { Principal } from "../config/types.ts";
 import { MISSING_CREDENTIALS, principalKey } from "../auth/principal.ts";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { clientCertificateKey, clientCertificateValues } from "../auth/client-certificate.ts";
-import { abortedWith, notImplemented, serviceError, shuttingDownError, toServiceError } from "../errors.ts";
+import { abortedWith, notImplemented, reasonOf, serviceError, shuttingDownError, toServiceError, violationAnnounced } from "../errors.ts";
 import { resumeAfterOf } from "../events/resumable-source.ts";
 import type { Logger } from "../log.ts";
 import type { RpcCall, RpcTelemetry } from "../telemetry/index.ts";
@@ -44,6 +45,12 @@ export interface GuardOptions {
   openCalls?: InFlight;
   /** Called for each call refused for missing or invalid credentials (a security event). */
   onUnauthenticated?: (method: string, reason: string, peer: string | undefined) => void;
+  /**
+   * Called for each call an authenticated principal was refused for lacking a right (a
+   * SECURITY_VIOLATION: an admin RPC, a registry write, a migration above its level...) whose event
+   * the handler did not publish itself (errors.ts announcedViolation).
+   */
+  onPermissionDenied?: (method: string, principal: Principal, detail: string, peer: string | undefined) => void;
   /** Called once per finished call, for metrics. */
   onCallDone?: (method: string, code: number, ms: number) => void;
   /** OpenTelemetry: a server span and a duration per call (absent when telemetry is off). */
@@ -82,6 +89,8 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
         e = ctx?.signal.aborted ? abortedWith(ctx.signal) : serviceError("CANCELLED", "the call was cancelled", { cause: err });
       }
       const code = e?.code ?? 0;
+      const principal = ctx?.values.get(principalKey);
+      if (e && principal && reasonOf(e) === "SECURITY_VIOLATION" && !violationAnnounced(err)) options.onPermissionDenied?.(name, principal, e.rawMessage, ctx?.values.get(peerKey));
       options.onCallDone?.(name, code, ms);
       call?.end(code, e);
       if (e && (code === 13 || code === 2)) options.log.error("rpc failed", { method: name, code, error: String(e.cause ?? e) });

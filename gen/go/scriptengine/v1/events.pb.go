@@ -730,6 +730,10 @@ type SecurityViolation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated", or "clamped" (with
 	// auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less).
+	// "permission_denied" is every call refused PERMISSION_DENIED SECURITY_VIOLATION: an execution's
+	// request, or a call outside one (an admin RPC, a registry write, a migration above the principal's
+	// level, ...), whose detail then begins with the method ("scriptengine.v1.ScriptService/Stop: ...")
+	// and whose security_level is the principal's maximum (no level was granted).
 	Kind          string        `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Principal     string        `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
 	ScriptId      string        `protobuf:"bytes,3,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`

@@ -365,6 +365,10 @@ export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolati
   /**
    * "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated", or "clamped" (with
    * auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less).
+   * "permission_denied" is every call refused PERMISSION_DENIED SECURITY_VIOLATION: an execution's
+   * request, or a call outside one (an admin RPC, a registry write, a migration above the principal's
+   * level, ...), whose detail then begins with the method ("scriptengine.v1.ScriptService/Stop: ...")
+   * and whose security_level is the principal's maximum (no level was granted).
    *
    * @generated from field: string kind = 1;
    */
