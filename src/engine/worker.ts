@@ -103,6 +103,16 @@ function cpuBudgetMsg(msg: ExecMsg): string {
   return `the script exceeded its CPU time limit of ${msg.limits.cpuBudgetMs} ms`;
 }
 
+/**
+ * The limit a guest call's isolated-vm timeout stands for. A sync call's is what was left of both budgets,
+ * a delivery's the CPU budget: the CPU budget ran out unless it is no shorter than the wall limit or the
+ * wall clock has run out too.
+ */
+function timeLimitOf(run: { msg: ExecMsg; wallEnd: number; wallMsg: string }): { message: string; limit: TimeLimit } {
+  const cpuFirst = run.msg.limits.cpuBudgetMs < run.msg.limits.wallTimeoutMs && performance.now() <= run.wallEnd;
+  return cpuFirst ? { message: cpuBudgetMsg(run.msg), limit: 'cpu_time' } : { message: run.wallMsg, limit: 'wall_clock' };
+}
+
 /** V8 lost control of an isolate: this process ends. Said on stderr first, where the supervisor reads why a worker died. */
 function onCatastrophicError(message: string): void {
   process.stderr.write(`isolate catastrophic error: ${message}\n`);
@@ -233,6 +243,8 @@ interface Run {
   resumed?: boolean;
   /** Told when the last delivery in progress has ended. */
   onIdle?: () => void;
+  /** Its result came back: guest code a delivery still runs is work the script left going (see execute), no breach of the run's. */
+  answered?: boolean;
   /**
    * Heap bytes read while the isolate's thread was free (after each delivery, when parking): what a
    * run whose isolate is disposed to stop work left going after its result reports.
@@ -619,7 +631,7 @@ class Slot {
       send({ t: 'resumed', id: r.msg.id, running: true });
     }
     r.api.apply(undefined, [op, a, b], { timeout: Math.max(1, Math.ceil(r.msg.limits.cpuBudgetMs)) })
-      .catch(() => { /* ended or disposed meanwhile */ })
+      .catch((e: unknown) => this.deliveryStopped(r, e))
       .finally(() => {
         if (--r.delivering > 0) return;
         if (r.resumed) {
@@ -629,6 +641,25 @@ class Slot {
         r.onIdle?.();
         if (this.run === r) this.sampleHeap(r);
       });
+  }
+
+  /**
+   * A delivery fails only when the host stopped its guest code (the prelude catches what a callback
+   * throws and reports it on stderr): its own timeout (a callback ran the CPU budget out) or its isolate
+   * disposed at the memory limit. That ends the run with the breach, as it would have in main: were it
+   * dropped, a result settling in the next delivery, before the CPU watch looked, would make a run
+   * succeed past its budget with its callback cut off half-way. Ends the host caused (abort) are named already.
+   */
+  deliveryStopped(r: Run, e: unknown): void {
+    if (this.run !== r || r.abort || r.answered) return;
+    const err = e as { message?: unknown; stack?: unknown } | undefined;
+    const message = String(err?.message ?? e);
+    if (message === 'Script execution timed out.') {
+      const { message: said, limit } = timeLimitOf(r);
+      this.abort('timeout', said, limit);
+    } else if (this.isolate.isDisposed || (message === ISOLATE_MEMORY_LIMIT && !String(err?.stack ?? '').includes('(<isolated-vm boundary>)'))) {
+      this.abort('memory_limit', this.memoryMsg());
+    }
   }
 
   /** Reads the run's heap once the isolate's thread is free (async: a task queued behind its work), and checks it. */
@@ -854,6 +885,7 @@ class Slot {
       }
       if (envelope.startsWith(FULL_GC_MARK)) { run.fullGc = true; envelope = envelope.slice(FULL_GC_MARK.length); }
       if (run.abort) throw new Error('aborted');
+      run.answered = true;
       if (run.delivering > 0) {
         // The result settled inside a delivery whose guest code is still running: work the script left
         // going (a loop of microtasks, say). The answer does not wait for it, nor reads the isolate (a
@@ -974,13 +1006,7 @@ class Slot {
     if (this.isolate.isDisposed || (message === ISOLATE_MEMORY_LIMIT && !String(err?.stack ?? '').includes('(<isolated-vm boundary>)'))) {
       return { kind: 'memory_limit', name: 'MemoryLimitError', message: this.memoryMsg(), stack: '', line: 0, column: 0 };
     }
-    if (message === 'Script execution timed out.') {
-      // A sync call's timeout is what was left of both budgets: name the one that ran out.
-      const cpuFirst = run.msg.limits.cpuBudgetMs < run.msg.limits.wallTimeoutMs && performance.now() <= run.wallEnd;
-      const limit: TimeLimit = cpuFirst ? 'cpu_time' : 'wall_clock';
-      const message = limit === 'wall_clock' ? run.wallMsg : cpuBudgetMsg(run.msg);
-      return { kind: 'timeout', name: 'TimeoutError', message, stack: '', line: 0, column: 0, limit };
-    }
+    if (message === 'Script execution timed out.') return { kind: 'timeout', name: 'TimeoutError', stack: '', line: 0, column: 0, ...timeLimitOf(run) };
     if (message === NON_ERROR_THROWN) {
       // Thrown at a script's top level, where the prelude cannot catch it, so isolated-vm has only
       // this much to say about the value. (Inside main, the prelude describes it: name and message, or JSON.)
