@@ -19,7 +19,8 @@ for (const source of ['(2n ** (2n ** 26n)).toString().length', '(2n ** (2n ** 25
   '[1n, 2n ** (2n ** 23n)].toLocaleString().length', 'new Array(3).fill(2n ** (2n ** 23n)).toLocaleString("de", { useGrouping: false }).length',
   'BigInt("9".repeat(5e6)).toString(16).length', 'BigInt({ valueOf() { return "7".repeat(3e6); } }) > 0n']) {
   it(`refuses at once: ${source}; a parked neighbour is unharmed`, async () => {
-    const neighbours = [parkedNeighbour(engine), parkedNeighbour(engine)];
+    // Refused at once (ms): 1.5 s parked outlasts it, however loaded the machine.
+    const neighbours = [parkedNeighbour(engine, 1500), parkedNeighbour(engine, 1500)];
     await new Promise((r) => setTimeout(r, 300));
     const restarts = engine.stats().workerRestarts;
     // A 20 s wall: the refusal, not the time limit, must stop it, however loaded the machine.

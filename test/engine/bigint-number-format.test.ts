@@ -18,7 +18,8 @@ const NF = 'new Intl.NumberFormat("en", { notation: "scientific" })';
 for (const call of ['nf.format(x)', 'nf.formatToParts(x).length', 'nf.formatRange(1n, x)', 'nf.formatRangeToParts(x, x).length',
   'nf.format({ valueOf() { return x; } })', '[1].map(nf.format)[0] + nf.format(x)', 'nf.format("1" + "0".repeat(5e6))']) {
   it(`refuses at once: ${call} of a 2^26-bit BigInt; a parked neighbour is unharmed`, async () => {
-    const neighbours = [parkedNeighbour(engine), parkedNeighbour(engine)];
+    // Refused at once (ms): 1.5 s parked outlasts it, however loaded the machine.
+    const neighbours = [parkedNeighbour(engine, 1500), parkedNeighbour(engine, 1500)];
     await new Promise((r) => setTimeout(r, 300));
     const restarts = engine.stats().workerRestarts;
     // A 20 s wall: the refusal, not the time limit, must stop it, however loaded the machine.

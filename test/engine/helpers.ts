@@ -40,7 +40,10 @@ export async function valueOf(engine: Engine, source: string): Promise<unknown> 
   return r.returnValue;
 }
 
-/** A run parked on a 2.5 s timer in a worker an attack shares: it must still answer "neighbour ok". */
-export function parkedNeighbour(engine: Engine): Promise<ExecutionOutcome> {
-  return run(engine, 'new Promise((r) => setTimeout(() => r("neighbour ok"), 2500))', { limits: { wallTimeoutMs: 10_000 } as never });
+/**
+ * A run parked on a timer (2.5 s unless told) in a worker an attack shares: it must still answer
+ * "neighbour ok". The timer must outlast the attack; a test waits it out, so no longer than that.
+ */
+export function parkedNeighbour(engine: Engine, timerMs = 2500): Promise<ExecutionOutcome> {
+  return run(engine, `new Promise((r) => setTimeout(() => r("neighbour ok"), ${timerMs}))`, { limits: { wallTimeoutMs: 10_000 } as never });
 }

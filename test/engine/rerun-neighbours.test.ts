@@ -90,19 +90,20 @@ it('a neighbour runs again once at most, within the caller\'s time, and its time
   // end, so a failed assertion does not wait for it).
   const cancelTwice = new AbortController();
   const twice = run(e, 'console.log("ran twice"); new Promise(() => {})', { executionId: 'twice', limits: { wallTimeoutMs: 300_000 } as never }, cancelTwice.signal);
-  // Its timer fits its own 20 s, but not what is left of them once the first run has lost at least the
+  // Its timer fits its own 10 s, but not what is left of them once the first run has lost at least the
   // culprit's 1 s and its 0.5 s grace to the first worker: run again, it must be stopped first, by the
   // deadline of its first run (a timer the worker sets before the script sets its own, and due
-  // earlier), however long the replacement took to start: the 20 s leave that ample time.
-  const short = run(e, 'new Promise((r) => setTimeout(() => r("in time"), 19_000))', { executionId: 'short', limits: { wallTimeoutMs: 20_000 } as never });
+  // earlier), however long the replacement took to start: the 10 s leave that ample time (a worker
+  // starts in well under the 8.5 s left; the test waits them out, so more would only be slower).
+  const short = run(e, 'new Promise((r) => setTimeout(() => r("in time"), 9_000))', { executionId: 'short', limits: { wallTimeoutMs: 10_000 } as never });
   try {
     expect((await hang(e, 'stuck-1', 1000)).error).toMatchObject({ kind: 'timeout' });
     await until('the neighbours were handed back', () => exits.length === 1);
     expect(exits[0]).toMatchObject({ rerun: 2, failed: 0 });
     const s = await short;
     expect(s.error, JSON.stringify(s.error ?? s.returnValue)).toMatchObject({ kind: 'timeout', limit: 'wall_clock' });
-    // What it exceeded is its own 20 s (as the API's ErrorInfo says), not what was left of them.
-    expect(s.error!.message).toBe('the script exceeded its wall-clock limit of 20000 ms');
+    // What it exceeded is its own 10 s (as the API's ErrorInfo says), not what was left of them.
+    expect(s.error!.message).toBe('the script exceeded its wall-clock limit of 10000 ms');
     // Queued behind the one run again, this one hangs the replacement: the neighbour is not run a third time.
     expect((await hang(e, 'stuck-2', 300)).error).toMatchObject({ kind: 'timeout' });
     await until('the replacement was replaced', () => exits.length === 2);

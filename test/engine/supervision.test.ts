@@ -54,14 +54,16 @@ describe('worker supervision', () => {
     // The stopped worker holds an execution, so that execution's deadline is what finds it (the
     // heartbeat covers idle workers). The default heartbeat timeout, not 1 s: on a loaded machine a
     // healthy idle worker missed 1 s of heartbeats and was replaced too, leaving only the stopped one.
-    engine = await startEngine({ workers: 2, heartbeatTimeoutMs: 5000 });
+    // A stopped worker is found at the execution's deadline (wall + hang grace) plus the heartbeat timeout,
+    // all waited out: a 6 s wall (the script, were it not stopped, would end in 2.5 s) and a 0.5 s grace.
+    engine = await startEngine({ workers: 2, heartbeatTimeoutMs: 5000, hangGraceMs: 500 });
     const e = engine;
     // Stopped while parked on its timer (holding no thread), the execution is lost with its worker;
     // stopped mid-script it would be blamed as over its own time limit instead. Its tool call, made
     // after its first timer, tells the test it got there (a fixed sleep did not, on a slow machine).
     let marked = false;
     const inflight = run(e, 'export default async (a, ctx) => { await new Promise((r) => setTimeout(r, 20)); await ctx.tools.mark({}); return new Promise((r) => setTimeout(() => r("late"), 2500)); }', {
-      limits: { wallTimeoutMs: 10_000, tools: ['mark'] } as never,
+      limits: { wallTimeoutMs: 6000, tools: ['mark'] } as never,
       onToolCall: async () => { marked = true; return null; },
     });
     try {
