@@ -20,7 +20,7 @@ import { LRUCache } from 'lru-cache';
 import { CompileError, EngineError, toolNotAvailable } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
-import { cpuBudgetMs } from './cpu-budget.ts';
+import { cpuBudgetMs, cpuShareOfDeadline } from './cpu-budget.ts';
 import { mayHoldLoneSurrogates, wellFormedError, wellFormedJson, wellFormedTail } from './well-formed-json.ts';
 import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
 import type {
@@ -94,6 +94,8 @@ interface Queued {
   rerun?: { deadlineAt: number; workerId: string };
   /** Its compile-cache lookup was counted: dispatched again (run again, handed back), it is still one execution. */
   lookedUp?: boolean;
+  /** A tool run that waited for its worker's thread (holdToolRun): its time counts from its call. */
+  heldToolRun?: true;
 }
 
 const MiB = 1048576;
@@ -221,6 +223,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const compiling = new Map<string, InFlightCompile>();
   /** The worker of each running execution, so tool runs on its behalf can join it. */
   const runningOn = new Map<string, WorkerHandle>();
+  /** The message id of each running execution there: its tool runs name it to their worker's supervision (blame). */
+  const runMsgIds = new Map<string, number>();
+  /**
+   * Tool runs waiting for a single-isolate worker's thread, in call order (see holdToolRun). Such a
+   * worker runs guest code on its one thread, synchronously: the tool runs sent to it ran one after
+   * another there, each with its full limits from when it began, so a script's eighth call of a tool
+   * spinning to its limits began long after the call's time was up, past the host deadline the host
+   * counted from when it sent it: the worker was taken for hung and replaced.
+   */
+  const heldToolRuns = new Map<WorkerHandle, Queued[]>();
   let watchdog: NodeJS.Timeout | undefined;
   const failures: number[] = [];
   const latencies: number[] = [];
@@ -609,7 +621,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
     }
     if (parent && !parent.dead) {
-      return new Promise<ExecutionOutcome>((resolve, reject) => dispatch(parent, { job, signal, enqueuedAt: performance.now(), resolve, reject }, false));
+      return new Promise<ExecutionOutcome>((resolve, reject) => {
+        const q: Queued = { job, signal, enqueuedAt: performance.now(), resolve, reject };
+        if (heldToolRuns.has(parent) || toolRunHoldsThread(parent)) holdToolRun(parent, q);
+        else dispatch(parent, q, false);
+      });
     }
     const free = queue.length === 0 ? pickWorker(memoryMbOf(job.limits)) : undefined;
     if (!free && queue.length >= o.maxQueue) {
@@ -642,7 +658,51 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (front) queue.unshift(q); else queue.push(q);
   }
 
+  /**
+   * Whether a single-isolate worker has a tool run that holds (or, sent, will hold) its thread: one
+   * it has not said is parked. Its next tool run waits for it (heldToolRuns); an execution that is
+   * not a tool run is not waited for (its worker may not say it parked, past max_parked).
+   */
+  function toolRunHoldsThread(w: WorkerHandle): boolean {
+    if (w.capacity !== 1) return false;
+    for (const [id, f] of w.execs) if (f.msg.nested && !w.parked.has(id)) return true;
+    return false;
+  }
+
+  /** A tool run waits, host-side, for its worker's thread (heldToolRuns); cancelled, it leaves at once. */
+  function holdToolRun(w: WorkerHandle, q: Queued): void {
+    let held = heldToolRuns.get(w);
+    if (!held) heldToolRuns.set(w, held = []);
+    held.push(q);
+    q.heldToolRun = true;
+    if (q.signal) {
+      q.onAbort = () => {
+        const list = heldToolRuns.get(w);
+        const i = list ? list.indexOf(q) : -1;
+        if (i < 0) return;
+        list!.splice(i, 1);
+        if (list!.length === 0) heldToolRuns.delete(w);
+        q.reject(new EngineError('CANCELLED', "cancelled while it waited for its caller's other tool runs"));
+      };
+      q.signal.addEventListener('abort', q.onAbort, { once: true });
+    }
+  }
+
+  /** Sends each held tool run whose worker's thread is free (one at a time), or fails those whose worker died. */
+  function releaseToolRuns(): void {
+    for (const [w, held] of heldToolRuns) {
+      while (held.length > 0 && (w.dead || !toolRunHoldsThread(w))) {
+        const q = held.shift()!;
+        if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
+        if (w.dead) q.reject(new EngineError('WORKER_CRASHED', `worker ${w.id} was replaced before the tool run started`, { workerId: w.id }));
+        else dispatch(w, q, false);
+      }
+      if (held.length === 0) heldToolRuns.delete(w);
+    }
+  }
+
   function pump(): void {
+    releaseToolRuns();
     while (queue.length > 0 && state === 'running') {
       const head = queue[0]!.job;
       const mb = memoryMbOf(head.limits);
@@ -696,14 +756,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (entry) c.cacheHits++; else { c.cacheMisses++; c.compilations++; }
     }
     const l = job.limits;
-    // Run again, it has what is left of the caller's time, and at most its CPU budget.
-    const wallMs = q.rerun ? Math.min(l.wallTimeoutMs, Math.floor(q.rerun.deadlineAt - performance.now())) : l.wallTimeoutMs;
+    // Run again, it has what is left of the caller's time, and at most its CPU budget. A tool run
+    // that waited for its worker's thread has what is left of its call's time (its CPU budget the
+    // level's share of that): its caller's tool runs together hold that thread no longer than the call.
+    const heldMs = q.heldToolRun ? Math.ceil(performance.now() - q.enqueuedAt) : 0;
+    const wallMs = q.rerun ? Math.min(l.wallTimeoutMs, Math.floor(q.rerun.deadlineAt - performance.now())) : l.wallTimeoutMs - heldMs;
+    if (q.heldToolRun && wallMs < 1) {
+      q.reject(new EngineError('TIMEOUT', `the tool run waited ${heldMs} ms for its caller's other tool runs to free its worker, and had no time left to run`));
+      return;
+    }
+    const heldLimits = q.heldToolRun ? { ...l, wallTimeoutMs: wallMs } : undefined;
     const limits: WorkerLimits = {
       memoryMb: memoryMbOf(l),
       wallTimeoutMs: wallMs,
       // Its timeout names its own limit, not what was left of it: that is the limit it exceeded.
       ...(wallMs !== l.wallTimeoutMs && { wallLimitMs: l.wallTimeoutMs }),
-      cpuBudgetMs: cpuBudgetMs(l, wallMs),
+      cpuBudgetMs: heldLimits ? cpuBudgetMs(heldLimits) : cpuBudgetMs(l, wallMs),
       maxOutputBytes: l.maxOutputBytes,
       maxReturnBytes: l.maxReturnBytes,
       maxReturnValueBytes: l.maxReturnValueBytes ?? 0,
@@ -746,6 +814,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // not find (or lose) each other's worker when their tools run.
     const runKey = `${executionId}#${msg.id}`;
     runningOn.set(runKey, w);
+    runMsgIds.set(runKey, msg.id);
     // Stops this execution's tool calls when it ends; made at the first call (most executions make none).
     let toolAbort: AbortController | undefined;
     // Tool calls made (handleTool): a call reaches outside the isolate, so the execution cannot be run again.
@@ -844,6 +913,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       c.active--;
       if (counted) c.activeCounted--;
       runningOn.delete(runKey);
+      runMsgIds.delete(runKey);
       wakeIfIdle();
       return true;
     };
@@ -863,7 +933,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       w.send({ ...msg, code: entry.code, cachedData: entry.cachedData, codeRef: undefined });
       return true;
     };
-    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue, mayRerun }).then((r: ResultMsg) => {
+    const parentId = job.parentExecutionId ? runMsgIds.get(job.parentExecutionId) : undefined;
+    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue, mayRerun, parentId }).then((r: ResultMsg) => {
       if (cur && current.get(w) === cur) current.delete(w);
       // Its worker was replaced for it: a strike, even when its caller already heard (a cancel).
       if (job.caller && blamedOn.get(w)?.has(executionId)) noteKill(job.caller.key);
@@ -873,6 +944,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
         keep(key, { ...r.compiled, language });
       }
       const out = r.outcome;
+      // Stopped at its share of what was left of its call: the message says so (not its call's whole time).
+      if (heldLimits && out.error?.limit === 'cpu_time') {
+        out.error = { ...out.error, message: cpuShareOfDeadline(out.error.message, heldLimits, 'the tool', `the ${wallMs} ms left of its call after it waited ${heldMs} ms for its caller's other tool runs`) };
+      }
       let returnValue: JsonValue | undefined;
       if (out.ok && out.returnJson !== undefined) returnValue = JSON.parse(out.returnJson, mayHoldLoneSurrogates(out.returnJson) ? wellFormedJson : undefined) as JsonValue;
       const outcome: ExecutionOutcome = {

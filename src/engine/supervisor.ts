@@ -77,6 +77,8 @@ export interface InFlightExec {
    * did nothing outside its isolate (no tool call), has not been run again before, and has time left.
    */
   mayRerun?: () => boolean;
+  /** A registered tool's run (`msg.nested`): the id here of the execution that called it. */
+  parentId?: number;
 }
 
 export interface ExecOptions {
@@ -87,6 +89,7 @@ export interface ExecOptions {
   onNeedCode?: () => boolean;
   onRequeue?: () => void;
   mayRerun?: () => boolean;
+  parentId?: number;
 }
 
 /**
@@ -386,7 +389,7 @@ export class WorkerHandle {
       const f: InFlightExec = {
         msg, deadline: Infinity, started: false, startedAt: 0, graceMs,
         resolve, reject, onTool, onStart: opts.onStart, onDropped: opts.onDropped, onNeedCode: opts.onNeedCode, onRequeue: opts.onRequeue,
-        mayRerun: opts.mayRerun,
+        mayRerun: opts.mayRerun, parentId: opts.parentId,
       };
       this.execs.set(msg.id, f);
       if (opts.queued !== true) this.#begin(f);
@@ -552,6 +555,13 @@ export class WorkerHandle {
     // Only executions the worker had started fail; one still queued in it never ran and is handed back.
     // Blame is decided while the worker's state (which ones were parked) is still known.
     const execs = [...this.execs].map(([id, f]) => ({ id, f, own: f.started ? this.#blame?.(id, f) : undefined }));
+    // A registered tool's run that took the worker down did so on its caller's behalf, with the
+    // caller's arguments: the calling script gets the breach as its own outcome (not a retryable
+    // WORKER_CRASHED a client would repeat), and the worker-kill breaker strikes its principal.
+    for (const run of execs) {
+      const caller = run.own && run.f.parentId !== undefined ? execs.find((e) => e.id === run.f.parentId) : undefined;
+      if (caller?.f.started && !caller.own) caller.own = toolRunBreach(run.f.msg, run.own!);
+    }
     this.execs.clear();
     this.parked.clear();
     this.#resumed.clear();
@@ -621,6 +631,13 @@ export function setPageSize(n: number): void { pageSize = n; }
 
 function executionIdOf(msg: ExecMsg): string {
   try { return String((JSON.parse(msg.payload) as { executionId?: unknown }).executionId ?? ''); } catch { return ''; }
+}
+
+/** The breach of a script whose registered tool's run (`tool`) took its worker down with `breach`. */
+function toolRunBreach(tool: ExecMsg, breach: ExecutionError): ExecutionError {
+  let name = '';
+  try { name = String((JSON.parse(tool.payload) as { scriptId?: unknown }).scriptId ?? '').replace(/^tool:/, ''); } catch { /* unnamed */ }
+  return { ...breach, message: `its call of tool ${name || '(unnamed)'} took its worker down: ${breach.message.replace(/^the script /, 'the tool ')}` };
 }
 
 /** A script whose worker had to be replaced to stop it, past its wall-clock (or CPU time) limit. */

@@ -255,6 +255,9 @@ function lineCount(source: string): number {
   return n;
 }
 
+/** Numbers this process's tool runs (their execution ids). */
+let toolRunSeq = 0;
+
 const tighter = (a: Level, b: Level): Level => (LEVEL_RANK[a] <= LEVEL_RANK[b] ? a : b);
 
 /** Limits for running a tool at `level`: the level table capped by the configuration and `timeoutMs`. */
@@ -463,7 +466,8 @@ export class ToolRegistry {
         arguments: args,
         env: options.env ?? {},
         limits,
-        executionId: parentExecutionId ? `${parentExecutionId}/tool:${tool.name}:${Date.now().toString(36)}` : undefined,
+        // Numbered: parallel calls of one tool, in the same millisecond too, are told apart (logs, blame, traces).
+        executionId: parentExecutionId ? `${parentExecutionId}/tool:${tool.name}:${(++toolRunSeq).toString(36)}` : undefined,
         parentExecutionId,
         scriptId: `tool:${tool.name}`,
         notCounted: true,
