@@ -15,6 +15,13 @@ export interface ToolServiceDeps {
   tools: ToolRepository;
 }
 
+/** ListTools' page token: the last name returned, whether the built-ins are done, and the tag filter it was issued for. */
+interface ToolsPageToken {
+  after: string;
+  builtins: boolean;
+  tag?: string;
+}
+
 const struct = (o: Record<string, unknown> | null) => (o ? (o as PbJsonObject) : undefined);
 
 // What a listed tool takes in a binary response (gRPC, gRPC-Web; Connect JSON is smaller), for
@@ -79,8 +86,14 @@ export function toolService(deps: ToolServiceDeps): Partial<ServiceImpl<typeof T
   return {
     listTools(req) {
       // Page token: the last name returned; built-ins ("fs", "http") sort before every registered tool page.
-      const token = req.pageToken ? decodePageToken<{ after: string; builtins: boolean }>(req.pageToken) : { after: "", builtins: false };
+      // It is bound to the tag filter, as DiscoverServices' is to service_type: the same position
+      // under another filter would skip or mix in tools without a word.
+      const token = req.pageToken ? decodePageToken<ToolsPageToken>(req.pageToken) : { after: "", builtins: false, tag: req.tag };
       if (!token || typeof token.after !== "string") throw serviceError("VALIDATION_ERROR", "page_token is not valid", { field: "page_token" });
+      // A token without a tag is an older server's: it recorded none.
+      if (token.tag !== undefined && token.tag !== req.tag) {
+        throw serviceError("VALIDATION_ERROR", "page_token was issued for another tag: list again from the first page", { field: "page_token" });
+      }
       const size = pageSizeOf(req.pageSize);
       const out: Tool[] = [];
       let builtinsDone = token.builtins;
@@ -88,7 +101,7 @@ export function toolService(deps: ToolServiceDeps): Partial<ServiceImpl<typeof T
         for (const b of BUILTINS) if (b.name > token.after && (!req.tag || b.tags.includes(req.tag))) out.push(b);
         if (out.length > size) {
           const page = out.slice(0, size);
-          return { tools: page, nextPageToken: encodePageToken({ after: page[page.length - 1].name, builtins: false }) };
+          return { tools: page, nextPageToken: encodePageToken({ after: page[page.length - 1].name, builtins: false, tag: req.tag }) };
         }
         builtinsDone = true;
       }
@@ -97,7 +110,7 @@ export function toolService(deps: ToolServiceDeps): Partial<ServiceImpl<typeof T
       const registered = page.map(toolMessage);
       out.push(...registered);
       const last = registered.length ? registered[registered.length - 1].name : after;
-      return { tools: out, nextPageToken: more ? encodePageToken({ after: last, builtins: true }) : "" };
+      return { tools: out, nextPageToken: more ? encodePageToken({ after: last, builtins: true, tag: req.tag }) : "" };
     },
 
     getTool(req) {

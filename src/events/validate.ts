@@ -1,6 +1,8 @@
 // Validation of events published from outside the process (EventService.Emit). Events the
 // engine itself publishes are trusted and skip this.
 import { toBinary } from "@bufbuild/protobuf";
+import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { validationError } from "./errors.ts";
 import { eventTypeOf, type EventCase } from "./event-types.ts";
@@ -53,6 +55,11 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
     const problem = tokenProblem(typeof v === "string" ? v : "", limits.maxIdLength, true);
     if (problem) throw validationError(path, `${path} ${problem}`);
   }
+  // A health change to no status tells a subscriber nothing.
+  if (event.event.case === "healthStatusChanged" && event.event.value.status === ServiceStatus.UNSPECIFIED) {
+    const path = "event.health_status_changed.status";
+    throw validationError(path, `${path} is required (SERVICE_STATUS_UNSPECIFIED is not a status)`);
+  }
   const idProblem = tokenProblem(event.eventId, limits.maxIdLength, false);
   if (idProblem) throw validationError("event.event_id", `event.event_id ${idProblem}`);
   if (event.source.length > limits.maxIdLength) {
@@ -85,7 +92,54 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
     const path = field === undefined ? "event" : `event.${type}.${field}`;
     throw validationError(path, `${path} cannot be written as proto3 JSON, so not every subscriber could receive it: ${problem}`);
   }
+  // Binary and JSON both carry an enum number outside its enum (JSON as a bare number) and a
+  // negative Duration, but neither means anything to a subscriber.
+  const meaningless = meaninglessField(reflect(ServiceEventSchema, event), "event");
+  if (meaningless) throw validationError(meaningless.path, `${meaningless.path} ${meaningless.problem}`);
   return Math.max(size, heapBytesOf(event));
+}
+
+/**
+ * The first field of `m` (at `path`, snake_case) set to a number its enum does not declare, or to
+ * a negative google.protobuf.Duration; undefined when none is. Recursion is bounded by the depth
+ * check that runs first.
+ */
+function meaninglessField(m: ReflectMessage, path: string): { path: string; problem: string } | undefined {
+  if (m.desc.typeName === "google.protobuf.Duration") {
+    const d = m.message as unknown as { seconds: bigint; nanos: number };
+    return d.seconds < 0n || d.nanos < 0 ? { path, problem: "must not be negative" } : undefined;
+  }
+  for (const f of m.fields) {
+    if (!m.isSet(f)) continue;
+    const at = `${path}.${f.name}`;
+    if (f.fieldKind === "enum") {
+      const v = m.get(f) as number;
+      if (f.enum.value[v] === undefined) return { path: at, problem: `${v} is not a ${f.enum.name} value` };
+    } else if (f.fieldKind === "message") {
+      const found = meaninglessField(m.get(f), at);
+      if (found) return found;
+    } else if (f.fieldKind === "list") {
+      let i = 0;
+      for (const item of m.get(f)) {
+        const found =
+          f.listKind === "enum"
+            ? f.enum.value[item as number] === undefined ? { path: `${at}[${i}]`, problem: `${item as number} is not a ${f.enum.name} value` } : undefined
+            : f.listKind === "message" ? meaninglessField(item as ReflectMessage, `${at}[${i}]`) : undefined;
+        if (found) return found;
+        i++;
+      }
+    } else if (f.fieldKind === "map" && f.mapKind !== "scalar") {
+      for (const [k, v] of m.get(f)) {
+        const entry = `${at}[${JSON.stringify(String(k))}]`;
+        const found =
+          f.mapKind === "enum"
+            ? f.enum.value[v as number] === undefined ? { path: entry, problem: `${v as number} is not a ${f.enum.name} value` } : undefined
+            : meaninglessField(v as ReflectMessage, entry);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** V8's cost of one small object (header, a few in-object fields) and of one more slot in it. */

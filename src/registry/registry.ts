@@ -2,8 +2,10 @@
 //
 // - register(info, ttlMs, caller) validates, persists and returns a Lease. Re-registering a service_id
 //   updates that registration (never a duplicate) and issues a NEW lease id: the previous lease
-//   is revoked, so a stale instance heartbeating the old lease gets LEASE_NOT_FOUND and learns it
-//   was replaced. registered_at is kept across updates.
+//   is revoked, so a stale instance heartbeating the old lease gets LEASE_NOT_FOUND saying it was
+//   replaced (while the bounded memory of replaced leases holds it). registered_at is kept across
+//   updates. An update by an admin of a registration not its own changes the service info only:
+//   it keeps the registration's lease id (the owner's heartbeats go on) and, ttl unset, its TTL.
 // - Ownership: a caller's registration records its principal; only that principal or an admin
 //   may update or deregister it (SECURITY_VIOLATION otherwise; an admin's update leaves it the
 //   owner's, and does not count against the admin's quota), and a registration with no owner
@@ -51,6 +53,9 @@ import { clipCodePoints } from "../code-points.ts";
 
 /** A deregistration's reason, as its ServiceUnregistered event carries it, in characters (code points); a longer one is cut saying so. */
 const MAX_REASON_CHARS = 256;
+
+/** Replaced lease ids remembered so that their heartbeat can say so; the oldest are forgotten first. */
+const REPLACED_LEASES_KEPT = 1024;
 
 /** The registry only needs to publish (EventBus satisfies it). */
 export interface EventPublisher {
@@ -134,6 +139,8 @@ export class ServiceRegistry {
   readonly #kept = new Map<string, RegistrationRecord>();
   readonly #records = new Map<string, RegistrationRecord>();
   readonly #byLease = new Map<string, string>();
+  /** Lease ids revoked by a newer registration of their service (lease id -> service id), at most REPLACED_LEASES_KEPT. */
+  readonly #replacedLeases = new Map<string, string>();
   /** Registrations held per owner, for the per-principal quota. */
   readonly #ownedCount = new Map<string, number>();
   readonly #watchers = new Set<RegistryWatch>();
@@ -206,7 +213,7 @@ export class ServiceRegistry {
   register(info: ServiceInfo | undefined, ttlMs?: number, caller?: RegistryCaller): Lease {
     this.#checkOpen();
     validateServiceInfo(info, this.#maxMetadataBytes);
-    const ttl = resolveTtl(ttlMs, this.#ttl);
+    const requestedTtl = resolveTtl(ttlMs, this.#ttl);
     const now = this.#now();
     let prev = this.#records.get(info.serviceId);
     if (prev && prev.expiresAtMs <= now) {
@@ -214,6 +221,11 @@ export class ServiceRegistry {
       prev = undefined;
     }
     if (caller) this.#checkMayChange(info.serviceId, prev, caller, "register");
+    // An admin correcting a registration not its own changes the service info only: the owner's
+    // instance goes on renewing the lease it holds (a new id would tell it to register again, over
+    // the correction), at the registration's TTL unless the admin asked for another.
+    const keepsLease = prev !== undefined && caller !== undefined && prev.owner !== caller.principal;
+    const ttl = keepsLease && (ttlMs === undefined || ttlMs === 0) ? prev!.ttlMs : requestedTtl;
     // An update keeps the registration its owner's: an admin correcting it does not take it over
     // (the owner's instance could then neither register it again nor deregister it).
     const owner = prev ? prev.owner : caller?.principal;
@@ -227,7 +239,7 @@ export class ServiceRegistry {
     }
     const rec: RegistrationRecord = {
       info: { ...info, metadata: { ...info.metadata } },
-      leaseId: this.#newId(),
+      leaseId: keepsLease ? prev!.leaseId : this.#newId(),
       ttlMs: ttl,
       expiresAtMs: now + ttl,
       registeredAtMs: prev?.registeredAtMs ?? now,
@@ -240,6 +252,7 @@ export class ServiceRegistry {
     if (prev) {
       this.#byLease.delete(prev.leaseId);
       this.#countOwner(prev.owner, -1);
+      if (prev.leaseId !== rec.leaseId) this.#rememberReplaced(prev);
     }
     this.#records.set(rec.info.serviceId, rec);
     this.#byLease.set(rec.leaseId, rec.info.serviceId);
@@ -263,8 +276,10 @@ export class ServiceRegistry {
   }
 
   /**
-   * Renews a lease. LEASE_NOT_FOUND if it is unknown, replaced or expired; SECURITY_VIOLATION
-   * when `caller` (absent: the engine itself) is neither its owner nor an admin, or it is reserved.
+   * Renews a lease. LEASE_NOT_FOUND if it is unknown, replaced or expired (saying "replaced", with
+   * the service_id, while the lease is among the REPLACED_LEASES_KEPT last replaced);
+   * SECURITY_VIOLATION when `caller` (absent: the engine itself) is neither its owner nor an
+   * admin, or it is reserved.
    */
   heartbeat(leaseId: string, caller?: RegistryCaller): Lease {
     this.#checkOpen();
@@ -274,9 +289,20 @@ export class ServiceRegistry {
     const now = this.#now();
     if (!rec || rec.expiresAtMs <= now) {
       if (rec) this.#expire(rec);
-      throw new RegistryError("LEASE_NOT_FOUND", "the lease does not exist or has expired; register again", {
-        metadata: { lease_id: leaseId },
-      });
+      const replacedBy = this.#replacedLeases.get(leaseId);
+      if (replacedBy !== undefined) {
+        // Registering again would overwrite the newer registration: its registrant holds the lease now.
+        throw new RegistryError(
+          "LEASE_NOT_FOUND",
+          `the lease was replaced by a newer registration of service ${JSON.stringify(replacedBy)}, which RegisterService gave a lease of its own`,
+          { metadata: { lease_id: leaseId, service_id: replacedBy } },
+        );
+      }
+      throw new RegistryError(
+        "LEASE_NOT_FOUND",
+        "the lease does not exist, has expired or was replaced by a newer registration of its service; register again",
+        { metadata: { lease_id: leaseId } },
+      );
     }
     if (caller) this.#checkMayRenew(rec, caller);
     const renewed: RegistrationRecord = { ...rec, expiresAtMs: now + rec.ttlMs, lastHeartbeatAtMs: now };
@@ -434,6 +460,13 @@ export class ServiceRegistry {
     if (!full()) return;
     const whose = principal === undefined ? "" : ` for principal ${JSON.stringify(principal)}`;
     throw exceeded(`too many registrations${whose} (limit ${limit})`, resource, limit, principal === undefined ? {} : { principal });
+  }
+
+  #rememberReplaced(prev: RegistrationRecord): void {
+    this.#replacedLeases.set(prev.leaseId, prev.info.serviceId);
+    if (this.#replacedLeases.size > REPLACED_LEASES_KEPT) {
+      this.#replacedLeases.delete(this.#replacedLeases.keys().next().value!);
+    }
   }
 
   #countOwner(owner: string | undefined, delta: 1 | -1): void {

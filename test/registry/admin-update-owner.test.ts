@@ -2,7 +2,8 @@
 // take it over: it stays its registrant's. It used to become the admin's, so the registrant's
 // instance, told by NOT_FOUND that its lease was replaced, could neither register it again nor
 // deregister it (PERMISSION_DENIED), nobody renewed the admin's lease, and it expired; the
-// admin's own registrations_per_principal quota was charged for it as well.
+// admin's own registrations_per_principal quota was charged for it as well. Since then the admin's
+// update also keeps the owner's lease id (admin-update-lease.test.ts).
 import { afterEach, expect, it } from "vitest";
 import { failure } from "../helpers/errors.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
@@ -28,9 +29,11 @@ it("an admin's update keeps the registration its owner's", async () => {
   await registryAs(server, tokenOf("ops")).registerService({ service: { ...service, endpoint: "right.example:1" } });
   expect(await endpoints(server)).toEqual(["right.example:1"]);
 
-  // Alice's instance learns its lease was replaced, as designed, and registers again: still hers.
-  expect((await failure(alice.heartbeat({ leaseId: lease!.leaseId }))).reason).toBe("LEASE_NOT_FOUND");
+  // Alice's instance keeps renewing the lease it holds (the admin's update kept it), and the
+  // registration is still hers to update and remove.
+  await alice.heartbeat({ leaseId: lease!.leaseId });
   const again = await alice.registerService({ service: { ...service, endpoint: "right.example:1" } });
+  expect((await failure(alice.heartbeat({ leaseId: lease!.leaseId }))).reason).toBe("LEASE_NOT_FOUND");
   await alice.heartbeat({ leaseId: again.lease!.leaseId });
   await alice.deregisterService({ serviceId: "al" });
   expect(await endpoints(server)).toEqual([]);

@@ -85,7 +85,7 @@ it("sheds the principal whose streams hold the most, not another principal's sin
   // Three paused streams of another principal, 25 events (~1.25 MB) each: each alone holds less
   // than the victim's one, together more.
   const kinds: [string, (i: number) => EventInit][] = [
-    ["health_status_changed", (i) => ({ case: "healthStatusChanged", value: { serviceId: `h${i}`, message: big(50_000) } })],
+    ["health_status_changed", (i) => ({ case: "healthStatusChanged", value: { serviceId: `h${i}`, status: 1, message: big(50_000) } })],
     ["service_unregistered", (i) => ({ case: "serviceUnregistered", value: { serviceId: `u${i}`, reason: big(50_000) } })],
     ["service_registered", (i) => ({ case: "serviceRegistered", value: { serviceId: `r${i}`, serviceType: "t", metadata: { m: { kind: { case: "stringValue", value: big(50_000) } } } } })],
   ];

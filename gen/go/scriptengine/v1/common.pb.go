@@ -401,7 +401,9 @@ func (x *UserContext) GetAttributes() map[string]string {
 	return nil
 }
 
-// ResourceUsage is measured, not estimated.
+// ResourceUsage is measured, not estimated. A run stopped at its memory limit loses its isolate
+// before it can be read: memory_bytes is then the limit it reached and cpu_percentage 0; a cancelled
+// run is answered at once, with zeros (ScriptExecuted carries these figures).
 type ResourceUsage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Peak heap bytes used by the isolate during the execution (from V8 heap statistics): its own

@@ -36,9 +36,10 @@ type ServiceEvent struct {
 	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// When the event happened (assigned by the server when Emit leaves it empty).
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	// Unique id of the event: the server's, or the one Emit was given. Emitting again with an id
-	// still in the retained log returns that event (a retry publishes nothing twice) when it is the
-	// same source's, and is INVALID_ARGUMENT for another source.
+	// Unique id of the event: the server's, or the one Emit was given (at most 256 characters, no
+	// whitespace, control or format characters). Emitting again with an id still in the retained log
+	// returns that event (a retry publishes nothing twice) when it is the same source's, and is
+	// INVALID_ARGUMENT for another source.
 	EventId string `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// The service that emitted it (the engine's service id, or the Emit caller's principal): events
 	// of any other source are a caller's word, not the engine's (see EventService.Emit).
@@ -406,6 +407,7 @@ func (x *ScriptExecuted) GetResourceUsage() *ResourceUsage {
 type HealthStatusChanged struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	ServiceId string                 `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
+	// Always set: Emit refuses SERVICE_STATUS_UNSPECIFIED and numbers ServiceStatus does not declare.
 	Status    ServiceStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	// Why: the reason given to Stop ("stopped on request" without one), "starting on request",
@@ -729,7 +731,8 @@ func (x *ServiceUnregistered) GetReason() string {
 type SecurityViolation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated", or "clamped" (with
-	// auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less).
+	// auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less):
+	// the engine's kinds. An event emitted by an admin (Emit) may carry a kind of its own.
 	// "permission_denied" is every call refused PERMISSION_DENIED SECURITY_VIOLATION: an execution's
 	// request, or a call outside one (an admin RPC, a registry write, a migration above the principal's
 	// level, ...), whose detail then begins with the method ("scriptengine.v1.ScriptService/Stop: ...")

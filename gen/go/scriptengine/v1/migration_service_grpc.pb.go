@@ -48,6 +48,8 @@ type MigrationServiceClient interface {
 	// principal whose maximum level covers both the tool removed and the one restored. A rollback
 	// that changed something publishes a MigrationCompleted for the migration it undid (result status
 	// MIGRATION_STATE_ROLLED_BACK; see MigrationCompleted); ROLLBACK_ACTION_NOTHING_TO_DO publishes none.
+	// A config.reason over 1024 UTF-16 code units is refused (INVALID_ARGUMENT), not cut: it is
+	// recorded with the migration (see RollbackConfig.reason).
 	RollbackTool(ctx context.Context, in *RollbackToolRequest, opts ...grpc.CallOption) (*RollbackToolResponse, error)
 	// List migrations, filtered and paginated.
 	ListMigrations(ctx context.Context, in *ListMigrationsRequest, opts ...grpc.CallOption) (*ListMigrationsResponse, error)
@@ -153,6 +155,8 @@ type MigrationServiceServer interface {
 	// principal whose maximum level covers both the tool removed and the one restored. A rollback
 	// that changed something publishes a MigrationCompleted for the migration it undid (result status
 	// MIGRATION_STATE_ROLLED_BACK; see MigrationCompleted); ROLLBACK_ACTION_NOTHING_TO_DO publishes none.
+	// A config.reason over 1024 UTF-16 code units is refused (INVALID_ARGUMENT), not cut: it is
+	// recorded with the migration (see RollbackConfig.reason).
 	RollbackTool(context.Context, *RollbackToolRequest) (*RollbackToolResponse, error)
 	// List migrations, filtered and paginated.
 	ListMigrations(context.Context, *ListMigrationsRequest) (*ListMigrationsResponse, error)

@@ -98,7 +98,8 @@ type ServiceInfo struct {
 	Version     string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	// host:port (a hostname, IPv4 or bracketed IPv6 and a port 1-65535).
 	Endpoint string `protobuf:"bytes,4,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
-	// An http or https URL.
+	// Optional: empty means no health check; otherwise an http or https URL (with a host, no
+	// credentials, no whitespace or control characters; at most 2048 characters).
 	HealthCheckUrl string `protobuf:"bytes,5,opt,name=health_check_url,json=healthCheckUrl,proto3" json:"health_check_url,omitempty"`
 	// At most 64 entries, keys up to 128 and values up to 1024 characters, and all keys and values
 	// together at most the server's registry.max_metadata_bytes (default 16 KiB) of UTF-8. A key
@@ -323,7 +324,8 @@ func (x *Registration) GetLastHeartbeatAt() *timestamppb.Timestamp {
 type RegisterServiceRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Service *ServiceInfo           `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	// Lease TTL (default 30 s, min 1 s, max 1 h).
+	// Lease TTL (default 30 s, min 1 s, max 1 h; an admin's update of another principal's
+	// registration leaves its TTL as it was when unset).
 	Ttl           *durationpb.Duration `protobuf:"bytes,2,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -506,9 +508,12 @@ func (x *HeartbeatResponse) GetLease() *Lease {
 }
 
 type DeregisterServiceRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ServiceId     string                 `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ServiceId string                 `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
+	// Carried by the service_unregistered event (empty: "deregistered"). Any length is accepted; the
+	// event keeps the first 256 characters (code points) and marks a longer one cut with
+	// "… [N more characters cut]".
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -597,9 +602,11 @@ type DiscoverServicesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty means every type.
 	ServiceType string `protobuf:"bytes,1,opt,name=service_type,json=serviceType,proto3" json:"service_type,omitempty"`
-	// 0: 50; at most 500; negative is INVALID_ARGUMENT naming page_size. A page may hold fewer (see
-	// DiscoverServices).
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// 0: 50; at most 500 (more is taken as 500, not refused); negative is INVALID_ARGUMENT naming
+	// page_size. A page may hold fewer (see DiscoverServices).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a listing of the same service_type; one issued for another is
+	// INVALID_ARGUMENT naming page_token.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -38,17 +38,27 @@ const (
 // SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
 // against admin.
 type RegistryServiceClient interface {
-	// Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
-	// (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
-	// the server's registration quotas.
+	// Register (or update: the same service_id never duplicates) and get a lease. An update by the
+	// registration's owner gets a new lease id, which revokes the previous one (its Heartbeat is then
+	// NOT_FOUND, LEASE_NOT_FOUND, saying it was replaced). An admin's update of another principal's
+	// registration changes its service info only: the registration stays the owner's, keeps its lease
+	// id (the owner's heartbeats go on working; the admin's response carries that same lease) and,
+	// ttl unset, its current TTL. RESOURCE_EXHAUSTED (RESOURCE_EXCEEDED, ErrorInfo resource
+	// "registrations" or "registrations_per_principal") past the server's registration quotas.
 	RegisterService(ctx context.Context, in *RegisterServiceRequest, opts ...grpc.CallOption) (*RegisterServiceResponse, error)
 	// Renew a lease (its owner or an admin). The lease id is the right to renew: only
 	// RegisterService and Heartbeat return it, to the registrant; discovery and watches never do.
+	// NOT_FOUND (LEASE_NOT_FOUND, ErrorInfo lease_id) when the lease does not exist, has expired or
+	// was replaced by a newer registration of its service: a lease replaced recently (the server
+	// remembers the last 1024, until it restarts) says "replaced by a newer registration of service
+	// <id>" with ErrorInfo service_id; registering again would then overwrite that newer registration.
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 	// Remove a registration (its owner or an admin).
 	DeregisterService(ctx context.Context, in *DeregisterServiceRequest, opts ...grpc.CallOption) (*DeregisterServiceResponse, error)
 	// List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
-	// (at least one registration): follow next_page_token.
+	// (at least one registration): follow next_page_token. A registration does not say whether its
+	// service is serving (an engine stopped with Stop stays listed, unchanged): check its
+	// health_check_url.
 	DiscoverServices(ctx context.Context, in *DiscoverServicesRequest, opts ...grpc.CallOption) (*DiscoverServicesResponse, error)
 	// Stream registration changes (after a snapshot of the live ones, then one CHANGE_KIND_SYNCED,
 	// sent at once when nothing matches: an idle watch is known to be open). The snapshot does not
@@ -136,17 +146,27 @@ type RegistryService_WatchServicesClient = grpc.ServerStreamingClient[WatchServi
 // SECURITY_VIOLATION, otherwise). The engine's own service_id is reserved for the engine, even
 // against admin.
 type RegistryServiceServer interface {
-	// Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
-	// (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
-	// the server's registration quotas.
+	// Register (or update: the same service_id never duplicates) and get a lease. An update by the
+	// registration's owner gets a new lease id, which revokes the previous one (its Heartbeat is then
+	// NOT_FOUND, LEASE_NOT_FOUND, saying it was replaced). An admin's update of another principal's
+	// registration changes its service info only: the registration stays the owner's, keeps its lease
+	// id (the owner's heartbeats go on working; the admin's response carries that same lease) and,
+	// ttl unset, its current TTL. RESOURCE_EXHAUSTED (RESOURCE_EXCEEDED, ErrorInfo resource
+	// "registrations" or "registrations_per_principal") past the server's registration quotas.
 	RegisterService(context.Context, *RegisterServiceRequest) (*RegisterServiceResponse, error)
 	// Renew a lease (its owner or an admin). The lease id is the right to renew: only
 	// RegisterService and Heartbeat return it, to the registrant; discovery and watches never do.
+	// NOT_FOUND (LEASE_NOT_FOUND, ErrorInfo lease_id) when the lease does not exist, has expired or
+	// was replaced by a newer registration of its service: a lease replaced recently (the server
+	// remembers the last 1024, until it restarts) says "replaced by a newer registration of service
+	// <id>" with ErrorInfo service_id; registering again would then overwrite that newer registration.
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	// Remove a registration (its owner or an admin).
 	DeregisterService(context.Context, *DeregisterServiceRequest) (*DeregisterServiceResponse, error)
 	// List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
-	// (at least one registration): follow next_page_token.
+	// (at least one registration): follow next_page_token. A registration does not say whether its
+	// service is serving (an engine stopped with Stop stays listed, unchanged): check its
+	// health_check_url.
 	DiscoverServices(context.Context, *DiscoverServicesRequest) (*DiscoverServicesResponse, error)
 	// Stream registration changes (after a snapshot of the live ones, then one CHANGE_KIND_SYNCED,
 	// sent at once when nothing matches: an idle watch is known to be open). The snapshot does not

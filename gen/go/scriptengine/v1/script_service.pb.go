@@ -946,7 +946,10 @@ func (x *StartResponse) GetHealth() *HealthStatus {
 
 type StopRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Why, for logs and the HealthStatusChanged event.
+	// Why, for logs, the health status message and the HealthStatusChanged event (empty: "stopped
+	// on request"). Any length is accepted; they keep the first 512 characters (code points) and mark
+	// a longer one cut with "… [N more characters cut]". (A RollbackTool config.reason is refused
+	// past 1024 UTF-16 code units instead, being stored; a DeregisterService reason is cut at 256.)
 	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

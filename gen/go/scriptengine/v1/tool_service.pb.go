@@ -183,9 +183,11 @@ type ListToolsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only tools carrying this tag.
 	Tag string `protobuf:"bytes,1,opt,name=tag,proto3" json:"tag,omitempty"`
-	// At most this many (default 50, max 1000; negative is INVALID_ARGUMENT naming page_size); a page
-	// also stops at ~2 MiB (follow next_page_token).
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// At most this many (default 50, max 1000: more is taken as 1000, not refused; negative is
+	// INVALID_ARGUMENT naming page_size); a page also stops at ~2 MiB (follow next_page_token).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a listing with the same tag; one issued for another tag (or none) is
+	// INVALID_ARGUMENT naming page_token.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -65,7 +65,13 @@ class EventServiceServicer:
         named like the engine's service id, whose events would carry the engine's source. A
         HealthStatusChanged, ServiceRegistered or ServiceUnregistered about a service another principal
         holds registered (a live registration) needs that owner or "admin" alike; a service_id not
-        registered here, or the caller's own, needs neither.
+        registered here, or the caller's own, needs neither. INVALID_ARGUMENT (VALIDATION_ERROR,
+        BadRequest naming the field) for an event a subscriber could not take or make sense of: a
+        required id missing, an id or event_id that is not a token of at most 256 characters (no
+        whitespace, control or format characters), a HealthStatusChanged status UNSPECIFIED, any enum
+        field set to a number its enum does not declare, a negative Duration, one JSON cannot carry,
+        over 64 KiB, or nested too deep. A SecurityViolation kind is free text: an admin's detector may
+        name its own kinds beside those events.proto lists.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

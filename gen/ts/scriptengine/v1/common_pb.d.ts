@@ -133,7 +133,9 @@ export declare type UserContext = Message<"scriptengine.v1.UserContext"> & {
 export declare const UserContextSchema: GenMessage<UserContext>;
 
 /**
- * ResourceUsage is measured, not estimated.
+ * ResourceUsage is measured, not estimated. A run stopped at its memory limit loses its isolate
+ * before it can be read: memory_bytes is then the limit it reached and cpu_percentage 0; a cancelled
+ * run is answered at once, with zeros (ScriptExecuted carries these figures).
  *
  * @generated from message scriptengine.v1.ResourceUsage
  */

@@ -39,9 +39,10 @@ export declare type ServiceEvent = Message<"scriptengine.v1.ServiceEvent"> & {
   timestamp?: Timestamp | undefined;
 
   /**
-   * Unique id of the event: the server's, or the one Emit was given. Emitting again with an id
-   * still in the retained log returns that event (a retry publishes nothing twice) when it is the
-   * same source's, and is INVALID_ARGUMENT for another source.
+   * Unique id of the event: the server's, or the one Emit was given (at most 256 characters, no
+   * whitespace, control or format characters). Emitting again with an id still in the retained log
+   * returns that event (a retry publishes nothing twice) when it is the same source's, and is
+   * INVALID_ARGUMENT for another source.
    *
    * @generated from field: string event_id = 3;
    */
@@ -209,6 +210,8 @@ export declare type HealthStatusChanged = Message<"scriptengine.v1.HealthStatusC
   serviceId: string;
 
   /**
+   * Always set: Emit refuses SERVICE_STATUS_UNSPECIFIED and numbers ServiceStatus does not declare.
+   *
    * @generated from field: scriptengine.v1.ServiceStatus status = 2;
    */
   status: ServiceStatus;
@@ -364,7 +367,8 @@ export declare const ServiceUnregisteredSchema: GenMessage<ServiceUnregistered>;
 export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolation"> & {
   /**
    * "permission_denied", "limit_exceeded", "escape_attempt", "unauthenticated", or "clamped" (with
-   * auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less).
+   * auth.on_excess = "clamp": the request asked for more than its principal holds and ran with less):
+   * the engine's kinds. An event emitted by an admin (Emit) may carry a kind of its own.
    * "permission_denied" is every call refused PERMISSION_DENIED SECURITY_VIOLATION: an execution's
    * request, or a call outside one (an admin RPC, a registry write, a migration above the principal's
    * level, ...), whose detail then begins with the method ("scriptengine.v1.ScriptService/Stop: ...")

@@ -329,6 +329,8 @@ export declare const MigrationService: GenService<{
    * principal whose maximum level covers both the tool removed and the one restored. A rollback
    * that changed something publishes a MigrationCompleted for the migration it undid (result status
    * MIGRATION_STATE_ROLLED_BACK; see MigrationCompleted); ROLLBACK_ACTION_NOTHING_TO_DO publishes none.
+   * A config.reason over 1024 UTF-16 code units is refused (INVALID_ARGUMENT), not cut: it is
+   * recorded with the migration (see RollbackConfig.reason).
    *
    * @generated from rpc scriptengine.v1.MigrationService.RollbackTool
    */

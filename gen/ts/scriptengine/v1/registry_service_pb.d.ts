@@ -40,7 +40,8 @@ export declare type ServiceInfo = Message<"scriptengine.v1.ServiceInfo"> & {
   endpoint: string;
 
   /**
-   * An http or https URL.
+   * Optional: empty means no health check; otherwise an http or https URL (with a host, no
+   * credentials, no whitespace or control characters; at most 2048 characters).
    *
    * @generated from field: string health_check_url = 5;
    */
@@ -141,7 +142,8 @@ export declare type RegisterServiceRequest = Message<"scriptengine.v1.RegisterSe
   service?: ServiceInfo | undefined;
 
   /**
-   * Lease TTL (default 30 s, min 1 s, max 1 h).
+   * Lease TTL (default 30 s, min 1 s, max 1 h; an admin's update of another principal's
+   * registration leaves its TTL as it was when unset).
    *
    * @generated from field: google.protobuf.Duration ttl = 2;
    */
@@ -212,6 +214,10 @@ export declare type DeregisterServiceRequest = Message<"scriptengine.v1.Deregist
   serviceId: string;
 
   /**
+   * Carried by the service_unregistered event (empty: "deregistered"). Any length is accepted; the
+   * event keeps the first 256 characters (code points) and marks a longer one cut with
+   * "… [N more characters cut]".
+   *
    * @generated from field: string reason = 2;
    */
   reason: string;
@@ -247,14 +253,17 @@ export declare type DiscoverServicesRequest = Message<"scriptengine.v1.DiscoverS
   serviceType: string;
 
   /**
-   * 0: 50; at most 500; negative is INVALID_ARGUMENT naming page_size. A page may hold fewer (see
-   * DiscoverServices).
+   * 0: 50; at most 500 (more is taken as 500, not refused); negative is INVALID_ARGUMENT naming
+   * page_size. A page may hold fewer (see DiscoverServices).
    *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
 
   /**
+   * A next_page_token from a listing of the same service_type; one issued for another is
+   * INVALID_ARGUMENT naming page_token.
+   *
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
@@ -395,9 +404,13 @@ export declare const ChangeKindSchema: GenEnum<ChangeKind>;
  */
 export declare const RegistryService: GenService<{
   /**
-   * Register (or update: the same service_id never duplicates) and get a lease. RESOURCE_EXHAUSTED
-   * (RESOURCE_EXCEEDED, ErrorInfo resource "registrations" or "registrations_per_principal") past
-   * the server's registration quotas.
+   * Register (or update: the same service_id never duplicates) and get a lease. An update by the
+   * registration's owner gets a new lease id, which revokes the previous one (its Heartbeat is then
+   * NOT_FOUND, LEASE_NOT_FOUND, saying it was replaced). An admin's update of another principal's
+   * registration changes its service info only: the registration stays the owner's, keeps its lease
+   * id (the owner's heartbeats go on working; the admin's response carries that same lease) and,
+   * ttl unset, its current TTL. RESOURCE_EXHAUSTED (RESOURCE_EXCEEDED, ErrorInfo resource
+   * "registrations" or "registrations_per_principal") past the server's registration quotas.
    *
    * @generated from rpc scriptengine.v1.RegistryService.RegisterService
    */
@@ -409,6 +422,10 @@ export declare const RegistryService: GenService<{
   /**
    * Renew a lease (its owner or an admin). The lease id is the right to renew: only
    * RegisterService and Heartbeat return it, to the registrant; discovery and watches never do.
+   * NOT_FOUND (LEASE_NOT_FOUND, ErrorInfo lease_id) when the lease does not exist, has expired or
+   * was replaced by a newer registration of its service: a lease replaced recently (the server
+   * remembers the last 1024, until it restarts) says "replaced by a newer registration of service
+   * <id>" with ErrorInfo service_id; registering again would then overwrite that newer registration.
    *
    * @generated from rpc scriptengine.v1.RegistryService.Heartbeat
    */
@@ -429,7 +446,9 @@ export declare const RegistryService: GenService<{
   },
   /**
    * List live registrations of a type, paginated. A page stops at ~2 MiB whatever page_size asks
-   * (at least one registration): follow next_page_token.
+   * (at least one registration): follow next_page_token. A registration does not say whether its
+   * service is serving (an engine stopped with Stop stays listed, unchanged): check its
+   * health_check_url.
    *
    * @generated from rpc scriptengine.v1.RegistryService.DiscoverServices
    */

@@ -382,7 +382,10 @@ export declare const StartResponseSchema: GenMessage<StartResponse>;
  */
 export declare type StopRequest = Message<"scriptengine.v1.StopRequest"> & {
   /**
-   * Why, for logs and the HealthStatusChanged event.
+   * Why, for logs, the health status message and the HealthStatusChanged event (empty: "stopped
+   * on request"). Any length is accepted; they keep the first 512 characters (code points) and mark
+   * a longer one cut with "… [N more characters cut]". (A RollbackTool config.reason is refused
+   * past 1024 UTF-16 code units instead, being stored; a DeregisterService reason is cut at 256.)
    *
    * @generated from field: string reason = 1;
    */

@@ -126,14 +126,17 @@ export declare type ListToolsRequest = Message<"scriptengine.v1.ListToolsRequest
   tag: string;
 
   /**
-   * At most this many (default 50, max 1000; negative is INVALID_ARGUMENT naming page_size); a page
-   * also stops at ~2 MiB (follow next_page_token).
+   * At most this many (default 50, max 1000: more is taken as 1000, not refused; negative is
+   * INVALID_ARGUMENT naming page_size); a page also stops at ~2 MiB (follow next_page_token).
    *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
 
   /**
+   * A next_page_token from a listing with the same tag; one issued for another tag (or none) is
+   * INVALID_ARGUMENT naming page_token.
+   *
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
