@@ -6,8 +6,10 @@ package scriptengine
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,8 +51,14 @@ type Client struct {
 const MaxResponseBytes = 64 << 20
 
 // Dial connects to the server's gRPC port ("127.0.0.1:50051"). The connection is lazy: errors
-// surface on the first call. A negative timeout or backoff option is an error here.
+// surface on the first call. An empty (or blank) address, a negative timeout or backoff option and
+// a token no header can carry are errors here.
 func Dial(address string, opts ...Option) (*Client, error) {
+	// An address read from an unset variable: every call would fail UNAVAILABLE ("missing address")
+	// and be retried, and Subscribe and Watch reconnect, as if the server were down.
+	if strings.TrimSpace(address) == "" {
+		return nil, fmt.Errorf("scriptengine: Dial: the address must be a server's host:port (e.g. 127.0.0.1:50051), not %q", address)
+	}
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
@@ -178,6 +186,9 @@ func (o *options) unaryInterceptor(ctx context.Context, method string, req, repl
 		defer cancel()
 	}
 	ctx = o.withToken(ctx)
+	if err := checkMetadata(ctx); err != nil {
+		return err
+	}
 	for attempt := 1; ; attempt++ {
 		err := requestError(invoker(ctx, method, req, reply, cc, callOpts...), req)
 		if err == nil || !IdempotentMethods[method] || attempt >= o.retry.MaxAttempts || ctx.Err() != nil {
@@ -212,7 +223,11 @@ func (o *options) unaryInterceptor(ctx context.Context, method string, req, repl
 var errClientClosing = status.Error(codes.Canceled, "grpc: the client connection is closing")
 
 func (o *options) streamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
-	s, err := streamer(o.withToken(ctx), desc, cc, method, callOpts...)
+	ctx = o.withToken(ctx)
+	if err := checkMetadata(ctx); err != nil {
+		return nil, err
+	}
+	s, err := streamer(ctx, desc, cc, method, callOpts...)
 	if err != nil {
 		return nil, asError(err)
 	}

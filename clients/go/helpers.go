@@ -306,7 +306,10 @@ func exactLiterals(raw []byte) error {
 }
 
 // RunOptions tune Run and Execute. The call sends a copy of Context with the helper's args as its
-// Arguments; the options themselves are never changed, so one RunOptions may serve concurrent calls.
+// Arguments, or with Context's own Arguments when args is nil; both given (args non-nil, even empty,
+// and Context.Arguments not empty) fails the call before anything is sent with an INVALID_ARGUMENT
+// *Error, as neither should silently win (as in the Python SDK; the TS one takes no arguments in its
+// context). The options themselves are never changed, so one RunOptions may serve concurrent calls.
 type RunOptions struct {
 	Context     *v1.ExecutionContext
 	Compilation *v1.CompilationContext
@@ -320,6 +323,12 @@ func executionContext(args Args, opts *RunOptions) (*v1.ExecutionContext, error)
 		// A copy: callers share one RunOptions across goroutines, and each call sends its own args.
 		ctx = proto.Clone(opts.Context).(*v1.ExecutionContext)
 	}
+	if args == nil && len(ctx.GetArguments()) > 0 {
+		return ctx, nil // Context's own arguments (they used to be dropped)
+	}
+	if len(ctx.GetArguments()) > 0 {
+		return nil, invalidRequest("context.arguments", errBothArguments.Error(), errBothArguments)
+	}
 	values, err := args.values()
 	if err != nil {
 		return nil, err
@@ -327,6 +336,8 @@ func executionContext(args Args, opts *RunOptions) (*v1.ExecutionContext, error)
 	ctx.Arguments = values
 	return ctx, nil
 }
+
+var errBothArguments = errors.New("arguments given both as args and in RunOptions.Context.Arguments: give them in one of the two")
 
 // Value is the script's return value as plain Go (map[string]any, []any, float64, string,
 // bool, nil): what encoding/json would decode.

@@ -1,13 +1,17 @@
 package scriptengine
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 )
 
 // RetryPolicy governs retries of idempotent calls that fail with UNAVAILABLE: exponential
@@ -147,13 +151,60 @@ func buildOptions(opts []Option) (options, error) {
 func checkToken(token string) error {
 	for i := range len(token) {
 		if b := token[i]; b < 0x21 || b > 0x7e {
-			what := fmt.Sprintf("U+%04X", b)
-			if r, size := utf8.DecodeRuneInString(token[i:]); b >= 0x80 && size == 1 {
-				what = fmt.Sprintf("byte 0x%02X, not UTF-8", b)
-			} else if b >= 0x80 {
-				what = fmt.Sprintf("U+%04X", r)
+			return fmt.Errorf("scriptengine: WithToken: the token holds a character a header cannot carry at offset %d (%s): a token is visible ASCII", i, charAt(token, i))
+		}
+	}
+	return nil
+}
+
+// charAt names the character at byte offset i of s for an error ("U+000A", "byte 0xFF, not UTF-8"),
+// without showing s.
+func charAt(s string, i int) string {
+	b := s[i]
+	if b < 0x80 {
+		return fmt.Sprintf("U+%04X", b)
+	}
+	if r, size := utf8.DecodeRuneInString(s[i:]); size > 1 {
+		return fmt.Sprintf("U+%04X", r)
+	}
+	return fmt.Sprintf("byte 0x%02X, not UTF-8", b)
+}
+
+// checkMetadata refuses the call's outgoing metadata that a header cannot carry, which grpc-go
+// fails INTERNAL with nothing sent, though the fault is the caller's: an INVALID_ARGUMENT *Error
+// naming the key (never the value), as the TS and Python SDKs refuse it. A key is lowercase
+// letters, digits, "-", "_" and "." (grpc-go lowercases what AppendToOutgoingContext and
+// metadata.Pairs are given); a value, unless its key ends in "-bin", printable ASCII.
+func checkMetadata(ctx context.Context) error {
+	md, _ := metadata.FromOutgoingContext(ctx)
+	for key, values := range md {
+		if err := metadataError(key, values); err != nil {
+			return invalidRequest("", err.Error(), err)
+		}
+	}
+	return nil
+}
+
+func metadataError(key string, values []string) error {
+	if key == "" {
+		return errors.New("metadata has an empty key")
+	}
+	if key[0] == ':' { // a pseudo-header, which grpc-go leaves out
+		return nil
+	}
+	for i := range len(key) {
+		if b := key[i]; (b < 'a' || b > 'z') && (b < '0' || b > '9') && b != '-' && b != '_' && b != '.' {
+			return fmt.Errorf("metadata key %q is not one a header can carry: lowercase letters, digits, '-', '_' and '.' only", key)
+		}
+	}
+	if strings.HasSuffix(key, "-bin") {
+		return nil
+	}
+	for _, v := range values {
+		for i := range len(v) {
+			if b := v[i]; b < 0x20 || b > 0x7e {
+				return fmt.Errorf("metadata %q: the value holds a character a header cannot carry at offset %d (%s); only a key ending in -bin carries binary", key, i, charAt(v, i))
 			}
-			return fmt.Errorf("scriptengine: WithToken: the token holds a character a header cannot carry at offset %d (%s): a token is visible ASCII", i, what)
 		}
 	}
 	return nil

@@ -138,8 +138,8 @@ func resumePoint(err error, after *uint64) *uint64 {
 // resume runs one stream after another until ctx ends or the client is closed: run is one stream's
 // life and returns why it ended. A dropped connection, a server shutdown (UNAVAILABLE), a reset
 // stream or a reader that fell behind (see dropped) is followed by a backoff (never shorter than the
-// server's RetryInfo) and a new stream; errStop, a clean end (io.EOF), a cancelled ctx and Close end
-// quietly; any other error goes to fail, and so do too many failed reconnects in a row (wrapped in
+// server's RetryInfo) and a new stream; errStop, a clean end (io.EOF), a cancelled ctx (or its deadline, which the
+// server may see pass first) and Close end quietly; any other error goes to fail, and so do too many failed reconnects in a row (wrapped in
 // *ReconnectError). run calls healthy once its stream works, which resets the count of failed
 // reconnects, and delivered before it yields an item. A stream that fell behind before delivering anything counts as one more failed reconnect
 // (its started alone is no success), so a reader that gets nothing between two falls gives up after
@@ -165,6 +165,14 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 		switch {
 		// Close, like a cancelled ctx, is the caller's own doing: the iteration just ends.
 		case errors.Is(err, errStop), errors.Is(err, io.EOF), ctx.Err() != nil, c.closed():
+			return
+		case atCallersDeadline(ctx, err):
+			// The server ended the stream at ctx's deadline, which its clock saw pass a little
+			// before ours: the caller's own end, as when ctx's timer fires first.
+			select {
+			case <-ctx.Done():
+			case <-c.closing:
+			}
 			return
 		case noResume || !c.dropped(err):
 			fail(err)
@@ -193,6 +201,18 @@ func (c *Client) resume(ctx context.Context, noResume bool, maxReconnects int, r
 }
 
 var errStop = errors.New("stop")
+
+// deadlineSkew is how far before ctx's deadline a server's DEADLINE_EXCEEDED still counts as that
+// deadline's: the server times the grpc-timeout it was sent on its own clock, and grpc-js from a
+// cached event-loop time, so under load its timer fires a little before ctx's.
+const deadlineSkew = time.Second
+
+// atCallersDeadline tells whether err is the server ending a stream because ctx's deadline passed,
+// before ctx itself saw it pass.
+func atCallersDeadline(ctx context.Context, err error) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && errors.Is(err, ErrTimeout) && time.Until(deadline) <= deadlineSkew
+}
 
 // dropped tells whether a stream that ended with err is worth starting again: UNAVAILABLE, CANCELLED
 // that neither the caller's ctx (checked before) nor Close asked for, which is a reset stream (a

@@ -66,7 +66,11 @@ class _AsyncMethod:
                 raise err
             if cl._on_retry:
                 cl._on_retry(self._name, attempt, delay, err)
-            await asyncio.sleep(delay)
+            # close() ends the wait at once: the next attempt would fail so.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(cl._closing_event().wait(), delay)
+            if cl._closed:
+                raise c.closed_error() from None
 
 
 class _AsyncStream:
@@ -152,7 +156,7 @@ class AsyncClient:
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
         self._closed = False
-        # Set by close(): ends a subscribe()/watch() backoff at once. One per event loop (_closing_event).
+        # Set by close(): ends a retry's or a subscribe()/watch() backoff at once. One per event loop (_closing_event).
         self._closing = asyncio.Event()
         self._closing_loop: Optional[asyncio.AbstractEventLoop] = None
         for attr, (service, stub) in c.SERVICES.items():
@@ -167,7 +171,8 @@ class AsyncClient:
     tools: sp.ToolServiceAsyncMethods
 
     async def close(self) -> None:
-        """Closes the channels; calls still in flight end with CancelledError (the typed one)."""
+        """Closes the channels; calls still in flight end with CancelledError (the typed one), one
+        waiting out a retry backoff at once."""
         self._closed = True
         self._closing_event().set()
         await asyncio.gather(*(channel.close() for channel in self._channel.close_all()))
@@ -196,7 +201,7 @@ class AsyncClient:
         whole, "scriptengine.v1.ScriptService" one service): what probes and load balancers ask, over
         this client's channel and TLS, no token needed. ``health()`` is the engine's own, with its
         components, and needs a principal."""
-        return _health.status_of(await self._standard_health(_health.request(service), **kw))
+        return _health.status_of(await self._standard_health(_health.request(c.checked_text("service", service)), **kw))
 
     async def run_script(self, source: str, args: Optional[c.Arguments] = None, *,
                          context: Optional[script_pb2.ExecutionContext] = None,
@@ -216,18 +221,18 @@ class AsyncClient:
     async def execute(self, script_id: str, args: Optional[c.Arguments] = None, *, version: int = 0,
                       context: Optional[script_pb2.ExecutionContext] = None, **kw: Any) -> c.JSON:
         """As Client.execute (``context.arguments`` are used when ``args`` is None; both is a ValueError)."""
-        req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
+        req = script_service_pb2.ExecuteScriptRequest(script_id=c.checked_text("script_id", script_id), version=version, context=c.execution_context(args, context))
         return c.value_of((await self.scripts.ExecuteScript(req, **kw)).result)
 
     async def delete(self, script_id: str, **kw: Any) -> int:
         """Deletes a stored script with every version (scripts:delete permission); returns how many there were."""
-        return int((await self.scripts.DeleteScript(script_service_pb2.DeleteScriptRequest(script_id=script_id), **kw)).versions_deleted)
+        return int((await self.scripts.DeleteScript(script_service_pb2.DeleteScriptRequest(script_id=c.checked_text("script_id", script_id)), **kw)).versions_deleted)
 
     async def migrate(self, tool_name: str, config: Optional[migration_pb2.MigrationConfig] = None, **kw: Any) -> migration_pb2.MigrationResult:
-        return (await self.migrations.MigrateTool(migration_service_pb2.MigrateToolRequest(tool_name=tool_name, config=config), **kw)).result
+        return (await self.migrations.MigrateTool(migration_service_pb2.MigrateToolRequest(tool_name=c.checked_text("tool_name", tool_name), config=config), **kw)).result
 
     async def rollback(self, tool_name: str, config: Optional[migration_pb2.RollbackConfig] = None, **kw: Any) -> migration_pb2.RollbackResult:
-        return (await self.migrations.RollbackTool(migration_service_pb2.RollbackToolRequest(tool_name=tool_name, config=config), **kw)).result
+        return (await self.migrations.RollbackTool(migration_service_pb2.RollbackToolRequest(tool_name=c.checked_text("tool_name", tool_name), config=config), **kw)).result
 
     def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
@@ -268,6 +273,7 @@ class AsyncClient:
         snapshot brings the caller up to date. ``on_restart`` is called for each (re)started stream,
         before its snapshot, and ``on_synced`` when its snapshot is complete (the server's SYNCED,
         not yielded), as on Client. Cancel the consuming task, or ``aclose()`` the iterator, to stop."""
+        service_type = c.checked_text("service_type", service_type)  # raised here, not at the first iteration
 
         async def one(healthy: Callable[[], None]) -> AsyncGenerator[registry_service_pb2.WatchServicesResponse, None]:
             if on_restart:

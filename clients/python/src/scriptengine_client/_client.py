@@ -60,7 +60,8 @@ class _Method:
                 raise err
             if cl._on_retry:
                 cl._on_retry(self._name, attempt, delay, err)
-            time.sleep(delay)
+            if cl._closing.wait(delay):  # close() ends the wait at once: the next attempt would fail so
+                raise c.closed_error() from None
 
     def future(self, request: Any, *, timeout: Optional[float] = None,
                metadata: c.Metadata = None, **kwargs: Any) -> CallFuture[Any]:
@@ -175,7 +176,7 @@ class Client:
         self._token, self._default_timeout, self._execution_timeout = token, default_timeout, execution_timeout
         self._retry, self._on_retry = retry, on_retry
         self._closed = False
-        # Set by close(): ends a subscribe()/watch() backoff at once.
+        # Set by close(): ends a retry's or a subscribe()/watch() backoff at once.
         self._closing = threading.Event()
         for attr, (service, stub) in c.SERVICES.items():
             setattr(self, attr, _Service(self, service, stub(self._channel)))
@@ -189,7 +190,9 @@ class Client:
     tools: sp.ToolServiceMethods
 
     def close(self) -> None:
-        """Closes the channels; a ``subscribe()``/``watch()`` iterating meanwhile just ends."""
+        """Closes the channels; a ``subscribe()``/``watch()`` iterating meanwhile just ends, and any
+        other call in flight, one waiting out a retry backoff at once, raises CancelledError ("the
+        client was closed")."""
         self._closed = True
         self._closing.set()
         for channel in self._channel.close_all():
@@ -211,7 +214,7 @@ class Client:
         whole, "scriptengine.v1.ScriptService" one service): what probes and load balancers ask, over
         this client's channel and TLS, no token needed. ``health()`` is the engine's own, with its
         components, and needs a principal."""
-        return _health.status_of(self._standard_health(_health.request(service), **kw))
+        return _health.status_of(self._standard_health(_health.request(c.checked_text("service", service)), **kw))
 
     def run_script(self, source: str, args: Optional[c.Arguments] = None, *,
                    context: Optional[script_pb2.ExecutionContext] = None,
@@ -235,18 +238,18 @@ class Client:
         """Runs a stored script (its latest version, or ``version``) and returns its JSON value
         (ScriptFailedError if it fails). The arguments are ``args``, or ``context.arguments`` when
         ``args`` is None: giving both is a ValueError."""
-        req = script_service_pb2.ExecuteScriptRequest(script_id=script_id, version=version, context=c.execution_context(args, context))
+        req = script_service_pb2.ExecuteScriptRequest(script_id=c.checked_text("script_id", script_id), version=version, context=c.execution_context(args, context))
         return c.value_of(self.scripts.ExecuteScript(req, **kw).result)
 
     def delete(self, script_id: str, **kw: Any) -> int:
         """Deletes a stored script with every version (scripts:delete permission); returns how many there were."""
-        return int(self.scripts.DeleteScript(script_service_pb2.DeleteScriptRequest(script_id=script_id), **kw).versions_deleted)
+        return int(self.scripts.DeleteScript(script_service_pb2.DeleteScriptRequest(script_id=c.checked_text("script_id", script_id)), **kw).versions_deleted)
 
     def migrate(self, tool_name: str, config: Optional[migration_pb2.MigrationConfig] = None, **kw: Any) -> migration_pb2.MigrationResult:
-        return self.migrations.MigrateTool(migration_service_pb2.MigrateToolRequest(tool_name=tool_name, config=config), **kw).result
+        return self.migrations.MigrateTool(migration_service_pb2.MigrateToolRequest(tool_name=c.checked_text("tool_name", tool_name), config=config), **kw).result
 
     def rollback(self, tool_name: str, config: Optional[migration_pb2.RollbackConfig] = None, **kw: Any) -> migration_pb2.RollbackResult:
-        return self.migrations.RollbackTool(migration_service_pb2.RollbackToolRequest(tool_name=tool_name, config=config), **kw).result
+        return self.migrations.RollbackTool(migration_service_pb2.RollbackToolRequest(tool_name=c.checked_text("tool_name", tool_name), config=config), **kw).result
 
     def subscribe(self, event_types: Sequence[str] = (), *, after_sequence: Optional[int] = None,
                   on_lost: Optional[Callable[[Any], None]] = None, on_started: Optional[Callable[[Any], None]] = None,
@@ -287,6 +290,8 @@ class Client:
         not yielded: at once for a watch nothing matches, never from a server that predates it); it
         ends when the server ends the stream, ``stop`` is set (even while nothing changes) or the
         client is closed."""
+        service_type = c.checked_text("service_type", service_type)  # raised here, not at the first iteration
+
         def one(healthy: Callable[[], None]) -> Generator[registry_service_pb2.WatchServicesResponse, None, None]:
             if on_restart:
                 on_restart()

@@ -184,8 +184,9 @@ def execution_context(args: Optional[Arguments], context: Optional[script_pb2.Ex
 def checked_text(field: str, text: str) -> str:
     """``text`` if protobuf can encode it (UTF-8): a lone surrogate would raise a bare
     UnicodeEncodeError where the message is built; InvalidArgumentError naming the field instead, as
-    for an argument, before anything is sent."""
-    if reason := utf8_error(text):
+    for an argument, before anything is sent. Every string a helper puts in a request goes through
+    here; one that is no str is left to protobuf's TypeError."""
+    if isinstance(text, str) and (reason := utf8_error(text)):
         raise InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"{field}: {reason}",
                                    field_violations=[FieldViolation(field, reason)])
     return text
@@ -261,7 +262,7 @@ def event_types_of(event_types: Sequence[str]) -> list[str]:
     let it pass, and its letters were sent as types (``unknown event type "s"``): TypeError."""
     if isinstance(event_types, str):
         raise TypeError(f"event_types is a str: pass a list of event types, e.g. [{event_types!r}]")
-    return list(event_types)
+    return [checked_text(f"event_types[{i}]", t) for i, t in enumerate(event_types)]
 
 
 #: What a call's ``metadata=`` may be: (key, value) pairs, as grpc takes them, or a mapping.
