@@ -24,6 +24,8 @@ export function engineMetrics(engine: Engine): MetricsContributor {
     m.queueLength = BigInt(s.queueLength);
     m.compileQueueLength = BigInt(s.compilesInFlight);
     m.abandonedCompilations = BigInt(s.compilesAbandoned);
+    m.rejectedExecutions = BigInt(s.rejected);
+    m.rejectedCompilations = BigInt(s.compilesRejected);
     m.poolSize = BigInt(s.poolSize);
     m.busyIsolates = BigInt(s.busyIsolates);
     m.isolateRecycles = BigInt(s.isolateRecycles);

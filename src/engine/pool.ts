@@ -238,7 +238,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const latencies: number[] = [];
   let latencyPos = 0;
   const c = {
-    total: 0, ok: 0, failed: 0, rejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0, cpuMsOfDead: 0,
+    total: 0, ok: 0, failed: 0, rejected: 0, compilesRejected: 0, active: 0, workerRestarts: 0, recyclesOfDead: 0, cpuMsOfDead: 0,
     cacheHits: 0, cacheMisses: 0, compilations: 0, execTimeSum: 0, sentAhead: 0, handedBack: 0,
     // Executions that ran to a result, whose time execTimeSum holds (total also counts those that failed without one).
     timed: 0,
@@ -613,7 +613,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (job.caller) {
       const n = perCaller.get(job.caller.key) ?? 0;
       if (n >= job.caller.limit) {
-        c.rejected++;
+        if (!job.notCounted) c.rejected++;
         // When its soonest running execution is expected to end: a fixed 100 ms had an SDK honouring
         // RetryInfo retry a dozen times while the caller's executions ran for seconds.
         const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilCallerSlotMs(job.caller.key))));
@@ -629,7 +629,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     const free = queue.length === 0 ? pickWorker(memoryMbOf(job.limits)) : undefined;
     if (!free && queue.length >= o.maxQueue) {
-      c.rejected++;
+      if (!job.notCounted) c.rejected++;
       const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilRoomMs())));
       return Promise.reject(new EngineError('QUEUE_FULL', `the execution queue is full (${o.maxQueue})`, { retryAfterMs, resource: 'queue', limit: o.maxQueue }));
     }
@@ -1081,7 +1081,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // Compiles wait in the workers, so they are bounded like the execution queue: a flood of
     // distinct sources is refused, not held in memory.
     if (compileQueueFull()) {
-      c.rejected++;
+      c.compilesRejected++;
       const left = compilesAbandoned > 0 ? `, and ${compilesAbandoned} whose callers left, waiting for a busy worker` : '';
       // They wait behind the script a worker's thread runs: retry once one is expected to be free.
       const retryAfterMs = Math.round(Math.min(30_000, Math.max(200, untilCompilerFreeMs())));
@@ -1144,6 +1144,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       executionsSucceeded: c.ok,
       executionsFailed: c.failed,
       rejected: c.rejected,
+      compilesRejected: c.compilesRejected,
       latencyP50Ms: percentile(50),
       latencyP95Ms: percentile(95),
       latencyP99Ms: percentile(99),

@@ -313,8 +313,10 @@ export interface EngineStats {
   executionsTotal: number;
   executionsSucceeded: number;
   executionsFailed: number;
-  /** Service-level rejections (queue full, per-caller limit) — not counted in executionsTotal. */
+  /** Executions refused before they ran (queue full, per-caller limit, worker-kill breaker) — not counted in executionsTotal. */
   rejected: number;
+  /** Compilations of new sources refused for a full compile queue. */
+  compilesRejected: number;
   latencyP50Ms: number;
   latencyP95Ms: number;
   latencyP99Ms: number;

@@ -3,7 +3,7 @@
 import type { EngineStats } from "../../src/engine/index.ts";
 
 export const engineStats = (over: Partial<EngineStats> = {}): EngineStats => ({
-  state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0,
+  state: "running", executionsTotal: 0, executionsSucceeded: 0, executionsFailed: 0, rejected: 0, compilesRejected: 0,
   latencyP50Ms: 0, latencyP95Ms: 0, latencyP99Ms: 0, averageExecutionMs: 0, active: 0, queueLength: 0,
   compilesInFlight: 0, compilesAbandoned: 0, compileQueueFull: false,
   poolSize: 1, busyIsolates: 0, workers: 1, isolateRecycles: 0, workerRestarts: 0, cacheSize: 0,

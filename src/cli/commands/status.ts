@@ -38,12 +38,13 @@ function watchRetryMs(env: NodeJS.ProcessEnv = process.env): number {
 export function metricsView(m: PerformanceMetrics): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   return pairs([
-    ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})`],
+    // Refusals are no executions (nor in the success rate): said beside them, when there are any.
+    ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})${m.rejectedExecutions > 0n ? ` · ${m.rejectedExecutions} refused` : ""}`],
     ["latency", `p50 ${fmtDuration(m.latencyP50)} · p95 ${fmtDuration(m.latencyP95)} · p99 ${fmtDuration(m.latencyP99)} · avg ${fmtDuration(m.averageExecutionTime)}`],
     ["pool", `${m.busyIsolates}/${m.poolSize} isolates busy · queue ${m.queueLength} · active ${m.activeConnections}`],
     // Shown only when there are compilations: most of the time there are none.
     ...(m.compileQueueLength + m.abandonedCompilations > 0n
-      ? [["compiling", `${count(m.compileQueueLength, "compilation")} waited for · ${m.abandonedCompilations} abandoned`] as [string, string]]
+      ? [["compiling", `${count(m.compileQueueLength, "compilation")} waited for · ${m.abandonedCompilations} abandoned · ${m.rejectedCompilations} refused`] as [string, string]]
       : []),
     ["cache", `${count(m.cacheSize, "script")} · ${count(m.cacheHits, "hit")} / ${count(m.cacheMisses, "miss", "misses")} (${pct(m.cacheHitRate)}) · ${count(m.totalCompilations, "compilation")}`],
     ["recycling", `${count(m.isolateRecycles, "isolate recycle")} · ${count(m.workerRestarts, "worker restart")}`],

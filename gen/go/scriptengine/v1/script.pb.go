@@ -1218,8 +1218,16 @@ type PerformanceMetrics struct {
 	// Compilations still in a worker whose callers all left (cancelled, or past their deadline): the
 	// worker drops each it has not begun. Counted against twice pool.max_queue with those above.
 	AbandonedCompilations uint64 `protobuf:"varint,29,opt,name=abandoned_compilations,json=abandonedCompilations,proto3" json:"abandoned_compilations,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Executions callers asked for (counted as total_executions counts them) refused before they ran,
+	// since the server started: a full queue (QUEUE_FULL), the caller's concurrency limit or its
+	// worker-kill breaker (RESOURCE_EXHAUSTED). Not in total_executions nor in success_rate: a server
+	// refusing work shows it here.
+	RejectedExecutions uint64 `protobuf:"varint,30,opt,name=rejected_executions,json=rejectedExecutions,proto3" json:"rejected_executions,omitempty"`
+	// Compilations of new sources refused for a full compile queue (QUEUE_FULL, resource
+	// "compile_queue"), CompileScript's and RunScript's alike, since the server started.
+	RejectedCompilations uint64 `protobuf:"varint,31,opt,name=rejected_compilations,json=rejectedCompilations,proto3" json:"rejected_compilations,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *PerformanceMetrics) Reset() {
@@ -1455,6 +1463,20 @@ func (x *PerformanceMetrics) GetAbandonedCompilations() uint64 {
 	return 0
 }
 
+func (x *PerformanceMetrics) GetRejectedExecutions() uint64 {
+	if x != nil {
+		return x.RejectedExecutions
+	}
+	return 0
+}
+
+func (x *PerformanceMetrics) GetRejectedCompilations() uint64 {
+	if x != nil {
+		return x.RejectedCompilations
+	}
+	return 0
+}
+
 // ScriptInfo describes a stored script without its source.
 type ScriptInfo struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1617,8 +1639,7 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\x0fComponentHealth\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.scriptengine.v1.ServiceStatusR\x06status\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xa8\n" +
-	"\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x8e\v\n" +
 	"\x12PerformanceMetrics\x12!\n" +
 	"\fmemory_usage\x18\x01 \x01(\x04R\vmemoryUsage\x12-\n" +
 	"\x12active_connections\x18\x02 \x01(\x04R\x11activeConnections\x12\x1b\n" +
@@ -1654,7 +1675,9 @@ const file_scriptengine_v1_script_proto_rawDesc = "" +
 	"\rlagged_events\x18\x1a \x01(\x04R\flaggedEvents\x12'\n" +
 	"\x0flag_disconnects\x18\x1b \x01(\x04R\x0elagDisconnects\x120\n" +
 	"\x14compile_queue_length\x18\x1c \x01(\x04R\x12compileQueueLength\x125\n" +
-	"\x16abandoned_compilations\x18\x1d \x01(\x04R\x15abandonedCompilations\"\x80\x01\n" +
+	"\x16abandoned_compilations\x18\x1d \x01(\x04R\x15abandonedCompilations\x12/\n" +
+	"\x13rejected_executions\x18\x1e \x01(\x04R\x12rejectedExecutions\x123\n" +
+	"\x15rejected_compilations\x18\x1f \x01(\x04R\x14rejectedCompilations\"\x80\x01\n" +
 	"\n" +
 	"ScriptInfo\x127\n" +
 	"\x06script\x18\x01 \x01(\v2\x1f.scriptengine.v1.CompiledScriptR\x06script\x129\n" +

@@ -260,7 +260,7 @@ class ComponentHealth(_message.Message):
     def __init__(self, name: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.ServiceStatus, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class PerformanceMetrics(_message.Message):
-    __slots__ = ("memory_usage", "active_connections", "cpu_usage", "total_executions", "successful_executions", "failed_executions", "success_rate", "latency_p50", "latency_p95", "latency_p99", "average_execution_time", "cache_size", "cache_hits", "cache_misses", "cache_hit_rate", "queue_length", "pool_size", "busy_isolates", "isolate_recycles", "worker_restarts", "total_compilations", "uptime", "timestamp", "event_subscribers", "stored_script_bytes", "lagged_events", "lag_disconnects", "compile_queue_length", "abandoned_compilations")
+    __slots__ = ("memory_usage", "active_connections", "cpu_usage", "total_executions", "successful_executions", "failed_executions", "success_rate", "latency_p50", "latency_p95", "latency_p99", "average_execution_time", "cache_size", "cache_hits", "cache_misses", "cache_hit_rate", "queue_length", "pool_size", "busy_isolates", "isolate_recycles", "worker_restarts", "total_compilations", "uptime", "timestamp", "event_subscribers", "stored_script_bytes", "lagged_events", "lag_disconnects", "compile_queue_length", "abandoned_compilations", "rejected_executions", "rejected_compilations")
     MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     CPU_USAGE_FIELD_NUMBER: _ClassVar[int]
@@ -290,6 +290,8 @@ class PerformanceMetrics(_message.Message):
     LAG_DISCONNECTS_FIELD_NUMBER: _ClassVar[int]
     COMPILE_QUEUE_LENGTH_FIELD_NUMBER: _ClassVar[int]
     ABANDONED_COMPILATIONS_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_EXECUTIONS_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_COMPILATIONS_FIELD_NUMBER: _ClassVar[int]
     memory_usage: int
     active_connections: int
     cpu_usage: float
@@ -319,7 +321,9 @@ class PerformanceMetrics(_message.Message):
     lag_disconnects: int
     compile_queue_length: int
     abandoned_compilations: int
-    def __init__(self, memory_usage: _Optional[int] = ..., active_connections: _Optional[int] = ..., cpu_usage: _Optional[float] = ..., total_executions: _Optional[int] = ..., successful_executions: _Optional[int] = ..., failed_executions: _Optional[int] = ..., success_rate: _Optional[float] = ..., latency_p50: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., latency_p95: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., latency_p99: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_execution_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., cache_size: _Optional[int] = ..., cache_hits: _Optional[int] = ..., cache_misses: _Optional[int] = ..., cache_hit_rate: _Optional[float] = ..., queue_length: _Optional[int] = ..., pool_size: _Optional[int] = ..., busy_isolates: _Optional[int] = ..., isolate_recycles: _Optional[int] = ..., worker_restarts: _Optional[int] = ..., total_compilations: _Optional[int] = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_subscribers: _Optional[int] = ..., stored_script_bytes: _Optional[int] = ..., lagged_events: _Optional[int] = ..., lag_disconnects: _Optional[int] = ..., compile_queue_length: _Optional[int] = ..., abandoned_compilations: _Optional[int] = ...) -> None: ...
+    rejected_executions: int
+    rejected_compilations: int
+    def __init__(self, memory_usage: _Optional[int] = ..., active_connections: _Optional[int] = ..., cpu_usage: _Optional[float] = ..., total_executions: _Optional[int] = ..., successful_executions: _Optional[int] = ..., failed_executions: _Optional[int] = ..., success_rate: _Optional[float] = ..., latency_p50: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., latency_p95: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., latency_p99: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., average_execution_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., cache_size: _Optional[int] = ..., cache_hits: _Optional[int] = ..., cache_misses: _Optional[int] = ..., cache_hit_rate: _Optional[float] = ..., queue_length: _Optional[int] = ..., pool_size: _Optional[int] = ..., busy_isolates: _Optional[int] = ..., isolate_recycles: _Optional[int] = ..., worker_restarts: _Optional[int] = ..., total_compilations: _Optional[int] = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_subscribers: _Optional[int] = ..., stored_script_bytes: _Optional[int] = ..., lagged_events: _Optional[int] = ..., lag_disconnects: _Optional[int] = ..., compile_queue_length: _Optional[int] = ..., abandoned_compilations: _Optional[int] = ..., rejected_executions: _Optional[int] = ..., rejected_compilations: _Optional[int] = ...) -> None: ...
 
 class ScriptInfo(_message.Message):
     __slots__ = ("script", "created_at")

@@ -794,6 +794,24 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
    * @generated from field: uint64 abandoned_compilations = 29;
    */
   abandonedCompilations: bigint;
+
+  /**
+   * Executions callers asked for (counted as total_executions counts them) refused before they ran,
+   * since the server started: a full queue (QUEUE_FULL), the caller's concurrency limit or its
+   * worker-kill breaker (RESOURCE_EXHAUSTED). Not in total_executions nor in success_rate: a server
+   * refusing work shows it here.
+   *
+   * @generated from field: uint64 rejected_executions = 30;
+   */
+  rejectedExecutions: bigint;
+
+  /**
+   * Compilations of new sources refused for a full compile queue (QUEUE_FULL, resource
+   * "compile_queue"), CompileScript's and RunScript's alike, since the server started.
+   *
+   * @generated from field: uint64 rejected_compilations = 31;
+   */
+  rejectedCompilations: bigint;
 };
 
 /**
