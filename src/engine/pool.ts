@@ -223,8 +223,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const compiling = new Map<string, InFlightCompile>();
   /** The worker of each running execution, so tool runs on its behalf can join it. */
   const runningOn = new Map<string, WorkerHandle>();
-  /** The message id of each running execution there: its tool runs name it to their worker's supervision (blame). */
-  const runMsgIds = new Map<string, number>();
+  /**
+   * Each running execution's message id there, and the caller its worker replacements strike: its
+   * tool runs name the one to their worker's supervision (blame) and strike the other, the caller's
+   * (a tool run has no caller of its own, and may outlive the execution that made it).
+   */
+  const runIds = new Map<string, { msgId: number; strikeKey?: string }>();
   /**
    * Tool runs waiting for a single-isolate worker's thread, in call order (see holdToolRun). Such a
    * worker runs guest code on its one thread, synchronously: the tool runs sent to it ran one after
@@ -682,7 +686,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         if (i < 0) return;
         list!.splice(i, 1);
         if (list!.length === 0) heldToolRuns.delete(w);
-        q.reject(new EngineError('CANCELLED', "cancelled while it waited for its caller's other tool runs"));
+        q.reject(new EngineError('CANCELLED', "cancelled while it waited for other tool runs on its worker"));
       };
       q.signal.addEventListener('abort', q.onAbort, { once: true });
     }
@@ -761,8 +765,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // level's share of that): its caller's tool runs together hold that thread no longer than the call.
     const heldMs = q.heldToolRun ? Math.ceil(performance.now() - q.enqueuedAt) : 0;
     const wallMs = q.rerun ? Math.min(l.wallTimeoutMs, Math.floor(q.rerun.deadlineAt - performance.now())) : l.wallTimeoutMs - heldMs;
-    if (q.heldToolRun && wallMs < 1) {
-      q.reject(new EngineError('TIMEOUT', `the tool run waited ${heldMs} ms for its caller's other tool runs to free its worker, and had no time left to run`));
+    // Too little left to start in (a worker's message, a context): failed as a rerun would be.
+    if (q.heldToolRun && wallMs < RERUN_MIN_MS) {
+      q.reject(new EngineError('TIMEOUT', `the tool run waited ${heldMs} ms for other tool runs on its worker to free it, and had no time left to run`));
       return;
     }
     const heldLimits = q.heldToolRun ? { ...l, wallTimeoutMs: wallMs } : undefined;
@@ -814,7 +819,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // not find (or lose) each other's worker when their tools run.
     const runKey = `${executionId}#${msg.id}`;
     runningOn.set(runKey, w);
-    runMsgIds.set(runKey, msg.id);
+    // A tool run's is its calling execution's (read now: the tool run may outlive it).
+    const parent = job.parentExecutionId ? runIds.get(job.parentExecutionId) : undefined;
+    const strikeKey = job.caller?.key ?? parent?.strikeKey;
+    runIds.set(runKey, { msgId: msg.id, strikeKey });
     // Stops this execution's tool calls when it ends; made at the first call (most executions make none).
     let toolAbort: AbortController | undefined;
     // Tool calls made (handleTool): a call reaches outside the isolate, so the execution cannot be run again.
@@ -913,7 +921,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       c.active--;
       if (counted) c.activeCounted--;
       runningOn.delete(runKey);
-      runMsgIds.delete(runKey);
+      runIds.delete(runKey);
       wakeIfIdle();
       return true;
     };
@@ -933,11 +941,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       w.send({ ...msg, code: entry.code, cachedData: entry.cachedData, codeRef: undefined });
       return true;
     };
-    const parentId = job.parentExecutionId ? runMsgIds.get(job.parentExecutionId) : undefined;
-    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue, mayRerun, parentId }).then((r: ResultMsg) => {
+    w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue, mayRerun, parentId: parent?.msgId }).then((r: ResultMsg) => {
       if (cur && current.get(w) === cur) current.delete(w);
+      // Tool runs held for this worker's thread go next, even when this one's caller stopped listening.
+      if (heldToolRuns.has(w)) queueMicrotask(pump);
       // Its worker was replaced for it: a strike, even when its caller already heard (a cancel).
-      if (job.caller && blamedOn.get(w)?.has(executionId)) noteKill(job.caller.key);
+      if (strikeKey && blamedOn.get(w)?.has(executionId)) noteKill(strikeKey);
       noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;
       if (r.compiled) {
@@ -946,7 +955,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const out = r.outcome;
       // Stopped at its share of what was left of its call: the message says so (not its call's whole time).
       if (heldLimits && out.error?.limit === 'cpu_time') {
-        out.error = { ...out.error, message: cpuShareOfDeadline(out.error.message, heldLimits, 'the tool', `the ${wallMs} ms left of its call after it waited ${heldMs} ms for its caller's other tool runs`) };
+        out.error = { ...out.error, message: cpuShareOfDeadline(out.error.message, heldLimits, 'the tool', `the ${wallMs} ms left of its call after it waited ${heldMs} ms for other tool runs on its worker`) };
       }
       let returnValue: JsonValue | undefined;
       if (out.ok && out.returnJson !== undefined) returnValue = JSON.parse(out.returnJson, mayHoldLoneSurrogates(out.returnJson) ? wellFormedJson : undefined) as JsonValue;
@@ -978,6 +987,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       done();
       q.resolve(outcome);
     }, (e: Error) => {
+      if (heldToolRuns.has(w)) queueMicrotask(pump);
       if (finished) return;
       countFailed();
       done();
