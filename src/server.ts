@@ -185,7 +185,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     telemetry: telemetry?.rpc,
     onUnauthenticated: (method: string, reason: string, peer: string | undefined) => engineEventsOut.unauthenticated(method, reason, config.securityLevel, peer),
     // Outside an execution no level was granted: the event carries the principal's maximum.
-    onPermissionDenied: (method, principal, detail, peer) => engineEventsOut.violation("permission_denied", principal.name, "", "", `${method}: ${detail}`, principal.maxSecurityLevel, peer),
+    onPermissionDenied: (method, principal, detail, peer) => engineEventsOut.permissionDenied(method, principal.name, detail, principal.maxSecurityLevel, peer),
   };
   const scriptImpl = scriptService({
     config,

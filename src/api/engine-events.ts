@@ -28,13 +28,18 @@ export interface EngineEvents {
   /** `clamped`: a request run with less than it asked for (auth.on_excess = "clamp"), where deny mode refuses it. */
   /** `count`: how many violations the event stands for (an execution's refused tool calls; default 1). */
   violation(kind: "permission_denied" | "limit_exceeded" | "escape_attempt" | "clamped", principal: string, scriptId: string, executionId: string, detail: string, level: Level, peer?: string, count?: number): void;
-  /** A call refused for missing or invalid credentials, from `peer` ("address:port"); announced coalesced (see unauthenticatedEvents). */
+  /** A call refused for missing or invalid credentials, from `peer` ("address:port"); announced coalesced (see coalesced). */
   unauthenticated(method: string, reason: string, level: Level, peer?: string): void;
+  /**
+   * A call of an authenticated principal refused for lacking a right outside a run (kind
+   * "permission_denied", `level` its maximum); announced coalesced per principal (see coalesced).
+   */
+  permissionDenied(method: string, principal: string, reason: string, level: Level, peer?: string): void;
 }
 
 export interface EngineEventsOptions {
   log?: Logger;
-  /** The least time between two "unauthenticated" events (default 1 s). */
+  /** The least time between two "unauthenticated" events, or two "permission_denied" ones outside runs of one principal (default 1 s). */
   unauthenticatedWindowMs?: number;
 }
 
@@ -45,11 +50,15 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
       case: "securityViolation",
       value: create(SecurityViolationSchema, { kind, principal, scriptId, executionId, detail, securityLevel: LEVEL_TO_PROTO[level], count, peer }),
     });
-  const unauthenticated = unauthenticatedEvents(
-    (detail, level, count, peer) => violation("unauthenticated", "", "", "", detail, level, count, peer),
-    options.unauthenticatedWindowMs ?? 1000,
-    options.log,
-  );
+  const windowMs = options.unauthenticatedWindowMs ?? 1000;
+  let unlogged = 0;
+  const warn = options.log ? throttledWarn(options.log, { onWrite: () => (unlogged = 0) }) : undefined;
+  const refusedCredentials = coalesced<Level>((_, detail, level, count, peer) => {
+    violation("unauthenticated", "", "", "", detail, level, count, peer);
+    unlogged += count;
+    warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail, peer: peer ?? "unknown" });
+  }, windowMs);
+  const refusedRights = coalesced<Level>((principal, detail, level, count, peer) => violation("permission_denied", principal, "", "", detail, level, count, peer), windowMs);
   return {
     compiled: (scriptId, success, ms, error) =>
       emit({ case: "scriptCompiled", value: create(ScriptCompiledSchema, { scriptId, success, duration: durationOf(ms), error }) }),
@@ -65,44 +74,38 @@ export function engineEvents(publish: (event: ServiceEvent) => void, options: En
         }),
       }),
     violation: (kind, principal, scriptId, executionId, detail, level, peer, count = 1) => violation(kind, principal, scriptId, executionId, detail, level, count, peer),
-    unauthenticated,
+    unauthenticated: (method, reason, level, peer) => refusedCredentials("", `${method}: ${reason}`, level, peer),
+    permissionDenied: (method, principal, reason, level, peer) => refusedRights(principal, `${method}: ${reason}`, level, peer),
   };
 }
 
 /**
  * Anyone can be refused, as often as they like: one event per refused call would let a caller
- * without credentials push every real event out of the bounded retained log (subscribers resuming
- * would get EventsLost). The first refusal after a quiet window is announced at once; those within
- * the window are counted and announced together as one event when it ends (detail: the latest),
- * so a sustained flood costs one event a second. The log gets a warn line a minute at most.
+ * without credentials (or a principal looping a call it may not make) push every real event out of
+ * the bounded retained log (subscribers resuming would get EventsLost). Per key (no key for
+ * credentials, the principal for rights), the first refusal after a quiet window is announced at
+ * once; those within the window are counted and announced together as one event when it ends
+ * (detail: the latest), so a sustained flood costs one event a second per key.
  */
-function unauthenticatedEvents(announce: (detail: string, level: Level, count: number, peer: string | undefined) => void, windowMs: number, log?: Logger): EngineEvents["unauthenticated"] {
-  let open = false;
-  let pending = 0;
-  let latest = { detail: "", level: "safe" as Level, peer: undefined as string | undefined };
-  let unlogged = 0;
-  const warn = log ? throttledWarn(log, { onWrite: () => (unlogged = 0) }) : undefined;
-  const say = (detail: string, level: Level, count: number, peer: string | undefined) => {
-    announce(detail, level, count, peer);
-    unlogged += count;
-    warn?.("unauthenticated", "calls refused for missing or invalid credentials", { refused: unlogged, latest: detail, peer: peer ?? "unknown" });
+function coalesced<L>(announce: (key: string, detail: string, level: L, count: number, peer: string | undefined) => void, windowMs: number) {
+  const open = new Map<string, { pending: number; latest?: { detail: string; level: L; peer: string | undefined } }>();
+  const windowEnds = (key: string) => {
+    const w = open.get(key)!;
+    if (w.pending === 0) return void open.delete(key);
+    const count = w.pending;
+    w.pending = 0;
+    announce(key, w.latest!.detail, w.latest!.level, count, w.latest!.peer);
+    setTimeout(windowEnds, windowMs, key).unref();
   };
-  const windowEnds = () => {
-    if (pending === 0) return void (open = false);
-    const count = pending;
-    pending = 0;
-    say(latest.detail, latest.level, count, latest.peer);
-    setTimeout(windowEnds, windowMs).unref();
-  };
-  return (method, reason, level, peer) => {
-    const detail = `${method}: ${reason}`;
-    if (open) {
-      pending++;
-      latest = { detail, level, peer };
+  return (key: string, detail: string, level: L, peer: string | undefined) => {
+    const w = open.get(key);
+    if (w) {
+      w.pending++;
+      w.latest = { detail, level, peer };
       return;
     }
-    open = true;
-    say(detail, level, 1, peer);
-    setTimeout(windowEnds, windowMs).unref();
+    open.set(key, { pending: 0 });
+    announce(key, detail, level, 1, peer);
+    setTimeout(windowEnds, windowMs, key).unref();
   };
 }

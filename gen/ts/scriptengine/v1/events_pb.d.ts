@@ -404,9 +404,9 @@ export declare type SecurityViolation = Message<"scriptengine.v1.SecurityViolati
   securityLevel: SecurityLevel;
 
   /**
-   * How many violations this event stands for. Refusals of credentials ("unauthenticated") are
-   * announced at most once a second: a later event counts those refused since, and its detail
-   * describes the latest. An execution's tool calls refused for security ("escape_attempt"), caught
+   * How many violations this event stands for. Refusals of credentials ("unauthenticated"), and a
+   * principal's "permission_denied" outside executions (per principal), are announced at most once a
+   * second: a later event counts those refused since, and its detail describes the latest. An execution's tool calls refused for security ("escape_attempt"), caught
    * by the script or not, are one event when it ends, counting them; its detail names the one that
    * ended the run, else the first. Those refused to a registered tool it called count among them,
    * caught by that tool or not (a detail naming one starts `tool "<name>": `); the tool's run has
