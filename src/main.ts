@@ -2,17 +2,36 @@
 // telemetry (when configured) and the server, and shut down gracefully on SIGTERM, SIGINT or
 // SIGHUP (the terminal it was started from went away; by default that would end it mid-call). A bad
 // configuration exits with status 2 and one clear line.
-import { ConfigError, USAGE, loadConfig, printable } from "./config/load.ts";
+// The rest of the server is imported dynamically, after the stop signals are held (holdStopSignals):
+// loading it takes about a second on a busy machine, and a signal in that time had Node's default
+// action (killed by the signal, nothing logged) instead of the clean stop that follows.
 import { createLogger, type Logger } from "./log.ts";
 import { flushThrottled } from "./log-throttle.ts";
-import { startServer } from "./server.ts";
-import { startTelemetry } from "./telemetry/index.ts";
 import { ListenError } from "./doors/listen-error.ts";
-import { TlsConfigError } from "./doors/tls.ts";
-import { DataDirError } from "./store/database.ts";
+
+const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
+/** The first stop signal that came before onStopSignals took over; it is acted on then. */
+let earlySignal: NodeJS.Signals | undefined;
+const holdEarlySignal = (signal: NodeJS.Signals) => {
+  earlySignal ??= signal;
+};
+
+/** Until onStopSignals is installed, a stop signal is held rather than ending the process. */
+export function holdStopSignals(): void {
+  for (const signal of STOP_SIGNALS) if (!process.listeners(signal).includes(holdEarlySignal)) process.on(signal, holdEarlySignal);
+}
 
 export async function runServer(argv: string[]): Promise<number> {
+  holdStopSignals();
   quietStdio();
+  const [{ ConfigError, USAGE, loadConfig, printable }, { startServer }, { startTelemetry }, { TlsConfigError }, { DataDirError }] = await Promise.all([
+    import("./config/load.ts"),
+    import("./server.ts"),
+    import("./telemetry/index.ts"),
+    import("./doors/tls.ts"),
+    import("./store/database.ts"),
+  ]);
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(USAGE + "\n");
     return 0;
@@ -92,7 +111,14 @@ export function onStopSignals(log: Logger): AbortSignal {
       log.info("shutdown already in progress", { signal });
     }
   };
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, onSignal);
+  for (const signal of STOP_SIGNALS) {
+    // On first, then the holder off: with no listener left for a moment, Node would drop a signal still pending.
+    process.on(signal, onSignal);
+    process.off(signal, holdEarlySignal);
+  }
+  // A signal while the module graph loaded: the start goes on, never announced, then stops (exit 0).
+  if (earlySignal) onSignal(earlySignal);
+  earlySignal = undefined;
   return stop.signal;
 }
 
@@ -131,4 +157,7 @@ export function exitWith(result: Promise<number>): void {
   );
 }
 
-if (import.meta.main) exitWith(runServer(process.argv.slice(2)));
+if (import.meta.main) {
+  holdStopSignals();
+  exitWith(runServer(process.argv.slice(2)));
+}

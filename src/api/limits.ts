@@ -42,7 +42,7 @@ export interface Grant {
    * must not lift the share to a whole core.
    */
   wallIsDeadline: boolean;
-  caller: { key: string; limit: number };
+  caller: { key: string; limit: number; limitName?: string };
   /** http tool requests one execution may make: the configuration's cap, tightened by the request. */
   maxNetworkRequests: number;
   /**
@@ -79,6 +79,17 @@ const minDefined = (...values: (number | undefined)[]) =>
  */
 export function callerLimit(config: Config, principal: Principal, level: Level): number {
   return minDefined(LEVELS[level].concurrent, config.resourceLimits.maxConcurrentOperations, principal.maxConcurrent || undefined);
+}
+
+/**
+ * Which cap gave the caller's limit, for the refusal's message (the tightest; of equal ones, the
+ * most specific: the request's, then the principal's, the configuration's, the level's).
+ */
+function callerLimitName(config: Config, principal: Principal, level: Level, requested: number | undefined, limit: number): string {
+  if (requested === limit) return "the request's resource_limits.max_concurrent_operations";
+  if (principal.maxConcurrent && principal.maxConcurrent === limit) return `principal ${principal.name}'s max_concurrent`;
+  if (config.resourceLimits.maxConcurrentOperations === limit) return "resource_limits.max_concurrent_operations";
+  return `the ${level} level's`;
 }
 
 export function grantFor(input: GrantInput): Grant {
@@ -167,7 +178,9 @@ export function grantFor(input: GrantInput): Grant {
   const timeoutMs = wholeMs(requestedTimeout);
   const ownWallMs = minDefined(table.timeoutMs, rl.maxExecutionTimeMs, timeoutMs, req.maxExecutionTimeMs);
   const wallTimeoutMs = minDefined(ownWallMs, input.deadlineMs);
-  const memoryBytes = minDefined(table.memoryBytes, rl.maxMemoryBytes, req.maxMemoryBytes);
+  // Isolates take whole MiB: a limit between two is rounded down (a cap never grows), so the limit an
+  // error states, in its message (MiB) and its ErrorInfo (bytes), is the one enforced.
+  const memoryBytes = Math.max(MIN_MEMORY_BYTES, Math.floor(minDefined(table.memoryBytes, rl.maxMemoryBytes, req.maxMemoryBytes) / MiB) * MiB);
   const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req.maxCpuPercentage);
   const concurrent = minDefined(callerLimit(config, principal, level), req.maxConcurrentOperations);
 
@@ -178,7 +191,7 @@ export function grantFor(input: GrantInput): Grant {
     cpuProfile,
     clamped,
     wallIsDeadline: wallTimeoutMs < ownWallMs,
-    caller: { key: principal.name, limit: concurrent },
+    caller: { key: principal.name, limit: concurrent, limitName: callerLimitName(config, principal, level, req.maxConcurrentOperations, concurrent) },
     maxNetworkRequests: minDefined(rl.maxNetworkRequests, req.maxNetworkRequests),
     hostTools: Object.entries(HOST_TOOLS).filter(([, h]) => h.levels.includes(level) && holds(h.permission)).map(([name]) => name),
     limits: {

@@ -307,6 +307,10 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       (o) => (trace?.done(o), o),
       (err: unknown) => {
         trace?.done(undefined, err);
+        // Its worker was lost under it (or before it started): retryable, and the caller learns which execution.
+        if (err instanceof EngineError && err.reason === "WORKER_CRASHED") {
+          throw serviceError("WORKER_CRASHED", err.message, { metadata: { execution_id: executionId, script_id: scriptId }, retryAfterMs: err.retryAfterMs, cause: err });
+        }
         throw err;
       },
     );

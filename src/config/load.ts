@@ -250,8 +250,10 @@ export interface Loaded {
   configFile?: string;
 }
 
-export const USAGE = `usage: scriptengine serve [--config FILE] [--grpc-address HOST:PORT] [--http-address HOST:PORT]
-                         [--data-dir DIR] [--log-level LEVEL] [--set KEY=VALUE ...]
+export const USAGE = `usage: node src/main.ts [--config FILE] [--grpc-address HOST:PORT] [--http-address HOST:PORT]
+                        [--data-dir DIR] [--log-level LEVEL] [--set KEY=VALUE ...]
+   or: scriptengine serve [the same flags]
+The TOML file may also be named by SCRIPTENGINE_CONFIG (--config wins).
 Keys are those of the TOML file (e.g. pool.workers, resource_limits.max_memory_bytes);
 environment variables are SCRIPTENGINE_<KEY> with dots as underscores (SCRIPTENGINE_POOL_WORKERS).`;
 
@@ -280,6 +282,8 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
   };
 
   const configFile = flags.config ?? env.SCRIPTENGINE_CONFIG;
+  // Its errors name where the path came from: an operator who set only the variable never wrote --config.
+  const configFrom = flags.config !== undefined ? "--config" : "SCRIPTENGINE_CONFIG";
   let principals: PrincipalEntry[] = [];
   const tokenEnvs = new Set<string>();
   if (configFile) {
@@ -287,7 +291,7 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     try {
       text = readFileSync(configFile, "utf8");
     } catch (err) {
-      throw new ConfigError("--config", `cannot read ${configFile}: ${(err as Error).message}`);
+      throw new ConfigError(configFrom, `cannot read ${configFile}: ${(err as Error).message}`);
     }
     let table: Record<string, unknown>;
     try {

@@ -44,6 +44,10 @@ export function warnAboutConfig(config: Config, bound: { grpc: string; http: str
   if (discovery.enabled && !discovery.advertiseEndpoint && isWildcardAddress(bound.http)) {
     log.warn("discovery.advertise_endpoint is not set: the engine registers a health_check_url on its wildcard HTTP listen address, which no other host can reach; set discovery.advertise_endpoint to a routable host:port (its host is registered with the HTTP port)", { key: "discovery.advertise_endpoint", endpoint: bound.http });
   }
+  // Set to a wildcard itself, it is just as undialable: the endpoint and the health_check_url on its host.
+  if (discovery.enabled && discovery.advertiseEndpoint && isWildcardAddress(discovery.advertiseEndpoint)) {
+    log.warn("discovery.advertise_endpoint is a wildcard address: the engine registers it (and a health_check_url on its host), which no other host can reach; set it to a routable host:port", { key: "discovery.advertise_endpoint", endpoint: discovery.advertiseEndpoint });
+  }
   // Relative to the working directory: started elsewhere, the default root is simply not there.
   const root = resolve(tools.legacyRoot);
   let isDir = false;

@@ -39,6 +39,9 @@ function redactCredentials(text: string): string {
     .replace(/\b(authorization|x-api-key|cookie)(["']?\s*[:=]\s*)("[^"]*"|\S+)/gi, "$1$2[redacted]");
 }
 
+/** The kind of grpc-js's "No address added out of total N resolved" (describeGrpcJsMessage). */
+const BIND_FAILED = "other:no address added out";
+
 /**
  * A logger for grpc.setLogger: error-level lines become throttled, sanitized warn lines; info and
  * debug lines sanitized debug lines. All three are given: grpc-js sends a level it finds no
@@ -50,6 +53,9 @@ export function grpcJsLogger(log: Logger): Pick<Console, "error" | "info" | "deb
   return {
     error: (...args: unknown[]) => {
       const { kind, detail } = text(args);
+      // A bind that failed: bindAsync's callback gets the same error, and the server exits with one
+      // clear line naming the address and its key (ListenError). A warn line before it was noise.
+      if (kind === BIND_FAILED) return log.debug("grpc-js", { grpc_level: "error", detail });
       warn(kind, "grpc-js", { detail });
     },
     info: (...args: unknown[]) => log.debug("grpc-js", { grpc_level: "info", detail: text(args).detail }),

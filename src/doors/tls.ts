@@ -80,10 +80,21 @@ function checkValidity(cert: X509Certificate, path: string, log: Logger | undefi
   const dates = `valid from ${from.toISOString()} to ${to.toISOString()}`;
   if (now < from.getTime()) throw new TlsConfigError("server.tls_cert_file", `${path} is not valid yet (${dates})`);
   if (now > to.getTime()) throw new TlsConfigError("server.tls_cert_file", `${path} has expired (${dates})`);
-  const daysLeft = Math.floor((to.getTime() - now) / DAY_MS);
-  if (daysLeft < EXPIRY_WARNING_DAYS) {
-    log?.warn(`server.tls_cert_file expires in ${daysLeft} days: clients will refuse it from then on`, { key: "server.tls_cert_file", path, valid_to: to.toISOString() });
+  const left = to.getTime() - now;
+  if (left < EXPIRY_WARNING_DAYS * DAY_MS) {
+    log?.warn(`server.tls_cert_file expires in ${timeLeft(left)}: clients will refuse it from then on`, { key: "server.tls_cert_file", path, valid_to: to.toISOString() });
   }
+}
+
+const HOUR_MS = 3_600_000;
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+
+/** "4 days 23 hours", "5 hours", "less than an hour": whole days and hours left, never more than there are. */
+export function timeLeft(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  const hours = Math.floor((ms % DAY_MS) / HOUR_MS);
+  if (days === 0) return hours === 0 ? "less than an hour" : plural(hours, "hour");
+  return hours === 0 ? plural(days, "day") : `${plural(days, "day")} ${plural(hours, "hour")}`;
 }
 
 /** Node reads no encrypted key without a passphrase, and the configuration has none to give. */

@@ -30,6 +30,9 @@ export interface EngineErrorDetails {
   workerId?: string;
 }
 
+/** The retry delay a WORKER_CRASHED failure suggests (its worker is replaced at once). */
+export const WORKER_CRASHED_RETRY_MS = 100;
+
 export class EngineError extends Error {
   readonly reason: EngineErrorReason;
   readonly retryable: boolean;
@@ -43,7 +46,8 @@ export class EngineError extends Error {
     this.name = 'EngineError';
     this.reason = reason;
     this.retryable = reason === 'QUEUE_FULL' || reason === 'RESOURCE_EXCEEDED' || reason === 'WORKER_CRASHED';
-    this.retryAfterMs = details.retryAfterMs;
+    // A lost worker is replaced at once: a retry can succeed shortly (the caller's RetryInfo says so).
+    this.retryAfterMs = details.retryAfterMs ?? (reason === 'WORKER_CRASHED' ? WORKER_CRASHED_RETRY_MS : undefined);
     this.resource = details.resource;
     this.limit = details.limit;
     this.workerId = details.workerId;

@@ -108,8 +108,11 @@ const MAX_PASSED_OVER = 4;
 /** Default of EngineOptions.maxParkedPerWorker. */
 const MAX_PARKED = 8;
 
-/** The memory limit, in MiB, of the isolate an execution with these limits runs in. */
-const memoryMbOf = (l: ExecutionLimits): number => Math.max(8, Math.ceil(l.memoryBytes / MiB));
+/**
+ * The memory limit, in MiB, of the isolate an execution with these limits runs in: isolates take whole
+ * MiB, and a limit between two is rounded down (a cap never grows), to the engine's floor of 8 MiB.
+ */
+const memoryMbOf = (l: ExecutionLimits): number => Math.max(8, Math.floor(l.memoryBytes / MiB));
 /** Abort reason for an execution's tool calls once it has finished (no DOMException per run). */
 const EXECUTION_DONE = Object.freeze(new Error('the execution has finished'));
 const EXECUTION_CANCELLED = Object.freeze(new Error('the execution was cancelled'));
@@ -621,7 +624,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         // When its soonest running execution is expected to end: a fixed 100 ms had an SDK honouring
         // RetryInfo retry a dozen times while the caller's executions ran for seconds.
         const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilCallerSlotMs(job.caller.key))));
-        return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} executions (limit ${job.caller.limit})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs }));
+        return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} execution${n === 1 ? '' : 's'} (limit ${job.caller.limit}${job.caller.limitName ? `: ${job.caller.limitName}` : ''})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs }));
       }
     }
     if (parent && !parent.dead) {

@@ -130,7 +130,7 @@ export interface ExecuteJob {
    */
   parentExecutionId?: string;
   /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
-  caller?: { key: string; limit: number };
+  caller?: { key: string; limit: number; /** Which cap `limit` is, for the refusal's message. */ limitName?: string };
   /**
    * Not one of the executions the engine's figures count (total, success, latency): a registered
    * tool's run inside an execution, or the engine's own work such as a migration's smoke run.

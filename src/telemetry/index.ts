@@ -129,6 +129,13 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
   // The SDK built its metric readers from the environment; it keeps them only in a private field.
   watchMetricsExportErrors((sdk as unknown as { _meterProviderConfig?: { readers?: unknown[] } })._meterProviderConfig?.readers ?? []);
   sdk.start();
+  // The host detector's host.id is asynchronous. The OTLP readers wait for it before each export,
+  // but the Prometheus exporter reads the resource at every scrape without waiting: the SDK then
+  // logged "Accessing resource attributes before async attributes settled" each time and target_info
+  // lacked host_id. Settled once here, before the server starts, both exporters show the same resource.
+  // Bounded: a detector that never settles must not hold the start (the warning would only come back).
+  const settled = (sdk as unknown as { _resource?: { waitForAsyncAttributes?: () => Promise<void> } })._resource?.waitForAsyncAttributes?.();
+  if (settled) await Promise.race([settled.catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
   log.info("telemetry started", {
     traces: overrides.spanProcessors ? "custom" : env.OTEL_TRACES_EXPORTER ?? "otlp",
     metrics: overrides.metricReaders ? "custom" : env.OTEL_METRICS_EXPORTER,
