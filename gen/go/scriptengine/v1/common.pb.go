@@ -401,9 +401,10 @@ func (x *UserContext) GetAttributes() map[string]string {
 	return nil
 }
 
-// ResourceUsage is measured, not estimated. A run stopped at its memory limit loses its isolate
-// before it can be read: memory_bytes is then the limit it reached and cpu_percentage 0; a cancelled
-// run is answered at once, with zeros (ScriptExecuted carries these figures).
+// ResourceUsage is measured, not estimated. A run whose isolate V8 disposed at its memory limit
+// cannot be read after: memory_bytes is then the limit it reached and cpu_percentage 0; a cancelled
+// run its worker does not answer within a short grace is answered without it, with zeros
+// (ScriptExecuted carries these figures).
 type ResourceUsage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Peak heap bytes used by the isolate during the execution (from V8 heap statistics): its own
@@ -494,7 +495,8 @@ func (x *ResourceUsage) GetFileIoBytes() uint64 {
 // negative or non-finite percentage, an invalid Duration) is INVALID_ARGUMENT naming the field.
 type ResourceLimits struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Maximum isolate heap in bytes (at least 8 MiB in a request).
+	// Maximum isolate heap in bytes (at least 8 MiB in a request). Isolates take whole MiB: a value
+	// between two is rounded down, so the limit enforced, and stated in errors, is never more.
 	MaxMemoryBytes *uint64 `protobuf:"varint,1,opt,name=max_memory_bytes,json=maxMemoryBytes,proto3,oneof" json:"max_memory_bytes,omitempty"`
 	// Maximum CPU share in percent of one core (the CPU-time budget is this share of the wall time).
 	MaxCpuPercentage *float64 `protobuf:"fixed64,2,opt,name=max_cpu_percentage,json=maxCpuPercentage,proto3,oneof" json:"max_cpu_percentage,omitempty"`

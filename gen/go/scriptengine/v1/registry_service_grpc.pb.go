@@ -51,7 +51,8 @@ type RegistryServiceClient interface {
 	// NOT_FOUND (LEASE_NOT_FOUND, ErrorInfo lease_id) when the lease does not exist, has expired or
 	// was replaced by a newer registration of its service: a lease replaced recently (the server
 	// remembers the last 1024, until it restarts) says "replaced by a newer registration of service
-	// <id>" with ErrorInfo service_id; registering again would then overwrite that newer registration.
+	// <id>" with ErrorInfo service_id: registering again would overwrite that newer registration if it
+	// is still live (the message is kept after it expired or was deregistered too).
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 	// Remove a registration (its owner or an admin).
 	DeregisterService(ctx context.Context, in *DeregisterServiceRequest, opts ...grpc.CallOption) (*DeregisterServiceResponse, error)
@@ -159,7 +160,8 @@ type RegistryServiceServer interface {
 	// NOT_FOUND (LEASE_NOT_FOUND, ErrorInfo lease_id) when the lease does not exist, has expired or
 	// was replaced by a newer registration of its service: a lease replaced recently (the server
 	// remembers the last 1024, until it restarts) says "replaced by a newer registration of service
-	// <id>" with ErrorInfo service_id; registering again would then overwrite that newer registration.
+	// <id>" with ErrorInfo service_id: registering again would overwrite that newer registration if it
+	// is still live (the message is kept after it expired or was deregistered too).
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	// Remove a registration (its owner or an admin).
 	DeregisterService(context.Context, *DeregisterServiceRequest) (*DeregisterServiceResponse, error)

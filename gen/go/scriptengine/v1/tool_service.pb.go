@@ -186,8 +186,8 @@ type ListToolsRequest struct {
 	// At most this many (default 50, max 1000: more is taken as 1000, not refused; negative is
 	// INVALID_ARGUMENT naming page_size); a page also stops at ~2 MiB (follow next_page_token).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// A next_page_token from a listing with the same tag; one issued for another tag (or none) is
-	// INVALID_ARGUMENT naming page_token.
+	// A next_page_token from a listing with the same tag (none included); one issued for another
+	// tag, or with a tag for a listing without one, is INVALID_ARGUMENT naming page_token.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -69,7 +69,8 @@ class EventServiceServicer:
         BadRequest naming the field) for an event a subscriber could not take or make sense of: a
         required id missing, an id or event_id that is not a token of at most 256 characters (no
         whitespace, control or format characters), a HealthStatusChanged status UNSPECIFIED, any enum
-        field set to a number its enum does not declare, a negative Duration, one JSON cannot carry,
+        field set to a number its enum does not declare (this server's schema's: an emitter built on a
+        newer one is refused its new values), a negative Duration, one JSON cannot carry,
         over 64 KiB, or nested too deep. A SecurityViolation kind is free text: an admin's detector may
         name its own kinds beside those events.proto lists.
         """

@@ -133,9 +133,10 @@ export declare type UserContext = Message<"scriptengine.v1.UserContext"> & {
 export declare const UserContextSchema: GenMessage<UserContext>;
 
 /**
- * ResourceUsage is measured, not estimated. A run stopped at its memory limit loses its isolate
- * before it can be read: memory_bytes is then the limit it reached and cpu_percentage 0; a cancelled
- * run is answered at once, with zeros (ScriptExecuted carries these figures).
+ * ResourceUsage is measured, not estimated. A run whose isolate V8 disposed at its memory limit
+ * cannot be read after: memory_bytes is then the limit it reached and cpu_percentage 0; a cancelled
+ * run its worker does not answer within a short grace is answered without it, with zeros
+ * (ScriptExecuted carries these figures).
  *
  * @generated from message scriptengine.v1.ResourceUsage
  */
@@ -195,7 +196,8 @@ export declare const ResourceUsageSchema: GenMessage<ResourceUsage>;
  */
 export declare type ResourceLimits = Message<"scriptengine.v1.ResourceLimits"> & {
   /**
-   * Maximum isolate heap in bytes (at least 8 MiB in a request).
+   * Maximum isolate heap in bytes (at least 8 MiB in a request). Isolates take whole MiB: a value
+   * between two is rounded down, so the limit enforced, and stated in errors, is never more.
    *
    * @generated from field: optional uint64 max_memory_bytes = 1;
    */

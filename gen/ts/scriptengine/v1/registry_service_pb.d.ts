@@ -425,7 +425,8 @@ export declare const RegistryService: GenService<{
    * NOT_FOUND (LEASE_NOT_FOUND, ErrorInfo lease_id) when the lease does not exist, has expired or
    * was replaced by a newer registration of its service: a lease replaced recently (the server
    * remembers the last 1024, until it restarts) says "replaced by a newer registration of service
-   * <id>" with ErrorInfo service_id; registering again would then overwrite that newer registration.
+   * <id>" with ErrorInfo service_id: registering again would overwrite that newer registration if it
+   * is still live (the message is kept after it expired or was deregistered too).
    *
    * @generated from rpc scriptengine.v1.RegistryService.Heartbeat
    */

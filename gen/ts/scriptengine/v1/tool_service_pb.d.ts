@@ -134,8 +134,8 @@ export declare type ListToolsRequest = Message<"scriptengine.v1.ListToolsRequest
   pageSize: number;
 
   /**
-   * A next_page_token from a listing with the same tag; one issued for another tag (or none) is
-   * INVALID_ARGUMENT naming page_token.
+   * A next_page_token from a listing with the same tag (none included); one issued for another
+   * tag, or with a tag for a listing without one, is INVALID_ARGUMENT naming page_token.
    *
    * @generated from field: string page_token = 3;
    */
