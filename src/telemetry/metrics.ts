@@ -51,7 +51,7 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
   const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
   const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
   const compiles = meter.createObservableGauge(METRIC_COMPILE_QUEUE_LENGTH, {
-    description: "Compilations of new sources in a worker by state: waited (a caller waits; at most pool.max_queue) or abandoned (their callers left)",
+    description: "Compilations of new sources compiling or waiting for a worker, by state: waited (a caller waits; at most pool.max_queue) or abandoned (their callers left)",
   });
   const subscribers = meter.createObservableGauge(METRIC_EVENT_SUBSCRIBERS, { description: "Open event subscriptions" });
   const lagged = meter.createObservableCounter(METRIC_EVENTS_LAGGED, {
