@@ -363,7 +363,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         // it: the caller's choice, not a breach by the script, so no SecurityViolation.
         // Its CPU budget was then its share of the deadline: a stop by that budget says so (still a
         // breach of its CPU share, with that limit's ErrorInfo).
-        const byDeadline = e.limit === "wall_clock" && g.wallIsDeadline;
+        const byDeadline = e.limit === "wall_clock" && g.wallIsDeadline && !e.tool;
         const deadline = `${Math.round(g.limits.wallTimeoutMs)} ms`;
         // Granted after its source compiled (a wait for a busy compiler included), the run had what
         // was left of the deadline then, not the call's whole deadline: the message says which.
@@ -374,11 +374,13 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
             ? cpuShareOfDeadline(e.message, g.limits, "the script", compiling >= 1 ? `the ${deadline} left of the call's deadline after ${compiling} ms compiling it` : `the call's ${deadline} deadline`)
             : e.message;
         if (!byDeadline) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level, peer);
-        throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...timeLimitMetadata(e.limit, g) }, details });
+        // A tool's breach names the tool and its own limit, not the script's.
+        const limits = e.tool ? { tool: e.tool.name, limit: e.limit ?? "wall_clock", limit_ms: e.tool.limit } : timeLimitMetadata(e.limit, g);
+        throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...limits }, details });
       }
       case "memory_limit":
         events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level, peer);
-        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: g.limits.memoryBytes }, details });
+        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: e.tool?.limit ?? g.limits.memoryBytes, ...(e.tool && { tool: e.tool.name }) }, details });
       case "output_limit":
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes }, details });
       case "security_violation": // announced above, as the escape_attempt it was

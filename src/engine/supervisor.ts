@@ -637,7 +637,13 @@ function executionIdOf(msg: ExecMsg): string {
 function toolRunBreach(tool: ExecMsg, breach: ExecutionError): ExecutionError {
   let name = '';
   try { name = String((JSON.parse(tool.payload) as { scriptId?: unknown }).scriptId ?? '').replace(/^tool:/, ''); } catch { /* unnamed */ }
-  return { ...breach, message: `its call of tool ${name || '(unnamed)'} took its worker down: ${breach.message.replace(/^the script /, 'the tool ')}` };
+  const l = tool.limits;
+  const limit = breach.kind === 'memory_limit' ? l.memoryMb * 1048576 : breach.limit === 'cpu_time' ? l.cpuBudgetMs : wallLimitOf(l);
+  return {
+    ...breach,
+    message: `its call of tool ${name || '(unnamed)'} took its worker down: ${breach.message.replace(/^the script /, 'the tool ')}`,
+    tool: { name: name || '(unnamed)', limit },
+  };
 }
 
 /** A script whose worker had to be replaced to stop it, past its wall-clock (or CPU time) limit. */

@@ -159,6 +159,11 @@ export interface ExecutionError extends ErrorCause {
   causes?: ErrorCause[];
   /** An AggregateError's errors (Promise.any's rejections), its first 8; absent when none. */
   errors?: ErrorCause[];
+  /**
+   * The breach was a registered tool's run that took the worker down (the script's outcome all the
+   * same): its name and the limit it exceeded (bytes for memory_limit, ms for a timeout), not the script's.
+   */
+  tool?: { name: string; limit: number };
 }
 
 /** A thrown value, or one of its causes, as the caller is told it. */

@@ -66,7 +66,10 @@ it("a tool run that takes its worker down is its caller's breach, and strikes th
   const f = await failure(c.scripts.runScript({ source, context: { availableTools: ["crash"] } }, ALICE));
   // Its own limit breach (not UNAVAILABLE WORKER_CRASHED, retryable), naming the tool.
   expect([f.code, f.reason, f.metadata.resource]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED", "memory"]);
-  expect(f.err.rawMessage).toMatch(/its call of tool crash took its worker down: the tool exceeded its memory limit/);
+  expect(f.err.rawMessage).toMatch(/its call of tool crash took its worker down: the tool exceeded its memory limit of (\d+) MiB/);
+  // Its ErrorInfo names the tool and the limit it exceeded (the tool's, as the message says), not the script's.
+  const toolMb = Number(/memory limit of (\d+) MiB/.exec(f.err.rawMessage)![1]);
+  expect([f.metadata.tool, f.metadata.limit]).toEqual(["crash", String(toolMb * 1048576)]);
   const line = JSON.parse(replacements().at(-1)!) as { blamed: { executionId: string; kind: string }[]; failed: number };
   expect(line.failed).toBe(0);
   expect(line.blamed.map((b) => b.kind)).toEqual(["memory_limit", "memory_limit"]);
