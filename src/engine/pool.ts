@@ -272,6 +272,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const kills = new Map<string, number[]>();
   /** A dead worker's culprits (execution ids), read when each one's answer arrives. */
   const blamedOn = new WeakMap<WorkerHandle, Set<string>>();
+  /** The callers a dead worker has struck already: one strike a replacement, per caller. */
+  const struckBy = new WeakMap<WorkerHandle, Set<string>>();
+  const firstStrikeOn = (w: WorkerHandle, caller: string): boolean => {
+    let struck = struckBy.get(w);
+    if (!struck) struckBy.set(w, struck = new Set());
+    if (struck.has(caller)) return false;
+    struck.add(caller);
+    return true;
+  };
 
   /** The caller's strikes still inside the window (expired ones dropped), or undefined if none. */
   function strikesOf(caller: string, now: number): number[] | undefined {
@@ -946,10 +955,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     };
     w.exec(msg, o.hangGraceMs, onTool, { queued: ahead, onStart, onDropped, onNeedCode, onRequeue: requeue, mayRerun, parentId: parent?.msgId }).then((r: ResultMsg) => {
       if (cur && current.get(w) === cur) current.delete(w);
-      // Tool runs held for this worker's thread go next, even when this one's caller stopped listening.
-      if (heldToolRuns.has(w)) queueMicrotask(pump);
-      // Its worker was replaced for it: a strike, even when its caller already heard (a cancel).
-      if (strikeKey && blamedOn.get(w)?.has(executionId)) noteKill(strikeKey);
+      // The worker has room again: what waits goes next (held tool runs, the queue), even when this
+      // one's caller stopped listening long ago (answered at its cancel, it pumped while the worker was busy).
+      queueMicrotask(pump);
+      // Its worker was replaced for it: a strike, even when its caller already heard (a cancel); one a
+      // replacement per caller, however many of its executions (a script and its tool run) it took down.
+      if (strikeKey && blamedOn.get(w)?.has(executionId) && firstStrikeOn(w, strikeKey)) noteKill(strikeKey);
       noteDuration(key, r.outcome.executionTimeMs);
       if (finished) return;
       if (r.compiled) {
@@ -990,7 +1001,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       done();
       q.resolve(outcome);
     }, (e: Error) => {
-      if (heldToolRuns.has(w)) queueMicrotask(pump);
+      queueMicrotask(pump);
       if (finished) return;
       countFailed();
       done();
