@@ -25,6 +25,7 @@ import { peerKey } from "../doors/peer.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
 import { abortedWith, announcedViolation, firstLine, serviceError } from "../errors.ts";
+import { CompileLeftError } from "../engine/errors.ts";
 import { CompileError, EngineError, cpuBudgetMs, cpuShareOfDeadline, type Engine, type ErrorCause, type ExecutionOutcome, type JsonObject, type TimeLimit } from "../engine/index.ts";
 import type { ListedScript, ScriptRepository, StoredScript } from "../store/scripts.ts";
 import { decodePageToken, encodePageToken, pageSizeOf, pageWithin } from "../store/database.ts";
@@ -56,6 +57,14 @@ const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
 
 /** How a compile that reached the compiler can fail, other than by a syntax error. */
 const COMPILER_FAILURES: ReadonlySet<string> = new Set(["RESOURCE_EXCEEDED", "TIMEOUT", "WORKER_CRASHED"]);
+
+const NO_USAGE: ExecutionOutcome["usage"] = { memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, networkIoBytes: 0, fileIoBytes: 0 };
+
+/** A started execution that ended with no outcome of its own (its worker stopped or lost): what its ScriptExecuted says. */
+const cutOutcome = (executionId: string, ms: number): ExecutionOutcome => ({
+  executionId, success: false, returnValue: undefined, stdout: "", stderr: "", executionTimeMs: ms, usage: NO_USAGE,
+  metadata: { cacheHit: false, isolateId: "", workerId: "", queueWaitMs: 0 },
+});
 
 /** `n` if a uint32 field can hold it, else 0 (none). */
 const uint32OrZero = (n: number) => (Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff ? n : 0);
@@ -182,35 +191,36 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
    * busy worker) is answered at that same margin, TIMEOUT saying it never ran (metadata started
    * "false"): at the deadline a gRPC caller has given up already, unable to tell "never ran, safe to
    * retry" from "ran and timed out". `signal` follows the call's and aborts then too, which drops the
-   * execution unstarted; `failed` turns what that aborted into the TIMEOUT.
+   * execution unstarted; `failed` turns what that aborted into the TIMEOUT (`late`'s: CompileScript
+   * words its own). `startedAt`: when the script started (performance.now()), if it did.
    */
-  function startWithin(ctx: HandlerContext, scriptId: string) {
+  function startWithin(ctx: HandlerContext, scriptId: string, late: (waitedMs: number, cause: unknown) => Error = (waitedMs, cause) =>
+    serviceError("TIMEOUT", `the call's deadline ran out before the script started (after ${waitedMs} ms waiting for a busy worker): it never ran, so it is safe to retry`, {
+      metadata: { script_id: scriptId, started: "false" },
+      cause,
+    })) {
     const by = answerBy(ctx.timeoutMs());
-    let started = false;
+    let startedAt: number | undefined;
     let expired = false;
-    if (by === undefined) return { signal: ctx.signal, started: () => {}, failed: (err: unknown) => err, end: () => {} };
     const t0 = performance.now();
     const expiry = new AbortController();
-    const timer = setTimeout(() => {
-      if (started || ctx.signal.aborted) return;
+    const timer = by === undefined ? undefined : setTimeout(() => {
+      if (startedAt !== undefined || ctx.signal.aborted) return;
       expired = true;
-      expiry.abort(new Error("the call's deadline ran out before the script started"));
+      expiry.abort(new Error("the call's deadline ran out before it was answered"));
     }, by);
     const end = () => clearTimeout(timer);
     ctx.signal.addEventListener("abort", end, { once: true });
     return {
-      signal: AbortSignal.any([ctx.signal, expiry.signal]),
+      signal: by === undefined ? ctx.signal : AbortSignal.any([ctx.signal, expiry.signal]),
       started: () => {
-        started = true;
+        startedAt = performance.now();
         end();
       },
-      failed: (err: unknown) =>
-        expired
-          ? serviceError("TIMEOUT", `the call's deadline ran out before the script started (after ${Math.round(performance.now() - t0)} ms waiting for a busy worker): it never ran, so it is safe to retry`, {
-              metadata: { script_id: scriptId, started: "false" },
-              cause: err,
-            })
-          : err,
+      startedAt: () => startedAt,
+      /** The call's own margin ended the wait (not its cancel, nor its deadline itself). */
+      expired: () => expired,
+      failed: (err: unknown) => (expired ? late(Math.round(performance.now() - t0), err) : err),
       end: () => {
         end();
         ctx.signal.removeEventListener("abort", end);
@@ -307,6 +317,12 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       (o) => (trace?.done(o), o),
       (err: unknown) => {
         trace?.done(undefined, err);
+        // Started, then cut at the grace's end or lost with its worker: a failed execution, as GetMetrics
+        // counts it, announced as a timeout or cancel is, with what is known (its time so far, no usage).
+        const startedAt = start.startedAt();
+        if (startedAt !== undefined && err instanceof EngineError && (err.reason === "ENGINE_STOPPED" || err.reason === "WORKER_CRASHED")) {
+          events.executed(scriptId, cutOutcome(executionId, performance.now() - startedAt), usageMessage(NO_USAGE));
+        }
         // Its worker was lost under it (or before it started): retryable, and the caller learns which execution.
         if (err instanceof EngineError && err.reason === "WORKER_CRASHED") {
           throw serviceError("WORKER_CRASHED", err.message, { metadata: { execution_id: executionId, script_id: scriptId }, retryAfterMs: err.retryAfterMs, cause: err });
@@ -455,25 +471,47 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       checkName(cc?.name ?? "", "context.name");
       checkMetadata(cc?.metadata ?? {});
       const scriptId = cc?.scriptId || `script-${randomUUID()}`;
-      const work = compile(req.source, cc, scriptId);
-      // A caller that gave up (its deadline, a cancel) stores nothing: its retry would otherwise
-      // add a second version, and push good older ones out of store.max_versions. Its compile goes
-      // on and is still announced once it ends (one that fails, by compile()): a source that
-      // compiled as success false, not stored, or as compiled (validate_only, which stores nothing).
-      const abandoned = (c: { compileTimeMs: number }) =>
-        cc?.validateOnly
-          ? events.compiled(scriptId, true, c.compileTimeMs)
-          : events.compiled(scriptId, false, c.compileTimeMs, `compiled, but not stored: ${abortedWith(ctx.signal).rawMessage}`);
+      // Answered at the server's margin before the call's deadline, as RunScript is: TIMEOUT with its
+      // ErrorInfo, where the caller's own timer would give a bare DEADLINE_EXCEEDED.
+      const call = startWithin(ctx, scriptId, (waitedMs, cause) =>
+        serviceError("TIMEOUT", `the call's deadline ran out before its source was compiled (after ${waitedMs} ms): nothing was stored, so it is safe to retry`, {
+          metadata: { script_id: scriptId },
+          cause,
+        }));
+      const t0 = performance.now();
+      // A caller that gave up (its deadline, a cancel) or that the engine's stop refused stores
+      // nothing: its retry would otherwise add a second version, and push good older ones out of
+      // store.max_versions. It leaves the compilation (which then no longer counts against
+      // pool.max_queue, and which its worker drops unless begun), and is still announced once that
+      // ends: a validate_only one that compiled as compiled (it stores nothing anyway), else success false.
+      const why = () => (call.expired() ? "the call's deadline ran out" : abortedWith(ctx.signal).rawMessage);
+      const abandoned = (left: string) => (c: { compileTimeMs: number }) =>
+        cc?.validateOnly ? events.compiled(scriptId, true, c.compileTimeMs) : events.compiled(scriptId, false, c.compileTimeMs, `compiled, but not stored: ${left}`);
+      const work = compile(req.source, cc, scriptId, call.signal);
       let compiled;
       try {
-        compiled = await untilCallEnds(work, ctx.signal);
+        compiled = await untilCallEnds(work, call.signal);
       } catch (err) {
-        if (ctx.signal.aborted) work.then(abandoned, () => undefined);
-        throw err;
+        // Left (its signal, or refused by the engine's stop): the compilation's own end is announced.
+        // One that ended for this caller all the same (failed, compiled) was announced by compile(), or is below.
+        const leftBy = (e: unknown) => e instanceof CompileLeftError && (e.reason === "ENGINE_STOPPED" ? "the engine is stopping" : why());
+        void work.then(abandoned(why()), (e: unknown) => {
+          const left = leftBy(e);
+          if (left && e instanceof CompileLeftError) {
+            e.compilation.then(abandoned(left), (end: unknown) => events.compiled(scriptId, false, performance.now() - t0, `${left}, and the source was not compiled: ${firstLine(end)}`));
+          }
+        });
+        // Refused as the engine stops while it waited for a compiler: nothing was stored (no execution either).
+        if (err instanceof CompileLeftError && err.reason === "ENGINE_STOPPED") {
+          throw serviceError("ENGINE_STOPPED", "the engine is stopping; the script was not stored", { retryAfterMs: err.retryAfterMs ?? 1000, metadata: { script_id: scriptId }, cause: err });
+        }
+        throw call.failed(err);
+      } finally {
+        call.end();
       }
-      if (ctx.signal.aborted) {
-        abandoned(compiled);
-        throw abortedWith(ctx.signal);
+      if (call.signal.aborted) {
+        abandoned(why())(compiled);
+        throw call.failed(ctx.signal.aborted ? abortedWith(ctx.signal) : undefined);
       }
       const base = {
         scriptId,
@@ -543,6 +581,11 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         compiled = await untilCallEnds(compile(req.source, cc, scriptId, start.signal), start.signal);
       } catch (err) {
         start.end();
+        // Refused while its source waited for a compiler (the engine stops): queued, as far as the
+        // caller can tell, and refused as queued executions are.
+        if (err instanceof EngineError && err.reason === "ENGINE_STOPPED") {
+          throw serviceError("ENGINE_STOPPED", `${err.message.split(";")[0]}; the execution did not start`, { retryAfterMs: err.retryAfterMs ?? 1000, metadata: { script_id: scriptId, started: "false" }, cause: err });
+        }
         throw start.failed(err);
       }
       const { cacheKey, cacheHit } = compiled;

@@ -14,6 +14,8 @@
  *   CANCELLED          CANCELLED                the caller's AbortSignal fired before the job ran
  *   INVALID_ARGUMENT   INVALID_ARGUMENT         no (malformed job, source too large, ...)
  */
+import type { CompileResult } from './types.ts';
+
 export type EngineErrorReason =
   | 'QUEUE_FULL'
   | 'RESOURCE_EXCEEDED'
@@ -51,6 +53,20 @@ export class EngineError extends Error {
     this.resource = details.resource;
     this.limit = details.limit;
     this.workerId = details.workerId;
+  }
+}
+
+/**
+ * A caller that left a compilation of a new source before it ended: its signal aborted (CANCELLED),
+ * or the engine began to stop (ENGINE_STOPPED). `compilation` is that compilation's own end (it may
+ * be dropped unbegun, compile, or fail), for a caller that still announces its outcome.
+ */
+export class CompileLeftError extends EngineError {
+  readonly compilation: Promise<CompileResult>;
+
+  constructor(reason: 'CANCELLED' | 'ENGINE_STOPPED', message: string, compilation: Promise<CompileResult>, details: EngineErrorDetails = {}) {
+    super(reason, message, details);
+    this.compilation = compilation;
   }
 }
 

@@ -17,7 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { LRUCache } from 'lru-cache';
-import { CompileError, EngineError, toolNotAvailable } from './errors.ts';
+import { CompileError, CompileLeftError, EngineError, toolNotAvailable } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
 import { cpuBudgetMs, cpuShareOfDeadline } from './cpu-budget.ts';
@@ -39,8 +39,9 @@ export interface Engine {
    * Shutdown or Stop has begun: executions still queued fail at once with a retryable
    * ENGINE_STOPPED (they would only be cut off at the end of the grace, and their callers can go
    * elsewhere), and so do later ones (calls already past the API's check when it began), except
-   * tool runs of a running execution; running ones go on. The engine takes work again once
-   * closed and started.
+   * tool runs of a running execution; running ones go on. Callers waiting for the compilation of a
+   * new source are refused alike (a CompileLeftError), and later ones that need a compiler. The
+   * engine takes work again once closed and started.
    */
   refuseQueued(): void;
   /** Resolves true once no execution or compilation is running, or false after `maxMs`. */
@@ -48,7 +49,8 @@ export interface Engine {
   /**
    * `signal`: the caller's end (a cancel, its deadline). A compilation every caller of which has
    * gone no longer counts against max_queue (see compileNew) and is dropped by its worker if it has
-   * not begun there.
+   * not begun there. A caller that leaves fails with a CompileLeftError, whose `compilation` ends
+   * when the compilation does.
    */
   compile(source: string, options?: CompileOptions, signal?: AbortSignal): Promise<CompileResult>;
   execute(job: ExecuteJob, signal?: AbortSignal): Promise<ExecutionOutcome>;
@@ -66,8 +68,10 @@ interface Running { since: number; key: string; caller: string | undefined; endB
 /** A compilation of a new source in flight, shared by the callers of that source meanwhile. */
 interface InFlightCompile {
   result: Promise<CompileResult>;
-  /** Callers waiting on it; one with no signal never leaves. */
+  /** Callers waiting on it; one with no signal leaves only when the engine stops (refuseQueued). */
   waiting: number;
+  /** Each waiting caller's way out: it fails with the error given, and leaves. */
+  leavers: Set<(e: CompileLeftError) => void>;
   /** Every caller left: counted in compilesAbandoned, no longer in compilesInFlight. */
   abandoned: boolean;
   done: boolean;
@@ -198,6 +202,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   /** An execution refused or handed back unstarted while the engine stops (retryable). */
   const notStarted = () => new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 });
+  /** A caller of a compilation refused while the engine stops (retryable): it is not an execution. */
+  const compileRefused = (compilation: Promise<CompileResult>) =>
+    new CompileLeftError('ENGINE_STOPPED', 'the engine is stopping; the compilation was given up', compilation, { retryAfterMs: 1000 });
 
   let state: EngineStats['state'] = 'stopped';
   /** Set by refuseQueued(): new executions are refused until start() spawns the engine anew (after close). */
@@ -420,6 +427,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (q.onAbort) q.signal?.removeEventListener('abort', q.onAbort);
       release(q.job);
       q.reject(notStarted());
+    }
+    // A caller waiting for a compiler is queued work too: refused now, not held until a worker
+    // frees (or told at the grace's end that it was stopped); the compilation, left by all, is
+    // dropped by its worker unless begun.
+    for (const f of [...compiling.values()]) {
+      for (const leave of [...f.leavers]) leave(compileRefused(f.result));
     }
   }
 
@@ -1065,6 +1078,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return { kind: hit.kind, language, diagnostics: hit.diagnostics, sourceHash: hash, cacheKey: key, cacheHit: true, compileTimeMs: performance.now() - t0, sourceSize: size };
     }
     if (signal?.aborted) throw new EngineError('CANCELLED', 'cancelled before it started');
+    // A new source needs a compiler: none is given while the engine stops (refuseQueued).
+    if (refusing) throw new EngineError('ENGINE_STOPPED', 'the engine is stopping; the source was not compiled', { retryAfterMs: 1000 });
     // The same source compiling already: share that compilation.
     const shared = compiling.get(key);
     if (shared) {
@@ -1075,17 +1090,26 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return waitFor(compileNew(source, opts, language, hash, key, size, t0), signal);
   }
 
-  /** The compilation's result, or CANCELLED once `signal` aborts first; the last of its callers to leave abandons it. */
+  /**
+   * The compilation's result, or a CompileLeftError once the caller leaves first (`signal` aborts:
+   * CANCELLED; the engine stops: refuseQueued); the last of its callers to leave abandons it.
+   */
   function waitFor(f: InFlightCompile, signal: AbortSignal | undefined): Promise<CompileResult> {
     f.waiting++;
-    if (!signal) return f.result;
     return new Promise<CompileResult>((resolve, reject) => {
-      const onAbort = () => {
-        reject(new EngineError('CANCELLED', 'cancelled while its source waited to be compiled'));
+      const leave = (e: CompileLeftError) => {
+        if (!f.leavers.delete(leave)) return;
+        signal?.removeEventListener('abort', onAbort);
+        reject(e);
         if (--f.waiting === 0) abandon(f);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      f.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      const onAbort = () => leave(new CompileLeftError('CANCELLED', 'cancelled while its source waited to be compiled', f.result));
+      f.leavers.add(leave);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      f.result.then(resolve, reject).finally(() => {
+        f.leavers.delete(leave);
+        signal?.removeEventListener('abort', onAbort);
+      });
     });
   }
 
@@ -1114,7 +1138,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     c.cacheMisses++;
     c.compilations++;
     compilesInFlight++;
-    const f: InFlightCompile = { key, waiting: 0, abandoned: false, done: false, result: undefined as never };
+    const f: InFlightCompile = { key, waiting: 0, leavers: new Set(), abandoned: false, done: false, result: undefined as never };
     // Bookkeeping happens before its callers hear back, so their next call sees the freed room.
     f.result = compileOn(f, source, opts, language, hash, size, t0).finally(() => {
       f.done = true;
@@ -1149,6 +1173,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         r = await w.compile({ ...msg, id }, Math.max(1, deadline - performance.now()));
         break;
       } catch (e) {
+        // Its worker stopped with the engine (the grace's end): said of a compilation, not of an execution.
+        if (e instanceof EngineError && e.reason === 'ENGINE_STOPPED') throw new EngineError('ENGINE_STOPPED', 'the engine stopped before the compilation ended', { retryAfterMs: 1000 });
         if (!(e instanceof EngineError) || e.reason !== 'WORKER_CRASHED' || f.abandoned || attempt >= MAX_COMPILE_ATTEMPTS || performance.now() >= deadline) throw e;
       }
     }

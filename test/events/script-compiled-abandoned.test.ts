@@ -1,10 +1,12 @@
 // ScriptCompiled is every CompileScript's outcome once it reaches the compiler. A caller that gave
-// up (a cancel, a deadline) while its compile ran stores nothing (its retry would add a version),
-// and a compile that then succeeded published nothing either. It now publishes success false,
-// saying the source compiled but was not stored and why; a validate-only one its success (it
-// stores nothing anyway). The compiles are held deterministically: the one worker spins in a
-// script until the test cancels it, after the compiles were cancelled on the same connection (so
-// the server sees their ends first); the compiles then run on the replacement worker.
+// up (a cancel, a deadline) stores nothing (its retry would add a version), and leaves the
+// compilation: nobody else waiting, its worker drops it unless begun (it no longer counts against
+// pool.max_queue). It is announced when that compilation ends for it, success false, saying why
+// and what became of the source: "compiled, but not stored: <why>" (a compile another caller still
+// waited for), or "<why>, and the source was not compiled: <what ended it>"; a validate-only one
+// that compiled, its success (it stores nothing anyway). The compiles are held deterministically:
+// the one worker spins in a script until the test cancels it, after the compiles were cancelled on
+// the same connection (so the server sees their ends first); the worker is then replaced.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
@@ -71,10 +73,11 @@ it("a compile whose caller cancelled it publishes ScriptCompiled success false, 
     ],
     () => calls.abort(),
   );
-  const e = await eventOf("cancelled");
-  expect([e.success, e.error]).toEqual([false, "compiled, but not stored: the call was cancelled"]);
-  // Validate-only stores nothing whoever waits: it compiled.
-  expect([(await eventOf("checked")).success]).toEqual([true]);
+  // Left by its callers, neither compiled: the worker holding them was replaced (to stop the spinning script).
+  for (const id of ["cancelled", "checked"]) {
+    const e = await eventOf(id);
+    expect([e.success, e.error]).toEqual([false, expect.stringMatching(/^the call was cancelled, and the source was not compiled: worker w\d+ /)]);
+  }
   const scripts = clientFor(ScriptService, "grpc-js", server);
   expect((await failure(scripts.getScript({ scriptId: "cancelled" }))).reason).toBe("SCRIPT_NOT_FOUND");
 });
@@ -86,8 +89,28 @@ it("a compile whose deadline passed publishes ScriptCompiled success false, and 
     () => undefined, // the call's deadline ends it
   );
   const e = await eventOf("late");
-  // The server's deadline, or the client's cancel when it came first.
-  expect([e.success, e.error]).toEqual([false, expect.stringMatching(/^compiled, but not stored: the call('s deadline passed| was cancelled)$/)]);
+  // The server answers at its margin before the deadline.
+  expect([e.success, e.error]).toEqual([false, expect.stringMatching(/^the call's deadline ran out, and the source was not compiled: /)]);
   const scripts = clientFor(ScriptService, "grpc-js", server);
   expect((await failure(scripts.getScript({ scriptId: "late" }))).reason).toBe("SCRIPT_NOT_FOUND");
+});
+
+it("a compile its caller left, that another caller still waited for, publishes 'compiled, but not stored'", { timeout: 90_000 }, async () => {
+  const calls = new AbortController();
+  let staying: Promise<unknown> | undefined;
+  const source = "export default () => 'shared'";
+  await whileWorkerHeld(
+    1,
+    (scripts) => {
+      // The same source: the second caller shares the first one's compilation.
+      staying = scripts.compileScript({ source, context: { scriptId: "shared-stays" } });
+      return [scripts.compileScript({ source, context: { scriptId: "shared-left" } }, { signal: calls.signal })];
+    },
+    () => calls.abort(),
+  );
+  const scripts = clientFor(ScriptService, "grpc-js", server);
+  expect(((await staying) as { script?: { version: number } }).script?.version).toBe(1);
+  const e = await eventOf("shared-left");
+  expect([e.success, e.error]).toEqual([false, "compiled, but not stored: the call was cancelled"]);
+  expect((await failure(scripts.getScript({ scriptId: "shared-left" }))).reason).toBe("SCRIPT_NOT_FOUND");
 });

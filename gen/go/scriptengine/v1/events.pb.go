@@ -252,9 +252,12 @@ func (*ServiceEvent_SecurityViolation) isServiceEvent_Event() {}
 // (validate_only included, success or not) and by a RunScript whose source does not compile (a
 // RunScript that compiles publishes ScriptExecuted only, keeping ad-hoc runs to one event each).
 // A source that compiled but was not stored publishes success false, error "compiled, but not
-// stored: <why>": the store refused it (past store.max_bytes, a full disk), or its caller gave up
-// (cancelled, or its deadline passed) while it compiled, published when the compile ends (a
-// validate_only one, which stores nothing anyway, publishes its compile's own outcome).
+// stored: <why>" (the store refused it: past store.max_bytes, a full disk). A CompileScript whose
+// caller left before its compile ended (cancelled, its deadline ran out, or refused by Stop or
+// shutdown) stores nothing and leaves the compilation, which its worker drops unless begun; it
+// publishes when that compilation ends: success false, error "compiled, but not stored: <why>"
+// (begun, or shared with a caller still waiting) or "<why>, and the source was not compiled:
+// <what ended it>" (dropped, or failed); a validate_only one that compiled, success true.
 type ScriptCompiled struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ScriptId string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
@@ -326,7 +329,11 @@ func (x *ScriptCompiled) GetError() string {
 	return ""
 }
 
-// Script execution completed.
+// Script execution completed: published by every execution that started, whatever its end (a
+// result, a script error, a breached limit, a cancel, its deadline); one stopped at the end of
+// server.shutdown_grace or whose worker died under it (its call failed ENGINE_STOPPED or
+// WORKER_CRASHED) publishes success false with its duration so far and no resource usage. One
+// that never started (refused, or still queued when its call ended) publishes nothing.
 type ScriptExecuted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ScriptId      string                 `protobuf:"bytes,1,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`

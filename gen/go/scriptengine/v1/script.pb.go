@@ -1184,9 +1184,13 @@ type PerformanceMetrics struct {
 	CacheHitRate float64 `protobuf:"fixed64,15,opt,name=cache_hit_rate,json=cacheHitRate,proto3" json:"cache_hit_rate,omitempty"`
 	// Executions waiting for an isolate.
 	QueueLength uint64 `protobuf:"varint,16,opt,name=queue_length,json=queueLength,proto3" json:"queue_length,omitempty"`
-	// Isolates in the pool.
+	// Executions the pool runs guest code for at once: its worker processes (pool.workers; 0 while
+	// the engine is stopped), each running one at a time on its thread.
 	PoolSize uint64 `protobuf:"varint,17,opt,name=pool_size,json=poolSize,proto3" json:"pool_size,omitempty"`
-	// Isolates running an execution.
+	// Executions started on the workers and not yet answered, each holding an isolate: the one running
+	// on each worker's thread and those parked there (waiting on a timer or a tool call: see
+	// pool.max_parked), registered tool runs included. Parked ones run nothing, so this may exceed
+	// pool_size: it is no count of busy threads.
 	BusyIsolates uint64 `protobuf:"varint,18,opt,name=busy_isolates,json=busyIsolates,proto3" json:"busy_isolates,omitempty"`
 	// Isolates disposed and replaced (limit hit or recycled after N executions).
 	IsolateRecycles uint64 `protobuf:"varint,19,opt,name=isolate_recycles,json=isolateRecycles,proto3" json:"isolate_recycles,omitempty"`

@@ -43,7 +43,9 @@ type ScriptServiceClient interface {
 	// with success=false; only the service's own failures and limit breaches are RPC errors.
 	ExecuteScript(ctx context.Context, in *ExecuteScriptRequest, opts ...grpc.CallOption) (*ExecuteScriptResponse, error)
 	// Compile a script and store it for later execution (a new version when the id exists).
-	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
+	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes. With a
+	// deadline, it is answered DEADLINE_EXCEEDED TIMEOUT (ErrorInfo) a little before it if its
+	// source is not compiled by then (a busy compiler); a caller that leaves stores nothing.
 	CompileScript(ctx context.Context, in *CompileScriptRequest, opts ...grpc.CallOption) (*CompileScriptResponse, error)
 	// Not in the trait: compile and execute ad-hoc source in one call, storing nothing.
 	RunScript(ctx context.Context, in *RunScriptRequest, opts ...grpc.CallOption) (*RunScriptResponse, error)
@@ -69,10 +71,11 @@ type ScriptServiceClient interface {
 	// down it changes nothing and fails with UNAVAILABLE ENGINE_STOPPED.
 	Start(ctx context.Context, in *StartRequest, opts ...grpc.CallOption) (*StartResponse, error)
 	// Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
-	// executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
-	// server.shutdown_grace (past it they are stopped: UNAVAILABLE ENGINE_STOPPED, with
-	// RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server began shutting
-	// down meanwhile). Sent while a Start is under way, it waits for it likewise.
+	// executions at once, with RetryInfo, and so calls waiting for a compiler: a RunScript "did
+	// not start", ErrorInfo started "false"; a CompileScript stored nothing) and is STOPPING while
+	// executions still run, for up to server.shutdown_grace (past it they are stopped: UNAVAILABLE
+	// ENGINE_STOPPED, with RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server
+	// began shutting down meanwhile). Sent while a Start is under way, it waits for it likewise.
 	Stop(ctx context.Context, in *StopRequest, opts ...grpc.CallOption) (*StopResponse, error)
 }
 
@@ -205,7 +208,9 @@ type ScriptServiceServer interface {
 	// with success=false; only the service's own failures and limit breaches are RPC errors.
 	ExecuteScript(context.Context, *ExecuteScriptRequest) (*ExecuteScriptResponse, error)
 	// Compile a script and store it for later execution (a new version when the id exists).
-	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
+	// RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes. With a
+	// deadline, it is answered DEADLINE_EXCEEDED TIMEOUT (ErrorInfo) a little before it if its
+	// source is not compiled by then (a busy compiler); a caller that leaves stores nothing.
 	CompileScript(context.Context, *CompileScriptRequest) (*CompileScriptResponse, error)
 	// Not in the trait: compile and execute ad-hoc source in one call, storing nothing.
 	RunScript(context.Context, *RunScriptRequest) (*RunScriptResponse, error)
@@ -231,10 +236,11 @@ type ScriptServiceServer interface {
 	// down it changes nothing and fails with UNAVAILABLE ENGINE_STOPPED.
 	Start(context.Context, *StartRequest) (*StartResponse, error)
 	// Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
-	// executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
-	// server.shutdown_grace (past it they are stopped: UNAVAILABLE ENGINE_STOPPED, with
-	// RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server began shutting
-	// down meanwhile). Sent while a Start is under way, it waits for it likewise.
+	// executions at once, with RetryInfo, and so calls waiting for a compiler: a RunScript "did
+	// not start", ErrorInfo started "false"; a CompileScript stored nothing) and is STOPPING while
+	// executions still run, for up to server.shutdown_grace (past it they are stopped: UNAVAILABLE
+	// ENGINE_STOPPED, with RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server
+	// began shutting down meanwhile). Sent while a Start is under way, it waits for it likewise.
 	Stop(context.Context, *StopRequest) (*StopResponse, error)
 	mustEmbedUnimplementedScriptServiceServer()
 }

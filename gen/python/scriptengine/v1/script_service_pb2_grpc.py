@@ -108,7 +108,9 @@ class ScriptServiceServicer:
 
     def CompileScript(self, request, context):
         """Compile a script and store it for later execution (a new version when the id exists).
-        RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
+        RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes. With a
+        deadline, it is answered DEADLINE_EXCEEDED TIMEOUT (ErrorInfo) a little before it if its
+        source is not compiled by then (a busy compiler); a caller that leaves stores nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -179,10 +181,11 @@ class ScriptServiceServicer:
 
     def Stop(self, request, context):
         """Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
-        executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
-        server.shutdown_grace (past it they are stopped: UNAVAILABLE ENGINE_STOPPED, with
-        RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server began shutting
-        down meanwhile). Sent while a Start is under way, it waits for it likewise.
+        executions at once, with RetryInfo, and so calls waiting for a compiler: a RunScript "did
+        not start", ErrorInfo started "false"; a CompileScript stored nothing) and is STOPPING while
+        executions still run, for up to server.shutdown_grace (past it they are stopped: UNAVAILABLE
+        ENGINE_STOPPED, with RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server
+        began shutting down meanwhile). Sent while a Start is under way, it waits for it likewise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -121,9 +121,12 @@ export declare const ServiceEventSchema: GenMessage<ServiceEvent>;
  * (validate_only included, success or not) and by a RunScript whose source does not compile (a
  * RunScript that compiles publishes ScriptExecuted only, keeping ad-hoc runs to one event each).
  * A source that compiled but was not stored publishes success false, error "compiled, but not
- * stored: <why>": the store refused it (past store.max_bytes, a full disk), or its caller gave up
- * (cancelled, or its deadline passed) while it compiled, published when the compile ends (a
- * validate_only one, which stores nothing anyway, publishes its compile's own outcome).
+ * stored: <why>" (the store refused it: past store.max_bytes, a full disk). A CompileScript whose
+ * caller left before its compile ended (cancelled, its deadline ran out, or refused by Stop or
+ * shutdown) stores nothing and leaves the compilation, which its worker drops unless begun; it
+ * publishes when that compilation ends: success false, error "compiled, but not stored: <why>"
+ * (begun, or shared with a caller still waiting) or "<why>, and the source was not compiled:
+ * <what ended it>" (dropped, or failed); a validate_only one that compiled, success true.
  *
  * @generated from message scriptengine.v1.ScriptCompiled
  */
@@ -161,7 +164,11 @@ export declare type ScriptCompiled = Message<"scriptengine.v1.ScriptCompiled"> &
 export declare const ScriptCompiledSchema: GenMessage<ScriptCompiled>;
 
 /**
- * Script execution completed.
+ * Script execution completed: published by every execution that started, whatever its end (a
+ * result, a script error, a breached limit, a cancel, its deadline); one stopped at the end of
+ * server.shutdown_grace or whose worker died under it (its call failed ENGINE_STOPPED or
+ * WORKER_CRASHED) publishes success false with its duration so far and no resource usage. One
+ * that never started (refused, or still queued when its call ended) publishes nothing.
  *
  * @generated from message scriptengine.v1.ScriptExecuted
  */

@@ -700,14 +700,18 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   queueLength: bigint;
 
   /**
-   * Isolates in the pool.
+   * Executions the pool runs guest code for at once: its worker processes (pool.workers; 0 while
+   * the engine is stopped), each running one at a time on its thread.
    *
    * @generated from field: uint64 pool_size = 17;
    */
   poolSize: bigint;
 
   /**
-   * Isolates running an execution.
+   * Executions started on the workers and not yet answered, each holding an isolate: the one running
+   * on each worker's thread and those parked there (waiting on a timer or a tool call: see
+   * pool.max_parked), registered tool runs included. Parked ones run nothing, so this may exceed
+   * pool_size: it is no count of busy threads.
    *
    * @generated from field: uint64 busy_isolates = 18;
    */

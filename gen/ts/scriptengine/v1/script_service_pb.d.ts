@@ -434,7 +434,9 @@ export declare const ScriptService: GenService<{
   },
   /**
    * Compile a script and store it for later execution (a new version when the id exists).
-   * RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes.
+   * RESOURCE_EXHAUSTED (resource "script_store") when the store holds store.max_bytes. With a
+   * deadline, it is answered DEADLINE_EXCEEDED TIMEOUT (ErrorInfo) a little before it if its
+   * source is not compiled by then (a busy compiler); a caller that leaves stores nothing.
    *
    * @generated from rpc scriptengine.v1.ScriptService.CompileScript
    */
@@ -532,10 +534,11 @@ export declare const ScriptService: GenService<{
   },
   /**
    * Stop the engine (admin permission): it refuses work with UNAVAILABLE ENGINE_STOPPED (queued
-   * executions at once, with RetryInfo) and is STOPPING while executions still run, for up to
-   * server.shutdown_grace (past it they are stopped: UNAVAILABLE ENGINE_STOPPED, with
-   * RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server began shutting
-   * down meanwhile). Sent while a Start is under way, it waits for it likewise.
+   * executions at once, with RetryInfo, and so calls waiting for a compiler: a RunScript "did
+   * not start", ErrorInfo started "false"; a CompileScript stored nothing) and is STOPPING while
+   * executions still run, for up to server.shutdown_grace (past it they are stopped: UNAVAILABLE
+   * ENGINE_STOPPED, with RetryInfo); it answers STOPPED once nothing runs (STOPPING if the server
+   * began shutting down meanwhile). Sent while a Start is under way, it waits for it likewise.
    *
    * @generated from rpc scriptengine.v1.ScriptService.Stop
    */
