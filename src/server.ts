@@ -160,6 +160,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, eventLag: () => bus.stats(), storedScriptBytes: () => scripts.bytes });
 
   let closing: Promise<void> | undefined;
+  // Executions a grace's end stopped once the shutdown had begun: its own drain's, and a Stop's under
+  // way then (which leaves the shutdown's own drain nothing to cut); its "stopped" line counts them.
+  let cutInShutdown = 0;
   // Stopping the engine, for shutdown and the Stop RPC alike: executions still queued fail at once
   // with a retryable ENGINE_STOPPED (their callers can go elsewhere); running ones have
   // server.shutdown_grace to finish (`drained`), past it the engine stops them at once and their
@@ -169,6 +172,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     engine.refuseQueued();
     if (await drained(config.server.shutdownGraceMs)) return { drained: true, executionsCut: 0 };
     const cut = engine.stats().active;
+    if (closing) cutInShutdown += cut;
     // What the operator otherwise never learns: the grace was too short for what was running.
     log.warn("server.shutdown_grace ended: executions still running are stopped (UNAVAILABLE ENGINE_STOPPED)", { key: "server.shutdown_grace", grace_ms: config.server.shutdownGraceMs, executions: cut });
     await engine.close({ now: true });
@@ -248,7 +252,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     announced,
     close: (signal) =>
       (closing ??= shutdown({
-        config, log, health, state, engine, self, doors: [grpcDoor, connectDoor], openCalls, openStreams, streams, drainEngine, stopHealthMonitor, unobserve, startedAt, signal,
+        config, log, health, state, engine, self, doors: [grpcDoor, connectDoor], openCalls, openStreams, streams, drainEngine, executionsCut: () => cutInShutdown, stopHealthMonitor, unobserve, startedAt, signal,
       })),
   };
 }
@@ -323,6 +327,8 @@ interface Running {
   streams: AbortController;
   /** Refuses queued executions, gives running ones until `drained` (at most the grace), then stops them. */
   drainEngine: (drained: (graceMs: number) => Promise<boolean>) => Promise<Drain>;
+  /** Executions stopped at a grace's end since the shutdown began, by its drain or a Stop's. */
+  executionsCut: () => number;
   stopHealthMonitor: () => void;
   unobserve?: () => void;
   /** For the "stopped" line: when the server started (ms), and the signal that stopped it. */
@@ -364,13 +370,15 @@ async function shutdown(s: Running): Promise<void> {
   state.sequences.close();
   // What a throttle still holds for its window's end would be lost with the process.
   flushThrottled();
+  const executionsCut = s.executionsCut();
   log.info("stopped", {
     signal: s.signal ?? null,
     uptime_ms: Date.now() - s.startedAt,
     executions: s.engine.stats().executionsTotal,
-    // Whether every call ended within server.shutdown_grace; if not, how many executions its end stopped.
-    drained: drain.drained,
-    executions_cut: drain.executionsCut,
+    // Whether every call ended within server.shutdown_grace; if not, how many executions its end
+    // stopped (a Stop's drain under way at the shutdown may have stopped them, not the shutdown's own).
+    drained: drain.drained && executionsCut === 0,
+    executions_cut: executionsCut,
   });
 }
 

@@ -156,6 +156,24 @@ const EXPECTED_KEYS = 4096;
 /** Callers the worker-kill breaker tracks at most (principals come from the configuration: bounded anyway). */
 const KILL_CALLERS = 10_000;
 
+/** An execution's tool calls (handleTool): I/O they reported, how many it made, and those at the host now (call id → tool). */
+interface ToolIo { net: number; file: number; calls: number; running: Map<number, string> }
+
+/**
+ * `stderr` with a line per tool still running at the host when the script ended (`ok`: it returned),
+ * which its end stops (a spinning tool run stopped so may cost its worker, and its caller a strike):
+ * a forgotten await is told, not only felt. Only when the lines fit `maxBytes` with what is there.
+ */
+function withStoppedToolCalls(stderr: string, running: ReadonlyMap<number, string>, ok: boolean, maxBytes: number): string {
+  if (running.size === 0) return stderr;
+  const calls = new Map<string, number>();
+  for (const name of running.values()) calls.set(name, (calls.get(name) ?? 0) + 1);
+  const when = ok ? 'returned' : 'ended';
+  const lines = [...calls].map(([name, n]) => `${n === 1 ? 'tool call' : `${n} tool calls`} "${name}" still running when the script ${when}: stopped\n`).join('');
+  const text = stderr === '' || stderr.endsWith('\n') ? stderr + lines : `${stderr}\n${lines}`;
+  return Buffer.byteLength(text) <= maxBytes ? text : stderr;
+}
+
 function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: number, cacheHit: boolean, ms: number): ExecutionOutcome {
   return {
     executionId, success: false, returnValue: undefined, stdout: '', stderr: '', executionTimeMs: ms,
@@ -851,7 +869,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // Stops this execution's tool calls when it ends; made at the first call (most executions make none).
     let toolAbort: AbortController | undefined;
     // Tool calls made (handleTool): a call reaches outside the isolate, so the execution cannot be run again.
-    let io = { net: 0, file: 0, calls: 0 };
+    let io: ToolIo = { net: 0, file: 0, calls: 0, running: new Map() };
     let cancelTimer: NodeJS.Timeout | undefined;
     let cancelledAhead = false;
     // A worker stops a cancelled execution at once unless guest code is running synchronously there;
@@ -992,7 +1010,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         returnValue,
         returnValueBytes: out.returnValueBytes,
         stdout: out.stdout.toWellFormed(),
-        stderr: out.stderr.toWellFormed(),
+        // Its tool calls still at the host stop as it ends (finish): the script is told which.
+        stderr: withStoppedToolCalls(out.stderr.toWellFormed(), io.running, out.ok, limits.maxOutputBytes),
         executionTimeMs: out.executionTimeMs,
         error: out.error && wellFormedError(out.error),
         outputTail: out.outputTail && wellFormedTail(out.outputTail),
@@ -1023,7 +1042,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   /** `byCaller`: the caller's wall time, not the tool timeout, bounds the call (`timeoutMs`). */
-  async function handleTool(w: WorkerHandle, m: ToolMsg, job: ExecuteJob, executionId: string, timeoutMs: number, byCaller: boolean, signal: AbortSignal, io: { net: number; file: number; calls: number }): Promise<void> {
+  async function handleTool(w: WorkerHandle, m: ToolMsg, job: ExecuteJob, executionId: string, timeoutMs: number, byCaller: boolean, signal: AbortSignal, io: ToolIo): Promise<void> {
     const reply = (env: object) => w.send({ t: 'toolReply', id: m.id, callId: m.callId, envelope: JSON.stringify(env) });
     const limits = job.limits;
     const cap = limits.maxToolPayloadBytes ?? MiB;
@@ -1039,9 +1058,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const onOuter = () => ctl.abort();
     signal.addEventListener('abort', onOuter, { once: true });
     let timer: NodeJS.Timeout | undefined;
+    // Told as it is (it names the tool already), not as a failure of the tool's own.
+    const timedOut = new Error(`tool "${m.name}" timed out after ${timeoutMs} ms${byCaller ? ": the calling script's time ran out" : ' (its operation_timeout)'}`);
     io.calls++;
+    io.running.set(m.callId, m.name);
     try {
-      const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(new Error(`tool "${m.name}" timed out after ${timeoutMs} ms${byCaller ? ": the calling script's time ran out" : ''}`)); }, timeoutMs); });
+      const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => { ctl.abort(); rej(timedOut); }, timeoutMs); });
       const value = await Promise.race([
         job.onToolCall(m.name, args, {
           executionId, scriptId: job.scriptId, signal: ctl.signal, timeoutMs, byCaller,
@@ -1056,10 +1078,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // Only the message crosses: host stacks (paths) never reach the script. A refusal on security
       // grounds stays one: left uncaught, it ends the execution as a security violation.
       const security = (e as { kind?: unknown } | undefined)?.kind === 'security_violation';
-      reply({ ok: false, security, refused: security, message: `tool "${m.name}" failed: ${String((e as Error)?.message ?? e).slice(0, 2000)}` });
+      reply({ ok: false, security, refused: security, message: e === timedOut ? timedOut.message : `tool "${m.name}" failed: ${String((e as Error)?.message ?? e).slice(0, 2000)}` });
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onOuter);
+      io.running.delete(m.callId);
     }
   }
 
@@ -1206,6 +1229,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       compileQueueFull: compileQueueFull(),
       poolSize: pool.length * o.isolatesPerWorker,
       busyIsolates: pool.reduce((n, w) => n + w.running, 0),
+      parkedExecutions: pool.reduce((n, w) => n + w.parked.size, 0),
       workers: pool.length,
       isolateRecycles: c.recyclesOfDead + pool.reduce((n, w) => n + w.recycles, 0),
       workerRestarts: c.workerRestarts,

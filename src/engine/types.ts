@@ -337,6 +337,8 @@ export interface EngineStats {
   compileQueueFull: boolean;
   poolSize: number;
   busyIsolates: number;
+  /** Of busyIsolates, those parked (waiting on a tool or a timer, holding no thread): busy minus these run now. */
+  parkedExecutions: number;
   workers: number;
   isolateRecycles: number;
   workerRestarts: number;

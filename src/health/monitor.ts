@@ -30,7 +30,9 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
   const { healthCheck, pool } = config;
   const storeRatio = config.store.maxBytes > 0 ? storeBytes / config.store.maxBytes : 0;
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
-  const saturated = stats.poolSize > 0 && stats.busyIsolates >= stats.poolSize;
+  // Parked executions hold no thread (a worker runs others meanwhile): only those running fill the pool.
+  const running = stats.busyIsolates - stats.parkedExecutions;
+  const saturated = stats.poolSize > 0 && running >= stats.poolSize;
   // Full, new executions are refused QUEUE_FULL: DEGRADED whatever the ratio (1 included). A queue
   // of max_queue 0 is full, empty, whenever the pool is saturated: it refuses every execution then.
   const queueFull = stats.queueLength >= pool.maxQueue && (stats.queueLength > 0 || saturated);
@@ -43,7 +45,7 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
       ? {
           name: "pool",
           status: saturated && (stats.queueLength > 0 || queueFull) ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
-          message: `${stats.busyIsolates}/${stats.poolSize} isolates busy, ${count(stats.workers, "worker")}`,
+          message: `${running}/${stats.poolSize} isolates busy${stats.parkedExecutions > 0 ? ` (and ${stats.parkedExecutions} parked)` : ""}, ${count(stats.workers, "worker")}`,
         }
       : // Stop stops the workers (Start spawns them again): the pool says so, not that it is healthy.
         { name: "pool", status: POOL_STATUS[stats.state], message: `${stats.state}: ${count(stats.workers, "worker")}` },

@@ -48,7 +48,7 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
   const restarts = meter.createObservableCounter(METRIC_WORKER_RESTARTS, {
     description: "Worker processes killed and replaced: a crash, a hang, memory, or to stop a script holding its thread past its time or cancelled by its caller (a script's own limit breach included)",
   });
-  const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates in the pool by state (busy, idle)" });
+  const isolates = meter.createObservableGauge(METRIC_POOL_ISOLATES, { description: "Isolates by state: busy (running an execution), parked (holding one waiting on a tool or timer), idle (room to run one)" });
   const queue = meter.createObservableGauge(METRIC_QUEUE_LENGTH, { description: "Executions waiting for an isolate" });
   const compiles = meter.createObservableGauge(METRIC_COMPILE_QUEUE_LENGTH, {
     description: "Compilations of new sources compiling or waiting for a worker, by state: waited (a caller waits; at most pool.max_queue) or abandoned (their callers left)",
@@ -76,8 +76,11 @@ export function observeServer(meter: Meter, sources: ObservedSources): () => voi
     result.observe(misses, s.cacheMisses);
     result.observe(recycles, s.isolateRecycles);
     result.observe(restarts, s.workerRestarts);
-    result.observe(isolates, s.busyIsolates, { state: "busy" });
-    result.observe(isolates, Math.max(0, s.poolSize - s.busyIsolates), { state: "idle" });
+    // Parked executions hold an isolate each but no thread: they are neither busy nor idle room.
+    const running = s.busyIsolates - (s.parkedExecutions ?? 0);
+    result.observe(isolates, running, { state: "busy" });
+    result.observe(isolates, s.parkedExecutions ?? 0, { state: "parked" });
+    result.observe(isolates, Math.max(0, s.poolSize - running), { state: "idle" });
     result.observe(queue, s.queueLength);
     result.observe(compiles, s.compilesInFlight, { state: "waited" });
     result.observe(compiles, s.compilesAbandoned, { state: "abandoned" });

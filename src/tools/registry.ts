@@ -255,6 +255,20 @@ function lineCount(source: string): number {
   return n;
 }
 
+/**
+ * A tool run's breach of its limits as the tool's, not "the script's" (the worker words every run's
+ * so); a wall-clock timeout at `deadline` (the call's tool timeout, its operation_timeout, or the time
+ * its calling script left it), when that set its limit of `wallMs`, names it. Other messages are as they are.
+ */
+function toolBreachMessage(message: string, wallMs: number, deadline?: string): string {
+  const wall = /^the script exceeded its wall-clock limit of (\d+) ms/.exec(message);
+  if (wall && deadline && Number(wall[1]) === wallMs) {
+    const named = deadline.startsWith("the call's") ? `${deadline} (operation_timeout)` : deadline;
+    return `the tool exceeded ${named}${message.slice(wall[0].length)}`;
+  }
+  return message.replace(/^the script exceeded its /, "the tool exceeded its ");
+}
+
 /** Numbers this process's tool runs (their execution ids). */
 let toolRunSeq = 0;
 
@@ -488,10 +502,17 @@ export class ToolRegistry {
       },
       signal,
     );
-    // Told as a share of its caller's time only when that time made its budget smaller.
-    if (cpuBudgetMs(limits) >= cpuBudgetMs(own)) return outcome;
-    // The request's tool timeout (its operation_timeout) or the caller's remaining time set the deadline.
+    // The request's tool timeout (its operation_timeout) or the caller's remaining time set the deadline
+    // when it is no longer than the tool's own limit.
+    const byDeadline = deadlineMs <= own.wallTimeoutMs;
     const left = options.deadlineByCaller === false ? `the call's ${limits.wallTimeoutMs} ms tool timeout` : `the ${limits.wallTimeoutMs} ms its calling script left it`;
-    return outcome.then((o) => (o.error?.limit === "cpu_time" ? { ...o, error: { ...o.error, message: cpuShareOfDeadline(o.error.message, limits, "the tool", left) } } : o));
+    // Told as a share of its caller's time only when that time made its budget smaller.
+    const shareOfDeadline = cpuBudgetMs(limits) < cpuBudgetMs(own);
+    return outcome.then((o) => {
+      if (!o.error) return o;
+      let message = o.error.limit === "cpu_time" && shareOfDeadline ? cpuShareOfDeadline(o.error.message, limits, "the tool", left) : o.error.message;
+      if (o.error.kind === "timeout" || o.error.kind === "memory_limit") message = toolBreachMessage(message, limits.wallTimeoutMs, byDeadline ? left : undefined);
+      return message === o.error.message ? o : { ...o, error: { ...o.error, message } };
+    });
   }
 }

@@ -22,7 +22,7 @@ it("a worker restart just before SIGTERM is in the last export, with the other f
     expect(lastExported(collector, "scriptengine.worker.restarts").map(valueOf)).toEqual([1]);
     expect(lastExported(collector, "scriptengine.queue.length").map(valueOf)).toEqual([0]);
     expect(lastExported(collector, "scriptengine.cache.misses").map(valueOf)).toEqual([1]);
-    expect(lastExported(collector, "scriptengine.pool.isolates").map((p) => attributeOf(p, "state")).sort()).toEqual(["busy", "idle"]);
+    expect(lastExported(collector, "scriptengine.pool.isolates").map((p) => attributeOf(p, "state")).sort()).toEqual(["busy", "idle", "parked"]);
   } finally {
     client.close();
     await server.stop("SIGKILL");

@@ -64,7 +64,7 @@ it("a busy tool its caller's time cuts is stopped by its share of that time, and
 
 it("a busy tool its caller leaves all of its own time is stopped by its own budget", { timeout: 120_000 }, async () => {
   // A Development caller with 20 s: the tool runs at its own level, Safe, with its own 10 s.
-  expect(await callBusy(20_000, SecurityLevel.DEVELOPMENT)).toBe('tool "busy" failed: TimeoutError: the script exceeded its CPU time limit of 1000 ms');
+  expect(await callBusy(20_000, SecurityLevel.DEVELOPMENT)).toBe('tool "busy" failed: TimeoutError: the tool exceeded its CPU time limit of 1000 ms');
 });
 
 it("a busy tool the request's tool timeout cuts is told that timeout, not its caller's time", { timeout: 120_000 }, async () => {

@@ -54,7 +54,7 @@ it("eight calls at once of a tool spinning to its limits each end in a ToolError
   expect(r.result?.success).toBe(true);
   const messages = r.result?.returnValue?.kind.case === "listValue" ? r.result.returnValue.kind.value.values.map((v) => String(v.kind.value)) : [];
   expect(messages).toHaveLength(8);
-  for (const m of messages) expect(m).toMatch(/^tool "spin" failed: (TimeoutError: the tool used its CPU share|tool "spin" timed out after \d+ ms: the calling script's time ran out|the tool run waited \d+ ms for other tool runs on its worker)/);
+  for (const m of messages) expect(m).toMatch(/^tool "spin" (failed: TimeoutError: the tool used its CPU share|timed out after \d+ ms: the calling script's time ran out|failed: the tool run waited \d+ ms for other tool runs on its worker)/);
   // The first had its call's whole time; the next one only what was left of it once the first was done.
   expect(messages[0]).toMatch(/its calling script left it/);
   expect(messages[1]).toMatch(/left of its call after it waited \d+ ms for other tool runs on its worker|timed out/);

@@ -41,7 +41,8 @@ export function metricsView(m: PerformanceMetrics): string {
     // Refusals are no executions (nor in the success rate): said beside them, when there are any.
     ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})${m.rejectedExecutions > 0n ? ` · ${m.rejectedExecutions} refused` : ""}`],
     ["latency", `p50 ${fmtDuration(m.latencyP50)} · p95 ${fmtDuration(m.latencyP95)} · p99 ${fmtDuration(m.latencyP99)} · avg ${fmtDuration(m.averageExecutionTime)}`],
-    ["pool", `${m.busyIsolates}/${m.poolSize} isolates busy · queue ${m.queueLength} · active ${m.activeConnections}`],
+    // Parked executions hold isolates without running: more of those than workers is no overload.
+    ["pool", `${count(m.poolSize, "worker")} · ${count(m.busyIsolates, "isolate")} in use (running or parked) · queue ${m.queueLength} · active ${m.activeConnections}`],
     // Shown only when there are compilations: most of the time there are none.
     ...(m.compileQueueLength + m.abandonedCompilations > 0n
       ? [["compiling", `${count(m.compileQueueLength, "compilation")} waited for · ${m.abandonedCompilations} abandoned · ${m.rejectedCompilations} refused`] as [string, string]]

@@ -1,0 +1,25 @@
+// Executions parked on a tool or a timer hold an isolate each but no thread: the worker runs others
+// meanwhile. Health counted them as busy isolates: eight parked scripts on two workers read "8/2
+// isolates busy" and a saturated pool, DEGRADED as soon as anything queued behind running work
+// that was not there.
+import { expect, it } from "vitest";
+import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
+import { loadConfig } from "../../src/config/load.ts";
+import { components } from "../../src/health/monitor.ts";
+import { engineStats } from "../helpers/engine-stats.ts";
+
+const config = loadConfig({ env: {}, argv: ["--set", "pool.max_queue=4"] }).config;
+const pool = (busy: number, parked: number, queued: number) =>
+  components(engineStats({ poolSize: 2, workers: 2, busyIsolates: busy, parkedExecutions: parked, queueLength: queued, active: busy }), config, 0, undefined).find((c) => c.name === "pool")!;
+
+it("parked executions are told apart and do not saturate the pool", () => {
+  const p = pool(8, 8, 1);
+  expect(p.message).toBe("0/2 isolates busy (and 8 parked), 2 workers");
+  expect(p.status).toBe(ServiceStatus.HEALTHY);
+});
+
+it("running ones still do", () => {
+  const p = pool(3, 1, 1);
+  expect(p.message).toBe("2/2 isolates busy (and 1 parked), 2 workers");
+  expect(p.status).toBe(ServiceStatus.DEGRADED);
+});
