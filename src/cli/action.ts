@@ -21,7 +21,7 @@ export function optionsOf<T>(cmd: Command): T & GlobalOptions {
 }
 
 /** Runs `fn` with a client, closing it afterwards. */
-export async function withClient<T>(o: GlobalOptions, fn: (client: ScriptEngineClient) => Promise<T>, extra?: { executionTimeoutMs?: number }): Promise<T> {
+export async function withClient<T>(o: GlobalOptions, fn: (client: ScriptEngineClient) => Promise<T>, extra?: { executionTimeoutMs?: number; waitSetBy?: string }): Promise<T> {
   const { client } = connect(o, extra);
   try {
     return await fn(client);

@@ -56,7 +56,9 @@ export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = pro
   if (!TRANSPORTS.includes(transport)) throw new CliError(`--transport must be one of ${TRANSPORTS.join(", ")}, got ${JSON.stringify(transport)}`);
   const address = o.address ?? (env.SE_ADDRESS || (transport === "grpc-js" ? "127.0.0.1:50051" : "127.0.0.1:8080"));
   checkAddress(address, o.address !== undefined ? "--address" : "SE_ADDRESS", transport !== "grpc-js");
-  const token = o.token ?? env.SE_TOKEN ?? undefined;
+  // `--token "$TOKEN"` with TOKEN unset overrode SE_TOKEN and sent no credential at all.
+  if (o.token === "") throw new CliError("--token is empty: give a token, or leave the flag out (SE_TOKEN)");
+  const token = o.token ?? (env.SE_TOKEN || undefined);
   if (token) checkToken(token);
   // An empty flag silently meant "no TLS" or "no client certificate"; an empty variable is unset.
   for (const [flag, value] of [["--ca", o.ca], ["--cert", o.cert], ["--key", o.key]] as const) {
@@ -81,14 +83,38 @@ export function resolveConnection(o: GlobalOptions, env: NodeJS.ProcessEnv = pro
   return { transport, address, token, tls: tlsOn ? material : undefined };
 }
 
-export function connect(o: GlobalOptions, extra: { executionTimeoutMs?: number } = {}): { client: ScriptEngineClient; address: string } {
+/** How long a one-shot call waits for the server's answer, by default. */
+export const ANSWER_WAIT_MS = 15_000;
+
+/**
+ * SE_ANSWER_WAIT_MS overrides ANSWER_WAIT_MS (a slow link; tests of a server that never answers):
+ * the deadline of the one-shot calls, and how long `run`/`exec` wait for a sign of life (see
+ * commands/scripts.ts).
+ */
+export function answerWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.SE_ANSWER_WAIT_MS?.trim();
+  if (!v) return ANSWER_WAIT_MS;
+  const ms = Number(v);
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new CliError(`SE_ANSWER_WAIT_MS must be a positive whole number of milliseconds, got ${JSON.stringify(env.SE_ANSWER_WAIT_MS)}`);
+  return ms;
+}
+
+let lastCallWait: { ms: number; setBy: string } | undefined;
+/** The deadline the last client built gave its calls, and what sets it: what a DEADLINE_EXCEEDED of our own waited. */
+export const callWait = () => lastCallWait;
+
+/** `waitSetBy`: what sets executionTimeoutMs, for the message when it passes unanswered. */
+export function connect(o: GlobalOptions, extra: { executionTimeoutMs?: number; waitSetBy?: string } = {}): { client: ScriptEngineClient; address: string } {
   const c = resolveConnection(o);
+  const defaultTimeoutMs = answerWaitMs();
+  lastCallWait =
+    extra.executionTimeoutMs === undefined ? { ms: defaultTimeoutMs, setBy: "SE_ANSWER_WAIT_MS sets the wait, ms" } : { ms: extra.executionTimeoutMs, setBy: extra.waitSetBy ?? "the command's deadline" };
   const client = createScriptEngineClient({
     address: c.address,
     transport: c.transport,
     token: c.token,
     tls: c.tls,
-    defaultTimeoutMs: 15_000,
+    defaultTimeoutMs,
     executionTimeoutMs: extra.executionTimeoutMs,
     // One quick retry for idempotent reads; a CLI should fail fast when the server is down.
     retry: { maxAttempts: 2, initialBackoffMs: 100, maxBackoffMs: 500 },

@@ -60,6 +60,11 @@ const BY_CODE: Partial<Record<Code, number>> = {
 /** OpenSSL's errors for a first reply that is not a TLS record: the server speaks plaintext. */
 const PLAINTEXT_REPLY = /SSL routines:[^:]*:(wrong version number|packet length too long|http request)/i;
 
+/** The TLS 1.3 alert (116) of a server that wants a client certificate and got none. */
+const CERTIFICATE_REQUIRED = /alert certificate required/i;
+/** TLS alerts of a server that refused the client certificate given (unknown CA 48, bad 42, unknown 46, ...). */
+const CERTIFICATE_REFUSED = /alert (unknown ca|bad certificate|certificate unknown|unsupported certificate|certificate revoked|certificate expired|decrypt error)/i;
+
 let interruptedByUser = false;
 /** Notes that SIGINT/SIGTERM arrived: only then is a CANCELLED call the user's doing (exit 130). */
 export function noteInterrupted(): void {
@@ -92,12 +97,16 @@ export function connectionFailed(err: unknown): boolean {
   return !e.reason && (e.code === Code.Unavailable || (e.code === Code.Canceled && !interruptedByUser));
 }
 
+/** A wait as the messages say it: "15 s", "500 ms". */
+export const waitText = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
 /**
  * The exit code and the single line to print for anything a command threw. `probe`: what probing
  * the address found after a connection failed (see port-probe.ts); `http2OnlyPort`: an HTTP
- * transport reached an HTTP/2-only server; `tlsPort`: a plaintext connection reached a TLS server.
+ * transport reached an HTTP/2-only server; `tlsPort`: a plaintext connection reached a TLS server;
+ * `clientCert`: the call presented one (--cert); `wait`: the client's own deadline, and what sets it.
  */
-export function describeError(err: unknown, address: string, probe: { http2OnlyPort?: boolean; tlsPort?: boolean } = {}): { exitCode: number; line: string } {
+export function describeError(err: unknown, address: string, probe: { http2OnlyPort?: boolean; tlsPort?: boolean; clientCert?: boolean; wait?: { ms: number; setBy: string } } = {}): { exitCode: number; line: string } {
   if (err instanceof CliError) return { exitCode: err.exitCode, line: err.message };
   if (err instanceof ScriptEngineError || err instanceof ConnectError) {
     const e = toScriptEngineError(err);
@@ -112,10 +121,26 @@ export function describeError(err: unknown, address: string, probe: { http2OnlyP
     let message = e.rawMessage.replace(/\s+/g, " ").trim().replace(/\s*Resolution note:$/, "");
     // grpc-js adds its internals to a deadline: "Deadline exceeded after 14.994s,LB pick: 0.001s,remote_addr=…".
     if (e.code === Code.DeadlineExceeded) message = message.replace(/^(Deadline exceeded after [\d.]+s),.*$/, "$1");
+    // The server's own limits come with a reason (TIMEOUT); a bare DEADLINE_EXCEEDED is the client's
+    // deadline, one the user did not set (15 s), passing without an answer: the server is not
+    // serving (3), as `metrics --watch` says, not a limit of the command's (6).
+    if (e.code === Code.DeadlineExceeded && !e.reason) {
+      exitCode = EXIT.UNAVAILABLE;
+      message = `no answer from ${address}${probe.wait ? ` within ${waitText(probe.wait.ms)} (${probe.wait.setBy})` : ""}`;
+    }
     // OpenSSL's answer to a plaintext reply ("…:wrong version number:../deps/openssl/…") says
     // nothing an operator can act on: say what it means, as the opposite case does.
     if ((e.code === Code.Unavailable || reset) && !e.reason && PLAINTEXT_REPLY.test(message)) {
       message = `the TLS handshake failed: the server does not speak TLS (${/^https:/i.test(address) ? "use an http:// address" : "drop --tls and any --ca, --cert, SE_TLS, SE_CA, SE_CERT"})`;
+    }
+    // A refused client certificate is OpenSSL's alert text, or (grpc-js, or a server that resets the
+    // connection after the handshake) no detail at all.
+    else if ((e.code === Code.Unavailable || reset) && !e.reason && CERTIFICATE_REQUIRED.test(message)) {
+      message = "the TLS handshake failed: the server requires a client certificate (add --cert FILE --key FILE, or SE_CERT, SE_KEY)";
+    } else if ((e.code === Code.Unavailable || reset) && !e.reason && CERTIFICATE_REFUSED.test(message)) {
+      message = "the TLS handshake failed: the server refused the client certificate (--cert): is it signed by a CA the server trusts?";
+    } else if ((e.code === Code.Unavailable || reset) && !e.reason && probe.clientCert && /ECONNRESET|Failed to connect|socket hang up|closed before the server answered/i.test(message)) {
+      message += " (with --cert: the server may have refused the client certificate; is it signed by a CA the server trusts?)";
     }
     if ((e.code === Code.Unavailable || reset) && !e.reason) message = `cannot reach ${address}: ${message}`;
     if (e.code === Code.Unavailable && (probe.http2OnlyPort || nodeCode(e.cause)?.startsWith("HPE_"))) message += " (not an HTTP server: is this the gRPC port? the HTTP transports take the HTTP port)";

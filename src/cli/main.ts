@@ -1,12 +1,12 @@
 // `scriptengine`: the operator's command line, built on the TypeScript SDK (clients/ts).
 // Human tables by default, --json for machines, exit codes in ./exit.ts, errors in one line.
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { CliError, EXIT, connectionFailed, cutBeforeAnswer, describeError } from "./exit.ts";
 import { speaksHttp2First, speaksTls } from "./port-probe.ts";
 import { lastExitCode } from "./action.ts";
 import { handleStderrErrors, handleStdoutErrors, printable } from "./output.ts";
 import { outputTailText } from "./output-tail.ts";
-import { resolveConnection, type GlobalOptions } from "./connection.ts";
+import { callWait, resolveConnection, type GlobalOptions } from "./connection.ts";
 import { handleSignals, interruptionCode } from "./signals.ts";
 import { scriptCommands } from "./commands/scripts.ts";
 import { statusCommands } from "./commands/status.ts";
@@ -33,7 +33,8 @@ export function buildProgram(): Command {
     // SE_ADDRESS and SE_TRANSPORT are read in connection.ts, where an empty variable is unset
     // but an empty flag is refused (commander's .env() would copy the empty variable into the flag).
     .option("-a, --address <host:port>", "server address (gRPC port for grpc-js, HTTP port otherwise) (env: SE_ADDRESS)")
-    .addOption(new Option("-t, --token <token>", "bearer token / API key").env("SE_TOKEN"))
+    // Not commander's .env() either: an empty SE_TOKEN is unset, an empty --token a mistake (connection.ts).
+    .option("-t, --token <token>", "bearer token / API key (env: SE_TOKEN)")
     .option("--transport <name>", "grpc-js | connect | grpc-web | grpc-http2 (env: SE_TRANSPORT)")
     .option("--tls", "use TLS (system roots unless --ca)")
     .option("--ca <file>", "PEM CA bundle to trust (implies --tls)")
@@ -88,9 +89,11 @@ export async function main(argv: string[]): Promise<number> {
     let address = "";
     let http2OnlyPort = false;
     let tlsPort = false;
+    let clientCert = false;
     try {
       const c = resolveConnection(program.opts() as GlobalOptions);
       address = c.address;
+      clientCert = typeof c.tls === "object" && c.tls.cert !== undefined;
       // An HTTP transport aimed at the gRPC port may be cut off before the server's answer shows it.
       if (cutBeforeAnswer(err) && c.transport !== "grpc-js" && !c.tls) http2OnlyPort = await speaksHttp2First(address);
       // A TLS port reached in plaintext closes the connection like a server that is not there.
@@ -98,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch {
       /* the error below says what is wrong */
     }
-    const { exitCode: code, line } = describeError(err, address, { http2OnlyPort, tlsPort });
+    const { exitCode: code, line } = describeError(err, address, { http2OnlyPort, tlsPort, clientCert, wait: callWait() });
     // The line often quotes the server (a compile error quotes the script): shown printable.
     process.stderr.write(`scriptengine: ${printable(line)}\n${outputTailText(err)}`);
     return interruptionCode() ?? code;

@@ -1,8 +1,20 @@
 // events [--type T ...] [--after SEQ]: a live tail until Ctrl-C (resumes after a dropped connection).
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { EventsLostSchema, LossReason, MigrationState, ServiceEventSchema, ServiceStatus, type EventsLost, type MigrationCompleted, type ServiceEvent } from "../../../clients/ts/src/index.ts";
+import {
+  EventsLostSchema,
+  LossReason,
+  MigrationState,
+  ScriptEngineClient,
+  ServiceEventSchema,
+  ServiceStatus,
+  toScriptEngineError,
+  type EventsLost,
+  type MigrationCompleted,
+  type ServiceEvent,
+} from "../../../clients/ts/src/index.ts";
 import { action, interrupted, optionsOf, withClient } from "../action.ts";
+import { OutageClock, outageWindowMs, reportingStreamFailures } from "../outage.ts";
 import { unsignedArg } from "../input.ts";
 import { enumName, err, fmtDuration, fmtTime, json, out, printable } from "../output.ts";
 
@@ -84,13 +96,25 @@ export function eventCommands(program: Command): void {
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf<{ type?: string[]; after?: bigint }>(cmd);
+        const windowMs = outageWindowMs();
         const stop = interrupted();
+        // An outage ends the view once it has lasted the window (SE_WATCH_RETRY_MS, 10 s), as for
+        // `metrics --watch`: the SDK's count of reconnects alone (10, at this client's 100-500 ms
+        // backoff) gave up about 3 s after the server went away, which a slow restart outlasts.
+        const outage = new AbortController();
+        let outageError: unknown;
+        const clock = new OutageClock(windowMs, (last) => {
+          outageError = last;
+          outage.abort();
+        });
         try {
           await withClient(o, async (c) => {
-            const events = c.subscribe({
+            const watched = new ScriptEngineClient(reportingStreamFailures(c.transport, clock), { retry: { maxAttempts: 1, initialBackoffMs: 100, maxBackoffMs: 500 } });
+            const events = watched.subscribe({
               eventTypes: o.type ?? [],
               afterSequence: o.after,
-              signal: stop.signal,
+              signal: AbortSignal.any([stop.signal, outage.signal]),
+              maxReconnects: Number.MAX_SAFE_INTEGER, // the clock decides
               // A RESTART notice on a stream that asked for more than its latest is about an unknown
               // sequence: the one the SDK asked for, which after a shutdown's resume point may be
               // later than the last event shown. --json: the notice goes in the NDJSON stream, where
@@ -103,6 +127,7 @@ export function eventCommands(program: Command): void {
                 else err(lostNotice(lost, unknown)!);
               },
               onStarted: (s) => {
+                clock.up();
                 if (!o.json) err(`subscribed ${s.subscriptionId} (retained ${s.oldestSequence}..${s.latestSequence}); Ctrl-C to stop`);
               },
             });
@@ -112,10 +137,12 @@ export function eventCommands(program: Command): void {
             }
           });
         } catch (e) {
-          if (!stop.signal.aborted) throw e;
+          if (!stop.signal.aborted && !outage.signal.aborted) throw e;
         } finally {
+          clock.up();
           stop.dispose();
         }
+        if (outage.signal.aborted && !stop.signal.aborted) throw toScriptEngineError(outageError);
       }),
     );
 }

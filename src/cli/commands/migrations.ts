@@ -19,6 +19,7 @@ import {
   type MigrationResult,
 } from "../../../clients/ts/src/index.ts";
 import { action, optionsOf, withClient } from "../action.ts";
+import { holdForLiveView, userStop } from "../signals.ts";
 import { CliError, EXIT } from "../exit.ts";
 import { count, enumName, err, fmtDuration, fmtTime, json, out, pairs, printable, table } from "../output.ts";
 import { progressBar } from "../progress.ts";
@@ -136,9 +137,15 @@ export function migrationCommands(program: Command): void {
         const results: MigrationResult[] = [];
         const tty = Boolean(process.stderr.isTTY) && !o.json;
         const bar = tty ? progressBar(process.stderr) : undefined;
+        // Ctrl-C stops the run (a second one leaves at once), then says what was done: the tools
+        // migrated so far stay registered, and nothing was printed about them. (A reader that
+        // leaves, `| head`, does not stop it: the run goes on quietly, as before.)
+        const release = holdForLiveView();
+        let total = 0;
         try {
           await withClient(o, async (c) => {
-            for await (const msg of c.migrations.migrateDirectory({ directory, config, recursive: Boolean(o.recursive) }, { timeoutMs: 3_600_000 })) {
+            for await (const msg of c.migrations.migrateDirectory({ directory, config, recursive: Boolean(o.recursive) }, { timeoutMs: 3_600_000, signal: userStop })) {
+              total = msg.total;
               if (msg.result) results.push(msg.result);
               const tool = msg.result?.toolName ?? "";
               if (bar) bar.update(msg.done, msg.total, tool);
@@ -146,14 +153,22 @@ export function migrationCommands(program: Command): void {
               else if (msg.result) err(`[${msg.done}/${msg.total}] ${tool} ${enumName(MigrationState, msg.result.status)}`);
             }
           });
+        } catch (e) {
+          if (!userStop.aborted) throw e;
         } finally {
           bar?.stop();
+          release();
         }
         const failed = results.filter((r) => !ok(r)).length;
         if (!o.json) {
           if (results.length > 0) out(resultRows(results));
           resultErrors(results, true);
           out(`${count(results.length, "tool")}: ${results.length - failed} ok, ${failed} failed`);
+        }
+        if (userStop.aborted) {
+          // The server may have finished one more than was shown before the stream was cut.
+          const kept = config.dryRun ? "a dry run: nothing was changed" : "the tools migrated are kept (scriptengine migrations list; rollback TOOL undoes one), and the server may have finished one more";
+          err(`scriptengine: interrupted after ${results.length} of ${total || "?"} tools; ${kept}`);
         }
         return failed > 0 ? EXIT.FAILED : EXIT.OK;
       }),

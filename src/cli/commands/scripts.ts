@@ -10,11 +10,14 @@ import {
   ScriptLanguage,
   SecurityLevel,
   Severity,
+  TimeoutError,
   jsonOf,
   type ExecutionResult,
+  type ScriptEngineClient,
 } from "../../../clients/ts/src/index.ts";
 import { action, optionsOf, withClient } from "../action.ts";
-import { CliError, EXIT } from "../exit.ts";
+import { answerWaitMs, resolveConnection } from "../connection.ts";
+import { CliError, EXIT, waitText } from "../exit.ts";
 import { MAX_TIMER_MS, durationMs, exactIntegers, readSource, unsignedArg } from "../input.ts";
 import { err, errLines, fmtBytes, fmtDuration, json, out, pairs, printableLines, table } from "../output.ts";
 import { checkProfilePath, saveProfile } from "../profile.ts";
@@ -45,6 +48,50 @@ const MAX_DEADLINE_MS = 99_999_999;
  */
 const executionDeadlineMs = (timeoutMs: number | undefined) => Math.min(timeoutMs ? timeoutMs + DEADLINE_MARGIN_MS : MAX_DEADLINE_MS, MAX_DEADLINE_MS);
 
+/** What the execution's deadline is, for the message when it passes unanswered (see exit.ts). */
+const deadlineSetBy = (timeoutMs: number | undefined) => (timeoutMs ? "--timeout and 10 s more for the server's answer" : "the longest deadline a call can carry");
+
+/**
+ * Runs an execution call while checking that the server answers at all. Its deadline is long (the
+ * server's limits decide, or --timeout), and grpc-js and Connect have no liveness check before a
+ * connection's first answer: a server that took the connection but never answered (frozen, a wedged
+ * proxy) held `run` for hours. While the call is pending, every SE_ANSWER_WAIT_MS (15 s) the public
+ * grpc.health.v1 check goes out; any answer, an error too, is a sign of life, and one left unanswered
+ * for that long ends the command as not serving (exit 3).
+ */
+async function whileAnswering<T>(client: ScriptEngineClient, address: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const waitMs = answerWaitMs();
+  const callStop = new AbortController();
+  const watchStop = new AbortController();
+  let silent: CliError | undefined;
+  const watch = async () => {
+    while (!watchStop.signal.aborted) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, waitMs);
+        watchStop.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+      });
+      if (watchStop.signal.aborted) return;
+      try {
+        await client.standardHealth("", { timeoutMs: waitMs, signal: watchStop.signal });
+      } catch (e) {
+        if (watchStop.signal.aborted || !(e instanceof TimeoutError) || e.reason) continue;
+        silent = new CliError(`DEADLINE_EXCEEDED: no answer from ${address}: a health check went unanswered for ${waitText(waitMs)} while the call was pending (SE_ANSWER_WAIT_MS sets the wait, ms)`, EXIT.UNAVAILABLE);
+        callStop.abort();
+        return;
+      }
+    }
+  };
+  const watching = watch();
+  try {
+    return await call(callStop.signal);
+  } catch (e) {
+    throw silent ?? e;
+  } finally {
+    watchStop.abort();
+    await watching;
+  }
+}
+
 const LEVELS = { safe: SecurityLevel.SAFE, production: SecurityLevel.PRODUCTION, development: SecurityLevel.DEVELOPMENT } as const;
 
 const NOT_AN_OBJECT = "--args must be a JSON object, e.g. '{\"name\":\"Ada\"}'";
@@ -67,8 +114,34 @@ function checkDepth(text: string): void {
   if (name !== undefined) throw new CliError(`--args ${JSON.stringify(name)} nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects, the most the server takes`);
 }
 
+/**
+ * Node decodes the command line lossily: bytes that are not UTF-8 become U+FFFD, and a JSON "\ud800"
+ * escape parses to a lone surrogate that the wire turns into U+FFFD. Either silently changed what
+ * the script got; refused, naming the offset, as for script files and stdin.
+ */
+function checkDecoded(text: string, flag: string): void {
+  const at = text.search(/\uFFFD|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  if (at < 0) return;
+  throw text[at] === "\uFFFD"
+    ? new CliError(`${flag} is not valid UTF-8 at offset ${at} (or holds U+FFFD): give text in UTF-8`)
+    : new CliError(`${flag} holds a lone surrogate (U+${text.charCodeAt(at).toString(16).toUpperCase()}) at offset ${at}, which is no character: the script would get U+FFFD`);
+}
+
+/** Lone surrogates in the parsed --args (a JSON "\ud800" escape), as checkDecoded. */
+function loneSurrogate(v: unknown): string | undefined {
+  if (typeof v === "string") return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(v)?.[0];
+  if (v !== null && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      const found = loneSurrogate(k) ?? loneSurrogate(x);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function parseArgs(text: string | undefined): Record<string, JsonValue> {
   if (text === undefined) return {};
+  checkDecoded(text, "--args");
   checkDepth(text);
   let v: unknown;
   try {
@@ -78,6 +151,8 @@ function parseArgs(text: string | undefined): Record<string, JsonValue> {
     throw new CliError(`--args is not JSON: ${(e as Error).message}`);
   }
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CliError(NOT_AN_OBJECT);
+  const lone = loneSurrogate(v);
+  if (lone) throw new CliError(`--args holds a lone surrogate (\\u${lone.charCodeAt(0).toString(16)}), which is no character: the script would get U+FFFD`);
   return v as Record<string, JsonValue>;
 }
 
@@ -87,10 +162,16 @@ function executionContext(o: ExecOptions) {
   for (const kv of o.env ?? []) {
     const i = kv.indexOf("=");
     if (i <= 0) throw new CliError(`--env expects NAME=VALUE, got ${JSON.stringify(kv)}`);
-    environment[kv.slice(0, i)] = kv.slice(i + 1);
+    const name = kv.slice(0, i);
+    // As for --metadata: a name given twice is a usage error, not a silent overwrite.
+    if (Object.hasOwn(environment, name)) throw new CliError(`--env ${name} given twice`);
+    checkDecoded(kv, `--env ${name}`);
+    environment[name] = kv.slice(i + 1);
   }
+  // An empty --timeout ran with the server's default, silently (`--timeout "$T"` with T unset).
+  if (o.timeout === "") throw new CliError("--timeout is empty: give a duration such as 5s, or leave the flag out");
   // The client's deadline (timeout + margin) must fit a timer too.
-  const timeoutMs = o.timeout ? durationMs(o.timeout, "--timeout", MAX_TIMER_MS - DEADLINE_MARGIN_MS) : undefined;
+  const timeoutMs = o.timeout !== undefined ? durationMs(o.timeout, "--timeout", MAX_TIMER_MS - DEADLINE_MARGIN_MS) : undefined;
   return {
     timeoutMs,
     context: {
@@ -167,26 +248,33 @@ export function scriptCommands(program: Command): void {
       const { source, name, typescript } = readSource(file);
       const { context, timeoutMs } = executionContext(o);
       const args = parseArgs(o.args);
+      const address = resolveConnection(o).address;
       const result = await withClient(
         o,
-        (c) => c.runScript(source, args, { context, compilation: { name, language: typescript ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT } }),
-        { executionTimeoutMs: executionDeadlineMs(timeoutMs) },
+        (c) => whileAnswering(c, address, (signal) => c.runScript(source, args, { signal, context, compilation: { name, language: typescript ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT } })),
+        { executionTimeoutMs: executionDeadlineMs(timeoutMs), waitSetBy: deadlineSetBy(timeoutMs) },
       );
       return report(result, o);
     }),
   );
 
   execOptions(program.command("exec").description("execute a stored script").argument("<script-id>", "id given at compile"), "<script-id>")
-    .option("--script-version <n>", "a specific version (default: the latest)", (v) => Number(unsignedArg(v, "--script-version", 0xffff_ffffn)))
+    // Versions start at 1; the API's 0 ("the latest") from a miscomputed $V ran the newest, silently.
+    .option("--script-version <n>", "a specific version, from 1 (default: the latest)", (v) => {
+      const n = Number(unsignedArg(v, "--script-version", 0xffff_ffffn));
+      if (n === 0) throw new CliError("--script-version must be at least 1 (versions start at 1; leave it out for the latest)");
+      return n;
+    })
     .action(
       action(async (scriptId: string, _o: ExecOptions, cmd: Command) => {
         const o = optionsOf<ExecOptions & { scriptVersion?: number }>(cmd);
         const { context, timeoutMs } = executionContext(o);
         const args = argumentValues(parseArgs(o.args));
+        const address = resolveConnection(o).address;
         const res = await withClient(
           o,
-          async (c) => (await c.scripts.executeScript({ scriptId, version: o.scriptVersion ?? 0, context: { ...context, arguments: args } })).result!,
-          { executionTimeoutMs: executionDeadlineMs(timeoutMs) },
+          (c) => whileAnswering(c, address, async (signal) => (await c.scripts.executeScript({ scriptId, version: o.scriptVersion ?? 0, context: { ...context, arguments: args } }, { signal })).result!),
+          { executionTimeoutMs: executionDeadlineMs(timeoutMs), waitSetBy: deadlineSetBy(timeoutMs) },
         );
         return report(res, o);
       }),
@@ -202,6 +290,8 @@ export function scriptCommands(program: Command): void {
     .action(
       action(async (file: string, _o: unknown, cmd: Command) => {
         const o = optionsOf<{ id?: string; name?: string; validateOnly?: boolean }>(cmd);
+        // An empty --id stored the script under a generated id, not the one meant (`--id "$ID"`, ID unset).
+        if (o.id === "") throw new CliError("--id is empty: give a script id, or leave the flag out for a generated one");
         const { source, name, typescript } = readSource(file);
         const script = await withClient(o, (c) =>
           c.compile(source, { scriptId: o.id, name: o.name ?? name, language: typescript ? ScriptLanguage.TYPESCRIPT : ScriptLanguage.JAVASCRIPT, validateOnly: o.validateOnly }),

@@ -6,10 +6,8 @@ import { action, interrupted, optionsOf, withClient } from "../action.ts";
 import { resolveConnection } from "../connection.ts";
 import { CliError, EXIT, describeError } from "../exit.ts";
 import { durationMs } from "../input.ts";
+import { outageWindowMs } from "../outage.ts";
 import { count, enumName, err, fmtBytes, fmtDuration, fmtTime, json, out, pairs, table } from "../output.ts";
-
-/** How long `metrics --watch` keeps polling an unreachable server (as `events` keeps reconnecting). */
-export const WATCH_RETRY_MS = 10_000;
 
 /**
  * How long a `metrics --watch` poll waits for its answer. A server that stops answering (frozen, or
@@ -23,15 +21,6 @@ function pollFailure(e: unknown, address: string): string | undefined {
   if (e instanceof UnavailableError) return describeError(e, address).line.replace(/\.$/, ""); // grpc-js's empty "Resolution note:" left out
   if (e instanceof TimeoutError) return `DEADLINE_EXCEEDED: no answer from ${address} within ${WATCH_POLL_TIMEOUT_MS / 1000} s`;
   return undefined;
-}
-
-/** SE_WATCH_RETRY_MS overrides that window (a restart slower than 10 s; tests that restart a server). */
-function watchRetryMs(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.SE_WATCH_RETRY_MS?.trim();
-  if (!v) return WATCH_RETRY_MS;
-  const ms = Number(v);
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new CliError(`SE_WATCH_RETRY_MS must be a whole number of milliseconds, got ${JSON.stringify(env.SE_WATCH_RETRY_MS)}`);
-  return ms;
 }
 
 /** The human view of `metrics` and of each `metrics --watch` refresh. */
@@ -106,7 +95,8 @@ export function statusCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = optionsOf<{ watch?: string | boolean }>(cmd);
         const every = typeof o.watch === "string" ? durationMs(o.watch, "--watch") : 2000;
-        const retryMs = o.watch ? watchRetryMs() : 0;
+        // Polled again through an outage as long as `events` reconnects (outage.ts).
+        const retryMs = o.watch ? outageWindowMs() : 0;
         const address = resolveConnection(o).address;
         const stop = o.watch ? interrupted() : undefined;
         try {
