@@ -51,7 +51,7 @@ export async function runServer(argv: string[]): Promise<number> {
   guardProcess(log);
   // From here a signal asks for a graceful stop, even while the server is still starting.
   const stop = onStopSignals(log);
-  const stopRequested = new Promise<void>((resolve) => stop.addEventListener("abort", () => resolve(), { once: true }));
+  const stopRequested = whenAborted(stop);
   log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
   // Before the server, so the first call is already traced.
   let telemetry;
@@ -96,6 +96,12 @@ const SAME_INTERRUPT_MS = 1000;
  * nothing): it is logged and the drain goes on, except that a SIGINT (Ctrl-C again) ends the process
  * at once with 130, saying so first. The returned signal's reason is the first signal's name.
  */
+/** Resolves once `signal` aborts, at once if it has (an abort listener added after the abort never runs: a signal held while the modules loaded aborts it first). */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
 export function onStopSignals(log: Logger): AbortSignal {
   const stop = new AbortController();
   let firstAt = 0;

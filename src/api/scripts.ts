@@ -201,10 +201,21 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     })) {
     const by = answerBy(ctx.timeoutMs());
     let startedAt: number | undefined;
+    // No deadline, no margin: nothing to arm on ExecuteScript's path.
+    if (by === undefined) {
+      return {
+        signal: ctx.signal,
+        started: () => void (startedAt = performance.now()),
+        startedAt: () => startedAt,
+        expired: () => false,
+        failed: (err: unknown) => err,
+        end: () => {},
+      };
+    }
     let expired = false;
     const t0 = performance.now();
     const expiry = new AbortController();
-    const timer = by === undefined ? undefined : setTimeout(() => {
+    const timer = setTimeout(() => {
       if (startedAt !== undefined || ctx.signal.aborted) return;
       expired = true;
       expiry.abort(new Error("the call's deadline ran out before it was answered"));
@@ -212,7 +223,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
     const end = () => clearTimeout(timer);
     ctx.signal.addEventListener("abort", end, { once: true });
     return {
-      signal: by === undefined ? ctx.signal : AbortSignal.any([ctx.signal, expiry.signal]),
+      signal: AbortSignal.any([ctx.signal, expiry.signal]),
       started: () => {
         startedAt = performance.now();
         end();
@@ -320,7 +331,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         // Started, then cut at the grace's end or lost with its worker: a failed execution, as GetMetrics
         // counts it, announced as a timeout or cancel is, with what is known (its time so far, no usage).
         const startedAt = start.startedAt();
-        if (startedAt !== undefined && err instanceof EngineError && (err.reason === "ENGINE_STOPPED" || err.reason === "WORKER_CRASHED")) {
+        if (startedAt !== undefined && err instanceof EngineError && !err.notRun && (err.reason === "ENGINE_STOPPED" || err.reason === "WORKER_CRASHED")) {
           events.executed(scriptId, cutOutcome(executionId, performance.now() - startedAt), usageMessage(NO_USAGE));
         }
         // Its worker was lost under it (or before it started): retryable, and the caller learns which execution.

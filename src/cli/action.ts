@@ -1,6 +1,6 @@
 // Commander ignores what an action returns; actions written with `action()` return their exit code.
 import type { Command } from "commander";
-import { connect, type GlobalOptions } from "./connection.ts";
+import { connect, type CallWait, type GlobalOptions } from "./connection.ts";
 import { holdForLiveView, userStop } from "./signals.ts";
 import { stdoutGone } from "./output.ts";
 import type { ScriptEngineClient } from "../../clients/ts/src/index.ts";
@@ -21,7 +21,7 @@ export function optionsOf<T>(cmd: Command): T & GlobalOptions {
 }
 
 /** Runs `fn` with a client, closing it afterwards. */
-export async function withClient<T>(o: GlobalOptions, fn: (client: ScriptEngineClient) => Promise<T>, extra?: { executionTimeoutMs?: number; waitSetBy?: string }): Promise<T> {
+export async function withClient<T>(o: GlobalOptions, fn: (client: ScriptEngineClient) => Promise<T>, extra?: CallWait): Promise<T> {
   const { client } = connect(o, extra);
   try {
     return await fn(client);

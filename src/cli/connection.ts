@@ -99,16 +99,28 @@ export function answerWaitMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
+/** How long a command's calls wait for an answer, when not the one-shot default (SE_ANSWER_WAIT_MS). */
+export interface CallWait {
+  /** The client's deadline for executions and migrations (its long methods). */
+  executionTimeoutMs?: number;
+  /** A deadline the command's calls carry themselves (the message's figure only). */
+  waitMs?: number;
+  waitSetBy?: string;
+}
+
 let lastCallWait: { ms: number; setBy: string } | undefined;
 /** The deadline the last client built gave its calls, and what sets it: what a DEADLINE_EXCEEDED of our own waited. */
 export const callWait = () => lastCallWait;
 
-/** `waitSetBy`: what sets executionTimeoutMs, for the message when it passes unanswered. */
-export function connect(o: GlobalOptions, extra: { executionTimeoutMs?: number; waitSetBy?: string } = {}): { client: ScriptEngineClient; address: string } {
+/**
+ * `waitSetBy`: what sets the wait of the command's calls, for the message when it passes unanswered:
+ * executionTimeoutMs, or `waitMs` (a deadline the command gives its calls itself).
+ */
+export function connect(o: GlobalOptions, extra: CallWait = {}): { client: ScriptEngineClient; address: string } {
   const c = resolveConnection(o);
   const defaultTimeoutMs = answerWaitMs();
-  lastCallWait =
-    extra.executionTimeoutMs === undefined ? { ms: defaultTimeoutMs, setBy: "SE_ANSWER_WAIT_MS sets the wait, ms" } : { ms: extra.executionTimeoutMs, setBy: extra.waitSetBy ?? "the command's deadline" };
+  const waitMs = extra.waitMs ?? extra.executionTimeoutMs;
+  lastCallWait = waitMs === undefined ? { ms: defaultTimeoutMs, setBy: "SE_ANSWER_WAIT_MS sets the wait, ms" } : { ms: waitMs, setBy: extra.waitSetBy ?? "the command's deadline" };
   const client = createScriptEngineClient({
     address: c.address,
     transport: c.transport,

@@ -30,6 +30,8 @@ export interface EngineErrorDetails {
   resource?: string;
   limit?: number;
   workerId?: string;
+  /** Refused before it ran (again, for one handed back): nothing of it counts as a run, failed or not. */
+  notRun?: boolean;
 }
 
 /** The retry delay a WORKER_CRASHED failure suggests (its worker is replaced at once). */
@@ -42,6 +44,7 @@ export class EngineError extends Error {
   readonly resource?: string;
   readonly limit?: number;
   readonly workerId?: string;
+  readonly notRun: boolean;
 
   constructor(reason: EngineErrorReason, message: string, details: EngineErrorDetails = {}) {
     super(message);
@@ -53,6 +56,7 @@ export class EngineError extends Error {
     this.resource = details.resource;
     this.limit = details.limit;
     this.workerId = details.workerId;
+    this.notRun = details.notRun === true;
   }
 }
 

@@ -219,7 +219,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   /** An execution refused or handed back unstarted while the engine stops (retryable). */
-  const notStarted = () => new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000 });
+  const notStarted = () => new EngineError('ENGINE_STOPPED', 'the engine is stopping; the execution did not start', { retryAfterMs: 1000, notRun: true });
   /** A caller of a compilation refused while the engine stops (retryable): it is not an execution. */
   const compileRefused = (compilation: Promise<CompileResult>) =>
     new CompileLeftError('ENGINE_STOPPED', 'the engine is stopping; the compilation was given up', compilation, { retryAfterMs: 1000 });
@@ -1229,6 +1229,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       compileQueueFull: compileQueueFull(),
       poolSize: pool.length * o.isolatesPerWorker,
       busyIsolates: pool.reduce((n, w) => n + w.running, 0),
+      // No worker would take an execution now (running ones, or parked ones past max_parked or the RSS share).
+      poolFull: !pool.some((w) => !w.dead && hasRoom(w, o.defaultMemoryMb)),
       parkedExecutions: pool.reduce((n, w) => n + w.parked.size, 0),
       workers: pool.length,
       isolateRecycles: c.recyclesOfDead + pool.reduce((n, w) => n + w.recycles, 0),

@@ -337,6 +337,8 @@ export interface EngineStats {
   compileQueueFull: boolean;
   poolSize: number;
   busyIsolates: number;
+  /** No worker has room for one more execution now (all running, or holding as many parked as they may). */
+  poolFull: boolean;
   /** Of busyIsolates, those parked (waiting on a tool or a timer, holding no thread): busy minus these run now. */
   parkedExecutions: number;
   workers: number;

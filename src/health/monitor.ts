@@ -32,7 +32,8 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
   const queueRatio = pool.maxQueue > 0 ? stats.queueLength / pool.maxQueue : stats.queueLength > 0 ? 1 : 0;
   // Parked executions hold no thread (a worker runs others meanwhile): only those running fill the pool.
   const running = stats.busyIsolates - stats.parkedExecutions;
-  const saturated = stats.poolSize > 0 && running >= stats.poolSize;
+  // Or parked ones fill it: a worker holds at most max_parked (and their memory within its RSS share).
+  const saturated = stats.poolSize > 0 && (running >= stats.poolSize || stats.poolFull);
   // Full, new executions are refused QUEUE_FULL: DEGRADED whatever the ratio (1 included). A queue
   // of max_queue 0 is full, empty, whenever the pool is saturated: it refuses every execution then.
   const queueFull = stats.queueLength >= pool.maxQueue && (stats.queueLength > 0 || saturated);

@@ -9,8 +9,8 @@ import { components } from "../../src/health/monitor.ts";
 import { engineStats } from "../helpers/engine-stats.ts";
 
 const config = loadConfig({ env: {}, argv: ["--set", "pool.max_queue=4"] }).config;
-const pool = (busy: number, parked: number, queued: number) =>
-  components(engineStats({ poolSize: 2, workers: 2, busyIsolates: busy, parkedExecutions: parked, queueLength: queued, active: busy }), config, 0, undefined).find((c) => c.name === "pool")!;
+const pool = (busy: number, parked: number, queued: number, poolFull = false) =>
+  components(engineStats({ poolSize: 2, workers: 2, busyIsolates: busy, parkedExecutions: parked, queueLength: queued, active: busy, poolFull }), config, 0, undefined).find((c) => c.name === "pool")!;
 
 it("parked executions are told apart and do not saturate the pool", () => {
   const p = pool(8, 8, 1);
@@ -21,5 +21,11 @@ it("parked executions are told apart and do not saturate the pool", () => {
 it("running ones still do", () => {
   const p = pool(3, 1, 1);
   expect(p.message).toBe("2/2 isolates busy (and 1 parked), 2 workers");
+  expect(p.status).toBe(ServiceStatus.DEGRADED);
+});
+
+it("parked ones that fill every worker (max_parked, their memory) saturate it all the same", () => {
+  const p = pool(18, 18, 1, true);
+  expect(p.message).toBe("0/2 isolates busy (and 18 parked), 2 workers");
   expect(p.status).toBe(ServiceStatus.DEGRADED);
 });

@@ -19,6 +19,13 @@ import {
   type MigrationResult,
 } from "../../../clients/ts/src/index.ts";
 import { action, optionsOf, withClient } from "../action.ts";
+
+/**
+ * The waits of the migration calls, for the message when one passes unanswered: MigrateTool and
+ * ValidateMigration run tool code and get the client's execution deadline (120 s), a directory an hour.
+ */
+const MIGRATION_WAIT = { executionTimeoutMs: 120_000, waitSetBy: "a migration's deadline" };
+const DIRECTORY_WAIT = { waitSetBy: "a directory migration's deadline", waitMs: 3_600_000 };
 import { holdForLiveView, userStop } from "../signals.ts";
 import { CliError, EXIT } from "../exit.ts";
 import { count, enumName, err, fmtDuration, fmtTime, json, out, pairs, printable, table } from "../output.ts";
@@ -125,7 +132,7 @@ export function migrationCommands(program: Command): void {
           securityLevel: o.level ? LEVELS[o.level] : SecurityLevel.UNSPECIFIED,
         };
         if (!isDirectory(target, o.dir)) {
-          const r = await withClient(o, (c) => c.migrate(target, config));
+          const r = await withClient(o, (c) => c.migrate(target, config), MIGRATION_WAIT);
           if (o.json) out(json(toJson(MigrationResultSchema, r)));
           else {
             out(resultRows([r]));
@@ -152,7 +159,7 @@ export function migrationCommands(program: Command): void {
               else if (o.json) out(json(toJson(MigrationResultSchema, msg.result ?? ({} as MigrationResult)), false));
               else if (msg.result) err(`[${msg.done}/${msg.total}] ${tool} ${enumName(MigrationState, msg.result.status)}`);
             }
-          });
+          }, DIRECTORY_WAIT);
         } catch (e) {
           if (!userStop.aborted) throw e;
         } finally {
@@ -182,7 +189,7 @@ export function migrationCommands(program: Command): void {
     .action(
       action(async (toolName: string, _o: unknown, cmd: Command) => {
         const o = optionsOf<{ autoFix?: boolean }>(cmd);
-        const r = (await withClient(o, (c) => c.migrations.validateMigration({ toolName, autoFix: Boolean(o.autoFix) }))).result!;
+        const r = (await withClient(o, (c) => c.migrations.validateMigration({ toolName, autoFix: Boolean(o.autoFix) }), MIGRATION_WAIT)).result!;
         if (o.json) out(json(toJson(ValidationResultSchema, r)));
         else {
           out(printable(`${r.toolName}: ${enumName(ValidationStatus, r.status)}`));

@@ -67,8 +67,9 @@ async function whileAnswering<T>(client: ScriptEngineClient, address: string, ca
   const watch = async () => {
     while (!watchStop.signal.aborted) {
       await new Promise<void>((r) => {
-        const t = setTimeout(r, waitMs);
-        watchStop.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+        const stop = () => (clearTimeout(t), r());
+        const t = setTimeout(() => (watchStop.signal.removeEventListener("abort", stop), r()), waitMs);
+        watchStop.signal.addEventListener("abort", stop, { once: true });
       });
       if (watchStop.signal.aborted) return;
       try {
