@@ -84,6 +84,12 @@ export async function runServer(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Resolves once `signal` aborts, at once if it has (an abort listener added after the abort never runs: a signal held while the modules loaded aborts it first). */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
 /**
  * A SIGINT this soon after the first signal is taken as the same Ctrl-C delivered twice (by the
  * terminal to the whole group and again by a wrapper that forwards it, such as npm), not a second one.
@@ -96,12 +102,6 @@ const SAME_INTERRUPT_MS = 1000;
  * nothing): it is logged and the drain goes on, except that a SIGINT (Ctrl-C again) ends the process
  * at once with 130, saying so first. The returned signal's reason is the first signal's name.
  */
-/** Resolves once `signal` aborts, at once if it has (an abort listener added after the abort never runs: a signal held while the modules loaded aborts it first). */
-export function whenAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-}
-
 export function onStopSignals(log: Logger): AbortSignal {
   const stop = new AbortController();
   let firstAt = 0;
