@@ -173,8 +173,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     if (await drained(config.server.shutdownGraceMs)) return { drained: true, executionsCut: 0 };
     const cut = engine.stats().active;
     if (closing) cutInShutdown += cut;
-    // What the operator otherwise never learns: the grace was too short for what was running.
-    log.warn("server.shutdown_grace ended: executions still running are stopped (UNAVAILABLE ENGINE_STOPPED)", { key: "server.shutdown_grace", grace_ms: config.server.shutdownGraceMs, executions: cut });
+    // What the operator otherwise never learns: the grace was too short for what was running (none
+    // left, as when a Stop's drain beside this one cut them first, is nothing to warn of).
+    if (cut > 0) log.warn("server.shutdown_grace ended: executions still running are stopped (UNAVAILABLE ENGINE_STOPPED)", { key: "server.shutdown_grace", grace_ms: config.server.shutdownGraceMs, executions: cut });
     await engine.close({ now: true });
     return { drained: false, executionsCut: cut };
   };

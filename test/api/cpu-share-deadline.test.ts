@@ -44,5 +44,5 @@ it("a registered tool its caller's time cuts gets its share of that time, and a 
   // Not cut: its own budget, told as the engine tells it.
   const whole = await registry.execute(tool, {}, "safe", 10_000, undefined, "caller", { deadlineMs: 20_000 });
   expect([jobs[1].limits.wallTimeoutMs, cpuBudgetMs(jobs[1].limits)]).toEqual([10_000, 5000]);
-  expect(whole.error?.message).toBe("the script exceeded its CPU time limit of 5000 ms");
+  expect(whole.error?.message).toBe("the tool exceeded its CPU time limit of 5000 ms");
 });

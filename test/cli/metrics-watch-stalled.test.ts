@@ -33,7 +33,7 @@ it("retries a poll with no answer, then exits 3 saying so", async () => {
   expect(Date.now() - started).toBeLessThan(25_000); // two polls of 5 s, not 15 s each
 }, 45_000);
 
-it("a deadline's line leaves out grpc-js's internals", () => {
+it("a deadline's line leaves out grpc-js's internals: no answer, not serving (3)", () => {
   const e = new ConnectError("Deadline exceeded after 14.994s,LB pick: 0.001s,remote_addr=127.0.0.1:38761", Code.DeadlineExceeded);
-  expect(describeError(e, "127.0.0.1:38761")).toEqual({ exitCode: 6, line: "DEADLINE_EXCEEDED: Deadline exceeded after 14.994s" });
+  expect(describeError(e, "127.0.0.1:38761")).toEqual({ exitCode: 3, line: "DEADLINE_EXCEEDED: no answer from 127.0.0.1:38761" });
 });
