@@ -1,6 +1,6 @@
 // Validation of events published from outside the process (EventService.Emit). Events the
 // engine itself publishes are trusted and skip this.
-import { toBinary } from "@bufbuild/protobuf";
+import { toBinary, type DescEnum } from "@bufbuild/protobuf";
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
@@ -99,6 +99,11 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
   return Math.max(size, heapBytesOf(event));
 }
 
+/** A number `e` does not declare, as the field at `path` holding it. */
+function undeclared(e: DescEnum, v: number, path: string): { path: string; problem: string } | undefined {
+  return e.value[v] === undefined ? { path, problem: `${v} is not a ${e.name} value` } : undefined;
+}
+
 /**
  * The first field of `m` (at `path`, snake_case) set to a number its enum does not declare, or to
  * a negative google.protobuf.Duration; undefined when none is. Recursion is bounded by the depth
@@ -113,8 +118,8 @@ function meaninglessField(m: ReflectMessage, path: string): { path: string; prob
     if (!m.isSet(f)) continue;
     const at = `${path}.${f.name}`;
     if (f.fieldKind === "enum") {
-      const v = m.get(f) as number;
-      if (f.enum.value[v] === undefined) return { path: at, problem: `${v} is not a ${f.enum.name} value` };
+      const found = undeclared(f.enum, m.get(f) as number, at);
+      if (found) return found;
     } else if (f.fieldKind === "message") {
       const found = meaninglessField(m.get(f), at);
       if (found) return found;
@@ -122,8 +127,7 @@ function meaninglessField(m: ReflectMessage, path: string): { path: string; prob
       let i = 0;
       for (const item of m.get(f)) {
         const found =
-          f.listKind === "enum"
-            ? f.enum.value[item as number] === undefined ? { path: `${at}[${i}]`, problem: `${item as number} is not a ${f.enum.name} value` } : undefined
+          f.listKind === "enum" ? undeclared(f.enum, item as number, `${at}[${i}]`)
             : f.listKind === "message" ? meaninglessField(item as ReflectMessage, `${at}[${i}]`) : undefined;
         if (found) return found;
         i++;
@@ -131,10 +135,7 @@ function meaninglessField(m: ReflectMessage, path: string): { path: string; prob
     } else if (f.fieldKind === "map" && f.mapKind !== "scalar") {
       for (const [k, v] of m.get(f)) {
         const entry = `${at}[${JSON.stringify(String(k))}]`;
-        const found =
-          f.mapKind === "enum"
-            ? f.enum.value[v as number] === undefined ? { path: entry, problem: `${v as number} is not a ${f.enum.name} value` } : undefined
-            : meaninglessField(v as ReflectMessage, entry);
+        const found = f.mapKind === "enum" ? undeclared(f.enum, v as number, entry) : meaninglessField(v as ReflectMessage, entry);
         if (found) return found;
       }
     }

@@ -115,13 +115,16 @@ function checkDepth(text: string): void {
   if (name !== undefined) throw new CliError(`--args ${JSON.stringify(name)} nests deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects, the most the server takes`);
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NOT_DECODED = new RegExp(`\uFFFD|${LONE_SURROGATE.source}`);
+
 /**
  * Node decodes the command line lossily: bytes that are not UTF-8 become U+FFFD, and a JSON "\ud800"
  * escape parses to a lone surrogate that the wire turns into U+FFFD. Either silently changed what
  * the script got; refused, naming the offset, as for script files and stdin.
  */
 function checkDecoded(text: string, flag: string): void {
-  const at = text.search(/\uFFFD|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  const at = text.search(NOT_DECODED);
   if (at < 0) return;
   throw text[at] === "\uFFFD"
     ? new CliError(`${flag} is not valid UTF-8 at offset ${at} (or holds U+FFFD): give text in UTF-8`)
@@ -130,7 +133,7 @@ function checkDecoded(text: string, flag: string): void {
 
 /** Lone surrogates in the parsed --args (a JSON "\ud800" escape), as checkDecoded. */
 function loneSurrogate(v: unknown): string | undefined {
-  if (typeof v === "string") return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(v)?.[0];
+  if (typeof v === "string") return v.isWellFormed() ? undefined : LONE_SURROGATE.exec(v)![0];
   if (v !== null && typeof v === "object") {
     for (const [k, x] of Object.entries(v)) {
       const found = loneSurrogate(k) ?? loneSurrogate(x);
