@@ -551,7 +551,7 @@ export class WorkerHandle {
   private fail(reason: string): void {
     const first = !this.dead;
     this.dead = true;
-    const err = () => this.#stoppedWith?.() ?? new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the execution did not complete (retryable)`, { workerId: this.id });
+    const err = (what: 'execution' | 'compilation') => this.#stoppedWith?.() ?? new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the ${what} did not complete (retryable)`, { workerId: this.id });
     // Only executions the worker had started fail; one still queued in it never ran and is handed back.
     // Blame is decided while the worker's state (which ones were parked) is still known.
     const execs = [...this.execs].map(([id, f]) => ({ id, f, own: f.started ? this.#blame?.(id, f) : undefined }));
@@ -582,7 +582,7 @@ export class WorkerHandle {
         f.resolve(this.#limitResult(id, f, own));
       } else {
         held.failed++;
-        f.reject(err());
+        f.reject(err('execution'));
       }
     }
     // Each goes back to the head of the queue: the last first, so they keep their order.
@@ -591,7 +591,7 @@ export class WorkerHandle {
       // Its own breach: answered as the worker answers a compile that ran out of memory, not compiled
       // again. (One the host had given up on was answered then: its breach is still no one else's.)
       if (id === this.#blame?.compile) f.resolve({ t: 'compiled', id, ok: false, error: compileBreach(this.#blame.compileBudgetBytes) });
-      else f.reject(err());
+      else f.reject(err('compilation'));
     }
     this.compiles.clear();
     this.#compiling.clear();
