@@ -312,6 +312,12 @@ export interface RunOptions extends CallOptions {
   compilation?: MessageInitShape<typeof CompilationContextSchema>;
 }
 
+/** A stored script's language and kind were fixed when it was compiled: no `compilation` here. */
+export interface ExecuteOptions extends Omit<RunOptions, "compilation"> {
+  /** The stored version to run; omitted or 0 means the latest. */
+  version?: number;
+}
+
 export interface SubscribeOptions {
   /** Event types ("script_executed", ...); empty or omitted means all. */
   eventTypes?: readonly string[];
@@ -457,8 +463,10 @@ export class ScriptEngineClient {
   }
 
   /** Executes a stored script and returns its value (ScriptFailedError when it fails). */
-  async execute<A extends ArgumentsOf<A> = Arguments>(scriptId: string, args?: A, options: RunOptions & { version?: number } = {}): Promise<JsonValue | undefined> {
-    const { context, compilation: _ignored, version, ...call } = options;
+  async execute<A extends ArgumentsOf<A> = Arguments>(scriptId: string, args?: A, options: ExecuteOptions = {}): Promise<JsonValue | undefined> {
+    // Refused, not dropped: a caller from plain JavaScript would think the options applied.
+    if ((options as RunOptions).compilation !== undefined) throw invalidOption("execute() runs a stored script, compiled with its language and kind: `compilation` is an option of run() and runScript()");
+    const { context, version, ...call } = options;
     const res = await this.scripts.executeScript({ scriptId, version, context: contextWith(context, args) }, call);
     return this.valueOf(res.result!);
   }

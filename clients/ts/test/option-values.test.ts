@@ -74,3 +74,18 @@ it("takes 0 and the defaults", () => {
   createScriptEngineClient({ address: "127.0.0.1:1", defaultTimeoutMs: Infinity, keepalive: { timeMs: Infinity } }).close();
   createScriptEngineClient({ address: "127.0.0.1:1" }).close();
 });
+
+// execute() took a `compilation` option (its type allowed it) and dropped it without a word.
+it("execute() refuses a compilation option (a stored script's language and kind were fixed at compile time)", async () => {
+  const client = createScriptEngineClient({ address: "127.0.0.1:1" });
+  try {
+    const err = await client.execute("s", {}, { compilation: { language: 2 } } as never).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as Error).message).toContain("`compilation` is an option of run() and runScript()");
+    // Left out (or undefined, as a spread of options may leave it), it is no option at all.
+    const call = await client.execute("s", {}, { compilation: undefined, timeoutMs: 200 } as never).then(() => undefined, (e: unknown) => e);
+    expect(call).not.toBeInstanceOf(InvalidArgumentError);
+  } finally {
+    client.close();
+  }
+});

@@ -64,6 +64,8 @@ void client.run("1", { n: 1n });
 void client.run("1", [1, 2]);
 // @ts-expect-error: nor a string
 void client.run("1", "a");
+// @ts-expect-error: a stored script was compiled with its language: `compilation` is run()'s
+void client.execute("s", {}, { compilation: { language: 2 } });
 
 // Event types as a readonly list, `as const` among them: `string[]` refused both.
 const TYPES = ["script_executed", "script_compiled"] as const;
