@@ -12,7 +12,11 @@ export function durationMs(text: string, flag: string, maxMs: number = MAX_TIMER
   const ms = /^\d+$/.test(text) ? Number(text) : parseDuration(text);
   if (ms === undefined) throw new CliError(`${flag} expects a duration such as 5s or 500ms, got ${JSON.stringify(text)}`);
   // "0s" is a duration, just not one a deadline or an interval can be.
-  if (ms <= 0) throw new CliError(`${flag} must be a positive duration such as 5s or 500ms, got ${JSON.stringify(text)}`);
+  if (ms <= 0) {
+    // Durations are whole milliseconds: "0.4ms" rounds to none, though it is no zero.
+    if (/[1-9]/.test(text)) throw new CliError(`${flag} must be at least 1ms (durations are whole milliseconds), got ${JSON.stringify(text)}`);
+    throw new CliError(`${flag} must be a positive duration such as 5s or 500ms, got ${JSON.stringify(text)}`);
+  }
   if (!(ms <= maxMs)) throw new CliError(`${flag} must be at most ${maxDurationText(maxMs)}, got ${JSON.stringify(text)}`);
   return ms;
 }

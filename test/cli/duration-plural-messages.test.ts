@@ -13,6 +13,9 @@ it("a zero duration is refused as not positive; an unreadable one as not a durat
   for (const zero of ["0s", "0", "0ms"]) expect(() => durationMs(zero, "--timeout")).toThrow(`--timeout must be a positive duration such as 5s or 500ms, got "${zero}"`);
   expect(() => durationMs("soon", "--watch")).toThrow(`--watch expects a duration such as 5s or 500ms, got "soon"`);
   expect(durationMs("1ms", "--timeout")).toBe(1);
+  // Under half a millisecond rounds to none: said so, not "positive" (it is).
+  expect(() => durationMs("0.4ms", "--timeout")).toThrow(`--timeout must be at least 1ms (durations are whole milliseconds), got "0.4ms"`);
+  expect(durationMs("0.5ms", "--timeout")).toBe(1);
 });
 
 it("the longest duration is said in hours as well as days, rounded down, and that many hours is accepted", () => {
