@@ -306,7 +306,8 @@ export function scriptCommands(program: Command): void {
         }
         out(
           pairs([
-            ["script", script.scriptId],
+            // Validated only, the id (generated unless --id) names its ScriptCompiled event, no stored script.
+            ["script", o.validateOnly ? `${script.scriptId} (not stored)` : script.scriptId],
             ["version", script.version || "- (validate only)"],
             ["kind", script.kind === 1 ? "module" : "expression"],
             ["source", `${fmtBytes(script.sourceSize)} sha256 ${script.sourceHash.slice(0, 16)}…`],
