@@ -8,8 +8,8 @@ beforeAll(async () => { engine = await startEngine({ defaultMemoryBytes: 32 * Mi
 afterAll(async () => { await engine?.close(); }, 20_000);
 
 const limits = { memoryBytes: 32 * MiB, wallTimeoutMs: 1500, maxOutputBytes: 4096, maxReturnBytes: 64 * 1024 };
-/** The wall limit of a case that spins from its first statement: nothing to set up first, so 750 ms show it stopped as well. */
-const spins = 750;
+/** The wall limit of a case that spins from its first statement: nothing to set up first, so 400 ms show it stopped as well. */
+const spins = 400;
 const mod = (body: string) => `export default async function main(args, ctx) {\n${body}\n}`;
 
 interface Case { name: string; source: string; kinds: ExecutionErrorKind[] | 'success'; memoryBytes?: number; wallTimeoutMs?: number; tools?: string[]; check?: (r: Awaited<ReturnType<typeof run>> & { source: string }) => void }
