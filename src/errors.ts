@@ -51,7 +51,7 @@ export interface ServiceErrorOptions {
   field?: string;
   /** More details after ErrorInfo (and RetryInfo, BadRequest), already bounded by their maker. */
   details?: ConstructorParameters<typeof ConnectError>[3];
-  /** Overrides the reason's default code (e.g. OUT_OF_RANGE for a resume too far back). */
+  /** Overrides the reason's default code (e.g. DATA_LOSS for an INTERNAL_ERROR from a damaged store). */
   code?: Code;
   cause?: unknown;
 }

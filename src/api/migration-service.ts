@@ -5,13 +5,13 @@
 // (migrate, validate) are refused while it is stopped, and end with its ENGINE_STOPPED when it
 // stops under them; a rollback, which only changes the registry, is not. They stop with the call (its signal): a caller that went away leaves nothing applied.
 // Validating runs the tool's code, so it needs a principal who could run code at the tool's level.
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { requestMs, wholeMs } from "./duration.ts";
 import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
 import { callerLimit } from "./limits.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
-import type { MigrationConfig, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
+import type { MigrationConfig, MigrationFilter, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
 import { SecurityLevel } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { LEVEL_RANK, principalOf, requirePermission } from "../auth/principal.ts";
 import type { Config, Level } from "../config/types.ts";
@@ -19,7 +19,7 @@ import { serviceError } from "../errors.ts";
 import type { JsonObject } from "../engine/index.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "../store/database.ts";
 import { checkToolName, type ValidationOptions } from "../migration/checks.ts";
-import { STATE_NAME, type LevelCheck, type MigrateOptions, type Migrator } from "../migration/migrator.ts";
+import { ENGINE_METADATA_KEYS, STATE_NAME, type LevelCheck, type MigrateOptions, type Migrator } from "../migration/migrator.ts";
 
 export const MIGRATE_PERMISSION = "migrate";
 const DEFAULT_SMOKE_TIMEOUT_MS = 5000;
@@ -29,6 +29,12 @@ const LEVEL_OF: Partial<Record<SecurityLevel, Level>> = {
   [SecurityLevel.PRODUCTION]: "production",
   [SecurityLevel.DEVELOPMENT]: "development",
 };
+
+/** A ListMigrations filter, the same however it is spelled (statuses in any order, repeated). */
+function filterKey(f: MigrationFilter | undefined): unknown[] {
+  const ms = (t: Timestamp | undefined) => (t ? timestampMs(t) : null);
+  return [[...new Set(f?.statuses ?? [])].sort((a, b) => a - b), f?.toolName ?? "", f?.securityLevel ?? 0, ms(f?.startedAfter), ms(f?.startedBefore)];
+}
 
 export interface MigrationServiceDeps {
   config: Config;
@@ -92,6 +98,12 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
   function options(ctx: HandlerContext, c: MigrationConfig | undefined): Omit<MigrateOptions, "toolName" | "source"> {
     // Stored with the migration and the tool: bounded like a script's metadata.
     checkMetadata(c?.metadata ?? {}, "config.metadata");
+    // The result's metadata holds it beside the engine's own keys, which would silently win.
+    const reserved = Object.keys(c?.metadata ?? {}).find((k) => ENGINE_METADATA_KEYS.includes(k));
+    if (reserved !== undefined) {
+      const field = `config.metadata[${JSON.stringify(reserved)}]`;
+      throw serviceError("VALIDATION_ERROR", `${field}: the key is reserved for the engine's own metadata (${ENGINE_METADATA_KEYS.join(", ")})`, { field });
+    }
     return {
       level: levelFor(ctx, c?.securityLevel),
       force: c?.force ?? false,
@@ -145,9 +157,16 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
     },
 
     listMigrations(req) {
-      const token = req.pageToken ? decodePageToken<{ seq: number }>(req.pageToken) : { seq: 0 };
-      if (!token || typeof token.seq !== "number") throw serviceError("VALIDATION_ERROR", "page_token is not valid", { field: "page_token" });
       const f = req.filter;
+      // The token is bound to its filter, as ListTools' is to its tag: the same position under
+      // another filter would skip that filter's newer migrations without a word.
+      const filter = filterKey(f);
+      const token = req.pageToken ? decodePageToken<{ seq: number; filter?: unknown }>(req.pageToken) : { seq: 0, filter };
+      if (!token || typeof token.seq !== "number") throw serviceError("VALIDATION_ERROR", "page_token is not valid", { field: "page_token" });
+      // A token without a filter is an older server's: it recorded none.
+      if (token.filter !== undefined && JSON.stringify(token.filter) !== JSON.stringify(filter)) {
+        throw serviceError("VALIDATION_ERROR", "page_token was issued for another filter: list again from the first page", { field: "page_token" });
+      }
       const level = f?.securityLevel ? LEVEL_OF[f.securityLevel] : undefined;
       if (f?.securityLevel && !level) throw serviceError("VALIDATION_ERROR", "filter.security_level is not a level", { field: "filter.security_level" });
       // A status that names no state would otherwise drop out of the filter and widen it to all.
@@ -164,7 +183,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
         beforeSeq: token.seq,
         limit,
       });
-      return { migrations: page.items, nextPageToken: page.more ? encodePageToken({ seq: page.lastSeq }) : "" };
+      return { migrations: page.items, nextPageToken: page.more ? encodePageToken({ seq: page.lastSeq, filter }) : "" };
     },
 
     getMigrationStatus(req) {

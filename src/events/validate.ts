@@ -2,6 +2,7 @@
 // engine itself publishes are trusted and skip this.
 import { toBinary, type DescEnum } from "@bufbuild/protobuf";
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ServiceEventSchema, type ServiceEvent } from "../../gen/ts/scriptengine/v1/events_pb.js";
 import { validationError } from "./errors.ts";
@@ -39,7 +40,8 @@ const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: strin
  * the registry's ids), source bounded, a sane timestamp if given, the whole event under the size
  * cap, nested no deeper than every decoder takes, and writable as proto3 JSON (every subscriber must be able to receive it, whatever its
  * protocol). Returns what it counts against the log's byte budget: its size in memory, roughly. Throws a VALIDATION_ERROR naming the field (paths relative to EmitRequest).
- * The sequence is not checked: the bus always assigns it.
+ * The sequence is not checked: the bus always assigns it. Fills in a HealthStatusChanged's missing
+ * timestamp, and so the envelope's when that is missing too, in place.
  */
 export function validateEmittedEvent(event: ServiceEvent | undefined, limits: EmitLimits = DEFAULT_EMIT_LIMITS): number {
   if (!event) throw validationError("event", "event is required");
@@ -71,6 +73,12 @@ export function validateEmittedEvent(event: ServiceEvent | undefined, limits: Em
     if (ts.seconds < -62135596800n || ts.seconds > 253402300799n || ts.nanos < 0 || ts.nanos > 999_999_999) {
       throw validationError("event.timestamp", "event.timestamp is out of range");
     }
+  }
+  // A health change says when it happened, as the engine's own do; one emitted without saying so
+  // happened when it was emitted: it takes the envelope's time (the server's when that is empty too).
+  if (event.event.case === "healthStatusChanged" && event.event.value.timestamp === undefined) {
+    event.timestamp ??= timestampNow();
+    event.event.value.timestamp = { ...event.timestamp };
   }
   // One level of a Struct costs three messages: a migrationCompleted's metadata nested 32 objects
   // deep decodes in Go and TypeScript but not in Python, whose subscribers would each fail on it,

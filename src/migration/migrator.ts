@@ -118,6 +118,17 @@ const STATE: Record<MigrationStatusName, MigrationState> = {
 export const STATE_NAME = Object.fromEntries(Object.entries(STATE).map(([k, v]) => [v, k])) as Record<MigrationState, MigrationStatusName>;
 
 /**
+ * The MigrationResult.metadata keys the engine writes over a caller's MigrationConfig.metadata: a
+ * caller's entry of that name would be lost from the result (and its events) while the migration's
+ * record (MigrationInfo.metadata) kept it, so MigrateTool and MigrateDirectory refuse one.
+ */
+export const ENGINE_METADATA_KEYS: readonly string[] = [
+  "source", "source_hash", "security_level", "dry_run", "tool_version", "host_tools", "checks_run", "replaced_tool_id", "backup_ids",
+  "auto_fix", // auto_fix: a re-migration's, and a filled schema's (auto-fix-result.ts)
+  "rolled_back_at", "rollback_action", "rollback_reason", "restored_tool_id", "restored_version", "failed_change", // rollback-result.ts
+];
+
+/**
  * What a migration took from its original: the code and, for a manifest entry, what the entry
  * says (it wins over the code's own exports), so that an edit to either shows as a change.
  */
@@ -329,10 +340,11 @@ export class Migrator {
           source_hash: sourceHash,
           security_level: o.level,
           dry_run: o.dryRun,
-          tool_version: report.tool.version,
           host_tools: report.tool.hostTools,
           checks_run: report.checks.filter((c) => c.status !== ValidationStatus.SKIPPED).map((c) => c.name),
         };
+        // No source read, no version known (the checks' tool is a placeholder then), as no source_hash.
+        if (legacy.source !== undefined) metadata.tool_version = report.tool.version;
         if (existing) metadata.replaced_tool_id = existing.toolId;
         const validation = create(ValidationResultSchema, {
           validationId: `val-${randomUUID()}`,

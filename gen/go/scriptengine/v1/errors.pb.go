@@ -88,7 +88,9 @@ const (
 	ErrorReason_ERROR_REASON_TOOL_EXISTS ErrorReason = 28
 	// Another migration or rollback of the same tool is in progress. FAILED_PRECONDITION.
 	ErrorReason_ERROR_REASON_MIGRATION_IN_PROGRESS ErrorReason = 29
-	// Events the subscriber asked for were already dropped from the log, or it fell behind. OUT_OF_RANGE / RESOURCE_EXHAUSTED.
+	// A Subscribe stream (under events.on_lag = "disconnect") or a WatchServices stream fell behind and was
+	// ended. RESOURCE_EXHAUSTED. A resume from before the oldest event kept is not an error: the stream goes
+	// on after an EventsLost message (LOSS_REASON_RETENTION).
 	ErrorReason_ERROR_REASON_EVENTS_LOST ErrorReason = 30
 	// A subscription does not exist. NOT_FOUND.
 	ErrorReason_ERROR_REASON_SUBSCRIPTION_NOT_FOUND ErrorReason = 31

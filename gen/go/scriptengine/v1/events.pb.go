@@ -415,7 +415,9 @@ type HealthStatusChanged struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	ServiceId string                 `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
 	// Always set: Emit refuses SERVICE_STATUS_UNSPECIFIED and numbers ServiceStatus does not declare.
-	Status    ServiceStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
+	Status ServiceStatus `protobuf:"varint,2,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
+	// When the status changed. Always set: an emitted event that leaves it empty gets
+	// ServiceEvent.timestamp (which the server assigns when Emit leaves that empty too).
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	// Why: the reason given to Stop ("stopped on request" without one), "starting on request",
 	// "started on request", "start failed: <why>", "stop failed: <why>", "shutting down", "serving"

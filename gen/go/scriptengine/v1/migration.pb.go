@@ -163,7 +163,8 @@ const (
 	RollbackAction_ROLLBACK_ACTION_RESTORED_PREVIOUS RollbackAction = 1
 	// The migration created the tool; it was removed.
 	RollbackAction_ROLLBACK_ACTION_REMOVED_TOOL RollbackAction = 2
-	// Already rolled back; nothing changed (rollback is idempotent).
+	// Nothing to undo, so nothing changed (success true): the migration was already rolled back
+	// (rollback is idempotent), or it never changed anything (MIGRATION_STATE_FAILED or DRY_RUN).
 	RollbackAction_ROLLBACK_ACTION_NOTHING_TO_DO RollbackAction = 3
 )
 
@@ -224,7 +225,11 @@ type MigrationConfig struct {
 	BackupOriginal bool `protobuf:"varint,4,opt,name=backup_original,json=backupOriginal,proto3" json:"backup_original,omitempty"`
 	// Which checks to run and how strictly.
 	Validation *ValidationConfig `protobuf:"bytes,5,opt,name=validation,proto3" json:"validation,omitempty"`
-	// Stored with the migration and the tool.
+	// Stored with the migration and the tool, and part of MigrationResult.metadata. The keys the
+	// engine writes there itself are reserved: source, source_hash, security_level, dry_run,
+	// tool_version, host_tools, checks_run, replaced_tool_id, backup_ids, auto_fix, rolled_back_at,
+	// rollback_action, rollback_reason, restored_tool_id, restored_version, failed_change. One of them
+	// is INVALID_ARGUMENT (VALIDATION_ERROR, field config.metadata["<key>"]).
 	Metadata map[string]string `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Not in the API document: validate only, change nothing.
 	DryRun bool `protobuf:"varint,7,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
@@ -408,7 +413,9 @@ func (*LegacySource_FilePath) isLegacySource_Source() {}
 func (*LegacySource_ManifestPath) isLegacySource_Source() {}
 
 // ValidationConfig is not defined by the API document: which checks run and how.
-// Check names: source_readable, compiles, metadata_valid, input_schema_valid, forbidden_apis, smoke_run.
+// Check names: source_readable, compiles, metadata_valid, input_schema_valid, forbidden_apis, smoke_run,
+// and original_unchanged (ValidateMigration only: the tool's legacy source is still the one it was
+// migrated from; a changed one is a WARNING that auto_fix repairs by re-migrating).
 type ValidationConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Run only these checks; empty means all.
@@ -1158,10 +1165,13 @@ type MigrationInfo struct {
 	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
 	Duration      *durationpb.Duration   `protobuf:"bytes,8,opt,name=duration,proto3" json:"duration,omitempty"`
 	// Where the legacy tool came from.
-	Source        string            `protobuf:"bytes,9,opt,name=source,proto3" json:"source,omitempty"`
-	HasBackup     bool              `protobuf:"varint,10,opt,name=has_backup,json=hasBackup,proto3" json:"has_backup,omitempty"`
-	Warnings      []string          `protobuf:"bytes,11,rep,name=warnings,proto3" json:"warnings,omitempty"`
-	Errors        []string          `protobuf:"bytes,12,rep,name=errors,proto3" json:"errors,omitempty"`
+	Source    string   `protobuf:"bytes,9,opt,name=source,proto3" json:"source,omitempty"`
+	HasBackup bool     `protobuf:"varint,10,opt,name=has_backup,json=hasBackup,proto3" json:"has_backup,omitempty"`
+	Warnings  []string `protobuf:"bytes,11,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	Errors    []string `protobuf:"bytes,12,rep,name=errors,proto3" json:"errors,omitempty"`
+	// The MigrationConfig.metadata it was given (an auto_fix re-migration's: the tool's, with auto_fix
+	// added). Its MigrationResult.metadata holds the same entries and the engine's own (their keys are
+	// reserved: see MigrationConfig.metadata).
 	Metadata      map[string]string `protobuf:"bytes,13,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

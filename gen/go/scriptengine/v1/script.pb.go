@@ -215,8 +215,11 @@ func (ExecutionErrorKind) EnumDescriptor() ([]byte, []int) {
 // ExecutionContext: everything one execution needs besides the script itself.
 type ExecutionContext struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique execution identifier; the server generates one when empty. At most 128 printable
-	// ASCII characters without spaces (else INVALID_ARGUMENT).
+	// Execution identifier, in the result, the script's `ctx.executionId`, its events
+	// (ScriptExecuted, SecurityViolation) and its errors' ErrorInfo. Empty: the server generates a
+	// unique one. A caller's is used as given, not checked for uniqueness (two executions given the
+	// same id both run; only a SecurityViolation also names the principal), and is at most 128
+	// printable ASCII characters without spaces (else INVALID_ARGUMENT).
 	ExecutionId string `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
 	// Script identifier (ExecuteScriptRequest.script_id wins when both are set and differ: INVALID_ARGUMENT).
 	ScriptId string `protobuf:"bytes,2,opt,name=script_id,json=scriptId,proto3" json:"script_id,omitempty"`
@@ -571,7 +574,8 @@ type ExecutionResult struct {
 	// Measured resource usage.
 	ResourceUsage *ResourceUsage `protobuf:"bytes,9,opt,name=resource_usage,json=resourceUsage,proto3" json:"resource_usage,omitempty"`
 	// Execution metadata: "cache_hit" (bool), "isolate_id" (string), "worker_id" (string),
-	// "queue_wait_ms" (number), "script_version" (number), "security_level" (string).
+	// "queue_wait_ms" (number: the wait before the script started; for RunScript from its source's
+	// compile, a wait for a busy compiler included), "script_version" (number), "security_level" (string).
 	Metadata map[string]*structpb.Value `protobuf:"bytes,10,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Not in the API document: a Chrome DevTools `.cpuprofile` (JSON) when collect_cpu_profile was set,
 	// at most half of max_output_bytes long (a long run's samples are thinned to fit).
@@ -996,15 +1000,20 @@ func (x *CompiledScript) GetMetadata() map[string]string {
 
 // HealthStatus is not defined by the API document: the engine's health and why.
 type HealthStatus struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Status ServiceStatus          `protobuf:"varint,1,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A running engine's status as `components` give it at this read. HealthStatusChanged events
+	// follow a move between HEALTHY and DEGRADED at the health monitor's next evaluation
+	// (health_check.interval) only, not at a read: a momentary queue a poller happens to see is
+	// no event.
+	Status ServiceStatus `protobuf:"varint,1,opt,name=status,proto3,enum=scriptengine.v1.ServiceStatus" json:"status,omitempty"`
 	// The engine's service id (as registered in discovery).
 	ServiceId string `protobuf:"bytes,2,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
 	// Server version.
 	Version   string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	Uptime    *durationpb.Duration   `protobuf:"bytes,5,opt,name=uptime,proto3" json:"uptime,omitempty"`
-	// Health of each component ("pool", "queue", "store", ...).
+	// Health of each component ("pool", "queue", "workers", "store"). The pool says STOPPING
+	// ("draining: ...") while a Stop or the shutdown drains the engine, then STOPPED.
 	Components []*ComponentHealth `protobuf:"bytes,6,rep,name=components,proto3" json:"components,omitempty"`
 	// A one-line explanation of the status.
 	Message       string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
@@ -1167,10 +1176,11 @@ type PerformanceMetrics struct {
 	TotalExecutions      uint64 `protobuf:"varint,4,opt,name=total_executions,json=totalExecutions,proto3" json:"total_executions,omitempty"`
 	SuccessfulExecutions uint64 `protobuf:"varint,5,opt,name=successful_executions,json=successfulExecutions,proto3" json:"successful_executions,omitempty"`
 	FailedExecutions     uint64 `protobuf:"varint,6,opt,name=failed_executions,json=failedExecutions,proto3" json:"failed_executions,omitempty"`
-	// successful / total, 0..1.
+	// successful / total, 0..1; 0 while total_executions is 0 (no rate yet, not a 0 % success).
 	SuccessRate float64 `protobuf:"fixed64,7,opt,name=success_rate,json=successRate,proto3" json:"success_rate,omitempty"`
 	// Percentiles of the last 2048 executions' time in the engine, from being queued to the result
-	// (queue wait, the hop to a worker, compile and run): the median here, then the 95th and 99th.
+	// (queue wait, the hop to a worker, compile and run; for RunScript from its source's compile, a
+	// wait for a busy compiler included): the median here, then the 95th and 99th.
 	LatencyP50 *durationpb.Duration `protobuf:"bytes,8,opt,name=latency_p50,json=latencyP50,proto3" json:"latency_p50,omitempty"`
 	LatencyP95 *durationpb.Duration `protobuf:"bytes,9,opt,name=latency_p95,json=latencyP95,proto3" json:"latency_p95,omitempty"`
 	LatencyP99 *durationpb.Duration `protobuf:"bytes,10,opt,name=latency_p99,json=latencyP99,proto3" json:"latency_p99,omitempty"`
@@ -1180,7 +1190,7 @@ type PerformanceMetrics struct {
 	CacheSize   uint64 `protobuf:"varint,12,opt,name=cache_size,json=cacheSize,proto3" json:"cache_size,omitempty"`
 	CacheHits   uint64 `protobuf:"varint,13,opt,name=cache_hits,json=cacheHits,proto3" json:"cache_hits,omitempty"`
 	CacheMisses uint64 `protobuf:"varint,14,opt,name=cache_misses,json=cacheMisses,proto3" json:"cache_misses,omitempty"`
-	// hits / (hits + misses), 0..1.
+	// hits / (hits + misses), 0..1; 0 before the first lookup.
 	CacheHitRate float64 `protobuf:"fixed64,15,opt,name=cache_hit_rate,json=cacheHitRate,proto3" json:"cache_hit_rate,omitempty"`
 	// Executions waiting for an isolate.
 	QueueLength uint64 `protobuf:"varint,16,opt,name=queue_length,json=queueLength,proto3" json:"queue_length,omitempty"`
@@ -1192,7 +1202,8 @@ type PerformanceMetrics struct {
 	// pool.max_parked), registered tool runs included. Parked ones run nothing, so this may exceed
 	// pool_size: it is no count of busy threads.
 	BusyIsolates uint64 `protobuf:"varint,18,opt,name=busy_isolates,json=busyIsolates,proto3" json:"busy_isolates,omitempty"`
-	// Isolates disposed and replaced (limit hit or recycled after N executions).
+	// Isolates disposed and replaced (limit hit or recycled after N executions). Each worker reports
+	// its own with its heartbeat (every 500 ms): the figure may trail the executions by that much.
 	IsolateRecycles uint64 `protobuf:"varint,19,opt,name=isolate_recycles,json=isolateRecycles,proto3" json:"isolate_recycles,omitempty"`
 	// Worker processes killed and replaced: a crash, a hang, memory, or to stop a script that holds
 	// its thread past its time or whose caller cancelled it (a worker cannot interrupt its own thread).

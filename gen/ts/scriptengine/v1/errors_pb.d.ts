@@ -247,7 +247,9 @@ export enum ErrorReason {
   MIGRATION_IN_PROGRESS = 29,
 
   /**
-   * Events the subscriber asked for were already dropped from the log, or it fell behind. OUT_OF_RANGE / RESOURCE_EXHAUSTED.
+   * A Subscribe stream (under events.on_lag = "disconnect") or a WatchServices stream fell behind and was
+   * ended. RESOURCE_EXHAUSTED. A resume from before the oldest event kept is not an error: the stream goes
+   * on after an EventsLost message (LOSS_REASON_RETENTION).
    *
    * @generated from enum value: ERROR_REASON_EVENTS_LOST = 30;
    */

@@ -224,6 +224,9 @@ export declare type HealthStatusChanged = Message<"scriptengine.v1.HealthStatusC
   status: ServiceStatus;
 
   /**
+   * When the status changed. Always set: an emitted event that leaves it empty gets
+   * ServiceEvent.timestamp (which the server assigns when Emit leaves that empty too).
+   *
    * @generated from field: google.protobuf.Timestamp timestamp = 3;
    */
   timestamp?: Timestamp | undefined;

@@ -55,7 +55,11 @@ export declare type MigrationConfig = Message<"scriptengine.v1.MigrationConfig">
   validation?: ValidationConfig | undefined;
 
   /**
-   * Stored with the migration and the tool.
+   * Stored with the migration and the tool, and part of MigrationResult.metadata. The keys the
+   * engine writes there itself are reserved: source, source_hash, security_level, dry_run,
+   * tool_version, host_tools, checks_run, replaced_tool_id, backup_ids, auto_fix, rolled_back_at,
+   * rollback_action, rollback_reason, restored_tool_id, restored_version, failed_change. One of them
+   * is INVALID_ARGUMENT (VALIDATION_ERROR, field config.metadata["<key>"]).
    *
    * @generated from field: map<string, string> metadata = 6;
    */
@@ -120,7 +124,9 @@ export declare const LegacySourceSchema: GenMessage<LegacySource>;
 
 /**
  * ValidationConfig is not defined by the API document: which checks run and how.
- * Check names: source_readable, compiles, metadata_valid, input_schema_valid, forbidden_apis, smoke_run.
+ * Check names: source_readable, compiles, metadata_valid, input_schema_valid, forbidden_apis, smoke_run,
+ * and original_unchanged (ValidateMigration only: the tool's legacy source is still the one it was
+ * migrated from; a changed one is a WARNING that auto_fix repairs by re-migrating).
  *
  * @generated from message scriptengine.v1.ValidationConfig
  */
@@ -584,6 +590,10 @@ export declare type MigrationInfo = Message<"scriptengine.v1.MigrationInfo"> & {
   errors: string[];
 
   /**
+   * The MigrationConfig.metadata it was given (an auto_fix re-migration's: the tool's, with auto_fix
+   * added). Its MigrationResult.metadata holds the same entries and the engine's own (their keys are
+   * reserved: see MigrationConfig.metadata).
+   *
    * @generated from field: map<string, string> metadata = 13;
    */
   metadata: { [key: string]: string };
@@ -785,7 +795,8 @@ export enum RollbackAction {
   REMOVED_TOOL = 2,
 
   /**
-   * Already rolled back; nothing changed (rollback is idempotent).
+   * Nothing to undo, so nothing changed (success true): the migration was already rolled back
+   * (rollback is idempotent), or it never changed anything (MIGRATION_STATE_FAILED or DRY_RUN).
    *
    * @generated from enum value: ROLLBACK_ACTION_NOTHING_TO_DO = 3;
    */

@@ -19,8 +19,11 @@ export declare const file_scriptengine_v1_script: GenFile;
  */
 export declare type ExecutionContext = Message<"scriptengine.v1.ExecutionContext"> & {
   /**
-   * Unique execution identifier; the server generates one when empty. At most 128 printable
-   * ASCII characters without spaces (else INVALID_ARGUMENT).
+   * Execution identifier, in the result, the script's `ctx.executionId`, its events
+   * (ScriptExecuted, SecurityViolation) and its errors' ErrorInfo. Empty: the server generates a
+   * unique one. A caller's is used as given, not checked for uniqueness (two executions given the
+   * same id both run; only a SecurityViolation also names the principal), and is at most 128
+   * printable ASCII characters without spaces (else INVALID_ARGUMENT).
    *
    * @generated from field: string execution_id = 1;
    */
@@ -300,7 +303,8 @@ export declare type ExecutionResult = Message<"scriptengine.v1.ExecutionResult">
 
   /**
    * Execution metadata: "cache_hit" (bool), "isolate_id" (string), "worker_id" (string),
-   * "queue_wait_ms" (number), "script_version" (number), "security_level" (string).
+   * "queue_wait_ms" (number: the wait before the script started; for RunScript from its source's
+   * compile, a wait for a busy compiler included), "script_version" (number), "security_level" (string).
    *
    * @generated from field: map<string, google.protobuf.Value> metadata = 10;
    */
@@ -513,6 +517,11 @@ export declare const CompiledScriptSchema: GenMessage<CompiledScript>;
  */
 export declare type HealthStatus = Message<"scriptengine.v1.HealthStatus"> & {
   /**
+   * A running engine's status as `components` give it at this read. HealthStatusChanged events
+   * follow a move between HEALTHY and DEGRADED at the health monitor's next evaluation
+   * (health_check.interval) only, not at a read: a momentary queue a poller happens to see is
+   * no event.
+   *
    * @generated from field: scriptengine.v1.ServiceStatus status = 1;
    */
   status: ServiceStatus;
@@ -542,7 +551,8 @@ export declare type HealthStatus = Message<"scriptengine.v1.HealthStatus"> & {
   uptime?: Duration | undefined;
 
   /**
-   * Health of each component ("pool", "queue", "store", ...).
+   * Health of each component ("pool", "queue", "workers", "store"). The pool says STOPPING
+   * ("draining: ...") while a Stop or the shutdown drains the engine, then STOPPED.
    *
    * @generated from field: repeated scriptengine.v1.ComponentHealth components = 6;
    */
@@ -637,7 +647,7 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   failedExecutions: bigint;
 
   /**
-   * successful / total, 0..1.
+   * successful / total, 0..1; 0 while total_executions is 0 (no rate yet, not a 0 % success).
    *
    * @generated from field: double success_rate = 7;
    */
@@ -645,7 +655,8 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
 
   /**
    * Percentiles of the last 2048 executions' time in the engine, from being queued to the result
-   * (queue wait, the hop to a worker, compile and run): the median here, then the 95th and 99th.
+   * (queue wait, the hop to a worker, compile and run; for RunScript from its source's compile, a
+   * wait for a busy compiler included): the median here, then the 95th and 99th.
    *
    * @generated from field: google.protobuf.Duration latency_p50 = 8;
    */
@@ -686,7 +697,7 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   cacheMisses: bigint;
 
   /**
-   * hits / (hits + misses), 0..1.
+   * hits / (hits + misses), 0..1; 0 before the first lookup.
    *
    * @generated from field: double cache_hit_rate = 15;
    */
@@ -718,7 +729,8 @@ export declare type PerformanceMetrics = Message<"scriptengine.v1.PerformanceMet
   busyIsolates: bigint;
 
   /**
-   * Isolates disposed and replaced (limit hit or recycled after N executions).
+   * Isolates disposed and replaced (limit hit or recycled after N executions). Each worker reports
+   * its own with its heartbeat (every 500 ms): the figure may trail the executions by that much.
    *
    * @generated from field: uint64 isolate_recycles = 19;
    */
