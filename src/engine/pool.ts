@@ -22,7 +22,7 @@ import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
 import { WorkerHandle } from './supervisor.ts';
 import { cpuBudgetMs, cpuShareOfDeadline } from './cpu-budget.ts';
 import { mayHoldLoneSurrogates, wellFormedError, wellFormedJson, wellFormedTail } from './well-formed-json.ts';
-import type { CompiledInfo, ExecMsg, ResultMsg, ToolMsg, WorkerLimits } from './protocol.ts';
+import { wallLimitOf, type CompiledInfo, type ExecMsg, type ResultMsg, type ToolMsg, type WorkerLimits } from './protocol.ts';
 import type {
   CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
   JsonValue, ScriptLanguage, WorkerInfo,
@@ -129,6 +129,11 @@ const RERUN_MIN_MS = 250;
 const CANCEL_GRACE_MS = 250;
 const CANCEL_RECHECK_MS = 100;
 /**
+ * How long past its wall limit an execution parked behind another's guest code on a single-isolate
+ * worker (WorkerHandle.heldBehind) waits for the worker's own answer before the host answers it.
+ */
+const HELD_PAST_LIMIT_GRACE_MS = 250;
+/**
  * A tool call bounded by its caller's wall time ends this much before it (half the time left, at
  * most): the caller still has time to catch the tool's error, not its own timeout. A tenth (at most
  * 250 ms) was too little on a loaded machine, where the worker resumed the caller up to ~200 ms
@@ -178,6 +183,22 @@ function cancelledOutcome(executionId: string, workerId: string, queueWaitMs: nu
   return {
     executionId, success: false, returnValue: undefined, stdout: '', stderr: '', executionTimeMs: ms,
     error: { kind: 'cancelled', name: 'CancelledError', message: 'the execution was cancelled', stack: '', line: 0, column: 0 },
+    usage: { memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, networkIoBytes: 0, fileIoBytes: 0 },
+    metadata: { cacheHit, isolateId: '', workerId, queueWaitMs },
+  };
+}
+
+/**
+ * The TIMEOUT of an execution the host answered at its wall limit: parked, it waited behind another
+ * execution holding its worker's thread, so the worker could neither stop it nor send what it printed.
+ */
+function heldPastLimitOutcome(executionId: string, workerId: string, queueWaitMs: number, cacheHit: boolean, ms: number, limitMs: number): ExecutionOutcome {
+  return {
+    executionId, success: false, returnValue: undefined, stdout: '', stderr: '', executionTimeMs: ms,
+    error: {
+      kind: 'timeout', name: 'TimeoutError', limit: 'wall_clock', stack: '', line: 0, column: 0,
+      message: `the script exceeded its wall-clock limit of ${limitMs} ms (its worker's thread was held by another execution when its time ran out; its output could not be collected)`,
+    },
     usage: { memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, networkIoBytes: 0, fileIoBytes: 0 },
     metadata: { cacheHit, isolateId: '', workerId, queueWaitMs },
   };
@@ -852,9 +873,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       queueWaitMs = started - q.enqueuedAt;
       current.set(w, cur = { since: started, key, caller: job.caller?.key, endBy: started + limits.wallTimeoutMs });
       if (!job.parentExecutionId && !finished) runningNow.add(cur);
-      if (cancelledAhead) armCancelKill();
+      if (cancelledAhead) { armCancelKill(); return; }
+      armHeldPastLimit();
       // Run again, it is still the one run the trace opened at its first start.
-      else if (!q.rerun) try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
+      if (!q.rerun) try { job.onDispatch?.({ queueWaitMs, cacheHit, workerId: w.id }); } catch { /* tracing never breaks a run */ }
     };
     c.active++;
     if (counted) c.activeCounted++;
@@ -907,6 +929,30 @@ export function createEngine(options: EngineOptions = {}): Engine {
         stopIfStillRunning(cpu);
       }), CANCEL_GRACE_MS);
     };
+    // Parked on a single-isolate worker while another execution's guest code holds its thread (a tool
+    // run spinning to its budget, say), it is not told of its own time limit by the worker, which reads
+    // nothing meanwhile: past that limit and a grace, the host tells its caller, as it does a cancel's,
+    // and has the worker drop it once free. Its place there stays taken until the worker answers (the
+    // late answer is ignored); nobody is struck. Checked after the poll phase, so an answer the worker
+    // sent meanwhile is read first; while the worker can answer itself (its thread free, or this one
+    // running), it is left to, and checked again until it has.
+    let heldTimer: NodeJS.Timeout | undefined;
+    const answerIfHeldPastLimit = () => {
+      heldTimer = undefined;
+      if (finished || w.dead || !w.execs.has(msg.id)) return;
+      if (!w.heldBehind(msg.id)) {
+        heldTimer = setTimeout(() => setImmediate(answerIfHeldPastLimit), CANCEL_RECHECK_MS);
+        return;
+      }
+      w.send({ t: 'cancel', id: msg.id });
+      countFailed();
+      done();
+      q.resolve(heldPastLimitOutcome(executionId, w.id, queueWaitMs, cacheHit, performance.now() - started, wallLimitOf(limits)));
+    };
+    const armHeldPastLimit = () => {
+      if (w.capacity !== 1 || finished) return;
+      heldTimer = setTimeout(() => setImmediate(answerIfHeldPastLimit), Math.max(0, started + limits.wallTimeoutMs + HELD_PAST_LIMIT_GRACE_MS - performance.now()));
+    };
     // Handed back (its worker died): unstarted, it never ran; started, it may run again (mayRerun).
     // Either way, to the head of the queue.
     const requeue = () => {
@@ -958,6 +1004,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (finished) return false;
       finished = true;
       if (cancelTimer) clearTimeout(cancelTimer);
+      clearTimeout(heldTimer);
       toolAbort?.abort(EXECUTION_DONE);
       q.signal?.removeEventListener('abort', onCancel);
       if (cur) runningNow.delete(cur);

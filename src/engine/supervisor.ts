@@ -454,12 +454,15 @@ export class WorkerHandle {
    * since that limit passed it has run on (ranOn()) without answering (guest code deaf to
    * termination), or it has let `silenceMs` more pass (a process stopped or deadlocked uses no CPU).
    * A worker (or a host) held off the CPU on a loaded machine is neither: it answers once it runs.
-   * The first call past an execution's limit marks the CPU time it is measured from.
+   * The first call past an execution's limit marks the CPU time it is measured from. One parked
+   * behind another holding the thread (heldBehind) is not measured until that one lets go (the pool
+   * answers its caller meanwhile): that one is, by its own deadline, and its CPU is not this one's.
    */
   hungPast(now: number, silenceMs: number): boolean {
     let cpu: number | undefined;
-    for (const [, f] of this.execs) {
+    for (const [id, f] of this.execs) {
       if (!f.started || now < f.deadline - f.graceMs) continue;
+      if (this.heldBehind(id)) { f.cpuAtLimit = undefined; continue; }
       cpu ??= this.cpuNow();
       f.cpuAtLimit ??= cpu;
       if (now > f.deadline && (this.ranOn(f.cpuAtLimit, f.graceMs, cpu) || now > f.deadline + silenceMs)) return true;
@@ -531,6 +534,17 @@ export class WorkerHandle {
    */
   blameCancelled(execId: number): Blame {
     return (id) => (id === execId ? { kind: 'cancelled', name: 'CancelledError', stack: '', line: 0, column: 0, message: 'the execution was cancelled (its worker was replaced to stop it)' } : undefined);
+  }
+
+  /**
+   * Whether execution `id` waits parked (no delivery running) on a single-isolate worker whose one
+   * thread another execution holds: guest code runs there synchronously, so the worker reads nothing,
+   * fires no timer, and cannot answer `id` (its time limit included) until that one lets go.
+   */
+  heldBehind(id: number): boolean {
+    if (this.capacity !== 1 || !this.execs.has(id) || !this.parked.has(id) || this.#resumed.has(id)) return false;
+    for (const [other, f] of this.execs) if (other !== id && this.#holdsThread(other, f)) return true;
+    return false;
   }
 
   /** Started and not parked, or parked while its guest code runs again (a delivery: the worker says so). */

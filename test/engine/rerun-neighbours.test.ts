@@ -62,11 +62,12 @@ it('parked neighbours that made no tool call run again when a deaf BigInt operat
   }
 }, 60_000);
 
-it('a neighbour that made a tool call, or has no time left, still fails WORKER_CRASHED; a blameless one runs again; the culprit gets its limit', async () => {
+it('a neighbour that made a tool call still fails WORKER_CRASHED, one out of time hears its own limit; a blameless one runs again; the culprit gets its limit', async () => {
   const e = await start();
   const calls: string[] = [];
   const tooled = withToolCall(e, 'tooled', calls);
-  // 1 s of wall time: gone by the time the hung worker is killed (1.5 s + 0.5 s grace).
+  // 1 s of wall time: gone by the time the hung worker is killed (1.5 s + 0.5 s grace). Parked behind
+  // the one holding the thread, it is answered by the host at its own limit (not run again).
   const late = parked(e, 'late', 5000, 1000);
   const blameless = parked(e, 'blameless', 1500, 20_000);
   try {
@@ -75,7 +76,9 @@ it('a neighbour that made a tool call, or has no time left, still fails WORKER_C
     expect(stuck.error!.message).toContain('wall-clock limit of 1500 ms');
     expect(await reasonOf(tooled)).toBe('WORKER_CRASHED');
     expect(calls).toEqual(['tooled']); // made once, never again
-    expect(await reasonOf(late)).toBe('WORKER_CRASHED');
+    const l = await late;
+    expect(l.error, JSON.stringify(l.error)).toMatchObject({ kind: 'timeout', limit: 'wall_clock' });
+    expect(l.error!.message).toContain('held by another execution');
     const b = await blameless;
     expect([b.returnValue, b.stdout]).toEqual(['blameless ok', 'ran blameless\n']);
     expect(exits).toMatchObject([{ blamed: [{ executionId: 'stuck', kind: 'timeout' }], failed: 2, requeued: 0, rerun: 1 }]);
