@@ -29,6 +29,7 @@ import { throttledWarn } from "../log-throttle.ts";
 import { peerKey } from "./peer.ts";
 import { capConnections, logAcceptErrors } from "./max-connections.ts";
 import { withRepeatedCredentials } from "./repeated-credentials.ts";
+import { withMediaTypesSaid } from "./unsupported-media-type.ts";
 
 export interface ConnectDoor {
   address: string;
@@ -78,16 +79,17 @@ export async function openConnectDoor(address: string, services: ServedService[]
     requestGate: (ctx) => {
       auth?.begins(ctx);
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
-      refuseUndecodableQuery(ctx);
       mendUndecodableRequests(ctx, limits.maxRequestBytes, unencodable);
       ctx.values.get(requestBodyKey)?.endWith(ctx);
       auth?.beforeBody(ctx);
+      refuseUndecodableQuery(ctx);
     },
     // Connect (POST, JSON or binary), gRPC-Web (binary) and gRPC: all three are on by default.
   });
   // CORS outermost: a 405 (withReadsOnlyByGet) reaches an allowed page readable, not as a CORS failure.
   // A credential header sent twice reaches authentication with both values (repeated-credentials.ts).
-  let handler = withReadsOnlyByGet(withLongDeadlinesAsNone(withEncodingsInLowerCase(withRepeatedCredentials(adapter))), services);
+  // A 415 says what the method takes (unsupported-media-type.ts).
+  let handler = withReadsOnlyByGet(withLongDeadlinesAsNone(withEncodingsInLowerCase(withRepeatedCredentials(withMediaTypesSaid(adapter, services)))), services);
   if (serving) handler = withPlainHealth(handler, serving);
   handler = withCors(handler, corsOrigins);
   if (localCallersOnly) handler = withLocalCallersOnly(handler, corsOrigins, services);
@@ -220,10 +222,12 @@ export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res
  * byte (with TLS, the end of its handshake) and again after each response. A cut is logged as
  * "headers" when part of a request had come (`since` "request", or bytes since), else as "silent"
  * for a connection that never sent one (`since` "handshake"); a kept-alive connection left idle
- * after an answer (`since` "answer") is not logged.
+ * after an answer (`since` "answer") is not logged. A connection that closes disarms it: one Node's
+ * parser refused (431, 400: its `clientError`, no `request`) is closed at once, and was no slow peer.
  */
 const headerDeadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
 function armHeaders(socket: net.Socket, ms: number, cuts: CutLog, since: "request" | "handshake" | "answer"): void {
+  if (!headerDeadlines.has(socket)) socket.once("close", () => clearTimeout(headerDeadlines.get(socket)));
   clearTimeout(headerDeadlines.get(socket));
   const from = socket.bytesRead;
   const timer = setTimeout(() => {

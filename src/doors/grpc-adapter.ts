@@ -13,6 +13,7 @@ import { doorValuesOf, headersOf } from "./grpc-js-statuses.ts";
 import { clientCertificateKey } from "../auth/client-certificate.ts";
 import { abortedWith } from "../errors.ts";
 import { UnflushedBytes } from "./unflushed-bytes.ts";
+import { undecodableMessage } from "./grpc-decompression.ts";
 
 type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
 
@@ -67,6 +68,9 @@ function definitionOf(method: DescMethod, encode: (msg: unknown) => Buffer): grp
     // A malformed message is the caller's fault: keep the error for the handler to answer
     // INVALID_ARGUMENT (grpc-js itself would say INTERNAL).
     requestDeserialize: (buf: Buffer) => {
+      // One that did not decompress: answered the same way, by the handler (grpc-decompression.ts).
+      const undecodable = undecodableMessage(buf, method);
+      if (undecodable) return undecodable;
       try {
         return fromBinary(method.input, buf);
       } catch (err) {

@@ -19,6 +19,7 @@ import { throttledWarn } from "../log-throttle.ts";
 import { grpcStatusOf } from "./grpc-status.ts";
 import { badGrpcTimeout, SHOWN_CHARS } from "./grpc-timeout.ts";
 import { requestTooLargeStatus, type Status } from "./request-too-large.ts";
+import { undecodableToHandler } from "./grpc-decompression.ts";
 
 const hasDetails = (status: Status) => (status.metadata?.get("grpc-status-details-bin").length ?? 0) > 0;
 
@@ -93,11 +94,15 @@ export function headersOf(metadata: grpc.Metadata): Headers {
 
 /**
  * A server interceptor for a door whose request cap is `limit` bytes; it must come first, so it is
- * handed grpc-js's own call. With `telemetry`, each call is traced from its headers.
+ * handed grpc-js's own call. With `telemetry`, each call is traced from its headers. A message that
+ * does not decompress goes on to the handler, which authenticates first (grpc-decompression.ts).
  */
 export const grpcJsStatusesWithErrorInfo = (limit: number, telemetry?: RpcTelemetry, log?: Logger): grpc.ServerInterceptor => {
   const warn = log && throttledWarn(log);
-  return (method, call) => intercept(method, call, limit, telemetry, warn);
+  return (method, call) => {
+    undecodableToHandler(call);
+    return intercept(method, call, limit, telemetry, warn);
+  };
 };
 
 function intercept(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface, limit: number, telemetry: RpcTelemetry | undefined, warn: Warn): grpc.ServerInterceptingCall {

@@ -20,6 +20,7 @@ import { throwIfMalformed } from "./malformed-request.ts";
 import { untilAborted } from "./until-aborted.ts";
 import { peerKey } from "./peer.ts";
 import { peerOf } from "./cut-log.ts";
+import { onceAborted } from "./call-aborted.ts";
 
 /**
  * How a stream ends when the server shuts down: UNAVAILABLE with RetryInfo, a clean and retryable
@@ -178,12 +179,11 @@ export function authenticateBeforeBody(options: GuardOptions, publicServices: Re
     begins: (ctx) => {
       if (!options.telemetry) return;
       const refused = atDoor(options.telemetry, `${ctx.service.typeName}/${ctx.method.name}`, ctx);
-      ctx.signal.addEventListener("abort", () => {
-        const reason: unknown = ctx.signal.reason;
+      onceAborted(ctx, (reason) => {
         // The caller went away (an AbortError): CANCELLED, not a server fault.
         const e = reason instanceof Error && reason.name === "AbortError" ? ConnectError.from(reason) : toServiceError(reason);
         refused(e.code, e);
-      }, { once: true });
+      });
     },
     beforeBody: (ctx) => {
       if (publicServices.has(ctx.service.typeName)) return;

@@ -12,8 +12,9 @@ export function malformedRequestError(method: DescMethod, why: string, cause?: u
 
 export class MalformedRequest {
   readonly error: ConnectError;
-  constructor(method: DescMethod, cause: unknown) {
-    this.error = malformedRequestError(method, cause instanceof Error ? cause.message : String(cause), cause);
+  /** `error`: what to answer, when it is not "not a valid <type>" (a message in an encoding the door lacks). */
+  constructor(method: DescMethod, cause: unknown, error?: ConnectError) {
+    this.error = error ?? malformedRequestError(method, cause instanceof Error ? cause.message : String(cause), cause);
   }
 }
 

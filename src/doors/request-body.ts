@@ -14,6 +14,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { createContextKey, type ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { serviceError } from "../errors.ts";
+import { onceAborted } from "./call-aborted.ts";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Chunks = AsyncIterator<Buffer>;
@@ -46,7 +47,8 @@ export class RequestBody {
   endWith(ctx: HandlerContext): void {
     const kind = ctx.method.methodKind;
     if (kind === "client_streaming" || kind === "bidi_streaming") clearTimeout(this.#timer);
-    ctx.signal.addEventListener("abort", () => this.stop(ctx.signal.reason as ConnectError), { once: true });
+    // A deadline passed on arrival (0) has aborted the signal already: the call's end stops the body then (call-aborted.ts).
+    onceAborted(ctx, (reason) => this.stop(reason as ConnectError));
   }
 
   /** Fails the body's pending and later reads with `err`, unless it was read to its end. */

@@ -3,19 +3,22 @@
 // some clients. It is the caller's, as on the gRPC door: INVALID_ARGUMENT VALIDATION_ERROR.
 // connect-node aborts the call's context with the error before it encodes it, on all three
 // protocols, so a request gate (which runs before the body is read) can watch for it and mend
-// the error in place.
+// the error in place (call-aborted.ts: also in a call whose deadline had passed as it arrived).
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { malformedRequestError } from "./malformed-request.ts";
 import { serviceError } from "../errors.ts";
 import { badGrpcTimeout } from "./grpc-timeout.ts";
+import { onceAborted } from "./call-aborted.ts";
+import { requestTooLarge } from "./request-too-large.ts";
 
 const PARSE_BINARY = "parse binary: ";
 
 /**
  * A Connect GET carries its message in the query (`base64=1&message=...`): connect-node decodes it
  * after the gate and answers a message that is not base64 with INTERNAL, no ErrorInfo, nothing
- * logged (a plain Error it wraps after the call is over). It is checked here first.
+ * logged (a plain Error it wraps after the call is over). It is checked here first, in the gate
+ * once the caller is authenticated (one without credentials learns nothing of its message).
  */
 export function refuseUndecodableQuery(ctx: HandlerContext): void {
   if (ctx.requestMethod !== "GET") return;
@@ -58,7 +61,7 @@ export type OnUnencodable = (method: string, detail: string) => void;
 
 /** `maxRequestBytes`: server.max_request_bytes, connect-node's readMaxBytes. */
 export function mendUndecodableRequests(ctx: HandlerContext, maxRequestBytes: number, onUnencodable?: OnUnencodable): void {
-  ctx.signal.addEventListener("abort", () => mend(ctx, ctx.signal.reason, maxRequestBytes, onUnencodable), { once: true });
+  onceAborted(ctx, (reason) => mend(ctx, reason, maxRequestBytes, onUnencodable));
 }
 
 // protobuf-es refusing to encode the server's own response (a value out of its field's range), in
@@ -73,8 +76,9 @@ function mend(ctx: HandlerContext, err: unknown, maxRequestBytes: number, onUnen
     return become(err, serviceError("INTERNAL_ERROR", "internal error"));
   }
   const binary = err.code === Code.Internal && err.rawMessage.startsWith(PARSE_BINARY);
-  // A compressed body cut short is the caller's too, not a server fault.
-  if (err.code === Code.Internal && err.rawMessage === "decompression failed") return rewrite(ctx, err, "its compressed body is not valid");
+  // A compressed body cut short is the caller's too, not a server fault (INVALID_ARGUMENT already
+  // in a gRPC envelope): said in the same words on every protocol and both doors.
+  if ((err.code === Code.Internal || err.code === Code.InvalidArgument) && err.rawMessage === "decompression failed") return rewrite(ctx, err, "its compressed body is not valid");
   if (binary) return rewrite(ctx, err, err.rawMessage.slice(PARSE_BINARY.length));
   // An envelope flagged compressed in a call that names no encoding: the caller's (INTERNAL says the server's).
   if (err.code === Code.Internal && err.rawMessage.startsWith("received compressed envelope")) return become(err, serviceError("VALIDATION_ERROR", `${err.rawMessage}: the call names no encoding`));
@@ -85,14 +89,10 @@ function mend(ctx: HandlerContext, err: unknown, maxRequestBytes: number, onUnen
   // Another bad header is no bad message: said as it is, with ErrorInfo.
   if (err.code === Code.InvalidArgument && err.rawMessage.startsWith(PROTOCOL_ERROR)) return withInfo(err, serviceError("VALIDATION_ERROR", err.rawMessage));
   // JSON that does not parse is already INVALID_ARGUMENT, but without the ErrorInfo every other error carries.
-  if (err.code === Code.InvalidArgument) return rewrite(ctx, err, err.rawMessage);
+  if (err.code === Code.InvalidArgument) return rewrite(ctx, err, inPlainWords(err.rawMessage));
   // A request over server.max_request_bytes: connect-node names its own option (readMaxBytes), which no
   // configuration or document does; said with the key, and the limit in the metadata as the gRPC door does.
-  if (err.code === Code.ResourceExhausted) {
-    const size = /message size (\d+)/.exec(err.rawMessage)?.[1];
-    const what = size === undefined ? "the request message" : `a request message of ${size} bytes`;
-    return become(err, serviceError("REQUEST_TOO_LARGE", `${what} is larger than server.max_request_bytes (${maxRequestBytes})`, { metadata: { resource: "request_bytes", limit: maxRequestBytes } }));
-  }
+  if (err.code === Code.ResourceExhausted) return become(err, requestTooLarge(/message size (\d+)/.exec(err.rawMessage)?.[1], maxRequestBytes));
   // The call's deadline (connect-node's own error), also while its body was still arriving.
   if (err.code === Code.DeadlineExceeded) return withInfo(err, serviceError("TIMEOUT", err.rawMessage));
   if (err.code === Code.Canceled) return withInfo(err, serviceError("CANCELLED", err.rawMessage));
@@ -101,6 +101,13 @@ function mend(ctx: HandlerContext, err: unknown, maxRequestBytes: number, onUnen
   // Whatever else the protocol layer says: still with the ErrorInfo every error carries.
   withInfo(err, serviceError("INTERNAL_ERROR", err.rawMessage));
 }
+
+/**
+ * protobuf-es reading a Duration with more than 9 fractional digits pads it with `"0".repeat(9 - n)`,
+ * and says only what String.prototype.repeat does (its only repeat with a count from the request).
+ */
+const DURATION_DIGITS = "Invalid count value: -";
+const inPlainWords = (why: string) => (why.startsWith(DURATION_DIGITS) ? "a google.protobuf.Duration has at most 9 fractional digits (nanoseconds)" : why);
 
 const PROTOCOL_ERROR = "protocol error: ";
 const BAD_GRPC_TIMEOUT = "protocol error: invalid grpc timeout value: ";
