@@ -300,6 +300,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       network: g.maxNetworkRequests,
       scriptTools: deps.tools?.run,
       callerHostTools: g.hostTools,
+      // The request can only tighten: its granted memory and CPU share hold for the tools it calls too.
+      callerLimits: g.limits,
     }), refused);
     const outcome = await engine.execute(
       {
@@ -409,7 +411,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         events.violation("limit_exceeded", principal, scriptId, o.executionId, e.message, g.level, peer);
         throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "memory", limit: e.tool?.limit ?? g.limits.memoryBytes, ...(e.tool && { tool: e.tool.name }) }, details });
       case "output_limit":
-        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", limit: g.limits.maxReturnBytes }, details });
+        throw serviceError("RESOURCE_EXCEEDED", e.message, { metadata: { ...meta, resource: "output", key: "execution.max_return_bytes", limit: g.limits.maxReturnBytes }, details });
       case "security_violation": // announced above, as the escape_attempt it was
         throw announcedViolation(serviceError("SECURITY_VIOLATION", e.message, { metadata: meta }));
       case "cancelled":

@@ -15,6 +15,7 @@ import { WRAPPED_ASYNC_PREFIX, WRAPPED_LINE_OFFSET } from './module-script.ts';
 import { CompileError, toolNotAvailable } from './errors.ts';
 import { MAX_VALUE_DEPTH, jsonTextNestsDeeper } from './json-depth.ts';
 import { encodedValueSize } from './value-size.ts';
+import { count } from '../count-noun.ts';
 import { boundedProfileJson, emptyProfile, type CpuProfile } from './cpu-profile.ts';
 import { DroppedTail, outputTail, type OutputTail } from './output-tail.ts';
 import type { ErrorCause, ExecutionError, ExecutionErrorKind, TimeLimit } from './types.ts';
@@ -155,7 +156,7 @@ const tailOf = (b: OutBuf): OutputTail => outputTail(b.chunks.join(''), b.late, 
 
 function outText(b: OutBuf): string {
   const s = b.chunks.join('');
-  return b.dropped > 0 ? `${s}\n…[truncated ${b.dropped} bytes]` : s;
+  return b.dropped > 0 ? `${s}\n…[truncated ${count(b.dropped, 'byte')}]` : s;
 }
 
 function clip(s: string, n: number): string {

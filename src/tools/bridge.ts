@@ -1,6 +1,6 @@
 // The host side of `ctx.tools.<name>(args)`: dispatches a script's tool call to a built-in host
 // tool or a registered script tool. Arguments arrive as JSON copies; results leave as JSON.
-import type { JsonValue, ToolCallback, ToolCallInfo } from "../engine/index.ts";
+import type { ExecutionLimits, JsonValue, ToolCallback, ToolCallInfo } from "../engine/index.ts";
 import type { Level } from "../config/types.ts";
 import { httpTool, type HttpToolOptions, type RequestBudget } from "./http-tool.ts";
 import { fsTool } from "./fs-tool.ts";
@@ -9,9 +9,14 @@ import { ToolError } from "./tool-error.ts";
 /** An execution's http requests (those sent): shared with the registered tools it calls, so a tool cannot widen it. */
 export type NetworkBudget = RequestBudget;
 
+/** What of its caller's granted limits a registered tool's run is held to besides its own level's. */
+export type CallerLimits = Pick<ExecutionLimits, "memoryBytes" | "cpuShare">;
+
 /** The execution calling a registered tool: the tool runs at the tighter of its level and this one. */
 export interface ToolCaller {
   level: Level;
+  /** The caller's grant (a request's resource_limits tighten it): the tool's run gets no more memory or CPU share. */
+  limits?: CallerLimits;
   executionId: string;
   /** The time the call may take (ToolCallInfo.timeoutMs): the tool's run must end by then. */
   timeoutMs: number;
@@ -47,6 +52,8 @@ export interface BridgeInput {
   scriptTools?: ScriptToolRunner;
   /** Host tools the caller's grant allows, handed to the registered tools it calls. */
   callerHostTools?: readonly string[];
+  /** The caller's granted memory and CPU share, which cap the registered tools it calls. */
+  callerLimits?: CallerLimits;
 }
 
 /** Builds the engine's tool callback for one execution. */
@@ -64,7 +71,7 @@ export function toolBridge(input: BridgeInput): ToolCallback {
       default:
         if (!input.scriptTools) throw new ToolError(`no tool named ${name}`);
         return input.scriptTools(name, args, info.signal, {
-          level: input.level, executionId: info.executionId, timeoutMs: info.timeoutMs, byCaller: info.byCaller, hostTools: input.callerHostTools, network, workingDirectory: input.workingDirectory, reportIo: info.reportIo,
+          level: input.level, limits: input.callerLimits, executionId: info.executionId, timeoutMs: info.timeoutMs, byCaller: info.byCaller, hostTools: input.callerHostTools, network, workingDirectory: input.workingDirectory, reportIo: info.reportIo,
           refusals: (info as CountedCallInfo).refusals,
         });
     }

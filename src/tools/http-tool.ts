@@ -8,6 +8,7 @@ import type { JsonValue } from "../engine/index.ts";
 import { ToolError } from "./tool-error.ts";
 import { fitTextResult } from "./fit-text.ts";
 import { clipText } from "../errors.ts";
+import { count } from "../count-noun.ts";
 import { SCRIPT_REQUEST_HEADER } from "../auth/principal.ts";
 
 // fetch decodes a compressed body before its reader sees it (a 10 KB gzip of 10 MB reads as
@@ -128,7 +129,7 @@ export async function httpTool(
   // sends nothing. Nor does one fetch refuses itself (a bad port): its is given back.
   if (requests && ++requests.used > requests.max) {
     requests.used--;
-    throw new ToolError(`http: more than ${requests.max} requests in one execution`);
+    throw new ToolError(`http: more than ${count(requests.max, "request")} in one execution (limit ${requests.max}: resource_limits.max_network_requests, the configuration's or the request's)`);
   }
   const io = { sent: 0, received: 0 };
   const wire = { received: 0 };

@@ -14,7 +14,7 @@ import { MAX_VALUE_DEPTH, cpuBudgetMs, cpuShareOfDeadline, valueNestsDeeper, typ
 import { LEVEL_RANK } from "../auth/principal.ts";
 import { LEVELS } from "../api/limits.ts";
 import type { StoredTool, ToolRepository } from "../store/tools.ts";
-import { addToolRefusals, countRefusals, toolBridge, type NetworkBudget, type Refusals, type ToolCaller } from "./bridge.ts";
+import { addToolRefusals, countRefusals, toolBridge, type CallerLimits, type NetworkBudget, type Refusals, type ToolCaller } from "./bridge.ts";
 import { hostToolOptions } from "./host-tool-options.ts";
 import { ToolError } from "./tool-error.ts";
 import { linearRegExp } from "./linear-regexp.ts";
@@ -274,18 +274,23 @@ let toolRunSeq = 0;
 
 const tighter = (a: Level, b: Level): Level => (LEVEL_RANK[a] <= LEVEL_RANK[b] ? a : b);
 
-/** Limits for running a tool at `level`: the level table capped by the configuration and `timeoutMs`. */
-export function toolLimits(config: Config, level: Level, timeoutMs: number, hostTools: string[]): ExecutionLimits {
+/**
+ * Limits for running a tool at `level`: the level table capped by the configuration and `timeoutMs`,
+ * and by the memory and CPU share granted to the execution calling it (`caller`: a request's
+ * resource_limits tighten those, and a tool must not be a way around them). Its result is a tool
+ * call's payload: held to max_tool_payload_bytes, not to a script's max_return_bytes.
+ */
+export function toolLimits(config: Config, level: Level, timeoutMs: number, hostTools: string[], caller?: CallerLimits): ExecutionLimits {
   const t = LEVELS[level];
   const rl = config.resourceLimits;
   const min = (...v: (number | undefined)[]) => Math.min(...v.filter((x): x is number => x !== undefined && Number.isFinite(x)));
-  const cpu = min(t.cpuShare, rl.maxCpuPercentage);
+  const cpu = min(t.cpuShare, rl.maxCpuPercentage, caller?.cpuShare);
   return {
-    memoryBytes: min(t.memoryBytes, rl.maxMemoryBytes),
+    memoryBytes: min(t.memoryBytes, rl.maxMemoryBytes, caller?.memoryBytes),
     wallTimeoutMs: min(t.timeoutMs, rl.maxExecutionTimeMs, timeoutMs),
     cpuShare: cpu >= 100 ? undefined : cpu,
     maxOutputBytes: config.execution.maxOutputBytes,
-    maxReturnBytes: config.execution.maxReturnBytes,
+    maxReturnBytes: config.execution.maxToolPayloadBytes,
     maxToolPayloadBytes: config.execution.maxToolPayloadBytes,
     tools: hostTools.filter((h) => HOST_TOOL_LEVELS[h]?.includes(level)),
     toolTimeoutMs: rl.operationTimeoutMs,
@@ -427,12 +432,16 @@ export class ToolRegistry {
     // shorter of the two, the time it has (execute).
     const timeoutMs = this.#d.config.resourceLimits.operationTimeoutMs;
     const refused: Refusals = { count: 0, first: "" };
-    const outcome = await this.execute(tool, input, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, workingDirectory: caller?.workingDirectory, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller, refusals: refused });
+    const outcome = await this.execute(tool, input, level, timeoutMs, signal, caller?.executionId, { network: caller?.network, workingDirectory: caller?.workingDirectory, deadlineMs: caller?.timeoutMs, deadlineByCaller: caller?.byCaller, callerLimits: caller?.limits, refusals: refused });
     caller?.reportIo?.(outcome.usage.networkIoBytes, outcome.usage.fileIoBytes);
     // Calls refused to the tool for security are its caller's escape attempts, caught by the tool or not.
     if (caller?.refusals) addToolRefusals(caller.refusals, name, refused, outcome.refusedToolCalls, outcome.error?.kind === "security_violation");
     if (!outcome.success) {
       const e = outcome.error;
+      // The run's return cap is the tool cap (toolLimits): told as the call's result, naming its key, as
+      // a result the host refuses is (engine/pool.ts handleTool), not as a script's return value.
+      const over = e?.kind === "output_limit" ? /^the return value exceeds (\d+) bytes of JSON$/.exec(e.message) : null;
+      if (over) throw new ToolError(`result exceeds ${over[1]} bytes of JSON (execution.max_tool_payload_bytes)`);
       // The bridge says which tool failed; this says how, and where in the tool's source it threw, as
       // a smoke run says it (the module's footer, past the source's lines, is not the tool's).
       const at = e && e.line > 0 && e.line <= lineCount(tool.source) ? ` (line ${e.line}, column ${e.column})` : "";
@@ -457,6 +466,7 @@ export class ToolRegistry {
    * budget then says it was a share of what its caller left it, or of the call's tool timeout (the
    * request's operation_timeout) when that, not the caller's time, set the deadline (deadlineByCaller false).
    * `refusals` counts the host tool calls its bridge refuses for security (caught by the tool or not).
+   * `callerLimits`, its calling script's granted memory and CPU share, cap the run's own (toolLimits).
    */
   execute(
     tool: Pick<StoredTool, "name" | "source" | "language" | "hostTools">,
@@ -465,10 +475,10 @@ export class ToolRegistry {
     timeoutMs: number,
     signal?: AbortSignal,
     parentExecutionId?: string,
-    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; workingDirectory?: string; caller?: { key: string; limit: number }; deadlineMs?: number; deadlineByCaller?: boolean; refusals?: Refusals } = {},
+    options: { env?: Record<string, string>; hostTools?: ToolCallback; network?: NetworkBudget; workingDirectory?: string; caller?: { key: string; limit: number }; deadlineMs?: number; deadlineByCaller?: boolean; callerLimits?: CallerLimits; refusals?: Refusals } = {},
   ): Promise<ExecutionOutcome> {
     const { config, engine } = this.#d;
-    const own = toolLimits(config, level, timeoutMs, tool.hostTools);
+    const own = toolLimits(config, level, timeoutMs, tool.hostTools, options.callerLimits);
     const deadlineMs = options.deadlineMs ?? Infinity;
     const limits = deadlineMs < own.wallTimeoutMs ? { ...own, wallTimeoutMs: deadlineMs } : own;
     const outcome = engine.execute(

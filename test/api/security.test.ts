@@ -105,7 +105,7 @@ describe("a request's own resource limits only tighten", () => {
     const { result } = await scripts().runScript({ source: twice, context: { ...prod, resourceLimits: { maxNetworkRequests: 1n } } }, as(PROD));
     const v = (toJson(ExecutionResultSchema, result!) as { returnValue: [number, string] }).returnValue;
     expect(v[0]).toBe(200);
-    expect(v[1]).toMatch(/more than 1 requests/);
+    expect(v[1]).toBe("tool \"http\" failed: http: more than 1 request in one execution (limit 1: resource_limits.max_network_requests, the configuration's or the request's)");
     const slow = `export default async (a, ctx) => { try { await ctx.tools.http({ url: "http://127.0.0.1:${webPort}/slow" }); return "answered"; } catch (e) { return e.message; } }`;
     const timed = await scripts().runScript({ source: slow, context: { ...prod, resourceLimits: { operationTimeout: durationFromMs(200) } } }, as(PROD));
     expect((toJson(ExecutionResultSchema, timed.result!) as { returnValue: string }).returnValue).toMatch(/timed out/);
@@ -289,7 +289,7 @@ describe("registered tools reach the host only with the caller's rights", () => 
     const budget = await scripts().runScript({ source: twice, context: { ...context, resourceLimits: { maxNetworkRequests: 1n } } }, as(PROD));
     const [first, second] = (toJson(ExecutionResultSchema, budget.result!) as { returnValue: [string, string] }).returnValue;
     expect(first).toBe("/one");
-    expect(second).toMatch(/more than 1 requests/);
+    expect(second).toMatch(/http: more than 1 request in one execution \(limit 1: resource_limits\.max_network_requests, the configuration's or the request's\)/);
     // And a Safe caller may not use it at all: it is not pure.
     expect((await failure(scripts().runScript({ source: "1", context: { availableTools: ["http_fetch"] } }, as(SAFE)))).code).toBe("PermissionDenied");
   });

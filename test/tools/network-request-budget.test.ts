@@ -33,7 +33,7 @@ it("only requests sent count toward max_network_requests", async () => {
   expect(await http(url)).toBe("status 200");
   expect(network.used).toBe(2);
   // The third request is over: refused, and not sent.
-  expect(await http({ url })).toBe("http: more than 2 requests in one execution");
+  expect(await http({ url })).toBe("http: more than 2 requests in one execution (limit 2: resource_limits.max_network_requests, the configuration's or the request's)");
   expect(served).toBe(2);
   expect(network.used).toBe(2);
 });
