@@ -6,6 +6,7 @@ import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { longerThan } from "../code-points.ts";
 import { serviceError } from "../errors.ts";
 import { MAX_VALUE_DEPTH, valueNestsDeeper, type JsonObject } from "../engine/index.ts";
+import { ScriptKind, ScriptLanguage, type CompilationContext } from "../../gen/ts/scriptengine/v1/script_pb.js";
 
 const SCRIPT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const EXECUTION_ID = /^[\x21-\x7e]{1,128}$/;
@@ -37,6 +38,22 @@ export function checkMetadata(metadata: Record<string, string>, field = "context
     if (k === "" || longerThan(k, L.keyMaxLength)) throw invalid(field, `${field} keys must be 1-${L.keyMaxLength} characters`);
     if (longerThan(v, L.valueMaxLength)) throw invalid(field, `${field} values must be at most ${L.valueMaxLength} characters`);
   }
+}
+
+/**
+ * A source's language and kind, as the engine takes them (kind undefined: detected from the source).
+ * A number the contract does not declare is the caller's error, as every other enum's is: a client
+ * built on a newer contract (a new language) would otherwise have its source compiled as JavaScript.
+ */
+export function compilationOptions(cc: CompilationContext | undefined, field: "context" | "compilation") {
+  const language = cc?.language ?? ScriptLanguage.UNSPECIFIED;
+  const kind = cc?.kind ?? ScriptKind.UNSPECIFIED;
+  if (ScriptLanguage[language] === undefined) throw invalid(`${field}.language`, `${field}.language ${language} is not a script language`);
+  if (ScriptKind[kind] === undefined) throw invalid(`${field}.kind`, `${field}.kind ${kind} is not a script kind`);
+  return {
+    language: language === ScriptLanguage.TYPESCRIPT ? ("typescript" as const) : ("javascript" as const),
+    kind: kind === ScriptKind.MODULE ? ("module" as const) : kind === ScriptKind.EXPRESSION ? ("expression" as const) : undefined,
+  };
 }
 
 /** An argument as JSON; a number JSON cannot hold (NaN, ±Infinity, which binary protobuf carries) is the caller's error. */

@@ -10,7 +10,7 @@ import { requirePermission } from "../auth/principal.ts";
 import { clipCodePoints } from "../code-points.ts";
 import type { Config } from "../config/types.ts";
 import { abortedWith, messageOf, serviceError, shuttingDownError } from "../errors.ts";
-import { followComponents, overall, statusMessage } from "../health/monitor.ts";
+import { duringStatus, overall, readStatus, statusMessage } from "../health/monitor.ts";
 import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../log.ts";
 import { configMessage } from "./config-message.ts";
@@ -65,16 +65,16 @@ export function scriptService(deps: ScriptServiceDeps): Partial<ServiceImpl<type
   const { health } = deps;
   const closing = deps.isClosing;
   const healthStatus = () => {
-    const components = deps.components();
-    followComponents(health, components); // the status agrees with the components told beside it
+    const components = duringStatus(health.status, deps.components());
+    const { status, message } = readStatus(health, components);
     return create(HealthStatusSchema, {
-      status: health.status,
+      status,
       serviceId: deps.serviceId,
       version: VERSION,
       timestamp: timestampNow(),
       uptime: durationOf(Date.now() - deps.startedAt),
       components,
-      message: health.message,
+      message,
     });
   };
 

@@ -13,14 +13,13 @@ import {
   ExecutionResultSchema,
   ScriptKind,
   ScriptLanguage,
-  type CompilationContext,
   type CompiledScript,
   type ExecutionContext,
   type ExecutionResult,
 } from "../../gen/ts/scriptengine/v1/script_pb.js";
 import { Severity, type ResourceUsage } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { ExecutionOutputSchema } from "../../gen/ts/scriptengine/v1/errors_pb.js";
-import { principalOf, requirePermission } from "../auth/principal.ts";
+import { LEVEL_RANK, principalOf, requirePermission } from "../auth/principal.ts";
 import { peerKey } from "../doors/peer.ts";
 import { storedSourceOver } from "../store/source-limit.ts";
 import type { Config, Level } from "../config/types.ts";
@@ -35,7 +34,7 @@ import { grantFor, type Grant } from "./limits.ts";
 import { usageMessage, type EngineEvents } from "./engine-events.ts";
 import type { ExecutionTelemetry } from "../telemetry/index.ts";
 import { durationOf } from "./duration.ts";
-import { argumentJson, checkExecutionId, checkMetadata, checkName, checkScriptId } from "./script-input.ts";
+import { argumentJson, checkExecutionId, checkMetadata, checkName, checkScriptId, compilationOptions } from "./script-input.ts";
 import type { MetricsContributor } from "./script-service.ts";
 import type { Logger } from "../log.ts";
 import { throttledWarn } from "../log-throttle.ts";
@@ -58,6 +57,9 @@ const MAX_ARGUMENTS_BYTES = 4 * 1024 * 1024;
 /** How a compile that reached the compiler can fail, other than by a syntax error. */
 const COMPILER_FAILURES: ReadonlySet<string> = new Set(["RESOURCE_EXCEEDED", "TIMEOUT", "WORKER_CRASHED"]);
 
+/** A source's language and kind as the engine takes them (compilationOptions). */
+type Compilation = ReturnType<typeof compilationOptions>;
+
 const NO_USAGE: ExecutionOutcome["usage"] = { memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, networkIoBytes: 0, fileIoBytes: 0 };
 
 /** A started execution that ended with no outcome of its own (its worker stopped or lost): what its ScriptExecuted says. */
@@ -69,8 +71,6 @@ const cutOutcome = (executionId: string, ms: number): ExecutionOutcome => ({
 /** `n` if a uint32 field can hold it, else 0 (none). */
 const uint32OrZero = (n: number) => (Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff ? n : 0);
 
-const language = (l: ScriptLanguage) => (l === ScriptLanguage.TYPESCRIPT ? "typescript" : "javascript");
-const kindOf = (k: ScriptKind) => (k === ScriptKind.MODULE ? "module" : k === ScriptKind.EXPRESSION ? "expression" : undefined);
 const SEVERITY = { info: Severity.INFO, warning: Severity.WARNING, error: Severity.ERROR } as const;
 const ERROR_KIND: Record<string, ExecutionErrorKind> = {
   script_threw: ExecutionErrorKind.SCRIPT_THREW,
@@ -158,11 +158,11 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   }
 
   /** `signal`: a caller that has gone (RunScript's) leaves the compile, which its worker then drops unless begun. */
-  async function compile(source: string, cc: CompilationContext | undefined, scriptId: string, signal?: AbortSignal) {
+  async function compile(source: string, form: Compilation, filename: string, scriptId: string, signal?: AbortSignal) {
     checkSource(source);
     const t0 = performance.now();
     try {
-      const work = () => engine.compile(source, { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || scriptId }, signal);
+      const work = () => engine.compile(source, { ...form, filename }, signal);
       return await (deps.telemetry ? deps.telemetry.compile(scriptId, work) : work());
     } catch (err) {
       if (err instanceof CompileError) {
@@ -240,6 +240,20 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   }
   type StartWithin = ReturnType<typeof startWithin>;
 
+  /**
+   * The level a call refused before its grant would have run at, its telemetry label: the level it
+   * asked for, else the server's, within its principal's maximum (the principal's maximum when the
+   * grant would refuse it).
+   */
+  function levelAsked(ctx: HandlerContext, context: ExecutionContext | undefined): Level {
+    const principal = principalOf(ctx);
+    try {
+      return grantFor({ config, principal, context, deadlineMs: undefined, registeredTools: deps.tools?.describe }).level;
+    } catch {
+      return LEVEL_RANK[config.securityLevel] > LEVEL_RANK[principal.maxSecurityLevel] ? principal.maxSecurityLevel : config.securityLevel;
+    }
+  }
+
   function grant(ctx: HandlerContext, context: ExecutionContext | undefined, scriptId: string): Grant {
     return grantFor({
       config,
@@ -266,7 +280,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
   }
 
   /** `compiledMs`: the share of the call's deadline RunScript spent compiling the source (waiting for a compiler included) before its grant. */
-  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean }, scriptId: string, version: number, context: ExecutionContext | undefined, compiledMs = 0, start: StartWithin = startWithin(ctx, scriptId)): Promise<ExecutionResult> {
+  async function run(ctx: HandlerContext, source: string, cc: { language: "javascript" | "typescript"; kind?: "module" | "expression"; filename: string; cacheKey?: string; compiledCacheHit?: boolean; waitedBeforeMs?: number }, scriptId: string, version: number, context: ExecutionContext | undefined, compiledMs = 0, start: StartWithin = startWithin(ctx, scriptId)): Promise<ExecutionResult> {
     try {
       return await runStarting(ctx, source, cc, scriptId, version, context, compiledMs, start);
     } catch (err) {
@@ -311,6 +325,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
         filename: cc.filename,
         cacheKey: cc.cacheKey,
         compiledCacheHit: cc.compiledCacheHit,
+        waitedBeforeMs: cc.waitedBeforeMs,
         arguments: args,
         env: { ...context?.environment },
         user: user ? { userId: user.userId, displayName: user.displayName, tenantId: user.tenantId, roles: [...user.roles], locale: user.locale, attributes: { ...user.attributes } } : undefined,
@@ -483,6 +498,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       if (cc?.scriptId) checkScriptId(cc.scriptId, "context.script_id");
       checkName(cc?.name ?? "", "context.name");
       checkMetadata(cc?.metadata ?? {});
+      const form = compilationOptions(cc, "context");
       const scriptId = cc?.scriptId || `script-${randomUUID()}`;
       // Answered at the server's margin before the call's deadline, as RunScript is: TIMEOUT with its
       // ErrorInfo, where the caller's own timer would give a bare DEADLINE_EXCEEDED.
@@ -500,7 +516,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const why = () => (call.expired() ? "the call's deadline ran out" : abortedWith(ctx.signal).rawMessage);
       const abandoned = (left: string) => (c: { compileTimeMs: number }) =>
         cc?.validateOnly ? events.compiled(scriptId, true, c.compileTimeMs) : events.compiled(scriptId, false, c.compileTimeMs, `compiled, but not stored: ${left}`);
-      const work = compile(req.source, cc, scriptId, call.signal);
+      const work = compile(req.source, form, cc?.name || scriptId, scriptId, call.signal);
       let compiled;
       try {
         compiled = await untilCallEnds(work, call.signal);
@@ -584,6 +600,7 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const scriptId = req.context?.scriptId || "adhoc";
       checkScriptId(scriptId, "context.script_id");
       checkName(cc?.name ?? "", "compilation.name");
+      const form = compilationOptions(cc, "compilation");
       // compile() checks the source; its cache key spares the run hashing the source again. A new
       // source may wait for a busy compiler: the call's deadline and a cancel end the call then too
       // (its compile is left: its worker drops it unless begun, and a begun one is cached), and so
@@ -591,18 +608,23 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
       const [compileStart, leftMs, start] = [performance.now(), ctx.timeoutMs(), startWithin(ctx, scriptId)];
       let compiled;
       try {
-        compiled = await untilCallEnds(compile(req.source, cc, scriptId, start.signal), start.signal);
+        compiled = await untilCallEnds(compile(req.source, form, cc?.name || scriptId, scriptId, start.signal), start.signal);
       } catch (err) {
         start.end();
-        // Refused while its source waited for a compiler (the engine stops): queued, as far as the
-        // caller can tell, and refused as queued executions are.
+        // Refused while its source waited for a compiler (the engine stops, a full compile queue, its
+        // cancel or deadline): an execution that never ran, as one refused in the queue is.
+        if (start.signal.aborted || (err instanceof EngineError && (err.reason === "ENGINE_STOPPED" || err.reason === "QUEUE_FULL"))) {
+          deps.telemetry?.refused(levelAsked(ctx, req.context));
+        }
+        // Queued, as far as the caller can tell, and refused as queued executions are.
         if (err instanceof EngineError && err.reason === "ENGINE_STOPPED") {
           throw serviceError("ENGINE_STOPPED", `${err.message.split(";")[0]}; the execution did not start`, { retryAfterMs: err.retryAfterMs ?? 1000, metadata: { script_id: scriptId, started: "false" }, cause: err });
         }
         throw start.failed(err);
       }
       const { cacheKey, cacheHit } = compiled;
-      const options = { language: language(cc?.language ?? 0), kind: kindOf(cc?.kind ?? 0), filename: cc?.name || "adhoc", cacheKey, compiledCacheHit: cacheHit } as const;
+      // The compile (a wait for a busy compiler included) is part of its wait and its latency.
+      const options = { ...form, filename: cc?.name || "adhoc", cacheKey, compiledCacheHit: cacheHit, waitedBeforeMs: performance.now() - compileStart } as const;
       // A deadline's TIMEOUT names the compile (a wait for a busy compiler) only when it took more of
       // the deadline than the server's answer margin, which its "the call's N ms deadline" leaves out too.
       const compiledMs = cacheHit ? 0 : performance.now() - compileStart;

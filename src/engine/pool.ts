@@ -703,7 +703,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     if (job.caller) perCaller.set(job.caller.key, (perCaller.get(job.caller.key) ?? 0) + 1);
     return new Promise<ExecutionOutcome>((resolve, reject) => {
-      const q: Queued = { job, signal, enqueuedAt: performance.now(), resolve, reject };
+      const q: Queued = { job, signal, enqueuedAt: performance.now() - (job.waitedBeforeMs ?? 0), resolve, reject };
       if (free) { dispatch(free, q, false); return; }
       const ahead = queue.length === 0 ? pickAheadWorker(job.caller?.key, memoryMbOf(job.limits)) : undefined;
       if (ahead) { dispatch(ahead, q, true); return; }
@@ -1288,7 +1288,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       compilations: c.compilations,
       workersRssBytes: pool.reduce((n, w) => n + w.rss, 0),
       workersCpuMs: c.cpuMsOfDead + pool.reduce((n, w) => n + w.cpuMs, 0),
-      recentWorkerFailures: failures.length,
+      // Past failure_window when read too: the watchdog that prunes them does not run while stopped.
+      recentWorkerFailures: failures.filter((at) => at >= Date.now() - o.failureWindowMs).length,
       sentAhead: c.sentAhead,
       handedBack: c.handedBack,
       codeByReference: c.codeByReference,

@@ -120,6 +120,11 @@ export interface ExecuteJob {
   scriptId?: string;
   collectCpuProfile?: boolean;
   onToolCall?: ToolCallback;
+  /**
+   * How long the caller already waited for this execution before asking (RunScript: its new source's
+   * wait for a compiler, and the compile): counted in its queue wait and in the latencies.
+   */
+  waitedBeforeMs?: number;
   /** Called when the job leaves the queue for a worker (tracing: ends the queue wait, starts the run). */
   onDispatch?: (info: { queueWaitMs: number; cacheHit: boolean; workerId: string }) => void;
   /**

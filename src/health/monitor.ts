@@ -37,6 +37,10 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
   // Full, new executions are refused QUEUE_FULL: DEGRADED whatever the ratio (1 included). A queue
   // of max_queue 0 is full, empty, whenever the pool is saturated: it refuses every execution then.
   const queueFull = stats.queueLength >= pool.maxQueue && (stats.queueLength > 0 || saturated);
+  // Above health_check.degraded_queue_ratio (the proto's "above": with 0, anything queued). A queue
+  // forms only behind a saturated pool: DEGRADED at the first queued execution made the ratio dead,
+  // and bursty load flip the status many times a second.
+  const queueOver = queueFull || queueRatio > healthCheck.degradedQueueRatio;
   // New sources wait for a compiler in the workers, bounded by max_queue as well: full, RunScript and
   // CompileScript of a new source are refused QUEUE_FULL (compile_queue), which health says too.
   const compiles = stats.compilesInFlight + stats.compilesAbandoned;
@@ -45,21 +49,21 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
     stats.state === "running"
       ? {
           name: "pool",
-          status: saturated && (stats.queueLength > 0 || queueFull) ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+          status: saturated && queueOver ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
           message: `${running}/${stats.poolSize} isolates busy${stats.parkedExecutions > 0 ? ` (and ${stats.parkedExecutions} parked)` : ""}, ${count(stats.workers, "worker")}`,
         }
       : // Stop stops the workers (Start spawns them again): the pool says so, not that it is healthy.
         { name: "pool", status: POOL_STATUS[stats.state], message: `${stats.state}: ${count(stats.workers, "worker")}` },
     {
       name: "queue",
-      // "Above" (the proto's word): with a ratio of 0 an empty queue is not DEGRADED.
-      status: queueFull || compileFull || queueRatio > healthCheck.degradedQueueRatio ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
+      status: queueOver || compileFull ? ServiceStatus.DEGRADED : ServiceStatus.HEALTHY,
       message:
         `${stats.queueLength}/${pool.maxQueue} queued` +
         (compiles > 0 ? `, ${count(compiles, "compilation")} in progress${compileFull ? " (full: new sources are refused)" : ""}` : ""),
     },
     {
       name: "workers",
+      // One failure within failure_window is DEGRADED for that window; unhealthy_failure_count of them UNHEALTHY.
       status:
         stats.recentWorkerFailures >= healthCheck.unhealthyFailureCount
           ? ServiceStatus.UNHEALTHY
@@ -99,14 +103,37 @@ export function statusMessage(parts: Component[], healthy = "serving"): string {
   return parts.filter((c) => rank(c.status) === worst).map((c) => `${c.name}: ${c.message}`).join("; ");
 }
 
-/**
- * A running engine's status follows its components: the monitor's tick, and a HealthCheck, whose
- * answer carries the components it read (its status said otherwise until the next tick).
- */
+const running = (s: ServiceStatus) => s === ServiceStatus.HEALTHY || s === ServiceStatus.DEGRADED || s === ServiceStatus.UNHEALTHY;
+
+/** A running engine's status follows its components at each of the monitor's ticks (and store faults). */
 export function followComponents(health: HealthState, parts: Component[]): void {
-  const s = health.status;
-  if (s !== ServiceStatus.HEALTHY && s !== ServiceStatus.DEGRADED && s !== ServiceStatus.UNHEALTHY) return;
+  if (!running(health.status)) return;
   health.set(overall(parts).status, statusMessage(parts));
+}
+
+/**
+ * What a HealthCheck answers: a running engine's status as the components it read give it, so that
+ * the answer agrees with the components told beside it. A move into or out of UNHEALTHY (serving or
+ * not, for grpc.health and /health) is taken from the read at once; one between HEALTHY and DEGRADED
+ * is left to the monitor's next tick: a client polling HealthCheck through a momentary queue made a
+ * HealthStatusChanged event and a log line of every flip it happened to see.
+ */
+export function readStatus(health: HealthState, parts: Component[]): { status: ServiceStatus; message: string } {
+  if (!running(health.status)) return { status: health.status, message: health.message };
+  const status = overall(parts).status;
+  const message = statusMessage(parts);
+  if (status === ServiceStatus.UNHEALTHY || health.status === ServiceStatus.UNHEALTHY) health.set(status, message);
+  return { status, message };
+}
+
+/**
+ * While a Stop (or the shutdown) drains the engine it is STOPPING: its pool runs what it holds and
+ * takes nothing new, so the pool says so rather than HEALTHY (it says STOPPING, then STOPPED, once
+ * the workers are being stopped).
+ */
+export function duringStatus(status: ServiceStatus, parts: Component[]): Component[] {
+  if (status !== ServiceStatus.STOPPING) return parts;
+  return parts.map((c) => (c.name === "pool" && running(c.status) ? { ...c, status: ServiceStatus.STOPPING, message: `draining: ${c.message}` } : c));
 }
 
 export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0): () => void {

@@ -65,6 +65,11 @@ export interface ExecutionTrace {
 
 export interface ExecutionTelemetry {
   start(info: { scriptId: string; executionId: string; level: string }): ExecutionTrace;
+  /**
+   * An execution refused before it had a trace (RunScript's, while its new source waited for a
+   * compiler: the engine stopping, a full compile queue, its cancel or deadline): counted "rejected".
+   */
+  refused(level: string): void;
   /** A host-side compile, as a span recording whether the compile cache answered. */
   compile(scriptId: string, fn: () => Promise<CompileResult>): Promise<CompileResult>;
 }
@@ -81,7 +86,7 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
   const queueWait = meter.createHistogram(METRIC_QUEUE_WAIT, {
-    description: "Time an execution waited for a worker, by security level (executions that never ran are not counted)",
+    description: "Time an execution waited for a worker (RunScript of a new source: from its wait for a compiler), by security level (executions that never ran are not counted)",
     unit: "s",
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
@@ -148,6 +153,9 @@ export function executionTelemetry(tracer: Tracer, meter: Meter): ExecutionTelem
           run.end(clock(end));
         },
       };
+    },
+    refused(level) {
+      executions.add(1, { [ATTR_OUTCOME]: "rejected", [ATTR_SECURITY_LEVEL]: level });
     },
     async compile(scriptId, fn) {
       const clock = clockOf(context.active());

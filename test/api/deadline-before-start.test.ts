@@ -3,11 +3,11 @@
 // one is with its own TIMEOUT: DEADLINE_EXCEEDED TIMEOUT saying it never ran (metadata started
 // "false"), and the engine's signal drops it unstarted. Answered only at the deadline, a gRPC caller
 // had given up already and could not tell "never ran, safe to retry" from "ran and timed out".
-import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import { expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { LOCAL_PRINCIPAL, principalKey } from "../../src/auth/principal.ts";
+import { scriptCallContext } from "../helpers/handler-context.ts";
 import { scriptsService } from "../../src/api/scripts.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { EngineError, type ExecuteJob } from "../../src/engine/index.ts";
@@ -35,15 +35,7 @@ async function call(stage: "compiling" | "queued" | "started") {
   };
   const events = { compiled: () => {}, executed: () => {}, violation: () => {} };
   const svc = scriptsService({ config: loadConfig({ argv: [], env: {} }).config, engine: engine as never, scripts: {} as never, events: events as never });
-  ctx = createHandlerContext({
-    service: ScriptService,
-    method: ScriptService.method.runScript,
-    protocolName: "grpc",
-    requestMethod: "POST",
-    url: "http://localhost/RunScript",
-    timeoutMs: 300,
-    contextValues: createContextValues().set(principalKey, LOCAL_PRINCIPAL),
-  });
+  ctx = scriptCallContext("runScript", { protocolName: "grpc", timeoutMs: 300 });
   const err = await (svc.runScript!({ source: "1 + 1" } as never, ctx) as Promise<unknown>).then(
     () => expect.unreachable("the call was answered"),
     (e: unknown) => e as ConnectError,

@@ -1,10 +1,10 @@
 // RunScript with a new source waits for a compiler (on a busy pool, behind a running script). The
 // call's deadline and a cancel end the call then, as they do CompileScript's and a queued
 // execution's: the caller was held until the compiler was free (seconds), past its deadline.
-import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { LOCAL_PRINCIPAL, principalKey } from "../../src/auth/principal.ts";
+import { scriptCallContext } from "../helpers/handler-context.ts";
 import { scriptsService } from "../../src/api/scripts.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { reasonOf } from "../../src/errors.ts";
@@ -19,14 +19,7 @@ function setup() {
   };
   const events = { compiled: () => {} };
   const svc = scriptsService({ config: loadConfig({ argv: [], env: {} }).config, engine: engine as never, scripts: {} as never, events: events as never });
-  const ctx = createHandlerContext({
-    service: ScriptService,
-    method: ScriptService.method.runScript,
-    protocolName: "connect",
-    requestMethod: "POST",
-    url: "http://localhost/RunScript",
-    contextValues: createContextValues().set(principalKey, LOCAL_PRINCIPAL),
-  });
+  const ctx = scriptCallContext("runScript");
   const call = (svc.runScript!({ source: "4 + 2" } as never, ctx) as Promise<unknown>).then(
     () => "answered",
     (err: unknown) => ({ code: (err as ConnectError).code, reason: reasonOf(err) }),

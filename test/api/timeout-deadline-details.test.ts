@@ -2,10 +2,10 @@
 // message names (what is left of a deadline, less a tenth, had fractions: "876.6" beside "877 ms"),
 // and after RunScript waited for its source to compile, the message calls the wall limit what was
 // left of the deadline, not "the call's N ms deadline" (the call's deadline was longer).
-import { ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { LOCAL_PRINCIPAL, principalKey } from "../../src/auth/principal.ts";
+import { scriptCallContext } from "../helpers/handler-context.ts";
 import { scriptsService } from "../../src/api/scripts.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
@@ -33,15 +33,7 @@ async function timeoutOf(leftMs: number, compile: "cached" | "fresh" | number, l
   };
   const events = { compiled: () => {}, executed: () => {}, violation: () => {} };
   const svc = scriptsService({ config: loadConfig({ argv: [], env: {} }).config, engine: engine as never, scripts: {} as never, events: events as never });
-  const ctx0 = createHandlerContext({
-    service: ScriptService,
-    method: ScriptService.method.runScript,
-    protocolName: "connect",
-    requestMethod: "POST",
-    url: "http://localhost/RunScript",
-    timeoutMs: 60_000,
-    contextValues: createContextValues().set(principalKey, LOCAL_PRINCIPAL),
-  });
+  const ctx0 = scriptCallContext("runScript", { timeoutMs: 60_000 });
   // What is left of the deadline, fixed (the clock would move it): the compile's time shows only in the message.
   const ctx = { ...ctx0, timeoutMs: () => leftMs };
   const err = await (svc.runScript!({ source: "for (;;) {}" } as never, ctx) as Promise<unknown>).then(

@@ -4,10 +4,9 @@
 // after the retries) published nothing, nor did one whose caller had given up before it failed so.
 // Those now publish success false with the failure; one refused before it reached a compiler (a
 // full compile queue, a stopping engine) still publishes none.
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ScriptService } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
-import { LOCAL_PRINCIPAL, principalKey } from "../../src/auth/principal.ts";
+import { scriptCallContext } from "../helpers/handler-context.ts";
 import { scriptsService } from "../../src/api/scripts.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { EngineError } from "../../src/engine/index.ts";
@@ -21,14 +20,7 @@ function setup(fail: () => EngineError) {
   const engine = { compile: () => new Promise((_, reject) => (release = () => reject(fail()))) };
   const events = { compiled: (...a: Compiled) => void compiled.push(a) };
   const svc = scriptsService({ config: loadConfig({ argv: [], env: {} }).config, engine: engine as never, scripts: {} as never, events: events as never });
-  const ctx = createHandlerContext({
-    service: ScriptService,
-    method: ScriptService.method.compileScript,
-    protocolName: "connect",
-    requestMethod: "POST",
-    url: "http://localhost/CompileScript",
-    contextValues: createContextValues().set(principalKey, LOCAL_PRINCIPAL),
-  });
+  const ctx = scriptCallContext("compileScript");
   const call = svc.compileScript!({ source: "1 + 1", context: { scriptId: "s1" } } as never, ctx) as Promise<unknown>;
   return { compiled, ctx, call, release: () => release() };
 }

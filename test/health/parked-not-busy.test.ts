@@ -8,7 +8,8 @@ import { loadConfig } from "../../src/config/load.ts";
 import { components } from "../../src/health/monitor.ts";
 import { engineStats } from "../helpers/engine-stats.ts";
 
-const config = loadConfig({ env: {}, argv: ["--set", "pool.max_queue=4"] }).config;
+// Ratio 0: a saturated pool is DEGRADED as soon as anything queues behind it (over the ratio).
+const config = loadConfig({ env: {}, argv: ["--set", "pool.max_queue=4", "--set", "health_check.degraded_queue_ratio=0"] }).config;
 const pool = (busy: number, parked: number, queued: number, poolFull = false) =>
   components(engineStats({ poolSize: 2, workers: 2, busyIsolates: busy, parkedExecutions: parked, queueLength: queued, active: busy, poolFull }), config, 0, undefined).find((c) => c.name === "pool")!;
 

@@ -28,12 +28,15 @@ export function metricsView(m: PerformanceMetrics): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   return pairs([
     // Refusals are no executions (nor in the success rate): said beside them, when there are any.
-    ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${pct(m.successRate)})${m.rejectedExecutions > 0n ? ` · ${m.rejectedExecutions} refused` : ""}`],
+    // With no executions the rate is 0 on the wire: "-", not a 0 % success.
+    ["executions", `${m.totalExecutions} (${m.successfulExecutions} ok, ${m.failedExecutions} failed, success ${m.totalExecutions > 0n ? pct(m.successRate) : "-"})${m.rejectedExecutions > 0n ? ` · ${m.rejectedExecutions} refused` : ""}`],
     ["latency", `p50 ${fmtDuration(m.latencyP50)} · p95 ${fmtDuration(m.latencyP95)} · p99 ${fmtDuration(m.latencyP99)} · avg ${fmtDuration(m.averageExecutionTime)}`],
     // Parked executions hold isolates without running: more of those than workers is no overload.
-    ["pool", `${count(m.poolSize, "worker")} · ${count(m.busyIsolates, "isolate")} in use (running or parked) · queue ${m.queueLength} · active ${m.activeConnections}`],
-    // Shown only when there are compilations: most of the time there are none.
-    ...(m.compileQueueLength + m.abandonedCompilations > 0n
+    // No workers only while the engine is stopped (Stop; Start spawns them again).
+    ["pool", m.poolSize === 0n ? "the engine is stopped (0 workers)" : `${count(m.poolSize, "worker")} · ${count(m.busyIsolates, "isolate")} in use (running or parked) · queue ${m.queueLength} · active ${m.activeConnections}`],
+    // Shown only when there are compilations, or were refused ones (since the start, as executions'
+    // refusals): most of the time there are none.
+    ...(m.compileQueueLength + m.abandonedCompilations + m.rejectedCompilations > 0n
       ? [["compiling", `${count(m.compileQueueLength, "compilation")} waited for · ${m.abandonedCompilations} abandoned · ${m.rejectedCompilations} refused`] as [string, string]]
       : []),
     ["cache", `${count(m.cacheSize, "script")} · ${count(m.cacheHits, "hit")} / ${count(m.cacheMisses, "miss", "misses")} (${pct(m.cacheHitRate)}) · ${count(m.totalCompilations, "compilation")}`],

@@ -227,13 +227,17 @@ func (x *DiscoveryConfig) GetMetadata() map[string]string {
 // HealthCheckConfig is not defined by the API document: how health is computed.
 type HealthCheckConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// How often health is re-evaluated (default 5 s).
+	// How often health is re-evaluated (default 5 s). A move between HEALTHY and DEGRADED is
+	// published (HealthStatusChanged, a log line) at these evaluations only: a HealthCheck answers
+	// the status it reads without publishing such a move.
 	Interval *durationpb.Duration `protobuf:"bytes,1,opt,name=interval,proto3" json:"interval,omitempty"`
 	// Queue fill ratio (0..1) above which the engine reports DEGRADED (default 0.8); 0: DEGRADED as
 	// soon as anything is queued. A full queue (executions refused QUEUE_FULL) is DEGRADED whatever
 	// the ratio, 1 included.
 	DegradedQueueRatio float64 `protobuf:"fixed64,2,opt,name=degraded_queue_ratio,json=degradedQueueRatio,proto3" json:"degraded_queue_ratio,omitempty"`
-	// Worker crashes within `failure_window` that make the engine UNHEALTHY (default 5).
+	// Worker failures (a crash, a hang, a memory kill; not a worker a script took down by breaching
+	// its own limit) within `failure_window` that make the engine UNHEALTHY (default 5). Fewer, even
+	// one, make it DEGRADED until they are `failure_window` old.
 	UnhealthyFailureCount uint32 `protobuf:"varint,3,opt,name=unhealthy_failure_count,json=unhealthyFailureCount,proto3" json:"unhealthy_failure_count,omitempty"`
 	// Window for counting recent failures (default 60 s).
 	FailureWindow *durationpb.Duration `protobuf:"bytes,4,opt,name=failure_window,json=failureWindow,proto3" json:"failure_window,omitempty"`

@@ -145,7 +145,9 @@ export declare const DiscoveryConfigSchema: GenMessage<DiscoveryConfig>;
  */
 export declare type HealthCheckConfig = Message<"scriptengine.v1.HealthCheckConfig"> & {
   /**
-   * How often health is re-evaluated (default 5 s).
+   * How often health is re-evaluated (default 5 s). A move between HEALTHY and DEGRADED is
+   * published (HealthStatusChanged, a log line) at these evaluations only: a HealthCheck answers
+   * the status it reads without publishing such a move.
    *
    * @generated from field: google.protobuf.Duration interval = 1;
    */
@@ -161,7 +163,9 @@ export declare type HealthCheckConfig = Message<"scriptengine.v1.HealthCheckConf
   degradedQueueRatio: number;
 
   /**
-   * Worker crashes within `failure_window` that make the engine UNHEALTHY (default 5).
+   * Worker failures (a crash, a hang, a memory kill; not a worker a script took down by breaching
+   * its own limit) within `failure_window` that make the engine UNHEALTHY (default 5). Fewer, even
+   * one, make it DEGRADED until they are `failure_window` old.
    *
    * @generated from field: uint32 unhealthy_failure_count = 3;
    */
