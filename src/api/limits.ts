@@ -8,7 +8,7 @@ import { requestMs, wholeMs } from "./duration.ts";
 import { LEVEL_RANK, hasPermission } from "../auth/principal.ts";
 import type { Config, Level, Principal } from "../config/types.ts";
 import { announcedViolation, serviceError } from "../errors.ts";
-import type { ExecutionLimits } from "../engine/index.ts";
+import type { CallerSlots, ExecutionLimits } from "../engine/index.ts";
 
 const MiB = 1024 * 1024;
 
@@ -42,7 +42,7 @@ export interface Grant {
    * must not lift the share to a whole core.
    */
   wallIsDeadline: boolean;
-  caller: { key: string; limit: number; limitName?: string };
+  caller: CallerSlots;
   /** http tool requests one execution may make: the configuration's cap, tightened by the request. */
   maxNetworkRequests: number;
   /**
@@ -74,22 +74,34 @@ const minDefined = (...values: (number | undefined)[]) =>
 
 /**
  * How many executions the principal may have running at once at `level`: the level table's,
- * capped by the configuration and the principal's own `max_concurrent`. Its scripts (a request may
- * tighten it further) and the describe and smoke runs of its migrations count against it alike.
+ * capped by the configuration and the principal's own `max_concurrent` (callerSlots says what each
+ * counts). Its scripts (a request may tighten it further) and the describe and smoke runs of its
+ * migrations count against it alike.
  */
 export function callerLimit(config: Config, principal: Principal, level: Level): number {
-  return minDefined(LEVELS[level].concurrent, config.resourceLimits.maxConcurrentOperations, principal.maxConcurrent || undefined);
+  return callerSlots(config, principal, level).limit;
 }
 
 /**
- * Which cap gave the caller's limit, for the refusal's message (the tightest; of equal ones, the
- * most specific: the request's, then the principal's, the configuration's, the level's).
+ * The engine's per-caller concurrency for a run at `level` (callerLimit's number): the level table's
+ * cap counts the principal's executions at that level only, so its work at one level never takes
+ * the room it has at another; the principal's own caps (its max_concurrent, the configuration's
+ * max_concurrent_operations, and the request's, when given) count all its executions together.
  */
-function callerLimitName(config: Config, principal: Principal, level: Level, requested: number | undefined, limit: number): string {
-  if (requested === limit) return "the request's resource_limits.max_concurrent_operations";
-  if (principal.maxConcurrent && principal.maxConcurrent === limit) return `principal ${principal.name}'s max_concurrent`;
-  if (config.resourceLimits.maxConcurrentOperations === limit) return "resource_limits.max_concurrent_operations";
-  return `the ${level} level's`;
+export function callerSlots(config: Config, principal: Principal, level: Level, requested?: number): CallerSlots {
+  const total = minDefined(config.resourceLimits.maxConcurrentOperations, principal.maxConcurrent || undefined, requested);
+  const atLevel = LEVELS[level].concurrent ?? Infinity;
+  // Of equal caps, the most specific is named: the request's, then the principal's, the configuration's.
+  const totalName = requested === total ? "the request's resource_limits.max_concurrent_operations"
+    : principal.maxConcurrent === total ? "its max_concurrent"
+    : "resource_limits.max_concurrent_operations";
+  return {
+    key: principal.name,
+    limit: Math.min(atLevel, total),
+    limitName: atLevel < total ? `the ${level} level's` : totalName,
+    level,
+    ...(Number.isFinite(total) ? { total: { limit: total, name: totalName } } : {}),
+  };
 }
 
 export function grantFor(input: GrantInput): Grant {
@@ -182,7 +194,6 @@ export function grantFor(input: GrantInput): Grant {
   // error states, in its message (MiB) and its ErrorInfo (bytes), is the one enforced.
   const memoryBytes = Math.max(MIN_MEMORY_BYTES, Math.floor(minDefined(table.memoryBytes, rl.maxMemoryBytes, req.maxMemoryBytes) / MiB) * MiB);
   const cpuShare = minDefined(table.cpuShare, rl.maxCpuPercentage, req.maxCpuPercentage);
-  const concurrent = minDefined(callerLimit(config, principal, level), req.maxConcurrentOperations);
 
   return {
     level,
@@ -191,7 +202,7 @@ export function grantFor(input: GrantInput): Grant {
     cpuProfile,
     clamped,
     wallIsDeadline: wallTimeoutMs < ownWallMs,
-    caller: { key: principal.name, limit: concurrent, limitName: callerLimitName(config, principal, level, req.maxConcurrentOperations, concurrent) },
+    caller: callerSlots(config, principal, level, req.maxConcurrentOperations),
     maxNetworkRequests: minDefined(rl.maxNetworkRequests, req.maxNetworkRequests),
     hostTools: Object.entries(HOST_TOOLS).filter(([, h]) => h.levels.includes(level) && holds(h.permission)).map(([name]) => name),
     limits: {

@@ -8,7 +8,7 @@
 import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { requestMs, wholeMs } from "./duration.ts";
 import { SCRIPT_META_LIMITS, checkMetadata } from "./script-input.ts";
-import { callerLimit } from "./limits.ts";
+import { callerSlots } from "./limits.ts";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { MigrationService } from "../../gen/ts/scriptengine/v1/migration_service_pb.js";
 import type { MigrationConfig, MigrationFilter, ValidationConfig } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -76,7 +76,7 @@ export function migrationService(deps: MigrationServiceDeps): Partial<ServiceImp
    */
   function asCaller(ctx: HandlerContext, o: ValidationOptions): ValidationOptions {
     const principal = principalOf(ctx);
-    return { ...o, caller: (level) => ({ key: principal.name, limit: callerLimit(config, principal, level) }) };
+    return { ...o, caller: (level) => callerSlots(config, principal, level) };
   }
 
   /** The tool level: the config's (default: the server's), never above the principal's maximum. */

@@ -24,7 +24,7 @@ import { cpuBudgetMs, cpuShareOfDeadline } from './cpu-budget.ts';
 import { mayHoldLoneSurrogates, wellFormedError, wellFormedJson, wellFormedTail } from './well-formed-json.ts';
 import { wallLimitOf, type CompiledInfo, type ExecMsg, type ResultMsg, type ToolMsg, type WorkerLimits } from './protocol.ts';
 import type {
-  CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
+  CallerSlots, CompileOptions, CompileResult, EngineOptions, EngineStats, ExecuteJob, ExecutionLimits, ExecutionOutcome,
   JsonValue, ScriptLanguage, WorkerInfo,
 } from './types.ts';
 
@@ -63,7 +63,7 @@ export interface Engine {
 interface CacheEntry extends CompiledInfo { language: ScriptLanguage }
 
 /** An execution running on a worker (host clock): its script's cache key, its caller, and when its wall limit ends it. */
-interface Running { since: number; key: string; caller: string | undefined; endBy: number }
+interface Running { since: number; key: string; caller: string | undefined; level: string | undefined; endBy: number }
 
 /** A compilation of a new source in flight, shared by the callers of that source meanwhile. */
 interface InFlightCompile {
@@ -158,6 +158,10 @@ const AHEAD_EXPECTED_MS = 5; // default of EngineOptions.sendAheadExpectedMs
 /** Executions a single-isolate worker may hold: the running one and those sent ahead behind it. */
 const AHEAD_DEPTH = 3;
 const EXPECTED_KEYS = 4096;
+/** A script not seen to end yet is expected to take this fraction (1/n) of its wall limit. */
+const UNSEEN_WALL_SHARE = 10;
+/** The perCallerLevel key of a caller's executions at its job's level. */
+const callerLevelKey = (caller: CallerSlots) => `${caller.level}\0${caller.key}`;
 /** Callers the worker-kill breaker tracks at most (principals come from the configuration: bounded anyway). */
 const KILL_CALLERS = 10_000;
 
@@ -254,7 +258,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let rr = 0;
   const pool: WorkerHandle[] = [];
   const queue: Queued[] = [];
+  /** Each caller's executions (running + queued): in all, and at each level (callerLevelKey). */
   const perCaller = new Map<string, number>();
+  const perCallerLevel = new Map<string, number>();
   /** Compilations in flight that a caller waits for: at most max_queue (at least 1). */
   let compilesInFlight = 0;
   /**
@@ -593,32 +599,42 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * lifetime average alone said 50 ms while seconds of work waited).
    */
   function untilRoomMs(): number {
-    const avg = c.timed ? c.execTimeSum / c.timed : 50;
     const now = performance.now();
     let work = 0;
-    for (const q of queue) work += (q.job.cacheKey !== undefined ? expected.get(q.job.cacheKey) : undefined) ?? avg;
-    for (const [, cur] of current) {
-      const ran = now - cur.since;
-      work += Math.max((expected.get(cur.key) ?? avg) - ran, ran);
-    }
+    for (const q of queue) work += expectedMs(q.job.cacheKey, q.job.limits.wallTimeoutMs);
+    for (const [, cur] of current) work += expectedLeftMs(cur, now);
     return work / Math.max(1, pool.length * o.isolatesPerWorker);
   }
 
   /**
-   * Roughly how long a running execution has left: its script's recent duration less what it ran,
+   * How long an execution of the script is expected to take: its recent duration; a script not seen
+   * to end yet, a tenth of its wall limit (or the lifetime average, if longer). The lifetime average
+   * alone (50 ms when none) put every refusal of an ad-hoc source at the 100 ms floor while its
+   * executions ran for seconds.
+   */
+  function expectedMs(key: string | undefined, wallMs: number): number {
+    const known = key === undefined ? undefined : expected.get(key);
+    return known ?? Math.max(c.timed ? c.execTimeSum / c.timed : 50, wallMs / UNSEEN_WALL_SHARE);
+  }
+
+  /**
+   * Roughly how long a running execution has left: its script's expected duration less what it ran,
    * or, running longer than that, as long again as it has run; never past its wall limit.
    */
   function expectedLeftMs(r: Running, now: number): number {
     const ran = now - r.since;
-    const exp = expected.get(r.key) ?? (c.timed ? c.execTimeSum / c.timed : 50);
+    const exp = expectedMs(r.key, r.endBy - r.since);
     return Math.max(0, Math.min(exp > ran ? exp - ran : ran, r.endBy - now));
   }
 
-  /** When the caller's soonest running execution is expected to end (its slot frees), or, none running yet, when the queue has room. */
-  function untilCallerSlotMs(caller: string): number {
+  /**
+   * When the caller's soonest running execution (at `level`, if given) is expected to end (its slot
+   * frees), or, none running yet, when the queue has room.
+   */
+  function untilCallerSlotMs(caller: string, level?: string): number {
     const now = performance.now();
     let soonest = Infinity;
-    for (const r of runningNow) if (r.caller === caller) soonest = Math.min(soonest, expectedLeftMs(r, now));
+    for (const r of runningNow) if (r.caller === caller && (level === undefined || r.level === level)) soonest = Math.min(soonest, expectedLeftMs(r, now));
     return soonest === Infinity ? untilRoomMs() : soonest;
   }
 
@@ -637,10 +653,35 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return soonest === Infinity ? 200 : soonest;
   }
 
+  function countCaller(caller: CallerSlots, by: 1 | -1): void {
+    const add = (counts: Map<string, number>, key: string) => {
+      const n = (counts.get(key) ?? 0) + by;
+      if (n <= 0) counts.delete(key); else counts.set(key, n);
+    };
+    add(perCaller, caller.key);
+    if (caller.level !== undefined) add(perCallerLevel, callerLevelKey(caller));
+  }
+
   function release(job: ExecuteJob): void {
-    if (!job.caller) return;
-    const n = (perCaller.get(job.caller.key) ?? 1) - 1;
-    if (n <= 0) perCaller.delete(job.caller.key); else perCaller.set(job.caller.key, n);
+    if (job.caller) countCaller(job.caller, -1);
+  }
+
+  /**
+   * Why the caller may not have one more execution, if so: all its executions against its own caps
+   * (total), then those at the job's level against that level's (limit).
+   */
+  function callerRefusal(caller: CallerSlots): EngineError | undefined {
+    const all = perCaller.get(caller.key) ?? 0;
+    const atLevel = caller.level === undefined ? all : perCallerLevel.get(callerLevelKey(caller)) ?? 0;
+    const [n, limit, name, level] = caller.total && all >= caller.total.limit ? [all, caller.total.limit, caller.total.name, undefined]
+      : atLevel >= caller.limit ? [atLevel, caller.limit, caller.limitName, caller.level]
+      : [];
+    if (n === undefined) return undefined;
+    // When its soonest running execution that holds the cap is expected to end: a fixed 100 ms had an
+    // SDK honouring RetryInfo retry a dozen times while the caller's executions ran for seconds.
+    const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilCallerSlotMs(caller.key, level))));
+    const what = `${n} ${level === undefined ? '' : `${level} `}execution${n === 1 ? '' : 's'}`;
+    return new EngineError('RESOURCE_EXCEEDED', `caller ${caller.key} already has ${what} (limit ${limit}${name ? `: ${name}` : ''})`, { resource: 'concurrent_executions', limit, retryAfterMs });
   }
 
   function recordLatency(ms: number): void {
@@ -678,15 +719,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // A tool run belongs to its running parent, which the breaker leaves alone.
     const refused = parent ? undefined : killRefusal(job.caller?.key);
     if (refused) return Promise.reject(refused);
-    if (job.caller) {
-      const n = perCaller.get(job.caller.key) ?? 0;
-      if (n >= job.caller.limit) {
-        if (!job.notCounted) c.rejected++;
-        // When its soonest running execution is expected to end: a fixed 100 ms had an SDK honouring
-        // RetryInfo retry a dozen times while the caller's executions ran for seconds.
-        const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilCallerSlotMs(job.caller.key))));
-        return Promise.reject(new EngineError('RESOURCE_EXCEEDED', `caller ${job.caller.key} already has ${n} execution${n === 1 ? '' : 's'} (limit ${job.caller.limit}${job.caller.limitName ? `: ${job.caller.limitName}` : ''})`, { resource: 'concurrent_executions', limit: job.caller.limit, retryAfterMs }));
-      }
+    const overCaller = job.caller && callerRefusal(job.caller);
+    if (overCaller) {
+      if (!job.notCounted) c.rejected++;
+      return Promise.reject(overCaller);
     }
     if (parent && !parent.dead) {
       return new Promise<ExecutionOutcome>((resolve, reject) => {
@@ -699,9 +735,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (!free && queue.length >= o.maxQueue) {
       if (!job.notCounted) c.rejected++;
       const retryAfterMs = Math.round(Math.min(30_000, Math.max(100, untilRoomMs())));
-      return Promise.reject(new EngineError('QUEUE_FULL', `the execution queue is full (${o.maxQueue})`, { retryAfterMs, resource: 'queue', limit: o.maxQueue }));
+      return Promise.reject(new EngineError('QUEUE_FULL', `the execution queue is full (limit ${o.maxQueue}: pool.max_queue)`, { retryAfterMs, resource: 'queue', limit: o.maxQueue }));
     }
-    if (job.caller) perCaller.set(job.caller.key, (perCaller.get(job.caller.key) ?? 0) + 1);
+    if (job.caller) countCaller(job.caller, 1);
     return new Promise<ExecutionOutcome>((resolve, reject) => {
       const q: Queued = { job, signal, enqueuedAt: performance.now() - (job.waitedBeforeMs ?? 0), resolve, reject };
       if (free) { dispatch(free, q, false); return; }
@@ -871,7 +907,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const onStart = () => {
       started = performance.now();
       queueWaitMs = started - q.enqueuedAt;
-      current.set(w, cur = { since: started, key, caller: job.caller?.key, endBy: started + limits.wallTimeoutMs });
+      current.set(w, cur = { since: started, key, caller: job.caller?.key, level: job.caller?.level, endBy: started + limits.wallTimeoutMs });
       if (!job.parentExecutionId && !finished) runningNow.add(cur);
       if (cancelledAhead) { armCancelKill(); return; }
       armHeldPastLimit();
@@ -1203,7 +1239,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const left = compilesAbandoned > 0 ? `, and ${compilesAbandoned} whose callers left, waiting for a busy worker` : '';
       // They wait behind the script a worker's thread runs: retry once one is expected to be free.
       const retryAfterMs = Math.round(Math.min(30_000, Math.max(200, untilCompilerFreeMs())));
-      throw new EngineError('QUEUE_FULL', `too many compilations in progress (${compilesInFlight}${left})`, { retryAfterMs, resource: 'compile_queue', limit: o.maxQueue });
+      const limit = `limit ${maxCompiles}: pool.max_queue${o.maxQueue < maxCompiles ? `, at least ${maxCompiles}` : ''}`;
+      throw new EngineError('QUEUE_FULL', `too many compilations in progress (${compilesInFlight}${left}; ${limit})`, { retryAfterMs, resource: 'compile_queue', limit: o.maxQueue });
     }
     c.cacheMisses++;
     c.compilations++;

@@ -95,6 +95,22 @@ export interface ToolCallInfo {
 /** `args` is undefined when the script passed none (`ctx.tools.x()`), null when it passed null. */
 export type ToolCallback = (name: string, args: JsonValue | undefined, info: ToolCallInfo) => Promise<unknown>;
 
+/**
+ * How many executions (running + queued) a caller (`key`) may have: at most `limit` at the job's
+ * `level` (no level: in all), and at most `total.limit` in all, whatever their levels. A caller's
+ * work at one level then never takes the room its caps leave it at another.
+ */
+export interface CallerSlots {
+  key: string;
+  limit: number;
+  /** Which cap `limit` is, for the refusal's message. */
+  limitName?: string;
+  /** The level the job runs at: counted with the caller's other executions at that level. */
+  level?: string;
+  /** The cap on the caller's executions at all levels together (its principal's own), and which it is. */
+  total?: { limit: number; name: string };
+}
+
 export interface ExecuteJob {
   /** Source text (JavaScript or TypeScript). Always required: the compile cache is keyed by its hash. */
   source: string;
@@ -134,8 +150,8 @@ export interface ExecuteJob {
    * tools can never starve the pool.
    */
   parentExecutionId?: string;
-  /** Per-caller concurrency: at most `limit` executions (running + queued) per `key`. */
-  caller?: { key: string; limit: number; /** Which cap `limit` is, for the refusal's message. */ limitName?: string };
+  /** Per-caller concurrency: the caller's executions (running + queued) its caps allow. */
+  caller?: CallerSlots;
   /**
    * Not one of the executions the engine's figures count (total, success, latency): a registered
    * tool's run inside an execution, or the engine's own work such as a migration's smoke run.

@@ -48,7 +48,7 @@ it("a validation while the caller's one allowed execution runs is RESOURCE_EXCEE
   await started();
   const f = await failure(c.migration.validateMigration({ toolName: "nap" }, SOLO));
   expect([f.code, f.reason]).toEqual(["ResourceExhausted", "RESOURCE_EXCEEDED"]);
-  expect(f.err.rawMessage).toContain("caller solo already has 1 execution (limit 1)");
+  expect(f.err.rawMessage).toContain("caller solo already has 1 execution (limit 1: its max_concurrent)");
   // Another principal is not held back by solo's limit.
   expect((await c.migration.validateMigration({ toolName: "nap" }, OPS)).result?.status).toBe(ValidationStatus.PASSED);
   expect((await script).result?.success).toBe(true);
