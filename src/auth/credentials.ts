@@ -12,6 +12,8 @@ export interface PresentedCredential {
   token: string | undefined;
   /** An authorization header of another scheme than Bearer was sent (it is not read). */
   otherScheme: boolean;
+  /** `authorization: Bearer` was sent with no token after it (said so, not just "missing"). */
+  emptyBearer: boolean;
 }
 
 const valuesOf = (header: string | null) => (header ?? "").split(/,\s+/).map((v) => v.trim()).filter((v) => v !== "");
@@ -20,10 +22,12 @@ const valuesOf = (header: string | null) => (header ?? "").split(/,\s+/).map((v)
 export function presentedCredential(headers: Headers): PresentedCredential {
   const sent: { header: string; token: string }[] = [];
   let otherScheme = false;
+  let emptyBearer = false;
   for (const auth of valuesOf(headers.get("authorization"))) {
     const [, scheme = "", rest = ""] = /^(\S*)\s*(.*)$/s.exec(auth) ?? [];
     if (scheme.toLowerCase() !== "bearer") otherScheme = true;
     else if (rest.trim()) sent.push({ header: "authorization", token: rest.trim() });
+    else emptyBearer = true;
   }
   for (const token of valuesOf(headers.get("x-api-key"))) sent.push({ header: "x-api-key", token });
   const tokens = new Set(sent.map((s) => s.token));
@@ -32,5 +36,5 @@ export function presentedCredential(headers: Headers): PresentedCredential {
     const which = names.length > 1 ? "'authorization: Bearer' and 'x-api-key' carry" : `repeated '${names[0] === "authorization" ? "authorization: Bearer" : "x-api-key"}' headers carry`;
     throw serviceError("UNAUTHENTICATED", `conflicting credentials: ${which} different tokens; send one of them`, { metadata: { headers: names.join(",") } });
   }
-  return { token: sent[0]?.token, otherScheme };
+  return { token: sent[0]?.token, otherScheme, emptyBearer };
 }

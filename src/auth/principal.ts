@@ -89,12 +89,13 @@ export class Authenticator {
    */
   authenticate(headers: Headers, clientCertificate?: ClientCertificate): Principal {
     if (!this.enabled) return LOCAL_PRINCIPAL;
-    const { token, otherScheme } = presentedCredential(headers);
+    const { token, otherScheme, emptyBearer } = presentedCredential(headers);
     if (token) return this.byToken(token);
     const cert = this.byCertName.size > 0 ? clientCertificate?.() : undefined;
     if (cert) return this.byCertificate(cert);
     // The scheme is not quoted: a header sent without one would be the token itself.
     if (otherScheme) throw serviceError("UNAUTHENTICATED", "unsupported authorization scheme: only 'authorization: Bearer <token>' (or 'x-api-key: <token>') is read");
+    if (emptyBearer) throw serviceError("UNAUTHENTICATED", `${MISSING_CREDENTIALS}: the 'authorization: Bearer' header carries no token`);
     throw serviceError("UNAUTHENTICATED", `${MISSING_CREDENTIALS}: send 'authorization: Bearer <token>'`);
   }
 

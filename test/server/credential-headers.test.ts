@@ -76,9 +76,10 @@ it("says an authorization of another scheme is not supported, without quoting it
     for (const authorization of [`Token ${ADMIN}`, ADMIN, "Basic dXNlcjpwYXNz"]) {
       expect([door, authorization, await outcome(c.healthCheck({}, { headers: { authorization } }))]).toEqual([door, authorization, unsupported]);
     }
+    // An empty Bearer is said to be one (a token variable left unset), not just "missing".
     expect([door, await outcome(c.healthCheck({}, { headers: { authorization: "Bearer" } }))]).toEqual([
       door,
-      "Unauthenticated UNAUTHENTICATED: missing credentials: send 'authorization: Bearer <token>'",
+      "Unauthenticated UNAUTHENTICATED: missing credentials: the 'authorization: Bearer' header carries no token",
     ]);
     expect([door, await outcome(c.healthCheck({}))]).toEqual([door, "Unauthenticated UNAUTHENTICATED: missing credentials: send 'authorization: Bearer <token>'"]);
   }
