@@ -317,15 +317,21 @@ export class WorkerHandle {
   /**
    * An execution starting here may hold the worker's thread for as long as its budgets allow, and
    * the parked ones wait on that thread (their timers, their tool replies): their host deadlines
-   * move by as much, so a worker is not taken for hung because a neighbour ran its full budget.
+   * move by as much, so a worker is not taken for hung because a neighbour ran its full budget. So
+   * do those of executions a single-isolate worker was sent but may not have begun when a tool run
+   * starting now arrives: the worker starts a tool run at once (its caller waits on it), and begins
+   * the others from setImmediate, after it.
    */
   #mayBlockParked(starting: ExecMsg): void {
-    if (this.parked.size === 0) return;
+    const aheadToo = starting.nested === true && this.capacity === 1;
+    if (this.parked.size === 0 && !aheadToo) return;
     const block = Math.min(starting.limits.cpuBudgetMs, starting.limits.wallTimeoutMs);
-    for (const id of this.parked) {
-      const f = this.execs.get(id);
+    for (const [id, f] of this.execs) {
+      if (f.msg === starting || !f.started) continue;
+      if (!this.parked.has(id) && !(aheadToo && !f.msg.nested)) continue;
       // Its limit moves too: the CPU the starting one spends is not this one's to answer for.
-      if (f) { f.deadline += block; f.cpuAtLimit = undefined; }
+      f.deadline += block;
+      f.cpuAtLimit = undefined;
     }
   }
 
