@@ -1,4 +1,5 @@
 import { createEngine, type Engine, type EngineOptions, type ExecuteJob, type ExecutionLimits, type ExecutionOutcome } from '../../src/engine/index.ts';
+import { WorkerHandle, type WorkerSpawnOptions } from '../../src/engine/supervisor.ts';
 
 export const MiB = 1048576;
 
@@ -46,4 +47,12 @@ export async function valueOf(engine: Engine, source: string): Promise<unknown> 
  */
 export function parkedNeighbour(engine: Engine, timerMs = 2500): Promise<ExecutionOutcome> {
   return run(engine, `new Promise((r) => setTimeout(() => r("neighbour ok"), ${timerMs}))`, { limits: { wallTimeoutMs: 10_000 } as never });
+}
+
+/** A single-isolate worker process, spawned (not yet ready) with small defaults, for tests that drive one directly. */
+export function spawnWorker(workerId: string, extra: Partial<WorkerSpawnOptions> = {}): WorkerHandle {
+  return new WorkerHandle({
+    workerId, isolates: 1, recycleAfter: 500, maxOldSpaceMb: 256, testHooks: false, defaultMemoryMb: 32,
+    codeCacheBytes: 1 << 20, maxParked: 8, idleSlotMs: 30_000, ...extra,
+  });
 }

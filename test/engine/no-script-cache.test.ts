@@ -3,17 +3,15 @@
 // warm isolate runs the Script it kept. A worker reports the code it compiled with the result
 // (`compiled`): that is what tells the two apart here.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerHandle } from '../../src/engine/supervisor.ts';
+import type { WorkerHandle } from '../../src/engine/supervisor.ts';
+import { spawnWorker } from './helpers.ts';
 import type { ExecMsg, ResultMsg } from '../../src/engine/protocol.ts';
 
 const workers: WorkerHandle[] = [];
 afterEach(async () => { await Promise.all(workers.splice(0).map((w) => w.shutdown(true))); }, 20_000);
 
 async function worker(keepScripts: boolean): Promise<WorkerHandle> {
-  const w = new WorkerHandle({
-    workerId: `scripts-${keepScripts}`, isolates: 1, recycleAfter: 500, maxOldSpaceMb: 256, testHooks: false, defaultMemoryMb: 32,
-    codeCacheBytes: 1 << 20, maxParked: 8, idleSlotMs: 30_000, keepScripts,
-  });
+  const w = spawnWorker(`scripts-${keepScripts}`, { keepScripts });
   workers.push(w);
   await w.ready;
   return w;

@@ -2,7 +2,8 @@
 // compilation's WORKER_CRASHED said "the execution did not complete" (seen by CompileScript callers
 // whose retries ran out, and in ScriptCompiled's detail).
 import { afterEach, expect, it } from 'vitest';
-import { WorkerHandle } from '../../src/engine/supervisor.ts';
+import type { WorkerHandle } from '../../src/engine/supervisor.ts';
+import { spawnWorker } from './helpers.ts';
 import { EngineError } from '../../src/engine/errors.ts';
 import type { ExecMsg } from '../../src/engine/protocol.ts';
 
@@ -10,10 +11,7 @@ const workers: WorkerHandle[] = [];
 afterEach(async () => { await Promise.all(workers.splice(0).map((w) => w.shutdown(true))); }, 20_000);
 
 it('a replaced worker fails its compilation as a compilation and its execution as an execution', async () => {
-  const w = new WorkerHandle({
-    workerId: 'replaced', isolates: 1, recycleAfter: 500, maxOldSpaceMb: 256, testHooks: false, defaultMemoryMb: 32,
-    codeCacheBytes: 1 << 20, maxParked: 8, idleSlotMs: 30_000, keepScripts: true,
-  });
+  const w = spawnWorker('replaced');
   workers.push(w);
   await w.ready;
   const exec: ExecMsg = {

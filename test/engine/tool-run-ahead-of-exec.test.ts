@@ -4,7 +4,8 @@
 // that execution's host deadline: the watchdog took the worker for hung on it, blamed it with an
 // uninterruptible timeout and struck its caller. Its deadline now moves by what the tool run may hold.
 import { afterEach, expect, it } from 'vitest';
-import { WorkerHandle } from '../../src/engine/supervisor.ts';
+import type { WorkerHandle } from '../../src/engine/supervisor.ts';
+import { spawnWorker } from './helpers.ts';
 import type { ExecMsg } from '../../src/engine/protocol.ts';
 import { until } from '../helpers/until.ts';
 
@@ -18,10 +19,7 @@ const msg = (id: number, code: string, limits: { wallTimeoutMs: number; cpuBudge
 });
 
 it('an execution the worker has not begun is not taken for hung while a tool run sent just after it spins first', async () => {
-  const w = new WorkerHandle({
-    workerId: 'ahead', isolates: 1, recycleAfter: 500, maxOldSpaceMb: 256, testHooks: false, defaultMemoryMb: 32,
-    codeCacheBytes: 1 << 20, maxParked: 8, idleSlotMs: 30_000, keepScripts: true,
-  });
+  const w = spawnWorker('ahead');
   workers.push(w);
   await w.ready;
   // Both in one write: the worker reads them in one batch and starts the tool run first.
