@@ -101,10 +101,11 @@ run: node_modules/.installed
 
 # vitest, with the Go and Python SDK suites beside it (tools/run-tests.sh). The installs (npm, the Go
 # tools, pip) do not depend on each other: side by side they take half the time on a fresh machine.
-# lint and gen-check stay in turn (buf generate rewrites gen/ while tsc would read it).
+# lint and gen-check stay in turn, whatever -j `make` was given (buf generate rewrites gen/ while tsc
+# would read it).
 test:
 	@$(MAKE) --no-print-directory -j4 --output-sync=target deps $(TOOLS)/bin/grpcurl
-	@$(MAKE) --no-print-directory lint gen-check
+	@$(MAKE) --no-print-directory -j1 lint gen-check
 	@bash tools/run-tests.sh $(TOOLS)
 
 # The SDKs (clients/) run test/scenarios/*.json against a real server each starts on free ports.

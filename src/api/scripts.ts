@@ -417,7 +417,8 @@ export function scriptsService(deps: ScriptsDeps): Partial<ServiceImpl<typeof Sc
           : g.wallIsDeadline
             ? cpuShareOfDeadline(e.message, g.limits, "the script", compiling >= 1 ? `the ${deadline} left of the call's deadline after ${compiling} ms compiling it` : `the call's ${deadline} deadline`)
             : e.message;
-        if (!byDeadline) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level, peer);
+        // Held past its limit behind another execution, it breached nothing of its own either.
+        if (!byDeadline && !e.heldByAnother) events.violation("limit_exceeded", principal, scriptId, o.executionId, message, g.level, peer);
         // A tool's breach names the tool and its own limit, not the script's.
         const limits = e.tool ? { tool: e.tool.name, limit: e.limit ?? "wall_clock", limit_ms: e.tool.limit } : timeLimitMetadata(e.limit, g);
         throw serviceError("TIMEOUT", message, { metadata: { ...meta, ...limits }, details });

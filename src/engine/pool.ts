@@ -200,7 +200,7 @@ function heldPastLimitOutcome(executionId: string, workerId: string, queueWaitMs
   return {
     executionId, success: false, returnValue: undefined, stdout: '', stderr: '', executionTimeMs: ms,
     error: {
-      kind: 'timeout', name: 'TimeoutError', limit: 'wall_clock', stack: '', line: 0, column: 0,
+      kind: 'timeout', name: 'TimeoutError', limit: 'wall_clock', stack: '', line: 0, column: 0, heldByAnother: true,
       message: `the script exceeded its wall-clock limit of ${limitMs} ms (its worker's thread was held by another execution when its time ran out; its output could not be collected)`,
     },
     usage: { memoryBytes: 0, cpuPercentage: 0, operationsCount: 0, networkIoBytes: 0, fileIoBytes: 0 },

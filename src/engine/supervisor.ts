@@ -549,7 +549,9 @@ export class WorkerHandle {
    */
   heldBehind(id: number): boolean {
     if (this.capacity !== 1 || !this.execs.has(id) || !this.parked.has(id) || this.#resumed.has(id)) return false;
-    for (const [other, f] of this.execs) if (other !== id && this.#holdsThread(other, f)) return true;
+    // Its own tool run is no other's: it is bounded by what is left of its call's time, and one
+    // that takes the worker down is its breach, told as such (toolRunBreach).
+    for (const [other, f] of this.execs) if (other !== id && f.parentId !== id && this.#holdsThread(other, f)) return true;
     return false;
   }
 

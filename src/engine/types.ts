@@ -185,6 +185,12 @@ export interface ExecutionError extends ErrorCause {
    * same): its name and the limit it exceeded (bytes for memory_limit, ms for a timeout), not the script's.
    */
   tool?: { name: string; limit: number };
+  /**
+   * A timeout the host answered at the script's wall limit while another execution held its
+   * single-isolate worker's thread (pool.ts heldPastLimitOutcome): its time ran out waiting, through
+   * no doing of its own, so it is no breach to announce.
+   */
+  heldByAnother?: true;
 }
 
 /** A thrown value, or one of its causes, as the caller is told it. */
