@@ -11,20 +11,29 @@ import type { HandlerContext } from "@connectrpc/connect";
 
 type Abortable = HandlerContext & { abort?: (reason?: unknown) => void };
 
+/** The callbacks waiting for a spent call's abort, in the order they were given (one wrapper per context). */
+const waiting = new WeakMap<HandlerContext, ((reason: unknown) => void)[]>();
+
 /**
  * Calls `fn` once, with the reason the call is aborted for: the error connect-node is about to
  * send, the call's deadline, the caller going away, or (a call that ended well, its signal live
- * until then) an AbortError.
+ * until then) an AbortError. Callbacks run in the order they were given, on both paths (as the
+ * signal's listeners do): the request gate relies on it (the error is mended before the call's
+ * telemetry records its code).
  */
 export function onceAborted(ctx: HandlerContext, fn: (reason: unknown) => void): void {
   if (!ctx.signal.aborted) return void ctx.signal.addEventListener("abort", () => fn(ctx.signal.reason), { once: true });
+  const queued = waiting.get(ctx);
+  if (queued) return void queued.push(fn);
   const controller = ctx as Abortable;
   const abort = controller.abort;
   if (typeof abort !== "function") return; // not connect-node's context: nothing to watch
+  const fns = [fn];
+  waiting.set(ctx, fns);
   let called = false;
   controller.abort = (reason) => {
     // The first abort says how the call ended; one with no reason is a call that ended well.
-    if (!called && reason !== undefined) fn(reason);
+    if (!called && reason !== undefined) for (const each of fns) each(reason);
     called = true;
     abort.call(controller, reason);
   };

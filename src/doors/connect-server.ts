@@ -77,9 +77,11 @@ export async function openConnectDoor(address: string, services: ServedService[]
     jsonOptions: JSON_OPTIONS,
     contextValues: (req) => (tls?.ca && auth ? auth.contextValues(req) : createContextValues()).set(requestBodyKey, bodies.get(req)).set(peerKey, peerOf(req.socket)),
     requestGate: (ctx) => {
+      // Mended before the call's telemetry (begins) records the error's code: what the client gets
+      // (call-aborted.ts runs them in this order, on both of its paths).
+      mendUndecodableRequests(ctx, limits.maxRequestBytes, unencodable);
       auth?.begins(ctx);
       if (localCallersOnly) refuseForeignCall(ctx, corsOrigins);
-      mendUndecodableRequests(ctx, limits.maxRequestBytes, unencodable);
       ctx.values.get(requestBodyKey)?.endWith(ctx);
       auth?.beforeBody(ctx);
       refuseUndecodableQuery(ctx);

@@ -6,6 +6,7 @@
 // instead: the guard authenticates the caller, then refuses it as the HTTP door does
 // (INVALID_ARGUMENT VALIDATION_ERROR, UNIMPLEMENTED NOT_IMPLEMENTED). A message that inflates past
 // server.max_request_bytes is still grpc-js's to refuse (request-too-large.ts).
+import { createRequire } from "node:module";
 import type { DescMethod } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { serviceError } from "../errors.ts";
@@ -44,11 +45,44 @@ function refusalOf(err: unknown, encoding: string): Buffer | undefined {
   return undefined;
 }
 
+/** Where grpc-js's calls (BaseServerInterceptingCall) are defined: not an export of its own. */
+const GRPC_JS_CALLS = "@grpc/grpc-js/build/src/server-interceptors.js";
+
+/** A gRPC message (its 5-byte prefix, then bytes) flagged compressed that inflates in no encoding. */
+const NOT_INFLATING = Buffer.from([1, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
+
+/**
+ * Whether grpc-js still decompresses as undecodableToHandler takes it to: a `decompressMessage`
+ * method on its calls, refusing a message that does not inflate with INTERNAL and an encoding it
+ * lacks with UNIMPLEMENTED. The gRPC door asks once as it opens and says so in the log otherwise
+ * (grpc-server.ts): each call's patch would fail unheard.
+ */
+export async function grpcJsDecompressesAsExpected(): Promise<boolean> {
+  let decompress: unknown;
+  try {
+    const calls = createRequire(import.meta.url)(GRPC_JS_CALLS) as { BaseServerInterceptingCall?: { prototype?: { decompressMessage?: unknown } } };
+    decompress = calls.BaseServerInterceptingCall?.prototype?.decompressMessage;
+  } catch {
+    return false; // moved or no longer reachable
+  }
+  if (typeof decompress !== "function") return false;
+  const refusedWith = async (encoding: string) => {
+    try {
+      await (decompress as Decompress).call({ maxReceiveMessageSize: -1 }, NOT_INFLATING, encoding);
+      return undefined;
+    } catch (err) {
+      return (err as { code?: unknown } | null)?.code;
+    }
+  };
+  return (await refusedWith("gzip")) === grpc.status.INTERNAL && (await refusedWith("x-unknown")) === grpc.status.UNIMPLEMENTED;
+}
+
 /**
  * Makes grpc-js's own `call` (what the first interceptor is handed) hand its handler a message
  * that did not decompress rather than answer it. Encoding names are case-insensitive (RFC 9110
  * §8.4.1), as on the HTTP door. False if grpc-js no longer decompresses that way (grpc-js
- * answers such messages itself again, and test/doors/grpc-compressed-refusals.test.ts fails).
+ * answers such messages itself again: grpcJsDecompressesAsExpected warns of it as the door opens,
+ * and test/doors/grpc-compressed-refusals.test.ts fails).
  */
 export function undecodableToHandler(call: grpc.ServerInterceptingCallInterface): boolean {
   const inner = call as unknown as { decompressMessage?: Decompress };

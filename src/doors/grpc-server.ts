@@ -17,6 +17,7 @@ import { cutLog } from "./cut-log.ts";
 import { onEachHttp2Server } from "./grpc-js-servers.ts";
 import { keepRepeatedCredentials } from "./repeated-credentials.ts";
 import { capConnections, logAcceptErrors } from "./max-connections.ts";
+import { grpcJsDecompressesAsExpected } from "./grpc-decompression.ts";
 
 type Http2Server = http2.Http2Server | http2.Http2SecureServer;
 
@@ -55,6 +56,10 @@ export async function openGrpcDoor(address: string, services: ServedService[], l
   if (!takeLongDeadlinesAsNone(server)) log?.warn("grpc-js internals changed: on the gRPC port a deadline over ~24.8 days fails at once");
   // A credential header sent twice reaches authentication with both values, as on the HTTP door (repeated-credentials.ts).
   if (!keepRepeatedCredentials(server)) log?.warn("grpc-js internals changed: on the gRPC port only the first of two authorization headers is read");
+  // A message that does not decompress reaches the handler, which authenticates first (grpc-decompression.ts).
+  if (!(await grpcJsDecompressesAsExpected())) {
+    log?.warn("grpc-js internals changed: on the gRPC port a compressed message that does not inflate, or in an encoding grpc-js lacks, is refused by grpc-js before authentication (INTERNAL or UNIMPLEMENTED, no ErrorInfo)");
+  }
   // Its connections are followed, so that one whose peer never begins (no TLS handshake, no HTTP/2
   // frame) is closed like an idle one and ends at once at shutdown.
   const connections = new DoorConnections(limits.idleTimeoutMs, cuts);

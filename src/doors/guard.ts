@@ -156,9 +156,10 @@ export function guard<S extends DescService>(service: S, impl: Partial<ServiceIm
 /** How the HTTP door (connect-node on Node's servers) takes part in authentication. */
 export interface HttpDoorAuth {
   /**
-   * First in connect-node's request gate: begins the call's span and duration (telemetry/rpc.ts
-   * atDoor), ended with the door's refusal when no handler takes it (a message over the cap, a bad
-   * grpc-timeout, a body not in time, a refusal of the gate), as the call's signal aborts with it.
+   * In connect-node's request gate, before any of its refusals: begins the call's span and duration
+   * (telemetry/rpc.ts atDoor), ended with the door's refusal when no handler takes it (a message
+   * over the cap, a bad grpc-timeout, a body not in time, a refusal of the gate), as the call's
+   * signal aborts with it. After mendUndecodableRequests, whose mended code it then records.
    */
   begins(ctx: HandlerContext): void;
   /** connect-node's request gate: refuses a caller without valid credentials before its body is read. */
