@@ -764,8 +764,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   /**
    * Whether a single-isolate worker has a tool run that holds (or, sent, will hold) its thread: one
-   * it has not said is parked. Its next tool run waits for it (heldToolRuns); an execution that is
-   * not a tool run is not waited for (its worker may not say it parked, past max_parked).
+   * it has not said is parked (one sent and not begun yet too: it waits for the thread). Its next
+   * tool run waits for it (heldToolRuns); an execution that is not a tool run is not waited for (its
+   * worker may not say it parked, past max_parked).
    */
   function toolRunHoldsThread(w: WorkerHandle): boolean {
     if (w.capacity !== 1) return false;

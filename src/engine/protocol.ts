@@ -49,7 +49,11 @@ export interface ExecMsg {
   limits: WorkerLimits;
   profile: boolean;
   testHook?: 'segv' | 'abort' | 'hang' | 'oom';
-  /** A tool run for an execution running in this worker: starts at once (another isolate), never queued behind it. */
+  /**
+   * A tool run for an execution running in this worker (another isolate): starts ahead of queued
+   * executions and whatever the worker's capacity, once the worker reads it (guest code holding its
+   * thread delays that), and says so (BeganMsg).
+   */
   nested?: boolean;
 }
 
@@ -128,7 +132,7 @@ export interface ToolMsg { t: 'tool'; id: number; callId: number; name: string; 
 /** Every 500 ms: resident memory, isolates recycled so far, execution isolates held now. */
 export interface HeartbeatMsg { t: 'hb'; rss: number; recycles: number; isolates: number }
 export interface ReadyMsg { t: 'ready' }
-/** A cancelled execution the worker held queued (sent ahead) was dropped unstarted: no result follows. */
+/** A cancelled execution (or tool run) the worker held queued (sent ahead) was dropped unstarted: no result follows. */
 export interface DroppedMsg { t: 'dropped'; id: number }
 
 /** An execution sent with `codeRef` whose code this worker no longer holds: send it again, with the code. */
@@ -147,4 +151,10 @@ export interface ParkedMsg { t: 'parked'; id: number }
  */
 export interface ResumedMsg { t: 'resumed'; id: number; running: boolean }
 
-export type WorkerToHost = ResultMsg | CompilingMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg | ParkedMsg | ResumedMsg;
+/**
+ * The worker begins a tool run (ExecMsg `nested`): until then it sat unread in the pipe (guest code
+ * held the thread) or queued, and ran nothing: its host deadline runs from here, not from its send.
+ */
+export interface BeganMsg { t: 'began'; id: number }
+
+export type WorkerToHost = ResultMsg | CompilingMsg | CompiledMsg | ToolMsg | HeartbeatMsg | ReadyMsg | DroppedMsg | NeedCodeMsg | ParkedMsg | ResumedMsg | BeganMsg;

@@ -51,7 +51,11 @@ export interface InFlightExec {
    * Infinity while the execution waits queued in the worker behind another one (not started).
    */
   deadline: number;
-  /** False while queued in the worker behind another execution (sent ahead, see pool.ts). */
+  /**
+   * False while queued in the worker behind another execution (sent ahead, see pool.ts), and for a
+   * tool run (`msg.nested`) until the worker says it began it (BeganMsg): sent while guest code holds
+   * the worker's thread, it waits unread in the pipe, and runs nothing meanwhile.
+   */
   started: boolean;
   /** performance.now() when the worker began it. */
   startedAt: number;
@@ -274,6 +278,11 @@ export class WorkerHandle {
           if (f) this.#dropped(m.id, f);
           break;
         }
+        case 'began': {
+          const f = this.execs.get(m.id);
+          if (f && !f.started) this.#begin(f);
+          break;
+        }
         case 'compiling': this.#compiling.add(m.id); break;
         case 'compiled': {
           this.#compiling.delete(m.id);
@@ -319,8 +328,8 @@ export class WorkerHandle {
    * the parked ones wait on that thread (their timers, their tool replies): their host deadlines
    * move by as much, so a worker is not taken for hung because a neighbour ran its full budget. So
    * do those of executions a single-isolate worker was sent but may not have begun when a tool run
-   * starting now arrives: the worker starts a tool run at once (its caller waits on it), and begins
-   * the others from setImmediate, after it.
+   * begins (BeganMsg): the worker begins tool runs ahead of the executions queued there (its callers
+   * wait on them), from the same setImmediate.
    */
   #mayBlockParked(starting: ExecMsg): void {
     const aheadToo = starting.nested === true && this.capacity === 1;
@@ -362,13 +371,13 @@ export class WorkerHandle {
   /**
    * A worker runs what it holds in arrival order: when a slot frees up (a result, a queued one
    * dropped, or a running one parked), the oldest queued execution starts there, and its host
-   * deadline starts now.
+   * deadline starts now. A tool run begins when the worker says so (BeganMsg), not in a slot.
    */
   private startQueued(): void {
     let free = this.capacity - this.active;
     if (free <= 0) return;
     for (const [, f] of this.execs) {
-      if (f.started) continue;
+      if (f.started || f.msg.nested) continue;
       this.#begin(f);
       if (--free <= 0) return;
     }
@@ -398,7 +407,9 @@ export class WorkerHandle {
         mayRerun: opts.mayRerun, parentId: opts.parentId,
       };
       this.execs.set(msg.id, f);
-      if (opts.queued !== true) this.#begin(f);
+      // A tool run begins when the worker says it has (BeganMsg): sent while guest code holds the
+      // worker's thread (its own caller's, after an unawaited call, or another's), it waits unread.
+      if (opts.queued !== true && !msg.nested) this.#begin(f);
       this.send(msg);
     });
   }
@@ -574,7 +585,8 @@ export class WorkerHandle {
     const first = !this.dead;
     this.dead = true;
     const err = (what: 'execution' | 'compilation') => this.#stoppedWith?.() ?? new EngineError('WORKER_CRASHED', `worker ${this.id} ${reason}; the ${what} did not complete (retryable)`, { workerId: this.id });
-    // Only executions the worker had started fail; one still queued in it never ran and is handed back.
+    // Only executions the worker had started fail; one still queued in it never ran and is handed back,
+    // save a tool run (not begun, it is blamed for nothing), which fails: its caller died with the worker.
     // Blame is decided while the worker's state (which ones were parked) is still known.
     const execs = [...this.execs].map(([id, f]) => ({ id, f, own: f.started ? this.#blame?.(id, f) : undefined }));
     // A registered tool's run that took the worker down did so on its caller's behalf, with the
@@ -593,7 +605,7 @@ export class WorkerHandle {
     const culprit = execs.some(({ own }) => own !== undefined) || this.#blame?.compile !== undefined;
     if (first) this.compileSuspected = !culprit && this.#blame?.compileSuspect === true;
     const handBack = execs
-      .filter(({ f, own }) => f.onRequeue && (!f.started || (culprit && own === undefined && f.mayRerun?.() === true)))
+      .filter(({ f, own }) => f.onRequeue && ((!f.started && !f.msg.nested) || (culprit && own === undefined && f.mayRerun?.() === true)))
       .map(({ f }) => f);
     const rerun = handBack.filter((f) => f.started).length;
     const held: Held = { failed: 0, blamed: [], requeued: handBack.length - rerun, rerun, ...(this.#blame?.compile !== undefined && { blamedCompile: true }) };

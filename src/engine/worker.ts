@@ -1202,22 +1202,42 @@ function reapIdleSlots(): void {
  * sent while guest code held this thread is seen before the execution it cancels could start.
  */
 const queued: ExecMsg[] = [];
+/**
+ * Tool runs for executions running here (`nested`), from the same setImmediate: ahead of `queued`
+ * (their callers wait on them) and whatever the slots' use. One the host gave up on while guest code
+ * held this thread (its call timed out) is dropped by the cancel behind it, never begun.
+ */
+const queuedTools: ExecMsg[] = [];
+/**
+ * Tool replies read behind a tool run not begun yet, delivered once it has begun, in the order read
+ * (as when tool runs began on arrival). Delivered first, a reply's guest code would run beside the
+ * tool run's synchronous start, and the end of that delivery could not be told to the host until the
+ * tool run let go of this thread: the host would take that execution to hold a thread all along.
+ */
+const repliesBehindTools: (() => void)[] = [];
 let startScheduled = false;
 
+function deliverRepliesBehindTools(): void {
+  if (queuedTools.length === 0) for (const deliver of repliesBehindTools.splice(0)) deliver();
+}
+
 function startOrQueue(msg: ExecMsg): void {
-  // A tool run for an execution running here starts at once: the execution is waiting for it.
-  if (msg.nested) { startExec(msg); return; }
-  queued.push(msg);
+  if (msg.nested) queuedTools.push(msg);
+  else queued.push(msg);
   scheduleStarts();
 }
 
 function scheduleStarts(): void {
-  if (startScheduled || queued.length === 0) return;
+  if (startScheduled || (queued.length === 0 && queuedTools.length === 0)) return;
   startScheduled = true;
   setImmediate(() => {
     startScheduled = false;
-    while (queued.length > 0 && running.size - parked.size < ISOLATES) {
-      startExec(queued.shift()!);
+    while (queuedTools.length > 0 || (queued.length > 0 && running.size - parked.size < ISOLATES)) {
+      const tool = queuedTools.shift();
+      // The host counts a tool run's time (and takes the worker for hung on it) from here only.
+      if (tool) send({ t: 'began', id: tool.id });
+      startExec(tool ?? queued.shift()!);
+      if (tool) deliverRepliesBehindTools();
       // Guest code may just have held this thread (until it parked): read what arrived meanwhile,
       // a cancel above all, before starting the next.
       if (SYNC_GUEST) { scheduleStarts(); return; }
@@ -1261,12 +1281,16 @@ function withCode(msg: ExecMsg): boolean {
   return true;
 }
 
-/** Drops a queued (not started) execution; false when it is not queued here. */
+/** Drops a queued (not started) execution or tool run; false when it is not queued here. */
 function dropQueued(id: number): boolean {
-  const i = queued.findIndex((m) => m.id === id);
-  if (i < 0) return false;
-  queued.splice(i, 1);
-  return true;
+  for (const list of [queuedTools, queued]) {
+    const i = list.findIndex((m) => m.id === id);
+    if (i < 0) continue;
+    list.splice(i, 1);
+    deliverRepliesBehindTools();
+    return true;
+  }
+  return false;
 }
 
 function freeSlot(memMb: number): Slot {
@@ -1320,7 +1344,8 @@ process.on('message', (raw: HostToWorker) => {
       const key = `${raw.id}:${raw.callId}`;
       const w = toolWaiters.get(key);
       toolWaiters.delete(key);
-      w?.(raw.envelope);
+      if (w && queuedTools.length > 0) repliesBehindTools.push(() => w(raw.envelope));
+      else w?.(raw.envelope);
       break;
     }
     case 'shutdown':
