@@ -10,6 +10,8 @@ export async function firstEventDuring(
   headers: Record<string, string>,
   trigger: () => Promise<unknown>,
   timeoutMs = 10_000,
+  /** Skips events published meanwhile that are not the trigger's (an earlier test's, coalesced and published late). */
+  matches: (e: ServiceEvent) => boolean = () => true,
 ): Promise<ServiceEvent> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -17,7 +19,7 @@ export async function firstEventDuring(
     const stream = clientFor(EventService, "grpc-js", server).subscribe({ eventTypes: [eventType] }, { headers, signal: ac.signal });
     for await (const m of stream) {
       if (m.message.case === "started") await trigger();
-      else if (m.message.case === "event") return m.message.value;
+      else if (m.message.case === "event" && matches(m.message.value)) return m.message.value;
     }
     throw new Error(`no ${eventType} event`);
   } finally {
