@@ -52,7 +52,13 @@ export async function runServer(argv: string[]): Promise<number> {
   // From here a signal asks for a graceful stop, even while the server is still starting.
   const stop = onStopSignals(log);
   const stopRequested = whenAborted(stop);
-  log.info("configuration loaded", { file: loaded.configFile ?? null, overrides: loaded.sources });
+  // How many principals were read: a server started with the wrong --config otherwise runs as the local principal without a word.
+  const { principals } = config.auth;
+  log.info("configuration loaded", {
+    file: loaded.configFile ?? null,
+    overrides: loaded.sources,
+    principals: { total: principals.length, token: principals.filter((p) => p.token !== undefined).length, client_cert_names: principals.filter((p) => p.clientCertNames).length },
+  });
   // Before the server, so the first call is already traced.
   let telemetry;
   try {

@@ -26,7 +26,7 @@ import { ReflectionIndex, ReflectionV1, ReflectionV1Alpha, reflectionV1, reflect
 import { openGrpcDoor } from "./doors/grpc-server.ts";
 import { openConnectDoor } from "./doors/connect-server.ts";
 import { HEALTH_PATH } from "./doors/plain-health.ts";
-import { loadTls } from "./doors/tls.ts";
+import { loadTls, watchCertificateExpiry } from "./doors/tls.ts";
 import { requireServing, scriptService, VERSION } from "./api/script-service.ts";
 import { create } from "@bufbuild/protobuf";
 import { ServiceInfoSchema } from "../gen/ts/scriptengine/v1/registry_service_pb.js";
@@ -46,7 +46,7 @@ import { TOOL_MODULE_ROOM } from "./tools/registry-source.ts";
 import { warnSourcesOverLimit } from "./store/source-limit.ts";
 import { engineEvents } from "./api/engine-events.ts";
 import { engineMetrics } from "./api/engine-metrics.ts";
-import { components, startHealthMonitor } from "./health/monitor.ts";
+import { certificateComponents, components, followComponents, startHealthMonitor } from "./health/monitor.ts";
 import type { Telemetry } from "./telemetry/index.ts";
 import { InFlight } from "./doors/in-flight.ts";
 import { StreamQuota } from "./doors/stream-quota.ts";
@@ -156,7 +156,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   await engine.start();
   const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
   warnSourcesOverLimit(log, config.maxSourceSize, toolsAndMigration.toolsOverSourceLimit, scripts.sourcesOverLimit);
-  const stopHealthMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes);
+  const certificate = () => certificateComponents(tls?.served);
+  const allComponents = () => [...components(engine.stats(), config, scripts.bytes), ...certificate()];
+  const stopMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes, certificate);
+  // At the certificate's end, at once: not at the monitor's next tick.
+  const stopExpiryWatch = tls ? watchCertificateExpiry(tls.served, log, () => followComponents(health, allComponents())) : () => {};
+  const stopHealthMonitor = () => {
+    stopMonitor();
+    stopExpiryWatch();
+  };
   const unobserve = telemetry?.observe({ engine: () => engine.stats(), eventSubscribers: () => bus.subscriberCount, eventLag: () => bus.stats(), storedScriptBytes: () => scripts.bytes });
 
   let closing: Promise<void> | undefined;
@@ -199,7 +207,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     grpcAddress: () => grpcDoor.address,
     startedAt,
     metrics: [eventMetrics(bus), engineMetrics(engine), storeMetrics(scripts)],
-    components: () => components(engine.stats(), config, scripts.bytes),
+    components: allComponents,
     workersCpuMs: () => engine.stats().workersCpuMs,
     // Stop: once what runs has finished, the workers stop too (STOPPED means nothing runs);
     // Start spawns them again.

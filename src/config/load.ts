@@ -1,5 +1,6 @@
 // Configuration: defaults (schema.ts), then a TOML file, then SCRIPTENGINE_* environment
 // variables, then command-line flags. Any bad key or value is a ConfigError naming the key.
+import { isUtf8 } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
@@ -13,6 +14,7 @@ import { REGISTRY_LIMITS, endpointProblem, tokenProblem } from "../registry/vali
 import { MAX_TIMER_MS } from "../doors/long-deadlines.ts";
 import { GRPC_MAX_SEND_BYTES } from "../doors/door-limits.ts";
 import { allowListProblem } from "./allow-list.ts";
+import { corsOriginProblem } from "./cors-origins.ts";
 export { GRPC_MAX_SEND_BYTES, MAX_TIMER_MS };
 
 /** A key named in an error line: a TOML table header can be kilobytes long. */
@@ -227,15 +229,29 @@ function clientCertNamesFrom(key: string, raw: unknown, seen: Set<string>): stri
   if (!Array.isArray(raw) || raw.length === 0 || !raw.every((n) => typeof n === "string")) {
     throw new ConfigError(key, "expected a non-empty list of names (a certificate's subject CN, DNS or URI name)");
   }
+  const own = new Set<string>();
   for (const name of raw as string[]) {
     // What a certificate can carry and Node shows as is: no control characters, nothing blank around it.
     if (!name || name.length > 1024 || name !== name.trim() || /[\x00-\x1f\x7f]/.test(name)) {
       throw new ConfigError(key, `${JSON.stringify(name)} is not a certificate name (1-1024 characters, no control characters or surrounding spaces)`);
     }
+    if (own.has(name)) throw new ConfigError(key, `the client certificate name ${JSON.stringify(name)} is listed twice`);
     if (seen.has(name)) throw new ConfigError(key, `the client certificate name ${JSON.stringify(name)} is given to two principals`);
+    own.add(name);
     seen.add(name);
   }
   return raw as string[];
+}
+
+/** The byte offset of the first byte sequence that is not UTF-8, or undefined when it all is. */
+export function firstNonUtf8(bytes: Buffer, decoded = bytes.toString("utf8")): number | undefined {
+  if (isUtf8(bytes)) return undefined;
+  // Up to the first U+FFFD decoded, the text is its bytes: one that is no encoded U+FFFD is a bad byte.
+  for (let i = decoded.indexOf("\ufffd"); i >= 0; i = decoded.indexOf("\ufffd", i + 1)) {
+    const offset = Buffer.byteLength(decoded.slice(0, i));
+    if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
+  }
+  return undefined;
 }
 
 export interface LoadOptions {
@@ -281,17 +297,26 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     sources[key] = source;
   };
 
+  // An empty --config (a script's unset variable) would silently drop every file setting, principals included.
+  if (flags.config === "") throw new ConfigError("--config", "empty path");
   const configFile = flags.config ?? env.SCRIPTENGINE_CONFIG;
   // Its errors name where the path came from: an operator who set only the variable never wrote --config.
   const configFrom = flags.config !== undefined ? "--config" : "SCRIPTENGINE_CONFIG";
   let principals: PrincipalEntry[] = [];
   const tokenEnvs = new Set<string>();
   if (configFile) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(configFile, "utf8");
+      bytes = readFileSync(configFile);
     } catch (err) {
       throw new ConfigError(configFrom, `cannot read ${configFile}: ${(err as Error).message}`);
+    }
+    // Read as UTF-8 with U+FFFD for bad bytes, a Latin-1 path named another file or directory.
+    const text = bytes.toString("utf8");
+    const bad = firstNonUtf8(bytes, text);
+    if (bad !== undefined) {
+      const line = bytes.subarray(0, bad).toString("latin1").split("\n").length;
+      throw new ConfigError(configFile, `not valid TOML: not UTF-8 at byte offset ${bad} (line ${line}); TOML files are UTF-8`);
     }
     let table: Record<string, unknown>;
     try {
@@ -403,11 +428,22 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
     const problem = allowListProblem(entry);
     if (problem) throw new ConfigError(`tools.http_allow_list[${i}]`, problem);
   });
+  config.server.corsOrigins.forEach((entry, i) => {
+    const problem = corsOriginProblem(entry);
+    if (problem) throw new ConfigError(`server.cors_origins[${i}]`, problem);
+  });
   checkResultFits(config.execution);
   fitSourceInRequest(config, (key) => values.has(key));
   // Checked as an address (port range included): empty means none, so it is not typed "address".
   const prom = config.telemetry!.prometheusAddress;
-  if (prom) coerce("telemetry.prometheus_address", { type: "address", default: "", doc: "" }, prom, false);
+  if (prom) {
+    coerce("telemetry.prometheus_address", { type: "address", default: "", doc: "" }, prom, false);
+    // The exporter takes port 0 as unset and binds its default, 9464: not the free port a door's 0 picks.
+    if (/:0+$/.test(prom)) throw new ConfigError("telemetry.prometheus_address", `${JSON.stringify(prom)}: port 0 is not supported here (the exporter would bind its default, 9464); give a port`);
+    // Bound before the doors, it would take the port and the door's failure would blame the door's key.
+    const door = config.telemetry!.enabled && (["grpc_address", "http_address"] as const).find((k) => config.server[k === "grpc_address" ? "grpcAddress" : "httpAddress"] === prom);
+    if (door) throw new ConfigError("telemetry.prometheus_address", `${JSON.stringify(prom)} is also server.${door}: give the metrics their own port`);
+  }
   if (Boolean(config.server.tlsCertFile) !== Boolean(config.server.tlsKeyFile)) {
     throw new ConfigError(config.server.tlsCertFile ? "server.tls_key_file" : "server.tls_cert_file", "TLS needs both a certificate and a key");
   }

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "../log.ts";
 import type { Config } from "./types.ts";
+import { isLoopbackAddress } from "./load.ts";
 
 const hostOf = (address: string) => address.slice(0, address.lastIndexOf(":")).replace(/^\[|\]$/g, "");
 
@@ -47,6 +48,18 @@ export function warnAboutConfig(config: Config, bound: { grpc: string; http: str
   // Set to a wildcard itself, it is just as undialable: the endpoint and the health_check_url on its host.
   if (discovery.enabled && discovery.advertiseEndpoint && isWildcardAddress(discovery.advertiseEndpoint)) {
     log.warn("discovery.advertise_endpoint is a wildcard address: the engine registers it (and a health_check_url on its host), which no other host can reach; set it to a routable host:port", { key: "discovery.advertise_endpoint", endpoint: discovery.advertiseEndpoint });
+  }
+  // A token travels in every call's headers: beyond this host, without TLS, anyone on the path reads it.
+  const withTokens = config.auth.principals.filter((p) => p.token !== undefined).length;
+  const open = Object.entries(bound).filter(([, address]) => !isLoopbackAddress(address));
+  if (withTokens > 0 && !server.tlsCertFile && open.length > 0) {
+    log.warn("auth.principals hold tokens and a port listens beyond loopback without TLS: tokens travel in cleartext; set server.tls_cert_file and server.tls_key_file, or listen on loopback behind a TLS proxy", {
+      key: "server.tls_cert_file", principals_with_tokens: withTokens, doors: Object.fromEntries(open),
+    });
+  }
+  // The exporter runs only with telemetry: an address alone (copied from the README's example) opens nothing.
+  if (config.telemetry?.prometheusAddress && !config.telemetry.enabled) {
+    log.warn("telemetry.prometheus_address is set but telemetry.enabled is false: nothing listens there; set telemetry.enabled = true", { key: "telemetry.prometheus_address", address: config.telemetry.prometheusAddress });
   }
   // Relative to the working directory: started elsewhere, the default root is simply not there.
   const root = resolve(tools.legacyRoot);

@@ -202,9 +202,18 @@ export function authenticateBeforeBody(options: GuardOptions, publicServices: Re
     contextValues: clientCertificateValues,
     handshakeRefused: (err, socket) => {
       const why = refusedCertificate(err, socket);
-      if (why) options.onUnauthenticated?.("TLS handshake", why, peerOf(socket));
+      if (why) options.onUnauthenticated?.("TLS handshake", why, handshakePeer(socket));
     },
   };
+}
+
+/**
+ * The peer of a refused handshake. A certificate that did not verify (another CA, expired) has its
+ * TLS socket destroyed before tlsClientError, which then knows no address; the TCP socket under it
+ * (Node's `_parent`) still does: the door read its peer when it accepted it.
+ */
+function handshakePeer(socket: TLSSocket): string | undefined {
+  return peerOf(socket) ?? peerOf((socket as TLSSocket & { _parent?: { remoteAddress?: string; remotePort?: number } })._parent);
 }
 
 /**

@@ -8,12 +8,21 @@ import { createSecureContext } from "node:tls";
 import type { Config } from "../config/types.ts";
 import { firstLine } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { MAX_TIMER_MS } from "./long-deadlines.ts";
 
 export interface TlsMaterial {
   cert: Buffer;
   key: Buffer;
   /** When set, clients must present a certificate signed by it (mTLS). */
   ca?: Buffer;
+  /** The leaf served, for its end of validity while running (watchCertificateExpiry, health). */
+  served: ServedCertificate;
+}
+
+/** The server certificate's file and the end of its dates. */
+export interface ServedCertificate {
+  path: string;
+  validTo: Date;
 }
 
 /** Node's default TLS handshake timeout; a shorter server.idle_timeout bounds the handshake too (both doors). */
@@ -115,11 +124,70 @@ export function loadTls(server: Config["server"], log?: Logger, now = Date.now()
   let ca: Buffer | undefined;
   if (server.tlsClientCaFile) {
     ca = read("server.tls_client_ca_file", server.tlsClientCaFile);
+    const cas = pemCertificates("server.tls_client_ca_file", server.tlsClientCaFile, ca);
     // Client certificates are verified against CA certificates: a leaf here verifies nobody.
-    const notCa = pemCertificates("server.tls_client_ca_file", server.tlsClientCaFile, ca).find((c) => !c.ca);
+    const notCa = cas.find((c) => !c.ca);
     if (notCa) {
-      throw new TlsConfigError("server.tls_client_ca_file", `${server.tlsClientCaFile} holds a certificate that is not a CA (${notCa.subject.replace(/\n/g, ", ")}; basicConstraints CA:FALSE or missing)`);
+      throw new TlsConfigError("server.tls_client_ca_file", `${server.tlsClientCaFile} holds a certificate that is not a CA (${subjectOf(notCa)}; basicConstraints CA:FALSE or missing)`);
     }
+    warnCaOutOfDates(cas, server.tlsClientCaFile, log, now);
   }
-  return { cert, key, ca };
+  return { cert, key, ca, served: { path: server.tlsCertFile, validTo: leaf!.validToDate } };
+}
+
+const subjectOf = (cert: X509Certificate) => cert.subject.replace(/\n/g, ", ");
+
+/**
+ * A client CA outside its dates verifies nobody: every certificate it signed is refused
+ * (CERT_HAS_EXPIRED, which reads as the client's). Not fatal (a bundle may hold other CAs), but said
+ * at start, one line per such CA.
+ */
+function warnCaOutOfDates(cas: X509Certificate[], path: string, log: Logger | undefined, now: number): void {
+  for (const ca of cas) {
+    const from = ca.validFromDate.getTime();
+    const to = ca.validToDate.getTime();
+    if (from <= now && now <= to) continue;
+    log?.warn(`server.tls_client_ca_file holds a CA that is ${now < from ? "not valid yet" : "expired"}: client certificates it signed are refused`, {
+      key: "server.tls_client_ca_file",
+      path,
+      subject: subjectOf(ca),
+      valid_from: ca.validFromDate.toISOString(),
+      valid_to: ca.validToDate.toISOString(),
+    });
+  }
+}
+
+/** Before the server certificate's end: a warn line this long ahead of it (those still to come at start). */
+const EXPIRY_ALARMS_MS = [7 * DAY_MS, DAY_MS];
+
+/**
+ * Watches the served certificate's end while the server runs: a warn line 7 days and 1 day ahead
+ * (those not yet past at start, which warned already within 14 days), an error line at its end,
+ * when `onExpired` runs (health goes UNHEALTHY). A timer to each, in steps Node's longest timer
+ * can hold. Returns the stop.
+ */
+export function watchCertificateExpiry(served: ServedCertificate, log: Logger, onExpired: () => void, now: () => number = Date.now): () => void {
+  const end = served.validTo.getTime();
+  const alarms = [...EXPIRY_ALARMS_MS.map((ahead) => end - ahead), end].filter((at) => at > now());
+  let timer: NodeJS.Timeout | undefined;
+  const next = () => {
+    const at = alarms[0];
+    if (at === undefined) return;
+    timer = setTimeout(() => {
+      if (now() >= at) {
+        alarms.shift();
+        const fields = { key: "server.tls_cert_file", path: served.path, valid_to: served.validTo.toISOString() };
+        if (at === end) {
+          log.error("server.tls_cert_file has expired: clients refuse it from now on; replace it and restart the server", fields);
+          onExpired();
+        } else {
+          log.warn(`server.tls_cert_file expires in ${timeLeft(end - now())}: clients will refuse it from then on`, fields);
+        }
+      }
+      next();
+    }, Math.min(Math.max(at - now(), 0), MAX_TIMER_MS));
+    timer.unref();
+  };
+  next();
+  return () => clearTimeout(timer);
 }

@@ -8,6 +8,7 @@ import type { Config } from "../config/types.ts";
 import type { EngineStats } from "../engine/index.ts";
 import type { HealthState } from "./state.ts";
 import { onStoreFault, recentStoreFault, storeGone, type StoreFault } from "../store/faults.ts";
+import type { ServedCertificate } from "../doors/tls.ts";
 
 export interface Component {
   name: string;
@@ -82,6 +83,18 @@ export function components(stats: EngineStats, config: Config, storeBytes = 0, f
 }
 
 /**
+ * The served TLS certificate (none without TLS): once past its end every verifying client refuses
+ * the server, which would otherwise go on answering SERVING to probes that skip verification.
+ */
+export function certificateComponents(served: ServedCertificate | undefined, now = Date.now()): Component[] {
+  if (!served) return [];
+  const end = served.validTo.toISOString();
+  return now > served.validTo.getTime()
+    ? [{ name: "certificate", status: ServiceStatus.UNHEALTHY, message: `server.tls_cert_file ${served.path} expired at ${end}: clients refuse it; replace it and restart` }]
+    : [{ name: "certificate", status: ServiceStatus.HEALTHY, message: `server.tls_cert_file valid until ${end}` }];
+}
+
+/**
  * The worst component status wins. A part that is not running counts as UNHEALTHY: the monitor
  * only moves between HEALTHY, DEGRADED and UNHEALTHY.
  */
@@ -136,8 +149,9 @@ export function duringStatus(status: ServiceStatus, parts: Component[]): Compone
   return parts.map((c) => (c.name === "pool" && running(c.status) ? { ...c, status: ServiceStatus.STOPPING, message: `draining: ${c.message}` } : c));
 }
 
-export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0): () => void {
-  const tick = () => followComponents(health, components(stats(), config, storeBytes()));
+/** `more`: components beside the engine's own (the served certificate's). */
+export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0, more: () => Component[] = () => []): () => void {
+  const tick = () => followComponents(health, [...components(stats(), config, storeBytes()), ...more()]);
   const timer = setInterval(tick, config.healthCheck.intervalMs);
   timer.unref();
   // A store call that finds the disk full or the file damaged: at once, not at the next tick (the

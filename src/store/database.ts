@@ -1,7 +1,7 @@
 // The embedded store: one SQLite database (Node's built-in node:sqlite) in the data directory,
 // WAL mode so readers never wait for the writer. Each repository owns its tables and creates
 // them itself; `transaction` gives all-or-nothing writes (a crash leaves the old or the new state).
-import { accessSync, constants, mkdirSync, statSync, type Stats } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, openSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Code, type ConnectError } from "@connectrpc/connect";
@@ -41,6 +41,7 @@ export function openDatabase(dataDir: string, file = "scriptengine.db"): Databas
     }
     if (st && !st.isFile()) throw new DataDirError(dataDir, `${name} is ${st.isDirectory() ? "a directory" : "not a regular file"}; it must be a regular file (the store's database)`, undefined);
   }
+  createPrivate(join(dataDir, file));
   try {
     db = new DatabaseSync(join(dataDir, file));
   } catch (err) {
@@ -189,12 +190,31 @@ function unwritable(dataDir: string, file: string): string | undefined {
 const damagedNote = (err: unknown) => (storeFaultOf(err) === "damaged" ? "; restore it from a backup" : "");
 
 /**
+ * The store holds every script's and tool's source and the event log: its directories are made
+ * 0700 and its files 0600, whatever the umask (an existing directory or file keeps its mode).
+ */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Creates the database file 0600 if it is missing; SQLite gives its -wal and -shm files the
+ * database's mode. A failure is left to SQLite's open, which says why.
+ */
+function createPrivate(path: string): void {
+  try {
+    closeSync(openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, PRIVATE_FILE_MODE));
+  } catch {
+    /* there already, or not creatable: the open that follows tells */
+  }
+}
+
+/**
  * mkdir -p, one level at a time, each tried at most twice: Node's `recursive: true` retries
  * forever where a parent exists but refuses children (/proc/nope), spinning deaf to signals.
  */
 function makeDirectory(dir: string): void {
   try {
-    mkdirSync(dir);
+    mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
     return;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -202,7 +222,7 @@ function makeDirectory(dir: string): void {
     if (code !== "ENOENT" || dirname(dir) === dir) throw err;
   }
   makeDirectory(dirname(dir));
-  mkdirSync(dir);
+  mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
 }
 
 /**

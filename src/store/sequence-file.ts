@@ -14,7 +14,7 @@ import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } fr
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { firstLine } from "../errors.ts";
-import { DataDirError } from "./database.ts";
+import { DataDirError, PRIVATE_FILE_MODE } from "./database.ts";
 
 const MAGIC = 0x53455351; // "SESQ"
 const SLOT = 40;
@@ -112,7 +112,7 @@ export class SequenceFile {
    */
   constructor(path: string, mirror: ReservationMirror) {
     this.#mirror = mirror;
-    this.#fd = openSync(path, constants.O_RDWR | constants.O_CREAT); // never truncated
+    this.#fd = openSync(path, constants.O_RDWR | constants.O_CREAT, PRIVATE_FILE_MODE); // never truncated
     const { slots, bytes } = readSlots(this.#fd);
     let last = slots.sort((a, b) => b.generation - a.generation)[0];
     if (!last) {

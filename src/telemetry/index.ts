@@ -139,7 +139,8 @@ export async function startTelemetry(settings: TelemetrySettings | undefined, lo
   log.info("telemetry started", {
     traces: overrides.spanProcessors ? "custom" : env.OTEL_TRACES_EXPORTER ?? "otlp",
     metrics: overrides.metricReaders ? "custom" : env.OTEL_METRICS_EXPORTER,
-    prometheus: settings.prometheusAddress || null,
+    // Where the exporter listens: OTEL_EXPORTER_PROMETHEUS_HOST/PORT, when set, win over the key.
+    prometheus: settings.prometheusAddress ? prometheusListening(env) : null,
     otlp_endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? null : endpointToLog(env.OTEL_EXPORTER_OTLP_ENDPOINT),
   });
   const tracer = trace.getTracer(SCOPE);
@@ -180,6 +181,12 @@ export function endpointToLog(endpoint: string): string {
   }
   for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, "***");
   return url.href;
+}
+
+/** host:port as the exporter binds it (an IPv6 host in brackets). */
+function prometheusListening(env: NodeJS.ProcessEnv): string {
+  const host = env.OTEL_EXPORTER_PROMETHEUS_HOST ?? "";
+  return `${host.includes(":") ? `[${host}]` : host}:${env.OTEL_EXPORTER_PROMETHEUS_PORT ?? ""}`;
 }
 
 /** Binds host:port and lets it go again; a ListenError naming telemetry.prometheus_address if it cannot. */

@@ -1,0 +1,25 @@
+// Small configuration mistakes said as what they are: a certificate name listed twice in one
+// principal (it said "given to two principals"), and an empty --config (it meant no file at all,
+// dropping every file setting, principals included, without a word).
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.ts";
+
+const tomlFile = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), "se-nits-")), "config.toml");
+  writeFileSync(file, text);
+  return file;
+};
+
+it("a certificate name listed twice in one principal is said so, not as two principals", () => {
+  const file = tomlFile(`[server]\ntls_cert_file = "/x.crt"\ntls_key_file = "/x.key"\ntls_client_ca_file = "/ca.crt"\n[[auth.principals]]\nname = "reports"\nclient_cert_names = ["x.internal", "x.internal"]\n`);
+  expect(() => loadConfig({ argv: ["--config", file], env: {} })).toThrow('config: auth.principals[0].client_cert_names: the client certificate name "x.internal" is listed twice');
+});
+
+it("an empty --config is refused, even with SCRIPTENGINE_CONFIG set", () => {
+  const file = tomlFile(`[pool]\nworkers = 1\n`);
+  expect(() => loadConfig({ argv: ["--config", ""], env: { SCRIPTENGINE_CONFIG: file } })).toThrow("config: --config: empty path");
+  expect(loadConfig({ argv: [], env: { SCRIPTENGINE_CONFIG: file } }).config.pool.workers).toBe(1);
+});
