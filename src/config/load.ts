@@ -291,7 +291,8 @@ export function loadConfig(options: LoadOptions = {}): Loaded {
   const values = new Map<ConfigKey, unknown>();
   const sources: Loaded["sources"] = {};
   const put = (key: string, raw: unknown, source: "file" | "env" | "flag") => {
-    if (!(key in SCHEMA)) throw new ConfigError(key, "unknown key");
+    // `server = 5` (or --set server=5) names a known table, not an unknown key.
+    if (!(key in SCHEMA)) throw new ConfigError(key, TABLES.has(key) ? `a table, not a value: set its keys (${key}.<key>)` : "unknown key");
     const spec: KeySpec = SCHEMA[key as ConfigKey];
     values.set(key as ConfigKey, coerce(key, spec, raw, source !== "file"));
     sources[key] = source;

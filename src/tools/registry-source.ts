@@ -21,6 +21,9 @@ const EXPORTED = ["default", "id", "name", "description", "inputSchema", "output
 // is no metadata). A default-exported object's own fields win over named exports. The footer's
 // names share the module's scope: `$` is a suffix that keeps them apart from the tool's own. Nor
 // does describing read a global a tool may declare its own of (JSON): the engine serialises results.
+// The call is made from a microtask, as the tool's call bound to its args, then given ctx (the value
+// the promise holds): not from __tool_main, nor awaited there (nor by the engine's apply, a frame of
+// the prelude), so the footer, past the tool's source, shows in no stack the tool's own code sees.
 const FOOTER_NAMES = ["__tool_exports", "__tool_describe", "__tool_main"];
 const FOOTER = ($: string) => `
 ;function __tool_describe${$}() {
@@ -46,7 +49,7 @@ export default async function __tool_main${$}(args, ctx) {
     return { ...meta, hasCall: typeof fn === "function" };
   }
   if (typeof t.call !== "function") throw new TypeError("the tool exports no call function");
-  return await t.call(args, ctx);
+  return (async () => ctx)().then(__tool_main${$}.bind.call(t.call, t, args));
 }
 `;
 

@@ -445,7 +445,9 @@ export class ToolRegistry {
       // The bridge says which tool failed; this says how, and where in the tool's source it threw, as
       // a smoke run says it (the module's footer, past the source's lines, is not the tool's).
       const at = e && e.line > 0 && e.line <= lineCount(tool.source) ? ` (line ${e.line}, column ${e.column})` : "";
-      throw new ToolError(e ? `${e.name}: ${e.message}${at}` : "unknown error", e?.kind === "security_violation" ? "security_violation" : "tool_error");
+      // A thrown value that is not an Error has no name ("Uncaught"): told by its value alone, as a script's own is.
+      const what = e && (e.name === "Uncaught" ? e.message : `${e.name}: ${e.message}`);
+      throw new ToolError(e ? `${what}${at}` : "unknown error", e?.kind === "security_violation" ? "security_violation" : "tool_error");
     }
     if (validators.output) {
       // Returning nothing is checked as null: a declared output is a promise to return one.

@@ -41,5 +41,5 @@ it("says the tool's line and column, and is placed on the caller's", async () =>
 
 it("says no position when nothing in the tool's source threw", async () => {
   const r = await c.scripts.runScript({ source: "export default (a, ctx) => ctx.tools.plain()", context: { availableTools: ["plain"] } });
-  expect(r.result?.error?.message).toMatch(/^tool "plain" failed: Uncaught: not an Error$/);
+  expect(r.result?.error?.message).toMatch(/^tool "plain" failed: not an Error$/);
 });
