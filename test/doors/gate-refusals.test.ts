@@ -7,12 +7,9 @@
 //   credentials learns nothing of its message);
 // - a Duration with 10 fractional digits is said so, not as protobuf-es's "Invalid count value: -1";
 // - a 415 (a content type the method does not take) says what it takes, with Accept-Post.
-import * as http2 from "node:http2";
 import { describe, expect, it } from "vitest";
-import { fromBinary } from "@bufbuild/protobuf";
-import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
-import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { serverForTests } from "../helpers/server-for-tests.ts";
+import { grpcByHand } from "../helpers/grpc-by-hand.ts";
 import { principalsToml, tokenOf } from "../helpers/principals.ts";
 
 const CAP = 65536;
@@ -29,27 +26,8 @@ async function post(path: string, body: string | Buffer, headers: Record<string,
 }
 
 /** A raw gRPC call over h2c to `address`; its grpc-status, message and ErrorInfo reason. */
-function grpcCall(address: string, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status?: string; message?: string; reason?: string }> {
-  const session = http2.connect(`http://${address}`);
-  session.on("error", () => {});
-  return new Promise<{ status?: string; message?: string; reason?: string }>((resolve) => {
-    const end: { status?: string; message?: string; reason?: string } = {};
-    const st = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...headers });
-    const read = (h: http2.IncomingHttpHeaders) => {
-      if (h["grpc-status"] !== undefined) end.status = String(h["grpc-status"]);
-      if (h["grpc-message"] !== undefined) end.message = decodeURIComponent(String(h["grpc-message"]));
-      const bin = h["grpc-status-details-bin"];
-      const info = typeof bin === "string" ? fromBinary(StatusSchema, Buffer.from(bin, "base64")).details.find((d) => d.typeUrl.endsWith("/google.rpc.ErrorInfo")) : undefined;
-      if (info) end.reason = fromBinary(ErrorInfoSchema, info.value).reason;
-    };
-    st.on("response", read);
-    st.on("trailers", read);
-    st.on("data", () => {});
-    st.on("error", () => {});
-    st.on("close", () => resolve(end));
-    st.end(body);
-  }).finally(() => session.destroy());
-}
+const grpcCall = (address: string, path: string, body: Buffer, headers: Record<string, string>) =>
+  grpcByHand(address, path, body, headers).then(({ status, message, reason }) => ({ status, message, reason }));
 
 /** A binary message that does not decode (a field whose length runs past the end), in a gRPC envelope. */
 const TRUNCATED = Buffer.from([0xff, 0xff, 0xff]);

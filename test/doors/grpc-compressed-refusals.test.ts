@@ -3,14 +3,12 @@
 // message", UNIMPLEMENTED), no ErrorInfo, before authentication. Now both doors answer alike:
 // UNAUTHENTICATED without credentials, then INVALID_ARGUMENT VALIDATION_ERROR or UNIMPLEMENTED
 // NOT_IMPLEMENTED. A message over server.max_request_bytes is said in the same words on both.
-import * as http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
-import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { RunScriptRequestSchema } from "../../gen/ts/scriptengine/v1/script_service_pb.js";
 import { serverForTests } from "../helpers/server-for-tests.ts";
+import { grpcByHand } from "../helpers/grpc-by-hand.ts";
 import { principalsToml, tokenOf } from "../helpers/principals.ts";
 
 const CAP = 65536;
@@ -18,30 +16,9 @@ const server = serverForTests({ toml: principalsToml({ name: "ops", level: "deve
 const AUTH = { authorization: `Bearer ${tokenOf("ops")}` };
 const RUN = "/scriptengine.v1.ScriptService/RunScript";
 
-type End = { status?: string; message?: string; reason?: string };
-
-/** A raw gRPC call over h2c to `address`; its grpc-status, message and ErrorInfo reason. */
-function grpcCall(address: string, body: Buffer, headers: Record<string, string>): Promise<End> {
-  const session = http2.connect(`http://${address}`);
-  session.on("error", () => {});
-  return new Promise<End>((resolve) => {
-    const end: End = {};
-    const st = session.request({ ":method": "POST", ":path": RUN, "content-type": "application/grpc", te: "trailers", ...headers });
-    const read = (h: http2.IncomingHttpHeaders) => {
-      if (h["grpc-status"] !== undefined) end.status = String(h["grpc-status"]);
-      if (h["grpc-message"] !== undefined) end.message = decodeURIComponent(String(h["grpc-message"]));
-      const bin = h["grpc-status-details-bin"];
-      const info = typeof bin === "string" ? fromBinary(StatusSchema, Buffer.from(bin, "base64")).details.find((d) => d.typeUrl.endsWith("/google.rpc.ErrorInfo")) : undefined;
-      if (info) end.reason = fromBinary(ErrorInfoSchema, info.value).reason;
-    };
-    st.on("response", read);
-    st.on("trailers", read);
-    st.on("data", () => {});
-    st.on("error", () => {});
-    st.on("close", () => resolve(end));
-    st.end(body);
-  }).finally(() => session.destroy());
-}
+/** A raw gRPC call of RunScript over h2c to `address`; its grpc-status, message and ErrorInfo reason. */
+const grpcCall = (address: string, body: Buffer, headers: Record<string, string>) =>
+  grpcByHand(address, RUN, body, headers).then(({ status, message, reason }) => ({ status, message, reason }));
 
 const envelope = (msg: Buffer, flags: number) => {
   const head = Buffer.alloc(5);

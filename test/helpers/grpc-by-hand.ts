@@ -12,11 +12,18 @@ export type End = { status?: string; reason?: string; message?: string; metadata
 
 /** `method` of ScriptService at `address`, with this grpc-timeout and message (its binary encoding). */
 export function scriptServiceByHand(address: string, timeout: string, method: string, message = new Uint8Array()): Promise<End> {
+  const envelope = Buffer.alloc(5);
+  envelope.writeUInt32BE(message.length, 1);
+  return grpcByHand(address, `/scriptengine.v1.ScriptService/${method}`, Buffer.concat([envelope, message]), { "grpc-timeout": timeout });
+}
+
+/** A gRPC call to `path` over h2c whose body (envelopes included) and extra headers are the caller's. */
+export function grpcByHand(address: string, path: string, body: Buffer, headers: Record<string, string> = {}): Promise<End> {
   const session = http2.connect(`http://${address}`);
   session.on("error", () => {});
   return new Promise<End>((resolve) => {
     const end: End = {};
-    const st = session.request({ ":method": "POST", ":path": `/scriptengine.v1.ScriptService/${method}`, "content-type": "application/grpc", te: "trailers", "grpc-timeout": timeout });
+    const st = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...headers });
     const read = (h: http2.IncomingHttpHeaders) => {
       if (h["grpc-status"] !== undefined) end.status = String(h["grpc-status"]);
       if (h["grpc-message"] !== undefined) end.message = decodeURIComponent(String(h["grpc-message"]));
@@ -29,8 +36,6 @@ export function scriptServiceByHand(address: string, timeout: string, method: st
     st.on("data", () => {});
     st.on("error", () => {});
     st.on("close", () => resolve(end));
-    const envelope = Buffer.alloc(5);
-    envelope.writeUInt32BE(message.length, 1);
-    st.end(Buffer.concat([envelope, message]));
+    st.end(body);
   }).finally(() => session.destroy());
 }
