@@ -482,10 +482,20 @@ export class WorkerHandle {
       if (this.heldBehind(id)) { f.cpuAtLimit = undefined; continue; }
       cpu ??= this.cpuNow();
       f.cpuAtLimit ??= cpu;
-      if (now > f.deadline && (this.ranOn(f.cpuAtLimit, f.graceMs, cpu) || now > f.deadline + silenceMs)) return true;
+      if (now <= f.deadline) continue;
+      const ran = this.ranOn(f.cpuAtLimit, f.graceMs, cpu);
+      if (!ran && now <= f.deadline + silenceMs) continue;
+      const past = ((now - f.deadline + f.graceMs) / 1000).toFixed(1);
+      this.hungHow = ran
+        ? `ran ${((cpu - f.cpuAtLimit) / 1000).toFixed(1)} s of CPU in the ${past} s since its time limit without answering`
+        : `answered nothing in the ${past} s since its time limit`;
+      return true;
     }
     return false;
   }
+
+  /** How the last hungPast() that said true knew: what the log line and the failed callers read. */
+  hungHow = '';
 
   /** Resident set size read from /proc (works even when the worker is hung); falls back to the heartbeat. */
   readRss(): number {

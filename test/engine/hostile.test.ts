@@ -448,7 +448,7 @@ describe('hostile corpus', () => {
       // 1.5 s keeps the cases that must time out short; the others get 20 s, their wall limit no subject:
       // on a loaded machine filling 32 MiB or a 300 ms timer took over 1.5 s, and they timed out instead.
       const wallTimeoutMs = c.wallTimeoutMs ?? (c.kinds !== 'success' && c.kinds.includes('timeout') ? limits.wallTimeoutMs : 20_000);
-      const r = await run(engine, c.source, { limits: { ...limits, wallTimeoutMs, memoryBytes: c.memoryBytes ?? limits.memoryBytes, tools: c.tools ?? [] } as never });
+      const r = await run(engine, c.source, { executionId: `case: ${c.name}`, limits: { ...limits, wallTimeoutMs, memoryBytes: c.memoryBytes ?? limits.memoryBytes, tools: c.tools ?? [] } as never });
       if (c.kinds === 'success') {
         expect(r.error, JSON.stringify(r.error)).toBeUndefined();
         expect(r.success).toBe(true);
