@@ -87,7 +87,10 @@ export interface CheckedTool {
   name: string;
   legacyId: string;
   description: string;
+  /** The tool's, or 1.0.0 assumed when it exports none; a placeholder until the module loaded (`loaded`). */
   version: string;
+  /** The module loaded and described itself (metadata_valid ran): its fields are its own, not placeholders. */
+  loaded: boolean;
   tags: string[];
   inputSchema: Record<string, unknown> | null;
   outputSchema: Record<string, unknown> | null;
@@ -267,7 +270,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
     const r = results.get(c);
     return !r || r.skipped !== undefined || r.findings.some((f) => f.severity === "error");
   };
-  const tool: CheckedTool = { name: input.expectedName, legacyId: "", description: "", version: "1.0.0", tags: [], inputSchema: null, outputSchema: null, hostTools: [], hasCall: false };
+  const tool: CheckedTool = { name: input.expectedName, legacyId: "", description: "", version: "1.0.0", loaded: false, tags: [], inputSchema: null, outputSchema: null, hostTools: [], hasCall: false };
   const blocking: string[] = [];
   const source = legacy.source ?? "";
   // TypeScript is stripped on this thread, the server's: the stripper's own thread loads without holding it.
@@ -331,6 +334,7 @@ export async function runChecks(deps: CheckDeps, input: CheckInput): Promise<Che
       return [{ severity: "error", message: `the module failed to load: ${why}`, ...commonJs }];
     }
     described = { ...(out.returnValue as DescribedTool) };
+    tool.loaded = true;
     for (const [k, v] of Object.entries(legacy.manifest ?? {})) if (v !== undefined) (described as Record<string, unknown>)[k] = v;
     const f: Finding[] = [];
     const d = described;

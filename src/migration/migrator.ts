@@ -343,8 +343,9 @@ export class Migrator {
           host_tools: report.tool.hostTools,
           checks_run: report.checks.filter((c) => c.status !== ValidationStatus.SKIPPED).map((c) => c.name),
         };
-        // No source read, no version known (the checks' tool is a placeholder then), as no source_hash.
-        if (legacy.source !== undefined) metadata.tool_version = report.tool.version;
+        // No version known until the module loaded (the checks' tool is a placeholder before): a source
+        // not read, not compiling or failing to load has none, as one not read has no source_hash.
+        if (report.tool.loaded) metadata.tool_version = report.tool.version;
         if (existing) metadata.replaced_tool_id = existing.toolId;
         const validation = create(ValidationResultSchema, {
           validationId: `val-${randomUUID()}`,

@@ -1,7 +1,7 @@
 // MigrationResult.metadata holds the caller's MigrationConfig.metadata beside the engine's own
 // keys. A caller key named like one of those was silently overwritten in the result (and its
 // migration_completed event) while ListMigrations kept the caller's value: such a key is now
-// refused. And a migration whose source was never read reported a made-up tool_version "1.0.0".
+// refused. And a migration whose source was never read, or never loaded, reported a made-up tool_version "1.0.0".
 import { describe, expect, it } from "vitest";
 import { BadRequestSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { MigrationState, RollbackAction, type MigrationResult } from "../../gen/ts/scriptengine/v1/migration_pb.js";
@@ -67,6 +67,16 @@ describe("tool_version", () => {
     const failed = await migrate("no_such_tool");
     expect(failed.status).toBe(MigrationState.FAILED);
     expect(failed.metadata).not.toHaveProperty("tool_version");
+  });
+
+  it("is left out when the source was read but the module never loaded (it does not compile, or throws as it loads)", async () => {
+    const broken = await c.migrateFile("broken_syntax.js", "export const name = 'broken_syntax';\nexport const version = '2.0.0';\nexport function call( {\n");
+    expect(broken.errors.join()).toContain("does not compile");
+    expect(text(broken, "source_hash")).toMatch(/^[0-9a-f]{64}$/);
+    expect(broken.metadata).not.toHaveProperty("tool_version");
+    const throws = await c.migrateFile("throws_loading.js", "export const name = 'throws_loading';\nexport const version = '2.0.0';\nthrow new Error('no');\nexport function call() { return 1; }\n");
+    expect(throws.errors.join()).toContain("the module failed to load");
+    expect(throws.metadata).not.toHaveProperty("tool_version");
   });
 
   it("is the tool's when its source was read", async () => {
