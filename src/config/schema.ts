@@ -39,7 +39,7 @@ export const SCHEMA = {
   "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, max: MAX_UINT64_EXACT, doc: "cap on http requests sent per execution" },
   "discovery.enabled": { type: "bool", default: true, doc: "register the engine in its own registry" },
   "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>); reserved: no caller may register or deregister it" },
-  "discovery.service_type": { type: "string", default: "ScriptEngine", doc: "registered service type" },
+  "discovery.service_type": { type: "string", default: "ScriptEngine", min: 1, doc: "registered service type" },
   "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint, host:port (default the gRPC listen address; set it when that is a wildcard such as 0.0.0.0, which no other host can dial)" },
   "discovery.ttl": { type: "duration", default: 30_000, min: 1000, max: 3_600_000, doc: "lease TTL (the registry's bounds: 1s to 1h)" },
   "health_check.interval": { type: "duration", default: 5000, min: 100, doc: "health re-evaluation period" },
@@ -101,11 +101,11 @@ export const SCHEMA = {
   // Tools and migration.
   "tools.http_allow_list": { type: "strings", default: [], doc: "hosts the http tool may reach (Production)" },
   "tools.fs_roots": { type: "strings", default: [], doc: "directories a request's working_directory must lie inside for the fs tool (empty: any)" },
-  "tools.legacy_root": { type: "string", default: "examples/legacy-tools", doc: "where legacy tools are read from; a relative path resolves against the working directory (a missing root is warned at start)" },
+  "tools.legacy_root": { type: "string", default: "examples/legacy-tools", min: 1, doc: "where legacy tools are read from; a relative path resolves against the working directory (a missing root is warned at start)" },
 
   // OpenTelemetry (src/telemetry). Off by default; exporters also follow the standard OTEL_* variables.
   "telemetry.enabled": { type: "bool", default: false, doc: "start the OpenTelemetry SDK: a span per RPC, engine spans, metrics" },
-  "telemetry.service_name": { type: "string", default: "scriptengine", doc: "service.name of the resource (OTEL_SERVICE_NAME wins)" },
+  "telemetry.service_name": { type: "string", default: "scriptengine", min: 1, doc: "service.name of the resource (OTEL_SERVICE_NAME wins)" },
   "telemetry.otlp": { type: "bool", default: true, doc: "export traces and metrics over OTLP (OTEL_EXPORTER_OTLP_* pick endpoint and protocol)" },
   "telemetry.prometheus_address": { type: "string", default: "", doc: 'Prometheus scrape endpoint host:port, e.g. "127.0.0.1:9464"; empty: none' },
 } as const satisfies Record<string, KeySpec>;
