@@ -61,6 +61,13 @@ export function warnAboutConfig(config: Config, bound: { grpc: string; http: str
   if (config.telemetry?.prometheusAddress && !config.telemetry.enabled) {
     log.warn("telemetry.prometheus_address is set but telemetry.enabled is false: nothing listens there; set telemetry.enabled = true", { key: "telemetry.prometheus_address", address: config.telemetry.prometheusAddress });
   }
+  // The exporter serves /metrics to anyone who connects: beside doors that ask for credentials, one
+  // beyond loopback is the one way in that asks for none (Prometheus scraping it over a network is fine,
+  // if meant).
+  const metrics = config.telemetry?.enabled ? config.telemetry.prometheusAddress : "";
+  if (metrics && config.auth.principals.length > 0 && !isLoopbackAddress(metrics)) {
+    log.warn("telemetry.prometheus_address listens beyond loopback: its metrics are served to anyone who connects, without credentials or TLS, while the doors ask for both; listen on loopback, or make sure only the scraper reaches it", { key: "telemetry.prometheus_address", address: metrics });
+  }
   // Relative to the working directory: started elsewhere, the default root is simply not there.
   const root = resolve(tools.legacyRoot);
   let isDir = false;

@@ -1,5 +1,6 @@
 // Settings that do not do what was meant, said at start: token principals served in cleartext beyond
-// loopback; telemetry.prometheus_address without telemetry (nothing listens); and refused at load:
+// loopback; telemetry.prometheus_address without telemetry (nothing listens), or beyond loopback
+// while the doors ask for credentials (the one way in that asks for none); and refused at load:
 // a Prometheus port 0 (the exporter bound 9464) or a door's own address (the door was blamed).
 // The "configuration loaded" line says how many principals were read.
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -46,6 +47,17 @@ describe("telemetry.prometheus_address", () => {
     const off = warnings(["--set", "telemetry.prometheus_address=127.0.0.1:9464"], { grpc: "127.0.0.1:1", http: "127.0.0.1:2" }).filter((l) => l.key === "telemetry.prometheus_address");
     expect(off).toMatchObject([{ level: "warn", msg: expect.stringMatching(/telemetry\.enabled is false: nothing listens there/), address: "127.0.0.1:9464" }]);
     expect(warnings(["--set", "telemetry.enabled=true", "--set", "telemetry.prometheus_address=127.0.0.1:9464"], { grpc: "127.0.0.1:1", http: "127.0.0.1:2" }).filter((l) => l.key === "telemetry.prometheus_address")).toEqual([]);
+  });
+
+  it("warns when it listens beyond loopback while the doors ask for credentials", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "se-warn-")), "c.toml");
+    writeFileSync(file, TOKEN_PRINCIPAL);
+    const bound = { grpc: "127.0.0.1:1", http: "127.0.0.1:2" };
+    const open = (argv: string[]) => warnings(["--set", "telemetry.enabled=true", ...argv], bound).filter((l) => l.key === "telemetry.prometheus_address");
+    expect(open(["--config", file, "--set", "telemetry.prometheus_address=0.0.0.0:9464"])).toMatchObject([{ level: "warn", msg: expect.stringMatching(/beyond loopback: its metrics are served to anyone/), address: "0.0.0.0:9464" }]);
+    expect(open(["--config", file, "--set", "telemetry.prometheus_address=[::1]:9464"])).toEqual([]);
+    // Without principals nothing asks for credentials (and the doors are loopback only).
+    expect(open(["--set", "telemetry.prometheus_address=0.0.0.0:9464"])).toEqual([]);
   });
 
   it("refuses port 0, which the exporter took for its default 9464", () => {
