@@ -108,6 +108,8 @@ export function timeLeft(ms: number): string {
 
 /** Node reads no encrypted key without a passphrase, and the configuration has none to give. */
 const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
+/** Any PEM private key: PKCS#8 (plain or encrypted), or traditional (RSA, EC). */
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 export function loadTls(server: Config["server"], log?: Logger, now = Date.now()): TlsMaterial | undefined {
   // The configuration already holds the files as a pair (a CA only with both).
@@ -131,6 +133,11 @@ export function loadTls(server: Config["server"], log?: Logger, now = Date.now()
       throw new TlsConfigError("server.tls_client_ca_file", `${server.tlsClientCaFile} holds a certificate that is not a CA (${subjectOf(notCa)}; basicConstraints CA:FALSE or missing)`);
     }
     warnCaOutOfDates(cas, server.tlsClientCaFile, log, now);
+    // Only certificates are read from it: a key beside them is a CA's signing key on the server, where
+    // whoever reads the file can make client certificates that pass.
+    if (PEM_PRIVATE_KEY.test(ca.toString("latin1"))) {
+      log?.warn("server.tls_client_ca_file holds a private key: the server needs only the CA's certificate, and with its key anyone who reads the file can make client certificates; keep the key elsewhere", { key: "server.tls_client_ca_file", path: server.tlsClientCaFile });
+    }
   }
   return { cert, key, ca, served: { path: server.tlsCertFile, validTo: leaf!.validToDate } };
 }

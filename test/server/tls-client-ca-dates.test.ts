@@ -1,6 +1,7 @@
 // A client CA outside its dates verifies nobody: every client certificate it signed is refused
 // (CERT_HAS_EXPIRED, which reads as the client's fault). The server starts (a bundle may hold other
-// CAs) but says so at start, naming the file, the CA and its dates.
+// CAs) but says so at start, naming the file, the CA and its dates. So it says of a CA file that also
+// holds a private key (it was accepted silently): the CA's signing key has no business on the server.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -54,4 +55,10 @@ it("warns of a client CA not valid yet, and of none within its dates", () => {
   expect(warnsOf(certs.caCert)).toEqual([]);
   const [warn] = warnsOf(f("later.crt"));
   expect(warn).toMatchObject({ msg: expect.stringMatching(/holds a CA that is not valid yet/), fields: { subject: "CN=later-client-ca" } });
+});
+
+it("warns of a client CA file that holds a private key beside its certificate", () => {
+  writeFileSync(f("with-key.pem"), Buffer.concat([certs.read(certs.caCert), certs.read(f("ca.key"))]));
+  expect(warnsOf(f("with-key.pem"))).toMatchObject([{ msg: expect.stringMatching(/^server\.tls_client_ca_file holds a private key: /), fields: { path: f("with-key.pem") } }]);
+  expect(warnsOf(certs.caCert)).toEqual([]);
 });
