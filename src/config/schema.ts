@@ -39,7 +39,7 @@ export const SCHEMA = {
   "resource_limits.max_network_requests": { type: "int", default: 100, min: 0, max: MAX_UINT64_EXACT, doc: "cap on http requests sent per execution" },
   "discovery.enabled": { type: "bool", default: true, doc: "register the engine in its own registry" },
   "discovery.service_id": { type: "string", default: "", doc: "engine service id (default script-engine-<host>); reserved: no caller may register or deregister it" },
-  "discovery.service_type": { type: "string", default: "ScriptEngine", min: 1, doc: "registered service type" },
+  "discovery.service_type": { type: "string", default: "ScriptEngine", doc: "registered service type" },
   "discovery.advertise_endpoint": { type: "string", default: "", doc: "advertised endpoint, host:port (default the gRPC listen address; set it when that is a wildcard such as 0.0.0.0, which no other host can dial)" },
   "discovery.ttl": { type: "duration", default: 30_000, min: 1000, max: 3_600_000, doc: "lease TTL (the registry's bounds: 1s to 1h)" },
   "health_check.interval": { type: "duration", default: 5000, min: 100, doc: "health re-evaluation period" },

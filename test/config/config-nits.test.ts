@@ -1,7 +1,7 @@
 // Small configuration mistakes said as what they are: a certificate name listed twice in one
 // principal (it said "given to two principals"), and an empty --config (it meant no file at all,
 // dropping every file setting, principals included, without a word). An empty tools.legacy_root
-// (read as the working directory), telemetry.service_name or discovery.service_type was accepted.
+// (read as the working directory) or telemetry.service_name was accepted.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +28,6 @@ it("an empty --config is refused, even with SCRIPTENGINE_CONFIG set", () => {
 it.each([
   ["tools.legacy_root", "[tools]\nlegacy_root = \"\"\n", "SCRIPTENGINE_TOOLS_LEGACY_ROOT"],
   ["telemetry.service_name", "[telemetry]\nservice_name = \"\"\n", "SCRIPTENGINE_TELEMETRY_SERVICE_NAME"],
-  ["discovery.service_type", "[discovery]\nservice_type = \"\"\n", "SCRIPTENGINE_DISCOVERY_SERVICE_TYPE"],
 ])("an empty %s is refused, from the file or the environment", (key, toml, envName) => {
   expect(() => loadConfig({ argv: ["--config", tomlFile(toml)], env: {} })).toThrow(`config: ${key}: must not be empty`);
   expect(() => loadConfig({ argv: [], env: { [envName]: "" } })).toThrow(`config: ${key}: must not be empty`);
