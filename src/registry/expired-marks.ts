@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { PRIVATE_FILE_MODE } from "../store/database.ts";
 
 const FILE = "registry-expired";
 const MAGIC = 0x52455850; // "REXP"
@@ -108,7 +109,7 @@ class MarksFile implements ExpiredMarks {
  */
 export function openExpiredMarks(dataDir: string): ExpiredMarks {
   const path = join(dataDir, FILE);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, PRIVATE_FILE_MODE); // as the store's files, whatever the umask
   try {
     const buf = Buffer.alloc(2 * SLOT);
     const n = readSync(fd, buf, 0, buf.length, 0);

@@ -1,6 +1,6 @@
 // The store holds every stored script's and tool's source and the event log: a data directory the
 // server creates is 0700 and its files 0600, whatever the umask (they were 0755 and 0644 under the
-// common 022). An existing directory keeps its mode.
+// common 022; registry-expired was, after the others). An existing directory keeps its mode.
 import { mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,8 +18,8 @@ it("creates the data directory (and its missing parents) 0700 and the store's fi
   await server.stop();
   expect(mode(parent).toString(8)).toBe("700");
   expect(mode(dataDir).toString(8)).toBe("700");
-  const files = readdirSync(dataDir).filter((name) => name.startsWith("scriptengine.db") || name === "event-sequences");
-  expect(files).toEqual(expect.arrayContaining(["scriptengine.db", "event-sequences"]));
+  const files = readdirSync(dataDir).filter((name) => name.startsWith("scriptengine.db") || name === "event-sequences" || name === "registry-expired");
+  expect(files).toEqual(expect.arrayContaining(["scriptengine.db", "event-sequences", "registry-expired"]));
   expect(Object.fromEntries(files.map((name) => [name, mode(join(dataDir, name)).toString(8)]))).toEqual(Object.fromEntries(files.map((name) => [name, "600"])));
 });
 
