@@ -19,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { CompileError, CompileLeftError, EngineError, toolNotAvailable } from './errors.ts';
 import { cacheKeyOf, safeFilename, sourceHash } from './source.ts';
-import { WorkerHandle } from './supervisor.ts';
+import { ROOM_SHARE, WorkerHandle } from './supervisor.ts';
 import { cpuBudgetMs, cpuShareOfDeadline } from './cpu-budget.ts';
 import { mayHoldLoneSurrogates, wellFormedError, wellFormedJson, wellFormedTail } from './well-formed-json.ts';
 import { wallLimitOf, type CompiledInfo, type ExecMsg, type ResultMsg, type ToolMsg, type WorkerLimits } from './protocol.ts';
@@ -533,11 +533,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /**
    * Whether a worker can start one more execution now: its isolates are not all running guest code,
    * counting parked executions (waiting on the host, in isolates of their own) up to
-   * maxParkedPerWorker, with the memory limits of their isolates together inside 3/4 of its RSS budget.
+   * maxParkedPerWorker, with the memory limits of their isolates together inside ROOM_SHARE (3/4) of its RSS budget.
    * Tool runs (`nested`: a registered tool's run for an execution here) count in neither: they start
    * here unasked (their caller waits on them) and are bounded by their caller's fan-out, at most
    * MAX_TOOLS_IN_FLIGHT each, as worker.ts park() does; their memory by their own limits and the
-   * worker's RSS budget (check()). Counted, one execution's eight calls to a slow tool took every
+   * worker's RSS budget (check(); past ROOM_SHARE with them, its holder is not blamed, blameMemory()).
+   * Counted, one execution's eight calls to a slow tool took every
    * other caller's room (by memory, seven at 100 MiB did), and one caller could do so to every worker
    * within its own concurrency limit.
    */
@@ -551,7 +552,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       mb += f.msg.limits.memoryMb;
       if (w.parked.has(id)) parked++;
     }
-    return parked <= o.maxParked && mb * MiB <= o.rssBudget * 0.75;
+    return parked <= o.maxParked && mb * MiB <= o.rssBudget * ROOM_SHARE;
   }
 
   /** A single-isolate worker running one of `caller`'s executions, expected to finish soon, with room behind it. */

@@ -147,6 +147,12 @@ let pageSize = 4096;
 /** Whether /proc gives a process's CPU time (Linux). */
 const PROC_CPU = existsSync('/proc/self/stat');
 
+/**
+ * The share of a worker's RSS budget the pool fills with executions by their memory limits (pool.ts
+ * hasRoom); the rest is the worker's own and what limits do not count (code, buffers in flight).
+ */
+export const ROOM_SHARE = 0.75;
+
 export class WorkerHandle {
   readonly id: string;
   readonly capacity: number;
@@ -525,7 +531,17 @@ export class WorkerHandle {
     const compileOom = COMPILE_OOM.test(this.#stderrTail);
     const running = compileOom ? [] : [...this.execs].filter(([id, f]) => this.#holdsThread(id, f));
     const compiling = opts.report && !compileOom ? [] : [...this.#compiling];
-    const culprit = running.length === 1 && compiling.length === 0 ? running[0]![0] : undefined;
+    let culprit = running.length === 1 && compiling.length === 0 ? running[0]![0] : undefined;
+    // Past the RSS budget, the holder is the culprit only when what else the worker holds could not
+    // have filled it. The pool gives executions room by their memory limits up to ROOM_SHARE of the
+    // budget, but tool runs (nested) start here unasked: with the limits of the others started here
+    // above that room, the holder's part cannot be told from theirs (a caller's parked tool runs got
+    // an ordinary neighbour blamed for its memory, and struck).
+    if (culprit !== undefined && budgetBytes !== undefined) {
+      let othersMb = 0;
+      for (const [id, f] of this.execs) if (id !== culprit && f.started) othersMb += f.msg.limits.memoryMb;
+      if (othersMb * 1048576 > budgetBytes * ROOM_SHARE) culprit = undefined;
+    }
     const blame: Blame = (id, f) => (id === culprit ? memoryLimitError(f.msg) : undefined);
     if (running.length === 0 && compiling.length === 1) {
       blame.compile = compiling[0];
