@@ -140,14 +140,17 @@ export interface NeedCodeMsg { t: 'needCode'; id: number }
 
 /**
  * A running execution now waits on the host (tools, timers) and holds no thread: the worker can
- * start another one, in another isolate, while it waits.
+ * start another one, in another isolate, while it waits. `keptSlot`: the worker's room for parked
+ * executions (max_parked) is full, so it waits in its slot and nothing else starts there meanwhile;
+ * it holds no thread all the same (said so that the host does not take it for guest code running).
  */
-export interface ParkedMsg { t: 'parked'; id: number }
+export interface ParkedMsg { t: 'parked'; id: number; keptSlot?: boolean }
 
 /**
  * A parked execution's guest code runs again (`running`: a timer fired, a tool replied) or is done
  * for now. Meanwhile it holds its isolate's thread: should the worker die of that code (deaf to
- * termination, a V8 abort), the host knows whose doing it was. Sent for parked executions only.
+ * termination, a V8 abort), the host knows whose doing it was. Sent for parked executions only
+ * (those that kept their slot included).
  */
 export interface ResumedMsg { t: 'resumed'; id: number; running: boolean }
 

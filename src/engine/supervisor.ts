@@ -179,6 +179,11 @@ export class WorkerHandle {
   readonly parked = new Set<number>();
   /** Parked executions whose guest code runs again (a timer fired, a tool replied; ResumedMsg): they hold a thread. */
   readonly #resumed = new Set<number>();
+  /**
+   * Executions waiting on the host in their own slot (ParkedMsg `keptSlot`: the worker's parked room
+   * was full): not in `parked`, as they still take their slot, but holding no thread either.
+   */
+  readonly #keptSlot = new Set<number>();
   /** Room opened up in this worker without a result (an execution parked): the pool may send more. */
   onCapacity: (() => void) | undefined;
   /** Cache keys whose code this worker was sent: later executions send only the key. */
@@ -257,12 +262,14 @@ export class WorkerHandle {
           const f = this.execs.get(m.id);
           this.parked.delete(m.id);
           this.#resumed.delete(m.id);
+          this.#keptSlot.delete(m.id);
           if (f) { this.execs.delete(m.id); f.resolve(m); }
           this.startQueued();
           break;
         }
         case 'parked':
-          if (this.execs.has(m.id)) {
+          if (this.execs.has(m.id) && m.keptSlot) this.#keptSlot.add(m.id);
+          else if (this.execs.has(m.id)) {
             this.parked.add(m.id);
             this.startQueued();
             this.onCapacity?.();
@@ -339,11 +346,11 @@ export class WorkerHandle {
    */
   #mayBlockParked(starting: ExecMsg): void {
     const aheadToo = starting.nested === true && this.capacity === 1;
-    if (this.parked.size === 0 && !aheadToo) return;
+    if (this.parked.size === 0 && this.#keptSlot.size === 0 && !aheadToo) return;
     const block = Math.min(starting.limits.cpuBudgetMs, starting.limits.wallTimeoutMs);
     for (const [id, f] of this.execs) {
       if (f.msg === starting || !f.started) continue;
-      if (!this.parked.has(id) && !(aheadToo && !f.msg.nested)) continue;
+      if (!this.parked.has(id) && !this.#keptSlot.has(id) && !(aheadToo && !f.msg.nested)) continue;
       // Its limit moves too: the CPU the starting one spends is not this one's to answer for.
       f.deadline += block;
       f.cpuAtLimit = undefined;
@@ -355,6 +362,7 @@ export class WorkerHandle {
     this.execs.delete(id);
     this.parked.delete(id);
     this.#resumed.delete(id);
+    this.#keptSlot.delete(id);
     f.onDropped?.();
     this.startQueued();
   }
@@ -592,9 +600,9 @@ export class WorkerHandle {
     return false;
   }
 
-  /** Started and not parked, or parked while its guest code runs again (a delivery: the worker says so). */
+  /** Started and not waiting (parked, or in its kept slot), or waiting while its guest code runs again (a delivery: the worker says so). */
   #holdsThread(id: number, f: InFlightExec): boolean {
-    return f.started && (!this.parked.has(id) || this.#resumed.has(id));
+    return f.started && ((!this.parked.has(id) && !this.#keptSlot.has(id)) || this.#resumed.has(id));
   }
 
   kill(reason: string, blame?: Blame): void {
@@ -625,6 +633,7 @@ export class WorkerHandle {
     this.execs.clear();
     this.parked.clear();
     this.#resumed.clear();
+    this.#keptSlot.clear();
     // Taken down by one of them (a builtin deaf to termination, its memory), the worker failed the
     // others through no fault of theirs: a started one that did nothing outside its isolate may run
     // again from scratch, once. Without a culprit the cause is unknown and may be any of them.

@@ -627,7 +627,7 @@ class Slot {
     if (this.run !== r || !r.api || r.abort) return;
     // The host takes a parked run to hold no thread: it is told for as long as deliveries run (once
     // for overlapping ones), so a worker dying of that guest code is pinned on this run.
-    if (r.delivering++ === 0 && parked.has(r.msg.id)) {
+    if (r.delivering++ === 0 && (parked.has(r.msg.id) || keptSlot.has(r.msg.id))) {
       r.resumed = true;
       send({ t: 'resumed', id: r.msg.id, running: true });
     }
@@ -1173,13 +1173,21 @@ const parked = new Set<number>();
  * until those calls ended. MAX_PARKED bounds the callers' own executions parked here.
  */
 const parkedTools = new Set<number>();
+/** Executions waiting on the host that kept their slot, the room for parked ones being full (see park()). */
+const keptSlot = new Set<number>();
 const MAX_PARKED = Math.max(0, Number(process.env.SE_MAX_PARKED ?? 8));
 const EXTRA_SLOT_IDLE_MS = Math.max(0, Number(process.env.SE_IDLE_SLOT_MS ?? 30_000));
 
 function park(msg: ExecMsg): void {
   if (msg.nested) parkedTools.add(msg.id);
-  // A caller's own execution keeps its place when the room is full: nothing else starts here meanwhile.
-  else if (parked.size - parkedTools.size >= MAX_PARKED) return;
+  else if (parked.size - parkedTools.size >= MAX_PARKED) {
+    // A caller's own execution keeps its place when the room is full: nothing else starts here
+    // meanwhile. It holds no thread all the same: the host is told, or it would take the worker's
+    // other parked executions for held behind it, and answer them itself.
+    if (!keptSlot.has(msg.id)) send({ t: 'parked', id: msg.id, keptSlot: true });
+    keptSlot.add(msg.id);
+    return;
+  }
   parked.add(msg.id);
   send({ t: 'parked', id: msg.id });
   scheduleStarts();
@@ -1322,6 +1330,7 @@ async function onExec(msg: ExecMsg): Promise<void> {
     running.delete(msg.id);
     parked.delete(msg.id);
     parkedTools.delete(msg.id);
+    keptSlot.delete(msg.id);
   }
 }
 
