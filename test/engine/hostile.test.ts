@@ -26,7 +26,9 @@ const corpus: Case[] = [
   { name: 'timer chain that never ends', source: mod('await new Promise(() => { const f = () => setTimeout(f, 1); f(); });'), kinds: ['timeout'], wallTimeoutMs: spins },
   { name: 'big arrays', source: 'const keep = []; for (;;) keep.push(new Array(1e6).fill(1.5));', kinds: ['memory_limit'] },
   { name: 'huge strings', source: "const keep = []; for (let i = 0; ; i++) keep.push('y'.repeat(1 << 20) + i);", kinds: ['memory_limit'] },
-  { name: 'one giant string', source: "const s = 'x'.repeat(2 ** 28); s.toUpperCase().length", kinds: ['memory_limit', 'script_threw', 'timeout'] },
+  // Twice the limit: 2 ** 28 (256 MB) took its worker, on a starved CI machine, past the time limit and the grace after it
+  // in V8's copy of the string, deaf to termination (README, known limit), and the worker was replaced.
+  { name: 'one giant string', source: "const s = 'x'.repeat(2 ** 26); s.toUpperCase().length", kinds: ['memory_limit', 'script_threw', 'timeout'] },
   { name: 'typed arrays', source: 'const keep = []; for (;;) keep.push(new Uint8Array(16 * 1024 * 1024));', kinds: ['memory_limit'] },
   { name: 'one giant ArrayBuffer', source: 'new ArrayBuffer(2 ** 31).byteLength', kinds: ['memory_limit'] },
   { name: 'resizable ArrayBuffer', source: 'const b = new ArrayBuffer(8, { maxByteLength: 2 ** 32 }); b.resize(2 ** 32); b.byteLength', kinds: ['memory_limit'] },
