@@ -588,12 +588,12 @@ export class WorkerHandle {
   }
 
   /**
-   * Whether execution `id` waits parked (no delivery running) on a single-isolate worker whose one
+   * Whether execution `id` waits parked (or in its kept slot; no delivery running) on a single-isolate worker whose one
    * thread another execution holds: guest code runs there synchronously, so the worker reads nothing,
    * fires no timer, and cannot answer `id` (its time limit included) until that one lets go.
    */
   heldBehind(id: number): boolean {
-    if (this.capacity !== 1 || !this.execs.has(id) || !this.parked.has(id) || this.#resumed.has(id)) return false;
+    if (this.capacity !== 1 || !this.execs.has(id) || (!this.parked.has(id) && !this.#keptSlot.has(id)) || this.#resumed.has(id)) return false;
     // Its own tool run is no other's: it is bounded by what is left of its call's time, and one
     // that takes the worker down is its breach, told as such (toolRunBreach).
     for (const [other, f] of this.execs) if (other !== id && f.parentId !== id && this.#holdsThread(other, f)) return true;
