@@ -111,9 +111,12 @@ function coerce(key: string, spec: KeySpec, raw: unknown, fromText: boolean): un
     case "level":
       if (typeof raw === "string" && LEVELS.includes(raw.toLowerCase() as Level)) return raw.toLowerCase();
       return fail(LEVELS.join(" | "));
-    case "enum":
-      if (typeof raw === "string" && spec.values?.includes(raw)) return raw;
+    case "enum": {
+      // Any case, as a level is (log_level = "INFO" was refused where security_level = "SAFE" was not).
+      const known = typeof raw === "string" ? spec.values?.find((v) => v === raw.toLowerCase()) : undefined;
+      if (known !== undefined) return known;
       return fail(spec.values?.join(" | ") ?? "a known value");
+    }
     case "address": {
       if (typeof raw !== "string") return fail("host:port");
       const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);

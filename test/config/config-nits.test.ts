@@ -1,7 +1,8 @@
 // Small configuration mistakes said as what they are: a certificate name listed twice in one
 // principal (it said "given to two principals"), and an empty --config (it meant no file at all,
 // dropping every file setting, principals included, without a word). An empty tools.legacy_root
-// (read as the working directory) or telemetry.service_name was accepted.
+// (read as the working directory) or telemetry.service_name was accepted. A level was read in any
+// case and the other named values (log_level, on_excess, on_lag) only in lower case.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,4 +32,10 @@ it.each([
 ])("an empty %s is refused, from the file or the environment", (key, toml, envName) => {
   expect(() => loadConfig({ argv: ["--config", tomlFile(toml)], env: {} })).toThrow(`config: ${key}: must not be empty`);
   expect(() => loadConfig({ argv: [], env: { [envName]: "" } })).toThrow(`config: ${key}: must not be empty`);
+});
+
+it("named values are read in any case, as levels are, and answered in their own", () => {
+  const { config } = loadConfig({ argv: ["--set", "server.log_level=WARN", "--set", "events.on_lag=Disconnect", "--set", "auth.on_excess=CLAMP", "--set", "security_level=Production"], env: {} });
+  expect([config.server.logLevel, config.events.onLag, config.auth.onExcess, config.securityLevel]).toEqual(["warn", "disconnect", "clamp", "production"]);
+  expect(() => loadConfig({ argv: ["--set", "server.log_level=loud"], env: {} })).toThrow("config: server.log_level: ");
 });
