@@ -156,9 +156,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   await engine.start();
   const toolsAndMigration = whileOpening(config.server.dataDir, () => createTools({ config, db, engine, publish: (e) => bus.publish(e), log, requireServing: () => requireServing(health) }));
   warnSourcesOverLimit(log, config.maxSourceSize, toolsAndMigration.toolsOverSourceLimit, scripts.sourcesOverLimit);
-  const certificate = () => certificateComponents(tls?.served);
-  const allComponents = () => [...components(engine.stats(), config, scripts.bytes), ...certificate()];
-  const stopMonitor = startHealthMonitor(health, () => engine.stats(), config, () => scripts.bytes, certificate);
+  const allComponents = () => [...components(engine.stats(), config, scripts.bytes), ...certificateComponents(tls?.served)];
+  const stopMonitor = startHealthMonitor(health, allComponents, config.healthCheck.intervalMs);
   // At the certificate's end, at once: not at the monitor's next tick.
   const stopExpiryWatch = tls ? watchCertificateExpiry(tls.served, log, () => followComponents(health, allComponents())) : () => {};
   const stopHealthMonitor = () => {

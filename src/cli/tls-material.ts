@@ -4,6 +4,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import { CliError } from "./exit.ts";
+import { ENCRYPTED_PEM_KEY, PEM_PRIVATE_KEY } from "../pem-key.ts";
 
 export interface TlsFiles {
   ca?: { file: string; pem: Buffer };
@@ -28,14 +29,10 @@ function certificates(flag: string, file: string, pem: Buffer): X509Certificate[
   });
 }
 
-const PEM_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
-/** PKCS#8 ("ENCRYPTED PRIVATE KEY") or traditional ("Proc-Type: 4,ENCRYPTED") encryption. */
-const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,ENCRYPTED/m;
-
 function privateKey(file: string, pem: Buffer): KeyObject {
   // Nothing asks for a passphrase: the call would fail later with "bad decrypt".
-  if (ENCRYPTED_PEM.test(pem.toString("latin1"))) throw new CliError(`--key ${file} is encrypted: give the key without a passphrase`);
-  if (!PEM_KEY.test(pem.toString("latin1"))) throw new CliError(`--key ${file} holds no PEM private key (-----BEGIN PRIVATE KEY-----)`);
+  if (ENCRYPTED_PEM_KEY.test(pem.toString("latin1"))) throw new CliError(`--key ${file} is encrypted: give the key without a passphrase`);
+  if (!PEM_PRIVATE_KEY.test(pem.toString("latin1"))) throw new CliError(`--key ${file} holds no PEM private key (-----BEGIN PRIVATE KEY-----)`);
   try {
     return createPrivateKey(pem);
   } catch (e) {

@@ -8,6 +8,7 @@ import { createSecureContext } from "node:tls";
 import type { Config } from "../config/types.ts";
 import { firstLine } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { ENCRYPTED_PEM_KEY, PEM_PRIVATE_KEY } from "../pem-key.ts";
 import { MAX_TIMER_MS } from "./long-deadlines.ts";
 
 export interface TlsMaterial {
@@ -106,10 +107,6 @@ export function timeLeft(ms: number): string {
   return hours === 0 ? plural(days, "day") : `${plural(days, "day")} ${plural(hours, "hour")}`;
 }
 
-/** Node reads no encrypted key without a passphrase, and the configuration has none to give. */
-const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
-/** Any PEM private key: PKCS#8 (plain or encrypted), or traditional (RSA, EC). */
-const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 export function loadTls(server: Config["server"], log?: Logger, now = Date.now()): TlsMaterial | undefined {
   // The configuration already holds the files as a pair (a CA only with both).
@@ -117,7 +114,8 @@ export function loadTls(server: Config["server"], log?: Logger, now = Date.now()
   const cert = read("server.tls_cert_file", server.tlsCertFile);
   const key = read("server.tls_key_file", server.tlsKeyFile);
   const [leaf] = pemCertificates("server.tls_cert_file", server.tlsCertFile, cert);
-  if (ENCRYPTED_KEY.test(key.toString("latin1"))) {
+  // Node reads no encrypted key without a passphrase, and the configuration has none to give.
+  if (ENCRYPTED_PEM_KEY.test(key.toString("latin1"))) {
     throw new TlsConfigError("server.tls_key_file", `${server.tlsKeyFile}: encrypted private keys are not supported (no passphrase option); decrypt it (openssl pkey -in ${server.tlsKeyFile} -out key.pem)`);
   }
   checked("server.tls_key_file", `${server.tlsKeyFile} holds no PEM private key`, () => createPrivateKey(key));

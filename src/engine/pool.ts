@@ -438,7 +438,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // (one still starting, on a loaded machine slower than a heartbeat timeout, gets longer).
       const silentMs = Math.max(o.heartbeatTimeoutMs, w.isReady ? 0 : START_TIMEOUT_MS);
       if (w.execs.size === 0 && now - w.lastHeartbeat > silentMs && now - w.startedAt > silentMs) { w.kill('stopped answering (no heartbeat)'); continue; }
-      if (w.hungPast(now, o.heartbeatTimeoutMs)) { w.kill(`hung past an execution deadline (${w.hungHow})`, w.blameOverdue(now)); continue; }
+      const hung = w.hungPast(now, o.heartbeatTimeoutMs);
+      if (hung) { w.kill(`hung past an execution deadline (${hung})`, w.blameOverdue(now)); continue; }
       // A worker compiles on the thread that runs guest code synchronously, so a compilation can wait
       // behind a long script: it is answered at its deadline, and its late reply is dropped.
       w.expireCompiles(now, (waitedMs) => new EngineError('TIMEOUT',

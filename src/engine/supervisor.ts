@@ -488,8 +488,9 @@ export class WorkerHandle {
    * The first call past an execution's limit marks the CPU time it is measured from. One parked
    * behind another holding the thread (heldBehind) is not measured until that one lets go (the pool
    * answers its caller meanwhile): that one is, by its own deadline, and its CPU is not this one's.
+   * Hung: how that was known (for the log line and the failed callers); else undefined.
    */
-  hungPast(now: number, silenceMs: number): boolean {
+  hungPast(now: number, silenceMs: number): string | undefined {
     let cpu: number | undefined;
     for (const [id, f] of this.execs) {
       if (!f.started || now < f.deadline - f.graceMs) continue;
@@ -500,16 +501,12 @@ export class WorkerHandle {
       const ran = this.ranOn(f.cpuAtLimit, f.graceMs, cpu);
       if (!ran && now <= f.deadline + silenceMs) continue;
       const past = ((now - f.deadline + f.graceMs) / 1000).toFixed(1);
-      this.hungHow = ran
+      return ran
         ? `ran ${((cpu - f.cpuAtLimit) / 1000).toFixed(1)} s of CPU in the ${past} s since its time limit without answering`
         : `answered nothing in the ${past} s since its time limit`;
-      return true;
     }
-    return false;
+    return undefined;
   }
-
-  /** How the last hungPast() that said true knew: what the log line and the failed callers read. */
-  hungHow = '';
 
   /** Resident set size read from /proc (works even when the worker is hung); falls back to the heartbeat. */
   readRss(): number {

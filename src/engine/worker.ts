@@ -1184,8 +1184,8 @@ function park(msg: ExecMsg): void {
     // A caller's own execution keeps its place when the room is full: nothing else starts here
     // meanwhile. It holds no thread all the same: the host is told, or it would take the worker's
     // other parked executions for held behind it, and answer them itself.
-    if (!keptSlot.has(msg.id)) send({ t: 'parked', id: msg.id, keptSlot: true });
     keptSlot.add(msg.id);
+    send({ t: 'parked', id: msg.id, keptSlot: true });
     return;
   }
   parked.add(msg.id);

@@ -149,10 +149,10 @@ export function duringStatus(status: ServiceStatus, parts: Component[]): Compone
   return parts.map((c) => (c.name === "pool" && running(c.status) ? { ...c, status: ServiceStatus.STOPPING, message: `draining: ${c.message}` } : c));
 }
 
-/** `more`: components beside the engine's own (the served certificate's). */
-export function startHealthMonitor(health: HealthState, stats: () => EngineStats, config: Config, storeBytes: () => number = () => 0, more: () => Component[] = () => []): () => void {
-  const tick = () => followComponents(health, [...components(stats(), config, storeBytes()), ...more()]);
-  const timer = setInterval(tick, config.healthCheck.intervalMs);
+/** Follows `parts` (every component health is made of) each `intervalMs`, and at once on a store fault. */
+export function startHealthMonitor(health: HealthState, parts: () => Component[], intervalMs: number): () => void {
+  const tick = () => followComponents(health, parts());
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
   // A store call that finds the disk full or the file damaged: at once, not at the next tick (the
   // caller is told before health would say so). After the noting call, not inside it: that may be

@@ -8,7 +8,7 @@ import { ServiceStatus } from "../../gen/ts/scriptengine/v1/common_pb.js";
 import { loadConfig } from "../../src/config/load.ts";
 import type { EngineStats } from "../../src/engine/index.ts";
 import { toServiceError } from "../../src/errors.ts";
-import { startHealthMonitor } from "../../src/health/monitor.ts";
+import { components, startHealthMonitor } from "../../src/health/monitor.ts";
 import { HealthState } from "../../src/health/state.ts";
 import { transaction } from "../../src/store/database.ts";
 import { resetStoreFaults } from "../../src/store/faults.ts";
@@ -45,7 +45,7 @@ describe("health on a full disk", () => {
     const heard: string[] = [];
     health.onChange((status, _previous, message) => heard.push(`${ServiceStatus[status]} ${message}`));
     // An interval no test waits for: only the failing call can move health.
-    const stop = startHealthMonitor(health, () => stats, { ...config, healthCheck: { ...config.healthCheck, intervalMs: 3_600_000 } });
+    const stop = startHealthMonitor(health, () => components(stats, config), 3_600_000);
     try {
       const e = toServiceError(diskFullError()); // what the call answers
       expect(e.code).toBe(Code.ResourceExhausted);
