@@ -1,5 +1,5 @@
 // Shared setup of the migration tests: a real server over a private copy of the example legacy tools.
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
@@ -135,6 +135,31 @@ export { principalsToml, tokenOf };
 
 /** The headers a call of that principal carries. */
 export const bearer = (name: string) => ({ authorization: `Bearer ${tokenOf(name)}` });
+
+/**
+ * A server with one worker whose legacy root holds only `sources` (`<name>.js` each), every one
+ * migrated (smoke run skipped) before the calling file's tests: registered tools for its scripts.
+ * Its clients are set once the tests run. Call it at the top level of a test file.
+ */
+export function migratedTools(sources: Record<string, string>): { c: ReturnType<typeof clients> } {
+  const root = mkdtempSync(join(tmpdir(), "se-tools-"));
+  const s = {} as { c: ReturnType<typeof clients> };
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    for (const [name, source] of Object.entries(sources)) writeFileSync(join(root, `${name}.js`), source);
+    server = await startServer({ args: ["--set", `tools.legacy_root=${root}`, "--set", "pool.workers=1"] });
+    s.c = clients(server);
+    for (const name of Object.keys(sources)) {
+      const r = await s.c.migration.migrateTool({ toolName: name, config: config({ skipChecks: ["smoke_run"] }) });
+      expect([name, r.result?.status]).toEqual([name, MigrationState.COMPLETED]);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return s;
+}
 
 /**
  * Writes a legacy tool `<name>.js` into `root`: its call runs `body` (async, with `args`), its

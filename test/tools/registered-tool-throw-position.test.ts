@@ -1,35 +1,17 @@
 // A registered tool that throws: its caller's error says where in the tool's source it was thrown (as
 // a migration's smoke run does), and is placed on the caller's own line, the ctx.tools.x(...) call.
 // It said only `tool "boom" failed: Error: boom`, with no line or column of either.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { clients, config } from "../migration/helpers.ts";
+import { expect, it } from "vitest";
+import { migratedTools } from "../migration/helpers.ts";
 
 const head = (name: string) => `export const name = "${name}";\nexport const description = "d";\nexport const version = "1.0.0";\n`;
-const root = mkdtempSync(join(tmpdir(), "se-tool-throw-"));
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  writeFileSync(join(root, "boom.js"), `${head("boom")}function helper() {\n  throw new Error("boom");\n}\nexport async function call(args) { return helper(); }\n`);
-  writeFileSync(join(root, "plain.js"), `${head("plain")}export async function call(args) { throw "not an Error"; }\n`);
-  server = await startServer({ args: ["--set", `tools.legacy_root=${root}`, "--set", "pool.workers=1"] });
-  c = clients(server);
-  for (const name of ["boom", "plain"]) {
-    const r = await c.migration.migrateTool({ toolName: name, config: config({ skipChecks: ["smoke_run"] }) });
-    expect([name, r.result?.status]).toEqual([name, MigrationState.COMPLETED]);
-  }
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-  rmSync(root, { recursive: true, force: true });
+const tools = migratedTools({
+  boom: `${head("boom")}function helper() {\n  throw new Error("boom");\n}\nexport async function call(args) { return helper(); }\n`,
+  plain: `${head("plain")}export async function call(args) { throw "not an Error"; }\n`,
 });
 
 it("says the tool's line and column, and is placed on the caller's", async () => {
-  const r = await c.scripts.runScript({
+  const r = await tools.c.scripts.runScript({
     source: "export default async (a, ctx) => {\n  await ctx.tools.plain().catch(() => {});\n  await ctx.tools.boom({});\n};",
     context: { availableTools: ["boom", "plain"] },
     compilation: { name: "caller.js" },
@@ -40,6 +22,6 @@ it("says the tool's line and column, and is placed on the caller's", async () =>
 });
 
 it("says no position when nothing in the tool's source threw", async () => {
-  const r = await c.scripts.runScript({ source: "export default (a, ctx) => ctx.tools.plain()", context: { availableTools: ["plain"] } });
+  const r = await tools.c.scripts.runScript({ source: "export default (a, ctx) => ctx.tools.plain()", context: { availableTools: ["plain"] } });
   expect(r.result?.error?.message).toMatch(/^tool "plain" failed: not an Error$/);
 });

@@ -2,39 +2,21 @@
 // __tool_main) called it and showed as `at __tool_main (t.js:36:18)` below the tool's frames. And a tool
 // that throws a value that is not an Error reaches its caller as that value, as a script's own throw
 // does (it read `tool "t" failed: Uncaught: {"code":42}`).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { toJson } from "@bufbuild/protobuf";
 import { ExecutionResultSchema } from "../../gen/ts/scriptengine/v1/script_pb.js";
-import { MigrationState } from "../../gen/ts/scriptengine/v1/migration_pb.js";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { clients, config } from "../migration/helpers.ts";
+import { migratedTools } from "../migration/helpers.ts";
 
 const head = (name: string) => `export const name = "${name}";\nexport const description = "d";\nexport const version = "1.0.0";\n`;
-const root = mkdtempSync(join(tmpdir(), "se-tool-stack-"));
-let server: TestServer;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  // Stacks made before and after an await, in a named-export call and in a default-exported object's.
-  writeFileSync(join(root, "t_stack.js"), `${head("t_stack")}export async function call(args) {\n  const before = new Error("x").stack;\n  await null;\n  return { before, after: new Error("y").stack, count: arguments.length };\n}\n`);
-  writeFileSync(join(root, "t_obj.js"), `export default { name: "t_obj", description: "d", version: "1.0.0", call(args) {\n  return { stack: new Error("z").stack, self: typeof this.call };\n} };\n`);
-  writeFileSync(join(root, "t_code.js"), `${head("t_code")}export async function call(args) { throw { code: 42 }; }\n`);
-  server = await startServer({ args: ["--set", `tools.legacy_root=${root}`, "--set", "pool.workers=1"] });
-  c = clients(server);
-  for (const name of ["t_stack", "t_obj", "t_code"]) {
-    const r = await c.migration.migrateTool({ toolName: name, config: config({ skipChecks: ["smoke_run"] }) });
-    expect([name, r.result?.status]).toEqual([name, MigrationState.COMPLETED]);
-  }
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-  rmSync(root, { recursive: true, force: true });
+// Stacks made before and after an await, in a named-export call and in a default-exported object's.
+const tools = migratedTools({
+  t_stack: `${head("t_stack")}export async function call(args) {\n  const before = new Error("x").stack;\n  await null;\n  return { before, after: new Error("y").stack, count: arguments.length };\n}\n`,
+  t_obj: `export default { name: "t_obj", description: "d", version: "1.0.0", call(args) {\n  return { stack: new Error("z").stack, self: typeof this.call };\n} };\n`,
+  t_code: `${head("t_code")}export async function call(args) { throw { code: 42 }; }\n`,
 });
 
 it("a tool's own stack shows only the tool's frames", async () => {
-  const r = await c.scripts.runScript({
+  const r = await tools.c.scripts.runScript({
     source: "export default async (a, ctx) => [await ctx.tools.t_stack({}), await ctx.tools.t_obj({})];",
     context: { availableTools: ["t_stack", "t_obj"] },
   });
@@ -49,8 +31,8 @@ it("a tool's own stack shows only the tool's frames", async () => {
 });
 
 it("a thrown value that is not an Error reads as a script's own throw of it", async () => {
-  const own = await c.scripts.runScript({ source: "export default () => { throw { code: 42 }; }" });
+  const own = await tools.c.scripts.runScript({ source: "export default () => { throw { code: 42 }; }" });
   expect(own.result?.error?.message).toBe('{"code":42}');
-  const r = await c.scripts.runScript({ source: "export default (a, ctx) => ctx.tools.t_code({})", context: { availableTools: ["t_code"] } });
+  const r = await tools.c.scripts.runScript({ source: "export default (a, ctx) => ctx.tools.t_code({})", context: { availableTools: ["t_code"] } });
   expect(r.result?.error?.message).toBe('tool "t_code" failed: {"code":42}');
 });
