@@ -107,7 +107,6 @@ export function timeLeft(ms: number): string {
   return hours === 0 ? plural(days, "day") : `${plural(days, "day")} ${plural(hours, "hour")}`;
 }
 
-
 export function loadTls(server: Config["server"], log?: Logger, now = Date.now()): TlsMaterial | undefined {
   // The configuration already holds the files as a pair (a CA only with both).
   if (!server.tlsCertFile) return undefined;
